@@ -1,0 +1,47 @@
+import type { Command, Io } from './command.js';
+import { EXIT } from './command.js';
+
+/**
+ * The `tessera` command. Each subcommand module is imported only when chosen, so
+ * `tessera config validate` never loads SQLite, fastify or hardware modules.
+ */
+const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Command> }> = [
+  { name: 'edge', summary: 'run a site: readers, doors, lockers, presence, local API', load: async () => (await import('../edge/cli.js')).edgeCommand },
+  { name: 'demo', summary: 'run a simulated standalone site from the examples (what `npm start` runs)', load: async () => (await import('../edge/cli.js')).demoCommand },
+  { name: 'config validate', summary: 'check a site config file; every error with its path', load: async () => (await import('../firmware-config/cli.js')).validateCommand },
+];
+
+function help(io: Io): void {
+  io.out('usage: tessera <command> [options]\n\ncommands:');
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  for (const c of COMMANDS) io.out(`  ${c.name.padEnd(width)}  ${c.summary}`);
+  io.out('\n`tessera <command> --help` shows a command\'s options.');
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    help(io);
+    return argv.length === 0 ? EXIT.USAGE : EXIT.OK;
+  }
+  const entry = COMMANDS.filter((c) => {
+    const words = c.name.split(' ');
+    return words.every((w, i) => argv[i] === w);
+  }).sort((a, b) => b.name.length - a.name.length)[0];
+  if (!entry) {
+    io.err(`tessera: unknown command "${argv.join(' ')}"\n`);
+    help(io);
+    return EXIT.USAGE;
+  }
+  const command = await entry.load();
+  const rest = argv.slice(entry.name.split(' ').length);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(`usage: tessera ${command.usage}\n\n${command.summary}`);
+    return EXIT.OK;
+  }
+  return command.run(rest, io);
+}
+
+export const processIo: Io = {
+  out: (text) => void process.stdout.write(`${text}\n`),
+  err: (text) => void process.stderr.write(`${text}\n`),
+};

@@ -1,0 +1,41 @@
+import type { Badge, Member, Plan } from '../../shared/directory.js';
+import type { DecisionReason } from '../../shared/reasons.js';
+import type { Closure, WeeklyWindow } from '../../shared/schedule.js';
+
+export type ReaderRole = 'entry' | 'exit' | 'locker-bank';
+
+/** The site's rules that a decision needs, from the site config. */
+export interface SiteRules {
+  id: string;
+  timeZone: string;
+  capacity: number;
+  /** Staffed hours: what a plan with access `staffed` means. */
+  hours: readonly WeeklyWindow[];
+  closures: readonly Closure[];
+  antiPassback: boolean;
+  /** An entry tap by a member already inside checks them out instead of entering again. */
+  secondTapChecksOut: boolean;
+}
+
+/** Everything `decideAccess` looks at. It reads nothing else: no clock, no store, no network. */
+export interface AccessRequest {
+  /** The instant of the tap, epoch milliseconds. */
+  now: number;
+  site: SiteRules;
+  role: ReaderRole;
+  /** Undefined when no badge with this UID is in the directory. */
+  badge: Badge | undefined;
+  member: Member | undefined;
+  plan: Plan | undefined;
+  /** Whether this member is checked in at this site, and how many people are in. */
+  presence: { inside: boolean; occupancy: number };
+  /** Site-local days (YYYY-MM-DD) of the tap's ISO week on which the member already entered. */
+  daysUsedThisWeek: readonly string[];
+  /** False when the edge cannot trust its clock (no NTP sync since boot, no RTC). */
+  clockSynced: boolean;
+}
+
+export interface Decision {
+  granted: boolean;
+  reason: DecisionReason;
+}

@@ -1,0 +1,64 @@
+/**
+ * The two hardware contracts (CONVENTIONS 1). Each has a real adapter (nfc-pcsc, onoff, loaded
+ * lazily) and a simulator that is product code; both pass tests/contract suites.
+ */
+
+/** A card presented to a reader. */
+export interface CardEvent {
+  /** The PC/SC reader name, e.g. "ACS ACR122U PICC Interface 00 00". */
+  reader: string;
+  /** Upper-case hex, no separators. */
+  uid: string;
+  /** Answer-to-reset, upper-case hex. */
+  atr: string;
+  /** Simulation only: the instant of the tap, when a test or the demo replays the past. */
+  at?: number;
+}
+
+export interface ReaderListener {
+  card?(event: CardEvent): void;
+  removed?(event: { reader: string }): void;
+  /** A reader was unplugged or its PC/SC service went away. */
+  lost?(reader: string, detail: string): void;
+  found?(reader: string): void;
+}
+
+export interface Reader {
+  start(): Promise<void>;
+  /** Idempotent. */
+  stop(): Promise<void>;
+  /** Adds a listener; returns the function that removes it. */
+  subscribe(listener: ReaderListener): () => void;
+  /** Names of the readers attached now. */
+  attached(): string[];
+  /** LED and beep: green and short when granted, red and long when denied. Never throws. */
+  feedback(reader: string, granted: boolean): Promise<void>;
+}
+
+export interface OutputLine {
+  readonly line: number;
+  /** Logical level: true = active (relay energised), whatever the wiring polarity. */
+  readonly active: boolean;
+  write(active: boolean): void;
+}
+
+export interface InputLine {
+  readonly line: number;
+  /** Logical level after debounce: true = active (contact open / button pressed, per wiring). */
+  read(): boolean;
+  /** Called on each debounced change; returns the function that removes the listener. */
+  onChange(fn: (active: boolean) => void): () => void;
+}
+
+export interface Gpio {
+  /** Claims an output line. It starts inactive (de-energised): the safe state. */
+  output(line: number, opts: { activeLow: boolean }): OutputLine;
+  input(line: number, opts: { activeLow: boolean; debounceMs: number }): InputLine;
+  /**
+   * Drives every output to inactive, synchronously, so it can run from any exit path
+   * (signal, uncaught exception, `process.on('exit')`). Never throws.
+   */
+  safeState(): void;
+  /** Safe state, then releases the lines. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,179 @@
+import { z } from 'zod';
+import { SITE_ID_PATTERN, DEFAULT_TOPIC_PREFIX } from '../shared/topics.js';
+import { formatPath } from '../shared/validation.js';
+import { Closure, TimeOfDay, TimeZone, WeeklyWindow } from '../shared/schedule.js';
+
+/**
+ * One YAML file per site (DESIGN: Configuration). This schema is the single source of the
+ * config's type, defaults and error messages. Unknown keys are errors: a typo must not pass.
+ */
+function intIn(min: number, max: number) {
+  const error = `expected an integer ${min}-${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
+const Id = z.string({ error: 'expected an id' }).regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
+  error: 'expected an id of lower-case letters, digits and "-"',
+});
+
+/** A BCM GPIO line (0-27 on the Pi's 40-pin header) and its polarity. */
+const Line = z.strictObject({
+  line: intIn(0, 27),
+  activeLow: z.boolean().default(false),
+});
+
+const InputLine = z.strictObject({
+  line: intIn(0, 27),
+  activeLow: z.boolean().default(false),
+  debounceMs: intIn(0, 1000).default(30),
+});
+
+export const ReaderConfig = z
+  .strictObject({
+    /** Our name for the reader, used in events and the API. */
+    id: Id,
+    /** Substring of the PC/SC reader name (e.g. "ACR122U"), or a /regex/. */
+    match: z.string().min(1),
+    role: z.enum(['entry', 'exit', 'locker-bank']),
+    door: Id.optional(),
+    bank: Id.optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.role !== 'locker-bank' && r.door === undefined)
+      ctx.addIssue({ code: 'custom', path: ['door'], message: `a reader with role "${r.role}" needs the id of the door it opens` });
+    if (r.role === 'locker-bank' && r.bank === undefined)
+      ctx.addIssue({ code: 'custom', path: ['bank'], message: 'a locker-bank reader needs the id of its bank' });
+  });
+
+export const DoorConfig = z.strictObject({
+  id: Id,
+  name: z.string().optional(),
+  relay: Line,
+  /** How long a granted tap or the exit button unlocks the door. */
+  pulseMs: intIn(100, 60_000).default(3000),
+  contact: InputLine.optional(),
+  exitButton: InputLine.optional(),
+  heldOpenSeconds: intIn(1, 3600).default(30),
+  /**
+   * fail-secure: the lock is locked when unpowered (relay energised = unlocked).
+   * fail-safe: the lock opens when unpowered, e.g. a maglock (relay energised = locked).
+   * Either way the relay's safe state, held on every exit path, is de-energised.
+   */
+  failMode: z.enum(['fail-secure', 'fail-safe']).default('fail-secure'),
+  /** Door held unlocked: never, during the site's staffed hours, or in given windows. */
+  freeAccess: z.union([z.literal('none'), z.literal('staffed'), z.array(WeeklyWindow).min(1)]).default('none'),
+});
+export type DoorConfig = z.infer<typeof DoorConfig>;
+
+export const LockerBankConfig = z.strictObject({
+  id: Id,
+  mode: z.enum(['assigned', 'free']),
+  activeLow: z.boolean().default(false),
+  pulseMs: intIn(100, 10_000).default(1000),
+  /** One relay line per locker; locker numbers are 1-based in this order. */
+  relays: z.array(intIn(0, 27)).min(1).max(28),
+});
+export type LockerBankConfig = z.infer<typeof LockerBankConfig>;
+
+const DirectorySource = z.discriminatedUnion('source', [
+  z.strictObject({ source: z.literal('file'), path: z.string().min(1) }),
+  z.strictObject({
+    source: z.literal('hub'),
+    /** Past this age without an update, only `staleRoles` are admitted. */
+    maxAgeHours: intIn(1, 24 * 90).default(72),
+    staleRoles: z.array(z.enum(['member', 'staff', 'cleaner', 'visitor'])).default(['member', 'staff', 'cleaner']),
+  }),
+]);
+
+const Presence = z.strictObject({
+  /** Which gestures check a member out. */
+  checkout: z.array(z.enum(['exit_reader', 'exit_button', 'second_tap'])).default(['exit_reader', 'exit_button']),
+  /** Everyone still in is checked out at this site-local time each day. */
+  closingTime: TimeOfDay.optional(),
+  /** Anyone in for longer is checked out. */
+  maxStayHours: intIn(1, 72).default(16),
+  /** Refuse an entry tap from a member who is already in. */
+  antiPassback: z.boolean().default(false),
+});
+
+const SiteConfigFields = z.strictObject({
+    site: z.strictObject({
+      id: z.string({ error: 'expected a site id' }).regex(SITE_ID_PATTERN, { error: 'expected a site id of lower-case letters, digits and "-"' }),
+      name: z.string().min(1).max(200),
+      timeZone: TimeZone,
+      capacity: intIn(1, 100_000),
+    }),
+    /** Staffed hours, site-local. Empty for a site that is never staffed. */
+    hours: z.array(WeeklyWindow).default([]),
+    closures: z.array(Closure).default([]),
+    presence: Presence.prefault({}),
+    readers: z.array(ReaderConfig).default([]),
+    doors: z.array(DoorConfig).default([]),
+    lockers: z.array(LockerBankConfig).default([]),
+    directory: DirectorySource,
+    storage: z.strictObject({ path: z.string().min(1) }).prefault({ path: 'var/edge.db' }),
+    api: z
+      .strictObject({
+        host: z.string().default('127.0.0.1'),
+        port: intIn(0, 65535).default(8081),
+      })
+      .prefault({}),
+    hardware: z
+      .strictObject({
+        readers: z.enum(['pcsc', 'simulated']).default('pcsc'),
+        gpio: z.enum(['onoff', 'simulated']).default('onoff'),
+        /** gpiochip base added to BCM lines; found from the chip label when absent. */
+        gpioChipBase: intIn(0, 4096).optional(),
+      })
+      .prefault({}),
+    broker: z
+      .strictObject({
+        url: z.string().regex(/^mqtts?:\/\//, { error: 'expected an mqtt:// or mqtts:// URL' }),
+        username: z.string().optional(),
+        password: z.string().optional(),
+        topicPrefix: z.string().default(DEFAULT_TOPIC_PREFIX),
+      })
+      .optional(),
+});
+
+export const SiteConfig = SiteConfigFields.superRefine(crossCheck);
+export type SiteConfig = z.infer<typeof SiteConfig>;
+export type SiteConfigInput = z.input<typeof SiteConfig>;
+
+/** Relations the field schemas cannot see: ids that must exist or be unique, lines used twice. */
+function crossCheck(cfg: z.infer<typeof SiteConfigFields>, ctx: z.RefinementCtx): void {
+  const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const unique = (kind: 'readers' | 'doors' | 'lockers') => {
+    const seen = new Set<string>();
+    cfg[kind].forEach((item, i) => {
+      if (seen.has(item.id)) issue([kind, i, 'id'], `duplicate id ${JSON.stringify(item.id)}`);
+      seen.add(item.id);
+    });
+  };
+  unique('readers');
+  unique('doors');
+  unique('lockers');
+  const doors = new Set(cfg.doors.map((d) => d.id));
+  const banks = new Set(cfg.lockers.map((b) => b.id));
+  cfg.readers.forEach((r, i) => {
+    if (r.door !== undefined && !doors.has(r.door))
+      issue(['readers', i, 'door'], `no door with id ${JSON.stringify(r.door)} (doors: ${[...doors].join(', ') || 'none'})`);
+    if (r.bank !== undefined && !banks.has(r.bank))
+      issue(['readers', i, 'bank'], `no locker bank with id ${JSON.stringify(r.bank)} (banks: ${[...banks].join(', ') || 'none'})`);
+  });
+  const lines = new Map<number, string>();
+  const claim = (line: number, path: PropertyKey[]) => {
+    const owner = lines.get(line);
+    const here = formatPath(path);
+    if (owner !== undefined) issue(path, `GPIO line ${line} is already used by ${owner}`);
+    else lines.set(line, here);
+  };
+  cfg.doors.forEach((d, i) => {
+    claim(d.relay.line, ['doors', i, 'relay', 'line']);
+    if (d.contact) claim(d.contact.line, ['doors', i, 'contact', 'line']);
+    if (d.exitButton) claim(d.exitButton.line, ['doors', i, 'exitButton', 'line']);
+    if (d.freeAccess === 'staffed' && cfg.hours.length === 0)
+      issue(['doors', i, 'freeAccess'], 'free access during staffed hours needs "hours" to be set');
+  });
+  cfg.lockers.forEach((b, i) => b.relays.forEach((line, j) => claim(line, ['lockers', i, 'relays', j])));
+}

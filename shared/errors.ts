@@ -1,0 +1,35 @@
+/**
+ * Errors with a stable code (CONVENTIONS 8). API and MQTT answers carry `code`; the message is
+ * for people and may change.
+ */
+export const ERROR_CODES = [
+  'config.invalid',
+  'config.unreadable',
+  'directory.invalid',
+  'directory.unreadable',
+  'request.invalid',
+  'not_found',
+  'reader.unavailable',
+  'gpio.unavailable',
+  'hardware.unavailable',
+  'store.corrupt',
+  'sync.rejected',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorDetail {
+  /** Dotted path of the offending value, e.g. `doors[0].relay.line`. */
+  path: string;
+  message: string;
+}
+
+export class TesseraError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+  ) {
+    super(message);
+    this.name = 'TesseraError';
+  }
+}

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { DecisionReason, DenyReason } from './reasons.js';
+
+/**
+ * The event catalog: every event a site records and sends to the hub. Each schema lives here
+ * once; edge and hub both parse with it. Bump EVENT_SCHEMA_VERSION on any incompatible change
+ * and record it in shared/CHANGELOG.md.
+ */
+export const EVENT_SCHEMA_VERSION = 1;
+
+const Id = z.string().min(1).max(64);
+/** What events carry of a badge: its last hex digits (`…A27F`), never the whole UID. */
+const BadgeRef = z.string().regex(/^…[0-9A-F]{1,4}$/);
+const ReaderRole = z.enum(['entry', 'exit', 'locker-bank']);
+
+const AccessFields = {
+  reader: Id,
+  role: ReaderRole,
+  door: Id.optional(),
+  bank: Id.optional(),
+  badge: BadgeRef,
+  memberId: Id.optional(),
+};
+
+const payloads = {
+  'access.granted': z.strictObject({ ...AccessFields, reason: DecisionReason }),
+  'access.denied': z.strictObject({ ...AccessFields, reason: DenyReason }),
+  'presence.in': z.strictObject({ memberId: Id, door: Id.optional(), reader: Id.optional() }),
+  'presence.out': z.strictObject({
+    memberId: Id,
+    /** badge: an exit reader or a second tap; exit: the exit button; auto: the site checked out. */
+    cause: z.enum(['badge', 'exit', 'auto']),
+    via: z.enum(['exit_reader', 'second_tap', 'exit_button', 'closing', 'max_stay']),
+    door: Id.optional(),
+    /** Minutes between check-in and check-out. */
+    minutes: z.number().int().nonnegative(),
+  }),
+  'locker.assigned': z.strictObject({ bank: Id, locker: z.number().int().min(1), memberId: Id, mode: z.enum(['assigned', 'free']) }),
+  'locker.opened': z.strictObject({ bank: Id, locker: z.number().int().min(1), memberId: Id }),
+  'locker.released': z.strictObject({
+    bank: Id,
+    locker: z.number().int().min(1),
+    memberId: Id,
+    cause: z.enum(['checkout', 'request']),
+  }),
+  'door.forced': z.strictObject({ door: Id }),
+  'door.held': z.strictObject({ door: Id, seconds: z.number().int().nonnegative() }),
+  /** The door closed again after a forced or held-open alarm. */
+  'door.secured': z.strictObject({ door: Id, after: z.enum(['forced', 'held']) }),
+  'door.exit_requested': z.strictObject({ door: Id }),
+  'door.mode': z.strictObject({ door: Id, mode: z.enum(['locked', 'free_access']) }),
+  'consumable.used': z.strictObject({ memberId: Id, item: Id, quantity: z.number().int().positive() }),
+  'device.fault': z.strictObject({
+    device: Id,
+    kind: z.enum(['reader.lost', 'reader.found', 'gpio.error', 'directory.rejected']),
+    detail: z.string().max(500).optional(),
+  }),
+  'clock.unsynced': z.strictObject({ detail: z.string().max(500) }),
+} as const;
+
+export type EventType = keyof typeof payloads;
+export const EVENT_TYPES = Object.keys(payloads) as EventType[];
+export type EventPayload<T extends EventType> = z.infer<(typeof payloads)[T]>;
+
+const Envelope = {
+  v: z.literal(EVENT_SCHEMA_VERSION),
+  site: Id,
+  seq: z.number().int().positive(),
+  id: z.uuid(),
+  /** ISO 8601 in the site's own time zone, with its offset. */
+  at: z.iso.datetime({ offset: true }),
+};
+
+function envelopeOf<T extends EventType>(type: T) {
+  return z.strictObject({ ...Envelope, type: z.literal(type), data: payloads[type] });
+}
+
+export const SiteEvent = z.discriminatedUnion('type', [
+  envelopeOf('access.granted'),
+  envelopeOf('access.denied'),
+  envelopeOf('presence.in'),
+  envelopeOf('presence.out'),
+  envelopeOf('locker.assigned'),
+  envelopeOf('locker.opened'),
+  envelopeOf('locker.released'),
+  envelopeOf('door.forced'),
+  envelopeOf('door.held'),
+  envelopeOf('door.secured'),
+  envelopeOf('door.exit_requested'),
+  envelopeOf('door.mode'),
+  envelopeOf('consumable.used'),
+  envelopeOf('device.fault'),
+  envelopeOf('clock.unsynced'),
+]);
+export type SiteEvent = z.infer<typeof SiteEvent>;
+
+/** An event before the store gives it a seq, an id and a time. */
+export type NewEvent = { [T in EventType]: { type: T; data: EventPayload<T> } }[EventType];
+
+export function payloadSchema<T extends EventType>(type: T): (typeof payloads)[T] {
+  return payloads[type];
+}

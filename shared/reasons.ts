@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+/** Why a badge was refused. Stable codes: they travel in events, API answers and metrics. */
+export const DENY_REASONS = [
+  'unknown_badge',
+  'badge_revoked',
+  'member_suspended',
+  'expired',
+  'outside_hours',
+  'site_not_allowed',
+  'quota_exhausted',
+  'at_capacity',
+  'anti_passback',
+  'clock_unsynced',
+  // Locker banks: the member's plan has no locker, or a free bank has no locker left.
+  'locker_not_entitled',
+  'no_locker_available',
+] as const;
+
+export const DenyReason = z.enum(DENY_REASONS);
+export type DenyReason = z.infer<typeof DenyReason>;
+
+/** Why a badge was admitted: `ok` for the ordinary case, or the rule that let it through. */
+export const GRANT_REASONS = ['ok', 'staff', 'clock_unsynced_always_open'] as const;
+export const GrantReason = z.enum(GRANT_REASONS);
+export type GrantReason = z.infer<typeof GrantReason>;
+
+export const DecisionReason = z.enum([...GRANT_REASONS, ...DENY_REASONS]);
+export type DecisionReason = z.infer<typeof DecisionReason>;

@@ -1,0 +1,112 @@
+import { DateTime, IANAZone } from 'luxon';
+import { z } from 'zod';
+
+/**
+ * Weekly windows in a site's own wall-clock time. All local-time questions go through luxon
+ * (DESIGN invariant 8): never offsets computed by hand, so DST changes are the library's job.
+ */
+export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export const Day = z.enum(DAYS, { error: `expected a day, one of ${DAYS.join(', ')}` });
+export type Day = z.infer<typeof Day>;
+
+const HHMM_PATTERN = /^(([01]\d|2[0-3]):[0-5]\d|24:00)$/;
+export const TimeOfDay = z.string({ error: 'expected a time "HH:MM" (00:00 to 24:00)' }).regex(HHMM_PATTERN, {
+  error: 'expected a time "HH:MM" (00:00 to 24:00)',
+});
+
+/** `from` to `to` on each listed day; `to` earlier than `from` means the window runs past midnight. */
+export const WeeklyWindow = z
+  .strictObject({
+    days: z.array(Day).min(1, { error: 'expected at least one day' }),
+    from: TimeOfDay,
+    to: TimeOfDay,
+  })
+  .refine((w) => w.from !== w.to, { error: 'a window needs "from" and "to" to differ', path: ['to'] });
+export type WeeklyWindow = z.infer<typeof WeeklyWindow>;
+
+export const ALWAYS: readonly WeeklyWindow[] = [{ days: [...DAYS], from: '00:00', to: '24:00' }];
+
+export const TimeZone = z
+  .string({ error: 'expected an IANA time zone such as "Europe/Paris"' })
+  .refine((tz) => IANAZone.isValidZone(tz), { error: 'expected an IANA time zone such as "Europe/Paris"' });
+
+export const LocalDate = z.iso.date({ error: 'expected a date "YYYY-MM-DD"' });
+
+export function minutesOf(hhmm: string): number {
+  const [h, m] = hhmm.split(':');
+  return Number(h) * 60 + Number(m);
+}
+
+function local(epochMs: number, zone: string): DateTime {
+  return DateTime.fromMillis(epochMs, { zone });
+}
+
+function dayName(weekday: number): Day {
+  return DAYS[(weekday + 6) % 7] as Day;
+}
+
+/** True when the instant falls inside one of the windows, in the zone's wall-clock time. */
+export function isWithin(windows: readonly WeeklyWindow[], epochMs: number, zone: string): boolean {
+  const t = local(epochMs, zone);
+  const today = dayName(t.weekday);
+  const yesterday = dayName(t.weekday === 1 ? 7 : t.weekday - 1);
+  const m = t.hour * 60 + t.minute;
+  return windows.some((w) => {
+    const from = minutesOf(w.from);
+    const to = minutesOf(w.to);
+    if (from < to) return w.days.includes(today) && m >= from && m < to;
+    return (w.days.includes(today) && m >= from) || (w.days.includes(yesterday) && m < to);
+  });
+}
+
+/** True when the windows cover every minute of the week (a 24/7 plan). */
+export function coversWholeWeek(windows: readonly WeeklyWindow[]): boolean {
+  return DAYS.every((d) => windows.some((w) => w.days.includes(d) && w.from === '00:00' && w.to === '24:00'));
+}
+
+/** The site-local calendar day of an instant, `YYYY-MM-DD`. */
+export function localDay(epochMs: number, zone: string): string {
+  return local(epochMs, zone).toISODate() ?? '';
+}
+
+/** The Monday that starts the site-local ISO week of an instant, `YYYY-MM-DD`. */
+export function localWeekStart(epochMs: number, zone: string): string {
+  return local(epochMs, zone).startOf('week').toISODate() ?? '';
+}
+
+/** ISO 8601 with the zone's offset at that instant, e.g. `2026-03-29T03:00:00.000+02:00`. */
+export function isoInZone(epochMs: number, zone: string): string {
+  return local(epochMs, zone).toISO() ?? new Date(epochMs).toISOString();
+}
+
+/**
+ * The next instant strictly after `epochMs` when the site's wall clock reads `hhmm`. On a day
+ * when that wall time does not exist (spring forward), luxon moves it past the gap.
+ */
+export function nextLocalTime(epochMs: number, zone: string, hhmm: string): number {
+  const minutes = minutesOf(hhmm);
+  const base = local(epochMs, zone);
+  for (let add = 0; add < 3; add++) {
+    // Calendar arithmetic (plus days, set wall time), never a duration added to midnight.
+    const day = base.plus({ days: add });
+    const at =
+      minutes === 24 * 60
+        ? day.plus({ days: 1 }).startOf('day')
+        : day.set({ hour: Math.floor(minutes / 60), minute: minutes % 60, second: 0, millisecond: 0 });
+    if (at.toMillis() > epochMs) return at.toMillis();
+  }
+  return base.plus({ days: 1 }).toMillis();
+}
+
+/** A closed day, or a run of them (`to` inclusive): holidays, works. */
+export const Closure = z.strictObject({
+  from: LocalDate,
+  to: LocalDate.optional(),
+  reason: z.string().max(200).optional(),
+});
+export type Closure = z.infer<typeof Closure>;
+
+export function isClosed(closures: readonly Closure[], epochMs: number, zone: string): boolean {
+  const day = localDay(epochMs, zone);
+  return closures.some((c) => day >= c.from && day <= (c.to ?? c.from));
+}

@@ -1,0 +1,30 @@
+/** MQTT topic names (DESIGN: the protocol). The prefix is configurable per network. */
+export const DEFAULT_TOPIC_PREFIX = 'tessera/v1';
+
+const SITE_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+function siteTopic(prefix: string, site: string, leaf: string): string {
+  if (!SITE_ID.test(site)) throw new Error(`invalid site id for a topic: ${JSON.stringify(site)}`);
+  return `${prefix}/sites/${site}/${leaf}`;
+}
+
+export function topics(prefix: string = DEFAULT_TOPIC_PREFIX) {
+  return {
+    events: (site: string) => siteTopic(prefix, site, 'events'),
+    ack: (site: string) => siteTopic(prefix, site, 'ack'),
+    status: (site: string) => siteTopic(prefix, site, 'status'),
+    directory: (site: string) => siteTopic(prefix, site, 'directory'),
+    commands: (site: string) => siteTopic(prefix, site, 'commands'),
+    allEvents: `${prefix}/sites/+/events`,
+    allStatus: `${prefix}/sites/+/status`,
+    occupancy: `${prefix}/network/occupancy`,
+    /** The site id in a site topic, or undefined if the topic is not one of ours. */
+    siteOf(topic: string): string | undefined {
+      const rest = topic.startsWith(`${prefix}/sites/`) ? topic.slice(prefix.length + 7) : undefined;
+      const site = rest?.split('/')[0];
+      return site !== undefined && SITE_ID.test(site) ? site : undefined;
+    },
+  };
+}
+
+export { SITE_ID as SITE_ID_PATTERN };

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['tests/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    // Fast unit tests first; integration and chaos tests spawn processes and real stacks.
+    sequence: { groupOrder: 0 },
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'integration', include: ['tests/integration/**/*.test.ts', 'tests/chaos/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 1 } } },
+    ],
+  },
+});
