@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   'hardware.unavailable',
   'store.corrupt',
   'sync.rejected',
+  'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -45,7 +45,11 @@ function dayName(weekday: number): Day {
   return DAYS[(weekday + 6) % 7] as Day;
 }
 
-/** True when the instant falls inside one of the windows, in the zone's wall-clock time. */
+/**
+ * True when the instant falls inside one of the windows, in the zone's wall-clock time: the door
+ * follows the clock on the wall. A wall time skipped by spring-forward is simply never shown; in
+ * the hour repeated by fall-back, a boundary inside that hour is crossed twice.
+ */
 export function isWithin(windows: readonly WeeklyWindow[], epochMs: number, zone: string): boolean {
   const t = local(epochMs, zone);
   const today = dayName(t.weekday);
@@ -59,9 +63,26 @@ export function isWithin(windows: readonly WeeklyWindow[], epochMs: number, zone
   });
 }
 
-/** True when the windows cover every minute of the week (a 24/7 plan). */
+const MINUTES_PER_DAY = 24 * 60;
+const MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY;
+
+/**
+ * True when the windows cover every minute of the week (a 24/7 plan), however they are cut:
+ * `00:00-12:00` plus `12:00-24:00`, or a day window plus an overnight one, count too.
+ */
 export function coversWholeWeek(windows: readonly WeeklyWindow[]): boolean {
-  return DAYS.every((d) => windows.some((w) => w.days.includes(d) && w.from === '00:00' && w.to === '24:00'));
+  const covered = new Uint8Array(MINUTES_PER_WEEK);
+  for (const w of windows) {
+    const from = minutesOf(w.from);
+    const to = minutesOf(w.to);
+    // Same reading as isWithin: `to` at or before `from` ends on the next day (Sunday night runs into Monday).
+    const length = from < to ? to - from : MINUTES_PER_DAY - from + to;
+    for (const d of w.days) {
+      const start = DAYS.indexOf(d) * MINUTES_PER_DAY + from;
+      for (let i = 0; i < length; i++) covered[(start + i) % MINUTES_PER_WEEK] = 1;
+    }
+  }
+  return covered.every((c) => c === 1);
 }
 
 /** The site-local calendar day of an instant, `YYYY-MM-DD`. */
@@ -81,7 +102,9 @@ export function isoInZone(epochMs: number, zone: string): string {
 
 /**
  * The next instant strictly after `epochMs` when the site's wall clock reads `hhmm`. On a day
- * when that wall time does not exist (spring forward), luxon moves it past the gap.
+ * when that wall time does not exist (spring forward), luxon moves it past the gap by the gap's
+ * length (02:30 becomes 03:30). On a day when it happens twice (fall back), the first one still
+ * ahead wins.
  */
 export function nextLocalTime(epochMs: number, zone: string, hhmm: string): number {
   const minutes = minutesOf(hhmm);
@@ -90,10 +113,16 @@ export function nextLocalTime(epochMs: number, zone: string, hhmm: string): numb
     // Calendar arithmetic (plus days, set wall time), never a duration added to midnight.
     const day = base.plus({ days: add });
     const at =
-      minutes === 24 * 60
+      minutes === MINUTES_PER_DAY
         ? day.plus({ days: 1 }).startOf('day')
         : day.set({ hour: Math.floor(minutes / 60), minute: minutes % 60, second: 0, millisecond: 0 });
-    if (at.toMillis() > epochMs) return at.toMillis();
+    // luxon resolves a repeated wall time to its later occurrence; the earlier may be the next one.
+    const next = at
+      .getPossibleOffsets()
+      .map((candidate) => candidate.toMillis())
+      .sort((a, b) => a - b)
+      .find((ms) => ms > epochMs);
+    if (next !== undefined) return next;
   }
   return base.plus({ days: 1 }).toMillis();
 }

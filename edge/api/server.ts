@@ -1,0 +1,91 @@
+import Fastify from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Clock } from '../../shared/clock.js';
+import { z } from 'zod';
+import { isoInZone } from '../../shared/schedule.js';
+import type { Edge } from '../site/edge.js';
+import type { SimGpio } from '../hardware/sim-gpio.js';
+import type { SimReader } from '../hardware/sim-reader.js';
+import { parseOr400, sendError } from './errors.js';
+import { registerSimulationRoutes } from './simulation-routes.js';
+
+export interface ApiDeps {
+  edge: Edge;
+  log: Logger;
+  clock: Clock;
+  version: string;
+  startedAt: number;
+  /** Present in simulation: adds the /simulate routes. */
+  sim?: { reader: SimReader; gpio: SimGpio };
+}
+
+const EventsQuery = z.strictObject({
+  after: z.coerce.number().int().nonnegative().default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+const LockerParams = z.strictObject({ bank: z.string().min(1), number: z.coerce.number().int().min(1) });
+
+/** The site's local API (fastify): loopback by default, read-mostly, JSON errors with codes. */
+export function buildApi(deps: ApiDeps): FastifyInstance {
+  const { edge } = deps;
+  const zone = edge.config.site.timeZone;
+  const app = Fastify({ loggerInstance: deps.log.child({ module: 'api' }) as FastifyBaseLogger, disableRequestLogging: true });
+
+  app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status >= 500) deps.log.error({ err }, 'api error');
+    return sendError(reply, status, status < 500 ? 'request.invalid' : 'internal', status < 500 ? err.message : 'internal error');
+  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url}`));
+
+  app.get('/health', () => health(deps));
+  app.get('/occupancy', () => {
+    const present = edge.store.presence.list();
+    const capacity = edge.config.site.capacity;
+    return {
+      site: edge.config.site.id,
+      count: present.length,
+      capacity,
+      rate: Math.round((present.length / capacity) * 1000) / 1000,
+      present: present.map((p) => ({ memberId: p.member, name: p.name ?? null, since: isoInZone(p.since, zone), door: p.door })),
+    };
+  });
+  app.get('/events', (req, reply) => {
+    const q = parseOr400(reply, EventsQuery, req.query, 'query');
+    if (!q) return reply;
+    const events = edge.store.events.list(q.after, q.limit);
+    return { events, lastSeq: edge.store.events.lastSeq() };
+  });
+  app.get('/doors', () => ({ doors: [...edge.doors.values()].map((d) => d.state()) }));
+  app.get('/lockers', () => ({ banks: edge.lockers.describe() }));
+  app.post('/lockers/:bank/:number/release', (req, reply) => {
+    const p = parseOr400(reply, LockerParams, req.params, 'locker');
+    if (!p) return reply;
+    if (!edge.lockers.describe().some((b) => b.id === p.bank)) return sendError(reply, 404, 'not_found', `no locker bank "${p.bank}"`);
+    return { released: edge.lockers.release(p.bank, p.number, deps.clock.now()) };
+  });
+  if (deps.sim) registerSimulationRoutes(app, edge, deps.sim, deps.clock);
+  return app;
+}
+
+function health(deps: ApiDeps) {
+  const { edge } = deps;
+  const doors = [...edge.doors.values()].map((d) => d.state());
+  const alarms = doors.filter((d) => d.alarm !== null).map((d) => ({ door: d.id, alarm: d.alarm }));
+  const directory = edge.store.directory.describe() ?? null;
+  return {
+    status: alarms.length === 0 && directory !== null ? 'ok' : 'degraded',
+    site: edge.config.site.id,
+    version: deps.version,
+    simulated: deps.sim !== undefined,
+    uptimeSeconds: Math.floor((deps.clock.now() - deps.startedAt) / 1000),
+    directory,
+    lastSeq: edge.store.events.lastSeq(),
+    occupancy: edge.store.presence.occupancy(),
+    readers: edge.config.readers.map((r) => ({ id: r.id, role: r.role })),
+    doors,
+    alarms,
+    taps: { ...edge.taps.counts, byReason: Object.fromEntries(edge.taps.byReason) },
+  };
+}

@@ -1,0 +1,140 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../../shared/clock.js';
+import type { Directory } from '../../shared/directory.js';
+import type { NewEvent } from '../../shared/events.js';
+import type { SiteConfig } from '../../firmware-config/schema.js';
+import { DoorController } from '../doors/door-controller.js';
+import type { Gpio, Reader } from '../hardware/types.js';
+import { LockerBanks } from '../lockers/locker-banks.js';
+import { PresenceKeeper } from '../presence/presence-keeper.js';
+import type { EdgeStore } from '../store/store.js';
+import { bindReaders } from './reader-binding.js';
+import type { TapResult } from './tap-handler.js';
+import { TapHandler } from './tap-handler.js';
+
+/** A Pi without a real-time clock boots in the past until NTP answers: before this, the clock is not trusted. */
+const EARLIEST_PLAUSIBLE_TIME = Date.parse('2026-01-01T00:00:00Z');
+
+export interface EdgeDeps {
+  config: SiteConfig;
+  clock: Clock;
+  log: Logger;
+  store: EdgeStore;
+  reader: Reader;
+  gpio: Gpio;
+  /** Whether the wall clock can be trusted; defaults to a plausibility check. */
+  clockSynced?: (nowMs: number) => boolean;
+}
+
+export type Edge = ReturnType<typeof createEdge>;
+
+/** The site's composition root (CONVENTIONS 3): everything passed in, `start` and `stop` out. */
+export function createEdge(deps: EdgeDeps) {
+  const { config, clock, log, store, reader, gpio } = deps;
+  const zone = config.site.timeZone;
+  const record = (event: NewEvent) => store.transaction(() => store.events.append(event, clock.now()));
+  const lockers = new LockerBanks({ configs: config.lockers, gpio, clock, store });
+  const presence = new PresenceKeeper({ store, clock, timeZone: zone, rules: config.presence, lockers, log: log.child({ module: 'presence' }) });
+  const doors = new Map(
+    config.doors.map((door) => [
+      door.id,
+      new DoorController({ door, gpio, clock, timeZone: zone, hours: config.hours, closures: config.closures, emit: record, log: log.child({ module: 'door', door: door.id }) }),
+    ]),
+  );
+  const taps = new TapHandler({
+    store,
+    clock,
+    log: log.child({ module: 'access' }),
+    rules: {
+      id: config.site.id,
+      timeZone: zone,
+      capacity: config.site.capacity,
+      hours: config.hours,
+      closures: config.closures,
+      antiPassback: config.presence.antiPassback,
+      secondTapChecksOut: config.presence.checkout.includes('second_tap'),
+    },
+    checkoutByExitReader: config.presence.checkout.includes('exit_reader'),
+    bind: bindReaders(config.readers),
+    doors,
+    lockers,
+    presence,
+    reader,
+    clockSynced: deps.clockSynced ?? ((now) => now >= EARLIEST_PLAUSIBLE_TIME),
+  });
+  const listeners = new Set<(r: TapResult) => void>();
+  const unsubscribers: Array<() => void> = [];
+  let state: 'new' | 'running' | 'stopped' = 'new';
+
+  function onCard(card: Parameters<TapHandler['handle']>[0]): void {
+    const result = taps.handle(card);
+    if (result) for (const fn of listeners) fn(result);
+  }
+
+  return {
+    config,
+    store,
+    doors,
+    lockers,
+    presence,
+    taps,
+
+    async start(): Promise<void> {
+      if (state !== 'new') throw new Error(`edge cannot start: it is ${state}`);
+      state = 'running';
+      lockers.start();
+      for (const [id, door] of doors) {
+        door.start();
+        unsubscribers.push(door.onExitRequest(() => presence.exitButtonPressed(id, clock.now())));
+      }
+      presence.start();
+      unsubscribers.push(
+        reader.subscribe({
+          card: onCard,
+          lost: (name, detail) => record({ type: 'device.fault', data: { device: name, kind: 'reader.lost', detail } }),
+          found: (name) => record({ type: 'device.fault', data: { device: name, kind: 'reader.found' } }),
+        }),
+      );
+      await reader.start();
+      log.info({ site: config.site.id, doors: doors.size, readers: config.readers.length, lockerBanks: config.lockers.length }, 'edge started');
+    },
+
+    /** Readers first, then relays to their safe state. Idempotent; the caller closes the store. */
+    async stop(): Promise<void> {
+      if (state === 'stopped') return;
+      state = 'stopped';
+      for (const off of unsubscribers.splice(0)) off();
+      await reader.stop();
+      presence.stop();
+      for (const door of doors.values()) door.stop();
+      lockers.stop();
+      await gpio.close();
+      log.info('edge stopped: relays in their safe state');
+    },
+
+    /** Replaces the directory and the lockers it assigns, in one transaction. */
+    applyDirectory(dir: Directory, source: string): void {
+      store.transaction(() => {
+        store.directory.replace(dir, source, clock.now());
+        lockers.syncAssigned(clock.now());
+      });
+      log.info({ revision: dir.revision, members: dir.members.length, badges: dir.badges.length, source }, 'directory loaded');
+    },
+
+    /** Records that a directory update was refused; the directory in force stays. */
+    rejectDirectory(source: string, detail: string): void {
+      record({ type: 'device.fault', data: { device: source.slice(-64) || 'directory', kind: 'directory.rejected', detail: detail.slice(0, 500) } });
+    },
+
+    /** Every relay to its safe state, synchronously: for exit paths where nothing else may run. */
+    safeState(): void {
+      gpio.safeState();
+    },
+
+    /** Listens to every tap's result; returns the function that stops listening. */
+    onTap(fn: (r: TapResult) => void): () => void {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import type { Logger } from 'pino';
+import { systemClock } from '../../shared/clock.js';
+import type { Clock } from '../../shared/clock.js';
+import { TesseraError } from '../../shared/errors.js';
+import { formatDetails } from '../../shared/validation.js';
+import { loadSiteConfig } from '../../firmware-config/load.js';
+import type { SiteConfig } from '../../firmware-config/schema.js';
+import { loadDirectoryFile } from '../directory/file.js';
+import { buildApi } from '../api/server.js';
+import { createHardware } from '../hardware/factory.js';
+import { EdgeStore } from '../store/store.js';
+import { createEdge } from './edge.js';
+import type { Edge } from './edge.js';
+import { VERSION } from './package-root.js';
+
+export interface RunOptions {
+  configPath: string;
+  simulate: boolean;
+  log: Logger;
+  clock?: Clock;
+  /** Overrides the config's API port (0 = any free port). */
+  port?: number;
+  /** Overrides the config's storage path. */
+  storagePath?: string;
+}
+
+export interface RunningEdge {
+  edge: Edge;
+  config: SiteConfig;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Exit status for a config that cannot work: systemd must not restart-loop on it. */
+export class ConfigRefused extends Error {}
+
+/**
+ * Starts a site from its config file: config first (refused before any relay is touched), then
+ * hardware, store, directory, edge and API. Returns once the API listens.
+ */
+export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
+  const { log } = opts;
+  const clock = opts.clock ?? systemClock;
+  const loaded = loadSiteConfig(opts.configPath);
+  if (!loaded.ok) {
+    log.error({ code: loaded.code, errors: loaded.errors }, `site config refused:\n${formatDetails(loaded.errors)}`);
+    throw new ConfigRefused(`${opts.configPath}: ${loaded.errors.length} error(s)\n${formatDetails(loaded.errors)}`);
+  }
+  const config = loaded.value;
+  const hw = await createHardware({
+    readers: opts.simulate ? 'simulated' : config.hardware.readers,
+    gpio: opts.simulate ? 'simulated' : config.hardware.gpio,
+    readerNames: config.readers.map((r) => r.id),
+    clock,
+    ...(config.hardware.gpioChipBase !== undefined ? { gpioChipBase: config.hardware.gpioChipBase } : {}),
+  });
+  const store = EdgeStore.open(opts.storagePath ?? config.storage.path, config.site.id, config.site.timeZone);
+  const edge = createEdge({ config, clock, log, store, reader: hw.reader, gpio: hw.gpio });
+  loadDirectory(edge, config, log);
+  await edge.start();
+  const api = buildApi({ edge, log, clock, version: VERSION, startedAt: clock.now(), ...(hw.sim ? { sim: hw.sim } : {}) });
+  const url = await api.listen({ host: config.api.host, port: opts.port ?? config.api.port });
+  log.info({ url, simulated: hw.sim !== undefined }, 'local API listening');
+  let stopping: Promise<void> | undefined;
+  return {
+    edge,
+    config,
+    url,
+    // Fixed teardown order (CONVENTIONS 9): readers and relays, HTTP, SQLite.
+    stop: () =>
+      (stopping ??= (async () => {
+        await edge.stop();
+        await api.close();
+        store.close();
+      })()),
+  };
+}
+
+/** A standalone site's directory file; a bad one is refused and the directory in force stays. */
+export function loadDirectory(edge: Edge, config: SiteConfig, log: Logger): boolean {
+  if (config.directory.source !== 'file') return false;
+  const path = config.directory.path;
+  const r = loadDirectoryFile(path);
+  if (r.ok) {
+    edge.applyDirectory(r.value, `file:${path}`);
+    return true;
+  }
+  const kept = edge.store.directory.describe();
+  log.error({ code: r.code, errors: r.errors, kept: kept ? kept.revision : null }, `directory file refused, ${kept ? 'the previous directory stays in force' : 'no directory in force: every badge is refused'}:\n${formatDetails(r.errors)}`);
+  edge.rejectDirectory(path, formatDetails(r.errors));
+  return false;
+}
+
+export function isHardwareError(err: unknown): err is TesseraError {
+  return err instanceof TesseraError && (err.code === 'hardware.unavailable' || err.code === 'reader.unavailable' || err.code === 'gpio.unavailable');
+}

@@ -1,0 +1,144 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../../shared/clock.js';
+import { maskUid, normalizeUid } from '../../shared/badge.js';
+import { localWeekStart } from '../../shared/schedule.js';
+import type { DecisionReason } from '../../shared/reasons.js';
+import { decideAccess } from '../access/decide.js';
+import type { Decision, SiteRules } from '../access/types.js';
+import type { DoorController } from '../doors/door-controller.js';
+import type { CardEvent, Reader } from '../hardware/types.js';
+import type { LockerBanks, LockerOpening } from '../lockers/locker-banks.js';
+import type { PresenceKeeper } from '../presence/presence-keeper.js';
+import type { EdgeStore } from '../store/store.js';
+import type { ReaderBinding } from './reader-binding.js';
+
+/** What a tap came to: the API's answer to `POST /simulate/tap`, and what listeners see. */
+export interface TapResult {
+  granted: boolean;
+  reason: DecisionReason;
+  reader: string;
+  door: string | null;
+  locker: { bank: string; number: number } | null;
+  memberId: string | null;
+  /** Check-in, check-out, or neither (a refusal, a locker, a re-entry). */
+  presence: 'in' | 'out' | null;
+}
+
+export interface TapDeps {
+  store: EdgeStore;
+  clock: Clock;
+  log: Logger;
+  rules: SiteRules;
+  checkoutByExitReader: boolean;
+  bind: (pcscName: string) => ReaderBinding | undefined;
+  doors: ReadonlyMap<string, DoorController>;
+  lockers: LockerBanks;
+  presence: PresenceKeeper;
+  reader: Reader;
+  clockSynced: (nowMs: number) => boolean;
+}
+
+/**
+ * The path from a card to a relay (DESIGN invariant 1): lookup, a pure decision, one
+ * transaction for the state change and its events, then the relay. Nothing here waits on the
+ * network.
+ */
+export class TapHandler {
+  readonly counts = { taps: 0, rejectedCards: 0, unboundReaders: 0 };
+  readonly byReason = new Map<DecisionReason, number>();
+
+  constructor(private readonly deps: TapDeps) {}
+
+  handle(card: CardEvent): TapResult | undefined {
+    const { log, bind } = this.deps;
+    const binding = bind(card.reader);
+    if (!binding) {
+      this.counts.unboundReaders++;
+      log.warn({ reader: card.reader }, 'card on a reader that no config entry matches: ignored');
+      return undefined;
+    }
+    const uid = normalizeUid(card.uid);
+    if (uid === undefined) {
+      this.counts.rejectedCards++;
+      log.warn({ reader: binding.id, length: card.uid.length }, 'card with an unreadable UID: refused');
+      return undefined;
+    }
+    this.counts.taps++;
+    const at = card.at ?? this.deps.clock.now();
+    const result = this.decideAndRecord(binding, uid, at);
+    this.byReason.set(result.reason, (this.byReason.get(result.reason) ?? 0) + 1);
+    this.actuate(result);
+    this.deps.reader.feedback(card.reader, result.granted).catch((err: unknown) => log.debug({ err }, 'reader feedback failed'));
+    log.info({ reader: binding.id, badge: maskUid(uid), member: result.memberId, granted: result.granted, reason: result.reason }, 'tap');
+    return result;
+  }
+
+  private decide(binding: ReaderBinding, uid: string, at: number): { decision: Decision; memberId: string | undefined; inside: boolean; locker: ReturnType<LockerBanks['choose']> | undefined } {
+    const { store, rules, presence } = this.deps;
+    const holder = store.directory.lookup(uid);
+    const member = holder?.member;
+    const inside = member ? presence.isInside(member.id) : false;
+    const decision = decideAccess({
+      now: at,
+      site: rules,
+      role: binding.role,
+      badge: holder?.badge,
+      member,
+      plan: holder?.plan,
+      presence: { inside, occupancy: store.presence.occupancy() },
+      daysUsedThisWeek: member ? store.presence.daysFrom(member.id, localWeekStart(at, rules.timeZone)) : [],
+      clockSynced: this.deps.clockSynced(at),
+    });
+    let locker: ReturnType<LockerBanks['choose']> | undefined;
+    if (decision.granted && binding.role === 'locker-bank' && member && binding.bank) {
+      locker = this.deps.lockers.choose(binding.bank, member.id, holder?.plan, member.locker);
+      if ('denied' in locker) return { decision: { granted: false, reason: locker.denied }, memberId: member.id, inside, locker };
+    }
+    return { decision, memberId: member?.id, inside, locker };
+  }
+
+  private decideAndRecord(binding: ReaderBinding, uid: string, at: number): TapResult {
+    const { store, presence, rules } = this.deps;
+    const { decision, memberId, inside, locker } = this.decide(binding, uid, at);
+    const opening: LockerOpening | null = locker && 'open' in locker ? locker.open : null;
+    let presenceChange: TapResult['presence'] = null;
+    store.transaction(() => {
+      const data = {
+        reader: binding.id,
+        role: binding.role,
+        ...(binding.door ? { door: binding.door } : {}),
+        ...(binding.bank ? { bank: binding.bank } : {}),
+        badge: maskUid(uid),
+        ...(memberId ? { memberId } : {}),
+      };
+      if (decision.granted) store.events.append({ type: 'access.granted', data: { ...data, reason: decision.reason } }, at);
+      else store.events.append({ type: 'access.denied', data: { ...data, reason: decision.reason } }, at);
+      if (!decision.granted || !memberId) return;
+      if (opening) this.deps.lockers.record(opening, memberId, at);
+      else if (binding.role === 'entry' && !inside) {
+        presence.checkIn(memberId, at, binding.door, binding.id);
+        presenceChange = 'in';
+      } else if (binding.role === 'entry' && rules.secondTapChecksOut) {
+        if (presence.checkOut(memberId, 'second_tap', at, binding.door)) presenceChange = 'out';
+      } else if (binding.role === 'exit' && this.deps.checkoutByExitReader) {
+        if (presence.checkOut(memberId, 'exit_reader', at, binding.door)) presenceChange = 'out';
+      }
+    });
+    return {
+      granted: decision.granted,
+      reason: decision.reason,
+      reader: binding.id,
+      door: binding.door ?? null,
+      locker: opening ? { bank: opening.bank, number: opening.number } : null,
+      memberId: memberId ?? null,
+      presence: presenceChange,
+    };
+  }
+
+  /** Relays move only after the transaction committed. */
+  private actuate(result: TapResult): void {
+    if (!result.granted) return;
+    if (result.locker) this.deps.lockers.pulse(result.locker.bank, result.locker.number);
+    else if (result.door) this.deps.doors.get(result.door)?.unlock('granted');
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The edge schema, one entry per version (PRAGMA user_version). Never edit a released entry:
+ * add the next one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  -- Gapless per-site sequence: a counter, not MAX(seq), so that pruning acknowledged events
+  -- never lets a number be used twice.
+  CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+  INSERT INTO counters (name, value) VALUES ('seq', 0);
+
+  CREATE TABLE events (
+    seq   INTEGER PRIMARY KEY,
+    id    TEXT NOT NULL UNIQUE,
+    at    TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    type  TEXT NOT NULL,
+    body  TEXT NOT NULL
+  );
+
+  CREATE TABLE directory_meta (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    revision  INTEGER NOT NULL,
+    loaded_at INTEGER NOT NULL,
+    source    TEXT NOT NULL
+  );
+  CREATE TABLE plans (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+  CREATE TABLE employers (id TEXT PRIMARY KEY, name TEXT NOT NULL);
+  CREATE TABLE members (id TEXT PRIMARY KEY, plan TEXT NOT NULL, body TEXT NOT NULL);
+  CREATE TABLE badges (uid TEXT PRIMARY KEY, member TEXT NOT NULL, status TEXT NOT NULL);
+  CREATE INDEX badges_member ON badges (member);
+
+  CREATE TABLE presence (member TEXT PRIMARY KEY, since INTEGER NOT NULL, door TEXT);
+  CREATE INDEX presence_since ON presence (since);
+
+  -- A day of a days-per-week quota is spent by the first entry of a site-local day.
+  CREATE TABLE day_usage (member TEXT NOT NULL, day TEXT NOT NULL, PRIMARY KEY (member, day)) WITHOUT ROWID;
+
+  CREATE TABLE lockers (
+    bank   TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    member TEXT,
+    since  INTEGER,
+    PRIMARY KEY (bank, number)
+  );
+  CREATE INDEX lockers_member ON lockers (member);
+  `,
+];

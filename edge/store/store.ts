@@ -1,0 +1,43 @@
+import type { Db } from './db.js';
+import { openDatabase } from './db.js';
+import { DirectoryRepo } from './directory-repo.js';
+import { EventLog } from './event-log.js';
+import { LockerRepo } from './locker-repo.js';
+import { PresenceRepo } from './presence-repo.js';
+
+/** The site's SQLite store: one database, one writer, and a transaction for each state change. */
+export class EdgeStore {
+  readonly events: EventLog;
+  readonly directory: DirectoryRepo;
+  readonly presence: PresenceRepo;
+  readonly lockers: LockerRepo;
+  private closed = false;
+
+  constructor(
+    readonly db: Db,
+    site: string,
+    timeZone: string,
+  ) {
+    this.events = new EventLog(db, site, timeZone);
+    this.directory = new DirectoryRepo(db);
+    this.presence = new PresenceRepo(db);
+    this.lockers = new LockerRepo(db);
+  }
+
+  static open(path: string, site: string, timeZone: string): EdgeStore {
+    return new EdgeStore(openDatabase(path), site, timeZone);
+  }
+
+  /** Runs `fn` in one transaction: the state change and its events commit together or not at all. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** Idempotent. Checkpoints the WAL so the database file is whole on its own. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.close();
+  }
+}
