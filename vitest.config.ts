@@ -2,6 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    globalSetup: ['tests/build-once.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     // Fast unit tests first; integration and chaos tests spawn processes and real stacks.

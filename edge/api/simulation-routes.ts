@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../../shared/clock.js';
+import { TesseraError } from '../../shared/errors.js';
 import type { Edge } from '../site/edge.js';
 import type { SimGpio } from '../hardware/sim-gpio.js';
 import type { SimReader } from '../hardware/sim-reader.js';
@@ -28,10 +29,13 @@ export function registerSimulationRoutes(app: FastifyInstance, edge: Edge, sim: 
     const off = edge.onTap((r) => (result = r));
     try {
       sim.reader.tap(body.reader, body.uid, body.at ? { at: Date.parse(body.at) } : {});
+    } catch (err) {
+      if (!(err instanceof TesseraError)) throw err;
+      return sendError(reply, 400, 'request.invalid', err.message, [{ path: 'uid', message: err.message }]);
     } finally {
       off();
     }
-    if (!result) return sendError(reply, 400, 'request.invalid', 'the card was refused before a decision: its UID is not hex of 4 to 10 bytes', [{ path: 'uid', message: 'expected a badge UID of 4 to 10 bytes in hex' }]);
+    if (!result) return sendError(reply, 400, 'request.invalid', 'the card was refused before a decision', [{ path: 'uid', message: 'expected a badge UID of 4 to 10 bytes in hex' }]);
     return result;
   });
 

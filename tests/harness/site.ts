@@ -69,6 +69,7 @@ export interface Harness {
   tap(reader: string, uid: string): TapResult;
   events(): SiteEvent[];
   eventTypes(): string[];
+  taps(): Edge['taps']['counts'];
   stop(): Promise<void>;
 }
 
@@ -101,6 +102,7 @@ export async function startSite(override: Partial<SiteConfigInput> = {}, directo
     },
     events: () => store.events.list(0, 1_000_000).map((e) => SiteEvent.parse(e)),
     eventTypes: () => store.events.list(0, 1_000_000).map((e) => e.type),
+    taps: () => edge.taps.counts,
     async stop() {
       await edge.stop();
       store.close();

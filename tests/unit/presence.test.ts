@@ -25,6 +25,16 @@ describe('presence', () => {
     expect(site.eventTypes()).toContain('access.denied');
   });
 
+  it('card data that is not a UID is refused, counted, and records nothing', async () => {
+    site = await startSite();
+    const before = site.store.events.lastSeq();
+    expect(site.edge.taps.handle({ reader: 'front-in', uid: 'ZZ\u0000', atr: '' })).toBeUndefined();
+    expect(site.edge.taps.handle({ reader: 'unknown reader', uid: UID.alice, atr: '' })).toBeUndefined();
+    expect(site.taps()).toMatchObject({ rejectedCards: 1, unboundReaders: 1, taps: 0 });
+    expect(site.store.events.lastSeq()).toBe(before);
+    expect(site.tap('front-in', UID.alice).granted).toBe(true);
+  });
+
   it('a granted tap pulses the door relay after the decision is stored', async () => {
     site = await startSite();
     site.tap('front-in', UID.alice);
