@@ -1,0 +1,5 @@
+import { benchTapLatency } from './tap-latency.js';
+
+/** `npm run bench`: every benchmark of the project, each against its baseline in the same run. */
+const sections = [await benchTapLatency()];
+process.stdout.write(`${sections.map((s) => s.join('\n')).join('\n\n')}\n`);
