@@ -128,7 +128,8 @@ const SiteConfigFields = z.strictObject({
       .prefault({}),
     broker: z
       .strictObject({
-        url: z.string().regex(/^mqtts?:\/\//, { error: 'expected an mqtt:// or mqtts:// URL' }),
+        // A host is required: "mqtt://" alone would only fail later, at connect time, on the Pi.
+        url: z.string().regex(/^mqtts?:\/\/[^\s/?#]+/, { error: 'expected an mqtt:// or mqtts:// URL with a host' }),
         username: z.string().optional(),
         password: z.string().optional(),
         topicPrefix: z.string().default(DEFAULT_TOPIC_PREFIX),
@@ -140,9 +141,18 @@ export const SiteConfig = SiteConfigFields.superRefine(crossCheck);
 export type SiteConfig = z.infer<typeof SiteConfig>;
 export type SiteConfigInput = z.input<typeof SiteConfig>;
 
+type Fields = z.infer<typeof SiteConfigFields>;
+type Report = (path: PropertyKey[], message: string) => void;
+
 /** Relations the field schemas cannot see: ids that must exist or be unique, lines used twice. */
-function crossCheck(cfg: z.infer<typeof SiteConfigFields>, ctx: z.RefinementCtx): void {
-  const issue = (path: PropertyKey[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+function crossCheck(cfg: Fields, ctx: z.RefinementCtx): void {
+  const issue: Report = (path, message) => ctx.addIssue({ code: 'custom', path, message });
+  checkIds(cfg, issue);
+  checkLines(cfg, issue);
+  checkRules(cfg, issue);
+}
+
+function checkIds(cfg: Fields, issue: Report): void {
   const unique = (kind: 'readers' | 'doors' | 'lockers') => {
     const seen = new Set<string>();
     cfg[kind].forEach((item, i) => {
@@ -161,19 +171,33 @@ function crossCheck(cfg: z.infer<typeof SiteConfigFields>, ctx: z.RefinementCtx)
     if (r.bank !== undefined && !banks.has(r.bank))
       issue(['readers', i, 'bank'], `no locker bank with id ${JSON.stringify(r.bank)} (banks: ${[...banks].join(', ') || 'none'})`);
   });
+}
+
+/** Each BCM line drives or reads one thing: two relays on one line would open two locks. */
+function checkLines(cfg: Fields, issue: Report): void {
   const lines = new Map<number, string>();
   const claim = (line: number, path: PropertyKey[]) => {
     const owner = lines.get(line);
-    const here = formatPath(path);
     if (owner !== undefined) issue(path, `GPIO line ${line} is already used by ${owner}`);
-    else lines.set(line, here);
+    else lines.set(line, formatPath(path));
   };
   cfg.doors.forEach((d, i) => {
     claim(d.relay.line, ['doors', i, 'relay', 'line']);
     if (d.contact) claim(d.contact.line, ['doors', i, 'contact', 'line']);
     if (d.exitButton) claim(d.exitButton.line, ['doors', i, 'exitButton', 'line']);
+  });
+  cfg.lockers.forEach((b, i) => b.relays.forEach((line, j) => claim(line, ['lockers', i, 'relays', j])));
+}
+
+function checkRules(cfg: Fields, issue: Report): void {
+  cfg.doors.forEach((d, i) => {
     if (d.freeAccess === 'staffed' && cfg.hours.length === 0)
       issue(['doors', i, 'freeAccess'], 'free access during staffed hours needs "hours" to be set');
   });
-  cfg.lockers.forEach((b, i) => b.relays.forEach((line, j) => claim(line, ['lockers', i, 'relays', j])));
+  // A hub-fed directory with no broker would never arrive: every badge would stay unknown.
+  if (cfg.directory.source === 'hub' && cfg.broker === undefined) issue(['broker'], 'a directory from the hub needs a broker');
+  // A reversed range would silently close nothing.
+  cfg.closures.forEach((c, i) => {
+    if (c.to !== undefined && c.to < c.from) issue(['closures', i, 'to'], `"to" (${c.to}) is before "from" (${c.from})`);
+  });
 }

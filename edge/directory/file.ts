@@ -1,0 +1,16 @@
+import { parseDocument, readTextFile } from '../../firmware-config/document.js';
+import type { LoadResult } from '../../firmware-config/load.js';
+import { Directory } from '../../shared/directory.js';
+
+export type DirectoryLoadResult = LoadResult<Directory, 'directory.invalid' | 'directory.unreadable'>;
+
+/**
+ * A standalone site's directory (plans, employers, members, badges) from a local file: JSON for
+ * `.json`, YAML otherwise. The edge reads it at start and on SIGHUP; an invalid file is refused
+ * whole, with every error, so the caller keeps the directory already in force.
+ */
+export function loadDirectoryFile(path: string): DirectoryLoadResult {
+  const read = readTextFile(path, 'directory.unreadable');
+  if (!read.ok) return read;
+  return parseDocument(read.value, path, Directory, 'directory.invalid');
+}

@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import YAML from 'yaml';
+import type { z } from 'zod';
+import type { ErrorCode, ErrorDetail } from '../shared/errors.js';
+import { formatPath } from '../shared/validation.js';
+import { validate } from './issues.js';
+
+/**
+ * Reading a YAML or JSON document that a schema then checks: the site config, the standalone
+ * directory file. A bad document is an answer with every error, never an exception, so the
+ * edge can refuse a reload and keep what it had (DESIGN invariant 6).
+ */
+
+export type LoadResult<T, Code extends ErrorCode = 'config.invalid' | 'config.unreadable'> =
+  | { ok: true; value: T }
+  | { ok: false; code: Code; errors: ErrorDetail[] };
+
+type Parsed = { ok: true; data: unknown } | { ok: false; errors: ErrorDetail[] };
+
+/** Past this depth a document is an attack or an accident; ours are five levels deep. */
+const MAX_DEPTH = 64;
+
+const where = (line: number, column: number) => `(line ${line}, column ${column})`;
+
+function why(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+const FS_REASONS: Record<string, string> = {
+  ENOENT: 'file not found',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'is a directory, not a file',
+  ENOTDIR: 'a folder in the path is not a directory',
+};
+
+export function readTextFile<Code extends ErrorCode>(path: string, code: Code): LoadResult<string, Code> {
+  try {
+    // Editors on Windows may start the file with a byte-order mark; neither parser wants it.
+    return { ok: true, value: readFileSync(path, 'utf8').replace(/^\uFEFF/, '') };
+  } catch (error) {
+    const errno = (error as NodeJS.ErrnoException).code;
+    const reason = (errno !== undefined && FS_REASONS[errno]) || why(error);
+    return { ok: false, code, errors: [{ path: '(file)', message: `cannot read ${path}: ${reason}` }] };
+  }
+}
+
+function parseYaml(text: string): Parsed {
+  const doc = YAML.parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const errors = doc.errors.map((e) => {
+      const pos = e.linePos?.[0];
+      // prettyErrors appends " at line L, column C:" and a code frame; the path says where.
+      const message = e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? e.message;
+      return { path: pos ? where(pos.line, pos.col) : '(document)', message: `YAML syntax: ${message}` };
+    });
+    return { ok: false, errors };
+  }
+  return { ok: true, data: doc.toJS() };
+}
+
+function parseJson(text: string): Parsed {
+  try {
+    return { ok: true, data: JSON.parse(text) };
+  } catch (error) {
+    const message = why(error);
+    const at = /at position (\d+)/.exec(message);
+    let path = '(document)';
+    if (at?.[1] !== undefined) {
+      const before = text.slice(0, Number(at[1])).split('\n');
+      path = where(before.length, (before.at(-1)?.length ?? 0) + 1);
+    }
+    return { ok: false, errors: [{ path, message: `JSON syntax: ${message.replace(/ (in JSON )?at position \d+.*$/, '')}` }] };
+  }
+}
+
+/**
+ * Aliases can make a YAML document refer to itself (`a: &x {b: *x}`); such a value cannot be
+ * described in a message, and a config never needs one.
+ */
+function findLoop(value: unknown, path: PropertyKey[], open: Set<object>): ErrorDetail | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  if (open.has(value)) return { path: formatPath(path), message: 'a YAML alias refers to a value that contains it' };
+  if (path.length >= MAX_DEPTH) return { path: formatPath(path), message: `nested more than ${MAX_DEPTH} levels deep` };
+  open.add(value);
+  for (const [key, child] of Object.entries(value)) {
+    const loop = findLoop(child, [...path, Array.isArray(value) ? Number(key) : key], open);
+    if (loop) return loop;
+  }
+  open.delete(value);
+  return undefined;
+}
+
+/** The data in `text`: JSON when `source` ends in `.json`, YAML otherwise. */
+export function parseText(text: string, source: string): Parsed {
+  let parsed: Parsed;
+  try {
+    parsed = extname(source).toLowerCase() === '.json' ? parseJson(text) : parseYaml(text);
+  } catch (error) {
+    // The YAML library throws on alias bombs ("excessive alias count") and deep nesting.
+    return { ok: false, errors: [{ path: '(document)', message: `cannot parse: ${why(error)}` }] };
+  }
+  if (!parsed.ok) return parsed;
+  if (parsed.data === null || parsed.data === undefined)
+    return { ok: false, errors: [{ path: '(root)', message: `${basename(source)} is empty` }] };
+  const loop = findLoop(parsed.data, [], new Set());
+  return loop ? { ok: false, errors: [loop] } : parsed;
+}
+
+/** Parses `text` and checks it against `schema`; `source` names it and picks the syntax. */
+export function parseDocument<S extends z.ZodType, Code extends ErrorCode>(
+  text: string,
+  source: string,
+  schema: S,
+  code: Code,
+): LoadResult<z.output<S>, Code> {
+  const parsed = parseText(text, source);
+  if (!parsed.ok) return { ok: false, code, errors: parsed.errors };
+  const checked = validate(schema, parsed.data);
+  return checked.ok ? checked : { ok: false, code, errors: checked.errors };
+}

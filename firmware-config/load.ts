@@ -1,0 +1,24 @@
+import { dirname, resolve } from 'node:path';
+import { parseDocument, readTextFile } from './document.js';
+import type { LoadResult } from './document.js';
+import { SiteConfig } from './schema.js';
+
+export type { LoadResult } from './document.js';
+
+/**
+ * A site's config from its YAML file: every error at once with its path, or a config whose
+ * file paths are absolute, so the edge does not depend on the folder it was started from.
+ */
+export function parseSiteConfig(text: string, source: string, baseDir: string): LoadResult<SiteConfig> {
+  const result = parseDocument(text, source, SiteConfig, 'config.invalid');
+  if (!result.ok) return result;
+  const config = result.value;
+  const directory = config.directory.source === 'file' ? { ...config.directory, path: resolve(baseDir, config.directory.path) } : config.directory;
+  return { ok: true, value: { ...config, storage: { ...config.storage, path: resolve(baseDir, config.storage.path) }, directory } };
+}
+
+export function loadSiteConfig(path: string): LoadResult<SiteConfig> {
+  const read = readTextFile(path, 'config.unreadable');
+  if (!read.ok) return read;
+  return parseSiteConfig(read.value, path, dirname(resolve(path)));
+}
