@@ -1,4 +1,4 @@
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
@@ -30,7 +30,10 @@ const LockerParams = z.strictObject({ bank: z.string().min(1), number: z.coerce.
 export function buildApi(deps: ApiDeps): FastifyInstance {
   const { edge } = deps;
   const zone = edge.config.site.timeZone;
-  const app = Fastify({ loggerInstance: deps.log.child({ module: 'api' }) as FastifyBaseLogger, disableRequestLogging: true });
+  const app = Fastify({
+    loggerInstance: deps.log.child({ module: 'api' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
 
   app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
     const status = err.statusCode ?? 500;

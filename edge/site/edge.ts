@@ -63,6 +63,7 @@ export function createEdge(deps: EdgeDeps) {
     clockSynced: deps.clockSynced ?? ((now) => now >= EARLIEST_PLAUSIBLE_TIME),
   });
   const listeners = new Set<(r: TapResult) => void>();
+  const lostReaders = new Set<string>();
   const unsubscribers: Array<() => void> = [];
   let state: 'new' | 'running' | 'stopped' = 'new';
 
@@ -91,8 +92,14 @@ export function createEdge(deps: EdgeDeps) {
       unsubscribers.push(
         reader.subscribe({
           card: onCard,
-          lost: (name, detail) => record({ type: 'device.fault', data: { device: name, kind: 'reader.lost', detail } }),
-          found: (name) => record({ type: 'device.fault', data: { device: name, kind: 'reader.found' } }),
+          lost: (name, detail) => {
+            lostReaders.add(name);
+            record({ type: 'device.fault', data: { device: name.slice(0, 64), kind: 'reader.lost', detail: detail.slice(0, 500) } });
+          },
+          // A reader seen at start-up is not news; one coming back after a loss is.
+          found: (name) => {
+            if (lostReaders.delete(name)) record({ type: 'device.fault', data: { device: name.slice(0, 64), kind: 'reader.found' } });
+          },
         }),
       );
       await reader.start();

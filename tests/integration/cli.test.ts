@@ -1,0 +1,43 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../harness/process.js';
+
+describe('the tessera command', () => {
+  it('--help lists every subcommand', async () => {
+    const r = await runCli(['--help']);
+    expect(r.code).toBe(0);
+    for (const name of ['edge', 'demo', 'config validate']) expect(r.stdout).toContain(name);
+  });
+
+  it('an unknown command is a usage error that shows the help', async () => {
+    const r = await runCli(['frobnicate']);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('unknown command "frobnicate"');
+  });
+
+  it('edge without --config is a usage error', async () => {
+    const r = await runCli(['edge']);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('--config FILE is required');
+  });
+
+  it('edge refuses an invalid config with every error and exit code 2, before touching hardware', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
+    const file = join(dir, 'site.yaml');
+    writeFileSync(file, 'site: {id: x, name: X, timeZone: Mars/Olympus, capacity: 5}\ndoors: [{id: front, relay: {line: "17a"}}]\ndirectory: {source: file, path: d.yaml}\n');
+    const r = await runCli(['edge', '--config', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('doors[0].relay.line: expected an integer 0-27, got "17a"');
+    expect(r.stderr).toContain('site.timeZone');
+    expect(r.stdout).not.toContain('edge started');
+  });
+
+  it('edge asked for real readers without the PC/SC stack says so in one line and suggests --simulate', async () => {
+    const r = await runCli(['edge', '--config', 'firmware-config/examples/rural-24-7.yaml', '--port', '0']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/hardware\.unavailable/);
+    expect(r.stderr).toContain('--simulate');
+  });
+});
