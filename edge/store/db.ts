@@ -9,7 +9,7 @@ export type Db = Database.Database;
 /**
  * Opens the site's database in WAL mode and brings its schema up to date. `synchronous=NORMAL`
  * in WAL survives a process crash (kill -9) without losing a committed transaction; a power cut
- * may roll back the last commits but never leaves a gap in `seq` (docs/operations.md).
+ * may roll back the last commits but never leaves a gap in `seq` (docs/edge.md).
  */
 export function openDatabase(path: string): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
