@@ -38,7 +38,7 @@ export function createEdge(deps: EdgeDeps) {
   const doors = new Map(
     config.doors.map((door) => [
       door.id,
-      new DoorController({ door, gpio, clock, timeZone: zone, hours: config.hours, closures: config.closures, emit: record, log: log.child({ module: 'door', door: door.id }) }),
+      new DoorController({ door, gpio, clock, timeZone: zone, hours: config.hours, closures: config.closures, emit: record, log }),
     ]),
   );
   const taps = new TapHandler({
