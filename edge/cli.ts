@@ -19,7 +19,8 @@ function usageError(io: Io, message: string, usage: string): number {
 async function startGuarded(io: Io, configPath: string, simulate: boolean, port: number | undefined): Promise<RunningEdge | number> {
   const log = createLogger('tessera-edge');
   try {
-    const running = await runEdge({ configPath, simulate, log, ...(port !== undefined ? { port } : {}) });
+    const simGpioDir = process.env.TESSERA_SIM_GPIO_DIR;
+    const running = await runEdge({ configPath, simulate, log, ...(port !== undefined ? { port } : {}), ...(simGpioDir ? { simGpioDir } : {}) });
     guardProcess(
       { stop: running.stop, safeState: () => running.edge.safeState() },
       { log, onReload: () => loadDirectory(running.edge, running.config, log) },

@@ -14,6 +14,8 @@ export interface HardwareOptions {
   /** gpiochip base added to BCM lines (real GPIO only). */
   gpioChipBase?: number;
   log?: Logger;
+  /** Simulated GPIO only: mirror pin levels to files in this folder (SimGpioOptions.mirrorDir). */
+  simGpioDir?: string;
   /** How native modules are imported; tests replace it to play "installed" or "missing". */
   importModule?: (name: NativePackage) => Promise<unknown>;
 }
@@ -89,7 +91,7 @@ export async function createHardware(opts: HardwareOptions): Promise<Hardware> {
   const reader: Opened<Reader> =
     opts.readers === 'pcsc' ? await openPcscReader(opts) : { ok: true, value: new SimReader(opts.readerNames, opts.clock, sinkOf(opts.log, 'sim-reader')) };
   const gpio: Opened<Gpio> =
-    opts.gpio === 'onoff' ? await openOnoffGpio(opts) : { ok: true, value: new SimGpio(opts.clock, sinkOf(opts.log, 'sim-gpio')) };
+    opts.gpio === 'onoff' ? await openOnoffGpio(opts) : { ok: true, value: new SimGpio(opts.clock, { ...sinkOf(opts.log, 'sim-gpio'), ...(opts.simGpioDir !== undefined ? { mirrorDir: opts.simGpioDir } : {}) }) };
   if (!reader.ok || !gpio.ok) {
     // When real adapters exist, the one that did open must be stopped here before throwing.
     const problems = [reader, gpio].flatMap((r) => (r.ok ? [] : [r.problem]));

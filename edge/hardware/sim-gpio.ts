@@ -1,9 +1,17 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import { TesseraError } from '../../shared/errors.js';
 import { reportListenerError, type ListenerErrorSink } from './listener-errors.js';
 import type { Gpio, InputLine, OutputLine } from './types.js';
 
-export type SimGpioOptions = ListenerErrorSink;
+export type SimGpioOptions = ListenerErrorSink & {
+  /**
+   * Mirrors each pin's physical level to `<dir>/gpio<N>` ("1" high, "0" low), as sysfs shows a
+   * real board, so another process can watch the simulated relays (tests of exit paths, a demo).
+   */
+  mirrorDir?: string;
+};
 
 /** One change of an output's logical level, at clock time `at`. */
 export interface LevelChange {
@@ -52,13 +60,15 @@ export class SimGpio implements Gpio {
   constructor(
     private readonly clock: Clock,
     private readonly opts: SimGpioOptions = {},
-  ) {}
+  ) {
+    if (opts.mirrorDir !== undefined) mkdirSync(opts.mirrorDir, { recursive: true });
+  }
 
   output(line: number, opts: { activeLow: boolean }): OutputLine {
     this.requireFree(line);
     const out: SimOutput = { kind: 'output', line, activeLow: opts.activeLow, active: false, released: false };
     this.claims.set(line, out);
-    this.levels.set(line, opts.activeLow);
+    this.setLevel(line, opts.activeLow);
     this.record(line, false);
     return {
       line,
@@ -73,7 +83,7 @@ export class SimGpio implements Gpio {
     this.requireFree(line);
     // An input nobody drove yet rests at its inactive level: door closed, button up.
     const high = this.levels.get(line) ?? opts.activeLow;
-    this.levels.set(line, high);
+    this.setLevel(line, high);
     const input: SimInput = {
       kind: 'input',
       line,
@@ -154,7 +164,7 @@ export class SimGpio implements Gpio {
     const claim = this.claims.get(line);
     if (claim?.kind === 'output') throw new TesseraError('gpio.unavailable', `GPIO line ${line} is an output: drive it with write()`);
     const before = this.levels.get(line);
-    this.levels.set(line, high);
+    this.setLevel(line, high);
     if (claim && before !== high) this.settle(claim);
   }
 
@@ -176,10 +186,15 @@ export class SimGpio implements Gpio {
     if (claim) throw new TesseraError('gpio.unavailable', `GPIO line ${line} is already claimed as an ${claim.kind}`);
   }
 
+  private setLevel(line: number, high: boolean): void {
+    this.levels.set(line, high);
+    if (this.opts.mirrorDir !== undefined) writeFileSync(join(this.opts.mirrorDir, `gpio${line}`), high ? '1' : '0');
+  }
+
   private drive(out: SimOutput, active: boolean): void {
     if (out.released || out.active === active) return;
     out.active = active;
-    this.levels.set(out.line, active !== out.activeLow);
+    this.setLevel(out.line, active !== out.activeLow);
     this.record(out.line, active);
   }
 

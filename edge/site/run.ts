@@ -22,6 +22,8 @@ export interface RunOptions {
   port?: number;
   /** Overrides the config's storage path. */
   storagePath?: string;
+  /** With simulated GPIO: mirror pin levels to files here (`TESSERA_SIM_GPIO_DIR`). */
+  simGpioDir?: string;
 }
 
 export interface RunningEdge {
@@ -52,6 +54,8 @@ export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
     gpio: opts.simulate ? 'simulated' : config.hardware.gpio,
     readerNames: config.readers.map((r) => r.id),
     clock,
+    log,
+    ...(opts.simGpioDir !== undefined ? { simGpioDir: opts.simGpioDir } : {}),
     ...(config.hardware.gpioChipBase !== undefined ? { gpioChipBase: config.hardware.gpioChipBase } : {}),
   });
   const store = EdgeStore.open(opts.storagePath ?? config.storage.path, config.site.id, config.site.timeZone);
