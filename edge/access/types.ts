@@ -1,5 +1,5 @@
 import type { Badge, Member, Plan } from '../../shared/directory.js';
-import type { DecisionReason } from '../../shared/reasons.js';
+import type { DenyReason, GrantReason } from '../../shared/reasons.js';
 import type { Closure, WeeklyWindow } from '../../shared/schedule.js';
 
 export type ReaderRole = 'entry' | 'exit' | 'locker-bank';
@@ -35,7 +35,5 @@ export interface AccessRequest {
   clockSynced: boolean;
 }
 
-export interface Decision {
-  granted: boolean;
-  reason: DecisionReason;
-}
+/** Granted with the rule that admitted, or refused with the first rule that failed. */
+export type Decision = { granted: true; reason: GrantReason } | { granted: false; reason: DenyReason };

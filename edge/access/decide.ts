@@ -1,0 +1,101 @@
+import type { Member, Plan } from '../../shared/directory.js';
+import type { DenyReason, GrantReason } from '../../shared/reasons.js';
+import { localDay } from '../../shared/schedule.js';
+import { planOpensAllWeek, planOpensAt } from './plan-window.js';
+import { quotaExhausted } from './quota.js';
+import type { AccessRequest, Decision, SiteRules } from './types.js';
+
+/**
+ * The access policy (DESIGN "Edge"): a pure function of the request, which holds everything it
+ * looks at. No clock, no store, no network (invariant 1).
+ *
+ * First failing check wins. Checks that do not depend on the time (unknown badge, revoked badge,
+ * suspended member, no plan) come first, so a refused badge is refused for what it is even when
+ * the clock cannot be trusted. Then, on entry: expired, site_not_allowed, outside_hours,
+ * anti_passback, at_capacity, quota_exhausted. Staff skip hours, capacity and quota. Cleaners and
+ * visitors follow their plan like members; a visitor's day pass is validFrom = validUntil.
+ */
+export function decideAccess(req: AccessRequest): Decision {
+  const holder = identify(req);
+  if (typeof holder === 'string') return refuse(holder);
+  // Letting people out is never refused for hours, capacity, quota or site.
+  if (req.role === 'exit' || isCheckOutTap(req)) return admit(holder, 'ok');
+  const plan = req.plan?.id === holder.plan ? req.plan : undefined;
+  if (!plan) return refuse('expired'); // no valid plan
+  const refusal = req.clockSynced ? refusalWithClock(req, holder, plan) : refusalWithoutClock(req, holder, plan);
+  if (refusal) return refuse(refusal);
+  return admit(holder, req.clockSynced ? 'ok' : 'clock_unsynced_always_open');
+}
+
+function refuse(reason: DenyReason): Decision {
+  return { granted: false, reason };
+}
+
+/** Staff are admitted as staff whatever else would have let them in. */
+function admit(member: Member, reason: GrantReason): Decision {
+  return { granted: true, reason: member.role === 'staff' ? 'staff' : reason };
+}
+
+/** The badge's holder, or why the directory does not vouch for them. */
+function identify({ badge, member }: AccessRequest): Member | DenyReason {
+  if (!badge) return 'unknown_badge';
+  if (badge.status !== 'active') return 'badge_revoked';
+  if (!member || member.id !== badge.member) return 'unknown_badge';
+  if (member.status !== 'active') return 'member_suspended';
+  return member;
+}
+
+/** With second-tap checkout, an entry tap by someone already inside is their way out. */
+function isCheckOutTap({ role, site, presence }: AccessRequest): boolean {
+  return role === 'entry' && site.secondTapChecksOut && presence.inside;
+}
+
+function refusalWithClock(req: AccessRequest, member: Member, plan: Plan): DenyReason | undefined {
+  if (!validOn(member, localDay(req.now, req.site.timeZone))) return 'expired';
+  if (!opensSite(plan, req.site)) return 'site_not_allowed';
+  if (req.role === 'locker-bank') return plan.lockers ? undefined : 'locker_not_entitled';
+  const staff = member.role === 'staff';
+  if (!staff && !planOpensAt(plan, req.site, req.now)) return 'outside_hours';
+  if (blockedByAntiPassback(req)) return 'anti_passback';
+  if (staff) return undefined;
+  if (atCapacity(req)) return 'at_capacity';
+  if (!req.presence.inside && quotaExhausted(plan.daysPerWeek, req.daysUsedThisWeek, req.now, req.site.timeZone)) return 'quota_exhausted';
+  return undefined;
+}
+
+/**
+ * Without a trusted clock the date is unknown, so validity dates, hours and quota days cannot be
+ * judged. Staff, and members whose plan opens at every hour, are let in on trust; everyone else
+ * waits for the clock. What does not depend on the time is still checked.
+ */
+function refusalWithoutClock(req: AccessRequest, member: Member, plan: Plan): DenyReason | undefined {
+  if (!opensSite(plan, req.site)) return 'site_not_allowed';
+  if (req.role === 'locker-bank' && !plan.lockers) return 'locker_not_entitled';
+  const staff = member.role === 'staff';
+  if (!staff && !planOpensAllWeek(plan)) return 'clock_unsynced';
+  if (req.role === 'locker-bank') return undefined;
+  if (blockedByAntiPassback(req)) return 'anti_passback';
+  if (!staff && atCapacity(req)) return 'at_capacity';
+  return undefined;
+}
+
+/** `validFrom`..`validUntil` inclusive, compared as site-local calendar days (`YYYY-MM-DD` sorts). */
+function validOn(member: Member, day: string): boolean {
+  if (member.validFrom !== undefined && day < member.validFrom) return false;
+  if (member.validUntil !== undefined && day > member.validUntil) return false;
+  return true;
+}
+
+function opensSite(plan: Plan, site: SiteRules): boolean {
+  return plan.sites === 'all' || plan.sites.includes(site.id);
+}
+
+/** A second entry without an exit in between: the badge was probably passed back. */
+function blockedByAntiPassback({ site, presence }: AccessRequest): boolean {
+  return site.antiPassback && presence.inside && !site.secondTapChecksOut;
+}
+
+/** Someone already inside does not add to the count. */
+function atCapacity({ site, presence }: AccessRequest): boolean {
+  return !presence.inside && presence.occupancy >= site.capacity;
+}
