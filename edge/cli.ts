@@ -43,10 +43,30 @@ async function startGuarded(io: Io, configPath: string, simulate: boolean, port:
   }
 }
 
-function parsePort(value: string | undefined): number | undefined | 'bad' {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  return Number.isInteger(n) && n >= 0 && n <= 65535 ? n : 'bad';
+const RUN_OPTIONS = { config: { type: 'string' }, simulate: { type: 'boolean' }, port: { type: 'string' } } as const;
+
+interface RunArgs {
+  config: string | undefined;
+  simulate: boolean;
+  port: number | undefined;
+}
+
+/** Parses the options of `edge` and `demo`; `allowed` names those this command takes. Returns an exit code on a usage error. */
+function parseRunArgs(args: string[], io: Io, usage: string, allowed: ReadonlyArray<keyof typeof RUN_OPTIONS>): RunArgs | number {
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: RUN_OPTIONS }));
+  } catch (err) {
+    return usageError(io, (err as Error).message, usage);
+  }
+  const extra = Object.keys(values).find((k) => !allowed.includes(k as keyof typeof RUN_OPTIONS));
+  if (extra !== undefined) return usageError(io, `unexpected option --${extra}`, usage);
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) return usageError(io, `--port expects 0-65535, got "${values.port}"`, usage);
+  }
+  return { config: values.config, simulate: values.simulate ?? false, port };
 }
 
 export const edgeCommand: Command = {
@@ -54,16 +74,10 @@ export const edgeCommand: Command = {
   summary: 'Runs a site: readers, doors, lockers, presence and the local API, until SIGINT or SIGTERM. SIGHUP reloads a standalone directory file.',
   usage: 'edge --config FILE [--simulate] [--port N]',
   async run(args, io) {
-    let values;
-    try {
-      ({ values } = parseArgs({ args, options: { config: { type: 'string' }, simulate: { type: 'boolean', default: false }, port: { type: 'string' } } }));
-    } catch (err) {
-      return usageError(io, (err as Error).message, this.usage);
-    }
-    if (!values.config) return usageError(io, '--config FILE is required', this.usage);
-    const port = parsePort(values.port);
-    if (port === 'bad') return usageError(io, `--port expects 0-65535, got "${values.port}"`, this.usage);
-    const started = await startGuarded(io, values.config, values.simulate, port);
+    const opts = parseRunArgs(args, io, this.usage, ['config', 'simulate', 'port']);
+    if (typeof opts === 'number') return opts;
+    if (!opts.config) return usageError(io, '--config FILE is required', this.usage);
+    const started = await startGuarded(io, opts.config, opts.simulate, opts.port);
     return typeof started === 'number' ? started : new Promise<number>(() => undefined);
   },
 };
@@ -75,17 +89,11 @@ export const demoCommand: Command = {
   summary: 'Runs the business-hours example centre on simulated hardware and prints how to tap a badge.',
   usage: 'demo [--port N]',
   async run(args, io) {
-    let values;
-    try {
-      ({ values } = parseArgs({ args, options: { port: { type: 'string' } } }));
-    } catch (err) {
-      return usageError(io, (err as Error).message, this.usage);
-    }
-    const port = parsePort(values.port);
-    if (port === 'bad') return usageError(io, `--port expects 0-65535, got "${values.port}"`, this.usage);
-    let started = await startGuarded(io, DEMO_CONFIG, true, port);
+    const opts = parseRunArgs(args, io, this.usage, ['port']);
+    if (typeof opts === 'number') return opts;
+    let started = await startGuarded(io, DEMO_CONFIG, true, opts.port);
     // The example's port may be taken on this machine: any free port will do for a demo.
-    if (started === EXIT.FAILURE && port === undefined) started = await startGuarded(io, DEMO_CONFIG, true, 0);
+    if (started === EXIT.FAILURE && opts.port === undefined) started = await startGuarded(io, DEMO_CONFIG, true, 0);
     if (typeof started === 'number') return started;
     printDemoHelp(io, started);
     return new Promise<number>(() => undefined);

@@ -69,18 +69,16 @@ export function guardProcess(target: Guarded, opts: GuardOptions): () => void {
   const onExit = () => target.safeState();
   const onHup = () => opts.onReload?.();
 
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onHup);
-  process.on('uncaughtException', onUncaught);
-  process.on('unhandledRejection', onRejection);
-  process.on('exit', onExit);
+  const handlers: Array<[string, Parameters<typeof process.on>[1]]> = [
+    ['SIGINT', onSignal],
+    ['SIGTERM', onSignal],
+    ['SIGHUP', onHup],
+    ['uncaughtException', onUncaught],
+    ['unhandledRejection', onRejection],
+    ['exit', onExit],
+  ];
+  for (const [event, handler] of handlers) process.on(event, handler);
   return () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onHup);
-    process.off('uncaughtException', onUncaught);
-    process.off('unhandledRejection', onRejection);
-    process.off('exit', onExit);
+    for (const [event, handler] of handlers) process.off(event, handler);
   };
 }

@@ -29,6 +29,12 @@ export function gpioContract(name: string, makeHarness: () => GpioHarness | Prom
   describe(`Gpio contract: ${name}`, () => {
     let h: GpioHarness | undefined;
     const harness = async (): Promise<GpioHarness> => (h = await makeHarness());
+    /** Two outputs on the harness's first lines: one wired plain, one active-low. */
+    const twoOutputs = async () => {
+      const x = await harness();
+      const [a, b] = x.lines;
+      return { x, a, b, plain: x.gpio.output(a, { activeLow: false }), inverted: x.gpio.output(b, { activeLow: true }) };
+    };
 
     afterEach(async () => {
       if (!h) return;
@@ -38,20 +44,14 @@ export function gpioContract(name: string, makeHarness: () => GpioHarness | Prom
     });
 
     it('starts outputs inactive; an active-low relay is not pulled in at start (raw high)', async () => {
-      const x = await harness();
-      const [a, b] = x.lines;
-      const plain = x.gpio.output(a, { activeLow: false });
-      const inverted = x.gpio.output(b, { activeLow: true });
+      const { x, a, b, plain, inverted } = await twoOutputs();
       expect([plain.active, inverted.active]).toEqual([false, false]);
       expect(await x.raw(a)).toBe(false);
       expect(await x.raw(b)).toBe(true);
     });
 
     it('writes the logical level and drives the pin through the polarity', async () => {
-      const x = await harness();
-      const [a, b] = x.lines;
-      const plain = x.gpio.output(a, { activeLow: false });
-      const inverted = x.gpio.output(b, { activeLow: true });
+      const { x, a, b, plain, inverted } = await twoOutputs();
       plain.write(true);
       inverted.write(true);
       expect([plain.active, inverted.active]).toEqual([true, true]);
@@ -112,10 +112,7 @@ export function gpioContract(name: string, makeHarness: () => GpioHarness | Prom
     });
 
     it('drives every output inactive on safeState, synchronously', async () => {
-      const x = await harness();
-      const [a, b] = x.lines;
-      const plain = x.gpio.output(a, { activeLow: false });
-      const inverted = x.gpio.output(b, { activeLow: true });
+      const { x, a, b, plain, inverted } = await twoOutputs();
       plain.write(true);
       inverted.write(true);
       x.gpio.safeState();
@@ -124,10 +121,7 @@ export function gpioContract(name: string, makeHarness: () => GpioHarness | Prom
     });
 
     it('closes idempotently into the safe state and ignores writes after close', async () => {
-      const x = await harness();
-      const [a, b] = x.lines;
-      const plain = x.gpio.output(a, { activeLow: false });
-      const inverted = x.gpio.output(b, { activeLow: true });
+      const { x, a, b, plain, inverted } = await twoOutputs();
       plain.write(true);
       inverted.write(true);
       await x.gpio.close();
