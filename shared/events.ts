@@ -96,7 +96,3 @@ export type SiteEvent = z.infer<typeof SiteEvent>;
 
 /** An event before the store gives it a seq, an id and a time. */
 export type NewEvent = { [T in EventType]: { type: T; data: EventPayload<T> } }[EventType];
-
-export function payloadSchema<T extends EventType>(type: T): (typeof payloads)[T] {
-  return payloads[type];
-}

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import { systemClock } from '../../shared/clock.js';
 import type { Clock } from '../../shared/clock.js';
-import { TesseraError } from '../../shared/errors.js';
 import { formatDetails } from '../../shared/validation.js';
 import { loadSiteConfig } from '../../firmware-config/load.js';
 import type { SiteConfig } from '../../firmware-config/schema.js';
@@ -93,8 +92,4 @@ export function loadDirectory(edge: Edge, config: SiteConfig, log: Logger): bool
   log.error({ code: r.code, errors: r.errors, kept: kept ? kept.revision : null }, `directory file refused, ${kept ? 'the previous directory stays in force' : 'no directory in force: every badge is refused'}:\n${formatDetails(r.errors)}`);
   edge.rejectDirectory(path, formatDetails(r.errors));
   return false;
-}
-
-export function isHardwareError(err: unknown): err is TesseraError {
-  return err instanceof TesseraError && (err.code === 'hardware.unavailable' || err.code === 'reader.unavailable' || err.code === 'gpio.unavailable');
 }
