@@ -50,18 +50,20 @@ async function startEdge(site: ReturnType<typeof siteFolder>) {
 }
 
 describe('the edge process', () => {
-  it('puts the door relay in its safe state on SIGTERM, even in the middle of a pulse', async () => {
-    const site = siteFolder();
-    const { child, url } = await startEdge(site);
-    expect(pin(site.gpio, 17)).toBe('1');
-    expect(await tap(url)).toMatchObject({ granted: true });
-    expect(pin(site.gpio, 17)).toBe('0');
-    child.kill('SIGTERM');
-    const end = await finished(child);
-    expect(end.code).toBe(0);
-    expect(pin(site.gpio, 17)).toBe('1');
-    expect(end.stdout).toContain('relays in their safe state');
-  });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`puts the door relay in its safe state on ${signal}, even in the middle of a pulse`, async () => {
+      const site = siteFolder();
+      const { child, url } = await startEdge(site);
+      expect(pin(site.gpio, 17)).toBe('1');
+      expect(await tap(url)).toMatchObject({ granted: true });
+      expect(pin(site.gpio, 17)).toBe('0');
+      child.kill(signal);
+      const end = await finished(child);
+      expect(end.code).toBe(0);
+      expect(pin(site.gpio, 17)).toBe('1');
+      expect(end.stdout).toContain('relays in their safe state');
+    });
+  }
 
   for (const how of ['exception', 'rejection'] as const) {
     it(`puts the door relay in its safe state after an uncaught ${how}, and exits with an error`, async () => {
@@ -77,6 +79,20 @@ describe('the edge process', () => {
       expect(pin(site.gpio, 17)).toBe('1');
     });
   }
+
+  it('`tessera demo` (npm start) runs the example centre and tells how to tap a badge that opens', async () => {
+    const child = spawnCli(['demo', '--port', '0']);
+    try {
+      const m = await waitForOutput(child, /Tap a badge at the entrance:\s+(curl .*)\n/);
+      const url = /(http:\/\/127\.0\.0\.1:\d+)\/simulate\/tap/.exec(m[1] ?? '')?.[1] ?? '';
+      const body = /-d '(.*)'/.exec(m[1] ?? '')?.[1] ?? '';
+      const res = await fetch(`${url}/simulate/tap`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(await res.json()).toMatchObject({ granted: true, door: 'front' });
+    } finally {
+      child.kill('SIGINT');
+      expect((await finished(child)).code).toBe(0);
+    }
+  });
 
   it('reloads its directory on SIGHUP, and keeps the one in force when the new file is bad', async () => {
     const site = siteFolder();
