@@ -47,6 +47,8 @@ export const Badge = z.strictObject({
   uid: BadgeUid,
   member: Id,
   status: z.enum(['active', 'revoked']).default('active'),
+  /** `uid`: any card, identified by its UID alone (cloneable). `ntag424`: an NTAG 424 DNA card checked cryptographically at each tap. */
+  type: z.enum(['uid', 'ntag424']).default('uid'),
 });
 export type Badge = z.infer<typeof Badge>;
 

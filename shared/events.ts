@@ -20,6 +20,8 @@ const AccessFields = {
   bank: Id.optional(),
   badge: BadgeRef,
   memberId: Id.optional(),
+  /** True for a UID-only badge: accepted, but anyone who reads it can clone it. */
+  cloneable: z.boolean().optional(),
 };
 
 const payloads = {

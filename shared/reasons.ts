@@ -15,6 +15,10 @@ export const DENY_REASONS = [
   // Locker banks: the member's plan has no locker, or a free bank has no locker left.
   'locker_not_entitled',
   'no_locker_available',
+  // Secure badges (NTAG 424 DNA): the card failed its cryptographic check (a clone of the UID,
+  // wrong keys), or presented a SUN message whose counter is not newer than the last one seen.
+  'card_not_genuine',
+  'card_replayed',
 ] as const;
 
 export const DenyReason = z.enum(DENY_REASONS);

@@ -10,7 +10,7 @@ import type { AccessRequest, Decision, SiteRules } from './types.js';
  * looks at. No clock, no store, no network (invariant 1).
  *
  * First failing check wins. Checks that do not depend on the time (unknown badge, revoked badge,
- * suspended member, no plan) come first, so a refused badge is refused for what it is even when
+ * a secure badge whose card failed its check, suspended member, no plan) come first, so a refused badge is refused for what it is even when
  * the clock cannot be trusted. Then, on entry: expired, site_not_allowed, outside_hours,
  * anti_passback, at_capacity, quota_exhausted. Staff skip hours, capacity and quota. Cleaners and
  * visitors follow their plan like members; a visitor's day pass is validFrom = validUntil.
@@ -37,9 +37,11 @@ function admit(member: Member, reason: GrantReason): Decision {
 }
 
 /** The badge's holder, or why the directory does not vouch for them. */
-function identify({ badge, member }: AccessRequest): Member | DenyReason {
+function identify({ badge, member, card }: AccessRequest): Member | DenyReason {
   if (!badge) return 'unknown_badge';
   if (badge.status !== 'active') return 'badge_revoked';
+  // A secure badge is only itself if the card proved it; its UID alone can be cloned.
+  if (badge.type === 'ntag424' && card !== 'genuine') return card === 'replayed' ? 'card_replayed' : 'card_not_genuine';
   if (!member || member.id !== badge.member) return 'unknown_badge';
   if (member.status !== 'active') return 'member_suspended';
   return member;

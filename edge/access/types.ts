@@ -33,7 +33,15 @@ export interface AccessRequest {
   daysUsedThisWeek: readonly string[];
   /** False when the edge cannot trust its clock (no NTP sync since boot, no RTC). */
   clockSynced: boolean;
+  /**
+   * What the card proved beyond its UID. `genuine`: an NTAG 424 passed its cryptographic check;
+   * `not_genuine`: it failed (or could not be asked); `replayed`: its SUN counter was not newer.
+   * Absent: nothing was checked beyond the UID, which only a `uid` badge accepts.
+   */
+  card?: CardCheck;
 }
+
+export type CardCheck = 'genuine' | 'not_genuine' | 'replayed';
 
 /** Granted with the rule that admitted, or refused with the first rule that failed. */
 export type Decision = { granted: true; reason: GrantReason } | { granted: false; reason: DenyReason };

@@ -5,6 +5,12 @@ import type { CardEvent, Reader, ReaderListener } from './types.js';
 
 /** ATR of an ISO 14443-3 tag as an ACR122U reports it (HARDWARE.md). */
 export const ISO14443_3_ATR = '3B8F8001804F0CA0000003060300030000000068';
+export const ISO14443_4_ATR = '3B8180018080';
+
+/** A card that speaks APDUs (ISO 14443-4), e.g. a software NTAG 424. */
+export interface SimCard {
+  handle(apdu: Buffer): Buffer;
+}
 
 export type SimReaderOptions = ListenerErrorSink;
 
@@ -95,15 +101,18 @@ export class SimReader implements Reader {
    * Presents a card: `card` reaches every listener before this returns, so a caller can read the
    * edge's decision right after. Nothing else follows (no automatic removal).
    */
-  tap(reader: string, uid: string, opts: { atr?: string; at?: number } = {}): CardEvent {
+  tap(reader: string, uid: string, opts: { atr?: string; at?: number; card?: SimCard } = {}): CardEvent {
     this.requireAttached(reader);
     if (opts.at !== undefined && !Number.isFinite(opts.at))
       throw new TesseraError('request.invalid', `expected the tap time as epoch milliseconds, got ${String(opts.at)}`);
+    const card = opts.card;
     const event: CardEvent = {
       reader,
       uid: normaliseHex(uid, 'a card UID', UID_BYTES),
-      atr: normaliseHex(opts.atr ?? ISO14443_3_ATR, 'an ATR'),
+      atr: normaliseHex(opts.atr ?? (card ? ISO14443_4_ATR : ISO14443_3_ATR), 'an ATR'),
       at: opts.at ?? this.clock.now(),
+      // An ISO 14443-4 card answers APDUs, as a software NTAG 424 does in the demo and tests.
+      ...(card ? { transmit: (apdu: Buffer) => Promise.resolve(card.handle(apdu)) } : {}),
     };
     // A copy per listener: one listener editing the event must not change what the next sees.
     this.emit('card', reader, (l) => l.card?.({ ...event }));

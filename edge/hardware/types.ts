@@ -13,6 +13,12 @@ export interface CardEvent {
   atr: string;
   /** Simulation only: the instant of the tap, when a test or the demo replays the past. */
   at?: number;
+  /**
+   * ISO 14443-4 cards only (NTAG 424 DNA, DESFire; nfc-pcsc with auto-processing off): sends one
+   * command APDU to the card while it is on the reader and resolves with the response APDU,
+   * SW1 SW2 included. Absent for ISO 14443-3 tags, whose UID is all they offer.
+   */
+  transmit?: (apdu: Buffer) => Promise<Buffer>;
 }
 
 export interface ReaderListener {

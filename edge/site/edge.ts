@@ -9,7 +9,7 @@ import { LockerBanks } from '../lockers/locker-banks.js';
 import { PresenceKeeper } from '../presence/presence-keeper.js';
 import type { EdgeStore } from '../store/store.js';
 import { bindReaders } from './reader-binding.js';
-import type { TapResult } from './tap-handler.js';
+import type { CardVerifier, TapResult } from './tap-handler.js';
 import { TapHandler } from './tap-handler.js';
 
 /** A Pi without a real-time clock boots in the past until NTP answers: before this, the clock is not trusted. */
@@ -24,6 +24,8 @@ export interface EdgeDeps {
   gpio: Gpio;
   /** Whether the wall clock can be trusted; defaults to a plausibility check. */
   clockSynced?: (nowMs: number) => boolean;
+  /** Proves NTAG 424 badges (sites with a `secureBadges` config). */
+  verifier?: CardVerifier;
 }
 
 export type Edge = ReturnType<typeof createEdge>;
@@ -61,15 +63,20 @@ export function createEdge(deps: EdgeDeps) {
     presence,
     reader,
     clockSynced: deps.clockSynced ?? ((now) => now >= EARLIEST_PLAUSIBLE_TIME),
+    ...(deps.verifier ? { verifier: deps.verifier } : {}),
   });
   const listeners = new Set<(r: TapResult) => void>();
   const lostReaders = new Set<string>();
   const unsubscribers: Array<() => void> = [];
   let state: 'new' | 'running' | 'stopped' = 'new';
 
+  const publish = (result: TapResult) => {
+    for (const fn of listeners) fn(result);
+  };
   function onCard(card: Parameters<TapHandler['handle']>[0]): void {
     const result = taps.handle(card);
-    if (result) for (const fn of listeners) fn(result);
+    if (result instanceof Promise) result.then(publish, (err: unknown) => log.error({ err }, 'secure tap failed'));
+    else if (result) publish(result);
   }
 
   return {

@@ -4,11 +4,12 @@ import { maskUid, normalizeUid } from '../../shared/badge.js';
 import { localWeekStart } from '../../shared/schedule.js';
 import type { DecisionReason } from '../../shared/reasons.js';
 import { decideAccess } from '../access/decide.js';
-import type { Decision, SiteRules } from '../access/types.js';
+import type { CardCheck, Decision, SiteRules } from '../access/types.js';
 import type { DoorController } from '../doors/door-controller.js';
 import type { CardEvent, Reader } from '../hardware/types.js';
 import type { LockerBanks, LockerOpening } from '../lockers/locker-banks.js';
 import type { PresenceKeeper } from '../presence/presence-keeper.js';
+import type { BadgeHolder } from '../store/directory-repo.js';
 import type { EdgeStore } from '../store/store.js';
 import type { ReaderBinding } from './reader-binding.js';
 
@@ -36,6 +37,40 @@ export interface TapDeps {
   presence: PresenceKeeper;
   reader: Reader;
   clockSynced: (nowMs: number) => boolean;
+  /** Proves NTAG 424 badges; absent when the site has no `secureBadges` config. */
+  verifier?: CardVerifier;
+}
+
+/** What a secure card proved about itself: the check, and for SUN the counter it showed. */
+export interface CardProof {
+  check: CardCheck;
+  sunCounter?: number;
+}
+
+export interface CardVerifier {
+  /** Asks the card on the reader to prove it is the genuine NTAG 424 with this UID. Never throws. */
+  verify(card: CardEvent, uid: string): Promise<CardProof>;
+}
+
+/** What is known of a tap before deciding: the directory's entry, and what the card proved. */
+interface Known {
+  holder: BadgeHolder | undefined;
+  proof?: CardProof;
+}
+
+interface Decided {
+  decision: Decision;
+  memberId: string | undefined;
+  inside: boolean;
+  locker: ReturnType<LockerBanks['choose']> | undefined;
+  badgeType: 'uid' | 'ntag424' | undefined;
+}
+
+/** A SUN counter not newer than the last one accepted for this card is a replay. */
+function cardCheck(proof: CardProof | undefined, lastSunCounter: number | undefined): CardCheck | undefined {
+  if (!proof) return undefined;
+  if (proof.check === 'genuine' && proof.sunCounter !== undefined && lastSunCounter !== undefined && proof.sunCounter <= lastSunCounter) return 'replayed';
+  return proof.check;
 }
 
 /**
@@ -49,7 +84,12 @@ export class TapHandler {
 
   constructor(private readonly deps: TapDeps) {}
 
-  handle(card: CardEvent): TapResult | undefined {
+  /**
+   * Decides a tap. UID badges are decided synchronously; an NTAG 424 badge first talks to the card
+   * (APDUs), so its result comes as a promise. Undefined when the card is refused before any
+   * decision (unbound reader, unreadable UID).
+   */
+  handle(card: CardEvent): TapResult | Promise<TapResult> | undefined {
     const { log, bind } = this.deps;
     const binding = bind(card.reader);
     if (!binding) {
@@ -65,7 +105,27 @@ export class TapHandler {
     }
     this.counts.taps++;
     const at = card.at ?? this.deps.clock.now();
-    const result = this.decideAndRecord(binding, uid, at);
+    const holder = this.deps.store.directory.lookup(uid);
+    if (holder?.badge.type !== 'ntag424') return this.finish(card, binding, uid, at, { holder });
+    // Read the directory again after talking to the card: a revocation may have landed meanwhile.
+    return this.proveCard(card, uid).then((proof) => this.finish(card, binding, uid, at, { proof, holder: this.deps.store.directory.lookup(uid) }));
+  }
+
+  private async proveCard(card: CardEvent, uid: string): Promise<CardProof> {
+    const { verifier, log } = this.deps;
+    if (!verifier) {
+      log.error({ badge: maskUid(uid) }, 'an NTAG 424 badge was tapped but the site config has no secureBadges block: refused');
+      return { check: 'not_genuine' };
+    }
+    return verifier.verify(card, uid).catch((err: unknown) => {
+      log.warn({ err, badge: maskUid(uid) }, 'secure badge check failed');
+      return { check: 'not_genuine' as const };
+    });
+  }
+
+  private finish(card: CardEvent, binding: ReaderBinding, uid: string, at: number, known: Known): TapResult {
+    const { log } = this.deps;
+    const result = this.decideAndRecord(binding, uid, at, known);
     this.byReason.set(result.reason, (this.byReason.get(result.reason) ?? 0) + 1);
     this.actuate(result);
     this.deps.reader.feedback(card.reader, result.granted).catch((err: unknown) => log.debug({ err }, 'reader feedback failed'));
@@ -73,9 +133,9 @@ export class TapHandler {
     return result;
   }
 
-  private decide(binding: ReaderBinding, uid: string, at: number): { decision: Decision; memberId: string | undefined; inside: boolean; locker: ReturnType<LockerBanks['choose']> | undefined } {
+  private decide(binding: ReaderBinding, uid: string, at: number, { holder, proof }: Known): Decided {
     const { store, rules, presence } = this.deps;
-    const holder = store.directory.lookup(uid);
+    const card = cardCheck(proof, proof?.sunCounter === undefined ? undefined : store.sunCounters.last(uid));
     const member = holder?.member;
     const inside = member ? presence.isInside(member.id) : false;
     const decision = decideAccess({
@@ -88,18 +148,20 @@ export class TapHandler {
       presence: { inside, occupancy: store.presence.occupancy() },
       daysUsedThisWeek: member ? store.presence.daysFrom(member.id, localWeekStart(at, rules.timeZone)) : [],
       clockSynced: this.deps.clockSynced(at),
+      ...(card ? { card } : {}),
     });
     let locker: ReturnType<LockerBanks['choose']> | undefined;
     if (decision.granted && binding.role === 'locker-bank' && member && binding.bank) {
       locker = this.deps.lockers.choose(binding.bank, member.id, holder?.plan, member.locker);
-      if ('denied' in locker) return { decision: { granted: false, reason: locker.denied }, memberId: member.id, inside, locker };
+      if ('denied' in locker) return { decision: { granted: false, reason: locker.denied }, memberId: member.id, inside, locker, badgeType: holder?.badge.type };
     }
-    return { decision, memberId: member?.id, inside, locker };
+    return { decision, memberId: member?.id, inside, locker, badgeType: holder?.badge.type };
   }
 
-  private decideAndRecord(binding: ReaderBinding, uid: string, at: number): TapResult {
+  private decideAndRecord(binding: ReaderBinding, uid: string, at: number, known: Known): TapResult {
     const { store, presence, rules } = this.deps;
-    const { decision, memberId, inside, locker } = this.decide(binding, uid, at);
+    const { proof } = known;
+    const { decision, memberId, inside, locker, badgeType } = this.decide(binding, uid, at, known);
     const opening: LockerOpening | null = locker && 'open' in locker ? locker.open : null;
     let presenceChange: TapResult['presence'] = null;
     store.transaction(() => {
@@ -110,9 +172,11 @@ export class TapHandler {
         ...(binding.bank ? { bank: binding.bank } : {}),
         badge: maskUid(uid),
         ...(memberId ? { memberId } : {}),
+        ...(badgeType === 'uid' ? { cloneable: true } : {}),
       };
       if (decision.granted) store.events.append({ type: 'access.granted', data: { ...data, reason: decision.reason } }, at);
       else store.events.append({ type: 'access.denied', data: { ...data, reason: decision.reason } }, at);
+      if (decision.granted && proof?.sunCounter !== undefined) store.sunCounters.accept(uid, proof.sunCounter, at);
       if (!decision.granted || !memberId) return;
       if (opening) this.deps.lockers.record(opening, memberId, at);
       else if (binding.role === 'entry' && !inside) {

@@ -14,12 +14,15 @@ export interface DirectoryInfo {
   source: string;
   members: number;
   badges: number;
+  /** Active UID-only badges: anyone who reads one can clone it (docs/badges.md). */
+  cloneableBadges: number;
 }
 
 interface HolderRow {
   uid: string;
   member: string;
   status: string;
+  type: string;
   member_body: string | null;
   plan_body: string | null;
 }
@@ -33,13 +36,15 @@ export class DirectoryRepo {
 
   constructor(private readonly db: Db) {
     this.holder = db.prepare<[string], HolderRow>(
-      `SELECT b.uid, b.member, b.status, m.body AS member_body, p.body AS plan_body
+      `SELECT b.uid, b.member, b.status, b.type, m.body AS member_body, p.body AS plan_body
        FROM badges b LEFT JOIN members m ON m.id = b.member LEFT JOIN plans p ON p.id = m.plan
        WHERE b.uid = ?`,
     );
     this.member = db.prepare<[string], { body: string }>('SELECT body FROM members WHERE id = ?');
     this.info = db.prepare<[], { revision: number; loaded_at: number; source: string }>('SELECT revision, loaded_at, source FROM directory_meta WHERE id = 1');
-    this.counts = db.prepare<[], { members: number; badges: number }>('SELECT (SELECT COUNT(*) FROM members) AS members, (SELECT COUNT(*) FROM badges) AS badges');
+    this.counts = db.prepare<[], { members: number; badges: number; cloneableBadges: number }>(
+      "SELECT (SELECT COUNT(*) FROM members) AS members, (SELECT COUNT(*) FROM badges) AS badges, (SELECT COUNT(*) FROM badges WHERE type = 'uid' AND status = 'active') AS cloneableBadges",
+    );
   }
 
   /** The badge with this UID, its member and plan; rows are re-checked against the schemas. */
@@ -47,7 +52,7 @@ export class DirectoryRepo {
     const row = this.holder.get(uid);
     if (!row) return undefined;
     return {
-      badge: BadgeSchema.parse({ uid: row.uid, member: row.member, status: row.status }),
+      badge: BadgeSchema.parse({ uid: row.uid, member: row.member, status: row.status, type: row.type }),
       member: row.member_body === null ? undefined : MemberSchema.parse(JSON.parse(row.member_body)),
       plan: row.plan_body === null ? undefined : PlanSchema.parse(JSON.parse(row.plan_body)),
     };
@@ -68,8 +73,8 @@ export class DirectoryRepo {
     for (const e of dir.employers) employer.run(e.id, e.name);
     const member = this.db.prepare('INSERT INTO members (id, plan, body) VALUES (?, ?, ?)');
     for (const m of dir.members) member.run(m.id, m.plan, JSON.stringify(m));
-    const badge = this.db.prepare('INSERT INTO badges (uid, member, status) VALUES (?, ?, ?)');
-    for (const b of dir.badges) badge.run(b.uid, b.member, b.status);
+    const badge = this.db.prepare('INSERT INTO badges (uid, member, status, type) VALUES (?, ?, ?, ?)');
+    for (const b of dir.badges) badge.run(b.uid, b.member, b.status, b.type);
     this.db
       .prepare(
         `INSERT INTO directory_meta (id, revision, loaded_at, source) VALUES (1, ?, ?, ?)
@@ -90,7 +95,7 @@ export class DirectoryRepo {
   describe(): DirectoryInfo | undefined {
     const meta = this.info.get();
     if (!meta) return undefined;
-    const counts = this.counts.get() ?? { members: 0, badges: 0 };
+    const counts = this.counts.get() ?? { members: 0, badges: 0, cloneableBadges: 0 };
     return { revision: meta.revision, loadedAt: meta.loaded_at, source: meta.source, ...counts };
   }
 }

@@ -45,4 +45,9 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX lockers_member ON lockers (member);
   `,
+  `
+  -- Secure badges: the badge's kind, and the last SUN counter seen per NTAG 424 card (replays).
+  ALTER TABLE badges ADD COLUMN type TEXT NOT NULL DEFAULT 'uid';
+  CREATE TABLE sun_counters (uid TEXT PRIMARY KEY, counter INTEGER NOT NULL, seen_at INTEGER NOT NULL);
+  `,
 ];

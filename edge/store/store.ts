@@ -4,6 +4,7 @@ import { DirectoryRepo } from './directory-repo.js';
 import { EventLog } from './event-log.js';
 import { LockerRepo } from './locker-repo.js';
 import { PresenceRepo } from './presence-repo.js';
+import { SunCounters } from './sun-counters.js';
 
 /** The site's SQLite store: one database, one writer, and a transaction for each state change. */
 export class EdgeStore {
@@ -11,6 +12,7 @@ export class EdgeStore {
   readonly directory: DirectoryRepo;
   readonly presence: PresenceRepo;
   readonly lockers: LockerRepo;
+  readonly sunCounters: SunCounters;
   private closed = false;
 
   constructor(
@@ -22,6 +24,7 @@ export class EdgeStore {
     this.directory = new DirectoryRepo(db);
     this.presence = new PresenceRepo(db);
     this.lockers = new LockerRepo(db);
+    this.sunCounters = new SunCounters(db);
   }
 
   static open(path: string, site: string, timeZone: string): EdgeStore {

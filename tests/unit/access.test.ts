@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { decideAccess } from '../../edge/access/decide.js';
-import type { AccessRequest, Decision, ReaderRole, SiteRules } from '../../edge/access/types.js';
+import type { AccessRequest, CardCheck, Decision, ReaderRole, SiteRules } from '../../edge/access/types.js';
 import { Badge, Member, Plan, ROLES } from '../../shared/directory.js';
 import { DecisionReason, GRANT_REASONS, type DenyReason, type GrantReason } from '../../shared/reasons.js';
 import { DAYS, type WeeklyWindow } from '../../shared/schedule.js';
@@ -34,6 +34,7 @@ interface TapSpec {
   occupancy?: number;
   daysUsed?: string[];
   clockSynced?: boolean;
+  card?: CardCheck;
 }
 
 function tap(spec: TapSpec = {}): AccessRequest {
@@ -44,12 +45,13 @@ function tap(spec: TapSpec = {}): AccessRequest {
     now: now.toMillis(),
     site,
     role: spec.reader ?? 'entry',
-    badge: spec.badge === null ? undefined : { uid: '04A2B3C4D5E6F7', member: 'alice', status: 'active', ...spec.badge },
+    badge: spec.badge === null ? undefined : { uid: '04A2B3C4D5E6F7', member: 'alice', status: 'active', type: 'uid', ...spec.badge },
     member: spec.member === null ? undefined : { id: 'alice', name: 'Alice', role: 'member', plan: 'desk', status: 'active', ...spec.member },
     plan: spec.plan === null ? undefined : { id: 'desk', name: 'Desk', access: 'staffed', sites: 'all', lockers: false, ...spec.plan },
     presence: { inside: spec.inside ?? false, occupancy: spec.occupancy ?? 3 },
     daysUsedThisWeek: spec.daysUsed ?? [],
     clockSynced: spec.clockSynced ?? true,
+    ...(spec.card ? { card: spec.card } : {}),
   };
 }
 
@@ -70,6 +72,11 @@ describe('decideAccess: one row per reason', () => {
     { name: 'a badge whose member is not in the directory is refused as unknown', spec: { member: null }, expected: refused('unknown_badge') },
     { name: 'a badge handed a member who is not its holder is refused as unknown', spec: { badge: { member: 'bob' } }, expected: refused('unknown_badge') },
     { name: 'a revoked badge is refused', spec: { badge: { status: 'revoked' } }, expected: refused('badge_revoked') },
+    { name: 'a secure badge whose card proved itself is admitted', spec: { badge: { type: 'ntag424' }, card: 'genuine' }, expected: granted('ok') },
+    { name: 'a secure badge answered by a card that failed its check (a cloned UID) is refused', spec: { badge: { type: 'ntag424' }, card: 'not_genuine' }, expected: refused('card_not_genuine') },
+    { name: 'a secure badge with nothing checked beyond its UID is refused', spec: { badge: { type: 'ntag424' } }, expected: refused('card_not_genuine') },
+    { name: 'a secure badge replaying an old SUN message is refused', spec: { badge: { type: 'ntag424' }, card: 'replayed' }, expected: refused('card_replayed') },
+    { name: 'a UID badge needs no card check', spec: { badge: { type: 'uid' } }, expected: granted('ok') },
     { name: 'a suspended member is refused', spec: { member: { status: 'suspended' } }, expected: refused('member_suspended') },
     { name: 'a membership that ended yesterday is refused', spec: { member: { validUntil: '2026-03-03' } }, expected: refused('expired') },
     { name: 'a membership that starts tomorrow is refused', spec: { member: { validFrom: '2026-03-05' } }, expected: refused('expired') },
@@ -365,7 +372,16 @@ describe('decideAccess: properties', () => {
       secondTapChecksOut: fc.boolean(),
     }),
     role: fc.constantFrom<ReaderRole>('entry', 'entry', 'exit', 'locker-bank'),
-    badge: fc.option(fc.record({ uid: fc.constant('04A2B3C4'), member: fc.constantFrom('alice', 'alice', 'bob'), status: fc.constantFrom('active', 'active', 'revoked') }), { nil: undefined, freq: 8 }),
+    badge: fc.option(
+      fc.record({
+        uid: fc.constant('04A2B3C4'),
+        member: fc.constantFrom('alice', 'alice', 'bob'),
+        status: fc.constantFrom('active', 'active', 'revoked'),
+        type: fc.constantFrom('uid', 'uid', 'ntag424'),
+      }),
+      { nil: undefined, freq: 8 },
+    ),
+    card: fc.option(fc.constantFrom<CardCheck>('genuine', 'not_genuine', 'replayed'), { nil: undefined }),
     member: fc.option(
       fc.record({
         id: fc.constant('alice'),
@@ -420,6 +436,7 @@ describe('decideAccess: properties', () => {
       fc.property(requestArb, (req) => {
         if (!decideAccess(req).granted) return;
         expect(req.badge?.status).toBe('active');
+        if (req.badge?.type === 'ntag424') expect(req.card).toBe('genuine');
         expect(req.member?.status).toBe('active');
         expect(req.member?.id).toBe(req.badge?.member);
       }),
@@ -441,11 +458,11 @@ describe('decideAccess: properties', () => {
     expect(othersRefused).toBeGreaterThan(0);
   });
 
-  it('the exit reader refuses only unknown, revoked and suspended', () => {
+  it('the exit reader refuses only unknown, revoked or unproven badges and suspended members', () => {
     fc.assert(
       fc.property(requestArb, (req) => {
         const decision = decideAccess({ ...req, role: 'exit' });
-        if (!decision.granted) expect(['unknown_badge', 'badge_revoked', 'member_suspended']).toContain(decision.reason);
+        if (!decision.granted) expect(['unknown_badge', 'badge_revoked', 'card_not_genuine', 'card_replayed', 'member_suspended']).toContain(decision.reason);
       }),
       { numRuns: 300 },
     );
