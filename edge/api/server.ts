@@ -77,8 +77,10 @@ function health(deps: ApiDeps) {
   const doors = [...edge.doors.values()].map((d) => d.state());
   const alarms = doors.filter((d) => d.alarm !== null).map((d) => ({ door: d.id, alarm: d.alarm }));
   const directory = edge.store.directory.describe() ?? null;
+  const readers = edge.readers();
+  const healthy = alarms.length === 0 && directory !== null && readers.every((r) => r.attached !== null);
   return {
-    status: alarms.length === 0 && directory !== null ? 'ok' : 'degraded',
+    status: healthy ? 'ok' : 'degraded',
     site: edge.config.site.id,
     version: deps.version,
     simulated: deps.sim !== undefined,
@@ -86,7 +88,7 @@ function health(deps: ApiDeps) {
     directory,
     lastSeq: edge.store.events.lastSeq(),
     occupancy: edge.store.presence.occupancy(),
-    readers: edge.config.readers.map((r) => ({ id: r.id, role: r.role })),
+    readers,
     doors,
     alarms,
     taps: { ...edge.taps.counts, byReason: Object.fromEntries(edge.taps.byReason) },

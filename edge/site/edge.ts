@@ -43,6 +43,7 @@ export function createEdge(deps: EdgeDeps) {
       new DoorController({ door, gpio, clock, timeZone: zone, hours: config.hours, closures: config.closures, emit: record, log }),
     ]),
   );
+  const bind = bindReaders(config.readers);
   const taps = new TapHandler({
     store,
     clock,
@@ -57,7 +58,7 @@ export function createEdge(deps: EdgeDeps) {
       secondTapChecksOut: config.presence.checkout.includes('second_tap'),
     },
     checkoutByExitReader: config.presence.checkout.includes('exit_reader'),
-    bind: bindReaders(config.readers),
+    bind,
     doors,
     lockers,
     presence,
@@ -138,6 +139,12 @@ export function createEdge(deps: EdgeDeps) {
     /** Records that a directory update was refused; the directory in force stays. */
     rejectDirectory(source: string, detail: string): void {
       record({ type: 'device.fault', data: { device: source.slice(-64) || 'directory', kind: 'directory.rejected', detail: detail.slice(0, 500) } });
+    },
+
+    /** Each configured reader, and the PC/SC reader bound to it now (none: unplugged or pcscd down). */
+    readers(): Array<{ id: string; role: string; attached: string | null }> {
+      const attached = reader.attached();
+      return config.readers.map((r) => ({ id: r.id, role: r.role, attached: attached.find((name) => bind(name)?.id === r.id) ?? null }));
     },
 
     /** Every relay to its safe state, synchronously: for exit paths where nothing else may run. */

@@ -122,3 +122,22 @@ describe('the local API', () => {
     expect(await health.json()).toMatchObject({ site: 'murat', occupancy: 1 });
   });
 });
+
+describe('the local API and readers', () => {
+  it('shows each reader attached or not, and a lost reader makes the site degraded and is recorded', async () => {
+    const { app, site } = await withApi();
+    const healthy = (await app.inject({ url: '/health' })).json<{ status: string; readers: Array<{ id: string; attached: string | null }> }>();
+    expect(healthy.status).toBe('ok');
+    expect(healthy.readers.find((r) => r.id === 'front-in')?.attached).toBe('front-in');
+    site.reader.unplug('front-in', 'USB cable pulled');
+    const degraded = (await app.inject({ url: '/health' })).json<{ status: string; readers: Array<{ id: string; attached: string | null }> }>();
+    expect(degraded.status).toBe('degraded');
+    expect(degraded.readers.find((r) => r.id === 'front-in')?.attached).toBeNull();
+    site.reader.plug('front-in');
+    const faults = site.events().filter((e) => e.type === 'device.fault').map((e) => e.data);
+    expect(faults).toEqual([
+      { device: 'front-in', kind: 'reader.lost', detail: 'USB cable pulled' },
+      { device: 'front-in', kind: 'reader.found' },
+    ]);
+  });
+});
