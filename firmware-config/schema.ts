@@ -147,6 +147,14 @@ const SiteConfigFields = z.strictObject({
         username: z.string().optional(),
         password: z.string().optional(),
         topicPrefix: z.string().default(DEFAULT_TOPIC_PREFIX),
+        /** The hub's Ed25519 public key (PEM), pinned at provisioning: directory updates must carry its signature. */
+        hubPublicKey: z.string().regex(/-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/, { error: 'expected a PEM public key ("-----BEGIN PUBLIC KEY----- ...")' }).optional(),
+        /** Events per published batch, batches in flight, and how long to wait for the hub's ack before re-sending. */
+        batchSize: intIn(1, 1000).default(100),
+        window: intIn(1, 100).default(10),
+        ackTimeoutSeconds: intIn(1, 3600).default(15),
+        /** How often the site publishes its status (online, backlog, directory age). */
+        heartbeatSeconds: intIn(5, 3600).default(30),
       })
       .optional(),
 });
@@ -210,6 +218,9 @@ function checkRules(cfg: Fields, issue: Report): void {
   });
   // A hub-fed directory with no broker would never arrive: every badge would stay unknown.
   if (cfg.directory.source === 'hub' && cfg.broker === undefined) issue(['broker'], 'a directory from the hub needs a broker');
+  // Without the pinned key no directory update could ever be trusted.
+  if (cfg.directory.source === 'hub' && cfg.broker !== undefined && cfg.broker.hubPublicKey === undefined)
+    issue(['broker', 'hubPublicKey'], "a directory from the hub needs the hub's public key to check its signatures");
   // A reversed range would silently close nothing.
   cfg.closures.forEach((c, i) => {
     if (c.to !== undefined && c.to < c.from) issue(['closures', i, 'to'], `"to" (${c.to}) is before "from" (${c.from})`);

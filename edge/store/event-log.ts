@@ -13,6 +13,8 @@ export class EventLog {
   private readonly insert;
   private readonly after;
   private readonly last;
+  private readonly acked;
+  private readonly setAcked;
 
   constructor(
     private readonly db: Db,
@@ -23,6 +25,8 @@ export class EventLog {
     this.insert = db.prepare('INSERT INTO events (seq, id, at, at_ms, type, body) VALUES (?, ?, ?, ?, ?, ?)');
     this.after = db.prepare<[number, number], { body: string }>('SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
     this.last = db.prepare<[], { value: number }>("SELECT value FROM counters WHERE name = 'seq'");
+    this.acked = db.prepare<[], { value: number }>("SELECT value FROM counters WHERE name = 'acked'");
+    this.setAcked = db.prepare<[number]>("UPDATE counters SET value = MAX(value, ?) WHERE name = 'acked'");
   }
 
   /** Gives the event the next seq, an id and its site-local time, and stores it. */
@@ -51,5 +55,20 @@ export class EventLog {
   /** The seq of the last event ever appended (0 before the first). */
   lastSeq(): number {
     return this.last.get()?.value ?? 0;
+  }
+
+  /** The highest seq the hub has acknowledged: every event up to it is stored at the hub. */
+  ackedSeq(): number {
+    return this.acked.get()?.value ?? 0;
+  }
+
+  /**
+   * Records the hub's acknowledgement. Never moves backwards, and never past the last event
+   * appended here: an ack beyond it is not about this store and is refused.
+   */
+  markAcked(seq: number): boolean {
+    if (!Number.isInteger(seq) || seq < 0 || seq > this.lastSeq()) return false;
+    this.setAcked.run(seq);
+    return true;
   }
 }

@@ -50,4 +50,10 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE badges ADD COLUMN type TEXT NOT NULL DEFAULT 'uid';
   CREATE TABLE sun_counters (uid TEXT PRIMARY KEY, counter INTEGER NOT NULL, seen_at INTEGER NOT NULL);
   `,
+  `
+  -- Cloud sync: the highest seq the hub acknowledged (the edge deletes nothing above it), and
+  -- events the broker kept refusing, parked with the reason while the rest flows.
+  INSERT INTO counters (name, value) VALUES ('acked', 0);
+  CREATE TABLE parked (from_seq INTEGER NOT NULL, to_seq INTEGER NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (from_seq));
+  `,
 ];

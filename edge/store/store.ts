@@ -5,6 +5,7 @@ import { EventLog } from './event-log.js';
 import { LockerRepo } from './locker-repo.js';
 import { PresenceRepo } from './presence-repo.js';
 import { SunCounters } from './sun-counters.js';
+import { ParkedEvents } from './parked.js';
 
 /** The site's SQLite store: one database, one writer, and a transaction for each state change. */
 export class EdgeStore {
@@ -13,6 +14,7 @@ export class EdgeStore {
   readonly presence: PresenceRepo;
   readonly lockers: LockerRepo;
   readonly sunCounters: SunCounters;
+  readonly parked: ParkedEvents;
   private closed = false;
 
   constructor(
@@ -25,6 +27,7 @@ export class EdgeStore {
     this.presence = new PresenceRepo(db);
     this.lockers = new LockerRepo(db);
     this.sunCounters = new SunCounters(db);
+    this.parked = new ParkedEvents(db);
   }
 
   static open(path: string, site: string, timeZone: string): EdgeStore {

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { Badge, Employer, Member, Plan } from './directory.js';
+import { SiteEvent } from './events.js';
+import { SITE_ID_PATTERN } from './topics.js';
+
+/**
+ * The messages of the site ↔ hub link (DESIGN: the protocol; MQTT.md). A broker PUBACK proves
+ * nothing: the edge keeps every event until the hub acknowledges it on the site's retained `ack`
+ * topic, and the hub applies each (site, seq) exactly once.
+ */
+export const SYNC_SCHEMA_VERSION = 1;
+
+const V = z.literal(SYNC_SCHEMA_VERSION);
+const SiteId = z.string().regex(SITE_ID_PATTERN);
+const Seq = z.number().int().nonnegative();
+const At = z.iso.datetime({ offset: true });
+/** Inclusive seq ranges, e.g. `[[12, 15], [20, 20]]`. */
+const Ranges = z.array(z.tuple([Seq, Seq]).refine(([a, b]) => a >= 1 && a <= b, { error: 'expected [from, to] with 1 <= from <= to' })).max(1000);
+
+/** `tessera/v1/sites/{site}/events`, edge → hub, QoS 1: consecutive events of one site. */
+export const EventBatch = z
+  .strictObject({ v: V, site: SiteId, events: z.array(SiteEvent).min(1).max(1000) })
+  .superRefine((batch, ctx) => {
+    batch.events.forEach((e, i) => {
+      if (e.site !== batch.site) ctx.addIssue({ code: 'custom', path: ['events', i, 'site'], message: `event of site ${e.site} in a batch of ${batch.site}` });
+      const prev = batch.events[i - 1];
+      if (prev && e.seq !== prev.seq + 1) ctx.addIssue({ code: 'custom', path: ['events', i, 'seq'], message: `expected seq ${prev.seq + 1}, got ${e.seq}` });
+    });
+  });
+export type EventBatch = z.infer<typeof EventBatch>;
+
+/**
+ * `tessera/v1/sites/{site}/ack`, hub → edge, QoS 1, retained. `seq`: every event up to it is
+ * stored at the hub. `missing`: ranges above `seq` the hub lacks although it holds later ones
+ * (the edge re-sends from `seq + 1`). Ranges a site declares parked in its status count as
+ * settled, so they no longer hold `seq` back.
+ */
+export const Ack = z.strictObject({ v: V, site: SiteId, seq: Seq, missing: Ranges.default([]), at: At });
+export type Ack = z.infer<typeof Ack>;
+
+/** `tessera/v1/sites/{site}/status`, edge → hub, QoS 1, retained; the last will says `online: false`. */
+export const SiteStatus = z.strictObject({
+  v: V,
+  site: SiteId,
+  online: z.boolean(),
+  at: At,
+  version: z.string().max(50),
+  lastSeq: Seq,
+  ackedSeq: Seq,
+  /** Events the broker keeps refusing, kept at the site with the reason, skipped by the stream. */
+  parked: Ranges.default([]),
+  directory: z.strictObject({ revision: Seq, ageSeconds: z.number().int().nonnegative().nullable(), stale: z.boolean() }),
+  clock: z.strictObject({ synced: z.boolean() }),
+});
+export type SiteStatus = z.infer<typeof SiteStatus>;
+
+const Upsert = z.discriminatedUnion('entity', [
+  z.strictObject({ entity: z.literal('plan'), op: z.literal('upsert'), value: Plan }),
+  z.strictObject({ entity: z.literal('employer'), op: z.literal('upsert'), value: Employer }),
+  z.strictObject({ entity: z.literal('member'), op: z.literal('upsert'), value: Member }),
+  z.strictObject({ entity: z.literal('badge'), op: z.literal('upsert'), value: Badge }),
+]);
+/** A deleted entity is named by its id (a badge by its UID). */
+const Delete = z.strictObject({ entity: z.enum(['plan', 'employer', 'member', 'badge']), op: z.literal('delete'), id: z.string().min(1).max(64) });
+export const DirectoryChange = z.discriminatedUnion('op', [Upsert, Delete]);
+export type DirectoryChange = z.infer<typeof DirectoryChange>;
+
+/**
+ * `tessera/v1/sites/{site}/directory`, hub → edge, QoS 1. A `delta` takes a site from revision
+ * `from` to `to`; a `snapshot` (in `chunks` parts, each a list of upserts) replaces the site's
+ * directory with revision `to` once every chunk has arrived. Signed: see SignedDirectoryUpdate.
+ */
+export const DirectoryUpdate = z.discriminatedUnion('kind', [
+  z.strictObject({ v: V, site: SiteId, kind: z.literal('delta'), from: Seq, to: Seq, issuedAt: At, changes: z.array(DirectoryChange).max(5000) }),
+  z.strictObject({
+    v: V,
+    site: SiteId,
+    kind: z.literal('snapshot'),
+    to: Seq,
+    issuedAt: At,
+    chunk: z.number().int().nonnegative(),
+    chunks: z.number().int().positive(),
+    changes: z.array(DirectoryChange).max(5000),
+  }),
+]);
+export type DirectoryUpdate = z.infer<typeof DirectoryUpdate>;
+
+/** The signature is Ed25519 over the canonical JSON of `body` (shared/signing.ts). */
+export const SignedDirectoryUpdate = z.strictObject({ body: DirectoryUpdate, signature: z.string().min(1).max(200) });
+export type SignedDirectoryUpdate = z.infer<typeof SignedDirectoryUpdate>;
