@@ -54,7 +54,7 @@ const payloads = {
   'consumable.used': z.strictObject({ memberId: Id, item: Id, quantity: z.number().int().positive() }),
   'device.fault': z.strictObject({
     device: Id,
-    kind: z.enum(['reader.lost', 'reader.found', 'gpio.error', 'directory.rejected']),
+    kind: z.enum(['reader.lost', 'reader.found', 'gpio.error', 'directory.rejected', 'sync.rejected']),
     detail: z.string().max(500).optional(),
   }),
   'clock.unsynced': z.strictObject({ detail: z.string().max(500) }),
