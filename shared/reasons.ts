@@ -19,6 +19,9 @@ export const DENY_REASONS = [
   // wrong keys), or presented a SUN message whose counter is not newer than the last one seen.
   'card_not_genuine',
   'card_replayed',
+  // A hub-fed site whose directory has not been confirmed for longer than directory.maxAgeHours
+  // admits only the roles its config allows: a revocation may be waiting on the other side.
+  'directory_stale',
 ] as const;
 
 export const DenyReason = z.enum(DENY_REASONS);

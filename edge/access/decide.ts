@@ -37,13 +37,14 @@ function admit(member: Member, reason: GrantReason): Decision {
 }
 
 /** The badge's holder, or why the directory does not vouch for them. */
-function identify({ badge, member, card }: AccessRequest): Member | DenyReason {
+function identify({ badge, member, card, staleDirectory }: AccessRequest): Member | DenyReason {
   if (!badge) return 'unknown_badge';
   if (badge.status !== 'active') return 'badge_revoked';
   // A secure badge is only itself if the card proved it; its UID alone can be cloned.
   if (badge.type === 'ntag424' && card !== 'genuine') return card === 'replayed' ? 'card_replayed' : 'card_not_genuine';
   if (!member || member.id !== badge.member) return 'unknown_badge';
   if (member.status !== 'active') return 'member_suspended';
+  if (staleDirectory && !staleDirectory.roles.includes(member.role)) return 'directory_stale';
   return member;
 }
 

@@ -1,4 +1,4 @@
-import type { Badge, Member, Plan } from '../../shared/directory.js';
+import type { Badge, Member, Plan, Role } from '../../shared/directory.js';
 import type { DenyReason, GrantReason } from '../../shared/reasons.js';
 import type { Closure, WeeklyWindow } from '../../shared/schedule.js';
 
@@ -39,6 +39,8 @@ export interface AccessRequest {
    * Absent: nothing was checked beyond the UID, which only a `uid` badge accepts.
    */
   card?: CardCheck;
+  /** Set when the directory is older than the site allows: only these roles are admitted. */
+  staleDirectory?: { roles: readonly Role[] };
 }
 
 export type CardCheck = 'genuine' | 'not_genuine' | 'replayed';

@@ -7,6 +7,7 @@ import { DoorController } from '../doors/door-controller.js';
 import type { Gpio, Reader } from '../hardware/types.js';
 import { LockerBanks } from '../lockers/locker-banks.js';
 import { PresenceKeeper } from '../presence/presence-keeper.js';
+import type { DirectoryEdit } from '../store/directory-repo.js';
 import type { EdgeStore } from '../store/store.js';
 import { bindReaders } from './reader-binding.js';
 import type { CardVerifier, TapResult } from './tap-handler.js';
@@ -29,6 +30,21 @@ export interface EdgeDeps {
 }
 
 export type Edge = ReturnType<typeof createEdge>;
+
+/**
+ * A hub-fed directory not confirmed for longer than `maxAgeHours` (or never received) is stale:
+ * only `staleRoles` are admitted until the hub is heard from again.
+ */
+function stalenessOf(rules: Extract<SiteConfig['directory'], { source: 'hub' }>, store: EdgeStore) {
+  const maxAgeMs = rules.maxAgeHours * 3_600_000;
+  return (nowMs: number) => {
+    const meta = store.directory.meta();
+    return !meta || nowMs - meta.loadedAt > maxAgeMs ? { roles: rules.staleRoles } : undefined;
+  };
+}
+
+/** Rolls back a directory update that would leave a reference dangling. */
+class DanglingReferences extends Error {}
 
 /** The site's composition root (CONVENTIONS 3): everything passed in, `start` and `stop` out. */
 export function createEdge(deps: EdgeDeps) {
@@ -65,6 +81,7 @@ export function createEdge(deps: EdgeDeps) {
     reader,
     clockSynced: deps.clockSynced ?? ((now) => now >= EARLIEST_PLAUSIBLE_TIME),
     ...(deps.verifier ? { verifier: deps.verifier } : {}),
+    ...(config.directory.source === 'hub' ? { staleDirectory: stalenessOf(config.directory, store) } : {}),
   });
   const listeners = new Set<(r: TapResult) => void>();
   const lostReaders = new Set<string>();
@@ -128,12 +145,34 @@ export function createEdge(deps: EdgeDeps) {
     },
 
     /** Replaces the directory and the lockers it assigns, in one transaction. */
-    applyDirectory(dir: Directory, source: string): void {
+    applyDirectory(dir: Directory, source: string, issuedAt: number | null = null): void {
       store.transaction(() => {
-        store.directory.replace(dir, source, clock.now());
+        store.directory.replace(dir, source, clock.now(), issuedAt);
         lockers.syncAssigned(clock.now());
       });
       log.info({ revision: dir.revision, members: dir.members.length, badges: dir.badges.length, source }, 'directory loaded');
+    },
+
+    /**
+     * Applies directory edits and moves to `revision`, in one transaction with the lockers they
+     * assign. Refused whole, changing nothing, if it leaves a reference dangling.
+     */
+    applyDirectoryChanges(edits: readonly DirectoryEdit[], revision: number, source: string, issuedAt: number): string[] {
+      let dangling: string[] = [];
+      try {
+        store.transaction(() => {
+          store.directory.applyChanges(edits);
+          dangling = store.directory.dangling();
+          if (dangling.length > 0) throw new DanglingReferences();
+          store.directory.setMeta(revision, source, clock.now(), issuedAt);
+          lockers.syncAssigned(clock.now());
+        });
+      } catch (err) {
+        if (!(err instanceof DanglingReferences)) throw err;
+        return dangling;
+      }
+      if (edits.length > 0) log.info({ revision, edits: edits.length, source }, 'directory updated');
+      return [];
     },
 
     /** Records that a directory update was refused; the directory in force stays. */

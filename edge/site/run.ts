@@ -8,6 +8,8 @@ import { loadDirectoryFile } from '../directory/file.js';
 import { buildApi } from '../api/server.js';
 import { createHardware } from '../hardware/factory.js';
 import { EdgeStore } from '../store/store.js';
+import { createSyncWorker } from '../../cloud-sync/edge/sync-worker.js';
+import type { SyncWorker } from '../../cloud-sync/edge/sync-worker.js';
 import { createEdge } from './edge.js';
 import type { Edge } from './edge.js';
 import { VERSION } from './package-root.js';
@@ -64,19 +66,41 @@ export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
   const api = buildApi({ edge, log, clock, version: VERSION, startedAt: clock.now(), ...(hw.sim ? { sim: hw.sim } : {}) });
   const url = await api.listen({ host: config.api.host, port: opts.port ?? config.api.port });
   log.info({ url, simulated: hw.sim !== undefined }, 'local API listening');
+  const sync = startSync(config, store, clock, log);
   let stopping: Promise<void> | undefined;
   return {
     edge,
     config,
     url,
-    // Fixed teardown order (CONVENTIONS 9): readers and relays, HTTP, SQLite.
+    // Fixed teardown order (CONVENTIONS 9): readers and relays, HTTP, flush the outbox and
+    // publish offline then MQTT (the sync worker), SQLite.
     stop: () =>
       (stopping ??= (async () => {
         await edge.stop();
         await api.close();
+        await sync?.stop();
         store.close();
       })()),
   };
+}
+
+/** Same plausibility rule as the edge's default (edge.ts): before 2026 the Pi's clock has not been set. */
+const EARLIEST_PLAUSIBLE_TIME = Date.parse('2026-01-01T00:00:00Z');
+
+/** The outbox's way to the hub, for a site with a `broker` config (docs/sync.md). */
+function startSync(config: SiteConfig, store: EdgeStore, clock: Clock, log: Logger): SyncWorker | undefined {
+  if (config.broker === undefined) return undefined;
+  const worker = createSyncWorker({
+    site: config.site.id,
+    broker: config.broker,
+    store,
+    clock,
+    log,
+    version: VERSION,
+    clockSynced: () => clock.now() >= EARLIEST_PLAUSIBLE_TIME,
+  });
+  worker.start();
+  return worker;
 }
 
 /** A standalone site's directory file; a bad one is refused and the directory in force stays. */

@@ -4,6 +4,7 @@ import { maskUid, normalizeUid } from '../../shared/badge.js';
 import { localWeekStart } from '../../shared/schedule.js';
 import type { DecisionReason } from '../../shared/reasons.js';
 import { decideAccess } from '../access/decide.js';
+import type { Role } from '../../shared/directory.js';
 import type { CardCheck, Decision, SiteRules } from '../access/types.js';
 import type { DoorController } from '../doors/door-controller.js';
 import type { CardEvent, Reader } from '../hardware/types.js';
@@ -39,6 +40,8 @@ export interface TapDeps {
   clockSynced: (nowMs: number) => boolean;
   /** Proves NTAG 424 badges; absent when the site has no `secureBadges` config. */
   verifier?: CardVerifier;
+  /** For a hub-fed site: the roles still admitted when the directory is too old, or undefined while it is fresh. */
+  staleDirectory?: (nowMs: number) => { roles: readonly Role[] } | undefined;
 }
 
 /** What a secure card proved about itself: the check, and for SUN the counter it showed. */
@@ -149,6 +152,7 @@ export class TapHandler {
       daysUsedThisWeek: member ? store.presence.daysFrom(member.id, localWeekStart(at, rules.timeZone)) : [],
       clockSynced: this.deps.clockSynced(at),
       ...(card ? { card } : {}),
+      ...this.staleness(at),
     });
     let locker: ReturnType<LockerBanks['choose']> | undefined;
     if (decision.granted && binding.role === 'locker-bank' && member && binding.bank) {
@@ -197,6 +201,11 @@ export class TapHandler {
       memberId: memberId ?? null,
       presence: presenceChange,
     };
+  }
+
+  private staleness(at: number): { staleDirectory?: { roles: readonly Role[] } } {
+    const stale = this.deps.staleDirectory?.(at);
+    return stale ? { staleDirectory: stale } : {};
   }
 
   /** Relays move only after the transaction committed. */

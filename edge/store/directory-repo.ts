@@ -1,6 +1,14 @@
 import type { Db } from './db.js';
-import type { Badge, Directory, Member, Plan } from '../../shared/directory.js';
+import type { Badge, Directory, Employer, Member, Plan } from '../../shared/directory.js';
 import { Badge as BadgeSchema, Member as MemberSchema, Plan as PlanSchema } from '../../shared/directory.js';
+
+/** One directory edit: an entity upserted, or deleted by id (a badge by its UID). */
+export type DirectoryEdit =
+  | { entity: 'plan'; value: Plan }
+  | { entity: 'employer'; value: Employer }
+  | { entity: 'member'; value: Member }
+  | { entity: 'badge'; value: Badge }
+  | { entity: 'plan' | 'employer' | 'member' | 'badge'; id: string };
 
 export interface BadgeHolder {
   badge: Badge;
@@ -11,6 +19,8 @@ export interface BadgeHolder {
 export interface DirectoryInfo {
   revision: number;
   loadedAt: number;
+  /** When the hub issued the update in force (hub-fed sites). */
+  issuedAt: number | null;
   source: string;
   members: number;
   badges: number;
@@ -33,15 +43,30 @@ export class DirectoryRepo {
   private readonly member;
   private readonly info;
   private readonly counts;
+  private readonly writes;
 
   constructor(private readonly db: Db) {
+    this.writes = {
+      plan: db.prepare('INSERT OR REPLACE INTO plans (id, body) VALUES (?, ?)'),
+      employer: db.prepare('INSERT OR REPLACE INTO employers (id, name) VALUES (?, ?)'),
+      member: db.prepare('INSERT OR REPLACE INTO members (id, plan, body) VALUES (?, ?, ?)'),
+      badge: db.prepare('INSERT OR REPLACE INTO badges (uid, member, status, type) VALUES (?, ?, ?, ?)'),
+      remove: {
+        plan: db.prepare('DELETE FROM plans WHERE id = ?'),
+        employer: db.prepare('DELETE FROM employers WHERE id = ?'),
+        member: db.prepare('DELETE FROM members WHERE id = ?'),
+        badge: db.prepare('DELETE FROM badges WHERE uid = ?'),
+      },
+    };
     this.holder = db.prepare<[string], HolderRow>(
       `SELECT b.uid, b.member, b.status, b.type, m.body AS member_body, p.body AS plan_body
        FROM badges b LEFT JOIN members m ON m.id = b.member LEFT JOIN plans p ON p.id = m.plan
        WHERE b.uid = ?`,
     );
     this.member = db.prepare<[string], { body: string }>('SELECT body FROM members WHERE id = ?');
-    this.info = db.prepare<[], { revision: number; loaded_at: number; source: string }>('SELECT revision, loaded_at, source FROM directory_meta WHERE id = 1');
+    this.info = db.prepare<[], { revision: number; loaded_at: number; source: string; issued_at: number | null }>(
+      'SELECT revision, loaded_at, source, issued_at FROM directory_meta WHERE id = 1',
+    );
     this.counts = db.prepare<[], { members: number; badges: number; cloneableBadges: number }>(
       "SELECT (SELECT COUNT(*) FROM members) AS members, (SELECT COUNT(*) FROM badges) AS badges, (SELECT COUNT(*) FROM badges WHERE type = 'uid' AND status = 'active') AS cloneableBadges",
     );
@@ -64,23 +89,46 @@ export class DirectoryRepo {
   }
 
   /** Replaces the whole directory. Call inside a transaction with whatever else must change. */
-  replace(dir: Directory, source: string, atMs: number): void {
+  replace(dir: Directory, source: string, atMs: number, issuedAt: number | null = null): void {
     if (!this.db.inTransaction) throw new Error('DirectoryRepo.replace must run inside a transaction');
     for (const table of ['badges', 'members', 'employers', 'plans']) this.db.prepare(`DELETE FROM ${table}`).run();
-    const plan = this.db.prepare('INSERT INTO plans (id, body) VALUES (?, ?)');
-    for (const p of dir.plans) plan.run(p.id, JSON.stringify(p));
-    const employer = this.db.prepare('INSERT INTO employers (id, name) VALUES (?, ?)');
-    for (const e of dir.employers) employer.run(e.id, e.name);
-    const member = this.db.prepare('INSERT INTO members (id, plan, body) VALUES (?, ?, ?)');
-    for (const m of dir.members) member.run(m.id, m.plan, JSON.stringify(m));
-    const badge = this.db.prepare('INSERT INTO badges (uid, member, status, type) VALUES (?, ?, ?, ?)');
-    for (const b of dir.badges) badge.run(b.uid, b.member, b.status, b.type);
+    this.applyChanges([...dir.plans.map((value) => ({ entity: 'plan' as const, value })), ...dir.employers.map((value) => ({ entity: 'employer' as const, value })), ...dir.members.map((value) => ({ entity: 'member' as const, value })), ...dir.badges.map((value) => ({ entity: 'badge' as const, value }))]);
+    this.setMeta(dir.revision, source, atMs, issuedAt);
+  }
+
+  /** Upserts and deletes entities. Inside a transaction; the caller checks integrity after. */
+  applyChanges(changes: readonly DirectoryEdit[]): void {
+    if (!this.db.inTransaction) throw new Error('DirectoryRepo.applyChanges must run inside a transaction');
+    const w = this.writes;
+    for (const c of changes) {
+      if ('id' in c) w.remove[c.entity].run(c.id);
+      else if (c.entity === 'plan') w.plan.run(c.value.id, JSON.stringify(c.value));
+      else if (c.entity === 'employer') w.employer.run(c.value.id, c.value.name);
+      else if (c.entity === 'member') w.member.run(c.value.id, c.value.plan, JSON.stringify(c.value));
+      else w.badge.run(c.value.uid, c.value.member, c.value.status, c.value.type);
+    }
+  }
+
+  setMeta(revision: number, source: string, atMs: number, issuedAt: number | null): void {
     this.db
       .prepare(
-        `INSERT INTO directory_meta (id, revision, loaded_at, source) VALUES (1, ?, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, loaded_at = excluded.loaded_at, source = excluded.source`,
+        `INSERT INTO directory_meta (id, revision, loaded_at, source, issued_at) VALUES (1, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, loaded_at = excluded.loaded_at, source = excluded.source, issued_at = excluded.issued_at`,
       )
-      .run(dir.revision, atMs, source);
+      .run(revision, atMs, source, issuedAt);
+  }
+
+  /** References that do not resolve: a member's plan or employer, a badge's member. */
+  dangling(): string[] {
+    const rows = this.db
+      .prepare<[], { problem: string }>(
+        `SELECT 'member ' || m.id || ': no plan ' || m.plan AS problem FROM members m LEFT JOIN plans p ON p.id = m.plan WHERE p.id IS NULL
+         UNION ALL SELECT 'member ' || m.id || ': no employer ' || json_extract(m.body, '$.employer') FROM members m
+           LEFT JOIN employers e ON e.id = json_extract(m.body, '$.employer') WHERE json_extract(m.body, '$.employer') IS NOT NULL AND e.id IS NULL
+         UNION ALL SELECT 'badge …' || substr(b.uid, -4) || ': no member ' || b.member FROM badges b LEFT JOIN members m ON m.id = b.member WHERE m.id IS NULL`,
+      )
+      .all();
+    return rows.map((r) => r.problem);
   }
 
   /** Members holding an assigned locker, as the directory says. */
@@ -92,10 +140,16 @@ export class DirectoryRepo {
     });
   }
 
+  /** Revision and times of the directory in force: one row, cheap enough for the tap path. */
+  meta(): { revision: number; loadedAt: number; issuedAt: number | null } | undefined {
+    const m = this.info.get();
+    return m ? { revision: m.revision, loadedAt: m.loaded_at, issuedAt: m.issued_at } : undefined;
+  }
+
   describe(): DirectoryInfo | undefined {
     const meta = this.info.get();
     if (!meta) return undefined;
     const counts = this.counts.get() ?? { members: 0, badges: 0, cloneableBadges: 0 };
-    return { revision: meta.revision, loadedAt: meta.loaded_at, source: meta.source, ...counts };
+    return { revision: meta.revision, loadedAt: meta.loaded_at, source: meta.source, issuedAt: meta.issued_at, ...counts };
   }
 }

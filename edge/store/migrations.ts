@@ -56,4 +56,9 @@ export const MIGRATIONS: readonly string[] = [
   INSERT INTO counters (name, value) VALUES ('acked', 0);
   CREATE TABLE parked (from_seq INTEGER NOT NULL, to_seq INTEGER NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (from_seq));
   `,
+  `
+  -- Directory from the hub: when the update in force was issued, so an older one (a replay)
+  -- is refused even when it names the same revision.
+  ALTER TABLE directory_meta ADD COLUMN issued_at INTEGER;
+  `,
 ];

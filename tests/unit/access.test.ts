@@ -3,7 +3,7 @@ import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { decideAccess } from '../../edge/access/decide.js';
 import type { AccessRequest, CardCheck, Decision, ReaderRole, SiteRules } from '../../edge/access/types.js';
-import { Badge, Member, Plan, ROLES } from '../../shared/directory.js';
+import { Badge, Member, Plan, ROLES, type Role } from '../../shared/directory.js';
 import { DecisionReason, GRANT_REASONS, type DenyReason, type GrantReason } from '../../shared/reasons.js';
 import { DAYS, type WeeklyWindow } from '../../shared/schedule.js';
 
@@ -35,6 +35,7 @@ interface TapSpec {
   daysUsed?: string[];
   clockSynced?: boolean;
   card?: CardCheck;
+  staleRoles?: Role[];
 }
 
 function tap(spec: TapSpec = {}): AccessRequest {
@@ -52,6 +53,7 @@ function tap(spec: TapSpec = {}): AccessRequest {
     daysUsedThisWeek: spec.daysUsed ?? [],
     clockSynced: spec.clockSynced ?? true,
     ...(spec.card ? { card: spec.card } : {}),
+    ...(spec.staleRoles ? { staleDirectory: { roles: spec.staleRoles } } : {}),
   };
 }
 
@@ -77,6 +79,8 @@ describe('decideAccess: one row per reason', () => {
     { name: 'a secure badge with nothing checked beyond its UID is refused', spec: { badge: { type: 'ntag424' } }, expected: refused('card_not_genuine') },
     { name: 'a secure badge replaying an old SUN message is refused', spec: { badge: { type: 'ntag424' }, card: 'replayed' }, expected: refused('card_replayed') },
     { name: 'a UID badge needs no card check', spec: { badge: { type: 'uid' } }, expected: granted('ok') },
+    { name: 'a visitor is refused while the directory is stale and only members and staff are trusted', spec: { member: { role: 'visitor' }, staleRoles: ['member', 'staff'] }, expected: refused('directory_stale') },
+    { name: 'a member is still admitted while the directory is stale if members are trusted', spec: { staleRoles: ['member', 'staff'] }, expected: granted('ok') },
     { name: 'a suspended member is refused', spec: { member: { status: 'suspended' } }, expected: refused('member_suspended') },
     { name: 'a membership that ended yesterday is refused', spec: { member: { validUntil: '2026-03-03' } }, expected: refused('expired') },
     { name: 'a membership that starts tomorrow is refused', spec: { member: { validFrom: '2026-03-05' } }, expected: refused('expired') },

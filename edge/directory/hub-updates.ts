@@ -1,0 +1,91 @@
+import type { KeyObject } from 'node:crypto';
+import type { Logger } from 'pino';
+import { Directory } from '../../shared/directory.js';
+import { verifyBody } from '../../shared/signing.js';
+import { SignedDirectoryUpdate, type DirectoryChange, type DirectoryUpdate } from '../../shared/sync.js';
+import { describeIssues, formatDetails } from '../../shared/validation.js';
+import type { Edge } from '../site/edge.js';
+import type { DirectoryEdit } from '../store/directory-repo.js';
+
+export type Refusal = 'malformed' | 'forged' | 'foreign' | 'replayed' | 'out_of_order' | 'inconsistent';
+
+export type UpdateOutcome =
+  | { applied: true; revision: number }
+  | { applied: false; pending: true }
+  | { applied: false; refused: Refusal; detail: string };
+
+type Snapshot = Extract<DirectoryUpdate, { kind: 'snapshot' }>;
+
+/**
+ * The site's end of the hub's directory (DESIGN invariant 5 and "Security"): every update must
+ * carry the pinned hub key's signature, name this site, be newer than the one in force, and
+ * follow on from this site's revision. Anything else is refused, counted and recorded, and the
+ * directory in force stays as it was.
+ */
+export class HubDirectoryUpdates {
+  readonly refused = new Map<Refusal, number>();
+  private snapshot: { key: string; parts: Map<number, DirectoryChange[]>; body: Snapshot } | undefined;
+
+  constructor(private readonly deps: { site: string; publicKey: KeyObject; edge: Edge; log: Logger }) {}
+
+  receive(payload: Buffer | string): UpdateOutcome {
+    let json: unknown;
+    try {
+      json = JSON.parse(payload.toString());
+    } catch {
+      return this.refuse('malformed', 'not JSON');
+    }
+    const parsed = SignedDirectoryUpdate.safeParse(json);
+    if (!parsed.success) return this.refuse('malformed', formatDetails(describeIssues(parsed.error, json)));
+    const { body, signature } = parsed.data;
+    // The hub signed the body as it sent it: check that, not the parsed copy with defaults filled in.
+    if (!verifyBody((json as { body: unknown }).body, signature, this.deps.publicKey)) return this.refuse('forged', 'the signature is not the hub key’s');
+    if (body.site !== this.deps.site) return this.refuse('foreign', `an update for site ${body.site}`);
+    const current = this.deps.edge.store.directory.describe();
+    const issuedAt = Date.parse(body.issuedAt);
+    if (current?.issuedAt != null && issuedAt <= current.issuedAt) return this.refuse('replayed', `issued ${body.issuedAt}, not after the update in force`);
+    const revision = current?.revision ?? 0;
+    return body.kind === 'delta' ? this.delta(body, revision, issuedAt) : this.snapshotChunk(body, revision, issuedAt);
+  }
+
+  private delta(body: Extract<DirectoryUpdate, { kind: 'delta' }>, revision: number, issuedAt: number): UpdateOutcome {
+    if (body.to < body.from) return this.refuse('malformed', `revision ${body.from} → ${body.to} goes backwards`);
+    if (body.from !== revision) {
+      if (body.to <= revision) return this.refuse('replayed', `revision ${body.to} is not newer than ${revision}`);
+      return this.refuse('out_of_order', `a delta from revision ${body.from}, this site is at ${revision}`);
+    }
+    const dangling = this.deps.edge.applyDirectoryChanges(body.changes.map(toEdit), body.to, 'hub', issuedAt);
+    if (dangling.length > 0) return this.refuse('inconsistent', dangling.slice(0, 5).join('; '));
+    return { applied: true, revision: body.to };
+  }
+
+  /** Chunks are kept until all have arrived, then the whole directory is replaced at once. */
+  private snapshotChunk(body: Snapshot, revision: number, issuedAt: number): UpdateOutcome {
+    if (body.to < revision) return this.refuse('replayed', `snapshot of revision ${body.to}, this site is at ${revision}`);
+    if (body.chunk >= body.chunks) return this.refuse('malformed', `chunk ${body.chunk} of ${body.chunks}`);
+    const key = `${body.to}@${body.issuedAt}#${body.chunks}`;
+    if (this.snapshot?.key !== key) this.snapshot = { key, parts: new Map(), body };
+    this.snapshot.parts.set(body.chunk, body.changes);
+    if (this.snapshot.parts.size < body.chunks) return { applied: false, pending: true };
+    const changes = [...this.snapshot.parts.entries()].sort(([a], [b]) => a - b).flatMap(([, c]) => c);
+    this.snapshot = undefined;
+    const pick = <E extends DirectoryChange['entity']>(entity: E) =>
+      changes.flatMap((c) => (c.op === 'upsert' && c.entity === entity ? [c.value] : []));
+    const dir = Directory.safeParse({ revision: body.to, plans: pick('plan'), employers: pick('employer'), members: pick('member'), badges: pick('badge') });
+    if (!dir.success) return this.refuse('inconsistent', formatDetails(describeIssues(dir.error, undefined)).slice(0, 400));
+    this.deps.edge.applyDirectory(dir.data, 'hub', issuedAt);
+    return { applied: true, revision: body.to };
+  }
+
+  private refuse(reason: Refusal, detail: string): UpdateOutcome {
+    this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
+    this.deps.log.warn({ reason, detail }, 'directory update refused: the directory in force stays');
+    // Out of order is routine after a missed message (the status asks again); the rest is recorded.
+    if (reason !== 'out_of_order') this.deps.edge.rejectDirectory('hub', `${reason}: ${detail}`);
+    return { applied: false, refused: reason, detail };
+  }
+}
+
+function toEdit(change: DirectoryChange): DirectoryEdit {
+  return change.op === 'delete' ? { entity: change.entity, id: change.id } : (change as DirectoryEdit);
+}
