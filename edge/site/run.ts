@@ -11,6 +11,9 @@ import { EdgeStore } from '../store/store.js';
 import { createSyncWorker } from '../../cloud-sync/edge/sync-worker.js';
 import type { SyncWorker } from '../../cloud-sync/edge/sync-worker.js';
 import { createEdge } from './edge.js';
+import { readMasterKeyFile } from '../badges/master-key.js';
+import { createNtag424Verifier } from './secure-badges.js';
+import type { CardVerifier } from './tap-handler.js';
 import type { Edge } from './edge.js';
 import { VERSION } from './package-root.js';
 
@@ -50,6 +53,8 @@ export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
     throw new ConfigRefused(`${opts.configPath}: ${loaded.errors.length} error(s)\n${formatDetails(loaded.errors)}`);
   }
   const config = loaded.value;
+  // Everything that can refuse the config comes before any hardware is opened.
+  const verifier = secureBadgeVerifier(config, log, opts.configPath);
   const hw = await createHardware({
     readers: opts.simulate ? 'simulated' : config.hardware.readers,
     gpio: opts.simulate ? 'simulated' : config.hardware.gpio,
@@ -60,7 +65,7 @@ export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
     ...(config.hardware.gpioChipBase !== undefined ? { gpioChipBase: config.hardware.gpioChipBase } : {}),
   });
   const store = EdgeStore.open(opts.storagePath ?? config.storage.path, config.site.id, config.site.timeZone);
-  const edge = createEdge({ config, clock, log, store, reader: hw.reader, gpio: hw.gpio });
+  const edge = createEdge({ config, clock, log, store, reader: hw.reader, gpio: hw.gpio, ...(verifier ? { verifier } : {}) });
   loadDirectory(edge, config, log);
   await edge.start();
   const api = buildApi({ edge, log, clock, version: VERSION, startedAt: clock.now(), ...(hw.sim ? { sim: hw.sim } : {}) });
@@ -116,4 +121,13 @@ export function loadDirectory(edge: Edge, config: SiteConfig, log: Logger): bool
   log.error({ code: r.code, errors: r.errors, kept: kept ? kept.revision : null }, `directory file refused, ${kept ? 'the previous directory stays in force' : 'no directory in force: every badge is refused'}:\n${formatDetails(r.errors)}`);
   edge.rejectDirectory(path, formatDetails(r.errors));
   return false;
+}
+
+/** The NTAG 424 verifier of a site with `secureBadges`; an unreadable master key refuses the config. */
+function secureBadgeVerifier(config: SiteConfig, log: Logger, configPath: string): CardVerifier | undefined {
+  if (!config.secureBadges) return undefined;
+  const key = readMasterKeyFile(config.secureBadges.masterKeyFile);
+  if (!key.ok) throw new ConfigRefused(`${configPath}: secureBadges.masterKeyFile: ${key.message}`);
+  if (key.warning) log.warn(key.warning);
+  return createNtag424Verifier(config.secureBadges, key.key, log.child({ module: 'secure-badges' }));
 }

@@ -5,9 +5,9 @@ import type { z } from 'zod';
 import { SiteConfig } from '../../firmware-config/schema.js';
 import type { SiteConfigInput } from '../../firmware-config/schema.js';
 import { SimGpio } from '../../edge/hardware/sim-gpio.js';
-import { SimReader } from '../../edge/hardware/sim-reader.js';
+import { SimReader, type SimCard } from '../../edge/hardware/sim-reader.js';
 import { createEdge } from '../../edge/site/edge.js';
-import type { Edge } from '../../edge/site/edge.js';
+import type { Edge, EdgeDeps } from '../../edge/site/edge.js';
 import type { TapResult } from '../../edge/site/tap-handler.js';
 import { EdgeStore } from '../../edge/store/store.js';
 import { SiteEvent } from '../../shared/events.js';
@@ -67,6 +67,8 @@ export interface Harness {
   gpio: SimGpio;
   store: EdgeStore;
   tap(reader: string, uid: string): TapResult;
+  /** A tap whose decision may wait on the card (secure badges): resolves with the result. */
+  tapCard(reader: string, uid: string, card?: SimCard): Promise<TapResult>;
   events(): SiteEvent[];
   eventTypes(): string[];
   taps(): Edge['taps']['counts'];
@@ -77,13 +79,19 @@ export interface Harness {
  * A whole site wired as in production (real store, policy, presence, lockers, doors) with only
  * hardware and time simulated. `override` replaces top-level config sections.
  */
-export async function startSite(override: Partial<SiteConfigInput> = {}, directory = BASE_DIRECTORY, start = MONDAY_9AM_PARIS, storagePath = ':memory:'): Promise<Harness> {
+export async function startSite(
+  override: Partial<SiteConfigInput> = {},
+  directory = BASE_DIRECTORY,
+  start = MONDAY_9AM_PARIS,
+  storagePath = ':memory:',
+  extra: Pick<EdgeDeps, 'verifier'> = {},
+): Promise<Harness> {
   const config = SiteConfig.parse({ ...BASE_CONFIG, ...override });
   const clock = new ManualClock(start);
   const reader = new SimReader(config.readers.map((r) => r.id), clock);
   const gpio = new SimGpio(clock);
   const store = EdgeStore.open(storagePath, config.site.id, config.site.timeZone);
-  const edge = createEdge({ config, clock, log: pino({ level: 'silent' }), store, reader, gpio });
+  const edge = createEdge({ config, clock, log: pino({ level: 'silent' }), store, reader, gpio, ...extra });
   edge.applyDirectory(Directory.parse(directory), 'test');
   await edge.start();
   return {
@@ -99,6 +107,15 @@ export async function startSite(override: Partial<SiteConfigInput> = {}, directo
       off();
       if (!result) throw new Error(`no decision for ${uid} at ${readerId}`);
       return result;
+    },
+    tapCard(readerId, uid, card) {
+      return new Promise((resolve) => {
+        const off = edge.onTap((r) => {
+          off();
+          resolve(r);
+        });
+        reader.tap(readerId, uid, card ? { card } : {});
+      });
     },
     events: () => store.events.list(0, 1_000_000).map((e) => SiteEvent.parse(e)),
     eventTypes: () => store.events.list(0, 1_000_000).map((e) => e.type),
