@@ -8,7 +8,7 @@ describe('the tessera command', () => {
   it('--help lists every subcommand', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
-    for (const name of ['edge', 'demo', 'config validate']) expect(r.stdout).toContain(name);
+    for (const name of ['edge', 'demo', 'config validate', 'badge keys']) expect(r.stdout).toContain(name);
   });
 
   it('an unknown command is a usage error that shows the help', async () => {
