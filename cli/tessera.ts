@@ -10,6 +10,7 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
   { name: 'demo', summary: 'run a simulated standalone site from the examples (what `npm start` runs)', load: async () => (await import('../edge/cli.js')).demoCommand },
   { name: 'config validate', summary: 'check a site config file; every error with its path', load: async () => (await import('../firmware-config/cli.js')).validateCommand },
   { name: 'badge keys', summary: 'derive the keys to personalise an NTAG 424 DNA badge', load: async () => (await import('../edge/badges/cli.js')).badgeKeysCommand },
+  { name: 'badge door-keys', summary: 'make the key file a door needs to check NTAG 424 badges', load: async () => (await import('../edge/badges/cli.js')).badgeDoorKeysCommand },
 ];
 
 function help(io: Io): void {

@@ -14,7 +14,7 @@ export function parseSiteConfig(text: string, source: string, baseDir: string): 
   if (!result.ok) return result;
   const config = result.value;
   const directory = config.directory.source === 'file' ? { ...config.directory, path: resolve(baseDir, config.directory.path) } : config.directory;
-  const secureBadges = config.secureBadges ? { secureBadges: { ...config.secureBadges, masterKeyFile: resolve(baseDir, config.secureBadges.masterKeyFile) } } : {};
+  const secureBadges = config.secureBadges ? { secureBadges: { ...config.secureBadges, doorKeyFile: resolve(baseDir, config.secureBadges.doorKeyFile) } } : {};
   return { ok: true, value: { ...config, storage: { ...config.storage, path: resolve(baseDir, config.storage.path) }, directory, ...secureBadges } };
 }
 

@@ -77,15 +77,16 @@ export type LockerBankConfig = z.infer<typeof LockerBankConfig>;
 
 /** NTAG 424 DNA badges: how the door checks them (docs/badges.md). */
 const SecureBadges = z.strictObject({
-  /** A file holding the AES-128 master key, 32 hex digits; each card's keys are diversified from it (AN10922). Relative to the config file. */
-  masterKeyFile: z.string().min(1),
+  /**
+   * The door's keys, written by `tessera badge door-keys` from the site master key (which never
+   * goes on a door): the SUN meta read key and the door key master. Relative to the config file.
+   */
+  doorKeyFile: z.string().min(1),
   /** `authenticate`: AuthenticateEV2First then GetCardUID (resists replay); `sun`: the SUN message of the card's NDEF URL, with a per-card counter. */
   check: z.enum(['authenticate', 'sun']).default('authenticate'),
-  /** The application key number the door uses; never 0, the card master key. */
-  keyNo: intIn(1, 4).default(2),
   /** AN10922 diversification inputs: the application id (3 bytes, hex) and the system identifier. */
   aid: z.string().regex(/^[0-9A-Fa-f]{6}$/, { error: 'expected 3 bytes in hex, e.g. "3042F5"' }).default('3042F5'),
-  systemIdentifier: z.string().min(1).max(20).default('Tessera'),
+  systemIdentifier: z.string().min(1).max(21).default('Tessera'),
 });
 
 const DirectorySource = z.discriminatedUnion('source', [

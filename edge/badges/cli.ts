@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import type { Command, Io } from '../../cli/command.js';
 import { EXIT } from '../../cli/command.js';
-import { cardKeys, KEY_ROLES } from './diversify.js';
+import { cardKeys, DEFAULT_DOOR_KEY_NO, KEY_ROLES } from './diversify.js';
+import { doorKeysFrom, formatDoorKeyFile } from './door-keys.js';
 import { parseKeyHex, readMasterKeyFile } from './master-key.js';
 
 const USAGE = 'badge keys --master-key-file FILE --uid HEX [--aid HEX] [--system-identifier TEXT]';
@@ -85,5 +86,26 @@ export const badgeKeysCommand: Command = {
     for (const { keyNo, key } of keys) io.out(`key ${keyNo}: ${key.toString('hex').toUpperCase()}`);
     io.out(`what each is for: ${KEY_ROLES.map((role, keyNo) => `${keyNo} = ${role}`).join('; ')}`);
     return EXIT.OK;
+  },
+};
+
+const DOOR_USAGE = 'badge door-keys --master-key-file FILE [--key-no 2|3|4] > door.keys';
+
+export const badgeDoorKeysCommand: Command = {
+  name: 'badge door-keys',
+  summary: 'print the key file a door needs (secureBadges.doorKeyFile): never the site master key itself',
+  usage: DOOR_USAGE,
+  async run(args, io) {
+    try {
+      const { values } = parseArgs({ args, options: { 'master-key-file': { type: 'string' }, 'master-key': { type: 'string' }, 'key-no': { type: 'string' } }, strict: true, allowPositionals: false });
+      const keyNo = Number(values['key-no'] ?? DEFAULT_DOOR_KEY_NO);
+      if (![2, 3, 4].includes(keyNo)) throw new UsageError(`--key-no must be 2, 3 or 4, got "${values['key-no']}"`);
+      io.out(formatDoorKeyFile(doorKeysFrom(masterKeyOf(values, io), keyNo)).trimEnd());
+      return EXIT.OK;
+    } catch (err) {
+      if (!(err instanceof UsageError) && !(err instanceof TypeError)) throw err;
+      io.err(`tessera: ${err.message}\nusage: tessera ${DOOR_USAGE}`);
+      return EXIT.USAGE;
+    }
   },
 };

@@ -11,7 +11,7 @@ import { EdgeStore } from '../store/store.js';
 import { createSyncWorker } from '../../cloud-sync/edge/sync-worker.js';
 import type { SyncWorker } from '../../cloud-sync/edge/sync-worker.js';
 import { createEdge } from './edge.js';
-import { readMasterKeyFile } from '../badges/master-key.js';
+import { readDoorKeyFile } from '../badges/door-keys.js';
 import { createNtag424Verifier } from './secure-badges.js';
 import type { CardVerifier } from './tap-handler.js';
 import type { Edge } from './edge.js';
@@ -123,11 +123,11 @@ export function loadDirectory(edge: Edge, config: SiteConfig, log: Logger): bool
   return false;
 }
 
-/** The NTAG 424 verifier of a site with `secureBadges`; an unreadable master key refuses the config. */
+/** The NTAG 424 verifier of a site with `secureBadges`; an unreadable door key file refuses the config. */
 function secureBadgeVerifier(config: SiteConfig, log: Logger, configPath: string): CardVerifier | undefined {
   if (!config.secureBadges) return undefined;
-  const key = readMasterKeyFile(config.secureBadges.masterKeyFile);
-  if (!key.ok) throw new ConfigRefused(`${configPath}: secureBadges.masterKeyFile: ${key.message}`);
-  if (key.warning) log.warn(key.warning);
-  return createNtag424Verifier(config.secureBadges, key.key, log.child({ module: 'secure-badges' }));
+  const file = readDoorKeyFile(config.secureBadges.doorKeyFile);
+  if (!file.ok) throw new ConfigRefused(`${configPath}: secureBadges.doorKeyFile: ${file.message}`);
+  if (file.warning) log.warn(file.warning);
+  return createNtag424Verifier(config.secureBadges, file.keys, log.child({ module: 'secure-badges' }));
 }

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { SiteConfig } from '../../firmware-config/schema.js';
 import { authenticateEV2First, getCardUid } from '../badges/ev2.js';
-import { cardKey, sdmMetaReadKey } from '../badges/diversify.js';
+import { diversifyKey } from '../badges/diversify.js';
+import type { DoorKeys } from '../badges/door-keys.js';
 import { readSunMessage, verifySun } from '../badges/sun.js';
 import type { CardEvent } from '../hardware/types.js';
 import type { CardProof, CardVerifier } from './tap-handler.js';
@@ -14,13 +15,13 @@ type SecureBadges = NonNullable<SiteConfig['secureBadges']>;
  * (resists replay); `sun` reads the card's SUN message and returns its counter, which the tap
  * handler accepts only if it is newer than the last one stored for that card.
  */
-export function createNtag424Verifier(cfg: SecureBadges, masterKey: Buffer, log: Logger): CardVerifier {
+export function createNtag424Verifier(cfg: SecureBadges, keys: DoorKeys, log: Logger): CardVerifier {
   const aid = Buffer.from(cfg.aid, 'hex');
   const system = Buffer.from(cfg.systemIdentifier, 'utf8');
-  const keyOf = (uid: Buffer) => cardKey(masterKey, cfg.keyNo, uid, aid, system);
+  const keyOf = (uid: Buffer) => diversifyKey(keys.doorKeyMaster, uid, aid, system);
 
   async function authenticate(card: CardEvent & { transmit: NonNullable<CardEvent['transmit']> }, uid: string): Promise<CardProof> {
-    const session = await authenticateEV2First(card.transmit, keyOf(Buffer.from(uid, 'hex')), cfg.keyNo);
+    const session = await authenticateEV2First(card.transmit, keyOf(Buffer.from(uid, 'hex')), keys.keyNo);
     const proven = await getCardUid(card.transmit, session);
     return { check: proven === uid ? 'genuine' : 'not_genuine' };
   }
@@ -28,7 +29,7 @@ export function createNtag424Verifier(cfg: SecureBadges, masterKey: Buffer, log:
   async function sun(card: CardEvent & { transmit: NonNullable<CardEvent['transmit']> }, uid: string): Promise<CardProof> {
     const message = await readSunMessage(card.transmit);
     if (!message) return { check: 'not_genuine' };
-    const r = verifySun({ encPiccData: message.e, cmac: message.c, metaReadKey: sdmMetaReadKey(masterKey), fileReadKey: keyOf });
+    const r = verifySun({ encPiccData: message.e, cmac: message.c, metaReadKey: keys.metaReadKey, fileReadKey: keyOf });
     if (!r.ok || r.uid !== uid) return { check: 'not_genuine' };
     return { check: 'genuine', sunCounter: r.counter };
   }

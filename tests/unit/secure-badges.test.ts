@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cardKeys } from '../../edge/badges/diversify.js';
 import { SoftNtag424 } from '../../edge/badges/soft-ntag424.js';
 import { createNtag424Verifier } from '../../edge/site/secure-badges.js';
+import { doorKeysFrom } from '../../edge/badges/door-keys.js';
 import { SiteConfig } from '../../firmware-config/schema.js';
 import type { SimCard } from '../../edge/hardware/sim-reader.js';
 import type { Harness } from '../harness/site.js';
@@ -18,9 +19,10 @@ afterEach(async () => {
 });
 
 async function secureSite(check: 'authenticate' | 'sun') {
-  const secureBadges = { masterKeyFile: '/unused', check };
+  const secureBadges = { doorKeyFile: '/unused', check };
   const config = SiteConfig.parse({ ...BASE_CONFIG, secureBadges });
-  const verifier = createNtag424Verifier(config.secureBadges!, MASTER, pino({ level: 'silent' }));
+  // The door holds only what doorKeysFrom gives it; the cards are personalised from the site master.
+  const verifier = createNtag424Verifier(config.secureBadges!, doorKeysFrom(MASTER), pino({ level: 'silent' }));
   const directory = structuredClone(BASE_DIRECTORY);
   directory.badges = [...(directory.badges ?? []), { uid: SECURE_UID, member: 'eve', type: 'ntag424' }];
   site = await startSite({ secureBadges }, directory, undefined, undefined, { verifier });
@@ -70,5 +72,30 @@ describe('NTAG 424 badges at the door', () => {
     expect(s.tap('front-in', UID.alice)).toMatchObject({ granted: true });
     expect(s.events().find((e) => e.type === 'access.granted')?.data).toMatchObject({ cloneable: true });
     expect(s.store.directory.describe()?.cloneableBadges).toBe(6 - 1);
+  });
+});
+
+describe('the door key file', () => {
+  it('round-trips through tessera badge door-keys, and a bare key (the site master) is refused on a door', async () => {
+    const { mkdtempSync, writeFileSync, chmodSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { badgeDoorKeysCommand } = await import('../../edge/badges/cli.js');
+    const { readDoorKeyFile } = await import('../../edge/badges/door-keys.js');
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-keys-'));
+    const masterFile = join(dir, 'master.key');
+    writeFileSync(masterFile, MASTER.toString('hex'));
+    chmodSync(masterFile, 0o600);
+    const out: string[] = [];
+    const err: string[] = [];
+    expect(await badgeDoorKeysCommand.run(['--master-key-file', masterFile], { out: (t) => out.push(t), err: (t) => err.push(t) })).toBe(0);
+    const doorFile = join(dir, 'door.keys');
+    writeFileSync(doorFile, out.join('\n'));
+    chmodSync(doorFile, 0o600);
+    const read = readDoorKeyFile(doorFile);
+    expect(read).toEqual({ ok: true, keys: doorKeysFrom(MASTER) });
+    expect(out.join('\n')).not.toContain(MASTER.toString('hex').toUpperCase());
+    expect(readDoorKeyFile(masterFile)).toMatchObject({ ok: false, message: expect.stringContaining('must not be on a door') });
+    expect(await badgeDoorKeysCommand.run(['--master-key-file', masterFile, '--key-no', '0'], { out: () => undefined, err: (t) => err.push(t) })).toBe(64);
   });
 });
