@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
 import { TesseraError, type ErrorDetail } from '../../shared/errors.js';
+import { OnoffGpio } from './onoff-gpio.js';
+import { PcscReader } from './pcsc-reader.js';
 import { SimGpio } from './sim-gpio.js';
 import { SimReader } from './sim-reader.js';
 import type { Gpio, Reader } from './types.js';
@@ -66,8 +68,9 @@ async function openPcscReader(opts: HardwareOptions): Promise<Opened<Reader>> {
     return { ok: false, problem: { path, message: `real PC/SC readers need the optional package nfc-pcsc and libpcsclite-dev (${PCSC_INSTALL}); ${SIMULATE_HINT}` } };
   if (!loaded.ok)
     return { ok: false, problem: { path, message: `nfc-pcsc is installed but failed to load (${loaded.detail}); its native part needs libpcsclite-dev (${PCSC_INSTALL}); ${SIMULATE_HINT}` } };
-  // The PcscReader adapter comes with a later version; it will be constructed here.
-  return { ok: false, problem: { path, message: `real PC/SC readers are not available in this version of Tessera (nfc-pcsc is installed, the adapter is not); ${SIMULATE_HINT}` } };
+  // Constructing PcscReader touches nothing: pcscd is awaited in start(), never here.
+  const module = loaded.module;
+  return { ok: true, value: new PcscReader({ clock: opts.clock, importModule: () => Promise.resolve(module), ...sinkOf(opts.log, 'pcsc-reader') }) };
 }
 
 async function openOnoffGpio(opts: HardwareOptions): Promise<Opened<Gpio>> {
@@ -77,8 +80,18 @@ async function openOnoffGpio(opts: HardwareOptions): Promise<Opened<Gpio>> {
     return { ok: false, problem: { path, message: `real GPIO needs the optional package onoff, which builds only on Linux (npm install on the Pi); ${SIMULATE_HINT}` } };
   if (!loaded.ok)
     return { ok: false, problem: { path, message: `onoff is installed but failed to load (${loaded.detail}); ${SIMULATE_HINT}` } };
-  // The OnoffGpio adapter (with opts.gpioChipBase) comes with a later version; it will be constructed here.
-  return { ok: false, problem: { path, message: `the real GPIO adapter is not available in this version of Tessera (onoff is installed, the adapter is not); ${SIMULATE_HINT}` } };
+  // Opening claims no line: a failure of the reader side leaves no GPIO to release.
+  const module = loaded.module;
+  try {
+    const gpio = await OnoffGpio.open({
+      loadOnoff: () => Promise.resolve(module),
+      ...(opts.gpioChipBase !== undefined ? { base: opts.gpioChipBase } : {}),
+      ...sinkOf(opts.log, 'onoff-gpio'),
+    });
+    return { ok: true, value: gpio };
+  } catch (error) {
+    return { ok: false, problem: { path, message: `${error instanceof Error ? error.message : String(error)}; ${SIMULATE_HINT}` } };
+  }
 }
 
 /**
