@@ -7,6 +7,7 @@ import { EXIT } from './command.js';
  */
 const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Command> }> = [
   { name: 'edge', summary: 'run a site: readers, doors, lockers, presence, local API', load: async () => (await import('../edge/cli.js')).edgeCommand },
+  { name: 'hub', summary: 'run the network hub: embedded MQTT broker (or an external one), event ingest, API', load: async () => (await import('../cloud-sync/hub/cli.js')).hubCommand },
   { name: 'demo', summary: 'run a simulated standalone site from the examples (what `npm start` runs)', load: async () => (await import('../edge/cli.js')).demoCommand },
   { name: 'config validate', summary: 'check a site config file; every error with its path', load: async () => (await import('../firmware-config/cli.js')).validateCommand },
   { name: 'badge keys', summary: 'derive the keys to personalise an NTAG 424 DNA badge', load: async () => (await import('../edge/badges/cli.js')).badgeKeysCommand },

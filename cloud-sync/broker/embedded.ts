@@ -1,0 +1,103 @@
+import type { EventEmitter } from 'node:events';
+import { createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { Aedes } from 'aedes';
+import type { Logger } from 'pino';
+
+export interface EmbeddedBroker {
+  /** The port actually bound (the one asked for, or the free port picked for 0). */
+  port: number;
+  /** Disconnects every client, then stops listening. Idempotent. */
+  close(): Promise<void>;
+  aedes: Aedes;
+}
+
+export interface BrokerOptions {
+  /** Default 127.0.0.1: the embedded broker is for loopback and a LAN placed in front of it. */
+  host?: string;
+  /** 0 picks a free port. */
+  port: number;
+  log: Logger;
+}
+
+/**
+ * The embedded MQTT broker (DESIGN: Hub, embedded defaults): Aedes 1.x over plain TCP, MQTT
+ * 3.1.1 only (MQTT.md). Sessions and retained messages live in memory while it runs.
+ */
+export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> {
+  const log = opts.log.child({ module: 'broker' });
+  const host = opts.host ?? '127.0.0.1';
+  const aedes = await Aedes.createBroker();
+  // Aedes emits 'error' (e.g. from its will sweep) without typing it; unhandled, it would throw.
+  const emitter: EventEmitter = aedes;
+  emitter.on('error', (err: Error) => log.error({ err }, 'broker error'));
+  aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'client error'));
+  aedes.on('connectionError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'connection error'));
+
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    aedes.handle(socket);
+  });
+
+  try {
+    await listen(server, host, opts.port);
+  } catch (err) {
+    await closeAedes(aedes);
+    throw err;
+  }
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : opts.port;
+  log.info({ host, port }, 'embedded MQTT broker listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    aedes,
+    close() {
+      closing ??= (async () => {
+        await closeAedes(aedes);
+        for (const socket of sockets) socket.destroy();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        log.info({ port }, 'embedded MQTT broker closed');
+      })();
+      return closing;
+    },
+  };
+}
+
+/** A server that could not listen, e.g. because its port is taken (`code` EADDRINUSE). */
+export class ListenError extends Error {
+  readonly code: string | undefined;
+  constructor(
+    readonly component: 'MQTT broker' | 'hub API',
+    readonly host: string,
+    readonly port: number,
+    cause: NodeJS.ErrnoException,
+  ) {
+    super(`the ${component} cannot listen on ${host}:${port}: ${cause.code === 'EADDRINUSE' ? 'the port is in use' : cause.message}`, { cause });
+    this.name = 'ListenError';
+    this.code = cause.code;
+  }
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      reject(new ListenError('MQTT broker', host, port, err));
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+function closeAedes(aedes: Aedes): Promise<void> {
+  return new Promise((resolve) => aedes.close(() => resolve()));
+}

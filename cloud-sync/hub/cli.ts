@@ -1,0 +1,97 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Command, Io } from '../../cli/command.js';
+import { EXIT } from '../../cli/command.js';
+import { systemClock } from '../../shared/clock.js';
+import { TesseraError } from '../../shared/errors.js';
+import { createLogger } from '../../edge/site/logger.js';
+import { guardProcess } from '../../edge/site/process-guard.js';
+import { ListenError } from '../broker/embedded.js';
+import { createHub } from './hub.js';
+
+const OPTIONS = { db: { type: 'string' }, mqtt: { type: 'string' }, 'broker-port': { type: 'string' }, 'api-port': { type: 'string' } } as const;
+
+interface HubArgs {
+  db: string;
+  mqtt: string | undefined;
+  brokerPort: number | undefined;
+  apiPort: number | undefined;
+}
+
+function usageError(io: Io, message: string, usage: string): number {
+  io.err(`tessera: ${message}\nusage: tessera ${usage}`);
+  return EXIT.USAGE;
+}
+
+function parsePort(flag: string, value: string | undefined): number | string | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  return Number.isInteger(port) && port >= 0 && port <= 65535 && value.trim() !== '' ? port : `--${flag} expects 0-65535, got "${value}"`;
+}
+
+function parseHubArgs(args: string[], io: Io, usage: string): HubArgs | number {
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: OPTIONS }));
+  } catch (err) {
+    return usageError(io, (err as Error).message, usage);
+  }
+  if (values.mqtt !== undefined && values['broker-port'] !== undefined) return usageError(io, '--mqtt and --broker-port exclude each other: an external broker, or the embedded one on a port', usage);
+  if (values.mqtt !== undefined && !/^mqtts?:\/\/./.test(values.mqtt)) return usageError(io, `--mqtt expects mqtt://host:port or mqtts://host:port, got "${values.mqtt}"`, usage);
+  const brokerPort = parsePort('broker-port', values['broker-port']);
+  if (typeof brokerPort === 'string') return usageError(io, brokerPort, usage);
+  const apiPort = parsePort('api-port', values['api-port']);
+  if (typeof apiPort === 'string') return usageError(io, apiPort, usage);
+  return { db: resolve(values.db ?? 'var/hub.db'), mqtt: values.mqtt, brokerPort, apiPort };
+}
+
+const HINTS = {
+  'MQTT broker': 'pass --broker-port N (0 = any free port), or --mqtt URL to use the broker already listening there',
+  'hub API': 'pass --api-port N (0 = any free port)',
+} as const;
+
+export const hubCommand: Command = {
+  name: 'hub',
+  summary: 'Runs the hub: an MQTT broker (embedded, or --mqtt for an external one), event ingest into SQLite, and its API, until SIGINT or SIGTERM.',
+  usage: 'hub [--db FILE] [--mqtt URL | --broker-port N] [--api-port N]',
+  async run(args, io) {
+    const opts = parseHubArgs(args, io, this.usage);
+    if (typeof opts === 'number') return opts;
+    const log = createLogger('tessera-hub');
+    try {
+      const hub = createHub({
+        dbPath: opts.db,
+        clock: systemClock,
+        log,
+        ...(opts.mqtt !== undefined ? { mqttUrl: opts.mqtt } : {}),
+        ...(opts.brokerPort !== undefined ? { brokerPort: opts.brokerPort } : {}),
+        ...(opts.apiPort !== undefined ? { apiPort: opts.apiPort } : {}),
+      });
+      const { mqttUrl, apiUrl } = await hub.start();
+      // The hub drives no relays: its safe state is nothing to do.
+      guardProcess({ stop: hub.stop, safeState: () => undefined }, { log });
+      io.out(
+        [
+          '',
+          `Tessera hub`,
+          `MQTT broker: ${mqttUrl}${opts.mqtt === undefined ? ' (embedded, MQTT 3.1.1)' : ' (external)'}`,
+          `API:         ${apiUrl}   (health: ${apiUrl}/health, sites: ${apiUrl}/sites)`,
+          `Database:    ${opts.db}`,
+          'Ctrl-C stops.',
+          '',
+        ].join('\n'),
+      );
+      return new Promise<number>(() => undefined);
+    } catch (err) {
+      if (err instanceof ListenError) {
+        io.err(`tessera: ${err.message}; ${HINTS[err.component]}`);
+        return EXIT.FAILURE;
+      }
+      if (err instanceof TesseraError) {
+        io.err(`tessera: ${err.message} [${err.code}]`);
+        return EXIT.FAILURE;
+      }
+      throw err;
+    }
+  },
+};

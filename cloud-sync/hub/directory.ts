@@ -1,0 +1,143 @@
+import type { z } from 'zod';
+import { Badge, Employer, Member, Plan } from '../../shared/directory.js';
+import { TesseraError } from '../../shared/errors.js';
+import type { DirectoryChange } from '../../shared/sync.js';
+import { describeIssues } from '../../shared/validation.js';
+import type { HubDb } from './db.js';
+
+export type Entity = 'plan' | 'employer' | 'member' | 'badge';
+const SCHEMA = { plan: Plan, employer: Employer, member: Member, badge: Badge } as const;
+const keyOf = (entity: Entity, value: { id?: string; uid?: string }) => (entity === 'badge' ? value.uid : value.id) ?? '';
+
+interface Row {
+  entity: Entity;
+  id: string;
+  value: string | null;
+  revision: number;
+  deleted: number;
+}
+
+/**
+ * The network's directory at the hub (DESIGN: Hub): plans, employers, members and badges, each
+ * change a new revision. A site gets the changes since its revision, cut to what it needs:
+ * every plan and employer, and the members whose plan opens that site, with their badges.
+ */
+export class HubDirectory {
+  constructor(private readonly db: HubDb) {}
+
+  revision(): number {
+    return this.db.prepare<[], { revision: number }>('SELECT revision FROM directory_revision WHERE id = 1').get()?.revision ?? 0;
+  }
+
+  /** Creates or replaces an entity; refuses one whose references do not resolve. Returns the new revision. */
+  upsert(entity: Entity, input: unknown): { revision: number; value: Plan | Employer | Member | Badge } {
+    const parsed = SCHEMA[entity].safeParse(input);
+    if (!parsed.success) throw new TesseraError('request.invalid', `invalid ${entity}`, describeIssues(parsed.error, input));
+    const value = parsed.data;
+    this.checkReferences(entity, value);
+    return this.db.transaction(() => {
+      const revision = this.bump();
+      this.db
+        .prepare('INSERT OR REPLACE INTO directory_entities (entity, id, value, revision, deleted) VALUES (?, ?, ?, ?, 0)')
+        .run(entity, keyOf(entity, value), JSON.stringify(value), revision);
+      return { revision, value };
+    })();
+  }
+
+  /** Deletes an entity (a tombstone remains for sites behind). Refuses a plan or member still referenced. */
+  remove(entity: Entity, id: string): number {
+    if (!this.get(entity, id)) throw new TesseraError('not_found', `no ${entity} ${JSON.stringify(id)}`);
+    const users = this.referencesTo(entity, id);
+    if (users.length > 0) throw new TesseraError('request.invalid', `${entity} ${id} is still used by ${users.slice(0, 3).join(', ')}`);
+    return this.db.transaction(() => {
+      const revision = this.bump();
+      this.db.prepare('UPDATE directory_entities SET value = NULL, deleted = 1, revision = ? WHERE entity = ? AND id = ?').run(revision, entity, id);
+      return revision;
+    })();
+  }
+
+  get<E extends Entity>(entity: E, id: string): z.infer<(typeof SCHEMA)[E]> | undefined {
+    const row = this.db.prepare<[string, string], Row>('SELECT * FROM directory_entities WHERE entity = ? AND id = ? AND deleted = 0').get(entity, id);
+    return row?.value ? (SCHEMA[entity].parse(JSON.parse(row.value)) as z.infer<(typeof SCHEMA)[E]>) : undefined;
+  }
+
+  list<E extends Entity>(entity: E): Array<z.infer<(typeof SCHEMA)[E]>> {
+    return this.db
+      .prepare<[string], Row>('SELECT * FROM directory_entities WHERE entity = ? AND deleted = 0 ORDER BY id')
+      .all(entity)
+      .map((r) => SCHEMA[entity].parse(JSON.parse(r.value ?? 'null')) as z.infer<(typeof SCHEMA)[E]>);
+  }
+
+  /**
+   * What site `site` must apply to go from revision `since` to now. A member is sent when it or
+   * its plan changed, as an upsert if its plan opens the site and a delete otherwise; a badge
+   * follows its member. Deleting what a site never had is harmless, so no per-site history is kept.
+   */
+  changesFor(site: string, since: number): DirectoryChange[] {
+    const changed = this.db.prepare<[number], Row>('SELECT * FROM directory_entities WHERE revision > ? ORDER BY revision').all(since);
+    const changedPlans = new Set(changed.filter((r) => r.entity === 'plan').map((r) => r.id));
+    const memberIds = new Set(changed.filter((r) => r.entity === 'member').map((r) => r.id));
+    for (const m of this.list('member')) if (changedPlans.has(m.plan)) memberIds.add(m.id);
+    const badgeUids = new Set(changed.filter((r) => r.entity === 'badge').map((r) => r.id));
+    for (const b of this.list('badge')) if (memberIds.has(b.member)) badgeUids.add(b.uid);
+    const tombstones = new Set(changed.filter((r) => r.deleted).map((r) => `${r.entity}:${r.id}`));
+    const out: DirectoryChange[] = [];
+    for (const r of changed) if (r.entity === 'plan' || r.entity === 'employer') out.push(this.changeOf(r.entity, r.id, tombstones, () => true));
+    for (const id of memberIds) out.push(this.changeOf('member', id, tombstones, (m) => this.opensSite(m as Member, site)));
+    for (const uid of badgeUids) out.push(this.changeOf('badge', uid, tombstones, (b) => this.memberAt((b as Badge).member, site)));
+    // Deletions of plans and employers go last: the members leaving with them are deleted first.
+    return [...out.filter((c) => !(c.op === 'delete' && (c.entity === 'plan' || c.entity === 'employer'))), ...out.filter((c) => c.op === 'delete' && (c.entity === 'plan' || c.entity === 'employer'))];
+  }
+
+  /** Everything site `site` needs, as upserts: what a snapshot carries. */
+  snapshotFor(site: string): DirectoryChange[] {
+    const members = this.list('member').filter((m) => this.opensSite(m, site));
+    const ids = new Set(members.map((m) => m.id));
+    return [
+      ...this.list('plan').map((value) => ({ entity: 'plan' as const, op: 'upsert' as const, value })),
+      ...this.list('employer').map((value) => ({ entity: 'employer' as const, op: 'upsert' as const, value })),
+      ...members.map((value) => ({ entity: 'member' as const, op: 'upsert' as const, value })),
+      ...this.list('badge')
+        .filter((b) => ids.has(b.member))
+        .map((value) => ({ entity: 'badge' as const, op: 'upsert' as const, value })),
+    ];
+  }
+
+  private changeOf(entity: Entity, id: string, tombstones: Set<string>, wanted: (value: unknown) => boolean): DirectoryChange {
+    const value = tombstones.has(`${entity}:${id}`) ? undefined : this.get(entity, id);
+    return value !== undefined && wanted(value) ? ({ entity, op: 'upsert', value } as DirectoryChange) : { entity, op: 'delete', id };
+  }
+
+  private opensSite(member: Member, site: string): boolean {
+    const plan = this.get('plan', member.plan);
+    return plan !== undefined && (plan.sites === 'all' || plan.sites.includes(site));
+  }
+
+  private memberAt(id: string, site: string): boolean {
+    const member = this.get('member', id);
+    return member !== undefined && this.opensSite(member, site);
+  }
+
+  private bump(): number {
+    return this.db.prepare<[], { revision: number }>('UPDATE directory_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision').get()?.revision ?? 0;
+  }
+
+  private checkReferences(entity: Entity, value: Plan | Employer | Member | Badge): void {
+    const missing = (what: Entity, id: string, path: string) => {
+      if (!this.get(what, id)) throw new TesseraError('request.invalid', `no ${what} ${JSON.stringify(id)}`, [{ path, message: `no ${what} with this id` }]);
+    };
+    if (entity === 'member') {
+      const m = value as Member;
+      missing('plan', m.plan, 'plan');
+      if (m.employer !== undefined) missing('employer', m.employer, 'employer');
+    }
+    if (entity === 'badge') missing('member', (value as Badge).member, 'member');
+  }
+
+  private referencesTo(entity: Entity, id: string): string[] {
+    if (entity === 'plan') return this.list('member').filter((m) => m.plan === id).map((m) => `member ${m.id}`);
+    if (entity === 'employer') return this.list('member').filter((m) => m.employer === id).map((m) => `member ${m.id}`);
+    if (entity === 'member') return this.list('badge').filter((b) => b.member === id).map((b) => `badge …${b.uid.slice(-4)}`);
+    return [];
+  }
+}

@@ -1,0 +1,96 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Clock } from '../../shared/clock.js';
+import type { EmbeddedBroker } from '../broker/embedded.js';
+import { ListenError, startBroker } from '../broker/embedded.js';
+import { buildHubApi } from './api.js';
+import { openHubDatabase } from './db.js';
+import { HubIngest } from './ingest.js';
+import { HubStore } from './store.js';
+
+export interface HubDeps {
+  dbPath: string;
+  clock: Clock;
+  log: Logger;
+  /** An external broker (e.g. `mqtt://127.0.0.1:1883`); without it the hub embeds Aedes. */
+  mqttUrl?: string;
+  /** Port of the embedded broker: default 1883, 0 = a free port. */
+  brokerPort?: number;
+  /** Default 127.0.0.1. */
+  apiHost?: string;
+  /** Default 8080, 0 = a free port. */
+  apiPort?: number;
+  topicPrefix?: string;
+  /** The hub's MQTT client id, stable across restarts (default `tessera-hub`). */
+  clientId?: string;
+}
+
+export interface Hub {
+  /** Starts broker (if embedded), ingest and API; on failure stops what it started and throws. */
+  start(): Promise<{ mqttUrl: string; apiUrl: string }>;
+  /** API, ingest client, broker, SQLite, in that order. Idempotent. */
+  stop(): Promise<void>;
+  store: HubStore;
+  ingest: HubIngest;
+  api: FastifyInstance;
+}
+
+/** The hub's composition root (CONVENTIONS 3). */
+export function createHub(deps: HubDeps): Hub {
+  const log = deps.log.child({ module: 'hub' });
+  const store = new HubStore(openHubDatabase(deps.dbPath));
+  let broker: EmbeddedBroker | undefined;
+  let mqttUrl = deps.mqttUrl;
+  const ingest = new HubIngest({
+    store,
+    clock: deps.clock,
+    log: deps.log,
+    ...(deps.topicPrefix !== undefined ? { topicPrefix: deps.topicPrefix } : {}),
+    ...(deps.clientId !== undefined ? { clientId: deps.clientId } : {}),
+  });
+  const api = buildHubApi({ store, ingest, log: deps.log, clock: deps.clock, startedAt: deps.clock.now() });
+  let stopping: Promise<void> | undefined;
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await api.close().catch((err: unknown) => log.warn({ err }, 'API close failed'));
+      await ingest.stop().catch((err: unknown) => log.warn({ err }, 'ingest stop failed'));
+      await broker?.close();
+      store.db.close();
+      log.info('hub stopped');
+    })();
+    return stopping;
+  };
+
+  return {
+    store,
+    ingest,
+    api,
+    stop,
+    async start() {
+      try {
+        if (mqttUrl === undefined) {
+          broker = await startBroker({ port: deps.brokerPort ?? 1883, log: deps.log });
+          mqttUrl = `mqtt://127.0.0.1:${broker.port}`;
+        }
+        await ingest.start(mqttUrl);
+        const apiUrl = await listenApi(api, deps.apiHost ?? '127.0.0.1', deps.apiPort ?? 8080);
+        log.info({ mqttUrl, apiUrl, embeddedBroker: broker !== undefined }, 'hub started');
+        return { mqttUrl, apiUrl };
+      } catch (err) {
+        await stop();
+        throw err;
+      }
+    },
+  };
+}
+
+async function listenApi(api: FastifyInstance, host: string, port: number): Promise<string> {
+  try {
+    return await api.listen({ host, port });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new ListenError('hub API', host, port, err as NodeJS.ErrnoException);
+    throw err;
+  }
+}

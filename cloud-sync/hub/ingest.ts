@@ -1,0 +1,234 @@
+import mqtt from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { Clock, TimerHandle } from '../../shared/clock.js';
+import { TesseraError } from '../../shared/errors.js';
+import type { Ack } from '../../shared/sync.js';
+import { EventBatch, SYNC_SCHEMA_VERSION, SiteStatus } from '../../shared/sync.js';
+import { DEFAULT_TOPIC_PREFIX, topics } from '../../shared/topics.js';
+import { describeIssues, formatDetails } from '../../shared/validation.js';
+import type { z } from 'zod';
+import type { HubStore, IngestResult } from './store.js';
+
+export interface IngestDeps {
+  store: HubStore;
+  clock: Clock;
+  log: Logger;
+  topicPrefix?: string;
+  /** Stable across restarts, so the broker keeps the hub's session and queues for it. */
+  clientId?: string;
+  /** At most one ack per site per this many ms, always carrying the latest state. */
+  ackIntervalMs?: number;
+  /** Larger payloads are refused unread. A full batch of 1000 events is well under 1 MB. */
+  maxPayloadBytes?: number;
+  /** How long start() waits for the first connection. */
+  connectTimeoutMs?: number;
+}
+
+export interface IngestCounters {
+  /** Messages received on the events and status topics. */
+  received: number;
+  /** Events stored for the first time. */
+  applied: number;
+  duplicates: number;
+  conflicts: number;
+  /** Messages refused and dead-lettered (invariant 6). */
+  rejected: number;
+  acksPublished: number;
+  /** Valid batches the store failed to commit (the site re-sends them: nothing was acked). */
+  storeErrors: number;
+}
+
+/** Stable reason codes of dead letters. */
+export type RejectReason = 'payload.too_large' | 'payload.not_json' | 'payload.invalid' | 'topic.site_mismatch' | 'topic.unknown' | 'seq.conflict';
+
+export const DEFAULT_HUB_CLIENT_ID = 'tessera-hub';
+const DEFAULT_MAX_PAYLOAD = 4 * 1024 * 1024;
+
+/**
+ * Hub ingest: events and statuses from every site, QoS 1 on a persistent session, each batch
+ * committed before its PUBACK (the handler is synchronous), then acknowledged on the site's
+ * retained `ack` topic. Bad input is dead-lettered and counted; this never throws.
+ */
+export class HubIngest {
+  readonly counters: IngestCounters = { received: 0, applied: 0, duplicates: 0, conflicts: 0, rejected: 0, acksPublished: 0, storeErrors: 0 };
+  private readonly t: ReturnType<typeof topics>;
+  private readonly log: Logger;
+  private readonly ackIntervalMs: number;
+  private readonly maxPayloadBytes: number;
+  private readonly acks = new Map<string, { lastAt: number; timer: TimerHandle | undefined }>();
+  private client: MqttClient | undefined;
+  private url = '';
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly deps: IngestDeps) {
+    this.t = topics(deps.topicPrefix ?? DEFAULT_TOPIC_PREFIX);
+    this.log = deps.log.child({ module: 'ingest' });
+    this.ackIntervalMs = deps.ackIntervalMs ?? 50;
+    this.maxPayloadBytes = deps.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD;
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  /** Connects (the message handler is attached first: MQTT.md) and subscribes; resolves once subscribed. */
+  async start(url: string): Promise<void> {
+    this.url = url;
+    const client = mqtt.connect(url, {
+      clientId: this.deps.clientId ?? DEFAULT_HUB_CLIENT_ID,
+      clean: false,
+      protocolVersion: 4,
+      manualConnect: true,
+      reconnectPeriod: 1000,
+      connectTimeout: this.deps.connectTimeoutMs ?? 10_000,
+    });
+    this.client = client;
+    // Before connect: messages queued for our session arrive right after the CONNACK.
+    client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    client.on('error', (err) => this.log.warn({ err: err.message }, 'MQTT error'));
+    client.on('offline', () => this.log.warn('MQTT offline: reconnecting'));
+    client.on('connect', (connack) => this.log.info({ sessionPresent: connack.sessionPresent }, 'MQTT connected'));
+    client.connect();
+    await this.firstConnect(client);
+    const granted = await client.subscribeAsync([this.t.allEvents, this.t.allStatus], { qos: 1 });
+    const refused = granted.filter((g) => g.qos !== 1);
+    if (refused.length > 0) throw new TesseraError('sync.rejected', `the broker refused the hub's subscriptions: ${refused.map((g) => `${g.topic} (${g.qos})`).join(', ')}`);
+  }
+
+  /** Publishes the acks still waiting, then disconnects. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const [site, state] of this.acks) {
+        if (state.timer === undefined) continue;
+        state.timer.cancel();
+        state.timer = undefined;
+        this.publishAck(site);
+      }
+      const client = this.client;
+      if (!client) return;
+      const ended = client.endAsync();
+      const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 2000).unref());
+      if ((await Promise.race([ended, timeout])) === 'timeout') await client.endAsync(true);
+    })();
+    return this.stopping;
+  }
+
+  /** One message from the broker. Public for tests; never throws. */
+  onMessage(topic: string, payload: Buffer): void {
+    try {
+      this.counters.received++;
+      if (topic.endsWith('/events')) this.onEvents(topic, payload);
+      else if (topic.endsWith('/status')) this.onStatus(topic, payload);
+      else this.reject(topic, 'topic.unknown', 'not an events or status topic', payload);
+    } catch (err) {
+      this.counters.storeErrors++;
+      this.log.error({ err, topic }, 'could not process a message: it stays unacknowledged');
+    }
+  }
+
+  private onEvents(topic: string, payload: Buffer): void {
+    const batch = this.parse(topic, payload, EventBatch);
+    if (!batch) return;
+    const result = this.deps.store.ingest(batch, this.deps.clock.now());
+    this.count(topic, payload, result);
+    this.scheduleAck(batch.site);
+  }
+
+  private onStatus(topic: string, payload: Buffer): void {
+    if (payload.length === 0) return; // a retained status being cleared
+    const status = this.parse(topic, payload, SiteStatus);
+    if (!status) return;
+    const before = this.deps.store.progress(status.site)?.contiguous;
+    const after = this.deps.store.recordStatus(status, this.deps.clock.now()).contiguous;
+    this.log.info({ site: status.site, online: status.online, backlog: status.lastSeq - status.ackedSeq }, 'site status');
+    if (before !== undefined && after !== before) this.scheduleAck(status.site);
+  }
+
+  /** Size, JSON, schema, and the topic's site against the payload's. */
+  private parse<S extends z.ZodType<{ site: string }>>(topic: string, payload: Buffer, schema: S): z.infer<S> | undefined {
+    if (payload.length > this.maxPayloadBytes) return this.reject(topic, 'payload.too_large', `${payload.length} bytes, more than ${this.maxPayloadBytes}`, payload);
+    let json: unknown;
+    try {
+      json = JSON.parse(payload.toString('utf8'));
+    } catch (err) {
+      return this.reject(topic, 'payload.not_json', (err as Error).message, payload);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) return this.reject(topic, 'payload.invalid', formatDetails(describeIssues(parsed.error, json)), payload);
+    const site = this.t.siteOf(topic);
+    if (parsed.data.site !== site) return this.reject(topic, 'topic.site_mismatch', `payload of site ${parsed.data.site} on the topic of site ${site ?? '(none)'}`, payload);
+    return parsed.data;
+  }
+
+  private reject(topic: string, reason: RejectReason, detail: string, payload: Buffer): undefined {
+    this.counters.rejected++;
+    this.log.warn({ topic, reason, detail: detail.slice(0, 500), bytes: payload.length }, 'message rejected: dead-lettered');
+    this.deps.store.deadLetter(topic, reason, detail, payload, this.deps.clock.now());
+    return undefined;
+  }
+
+  private count(topic: string, payload: Buffer, r: IngestResult): void {
+    this.counters.applied += r.applied;
+    this.counters.duplicates += r.duplicates;
+    if (r.conflicts.length === 0) return;
+    this.counters.conflicts += r.conflicts.length;
+    const detail = r.conflicts.map((c) => `seq ${c.seq}: stored id ${c.storedId}, received id ${c.receivedId}`).join('\n');
+    this.log.warn({ site: r.site, conflicts: r.conflicts.length, first: r.conflicts[0] }, 'seqs already held with other events: kept the stored ones');
+    this.deps.store.deadLetter(topic, 'seq.conflict' satisfies RejectReason, detail, payload, this.deps.clock.now());
+  }
+
+  /** Leading edge at once, then at most one per interval, carrying the state when it is sent. */
+  private scheduleAck(site: string): void {
+    const state = this.acks.get(site) ?? { lastAt: -Infinity, timer: undefined };
+    this.acks.set(site, state);
+    if (state.timer !== undefined) return;
+    const wait = state.lastAt + this.ackIntervalMs - this.deps.clock.now();
+    if (wait <= 0) {
+      this.publishAck(site);
+      return;
+    }
+    state.timer = this.deps.clock.setTimeout(() => {
+      state.timer = undefined;
+      this.publishAck(site);
+    }, wait);
+  }
+
+  private publishAck(site: string): void {
+    const progress = this.deps.store.progress(site);
+    const client = this.client;
+    if (!progress || !client) return;
+    const now = this.deps.clock.now();
+    const state = this.acks.get(site);
+    if (state) state.lastAt = now;
+    const ack: Ack = { v: SYNC_SCHEMA_VERSION, site, seq: progress.contiguous, missing: progress.missing, at: new Date(now).toISOString() };
+    client.publish(this.t.ack(site), JSON.stringify(ack), { qos: 1, retain: true }, (err) => {
+      if (err) this.log.warn({ site, err: err.message }, 'ack not published');
+      else this.counters.acksPublished++;
+    });
+  }
+
+  private firstConnect(client: MqttClient): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const cleanup = () => {
+        client.off('connect', onConnect);
+        client.off('error', onError);
+        client.off('close', onClose);
+      };
+      const fail = (why: string) => {
+        cleanup();
+        client.end(true);
+        reject(new TesseraError('sync.rejected', `cannot connect to the MQTT broker at ${this.url}: ${why}`));
+      };
+      const onConnect = () => {
+        cleanup();
+        resolve();
+      };
+      const onError = (err: Error) => fail(err.message);
+      const onClose = () => fail('connection closed');
+      client.once('connect', onConnect);
+      client.once('error', onError);
+      client.once('close', onClose);
+    });
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The hub schema, one entry per version (PRAGMA user_version). Never edit a released entry:
+ * add the next one.
+ */
+export const HUB_MIGRATIONS: readonly string[] = [
+  `
+  -- Every event of every site, once per (site, seq): the primary key is what makes ingest
+  -- idempotent (DESIGN invariant 3). body is the event as received, JSON.
+  CREATE TABLE events (
+    site        TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    id          TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    type        TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (site, seq)
+  ) WITHOUT ROWID;
+
+  -- Per site: every seq up to contiguous is settled (stored, or parked at the site); max_seen is
+  -- the highest seq stored; last_status is the site's last SiteStatus, JSON.
+  CREATE TABLE site_progress (
+    site          TEXT PRIMARY KEY,
+    contiguous    INTEGER NOT NULL DEFAULT 0,
+    max_seen      INTEGER NOT NULL DEFAULT 0,
+    last_event_at TEXT,
+    last_status   TEXT,
+    status_at     INTEGER
+  );
+
+  -- Messages the hub refused (invariant 6), kept for the operator; payload truncated to 4 KB.
+  CREATE TABLE dead_letters (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    topic   TEXT NOT NULL,
+    reason  TEXT NOT NULL,
+    detail  TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    at      INTEGER NOT NULL
+  );
+  `,
+  `
+  -- The network directory: every plan, employer, member and badge, each with the revision that
+  -- last changed it. A deletion keeps a tombstone (deleted = 1) so that sites behind it learn of it.
+  CREATE TABLE directory_entities (
+    entity   TEXT NOT NULL,
+    id       TEXT NOT NULL,
+    value    TEXT,
+    revision INTEGER NOT NULL,
+    deleted  INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (entity, id)
+  ) WITHOUT ROWID;
+  CREATE INDEX directory_by_revision ON directory_entities (revision);
+  CREATE TABLE directory_revision (id INTEGER PRIMARY KEY CHECK (id = 1), revision INTEGER NOT NULL);
+  INSERT INTO directory_revision (id, revision) VALUES (1, 0);
+  `,
+];

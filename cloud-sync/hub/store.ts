@@ -1,0 +1,244 @@
+import type { Statement } from 'better-sqlite3';
+import { TesseraError } from '../../shared/errors.js';
+import { SiteEvent } from '../../shared/events.js';
+import type { EventBatch } from '../../shared/sync.js';
+import { SiteStatus } from '../../shared/sync.js';
+import type { HubDb } from './db.js';
+import type { SeqRange } from './seq-ranges.js';
+import { MAX_RANGES, advanceContiguous, normalize, subtractParked } from './seq-ranges.js';
+
+/** A seq the hub already holds with another event id: the stored event is kept. */
+export interface Conflict {
+  site: string;
+  seq: number;
+  storedId: string;
+  receivedId: string;
+}
+
+export interface Progress {
+  /** Every seq up to it is stored at the hub (or parked at the site): the ack's `seq`. */
+  contiguous: number;
+  /** The highest seq stored. */
+  maxSeen: number;
+  /** Absent ranges between contiguous and maxSeen, parked ones excepted: the ack's `missing`. */
+  missing: SeqRange[];
+}
+
+export interface IngestResult extends Progress {
+  site: string;
+  applied: number;
+  duplicates: number;
+  conflicts: Conflict[];
+}
+
+export interface SiteView extends Progress {
+  site: string;
+  /** From the last status: false after the site's last will; null before any status. */
+  online: boolean | null;
+  /** `at` of the highest seq stored (site-local ISO time). */
+  lastEventAt: string | null;
+  status: SiteStatus | null;
+  statusAt: number | null;
+}
+
+export interface StoredEvent {
+  seq: number;
+  receivedAt: number;
+  event: SiteEvent;
+}
+
+export interface DeadLetter {
+  id: number;
+  topic: string;
+  reason: string;
+  detail: string;
+  payload: string;
+  at: number;
+}
+
+export const DEAD_LETTER_PAYLOAD_BYTES = 4096;
+/** Older dead letters are pruned beyond this many, so a flood of garbage cannot fill the disk. */
+export const DEAD_LETTERS_KEPT = 10_000;
+
+interface ProgressRow {
+  site: string;
+  contiguous: number;
+  max_seen: number;
+  last_event_at: string | null;
+  last_status: string | null;
+  status_at: number | null;
+}
+
+/**
+ * The hub's event store: each (site, seq) is applied exactly once (DESIGN invariant 3), the
+ * highest contiguous seq and the gaps are known per site, refused messages are kept.
+ */
+export class HubStore {
+  private readonly stmt: {
+    insert: Statement<[string, number, string, string, string, string, number]>;
+    idAt: Statement<[string, number], { id: string }>;
+    progress: Statement<[string], ProgressRow>;
+    allProgress: Statement<[], ProgressRow>;
+    createProgress: Statement<[string]>;
+    saveProgress: Statement<[number, number, string | null, string]>;
+    saveStatus: Statement<[string, number, string]>;
+    seqsAbove: Statement<[string, number], number>;
+    gaps: Statement<[number, string, number, number], { a: number; b: number }>;
+    events: Statement<[string, number, number], { seq: number; body: string; received_at: number }>;
+    deadLetter: Statement<[string, string, string, string, number]>;
+    pruneDeadLetters: Statement<[number]>;
+    deadLetters: Statement<[number], DeadLetter>;
+  };
+  private readonly ingestTx: (batch: EventBatch, nowMs: number) => IngestResult;
+  private readonly statusTx: (status: SiteStatus, nowMs: number) => Progress;
+
+  constructor(readonly db: HubDb) {
+    this.stmt = {
+      // ON CONFLICT, not OR IGNORE: only the (site, seq) key may be skipped; any other violation aborts the batch.
+      insert: db.prepare('INSERT INTO events (site, seq, id, at, type, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site, seq) DO NOTHING'),
+      idAt: db.prepare('SELECT id FROM events WHERE site = ? AND seq = ?'),
+      progress: db.prepare('SELECT * FROM site_progress WHERE site = ?'),
+      allProgress: db.prepare('SELECT * FROM site_progress ORDER BY site'),
+      createProgress: db.prepare('INSERT OR IGNORE INTO site_progress (site) VALUES (?)'),
+      saveProgress: db.prepare('UPDATE site_progress SET contiguous = ?, max_seen = ?, last_event_at = ? WHERE site = ?'),
+      saveStatus: db.prepare('UPDATE site_progress SET last_status = ?, status_at = ? WHERE site = ?'),
+      seqsAbove: db.prepare<[string, number], number>('SELECT seq FROM events WHERE site = ? AND seq > ? ORDER BY seq').pluck(),
+      // Gaps between consecutive stored seqs from the contiguous one (which may be parked, not stored).
+      gaps: db.prepare(`
+        SELECT seq + 1 AS a, next - 1 AS b FROM (
+          SELECT seq, LEAD(seq) OVER (ORDER BY seq) AS next
+          FROM (SELECT ? AS seq UNION ALL SELECT seq FROM events WHERE site = ? AND seq > ?)
+        ) WHERE next > seq + 1 LIMIT ?`),
+      events: db.prepare('SELECT seq, body, received_at FROM events WHERE site = ? AND seq > ? ORDER BY seq LIMIT ?'),
+      deadLetter: db.prepare('INSERT INTO dead_letters (topic, reason, detail, payload, at) VALUES (?, ?, ?, ?, ?)'),
+      pruneDeadLetters: db.prepare('DELETE FROM dead_letters WHERE id <= ?'),
+      deadLetters: db.prepare('SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?'),
+    };
+    this.ingestTx = db.transaction((batch: EventBatch, nowMs: number) => this.applyBatch(batch, nowMs));
+    this.statusTx = db.transaction((status: SiteStatus, nowMs: number) => {
+      this.stmt.createProgress.run(status.site);
+      this.stmt.saveStatus.run(JSON.stringify(status), nowMs, status.site);
+      return this.settle(this.progressRow(status.site));
+    });
+  }
+
+  /**
+   * Stores a batch in one transaction: new seqs are applied, a seq already held with the same
+   * event id is a duplicate, with another id a conflict (not applied). Throws, changing nothing,
+   * if the batch breaks the EventBatch rules (callers parse with EventBatch first).
+   */
+  ingest(batch: EventBatch, nowMs: number): IngestResult {
+    checkBatch(batch);
+    return this.ingestTx(batch, nowMs);
+  }
+
+  /** Keeps a site's last status; its parked ranges settle those seqs. Returns the site's progress. */
+  recordStatus(status: SiteStatus, nowMs: number): Progress {
+    return this.statusTx(status, nowMs);
+  }
+
+  deadLetter(topic: string, reason: string, detail: string, payload: Buffer | string, nowMs: number): void {
+    const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+    const text = bytes.subarray(0, DEAD_LETTER_PAYLOAD_BYTES).toString('utf8');
+    const id = Number(this.stmt.deadLetter.run(topic, reason, detail, text, nowMs).lastInsertRowid);
+    if (id % 100 === 0) this.stmt.pruneDeadLetters.run(id - DEAD_LETTERS_KEPT);
+  }
+
+  /** Newest first. */
+  deadLetters(limit = 100): DeadLetter[] {
+    return this.stmt.deadLetters.all(limit);
+  }
+
+  progress(site: string): Progress | undefined {
+    const row = this.stmt.progress.get(site);
+    return row ? this.progressOf(row) : undefined;
+  }
+
+  sites(): SiteView[] {
+    return this.stmt.allProgress.all().map((row) => {
+      const status = statusOf(row);
+      return {
+        site: row.site,
+        online: status?.online ?? null,
+        lastEventAt: row.last_event_at,
+        status,
+        statusAt: row.status_at,
+        ...this.progressOf(row),
+      };
+    });
+  }
+
+  /** A site's events with seq above `afterSeq`, ascending. */
+  events(site: string, afterSeq: number, limit: number): StoredEvent[] {
+    return this.stmt.events.all(site, afterSeq, limit).map((r) => ({ seq: r.seq, receivedAt: r.received_at, event: SiteEvent.parse(JSON.parse(r.body)) }));
+  }
+
+  private applyBatch(batch: EventBatch, nowMs: number): IngestResult {
+    const { site } = batch;
+    this.stmt.createProgress.run(site);
+    const row = this.progressRow(site);
+    let applied = 0;
+    let duplicates = 0;
+    const conflicts: Conflict[] = [];
+    for (const e of batch.events) {
+      if (this.stmt.insert.run(site, e.seq, e.id, e.at, e.type, JSON.stringify(e), nowMs).changes === 1) {
+        applied++;
+        continue;
+      }
+      const storedId = this.stmt.idAt.get(site, e.seq)?.id;
+      if (storedId === e.id) duplicates++;
+      else conflicts.push({ site, seq: e.seq, storedId: storedId ?? '', receivedId: e.id });
+    }
+    const last = batch.events[batch.events.length - 1];
+    if (last && last.seq > row.max_seen) {
+      row.max_seen = last.seq;
+      row.last_event_at = last.at;
+    }
+    return { site, applied, duplicates, conflicts, ...this.settle(row) };
+  }
+
+  /** Advances contiguous past stored and parked seqs, saves it, and computes what is missing. */
+  private settle(row: ProgressRow): Progress {
+    const parked = parkedOf(row);
+    row.contiguous = advanceContiguous(row.contiguous, parked, this.stmt.seqsAbove.iterate(row.site, row.contiguous));
+    this.stmt.saveProgress.run(row.contiguous, row.max_seen, row.last_event_at, row.site);
+    return this.progressOf(row, parked);
+  }
+
+  private progressOf(row: ProgressRow, parked = parkedOf(row)): Progress {
+    const missing: SeqRange[] =
+      row.max_seen > row.contiguous
+        ? subtractParked(
+            this.stmt.gaps.all(row.contiguous, row.site, row.contiguous, MAX_RANGES).map((g): SeqRange => [g.a, g.b]),
+            parked,
+          )
+        : [];
+    return { contiguous: row.contiguous, maxSeen: row.max_seen, missing };
+  }
+
+  private progressRow(site: string): ProgressRow {
+    const row = this.stmt.progress.get(site);
+    if (!row) throw new Error(`no progress row for site ${site}`);
+    return row;
+  }
+}
+
+function statusOf(row: ProgressRow): SiteStatus | null {
+  if (row.last_status === null) return null;
+  const parsed = SiteStatus.safeParse(JSON.parse(row.last_status));
+  return parsed.success ? parsed.data : null;
+}
+
+function parkedOf(row: ProgressRow): SeqRange[] {
+  return normalize(statusOf(row)?.parked ?? []);
+}
+
+/** The cheap EventBatch rules the store itself relies on, re-checked so a cast cannot break invariant 3. */
+function checkBatch(batch: EventBatch): void {
+  batch.events.forEach((e, i) => {
+    const prev = batch.events[i - 1];
+    const ok = e.site === batch.site && Number.isInteger(e.seq) && e.seq >= 1 && (!prev || e.seq === prev.seq + 1);
+    if (!ok) throw new TesseraError('sync.rejected', `batch of site ${batch.site}: event ${i} (site ${e.site}, seq ${e.seq}) breaks the batch rules`);
+  });
+  if (batch.events.length === 0) throw new TesseraError('sync.rejected', `empty batch of site ${batch.site}`);
+}

@@ -1,0 +1,199 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import type { MqttClient } from 'mqtt';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Hub } from '../../cloud-sync/hub/hub.js';
+import { createHub } from '../../cloud-sync/hub/hub.js';
+import { systemClock } from '../../shared/clock.js';
+import type { EventBatch } from '../../shared/sync.js';
+import { Ack } from '../../shared/sync.js';
+import { topics } from '../../shared/topics.js';
+import type { TestBroker } from '../harness/broker.js';
+import { brokers, clearRetained, endSession, uniqueClientId, uniquePrefix } from '../harness/broker.js';
+import { batchOf, statusOf } from '../harness/hub-fixtures.js';
+
+const SITE = 'murat';
+const quiet = pino({ level: 'silent' });
+const waitUp = { timeout: 5000, interval: 20 };
+
+/** A site as the edge would be: a plain mqtt.js client that publishes batches and watches its ack. */
+async function connectSite(url: string, prefix: string, site = SITE, will?: mqtt.IClientOptions['will']): Promise<{ client: MqttClient; acks: Ack[] }> {
+  const acks: Ack[] = [];
+  const client = mqtt.connect(url, { protocolVersion: 4, clientId: uniqueClientId('site'), reconnectPeriod: 0, manualConnect: true, ...(will ? { will } : {}) });
+  client.on('message', (_topic, payload) => {
+    if (payload.length > 0) acks.push(Ack.parse(JSON.parse(payload.toString())));
+  });
+  client.connect();
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+  });
+  await client.subscribeAsync(topics(prefix).ack(site), { qos: 1 });
+  return { client, acks };
+}
+
+function publish(client: MqttClient, prefix: string, batch: EventBatch | string | Buffer, site = SITE) {
+  const payload = typeof batch === 'string' || Buffer.isBuffer(batch) ? batch : JSON.stringify(batch);
+  return client.publishAsync(topics(prefix).events(site), payload, { qos: 1 });
+}
+
+function eventCount(hub: Hub): number {
+  return (hub.store.db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
+}
+
+for (const b of await brokers()) {
+  describe.skipIf(b.skip !== undefined)(`hub ingest over ${b.name}`, () => {
+    let broker: TestBroker;
+    let dir: string;
+    let prefix: string;
+    let hubClientId: string;
+    const hubs: Hub[] = [];
+    const clients: MqttClient[] = [];
+
+    const startHub = async () => {
+      const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: quiet, mqttUrl: broker.url, apiPort: 0, topicPrefix: prefix, clientId: hubClientId });
+      hubs.push(hub);
+      await hub.start();
+      return hub;
+    };
+    const site = async (name = SITE, will?: mqtt.IClientOptions['will']) => {
+      const s = await connectSite(broker.url, prefix, name, will);
+      clients.push(s.client);
+      return s;
+    };
+
+    beforeAll(async () => {
+      broker = await b.start();
+    });
+    afterAll(async () => broker.stop());
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'tessera-hub-'));
+      prefix = uniquePrefix();
+      hubClientId = uniqueClientId('hub');
+    });
+    afterEach(async () => {
+      for (const c of clients.splice(0)) await c.endAsync(true);
+      for (const h of hubs.splice(0)) await h.stop();
+      await endSession(broker.url, hubClientId);
+      await clearRetained(broker.url, { prefixes: [prefix] });
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('stores a batch once and the retained ack says the highest contiguous seq', async () => {
+      const hub = await startHub();
+      const { client, acks } = await site();
+      await publish(client, prefix, batchOf(SITE, 1, 3));
+      await vi.waitFor(() => expect(acks.at(-1)).toMatchObject({ site: SITE, seq: 3, missing: [] }), waitUp);
+      expect(eventCount(hub)).toBe(3);
+
+      // A site that connects later finds the ack retained.
+      const later = await site();
+      await vi.waitFor(() => expect(later.acks.at(-1)?.seq).toBe(3), waitUp);
+    });
+
+    it('ignores duplicates and takes batches in any order', async () => {
+      const hub = await startHub();
+      const { client, acks } = await site();
+      const ids = new Map<number, string>();
+      await publish(client, prefix, batchOf(SITE, 4, 6, ids));
+      await vi.waitFor(() => expect(acks.at(-1)).toMatchObject({ seq: 0, missing: [[1, 3]] }), waitUp);
+      for (const [from, to] of [[1, 3], [1, 3], [4, 6], [2, 5]] as const) await publish(client, prefix, batchOf(SITE, from, to, ids));
+      await vi.waitFor(() => expect(acks.at(-1)).toMatchObject({ seq: 6, missing: [] }), waitUp);
+      await vi.waitFor(() => expect(hub.ingest.counters).toMatchObject({ received: 5, applied: 6, duplicates: 10, conflicts: 0, rejected: 0 }), waitUp);
+      expect(eventCount(hub)).toBe(6);
+    });
+
+    it('a gap is acked with the missing range, and closes when it is re-sent', async () => {
+      await startHub();
+      const { client, acks } = await site();
+      await publish(client, prefix, batchOf(SITE, 1, 2));
+      await publish(client, prefix, batchOf(SITE, 5, 6));
+      await vi.waitFor(() => expect(acks.at(-1)).toMatchObject({ seq: 2, missing: [[3, 4]] }), waitUp);
+      await publish(client, prefix, batchOf(SITE, 3, 4));
+      await vi.waitFor(() => expect(acks.at(-1)).toMatchObject({ seq: 6, missing: [] }), waitUp);
+    });
+
+    it('coalesces acks: a burst of batches gets a few acks, the last one up to date', async () => {
+      const hub = await startHub();
+      const { client, acks } = await site();
+      await Promise.all(Array.from({ length: 50 }, (_, i) => publish(client, prefix, batchOf(SITE, i + 1, i + 1))));
+      await vi.waitFor(() => expect(acks.at(-1)?.seq).toBe(50), waitUp);
+      await new Promise((r) => setTimeout(r, 120));
+      expect(acks.length).toBeLessThan(25);
+      expect(hub.ingest.counters.acksPublished).toBe(acks.length);
+    });
+
+    it('dead-letters garbage, counts it, changes nothing and keeps ingesting', async () => {
+      const hub = await startHub();
+      const { client, acks } = await site();
+      await publish(client, prefix, batchOf(SITE, 1, 2));
+      await vi.waitFor(() => expect(acks.at(-1)?.seq).toBe(2), waitUp);
+      const before = hub.store.db.prepare('SELECT * FROM events ORDER BY site, seq').all();
+
+      await publish(client, prefix, 'this is not JSON {');
+      const wrong = batchOf(SITE, 3, 3) as unknown as { events: Array<{ seq: unknown }> };
+      (wrong.events[0] as { seq: unknown }).seq = 'three';
+      await publish(client, prefix, JSON.stringify(wrong));
+      await publish(client, prefix, batchOf('lyon', 3, 3)); // another site's batch on murat's topic
+      await publish(client, prefix, Buffer.alloc(4.5 * 1024 * 1024, 'x'));
+      await client.publishAsync(topics(prefix).status(SITE), '{"online": "maybe"}', { qos: 1 });
+      await vi.waitFor(() => expect(hub.ingest.counters.rejected).toBe(5), waitUp);
+
+      const dead = hub.store.deadLetters(10);
+      expect(dead.map((d) => d.reason).sort()).toEqual(['payload.invalid', 'payload.invalid', 'payload.not_json', 'payload.too_large', 'topic.site_mismatch']);
+      expect(dead.find((d) => d.reason === 'payload.invalid' && d.topic.endsWith('/events'))?.detail).toContain('events[0].seq');
+      expect(dead.find((d) => d.reason === 'payload.too_large')?.payload.length).toBe(4096);
+      expect(hub.store.db.prepare('SELECT * FROM events ORDER BY site, seq').all()).toEqual(before);
+      expect(hub.store.progress('lyon')).toBeUndefined();
+
+      await publish(client, prefix, batchOf(SITE, 3, 4));
+      await vi.waitFor(() => expect(acks.at(-1)?.seq).toBe(4), waitUp);
+    });
+
+    it('a restarted hub gets what was published while it was down (persistent session, handler before connect)', async () => {
+      const first = await startHub();
+      const { client, acks } = await site();
+      await publish(client, prefix, batchOf(SITE, 1, 1));
+      await vi.waitFor(() => expect(acks.at(-1)?.seq).toBe(1), waitUp);
+      await first.stop();
+
+      // 100 single-event batches while the hub is away: the broker queues them for its session.
+      for (let seq = 2; seq <= 101; seq++) await publish(client, prefix, batchOf(SITE, seq, seq));
+      const second = await startHub();
+      await vi.waitFor(() => expect(acks.at(-1)).toMatchObject({ seq: 101, missing: [] }), waitUp);
+      expect(second.ingest.counters.received).toBe(100);
+      expect(eventCount(second)).toBe(101);
+    });
+
+    it("a site's status is recorded, and its last will marks it offline", async () => {
+      const hub = await startHub();
+      const statusTopic = topics(prefix).status(SITE);
+      const will = { topic: statusTopic, payload: Buffer.from(JSON.stringify(statusOf(SITE, { online: false }))), qos: 1 as const, retain: true };
+      const { client } = await site(SITE, will);
+      await client.publishAsync(statusTopic, JSON.stringify(statusOf(SITE, { lastSeq: 12, ackedSeq: 4 })), { qos: 1, retain: true });
+      await vi.waitFor(() => expect(hub.store.sites()).toMatchObject([{ site: SITE, online: true }]), waitUp);
+
+      client.stream.destroy(); // no DISCONNECT: the broker publishes the will
+      await vi.waitFor(() => expect(hub.store.sites()).toMatchObject([{ site: SITE, online: false }]), waitUp);
+      expect(hub.ingest.counters.rejected).toBe(0);
+    });
+
+    it('answers its API over a real socket', async () => {
+      const hub = await startHub();
+      const address = hub.api.server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const { client, acks } = await site();
+      await publish(client, prefix, batchOf(SITE, 1, 2));
+      await vi.waitFor(() => expect(acks.at(-1)?.seq).toBe(2), waitUp);
+      const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { status: string };
+      expect(health.status).toBe('ok');
+      const sites = (await (await fetch(`http://127.0.0.1:${port}/sites`)).json()) as { sites: Array<{ site: string; contiguous: number }> };
+      expect(sites.sites).toMatchObject([{ site: SITE, contiguous: 2, maxSeen: 2, missing: [] }]);
+      const events = (await (await fetch(`http://127.0.0.1:${port}/sites/${SITE}/events?after=1`)).json()) as { events: Array<{ seq: number }> };
+      expect(events.events.map((e) => e.seq)).toEqual([2]);
+    });
+  });
+}

@@ -1,0 +1,71 @@
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openHubDatabase } from '../../cloud-sync/hub/db.js';
+import { HubIngest } from '../../cloud-sync/hub/ingest.js';
+import { HubStore } from '../../cloud-sync/hub/store.js';
+import { ManualClock } from '../../shared/clock.js';
+import { topics } from '../../shared/topics.js';
+import { batchOf, statusOf } from '../harness/hub-fixtures.js';
+
+const t = topics('net/v1');
+const json = (v: unknown) => Buffer.from(JSON.stringify(v));
+
+describe('hub ingest, message by message (no broker)', () => {
+  let store: HubStore;
+  let ingest: HubIngest;
+  beforeEach(() => {
+    store = new HubStore(openHubDatabase(':memory:'));
+    ingest = new HubIngest({ store, clock: new ManualClock(0), log: pino({ level: 'silent' }), topicPrefix: 'net/v1', maxPayloadBytes: 10_000 });
+  });
+  afterEach(() => {
+    if (store.db.open) store.db.close();
+  });
+
+  it('applies a batch and counts it', () => {
+    const ids = new Map<number, string>();
+    ingest.onMessage(t.events('murat'), json(batchOf('murat', 1, 3, ids)));
+    ingest.onMessage(t.events('murat'), json(batchOf('murat', 2, 4, ids)));
+    expect(ingest.counters).toMatchObject({ received: 2, applied: 4, duplicates: 2, rejected: 0 });
+    expect(store.progress('murat')?.contiguous).toBe(4);
+  });
+
+  it('dead-letters every kind of bad message with a reason code and the zod paths', () => {
+    const cases: Array<[string, Buffer, string]> = [
+      [t.events('murat'), Buffer.from('{"v":1,'), 'payload.not_json'],
+      [t.events('murat'), json({ v: 1, site: 'murat', events: [] }), 'payload.invalid'],
+      [t.events('murat'), json(batchOf('lyon', 1, 1)), 'topic.site_mismatch'],
+      [t.events('murat'), Buffer.alloc(10_001, ' '), 'payload.too_large'],
+      [t.status('murat'), json({ ...statusOf('murat'), online: 'yes' }), 'payload.invalid'],
+      [t.status('murat'), json(statusOf('lyon')), 'topic.site_mismatch'],
+      ['net/v1/sites/murat/other', json({}), 'topic.unknown'],
+    ];
+    for (const [topic, payload] of cases) expect(() => ingest.onMessage(topic, payload)).not.toThrow();
+    expect(ingest.counters.rejected).toBe(cases.length);
+    expect(store.deadLetters(100).map((d) => d.reason).reverse()).toEqual(cases.map((c) => c[2]));
+    expect(store.deadLetters(100).find((d) => d.reason === 'payload.invalid' && d.topic.endsWith('/events'))?.detail).toMatch(/^events: /);
+    expect(store.sites()).toEqual([]);
+  });
+
+  it('a conflicting seq is counted and dead-lettered; the stored event stays', () => {
+    ingest.onMessage(t.events('murat'), json(batchOf('murat', 1, 2)));
+    const stored = store.events('murat', 0, 10);
+    ingest.onMessage(t.events('murat'), json(batchOf('murat', 2, 3)));
+    expect(ingest.counters).toMatchObject({ applied: 3, conflicts: 1, rejected: 0 });
+    expect(store.deadLetters(1)[0]).toMatchObject({ reason: 'seq.conflict' });
+    expect(store.events('murat', 0, 2)).toEqual(stored);
+  });
+
+  it('a last will marks the site offline; an empty retained status is ignored', () => {
+    ingest.onMessage(t.status('murat'), json(statusOf('murat')));
+    ingest.onMessage(t.status('murat'), json(statusOf('murat', { online: false })));
+    ingest.onMessage(t.status('murat'), Buffer.alloc(0));
+    expect(store.sites()[0]?.online).toBe(false);
+    expect(ingest.counters.rejected).toBe(0);
+  });
+
+  it('never throws, even when the store itself fails', () => {
+    store.db.close();
+    expect(() => ingest.onMessage(t.events('murat'), json(batchOf('murat', 1, 1)))).not.toThrow();
+    expect(ingest.counters.storeErrors).toBe(1);
+  });
+});

@@ -1,0 +1,162 @@
+import fc from 'fast-check';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openHubDatabase } from '../../cloud-sync/hub/db.js';
+import { HubStore } from '../../cloud-sync/hub/store.js';
+import type { EventBatch } from '../../shared/sync.js';
+import { batchOf, siteEvent, statusOf } from '../harness/hub-fixtures.js';
+
+const NOW = Date.UTC(2026, 10, 23, 9);
+
+function snapshot(store: HubStore) {
+  const all = (table: string) => store.db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all();
+  return { events: all('events'), progress: all('site_progress'), dead: all('dead_letters') };
+}
+
+describe('hub store', () => {
+  let store: HubStore;
+  beforeEach(() => {
+    store = new HubStore(openHubDatabase(':memory:'));
+  });
+  afterEach(() => store.db.close());
+
+  it('applies each (site, seq) once and ignores a re-sent batch', () => {
+    const ids = new Map<number, string>();
+    const first = store.ingest(batchOf('murat', 1, 3, ids), NOW);
+    expect(first).toMatchObject({ applied: 3, duplicates: 0, conflicts: [], contiguous: 3, maxSeen: 3, missing: [] });
+    const again = store.ingest(batchOf('murat', 1, 3, ids), NOW + 1);
+    expect(again).toMatchObject({ applied: 0, duplicates: 3, conflicts: [], contiguous: 3 });
+    expect(store.events('murat', 0, 100).map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(store.events('murat', 0, 100)[0]?.receivedAt).toBe(NOW);
+  });
+
+  it('keeps sites apart', () => {
+    store.ingest(batchOf('murat', 1, 2), NOW);
+    store.ingest(batchOf('reichstett', 1, 5), NOW);
+    expect(store.progress('murat')?.contiguous).toBe(2);
+    expect(store.progress('reichstett')?.contiguous).toBe(5);
+  });
+
+  it('reports a conflict and keeps the event it already holds', () => {
+    const ids = new Map<number, string>();
+    store.ingest(batchOf('murat', 1, 2, ids), NOW);
+    const other = batchOf('murat', 2, 3);
+    const r = store.ingest(other, NOW);
+    expect(r.applied).toBe(1);
+    expect(r.conflicts).toEqual([{ site: 'murat', seq: 2, storedId: ids.get(2), receivedId: other.events[0]?.id }]);
+    expect(store.events('murat', 1, 1)[0]?.event.id).toBe(ids.get(2));
+    expect(r.contiguous).toBe(3);
+  });
+
+  it('knows the highest contiguous seq and the missing ranges', () => {
+    store.ingest(batchOf('murat', 1, 2), NOW);
+    let r = store.ingest(batchOf('murat', 5, 6), NOW);
+    expect(r).toMatchObject({ contiguous: 2, maxSeen: 6, missing: [[3, 4]] });
+    r = store.ingest(batchOf('murat', 9, 9), NOW);
+    expect(r.missing).toEqual([[3, 4], [7, 8]]);
+    r = store.ingest(batchOf('murat', 3, 4), NOW);
+    expect(r).toMatchObject({ contiguous: 6, missing: [[7, 8]] });
+  });
+
+  it('a first batch that does not start at 1 leaves the start missing', () => {
+    const r = store.ingest(batchOf('murat', 4, 5), NOW);
+    expect(r).toMatchObject({ contiguous: 0, maxSeen: 5, missing: [[1, 3]] });
+  });
+
+  it('skips ranges the site declared parked, whether the status comes before or after', () => {
+    store.ingest(batchOf('murat', 1, 2), NOW);
+    store.ingest(batchOf('murat', 6, 7), NOW);
+    expect(store.progress('murat')).toMatchObject({ contiguous: 2, missing: [[3, 5]] });
+    const p = store.recordStatus(statusOf('murat', { parked: [[4, 4]] }), NOW);
+    expect(p).toMatchObject({ contiguous: 2, missing: [[3, 3], [5, 5]] });
+    expect(store.recordStatus(statusOf('murat', { parked: [[3, 5]] }), NOW)).toMatchObject({ contiguous: 7, missing: [] });
+
+    store.recordStatus(statusOf('lyon', { parked: [[1, 2], [4, 4]] }), NOW);
+    expect(store.ingest(batchOf('lyon', 3, 3), NOW)).toMatchObject({ contiguous: 4 });
+    expect(store.ingest(batchOf('lyon', 5, 6), NOW)).toMatchObject({ contiguous: 6 });
+  });
+
+  it('lists sites with their status; the last will marks a site offline', () => {
+    store.ingest(batchOf('murat', 1, 3), NOW);
+    store.recordStatus(statusOf('murat', { lastSeq: 10, ackedSeq: 3 }), NOW);
+    expect(store.sites()).toMatchObject([{ site: 'murat', online: true, contiguous: 3, maxSeen: 3, statusAt: NOW, status: { lastSeq: 10 } }]);
+    store.recordStatus(statusOf('murat', { online: false }), NOW + 5);
+    expect(store.sites()[0]).toMatchObject({ online: false, statusAt: NOW + 5, lastEventAt: siteEvent('murat', 3).at });
+  });
+
+  it('keeps dead letters with the payload cut to 4 KB, newest first', () => {
+    store.deadLetter('t/a', 'payload.not_json', 'x', 'garbage', NOW);
+    store.deadLetter('t/b', 'payload.too_large', 'y', Buffer.alloc(100_000, 'a'), NOW + 1);
+    const dead = store.deadLetters(10);
+    expect(dead.map((d) => d.topic)).toEqual(['t/b', 't/a']);
+    expect(dead[0]?.payload.length).toBe(4096);
+  });
+
+  it('a batch that breaks the batch rules changes nothing', () => {
+    store.ingest(batchOf('murat', 1, 2), NOW);
+    const before = snapshot(store);
+    const foreign = batchOf('murat', 3, 4);
+    foreign.events[1] = siteEvent('lyon', 4);
+    expect(() => store.ingest(foreign, NOW)).toThrow(/breaks the batch rules/);
+    const holed = batchOf('murat', 3, 5);
+    holed.events.splice(1, 1);
+    expect(() => store.ingest(holed, NOW)).toThrow(/breaks the batch rules/);
+    expect(snapshot(store)).toEqual(before);
+  });
+
+  it('a batch that fails half-way is rolled back whole', () => {
+    store.ingest(batchOf('murat', 1, 2), NOW);
+    const before = snapshot(store);
+    const broken = batchOf('murat', 3, 6);
+    (broken.events[2] as { at: unknown }).at = undefined; // NOT NULL fails on the third insert
+    expect(() => store.ingest(broken, NOW)).toThrow();
+    expect(snapshot(store)).toEqual(before);
+  });
+
+  it('property: any interleaving of batches and duplicates ends with every seq once and contiguous = max', () => {
+    const plan = fc
+      .integer({ min: 1, max: 40 })
+      .chain((n) =>
+        fc.record({
+          n: fc.constant(n),
+          cuts: fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, n - 1) }), { maxLength: Math.max(0, n - 1) }),
+          extra: fc.array(fc.nat(), { maxLength: 20 }),
+          seed: fc.array(fc.nat(), { minLength: 60, maxLength: 60 }),
+        }),
+      );
+    fc.assert(
+      fc.property(plan, ({ n, cuts, extra, seed }) => {
+        const s = new HubStore(openHubDatabase(':memory:'));
+        try {
+          const ids = new Map<number, string>();
+          const bounds = [0, ...cuts.filter((c) => c < n).sort((a, b) => a - b), n];
+          const batches: EventBatch[] = [];
+          for (let i = 1; i < bounds.length; i++) batches.push(batchOf('murat', (bounds[i - 1] ?? 0) + 1, bounds[i] ?? n, ids));
+          const deliveries = [...batches, ...extra.map((k) => batches[k % batches.length] as EventBatch)];
+          for (let i = deliveries.length - 1; i > 0; i--) {
+            const j = (seed[i % seed.length] ?? 0) % (i + 1);
+            [deliveries[i], deliveries[j]] = [deliveries[j] as EventBatch, deliveries[i] as EventBatch];
+          }
+          const delivered = new Set<number>();
+          let applied = 0;
+          for (const b of deliveries) {
+            const r = s.ingest(b, NOW);
+            applied += r.applied;
+            for (const e of b.events) delivered.add(e.seq);
+            let expected = 0;
+            while (delivered.has(expected + 1)) expected++;
+            expect(r.contiguous).toBe(expected);
+            expect(r.conflicts).toEqual([]);
+          }
+          expect(applied).toBe(n);
+          expect(s.progress('murat')).toEqual({ contiguous: n, maxSeen: n, missing: [] });
+          const rows = s.db.prepare('SELECT seq, COUNT(*) AS c FROM events GROUP BY site, seq').all() as Array<{ seq: number; c: number }>;
+          expect(rows.length).toBe(n);
+          expect(rows.every((r) => r.c === 1)).toBe(true);
+        } finally {
+          s.db.close();
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
