@@ -1,4 +1,7 @@
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { generateHubKeys } from '../../shared/signing.js';
 import { parseArgs } from 'node:util';
 import type { Command, Io } from '../../cli/command.js';
 import { EXIT } from '../../cli/command.js';
@@ -9,10 +12,11 @@ import { guardProcess } from '../../edge/site/process-guard.js';
 import { ListenError } from '../broker/embedded.js';
 import { createHub } from './hub.js';
 
-const OPTIONS = { db: { type: 'string' }, mqtt: { type: 'string' }, 'broker-port': { type: 'string' }, 'api-port': { type: 'string' } } as const;
+const OPTIONS = { db: { type: 'string' }, key: { type: 'string' }, mqtt: { type: 'string' }, 'broker-port': { type: 'string' }, 'api-port': { type: 'string' } } as const;
 
 interface HubArgs {
   db: string;
+  key: string;
   mqtt: string | undefined;
   brokerPort: number | undefined;
   apiPort: number | undefined;
@@ -42,7 +46,8 @@ function parseHubArgs(args: string[], io: Io, usage: string): HubArgs | number {
   if (typeof brokerPort === 'string') return usageError(io, brokerPort, usage);
   const apiPort = parsePort('api-port', values['api-port']);
   if (typeof apiPort === 'string') return usageError(io, apiPort, usage);
-  return { db: resolve(values.db ?? 'var/hub.db'), mqtt: values.mqtt, brokerPort, apiPort };
+  const db = resolve(values.db ?? 'var/hub.db');
+  return { db, key: resolve(values.key ?? join(dirname(db), 'hub.key')), mqtt: values.mqtt, brokerPort, apiPort };
 }
 
 const HINTS = {
@@ -53,7 +58,7 @@ const HINTS = {
 export const hubCommand: Command = {
   name: 'hub',
   summary: 'Runs the hub: an MQTT broker (embedded, or --mqtt for an external one), event ingest into SQLite, and its API, until SIGINT or SIGTERM.',
-  usage: 'hub [--db FILE] [--mqtt URL | --broker-port N] [--api-port N]',
+  usage: 'hub [--db FILE] [--key FILE] [--mqtt URL | --broker-port N] [--api-port N]',
   async run(args, io) {
     const opts = parseHubArgs(args, io, this.usage);
     if (typeof opts === 'number') return opts;
@@ -61,6 +66,7 @@ export const hubCommand: Command = {
     try {
       const hub = createHub({
         dbPath: opts.db,
+        privateKeyPem: hubKeyFile(opts.key, log),
         clock: systemClock,
         log,
         ...(opts.mqtt !== undefined ? { mqttUrl: opts.mqtt } : {}),
@@ -77,6 +83,7 @@ export const hubCommand: Command = {
           `MQTT broker: ${mqttUrl}${opts.mqtt === undefined ? ' (embedded, MQTT 3.1.1)' : ' (external)'}`,
           `API:         ${apiUrl}   (health: ${apiUrl}/health, sites: ${apiUrl}/sites)`,
           `Database:    ${opts.db}`,
+          `Hub key:     ${opts.key} (sites pin its public key: ${apiUrl}/directory)`,
           'Ctrl-C stops.',
           '',
         ].join('\n'),
@@ -95,3 +102,13 @@ export const hubCommand: Command = {
     }
   },
 };
+
+/** The hub's signing key: read, or made on first start (0600). Losing it means re-pinning every site. */
+function hubKeyFile(path: string, log: Logger): string {
+  if (existsSync(path)) return readFileSync(path, 'utf8');
+  const { privateKeyPem } = generateHubKeys();
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, privateKeyPem, { mode: 0o600 });
+  log.warn({ path }, 'made a new hub key: back it up; every site pins its public key');
+  return privateKeyPem;
+}

@@ -7,6 +7,11 @@ import { buildHubApi } from './api.js';
 import { openHubDatabase } from './db.js';
 import { HubIngest } from './ingest.js';
 import { HubStore } from './store.js';
+import { HubDirectory } from './directory.js';
+import { registerDirectoryRoutes } from './directory-api.js';
+import { DirectoryPublisher } from './directory-publisher.js';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { generateHubKeys, hubPrivateKey } from '../../shared/signing.js';
 
 export interface HubDeps {
   dbPath: string;
@@ -23,6 +28,8 @@ export interface HubDeps {
   topicPrefix?: string;
   /** The hub's MQTT client id, stable across restarts (default `tessera-hub`). */
   clientId?: string;
+  /** The hub's Ed25519 private key (PEM) that signs directory updates; sites pin its public key. */
+  privateKeyPem?: string;
 }
 
 export interface Hub {
@@ -33,6 +40,9 @@ export interface Hub {
   store: HubStore;
   ingest: HubIngest;
   api: FastifyInstance;
+  directory: HubDirectory;
+  /** The public half of the hub key, PEM: what each site pins as broker.hubPublicKey. */
+  publicKeyPem: string;
 }
 
 /** The hub's composition root (CONVENTIONS 3). */
@@ -41,14 +51,27 @@ export function createHub(deps: HubDeps): Hub {
   const store = new HubStore(openHubDatabase(deps.dbPath));
   let broker: EmbeddedBroker | undefined;
   let mqttUrl = deps.mqttUrl;
+  const key = hubKey(deps.privateKeyPem, log);
+  const directory = new HubDirectory(store.db);
   const ingest = new HubIngest({
     store,
     clock: deps.clock,
     log: deps.log,
     ...(deps.topicPrefix !== undefined ? { topicPrefix: deps.topicPrefix } : {}),
     ...(deps.clientId !== undefined ? { clientId: deps.clientId } : {}),
+    onSiteStatus: (status) => publisher.onStatus(status),
   });
+  const publisher = new DirectoryPublisher({
+    directory,
+    publish: (topic, payload) => ingest.publish(topic, payload),
+    key: key.privateKey,
+    clock: deps.clock,
+    log,
+    ...(deps.topicPrefix !== undefined ? { topicPrefix: deps.topicPrefix } : {}),
+  });
+  publisher.seed(store.sites().flatMap((s) => (s.status ? [{ site: s.site, revision: s.status.directory.revision }] : [])));
   const api = buildHubApi({ store, ingest, log: deps.log, clock: deps.clock, startedAt: deps.clock.now() });
+  registerDirectoryRoutes(api, directory, () => publisher.onChange(), key.publicKeyPem);
   let stopping: Promise<void> | undefined;
 
   const stop = (): Promise<void> => {
@@ -66,6 +89,8 @@ export function createHub(deps: HubDeps): Hub {
     store,
     ingest,
     api,
+    directory,
+    publicKeyPem: key.publicKeyPem,
     stop,
     async start() {
       try {
@@ -93,4 +118,15 @@ async function listenApi(api: FastifyInstance, host: string, port: number): Prom
     if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new ListenError('hub API', host, port, err as NodeJS.ErrnoException);
     throw err;
   }
+}
+
+/** The hub's signing key; without one, an ephemeral key (sites pinned to another key will refuse it). */
+function hubKey(privateKeyPem: string | undefined, log: Logger): { privateKey: KeyObject; publicKeyPem: string } {
+  let pem = privateKeyPem;
+  if (pem === undefined) {
+    log.warn('no hub key given: directory updates are signed with an ephemeral key that no site has pinned');
+    pem = generateHubKeys().privateKeyPem;
+  }
+  const privateKey = hubPrivateKey(pem);
+  return { privateKey, publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString() };
 }

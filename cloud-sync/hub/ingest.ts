@@ -23,6 +23,8 @@ export interface IngestDeps {
   maxPayloadBytes?: number;
   /** How long start() waits for the first connection. */
   connectTimeoutMs?: number;
+  /** Told of each valid site status once recorded (the directory publisher answers it). */
+  onSiteStatus?: (status: SiteStatus) => void;
 }
 
 export interface IngestCounters {
@@ -143,6 +145,11 @@ export class HubIngest {
     const after = this.deps.store.recordStatus(status, this.deps.clock.now()).contiguous;
     this.log.info({ site: status.site, online: status.online, backlog: status.lastSeq - status.ackedSeq }, 'site status');
     if (before !== undefined && after !== before) this.scheduleAck(status.site);
+    try {
+      this.deps.onSiteStatus?.(status);
+    } catch (err) {
+      this.log.error({ err, site: status.site }, 'site status listener failed');
+    }
   }
 
   /** Size, JSON, schema, and the topic's site against the payload's. */
@@ -192,6 +199,13 @@ export class HubIngest {
       state.timer = undefined;
       this.publishAck(site);
     }, wait);
+  }
+
+  /** Publishes on the hub's connection (QoS 1); resolves once the broker acknowledged it. */
+  publish(topic: string, payload: string, retain = false): Promise<void> {
+    const client = this.client;
+    if (!client) return Promise.reject(new TesseraError('sync.rejected', 'the hub is not connected to its broker'));
+    return client.publishAsync(topic, payload, { qos: 1, retain }).then(() => undefined);
   }
 
   private publishAck(site: string): void {
