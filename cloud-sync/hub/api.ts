@@ -1,10 +1,10 @@
-import Fastify, { LogController } from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Clock } from '../../shared/clock.js';
 import { SITE_ID_PATTERN } from '../../shared/topics.js';
 import { parseOr400, sendError } from '../../edge/api/errors.js';
+import { createJsonApi } from '../../edge/api/json-api.js';
 import type { HubIngest } from './ingest.js';
 import type { HubStore, SiteView } from './store.js';
 
@@ -26,16 +26,7 @@ const DeadLettersQuery = z.strictObject({ limit: z.coerce.number().int().min(1).
 /** The hub's API (fastify): loopback by default, read-only for now, JSON errors with codes. */
 export function buildHubApi(deps: HubApiDeps): FastifyInstance {
   const { store, ingest } = deps;
-  const app = Fastify({
-    loggerInstance: deps.log.child({ module: 'api' }) as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
-  });
-  app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
-    const status = err.statusCode ?? 500;
-    if (status >= 500) deps.log.error({ err }, 'api error');
-    return sendError(reply, status, status < 500 ? 'request.invalid' : 'internal', status < 500 ? err.message : 'internal error');
-  });
-  app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url}`));
+  const app = createJsonApi(deps.log);
 
   app.get('/health', () => ({
     status: ingest.connected ? 'ok' : 'degraded',

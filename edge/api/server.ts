@@ -1,5 +1,4 @@
-import Fastify, { LogController } from 'fastify';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
 import { z } from 'zod';
@@ -8,6 +7,7 @@ import type { Edge } from '../site/edge.js';
 import type { SimGpio } from '../hardware/sim-gpio.js';
 import type { SimReader } from '../hardware/sim-reader.js';
 import { parseOr400, sendError } from './errors.js';
+import { createJsonApi } from './json-api.js';
 import { registerSimulationRoutes } from './simulation-routes.js';
 
 export interface ApiDeps {
@@ -30,17 +30,7 @@ const LockerParams = z.strictObject({ bank: z.string().min(1), number: z.coerce.
 export function buildApi(deps: ApiDeps): FastifyInstance {
   const { edge } = deps;
   const zone = edge.config.site.timeZone;
-  const app = Fastify({
-    loggerInstance: deps.log.child({ module: 'api' }) as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
-  });
-
-  app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
-    const status = err.statusCode ?? 500;
-    if (status >= 500) deps.log.error({ err }, 'api error');
-    return sendError(reply, status, status < 500 ? 'request.invalid' : 'internal', status < 500 ? err.message : 'internal error');
-  });
-  app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url}`));
+  const app = createJsonApi(deps.log);
 
   app.get('/health', () => health(deps));
   app.get('/occupancy', () => {

@@ -1,6 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
 import { DEFAULT_DOOR_KEY_NO, keyNumberMaster, sdmMetaReadKey, SDM_META_READ_KEY_NO } from './diversify.js';
-import { parseKeyHex } from './master-key.js';
+import { parseKeyHex, readSecretFile } from './master-key.js';
 
 /**
  * What a door holds (HARDWARE.md: the card's master key never sits on a Pi): the site-wide SUN
@@ -33,17 +32,11 @@ export type DoorKeyFile = { ok: true; keys: DoorKeys; warning?: string } | { ok:
 
 /** Reads secureBadges.doorKeyFile. A bare key (the site master?) is refused: it must not be on a door. */
 export function readDoorKeyFile(path: string): DoorKeyFile {
-  let text: string;
-  let mode: number;
-  try {
-    text = readFileSync(path, 'utf8');
-    mode = statSync(path).mode;
-  } catch (err) {
-    return { ok: false, message: `cannot read the door key file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
-  }
-  if (parseKeyHex(text)) return { ok: false, message: `${path} holds a bare key: if it is the site master key it must not be on a door; make a door key file with "tessera badge door-keys"` };
+  const file = readSecretFile(path, 'door key file');
+  if (!file.ok) return file;
+  if (parseKeyHex(file.text)) return { ok: false, message: `${path} holds a bare key: if it is the site master key it must not be on a door; make a door key file with "tessera badge door-keys"` };
   const fields = new Map(
-    text
+    file.text
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l !== '' && !l.startsWith('#'))
@@ -56,5 +49,5 @@ export function readDoorKeyFile(path: string): DoorKeyFile {
     return { ok: false, message: `${path}: expected "key-no: 2-4", "meta-read-key: <32 hex>" and "door-key-master: <32 hex>" (tessera badge door-keys writes it)` };
   }
   const keys = { keyNo, metaReadKey, doorKeyMaster };
-  return mode & 0o077 ? { ok: true, keys, warning: `${path} can be read by other users; chmod 600 it` } : { ok: true, keys };
+  return file.warning ? { ok: true, keys, warning: file.warning } : { ok: true, keys };
 }

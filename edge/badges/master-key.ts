@@ -8,21 +8,24 @@ export function parseKeyHex(text: string): Buffer | undefined {
 
 export type MasterKeyFile = { ok: true; key: Buffer; warning?: string } | { ok: false; message: string };
 
-/**
- * Reads the master key file (secureBadges.masterKeyFile). Whoever reads it can make keys for
- * every card, so a file other users can read earns a warning.
- */
-export function readMasterKeyFile(path: string): MasterKeyFile {
-  let text: string;
-  let mode: number;
+export type SecretFile = { ok: true; text: string; warning?: string } | { ok: false; message: string };
+
+/** Reads a key file; one that other users can read earns a warning (whoever reads it holds the keys). */
+export function readSecretFile(path: string, what: string): SecretFile {
   try {
-    text = readFileSync(path, 'utf8');
-    mode = statSync(path).mode;
+    const text = readFileSync(path, 'utf8');
+    const warning = statSync(path).mode & 0o077 ? `${path} can be read by other users; chmod 600 it` : undefined;
+    return warning ? { ok: true, text, warning } : { ok: true, text };
   } catch (err) {
-    return { ok: false, message: `cannot read the master key file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+    return { ok: false, message: `cannot read the ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
   }
-  const key = parseKeyHex(text);
+}
+
+/** Reads the site master key file (personalisation, `tessera badge keys`), never a door's. */
+export function readMasterKeyFile(path: string): MasterKeyFile {
+  const file = readSecretFile(path, 'master key file');
+  if (!file.ok) return file;
+  const key = parseKeyHex(file.text);
   if (!key) return { ok: false, message: `${path}: expected 32 hex digits (an AES-128 key), nothing else` };
-  const warning = mode & 0o077 ? `${path} can be read by other users; chmod 600 it` : undefined;
-  return warning ? { ok: true, key, warning } : { ok: true, key };
+  return file.warning ? { ok: true, key, warning: file.warning } : { ok: true, key };
 }

@@ -1,0 +1,19 @@
+import Fastify, { LogController } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { sendError } from './errors.js';
+
+/** A fastify app whose every error answer is `{code, message, details}`: the edge's and the hub's APIs. */
+export function createJsonApi(log: Logger): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: log.child({ module: 'api' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status >= 500) log.error({ err }, 'api error');
+    return sendError(reply, status, status < 500 ? 'request.invalid' : 'internal', status < 500 ? err.message : 'internal error');
+  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'not_found', `no route ${req.method} ${req.url}`));
+  return app;
+}
