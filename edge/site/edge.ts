@@ -16,6 +16,9 @@ import { TapHandler } from './tap-handler.js';
 /** A Pi without a real-time clock boots in the past until NTP answers: before this, the clock is not trusted. */
 const EARLIEST_PLAUSIBLE_TIME = Date.parse('2026-01-01T00:00:00Z');
 
+/** Whether a wall clock reading can be trusted (a Pi without RTC boots in the past until NTP answers). */
+export const plausibleTime = (nowMs: number): boolean => nowMs >= EARLIEST_PLAUSIBLE_TIME;
+
 export interface EdgeDeps {
   config: SiteConfig;
   clock: Clock;
@@ -79,7 +82,7 @@ export function createEdge(deps: EdgeDeps) {
     lockers,
     presence,
     reader,
-    clockSynced: deps.clockSynced ?? ((now) => now >= EARLIEST_PLAUSIBLE_TIME),
+    clockSynced: deps.clockSynced ?? plausibleTime,
     ...(deps.verifier ? { verifier: deps.verifier } : {}),
     ...(config.directory.source === 'hub' ? { staleDirectory: stalenessOf(config.directory, store) } : {}),
   });

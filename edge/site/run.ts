@@ -10,7 +10,7 @@ import { createHardware } from '../hardware/factory.js';
 import { EdgeStore } from '../store/store.js';
 import { createSyncWorker } from '../../cloud-sync/edge/sync-worker.js';
 import type { SyncWorker } from '../../cloud-sync/edge/sync-worker.js';
-import { createEdge } from './edge.js';
+import { createEdge, plausibleTime } from './edge.js';
 import { readDoorKeyFile } from '../badges/door-keys.js';
 import { createNtag424Verifier } from './secure-badges.js';
 import type { CardVerifier } from './tap-handler.js';
@@ -89,9 +89,6 @@ export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
   };
 }
 
-/** Same plausibility rule as the edge's default (edge.ts): before 2026 the Pi's clock has not been set. */
-const EARLIEST_PLAUSIBLE_TIME = Date.parse('2026-01-01T00:00:00Z');
-
 /** The outbox's way to the hub, for a site with a `broker` config (docs/sync.md). */
 function startSync(config: SiteConfig, store: EdgeStore, clock: Clock, log: Logger): SyncWorker | undefined {
   if (config.broker === undefined) return undefined;
@@ -102,7 +99,7 @@ function startSync(config: SiteConfig, store: EdgeStore, clock: Clock, log: Logg
     clock,
     log,
     version: VERSION,
-    clockSynced: () => clock.now() >= EARLIEST_PLAUSIBLE_TIME,
+    clockSynced: () => plausibleTime(clock.now()),
   });
   worker.start();
   return worker;

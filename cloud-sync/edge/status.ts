@@ -1,0 +1,44 @@
+import type { SiteStatus } from '../../shared/sync.js';
+import { SYNC_SCHEMA_VERSION } from '../../shared/sync.js';
+import type { EdgeStore } from '../../edge/store/store.js';
+
+export interface StatusInput {
+  site: string;
+  online: boolean;
+  version: string;
+  nowMs: number;
+  clockSynced: boolean;
+}
+
+/** The site's retained status (shared/sync.ts SiteStatus), read from the store as it is now. */
+export function buildStatus(store: EdgeStore, input: StatusInput): SiteStatus {
+  const dir = store.directory.describe();
+  return {
+    v: SYNC_SCHEMA_VERSION,
+    site: input.site,
+    online: input.online,
+    at: new Date(input.nowMs).toISOString(),
+    version: input.version.slice(0, 50),
+    lastSeq: store.events.lastSeq(),
+    ackedSeq: store.events.ackedSeq(),
+    parked: parkedRanges(store),
+    directory: {
+      revision: dir?.revision ?? 0,
+      ageSeconds: dir ? Math.max(0, Math.floor((input.nowMs - dir.loadedAt) / 1000)) : null,
+      // Staleness needs the hub's revision, which the directory sync will bring.
+      stale: false,
+    },
+    clock: { synced: input.clockSynced },
+  };
+}
+
+/** Parked ranges as the protocol carries them, adjacent ones merged, at most 1000 (the schema's bound), oldest first. */
+export function parkedRanges(store: EdgeStore): Array<[number, number]> {
+  const merged: Array<[number, number]> = [];
+  for (const p of store.parked.list()) {
+    const last = merged[merged.length - 1];
+    if (last && p.from <= last[1] + 1) last[1] = Math.max(last[1], p.to);
+    else merged.push([p.from, p.to]);
+  }
+  return merged.slice(0, 1000);
+}

@@ -1,0 +1,291 @@
+import type { Logger } from 'pino';
+import type { Clock, TimerHandle } from '../../shared/clock.js';
+import { SiteEvent } from '../../shared/events.js';
+import { SYNC_SCHEMA_VERSION } from '../../shared/sync.js';
+import { topics } from '../../shared/topics.js';
+import type { SiteConfig } from '../../firmware-config/schema.js';
+import type { EdgeStore } from '../../edge/store/store.js';
+import { readAck } from './ack.js';
+import { MqttLink } from './mqtt-link.js';
+import type { ConnectFn } from './mqtt-link.js';
+import { OutboxStream } from './outbox-stream.js';
+import type { OutboundBatch } from './outbox-stream.js';
+import { parkRejected } from './rejections.js';
+import { buildStatus, parkedRanges } from './status.js';
+
+export type { ConnectFn } from './mqtt-link.js';
+
+export interface SyncWorkerDeps {
+  site: string;
+  broker: NonNullable<SiteConfig['broker']>;
+  store: EdgeStore;
+  clock: Clock;
+  log: Logger;
+  version: string;
+  clockSynced: () => boolean;
+  /** Defaults to mqtt.connect. */
+  connect?: ConnectFn;
+  /** How often the store is polled for new events and the ack timeout checked. Default 200 ms. */
+  pollMs?: number;
+  /** Failures in a row before a batch is split, and a single event parked. Default 3. */
+  failureLimit?: number;
+  /** First reconnect delay, doubled up to 30 s. Default 1000 ms. */
+  reconnectMs?: number;
+  /** How long stop() waits for in-flight batches. Default 2000 ms. */
+  flushMs?: number;
+}
+
+export interface SyncCounters {
+  batchesSent: number;
+  eventsSent: number;
+  /** The most batches ever awaiting a PUBACK at once, as the MQTT client counts them. */
+  maxInFlight: number;
+  rewinds: number;
+  invalidAcks: number;
+  /** Acks beyond the last event of this store (not about this store). */
+  refusedAcks: number;
+  parkedEvents: number;
+}
+
+export interface SyncState {
+  connected: boolean;
+  lastSeq: number;
+  ackedSeq: number;
+  inFlight: number;
+  parked: Array<[number, number]>;
+  backlog: number;
+  counters: SyncCounters;
+}
+
+export interface SyncWorker {
+  start(): void;
+  /** Flushes in-flight batches (bounded), publishes the offline status, closes the connection. Idempotent. */
+  stop(): Promise<void>;
+  state(): SyncState;
+  /** Sends newly appended events now instead of at the next poll. */
+  nudge(): void;
+}
+
+/**
+ * The edge side of the site ↔ hub link (docs/sync.md): streams the outbox to the hub in batches
+ * over MQTT, records the hub's acks, re-sends what the hub has not acknowledged, parks what the
+ * broker keeps refusing, and publishes the site's status. It never deletes an event (invariant 4).
+ */
+export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
+  const { site, broker, store, clock, version } = deps;
+  const log = deps.log.child({ module: 'sync' });
+  const t = topics(broker.topicPrefix);
+  const counters: SyncCounters = { batchesSent: 0, eventsSent: 0, maxInFlight: 0, rewinds: 0, invalidAcks: 0, refusedAcks: 0, parkedEvents: 0 };
+  const stream = new OutboxStream(
+    store.events,
+    {
+      batchSize: broker.batchSize,
+      window: broker.window,
+      failureLimit: deps.failureLimit ?? 3,
+      ackTimeoutMs: broker.ackTimeoutSeconds * 1000,
+      now: () => clock.now(),
+      problem: (e) => (e.site !== site ? `an event of site ${e.site}` : SiteEvent.safeParse(e).success ? undefined : 'no longer fits the event schema'),
+    },
+    store.parked.list(),
+  );
+  let link: MqttLink | undefined;
+  let phase: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  let stopping: Promise<void> | undefined;
+  const timers: TimerHandle[] = [];
+  let onSettled: (() => void) | undefined;
+  /** The broker refuses our status messages (an ACL without the status topic): stop sending them. */
+  let statusRefused = false;
+
+  const status = (online: boolean) => Buffer.from(JSON.stringify(buildStatus(store, { site, online, version, nowMs: clock.now(), clockSynced: deps.clockSynced() })));
+
+  function publishStatus(online: boolean, done?: () => void): void {
+    if (!link?.ready || statusRefused) return done?.();
+    link.publish(undefined, t.status(site), status(online), true, (err) => {
+      if (err && phase === 'running') log.debug({ err: err.message }, 'status publish failed');
+      done?.();
+    });
+  }
+
+  function pump(): void {
+    while (phase === 'running' && link?.ready) {
+      const next = stream.take();
+      if (!next) return;
+      if ('batch' in next) send(next.batch);
+      else park(next.unsendable, `not sendable: ${next.reason}`);
+    }
+  }
+
+  function send(batch: OutboundBatch): void {
+    const payload = Buffer.from(JSON.stringify({ v: SYNC_SCHEMA_VERSION, site, events: batch.events }));
+    counters.batchesSent++;
+    counters.eventsSent += batch.events.length;
+    link?.publish(batch.id, t.events(site), payload, false, (err) => {
+      if (err) return failed(batch.id, false, err.message);
+      stream.settled(batch.id);
+      if (stream.inFlightCount === 0) onSettled?.();
+      pump();
+    });
+    counters.maxInFlight = Math.max(counters.maxInFlight, link?.queued() ?? 0);
+  }
+
+  function failed(id: number, stillQueued: boolean, reason: string): void {
+    const batch = stream.batch(id);
+    if (phase !== 'running' || !batch) return;
+    const verdict = stream.failed(id, stillQueued);
+    if (verdict.action !== 'retry' && stillQueued) link?.drop(id);
+    if (verdict.action === 'park') park(verdict.seq, reason);
+    else if (verdict.action === 'split') log.warn({ from: batch.from, to: batch.to, reason }, 'batch keeps failing: sending its events one by one');
+    else log.info({ from: batch.from, to: batch.to, reason }, 'batch failed; it will be re-sent');
+  }
+
+  function park(seq: number, reason: string): void {
+    parkRejected(store, clock, log, site, seq, reason);
+    stream.parkedRange({ from: seq, to: seq });
+    counters.parkedEvents++;
+    // The hub counts a parked range as settled once the status declares it.
+    publishStatus(true);
+  }
+
+  function onAck(payload: Buffer): void {
+    const verdict = readAck(payload, site);
+    if (verdict.ok === 'cleared') return;
+    if (!verdict.ok) {
+      counters.invalidAcks++;
+      log.warn({ reason: verdict.reason, bytes: payload.length }, 'invalid ack ignored');
+      return;
+    }
+    const { seq, missing } = verdict.ack;
+    if (!store.events.markAcked(seq)) {
+      counters.refusedAcks++;
+      log.warn({ ack: seq, lastSeq: store.events.lastSeq() }, 'ack beyond the last event of this site ignored');
+      return;
+    }
+    if (stream.acknowledged(missing)) {
+      counters.rewinds++;
+      log.info({ from: store.events.ackedSeq() + 1, missing: missing.slice(0, 5) }, 'the hub reports a gap: re-sending');
+    }
+    pump();
+  }
+
+  function tick(): void {
+    if (phase !== 'running' || !link?.ready) return;
+    if (stream.checkAckTimeout()) {
+      counters.rewinds++;
+      log.info({ from: store.events.ackedSeq() + 1, timeoutSeconds: broker.ackTimeoutSeconds }, 'no ack from the hub in time: re-sending');
+    }
+    pump();
+  }
+
+  function openLink(): MqttLink {
+    return new MqttLink(
+      {
+        url: broker.url,
+        clientId: `tessera-edge-${site}`,
+        username: broker.username,
+        password: broker.password,
+        will: { topic: t.status(site), payload: () => status(false) },
+        subscriptions: [t.ack(site)],
+        log,
+        ...(deps.connect ? { connect: deps.connect } : {}),
+        ...(deps.reconnectMs !== undefined ? { reconnectMs: deps.reconnectMs } : {}),
+        refusalLimit: deps.failureLimit ?? 3,
+      },
+      {
+        ready: () => {
+          log.info({ url: broker.url, lastSeq: store.events.lastSeq(), ackedSeq: store.events.ackedSeq() }, 'connected to the broker');
+          stream.rewind();
+          counters.rewinds++;
+          publishStatus(true);
+          pump();
+        },
+        down: () => {
+          if (phase === 'running') log.info({ backlog: store.events.lastSeq() - store.events.ackedSeq() }, 'broker connection lost');
+        },
+        message: (topic, payload) => {
+          if (phase !== 'running' || topic !== t.ack(site)) return;
+          try {
+            onAck(payload);
+          } catch (err) {
+            counters.invalidAcks++;
+            log.error({ err }, 'ack handling failed');
+          }
+        },
+        refusedLike: (token) => failed(token, true, 'the broker closed the connection on this publish'),
+        ownDropped: () => {
+          statusRefused = true;
+          log.error({ code: 'sync.rejected', topic: t.status(site) }, 'the broker keeps refusing the status messages: no more status until restart (check its ACL); events still flow');
+        },
+      },
+    );
+  }
+
+  function waitSettled(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (stream.inFlightCount === 0 || !link?.ready) return resolve();
+      const timer = clock.setTimeout(() => finish(), ms);
+      const finish = () => {
+        timer.cancel();
+        onSettled = undefined;
+        resolve();
+      };
+      onSettled = finish;
+    });
+  }
+
+  function bounded(work: (done: () => void) => void, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = clock.setTimeout(() => resolve(), ms);
+      work(() => {
+        timer.cancel();
+        resolve();
+      });
+    });
+  }
+
+  return {
+    start() {
+      if (phase !== 'new') throw new Error(`the sync worker cannot start: it is ${phase}`);
+      phase = 'running';
+      link = openLink();
+      timers.push(clock.setInterval(tick, deps.pollMs ?? 200));
+      timers.push(clock.setInterval(() => publishStatus(true), broker.heartbeatSeconds * 1000));
+      log.info({ url: broker.url, site, lastSeq: store.events.lastSeq(), ackedSeq: store.events.ackedSeq() }, 'sync worker started');
+      link.start();
+    },
+
+    stop() {
+      stopping ??= (async () => {
+        const wasRunning = phase === 'running';
+        phase = 'stopping';
+        for (const timer of timers.splice(0)) timer.cancel();
+        if (wasRunning && link) {
+          const current = link;
+          await waitSettled(deps.flushMs ?? 2000);
+          await bounded((done) => publishStatus(false, done), 1000);
+          await bounded((done) => void current.end().then(done), 2000);
+        }
+        phase = 'stopped';
+        log.info({ backlog: store.events.lastSeq() - store.events.ackedSeq(), inFlight: stream.inFlightCount }, 'sync worker stopped');
+      })();
+      return stopping;
+    },
+
+    state() {
+      const lastSeq = store.events.lastSeq();
+      const ackedSeq = store.events.ackedSeq();
+      return {
+        connected: link?.ready ?? false,
+        lastSeq,
+        ackedSeq,
+        inFlight: stream.inFlightCount,
+        parked: parkedRanges(store),
+        backlog: lastSeq - ackedSeq,
+        counters: { ...counters },
+      };
+    },
+
+    nudge() {
+      if (phase === 'running') pump();
+    },
+  };
+}
