@@ -8,11 +8,14 @@ export interface StatusInput {
   version: string;
   nowMs: number;
   clockSynced: boolean;
+  /** A directory older than this is stale (directory.maxAgeHours of a hub-fed site). */
+  staleAfterSeconds?: number;
 }
 
 /** The site's retained status (shared/sync.ts SiteStatus), read from the store as it is now. */
 export function buildStatus(store: EdgeStore, input: StatusInput): SiteStatus {
-  const dir = store.directory.describe();
+  const dir = store.directory.meta();
+  const ageSeconds = dir ? Math.max(0, Math.floor((input.nowMs - dir.loadedAt) / 1000)) : null;
   return {
     v: SYNC_SCHEMA_VERSION,
     site: input.site,
@@ -24,9 +27,8 @@ export function buildStatus(store: EdgeStore, input: StatusInput): SiteStatus {
     parked: parkedRanges(store),
     directory: {
       revision: dir?.revision ?? 0,
-      ageSeconds: dir ? Math.max(0, Math.floor((input.nowMs - dir.loadedAt) / 1000)) : null,
-      // Staleness needs the hub's revision, which the directory sync will bring.
-      stale: false,
+      ageSeconds,
+      stale: input.staleAfterSeconds !== undefined && (ageSeconds === null || ageSeconds > input.staleAfterSeconds),
     },
     clock: { synced: input.clockSynced },
   };

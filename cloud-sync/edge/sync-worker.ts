@@ -33,6 +33,10 @@ export interface SyncWorkerDeps {
   reconnectMs?: number;
   /** How long stop() waits for in-flight batches. Default 2000 ms. */
   flushMs?: number;
+  /** For a hub-fed directory: where the site's directory updates go (edge/directory/hub-updates.ts). */
+  directory?: { receive(payload: Buffer): { applied: boolean } };
+  /** A directory older than this is reported stale in the status. */
+  staleAfterSeconds?: number;
 }
 
 export interface SyncCounters {
@@ -96,7 +100,7 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
   /** The broker refuses our status messages (an ACL without the status topic): stop sending them. */
   let statusRefused = false;
 
-  const status = (online: boolean) => Buffer.from(JSON.stringify(buildStatus(store, { site, online, version, nowMs: clock.now(), clockSynced: deps.clockSynced() })));
+  const status = (online: boolean) => Buffer.from(JSON.stringify(buildStatus(store, { site, online, version, nowMs: clock.now(), clockSynced: deps.clockSynced(), ...(deps.staleAfterSeconds !== undefined ? { staleAfterSeconds: deps.staleAfterSeconds } : {}) })));
 
   function publishStatus(online: boolean, done?: () => void): void {
     if (!link?.ready || statusRefused) return done?.();
@@ -184,7 +188,7 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
         username: broker.username,
         password: broker.password,
         will: { topic: t.status(site), payload: () => status(false) },
-        subscriptions: [t.ack(site)],
+        subscriptions: deps.directory ? [t.ack(site), t.directory(site)] : [t.ack(site)],
         log,
         ...(deps.connect ? { connect: deps.connect } : {}),
         ...(deps.reconnectMs !== undefined ? { reconnectMs: deps.reconnectMs } : {}),
@@ -202,7 +206,13 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
           if (phase === 'running') log.info({ backlog: store.events.lastSeq() - store.events.ackedSeq() }, 'broker connection lost');
         },
         message: (topic, payload) => {
-          if (phase !== 'running' || topic !== t.ack(site)) return;
+          if (phase !== 'running') return;
+          if (topic === t.directory(site)) {
+            // A new revision goes straight into the status, so the hub knows what this site holds.
+            if (deps.directory?.receive(payload).applied) publishStatus(true);
+            return;
+          }
+          if (topic !== t.ack(site)) return;
           try {
             onAck(payload);
           } catch (err) {

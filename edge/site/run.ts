@@ -11,6 +11,8 @@ import { EdgeStore } from '../store/store.js';
 import { createSyncWorker } from '../../cloud-sync/edge/sync-worker.js';
 import type { SyncWorker } from '../../cloud-sync/edge/sync-worker.js';
 import { createEdge, plausibleTime } from './edge.js';
+import { HubDirectoryUpdates } from '../directory/hub-updates.js';
+import { hubPublicKey } from '../../shared/signing.js';
 import { readDoorKeyFile } from '../badges/door-keys.js';
 import { createNtag424Verifier } from './secure-badges.js';
 import type { CardVerifier } from './tap-handler.js';
@@ -55,6 +57,7 @@ export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
   const config = loaded.value;
   // Everything that can refuse the config comes before any hardware is opened.
   const verifier = secureBadgeVerifier(config, log, opts.configPath);
+  checkHubKey(config, opts.configPath);
   const hw = await createHardware({
     readers: opts.simulate ? 'simulated' : config.hardware.readers,
     gpio: opts.simulate ? 'simulated' : config.hardware.gpio,
@@ -71,7 +74,7 @@ export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
   const api = buildApi({ edge, log, clock, version: VERSION, startedAt: clock.now(), ...(hw.sim ? { sim: hw.sim } : {}) });
   const url = await api.listen({ host: config.api.host, port: opts.port ?? config.api.port });
   log.info({ url, simulated: hw.sim !== undefined }, 'local API listening');
-  const sync = startSync(config, store, clock, log);
+  const sync = startSync(config, edge, clock, log);
   let stopping: Promise<void> | undefined;
   return {
     edge,
@@ -89,17 +92,25 @@ export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
   };
 }
 
-/** The outbox's way to the hub, for a site with a `broker` config (docs/sync.md). */
-function startSync(config: SiteConfig, store: EdgeStore, clock: Clock, log: Logger): SyncWorker | undefined {
-  if (config.broker === undefined) return undefined;
+/** The outbox's way to the hub, and the hub's directory's way in, for a site with a `broker` config (docs/sync.md). */
+function startSync(config: SiteConfig, edge: Edge, clock: Clock, log: Logger): SyncWorker | undefined {
+  const { broker, directory } = config;
+  if (broker === undefined) return undefined;
+  const fromHub = directory.source === 'hub' && broker.hubPublicKey !== undefined;
   const worker = createSyncWorker({
     site: config.site.id,
-    broker: config.broker,
-    store,
+    broker,
+    store: edge.store,
     clock,
     log,
     version: VERSION,
     clockSynced: () => plausibleTime(clock.now()),
+    ...(fromHub
+      ? {
+          directory: new HubDirectoryUpdates({ site: config.site.id, publicKey: hubPublicKey(broker.hubPublicKey ?? ''), edge, log: log.child({ module: 'directory' }) }),
+          staleAfterSeconds: directory.maxAgeHours * 3600,
+        }
+      : {}),
   });
   worker.start();
   return worker;
@@ -118,6 +129,17 @@ export function loadDirectory(edge: Edge, config: SiteConfig, log: Logger): bool
   log.error({ code: r.code, errors: r.errors, kept: kept ? kept.revision : null }, `directory file refused, ${kept ? 'the previous directory stays in force' : 'no directory in force: every badge is refused'}:\n${formatDetails(r.errors)}`);
   edge.rejectDirectory(path, formatDetails(r.errors));
   return false;
+}
+
+/** A pinned hub key that is not an Ed25519 public key refuses the config: no update could ever be trusted. */
+function checkHubKey(config: SiteConfig, configPath: string): void {
+  const pem = config.broker?.hubPublicKey;
+  if (pem === undefined) return;
+  try {
+    hubPublicKey(pem);
+  } catch (err) {
+    throw new ConfigRefused(`${configPath}: broker.hubPublicKey: ${(err as Error).message}`);
+  }
 }
 
 /** The NTAG 424 verifier of a site with `secureBadges`; an unreadable door key file refuses the config. */
