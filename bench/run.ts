@@ -1,5 +1,6 @@
+import { benchPcscTap } from './pcsc-tap.js';
 import { benchTapLatency } from './tap-latency.js';
 
 /** `npm run bench`: every benchmark of the project, each against its baseline in the same run. */
-const sections = [await benchTapLatency()];
+const sections = [await benchTapLatency(), await benchPcscTap()];
 process.stdout.write(`${sections.map((s) => s.join('\n')).join('\n\n')}\n`);

@@ -4,6 +4,7 @@ import { TesseraError } from '../../shared/errors.js';
 import { reportListenerError, type ListenerErrorSink } from './listener-errors.js';
 import { GET_UID_APDU, MAX_RESPONSE_BYTES, feedbackAccepted, feedbackApdu, isIso14443_4, statusWord, toHex } from './pcsc-apdu.js';
 import { DEFAULT_PCSCD_SOCKET, probePcscd, type Probe } from './pcsc-socket.js';
+import { RecentTaps } from './pcsc-taps.js';
 import type { CardEvent, Reader, ReaderListener } from './types.js';
 
 export interface PcscReaderOptions extends ListenerErrorSink {
@@ -35,9 +36,14 @@ interface Attached {
 /** pcsc-lite's answers once pcscd is gone: "RPC transport error", "Service not available". */
 const SERVICE_GONE = /RPC transport|service (not available|was stopped)|0x8010001[3de]/i;
 /** Transmit failures that say the card left, not that the reader refused the command. */
-const CARD_GONE = /removed|no smart ?card|not connected|0x80100069|0x8010000c/i;
+const CARD_GONE = /removed|no smart ?card|not connected|no card or connection|0x80100069|0x8010000c/i;
 
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+/** nfc-pcsc wraps pcsc-lite's error ("An error occurred while transmitting.") in `previous`. */
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const previous = (error as { previous?: unknown }).previous;
+  return previous instanceof Error ? `${error.message} (${previous.message})` : error.message;
+}
 
 /**
  * Real PC/SC readers through nfc-pcsc (CONVENTIONS 1), following SimReader's semantics. It hides
@@ -47,13 +53,11 @@ const message = (error: unknown) => (error instanceof Error ? error.message : St
 export class PcscReader implements Reader {
   private readonly listeners = new Set<{ listener: ReaderListener }>();
   private readonly readers = new Map<string, Attached>();
-  /** Reader+UID → clock time of the last tap reported. */
-  private readonly lastTaps = new Map<string, number>();
+  private readonly taps: RecentTaps;
   /** Readers that refused the LED/buzzer pseudo-APDU: not asked again. */
   private readonly noFeedback = new Set<string>();
   private readonly socketPath: string;
   private readonly retryMs: number;
-  private readonly dedupeMs: number;
   private state: 'stopped' | 'starting' | 'running' = 'stopped';
   /** Bumped by start and stop: callbacks from an older run do nothing. */
   private epoch = 0;
@@ -67,7 +71,7 @@ export class PcscReader implements Reader {
   constructor(private readonly opts: PcscReaderOptions) {
     this.socketPath = opts.socketPath ?? DEFAULT_PCSCD_SOCKET;
     this.retryMs = opts.retryMs ?? 1000;
-    this.dedupeMs = opts.dedupeMs ?? 1500;
+    this.taps = new RecentTaps(opts.clock, opts.dedupeMs ?? 1500);
   }
 
   /** Resolves once nfc-pcsc is loaded; pcscd may come later, readers are then reported as found. */
@@ -80,7 +84,7 @@ export class PcscReader implements Reader {
       Nfc = nfcConstructor(await (this.opts.importModule ?? (() => import('nfc-pcsc')))());
     } catch (error) {
       if (epoch === this.epoch) this.state = 'stopped';
-      throw error instanceof TesseraError ? error : new TesseraError('reader.unavailable', `cannot load nfc-pcsc: ${message(error)}`);
+      throw error instanceof TesseraError ? error : new TesseraError('reader.unavailable', `cannot load nfc-pcsc: ${describeError(error)}`);
     }
     if (epoch !== this.epoch) return; // stopped while loading
     this.Nfc = Nfc;
@@ -90,17 +94,16 @@ export class PcscReader implements Reader {
   }
 
   /** Idempotent. Closes nfc-pcsc and every timer and socket; reports nothing afterwards. */
-  stop(): Promise<void> {
-    if (this.state === 'stopped') return Promise.resolve();
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
     this.state = 'stopped';
     this.epoch++;
     this.retry?.cancel();
     this.retry = undefined;
     this.probe?.cancel();
     this.probe = undefined;
-    this.closeNfc();
-    this.lastTaps.clear();
-    return Promise.resolve();
+    this.taps.clear();
+    await this.closeNfc();
   }
 
   subscribe(listener: ReaderListener): () => void {
@@ -123,7 +126,7 @@ export class PcscReader implements Reader {
       const response = await this.exchange(slot, feedbackApdu(granted));
       if (!feedbackAccepted(response)) this.refuseFeedback(reader, `it answered ${toHex(response)}`);
     } catch (error) {
-      if (!CARD_GONE.test(message(error))) this.refuseFeedback(reader, message(error));
+      if (!CARD_GONE.test(describeError(error))) this.refuseFeedback(reader, describeError(error));
     }
   }
 
@@ -179,30 +182,41 @@ export class PcscReader implements Reader {
   private serviceLost(detail: string): void {
     const epoch = this.epoch;
     const names = [...this.readers.keys()];
-    this.closeNfc();
-    for (const name of names) this.emit('lost', name, (l) => l.lost?.(name, detail));
+    void this.closeNfc();
     this.waitReported = true;
     this.opts.log?.warn({ socket: this.socketPath, detail }, `pcscd went away (${detail}); waiting for it at ${this.socketPath}`);
-    this.retryLater(epoch);
+    for (const name of names) this.emit('lost', name, (l) => l.lost?.(name, detail));
+    if (epoch === this.epoch) this.retryLater(epoch); // unless a listener stopped us
   }
 
-  /** Forgets the readers and closes nfc-pcsc. Its listeners stay: a late `error` must find one. */
-  private closeNfc(): void {
+  /**
+   * Forgets the readers now and closes nfc-pcsc on the next turn of the event loop: pcsc-lite
+   * holds a reader's mutex while it delivers that reader's events, so closing it from inside one
+   * (an `error`, or a `lost` listener calling stop()) would deadlock the JS thread. The listeners
+   * stay attached: a late `error` must find one.
+   */
+  private closeNfc(): Promise<void> {
     const nfc = this.nfc;
-    const slots = [...this.readers.values()];
+    const devices = [...this.readers.values()].map((slot) => {
+      slot.cardToken++;
+      return slot.device;
+    });
     this.nfc = undefined;
     this.readers.clear();
-    for (const slot of slots) {
-      slot.cardToken++;
-      attempt(() => slot.device.close());
-    }
-    if (nfc) attempt(() => nfc.close());
+    if (!nfc && devices.length === 0) return Promise.resolve();
+    return new Promise((resolve) =>
+      setImmediate(() => {
+        for (const device of devices) attempt(() => device.close());
+        if (nfc) attempt(() => nfc.close());
+        resolve();
+      }),
+    );
   }
 
   private readerFound(nfc: NFC, device: NfcReader): void {
     // Every reader gets an error listener, used or not: an unhandled one crashes the process.
     device.on('error', (error) => this.readerError(nfc, device, error));
-    if (nfc !== this.nfc) return attempt(() => device.close());
+    if (nfc !== this.nfc) return void setImmediate(() => attempt(() => device.close())); // see closeNfc
     const slot: Attached = { name: device.reader.name, device, cardToken: 0, reported: false, queue: Promise.resolve() };
     device.autoProcessing = false; // we read the UID ourselves; ISO 14443-4 cards need it off
     device.on('card', (card) => this.cardArrived(slot, card));
@@ -243,22 +257,11 @@ export class PcscReader implements Reader {
       return;
     }
     const uid = toHex(response.subarray(0, -2));
-    if (this.repeated(slot.name, uid)) return;
+    if (!this.taps.count(slot.name, uid)) return;
     slot.reported = true;
     const event: CardEvent = { reader: slot.name, uid, atr: toHex(atr) };
     if (isIso14443_4(atr)) event.transmit = (apdu) => this.transmitToCard(slot, token, apdu);
     this.emit('card', slot.name, (l) => l.card?.({ ...event }));
-  }
-
-  /** The same card on the same reader within `dedupeMs` of its last reported tap counts once. */
-  private repeated(reader: string, uid: string): boolean {
-    const now = this.opts.clock.now();
-    const key = `${reader}\n${uid}`;
-    const last = this.lastTaps.get(key);
-    if (last !== undefined && now - last < this.dedupeMs) return true;
-    for (const [k, at] of this.lastTaps) if (now - at >= this.dedupeMs) this.lastTaps.delete(k);
-    this.lastTaps.set(key, now);
-    return false;
   }
 
   private cardLeft(slot: Attached): void {

@@ -1,0 +1,141 @@
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock, systemClock } from '../../shared/clock.js';
+import { Directory } from '../../shared/directory.js';
+import { SiteConfig } from '../../firmware-config/schema.js';
+import { PcscReader } from '../../edge/hardware/pcsc-reader.js';
+import { SimGpio } from '../../edge/hardware/sim-gpio.js';
+import type { Gpio } from '../../edge/hardware/types.js';
+import { createEdge } from '../../edge/site/edge.js';
+import type { TapResult } from '../../edge/site/tap-handler.js';
+import { EdgeStore } from '../../edge/store/store.js';
+import { eventually } from '../contracts/eventually.js';
+import { BASE_CONFIG, BASE_DIRECTORY, MONDAY_9AM_PARIS, UID } from '../harness/site.js';
+import { Pcscd, VPCD_READERS, requirePcscStack } from '../fixtures/pcscd.js';
+import { insert, uidTag, type InsertedCard } from '../fixtures/vpcd-card.js';
+
+// The whole path on the real PC/SC stack: a virtual card on vpcd → pcscd → nfc-pcsc → PcscReader
+// → the edge's decision → the door relay. Only the relay board (SimGpio) and the edge's clock
+// are simulated; the reader runs in real time.
+
+const stack = await requirePcscStack(it);
+const [ENTRY_READER] = VPCD_READERS;
+const realTime = { wait: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) };
+const DOOR_RELAY = 17;
+
+/** SimGpio, noting the instant each output is written: the end of the path we measure. */
+function timedGpio(gpio: SimGpio, writes: Array<{ line: number; active: boolean; at: number }>): Gpio {
+  return {
+    output(line, opts) {
+      const out = gpio.output(line, opts);
+      return {
+        line: out.line,
+        get active() {
+          return out.active;
+        },
+        write(active) {
+          out.write(active);
+          writes.push({ line, active, at: performance.now() });
+        },
+      };
+    },
+    input: (line, opts) => gpio.input(line, opts),
+    safeState: () => gpio.safeState(),
+    close: () => gpio.close(),
+  };
+}
+
+describe.runIf(stack.ok)('a tap on the real PC/SC stack opens the door', () => {
+  let pcscd: Pcscd;
+  let site: Awaited<ReturnType<typeof startSite>> | undefined;
+
+  beforeAll(async () => {
+    if (stack.ok) pcscd = await Pcscd.launch(stack);
+  }, 150_000);
+
+  afterAll(async () => {
+    await pcscd?.dispose();
+  });
+
+  afterEach(async () => {
+    await site?.stop();
+    site = undefined;
+  });
+
+  async function startSite() {
+    const config = SiteConfig.parse({
+      ...BASE_CONFIG,
+      readers: [{ id: 'front-in', match: ENTRY_READER, role: 'entry', door: 'front' }],
+      doors: [{ id: 'front', relay: { line: DOOR_RELAY }, pulseMs: 3000 }],
+      lockers: [],
+    });
+    const clock = new ManualClock(MONDAY_9AM_PARIS);
+    const sim = new SimGpio(clock);
+    const writes: Array<{ line: number; active: boolean; at: number }> = [];
+    const reader = new PcscReader({ clock: systemClock, retryMs: 50 });
+    const store = EdgeStore.open(':memory:', config.site.id, config.site.timeZone);
+    const edge = createEdge({ config, clock, log: pino({ level: 'silent' }), store, reader, gpio: timedGpio(sim, writes), clockSynced: () => true });
+    edge.applyDirectory(Directory.parse(BASE_DIRECTORY), 'test');
+    const cardEvents: number[] = [];
+    const removals: string[] = [];
+    // Subscribed before the edge: it hears each card just before the edge decides.
+    reader.subscribe({ card: () => cardEvents.push(performance.now()), removed: (e) => removals.push(e.reader) });
+    const results: TapResult[] = [];
+    edge.onTap((r) => results.push(r));
+    await edge.start();
+    await eventually(realTime, () => reader.attached().includes(ENTRY_READER), 'the entry reader to attach', 4000);
+    let card: InsertedCard | undefined;
+    return {
+      edge,
+      sim,
+      writes,
+      results,
+      cardEvents,
+      removals,
+      store,
+      async tap(uid: string) {
+        const insertedAt = performance.now();
+        card = await insert(pcscd.portOf(ENTRY_READER), uidTag(uid));
+        return { insertedAt, card };
+      },
+      async stop() {
+        await card?.remove();
+        await pcscd.cardGone(ENTRY_READER);
+        await edge.stop();
+        store.close();
+      },
+    };
+  }
+
+  it('grants a member, writes the door relay, and hears the card leave', async () => {
+    site = await startSite();
+    const s = site;
+    const { insertedAt, card } = await s.tap(UID.alice);
+    await eventually(realTime, () => s.results.length === 1, 'a decision', 4000);
+    expect(s.results[0]).toMatchObject({ granted: true, door: 'front', memberId: 'alice', presence: 'in' });
+    expect(s.sim.isActive(DOOR_RELAY)).toBe(true);
+    const relayWrite = s.writes.find((w) => w.line === DOOR_RELAY && w.active) ?? expect.fail('no relay write');
+    const cardEvent = s.cardEvents[0] ?? expect.fail('no card event');
+    console.log(
+      `insert → relay ${(relayWrite.at - insertedAt).toFixed(1)} ms: insert → card event ${(cardEvent - insertedAt).toFixed(1)} ms (pcscd poll, vpcd, UID APDU), card event → relay write ${(relayWrite.at - cardEvent).toFixed(2)} ms (ours)`,
+    );
+    // The decision came from the card's UID, read over PC/SC: FF CA, then the feedback attempt.
+    expect(card.apdus[0]?.toString('hex').toUpperCase()).toBe('FFCA000000');
+    expect(s.store.events.list(0, 100).map((e) => e.type)).toContain('access.granted');
+
+    await card.remove();
+    await eventually(realTime, () => s.removals.length === 1, 'the removal', 4000);
+    // The door relocks on the edge's own clock, not on the card leaving.
+    expect(s.sim.isActive(DOOR_RELAY)).toBe(true);
+  });
+
+  it('refuses a revoked badge: no relay write', async () => {
+    site = await startSite();
+    const s = site;
+    await s.tap(UID.revoked);
+    await eventually(realTime, () => s.results.length === 1, 'a decision', 4000);
+    expect(s.results[0]).toMatchObject({ granted: false, door: 'front' });
+    expect(s.writes.filter((w) => w.line === DOOR_RELAY && w.active)).toEqual([]);
+    expect(s.sim.isActive(DOOR_RELAY)).toBe(false);
+  });
+});
