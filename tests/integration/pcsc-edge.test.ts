@@ -12,7 +12,13 @@ import { EdgeStore } from '../../edge/store/store.js';
 import { eventually } from '../contracts/eventually.js';
 import { BASE_CONFIG, BASE_DIRECTORY, MONDAY_9AM_PARIS, UID } from '../harness/site.js';
 import { Pcscd, VPCD_READERS, requirePcscStack } from '../fixtures/pcscd.js';
-import { insert, uidTag, type InsertedCard } from '../fixtures/vpcd-card.js';
+import { insert, iso14443_4Card, uidTag, type InsertedCard, type VirtualCard } from '../fixtures/vpcd-card.js';
+import { cardKeys } from '../../edge/badges/diversify.js';
+import { doorKeysFrom } from '../../edge/badges/door-keys.js';
+import { SoftNtag424 } from '../../edge/badges/soft-ntag424.js';
+import { createNtag424Verifier } from '../../edge/site/secure-badges.js';
+import type { CardVerifier } from '../../edge/site/tap-handler.js';
+import type { Badge } from '../../shared/directory.js';
 
 // The whole path on the real PC/SC stack: a virtual card on vpcd → pcscd → nfc-pcsc → PcscReader
 // → the edge's decision → the door relay. Only the relay board (SimGpio) and the edge's clock
@@ -62,9 +68,10 @@ describe.runIf(stack.ok)('a tap on the real PC/SC stack opens the door', () => {
     site = undefined;
   });
 
-  async function startSite() {
+  async function startSite(secure?: { verifier: CardVerifier; badge: Badge }) {
     const config = SiteConfig.parse({
       ...BASE_CONFIG,
+      ...(secure ? { secureBadges: { doorKeyFile: '/unused' } } : {}),
       readers: [{ id: 'front-in', match: ENTRY_READER, role: 'entry', door: 'front' }],
       doors: [{ id: 'front', relay: { line: DOOR_RELAY }, pulseMs: 3000 }],
       lockers: [],
@@ -74,8 +81,8 @@ describe.runIf(stack.ok)('a tap on the real PC/SC stack opens the door', () => {
     const writes: Array<{ line: number; active: boolean; at: number }> = [];
     const reader = new PcscReader({ clock: systemClock, retryMs: 50 });
     const store = EdgeStore.open(':memory:', config.site.id, config.site.timeZone);
-    const edge = createEdge({ config, clock, log: pino({ level: 'silent' }), store, reader, gpio: timedGpio(sim, writes), clockSynced: () => true });
-    edge.applyDirectory(Directory.parse(BASE_DIRECTORY), 'test');
+    const edge = createEdge({ config, clock, log: pino({ level: 'silent' }), store, reader, gpio: timedGpio(sim, writes), clockSynced: () => true, ...(secure ? { verifier: secure.verifier } : {}) });
+    edge.applyDirectory(Directory.parse({ ...BASE_DIRECTORY, badges: [...(BASE_DIRECTORY.badges ?? []), ...(secure ? [secure.badge] : [])] }), 'test');
     const cardEvents: number[] = [];
     const removals: string[] = [];
     // Subscribed before the edge: it hears each card just before the edge decides.
@@ -97,6 +104,10 @@ describe.runIf(stack.ok)('a tap on the real PC/SC stack opens the door', () => {
         const insertedAt = performance.now();
         card = await insert(pcscd.portOf(ENTRY_READER), uidTag(uid));
         return { insertedAt, card };
+      },
+      async present(virtual: VirtualCard) {
+        card = await insert(pcscd.portOf(ENTRY_READER), virtual);
+        return card;
       },
       async stop() {
         await card?.remove();
@@ -137,5 +148,46 @@ describe.runIf(stack.ok)('a tap on the real PC/SC stack opens the door', () => {
     expect(s.results[0]).toMatchObject({ granted: false, door: 'front' });
     expect(s.writes.filter((w) => w.line === DOOR_RELAY && w.active)).toEqual([]);
     expect(s.sim.isActive(DOOR_RELAY)).toBe(false);
+  });
+
+  describe('NTAG 424 DNA badges over vpcd', () => {
+    const master = Buffer.from('00112233445566778899AABBCCDDEEFF', 'hex');
+    const SECURE_UID = '04DE5F1EACC040';
+    const keysOf = (m: Buffer) => cardKeys(m, Buffer.from(SECURE_UID, 'hex'), Buffer.from('3042F5', 'hex'), Buffer.from('Tessera', 'utf8')).map((k) => k.key);
+    const secureSite = () =>
+      startSite({
+        verifier: createNtag424Verifier(SiteConfig.parse({ ...BASE_CONFIG, secureBadges: { doorKeyFile: '/unused' } }).secureBadges!, doorKeysFrom(master), pino({ level: 'silent' })),
+        badge: { uid: SECURE_UID, member: 'eve', status: 'active', type: 'ntag424' },
+      });
+    const softCard = (keys: Buffer[]) => {
+      const soft = new SoftNtag424({ uid: SECURE_UID, keys });
+      return iso14443_4Card(SECURE_UID, (apdu) => soft.handle(apdu));
+    };
+
+    it('a genuine card authenticates over PC/SC and opens the door', async () => {
+      site = await secureSite();
+      const s = site;
+      await s.present(softCard(keysOf(master)));
+      await eventually(realTime, () => s.results.length === 1, 'a decision', 6000);
+      expect(s.results[0]).toMatchObject({ granted: true, memberId: 'eve' });
+      expect(s.sim.isActive(DOOR_RELAY)).toBe(true);
+    });
+
+    it('a card with the right UID and the wrong keys is refused', async () => {
+      site = await secureSite();
+      const s = site;
+      await s.present(softCard(keysOf(Buffer.alloc(16, 7))));
+      await eventually(realTime, () => s.results.length === 1, 'a decision', 6000);
+      expect(s.results[0]).toMatchObject({ granted: false, reason: 'card_not_genuine' });
+      expect(s.writes.filter((w) => w.line === DOOR_RELAY && w.active)).toEqual([]);
+    });
+
+    it('a plain tag carrying the secure badge’s UID is refused', async () => {
+      site = await secureSite();
+      const s = site;
+      await s.tap(SECURE_UID);
+      await eventually(realTime, () => s.results.length === 1, 'a decision', 6000);
+      expect(s.results[0]).toMatchObject({ granted: false, reason: 'card_not_genuine' });
+    });
   });
 });
