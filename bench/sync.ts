@@ -28,8 +28,6 @@ const BACKLOG = Number(process.env.BENCH_SYNC_BACKLOG ?? 50_000);
 /** Liveness bounds of each loop (not performance thresholds). */
 const PHASE_TIMEOUT_MS = 60_000;
 const STEP_TIMEOUT_MS = 5_000;
-/** Quiet time between stopping a site and stopping its hub. */
-const SETTLE_MS = 300;
 const MOSQUITTO = { host: '127.0.0.1', port: 1883 };
 
 const silent = pino({ level: 'silent' });
@@ -281,7 +279,6 @@ async function benchRevocation(): Promise<string[]> {
     await site?.stop();
     // Let the site's last events and offline status land: a message that reaches the hub while
     // it disconnects can arm an ack timer that fires on the closed database (see the report).
-    await sleep(SETTLE_MS);
     await hub.stop();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -343,7 +340,6 @@ async function benchDrain(): Promise<string[]> {
     counters = `appending the backlog took ${fmtMs(appendMs)}; sync worker defaults (batch 100, window 10); batches sent ${fmtInt(s.batchesSent)}, events sent ${fmtInt(s.eventsSent)}, rewinds ${s.rewinds}, max in flight ${s.maxInFlight}`;
   } finally {
     await worker?.stop();
-    await sleep(SETTLE_MS); // as in benchRevocation
     await hub?.stop();
     store.close();
     rmSync(dir, { recursive: true, force: true });

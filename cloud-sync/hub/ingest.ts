@@ -118,6 +118,9 @@ export class HubIngest {
 
   /** One message from the broker. Public for tests; never throws. */
   onMessage(topic: string, payload: Buffer): void {
+    // Once stopping, nothing more is stored: the database is about to close. A message dropped
+    // here is not lost: the hub's ack never covered it, so its site sends it again.
+    if (this.stopping !== undefined) return;
     try {
       this.counters.received++;
       if (topic.endsWith('/events')) this.onEvents(topic, payload);
@@ -187,6 +190,7 @@ export class HubIngest {
 
   /** Leading edge at once, then at most one per interval, carrying the state when it is sent. */
   private scheduleAck(site: string): void {
+    if (this.stopping !== undefined) return;
     const state = this.acks.get(site) ?? { lastAt: -Infinity, timer: undefined };
     this.acks.set(site, state);
     if (state.timer !== undefined) return;

@@ -69,3 +69,18 @@ describe('hub ingest, message by message (no broker)', () => {
     expect(ingest.counters.storeErrors).toBe(1);
   });
 });
+
+describe('hub ingest while stopping', () => {
+  it('stores nothing and sets no ack timer once stop() has begun, so nothing touches the closed database', async () => {
+    const clock = new ManualClock('2026-11-23T08:00:00Z');
+    const store = new HubStore(openHubDatabase(':memory:'));
+    const ingest = new HubIngest({ store, clock, log: pino({ level: 'silent' }) });
+    const stopped = ingest.stop();
+    ingest.onMessage('tessera/v1/sites/murat/events', Buffer.from(JSON.stringify(batchOf('murat', 1, 3))));
+    await stopped;
+    store.db.close();
+    expect(clock.pendingTimers()).toBe(0);
+    clock.advance(1000);
+    expect(ingest.counters.received).toBe(0);
+  });
+});
