@@ -154,9 +154,9 @@ describe.runIf(stack.ok)('a tap on the real PC/SC stack opens the door', () => {
     const master = Buffer.from('00112233445566778899AABBCCDDEEFF', 'hex');
     const SECURE_UID = '04DE5F1EACC040';
     const keysOf = (m: Buffer) => cardKeys(m, Buffer.from(SECURE_UID, 'hex'), Buffer.from('3042F5', 'hex'), Buffer.from('Tessera', 'utf8')).map((k) => k.key);
-    const secureSite = () =>
+    const secureSite = (check: 'authenticate' | 'sun' = 'authenticate') =>
       startSite({
-        verifier: createNtag424Verifier(SiteConfig.parse({ ...BASE_CONFIG, secureBadges: { doorKeyFile: '/unused' } }).secureBadges!, doorKeysFrom(master), pino({ level: 'silent' })),
+        verifier: createNtag424Verifier(SiteConfig.parse({ ...BASE_CONFIG, secureBadges: { doorKeyFile: '/unused', check } }).secureBadges!, doorKeysFrom(master), pino({ level: 'silent' })),
         badge: { uid: SECURE_UID, member: 'eve', status: 'active', type: 'ntag424' },
       });
     const softCard = (keys: Buffer[]) => {
@@ -180,6 +180,22 @@ describe.runIf(stack.ok)('a tap on the real PC/SC stack opens the door', () => {
       await eventually(realTime, () => s.results.length === 1, 'a decision', 6000);
       expect(s.results[0]).toMatchObject({ granted: false, reason: 'card_not_genuine' });
       expect(s.writes.filter((w) => w.line === DOOR_RELAY && w.active)).toEqual([]);
+    });
+
+    it('in SUN mode a fresh message opens, and the same message replayed by another card is refused', async () => {
+      site = await secureSite('sun');
+      const s = site;
+      const soft = new SoftNtag424({ uid: SECURE_UID, keys: keysOf(master), url: 'https://badge.example/t' });
+      const recorded: Buffer[] = [];
+      const first = await s.present(iso14443_4Card(SECURE_UID, (apdu) => (recorded.push(soft.handle(apdu)), recorded[recorded.length - 1] as Buffer)));
+      await eventually(realTime, () => s.results.length === 1, 'the first decision', 6000);
+      expect(s.results[0]).toMatchObject({ granted: true, memberId: 'eve' });
+      await first.remove();
+      await pcscd.cardGone(ENTRY_READER);
+      let i = 0;
+      await s.present(iso14443_4Card(SECURE_UID, () => recorded[i++] ?? Buffer.from([0x6a, 0x82])));
+      await eventually(realTime, () => s.results.length === 2, 'the replay decision', 6000);
+      expect(s.results[1]).toMatchObject({ granted: false, reason: 'card_replayed' });
     });
 
     it('a plain tag carrying the secure badge’s UID is refused', async () => {
