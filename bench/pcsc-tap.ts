@@ -4,10 +4,10 @@ import { Directory } from '../shared/directory.js';
 import { SiteConfig } from '../firmware-config/schema.js';
 import { PcscReader } from '../edge/hardware/pcsc-reader.js';
 import { SimGpio } from '../edge/hardware/sim-gpio.js';
-import type { Gpio } from '../edge/hardware/types.js';
 import { createEdge } from '../edge/site/edge.js';
 import { EdgeStore } from '../edge/store/store.js';
 import { Pcscd, VPCD_READERS, pcscAvailability } from '../tests/fixtures/pcscd.js';
+import { timedGpio } from '../tests/fixtures/timed-gpio.js';
 import { insert, uidTag } from '../tests/fixtures/vpcd-card.js';
 import { fmtMs, percentile } from './stats.js';
 
@@ -28,28 +28,6 @@ interface Tap {
   /** Our CardEvent: the UID was read (one APDU). */
   event?: number;
   relay?: number;
-}
-
-/** Output lines that note when they are written: the end of the measured path. */
-function timedGpio(gpio: Gpio, onWrite: (line: number, active: boolean) => void): Gpio {
-  return {
-    output(line, opts) {
-      const out = gpio.output(line, opts);
-      return {
-        line: out.line,
-        get active() {
-          return out.active;
-        },
-        write(active) {
-          out.write(active);
-          onWrite(line, active);
-        },
-      };
-    },
-    input: (line, opts) => gpio.input(line, opts),
-    safeState: () => gpio.safeState(),
-    close: () => gpio.close(),
-  };
 }
 
 /** nfc-pcsc's NFC, noting when its readers report a card: where the PC/SC path hands over to us. */

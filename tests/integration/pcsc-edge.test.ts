@@ -5,13 +5,13 @@ import { Directory } from '../../shared/directory.js';
 import { SiteConfig } from '../../firmware-config/schema.js';
 import { PcscReader } from '../../edge/hardware/pcsc-reader.js';
 import { SimGpio } from '../../edge/hardware/sim-gpio.js';
-import type { Gpio } from '../../edge/hardware/types.js';
 import { createEdge } from '../../edge/site/edge.js';
 import type { TapResult } from '../../edge/site/tap-handler.js';
 import { EdgeStore } from '../../edge/store/store.js';
 import { eventually } from '../contracts/eventually.js';
 import { BASE_CONFIG, BASE_DIRECTORY, MONDAY_9AM_PARIS, UID } from '../harness/site.js';
 import { Pcscd, VPCD_READERS, requirePcscStack } from '../fixtures/pcscd.js';
+import { timedGpio } from '../fixtures/timed-gpio.js';
 import { insert, iso14443_4Card, uidTag, type InsertedCard, type VirtualCard } from '../fixtures/vpcd-card.js';
 import { cardKeys } from '../../edge/badges/diversify.js';
 import { doorKeysFrom } from '../../edge/badges/door-keys.js';
@@ -28,28 +28,6 @@ const stack = await requirePcscStack(it);
 const [ENTRY_READER] = VPCD_READERS;
 const realTime = { wait: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) };
 const DOOR_RELAY = 17;
-
-/** SimGpio, noting the instant each output is written: the end of the path we measure. */
-function timedGpio(gpio: SimGpio, writes: Array<{ line: number; active: boolean; at: number }>): Gpio {
-  return {
-    output(line, opts) {
-      const out = gpio.output(line, opts);
-      return {
-        line: out.line,
-        get active() {
-          return out.active;
-        },
-        write(active) {
-          out.write(active);
-          writes.push({ line, active, at: performance.now() });
-        },
-      };
-    },
-    input: (line, opts) => gpio.input(line, opts),
-    safeState: () => gpio.safeState(),
-    close: () => gpio.close(),
-  };
-}
 
 describe.runIf(stack.ok)('a tap on the real PC/SC stack opens the door', () => {
   let pcscd: Pcscd;
@@ -81,7 +59,7 @@ describe.runIf(stack.ok)('a tap on the real PC/SC stack opens the door', () => {
     const writes: Array<{ line: number; active: boolean; at: number }> = [];
     const reader = new PcscReader({ clock: systemClock, retryMs: 50 });
     const store = EdgeStore.open(':memory:', config.site.id, config.site.timeZone);
-    const edge = createEdge({ config, clock, log: pino({ level: 'silent' }), store, reader, gpio: timedGpio(sim, writes), clockSynced: () => true, ...(secure ? { verifier: secure.verifier } : {}) });
+    const edge = createEdge({ config, clock, log: pino({ level: 'silent' }), store, reader, gpio: timedGpio(sim, (line, active) => writes.push({ line, active, at: performance.now() })), clockSynced: () => true, ...(secure ? { verifier: secure.verifier } : {}) });
     edge.applyDirectory(Directory.parse({ ...BASE_DIRECTORY, badges: [...(BASE_DIRECTORY.badges ?? []), ...(secure ? [secure.badge] : [])] }), 'test');
     const cardEvents: number[] = [];
     const removals: string[] = [];
