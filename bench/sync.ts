@@ -15,6 +15,7 @@ import { systemClock } from '../shared/clock.js';
 import { generateHubKeys } from '../shared/signing.js';
 import { EventBatch } from '../shared/sync.js';
 import { DEFAULT_TOPIC_PREFIX } from '../shared/topics.js';
+import { networkSiteYaml } from '../tests/fixtures/site-yaml.js';
 import { fmtMs, percentile } from './stats.js';
 import type { FromWorker, PublisherConfig, ToWorker } from './sync-publishers.js';
 
@@ -236,19 +237,6 @@ async function until(check: () => Promise<boolean>, what: string, since = perfor
   return performance.now() - since;
 }
 
-function siteYaml(id: string, mqttUrl: string, publicKeyPem: string): string {
-  return `site: { id: ${id}, name: ${id}, timeZone: Europe/Paris, capacity: 50 }
-readers: [{ id: front-in, match: "00 00", role: entry, door: front }, { id: front-out, match: "00 01", role: exit, door: front }]
-doors: [{ id: front, relay: { line: 17 } }]
-directory: { source: hub }
-storage: { path: edge.db }
-api: { port: 0 }
-broker:
-  url: ${mqttUrl}
-  hubPublicKey: |
-${publicKeyPem.trim().split('\n').map((l) => `    ${l}`).join('\n')}
-`;
-}
 
 async function benchRevocation(): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-revoke-'));
@@ -259,7 +247,7 @@ async function benchRevocation(): Promise<string[]> {
   try {
     const { mqttUrl, apiUrl } = await hub.start();
     const config = join(dir, 'site.yaml');
-    writeFileSync(config, siteYaml('bench', mqttUrl, hub.publicKeyPem));
+    writeFileSync(config, networkSiteYaml({ id: 'bench', mqttUrl, hubPublicKeyPem: hub.publicKeyPem }));
     site = await runEdge({ configPath: config, simulate: true, log: silent, storagePath: join(dir, 'edge.db') });
     const siteUrl = site.url;
     const tap = async (reader: string) => (await call('POST', `${siteUrl}/simulate/tap`, { reader, uid: UID })) as { granted: boolean; reason: string };

@@ -166,6 +166,7 @@ export class PcscReader implements Reader {
       this.opts.log?.error({ err: error }, 'nfc-pcsc failed to start; retrying');
       return this.retryLater(epoch);
     }
+    retainForever(nfc);
     this.nfc = nfc;
     if (this.waitReported) this.opts.log?.info({ socket: this.socketPath }, 'pcscd is reachable: readers will be reported as they attach');
     this.waitReported = false;
@@ -214,6 +215,7 @@ export class PcscReader implements Reader {
   }
 
   private readerFound(nfc: NFC, device: NfcReader): void {
+    retainForever(device);
     // Every reader gets an error listener, used or not: an unhandled one crashes the process.
     device.on('error', (error) => this.readerError(nfc, device, error));
     if (nfc !== this.nfc) return void setImmediate(() => attempt(() => device.close())); // see closeNfc
@@ -313,4 +315,15 @@ function attempt(fn: () => void): void {
   } catch {
     // Already closed, or pcscd is gone: either way the handle is released.
   }
+}
+
+/**
+ * Every nfc-pcsc object is kept reachable for the life of the process. When V8 collects one,
+ * the addon's destructor calls SCardReleaseContext on the JS thread, and that call can block
+ * forever (seen with pcscd + vpcd: the thread stuck in poll() inside a minor GC). A few objects
+ * per pcscd restart is a small price; pcscd allows 200 client contexts.
+ */
+const RETAINED: unknown[] = [];
+function retainForever(...objects: unknown[]): void {
+  for (const o of objects) if (o !== undefined) RETAINED.push(o);
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EdgeStore } from '../../edge/store/store.js';
+import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { finished, spawnCli, waitForOutput } from '../harness/process.js';
 
 // Five sites tapping while edges and the hub are killed with SIGKILL and restarted (which also
@@ -100,17 +101,7 @@ interface Site {
 function siteFolder(id: string, brokerPort: number): Site {
   const dir = tempDir(`tessera-chaos-${id}-`);
   const config = join(dir, 'site.yaml');
-  writeFileSync(
-    config,
-    `site: { id: ${id}, name: ${id}, timeZone: Europe/Paris, capacity: 50 }
-readers: [{ id: front-in, match: "00 00", role: entry, door: front }, { id: front-out, match: "00 01", role: exit, door: front }]
-doors: [{ id: front, relay: { line: 17 } }]
-directory: { source: file, path: directory.yaml }
-storage: { path: edge.db }
-api: { port: 0 }
-broker: { url: "mqtt://127.0.0.1:${brokerPort}" }
-`,
-  );
+  writeFileSync(config, networkSiteYaml({ id, mqttUrl: `mqtt://127.0.0.1:${brokerPort}` }));
   writeFileSync(
     join(dir, 'directory.yaml'),
     `revision: 1

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
 import { systemClock } from '../../shared/clock.js';
+import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { generateHubKeys, hubPrivateKey, signBody } from '../../shared/signing.js';
 
 const silent = pino({ level: 'silent' });
@@ -30,21 +31,7 @@ async function startHub(): Promise<{ hub: Hub; mqttUrl: string; apiUrl: string }
 async function startSite(id: string, mqttUrl: string, publicKeyPem: string): Promise<RunningEdge> {
   const dir = mkdtempSync(join(tmpdir(), `tessera-${id}-`));
   const config = join(dir, 'site.yaml');
-  writeFileSync(
-    config,
-    `site: { id: ${id}, name: ${id}, timeZone: Europe/Paris, capacity: 50 }
-readers: [{ id: front-in, match: "00 00", role: entry, door: front }, { id: front-out, match: "00 01", role: exit, door: front }]
-doors: [{ id: front, relay: { line: 17 } }]
-directory: { source: hub }
-storage: { path: edge.db }
-api: { port: 0 }
-broker:
-  url: ${mqttUrl}
-  heartbeatSeconds: 5
-  hubPublicKey: |
-${publicKeyPem.trim().split('\n').map((l) => `    ${l}`).join('\n')}
-`,
-  );
+  writeFileSync(config, networkSiteYaml({ id, mqttUrl, hubPublicKeyPem: publicKeyPem, heartbeatSeconds: 5 }));
   const running = await runEdge({ configPath: config, simulate: true, log: silent });
   cleanups.push(async () => {
     await running.stop();
