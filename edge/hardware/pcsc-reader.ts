@@ -1,7 +1,7 @@
 import type { NFC, NfcCard, Reader as NfcReader } from 'nfc-pcsc';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import { TesseraError } from '../../shared/errors.js';
-import { reportListenerError, type ListenerErrorSink } from './listener-errors.js';
+import { ReaderListeners, type ListenerErrorSink } from './listener-errors.js';
 import { GET_UID_APDU, MAX_RESPONSE_BYTES, feedbackAccepted, feedbackApdu, isIso14443_4, statusWord, toHex } from './pcsc-apdu.js';
 import { DEFAULT_PCSCD_SOCKET, probePcscd, type Probe } from './pcsc-socket.js';
 import { RecentTaps } from './pcsc-taps.js';
@@ -51,7 +51,7 @@ function describeError(error: unknown): string {
  * for `error` everywhere, and rebuilds `NFC` when pcscd restarts, reporting `lost` then `found`.
  */
 export class PcscReader implements Reader {
-  private readonly listeners = new Set<{ listener: ReaderListener }>();
+  private readonly listeners: ReaderListeners;
   private readonly readers = new Map<string, Attached>();
   private readonly taps: RecentTaps;
   /** Readers that refused the LED/buzzer pseudo-APDU: not asked again. */
@@ -72,6 +72,7 @@ export class PcscReader implements Reader {
     this.socketPath = opts.socketPath ?? DEFAULT_PCSCD_SOCKET;
     this.retryMs = opts.retryMs ?? 1000;
     this.taps = new RecentTaps(opts.clock, opts.dedupeMs ?? 1500);
+    this.listeners = new ReaderListeners(opts);
   }
 
   /** Resolves once nfc-pcsc is loaded; pcscd may come later, readers are then reported as found. */
@@ -107,12 +108,9 @@ export class PcscReader implements Reader {
   }
 
   subscribe(listener: ReaderListener): () => void {
-    const entry = { listener };
-    this.listeners.add(entry);
-    return () => {
-      this.listeners.delete(entry);
-    };
+    return this.listeners.subscribe(listener);
   }
+
 
   attached(): string[] {
     return this.state === 'running' ? [...this.readers.keys()] : [];
@@ -290,15 +288,9 @@ export class PcscReader implements Reader {
 
   private emit(event: string, reader: string, call: (listener: ReaderListener) => void): void {
     if (this.state !== 'running') return;
-    for (const entry of [...this.listeners]) {
-      if (!this.listeners.has(entry)) continue;
-      try {
-        call(entry.listener);
-      } catch (error) {
-        reportListenerError(this.opts, error, { source: 'reader', event, target: reader });
-      }
-    }
+    this.listeners.emit(event, reader, call);
   }
+
 }
 
 function nfcConstructor(module: unknown): NfcConstructor {

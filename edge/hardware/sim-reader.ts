@@ -1,6 +1,6 @@
 import type { Clock } from '../../shared/clock.js';
 import { TesseraError } from '../../shared/errors.js';
-import { reportListenerError, type ListenerErrorSink } from './listener-errors.js';
+import { ReaderListeners, type ListenerErrorSink } from './listener-errors.js';
 import type { CardEvent, Reader, ReaderListener } from './types.js';
 
 /** ATR of an ISO 14443-3 tag as an ACR122U reports it (HARDWARE.md). */
@@ -46,7 +46,7 @@ export function normaliseHex(text: string, what: string, bytes?: { min: number; 
 export class SimReader implements Reader {
   /** Reader name → plugged in. Insertion order is the order `attached()` reports. */
   private readonly plugged = new Map<string, boolean>();
-  private readonly listeners = new Set<{ listener: ReaderListener }>();
+  private readonly listeners: ReaderListeners;
   private readonly feedbacks = new Map<string, FeedbackRecord>();
   private running = false;
 
@@ -56,6 +56,7 @@ export class SimReader implements Reader {
     private readonly opts: SimReaderOptions = {},
   ) {
     for (const name of names) this.plugged.set(name, true);
+    this.listeners = new ReaderListeners(opts);
   }
 
   start(): Promise<void> {
@@ -73,13 +74,9 @@ export class SimReader implements Reader {
   }
 
   subscribe(listener: ReaderListener): () => void {
-    // Wrapped so that the same listener subscribed twice gets two independent subscriptions.
-    const entry = { listener };
-    this.listeners.add(entry);
-    return () => {
-      this.listeners.delete(entry);
-    };
+    return this.listeners.subscribe(listener);
   }
+
 
   /** Plugged-in readers while started; none before `start()`, as a real PC/SC service. */
   attached(): string[] {
@@ -154,14 +151,7 @@ export class SimReader implements Reader {
   }
 
   private emit(event: string, reader: string, call: (listener: ReaderListener) => void): void {
-    // A snapshot: a listener may unsubscribe (itself or another) while we deliver.
-    for (const entry of [...this.listeners]) {
-      if (!this.listeners.has(entry)) continue;
-      try {
-        call(entry.listener);
-      } catch (error) {
-        reportListenerError(this.opts, error, { source: 'reader', event, target: reader });
-      }
-    }
+    this.listeners.emit(event, reader, call);
   }
+
 }
