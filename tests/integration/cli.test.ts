@@ -34,7 +34,7 @@ describe('the tessera command', () => {
     expect(r.stdout).not.toContain('edge started');
   });
 
-  it('edge asked for real readers without the PC/SC stack says so in one line and suggests --simulate', async () => {
+  it('edge asked for real hardware this machine lacks (no sysfs GPIO here) says so in one line and suggests --simulate', async () => {
     const r = await runCli(['edge', '--config', 'firmware-config/examples/rural-24-7.yaml', '--port', '0']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/hardware\.unavailable/);
