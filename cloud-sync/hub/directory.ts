@@ -77,9 +77,10 @@ export class HubDirectory {
     const changed = this.db.prepare<[number], Row>('SELECT * FROM directory_entities WHERE revision > ? ORDER BY revision').all(since);
     const changedPlans = new Set(changed.filter((r) => r.entity === 'plan').map((r) => r.id));
     const memberIds = new Set(changed.filter((r) => r.entity === 'member').map((r) => r.id));
-    for (const m of this.list('member')) if (changedPlans.has(m.plan)) memberIds.add(m.id);
+    // Whole-table scans only when a plan or member changed: a revocation touches one badge.
+    if (changedPlans.size > 0) for (const m of this.list('member')) if (changedPlans.has(m.plan)) memberIds.add(m.id);
     const badgeUids = new Set(changed.filter((r) => r.entity === 'badge').map((r) => r.id));
-    for (const b of this.list('badge')) if (memberIds.has(b.member)) badgeUids.add(b.uid);
+    if (memberIds.size > 0) for (const b of this.list('badge')) if (memberIds.has(b.member)) badgeUids.add(b.uid);
     const tombstones = new Set(changed.filter((r) => r.deleted).map((r) => `${r.entity}:${r.id}`));
     const out: DirectoryChange[] = [];
     for (const r of changed) if (r.entity === 'plan' || r.entity === 'employer') out.push(this.changeOf(r.entity, r.id, tombstones, () => true));

@@ -165,7 +165,8 @@ export function createEdge(deps: EdgeDeps) {
       try {
         store.transaction(() => {
           store.directory.applyChanges(edits);
-          dangling = store.directory.dangling();
+          // An empty delta (the hub confirming the directory) cannot break a reference: skip the scan.
+          dangling = edits.length > 0 ? store.directory.dangling() : [];
           if (dangling.length > 0) throw new DanglingReferences();
           store.directory.setMeta(revision, source, clock.now(), issuedAt);
           lockers.syncAssigned(clock.now());
