@@ -8,6 +8,7 @@ import { openHubDatabase } from './db.js';
 import { HubIngest } from './ingest.js';
 import { HubStore } from './store.js';
 import { HubDirectory } from './directory.js';
+import { HubSites } from './sites.js';
 import { registerDirectoryRoutes } from './directory-api.js';
 import { DirectoryPublisher } from './directory-publisher.js';
 import { createPublicKey, type KeyObject } from 'node:crypto';
@@ -41,6 +42,8 @@ export interface Hub {
   ingest: HubIngest;
   api: FastifyInstance;
   directory: HubDirectory;
+  /** The sites the operator declared (name, time zone, capacity). */
+  sites: HubSites;
   /** The public half of the hub key, PEM: what each site pins as broker.hubPublicKey. */
   publicKeyPem: string;
 }
@@ -53,6 +56,7 @@ export function createHub(deps: HubDeps): Hub {
   let mqttUrl = deps.mqttUrl;
   const key = hubKey(deps.privateKeyPem, log);
   const directory = new HubDirectory(store.db);
+  const sites = new HubSites(store.db, () => deps.clock.now());
   const ingest = new HubIngest({
     store,
     clock: deps.clock,
@@ -90,6 +94,7 @@ export function createHub(deps: HubDeps): Hub {
     ingest,
     api,
     directory,
+    sites,
     publicKeyPem: key.publicKeyPem,
     stop,
     async start() {

@@ -53,4 +53,17 @@ export const HUB_MIGRATIONS: readonly string[] = [
   CREATE TABLE directory_revision (id INTEGER PRIMARY KEY CHECK (id = 1), revision INTEGER NOT NULL);
   INSERT INTO directory_revision (id, revision) VALUES (1, 0);
   `,
+  `
+  -- The network's sites as the operator declares them: name, time zone (for site-local days and
+  -- charts) and capacity (occupancy rate). A site that sends events before being declared is
+  -- still ingested; it simply has no row here yet.
+  CREATE TABLE sites (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    time_zone  TEXT NOT NULL,
+    capacity   INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

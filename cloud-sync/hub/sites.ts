@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { TesseraError } from '../../shared/errors.js';
+import { TimeZone } from '../../shared/schedule.js';
+import { SITE_ID_PATTERN } from '../../shared/topics.js';
+import { describeIssues } from '../../shared/validation.js';
+import type { HubDb } from './db.js';
+
+export const SiteRecord = z.strictObject({
+  id: z.string().regex(SITE_ID_PATTERN, { error: 'expected a site id of lowercase letters, digits and "-"' }),
+  name: z.string().min(1).max(200),
+  timeZone: TimeZone,
+  /** How many people the site holds: the denominator of its occupancy rate. */
+  capacity: z.number().int().positive(),
+});
+export type SiteRecord = z.infer<typeof SiteRecord>;
+
+interface Row {
+  id: string;
+  name: string;
+  time_zone: string;
+  capacity: number;
+}
+
+const toRecord = (r: Row): SiteRecord => ({ id: r.id, name: r.name, timeZone: r.time_zone, capacity: r.capacity });
+
+/** The sites the operator has declared (DESIGN: Hub). Ingest does not depend on it. */
+export class HubSites {
+  constructor(
+    private readonly db: HubDb,
+    private readonly now: () => number,
+  ) {}
+
+  list(): SiteRecord[] {
+    return this.db.prepare<[], Row>('SELECT id, name, time_zone, capacity FROM sites ORDER BY id').all().map(toRecord);
+  }
+
+  get(id: string): SiteRecord | undefined {
+    const row = this.db.prepare<[string], Row>('SELECT id, name, time_zone, capacity FROM sites WHERE id = ?').get(id);
+    return row ? toRecord(row) : undefined;
+  }
+
+  /** Creates or replaces a site; returns it as stored and what it was before (undefined when new). */
+  upsert(input: unknown): { value: SiteRecord; before: SiteRecord | undefined } {
+    const parsed = SiteRecord.safeParse(input);
+    if (!parsed.success) throw new TesseraError('request.invalid', 'invalid site', describeIssues(parsed.error, input));
+    const value = parsed.data;
+    const at = this.now();
+    return this.db.transaction(() => {
+      const before = this.get(value.id);
+      this.db
+        .prepare(
+          `INSERT INTO sites (id, name, time_zone, capacity, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET name = excluded.name, time_zone = excluded.time_zone, capacity = excluded.capacity, updated_at = excluded.updated_at`,
+        )
+        .run(value.id, value.name, value.timeZone, value.capacity, at, at);
+      return { value, before };
+    })();
+  }
+
+  /** Forgets a declared site (its events stay). Returns what it was. */
+  remove(id: string): SiteRecord {
+    const before = this.get(id);
+    if (!before) throw new TesseraError('not_found', `no site ${JSON.stringify(id)}`);
+    this.db.prepare('DELETE FROM sites WHERE id = ?').run(id);
+    return before;
+  }
+}
