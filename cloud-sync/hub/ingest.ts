@@ -3,6 +3,7 @@ import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import { TesseraError } from '../../shared/errors.js';
+import type { SiteEvent } from '../../shared/events.js';
 import type { Ack } from '../../shared/sync.js';
 import { EventBatch, SYNC_SCHEMA_VERSION, SiteStatus } from '../../shared/sync.js';
 import { DEFAULT_TOPIC_PREFIX, topics } from '../../shared/topics.js';
@@ -25,6 +26,11 @@ export interface IngestDeps {
   connectTimeoutMs?: number;
   /** Told of each valid site status once recorded (the directory publisher answers it). */
   onSiteStatus?: (status: SiteStatus) => void;
+  /**
+   * Told of the events stored for the first time, in seq order, once committed (each event
+   * once, whatever the re-sends): what live projections such as occupancy are built from.
+   */
+  onApplied?: (events: readonly SiteEvent[]) => void;
 }
 
 export interface IngestCounters {
@@ -138,6 +144,7 @@ export class HubIngest {
     const result = this.deps.store.ingest(batch, this.deps.clock.now());
     this.count(topic, payload, result);
     this.scheduleAck(batch.site);
+    if (result.appliedEvents.length > 0) this.tell('onApplied', batch.site, () => this.deps.onApplied?.(result.appliedEvents));
   }
 
   private onStatus(topic: string, payload: Buffer): void {
@@ -148,10 +155,15 @@ export class HubIngest {
     const after = this.deps.store.recordStatus(status, this.deps.clock.now()).contiguous;
     this.log.info({ site: status.site, online: status.online, backlog: status.lastSeq - status.ackedSeq }, 'site status');
     if (before !== undefined && after !== before) this.scheduleAck(status.site);
+    this.tell('onSiteStatus', status.site, () => this.deps.onSiteStatus?.(status));
+  }
+
+  /** A listener's failure is logged, never a reason to leave a stored batch unacknowledged. */
+  private tell(listener: 'onApplied' | 'onSiteStatus', site: string, call: () => void): void {
     try {
-      this.deps.onSiteStatus?.(status);
+      call();
     } catch (err) {
-      this.log.error({ err, site: status.site }, 'site status listener failed');
+      this.log.error({ err, site, listener }, 'ingest listener failed');
     }
   }
 

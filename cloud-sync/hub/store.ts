@@ -26,7 +26,10 @@ export interface Progress {
 
 export interface IngestResult extends Progress {
   site: string;
+  /** How many events were stored for the first time: `appliedEvents.length`. */
   applied: number;
+  /** The events stored for the first time, in seq order. */
+  appliedEvents: SiteEvent[];
   duplicates: number;
   conflicts: Conflict[];
 }
@@ -177,12 +180,12 @@ export class HubStore {
     const { site } = batch;
     this.stmt.createProgress.run(site);
     const row = this.progressRow(site);
-    let applied = 0;
+    const appliedEvents: SiteEvent[] = [];
     let duplicates = 0;
     const conflicts: Conflict[] = [];
     for (const e of batch.events) {
       if (this.stmt.insert.run(site, e.seq, e.id, e.at, e.type, JSON.stringify(e), nowMs).changes === 1) {
-        applied++;
+        appliedEvents.push(e);
         continue;
       }
       const storedId = this.stmt.idAt.get(site, e.seq)?.id;
@@ -194,7 +197,7 @@ export class HubStore {
       row.max_seen = last.seq;
       row.last_event_at = last.at;
     }
-    return { site, applied, duplicates, conflicts, ...this.settle(row) };
+    return { site, applied: appliedEvents.length, appliedEvents, duplicates, conflicts, ...this.settle(row) };
   }
 
   /** Advances contiguous past stored and parked seqs, saves it, and computes what is missing. */

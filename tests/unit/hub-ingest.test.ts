@@ -29,6 +29,30 @@ describe('hub ingest, message by message (no broker)', () => {
     expect(store.progress('murat')?.contiguous).toBe(4);
   });
 
+  it('tells its listener of each event stored for the first time, once, after the commit; a failing listener changes nothing', () => {
+    const told: number[] = [];
+    let fail = false;
+    const listening = new HubIngest({
+      store,
+      clock: new ManualClock(0),
+      log: pino({ level: 'silent' }),
+      topicPrefix: 'net/v1',
+      onApplied: (events) => {
+        for (const e of events) told.push(e.seq);
+        expect(store.progress('murat')?.maxSeen).toBe(events[events.length - 1]?.seq);
+        if (fail) throw new Error('listener broke');
+      },
+    });
+    const ids = new Map<number, string>();
+    listening.onMessage(t.events('murat'), json(batchOf('murat', 1, 3, ids)));
+    listening.onMessage(t.events('murat'), json(batchOf('murat', 1, 3, ids)));
+    fail = true;
+    listening.onMessage(t.events('murat'), json(batchOf('murat', 2, 5, ids)));
+    expect(told).toEqual([1, 2, 3, 4, 5]);
+    expect(listening.counters).toMatchObject({ applied: 5, duplicates: 5, storeErrors: 0 });
+    expect(store.progress('murat')?.contiguous).toBe(5);
+  });
+
   it('dead-letters every kind of bad message with a reason code and the zod paths', () => {
     const cases: Array<[string, Buffer, string]> = [
       [t.events('murat'), Buffer.from('{"v":1,'), 'payload.not_json'],
