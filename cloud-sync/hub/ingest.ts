@@ -24,6 +24,11 @@ export interface IngestDeps {
   maxPayloadBytes?: number;
   /** How long start() waits for the first connection. */
   connectTimeoutMs?: number;
+  /**
+   * How a group commit is deferred: by default to the end of the current round of socket reads
+   * (setImmediate), so that every batch that arrived together is committed in one transaction.
+   */
+  deferCommit?: (commit: () => void) => void;
   /** Told of each valid site status once recorded (the directory publisher answers it). */
   onSiteStatus?: (status: SiteStatus) => void;
   /**
@@ -52,11 +57,15 @@ export type RejectReason = 'payload.too_large' | 'payload.not_json' | 'payload.i
 
 export const DEFAULT_HUB_CLIENT_ID = 'tessera-hub';
 const DEFAULT_MAX_PAYLOAD = 4 * 1024 * 1024;
+/** A group is committed at once when it holds this many events, whatever the round. */
+const GROUP_EVENTS = 20_000;
 
 /**
- * Hub ingest: events and statuses from every site, QoS 1 on a persistent session, each batch
- * committed before its PUBACK (the handler is synchronous), then acknowledged on the site's
- * retained `ack` topic. Bad input is dead-lettered and counted; this never throws.
+ * Hub ingest: events and statuses from every site, QoS 1 on a persistent session. Valid batches
+ * are committed in groups (one SQLite transaction for all that arrived in one round of socket
+ * reads), then acknowledged on each site's retained `ack` topic. The broker's PUBACK may precede
+ * the commit: delivery rests on the hub's ack alone (MQTT.md), so a batch lost in a crash before
+ * its commit is sent again by its site. Bad input is dead-lettered and counted; this never throws.
  */
 export class HubIngest {
   readonly counters: IngestCounters = { received: 0, applied: 0, duplicates: 0, conflicts: 0, rejected: 0, acksPublished: 0, storeErrors: 0 };
@@ -67,6 +76,9 @@ export class HubIngest {
   private readonly acks = new Map<string, { lastAt: number; timer: TimerHandle | undefined }>();
   private client: MqttClient | undefined;
   private url = '';
+  /** Valid batches waiting for the group commit, with the topic and payload each came in. */
+  private group: Array<{ topic: string; payload: Buffer; batch: EventBatch }> = [];
+  private groupEvents = 0;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly deps: IngestDeps) {
@@ -104,9 +116,10 @@ export class HubIngest {
     if (refused.length > 0) throw new TesseraError('sync.rejected', `the broker refused the hub's subscriptions: ${refused.map((g) => `${g.topic} (${g.qos})`).join(', ')}`);
   }
 
-  /** Publishes the acks still waiting, then disconnects. Idempotent. */
+  /** Commits the batches still waiting, publishes the acks still waiting, then disconnects. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.commitGroup();
       for (const [site, state] of this.acks) {
         if (state.timer === undefined) continue;
         state.timer.cancel();
@@ -141,10 +154,35 @@ export class HubIngest {
   private onEvents(topic: string, payload: Buffer): void {
     const batch = this.parse(topic, payload, EventBatch);
     if (!batch) return;
-    const result = this.deps.store.ingest(batch, this.deps.clock.now());
-    this.count(topic, payload, result);
-    this.scheduleAck(batch.site);
-    if (result.appliedEvents.length > 0) this.tell('onApplied', batch.site, () => this.deps.onApplied?.(result.appliedEvents));
+    this.group.push({ topic, payload, batch });
+    this.groupEvents += batch.events.length;
+    if (this.groupEvents >= GROUP_EVENTS) this.commitGroup();
+    else if (this.group.length === 1) (this.deps.deferCommit ?? setImmediate)(() => this.commitGroup());
+  }
+
+  /** Commits the waiting batches in one transaction, then counts, acknowledges and tells listeners. */
+  commitGroup(): void {
+    const group = this.group;
+    if (group.length === 0) return;
+    this.group = [];
+    this.groupEvents = 0;
+    let results: IngestResult[];
+    try {
+      results = this.deps.store.ingestAll(
+        group.map((g) => g.batch),
+        this.deps.clock.now(),
+      );
+    } catch (err) {
+      this.counters.storeErrors += group.length;
+      this.log.error({ err, batches: group.length }, 'could not store a group of batches: they stay unacknowledged');
+      return;
+    }
+    results.forEach((result, i) => {
+      const { topic, payload } = group[i] as (typeof group)[number];
+      this.count(topic, payload, result);
+      this.scheduleAck(result.site);
+      if (result.appliedEvents.length > 0) this.tell('onApplied', result.site, () => this.deps.onApplied?.(result.appliedEvents));
+    });
   }
 
   private onStatus(topic: string, payload: Buffer): void {

@@ -92,8 +92,10 @@ export class HubStore {
     pruneDeadLetters: Statement<[number]>;
     deadLetters: Statement<[number], DeadLetter>;
   };
-  private readonly ingestTx: (batch: EventBatch, nowMs: number) => IngestResult;
+  private readonly ingestTx: (batches: readonly EventBatch[], nowMs: number) => IngestResult[];
   private readonly statusTx: (status: SiteStatus, nowMs: number) => Progress;
+  /** Each site's parked ranges from its last status, normalized: read once, not per batch. */
+  private readonly parked = new Map<string, SeqRange[]>();
 
   constructor(readonly db: HubDb) {
     this.stmt = {
@@ -117,10 +119,11 @@ export class HubStore {
       pruneDeadLetters: db.prepare('DELETE FROM dead_letters WHERE id <= ?'),
       deadLetters: db.prepare('SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?'),
     };
-    this.ingestTx = db.transaction((batch: EventBatch, nowMs: number) => this.applyBatch(batch, nowMs));
+    this.ingestTx = db.transaction((batches: readonly EventBatch[], nowMs: number) => this.applyBatches(batches, nowMs));
     this.statusTx = db.transaction((status: SiteStatus, nowMs: number) => {
       this.stmt.createProgress.run(status.site);
       this.stmt.saveStatus.run(JSON.stringify(status), nowMs, status.site);
+      this.parked.set(status.site, normalize(status.parked));
       return this.settle(this.progressRow(status.site));
     });
   }
@@ -131,13 +134,29 @@ export class HubStore {
    * if the batch breaks the EventBatch rules (callers parse with EventBatch first).
    */
   ingest(batch: EventBatch, nowMs: number): IngestResult {
-    checkBatch(batch);
-    return this.ingestTx(batch, nowMs);
+    const [result] = this.ingestAll([batch], nowMs);
+    if (!result) throw new Error('no result for a batch');
+    return result;
+  }
+
+  /**
+   * Group commit: stores several batches, of any sites, in one transaction, as `ingest` would
+   * one after the other. Each result carries its site's progress after the whole group. Throws,
+   * changing nothing, if any batch breaks the EventBatch rules.
+   */
+  ingestAll(batches: readonly EventBatch[], nowMs: number): IngestResult[] {
+    batches.forEach(checkBatch);
+    return this.ingestTx(batches, nowMs);
   }
 
   /** Keeps a site's last status; its parked ranges settle those seqs. Returns the site's progress. */
   recordStatus(status: SiteStatus, nowMs: number): Progress {
-    return this.statusTx(status, nowMs);
+    try {
+      return this.statusTx(status, nowMs);
+    } catch (err) {
+      this.parked.delete(status.site); // rolled back: read again from the database when next needed
+      throw err;
+    }
   }
 
   deadLetter(topic: string, reason: string, detail: string, payload: Buffer | string, nowMs: number): void {
@@ -176,10 +195,23 @@ export class HubStore {
     return this.stmt.events.all(site, afterSeq, limit).map((r) => ({ seq: r.seq, receivedAt: r.received_at, event: SiteEvent.parse(JSON.parse(r.body)) }));
   }
 
-  private applyBatch(batch: EventBatch, nowMs: number): IngestResult {
+  private applyBatches(batches: readonly EventBatch[], nowMs: number): IngestResult[] {
+    const rows = new Map<string, ProgressRow>();
+    const applied = batches.map((batch) => {
+      let row = rows.get(batch.site);
+      if (!row) {
+        this.stmt.createProgress.run(batch.site);
+        row = this.progressRow(batch.site);
+        rows.set(batch.site, row);
+      }
+      return this.applyBatch(batch, row, nowMs);
+    });
+    const progress = new Map([...rows].map(([site, row]) => [site, this.settle(row)]));
+    return applied.map((r) => ({ ...r, ...(progress.get(r.site) as Progress) }));
+  }
+
+  private applyBatch(batch: EventBatch, row: ProgressRow, nowMs: number): Omit<IngestResult, keyof Progress> {
     const { site } = batch;
-    this.stmt.createProgress.run(site);
-    const row = this.progressRow(site);
     const appliedEvents: SiteEvent[] = [];
     let duplicates = 0;
     const conflicts: Conflict[] = [];
@@ -197,18 +229,27 @@ export class HubStore {
       row.max_seen = last.seq;
       row.last_event_at = last.at;
     }
-    return { site, applied: appliedEvents.length, appliedEvents, duplicates, conflicts, ...this.settle(row) };
+    return { site, applied: appliedEvents.length, appliedEvents, duplicates, conflicts };
   }
 
   /** Advances contiguous past stored and parked seqs, saves it, and computes what is missing. */
   private settle(row: ProgressRow): Progress {
-    const parked = parkedOf(row);
+    const parked = this.parkedOf(row);
     row.contiguous = advanceContiguous(row.contiguous, parked, this.stmt.seqsAbove.iterate(row.site, row.contiguous));
     this.stmt.saveProgress.run(row.contiguous, row.max_seen, row.last_event_at, row.site);
     return this.progressOf(row, parked);
   }
 
-  private progressOf(row: ProgressRow, parked = parkedOf(row)): Progress {
+  private parkedOf(row: ProgressRow): SeqRange[] {
+    let parked = this.parked.get(row.site);
+    if (!parked) {
+      parked = normalize(statusOf(row)?.parked ?? []);
+      this.parked.set(row.site, parked);
+    }
+    return parked;
+  }
+
+  private progressOf(row: ProgressRow, parked = this.parkedOf(row)): Progress {
     const missing: SeqRange[] =
       row.max_seen > row.contiguous
         ? subtractParked(
@@ -230,10 +271,6 @@ function statusOf(row: ProgressRow): SiteStatus | null {
   if (row.last_status === null) return null;
   const parsed = SiteStatus.safeParse(JSON.parse(row.last_status));
   return parsed.success ? parsed.data : null;
-}
-
-function parkedOf(row: ProgressRow): SeqRange[] {
-  return normalize(statusOf(row)?.parked ?? []);
 }
 
 /** The cheap EventBatch rules the store itself relies on, re-checked so a cast cannot break invariant 3. */

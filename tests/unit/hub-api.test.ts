@@ -5,6 +5,7 @@ import { createHub } from '../../cloud-sync/hub/hub.js';
 import { ManualClock } from '../../shared/clock.js';
 import { topics } from '../../shared/topics.js';
 import { batchOf, statusOf } from '../harness/hub-fixtures.js';
+import { login, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 
 const t = topics();
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));
@@ -12,13 +13,16 @@ const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 describe('hub API (in memory)', () => {
   let hub: Hub;
   let clock: ManualClock;
-  beforeEach(() => {
+  let headers: AuthHeaders;
+  beforeEach(async () => {
     clock = new ManualClock('2026-11-23T08:00:00Z');
-    hub = createHub({ dbPath: ':memory:', clock, log: pino({ level: 'silent' }) });
+    hub = createHub({ dbPath: ':memory:', clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
+    headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     hub.ingest.onMessage(t.events('murat'), json(batchOf('murat', 1, 3)));
     hub.ingest.onMessage(t.events('murat'), json(batchOf('murat', 6, 6)));
     hub.ingest.onMessage(t.status('murat'), json(statusOf('murat', { lastSeq: 9, ackedSeq: 3 })));
     hub.ingest.onMessage(t.events('lyon'), Buffer.from('not json'));
+    hub.ingest.commitGroup();
     clock.advance(60_000);
   });
   afterEach(async () => hub.stop());
@@ -30,7 +34,7 @@ describe('hub API (in memory)', () => {
   });
 
   it('GET /sites shows each site: online, contiguous, max seen, missing, backlog as reported', async () => {
-    const r = await hub.api.inject({ method: 'GET', url: '/sites' });
+    const r = await hub.api.inject({ method: 'GET', url: '/sites', headers });
     expect(r.json()).toEqual({
       sites: [
         {
@@ -49,7 +53,7 @@ describe('hub API (in memory)', () => {
   });
 
   it('GET /sites/:site/events pages by seq', async () => {
-    const r = await hub.api.inject({ method: 'GET', url: '/sites/murat/events?after=1&limit=2' });
+    const r = await hub.api.inject({ method: 'GET', url: '/sites/murat/events?after=1&limit=2', headers });
     expect(r.statusCode).toBe(200);
     const body = r.json<{ contiguous: number; events: Array<{ seq: number; event: { seq: number } }> }>();
     expect(body.contiguous).toBe(3);
@@ -58,19 +62,19 @@ describe('hub API (in memory)', () => {
   });
 
   it('answers bad queries with 400 and the path, unknown sites with 404, with stable codes', async () => {
-    const bad = await hub.api.inject({ method: 'GET', url: '/sites/murat/events?limit=0' });
+    const bad = await hub.api.inject({ method: 'GET', url: '/sites/murat/events?limit=0', headers });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ code: 'request.invalid', details: [{ path: 'limit' }] });
-    const badSite = await hub.api.inject({ method: 'GET', url: '/sites/Not%20A%20Site/events' });
+    const badSite = await hub.api.inject({ method: 'GET', url: '/sites/Not%20A%20Site/events', headers });
     expect(badSite.statusCode).toBe(400);
-    const unknown = await hub.api.inject({ method: 'GET', url: '/sites/paris/events' });
+    const unknown = await hub.api.inject({ method: 'GET', url: '/sites/paris/events', headers });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json()).toMatchObject({ code: 'not_found' });
-    expect((await hub.api.inject({ method: 'GET', url: '/nope' })).json()).toMatchObject({ code: 'not_found' });
+    expect((await hub.api.inject({ method: 'GET', url: '/nope', headers })).json()).toMatchObject({ code: 'not_found' });
   });
 
   it('GET /dead-letters lists refused messages, newest first', async () => {
-    const r = await hub.api.inject({ method: 'GET', url: '/dead-letters?limit=5' });
+    const r = await hub.api.inject({ method: 'GET', url: '/dead-letters?limit=5', headers });
     expect(r.json()).toMatchObject({ deadLetters: [{ topic: t.events('lyon'), reason: 'payload.not_json', payload: 'not json' }] });
   });
 
