@@ -16,6 +16,7 @@ import { generateHubKeys } from '../shared/signing.js';
 import { EventBatch } from '../shared/sync.js';
 import { DEFAULT_TOPIC_PREFIX } from '../shared/topics.js';
 import { networkSiteYaml } from '../tests/fixtures/site-yaml.js';
+import { loginOver, TEST_ADMIN, type AuthHeaders } from '../tests/harness/hub-auth.js';
 import { fmtMs, percentile } from './stats.js';
 import type { FromWorker, PublisherConfig, ToWorker } from './sync-publishers.js';
 
@@ -221,8 +222,9 @@ async function cleanBroker(url: string, hubClientId: string, prefix: string, sit
 
 const UID = '04B0B0B0B0B0B0';
 
-async function call(method: string, url: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+async function call(method: string, url: string, body?: unknown, auth?: AuthHeaders): Promise<Record<string, unknown>> {
+  const headers = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(auth ? { authorization: auth.authorization } : {}) };
+  const res = await fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   const json = (await res.json()) as Record<string, unknown>;
   if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
   return json;
@@ -240,27 +242,28 @@ async function until(check: () => Promise<boolean>, what: string, since = perfor
 
 async function benchRevocation(): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-revoke-'));
-  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem });
+  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN });
   let site: RunningEdge | undefined;
   const samples: number[] = [];
   const reinstated: number[] = [];
   try {
     const { mqttUrl, apiUrl } = await hub.start();
+    const auth = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
     const config = join(dir, 'site.yaml');
     writeFileSync(config, networkSiteYaml({ id: 'bench', mqttUrl, hubPublicKeyPem: hub.publicKeyPem }));
     site = await runEdge({ configPath: config, simulate: true, log: silent, storagePath: join(dir, 'edge.db') });
     const siteUrl = site.url;
     const tap = async (reader: string) => (await call('POST', `${siteUrl}/simulate/tap`, { reader, uid: UID })) as { granted: boolean; reason: string };
-    await call('PUT', `${apiUrl}/directory/plans/always`, { name: '24/7', access: 'always' });
-    await call('PUT', `${apiUrl}/directory/members/bench`, { name: 'Bench Member', plan: 'always' });
+    await call('PUT', `${apiUrl}/directory/plans/always`, { name: '24/7', access: 'always' }, auth);
+    await call('PUT', `${apiUrl}/directory/members/bench`, { name: 'Bench Member', plan: 'always' }, auth);
     for (let i = 0; i < REVOCATIONS; i++) {
       const t0 = performance.now();
-      await call('PUT', `${apiUrl}/directory/badges/${UID}`, { member: 'bench', status: 'active' });
+      await call('PUT', `${apiUrl}/directory/badges/${UID}`, { member: 'bench', status: 'active' }, auth);
       reinstated.push(await until(async () => (await tap('front-in')).granted, 'the badge opens the site', t0));
       await tap('front-out'); // back outside, so the next entry is no anti-passback case
       await sleep(20);
       const t1 = performance.now();
-      await call('POST', `${apiUrl}/directory/badges/${UID}/revoke`);
+      await call('POST', `${apiUrl}/directory/badges/${UID}/revoke`, undefined, auth);
       samples.push(await until(async () => (await tap('front-in')).reason === 'badge_revoked', 'the revocation reaches the site', t1));
     }
   } finally {

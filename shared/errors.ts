@@ -14,6 +14,12 @@ export const ERROR_CODES = [
   'hardware.unavailable',
   'store.corrupt',
   'sync.rejected',
+  'auth.required',
+  'auth.invalid',
+  'auth.forbidden',
+  'auth.rate_limited',
+  'auth.password_change_required',
+  'conflict',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -23,10 +23,9 @@ const EventsQuery = z.strictObject({
 const SiteParams = z.strictObject({ site: z.string().regex(SITE_ID_PATTERN) });
 const DeadLettersQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
-/** The hub's API (fastify): loopback by default, read-only for now, JSON errors with codes. */
-export function buildHubApi(deps: HubApiDeps): FastifyInstance {
+/** The hub's API (fastify): loopback by default, JSON errors with codes; `app` may come with auth in front. */
+export function buildHubApi(deps: HubApiDeps, app: FastifyInstance = createJsonApi(deps.log)): FastifyInstance {
   const { store, ingest } = deps;
-  const app = createJsonApi(deps.log);
 
   app.get('/health', () => ({
     status: ingest.connected ? 'ok' : 'degraded',

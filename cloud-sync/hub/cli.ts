@@ -11,6 +11,7 @@ import { createLogger } from '../../edge/site/logger.js';
 import { guardProcess } from '../../edge/site/process-guard.js';
 import { ListenError } from '../broker/embedded.js';
 import { createHub } from './hub.js';
+import type { InitialAdmin } from './auth/index.js';
 
 const OPTIONS = { db: { type: 'string' }, key: { type: 'string' }, mqtt: { type: 'string' }, 'broker-port': { type: 'string' }, 'api-port': { type: 'string' } } as const;
 
@@ -72,6 +73,7 @@ export const hubCommand: Command = {
         ...(opts.mqtt !== undefined ? { mqttUrl: opts.mqtt } : {}),
         ...(opts.brokerPort !== undefined ? { brokerPort: opts.brokerPort } : {}),
         ...(opts.apiPort !== undefined ? { apiPort: opts.apiPort } : {}),
+        ...initialAdminFromEnv(),
       });
       const { mqttUrl, apiUrl } = await hub.start();
       // The hub drives no relays: its safe state is nothing to do.
@@ -84,6 +86,7 @@ export const hubCommand: Command = {
           `API:         ${apiUrl}   (health: ${apiUrl}/health, sites: ${apiUrl}/sites)`,
           `Database:    ${opts.db}`,
           `Hub key:     ${opts.key} (sites pin its public key: ${apiUrl}/directory)`,
+          ...oneTimeAdminLines(hub.oneTimeAdmin),
           'Ctrl-C stops.',
           '',
         ].join('\n'),
@@ -102,6 +105,18 @@ export const hubCommand: Command = {
     }
   },
 };
+
+/** `TESSERA_INITIAL_ADMIN_PASSWORD`: the first start's `admin` gets this password instead of a one-time one. */
+function initialAdminFromEnv(): { initialAdmin?: InitialAdmin } {
+  const password = process.env.TESSERA_INITIAL_ADMIN_PASSWORD;
+  return password ? { initialAdmin: { username: 'admin', password } } : {};
+}
+
+/** Printed on stdout only, once: the log says an admin was made, never its password. */
+function oneTimeAdminLines(admin: InitialAdmin | undefined): string[] {
+  if (!admin) return [];
+  return [`First start: operator "${admin.username}", one-time password: ${admin.password}`, '             (shown only now; log in and set your own with POST /auth/password)'];
+}
 
 /** The hub's signing key: read, or made on first start (0600). Losing it means re-pinning every site. */
 function hubKeyFile(path: string, log: Logger): string {

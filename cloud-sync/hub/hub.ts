@@ -13,6 +13,8 @@ import { registerDirectoryRoutes } from './directory-api.js';
 import { DirectoryPublisher } from './directory-publisher.js';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { generateHubKeys, hubPrivateKey } from '../../shared/signing.js';
+import { createJsonApi } from '../../edge/api/json-api.js';
+import { HubAuth, registerAuth, type InitialAdmin } from './auth/index.js';
 
 export interface HubDeps {
   dbPath: string;
@@ -31,6 +33,10 @@ export interface HubDeps {
   clientId?: string;
   /** The hub's Ed25519 private key (PEM) that signs directory updates; sites pin its public key. */
   privateKeyPem?: string;
+  /** The operator account made when the hub has none; without it, `admin` with a one-time password (Hub.oneTimeAdmin). */
+  initialAdmin?: InitialAdmin;
+  /** How long a login session lasts (default 12 h). */
+  sessionTtlMs?: number;
 }
 
 export interface Hub {
@@ -46,6 +52,10 @@ export interface Hub {
   sites: HubSites;
   /** The public half of the hub key, PEM: what each site pins as broker.hubPublicKey. */
   publicKeyPem: string;
+  /** Accounts, sessions and login throttling. */
+  auth: HubAuth;
+  /** On the first start without `initialAdmin`: the generated admin and its one-time password, to print once. */
+  oneTimeAdmin: InitialAdmin | undefined;
 }
 
 /** The hub's composition root (CONVENTIONS 3). */
@@ -74,7 +84,10 @@ export function createHub(deps: HubDeps): Hub {
     ...(deps.topicPrefix !== undefined ? { topicPrefix: deps.topicPrefix } : {}),
   });
   publisher.seed(store.sites().flatMap((s) => (s.status ? [{ site: s.site, revision: s.status.directory.revision }] : [])));
-  const api = buildHubApi({ store, ingest, log: deps.log, clock: deps.clock, startedAt: deps.clock.now() });
+  const auth = new HubAuth({ db: store.db, clock: deps.clock, log: deps.log, ...(deps.initialAdmin ? { initialAdmin: deps.initialAdmin } : {}), ...(deps.sessionTtlMs !== undefined ? { sessionTtlMs: deps.sessionTtlMs } : {}) });
+  const api = createJsonApi(deps.log);
+  registerAuth(api, auth);
+  buildHubApi({ store, ingest, log: deps.log, clock: deps.clock, startedAt: deps.clock.now() }, api);
   registerDirectoryRoutes(api, directory, () => publisher.onChange(), key.publicKeyPem);
   let stopping: Promise<void> | undefined;
 
@@ -96,6 +109,8 @@ export function createHub(deps: HubDeps): Hub {
     directory,
     sites,
     publicKeyPem: key.publicKeyPem,
+    auth,
+    oneTimeAdmin: auth.oneTimeAdmin,
     stop,
     async start() {
       try {

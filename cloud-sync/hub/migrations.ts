@@ -66,4 +66,46 @@ export const HUB_MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  -- Who may use the hub API. role is operator or site_manager; sites a JSON array of site ids
+  -- (a site manager's). password is scrypt (auth/password.ts). must_change_password marks a
+  -- one-time password (first start, or set by an operator); disabled accounts cannot log in.
+  CREATE TABLE accounts (
+    id                   TEXT PRIMARY KEY,
+    username             TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    role                 TEXT NOT NULL CHECK (role IN ('operator', 'site_manager')),
+    sites                TEXT NOT NULL DEFAULT '[]',
+    password             TEXT NOT NULL,
+    must_change_password INTEGER NOT NULL DEFAULT 0,
+    disabled             INTEGER NOT NULL DEFAULT 0,
+    created_at           INTEGER NOT NULL,
+    updated_at           INTEGER NOT NULL
+  );
+
+  -- Login sessions, by the SHA-256 of their token: a copy of the database opens no session.
+  CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX sessions_by_account ON sessions (account_id);
+
+  -- Every change made through the admin API, written in the transaction of the change: who
+  -- (account id and name as it was), what (action on entity/entity_id), when (ms), and the
+  -- entity before and after as JSON (NULL when it did not exist / no longer does).
+  CREATE TABLE audit_log (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    at        INTEGER NOT NULL,
+    actor_id  TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    entity    TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    before    TEXT,
+    after     TEXT
+  );
+  CREATE INDEX audit_by_entity ON audit_log (entity, entity_id);
+  CREATE INDEX audit_by_actor ON audit_log (actor_id);
+  `,
 ];

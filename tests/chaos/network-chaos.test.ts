@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EdgeStore } from '../../edge/store/store.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { finished, spawnCli, waitForOutput } from '../harness/process.js';
+import { loginOver, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 
 // Five sites tapping while edges and the hub are killed with SIGKILL and restarted (which also
 // cuts every broker connection): at the end the hub holds exactly the union of the sites' logs.
@@ -53,8 +54,8 @@ function dumpOutputs(): void {
   for (const c of children) console.log(`--- pid ${c.pid} (${c.spawnargs.slice(2, 4).join(' ')}), exit ${c.exitCode ?? c.signalCode}:\n${(c.output.stdout + c.output.stderr).slice(-3_000)}`);
 }
 
-function spawnTracked(args: string[]): Proc {
-  const child = spawnCli(args);
+function spawnTracked(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+  const child = spawnCli(args, env);
   children.push(child);
   return child;
 }
@@ -65,8 +66,8 @@ async function killHard(child: Proc): Promise<void> {
   expect(end.signal).toBe('SIGKILL');
 }
 
-async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+async function getJson<T>(url: string, auth?: AuthHeaders): Promise<T> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5_000), headers: auth ? { authorization: auth.authorization } : {} });
   if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
@@ -76,13 +77,16 @@ interface Hub {
   brokerPort: number;
   child?: Proc;
   api?: string;
+  /** A session with the running hub (a restart keeps the account and its sessions: they are in its database). */
+  auth?: AuthHeaders;
 }
 
 async function startHub(hub: Hub): Promise<void> {
-  const child = spawnTracked(['hub', '--db', join(hub.dir, 'hub.db'), '--key', join(hub.dir, 'hub.key'), '--broker-port', String(hub.brokerPort), '--api-port', '0']);
+  const child = spawnTracked(['hub', '--db', join(hub.dir, 'hub.db'), '--key', join(hub.dir, 'hub.key'), '--broker-port', String(hub.brokerPort), '--api-port', '0'], { TESSERA_INITIAL_ADMIN_PASSWORD: TEST_ADMIN.password });
   const m = await waitForOutput(child, /API:\s+(http:\/\/127\.0\.0\.1:\d+)/);
   hub.child = child;
   hub.api = m[1] ?? '';
+  hub.auth ??= await loginOver(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
 }
 
 interface Site {
@@ -165,7 +169,7 @@ interface SiteRow {
 }
 
 async function hubSites(hub: Hub): Promise<Map<string, SiteRow>> {
-  const { sites } = await getJson<{ sites: SiteRow[] }>(`${hub.api}/sites`);
+  const { sites } = await getJson<{ sites: SiteRow[] }>(`${hub.api}/sites`, hub.auth);
   return new Map(sites.map((s) => [s.site, s]));
 }
 
@@ -198,7 +202,7 @@ async function hubEvents(hub: Hub, site: string): Promise<HubEvent[]> {
   const all: HubEvent[] = [];
   let after = 0;
   for (;;) {
-    const page = await getJson<{ events: HubEvent[] }>(`${hub.api}/sites/${site}/events?after=${after}&limit=1000`);
+    const page = await getJson<{ events: HubEvent[] }>(`${hub.api}/sites/${site}/events?after=${after}&limit=1000`, hub.auth);
     if (page.events.length === 0) return all;
     all.push(...page.events);
     after = page.events[page.events.length - 1]?.seq ?? after;

@@ -8,9 +8,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { topics } from '../../shared/topics.js';
 import { finished, spawnCli, waitForOutput } from '../harness/process.js';
 import { batchOf } from '../harness/hub-fixtures.js';
+import { loginOver, TEST_ADMIN } from '../harness/hub-auth.js';
 
 /** Runs `tessera hub` in its own process. */
-const spawnHub = (args: string[]) => spawnCli(['hub', ...args], { TESSERA_LOG_LEVEL: 'warn' });
+const spawnHub = (args: string[]) => spawnCli(['hub', ...args], { TESSERA_LOG_LEVEL: 'warn', TESSERA_INITIAL_ADMIN_PASSWORD: TEST_ADMIN.password });
 
 function occupyPort(): Promise<{ server: Server; port: number }> {
   return new Promise((resolve) => {
@@ -36,8 +37,9 @@ describe('tessera hub (the command)', () => {
       const site = await mqtt.connectAsync(mqttUrl ?? '', { protocolVersion: 4, reconnectPeriod: 0 });
       await site.publishAsync(topics().events('murat'), JSON.stringify(batchOf('murat', 1, 2)), { qos: 1 });
       await site.endAsync();
+      const { authorization } = await loginOver(apiUrl ?? '', TEST_ADMIN.username, TEST_ADMIN.password);
       await vi.waitFor(async () => {
-        const body = (await (await fetch(`${apiUrl}/sites`)).json()) as { sites: Array<{ contiguous: number }> };
+        const body = (await (await fetch(`${apiUrl}/sites`, { headers: { authorization } })).json()) as { sites: Array<{ contiguous: number }> };
         expect(body.sites[0]?.contiguous).toBe(2);
       }, { timeout: 5000, interval: 50 });
       hub.kill('SIGTERM');

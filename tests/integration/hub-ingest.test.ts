@@ -7,6 +7,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Hub } from '../../cloud-sync/hub/hub.js';
 import { createHub } from '../../cloud-sync/hub/hub.js';
+import { loginOver, TEST_ADMIN } from '../harness/hub-auth.js';
 import { systemClock } from '../../shared/clock.js';
 import type { EventBatch } from '../../shared/sync.js';
 import { Ack } from '../../shared/sync.js';
@@ -54,7 +55,7 @@ for (const b of await brokers()) {
     const clients: MqttClient[] = [];
 
     const startHub = async () => {
-      const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: quiet, mqttUrl: broker.url, apiPort: 0, topicPrefix: prefix, clientId: hubClientId });
+      const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: quiet, mqttUrl: broker.url, apiPort: 0, topicPrefix: prefix, clientId: hubClientId, initialAdmin: TEST_ADMIN });
       hubs.push(hub);
       await hub.start();
       return hub;
@@ -190,9 +191,12 @@ for (const b of await brokers()) {
       await vi.waitFor(() => expect(acks.at(-1)?.seq).toBe(2), waitUp);
       const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { status: string };
       expect(health.status).toBe('ok');
-      const sites = (await (await fetch(`http://127.0.0.1:${port}/sites`)).json()) as { sites: Array<{ site: string; contiguous: number }> };
+      const { authorization } = await loginOver(`http://127.0.0.1:${port}`, TEST_ADMIN.username, TEST_ADMIN.password);
+      const headers = { authorization };
+      expect((await fetch(`http://127.0.0.1:${port}/sites`)).status).toBe(401);
+      const sites = (await (await fetch(`http://127.0.0.1:${port}/sites`, { headers })).json()) as { sites: Array<{ site: string; contiguous: number }> };
       expect(sites.sites).toMatchObject([{ site: SITE, contiguous: 2, maxSeen: 2, missing: [] }]);
-      const events = (await (await fetch(`http://127.0.0.1:${port}/sites/${SITE}/events?after=1`)).json()) as { events: Array<{ seq: number }> };
+      const events = (await (await fetch(`http://127.0.0.1:${port}/sites/${SITE}/events?after=1`, { headers })).json()) as { events: Array<{ seq: number }> };
       expect(events.events.map((e) => e.seq)).toEqual([2]);
     });
   });

@@ -5,6 +5,7 @@ import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import { loginOver, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
 import { systemClock } from '../../shared/clock.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
@@ -17,15 +18,16 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function startHub(): Promise<{ hub: Hub; mqttUrl: string; apiUrl: string }> {
+async function startHub(): Promise<{ hub: Hub; mqttUrl: string; apiUrl: string; auth: AuthHeaders }> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-net-'));
-  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem });
+  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN });
   const urls = await hub.start();
+  const auth = await loginOver(urls.apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
   cleanups.push(async () => {
     await hub.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { hub, ...urls };
+  return { hub, ...urls, auth };
 }
 
 async function startSite(id: string, mqttUrl: string, publicKeyPem: string): Promise<RunningEdge> {
@@ -40,8 +42,9 @@ async function startSite(id: string, mqttUrl: string, publicKeyPem: string): Pro
   return running;
 }
 
-async function call(method: string, url: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+async function call(method: string, url: string, body?: unknown, auth?: AuthHeaders): Promise<{ status: number; json: Record<string, unknown> }> {
+  const headers = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(auth ? { authorization: auth.authorization } : {}) };
+  const res = await fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
@@ -59,15 +62,15 @@ async function eventually(check: () => Promise<boolean> | boolean, what: string,
 
 describe('a network: one hub, two sites, over MQTT', () => {
   it('a member added at the hub opens both sites; revoked at the hub, the badge stops at both within seconds; events reach the hub once', async () => {
-    const { hub, mqttUrl, apiUrl } = await startHub();
+    const { hub, mqttUrl, apiUrl, auth } = await startHub();
     const sites = [await startSite('murat', mqttUrl, hub.publicKeyPem), await startSite('allanche', mqttUrl, hub.publicKeyPem)];
-    expect((await call('PUT', `${apiUrl}/directory/plans/always`, { name: '24/7', access: 'always' })).status).toBe(200);
-    expect((await call('PUT', `${apiUrl}/directory/members/alice`, { name: 'Alice Martin', plan: 'always' })).status).toBe(200);
-    expect((await call('PUT', `${apiUrl}/directory/badges/${UID}`, { member: 'alice' })).status).toBe(200);
+    expect((await call('PUT', `${apiUrl}/directory/plans/always`, { name: '24/7', access: 'always' }, auth)).status).toBe(200);
+    expect((await call('PUT', `${apiUrl}/directory/members/alice`, { name: 'Alice Martin', plan: 'always' }, auth)).status).toBe(200);
+    expect((await call('PUT', `${apiUrl}/directory/badges/${UID}`, { member: 'alice' }, auth)).status).toBe(200);
     for (const site of sites) await eventually(async () => (await tap(site)).granted, `the badge opens ${site.config.site.id}`);
     for (const site of sites) await tap(site, 'front-out');
 
-    const revoked = await call('POST', `${apiUrl}/directory/badges/${UID}/revoke`);
+    const revoked = await call('POST', `${apiUrl}/directory/badges/${UID}/revoke`, undefined, auth);
     expect(revoked.status).toBe(200);
     const latencies = await Promise.all(sites.map((site) => eventually(async () => (await tap(site)).reason === 'badge_revoked', `the revocation reaches ${site.config.site.id}`)));
     console.log(`revocation reached the sites in ${latencies.join(' and ')} ms`);
@@ -82,11 +85,11 @@ describe('a network: one hub, two sites, over MQTT', () => {
   });
 
   it('a forged or replayed directory update injected on the broker is refused, and the badge stays revoked', async () => {
-    const { hub, mqttUrl, apiUrl } = await startHub();
+    const { hub, mqttUrl, apiUrl, auth } = await startHub();
     const site = await startSite('murat', mqttUrl, hub.publicKeyPem);
-    await call('PUT', `${apiUrl}/directory/plans/always`, { name: '24/7', access: 'always' });
-    await call('PUT', `${apiUrl}/directory/members/alice`, { name: 'Alice Martin', plan: 'always' });
-    await call('PUT', `${apiUrl}/directory/badges/${UID}`, { member: 'alice', status: 'revoked' });
+    await call('PUT', `${apiUrl}/directory/plans/always`, { name: '24/7', access: 'always' }, auth);
+    await call('PUT', `${apiUrl}/directory/members/alice`, { name: 'Alice Martin', plan: 'always' }, auth);
+    await call('PUT', `${apiUrl}/directory/badges/${UID}`, { member: 'alice', status: 'revoked' }, auth);
     await eventually(async () => (await tap(site)).reason === 'badge_revoked', 'the site holds the revoked badge');
     const revision = site.edge.store.directory.describe()?.revision ?? 0;
 
