@@ -20,6 +20,9 @@ export const ERROR_CODES = [
   'auth.rate_limited',
   'auth.password_change_required',
   'conflict',
+  'billing.unpriced',
+  'billing.period_closed',
+  'billing.out_of_order',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

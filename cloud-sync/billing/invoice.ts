@@ -1,0 +1,151 @@
+import type { Employer, Member } from '../../shared/directory.js';
+import type { PeriodId } from './period.js';
+import type { LineKind, RatedLine } from './rate.js';
+import { lineKey } from './rate.js';
+
+/** An invoice line: a rated line with its VAT, or an adjustment of an earlier, closed period. */
+export interface InvoiceLine {
+  member: string;
+  memberName: string | null;
+  site: string | null;
+  kind: LineKind;
+  item: string | null;
+  description: string;
+  /** For an adjustment: the closed period it corrects; null on the period's own lines. */
+  adjusts: PeriodId | null;
+  quantity: number;
+  unitCents: number;
+  amountCents: number;
+  vatPercent: number;
+  vatCents: number;
+  dates: string[];
+}
+
+export interface Invoice {
+  /** `YYYY-NNNNNN`, given at the close; null on a preview. */
+  number: string | null;
+  period: PeriodId;
+  /** When the period was closed (ISO, UTC); null on a preview. */
+  closedAt: string | null;
+  account: { kind: 'employer' | 'member'; id: string; name: string };
+  currency: string;
+  lines: InvoiceLine[];
+  bySite: Array<{ site: string | null; days: number; amountCents: number }>;
+  byMember: Array<{ member: string; name: string | null; days: number; amountCents: number }>;
+  vat: Array<{ vatPercent: number; baseCents: number; vatCents: number }>;
+  subtotalCents: number;
+  vatCents: number;
+  totalCents: number;
+}
+
+/**
+ * VAT of one line, rounded half away from zero to the cent: 12.5 cents is 13, -12.5 is -13, so
+ * an adjustment and the line it cancels round alike. The invoice's VAT is the sum of its lines'.
+ */
+export function lineVat(amountCents: number, vatBasisPoints: number): number {
+  const scaled = Math.abs(amountCents) * vatBasisPoints;
+  const rounded = Math.floor((scaled + 5000) / 10000);
+  return amountCents < 0 ? -rounded : rounded;
+}
+
+/**
+ * What late events changed in a closed period: `after` minus `before`, line by line (same key).
+ * Lines that did not change give nothing; dates are those that appeared or disappeared.
+ */
+export function adjustmentsOf(before: readonly RatedLine[], after: readonly RatedLine[]): RatedLine[] {
+  const was = new Map(before.map((l) => [lineKey(l), l]));
+  const keys = new Set([...was.keys(), ...after.map(lineKey)]);
+  const now = new Map(after.map((l) => [lineKey(l), l]));
+  const out: RatedLine[] = [];
+  for (const key of [...keys].sort()) {
+    const a = was.get(key);
+    const b = now.get(key);
+    const base = (b ?? a) as RatedLine;
+    const quantity = (b?.quantity ?? 0) - (a?.quantity ?? 0);
+    const amountCents = (b?.amountCents ?? 0) - (a?.amountCents ?? 0);
+    if (quantity === 0 && amountCents === 0) continue;
+    const aDates = new Set(a?.dates ?? []);
+    const bDates = new Set(b?.dates ?? []);
+    const dates = [...new Set([...aDates, ...bDates])].filter((d) => aDates.has(d) !== bDates.has(d)).sort();
+    out.push({ ...base, quantity, amountCents, dates });
+  }
+  return out;
+}
+
+export interface AccountDirectory {
+  members: ReadonlyMap<string, Member>;
+  employers: ReadonlyMap<string, Employer>;
+}
+
+/** Builds one invoice per account: the period's lines, then adjustments by the period they correct. */
+export function buildInvoices(period: PeriodId, currency: string, lines: readonly RatedLine[], adjustments: ReadonlyMap<PeriodId, readonly RatedLine[]>, dir: AccountDirectory): Invoice[] {
+  const byAccount = new Map<string, InvoiceLine[]>();
+  const push = (l: RatedLine, adjusts: PeriodId | null) => {
+    const list = byAccount.get(l.account) ?? [];
+    list.push(toInvoiceLine(l, adjusts, dir));
+    byAccount.set(l.account, list);
+  };
+  for (const l of lines) push(l, null);
+  for (const q of [...adjustments.keys()].sort()) for (const l of adjustments.get(q) ?? []) push(l, q);
+  return [...byAccount.keys()].sort().map((account) => invoiceOf(period, currency, account, byAccount.get(account) ?? [], dir));
+}
+
+function toInvoiceLine(l: RatedLine, adjusts: PeriodId | null, dir: AccountDirectory): InvoiceLine {
+  return {
+    member: l.member,
+    memberName: dir.members.get(l.member)?.name ?? null,
+    site: l.site,
+    kind: l.kind,
+    item: l.item,
+    description: l.description,
+    adjusts,
+    quantity: l.quantity,
+    unitCents: l.unitCents,
+    amountCents: l.amountCents,
+    vatPercent: l.vatBasisPoints / 100,
+    vatCents: lineVat(l.amountCents, l.vatBasisPoints),
+    dates: l.dates,
+  };
+}
+
+/** Days are counted on the period's own day lines; adjustments move amounts, not the count. */
+const DAY_KINDS: ReadonlySet<LineKind> = new Set(['day', 'half-day', 'extra-day']);
+
+function invoiceOf(period: PeriodId, currency: string, account: string, lines: InvoiceLine[], dir: AccountDirectory): Invoice {
+  const [kind, id] = account.split(':') as ['employer' | 'member', string];
+  const name = (kind === 'employer' ? dir.employers.get(id)?.name : dir.members.get(id)?.name) ?? id;
+  const sum = (list: readonly InvoiceLine[], f: (l: InvoiceLine) => number) => list.reduce((s, l) => s + f(l), 0);
+  const days = (l: InvoiceLine) => (l.adjusts === null && DAY_KINDS.has(l.kind) ? l.quantity : 0);
+  const sites = groupLines(lines, (l) => l.site ?? '');
+  const members = groupLines(lines, (l) => l.member);
+  const rates = groupLines(lines, (l) => String(Math.round(l.vatPercent * 100)).padStart(6, '0'));
+  const subtotalCents = sum(lines, (l) => l.amountCents);
+  const vatCents = sum(lines, (l) => l.vatCents);
+  return {
+    number: null,
+    period,
+    closedAt: null,
+    account: { kind, id, name },
+    currency,
+    lines,
+    bySite: sites.map(([site, list]) => ({ site: site === '' ? null : site, days: sum(list, days), amountCents: sum(list, (l) => l.amountCents) })),
+    byMember: members.map(([member, list]) => ({ member, name: dir.members.get(member)?.name ?? null, days: sum(list, days), amountCents: sum(list, (l) => l.amountCents) })),
+    vat: rates.map(([, list]) => ({ vatPercent: list[0]?.vatPercent ?? 0, baseCents: sum(list, (l) => l.amountCents), vatCents: sum(list, (l) => l.vatCents) })),
+    subtotalCents,
+    vatCents,
+    totalCents: subtotalCents + vatCents,
+  };
+}
+
+function groupLines(lines: readonly InvoiceLine[], key: (l: InvoiceLine) => string): Array<[string, InvoiceLine[]]> {
+  const map = new Map<string, InvoiceLine[]>();
+  for (const l of lines) {
+    const list = map.get(key(l));
+    if (list) list.push(l);
+    else map.set(key(l), [l]);
+  }
+  return [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The canonical bytes of an invoice: what is stored at the close and compared on re-rating. */
+export const invoiceBytes = (invoice: Invoice): string => JSON.stringify(invoice);

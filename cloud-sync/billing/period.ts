@@ -1,0 +1,67 @@
+import { DateTime } from 'luxon';
+import { z } from 'zod';
+
+/**
+ * A billing period is a calendar month, `YYYY-MM`. Days are site-local calendar dates
+ * (`YYYY-MM-DD`, the date part of an event's `at`): date arithmetic here is on the calendar
+ * only, in UTC, so no offset or DST ever enters it.
+ */
+export const PeriodId = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, { error: 'expected a month "YYYY-MM"' });
+export type PeriodId = z.infer<typeof PeriodId>;
+
+const day = (date: string) => DateTime.fromISO(date, { zone: 'utc' });
+const iso = (d: DateTime) => d.toISODate() ?? '';
+
+export const periodOf = (date: string): PeriodId => date.slice(0, 7);
+
+export function firstDay(period: PeriodId): string {
+  return `${period}-01`;
+}
+
+export function nextPeriod(period: PeriodId): PeriodId {
+  return iso(day(firstDay(period)).plus({ months: 1 })).slice(0, 7);
+}
+
+export function previousPeriod(period: PeriodId): PeriodId {
+  return iso(day(firstDay(period)).minus({ months: 1 })).slice(0, 7);
+}
+
+export function addDays(date: string, days: number): string {
+  return iso(day(date).plus({ days }));
+}
+
+/** The Monday of the ISO week of `date`. */
+export function weekOf(date: string): string {
+  return iso(day(date).startOf('week'));
+}
+
+/**
+ * The period a whole ISO week is billed in: the month of its Thursday (the ISO rule that puts a
+ * week in the year holding its Thursday), so a week across two months is counted once.
+ */
+export function periodOfWeek(monday: string): PeriodId {
+  return periodOf(addDays(monday, 3));
+}
+
+/**
+ * The site-local dates whose events a period's rating reads: the month, widened by a week on
+ * each side for the weeks billed by their Thursday. `to` is exclusive.
+ */
+export function readWindow(period: PeriodId): { from: string; to: string } {
+  return { from: addDays(firstDay(period), -7), to: addDays(firstDay(nextPeriod(period)), 7) };
+}
+
+/** Whether a membership valid from `from` to `until` (inclusive, either open) overlaps the period. */
+export function overlaps(period: PeriodId, from: string | undefined, until: string | undefined): boolean {
+  const first = firstDay(period);
+  const last = addDays(firstDay(nextPeriod(period)), -1);
+  return (from === undefined || from <= last) && (until === undefined || until >= first);
+}
+
+/**
+ * The earliest instant a period may be closed: the 2nd of the next month at 00:00 UTC, when
+ * the month is over in every time zone on Earth.
+ */
+export function closableFrom(period: PeriodId): number {
+  return Date.parse(`${addDays(firstDay(nextPeriod(period)), 1)}T00:00:00Z`);
+}

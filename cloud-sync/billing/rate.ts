@@ -1,0 +1,189 @@
+import type { Employer, Member } from '../../shared/directory.js';
+import type { ErrorDetail } from '../../shared/errors.js';
+import { TesseraError } from '../../shared/errors.js';
+import type { PeriodId } from './period.js';
+import { overlaps, periodOf, periodOfWeek, weekOf } from './period.js';
+import type { PlanTariff, PriceList } from './prices.js';
+import { vatBasisPoints } from './prices.js';
+import type { BilledEvent, ConsumableUse, MemberDay } from './visits.js';
+import { consumableUses, memberDays, visitDays } from './visits.js';
+
+export type LineKind = 'subscription' | 'extra-day' | 'day' | 'half-day' | 'week' | 'locker' | 'consumable';
+
+/** One priced line before VAT: what a member used at a site (or network-wide, site null). */
+export interface RatedLine {
+  /** `employer:<id>`, or `member:<id>` for a member without an employer. */
+  account: string;
+  member: string;
+  site: string | null;
+  kind: LineKind;
+  /** The consumable item, for kind `consumable`. */
+  item: string | null;
+  description: string;
+  quantity: number;
+  unitCents: number;
+  amountCents: number;
+  vatBasisPoints: number;
+  /** The site-local dates (weeks: their Mondays) the line covers, ascending. */
+  dates: string[];
+}
+
+/** Usage that no invoice carries, and why: shown with the period so nothing goes missing silently. */
+export interface Unbilled {
+  member: string;
+  reason: 'not_in_directory';
+  days: number;
+  consumables: number;
+}
+
+export interface RatingInput {
+  period: PeriodId;
+  prices: PriceList;
+  members: readonly Member[];
+  employers: readonly Employer[];
+  /** Every presence and consumable event of the period's read window, in any order. */
+  events: readonly BilledEvent[];
+  /** Site id → IANA time zone, for sites the operator declared. */
+  zones: ReadonlyMap<string, string>;
+}
+
+export interface Rating {
+  lines: RatedLine[];
+  unbilled: Unbilled[];
+}
+
+/** People of the network itself: their visits are work, not usage. */
+const UNBILLED_ROLES = new Set(['staff', 'cleaner']);
+
+export const accountOf = (m: Member): string => (m.employer !== undefined ? `employer:${m.employer}` : `member:${m.id}`);
+
+/**
+ * Rates one period (CONVENTIONS 5: pure). The same input, in any order, gives the same lines in
+ * the same order. Throws `billing.unpriced` listing every plan and item without a price.
+ */
+export function ratePeriod(input: RatingInput): Rating {
+  const members = new Map(input.members.map((m) => [m.id, m]));
+  const days = groupBy(memberDays(visitDays(input.events, input.zones)), (d) => d.member);
+  const uses = groupBy(consumableUses(input.events), (u) => u.member);
+  const problems = missingPrices(input, days, uses, members);
+  if (problems.length > 0) throw new TesseraError('billing.unpriced', `${problems.length} price(s) missing from the price list`, problems);
+  const lines = new LineBook();
+  const unbilled: Unbilled[] = [];
+  const ids = new Set([...members.keys(), ...days.keys(), ...uses.keys()]);
+  for (const id of [...ids].sort()) {
+    const member = members.get(id);
+    const memberUses = (uses.get(id) ?? []).filter((u) => periodOf(u.date) === input.period);
+    if (!member) {
+      const billable = (days.get(id) ?? []).filter((d) => periodOf(d.date) === input.period);
+      if (billable.length + memberUses.length > 0) unbilled.push({ member: id, reason: 'not_in_directory', days: billable.length, consumables: memberUses.length });
+      continue;
+    }
+    if (UNBILLED_ROLES.has(member.role)) continue;
+    const tariff = input.prices.plans[member.plan] as PlanTariff;
+    rateMember(lines, input, member, tariff, days.get(id) ?? []);
+    rateConsumables(lines, input.prices, member, tariff, memberUses);
+  }
+  return { lines: lines.sorted(), unbilled };
+}
+
+function rateMember(lines: LineBook, input: RatingInput, member: Member, tariff: PlanTariff, days: readonly MemberDay[]): void {
+  const { period } = input;
+  const vat = vatBasisPoints(tariff.vatPercent);
+  const valid = overlaps(period, member.validFrom, member.validUntil);
+  const line = (site: string | null, kind: LineKind, description: string, unitCents: number, dates: string[]) =>
+    lines.add({ account: accountOf(member), member: member.id, site, kind, item: null, description, quantity: dates.length === 0 ? 1 : dates.length, unitCents, amountCents: 0, vatBasisPoints: vat, dates });
+  if (tariff.lockerMonthlyCents !== undefined && member.locker && valid) line(null, 'locker', `Locker rental ${period}`, tariff.lockerMonthlyCents, []);
+  switch (tariff.kind) {
+    case 'per-day':
+      for (const d of days.filter((x) => periodOf(x.date) === period)) {
+        const half = tariff.halfDay !== undefined && d.minutes !== null && d.minutes < tariff.halfDay.underMinutes;
+        if (half && tariff.halfDay) line(d.site, 'half-day', `Half-day visits (under ${tariff.halfDay.underMinutes} min)`, tariff.halfDay.cents, [d.date]);
+        else line(d.site, 'day', 'Day visits', tariff.dayCents, [d.date]);
+      }
+      return;
+    case 'week-pass':
+      for (const week of weeksOf(days, period)) line(week[0]?.site ?? null, 'week', 'Week passes', tariff.weekCents, [weekOf(week[0]?.date ?? '')]);
+      return;
+    case 'subscription': {
+      if (valid) line(null, 'subscription', `Subscription, ${tariff.daysPerWeek} day(s) a week, ${period}`, tariff.monthlyCents, []);
+      const refused = tariff.extraDay === 'refuse';
+      const cents = tariff.extraDay === 'refuse' ? 0 : tariff.extraDay.cents;
+      const what = refused ? `Days beyond ${tariff.daysPerWeek} a week (refused by the plan: not charged)` : `Days beyond ${tariff.daysPerWeek} a week`;
+      for (const week of weeksOf(days, period)) for (const d of week.slice(tariff.daysPerWeek)) line(d.site, 'extra-day', what, cents, [d.date]);
+      return;
+    }
+  }
+}
+
+/** The member's days grouped by ISO week, for the weeks billed in `period`, each week's days by date. */
+function weeksOf(days: readonly MemberDay[], period: PeriodId): MemberDay[][] {
+  const weeks = groupBy(
+    days.filter((d) => periodOfWeek(weekOf(d.date)) === period),
+    (d) => weekOf(d.date),
+  );
+  return [...weeks.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, list]) => list.sort((a, b) => (a.date < b.date ? -1 : 1)));
+}
+
+/** Units beyond the monthly inclusion are charged, in the order they were used, at the site of use. */
+function rateConsumables(lines: LineBook, prices: PriceList, member: Member, tariff: PlanTariff, uses: readonly ConsumableUse[]): void {
+  const left = new Map(Object.entries(tariff.included));
+  for (const use of uses) {
+    const price = prices.consumables[use.item];
+    if (!price) continue;
+    const free = Math.min(left.get(use.item) ?? 0, use.quantity);
+    left.set(use.item, (left.get(use.item) ?? 0) - free);
+    const charged = use.quantity - free;
+    if (charged === 0) continue;
+    const included = tariff.included[use.item];
+    const description = included ? `${price.name} beyond ${included} included` : price.name;
+    lines.add({ account: accountOf(member), member: member.id, site: use.site, kind: 'consumable', item: use.item, description, quantity: charged, unitCents: price.unitCents, amountCents: 0, vatBasisPoints: vatBasisPoints(price.vatPercent), dates: [use.date] });
+  }
+}
+
+function missingPrices(input: RatingInput, days: Map<string, MemberDay[]>, uses: Map<string, ConsumableUse[]>, members: Map<string, Member>): ErrorDetail[] {
+  const problems = new Map<string, string>();
+  for (const m of [...members.values()].filter((x) => !UNBILLED_ROLES.has(x.role))) {
+    const used = days.has(m.id) || uses.has(m.id);
+    if (input.prices.plans[m.plan] === undefined && (used || overlaps(input.period, m.validFrom, m.validUntil)))
+      problems.set(`plans.${m.plan}`, `no tariff for plan ${JSON.stringify(m.plan)} (member ${m.id})`);
+  }
+  for (const list of uses.values())
+    for (const u of list) if (input.prices.consumables[u.item] === undefined) problems.set(`consumables.${u.item}`, `no price for consumable ${JSON.stringify(u.item)} (used at ${u.site})`);
+  return [...problems.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, message]) => ({ path, message }));
+}
+
+function groupBy<T>(items: readonly T[], key: (x: T) => string): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const x of items) {
+    const k = key(x);
+    const list = map.get(k);
+    if (list) list.push(x);
+    else map.set(k, [x]);
+  }
+  return map;
+}
+
+/** Lines merged by what they charge: one line per (account, member, site, kind, item, price, VAT). */
+export class LineBook {
+  private readonly lines = new Map<string, RatedLine>();
+
+  add(line: RatedLine): void {
+    const key = lineKey(line);
+    const held = this.lines.get(key);
+    if (!held) this.lines.set(key, { ...line, amountCents: line.quantity * line.unitCents, dates: [...line.dates] });
+    else {
+      held.quantity += line.quantity;
+      held.amountCents = held.quantity * held.unitCents;
+      held.dates.push(...line.dates);
+    }
+  }
+
+  sorted(): RatedLine[] {
+    return [...this.lines.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, l]) => ({ ...l, dates: [...new Set(l.dates)].sort() }));
+  }
+}
+
+export const lineKey = (l: Pick<RatedLine, 'account' | 'member' | 'site' | 'kind' | 'item' | 'unitCents' | 'vatBasisPoints' | 'description'>): string =>
+  [l.account, l.member, l.site ?? '', l.kind, l.item ?? '', l.unitCents, l.vatBasisPoints, l.description].join('\u0000');

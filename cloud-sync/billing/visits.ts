@@ -1,0 +1,121 @@
+import { DateTime, FixedOffsetZone } from 'luxon';
+import type { SiteEvent } from '../../shared/events.js';
+
+/** A hub event as billing reads it: the event, and when the hub received it (hub clock, ms). */
+export interface BilledEvent {
+  event: SiteEvent;
+  receivedAt: number;
+}
+
+/** One member at one site on one site-local date: presence minutes, or null while a visit is open. */
+export interface VisitDay {
+  member: string;
+  site: string;
+  date: string;
+  minutes: number | null;
+  /** The first check-in's instant (ms), to order a member's sites within a day. */
+  firstIn: number;
+}
+
+/** A member's day across the network: the unit a per-day tariff charges and a quota counts. */
+export interface MemberDay {
+  member: string;
+  date: string;
+  /** The site of the day's first check-in: where the day is charged. */
+  site: string;
+  /** Presence minutes of the day at every site, or null if a visit is still open (charged as a full day). */
+  minutes: number | null;
+}
+
+export interface ConsumableUse {
+  member: string;
+  site: string;
+  item: string;
+  quantity: number;
+  date: string;
+  at: number;
+  seq: number;
+}
+
+type Presence = Extract<SiteEvent, { type: 'presence.in' | 'presence.out' }>;
+
+/** Sorts by (site, seq): the one order every re-rating sees, whatever order the rows came in. */
+export const bySiteSeq = (a: BilledEvent, b: BilledEvent): number =>
+  a.event.site < b.event.site ? -1 : a.event.site > b.event.site ? 1 : a.event.seq - b.event.seq;
+
+/**
+ * Pairs each check-in with its check-out, per site and member in seq order. A visit counts on
+ * the date it started (one spanning midnight counts the day before). A check-out whose check-in
+ * is outside the events read starts at `at - minutes`, dated in the site's time zone (or the
+ * event's own offset for a site not declared). A check-in without a check-out is an open visit.
+ */
+export function visitDays(events: readonly BilledEvent[], zones: ReadonlyMap<string, string>): VisitDay[] {
+  const open = new Map<string, Presence>();
+  const days = new Map<string, VisitDay>();
+  const add = (member: string, site: string, date: string, minutes: number | null, firstIn: number) => {
+    const key = `${member}\u0000${site}\u0000${date}`;
+    const day = days.get(key);
+    if (!day) days.set(key, { member, site, date, minutes, firstIn });
+    else {
+      day.minutes = day.minutes === null || minutes === null ? null : day.minutes + minutes;
+      day.firstIn = Math.min(day.firstIn, firstIn);
+    }
+  };
+  const closeOpen = (key: string) => {
+    const pending = open.get(key);
+    if (pending) add(pending.data.memberId, pending.site, pending.at.slice(0, 10), null, Date.parse(pending.at));
+    open.delete(key);
+  };
+  for (const { event } of [...events].sort(bySiteSeq)) {
+    if (event.type !== 'presence.in' && event.type !== 'presence.out') continue;
+    const key = `${event.site}\u0000${event.data.memberId}`;
+    if (event.type === 'presence.in') {
+      closeOpen(key);
+      open.set(key, event);
+      continue;
+    }
+    const pending = open.get(key);
+    open.delete(key);
+    if (pending) add(event.data.memberId, event.site, pending.at.slice(0, 10), event.data.minutes, Date.parse(pending.at));
+    else {
+      const start = Date.parse(event.at) - event.data.minutes * 60_000;
+      add(event.data.memberId, event.site, startDate(start, event.at, zones.get(event.site)), event.data.minutes, start);
+    }
+  }
+  for (const key of [...open.keys()]) closeOpen(key);
+  return [...days.values()];
+}
+
+function startDate(startMs: number, at: string, zone: string | undefined): string {
+  const offset = /([+-]\d{2}):?(\d{2})$/.exec(at);
+  const fixed = offset ? FixedOffsetZone.instance(Number(offset[1]) * 60 + Math.sign(Number(offset[1]) || 1) * Number(offset[2])) : FixedOffsetZone.utcInstance;
+  const local = DateTime.fromMillis(startMs, { zone: zone ?? fixed });
+  return (local.isValid ? local : DateTime.fromMillis(startMs, { zone: fixed })).toISODate() ?? at.slice(0, 10);
+}
+
+/** A member's days across the network, each charged at the site of its first check-in. */
+export function memberDays(days: readonly VisitDay[]): MemberDay[] {
+  const byKey = new Map<string, VisitDay[]>();
+  for (const d of days) {
+    const key = `${d.member}\u0000${d.date}`;
+    const list = byKey.get(key);
+    if (list) list.push(d);
+    else byKey.set(key, [d]);
+  }
+  return [...byKey.values()].map((list) => {
+    const sorted = list.sort((a, b) => a.firstIn - b.firstIn || (a.site < b.site ? -1 : 1));
+    const first = sorted[0] as VisitDay;
+    const minutes = sorted.some((d) => d.minutes === null) ? null : sorted.reduce((s, d) => s + (d.minutes ?? 0), 0);
+    return { member: first.member, date: first.date, site: first.site, minutes };
+  });
+}
+
+export function consumableUses(events: readonly BilledEvent[]): ConsumableUse[] {
+  const uses: ConsumableUse[] = [];
+  for (const { event } of events) {
+    if (event.type !== 'consumable.used') continue;
+    const { memberId, item, quantity } = event.data;
+    uses.push({ member: memberId, site: event.site, item, quantity, date: event.at.slice(0, 10), at: Date.parse(event.at), seq: event.seq });
+  }
+  return uses.sort((a, b) => a.at - b.at || (a.site < b.site ? -1 : a.site > b.site ? 1 : a.seq - b.seq));
+}

@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import { buildInvoices, lineVat, type Invoice } from '../../cloud-sync/billing/invoice.js';
+import { EXAMPLE_PRICE_LIST, PriceList } from '../../cloud-sync/billing/prices.js';
+import { ratePeriod, type RatingInput } from '../../cloud-sync/billing/rate.js';
+import type { Employer, Member } from '../../shared/directory.js';
+import { TesseraError } from '../../shared/errors.js';
+import { employer, member, SiteLog } from './billing-fixtures.js';
+
+const ZONES = new Map([
+  ['murat', 'Europe/Paris'],
+  ['reichstett', 'Europe/Paris'],
+  ['strasbourg', 'Europe/Paris'],
+  ['soho-solo', 'Europe/Paris'],
+]);
+
+function invoicesFor(members: Member[], employers: Employer[], logs: SiteLog[], period = '2026-11', prices: PriceList = EXAMPLE_PRICE_LIST): Invoice[] {
+  const input: RatingInput = { period, prices, members, employers, events: logs.flatMap((l) => l.events), zones: ZONES };
+  const { lines } = ratePeriod(input);
+  return buildInvoices(period, prices.currency, lines, new Map(), { members: new Map(members.map((m) => [m.id, m])), employers: new Map(employers.map((e) => [e.id, e])) });
+}
+
+const only = (invoices: Invoice[], id: string): Invoice => {
+  const found = invoices.find((i) => i.account.id === id);
+  if (!found) throw new Error(`no invoice for ${id}`);
+  return found;
+};
+
+describe('rating the worked examples of DESIGN.md (totals by hand)', () => {
+  it('a Murat member on the day tariff pays 20 EUR a day and 10 EUR a half-day, a visit past midnight counting on its first day', () => {
+    const murat = new SiteLog('murat')
+      .visit('ana', '2026-11-02', '09:00', 480) // full day
+      .visit('ana', '2026-11-03', '09:00', 180) // under 4 h: half-day
+      .visit('ana', '2026-11-04', '08:30', 240) // exactly 4 h: a full day
+      .visit('ana', '2026-11-05', '22:00', 240); // 22:00 to 02:00: counts on the 5th only
+    const invoice = only(invoicesFor([member('ana', 'murat-day')], [], [murat]), 'ana');
+    // 3 days × 2000 + 1 half-day × 1000 = 7000; VAT 20 %: 1200 + 200 = 1400.
+    expect(invoice.lines.map((l) => [l.kind, l.quantity, l.amountCents, l.vatCents, l.dates])).toEqual([
+      ['day', 3, 6000, 1200, ['2026-11-02', '2026-11-04', '2026-11-05']],
+      ['half-day', 1, 1000, 200, ['2026-11-03']],
+    ]);
+    expect([invoice.subtotalCents, invoice.vatCents, invoice.totalCents]).toEqual([7000, 1400, 8400]);
+    expect(invoice.account).toEqual({ kind: 'member', id: 'ana', name: 'Member ana' });
+  });
+
+  it('a Murat member on the week tariff pays 80 EUR for each week whose Thursday falls in the month', () => {
+    const murat = new SiteLog('murat')
+      .visit('ben', '2026-10-29', '09:00', 300) // week of 26 Oct: its Thursday is in October
+      .visit('ben', '2026-11-02', '09:00', 300) // week of 2 Nov
+      .visit('ben', '2026-11-03', '09:00', 300) // same week
+      .visit('ben', '2026-11-27', '09:00', 300) // week of 23 Nov
+      .visit('ben', '2026-11-30', '09:00', 300); // week of 30 Nov: Thursday 3 Dec, billed in December
+    const nov = only(invoicesFor([member('ben', 'murat-week')], [], [murat]), 'ben');
+    expect(nov.lines.map((l) => [l.kind, l.quantity, l.amountCents, l.dates])).toEqual([['week', 2, 16000, ['2026-11-02', '2026-11-23']]]);
+    expect(nov.totalCents).toBe(16000 + 3200);
+    const dec = only(invoicesFor([member('ben', 'murat-week')], [], [murat], '2026-12'), 'ben');
+    expect(dec.lines.map((l) => [l.quantity, l.dates])).toEqual([[1, ['2026-11-30']]]);
+  });
+
+  it('a Reichstett employer gets one invoice for its staff on 2-days-a-week subscriptions, with 12 EUR per extra day, across two sites', () => {
+    const reichstett = new SiteLog('reichstett')
+      .visit('chloe', '2026-11-02', '08:00', 240)
+      .visit('chloe', '2026-11-04', '09:00', 480)
+      .visit('david', '2026-11-09', '09:00', 480)
+      .visit('david', '2026-11-12', '09:00', 480);
+    const strasbourg = new SiteLog('strasbourg')
+      .visit('chloe', '2026-11-02', '14:00', 240) // the same day as her morning at Reichstett: still one day
+      .visit('chloe', '2026-11-03', '09:00', 480)
+      .visit('david', '2026-11-10', '09:00', 480)
+      .visit('david', '2026-11-11', '09:00', 480);
+    const members = [member('chloe', 'reichstett-2-days', { employer: 'acme' }), member('david', 'reichstett-2-days', { employer: 'acme' })];
+    const invoices = invoicesFor(members, [employer('acme', 'Acme SA')], [reichstett, strasbourg]);
+    expect(invoices).toHaveLength(1);
+    const acme = only(invoices, 'acme');
+    // chloe: 2, 3, 4 Nov = 3 days, one beyond 2 (the 4th, Reichstett). david: 9-12 Nov = 4 days, two beyond (11th Strasbourg, 12th Reichstett).
+    expect(acme.lines.filter((l) => l.kind === 'extra-day').map((l) => [l.member, l.site, l.quantity, l.amountCents, l.dates])).toEqual([
+      ['chloe', 'reichstett', 1, 1200, ['2026-11-04']],
+      ['david', 'reichstett', 1, 1200, ['2026-11-12']],
+      ['david', 'strasbourg', 1, 1200, ['2026-11-11']],
+    ]);
+    // 2 subscriptions × 9600 + 3 extra days × 1200 = 22800; VAT 20 % on each line = 4560.
+    expect([acme.subtotalCents, acme.vatCents, acme.totalCents]).toEqual([22800, 4560, 27360]);
+    expect(acme.bySite).toEqual([
+      { site: null, days: 0, amountCents: 19200 },
+      { site: 'reichstett', days: 2, amountCents: 2400 },
+      { site: 'strasbourg', days: 1, amountCents: 1200 },
+    ]);
+    expect(acme.byMember.map((m) => [m.member, m.amountCents])).toEqual([
+      ['chloe', 10800],
+      ['david', 12000],
+    ]);
+  });
+
+  it('a Soho Solo member pays only the print pages beyond the 1,000 of the month', () => {
+    const soho = new SiteLog('soho-solo').use('eve', '2026-11-03', 'print-page', 600).use('eve', '2026-11-20', 'print-page', 550).use('eve', '2026-11-20', 'coffee', 2);
+    const invoice = only(invoicesFor([member('eve', 'soho-solo')], [], [soho]), 'eve');
+    // 150,00 subscription (VAT 30,00); 150 pages × 0,10 = 15,00 (VAT 3,00); 2 coffees × 1,20 = 2,40 at 5.5 % (13.2 cents: 13).
+    expect(invoice.lines.map((l) => [l.kind, l.item, l.quantity, l.amountCents, l.vatCents])).toEqual([
+      ['subscription', null, 1, 15000, 3000],
+      ['consumable', 'coffee', 2, 240, 13],
+      ['consumable', 'print-page', 150, 1500, 300],
+    ]);
+    expect([invoice.subtotalCents, invoice.vatCents, invoice.totalCents]).toEqual([16740, 3313, 20053]);
+    expect(invoice.vat).toEqual([
+      { vatPercent: 5.5, baseCents: 240, vatCents: 13 },
+      { vatPercent: 20, baseCents: 16500, vatCents: 3300 },
+    ]);
+  });
+});
+
+describe('rating rules', () => {
+  it('rounds VAT per line half away from zero, alike for an amount and its reversal', () => {
+    expect(lineVat(250, 500)).toBe(13); // 12.5 cents
+    expect(lineVat(-250, 500)).toBe(-13);
+    expect(lineVat(225, 550)).toBe(12); // 12.375 cents
+    expect(lineVat(0, 2000)).toBe(0);
+  });
+
+  it('refuses to rate a member whose plan has no tariff, or a consumable without a price, naming each', () => {
+    const soho = new SiteLog('soho-solo').use('eve', '2026-11-03', 'scan-page', 3);
+    const input: RatingInput = { period: '2026-11', prices: EXAMPLE_PRICE_LIST, members: [member('eve', 'soho-solo'), member('fay', 'gold')], employers: [], events: soho.events, zones: ZONES };
+    const err = (() => {
+      try {
+        ratePeriod(input);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(err).toBeInstanceOf(TesseraError);
+    expect((err as TesseraError).code).toBe('billing.unpriced');
+    expect((err as TesseraError).details.map((d) => d.path)).toEqual(['consumables.scan-page', 'plans.gold']);
+  });
+
+  it('lists the usage of a member missing from the directory as unbilled instead of dropping it', () => {
+    const murat = new SiteLog('murat').visit('ghost', '2026-11-02', '09:00', 60).use('ghost', '2026-11-02', 'coffee', 1);
+    const r = ratePeriod({ period: '2026-11', prices: EXAMPLE_PRICE_LIST, members: [], employers: [], events: murat.events, zones: ZONES });
+    expect(r.lines).toEqual([]);
+    expect(r.unbilled).toEqual([{ member: 'ghost', reason: 'not_in_directory', days: 1, consumables: 1 }]);
+  });
+
+  it('bills no staff or cleaner, and a subscription only for a month its validity overlaps', () => {
+    const murat = new SiteLog('murat').visit('sam', '2026-11-02', '09:00', 480);
+    const members = [member('sam', 'murat-day', { role: 'staff' }), member('old', 'murat-2-days', { validUntil: '2026-10-31' }), member('new', 'murat-2-days', { validFrom: '2026-11-30' })];
+    const r = ratePeriod({ period: '2026-11', prices: EXAMPLE_PRICE_LIST, members, employers: [], events: murat.events, zones: ZONES });
+    expect(r.lines.map((l) => [l.member, l.kind, l.amountCents])).toEqual([['new', 'subscription', 10000]]);
+  });
+
+  it('lists days beyond a refusing plan\'s quota at no charge (each door counts only its own days)', () => {
+    const a = new SiteLog('murat').visit('ida', '2026-11-02', '09:00', 60).visit('ida', '2026-11-03', '09:00', 60);
+    const b = new SiteLog('reichstett').visit('ida', '2026-11-04', '09:00', 60);
+    const r = ratePeriod({ period: '2026-11', prices: EXAMPLE_PRICE_LIST, members: [member('ida', 'murat-2-days')], employers: [], events: [...a.events, ...b.events], zones: ZONES });
+    expect(r.lines.filter((l) => l.kind === 'extra-day').map((l) => [l.site, l.quantity, l.amountCents, l.description])).toEqual([
+      ['reichstett', 1, 0, 'Days beyond 2 a week (refused by the plan: not charged)'],
+    ]);
+  });
+
+  it('counts a visit whose check-in was not read on the site-local day it started, and an open visit as a full day', () => {
+    const log = new SiteLog('murat').visit('jo', '2026-11-02', '22:00', 180).visit('jo', '2026-11-05', '09:00', 60);
+    // seq 1, the check-in of the 2nd, fell outside what was read; seq 4, the check-out of the 5th, has not arrived.
+    const events = log.events.filter((e) => e.event.seq !== 1 && e.event.seq !== 4);
+    const r = ratePeriod({ period: '2026-11', prices: EXAMPLE_PRICE_LIST, members: [member('jo', 'murat-day')], employers: [], events, zones: ZONES });
+    expect(r.lines.map((l) => [l.kind, l.dates])).toEqual([
+      ['day', ['2026-11-05']],
+      ['half-day', ['2026-11-02']],
+    ]);
+  });
+
+  it('validates the price list: VAT with at most two decimals, integer cents, a known tariff kind', () => {
+    const bad = PriceList.safeParse({ plans: { a: { kind: 'per-day', dayCents: 12.5, vatPercent: 20.001 }, b: { kind: 'monthly' } } });
+    expect(bad.success).toBe(false);
+    const paths = bad.error?.issues.map((i) => i.path.join('.')).sort();
+    expect(paths).toEqual(['plans.a.dayCents', 'plans.a.vatPercent', 'plans.b.kind']);
+    expect(PriceList.safeParse(EXAMPLE_PRICE_LIST).success).toBe(true);
+  });
+});
