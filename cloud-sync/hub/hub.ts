@@ -9,7 +9,7 @@ import { HubIngest } from './ingest.js';
 import { HubStore } from './store.js';
 import { HubDirectory } from './directory.js';
 import { HubSites } from './sites.js';
-import { registerDirectoryRoutes } from './directory-api.js';
+import { AuditLog, registerAdminRoutes } from './admin/index.js';
 import { DirectoryPublisher } from './directory-publisher.js';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { generateHubKeys, hubPrivateKey } from '../../shared/signing.js';
@@ -88,7 +88,16 @@ export function createHub(deps: HubDeps): Hub {
   const api = createJsonApi(deps.log);
   registerAuth(api, auth);
   buildHubApi({ store, ingest, log: deps.log, clock: deps.clock, startedAt: deps.clock.now() }, api);
-  registerDirectoryRoutes(api, directory, () => publisher.onChange(), key.publicKeyPem);
+  registerAdminRoutes(api, {
+    db: store.db,
+    directory,
+    sites,
+    audit: new AuditLog(store.db, () => deps.clock.now()),
+    auth,
+    onDirectoryChange: () => publisher.onChange(),
+    publicKeyPem: key.publicKeyPem,
+    log,
+  });
   let stopping: Promise<void> | undefined;
 
   const stop = (): Promise<void> => {

@@ -26,3 +26,18 @@ export async function loginOver(apiUrl: string, username: string, password: stri
   const { token } = (await res.json()) as { token: string };
   return { cookie: `tessera_session=${token}`, authorization: `Bearer ${token}` };
 }
+
+/**
+ * Creates an account through `POST /accounts` (as an operator, with a password that is not
+ * one-time) and logs it in: a site manager for role tests, in two lines.
+ */
+export async function loginAs(
+  app: FastifyInstance,
+  operator: AuthHeaders,
+  account: { username: string; role: 'operator' | 'site_manager'; sites?: string[]; password?: string },
+): Promise<AuthHeaders> {
+  const password = account.password ?? `${account.username}-password`;
+  const r = await app.inject({ method: 'POST', url: '/accounts', headers: operator, payload: { sites: [], ...account, password, mustChangePassword: false } });
+  if (r.statusCode !== 201) throw new Error(`account ${account.username} refused: ${r.statusCode} ${r.body}`);
+  return login(app, account.username, password);
+}

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import type { HubDb } from '../db.js';
+import type { Account } from '../auth/account.js';
+
+/** What an audit row says was done. */
+export type AuditAction = 'create' | 'update' | 'delete' | 'revoke' | 'import' | 'reset_password' | 'change_password';
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: { id: string; username: string };
+  action: AuditAction;
+  entity: string;
+  entityId: string;
+  before: unknown;
+  after: unknown;
+}
+
+export const AuditQuery = z.strictObject({
+  entity: z.string().max(32).optional(),
+  entityId: z.string().max(128).optional(),
+  /** The acting account's username. */
+  actor: z.string().max(64).optional(),
+  action: z.enum(['create', 'update', 'delete', 'revoke', 'import', 'reset_password', 'change_password']).optional(),
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+  offset: z.coerce.number().int().nonnegative().default(0),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+export type AuditQuery = z.infer<typeof AuditQuery>;
+
+interface Row {
+  id: number;
+  at: number;
+  actor_id: string;
+  actor: string;
+  action: AuditAction;
+  entity: string;
+  entity_id: string;
+  before: string | null;
+  after: string | null;
+}
+
+const toEntry = (r: Row): AuditEntry => ({
+  id: r.id,
+  at: new Date(r.at).toISOString(),
+  actor: { id: r.actor_id, username: r.actor },
+  action: r.action,
+  entity: r.entity,
+  entityId: r.entity_id,
+  before: r.before === null ? null : (JSON.parse(r.before) as unknown),
+  after: r.after === null ? null : (JSON.parse(r.after) as unknown),
+});
+
+/**
+ * Who changed what, when (table `audit_log`). `record` is called inside the transaction of the
+ * change it describes, so a change without its row (or a row without its change) cannot exist.
+ */
+export class AuditLog {
+  constructor(
+    private readonly db: HubDb,
+    private readonly now: () => number,
+  ) {}
+
+  record(actor: Account, action: AuditAction, entity: string, entityId: string, before: unknown, after: unknown): void {
+    const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
+    this.db
+      .prepare('INSERT INTO audit_log (at, actor_id, actor, action, entity, entity_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(this.now(), actor.id, actor.username, action, entity, entityId, json(before), json(after));
+  }
+
+  /** Newest first, filtered, one page of it and how many match in all. */
+  query(q: AuditQuery): { entries: AuditEntry[]; total: number } {
+    const where: string[] = [];
+    const args: Array<string | number> = [];
+    const add = (clause: string, value: string | number | undefined) => {
+      if (value === undefined) return;
+      where.push(clause);
+      args.push(value);
+    };
+    add('entity = ?', q.entity);
+    add('entity_id = ?', q.entityId);
+    add('actor = ? COLLATE NOCASE', q.actor);
+    add('action = ?', q.action);
+    add('at >= ?', q.since === undefined ? undefined : Date.parse(q.since));
+    add('at < ?', q.until === undefined ? undefined : Date.parse(q.until));
+    const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const total = this.db.prepare<Array<string | number>, { n: number }>(`SELECT count(*) AS n FROM audit_log ${filter}`).get(...args)?.n ?? 0;
+    const rows = this.db.prepare<Array<string | number>, Row>(`SELECT * FROM audit_log ${filter} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset);
+    return { entries: rows.map(toEntry), total };
+  }
+}

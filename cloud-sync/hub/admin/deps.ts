@@ -1,0 +1,34 @@
+import type { FastifyReply } from 'fastify';
+import type { Logger } from 'pino';
+import { sendError } from '../../../edge/api/errors.js';
+import { TesseraError, type ErrorCode } from '../../../shared/errors.js';
+import type { HubAuth } from '../auth/hub-auth.js';
+import type { HubDb } from '../db.js';
+import type { HubDirectory } from '../directory.js';
+import type { HubSites } from '../sites.js';
+import type { AuditLog } from './audit.js';
+
+/** What the admin routes work on (wired in createHub). */
+export interface AdminDeps {
+  db: HubDb;
+  directory: HubDirectory;
+  sites: HubSites;
+  audit: AuditLog;
+  auth: HubAuth;
+  /** Called after each committed directory change: sends every site its delta. */
+  onDirectoryChange: () => void;
+  /** The hub's public key, PEM, that sites pin. */
+  publicKeyPem: string;
+  log: Logger;
+}
+
+const STATUS: Partial<Record<ErrorCode, number>> = { not_found: 404, conflict: 409, 'auth.forbidden': 403 };
+
+/** Answers a TesseraError with its code (404, 409, 403, else 400); anything else is rethrown (500). */
+export function sendFailure(reply: FastifyReply, err: unknown) {
+  if (!(err instanceof TesseraError)) throw err;
+  return sendError(reply, STATUS[err.code] ?? 400, err.code, err.message, err.details);
+}
+
+/** Thrown inside a change to refuse it for the account's role; answered 403 `auth.forbidden`. */
+export const forbidden = (message: string) => new TesseraError('auth.forbidden', message);
