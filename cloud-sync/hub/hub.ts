@@ -15,6 +15,10 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { generateHubKeys, hubPrivateKey } from '../../shared/signing.js';
 import { createJsonApi } from '../../edge/api/json-api.js';
 import { HubAuth, registerAuth, type InitialAdmin } from './auth/index.js';
+import { HubLive } from './occupancy/live.js';
+import { registerLiveRoutes } from './occupancy/routes.js';
+import { registerHubMetrics } from './occupancy/metrics.js';
+import { registerDashboard } from '../dashboard/register.js';
 
 export interface HubDeps {
   dbPath: string;
@@ -37,6 +41,8 @@ export interface HubDeps {
   initialAdmin?: InitialAdmin;
   /** How long a login session lasts (default 12 h). */
   sessionTtlMs?: number;
+  /** Home Assistant MQTT discovery: each site's occupancy as a sensor (off without it). */
+  homeAssistant?: { discoveryPrefix?: string };
 }
 
 export interface Hub {
@@ -54,6 +60,8 @@ export interface Hub {
   publicKeyPem: string;
   /** Accounts, sessions and login throttling. */
   auth: HubAuth;
+  /** Live occupancy, site health, alarms and the feed of the dashboard (docs/dashboard.md). */
+  live: HubLive;
   /** On the first start without `initialAdmin`: the generated admin and its one-time password, to print once. */
   oneTimeAdmin: InitialAdmin | undefined;
 }
@@ -73,7 +81,11 @@ export function createHub(deps: HubDeps): Hub {
     log: deps.log,
     ...(deps.topicPrefix !== undefined ? { topicPrefix: deps.topicPrefix } : {}),
     ...(deps.clientId !== undefined ? { clientId: deps.clientId } : {}),
-    onSiteStatus: (status) => publisher.onStatus(status),
+    onSiteStatus: (status) => {
+      publisher.onStatus(status);
+      live.onStatus(status);
+    },
+    onApplied: (events) => live.onApplied(events),
   });
   const publisher = new DirectoryPublisher({
     directory,
@@ -83,6 +95,18 @@ export function createHub(deps: HubDeps): Hub {
     log,
     ...(deps.topicPrefix !== undefined ? { topicPrefix: deps.topicPrefix } : {}),
   });
+  const live = new HubLive({
+    db: store.db,
+    store,
+    clock: deps.clock,
+    log: deps.log,
+    declaredSites: () => sites.list(),
+    memberName: (id) => directory.get('member', id)?.name,
+    publish: (topic, payload, o) => ingest.publish(topic, payload, o.retain, o.qos),
+    ...(deps.topicPrefix !== undefined ? { topicPrefix: deps.topicPrefix } : {}),
+    ...(deps.homeAssistant ? { homeAssistant: deps.homeAssistant } : {}),
+  });
+  live.recover();
   publisher.seed(store.sites().flatMap((s) => (s.status ? [{ site: s.site, revision: s.status.directory.revision }] : [])));
   const auth = new HubAuth({ db: store.db, clock: deps.clock, log: deps.log, ...(deps.initialAdmin ? { initialAdmin: deps.initialAdmin } : {}), ...(deps.sessionTtlMs !== undefined ? { sessionTtlMs: deps.sessionTtlMs } : {}) });
   const api = createJsonApi(deps.log);
@@ -98,10 +122,14 @@ export function createHub(deps: HubDeps): Hub {
     publicKeyPem: key.publicKeyPem,
     log,
   });
+  registerLiveRoutes(api, { live, store, now: () => deps.clock.now() });
+  registerHubMetrics(api, { live, ingest, store });
+  registerDashboard(api, { live, clock: deps.clock, log: deps.log });
   let stopping: Promise<void> | undefined;
 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      live.stop();
       await api.close().catch((err: unknown) => log.warn({ err }, 'API close failed'));
       await ingest.stop().catch((err: unknown) => log.warn({ err }, 'ingest stop failed'));
       await broker?.close();
@@ -119,6 +147,7 @@ export function createHub(deps: HubDeps): Hub {
     sites,
     publicKeyPem: key.publicKeyPem,
     auth,
+    live,
     oneTimeAdmin: auth.oneTimeAdmin,
     stop,
     async start() {
@@ -129,6 +158,7 @@ export function createHub(deps: HubDeps): Hub {
         }
         await ingest.start(mqttUrl);
         const apiUrl = await listenApi(api, deps.apiHost ?? '127.0.0.1', deps.apiPort ?? 8080);
+        live.announce();
         log.info({ mqttUrl, apiUrl, embeddedBroker: broker !== undefined }, 'hub started');
         return { mqttUrl, apiUrl };
       } catch (err) {

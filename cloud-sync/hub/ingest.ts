@@ -255,11 +255,11 @@ export class HubIngest {
     }, wait);
   }
 
-  /** Publishes on the hub's connection (QoS 1); resolves once the broker acknowledged it. */
-  publish(topic: string, payload: string, retain = false): Promise<void> {
+  /** Publishes on the hub's connection (QoS 1 unless told); resolves once the broker acknowledged it (QoS 1) or it was sent (QoS 0). */
+  publish(topic: string, payload: string, retain = false, qos: 0 | 1 = 1): Promise<void> {
     const client = this.client;
     if (!client) return Promise.reject(new TesseraError('sync.rejected', 'the hub is not connected to its broker'));
-    return client.publishAsync(topic, payload, { qos: 1, retain }).then(() => undefined);
+    return client.publishAsync(topic, payload, { qos, retain }).then(() => undefined);
   }
 
   private publishAck(site: string): void {

@@ -108,4 +108,52 @@ export const HUB_MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_by_entity ON audit_log (entity, entity_id);
   CREATE INDEX audit_by_actor ON audit_log (actor_id);
   `,
+  `
+  -- Live occupancy (occupancy/): each member's presence at each site as of the highest-seq
+  -- presence event seen. Keeping the seq makes the projection order-free and idempotent: a late
+  -- or re-sent event never undoes a newer one. since is the site-local ISO time of the check-in.
+  CREATE TABLE presence_state (
+    site      TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    seq       INTEGER NOT NULL,
+    present   INTEGER NOT NULL,
+    since     TEXT,
+    PRIMARY KEY (site, member_id)
+  ) WITHOUT ROWID;
+
+  -- Occupancy history in 15-minute buckets (start_ms: UTC ms, aligned to 15 minutes): the peak
+  -- number present during the bucket and the number present at its last change.
+  CREATE TABLE occupancy_buckets (
+    site     TEXT NOT NULL,
+    start_ms INTEGER NOT NULL,
+    peak     INTEGER NOT NULL,
+    last     INTEGER NOT NULL,
+    PRIMARY KEY (site, start_ms)
+  ) WITHOUT ROWID;
+
+  -- Alarms from events and site status (docs/dashboard.md). subject: the door, device or site.
+  -- raised_seq..last_seq: the events that raised it (NULL for site.offline, raised by status).
+  -- cleared_*: the condition ended; acked_*: an operator or the site's manager saw it.
+  CREATE TABLE alarms (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    site       TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    subject    TEXT NOT NULL,
+    detail     TEXT,
+    raised_at  TEXT NOT NULL,
+    raised_seq INTEGER,
+    last_seq   INTEGER,
+    count      INTEGER NOT NULL DEFAULT 1,
+    cleared_at TEXT,
+    cleared_by TEXT,
+    acked_at   INTEGER,
+    acked_by   TEXT
+  );
+  CREATE INDEX alarms_by_subject ON alarms (site, kind, subject);
+  CREATE INDEX alarms_open ON alarms (acked_at, cleared_at);
+
+  -- Where the live projections replay from at start: events received at or after this instant
+  -- (ms) are projected again, so a crash between an ingest commit and the projection loses nothing.
+  CREATE TABLE live_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), received_at INTEGER NOT NULL);
+  `,
 ];

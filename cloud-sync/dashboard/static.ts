@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { extname, join, relative, sep } from 'node:path';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PACKAGE_ROOT } from '../../edge/site/package-root.js';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.json': 'application/json; charset=utf-8',
+};
+
+/** The dashboard holds no data itself: every figure comes from the authenticated API. */
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+interface Asset {
+  body: Buffer;
+  type: string;
+  etag: string;
+}
+
+export const UI_DIR = join(PACKAGE_ROOT, 'cloud-sync', 'dashboard', 'ui');
+
+/** Every file under ui/ by its URL (`/ui/...`), plus uPlot from node_modules under `/ui/vendor/`. */
+export function dashboardAssets(uiDir = UI_DIR): Map<string, Asset> {
+  const assets = new Map<string, Asset>();
+  const add = (url: string, file: string) => {
+    const type = TYPES[extname(file)];
+    if (type === undefined) return;
+    const body = readFileSync(file);
+    assets.set(url, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` });
+  };
+  for (const entry of readdirSync(uiDir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = join(entry.parentPath, entry.name);
+    add(`/ui/${relative(uiDir, file).split(sep).join('/')}`, file);
+  }
+  const require = createRequire(import.meta.url);
+  add('/ui/vendor/uPlot.esm.js', require.resolve('uplot/dist/uPlot.esm.js'));
+  add('/ui/vendor/uPlot.min.css', require.resolve('uplot/dist/uPlot.min.css'));
+  return assets;
+}
+
+/**
+ * The dashboard's static files: `/` is the single page, `/ui/*` its modules and styles, read
+ * once at start and served from memory with an ETag (no build step, no file system path taken
+ * from the URL). These routes are public (auth/register.ts); they carry no data.
+ */
+export function registerDashboardFiles(app: FastifyInstance, assets = dashboardAssets()): void {
+  const serve = (url: string) => (req: FastifyRequest, reply: FastifyReply) => {
+    const asset = assets.get(url);
+    if (!asset) return reply.callNotFound();
+    void reply.headers({ ...SECURITY_HEADERS, etag: asset.etag, 'cache-control': 'no-cache' });
+    if (req.headers['if-none-match'] === asset.etag) return reply.code(304).send();
+    return reply.type(asset.type).send(asset.body);
+  };
+  app.get('/', serve('/ui/index.html'));
+  app.get('/ui/*', (req, reply) => serve(req.url.split('?', 1)[0] ?? '')(req, reply));
+}

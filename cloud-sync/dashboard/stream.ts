@@ -1,0 +1,61 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Clock } from '../../shared/clock.js';
+import type { HubLive } from '../hub/occupancy/live.js';
+import { visibleTo } from '../hub/occupancy/routes.js';
+
+export interface StreamDeps {
+  live: HubLive;
+  clock: Clock;
+  log: Logger;
+  /** A comment line this often keeps proxies and the browser from closing an idle stream (default 15 s). */
+  heartbeatMs?: number;
+  /** A client that lets this many bytes pile up unread is cut off; it reconnects and reloads (default 1 MB). */
+  maxBufferedBytes?: number;
+}
+
+export const STREAM_PATH = '/events/stream';
+
+/**
+ * `GET /events/stream`: server-sent events for the dashboard. First a `hello` with the account and
+ * the current occupancy and health of its sites, then `occupancy`, `event`, `alarm` and `health`
+ * messages as they happen, only about the sites the account may see; a heartbeat comment every
+ * 15 s. Every stream is ended when the hub stops, so that closing the server does not wait on them.
+ */
+export function registerEventStream(app: FastifyInstance, deps: StreamDeps): void {
+  const log = deps.log.child({ module: 'stream' });
+  const streams = new Set<ServerResponse>();
+  const maxBuffered = deps.maxBufferedBytes ?? 1024 * 1024;
+  app.addHook('preClose', (done) => {
+    for (const res of streams) res.end();
+    streams.clear();
+    done();
+  });
+
+  app.get(STREAM_PATH, (req, reply) => {
+    const visible = visibleTo(req);
+    const res = reply.raw;
+    void reply.hijack();
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    streams.add(res);
+    const send = (kind: string, data: unknown) => {
+      if (res.writableLength > maxBuffered) {
+        log.warn({ account: req.account.username }, 'a live client reads too slowly: its stream is closed');
+        return res.end();
+      }
+      res.write(`event: ${kind}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
+    res.write('retry: 3000\n\n');
+    send('hello', { account: req.account, occupancy: deps.live.projection.network(visible), health: deps.live.healthAll(visible) });
+    const unsubscribe = deps.live.feed.subscribe((m) => {
+      if (visible(m.site)) send(m.kind, m.data);
+    });
+    const heartbeat = deps.clock.setInterval(() => res.write(': heartbeat\n\n'), deps.heartbeatMs ?? 15_000);
+    res.on('close', () => {
+      unsubscribe();
+      heartbeat.cancel();
+      streams.delete(res);
+    });
+  });
+}

@@ -1,0 +1,57 @@
+import type { SiteEvent } from '../../../shared/events.js';
+
+export const ALARM_KINDS = ['door.forced', 'door.held', 'reader.lost', 'sync.rejected', 'site.offline'] as const;
+export type AlarmKind = (typeof ALARM_KINDS)[number];
+
+/** What one event does to the alarms of its site: raise one, clear some, or nothing. */
+export type AlarmEffect =
+  | { raise: { kind: AlarmKind; subject: string; detail: string | null; clears: ClearRule | null } }
+  | { clear: { kinds: AlarmKind[]; subject: string; by: string } }
+  | null;
+
+/** The event that ends a raised alarm's condition, to look for among later events (JSON paths into the stored event). */
+export interface ClearRule {
+  type: 'door.secured' | 'device.fault';
+  match: Record<string, string>;
+}
+
+/**
+ * The alarm rules (docs/dashboard.md "Alarms"), pure. A forced or held door is cleared by the
+ * door's `door.secured`, a lost reader by its `reader.found`; a sync rejection has no lasting
+ * condition and is raised already cleared, waiting only for someone to acknowledge it.
+ * `site.offline` comes from the site's status, not from events (see AlarmBook.onStatus).
+ */
+export function alarmEffect(e: SiteEvent): AlarmEffect {
+  switch (e.type) {
+    case 'door.forced':
+      return { raise: { kind: 'door.forced', subject: e.data.door, detail: null, clears: secured(e.data.door, 'forced') } };
+    case 'door.held':
+      return { raise: { kind: 'door.held', subject: e.data.door, detail: `${e.data.seconds} s`, clears: secured(e.data.door, 'held') } };
+    case 'door.secured':
+      return { clear: { kinds: [e.data.after === 'forced' ? 'door.forced' : 'door.held'], subject: e.data.door, by: e.type } };
+    case 'device.fault':
+      return faultEffect(e);
+    case 'access.granted':
+    case 'access.denied':
+    case 'presence.in':
+    case 'presence.out':
+    case 'locker.assigned':
+    case 'locker.opened':
+    case 'locker.released':
+    case 'door.exit_requested':
+    case 'door.mode':
+    case 'consumable.used':
+    case 'clock.unsynced':
+      return null;
+  }
+}
+
+const secured = (door: string, after: 'forced' | 'held'): ClearRule => ({ type: 'door.secured', match: { '$.data.door': door, '$.data.after': after } });
+
+function faultEffect(e: Extract<SiteEvent, { type: 'device.fault' }>): AlarmEffect {
+  const { device, kind, detail } = e.data;
+  if (kind === 'reader.lost') return { raise: { kind: 'reader.lost', subject: device, detail: detail ?? null, clears: { type: 'device.fault', match: { '$.data.device': device, '$.data.kind': 'reader.found' } } } };
+  if (kind === 'reader.found') return { clear: { kinds: ['reader.lost'], subject: device, by: 'reader.found' } };
+  if (kind === 'sync.rejected') return { raise: { kind: 'sync.rejected', subject: device, detail: detail ?? null, clears: null } };
+  return null;
+}

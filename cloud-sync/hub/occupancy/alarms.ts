@@ -1,0 +1,167 @@
+import type { SiteEvent } from '../../../shared/events.js';
+import { TesseraError } from '../../../shared/errors.js';
+import type { SiteStatus } from '../../../shared/sync.js';
+import type { HubDb } from '../db.js';
+import { type AlarmKind, type ClearRule, alarmEffect } from './alarm-rules.js';
+
+export interface Alarm {
+  id: number;
+  site: string;
+  kind: AlarmKind;
+  /** The door, the device, or the site itself for site.offline. */
+  subject: string;
+  detail: string | null;
+  /** Site-local ISO time of the first event that raised it (hub time for site.offline). */
+  raisedAt: string;
+  /** How many times it was raised again while still active. */
+  count: number;
+  clearedAt: string | null;
+  clearedBy: string | null;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  /** Active or not yet acknowledged: what the dashboard lists as open. */
+  open: boolean;
+}
+
+interface Row {
+  id: number;
+  site: string;
+  kind: AlarmKind;
+  subject: string;
+  detail: string | null;
+  raised_at: string;
+  raised_seq: number | null;
+  last_seq: number | null;
+  count: number;
+  cleared_at: string | null;
+  cleared_by: string | null;
+  acked_at: number | null;
+  acked_by: string | null;
+}
+
+const toAlarm = (r: Row): Alarm => ({
+  id: r.id,
+  site: r.site,
+  kind: r.kind,
+  subject: r.subject,
+  detail: r.detail,
+  raisedAt: r.raised_at,
+  count: r.count,
+  clearedAt: r.cleared_at,
+  clearedBy: r.cleared_by,
+  acknowledgedAt: r.acked_at === null ? null : new Date(r.acked_at).toISOString(),
+  acknowledgedBy: r.acked_by,
+  open: r.cleared_at === null || r.acked_at === null,
+});
+
+const OPEN = '(cleared_at IS NULL OR acked_at IS NULL)';
+
+/**
+ * The alarms of the network, kept in SQLite: raised and cleared by the rules of alarm-rules.ts
+ * (events) and by site status (offline), acknowledged by people. Applying an event twice, or
+ * out of order after a gap, gives the same alarms: an alarm remembers the seqs that raised it,
+ * and one raised after its clearing event arrived is stored already cleared.
+ */
+export class AlarmBook {
+  constructor(
+    private readonly db: HubDb,
+    private readonly now: () => number,
+  ) {}
+
+  /** Applies a site's newly stored events; returns the alarms raised or changed. */
+  apply(events: readonly SiteEvent[]): Alarm[] {
+    const changed = new Map<number, Alarm>();
+    this.db.transaction(() => {
+      for (const e of events) for (const a of this.applyOne(e)) changed.set(a.id, a);
+    })();
+    return [...changed.values()];
+  }
+
+  /** A site's status: offline raises one site.offline alarm, online clears it. Returns what changed. */
+  onStatus(status: SiteStatus): Alarm[] {
+    const active = this.active(status.site, 'site.offline', status.site);
+    const at = new Date(this.now()).toISOString();
+    if (!status.online && !active) {
+      const id = this.insert(status.site, 'site.offline', status.site, 'last will or shutdown', at, null, null);
+      return [this.get(id) as Alarm];
+    }
+    if (status.online && active) return this.clear(status.site, ['site.offline'], status.site, 'site.online', at, Infinity);
+    return [];
+  }
+
+  list(filter: { open?: boolean; site?: string; visible?: (site: string) => boolean; limit?: number } = {}): Alarm[] {
+    const where = [filter.open ? OPEN : '1', filter.site !== undefined ? 'site = @site' : '1'].join(' AND ');
+    const rows = this.db.prepare<{ site?: string }, Row>(`SELECT * FROM alarms WHERE ${where} ORDER BY id DESC`).all(filter.site !== undefined ? { site: filter.site } : {});
+    return rows.map(toAlarm).filter((a) => filter.visible?.(a.site) ?? true).slice(0, filter.limit ?? 500);
+  }
+
+  get(id: number): Alarm | undefined {
+    const row = this.db.prepare<[number], Row>('SELECT * FROM alarms WHERE id = ?').get(id);
+    return row ? toAlarm(row) : undefined;
+  }
+
+  /** Records who saw it and when; acknowledging again keeps the first acknowledgement. */
+  acknowledge(id: number, by: string): Alarm {
+    if (!this.get(id)) throw new TesseraError('not_found', `no alarm ${id}`);
+    this.db.prepare('UPDATE alarms SET acked_at = ?, acked_by = ? WHERE id = ? AND acked_at IS NULL').run(this.now(), by, id);
+    return this.get(id) as Alarm;
+  }
+
+  /** Open alarms per site. */
+  openCounts(): Map<string, number> {
+    const rows = this.db.prepare<[], { site: string; n: number }>(`SELECT site, COUNT(*) AS n FROM alarms WHERE ${OPEN} GROUP BY site`).all();
+    return new Map(rows.map((r) => [r.site, r.n]));
+  }
+
+  private applyOne(e: SiteEvent): Alarm[] {
+    const effect = alarmEffect(e);
+    if (effect === null) return [];
+    if ('clear' in effect) return this.clear(e.site, effect.clear.kinds, effect.clear.subject, effect.clear.by, e.at, e.seq);
+    const { kind, subject, detail, clears } = effect.raise;
+    const seen = this.db
+      .prepare<[string, string, string, number], { id: number }>('SELECT id FROM alarms WHERE site = ? AND kind = ? AND subject = ? AND ? BETWEEN raised_seq AND last_seq')
+      .get(e.site, kind, subject, e.seq);
+    if (seen) return [];
+    const active = this.active(e.site, kind, subject);
+    if (active) {
+      // Raised again while still active: counted, once per seq above the last one counted.
+      if ((active.last_seq ?? 0) >= e.seq) return [];
+      this.db.prepare('UPDATE alarms SET count = count + 1, last_seq = ? WHERE id = ?').run(e.seq, active.id);
+      return [this.get(active.id) as Alarm];
+    }
+    const later = clears ? this.laterClear(e.site, e.seq, clears) : undefined;
+    const id = this.insert(e.site, kind, subject, detail, e.at, e.seq, clears === null ? { at: e.at, by: 'one-off' } : later);
+    return [this.get(id) as Alarm];
+  }
+
+  private insert(site: string, kind: AlarmKind, subject: string, detail: string | null, at: string, seq: number | null, cleared: { at: string; by: string } | undefined | null): number {
+    const r = this.db
+      .prepare('INSERT INTO alarms (site, kind, subject, detail, raised_at, raised_seq, last_seq, cleared_at, cleared_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(site, kind, subject, detail, at, seq, seq, cleared?.at ?? null, cleared?.by ?? null);
+    return Number(r.lastInsertRowid);
+  }
+
+  private active(site: string, kind: AlarmKind, subject: string): Row | undefined {
+    return this.db.prepare<[string, string, string], Row>('SELECT * FROM alarms WHERE site = ? AND kind = ? AND subject = ? AND cleared_at IS NULL ORDER BY id DESC LIMIT 1').get(site, kind, subject);
+  }
+
+  /** Clears the active alarms of `subject` raised before seq `beforeSeq`. */
+  private clear(site: string, kinds: AlarmKind[], subject: string, by: string, at: string, beforeSeq: number): Alarm[] {
+    const rows = this.db
+      .prepare<unknown[], { id: number }>(`SELECT id FROM alarms WHERE site = ? AND subject = ? AND cleared_at IS NULL AND kind IN (${kinds.map(() => '?').join(', ')}) AND COALESCE(last_seq, 0) < ?`)
+      .all(site, subject, ...kinds, Number.isFinite(beforeSeq) ? beforeSeq : Number.MAX_SAFE_INTEGER);
+    const update = this.db.prepare('UPDATE alarms SET cleared_at = ?, cleared_by = ? WHERE id = ?');
+    return rows.map((r) => {
+      update.run(at, by, r.id);
+      return this.get(r.id) as Alarm;
+    });
+  }
+
+  /** A clearing event stored with a higher seq (it arrived first, across a gap). */
+  private laterClear(site: string, seq: number, rule: ClearRule): { at: string; by: string } | undefined {
+    const paths = Object.keys(rule.match);
+    const sql = `SELECT at FROM events WHERE site = ? AND seq > ? AND type = ? ${paths.map(() => 'AND json_extract(body, ?) = ?').join(' ')} ORDER BY seq LIMIT 1`;
+    const row = this.db.prepare<unknown[], { at: string }>(sql).get(site, seq, rule.type, ...paths.flatMap((p) => [p, rule.match[p]]));
+    return row ? { at: row.at, by: rule.type === 'door.secured' ? 'door.secured' : 'reader.found' } : undefined;
+  }
+}

@@ -1,0 +1,159 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../../../shared/clock.js';
+import { SiteEvent } from '../../../shared/events.js';
+import type { SiteStatus } from '../../../shared/sync.js';
+import type { HubDb } from '../db.js';
+import type { HubStore } from '../store.js';
+import { AlarmBook } from './alarms.js';
+import { type SiteHealth, siteHealth } from './health.js';
+import { LiveFeed } from './live-feed.js';
+import { NetworkOccupancyPublisher, type Publish } from './network-topic.js';
+import { type DeclaredSite, OccupancyProjection } from './projection.js';
+import { LiveCounters } from './counters.js';
+
+export interface LiveDeps {
+  db: HubDb;
+  store: HubStore;
+  clock: Clock;
+  log: Logger;
+  /** The sites the operator declared (name, time zone, capacity). */
+  declaredSites: () => readonly DeclaredSite[];
+  /** A member's name from the hub directory. */
+  memberName: (memberId: string) => string | undefined;
+  /** Publishes on the hub's MQTT connection: without it, no network topic. */
+  publish?: Publish;
+  topicPrefix?: string;
+  /** Home Assistant MQTT discovery of each site's occupancy sensor (off by default). */
+  homeAssistant?: { discoveryPrefix?: string };
+}
+
+/** Events received this long before the saved cursor are projected again at start (clock steps). */
+const REPLAY_MARGIN_MS = 60_000;
+
+/**
+ * The hub's live side (docs/dashboard.md): occupancy, alarms and site health, fed by ingest
+ * (`onApplied`, `onStatus`), told to SSE clients through `feed` and to displays through the
+ * retained network topic. At start it projects again what was received since its cursor, so a
+ * crash between an ingest commit and the projection loses nothing.
+ */
+export class HubLive {
+  readonly projection: OccupancyProjection;
+  readonly alarms: AlarmBook;
+  readonly feed: LiveFeed;
+  readonly counters = new LiveCounters();
+  private readonly network: NetworkOccupancyPublisher | undefined;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: LiveDeps) {
+    this.log = deps.log.child({ module: 'live' });
+    this.projection = new OccupancyProjection(deps.db, deps.declaredSites, deps.memberName);
+    this.alarms = new AlarmBook(deps.db, () => deps.clock.now());
+    this.feed = new LiveFeed((err) => this.log.warn({ err }, 'a live listener failed'));
+    const publish = deps.publish;
+    this.network = publish
+      ? new NetworkOccupancyPublisher({
+          publish,
+          snapshot: () => this.projection.network(),
+          clock: deps.clock,
+          log: this.log,
+          ...(deps.topicPrefix !== undefined ? { topicPrefix: deps.topicPrefix } : {}),
+          ...(deps.homeAssistant ? { homeAssistant: deps.homeAssistant } : {}),
+        })
+      : undefined;
+  }
+
+  /** Projects again the events received since the cursor, and raises or clears site.offline from the statuses held. */
+  recover(): void {
+    // Without a cursor (a database from before occupancy existed), everything is projected once.
+    const cursor = this.deps.db.prepare<[], { received_at: number }>('SELECT received_at FROM live_cursor WHERE id = 1').get()?.received_at;
+    const replayed = this.replaySince(cursor === undefined ? 0 : cursor - REPLAY_MARGIN_MS);
+    for (const view of this.deps.store.sites()) if (view.status) this.alarms.onStatus(view.status);
+    this.saveCursor();
+    this.log.info({ replayed, sites: this.projection.network().sites.length }, 'live occupancy and alarms recovered');
+  }
+
+  /**
+   * Applies again, site by site in seq order, the events received at or after `fromMs`; returns
+   * how many. Read in pages by primary key: better-sqlite3 allows no write while a read is open.
+   */
+  private replaySince(fromMs: number): number {
+    const page = this.deps.db.prepare<[number, string, string, number], { site: string; seq: number; body: string }>(
+      'SELECT site, seq, body FROM events WHERE received_at >= ? AND (site > ? OR (site = ? AND seq > ?)) ORDER BY site, seq LIMIT 2000',
+    );
+    let count = 0;
+    let after = { site: '', seq: 0 };
+    for (;;) {
+      const rows = page.all(fromMs, after.site, after.site, after.seq);
+      const last = rows[rows.length - 1];
+      if (!last) return count;
+      after = { site: last.site, seq: last.seq };
+      const events = rows.flatMap((r) => {
+        const parsed = SiteEvent.safeParse(JSON.parse(r.body));
+        return parsed.success ? [parsed.data] : [];
+      });
+      for (const site of new Set(events.map((e) => e.site))) {
+        const ofSite = events.filter((e) => e.site === site);
+        this.projection.apply(ofSite);
+        this.alarms.apply(ofSite);
+      }
+      count += events.length;
+    }
+  }
+
+  /** Ingest's onApplied: one site's newly stored events, in seq order. */
+  onApplied(events: readonly SiteEvent[]): void {
+    const now = this.deps.clock.now();
+    const changedSites = this.projection.apply(events);
+    const alarms = this.alarms.apply(events);
+    this.saveCursor();
+    this.counters.observe(events, now);
+    for (const e of events) this.feed.publish({ kind: 'event', site: e.site, data: e });
+    for (const a of alarms) this.feed.publish({ kind: 'alarm', site: a.site, data: a });
+    for (const site of changedSites) this.feed.publish({ kind: 'occupancy', site, data: this.projection.site(site) });
+    if (alarms.length > 0) for (const site of new Set(alarms.map((a) => a.site))) this.publishHealth(site);
+    if (changedSites.size > 0) this.network?.changed();
+  }
+
+  /** Ingest's onSiteStatus. */
+  onStatus(status: SiteStatus): void {
+    for (const a of this.alarms.onStatus(status)) this.feed.publish({ kind: 'alarm', site: a.site, data: a });
+    this.publishHealth(status.site);
+  }
+
+  health(site: string): SiteHealth {
+    return siteHealth(site, this.deps.store.sites().find((v) => v.site === site), this.alarms.openCounts().get(site) ?? 0);
+  }
+
+  /** The health of every site that sent anything or is declared, filtered by `visible`. */
+  healthAll(visible: (site: string) => boolean = () => true): SiteHealth[] {
+    const views = new Map(this.deps.store.sites().map((v) => [v.site, v]));
+    const open = this.alarms.openCounts();
+    const ids = new Set([...views.keys(), ...this.deps.declaredSites().map((s) => s.id)]);
+    return [...ids].filter(visible).sort().map((id) => siteHealth(id, views.get(id), open.get(id) ?? 0));
+  }
+
+  /** Publishes the network topic once (at start, so displays find a retained value). */
+  announce(): void {
+    this.network?.changed();
+  }
+
+  /** An operator or the site's manager saw the alarm: recorded once, told to every live client. */
+  acknowledge(id: number, by: string) {
+    const alarm = this.alarms.acknowledge(id, by);
+    this.feed.publish({ kind: 'alarm', site: alarm.site, data: alarm });
+    this.publishHealth(alarm.site);
+    return alarm;
+  }
+
+  stop(): void {
+    this.network?.stop();
+  }
+
+  private publishHealth(site: string): void {
+    this.feed.publish({ kind: 'health', site, data: this.health(site) });
+  }
+
+  private saveCursor(): void {
+    this.deps.db.prepare('INSERT INTO live_cursor (id, received_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET received_at = excluded.received_at').run(this.deps.clock.now());
+  }
+}

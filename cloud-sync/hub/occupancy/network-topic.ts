@@ -1,0 +1,109 @@
+import type { Logger } from 'pino';
+import type { Clock, TimerHandle } from '../../../shared/clock.js';
+import { DEFAULT_TOPIC_PREFIX, topics } from '../../../shared/topics.js';
+import type { NetworkOccupancy } from './projection.js';
+
+export type Publish = (topic: string, payload: string, options: { qos: 0 | 1; retain: boolean }) => Promise<void>;
+
+export interface NetworkTopicDeps {
+  publish: Publish;
+  snapshot: () => NetworkOccupancy;
+  clock: Clock;
+  log: Logger;
+  topicPrefix?: string;
+  /** At most one publication per this many ms (default 1000), always of the latest state. */
+  intervalMs?: number;
+  /** Home Assistant MQTT discovery: each site's occupancy as a sensor. Off without it. */
+  homeAssistant?: { discoveryPrefix?: string };
+}
+
+export const NETWORK_OCCUPANCY_VERSION = 1;
+
+/** The retained payload of `{prefix}/network/occupancy`: sites keyed by id, for displays and templates. */
+export function networkPayload(n: NetworkOccupancy, nowMs: number) {
+  return {
+    v: NETWORK_OCCUPANCY_VERSION,
+    at: new Date(nowMs).toISOString(),
+    total: n.total,
+    sites: Object.fromEntries(n.sites.map((s) => [s.site, { name: s.name, present: s.present, capacity: s.capacity, rate: s.rate }])),
+  };
+}
+
+/** Home Assistant's discovery config of one site's occupancy sensor (retained under `homeassistant/sensor/...`). */
+export function homeAssistantSensor(site: string, name: string, stateTopic: string, discoveryPrefix = 'homeassistant') {
+  const key = JSON.stringify(site);
+  return {
+    topic: `${discoveryPrefix}/sensor/tessera/${site}_occupancy/config`,
+    config: {
+      name: 'Occupancy',
+      unique_id: `tessera_${site}_occupancy`,
+      object_id: `tessera_${site}_occupancy`,
+      state_topic: stateTopic,
+      value_template: `{{ value_json.sites[${key}].present if ${key} in value_json.sites else 0 }}`,
+      json_attributes_topic: stateTopic,
+      json_attributes_template: `{{ (value_json.sites[${key}] if ${key} in value_json.sites else {}) | tojson }}`,
+      unit_of_measurement: 'people',
+      state_class: 'measurement',
+      icon: 'mdi:account-group',
+      device: { identifiers: [`tessera_${site}`], name, manufacturer: 'Tessera' },
+    },
+  };
+}
+
+/**
+ * Publishes the network's occupancy, retained, QoS 0 (DESIGN: the protocol), when it changes:
+ * the first change at once, then at most once per interval with the state of that moment. A
+ * failed publication (broker away) is retried at the next change or interval.
+ */
+export class NetworkOccupancyPublisher {
+  private readonly topic: string;
+  private readonly intervalMs: number;
+  private lastAt = -Infinity;
+  private timer: TimerHandle | undefined;
+  private readonly announced = new Map<string, string>();
+  private stopped = false;
+
+  constructor(private readonly deps: NetworkTopicDeps) {
+    this.topic = topics(deps.topicPrefix ?? DEFAULT_TOPIC_PREFIX).occupancy;
+    this.intervalMs = deps.intervalMs ?? 1000;
+  }
+
+  changed(): void {
+    if (this.stopped || this.timer !== undefined) return;
+    const wait = this.lastAt + this.intervalMs - this.deps.clock.now();
+    if (wait <= 0) return this.publishNow();
+    this.timer = this.deps.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.publishNow();
+    }, wait);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  private publishNow(): void {
+    this.lastAt = this.deps.clock.now();
+    const snapshot = this.deps.snapshot();
+    if (this.deps.homeAssistant) this.announce(snapshot, this.deps.homeAssistant.discoveryPrefix);
+    this.deps.publish(this.topic, JSON.stringify(networkPayload(snapshot, this.lastAt)), { qos: 0, retain: true }).catch((err: unknown) => {
+      this.deps.log.warn({ err: (err as Error).message }, 'network occupancy not published: retrying');
+      this.changed();
+    });
+  }
+
+  /** Each site's sensor config, once per site and name (retained, so Home Assistant finds it after a restart). */
+  private announce(snapshot: NetworkOccupancy, discoveryPrefix: string | undefined): void {
+    for (const s of snapshot.sites) {
+      if (this.announced.get(s.site) === s.name) continue;
+      const sensor = homeAssistantSensor(s.site, s.name, this.topic, discoveryPrefix);
+      this.announced.set(s.site, s.name);
+      this.deps.publish(sensor.topic, JSON.stringify(sensor.config), { qos: 1, retain: true }).catch((err: unknown) => {
+        this.announced.delete(s.site);
+        this.deps.log.warn({ err: (err as Error).message, site: s.site }, 'Home Assistant discovery not published');
+      });
+    }
+  }
+}

@@ -1,0 +1,139 @@
+import type { Statement } from 'better-sqlite3';
+import type { SiteEvent } from '../../../shared/events.js';
+import type { HubDb } from '../db.js';
+import { type BucketRow, type HistoryPoint, bucketStart, historySeries, rateOf } from './buckets.js';
+
+/** What the projection needs to know of a site the operator declared. */
+export interface DeclaredSite {
+  id: string;
+  name: string;
+  timeZone: string;
+  capacity: number;
+}
+
+export interface SiteOccupancy {
+  site: string;
+  name: string;
+  /** null until the operator declares the site (its events are still counted). */
+  timeZone: string | null;
+  capacity: number | null;
+  present: number;
+  rate: number | null;
+}
+
+export interface NetworkOccupancy {
+  sites: SiteOccupancy[];
+  total: { present: number; capacity: number; rate: number | null };
+}
+
+export interface PresentMember {
+  memberId: string;
+  /** From the hub directory; null for a member it does not know (any more). */
+  name: string | null;
+  /** Site-local ISO time of the check-in. */
+  since: string;
+}
+
+type PresenceEvent = Extract<SiteEvent, { type: 'presence.in' | 'presence.out' }>;
+const isPresence = (e: SiteEvent): e is PresenceEvent => e.type === 'presence.in' || e.type === 'presence.out';
+
+/**
+ * Live occupancy (DESIGN: Hub): who is in at each site, from presence.in / presence.out events.
+ * A member's presence is that of their highest-seq presence event, kept in SQLite with the seq,
+ * so applying events is idempotent and order-free (a re-sent or late event never undoes a newer
+ * one) and a restart finds everyone still in. Each change also updates the site's 15-minute
+ * history bucket of the event's own time, so a site catching up after a day offline fills its
+ * history at the right hours.
+ */
+export class OccupancyProjection {
+  /** site → member → since: who is in, read once at start and kept in step with the table. */
+  private readonly present = new Map<string, Map<string, string>>();
+  private readonly stmt: {
+    seqOf: Statement<[string, string], { seq: number }>;
+    save: Statement<[string, string, number, number, string | null]>;
+    bucket: Statement<[string, number, number, number]>;
+    buckets: Statement<[string, number, number], BucketRow>;
+    before: Statement<[string, number], BucketRow>;
+  };
+
+  constructor(
+    private readonly db: HubDb,
+    private readonly declared: () => readonly DeclaredSite[],
+    private readonly memberName: (memberId: string) => string | undefined,
+  ) {
+    this.stmt = {
+      seqOf: db.prepare('SELECT seq FROM presence_state WHERE site = ? AND member_id = ?'),
+      save: db.prepare(`INSERT INTO presence_state (site, member_id, seq, present, since) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (site, member_id) DO UPDATE SET seq = excluded.seq, present = excluded.present, since = excluded.since`),
+      bucket: db.prepare(`INSERT INTO occupancy_buckets (site, start_ms, peak, last) VALUES (?, ?, ?, ?)
+        ON CONFLICT (site, start_ms) DO UPDATE SET peak = MAX(peak, excluded.peak), last = excluded.last`),
+      buckets: db.prepare('SELECT start_ms AS startMs, peak, last FROM occupancy_buckets WHERE site = ? AND start_ms >= ? AND start_ms <= ?'),
+      before: db.prepare('SELECT start_ms AS startMs, peak, last FROM occupancy_buckets WHERE site = ? AND start_ms < ? ORDER BY start_ms DESC LIMIT 1'),
+    };
+    const rows = db.prepare<[], { site: string; member_id: string; since: string }>('SELECT site, member_id, since FROM presence_state WHERE present = 1').all();
+    for (const r of rows) this.membersOf(r.site).set(r.member_id, r.since);
+  }
+
+  /** Applies a site's newly stored events (in one transaction); returns the sites whose count changed. */
+  apply(events: readonly SiteEvent[]): Set<string> {
+    const changed = new Set<string>();
+    this.db.transaction(() => {
+      for (const e of events) if (isPresence(e) && this.applyOne(e)) changed.add(e.site);
+    })();
+    return changed;
+  }
+
+  private applyOne(e: PresenceEvent): boolean {
+    const memberId = e.data.memberId;
+    const stored = this.stmt.seqOf.get(e.site, memberId);
+    if (stored && stored.seq >= e.seq) return false;
+    const inside = e.type === 'presence.in';
+    this.stmt.save.run(e.site, memberId, e.seq, inside ? 1 : 0, inside ? e.at : null);
+    const members = this.membersOf(e.site);
+    const before = members.size;
+    if (inside) members.set(memberId, e.at);
+    else members.delete(memberId);
+    if (members.size === before) return false;
+    // Those present before the change were there during this bucket too.
+    this.stmt.bucket.run(e.site, bucketStart(Date.parse(e.at)), Math.max(before, members.size), members.size);
+    return true;
+  }
+
+  site(site: string): SiteOccupancy {
+    const d = this.declared().find((s) => s.id === site);
+    const present = this.present.get(site)?.size ?? 0;
+    const capacity = d?.capacity ?? null;
+    return { site, name: d?.name ?? site, timeZone: d?.timeZone ?? null, capacity, present, rate: rateOf(present, capacity) };
+  }
+
+  /** Every declared site and every site with someone in, filtered by `visible`, and their total. */
+  network(visible: (site: string) => boolean = () => true): NetworkOccupancy {
+    const ids = new Set([...this.declared().map((s) => s.id), ...[...this.present].filter(([, m]) => m.size > 0).map(([s]) => s)]);
+    const sites = [...ids].filter(visible).sort().map((id) => this.site(id));
+    const present = sites.reduce((n, s) => n + s.present, 0);
+    const capacity = sites.reduce((n, s) => n + (s.capacity ?? 0), 0);
+    return { sites, total: { present, capacity, rate: rateOf(present, capacity) } };
+  }
+
+  /** Who is in at a site, earliest arrival first. */
+  whoIsIn(site: string): PresentMember[] {
+    return [...(this.present.get(site) ?? [])]
+      .map(([memberId, since]) => ({ memberId, name: this.memberName(memberId) ?? null, since }))
+      .sort((a, b) => Date.parse(a.since) - Date.parse(b.since));
+  }
+
+  /** The site's history from `fromMs` to `toMs`, one point per 15-minute bucket. */
+  history(site: string, fromMs: number, toMs: number): HistoryPoint[] {
+    const start = bucketStart(fromMs);
+    return historySeries(this.stmt.buckets.all(site, start, toMs), this.stmt.before.get(site, start), start, toMs, this.site(site).capacity);
+  }
+
+  private membersOf(site: string): Map<string, string> {
+    let members = this.present.get(site);
+    if (!members) {
+      members = new Map();
+      this.present.set(site, members);
+    }
+    return members;
+  }
+}
