@@ -19,6 +19,8 @@ import { HubLive } from './occupancy/live.js';
 import { registerLiveRoutes } from './occupancy/routes.js';
 import { registerHubMetrics } from './occupancy/metrics.js';
 import { registerDashboard } from '../dashboard/register.js';
+import { BillingLedger } from '../billing/ledger.js';
+import { registerBillingRoutes } from '../billing/api.js';
 
 export interface HubDeps {
   dbPath: string;
@@ -62,6 +64,8 @@ export interface Hub {
   auth: HubAuth;
   /** Live occupancy, site health, alarms and the feed of the dashboard (docs/dashboard.md). */
   live: HubLive;
+  /** Prices, period closes and frozen invoices (docs/billing.md). */
+  billing: BillingLedger;
   /** On the first start without `initialAdmin`: the generated admin and its one-time password, to print once. */
   oneTimeAdmin: InitialAdmin | undefined;
 }
@@ -122,6 +126,8 @@ export function createHub(deps: HubDeps): Hub {
     publicKeyPem: key.publicKeyPem,
     log,
   });
+  const billing = new BillingLedger({ db: store.db, directory, sites, now: () => deps.clock.now(), log: deps.log });
+  registerBillingRoutes(api, billing);
   registerLiveRoutes(api, { live, store, now: () => deps.clock.now() });
   registerHubMetrics(api, { live, ingest, store });
   registerDashboard(api, { live, clock: deps.clock, log: deps.log });
@@ -148,6 +154,7 @@ export function createHub(deps: HubDeps): Hub {
     publicKeyPem: key.publicKeyPem,
     auth,
     live,
+    billing,
     oneTimeAdmin: auth.oneTimeAdmin,
     stop,
     async start() {

@@ -156,4 +156,36 @@ export const HUB_MIGRATIONS: readonly string[] = [
   -- (ms) are projected again, so a crash between an ingest commit and the projection loses nothing.
   CREATE TABLE live_cursor (id INTEGER PRIMARY KEY CHECK (id = 1), received_at INTEGER NOT NULL);
   `,
+  `
+  -- Billing (cloud-sync/billing, docs/billing.md). The price list (one JSON document); each closed
+  -- period with its cutoff (events received up to it, hub clock ms, are on its invoices; later
+  -- ones become adjustments on the next period); its invoices, frozen, numbered without gaps per year.
+  CREATE TABLE billing_prices (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    value      TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE billing_periods (
+    period         TEXT PRIMARY KEY,
+    cutoff         INTEGER NOT NULL,
+    closed_at      INTEGER NOT NULL,
+    prices         TEXT NOT NULL,
+    unbilled       TEXT NOT NULL,
+    invoices       INTEGER NOT NULL,
+    subtotal_cents INTEGER NOT NULL,
+    vat_cents      INTEGER NOT NULL,
+    total_cents    INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE billing_invoices (
+    number      TEXT PRIMARY KEY,
+    year        INTEGER NOT NULL,
+    seq         INTEGER NOT NULL,
+    period      TEXT NOT NULL,
+    account     TEXT NOT NULL,
+    total_cents INTEGER NOT NULL,
+    body        TEXT NOT NULL,
+    UNIQUE (year, seq),
+    UNIQUE (period, account)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -1,4 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { BillingLedger } from '../../cloud-sync/billing/ledger.js';
+import { openHubDatabase, type HubDb } from '../../cloud-sync/hub/db.js';
+import { HubDirectory } from '../../cloud-sync/hub/directory.js';
+import { HubSites } from '../../cloud-sync/hub/sites.js';
+import { HubStore } from '../../cloud-sync/hub/store.js';
 import type { Employer, Member } from '../../shared/directory.js';
 import type { SiteEvent } from '../../shared/events.js';
 import type { BilledEvent } from '../../cloud-sync/billing/visits.js';
@@ -40,3 +46,33 @@ export function member(id: string, plan: string, extra: Partial<Member> = {}): M
 }
 
 export const employer = (id: string, name: string): Employer => ({ id, name });
+
+/** Instants to close periods at: the 2nd of a month, when the one before is over everywhere. */
+export const BILLING_DATES = {
+  NOV_2: Date.parse('2026-11-02T09:00:00Z'),
+  DEC_2: Date.parse('2026-12-02T09:00:00Z'),
+  JAN_2: Date.parse('2027-01-02T09:00:00Z'),
+  FEB_2: Date.parse('2027-02-02T09:00:00Z'),
+};
+
+/** A hub database with the directory, sites and ledger wired as createHub wires them, and a hand-moved clock. */
+export function billingHub() {
+  const db: HubDb = openHubDatabase(':memory:');
+  const clock = { now: BILLING_DATES.NOV_2 };
+  const store = new HubStore(db);
+  const directory = new HubDirectory(db);
+  const sites = new HubSites(db, () => clock.now);
+  const ledger = new BillingLedger({ db, directory, sites, now: () => clock.now, log: pino({ level: 'silent' }) });
+  for (const id of ['murat', 'reichstett']) sites.upsert({ id, name: id, timeZone: 'Europe/Paris', capacity: 20 });
+  directory.upsert('plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
+  directory.upsert('plan', { id: 'reichstett-2-days', name: 'Reichstett 2 days', access: 'staffed' });
+  directory.upsert('employer', { id: 'acme', name: 'Acme SA' });
+  directory.upsert('member', { id: 'ana', name: 'Ana', plan: 'murat-day' });
+  directory.upsert('member', { id: 'chloe', name: 'Chloé', plan: 'reichstett-2-days', employer: 'acme' });
+  /** Stores a site log's events as ingest would, each with the reception time the log gave it. */
+  const ingest = (log: SiteLog) => {
+    for (const { event, receivedAt } of log.events) store.ingest({ v: 1, site: event.site, events: [event] }, receivedAt);
+  };
+  return { db, clock, store, directory, sites, ledger, ingest, close: () => db.close() };
+}
+

@@ -1,0 +1,107 @@
+import { resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Command, Io } from '../../cli/command.js';
+import { EXIT } from '../../cli/command.js';
+import { TesseraError } from '../../shared/errors.js';
+import { formatDetails } from '../../shared/validation.js';
+import pino from 'pino';
+import { openHubDatabase } from '../hub/db.js';
+import { HubDirectory } from '../hub/directory.js';
+import { HubSites } from '../hub/sites.js';
+import { formatCents, invoicesCsv } from './export.js';
+import { BillingLedger, type PeriodSummary } from './ledger.js';
+import { PeriodId } from './period.js';
+import { progressReporter } from './progress.js';
+
+interface Parsed {
+  period: string;
+  db: string;
+  format: 'json' | 'csv';
+  invoice: string | undefined;
+}
+
+function parse(args: string[], io: Io, usage: string, exportOptions: boolean): Parsed | number {
+  const fail = (message: string) => {
+    io.err(`tessera: ${message}\nusage: tessera ${usage}`);
+    return EXIT.USAGE;
+  };
+  let parsed;
+  try {
+    const options: ParseArgsConfig['options'] = exportOptions ? { db: { type: 'string' }, format: { type: 'string' }, invoice: { type: 'string' } } : { db: { type: 'string' } };
+    parsed = parseArgs({ args, options, allowPositionals: true });
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  const [period, ...extra] = parsed.positionals;
+  if (period === undefined || extra.length > 0) return fail('expected one month, YYYY-MM');
+  if (!PeriodId.safeParse(period).success) return fail(`expected a month "YYYY-MM", got "${period}"`);
+  const values = parsed.values as { db?: string; format?: string; invoice?: string };
+  const format = values.format ?? 'csv';
+  if (format !== 'csv' && format !== 'json') return fail(`--format expects csv or json, got "${format}"`);
+  return { period, db: resolve(values.db ?? 'var/hub.db'), format, invoice: values.invoice };
+}
+
+/** Opens the hub's database (WAL, busy timeout: safe beside a running hub) and runs `fn` on its ledger. */
+function withLedger(db: string, io: Io, fn: (ledger: BillingLedger) => number): number {
+  // stdout carries the report or the export: logs go to stderr, warnings and worse unless asked.
+  const log = pino({ name: 'tessera-billing', level: process.env.TESSERA_LOG_LEVEL ?? 'warn' }, pino.destination({ fd: 2, sync: true }));
+  let handle;
+  try {
+    handle = openHubDatabase(db);
+    return fn(new BillingLedger({ db: handle, directory: new HubDirectory(handle), sites: new HubSites(handle, Date.now), now: Date.now, log }));
+  } catch (err) {
+    if (!(err instanceof TesseraError)) throw err;
+    io.err(`tessera: ${err.message} [${err.code}]${err.details.length > 0 ? `\n${formatDetails(err.details)}` : ''}`);
+    return EXIT.FAILURE;
+  } finally {
+    handle?.close();
+  }
+}
+
+const money = (cents: number, currency: string) => `${formatCents(cents)} ${currency}`;
+
+function report(io: Io, s: PeriodSummary, numbers: string[], currency: string): void {
+  const range = numbers.length > 0 ? ` (${numbers[0]} to ${numbers.at(-1)})` : '';
+  io.out(`closed ${s.period}: ${s.invoices} invoice(s)${range}; subtotal ${money(s.subtotalCents, currency)}, VAT ${money(s.vatCents, currency)}, total ${money(s.totalCents, currency)}`);
+  io.out(`events received up to ${s.cutoff} are on these invoices; later ones go on the next period's as adjustments`);
+  for (const u of s.unbilled) io.err(`warning: member ${u.member} is not in the directory: ${u.days} day(s), ${u.consumables} consumable use(s) not billed`);
+}
+
+export const billingCloseCommand: Command = {
+  name: 'billing close',
+  summary: 'Closes a month: rates its events, adds adjustments for late events of closed months, numbers and freezes the invoices. Progress on stderr.',
+  usage: 'billing close YYYY-MM [--db FILE]',
+  async run(args, io) {
+    const opts = parse(args, io, this.usage, false);
+    if (typeof opts === 'number') return opts;
+    const stderr = { isTTY: process.stderr.isTTY === true, write: (t: string) => void process.stderr.write(t) };
+    return withLedger(opts.db, io, (ledger) => {
+      const summary = ledger.close(opts.period, progressReporter(stderr));
+      if (stderr.isTTY) stderr.write('\n');
+      const invoices = ledger.invoices(opts.period);
+      report(io, summary, invoices.map((i) => i.number ?? ''), invoices[0]?.currency ?? ledger.prices()?.currency ?? 'EUR');
+      return EXIT.OK;
+    });
+  },
+};
+
+export const billingExportCommand: Command = {
+  name: 'billing export',
+  summary: 'Prints the invoices of a month (or one, --invoice), as CSV or JSON; a month not yet closed prints a preview.',
+  usage: 'billing export YYYY-MM [--db FILE] [--format csv|json] [--invoice YYYY-NNNNNN]',
+  async run(args, io) {
+    const opts = parse(args, io, this.usage, true);
+    if (typeof opts === 'number') return opts;
+    return withLedger(opts.db, io, (ledger) => {
+      const closed = ledger.closed(opts.period) !== undefined;
+      if (!closed) io.err(`tessera: ${opts.period} is not closed: this is a preview, without invoice numbers`);
+      let invoices = closed ? ledger.invoices(opts.period) : ledger.preview(opts.period).invoices;
+      if (opts.invoice !== undefined) {
+        invoices = invoices.filter((i) => i.number === opts.invoice);
+        if (invoices.length === 0) throw new TesseraError('not_found', `no invoice ${opts.invoice} in ${opts.period}`);
+      }
+      io.out(opts.format === 'json' ? JSON.stringify({ invoices }, null, 2) : invoicesCsv(invoices).trimEnd());
+      return EXIT.OK;
+    });
+  },
+};

@@ -1,0 +1,59 @@
+import { SiteEvent } from '../../shared/events.js';
+import type { HubDb } from '../hub/db.js';
+import type { BilledEvent } from './visits.js';
+
+/** What billing reads of the hub's events: presence and consumables, nothing else. */
+const BILLED_TYPES = "('presence.in', 'presence.out', 'consumable.used')";
+
+export interface ReadProgress {
+  (phase: string, done: number, total: number): void;
+}
+
+export interface EventRead {
+  events: BilledEvent[];
+  /** Stored rows that no longer parse (written by another version): skipped, counted, logged. */
+  unreadable: number;
+}
+
+/** Rows between two progress reports: often enough for a bar, rarely enough to cost nothing. */
+const REPORT_EVERY = 50_000;
+
+/**
+ * The hub's events of the site-local dates `[from, to)` received up to `cutoff` (hub ms). `at`
+ * starts with the site-local date, so a string range on it selects by site-local date exactly.
+ * The table has no index on `at` (ingest pays for every index): this is one scan of it.
+ */
+export function readBilledEvents(db: HubDb, window: { from: string; to: string }, cutoff: number, progress?: ReadProgress, phase = 'reading events'): EventRead {
+  const where = `type IN ${BILLED_TYPES} AND at >= ? AND at < ? AND received_at <= ?`;
+  const total = progress ? (db.prepare<[string, string, number], { n: number }>(`SELECT COUNT(*) AS n FROM events WHERE ${where}`).get(window.from, window.to, cutoff)?.n ?? 0) : 0;
+  const rows = db.prepare<[string, string, number], { body: string; received_at: number }>(`SELECT body, received_at FROM events WHERE ${where}`);
+  const events: BilledEvent[] = [];
+  let unreadable = 0;
+  let done = 0;
+  progress?.(phase, 0, total);
+  for (const row of rows.iterate(window.from, window.to, cutoff)) {
+    const parsed = parseBody(row.body);
+    if (parsed) events.push({ event: parsed, receivedAt: row.received_at });
+    else unreadable++;
+    if (++done % REPORT_EVERY === 0) progress?.(phase, done, total);
+  }
+  progress?.(phase, done, total);
+  return { events, unreadable };
+}
+
+function parseBody(body: string): SiteEvent | undefined {
+  try {
+    const r = SiteEvent.safeParse(JSON.parse(body));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The site-local dates of billed events received in `(after, upTo]`: where late events fell. */
+export function datesReceivedBetween(db: HubDb, after: number, upTo: number): string[] {
+  return db
+    .prepare<[number, number], string>(`SELECT DISTINCT substr(at, 1, 10) FROM events WHERE type IN ${BILLED_TYPES} AND received_at > ? AND received_at <= ? ORDER BY 1`)
+    .pluck()
+    .all(after, upTo);
+}

@@ -1,0 +1,223 @@
+import type { Logger } from 'pino';
+import { TesseraError } from '../../shared/errors.js';
+import { describeIssues } from '../../shared/validation.js';
+import type { HubDb } from '../hub/db.js';
+import type { HubDirectory } from '../hub/directory.js';
+import type { HubSites } from '../hub/sites.js';
+import type { ReadProgress } from './event-source.js';
+import type { Invoice } from './invoice.js';
+import { invoiceBytes } from './invoice.js';
+import type { PeriodId } from './period.js';
+import { closableFrom, PeriodId as PeriodSchema, previousPeriod } from './period.js';
+import type { PeriodStatement, RatingContext } from './period-rating.js';
+import { statementOf } from './period-rating.js';
+import { PriceList } from './prices.js';
+import type { Unbilled } from './rate.js';
+
+/**
+ * How far behind the close its cutoff lies. An ingest stamps `received_at` and then commits
+ * within its busy timeout (5 s); with a minute of grace every event stamped before the cutoff is
+ * already visible when the close reads, so none falls between the close and the next period.
+ */
+export const CUTOFF_GRACE_MS = 60_000;
+
+export interface BillingDeps {
+  db: HubDb;
+  directory: HubDirectory;
+  sites: HubSites;
+  now: () => number;
+  log: Logger;
+}
+
+export interface PeriodSummary {
+  period: PeriodId;
+  status: 'open' | 'closed';
+  /** ISO (UTC): when it was closed, and the reception time up to which its events are on its invoices. */
+  closedAt: string | null;
+  cutoff: string;
+  invoices: number;
+  subtotalCents: number;
+  vatCents: number;
+  totalCents: number;
+  unbilled: Unbilled[];
+}
+
+interface PeriodRow {
+  period: string;
+  cutoff: number;
+  closed_at: number;
+  unbilled: string;
+  invoices: number;
+  subtotal_cents: number;
+  vat_cents: number;
+  total_cents: number;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const summaryOf = (r: PeriodRow): PeriodSummary => ({
+  period: r.period,
+  status: 'closed',
+  closedAt: iso(r.closed_at),
+  cutoff: iso(r.cutoff),
+  invoices: r.invoices,
+  subtotalCents: r.subtotal_cents,
+  vatCents: r.vat_cents,
+  totalCents: r.total_cents,
+  unbilled: JSON.parse(r.unbilled) as Unbilled[],
+});
+
+/** The billing ledger (the shell around the pure rating): prices, closes, frozen invoices. */
+export class BillingLedger {
+  private readonly log: Logger;
+
+  constructor(private readonly deps: BillingDeps) {
+    this.log = deps.log.child({ module: 'billing' });
+  }
+
+  prices(): PriceList | undefined {
+    const row = this.deps.db.prepare<[], { value: string }>('SELECT value FROM billing_prices WHERE id = 1').get();
+    return row ? PriceList.parse(JSON.parse(row.value)) : undefined;
+  }
+
+  /** Replaces the price list; closed periods keep the prices they were closed with. */
+  setPrices(input: unknown): PriceList {
+    const parsed = PriceList.safeParse(input);
+    if (!parsed.success) throw new TesseraError('request.invalid', 'invalid price list', describeIssues(parsed.error, input));
+    this.deps.db
+      .prepare('INSERT INTO billing_prices (id, value, updated_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at')
+      .run(JSON.stringify(parsed.data), this.deps.now());
+    this.log.info({ plans: Object.keys(parsed.data.plans).length, consumables: Object.keys(parsed.data.consumables).length }, 'price list updated');
+    return parsed.data;
+  }
+
+  periods(): PeriodSummary[] {
+    return this.deps.db.prepare<[], PeriodRow>('SELECT * FROM billing_periods ORDER BY period').all().map(summaryOf);
+  }
+
+  closed(period: PeriodId): PeriodSummary | undefined {
+    const row = this.deps.db.prepare<[string], PeriodRow>('SELECT * FROM billing_periods WHERE period = ?').get(period);
+    return row ? summaryOf(row) : undefined;
+  }
+
+  /** The frozen invoices of a closed period, by number. */
+  invoices(period: PeriodId): Invoice[] {
+    return this.deps.db
+      .prepare<[string], { body: string }>('SELECT body FROM billing_invoices WHERE period = ? ORDER BY year, seq')
+      .all(period)
+      .map((r) => JSON.parse(r.body) as Invoice);
+  }
+
+  invoice(number: string): Invoice | undefined {
+    const row = this.deps.db.prepare<[string], { body: string }>('SELECT body FROM billing_invoices WHERE number = ?').get(number);
+    return row ? (JSON.parse(row.body) as Invoice) : undefined;
+  }
+
+  /** What the period's invoices would be if it closed now: not stored, not numbered. */
+  preview(period: PeriodId, progress?: ReadProgress): { summary: PeriodSummary; invoices: Invoice[] } {
+    const checked = this.checkPeriod(period);
+    const cutoff = this.deps.now();
+    const statement = statementOf(this.context(progress), checked, cutoff, this.state());
+    return { summary: { ...totals(statement), period: checked, status: 'open', closedAt: null, cutoff: iso(cutoff) }, invoices: statement.invoices };
+  }
+
+  /**
+   * Closes a month: rates it as of the cutoff, adds adjustments for late events of closed
+   * periods, numbers the invoices and stores them, frozen, in one transaction. Months close in
+   * order, each once, once over everywhere.
+   */
+  close(period: PeriodId, progress?: ReadProgress): PeriodSummary {
+    const checked = this.checkPeriod(period);
+    const closedAt = this.deps.now();
+    if (closedAt < closableFrom(checked)) throw new TesseraError('billing.out_of_order', `${checked} is not over in every time zone until ${iso(closableFrom(checked))}`);
+    this.checkOrder(checked);
+    const state = this.state();
+    const cutoff = closedAt - CUTOFF_GRACE_MS;
+    if (state && cutoff < state.lastCutoff) throw new TesseraError('billing.out_of_order', `the clock is behind the last close (${iso(state.lastCutoff)})`);
+    const ctx = this.context(progress);
+    const statement = statementOf(ctx, checked, cutoff, state);
+    progress?.('writing invoices', 0, statement.invoices.length);
+    const summary = this.deps.db.transaction(() => this.store(checked, { cutoff, closedAt, prices: ctx.prices }, statement)).immediate();
+    progress?.('writing invoices', statement.invoices.length, statement.invoices.length);
+    this.log.info({ period: checked, invoices: summary.invoices, totalCents: summary.totalCents, adjusted: statement.adjusted, unbilled: summary.unbilled.length, unreadable: statement.unreadable }, 'period closed');
+    return summary;
+  }
+
+  private store(period: PeriodId, { cutoff, closedAt, prices }: { cutoff: number; closedAt: number; prices: PriceList }, statement: PeriodStatement): PeriodSummary {
+    const db = this.deps.db;
+    this.checkOrder(period); // again, inside the transaction: another close may have run meanwhile
+    const year = Number(period.slice(0, 4));
+    let seq = db.prepare<[number], { n: number | null }>('SELECT MAX(seq) AS n FROM billing_invoices WHERE year = ?').get(year)?.n ?? 0;
+    const t = totals(statement);
+    db.prepare('INSERT INTO billing_periods (period, cutoff, closed_at, prices, unbilled, invoices, subtotal_cents, vat_cents, total_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+      period,
+      cutoff,
+      closedAt,
+      JSON.stringify(prices),
+      JSON.stringify(t.unbilled),
+      t.invoices,
+      t.subtotalCents,
+      t.vatCents,
+      t.totalCents,
+    );
+    const insert = db.prepare('INSERT INTO billing_invoices (number, year, seq, period, account, total_cents, body) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    for (const invoice of statement.invoices) {
+      seq++;
+      const number = `${year}-${String(seq).padStart(6, '0')}`;
+      const frozen: Invoice = { ...invoice, number, closedAt: iso(closedAt) };
+      insert.run(number, year, seq, period, `${invoice.account.kind}:${invoice.account.id}`, invoice.totalCents, invoiceBytes(frozen));
+    }
+    return { ...t, period, status: 'closed', closedAt: iso(closedAt), cutoff: iso(cutoff) };
+  }
+
+  /**
+   * Rates a closed period again from the stored events, as of its cutoff, with the prices it was
+   * closed with, and compares the bytes with the frozen invoices. Differences can only come from
+   * a directory changed since (members, employers: the current directory is used).
+   */
+  verify(period: PeriodId, progress?: ReadProgress): { period: PeriodId; identical: boolean; differing: string[] } {
+    const checked = this.checkPeriod(period);
+    const row = this.deps.db.prepare<[string], { cutoff: number; closed_at: number; prices: string }>('SELECT cutoff, closed_at, prices FROM billing_periods WHERE period = ?').get(checked);
+    if (!row) throw new TesseraError('not_found', `${checked} is not closed`);
+    const earlier = this.deps.db.prepare<[string], { period: string; cutoff: number }>('SELECT period, cutoff FROM billing_periods WHERE period < ? ORDER BY period').all(checked);
+    const last = earlier.at(-1);
+    const state = last ? { lastCutoff: last.cutoff, closed: new Set(earlier.map((r) => r.period)) } : undefined;
+    const statement = statementOf(this.context(progress, PriceList.parse(JSON.parse(row.prices))), checked, row.cutoff, state);
+    const frozen = this.invoices(checked);
+    const again = statement.invoices.map((invoice, i) => invoiceBytes({ ...invoice, number: frozen[i]?.number ?? null, closedAt: iso(row.closed_at) }));
+    const differing = frozen.filter((f, i) => invoiceBytes(f) !== again[i]).map((f) => f.number ?? '');
+    const identical = differing.length === 0 && again.length === frozen.length;
+    if (!identical) this.log.warn({ period: checked, differing: differing.length, frozen: frozen.length, rerated: again.length }, 're-rating differs from the frozen invoices');
+    return { period: checked, identical, differing };
+  }
+
+  private checkPeriod(period: string): PeriodId {
+    const parsed = PeriodSchema.safeParse(period);
+    if (!parsed.success) throw new TesseraError('request.invalid', `invalid period ${JSON.stringify(period)}`, describeIssues(parsed.error, period).map((d) => ({ ...d, path: 'period' })));
+    return parsed.data;
+  }
+
+  private checkOrder(period: PeriodId): void {
+    if (this.closed(period)) throw new TesseraError('billing.period_closed', `${period} is already closed`);
+    const last = this.deps.db.prepare<[], { period: string }>('SELECT period FROM billing_periods ORDER BY period DESC LIMIT 1').get()?.period;
+    if (last !== undefined && last > period) throw new TesseraError('billing.out_of_order', `${period} comes before ${last}, which is closed: its late events go on the next invoice`);
+    if (last !== undefined && last !== previousPeriod(period)) throw new TesseraError('billing.out_of_order', `close ${previousPeriod(period)} first (the last closed period is ${last})`);
+  }
+
+  private state() {
+    const rows = this.deps.db.prepare<[], { period: string; cutoff: number }>('SELECT period, cutoff FROM billing_periods ORDER BY period').all();
+    const last = rows.at(-1);
+    return last ? { lastCutoff: last.cutoff, closed: new Set(rows.map((r) => r.period)) } : undefined;
+  }
+
+  private context(progress: ReadProgress | undefined, frozenPrices?: PriceList): RatingContext {
+    const prices = frozenPrices ?? this.prices();
+    if (!prices) throw new TesseraError('billing.unpriced', 'no price list yet: PUT /billing/prices first (docs/billing.md)');
+    const zones = new Map(this.deps.sites.list().map((s) => [s.id, s.timeZone]));
+    return { db: this.deps.db, prices, members: this.deps.directory.list('member'), employers: this.deps.directory.list('employer'), zones, ...(progress ? { progress } : {}) };
+  }
+}
+
+function totals(s: PeriodStatement) {
+  const sum = (f: (i: Invoice) => number) => s.invoices.reduce((t, i) => t + f(i), 0);
+  return { invoices: s.invoices.length, subtotalCents: sum((i) => i.subtotalCents), vatCents: sum((i) => i.vatCents), totalCents: sum((i) => i.totalCents), unbilled: s.unbilled };
+}

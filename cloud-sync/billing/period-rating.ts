@@ -1,0 +1,77 @@
+import type { Employer, Member } from '../../shared/directory.js';
+import type { HubDb } from '../hub/db.js';
+import type { ReadProgress } from './event-source.js';
+import { datesReceivedBetween, readBilledEvents } from './event-source.js';
+import type { Invoice } from './invoice.js';
+import { adjustmentsOf, buildInvoices } from './invoice.js';
+import type { PeriodId } from './period.js';
+import { addDays, periodOf, readWindow } from './period.js';
+import type { PriceList } from './prices.js';
+import type { RatedLine, Unbilled } from './rate.js';
+import { ratePeriod } from './rate.js';
+
+/** Everything a rating reads besides the events: fixed for one close. */
+export interface RatingContext {
+  db: HubDb;
+  prices: PriceList;
+  members: readonly Member[];
+  employers: readonly Employer[];
+  zones: ReadonlyMap<string, string>;
+  progress?: ReadProgress;
+}
+
+/** The last close before this one: its cutoff, and every period closed so far. */
+export interface LedgerState {
+  lastCutoff: number;
+  closed: ReadonlySet<PeriodId>;
+}
+
+export interface PeriodStatement {
+  invoices: Invoice[];
+  unbilled: Unbilled[];
+  /** Closed periods that late events changed, corrected on these invoices. */
+  adjusted: PeriodId[];
+  /** Event rows that could not be read (counted, skipped). */
+  unreadable: number;
+}
+
+/**
+ * The invoices of `period` as of `cutoff`: its own events received up to the cutoff, plus, for
+ * each closed period that late events touched, what they changed since the last close
+ * (`rate(Q, cutoff) - rate(Q, lastCutoff)`, line by line). Summed over closes this telescopes:
+ * a closed invoice plus its adjustments is the rating of all its events, and nothing is counted
+ * twice or lost.
+ */
+export function statementOf(ctx: RatingContext, period: PeriodId, cutoff: number, state: LedgerState | undefined): PeriodStatement {
+  const own = rateAt(ctx, period, cutoff, 'reading events');
+  const adjustments = new Map<PeriodId, RatedLine[]>();
+  let unreadable = own.unreadable;
+  for (const q of state ? touchedPeriods(ctx.db, state, period, cutoff) : []) {
+    const after = rateAt(ctx, q, cutoff, `late events of ${q}`);
+    const before = ratePeriod({ ...input(ctx, q), events: after.events.filter((e) => e.receivedAt <= (state?.lastCutoff ?? 0)) });
+    unreadable += after.unreadable;
+    const lines = adjustmentsOf(before.lines, after.rating.lines);
+    if (lines.length > 0) adjustments.set(q, lines);
+  }
+  const members = new Map(ctx.members.map((m) => [m.id, m]));
+  const employers = new Map(ctx.employers.map((e) => [e.id, e]));
+  const invoices = buildInvoices(period, ctx.prices.currency, own.rating.lines, adjustments, { members, employers });
+  return { invoices, unbilled: own.rating.unbilled, adjusted: [...adjustments.keys()], unreadable };
+}
+
+function input(ctx: RatingContext, period: PeriodId) {
+  return { period, prices: ctx.prices, members: ctx.members, employers: ctx.employers, zones: ctx.zones };
+}
+
+function rateAt(ctx: RatingContext, period: PeriodId, cutoff: number, phase: string) {
+  const read = readBilledEvents(ctx.db, readWindow(period), cutoff, ctx.progress, phase);
+  return { events: read.events, unreadable: read.unreadable, rating: ratePeriod({ ...input(ctx, period), events: read.events }) };
+}
+
+/** Closed periods whose read window holds a billed event received since the last close. */
+function touchedPeriods(db: HubDb, state: LedgerState, period: PeriodId, cutoff: number): PeriodId[] {
+  const touched = new Set<PeriodId>();
+  for (const date of datesReceivedBetween(db, state.lastCutoff, cutoff))
+    for (const q of [periodOf(addDays(date, -7)), periodOf(date), periodOf(addDays(date, 7))]) if (q !== period && state.closed.has(q)) touched.add(q);
+  return [...touched].sort();
+}
