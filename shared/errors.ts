@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'auth.rate_limited',
   'auth.password_change_required',
   'conflict',
+  'import.invalid',
   'billing.unpriced',
   'billing.period_closed',
   'billing.out_of_order',

@@ -44,6 +44,24 @@ export class HubDirectory {
     })();
   }
 
+  /**
+   * Creates or replaces many entities as one revision, in one transaction: all or none (a CSV
+   * import). Each reference must resolve against the directory or an entity earlier in `items`.
+   */
+  upsertAll(items: ReadonlyArray<{ entity: Entity; value: unknown }>): number {
+    return this.db.transaction(() => {
+      const revision = this.bump();
+      const insert = this.db.prepare('INSERT OR REPLACE INTO directory_entities (entity, id, value, revision, deleted) VALUES (?, ?, ?, ?, 0)');
+      items.forEach(({ entity, value: input }, i) => {
+        const parsed = SCHEMA[entity].safeParse(input);
+        if (!parsed.success) throw new TesseraError('request.invalid', `invalid ${entity} (item ${i})`, describeIssues(parsed.error, input));
+        this.checkReferences(entity, parsed.data);
+        insert.run(entity, keyOf(entity, parsed.data), JSON.stringify(parsed.data), revision);
+      });
+      return revision;
+    })();
+  }
+
   /** Deletes an entity (a tombstone remains for sites behind). Refuses a plan or member still referenced. */
   remove(entity: Entity, id: string): number {
     if (!this.get(entity, id)) throw new TesseraError('not_found', `no ${entity} ${JSON.stringify(id)}`);

@@ -1,0 +1,70 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { parseOr400, sendError } from '../../../edge/api/errors.js';
+import type { Badge, Member } from '../../../shared/directory.js';
+import { requireSite } from '../auth/guards.js';
+import type { AdminDeps } from './deps.js';
+import { searchDirectory } from './directory-search.js';
+import { applyImport, planImport } from './member-import.js';
+import { formatMembersCsv, parseMembersCsv, type RowError } from './members-csv.js';
+import { DirectoryScope, plansOpening } from './scope.js';
+
+/** A members file of 100,000 rows is about 10 MB. */
+const CSV_BODY_LIMIT = 32 * 1024 * 1024;
+
+const ImportQuery = z.strictObject({
+  /** `all` (default): nothing is applied if any row is bad. `valid`: the good rows are applied, the bad ones reported. */
+  mode: z.enum(['all', 'valid']).default('all'),
+});
+const ExportQuery = z.strictObject({
+  q: z.string().max(200).optional(),
+  site: z.string().max(64).optional(),
+  plan: z.string().max(64).optional(),
+  employer: z.string().max(64).optional(),
+  status: z.enum(['active', 'suspended']).optional(),
+});
+
+const detailsOf = (errors: RowError[]) => errors.map((e) => ({ path: `line ${e.line}${e.column ? `: ${e.column}` : ''}`, message: e.message }));
+
+/** Members in and out as CSV (docs/hub.md "Members CSV"). */
+export function registerMemberCsvRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  const { directory, db } = deps;
+  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: CSV_BODY_LIMIT }, (_req, body, done) => done(null, body));
+
+  app.post('/directory/members/import', (req, reply) => {
+    const q = parseOr400(reply, ImportQuery, req.query, 'query');
+    if (!q) return reply;
+    if (typeof req.body !== 'string') return sendError(reply, 415, 'request.invalid', 'send the file as text/csv');
+    const parsed = parseMembersCsv(req.body);
+    const header = parsed.errors.filter((e) => e.line === 1);
+    if (header.length > 0) return sendError(reply, 400, 'import.invalid', 'the header is wrong: nothing was imported', detailsOf(header));
+    const plan = planImport(parsed.rows, directory, req.account);
+    const errors = [...parsed.errors, ...plan.errors].sort((a, b) => a.line - b.line);
+    const summary = { rows: plan.rows + parsed.errors.length, created: plan.created.length, updated: plan.updated.length, badges: plan.badges };
+    if (errors.length > 0 && q.mode === 'all') {
+      return sendError(reply, 400, 'import.invalid', `${errors.length} problem(s) in the file: nothing was imported`, detailsOf(errors));
+    }
+    const revision = plan.items.length > 0 ? applyImport(db, directory, deps.audit, req.account, plan) : null;
+    if (revision !== null) deps.onDirectoryChange();
+    deps.log.info({ account: req.account.username, ...summary, skipped: errors.length, revision }, 'members imported');
+    return { applied: revision !== null, revision, ...summary, skipped: detailsOf(errors) };
+  });
+
+  app.get('/directory/members.csv', (req, reply) => {
+    const q = parseOr400(reply, ExportQuery, req.query, 'query');
+    if (!q) return reply;
+    let plans = new DirectoryScope(req.account, directory).plans();
+    if (q.site !== undefined) {
+      if (!requireSite(req, reply, q.site)) return reply;
+      const opening = plansOpening(directory, q.site);
+      plans = plans ? plans.filter((p) => opening.includes(p)) : opening;
+    }
+    const { values } = searchDirectory(db, 'member', { ...q, plans, offset: 0, limit: Number.MAX_SAFE_INTEGER });
+    const byMember = new Map<string, Badge[]>();
+    for (const b of directory.list('badge')) byMember.set(b.member, [...(byMember.get(b.member) ?? []), b]);
+    return reply
+      .header('content-type', 'text/csv; charset=utf-8')
+      .header('content-disposition', 'attachment; filename="members.csv"')
+      .send(formatMembersCsv(values as Member[], (id) => byMember.get(id) ?? []));
+  });
+}

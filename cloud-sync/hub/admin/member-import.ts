@@ -1,0 +1,76 @@
+import { Badge, Member } from '../../../shared/directory.js';
+import type { Account } from '../auth/account.js';
+import type { Entity, HubDirectory } from '../directory.js';
+import type { HubDb } from '../db.js';
+import type { AuditLog } from './audit.js';
+import { entitiesOf, type CsvRow, type RowError } from './members-csv.js';
+import { DirectoryScope } from './scope.js';
+
+const COLUMN_OF: Record<string, string> = { id: 'member_id', validFrom: 'valid_from', validUntil: 'valid_until', uid: 'badges', type: 'badge_type' };
+
+export interface ImportPlan {
+  items: Array<{ entity: Entity; value: unknown }>;
+  errors: RowError[];
+  created: string[];
+  updated: string[];
+  badges: number;
+  rows: number;
+}
+
+/** What is wrong with one row, against the directory, the rows above it, and the account's scope. */
+function checkRow(row: CsvRow, directory: HubDirectory, scope: DirectoryScope, seen: { members: Set<string>; uids: Set<string> }) {
+  const { member, badges } = entitiesOf(row);
+  const errors: RowError[] = [];
+  const fail = (column: string, message: string) => errors.push({ line: row.line, column, message });
+  const m = Member.safeParse(member);
+  if (!m.success) for (const i of m.error.issues) fail(COLUMN_OF[String(i.path[0])] ?? String(i.path[0] ?? 'row'), i.message);
+  const id = String(member.id ?? '');
+  if (seen.members.has(id)) fail('member_id', `member ${id} is already on an earlier line`);
+  seen.members.add(id);
+  const existing = directory.get('member', id);
+  if (existing && !scope.member(existing)) fail('member_id', `member ${id} exists and is not one of your sites' members`);
+  if (m.success) {
+    if (!directory.get('plan', m.data.plan)) fail('plan', `no plan ${JSON.stringify(m.data.plan)}`);
+    else if (!scope.member(m.data)) fail('plan', `plan ${m.data.plan} opens none of your sites`);
+    if (m.data.employer !== undefined && !directory.get('employer', m.data.employer)) fail('employer', `no employer ${JSON.stringify(m.data.employer)}`);
+  }
+  const parsedBadges = badges.map((b) => Badge.safeParse(b));
+  parsedBadges.forEach((b, i) => {
+    if (!b.success) return void b.error.issues.forEach((issue) => fail(COLUMN_OF[String(issue.path[0])] ?? 'badges', `${String(badges[i]?.uid)}: ${issue.message}`));
+    const owner = directory.get('badge', b.data.uid)?.member;
+    if (owner !== undefined && owner !== id) fail('badges', `badge …${b.data.uid.slice(-4)} belongs to another member (${owner})`);
+    if (seen.uids.has(b.data.uid)) fail('badges', `badge …${b.data.uid.slice(-4)} is already on an earlier line`);
+    seen.uids.add(b.data.uid);
+  });
+  const values = [m.success ? m.data : undefined, ...parsedBadges.map((b) => (b.success ? b.data : undefined))];
+  return { errors, member: m.success ? m.data : undefined, badges: values.slice(1), existed: existing !== undefined };
+}
+
+/** Checks every row (all errors, each with its line) and lists what the valid ones would write. */
+export function planImport(rows: CsvRow[], directory: HubDirectory, account: Account): ImportPlan {
+  const scope = new DirectoryScope(account, directory);
+  const seen = { members: new Set<string>(), uids: new Set<string>() };
+  const plan: ImportPlan = { items: [], errors: [], created: [], updated: [], badges: 0, rows: rows.length };
+  for (const row of rows) {
+    const r = checkRow(row, directory, scope, seen);
+    if (r.errors.length > 0 || !r.member) {
+      plan.errors.push(...r.errors);
+      continue;
+    }
+    plan.items.push({ entity: 'member', value: r.member }, ...r.badges.map((value) => ({ entity: 'badge' as const, value })));
+    (r.existed ? plan.updated : plan.created).push(r.member.id);
+    plan.badges += r.badges.length;
+  }
+  return plan;
+}
+
+/** Writes a plan's items as one directory revision, with one audit row, in one transaction. */
+export function applyImport(db: HubDb, directory: HubDirectory, audit: AuditLog, account: Account, plan: ImportPlan): number {
+  return db.transaction(() => {
+    const before = plan.updated.map((id) => directory.get('member', id));
+    const revision = directory.upsertAll(plan.items);
+    const after = { created: plan.created, updated: plan.updated, badges: plan.items.filter((i) => i.entity === 'badge').map((i) => i.value) };
+    audit.record(account, 'import', 'member', '*', { members: before }, after);
+    return revision;
+  })();
+}

@@ -1,0 +1,78 @@
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import type { Badge, Member } from '../../../shared/directory.js';
+
+/**
+ * The members CSV (docs/hub.md "Members CSV"): one row per member, with the plan it is on and
+ * the UIDs of its active badges. The same columns go out (export) and come in (import).
+ */
+export const MEMBER_COLUMNS = ['member_id', 'name', 'plan', 'role', 'employer', 'status', 'valid_from', 'valid_until', 'badges', 'badge_type'] as const;
+export type MemberColumn = (typeof MEMBER_COLUMNS)[number];
+const REQUIRED: readonly MemberColumn[] = ['member_id', 'name', 'plan'];
+
+export interface CsvRow {
+  /** The file's line number where the row starts (the header is line 1). */
+  line: number;
+  fields: Partial<Record<MemberColumn, string>>;
+}
+
+export interface RowError {
+  line: number;
+  column?: string;
+  message: string;
+}
+
+/** Parses the file's text; CSV-level problems (quotes, field counts, header) come back as row errors. */
+export function parseMembersCsv(text: string): { rows: CsvRow[]; errors: RowError[] } {
+  const errors: RowError[] = [];
+  let records: Array<{ record: Record<string, string>; info: { lines: number } }>;
+  try {
+    records = parse(text, {
+      bom: true,
+      columns: (header: string[]) => checkHeader(header, errors),
+      info: true,
+      skip_empty_lines: true,
+      trim: true,
+      skip_records_with_error: true,
+      on_skip: (err) => {
+        if (err) errors.push({ line: typeof err.lines === 'number' ? err.lines : 1, message: err.message });
+        return undefined;
+      },
+    }) as Array<{ record: Record<string, string>; info: { lines: number } }>;
+  } catch (err) {
+    const e = err as Error & { lines?: number };
+    return { rows: [], errors: [...errors, { line: e.lines ?? 1, message: e.message }] };
+  }
+  // info.lines is where a record ends; a quoted field across lines started that many lines earlier.
+  const startOf = (record: Record<string, string>, end: number) => end - Object.values(record).reduce((n, v) => n + (v.match(/\n/g)?.length ?? 0), 0);
+  const rows = records.map(({ record, info }) => ({ line: startOf(record, info.lines), fields: record as CsvRow['fields'] }));
+  return { rows, errors };
+}
+
+function checkHeader(header: string[], errors: RowError[]): string[] {
+  const names = header.map((h) => h.trim().toLowerCase());
+  for (const h of names) if (!(MEMBER_COLUMNS as readonly string[]).includes(h)) errors.push({ line: 1, column: h, message: `unknown column; expected some of ${MEMBER_COLUMNS.join(', ')}` });
+  for (const r of REQUIRED) if (!names.includes(r)) errors.push({ line: 1, column: r, message: 'required column missing' });
+  return names;
+}
+
+/** A row's member and badges, as the directory schemas will check them. Empty cells are absent. */
+export function entitiesOf(row: CsvRow): { member: Record<string, unknown>; badges: Array<Record<string, unknown>> } {
+  const f = (c: MemberColumn) => (row.fields[c] === undefined || row.fields[c] === '' ? undefined : row.fields[c]);
+  const member: Record<string, unknown> = { id: f('member_id'), name: f('name'), plan: f('plan') };
+  const optional: Array<[MemberColumn, string]> = [['role', 'role'], ['employer', 'employer'], ['status', 'status'], ['valid_from', 'validFrom'], ['valid_until', 'validUntil']];
+  for (const [column, key] of optional) if (f(column) !== undefined) member[key] = f(column);
+  const uids = (f('badges') ?? '').split(/[\s;]+/).filter((u) => u !== '');
+  const type = f('badge_type');
+  return { member, badges: uids.map((uid) => ({ uid, member: member.id, status: 'active', ...(type ? { type } : {}) })) };
+}
+
+/** The CSV of these members with their active badges, header first. */
+export function formatMembersCsv(members: Member[], badgesOf: (memberId: string) => Badge[]): string {
+  const rows = members.map((m) => {
+    const badges = badgesOf(m.id).filter((b) => b.status === 'active');
+    const types = new Set(badges.map((b) => b.type));
+    return [m.id, m.name, m.plan, m.role, m.employer ?? '', m.status, m.validFrom ?? '', m.validUntil ?? '', badges.map((b) => b.uid).join(' '), types.size === 1 ? [...types][0] : ''];
+  });
+  return stringify(rows, { header: true, columns: [...MEMBER_COLUMNS] });
+}

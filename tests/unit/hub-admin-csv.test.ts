@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import { parseMembersCsv } from '../../cloud-sync/hub/admin/members-csv.js';
+import { ManualClock } from '../../shared/clock.js';
+import { login, loginAs, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+
+const EXAMPLE = readFileSync('docs/examples/members.csv', 'utf8');
+const HEADER = 'member_id,name,plan,employer,badges';
+
+describe('members CSV: import and export', () => {
+  let hub: Hub;
+  let admin: AuthHeaders;
+  beforeEach(async () => {
+    hub = createHub({ dbPath: ':memory:', clock: new ManualClock('2026-11-23T08:00:00Z'), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
+    admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
+    const put = async (url: string, payload: object) => expect((await hub.api.inject({ method: 'PUT', url, headers: admin, payload })).statusCode).toBe(200);
+    await put('/directory/plans/always', { name: '24/7', access: 'always' });
+    await put('/directory/plans/staffed', { name: 'Staffed hours', access: 'staffed', sites: ['murat'] });
+    await put('/directory/plans/lyon', { name: 'Lyon', access: 'staffed', sites: ['lyon'] });
+    await put('/directory/employers/acme', { name: 'Acme' });
+  });
+  afterEach(async () => hub.stop());
+
+  const importCsv = (csv: string, query = '', headers: AuthHeaders = admin) =>
+    hub.api.inject({ method: 'POST', url: `/directory/members/import${query}`, headers: { ...headers, 'content-type': 'text/csv' }, payload: csv });
+
+  it('imports the example file as one revision and one audit entry', async () => {
+    const before = hub.directory.revision();
+    const r = await importCsv(EXAMPLE);
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toMatchObject({ applied: true, revision: before + 1, rows: 4, created: 4, updated: 0, badges: 4, skipped: [] });
+    expect(hub.directory.revision()).toBe(before + 1);
+    expect(hub.directory.get('member', 'chloe')).toMatchObject({ name: 'Chloé Durand, visitor', role: 'visitor', validFrom: '2026-12-03' });
+    expect(hub.directory.get('badge', '04D4D4D4D4D4D4')).toMatchObject({ member: 'dani', type: 'ntag424', status: 'active' });
+    const audit = (await hub.api.inject({ method: 'GET', url: '/audit?action=import', headers: admin })).json<{ total: number; items: Array<{ after: { created: string[] } }> }>();
+    expect(audit.total).toBe(1);
+    expect(audit.items[0]?.after.created).toEqual(['alice', 'bruno', 'chloe', 'dani']);
+  });
+
+  it('with bad rows: every problem with its line number, and nothing applied', async () => {
+    await importCsv(EXAMPLE);
+    const revision = hub.directory.revision();
+    const csv = [
+      HEADER,
+      'eve,Eve,always,,04E5E5E5E5E5E5', // line 2: fine
+      'fred,,always,,', // line 3: no name
+      'gina,Gina,gold,,', // line 4: no such plan
+      'hugo,Hugo,always,globex,', // line 5: no such employer
+      'eve,Eve again,always,,', // line 6: duplicate member
+      'ivan,Ivan,always,,04A1A1A1A1A1A1', // line 7: alice's badge
+      'jade,Jade,always,,not-a-uid', // line 8
+      'kim,Kim,always', // line 9: too few fields
+    ].join('\n');
+    const r = await importCsv(csv);
+    expect(r.statusCode).toBe(400);
+    const body = r.json<{ code: string; details: Array<{ path: string; message: string }> }>();
+    expect(body.code).toBe('import.invalid');
+    expect(body.details.map((d) => d.path)).toEqual(['line 3: name', 'line 4: plan', 'line 5: employer', 'line 6: member_id', 'line 7: badges', 'line 8: badges', 'line 9']);
+    expect(body.details[4]?.message).toContain('belongs to another member (alice)');
+    expect(hub.directory.revision()).toBe(revision);
+    expect(hub.directory.get('member', 'eve')).toBeUndefined();
+    expect((await hub.api.inject({ method: 'GET', url: '/audit?action=import', headers: admin })).json()).toMatchObject({ total: 1 });
+  });
+
+  it('mode=valid applies the good rows and reports the others', async () => {
+    const r = await importCsv([HEADER, 'eve,Eve,always,,04E5E5E5E5E5E5', 'gina,Gina,gold,,'].join('\n'), '?mode=valid');
+    expect(r.statusCode).toBe(200);
+    expect(r.json()).toMatchObject({ applied: true, created: 1, skipped: [{ path: 'line 3: plan' }] });
+    expect(hub.directory.get('member', 'eve')).toBeDefined();
+  });
+
+  it('refuses a file with an unknown or missing column even in mode=valid, and a non-CSV body', async () => {
+    const r = await importCsv('member_id,name,colour\nzoe,Zoe,blue\n', '?mode=valid');
+    expect(r.statusCode).toBe(400);
+    expect(r.json<{ details: Array<{ path: string }> }>().details.map((d) => d.path)).toEqual(['line 1: colour', 'line 1: plan']);
+    expect((await hub.api.inject({ method: 'POST', url: '/directory/members/import', headers: admin, payload: { not: 'csv' } })).statusCode).toBe(415);
+  });
+
+  it('re-importing updates members; export gives the same columns back, active badges only', async () => {
+    await importCsv(EXAMPLE);
+    expect((await importCsv(EXAMPLE)).json()).toMatchObject({ created: 0, updated: 4 });
+    await hub.api.inject({ method: 'POST', url: '/directory/badges/04B2B2B2B2B2B3/revoke', headers: admin });
+    const r = await hub.api.inject({ method: 'GET', url: '/directory/members.csv', headers: admin });
+    expect(r.headers['content-type']).toBe('text/csv; charset=utf-8');
+    const rows = parseMembersCsv(r.body);
+    expect(rows.errors).toEqual([]);
+    expect(rows.rows.map((x) => [x.fields.member_id, x.fields.badges])).toEqual([
+      ['alice', '04A1A1A1A1A1A1'],
+      ['bruno', '04B2B2B2B2B2B2'],
+      ['chloe', ''],
+      ['dani', '04D4D4D4D4D4D4'],
+    ]);
+    expect(r.body).toContain('"Chloé Durand, visitor"');
+    expect((await hub.api.inject({ method: 'GET', url: '/directory/members.csv?site=lyon', headers: admin })).body.trim().split('\n')).toHaveLength(3);
+  });
+
+  it('a site manager imports and exports only their own sites members', async () => {
+    const manager = await loginAs(hub.api, admin, { username: 'manon', role: 'site_manager', sites: ['lyon'] });
+    const refused = await importCsv([HEADER, 'lea,Léa,lyon,,', 'max,Max,staffed,,'].join('\n'), '', manager);
+    expect(refused.json()).toMatchObject({ code: 'import.invalid', details: [{ path: 'line 3: plan', message: 'plan staffed opens none of your sites' }] });
+    await importCsv(EXAMPLE);
+    expect((await importCsv([HEADER, 'lea,Léa,lyon,,'].join('\n'), '', manager)).statusCode).toBe(200);
+    const exported = (await hub.api.inject({ method: 'GET', url: '/directory/members.csv', headers: manager })).body;
+    // alice and dani are on "always" (every site, so lyon too); bruno and chloe are murat's only.
+    expect(parseMembersCsv(exported).rows.map((x) => x.fields.member_id)).toEqual(['alice', 'dani', 'lea']);
+  });
+});
