@@ -16,7 +16,7 @@ const fmt = (n: number) => n.toLocaleString('en');
  */
 export function progressReporter(out: ProgressOutput, now: () => number = Date.now): ReadProgress {
   let phase = '';
-  let lastDraw = 0;
+  let lastDraw = -Infinity;
   let lastQuarter = -1;
   return (name, done, total) => {
     const fraction = total > 0 ? Math.min(1, done / total) : 1;
@@ -24,7 +24,7 @@ export function progressReporter(out: ProgressOutput, now: () => number = Date.n
     if (name !== phase) {
       if (out.isTTY && phase !== '') out.write('\n');
       phase = name;
-      lastDraw = 0;
+      lastDraw = -Infinity;
       lastQuarter = -1;
     }
     if (out.isTTY) {

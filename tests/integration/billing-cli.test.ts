@@ -1,0 +1,95 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BillingLedger } from '../../cloud-sync/billing/ledger.js';
+import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
+import { openHubDatabase } from '../../cloud-sync/hub/db.js';
+import { createHub } from '../../cloud-sync/hub/hub.js';
+import { HubDirectory } from '../../cloud-sync/hub/directory.js';
+import { HubSites } from '../../cloud-sync/hub/sites.js';
+import { HubStore } from '../../cloud-sync/hub/store.js';
+import { systemClock } from '../../shared/clock.js';
+import { loginOver, TEST_ADMIN } from '../harness/hub-auth.js';
+import { runCli } from '../harness/process.js';
+import { SiteLog } from '../unit/billing-fixtures.js';
+
+/** A hub database with October 2026 visits of two members of Acme and one on her own, received long ago. */
+function seedHubDb(path: string, prices = true): void {
+  const db = openHubDatabase(path);
+  const directory = new HubDirectory(db);
+  new HubSites(db, Date.now).upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
+  directory.upsert('plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
+  directory.upsert('employer', { id: 'acme', name: 'Acme SA' });
+  for (const id of ['ana', 'bob']) directory.upsert('member', { id, name: id, plan: 'murat-day', employer: 'acme' });
+  directory.upsert('member', { id: 'eve', name: 'Eve', plan: 'murat-day' });
+  const receivedAt = Date.parse('2026-11-01T12:00:00Z');
+  const log = new SiteLog('murat', '+01:00', receivedAt).visit('ana', '2026-10-27', '09:00', 480).visit('bob', '2026-10-28', '09:00', 120).visit('eve', '2026-10-29', '09:00', 300);
+  const store = new HubStore(db);
+  for (const { event } of log.events) store.ingest({ v: 1, site: 'murat', events: [event] }, receivedAt);
+  if (prices) new BillingLedger({ db, directory, sites: new HubSites(db, Date.now), now: Date.now, log: pino({ level: 'silent' }) }).setPrices(EXAMPLE_PRICE_LIST);
+  db.close();
+}
+
+describe('tessera billing (the commands)', () => {
+  let dir: string;
+  let db: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tessera-billing-'));
+    db = join(dir, 'hub.db');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('closes a month with progress on stderr, then exports its invoices as CSV and JSON', async () => {
+    seedHubDb(db);
+    const close = await runCli(['billing', 'close', '2026-10', '--db', db]);
+    expect(close.code).toBe(0);
+    // acme: a day (20.00) and a half-day (10.00) + 20 % VAT = 36.00; eve: a day, 24.00.
+    expect(close.stdout).toContain('closed 2026-10: 2 invoice(s) (2026-000001 to 2026-000002); subtotal 50.00 EUR, VAT 10.00 EUR, total 60.00 EUR');
+    expect(close.stderr).toContain('billing: reading events: 0% (0/6)');
+    expect(close.stderr).toContain('billing: reading events: 100% (6/6)');
+    expect(close.stderr).toContain('billing: writing invoices: 100% (2/2)');
+
+    const csv = await runCli(['billing', 'export', '2026-10', '--db', db]);
+    expect(csv.code).toBe(0);
+    const rows = csv.stdout.trim().split('\r\n');
+    expect(rows).toHaveLength(4);
+    expect(rows[1]).toMatch(/^2026-000001,2026-10,employer,acme,Acme SA,ana,ana,murat,day,,Day visits,,2026-10-27,1,20.00,20.00,20,4.00,EUR$/);
+    const json = await runCli(['billing', 'export', '2026-10', '--db', db, '--format', 'json', '--invoice', '2026-000002']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ invoices: [{ number: '2026-000002', account: { id: 'eve' }, totalCents: 2400 }] });
+  });
+
+  it('refuses a bad month (usage), a month closed twice or not over, and a database without prices, each with its code', async () => {
+    seedHubDb(db, false);
+    const bad = await runCli(['billing', 'close', '2026-13', '--db', db]);
+    expect([bad.code, bad.stderr]).toEqual([64, expect.stringContaining('expected a month "YYYY-MM", got "2026-13"')]);
+    expect((await runCli(['billing', 'close', '--db', db])).code).toBe(64);
+    const unpriced = await runCli(['billing', 'close', '2026-10', '--db', db]);
+    expect([unpriced.code, unpriced.stderr]).toEqual([1, expect.stringContaining('[billing.unpriced]')]);
+    seedHubDb(join(dir, 'priced.db'));
+    expect((await runCli(['billing', 'close', '2026-10', '--db', join(dir, 'priced.db')])).code).toBe(0);
+    const twice = await runCli(['billing', 'close', '2026-10', '--db', join(dir, 'priced.db')]);
+    expect([twice.code, twice.stderr]).toEqual([1, expect.stringContaining('2026-10 is already closed [billing.period_closed]')]);
+    const future = await runCli(['billing', 'close', '2099-01', '--db', join(dir, 'priced.db')]);
+    expect([future.code, future.stderr]).toEqual([1, expect.stringContaining('[billing.out_of_order]')]);
+    expect((await runCli(['billing', 'export', '2026-10', '--db', join(dir, 'priced.db'), '--format', 'pdf'])).code).toBe(64);
+  });
+
+  it('closes over a real socket through a running hub, for a logged-in operator', async () => {
+    seedHubDb(db);
+    const hub = createHub({ dbPath: db, clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, initialAdmin: TEST_ADMIN });
+    try {
+      const { apiUrl } = await hub.start();
+      const auth = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
+      const res = await fetch(`${apiUrl}/billing/periods/2026-10/close`, { method: 'POST', headers: { authorization: auth.authorization }, signal: AbortSignal.timeout(10_000) });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ period: '2026-10', invoices: 2, totalCents: 6000 });
+      const csv = await fetch(`${apiUrl}/billing/invoices/2026-000002?format=csv`, { headers: { authorization: auth.authorization }, signal: AbortSignal.timeout(10_000) });
+      expect(csv.headers.get('content-disposition')).toBe('attachment; filename="invoice-2026-000002.csv"');
+      expect((await csv.text()).split('\r\n')[1]).toContain('2026-000002,2026-10,member,eve,Eve');
+    } finally {
+      await hub.stop();
+    }
+  });
+});
