@@ -13,6 +13,8 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
   { name: 'billing close', summary: 'close a month: number and freeze its invoices (progress on stderr)', load: async () => (await import('../cloud-sync/billing/cli.js')).billingCloseCommand },
   { name: 'billing export', summary: 'print a month\'s invoices, or one, as CSV or JSON', load: async () => (await import('../cloud-sync/billing/cli.js')).billingExportCommand },
   { name: 'badge keys', summary: 'derive the keys to personalise an NTAG 424 DNA badge', load: async () => (await import('../edge/badges/cli.js')).badgeKeysCommand },
+  { name: 'members import', summary: 'import members, plans and badges from a CSV file into a hub (all or nothing)', load: async () => (await import('../cloud-sync/hub/admin/members-cli.js')).membersImportCommand },
+  { name: 'members export', summary: 'export the members of a hub as CSV', load: async () => (await import('../cloud-sync/hub/admin/members-cli.js')).membersExportCommand },
   { name: 'badge door-keys', summary: 'make the key file a door needs to check NTAG 424 badges', load: async () => (await import('../edge/badges/cli.js')).badgeDoorKeysCommand },
 ];
 
