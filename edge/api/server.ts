@@ -9,6 +9,7 @@ import type { SimReader } from '../hardware/sim-reader.js';
 import { parseOr400, sendError } from './errors.js';
 import { createJsonApi } from './json-api.js';
 import { registerSimulationRoutes } from './simulation-routes.js';
+import { registerConsumableRoutes } from './consumable-routes.js';
 
 export interface ApiDeps {
   edge: Edge;
@@ -58,6 +59,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     if (!edge.lockers.describe().some((b) => b.id === p.bank)) return sendError(reply, 404, 'not_found', `no locker bank "${p.bank}"`);
     return { released: edge.lockers.release(p.bank, p.number, deps.clock.now()) };
   });
+  registerConsumableRoutes(app, edge.store, deps.clock);
   if (deps.sim) registerSimulationRoutes(app, edge, deps.sim, deps.clock);
   return app;
 }

@@ -6,6 +6,7 @@ import type { Edge } from '../site/edge.js';
 import type { SimGpio } from '../hardware/sim-gpio.js';
 import type { SimReader } from '../hardware/sim-reader.js';
 import { parseOr400, sendError } from './errors.js';
+import { registerSimulatedDevices } from './consumable-routes.js';
 
 const TapBody = z.strictObject({
   reader: z.string().min(1),
@@ -19,6 +20,7 @@ const PRESS_MS = 150;
 
 /** Routes that stand in for a person at the door. Registered only with simulated hardware. */
 export function registerSimulationRoutes(app: FastifyInstance, edge: Edge, sim: { reader: SimReader; gpio: SimGpio }, clock: Clock): void {
+  registerSimulatedDevices(app, edge.store, clock);
   app.post('/simulate/tap', (req, reply) => {
     const body = parseOr400(reply, TapBody, req.body, 'tap');
     if (!body) return reply;

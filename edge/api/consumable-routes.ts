@@ -1,0 +1,43 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Clock } from '../../shared/clock.js';
+import { TesseraError } from '../../shared/errors.js';
+import type { SiteEvent } from '../../shared/events.js';
+import { ConsumableUseBody, recordConsumableUse, SIMULATED_ITEMS, SimulatedCoffee, SimulatedPrint } from '../consumables/consumable-use.js';
+import type { EdgeStore } from '../store/store.js';
+import { parseOr400, sendError } from './errors.js';
+
+const STATUS = { 'request.invalid': 400, 'auth.forbidden': 403, not_found: 404 } as const;
+
+function answer(reply: FastifyReply, record: () => SiteEvent) {
+  try {
+    const event = record();
+    return reply.code(201).send({ seq: event.seq, id: event.id, at: event.at, ...event.data });
+  } catch (err) {
+    if (!(err instanceof TesseraError) || !(err.code in STATUS)) throw err;
+    return sendError(reply, STATUS[err.code as keyof typeof STATUS], err.code, err.message, err.details);
+  }
+}
+
+/**
+ * `POST /consumables`: a real printer or coffee machine records a use (201 with the event's seq).
+ * The hub bills it; the edge only checks that the member or badge exists and may still be used.
+ */
+export function registerConsumableRoutes(app: FastifyInstance, store: EdgeStore, clock: Clock): void {
+  app.post('/consumables', (req, reply) => {
+    const body = parseOr400(reply, ConsumableUseBody, req.body, 'consumable use');
+    return body ? answer(reply, () => recordConsumableUse(store, body, body.item, body.quantity, clock.now())) : reply;
+  });
+}
+
+/** The simulator's printer and coffee machine: the same record, at a given time if asked. */
+export function registerSimulatedDevices(app: FastifyInstance, store: EdgeStore, clock: Clock): void {
+  const at = (iso: string | undefined) => (iso ? Date.parse(iso) : clock.now());
+  app.post('/simulate/print', (req, reply) => {
+    const body = parseOr400(reply, SimulatedPrint, req.body, 'print job');
+    return body ? answer(reply, () => recordConsumableUse(store, body, SIMULATED_ITEMS.print, body.pages, at(body.at))) : reply;
+  });
+  app.post('/simulate/coffee', (req, reply) => {
+    const body = parseOr400(reply, SimulatedCoffee, req.body ?? {}, 'coffee');
+    return body ? answer(reply, () => recordConsumableUse(store, body, SIMULATED_ITEMS.coffee, body.cups, at(body.at))) : reply;
+  });
+}

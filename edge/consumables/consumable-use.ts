@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { maskUid, normalizeUid } from '../../shared/badge.js';
+import { TesseraError } from '../../shared/errors.js';
+import type { SiteEvent } from '../../shared/events.js';
+import type { EdgeStore } from '../store/store.js';
+
+const Item = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'expected an item id of letters, digits, ".", "_" or "-" (at most 64), e.g. "print-page"' });
+
+/** Who used it: a member id (a device that knows it), or the badge shown at the device. */
+const Who = { memberId: z.string().min(1).max(64).optional(), badge: z.string().min(1).max(64).optional() };
+const oneOf = (v: { memberId?: string | undefined; badge?: string | undefined }) => (v.memberId === undefined) !== (v.badge === undefined);
+const ONE_OF = { error: 'expected exactly one of memberId or badge', path: ['memberId'] };
+
+/** What a printer or coffee machine posts to `POST /consumables`. */
+export const ConsumableUseBody = z.strictObject({ ...Who, item: Item, quantity: z.number().int().min(1).max(10_000) }).refine(oneOf, ONE_OF);
+export type ConsumableUseBody = z.infer<typeof ConsumableUseBody>;
+
+/** The simulator's printer (`/simulate/print`) and coffee machine (`/simulate/coffee`) and the items they record. */
+export const SimulatedPrint = z.strictObject({ ...Who, pages: z.number().int().min(1).max(10_000), at: z.iso.datetime({ offset: true }).optional() }).refine(oneOf, ONE_OF);
+export const SimulatedCoffee = z.strictObject({ ...Who, cups: z.number().int().min(1).max(20).default(1), at: z.iso.datetime({ offset: true }).optional() }).refine(oneOf, ONE_OF);
+export const SIMULATED_ITEMS = { print: 'print-page', coffee: 'coffee' } as const;
+
+/**
+ * Records a consumable use as a `consumable.used` event, in its own transaction like every
+ * edge event, for the hub to bill. Refuses an unknown member or badge (404), and a revoked
+ * badge or a suspended member (403): nobody can run up a bill on a badge that no longer opens.
+ */
+export function recordConsumableUse(store: EdgeStore, who: { memberId?: string | undefined; badge?: string | undefined }, item: string, quantity: number, atMs: number): SiteEvent {
+  const memberId = who.badge !== undefined ? memberOfBadge(store, who.badge) : (who.memberId ?? '');
+  const member = store.directory.getMember(memberId);
+  if (!member) throw new TesseraError('not_found', `no member ${JSON.stringify(memberId)} in this site's directory`);
+  if (member.status === 'suspended') throw new TesseraError('auth.forbidden', `member ${memberId} is suspended`);
+  return store.transaction(() => store.events.append({ type: 'consumable.used', data: { memberId, item, quantity } }, atMs));
+}
+
+function memberOfBadge(store: EdgeStore, badge: string): string {
+  const uid = normalizeUid(badge);
+  if (uid === undefined) throw new TesseraError('request.invalid', 'expected a badge UID of 4 to 10 bytes in hex', [{ path: 'badge', message: 'expected a badge UID of 4 to 10 bytes in hex' }]);
+  const holder = store.directory.lookup(uid);
+  if (!holder) throw new TesseraError('not_found', `no badge ${maskUid(uid)}`);
+  if (holder.badge.status === 'revoked') throw new TesseraError('auth.forbidden', `badge ${maskUid(uid)} is revoked`);
+  return holder.badge.member;
+}

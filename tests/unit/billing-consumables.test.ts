@@ -1,0 +1,69 @@
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildApi } from '../../edge/api/server.js';
+import type { Harness } from '../harness/site.js';
+import { startSite, UID } from '../harness/site.js';
+
+let site: Harness | undefined;
+let app: ReturnType<typeof buildApi> | undefined;
+afterEach(async () => {
+  await app?.close();
+  await site?.stop();
+  app = site = undefined;
+});
+
+async function withApi(simulated: boolean) {
+  site = await startSite();
+  app = buildApi({ edge: site.edge, log: pino({ level: 'silent' }), clock: site.clock, version: 'test', startedAt: site.clock.now(), ...(simulated ? { sim: { reader: site.reader, gpio: site.gpio } } : {}) });
+  return { site, app };
+}
+
+const consumableEvents = (s: Harness) => s.edge.store.events.list(0, 1000).filter((e) => e.type === 'consumable.used');
+
+describe('consumables at the edge (what the hub bills)', () => {
+  it('a real device posts a use by badge or member id: one consumable.used event each, in the outbox', async () => {
+    const { site, app } = await withApi(false);
+    const byBadge = await app.inject({ method: 'POST', url: '/consumables', payload: { badge: UID.alice, item: 'print-page', quantity: 12 } });
+    expect(byBadge.statusCode).toBe(201);
+    expect(byBadge.json()).toMatchObject({ memberId: 'alice', item: 'print-page', quantity: 12, at: '2026-11-23T09:00:00.000+01:00' });
+    const byId = await app.inject({ method: 'POST', url: '/consumables', payload: { memberId: 'bob', item: 'coffee', quantity: 1 } });
+    expect(byId.statusCode).toBe(201);
+    expect(consumableEvents(site).map((e) => [e.seq, e.data])).toEqual([
+      [byBadge.json<{ seq: number }>().seq, { memberId: 'alice', item: 'print-page', quantity: 12 }],
+      [byId.json<{ seq: number }>().seq, { memberId: 'bob', item: 'coffee', quantity: 1 }],
+    ]);
+  });
+
+  it('refuses bad input, an unknown member or badge, and a revoked badge, recording nothing', async () => {
+    const { site, app } = await withApi(false);
+    const post = (payload: object) => app.inject({ method: 'POST', url: '/consumables', payload });
+    const bad = await post({ memberId: 'bob', badge: UID.bob, item: 'print page', quantity: 0 });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json<{ details: Array<{ path: string }> }>().details.map((d) => d.path).sort()).toEqual(['item', 'memberId', 'quantity']);
+    expect((await post({ memberId: 'bob', badge: UID.bob, item: 'coffee', quantity: 1 })).json()).toMatchObject({ code: 'request.invalid', details: [{ path: 'memberId' }] });
+    expect((await post({ item: 'coffee', quantity: 1 })).statusCode).toBe(400);
+    expect((await post({ badge: 'zz', item: 'coffee', quantity: 1 })).json()).toMatchObject({ code: 'request.invalid', details: [{ path: 'badge' }] });
+    expect((await post({ memberId: 'nobody', item: 'coffee', quantity: 1 })).statusCode).toBe(404);
+    expect((await post({ badge: '04000000000001', item: 'coffee', quantity: 1 })).statusCode).toBe(404);
+    const revoked = await post({ badge: UID.revoked, item: 'coffee', quantity: 1 });
+    expect([revoked.statusCode, revoked.json<{ code: string }>().code]).toEqual([403, 'auth.forbidden']);
+    expect(consumableEvents(site)).toEqual([]);
+  });
+
+  it('the simulator has a printer and a coffee machine, at a given time if asked; without simulation they do not exist', async () => {
+    const { site, app } = await withApi(true);
+    const print = await app.inject({ method: 'POST', url: '/simulate/print', payload: { badge: UID.chloe, pages: 40, at: '2026-11-23T10:30:00+01:00' } });
+    expect(print.statusCode).toBe(201);
+    const coffee = await app.inject({ method: 'POST', url: '/simulate/coffee', payload: { memberId: 'dan' } });
+    expect(coffee.statusCode).toBe(201);
+    expect(consumableEvents(site).map((e) => [e.at, e.data])).toEqual([
+      ['2026-11-23T10:30:00.000+01:00', { memberId: 'chloe', item: 'print-page', quantity: 40 }],
+      ['2026-11-23T09:00:00.000+01:00', { memberId: 'dan', item: 'coffee', quantity: 1 }],
+    ]);
+    expect((await app.inject({ method: 'POST', url: '/simulate/print', payload: { badge: UID.chloe } })).statusCode).toBe(400);
+    await app.close();
+    await site.stop();
+    const plain = await withApi(false);
+    expect((await plain.app.inject({ method: 'POST', url: '/simulate/coffee', payload: { memberId: 'dan' } })).statusCode).toBe(404);
+  });
+});
