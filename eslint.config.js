@@ -13,6 +13,14 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's modules run in the browser (cloud-sync/dashboard/ui), served as they are.
+    files: ['cloud-sync/dashboard/ui/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: { window: 'readonly', document: 'readonly', location: 'readonly', localStorage: 'readonly', EventSource: 'readonly', FormData: 'readonly', Node: 'readonly', Intl: 'readonly' },
+    },
+  },
+  {
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {

@@ -10,6 +10,8 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
       { extends: true, test: { name: 'integration', include: ['tests/integration/**/*.test.ts', 'tests/chaos/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 1 } } },
+      // Real Chromium (Debian's) against a real hub and edge: last, one file at a time.
+      { extends: true, test: { name: 'browser', include: ['tests/browser/**/*.test.ts'], fileParallelism: false, testTimeout: 60_000, hookTimeout: 30_000, sequence: { groupOrder: 2 } } },
     ],
   },
 });

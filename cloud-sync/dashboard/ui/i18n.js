@@ -1,0 +1,102 @@
+/** French (default: the first networks are French) and English. Numbers and dates through Intl, in each site's time zone. */
+const MESSAGES = {
+  fr: {
+    'nav.overview': 'Réseau', 'nav.alarms': 'Alarmes', 'nav.members': 'Membres', 'logout': 'Se déconnecter',
+    'login.title': 'Connexion', 'login.username': 'Identifiant', 'login.password': 'Mot de passe', 'login.submit': 'Se connecter',
+    'login.invalid': 'Identifiant ou mot de passe incorrect.', 'login.rate_limited': 'Trop d’essais : réessayez dans {s} s.',
+    'login.password_change': 'Ce compte a un mot de passe à usage unique : changez-le avec « tessera » ou l’API avant d’utiliser le tableau de bord.',
+    'live.on': 'en direct', 'live.off': 'reconnexion…',
+    'network.total': 'Total du réseau', 'network.present': '{n} présents sur {c}', 'network.sites': 'Sites',
+    'site.present': 'présents', 'site.capacity': 'capacité {c}', 'site.online': 'en ligne', 'site.offline': 'hors ligne', 'site.unknown': 'jamais vu',
+    'site.degraded': 'dégradé', 'site.alarms': '{n} alarme(s)', 'site.noAlarms': 'aucune alarme', 'site.open': 'Ouvrir',
+    'site.chart': 'Occupation', 'site.time': 'Heure', 'site.24h': '24 h', 'site.7d': '7 jours', 'site.whoIsIn': 'Qui est là', 'site.nobody': 'Personne pour l’instant.',
+    'site.since': 'depuis', 'site.doors': 'Portes', 'site.readers': 'Lecteurs', 'site.health': 'État du site', 'site.none': 'Rien vu récemment.',
+    'health.lastEvent': 'Dernier événement', 'health.backlog': 'En attente sur le site', 'health.missing': 'Manquants au hub',
+    'health.directory': 'Annuaire (révision, âge)', 'health.clock': 'Horloge', 'health.synced': 'synchronisée', 'health.unsynced': 'non synchronisée',
+    'health.status': 'Dernier statut', 'health.timeZone': 'Fuseau horaire',
+    'door.locked': 'verrouillée', 'door.free_access': 'accès libre', 'door.forced': 'forcée', 'door.held': 'maintenue ouverte',
+    'reader.connected': 'connecté', 'reader.lost': 'perdu', 'reader.lastTap': 'dernier passage',
+    'feed.title': 'Événements en direct', 'feed.empty': 'En attente d’événements…',
+    'alarms.title': 'Alarmes', 'alarms.open': 'Ouvertes', 'alarms.all': 'Toutes', 'alarms.none': 'Aucune alarme.', 'alarms.ack': 'Acquitter',
+    'alarms.acked': 'acquittée par {by}, {at}', 'alarms.cleared': 'terminée {at}', 'alarms.active': 'active', 'alarms.count': '×{n}',
+    'alarm.door.forced': 'Porte forcée', 'alarm.door.held': 'Porte maintenue ouverte', 'alarm.reader.lost': 'Lecteur perdu',
+    'alarm.sync.rejected': 'Synchronisation refusée', 'alarm.site.offline': 'Site hors ligne',
+    'members.title': 'Membres et badges', 'members.search': 'Rechercher un nom, un identifiant ou un badge', 'members.none': 'Aucun résultat.',
+    'members.add': 'Ajouter un membre', 'members.id': 'Identifiant', 'members.name': 'Nom', 'members.plan': 'Formule', 'members.save': 'Enregistrer',
+    'members.badges': 'Badges', 'members.addBadge': 'Ajouter un badge', 'members.uid': 'UID du badge', 'members.member': 'Membre',
+    'members.revoke': 'Révoquer', 'members.revoked': 'révoqué', 'members.active': 'actif', 'members.import': 'Importer un CSV', 'members.export': 'Exporter en CSV',
+    'members.importDone': 'Import terminé : {n} ligne(s).', 'members.saved': 'Enregistré.', 'members.badgeRevoked': 'Badge {b} révoqué.',
+    'members.suspended': 'suspendu', 'members.status': 'État',
+    'error.generic': 'Erreur : {m}', 'error.forbidden': 'Accès refusé.',
+    'event.access.granted': 'Accès accordé', 'event.access.denied': 'Accès refusé', 'event.presence.in': 'Entrée', 'event.presence.out': 'Sortie',
+    'event.door.forced': 'Porte forcée', 'event.door.held': 'Porte maintenue ouverte', 'event.door.secured': 'Porte refermée',
+  },
+  en: {
+    'nav.overview': 'Network', 'nav.alarms': 'Alarms', 'nav.members': 'Members', 'logout': 'Log out',
+    'login.title': 'Log in', 'login.username': 'Username', 'login.password': 'Password', 'login.submit': 'Log in',
+    'login.invalid': 'Wrong username or password.', 'login.rate_limited': 'Too many attempts: try again in {s} s.',
+    'login.password_change': 'This account has a one-time password: set your own with “tessera” or the API before using the dashboard.',
+    'live.on': 'live', 'live.off': 'reconnecting…',
+    'network.total': 'Network total', 'network.present': '{n} in out of {c}', 'network.sites': 'Sites',
+    'site.present': 'in', 'site.capacity': 'capacity {c}', 'site.online': 'online', 'site.offline': 'offline', 'site.unknown': 'never seen',
+    'site.degraded': 'degraded', 'site.alarms': '{n} alarm(s)', 'site.noAlarms': 'no alarm', 'site.open': 'Open',
+    'site.chart': 'Occupancy', 'site.time': 'Time', 'site.24h': '24 h', 'site.7d': '7 days', 'site.whoIsIn': 'Who is in', 'site.nobody': 'Nobody at the moment.',
+    'site.since': 'since', 'site.doors': 'Doors', 'site.readers': 'Readers', 'site.health': 'Site health', 'site.none': 'Nothing seen recently.',
+    'health.lastEvent': 'Last event', 'health.backlog': 'Waiting at the site', 'health.missing': 'Missing at the hub',
+    'health.directory': 'Directory (revision, age)', 'health.clock': 'Clock', 'health.synced': 'synced', 'health.unsynced': 'not synced',
+    'health.status': 'Last status', 'health.timeZone': 'Time zone',
+    'door.locked': 'locked', 'door.free_access': 'free access', 'door.forced': 'forced', 'door.held': 'held open',
+    'reader.connected': 'connected', 'reader.lost': 'lost', 'reader.lastTap': 'last tap',
+    'feed.title': 'Live events', 'feed.empty': 'Waiting for events…',
+    'alarms.title': 'Alarms', 'alarms.open': 'Open', 'alarms.all': 'All', 'alarms.none': 'No alarm.', 'alarms.ack': 'Acknowledge',
+    'alarms.acked': 'acknowledged by {by}, {at}', 'alarms.cleared': 'ended {at}', 'alarms.active': 'active', 'alarms.count': '×{n}',
+    'alarm.door.forced': 'Door forced', 'alarm.door.held': 'Door held open', 'alarm.reader.lost': 'Reader lost',
+    'alarm.sync.rejected': 'Sync rejected', 'alarm.site.offline': 'Site offline',
+    'members.title': 'Members and badges', 'members.search': 'Search a name, an id or a badge', 'members.none': 'No result.',
+    'members.add': 'Add a member', 'members.id': 'Id', 'members.name': 'Name', 'members.plan': 'Plan', 'members.save': 'Save',
+    'members.badges': 'Badges', 'members.addBadge': 'Add a badge', 'members.uid': 'Badge UID', 'members.member': 'Member',
+    'members.revoke': 'Revoke', 'members.revoked': 'revoked', 'members.active': 'active', 'members.import': 'Import a CSV', 'members.export': 'Export as CSV',
+    'members.importDone': 'Import done: {n} row(s).', 'members.saved': 'Saved.', 'members.badgeRevoked': 'Badge {b} revoked.',
+    'members.suspended': 'suspended', 'members.status': 'Status',
+    'error.generic': 'Error: {m}', 'error.forbidden': 'Access denied.',
+    'event.access.granted': 'Access granted', 'event.access.denied': 'Access denied', 'event.presence.in': 'Check-in', 'event.presence.out': 'Check-out',
+    'event.door.forced': 'Door forced', 'event.door.held': 'Door held open', 'event.door.secured': 'Door secured',
+  },
+};
+
+export const LOCALES = { fr: 'fr-FR', en: 'en-GB' };
+let current = pickLocale();
+
+function pickLocale() {
+  const saved = localStorage.getItem('tessera.locale');
+  return saved in MESSAGES ? saved : 'fr';
+}
+
+export const locale = () => current;
+
+export function setLocale(next) {
+  if (!(next in MESSAGES)) return;
+  current = next;
+  localStorage.setItem('tessera.locale', next);
+  document.documentElement.lang = next;
+}
+
+/** The message `key` in the chosen language, `{name}` replaced from `vars`; an unknown key shows as itself. */
+export function t(key, vars = {}) {
+  const text = MESSAGES[current][key] ?? MESSAGES.fr[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ''));
+}
+
+export const formatNumber = (n) => new Intl.NumberFormat(LOCALES[current]).format(n);
+export const formatPercent = (rate) => (rate === null || rate === undefined ? '–' : new Intl.NumberFormat(LOCALES[current], { style: 'percent', maximumFractionDigits: 0 }).format(rate));
+
+/** A date and time in a site's own time zone (the browser's when the site has none declared). */
+export function formatDateTime(value, timeZone) {
+  if (value === null || value === undefined) return '–';
+  const date = typeof value === 'number' ? new Date(value) : new Date(value);
+  return new Intl.DateTimeFormat(LOCALES[current], { dateStyle: 'short', timeStyle: 'short', ...(timeZone ? { timeZone } : {}) }).format(date);
+}
+
+export function formatTime(value, timeZone) {
+  return new Intl.DateTimeFormat(LOCALES[current], { timeStyle: 'medium', ...(timeZone ? { timeZone } : {}) }).format(new Date(value));
+}

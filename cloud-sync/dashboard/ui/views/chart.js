@@ -1,0 +1,46 @@
+import uPlot from '../vendor/uPlot.esm.js';
+import { LOCALES, locale } from '../i18n.js';
+
+/**
+ * The occupancy chart of a site (uPlot): people present per 15-minute bucket and the capacity,
+ * the time axis in the site's own time zone. Returns { update(points, capacity), destroy() }.
+ */
+export function occupancyChart(el, timeZone, labels) {
+  const width = () => Math.max(280, el.clientWidth || 600);
+  const zone = timeZone ? { timeZone } : {};
+  const fmt = new Intl.DateTimeFormat(LOCALES[locale()], { hour: '2-digit', minute: '2-digit', day: 'numeric', month: 'short', ...zone });
+  const hours = new Intl.DateTimeFormat(LOCALES[locale()], { hour: '2-digit', minute: '2-digit', ...zone });
+  const days = new Intl.DateTimeFormat(LOCALES[locale()], { weekday: 'short', day: 'numeric', ...zone });
+  // Axis labels through Intl in the site's zone: hours over a day, days over a week.
+  const timeTicks = (_u, ticks) => {
+    const format = (ticks.at(-1) ?? 0) - (ticks[0] ?? 0) > 2 * 86_400 ? days : hours;
+    return ticks.map((ts) => format.format(new Date(ts * 1000)));
+  };
+  const plot = new uPlot(
+    {
+      width: width(),
+      height: 220,
+      tzDate: timeZone ? (ts) => uPlot.tzDate(new Date(ts * 1000), timeZone) : undefined,
+      scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+      series: [
+        { label: labels.time, value: (_u, ts) => (ts === null ? '–' : fmt.format(new Date(ts * 1000))) },
+        { label: labels.present, stroke: '#1f6feb', fill: 'rgba(31,111,235,0.15)', width: 2, paths: uPlot.paths.stepped({ align: 1 }) },
+        { label: labels.capacity, stroke: '#cf222e', dash: [6, 4], width: 1, points: { show: false } },
+      ],
+      axes: [{ values: timeTicks }, { values: (_u, ticks) => ticks.map((v) => (Number.isInteger(v) ? String(v) : '')) }],
+    },
+    [[], [], []],
+    el,
+  );
+  const onResize = () => plot.setSize({ width: width(), height: 220 });
+  window.addEventListener('resize', onResize);
+  return {
+    update(points, capacity) {
+      plot.setData([points.map((p) => p.start / 1000), points.map((p) => p.present), points.map(() => capacity)]);
+    },
+    destroy() {
+      window.removeEventListener('resize', onResize);
+      plot.destroy();
+    },
+  };
+}

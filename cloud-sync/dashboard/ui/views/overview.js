@@ -1,0 +1,59 @@
+import { fill, h } from '../dom.js';
+import { formatNumber, formatPercent, formatTime, t } from '../i18n.js';
+import { networkTotal, onChange, state } from '../live.js';
+
+/** A gauge: a meter of present against capacity, with the figures in words beside it. */
+export function gauge(present, capacity, rate) {
+  return h(
+    'div.gauge',
+    h('meter', { min: 0, max: capacity || Math.max(present, 1), low: (capacity || 1) * 0.7, high: (capacity || 1) * 0.9, optimum: 0, value: present }),
+    h('span.figure', { dataset: { present: String(present) } }, formatNumber(present)),
+    h('span.muted', ` / ${capacity === null || capacity === undefined ? '–' : formatNumber(capacity)} · ${formatPercent(rate)}`),
+  );
+}
+
+export function onlineBadge(health) {
+  const s = health?.state ?? 'unknown';
+  const label = s === 'ok' ? t('site.online') : s === 'degraded' ? t('site.degraded') : s === 'offline' ? t('site.offline') : t('site.unknown');
+  return h(`span.badge.${s}`, label);
+}
+
+function siteCard(o) {
+  const health = state.health.get(o.site);
+  const alarms = health?.openAlarms ?? 0;
+  return h(
+    'a.card.site',
+    { href: `#/sites/${o.site}`, dataset: { site: o.site } },
+    h('div.row', h('strong', o.name), onlineBadge(health)),
+    gauge(o.present, o.capacity, o.rate),
+    h(`div.alarms${alarms > 0 ? '.hot' : ''}`, alarms > 0 ? t('site.alarms', { n: alarms }) : t('site.noAlarms')),
+  );
+}
+
+/** One line of the live feed: time (site-local), site, what happened. */
+export function feedLine(e) {
+  const zone = state.occupancy.get(e.site)?.timeZone ?? undefined;
+  const what = t(`event.${e.type}`) === `event.${e.type}` ? e.type : t(`event.${e.type}`);
+  const who = e.data.memberId ?? e.data.door ?? e.data.device ?? '';
+  const why = e.type === 'access.denied' ? ` (${e.data.reason})` : '';
+  return h(`li.${e.type.replace('.', '-')}`, h('time', formatTime(e.at, zone)), ' ', h('span.site-id', e.site), ' ', `${what}${why} `, h('span.muted', who));
+}
+
+export function renderOverview(view) {
+  const total = h('section.card.total');
+  const sites = h('section.sites');
+  const feed = h('ol.feed');
+  const draw = () => {
+    const n = networkTotal();
+    fill(total, h('h2', t('network.total')), gauge(n.present, n.capacity, n.rate), h('p.muted', t('network.present', { n: formatNumber(n.present), c: formatNumber(n.capacity) })));
+    fill(sites, [...state.occupancy.values()].sort((a, b) => a.name.localeCompare(b.name)).map(siteCard));
+  };
+  const drawFeed = () => fill(feed, state.feed.length ? state.feed.map(feedLine) : h('li.muted', t('feed.empty')));
+  fill(view, total, h('h2', t('network.sites')), sites, h('section.card', h('h2', t('feed.title')), feed));
+  draw();
+  drawFeed();
+  return onChange((kind) => {
+    if (kind === 'event') drawFeed();
+    else if (kind !== 'connection') draw();
+  });
+}

@@ -1,0 +1,65 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { browserAvailable, cleanUp, eventually, logIn, openBrowser, screenshot, startNetwork } from './harness.js';
+
+const UID = '04A1A1A1A1A1A1';
+const UID_2 = '04B2B2B2B2B2B2';
+
+afterEach(cleanUp);
+
+describe.skipIf(!browserAvailable())('the operator dashboard in a real browser (Debian chromium)', () => {
+  it('an operator logs in (a wrong password is refused first) and sees the network overview with the site', async () => {
+    const net = await startNetwork();
+    const { page } = await openBrowser();
+    await logIn(page, net.apiUrl, 'not-the-password');
+    await page.getByRole('alert').filter({ hasText: /incorrect|Wrong/ }).waitFor();
+    await logIn(page, net.apiUrl);
+    const card = page.locator('a.card.site[data-site="murat"]');
+    await card.waitFor();
+    expect(await card.textContent()).toContain('Télécentre de Murat');
+    await page.locator('.live:not(.off)').waitFor();
+    await screenshot(page, 'overview');
+  });
+
+  it("a site's occupancy rises on its page as badges are tapped at the edge, without reloading", async () => {
+    const net = await startNetwork();
+    expect((await net.call('PUT', '/directory/plans/always', { name: '24/7', access: 'always' })).status).toBe(200);
+    for (const [id, name, uid] of [['alice', 'Alice Martin', UID], ['bob', 'Bob Durand', UID_2]] as const) {
+      expect((await net.call('PUT', `/directory/members/${id}`, { name, plan: 'always' })).status).toBe(200);
+      expect((await net.call('PUT', `/directory/badges/${uid}`, { member: id })).status).toBe(200);
+    }
+    await eventually(async () => (await net.tap(UID, 'front-out')).reason !== 'unknown_badge', 'the site has the directory');
+    const { page } = await openBrowser();
+    await logIn(page, net.apiUrl);
+    await page.locator('a.card.site[data-site="murat"]').click();
+    const figure = page.locator('main section.card .figure').first();
+    await expect.poll(() => figure.getAttribute('data-present')).toBe('0');
+    await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
+
+    expect(await net.tap(UID)).toMatchObject({ granted: true });
+    await expect.poll(() => figure.getAttribute('data-present'), { timeout: 10_000 }).toBe('1');
+    expect(await net.tap(UID_2)).toMatchObject({ granted: true });
+    await expect.poll(() => figure.getAttribute('data-present'), { timeout: 10_000 }).toBe('2');
+    await page.getByText('Bob Durand').waitFor();
+    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    await screenshot(page, 'site-occupancy');
+  });
+
+  it('a badge revoked in the dashboard is refused at the next tap at the edge', async () => {
+    const net = await startNetwork();
+    await net.call('PUT', '/directory/plans/always', { name: '24/7', access: 'always' });
+    await net.call('PUT', '/directory/members/alice', { name: 'Alice Martin', plan: 'always' });
+    await net.call('PUT', `/directory/badges/${UID}`, { member: 'alice' });
+    await eventually(async () => (await net.tap(UID)).granted, 'the badge opens the site');
+    await net.tap(UID, 'front-out');
+
+    const { page } = await openBrowser();
+    await logIn(page, net.apiUrl);
+    await page.getByRole('link', { name: /Membres|Members/ }).click();
+    await page.getByRole('searchbox').fill('A1A1');
+    const row = page.locator(`tr[data-badge="${UID}"]`);
+    await row.getByRole('button', { name: /Révoquer|Revoke/ }).click();
+    await row.getByText(/révoqué|revoked/).waitFor();
+    await eventually(async () => (await net.tap(UID)).reason === 'badge_revoked', 'the edge refuses the revoked badge');
+    await screenshot(page, 'badge-revoked');
+  });
+});

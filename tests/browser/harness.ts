@@ -1,0 +1,115 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import { runEdge, type RunningEdge } from '../../edge/site/run.js';
+import { systemClock } from '../../shared/clock.js';
+import { generateHubKeys } from '../../shared/signing.js';
+import { networkSiteYaml } from '../fixtures/site-yaml.js';
+import { TEST_ADMIN, loginOver, type AuthHeaders } from '../harness/hub-auth.js';
+
+/** Debian's chromium (`apt-get install chromium`); CHROMIUM_PATH points elsewhere. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const ARTIFACTS = join(import.meta.dirname, 'artifacts');
+
+/**
+ * Whether the browser tests run: under CI they must (a missing chromium fails them loudly);
+ * elsewhere they are skipped with a line saying what to install.
+ */
+export function browserAvailable(): boolean {
+  if (existsSync(CHROMIUM)) return true;
+  if (process.env.CI === 'true') throw new Error(`browser tests: no chromium at ${CHROMIUM} under CI: .ci/run installs it with "apt-get install -y chromium"`);
+  console.warn(`browser tests skipped: no chromium at ${CHROMIUM} (install it with "apt-get install -y chromium", or set CHROMIUM_PATH)`);
+  return false;
+}
+
+const cleanups: Array<() => Promise<void> | void> = [];
+export async function cleanUp(): Promise<void> {
+  for (const c of cleanups.splice(0).reverse()) await c();
+}
+
+/** Chromium headless with a fresh profile, nothing fetched from outside (the flags of docs/dashboard.md). */
+export async function openBrowser(): Promise<{ context: BrowserContext; page: Page }> {
+  const profile = mkdtempSync(join(tmpdir(), 'tessera-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1100, height: 900 },
+  });
+  cleanups.push(async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(err.message));
+  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  cleanups.push(() => {
+    // A script error or a refused style or script (CSP) in the dashboard fails the test.
+    const real = problems.filter((p) => !/401|Failed to load resource/.test(p));
+    if (real.length > 0) throw new Error(`browser errors: ${real.join('\n')}`);
+  });
+  return { context, page };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+export interface Network {
+  hub: Hub;
+  apiUrl: string;
+  admin: AuthHeaders;
+  site: RunningEdge;
+  /** A tap on the site's simulated reader, through its local API. */
+  tap(uid: string, reader?: string): Promise<{ granted: boolean; reason: string }>;
+  /** An authenticated call to the hub API. */
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }>;
+}
+
+/** A hub (embedded broker, free ports) and one real edge connected to it, as in tests/integration/network.test.ts. */
+export async function startNetwork(siteId = 'murat'): Promise<Network> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-browser-'));
+  const silent = pino({ level: 'silent' });
+  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN });
+  const { mqttUrl, apiUrl } = await hub.start();
+  cleanups.push(async () => {
+    await hub.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  hub.sites.upsert({ id: siteId, name: 'Télécentre de Murat', timeZone: 'Europe/Paris', capacity: 10 });
+  const config = join(dir, 'site.yaml');
+  writeFileSync(config, networkSiteYaml({ id: siteId, mqttUrl, hubPublicKeyPem: hub.publicKeyPem, heartbeatSeconds: 5 }));
+  const site = await runEdge({ configPath: config, simulate: true, log: silent });
+  cleanups.push(() => site.stop());
+  const admin = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${apiUrl}${path}`, { method, headers: { ...admin, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    return { status: res.status, json: (await res.json()) as unknown };
+  };
+  const tap = async (uid: string, reader = 'front-in') => {
+    const res = await fetch(`${site.url}/simulate/tap`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reader, uid }) });
+    return (await res.json()) as { granted: boolean; reason: string };
+  };
+  return { hub, apiUrl, admin, site, tap, call };
+}
+
+/** Polls until `check` holds, bounded in time: the liveness bound of a test, not a performance threshold. */
+export async function eventually(check: () => Promise<boolean> | boolean, what: string, ms = 15_000): Promise<void> {
+  const start = Date.now();
+  while (!(await check())) {
+    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function logIn(page: Page, apiUrl: string, password: string = TEST_ADMIN.password): Promise<void> {
+  await page.goto(`${apiUrl}/`);
+  await page.getByLabel(/Identifiant|Username/).fill(TEST_ADMIN.username);
+  await page.getByLabel(/Mot de passe|Password/).fill(password);
+  await page.getByRole('button', { name: /Se connecter|Log in/ }).click();
+}
