@@ -10,6 +10,7 @@ import { HubStore } from './store.js';
 import { HubDirectory } from './directory.js';
 import { HubSites } from './sites.js';
 import { AuditLog, registerAdminRoutes } from './admin/index.js';
+import { collectApiRoutes, registerApiDocs } from './admin/api-docs.js';
 import { DirectoryPublisher } from './directory-publisher.js';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { generateHubKeys, hubPrivateKey } from '../../shared/signing.js';
@@ -114,7 +115,9 @@ export function createHub(deps: HubDeps): Hub {
   publisher.seed(store.sites().flatMap((s) => (s.status ? [{ site: s.site, revision: s.status.directory.revision }] : [])));
   const auth = new HubAuth({ db: store.db, clock: deps.clock, log: deps.log, ...(deps.initialAdmin ? { initialAdmin: deps.initialAdmin } : {}), ...(deps.sessionTtlMs !== undefined ? { sessionTtlMs: deps.sessionTtlMs } : {}) });
   const api = createJsonApi(deps.log);
+  const routes = collectApiRoutes(api);
   registerAuth(api, auth);
+  registerApiDocs(api, routes);
   buildHubApi({ store, ingest, log: deps.log, clock: deps.clock, startedAt: deps.clock.now() }, api);
   registerAdminRoutes(api, {
     db: store.db,

@@ -7,7 +7,7 @@ import { Role, SiteList, Username, type AccountRecord } from '../auth/accounts.j
 import { hashPassword, NewPassword } from '../auth/password.js';
 import { sendFailure, type AdminDeps } from './deps.js';
 
-const NewAccountBody = z.strictObject({
+export const NewAccountBody = z.strictObject({
   username: Username,
   role: Role,
   sites: SiteList.default([]),
@@ -15,10 +15,10 @@ const NewAccountBody = z.strictObject({
   /** A password an operator hands over is one-time unless said otherwise. */
   mustChangePassword: z.boolean().default(true),
 });
-const AccountPatch = z.strictObject({ role: Role.optional(), sites: SiteList.optional(), disabled: z.boolean().optional() });
-const PasswordReset = z.strictObject({ password: NewPassword, mustChangePassword: z.boolean().default(true) });
+export const AccountPatch = z.strictObject({ role: Role.optional(), sites: SiteList.optional(), disabled: z.boolean().optional() });
+export const PasswordReset = z.strictObject({ password: NewPassword, mustChangePassword: z.boolean().default(true) });
 const Params = z.strictObject({ id: z.string().min(1).max(64) });
-const AccountListQuery = z.strictObject({
+export const AccountListQuery = z.strictObject({
   q: z.string().max(64).optional(),
   offset: z.coerce.number().int().nonnegative().default(0),
   limit: z.coerce.number().int().min(1).max(500).default(50),

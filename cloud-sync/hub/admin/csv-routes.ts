@@ -12,11 +12,11 @@ import { DirectoryScope, plansOpening } from './scope.js';
 /** A members file of 100,000 rows is about 10 MB. */
 const CSV_BODY_LIMIT = 32 * 1024 * 1024;
 
-const ImportQuery = z.strictObject({
+export const ImportQuery = z.strictObject({
   /** `all` (default): nothing is applied if any row is bad. `valid`: the good rows are applied, the bad ones reported. */
   mode: z.enum(['all', 'valid']).default('all'),
 });
-const ExportQuery = z.strictObject({
+export const ExportQuery = z.strictObject({
   q: z.string().max(200).optional(),
   site: z.string().max(64).optional(),
   plan: z.string().max(64).optional(),

@@ -8,7 +8,7 @@ import { forbidden, sendFailure, type AdminDeps } from './deps.js';
 
 const Params = z.strictObject({ id: z.string().min(1).max(64) });
 const Body = z.record(z.string(), z.unknown());
-const SiteListQuery = z.strictObject({
+export const SiteListQuery = z.strictObject({
   q: z.string().max(200).optional(),
   offset: z.coerce.number().int().nonnegative().default(0),
   limit: z.coerce.number().int().min(1).max(500).default(50),

@@ -8,8 +8,8 @@ import './guards.js';
 
 export const SESSION_COOKIE = 'tessera_session';
 
-const Login = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(200) });
-const PasswordChange = z.strictObject({ currentPassword: z.string().min(1).max(200), newPassword: NewPassword });
+export const Login = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(200) });
+export const PasswordChange = z.strictObject({ currentPassword: z.string().min(1).max(200), newPassword: NewPassword });
 
 /** What needs no session: health, logging in, and the dashboard's static files (they hold no data). */
 function isPublic(req: FastifyRequest): boolean {

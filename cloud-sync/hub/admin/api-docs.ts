@@ -1,0 +1,115 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { Badge, Employer, Member, Plan } from '../../../shared/directory.js';
+import { Login, PasswordChange } from '../auth/register.js';
+import { SiteRecord } from '../sites.js';
+import { AccountListQuery, AccountPatch, NewAccountBody, PasswordReset } from './account-routes.js';
+import { AuditQuery } from './audit.js';
+import { ExportQuery, ImportQuery } from './csv-routes.js';
+import { ListQuery } from './directory-search.js';
+import { SiteListQuery } from './site-routes.js';
+
+interface RouteDoc {
+  summary: string;
+  query?: z.ZodType;
+  body?: z.ZodType;
+  /** The body is CSV text, not JSON. */
+  csv?: boolean;
+  public?: boolean;
+}
+
+const Entity = z.union([Plan, Employer, Member, Badge]);
+const Partial = z.record(z.string(), z.unknown()).describe('the fields to change; null removes an optional field');
+
+/** What each route does, by `METHOD /path` as registered. Routes not listed still appear, summarised as such. */
+const CATALOG: Record<string, RouteDoc> = {
+  'GET /health': { summary: 'Health: MQTT connection, uptime, ingest counters', public: true },
+  'POST /auth/login': { summary: 'Log in: the account, a token, and the session cookie', body: Login, public: true },
+  'POST /auth/logout': { summary: 'End this session' },
+  'GET /auth/me': { summary: 'The account of this session' },
+  'POST /auth/password': { summary: 'Set your own password (ends your other sessions)', body: PasswordChange },
+  'GET /directory': { summary: 'Directory revision and the hub public key' },
+  'GET /directory/:entity': { summary: 'List plans, employers, members or badges: search, filters, paging', query: ListQuery },
+  'GET /directory/:entity/:id': { summary: 'One plan, employer, member or badge (by UID)' },
+  'PUT /directory/:entity/:id': { summary: 'Create or replace one (a new directory revision, sent to every site)', body: Entity },
+  'PATCH /directory/:entity/:id': { summary: 'Change some fields of one', body: Partial },
+  'DELETE /directory/:entity/:id': { summary: 'Delete one no longer referenced' },
+  'POST /directory/badges/:uid/revoke': { summary: 'Revoke a badge at every site' },
+  'GET /directory/sites': { summary: 'The declared sites', query: SiteListQuery },
+  'GET /directory/sites/:id': { summary: 'One declared site' },
+  'PUT /directory/sites/:id': { summary: 'Declare or replace a site (operator; a manager may change their own)', body: SiteRecord },
+  'PATCH /directory/sites/:id': { summary: 'Change some fields of a site', body: Partial },
+  'DELETE /directory/sites/:id': { summary: 'Forget a declared site (operator)' },
+  'POST /directory/members/import': { summary: 'Import members with plans and badges from CSV: all or nothing unless mode=valid', query: ImportQuery, csv: true },
+  'GET /directory/members.csv': { summary: 'Export members with their active badges as CSV', query: ExportQuery },
+  'GET /accounts': { summary: 'Accounts (operator)', query: AccountListQuery },
+  'POST /accounts': { summary: 'Create an account (operator)', body: NewAccountBody },
+  'GET /accounts/:id': { summary: 'One account (operator)' },
+  'PATCH /accounts/:id': { summary: 'Change role, sites or disabled (operator)', body: AccountPatch },
+  'POST /accounts/:id/password': { summary: 'Reset a password, one-time by default (operator)', body: PasswordReset },
+  'GET /audit': { summary: 'The audit log, newest first (operator)', query: AuditQuery },
+};
+
+const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+
+function operation(method: string, url: string) {
+  const doc = CATALOG[`${method} ${url}`] ?? { summary: `${method} ${url} (no description yet)` };
+  const params = [...url.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+  const query = doc.query ? Object.entries((json(doc.query) as { properties?: Record<string, object> }).properties ?? {}).map(([name, schema]) => ({ name, in: 'query', schema })) : [];
+  const body = doc.body ? { content: { 'application/json': { schema: json(doc.body) } } } : doc.csv ? { content: { 'text/csv': { schema: { type: 'string' } } } } : undefined;
+  return {
+    summary: doc.summary,
+    tags: [url.split('/')[1] ?? ''],
+    ...(params.length + query.length > 0 ? { parameters: [...params, ...query] } : {}),
+    ...(body ? { requestBody: { required: true, ...body } } : {}),
+    ...(doc.public ? { security: [] } : {}),
+    responses: { default: { description: 'JSON; errors are { code, message, details: [{ path, message }] }' } },
+  };
+}
+
+export interface ApiRoutes {
+  list: Array<{ method: string; url: string }>;
+}
+
+/** Records every route registered from now on (an onRoute hook: none can be left out). Call it before any route. */
+export function collectApiRoutes(app: FastifyInstance): ApiRoutes {
+  const routes: ApiRoutes = { list: [] };
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.list.push({ method, url: r.url });
+  });
+  return routes;
+}
+
+/**
+ * OpenAPI 3.1 of the collected routes, with zod's JSON Schema for the bodies and queries in
+ * CATALOG. Served, authenticated like the rest, at `/docs` (a page) and `/docs/openapi.json`.
+ */
+export function registerApiDocs(app: FastifyInstance, routes: ApiRoutes): void {
+  const document = () => {
+    const paths: Record<string, Record<string, unknown>> = {};
+    for (const r of routes.list) (paths[r.url.replace(/:(\w+)/g, '{$1}')] ??= {})[r.method.toLowerCase()] = operation(r.method, r.url);
+    return {
+      openapi: '3.1.0',
+      info: { title: 'Tessera hub API', version: '1' },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'tessera_session' }, bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ session: [] }, { bearer: [] }],
+      paths,
+    };
+  };
+  app.get('/docs/openapi.json', () => document());
+  app.get('/docs', (_req, reply) => reply.type('text/html; charset=utf-8').send(page(document().paths)));
+}
+
+const escape = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** A plain page: each route, its summary, and its schemas folded. */
+function page(paths: Record<string, Record<string, unknown>>): string {
+  const items = Object.entries(paths).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]) => {
+      const o = op as { summary: string; parameters?: unknown; requestBody?: unknown };
+      const detail = o.parameters || o.requestBody ? `<details><summary>schema</summary><pre>${escape(JSON.stringify({ parameters: o.parameters, requestBody: o.requestBody }, null, 2))}</pre></details>` : '';
+      return `<li><code>${method.toUpperCase()} ${escape(path)}</code> ${escape(o.summary)}${detail}</li>`;
+    }),
+  );
+  return `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>Tessera hub API</title><body style="font-family:system-ui;max-width:60rem;margin:auto"><h1>Tessera hub API</h1><p>OpenAPI 3.1: <a href="/docs/openapi.json">/docs/openapi.json</a></p><ul>${items.join('')}</ul></body></html>`;
+}
