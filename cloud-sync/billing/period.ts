@@ -30,18 +30,31 @@ export function addDays(date: string, days: number): string {
   return iso(day(date).plus({ days }));
 }
 
-/** The Monday of the ISO week of `date`. */
-export function weekOf(date: string): string {
-  return iso(day(date).startOf('week'));
+/**
+ * A rating asks the week of the same few dozen dates for every member-day: remembered, a few
+ * thousand dates at most (a calendar fact never changes, so the cache never goes stale).
+ */
+function remembered(fn: (date: string) => string): (date: string) => string {
+  const known = new Map<string, string>();
+  return (date) => {
+    let value = known.get(date);
+    if (value === undefined) {
+      if (known.size >= 4096) known.clear();
+      value = fn(date);
+      known.set(date, value);
+    }
+    return value;
+  };
 }
+
+/** The Monday of the ISO week of `date`. */
+export const weekOf = remembered((date) => iso(day(date).startOf('week')));
 
 /**
  * The period a whole ISO week is billed in: the month of its Thursday (the ISO rule that puts a
  * week in the year holding its Thursday), so a week across two months is counted once.
  */
-export function periodOfWeek(monday: string): PeriodId {
-  return periodOf(addDays(monday, 3));
-}
+export const periodOfWeek = remembered((monday) => periodOf(addDays(monday, 3)));
 
 /**
  * The site-local dates whose events a period's rating reads: the month, widened by a week on
@@ -51,10 +64,12 @@ export function readWindow(period: PeriodId): { from: string; to: string } {
   return { from: addDays(firstDay(period), -7), to: addDays(firstDay(nextPeriod(period)), 7) };
 }
 
+const lastDay = remembered((period) => addDays(firstDay(nextPeriod(period)), -1));
+
 /** Whether a membership valid from `from` to `until` (inclusive, either open) overlaps the period. */
 export function overlaps(period: PeriodId, from: string | undefined, until: string | undefined): boolean {
   const first = firstDay(period);
-  const last = addDays(firstDay(nextPeriod(period)), -1);
+  const last = lastDay(period);
   return (from === undefined || from <= last) && (until === undefined || until >= first);
 }
 

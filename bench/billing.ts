@@ -1,0 +1,189 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DateTime } from 'luxon';
+import pino from 'pino';
+import { BillingLedger } from '../cloud-sync/billing/ledger.js';
+import { EXAMPLE_PRICE_LIST } from '../cloud-sync/billing/prices.js';
+import { readWindow } from '../cloud-sync/billing/period.js';
+import { openHubDatabase, type HubDb } from '../cloud-sync/hub/db.js';
+import { HubDirectory } from '../cloud-sync/hub/directory.js';
+import { HubSites } from '../cloud-sync/hub/sites.js';
+
+const EVENTS = Number(process.env.BENCH_BILLING_EVENTS ?? 2_000_000);
+const MEMBERS = Number(process.env.BENCH_BILLING_MEMBERS ?? 10_000);
+const SITES = Number(process.env.BENCH_BILLING_SITES ?? 100);
+const PERIOD = '2026-10';
+/** The close happens on 2 November, when October is over everywhere. */
+const CLOSE_AT = Date.parse('2026-11-02T09:00:00Z');
+/** Liveness bound of each measuring child (not a performance threshold). */
+const CHILD_TIMEOUT_MS = 300_000;
+const ZONES = ['Europe/Paris', 'Europe/Lisbon', 'Indian/Reunion', 'America/Martinique'];
+const PLANS = ['murat-day', 'murat-week', 'reichstett-2-days', 'soho-solo'];
+
+const silent = pino({ level: 'silent' });
+const fmtInt = (n: number) => Math.round(n).toLocaleString('en');
+
+/** A small deterministic PRNG (mulberry32): the same month of events on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Each zone's offset on each day of October 2026 (DST ends on the 25th in Europe), e.g. `+02:00`. */
+const offsets = ZONES.map((zone) => Array.from({ length: 32 }, (_, d) => DateTime.fromObject({ year: 2026, month: 10, day: Math.max(1, d), hour: 12 }, { zone }).toFormat('ZZ')));
+
+/** Site-local ISO time of day `day` (1-31) at `minute` past midnight, with the zone's offset. */
+function localAt(zone: number, day: number, minute: number): string {
+  const hh = String(Math.floor(minute / 60)).padStart(2, '0');
+  const mm = String(minute % 60).padStart(2, '0');
+  return `2026-10-${String(day).padStart(2, '0')}T${hh}:${mm}:00.000${offsets[zone]?.[day] ?? '+00:00'}`;
+}
+
+function seedDirectory(db: HubDb): void {
+  const directory = new HubDirectory(db);
+  const sites = new HubSites(db, () => CLOSE_AT);
+  for (let s = 0; s < SITES; s++) sites.upsert({ id: `site-${s}`, name: `Site ${s}`, timeZone: ZONES[s % ZONES.length] ?? 'UTC', capacity: 200 });
+  for (const plan of PLANS) directory.upsert('plan', { id: plan, name: plan, access: 'always' });
+  for (let e = 0; e < MEMBERS / 20; e++) directory.upsert('employer', { id: `emp-${e}`, name: `Employer ${e}` });
+  db.transaction(() => {
+    for (let m = 0; m < MEMBERS; m++) {
+      directory.upsert('member', { id: `m${m}`, name: `Member ${m}`, plan: PLANS[m % PLANS.length], ...(m % 10 < 7 ? { employer: `emp-${m % (MEMBERS / 20)}` } : {}) });
+    }
+  })();
+  new BillingLedger({ db, directory, sites, now: () => CLOSE_AT, log: silent }).setPrices(EXAMPLE_PRICE_LIST);
+}
+
+/**
+ * A month as the hub stores it: visits of 4 events (access granted, check-in, exit granted,
+ * check-out) on weekdays at a member's home site (sometimes another), 1 in 20 events a
+ * consumable use, until EVENTS events. Written straight into the events table in big transactions.
+ */
+function seedEvents(db: HubDb): { visits: number; consumables: number } {
+  const random = prng(2026);
+  const seq = new Array<number>(SITES).fill(0);
+  const insert = db.prepare('INSERT INTO events (site, seq, id, at, type, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  let written = 0;
+  let visits = 0;
+  let consumables = 0;
+  const put = (site: number, at: string, type: string, data: object) => {
+    const s = (seq[site] ?? 0) + 1;
+    seq[site] = s;
+    const id = `00000000-0000-7000-8000-${(++written).toString(16).padStart(12, '0')}`;
+    const body = JSON.stringify({ v: 1, site: `site-${site}`, seq: s, id, at, type, data });
+    insert.run(`site-${site}`, s, id, at, type, body, Date.parse(at) + 1000);
+  };
+  const visit = () => {
+    const m = Math.floor(random() * MEMBERS);
+    const site = random() < 0.8 ? m % SITES : Math.floor(random() * SITES);
+    const day = 1 + Math.floor(random() * 31);
+    const start = 420 + Math.floor(random() * 600);
+    const minutes = 30 + Math.floor(random() * Math.min(540, 1400 - start));
+    const zone = site % ZONES.length;
+    const badge = { reader: 'in', role: 'entry', door: 'front', badge: '…00AA', memberId: `m${m}`, reason: 'ok' };
+    put(site, localAt(zone, day, start), 'access.granted', badge);
+    put(site, localAt(zone, day, start), 'presence.in', { memberId: `m${m}`, door: 'front' });
+    if (random() < 0.2 && written < EVENTS - 4) {
+      put(site, localAt(zone, day, start + 1), 'consumable.used', { memberId: `m${m}`, item: random() < 0.5 ? 'print-page' : 'coffee', quantity: 1 + Math.floor(random() * 60) });
+      consumables++;
+    }
+    put(site, localAt(zone, day, start + minutes), 'access.granted', { ...badge, reader: 'out', role: 'exit' });
+    put(site, localAt(zone, day, start + minutes), 'presence.out', { memberId: `m${m}`, cause: 'badge', via: 'exit_reader', door: 'front', minutes });
+    visits++;
+  };
+  const chunk = db.transaction(() => {
+    for (let i = 0; i < 20_000 && written <= EVENTS - 5; i++) visit();
+  });
+  while (written <= EVENTS - 5) chunk();
+  while (written < EVENTS) put(0, localAt(0, 31, 1200), 'door.forced', { door: 'front' });
+  return { visits, consumables };
+}
+
+interface ChildResult {
+  ms: number;
+  maxRssMb: number;
+  detail: string;
+}
+
+/** Runs one measurement in a fresh process, so that its peak memory is its own. */
+function measureInChild(db: string, what: 'baseline' | 'close'): ChildResult {
+  const r = spawnSync(process.execPath, ['--max-old-space-size=4096', fileURLToPath(import.meta.url), `--${what}`, db], { encoding: 'utf8', timeout: CHILD_TIMEOUT_MS });
+  const last = r.stdout.trim().split('\n').at(-1) ?? '';
+  if (r.status !== 0 || !last.startsWith('{')) throw new Error(`billing bench child (${what}) failed: ${r.stderr || r.stdout}`);
+  return JSON.parse(last) as ChildResult;
+}
+
+/** The bare pass: the same rows read and JSON-parsed, nothing else. */
+function bareRead(db: HubDb): string {
+  const w = readWindow(PERIOD);
+  let n = 0;
+  for (const row of db.prepare<[string, string, number], { body: string }>("SELECT body FROM events WHERE type IN ('presence.in', 'presence.out', 'consumable.used') AND at >= ? AND at < ? AND received_at <= ?").iterate(w.from, w.to, CLOSE_AT)) {
+    if ((JSON.parse(row.body) as { seq: number }).seq > 0) n++;
+  }
+  return `${fmtInt(n)} rows`;
+}
+
+/** The close, timed; then a re-rating of the closed month (timed apart) to check it gives the same bytes. */
+function closeMonth(db: HubDb): ChildResult {
+  const ledger = new BillingLedger({ db, directory: new HubDirectory(db), sites: new HubSites(db, () => CLOSE_AT), now: () => CLOSE_AT, log: silent });
+  const t0 = performance.now();
+  const s = ledger.close(PERIOD);
+  const ms = performance.now() - t0;
+  const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  const t1 = performance.now();
+  const check = ledger.verify(PERIOD);
+  const again = `re-rated in ${((performance.now() - t1) / 1000).toFixed(1)} s: ${check.identical ? 'byte-identical' : `${check.differing.length} differ`}`;
+  return { ms, maxRssMb, detail: `${fmtInt(s.invoices)} invoices, total ${fmtInt(s.totalCents / 100)} EUR; ${again}` };
+}
+
+function child(what: string, path: string): void {
+  const db = openHubDatabase(path);
+  const t0 = performance.now();
+  const result = what === '--close' ? closeMonth(db) : { detail: bareRead(db), ms: performance.now() - t0, maxRssMb: process.resourceUsage().maxRSS / 1024 };
+  db.close();
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+/** Closing a month of 2,000,000 events (10,000 members, 100 sites), against a bare read-and-parse of the same rows. */
+export function benchBilling(): string[] {
+  const cpu = cpus();
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-billing-'));
+  try {
+    const path = join(dir, 'hub.db');
+    const db = openHubDatabase(path);
+    const t0 = performance.now();
+    seedDirectory(db);
+    const seeded = seedEvents(db);
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    const seedS = (performance.now() - t0) / 1000;
+    const base = measureInChild(path, 'baseline');
+    const close = measureInChild(path, 'close');
+    return [
+      '## Billing: closing a month',
+      `machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}; file database`,
+      `${fmtInt(EVENTS)} events in ${PERIOD} (${fmtInt(seeded.visits)} visits of 4 events, ${fmtInt(seeded.consumables)} consumable uses), ${fmtInt(MEMBERS)} members, ${SITES} sites in ${ZONES.length} time zones; seeded in ${seedS.toFixed(1)} s`,
+      '',
+      '| pass | time | peak RSS | ratio | |',
+      '|---|---|---|---|---|',
+      `| bare read + JSON.parse of the billed rows (baseline) | ${(base.ms / 1000).toFixed(2)} s | ${fmtInt(base.maxRssMb)} MB | 1.0× | ${base.detail} |`,
+      `| \`close\`: read, validate, rate, invoice, number, store (goal < 30 s) | ${(close.ms / 1000).toFixed(2)} s | ${fmtInt(close.maxRssMb)} MB | ${(close.ms / base.ms).toFixed(1)}× | ${close.detail} |`,
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const [what, path] = process.argv.slice(2);
+  if ((what === '--baseline' || what === '--close') && path) child(what, path);
+  else process.stdout.write(`${benchBilling().join('\n')}\n`);
+}
