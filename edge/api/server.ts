@@ -9,6 +9,7 @@ import type { SimReader } from '../hardware/sim-reader.js';
 import { parseOr400, sendError } from './errors.js';
 import { createJsonApi } from './json-api.js';
 import { registerSimulationRoutes } from './simulation-routes.js';
+import { registerEdgeMetrics } from './metrics.js';
 import { registerConsumableRoutes } from './consumable-routes.js';
 
 export interface ApiDeps {
@@ -60,6 +61,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return { released: edge.lockers.release(p.bank, p.number, deps.clock.now()) };
   });
   registerConsumableRoutes(app, edge.store, deps.clock);
+  registerEdgeMetrics(app, edge);
   if (deps.sim) registerSimulationRoutes(app, edge, deps.sim, deps.clock);
   return app;
 }

@@ -62,6 +62,8 @@ export class NetworkOccupancyPublisher {
   private timer: TimerHandle | undefined;
   private readonly announced = new Map<string, string>();
   private stopped = false;
+  /** Set while publications fail, so that a broker away is logged once, not every second. */
+  private failing = false;
 
   constructor(private readonly deps: NetworkTopicDeps) {
     this.topic = topics(deps.topicPrefix ?? DEFAULT_TOPIC_PREFIX).occupancy;
@@ -88,10 +90,23 @@ export class NetworkOccupancyPublisher {
     this.lastAt = this.deps.clock.now();
     const snapshot = this.deps.snapshot();
     if (this.deps.homeAssistant) this.announce(snapshot, this.deps.homeAssistant.discoveryPrefix);
-    this.deps.publish(this.topic, JSON.stringify(networkPayload(snapshot, this.lastAt)), { qos: 0, retain: true }).catch((err: unknown) => {
-      this.deps.log.warn({ err: (err as Error).message }, 'network occupancy not published: retrying');
-      this.changed();
-    });
+    this.deps.publish(this.topic, JSON.stringify(networkPayload(snapshot, this.lastAt)), { qos: 0, retain: true }).then(
+      () => (this.failing = false),
+      (err: unknown) => {
+        if (this.stopped) return;
+        if (!this.failing) this.deps.log.warn({ err: (err as Error).message }, 'network occupancy not published: retrying every interval');
+        this.failing = true;
+        this.retryLater();
+      },
+    );
+  }
+
+  private retryLater(): void {
+    if (this.timer !== undefined) return;
+    this.timer = this.deps.clock.setTimeout(() => {
+      this.timer = undefined;
+      if (!this.stopped) this.publishNow();
+    }, this.intervalMs);
   }
 
   /** Each site's sensor config, once per site and name (retained, so Home Assistant finds it after a restart). */

@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Histogram, renderExposition } from '../../edge/api/metrics.js';
+import { buildApi } from '../../edge/api/server.js';
+import { createHub } from '../../cloud-sync/hub/hub.js';
+import { ManualClock } from '../../shared/clock.js';
+import type { NewEvent, SiteEvent } from '../../shared/events.js';
+import { topics } from '../../shared/topics.js';
+import { statusOf } from '../harness/hub-fixtures.js';
+import { TEST_ADMIN, login } from '../harness/hub-auth.js';
+import { UID, startSite } from '../harness/site.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+describe('Prometheus text exposition', () => {
+  it('writes HELP and TYPE, escaped labels, and histograms with cumulative buckets, +Inf, sum and count', () => {
+    const h = new Histogram([0.1, 1]);
+    for (const v of [0.05, 0.5, 0.7, 3]) h.observe(v);
+    const text = renderExposition([
+      { name: 'x_total', help: 'Some "things".', type: 'counter', samples: [{ labels: { site: 'a"b\\c\nd' }, value: 3 }] },
+      { name: 'lag_seconds', help: 'Lag.', type: 'histogram', histogram: h.snapshot() },
+    ]);
+    expect(text).toBe(
+      [
+        '# HELP x_total Some "things".',
+        '# TYPE x_total counter',
+        'x_total{site="a\\"b\\\\c\\nd"} 3',
+        '# HELP lag_seconds Lag.',
+        '# TYPE lag_seconds histogram',
+        'lag_seconds_bucket{le="0.1"} 1',
+        'lag_seconds_bucket{le="1"} 3',
+        'lag_seconds_bucket{le="+Inf"} 4',
+        'lag_seconds_sum 4.25',
+        'lag_seconds_count 4',
+        '',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('GET /metrics on the hub', () => {
+  it('needs a login; gives an operator ingest counters, occupancy, backlog, open alarms and decisions by reason; a site manager only their sites', async () => {
+    const clock = new ManualClock('2026-11-23T08:00:10Z');
+    const hub = createHub({ dbPath: ':memory:', clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
+    cleanups.push(() => hub.stop());
+    hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 4 });
+    hub.sites.upsert({ id: 'allanche', name: 'Allanche', timeZone: 'Europe/Paris', capacity: 4 });
+    const t = topics();
+    const access = (granted: boolean, reason: string): NewEvent =>
+      (granted ? { type: 'access.granted', data: { reader: 'in', role: 'entry', badge: '…A1A1', reason } } : { type: 'access.denied', data: { reader: 'in', role: 'entry', badge: '…A1A1', reason } }) as NewEvent;
+    const events: SiteEvent[] = [access(true, 'ok'), access(false, 'badge_revoked'), access(false, 'badge_revoked'), { type: 'presence.in', data: { memberId: 'alice' } } as NewEvent, { type: 'door.forced', data: { door: 'front' } } as NewEvent].map(
+      (e, i) => ({ v: 1, site: 'murat', seq: i + 1, id: randomUUID(), at: '2026-11-23T09:00:00+01:00', ...e }) as SiteEvent,
+    );
+    hub.ingest.onMessage(t.events('murat'), Buffer.from(JSON.stringify({ v: 1, site: 'murat', events })));
+    hub.ingest.onMessage(t.status('murat'), Buffer.from(JSON.stringify(statusOf('murat', { lastSeq: 9, ackedSeq: 5 }))));
+    hub.ingest.commitGroup();
+
+    expect((await hub.api.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+    const admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
+    const r = await hub.api.inject({ method: 'GET', url: '/metrics', headers: admin });
+    expect(r.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const lines = r.body.split('\n');
+    for (const line of [
+      'tessera_hub_events_applied_total 5',
+      'tessera_site_occupancy{site="murat"} 1',
+      'tessera_site_occupancy{site="allanche"} 0',
+      'tessera_site_capacity{site="murat"} 4',
+      'tessera_site_online{site="murat"} 1',
+      'tessera_site_backlog{site="murat"} 4',
+      'tessera_alarms_open{site="murat"} 1',
+      'tessera_site_decisions_total{site="murat",result="granted",reason="ok"} 1',
+      'tessera_site_decisions_total{site="murat",result="denied",reason="badge_revoked"} 2',
+      // Events at 08:00:00Z stored at 08:00:10Z: ten seconds of lag each.
+      'tessera_hub_event_lag_seconds_bucket{le="5"} 0',
+      'tessera_hub_event_lag_seconds_bucket{le="10"} 5',
+      'tessera_hub_event_lag_seconds_count 5',
+    ])
+      expect(lines).toContain(line);
+
+    await hub.api.inject({ method: 'POST', url: '/accounts', headers: admin, payload: { username: 'manon', role: 'site_manager', sites: ['allanche'], password: 'manon-manages-allanche', mustChangePassword: false } });
+    const manager = await login(hub.api, 'manon', 'manon-manages-allanche');
+    const mine = (await hub.api.inject({ method: 'GET', url: '/metrics', headers: manager })).body;
+    expect(mine).toContain('tessera_site_occupancy{site="allanche"} 0');
+    expect(mine).not.toContain('murat');
+    expect(mine).not.toContain('tessera_hub_events_applied_total');
+  });
+});
+
+describe('GET /metrics on the edge', () => {
+  it('gives decisions by reason, occupancy, capacity and the outbox backlog', async () => {
+    const site = await startSite();
+    cleanups.push(() => site.stop());
+    site.tap('front-in', UID.alice);
+    site.tap('front-in', UID.revoked);
+    site.tap('front-in', '04000000000001');
+    const app = buildApi({ edge: site.edge, log: pino({ level: 'silent' }), clock: site.clock, version: 'test', startedAt: site.clock.now() });
+    cleanups.push(() => app.close());
+    const r = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(r.statusCode).toBe(200);
+    const lines = r.body.split('\n');
+    for (const line of [
+      'tessera_edge_decisions_total{site="murat",reason="ok"} 1',
+      'tessera_edge_decisions_total{site="murat",reason="badge_revoked"} 1',
+      'tessera_edge_decisions_total{site="murat",reason="unknown_badge"} 1',
+      'tessera_edge_occupancy{site="murat"} 1',
+      'tessera_edge_capacity{site="murat"} 3',
+      `tessera_edge_outbox_backlog{site="murat"} ${site.store.events.lastSeq()}`,
+    ])
+      expect(lines).toContain(line);
+  });
+});

@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import { NetworkOccupancyPublisher } from '../../cloud-sync/hub/occupancy/network-topic.js';
+import { ManualClock, systemClock } from '../../shared/clock.js';
+import type { NewEvent, SiteEvent } from '../../shared/events.js';
+import { topics } from '../../shared/topics.js';
+import { TEST_ADMIN, loginOver } from '../harness/hub-auth.js';
+
+const silent = pino({ level: 'silent' });
+const t = topics();
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-live-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+let seq = 0;
+function batch(site: string, ...events: NewEvent[]) {
+  const list = events.map((e) => ({ v: 1, site, seq: ++seq, id: randomUUID(), at: new Date().toISOString(), ...e }) as SiteEvent);
+  return { v: 1 as const, site, events: list };
+}
+const checkIn = (memberId: string): NewEvent => ({ type: 'presence.in', data: { memberId } });
+const send = (hub: Hub, b: ReturnType<typeof batch>) => {
+  hub.ingest.onMessage(t.events(b.site), Buffer.from(JSON.stringify(b)));
+  hub.ingest.commitGroup();
+};
+
+describe('live occupancy across a restart', () => {
+  it('a restarted hub still counts the people in, including events stored just before a crash that the projection never saw', () => {
+    seq = 0;
+    const dbPath = join(tempDir(), 'hub.db');
+    const clock = new ManualClock('2026-11-23T08:00:00Z');
+    const first = createHub({ dbPath, clock, log: silent, initialAdmin: TEST_ADMIN });
+    send(first, batch('murat', checkIn('alice'), checkIn('bob')));
+    // A crash between the ingest commit and the projection: the events are stored, not projected.
+    clock.advance(5_000);
+    first.store.ingest(batch('murat', checkIn('chloe')), clock.now());
+    first.store.db.close();
+
+    const second = createHub({ dbPath, clock, log: silent, initialAdmin: TEST_ADMIN });
+    cleanups.push(() => second.stop());
+    expect(second.live.projection.site('murat').present).toBe(3);
+    expect(second.live.projection.whoIsIn('murat').map((m) => m.memberId)).toEqual(['alice', 'bob', 'chloe']);
+  });
+});
+
+describe('server-sent events: GET /events/stream over a real socket', () => {
+  it('sends hello, then occupancy and events of the sites the account may see, heartbeats, and ends when the hub stops', async () => {
+    seq = 0;
+    const clock = new ManualClock('2026-11-23T08:00:00Z');
+    const hub = createHub({ dbPath: ':memory:', clock, log: silent, initialAdmin: TEST_ADMIN });
+    cleanups.push(() => hub.stop());
+    hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 4 });
+    hub.sites.upsert({ id: 'allanche', name: 'Allanche', timeZone: 'Europe/Paris', capacity: 4 });
+    const url = await hub.api.listen({ host: '127.0.0.1', port: 0 });
+    const admin = await loginOver(url, TEST_ADMIN.username, TEST_ADMIN.password);
+    await fetch(`${url}/accounts`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'manon', role: 'site_manager', sites: ['allanche'], password: 'manon-manages-allanche', mustChangePassword: false }) });
+    const manager = await loginOver(url, 'manon', 'manon-manages-allanche');
+
+    expect((await fetch(`${url}/events/stream`)).status).toBe(401);
+    const adminStream = await openStream(`${url}/events/stream`, admin.authorization);
+    const managerStream = await openStream(`${url}/events/stream`, manager.cookie, 'cookie');
+    expect(await adminStream.next('hello')).toMatchObject({ account: { username: 'admin' }, occupancy: { sites: [{ site: 'allanche' }, { site: 'murat' }] } });
+    expect(await managerStream.next('hello')).toMatchObject({ occupancy: { sites: [{ site: 'allanche' }] } });
+
+    send(hub, batch('murat', checkIn('alice')));
+    send(hub, batch('allanche', checkIn('bob')));
+    expect(await adminStream.next('event')).toMatchObject({ site: 'murat', type: 'presence.in' });
+    expect(await adminStream.next('occupancy')).toEqual({ site: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 4, present: 1, rate: 0.25 });
+    // The manager's first message after hello is about allanche: murat's never reached it.
+    expect(await managerStream.next('event')).toMatchObject({ site: 'allanche' });
+    expect(await managerStream.next('occupancy')).toMatchObject({ site: 'allanche', present: 1 });
+
+    clock.advance(15_000);
+    expect(await adminStream.nextComment()).toBe('heartbeat');
+    await hub.stop();
+    expect(await adminStream.ended()).toBe(true);
+    expect(await managerStream.ended()).toBe(true);
+  });
+});
+
+/** A minimal SSE reader over fetch: messages by event name, comments, end of stream. */
+async function openStream(url: string, credential: string, header: 'authorization' | 'cookie' = 'authorization') {
+  const res = await fetch(url, { headers: { [header]: credential } });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toContain('text/event-stream');
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let done = false;
+  const frame = async (): Promise<string | undefined> => {
+    for (;;) {
+      const end = buffer.indexOf('\n\n');
+      if (end >= 0) {
+        const f = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        return f;
+      }
+      if (done) return undefined;
+      const r = await reader.read();
+      if (r.done) done = true;
+      else buffer += decoder.decode(r.value, { stream: true });
+    }
+  };
+  return {
+    async next(kind: string): Promise<unknown> {
+      for (;;) {
+        const f = await frame();
+        if (f === undefined) throw new Error(`stream ended before a ${kind} message`);
+        const event = /^event: (.*)$/m.exec(f)?.[1];
+        if (event === undefined) continue;
+        if (event !== kind) throw new Error(`expected a ${kind} message, got ${event}`);
+        return JSON.parse(/^data: (.*)$/m.exec(f)?.[1] ?? 'null');
+      }
+    },
+    async nextComment(): Promise<string | undefined> {
+      for (;;) {
+        const f = await frame();
+        if (f === undefined) return undefined;
+        if (f.startsWith(': ')) return f.slice(2);
+      }
+    },
+    async ended(): Promise<boolean> {
+      while ((await frame()) !== undefined);
+      return true;
+    },
+  };
+}
+
+describe('the retained network occupancy topic', () => {
+  it('is published at most once a second with the latest state, retained, QoS 0; a failed publication is retried', async () => {
+    const clock = new ManualClock(0);
+    const sent: Array<{ topic: string; payload: { total: { present: number } }; qos: number; retain: boolean }> = [];
+    let present = 0;
+    let failing = false;
+    const publisher = new NetworkOccupancyPublisher({
+      publish: (topic, payload, o) => {
+        if (failing) return Promise.reject(new Error('broker away'));
+        sent.push({ topic, payload: JSON.parse(payload) as { total: { present: number } }, ...o });
+        return Promise.resolve();
+      },
+      snapshot: () => ({ sites: [], total: { present, capacity: 10, rate: present / 10 } }),
+      clock,
+      log: silent,
+      topicPrefix: 'acme/v1',
+    });
+    present = 1;
+    publisher.changed();
+    for (present = 2; present <= 5; present++) publisher.changed();
+    expect(sent.map((s) => s.payload.total.present)).toEqual([1]);
+    present = 5;
+    clock.advance(1000);
+    expect(sent.map((s) => [s.topic, s.payload.total.present, s.qos, s.retain])).toEqual([
+      ['acme/v1/network/occupancy', 1, 0, true],
+      ['acme/v1/network/occupancy', 5, 0, true],
+    ]);
+    failing = true;
+    clock.advance(1000);
+    publisher.changed();
+    await new Promise((r) => setImmediate(r));
+    failing = false;
+    present = 6;
+    clock.advance(1000);
+    expect(sent.at(-1)?.payload.total.present).toBe(6);
+    publisher.stop();
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('a hub with Home Assistant discovery publishes, on its embedded broker, each site as a retained sensor and the retained occupancy', async () => {
+    seq = 0;
+    const hub = createHub({ dbPath: ':memory:', clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, initialAdmin: TEST_ADMIN, homeAssistant: {} });
+    hub.sites.upsert({ id: 'murat', name: 'Télécentre de Murat', timeZone: 'Europe/Paris', capacity: 4 });
+    const { mqttUrl } = await hub.start();
+    cleanups.push(() => hub.stop());
+    send(hub, batch('murat', checkIn('alice')));
+    // What a display connecting now is given: the retained messages only.
+    const retained = async () => {
+      const display = await mqtt.connectAsync(mqttUrl, { protocolVersion: 4, clientId: `display-${randomUUID()}` });
+      const got = new Map<string, unknown>();
+      display.on('message', (topic, payload, packet) => packet.retain && got.set(topic, JSON.parse(payload.toString())));
+      await display.subscribeAsync(['tessera/v1/network/occupancy', 'homeassistant/sensor/#']);
+      await new Promise((r) => setTimeout(r, 200));
+      await display.endAsync();
+      return got;
+    };
+    let got = await retained();
+    const start = Date.now();
+    // The change is published within a second of the one published at start (0 present).
+    while ((got.get('tessera/v1/network/occupancy') as { total?: { present: number } } | undefined)?.total?.present !== 1 && Date.now() - start < 10_000) got = await retained();
+    expect(got.get('tessera/v1/network/occupancy')).toMatchObject({ v: 1, total: { present: 1, capacity: 4 }, sites: { murat: { name: 'Télécentre de Murat', present: 1, rate: 0.25 } } });
+    expect(got.get('homeassistant/sensor/tessera/murat_occupancy/config')).toMatchObject({
+      unique_id: 'tessera_murat_occupancy',
+      state_topic: 'tessera/v1/network/occupancy',
+      value_template: '{{ value_json.sites["murat"].present if "murat" in value_json.sites else 0 }}',
+      state_class: 'measurement',
+      device: { name: 'Télécentre de Murat' },
+    });
+  });
+});
