@@ -31,8 +31,10 @@ describe('hub authentication', () => {
     expect(put.statusCode).toBe(401);
     expect(hub.directory.list('plan')).toEqual([]);
     expect((await get('/health')).statusCode).toBe(200);
-    // No dashboard is registered here: the answer is the not-found of a public path, not a 401.
-    expect((await get('/ui/app.js')).json()).toMatchObject({ code: 'not_found' });
+    expect((await get('/')).statusCode).toBe(200);
+    expect((await get('/ui/app.js')).statusCode).toBe(200);
+    // A public path that does not exist is a 404, not a 401.
+    expect((await get('/ui/no-such-file.js')).statusCode).toBe(404);
   });
 
   it('login answers the account and a token, sets an HttpOnly SameSite=Strict cookie, and both the cookie and the bearer token work', async () => {
@@ -105,6 +107,7 @@ describe('hub authentication', () => {
     const other = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     const change = (currentPassword: string, newPassword: string, h: AuthHeaders = headers) => hub.api.inject({ method: 'POST', url: '/auth/password', headers: h, payload: { currentPassword, newPassword } });
     expect((await change('wrong-current', 'a-new-long-password')).json()).toMatchObject({ code: 'auth.invalid' });
+    expect((await change(TEST_ADMIN.password, TEST_ADMIN.password)).json()).toMatchObject({ code: 'request.invalid', details: [{ path: 'newPassword' }] });
     const short = await change(TEST_ADMIN.password, 'short');
     expect(short.statusCode).toBe(400);
     expect(short.json()).toMatchObject({ details: [{ path: 'newPassword' }] });

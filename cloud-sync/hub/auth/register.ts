@@ -72,6 +72,7 @@ export function registerAuth(app: FastifyInstance, auth: HubAuth): void {
   app.post('/auth/password', async (req, reply) => {
     const body = parseOr400(reply, PasswordChange, req.body, 'password change');
     if (!body) return reply;
+    if (body.newPassword === body.currentPassword) return sendError(reply, 400, 'request.invalid', 'the new password must differ from the current one', [{ path: 'newPassword', message: 'same as the current password' }]);
     const r = await auth.changeOwnPassword(req.account, sessionToken(req) ?? '', body.currentPassword, body.newPassword, req.ip);
     if (r === 'throttled') return tooMany(reply, auth.throttle.retryAfterMs(req.account.username, req.ip));
     if (r === 'wrong_password') return sendError(reply, 401, 'auth.invalid', 'the current password is wrong');
