@@ -24,7 +24,10 @@ export const ExportQuery = z.strictObject({
   status: z.enum(['active', 'suspended']).optional(),
 });
 
-const detailsOf = (errors: RowError[]) => errors.map((e) => ({ path: `line ${e.line}${e.column ? `: ${e.column}` : ''}`, message: e.message }));
+/** At most this many problems are listed in an answer; the message gives the total. */
+const MAX_DETAILS = 1000;
+const detailsOf = (errors: RowError[]) => errors.slice(0, MAX_DETAILS).map((e) => ({ path: `line ${e.line}${e.column ? `: ${e.column}` : ''}`, message: e.message }));
+const listed = (n: number) => (n > MAX_DETAILS ? ` (the first ${MAX_DETAILS} listed)` : '');
 
 /** Members in and out as CSV (docs/hub.md "Members CSV"). */
 export function registerMemberCsvRoutes(app: FastifyInstance, deps: AdminDeps): void {
@@ -42,12 +45,12 @@ export function registerMemberCsvRoutes(app: FastifyInstance, deps: AdminDeps): 
     const errors = [...parsed.errors, ...plan.errors].sort((a, b) => a.line - b.line);
     const summary = { rows: plan.rows + parsed.errors.length, created: plan.created.length, updated: plan.updated.length, badges: plan.badges };
     if (errors.length > 0 && q.mode === 'all') {
-      return sendError(reply, 400, 'import.invalid', `${errors.length} problem(s) in the file: nothing was imported`, detailsOf(errors));
+      return sendError(reply, 400, 'import.invalid', `${errors.length} problem(s) in the file${listed(errors.length)}: nothing was imported`, detailsOf(errors));
     }
     const revision = plan.items.length > 0 ? applyImport(db, directory, deps.audit, req.account, plan) : null;
     if (revision !== null) deps.onDirectoryChange();
     deps.log.info({ account: req.account.username, ...summary, skipped: errors.length, revision }, 'members imported');
-    return { applied: revision !== null, revision, ...summary, skipped: detailsOf(errors) };
+    return { applied: revision !== null, revision, ...summary, problems: errors.length, skipped: detailsOf(errors) };
   });
 
   app.get('/directory/members.csv', (req, reply) => {

@@ -41,10 +41,11 @@ async function importFile(io: Io, session: HubSession, file: string, mode: 'all'
     for (const d of e.details) io.err(`  ${d.path}: ${d.message}`);
     return EXIT.FAILURE;
   }
-  const r = (await res.json()) as { applied: boolean; revision: number | null; rows: number; created: number; updated: number; badges: number; skipped: Array<{ path: string; message: string }> };
+  const r = (await res.json()) as { applied: boolean; revision: number | null; rows: number; created: number; updated: number; badges: number; problems: number; skipped: Array<{ path: string; message: string }> };
   io.out(`${r.applied ? 'imported' : 'nothing to import'}: ${r.rows} rows, ${r.created} members created, ${r.updated} updated, ${r.badges} badges${r.revision === null ? '' : `; directory revision ${r.revision}`}`);
   for (const s of r.skipped) io.err(`  skipped ${s.path}: ${s.message}`);
-  return r.skipped.length > 0 ? EXIT.FAILURE : EXIT.OK;
+  if (r.problems > r.skipped.length) io.err(`  ... and ${r.problems - r.skipped.length} more`);
+  return r.problems > 0 ? EXIT.FAILURE : EXIT.OK;
 }
 
 export const membersImportCommand: Command = {
