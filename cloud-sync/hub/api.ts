@@ -7,6 +7,7 @@ import { parseOr400, sendError } from '../../edge/api/errors.js';
 import { createJsonApi } from '../../edge/api/json-api.js';
 import type { HubIngest } from './ingest.js';
 import type { HubStore, SiteView } from './store.js';
+import { maySeeSite, requireOperator, requireSite } from './auth/index.js';
 
 export interface HubApiDeps {
   store: HubStore;
@@ -34,10 +35,10 @@ export function buildHubApi(deps: HubApiDeps, app: FastifyInstance = createJsonA
     sites: store.sites().length,
     ingest: ingest.counters,
   }));
-  app.get('/sites', () => ({ sites: store.sites().map(siteJson) }));
+  app.get('/sites', (req) => ({ sites: store.sites().filter((s) => maySeeSite(req.account, s.site)).map(siteJson) }));
   app.get('/sites/:site/events', (req, reply) => {
     const p = parseOr400(reply, SiteParams, req.params, 'site');
-    if (!p) return reply;
+    if (!p || !requireSite(req, reply, p.site)) return reply;
     const q = parseOr400(reply, EventsQuery, req.query, 'query');
     if (!q) return reply;
     const progress = store.progress(p.site);
@@ -45,6 +46,7 @@ export function buildHubApi(deps: HubApiDeps, app: FastifyInstance = createJsonA
     return { site: p.site, ...progress, events: store.events(p.site, q.after, q.limit) };
   });
   app.get('/dead-letters', (req, reply) => {
+    if (!requireOperator(req, reply)) return reply;
     const q = parseOr400(reply, DeadLettersQuery, req.query, 'query');
     if (!q) return reply;
     return { deadLetters: store.deadLetters(q.limit) };

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
 import { ManualClock } from '../../shared/clock.js';
 import { login, loginAs, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { batchOf } from '../harness/hub-fixtures.js';
 
 const UID_A = '04A1A1A1A1A1A1';
 const UID_B = '04B2B2B2B2B2B2';
@@ -158,5 +159,29 @@ describe('admin API: a site manager sees and changes only what concerns their si
     expect((await as('GET', '/accounts')).json()).toMatchObject({ code: 'auth.forbidden' });
     expect((await as('POST', '/accounts', { username: 'evil', role: 'operator', password: 'long-enough-pw' })).statusCode).toBe(403);
     expect((await as('GET', '/audit')).statusCode).toBe(403);
+  });
+});
+
+describe('the ingest view under roles', () => {
+  it('a site manager sees only their sites and their events; dead letters are the operator’s', async () => {
+    const hub = createHub({ dbPath: ':memory:', clock: new ManualClock('2026-11-23T08:00:00Z'), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
+    try {
+      for (const site of ['murat', 'lyon']) {
+        hub.ingest.onMessage(`tessera/v1/sites/${site}/events`, Buffer.from(JSON.stringify(batchOf(site, 1, 2))));
+      }
+      hub.ingest.commitGroup();
+      const admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
+      const manager = await loginAs(hub.api, admin, { username: 'manon', role: 'site_manager', sites: ['murat'] });
+      const get = (url: string, headers: AuthHeaders) => hub.api.inject({ method: 'GET', url, headers });
+      expect((await get('/sites', admin)).json<{ sites: unknown[] }>().sites).toHaveLength(2);
+      expect((await get('/sites', manager)).json()).toMatchObject({ sites: [{ site: 'murat' }] });
+      expect((await get('/sites', manager)).json<{ sites: unknown[] }>().sites).toHaveLength(1);
+      expect((await get('/sites/murat/events', manager)).statusCode).toBe(200);
+      expect((await get('/sites/lyon/events', manager)).json()).toMatchObject({ code: 'auth.forbidden' });
+      expect((await get('/dead-letters', manager)).statusCode).toBe(403);
+      expect((await get('/dead-letters', admin)).statusCode).toBe(200);
+    } finally {
+      await hub.stop();
+    }
   });
 });
