@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, join, relative, sep } from 'node:path';
@@ -22,6 +23,8 @@ const SECURITY_HEADERS = {
 
 interface Asset {
   body: Buffer;
+  /** The same, gzipped once at start, for the browsers that accept it (all of them). */
+  gzip: Buffer;
   type: string;
   etag: string;
 }
@@ -35,7 +38,7 @@ export function dashboardAssets(uiDir = UI_DIR): Map<string, Asset> {
     const type = TYPES[extname(file)];
     if (type === undefined) return;
     const body = readFileSync(file);
-    assets.set(url, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` });
+    assets.set(url, { body, gzip: gzipSync(body, { level: 9 }), type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` });
   };
   for (const entry of readdirSync(uiDir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
@@ -57,8 +60,9 @@ export function registerDashboardFiles(app: FastifyInstance, assets = dashboardA
   const serve = (url: string) => (req: FastifyRequest, reply: FastifyReply) => {
     const asset = assets.get(url);
     if (!asset) return reply.callNotFound();
-    void reply.headers({ ...SECURITY_HEADERS, etag: asset.etag, 'cache-control': 'no-cache' });
+    void reply.headers({ ...SECURITY_HEADERS, etag: asset.etag, 'cache-control': 'no-cache', vary: 'accept-encoding' });
     if (req.headers['if-none-match'] === asset.etag) return reply.code(304).send();
+    if (/\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) return reply.type(asset.type).header('content-encoding', 'gzip').send(asset.gzip);
     return reply.type(asset.type).send(asset.body);
   };
   app.get('/', serve('/ui/index.html'));

@@ -1,5 +1,9 @@
 import uPlot from '../vendor/uPlot.esm.js';
+import { h } from '../dom.js';
 import { LOCALES, locale } from '../i18n.js';
+
+// This module (and uPlot with it) is loaded only when a site page opens: the overview stays light.
+document.head.append(h('link', { rel: 'stylesheet', href: '/ui/vendor/uPlot.min.css' }));
 
 /**
  * The occupancy chart of a site (uPlot): people present per 15-minute bucket and the capacity,

@@ -2,7 +2,6 @@ import { get } from '../api.js';
 import { fill, h } from '../dom.js';
 import { formatDateTime, formatNumber, t } from '../i18n.js';
 import { onChange } from '../live.js';
-import { occupancyChart } from './chart.js';
 import { gauge, onlineBadge } from './overview.js';
 
 /** A site page: occupancy now and its chart (24 h, 7 days), who is in, site health, doors and readers. */
@@ -34,6 +33,8 @@ export function renderSite(view, site) {
   async function drawHistory() {
     for (const b of rangeButtons) b.classList.toggle('current', b.dataset.range === range);
     const history = await get(`/occupancy/${site}/history?range=${range}`);
+    if (closed) return;
+    const { occupancyChart } = await import('./chart.js');
     if (closed) return;
     chart ??= occupancyChart(chartBox, history.timeZone, { time: t('site.time'), present: t('site.present'), capacity: t('site.capacity', { c: '' }).trim() });
     chart.update(history.points, history.capacity);
