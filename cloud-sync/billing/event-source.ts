@@ -1,6 +1,7 @@
 import { SiteEvent } from '../../shared/events.js';
 import type { HubDb } from '../hub/db.js';
 import type { BilledEvent } from './visits.js';
+import { billedEventOf } from './visits.js';
 
 /** What billing reads of the hub's events: presence and consumables, nothing else. */
 const BILLED_TYPES = "('presence.in', 'presence.out', 'consumable.used')";
@@ -33,7 +34,8 @@ export function readBilledEvents(db: HubDb, window: { from: string; to: string }
   progress?.(phase, 0, total);
   for (const row of rows.iterate(window.from, window.to, cutoff)) {
     const parsed = parseBody(row.body);
-    if (parsed) events.push({ event: parsed, receivedAt: row.received_at });
+    const billed = parsed && billedEventOf(parsed, row.received_at);
+    if (billed) events.push(billed);
     else unreadable++;
     if (++done % REPORT_EVERY === 0) progress?.(phase, done, total);
   }

@@ -1,10 +1,30 @@
 import { DateTime, FixedOffsetZone } from 'luxon';
 import type { SiteEvent } from '../../shared/events.js';
 
-/** A hub event as billing reads it: the event, and when the hub received it (hub clock, ms). */
-export interface BilledEvent {
-  event: SiteEvent;
+interface Billed {
+  site: string;
+  seq: number;
+  member: string;
+  /** The event's `at`: site-local ISO time with its offset. */
+  at: string;
+  /** When the hub received it (hub clock, ms). */
   receivedAt: number;
+}
+
+/** What billing keeps of a hub event: only what rating needs (a month holds a million of them). */
+export type BilledEvent =
+  | (Billed & { type: 'presence.in' })
+  | (Billed & { type: 'presence.out'; minutes: number })
+  | (Billed & { type: 'consumable.used'; item: string; quantity: number });
+
+/** The billed part of an event; undefined for the types billing does not read. */
+export function billedEventOf(event: SiteEvent, receivedAt: number): BilledEvent | undefined {
+  // Literal objects of one shape, not spreads: a million of them are held at once.
+  const { site, seq, at } = event;
+  if (event.type === 'presence.in') return { type: event.type, site, seq, at, receivedAt, member: event.data.memberId };
+  if (event.type === 'presence.out') return { type: event.type, site, seq, at, receivedAt, member: event.data.memberId, minutes: event.data.minutes };
+  if (event.type === 'consumable.used') return { type: event.type, site, seq, at, receivedAt, member: event.data.memberId, item: event.data.item, quantity: event.data.quantity };
+  return undefined;
 }
 
 /** One member at one site on one site-local date: presence minutes, or null while a visit is open. */
@@ -37,11 +57,10 @@ export interface ConsumableUse {
   seq: number;
 }
 
-type Presence = Extract<SiteEvent, { type: 'presence.in' | 'presence.out' }>;
+type CheckIn = Extract<BilledEvent, { type: 'presence.in' }>;
 
 /** Sorts by (site, seq): the one order every re-rating sees, whatever order the rows came in. */
-export const bySiteSeq = (a: BilledEvent, b: BilledEvent): number =>
-  a.event.site < b.event.site ? -1 : a.event.site > b.event.site ? 1 : a.event.seq - b.event.seq;
+export const bySiteSeq = (a: BilledEvent, b: BilledEvent): number => (a.site < b.site ? -1 : a.site > b.site ? 1 : a.seq - b.seq);
 
 /**
  * Pairs each check-in with its check-out, per site and member in seq order. A visit counts on
@@ -50,7 +69,7 @@ export const bySiteSeq = (a: BilledEvent, b: BilledEvent): number =>
  * event's own offset for a site not declared). A check-in without a check-out is an open visit.
  */
 export function visitDays(events: readonly BilledEvent[], zones: ReadonlyMap<string, string>): VisitDay[] {
-  const open = new Map<string, Presence>();
+  const open = new Map<string, CheckIn>();
   const days = new Map<string, VisitDay>();
   const add = (member: string, site: string, date: string, minutes: number | null, firstIn: number) => {
     const key = `${member}\u0000${site}\u0000${date}`;
@@ -63,23 +82,23 @@ export function visitDays(events: readonly BilledEvent[], zones: ReadonlyMap<str
   };
   const closeOpen = (key: string) => {
     const pending = open.get(key);
-    if (pending) add(pending.data.memberId, pending.site, pending.at.slice(0, 10), null, Date.parse(pending.at));
+    if (pending) add(pending.member, pending.site, pending.at.slice(0, 10), null, Date.parse(pending.at));
     open.delete(key);
   };
-  for (const { event } of [...events].sort(bySiteSeq)) {
-    if (event.type !== 'presence.in' && event.type !== 'presence.out') continue;
-    const key = `${event.site}\u0000${event.data.memberId}`;
+  for (const event of events.filter((e) => e.type !== 'consumable.used').sort(bySiteSeq)) {
+    const key = `${event.site}\u0000${event.member}`;
     if (event.type === 'presence.in') {
       closeOpen(key);
       open.set(key, event);
       continue;
     }
+    if (event.type !== 'presence.out') continue;
     const pending = open.get(key);
     open.delete(key);
-    if (pending) add(event.data.memberId, event.site, pending.at.slice(0, 10), event.data.minutes, Date.parse(pending.at));
+    if (pending) add(event.member, event.site, pending.at.slice(0, 10), event.minutes, Date.parse(pending.at));
     else {
-      const start = Date.parse(event.at) - event.data.minutes * 60_000;
-      add(event.data.memberId, event.site, startDate(start, event.at, zones.get(event.site)), event.data.minutes, start);
+      const start = Date.parse(event.at) - event.minutes * 60_000;
+      add(event.member, event.site, startDate(start, event.at, zones.get(event.site)), event.minutes, start);
     }
   }
   for (const key of [...open.keys()]) closeOpen(key);
@@ -112,10 +131,8 @@ export function memberDays(days: readonly VisitDay[]): MemberDay[] {
 
 export function consumableUses(events: readonly BilledEvent[]): ConsumableUse[] {
   const uses: ConsumableUse[] = [];
-  for (const { event } of events) {
-    if (event.type !== 'consumable.used') continue;
-    const { memberId, item, quantity } = event.data;
-    uses.push({ member: memberId, site: event.site, item, quantity, date: event.at.slice(0, 10), at: Date.parse(event.at), seq: event.seq });
+  for (const e of events) {
+    if (e.type === 'consumable.used') uses.push({ member: e.member, site: e.site, item: e.item, quantity: e.quantity, date: e.at.slice(0, 10), at: Date.parse(e.at), seq: e.seq });
   }
   return uses.sort((a, b) => a.at - b.at || (a.site < b.site ? -1 : a.site > b.site ? 1 : a.seq - b.seq));
 }

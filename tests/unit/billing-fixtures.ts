@@ -7,12 +7,13 @@ import { HubSites } from '../../cloud-sync/hub/sites.js';
 import { HubStore } from '../../cloud-sync/hub/store.js';
 import type { Employer, Member } from '../../shared/directory.js';
 import type { SiteEvent } from '../../shared/events.js';
-import type { BilledEvent } from '../../cloud-sync/billing/visits.js';
+import { billedEventOf, type BilledEvent } from '../../cloud-sync/billing/visits.js';
 
 /** Builds a site's billing-relevant events with gapless seqs, as an edge would record them. */
 export class SiteLog {
   private seq = 0;
-  readonly events: BilledEvent[] = [];
+  /** The events as the hub stores them, each with when it arrived. */
+  readonly events: Array<{ event: SiteEvent; receivedAt: number }> = [];
 
   /** `offset` is the site's UTC offset on these dates, e.g. `+01:00` (Paris in November). */
   constructor(
@@ -33,6 +34,11 @@ export class SiteLog {
     const out = new Date(Date.parse(`${date}T${time}:00.000Z`) + minutes * 60_000).toISOString().slice(0, 23);
     this.push(out, { type: 'presence.out', data: { memberId: member, cause: 'badge', via: 'exit_reader', minutes } } as Pick<SiteEvent, 'type' | 'data'>, receivedAt);
     return this;
+  }
+
+  /** What billing reads of them. */
+  get billed(): BilledEvent[] {
+    return this.events.flatMap((e) => billedEventOf(e.event, e.receivedAt) ?? []);
   }
 
   use(member: string, date: string, item: string, quantity: number, receivedAt = this.receivedAt): this {

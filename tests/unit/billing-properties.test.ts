@@ -69,7 +69,7 @@ describe('billing properties (fast-check)', () => {
   it('every total is the sum of its lines, by line, site, member and VAT rate', () => {
     fc.assert(
       fc.property(uses, (list) => {
-        for (const invoice of invoices('2026-10', logsOf(list, () => 1).flatMap((l) => l.events))) {
+        for (const invoice of invoices('2026-10', logsOf(list, () => 1).flatMap((l) => l.billed))) {
           expect(invoice.subtotalCents).toBe(sum(invoice.lines, (l) => l.amountCents));
           expect(invoice.vatCents).toBe(sum(invoice.lines, (l) => l.vatCents));
           expect(invoice.totalCents).toBe(invoice.subtotalCents + invoice.vatCents);
@@ -88,7 +88,7 @@ describe('billing properties (fast-check)', () => {
     fc.assert(
       fc.property(
         uses.chain((list) => {
-          const events = logsOf(list, () => 1).flatMap((l) => l.events);
+          const events = logsOf(list, () => 1).flatMap((l) => l.billed);
           return fc.tuple(fc.constant(events), fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }));
         }),
         ([events, shuffled]) => {
@@ -114,7 +114,7 @@ describe('billing properties (fast-check)', () => {
           // October's late uses reach the hub after October closed; November's all come in November.
           const arrival = (u: Use) => (u.day < 31 && !u.late ? onTime : late);
           const logs = logsOf(list, arrival);
-          const all = logs.flatMap((l) => l.events);
+          const all = logs.flatMap((l) => l.billed);
           for (const log of logs) hub.ingest(log);
           hub.clock.now = NOV_2;
           hub.ledger.close('2026-10');

@@ -14,7 +14,7 @@ const ZONES = new Map([
 ]);
 
 function invoicesFor(members: Member[], employers: Employer[], logs: SiteLog[], period = '2026-11', prices: PriceList = EXAMPLE_PRICE_LIST): Invoice[] {
-  const input: RatingInput = { period, prices, members, employers, events: logs.flatMap((l) => l.events), zones: ZONES };
+  const input: RatingInput = { period, prices, members, employers, events: logs.flatMap((l) => l.billed), zones: ZONES };
   const { lines } = ratePeriod(input);
   return buildInvoices(period, prices.currency, lines, new Map(), { members: new Map(members.map((m) => [m.id, m])), employers: new Map(employers.map((e) => [e.id, e])) });
 }
@@ -117,7 +117,7 @@ describe('rating rules', () => {
 
   it('refuses to rate a member whose plan has no tariff, or a consumable without a price, naming each', () => {
     const soho = new SiteLog('soho-solo').use('eve', '2026-11-03', 'scan-page', 3);
-    const input: RatingInput = { period: '2026-11', prices: EXAMPLE_PRICE_LIST, members: [member('eve', 'soho-solo'), member('fay', 'gold')], employers: [], events: soho.events, zones: ZONES };
+    const input: RatingInput = { period: '2026-11', prices: EXAMPLE_PRICE_LIST, members: [member('eve', 'soho-solo'), member('fay', 'gold')], employers: [], events: soho.billed, zones: ZONES };
     const err = (() => {
       try {
         ratePeriod(input);
@@ -133,7 +133,7 @@ describe('rating rules', () => {
 
   it('lists the usage of a member missing from the directory as unbilled instead of dropping it', () => {
     const murat = new SiteLog('murat').visit('ghost', '2026-11-02', '09:00', 60).use('ghost', '2026-11-02', 'coffee', 1);
-    const r = ratePeriod({ period: '2026-11', prices: EXAMPLE_PRICE_LIST, members: [], employers: [], events: murat.events, zones: ZONES });
+    const r = ratePeriod({ period: '2026-11', prices: EXAMPLE_PRICE_LIST, members: [], employers: [], events: murat.billed, zones: ZONES });
     expect(r.lines).toEqual([]);
     expect(r.unbilled).toEqual([{ member: 'ghost', reason: 'not_in_directory', days: 1, consumables: 1 }]);
   });
@@ -141,14 +141,14 @@ describe('rating rules', () => {
   it('bills no staff or cleaner, and a subscription only for a month its validity overlaps', () => {
     const murat = new SiteLog('murat').visit('sam', '2026-11-02', '09:00', 480);
     const members = [member('sam', 'murat-day', { role: 'staff' }), member('old', 'murat-2-days', { validUntil: '2026-10-31' }), member('new', 'murat-2-days', { validFrom: '2026-11-30' })];
-    const r = ratePeriod({ period: '2026-11', prices: EXAMPLE_PRICE_LIST, members, employers: [], events: murat.events, zones: ZONES });
+    const r = ratePeriod({ period: '2026-11', prices: EXAMPLE_PRICE_LIST, members, employers: [], events: murat.billed, zones: ZONES });
     expect(r.lines.map((l) => [l.member, l.kind, l.amountCents])).toEqual([['new', 'subscription', 10000]]);
   });
 
   it('lists days beyond a refusing plan\'s quota at no charge (each door counts only its own days)', () => {
     const a = new SiteLog('murat').visit('ida', '2026-11-02', '09:00', 60).visit('ida', '2026-11-03', '09:00', 60);
     const b = new SiteLog('reichstett').visit('ida', '2026-11-04', '09:00', 60);
-    const r = ratePeriod({ period: '2026-11', prices: EXAMPLE_PRICE_LIST, members: [member('ida', 'murat-2-days')], employers: [], events: [...a.events, ...b.events], zones: ZONES });
+    const r = ratePeriod({ period: '2026-11', prices: EXAMPLE_PRICE_LIST, members: [member('ida', 'murat-2-days')], employers: [], events: [...a.billed, ...b.billed], zones: ZONES });
     expect(r.lines.filter((l) => l.kind === 'extra-day').map((l) => [l.site, l.quantity, l.amountCents, l.description])).toEqual([
       ['reichstett', 1, 0, 'Days beyond 2 a week (refused by the plan: not charged)'],
     ]);
@@ -157,7 +157,7 @@ describe('rating rules', () => {
   it('counts a visit whose check-in was not read on the site-local day it started, and an open visit as a full day', () => {
     const log = new SiteLog('murat').visit('jo', '2026-11-02', '22:00', 180).visit('jo', '2026-11-05', '09:00', 60);
     // seq 1, the check-in of the 2nd, fell outside what was read; seq 4, the check-out of the 5th, has not arrived.
-    const events = log.events.filter((e) => e.event.seq !== 1 && e.event.seq !== 4);
+    const events = log.billed.filter((e) => e.seq !== 1 && e.seq !== 4);
     const r = ratePeriod({ period: '2026-11', prices: EXAMPLE_PRICE_LIST, members: [member('jo', 'murat-day')], employers: [], events, zones: ZONES });
     expect(r.lines.map((l) => [l.kind, l.dates])).toEqual([
       ['day', ['2026-11-05']],
