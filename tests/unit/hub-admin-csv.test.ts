@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
-import { parseMembersCsv } from '../../cloud-sync/hub/admin/members-csv.js';
+import fc from 'fast-check';
+import { entitiesOf, formatMembersCsv, parseMembersCsv } from '../../cloud-sync/hub/admin/members-csv.js';
+import type { Member } from '../../shared/directory.js';
 import { ManualClock } from '../../shared/clock.js';
 import { login, loginAs, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 
@@ -93,6 +95,9 @@ describe('members CSV: import and export', () => {
       ['dani', '04D4D4D4D4D4D4'],
     ]);
     expect(r.body).toContain('"Chloé Durand, visitor"');
+    await hub.api.inject({ method: 'PATCH', url: '/directory/members/alice', headers: admin, payload: { name: '=HYPERLINK("http://evil")' } });
+    const escaped = (await hub.api.inject({ method: 'GET', url: '/directory/members.csv', headers: admin })).body;
+    expect(escaped).toContain(`"'=HYPERLINK(""http://evil"")"`);
     expect((await hub.api.inject({ method: 'GET', url: '/directory/members.csv?site=lyon', headers: admin })).body.trim().split('\n')).toHaveLength(3);
   });
 
@@ -105,5 +110,29 @@ describe('members CSV: import and export', () => {
     const exported = (await hub.api.inject({ method: 'GET', url: '/directory/members.csv', headers: manager })).body;
     // alice and dani are on "always" (every site, so lyon too); bruno and chloe are murat's only.
     expect(parseMembersCsv(exported).rows.map((x) => x.fields.member_id)).toEqual(['alice', 'dani', 'lea']);
+  });
+});
+
+describe('members CSV format', () => {
+  const text = fc
+    .string({ unit: fc.oneof(fc.constantFrom(',', '"', '\n', '\r', ';', ' ', "'", '=', '+', '-', '@'), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 })), minLength: 1, maxLength: 40 })
+    .filter((s) => s.trim() === s && s !== '');
+  const member = fc.record({
+    id: fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,20}$/),
+    name: text,
+    plan: fc.constantFrom('always', 'staffed'),
+    role: fc.constantFrom('member', 'staff', 'cleaner', 'visitor'),
+    status: fc.constantFrom('active', 'suspended'),
+  });
+
+  it('what export writes, import reads back the same: commas, quotes, line breaks, formula characters, any script', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(member, { selector: (m) => m.id, maxLength: 8 }), (members) => {
+        const csv = formatMembersCsv(members as Member[], () => []);
+        const parsed = parseMembersCsv(csv);
+        expect(parsed.errors).toEqual([]);
+        expect(parsed.rows.map((r) => entitiesOf(r).member)).toEqual(members.map((m) => ({ id: m.id, name: m.name, plan: m.plan, role: m.role, status: m.status })));
+      }),
+    );
   });
 });

@@ -56,9 +56,18 @@ function checkHeader(header: string[], errors: RowError[]): string[] {
   return names;
 }
 
+/**
+ * Export prefixes with `'` a cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`,
+ * their full-width forms; OWASP "CSV injection"), and one already so prefixed; import takes one
+ * `'` off again, so a round trip is exact.
+ */
+const FORMULA = /^'*[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
+const escapeFormula = (v: string) => (FORMULA.test(v) ? `'${v}` : v);
+const unescapeFormula = (v: string) => (v.startsWith("'") && FORMULA.test(v) ? v.slice(1) : v);
+
 /** A row's member and badges, as the directory schemas will check them. Empty cells are absent. */
 export function entitiesOf(row: CsvRow): { member: Record<string, unknown>; badges: Array<Record<string, unknown>> } {
-  const f = (c: MemberColumn) => (row.fields[c] === undefined || row.fields[c] === '' ? undefined : row.fields[c]);
+  const f = (c: MemberColumn) => (row.fields[c] === undefined || row.fields[c] === '' ? undefined : unescapeFormula(row.fields[c]));
   const member: Record<string, unknown> = { id: f('member_id'), name: f('name'), plan: f('plan') };
   const optional: Array<[MemberColumn, string]> = [['role', 'role'], ['employer', 'employer'], ['status', 'status'], ['valid_from', 'validFrom'], ['valid_until', 'validUntil']];
   for (const [column, key] of optional) if (f(column) !== undefined) member[key] = f(column);
@@ -74,5 +83,5 @@ export function formatMembersCsv(members: Member[], badgesOf: (memberId: string)
     const types = new Set(badges.map((b) => b.type));
     return [m.id, m.name, m.plan, m.role, m.employer ?? '', m.status, m.validFrom ?? '', m.validUntil ?? '', badges.map((b) => b.uid).join(' '), types.size === 1 ? [...types][0] : ''];
   });
-  return stringify(rows, { header: true, columns: [...MEMBER_COLUMNS] });
+  return stringify(rows.map((r) => r.map(escapeFormula)), { header: true, columns: [...MEMBER_COLUMNS] });
 }
