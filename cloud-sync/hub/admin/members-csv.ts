@@ -81,7 +81,7 @@ export function formatMembersCsv(members: Member[], badgesOf: (memberId: string)
   const rows = members.map((m) => {
     const badges = badgesOf(m.id).filter((b) => b.status === 'active');
     const types = new Set(badges.map((b) => b.type));
-    return [m.id, m.name, m.plan, m.role, m.employer ?? '', m.status, m.validFrom ?? '', m.validUntil ?? '', badges.map((b) => b.uid).join(' '), types.size === 1 ? [...types][0] : ''];
+    return [m.id, m.name, m.plan, m.role, m.employer ?? '', m.status, m.validFrom ?? '', m.validUntil ?? '', badges.map((b) => b.uid).join(' '), types.size === 1 ? ([...types][0] ?? '') : ''];
   });
   return stringify(rows.map((r) => r.map(escapeFormula)), { header: true, columns: [...MEMBER_COLUMNS] });
 }
