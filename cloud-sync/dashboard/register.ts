@@ -1,12 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
+import type { HubAuth } from '../hub/auth/index.js';
+import { sessionToken } from '../hub/auth/register.js';
 import type { HubLive } from '../hub/occupancy/live.js';
 import { registerDashboardFiles } from './static.js';
 import { registerEventStream } from './stream.js';
 
 /** The operator's dashboard on the hub API: its static files at `/` and `/ui/`, and the live stream. */
-export function registerDashboard(app: FastifyInstance, deps: { live: HubLive; clock: Clock; log: Logger }): void {
+export function registerDashboard(app: FastifyInstance, deps: { live: HubLive; auth: HubAuth; clock: Clock; log: Logger }): void {
   registerDashboardFiles(app);
-  registerEventStream(app, deps);
+  registerEventStream(app, {
+    ...deps,
+    sessionValid: (req) => {
+      const token = sessionToken(req);
+      return token !== undefined && deps.auth.authenticate(token) !== undefined;
+    },
+  });
 }

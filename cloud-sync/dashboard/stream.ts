@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
 import type { HubLive } from '../hub/occupancy/live.js';
@@ -13,6 +13,8 @@ export interface StreamDeps {
   heartbeatMs?: number;
   /** A client that lets this many bytes pile up unread is cut off; it reconnects and reloads (default 1 MB). */
   maxBufferedBytes?: number;
+  /** Whether the request's session is still valid: checked at each heartbeat, a stream ends with its session. */
+  sessionValid: (req: FastifyRequest) => boolean;
 }
 
 export const STREAM_PATH = '/events/stream';
@@ -21,7 +23,8 @@ export const STREAM_PATH = '/events/stream';
  * `GET /events/stream`: server-sent events for the dashboard. First a `hello` with the account and
  * the current occupancy and health of its sites, then `occupancy`, `event`, `alarm` and `health`
  * messages as they happen, only about the sites the account may see; a heartbeat comment every
- * 15 s. Every stream is ended when the hub stops, so that closing the server does not wait on them.
+ * 15 s. A stream ends with its session (logout, expiry), checked at each heartbeat, and every stream
+ * is ended when the hub stops, so that closing the server does not wait on them.
  */
 export function registerEventStream(app: FastifyInstance, deps: StreamDeps): void {
   const log = deps.log.child({ module: 'stream' });
@@ -51,7 +54,10 @@ export function registerEventStream(app: FastifyInstance, deps: StreamDeps): voi
     const unsubscribe = deps.live.feed.subscribe((m) => {
       if (visible(m.site)) send(m.kind, m.data);
     });
-    const heartbeat = deps.clock.setInterval(() => res.write(': heartbeat\n\n'), deps.heartbeatMs ?? 15_000);
+    const heartbeat = deps.clock.setInterval(() => {
+      if (deps.sessionValid(req)) res.write(': heartbeat\n\n');
+      else res.end();
+    }, deps.heartbeatMs ?? 15_000);
     res.on('close', () => {
       unsubscribe();
       heartbeat.cancel();

@@ -13,7 +13,7 @@ import { ListenError } from '../broker/embedded.js';
 import { createHub } from './hub.js';
 import type { InitialAdmin } from './auth/index.js';
 
-const OPTIONS = { db: { type: 'string' }, key: { type: 'string' }, mqtt: { type: 'string' }, 'broker-port': { type: 'string' }, 'api-port': { type: 'string' } } as const;
+const OPTIONS = { db: { type: 'string' }, key: { type: 'string' }, mqtt: { type: 'string' }, 'broker-port': { type: 'string' }, 'api-port': { type: 'string' }, 'home-assistant': { type: 'boolean' } } as const;
 
 interface HubArgs {
   db: string;
@@ -21,6 +21,7 @@ interface HubArgs {
   mqtt: string | undefined;
   brokerPort: number | undefined;
   apiPort: number | undefined;
+  homeAssistant: boolean;
 }
 
 function usageError(io: Io, message: string, usage: string): number {
@@ -48,7 +49,7 @@ function parseHubArgs(args: string[], io: Io, usage: string): HubArgs | number {
   const apiPort = parsePort('api-port', values['api-port']);
   if (typeof apiPort === 'string') return usageError(io, apiPort, usage);
   const db = resolve(values.db ?? 'var/hub.db');
-  return { db, key: resolve(values.key ?? join(dirname(db), 'hub.key')), mqtt: values.mqtt, brokerPort, apiPort };
+  return { db, key: resolve(values.key ?? join(dirname(db), 'hub.key')), mqtt: values.mqtt, brokerPort, apiPort, homeAssistant: values['home-assistant'] === true };
 }
 
 const HINTS = {
@@ -59,7 +60,7 @@ const HINTS = {
 export const hubCommand: Command = {
   name: 'hub',
   summary: 'Runs the hub: an MQTT broker (embedded, or --mqtt for an external one), event ingest into SQLite, and its API, until SIGINT or SIGTERM.',
-  usage: 'hub [--db FILE] [--key FILE] [--mqtt URL | --broker-port N] [--api-port N]',
+  usage: 'hub [--db FILE] [--key FILE] [--mqtt URL | --broker-port N] [--api-port N] [--home-assistant]',
   async run(args, io) {
     const opts = parseHubArgs(args, io, this.usage);
     if (typeof opts === 'number') return opts;
@@ -73,6 +74,8 @@ export const hubCommand: Command = {
         ...(opts.mqtt !== undefined ? { mqttUrl: opts.mqtt } : {}),
         ...(opts.brokerPort !== undefined ? { brokerPort: opts.brokerPort } : {}),
         ...(opts.apiPort !== undefined ? { apiPort: opts.apiPort } : {}),
+        // Each site's occupancy as a Home Assistant sensor, by MQTT discovery (docs/dashboard.md).
+        ...(opts.homeAssistant ? { homeAssistant: {} } : {}),
         ...initialAdminFromEnv(),
       });
       const { mqttUrl, apiUrl } = await hub.start();

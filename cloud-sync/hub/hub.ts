@@ -133,7 +133,7 @@ export function createHub(deps: HubDeps): Hub {
   registerBillingRoutes(api, billing);
   registerLiveRoutes(api, { live, store, now: () => deps.clock.now() });
   registerHubMetrics(api, { live, ingest, store });
-  registerDashboard(api, { live, clock: deps.clock, log: deps.log });
+  registerDashboard(api, { live, auth, clock: deps.clock, log: deps.log });
   let stopping: Promise<void> | undefined;
 
   const stop = (): Promise<void> => {

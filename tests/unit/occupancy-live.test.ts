@@ -56,7 +56,7 @@ describe('live occupancy across a restart', () => {
 });
 
 describe('server-sent events: GET /events/stream over a real socket', () => {
-  it('sends hello, then occupancy and events of the sites the account may see, heartbeats, and ends when the hub stops', async () => {
+  it('sends hello, then occupancy and events of the sites the account may see, heartbeats; ends with its session, and when the hub stops', async () => {
     seq = 0;
     const clock = new ManualClock('2026-11-23T08:00:00Z');
     const hub = createHub({ dbPath: ':memory:', clock, log: silent, initialAdmin: TEST_ADMIN });
@@ -84,9 +84,13 @@ describe('server-sent events: GET /events/stream over a real socket', () => {
 
     clock.advance(15_000);
     expect(await adminStream.nextComment()).toBe('heartbeat');
+    // A stream ends with its session: the manager logs out, the next heartbeat closes it.
+    expect((await fetch(`${url}/auth/logout`, { method: 'POST', headers: { cookie: manager.cookie } })).status).toBe(204);
+    clock.advance(15_000);
+    expect(await managerStream.ended()).toBe(true);
+    expect(await adminStream.nextComment()).toBe('heartbeat');
     await hub.stop();
     expect(await adminStream.ended()).toBe(true);
-    expect(await managerStream.ended()).toBe(true);
   });
 });
 

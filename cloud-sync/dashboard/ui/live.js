@@ -2,7 +2,10 @@
  * The live state of the dashboard, kept by the hub's server-sent events: occupancy and health
  * per site, open alarms, the latest events. Views subscribe and redraw what changed.
  */
+import { get } from './api.js';
+
 const MAX_FEED = 50;
+const whoAmI = () => get('/auth/me');
 
 export const state = {
   account: null,
@@ -54,7 +57,12 @@ export function connect() {
     state.feed.length = Math.min(state.feed.length, MAX_FEED);
     emit('event', e);
   });
-  source.onerror = () => setConnected(false);
+  source.onerror = () => {
+    setConnected(false);
+    // Closed for good (the hub answered 401, or the stream ended with its session): ask who we are,
+    // which shows the login page if the session is over, or open the stream again.
+    if (source?.readyState === EventSource.CLOSED) whoAmI().then(connect, () => {});
+  };
 }
 
 export function disconnect() {
