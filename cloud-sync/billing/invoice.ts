@@ -1,6 +1,6 @@
 import type { Employer, Member } from '../../shared/directory.js';
 import type { PeriodId } from './period.js';
-import type { LineKind, RatedLine } from './rate.js';
+import type { LineKind, RatedLine, SiteDays } from './rate.js';
 import { lineKey } from './rate.js';
 
 /** An invoice line: a rated line with its VAT, or an adjustment of an earlier, closed period. */
@@ -77,8 +77,11 @@ export interface AccountDirectory {
   employers: ReadonlyMap<string, Employer>;
 }
 
-/** Builds one invoice per account: the period's lines, then adjustments by the period they correct. */
-export function buildInvoices(period: PeriodId, currency: string, lines: readonly RatedLine[], adjustments: ReadonlyMap<PeriodId, readonly RatedLine[]>, dir: AccountDirectory): Invoice[] {
+/**
+ * Builds one invoice per account: the period's lines, then adjustments by the period they
+ * correct. `days` gives the breakdowns their day counts (a subscription's covered days too).
+ */
+export function buildInvoices(period: PeriodId, currency: string, lines: readonly RatedLine[], adjustments: ReadonlyMap<PeriodId, readonly RatedLine[]>, dir: AccountDirectory, days: readonly SiteDays[] = []): Invoice[] {
   const byAccount = new Map<string, InvoiceLine[]>();
   const push = (l: RatedLine, adjusts: PeriodId | null) => {
     const list = byAccount.get(l.account) ?? [];
@@ -87,7 +90,13 @@ export function buildInvoices(period: PeriodId, currency: string, lines: readonl
   };
   for (const l of lines) push(l, null);
   for (const q of [...adjustments.keys()].sort()) for (const l of adjustments.get(q) ?? []) push(l, q);
-  return [...byAccount.keys()].sort().map((account) => invoiceOf(period, currency, account, byAccount.get(account) ?? [], dir));
+  const daysOf = new Map<string, SiteDays[]>();
+  for (const d of days) {
+    const list = daysOf.get(d.account);
+    if (list) list.push(d);
+    else daysOf.set(d.account, [d]);
+  }
+  return [...byAccount.keys()].sort().map((account) => invoiceOf(period, currency, account, byAccount.get(account) ?? [], daysOf.get(account) ?? [], dir));
 }
 
 function toInvoiceLine(l: RatedLine, adjusts: PeriodId | null, dir: AccountDirectory): InvoiceLine {
@@ -108,16 +117,19 @@ function toInvoiceLine(l: RatedLine, adjusts: PeriodId | null, dir: AccountDirec
   };
 }
 
-/** Days are counted on the period's own day lines; adjustments move amounts, not the count. */
-const DAY_KINDS: ReadonlySet<LineKind> = new Set(['day', 'half-day', 'extra-day']);
-
-function invoiceOf(period: PeriodId, currency: string, account: string, lines: InvoiceLine[], dir: AccountDirectory): Invoice {
+/** Member-days of the month at each site and for each member; adjustments move amounts, not days. */
+function invoiceOf(period: PeriodId, currency: string, account: string, lines: InvoiceLine[], days: readonly SiteDays[], dir: AccountDirectory): Invoice {
   const [kind, id] = account.split(':') as ['employer' | 'member', string];
   const name = (kind === 'employer' ? dir.employers.get(id)?.name : dir.members.get(id)?.name) ?? id;
-  const sum = (list: readonly InvoiceLine[], f: (l: InvoiceLine) => number) => list.reduce((s, l) => s + f(l), 0);
-  const days = (l: InvoiceLine) => (l.adjusts === null && DAY_KINDS.has(l.kind) ? l.quantity : 0);
-  const sites = groupLines(lines, (l) => l.site ?? '');
-  const members = groupLines(lines, (l) => l.member);
+  const sum = <T>(list: readonly T[], f: (x: T) => number) => list.reduce((s, x) => s + f(x), 0);
+  const siteDays = new Map<string, number>();
+  const memberDays = new Map<string, number>();
+  for (const d of days) {
+    siteDays.set(d.site, (siteDays.get(d.site) ?? 0) + d.days);
+    memberDays.set(d.member, (memberDays.get(d.member) ?? 0) + d.days);
+  }
+  const sites = withKeys(groupLines(lines, (l) => l.site ?? ''), days.map((d) => d.site));
+  const members = withKeys(groupLines(lines, (l) => l.member), days.map((d) => d.member));
   const rates = groupLines(lines, (l) => String(Math.round(l.vatPercent * 100)).padStart(6, '0'));
   const subtotalCents = sum(lines, (l) => l.amountCents);
   const vatCents = sum(lines, (l) => l.vatCents);
@@ -128,13 +140,20 @@ function invoiceOf(period: PeriodId, currency: string, account: string, lines: I
     account: { kind, id, name },
     currency,
     lines,
-    bySite: sites.map(([site, list]) => ({ site: site === '' ? null : site, days: sum(list, days), amountCents: sum(list, (l) => l.amountCents) })),
-    byMember: members.map(([member, list]) => ({ member, name: dir.members.get(member)?.name ?? null, days: sum(list, days), amountCents: sum(list, (l) => l.amountCents) })),
+    bySite: sites.map(([site, list]) => ({ site: site === '' ? null : site, days: siteDays.get(site) ?? 0, amountCents: sum(list, (l) => l.amountCents) })),
+    byMember: members.map(([member, list]) => ({ member, name: dir.members.get(member)?.name ?? null, days: memberDays.get(member) ?? 0, amountCents: sum(list, (l) => l.amountCents) })),
     vat: rates.map(([, list]) => ({ vatPercent: list[0]?.vatPercent ?? 0, baseCents: sum(list, (l) => l.amountCents), vatCents: sum(list, (l) => l.vatCents) })),
     subtotalCents,
     vatCents,
     totalCents: subtotalCents + vatCents,
   };
+}
+
+/** Adds the keys that have days but no line (a subscriber's covered days), in order. */
+function withKeys(groups: Array<[string, InvoiceLine[]]>, keys: readonly string[]): Array<[string, InvoiceLine[]]> {
+  const have = new Set(groups.map(([k]) => k));
+  const extra = [...new Set(keys.filter((k) => !have.has(k)))].map((k): [string, InvoiceLine[]] => [k, []]);
+  return [...groups, ...extra].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 function groupLines(lines: readonly InvoiceLine[], key: (l: InvoiceLine) => string): Array<[string, InvoiceLine[]]> {

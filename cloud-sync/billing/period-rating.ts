@@ -55,7 +55,7 @@ export function statementOf(ctx: RatingContext, period: PeriodId, cutoff: number
   }
   const members = new Map(ctx.members.map((m) => [m.id, m]));
   const employers = new Map(ctx.employers.map((e) => [e.id, e]));
-  const invoices = buildInvoices(period, ctx.prices.currency, own.rating.lines, adjustments, { members, employers });
+  const invoices = buildInvoices(period, ctx.prices.currency, own.rating.lines, adjustments, { members, employers }, own.rating.days);
   return { invoices, unbilled: own.rating.unbilled, adjusted: [...adjustments.keys()], unreadable };
 }
 

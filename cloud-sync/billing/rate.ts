@@ -47,8 +47,17 @@ export interface RatingInput {
   zones: ReadonlyMap<string, string>;
 }
 
+/** How many member-days of the month a billed member spent at a site (charged or covered). */
+export interface SiteDays {
+  account: string;
+  member: string;
+  site: string;
+  days: number;
+}
+
 export interface Rating {
   lines: RatedLine[];
+  days: SiteDays[];
   unbilled: Unbilled[];
 }
 
@@ -69,6 +78,7 @@ export function ratePeriod(input: RatingInput): Rating {
   if (problems.length > 0) throw new TesseraError('billing.unpriced', `${problems.length} price(s) missing from the price list`, problems);
   const lines = new LineBook();
   const unbilled: Unbilled[] = [];
+  const siteDays: SiteDays[] = [];
   const ids = new Set([...members.keys(), ...days.keys(), ...uses.keys()]);
   for (const id of [...ids].sort()) {
     const member = members.get(id);
@@ -81,9 +91,15 @@ export function ratePeriod(input: RatingInput): Rating {
     if (UNBILLED_ROLES.has(member.role)) continue;
     const tariff = input.prices.plans[member.plan] as PlanTariff;
     rateMember(lines, input, member, tariff, days.get(id) ?? []);
+    siteDays.push(...daysBySite(member, (days.get(id) ?? []).filter((d) => periodOf(d.date) === input.period)));
     rateConsumables(lines, input.prices, member, tariff, memberUses);
   }
-  return { lines: lines.sorted(), unbilled };
+  return { lines: lines.sorted(), days: siteDays, unbilled };
+}
+
+function daysBySite(member: Member, days: readonly MemberDay[]): SiteDays[] {
+  const bySite = groupBy(days, (d) => d.site);
+  return [...bySite.keys()].sort().map((site) => ({ account: accountOf(member), member: member.id, site, days: bySite.get(site)?.length ?? 0 }));
 }
 
 function rateMember(lines: LineBook, input: RatingInput, member: Member, tariff: PlanTariff, days: readonly MemberDay[]): void {

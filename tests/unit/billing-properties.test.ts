@@ -59,8 +59,8 @@ function logsOf(list: readonly Use[], receivedAt: (u: Use) => number): SiteLog[]
 }
 
 function invoices(period: string, events: readonly BilledEvent[]): Invoice[] {
-  const { lines } = ratePeriod({ period, prices: EXAMPLE_PRICE_LIST, members: MEMBERS, employers: EMPLOYERS, events, zones: ZONES });
-  return buildInvoices(period, 'EUR', lines, new Map(), { members: new Map(MEMBERS.map((m) => [m.id, m])), employers: new Map(EMPLOYERS.map((e) => [e.id, e])) });
+  const { lines, days } = ratePeriod({ period, prices: EXAMPLE_PRICE_LIST, members: MEMBERS, employers: EMPLOYERS, events, zones: ZONES });
+  return buildInvoices(period, 'EUR', lines, new Map(), { members: new Map(MEMBERS.map((m) => [m.id, m])), employers: new Map(EMPLOYERS.map((e) => [e.id, e])) }, days);
 }
 
 const sum = <T,>(list: readonly T[], f: (x: T) => number) => list.reduce((s, x) => s + f(x), 0);
@@ -76,6 +76,7 @@ describe('billing properties (fast-check)', () => {
           for (const l of invoice.lines) expect(l.amountCents).toBe(l.quantity * l.unitCents);
           expect(sum(invoice.bySite, (s) => s.amountCents)).toBe(invoice.subtotalCents);
           expect(sum(invoice.byMember, (m) => m.amountCents)).toBe(invoice.subtotalCents);
+          expect(sum(invoice.byMember, (m) => m.days)).toBe(sum(invoice.bySite, (s) => s.days));
           expect(sum(invoice.vat, (v) => v.baseCents)).toBe(invoice.subtotalCents);
           expect(sum(invoice.vat, (v) => v.vatCents)).toBe(invoice.vatCents);
         }

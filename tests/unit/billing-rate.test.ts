@@ -15,8 +15,8 @@ const ZONES = new Map([
 
 function invoicesFor(members: Member[], employers: Employer[], logs: SiteLog[], period = '2026-11', prices: PriceList = EXAMPLE_PRICE_LIST): Invoice[] {
   const input: RatingInput = { period, prices, members, employers, events: logs.flatMap((l) => l.billed), zones: ZONES };
-  const { lines } = ratePeriod(input);
-  return buildInvoices(period, prices.currency, lines, new Map(), { members: new Map(members.map((m) => [m.id, m])), employers: new Map(employers.map((e) => [e.id, e])) });
+  const { lines, days } = ratePeriod(input);
+  return buildInvoices(period, prices.currency, lines, new Map(), { members: new Map(members.map((m) => [m.id, m])), employers: new Map(employers.map((e) => [e.id, e])) }, days);
 }
 
 const only = (invoices: Invoice[], id: string): Invoice => {
@@ -40,6 +40,7 @@ describe('rating the worked examples of DESIGN.md (totals by hand)', () => {
     ]);
     expect([invoice.subtotalCents, invoice.vatCents, invoice.totalCents]).toEqual([7000, 1400, 8400]);
     expect(invoice.account).toEqual({ kind: 'member', id: 'ana', name: 'Member ana' });
+    expect(invoice.bySite).toEqual([{ site: 'murat', days: 4, amountCents: 7000 }]);
   });
 
   it('a Murat member on the week tariff pays 80 EUR for each week whose Thursday falls in the month', () => {
@@ -79,14 +80,15 @@ describe('rating the worked examples of DESIGN.md (totals by hand)', () => {
     ]);
     // 2 subscriptions × 9600 + 3 extra days × 1200 = 22800; VAT 20 % on each line = 4560.
     expect([acme.subtotalCents, acme.vatCents, acme.totalCents]).toEqual([22800, 4560, 27360]);
+    // Days by the site of each day's first check-in: chloe 2 Reichstett + 1 Strasbourg, david 2 + 2.
     expect(acme.bySite).toEqual([
       { site: null, days: 0, amountCents: 19200 },
-      { site: 'reichstett', days: 2, amountCents: 2400 },
-      { site: 'strasbourg', days: 1, amountCents: 1200 },
+      { site: 'reichstett', days: 4, amountCents: 2400 },
+      { site: 'strasbourg', days: 3, amountCents: 1200 },
     ]);
-    expect(acme.byMember.map((m) => [m.member, m.amountCents])).toEqual([
-      ['chloe', 10800],
-      ['david', 12000],
+    expect(acme.byMember.map((m) => [m.member, m.days, m.amountCents])).toEqual([
+      ['chloe', 3, 10800],
+      ['david', 4, 12000],
     ]);
   });
 
