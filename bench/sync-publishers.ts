@@ -16,7 +16,8 @@ export interface PublisherConfig {
   url: string;
   sites: string[];
   batchesPerSite: number;
-  eventsPerBatch: number;
+  /** Events in each batch, cycled: batch b of a site holds `eventsPerBatch[b % length]` events. */
+  eventsPerBatch: number[];
   /** Messages published but not yet consumed, at most. */
   window: number;
 }
@@ -26,17 +27,34 @@ export type ToWorker = { go: string } | { consumed: number } | { close: true };
 /** worker → main */
 export type FromWorker = { ready: true } | { published: number; ms: number } | { error: string } | { closed: true };
 
-/** A valid event of `site`, like the edge stores it. */
+/**
+ * A valid event of `site`, like the edge stores it: each four seqs are one visit (entry granted,
+ * check-in, exit granted, check-out) by one of 40 members, the everyday traffic of a site.
+ */
 function siteEvent(site: string, seq: number): SiteEvent {
   const at = new Date(Date.UTC(2026, 10, 23, 8, 0, seq % 60)).toISOString().replace('Z', '+00:00');
-  return { v: 1, site, seq, id: randomUUID(), at, type: 'door.forced', data: { door: 'front' } };
+  const envelope = { v: 1 as const, site, seq, id: randomUUID(), at };
+  const memberId = `m${Math.floor(seq / 4) % 40}`;
+  const access = { door: 'front', badge: '…A27F', memberId, reason: 'ok' as const };
+  switch (seq % 4) {
+    case 0:
+      return { ...envelope, type: 'access.granted', data: { ...access, reader: 'front-in', role: 'entry' } };
+    case 1:
+      return { ...envelope, type: 'presence.in', data: { memberId, door: 'front', reader: 'front-in' } };
+    case 2:
+      return { ...envelope, type: 'access.granted', data: { ...access, reader: 'front-out', role: 'exit' } };
+    default:
+      return { ...envelope, type: 'presence.out', data: { memberId, cause: 'badge', via: 'exit_reader', door: 'front', minutes: 240 } };
+  }
 }
 
-function payloadsOf(site: string, batches: number, size: number): string[] {
+function payloadsOf(site: string, batches: number, sizes: readonly number[]): string[] {
   const out: string[] = [];
+  let seq = 0;
   for (let b = 0; b < batches; b++) {
     const events: SiteEvent[] = [];
-    for (let i = 1; i <= size; i++) events.push(siteEvent(site, b * size + i));
+    const size = sizes[b % sizes.length] ?? 1;
+    for (let i = 1; i <= size; i++) events.push(siteEvent(site, ++seq));
     out.push(JSON.stringify({ v: 1, site, events } satisfies EventBatch));
   }
   return out;

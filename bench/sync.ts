@@ -1,41 +1,27 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as tcpConnect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import mqtt from 'mqtt';
 import pino from 'pino';
-import { startBroker, type EmbeddedBroker } from '../cloud-sync/broker/embedded.js';
 import { createSyncWorker, type SyncWorker } from '../cloud-sync/edge/sync-worker.js';
 import { createHub, type Hub } from '../cloud-sync/hub/hub.js';
 import { runEdge, type RunningEdge } from '../edge/site/run.js';
 import { EdgeStore } from '../edge/store/store.js';
 import { systemClock } from '../shared/clock.js';
 import { generateHubKeys } from '../shared/signing.js';
-import { EventBatch } from '../shared/sync.js';
 import { DEFAULT_TOPIC_PREFIX } from '../shared/topics.js';
 import { networkSiteYaml } from '../tests/fixtures/site-yaml.js';
 import { loginOver, TEST_ADMIN, type AuthHeaders } from '../tests/harness/hub-auth.js';
+import { benchIngest, fmtInt, pct } from './ingest.js';
 import { fmtMs, percentile } from './stats.js';
-import type { FromWorker, PublisherConfig, ToWorker } from './sync-publishers.js';
 
-const SITES = Number(process.env.BENCH_SYNC_SITES ?? 100);
-const EVENTS_PER_BATCH = 100;
-const TOTAL_EVENTS = Number(process.env.BENCH_SYNC_EVENTS ?? 200_000);
-/** Messages published and not yet consumed, at most: well under Mosquitto's 1,000 queued (MQTT.md). */
-const WINDOW = 300;
 const REVOCATIONS = Number(process.env.BENCH_SYNC_REVOCATIONS ?? 30);
 const BACKLOG = Number(process.env.BENCH_SYNC_BACKLOG ?? 50_000);
 /** Liveness bounds of each loop (not performance thresholds). */
 const PHASE_TIMEOUT_MS = 60_000;
 const STEP_TIMEOUT_MS = 5_000;
-const MOSQUITTO = { host: '127.0.0.1', port: 1883 };
 
 const silent = pino({ level: 'silent' });
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const fmtInt = (n: number) => Math.round(n).toLocaleString('en');
-const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(1)} %`;
 
 /** Cloud sync: hub ingest against a bare subscriber, revocation latency, backlog drain. */
 export async function benchSync(): Promise<string[]> {
@@ -46,179 +32,7 @@ export async function benchSync(): Promise<string[]> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 1. Hub ingest from 100 sites, against a bare mqtt.js subscriber on the same stream.
-
-/** A TCP connect to Mosquitto, then a real MQTT CONNECT; false if either fails within `ms`. */
-async function mosquittoReachable(ms = 1000): Promise<boolean> {
-  const tcp = await new Promise<boolean>((resolve) => {
-    const s = tcpConnect(MOSQUITTO);
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(ms, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
-  if (!tcp) return false;
-  const client = mqtt.connect(`mqtt://${MOSQUITTO.host}:${MOSQUITTO.port}`, { clientId: `bench-probe-${randomUUID().slice(0, 8)}`, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: ms });
-  const ok = await new Promise<boolean>((resolve) => {
-    client.once('connect', () => resolve(true));
-    client.once('error', () => resolve(false));
-    client.once('close', () => resolve(false));
-  });
-  await client.endAsync(true);
-  return ok;
-}
-
-function nextFromWorker<T extends FromWorker>(worker: Worker, pick: (m: FromWorker) => m is T, ms: number, what: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(() => reject(new Error(`publisher worker: no ${what} within ${ms} ms`))), ms);
-    const finish = (f: () => void) => {
-      clearTimeout(timer);
-      worker.off('message', onMessage);
-      worker.off('error', onError);
-      f();
-    };
-    const onMessage = (m: FromWorker) => {
-      if ('error' in m) finish(() => reject(new Error(`publisher worker: ${m.error}`)));
-      else if (pick(m)) finish(() => resolve(m));
-    };
-    const onError = (err: Error) => finish(() => reject(err));
-    worker.on('message', onMessage);
-    worker.on('error', onError);
-  });
-}
-
-interface PhaseResult {
-  ms: number;
-  consumedMessages: number;
-  complete: boolean;
-}
-
-/**
- * Lets the publishers go on `prefix` and polls `consumed()` (messages) every 2 ms, passing it to
- * the publishers' window, until every message is consumed or the phase times out.
- */
-async function runPhase(worker: Worker, prefix: string, totalMessages: number, consumed: () => number): Promise<PhaseResult> {
-  const post = (m: ToWorker) => worker.postMessage(m);
-  const published = nextFromWorker(worker, (m): m is Extract<FromWorker, { published: number }> => 'published' in m, PHASE_TIMEOUT_MS + 5000, 'end of publishing');
-  published.catch(() => undefined); // awaited below, unless the phase timed out first
-  const start = performance.now();
-  post({ go: prefix });
-  let last = 0;
-  while (last < totalMessages && performance.now() - start < PHASE_TIMEOUT_MS) {
-    await sleep(2);
-    const c = consumed();
-    if (c !== last) post({ consumed: c });
-    last = c;
-  }
-  const ms = performance.now() - start;
-  if (last >= totalMessages) await published;
-  return { ms, consumedMessages: last, complete: last >= totalMessages };
-}
-
-async function benchIngest(): Promise<string[]> {
-  const onMosquitto = await mosquittoReachable();
-  let embedded: EmbeddedBroker | undefined;
-  let url = `mqtt://${MOSQUITTO.host}:${MOSQUITTO.port}`;
-  if (!onMosquitto) {
-    embedded = await startBroker({ port: 0, log: silent });
-    url = `mqtt://127.0.0.1:${embedded.port}`;
-  }
-  const run = randomUUID();
-  const hubPrefix = `bench/${run}/v1`;
-  const barePrefix = `bench/${run}/bare/v1`;
-  const sites = Array.from({ length: SITES }, (_, i) => `s${i.toString().padStart(3, '0')}`);
-  const batchesPerSite = Math.max(1, Math.round(TOTAL_EVENTS / SITES / EVENTS_PER_BATCH));
-  const totalMessages = SITES * batchesPerSite;
-  const totalEvents = totalMessages * EVENTS_PER_BATCH;
-  const hubClientId = `bench-hub-${run.slice(0, 8)}`;
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-sync-'));
-  const cfg: PublisherConfig = { url, sites, batchesPerSite, eventsPerBatch: EVENTS_PER_BATCH, window: WINDOW };
-  const worker = new Worker(new URL('./sync-publishers.js', import.meta.url), { workerData: cfg });
-  let hub: Hub | undefined;
-  const bare: PhaseResult[] = [];
-  let ours: PhaseResult | undefined;
-  let decoded: PhaseResult | undefined;
-  let hubCheck = '';
-  try {
-    await nextFromWorker(worker, (m): m is { ready: true } => 'ready' in m, 60_000, 'ready');
-
-    // (b) the baseline: a clean-session QoS 1 subscriber that only counts messages. With
-    // `decode`, it also parses and schema-checks each batch: a reference row, not the baseline.
-    const bareRun = async (decode = false): Promise<PhaseResult> => {
-      let messages = 0;
-      const sub = await mqtt.connectAsync(url, { clientId: `bench-bare-${randomUUID().slice(0, 8)}`, clean: true, protocolVersion: 4, reconnectPeriod: 0 });
-      try {
-        sub.on('message', (_topic, payload) => {
-          if (decode && !EventBatch.safeParse(JSON.parse(payload.toString('utf8'))).success) return;
-          messages++;
-        });
-        await sub.subscribeAsync(`${barePrefix}/sites/+/events`, { qos: 1 });
-        return await runPhase(worker, barePrefix, totalMessages, () => messages);
-      } finally {
-        await sub.endAsync();
-      }
-    };
-    // A warm-up run (not reported), then the baseline before and after ours.
-    await bareRun();
-    bare.push(await bareRun());
-    decoded = await bareRun(true);
-
-    // (a) the real hub ingest: schema check, SQLite commit before PUBACK, acks.
-    hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: silent, mqttUrl: url, topicPrefix: hubPrefix, clientId: hubClientId, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem });
-    await hub.start();
-    const h = hub;
-    ours = await runPhase(worker, hubPrefix, totalMessages, () => Math.floor(h.ingest.counters.applied / EVENTS_PER_BATCH));
-    const stored = sites.reduce((n, s) => n + (h.store.progress(s)?.contiguous ?? 0), 0);
-    const c = h.ingest.counters;
-    hubCheck = `hub check: ${fmtInt(stored)} of ${fmtInt(totalEvents)} events stored contiguously; duplicates ${c.duplicates}, rejected ${c.rejected}, store errors ${c.storeErrors}, acks published ${fmtInt(c.acksPublished)}`;
-
-    bare.push(await bareRun());
-  } finally {
-    await hub?.stop();
-    await cleanBroker(url, hubClientId, hubPrefix, sites).catch(() => undefined);
-    worker.postMessage({ close: true } satisfies ToWorker);
-    await nextFromWorker(worker, (m): m is { closed: true } => 'closed' in m, 5000, 'close').catch(() => undefined);
-    await worker.terminate();
-    await embedded?.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-
-  const rate = (r: PhaseResult) => (r.consumedMessages * EVENTS_PER_BATCH) / (r.ms / 1000);
-  const bareRate = bare.reduce((s, r) => s + rate(r), 0) / bare.length;
-  const ourRate = ours ? rate(ours) : NaN;
-  const row = (name: string, r: PhaseResult) =>
-    `| ${name} | ${fmtInt(rate(r))} | ${fmtInt(rate(r) / EVENTS_PER_BATCH)} | ${(r.ms / 1000).toFixed(2)} s | ${r.complete ? 'all' : `**${fmtInt(r.consumedMessages * EVENTS_PER_BATCH)} (timed out)**`} |`;
-  return [
-    `### Hub ingest: ${SITES} sites → one subscriber, ${fmtInt(totalEvents)} events`,
-    `broker: ${onMosquitto ? `Mosquitto at ${MOSQUITTO.host}:${MOSQUITTO.port}` : `embedded Aedes on port ${embedded?.port ?? '?'} (Mosquitto at ${MOSQUITTO.host}:${MOSQUITTO.port} unreachable)`}`,
-    `stream (the same for every consumer, one after the other in this run, after an unreported warm-up): ${SITES} mqtt.js publisher clients (one per site, in a worker thread), ${batchesPerSite} EventBatch messages of ${EVENTS_PER_BATCH} events each, QoS 1, each publish awaited; at most ${WINDOW} messages published and not yet consumed`,
-    '',
-    '| consumer | events/s | messages/s | time | consumed |',
-    '|---|---|---|---|---|',
-    ...(ours ? [row('hub ingest (validate, commit, ack)', ours)] : []),
-    ...bare.map((r, i) => row(`baseline: bare mqtt.js subscriber, counting (run ${i + 1} of ${bare.length}, ${i === 0 ? 'before' : 'after'} the hub)`, r)),
-    ...(decoded ? [row('reference: bare subscriber + JSON.parse + EventBatch schema check, no storage', decoded)] : []),
-    `| **ratio hub / baseline (mean of the baseline runs)** | **${pct(ourRate, bareRate)}** | | | goal ≥ 70 %: ${ourRate / bareRate >= 0.7 ? 'met' : 'NOT met'} |`,
-    '',
-    hubCheck,
-  ];
-}
-
-/** Clears what the run left on the broker: the hub's retained acks and its persistent session. */
-async function cleanBroker(url: string, hubClientId: string, prefix: string, sites: string[]): Promise<void> {
-  const c = await mqtt.connectAsync(url, { clientId: hubClientId, clean: true, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 3000 });
-  try {
-    await Promise.all(sites.map((s) => c.publishAsync(`${prefix}/sites/${s}/ack`, '', { qos: 1, retain: true })));
-  } finally {
-    await c.endAsync();
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// 2. Revocation latency: revoked at the hub API → refused at a site's door.
+// Revocation latency: revoked at the hub API → refused at a site's door.
 
 const UID = '04B0B0B0B0B0B0';
 
@@ -290,7 +104,7 @@ async function benchRevocation(): Promise<string[]> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 3. Drain of a backlog stored while the hub was unreachable.
+// Drain of a backlog stored while the hub was unreachable.
 
 async function benchDrain(): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-drain-'));

@@ -7,6 +7,7 @@ import { buildHubApi } from './api.js';
 import { openHubDatabase } from './db.js';
 import { HubIngest } from './ingest.js';
 import { HubStore } from './store.js';
+import { startWalCheckpointer } from './wal-checkpointer.js';
 import { HubDirectory } from './directory.js';
 import { HubSites } from './sites.js';
 import { AuditLog, registerAdminRoutes } from './admin/index.js';
@@ -75,6 +76,7 @@ export interface Hub {
 export function createHub(deps: HubDeps): Hub {
   const log = deps.log.child({ module: 'hub' });
   const store = new HubStore(openHubDatabase(deps.dbPath));
+  const checkpointer = startWalCheckpointer(store.db, log);
   let broker: EmbeddedBroker | undefined;
   let mqttUrl = deps.mqttUrl;
   const key = hubKey(deps.privateKeyPem, log);
@@ -142,6 +144,7 @@ export function createHub(deps: HubDeps): Hub {
       await api.close().catch((err: unknown) => log.warn({ err }, 'API close failed'));
       await ingest.stop().catch((err: unknown) => log.warn({ err }, 'ingest stop failed'));
       await broker?.close();
+      await checkpointer?.stop();
       store.db.close();
       log.info('hub stopped');
     })();

@@ -15,7 +15,7 @@ describe('hub ingest, message by message (no broker)', () => {
   let ingest: HubIngest;
   beforeEach(() => {
     store = new HubStore(openHubDatabase(':memory:'));
-    ingest = new HubIngest({ store, clock: new ManualClock(0), log: pino({ level: 'silent' }), topicPrefix: 'net/v1', maxPayloadBytes: 10_000, deferCommit: (commit) => commit() });
+    ingest = new HubIngest({ store, clock: new ManualClock(0), log: pino({ level: 'silent' }), topicPrefix: 'net/v1', maxPayloadBytes: 10_000, commitWindowMs: 0 });
   });
   afterEach(() => {
     if (store.db.open) store.db.close();
@@ -37,7 +37,7 @@ describe('hub ingest, message by message (no broker)', () => {
       clock: new ManualClock(0),
       log: pino({ level: 'silent' }),
       topicPrefix: 'net/v1',
-      deferCommit: (commit) => commit(),
+      commitWindowMs: 0,
       onApplied: (events) => {
         for (const e of events) told.push(e.seq);
         expect(store.progress('murat')?.maxSeen).toBe(events[events.length - 1]?.seq);
@@ -98,44 +98,48 @@ describe('hub ingest, message by message (no broker)', () => {
 describe('hub ingest group commit', () => {
   const setup = () => {
     const store = new HubStore(openHubDatabase(':memory:'));
-    const commits: Array<() => void> = [];
-    const ingest = new HubIngest({ store, clock: new ManualClock(0), log: pino({ level: 'silent' }), topicPrefix: 'net/v1', deferCommit: (c) => commits.push(c) });
-    return { store, ingest, commits };
+    const clock = new ManualClock(0);
+    const ingest = new HubIngest({ store, clock, log: pino({ level: 'silent' }), topicPrefix: 'net/v1', commitWindowMs: 20 });
+    return { store, ingest, clock };
   };
 
-  it('commits the batches that arrived together in one go, and only then counts and acknowledges them', () => {
-    const { store, ingest, commits } = setup();
+  it('commits the batches that arrive within the window in one go, and only then counts and acknowledges them', () => {
+    const { store, ingest, clock } = setup();
     ingest.onMessage(t.events('murat'), json(batchOf('murat', 1, 2)));
+    clock.advance(10);
     ingest.onMessage(t.status('lyon'), json(statusOf('lyon')));
     ingest.onMessage(t.events('lyon'), json(batchOf('lyon', 1, 1)));
     ingest.onMessage(t.events('murat'), json(batchOf('murat', 3, 4)));
-    expect(commits).toHaveLength(1);
+    clock.advance(9);
     expect(store.progress('murat')).toBeUndefined();
     expect(ingest.counters.applied).toBe(0);
-    commits[0]?.();
+    clock.advance(1);
     expect(store.progress('murat')?.contiguous).toBe(4);
     expect(store.progress('lyon')?.contiguous).toBe(1);
-    expect(ingest.counters).toMatchObject({ received: 4, applied: 5, storeErrors: 0 });
+    expect(ingest.counters).toMatchObject({ received: 4, batches: 3, applied: 5, storeErrors: 0 });
     ingest.onMessage(t.events('murat'), json(batchOf('murat', 5, 5)));
-    expect(commits).toHaveLength(2);
+    expect(clock.pendingTimers()).toBeGreaterThan(0);
+    clock.advance(20);
+    expect(store.progress('murat')?.contiguous).toBe(5);
   });
 
   it('a group is one transaction: one batch the store cannot commit leaves every batch in it unstored and unacknowledged', () => {
-    const { store, ingest, commits } = setup();
+    const { store, ingest, clock } = setup();
     ingest.onMessage(t.events('murat'), json(batchOf('murat', 1, 2)));
     ingest.onMessage(t.events('lyon'), json(batchOf('lyon', 1, 1)));
     store.db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.site = 'lyon' BEGIN SELECT RAISE(ABORT, 'disk says no'); END`);
-    commits[0]?.();
-    expect(ingest.counters).toMatchObject({ applied: 0, storeErrors: 2, acksPublished: 0 });
+    clock.advance(20);
+    expect(ingest.counters).toMatchObject({ batches: 0, applied: 0, storeErrors: 2, acksPublished: 0 });
     expect(store.db.prepare('SELECT COUNT(*) FROM events').pluck().get()).toBe(0);
   });
 
-  it('stop() commits the group still waiting before the database closes', async () => {
-    const { store, ingest } = setup();
+  it('stop() commits the group still waiting before the database closes, and leaves no timer', async () => {
+    const { store, ingest, clock } = setup();
     ingest.onMessage(t.events('murat'), json(batchOf('murat', 1, 3)));
     await ingest.stop();
     expect(store.progress('murat')?.contiguous).toBe(3);
     store.db.close();
+    expect(clock.pendingTimers()).toBe(0);
   });
 });
 

@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openHubDatabase } from '../../cloud-sync/hub/db.js';
+import { startWalCheckpointer, WRITER_CHECKPOINT_PAGES } from '../../cloud-sync/hub/wal-checkpointer.js';
+
+const silent = pino({ level: 'silent' });
+const dirs: string[] = [];
+const tempDb = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-wal-'));
+  dirs.push(dir);
+  return join(dir, 'hub.db');
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > 10_000) throw new Error(`not within 10 s: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('the WAL checkpointer of the hub database', () => {
+  it('copies the log into the database from its worker, while the writer no longer checkpoints before 64 MB', async () => {
+    const path = tempDb();
+    const db = openHubDatabase(path);
+    const checkpointer = startWalCheckpointer(db, silent, 20);
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(WRITER_CHECKPOINT_PAGES);
+    const before = statSync(path).size;
+    // About 2,000 pages: past SQLite's default threshold, far below the writer's own.
+    const insert = db.prepare("INSERT INTO dead_letters (topic, reason, detail, payload, at) VALUES ('t', 'r', 'd', ?, 0)");
+    db.transaction(() => {
+      for (let i = 0; i < 2000; i++) insert.run('x'.repeat(4000));
+    })();
+    await until(() => statSync(path).size > before + 4_000_000, 'the database file holds the rows');
+    await checkpointer?.stop();
+    await checkpointer?.stop();
+    expect(db.prepare('SELECT COUNT(*) FROM dead_letters').pluck().get()).toBe(2000);
+    db.close();
+  });
+
+  it('is not started for an in-memory database', () => {
+    const db = openHubDatabase(':memory:');
+    expect(startWalCheckpointer(db, silent)).toBeUndefined();
+    db.close();
+  });
+
+  it('when its worker fails, the writer checkpoints as SQLite does by default again', async () => {
+    const path = tempDb();
+    const db = openHubDatabase(path);
+    unlinkSync(path); // the worker cannot open what is no longer there; the writer keeps its open file
+    const checkpointer = startWalCheckpointer(db, silent, 20);
+    await until(() => db.pragma('wal_autocheckpoint', { simple: true }) === 1000, 'the writer takes checkpoints back');
+    db.prepare("INSERT INTO dead_letters (topic, reason, detail, payload, at) VALUES ('t', 'r', 'd', 'p', 0)").run();
+    await checkpointer?.stop();
+    db.close();
+  });
+});
