@@ -6,7 +6,7 @@ import { parseOr400, sendError } from '../../edge/api/errors.js';
 import { invoicesCsv } from './export.js';
 import type { Invoice } from './invoice.js';
 import type { BillingLedger } from './ledger.js';
-import { PeriodId } from './period.js';
+import { nextPeriod, PeriodId } from './period.js';
 import { requireOperator } from '../hub/auth/index.js';
 
 const PeriodParams = z.strictObject({ period: PeriodId });
@@ -39,7 +39,15 @@ export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedge
 
   app.get('/billing/prices', guarded((_req, reply) => ledger.prices() ?? sendError(reply, 404, 'not_found', 'no price list yet: PUT /billing/prices')));
   app.put('/billing/prices', guarded((req) => ledger.setPrices(req.body)));
-  app.get('/billing/periods', guarded(() => ({ periods: ledger.periods() })));
+  app.get(
+    '/billing/periods',
+    guarded(() => {
+      const periods = ledger.periods();
+      const last = periods.at(-1)?.period;
+      // The month a close would accept next (null before the first close: any month may start the ledger).
+      return { periods, next: last === undefined ? null : nextPeriod(last) };
+    }),
+  );
   app.get(
     '/billing/periods/:period',
     guarded((req, reply) => {
