@@ -1,6 +1,7 @@
 import type { SiteStatus } from '../../shared/sync.js';
 import { SYNC_SCHEMA_VERSION } from '../../shared/sync.js';
 import type { EdgeStore } from '../../edge/store/store.js';
+import { isoInZone } from '../../shared/schedule.js';
 
 export interface StatusInput {
   site: string;
@@ -20,7 +21,7 @@ export function buildStatus(store: EdgeStore, input: StatusInput): SiteStatus {
     v: SYNC_SCHEMA_VERSION,
     site: input.site,
     online: input.online,
-    at: new Date(input.nowMs).toISOString(),
+    at: isoInZone(input.nowMs, store.timeZone),
     version: input.version.slice(0, 50),
     lastSeq: store.events.lastSeq(),
     ackedSeq: store.events.ackedSeq(),

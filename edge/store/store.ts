@@ -20,7 +20,8 @@ export class EdgeStore {
   constructor(
     readonly db: Db,
     site: string,
-    timeZone: string,
+    /** The site's IANA zone: every time the site writes carries its offset. */
+    readonly timeZone: string,
   ) {
     this.events = new EventLog(db, site, timeZone);
     this.directory = new DirectoryRepo(db);

@@ -283,13 +283,14 @@ describe('acks, status and faults', () => {
     }));
   });
 
-  it('the status passes the protocol schema, with the directory age and parked ranges', () => {
+  it('the status passes the protocol schema, with the directory age, parked ranges and the site-local time', () => {
     const store = storeWith(7);
     store.events.markAcked(3);
     store.parked.park(5, 5, 'refused', 0);
     const now = Date.parse('2026-11-23T08:00:00Z');
     const status = buildStatus(store, { site: 'murat', online: true, version: '0.1.0', nowMs: now, clockSynced: true });
     expect(SiteStatus.parse(status)).toMatchObject({ online: true, lastSeq: 7, ackedSeq: 3, parked: [[5, 5]], directory: { revision: 0, ageSeconds: null, stale: false }, clock: { synced: true } });
+    expect(status.at).toBe('2026-11-23T09:00:00.000+01:00');
   });
 
   it("the sync.rejected fault is recorded only in a form the event catalog accepts", () => {
