@@ -115,7 +115,15 @@ export function createHub(deps: HubDeps): Hub {
   });
   live.recover();
   publisher.seed(store.sites().flatMap((s) => (s.status ? [{ site: s.site, revision: s.status.directory.revision }] : [])));
-  const auth = new HubAuth({ db: store.db, clock: deps.clock, log: deps.log, ...(deps.initialAdmin ? { initialAdmin: deps.initialAdmin } : {}), ...(deps.sessionTtlMs !== undefined ? { sessionTtlMs: deps.sessionTtlMs } : {}) });
+  const audit = new AuditLog(store.db, () => deps.clock.now());
+  const auth = new HubAuth({
+    db: store.db,
+    clock: deps.clock,
+    log: deps.log,
+    onOwnPasswordChange: (account) => audit.record(account, 'change_password', 'account', account.id, null, { mustChangePassword: false }),
+    ...(deps.initialAdmin ? { initialAdmin: deps.initialAdmin } : {}),
+    ...(deps.sessionTtlMs !== undefined ? { sessionTtlMs: deps.sessionTtlMs } : {}),
+  });
   const api = createJsonApi(deps.log);
   const routes = collectApiRoutes(api);
   registerAuth(api, auth);
@@ -125,7 +133,7 @@ export function createHub(deps: HubDeps): Hub {
     db: store.db,
     directory,
     sites,
-    audit: new AuditLog(store.db, () => deps.clock.now()),
+    audit,
     auth,
     onDirectoryChange: () => publisher.onChange(),
     publicKeyPem: key.publicKeyPem,

@@ -25,6 +25,7 @@ describe('admin API: accounts, the operator manages them', () => {
     expect((await call('GET', '/directory/members', undefined, manon)).json()).toMatchObject({ code: 'auth.password_change_required' });
     expect((await call('POST', '/auth/password', { currentPassword: 'handed-over-pw', newPassword: 'manon-own-password' }, manon)).statusCode).toBe(204);
     expect((await call('GET', '/directory/members', undefined, manon)).statusCode).toBe(200);
+    expect((await call('GET', '/audit?action=change_password')).json()).toMatchObject({ total: 1, items: [{ actor: { username: 'manon' }, entity: 'account' }] });
   });
 
   it('refuses a taken username (any case), a site manager without sites, a short password, an unknown role', async () => {

@@ -3,7 +3,7 @@ import type { HubDb } from '../db.js';
 import type { Account } from '../auth/account.js';
 
 /** What an audit row says was done. */
-export type AuditAction = 'create' | 'update' | 'delete' | 'revoke' | 'import' | 'reset_password';
+export type AuditAction = 'create' | 'update' | 'delete' | 'revoke' | 'import' | 'reset_password' | 'change_password';
 
 export interface AuditEntry {
   id: number;
@@ -21,7 +21,7 @@ export const AuditQuery = z.strictObject({
   entityId: z.string().max(128).optional(),
   /** The acting account's username. */
   actor: z.string().max(64).optional(),
-  action: z.enum(['create', 'update', 'delete', 'revoke', 'import', 'reset_password']).optional(),
+  action: z.enum(['create', 'update', 'delete', 'revoke', 'import', 'reset_password', 'change_password']).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),
   offset: z.coerce.number().int().nonnegative().default(0),

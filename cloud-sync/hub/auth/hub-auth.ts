@@ -21,6 +21,8 @@ export interface HubAuthDeps {
   /** The operator made when the hub has no account yet; without it, `admin` with a one-time password. */
   initialAdmin?: InitialAdmin;
   sessionTtlMs?: number;
+  /** Called in the transaction that changes an account's own password: the audit row. */
+  onOwnPasswordChange?: (account: Account) => void;
 }
 
 export type LoginResult =
@@ -40,8 +42,10 @@ export class HubAuth {
   /** The first start's generated admin, to print once; undefined on any later start or with `initialAdmin`. */
   readonly oneTimeAdmin: InitialAdmin | undefined;
   private readonly log: Logger;
+  private readonly deps: HubAuthDeps;
 
   constructor(deps: HubAuthDeps) {
+    this.deps = deps;
     const now = () => deps.clock.now();
     this.log = deps.log.child({ module: 'auth' });
     this.accounts = new AccountStore(deps.db, now);
@@ -93,8 +97,12 @@ export class HubAuth {
     const attempt = this.throttle.failed(account.username, address);
     if (!(await verifyPassword(current, this.accounts.passwordHash(account.id) ?? ''))) return 'wrong_password';
     this.throttle.succeeded(account.username, attempt, address);
-    this.accounts.setPasswordHash(account.id, await hashPassword(next), false);
-    this.sessions.closeAll(account.id, token);
+    const hash = await hashPassword(next);
+    this.deps.db.transaction(() => {
+      this.accounts.setPasswordHash(account.id, hash, false);
+      this.sessions.closeAll(account.id, token);
+      this.deps.onOwnPasswordChange?.(account);
+    })();
     this.log.info({ username: account.username }, 'password changed');
     return 'changed';
   }
