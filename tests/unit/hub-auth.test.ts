@@ -53,6 +53,7 @@ describe('hub authentication', () => {
   it('a wrong password, an unknown user and a forged token are refused with auth.invalid', async () => {
     expect((await attempt('not-the-password')).json()).toMatchObject({ code: 'auth.invalid' });
     expect((await attempt(TEST_ADMIN.password, 'nobody')).statusCode).toBe(401);
+    expect((await get('/sites', { cookie: 'tessera_session=%E0%A4%A' })).json()).toMatchObject({ code: 'auth.invalid' });
     const forged = await get('/sites', { authorization: 'Bearer forged-token' });
     expect(forged.statusCode).toBe(401);
     expect(forged.json()).toMatchObject({ code: 'auth.invalid' });

@@ -27,7 +27,8 @@ export function sessionToken(req: FastifyRequest): string | undefined {
   if (bearer) return bearer;
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [name, ...value] = part.trim().split('=');
-    if (name === SESSION_COOKIE && value.length > 0) return decodeURIComponent(value.join('='));
+    // Tokens are base64url: taken as sent, never URI-decoded (a stray % must not be a 500).
+    if (name === SESSION_COOKIE && value.length > 0) return value.join('=');
   }
   return undefined;
 }
