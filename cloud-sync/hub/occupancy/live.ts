@@ -103,9 +103,12 @@ export class HubLive {
   /** Ingest's onApplied: one site's newly stored events, in seq order. */
   onApplied(events: readonly SiteEvent[]): void {
     const now = this.deps.clock.now();
-    const changedSites = this.projection.apply(events);
-    const alarms = this.alarms.apply(events);
-    this.saveCursor();
+    // One transaction for the projection, the alarms and the cursor: one commit per batch.
+    const { changedSites, alarms } = this.deps.db.transaction(() => {
+      const r = { changedSites: this.projection.apply(events), alarms: this.alarms.apply(events) };
+      this.saveCursor();
+      return r;
+    })();
     this.counters.observe(events, now);
     for (const e of events) this.feed.publish({ kind: 'event', site: e.site, data: e });
     for (const a of alarms) this.feed.publish({ kind: 'alarm', site: a.site, data: a });

@@ -49,7 +49,6 @@ export class OccupancyProjection {
   /** site → member → since: who is in, read once at start and kept in step with the table. */
   private readonly present = new Map<string, Map<string, string>>();
   private readonly stmt: {
-    seqOf: Statement<[string, string], { seq: number }>;
     save: Statement<[string, string, number, number, string | null]>;
     bucket: Statement<[string, number, number, number]>;
     buckets: Statement<[string, number, number], BucketRow>;
@@ -62,9 +61,10 @@ export class OccupancyProjection {
     private readonly memberName: (memberId: string) => string | undefined,
   ) {
     this.stmt = {
-      seqOf: db.prepare('SELECT seq FROM presence_state WHERE site = ? AND member_id = ?'),
+      // Only a higher seq replaces what is stored: `changes` says whether the event was news.
       save: db.prepare(`INSERT INTO presence_state (site, member_id, seq, present, since) VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT (site, member_id) DO UPDATE SET seq = excluded.seq, present = excluded.present, since = excluded.since`),
+        ON CONFLICT (site, member_id) DO UPDATE SET seq = excluded.seq, present = excluded.present, since = excluded.since
+        WHERE excluded.seq > presence_state.seq`),
       bucket: db.prepare(`INSERT INTO occupancy_buckets (site, start_ms, peak, last) VALUES (?, ?, ?, ?)
         ON CONFLICT (site, start_ms) DO UPDATE SET peak = MAX(peak, excluded.peak), last = excluded.last`),
       buckets: db.prepare('SELECT start_ms AS startMs, peak, last FROM occupancy_buckets WHERE site = ? AND start_ms >= ? AND start_ms <= ?'),
@@ -74,29 +74,40 @@ export class OccupancyProjection {
     for (const r of rows) this.membersOf(r.site).set(r.member_id, r.since);
   }
 
-  /** Applies a site's newly stored events (in one transaction); returns the sites whose count changed. */
+  /** Applies newly stored events (in one transaction); returns the sites whose count changed. */
   apply(events: readonly SiteEvent[]): Set<string> {
     const changed = new Set<string>();
+    // Bucket rows touched by this call, written once at the end: `site|start` → peak and last.
+    const buckets = new Map<string, { site: string; start: number; peak: number; last: number }>();
     this.db.transaction(() => {
-      for (const e of events) if (isPresence(e) && this.applyOne(e)) changed.add(e.site);
+      for (const e of events) {
+        if (!isPresence(e)) continue;
+        const counts = this.applyOne(e);
+        if (!counts) continue;
+        changed.add(e.site);
+        const start = bucketStart(Date.parse(e.at));
+        const key = `${e.site}|${start}`;
+        const b = buckets.get(key) ?? { site: e.site, start, peak: 0, last: 0 };
+        // Those present before the change were there during this bucket too.
+        b.peak = Math.max(b.peak, counts.before, counts.after);
+        b.last = counts.after;
+        buckets.set(key, b);
+      }
+      for (const b of buckets.values()) this.stmt.bucket.run(b.site, b.start, b.peak, b.last);
     })();
     return changed;
   }
 
-  private applyOne(e: PresenceEvent): boolean {
+  /** The count before and after the event, if it changed it. */
+  private applyOne(e: PresenceEvent): { before: number; after: number } | undefined {
     const memberId = e.data.memberId;
-    const stored = this.stmt.seqOf.get(e.site, memberId);
-    if (stored && stored.seq >= e.seq) return false;
     const inside = e.type === 'presence.in';
-    this.stmt.save.run(e.site, memberId, e.seq, inside ? 1 : 0, inside ? e.at : null);
+    if (this.stmt.save.run(e.site, memberId, e.seq, inside ? 1 : 0, inside ? e.at : null).changes === 0) return undefined;
     const members = this.membersOf(e.site);
     const before = members.size;
     if (inside) members.set(memberId, e.at);
     else members.delete(memberId);
-    if (members.size === before) return false;
-    // Those present before the change were there during this bucket too.
-    this.stmt.bucket.run(e.site, bucketStart(Date.parse(e.at)), Math.max(before, members.size), members.size);
-    return true;
+    return members.size === before ? undefined : { before, after: members.size };
   }
 
   site(site: string): SiteOccupancy {
