@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Command, Io } from '../../cli/command.js';
@@ -43,6 +44,11 @@ function parse(args: string[], io: Io, usage: string, exportOptions: boolean): P
 
 /** Opens the hub's database (WAL, busy timeout: safe beside a running hub) and runs `fn` on its ledger. */
 function withLedger(db: string, io: Io, fn: (ledger: BillingLedger) => number): number {
+  // Opening would create an empty database: a mistyped path must not look like a month without events.
+  if (!existsSync(db)) {
+    io.err(`tessera: no hub database at ${db} (--db FILE; the hub's default is var/hub.db)`);
+    return EXIT.FAILURE;
+  }
   // stdout carries the report or the export: logs go to stderr, warnings and worse unless asked.
   const log = pino({ name: 'tessera-billing', level: process.env.TESSERA_LOG_LEVEL ?? 'warn' }, pino.destination({ fd: 2, sync: true }));
   let handle;

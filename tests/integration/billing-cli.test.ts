@@ -65,6 +65,8 @@ describe('tessera billing (the commands)', () => {
     const bad = await runCli(['billing', 'close', '2026-13', '--db', db]);
     expect([bad.code, bad.stderr]).toEqual([64, expect.stringContaining('expected a month "YYYY-MM", got "2026-13"')]);
     expect((await runCli(['billing', 'close', '--db', db])).code).toBe(64);
+    const missing = await runCli(['billing', 'close', '2026-10', '--db', join(dir, 'typo.db')]);
+    expect([missing.code, missing.stderr]).toEqual([1, expect.stringContaining('no hub database at')]);
     const unpriced = await runCli(['billing', 'close', '2026-10', '--db', db]);
     expect([unpriced.code, unpriced.stderr]).toEqual([1, expect.stringContaining('[billing.unpriced]')]);
     seedHubDb(join(dir, 'priced.db'));
