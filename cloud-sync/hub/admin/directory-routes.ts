@@ -4,9 +4,9 @@ import { parseOr400, sendError } from '../../../edge/api/errors.js';
 import { normalizeUid } from '../../../shared/badge.js';
 import { TesseraError } from '../../../shared/errors.js';
 import { requireSite } from '../auth/guards.js';
-import type { Account } from '../auth/account.js';
 import type { Entity } from '../directory.js';
-import { forbidden, sendFailure, type AdminDeps } from './deps.js';
+import { sendFailure, type AdminDeps } from './deps.js';
+import { DirectoryChanges } from './directory-changes.js';
 import { ListQuery, searchDirectory } from './directory-search.js';
 import { DirectoryScope, plansOpening } from './scope.js';
 
@@ -14,8 +14,6 @@ const ENTITY = { plans: 'plan', employers: 'employer', members: 'member', badges
 const Collection = z.enum(['plans', 'employers', 'members', 'badges']);
 const Params = z.object({ entity: Collection, id: z.string().min(1).max(64) });
 const Body = z.record(z.string(), z.unknown());
-
-type Next = (before: unknown) => unknown;
 
 /** The collection and the stored key (a badge's UID normalised) of `/directory/:entity/:id`, or undefined (404). */
 function target(params: unknown): { entity: Entity; id: string } | undefined {
@@ -37,40 +35,21 @@ function merge(before: unknown, patch: Record<string, unknown>): Record<string, 
   return out;
 }
 
+const notFound = (reply: FastifyReply) => sendError(reply, 404, 'not_found', 'no such directory collection or entity');
+const keyField = (entity: Entity) => (entity === 'badge' ? 'uid' : 'id');
+
 /**
  * Plans, employers, members and badges: list (search, paging), get, create or replace (PUT),
  * update (PATCH), delete, and revoke a badge. Each change is one revision, sent at once to every
  * site, and one audit row in the same transaction.
  */
 export function registerDirectoryRoutes(app: FastifyInstance, deps: AdminDeps): void {
-  const { directory, audit, db } = deps;
-  const keyField = (entity: Entity) => (entity === 'badge' ? 'uid' : 'id');
+  registerDirectoryReads(app, deps);
+  registerDirectoryWrites(app, deps);
+}
 
-  /** Applies one change for `account`, within its scope, with its audit row, in one transaction. */
-  const change = (account: Account, entity: Entity, id: string, next: Next, action?: 'revoke') =>
-    db.transaction(() => {
-      const scope = new DirectoryScope(account, directory);
-      if (!scope.everything && (entity === 'plan' || entity === 'employer')) throw forbidden(`only a network operator may change ${entity}s`);
-      const before = directory.get(entity, id);
-      if (before !== undefined && !scope.sees(entity, before)) throw new TesseraError('not_found', `no ${entity} ${JSON.stringify(id)}`);
-      const r = directory.upsert(entity, next(before));
-      if (!scope.sees(entity, r.value)) throw forbidden(`this ${entity} would concern none of your sites`);
-      audit.record(account, action ?? (before === undefined ? 'create' : 'update'), entity, id, before, r.value);
-      return r;
-    })();
-
-  const respond = (reply: FastifyReply, run: () => unknown) => {
-    try {
-      const r = run();
-      deps.onDirectoryChange();
-      return r;
-    } catch (err) {
-      return sendFailure(reply, err);
-    }
-  };
-  const notFound = (reply: FastifyReply) => sendError(reply, 404, 'not_found', 'no such directory collection or entity');
-  const bodyOf = (req: FastifyRequest, reply: FastifyReply) => parseOr400(reply, Body, req.body, 'body');
-
+function registerDirectoryReads(app: FastifyInstance, deps: AdminDeps): void {
+  const { directory, db } = deps;
   app.get('/directory', () => ({ revision: directory.revision(), publicKey: deps.publicKeyPem }));
 
   app.get('/directory/:entity', (req, reply) => {
@@ -94,24 +73,40 @@ export function registerDirectoryRoutes(app: FastifyInstance, deps: AdminDeps): 
     if (!t || item === undefined || !new DirectoryScope(req.account, directory).sees(t.entity, item)) return notFound(reply);
     return { item };
   });
+}
+
+function registerDirectoryWrites(app: FastifyInstance, deps: AdminDeps): void {
+  const changes = new DirectoryChanges(deps.db, deps.directory, deps.audit);
+  const respond = (reply: FastifyReply, run: () => unknown) => {
+    try {
+      const r = run();
+      deps.onDirectoryChange();
+      return r;
+    } catch (err) {
+      return sendFailure(reply, err);
+    }
+  };
+  /** The target and the JSON object body of a PUT or PATCH, or undefined once answered. */
+  const input = (req: FastifyRequest, reply: FastifyReply) => {
+    const t = target(req.params);
+    if (!t) return void notFound(reply);
+    const body = parseOr400(reply, Body, req.body, 'body');
+    return body ? { ...t, body } : undefined;
+  };
+  const missing = (t: { entity: Entity; id: string }) => new TesseraError('not_found', `no ${t.entity} ${JSON.stringify(t.id)}`);
 
   app.put('/directory/:entity/:id', (req, reply) => {
-    const t = target(req.params);
-    const body = t && bodyOf(req, reply);
-    if (!t) return notFound(reply);
-    if (!body) return reply;
-    return respond(reply, () => change(req.account, t.entity, t.id, () => ({ ...body, [keyField(t.entity)]: t.id })));
+    const t = input(req, reply);
+    return t ? respond(reply, () => changes.upsert(req.account, t.entity, t.id, () => ({ ...t.body, [keyField(t.entity)]: t.id }))) : reply;
   });
 
   app.patch('/directory/:entity/:id', (req, reply) => {
-    const t = target(req.params);
-    const body = t && bodyOf(req, reply);
-    if (!t) return notFound(reply);
-    if (!body) return reply;
+    const t = input(req, reply);
+    if (!t) return reply;
     return respond(reply, () =>
-      change(req.account, t.entity, t.id, (before) => {
-        if (before === undefined) throw new TesseraError('not_found', `no ${t.entity} ${JSON.stringify(t.id)}`);
-        return { ...merge(before, body), [keyField(t.entity)]: t.id };
+      changes.upsert(req.account, t.entity, t.id, (before) => {
+        if (before === undefined) throw missing(t);
+        return { ...merge(before, t.body), [keyField(t.entity)]: t.id };
       }),
     );
   });
@@ -119,27 +114,15 @@ export function registerDirectoryRoutes(app: FastifyInstance, deps: AdminDeps): 
   app.post('/directory/badges/:uid/revoke', (req, reply) => {
     const uid = normalizeUid((req.params as { uid: string }).uid);
     if (uid === undefined) return sendError(reply, 404, 'not_found', 'no such badge');
-    return respond(reply, () =>
-      change(req.account, 'badge', uid, (before) => {
-        if (before === undefined) throw new TesseraError('not_found', `no badge …${uid.slice(-4)}`);
-        return { ...(before as object), status: 'revoked' };
-      }, 'revoke'),
-    );
+    const revoked = (before: unknown) => {
+      if (before === undefined) throw new TesseraError('not_found', `no badge …${uid.slice(-4)}`);
+      return { ...(before as object), status: 'revoked' };
+    };
+    return respond(reply, () => changes.upsert(req.account, 'badge', uid, revoked, 'revoke'));
   });
 
   app.delete('/directory/:entity/:id', (req, reply) => {
     const t = target(req.params);
-    if (!t) return notFound(reply);
-    return respond(reply, () =>
-      db.transaction(() => {
-        const scope = new DirectoryScope(req.account, directory);
-        if (!scope.everything && (t.entity === 'plan' || t.entity === 'employer')) throw forbidden(`only a network operator may delete ${t.entity}s`);
-        const before = directory.get(t.entity, t.id);
-        if (before === undefined || !scope.sees(t.entity, before)) throw new TesseraError('not_found', `no ${t.entity} ${JSON.stringify(t.id)}`);
-        const revision = directory.remove(t.entity, t.id);
-        audit.record(req.account, 'delete', t.entity, t.id, before, null);
-        return { revision };
-      })(),
-    );
+    return t ? respond(reply, () => changes.remove(req.account, t.entity, t.id)) : notFound(reply);
   });
 }
