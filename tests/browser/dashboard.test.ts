@@ -62,4 +62,49 @@ describe.skipIf(!browserAvailable())('the operator dashboard in a real browser (
     await eventually(async () => (await net.tap(UID)).reason === 'badge_revoked', 'the edge refuses the revoked badge');
     await screenshot(page, 'badge-revoked');
   });
+
+  it('a door forced at the edge shows up live on the alarms page, ends when the door closes, and is acknowledged there (in English, on a phone)', async () => {
+    const net = await startNetwork();
+    const { page } = await openBrowser();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await logIn(page, net.apiUrl);
+    await page.locator('#locale').selectOption('en');
+    await page.getByRole('link', { name: 'Alarms' }).click();
+    await page.getByText('No alarm.').waitFor();
+
+    await net.door(true);
+    const alarm = page.locator('li.alarm').filter({ hasText: 'Door forced' });
+    await alarm.getByText('active').waitFor();
+    await net.door(false);
+    await alarm.getByText(/^.*ended .*$/).waitFor();
+    await screenshot(page, 'alarm-phone-en');
+    await alarm.getByRole('button', { name: 'Acknowledge' }).click();
+    await page.getByText('No alarm.').waitFor();
+    const { json } = await net.call('GET', '/alarms');
+    expect(json).toMatchObject({ alarms: [{ kind: 'door.forced', site: 'murat', clearedBy: 'door.secured', acknowledgedBy: 'admin', open: false }] });
+    await page.getByRole('link', { name: 'Network' }).click();
+    await page.locator('a.card.site[data-site="murat"]').getByText('no alarm').waitFor();
+    await screenshot(page, 'overview-phone-en');
+  });
+
+  it('a members CSV imported in the dashboard: a bad row is refused with its line number and nothing is imported; the corrected file is', async () => {
+    const net = await startNetwork();
+    await net.call('PUT', '/directory/plans/always', { name: '24/7', access: 'always' });
+    const { page } = await openBrowser();
+    await logIn(page, net.apiUrl);
+    await page.getByRole('link', { name: /Membres|Members/ }).click();
+    const header = 'member_id,name,plan,badges';
+    const file = (rows: string[]) => ({ name: 'members.csv', mimeType: 'text/csv', buffer: Buffer.from([header, ...rows].join('\n')) });
+    await page.locator('input[type=file]').setInputFiles(file(['zoe,Zoé Faure,always,04C3C3C3C3C3C3', 'yann,Yann Morel,no-such-plan,']));
+    await page.getByRole('button', { name: /Importer un CSV|Import a CSV/ }).click();
+    await page.locator('ul.errors li').filter({ hasText: 'line 3' }).waitFor();
+    expect((await net.call('GET', '/directory/members/zoe')).status).toBe(404);
+
+    await page.locator('input[type=file]').setInputFiles(file(['zoe,Zoé Faure,always,04C3C3C3C3C3C3', 'yann,Yann Morel,always,']));
+    await page.getByRole('button', { name: /Importer un CSV|Import a CSV/ }).click();
+    await page.locator('tr[data-member="zoe"]').waitFor();
+    await page.locator('tr[data-badge="04C3C3C3C3C3C3"]').waitFor();
+    expect(await page.locator('ul.errors li').count()).toBe(0);
+    await screenshot(page, 'members-imported');
+  });
 });

@@ -65,6 +65,8 @@ export interface Network {
   apiUrl: string;
   admin: AuthHeaders;
   site: RunningEdge;
+  /** Opens or closes the door contact of the site's door `front` (simulation). */
+  door(open: boolean): Promise<void>;
   /** A tap on the site's simulated reader, through its local API. */
   tap(uid: string, reader?: string): Promise<{ granted: boolean; reason: string }>;
   /** An authenticated call to the hub API. */
@@ -83,7 +85,9 @@ export async function startNetwork(siteId = 'murat'): Promise<Network> {
   });
   hub.sites.upsert({ id: siteId, name: 'Télécentre de Murat', timeZone: 'Europe/Paris', capacity: 10 });
   const config = join(dir, 'site.yaml');
-  writeFileSync(config, networkSiteYaml({ id: siteId, mqttUrl, hubPublicKeyPem: hub.publicKeyPem, heartbeatSeconds: 5 }));
+  // The network fixture's door, with a contact so that the door can be forced.
+  const yaml = networkSiteYaml({ id: siteId, mqttUrl, hubPublicKeyPem: hub.publicKeyPem, heartbeatSeconds: 5 });
+  writeFileSync(config, yaml.replace('relay: { line: 17 } }', 'relay: { line: 17 }, contact: { line: 27, debounceMs: 0 } }'));
   const site = await runEdge({ configPath: config, simulate: true, log: silent });
   cleanups.push(() => site.stop());
   const admin = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
@@ -95,7 +99,11 @@ export async function startNetwork(siteId = 'murat'): Promise<Network> {
     const res = await fetch(`${site.url}/simulate/tap`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reader, uid }) });
     return (await res.json()) as { granted: boolean; reason: string };
   };
-  return { hub, apiUrl, admin, site, tap, call };
+  const door = async (open: boolean) => {
+    const res = await fetch(`${site.url}/simulate/doors/front`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ open }) });
+    if (res.status !== 200) throw new Error(`door contact refused: ${res.status} ${await res.text()}`);
+  };
+  return { hub, apiUrl, admin, site, tap, call, door };
 }
 
 /** Polls until `check` holds, bounded in time: the liveness bound of a test, not a performance threshold. */
