@@ -76,6 +76,13 @@ export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedge
     }),
   );
   app.get(
+    '/billing/periods/:period/verify',
+    guarded((req, reply) => {
+      const p = parseOr400(reply, PeriodParams, req.params, 'period');
+      return p ? ledger.verify(p.period) : reply;
+    }),
+  );
+  app.get(
     '/billing/invoices/:number',
     guarded((req, reply) => {
       const p = parseOr400(reply, InvoiceParams, req.params, 'invoice number');

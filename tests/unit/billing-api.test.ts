@@ -57,6 +57,8 @@ describe('billing API (in memory)', () => {
       '',
     ]);
     expect((await inject('GET', '/billing/periods/2026-11/invoices')).json<{ invoices: unknown[] }>().invoices).toEqual([one.json()]);
+    expect((await inject('GET', '/billing/periods/2026-11/verify')).json()).toEqual({ period: '2026-11', identical: true, differing: [] });
+    expect((await inject('GET', '/billing/periods/2026-10/verify')).statusCode).toBe(404);
   });
 
   it('answers bad input with a code: a bad month, an unknown invoice, a member whose plan has no price', async () => {
