@@ -115,7 +115,7 @@ export function createHub(deps: HubDeps): Hub {
   });
   live.recover();
   publisher.seed(store.sites().flatMap((s) => (s.status ? [{ site: s.site, revision: s.status.directory.revision }] : [])));
-  const audit = new AuditLog(store.db, () => deps.clock.now());
+  const audit = new AuditLog(store.db, () => deps.clock.now(), log.child({ module: 'admin' }));
   const auth = new HubAuth({
     db: store.db,
     clock: deps.clock,

@@ -1,4 +1,6 @@
+import type { Logger } from 'pino';
 import { z } from 'zod';
+import { maskUid } from '../../../shared/badge.js';
 import type { HubDb } from '../db.js';
 import type { Account } from '../auth/account.js';
 
@@ -60,6 +62,8 @@ export class AuditLog {
   constructor(
     private readonly db: HubDb,
     private readonly now: () => number,
+    /** Each row is also logged at info (a badge by its masked UID): what an operator greps for. */
+    private readonly log?: Logger,
   ) {}
 
   record(actor: Account, action: AuditAction, entity: string, entityId: string, before: unknown, after: unknown): void {
@@ -67,6 +71,7 @@ export class AuditLog {
     this.db
       .prepare('INSERT INTO audit_log (at, actor_id, actor, action, entity, entity_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(this.now(), actor.id, actor.username, action, entity, entityId, json(before), json(after));
+    this.log?.info({ actor: actor.username, action, entity, id: entity === 'badge' ? maskUid(entityId) : entityId }, 'admin change');
   }
 
   /** Newest first, filtered, one page of it and how many match in all. */
