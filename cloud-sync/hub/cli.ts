@@ -59,7 +59,8 @@ const HINTS = {
 
 export const hubCommand: Command = {
   name: 'hub',
-  summary: 'Runs the hub: an MQTT broker (embedded, or --mqtt for an external one), event ingest into SQLite, and its API, until SIGINT or SIGTERM.',
+  summary:
+    'Runs the hub: an MQTT broker (embedded, or --mqtt for an external one), event ingest into SQLite, and its API, until SIGINT or SIGTERM. The first start prints the one-time password of the operator "admin" (TESSERA_INITIAL_ADMIN_PASSWORD sets one instead).',
   usage: 'hub [--db FILE] [--key FILE] [--mqtt URL | --broker-port N] [--api-port N] [--home-assistant]',
   async run(args, io) {
     const opts = parseHubArgs(args, io, this.usage);
