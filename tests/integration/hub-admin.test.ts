@@ -68,7 +68,7 @@ describe('the admin API over a real socket, and the members CLI against a real h
     ]);
   });
 
-  it('tessera members import: a wrong password is one line and exit 1; no password at all is refused', async () => {
+  it('tessera members import: a wrong password, no password, no hub: one line each and exit 1', async () => {
     const file = join(dir, 'm.csv');
     writeFileSync(file, 'member_id,name,plan\nzoe,Zoe,always\n');
     const wrong = await runCli(['members', 'import', file, '--url', apiUrl, '--user', 'admin'], { TESSERA_PASSWORD: 'not-the-password' });
@@ -78,6 +78,9 @@ describe('the admin API over a real socket, and the members CLI against a real h
     expect(none.stderr).toContain('set TESSERA_PASSWORD');
     const usage = await runCli(['members', 'import', file]);
     expect(usage.code).toBe(64);
+    const stopped = await hub.stop().then(() => runCli(['members', 'import', file, '--url', apiUrl, '--user', 'admin'], { TESSERA_PASSWORD: TEST_ADMIN.password }));
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toContain(`cannot reach the hub at ${apiUrl}`);
   });
 });
 
