@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { browserAvailable, cleanUp, eventually, logIn, openBrowser, screenshot, startNetwork } from './harness.js';
+import { browserAvailable, cleanUp, eventually, logIn, openBrowser, screenshot, startFreshHub, startNetwork } from './harness.js';
 
 const UID = '04A1A1A1A1A1A1';
 const UID_2 = '04B2B2B2B2B2B2';
@@ -18,6 +18,26 @@ describe.skipIf(!browserAvailable())('the operator dashboard in a real browser (
     expect(await card.textContent()).toContain('Télécentre de Murat');
     await page.locator('.live:not(.off)').waitFor();
     await screenshot(page, 'overview');
+  });
+
+  it("on a hub's first start, admin logs in with the one-time password and must choose their own before anything else", async () => {
+    const { apiUrl, oneTimePassword } = await startFreshHub();
+    const { page } = await openBrowser();
+    await logIn(page, apiUrl, oneTimePassword);
+    await page.getByLabel('Nouveau mot de passe').fill('my-own-password-1');
+    await page.getByLabel('Le même, à nouveau').fill('my-own-password-2');
+    await page.getByRole('button', { name: 'Enregistrer' }).click();
+    await page.getByText('Les deux mots de passe diffèrent.').waitFor();
+    await page.getByLabel('Le même, à nouveau').fill('my-own-password-1');
+    await page.getByRole('button', { name: 'Enregistrer' }).click();
+    await page.getByText('Total du réseau').waitFor();
+    await page.reload();
+    await page.getByText('Total du réseau').waitFor();
+    await page.getByRole('button', { name: 'Se déconnecter' }).click();
+    await logIn(page, apiUrl, oneTimePassword);
+    await page.getByRole('alert').filter({ hasText: 'incorrect' }).waitFor();
+    await logIn(page, apiUrl, 'my-own-password-1');
+    await page.getByText('Total du réseau').waitFor();
   });
 
   it("a site's occupancy rises on its page as badges are tapped at the edge, without reloading", async () => {

@@ -60,6 +60,19 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
+/** A hub alone, first start without an initial admin: it makes `admin` with a one-time password. */
+export async function startFreshHub(): Promise<{ hub: Hub; apiUrl: string; oneTimePassword: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-browser-'));
+  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem });
+  const { apiUrl } = await hub.start();
+  cleanups.push(async () => {
+    await hub.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  if (!hub.oneTimeAdmin) throw new Error('a fresh hub made no one-time admin');
+  return { hub, apiUrl, oneTimePassword: hub.oneTimeAdmin.password };
+}
+
 export interface Network {
   hub: Hub;
   apiUrl: string;

@@ -80,6 +80,7 @@ async function start() {
   onChange((kind, on) => kind === 'connection' && showLive(on));
   try {
     const me = await get('/auth/me');
+    // A one-time password must be replaced first: the login page leads there.
     if (me.account.mustChangePassword) return signedOut();
     signedIn(me.account);
   } catch (err) {
