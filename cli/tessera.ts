@@ -10,6 +10,7 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
   { name: 'hub', summary: 'run the network hub: embedded MQTT broker (or an external one), event ingest, API', load: async () => (await import('../cloud-sync/hub/cli.js')).hubCommand },
   { name: 'demo', summary: 'run a simulated standalone site from the examples (what `npm start` runs)', load: async () => (await import('../edge/cli.js')).demoCommand },
   { name: 'config validate', summary: 'check a site config file; every error with its path', load: async () => (await import('../firmware-config/cli.js')).validateCommand },
+  { name: 'config render', summary: 'write a site\'s systemd unit, environment file, Mosquitto password and ACL lines, NFC modprobe blacklist', load: async () => (await import('../firmware-config/render-cli.js')).renderCommand },
   { name: 'billing close', summary: 'close a month: number and freeze its invoices (progress on stderr)', load: async () => (await import('../cloud-sync/billing/cli.js')).billingCloseCommand },
   { name: 'billing export', summary: 'print a month\'s invoices, or one, as CSV or JSON', load: async () => (await import('../cloud-sync/billing/cli.js')).billingExportCommand },
   { name: 'badge keys', summary: 'derive the keys to personalise an NTAG 424 DNA badge', load: async () => (await import('../edge/badges/cli.js')).badgeKeysCommand },

@@ -7,6 +7,7 @@ import { loadDirectoryFile } from './directory/file.js';
 import { createLogger } from './site/logger.js';
 import { PACKAGE_ROOT } from './site/package-root.js';
 import { guardProcess } from './site/process-guard.js';
+import { systemdNotifier } from './site/systemd-notify.js';
 import type { RunningEdge } from './site/run.js';
 import { ConfigRefused, loadDirectory, runEdge } from './site/run.js';
 
@@ -21,10 +22,13 @@ async function startGuarded(io: Io, configPath: string, simulate: boolean, port:
   try {
     const simGpioDir = process.env.TESSERA_SIM_GPIO_DIR;
     const running = await runEdge({ configPath, simulate, log, ...(port !== undefined ? { port } : {}), ...(simGpioDir ? { simGpioDir } : {}) });
-    guardProcess(
-      { stop: running.stop, safeState: () => running.edge.safeState() },
-      { log, onReload: () => loadDirectory(running.edge, running.config, log) },
-    );
+    const systemd = systemdNotifier({ env: process.env, log });
+    const stop = async () => {
+      systemd.stopping();
+      await running.stop();
+    };
+    guardProcess({ stop, safeState: () => running.edge.safeState() }, { log, onReload: () => loadDirectory(running.edge, running.config, log) });
+    systemd.ready(`${running.config.site.id}: local API on ${running.url}`);
     return running;
   } catch (err) {
     if (err instanceof ConfigRefused) {

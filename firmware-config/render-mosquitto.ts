@@ -1,0 +1,56 @@
+import { pbkdf2Sync, randomBytes } from 'node:crypto';
+import { topics } from '../shared/topics.js';
+import type { SiteConfig } from './schema.js';
+
+/**
+ * A site's broker identity for Mosquitto (DESIGN: Security): its password-file line and its ACL.
+ * A site may publish only its own events and status (the status is also its last will) and read
+ * only its own ack, directory and commands.
+ */
+
+/** Mosquitto 2's `mosquitto_passwd` default is 101; a higher count costs the broker only at connect. */
+export const PASSWORD_ITERATIONS = 1000;
+
+/**
+ * Mosquitto 2's password-file hash: `$7$ITERATIONS$SALT$HASH`, PBKDF2-HMAC-SHA512 over a 12-byte
+ * salt giving 64 bytes, both base64 (checked against `mosquitto_passwd` 2.0.11 and a real broker).
+ */
+export function mosquittoPasswordHash(password: string, salt: Buffer = randomBytes(12), iterations = PASSWORD_ITERATIONS): string {
+  const hash = pbkdf2Sync(password, salt, iterations, 64, 'sha512');
+  return `$7$${iterations}$${salt.toString('base64')}$${hash.toString('base64')}`;
+}
+
+/** The username the site connects with: its config's, else its site id (then the config needs it set). */
+export function brokerUsername(config: SiteConfig): string {
+  return config.broker?.username ?? config.site.id;
+}
+
+/** The line to append to Mosquitto's `password_file`; without a password in the config, how to make it. */
+export function renderPasswordLine(config: SiteConfig, salt?: Buffer): string {
+  const user = brokerUsername(config);
+  const password = config.broker?.password;
+  if (password === undefined) {
+    return [
+      `# ${config.site.id}: the config has no broker.password. Make one and hash it on the broker host:`,
+      `#   mosquitto_passwd /etc/mosquitto/passwd ${user}`,
+      '',
+    ].join('\n');
+  }
+  return `${user}:${mosquittoPasswordHash(password, salt)}\n`;
+}
+
+/** ACL lines for Mosquitto's `acl_file`: this site's user, its five topics, nothing else. */
+export function renderAcl(config: SiteConfig): string {
+  const t = topics(config.broker?.topicPrefix);
+  const site = config.site.id;
+  return [
+    `# ${config.site.name} (${site}): publishes its events and status (and its last will), reads its ack, directory and commands.`,
+    `user ${brokerUsername(config)}`,
+    `topic write ${t.events(site)}`,
+    `topic write ${t.status(site)}`,
+    `topic read ${t.ack(site)}`,
+    `topic read ${t.directory(site)}`,
+    `topic read ${t.commands(site)}`,
+    '',
+  ].join('\n');
+}

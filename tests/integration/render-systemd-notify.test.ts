@@ -1,0 +1,82 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { finished, spawnCli, waitForOutput } from '../harness/process.js';
+
+/**
+ * The other end of sd_notify, as systemd is for the rendered unit: a unix datagram socket that
+ * prints each message on a line and closes the file descriptors a barrier passes (systemd-notify
+ * waits for that). Node has no unix datagram sockets; Python does.
+ */
+const SINK = `
+import array, os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print("bound", flush=True)
+while True:
+    msg, anc, _, _ = s.recvmsg(4096, socket.CMSG_SPACE(64))
+    for level, kind, data in anc:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds = array.array("i")
+            fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
+            for fd in fds:
+                os.close(fd)
+    print(msg.decode().replace("\\n", "|"), flush=True)
+`;
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0).reverse()) c();
+});
+
+const has = (name: string) => spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
+const withTools = has('systemd-notify') && has('python3') ? it : it.skip;
+
+describe('the edge under systemd (Type=notify, WatchdogSec)', () => {
+  withTools('says READY once its API listens, pings the watchdog at half its period, and says STOPPING on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-notify-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    chmodSync(dir, 0o755);
+    writeFileSync(
+      join(dir, 'site.yaml'),
+      'site: { id: notified, name: N, timeZone: Europe/Paris, capacity: 2 }\ndirectory: { source: file, path: d.yaml }\nstorage: { path: edge.db }\napi: { port: 0 }\n',
+    );
+    writeFileSync(join(dir, 'd.yaml'), 'revision: 1\nplans: []\nmembers: []\nbadges: []\n');
+    const socketPath = join(dir, 'notify.sock');
+    const sink = spawn('python3', ['-c', SINK, socketPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(() => sink.kill('SIGKILL'));
+    const sinkOut = { stdout: '', stderr: '' };
+    sink.stdout.on('data', (c: Buffer) => (sinkOut.stdout += c.toString()));
+    sink.stderr.on('data', (c: Buffer) => (sinkOut.stderr += c.toString()));
+    const sinkProc = Object.assign(sink, { output: sinkOut });
+    await waitForOutput(sinkProc, /bound/);
+
+    // 400 ms watchdog: pings every 200 ms.
+    const edge = spawnCli(['edge', '--config', join(dir, 'site.yaml'), '--simulate'], { NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: '400000' });
+    cleanups.push(() => edge.kill('SIGKILL'));
+    await waitForOutput(sinkProc, /READY=1\|STATUS=notified: local API on http:\/\/127\.0\.0\.1:\d+/);
+    await waitForOutput(sinkProc, /WATCHDOG=1[\s\S]*WATCHDOG=1/);
+    edge.kill('SIGTERM');
+    expect((await finished(edge)).code).toBe(0);
+    await waitForOutput(sinkProc, /STOPPING=1/);
+    const lines = sinkOut.stdout.split('\n').filter((l) => l !== '' && l !== 'bound' && l !== 'BARRIER=1');
+    expect(lines[0]).toMatch(/^READY=1/);
+    expect(lines.at(-1)).toBe('STOPPING=1');
+  });
+
+  it('sends nothing and runs as before without NOTIFY_SOCKET', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-notify-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'site.yaml'), 'site: { id: plain, name: P, timeZone: Europe/Paris, capacity: 2 }\ndirectory: { source: file, path: d.yaml }\nstorage: { path: edge.db }\napi: { port: 0 }\n');
+    writeFileSync(join(dir, 'd.yaml'), 'revision: 1\nplans: []\nmembers: []\nbadges: []\n');
+    const env = { NOTIFY_SOCKET: '', WATCHDOG_USEC: '400000' };
+    const edge = spawnCli(['edge', '--config', join(dir, 'site.yaml'), '--simulate'], env);
+    await waitForOutput(edge, /local API listening/);
+    edge.kill('SIGTERM');
+    const end = await finished(edge);
+    expect(end.code).toBe(0);
+    expect(end.stdout + end.stderr).not.toContain('systemd');
+  });
+});

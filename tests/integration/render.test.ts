@@ -1,0 +1,134 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import mqtt from 'mqtt';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../harness/process.js';
+
+const ROOT = resolve('.');
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0).reverse()) c();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-render-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const hasBinary = (name: string) => spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
+
+async function render(config: string, out: string): Promise<void> {
+  // Real paths of this machine, so systemd-analyze can check that ExecStart's binary exists.
+  const r = await runCli(['config', 'render', config, '--out', out, '--install-dir', ROOT, '--node', process.execPath]);
+  expect(r.code, r.stderr).toBe(0);
+}
+
+describe('the rendered systemd units', () => {
+  const verify = hasBinary('systemd-analyze') ? it : it.skip;
+  for (const example of ['business-hours', 'rural-24-7', 'lockers']) {
+    verify(`of the ${example} example pass systemd-analyze verify without a warning`, async () => {
+      const out = tempDir();
+      await render(join(ROOT, 'firmware-config', 'examples', `${example}.yaml`), out);
+      const unit = readFileSync(join(out, spawnSync('ls', [out]).stdout.toString().split('\n').find((f) => f.endsWith('.service')) ?? ''), 'utf8');
+      const path = join(out, 'check.service');
+      writeFileSync(path, unit);
+      const r = spawnSync('systemd-analyze', ['verify', '--man=no', path], { encoding: 'utf8' });
+      // verify exits 0 on a mistyped directive and only warns: the warnings are the result.
+      expect(`${r.stdout}${r.stderr}`).toBe('');
+      expect(r.status).toBe(0);
+    });
+  }
+
+  verify('a unit with a mistyped directive does not pass the same check (the check can fail)', () => {
+    const path = join(tempDir(), 'bad.service');
+    writeFileSync(path, `[Service]\nType=notify\nExecStart=${process.execPath}\nRestart=sometimes\n`);
+    const r = spawnSync('systemd-analyze', ['verify', '--man=no', path], { encoding: 'utf8' });
+    expect(`${r.stdout}${r.stderr}`).toContain('sometimes');
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  await new Promise<void>((r) => server.close(() => r()));
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
+/** Our own Mosquitto on a free loopback port, with the rendered password and ACL lines and a hub user. */
+async function startMosquitto(dir: string, out: string): Promise<string> {
+  const port = await freePort();
+  // Started as root, Mosquitto reads its files as the `mosquitto` user.
+  chmodSync(dir, 0o755);
+  writeFileSync(join(dir, 'passwd'), readFileSync(join(out, 'murat.mosquitto-passwd'), 'utf8'), { mode: 0o644 });
+  expect(spawnSync('mosquitto_passwd', ['-b', join(dir, 'passwd'), 'hub', 'hub-password']).status).toBe(0);
+  writeFileSync(join(dir, 'acl'), `user hub\ntopic readwrite tessera/v1/#\n\n${readFileSync(join(out, 'murat.mosquitto-acl'), 'utf8')}`);
+  writeFileSync(
+    join(dir, 'mosquitto.conf'),
+    `listener ${port} 127.0.0.1\nallow_anonymous false\npassword_file ${join(dir, 'passwd')}\nacl_file ${join(dir, 'acl')}\npersistence false\n`,
+  );
+  const child: ChildProcess = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  cleanups.push(() => child.kill('SIGTERM'));
+  let output = '';
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+  const start = Date.now();
+  while (!output.includes('running')) {
+    if (Date.now() - start > 10_000 || child.exitCode !== null) throw new Error(`mosquitto did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return `mqtt://127.0.0.1:${port}`;
+}
+
+/** Waits for a delivery, bounded: messages from one publisher arrive in order, so the last one sent comes last. */
+async function until(check: () => boolean): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > 10_000) throw new Error('no message within 10 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const connect = (url: string, username: string, password: string) =>
+  mqtt.connectAsync(url, { protocolVersion: 4, clientId: `${username}-${Math.random().toString(16).slice(2, 8)}`, username, password, reconnectPeriod: 0, connectTimeout: 5000 });
+
+describe('the rendered broker identity, on a real Mosquitto', () => {
+  const withMosquitto = hasBinary('mosquitto') && hasBinary('mosquitto_passwd') ? it : it.skip;
+  withMosquitto('admits the site with its password only, and lets it publish and read its own topics only', async () => {
+    const dir = tempDir();
+    const config = join(dir, 'murat.yaml');
+    writeFileSync(config, 'site: { id: murat, name: M, timeZone: Europe/Paris, capacity: 2 }\ndirectory: { source: file, path: d.yaml }\nbroker: { url: "mqtt://127.0.0.1:1", username: murat, password: "s3cret pass" }\n');
+    await render(config, join(dir, 'out'));
+    const url = await startMosquitto(dir, join(dir, 'out'));
+
+    await expect(connect(url, 'murat', 'wrong')).rejects.toThrow(/Not authorized|Bad username or password/);
+    const hub = await connect(url, 'hub', 'hub-password');
+    cleanups.push(() => void hub.end(true));
+    const received: string[] = [];
+    hub.on('message', (topic, payload) => received.push(`${topic} ${payload.toString()}`));
+    await hub.subscribeAsync('tessera/v1/#', { qos: 1 });
+    const site = await connect(url, 'murat', 's3cret pass');
+    cleanups.push(() => void site.end(true));
+
+    // MQTT 3.1.1 has no refusal for a publish: a forbidden one is acknowledged and dropped.
+    await site.publishAsync('tessera/v1/sites/allanche/events', 'forged', { qos: 1 });
+    await site.publishAsync('tessera/v1/sites/murat/directory', 'forged', { qos: 1 });
+    await site.publishAsync('tessera/v1/sites/murat/events', 'ok', { qos: 1 });
+    await until(() => received.length > 0);
+    expect(received).toEqual(['tessera/v1/sites/murat/events ok']);
+
+    // Mosquitto 2 grants any subscription and checks read access on each delivery.
+    const siteReceived: string[] = [];
+    site.on('message', (topic) => siteReceived.push(topic));
+    await site.subscribeAsync('tessera/v1/#', { qos: 1 });
+    await hub.publishAsync('tessera/v1/sites/allanche/directory', 'not yours', { qos: 1 });
+    await hub.publishAsync('tessera/v1/sites/murat/events', 'not yours to read', { qos: 1 });
+    await hub.publishAsync('tessera/v1/sites/murat/ack', '7', { qos: 1 });
+    await until(() => siteReceived.length > 0);
+    expect(siteReceived).toEqual(['tessera/v1/sites/murat/ack']);
+  });
+});
