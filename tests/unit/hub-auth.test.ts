@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
@@ -156,5 +159,31 @@ describe('password hashing', () => {
     expect(await verifyPassword('correct horse battery', a)).toBe(true);
     expect(await verifyPassword('correct horse batterY', a)).toBe(false);
     expect(await verifyPassword('anything', 'not-a-hash')).toBe(false);
+  });
+});
+
+describe('the first start’s one-time password, until someone takes the hub over', () => {
+  it('each start gives a new one while it is unused (a lost first output is no lock-out); none once the admin set their own', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-first-admin-'));
+    const start = () => createHub({ dbPath: join(dir, 'hub.db'), clock: new ManualClock(0), log: silent });
+    try {
+      const first = start();
+      const lost = first.oneTimeAdmin?.password;
+      await first.stop();
+      const second = start();
+      const fresh = second.oneTimeAdmin?.password;
+      expect(fresh).toBeDefined();
+      expect(fresh).not.toBe(lost);
+      expect((await second.api.inject({ method: 'POST', url: '/auth/login', payload: { username: 'admin', password: lost } })).statusCode).toBe(401);
+      const headers = await login(second.api, 'admin', fresh ?? '');
+      await second.api.inject({ method: 'POST', url: '/auth/password', headers, payload: { currentPassword: fresh, newPassword: 'taken-over-now' } });
+      await second.stop();
+      const third = start();
+      expect(third.oneTimeAdmin).toBeUndefined();
+      expect((await third.api.inject({ method: 'POST', url: '/auth/login', payload: { username: 'admin', password: 'taken-over-now' } })).statusCode).toBe(200);
+      await third.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -55,13 +55,28 @@ export class HubAuth {
   }
 
   private firstAdmin(given: InitialAdmin | undefined): InitialAdmin | undefined {
-    if (this.accounts.count() > 0) return undefined;
+    const all = this.accounts.list();
+    if (all.length === 1 && all[0]?.mustChangePassword && given === undefined) return this.renewFirstPassword(all[0]);
+    if (all.length > 0) return undefined;
     const admin = given ?? { username: 'admin', password: randomPassword() };
     const problems = [...describe(Username, admin.username, 'initialAdmin.username'), ...describe(NewPassword, admin.password, 'initialAdmin.password')];
     if (problems.length > 0) throw new TesseraError('config.invalid', `invalid initial admin: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, problems);
     this.accounts.create({ username: admin.username, role: 'operator', sites: [], passwordHash: hashPasswordSync(admin.password), mustChangePassword: given === undefined });
     this.log.warn({ username: admin.username, oneTime: given === undefined }, given ? 'made the first operator account' : 'made the first operator account with a one-time password (printed once on stdout)');
     return given ? undefined : admin;
+  }
+
+  /**
+   * The only account still has the one-time password of the first start: nobody has taken the
+   * hub over yet, and that password may never have been seen (the first start failed to listen,
+   * the terminal was lost). Each start gives it a new one, printed again.
+   */
+  private renewFirstPassword(admin: AccountRecord): InitialAdmin {
+    const password = randomPassword();
+    this.accounts.setPasswordHash(admin.id, hashPasswordSync(password), true);
+    this.sessions.closeAll(admin.id);
+    this.log.warn({ username: admin.username }, 'the first operator has not set a password yet: a new one-time password (printed once on stdout)');
+    return { username: admin.username, password };
   }
 
   async login(username: string, password: string, address: string): Promise<LoginResult> {
