@@ -138,7 +138,9 @@ export class BillingLedger {
     progress?.('writing invoices', 0, statement.invoices.length);
     const summary = this.deps.db.transaction(() => this.store(checked, { cutoff, closedAt, prices: ctx.prices }, statement)).immediate();
     progress?.('writing invoices', statement.invoices.length, statement.invoices.length);
-    this.log.info({ period: checked, invoices: summary.invoices, totalCents: summary.totalCents, adjusted: statement.adjusted, unbilled: summary.unbilled.length, unreadable: statement.unreadable }, 'period closed');
+    this.log.info({ period: checked, invoices: summary.invoices, totalCents: summary.totalCents, adjusted: statement.adjusted, unbilled: summary.unbilled.length }, 'period closed');
+    if (statement.unreadable > 0) this.log.warn({ period: checked, unreadable: statement.unreadable }, 'stored events that no longer parse were left out of the close');
+    if (summary.unbilled.length > 0) this.log.warn({ period: checked, members: summary.unbilled.map((u) => u.member).slice(0, 20) }, 'usage of members not in the directory is not billed');
     return summary;
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { BillingLedger } from '../../cloud-sync/billing/ledger.js';
 import { openHubDatabase, type HubDb } from '../../cloud-sync/hub/db.js';
 import { HubDirectory } from '../../cloud-sync/hub/directory.js';
@@ -62,13 +62,13 @@ export const BILLING_DATES = {
 };
 
 /** A hub database with the directory, sites and ledger wired as createHub wires them, and a hand-moved clock. */
-export function billingHub() {
+export function billingHub(log: Logger = pino({ level: 'silent' })) {
   const db: HubDb = openHubDatabase(':memory:');
   const clock = { now: BILLING_DATES.NOV_2 };
   const store = new HubStore(db);
   const directory = new HubDirectory(db);
   const sites = new HubSites(db, () => clock.now);
-  const ledger = new BillingLedger({ db, directory, sites, now: () => clock.now, log: pino({ level: 'silent' }) });
+  const ledger = new BillingLedger({ db, directory, sites, now: () => clock.now, log });
   for (const id of ['murat', 'reichstett']) sites.upsert({ id, name: id, timeZone: 'Europe/Paris', capacity: 20 });
   directory.upsert('plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
   directory.upsert('plan', { id: 'reichstett-2-days', name: 'Reichstett 2 days', access: 'staffed' });

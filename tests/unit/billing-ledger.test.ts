@@ -1,3 +1,4 @@
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CUTOFF_GRACE_MS } from '../../cloud-sync/billing/ledger.js';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
@@ -86,11 +87,15 @@ describe('closing a billing period', () => {
     expect(hub.ledger.verify('2026-11')).toEqual({ period: '2026-11', identical: false, differing: ['2026-000001'] });
   });
 
-  it('skips an event row that no longer parses, counting it, and closes the rest', () => {
+  it('skips an event row that no longer parses, says so in a warning, and closes the rest', () => {
+    hub.close();
+    const lines: string[] = [];
+    hub = billingHub(pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }));
     hub.ledger.setPrices(EXAMPLE_PRICE_LIST);
     hub.ingest(new SiteLog('murat', '+01:00', NOV_2).visit('ana', '2026-11-02', '09:00', 480));
     hub.db.prepare("INSERT INTO events (site, seq, id, at, type, body, received_at) VALUES ('murat', 99, 'x', '2026-11-03T09:00:00+01:00', 'presence.in', '{not json', ?)").run(NOV_2);
     hub.clock.now = DEC_2;
     expect(hub.ledger.close('2026-11').invoices).toBe(2);
+    expect(lines.map((l) => JSON.parse(l) as { msg: string; unreadable?: number })).toMatchObject([{ msg: 'stored events that no longer parse were left out of the close', unreadable: 1 }]);
   });
 });
