@@ -76,7 +76,8 @@ export function registerAuth(app: FastifyInstance, auth: HubAuth): void {
     if (body.newPassword === body.currentPassword) return sendError(reply, 400, 'request.invalid', 'the new password must differ from the current one', [{ path: 'newPassword', message: 'same as the current password' }]);
     const r = await auth.changeOwnPassword(req.account, sessionToken(req) ?? '', body.currentPassword, body.newPassword, req.ip);
     if (r === 'throttled') return tooMany(reply, auth.throttle.retryAfterMs(req.account.username, req.ip));
-    if (r === 'wrong_password') return sendError(reply, 401, 'auth.invalid', 'the current password is wrong');
+    // 400, not 401: the session is fine, and a client that takes 401 for "log in again" must not.
+    if (r === 'wrong_password') return sendError(reply, 400, 'request.invalid', 'the current password is wrong', [{ path: 'currentPassword', message: 'wrong password' }]);
     return reply.code(204).send();
   });
 }
