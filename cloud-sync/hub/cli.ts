@@ -13,7 +13,7 @@ import { ListenError } from '../broker/embedded.js';
 import { createHub } from './hub.js';
 import type { InitialAdmin } from './auth/index.js';
 
-const OPTIONS = { db: { type: 'string' }, key: { type: 'string' }, mqtt: { type: 'string' }, 'broker-port': { type: 'string' }, 'api-port': { type: 'string' }, 'home-assistant': { type: 'boolean' } } as const;
+const OPTIONS = { db: { type: 'string' }, key: { type: 'string' }, mqtt: { type: 'string' }, 'broker-port': { type: 'string' }, 'api-port': { type: 'string' }, 'api-host': { type: 'string' }, 'home-assistant': { type: 'boolean' } } as const;
 
 interface HubArgs {
   db: string;
@@ -21,6 +21,8 @@ interface HubArgs {
   mqtt: string | undefined;
   brokerPort: number | undefined;
   apiPort: number | undefined;
+  /** Default 127.0.0.1; 0.0.0.0 in a container, behind its published port. */
+  apiHost: string | undefined;
   homeAssistant: boolean;
 }
 
@@ -49,7 +51,7 @@ function parseHubArgs(args: string[], io: Io, usage: string): HubArgs | number {
   const apiPort = parsePort('api-port', values['api-port']);
   if (typeof apiPort === 'string') return usageError(io, apiPort, usage);
   const db = resolve(values.db ?? 'var/hub.db');
-  return { db, key: resolve(values.key ?? join(dirname(db), 'hub.key')), mqtt: values.mqtt, brokerPort, apiPort, homeAssistant: values['home-assistant'] === true };
+  return { db, key: resolve(values.key ?? join(dirname(db), 'hub.key')), mqtt: values.mqtt, brokerPort, apiPort, apiHost: values['api-host'], homeAssistant: values['home-assistant'] === true };
 }
 
 const HINTS = {
@@ -61,7 +63,7 @@ export const hubCommand: Command = {
   name: 'hub',
   summary:
     'Runs the hub: an MQTT broker (embedded, or --mqtt for an external one), event ingest into SQLite, and its API, until SIGINT or SIGTERM. The first start prints the one-time password of the operator "admin" (TESSERA_INITIAL_ADMIN_PASSWORD sets one instead).',
-  usage: 'hub [--db FILE] [--key FILE] [--mqtt URL | --broker-port N] [--api-port N] [--home-assistant]',
+  usage: 'hub [--db FILE] [--key FILE] [--mqtt URL | --broker-port N] [--api-port N] [--api-host ADDR] [--home-assistant]',
   async run(args, io) {
     const opts = parseHubArgs(args, io, this.usage);
     if (typeof opts === 'number') return opts;
@@ -75,6 +77,7 @@ export const hubCommand: Command = {
         ...(opts.mqtt !== undefined ? { mqttUrl: opts.mqtt } : {}),
         ...(opts.brokerPort !== undefined ? { brokerPort: opts.brokerPort } : {}),
         ...(opts.apiPort !== undefined ? { apiPort: opts.apiPort } : {}),
+        ...(opts.apiHost !== undefined ? { apiHost: opts.apiHost } : {}),
         // Each site's occupancy as a Home Assistant sensor, by MQTT discovery (docs/dashboard.md).
         ...(opts.homeAssistant ? { homeAssistant: {} } : {}),
         ...initialAdminFromEnv(),

@@ -19,7 +19,8 @@ function tempDir(): string {
   return dir;
 }
 
-const hasBinary = (name: string) => spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
+// Under CI (.ci/run installs them) a missing tool fails the test instead of skipping it.
+const hasBinary = (name: string) => process.env.CI === 'true' || spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
 
 async function render(config: string, out: string): Promise<void> {
   // Real paths of this machine, so systemd-analyze can check that ExecStart's binary exists.
@@ -59,18 +60,19 @@ async function freePort(): Promise<number> {
   return typeof address === 'object' && address ? address.port : 0;
 }
 
-/** Our own Mosquitto on a free loopback port, with the rendered password and ACL lines and a hub user. */
-async function startMosquitto(dir: string, out: string): Promise<string> {
+/** Our own Mosquitto on a free loopback port with the given password file and ACL lines. */
+async function startMosquitto(dir: string, passwd: string, acl: string): Promise<string> {
   const port = await freePort();
   // Started as root, Mosquitto reads its files as the `mosquitto` user.
   chmodSync(dir, 0o755);
-  writeFileSync(join(dir, 'passwd'), readFileSync(join(out, 'murat.mosquitto-passwd'), 'utf8'), { mode: 0o644 });
-  expect(spawnSync('mosquitto_passwd', ['-b', join(dir, 'passwd'), 'hub', 'hub-password']).status).toBe(0);
-  writeFileSync(join(dir, 'acl'), `user hub\ntopic readwrite tessera/v1/#\n\n${readFileSync(join(out, 'murat.mosquitto-acl'), 'utf8')}`);
-  writeFileSync(
-    join(dir, 'mosquitto.conf'),
-    `listener ${port} 127.0.0.1\nallow_anonymous false\npassword_file ${join(dir, 'passwd')}\nacl_file ${join(dir, 'acl')}\npersistence false\n`,
-  );
+  writeFileSync(join(dir, 'passwd'), passwd, { mode: 0o644 });
+  writeFileSync(join(dir, 'acl'), acl);
+  // The compose broker's own settings, on our port and files, without its persistence folder.
+  const conf = readFileSync(join(ROOT, 'deploy', 'mosquitto', 'mosquitto.conf'), 'utf8')
+    .replace(/^listener 1883$/m, `listener ${port} 127.0.0.1`)
+    .replaceAll('/mosquitto/config/', `${dir}/`)
+    .replace(/^persistence.*$/gm, '');
+  writeFileSync(join(dir, 'mosquitto.conf'), `${conf}\npersistence false\n`);
   const child: ChildProcess = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
   cleanups.push(() => child.kill('SIGTERM'));
   let output = '';
@@ -103,7 +105,9 @@ describe('the rendered broker identity, on a real Mosquitto', () => {
     const config = join(dir, 'murat.yaml');
     writeFileSync(config, 'site: { id: murat, name: M, timeZone: Europe/Paris, capacity: 2 }\ndirectory: { source: file, path: d.yaml }\nbroker: { url: "mqtt://127.0.0.1:1", username: murat, password: "s3cret pass" }\n');
     await render(config, join(dir, 'out'));
-    const url = await startMosquitto(dir, join(dir, 'out'));
+    const hubLine = spawnSync('sh', ['-c', `f=$(mktemp) && mosquitto_passwd -c -b "$f" hub hub-password >/dev/null && cat "$f" && rm "$f"`], { encoding: 'utf8' }).stdout;
+    const out = join(dir, 'out');
+    const url = await startMosquitto(dir, hubLine + readFileSync(join(out, 'murat.mosquitto-passwd'), 'utf8'), `user hub\ntopic readwrite tessera/v1/#\n\n${readFileSync(join(out, 'murat.mosquitto-acl'), 'utf8')}`);
 
     await expect(connect(url, 'murat', 'wrong')).rejects.toThrow(/Not authorized|Bad username or password/);
     const hub = await connect(url, 'hub', 'hub-password');
@@ -130,5 +134,29 @@ describe('the rendered broker identity, on a real Mosquitto', () => {
     await hub.publishAsync('tessera/v1/sites/murat/ack', '7', { qos: 1 });
     await until(() => siteReceived.length > 0);
     expect(siteReceived).toEqual(['tessera/v1/sites/murat/ack']);
+  });
+
+  withMosquitto('the compose demo\'s broker files admit the hub and both sites with the passwords of their configs, and no one else', async () => {
+    const dir = tempDir();
+    const url = await startMosquitto(dir, readFileSync(join(ROOT, 'deploy', 'mosquitto', 'passwd'), 'utf8'), readFileSync(join(ROOT, 'deploy', 'mosquitto', 'acl'), 'utf8'));
+    const hubUrl = /"mqtt:\/\/hub:([^@]+)@mosquitto:1883"/.exec(readFileSync(join(ROOT, 'deploy', 'docker-compose.yml'), 'utf8'));
+    const identities: Array<[string, string]> = [['hub', hubUrl?.[1] ?? '']];
+    for (const site of ['murat', 'allanche']) {
+      const config = readFileSync(join(ROOT, 'deploy', 'sites', `${site}.yaml`), 'utf8');
+      identities.push([/username: (\S+)/.exec(config)?.[1] ?? '', /password: (\S+)/.exec(config)?.[1] ?? '']);
+    }
+    for (const [user, password] of identities) await (await connect(url, user, password)).endAsync();
+    await expect(connect(url, 'murat', 'allanche-demo-password')).rejects.toThrow(/Not authorized/);
+    await expect(connect(url, 'anonymous', '')).rejects.toThrow(/Not authorized/);
+  });
+});
+
+describe('deploy/docker-compose.yml', () => {
+  const compose = hasBinary('docker-compose') ? it : it.skip;
+  compose('validates with docker-compose config, and its edges run configs that tessera accepts', async () => {
+    const r = spawnSync('docker-compose', ['-f', join(ROOT, 'deploy', 'docker-compose.yml'), 'config', '--quiet'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    for (const site of ['murat', 'allanche']) expect((await runCli(['config', 'validate', join(ROOT, 'deploy', 'sites', `${site}.yaml`)])).code).toBe(0);
   });
 });
