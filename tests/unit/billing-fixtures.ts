@@ -62,8 +62,8 @@ export const BILLING_DATES = {
 };
 
 /** A hub database with the directory, sites and ledger wired as createHub wires them, and a hand-moved clock. */
-export function billingHub(log: Logger = pino({ level: 'silent' })) {
-  const db: HubDb = openHubDatabase(':memory:');
+export function billingHub(log: Logger = pino({ level: 'silent' }), path = ':memory:') {
+  const db: HubDb = openHubDatabase(path);
   const clock = { now: BILLING_DATES.NOV_2 };
   const store = new HubStore(db);
   const directory = new HubDirectory(db);

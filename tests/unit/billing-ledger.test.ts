@@ -1,6 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CUTOFF_GRACE_MS } from '../../cloud-sync/billing/ledger.js';
+import { BillingLedger, CUTOFF_GRACE_MS } from '../../cloud-sync/billing/ledger.js';
+import { openHubDatabase } from '../../cloud-sync/hub/db.js';
+import { HubDirectory } from '../../cloud-sync/hub/directory.js';
+import { HubSites } from '../../cloud-sync/hub/sites.js';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
 import { TesseraError } from '../../shared/errors.js';
 import { BILLING_DATES, billingHub, SiteLog } from './billing-fixtures.js';
@@ -16,6 +22,36 @@ const codeOf = (fn: () => unknown): string | undefined => {
   }
   return undefined;
 };
+
+describe('two closes at once (the CLI beside the hub)', () => {
+  it('lets one through and refuses the other inside its transaction, numbers without gaps', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-billing-race-'));
+    const path = join(dir, 'hub.db');
+    const first = billingHub(pino({ level: 'silent' }), path);
+    try {
+      first.ledger.setPrices(EXAMPLE_PRICE_LIST);
+      first.ingest(new SiteLog('murat', '+01:00', NOV_2).visit('ana', '2026-11-02', '09:00', 480));
+      const otherDb = openHubDatabase(path);
+      const other = new BillingLedger({ db: otherDb, directory: new HubDirectory(otherDb), sites: new HubSites(otherDb, () => DEC_2), now: () => DEC_2, log: pino({ level: 'silent' }) });
+      first.clock.now = DEC_2;
+      let raced = false;
+      // The other process closes the month while this one is still reading its events.
+      const code = codeOf(() =>
+        first.ledger.close('2026-11', () => {
+          if (raced) return;
+          raced = true;
+          other.close('2026-11');
+        }),
+      );
+      expect(code).toBe('billing.period_closed');
+      expect(first.ledger.invoices('2026-11').map((i) => i.number)).toEqual(['2026-000001', '2026-000002']);
+      otherDb.close();
+    } finally {
+      first.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('closing a billing period', () => {
   let hub: ReturnType<typeof billingHub>;
