@@ -78,15 +78,16 @@ describe('tessera billing (the commands)', () => {
     expect((await runCli(['billing', 'export', '2026-10', '--db', join(dir, 'priced.db'), '--format', 'pdf'])).code).toBe(64);
   });
 
-  it('closes over a real socket through a running hub, for a logged-in operator', async () => {
+  it('closes beside a running hub (the same database file), which then serves the invoices over a real socket', async () => {
     seedHubDb(db);
     const hub = createHub({ dbPath: db, clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, initialAdmin: TEST_ADMIN });
     try {
       const { apiUrl } = await hub.start();
       const auth = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
-      const res = await fetch(`${apiUrl}/billing/periods/2026-10/close`, { method: 'POST', headers: { authorization: auth.authorization }, signal: AbortSignal.timeout(10_000) });
+      expect((await runCli(['billing', 'close', '2026-10', '--db', db])).code).toBe(0);
+      const res = await fetch(`${apiUrl}/billing/periods`, { headers: { authorization: auth.authorization }, signal: AbortSignal.timeout(10_000) });
       expect(res.status).toBe(200);
-      expect(await res.json()).toMatchObject({ period: '2026-10', invoices: 2, totalCents: 6000 });
+      expect(await res.json()).toMatchObject({ periods: [{ period: '2026-10', invoices: 2, totalCents: 6000 }], next: '2026-11' });
       const csv = await fetch(`${apiUrl}/billing/invoices/2026-000002?format=csv`, { headers: { authorization: auth.authorization }, signal: AbortSignal.timeout(10_000) });
       expect(csv.headers.get('content-disposition')).toBe('attachment; filename="invoice-2026-000002.csv"');
       expect((await csv.text()).split('\r\n')[1]).toContain('2026-000002,2026-10,member,eve,Eve');
