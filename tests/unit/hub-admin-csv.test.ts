@@ -131,8 +131,38 @@ describe('members CSV format', () => {
         const csv = formatMembersCsv(members as Member[], () => []);
         const parsed = parseMembersCsv(csv);
         expect(parsed.errors).toEqual([]);
-        expect(parsed.rows.map((r) => entitiesOf(r).member)).toEqual(members.map((m) => ({ id: m.id, name: m.name, plan: m.plan, role: m.role, status: m.status })));
+        expect(parsed.rows.map((r) => entitiesOf(r).member)).toEqual(members.map((m) => ({ id: m.id, name: m.name, plan: m.plan, role: m.role, status: m.status, employer: null, validFrom: null, validUntil: null })));
       }),
     );
+  });
+});
+
+describe('members CSV import keeps what the file does not say', () => {
+  it('a column left out keeps its field, an empty cell clears it, a locker and an NTAG 424 badge survive a round trip', async () => {
+    const hub = createHub({ dbPath: ':memory:', clock: new ManualClock(0), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
+    try {
+      const admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
+      const put = (url: string, payload: object) => hub.api.inject({ method: 'PUT', url, headers: admin, payload });
+      await put('/directory/plans/always', { name: '24/7', access: 'always', lockers: true });
+      await put('/directory/employers/acme', { name: 'Acme' });
+      await put('/directory/members/ana', { name: 'Ana', plan: 'always', employer: 'acme', status: 'suspended', locker: { bank: 'main', number: 3 } });
+      await put('/directory/badges/04A1A1A1A1A1A1', { member: 'ana', type: 'ntag424' });
+      await put('/directory/badges/04A1A1A1A1A1A2', { member: 'ana', type: 'uid' });
+      const importCsv = (csv: string) => hub.api.inject({ method: 'POST', url: '/directory/members/import', headers: { ...admin, 'content-type': 'text/csv' }, payload: csv });
+
+      expect((await importCsv('member_id,name,plan\nana,Ana Lopez,always\n')).statusCode).toBe(200);
+      expect(hub.directory.get('member', 'ana')).toMatchObject({ name: 'Ana Lopez', employer: 'acme', status: 'suspended', locker: { bank: 'main', number: 3 } });
+
+      const exported = (await hub.api.inject({ method: 'GET', url: '/directory/members.csv', headers: admin })).body;
+      expect((await importCsv(exported)).statusCode).toBe(200);
+      expect(hub.directory.get('member', 'ana')).toMatchObject({ employer: 'acme', locker: { bank: 'main', number: 3 } });
+      expect(hub.directory.get('badge', '04A1A1A1A1A1A1')?.type).toBe('ntag424');
+      expect(hub.directory.get('badge', '04A1A1A1A1A1A2')?.type).toBe('uid');
+
+      expect((await importCsv('member_id,name,plan,employer\nana,Ana Lopez,always,\n')).statusCode).toBe(200);
+      expect(hub.directory.get('member', 'ana')).not.toHaveProperty('employer');
+    } finally {
+      await hub.stop();
+    }
   });
 });

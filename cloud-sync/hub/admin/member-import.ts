@@ -17,17 +17,36 @@ export interface ImportPlan {
   rows: number;
 }
 
+/**
+ * The member a row makes: the existing one (what the CSV cannot say, like an assigned locker,
+ * stays) with the row's columns over it; an empty optional cell clears that field.
+ */
+function memberOf(existing: Member | undefined, row: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...existing };
+  for (const [key, value] of Object.entries(row)) {
+    if (value === null) delete out[key];
+    else out[key] = value;
+  }
+  return out;
+}
+
+/** A badge keeps its type (an NTAG 424 stays one) unless the row says otherwise. */
+function badgeOf(directory: HubDirectory, given: Record<string, unknown>, parsed: Badge): Badge {
+  const prior = given.type === undefined ? directory.get('badge', parsed.uid) : undefined;
+  return prior ? { ...parsed, type: prior.type } : parsed;
+}
+
 /** What is wrong with one row, against the directory, the rows above it, and the account's scope. */
 function checkRow(row: CsvRow, directory: HubDirectory, scope: DirectoryScope, seen: { members: Set<string>; uids: Set<string> }) {
   const { member, badges } = entitiesOf(row);
   const errors: RowError[] = [];
   const fail = (column: string, message: string) => errors.push({ line: row.line, column, message });
-  const m = Member.safeParse(member);
-  if (!m.success) for (const i of m.error.issues) fail(COLUMN_OF[String(i.path[0])] ?? String(i.path[0] ?? 'row'), i.message);
   const id = String(member.id ?? '');
+  const existing = directory.get('member', id);
+  const m = Member.safeParse(memberOf(existing, member));
+  if (!m.success) for (const i of m.error.issues) fail(COLUMN_OF[String(i.path[0])] ?? String(i.path[0] ?? 'row'), i.message);
   if (seen.members.has(id)) fail('member_id', `member ${id} is already on an earlier line`);
   seen.members.add(id);
-  const existing = directory.get('member', id);
   if (existing && !scope.member(existing)) fail('member_id', `member ${id} exists and is not one of your sites' members`);
   if (m.success) {
     if (!directory.get('plan', m.data.plan)) fail('plan', `no plan ${JSON.stringify(m.data.plan)}`);
@@ -42,8 +61,8 @@ function checkRow(row: CsvRow, directory: HubDirectory, scope: DirectoryScope, s
     if (seen.uids.has(b.data.uid)) fail('badges', `badge …${b.data.uid.slice(-4)} is already on an earlier line`);
     seen.uids.add(b.data.uid);
   });
-  const values = [m.success ? m.data : undefined, ...parsedBadges.map((b) => (b.success ? b.data : undefined))];
-  return { errors, member: m.success ? m.data : undefined, badges: values.slice(1), existed: existing !== undefined };
+  const values = parsedBadges.flatMap((b, i) => (b.success ? [badgeOf(directory, badges[i] ?? {}, b.data)] : []));
+  return { errors, member: m.success ? m.data : undefined, badges: values, existed: existing !== undefined };
 }
 
 /** Checks every row (all errors, each with its line) and lists what the valid ones would write. */

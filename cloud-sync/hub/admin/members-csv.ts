@@ -65,12 +65,15 @@ const FORMULA = /^'*[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
 const escapeFormula = (v: string) => (FORMULA.test(v) ? `'${v}` : v);
 const unescapeFormula = (v: string) => (v.startsWith("'") && FORMULA.test(v) ? v.slice(1) : v);
 
-/** A row's member and badges, as the directory schemas will check them. Empty cells are absent. */
+/**
+ * A row's member and badges, as the directory schemas will check them. An optional column the
+ * file has, left empty, is `null` (clear it); a column the file lacks is absent (keep it).
+ */
 export function entitiesOf(row: CsvRow): { member: Record<string, unknown>; badges: Array<Record<string, unknown>> } {
   const f = (c: MemberColumn) => (row.fields[c] === undefined || row.fields[c] === '' ? undefined : unescapeFormula(row.fields[c]));
   const member: Record<string, unknown> = { id: f('member_id'), name: f('name'), plan: f('plan') };
   const optional: Array<[MemberColumn, string]> = [['role', 'role'], ['employer', 'employer'], ['status', 'status'], ['valid_from', 'validFrom'], ['valid_until', 'validUntil']];
-  for (const [column, key] of optional) if (f(column) !== undefined) member[key] = f(column);
+  for (const [column, key] of optional) if (column in row.fields) member[key] = f(column) ?? null;
   const uids = (f('badges') ?? '').split(/[\s;]+/).filter((u) => u !== '');
   const type = f('badge_type');
   return { member, badges: uids.map((uid) => ({ uid, member: member.id, status: 'active', ...(type ? { type } : {}) })) };
