@@ -57,7 +57,7 @@ describe('occupancy, site health and alarms over the hub API', () => {
     expect(mine.total).toEqual({ present: 1, capacity: 10, rate: 0.1 });
   });
 
-  it('GET /occupancy/:site says who is in with names from the directory; another site is 403 for a site manager; a bad id is 400', async () => {
+  it('GET /occupancy/:site says who is in with names from the directory; another site is 403 for a site manager; a bad id is 400, an unknown site 404', async () => {
     await hub.api.inject({ method: 'PUT', url: '/directory/plans/always', headers: admin, payload: { name: '24/7', access: 'always' } });
     await hub.api.inject({ method: 'PUT', url: '/directory/members/alice', headers: admin, payload: { name: 'Alice Martin', plan: 'always' } });
     send(hub, 'murat', '08:45', checkIn('alice'), checkIn('ghost'));
@@ -74,6 +74,13 @@ describe('occupancy, site health and alarms over the hub API', () => {
     expect(forbidden.statusCode).toBe(403);
     expect(forbidden.json()).toMatchObject({ code: 'auth.forbidden' });
     expect((await hub.api.inject({ method: 'GET', url: '/occupancy/Not%20a%20site', headers: admin })).json()).toMatchObject({ code: 'request.invalid' });
+    for (const url of ['/occupancy/lyon', '/occupancy/lyon/history', '/site-health/lyon']) {
+      const unknown = await hub.api.inject({ method: 'GET', url, headers: admin });
+      expect(unknown.statusCode, url).toBe(404);
+      expect(unknown.json(), url).toMatchObject({ code: 'not_found' });
+    }
+    // Another manager's site is 403 whether the hub knows it or not: its existence is not for them.
+    expect((await hub.api.inject({ method: 'GET', url: '/occupancy/lyon', headers: manager })).statusCode).toBe(403);
     expect((await hub.api.inject({ method: 'GET', url: '/occupancy' })).statusCode).toBe(401);
   });
 

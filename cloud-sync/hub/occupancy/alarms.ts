@@ -89,10 +89,11 @@ export class AlarmBook {
     return [];
   }
 
-  list(filter: { open?: boolean; site?: string; visible?: (site: string) => boolean; limit?: number } = {}): Alarm[] {
-    const where = [filter.open ? OPEN : '1', filter.site !== undefined ? 'site = @site' : '1'].join(' AND ');
-    const rows = this.db.prepare<{ site?: string }, Row>(`SELECT * FROM alarms WHERE ${where} ORDER BY id DESC`).all(filter.site !== undefined ? { site: filter.site } : {});
-    return rows.map(toAlarm).filter((a) => filter.visible?.(a.site) ?? true).slice(0, filter.limit ?? 500);
+  /** Newest first; `sites` (a site manager's) limits the list to those sites, in SQL, before the limit. */
+  list(filter: { open?: boolean; site?: string; sites?: readonly string[]; limit?: number } = {}): Alarm[] {
+    const where = [filter.open ? OPEN : '1', filter.site !== undefined ? 'site = @site' : '1', filter.sites !== undefined ? 'site IN (SELECT value FROM json_each(@sites))' : '1'].join(' AND ');
+    const params = { ...(filter.site !== undefined ? { site: filter.site } : {}), ...(filter.sites !== undefined ? { sites: JSON.stringify(filter.sites) } : {}), limit: filter.limit ?? 500 };
+    return this.db.prepare<typeof params, Row>(`SELECT * FROM alarms WHERE ${where} ORDER BY id DESC LIMIT @limit`).all(params).map(toAlarm);
   }
 
   get(id: number): Alarm | undefined {

@@ -123,6 +123,11 @@ export class HubLive {
     this.publishHealth(status.site);
   }
 
+  /** Whether the site is declared or has sent anything. */
+  knows(site: string): boolean {
+    return this.deps.declaredSites().some((s) => s.id === site) || this.deps.store.progress(site) !== undefined;
+  }
+
   health(site: string): SiteHealth {
     return siteHealth(site, this.deps.store.sites().find((v) => v.site === site), this.alarms.openCounts().get(site) ?? 0);
   }

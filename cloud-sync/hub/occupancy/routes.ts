@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { SITE_ID_PATTERN } from '../../../shared/topics.js';
 import { parseOr400, sendError } from '../../../edge/api/errors.js';
@@ -27,6 +27,15 @@ export interface LiveApiDeps {
 
 export const visibleTo = (req: FastifyRequest) => (site: string) => maySeeSite(req.account, site);
 
+/** The site of the path, if the account may see it (else 403) and the hub knows it (else 404); undefined once answered. */
+function siteOf(req: FastifyRequest, reply: FastifyReply, live: HubLive): string | undefined {
+  const p = parseOr400(reply, SiteParams, req.params, 'site');
+  if (!p || !requireSite(req, reply, p.site)) return undefined;
+  if (live.knows(p.site)) return p.site;
+  void sendError(reply, 404, 'not_found', `no site ${JSON.stringify(p.site)}: not declared, and nothing heard from it`);
+  return undefined;
+}
+
 /**
  * Occupancy, site health and alarms over HTTP (docs/dashboard.md), each answer cut to the sites
  * the account may see; a site page of another site is 403 `auth.forbidden`.
@@ -35,26 +44,26 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveApiDeps): voi
   const { live } = deps;
   app.get('/occupancy', (req) => live.projection.network(visibleTo(req)));
   app.get('/occupancy/:site', (req, reply) => {
-    const p = parseOr400(reply, SiteParams, req.params, 'site');
-    if (!p || !requireSite(req, reply, p.site)) return reply;
-    return { ...live.projection.site(p.site), whoIsIn: live.projection.whoIsIn(p.site) };
+    const site = siteOf(req, reply, live);
+    if (site === undefined) return reply;
+    return { ...live.projection.site(site), whoIsIn: live.projection.whoIsIn(site) };
   });
   app.get('/occupancy/:site/history', (req, reply) => {
-    const p = parseOr400(reply, SiteParams, req.params, 'site');
-    if (!p || !requireSite(req, reply, p.site)) return reply;
+    const site = siteOf(req, reply, live);
+    if (site === undefined) return reply;
     const q = parseOr400(reply, HistoryQuery, req.query, 'query');
     if (!q) return reply;
     const to = deps.now();
-    const site = live.projection.site(p.site);
-    return { site: p.site, timeZone: site.timeZone, capacity: site.capacity, range: q.range, bucketMinutes: 15, points: live.projection.history(p.site, to - RANGE_MS[q.range], to) };
+    const now = live.projection.site(site);
+    return { site, timeZone: now.timeZone, capacity: now.capacity, range: q.range, bucketMinutes: 15, points: live.projection.history(site, to - RANGE_MS[q.range], to) };
   });
   app.get('/site-health', (req) => ({ sites: live.healthAll(visibleTo(req)) }));
   app.get('/site-health/:site', (req, reply) => {
-    const p = parseOr400(reply, SiteParams, req.params, 'site');
-    if (!p || !requireSite(req, reply, p.site)) return reply;
-    const progress = deps.store.progress(p.site);
-    const recent = progress ? deps.store.events(p.site, Math.max(0, progress.maxSeen - DEVICE_EVENTS), DEVICE_EVENTS).map((s) => s.event) : [];
-    return { ...live.health(p.site), ...devicesFrom(recent) };
+    const site = siteOf(req, reply, live);
+    if (site === undefined) return reply;
+    const progress = deps.store.progress(site);
+    const recent = progress ? deps.store.events(site, Math.max(0, progress.maxSeen - DEVICE_EVENTS), DEVICE_EVENTS).map((s) => s.event) : [];
+    return { ...live.health(site), ...devicesFrom(recent) };
   });
   registerAlarmRoutes(app, live);
 }
@@ -64,7 +73,8 @@ function registerAlarmRoutes(app: FastifyInstance, live: HubLive): void {
     const q = parseOr400(reply, AlarmsQuery, req.query, 'query');
     if (!q) return reply;
     if (q.site !== undefined && !requireSite(req, reply, q.site)) return reply;
-    return { alarms: live.alarms.list({ ...(q.open ? { open: q.open === 'true' } : {}), ...(q.site !== undefined ? { site: q.site } : {}), visible: visibleTo(req), limit: q.limit }) };
+    const sites = req.account.role === 'operator' ? {} : { sites: req.account.sites };
+    return { alarms: live.alarms.list({ ...(q.open ? { open: q.open === 'true' } : {}), ...(q.site !== undefined ? { site: q.site } : {}), ...sites, limit: q.limit }) };
   });
   app.post('/alarms/:id/ack', (req, reply) => {
     const p = parseOr400(reply, AlarmParams, req.params, 'alarm');
