@@ -43,9 +43,10 @@ export interface PeriodStatement {
  * twice or lost.
  */
 export function statementOf(ctx: RatingContext, period: PeriodId, cutoff: number, state: LedgerState | undefined): PeriodStatement {
-  const own = rateAt(ctx, period, cutoff, 'reading events');
+  // Destructured so that the month's events can be collected before the closed months are read.
+  const { rating: own, unreadable: ownUnreadable } = rateAt(ctx, period, cutoff, 'reading events');
   const adjustments = new Map<PeriodId, RatedLine[]>();
-  let unreadable = own.unreadable;
+  let unreadable = ownUnreadable;
   for (const q of state ? touchedPeriods(ctx.db, state, period, cutoff) : []) {
     const after = rateAt(ctx, q, cutoff, `late events of ${q}`);
     const before = ratePeriod({ ...input(ctx, q), events: after.events.filter((e) => e.receivedAt <= (state?.lastCutoff ?? 0)) });
@@ -55,8 +56,8 @@ export function statementOf(ctx: RatingContext, period: PeriodId, cutoff: number
   }
   const members = new Map(ctx.members.map((m) => [m.id, m]));
   const employers = new Map(ctx.employers.map((e) => [e.id, e]));
-  const invoices = buildInvoices(period, ctx.prices.currency, own.rating.lines, adjustments, { members, employers }, own.rating.days);
-  return { invoices, unbilled: own.rating.unbilled, adjusted: [...adjustments.keys()], unreadable };
+  const invoices = buildInvoices(period, ctx.prices.currency, own.lines, adjustments, { members, employers }, own.days);
+  return { invoices, unbilled: own.unbilled, adjusted: [...adjustments.keys()], unreadable };
 }
 
 function input(ctx: RatingContext, period: PeriodId) {
