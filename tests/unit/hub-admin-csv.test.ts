@@ -138,7 +138,7 @@ describe('members CSV format', () => {
 });
 
 describe('members CSV import keeps what the file does not say', () => {
-  it('a column left out keeps its field, an empty cell clears it, a locker and an NTAG 424 badge survive a round trip', async () => {
+  it('a column left out keeps its field, an empty cell clears it; a locker, an NTAG 424 badge and a revocation survive', async () => {
     const hub = createHub({ dbPath: ':memory:', clock: new ManualClock(0), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
     try {
       const admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
@@ -158,6 +158,10 @@ describe('members CSV import keeps what the file does not say', () => {
       expect(hub.directory.get('member', 'ana')).toMatchObject({ employer: 'acme', locker: { bank: 'main', number: 3 } });
       expect(hub.directory.get('badge', '04A1A1A1A1A1A1')?.type).toBe('ntag424');
       expect(hub.directory.get('badge', '04A1A1A1A1A1A2')?.type).toBe('uid');
+
+      await hub.api.inject({ method: 'POST', url: '/directory/badges/04A1A1A1A1A1A2/revoke', headers: admin });
+      expect((await importCsv('member_id,name,plan,badges\nana,Ana Lopez,always,04A1A1A1A1A1A2\n')).statusCode).toBe(200);
+      expect(hub.directory.get('badge', '04A1A1A1A1A1A2')?.status).toBe('revoked');
 
       expect((await importCsv('member_id,name,plan,employer\nana,Ana Lopez,always,\n')).statusCode).toBe(200);
       expect(hub.directory.get('member', 'ana')).not.toHaveProperty('employer');

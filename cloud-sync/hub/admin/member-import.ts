@@ -30,10 +30,14 @@ function memberOf(existing: Member | undefined, row: Record<string, unknown>): R
   return out;
 }
 
-/** A badge keeps its type (an NTAG 424 stays one) unless the row says otherwise. */
+/**
+ * A badge already known keeps its status, so that an old file never revives a revoked badge (the
+ * API reinstates one), and its type (an NTAG 424 stays one) unless the row names a type.
+ */
 function badgeOf(directory: HubDirectory, given: Record<string, unknown>, parsed: Badge): Badge {
-  const prior = given.type === undefined ? directory.get('badge', parsed.uid) : undefined;
-  return prior ? { ...parsed, type: prior.type } : parsed;
+  const prior = directory.get('badge', parsed.uid);
+  if (!prior) return parsed;
+  return { ...parsed, status: prior.status, type: given.type === undefined ? prior.type : parsed.type };
 }
 
 /** What is wrong with one row, against the directory, the rows above it, and the account's scope. */
