@@ -31,8 +31,7 @@ export function registerEventStream(app: FastifyInstance, deps: StreamDeps): voi
   const streams = new Set<ServerResponse>();
   const maxBuffered = deps.maxBufferedBytes ?? 1024 * 1024;
   app.addHook('preClose', (done) => {
-    for (const res of streams) res.end();
-    streams.clear();
+    for (const res of [...streams]) res.end();
     done();
   });
 
@@ -42,26 +41,27 @@ export function registerEventStream(app: FastifyInstance, deps: StreamDeps): voi
     void reply.hijack();
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     streams.add(res);
-    const send = (kind: string, data: unknown) => {
-      if (res.writableLength > maxBuffered) {
-        log.warn({ account: req.account.username }, 'a live client reads too slowly: its stream is closed');
-        return res.end();
-      }
-      res.write(`event: ${kind}\ndata: ${JSON.stringify(data)}\n\n`);
+    // Ending stops every writer at once: nothing is written after the end (a write after end is an error event).
+    const end = () => {
+      unsubscribe();
+      heartbeat.cancel();
+      streams.delete(res);
+      if (!res.writableEnded) res.end();
     };
-    res.write('retry: 3000\n\n');
+    const write = (text: string) => {
+      if (res.writableEnded || res.destroyed) return;
+      if (res.writableLength <= maxBuffered) return void res.write(text);
+      log.warn({ account: req.account.username }, 'a live client reads too slowly: its stream is closed');
+      end();
+    };
+    const send = (kind: string, data: unknown) => write(`event: ${kind}\ndata: ${JSON.stringify(data)}\n\n`);
+    write('retry: 3000\n\n');
     send('hello', { account: req.account, occupancy: deps.live.projection.network(visible), health: deps.live.healthAll(visible) });
     const unsubscribe = deps.live.feed.subscribe((m) => {
       if (visible(m.site)) send(m.kind, m.data);
     });
-    const heartbeat = deps.clock.setInterval(() => {
-      if (deps.sessionValid(req)) res.write(': heartbeat\n\n');
-      else res.end();
-    }, deps.heartbeatMs ?? 15_000);
-    res.on('close', () => {
-      unsubscribe();
-      heartbeat.cancel();
-      streams.delete(res);
-    });
+    const heartbeat = deps.clock.setInterval(() => (deps.sessionValid(req) ? write(': heartbeat\n\n') : end()), deps.heartbeatMs ?? 15_000);
+    res.on('close', end);
+    res.on('error', (err) => log.debug({ err: err.message }, 'live stream error'));
   });
 }
