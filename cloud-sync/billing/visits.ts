@@ -69,40 +69,52 @@ export const bySiteSeq = (a: BilledEvent, b: BilledEvent): number => (a.site < b
  * event's own offset for a site not declared). A check-in without a check-out is an open visit.
  */
 export function visitDays(events: readonly BilledEvent[], zones: ReadonlyMap<string, string>): VisitDay[] {
+  const out: VisitDay[] = [];
+  const sorted = events.filter((e) => e.type !== 'consumable.used').sort(bySiteSeq);
+  // Site by site (the sort puts each site's events together): maps keyed by plain ids, no
+  // composite strings, since a month has a million of these events.
+  for (let from = 0; from < sorted.length; ) {
+    const site = (sorted[from] as BilledEvent).site;
+    let to = from;
+    while (to < sorted.length && (sorted[to] as BilledEvent).site === site) to++;
+    for (const day of siteVisitDays(sorted.slice(from, to), zones.get(site))) out.push(day);
+    from = to;
+  }
+  return out;
+}
+
+/** One site's events in seq order → its visit-days. */
+function siteVisitDays(events: readonly BilledEvent[], zone: string | undefined): VisitDay[] {
   const open = new Map<string, CheckIn>();
-  const days = new Map<string, VisitDay>();
+  const days = new Map<string, Map<string, VisitDay>>();
   const add = (member: string, site: string, date: string, minutes: number | null, firstIn: number) => {
-    const key = `${member}\u0000${site}\u0000${date}`;
-    const day = days.get(key);
-    if (!day) days.set(key, { member, site, date, minutes, firstIn });
+    let byDate = days.get(member);
+    if (!byDate) days.set(member, (byDate = new Map()));
+    const day = byDate.get(date);
+    if (!day) byDate.set(date, { member, site, date, minutes, firstIn });
     else {
       day.minutes = day.minutes === null || minutes === null ? null : day.minutes + minutes;
       day.firstIn = Math.min(day.firstIn, firstIn);
     }
   };
-  const closeOpen = (key: string) => {
-    const pending = open.get(key);
-    if (pending) add(pending.member, pending.site, pending.at.slice(0, 10), null, Date.parse(pending.at));
-    open.delete(key);
-  };
-  for (const event of events.filter((e) => e.type !== 'consumable.used').sort(bySiteSeq)) {
-    const key = `${event.site}\u0000${event.member}`;
+  const addOpen = (pending: CheckIn) => add(pending.member, pending.site, pending.at.slice(0, 10), null, Date.parse(pending.at));
+  for (const event of events) {
+    const pending = open.get(event.member);
     if (event.type === 'presence.in') {
-      closeOpen(key);
-      open.set(key, event);
+      if (pending) addOpen(pending);
+      open.set(event.member, event);
       continue;
     }
     if (event.type !== 'presence.out') continue;
-    const pending = open.get(key);
-    open.delete(key);
+    open.delete(event.member);
     if (pending) add(event.member, event.site, pending.at.slice(0, 10), event.minutes, Date.parse(pending.at));
     else {
       const start = Date.parse(event.at) - event.minutes * 60_000;
-      add(event.member, event.site, startDate(start, event.at, zones.get(event.site)), event.minutes, start);
+      add(event.member, event.site, startDate(start, event.at, zone), event.minutes, start);
     }
   }
-  for (const key of [...open.keys()]) closeOpen(key);
-  return [...days.values()];
+  for (const pending of open.values()) addOpen(pending);
+  return [...days.values()].flatMap((byDate) => [...byDate.values()]);
 }
 
 function startDate(startMs: number, at: string, zone: string | undefined): string {
@@ -114,19 +126,24 @@ function startDate(startMs: number, at: string, zone: string | undefined): strin
 
 /** A member's days across the network, each charged at the site of its first check-in. */
 export function memberDays(days: readonly VisitDay[]): MemberDay[] {
-  const byKey = new Map<string, VisitDay[]>();
+  const byMember = new Map<string, Map<string, VisitDay[]>>();
   for (const d of days) {
-    const key = `${d.member}\u0000${d.date}`;
-    const list = byKey.get(key);
+    let byDate = byMember.get(d.member);
+    if (!byDate) byMember.set(d.member, (byDate = new Map()));
+    const list = byDate.get(d.date);
     if (list) list.push(d);
-    else byKey.set(key, [d]);
+    else byDate.set(d.date, [d]);
   }
-  return [...byKey.values()].map((list) => {
-    const sorted = list.sort((a, b) => a.firstIn - b.firstIn || (a.site < b.site ? -1 : 1));
-    const first = sorted[0] as VisitDay;
-    const minutes = sorted.some((d) => d.minutes === null) ? null : sorted.reduce((s, d) => s + (d.minutes ?? 0), 0);
-    return { member: first.member, date: first.date, site: first.site, minutes };
-  });
+  const out: MemberDay[] = [];
+  for (const byDate of byMember.values()) for (const list of byDate.values()) out.push(memberDayOf(list));
+  return out;
+}
+
+function memberDayOf(list: VisitDay[]): MemberDay {
+  const sorted = list.sort((a, b) => a.firstIn - b.firstIn || (a.site < b.site ? -1 : 1));
+  const first = sorted[0] as VisitDay;
+  const minutes = sorted.some((d) => d.minutes === null) ? null : sorted.reduce((s, d) => s + (d.minutes ?? 0), 0);
+  return { member: first.member, date: first.date, site: first.site, minutes };
 }
 
 export function consumableUses(events: readonly BilledEvent[]): ConsumableUse[] {
