@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
 import { NetworkOccupancyPublisher } from '../../cloud-sync/hub/occupancy/network-topic.js';
 import { ManualClock, systemClock } from '../../shared/clock.js';
+import { NetworkOccupancyMessage } from '../../shared/occupancy.js';
 import type { NewEvent, SiteEvent } from '../../shared/events.js';
 import { topics } from '../../shared/topics.js';
 import { TEST_ADMIN, loginOver } from '../harness/hub-auth.js';
@@ -202,6 +203,8 @@ describe('the retained network occupancy topic', () => {
     const start = Date.now();
     // The change is published within a second of the one published at start (0 present).
     while ((got.get('tessera/v1/network/occupancy') as { total?: { present: number } } | undefined)?.total?.present !== 1 && Date.now() - start < 10_000) got = await retained();
+    // What a display reads parses with the protocol's schema.
+    expect(NetworkOccupancyMessage.safeParse(got.get('tessera/v1/network/occupancy')).success).toBe(true);
     expect(got.get('tessera/v1/network/occupancy')).toMatchObject({ v: 1, total: { present: 1, capacity: 4 }, sites: { murat: { name: 'Télécentre de Murat', present: 1, rate: 0.25 } } });
     expect(got.get('homeassistant/sensor/tessera/murat_occupancy/config')).toMatchObject({
       unique_id: 'tessera_murat_occupancy',

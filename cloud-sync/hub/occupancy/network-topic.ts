@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../../shared/clock.js';
+import { NETWORK_OCCUPANCY_VERSION, type NetworkOccupancyMessage } from '../../../shared/occupancy.js';
 import { DEFAULT_TOPIC_PREFIX, topics } from '../../../shared/topics.js';
 import type { NetworkOccupancy } from './projection.js';
 
@@ -17,10 +18,8 @@ export interface NetworkTopicDeps {
   homeAssistant?: { discoveryPrefix?: string };
 }
 
-export const NETWORK_OCCUPANCY_VERSION = 1;
-
-/** The retained payload of `{prefix}/network/occupancy`: sites keyed by id, for displays and templates. */
-export function networkPayload(n: NetworkOccupancy, nowMs: number) {
+/** The retained payload of `{prefix}/network/occupancy` (shared/occupancy.ts): sites keyed by id, for displays and templates. */
+export function networkPayload(n: NetworkOccupancy, nowMs: number): NetworkOccupancyMessage {
   return {
     v: NETWORK_OCCUPANCY_VERSION,
     at: new Date(nowMs).toISOString(),
