@@ -2,10 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { registerEventStream } from '../../cloud-sync/dashboard/stream.js';
+import { registerAuth } from '../../cloud-sync/hub/auth/index.js';
 import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import type { LiveMessage } from '../../cloud-sync/hub/occupancy/live-feed.js';
+import { createJsonApi } from '../../edge/api/json-api.js';
 import { NetworkOccupancyPublisher } from '../../cloud-sync/hub/occupancy/network-topic.js';
 import { ManualClock, systemClock } from '../../shared/clock.js';
 import { NetworkOccupancyMessage } from '../../shared/occupancy.js';
@@ -92,6 +97,36 @@ describe('server-sent events: GET /events/stream over a real socket', () => {
     expect(await adminStream.nextComment()).toBe('heartbeat');
     await hub.stop();
     expect(await adminStream.ended()).toBe(true);
+  });
+});
+
+describe('a live client that stops reading', () => {
+  it('is cut off once its unread messages pile up past the bound, and holds no listener after', async () => {
+    const clock = new ManualClock('2026-11-23T08:00:00Z');
+    const hub = createHub({ dbPath: ':memory:', clock, log: silent, initialAdmin: TEST_ADMIN });
+    cleanups.push(() => hub.stop());
+    // The stream as the hub registers it, on its own app, with a small bound.
+    const app = createJsonApi(silent);
+    registerAuth(app, hub.auth);
+    registerEventStream(app, { live: hub.live, clock, log: silent, sessionValid: () => true, maxBufferedBytes: 64 * 1024 });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    cleanups.push(() => app.close());
+    const { authorization } = await loginOver(url, TEST_ADMIN.username, TEST_ADMIN.password);
+    const socket = connect(Number(new URL(url).port), '127.0.0.1');
+    cleanups.push(() => void socket.destroy());
+    socket.write(`GET /events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${authorization}\r\n\r\n`);
+    const start = Date.now();
+    while (hub.live.feed.size === 0 && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 10));
+    expect(hub.live.feed.size).toBe(1);
+    socket.pause();
+
+    const big = { kind: 'event', site: 'murat', data: { padding: 'x'.repeat(10_000) } } as unknown as LiveMessage;
+    // Bounded: at most 50 MB offered; the kernel's socket buffers fill first, then the bound trips.
+    for (let i = 0; i < 5000 && hub.live.feed.size > 0; i++) {
+      hub.live.feed.publish(big);
+      if (i % 50 === 0) await new Promise((r) => setImmediate(r));
+    }
+    expect(hub.live.feed.size).toBe(0);
   });
 });
 
