@@ -8,7 +8,7 @@ import { EXIT } from './command.js';
 const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Command> }> = [
   { name: 'edge', summary: 'run a site: readers, doors, lockers, presence, local API', load: async () => (await import('../edge/cli.js')).edgeCommand },
   { name: 'hub', summary: 'run the network hub: embedded MQTT broker (or an external one), event ingest, API', load: async () => (await import('../cloud-sync/hub/cli.js')).hubCommand },
-  { name: 'demo', summary: 'run a simulated standalone site from the examples (what `npm start` runs)', load: async () => (await import('../edge/cli.js')).demoCommand },
+  { name: 'demo', summary: 'run a network: the hub, its dashboard and three simulated centres over MQTT (what `npm start` runs); --standalone: one centre alone', load: async () => (await import('../demo/cli.js')).networkDemoCommand },
   { name: 'config validate', summary: 'check a site config file; every error with its path', load: async () => (await import('../firmware-config/cli.js')).validateCommand },
   { name: 'config render', summary: 'write a site\'s systemd unit, environment file, Mosquitto password and ACL lines, NFC modprobe blacklist', load: async () => (await import('../firmware-config/render-cli.js')).renderCommand },
   { name: 'billing close', summary: 'close a month: number and freeze its invoices (progress on stderr)', load: async () => (await import('../cloud-sync/billing/cli.js')).billingCloseCommand },

@@ -80,8 +80,8 @@ describe('the edge process', () => {
     });
   }
 
-  it('`tessera demo` (npm start) runs the example centre and tells how to tap a badge that opens', async () => {
-    const child = spawnCli(['demo', '--port', '0']);
+  it('`tessera demo --standalone` runs the example centre and tells how to tap a badge that opens', async () => {
+    const child = spawnCli(['demo', '--standalone', '--port', '0']);
     try {
       const m = await waitForOutput(child, /Tap a badge at the entrance:\s+(curl .*)\n/);
       const url = /(http:\/\/127\.0\.0\.1:\d+)\/simulate\/tap/.exec(m[1] ?? '')?.[1] ?? '';

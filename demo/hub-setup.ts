@@ -1,0 +1,51 @@
+import { createServer } from 'node:net';
+import type { HubSession } from '../cloud-sync/hub/admin/hub-client.js';
+import type { Hub } from '../cloud-sync/hub/hub.js';
+import { hashPasswordSync, randomPassword } from '../cloud-sync/hub/auth/password.js';
+import { EMPLOYERS, MEMBERS, PLANS, PRICES } from './network.js';
+import type { RunningSite } from './sites.js';
+
+/** The demo's hub: its ports, the simulator's own account, and the directory it is seeded with. */
+
+/** `preferred` if nothing listens on it on loopback, else 0 (any free port): the demo starts anyway. */
+export async function portOr0(preferred: number): Promise<number> {
+  const server = createServer();
+  const free = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(preferred, '127.0.0.1', () => resolve(true));
+  });
+  if (free) await new Promise<void>((resolve) => server.close(() => resolve()));
+  return free ? preferred : 0;
+}
+
+export const SIMULATOR_ACCOUNT = 'demo-simulator';
+
+/**
+ * An operator account for the simulator, so that the admin's one-time password stays the
+ * visitor's to use. Made before the API listens; a kept demo folder gets a new password.
+ */
+export function simulatorAccount(hub: Hub): { username: string; password: string } {
+  const password = randomPassword();
+  const hash = hashPasswordSync(password);
+  const existing = hub.auth.accounts.credentials(SIMULATOR_ACCOUNT);
+  if (existing) hub.auth.accounts.setPasswordHash(existing.account.id, hash, false);
+  else hub.auth.accounts.create({ username: SIMULATOR_ACCOUNT, role: 'operator', sites: [], passwordHash: hash, mustChangePassword: false });
+  return { username: SIMULATOR_ACCOUNT, password };
+}
+
+async function put(hub: HubSession, path: string, body: unknown): Promise<void> {
+  const res = await hub.fetch(path, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`seeding the hub: PUT ${path} answered ${res.status} ${await res.text()}`);
+}
+
+/** Declares the sites and enters plans, employers, members, badges and prices through the admin API, as an operator would. */
+export async function seedHub(hub: HubSession, sites: readonly RunningSite[]): Promise<void> {
+  for (const { site, facts } of sites) await put(hub, `/directory/sites/${site.id}`, { name: facts.name, timeZone: facts.timeZone, capacity: facts.capacity });
+  for (const { id, ...plan } of PLANS) await put(hub, `/directory/plans/${id}`, plan);
+  for (const { id, name } of EMPLOYERS) await put(hub, `/directory/employers/${id}`, { name });
+  for (const m of MEMBERS) {
+    await put(hub, `/directory/members/${m.id}`, { name: m.name, plan: m.plan, ...(m.employer ? { employer: m.employer } : {}) });
+    await put(hub, `/directory/badges/${m.uid}`, { member: m.id });
+  }
+  await put(hub, '/billing/prices', PRICES);
+}

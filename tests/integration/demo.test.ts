@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openHubDatabase } from '../../cloud-sync/hub/db.js';
+import { HubStore } from '../../cloud-sync/hub/store.js';
+import { finished, spawnCli, waitForOutput } from '../harness/process.js';
+import { loginOver, type AuthHeaders } from '../harness/hub-auth.js';
+
+/** Polls until `check` holds, bounded in time: the liveness bound of a test, not a performance threshold. */
+async function eventually(check: () => Promise<boolean>, what: string, ms = 30_000): Promise<void> {
+  const start = Date.now();
+  while (!(await check())) {
+    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function hubGet<T>(apiUrl: string, path: string, auth: AuthHeaders): Promise<T> {
+  const res = await fetch(`${apiUrl}${path}`, { headers: { authorization: auth.authorization } });
+  expect(res.status, `GET ${path}`).toBe(200);
+  return (await res.json()) as T;
+}
+
+describe('the network demo (npm start)', () => {
+  it('brings up the hub and three site processes, all online, occupancy moving at the hub; Ctrl-C stops them all, sites first', { timeout: 150_000 }, async () => {
+    // Two real seconds per simulated hour; ports 0 so that it never binds 1883 or 8080 here.
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-demo-test-'));
+    const demo = spawnCli(['demo', '--hour-seconds', '2', '--api-port', '0', '--broker-port', '0', '--dir', dir]);
+    const pids: number[] = [];
+    try {
+      await waitForOutput(demo, /Ctrl-C stops everything/, 60_000);
+      const out = demo.output.stdout;
+      const apiUrl = /Dashboard:\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1] ?? '';
+      const password = /Log in as:\s+admin \/ (\S+)/.exec(out)?.[1] ?? '';
+      pids.push(...[...out.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1])));
+      expect(pids).toHaveLength(3);
+      expect(out).toMatch(/Site:\s+murat .*\nSite:\s+allanche .*\nSite:\s+reichstett /);
+
+      // The visitor's path: the one-time password, then one's own.
+      const auth = await loginOver(apiUrl, 'admin', password);
+      const changed = await fetch(`${apiUrl}/auth/password`, {
+        method: 'POST',
+        headers: { authorization: auth.authorization, 'content-type': 'application/json' },
+        body: JSON.stringify({ currentPassword: password, newPassword: 'demo-visitor-password' }),
+      });
+      expect(changed.ok).toBe(true);
+
+      await eventually(async () => {
+        const { sites } = await hubGet<{ sites: Array<{ site: string; online: boolean }> }>(apiUrl, '/sites', auth);
+        return ['allanche', 'murat', 'reichstett'].every((id) => sites.some((s) => s.site === id && s.online));
+      }, 'all three sites online at the hub');
+
+      const totals = new Set<number>();
+      await eventually(async () => {
+        const occupancy = await hubGet<{ total: { present: number; capacity: number } }>(apiUrl, '/occupancy', auth);
+        expect(occupancy.total.capacity).toBe(20 + 8 + 16);
+        totals.add(occupancy.total.present);
+        return totals.size >= 3 && [...totals].some((n) => n > 0);
+      }, 'occupancy at the hub changing as members come and go', 90_000);
+      expect(out + demo.output.stdout).toMatch(/arrives: in/);
+    } finally {
+      demo.kill('SIGINT');
+      const end = await finished(demo, 30_000);
+      expect(end.code).toBe(0);
+      expect(end.stdout).toContain('demo stopped');
+      for (const pid of pids) expect(alive(pid), `site process ${pid} left running`).toBe(false);
+    }
+    // The hub was still up when each site stopped: it holds each one's own "offline" status,
+    // sent at its graceful stop, and every event that site had.
+    const store = new HubStore(openHubDatabase(join(dir, 'hub.db')));
+    try {
+      const sites = store.sites();
+      expect(sites.map((s) => s.site).sort()).toEqual(['allanche', 'murat', 'reichstett']);
+      for (const s of sites) {
+        expect(s.status?.online, s.site).toBe(false);
+        expect(s.contiguous, s.site).toBe(s.status?.lastSeq);
+      }
+    } finally {
+      store.db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a bad option with the usage and exit code 64', async () => {
+    const demo = spawnCli(['demo', '--hour-seconds', 'fast']);
+    const end = await finished(demo);
+    expect(end.code).toBe(64);
+    expect(end.stderr).toContain('--hour-seconds expects 1-3600');
+  });
+});
