@@ -81,6 +81,10 @@ describe.skipIf(!browserAvailable())('the operator dashboard in a real browser (
     await row.getByText(/révoqué|revoked/).waitFor();
     await eventually(async () => (await net.tap(UID)).reason === 'badge_revoked', 'the edge refuses the revoked badge');
     await screenshot(page, 'badge-revoked');
+    // The refusal reaches the live feed of the overview, in words.
+    await page.getByRole('link', { name: 'Réseau' }).click();
+    await page.locator('ol.feed li.access-denied').filter({ hasText: 'Accès refusé (badge révoqué)' }).first().waitFor();
+    await screenshot(page, 'feed');
   });
 
   it('a door forced at the edge shows up live on the alarms page, ends when the door closes, and is acknowledged there (in English, on a phone)', async () => {

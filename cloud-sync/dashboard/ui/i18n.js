@@ -31,6 +31,14 @@ const MESSAGES = {
     'error.generic': 'Erreur : {m}', 'error.forbidden': 'Accès refusé.',
     'event.access.granted': 'Accès accordé', 'event.access.denied': 'Accès refusé', 'event.presence.in': 'Entrée', 'event.presence.out': 'Sortie',
     'event.door.forced': 'Porte forcée', 'event.door.held': 'Porte maintenue ouverte', 'event.door.secured': 'Porte refermée',
+    'event.locker.assigned': 'Casier attribué', 'event.locker.opened': 'Casier ouvert', 'event.locker.released': 'Casier libéré',
+    'event.door.exit_requested': 'Bouton de sortie', 'event.door.mode': 'Mode de porte', 'event.consumable.used': 'Consommation',
+    'event.device.fault': 'Défaut d’équipement', 'event.clock.unsynced': 'Horloge non synchronisée',
+    'reason.ok': 'accordé', 'reason.staff': 'personnel', 'reason.unknown_badge': 'badge inconnu', 'reason.badge_revoked': 'badge révoqué',
+    'reason.member_suspended': 'membre suspendu', 'reason.expired': 'expiré', 'reason.outside_hours': 'hors horaires',
+    'reason.site_not_allowed': 'site non autorisé', 'reason.quota_exhausted': 'quota épuisé', 'reason.at_capacity': 'site complet',
+    'reason.anti_passback': 'anti-retour', 'reason.clock_unsynced': 'horloge non synchronisée', 'reason.card_not_genuine': 'carte non authentique',
+    'reason.card_replayed': 'carte rejouée', 'reason.directory_stale': 'annuaire trop ancien',
   },
   en: {
     'nav.overview': 'Network', 'nav.alarms': 'Alarms', 'nav.members': 'Members', 'logout': 'Log out',
@@ -63,6 +71,14 @@ const MESSAGES = {
     'error.generic': 'Error: {m}', 'error.forbidden': 'Access denied.',
     'event.access.granted': 'Access granted', 'event.access.denied': 'Access denied', 'event.presence.in': 'Check-in', 'event.presence.out': 'Check-out',
     'event.door.forced': 'Door forced', 'event.door.held': 'Door held open', 'event.door.secured': 'Door secured',
+    'event.locker.assigned': 'Locker assigned', 'event.locker.opened': 'Locker opened', 'event.locker.released': 'Locker released',
+    'event.door.exit_requested': 'Exit button', 'event.door.mode': 'Door mode', 'event.consumable.used': 'Consumable used',
+    'event.device.fault': 'Device fault', 'event.clock.unsynced': 'Clock not synced',
+    'reason.ok': 'granted', 'reason.staff': 'staff', 'reason.unknown_badge': 'unknown badge', 'reason.badge_revoked': 'badge revoked',
+    'reason.member_suspended': 'member suspended', 'reason.expired': 'expired', 'reason.outside_hours': 'outside hours',
+    'reason.site_not_allowed': 'site not allowed', 'reason.quota_exhausted': 'quota used up', 'reason.at_capacity': 'site full',
+    'reason.anti_passback': 'anti-passback', 'reason.clock_unsynced': 'clock not synced', 'reason.card_not_genuine': 'card not genuine',
+    'reason.card_replayed': 'card replayed', 'reason.directory_stale': 'directory too old',
   },
 };
 
@@ -85,8 +101,15 @@ export function setLocale(next) {
 
 /** The message `key` in the chosen language, `{name}` replaced from `vars`; an unknown key shows as itself. */
 export function t(key, vars = {}) {
-  const text = MESSAGES[current][key] ?? MESSAGES.fr[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ''));
+  return translate(key, vars) ?? key;
+}
+
+/** The translation of `key`, or `fallback` (a code the dashboard has no words for yet, shown as it is). */
+export const tOr = (key, fallback) => translate(key, {}) ?? fallback;
+
+function translate(key, vars) {
+  const text = MESSAGES[current][key] ?? MESSAGES.fr[key];
+  return text?.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ''));
 }
 
 export const formatNumber = (n) => new Intl.NumberFormat(LOCALES[current]).format(n);

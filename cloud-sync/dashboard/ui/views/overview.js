@@ -1,5 +1,5 @@
 import { fill, h } from '../dom.js';
-import { formatNumber, formatPercent, formatTime, t } from '../i18n.js';
+import { formatNumber, formatPercent, formatTime, t, tOr } from '../i18n.js';
 import { networkTotal, onChange, state } from '../live.js';
 
 /** A gauge: a meter of present against capacity, with the figures in words beside it. */
@@ -32,11 +32,12 @@ function siteCard(o) {
 
 /** One line of the live feed: time (site-local), site, what happened. */
 export function feedLine(e) {
-  const zone = state.occupancy.get(e.site)?.timeZone ?? undefined;
-  const what = t(`event.${e.type}`) === `event.${e.type}` ? e.type : t(`event.${e.type}`);
+  const site = state.occupancy.get(e.site);
+  const zone = site?.timeZone ?? undefined;
+  const what = tOr(`event.${e.type}`, e.type);
   const who = e.data.memberId ?? e.data.door ?? e.data.device ?? '';
-  const why = e.type === 'access.denied' ? ` (${e.data.reason})` : '';
-  return h(`li.${e.type.replace('.', '-')}`, h('time', formatTime(e.at, zone)), ' ', h('span.site-id', e.site), ' ', `${what}${why} `, h('span.muted', who));
+  const why = e.type === 'access.denied' ? ` (${tOr(`reason.${e.data.reason}`, e.data.reason)})` : '';
+  return h(`li.${e.type.replace('.', '-')}`, h('time', formatTime(e.at, zone)), ' ', h('span.site-id', site?.name ?? e.site), ' ', `${what}${why} `, h('span.muted', who));
 }
 
 export function renderOverview(view) {

@@ -1,6 +1,6 @@
 import { get } from '../api.js';
 import { fill, h } from '../dom.js';
-import { formatDateTime, formatNumber, t } from '../i18n.js';
+import { formatDateTime, formatNumber, t, tOr } from '../i18n.js';
 import { onChange } from '../live.js';
 import { gauge, onlineBadge } from './overview.js';
 
@@ -74,7 +74,7 @@ async function drawHealth(page, parts) {
     ),
   );
   const door = (d) => h('li', h('strong', d.door), ' ', [d.mode && t(`door.${d.mode}`), d.alarm && t(`door.${d.alarm}`)].filter(Boolean).join(', '));
-  const lastTap = (r) => (r.lastTap ? h('span.muted', ` · ${t('reader.lastTap')} ${formatDateTime(r.lastTap.at, zone)} (${r.lastTap.reason})`) : '');
+  const lastTap = (r) => (r.lastTap ? h('span.muted', ` · ${t('reader.lastTap')} ${formatDateTime(r.lastTap.at, zone)} (${tOr(`reason.${r.lastTap.reason}`, r.lastTap.reason)})`) : '');
   const reader = (r) => h('li', h('strong', r.reader), ' ', r.connected ? t('reader.connected') : t('reader.lost'), lastTap(r));
   const list = (items, one) => (items.length === 0 ? h('p.muted', t('site.none')) : h('ul', items.map(one)));
   fill(parts.devices, h('h2', t('site.doors')), list(s.doors, door), h('h2', t('site.readers')), list(s.readers, reader));
