@@ -1,10 +1,23 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../edge/site/package-root.js';
 import { benchBilling } from './billing.js';
 import { benchDashboard } from './dashboard.js';
 import { benchNtag424 } from './ntag424.js';
 import { benchPcscTap } from './pcsc-tap.js';
+import { machineLines, resultsMarkdown } from './results-file.js';
 import { benchSync } from './sync.js';
 import { benchTapLatency } from './tap-latency.js';
 
-/** `npm run bench`: every benchmark of the project, each against its baseline in the same run. */
+/**
+ * `npm run bench`: every benchmark of the project, each against its baseline in the same run,
+ * printed and written to bench/RESULTS.md (`BENCH_RESULTS=FILE` writes elsewhere).
+ */
+const startedAt = new Date();
+// Read before the benches load the machine.
+const machine = machineLines();
 const sections = [await benchTapLatency(), await benchNtag424(), await benchPcscTap(), await benchSync(), benchBilling(), await benchDashboard()];
 process.stdout.write(`${sections.map((s) => s.join('\n')).join('\n\n')}\n`);
+const file = process.env.BENCH_RESULTS ?? join(PACKAGE_ROOT, 'bench', 'RESULTS.md');
+writeFileSync(file, resultsMarkdown({ startedAt, seconds: (Date.now() - startedAt.getTime()) / 1000, machine, sections, env: process.env }));
+process.stdout.write(`\nwritten to ${file}\n`);
