@@ -118,6 +118,9 @@ async function tapToStream(net: Net): Promise<string[]> {
     for (let i = 0; i < TAPS; i++) {
       // In, then out: every tap changes the occupancy.
       const reader = i % 2 === 0 ? 'front-in' : 'front-out';
+      // A random pause first: taps are not in step with the edge's outbox poll (every 200 ms),
+      // so the figures sample every phase of it rather than the one right after the last poll.
+      await new Promise((r) => setTimeout(r, Math.random() * 250));
       const arrived = stream.next();
       const t0 = performance.now();
       const result = await tap(net.site, UIDS[0] ?? '', reader);
@@ -143,7 +146,7 @@ async function tapToStream(net: Net): Promise<string[]> {
     row('tap → hub live feed (baseline: edge, sync, MQTT, ingest, projection)', toFeed),
     row('tap → SSE client (the same + HTTP stream)', toStream),
     '',
-    `SSE over the baseline, p95: ${fmtMs(percentile(toStream, 95) - percentile(toFeed, 95))}. p95 ${percentile(toStream, 95) < 1000 ? 'meets' : 'misses'} the 1 s goal.`,
+    `SSE over the baseline, p95: ${fmtMs(percentile(toStream, 95) - percentile(toFeed, 95))}. p95 ${percentile(toStream, 95) < 1000 ? 'meets' : 'misses'} the 1 s goal. Most of the path is the edge's outbox poll (every 200 ms).`,
   ];
 }
 
