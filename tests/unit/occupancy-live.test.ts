@@ -213,6 +213,11 @@ describe('the retained network occupancy topic', () => {
     present = 6;
     clock.advance(1000);
     expect(sent.at(-1)?.payload.total.present).toBe(6);
+    // Started, it publishes at once and then every refresh interval without a change.
+    const count = sent.length;
+    publisher.start();
+    clock.advance(60_000);
+    expect(sent.length).toBe(count + 2);
     publisher.stop();
     expect(clock.pendingTimers()).toBe(0);
   });

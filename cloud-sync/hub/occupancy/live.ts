@@ -140,9 +140,9 @@ export class HubLive {
     return [...ids].filter(visible).sort().map((id) => siteHealth(id, views.get(id), open.get(id) ?? 0));
   }
 
-  /** Publishes the network topic once (at start, so displays find a retained value). */
+  /** Starts the network topic: published at once (so displays find a retained value), then on change and every minute. */
   announce(): void {
-    this.network?.changed();
+    this.network?.start();
   }
 
   /** An operator or the site's manager saw the alarm: recorded once, told to every live client. */

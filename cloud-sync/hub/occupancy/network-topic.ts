@@ -16,6 +16,8 @@ export interface NetworkTopicDeps {
   intervalMs?: number;
   /** Home Assistant MQTT discovery: each site's occupancy as a sensor. Off without it. */
   homeAssistant?: { discoveryPrefix?: string };
+  /** Published again this often even without a change (default 60 s): a site declared or renamed shows up. */
+  refreshMs?: number;
 }
 
 /** The retained payload of `{prefix}/network/occupancy` (shared/occupancy.ts): sites keyed by id, for displays and templates. */
@@ -59,6 +61,7 @@ export class NetworkOccupancyPublisher {
   private readonly intervalMs: number;
   private lastAt = -Infinity;
   private timer: TimerHandle | undefined;
+  private refresh: TimerHandle | undefined;
   private readonly announced = new Map<string, string>();
   private stopped = false;
   /** Set while publications fail, so that a broker away is logged once, not every second. */
@@ -67,6 +70,13 @@ export class NetworkOccupancyPublisher {
   constructor(private readonly deps: NetworkTopicDeps) {
     this.topic = topics(deps.topicPrefix ?? DEFAULT_TOPIC_PREFIX).occupancy;
     this.intervalMs = deps.intervalMs ?? 1000;
+  }
+
+  /** Publishes now, then again on each change and at least every refresh interval. */
+  start(): void {
+    if (this.stopped || this.refresh !== undefined) return;
+    this.refresh = this.deps.clock.setInterval(() => this.changed(), this.deps.refreshMs ?? 60_000);
+    this.changed();
   }
 
   changed(): void {
@@ -83,6 +93,8 @@ export class NetworkOccupancyPublisher {
     this.stopped = true;
     this.timer?.cancel();
     this.timer = undefined;
+    this.refresh?.cancel();
+    this.refresh = undefined;
   }
 
   private publishNow(): void {
