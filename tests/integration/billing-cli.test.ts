@@ -44,7 +44,7 @@ describe('tessera billing (the commands)', () => {
   it('closes a month with progress on stderr, then exports its invoices as CSV and JSON', async () => {
     seedHubDb(db);
     const close = await runCli(['billing', 'close', '2026-10', '--db', db]);
-    expect(close.code).toBe(0);
+    expect([close.code, close.stderr]).toEqual([0, expect.any(String)]);
     // acme: a day (20.00) and a half-day (10.00) + 20 % VAT = 36.00; eve: a day, 24.00.
     expect(close.stdout).toContain('closed 2026-10: 2 invoice(s) (2026-000001 to 2026-000002); subtotal 50.00 EUR, VAT 10.00 EUR, total 60.00 EUR');
     expect(close.stderr).toContain('billing: reading events: 0% (0/6)');
@@ -70,7 +70,8 @@ describe('tessera billing (the commands)', () => {
     const unpriced = await runCli(['billing', 'close', '2026-10', '--db', db]);
     expect([unpriced.code, unpriced.stderr]).toEqual([1, expect.stringContaining('[billing.unpriced]')]);
     seedHubDb(join(dir, 'priced.db'));
-    expect((await runCli(['billing', 'close', '2026-10', '--db', join(dir, 'priced.db')])).code).toBe(0);
+    const priced = await runCli(['billing', 'close', '2026-10', '--db', join(dir, 'priced.db')]);
+    expect([priced.code, priced.stderr]).toEqual([0, expect.any(String)]);
     const twice = await runCli(['billing', 'close', '2026-10', '--db', join(dir, 'priced.db')]);
     expect([twice.code, twice.stderr]).toEqual([1, expect.stringContaining('2026-10 is already closed [billing.period_closed]')]);
     const future = await runCli(['billing', 'close', '2099-01', '--db', join(dir, 'priced.db')]);
@@ -84,7 +85,8 @@ describe('tessera billing (the commands)', () => {
     try {
       const { apiUrl } = await hub.start();
       const auth = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
-      expect((await runCli(['billing', 'close', '2026-10', '--db', db])).code).toBe(0);
+      const close = await runCli(['billing', 'close', '2026-10', '--db', db]);
+      expect([close.code, close.stderr]).toEqual([0, expect.any(String)]); // the stderr shows why, should it fail
       const res = await fetch(`${apiUrl}/billing/periods`, { headers: { authorization: auth.authorization }, signal: AbortSignal.timeout(10_000) });
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ periods: [{ period: '2026-10', invoices: 2, totalCents: 6000 }], next: '2026-11' });
