@@ -94,7 +94,7 @@ async function runNetworkDemo(opts: DemoArgs, io: Io): Promise<number> {
     const session = await openHubSession(apiUrl, simulator.username, simulator.password);
     await seedHub(session, running.sites);
     printBanner(io, { hub, apiUrl, mqttUrl, wanted, sites: running.sites, dir, hourMs: opts.hourMs });
-    running.simulator = new DemoSimulator({ sites: new Map(running.sites.map((s) => [s.site.id as SiteId, s])), hub: session, hourMs: opts.hourMs, out: io.out });
+    running.simulator = new DemoSimulator({ sites: new Map(running.sites.map((s) => [s.site.id as SiteId, s])), hub: session, hourMs: opts.hourMs, out: io.out, clock: systemClock });
     running.simulator.start();
   } catch (err) {
     io.err(`tessera: the demo could not start: ${(err as Error).message}`);

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { Clock, TimerHandle } from '../shared/clock.js';
 import type { HubSession } from '../cloud-sync/hub/admin/hub-client.js';
 import { clockTime, DAY_END, DAY_START, planDay, type DayAction, type SiteId } from './day-plan.js';
 import type { DemoMember } from './network.js';
@@ -16,40 +16,58 @@ export interface SimulatorDeps {
   hub: HubSession;
   hourMs: number;
   out: (line: string) => void;
+  clock: Clock;
 }
 
 type Step = DayAction | { at: number; kind: 'summary' };
 
 export class DemoSimulator {
-  private readonly abort = new AbortController();
+  private stopped = false;
   private readonly revoked = new Set<string>();
   private running: Promise<void> | undefined;
-  private readonly doorTimers = new Set<NodeJS.Timeout>();
+  /** Pending waits and door timers, cancelled by stop(); a wait's `end` settles it. */
+  private readonly timers = new Map<TimerHandle, () => void>();
 
   constructor(private readonly deps: SimulatorDeps) {}
 
   start(): void {
     this.running ??= this.playDays().catch((err: unknown) => {
-      if (!this.abort.signal.aborted) this.deps.out(`simulator stopped: ${(err as Error).message}`);
+      if (!this.stopped) this.deps.out(`simulator stopped: ${(err as Error).message}`);
     });
   }
 
   async stop(): Promise<void> {
-    this.abort.abort();
-    for (const t of this.doorTimers) clearTimeout(t);
+    this.stopped = true;
+    for (const [handle, end] of this.timers) {
+      handle.cancel();
+      end();
+    }
+    this.timers.clear();
     await this.running;
   }
 
+  /** Resolves after `ms` of the clock's time, or at once when stopped. */
+  private wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const handle = this.deps.clock.setTimeout(() => {
+        this.timers.delete(handle);
+        resolve();
+      }, ms);
+      this.timers.set(handle, resolve);
+    });
+  }
+
   private async playDays(): Promise<void> {
-    for (let day = 1; !this.abort.signal.aborted; day++) {
-      const started = Date.now();
+    for (let day = 1; !this.stopped; day++) {
+      const started = this.deps.clock.now();
       const steps: Step[] = [...planDay({ day, members: MEMBERS, sites: [...this.deps.sites.values()].map((s) => s.site), revoked: this.revoked })];
       for (let hour = DAY_START + 60; hour <= DAY_END; hour += 60) steps.push({ at: hour, kind: 'summary' });
       steps.sort((a, b) => a.at - b.at || (a.kind === 'summary' ? -1 : 0) - (b.kind === 'summary' ? -1 : 0));
       this.deps.out(`\n=== day ${day}: ${clockTime(DAY_START)} to ${clockTime(DAY_END)}, one simulated hour every ${this.deps.hourMs / 1000} s ===`);
       for (const step of steps) {
         const due = started + ((step.at - DAY_START) * this.deps.hourMs) / 60;
-        await sleep(Math.max(0, due - Date.now()), undefined, { signal: this.abort.signal });
+        await this.wait(Math.max(0, due - this.deps.clock.now()));
+        if (this.stopped) return;
         await this.play(day, step).catch((err: unknown) => this.say(day, step.at, '', `failed: ${(err as Error).message}`));
       }
     }
@@ -111,11 +129,11 @@ export class DemoSimulator {
     const res = await this.post(url, `/simulate/doors/${site.door}`, { open: true });
     if (!res.ok) return `door ${site.door} could not be held open: ${res.code}`;
     // Real seconds: the site's held-open alarm counts real time, whatever the simulated clock.
-    const timer = setTimeout(() => {
-      this.doorTimers.delete(timer);
-      void this.post(url, `/simulate/doors/${site.door}`, { open: false }).then(() => this.deps.out(`${''.padEnd(17)} ${id.padEnd(10)} door ${site.door} closed again: the alarm ends by itself`));
-    }, (facts.heldOpenSeconds + 10) * 1000);
-    this.doorTimers.add(timer);
+    void this.wait((facts.heldOpenSeconds + 10) * 1000).then(async () => {
+      if (this.stopped) return;
+      await this.post(url, `/simulate/doors/${site.door}`, { open: false });
+      this.deps.out(`${''.padEnd(17)} ${id.padEnd(10)} door ${site.door} closed again: the alarm ends by itself`);
+    }).catch((err: unknown) => this.deps.out(`door ${site.door} could not be closed again: ${(err as Error).message}`));
     return `door ${site.door} held open (a delivery): "door held" alarm after ${facts.heldOpenSeconds} s`;
   }
 
