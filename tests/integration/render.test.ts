@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../harness/process.js';
+import { finished, runCli, spawnCli, waitForOutput } from '../harness/process.js';
 
 const ROOT = resolve('.');
 const cleanups: Array<() => void> = [];
@@ -158,5 +158,16 @@ describe('deploy/docker-compose.yml', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     for (const site of ['murat', 'allanche']) expect((await runCli(['config', 'validate', join(ROOT, 'deploy', 'sites', `${site}.yaml`)])).code).toBe(0);
+  });
+
+  it('its hub command line works: --api-host puts the API on the address given (0.0.0.0 in the container; here 127.0.0.2, loopback)', async () => {
+    const dir = tempDir();
+    const hub = spawnCli(['hub', '--db', join(dir, 'hub.db'), '--broker-port', '0', '--api-port', '0', '--api-host', '127.0.0.2']);
+    cleanups.push(() => hub.kill('SIGKILL'));
+    const m = await waitForOutput(hub, /API:\s+(http:\/\/127\.0\.0\.2:\d+)/);
+    const res = await fetch(`${m[1]}/health`);
+    expect(res.status).toBe(200);
+    hub.kill('SIGTERM');
+    expect((await finished(hub)).code).toBe(0);
   });
 });
