@@ -109,6 +109,20 @@ describe('occupancy, site health and alarms over the hub API', () => {
     expect((await hub.api.inject({ method: 'POST', url: '/alarms/999/ack', headers: admin })).statusCode).toBe(404);
   });
 
+  it('GET /alarms?open=false lists only the closed alarms (cleared and acknowledged), ?open=true only the open ones, no filter both', async () => {
+    send(hub, 'murat', '22:10', { type: 'door.forced', data: { door: 'front' } }, { type: 'door.secured', data: { door: 'front', after: 'forced' } });
+    send(hub, 'murat', '22:20', { type: 'door.held', data: { door: 'back', seconds: 90 } });
+    const kinds = async (query: string) => (await hub.api.inject({ method: 'GET', url: `/alarms${query}`, headers: admin })).json<{ alarms: Array<{ kind: string; open: boolean }> }>().alarms.map((a) => [a.kind, a.open]);
+    // Cleared but not yet acknowledged is still open: nothing is closed yet.
+    expect(await kinds('?open=false')).toEqual([]);
+    const forced = (await hub.api.inject({ method: 'GET', url: '/alarms?open=true', headers: admin })).json<{ alarms: Array<{ id: number; kind: string }> }>().alarms.find((a) => a.kind === 'door.forced');
+    expect((await hub.api.inject({ method: 'POST', url: `/alarms/${forced?.id}/ack`, headers: admin })).statusCode).toBe(200);
+    expect(await kinds('?open=false')).toEqual([['door.forced', false]]);
+    expect(await kinds('?open=true')).toEqual([['door.held', true]]);
+    expect(await kinds('')).toEqual([['door.held', true], ['door.forced', false]]);
+    expect((await hub.api.inject({ method: 'GET', url: '/alarms?open=no', headers: admin })).statusCode).toBe(400);
+  });
+
   it('a site manager acknowledges the alarms of their site and cannot see or acknowledge another site', async () => {
     send(hub, 'murat', '10:00', { type: 'device.fault', data: { device: 'ACR122U 00', kind: 'reader.lost', detail: 'unplugged' } });
     send(hub, 'allanche', '10:00', { type: 'door.held', data: { door: 'main', seconds: 90 } });
