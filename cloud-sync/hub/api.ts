@@ -17,12 +17,12 @@ export interface HubApiDeps {
   startedAt: number;
 }
 
-const EventsQuery = z.strictObject({
+export const EventsQuery = z.strictObject({
   after: z.coerce.number().int().nonnegative().default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 const SiteParams = z.strictObject({ site: z.string().regex(SITE_ID_PATTERN) });
-const DeadLettersQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
+export const DeadLettersQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
 /** The hub's API (fastify): loopback by default, JSON errors with codes; `app` may come with auth in front. */
 export function buildHubApi(deps: HubApiDeps, app: FastifyInstance = createJsonApi(deps.log)): FastifyInstance {

@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { Badge, Employer, Member, Plan } from '../../../shared/directory.js';
+import { PriceList } from '../../billing/prices.js';
+import { DeadLettersQuery, EventsQuery } from '../api.js';
 import { Login, PasswordChange } from '../auth/register.js';
+import { AlarmsQuery, HistoryQuery } from '../occupancy/routes.js';
 import { SiteRecord } from '../sites.js';
 import { AccountListQuery, AccountPatch, NewAccountBody, PasswordReset } from './account-routes.js';
 import { AuditQuery } from './audit.js';
@@ -15,14 +18,18 @@ interface RouteDoc {
   body?: z.ZodType;
   /** The body is CSV text, not JSON. */
   csv?: boolean;
+  /** What a success answers when it is not JSON. */
+  returns?: 'text/csv' | 'text/event-stream' | 'text/plain' | 'text/html' | 'a static file';
   public?: boolean;
 }
 
 const Entity = z.union([Plan, Employer, Member, Badge]);
+/** billing/api.ts's `format` query (not exported there): json by default, or a CSV file. */
+const BillingFormat = z.strictObject({ format: z.enum(['json', 'csv']).default('json') });
 const Partial = z.record(z.string(), z.unknown()).describe('the fields to change; null removes an optional field');
 
 /** What each route does, by `METHOD /path` as registered. Routes not listed still appear, summarised as such. */
-const CATALOG: Record<string, RouteDoc> = {
+export const CATALOG: Readonly<Record<string, RouteDoc>> = {
   'GET /health': { summary: 'Health: MQTT connection, uptime, ingest counters', public: true },
   'POST /auth/login': { summary: 'Log in: the account, a token, and the session cookie', body: Login, public: true },
   'POST /auth/logout': { summary: 'End this session' },
@@ -41,13 +48,37 @@ const CATALOG: Record<string, RouteDoc> = {
   'PATCH /directory/sites/:id': { summary: 'Change some fields of a site', body: Partial },
   'DELETE /directory/sites/:id': { summary: 'Forget a declared site (operator)' },
   'POST /directory/members/import': { summary: 'Import members with plans and badges from CSV: all or nothing unless mode=valid', query: ImportQuery, csv: true },
-  'GET /directory/members.csv': { summary: 'Export members with their active badges as CSV', query: ExportQuery },
+  'GET /directory/members.csv': { summary: 'Export members with their active badges as CSV', query: ExportQuery, returns: 'text/csv' },
   'GET /accounts': { summary: 'Accounts (operator)', query: AccountListQuery },
   'POST /accounts': { summary: 'Create an account (operator)', body: NewAccountBody },
   'GET /accounts/:id': { summary: 'One account (operator)' },
   'PATCH /accounts/:id': { summary: 'Change role, sites or disabled (operator)', body: AccountPatch },
   'POST /accounts/:id/password': { summary: 'Reset a password, one-time by default (operator)', body: PasswordReset },
   'GET /audit': { summary: 'The audit log, newest first (operator)', query: AuditQuery },
+  'GET /sites': { summary: 'Sites heard from: online, highest contiguous seq, missing seqs, last event, backlog, last status' },
+  'GET /sites/:site/events': { summary: 'A site\'s stored events in seq order, after a seq', query: EventsQuery },
+  'GET /dead-letters': { summary: 'Messages ingest rejected, newest first, with why (operator)', query: DeadLettersQuery },
+  'GET /occupancy': { summary: 'Live occupancy of each site (present, capacity, rate) and the network total' },
+  'GET /occupancy/:site': { summary: 'Live occupancy of one site and who is in, since when' },
+  'GET /occupancy/:site/history': { summary: 'Occupancy in 15-minute points over 24 h or 7 days, in UTC ms with the site time zone', query: HistoryQuery },
+  'GET /site-health': { summary: 'Health of each site: online, state, problems, last event, backlog, directory, clock, open alarms' },
+  'GET /site-health/:site': { summary: 'Health of one site, with its doors and readers from recent events' },
+  'GET /alarms': { summary: 'Alarms newest first: open ones (active or unacknowledged), closed ones, or all', query: AlarmsQuery },
+  'POST /alarms/:id/ack': { summary: 'Acknowledge an alarm (who and when; the first acknowledgement stays)' },
+  'GET /events/stream': { summary: 'Live server-sent events: hello, then occupancy, event, alarm and health messages', returns: 'text/event-stream' },
+  'GET /metrics': { summary: 'Prometheus metrics: occupancy, health, alarms, decisions, ingest', returns: 'text/plain' },
+  'GET /docs': { summary: 'This documentation as a page', returns: 'text/html' },
+  'GET /docs/openapi.json': { summary: 'This documentation, OpenAPI 3.1' },
+  'GET /': { summary: 'The dashboard page', returns: 'text/html', public: true },
+  'GET /ui/*': { summary: 'The dashboard\'s scripts, styles and chart library', returns: 'a static file', public: true },
+  'GET /billing/prices': { summary: 'The price list (operator)' },
+  'PUT /billing/prices': { summary: 'Set the price list: a tariff per plan, a price per consumable (operator)', body: PriceList },
+  'GET /billing/periods': { summary: 'Billing periods, closed and open, and the month a close accepts next (operator)' },
+  'GET /billing/periods/:period': { summary: 'One month: frozen if closed, else a preview; its invoice headers (operator)' },
+  'GET /billing/periods/:period/invoices': { summary: 'The invoices of a month, in JSON or CSV (operator)', query: BillingFormat },
+  'POST /billing/periods/:period/close': { summary: 'Close a month: number its invoices, freeze them (operator)' },
+  'GET /billing/periods/:period/verify': { summary: 'Rate a closed month again and compare with what was frozen (operator)' },
+  'GET /billing/invoices/:number': { summary: 'One invoice by number, in JSON or CSV (operator)', query: BillingFormat },
 };
 
 const json = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
@@ -63,7 +94,7 @@ function operation(method: string, url: string) {
     ...(params.length + query.length > 0 ? { parameters: [...params, ...query] } : {}),
     ...(body ? { requestBody: { required: true, ...body } } : {}),
     ...(doc.public ? { security: [] } : {}),
-    responses: { default: { description: 'JSON; errors are { code, message, details: [{ path, message }] }' } },
+    responses: { default: { description: `${doc.returns ?? 'JSON'}; errors are JSON { code, message, details: [{ path, message }] }` } },
   };
 }
 

@@ -8,8 +8,8 @@ import { devicesFrom } from './devices.js';
 import type { HubLive } from './live.js';
 
 const SiteParams = z.strictObject({ site: z.string().regex(SITE_ID_PATTERN) });
-const HistoryQuery = z.strictObject({ range: z.enum(['24h', '7d']).default('24h') });
-const AlarmsQuery = z.strictObject({
+export const HistoryQuery = z.strictObject({ range: z.enum(['24h', '7d']).default('24h') });
+export const AlarmsQuery = z.strictObject({
   open: z.enum(['true', 'false']).optional(),
   site: z.string().regex(SITE_ID_PATTERN).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(200),
