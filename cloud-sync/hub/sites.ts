@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import { z } from 'zod';
 import { TesseraError } from '../../shared/errors.js';
 import { TimeZone } from '../../shared/schedule.js';
@@ -25,17 +26,25 @@ const toRecord = (r: Row): SiteRecord => ({ id: r.id, name: r.name, timeZone: r.
 
 /** The sites the operator has declared (DESIGN: Hub). Ingest does not depend on it. */
 export class HubSites {
+  /** Prepared once: the live projection lists the sites for each batch that changes a count. */
+  private readonly stmt: { list: Statement<[], Row>; get: Statement<[string], Row> };
+
   constructor(
     private readonly db: HubDb,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.stmt = {
+      list: db.prepare('SELECT id, name, time_zone, capacity FROM sites ORDER BY id'),
+      get: db.prepare('SELECT id, name, time_zone, capacity FROM sites WHERE id = ?'),
+    };
+  }
 
   list(): SiteRecord[] {
-    return this.db.prepare<[], Row>('SELECT id, name, time_zone, capacity FROM sites ORDER BY id').all().map(toRecord);
+    return this.stmt.list.all().map(toRecord);
   }
 
   get(id: string): SiteRecord | undefined {
-    const row = this.db.prepare<[string], Row>('SELECT id, name, time_zone, capacity FROM sites WHERE id = ?').get(id);
+    const row = this.stmt.get.get(id);
     return row ? toRecord(row) : undefined;
   }
 

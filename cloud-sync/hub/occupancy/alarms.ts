@@ -63,18 +63,23 @@ const OPEN = '(cleared_at IS NULL OR acked_at IS NULL)';
  * and one raised after its clearing event arrived is stored already cleared.
  */
 export class AlarmBook {
+  /** Built once: better-sqlite3 wraps a function anew at every `transaction()` call. */
+  private readonly applyTx: (events: readonly SiteEvent[]) => Alarm[];
+
   constructor(
     private readonly db: HubDb,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.applyTx = db.transaction((events: readonly SiteEvent[]) => {
+      const changed = new Map<number, Alarm>();
+      for (const e of events) for (const a of this.applyOne(e)) changed.set(a.id, a);
+      return [...changed.values()];
+    });
+  }
 
   /** Applies a site's newly stored events; returns the alarms raised or changed. */
   apply(events: readonly SiteEvent[]): Alarm[] {
-    const changed = new Map<number, Alarm>();
-    this.db.transaction(() => {
-      for (const e of events) for (const a of this.applyOne(e)) changed.set(a.id, a);
-    })();
-    return [...changed.values()];
+    return this.applyTx(events);
   }
 
   /** A site's status: offline raises one site.offline alarm, online clears it. Returns what changed. */

@@ -4,7 +4,8 @@ import { SiteEvent } from '../../../shared/events.js';
 import type { SiteStatus } from '../../../shared/sync.js';
 import type { HubDb } from '../db.js';
 import type { HubStore } from '../store.js';
-import { AlarmBook } from './alarms.js';
+import type { Statement } from 'better-sqlite3';
+import { type Alarm, AlarmBook } from './alarms.js';
 import { type SiteHealth, siteHealth } from './health.js';
 import { LiveFeed } from './live-feed.js';
 import { NetworkOccupancyPublisher, type Publish } from './network-topic.js';
@@ -43,12 +44,22 @@ export class HubLive {
   readonly counters = new LiveCounters();
   private readonly network: NetworkOccupancyPublisher | undefined;
   private readonly log: Logger;
+  private readonly saveCursorStmt: Statement<[number]>;
+  /** Built once: better-sqlite3 wraps a function anew at every `transaction()` call. */
+  private readonly applyTx: (events: readonly SiteEvent[]) => { changedSites: Set<string>; alarms: Alarm[] };
 
   constructor(private readonly deps: LiveDeps) {
     this.log = deps.log.child({ module: 'live' });
     this.projection = new OccupancyProjection(deps.db, deps.declaredSites, deps.memberName);
     this.alarms = new AlarmBook(deps.db, () => deps.clock.now());
     this.feed = new LiveFeed((err) => this.log.warn({ err }, 'a live listener failed'));
+    this.saveCursorStmt = deps.db.prepare('INSERT INTO live_cursor (id, received_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET received_at = excluded.received_at');
+    // One transaction for the projection, the alarms and the cursor: one commit per batch.
+    this.applyTx = deps.db.transaction((events: readonly SiteEvent[]) => {
+      const r = { changedSites: this.projection.apply(events), alarms: this.alarms.apply(events) };
+      this.saveCursor();
+      return r;
+    });
     const publish = deps.publish;
     this.network = publish
       ? new NetworkOccupancyPublisher({
@@ -103,12 +114,7 @@ export class HubLive {
   /** Ingest's onApplied: one site's newly stored events, in seq order. */
   onApplied(events: readonly SiteEvent[]): void {
     const now = this.deps.clock.now();
-    // One transaction for the projection, the alarms and the cursor: one commit per batch.
-    const { changedSites, alarms } = this.deps.db.transaction(() => {
-      const r = { changedSites: this.projection.apply(events), alarms: this.alarms.apply(events) };
-      this.saveCursor();
-      return r;
-    })();
+    const { changedSites, alarms } = this.applyTx(events);
     this.counters.observe(events, now);
     for (const e of events) this.feed.publish({ kind: 'event', site: e.site, data: e });
     for (const a of alarms) this.feed.publish({ kind: 'alarm', site: a.site, data: a });
@@ -162,6 +168,6 @@ export class HubLive {
   }
 
   private saveCursor(): void {
-    this.deps.db.prepare('INSERT INTO live_cursor (id, received_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET received_at = excluded.received_at').run(this.deps.clock.now());
+    this.saveCursorStmt.run(this.deps.clock.now());
   }
 }

@@ -54,6 +54,7 @@ export class OccupancyProjection {
     buckets: Statement<[string, number, number], BucketRow>;
     before: Statement<[string, number], BucketRow>;
   };
+  private readonly applyTx: (events: readonly SiteEvent[]) => Set<string>;
 
   constructor(
     private readonly db: HubDb,
@@ -70,31 +71,35 @@ export class OccupancyProjection {
       buckets: db.prepare('SELECT start_ms AS startMs, peak, last FROM occupancy_buckets WHERE site = ? AND start_ms >= ? AND start_ms <= ?'),
       before: db.prepare('SELECT start_ms AS startMs, peak, last FROM occupancy_buckets WHERE site = ? AND start_ms < ? ORDER BY start_ms DESC LIMIT 1'),
     };
+    // Built once: better-sqlite3 wraps a function anew at every `transaction()` call.
+    this.applyTx = db.transaction((events: readonly SiteEvent[]) => this.applyEvents(events));
     const rows = db.prepare<[], { site: string; member_id: string; since: string }>('SELECT site, member_id, since FROM presence_state WHERE present = 1').all();
     for (const r of rows) this.membersOf(r.site).set(r.member_id, r.since);
   }
 
   /** Applies newly stored events (in one transaction); returns the sites whose count changed. */
   apply(events: readonly SiteEvent[]): Set<string> {
+    return this.applyTx(events);
+  }
+
+  private applyEvents(events: readonly SiteEvent[]): Set<string> {
     const changed = new Set<string>();
     // Bucket rows touched by this call, written once at the end: `site|start` → peak and last.
     const buckets = new Map<string, { site: string; start: number; peak: number; last: number }>();
-    this.db.transaction(() => {
-      for (const e of events) {
-        if (!isPresence(e)) continue;
-        const counts = this.applyOne(e);
-        if (!counts) continue;
-        changed.add(e.site);
-        const start = bucketStart(Date.parse(e.at));
-        const key = `${e.site}|${start}`;
-        const b = buckets.get(key) ?? { site: e.site, start, peak: 0, last: 0 };
-        // Those present before the change were there during this bucket too.
-        b.peak = Math.max(b.peak, counts.before, counts.after);
-        b.last = counts.after;
-        buckets.set(key, b);
-      }
-      for (const b of buckets.values()) this.stmt.bucket.run(b.site, b.start, b.peak, b.last);
-    })();
+    for (const e of events) {
+      if (!isPresence(e)) continue;
+      const counts = this.applyOne(e);
+      if (!counts) continue;
+      changed.add(e.site);
+      const start = bucketStart(Date.parse(e.at));
+      const key = `${e.site}|${start}`;
+      const b = buckets.get(key) ?? { site: e.site, start, peak: 0, last: 0 };
+      // Those present before the change were there during this bucket too.
+      b.peak = Math.max(b.peak, counts.before, counts.after);
+      b.last = counts.after;
+      buckets.set(key, b);
+    }
+    for (const b of buckets.values()) this.stmt.bucket.run(b.site, b.start, b.peak, b.last);
     return changed;
   }
 
