@@ -70,7 +70,7 @@ export function renderExposition(families: readonly MetricFamily[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The edge's families: decisions by reason, occupancy, outbox backlog, taps refused before a decision. */
+/** The edge's families: decisions by reason and their latency, occupancy, outbox backlog, taps refused before a decision. */
 export function edgeMetrics(edge: Edge): MetricFamily[] {
   const site = edge.config.site.id;
   const events = edge.store.events;
@@ -80,6 +80,13 @@ export function edgeMetrics(edge: Edge): MetricFamily[] {
       help: 'Badge decisions since the edge started, by reason code (shared/reasons.ts).',
       type: 'counter',
       samples: [...edge.taps.byReason].map(([reason, value]) => ({ labels: { site, reason }, value })),
+    },
+    {
+      name: 'tessera_edge_decision_latency_seconds',
+      help: 'Time from a card presented to its decision recorded and the relay moved (an NTAG 424 badge includes the talk with the card).',
+      type: 'histogram',
+      labels: { site },
+      histogram: edge.taps.latency.snapshot(),
     },
     { name: 'tessera_edge_taps_total', help: 'Cards presented on a bound reader since start.', type: 'counter', samples: [{ labels: { site }, value: edge.taps.counts.taps }] },
     {

@@ -30,6 +30,8 @@ export interface EdgeDeps {
   clockSynced?: (nowMs: number) => boolean;
   /** Proves NTAG 424 badges (sites with a `secureBadges` config). */
   verifier?: CardVerifier;
+  /** Monotonic milliseconds for the decision latency metric (performance.now by default). */
+  elapsedMs?: () => number;
 }
 
 export type Edge = ReturnType<typeof createEdge>;
@@ -84,6 +86,7 @@ export function createEdge(deps: EdgeDeps) {
     reader,
     clockSynced: deps.clockSynced ?? plausibleTime,
     ...(deps.verifier ? { verifier: deps.verifier } : {}),
+    ...(deps.elapsedMs ? { elapsedMs: deps.elapsedMs } : {}),
     ...(config.directory.source === 'hub' ? { staleDirectory: stalenessOf(config.directory, store) } : {}),
   });
   const listeners = new Set<(r: TapResult) => void>();

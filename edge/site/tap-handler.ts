@@ -4,6 +4,7 @@ import { maskUid, normalizeUid } from '../../shared/badge.js';
 import { localWeekStart } from '../../shared/schedule.js';
 import type { DecisionReason } from '../../shared/reasons.js';
 import { decideAccess } from '../access/decide.js';
+import { Histogram } from '../api/metrics.js';
 import type { Role } from '../../shared/directory.js';
 import type { CardCheck, Decision, SiteRules } from '../access/types.js';
 import type { DoorController } from '../doors/door-controller.js';
@@ -42,7 +43,12 @@ export interface TapDeps {
   verifier?: CardVerifier;
   /** For a hub-fed site: the roles still admitted when the directory is too old, or undefined while it is fresh. */
   staleDirectory?: (nowMs: number) => { roles: readonly Role[] } | undefined;
+  /** Monotonic milliseconds for the decision latency (performance.now by default): real time even when the Clock is simulated. */
+  elapsedMs?: () => number;
 }
+
+/** Seconds from a card presented to its decision and relay: 1 ms to 2.5 s (an NTAG 424 proof talks to the card). */
+const DECISION_LATENCY_BOUNDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 /** What a secure card proved about itself: the check, and for SUN the counter it showed. */
 export interface CardProof {
@@ -84,8 +90,13 @@ function cardCheck(proof: CardProof | undefined, lastSunCounter: number | undefi
 export class TapHandler {
   readonly counts = { taps: 0, rejectedCards: 0, unboundReaders: 0 };
   readonly byReason = new Map<DecisionReason, number>();
+  /** Card presented to decision recorded, relay moved and reader told, per decided tap. */
+  readonly latency = new Histogram(DECISION_LATENCY_BOUNDS);
+  private readonly elapsedMs: () => number;
 
-  constructor(private readonly deps: TapDeps) {}
+  constructor(private readonly deps: TapDeps) {
+    this.elapsedMs = deps.elapsedMs ?? (() => performance.now());
+  }
 
   /**
    * Decides a tap. UID badges are decided synchronously; an NTAG 424 badge first talks to the card
@@ -94,6 +105,7 @@ export class TapHandler {
    */
   handle(card: CardEvent): TapResult | Promise<TapResult> | undefined {
     const { log, bind } = this.deps;
+    const presentedMs = this.elapsedMs();
     const binding = bind(card.reader);
     if (!binding) {
       this.counts.unboundReaders++;
@@ -109,9 +121,9 @@ export class TapHandler {
     this.counts.taps++;
     const at = card.at ?? this.deps.clock.now();
     const holder = this.deps.store.directory.lookup(uid);
-    if (holder?.badge.type !== 'ntag424') return this.finish(card, binding, uid, at, { holder });
+    if (holder?.badge.type !== 'ntag424') return this.finish(card, binding, uid, { at, presentedMs }, { holder });
     // Read the directory again after talking to the card: a revocation may have landed meanwhile.
-    return this.proveCard(card, uid).then((proof) => this.finish(card, binding, uid, at, { proof, holder: this.deps.store.directory.lookup(uid) }));
+    return this.proveCard(card, uid).then((proof) => this.finish(card, binding, uid, { at, presentedMs }, { proof, holder: this.deps.store.directory.lookup(uid) }));
   }
 
   private async proveCard(card: CardEvent, uid: string): Promise<CardProof> {
@@ -126,12 +138,13 @@ export class TapHandler {
     });
   }
 
-  private finish(card: CardEvent, binding: ReaderBinding, uid: string, at: number, known: Known): TapResult {
+  private finish(card: CardEvent, binding: ReaderBinding, uid: string, when: { at: number; presentedMs: number }, known: Known): TapResult {
     const { log } = this.deps;
-    const result = this.decideAndRecord(binding, uid, at, known);
+    const result = this.decideAndRecord(binding, uid, when.at, known);
     this.byReason.set(result.reason, (this.byReason.get(result.reason) ?? 0) + 1);
     this.actuate(result);
     this.deps.reader.feedback(card.reader, result.granted).catch((err: unknown) => log.debug({ err }, 'reader feedback failed'));
+    this.latency.observe(Math.max(0, this.elapsedMs() - when.presentedMs) / 1000);
     log.info({ reader: binding.id, badge: maskUid(uid), member: result.memberId, granted: result.granted, reason: result.reason }, 'tap');
     return result;
   }

@@ -84,7 +84,7 @@ export async function startSite(
   directory = BASE_DIRECTORY,
   start = MONDAY_9AM_PARIS,
   storagePath = ':memory:',
-  extra: Pick<EdgeDeps, 'verifier'> = {},
+  extra: Pick<EdgeDeps, 'verifier' | 'elapsedMs'> = {},
 ): Promise<Harness> {
   const config = SiteConfig.parse({ ...BASE_CONFIG, ...override });
   const clock = new ManualClock(start);

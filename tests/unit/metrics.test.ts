@@ -90,7 +90,54 @@ describe('GET /metrics on the hub', () => {
   });
 });
 
+/** The decision latency histogram of an edge scrape: its buckets in order, sum and count. */
+function decisionLatency(body: string) {
+  const name = 'tessera_edge_decision_latency_seconds';
+  const buckets = [...body.matchAll(new RegExp(`^${name}_bucket\\{site="murat",le="([^"]+)"\\} (\\d+)$`, 'gm'))].map((m) => ({ le: m[1] === '+Inf' ? Infinity : Number(m[1]), n: Number(m[2]) }));
+  const value = (suffix: string) => Number(new RegExp(`^${name}_${suffix}\\{site="murat"\\} (\\S+)$`, 'm').exec(body)?.[1]);
+  return { buckets, sum: value('sum'), count: value('count'), at: (le: number) => buckets.find((b) => b.le === le)?.n };
+}
+
 describe('GET /metrics on the edge', () => {
+  it('times every decided tap from the card presented to the relay: the latency count grows with the taps, in well-formed buckets', async () => {
+    const site = await startSite();
+    cleanups.push(() => site.stop());
+    const app = buildApi({ edge: site.edge, log: pino({ level: 'silent' }), clock: site.clock, version: 'test', startedAt: site.clock.now() });
+    cleanups.push(() => app.close());
+    const scrape = async () => decisionLatency((await app.inject({ method: 'GET', url: '/metrics' })).body);
+    expect(await scrape()).toMatchObject({ count: 0, sum: 0 });
+    site.tap('front-in', UID.alice);
+    site.tap('front-in', UID.revoked);
+    site.tap('front-in', '04000000000001');
+    const three = await scrape();
+    expect(three.count).toBe(3);
+    site.tap('front-out', UID.alice);
+    const four = await scrape();
+    expect(four.count).toBe(4);
+    // Bounds ascending and ending at +Inf, counts cumulative, +Inf equal to the count.
+    expect(four.buckets.length).toBeGreaterThan(5);
+    expect(four.buckets.map((b) => b.le)).toEqual([...four.buckets.map((b) => b.le)].sort((a, b) => a - b));
+    expect(four.buckets.at(-1)).toEqual({ le: Infinity, n: 4 });
+    four.buckets.slice(1).forEach((b, i) => expect(b.n).toBeGreaterThanOrEqual(four.buckets[i]?.n ?? 0));
+    // Real time was taken (a decision commits to SQLite), in seconds.
+    expect(four.sum).toBeGreaterThan(three.sum);
+    expect(four.sum).toBeLessThan(4 * 2.5);
+  });
+
+  it('a decision that took 12 ms counts above the 10 ms bucket and within the 25 ms one; a card refused before any decision is not timed', async () => {
+    let monotonic = 0;
+    const site = await startSite({}, undefined, undefined, undefined, { elapsedMs: () => (monotonic += 12) });
+    cleanups.push(() => site.stop());
+    const app = buildApi({ edge: site.edge, log: pino({ level: 'silent' }), clock: site.clock, version: 'test', startedAt: site.clock.now() });
+    cleanups.push(() => app.close());
+    site.tap('front-in', UID.alice);
+    expect(site.edge.taps.handle({ reader: 'front-in', uid: 'ZZ\u0000', atr: '' })).toBeUndefined();
+    const h = decisionLatency((await app.inject({ method: 'GET', url: '/metrics' })).body);
+    expect(site.taps()).toMatchObject({ rejectedCards: 1, taps: 1 });
+    expect(h).toMatchObject({ count: 1, sum: 0.012 });
+    expect([h.at(0.01), h.at(0.025), h.at(Infinity)]).toEqual([0, 1, 1]);
+  });
+
   it('gives decisions by reason, occupancy, capacity and the outbox backlog', async () => {
     const site = await startSite();
     cleanups.push(() => site.stop());
