@@ -96,7 +96,7 @@ export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedge
 }
 
 function header(i: Invoice) {
-  return { number: i.number, account: i.account, lines: i.lines.length, subtotalCents: i.subtotalCents, vatCents: i.vatCents, totalCents: i.totalCents };
+  return { number: i.number, account: i.account, currency: i.currency, lines: i.lines.length, subtotalCents: i.subtotalCents, vatCents: i.vatCents, totalCents: i.totalCents };
 }
 
 function send(reply: FastifyReply, invoices: Invoice[], format: 'json' | 'csv', name: string) {

@@ -35,6 +35,8 @@ export interface PeriodSummary {
   /** ISO (UTC): when it was closed, and the reception time up to which its events are on its invoices. */
   closedAt: string | null;
   cutoff: string;
+  /** The currency of its amounts: that of the price list it was (or would be) rated with. */
+  currency: string;
   invoices: number;
   subtotalCents: number;
   vatCents: number;
@@ -46,6 +48,7 @@ interface PeriodRow {
   period: string;
   cutoff: number;
   closed_at: number;
+  prices: string;
   unbilled: string;
   invoices: number;
   subtotal_cents: number;
@@ -59,6 +62,7 @@ const summaryOf = (r: PeriodRow): PeriodSummary => ({
   status: 'closed',
   closedAt: iso(r.closed_at),
   cutoff: iso(r.cutoff),
+  currency: PriceList.shape.currency.parse((JSON.parse(r.prices) as { currency?: unknown }).currency),
   invoices: r.invoices,
   subtotalCents: r.subtotal_cents,
   vatCents: r.vat_cents,
@@ -116,8 +120,9 @@ export class BillingLedger {
   preview(period: PeriodId, progress?: ReadProgress): { summary: PeriodSummary; invoices: Invoice[] } {
     const checked = this.checkPeriod(period);
     const cutoff = this.deps.now();
-    const statement = statementOf(this.context(progress), checked, cutoff, this.state());
-    return { summary: { ...totals(statement), period: checked, status: 'open', closedAt: null, cutoff: iso(cutoff) }, invoices: statement.invoices };
+    const ctx = this.context(progress);
+    const statement = statementOf(ctx, checked, cutoff, this.state());
+    return { summary: { ...totals(statement), period: checked, status: 'open', closedAt: null, cutoff: iso(cutoff), currency: ctx.prices.currency }, invoices: statement.invoices };
   }
 
   /**
@@ -168,7 +173,7 @@ export class BillingLedger {
       const frozen: Invoice = { ...invoice, number, closedAt: iso(closedAt) };
       insert.run(number, year, seq, period, `${invoice.account.kind}:${invoice.account.id}`, invoice.totalCents, invoiceBytes(frozen));
     }
-    return { ...t, period, status: 'closed', closedAt: iso(closedAt), cutoff: iso(cutoff) };
+    return { ...t, period, status: 'closed', closedAt: iso(closedAt), cutoff: iso(cutoff), currency: prices.currency };
   }
 
   /**

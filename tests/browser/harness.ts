@@ -73,41 +73,51 @@ export async function startFreshHub(): Promise<{ hub: Hub; apiUrl: string; oneTi
   return { hub, apiUrl, oneTimePassword: hub.oneTimeAdmin.password };
 }
 
-export interface Network {
+export interface OperatorHub {
   hub: Hub;
   apiUrl: string;
   admin: AuthHeaders;
+  /** An authenticated call to the hub API, as the operator. */
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }>;
+}
+
+export interface Network extends OperatorHub {
   site: RunningEdge;
   /** Opens or closes the door contact of the site's door `front` (simulation). */
   door(open: boolean): Promise<void>;
   /** A tap on the site's simulated reader, through its local API. */
   tap(uid: string, reader?: string): Promise<{ granted: boolean; reason: string }>;
-  /** An authenticated call to the hub API. */
-  call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }>;
 }
 
-/** A hub (embedded broker, free ports) and one real edge connected to it, as in tests/integration/network.test.ts. */
-export async function startNetwork(siteId = 'murat'): Promise<Network> {
+/** A hub (embedded broker, free ports) started with the test operator, logged in. */
+export async function startHub(): Promise<OperatorHub & { mqttUrl: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-browser-'));
-  const silent = pino({ level: 'silent' });
-  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN });
+  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN });
   const { mqttUrl, apiUrl } = await hub.start();
   cleanups.push(async () => {
     await hub.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  hub.sites.upsert({ id: siteId, name: 'Télécentre de Murat', timeZone: 'Europe/Paris', capacity: 10 });
-  const config = join(dir, 'site.yaml');
-  // The network fixture's door, with a contact so that the door can be forced.
-  const yaml = networkSiteYaml({ id: siteId, mqttUrl, hubPublicKeyPem: hub.publicKeyPem, heartbeatSeconds: 5 });
-  writeFileSync(config, yaml.replace('relay: { line: 17 } }', 'relay: { line: 17 }, contact: { line: 27, debounceMs: 0 } }'));
-  const site = await runEdge({ configPath: config, simulate: true, log: silent });
-  cleanups.push(() => site.stop());
   const admin = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${apiUrl}${path}`, { method, headers: { ...admin, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     return { status: res.status, json: (await res.json()) as unknown };
   };
+  return { hub, apiUrl, mqttUrl, admin, call };
+}
+
+/** A hub and one real edge connected to it, as in tests/integration/network.test.ts. */
+export async function startNetwork(siteId = 'murat'): Promise<Network> {
+  const { hub, apiUrl, mqttUrl, admin, call } = await startHub();
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-browser-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  hub.sites.upsert({ id: siteId, name: 'Télécentre de Murat', timeZone: 'Europe/Paris', capacity: 10 });
+  const config = join(dir, 'site.yaml');
+  // The network fixture's door, with a contact so that the door can be forced.
+  const yaml = networkSiteYaml({ id: siteId, mqttUrl, hubPublicKeyPem: hub.publicKeyPem, heartbeatSeconds: 5 });
+  writeFileSync(config, yaml.replace('relay: { line: 17 } }', 'relay: { line: 17 }, contact: { line: 27, debounceMs: 0 } }'));
+  const site = await runEdge({ configPath: config, simulate: true, log: pino({ level: 'silent' }) });
+  cleanups.push(() => site.stop());
   const tap = async (uid: string, reader = 'front-in') => {
     const res = await fetch(`${site.url}/simulate/tap`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reader, uid }) });
     return (await res.json()) as { granted: boolean; reason: string };
@@ -128,9 +138,9 @@ export async function eventually(check: () => Promise<boolean> | boolean, what: 
   }
 }
 
-export async function logIn(page: Page, apiUrl: string, password: string = TEST_ADMIN.password): Promise<void> {
+export async function logIn(page: Page, apiUrl: string, password: string = TEST_ADMIN.password, username: string = TEST_ADMIN.username): Promise<void> {
   await page.goto(`${apiUrl}/`);
-  await page.getByLabel(/Identifiant|Username/).fill(TEST_ADMIN.username);
+  await page.getByLabel(/Identifiant|Username/).fill(username);
   await page.getByLabel(/Mot de passe|Password/).fill(password);
   await page.getByRole('button', { name: /Se connecter|Log in/ }).click();
 }

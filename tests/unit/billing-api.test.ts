@@ -37,7 +37,7 @@ describe('billing API (in memory)', () => {
   it('previews an open month, closes it, then serves the frozen invoices as JSON and CSV', async () => {
     await inject('PUT', '/billing/prices', EXAMPLE_PRICE_LIST);
     const preview = await inject('GET', '/billing/periods/2026-11');
-    expect(preview.json()).toMatchObject({ period: '2026-11', status: 'open', invoices: [{ number: null, account: { id: 'ana' }, totalCents: 3600 }] });
+    expect(preview.json()).toMatchObject({ period: '2026-11', status: 'open', currency: 'EUR', invoices: [{ number: null, account: { id: 'ana' }, currency: 'EUR', totalCents: 3600 }] });
     expect((await inject('POST', '/billing/periods/2026-11/close')).json()).toMatchObject({ code: 'billing.out_of_order' });
     clock.advance(13 * 86_400_000); // 3 December: the session has expired meanwhile
     headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
@@ -45,7 +45,7 @@ describe('billing API (in memory)', () => {
     expect(closed.statusCode).toBe(200);
     expect(closed.json()).toMatchObject({ period: '2026-11', status: 'closed', invoices: 1, subtotalCents: 3000, vatCents: 600, totalCents: 3600 });
     expect((await inject('POST', '/billing/periods/2026-11/close')).statusCode).toBe(409);
-    expect((await inject('GET', '/billing/periods')).json()).toMatchObject({ periods: [{ period: '2026-11', status: 'closed' }], next: '2026-12' });
+    expect((await inject('GET', '/billing/periods')).json()).toMatchObject({ periods: [{ period: '2026-11', status: 'closed', currency: 'EUR' }], next: '2026-12' });
     const one = await inject('GET', '/billing/invoices/2026-000001');
     expect(one.json()).toMatchObject({ number: '2026-000001', account: { kind: 'member', id: 'ana' }, totalCents: 3600 });
     const csv = await inject('GET', '/billing/periods/2026-11/invoices?format=csv');

@@ -3,6 +3,8 @@ import { fill, h } from './dom.js';
 import { locale, setLocale, t } from './i18n.js';
 import { connect, disconnect, onChange, state } from './live.js';
 import { renderAlarms } from './views/alarms.js';
+import { renderBilling } from './views/billing.js';
+import { renderInvoice } from './views/invoice.js';
 import { renderLogin } from './views/login.js';
 import { renderMembers } from './views/members.js';
 import { renderOverview } from './views/overview.js';
@@ -11,13 +13,16 @@ import { renderSite } from './views/site.js';
 const view = document.getElementById('view');
 let leaveView = () => {};
 
-/** Hash routes: #/ (network), #/sites/:id, #/alarms, #/members. */
+/** Hash routes: #/ (network), #/sites/:id, #/alarms, #/members, #/billing, #/billing/invoices/:number. */
 function route() {
   const path = location.hash.replace(/^#/, '') || '/';
   const site = /^\/sites\/([a-z0-9][a-z0-9-]*)$/.exec(path);
   if (site) return () => renderSite(view, site[1]);
   if (path === '/alarms') return () => renderAlarms(view);
   if (path === '/members') return () => renderMembers(view);
+  const invoice = /^\/billing\/invoices\/(\d{4}-\d{6})$/.exec(path);
+  if (invoice) return () => renderInvoice(view, invoice[1]);
+  if (path === '/billing') return () => renderBilling(view);
   return () => renderOverview(view);
 }
 
@@ -25,7 +30,11 @@ function show() {
   leaveView();
   leaveView = () => {};
   if (!state.account) return;
-  for (const a of document.querySelectorAll('[data-nav]')) a.classList.toggle('current', location.hash.replace(/^#/, '') === a.getAttribute('href').slice(1) || (a.dataset.nav === 'overview' && !location.hash));
+  const path = location.hash.replace(/^#/, '');
+  for (const a of document.querySelectorAll('[data-nav]')) {
+    const href = a.getAttribute('href').slice(1);
+    a.classList.toggle('current', path === href || (href !== '/' && path.startsWith(`${href}/`)) || (a.dataset.nav === 'overview' && !location.hash));
+  }
   leaveView = route()() ?? (() => {});
 }
 
@@ -46,6 +55,8 @@ function showLive(on) {
 function signedIn(account) {
   state.account = account;
   document.getElementById('nav').hidden = false;
+  // Billing is for network operators: the API refuses it to a site manager, the nav does not offer it.
+  document.querySelector('[data-nav="billing"]').hidden = account.role !== 'operator';
   document.getElementById('logout').hidden = false;
   document.getElementById('live').hidden = false;
   connect();

@@ -1,7 +1,7 @@
 /** French (default: the first networks are French) and English. Numbers and dates through Intl, in each site's time zone. */
 const MESSAGES = {
   fr: {
-    'nav.overview': 'Réseau', 'nav.alarms': 'Alarmes', 'nav.members': 'Membres', 'logout': 'Se déconnecter',
+    'nav.overview': 'Réseau', 'nav.alarms': 'Alarmes', 'nav.members': 'Membres', 'nav.billing': 'Facturation', 'logout': 'Se déconnecter',
     'login.title': 'Connexion', 'login.username': 'Identifiant', 'login.password': 'Mot de passe', 'login.submit': 'Se connecter',
     'login.invalid': 'Identifiant ou mot de passe incorrect.', 'login.rate_limited': 'Trop d’essais : réessayez dans {s} s.',
     'password.title': 'Choisir votre mot de passe', 'password.why': 'Ce compte a un mot de passe à usage unique : choisissez le vôtre (10 caractères au moins).',
@@ -28,6 +28,18 @@ const MESSAGES = {
     'members.revoke': 'Révoquer', 'members.revoked': 'révoqué', 'members.active': 'actif', 'members.import': 'Importer un CSV', 'members.export': 'Exporter en CSV',
     'members.importDone': 'Import terminé : {n} ligne(s).', 'members.saved': 'Enregistré.', 'members.badgeRevoked': 'Badge {b} révoqué.',
     'members.suspended': 'suspendu', 'members.status': 'État',
+    'billing.title': 'Facturation', 'billing.next': 'Prochaine période à clôturer : {p}', 'billing.none': 'Aucune période close.',
+    'billing.first': 'Aucune période close : la première clôture (tessera billing close AAAA-MM) ouvre le registre, sur le mois de votre choix.',
+    'billing.closed': 'close', 'billing.open': 'ouverte (aperçu, non numérotée)', 'billing.preview': 'Aperçu de {p}', 'billing.invoices': '{n} facture(s)',
+    'billing.subtotal': 'Total HT', 'billing.vat': 'TVA', 'billing.total': 'Total TTC', 'billing.closedAt': 'clôturée le {at}', 'billing.cutoff': 'événements reçus jusqu’au {at}',
+    'billing.unbilled': '{n} membre(s) absent(s) de l’annuaire : leur usage n’est pas facturé', 'billing.noInvoice': 'Aucune facture.', 'billing.number': 'N°', 'billing.account': 'Compte', 'billing.lines': 'Lignes',
+    'billing.export': 'Exporter la période :', 'billing.back': '← Toutes les périodes',
+    'invoice.title': 'Facture {n}', 'invoice.employer': 'Employeur', 'invoice.member': 'Membre', 'invoice.periodOf': 'Période : {p} · clôturée le {at}', 'invoice.vatAmount': 'Montant de TVA',
+    'invoice.download': 'Télécharger :', 'invoice.lines': 'Lignes', 'invoice.item': 'Désignation', 'invoice.site': 'Site', 'invoice.dates': 'Dates', 'invoice.quantity': 'Qté',
+    'invoice.unit': 'Prix unitaire HT', 'invoice.amount': 'Montant HT', 'invoice.vatRate': 'TVA {r}', 'invoice.vatOn': 'sur {b}', 'invoice.bySite': 'Par site', 'invoice.byMember': 'Par membre',
+    'invoice.days': 'Jours', 'invoice.network': 'Réseau (abonnements, casiers)', 'invoice.adjusts': 'ajustement de {p}',
+    'line.subscription': 'Abonnement', 'line.extra-day': 'Jours au-delà du forfait', 'line.day': 'Journées', 'line.half-day': 'Demi-journées', 'line.week': 'Semaines',
+    'line.locker': 'Casier', 'line.consumable': 'Consommations',
     'error.generic': 'Erreur : {m}', 'error.forbidden': 'Accès refusé.',
     'event.access.granted': 'Accès accordé', 'event.access.denied': 'Accès refusé', 'event.presence.in': 'Entrée', 'event.presence.out': 'Sortie',
     'event.door.forced': 'Porte forcée', 'event.door.held': 'Porte maintenue ouverte', 'event.door.secured': 'Porte refermée',
@@ -41,7 +53,7 @@ const MESSAGES = {
     'reason.card_replayed': 'carte rejouée', 'reason.directory_stale': 'annuaire trop ancien',
   },
   en: {
-    'nav.overview': 'Network', 'nav.alarms': 'Alarms', 'nav.members': 'Members', 'logout': 'Log out',
+    'nav.overview': 'Network', 'nav.alarms': 'Alarms', 'nav.members': 'Members', 'nav.billing': 'Billing', 'logout': 'Log out',
     'login.title': 'Log in', 'login.username': 'Username', 'login.password': 'Password', 'login.submit': 'Log in',
     'login.invalid': 'Wrong username or password.', 'login.rate_limited': 'Too many attempts: try again in {s} s.',
     'password.title': 'Choose your password', 'password.why': 'This account has a one-time password: choose your own (at least 10 characters).',
@@ -68,6 +80,18 @@ const MESSAGES = {
     'members.revoke': 'Revoke', 'members.revoked': 'revoked', 'members.active': 'active', 'members.import': 'Import a CSV', 'members.export': 'Export as CSV',
     'members.importDone': 'Import done: {n} row(s).', 'members.saved': 'Saved.', 'members.badgeRevoked': 'Badge {b} revoked.',
     'members.suspended': 'suspended', 'members.status': 'Status',
+    'billing.title': 'Billing', 'billing.next': 'Next period to close: {p}', 'billing.none': 'No period closed.',
+    'billing.first': 'No period closed yet: the first close (tessera billing close YYYY-MM) starts the ledger, on any month.',
+    'billing.closed': 'closed', 'billing.open': 'open (preview, not numbered)', 'billing.preview': 'Preview {p}', 'billing.invoices': '{n} invoice(s)',
+    'billing.subtotal': 'Subtotal excl. VAT', 'billing.vat': 'VAT', 'billing.total': 'Total incl. VAT', 'billing.closedAt': 'closed {at}', 'billing.cutoff': 'events received up to {at}',
+    'billing.unbilled': '{n} member(s) not in the directory: their usage is not billed', 'billing.noInvoice': 'No invoice.', 'billing.number': 'No.', 'billing.account': 'Account', 'billing.lines': 'Lines',
+    'billing.export': 'Export the period:', 'billing.back': '← All periods',
+    'invoice.title': 'Invoice {n}', 'invoice.employer': 'Employer', 'invoice.member': 'Member', 'invoice.periodOf': 'Period: {p} · closed {at}', 'invoice.vatAmount': 'VAT amount',
+    'invoice.download': 'Download:', 'invoice.lines': 'Lines', 'invoice.item': 'Item', 'invoice.site': 'Site', 'invoice.dates': 'Dates', 'invoice.quantity': 'Qty',
+    'invoice.unit': 'Unit price excl. VAT', 'invoice.amount': 'Amount excl. VAT', 'invoice.vatRate': 'VAT {r}', 'invoice.vatOn': 'on {b}', 'invoice.bySite': 'By site', 'invoice.byMember': 'By member',
+    'invoice.days': 'Days', 'invoice.network': 'Network-wide (subscriptions, lockers)', 'invoice.adjusts': 'adjustment of {p}',
+    'line.subscription': 'Subscription', 'line.extra-day': 'Days beyond the plan', 'line.day': 'Days', 'line.half-day': 'Half-days', 'line.week': 'Week passes',
+    'line.locker': 'Locker', 'line.consumable': 'Consumables',
     'error.generic': 'Error: {m}', 'error.forbidden': 'Access denied.',
     'event.access.granted': 'Access granted', 'event.access.denied': 'Access denied', 'event.presence.in': 'Check-in', 'event.presence.out': 'Check-out',
     'event.door.forced': 'Door forced', 'event.door.held': 'Door held open', 'event.door.secured': 'Door secured',
@@ -125,3 +149,19 @@ export function formatDateTime(value, timeZone) {
 export function formatTime(value, timeZone) {
   return new Intl.DateTimeFormat(LOCALES[current], { timeStyle: 'medium', ...(timeZone ? { timeZone } : {}) }).format(new Date(value));
 }
+
+/** An amount from integer cents, for the locale: Intl reads the decimal string exactly, so no floating point enters. */
+export function formatMoney(cents, currency) {
+  const abs = Math.abs(cents);
+  const decimal = `${cents < 0 ? '-' : ''}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+  return new Intl.NumberFormat(LOCALES[current], { style: 'currency', currency }).format(decimal);
+}
+
+/** A VAT rate given in percent (20, 5.5). */
+export const formatVatPercent = (percent) => new Intl.NumberFormat(LOCALES[current], { style: 'percent', maximumFractionDigits: 2 }).format(`${percent}e-2`);
+
+/** A billing month `YYYY-MM`, in words ("novembre 2026"). */
+export const formatMonth = (period) => new Intl.DateTimeFormat(LOCALES[current], { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${period}-01T00:00:00Z`));
+
+/** A site-local calendar date `YYYY-MM-DD`, as it is: formatted in UTC so no zone moves it. */
+export const formatLocalDate = (date) => new Intl.DateTimeFormat(LOCALES[current], { dateStyle: 'short', timeZone: 'UTC' }).format(new Date(`${date}T00:00:00Z`));

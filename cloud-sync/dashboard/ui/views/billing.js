@@ -1,0 +1,103 @@
+import { get } from '../api.js';
+import { fill, h } from '../dom.js';
+import { formatDateTime, formatMoney, formatMonth, formatNumber, t } from '../i18n.js';
+
+export const failure = (err) => h('p.error', err.status === 403 ? t('error.forbidden') : t('error.generic', { m: err.message }));
+
+/** The three totals of a period or an invoice, each with its cents in a data attribute. */
+export function totalsLine(x, currency) {
+  return h(
+    'span.totals',
+    [
+      ['subtotal', x.subtotalCents],
+      ['vat', x.vatCents],
+      ['total', x.totalCents],
+    ].map(([key, cents]) => h(`span.${key}`, { dataset: { cents: String(cents) } }, `${t(`billing.${key}`)} `, h('strong', formatMoney(cents, currency)))),
+  );
+}
+
+/** Billing, for network operators: the closed months newest first, the month that closes next, each month's invoices on demand. */
+export function renderBilling(view) {
+  let closed = false;
+  const head = h('section.card', h('h1', t('billing.title')));
+  const list = h('div.periods');
+  fill(view, head, list);
+  get('/billing/periods')
+    .then(({ periods, next }) => {
+      if (closed) return;
+      head.append(h('p', next === null ? t('billing.first') : t('billing.next', { p: formatMonth(next) })), next === null ? '' : previewButton(next, list));
+      fill(list, periods.length === 0 ? h('p.muted', t('billing.none')) : [...periods].reverse().map(periodCard));
+    })
+    .catch((err) => head.append(failure(err)));
+  return () => {
+    closed = true;
+  };
+}
+
+/** A preview rates the open month inside the hub (a big network waits seconds): only when asked. */
+function previewButton(period, list) {
+  const button = h('button.link', t('billing.preview', { p: formatMonth(period) }));
+  button.addEventListener('click', () => {
+    button.remove();
+    const card = periodCard({ period, status: 'open' });
+    list.prepend(card);
+    card.open = true;
+  });
+  return button;
+}
+
+/** One month: a summary line; opened, its totals, exports and invoice headers (GET /billing/periods/:period). */
+function periodCard(p) {
+  const body = h('div');
+  const status = p.status === 'closed' ? t('billing.closed') : t('billing.open');
+  const facts = p.status === 'closed' ? [t('billing.invoices', { n: formatNumber(p.invoices) }), formatMoney(p.totalCents, p.currency)] : [];
+  const card = h(
+    'details.card.period',
+    { dataset: { period: p.period, status: p.status } },
+    h('summary', h('strong', formatMonth(p.period)), ` · ${status}`, facts.map((f) => ` · ${f}`)),
+    body,
+  );
+  let loaded = false;
+  card.addEventListener('toggle', () => {
+    if (!card.open || loaded) return;
+    loaded = true;
+    get(`/billing/periods/${p.period}`)
+      .then((full) => fill(body, periodBody(full)))
+      .catch((err) => ((loaded = false), fill(body, failure(err))));
+  });
+  return card;
+}
+
+function periodBody(p) {
+  const when = p.status === 'closed' ? [t('billing.closedAt', { at: formatDateTime(p.closedAt) }), t('billing.cutoff', { at: formatDateTime(p.cutoff) })] : [];
+  const exports = p.status === 'closed' ? downloads(`/billing/periods/${p.period}/invoices`, `invoices-${p.period}`, t('billing.export')) : null;
+  return [
+    h('p', totalsLine(p, p.currency)),
+    when.length ? h('p.muted', when.join(' · ')) : null,
+    p.unbilled.length ? h('p.error', t('billing.unbilled', { n: formatNumber(p.unbilled.length) })) : null,
+    exports,
+    invoiceTable(p.invoices),
+  ];
+}
+
+/** Links that download the CSV and the JSON of `path` (the session cookie goes with them). */
+export function downloads(path, name, label) {
+  return h('p.downloads', `${label} `, h('a', { href: `${path}?format=csv`, download: `${name}.csv` }, 'CSV'), ' · ', h('a', { href: `${path}?format=json`, download: `${name}.json` }, 'JSON'));
+}
+
+function invoiceTable(invoices) {
+  const row = (i) =>
+    h(
+      'tr',
+      { dataset: { invoice: i.number ?? '' } },
+      h('td', i.number === null ? '–' : h('a', { href: `#/billing/invoices/${i.number}` }, i.number)),
+      h('td', i.account.name, h('span.muted', ` (${t(`invoice.${i.account.kind}`)})`)),
+      h('td.num', formatNumber(i.lines)),
+      h('td.num', formatMoney(i.subtotalCents, i.currency)),
+      h('td.num', formatMoney(i.vatCents, i.currency)),
+      h('td.num', formatMoney(i.totalCents, i.currency)),
+    );
+  const heads = [h('th', t('billing.number')), h('th', t('billing.account')), ...['lines', 'subtotal', 'vat', 'total'].map((k) => h('th.num', t(`billing.${k}`)))];
+  const rows = invoices.length ? invoices.map(row) : h('tr', h('td.muted', { colSpan: 6 }, t('billing.noInvoice')));
+  return h('div.scroll', h('table.list', h('thead', h('tr', heads)), h('tbody', rows)));
+}

@@ -1,0 +1,65 @@
+import { get } from '../api.js';
+import { fill, h } from '../dom.js';
+import { formatDateTime, formatLocalDate, formatMoney, formatMonth, formatNumber, formatVatPercent, t, tOr } from '../i18n.js';
+import { state } from '../live.js';
+import { downloads, failure, totalsLine } from './billing.js';
+
+/** One closed invoice (GET /billing/invoices/:number): its lines, per-site and per-member breakdowns, VAT per rate, totals, downloads. */
+export function renderInvoice(view, number) {
+  let closed = false;
+  const back = h('p', h('a', { href: '#/billing' }, t('billing.back')));
+  fill(view, back);
+  get(`/billing/invoices/${number}`)
+    .then((invoice) => !closed && fill(view, back, ...invoiceCards(invoice)))
+    .catch((err) => fill(view, back, h('section.card', failure(err))));
+  return () => {
+    closed = true;
+  };
+}
+
+const siteName = (site) => (site === null ? t('invoice.network') : (state.occupancy.get(site)?.name ?? site));
+const table = (heads, rows, cls = '') => h(`div.scroll`, h(`table.list${cls}`, h('thead', h('tr', heads.map(([text, num]) => h(num ? 'th.num' : 'th', text)))), h('tbody', rows)));
+
+function invoiceCards(inv) {
+  const money = (cents) => h('td.num', { dataset: { cents: String(cents) } }, formatMoney(cents, inv.currency));
+  return [
+    h(
+      'section.card.invoice',
+      { dataset: { invoice: inv.number } },
+      h('h1', t('invoice.title', { n: inv.number })),
+      h('p', h('strong', inv.account.name), h('span.muted', ` · ${t(`invoice.${inv.account.kind}`)} ${inv.account.id}`)),
+      h('p', t('invoice.periodOf', { p: formatMonth(inv.period), at: formatDateTime(inv.closedAt) })),
+      downloads(`/billing/invoices/${inv.number}`, `invoice-${inv.number}`, t('invoice.download')),
+    ),
+    h('section.card', h('h2', t('invoice.lines')), linesTable(inv, money)),
+    h(
+      'div.forms',
+      h('section.card', h('h2', t('invoice.bySite')), table([[t('invoice.site')], [t('invoice.days'), true], [t('invoice.amount'), true]], inv.bySite.map((s) => h('tr', { dataset: { site: s.site ?? '' } }, h('td', siteName(s.site)), h('td.num', formatNumber(s.days)), money(s.amountCents))))),
+      h('section.card', h('h2', t('invoice.byMember')), table([[t('invoice.member')], [t('invoice.days'), true], [t('invoice.amount'), true]], inv.byMember.map((m) => h('tr', { dataset: { member: m.member } }, h('td', m.name ?? m.member), h('td.num', formatNumber(m.days)), money(m.amountCents))))),
+    ),
+    h('section.card.summary', vatTable(inv, money), h('p', totalsLine(inv, inv.currency))),
+  ];
+}
+
+function linesTable(inv, money) {
+  const heads = [[t('invoice.member')], [t('invoice.site')], [t('invoice.item')], [t('invoice.dates')], [t('invoice.quantity'), true], [t('invoice.unit'), true], [t('invoice.amount'), true], [t('billing.vat'), true]];
+  const row = (l) =>
+    h(
+      'tr',
+      { dataset: { kind: l.kind } },
+      h('td', l.memberName ?? l.member),
+      h('td', siteName(l.site)),
+      h('td', h('strong', tOr(`line.${l.kind}`, l.kind)), h('div.muted', l.description), l.adjusts ? h('div.muted', t('invoice.adjusts', { p: formatMonth(l.adjusts) })) : null),
+      h('td.dates', l.dates.map(formatLocalDate).join(', ')),
+      h('td.num', formatNumber(l.quantity)),
+      h('td.num', formatMoney(l.unitCents, inv.currency)),
+      money(l.amountCents),
+      h('td.num', formatMoney(l.vatCents, inv.currency), h('div.muted', formatVatPercent(l.vatPercent))),
+    );
+  return table(heads, inv.lines.map(row));
+}
+
+function vatTable(inv, money) {
+  const rows = inv.vat.map((v) => h('tr', h('td', t('invoice.vatRate', { r: formatVatPercent(v.vatPercent) }), h('span.muted', ` ${t('invoice.vatOn', { b: formatMoney(v.baseCents, inv.currency) })}`)), money(v.vatCents)));
+  return table([[t('billing.vat')], [t('invoice.vatAmount'), true]], rows, '.vat');
+}

@@ -1,0 +1,115 @@
+import { DateTime } from 'luxon';
+import { afterEach, describe, expect, it } from 'vitest';
+import { nextPeriod, periodOf, previousPeriod } from '../../cloud-sync/billing/period.js';
+import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
+import { SiteLog } from '../unit/billing-fixtures.js';
+import { browserAvailable, cleanUp, logIn, openBrowser, screenshot, startHub, type OperatorHub } from './harness.js';
+
+afterEach(cleanUp);
+
+/** The latest month a close accepts now (the 2nd of the next month has begun everywhere). */
+const PERIOD = previousPeriod(periodOf(new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)));
+const ZONE = 'Europe/Paris';
+const offsetOn = (date: string) => DateTime.fromISO(`${date}T09:00`, { zone: ZONE }).toFormat('ZZ');
+/** The period's first Monday: its ISO week has its Thursday in the period, so it is billed there. */
+const MONDAY = DateTime.fromISO(`${PERIOD}-01`, { zone: 'utc' }).plus({ days: (8 - DateTime.fromISO(`${PERIOD}-01`).weekday) % 7 });
+const day = (n: number) => MONDAY.plus({ days: n }).toISODate() ?? '';
+const dayOfMonth = (n: number) => `${PERIOD}-${String(n).padStart(2, '0')}`;
+
+/**
+ * Acme's two staff and one member on her own, stored as the sites sent them, then the month closed:
+ * - Chloé, Reichstett 2 days a week (96 EUR) + 12 EUR a day beyond: 3 days in one week = 108.00
+ * - David, Murat by the day: a full day 20.00 + a half day 10.00 = 30.00
+ * - Acme: 138.00 excl. VAT, 27.60 VAT (20 %), 165.60 in all. Ana alone: 20.00 + 4.00 = 24.00.
+ */
+async function closedMonth(net: OperatorHub): Promise<void> {
+  const { hub } = net;
+  hub.sites.upsert({ id: 'murat', name: 'Télécentre de Murat', timeZone: ZONE, capacity: 20 });
+  hub.sites.upsert({ id: 'reichstett', name: 'Bureau-Mobile Reichstett', timeZone: ZONE, capacity: 20 });
+  hub.directory.upsert('plan', { id: 'murat-day', name: 'Journée à Murat', access: 'staffed' });
+  hub.directory.upsert('plan', { id: 'reichstett-2-days', name: 'Reichstett, 2 jours par semaine', access: 'staffed' });
+  hub.directory.upsert('employer', { id: 'acme', name: 'Acme SA' });
+  hub.directory.upsert('member', { id: 'chloe', name: 'Chloé Weber', plan: 'reichstett-2-days', employer: 'acme' });
+  hub.directory.upsert('member', { id: 'david', name: 'David Roux', plan: 'murat-day', employer: 'acme' });
+  hub.directory.upsert('member', { id: 'ana', name: 'Ana Lopez', plan: 'murat-day' });
+  const plans = { 'murat-day': EXAMPLE_PRICE_LIST.plans['murat-day'], 'reichstett-2-days': EXAMPLE_PRICE_LIST.plans['reichstett-2-days'] };
+  expect((await net.call('PUT', '/billing/prices', { currency: 'EUR', plans })).status).toBe(200);
+  const received = Date.now() - 3_600_000;
+  const reichstett = new SiteLog('reichstett', offsetOn(day(0)), received).visit('chloe', day(0), '09:00', 480).visit('chloe', day(1), '09:00', 480).visit('chloe', day(2), '09:00', 480);
+  const murat = new SiteLog('murat', offsetOn(dayOfMonth(15)), received).visit('david', dayOfMonth(15), '09:00', 480).visit('david', dayOfMonth(16), '09:00', 60).visit('ana', dayOfMonth(20), '09:00', 480);
+  for (const log of [reichstett, murat]) for (const { event, receivedAt } of log.events) hub.store.ingest({ v: 1, site: event.site, events: [event] }, receivedAt);
+  const close = await net.call('POST', `/billing/periods/${PERIOD}/close`);
+  expect(close).toMatchObject({ status: 200, json: { invoices: 2, subtotalCents: 15800, vatCents: 3160, totalCents: 18960 } });
+}
+
+/** Text as shown, with the no-break spaces of French number formats as plain spaces. */
+const plain = (s: string | null) => (s ?? '').replace(/[\s\u00a0\u202f]+/g, ' ').trim();
+const YEAR = PERIOD.slice(0, 4);
+
+describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a real browser (Debian chromium)', () => {
+  it('an operator sees the closed month and what closes next, opens an invoice whose lines and totals are those of the API, and downloads its CSV', async () => {
+    const net = await startHub();
+    await closedMonth(net);
+    const { page } = await openBrowser();
+    await logIn(page, net.apiUrl);
+    await page.getByRole('link', { name: 'Facturation' }).click();
+    const month = page.locator(`details.period[data-period="${PERIOD}"][data-status="closed"]`);
+    await month.waitFor();
+    expect(plain(await month.locator('summary').textContent())).toContain('2 facture(s)');
+    const next = new Intl.DateTimeFormat('fr-FR', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${nextPeriod(PERIOD)}-01T00:00:00Z`));
+    await page.getByText(`Prochaine période à clôturer : ${next}`).waitFor();
+
+    // The open month, rated only when asked: no visit yet, only Chloé's subscription, 96.00 + 19.20, on an invoice without a number.
+    await page.getByRole('button', { name: `Aperçu de ${next}` }).click();
+    const preview = page.locator(`details.period[data-period="${nextPeriod(PERIOD)}"][data-status="open"]`);
+    await preview.locator('tr[data-invoice=""]').filter({ hasText: 'Acme SA' }).waitFor();
+    expect(await preview.locator('.totals .total').getAttribute('data-cents')).toBe('11520');
+
+    await month.locator('summary').click();
+    expect(await month.locator('.totals .total').getAttribute('data-cents')).toBe('18960');
+    expect(plain(await month.locator('.totals .total').textContent())).toBe('Total TTC 189,60 €');
+    await screenshot(page, 'billing-periods');
+    await month.locator(`tr[data-invoice="${YEAR}-000001"] a`).click();
+
+    const api = (await net.call('GET', `/billing/invoices/${YEAR}-000001`)).json as { totalCents: number; account: { id: string }; lines: unknown[] };
+    expect(api).toMatchObject({ account: { id: 'acme' }, totalCents: 16560 });
+    const total = page.locator('section.summary .totals .total');
+    await total.waitFor();
+    expect(await total.getAttribute('data-cents')).toBe(String(api.totalCents));
+    expect(plain(await total.textContent())).toBe('Total TTC 165,60 €');
+    expect(plain(await page.locator('section.summary .totals .vat').textContent())).toBe('TVA 27,60 €');
+    expect(await page.locator('section.card tr[data-kind]').count()).toBe(api.lines.length);
+    const extra = page.locator('tr[data-kind="extra-day"]');
+    expect(plain(await extra.textContent())).toContain('Bureau-Mobile Reichstett');
+    expect(plain(await extra.locator('td.num').nth(2).textContent())).toBe('12,00 €');
+    const bySite = async (site: string) => page.locator(`tr[data-site="${site}"] td.num[data-cents]`).getAttribute('data-cents');
+    expect([await bySite(''), await bySite('murat'), await bySite('reichstett')]).toEqual(['9600', '3000', '1200']);
+    const byMember = async (member: string) => (await page.locator(`tr[data-member="${member}"] td`).allTextContents()).map(plain);
+    expect([await byMember('chloe'), await byMember('david')]).toEqual([
+      ['Chloé Weber', '3', '108,00 €'],
+      ['David Roux', '2', '30,00 €'],
+    ]);
+    await screenshot(page, 'billing-invoice');
+
+    const csv = await page.request.get(new URL((await page.getByRole('link', { name: 'CSV' }).getAttribute('href')) ?? '', net.apiUrl).href);
+    expect(csv.status()).toBe(200);
+    expect(csv.headers()['content-type']).toContain('text/csv');
+    expect(await csv.text()).toContain(`${YEAR}-000001,${PERIOD},employer,acme,Acme SA,chloe,Chloé Weber,reichstett,extra-day,,Days beyond 2 a week`);
+    const json = await page.request.get(new URL((await page.getByRole('link', { name: 'JSON' }).getAttribute('href')) ?? '', net.apiUrl).href);
+    expect(await json.json()).toEqual(api);
+  });
+
+  it('a site manager is not offered billing, and the page refuses them if they go there', async () => {
+    const net = await startHub();
+    net.hub.sites.upsert({ id: 'murat', name: 'Télécentre de Murat', timeZone: ZONE, capacity: 20 });
+    const account = { username: 'manager', role: 'site_manager', sites: ['murat'], password: 'manager-password', mustChangePassword: false };
+    expect((await net.call('POST', '/accounts', account)).status).toBe(201);
+    const { page } = await openBrowser();
+    await logIn(page, net.apiUrl, account.password, account.username);
+    await page.getByText('Total du réseau').waitFor();
+    expect(await page.getByRole('link', { name: 'Membres' }).isVisible()).toBe(true);
+    expect(await page.locator('[data-nav="billing"]').isHidden()).toBe(true);
+    await page.goto(`${net.apiUrl}/#/billing`);
+    await page.getByText('Accès refusé.').waitFor();
+  });
+});
