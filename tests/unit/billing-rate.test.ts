@@ -109,6 +109,53 @@ describe('rating the worked examples of DESIGN.md (totals by hand)', () => {
   });
 });
 
+describe('locker rental and the half-day threshold (totals by hand)', () => {
+  it('a member with her own locker on a subscription pays the tariff\'s monthly locker price in each month her membership overlaps, and nothing after', () => {
+    // Reichstett 2 days a week: 96 EUR a month, locker 5 EUR a month. Léa is a member from 15 October to 30 November.
+    const lea = member('lea', 'reichstett-2-days', { locker: { bank: 'main', number: 7 }, validFrom: '2026-10-15', validUntil: '2026-11-30' });
+    const noLocker = member('max', 'reichstett-2-days');
+    const reichstett = new SiteLog('reichstett').visit('lea', '2026-11-03', '09:00', 480).visit('lea', '2026-11-05', '09:00', 480).visit('max', '2026-11-03', '09:00', 480);
+    const nov = invoicesFor([lea, noLocker], [], [reichstett]);
+    expect(only(nov, 'lea').lines.map((l) => [l.kind, l.site, l.description, l.quantity, l.unitCents, l.amountCents, l.vatCents])).toEqual([
+      ['locker', null, 'Locker rental 2026-11', 1, 500, 500, 100],
+      ['subscription', null, 'Subscription, 2 day(s) a week, 2026-11', 1, 9600, 9600, 1920],
+    ]);
+    // 9600 + 500 = 10100 excl. VAT; 20 %: 1920 + 100 = 2020; 12120 in all. Both lines are network-wide (no site).
+    expect([only(nov, 'lea').subtotalCents, only(nov, 'lea').vatCents, only(nov, 'lea').totalCents]).toEqual([10100, 2020, 12120]);
+    expect(only(nov, 'lea').bySite).toEqual([
+      { site: null, days: 0, amountCents: 10100 },
+      { site: 'reichstett', days: 2, amountCents: 0 },
+    ]);
+    expect(only(nov, 'max').lines.map((l) => l.kind)).toEqual(['subscription']);
+    // October: the membership starts on the 15th, which overlaps the month: the whole month's fee and rental (no proration).
+    expect(only(invoicesFor([lea], [], [], '2026-10'), 'lea').lines.map((l) => [l.kind, l.amountCents])).toEqual([
+      ['locker', 500],
+      ['subscription', 9600],
+    ]);
+    // December: the membership is over: no rental, no fee, so no invoice at all.
+    expect(invoicesFor([lea], [], [], '2026-12')).toEqual([]);
+  });
+
+  it('with underMinutes 300, a day of 299 minutes is a half day and one of 300 a full day, the minutes of a day\'s visits summed', () => {
+    const prices = PriceList.parse({ plans: { 'murat-day': { kind: 'per-day', dayCents: 2000, halfDay: { cents: 1000, underMinutes: 300 }, vatPercent: 20 } } });
+    const murat = new SiteLog('murat')
+      .visit('ana', '2026-11-02', '09:00', 299) // one minute short: half day
+      .visit('ana', '2026-11-03', '09:00', 300) // exactly 5 h: full day
+      .visit('ana', '2026-11-04', '08:00', 180)
+      .visit('ana', '2026-11-04', '14:00', 120) // 180 + 120 = 300: full day
+      .visit('ana', '2026-11-05', '09:00', 240); // 4 h: a full day under the default threshold, a half day under this one
+    const invoice = only(invoicesFor([member('ana', 'murat-day')], [], [murat], '2026-11', prices), 'ana');
+    // 2 days × 2000 + 2 half days × 1000 = 6000; VAT 20 % = 1200; 7200 in all.
+    expect(invoice.lines.map((l) => [l.kind, l.description, l.quantity, l.amountCents, l.dates])).toEqual([
+      ['day', 'Day visits', 2, 4000, ['2026-11-03', '2026-11-04']],
+      ['half-day', 'Half-day visits (under 300 min)', 2, 2000, ['2026-11-02', '2026-11-05']],
+    ]);
+    expect([invoice.subtotalCents, invoice.vatCents, invoice.totalCents]).toEqual([6000, 1200, 7200]);
+    // Without underMinutes the threshold is 4 h.
+    expect(PriceList.parse({ plans: { d: { kind: 'per-day', dayCents: 1, halfDay: { cents: 1 }, vatPercent: 0 } } }).plans.d).toMatchObject({ halfDay: { underMinutes: 240 } });
+  });
+});
+
 describe('rating rules', () => {
   it('rounds VAT per line half away from zero, alike for an amount and its reversal', () => {
     expect(lineVat(250, 500)).toBe(13); // 12.5 cents
