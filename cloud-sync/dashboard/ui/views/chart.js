@@ -15,10 +15,14 @@ export function occupancyChart(el, timeZone, labels) {
   const fmt = new Intl.DateTimeFormat(LOCALES[locale()], { hour: '2-digit', minute: '2-digit', day: 'numeric', month: 'short', ...zone });
   const hours = new Intl.DateTimeFormat(LOCALES[locale()], { hour: '2-digit', minute: '2-digit', ...zone });
   const days = new Intl.DateTimeFormat(LOCALES[locale()], { weekday: 'short', day: 'numeric', ...zone });
-  // Axis labels through Intl in the site's zone: hours over a day, days over a week.
+  // Axis labels through Intl in the site's zone: hours over a day, days over a week, where
+  // uPlot may tick twice a day: a day is named once, its other ticks show the hour.
   const timeTicks = (_u, ticks) => {
-    const format = (ticks.at(-1) ?? 0) - (ticks[0] ?? 0) > 2 * 86_400 ? days : hours;
-    return ticks.map((ts) => format.format(new Date(ts * 1000)));
+    if ((ticks.at(-1) ?? 0) - (ticks[0] ?? 0) <= 2 * 86_400) return ticks.map((ts) => hours.format(new Date(ts * 1000)));
+    return ticks.map((ts, i) => {
+      const day = days.format(new Date(ts * 1000));
+      return i > 0 && day === days.format(new Date((ticks[i - 1] ?? 0) * 1000)) ? hours.format(new Date(ts * 1000)) : day;
+    });
   };
   const plot = new uPlot(
     {
