@@ -1,0 +1,30 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { openHubDatabase } from '../../cloud-sync/hub/db.js';
+import { HubIngest } from '../../cloud-sync/hub/ingest.js';
+import { HubStore } from '../../cloud-sync/hub/store.js';
+import { ManualClock } from '../../shared/clock.js';
+import { topics } from '../../shared/topics.js';
+import { describeIssues } from '../../shared/validation.js';
+
+/** 20,000 nested arrays: JSON.parse reads them, a recursive JSON.stringify runs out of stack. */
+const DEEP = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+
+describe('describing what is wrong with a value', () => {
+  it('a value nested too deep to write out is named, not thrown on', () => {
+    const input: unknown = JSON.parse(`{"site":${DEEP}}`);
+    const r = z.strictObject({ site: z.string() }).safeParse(input);
+    expect(r.success).toBe(false);
+    expect(describeIssues(r.error!, input)).toEqual([{ path: 'site', message: expect.stringMatching(/got an array nested too deep to show$/) as string }]);
+  });
+
+  it('the hub dead-letters such a payload as invalid instead of failing on it', () => {
+    const store = new HubStore(openHubDatabase(':memory:'));
+    const ingest = new HubIngest({ store, clock: new ManualClock(0), log: pino({ level: 'silent' }), commitWindowMs: 0 });
+    ingest.onMessage(topics().events('murat'), Buffer.from(DEEP));
+    expect(ingest.counters).toMatchObject({ rejected: 1, storeErrors: 0 });
+    expect(store.deadLetters(1)[0]?.reason).toBe('payload.invalid');
+    store.db.close();
+  });
+});
