@@ -6,9 +6,22 @@ const UID = '04A1A1A1A1A1A1';
 
 afterEach(cleanUp);
 
+// The page's own types, as far as these tests use them (the test project has no DOM lib).
+interface Canvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+  toDataURL(): string;
+}
+interface Context2dPrototype {
+  clearRect(x: number, y: number, w: number, h: number): void;
+  fillText(text: string, x: number, y: number, maxWidth?: number): void;
+}
+
 /** The chart's canvas, read back: its size, how many pixels are painted in the "present" series' blue (#1f6feb), and a fingerprint of the picture. */
 function readChart(page: Page) {
-  return page.locator('div.chart canvas').evaluate((canvas: HTMLCanvasElement) => {
+  return page.locator('div.chart canvas').evaluate((element) => {
+    const canvas = element as unknown as Canvas;
     const ctx = canvas.getContext('2d');
     if (!ctx) return { width: canvas.width, height: canvas.height, painted: 0, blue: 0, picture: '' };
     const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
@@ -27,15 +40,15 @@ function readChart(page: Page) {
 function recordCanvasText(): void {
   const frames: string[][] = [];
   (globalThis as unknown as { canvasFrames: string[][] }).canvasFrames = frames;
-  const proto = CanvasRenderingContext2D.prototype;
+  const proto = (globalThis as unknown as { CanvasRenderingContext2D: { prototype: Context2dPrototype } }).CanvasRenderingContext2D.prototype;
   const { clearRect, fillText } = proto;
-  proto.clearRect = function (...args: Parameters<typeof clearRect>) {
+  proto.clearRect = function (this: Context2dPrototype, ...args: Parameters<Context2dPrototype['clearRect']>) {
     if (args[0] === 0 && args[1] === 0) frames.push([]);
-    return clearRect.apply(this, args);
+    clearRect.apply(this, args);
   };
-  proto.fillText = function (...args: Parameters<typeof fillText>) {
+  proto.fillText = function (this: Context2dPrototype, ...args: Parameters<Context2dPrototype['fillText']>) {
     frames.at(-1)?.push(args[0]);
-    return fillText.apply(this, args);
+    fillText.apply(this, args);
   };
 }
 
