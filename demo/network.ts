@@ -39,8 +39,10 @@ export const PLANS = [
   { id: 'murat-day', name: 'Journée à Murat (20 EUR, 10 EUR la demi-journée)', access: 'always', sites: ['murat'] },
   { id: 'murat-week', name: 'Semaine à Murat (80 EUR)', access: 'always', sites: ['murat'] },
   { id: 'murat-2-days', name: 'Murat, 2 jours par semaine (100 EUR par mois)', access: 'always', sites: ['murat'], daysPerWeek: 2 },
-  { id: 'reichstett-2-days', name: 'Bureau-Mobile, 2 jours par semaine, casier compris', access: 'always', sites: ['reichstett'], daysPerWeek: 2, lockers: true },
-  { id: 'allanche-24-7', name: "Tiers-lieu d'Allanche, accès 24/7", access: 'always', sites: ['allanche'] },
+  // The door lets a third day in: the price list charges it 12 EUR (Reichstett's trial tariff).
+  { id: 'reichstett-2-days', name: 'Bureau-Mobile, 2 jours par semaine (12 EUR le jour en plus), casier compris', access: 'always', sites: ['reichstett'], lockers: true },
+  // At any hour, up to 5 days a week: the door refuses a sixth, as the price list says.
+  { id: 'allanche-24-7', name: "Tiers-lieu d'Allanche, accès 24/7, 5 jours par semaine", access: 'always', sites: ['allanche'], daysPerWeek: 5 },
   { id: 'soho-solo', name: 'Nomade du réseau (1000 pages par mois)', access: 'always', sites: 'all', daysPerWeek: 5, lockers: true, printQuota: 1000 },
 ] as const;
 

@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'billing.unpriced',
   'billing.period_closed',
   'billing.out_of_order',
+  'billing.contradicts_directory',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

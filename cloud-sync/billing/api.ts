@@ -18,6 +18,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   not_found: 404,
   'billing.period_closed': 409,
   'billing.out_of_order': 409,
+  'billing.contradicts_directory': 409,
   'billing.unpriced': 422,
 };
 

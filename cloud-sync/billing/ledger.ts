@@ -5,6 +5,7 @@ import type { HubDb } from '../hub/db.js';
 import type { HubDirectory } from '../hub/directory.js';
 import type { HubSites } from '../hub/sites.js';
 import type { ReadProgress } from './event-source.js';
+import { doorContradictions } from './door-consistency.js';
 import type { Invoice } from './invoice.js';
 import { invoiceBytes } from './invoice.js';
 import type { PeriodId } from './period.js';
@@ -83,10 +84,15 @@ export class BillingLedger {
     return row ? PriceList.parse(JSON.parse(row.value)) : undefined;
   }
 
-  /** Replaces the price list; closed periods keep the prices they were closed with. */
+  /**
+   * Replaces the price list; closed periods keep the prices they were closed with. A list whose
+   * subscriptions say otherwise than the doors about a day beyond the quota is refused, naming each plan.
+   */
   setPrices(input: unknown): PriceList {
     const parsed = PriceList.safeParse(input);
     if (!parsed.success) throw new TesseraError('request.invalid', 'invalid price list', describeIssues(parsed.error, input));
+    const contradictions = doorContradictions(parsed.data, this.deps.directory.list('plan'));
+    if (contradictions.length > 0) throw new TesseraError('billing.contradicts_directory', `${contradictions.length} tariff(s) contradict what the door does under the directory's plan`, contradictions);
     this.deps.db
       .prepare('INSERT INTO billing_prices (id, value, updated_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at')
       .run(JSON.stringify(parsed.data), this.deps.now());

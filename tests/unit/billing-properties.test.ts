@@ -109,7 +109,8 @@ describe('billing properties (fast-check)', () => {
         const hub = billingHub();
         try {
           for (const e of EMPLOYERS) hub.directory.upsert('employer', e);
-          for (const plan of ['murat-week', 'soho-solo', 'murat-2-days']) hub.directory.upsert('plan', { id: plan, name: plan, access: 'staffed' });
+          // The doors of the plans whose tariffs refuse a day beyond the quota refuse it too (docs/billing.md "Prices").
+          for (const [plan, days] of [['murat-week'], ['soho-solo', 5], ['murat-2-days', 2]] as const) hub.directory.upsert('plan', { id: plan, name: plan, access: 'staffed', daysPerWeek: days });
           for (const m of MEMBERS) hub.directory.upsert('member', m);
           hub.ledger.setPrices(EXAMPLE_PRICE_LIST);
           // October's late uses reach the hub after October closed; November's all come in November.
