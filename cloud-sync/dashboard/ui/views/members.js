@@ -94,7 +94,8 @@ function memberForm(page) {
     .then((r) => fill(plans, r.items.map((p) => h('option', { value: p.id }, p.name))))
     .catch(() => {});
   const fields = [
-    h('label', t('members.id'), h('input', { name: 'id', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9._-]{0,63}' })),
+    // Browsers compile `pattern` with the v flag: a literal "-" in a class must be escaped there.
+    h('label', t('members.id'), h('input', { name: 'id', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}' })),
     h('label', t('members.name'), h('input', { name: 'name', required: true })),
     h('label', t('members.plan'), plans),
   ];
