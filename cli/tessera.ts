@@ -9,6 +9,7 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
   { name: 'edge', summary: 'run a site: readers, doors, lockers, presence, local API', load: async () => (await import('../edge/cli.js')).edgeCommand },
   { name: 'hub', summary: 'run the network hub: embedded MQTT broker (or an external one), event ingest, API', load: async () => (await import('../cloud-sync/hub/cli.js')).hubCommand },
   { name: 'demo', summary: 'run a network: the hub, its dashboard and three simulated centres over MQTT (what `npm start` runs); --standalone: one centre alone', load: async () => (await import('../demo/cli.js')).networkDemoCommand },
+  { name: 'site provision', summary: "give a site its own identity on the hub's embedded broker; prints its broker config block", load: async () => (await import('../cloud-sync/hub/site-cli.js')).siteProvisionCommand },
   { name: 'config validate', summary: 'check a site config file; every error with its path', load: async () => (await import('../firmware-config/cli.js')).validateCommand },
   { name: 'config render', summary: 'write a site\'s systemd unit, environment file, Mosquitto password and ACL lines, NFC modprobe blacklist', load: async () => (await import('../firmware-config/render-cli.js')).renderCommand },
   { name: 'billing close', summary: 'close a month: number and freeze its invoices (progress on stderr)', load: async () => (await import('../cloud-sync/billing/cli.js')).billingCloseCommand },

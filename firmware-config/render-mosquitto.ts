@@ -1,5 +1,5 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { topics } from '../shared/topics.js';
+import { siteRights } from '../shared/topics.js';
 import type { SiteConfig } from './schema.js';
 
 /**
@@ -41,16 +41,13 @@ export function renderPasswordLine(config: SiteConfig, salt?: Buffer): string {
 
 /** ACL lines for Mosquitto's `acl_file`: this site's user, its five topics, nothing else. */
 export function renderAcl(config: SiteConfig): string {
-  const t = topics(config.broker?.topicPrefix);
   const site = config.site.id;
+  const rights = siteRights(site, config.broker?.topicPrefix);
   return [
     `# ${config.site.name} (${site}): publishes its events and status (and its last will), reads its ack, directory and commands.`,
     `user ${brokerUsername(config)}`,
-    `topic write ${t.events(site)}`,
-    `topic write ${t.status(site)}`,
-    `topic read ${t.ack(site)}`,
-    `topic read ${t.directory(site)}`,
-    `topic read ${t.commands(site)}`,
+    ...rights.publish.map((t) => `topic write ${t}`),
+    ...rights.subscribe.map((t) => `topic read ${t}`),
     '',
   ].join('\n');
 }

@@ -147,6 +147,8 @@ const SiteConfigFields = z.strictObject({
         url: z.string().regex(/^mqtts?:\/\/[^\s/?#]+/, { error: 'expected an mqtt:// or mqtts:// URL with a host' }),
         username: z.string().optional(),
         password: z.string().optional(),
+        /** For mqtts: the CA certificate (PEM) that signed the broker's; without it, the system's CAs. */
+        ca: z.string().regex(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/, { error: 'expected a PEM certificate ("-----BEGIN CERTIFICATE----- ...")' }).optional(),
         topicPrefix: z.string().default(DEFAULT_TOPIC_PREFIX),
         /** The hub's Ed25519 public key (PEM), pinned at provisioning: directory updates must carry its signature. */
         hubPublicKey: z.string().regex(/-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/, { error: 'expected a PEM public key ("-----BEGIN PUBLIC KEY----- ...")' }).optional(),

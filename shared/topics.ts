@@ -27,4 +27,14 @@ export function topics(prefix: string = DEFAULT_TOPIC_PREFIX) {
   };
 }
 
+/**
+ * What a site's broker identity may do (DESIGN: Security): publish its own events and status
+ * (its last will is its status), read its own ack, directory and commands; nothing else. The
+ * embedded broker enforces it, and the Mosquitto ACL lines are written from it.
+ */
+export function siteRights(site: string, prefix: string = DEFAULT_TOPIC_PREFIX): { publish: string[]; subscribe: string[] } {
+  const t = topics(prefix);
+  return { publish: [t.events(site), t.status(site)], subscribe: [t.ack(site), t.directory(site), t.commands(site)] };
+}
+
 export { SITE_ID as SITE_ID_PATTERN };

@@ -1,8 +1,10 @@
 import type { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
+import { type BrokerAccess, type BrokerRefusals, accessHooks } from './access.js';
 
 export interface EmbeddedBroker {
   /** The port actually bound (the one asked for, or the free port picked for 0). */
@@ -10,6 +12,10 @@ export interface EmbeddedBroker {
   /** Disconnects every client, then stops listening. Idempotent. */
   close(): Promise<void>;
   aedes: Aedes;
+  /** mqtt: or mqtts:, as the broker listens. */
+  scheme: 'mqtt' | 'mqtts';
+  /** Connections, publishes and subscriptions refused by the identity rules (zero without `access`). */
+  refusals: BrokerRefusals;
 }
 
 export interface BrokerOptions {
@@ -18,6 +24,10 @@ export interface BrokerOptions {
   /** 0 picks a free port. */
   port: number;
   log: Logger;
+  /** Broker identities to enforce (DESIGN: Security); without it every client may do anything. */
+  access?: BrokerAccess;
+  /** MQTT over TLS (mqtts): the server's certificate chain and key, PEM. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 /**
@@ -27,7 +37,8 @@ export interface BrokerOptions {
 export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> {
   const log = opts.log.child({ module: 'broker' });
   const host = opts.host ?? '127.0.0.1';
-  const aedes = await Aedes.createBroker();
+  const refusals: BrokerRefusals = { connect: 0, publish: 0, subscribe: 0 };
+  const aedes = await Aedes.createBroker(opts.access ? accessHooks(opts.access, log, refusals) : {});
   // Aedes emits 'error' (e.g. from its will sweep) without typing it; unhandled, it would throw.
   const emitter: EventEmitter = aedes;
   emitter.on('error', (err: Error) => log.error({ err }, 'broker error'));
@@ -35,11 +46,14 @@ export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> 
   aedes.on('connectionError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'connection error'));
 
   const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
+  const onSocket = (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     aedes.handle(socket);
-  });
+  };
+  const server: Server = opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, onSocket) : createServer(onSocket);
+  // A client that fails the TLS handshake is one log line, not a broker error.
+  server.on('tlsClientError', (err: Error) => log.warn({ err: err.message }, 'TLS handshake refused'));
 
   try {
     await listen(server, host, opts.port);
@@ -49,12 +63,15 @@ export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> 
   }
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : opts.port;
-  log.info({ host, port }, 'embedded MQTT broker listening');
+  const scheme = opts.tls ? 'mqtts' : 'mqtt';
+  log.info({ host, port, scheme, identities: opts.access !== undefined }, 'embedded MQTT broker listening');
 
   let closing: Promise<void> | undefined;
   return {
     port,
     aedes,
+    scheme,
+    refusals,
     close() {
       closing ??= (async () => {
         await closeAedes(aedes);

@@ -9,6 +9,8 @@ export interface LinkOptions {
   clientId: string;
   username?: string | undefined;
   password?: string | undefined;
+  /** For mqtts: the CA that signed the broker's certificate (PEM); without it, the system's CAs. */
+  ca?: string | undefined;
   will: { topic: string; payload: () => Buffer };
   /** Topics subscribed QoS 1 after every (re)connect: the broker re-sends their retained message. */
   subscriptions: string[];
@@ -78,6 +80,7 @@ export class MqttLink {
       resubscribe: false,
       ...(opts.username !== undefined ? { username: opts.username } : {}),
       ...(opts.password !== undefined ? { password: opts.password } : {}),
+      ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
       will: { topic: opts.will.topic, payload: opts.will.payload(), qos: 1, retain: true },
     });
     this.wire();

@@ -187,6 +187,7 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
         clientId: `tessera-edge-${site}`,
         username: broker.username,
         password: broker.password,
+        ca: broker.ca,
         will: { topic: t.status(site), payload: () => status(false) },
         subscriptions: deps.directory ? [t.ack(site), t.directory(site)] : [t.ack(site)],
         log,

@@ -13,7 +13,7 @@ import { ListenError } from '../broker/embedded.js';
 import { createHub } from './hub.js';
 import type { InitialAdmin } from './auth/index.js';
 
-const OPTIONS = { db: { type: 'string' }, key: { type: 'string' }, mqtt: { type: 'string' }, 'broker-port': { type: 'string' }, 'api-port': { type: 'string' }, 'api-host': { type: 'string' }, 'home-assistant': { type: 'boolean' } } as const;
+const OPTIONS = { db: { type: 'string' }, key: { type: 'string' }, mqtt: { type: 'string' }, 'broker-port': { type: 'string' }, 'api-port': { type: 'string' }, 'api-host': { type: 'string' }, 'home-assistant': { type: 'boolean' }, 'open-broker': { type: 'boolean' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' } } as const;
 
 interface HubArgs {
   db: string;
@@ -24,6 +24,9 @@ interface HubArgs {
   /** Default 127.0.0.1; 0.0.0.0 in a container, behind its published port. */
   apiHost: string | undefined;
   homeAssistant: boolean;
+  /** The embedded broker admits anyone (tests, a closed LAN): without it, only provisioned sites. */
+  openBroker: boolean;
+  tls: { cert: string; key: string } | undefined;
 }
 
 function usageError(io: Io, message: string, usage: string): number {
@@ -50,8 +53,11 @@ function parseHubArgs(args: string[], io: Io, usage: string): HubArgs | number {
   if (typeof brokerPort === 'string') return usageError(io, brokerPort, usage);
   const apiPort = parsePort('api-port', values['api-port']);
   if (typeof apiPort === 'string') return usageError(io, apiPort, usage);
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) return usageError(io, '--tls-cert and --tls-key go together: the certificate chain and its key, PEM', usage);
+  if (values.mqtt !== undefined && (values['tls-cert'] !== undefined || values['open-broker'] === true)) return usageError(io, '--tls-cert and --open-broker are options of the embedded broker, not of --mqtt', usage);
+  const tls = values['tls-cert'] !== undefined && values['tls-key'] !== undefined ? { cert: resolve(values['tls-cert']), key: resolve(values['tls-key']) } : undefined;
   const db = resolve(values.db ?? 'var/hub.db');
-  return { db, key: resolve(values.key ?? join(dirname(db), 'hub.key')), mqtt: values.mqtt, brokerPort, apiPort, apiHost: values['api-host'], homeAssistant: values['home-assistant'] === true };
+  return { openBroker: values['open-broker'] === true, tls, db, key: resolve(values.key ?? join(dirname(db), 'hub.key')), mqtt: values.mqtt, brokerPort, apiPort, apiHost: values['api-host'], homeAssistant: values['home-assistant'] === true };
 }
 
 const HINTS = {
@@ -63,7 +69,7 @@ export const hubCommand: Command = {
   name: 'hub',
   summary:
     'Runs the hub: an MQTT broker (embedded, or --mqtt for an external one), event ingest into SQLite, and its API, until SIGINT or SIGTERM. The first start prints the one-time password of the operator "admin" (TESSERA_INITIAL_ADMIN_PASSWORD sets one instead).',
-  usage: 'hub [--db FILE] [--key FILE] [--mqtt URL | --broker-port N] [--api-port N] [--api-host ADDR] [--home-assistant]',
+  usage: 'hub [--db FILE] [--key FILE] [--mqtt URL | --broker-port N [--open-broker] [--tls-cert FILE --tls-key FILE]] [--api-port N] [--api-host ADDR] [--home-assistant]',
   async run(args, io) {
     const opts = parseHubArgs(args, io, this.usage);
     if (typeof opts === 'number') return opts;
@@ -81,6 +87,8 @@ export const hubCommand: Command = {
         // Each site's occupancy as a Home Assistant sensor, by MQTT discovery (docs/dashboard.md).
         ...(opts.homeAssistant ? { homeAssistant: {} } : {}),
         ...initialAdminFromEnv(),
+        brokerIdentities: !opts.openBroker,
+        ...(opts.tls ? { brokerTls: { cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) } } : {}),
       });
       const { mqttUrl, apiUrl } = await hub.start();
       // The hub drives no relays: its safe state is nothing to do.
@@ -89,7 +97,7 @@ export const hubCommand: Command = {
         [
           '',
           `Tessera hub`,
-          `MQTT broker: ${mqttUrl}${opts.mqtt === undefined ? ' (embedded, MQTT 3.1.1)' : ' (external)'}`,
+          `MQTT broker: ${mqttUrl}${opts.mqtt === undefined ? ` (embedded, MQTT 3.1.1; ${opts.openBroker ? 'open to any client' : 'provisioned sites only: tessera site provision SITE'})` : ' (external)'}`,
           `API:         ${apiUrl}   (health: ${apiUrl}/health, sites: ${apiUrl}/sites)`,
           `Database:    ${opts.db}`,
           `Hub key:     ${opts.key} (sites pin its public key: ${apiUrl}/directory)`,

@@ -13,7 +13,10 @@ import { HubSites } from './sites.js';
 import { AuditLog, registerAdminRoutes } from './admin/index.js';
 import { collectApiRoutes, registerApiDocs } from './admin/api-docs.js';
 import { DirectoryPublisher } from './directory-publisher.js';
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import type { BrokerAccess } from '../broker/access.js';
+import { DEFAULT_TOPIC_PREFIX } from '../../shared/topics.js';
+import { BrokerIdentities, HUB_BROKER_USERNAME } from './broker-identities.js';
 import { generateHubKeys, hubPrivateKey } from '../../shared/signing.js';
 import { createJsonApi } from '../../edge/api/json-api.js';
 import { HubAuth, registerAuth, type InitialAdmin } from './auth/index.js';
@@ -47,6 +50,14 @@ export interface HubDeps {
   sessionTtlMs?: number;
   /** Home Assistant MQTT discovery: each site's occupancy as a sensor (off without it). */
   homeAssistant?: { discoveryPrefix?: string };
+  /**
+   * The embedded broker admits only the hub and the sites provisioned with `tessera site
+   * provision`, each to its own topics (DESIGN: Security). `tessera hub` turns it on unless told
+   * `--open-broker`; off here by default so that tests may speak to the broker with plain clients.
+   */
+  brokerIdentities?: boolean;
+  /** The embedded broker speaks MQTT over TLS (mqtts): its certificate chain and key, PEM. */
+  brokerTls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 export interface Hub {
@@ -70,6 +81,10 @@ export interface Hub {
   billing: BillingLedger;
   /** On the first start without `initialAdmin`: the generated admin and its one-time password, to print once. */
   oneTimeAdmin: InitialAdmin | undefined;
+  /** The sites' credentials on the embedded broker. */
+  brokerIdentities: BrokerIdentities;
+  /** The embedded broker while it runs (undefined with an external one). */
+  broker(): EmbeddedBroker | undefined;
 }
 
 /** The hub's composition root (CONVENTIONS 3). */
@@ -82,7 +97,11 @@ export function createHub(deps: HubDeps): Hub {
   const key = hubKey(deps.privateKeyPem, log);
   const directory = new HubDirectory(store.db);
   const sites = new HubSites(store.db, () => deps.clock.now());
+  const brokerIdentities = new BrokerIdentities(store.db, () => deps.clock.now());
+  // The hub's own password on its embedded broker: new at every start, never stored.
+  const hubCredentials = { username: HUB_BROKER_USERNAME, password: randomBytes(24).toString('base64url') };
   const ingest = new HubIngest({
+    ...(deps.mqttUrl === undefined ? { credentials: hubCredentials, ...(deps.brokerTls ? { tlsLoopback: true } : {}) } : {}),
     store,
     clock: deps.clock,
     log: deps.log,
@@ -170,12 +189,19 @@ export function createHub(deps: HubDeps): Hub {
     live,
     billing,
     oneTimeAdmin: auth.oneTimeAdmin,
+    brokerIdentities,
+    broker: () => broker,
     stop,
     async start() {
       try {
         if (mqttUrl === undefined) {
-          broker = await startBroker({ port: deps.brokerPort ?? 1883, log: deps.log });
-          mqttUrl = `mqtt://127.0.0.1:${broker.port}`;
+          broker = await startBroker({
+            port: deps.brokerPort ?? 1883,
+            log: deps.log,
+            ...(deps.brokerIdentities === true ? { access: embeddedBrokerAccess(brokerIdentities, hubCredentials, deps.topicPrefix ?? DEFAULT_TOPIC_PREFIX) } : {}),
+            ...(deps.brokerTls ? { tls: deps.brokerTls } : {}),
+          });
+          mqttUrl = `${broker.scheme}://127.0.0.1:${broker.port}`;
         }
         await ingest.start(mqttUrl);
         const apiUrl = await listenApi(api, deps.apiHost ?? '127.0.0.1', deps.apiPort ?? 8080);
@@ -209,4 +235,17 @@ function hubKey(privateKeyPem: string | undefined, log: Logger): { privateKey: K
   }
   const privateKey = hubPrivateKey(pem);
   return { privateKey, publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString() };
+}
+
+/** The hub by its per-start secret, a site by its provisioned credentials. */
+function embeddedBrokerAccess(identities: BrokerIdentities, hub: { username: string; password: string }, topicPrefix: string): BrokerAccess {
+  const hubSecret = Buffer.from(hub.password);
+  return {
+    topicPrefix,
+    identify(username, password) {
+      if (username === hub.username) return password !== undefined && password.length === hubSecret.length && timingSafeEqual(password, hubSecret) ? { kind: 'hub' } : undefined;
+      const site = identities.verify(username, password);
+      return site === undefined ? undefined : { kind: 'site', site };
+    },
+  };
 }

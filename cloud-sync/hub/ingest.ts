@@ -22,6 +22,13 @@ export interface IngestDeps {
   ackIntervalMs?: number;
   /** Larger payloads are refused unread. A full batch of 1000 events is well under 1 MB. */
   maxPayloadBytes?: number;
+  /** The hub's username and password on the broker (the embedded broker's per-start secret). */
+  credentials?: { username: string; password: string };
+  /**
+   * mqtts to the hub's own embedded broker on loopback: its certificate names the host sites
+   * dial, not 127.0.0.1, so the hub does not check it on this one connection to itself.
+   */
+  tlsLoopback?: boolean;
   /** How long start() waits for the first connection. */
   connectTimeoutMs?: number;
   /**
@@ -108,6 +115,8 @@ export class HubIngest {
       manualConnect: true,
       reconnectPeriod: 1000,
       connectTimeout: this.deps.connectTimeoutMs ?? 10_000,
+      ...(this.deps.credentials ?? {}),
+      ...(this.deps.tlsLoopback === true ? { rejectUnauthorized: false } : {}),
     });
     this.client = client;
     // Before connect: messages queued for our session arrive right after the CONNACK.

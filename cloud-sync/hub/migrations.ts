@@ -188,4 +188,15 @@ export const HUB_MIGRATIONS: readonly string[] = [
     UNIQUE (period, account)
   ) WITHOUT ROWID;
   `,
+  `
+  -- Broker identities of the sites for the embedded broker (DESIGN: Security), made by
+  -- 'tessera site provision'. secret: sha256 of a random 144-bit password with its salt (a
+  -- random secret needs no slow hash, and every reconnect of every site checks one).
+  CREATE TABLE broker_identities (
+    site       TEXT PRIMARY KEY,
+    salt       TEXT NOT NULL,
+    secret     TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EdgeStore } from '../../edge/store/store.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
-import { finished, spawnCli, waitForOutput } from '../harness/process.js';
+import { finished, runCli, spawnCli, waitForOutput } from '../harness/process.js';
 import { loginOver, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 
 // Five sites tapping while edges and the hub are killed with SIGKILL and restarted (which also
@@ -102,10 +102,18 @@ interface Site {
   taps: { ok: number; failed: number };
 }
 
-function siteFolder(id: string, brokerPort: number): Site {
+/** The site's own broker identity, through the command an operator runs beside the live hub. */
+async function provision(hub: Hub, id: string): Promise<{ username: string; password: string }> {
+  const r = await runCli(['site', 'provision', id, '--db', join(hub.dir, 'hub.db'), '--key', join(hub.dir, 'hub.key')]);
+  const password = /^ {2}password: (\S+)$/m.exec(r.stdout)?.[1];
+  if (r.code !== 0 || password === undefined) throw new Error(`site provision ${id}: ${r.code} ${r.stderr}`);
+  return { username: id, password };
+}
+
+async function siteFolder(hub: Hub, id: string): Promise<Site> {
   const dir = tempDir(`tessera-chaos-${id}-`);
   const config = join(dir, 'site.yaml');
-  writeFileSync(config, networkSiteYaml({ id, mqttUrl: `mqtt://127.0.0.1:${brokerPort}` }));
+  writeFileSync(config, networkSiteYaml({ id, mqttUrl: `mqtt://127.0.0.1:${hub.brokerPort}`, credentials: await provision(hub, id) }));
   writeFileSync(
     join(dir, 'directory.yaml'),
     `revision: 1
@@ -225,7 +233,7 @@ async function scenario(): Promise<void> {
   const brokerPort = await freePort();
   const hub: Hub = { dir: tempDir('tessera-chaos-hub-'), brokerPort };
   await startHub(hub);
-  const sites = SITES.map((id) => siteFolder(id, brokerPort));
+  const sites = await Promise.all(SITES.map((id) => siteFolder(hub, id)));
   await Promise.all(sites.map(startSite));
 
   let tapping = true;

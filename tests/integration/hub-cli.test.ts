@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { topics } from '../../shared/topics.js';
-import { finished, spawnCli, waitForOutput } from '../harness/process.js';
+import { finished, runCli, spawnCli, waitForOutput } from '../harness/process.js';
 import { batchOf } from '../harness/hub-fixtures.js';
 import { loginOver, TEST_ADMIN } from '../harness/hub-auth.js';
 
@@ -29,12 +29,16 @@ describe('tessera hub (the command)', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('prints where its broker and API listen, ingests, and stops cleanly on SIGTERM', async () => {
+  it('prints where its broker and API listen, admits a provisioned site, ingests, and stops cleanly on SIGTERM', async () => {
     const hub = spawnHub(['--db', join(dir, 'hub.db'), '--broker-port', '0', '--api-port', '0']);
     try {
-      const [, mqttUrl] = await waitForOutput(hub, /MQTT broker: (mqtt:\/\/127\.0\.0\.1:\d+)/);
+      const [, mqttUrl] = await waitForOutput(hub, /MQTT broker: (mqtt:\/\/127\.0\.0\.1:\d+) \(embedded, MQTT 3\.1\.1; provisioned sites only/);
       const [, apiUrl] = await waitForOutput(hub, /API:\s+(http:\/\/127\.0\.0\.1:\d+)/);
-      const site = await mqtt.connectAsync(mqttUrl ?? '', { protocolVersion: 4, reconnectPeriod: 0 });
+      const provisioned = await runCli(['site', 'provision', 'murat', '--db', join(dir, 'hub.db'), '--url', mqttUrl ?? '']);
+      expect(provisioned.code).toBe(0);
+      expect(provisioned.stdout).toMatch(/^broker:\n {2}url: mqtt:\/\/127\.0\.0\.1:\d+\n {2}username: murat\n {2}password: \S{24}\n {2}hubPublicKey: \|\n {4}-----BEGIN PUBLIC KEY-----/m);
+      const password = /^ {2}password: (\S+)$/m.exec(provisioned.stdout)?.[1] ?? '';
+      const site = await mqtt.connectAsync(mqttUrl ?? '', { protocolVersion: 4, reconnectPeriod: 0, username: 'murat', password });
       await site.publishAsync(topics().events('murat'), JSON.stringify(batchOf('murat', 1, 2)), { qos: 1 });
       await site.endAsync();
       const { authorization } = await loginOver(apiUrl ?? '', TEST_ADMIN.username, TEST_ADMIN.password);
@@ -42,11 +46,42 @@ describe('tessera hub (the command)', () => {
         const body = (await (await fetch(`${apiUrl}/sites`, { headers: { authorization } })).json()) as { sites: Array<{ contiguous: number }> };
         expect(body.sites[0]?.contiguous).toBe(2);
       }, { timeout: 5000, interval: 50 });
+      // Without credentials, or with a wrong password, the broker refuses the connection.
+      await expect(mqtt.connectAsync(mqttUrl ?? '', { protocolVersion: 4, reconnectPeriod: 0 })).rejects.toThrow(/Bad username or password|Not authorized/i);
+      await expect(mqtt.connectAsync(mqttUrl ?? '', { protocolVersion: 4, reconnectPeriod: 0, username: 'murat', password: `${password}x` })).rejects.toThrow(/Bad username or password/i);
       hub.kill('SIGTERM');
       const r = await finished(hub, 8000);
       expect(r.code).toBe(0);
     } finally {
       if (hub.exitCode === null) hub.kill('SIGKILL');
+    }
+  });
+
+  it('site provision needs the hub database and key, and a valid site id', async () => {
+    const none = await runCli(['site', 'provision', 'murat', '--db', join(dir, 'missing.db')]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain(`no hub database at ${join(dir, 'missing.db')}`);
+    expect((await runCli(['site', 'provision'])).code).toBe(64);
+    const hub = spawnHub(['--db', join(dir, 'hub.db'), '--broker-port', '0', '--api-port', '0']);
+    try {
+      await waitForOutput(hub, /API:/);
+      const bad = await runCli(['site', 'provision', 'Not A Site', '--db', join(dir, 'hub.db')]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('invalid site id "Not A Site"');
+      expect(bad.stderr).toContain('[request.invalid]');
+    } finally {
+      hub.kill('SIGKILL');
+    }
+  });
+
+  it('--open-broker admits any client (and says so)', async () => {
+    const hub = spawnHub(['--db', join(dir, 'hub.db'), '--broker-port', '0', '--api-port', '0', '--open-broker']);
+    try {
+      const [, mqttUrl] = await waitForOutput(hub, /MQTT broker: (mqtt:\/\/127\.0\.0\.1:\d+) \(embedded, MQTT 3\.1\.1; open to any client\)/);
+      const anyone = await mqtt.connectAsync(mqttUrl ?? '', { protocolVersion: 4, reconnectPeriod: 0 });
+      await anyone.endAsync();
+    } finally {
+      hub.kill('SIGKILL');
     }
   });
 

@@ -1,0 +1,91 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createPublicKey } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Command, Io } from '../../cli/command.js';
+import { EXIT } from '../../cli/command.js';
+import { TesseraError } from '../../shared/errors.js';
+import { hubPrivateKey } from '../../shared/signing.js';
+import { BrokerIdentities } from './broker-identities.js';
+import { openHubDatabase } from './db.js';
+
+const USAGE = 'site provision SITE [--db FILE] [--key FILE] [--url URL] [--ca FILE]';
+
+interface ProvisionArgs {
+  site: string;
+  db: string;
+  key: string;
+  url: string;
+  ca: string | undefined;
+}
+
+function parse(args: string[]): ProvisionArgs | string {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: { db: { type: 'string' }, key: { type: 'string' }, url: { type: 'string' }, ca: { type: 'string' } } });
+  } catch (err) {
+    return (err as Error).message;
+  }
+  const [site, ...extra] = parsed.positionals;
+  if (site === undefined || extra.length > 0) return 'expected one site id';
+  const { values } = parsed;
+  const url = values.url ?? 'mqtt://127.0.0.1:1883';
+  if (!/^mqtts?:\/\/[^\s/?#]+/.test(url)) return `--url expects mqtt://host:port or mqtts://host:port, got "${url}"`;
+  const db = resolve(values.db ?? 'var/hub.db');
+  return { site, db, key: resolve(values.key ?? join(dirname(db), 'hub.key')), url, ca: values.ca === undefined ? undefined : resolve(values.ca) };
+}
+
+/** The `broker` block of the site's config, YAML; the password appears here and nowhere else. */
+export function siteBrokerBlock(o: { site: string; url: string; username: string; password: string; hubPublicKeyPem: string; caPem?: string | undefined }): string {
+  const indent = (pem: string) => pem.trim().split('\n').map((l) => `    ${l}`);
+  return [
+    `# ${o.site}: its broker identity, shown once (provisioning it again replaces the password).`,
+    '# Put this block in the site config; with directory.source: hub the site takes its directory from the hub.',
+    'broker:',
+    `  url: ${o.url}`,
+    `  username: ${o.username}`,
+    `  password: ${o.password}`,
+    '  hubPublicKey: |',
+    ...indent(o.hubPublicKeyPem),
+    ...(o.caPem === undefined ? [] : ['  ca: |', ...indent(o.caPem)]),
+    '',
+  ].join('\n');
+}
+
+function provision(a: ProvisionArgs, io: Io): number {
+  // Opening would create an empty database, and the key is made by the hub's first start.
+  for (const [what, path, flag] of [['hub database', a.db, '--db'], ['hub key', a.key, '--key']] as const) {
+    if (existsSync(path)) continue;
+    io.err(`tessera: no ${what} at ${path} (${flag} FILE; start the hub once to make them)`);
+    return EXIT.FAILURE;
+  }
+  const hubPublicKeyPem = createPublicKey(hubPrivateKey(readFileSync(a.key, 'utf8'))).export({ type: 'spki', format: 'pem' }).toString();
+  const caPem = a.ca === undefined ? undefined : readFileSync(a.ca, 'utf8');
+  const db = openHubDatabase(a.db);
+  try {
+    const identity = new BrokerIdentities(db, Date.now).provision(a.site);
+    io.out(siteBrokerBlock({ site: a.site, url: a.url, ...identity, hubPublicKeyPem, caPem }));
+    return EXIT.OK;
+  } catch (err) {
+    if (!(err instanceof TesseraError)) throw err;
+    io.err(`tessera: ${err.message} [${err.code}]`);
+    return EXIT.FAILURE;
+  } finally {
+    db.close();
+  }
+}
+
+export const siteProvisionCommand: Command = {
+  name: 'site provision',
+  summary:
+    "Gives a site its own identity on the hub's embedded broker (it may then publish only its own events and status, and read only its own ack, directory and commands) and prints the site's broker config block. Works beside a running hub.",
+  usage: USAGE,
+  run(args, io) {
+    const a = parse(args);
+    if (typeof a === 'string') {
+      io.err(`tessera: ${a}\nusage: tessera ${USAGE}`);
+      return Promise.resolve(EXIT.USAGE);
+    }
+    return Promise.resolve(provision(a, io));
+  },
+};

@@ -1,0 +1,147 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import { runEdge, type RunningEdge } from '../../edge/site/run.js';
+import { systemClock } from '../../shared/clock.js';
+import { generateHubKeys } from '../../shared/signing.js';
+import { topics } from '../../shared/topics.js';
+import { networkSiteYaml } from '../fixtures/site-yaml.js';
+import { makeTestPki } from '../fixtures/tls-certs.js';
+import { batchOf } from '../harness/hub-fixtures.js';
+import { loginOver, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+
+const silent = pino({ level: 'silent' });
+const UID = '04C1C1C1C1C1C1';
+const t = topics();
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function startHub(tls?: { cert: string; key: string }): Promise<{ hub: Hub; mqttUrl: string; apiUrl: string; auth: AuthHeaders }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-ident-'));
+  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN, brokerIdentities: true, ...(tls ? { brokerTls: tls } : {}) });
+  const urls = await hub.start();
+  cleanups.push(async () => {
+    await hub.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { hub, ...urls, auth: await loginOver(urls.apiUrl, TEST_ADMIN.username, TEST_ADMIN.password) };
+}
+
+async function startSite(id: string, mqttUrl: string, hub: Hub, extraBroker: string[] = []): Promise<RunningEdge> {
+  const dir = mkdtempSync(join(tmpdir(), `tessera-${id}-`));
+  const config = join(dir, 'site.yaml');
+  writeFileSync(config, networkSiteYaml({ id, mqttUrl, hubPublicKeyPem: hub.publicKeyPem, heartbeatSeconds: 5, credentials: hub.brokerIdentities.provision(id) }) + extraBroker.join('\n'));
+  const running = await runEdge({ configPath: config, simulate: true, log: process.env.DBG ? pino({ level: 'info' }) : silent });
+  cleanups.push(async () => {
+    await running.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return running;
+}
+
+async function put(apiUrl: string, path: string, body: unknown, auth: AuthHeaders): Promise<void> {
+  const res = await fetch(`${apiUrl}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: auth.authorization }, body: JSON.stringify(body) });
+  expect(res.status).toBe(200);
+}
+
+async function seedMember(apiUrl: string, auth: AuthHeaders): Promise<void> {
+  await put(apiUrl, '/directory/plans/always', { name: '24/7', access: 'always' }, auth);
+  await put(apiUrl, '/directory/members/alice', { name: 'Alice Martin', plan: 'always' }, auth);
+  await put(apiUrl, `/directory/badges/${UID}`, { member: 'alice' }, auth);
+}
+
+const tap = async (site: RunningEdge) => {
+  const res = await fetch(`${site.url}/simulate/tap`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reader: 'front-in', uid: UID }) });
+  return (await res.json()) as { granted: boolean; reason: string };
+};
+
+/** Polls until `check` holds: the liveness bound of a test, not a performance threshold. */
+async function eventually(check: () => Promise<boolean> | boolean, what: string, ms = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!(await check())) {
+    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** How a connection attempt ends: 'connected', the error's message, or 'closed' (the broker hung up). */
+function connectOutcome(url: string, opts: mqtt.IClientOptions): Promise<string> {
+  return new Promise((resolve) => {
+    const c = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 3000, ...opts });
+    const done = (outcome: string) => {
+      c.end(true);
+      resolve(outcome);
+    };
+    c.once('connect', () => done('connected'));
+    c.once('error', (err) => done(err.message));
+    c.once('close', () => done('closed'));
+  });
+}
+
+/** A syncing site: its directory reached it (the door opens) and its events reached the hub, acknowledged. */
+async function expectSyncing(hub: Hub, site: RunningEdge, apiUrl: string, auth: AuthHeaders): Promise<void> {
+  await seedMember(apiUrl, auth);
+  await eventually(async () => (await tap(site)).granted, 'the directory reaches the site and the badge opens');
+  const id = site.config.site.id;
+  const lastSeq = site.edge.store.events.lastSeq();
+  await eventually(() => (hub.store.progress(id)?.contiguous ?? 0) >= lastSeq && site.edge.store.events.ackedSeq() >= lastSeq, 'the events reach the hub and are acknowledged');
+}
+
+describe('broker identities on the embedded broker (issue 8)', () => {
+  it('a provisioned site syncs both ways; without its identity no client gets in', async () => {
+    const { hub, mqttUrl, apiUrl, auth } = await startHub();
+    const site = await startSite('murat', mqttUrl, hub);
+    await expectSyncing(hub, site, apiUrl, auth);
+
+    await expect(mqtt.connectAsync(mqttUrl, { protocolVersion: 4, reconnectPeriod: 0 })).rejects.toThrow(/Bad username or password/i);
+    await expect(mqtt.connectAsync(mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, username: 'nowhere', password: 'x' })).rejects.toThrow(/Bad username or password/i);
+    // Provisioning again replaces the password: the old one stops at the next connection.
+    const first = hub.brokerIdentities.provision('allanche');
+    hub.brokerIdentities.provision('allanche');
+    await expect(mqtt.connectAsync(mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, ...first })).rejects.toThrow(/Bad username or password/i);
+    expect(hub.broker()?.refusals.connect).toBe(3);
+  });
+
+  it('site A can neither publish as site B nor read what is meant for B', async () => {
+    const { hub, mqttUrl } = await startHub();
+    const a = hub.brokerIdentities.provision('site-a');
+    hub.brokerIdentities.provision('site-b');
+    const client = await mqtt.connectAsync(mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, ...a });
+    cleanups.push(() => client.endAsync(true));
+
+    const granted = await client.subscribeAsync([t.ack('site-a'), t.directory('site-a'), t.commands('site-a')], { qos: 1 });
+    expect(granted.map((g) => g.qos)).toEqual([1, 1, 1]);
+    for (const topic of [t.directory('site-b'), t.ack('site-b'), 'tessera/v1/sites/+/directory', '#']) {
+      await expect(client.subscribeAsync(topic, { qos: 1 }), topic).rejects.toThrow(/Subscribe error/);
+    }
+
+    await client.publishAsync(t.events('site-a'), JSON.stringify(batchOf('site-a', 1, 1)), { qos: 1 });
+    await eventually(() => hub.store.progress('site-a')?.contiguous === 1, "site A's own events are stored");
+    // Publishing as B: Aedes refuses it by closing the connection; nothing is stored for B.
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    client.publish(t.events('site-b'), JSON.stringify(batchOf('site-b', 1, 1)), { qos: 1 });
+    await closed;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(hub.store.progress('site-b')).toBeUndefined();
+    expect(hub.broker()?.refusals).toMatchObject({ publish: 1, subscribe: 4 });
+  });
+
+  it('mqtts: a site that pins the hub CA syncs over TLS; a client that does not trust it cannot connect', async () => {
+    const pki = makeTestPki();
+    const { hub, mqttUrl, apiUrl, auth } = await startHub({ cert: pki.certPem, key: pki.keyPem });
+    expect(mqttUrl).toMatch(/^mqtts:\/\/127\.0\.0\.1:\d+$/);
+    const site = await startSite('murat', mqttUrl, hub, ['  ca: |', ...pki.caPem.trim().split('\n').map((l) => `    ${l}`), '']);
+    await expectSyncing(hub, site, apiUrl, auth);
+
+    const identity = hub.brokerIdentities.provision('allanche');
+    expect(await connectOutcome(mqttUrl, { ...identity, ca: pki.caPem })).toBe('connected');
+    expect(await connectOutcome(mqttUrl, identity)).toMatch(/unable to get local issuer certificate|self[- ]signed|unable to verify/i);
+    expect(await connectOutcome(mqttUrl.replace('mqtts:', 'mqtt:'), identity)).not.toBe('connected');
+  });
+});
