@@ -126,7 +126,13 @@ const SiteConfigFields = z.strictObject({
     lockers: z.array(LockerBankConfig).default([]),
     directory: DirectorySource,
     secureBadges: SecureBadges.optional(),
-    storage: z.strictObject({ path: z.string().min(1) }).prefault({ path: 'var/edge.db' }),
+    storage: z
+      .strictObject({
+        path: z.string().min(1).default('var/edge.db'),
+        /** Days an event stays at the site once the hub has acknowledged it (personal data: presence). */
+        retentionDays: intIn(1, 3650).default(30),
+      })
+      .prefault({}),
     api: z
       .strictObject({
         host: z.string().default('127.0.0.1'),

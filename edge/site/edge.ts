@@ -1,3 +1,4 @@
+import { EventRetention } from '../store/retention.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
 import type { Directory } from '../../shared/directory.js';
@@ -97,6 +98,8 @@ export function createEdge(deps: EdgeDeps) {
   const publish = (result: TapResult) => {
     for (const fn of listeners) fn(result);
   };
+  const retention = new EventRetention(store.db, clock, log.child({ module: 'retention' }), config.storage.retentionDays);
+
   function onCard(card: Parameters<TapHandler['handle']>[0]): void {
     const result = taps.handle(card);
     if (result instanceof Promise) result.then(publish, (err: unknown) => log.error({ err }, 'secure tap failed'));
@@ -120,6 +123,7 @@ export function createEdge(deps: EdgeDeps) {
         unsubscribers.push(door.onExitRequest(() => presence.exitButtonPressed(id, clock.now())));
       }
       presence.start();
+      retention.start();
       unsubscribers.push(
         reader.subscribe({
           card: onCard,
@@ -143,6 +147,7 @@ export function createEdge(deps: EdgeDeps) {
       state = 'stopped';
       for (const off of unsubscribers.splice(0)) off();
       await reader.stop();
+      retention.stop();
       presence.stop();
       for (const door of doors.values()) door.stop();
       lockers.stop();
