@@ -199,4 +199,13 @@ export const HUB_MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  -- Retention at the hub (issue 8, Privacy): access and presence events received up to
+  -- pruned_through (hub clock ms, a close's cutoff) have been deleted; the months closed with a
+  -- cutoff up to it can no longer be re-rated.
+  CREATE TABLE retention (
+    id             INTEGER PRIMARY KEY CHECK (id = 1),
+    pruned_through INTEGER NOT NULL
+  );
+  `,
 ];
