@@ -80,14 +80,17 @@ async function runNetworkDemo(opts: DemoArgs, io: Io): Promise<number> {
   const wanted = { api: opts.apiPort ?? (await portOr0(8080)), broker: opts.brokerPort ?? (await portOr0(1883)) };
   // The hub's log goes to a file: the console tells the story.
   const log = pino({ name: 'tessera-hub', level: process.env.TESSERA_LOG_LEVEL ?? 'info' }, pino.destination({ dest: join(dir, 'hub.log'), sync: true }));
-  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log, brokerPort: wanted.broker, apiPort: wanted.api, privateKeyPem: generateHubKeys().privateKeyPem });
+  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log, brokerPort: wanted.broker, apiPort: wanted.api, privateKeyPem: generateHubKeys().privateKeyPem, brokerIdentities: true });
   const running: Running = { hub, sites: [] };
   const shutdown = stopper(running, io, opts.dir === undefined ? dir : undefined);
   try {
     const simulator = simulatorAccount(hub);
     const { mqttUrl, apiUrl } = await hub.start();
     const brokerPort = Number(new URL(mqttUrl).port);
-    const started = await Promise.allSettled(DEMO_SITES.map((site) => startSite(site, { brokerPort, hubPublicKeyPem: hub.publicKeyPem, dir })));
+    // The secure way, as `tessera hub` runs: each site has its own broker identity (a kept --dir gets new passwords).
+    const started = await Promise.allSettled(
+      DEMO_SITES.map((site) => startSite(site, { brokerPort, hubPublicKeyPem: hub.publicKeyPem, dir, identity: hub.brokerIdentities.provision(site.id) })),
+    );
     running.sites = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -153,7 +156,7 @@ function printBanner(io: Io, b: { hub: Hub; apiUrl: string; mqttUrl: string; wan
       '',
       `Dashboard:    ${b.apiUrl}/${note(b.wanted.api, 8080)}`,
       admin ? `Log in as:    ${admin.username} / ${admin.password}   (one-time password: the dashboard asks for a new one)` : 'Log in as:    admin, with the password set on an earlier run of this --dir',
-      `MQTT broker:  ${b.mqttUrl} (embedded)${note(b.wanted.broker, 1883)}`,
+      `MQTT broker:  ${b.mqttUrl} (embedded; provisioned sites only, each with its own identity)${note(b.wanted.broker, 1883)}`,
       ...b.sites.map((s) => `Site:         ${s.site.id.padEnd(10)} ${s.facts.name}, local API ${s.url} (pid ${s.pid})`),
       `Logs, stores: ${b.dir}`,
       '',

@@ -8,7 +8,7 @@ import type { DemoSite } from './network.js';
 
 /**
  * The demo's centres: each the example config of firmware-config/examples/, turned into a
- * networked site (hub-fed directory, the hub's key pinned, simulated hardware), run as its own
+ * networked site (hub-fed directory, the hub's key pinned, its own broker identity, simulated hardware), run as its own
  * `tessera edge` process whose broker link goes through a BrokerLink the demo can cut.
  */
 
@@ -33,13 +33,19 @@ export interface RunningSite {
 
 type Yaml = Record<string, unknown>;
 
-/** The example's YAML as a networked, simulated site whose files live in `dir`. */
-export function networkedSiteYaml(exampleText: string, opts: { brokerUrl: string; hubPublicKeyPem: string; dir: string; id: string }): { yaml: string; facts: SiteFacts } {
+/** A site's own credentials on the hub's embedded broker (`hub.brokerIdentities.provision`). */
+export interface BrokerCredentials {
+  username: string;
+  password: string;
+}
+
+/** The example's YAML as a networked, simulated site whose files live in `dir`, with its broker identity. */
+export function networkedSiteYaml(exampleText: string, opts: { brokerUrl: string; hubPublicKeyPem: string; dir: string; id: string; identity: BrokerCredentials }): { yaml: string; facts: SiteFacts } {
   const doc = YAML.parse(exampleText) as Yaml;
   const site = doc.site as { name: string; timeZone: string; capacity: number };
   const door = (doc.doors as Array<{ heldOpenSeconds?: number }> | undefined)?.[0];
   doc.directory = { source: 'hub' };
-  doc.broker = { url: opts.brokerUrl, hubPublicKey: opts.hubPublicKeyPem, heartbeatSeconds: 5, ackTimeoutSeconds: 5 };
+  doc.broker = { url: opts.brokerUrl, username: opts.identity.username, password: opts.identity.password, hubPublicKey: opts.hubPublicKeyPem, heartbeatSeconds: 5, ackTimeoutSeconds: 5 };
   doc.storage = { path: join(opts.dir, `${opts.id}.db`) };
   doc.api = { host: '127.0.0.1', port: 0 };
   doc.hardware = { readers: 'simulated', gpio: 'simulated' };
@@ -48,13 +54,14 @@ export function networkedSiteYaml(exampleText: string, opts: { brokerUrl: string
 }
 
 /** Starts one site's edge process and waits until its local API listens (bounded). */
-export async function startSite(site: DemoSite, opts: { brokerPort: number; hubPublicKeyPem: string; dir: string }): Promise<RunningSite> {
+export async function startSite(site: DemoSite, opts: { brokerPort: number; hubPublicKeyPem: string; dir: string; identity: BrokerCredentials }): Promise<RunningSite> {
   const link = new BrokerLink(opts.brokerPort);
   const brokerUrl = await link.start();
   const example = readFileSync(join(PACKAGE_ROOT, 'firmware-config', 'examples', `${site.example}.yaml`), 'utf8');
-  const { yaml, facts } = networkedSiteYaml(example, { brokerUrl, hubPublicKeyPem: opts.hubPublicKeyPem, dir: opts.dir, id: site.id });
+  const { yaml, facts } = networkedSiteYaml(example, { brokerUrl, hubPublicKeyPem: opts.hubPublicKeyPem, dir: opts.dir, id: site.id, identity: opts.identity });
   const configPath = join(opts.dir, `${site.id}.yaml`);
-  writeFileSync(configPath, yaml);
+  // It holds the site's broker password: for its owner only.
+  writeFileSync(configPath, yaml, { mode: 0o600 });
   // Its own process group: the terminal's Ctrl-C reaches the demo only, which stops the sites
   // itself, in order (a second signal would make an edge skip its graceful stop).
   const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'tessera.js'), 'edge', '--config', configPath, '--simulate'], {

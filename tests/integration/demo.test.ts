@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { openHubDatabase } from '../../cloud-sync/hub/db.js';
 import { HubStore } from '../../cloud-sync/hub/store.js';
@@ -45,6 +46,12 @@ describe('the network demo (npm start)', () => {
       pids.push(...[...out.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1])));
       expect(pids).toHaveLength(3);
       expect(out).toMatch(/Site:\s+murat .*\nSite:\s+allanche .*\nSite:\s+reichstett /);
+
+      // The secure way: each site connects with its own identity, and no one else gets in.
+      const mqttUrl = /MQTT broker:\s+(mqtt:\/\/127\.0\.0\.1:\d+) \(embedded; provisioned sites only/.exec(out)?.[1] ?? '';
+      expect(mqttUrl).not.toBe('');
+      await expect(mqtt.connectAsync(mqttUrl, { protocolVersion: 4, reconnectPeriod: 0 })).rejects.toThrow(/Bad username or password/i);
+      for (const id of ['murat', 'allanche', 'reichstett']) expect(readFileSync(join(dir, `${id}.yaml`), 'utf8')).toMatch(new RegExp(`\\n  username: ${id}\\n  password: \\S{20,}\\n`));
 
       // The visitor's path: the one-time password, then one's own.
       const auth = await loginOver(apiUrl, 'admin', password);

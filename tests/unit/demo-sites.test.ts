@@ -13,15 +13,16 @@ const publicKeyPem = createPublicKey(generateHubKeys().privateKeyPem).export({ t
 
 describe('the demo centres', () => {
   for (const site of DEMO_SITES) {
-    it(`turns the ${site.example} example into a valid networked site on simulated hardware, hub key pinned`, () => {
+    it(`turns the ${site.example} example into a valid networked site on simulated hardware, hub key pinned, with its own broker identity`, () => {
       const example = readFileSync(join('firmware-config', 'examples', `${site.example}.yaml`), 'utf8');
-      const { yaml, facts } = networkedSiteYaml(example, { brokerUrl: 'mqtt://127.0.0.1:40000', hubPublicKeyPem: publicKeyPem, dir: '/tmp/demo', id: site.id });
+      const { yaml, facts } = networkedSiteYaml(example, { brokerUrl: 'mqtt://127.0.0.1:40000', hubPublicKeyPem: publicKeyPem, dir: '/tmp/demo', id: site.id, identity: { username: site.id, password: 'pw-of-the-site' } });
       const parsed = parseSiteConfig(yaml, `${site.id}.yaml`, '/tmp/demo');
       if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
       const config = parsed.value;
       expect(config.site.id).toBe(site.id);
       expect(config.directory.source).toBe('hub');
       expect(config.broker?.url).toBe('mqtt://127.0.0.1:40000');
+      expect(config.broker).toMatchObject({ username: site.id, password: 'pw-of-the-site' });
       expect(() => hubPublicKey(config.broker?.hubPublicKey ?? '')).not.toThrow();
       expect(config.hardware).toMatchObject({ readers: 'simulated', gpio: 'simulated' });
       expect(config.api.port).toBe(0);
