@@ -208,4 +208,17 @@ export const HUB_MIGRATIONS: readonly string[] = [
     pruned_through INTEGER NOT NULL
   );
   `,
+  `
+  -- Members erased (docs/hub.md "Members' personal data"), each known only by its pseudonym,
+  -- never by the id it replaced; revision: the directory revision of the erasure, so that sites
+  -- behind it learn of it. salt: the hub's random salt that turns an id into its pseudonym
+  -- (shared/erasure.ts), so that late events naming an erased id are recognised at ingest.
+  CREATE TABLE member_erasures (
+    pseudonym TEXT PRIMARY KEY,
+    revision  INTEGER NOT NULL,
+    at        INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE erasure_salt (id INTEGER PRIMARY KEY CHECK (id = 1), salt TEXT NOT NULL);
+  INSERT INTO erasure_salt (id, salt) VALUES (1, lower(hex(randomblob(16))));
+  `,
 ];
