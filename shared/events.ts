@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { COMMAND_KINDS, Nonce } from './commands.js';
 import { DecisionReason, DenyReason } from './reasons.js';
 
 /**
@@ -50,14 +51,17 @@ const payloads = {
   /** The door closed again after a forced or held-open alarm. */
   'door.secured': z.strictObject({ door: Id, after: z.enum(['forced', 'held']) }),
   'door.exit_requested': z.strictObject({ door: Id }),
-  'door.mode': z.strictObject({ door: Id, mode: z.enum(['locked', 'free_access']) }),
+  /** `lockdown`: held locked by a hub command, free access suspended, until it is lifted. */
+  'door.mode': z.strictObject({ door: Id, mode: z.enum(['locked', 'free_access', 'lockdown']) }),
   'consumable.used': z.strictObject({ memberId: Id, item: Id, quantity: z.number().int().positive() }),
   'device.fault': z.strictObject({
     device: Id,
-    kind: z.enum(['reader.lost', 'reader.found', 'gpio.error', 'directory.rejected', 'sync.rejected']),
+    kind: z.enum(['reader.lost', 'reader.found', 'gpio.error', 'directory.rejected', 'sync.rejected', 'command.rejected']),
     detail: z.string().max(500).optional(),
   }),
   'clock.unsynced': z.strictObject({ detail: z.string().max(500) }),
+  /** A signed hub command the site carried out (shared/commands.ts), named by its nonce: the hub's receipt. */
+  'command.executed': z.strictObject({ command: Nonce, kind: z.enum(COMMAND_KINDS), door: Id.optional(), fromSeq: z.number().int().positive().optional() }),
 } as const;
 
 export type EventType = keyof typeof payloads;
@@ -93,6 +97,7 @@ export const SiteEvent = z.discriminatedUnion('type', [
   envelopeOf('consumable.used'),
   envelopeOf('device.fault'),
   envelopeOf('clock.unsynced'),
+  envelopeOf('command.executed'),
 ]);
 export type SiteEvent = z.infer<typeof SiteEvent>;
 

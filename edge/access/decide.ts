@@ -13,9 +13,11 @@ import type { AccessRequest, Decision, SiteRules } from './types.js';
  * a secure badge whose card failed its check, suspended member, no plan) come first, so a refused badge is refused for what it is even when
  * the clock cannot be trusted. Then, on entry: expired, site_not_allowed, outside_hours,
  * anti_passback, at_capacity, quota_exhausted. Staff skip hours, capacity and quota. Cleaners and
- * visitors follow their plan like members; a visitor's day pass is validFrom = validUntil.
+ * visitors follow their plan like members; a visitor's day pass is validFrom = validUntil. A
+ * lockdown refuses every entry and locker tap before anything else, and no exit (fail-safe egress).
  */
 export function decideAccess(req: AccessRequest): Decision {
+  if (req.lockdown && req.role !== 'exit' && !isCheckOutTap(req)) return refuse('lockdown');
   const holder = identify(req);
   if (typeof holder === 'string') return refuse(holder);
   // Letting people out is never refused for hours, capacity, quota or site.

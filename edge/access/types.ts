@@ -41,6 +41,8 @@ export interface AccessRequest {
   card?: CardCheck;
   /** Set when the directory is older than the site allows: only these roles are admitted. */
   staleDirectory?: { roles: readonly Role[] };
+  /** The hub put the site in lockdown: nobody in, staff included; the way out stays open. */
+  lockdown?: boolean;
 }
 
 export type CardCheck = 'genuine' | 'not_genuine' | 'replayed';

@@ -36,6 +36,7 @@ interface TapSpec {
   clockSynced?: boolean;
   card?: CardCheck;
   staleRoles?: Role[];
+  lockdown?: boolean;
 }
 
 function tap(spec: TapSpec = {}): AccessRequest {
@@ -54,6 +55,7 @@ function tap(spec: TapSpec = {}): AccessRequest {
     clockSynced: spec.clockSynced ?? true,
     ...(spec.card ? { card: spec.card } : {}),
     ...(spec.staleRoles ? { staleDirectory: { roles: spec.staleRoles } } : {}),
+    ...(spec.lockdown !== undefined ? { lockdown: spec.lockdown } : {}),
   };
 }
 
@@ -81,6 +83,7 @@ describe('decideAccess: one row per reason', () => {
     { name: 'a UID badge needs no card check', spec: { badge: { type: 'uid' } }, expected: granted('ok') },
     { name: 'a visitor is refused while the directory is stale and only members and staff are trusted', spec: { member: { role: 'visitor' }, staleRoles: ['member', 'staff'] }, expected: refused('directory_stale') },
     { name: 'a member is still admitted while the directory is stale if members are trusted', spec: { staleRoles: ['member', 'staff'] }, expected: granted('ok') },
+    { name: 'a member is refused at the entry while the site is in lockdown', spec: { lockdown: true }, expected: refused('lockdown') },
     { name: 'a suspended member is refused', spec: { member: { status: 'suspended' } }, expected: refused('member_suspended') },
     { name: 'a membership that ended yesterday is refused', spec: { member: { validUntil: '2026-03-03' } }, expected: refused('expired') },
     { name: 'a membership that starts tomorrow is refused', spec: { member: { validFrom: '2026-03-05' } }, expected: refused('expired') },
@@ -105,6 +108,21 @@ describe('decideAccess: one row per reason', () => {
     const covered = new Set(table.map((row) => row.expected.reason));
     const expected = DecisionReason.options.filter((r) => r !== 'no_locker_available');
     expect([...covered].sort()).toEqual([...expected].sort());
+  });
+});
+
+describe('decideAccess during a lockdown: nobody in, everybody out', () => {
+  it.each<[string, TapSpec, Decision]>([
+    ['staff are refused at the entry', { member: STAFF, lockdown: true }, refused('lockdown')],
+    ['a locker tap is refused', { reader: 'locker-bank', plan: { lockers: true }, lockdown: true }, refused('lockdown')],
+    ['an unknown badge is refused for the lockdown, the rule in force', { badge: null, lockdown: true }, refused('lockdown')],
+    ['a revoked badge is refused for the lockdown', { badge: { status: 'revoked' }, lockdown: true }, refused('lockdown')],
+    ['the exit reader still lets a member out', { reader: 'exit', lockdown: true }, granted('ok')],
+    ['a second tap still checks out who is inside', { site: { secondTapChecksOut: true }, inside: true, lockdown: true }, granted('ok')],
+    ['a second tap by someone not inside is an entry, refused', { site: { secondTapChecksOut: true }, inside: false, lockdown: true }, refused('lockdown')],
+    ['lifted, the same tap is admitted again', { lockdown: false }, granted('ok')],
+  ])('%s', (_name, spec, expected) => {
+    expect(decide(spec)).toEqual(expected);
   });
 });
 

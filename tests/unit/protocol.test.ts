@@ -22,6 +22,7 @@ const SAMPLES: { [T in EventType]: EventPayload<T> } = {
   'consumable.used': { memberId: 'alice', item: 'print-page', quantity: 12 },
   'device.fault': { device: 'front-in', kind: 'reader.lost', detail: 'unplugged' },
   'clock.unsynced': { detail: 'no NTP since boot' },
+  'command.executed': { command: 'kq2Jx9vV0aYc3n1o8bZL4w', kind: 'unlock', door: 'front' },
 };
 
 const envelope = (type: string, data: unknown) => ({ v: 1, site: 'murat', seq: 1, id: uuidv7(Date.parse('2026-11-23T08:00:00Z')), at: '2026-11-23T09:00:00.000+01:00', type, data });

@@ -1,6 +1,6 @@
 import type { SiteEvent } from '../../../shared/events.js';
 
-export const ALARM_KINDS = ['door.forced', 'door.held', 'reader.lost', 'sync.rejected', 'site.offline'] as const;
+export const ALARM_KINDS = ['door.forced', 'door.held', 'reader.lost', 'sync.rejected', 'command.rejected', 'site.offline'] as const;
 export type AlarmKind = (typeof ALARM_KINDS)[number];
 
 /** What one event does to the alarms of its site: raise one, clear some, or nothing. */
@@ -18,7 +18,8 @@ export interface ClearRule {
 /**
  * The alarm rules (docs/dashboard.md "Alarms"), pure. A forced or held door is cleared by the
  * door's `door.secured`, a lost reader by its `reader.found`; a sync rejection has no lasting
- * condition and is raised already cleared, waiting only for someone to acknowledge it.
+ * condition and is raised already cleared, waiting only for someone to acknowledge it; so is a
+ * hub command the site refused (forged, replayed, expired: someone should look).
  * `site.offline` comes from the site's status, not from events (see AlarmBook.onStatus).
  */
 export function alarmEffect(e: SiteEvent): AlarmEffect {
@@ -42,6 +43,7 @@ export function alarmEffect(e: SiteEvent): AlarmEffect {
     case 'door.mode':
     case 'consumable.used':
     case 'clock.unsynced':
+    case 'command.executed':
       return null;
   }
 }
@@ -52,6 +54,6 @@ function faultEffect(e: Extract<SiteEvent, { type: 'device.fault' }>): AlarmEffe
   const { device, kind, detail } = e.data;
   if (kind === 'reader.lost') return { raise: { kind: 'reader.lost', subject: device, detail: detail ?? null, clears: { type: 'device.fault', match: { '$.data.device': device, '$.data.kind': 'reader.found' } } } };
   if (kind === 'reader.found') return { clear: { kinds: ['reader.lost'], subject: device, by: 'reader.found' } };
-  if (kind === 'sync.rejected') return { raise: { kind: 'sync.rejected', subject: device, detail: detail ?? null, clears: null } };
+  if (kind === 'sync.rejected' || kind === 'command.rejected') return { raise: { kind, subject: device, detail: detail ?? null, clears: null } };
   return null;
 }

@@ -2,8 +2,8 @@ import type { SiteEvent } from '../../../shared/events.js';
 
 export interface DoorState {
   door: string;
-  /** locked or free_access, from the last door.mode event; null if none seen. */
-  mode: 'locked' | 'free_access' | null;
+  /** locked, free_access or lockdown, from the last door.mode event; null if none seen. */
+  mode: 'locked' | 'free_access' | 'lockdown' | null;
   /** forced or held while not secured again. */
   alarm: 'forced' | 'held' | null;
   lastEventAt: string;
