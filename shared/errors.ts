@@ -25,6 +25,7 @@ export const ERROR_CODES = [
   'billing.period_closed',
   'billing.out_of_order',
   'billing.contradicts_directory',
+  'billing.pruned',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

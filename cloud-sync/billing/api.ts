@@ -19,6 +19,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'billing.period_closed': 409,
   'billing.out_of_order': 409,
   'billing.contradicts_directory': 409,
+  'billing.pruned': 409,
   'billing.unpriced': 422,
 };
 

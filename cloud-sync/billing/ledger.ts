@@ -151,6 +151,7 @@ export class BillingLedger {
     progress?.('writing invoices', statement.invoices.length, statement.invoices.length);
     this.log.info({ period: checked, invoices: summary.invoices, totalCents: summary.totalCents, adjusted: statement.adjusted, unbilled: summary.unbilled.length }, 'period closed');
     if (statement.unreadable > 0) this.log.warn({ period: checked, unreadable: statement.unreadable }, 'stored events that no longer parse were left out of the close');
+    if (statement.unrated.length > 0) this.log.warn({ period: checked, months: statement.unrated }, 'late events of months whose events the retention pruned: not re-rated, not billed');
     if (summary.unbilled.length > 0) this.log.warn({ period: checked, members: summary.unbilled.map((u) => u.member).slice(0, 20) }, 'usage of members not in the directory is not billed');
     return summary;
   }
@@ -191,9 +192,10 @@ export class BillingLedger {
     const checked = this.checkPeriod(period);
     const row = this.deps.db.prepare<[string], { cutoff: number; closed_at: number; prices: string }>('SELECT cutoff, closed_at, prices FROM billing_periods WHERE period = ?').get(checked);
     if (!row) throw new TesseraError('not_found', `${checked} is not closed`);
+    if (this.prunedPeriods().has(checked)) throw new TesseraError('billing.pruned', `${checked}'s access and presence events are past their retention and pruned: its frozen invoices stand, it cannot be re-rated`);
     const earlier = this.deps.db.prepare<[string], { period: string; cutoff: number }>('SELECT period, cutoff FROM billing_periods WHERE period < ? ORDER BY period').all(checked);
     const last = earlier.at(-1);
-    const state = last ? { lastCutoff: last.cutoff, closed: new Set(earlier.map((r) => r.period)) } : undefined;
+    const state = last ? { lastCutoff: last.cutoff, closed: new Set(earlier.map((r) => r.period)), pruned: this.prunedPeriods() } : undefined;
     const statement = statementOf(this.context(progress, PriceList.parse(JSON.parse(row.prices))), checked, row.cutoff, state);
     const frozen = this.invoices(checked);
     const again = statement.invoices.map((invoice, i) => invoiceBytes({ ...invoice, number: frozen[i]?.number ?? null, closedAt: iso(row.closed_at) }));
@@ -219,7 +221,13 @@ export class BillingLedger {
   private state() {
     const rows = this.deps.db.prepare<[], { period: string; cutoff: number }>('SELECT period, cutoff FROM billing_periods ORDER BY period').all();
     const last = rows.at(-1);
-    return last ? { lastCutoff: last.cutoff, closed: new Set(rows.map((r) => r.period)) } : undefined;
+    return last ? { lastCutoff: last.cutoff, closed: new Set(rows.map((r) => r.period)), pruned: this.prunedPeriods() } : undefined;
+  }
+
+  /** The closed months billed before the retention watermark (cloud-sync/hub/retention.ts). */
+  private prunedPeriods(): Set<string> {
+    const rows = this.deps.db.prepare<[], { period: string }>('SELECT period FROM billing_periods WHERE cutoff <= (SELECT pruned_through FROM retention WHERE id = 1)').all();
+    return new Set(rows.map((r) => r.period));
   }
 
   private context(progress: ReadProgress | undefined, frozenPrices?: PriceList): RatingContext {

@@ -24,6 +24,8 @@ export interface RatingContext {
 export interface LedgerState {
   lastCutoff: number;
   closed: ReadonlySet<PeriodId>;
+  /** Closed periods whose access and presence events the hub's retention pruned: never re-rated. */
+  pruned?: ReadonlySet<PeriodId>;
 }
 
 export interface PeriodStatement {
@@ -31,6 +33,8 @@ export interface PeriodStatement {
   unbilled: Unbilled[];
   /** Closed periods that late events changed, corrected on these invoices. */
   adjusted: PeriodId[];
+  /** Closed periods that late events touched but whose events were pruned: not re-rated, not billed. */
+  unrated: PeriodId[];
   /** Event rows that could not be read (counted, skipped). */
   unreadable: number;
 }
@@ -47,7 +51,14 @@ export function statementOf(ctx: RatingContext, period: PeriodId, cutoff: number
   const { rating: own, unreadable: ownUnreadable } = rateAt(ctx, period, cutoff, 'reading events');
   const adjustments = new Map<PeriodId, RatedLine[]>();
   let unreadable = ownUnreadable;
+  const unrated: PeriodId[] = [];
   for (const q of state ? touchedPeriods(ctx.db, state, period, cutoff) : []) {
+    // A month whose presence events are gone would be rated without what it was billed with
+    // (quotas, half days): its late events are left unbilled, and the close says so.
+    if (state?.pruned?.has(q) === true) {
+      unrated.push(q);
+      continue;
+    }
     const after = rateAt(ctx, q, cutoff, `late events of ${q}`);
     const before = ratePeriod({ ...input(ctx, q), events: after.events.filter((e) => e.receivedAt <= (state?.lastCutoff ?? 0)) });
     unreadable += after.unreadable;
@@ -57,7 +68,7 @@ export function statementOf(ctx: RatingContext, period: PeriodId, cutoff: number
   const members = new Map(ctx.members.map((m) => [m.id, m]));
   const employers = new Map(ctx.employers.map((e) => [e.id, e]));
   const invoices = buildInvoices(period, ctx.prices.currency, own.lines, adjustments, { members, employers }, own.days);
-  return { invoices, unbilled: own.unbilled, adjusted: [...adjustments.keys()], unreadable };
+  return { invoices, unbilled: own.unbilled, adjusted: [...adjustments.keys()], unrated, unreadable };
 }
 
 function input(ctx: RatingContext, period: PeriodId) {

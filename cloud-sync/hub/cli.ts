@@ -13,7 +13,7 @@ import { ListenError } from '../broker/embedded.js';
 import { createHub } from './hub.js';
 import type { InitialAdmin } from './auth/index.js';
 
-const OPTIONS = { db: { type: 'string' }, key: { type: 'string' }, mqtt: { type: 'string' }, 'broker-port': { type: 'string' }, 'api-port': { type: 'string' }, 'api-host': { type: 'string' }, 'home-assistant': { type: 'boolean' }, 'open-broker': { type: 'boolean' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' } } as const;
+const OPTIONS = { db: { type: 'string' }, key: { type: 'string' }, mqtt: { type: 'string' }, 'broker-port': { type: 'string' }, 'api-port': { type: 'string' }, 'api-host': { type: 'string' }, 'home-assistant': { type: 'boolean' }, 'open-broker': { type: 'boolean' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'retention-days': { type: 'string' } } as const;
 
 interface HubArgs {
   db: string;
@@ -27,6 +27,7 @@ interface HubArgs {
   /** The embedded broker admits anyone (tests, a closed LAN): without it, only provisioned sites. */
   openBroker: boolean;
   tls: { cert: string; key: string } | undefined;
+  retentionDays: number | undefined;
 }
 
 function usageError(io: Io, message: string, usage: string): number {
@@ -56,8 +57,11 @@ function parseHubArgs(args: string[], io: Io, usage: string): HubArgs | number {
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) return usageError(io, '--tls-cert and --tls-key go together: the certificate chain and its key, PEM', usage);
   if (values.mqtt !== undefined && (values['tls-cert'] !== undefined || values['open-broker'] === true)) return usageError(io, '--tls-cert and --open-broker are options of the embedded broker, not of --mqtt', usage);
   const tls = values['tls-cert'] !== undefined && values['tls-key'] !== undefined ? { cert: resolve(values['tls-cert']), key: resolve(values['tls-key']) } : undefined;
+  const retention = values['retention-days'];
+  const retentionDays = retention === undefined ? undefined : Number(retention);
+  if (retentionDays !== undefined && !(Number.isInteger(retentionDays) && retentionDays >= 1 && retentionDays <= 36_500)) return usageError(io, `--retention-days expects a whole number of days, 1-36500, got "${retention}"`, usage);
   const db = resolve(values.db ?? 'var/hub.db');
-  return { openBroker: values['open-broker'] === true, tls, db, key: resolve(values.key ?? join(dirname(db), 'hub.key')), mqtt: values.mqtt, brokerPort, apiPort, apiHost: values['api-host'], homeAssistant: values['home-assistant'] === true };
+  return { retentionDays, openBroker: values['open-broker'] === true, tls, db, key: resolve(values.key ?? join(dirname(db), 'hub.key')), mqtt: values.mqtt, brokerPort, apiPort, apiHost: values['api-host'], homeAssistant: values['home-assistant'] === true };
 }
 
 const HINTS = {
@@ -69,7 +73,7 @@ export const hubCommand: Command = {
   name: 'hub',
   summary:
     'Runs the hub: an MQTT broker (embedded, or --mqtt for an external one), event ingest into SQLite, and its API, until SIGINT or SIGTERM. The first start prints the one-time password of the operator "admin" (TESSERA_INITIAL_ADMIN_PASSWORD sets one instead).',
-  usage: 'hub [--db FILE] [--key FILE] [--mqtt URL | --broker-port N [--open-broker] [--tls-cert FILE --tls-key FILE]] [--api-port N] [--api-host ADDR] [--home-assistant]',
+  usage: 'hub [--db FILE] [--key FILE] [--mqtt URL | --broker-port N [--open-broker] [--tls-cert FILE --tls-key FILE]] [--api-port N] [--api-host ADDR] [--home-assistant] [--retention-days N]',
   async run(args, io) {
     const opts = parseHubArgs(args, io, this.usage);
     if (typeof opts === 'number') return opts;
@@ -88,6 +92,7 @@ export const hubCommand: Command = {
         ...(opts.homeAssistant ? { homeAssistant: {} } : {}),
         ...initialAdminFromEnv(),
         brokerIdentities: !opts.openBroker,
+        ...(opts.retentionDays !== undefined ? { retentionDays: opts.retentionDays } : {}),
         ...(opts.tls ? { brokerTls: { cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) } } : {}),
       });
       const { mqttUrl, apiUrl } = await hub.start();

@@ -17,6 +17,7 @@ import { createPublicKey, randomBytes, timingSafeEqual, type KeyObject } from 'n
 import type { BrokerAccess } from '../broker/access.js';
 import { DEFAULT_TOPIC_PREFIX } from '../../shared/topics.js';
 import { BrokerIdentities, HUB_BROKER_USERNAME } from './broker-identities.js';
+import { DEFAULT_HUB_RETENTION_DAYS, HubRetention } from './retention.js';
 import { generateHubKeys, hubPrivateKey } from '../../shared/signing.js';
 import { createJsonApi } from '../../edge/api/json-api.js';
 import { HubAuth, registerAuth, type InitialAdmin } from './auth/index.js';
@@ -58,6 +59,8 @@ export interface HubDeps {
   brokerIdentities?: boolean;
   /** The embedded broker speaks MQTT over TLS (mqtts): its certificate chain and key, PEM. */
   brokerTls?: { cert: string | Buffer; key: string | Buffer };
+  /** Days access and presence events stay after the close that billed them (default 400; retention.ts). */
+  retentionDays?: number;
 }
 
 export interface Hub {
@@ -83,6 +86,8 @@ export interface Hub {
   oneTimeAdmin: InitialAdmin | undefined;
   /** The sites' credentials on the embedded broker. */
   brokerIdentities: BrokerIdentities;
+  /** Deletes access and presence events past their retention after billing. */
+  retention: HubRetention;
   /** The embedded broker while it runs (undefined with an external one). */
   broker(): EmbeddedBroker | undefined;
 }
@@ -158,6 +163,7 @@ export function createHub(deps: HubDeps): Hub {
     publicKeyPem: key.publicKeyPem,
     log,
   });
+  const retention = new HubRetention(store.db, deps.clock, log.child({ module: 'retention' }), deps.retentionDays ?? DEFAULT_HUB_RETENTION_DAYS);
   const billing = new BillingLedger({ db: store.db, directory, sites, now: () => deps.clock.now(), log: deps.log });
   registerBillingRoutes(api, billing);
   registerLiveRoutes(api, { live, store, now: () => deps.clock.now() });
@@ -168,6 +174,7 @@ export function createHub(deps: HubDeps): Hub {
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       live.stop();
+      retention.stop();
       await api.close().catch((err: unknown) => log.warn({ err }, 'API close failed'));
       await ingest.stop().catch((err: unknown) => log.warn({ err }, 'ingest stop failed'));
       await broker?.close();
@@ -190,6 +197,7 @@ export function createHub(deps: HubDeps): Hub {
     billing,
     oneTimeAdmin: auth.oneTimeAdmin,
     brokerIdentities,
+    retention,
     broker: () => broker,
     stop,
     async start() {
@@ -206,6 +214,7 @@ export function createHub(deps: HubDeps): Hub {
         await ingest.start(mqttUrl);
         const apiUrl = await listenApi(api, deps.apiHost ?? '127.0.0.1', deps.apiPort ?? 8080);
         live.announce();
+        retention.start();
         log.info({ mqttUrl, apiUrl, embeddedBroker: broker !== undefined }, 'hub started');
         return { mqttUrl, apiUrl };
       } catch (err) {

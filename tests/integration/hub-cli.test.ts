@@ -99,12 +99,18 @@ describe('tessera hub (the command)', () => {
     }
   });
 
-  it('refuses --mqtt with --broker-port, and a bad port, as usage errors', async () => {
+  it('refuses --mqtt with --broker-port, a bad port, a bad retention and half a TLS pair, as usage errors', async () => {
     const both = await finished(spawnHub(['--mqtt', 'mqtt://127.0.0.1:1883', '--broker-port', '1884']), 8000);
     expect(both.code).toBe(64);
     expect(both.stderr).toContain('--mqtt and --broker-port exclude each other');
     const bad = await finished(spawnHub(['--api-port', '80a']), 8000);
     expect(bad.code).toBe(64);
     expect(bad.stderr).toContain('--api-port expects 0-65535, got "80a"');
+    const retention = await finished(spawnHub(['--retention-days', '0']), 8000);
+    expect(retention.code).toBe(64);
+    expect(retention.stderr).toContain('--retention-days expects a whole number of days, 1-36500, got "0"');
+    const tls = await finished(spawnHub(['--tls-cert', 'cert.pem']), 8000);
+    expect(tls.code).toBe(64);
+    expect(tls.stderr).toContain('--tls-cert and --tls-key go together');
   });
 });

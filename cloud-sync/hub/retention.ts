@@ -1,0 +1,75 @@
+import type { Logger } from 'pino';
+import type { Clock, TimerHandle } from '../../shared/clock.js';
+import type { HubDb } from './db.js';
+
+const DAY_MS = 86_400_000;
+const PRUNE_EVERY_MS = 3_600_000;
+/** Rows deleted per transaction, so that ingest is never held for long. */
+const CHUNK = 20_000;
+/** Default: 400 days after the close that billed them (a year and a month). */
+export const DEFAULT_HUB_RETENTION_DAYS = 400;
+
+/**
+ * Members' presence is personal data (issue 8, Privacy): the hub keeps access and presence
+ * events for `days` after the month close that billed them, then deletes them. An event is
+ * billed by the first close whose cutoff is at or after its reception, so the events received up
+ * to the cutoff of the last close older than `days` go. Other events (lockers, consumables,
+ * device faults) stay. The per-site seq accounting lives in site_progress and only looks above
+ * the contiguous seq: an event is pruned only at or below it. Closed invoices are frozen copies
+ * and stay as they are; the months whose events are pruned can no longer be re-rated (billing
+ * says so, `prunedThrough`).
+ */
+export class HubRetention {
+  private readonly stmt;
+  private timer: TimerHandle | undefined;
+
+  constructor(
+    private readonly db: HubDb,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly days: number,
+  ) {
+    this.stmt = {
+      through: db.prepare<[], { pruned_through: number }>('SELECT pruned_through FROM retention WHERE id = 1'),
+      due: db.prepare<[number], { cutoff: number | null }>('SELECT MAX(cutoff) AS cutoff FROM billing_periods WHERE closed_at < ?'),
+      chunk: db.prepare<[number, number]>(`
+        DELETE FROM events WHERE (site, seq) IN (
+          SELECT e.site, e.seq FROM events e JOIN site_progress p ON p.site = e.site
+          WHERE e.received_at <= ? AND e.seq <= p.contiguous AND (e.type LIKE 'access.%' OR e.type LIKE 'presence.%')
+          LIMIT ?)`),
+      save: db.prepare<[number]>('INSERT INTO retention (id, pruned_through) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET pruned_through = excluded.pruned_through'),
+    };
+  }
+
+  /** Events received up to this hub time may be pruned (0: none yet). */
+  prunedThrough(): number {
+    return this.stmt.through.get()?.pruned_through ?? 0;
+  }
+
+  /** Prunes now, then every hour. */
+  start(): void {
+    this.pruneNow();
+    this.timer ??= this.clock.setInterval(() => this.pruneNow(), PRUNE_EVERY_MS);
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  /** Deletes what is due; returns how many events went. */
+  pruneNow(): number {
+    const through = this.stmt.due.get(this.clock.now() - this.days * DAY_MS)?.cutoff ?? null;
+    if (through === null || through < this.prunedThrough()) return 0;
+    // The watermark first: from here on billing treats those months as pruned, even mid-way.
+    this.stmt.save.run(through);
+    let pruned = 0;
+    for (;;) {
+      const n = this.db.transaction(() => this.stmt.chunk.run(through, CHUNK).changes)();
+      pruned += n;
+      if (n < CHUNK) break;
+    }
+    if (pruned > 0) this.log.info({ pruned, receivedThrough: new Date(through).toISOString(), retentionDays: this.days }, 'pruned access and presence events billed by a close past their retention');
+    return pruned;
+  }
+}
