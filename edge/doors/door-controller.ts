@@ -9,7 +9,9 @@ import { everyAligned, isFreeAccessAt } from './free-access.js';
 
 export type { ContactState, DoorAlarm } from './door-alarms.js';
 export type DoorMode = 'locked' | 'unlocked' | 'free_access';
-export type UnlockReason = 'granted' | 'exit';
+export type UnlockReason = 'granted' | 'exit' | 'remote';
+/** What `door.mode` events announce. */
+type AnnouncedMode = 'locked' | 'free_access' | 'lockdown';
 
 export interface DoorState {
   id: string;
@@ -18,6 +20,8 @@ export interface DoorState {
   alarm: DoorAlarm | null;
   /** Whether the door is inside its free-access window now (held unlocked by schedule). */
   freeAccess: boolean;
+  /** Held locked by a hub lockdown: free access suspended, only exits and remote unlocks pulse it. */
+  lockdown: boolean;
 }
 
 export interface ExitRequest {
@@ -59,6 +63,8 @@ export class DoorController {
   private pulse: TimerHandle | null = null;
   private pulseEndedAt = Number.NEGATIVE_INFINITY;
   private freeAccess = false;
+  private lockdown = false;
+  private announced: AnnouncedMode = 'locked';
 
   constructor(private readonly deps: DoorControllerDeps) {
     this.log = deps.log?.child({ module: 'door', door: deps.door.id });
@@ -93,6 +99,7 @@ export class DoorController {
     this.pulse = null;
     this.alarms.stop();
     this.freeAccess = false;
+    this.announced = 'locked';
     this.writeRelay(false);
     if (this.started) this.log?.info('door stopped');
     this.started = false;
@@ -111,12 +118,29 @@ export class DoorController {
     this.log?.debug({ reason }, 'door unlocked');
   }
 
+  /**
+   * A lockdown holds the door locked now (a pulse in progress ends) and suspends free access; the
+   * exit button and a remote unlock still pulse it: nobody is ever locked in. Kept across stop/start.
+   */
+  setLockdown(on: boolean): void {
+    if (this.lockdown === on) return;
+    this.lockdown = on;
+    if (!this.started) return;
+    if (on) {
+      this.pulse?.cancel();
+      this.pulse = null;
+    }
+    this.refresh();
+    this.applyRelay();
+    this.log?.warn({ lockdown: on }, on ? 'door in lockdown' : 'lockdown lifted');
+  }
+
   state(): DoorState {
     const { failMode, id } = this.deps.door;
     const energised = this.relay?.active ?? false;
     const unlocked = failMode === 'fail-secure' ? energised : !energised;
     const mode: DoorMode = this.freeAccess ? 'free_access' : unlocked ? 'unlocked' : 'locked';
-    return { id, mode, contact: this.alarms.contact, alarm: this.alarms.alarm, freeAccess: this.freeAccess };
+    return { id, mode, contact: this.alarms.contact, alarm: this.alarms.alarm, freeAccess: this.freeAccess, lockdown: this.lockdown };
   }
 
   /** Called on each press of the exit button, so the edge can check someone out. */
@@ -176,13 +200,17 @@ export class DoorController {
     }
   }
 
-  /** Re-evaluates the free-access window; announces and applies a change. */
+  /** Re-evaluates the free-access window (suspended by a lockdown); announces and applies a change. */
   private refresh(): void {
     const { door, timeZone, hours, closures, clock } = this.deps;
-    const within = isFreeAccessAt(door.freeAccess, { timeZone, hours, closures }, clock.now());
+    const within = !this.lockdown && isFreeAccessAt(door.freeAccess, { timeZone, hours, closures }, clock.now());
+    const mode: AnnouncedMode = this.lockdown ? 'lockdown' : within ? 'free_access' : 'locked';
+    if (mode !== this.announced) {
+      this.announced = mode;
+      this.emit({ type: 'door.mode', data: { door: door.id, mode } });
+    }
     if (within === this.freeAccess) return;
     this.freeAccess = within;
-    this.emit({ type: 'door.mode', data: { door: door.id, mode: within ? 'free_access' : 'locked' } });
     if (within) this.alarms.freeAccessBegan();
     else this.alarms.freeAccessEnded();
     this.applyRelay();

@@ -4,6 +4,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { Directory } from '../../shared/directory.js';
 import type { NewEvent } from '../../shared/events.js';
 import type { SiteConfig } from '../../firmware-config/schema.js';
+import { SiteCommands } from '../commands/site-commands.js';
 import { DoorController } from '../doors/door-controller.js';
 import type { Gpio, Reader } from '../hardware/types.js';
 import { LockerBanks } from '../lockers/locker-banks.js';
@@ -65,6 +66,7 @@ export function createEdge(deps: EdgeDeps) {
       new DoorController({ door, gpio, clock, timeZone: zone, hours: config.hours, closures: config.closures, emit: record, log }),
     ]),
   );
+  const commands = new SiteCommands({ store, clock, doors, log: log.child({ module: 'commands' }) });
   const bind = bindReaders(config.readers);
   const taps = new TapHandler({
     store,
@@ -86,6 +88,7 @@ export function createEdge(deps: EdgeDeps) {
     presence,
     reader,
     clockSynced: deps.clockSynced ?? plausibleTime,
+    lockdown: () => commands.lockdown,
     ...(deps.verifier ? { verifier: deps.verifier } : {}),
     ...(deps.elapsedMs ? { elapsedMs: deps.elapsedMs } : {}),
     ...(config.directory.source === 'hub' ? { staleDirectory: stalenessOf(config.directory, store) } : {}),
@@ -113,11 +116,14 @@ export function createEdge(deps: EdgeDeps) {
     lockers,
     presence,
     taps,
+    /** The hub's commands, once checked: remote unlock, lockdown (stored), its lift. */
+    commands,
 
     async start(): Promise<void> {
       if (state !== 'new') throw new Error(`edge cannot start: it is ${state}`);
       state = 'running';
       lockers.start();
+      commands.restore();
       for (const [id, door] of doors) {
         door.start();
         unsubscribers.push(door.onExitRequest(() => presence.exitButtonPressed(id, clock.now())));
@@ -190,6 +196,11 @@ export function createEdge(deps: EdgeDeps) {
     /** Records that a directory update was refused; the directory in force stays. */
     rejectDirectory(source: string, detail: string): void {
       record({ type: 'device.fault', data: { device: source.slice(-64) || 'directory', kind: 'directory.rejected', detail: detail.slice(0, 500) } });
+    },
+
+    /** Records that a hub command was refused (edge/commands/hub-commands.ts): nothing else changes. */
+    rejectCommand(detail: string): void {
+      record({ type: 'device.fault', data: { device: 'commands', kind: 'command.rejected', detail: detail.slice(0, 500) } });
     },
 
     /** Each configured reader, and the PC/SC reader bound to it now (none: unplugged or pcscd down). */

@@ -39,6 +39,8 @@ export interface TapDeps {
   presence: PresenceKeeper;
   reader: Reader;
   clockSynced: (nowMs: number) => boolean;
+  /** Whether the hub put the site in lockdown (edge/commands/site-commands.ts). */
+  lockdown?: () => boolean;
   /** Proves NTAG 424 badges; absent when the site has no `secureBadges` config. */
   verifier?: CardVerifier;
   /** For a hub-fed site: the roles still admitted when the directory is too old, or undefined while it is fresh. */
@@ -164,6 +166,7 @@ export class TapHandler {
       presence: { inside, occupancy: store.presence.occupancy() },
       daysUsedThisWeek: member ? store.presence.daysFrom(member.id, localWeekStart(at, rules.timeZone)) : [],
       clockSynced: this.deps.clockSynced(at),
+      lockdown: this.deps.lockdown?.() ?? false,
       ...(card ? { card } : {}),
       ...this.staleness(at),
     });

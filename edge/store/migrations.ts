@@ -61,4 +61,10 @@ export const MIGRATIONS: readonly string[] = [
   -- is refused even when it names the same revision.
   ALTER TABLE directory_meta ADD COLUMN issued_at INTEGER;
   `,
+  `
+  -- Hub commands: the nonces carried out, kept until they expire so that a restart does not
+  -- reopen a replay; and the lockdown in force (one row, or none), so that it survives a restart.
+  CREATE TABLE command_nonces (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE TABLE lockdown (id INTEGER PRIMARY KEY CHECK (id = 1), since INTEGER NOT NULL, command TEXT NOT NULL);
+  `,
 ];

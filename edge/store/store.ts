@@ -1,5 +1,6 @@
 import type { Db } from './db.js';
 import { openDatabase } from './db.js';
+import { CommandRepo } from './command-repo.js';
 import { DirectoryRepo } from './directory-repo.js';
 import { EventLog } from './event-log.js';
 import { LockerRepo } from './locker-repo.js';
@@ -15,6 +16,7 @@ export class EdgeStore {
   readonly lockers: LockerRepo;
   readonly sunCounters: SunCounters;
   readonly parked: ParkedEvents;
+  readonly commands: CommandRepo;
   private closed = false;
 
   constructor(
@@ -29,6 +31,7 @@ export class EdgeStore {
     this.lockers = new LockerRepo(db);
     this.sunCounters = new SunCounters(db);
     this.parked = new ParkedEvents(db);
+    this.commands = new CommandRepo(db);
   }
 
   static open(path: string, site: string, timeZone: string): EdgeStore {

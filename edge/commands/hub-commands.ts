@@ -1,0 +1,41 @@
+import type { KeyObject } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../../shared/clock.js';
+import type { CommandBody, CommandRefusal } from '../../shared/commands.js';
+import type { Edge } from '../site/edge.js';
+import { checkCommand } from './check.js';
+
+export type CommandOutcome = { accepted: true; command: CommandBody } | { accepted: false; refused: CommandRefusal; detail: string };
+
+/**
+ * The site's end of the hub's commands topic: checks each message (edge/commands/check.ts),
+ * carries out what passes (edge/commands/site-commands.ts), and refuses the rest: counted,
+ * logged, and recorded as a `device.fault` of kind `command.rejected` that the hub sees.
+ * Nothing refused moves a relay or changes what is stored, apart from that record.
+ */
+export class HubCommands {
+  readonly refused = new Map<CommandRefusal, number>();
+
+  constructor(private readonly deps: { site: string; publicKey: KeyObject; edge: Edge; clock: Clock; log: Logger }) {}
+
+  receive(payload: Buffer | string): CommandOutcome {
+    const { edge, site, publicKey, clock } = this.deps;
+    const verdict = checkCommand(payload, {
+      site,
+      publicKey,
+      nowMs: clock.now(),
+      doors: [...edge.doors.keys()],
+      seen: (nonce) => edge.store.commands.seen(nonce),
+    });
+    if (!verdict.ok) return this.refuse(verdict.refused, verdict.detail);
+    edge.commands.carryOut(verdict.command);
+    return { accepted: true, command: verdict.command };
+  }
+
+  private refuse(reason: CommandRefusal, detail: string): CommandOutcome {
+    this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
+    this.deps.log.warn({ code: 'command.rejected', reason, detail }, 'hub command refused: nothing done');
+    this.deps.edge.rejectCommand(`${reason}: ${detail}`);
+    return { accepted: false, refused: reason, detail };
+  }
+}
