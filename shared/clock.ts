@@ -106,3 +106,25 @@ export class ManualClock implements Clock {
     return { cancel: () => (timer.cancelled = true) };
   }
 }
+
+/** A task run at start and then every `everyMs` of a clock's time, until stopped. Idempotent start and stop. */
+export class Recurring {
+  private timer: TimerHandle | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly everyMs: number,
+    private readonly task: () => void,
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.task();
+    this.timer = this.clock.setInterval(this.task, this.everyMs);
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+}

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../../shared/clock.js';
+import { type Clock, Recurring } from '../../shared/clock.js';
 import type { HubDb } from './db.js';
 
 const DAY_MS = 86_400_000;
@@ -21,7 +21,7 @@ export const DEFAULT_HUB_RETENTION_DAYS = 400;
  */
 export class HubRetention {
   private readonly stmt;
-  private timer: TimerHandle | undefined;
+  private readonly schedule: Recurring;
 
   constructor(
     private readonly db: HubDb,
@@ -39,6 +39,7 @@ export class HubRetention {
           LIMIT ?)`),
       save: db.prepare<[number]>('INSERT INTO retention (id, pruned_through) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET pruned_through = excluded.pruned_through'),
     };
+    this.schedule = new Recurring(clock, PRUNE_EVERY_MS, () => this.pruneNow());
   }
 
   /** Events received up to this hub time may be pruned (0: none yet). */
@@ -48,13 +49,11 @@ export class HubRetention {
 
   /** Prunes now, then every hour. */
   start(): void {
-    this.pruneNow();
-    this.timer ??= this.clock.setInterval(() => this.pruneNow(), PRUNE_EVERY_MS);
+    this.schedule.start();
   }
 
   stop(): void {
-    this.timer?.cancel();
-    this.timer = undefined;
+    this.schedule.stop();
   }
 
   /** Deletes what is due; returns how many events went. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../../shared/clock.js';
+import { type Clock, Recurring } from '../../shared/clock.js';
 import type { Db } from './db.js';
 
 const DAY_MS = 86_400_000;
@@ -14,7 +14,7 @@ const PRUNE_EVERY_MS = 3_600_000;
  */
 export class EventRetention {
   private readonly prune;
-  private timer: TimerHandle | undefined;
+  private readonly schedule: Recurring;
 
   constructor(
     db: Db,
@@ -26,17 +26,16 @@ export class EventRetention {
       DELETE FROM events
       WHERE seq <= (SELECT value FROM counters WHERE name = 'acked') AND at_ms < ?
         AND NOT EXISTS (SELECT 1 FROM parked WHERE events.seq BETWEEN parked.from_seq AND parked.to_seq)`);
+    this.schedule = new Recurring(clock, PRUNE_EVERY_MS, () => this.pruneNow());
   }
 
   /** Prunes now, then every hour. */
   start(): void {
-    this.pruneNow();
-    this.timer ??= this.clock.setInterval(() => this.pruneNow(), PRUNE_EVERY_MS);
+    this.schedule.start();
   }
 
   stop(): void {
-    this.timer?.cancel();
-    this.timer = undefined;
+    this.schedule.stop();
   }
 
   /** Deletes the acknowledged, unparked events older than the retention; returns how many. */
