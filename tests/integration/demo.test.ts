@@ -5,63 +5,26 @@ import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { openHubDatabase } from '../../cloud-sync/hub/db.js';
 import { HubStore } from '../../cloud-sync/hub/store.js';
-import { finished, spawnCli, waitForOutput } from '../harness/process.js';
-import { loginOver, type AuthHeaders } from '../harness/hub-auth.js';
-
-/** Polls until `check` holds, bounded in time: the liveness bound of a test, not a performance threshold. */
-async function eventually(check: () => Promise<boolean>, what: string, ms = 30_000): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-async function hubGet<T>(apiUrl: string, path: string, auth: AuthHeaders): Promise<T> {
-  const res = await fetch(`${apiUrl}${path}`, { headers: { authorization: auth.authorization } });
-  expect(res.status, `GET ${path}`).toBe(200);
-  return (await res.json()) as T;
-}
+import { alive, eventually, hubGet, logInAsVisitor, startDemo } from '../harness/demo.js';
+import { finished, spawnCli } from '../harness/process.js';
 
 describe('the network demo (npm start)', () => {
   it('brings up the hub and three site processes, all online, occupancy moving at the hub; Ctrl-C stops them all, sites first', { timeout: 150_000 }, async () => {
     // Two real seconds per simulated hour; ports 0 so that it never binds 1883 or 8080 here.
     const dir = mkdtempSync(join(tmpdir(), 'tessera-demo-test-'));
-    const demo = spawnCli(['demo', '--hour-seconds', '2', '--api-port', '0', '--broker-port', '0', '--dir', dir]);
-    const pids: number[] = [];
+    const demo = await startDemo(['--hour-seconds', '2', '--api-port', '0', '--broker-port', '0', '--dir', dir]);
+    const { apiUrl, pids } = demo;
     try {
-      await waitForOutput(demo, /Ctrl-C stops everything/, 60_000);
-      const out = demo.output.stdout;
-      const apiUrl = /Dashboard:\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1] ?? '';
-      const password = /Log in as:\s+admin \/ (\S+)/.exec(out)?.[1] ?? '';
-      pids.push(...[...out.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1])));
+      const out = demo.stdout();
       expect(pids).toHaveLength(3);
       expect(out).toMatch(/Site:\s+murat .*\nSite:\s+allanche .*\nSite:\s+reichstett /);
 
       // The secure way: each site connects with its own identity, and no one else gets in.
-      const mqttUrl = /MQTT broker:\s+(mqtt:\/\/127\.0\.0\.1:\d+) \(embedded; provisioned sites only/.exec(out)?.[1] ?? '';
-      expect(mqttUrl).not.toBe('');
-      await expect(mqtt.connectAsync(mqttUrl, { protocolVersion: 4, reconnectPeriod: 0 })).rejects.toThrow(/Bad username or password/i);
+      expect(out).toMatch(/MQTT broker:\s+mqtt:\/\/127\.0\.0\.1:\d+ \(embedded; provisioned sites only/);
+      await expect(mqtt.connectAsync(demo.mqttUrl, { protocolVersion: 4, reconnectPeriod: 0 })).rejects.toThrow(/Bad username or password/i);
       for (const id of ['murat', 'allanche', 'reichstett']) expect(readFileSync(join(dir, `${id}.yaml`), 'utf8')).toMatch(new RegExp(`\\n  username: ${id}\\n  password: \\S{20,}\\n`));
 
-      // The visitor's path: the one-time password, then one's own.
-      const auth = await loginOver(apiUrl, 'admin', password);
-      const changed = await fetch(`${apiUrl}/auth/password`, {
-        method: 'POST',
-        headers: { authorization: auth.authorization, 'content-type': 'application/json' },
-        body: JSON.stringify({ currentPassword: password, newPassword: 'demo-visitor-password' }),
-      });
-      expect(changed.ok).toBe(true);
-
+      const auth = await logInAsVisitor(demo);
       await eventually(async () => {
         const { sites } = await hubGet<{ sites: Array<{ site: string; online: boolean }> }>(apiUrl, '/sites', auth);
         return ['allanche', 'murat', 'reichstett'].every((id) => sites.some((s) => s.site === id && s.online));
@@ -74,10 +37,9 @@ describe('the network demo (npm start)', () => {
         totals.add(occupancy.total.present);
         return totals.size >= 3 && [...totals].some((n) => n > 0);
       }, 'occupancy at the hub changing as members come and go', 90_000);
-      expect(out + demo.output.stdout).toMatch(/arrives: in/);
+      expect(demo.stdout()).toMatch(/arrives: in/);
     } finally {
-      demo.kill('SIGINT');
-      const end = await finished(demo, 30_000);
+      const end = await demo.stop();
       expect(end.code).toBe(0);
       expect(end.stdout).toContain('demo stopped');
       for (const pid of pids) expect(alive(pid), `site process ${pid} left running`).toBe(false);
