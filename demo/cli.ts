@@ -11,7 +11,8 @@ import { systemClock } from '../shared/clock.js';
 import { generateHubKeys } from '../shared/signing.js';
 import { demoCommand as standaloneDemo } from '../edge/cli.js';
 import type { SiteId } from './day-plan.js';
-import { portOr0, seedHub, simulatorAccount } from './hub-setup.js';
+import { demoBanner } from './banner.js';
+import { choosePort, seedHub, simulatorAccount } from './hub-setup.js';
 import { DEMO_SITES } from './network.js';
 import { DemoSimulator } from './simulator.js';
 import { startSite, type RunningSite } from './sites.js';
@@ -77,10 +78,10 @@ interface Running {
 async function runNetworkDemo(opts: DemoArgs, io: Io): Promise<number> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'tessera-demo-'));
   mkdirSync(dir, { recursive: true });
-  const wanted = { api: opts.apiPort ?? (await portOr0(8080)), broker: opts.brokerPort ?? (await portOr0(1883)) };
+  const ports = { api: await choosePort(opts.apiPort, 8080), broker: await choosePort(opts.brokerPort, 1883) };
   // The hub's log goes to a file: the console tells the story.
   const log = pino({ name: 'tessera-hub', level: process.env.TESSERA_LOG_LEVEL ?? 'info' }, pino.destination({ dest: join(dir, 'hub.log'), sync: true }));
-  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log, brokerPort: wanted.broker, apiPort: wanted.api, privateKeyPem: generateHubKeys().privateKeyPem, brokerIdentities: true });
+  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log, brokerPort: ports.broker.port, apiPort: ports.api.port, privateKeyPem: generateHubKeys().privateKeyPem, brokerIdentities: true });
   const running: Running = { hub, sites: [] };
   const shutdown = stopper(running, io, opts.dir === undefined ? dir : undefined);
   try {
@@ -96,7 +97,7 @@ async function runNetworkDemo(opts: DemoArgs, io: Io): Promise<number> {
     if (failed) throw failed.reason;
     const session = await openHubSession(apiUrl, simulator.username, simulator.password);
     await seedHub(session, running.sites);
-    printBanner(io, { hub, apiUrl, mqttUrl, wanted, sites: running.sites, dir, hourMs: opts.hourMs });
+    io.out(demoBanner({ oneTimeAdmin: hub.oneTimeAdmin, apiUrl, mqttUrl, ports, sites: running.sites, dir, hourMs: opts.hourMs }));
     running.simulator = new DemoSimulator({ sites: new Map(running.sites.map((s) => [s.site.id as SiteId, s])), hub: session, hourMs: opts.hourMs, out: io.out, clock: systemClock });
     running.simulator.start();
   } catch (err) {
@@ -144,23 +145,4 @@ function stopper(running: Running, io: Io, tempDir: string | undefined): { stop:
   // Whatever ends this process, no site is left running without its hub.
   process.on('exit', killAll);
   return { stop, done };
-}
-
-function printBanner(io: Io, b: { hub: Hub; apiUrl: string; mqttUrl: string; wanted: { api: number; broker: number }; sites: RunningSite[]; dir: string; hourMs: number }): void {
-  const admin = b.hub.oneTimeAdmin;
-  const note = (wanted: number, preferred: number) => (wanted === preferred ? '' : `  (${preferred} was taken: any free port)`);
-  io.out(
-    [
-      '',
-      'Tessera network demo: one hub, three centres, simulated members',
-      '',
-      `Dashboard:    ${b.apiUrl}/${note(b.wanted.api, 8080)}`,
-      admin ? `Log in as:    ${admin.username} / ${admin.password}   (one-time password: the dashboard asks for a new one)` : 'Log in as:    admin, with the password set on an earlier run of this --dir',
-      `MQTT broker:  ${b.mqttUrl} (embedded; provisioned sites only, each with its own identity)${note(b.wanted.broker, 1883)}`,
-      ...b.sites.map((s) => `Site:         ${s.site.id.padEnd(10)} ${s.facts.name}, local API ${s.url} (pid ${s.pid})`),
-      `Logs, stores: ${b.dir}`,
-      '',
-      `One simulated hour every ${b.hourMs / 1000} s; the sites stamp events with the real time. Ctrl-C stops everything.`,
-    ].join('\n'),
-  );
 }

@@ -18,6 +18,20 @@ export async function portOr0(preferred: number): Promise<number> {
   return free ? preferred : 0;
 }
 
+/** A port of the demo: the one asked for, or the default if free, else any free one (0). */
+export interface PortChoice {
+  port: number;
+  /** The default, when it was wanted and found taken: the banner says so. */
+  defaultTaken?: number;
+}
+
+/** `asked` as is (0 included); without it, `preferred` if free, else 0. */
+export async function choosePort(asked: number | undefined, preferred: number): Promise<PortChoice> {
+  if (asked !== undefined) return { port: asked };
+  const port = await portOr0(preferred);
+  return port === preferred ? { port } : { port, defaultTaken: preferred };
+}
+
 export const SIMULATOR_ACCOUNT = 'demo-simulator';
 
 /**

@@ -27,6 +27,8 @@ import { registerHubMetrics } from './occupancy/metrics.js';
 import { registerDashboard } from '../dashboard/register.js';
 import { BillingLedger } from '../billing/ledger.js';
 import { registerBillingRoutes } from '../billing/api.js';
+import { CommandSender } from './commands.js';
+import { registerCommandRoutes } from './admin/command-routes.js';
 
 export interface HubDeps {
   dbPath: string;
@@ -168,6 +170,8 @@ export function createHub(deps: HubDeps): Hub {
   registerBillingRoutes(api, billing);
   registerLiveRoutes(api, { live, store, now: () => deps.clock.now() });
   registerHubMetrics(api, { live, ingest, store });
+  const commands = new CommandSender({ key: key.privateKey, clock: deps.clock, publish: (topic, payload) => ingest.publish(topic, payload), log, ...(deps.topicPrefix !== undefined ? { topicPrefix: deps.topicPrefix } : {}) });
+  registerCommandRoutes(api, { db: store.db, commands, audit, sites, store });
   registerDashboard(api, { live, auth, clock: deps.clock, log: deps.log });
   let stopping: Promise<void> | undefined;
 

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { portOr0 } from '../../demo/hub-setup.js';
+import { demoBanner, type BannerFacts } from '../../demo/banner.js';
+import { choosePort, portOr0, type PortChoice } from '../../demo/hub-setup.js';
 import { DEMO_SITES } from '../../demo/network.js';
 import { networkedSiteYaml } from '../../demo/sites.js';
 import { parseSiteConfig } from '../../firmware-config/load.js';
@@ -37,14 +38,51 @@ describe('the demo centres', () => {
   }
 });
 
+/** A port something listens on, for as long as the test needs it taken. */
+async function occupiedPort(): Promise<{ port: number; release: () => Promise<void> }> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : -1;
+  return { port, release: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+const banner = (api: PortChoice, broker: PortChoice) => {
+  const facts: BannerFacts = { oneTimeAdmin: undefined, apiUrl: 'http://127.0.0.1:9000', mqttUrl: 'mqtt://127.0.0.1:9001', ports: { api, broker }, sites: [], dir: '/tmp/demo', hourMs: 60_000 };
+  return demoBanner(facts);
+};
+
 describe('the demo ports', () => {
   it('keeps the preferred port when it is free, and takes any free port when something listens there', async () => {
-    const server = createServer();
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const address = server.address();
-    const taken = typeof address === 'object' && address ? address.port : -1;
+    const { port: taken, release } = await occupiedPort();
     expect(await portOr0(taken)).toBe(0);
-    await new Promise<void>((r) => server.close(() => r()));
+    await release();
     expect(await portOr0(taken)).toBe(taken);
+  });
+
+  it('takes the port asked for as is, without looking at the default', async () => {
+    const { port: taken, release } = await occupiedPort();
+    try {
+      expect(await choosePort(9000, taken)).toEqual({ port: 9000 });
+      expect(await choosePort(0, taken)).toEqual({ port: 0 });
+      expect(await choosePort(undefined, taken)).toEqual({ port: 0, defaultTaken: taken });
+    } finally {
+      await release();
+    }
+    expect(await choosePort(undefined, taken)).toEqual({ port: taken });
+  });
+
+  it('says a default port was taken only when the default was wanted and taken', async () => {
+    const { port: taken, release } = await occupiedPort();
+    try {
+      const [api, broker] = [await choosePort(undefined, taken), await choosePort(9001, 1883)];
+      const text = banner(api, broker);
+      expect(text).toMatch(new RegExp(`Dashboard: +http://127\\.0\\.0\\.1:9000/  \\(${taken} was taken: any free port\\)\\n`));
+      expect(text).toMatch(/MQTT broker: +mqtt:\/\/127\.0\.0\.1:9001 \(embedded; provisioned sites only[^\n(]*\)\n/);
+    } finally {
+      await release();
+    }
+    // --api-port 9000, --broker-port 9001: ports asked for, nothing was taken.
+    expect(banner(await choosePort(9000, 8080), await choosePort(9001, 1883))).not.toContain('was taken');
   });
 });

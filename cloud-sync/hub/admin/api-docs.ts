@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { Badge, Employer, Member, Plan } from '../../../shared/directory.js';
+import { CommandRequest } from '../../../shared/commands.js';
 import { PriceList } from '../../billing/prices.js';
 import { DeadLettersQuery, EventsQuery } from '../api.js';
 import { Login, PasswordChange } from '../auth/register.js';
@@ -57,6 +58,7 @@ export const CATALOG: Readonly<Record<string, RouteDoc>> = {
   'GET /audit': { summary: 'The audit log, newest first (operator)', query: AuditQuery },
   'GET /sites': { summary: 'Sites heard from: online, highest contiguous seq, missing seqs, last event, backlog, last status' },
   'GET /sites/:site/events': { summary: 'A site\'s stored events in seq order, after a seq', query: EventsQuery },
+  'POST /sites/:site/commands': { summary: 'Send a site a signed command valid 60 s: unlock a door, lockdown, lift it, re-send events from a seq (operator; audited); 202 once the broker took it, 503 if not', body: CommandRequest },
   'GET /dead-letters': { summary: 'Messages ingest rejected, newest first, with why (operator)', query: DeadLettersQuery },
   'GET /occupancy': { summary: 'Live occupancy of each site (present, capacity, rate) and the network total' },
   'GET /occupancy/:site': { summary: 'Live occupancy of one site and who is in, since when' },
