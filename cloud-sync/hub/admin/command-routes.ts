@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { parseOr400, sendError } from '../../../edge/api/errors.js';
+import { CommandRequest } from '../../../shared/commands.js';
+import { SITE_ID_PATTERN } from '../../../shared/topics.js';
+import { requireOperator } from '../auth/guards.js';
+import type { CommandSender } from '../commands.js';
+import type { HubDb } from '../db.js';
+import type { HubSites } from '../sites.js';
+import type { HubStore } from '../store.js';
+import type { AuditLog } from './audit.js';
+
+export interface CommandRouteDeps {
+  db: HubDb;
+  commands: CommandSender;
+  audit: AuditLog;
+  sites: HubSites;
+  store: HubStore;
+}
+
+const Params = z.strictObject({ site: z.string().regex(SITE_ID_PATTERN) });
+
+/**
+ * `POST /sites/:site/commands` (docs/hub.md "Commands"): a network operator's remote unlock,
+ * lockdown, lift or re-send request to one site. Each command is in the audit log (entity
+ * `command`, the site as its id) before it is published; the answer says whether the broker took it.
+ */
+export function registerCommandRoutes(app: FastifyInstance, deps: CommandRouteDeps): void {
+  app.post('/sites/:site/commands', async (req, reply) => {
+    if (!requireOperator(req, reply)) return reply;
+    const p = parseOr400(reply, Params, req.params, 'site');
+    const request = p && parseOr400(reply, CommandRequest, req.body, 'command');
+    if (!p || !request) return reply;
+    if (!deps.sites.get(p.site) && !deps.store.progress(p.site)) return sendError(reply, 404, 'not_found', `no site "${p.site}" is declared or has been heard from`);
+    const signed = deps.commands.prepare(p.site, request);
+    deps.db.transaction(() => deps.audit.record(req.account, 'create', 'command', p.site, null, signed.body))();
+    const result = await deps.commands.send(signed);
+    if (!result.published) {
+      return sendError(reply, 503, 'sync.rejected', `command ${result.command.nonce} was not taken by the broker: ${result.reason}; it expires at ${result.command.expiresAt}`);
+    }
+    return reply.code(202).send({ item: result.command, published: true });
+  });
+}

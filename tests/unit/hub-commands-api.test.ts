@@ -1,0 +1,99 @@
+import mqtt from 'mqtt';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import { DEFAULT_COMMAND_TTL_MS, SignedCommand } from '../../shared/commands.js';
+import { ManualClock, systemClock } from '../../shared/clock.js';
+import { generateHubKeys, hubPublicKey, verifyBody } from '../../shared/signing.js';
+import { login, loginAs, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+
+const silent = pino({ level: 'silent' });
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function hubWithSite(opts: { started?: boolean } = {}): Promise<{ hub: Hub; admin: AuthHeaders }> {
+  const hub = createHub({
+    dbPath: ':memory:',
+    clock: opts.started ? systemClock : new ManualClock('2026-11-23T08:00:00Z'),
+    log: silent,
+    initialAdmin: TEST_ADMIN,
+    privateKeyPem: generateHubKeys().privateKeyPem,
+    ...(opts.started ? { brokerPort: 0, apiPort: 0 } : {}),
+  });
+  cleanups.push(() => hub.stop());
+  if (opts.started) await hub.start();
+  hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 10 });
+  return { hub, admin: await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password) };
+}
+
+const send = (hub: Hub, headers: AuthHeaders, payload: unknown, site = 'murat') => hub.api.inject({ method: 'POST', url: `/sites/${site}/commands`, headers, payload: payload as object });
+const commandAudit = async (hub: Hub, admin: AuthHeaders) =>
+  (await hub.api.inject({ method: 'GET', url: '/audit?entity=command', headers: admin })).json<{ items: Array<{ actor: { username: string }; action: string; entityId: string; after: Record<string, unknown> }> }>().items;
+
+describe('POST /sites/:site/commands: network operators only, audited, the answer says whether the broker took it', () => {
+  it('a site manager, even of that site, is refused and nothing is recorded', async () => {
+    const { hub, admin } = await hubWithSite();
+    const manager = await loginAs(hub.api, admin, { username: 'manon', role: 'site_manager', sites: ['murat'] });
+    const r = await send(hub, manager, { kind: 'unlock', door: 'front' });
+    expect(r.statusCode).toBe(403);
+    expect(r.json()).toMatchObject({ code: 'auth.forbidden' });
+    expect(await commandAudit(hub, admin)).toEqual([]);
+  });
+
+  it.each([
+    ['an unlock without a door', { kind: 'unlock' }],
+    ['an unknown kind', { kind: 'open_all' }],
+    ['a resend from seq 0', { kind: 'resend', fromSeq: 0 }],
+    ['an extra field', { kind: 'lockdown', ttlSeconds: 86_400 }],
+    ['no body', undefined],
+  ])('%s is answered 400 request.invalid', async (_name, payload) => {
+    const { hub, admin } = await hubWithSite();
+    const r = await send(hub, admin, payload);
+    expect(r.statusCode).toBe(400);
+    expect(r.json()).toMatchObject({ code: 'request.invalid' });
+    expect(await commandAudit(hub, admin)).toEqual([]);
+  });
+
+  it('a site neither declared nor heard from is answered 404', async () => {
+    const { hub, admin } = await hubWithSite();
+    expect((await send(hub, admin, { kind: 'lockdown' }, 'lyon')).json()).toMatchObject({ code: 'not_found' });
+  });
+
+  it('without a broker connection the answer is 503 sync.rejected, and the attempt is in the audit log', async () => {
+    const { hub, admin } = await hubWithSite();
+    const r = await send(hub, admin, { kind: 'lockdown' });
+    expect(r.statusCode).toBe(503);
+    expect(r.json()).toMatchObject({ code: 'sync.rejected', message: expect.stringMatching(/not taken by the broker/) });
+    expect(await commandAudit(hub, admin)).toEqual([
+      expect.objectContaining({ actor: expect.objectContaining({ username: 'admin' }), action: 'create', entityId: 'murat', after: expect.objectContaining({ kind: 'lockdown', site: 'murat' }) }),
+    ]);
+  });
+
+  it('published QoS 1, not retained, signed by the hub key over the body, valid 60 s, with a fresh nonce each time', async () => {
+    const { hub, admin } = await hubWithSite({ started: true });
+    const port = hub.broker()?.port;
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { protocolVersion: 4, clientId: 'test-site-listener', reconnectPeriod: 0 });
+    cleanups.push(() => client.endAsync());
+    const received: Array<{ payload: string; qos: number; retain: boolean }> = [];
+    client.on('message', (_topic, payload, packet) => received.push({ payload: payload.toString(), qos: packet.qos, retain: packet.retain }));
+    await client.subscribeAsync('tessera/v1/sites/murat/commands', { qos: 1 });
+
+    const first = await send(hub, admin, { kind: 'unlock', door: 'front' });
+    expect(first.statusCode).toBe(202);
+    expect(first.json()).toMatchObject({ published: true, item: { kind: 'unlock', door: 'front', site: 'murat' } });
+    expect((await send(hub, admin, { kind: 'resend', fromSeq: 12 })).statusCode).toBe(202);
+    await expect.poll(() => received.length).toBe(2);
+
+    const commands = received.map((m) => SignedCommand.parse(JSON.parse(m.payload)));
+    expect(received.map((m) => [m.qos, m.retain])).toEqual([[1, false], [1, false]]);
+    for (const c of commands) {
+      expect(verifyBody(c.body, c.signature, hubPublicKey(hub.publicKeyPem))).toBe(true);
+      expect(Date.parse(c.body.expiresAt) - Date.parse(c.body.issuedAt)).toBe(DEFAULT_COMMAND_TTL_MS);
+    }
+    expect(commands[0]?.body.nonce).not.toBe(commands[1]?.body.nonce);
+    expect(commands[0]?.body).toEqual(first.json<{ item: unknown }>().item);
+    expect((await commandAudit(hub, admin)).map((a) => a.after.nonce)).toEqual([commands[1]?.body.nonce, commands[0]?.body.nonce]);
+  });
+});
