@@ -100,7 +100,8 @@ export class SimReader implements Reader {
    */
   tap(reader: string, uid: string, opts: { atr?: string; at?: number; card?: SimCard } = {}): CardEvent {
     this.requireAttached(reader);
-    if (opts.at !== undefined && !Number.isFinite(opts.at))
+    // Finite is not enough: past ±8.64e15 ms no Date holds it, and the tap would fail in its listener.
+    if (opts.at !== undefined && Number.isNaN(new Date(opts.at).getTime()))
       throw new TesseraError('request.invalid', `expected the tap time as epoch milliseconds, got ${String(opts.at)}`);
     const card = opts.card;
     const event: CardEvent = {

@@ -57,6 +57,8 @@ describe('SimReader', () => {
     for (const uid of ['04A1B2C', 'zz112233', '0102', '0102030405060708090A0B'])
       expect(codeOf(() => reader.tap(ENTRY, uid))).toBe('request.invalid');
     expect(codeOf(() => reader.tap(ENTRY, '04A1B2C3', { at: Date.parse('not a date') }))).toBe('request.invalid');
+    // Finite, but later than any Date can be: the tap handler could not write the event's time.
+    expect(codeOf(() => reader.tap(ENTRY, '04A1B2C3', { at: 8.64e15 + 1 }))).toBe('request.invalid');
     expect(cards).toEqual([]);
   });
 
