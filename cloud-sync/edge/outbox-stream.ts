@@ -59,6 +59,8 @@ export class OutboxStream {
   private lastAckSeen: number;
   private lastProgressAt: number;
   private rewinds = 0;
+  /** Sending again below the hub's ack, as the hub asked (`resendFrom`), until the cursor passes it. */
+  private resending = false;
 
   constructor(
     private readonly source: OutboxSource,
@@ -105,6 +107,12 @@ export class OutboxStream {
     if (this.cursor > last) return undefined;
     const limit = this.limitAt(this.cursor, last);
     const events = this.source.list(this.cursor - 1, limit);
+    const first = events[0]?.seq;
+    // Re-sending acknowledged events: those already pruned here are skipped.
+    if (this.resending && first !== undefined && first > this.cursor) {
+      this.cursor = first;
+      return this.take();
+    }
     const taken: SiteEvent[] = [];
     for (const e of events) {
       if (e.seq !== this.cursor + taken.length) break;
@@ -172,7 +180,7 @@ export class OutboxStream {
       this.lastAckSeen = acked;
       this.lastProgressAt = this.opts.now();
     }
-    if (this.cursor <= acked) this.cursor = acked + 1;
+    if (this.cursor <= acked && !this.resending) this.cursor = acked + 1;
     const behindCursor = missing.some(([from]) => from < this.cursor);
     if (!behindCursor || this.rewoundAtAck === acked) return false;
     this.rewoundAtAck = acked;
@@ -180,11 +188,26 @@ export class OutboxStream {
     return true;
   }
 
-  /** Re-send from the hub's ack + 1 (after a reconnect, a gap, a timeout). */
+  /** Re-send from the hub's ack + 1 (after a reconnect, a gap, a timeout); a re-send asked by the hub is already behind it. */
   rewind(): void {
-    this.cursor = this.source.ackedSeq() + 1;
+    if (!this.resending) this.cursor = this.source.ackedSeq() + 1;
     this.lastProgressAt = this.opts.now();
     this.rewinds++;
+  }
+
+  /**
+   * The hub asks for every stored event from `fromSeq` again, acknowledged ones included (it lost
+   * them: a restore from backup). The hub applies each (site, seq) once, so this is always safe.
+   * Returns the seq the stream goes on from (the first still stored; later than the cursor: no change).
+   */
+  resendFrom(fromSeq: number): number {
+    const first = this.source.list(Math.max(0, fromSeq - 1), 1)[0]?.seq;
+    if (first === undefined || first >= this.cursor) return this.cursor;
+    this.cursor = first;
+    this.resending = first <= this.source.ackedSeq();
+    this.lastProgressAt = this.opts.now();
+    this.rewinds++;
+    return first;
   }
 
   /** Rewinds if sent events have waited for the hub's ack longer than the ack timeout. */
@@ -202,7 +225,8 @@ export class OutboxStream {
   /** Moves the cursor past acked, parked and in-flight seqs (in-flight ones are re-sent by the client). */
   private skipSettled(): void {
     const acked = this.source.ackedSeq();
-    this.cursor = Math.max(this.cursor, acked + 1);
+    if (this.resending && this.cursor > acked) this.resending = false;
+    if (!this.resending) this.cursor = Math.max(this.cursor, acked + 1);
     for (let i = this.split.length - 1; i >= 0; i--) if ((this.split[i]?.to ?? 0) <= acked) this.split.splice(i, 1);
     for (;;) {
       const over = this.parked.find((r) => inRange(this.cursor, r)) ?? [...this.inFlight.values()].find((b) => inRange(this.cursor, b));

@@ -4,6 +4,7 @@ import { SiteEvent } from '../../shared/events.js';
 import { SYNC_SCHEMA_VERSION } from '../../shared/sync.js';
 import { topics } from '../../shared/topics.js';
 import type { SiteConfig } from '../../firmware-config/schema.js';
+import type { CommandOutcome } from '../../edge/commands/hub-commands.js';
 import type { EdgeStore } from '../../edge/store/store.js';
 import { readAck } from './ack.js';
 import { MqttLink } from './mqtt-link.js';
@@ -35,6 +36,8 @@ export interface SyncWorkerDeps {
   flushMs?: number;
   /** For a hub-fed directory: where the site's directory updates go (edge/directory/hub-updates.ts). */
   directory?: { receive(payload: Buffer): { applied: boolean } };
+  /** For a site with the hub's key: where the hub's signed commands go (edge/commands/hub-commands.ts); a resend is the worker's to do. */
+  commands?: { receive(payload: Buffer): CommandOutcome };
   /** A directory older than this is reported stale in the status. */
   staleAfterSeconds?: number;
 }
@@ -171,6 +174,17 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
     pump();
   }
 
+  function onCommand(payload: Buffer): void {
+    const outcome = deps.commands?.receive(payload);
+    if (outcome?.accepted && outcome.command.kind === 'resend') {
+      const from = stream.resendFrom(outcome.command.fromSeq);
+      counters.rewinds++;
+      log.info({ asked: outcome.command.fromSeq, from, ackedSeq: store.events.ackedSeq() }, 'the hub asks for events again: re-sending');
+    }
+    // The receipt or the refusal was just recorded: send it now.
+    pump();
+  }
+
   function tick(): void {
     if (phase !== 'running' || !link?.ready) return;
     if (stream.checkAckTimeout()) {
@@ -189,7 +203,7 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
         password: broker.password,
         ca: broker.ca,
         will: { topic: t.status(site), payload: () => status(false) },
-        subscriptions: deps.directory ? [t.ack(site), t.directory(site)] : [t.ack(site)],
+        subscriptions: [t.ack(site), ...(deps.directory ? [t.directory(site)] : []), ...(deps.commands ? [t.commands(site)] : [])],
         log,
         ...(deps.connect ? { connect: deps.connect } : {}),
         ...(deps.reconnectMs !== undefined ? { reconnectMs: deps.reconnectMs } : {}),
@@ -211,6 +225,14 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
           if (topic === t.directory(site)) {
             // A new revision goes straight into the status, so the hub knows what this site holds.
             if (deps.directory?.receive(payload).applied) publishStatus(true);
+            return;
+          }
+          if (topic === t.commands(site)) {
+            try {
+              onCommand(payload);
+            } catch (err) {
+              log.error({ err }, 'command handling failed');
+            }
             return;
           }
           if (topic !== t.ack(site)) return;

@@ -12,6 +12,7 @@ import { createSyncWorker } from '../../cloud-sync/edge/sync-worker.js';
 import type { SyncWorker } from '../../cloud-sync/edge/sync-worker.js';
 import { createEdge, plausibleTime } from './edge.js';
 import { HubDirectoryUpdates } from '../directory/hub-updates.js';
+import { HubCommands } from '../commands/hub-commands.js';
 import { hubPublicKey } from '../../shared/signing.js';
 import { readDoorKeyFile } from '../badges/door-keys.js';
 import { createNtag424Verifier } from './secure-badges.js';
@@ -92,11 +93,15 @@ export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
   };
 }
 
-/** The outbox's way to the hub, and the hub's directory's way in, for a site with a `broker` config (docs/sync.md). */
+/**
+ * The outbox's way to the hub, and the hub's directory and commands' way in, for a site with a
+ * `broker` config (docs/sync.md). Commands need the pinned hub key: without it none is heard.
+ */
 function startSync(config: SiteConfig, edge: Edge, clock: Clock, log: Logger): SyncWorker | undefined {
   const { broker, directory } = config;
   if (broker === undefined) return undefined;
   const fromHub = directory.source === 'hub' && broker.hubPublicKey !== undefined;
+  const publicKey = broker.hubPublicKey === undefined ? undefined : hubPublicKey(broker.hubPublicKey);
   const worker = createSyncWorker({
     site: config.site.id,
     broker,
@@ -111,6 +116,7 @@ function startSync(config: SiteConfig, edge: Edge, clock: Clock, log: Logger): S
           staleAfterSeconds: directory.maxAgeHours * 3600,
         }
       : {}),
+    ...(publicKey ? { commands: new HubCommands({ site: config.site.id, publicKey, edge, clock, log: log.child({ module: 'commands' }) }) } : {}),
   });
   worker.start();
   return worker;
