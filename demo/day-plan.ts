@@ -12,6 +12,8 @@ export type DayAction =
   | { at: number; kind: 'arrive' | 'leave' | 'locker'; member: DemoMember; site: SiteId }
   | { at: number; kind: 'print'; member: DemoMember; site: SiteId; pages: number }
   | { at: number; kind: 'revoke'; member: DemoMember }
+  /** Out through the door's exit button: the holder of a badge revoked while they were in. */
+  | { at: number; kind: 'exit-button'; member: DemoMember; site: SiteId }
   | { at: number; kind: 'hold-door'; site: SiteId }
   | { at: number; kind: 'cut-link' | 'restore-link'; site: SiteId };
 
@@ -78,24 +80,48 @@ export function planDay(opts: PlanOptions): DayAction[] {
     const lockers = withLockers.has(site) && (member.plan === 'reichstett-2-days' || member.plan === 'soho-solo');
     actions.push(...visit(member, site, random, lockers));
   }
-  actions.push(...incidents(opts));
+  const lost = lostToday(opts);
+  const day = lost.length === 0 ? actions : withoutLostBadges(actions, lost, opts.sites);
+  day.push(...incidents(opts, lost));
   // Stable order: by minute, incidents of a minute before the taps they change.
-  return actions.map((a, i) => ({ a, i })).sort((x, y) => x.a.at - y.a.at || rank(x.a) - rank(y.a) || x.i - y.i).map(({ a }) => a);
+  return day.map((a, i) => ({ a, i })).sort((x, y) => x.a.at - y.a.at || rank(x.a) - rank(y.a) || x.i - y.i).map(({ a }) => a);
 }
 
 const rank = (a: DayAction) => (a.kind === 'revoke' || a.kind === 'cut-link' || a.kind === 'restore-link' ? 0 : 1);
 
-function incidents(opts: PlanOptions): DayAction[] {
+/** The members whose badges are reported lost today: revoked at the hub at INCIDENTS.revoke.at. */
+function lostToday(opts: PlanOptions): DemoMember[] {
+  return INCIDENTS.revoke.members.flatMap((name) => opts.members.filter((m) => m.name === name && !opts.revoked.has(m.id)));
+}
+
+/**
+ * A lost badge is not in its holder's hand: after the revocation they tap nothing with it (no
+ * locker, no printing, no tap out, which the door would refuse). One already in leaves as anyone
+ * without a badge does: by the door's exit button, or where there is none (Allanche) by its
+ * handle, which the demo does not play. Either way the site cannot tell who left: it counts them
+ * until its automatic check-out (closing time or maximum stay), as it would in life.
+ */
+function withoutLostBadges(actions: DayAction[], lost: readonly DemoMember[], sites: readonly DemoSite[]): DayAction[] {
+  const revokedAt = INCIDENTS.revoke.at;
+  const ids = new Set(lost.map((m) => m.id));
+  return actions.flatMap((a): DayAction[] => {
+    if (!('member' in a) || !ids.has(a.member.id) || a.at <= revokedAt) return [a];
+    if (a.kind !== 'leave') return [];
+    const arrived = actions.some((x) => x.kind === 'arrive' && x.member.id === a.member.id && x.at < revokedAt);
+    const button = sites.find((s) => s.id === a.site)?.exitButton === true;
+    return arrived && button ? [{ at: a.at, kind: 'exit-button', member: a.member, site: a.site }] : [];
+  });
+}
+
+function incidents(opts: PlanOptions, lost: readonly DemoMember[]): DayAction[] {
   const out: DayAction[] = [
     { at: INCIDENTS.holdDoor.at, kind: 'hold-door', site: INCIDENTS.holdDoor.site },
     { at: INCIDENTS.offline.from, kind: 'cut-link', site: INCIDENTS.offline.site },
     { at: INCIDENTS.offline.to, kind: 'restore-link', site: INCIDENTS.offline.site },
   ];
-  for (const name of INCIDENTS.revoke.members) {
-    const member = opts.members.find((m) => m.name === name);
-    if (!member || opts.revoked.has(member.id)) continue;
+  for (const member of lost) {
     out.push({ at: INCIDENTS.revoke.at, kind: 'revoke', member });
-    // The badge reported lost is tried again in the afternoon: the door refuses it.
+    // The badge reported lost is tried again in the afternoon (by whoever found it): the door refuses it.
     out.push({ at: INCIDENTS.revoke.at + 150, kind: 'arrive', member, site: member.sites[0] ?? 'murat' });
   }
   return out;

@@ -15,14 +15,16 @@ export interface DemoSite {
   /** The exit reader; absent where a second tap at the entry checks out. */
   exit?: string;
   lockerReader?: string;
-  /** The door the demo holds open once. */
+  /** The door the demo holds open once, and the way out of the site. */
   door: string;
+  /** Whether that door has a request-to-exit button inside (the config's doors[].exitButton). */
+  exitButton: boolean;
 }
 
 export const DEMO_SITES: readonly DemoSite[] = [
-  { id: 'murat', example: 'business-hours', entry: 'front-in', exit: 'front-out', door: 'front' },
-  { id: 'allanche', example: 'rural-24-7', entry: 'door-in', door: 'main' },
-  { id: 'reichstett', example: 'lockers', entry: 'door-in', lockerReader: 'lockers', door: 'entrance' },
+  { id: 'murat', example: 'business-hours', entry: 'front-in', exit: 'front-out', door: 'front', exitButton: true },
+  { id: 'allanche', example: 'rural-24-7', entry: 'door-in', door: 'main', exitButton: false },
+  { id: 'reichstett', example: 'lockers', entry: 'door-in', lockerReader: 'lockers', door: 'entrance', exitButton: true },
 ];
 
 export interface DemoMember {

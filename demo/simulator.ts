@@ -95,6 +95,8 @@ export class DemoSimulator {
         if (res.ok) this.revoked.add(step.member.id);
         return say('hub', `badge of ${step.member.name} revoked at the hub (reported lost)${res.ok ? ': every site refuses it within seconds' : `: ${res.status}`}`);
       }
+      case 'exit-button':
+        return say(step.site, await this.exitButton(step.member, step.site));
       case 'hold-door':
         return say(step.site, await this.holdDoor(step.site));
       case 'cut-link':
@@ -122,6 +124,13 @@ export class DemoSimulator {
     if (!body.granted) return `${member.name} ${what}: refused (${body.reason ?? 'unknown'})`;
     const locker = body.locker?.number !== undefined ? `, locker ${body.locker.number}` : '';
     return `${member.name} ${what}: ${body.presence ?? 'granted'}${locker}`;
+  }
+
+  private async exitButton(member: DemoMember, id: SiteId): Promise<string> {
+    const { site, url } = this.site(id);
+    const res = await this.post(url, `/simulate/exit/${site.door}`, {});
+    if (!res.ok) return `${member.name} could not press the exit button: ${res.code}`;
+    return `${member.name} leaves by the exit button (the badge is lost): the door cannot tell who left, so unless they were alone inside the site counts them until its automatic check-out`;
   }
 
   private async holdDoor(id: SiteId): Promise<string> {

@@ -25,7 +25,7 @@ const alarmsOf = (apiUrl: string, site: string, auth: AuthHeaders) => hubGet<{ a
  * Allanche's cut from 10 s to 16 s; the held door alarms after the example's 30 real seconds.
  */
 describe('the network demo plays its incidents (npm start)', () => {
-  it('a revoked badge refused, lockers used, pages printed, a held door alarmed and cleared, Allanche cut off and caught up', { timeout: 80_000 }, async () => {
+  it('a revoked badge refused (its holder leaves by the exit button), lockers used, pages printed, a held door alarmed and cleared, Allanche cut off and caught up', { timeout: 80_000 }, async () => {
     const demo = await startDemo(['--hour-seconds', '2', '--api-port', '0', '--broker-port', '0']);
     const { apiUrl } = demo;
     try {
@@ -51,6 +51,10 @@ describe('the network demo plays its incidents (npm start)', () => {
       expect(events.some((e) => e.type === 'access.denied' && e.data.reason === 'badge_revoked'), 'a revoked badge refused').toBe(true);
       for (const type of ['locker.assigned', 'locker.opened', 'consumable.used'] as const) expect(types, type).toContain(type);
       expect(demo.stdout()).toMatch(/refused \(badge_revoked\)/);
+      // Paul Meyer, in at Reichstett when his badge was revoked, leaves by the exit button, not by a refused tap.
+      expect(demo.stdout()).toMatch(/reichstett +Paul Meyer leaves by the exit button/);
+      expect(demo.stdout()).not.toMatch(/leaves: refused/);
+      expect(events.some((e) => e.site === 'reichstett' && e.type === 'door.exit_requested' && e.data.door === 'entrance'), 'the exit button pressed at the hub').toBe(true);
     } finally {
       const end = await demo.stop();
       expect(end.code).toBe(0);

@@ -34,6 +34,7 @@ describe('the demo centres', () => {
       for (const reader of [site.entry, site.exit, site.lockerReader].filter((r) => r !== undefined)) expect(readers).toContain(reader);
       expect(config.doors.map((d) => d.id)).toContain(site.door);
       expect(config.doors.find((d) => d.id === site.door)?.contact).toBeDefined();
+      expect(config.doors.find((d) => d.id === site.door)?.exitButton !== undefined, 'exitButton as the config has it').toBe(site.exitButton);
     });
   }
 });
