@@ -10,8 +10,8 @@ import { DecisionReason, DenyReason } from './reasons.js';
 export const EVENT_SCHEMA_VERSION = 1;
 
 const Id = z.string().min(1).max(64);
-/** What events carry of a badge: its last hex digits (`…A27F`), never the whole UID. */
-const BadgeRef = z.string().regex(/^…[0-9A-F]{1,4}$/);
+/** What events carry of a badge: its last hex digits (`…A27F`), never the whole UID; `…` alone once its member is erased. */
+const BadgeRef = z.string().regex(/^…[0-9A-F]{0,4}$/);
 const ReaderRole = z.enum(['entry', 'exit', 'locker-bank']);
 
 const AccessFields = {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Badge, Employer, Member, Plan } from './directory.js';
+import { PSEUDONYM_PATTERN, SALT_PATTERN } from './erasure.js';
 import { SiteEvent } from './events.js';
 import { SITE_ID_PATTERN } from './topics.js';
 
@@ -62,13 +63,19 @@ const Upsert = z.discriminatedUnion('entity', [
 ]);
 /** A deleted entity is named by its id (a badge by its UID). */
 const Delete = z.strictObject({ entity: z.enum(['plan', 'employer', 'member', 'badge']), op: z.literal('delete'), id: z.string().min(1).max(64) });
-export const DirectoryChange = z.discriminatedUnion('op', [Upsert, Delete]);
+/**
+ * A member erased at the hub, named by `pseudonym` alone: the site finds the member whose id
+ * gives it under `salt` (shared/erasure.ts), deletes their badges and record, and puts the
+ * pseudonym in place of the id in its events, presence, lockers and day usage.
+ */
+const Erase = z.strictObject({ entity: z.literal('member'), op: z.literal('erase'), pseudonym: z.string().regex(PSEUDONYM_PATTERN), salt: z.string().regex(SALT_PATTERN) });
+export const DirectoryChange = z.discriminatedUnion('op', [Upsert, Delete, Erase]);
 export type DirectoryChange = z.infer<typeof DirectoryChange>;
 
 /**
  * `tessera/v1/sites/{site}/directory`, hub → edge, QoS 1. A `delta` takes a site from revision
- * `from` to `to`; a `snapshot` (in `chunks` parts, each a list of upserts) replaces the site's
- * directory with revision `to` once every chunk has arrived. Signed: see SignedDirectoryUpdate.
+ * `from` to `to`; a `snapshot` (in `chunks` parts, each a list of upserts, and the erasures)
+ * replaces the site's directory with revision `to` once every chunk has arrived. Signed: see SignedDirectoryUpdate.
  */
 export const DirectoryUpdate = z.discriminatedUnion('kind', [
   z.strictObject({ v: V, site: SiteId, kind: z.literal('delta'), from: Seq, to: Seq, issuedAt: At, changes: z.array(DirectoryChange).max(5000) }),

@@ -4,6 +4,7 @@ import { TesseraError } from '../../shared/errors.js';
 import type { DirectoryChange } from '../../shared/sync.js';
 import { describeIssues } from '../../shared/validation.js';
 import type { HubDb } from './db.js';
+import { HubErasures } from './erasures.js';
 
 export type Entity = 'plan' | 'employer' | 'member' | 'badge';
 const SCHEMA = { plan: Plan, employer: Employer, member: Member, badge: Badge } as const;
@@ -23,7 +24,12 @@ interface Row {
  * every plan and employer, and the members whose plan opens that site, with their badges.
  */
 export class HubDirectory {
-  constructor(private readonly db: HubDb) {}
+  /** The members erased: sent to every site with the changes, refused as new ids. */
+  readonly erasures: HubErasures;
+
+  constructor(private readonly db: HubDb) {
+    this.erasures = new HubErasures(db);
+  }
 
   revision(): number {
     return this.db.prepare<[], { revision: number }>('SELECT revision FROM directory_revision WHERE id = 1').get()?.revision ?? 0;
@@ -105,7 +111,8 @@ export class HubDirectory {
     for (const id of memberIds) out.push(this.changeOf('member', id, tombstones, (m) => this.opensSite(m as Member, site)));
     for (const uid of badgeUids) out.push(this.changeOf('badge', uid, tombstones, (b) => this.memberAt((b as Badge).member, site)));
     // Deletions of plans and employers go last: the members leaving with them are deleted first.
-    return [...out.filter((c) => !(c.op === 'delete' && (c.entity === 'plan' || c.entity === 'employer'))), ...out.filter((c) => c.op === 'delete' && (c.entity === 'plan' || c.entity === 'employer'))];
+    const planOrEmployerDelete = (c: DirectoryChange) => c.op === 'delete' && (c.entity === 'plan' || c.entity === 'employer');
+    return [...out.filter((c) => !planOrEmployerDelete(c)), ...out.filter(planOrEmployerDelete), ...this.erasures.changesSince(since)];
   }
 
   /** Everything site `site` needs, as upserts: what a snapshot carries. */
@@ -119,7 +126,32 @@ export class HubDirectory {
       ...this.list('badge')
         .filter((b) => ids.has(b.member))
         .map((value) => ({ entity: 'badge' as const, op: 'upsert' as const, value })),
+      // A site that missed an erasure still holds the member's events: every erasure, always.
+      ...this.erasures.changesSince(0),
     ];
+  }
+
+  /**
+   * Erases member `id` from the directory as one revision, inside the caller's transaction: the
+   * record moves to `pseudonym`, keeping only what billing needs (role, plan, employer, validity,
+   * locker), suspended and named by the pseudonym; the id's row goes, tombstone included; its
+   * badges become tombstones (sites delete them); the erasure is recorded for sites behind.
+   */
+  erase(id: string, pseudonym: string, atMs: number): { revision: number; member: Member | undefined; badges: Badge[] } {
+    const member = this.get('member', id);
+    const badges = this.list('badge').filter((b) => b.member === id);
+    const revision = this.bump();
+    const tombstone = this.db.prepare("UPDATE directory_entities SET value = NULL, deleted = 1, revision = ? WHERE entity = 'badge' AND id = ?");
+    for (const b of badges) tombstone.run(revision, b.uid);
+    this.db.prepare("DELETE FROM directory_entities WHERE entity = 'member' AND id = ?").run(id);
+    if (member) {
+      const value = Member.parse({ ...member, id: pseudonym, name: pseudonym, status: 'suspended' });
+      this.db
+        .prepare("INSERT OR REPLACE INTO directory_entities (entity, id, value, revision, deleted) VALUES ('member', ?, ?, ?, 0)")
+        .run(pseudonym, JSON.stringify(value), revision);
+    }
+    this.erasures.record(pseudonym, revision, atMs);
+    return { revision, member, badges };
   }
 
   private changeOf(entity: Entity, id: string, tombstones: Set<string>, wanted: (value: unknown) => boolean): DirectoryChange {
@@ -147,6 +179,7 @@ export class HubDirectory {
     };
     if (entity === 'member') {
       const m = value as Member;
+      if (this.erasures.match(m.id) !== undefined) throw new TesseraError('conflict', `member ${JSON.stringify(m.id)} was erased: give the person a new id`, [{ path: 'id', message: 'an erased id' }]);
       missing('plan', m.plan, 'plan');
       if (m.employer !== undefined) missing('employer', m.employer, 'employer');
     }

@@ -119,6 +119,7 @@ export function createHub(deps: HubDeps): Hub {
       live.onStatus(status);
     },
     onApplied: (events) => live.onApplied(events),
+    pseudonymise: (batch) => directory.erasures.pseudonymise(batch),
   });
   const publisher = new DirectoryPublisher({
     directory,
@@ -164,6 +165,8 @@ export function createHub(deps: HubDeps): Hub {
     onDirectoryChange: () => publisher.onChange(),
     publicKeyPem: key.publicKeyPem,
     log,
+    now: () => deps.clock.now(),
+    onMemberErased: () => live.projection.reload(),
   });
   const retention = new HubRetention(store.db, deps.clock, log.child({ module: 'retention' }), deps.retentionDays ?? DEFAULT_HUB_RETENTION_DAYS);
   const billing = new BillingLedger({ db: store.db, directory, sites, now: () => deps.clock.now(), log: deps.log });

@@ -45,6 +45,11 @@ export interface IngestDeps {
    * once, whatever the re-sends): what live projections such as occupancy are built from.
    */
   onApplied?: (events: readonly SiteEvent[]) => void;
+  /**
+   * Rewrites a batch just before it is stored: events naming an erased member, from a site that
+   * had not heard of the erasure, are stored (and told to listeners) under the pseudonym.
+   */
+  pseudonymise?: (batch: EventBatch) => EventBatch;
 }
 
 export interface IngestCounters {
@@ -186,8 +191,10 @@ export class HubIngest {
     this.groupEvents = 0;
     let results: IngestResult[];
     try {
+      // At commit time, not at arrival: an erasure committed meanwhile applies to the group too.
+      const pseudonymise = this.deps.pseudonymise ?? ((b: EventBatch) => b);
       results = this.deps.store.ingestAll(
-        group.map((g) => g.batch),
+        group.map((g) => pseudonymise(g.batch)),
         this.deps.clock.now(),
       );
     } catch (err) {

@@ -6,6 +6,7 @@ import { SignedDirectoryUpdate, type DirectoryChange, type DirectoryUpdate } fro
 import { describeIssues, formatDetails } from '../../shared/validation.js';
 import type { Edge } from '../site/edge.js';
 import type { DirectoryEdit } from '../store/directory-repo.js';
+import { applyErasures, type Erasure } from '../store/erasure.js';
 
 export type Refusal = 'malformed' | 'forged' | 'foreign' | 'replayed' | 'out_of_order' | 'inconsistent';
 
@@ -15,6 +16,11 @@ export type UpdateOutcome =
   | { applied: false; refused: Refusal; detail: string };
 
 type Snapshot = Extract<DirectoryUpdate, { kind: 'snapshot' }>;
+type EraseChange = Extract<DirectoryChange, { op: 'erase' }>;
+const isErase = (c: DirectoryChange): c is EraseChange => c.op === 'erase';
+
+/** Rolls back the erasures of an update refused as inconsistent. */
+class Inconsistent extends Error {}
 
 /**
  * The site's end of the hub's directory (DESIGN invariant 5 and "Security"): every update must
@@ -54,7 +60,8 @@ export class HubDirectoryUpdates {
       if (body.to <= revision) return this.refuse('replayed', `revision ${body.to} is not newer than ${revision}`);
       return this.refuse('out_of_order', `a delta from revision ${body.from}, this site is at ${revision}`);
     }
-    const dangling = this.deps.edge.applyDirectoryChanges(body.changes.map(toEdit), body.to, 'hub', issuedAt);
+    const edits = body.changes.flatMap((c) => (isErase(c) ? [] : [toEdit(c)]));
+    const dangling = this.withErasures(body.changes.filter(isErase), () => this.deps.edge.applyDirectoryChanges(edits, body.to, 'hub', issuedAt));
     if (dangling.length > 0) return this.refuse('inconsistent', dangling.slice(0, 5).join('; '));
     return { applied: true, revision: body.to };
   }
@@ -73,8 +80,34 @@ export class HubDirectoryUpdates {
       changes.flatMap((c) => (c.op === 'upsert' && c.entity === entity ? [c.value] : []));
     const dir = Directory.safeParse({ revision: body.to, plans: pick('plan'), employers: pick('employer'), members: pick('member'), badges: pick('badge') });
     if (!dir.success) return this.refuse('inconsistent', formatDetails(describeIssues(dir.error, undefined)).slice(0, 400));
-    this.deps.edge.applyDirectory(dir.data, 'hub', issuedAt);
+    this.withErasures(changes.filter(isErase), () => {
+      this.deps.edge.applyDirectory(dir.data, 'hub', issuedAt);
+      return [];
+    });
     return { applied: true, revision: body.to };
+  }
+
+  /**
+   * Applies the update's erasures, then the update, in one transaction: first, because an
+   * erasure deletes the badges of the member it finds, which the update deletes too. An update
+   * refused as inconsistent (what `apply` returns) takes its erasures with it.
+   */
+  private withErasures(erasures: readonly Erasure[], apply: () => string[]): string[] {
+    if (erasures.length === 0) return apply();
+    const { store } = this.deps.edge;
+    let dangling: string[] = [];
+    try {
+      const counts = store.transaction(() => {
+        const erased = applyErasures(store.db, erasures);
+        dangling = apply();
+        if (dangling.length > 0) throw new Inconsistent();
+        return erased;
+      });
+      if (counts.members > 0) this.deps.log.info(counts, 'members erased by the hub: their events pseudonymised, their badges deleted');
+    } catch (err) {
+      if (!(err instanceof Inconsistent)) throw err;
+    }
+    return dangling;
   }
 
   private refuse(reason: Refusal, detail: string): UpdateOutcome {
@@ -86,6 +119,6 @@ export class HubDirectoryUpdates {
   }
 }
 
-function toEdit(change: DirectoryChange): DirectoryEdit {
+function toEdit(change: Exclude<DirectoryChange, EraseChange>): DirectoryEdit {
   return change.op === 'delete' ? { entity: change.entity, id: change.id } : (change as DirectoryEdit);
 }

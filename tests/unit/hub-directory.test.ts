@@ -16,7 +16,7 @@ function directory() {
   return dir;
 }
 
-const summary = (changes: DirectoryChange[]) => changes.map((c) => `${c.op} ${c.entity} ${c.op === 'delete' ? c.id : 'uid' in c.value ? c.value.uid : c.value.id}`);
+const summary = (changes: DirectoryChange[]) => changes.map((c) => `${c.op} ${c.entity} ${c.op === 'delete' ? c.id : c.op === 'erase' ? c.pseudonym : 'uid' in c.value ? c.value.uid : c.value.id}`);
 
 describe('the hub directory', () => {
   it('counts a revision per change and refuses references that do not resolve', () => {

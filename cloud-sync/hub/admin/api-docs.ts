@@ -11,6 +11,7 @@ import { AccountListQuery, AccountPatch, NewAccountBody, PasswordReset } from '.
 import { AuditQuery } from './audit.js';
 import { ExportQuery, ImportQuery } from './csv-routes.js';
 import { ListQuery } from './directory-search.js';
+import { EraseBody } from './privacy-routes.js';
 import { SiteListQuery } from './site-routes.js';
 
 interface RouteDoc {
@@ -50,6 +51,8 @@ export const CATALOG: Readonly<Record<string, RouteDoc>> = {
   'DELETE /directory/sites/:id': { summary: 'Forget a declared site (operator)' },
   'POST /directory/members/import': { summary: 'Import members with plans and badges from CSV: all or nothing unless mode=valid', query: ImportQuery, csv: true },
   'GET /directory/members.csv': { summary: 'Export members with their active badges as CSV', query: ExportQuery, returns: 'text/csv' },
+  'GET /directory/members/:id/export': { summary: 'Everything the hub holds about one member, as one JSON document (audited)' },
+  'POST /directory/members/:id/erase': { summary: 'Erase a member: pseudonymised at the hub and every site, badges deleted; invoices kept (audited)', body: EraseBody },
   'GET /accounts': { summary: 'Accounts (operator)', query: AccountListQuery },
   'POST /accounts': { summary: 'Create an account (operator)', body: NewAccountBody },
   'GET /accounts/:id': { summary: 'One account (operator)' },

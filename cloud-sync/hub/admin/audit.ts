@@ -5,7 +5,8 @@ import type { HubDb } from '../db.js';
 import type { Account } from '../auth/account.js';
 
 /** What an audit row says was done. */
-export type AuditAction = 'create' | 'update' | 'delete' | 'revoke' | 'import' | 'reset_password' | 'change_password';
+export const AUDIT_ACTIONS = ['create', 'update', 'delete', 'revoke', 'import', 'reset_password', 'change_password', 'export', 'erase'] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditEntry {
   id: number;
@@ -23,7 +24,7 @@ export const AuditQuery = z.strictObject({
   entityId: z.string().max(128).optional(),
   /** The acting account's username. */
   actor: z.string().max(64).optional(),
-  action: z.enum(['create', 'update', 'delete', 'revoke', 'import', 'reset_password', 'change_password']).optional(),
+  action: z.enum(AUDIT_ACTIONS).optional(),
   since: z.iso.datetime({ offset: true }).optional(),
   until: z.iso.datetime({ offset: true }).optional(),
   offset: z.coerce.number().int().nonnegative().default(0),
@@ -31,7 +32,7 @@ export const AuditQuery = z.strictObject({
 });
 export type AuditQuery = z.infer<typeof AuditQuery>;
 
-interface Row {
+export interface AuditRow {
   id: number;
   at: number;
   actor_id: string;
@@ -43,7 +44,7 @@ interface Row {
   after: string | null;
 }
 
-const toEntry = (r: Row): AuditEntry => ({
+export const auditEntryOf = (r: AuditRow): AuditEntry => ({
   id: r.id,
   at: new Date(r.at).toISOString(),
   actor: { id: r.actor_id, username: r.actor },
@@ -91,7 +92,7 @@ export class AuditLog {
     add('at < ?', q.until === undefined ? undefined : Date.parse(q.until));
     const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     const total = this.db.prepare<Array<string | number>, { n: number }>(`SELECT count(*) AS n FROM audit_log ${filter}`).get(...args)?.n ?? 0;
-    const rows = this.db.prepare<Array<string | number>, Row>(`SELECT * FROM audit_log ${filter} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset);
-    return { entries: rows.map(toEntry), total };
+    const rows = this.db.prepare<Array<string | number>, AuditRow>(`SELECT * FROM audit_log ${filter} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset);
+    return { entries: rows.map(auditEntryOf), total };
   }
 }

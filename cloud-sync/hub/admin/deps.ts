@@ -20,6 +20,10 @@ export interface AdminDeps {
   /** The hub's public key, PEM, that sites pin. */
   publicKeyPem: string;
   log: Logger;
+  /** The hub clock's now, in ms. */
+  now: () => number;
+  /** Called after a member's erasure committed: live projections read their state again. */
+  onMemberErased?: () => void;
 }
 
 const STATUS: Partial<Record<ErrorCode, number>> = { not_found: 404, conflict: 409, 'auth.forbidden': 403 };

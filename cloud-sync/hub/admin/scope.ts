@@ -44,6 +44,14 @@ export class DirectoryScope {
     return member !== undefined && this.member(member);
   }
 
+  /**
+   * Whether this account may export or erase the member: an operator any id, even one no longer
+   * in the directory (their events remain); a site manager only a member they see.
+   */
+  reachesMember(member: Member | undefined): boolean {
+    return this.everything || (member !== undefined && this.member(member));
+  }
+
   /** Whether `value` (any directory entity) is visible to this account. */
   sees(entity: 'plan' | 'employer' | 'member' | 'badge', value: unknown): boolean {
     switch (entity) {

@@ -73,7 +73,13 @@ export class OccupancyProjection {
     };
     // Built once: better-sqlite3 wraps a function anew at every `transaction()` call.
     this.applyTx = db.transaction((events: readonly SiteEvent[]) => this.applyEvents(events));
-    const rows = db.prepare<[], { site: string; member_id: string; since: string }>('SELECT site, member_id, since FROM presence_state WHERE present = 1').all();
+    this.reload();
+  }
+
+  /** Reads who is in from the table again: at start, and after an erasure renamed a member in it. */
+  reload(): void {
+    this.present.clear();
+    const rows = this.db.prepare<[], { site: string; member_id: string; since: string }>('SELECT site, member_id, since FROM presence_state WHERE present = 1').all();
     for (const r of rows) this.membersOf(r.site).set(r.member_id, r.since);
   }
 

@@ -1,0 +1,97 @@
+import { ERASED_BADGE, pseudonymiseBody } from '../../../shared/erasure.js';
+import type { Member } from '../../../shared/directory.js';
+import { TesseraError } from '../../../shared/errors.js';
+import type { Account } from '../auth/account.js';
+import type { HubDb } from '../db.js';
+import type { HubDirectory } from '../directory.js';
+import type { AuditLog } from './audit.js';
+import { auditNaming, deadLettersNaming, eventsNaming, replaceStrings } from './member-records.js';
+import { DirectoryScope } from './scope.js';
+
+export interface ErasureResult {
+  /** What the member is called from now on, everywhere. */
+  pseudonym: string;
+  /** True when the member had been erased before: nothing named them any more, nothing was changed. */
+  alreadyErased: boolean;
+  /** The directory revision that tells the sites (the current one when already erased). */
+  revision: number;
+  /** Stored events rewritten under the pseudonym. */
+  events: number;
+  /** Badges deleted from the directory. */
+  badges: number;
+  /** Earlier audit rows whose mentions of the member were replaced. */
+  auditRows: number;
+}
+
+export interface MemberErasureDeps {
+  db: HubDb;
+  directory: HubDirectory;
+  audit: AuditLog;
+  now: () => number;
+}
+
+/**
+ * Erasure of a member at the hub (docs/hub.md "Members' personal data"), in one transaction:
+ * the directory record moves to the pseudonym and the badges go (HubDirectory.erase: the sites
+ * are told), every stored event, the live presence, earlier audit rows and dead letters name the
+ * pseudonym instead, and one audit row says who erased whom by pseudonym. Frozen invoices stay
+ * as they were issued. Running it again changes nothing.
+ */
+export class MemberErasure {
+  constructor(private readonly deps: MemberErasureDeps) {}
+
+  erase(account: Account, memberId: string): ErasureResult {
+    const { db, directory } = this.deps;
+    const result = db.transaction(() => {
+      const member = directory.get('member', memberId);
+      if (!new DirectoryScope(account, directory).reachesMember(member)) throw new TesseraError('not_found', `no member ${JSON.stringify(memberId)}`);
+      const pseudonym = directory.erasures.pseudonymOf(memberId);
+      const already = member === undefined && directory.erasures.isRecorded(pseudonym);
+      const events = this.rewriteStoredRows(memberId, pseudonym);
+      if (already) return { pseudonym, alreadyErased: true, revision: directory.revision(), events, badges: 0, auditRows: 0 };
+      if (member === undefined && events === 0) throw new TesseraError('not_found', `no member ${JSON.stringify(memberId)}, and no event names one`);
+      return this.eraseRecorded(account, memberId, member, pseudonym, events);
+    })();
+    directory.erasures.remember(result.pseudonym);
+    return result;
+  }
+
+  private eraseRecorded(account: Account, memberId: string, member: Member | undefined, pseudonym: string, events: number): ErasureResult {
+    const { directory, audit, now } = this.deps;
+    const badgeUids = directory.list('badge').filter((b) => b.member === memberId).map((b) => b.uid);
+    const auditRows = this.scrubAudit(memberId, member?.name, badgeUids, pseudonym);
+    const { revision, badges } = directory.erase(memberId, pseudonym, now());
+    const summary = { pseudonym, revision, events, badges: badges.length, auditRows };
+    audit.record(account, 'erase', 'member', pseudonym, null, summary);
+    return { ...summary, alreadyErased: false };
+  }
+
+  /** Events, presence and dead letters naming `memberId` are rewritten under the pseudonym; returns the events. */
+  private rewriteStoredRows(memberId: string, pseudonym: string): number {
+    const { db } = this.deps;
+    const update = db.prepare<[string, string, number]>('UPDATE events SET body = ? WHERE site = ? AND seq = ?');
+    const pseudonymFor = (id: string) => (id === memberId ? pseudonym : undefined);
+    let events = 0;
+    for (const row of eventsNaming(db, memberId)) {
+      const body = pseudonymiseBody(row.body, pseudonymFor);
+      if (body === undefined) continue;
+      update.run(body, row.site, row.seq);
+      events++;
+    }
+    db.prepare('UPDATE OR REPLACE presence_state SET member_id = ? WHERE member_id = ?').run(pseudonym, memberId);
+    const letter = db.prepare<[string, number]>('UPDATE dead_letters SET payload = ? WHERE id = ?');
+    for (const row of deadLettersNaming(db, memberId)) letter.run(row.payload.split(JSON.stringify(memberId)).join(JSON.stringify(pseudonym)), row.id);
+    return events;
+  }
+
+  /** Earlier audit rows keep who did what when; the member's id and name become the pseudonym, their badges `…`. */
+  private scrubAudit(memberId: string, name: string | undefined, badgeUids: readonly string[], pseudonym: string): number {
+    const replace = new Map<string, string>([[memberId, pseudonym], ...badgeUids.map((uid): [string, string] => [uid, ERASED_BADGE])]);
+    if (name !== undefined) replace.set(name, pseudonym);
+    const update = this.deps.db.prepare<[string, string | null, string | null, number]>('UPDATE audit_log SET entity_id = ?, before = ?, after = ? WHERE id = ?');
+    const rows = auditNaming(this.deps.db, memberId, badgeUids);
+    const rewrite = (json: string | null) => (json === null ? null : JSON.stringify(replaceStrings(JSON.parse(json), replace)));
+    for (const r of rows) update.run(replace.get(r.entity_id) ?? r.entity_id, rewrite(r.before), rewrite(r.after), r.id);
+    return rows.length;
+  }
+}

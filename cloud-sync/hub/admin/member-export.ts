@@ -1,0 +1,77 @@
+import type { Badge, Employer, Member, Plan } from '../../../shared/directory.js';
+import { TesseraError } from '../../../shared/errors.js';
+import type { Invoice } from '../../billing/invoice.js';
+import type { Account } from '../auth/account.js';
+import type { HubDb } from '../db.js';
+import type { HubDirectory } from '../directory.js';
+import { auditEntryOf, type AuditEntry, type AuditLog } from './audit.js';
+import { auditNaming, deadLettersNaming, eventsNaming, invoicesNaming, presenceOf, type InvoiceRow } from './member-records.js';
+import { DirectoryScope } from './scope.js';
+
+/** Everything the hub holds about one member (docs/hub.md "Members' personal data"). */
+export interface MemberExport {
+  memberId: string;
+  exportedAt: string;
+  /** The directory record; null for a member deleted from the directory whose events remain. */
+  member: Member | null;
+  plan: Plan | null;
+  employer: Employer | null;
+  /** Their badges with the whole UID: their own data, for an authorised account. */
+  badges: Badge[];
+  /** The live projection: at which sites they count as in, since when (site-local time). */
+  presence: Array<{ site: string; present: boolean; since: string | null }>;
+  /** Every stored event about them, as the site sent it, by site and seq. */
+  events: unknown[];
+  /** Admin changes about them or their badges (and this export), oldest first. */
+  audit: AuditEntry[];
+  /** The lines of closed invoices that name them, with the invoice they are on. */
+  invoices: Array<{ number: string; period: string; account: Invoice['account']; currency: string; lines: Invoice['lines']; byMember: Invoice['byMember'] }>;
+  /** Refused messages that name them (kept for the operator), without the payload. */
+  deadLetters: Array<{ id: number; topic: string; reason: string; at: string }>;
+}
+
+export interface MemberExportDeps {
+  db: HubDb;
+  directory: HubDirectory;
+  audit: AuditLog;
+  now: () => number;
+}
+
+/** Builds the export in one read transaction, and records in the audit log who took it. */
+export function exportMember(deps: MemberExportDeps, account: Account, memberId: string): MemberExport {
+  const { db, directory } = deps;
+  return db.transaction(() => {
+    const member = directory.get('member', memberId);
+    if (!new DirectoryScope(account, directory).reachesMember(member)) throw new TesseraError('not_found', `no member ${JSON.stringify(memberId)}`);
+    const events = eventsNaming(db, memberId).map((r) => JSON.parse(r.body) as unknown);
+    if (member === undefined && events.length === 0) throw new TesseraError('not_found', `no member ${JSON.stringify(memberId)}, and no event names one`);
+    const badges = directory.list('badge').filter((b) => b.member === memberId);
+    const invoices = invoicesNaming(db, memberId).map((r) => invoicePart(r, memberId));
+    deps.audit.record(account, 'export', 'member', memberId, null, { events: events.length, invoices: invoices.length });
+    return {
+      memberId,
+      exportedAt: new Date(deps.now()).toISOString(),
+      member: member ?? null,
+      plan: (member && directory.get('plan', member.plan)) ?? null,
+      employer: (member?.employer !== undefined ? directory.get('employer', member.employer) : undefined) ?? null,
+      badges,
+      presence: presenceOf(db, memberId).map((p) => ({ site: p.site, present: p.present === 1, since: p.since })),
+      events,
+      audit: auditNaming(db, memberId, badges.map((b) => b.uid)).map(auditEntryOf),
+      invoices,
+      deadLetters: deadLettersNaming(db, memberId).map((d) => ({ id: d.id, topic: d.topic, reason: d.reason, at: new Date(d.at).toISOString() })),
+    };
+  })();
+}
+
+function invoicePart(row: InvoiceRow, memberId: string): MemberExport['invoices'][number] {
+  const invoice = JSON.parse(row.body) as Invoice;
+  return {
+    number: row.number,
+    period: row.period,
+    account: invoice.account,
+    currency: invoice.currency,
+    lines: invoice.lines.filter((l) => l.member === memberId),
+    byMember: invoice.byMember.filter((m) => m.member === memberId),
+  };
+}
