@@ -9,7 +9,7 @@ import type { Io } from '../../cli/command.js';
 import { EXIT } from '../../cli/command.js';
 import { parseSiteConfig } from '../../firmware-config/load.js';
 import type { SiteConfig } from '../../firmware-config/schema.js';
-import { renderSiteFiles, renderUnit } from '../../firmware-config/render.js';
+import { envPath, renderEnvironment, renderSiteFiles, renderUnit } from '../../firmware-config/render.js';
 import { mosquittoPasswordHash, renderAcl, renderPasswordLine } from '../../firmware-config/render-mosquitto.js';
 import { renderCommand } from '../../firmware-config/render-cli.js';
 import { watchdogIntervalMs } from '../../edge/site/systemd-notify.js';
@@ -67,6 +67,48 @@ describe('the systemd unit of a site', () => {
     expect(simulated).not.toContain('SupplementaryGroups');
     expect(simulated).not.toContain('pcscd');
   });
+});
+
+/**
+ * A systemd EnvironmentFile, read strictly: every line a comment (# or ;), blank, or NAME=VALUE
+ * with a shell-style variable name and nothing around the `=`. Returns the entries, or throws
+ * naming each line that is none of these.
+ */
+function parseEnvironmentFile(text: string): Map<string, string> {
+  const entries = new Map<string, string>();
+  const bad: string[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '' || /^[#;]/.test(line)) return;
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(\S(?:.*\S)?)$/.exec(line);
+    if (!m?.[1] || m[2] === undefined || entries.has(m[1])) bad.push(`line ${i + 1}: ${JSON.stringify(line)}`);
+    else entries.set(m[1], m[2]);
+  });
+  if (bad.length > 0) throw new Error(`not an environment file:\n${bad.join('\n')}`);
+  return entries;
+}
+
+describe('the environment file of a site', () => {
+  it('the parser refuses what systemd would not read as NAME=VALUE', () => {
+    for (const text of ['export TESSERA_LOG_LEVEL=info\n', 'TESSERA LOG=info\n', '1ST=x\n', 'TESSERA_LOG_LEVEL = info\n', 'TESSERA_LOG_LEVEL=\n', 'just words\n', 'A=1\nA=2\n']) {
+      expect(() => parseEnvironmentFile(text), text).toThrow(/not an environment file/);
+    }
+    expect(parseEnvironmentFile('# c\n; c\n\nA_1=x y\n')).toEqual(new Map([['A_1', 'x y']]));
+  });
+
+  for (const example of ['business-hours', 'rural-24-7', 'lockers']) {
+    it(`of the ${example} example: comments, blanks and NAME=VALUE lines only, with the log level and NODE_ENV`, () => {
+      const parsed = parseSiteConfig(readFileSync(join(EXAMPLES, `${example}.yaml`), 'utf8'), `${example}.yaml`, '/etc/tessera');
+      if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+      const file = renderSiteFiles(parsed.value, TARGET).find((f) => f.installPath === envPath(parsed.value));
+      expect(file?.text).toBe(renderEnvironment(parsed.value));
+      const env = parseEnvironmentFile(file?.text ?? '');
+      expect([...env.keys()].sort()).toEqual(['NODE_ENV', 'TESSERA_LOG_LEVEL']);
+      // A level the edge's logger (pino) accepts, and the unit reads this very file.
+      expect(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).toContain(env.get('TESSERA_LOG_LEVEL'));
+      expect(env.get('NODE_ENV')).toBe('production');
+      expect(renderUnit(parsed.value, TARGET)).toContain(`EnvironmentFile=-${envPath(parsed.value)}\n`);
+    });
+  }
 });
 
 describe('the broker identity of a site', () => {
