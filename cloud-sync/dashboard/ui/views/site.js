@@ -3,13 +3,14 @@ import { fill, h } from '../dom.js';
 import { formatDateTime, formatNumber, t, tOr } from '../i18n.js';
 import { onChange } from '../live.js';
 import { gauge, onlineBadge } from './overview.js';
+import { commandButton, commandsCard, mayCommand } from './site-commands.js';
 
-/** A site page: occupancy now and its chart (24 h, 7 days), who is in, site health, doors and readers. */
+/** A site page: occupancy now and its chart (24 h, 7 days), who is in, site health, doors and readers; an operator's commands. */
 export function renderSite(view, site) {
   const page = { site, zone: undefined, range: '24h', chart: undefined, closed: false };
   const parts = { head: h('section.card'), chart: h('div.chart'), who: h('section.card'), health: h('section.card'), devices: h('section.card') };
   const rangeButtons = ['24h', '7d'].map((r) => h('button.link', { dataset: { range: r }, onclick: () => ((page.range = r), drawHistory(page, parts, rangeButtons).catch(fail)) }, t(`site.${r}`)));
-  fill(view, parts.head, h('section.card', h('div.row', h('h2', t('site.chart')), h('span', rangeButtons)), parts.chart), parts.who, parts.health, parts.devices);
+  fill(view, parts.head, h('section.card', h('div.row', h('h2', t('site.chart')), h('span', rangeButtons)), parts.chart), parts.who, parts.health, parts.devices, mayCommand() ? commandsCard(page) : null);
   const fail = (err) => fill(parts.head, h('p.error', err.status === 403 ? t('error.forbidden') : t('error.generic', { m: err.message })));
   const redraw = { occupancy: () => [drawNow(page, parts), drawHistory(page, parts, rangeButtons)], health: () => [drawHealth(page, parts)] };
 
@@ -41,6 +42,7 @@ async function drawNow(page, parts) {
   const [o, health] = await Promise.all([get(`/occupancy/${page.site}`), get(`/site-health/${page.site}`).catch(() => undefined)]);
   if (page.closed) return;
   page.zone = o.timeZone ?? undefined;
+  page.name = o.name;
   fill(parts.head, h('div.row', h('h1', o.name), onlineBadge(health)), gauge(o.present, o.capacity, o.rate));
   const person = (p) => h('li', h('strong', p.name ?? p.memberId), ' ', h('span.muted', `${t('site.since')} ${formatDateTime(p.since, page.zone)}`));
   fill(parts.who, h('h2', t('site.whoIsIn')), o.whoIsIn.length === 0 ? h('p.muted', t('site.nobody')) : h('ul.people', o.whoIsIn.map(person)));
@@ -73,7 +75,8 @@ async function drawHealth(page, parts) {
       row(t('health.timeZone'), zone ?? '–'),
     ),
   );
-  const door = (d) => h('li', h('strong', d.door), ' ', [d.mode && t(`door.${d.mode}`), d.alarm && t(`door.${d.alarm}`)].filter(Boolean).join(', '));
+  const unlock = (d) => (mayCommand() ? [' ', commandButton(page, { kind: 'unlock', door: d.door })] : []);
+  const door = (d) => h('li', h('strong', d.door), ' ', [d.mode && t(`door.${d.mode}`), d.alarm && t(`door.${d.alarm}`)].filter(Boolean).join(', '), unlock(d));
   const lastTap = (r) => (r.lastTap ? h('span.muted', ` · ${t('reader.lastTap')} ${formatDateTime(r.lastTap.at, zone)} (${tOr(`reason.${r.lastTap.reason}`, r.lastTap.reason)})`) : '');
   const reader = (r) => h('li', h('strong', r.reader), ' ', r.connected ? t('reader.connected') : t('reader.lost'), lastTap(r));
   const list = (items, one) => (items.length === 0 ? h('p.muted', t('site.none')) : h('ul', items.map(one)));

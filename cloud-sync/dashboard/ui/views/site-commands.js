@@ -1,0 +1,57 @@
+import { post } from '../api.js';
+import { fill, h, toast } from '../dom.js';
+import { t } from '../i18n.js';
+import { state } from '../live.js';
+
+/** Commands are a network operator's: the API refuses anyone else, and the page offers them nothing. */
+export const mayCommand = () => state.account?.role === 'operator';
+
+/**
+ * The site's commands card (docs/hub.md "Commands"): lockdown and its lift, and the panel where
+ * every command, a door's unlock included, asks for confirmation before it is sent.
+ */
+export function commandsCard(page) {
+  page.confirm = h('div.confirm-panel');
+  return h(
+    'section.card.commands',
+    h('h2', t('site.commands')),
+    h('p.muted', t('command.explain')),
+    h('div.row', commandButton(page, { kind: 'lockdown' }), commandButton(page, { kind: 'lift_lockdown' })),
+    page.confirm,
+  );
+}
+
+/** A button that asks in the page's confirmation panel, then sends `request` to the site. */
+export function commandButton(page, request) {
+  const danger = request.kind === 'lockdown' ? '.danger' : '';
+  return h(`button${danger}`, { type: 'button', dataset: { command: request.kind, ...(request.door ? { door: request.door } : {}) }, onclick: () => ask(page, request) }, t(`command.${request.kind}`));
+}
+
+function ask(page, request) {
+  const close = () => fill(page.confirm);
+  const confirm = async () => {
+    close();
+    await send(page.site, request);
+  };
+  const vars = { site: page.name ?? page.site, door: request.door ?? '' };
+  fill(
+    page.confirm,
+    h(
+      'div.confirm',
+      { role: 'alertdialog', 'aria-label': t(`command.${request.kind}`) },
+      h('p', t(`command.confirm.${request.kind}`, vars)),
+      h('button.danger', { type: 'button', onclick: confirm }, t('command.yes')),
+      ' ',
+      h('button.link', { type: 'button', onclick: close }, t('command.no')),
+    ),
+  );
+}
+
+async function send(site, request) {
+  try {
+    await post(`/sites/${site}/commands`, request);
+    toast(t('command.sent', { kind: t(`command.${request.kind}`) }));
+  } catch (err) {
+    toast(t('command.failed', { m: err.message }), 'error');
+  }
+}
