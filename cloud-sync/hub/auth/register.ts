@@ -5,6 +5,7 @@ import type { AccountRecord } from './accounts.js';
 import type { HubAuth } from './hub-auth.js';
 import { NewPassword } from './password.js';
 import './guards.js';
+import { registerHardening } from './hardening.js';
 
 export const SESSION_COOKIE = 'tessera_session';
 
@@ -36,10 +37,12 @@ export function sessionToken(req: FastifyRequest): string | undefined {
 const cookie = (token: string, maxAgeSeconds: number) => `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAgeSeconds}`;
 
 /**
- * Puts authentication in front of every route registered on `app` (call it before any other
- * route), and adds `/auth/login`, `/auth/logout`, `/auth/me` and `/auth/password`.
+ * Puts the cross-site refusal and authentication in front of every route registered on `app`
+ * (call it before any other route), adds security headers to every answer, and adds
+ * `/auth/login`, `/auth/logout`, `/auth/me` and `/auth/password`.
  */
 export function registerAuth(app: FastifyInstance, auth: HubAuth): void {
+  registerHardening(app);
   app.decorateRequest('account', null as unknown as FastifyRequest['account']);
   app.addHook('onRequest', async (req, reply) => {
     if (isPublic(req)) return;
