@@ -137,6 +137,8 @@ const SiteConfigFields = z.strictObject({
       .strictObject({
         host: z.string().default('127.0.0.1'),
         port: intIn(0, 65535).default(8081),
+        /** What a request from another host must send as `Authorization: Bearer`; without it, only the Pi itself is answered. */
+        token: z.string().min(16, { error: 'expected a token of at least 16 characters (e.g. openssl rand -base64 24)' }).optional(),
       })
       .prefault({}),
     hardware: z

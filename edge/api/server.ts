@@ -11,6 +11,7 @@ import { createJsonApi } from './json-api.js';
 import { registerSimulationRoutes } from './simulation-routes.js';
 import { registerEdgeMetrics } from './metrics.js';
 import { registerConsumableRoutes } from './consumable-routes.js';
+import { guardRemoteAccess } from './remote-access.js';
 
 export interface ApiDeps {
   edge: Edge;
@@ -33,6 +34,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   const { edge } = deps;
   const zone = edge.config.site.timeZone;
   const app = createJsonApi(deps.log);
+  guardRemoteAccess(app, edge.config.api.token);
 
   app.get('/health', () => health(deps));
   app.get('/occupancy', () => {

@@ -25,7 +25,8 @@ describe('the hub against cross-site requests, with security headers (issue 8, H
   });
 
   it('refuses a change a browser says comes from another site, even with a valid session, and changes nothing', async () => {
-    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site', origin: 'https://hub.example.org' }, { referer: 'https://evil.example/page' }, { origin: 'null' }]) {
+    const crossSiteHeaders: Array<Record<string, string>> = [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site', origin: 'https://hub.example.org' }, { referer: 'https://evil.example/page' }, { origin: 'null' }];
+    for (const headers of crossSiteHeaders) {
       const r = await put(headers);
       expect(r.statusCode, JSON.stringify(headers)).toBe(403);
       expect(r.json(), JSON.stringify(headers)).toMatchObject({ code: 'auth.forbidden' });
