@@ -121,3 +121,17 @@ export async function endSession(url: string, clientId: string): Promise<void> {
   const client = await mqtt.connectAsync(url, { protocolVersion: 4, clientId, clean: true, reconnectPeriod: 0, connectTimeout: 3000 });
   await client.endAsync();
 }
+
+/** How a connection attempt ends: 'connected', the error's message, or 'closed' (hung up before CONNACK). */
+export function connectOutcome(url: string, opts: mqtt.IClientOptions): Promise<string> {
+  return new Promise((resolve) => {
+    const c = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 3000, ...opts });
+    const done = (outcome: string) => {
+      c.end(true);
+      resolve(outcome);
+    };
+    c.once('connect', () => done('connected'));
+    c.once('error', (err) => done(err.message));
+    c.once('close', () => done('closed'));
+  });
+}

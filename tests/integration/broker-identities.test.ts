@@ -12,6 +12,7 @@ import { topics } from '../../shared/topics.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { makeTestPki } from '../fixtures/tls-certs.js';
 import { batchOf } from '../harness/hub-fixtures.js';
+import { connectOutcome } from '../harness/broker.js';
 import { loginOver, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 
 const silent = pino({ level: 'silent' });
@@ -68,20 +69,6 @@ async function eventually(check: () => Promise<boolean> | boolean, what: string,
     if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-/** How a connection attempt ends: 'connected', the error's message, or 'closed' (the broker hung up). */
-function connectOutcome(url: string, opts: mqtt.IClientOptions): Promise<string> {
-  return new Promise((resolve) => {
-    const c = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 3000, ...opts });
-    const done = (outcome: string) => {
-      c.end(true);
-      resolve(outcome);
-    };
-    c.once('connect', () => done('connected'));
-    c.once('error', (err) => done(err.message));
-    c.once('close', () => done('closed'));
-  });
 }
 
 /** A syncing site: its directory reached it (the door opens) and its events reached the hub, acknowledged. */

@@ -10,6 +10,7 @@ import { systemClock } from '../../shared/clock.js';
 import { generateHubKeys } from '../../shared/signing.js';
 import { topics } from '../../shared/topics.js';
 import { batchOf } from '../harness/hub-fixtures.js';
+import { connectOutcome } from '../harness/broker.js';
 
 const t = topics();
 
@@ -35,20 +36,6 @@ async function startLink(brokerPort: number): Promise<{ link: BrokerLink; url: s
   const url = await link.start();
   cleanups.push(() => link.stop());
   return { link, url };
-}
-
-/** How a connection attempt ends: 'connected', the error's message, or 'closed' (hung up before CONNACK). */
-function connectOutcome(url: string, opts: mqtt.IClientOptions): Promise<string> {
-  return new Promise((resolve) => {
-    const c = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 3000, ...opts });
-    const done = (outcome: string) => {
-      c.end(true);
-      resolve(outcome);
-    };
-    c.once('connect', () => done('connected'));
-    c.once('error', (err) => done(err.message));
-    c.once('close', () => done('closed'));
-  });
 }
 
 describe("the demo's broker link (demo/link-cut.ts)", () => {
