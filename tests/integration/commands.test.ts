@@ -37,6 +37,8 @@ interface Network {
   site: RunningEdge;
   /** The level of the door relay's line (BCM 17) as the simulated GPIO mirrors it to a file. */
   relay(): string;
+  /** Any line's level, as mirrored. */
+  line(n: number): string;
   call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }>;
   tap(reader?: string): Promise<{ granted: boolean; reason: string }>;
   /** The site's events the hub holds. */
@@ -68,7 +70,7 @@ async function startNetwork(opts: { brokerIdentities?: boolean } = {}): Promise<
   await eventually(async () => (await tap()).granted, 'the badge opens the site');
   await tap('front-out');
   await eventually(() => readFileSync(join(gpioDir, 'gpio17'), 'utf8') === '0', 'the door locked again');
-  return { hub, mqttUrl, site, call, tap, relay: () => readFileSync(join(gpioDir, 'gpio17'), 'utf8'), hubEvents: () => hub.store.events(SITE, 0, 10_000).map((s) => s.event) };
+  return { hub, mqttUrl, site, call, tap, relay: () => readFileSync(join(gpioDir, 'gpio17'), 'utf8'), line: (n) => readFileSync(join(gpioDir, `gpio${n}`), 'utf8'), hubEvents: () => hub.store.events(SITE, 0, 10_000).map((s) => s.event) };
 }
 
 const receipts = (net: Network) => net.hubEvents().flatMap((e) => (e.type === 'command.executed' ? [e.data] : []));
@@ -95,6 +97,8 @@ describe('hub commands over the embedded broker: the operator asks, the site obe
     expect(net.relay()).toBe('0');
     expect((await net.call('POST', `${net.site.url}/simulate/exit/front`)).status).toBe(200);
     await eventually(() => net.relay() === '1', 'the exit button pulses the door in lockdown');
+    // The simulated press ends by itself 150 ms later: let it, before the site may stop.
+    await eventually(() => net.line(22) === '0', 'the exit button released');
     expect(await net.tap('front-out')).toMatchObject({ granted: true });
     const doors = (await net.call('GET', `${net.site.url}/doors`)).json.doors as Array<{ lockdown: boolean }>;
     expect(doors).toEqual([expect.objectContaining({ id: 'front', lockdown: true })]);
