@@ -11,6 +11,7 @@ import { MqttLink } from './mqtt-link.js';
 import type { ConnectFn } from './mqtt-link.js';
 import { OutboxStream } from './outbox-stream.js';
 import type { OutboundBatch } from './outbox-stream.js';
+import { receiveCommand } from './hub-commands-inbound.js';
 import { parkRejected } from './rejections.js';
 import { buildStatus, parkedRanges } from './status.js';
 
@@ -174,17 +175,6 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
     pump();
   }
 
-  function onCommand(payload: Buffer): void {
-    const outcome = deps.commands?.receive(payload);
-    if (outcome?.accepted && outcome.command.kind === 'resend') {
-      const from = stream.resendFrom(outcome.command.fromSeq);
-      counters.rewinds++;
-      log.info({ asked: outcome.command.fromSeq, from, ackedSeq: store.events.ackedSeq() }, 'the hub asks for events again: re-sending');
-    }
-    // The receipt or the refusal was just recorded: send it now.
-    pump();
-  }
-
   function tick(): void {
     if (phase !== 'running' || !link?.ready) return;
     if (stream.checkAckTimeout()) {
@@ -227,13 +217,10 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
             if (deps.directory?.receive(payload).applied) publishStatus(true);
             return;
           }
-          if (topic === t.commands(site)) {
-            try {
-              onCommand(payload);
-            } catch (err) {
-              log.error({ err }, 'command handling failed');
-            }
-            return;
+          if (topic === t.commands(site) && deps.commands) {
+            if (receiveCommand(payload, { commands: deps.commands, stream, store, log })) counters.rewinds++;
+            // The receipt or the refusal was just recorded: send it now.
+            return pump();
           }
           if (topic !== t.ack(site)) return;
           try {
