@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { ErrorCode, ErrorDetail } from '../shared/errors.js';
 import { formatPath } from '../shared/validation.js';
 import { validate } from './issues.js';
+import { yamlShapeProblem } from './yaml-limits.js';
 
 /**
  * Reading a YAML or JSON document that a schema then checks: the site config, the standalone
@@ -47,6 +48,9 @@ export function readTextFile<Code extends ErrorCode>(path: string, code: Code): 
 }
 
 function parseYaml(text: string): Parsed {
+  // Before the library composes it: too deep a document can abort the process (yaml-limits.ts).
+  const shape = yamlShapeProblem(text);
+  if (shape) return { ok: false, errors: [shape] };
   const doc = YAML.parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const errors = doc.errors.map((e) => {
