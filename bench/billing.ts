@@ -52,7 +52,12 @@ function seedDirectory(db: HubDb): void {
   const directory = new HubDirectory(db);
   const sites = new HubSites(db, () => CLOSE_AT);
   for (let s = 0; s < SITES; s++) sites.upsert({ id: `site-${s}`, name: `Site ${s}`, timeZone: ZONES[s % ZONES.length] ?? 'UTC', capacity: 200 });
-  for (const plan of PLANS) directory.upsert('plan', { id: plan, name: plan, access: 'always' });
+  for (const plan of PLANS) {
+    // A tariff that refuses a day beyond N a week needs a door that does: the hub checks (409 billing.contradicts_directory).
+    const tariff = EXAMPLE_PRICE_LIST.plans[plan];
+    const daysPerWeek = tariff?.kind === 'subscription' && tariff.extraDay === 'refuse' ? { daysPerWeek: tariff.daysPerWeek } : {};
+    directory.upsert('plan', { id: plan, name: plan, access: 'always', ...daysPerWeek });
+  }
   for (let e = 0; e < MEMBERS / 20; e++) directory.upsert('employer', { id: `emp-${e}`, name: `Employer ${e}` });
   db.transaction(() => {
     for (let m = 0; m < MEMBERS; m++) {
