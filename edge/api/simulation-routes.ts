@@ -57,7 +57,10 @@ export function registerSimulationRoutes(app: FastifyInstance, edge: Edge, sim: 
     if (!door.exitButton) return sendError(reply, 409, 'request.invalid', `door "${door.id}" has no exit button`);
     const line = door.exitButton.line;
     sim.gpio.setInput(line, true);
-    clock.setTimeout(() => sim.gpio.setInput(line, false), PRESS_MS + door.exitButton.debounceMs);
+    clock.setTimeout(() => {
+      // The site may have stopped meanwhile, its GPIO closed: then there is no button to release.
+      if (sim.gpio.isOpen()) sim.gpio.setInput(line, false);
+    }, PRESS_MS + door.exitButton.debounceMs);
     return { door: door.id, pressed: true };
   });
 }

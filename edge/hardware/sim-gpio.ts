@@ -134,6 +134,11 @@ export class SimGpio implements Gpio {
     return Promise.resolve();
   }
 
+  /** False once closed: the simulation's own timers (a button's release) check it first. */
+  isOpen(): boolean {
+    return !this.closed;
+  }
+
   /** Physical level of a line: true = high. */
   raw(line: number): boolean {
     const high = this.levels.get(line);

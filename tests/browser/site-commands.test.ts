@@ -15,11 +15,15 @@ async function networkWithDoor(): Promise<Network> {
   await eventually(async () => (await net.tap(UID)).granted, 'the badge opens the site');
   await net.tap(UID, 'front-out');
   await eventually(async () => ((await net.call('GET', '/site-health/murat')).json as { doors: unknown[] }).doors.length === 1, 'the hub lists the door');
+  // The taps pulsed the door: the pulse must be over before the test looks for its own.
+  await eventually(() => !relayEnergised(net), 'the pulse of the taps is over');
   return net;
 }
 
 /** The door relay as the simulated edge drives it: the door is unlocked while it is energised. */
-const relayEnergised = (net: Network) => net.site.edge.doors.get('front')?.state().mode === 'unlocked';
+function relayEnergised(net: Network): boolean {
+  return net.site.edge.doors.get('front')?.state().mode === 'unlocked';
+}
 const commandsSent = async (net: Network) => ((await net.call('GET', '/audit?entity=command')).json as { items: Array<{ after: { kind: string } }> }).items.map((i) => i.after.kind);
 
 async function openSite(page: Page): Promise<void> {
