@@ -47,17 +47,26 @@ export function readTextFile<Code extends ErrorCode>(path: string, code: Code): 
   }
 }
 
+/**
+ * Tokens first, checked (yaml-limits.ts), then composed: one pass of the library's parser, and
+ * nothing it cannot compose safely ever reaches its composer.
+ */
 function parseYaml(text: string): Parsed {
-  // Before the library composes it: too deep a document can abort the process (yaml-limits.ts).
-  const shape = yamlShapeProblem(text);
+  const lines = new YAML.LineCounter();
+  const tokens = [...new YAML.Parser(lines.addNewLine).parse(text)];
+  const shape = yamlShapeProblem(tokens, lines);
   if (shape) return { ok: false, errors: [shape] };
-  const doc = YAML.parseDocument(text, { prettyErrors: true });
+  const [doc, ...more] = new YAML.Composer().compose(tokens, true, text.length);
+  if (!doc) return { ok: false, errors: [{ path: '(document)', message: 'YAML syntax: no document' }] };
+  const second = more[0]?.range[0];
+  if (second !== undefined) {
+    const pos = lines.linePos(second);
+    return { ok: false, errors: [{ path: where(pos.line, pos.col), message: 'YAML syntax: Source contains multiple documents; please use YAML.parseAllDocuments()' }] };
+  }
   if (doc.errors.length > 0) {
     const errors = doc.errors.map((e) => {
-      const pos = e.linePos?.[0];
-      // prettyErrors appends " at line L, column C:" and a code frame; the path says where.
-      const message = e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? e.message;
-      return { path: pos ? where(pos.line, pos.col) : '(document)', message: `YAML syntax: ${message}` };
+      const pos = lines.linePos(e.pos[0]);
+      return { path: where(pos.line, pos.col), message: `YAML syntax: ${e.message.split('\n')[0] ?? e.message}` };
     });
     return { ok: false, errors };
   }

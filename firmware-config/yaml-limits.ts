@@ -1,5 +1,4 @@
-import YAML from 'yaml';
-import type { CST } from 'yaml';
+import type { CST, LineCounter } from 'yaml';
 import type { ErrorDetail } from '../shared/errors.js';
 
 /**
@@ -8,7 +7,7 @@ import type { ErrorDetail } from '../shared/errors.js';
  * V8 compiles a regular expression the process aborts ("RegExpCompiler Allocation failed") with
  * no exit handler run, relays included. And it makes a key that is itself a collection a string
  * by writing the collection out, at every level: `? ? ? … x` of 800 bytes takes minutes.
- * The library's own tokenizer and CST parser are iterative, so the check reads the CST first.
+ * The library's own tokenizer and CST parser are iterative, so the check reads the tokens first.
  */
 
 /** Past this a document is an attack or an accident; ours are five levels deep. */
@@ -16,17 +15,15 @@ export const MAX_YAML_DEPTH = 64;
 
 const COLLECTIONS = new Set(['block-map', 'block-seq', 'flow-collection']);
 
-function at(text: string, offset: number): string {
-  const before = text.slice(0, offset).split('\n');
-  return `(line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1})`;
-}
-
 type Item = { key?: CST.Token | null; value?: CST.Token | null };
 
-/** The first place `text` nests deeper than MAX_YAML_DEPTH or has a list, a mapping or an alias as a key. */
-export function yamlShapeProblem(text: string): ErrorDetail | undefined {
-  const stack: Array<{ token: CST.Token; depth: number }> = [];
-  for (const token of new YAML.Parser().parse(text)) stack.push({ token, depth: 0 });
+/** The first place the document's tokens nest deeper than MAX_YAML_DEPTH or have a list, a mapping or an alias as a key. */
+export function yamlShapeProblem(tokens: readonly CST.Token[], lines: LineCounter): ErrorDetail | undefined {
+  const at = (offset: number) => {
+    const { line, col } = lines.linePos(offset);
+    return `(line ${line}, column ${col})`;
+  };
+  const stack = tokens.map((token) => ({ token, depth: 0 }));
   for (let next = stack.pop(); next; next = stack.pop()) {
     const { token, depth } = next;
     if (token.type === 'document') {
@@ -34,10 +31,10 @@ export function yamlShapeProblem(text: string): ErrorDetail | undefined {
       continue;
     }
     if (!COLLECTIONS.has(token.type) || !('items' in token)) continue;
-    if (depth >= MAX_YAML_DEPTH) return { path: at(text, token.offset), message: `nested more than ${MAX_YAML_DEPTH} levels deep` };
+    if (depth >= MAX_YAML_DEPTH) return { path: at(token.offset), message: `nested more than ${MAX_YAML_DEPTH} levels deep` };
     for (const item of token.items as Item[]) {
       if (item.key && (COLLECTIONS.has(item.key.type) || item.key.type === 'alias')) {
-        return { path: at(text, item.key.offset), message: 'a key must be a name, not a list, a mapping or an alias' };
+        return { path: at(item.key.offset), message: 'a key must be a name, not a list, a mapping or an alias' };
       }
       if (item.key) stack.push({ token: item.key, depth: depth + 1 });
       if (item.value) stack.push({ token: item.value, depth: depth + 1 });
