@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { browserAvailable, cleanUp, eventually, logIn, openBrowser, screenshot, startFreshHub, startNetwork } from './harness.js';
+import { browserAvailable, cleanUp, eventually, logIn, openBrowser, screenshot, seedAlice, startFreshHub, startNetwork } from './harness.js';
 
 const UID = '04A1A1A1A1A1A1';
 const UID_2 = '04B2B2B2B2B2B2';
@@ -66,11 +66,7 @@ describe.skipIf(!browserAvailable())('the operator dashboard in a real browser (
 
   it('a badge revoked in the dashboard is refused at the next tap at the edge', async () => {
     const net = await startNetwork();
-    await net.call('PUT', '/directory/plans/always', { name: '24/7', access: 'always' });
-    await net.call('PUT', '/directory/members/alice', { name: 'Alice Martin', plan: 'always' });
-    await net.call('PUT', `/directory/badges/${UID}`, { member: 'alice' });
-    await eventually(async () => (await net.tap(UID)).granted, 'the badge opens the site');
-    await net.tap(UID, 'front-out');
+    await seedAlice(net, UID);
 
     const { page } = await openBrowser();
     await logIn(page, net.apiUrl);

@@ -129,6 +129,15 @@ export async function startNetwork(siteId = 'murat'): Promise<Network> {
   return { hub, apiUrl, admin, site, tap, call, door };
 }
 
+/** Alice on a 24/7 plan with badge `uid`, once the site has her: she went in and out once. */
+export async function seedAlice(net: Network, uid: string): Promise<void> {
+  await net.call('PUT', '/directory/plans/always', { name: '24/7', access: 'always' });
+  await net.call('PUT', '/directory/members/alice', { name: 'Alice Martin', plan: 'always' });
+  await net.call('PUT', `/directory/badges/${uid}`, { member: 'alice' });
+  await eventually(async () => (await net.tap(uid)).granted, 'the badge opens the site');
+  await net.tap(uid, 'front-out');
+}
+
 /** Polls until `check` holds, bounded in time: the liveness bound of a test, not a performance threshold. */
 export async function eventually(check: () => Promise<boolean> | boolean, what: string, ms = 15_000): Promise<void> {
   const start = Date.now();

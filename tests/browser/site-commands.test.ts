@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { browserAvailable, cleanUp, eventually, logIn, openBrowser, screenshot, startNetwork, type Network } from './harness.js';
+import { browserAvailable, cleanUp, eventually, logIn, openBrowser, screenshot, seedAlice, startNetwork, type Network } from './harness.js';
 
 const UID = '04A1A1A1A1A1A1';
 
@@ -9,11 +9,7 @@ afterEach(cleanUp);
 /** A network whose site has sent a tap, so that the hub lists its door `front`. */
 async function networkWithDoor(): Promise<Network> {
   const net = await startNetwork();
-  await net.call('PUT', '/directory/plans/always', { name: '24/7', access: 'always' });
-  await net.call('PUT', '/directory/members/alice', { name: 'Alice Martin', plan: 'always' });
-  await net.call('PUT', `/directory/badges/${UID}`, { member: 'alice' });
-  await eventually(async () => (await net.tap(UID)).granted, 'the badge opens the site');
-  await net.tap(UID, 'front-out');
+  await seedAlice(net, UID);
   await eventually(async () => ((await net.call('GET', '/site-health/murat')).json as { doors: unknown[] }).doors.length === 1, 'the hub lists the door');
   // The taps pulsed the door: the pulse must be over before the test looks for its own.
   await eventually(() => !relayEnergised(net), 'the pulse of the taps is over');

@@ -4,16 +4,15 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import type { Hub } from '../../cloud-sync/hub/hub.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
-import { systemClock } from '../../shared/clock.js';
-import { generateHubKeys } from '../../shared/signing.js';
 import { topics } from '../../shared/topics.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { makeTestPki } from '../fixtures/tls-certs.js';
 import { batchOf } from '../harness/hub-fixtures.js';
 import { connectOutcome } from '../harness/broker.js';
-import { loginOver, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import type { AuthHeaders } from '../harness/hub-auth.js';
+import { startTestHub } from '../harness/network-hub.js';
 
 const silent = pino({ level: 'silent' });
 const UID = '04C1C1C1C1C1C1';
@@ -22,17 +21,6 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-async function startHub(tls?: { cert: string; key: string }): Promise<{ hub: Hub; mqttUrl: string; apiUrl: string; auth: AuthHeaders }> {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-ident-'));
-  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN, brokerIdentities: true, ...(tls ? { brokerTls: tls } : {}) });
-  const urls = await hub.start();
-  cleanups.push(async () => {
-    await hub.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { hub, ...urls, auth: await loginOver(urls.apiUrl, TEST_ADMIN.username, TEST_ADMIN.password) };
-}
 
 async function startSite(id: string, mqttUrl: string, hub: Hub, extraBroker: string[] = []): Promise<RunningEdge> {
   const dir = mkdtempSync(join(tmpdir(), `tessera-${id}-`));
@@ -82,7 +70,7 @@ async function expectSyncing(hub: Hub, site: RunningEdge, apiUrl: string, auth: 
 
 describe('broker identities on the embedded broker (issue 8)', () => {
   it('a provisioned site syncs both ways; without its identity no client gets in', async () => {
-    const { hub, mqttUrl, apiUrl, auth } = await startHub();
+    const { hub, mqttUrl, apiUrl, auth } = await startTestHub(cleanups, { brokerIdentities: true });
     const site = await startSite('murat', mqttUrl, hub);
     await expectSyncing(hub, site, apiUrl, auth);
 
@@ -96,7 +84,7 @@ describe('broker identities on the embedded broker (issue 8)', () => {
   });
 
   it('site A can neither publish as site B nor read what is meant for B', async () => {
-    const { hub, mqttUrl } = await startHub();
+    const { hub, mqttUrl } = await startTestHub(cleanups, { brokerIdentities: true });
     const a = hub.brokerIdentities.provision('site-a');
     hub.brokerIdentities.provision('site-b');
     const client = await mqtt.connectAsync(mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, ...a });
@@ -121,7 +109,7 @@ describe('broker identities on the embedded broker (issue 8)', () => {
 
   it('mqtts: a site that pins the hub CA syncs over TLS; a client that does not trust it cannot connect', async () => {
     const pki = makeTestPki();
-    const { hub, mqttUrl, apiUrl, auth } = await startHub({ cert: pki.certPem, key: pki.keyPem });
+    const { hub, mqttUrl, apiUrl, auth } = await startTestHub(cleanups, { brokerIdentities: true, brokerTls: { cert: pki.certPem, key: pki.keyPem } });
     expect(mqttUrl).toMatch(/^mqtts:\/\/127\.0\.0\.1:\d+$/);
     const site = await startSite('murat', mqttUrl, hub, ['  ca: |', ...pki.caPem.trim().split('\n').map((l) => `    ${l}`), '']);
     await expectSyncing(hub, site, apiUrl, auth);

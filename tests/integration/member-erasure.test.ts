@@ -3,12 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import type { Hub } from '../../cloud-sync/hub/hub.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
-import { systemClock } from '../../shared/clock.js';
-import { generateHubKeys } from '../../shared/signing.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
-import { loginOver, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import type { AuthHeaders } from '../harness/hub-auth.js';
+import { startTestHub } from '../harness/network-hub.js';
 
 const silent = pino({ level: 'silent' });
 const ALICE = '04A1A1A1A1A1A1';
@@ -17,18 +16,6 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-async function startHub(): Promise<{ hub: Hub; mqttUrl: string; apiUrl: string; auth: AuthHeaders }> {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-erase-'));
-  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN });
-  const urls = await hub.start();
-  const auth = await loginOver(urls.apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
-  cleanups.push(async () => {
-    await hub.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { hub, ...urls, auth };
-}
 
 /** A site process-alike over MQTT; its directory (and database) survive a restart. */
 function siteIn(id: string, mqttUrl: string, publicKeyPem: string) {
@@ -80,7 +67,7 @@ async function seed(apiUrl: string, auth: AuthHeaders): Promise<void> {
 
 describe('a member erased at the hub, over MQTT', () => {
   it('the site pseudonymises its events and forgets the badge; a tap after it reaches the hub without the id', async () => {
-    const { hub, mqttUrl, apiUrl, auth } = await startHub();
+    const { hub, mqttUrl, apiUrl, auth } = await startTestHub(cleanups);
     const site = await siteIn('murat', mqttUrl, hub.publicKeyPem).start();
     await seed(apiUrl, auth);
     for (const uid of [ALICE, BOB]) await eventually(async () => (await tap(site, uid)).granted, `${uid} is let in at Murat`);
@@ -109,7 +96,7 @@ describe('a member erased at the hub, over MQTT', () => {
   });
 
   it('a site offline during the erasure applies it when it comes back, and its events reach the hub pseudonymised', async () => {
-    const { hub, mqttUrl, apiUrl, auth } = await startHub();
+    const { hub, mqttUrl, apiUrl, auth } = await startTestHub(cleanups);
     const allanche = siteIn('allanche', mqttUrl, hub.publicKeyPem);
     let site = await allanche.start();
     await seed(apiUrl, auth);

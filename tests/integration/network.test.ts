@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
-import { loginOver, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import type { AuthHeaders } from '../harness/hub-auth.js';
+import { startTestHub } from '../harness/network-hub.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
-import { systemClock } from '../../shared/clock.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { generateHubKeys, hubPrivateKey, signBody } from '../../shared/signing.js';
 
@@ -17,18 +16,6 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-async function startHub(): Promise<{ hub: Hub; mqttUrl: string; apiUrl: string; auth: AuthHeaders }> {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-net-'));
-  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN });
-  const urls = await hub.start();
-  const auth = await loginOver(urls.apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
-  cleanups.push(async () => {
-    await hub.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { hub, ...urls, auth };
-}
 
 async function startSite(id: string, mqttUrl: string, publicKeyPem: string): Promise<RunningEdge> {
   const dir = mkdtempSync(join(tmpdir(), `tessera-${id}-`));
@@ -62,7 +49,7 @@ async function eventually(check: () => Promise<boolean> | boolean, what: string,
 
 describe('a network: one hub, two sites, over MQTT', () => {
   it('a member added at the hub opens both sites; revoked at the hub, the badge stops at both within seconds; events reach the hub once', async () => {
-    const { hub, mqttUrl, apiUrl, auth } = await startHub();
+    const { hub, mqttUrl, apiUrl, auth } = await startTestHub(cleanups);
     const sites = [await startSite('murat', mqttUrl, hub.publicKeyPem), await startSite('allanche', mqttUrl, hub.publicKeyPem)];
     expect((await call('PUT', `${apiUrl}/directory/plans/always`, { name: '24/7', access: 'always' }, auth)).status).toBe(200);
     expect((await call('PUT', `${apiUrl}/directory/members/alice`, { name: 'Alice Martin', plan: 'always' }, auth)).status).toBe(200);
@@ -85,7 +72,7 @@ describe('a network: one hub, two sites, over MQTT', () => {
   });
 
   it('a forged or replayed directory update injected on the broker is refused, and the badge stays revoked', async () => {
-    const { hub, mqttUrl, apiUrl, auth } = await startHub();
+    const { hub, mqttUrl, apiUrl, auth } = await startTestHub(cleanups);
     const site = await startSite('murat', mqttUrl, hub.publicKeyPem);
     await call('PUT', `${apiUrl}/directory/plans/always`, { name: '24/7', access: 'always' }, auth);
     await call('PUT', `${apiUrl}/directory/members/alice`, { name: 'Alice Martin', plan: 'always' }, auth);
