@@ -9,7 +9,7 @@ export function createJsonApi(log: Logger): FastifyInstance {
     loggerInstance: log.child({ module: 'api' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     // A path fastify cannot even decode (`/badges/%C0%AF`) is refused before routing: in our shape too.
-    frameworkErrors: (err, _req, reply) => sendError(reply, 400, 'request.invalid', err.message),
+    frameworkErrors: (err, _req, reply) => void sendError(reply, 400, 'request.invalid', err.message),
   });
   app.setErrorHandler((err: { statusCode?: number; message: string }, _req, reply) => {
     const status = err.statusCode ?? 500;
