@@ -1,0 +1,80 @@
+import fc from 'fast-check';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditLog } from '../../cloud-sync/hub/admin/audit.js';
+import { DirectoryChanges } from '../../cloud-sync/hub/admin/directory-changes.js';
+import type { Account } from '../../cloud-sync/hub/auth/account.js';
+import type { Entity } from '../../cloud-sync/hub/directory.js';
+import { TesseraError } from '../../shared/errors.js';
+import { expectRefusal, type HubRig, MALFORMED_ESCAPES, SEED, segment, startHubRig } from './hub-rig.js';
+import { inputs, jsonInputs, must, mutatedFrom, prototypeIsClean, runs, same, weird } from './kit.js';
+
+/** What a refused directory write may answer (admin/deps.ts, edge/api/json-api.ts). */
+const CODES = ['request.invalid', 'not_found', 'conflict', 'auth.forbidden'];
+const COLLECTIONS: Array<{ entity: Entity; path: string; id: string; valid: object }> = [
+  { entity: 'plan', path: 'plans', id: 'always', valid: SEED.plan },
+  { entity: 'plan', path: 'plans', id: 'staffed', valid: SEED.staffed },
+  { entity: 'employer', path: 'employers', id: 'acme', valid: SEED.employer },
+  { entity: 'member', path: 'members', id: 'alice', valid: SEED.member },
+  { entity: 'badge', path: 'badges', id: SEED.badge.uid, valid: SEED.badge },
+];
+/** Some inputs through app.inject, the rest through the call the routes make with the parsed body. */
+const [THROUGH_HTTP, DIRECT] = [inputs(1_000, 10_000), inputs(10_000, 90_000)];
+
+describe('fuzz: directory bodies at the hub API (plans, employers, members, badges)', () => {
+  let rig: HubRig;
+  beforeAll(async () => (rig = await startHubRig()));
+  afterAll(() => rig.stop());
+
+  /** A write that went through: one revision more, and what is stored reads back with its schema. */
+  function expectStored(entity: Entity, id: string, value: unknown, before: { revision: number }): void {
+    must(rig.hub.directory.revision() === before.revision + 1, 'a write that went through is not one revision');
+    same(rig.hub.directory.get(entity, id), value, `the ${entity} stored`);
+  }
+
+  const target = fc.tuple(fc.nat({ max: COLLECTIONS.length - 1 }), fc.oneof({ weight: 18, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: weird.map((w) => (typeof w === 'string' ? w : JSON.stringify(w))) }, { weight: 1, arbitrary: fc.constantFrom(...MALFORMED_ESCAPES) }));
+  const contentType = fc.oneof({ weight: 18, arbitrary: fc.constant('application/json') }, { weight: 1, arbitrary: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', '') });
+  const bodies = jsonInputs(COLLECTIONS.map((c) => c.valid));
+
+  it(`PUT and PATCH through app.inject: refused with a code and nothing stored, or stored as its schema says (${THROUGH_HTTP} inputs)`, async () => {
+    const answers = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('PUT' as const, 'PATCH' as const), target, contentType, bodies, async (method, [c, weirdId], type, payload) => {
+        const col = COLLECTIONS[c]!;
+        const id = weirdId ?? col.id;
+        const before = rig.stored() as { revision: number };
+        const r = await rig.hub.api.inject({ method, url: `/directory/${col.path}/${segment(id)}`, headers: { ...rig.admin, 'content-type': type }, payload });
+        answers.set(r.statusCode, (answers.get(r.statusCode) ?? 0) + 1);
+        if (r.statusCode === 200) return expectStored(col.entity, col.entity === 'badge' ? r.json<{ value: { uid: string } }>().value.uid : id, r.json<{ value: unknown }>().value, before);
+        expectRefusal(r, CODES);
+        expect(rig.stored()).toEqual(before);
+      }),
+      runs(THROUGH_HTTP),
+    );
+    expect(prototypeIsClean()).toBe(true);
+    expect([...answers.keys()]).toEqual(expect.arrayContaining([200, 400]));
+  });
+
+  it(`the same bodies through DirectoryChanges, the routes' own call (${DIRECT} inputs)`, () => {
+    const account = rig.hub.auth.accounts.list()[0] as Account;
+    const changes = new DirectoryChanges(rig.hub.store.db, rig.hub.directory, new AuditLog(rig.hub.store.db, () => 0, pino({ level: 'silent' })));
+    fc.assert(
+      fc.property(mutatedFrom(COLLECTIONS.map((c) => c.valid)), fc.boolean(), ({ from, value }, patch) => {
+        const col = COLLECTIONS[from]!;
+        const key = col.entity === 'badge' ? 'uid' : 'id';
+        const body = value !== null && typeof value === 'object' && !Array.isArray(value) ? value : { value };
+        const before = rig.stored() as { revision: number };
+        try {
+          const r = changes.upsert(account, col.entity, col.id, (old) => ({ ...(patch ? (old as object) : {}), ...body, [key]: col.id }));
+          expectStored(col.entity, col.id, r.value, before);
+        } catch (err) {
+          if (!(err instanceof TesseraError)) throw err;
+          must(CODES.includes(err.code), `refused with ${err.code}`);
+          same(rig.stored(), before, 'what the hub stores after a refused write');
+        }
+      }),
+      runs(DIRECT),
+    );
+    expect(prototypeIsClean()).toBe(true);
+  });
+});

@@ -1,0 +1,103 @@
+import fc from 'fast-check';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openHubDatabase } from '../../cloud-sync/hub/db.js';
+import { HubIngest, type RejectReason } from '../../cloud-sync/hub/ingest.js';
+import { HubStore } from '../../cloud-sync/hub/store.js';
+import { ManualClock } from '../../shared/clock.js';
+import type { SiteEvent } from '../../shared/events.js';
+import { EventBatch, SiteStatus } from '../../shared/sync.js';
+import { topics } from '../../shared/topics.js';
+import { batchOf, siteEvent, statusOf } from '../harness/hub-fixtures.js';
+import { inputs, jsonInputs, must, part, prototypeIsClean, runs, same } from './kit.js';
+
+const t = topics();
+const N = inputs(100_000);
+const REASONS: readonly RejectReason[] = ['payload.too_large', 'payload.not_json', 'payload.invalid', 'topic.site_mismatch', 'topic.unknown'];
+const ID = { 1: '0196f1a0-0000-7000-8000-000000000001', 2: '0196f1a0-0000-7000-8000-000000000002', 3: '0196f1a0-0000-7000-8000-000000000003' };
+
+/** A batch of every shape of event, stored before the run: re-sent as is, it is a duplicate. */
+function storedBatch(): EventBatch {
+  const base = (seq: 1 | 2 | 3) => ({ ...siteEvent('murat', seq, ID[seq]) });
+  const events: SiteEvent[] = [
+    { ...base(1), type: 'access.granted', data: { reader: 'front-in', role: 'entry', door: 'front', badge: '…A1A1', memberId: 'alice', cloneable: true, reason: 'ok' } },
+    { ...base(2), type: 'presence.out', data: { memberId: 'alice', cause: 'badge', via: 'exit_reader', door: 'front', minutes: 42 } },
+    { ...base(3), type: 'consumable.used', data: { memberId: 'alice', item: 'print-page', quantity: 3 } },
+  ] as SiteEvent[];
+  return { v: 1, site: 'murat', events };
+}
+
+/** What a message is expected to do, judged with the shared schemas alone. */
+function verdict(topic: string, payload: Buffer): 'store' | 'refuse' | 'ignore' {
+  if (topic.endsWith('/status') && payload.length === 0) return 'ignore';
+  let json: unknown;
+  try {
+    json = JSON.parse(payload.toString('utf8'));
+  } catch {
+    return 'refuse';
+  }
+  const schema = topic.endsWith('/events') ? EventBatch : topic.endsWith('/status') ? SiteStatus : undefined;
+  const parsed = schema?.safeParse(json);
+  return parsed?.success && parsed.data.site === t.siteOf(topic) ? 'store' : 'refuse';
+}
+
+describe('fuzz: MQTT payloads at the hub (events and status topics)', () => {
+  let store: HubStore;
+  let ingest: HubIngest;
+  const snapshot = () => ({
+    events: store.db.prepare('SELECT count(*) AS n, total(seq) AS seqs, group_concat(id) AS ids FROM events').get(),
+    progress: store.db.prepare('SELECT * FROM site_progress ORDER BY site').all(),
+  });
+  const lastDeadLetter = () => store.db.prepare<[], { id: number; reason: string }>('SELECT id, reason FROM dead_letters ORDER BY id DESC LIMIT 1').get();
+
+  beforeAll(() => {
+    store = new HubStore(openHubDatabase(':memory:'));
+    ingest = new HubIngest({ store, clock: new ManualClock('2026-11-23T08:00:00Z'), log: pino({ level: 'silent' }), commitWindowMs: 0 });
+    ingest.onMessage(t.events('murat'), Buffer.from(JSON.stringify(storedBatch())));
+    ingest.onMessage(t.status('murat'), Buffer.from(JSON.stringify(statusOf('murat', { lastSeq: 3 }))));
+    expect(ingest.counters).toMatchObject({ applied: 3, rejected: 0 });
+  });
+  afterAll(() => store.db.close());
+
+  const seen = { store: 0, refuse: 0, ignore: 0 };
+  /** One message: refused ones are dead-lettered with a reason code and change nothing stored. */
+  function check(topic: string, payload: Buffer): void {
+    const before = snapshot();
+    const counters = { ...ingest.counters };
+    const letter = lastDeadLetter()?.id ?? 0;
+    ingest.onMessage(topic, payload); // never throws: a throw fails the property
+    must(ingest.counters.storeErrors === counters.storeErrors, 'a message made the store fail');
+    const expected = verdict(topic, payload);
+    seen[expected]++;
+    if (expected === 'refuse') {
+      must(ingest.counters.rejected === counters.rejected + 1, 'a bad message was not counted as rejected');
+      const dead = lastDeadLetter();
+      must(dead?.id === letter + 1, 'a bad message was not dead-lettered');
+      must(REASONS.includes(dead.reason as RejectReason), () => `dead letter reason ${dead.reason}`);
+      same(snapshot(), before, 'what the hub stores after a refused message');
+    } else if (expected === 'ignore') {
+      same(ingest.counters, { ...counters, received: counters.received + 1 }, 'counters after a cleared status');
+      same(snapshot(), before, 'what the hub stores after a cleared status');
+    } else {
+      must(ingest.counters.rejected === counters.rejected, 'a valid message was rejected');
+    }
+  }
+
+  const valids = [storedBatch(), batchOf('murat', 4, 5), statusOf('murat', { lastSeq: 3, parked: [[7, 8]] })];
+  const topic = fc.constantFrom(t.events('murat'), t.events('murat'), t.status('murat'), t.events('lyon'), t.status('lyon'), 'tessera/v1/sites/murat/other', 'tessera/v1/sites/../events', 'tessera/v1/sites/MURAT/status', '');
+  const PARTS = 4;
+  for (let p = 1; p <= PARTS; p++) {
+    it(`refuses, dead-letters and counts every bad message, storing nothing (part ${p} of ${PARTS}, ${part(N, PARTS)} inputs)`, () => {
+      fc.assert(fc.property(topic, jsonInputs(valids), (tp, payload) => check(tp, payload)), runs(part(N, PARTS)));
+      expect(prototypeIsClean()).toBe(true);
+      // The mix reached both ends: batches and statuses stored, and messages refused.
+      expect(seen.store).toBeGreaterThan(0);
+      expect(seen.refuse).toBeGreaterThan(seen.store);
+    });
+  }
+
+  it('a payload over the size limit is refused unread', () => {
+    check(t.events('murat'), Buffer.alloc(4 * 1024 * 1024 + 1, '['));
+    expect(lastDeadLetter()?.reason).toBe('payload.too_large');
+  });
+});
