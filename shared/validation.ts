@@ -62,15 +62,22 @@ function suggestion(key: string, known: readonly string[]): string {
   return best !== undefined && bestScore <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean "${best}"?)` : '';
 }
 
+/** A value under a key like these is a secret: an error says what kind of value it was, never the value (logs keep errors). */
+const SECRET_KEY = /pass(word|phrase)|secret|token|private/i;
+const isSecretPath = (path: readonly PropertyKey[]) => path.some((k) => typeof k === 'string' && SECRET_KEY.test(k));
+const kindOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
+
 /**
  * Every zod issue as `{path, message}`, with what was found at that path, so a person can fix a
  * config file or request body in one pass: `doors[0].relay.line: expected an integer 0-27, got "17a"`.
- * `shapeOf(path)` lists the keys allowed at a path, for "did you mean" hints on unknown keys.
+ * `shapeOf(path)` lists the keys allowed at a path, for "did you mean" hints on unknown keys;
+ * `secret`: the whole input is one (a password checked on its own), so its value is never shown.
  */
 export function describeIssues(
   error: z.ZodError,
   input: unknown,
   shapeOf?: (path: readonly PropertyKey[]) => readonly string[],
+  opts: { secret?: boolean } = {},
 ): ErrorDetail[] {
   const details: ErrorDetail[] = [];
   for (const issue of error.issues) {
@@ -85,7 +92,8 @@ export function describeIssues(
       continue;
     }
     const at = valueAt(input, issue.path);
-    const got = at.found ? `, got ${describe(at.value)}` : ', but it is missing';
+    const secret = opts.secret === true || isSecretPath(issue.path);
+    const got = !at.found ? ', but it is missing' : secret ? `, got ${kindOf(at.value)} (not shown: a secret)` : `, got ${describe(at.value)}`;
     details.push({ path: formatPath(issue.path), message: `${issue.message}${got}` });
   }
   return details;

@@ -2,6 +2,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { openHubDatabase } from '../../cloud-sync/hub/db.js';
+import { HubAuth } from '../../cloud-sync/hub/auth/hub-auth.js';
 import { HubIngest } from '../../cloud-sync/hub/ingest.js';
 import { HubStore } from '../../cloud-sync/hub/store.js';
 import { ManualClock } from '../../shared/clock.js';
@@ -26,5 +27,25 @@ describe('describing what is wrong with a value', () => {
     expect(ingest.counters).toMatchObject({ rejected: 1, storeErrors: 0 });
     expect(store.deadLetters(1)[0]?.reason).toBe('payload.invalid');
     store.db.close();
+  });
+});
+
+describe('a secret in an error', () => {
+  it('is never echoed: what kind of value it was is said instead, in config files and request bodies alike', () => {
+    const schema = z.strictObject({ api: z.strictObject({ token: z.string().min(16) }), broker: z.strictObject({ password: z.string(), url: z.string() }) });
+    const input = { api: { token: 'short-secret' }, broker: { password: ['s3cr3t-pw'], url: 42 } };
+    const details = describeIssues(schema.safeParse(input).error!, input);
+    expect(details.map((d) => d.message)).toEqual([
+      expect.stringMatching(/, got a string \(not shown: a secret\)$/),
+      expect.stringMatching(/, got a list \(not shown: a secret\)$/),
+      expect.stringMatching(/, got 42$/),
+    ]);
+    expect(JSON.stringify(details)).not.toMatch(/short-secret|s3cr3t-pw/);
+  });
+
+  it('nor when the input is the secret itself: a first admin password refused for being short', () => {
+    expect(() => new HubAuth({ db: openHubDatabase(':memory:'), clock: new ManualClock(0), log: pino({ level: 'silent' }), initialAdmin: { username: 'admin', password: 'hunter2-x' } })).toThrow(
+      /initialAdmin\.password: a password needs at least 10 characters, got a string \(not shown: a secret\)$/,
+    );
   });
 });

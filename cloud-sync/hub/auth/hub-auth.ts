@@ -125,5 +125,5 @@ export class HubAuth {
 
 function describe(schema: typeof Username | typeof NewPassword, value: string, path: string) {
   const r = schema.safeParse(value);
-  return r.success ? [] : describeIssues(r.error, value).map((d) => ({ ...d, path }));
+  return r.success ? [] : describeIssues(r.error, value, undefined, { secret: schema === NewPassword }).map((d) => ({ ...d, path }));
 }
