@@ -14,7 +14,7 @@ const EXAMPLES = ['rural-24-7', 'lockers', 'business-hours'];
 const read = (name: string) => readFileSync(join('firmware-config/examples', name), 'utf8');
 const SITE_TEXTS = EXAMPLES.map((n) => read(`${n}.yaml`));
 const DIRECTORY_TEXTS = EXAMPLES.map((n) => read(`${n}.directory.yaml`));
-const N = { site: inputs(8_000), directory: inputs(7_000) };
+const N = { site: inputs(6_000), directory: inputs(5_000) };
 /** Of the directory files' inputs, these are written to disk and read back by loadDirectoryFile. */
 const FROM_DISK = Math.min(1000, Math.ceil(N.directory / 10));
 
