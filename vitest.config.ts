@@ -9,8 +9,8 @@ export default defineConfig({
     sequence: { groupOrder: 0 },
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
-      // Property and fuzz tests of every parser at a boundary (docs/security.md, "Fuzzing"): about 80 s;
-      // FUZZ_FULL=1 gives every parser 100,000 inputs (about 10 minutes).
+      // Property and fuzz tests of every parser at a boundary (docs/security.md, "Garbage at any boundary"): about 70 s;
+      // FUZZ_FULL=1 gives every parser 100,000 inputs (about 8 minutes).
       { extends: true, test: { name: 'fuzz', include: ['tests/fuzz/**/*.test.ts'], testTimeout: process.env.FUZZ_FULL === '1' ? 3_600_000 : 120_000 } },
       { extends: true, test: { name: 'integration', include: ['tests/integration/**/*.test.ts', 'tests/chaos/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 1 } } },
       // Real Chromium (Debian's) against a real hub and edge: last, one file at a time.

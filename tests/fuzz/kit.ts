@@ -18,7 +18,7 @@ const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
  * them where a parser's inputs are split between ways in) with FUZZ_FULL=1; FUZZ_SCALE
  * shrinks either while working on a test (FUZZ_SCALE=0.01). `everyRun` is what fits the parser's
  * share of the folder's 90 s on the reference 2-core machine, from its measured cost per input
- * (docs/security.md, "Fuzzing"): cheap pure parsers get the whole 100,000 in every run.
+ * (docs/security.md, "Garbage at any boundary"): cheap pure parsers get the whole 100,000 in every run.
  */
 export function inputs(everyRun: number, full: number = FULL_RUNS): number {
   return Math.max(1, Math.round((FULL ? full : everyRun) * SCALE));
