@@ -1,29 +1,9 @@
-import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import { buildApi } from '../../edge/api/server.js';
-import type { Harness } from '../harness/site.js';
-import { startSite, UID } from '../harness/site.js';
+import { describe, expect, it } from 'vitest';
+import { edgeApiFixture } from '../harness/edge-api.js';
+import { UID } from '../harness/site.js';
 
-let site: Harness | undefined;
-let app: ReturnType<typeof buildApi> | undefined;
-afterEach(async () => {
-  await app?.close();
-  await site?.stop();
-  app = site = undefined;
-});
-
-async function withApi(simulated = true) {
-  site = await startSite();
-  app = buildApi({
-    edge: site.edge,
-    log: pino({ level: 'silent' }),
-    clock: site.clock,
-    version: 'test',
-    startedAt: site.clock.now(),
-    ...(simulated ? { sim: { reader: site.reader, gpio: site.gpio } } : {}),
-  });
-  return { site, app };
-}
+const fixture = edgeApiFixture();
+const withApi = (simulated = true) => fixture({ simulated });
 
 describe('the local API', () => {
   it('a simulated tap answers with the decision, and occupancy shows who is in', async () => {

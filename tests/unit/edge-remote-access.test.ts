@@ -1,25 +1,19 @@
-import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isLoopback } from '../../edge/api/remote-access.js';
-import { buildApi } from '../../edge/api/server.js';
+import { edgeApiFixture, type EdgeApi } from '../harness/edge-api.js';
 import { startSite, type Harness } from '../harness/site.js';
 
 const TOKEN = 'a-long-enough-token-1234';
+const withApi = edgeApiFixture();
 let site: Harness | undefined;
-let app: ReturnType<typeof buildApi> | undefined;
-afterEach(async () => {
-  await app?.close();
-  await site?.stop();
-  app = site = undefined;
-});
 
 async function apiWith(token?: string) {
-  site = await startSite({ api: { host: '0.0.0.0', port: 0, ...(token !== undefined ? { token } : {}) } });
-  app = buildApi({ edge: site.edge, log: pino({ level: 'silent' }), clock: site.clock, version: 'test', startedAt: site.clock.now(), sim: { reader: site.reader, gpio: site.gpio } });
-  return app;
+  const started = await withApi({ override: { api: { host: '0.0.0.0', port: 0, ...(token !== undefined ? { token } : {}) } } });
+  site = started.site;
+  return started.app;
 }
 
-const release = (a: NonNullable<typeof app>, remoteAddress: string, headers: Record<string, string> = {}) => a.inject({ method: 'POST', url: '/lockers/bank-a/1/release', remoteAddress, headers });
+const release = (a: EdgeApi, remoteAddress: string, headers: Record<string, string> = {}) => a.inject({ method: 'POST', url: '/lockers/bank-a/1/release', remoteAddress, headers });
 
 describe('the local API from the network (issue 8, Hardening)', () => {
   it('without api.token it answers only the Pi itself', async () => {
