@@ -108,6 +108,16 @@ async function runNetworkDemo(opts: DemoArgs, io: Io): Promise<number> {
   return shutdown.done;
 }
 
+/**
+ * Each site's last "offline" status is on its way through the broker when its process exits: the
+ * hub is stopped once it recorded every one (bounded: a site killed hard sends none).
+ */
+async function hubSawOffline(running: Running, boundMs = 3000): Promise<void> {
+  const ids = new Set<string>(running.sites.map((s) => s.site.id));
+  const allOffline = () => running.hub.store.sites().filter((v) => ids.has(v.site) && v.online === false).length === ids.size;
+  for (const start = Date.now(); !allOffline() && Date.now() - start < boundMs; ) await new Promise((r) => setTimeout(r, 25));
+}
+
 /** Ctrl-C: the simulator, then the sites (each flushes and says offline), then the hub. A second Ctrl-C kills. */
 function stopper(running: Running, io: Io, tempDir: string | undefined): { stop: () => Promise<void>; done: Promise<number> } {
   let stopping: Promise<void> | undefined;
@@ -118,6 +128,7 @@ function stopper(running: Running, io: Io, tempDir: string | undefined): { stop:
     (stopping ??= (async () => {
       await running.simulator?.stop();
       await Promise.all(running.sites.map((s) => s.stop()));
+      await hubSawOffline(running);
       await Promise.all(running.sites.map((s) => s.link.stop()));
       await running.hub.stop();
       if (tempDir) rmSync(tempDir, { recursive: true, force: true });
