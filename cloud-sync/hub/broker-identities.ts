@@ -23,7 +23,7 @@ const digest = (salt: string, password: string) => createHash('sha256').update(s
  * and only its salted hash is kept.
  */
 export class BrokerIdentities {
-  private readonly stmt: { get: Statement<[string], Row>; put: Statement<[string, string, string, number]>; remove: Statement<[string]> };
+  private readonly stmt: { get: Statement<[string], Row>; put: Statement<[string, string, string, number]> };
 
   constructor(
     db: HubDb,
@@ -32,7 +32,6 @@ export class BrokerIdentities {
     this.stmt = {
       get: db.prepare('SELECT salt, secret FROM broker_identities WHERE site = ?'),
       put: db.prepare('INSERT OR REPLACE INTO broker_identities (site, salt, secret, created_at) VALUES (?, ?, ?, ?)'),
-      remove: db.prepare('DELETE FROM broker_identities WHERE site = ?'),
     };
   }
 
@@ -43,15 +42,6 @@ export class BrokerIdentities {
     const salt = randomBytes(16).toString('base64url');
     this.stmt.put.run(site, salt, digest(salt, password).toString('base64url'), this.now());
     return { username: site, password };
-  }
-
-  /** The site's identity stops working at its next connection. Returns whether it had one. */
-  revoke(site: string): boolean {
-    return this.stmt.remove.run(site).changes > 0;
-  }
-
-  has(site: string): boolean {
-    return this.stmt.get.get(site) !== undefined;
   }
 
   /** The site whose credentials these are, or undefined; compares in constant time. */
