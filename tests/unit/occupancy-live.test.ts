@@ -43,7 +43,7 @@ const send = (hub: Hub, b: ReturnType<typeof batch>) => {
 };
 
 describe('live occupancy across a restart', () => {
-  it('a restarted hub still counts the people in, including events stored just before a crash that the projection never saw', () => {
+  it('a restarted hub still counts the people in, including events stored just before a crash that the projection never saw', async () => {
     seq = 0;
     const dbPath = join(tempDir(), 'hub.db');
     const clock = new ManualClock('2026-11-23T08:00:00Z');
@@ -52,7 +52,8 @@ describe('live occupancy across a restart', () => {
     // A crash between the ingest commit and the projection: the events are stored, not projected.
     clock.advance(5_000);
     first.store.ingest(batch('murat', checkIn('chloe')), clock.now());
-    first.store.db.close();
+    // Stopped, not just its database closed: its WAL checkpoint worker holds a connection of its own.
+    await first.stop();
 
     const second = createHub({ dbPath, clock, log: silent, initialAdmin: TEST_ADMIN });
     cleanups.push(() => second.stop());
