@@ -8,7 +8,7 @@ import pino from 'pino';
 import { BillingLedger } from '../cloud-sync/billing/ledger.js';
 import { EXAMPLE_PRICE_LIST } from '../cloud-sync/billing/prices.js';
 import { readWindow } from '../cloud-sync/billing/period.js';
-import { openHubDatabase, type HubDb } from '../cloud-sync/hub/db.js';
+import { openHubSqlite, type HubDb } from '../cloud-sync/hub/db.js';
 import { HubDirectory } from '../cloud-sync/hub/directory.js';
 import { HubSites } from '../cloud-sync/hub/sites.js';
 
@@ -150,7 +150,7 @@ function closeMonth(db: HubDb): ChildResult {
 }
 
 function child(what: string, path: string): void {
-  const db = openHubDatabase(path);
+  const db = openHubSqlite(path);
   const t0 = performance.now();
   const result = what === '--close' ? closeMonth(db) : { detail: bareRead(db), ms: performance.now() - t0, maxRssMb: process.resourceUsage().maxRSS / 1024 };
   db.close();
@@ -163,7 +163,7 @@ export function benchBilling(): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-billing-'));
   try {
     const path = join(dir, 'hub.db');
-    const db = openHubDatabase(path);
+    const db = openHubSqlite(path);
     const t0 = performance.now();
     seedDirectory(db);
     const seeded = seedEvents(db);

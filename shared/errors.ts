@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'gpio.unavailable',
   'hardware.unavailable',
   'store.corrupt',
+  'store.unavailable',
   'sync.rejected',
   'auth.required',
   'auth.invalid',

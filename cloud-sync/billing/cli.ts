@@ -1,12 +1,10 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Command, Io } from '../../cli/command.js';
 import { EXIT } from '../../cli/command.js';
 import { TesseraError } from '../../shared/errors.js';
 import { formatDetails } from '../../shared/validation.js';
 import pino from 'pino';
-import { openHubDatabase } from '../hub/db.js';
+import { hubDbExists, hubDbTarget, openHubDatabase } from '../hub/db.js';
 import { HubDirectory } from '../hub/directory.js';
 import { HubSites } from '../hub/sites.js';
 import { formatCents, invoicesCsv } from './export.js';
@@ -39,14 +37,14 @@ function parse(args: string[], io: Io, usage: string, exportOptions: boolean): P
   const values = parsed.values as { db?: string; format?: string; invoice?: string };
   const format = values.format ?? 'csv';
   if (format !== 'csv' && format !== 'json') return fail(`--format expects csv or json, got "${format}"`);
-  return { period, db: resolve(values.db ?? 'var/hub.db'), format, invoice: values.invoice };
+  return { period, db: hubDbTarget(values.db), format, invoice: values.invoice };
 }
 
 /** Opens the hub's database (WAL, busy timeout: safe beside a running hub) and runs `fn` on its ledger. */
 function withLedger(db: string, io: Io, fn: (ledger: BillingLedger) => number): number {
   // Opening would create an empty database: a mistyped path must not look like a month without events.
-  if (!existsSync(db)) {
-    io.err(`tessera: no hub database at ${db} (--db FILE; the hub's default is var/hub.db)`);
+  if (!hubDbExists(db)) {
+    io.err(`tessera: no hub database at ${db} (--db FILE or postgres://URL; the hub's default is var/hub.db)`);
     return EXIT.FAILURE;
   }
   // stdout carries the report or the export: logs go to stderr, warnings and worse unless asked.
@@ -76,7 +74,7 @@ function report(io: Io, s: PeriodSummary, numbers: string[], currency: string): 
 export const billingCloseCommand: Command = {
   name: 'billing close',
   summary: 'Closes a month: rates its events, adds adjustments for late events of closed months, numbers and freezes the invoices. Progress on stderr.',
-  usage: 'billing close YYYY-MM [--db FILE]',
+  usage: 'billing close YYYY-MM [--db FILE|URL]',
   async run(args, io) {
     const opts = parse(args, io, this.usage, false);
     if (typeof opts === 'number') return opts;
@@ -94,7 +92,7 @@ export const billingCloseCommand: Command = {
 export const billingExportCommand: Command = {
   name: 'billing export',
   summary: 'Prints the invoices of a month (or one, --invoice), as CSV or JSON; a month not yet closed prints a preview.',
-  usage: 'billing export YYYY-MM [--db FILE] [--format csv|json] [--invoice YYYY-NNNNNN]',
+  usage: 'billing export YYYY-MM [--db FILE|URL] [--format csv|json] [--invoice YYYY-NNNNNN]',
   async run(args, io) {
     const opts = parse(args, io, this.usage, true);
     if (typeof opts === 'number') return opts;

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Statement } from 'better-sqlite3';
+import type { SqlStatement } from './storage/hub-db.js';
 import { TesseraError } from '../../shared/errors.js';
 import { SITE_ID_PATTERN } from '../../shared/topics.js';
 import type { HubDb } from './db.js';
@@ -23,7 +23,7 @@ const digest = (salt: string, password: string) => createHash('sha256').update(s
  * and only its salted hash is kept.
  */
 export class BrokerIdentities {
-  private readonly stmt: { get: Statement<[string], Row>; put: Statement<[string, string, string, number]> };
+  private readonly stmt: { get: SqlStatement<[string], Row>; put: SqlStatement<[string, string, string, number]> };
 
   constructor(
     db: HubDb,
@@ -31,7 +31,7 @@ export class BrokerIdentities {
   ) {
     this.stmt = {
       get: db.prepare('SELECT salt, secret FROM broker_identities WHERE site = ?'),
-      put: db.prepare('INSERT OR REPLACE INTO broker_identities (site, salt, secret, created_at) VALUES (?, ?, ?, ?)'),
+      put: db.prepare('INSERT INTO broker_identities (site, salt, secret, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (site) DO UPDATE SET salt = excluded.salt, secret = excluded.secret, created_at = excluded.created_at'),
     };
   }
 

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { generateHubKeys } from '../../shared/signing.js';
 import { parseArgs } from 'node:util';
@@ -11,6 +11,7 @@ import { createLogger } from '../../edge/site/logger.js';
 import { guardProcess } from '../../edge/site/process-guard.js';
 import { ListenError } from '../broker/embedded.js';
 import { createHub } from './hub.js';
+import { defaultHubKey, hubDbTarget } from './db.js';
 import type { InitialAdmin } from './auth/index.js';
 
 const OPTIONS = { db: { type: 'string' }, key: { type: 'string' }, mqtt: { type: 'string' }, 'broker-port': { type: 'string' }, 'api-port': { type: 'string' }, 'api-host': { type: 'string' }, 'home-assistant': { type: 'boolean' }, 'open-broker': { type: 'boolean' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'retention-days': { type: 'string' } } as const;
@@ -60,8 +61,8 @@ function parseHubArgs(args: string[], io: Io, usage: string): HubArgs | number {
   const retention = values['retention-days'];
   const retentionDays = retention === undefined ? undefined : Number(retention);
   if (retentionDays !== undefined && !(Number.isInteger(retentionDays) && retentionDays >= 1 && retentionDays <= 36_500)) return usageError(io, `--retention-days expects a whole number of days, 1-36500, got "${retention}"`, usage);
-  const db = resolve(values.db ?? 'var/hub.db');
-  return { retentionDays, openBroker: values['open-broker'] === true, tls, db, key: resolve(values.key ?? join(dirname(db), 'hub.key')), mqtt: values.mqtt, brokerPort, apiPort, apiHost: values['api-host'], homeAssistant: values['home-assistant'] === true };
+  const db = hubDbTarget(values.db);
+  return { retentionDays, openBroker: values['open-broker'] === true, tls, db, key: values.key === undefined ? defaultHubKey(db) : resolve(values.key), mqtt: values.mqtt, brokerPort, apiPort, apiHost: values['api-host'], homeAssistant: values['home-assistant'] === true };
 }
 
 const HINTS = {
@@ -73,7 +74,7 @@ export const hubCommand: Command = {
   name: 'hub',
   summary:
     'Runs the hub: an MQTT broker (embedded, or --mqtt for an external one), event ingest into SQLite, and its API, until SIGINT or SIGTERM. The first start prints the one-time password of the operator "admin" (TESSERA_INITIAL_ADMIN_PASSWORD sets one instead).',
-  usage: 'hub [--db FILE] [--key FILE] [--mqtt URL | --broker-port N [--open-broker] [--tls-cert FILE --tls-key FILE]] [--api-port N] [--api-host ADDR] [--home-assistant] [--retention-days N]',
+  usage: 'hub [--db FILE|URL] [--key FILE] [--mqtt URL | --broker-port N [--open-broker] [--tls-cert FILE --tls-key FILE]] [--api-port N] [--api-host ADDR] [--home-assistant] [--retention-days N]',
   async run(args, io) {
     const opts = parseHubArgs(args, io, this.usage);
     if (typeof opts === 'number') return opts;

@@ -6,6 +6,10 @@ import { describeIssues } from '../../shared/validation.js';
 import type { HubDb } from './db.js';
 import { HubErasures } from './erasures.js';
 
+/** Creates an entity or replaces it, tombstone or not. */
+const UPSERT_ENTITY =
+  'INSERT INTO directory_entities (entity, id, value, revision, deleted) VALUES (?, ?, ?, ?, 0) ON CONFLICT (entity, id) DO UPDATE SET value = excluded.value, revision = excluded.revision, deleted = 0';
+
 export type Entity = 'plan' | 'employer' | 'member' | 'badge';
 const SCHEMA = { plan: Plan, employer: Employer, member: Member, badge: Badge } as const;
 const keyOf = (entity: Entity, value: { id?: string; uid?: string }) => (entity === 'badge' ? value.uid : value.id) ?? '';
@@ -43,9 +47,7 @@ export class HubDirectory {
     this.checkReferences(entity, value);
     return this.db.transaction(() => {
       const revision = this.bump();
-      this.db
-        .prepare('INSERT OR REPLACE INTO directory_entities (entity, id, value, revision, deleted) VALUES (?, ?, ?, ?, 0)')
-        .run(entity, keyOf(entity, value), JSON.stringify(value), revision);
+      this.db.prepare(UPSERT_ENTITY).run(entity, keyOf(entity, value), JSON.stringify(value), revision);
       return { revision, value };
     })();
   }
@@ -57,7 +59,7 @@ export class HubDirectory {
   upsertAll(items: ReadonlyArray<{ entity: Entity; value: unknown }>): number {
     return this.db.transaction(() => {
       const revision = this.bump();
-      const insert = this.db.prepare('INSERT OR REPLACE INTO directory_entities (entity, id, value, revision, deleted) VALUES (?, ?, ?, ?, 0)');
+      const insert = this.db.prepare(UPSERT_ENTITY);
       items.forEach(({ entity, value: input }, i) => {
         const parsed = SCHEMA[entity].safeParse(input);
         if (!parsed.success) throw new TesseraError('request.invalid', `invalid ${entity} (item ${i})`, describeIssues(parsed.error, input));
@@ -146,9 +148,7 @@ export class HubDirectory {
     this.db.prepare("DELETE FROM directory_entities WHERE entity = 'member' AND id = ?").run(id);
     if (member) {
       const value = Member.parse({ ...member, id: pseudonym, name: pseudonym, status: 'suspended' });
-      this.db
-        .prepare("INSERT OR REPLACE INTO directory_entities (entity, id, value, revision, deleted) VALUES ('member', ?, ?, ?, 0)")
-        .run(pseudonym, JSON.stringify(value), revision);
+      this.db.prepare(UPSERT_ENTITY).run('member', pseudonym, JSON.stringify(value), revision);
     }
     this.erasures.record(pseudonym, revision, atMs);
     return { revision, member, badges };

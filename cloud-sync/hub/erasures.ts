@@ -43,7 +43,7 @@ export class HubErasures {
 
   /** Inside the transaction of the erasure; call `remember` once it committed. */
   record(pseudonym: string, revision: number, atMs: number): void {
-    this.db.prepare('INSERT OR IGNORE INTO member_erasures (pseudonym, revision, at) VALUES (?, ?, ?)').run(pseudonym, revision, atMs);
+    this.db.prepare('INSERT INTO member_erasures (pseudonym, revision, at) VALUES (?, ?, ?) ON CONFLICT (pseudonym) DO NOTHING').run(pseudonym, revision, atMs);
   }
 
   /** After the erasure committed: from now on ingest rewrites events naming the erased id. */

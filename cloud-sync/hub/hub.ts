@@ -5,6 +5,7 @@ import type { EmbeddedBroker } from '../broker/embedded.js';
 import { ListenError, startBroker } from '../broker/embedded.js';
 import { buildHubApi } from './api.js';
 import { openHubDatabase } from './db.js';
+import { isSqlite } from './storage/hub-db.js';
 import { HubIngest } from './ingest.js';
 import { HubStore } from './store.js';
 import { startWalCheckpointer } from './wal-checkpointer.js';
@@ -98,7 +99,7 @@ export interface Hub {
 export function createHub(deps: HubDeps): Hub {
   const log = deps.log.child({ module: 'hub' });
   const store = new HubStore(openHubDatabase(deps.dbPath));
-  const checkpointer = startWalCheckpointer(store.db, log);
+  const checkpointer = isSqlite(store.db) ? startWalCheckpointer(store.db, log) : undefined;
   let broker: EmbeddedBroker | undefined;
   let mqttUrl = deps.mqttUrl;
   const key = hubKey(deps.privateKeyPem, log);

@@ -1,15 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createPublicKey } from 'node:crypto';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command, Io } from '../../cli/command.js';
 import { EXIT } from '../../cli/command.js';
 import { TesseraError } from '../../shared/errors.js';
 import { hubPrivateKey } from '../../shared/signing.js';
 import { BrokerIdentities } from './broker-identities.js';
-import { openHubDatabase } from './db.js';
+import { defaultHubKey, hubDbExists, hubDbTarget, openHubDatabase } from './db.js';
 
-const USAGE = 'site provision SITE [--db FILE] [--key FILE] [--url URL] [--ca FILE]';
+const USAGE = 'site provision SITE [--db FILE|URL] [--key FILE] [--url URL] [--ca FILE]';
 
 interface ProvisionArgs {
   site: string;
@@ -31,8 +31,8 @@ function parse(args: string[]): ProvisionArgs | string {
   const { values } = parsed;
   const url = values.url ?? 'mqtt://127.0.0.1:1883';
   if (!/^mqtts?:\/\/[^\s/?#]+/.test(url)) return `--url expects mqtt://host:port or mqtts://host:port, got "${url}"`;
-  const db = resolve(values.db ?? 'var/hub.db');
-  return { site, db, key: resolve(values.key ?? join(dirname(db), 'hub.key')), url, ca: values.ca === undefined ? undefined : resolve(values.ca) };
+  const db = hubDbTarget(values.db);
+  return { site, db, key: values.key === undefined ? defaultHubKey(db) : resolve(values.key), url, ca: values.ca === undefined ? undefined : resolve(values.ca) };
 }
 
 /** The `broker` block of the site's config, YAML; the password appears here and nowhere else. */
@@ -54,8 +54,8 @@ export function siteBrokerBlock(o: { site: string; url: string; username: string
 
 function provision(a: ProvisionArgs, io: Io): number {
   // Opening would create an empty database, and the key is made by the hub's first start.
-  for (const [what, path, flag] of [['hub database', a.db, '--db'], ['hub key', a.key, '--key']] as const) {
-    if (existsSync(path)) continue;
+  for (const [what, path, flag, exists] of [['hub database', a.db, '--db', hubDbExists], ['hub key', a.key, '--key', existsSync]] as const) {
+    if (exists(path)) continue;
     io.err(`tessera: no ${what} at ${path} (${flag} FILE; start the hub once to make them)`);
     return EXIT.FAILURE;
   }

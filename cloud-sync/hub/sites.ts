@@ -1,4 +1,4 @@
-import type { Statement } from 'better-sqlite3';
+import type { SqlStatement } from './storage/hub-db.js';
 import { z } from 'zod';
 import { TesseraError } from '../../shared/errors.js';
 import { TimeZone } from '../../shared/schedule.js';
@@ -27,7 +27,7 @@ const toRecord = (r: Row): SiteRecord => ({ id: r.id, name: r.name, timeZone: r.
 /** The sites the operator has declared (DESIGN: Hub). Ingest does not depend on it. */
 export class HubSites {
   /** Prepared once: the live projection lists the sites for each batch that changes a count. */
-  private readonly stmt: { list: Statement<[], Row>; get: Statement<[string], Row> };
+  private readonly stmt: { list: SqlStatement<[], Row>; get: SqlStatement<[string], Row> };
 
   constructor(
     private readonly db: HubDb,

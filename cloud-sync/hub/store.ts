@@ -1,4 +1,4 @@
-import type { Statement } from 'better-sqlite3';
+import type { SqlStatement } from './storage/hub-db.js';
 import { TesseraError } from '../../shared/errors.js';
 import { SiteEvent } from '../../shared/events.js';
 import type { EventBatch } from '../../shared/sync.js';
@@ -78,19 +78,19 @@ interface ProgressRow {
  */
 export class HubStore {
   private readonly stmt: {
-    insert: Statement<[string, number, string, string, string, string, number]>;
-    idAt: Statement<[string, number], { id: string }>;
-    progress: Statement<[string], ProgressRow>;
-    allProgress: Statement<[], ProgressRow>;
-    createProgress: Statement<[string]>;
-    saveProgress: Statement<[number, number, string | null, string]>;
-    saveStatus: Statement<[string, number, string]>;
-    seqsAbove: Statement<[string, number], number>;
-    gaps: Statement<[number, string, number, number], { a: number; b: number }>;
-    events: Statement<[string, number, number], { seq: number; body: string; received_at: number }>;
-    deadLetter: Statement<[string, string, string, string, number]>;
-    pruneDeadLetters: Statement<[number]>;
-    deadLetters: Statement<[number], DeadLetter>;
+    insert: SqlStatement<[string, number, string, string, string, string, number]>;
+    idAt: SqlStatement<[string, number], { id: string }>;
+    progress: SqlStatement<[string], ProgressRow>;
+    allProgress: SqlStatement<[], ProgressRow>;
+    createProgress: SqlStatement<[string]>;
+    saveProgress: SqlStatement<[number, number, string | null, string]>;
+    saveStatus: SqlStatement<[string, number, string]>;
+    seqsAbove: SqlStatement<[string, number], number>;
+    gaps: SqlStatement<[number, string, number, number], { a: number; b: number }>;
+    events: SqlStatement<[string, number, number], { seq: number; body: string; received_at: number }>;
+    deadLetter: SqlStatement<[string, string, string, string, number], number>;
+    pruneDeadLetters: SqlStatement<[number]>;
+    deadLetters: SqlStatement<[number], DeadLetter>;
   };
   private readonly ingestTx: (batches: readonly EventBatch[], nowMs: number) => IngestResult[];
   private readonly statusTx: (status: SiteStatus, nowMs: number) => Progress;
@@ -104,7 +104,7 @@ export class HubStore {
       idAt: db.prepare('SELECT id FROM events WHERE site = ? AND seq = ?'),
       progress: db.prepare('SELECT * FROM site_progress WHERE site = ?'),
       allProgress: db.prepare('SELECT * FROM site_progress ORDER BY site'),
-      createProgress: db.prepare('INSERT OR IGNORE INTO site_progress (site) VALUES (?)'),
+      createProgress: db.prepare('INSERT INTO site_progress (site) VALUES (?) ON CONFLICT (site) DO NOTHING'),
       saveProgress: db.prepare('UPDATE site_progress SET contiguous = ?, max_seen = ?, last_event_at = ? WHERE site = ?'),
       saveStatus: db.prepare('UPDATE site_progress SET last_status = ?, status_at = ? WHERE site = ?'),
       seqsAbove: db.prepare<[string, number], number>('SELECT seq FROM events WHERE site = ? AND seq > ? ORDER BY seq').pluck(),
@@ -112,10 +112,10 @@ export class HubStore {
       gaps: db.prepare(`
         SELECT seq + 1 AS a, next - 1 AS b FROM (
           SELECT seq, LEAD(seq) OVER (ORDER BY seq) AS next
-          FROM (SELECT ? AS seq UNION ALL SELECT seq FROM events WHERE site = ? AND seq > ?)
-        ) WHERE next > seq + 1 LIMIT ?`),
+          FROM (SELECT CAST(? AS BIGINT) AS seq UNION ALL SELECT seq FROM events WHERE site = ? AND seq > ?) AS settled
+        ) AS pairs WHERE next > seq + 1 LIMIT ?`),
       events: db.prepare('SELECT seq, body, received_at FROM events WHERE site = ? AND seq > ? ORDER BY seq LIMIT ?'),
-      deadLetter: db.prepare('INSERT INTO dead_letters (topic, reason, detail, payload, at) VALUES (?, ?, ?, ?, ?)'),
+      deadLetter: db.prepare<[string, string, string, string, number], number>('INSERT INTO dead_letters (topic, reason, detail, payload, at) VALUES (?, ?, ?, ?, ?) RETURNING id').pluck(),
       pruneDeadLetters: db.prepare('DELETE FROM dead_letters WHERE id <= ?'),
       deadLetters: db.prepare('SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?'),
     };
@@ -162,7 +162,7 @@ export class HubStore {
   deadLetter(topic: string, reason: string, detail: string, payload: Buffer | string, nowMs: number): void {
     const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
     const text = bytes.subarray(0, DEAD_LETTER_PAYLOAD_BYTES).toString('utf8');
-    const id = Number(this.stmt.deadLetter.run(topic, reason, detail, text, nowMs).lastInsertRowid);
+    const id = this.stmt.deadLetter.get(topic, reason, detail, text, nowMs) as number;
     if (id % 100 === 0) this.stmt.pruneDeadLetters.run(id - DEAD_LETTERS_KEPT);
   }
 

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { HubDb } from './db.js';
+import type { Db } from '../../edge/store/db.js';
 
 /**
  * Copies the hub database's write-ahead log back into the database from a worker thread, so
@@ -39,7 +39,7 @@ parentPort.on('message', () => {
 });
 `;
 
-export function startWalCheckpointer(db: HubDb, log: Logger, everyMs = 200): WalCheckpointer | undefined {
+export function startWalCheckpointer(db: Db, log: Logger, everyMs = 200): WalCheckpointer | undefined {
   if (db.memory) return undefined;
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,

@@ -13,6 +13,7 @@ import { generateHubKeys, hubPrivateKey, signBody } from '../../shared/signing.j
 import { EventBatch } from '../../shared/sync.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { loginOver, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { lastingHubDb } from '../harness/hub-db.js';
 
 const silent = pino({ level: 'silent' });
 const UID = '04A1A1A1A1A1A1';
@@ -49,7 +50,7 @@ interface Network {
 async function startNetwork(opts: { brokerIdentities?: boolean } = {}): Promise<Network> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-commands-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN, ...(opts.brokerIdentities ? { brokerIdentities: true } : {}) });
+  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN, ...(opts.brokerIdentities ? { brokerIdentities: true } : {}) });
   const { mqttUrl, apiUrl } = await hub.start();
   cleanups.push(() => hub.stop());
   const auth: AuthHeaders = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);

@@ -7,6 +7,7 @@ import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
 import { systemClock } from '../../shared/clock.js';
 import { loginOver, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { finished, runCli, spawnCli, waitForOutput } from '../harness/process.js';
+import { lastingHubDb } from '../harness/hub-db.js';
 
 describe('the admin API over a real socket, and the members CLI against a real hub', () => {
   let dir: string;
@@ -15,7 +16,7 @@ describe('the admin API over a real socket, and the members CLI against a real h
   let admin: AuthHeaders;
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-hub-admin-'));
-    hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, initialAdmin: TEST_ADMIN });
+    hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, initialAdmin: TEST_ADMIN });
     ({ apiUrl } = await hub.start());
     admin = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
     const put = async (path: string, body: object) => {

@@ -15,6 +15,7 @@ import { topics } from '../../shared/topics.js';
 import type { TestBroker } from '../harness/broker.js';
 import { brokers, clearRetained, endSession, uniqueClientId, uniquePrefix } from '../harness/broker.js';
 import { batchOf, statusOf } from '../harness/hub-fixtures.js';
+import { lastingHubDb } from '../harness/hub-db.js';
 
 const SITE = 'murat';
 const quiet = pino({ level: 'silent' });
@@ -55,7 +56,7 @@ for (const b of await brokers()) {
     const clients: MqttClient[] = [];
 
     const startHub = async () => {
-      const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: quiet, mqttUrl: broker.url, apiPort: 0, topicPrefix: prefix, clientId: hubClientId, initialAdmin: TEST_ADMIN });
+      const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: quiet, mqttUrl: broker.url, apiPort: 0, topicPrefix: prefix, clientId: hubClientId, initialAdmin: TEST_ADMIN });
       hubs.push(hub);
       await hub.start();
       return hub;

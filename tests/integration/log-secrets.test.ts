@@ -24,6 +24,7 @@ import { Directory } from '../../shared/directory.js';
 import { ManualClock } from '../../shared/clock.js';
 import { BASE_CONFIG, BASE_DIRECTORY, MONDAY_9AM_PARIS } from '../harness/site.js';
 import { LogCapture, Secrets } from '../harness/log-capture.js';
+import { testHubDb, lastingHubDb } from '../harness/hub-db.js';
 
 const UID = '04A1B2C3D4E5F6';
 const UNKNOWN_UID = '04DEADBEEFCAFE';
@@ -66,7 +67,7 @@ async function startHub(): Promise<{ hub: Hub; mqttUrl: string; call: ReturnType
   secrets.add('the hub private key (PEM)', keys.privateKeyPem.trim());
   for (const line of keys.privateKeyPem.split('\n').filter((l) => l.length >= 20 && !l.startsWith('-----'))) secrets.add('the hub private key (a line of it)', line);
   // No initialAdmin: the hub makes `admin` with a one-time password, as on a first start.
-  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log, brokerPort: 0, apiPort: 0, privateKeyPem: keys.privateKeyPem, brokerIdentities: true });
+  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log, brokerPort: 0, apiPort: 0, privateKeyPem: keys.privateKeyPem, brokerIdentities: true });
   const { mqttUrl, apiUrl } = await hub.start();
   cleanups.push(() => hub.stop());
   return { hub, mqttUrl, call: client(apiUrl) };
@@ -168,7 +169,7 @@ async function refusedSecrets(logger: Logger): Promise<string[]> {
     (err: Error) => printed.push(err.message),
   );
   try {
-    createHub({ dbPath: ':memory:', clock: systemClock, log: logger, initialAdmin: { username: 'admin', password: 'hunter2-x' } });
+    createHub({ dbPath: testHubDb(), clock: systemClock, log: logger, initialAdmin: { username: 'admin', password: 'hunter2-x' } });
     expect.fail('the first admin password should be refused');
   } catch (err) {
     printed.push((err as Error).message);

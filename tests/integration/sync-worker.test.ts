@@ -21,6 +21,7 @@ import type { Clock } from '../../shared/clock.js';
 import { EventBatch, SiteStatus } from '../../shared/sync.js';
 import { topics } from '../../shared/topics.js';
 import { brokers, clearRetained, endSession, MOSQUITTO_URL, requireMosquitto, uniqueClientId, uniquePrefix } from '../harness/broker.js';
+import { lastingHubDb } from '../harness/hub-db.js';
 
 type BrokerConfig = NonNullable<SiteConfig['broker']>;
 
@@ -272,7 +273,7 @@ async function realHub(url: string, prefix: string) {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-sync-hub-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const clientId = uniqueClientId('hub');
-  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: quiet, mqttUrl: url, apiPort: 0, topicPrefix: prefix, clientId });
+  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: quiet, mqttUrl: url, apiPort: 0, topicPrefix: prefix, clientId });
   await hub.start();
   cleanups.push(async () => {
     await hub.stop();

@@ -5,11 +5,12 @@ import { AlarmBook } from '../../cloud-sync/hub/occupancy/alarms.js';
 import { HubStore } from '../../cloud-sync/hub/store.js';
 import type { NewEvent, SiteEvent } from '../../shared/events.js';
 import { statusOf } from '../harness/hub-fixtures.js';
+import { testHubDb } from '../harness/hub-db.js';
 
 const NOW = Date.parse('2026-11-23T21:00:00Z');
 
 function world() {
-  const store = new HubStore(openHubDatabase(':memory:'));
+  const store = new HubStore(openHubDatabase(testHubDb()));
   const alarms = new AlarmBook(store.db, () => NOW);
   let seq = 0;
   /** Events of site murat with the next seqs, Paris local times. */

@@ -6,6 +6,7 @@ import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
 import { ManualClock } from '../../shared/clock.js';
 import { login, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { SiteLog } from './billing-fixtures.js';
+import { testHubDb } from '../harness/hub-db.js';
 
 describe('billing API (in memory)', () => {
   let hub: Hub;
@@ -13,7 +14,7 @@ describe('billing API (in memory)', () => {
   let headers: AuthHeaders;
   beforeEach(async () => {
     clock = new ManualClock('2026-11-20T08:00:00Z');
-    hub = createHub({ dbPath: ':memory:', clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
+    hub = createHub({ dbPath: testHubDb(), clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
     headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
     hub.directory.upsert('plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });

@@ -7,6 +7,7 @@ import { PLANS, PRICES } from '../../demo/network.js';
 import { ManualClock } from '../../shared/clock.js';
 import { Plan } from '../../shared/directory.js';
 import { login, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { testHubDb } from '../harness/hub-db.js';
 
 const plan = (id: string, daysPerWeek?: number): Plan => Plan.parse({ id, name: id, access: 'staffed', ...(daysPerWeek === undefined ? {} : { daysPerWeek }) });
 const subscription = (daysPerWeek: number, extraDay: 'refuse' | { cents: number }): PlanTariff => ({ kind: 'subscription', monthlyCents: 9600, daysPerWeek, extraDay, vatPercent: 20, included: {} });
@@ -43,7 +44,7 @@ describe('PUT /billing/prices against the directory', () => {
   let hub: Hub;
   let headers: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({ dbPath: ':memory:', clock: new ManualClock('2026-11-20T08:00:00Z'), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
+    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-20T08:00:00Z'), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
     headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
   });
   afterEach(async () => hub.stop());

@@ -8,6 +8,7 @@ import { HubStore } from '../../cloud-sync/hub/store.js';
 import type { Employer, Member } from '../../shared/directory.js';
 import type { SiteEvent } from '../../shared/events.js';
 import { billedEventOf, type BilledEvent } from '../../cloud-sync/billing/visits.js';
+import { testHubDb } from '../harness/hub-db.js';
 
 /** Builds a site's billing-relevant events with gapless seqs, as an edge would record them. */
 export class SiteLog {
@@ -62,7 +63,7 @@ export const BILLING_DATES = {
 };
 
 /** A hub database with the directory, sites and ledger wired as createHub wires them, and a hand-moved clock. */
-export function billingHub(log: Logger = pino({ level: 'silent' }), path = ':memory:') {
+export function billingHub(log: Logger = pino({ level: 'silent' }), path = testHubDb()) {
   const db: HubDb = openHubDatabase(path);
   const clock = { now: BILLING_DATES.NOV_2 };
   const store = new HubStore(db);

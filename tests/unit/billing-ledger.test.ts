@@ -10,6 +10,7 @@ import { HubSites } from '../../cloud-sync/hub/sites.js';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
 import { TesseraError } from '../../shared/errors.js';
 import { BILLING_DATES, billingHub, SiteLog } from './billing-fixtures.js';
+import { lastingHubDb } from '../harness/hub-db.js';
 
 const { NOV_2, DEC_2, JAN_2, FEB_2 } = BILLING_DATES;
 
@@ -26,7 +27,7 @@ const codeOf = (fn: () => unknown): string | undefined => {
 describe('two closes at once (the CLI beside the hub)', () => {
   it('lets one through and refuses the other inside its transaction, numbers without gaps', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-billing-race-'));
-    const path = join(dir, 'hub.db');
+    const path = lastingHubDb(dir);
     const first = billingHub(pino({ level: 'silent' }), path);
     try {
       first.ledger.setPrices(EXAMPLE_PRICE_LIST);

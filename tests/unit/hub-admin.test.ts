@@ -4,6 +4,7 @@ import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
 import { ManualClock } from '../../shared/clock.js';
 import { login, loginAs, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { batchOf } from '../harness/hub-fixtures.js';
+import { testHubDb } from '../harness/hub-db.js';
 
 const UID_A = '04A1A1A1A1A1A1';
 const UID_B = '04B2B2B2B2B2B2';
@@ -12,7 +13,7 @@ describe('admin API: the directory', () => {
   let hub: Hub;
   let admin: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({ dbPath: ':memory:', clock: new ManualClock('2026-11-23T08:00:00Z'), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
+    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
     admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
   });
   afterEach(async () => hub.stop());
@@ -107,7 +108,7 @@ describe('admin API: a site manager sees and changes only what concerns their si
   let admin: AuthHeaders;
   let manager: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({ dbPath: ':memory:', clock: new ManualClock('2026-11-23T08:00:00Z'), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
+    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
     admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     const put = async (url: string, payload: object) => expect((await hub.api.inject({ method: 'PUT', url, headers: admin, payload })).statusCode).toBe(200);
     await put('/directory/sites/murat', { name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
@@ -164,7 +165,7 @@ describe('admin API: a site manager sees and changes only what concerns their si
 
 describe('the ingest view under roles', () => {
   it('a site manager sees only their sites and their events; dead letters are the operator’s', async () => {
-    const hub = createHub({ dbPath: ':memory:', clock: new ManualClock('2026-11-23T08:00:00Z'), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
+    const hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
     try {
       for (const site of ['murat', 'lyon']) {
         hub.ingest.onMessage(`tessera/v1/sites/${site}/events`, Buffer.from(JSON.stringify(batchOf(site, 1, 2))));

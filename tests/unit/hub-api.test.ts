@@ -6,6 +6,7 @@ import { ManualClock } from '../../shared/clock.js';
 import { topics } from '../../shared/topics.js';
 import { batchOf, statusOf } from '../harness/hub-fixtures.js';
 import { login, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { testHubDb } from '../harness/hub-db.js';
 
 const t = topics();
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));
@@ -16,7 +17,7 @@ describe('hub API (in memory)', () => {
   let headers: AuthHeaders;
   beforeEach(async () => {
     clock = new ManualClock('2026-11-23T08:00:00Z');
-    hub = createHub({ dbPath: ':memory:', clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
+    hub = createHub({ dbPath: testHubDb(), clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
     headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     hub.ingest.onMessage(t.events('murat'), json(batchOf('murat', 1, 3)));
     hub.ingest.onMessage(t.events('murat'), json(batchOf('murat', 6, 6)));

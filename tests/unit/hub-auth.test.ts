@@ -7,6 +7,7 @@ import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
 import { hashPassword, verifyPassword } from '../../cloud-sync/hub/auth/password.js';
 import { ManualClock } from '../../shared/clock.js';
 import { login, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { testHubDb, lastingHubDb } from '../harness/hub-db.js';
 
 const silent = pino({ level: 'silent' });
 const MINUTE = 60_000;
@@ -16,7 +17,7 @@ describe('hub authentication', () => {
   let clock: ManualClock;
   beforeEach(() => {
     clock = new ManualClock('2026-11-23T08:00:00Z');
-    hub = createHub({ dbPath: ':memory:', clock, log: silent, initialAdmin: TEST_ADMIN });
+    hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN });
   });
   afterEach(async () => hub.stop());
 
@@ -127,7 +128,7 @@ describe('hub authentication', () => {
 
 describe('the first start without an initial admin', () => {
   it('makes "admin" with a one-time password that must be changed before anything else', async () => {
-    const hub = createHub({ dbPath: ':memory:', clock: new ManualClock(0), log: silent });
+    const hub = createHub({ dbPath: testHubDb(), clock: new ManualClock(0), log: silent });
     try {
       const admin = hub.oneTimeAdmin;
       expect(admin?.username).toBe('admin');
@@ -148,7 +149,7 @@ describe('the first start without an initial admin', () => {
   });
 
   it('refuses a too short initial password, naming it', () => {
-    expect(() => createHub({ dbPath: ':memory:', clock: new ManualClock(0), log: silent, initialAdmin: { username: 'admin', password: 'short' } })).toThrow(/initialAdmin.password/);
+    expect(() => createHub({ dbPath: testHubDb(), clock: new ManualClock(0), log: silent, initialAdmin: { username: 'admin', password: 'short' } })).toThrow(/initialAdmin.password/);
   });
 });
 
@@ -167,7 +168,7 @@ describe('password hashing', () => {
 describe('the first start’s one-time password, until someone takes the hub over', () => {
   it('each start gives a new one while it is unused (a lost first output is no lock-out); none once the admin set their own', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-first-admin-'));
-    const start = () => createHub({ dbPath: join(dir, 'hub.db'), clock: new ManualClock(0), log: silent });
+    const start = () => createHub({ dbPath: lastingHubDb(dir), clock: new ManualClock(0), log: silent });
     try {
       const first = start();
       const lost = first.oneTimeAdmin?.password;

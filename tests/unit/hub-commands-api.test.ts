@@ -6,6 +6,7 @@ import { DEFAULT_COMMAND_TTL_MS, SignedCommand } from '../../shared/commands.js'
 import { ManualClock, systemClock } from '../../shared/clock.js';
 import { generateHubKeys, hubPublicKey, verifyBody } from '../../shared/signing.js';
 import { login, loginAs, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { testHubDb } from '../harness/hub-db.js';
 
 const silent = pino({ level: 'silent' });
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -15,7 +16,7 @@ afterEach(async () => {
 
 async function hubWithSite(opts: { started?: boolean } = {}): Promise<{ hub: Hub; admin: AuthHeaders }> {
   const hub = createHub({
-    dbPath: ':memory:',
+    dbPath: testHubDb(),
     clock: opts.started ? systemClock : new ManualClock('2026-11-23T08:00:00Z'),
     log: silent,
     initialAdmin: TEST_ADMIN,

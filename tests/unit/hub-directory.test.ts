@@ -3,9 +3,10 @@ import { openHubDatabase } from '../../cloud-sync/hub/db.js';
 import { HubDirectory } from '../../cloud-sync/hub/directory.js';
 import { TesseraError } from '../../shared/errors.js';
 import type { DirectoryChange } from '../../shared/sync.js';
+import { testHubDb } from '../harness/hub-db.js';
 
 function directory() {
-  const dir = new HubDirectory(openHubDatabase(':memory:'));
+  const dir = new HubDirectory(openHubDatabase(testHubDb()));
   dir.upsert('plan', { id: 'all', name: 'Network', access: 'always' });
   dir.upsert('plan', { id: 'reichstett-only', name: 'Reichstett', access: 'staffed', sites: ['reichstett'] });
   dir.upsert('employer', { id: 'acme', name: 'ACME' });

@@ -6,6 +6,7 @@ import { HubStore } from '../../cloud-sync/hub/store.js';
 import { ManualClock } from '../../shared/clock.js';
 import { topics } from '../../shared/topics.js';
 import { batchOf, statusOf } from '../harness/hub-fixtures.js';
+import { testHubDb } from '../harness/hub-db.js';
 
 const t = topics('net/v1');
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));
@@ -14,7 +15,7 @@ describe('hub ingest, message by message (no broker)', () => {
   let store: HubStore;
   let ingest: HubIngest;
   beforeEach(() => {
-    store = new HubStore(openHubDatabase(':memory:'));
+    store = new HubStore(openHubDatabase(testHubDb()));
     ingest = new HubIngest({ store, clock: new ManualClock(0), log: pino({ level: 'silent' }), topicPrefix: 'net/v1', maxPayloadBytes: 10_000, commitWindowMs: 0 });
   });
   afterEach(() => {
@@ -97,7 +98,7 @@ describe('hub ingest, message by message (no broker)', () => {
 
 describe('hub ingest group commit', () => {
   const setup = () => {
-    const store = new HubStore(openHubDatabase(':memory:'));
+    const store = new HubStore(openHubDatabase(testHubDb()));
     const clock = new ManualClock(0);
     const ingest = new HubIngest({ store, clock, log: pino({ level: 'silent' }), topicPrefix: 'net/v1', commitWindowMs: 20 });
     return { store, ingest, clock };
@@ -146,7 +147,7 @@ describe('hub ingest group commit', () => {
 describe('hub ingest while stopping', () => {
   it('stores nothing and sets no ack timer once stop() has begun, so nothing touches the closed database', async () => {
     const clock = new ManualClock('2026-11-23T08:00:00Z');
-    const store = new HubStore(openHubDatabase(':memory:'));
+    const store = new HubStore(openHubDatabase(testHubDb()));
     const ingest = new HubIngest({ store, clock, log: pino({ level: 'silent' }) });
     const stopped = ingest.stop();
     ingest.onMessage('tessera/v1/sites/murat/events', Buffer.from(JSON.stringify(batchOf('murat', 1, 3))));

@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { openHubDatabase } from '../../cloud-sync/hub/db.js';
 import { HubSites } from '../../cloud-sync/hub/sites.js';
 import { TesseraError } from '../../shared/errors.js';
+import { testHubDb } from '../harness/hub-db.js';
 
 describe('the sites the operator declares', () => {
   it('stores a site, replaces it, and says what it was before', () => {
     let now = 1000;
-    const sites = new HubSites(openHubDatabase(':memory:'), () => now);
+    const sites = new HubSites(openHubDatabase(testHubDb()), () => now);
     const first = sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 12 });
     expect(first.before).toBeUndefined();
     now = 2000;
@@ -19,7 +20,7 @@ describe('the sites the operator declares', () => {
   });
 
   it('refuses a bad time zone, a bad id or a capacity of zero, naming each field', () => {
-    const sites = new HubSites(openHubDatabase(':memory:'), () => 0);
+    const sites = new HubSites(openHubDatabase(testHubDb()), () => 0);
     try {
       sites.upsert({ id: 'Bad Id', name: 'x', timeZone: 'Mars/Olympus', capacity: 0 });
       expect.unreachable();

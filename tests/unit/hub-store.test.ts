@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openHubDatabase } from '../../cloud-sync/hub/db.js';
+import { testHubDb } from '../harness/hub-db.js';
 import { HubStore } from '../../cloud-sync/hub/store.js';
 import type { EventBatch } from '../../shared/sync.js';
 import { batchOf, siteEvent, statusOf } from '../harness/hub-fixtures.js';
@@ -15,7 +16,7 @@ function snapshot(store: HubStore) {
 describe('hub store', () => {
   let store: HubStore;
   beforeEach(() => {
-    store = new HubStore(openHubDatabase(':memory:'));
+    store = new HubStore(openHubDatabase(testHubDb()));
   });
   afterEach(() => store.db.close());
 
@@ -125,7 +126,7 @@ describe('hub store', () => {
       );
     fc.assert(
       fc.property(plan, ({ n, cuts, extra, seed }) => {
-        const s = new HubStore(openHubDatabase(':memory:'));
+        const s = new HubStore(openHubDatabase(testHubDb()));
         try {
           const ids = new Map<number, string>();
           const bounds = [0, ...cuts.filter((c) => c < n).sort((a, b) => a - b), n];

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openHubDatabase } from '../../cloud-sync/hub/db.js';
+import { openHubSqlite } from '../../cloud-sync/hub/db.js';
 import { startWalCheckpointer, WRITER_CHECKPOINT_PAGES } from '../../cloud-sync/hub/wal-checkpointer.js';
 
 const silent = pino({ level: 'silent' });
@@ -28,7 +28,7 @@ async function until(check: () => boolean, what: string): Promise<void> {
 describe('the WAL checkpointer of the hub database', () => {
   it('copies the log into the database from its worker, while the writer no longer checkpoints before 64 MB', async () => {
     const path = tempDb();
-    const db = openHubDatabase(path);
+    const db = openHubSqlite(path);
     const checkpointer = startWalCheckpointer(db, silent, 20);
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(WRITER_CHECKPOINT_PAGES);
     const before = statSync(path).size;
@@ -45,14 +45,14 @@ describe('the WAL checkpointer of the hub database', () => {
   });
 
   it('is not started for an in-memory database', () => {
-    const db = openHubDatabase(':memory:');
+    const db = openHubSqlite(':memory:');
     expect(startWalCheckpointer(db, silent)).toBeUndefined();
     db.close();
   });
 
   it('when its worker fails, the writer checkpoints as SQLite does by default again', async () => {
     const path = tempDb();
-    const db = openHubDatabase(path);
+    const db = openHubSqlite(path);
     unlinkSync(path); // the worker cannot open what is no longer there; the writer keeps its open file
     const checkpointer = startWalCheckpointer(db, silent, 20);
     await until(() => db.pragma('wal_autocheckpoint', { simple: true }) === 1000, 'the writer takes checkpoints back');

@@ -17,6 +17,7 @@ import { NetworkOccupancyMessage } from '../../shared/occupancy.js';
 import type { NewEvent, SiteEvent } from '../../shared/events.js';
 import { topics } from '../../shared/topics.js';
 import { TEST_ADMIN, loginOver } from '../harness/hub-auth.js';
+import { testHubDb } from '../harness/hub-db.js';
 
 const silent = pino({ level: 'silent' });
 const t = topics();
@@ -66,7 +67,7 @@ describe('server-sent events: GET /events/stream over a real socket', () => {
   it('sends hello, then occupancy and events of the sites the account may see, heartbeats; ends with its session, and when the hub stops', async () => {
     seq = 0;
     const clock = new ManualClock('2026-11-23T08:00:00Z');
-    const hub = createHub({ dbPath: ':memory:', clock, log: silent, initialAdmin: TEST_ADMIN });
+    const hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN });
     cleanups.push(() => hub.stop());
     hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 4 });
     hub.sites.upsert({ id: 'allanche', name: 'Allanche', timeZone: 'Europe/Paris', capacity: 4 });
@@ -104,7 +105,7 @@ describe('server-sent events: GET /events/stream over a real socket', () => {
 describe('a live client that stops reading', () => {
   it('is cut off once its unread messages pile up past the bound, and holds no listener after', async () => {
     const clock = new ManualClock('2026-11-23T08:00:00Z');
-    const hub = createHub({ dbPath: ':memory:', clock, log: silent, initialAdmin: TEST_ADMIN });
+    const hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN });
     cleanups.push(() => hub.stop());
     // The stream as the hub registers it, on its own app, with a small bound.
     const app = createJsonApi(silent);
@@ -225,7 +226,7 @@ describe('the retained network occupancy topic', () => {
 
   it('a hub with Home Assistant discovery publishes, on its embedded broker, each site as a retained sensor and the retained occupancy', async () => {
     seq = 0;
-    const hub = createHub({ dbPath: ':memory:', clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, initialAdmin: TEST_ADMIN, homeAssistant: {} });
+    const hub = createHub({ dbPath: testHubDb(), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, initialAdmin: TEST_ADMIN, homeAssistant: {} });
     hub.sites.upsert({ id: 'murat', name: 'Télécentre de Murat', timeZone: 'Europe/Paris', capacity: 4 });
     const { mqttUrl } = await hub.start();
     cleanups.push(() => hub.stop());

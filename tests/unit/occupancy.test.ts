@@ -5,6 +5,7 @@ import type { SiteEvent } from '../../shared/events.js';
 import { openHubDatabase } from '../../cloud-sync/hub/db.js';
 import { BUCKET_MS, historySeries } from '../../cloud-sync/hub/occupancy/buckets.js';
 import { OccupancyProjection, type DeclaredSite } from '../../cloud-sync/hub/occupancy/projection.js';
+import { testHubDb } from '../harness/hub-db.js';
 
 const MURAT: DeclaredSite = { id: 'murat', name: 'Télécentre de Murat', timeZone: 'Europe/Paris', capacity: 4 };
 const NAMES: Record<string, string> = { alice: 'Alice Martin', bob: 'Bob Durand' };
@@ -16,7 +17,7 @@ function presence(site: string, seq: number, type: 'presence.in' | 'presence.out
   return type === 'presence.in' ? { ...base, type, data: { memberId } } : { ...base, type, data: { memberId, cause: 'badge', via: 'exit_reader', minutes: 1 } };
 }
 
-function projectionOn(db = openHubDatabase(':memory:'), declared: DeclaredSite[] = [MURAT]) {
+function projectionOn(db = openHubDatabase(testHubDb()), declared: DeclaredSite[] = [MURAT]) {
   return { db, projection: new OccupancyProjection(db, () => declared, (id) => NAMES[id]) };
 }
 

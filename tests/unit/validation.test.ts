@@ -8,6 +8,7 @@ import { HubStore } from '../../cloud-sync/hub/store.js';
 import { ManualClock } from '../../shared/clock.js';
 import { topics } from '../../shared/topics.js';
 import { describeIssues } from '../../shared/validation.js';
+import { testHubDb } from '../harness/hub-db.js';
 
 /** 20,000 nested arrays: JSON.parse reads them, a recursive JSON.stringify runs out of stack. */
 const DEEP = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
@@ -21,7 +22,7 @@ describe('describing what is wrong with a value', () => {
   });
 
   it('the hub dead-letters such a payload as invalid instead of failing on it', () => {
-    const store = new HubStore(openHubDatabase(':memory:'));
+    const store = new HubStore(openHubDatabase(testHubDb()));
     const ingest = new HubIngest({ store, clock: new ManualClock(0), log: pino({ level: 'silent' }), commitWindowMs: 0 });
     ingest.onMessage(topics().events('murat'), Buffer.from(DEEP));
     expect(ingest.counters).toMatchObject({ rejected: 1, storeErrors: 0 });
@@ -44,7 +45,7 @@ describe('a secret in an error', () => {
   });
 
   it('nor when the input is the secret itself: a first admin password refused for being short', () => {
-    expect(() => new HubAuth({ db: openHubDatabase(':memory:'), clock: new ManualClock(0), log: pino({ level: 'silent' }), initialAdmin: { username: 'admin', password: 'hunter2-x' } })).toThrow(
+    expect(() => new HubAuth({ db: openHubDatabase(testHubDb()), clock: new ManualClock(0), log: pino({ level: 'silent' }), initialAdmin: { username: 'admin', password: 'hunter2-x' } })).toThrow(
       /initialAdmin\.password: a password needs at least 10 characters, got a string \(not shown: a secret\)$/,
     );
   });

@@ -78,7 +78,9 @@ export class MemberErasure {
       update.run(body, row.site, row.seq);
       events++;
     }
-    db.prepare('UPDATE OR REPLACE presence_state SET member_id = ? WHERE member_id = ?').run(pseudonym, memberId);
+    // Where the pseudonym already has a row (an erasure re-run), the member's row replaces it.
+    db.prepare('DELETE FROM presence_state WHERE member_id = ? AND site IN (SELECT site FROM presence_state WHERE member_id = ?)').run(pseudonym, memberId);
+    db.prepare('UPDATE presence_state SET member_id = ? WHERE member_id = ?').run(pseudonym, memberId);
     const letter = db.prepare<[string, number]>('UPDATE dead_letters SET payload = ? WHERE id = ?');
     for (const row of deadLettersNaming(db, memberId)) letter.run(row.payload.split(JSON.stringify(memberId)).join(JSON.stringify(pseudonym)), row.id);
     return events;

@@ -141,10 +141,10 @@ export class AlarmBook {
   }
 
   private insert(site: string, kind: AlarmKind, subject: string, detail: string | null, at: string, seq: number | null, cleared: { at: string; by: string } | undefined | null): number {
-    const r = this.db
-      .prepare('INSERT INTO alarms (site, kind, subject, detail, raised_at, raised_seq, last_seq, cleared_at, cleared_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(site, kind, subject, detail, at, seq, seq, cleared?.at ?? null, cleared?.by ?? null);
-    return Number(r.lastInsertRowid);
+    return this.db
+      .prepare<unknown[], number>('INSERT INTO alarms (site, kind, subject, detail, raised_at, raised_seq, last_seq, cleared_at, cleared_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id')
+      .pluck()
+      .get(site, kind, subject, detail, at, seq, seq, cleared?.at ?? null, cleared?.by ?? null) as number;
   }
 
   private active(site: string, kind: AlarmKind, subject: string): Row | undefined {

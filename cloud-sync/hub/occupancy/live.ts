@@ -4,7 +4,7 @@ import { SiteEvent } from '../../../shared/events.js';
 import type { SiteStatus } from '../../../shared/sync.js';
 import type { HubDb } from '../db.js';
 import type { HubStore } from '../store.js';
-import type { Statement } from 'better-sqlite3';
+import type { SqlStatement } from '../storage/hub-db.js';
 import { type Alarm, AlarmBook } from './alarms.js';
 import { type SiteHealth, siteHealth } from './health.js';
 import { LiveFeed } from './live-feed.js';
@@ -44,7 +44,7 @@ export class HubLive {
   readonly counters = new LiveCounters();
   private readonly network: NetworkOccupancyPublisher | undefined;
   private readonly log: Logger;
-  private readonly saveCursorStmt: Statement<[number]>;
+  private readonly saveCursorStmt: SqlStatement<[number]>;
   /** Built once: better-sqlite3 wraps a function anew at every `transaction()` call. */
   private readonly applyTx: (events: readonly SiteEvent[]) => { changedSites: Set<string>; alarms: Alarm[] };
 

@@ -1,4 +1,4 @@
-import type { Statement } from 'better-sqlite3';
+import type { SqlStatement } from '../storage/hub-db.js';
 import type { SiteEvent } from '../../../shared/events.js';
 import type { HubDb } from '../db.js';
 import { type BucketRow, type HistoryPoint, bucketStart, historySeries, rateOf } from './buckets.js';
@@ -49,10 +49,10 @@ export class OccupancyProjection {
   /** site → member → since: who is in, read once at start and kept in step with the table. */
   private readonly present = new Map<string, Map<string, string>>();
   private readonly stmt: {
-    save: Statement<[string, string, number, number, string | null]>;
-    bucket: Statement<[string, number, number, number]>;
-    buckets: Statement<[string, number, number], BucketRow>;
-    before: Statement<[string, number], BucketRow>;
+    save: SqlStatement<[string, string, number, number, string | null]>;
+    bucket: SqlStatement<[string, number, number, number]>;
+    buckets: SqlStatement<[string, number, number], BucketRow>;
+    before: SqlStatement<[string, number], BucketRow>;
   };
   private readonly applyTx: (events: readonly SiteEvent[]) => Set<string>;
 

@@ -1,0 +1,54 @@
+import { join } from 'node:path';
+import { connectPostgres } from '../../cloud-sync/hub/storage/postgres.js';
+
+/**
+ * Where hub tests keep their database (issue 9: the hub's whole suite runs on both stores).
+ * The vitest projects `*-pg` set TESSERA_TEST_HUB_DB=postgres (vitest.config.ts); each call
+ * then gives a fresh schema of the test PostgreSQL database, dropped by the global teardown
+ * (tests/pg-setup.ts). Otherwise: SQLite, in memory or in the test's folder.
+ */
+export const HUB_DB_KIND: 'sqlite' | 'postgres' = process.env.TESSERA_TEST_HUB_DB === 'postgres' ? 'postgres' : 'sqlite';
+
+/** The server the PostgreSQL runs use (127.0.0.1:5432 here; trust authentication). */
+export const TEST_PG_URL = process.env.TESSERA_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+/** Every schema of one test run starts with this; the global teardown drops them. */
+export const pgSchemaPrefix = (run: string) => `tessera_test_${run}_`;
+
+let schemas = 0;
+
+/**
+ * Runs statements on the test server (the schemas' lifecycle, outside any hub), each in its
+ * own transaction; returns the first column of the last one's rows.
+ */
+export function pgAdmin(...statements: string[]): unknown[] {
+  const db = connectPostgres(TEST_PG_URL);
+  try {
+    let rows: unknown[] = [];
+    for (const sql of statements) rows = db.prepare(sql).pluck().all();
+    return rows;
+  } finally {
+    db.close();
+  }
+}
+
+/** A new, empty PostgreSQL schema, as the URL of a hub database in it. */
+export function freshPgDatabase(): string {
+  const run = process.env.TESSERA_TEST_PG_RUN ?? 'adhoc';
+  const schema = `${pgSchemaPrefix(run)}${process.pid}_${++schemas}`;
+  pgAdmin(`CREATE SCHEMA ${schema}`);
+  // libpq decodes %XX in a URL, not "+": no URLSearchParams here. Commits need not wait for the disk in tests.
+  return `${TEST_PG_URL}${TEST_PG_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-csearch_path=${schema} -csynchronous_commit=off`)}`;
+}
+
+/** A hub database for one test: in memory (SQLite) or a fresh schema (PostgreSQL). */
+export function testHubDb(): string {
+  return HUB_DB_KIND === 'postgres' ? freshPgDatabase() : ':memory:';
+}
+
+/**
+ * A hub database that outlives the hub using it (restart tests: open it again with the same
+ * string): a file in `dir` (SQLite) or a fresh schema (PostgreSQL).
+ */
+export function lastingHubDb(dir: string, file = 'hub.db'): string {
+  return HUB_DB_KIND === 'postgres' ? freshPgDatabase() : join(dir, file);
+}
