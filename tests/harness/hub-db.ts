@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import type { HubDb } from '../../cloud-sync/hub/db.js';
+import { dialectOf } from '../../cloud-sync/hub/storage/hub-db.js';
 import { connectPostgres } from '../../cloud-sync/hub/storage/postgres.js';
 
 /**
@@ -51,4 +53,14 @@ export function testHubDb(): string {
  */
 export function lastingHubDb(dir: string, file = 'hub.db'): string {
   return HUB_DB_KIND === 'postgres' ? freshPgDatabase() : join(dir, file);
+}
+
+/** Makes the database refuse every event of `site` (a store failure in the middle of a transaction). */
+export function refuseEventsOf(db: HubDb, site: string): void {
+  if (dialectOf(db) === 'sqlite') {
+    db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.site = '${site}' BEGIN SELECT RAISE(ABORT, 'disk says no'); END`);
+    return;
+  }
+  db.exec(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk says no'; END $$;
+    CREATE TRIGGER refuse BEFORE INSERT ON events FOR EACH ROW WHEN (NEW.site = '${site}') EXECUTE FUNCTION refuse()`);
 }

@@ -14,6 +14,7 @@ import { systemClock } from '../../shared/clock.js';
 import { loginOver, TEST_ADMIN } from '../harness/hub-auth.js';
 import { runCli } from '../harness/process.js';
 import { SiteLog } from '../unit/billing-fixtures.js';
+import { lastingHubDb } from '../harness/hub-db.js';
 
 /** A hub database with October 2026 visits of two members of Acme and one on her own, received long ago. */
 function seedHubDb(path: string, prices = true): void {
@@ -37,7 +38,7 @@ describe('tessera billing (the commands)', () => {
   let db: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-billing-'));
-    db = join(dir, 'hub.db');
+    db = lastingHubDb(dir);
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -69,14 +70,15 @@ describe('tessera billing (the commands)', () => {
     expect([missing.code, missing.stderr]).toEqual([1, expect.stringContaining('no hub database at')]);
     const unpriced = await runCli(['billing', 'close', '2026-10', '--db', db]);
     expect([unpriced.code, unpriced.stderr]).toEqual([1, expect.stringContaining('[billing.unpriced]')]);
-    seedHubDb(join(dir, 'priced.db'));
-    const priced = await runCli(['billing', 'close', '2026-10', '--db', join(dir, 'priced.db')]);
+    const pricedDb = lastingHubDb(dir, 'priced.db');
+    seedHubDb(pricedDb);
+    const priced = await runCli(['billing', 'close', '2026-10', '--db', pricedDb]);
     expect([priced.code, priced.stderr]).toEqual([0, expect.any(String)]);
-    const twice = await runCli(['billing', 'close', '2026-10', '--db', join(dir, 'priced.db')]);
+    const twice = await runCli(['billing', 'close', '2026-10', '--db', pricedDb]);
     expect([twice.code, twice.stderr]).toEqual([1, expect.stringContaining('2026-10 is already closed [billing.period_closed]')]);
-    const future = await runCli(['billing', 'close', '2099-01', '--db', join(dir, 'priced.db')]);
+    const future = await runCli(['billing', 'close', '2099-01', '--db', pricedDb]);
     expect([future.code, future.stderr]).toEqual([1, expect.stringContaining('[billing.out_of_order]')]);
-    expect((await runCli(['billing', 'export', '2026-10', '--db', join(dir, 'priced.db'), '--format', 'pdf'])).code).toBe(64);
+    expect((await runCli(['billing', 'export', '2026-10', '--db', pricedDb, '--format', 'pdf'])).code).toBe(64);
   });
 
   it('closes beside a running hub (the same database file), which then serves the invoices over a real socket', async () => {

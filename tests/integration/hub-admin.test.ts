@@ -88,7 +88,7 @@ describe('the admin API over a real socket, and the members CLI against a real h
 describe('tessera hub, first start', () => {
   it('prints a one-time admin password once (not in the log), which must be changed at the first login', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-hub-first-'));
-    const child = spawnCli(['hub', '--db', join(dir, 'hub.db'), '--broker-port', '0', '--api-port', '0'], { TESSERA_INITIAL_ADMIN_PASSWORD: '' });
+    const child = spawnCli(['hub', '--db', lastingHubDb(dir), '--key', join(dir, 'hub.key'), '--broker-port', '0', '--api-port', '0'], { TESSERA_INITIAL_ADMIN_PASSWORD: '' });
     try {
       const [, password] = await waitForOutput(child, /one-time password: (\S+)/);
       const [, apiUrl] = await waitForOutput(child, /API:\s+(http:\/\/127\.0\.0\.1:\d+)/);

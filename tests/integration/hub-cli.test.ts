@@ -9,6 +9,7 @@ import { topics } from '../../shared/topics.js';
 import { finished, runCli, spawnCli, waitForOutput } from '../harness/process.js';
 import { batchOf } from '../harness/hub-fixtures.js';
 import { loginOver, TEST_ADMIN } from '../harness/hub-auth.js';
+import { lastingHubDb } from '../harness/hub-db.js';
 
 /** Runs `tessera hub` in its own process. */
 const spawnHub = (args: string[]) => spawnCli(['hub', ...args], { TESSERA_LOG_LEVEL: 'warn', TESSERA_INITIAL_ADMIN_PASSWORD: TEST_ADMIN.password });
@@ -24,17 +25,20 @@ function occupyPort(): Promise<{ server: Server; port: number }> {
 
 describe('tessera hub (the command)', () => {
   let dir: string;
+  /** The hub's database and key: a PostgreSQL URL leaves the key nowhere near it, so the key is always named. */
+  let db: string[];
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-hub-cli-'));
+    db = ['--db', lastingHubDb(dir), '--key', join(dir, 'hub.key')];
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('prints where its broker and API listen, admits a provisioned site, ingests, and stops cleanly on SIGTERM', async () => {
-    const hub = spawnHub(['--db', join(dir, 'hub.db'), '--broker-port', '0', '--api-port', '0']);
+    const hub = spawnHub([...db, '--broker-port', '0', '--api-port', '0']);
     try {
       const [, mqttUrl] = await waitForOutput(hub, /MQTT broker: (mqtt:\/\/127\.0\.0\.1:\d+) \(embedded, MQTT 3\.1\.1; provisioned sites only/);
       const [, apiUrl] = await waitForOutput(hub, /API:\s+(http:\/\/127\.0\.0\.1:\d+)/);
-      const provisioned = await runCli(['site', 'provision', 'murat', '--db', join(dir, 'hub.db'), '--url', mqttUrl ?? '']);
+      const provisioned = await runCli(['site', 'provision', 'murat', ...db, '--url', mqttUrl ?? '']);
       expect(provisioned.code).toBe(0);
       expect(provisioned.stdout).toMatch(/^broker:\n {2}url: mqtt:\/\/127\.0\.0\.1:\d+\n {2}username: murat\n {2}password: \S{24}\n {2}hubPublicKey: \|\n {4}-----BEGIN PUBLIC KEY-----/m);
       const password = /^ {2}password: (\S+)$/m.exec(provisioned.stdout)?.[1] ?? '';
@@ -62,10 +66,10 @@ describe('tessera hub (the command)', () => {
     expect(none.code).toBe(1);
     expect(none.stderr).toContain(`no hub database at ${join(dir, 'missing.db')}`);
     expect((await runCli(['site', 'provision'])).code).toBe(64);
-    const hub = spawnHub(['--db', join(dir, 'hub.db'), '--broker-port', '0', '--api-port', '0']);
+    const hub = spawnHub([...db, '--broker-port', '0', '--api-port', '0']);
     try {
       await waitForOutput(hub, /API:/);
-      const bad = await runCli(['site', 'provision', 'Not A Site', '--db', join(dir, 'hub.db')]);
+      const bad = await runCli(['site', 'provision', 'Not A Site', ...db]);
       expect(bad.code).toBe(1);
       expect(bad.stderr).toContain('invalid site id "Not A Site"');
       expect(bad.stderr).toContain('[request.invalid]');
@@ -75,7 +79,7 @@ describe('tessera hub (the command)', () => {
   });
 
   it('--open-broker admits any client (and says so)', async () => {
-    const hub = spawnHub(['--db', join(dir, 'hub.db'), '--broker-port', '0', '--api-port', '0', '--open-broker']);
+    const hub = spawnHub([...db, '--broker-port', '0', '--api-port', '0', '--open-broker']);
     try {
       const [, mqttUrl] = await waitForOutput(hub, /MQTT broker: (mqtt:\/\/127\.0\.0\.1:\d+) \(embedded, MQTT 3\.1\.1; open to any client\)/);
       const anyone = await mqtt.connectAsync(mqttUrl ?? '', { protocolVersion: 4, reconnectPeriod: 0 });

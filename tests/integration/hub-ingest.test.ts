@@ -50,13 +50,14 @@ for (const b of await brokers()) {
   describe.skipIf(b.skip !== undefined)(`hub ingest over ${b.name}`, () => {
     let broker: TestBroker;
     let dir: string;
+    let dbPath: string;
     let prefix: string;
     let hubClientId: string;
     const hubs: Hub[] = [];
     const clients: MqttClient[] = [];
 
     const startHub = async () => {
-      const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: quiet, mqttUrl: broker.url, apiPort: 0, topicPrefix: prefix, clientId: hubClientId, initialAdmin: TEST_ADMIN });
+      const hub = createHub({ dbPath, clock: systemClock, log: quiet, mqttUrl: broker.url, apiPort: 0, topicPrefix: prefix, clientId: hubClientId, initialAdmin: TEST_ADMIN });
       hubs.push(hub);
       await hub.start();
       return hub;
@@ -73,6 +74,7 @@ for (const b of await brokers()) {
     afterAll(async () => broker.stop());
     beforeEach(() => {
       dir = mkdtempSync(join(tmpdir(), 'tessera-hub-'));
+      dbPath = lastingHubDb(dir);
       prefix = uniquePrefix();
       hubClientId = uniqueClientId('hub');
     });

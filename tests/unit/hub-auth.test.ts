@@ -168,7 +168,8 @@ describe('password hashing', () => {
 describe('the first start’s one-time password, until someone takes the hub over', () => {
   it('each start gives a new one while it is unused (a lost first output is no lock-out); none once the admin set their own', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-first-admin-'));
-    const start = () => createHub({ dbPath: lastingHubDb(dir), clock: new ManualClock(0), log: silent });
+    const dbPath = lastingHubDb(dir);
+    const start = () => createHub({ dbPath, clock: new ManualClock(0), log: silent });
     try {
       const first = start();
       const lost = first.oneTimeAdmin?.password;

@@ -6,7 +6,7 @@ import { HubStore } from '../../cloud-sync/hub/store.js';
 import { ManualClock } from '../../shared/clock.js';
 import { topics } from '../../shared/topics.js';
 import { batchOf, statusOf } from '../harness/hub-fixtures.js';
-import { testHubDb } from '../harness/hub-db.js';
+import { refuseEventsOf, testHubDb } from '../harness/hub-db.js';
 
 const t = topics('net/v1');
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));
@@ -128,7 +128,7 @@ describe('hub ingest group commit', () => {
     const { store, ingest, clock } = setup();
     ingest.onMessage(t.events('murat'), json(batchOf('murat', 1, 2)));
     ingest.onMessage(t.events('lyon'), json(batchOf('lyon', 1, 1)));
-    store.db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.site = 'lyon' BEGIN SELECT RAISE(ABORT, 'disk says no'); END`);
+    refuseEventsOf(store.db, 'lyon');
     clock.advance(20);
     expect(ingest.counters).toMatchObject({ batches: 0, applied: 0, storeErrors: 2, acksPublished: 0 });
     expect(store.db.prepare('SELECT COUNT(*) FROM events').pluck().get()).toBe(0);

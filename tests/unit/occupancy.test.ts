@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { SiteEvent } from '../../shared/events.js';
-import { openHubDatabase } from '../../cloud-sync/hub/db.js';
+import { openHubDatabase, type HubDb } from '../../cloud-sync/hub/db.js';
 import { BUCKET_MS, historySeries } from '../../cloud-sync/hub/occupancy/buckets.js';
 import { OccupancyProjection, type DeclaredSite } from '../../cloud-sync/hub/occupancy/projection.js';
 import { testHubDb } from '../harness/hub-db.js';
@@ -17,7 +17,11 @@ function presence(site: string, seq: number, type: 'presence.in' | 'presence.out
   return type === 'presence.in' ? { ...base, type, data: { memberId } } : { ...base, type, data: { memberId, cause: 'badge', via: 'exit_reader', minutes: 1 } };
 }
 
+const opened: HubDb[] = [];
+afterEach(() => opened.splice(0).forEach((db) => db.close()));
+
 function projectionOn(db = openHubDatabase(testHubDb()), declared: DeclaredSite[] = [MURAT]) {
+  opened.push(db);
   return { db, projection: new OccupancyProjection(db, () => declared, (id) => NAMES[id]) };
 }
 
@@ -54,6 +58,7 @@ describe('occupancy projection', () => {
         const scrambled = projectionOn().projection;
         for (const e of shuffled) scrambled.apply([e]);
         expect(scrambled.whoIsIn('murat').map((m) => m.memberId).sort()).toEqual(inOrder.whoIsIn('murat').map((m) => m.memberId).sort());
+        opened.splice(0).forEach((db) => db.close()); // a connection each on PostgreSQL: not 2 per run until the end
       }),
     );
   });

@@ -86,7 +86,7 @@ export class AuditLog {
     };
     add('entity = ?', q.entity);
     add('entity_id = ?', q.entityId);
-    add('actor = ? COLLATE NOCASE', q.actor);
+    add('lower(actor) = lower(?)', q.actor);
     add('action = ?', q.action);
     add('at >= ?', q.since === undefined ? undefined : Date.parse(q.since));
     add('at < ?', q.until === undefined ? undefined : Date.parse(q.until));

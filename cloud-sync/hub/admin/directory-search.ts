@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { HubDb } from '../db.js';
 import type { Entity } from '../directory.js';
+import { sqlDialect } from '../storage/dialect.js';
 
 export const ListQuery = z.strictObject({
   /** Case-insensitive substring of the id (a badge: its UID) or name (a badge: its member id). */
@@ -42,15 +43,17 @@ export function searchDirectory(db: HubDb, entity: Entity, f: SearchFilter): { v
     args.push(...values);
   };
   const nameField = entity === 'badge' ? '$.member' : '$.name';
-  if (f.q) add(`(id LIKE ? ESCAPE '\\' OR json_extract(value, '${nameField}') LIKE ? ESCAPE '\\')`, like(f.q), like(f.q));
-  if (f.plans !== undefined && entity === 'member') add(`json_extract(value, '$.plan') IN (SELECT value FROM json_each(?))`, JSON.stringify(f.plans));
+  const jsonArray = sqlDialect(db).jsonArrayValues('?');
+  // lower() on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not.
+  if (f.q) add(`(lower(id) LIKE lower(?) ESCAPE '\\' OR lower(json_extract(value, '${nameField}')) LIKE lower(?) ESCAPE '\\')`, like(f.q), like(f.q));
+  if (f.plans !== undefined && entity === 'member') add(`json_extract(value, '$.plan') IN ${jsonArray}`, JSON.stringify(f.plans));
   if (f.plans !== undefined && entity === 'badge') {
     add(
-      `json_extract(value, '$.member') IN (SELECT id FROM directory_entities WHERE entity = 'member' AND deleted = 0 AND json_extract(value, '$.plan') IN (SELECT value FROM json_each(?)))`,
+      `json_extract(value, '$.member') IN (SELECT id FROM directory_entities WHERE entity = 'member' AND deleted = 0 AND json_extract(value, '$.plan') IN ${jsonArray})`,
       JSON.stringify(f.plans),
     );
   }
-  if (f.plans !== undefined && entity === 'plan') add(`id IN (SELECT value FROM json_each(?))`, JSON.stringify(f.plans));
+  if (f.plans !== undefined && entity === 'plan') add(`id IN ${jsonArray}`, JSON.stringify(f.plans));
   if (f.plan !== undefined) add(`json_extract(value, '$.plan') = ?`, f.plan);
   if (f.employer !== undefined) add(`json_extract(value, '$.employer') = ?`, f.employer);
   if (f.member !== undefined) add(`json_extract(value, '$.member') = ?`, f.member);

@@ -72,7 +72,7 @@ export class AccountStore {
   }
 
   list(): AccountRecord[] {
-    return this.db.prepare<[], Row>(`SELECT ${COLUMNS} FROM accounts ORDER BY username`).all().map(toRecord);
+    return this.db.prepare<[], Row>(`SELECT ${COLUMNS} FROM accounts ORDER BY lower(username), username`).all().map(toRecord);
   }
 
   get(id: string): AccountRecord | undefined {
@@ -82,7 +82,7 @@ export class AccountStore {
 
   /** The account and its password hash, by username (case-insensitive), for login. */
   credentials(username: string): { account: AccountRecord; passwordHash: string } | undefined {
-    const row = this.db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM accounts WHERE username = ?`).get(username);
+    const row = this.db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM accounts WHERE lower(username) = lower(?)`).get(username);
     return row ? { account: toRecord(row), passwordHash: row.password } : undefined;
   }
 

@@ -3,6 +3,7 @@ import { TesseraError } from '../../../shared/errors.js';
 import type { SiteStatus } from '../../../shared/sync.js';
 import type { HubDb } from '../db.js';
 import { type AlarmKind, type ClearRule, alarmEffect } from './alarm-rules.js';
+import { sqlDialect } from '../storage/dialect.js';
 
 export interface Alarm {
   id: number;
@@ -96,7 +97,7 @@ export class AlarmBook {
 
   /** Newest first; `sites` (a site manager's) limits the list to those sites, in SQL, before the limit. */
   list(filter: { open?: boolean; site?: string; sites?: readonly string[]; limit?: number } = {}): Alarm[] {
-    const where = [filter.open === undefined ? '1' : filter.open ? OPEN : `NOT ${OPEN}`, filter.site !== undefined ? 'site = @site' : '1', filter.sites !== undefined ? 'site IN (SELECT value FROM json_each(@sites))' : '1'].join(' AND ');
+    const where = [filter.open === undefined ? 'TRUE' : filter.open ? OPEN : `NOT ${OPEN}`, filter.site !== undefined ? 'site = @site' : 'TRUE', filter.sites !== undefined ? `site IN ${sqlDialect(this.db).jsonArrayValues('@sites')}` : 'TRUE'].join(' AND ');
     const params = { ...(filter.site !== undefined ? { site: filter.site } : {}), ...(filter.sites !== undefined ? { sites: JSON.stringify(filter.sites) } : {}), limit: filter.limit ?? 500 };
     return this.db.prepare<typeof params, Row>(`SELECT * FROM alarms WHERE ${where} ORDER BY id DESC LIMIT @limit`).all(params).map(toAlarm);
   }

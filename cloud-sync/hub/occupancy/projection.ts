@@ -2,6 +2,7 @@ import type { SqlStatement } from '../storage/hub-db.js';
 import type { SiteEvent } from '../../../shared/events.js';
 import type { HubDb } from '../db.js';
 import { type BucketRow, type HistoryPoint, bucketStart, historySeries, rateOf } from './buckets.js';
+import { sqlDialect } from '../storage/dialect.js';
 
 /** What the projection needs to know of a site the operator declared. */
 export interface DeclaredSite {
@@ -67,9 +68,9 @@ export class OccupancyProjection {
         ON CONFLICT (site, member_id) DO UPDATE SET seq = excluded.seq, present = excluded.present, since = excluded.since
         WHERE excluded.seq > presence_state.seq`),
       bucket: db.prepare(`INSERT INTO occupancy_buckets (site, start_ms, peak, last) VALUES (?, ?, ?, ?)
-        ON CONFLICT (site, start_ms) DO UPDATE SET peak = MAX(peak, excluded.peak), last = excluded.last`),
-      buckets: db.prepare('SELECT start_ms AS startMs, peak, last FROM occupancy_buckets WHERE site = ? AND start_ms >= ? AND start_ms <= ?'),
-      before: db.prepare('SELECT start_ms AS startMs, peak, last FROM occupancy_buckets WHERE site = ? AND start_ms < ? ORDER BY start_ms DESC LIMIT 1'),
+        ON CONFLICT (site, start_ms) DO UPDATE SET peak = ${sqlDialect(db).greatest('occupancy_buckets.peak', 'excluded.peak')}, last = excluded.last`),
+      buckets: db.prepare('SELECT start_ms AS "startMs", peak, last FROM occupancy_buckets WHERE site = ? AND start_ms >= ? AND start_ms <= ?'),
+      before: db.prepare('SELECT start_ms AS "startMs", peak, last FROM occupancy_buckets WHERE site = ? AND start_ms < ? ORDER BY start_ms DESC LIMIT 1'),
     };
     // Built once: better-sqlite3 wraps a function anew at every `transaction()` call.
     this.applyTx = db.transaction((events: readonly SiteEvent[]) => this.applyEvents(events));
