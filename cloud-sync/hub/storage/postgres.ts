@@ -286,7 +286,7 @@ export class PostgresDb implements HubDb {
   private connect(): Libpq {
     const pq = new this.Pq();
     try {
-      pq.connectSync(this.url);
+      pq.connectSync(withTimeouts(this.url));
     } catch (err) {
       this.broken = true;
       this.lastAttempt = Date.now();
@@ -297,6 +297,19 @@ export class PostgresDb implements HubDb {
     pq.exec(`SET client_min_messages = warning; SET statement_timeout = ${STATEMENT_TIMEOUT_MS}`);
     return pq;
   }
+}
+
+/**
+ * Every call blocks the event loop until PostgreSQL answers: unless the URL says otherwise, a
+ * connection attempt gives up after 5 s and a connection whose server stopped acknowledging
+ * what is sent to it after 10 s (tcp_user_timeout), rather than never.
+ */
+function withTimeouts(url: string): string {
+  const add = [
+    ['connect_timeout', '5'],
+    ['tcp_user_timeout', '10000'],
+  ].filter(([key]) => !new RegExp(`[?&]${key}=`).test(url));
+  return add.length === 0 ? url : `${url}${url.includes('?') ? '&' : '?'}${add.map(([k, v]) => `${k}=${v}`).join('&')}`;
 }
 
 /** The URL without its password, for messages and logs. */
