@@ -45,7 +45,7 @@ export default defineConfig(async () => {
   process.env.TESSERA_TEST_PG_RUN ??= randomBytes(4).toString('hex');
   const pg: TestProjectInlineConfiguration['test'] = { globalSetup: ['tests/build-once.ts', 'tests/pg-setup.ts'], env: { TESSERA_TEST_HUB_DB: 'postgres' }, testTimeout: 60_000 };
   const projects: TestProjectInlineConfiguration[] = [
-    { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
+    { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], exclude: ['tests/unit/**/*-pg.test.ts'] } },
     // Property and fuzz tests of every parser at a boundary (docs/security.md, "Garbage at any boundary"): about 70 s;
     // under CI=true, or FUZZ_FULL=1, every parser gets 100,000 inputs (about 8 minutes).
     { extends: true, test: { name: 'fuzz', include: ['tests/fuzz/**/*.test.ts'], testTimeout: ci || process.env.FUZZ_FULL === '1' ? 3_600_000 : 120_000 } },
