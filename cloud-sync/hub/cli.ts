@@ -14,7 +14,7 @@ import { createHub } from './hub.js';
 import { defaultHubKey, hubDbTarget } from './db.js';
 import type { InitialAdmin } from './auth/index.js';
 
-const OPTIONS = { db: { type: 'string' }, key: { type: 'string' }, mqtt: { type: 'string' }, 'broker-port': { type: 'string' }, 'api-port': { type: 'string' }, 'api-host': { type: 'string' }, 'home-assistant': { type: 'boolean' }, 'open-broker': { type: 'boolean' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'retention-days': { type: 'string' } } as const;
+const OPTIONS = { db: { type: 'string' }, key: { type: 'string' }, mqtt: { type: 'string' }, 'broker-port': { type: 'string' }, 'api-port': { type: 'string' }, 'api-host': { type: 'string' }, 'home-assistant': { type: 'boolean' }, 'open-broker': { type: 'boolean' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'retention-days': { type: 'string' }, instance: { type: 'string' }, 'topic-prefix': { type: 'string' } } as const;
 
 interface HubArgs {
   db: string;
@@ -29,6 +29,10 @@ interface HubArgs {
   openBroker: boolean;
   tls: { cert: string; key: string } | undefined;
   retentionDays: number | undefined;
+  /** One of several instances (docs/scaling.md). */
+  instance: string | undefined;
+  /** Topics under this prefix instead of tessera/v1 (several networks on one broker). */
+  topicPrefix: string | undefined;
 }
 
 function usageError(io: Io, message: string, usage: string): number {
@@ -62,7 +66,7 @@ function parseHubArgs(args: string[], io: Io, usage: string): HubArgs | number {
   const retentionDays = retention === undefined ? undefined : Number(retention);
   if (retentionDays !== undefined && !(Number.isInteger(retentionDays) && retentionDays >= 1 && retentionDays <= 36_500)) return usageError(io, `--retention-days expects a whole number of days, 1-36500, got "${retention}"`, usage);
   const db = hubDbTarget(values.db);
-  return { retentionDays, openBroker: values['open-broker'] === true, tls, db, key: values.key === undefined ? defaultHubKey(db) : resolve(values.key), mqtt: values.mqtt, brokerPort, apiPort, apiHost: values['api-host'], homeAssistant: values['home-assistant'] === true };
+  return { retentionDays, openBroker: values['open-broker'] === true, tls, db, key: values.key === undefined ? defaultHubKey(db) : resolve(values.key), mqtt: values.mqtt, brokerPort, apiPort, apiHost: values['api-host'], homeAssistant: values['home-assistant'] === true, instance: values.instance, topicPrefix: values['topic-prefix'] };
 }
 
 const HINTS = {
@@ -73,8 +77,8 @@ const HINTS = {
 export const hubCommand: Command = {
   name: 'hub',
   summary:
-    'Runs the hub: an MQTT broker (embedded, or --mqtt for an external one), event ingest into SQLite, and its API, until SIGINT or SIGTERM. The first start prints the one-time password of the operator "admin" (TESSERA_INITIAL_ADMIN_PASSWORD sets one instead).',
-  usage: 'hub [--db FILE|URL] [--key FILE] [--mqtt URL | --broker-port N [--open-broker] [--tls-cert FILE --tls-key FILE]] [--api-port N] [--api-host ADDR] [--home-assistant] [--retention-days N]',
+    'Runs the hub: an MQTT broker (embedded, or --mqtt for an external one), event ingest into SQLite (or PostgreSQL: --db postgres://...; several instances: --instance, docs/scaling.md), and its API, until SIGINT or SIGTERM. The first start prints the one-time password of the operator "admin" (TESSERA_INITIAL_ADMIN_PASSWORD sets one instead).',
+  usage: 'hub [--db FILE|URL] [--key FILE] [--mqtt URL | --broker-port N [--open-broker] [--tls-cert FILE --tls-key FILE]] [--api-port N] [--api-host ADDR] [--home-assistant] [--retention-days N] [--instance NAME] [--topic-prefix P]',
   async run(args, io) {
     const opts = parseHubArgs(args, io, this.usage);
     if (typeof opts === 'number') return opts;
@@ -94,6 +98,8 @@ export const hubCommand: Command = {
         ...initialAdminFromEnv(),
         brokerIdentities: !opts.openBroker,
         ...(opts.retentionDays !== undefined ? { retentionDays: opts.retentionDays } : {}),
+        ...(opts.instance !== undefined ? { instance: opts.instance } : {}),
+        ...(opts.topicPrefix !== undefined ? { topicPrefix: opts.topicPrefix } : {}),
         ...(opts.tls ? { brokerTls: { cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) } } : {}),
       });
       const { mqttUrl, apiUrl } = await hub.start();

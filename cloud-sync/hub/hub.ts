@@ -1,12 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
+import { TesseraError } from '../../shared/errors.js';
 import type { EmbeddedBroker } from '../broker/embedded.js';
 import { ListenError, startBroker } from '../broker/embedded.js';
 import { buildHubApi } from './api.js';
 import { openHubDatabase } from './db.js';
-import { isSqlite } from './storage/hub-db.js';
-import { HubIngest } from './ingest.js';
+import { isPostgresUrl, isSqlite } from './storage/hub-db.js';
+import { PeerListener, peerAnnouncer } from './peers.js';
+import { DEFAULT_HUB_CLIENT_ID, HubIngest } from './ingest.js';
 import { HubStore } from './store.js';
 import { startWalCheckpointer } from './wal-checkpointer.js';
 import { HubDirectory } from './directory.js';
@@ -64,6 +66,12 @@ export interface HubDeps {
   brokerTls?: { cert: string | Buffer; key: string | Buffer };
   /** Days access and presence events stay after the close that billed them (default 400; retention.ts). */
   retentionDays?: number;
+  /**
+   * This hub is one of several instances sharing one PostgreSQL database and one external MQTT 5
+   * broker (docs/scaling.md): its name, unique among them (its MQTT client id is
+   * `tessera-hub-NAME` unless `clientId` says otherwise).
+   */
+  instance?: string;
 }
 
 export interface Hub {
@@ -98,7 +106,9 @@ export interface Hub {
 /** The hub's composition root (CONVENTIONS 3). */
 export function createHub(deps: HubDeps): Hub {
   const log = deps.log.child({ module: 'hub' });
-  const store = new HubStore(openHubDatabase(deps.dbPath));
+  checkInstance(deps);
+  const db = openHubDatabase(deps.dbPath);
+  const store = new HubStore(db, deps.instance === undefined ? undefined : peerAnnouncer(db, deps.instance));
   const checkpointer = isSqlite(store.db) ? startWalCheckpointer(store.db, log) : undefined;
   let broker: EmbeddedBroker | undefined;
   let mqttUrl = deps.mqttUrl;
@@ -114,7 +124,8 @@ export function createHub(deps: HubDeps): Hub {
     clock: deps.clock,
     log: deps.log,
     ...(deps.topicPrefix !== undefined ? { topicPrefix: deps.topicPrefix } : {}),
-    ...(deps.clientId !== undefined ? { clientId: deps.clientId } : {}),
+    ...(deps.clientId !== undefined || deps.instance !== undefined ? { clientId: deps.clientId ?? `${DEFAULT_HUB_CLIENT_ID}-${deps.instance}` } : {}),
+    ...(deps.instance !== undefined ? { shared: true } : {}),
     onSiteStatus: (status) => {
       publisher.onStatus(status);
       live.onStatus(status);
@@ -142,6 +153,16 @@ export function createHub(deps: HubDeps): Hub {
     ...(deps.homeAssistant ? { homeAssistant: deps.homeAssistant } : {}),
   });
   live.recover();
+  const peers =
+    deps.instance === undefined
+      ? undefined
+      : new PeerListener({
+          url: deps.dbPath,
+          instance: deps.instance,
+          log,
+          onNotice: (n) => live.onPeerApplied(n.ranges.flatMap(([from, to]) => store.events(n.site, from - 1, to - from + 1).map((e) => e.event))),
+          onResync: () => live.resync(),
+        });
   publisher.seed(store.sites().flatMap((s) => (s.status ? [{ site: s.site, revision: s.status.directory.revision }] : [])));
   const audit = new AuditLog(store.db, () => deps.clock.now(), log.child({ module: 'admin' }));
   const auth = new HubAuth({
@@ -182,6 +203,7 @@ export function createHub(deps: HubDeps): Hub {
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       live.stop();
+      peers?.stop();
       retention.stop();
       await api.close().catch((err: unknown) => log.warn({ err }, 'API close failed'));
       await ingest.stop().catch((err: unknown) => log.warn({ err }, 'ingest stop failed'));
@@ -219,6 +241,7 @@ export function createHub(deps: HubDeps): Hub {
           });
           mqttUrl = `${broker.scheme}://127.0.0.1:${broker.port}`;
         }
+        peers?.start();
         await ingest.start(mqttUrl);
         const apiUrl = await listenApi(api, deps.apiHost ?? '127.0.0.1', deps.apiPort ?? 8080);
         live.announce();
@@ -231,6 +254,17 @@ export function createHub(deps: HubDeps): Hub {
       }
     },
   };
+}
+
+/** Several instances need what they share: one PostgreSQL database and one external broker. */
+function checkInstance(deps: HubDeps): void {
+  if (deps.instance === undefined) return;
+  const problems = [
+    ...(/^[A-Za-z0-9_-]{1,32}$/.test(deps.instance) ? [] : [{ path: 'instance', message: 'letters, digits, - and _, at most 32' }]),
+    ...(isPostgresUrl(deps.dbPath) ? [] : [{ path: 'db', message: 'several hub instances share one PostgreSQL database (postgres://...)' }]),
+    ...(deps.mqttUrl !== undefined ? [] : [{ path: 'mqtt', message: 'several hub instances share one external MQTT 5 broker (the embedded one has no shared subscriptions)' }]),
+  ];
+  if (problems.length > 0) throw new TesseraError('config.invalid', `hub instance ${JSON.stringify(deps.instance)} cannot start`, problems);
 }
 
 async function listenApi(api: FastifyInstance, host: string, port: number): Promise<string> {

@@ -32,6 +32,13 @@ export interface IngestDeps {
   /** How long start() waits for the first connection. */
   connectTimeoutMs?: number;
   /**
+   * One of several hub instances (docs/scaling.md): MQTT 5, the events and statuses through the
+   * shared subscription of group `hub` (each message to one instance), and a clean session: a
+   * dead instance leaves nothing queued for it; what it took and did not commit is never acked,
+   * so its site sends it again, to an instance alive.
+   */
+  shared?: boolean;
+  /**
    * Group commit: the batches that arrive within this many ms of the first one waiting are
    * committed in one transaction (default 20). Fewer, larger commits rewrite far fewer pages
    * (each commit rewrites every b-tree page it touches, one per site at least). 0: each batch
@@ -72,6 +79,8 @@ export interface IngestCounters {
 export type RejectReason = 'payload.too_large' | 'payload.not_json' | 'payload.invalid' | 'topic.site_mismatch' | 'topic.unknown' | 'seq.conflict';
 
 export const DEFAULT_HUB_CLIENT_ID = 'tessera-hub';
+/** The shared subscription group of the hub instances. */
+export const SHARE_GROUP = 'hub';
 const DEFAULT_MAX_PAYLOAD = 4 * 1024 * 1024;
 /** A group is committed at once when it holds this many events, whatever its window. */
 const GROUP_EVENTS = 20_000;
@@ -113,10 +122,11 @@ export class HubIngest {
   /** Connects (the message handler is attached first: MQTT.md) and subscribes; resolves once subscribed. */
   async start(url: string): Promise<void> {
     this.url = url;
+    const shared = this.deps.shared === true;
     const client = mqtt.connect(url, {
       clientId: this.deps.clientId ?? DEFAULT_HUB_CLIENT_ID,
-      clean: false,
-      protocolVersion: 4,
+      clean: shared,
+      protocolVersion: shared ? 5 : 4,
       manualConnect: true,
       reconnectPeriod: 1000,
       connectTimeout: this.deps.connectTimeoutMs ?? 10_000,
@@ -131,7 +141,8 @@ export class HubIngest {
     client.on('connect', (connack) => this.log.info({ sessionPresent: connack.sessionPresent }, 'MQTT connected'));
     client.connect();
     await this.firstConnect(client);
-    const granted = await client.subscribeAsync([this.t.allEvents, this.t.allStatus], { qos: 1 });
+    const subscriptions = [this.t.allEvents, this.t.allStatus].map((topic) => (shared ? `$share/${SHARE_GROUP}/${topic}` : topic));
+    const granted = await client.subscribeAsync(subscriptions, { qos: 1 });
     const refused = granted.filter((g) => g.qos !== 1);
     if (refused.length > 0) throw new TesseraError('sync.rejected', `the broker refused the hub's subscriptions: ${refused.map((g) => `${g.topic} (${g.qos})`).join(', ')}`);
   }

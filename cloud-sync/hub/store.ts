@@ -6,6 +6,7 @@ import { SiteStatus } from '../../shared/sync.js';
 import type { HubDb } from './db.js';
 import type { SeqRange } from './seq-ranges.js';
 import { MAX_RANGES, advanceContiguous, normalize, subtractParked } from './seq-ranges.js';
+import { sqlDialect } from './storage/dialect.js';
 
 /** A seq the hub already holds with another event id: the stored event is kept. */
 export interface Conflict {
@@ -81,6 +82,7 @@ export class HubStore {
     insert: SqlStatement<[string, number, string, string, string, string, number]>;
     idAt: SqlStatement<[string, number], { id: string }>;
     progress: SqlStatement<[string], ProgressRow>;
+    lockProgress: SqlStatement<[string], ProgressRow>;
     allProgress: SqlStatement<[], ProgressRow>;
     createProgress: SqlStatement<[string]>;
     saveProgress: SqlStatement<[number, number, string | null, string]>;
@@ -94,15 +96,26 @@ export class HubStore {
   };
   private readonly ingestTx: (batches: readonly EventBatch[], nowMs: number) => IngestResult[];
   private readonly statusTx: (status: SiteStatus, nowMs: number) => Progress;
-  /** Each site's parked ranges from its last status, normalized: read once, not per batch. */
-  private readonly parked = new Map<string, SeqRange[]>();
+  /**
+   * Each site's parked ranges from its last status, normalized, with the status text they came
+   * from: parsed once per status, not per batch, and never stale when another hub instance
+   * recorded a newer status (the row read under its lock says which status is current).
+   */
+  private readonly parked = new Map<string, { status: string | null; ranges: SeqRange[] }>();
 
-  constructor(readonly db: HubDb) {
+  /** `announce`: told, inside the transaction, of each site's seqs stored for the first time (peers.ts). */
+  constructor(
+    readonly db: HubDb,
+    private readonly announce?: (site: string, seqs: readonly number[]) => void,
+  ) {
     this.stmt = {
       // ON CONFLICT, not OR IGNORE: only the (site, seq) key may be skipped; any other violation aborts the batch.
       insert: db.prepare('INSERT INTO events (site, seq, id, at, type, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site, seq) DO NOTHING'),
       idAt: db.prepare('SELECT id FROM events WHERE site = ? AND seq = ?'),
       progress: db.prepare('SELECT * FROM site_progress WHERE site = ?'),
+      // Each site's row is locked for the ingest transaction: another instance storing the same
+      // site waits, then sees these events (READ COMMITTED), so contiguous never goes back.
+      lockProgress: db.prepare(`SELECT * FROM site_progress WHERE site = ?${sqlDialect(db).forUpdate}`),
       allProgress: db.prepare('SELECT * FROM site_progress ORDER BY site'),
       createProgress: db.prepare('INSERT INTO site_progress (site) VALUES (?) ON CONFLICT (site) DO NOTHING'),
       saveProgress: db.prepare('UPDATE site_progress SET contiguous = ?, max_seen = ?, last_event_at = ? WHERE site = ?'),
@@ -122,8 +135,9 @@ export class HubStore {
     this.ingestTx = db.transaction((batches: readonly EventBatch[], nowMs: number) => this.applyBatches(batches, nowMs));
     this.statusTx = db.transaction((status: SiteStatus, nowMs: number) => {
       this.stmt.createProgress.run(status.site);
-      this.stmt.saveStatus.run(JSON.stringify(status), nowMs, status.site);
-      this.parked.set(status.site, normalize(status.parked));
+      const text = JSON.stringify(status);
+      this.stmt.saveStatus.run(text, nowMs, status.site);
+      this.parked.set(status.site, { status: text, ranges: normalize(status.parked) });
       return this.settle(this.progressRow(status.site));
     });
   }
@@ -197,15 +211,13 @@ export class HubStore {
 
   private applyBatches(batches: readonly EventBatch[], nowMs: number): IngestResult[] {
     const rows = new Map<string, ProgressRow>();
-    const applied = batches.map((batch) => {
-      let row = rows.get(batch.site);
-      if (!row) {
-        this.stmt.createProgress.run(batch.site);
-        row = this.progressRow(batch.site);
-        rows.set(batch.site, row);
-      }
-      return this.applyBatch(batch, row, nowMs);
-    });
+    // Locked in one order by every instance: two groups of the same sites never deadlock.
+    for (const site of [...new Set(batches.map((b) => b.site))].sort()) {
+      this.stmt.createProgress.run(site);
+      rows.set(site, this.progressRow(site, this.stmt.lockProgress));
+    }
+    const applied = batches.map((batch) => this.applyBatch(batch, rows.get(batch.site) as ProgressRow, nowMs));
+    if (this.announce) for (const site of rows.keys()) this.announceApplied(site, applied);
     const progress = new Map([...rows].map(([site, row]) => [site, this.settle(row)]));
     return applied.map((r) => ({ ...r, ...(progress.get(r.site) as Progress) }));
   }
@@ -240,13 +252,17 @@ export class HubStore {
     return this.progressOf(row, parked);
   }
 
+  private announceApplied(site: string, applied: ReadonlyArray<{ site: string; appliedEvents: readonly SiteEvent[] }>): void {
+    const seqs = applied.flatMap((r) => (r.site === site ? r.appliedEvents.map((e) => e.seq) : []));
+    if (seqs.length > 0) this.announce?.(site, seqs);
+  }
+
   private parkedOf(row: ProgressRow): SeqRange[] {
-    let parked = this.parked.get(row.site);
-    if (!parked) {
-      parked = normalize(statusOf(row)?.parked ?? []);
-      this.parked.set(row.site, parked);
-    }
-    return parked;
+    const cached = this.parked.get(row.site);
+    if (cached?.status === row.last_status) return cached.ranges;
+    const ranges = normalize(statusOf(row)?.parked ?? []);
+    this.parked.set(row.site, { status: row.last_status, ranges });
+    return ranges;
   }
 
   private progressOf(row: ProgressRow, parked = this.parkedOf(row)): Progress {
@@ -260,8 +276,8 @@ export class HubStore {
     return { contiguous: row.contiguous, maxSeen: row.max_seen, missing };
   }
 
-  private progressRow(site: string): ProgressRow {
-    const row = this.stmt.progress.get(site);
+  private progressRow(site: string, read = this.stmt.progress): ProgressRow {
+    const row = read.get(site);
     if (!row) throw new Error(`no progress row for site ${site}`);
     return row;
   }

@@ -123,6 +123,29 @@ export class HubLive {
     if (changedSites.size > 0) this.network?.changed();
   }
 
+  /**
+   * Events another hub instance stored (peers.ts): it projected them into the database; this
+   * instance reads who is in again and tells its own live clients.
+   */
+  onPeerApplied(events: readonly SiteEvent[]): void {
+    if (events.length === 0) return;
+    this.projection.reload();
+    this.counters.observe(events, this.deps.clock.now());
+    for (const e of events) this.feed.publish({ kind: 'event', site: e.site, data: e });
+    for (const site of new Set(events.map((e) => e.site))) {
+      this.feed.publish({ kind: 'occupancy', site, data: this.projection.site(site) });
+      this.publishHealth(site);
+    }
+    this.network?.changed();
+  }
+
+  /** After notices from the other instances may have been missed: who is in, read again and told. */
+  resync(): void {
+    this.projection.reload();
+    for (const s of this.projection.network().sites) this.feed.publish({ kind: 'occupancy', site: s.site, data: s });
+    this.network?.changed();
+  }
+
   /** Ingest's onSiteStatus. */
   onStatus(status: SiteStatus): void {
     for (const a of this.alarms.onStatus(status)) this.feed.publish({ kind: 'alarm', site: a.site, data: a });

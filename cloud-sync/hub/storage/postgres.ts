@@ -4,7 +4,7 @@ import type { HubDb, RunResult, SqlStatement, Transaction } from './hub-db.js';
 import { rewritePlaceholders } from './placeholders.js';
 
 /** The part of the `libpq` module (native bindings to PostgreSQL's client library) used here. */
-interface Libpq {
+export interface Libpq {
   connectSync(conninfo: string): void;
   finish(): void;
   exec(sql: string): void;
@@ -23,6 +23,11 @@ interface Libpq {
   getvalue(row: number, field: number): string;
   getisnull(row: number, field: number): boolean;
   cmdTuples(): string;
+  /** Asynchronous side (storage/peers.ts): 'readable' events once started. */
+  startReader(): void;
+  consumeInput(): boolean;
+  notifies(): { relname: string; extra: string } | undefined;
+  on(event: 'readable', listener: () => void): void;
 }
 
 /** A statement PostgreSQL refused (its SQLSTATE in `sqlState`), as better-sqlite3's SqliteError. */
@@ -45,7 +50,7 @@ const BAD_CONNECTION = 4;
  * reachable until a timer of the next loop iteration, after libuv's close callbacks ran.
  */
 const finishing = new Set<Libpq>();
-function finish(pq: Libpq): void {
+export function finish(pq: Libpq): void {
   pq.finish();
   finishing.add(pq);
   setTimeout(() => finishing.delete(pq), 10).unref();
@@ -304,7 +309,7 @@ export class PostgresDb implements HubDb {
  * connection attempt gives up after 5 s and a connection whose server stopped acknowledging
  * what is sent to it after 10 s (tcp_user_timeout), rather than never.
  */
-function withTimeouts(url: string): string {
+export function withTimeouts(url: string): string {
   const add = [
     ['connect_timeout', '5'],
     ['tcp_user_timeout', '10000'],
@@ -313,7 +318,7 @@ function withTimeouts(url: string): string {
 }
 
 /** The URL without its password, for messages and logs. */
-function redact(url: string): string {
+export function redact(url: string): string {
   try {
     const u = new URL(url);
     if (u.password !== '') u.password = '***';
@@ -325,14 +330,17 @@ function redact(url: string): string {
 
 /** Connects to `url` (libpq's URL form: postgres://user:password@host:port/db?options). */
 export function connectPostgres(url: string): PostgresDb {
-  let Pq: new () => Libpq;
+  return new PostgresDb(url, loadLibpq());
+}
+
+/** The libpq module, or store.unavailable saying what to install. */
+export function loadLibpq(): new () => Libpq {
   try {
-    Pq = createRequire(import.meta.url)('libpq') as new () => Libpq;
+    return createRequire(import.meta.url)('libpq') as new () => Libpq;
   } catch (err) {
     throw new TesseraError(
       'store.unavailable',
       `PostgreSQL storage needs the optional module libpq, which is not built here (${(err as Error).message.split('\n')[0] ?? ''}): install PostgreSQL's client headers (Debian: apt-get install libpq-dev) and run 'npm rebuild libpq'`,
     );
   }
-  return new PostgresDb(url, Pq);
 }
