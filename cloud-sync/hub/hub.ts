@@ -160,7 +160,7 @@ export function createHub(deps: HubDeps): Hub {
           url: deps.dbPath,
           instance: deps.instance,
           log,
-          onNotice: (n) => live.onPeerApplied(n.ranges.flatMap(([from, to]) => store.events(n.site, from - 1, to - from + 1).map((e) => e.event))),
+          onNotices: (notices) => live.onPeerApplied(notices.flatMap((n) => n.ranges.flatMap(([from, to]) => store.events(n.site, from - 1, to - from + 1).map((e) => e.event)))),
           onResync: () => live.resync(),
         });
   publisher.seed(store.sites().flatMap((s) => (s.status ? [{ site: s.site, revision: s.status.directory.revision }] : [])));

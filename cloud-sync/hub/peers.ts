@@ -14,6 +14,8 @@ export const PEER_CHANNEL = 'tessera_applied';
 /** Ranges per notification: PostgreSQL refuses payloads of 8,000 bytes or more. */
 const RANGES_PER_NOTICE = 300;
 const RECONNECT_MS = 1000;
+/** Notices arriving within this many ms are told together: one read of who is in for all of them. */
+const COALESCE_MS = 20;
 
 export interface PeerNotice {
   instance: string;
@@ -45,8 +47,8 @@ export interface PeerListenerDeps {
   /** This instance: its own notices are not news. */
   instance: string;
   log: Logger;
-  /** Events another instance stored. */
-  onNotice: (notice: PeerNotice) => void;
+  /** Events other instances stored: the notices of the last few ms, told together. */
+  onNotices: (notices: readonly PeerNotice[]) => void;
   /** The listening connection was lost and is back: notices may have been missed meanwhile. */
   onResync: () => void;
 }
@@ -55,6 +57,8 @@ export interface PeerListenerDeps {
 export class PeerListener {
   private pq: Libpq | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private pending: PeerNotice[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly log: Logger;
 
@@ -71,6 +75,7 @@ export class PeerListener {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.flushTimer);
     if (this.pq) finish(this.pq);
     this.pq = undefined;
   }
@@ -94,19 +99,24 @@ export class PeerListener {
   private read(pq: Libpq): void {
     if (pq !== this.pq) return;
     if (!pq.consumeInput()) return this.lost(pq);
+    this.flushTimer ??= setTimeout(() => this.flush(), COALESCE_MS);
     for (let n = pq.notifies(); n; n = pq.notifies()) {
       const notice = parseNotice(n.extra);
       if (!notice) this.log.warn({ bytes: n.extra.length }, 'unreadable notice from a hub instance ignored');
-      else if (notice.instance !== this.deps.instance) this.tell(notice);
+      else if (notice.instance !== this.deps.instance) this.pending.push(notice);
     }
   }
 
-  /** A failure here would be thrown from libpq's event: logged, the live views catch up at the next notice. */
-  private tell(notice: PeerNotice): void {
+  /** A failure here would be thrown from a timer: logged, the live views catch up at the next notice. */
+  private flush(): void {
+    this.flushTimer = undefined;
+    const notices = this.pending;
+    this.pending = [];
+    if (notices.length === 0 || this.stopped) return;
     try {
-      this.deps.onNotice(notice);
+      this.deps.onNotices(notices);
     } catch (err) {
-      this.log.warn({ err, site: notice.site }, 'could not bring the live views up to date with another instance');
+      this.log.warn({ err, notices: notices.length }, 'could not bring the live views up to date with the other instances');
     }
   }
 

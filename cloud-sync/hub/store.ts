@@ -61,6 +61,8 @@ export interface DeadLetter {
 }
 
 export const DEAD_LETTER_PAYLOAD_BYTES = 4096;
+/** Events per INSERT statement. */
+const ROWS_PER_INSERT = 50;
 /** Older dead letters are pruned beyond this many, so a flood of garbage cannot fill the disk. */
 export const DEAD_LETTERS_KEPT = 10_000;
 
@@ -79,8 +81,7 @@ interface ProgressRow {
  */
 export class HubStore {
   private readonly stmt: {
-    insert: SqlStatement<[string, number, string, string, string, string, number]>;
-    idAt: SqlStatement<[string, number], { id: string }>;
+    idsBetween: SqlStatement<[string, number, number], { seq: number; id: string }>;
     progress: SqlStatement<[string], ProgressRow>;
     lockProgress: SqlStatement<[string], ProgressRow>;
     allProgress: SqlStatement<[], ProgressRow>;
@@ -102,6 +103,8 @@ export class HubStore {
    * recorded a newer status (the row read under its lock says which status is current).
    */
   private readonly parked = new Map<string, { status: string | null; ranges: SeqRange[] }>();
+  /** The multi-row INSERT of each row count up to ROWS_PER_INSERT, prepared once. */
+  private readonly inserts = new Map<number, SqlStatement<unknown[], number>>();
 
   /** `announce`: told, inside the transaction, of each site's seqs stored for the first time (peers.ts). */
   constructor(
@@ -109,9 +112,7 @@ export class HubStore {
     private readonly announce?: (site: string, seqs: readonly number[]) => void,
   ) {
     this.stmt = {
-      // ON CONFLICT, not OR IGNORE: only the (site, seq) key may be skipped; any other violation aborts the batch.
-      insert: db.prepare('INSERT INTO events (site, seq, id, at, type, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site, seq) DO NOTHING'),
-      idAt: db.prepare('SELECT id FROM events WHERE site = ? AND seq = ?'),
+      idsBetween: db.prepare('SELECT seq, id FROM events WHERE site = ? AND seq >= ? AND seq <= ?'),
       progress: db.prepare('SELECT * FROM site_progress WHERE site = ?'),
       // Each site's row is locked for the ingest transaction: another instance storing the same
       // site waits, then sees these events (READ COMMITTED), so contiguous never goes back.
@@ -224,19 +225,27 @@ export class HubStore {
 
   private applyBatch(batch: EventBatch, row: ProgressRow, nowMs: number): Omit<IngestResult, keyof Progress> {
     const { site } = batch;
-    const appliedEvents: SiteEvent[] = [];
+    const { events } = batch;
+    const stored = new Set<number>();
+    for (let i = 0; i < events.length; i += ROWS_PER_INSERT) {
+      const rows = events.slice(i, i + ROWS_PER_INSERT);
+      const values = rows.flatMap((e) => [site, e.seq, e.id, e.at, e.type, JSON.stringify(e), nowMs]);
+      for (const seq of this.insertOf(rows.length).all(...values)) stored.add(seq);
+    }
+    const appliedEvents = stored.size === events.length ? [...events] : events.filter((e) => stored.has(e.seq));
     let duplicates = 0;
     const conflicts: Conflict[] = [];
-    for (const e of batch.events) {
-      if (this.stmt.insert.run(site, e.seq, e.id, e.at, e.type, JSON.stringify(e), nowMs).changes === 1) {
-        appliedEvents.push(e);
-        continue;
+    const first = events[0];
+    const last = events[events.length - 1];
+    if (first && last && appliedEvents.length < events.length) {
+      const held = new Map(this.stmt.idsBetween.all(site, first.seq, last.seq).map((r) => [r.seq, r.id]));
+      for (const e of events) {
+        if (stored.has(e.seq)) continue;
+        const storedId = held.get(e.seq);
+        if (storedId === e.id) duplicates++;
+        else conflicts.push({ site, seq: e.seq, storedId: storedId ?? '', receivedId: e.id });
       }
-      const storedId = this.stmt.idAt.get(site, e.seq)?.id;
-      if (storedId === e.id) duplicates++;
-      else conflicts.push({ site, seq: e.seq, storedId: storedId ?? '', receivedId: e.id });
     }
-    const last = batch.events[batch.events.length - 1];
     if (last && last.seq > row.max_seen) {
       row.max_seen = last.seq;
       row.last_event_at = last.at;
@@ -250,6 +259,21 @@ export class HubStore {
     row.contiguous = advanceContiguous(row.contiguous, parked, this.stmt.seqsAbove.iterate(row.site, row.contiguous));
     this.stmt.saveProgress.run(row.contiguous, row.max_seen, row.last_event_at, row.site);
     return this.progressOf(row, parked);
+  }
+
+  /**
+   * `rows` events in one statement: one round trip to PostgreSQL for up to ROWS_PER_INSERT of
+   * them. ON CONFLICT, not OR IGNORE: only the (site, seq) key may be skipped; any other
+   * violation aborts the batch. RETURNING: the seqs stored for the first time.
+   */
+  private insertOf(rows: number): SqlStatement<unknown[], number> {
+    let stmt = this.inserts.get(rows);
+    if (!stmt) {
+      const values = Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
+      stmt = this.db.prepare<unknown[], number>(`INSERT INTO events (site, seq, id, at, type, body, received_at) VALUES ${values} ON CONFLICT (site, seq) DO NOTHING RETURNING seq`).pluck();
+      this.inserts.set(rows, stmt);
+    }
+    return stmt;
   }
 
   private announceApplied(site: string, applied: ReadonlyArray<{ site: string; appliedEvents: readonly SiteEvent[] }>): void {
