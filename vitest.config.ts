@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { connect } from 'node:net';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import { TEST_PG_URL } from './tests/harness/hub-db.js';
+import { tcpReachable } from './tests/harness/tcp.js';
 
 /**
  * The hub's tests run a second time on PostgreSQL (issue 9), in the `unit-pg` and
@@ -15,19 +15,7 @@ const HUB_INTEGRATION_TESTS = ['tests/integration/hub-*.test.ts', 'tests/integra
 /** SQLite by nature: its WAL file and checkpoints. */
 const SQLITE_ONLY = ['tests/unit/hub-wal-checkpointer.test.ts'];
 
-function reachable(url: string, ms = 1000): Promise<boolean> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const s = connect({ host: u.hostname || '127.0.0.1', port: Number(u.port || 5432) });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(ms, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
-}
+const pgUrl = new URL(TEST_PG_URL);
 
 function libpqBuilt(): boolean {
   try {
@@ -40,7 +28,7 @@ function libpqBuilt(): boolean {
 
 export default defineConfig(async () => {
   const ci = process.env.CI === 'true';
-  const onPg = ci || ((await reachable(TEST_PG_URL)) && libpqBuilt());
+  const onPg = ci || ((await tcpReachable(pgUrl.hostname || '127.0.0.1', Number(pgUrl.port || 5432))) && libpqBuilt());
   if (!onPg) process.stderr.write(`hub tests on PostgreSQL left out: no server at ${TEST_PG_URL} or libpq not built (apt-get install postgresql libpq-dev; npm rebuild libpq)\n`);
   process.env.TESSERA_TEST_PG_RUN ??= randomBytes(4).toString('hex');
   const pg: TestProjectInlineConfiguration['test'] = { globalSetup: ['tests/build-once.ts', 'tests/pg-setup.ts'], env: { TESSERA_TEST_HUB_DB: 'postgres' }, testTimeout: 60_000 };

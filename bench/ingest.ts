@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect as tcpConnect } from 'node:net';
+import { tcpReachable } from '../tests/harness/tcp.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -36,18 +36,8 @@ export const fmtInt = (n: number) => Math.round(n).toLocaleString('en');
 export const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(1)} %`;
 
 /** A TCP connect to Mosquitto, then a real MQTT CONNECT; false if either fails within `ms`. */
-async function mosquittoReachable(ms = 1000): Promise<boolean> {
-  const tcp = await new Promise<boolean>((resolve) => {
-    const s = tcpConnect(MOSQUITTO);
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(ms, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
-  if (!tcp) return false;
+export async function mosquittoReachable(ms = 1000): Promise<boolean> {
+  if (!(await tcpReachable(MOSQUITTO.host, MOSQUITTO.port, ms))) return false;
   const client = mqtt.connect(`mqtt://${MOSQUITTO.host}:${MOSQUITTO.port}`, { clientId: `bench-probe-${randomUUID().slice(0, 8)}`, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: ms });
   const ok = await new Promise<boolean>((resolve) => {
     client.once('connect', () => resolve(true));
@@ -58,7 +48,7 @@ async function mosquittoReachable(ms = 1000): Promise<boolean> {
   return ok;
 }
 
-function nextFromWorker<T extends FromWorker>(worker: Worker, pick: (m: FromWorker) => m is T, ms: number, what: string): Promise<T> {
+export function nextFromWorker<T extends FromWorker>(worker: Worker, pick: (m: FromWorker) => m is T, ms: number, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => finish(() => reject(new Error(`publisher worker: no ${what} within ${ms} ms`))), ms);
     const finish = (f: () => void) => {
@@ -77,7 +67,7 @@ function nextFromWorker<T extends FromWorker>(worker: Worker, pick: (m: FromWork
   });
 }
 
-interface PhaseResult {
+export interface PhaseResult {
   ms: number;
   consumedMessages: number;
   complete: boolean;
@@ -89,7 +79,7 @@ interface PhaseResult {
  * window is widened by `received()` (default: `consumed()`): what the subscriber has taken off
  * the broker, so what no longer sits in the broker's queue for it.
  */
-async function runPhase(worker: Worker, prefix: string, totalMessages: number, consumed: () => number, received = consumed): Promise<PhaseResult> {
+export async function runPhase(worker: Worker, prefix: string, totalMessages: number, consumed: () => number, received = consumed): Promise<PhaseResult> {
   const post = (m: ToWorker) => worker.postMessage(m);
   const published = nextFromWorker(worker, (m): m is Extract<FromWorker, { published: number }> => 'published' in m, PHASE_TIMEOUT_MS + 5000, 'end of publishing');
   published.catch(() => undefined); // awaited below, unless the phase timed out first

@@ -6,6 +6,7 @@ import { benchDashboard } from './dashboard.js';
 import { benchNtag424 } from './ntag424.js';
 import { benchPcscTap } from './pcsc-tap.js';
 import { machineLines, resultsMarkdown } from './results-file.js';
+import { benchScale } from './scale.js';
 import { benchSync } from './sync.js';
 import { benchTapLatency } from './tap-latency.js';
 
@@ -16,7 +17,11 @@ import { benchTapLatency } from './tap-latency.js';
 const startedAt = new Date();
 // Read before the benches load the machine.
 const machine = machineLines();
-const sections = [await benchTapLatency(), await benchNtag424(), await benchPcscTap(), await benchSync(), benchBilling(), await benchDashboard()];
+const BENCHES: Record<string, () => string[] | Promise<string[]>> = { tap: benchTapLatency, ntag424: benchNtag424, pcsc: benchPcscTap, sync: benchSync, scale: benchScale, billing: benchBilling, dashboard: benchDashboard };
+// BENCH_ONLY=scale,sync runs those alone (while working on one hot path); by default, all.
+const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+const sections: string[][] = [];
+for (const [name, bench] of Object.entries(BENCHES)) if (!only || only.includes(name)) sections.push(await bench());
 process.stdout.write(`${sections.map((s) => s.join('\n')).join('\n\n')}\n`);
 const file = process.env.BENCH_RESULTS ?? join(PACKAGE_ROOT, 'bench', 'RESULTS.md');
 writeFileSync(file, resultsMarkdown({ startedAt, seconds: (Date.now() - startedAt.getTime()) / 1000, machine, sections, env: process.env }));

@@ -89,18 +89,31 @@ function toParam(v: unknown): string | null {
   throw new TypeError(`SQLite3 can only bind numbers, strings, bigints, buffers, and null (got ${typeof v})`);
 }
 
-class PgStatement implements SqlStatement<unknown[], unknown> {
+/**
+ * One SQL text, prepared on the server once per connection, whatever the number of statement
+ * objects made from it (the hub prepares some statements at each call, as better-sqlite3 allows
+ * cheaply: here each would be a round trip and a prepared statement left on the server).
+ */
+interface Prepared {
+  id: string;
+  text: string;
+  count: number;
+  names: string[] | undefined;
   /** The connection generation it was prepared on (prepared statements die with their connection). */
-  generation = -1;
+  generation: number;
+}
+
+class PgStatement implements SqlStatement<unknown[], unknown> {
   plucked = false;
 
   constructor(
     private readonly db: PostgresDb,
-    readonly id: string,
-    readonly text: string,
-    readonly count: number,
-    private readonly names: string[] | undefined,
+    readonly prepared: Prepared,
   ) {}
+
+  get text(): string {
+    return this.prepared.text;
+  }
 
   run(...params: unknown[]): RunResult {
     return { changes: this.db.execute(this, this.bind(params), false).changes };
@@ -124,13 +137,14 @@ class PgStatement implements SqlStatement<unknown[], unknown> {
   }
 
   private bind(params: unknown[]): Array<string | null> {
-    if (this.names === undefined) {
-      if (params.length !== this.count) throw new RangeError(`${params.length} parameter values for ${this.count} placeholders: ${this.text}`);
+    const { names, count } = this.prepared;
+    if (names === undefined) {
+      if (params.length !== count) throw new RangeError(`${params.length} parameter values for ${count} placeholders: ${this.text}`);
       return params.map(toParam);
     }
     const named = params[0];
     if (params.length !== 1 || typeof named !== 'object' || named === null) throw new TypeError(`named parameters need one object: ${this.text}`);
-    return this.names.map((n) => {
+    return names.map((n) => {
       if (!(n in named)) throw new RangeError(`missing named parameter "${n}"`);
       return toParam((named as Record<string, unknown>)[n]);
     });
@@ -151,7 +165,7 @@ export class PostgresDb implements HubDb {
   private pq: Libpq;
   private generation = 0;
   private depth = 0;
-  private statements = 0;
+  private readonly prepared = new Map<string, Prepared>();
   private broken = false;
   private lastAttempt = 0;
   private closed = false;
@@ -170,8 +184,12 @@ export class PostgresDb implements HubDb {
 
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- HubDb's (better-sqlite3's) signature
   prepare<P extends unknown[] | {} = unknown[], R = unknown>(sql: string): P extends unknown[] ? SqlStatement<P, R> : SqlStatement<[P], R> {
-    const { text, count, names } = rewritePlaceholders(sql);
-    return new PgStatement(this, `s${++this.statements}`, text, count, names) as never;
+    let prepared = this.prepared.get(sql);
+    if (!prepared) {
+      prepared = { id: `s${this.prepared.size + 1}`, ...rewritePlaceholders(sql), generation: -1 };
+      this.prepared.set(sql, prepared);
+    }
+    return new PgStatement(this, prepared) as never;
   }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- HubDb's (better-sqlite3's) signature
@@ -217,12 +235,13 @@ export class PostgresDb implements HubDb {
   /** Runs a prepared statement; `rows`: the result set when the statement returns one. */
   execute(stmt: PgStatement, params: Array<string | null>, wantRows: boolean): { rows: unknown[]; changes: number } {
     this.usable();
-    if (stmt.generation !== this.generation) {
-      this.pq.prepare(stmt.id, stmt.text, stmt.count);
-      this.check(stmt.text);
-      stmt.generation = this.generation;
+    const p = stmt.prepared;
+    if (p.generation !== this.generation) {
+      this.pq.prepare(p.id, p.text, p.count);
+      this.check(p.text);
+      p.generation = this.generation;
     }
-    this.pq.execPrepared(stmt.id, params);
+    this.pq.execPrepared(p.id, params);
     this.check(stmt.text);
     const changes = Number(this.pq.cmdTuples()) || 0;
     return { rows: wantRows ? this.rows(stmt.plucked) : [], changes };
