@@ -43,6 +43,8 @@ export default defineConfig(async () => {
     ...(onPg
       ? [
           { extends: true as const, test: { ...pg, name: 'unit-pg', include: HUB_UNIT_TESTS, exclude: SQLITE_ONLY, sequence: { groupOrder: 0 } } },
+          // The hub's parsers again with PostgreSQL behind them: the short input sets (their full sets run on SQLite).
+          { extends: true as const, test: { ...pg, name: 'fuzz-pg', include: ['tests/fuzz/hub-*.test.ts'], env: { ...pg.env, FUZZ_SHORT: '1' }, testTimeout: 300_000 } },
           { extends: true as const, test: { ...pg, name: 'integration-pg', include: HUB_INTEGRATION_TESTS, fileParallelism: false, sequence: { groupOrder: 1 } } },
         ]
       : []),

@@ -10,6 +10,7 @@ import { EventBatch, SiteStatus } from '../../shared/sync.js';
 import { topics } from '../../shared/topics.js';
 import { batchOf, siteEvent, statusOf } from '../harness/hub-fixtures.js';
 import { inputs, jsonInputs, must, part, prototypeIsClean, runs, same } from './kit.js';
+import { testHubDb } from '../harness/hub-db.js';
 
 const t = topics();
 const N = inputs(100_000);
@@ -45,13 +46,13 @@ describe('fuzz: MQTT payloads at the hub (events and status topics)', () => {
   let store: HubStore;
   let ingest: HubIngest;
   const snapshot = () => ({
-    events: store.db.prepare('SELECT count(*) AS n, total(seq) AS seqs, group_concat(id) AS ids FROM events').get(),
+    events: store.db.prepare('SELECT site, seq, id FROM events ORDER BY site, seq').all(),
     progress: store.db.prepare('SELECT * FROM site_progress ORDER BY site').all(),
   });
   const lastDeadLetter = () => store.db.prepare<[], { id: number; reason: string }>('SELECT id, reason FROM dead_letters ORDER BY id DESC LIMIT 1').get();
 
   beforeAll(() => {
-    store = new HubStore(openHubDatabase(':memory:'));
+    store = new HubStore(openHubDatabase(testHubDb()));
     ingest = new HubIngest({ store, clock: new ManualClock('2026-11-23T08:00:00Z'), log: pino({ level: 'silent' }), commitWindowMs: 0 });
     ingest.onMessage(t.events('murat'), Buffer.from(JSON.stringify(storedBatch())));
     ingest.onMessage(t.status('murat'), Buffer.from(JSON.stringify(statusOf('murat', { lastSeq: 3 }))));

@@ -5,6 +5,7 @@ import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
 import { ManualClock } from '../../shared/clock.js';
 import { ERROR_CODES } from '../../shared/errors.js';
 import { login, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { testHubDb } from '../harness/hub-db.js';
 
 /** A hub in memory, not listening (every request through `app.inject`), with a small directory. */
 export interface HubRig {
@@ -24,7 +25,7 @@ export const SEED = {
 } as const;
 
 export async function startHubRig(): Promise<HubRig> {
-  const hub = createHub({ dbPath: ':memory:', clock: new ManualClock('2026-11-23T08:00:00Z'), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
+  const hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
   const admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
   const put = async (url: string, payload: object) => expect((await hub.api.inject({ method: 'PUT', url, headers: admin, payload })).statusCode).toBe(200);
   await put('/directory/plans/always', SEED.plan);
@@ -33,18 +34,19 @@ export async function startHubRig(): Promise<HubRig> {
   await put('/directory/members/alice', SEED.member);
   await put(`/directory/badges/${SEED.badge.uid}`, SEED.badge);
   const db = hub.store.db;
-  const stored = () =>
-    db
+  const stored = () => ({
+    ...(db
       .prepare(
         `SELECT (SELECT revision FROM directory_revision) AS revision,
-                (SELECT count(*) || ':' || total(revision) FROM directory_entities) AS entities,
+                (SELECT count(*) || ':' || COALESCE(SUM(revision), 0) FROM directory_entities) AS entities,
                 (SELECT count(*) FROM audit_log) AS audit,
                 (SELECT count(*) FROM sessions) AS sessions,
-                (SELECT group_concat(id || password || role || sites || disabled) FROM accounts) AS accounts,
                 (SELECT value FROM billing_prices) AS prices,
                 (SELECT count(*) FROM events) AS events`,
       )
-      .get();
+      .get() as object),
+    accounts: db.prepare('SELECT id, password, role, sites, disabled FROM accounts ORDER BY id').all(),
+  });
   return { hub, admin, stored, stop: () => hub.stop() };
 }
 

@@ -10,10 +10,11 @@ import fc from 'fast-check';
 
 /**
  * Issue 8: 100,000 generated inputs per parser. CI (`CI=true`) and `FUZZ_FULL=1` run every parser
- * at that (about 8 minutes on the 2-core machine); a plain local `npm test` runs the short set.
+ * at that (about 8 minutes on the 2-core machine); a plain local `npm test` runs the short set, and
+ * so does the `fuzz-pg` project (FUZZ_SHORT=1: the hub's parsers again, on PostgreSQL storage).
  */
 export const FULL_RUNS = 100_000;
-const FULL = process.env.FUZZ_FULL === '1' || process.env.CI === 'true';
+const FULL = process.env.FUZZ_SHORT !== '1' && (process.env.FUZZ_FULL === '1' || process.env.CI === 'true');
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 
 /**
