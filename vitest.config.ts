@@ -46,6 +46,8 @@ export default defineConfig(async () => {
           // The hub's parsers again with PostgreSQL behind them: the short input sets (their full sets run on SQLite).
           { extends: true as const, test: { ...pg, name: 'fuzz-pg', include: ['tests/fuzz/hub-*.test.ts'], env: { ...pg.env, FUZZ_SHORT: '1' }, testTimeout: 300_000 } },
           { extends: true as const, test: { ...pg, name: 'integration-pg', include: HUB_INTEGRATION_TESTS, fileParallelism: false, sequence: { groupOrder: 1 } } },
+          // The dashboard in Chromium against a hub on PostgreSQL: last, one file at a time.
+          { extends: true as const, test: { ...pg, name: 'browser-pg', include: ['tests/browser/**/*.test.ts'], fileParallelism: false, testTimeout: 60_000, hookTimeout: 30_000, sequence: { groupOrder: 2 } } },
         ]
       : []),
   ];

@@ -9,6 +9,7 @@ import { systemClock } from '../../shared/clock.js';
 import { generateHubKeys } from '../../shared/signing.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { TEST_ADMIN, loginOver, type AuthHeaders } from '../harness/hub-auth.js';
+import { lastingHubDb } from '../harness/hub-db.js';
 
 /** Debian's chromium (`apt-get install chromium`); CHROMIUM_PATH points elsewhere. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -63,7 +64,7 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 /** A hub alone, first start without an initial admin: it makes `admin` with a one-time password. */
 export async function startFreshHub(): Promise<{ hub: Hub; apiUrl: string; oneTimePassword: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-browser-'));
-  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem });
+  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem });
   const { apiUrl } = await hub.start();
   cleanups.push(async () => {
     await hub.stop();
@@ -92,7 +93,7 @@ export interface Network extends OperatorHub {
 /** A hub (embedded broker, free ports) started with the test operator, logged in. */
 export async function startHub(): Promise<OperatorHub & { mqttUrl: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-browser-'));
-  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN });
+  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN });
   const { mqttUrl, apiUrl } = await hub.start();
   cleanups.push(async () => {
     await hub.stop();
