@@ -201,13 +201,16 @@ export class HubIngest {
     this.group = [];
     this.groupEvents = 0;
     let results: IngestResult[];
+    // At commit time, not at arrival: an erasure committed meanwhile applies to the group too.
+    const pseudonymise = this.deps.pseudonymise ?? ((b: EventBatch) => b);
+    const store = () => this.deps.store.ingestAll(group.map((g) => pseudonymise(g.batch)), this.deps.clock.now());
+    const shared = this.deps.shared === true;
     try {
-      // At commit time, not at arrival: an erasure committed meanwhile applies to the group too.
-      const pseudonymise = this.deps.pseudonymise ?? ((b: EventBatch) => b);
-      results = this.deps.store.ingestAll(
-        group.map((g) => pseudonymise(g.batch)),
-        this.deps.clock.now(),
-      );
+      // One of several instances: the listeners' writes go in the ingest transaction, under its
+      // locks of the group's sites (taken in one order), so two instances never project the same
+      // site at once (no deadlock on its rows), and the other instances, told at this commit,
+      // read the projection already made.
+      results = shared ? this.deps.store.db.transaction(() => this.tellApplied(store()))() : store();
     } catch (err) {
       this.counters.storeErrors += group.length;
       this.log.error({ err, batches: group.length }, 'could not store a group of batches: they stay unacknowledged');
@@ -219,7 +222,7 @@ export class HubIngest {
       this.count(topic, payload, result);
       this.scheduleAck(result.site);
     });
-    this.tellApplied(results);
+    if (!shared) this.tellApplied(results);
   }
 
   /**
@@ -227,9 +230,9 @@ export class HubIngest {
    * database: what listeners write (projections) then costs one commit per group, not one per
    * batch. A failing listener is logged and the others go on.
    */
-  private tellApplied(results: readonly IngestResult[]): void {
+  private tellApplied(results: IngestResult[]): IngestResult[] {
     const listener = this.deps.onApplied;
-    if (!listener || results.every((r) => r.appliedEvents.length === 0)) return;
+    if (!listener || results.every((r) => r.appliedEvents.length === 0)) return results;
     try {
       this.deps.store.db.transaction(() => {
         for (const r of results) if (r.appliedEvents.length > 0) this.tell('onApplied', r.site, () => listener(r.appliedEvents));
@@ -237,6 +240,7 @@ export class HubIngest {
     } catch (err) {
       this.log.error({ err }, 'could not commit what ingest listeners wrote');
     }
+    return results;
   }
 
   private onStatus(topic: string, payload: Buffer): void {
