@@ -40,6 +40,16 @@ describe('hub storage on PostgreSQL: failures', () => {
     }
   });
 
+  it('refuses a string holding a NUL rather than storing it cut off', () => {
+    const db = openHubDatabase(testHubDb());
+    try {
+      expect(() => db.prepare<[string]>("INSERT INTO sites (id, name, time_zone, capacity, created_at, updated_at) VALUES ('s', ?, 'UTC', 1, 0, 0)").run('Murat\u0000 annex')).toThrow(/NUL/);
+      expect(db.prepare<[], number>('SELECT COUNT(*) FROM sites').pluck().get()).toBe(0);
+    } finally {
+      db.close();
+    }
+  });
+
   it('an unreachable server is store.unavailable, saying where, without the password', () => {
     expect(() => openHubDatabase('postgresql://tessera:s3cret@127.0.0.1:1/hub?connect_timeout=2')).toThrow(
       expect.objectContaining({ code: 'store.unavailable', message: expect.stringMatching(/^cannot connect to PostgreSQL at postgresql:\/\/tessera:\*\*\*@127\.0\.0\.1:1\/hub/) }),

@@ -92,6 +92,11 @@ describe('hub store', () => {
     expect(dead[0]?.payload.length).toBe(4096);
   });
 
+  it('keeps the whole of a dead letter holding NUL bytes, each shown as U+FFFD', () => {
+    store.deadLetter('t/nul', 'payload.not_json', 'binary', Buffer.from([0x7b, 0x00, 0x41, 0x00, 0x7d]), NOW);
+    expect(store.deadLetters(1)[0]?.payload).toBe('{\ufffdA\ufffd}');
+  });
+
   it('a batch that breaks the batch rules changes nothing', () => {
     store.ingest(batchOf('murat', 1, 2), NOW);
     const before = snapshot(store);

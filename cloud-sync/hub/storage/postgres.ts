@@ -79,7 +79,11 @@ const PARSERS = new Map<number, Parse>([
 /** One bound value, as better-sqlite3 takes them: numbers, bigints, strings, buffers, null. */
 function toParam(v: unknown): string | null {
   if (v === null || v === undefined) return null;
-  if (typeof v === 'string') return v;
+  if (typeof v === 'string') {
+    // libpq passes C strings: the rest of the text after a NUL would be cut off without a word.
+    if (v.includes('\u0000')) throw new TypeError('PostgreSQL text cannot hold a NUL character');
+    return v;
+  }
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) throw new TypeError(`cannot bind ${v}`);
     return String(v);
