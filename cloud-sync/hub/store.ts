@@ -176,9 +176,8 @@ export class HubStore {
 
   deadLetter(topic: string, reason: string, detail: string, payload: Buffer | string, nowMs: number): void {
     const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
-    // Shown to the operator as text: a NUL (which PostgreSQL text cannot hold) as U+FFFD, as bytes that are not UTF-8 already are.
-    const text = bytes.subarray(0, DEAD_LETTER_PAYLOAD_BYTES).toString('utf8').replaceAll('\u0000', '\ufffd');
-    const id = this.stmt.deadLetter.get(topic, reason, detail, text, nowMs) as number;
+    const text = bytes.subarray(0, DEAD_LETTER_PAYLOAD_BYTES).toString('utf8');
+    const id = this.stmt.deadLetter.get(shown(topic), reason, shown(detail), shown(text), nowMs) as number;
     if (id % 100 === 0) this.stmt.pruneDeadLetters.run(id - DEAD_LETTERS_KEPT);
   }
 
@@ -307,6 +306,9 @@ export class HubStore {
     return row;
   }
 }
+
+/** Text for the operator: a NUL (which PostgreSQL text cannot hold) as U+FFFD, as bytes that are not UTF-8 already are. */
+const shown = (text: string) => text.replaceAll('\u0000', '\ufffd');
 
 function statusOf(row: ProgressRow): SiteStatus | null {
   if (row.last_status === null) return null;
