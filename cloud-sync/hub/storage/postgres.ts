@@ -81,7 +81,7 @@ function toParam(v: unknown): string | null {
   if (v === null || v === undefined) return null;
   if (typeof v === 'string') {
     // libpq passes C strings: the rest of the text after a NUL would be cut off without a word.
-    if (v.includes('\u0000')) throw new TypeError('PostgreSQL text cannot hold a NUL character');
+    if (v.includes('\u0000')) throw new TesseraError('request.invalid', 'text holding a NUL character cannot be stored (PostgreSQL)');
     return v;
   }
   if (typeof v === 'number') {
