@@ -82,7 +82,13 @@ export class HubDirectory {
     })();
   }
 
+  /**
+   * The entity named `id`, if there is one. An id holding NUL names nothing (the schemas refuse
+   * it and PostgreSQL cannot store it): it is not asked of the database, so a lookup of one gives
+   * the same answer on both stores instead of an error on PostgreSQL.
+   */
   get<E extends Entity>(entity: E, id: string): z.infer<(typeof SCHEMA)[E]> | undefined {
+    if (id.includes('\u0000')) return undefined;
     const row = this.db.prepare<[string, string], Row>('SELECT * FROM directory_entities WHERE entity = ? AND id = ? AND deleted = 0').get(entity, id);
     return row?.value ? (SCHEMA[entity].parse(JSON.parse(row.value)) as z.infer<(typeof SCHEMA)[E]>) : undefined;
   }

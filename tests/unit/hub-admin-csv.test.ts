@@ -55,12 +55,14 @@ describe('members CSV: import and export', () => {
       'ivan,Ivan,always,,04A1A1A1A1A1A1', // line 7: alice's badge
       'jade,Jade,always,,not-a-uid', // line 8
       'kim,Kim,always', // line 9: too few fields
+      'l\u0000o,Lo,always,,', // line 10: NUL in the id (PostgreSQL cannot even be asked for it)
+      'max,Max,alw\u0000ays,,', // line 11: NUL in the plan
     ].join('\n');
     const r = await importCsv(csv);
     expect(r.statusCode).toBe(400);
     const body = r.json<{ code: string; details: Array<{ path: string; message: string }> }>();
     expect(body.code).toBe('import.invalid');
-    expect(body.details.map((d) => d.path)).toEqual(['line 3: name', 'line 4: plan', 'line 5: employer', 'line 6: member_id', 'line 7: badges', 'line 8: badges', 'line 9']);
+    expect(body.details.map((d) => d.path)).toEqual(['line 3: name', 'line 4: plan', 'line 5: employer', 'line 6: member_id', 'line 7: badges', 'line 8: badges', 'line 9', 'line 10: member_id', 'line 11: plan']);
     expect(body.details[4]?.message).toContain('belongs to another member (alice)');
     expect(hub.directory.revision()).toBe(revision);
     expect(hub.directory.get('member', 'eve')).toBeUndefined();

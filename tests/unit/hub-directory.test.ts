@@ -30,6 +30,12 @@ describe('the hub directory', () => {
     expect(dir.revision()).toBe(7);
   });
 
+  it('finds nothing under an id holding NUL, on either store, without asking the database', () => {
+    const dir = directory();
+    for (const [entity, id] of [['member', 'alice\u0000'], ['plan', '\u0000'], ['badge', '04A1A1A1A1A1A1\u0000'], ['employer', 'ac\u0000me']] as const) expect(dir.get(entity, id)).toBeUndefined();
+    expect(dir.get('member', 'alice')).toMatchObject({ name: 'Alice' });
+  });
+
   it('gives each site only the members its plans open there, with their badges', () => {
     const dir = directory();
     expect(summary(dir.snapshotFor('murat'))).toEqual(['upsert plan all', 'upsert plan reichstett-only', 'upsert employer acme', 'upsert member alice', 'upsert badge 04A1A1A1A1A1A1']);
