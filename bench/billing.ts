@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { DateTime } from 'luxon';
 import pino from 'pino';
 import { BillingLedger } from '../cloud-sync/billing/ledger.js';
-import { EXAMPLE_PRICE_LIST } from '../cloud-sync/billing/prices.js';
+import { EXAMPLE_PRICE_LIST, refusesExtraDays } from '../cloud-sync/billing/prices.js';
 import { readWindow } from '../cloud-sync/billing/period.js';
 import { openHubSqlite, type HubDb } from '../cloud-sync/hub/db.js';
 import { HubDirectory } from '../cloud-sync/hub/directory.js';
@@ -55,7 +55,7 @@ function seedDirectory(db: HubDb): void {
   for (const plan of PLANS) {
     // A tariff that refuses a day beyond N a week needs a door that does: the hub checks (409 billing.contradicts_directory).
     const tariff = EXAMPLE_PRICE_LIST.plans[plan];
-    const daysPerWeek = tariff?.kind === 'subscription' && tariff.extraDay === 'refuse' ? { daysPerWeek: tariff.daysPerWeek } : {};
+    const daysPerWeek = tariff?.kind === 'subscription' && refusesExtraDays(tariff.extraDay) ? { daysPerWeek: tariff.daysPerWeek } : {};
     directory.upsert('plan', { id: plan, name: plan, access: 'always', ...daysPerWeek });
   }
   for (let e = 0; e < MEMBERS / 20; e++) directory.upsert('employer', { id: `emp-${e}`, name: `Employer ${e}` });

@@ -98,6 +98,6 @@ export const PRICES: PriceList = {
   ...EXAMPLE_PRICE_LIST,
   plans: {
     ...EXAMPLE_PRICE_LIST.plans,
-    'allanche-24-7': { kind: 'subscription', monthlyCents: 6000, daysPerWeek: 5, extraDay: 'refuse', vatPercent: 20, included: {} },
+    'allanche-24-7': { kind: 'subscription', monthlyCents: 6000, daysPerWeek: 5, extraDay: { refuse: true, cents: 500 }, vatPercent: 20, included: {} },
   },
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Badge, Employer, Member, Plan } from './directory.js';
+import { LocalDate } from './schedule.js';
 import { PSEUDONYM_PATTERN, SALT_PATTERN } from './erasure.js';
 import { SiteEvent } from './events.js';
 import { SITE_ID_PATTERN } from './topics.js';
@@ -95,3 +96,25 @@ export type DirectoryUpdate = z.infer<typeof DirectoryUpdate>;
 /** The signature is Ed25519 over the canonical JSON of `body` (shared/signing.ts). */
 export const SignedDirectoryUpdate = z.strictObject({ body: DirectoryUpdate, signature: z.string().min(1).max(200) });
 export type SignedDirectoryUpdate = z.infer<typeof SignedDirectoryUpdate>;
+
+/** The most members one days-elsewhere message names (about 60 bytes each). */
+export const MAX_DAYS_ELSEWHERE_MEMBERS = 20_000;
+
+/**
+ * `tessera/v1/sites/{site}/days`, hub → edge, QoS 1, retained: for each member whose plan opens
+ * the site and limits the days a week, the site-local days of the current and previous ISO
+ * weeks on which the member came to another site, as the hub knows them from the events it
+ * holds. Each message replaces the previous one whole; a site adds these days to its own when it
+ * counts a member's week, and keeps the last ones it received while it is offline. Signed like a
+ * directory update; a site applies only one issued after the one it holds.
+ */
+export const DaysElsewhere = z.strictObject({
+  v: V,
+  site: SiteId,
+  issuedAt: At,
+  members: z.array(z.strictObject({ member: Member.shape.id, days: z.array(LocalDate).min(1).max(21) })).max(MAX_DAYS_ELSEWHERE_MEMBERS),
+});
+export type DaysElsewhere = z.infer<typeof DaysElsewhere>;
+
+export const SignedDaysElsewhere = z.strictObject({ body: DaysElsewhere, signature: z.string().min(1).max(200) });
+export type SignedDaysElsewhere = z.infer<typeof SignedDaysElsewhere>;

@@ -15,6 +15,8 @@ export function topics(prefix: string = DEFAULT_TOPIC_PREFIX) {
     status: (site: string) => siteTopic(prefix, site, 'status'),
     directory: (site: string) => siteTopic(prefix, site, 'directory'),
     commands: (site: string) => siteTopic(prefix, site, 'commands'),
+    /** The days each member came to the network's other sites this week and last (hub → site). */
+    days: (site: string) => siteTopic(prefix, site, 'days'),
     allEvents: `${prefix}/sites/+/events`,
     allStatus: `${prefix}/sites/+/status`,
     occupancy: `${prefix}/network/occupancy`,
@@ -29,12 +31,13 @@ export function topics(prefix: string = DEFAULT_TOPIC_PREFIX) {
 
 /**
  * What a site's broker identity may do (DESIGN: Security): publish its own events and status
- * (its last will is its status), read its own ack, directory and commands; nothing else. The
+ * (its last will is its status), read its own ack, directory, days elsewhere and commands; nothing
+ * else. The
  * embedded broker enforces it, and the Mosquitto ACL lines are written from it.
  */
 export function siteRights(site: string, prefix: string = DEFAULT_TOPIC_PREFIX): { publish: string[]; subscribe: string[] } {
   const t = topics(prefix);
-  return { publish: [t.events(site), t.status(site)], subscribe: [t.ack(site), t.directory(site), t.commands(site)] };
+  return { publish: [t.events(site), t.status(site)], subscribe: [t.ack(site), t.directory(site), t.days(site), t.commands(site)] };
 }
 
 export { SITE_ID as SITE_ID_PATTERN };

@@ -69,6 +69,7 @@ function report(io: Io, s: PeriodSummary, numbers: string[], currency: string): 
   io.out(`closed ${s.period}: ${s.invoices} invoice(s)${range}; subtotal ${money(s.subtotalCents, currency)}, VAT ${money(s.vatCents, currency)}, total ${money(s.totalCents, currency)}`);
   io.out(`events received up to ${s.cutoff} are on these invoices; later ones go on the next period's as adjustments`);
   for (const u of s.unbilled) io.err(`warning: member ${u.member} is not in the directory: ${u.days} day(s), ${u.consumables} consumable use(s) not billed`);
+  for (const d of s.admittedBeyondQuota ?? []) io.err(`warning: member ${d.member} (plan ${d.plan}) was let in at ${d.site} on ${d.date} beyond the days a week the plan allows: charged ${money(d.unitCents, currency)}`);
 }
 
 export const billingCloseCommand: Command = {

@@ -1,11 +1,11 @@
 import type { Plan } from '../../shared/directory.js';
 import type { ErrorDetail } from '../../shared/errors.js';
-import type { PriceList } from './prices.js';
+import { refusesExtraDays, type PriceList } from './prices.js';
 
 /**
  * Where a subscription tariff and the directory disagree about a day beyond the quota (pure).
  * The door refuses a day beyond the directory plan's `daysPerWeek` (edge/access/quota.ts); the
- * tariff says the same day is refused (`extraDay: "refuse"`, listed at no charge) or charged. Both
+ * tariff says the same day is refused (`extraDay.refuse`) or let in and charged. Both
  * must tell one story:
  * - `refuse` needs the door to refuse exactly there: directory `daysPerWeek` equal to the tariff's;
  * - a charged extra day needs the door to let it in: no `daysPerWeek`, or more than the tariff's.
@@ -18,7 +18,7 @@ export function doorContradictions(prices: PriceList, plans: readonly Plan[]): E
   for (const [id, tariff] of Object.entries(prices.plans).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const plan = byId.get(id);
     if (tariff.kind !== 'subscription' || plan === undefined) continue;
-    const message = contradiction(id, tariff.daysPerWeek, tariff.extraDay === 'refuse', plan.daysPerWeek);
+    const message = contradiction(id, tariff.daysPerWeek, refusesExtraDays(tariff.extraDay), plan.daysPerWeek);
     if (message !== undefined) problems.push({ path: `plans.${id}.extraDay`, message });
   }
   return problems;
@@ -31,6 +31,6 @@ function contradiction(id: string, covered: number, refused: boolean, doorLimit:
   if (refused && doorLimit !== covered)
     return `${plan}: the tariff says a day beyond ${covered} a week is refused, but the door refuses beyond ${doorLimit} (the directory plan's daysPerWeek): make them equal`;
   if (!refused && doorLimit !== undefined && doorLimit <= covered)
-    return `${plan}: the tariff charges a day beyond ${covered} a week, but the door refuses every day beyond ${doorLimit} (the directory plan's daysPerWeek), so it can never be charged: make extraDay "refuse", or raise or remove daysPerWeek on the plan`;
+    return `${plan}: the tariff charges a day beyond ${covered} a week, but the door refuses every day beyond ${doorLimit} (the directory plan's daysPerWeek), so it can never be charged: make extraDay { "refuse": true, "cents": ... }, or raise or remove daysPerWeek on the plan`;
   return undefined;
 }

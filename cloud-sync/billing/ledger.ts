@@ -12,8 +12,8 @@ import type { PeriodId } from './period.js';
 import { closableFrom, PeriodId as PeriodSchema, previousPeriod } from './period.js';
 import type { PeriodStatement, RatingContext } from './period-rating.js';
 import { statementOf } from './period-rating.js';
-import { PriceList } from './prices.js';
-import type { Unbilled } from './rate.js';
+import { PriceList, unpricedRefusals } from './prices.js';
+import type { AdmittedBeyondQuota, Unbilled } from './rate.js';
 
 /**
  * How far behind the close its cutoff lies. An ingest stamps `received_at` and then commits
@@ -43,6 +43,12 @@ export interface PeriodSummary {
   vatCents: number;
   totalCents: number;
   unbilled: Unbilled[];
+  /**
+   * Days let in beyond a quota the plan refuses (a site cut off from the hub), charged at the
+   * plan's price for them: in a preview and in the answer of a close (a closed month's invoices
+   * keep them as lines).
+   */
+  admittedBeyondQuota?: AdmittedBeyondQuota[];
 }
 
 interface PeriodRow {
@@ -91,6 +97,8 @@ export class BillingLedger {
   setPrices(input: unknown): PriceList {
     const parsed = PriceList.safeParse(input);
     if (!parsed.success) throw new TesseraError('request.invalid', 'invalid price list', describeIssues(parsed.error, input));
+    const unpriced = unpricedRefusals(parsed.data);
+    if (unpriced.length > 0) throw new TesseraError('request.invalid', 'invalid price list', unpriced);
     const contradictions = doorContradictions(parsed.data, this.deps.directory.list('plan'));
     if (contradictions.length > 0) throw new TesseraError('billing.contradicts_directory', `${contradictions.length} tariff(s) contradict what the door does under the directory's plan`, contradictions);
     this.deps.db
@@ -152,6 +160,7 @@ export class BillingLedger {
     this.log.info({ period: checked, invoices: summary.invoices, totalCents: summary.totalCents, adjusted: statement.adjusted, unbilled: summary.unbilled.length }, 'period closed');
     if (statement.unreadable > 0) this.log.warn({ period: checked, unreadable: statement.unreadable }, 'stored events that no longer parse were left out of the close');
     if (statement.unrated.length > 0) this.log.warn({ period: checked, months: statement.unrated }, 'late events of months whose events the retention pruned: not re-rated, not billed');
+    if (statement.admittedBeyondQuota.length > 0) this.log.warn({ period: checked, days: statement.admittedBeyondQuota.slice(0, 20) }, 'days let in beyond a quota the plan refuses (a site cut off from the hub): charged at the plan\'s price for them');
     if (summary.unbilled.length > 0) this.log.warn({ period: checked, members: summary.unbilled.map((u) => u.member).slice(0, 20) }, 'usage of members not in the directory is not billed');
     return summary;
   }
@@ -233,6 +242,9 @@ export class BillingLedger {
   private context(progress: ReadProgress | undefined, frozenPrices?: PriceList): RatingContext {
     const prices = frozenPrices ?? this.prices();
     if (!prices) throw new TesseraError('billing.unpriced', 'no price list yet: PUT /billing/prices first (docs/billing.md)');
+    // A closed month re-rates with the list it was closed with, as it was; a new rating needs the price of every day.
+    const unpriced = frozenPrices ? [] : unpricedRefusals(prices);
+    if (unpriced.length > 0) throw new TesseraError('billing.unpriced', `${unpriced.length} price(s) missing from the price list`, unpriced);
     const zones = new Map(this.deps.sites.list().map((s) => [s.id, s.timeZone]));
     return { db: this.deps.db, prices, members: this.deps.directory.list('member'), employers: this.deps.directory.list('employer'), zones, ...(progress ? { progress } : {}) };
   }
@@ -240,5 +252,5 @@ export class BillingLedger {
 
 function totals(s: PeriodStatement) {
   const sum = (f: (i: Invoice) => number) => s.invoices.reduce((t, i) => t + f(i), 0);
-  return { invoices: s.invoices.length, subtotalCents: sum((i) => i.subtotalCents), vatCents: sum((i) => i.vatCents), totalCents: sum((i) => i.totalCents), unbilled: s.unbilled };
+  return { invoices: s.invoices.length, subtotalCents: sum((i) => i.subtotalCents), vatCents: sum((i) => i.vatCents), totalCents: sum((i) => i.totalCents), unbilled: s.unbilled, admittedBeyondQuota: s.admittedBeyondQuota };
 }

@@ -7,7 +7,7 @@ import { adjustmentsOf, buildInvoices } from './invoice.js';
 import type { PeriodId } from './period.js';
 import { addDays, periodOf, readWindow } from './period.js';
 import type { PriceList } from './prices.js';
-import type { RatedLine, Unbilled } from './rate.js';
+import type { AdmittedBeyondQuota, RatedLine, Unbilled } from './rate.js';
 import { ratePeriod } from './rate.js';
 
 /** Everything a rating reads besides the events: fixed for one close. */
@@ -31,6 +31,8 @@ export interface LedgerState {
 export interface PeriodStatement {
   invoices: Invoice[];
   unbilled: Unbilled[];
+  /** The period's days let in beyond a quota the plan refuses: charged, and listed for the operator. */
+  admittedBeyondQuota: AdmittedBeyondQuota[];
   /** Closed periods that late events changed, corrected on these invoices. */
   adjusted: PeriodId[];
   /** Closed periods that late events touched but whose events were pruned: not re-rated, not billed. */
@@ -68,7 +70,7 @@ export function statementOf(ctx: RatingContext, period: PeriodId, cutoff: number
   const members = new Map(ctx.members.map((m) => [m.id, m]));
   const employers = new Map(ctx.employers.map((e) => [e.id, e]));
   const invoices = buildInvoices(period, ctx.prices.currency, own.lines, adjustments, { members, employers }, own.days);
-  return { invoices, unbilled: own.unbilled, adjusted: [...adjustments.keys()], unrated, unreadable };
+  return { invoices, unbilled: own.unbilled, admittedBeyondQuota: own.admittedBeyondQuota, adjusted: [...adjustments.keys()], unrated, unreadable };
 }
 
 function input(ctx: RatingContext, period: PeriodId) {

@@ -3,7 +3,7 @@ import type { ErrorDetail } from '../../shared/errors.js';
 import { TesseraError } from '../../shared/errors.js';
 import type { PeriodId } from './period.js';
 import { overlaps, periodOf, periodOfWeek, weekOf } from './period.js';
-import type { PlanTariff, PriceList } from './prices.js';
+import type { ExtraDay, PlanTariff, PriceList } from './prices.js';
 import { vatBasisPoints } from './prices.js';
 import type { BilledEvent, ConsumableUse, MemberDay } from './visits.js';
 import { consumableUses, memberDays, visitDays } from './visits.js';
@@ -55,10 +55,25 @@ export interface SiteDays {
   days: number;
 }
 
+/**
+ * A day beyond the quota of a plan whose door refuses it, that a site let in anyway (one cut
+ * off from the hub, that did not know the days used elsewhere): charged at the plan's price for
+ * it, and listed so that the operator can look into it.
+ */
+export interface AdmittedBeyondQuota {
+  member: string;
+  account: string;
+  plan: string;
+  site: string;
+  date: string;
+  unitCents: number;
+}
+
 export interface Rating {
   lines: RatedLine[];
   days: SiteDays[];
   unbilled: Unbilled[];
+  admittedBeyondQuota: AdmittedBeyondQuota[];
 }
 
 /** People of the network itself: their visits are work, not usage. */
@@ -79,6 +94,7 @@ export function ratePeriod(input: RatingInput): Rating {
   const lines = new LineBook();
   const unbilled: Unbilled[] = [];
   const siteDays: SiteDays[] = [];
+  const admitted: AdmittedBeyondQuota[] = [];
   const ids = new Set([...members.keys(), ...days.keys(), ...uses.keys()]);
   for (const id of [...ids].sort()) {
     const member = members.get(id);
@@ -90,11 +106,11 @@ export function ratePeriod(input: RatingInput): Rating {
     }
     if (UNBILLED_ROLES.has(member.role)) continue;
     const tariff = input.prices.plans[member.plan] as PlanTariff;
-    rateMember(lines, input, member, tariff, days.get(id) ?? []);
+    admitted.push(...rateMember(lines, input, member, tariff, days.get(id) ?? []));
     siteDays.push(...daysBySite(member, (days.get(id) ?? []).filter((d) => periodOf(d.date) === input.period)));
     rateConsumables(lines, input.prices, member, tariff, memberUses);
   }
-  return { lines: lines.sorted(), days: siteDays, unbilled };
+  return { lines: lines.sorted(), days: siteDays, unbilled, admittedBeyondQuota: admitted };
 }
 
 function daysBySite(member: Member, days: readonly MemberDay[]): SiteDays[] {
@@ -102,7 +118,8 @@ function daysBySite(member: Member, days: readonly MemberDay[]): SiteDays[] {
   return [...bySite.keys()].sort().map((site) => ({ account: accountOf(member), member: member.id, site, days: bySite.get(site)?.length ?? 0 }));
 }
 
-function rateMember(lines: LineBook, input: RatingInput, member: Member, tariff: PlanTariff, days: readonly MemberDay[]): void {
+/** Charges the member's plan and days; returns the days let in beyond a refusing plan's quota. */
+function rateMember(lines: LineBook, input: RatingInput, member: Member, tariff: PlanTariff, days: readonly MemberDay[]): AdmittedBeyondQuota[] {
   const { period } = input;
   const vat = vatBasisPoints(tariff.vatPercent);
   const valid = overlaps(period, member.validFrom, member.validUntil);
@@ -116,19 +133,31 @@ function rateMember(lines: LineBook, input: RatingInput, member: Member, tariff:
         if (half && tariff.halfDay) line(d.site, 'half-day', `Half-day visits (under ${tariff.halfDay.underMinutes} min)`, tariff.halfDay.cents, [d.date]);
         else line(d.site, 'day', 'Day visits', tariff.dayCents, [d.date]);
       }
-      return;
+      return [];
     case 'week-pass':
       for (const week of weeksOf(days, period)) line(week[0]?.site ?? null, 'week', 'Week passes', tariff.weekCents, [weekOf(week[0]?.date ?? '')]);
-      return;
+      return [];
     case 'subscription': {
       if (valid) line(null, 'subscription', `Subscription, ${tariff.daysPerWeek} day(s) a week, ${period}`, tariff.monthlyCents, []);
-      const refused = tariff.extraDay === 'refuse';
-      const cents = tariff.extraDay === 'refuse' ? 0 : tariff.extraDay.cents;
-      const what = refused ? `Days beyond ${tariff.daysPerWeek} a week (refused by the plan: not charged)` : `Days beyond ${tariff.daysPerWeek} a week`;
-      for (const week of weeksOf(days, period)) for (const d of week.slice(tariff.daysPerWeek)) line(d.site, 'extra-day', what, cents, [d.date]);
-      return;
+      const extra = extraDayTerms(tariff.daysPerWeek, tariff.extraDay);
+      const beyond = weeksOf(days, period).flatMap((week) => week.slice(tariff.daysPerWeek));
+      for (const d of beyond) line(d.site, 'extra-day', extra.description, extra.cents, [d.date]);
+      if (!extra.refused) return [];
+      return beyond.map((d) => ({ member: member.id, account: accountOf(member), plan: member.plan, site: d.site, date: d.date, unitCents: extra.cents }));
     }
   }
+}
+
+/**
+ * What a day beyond the quota costs and how its line reads. A plan whose door refuses the day
+ * charges its stated price for one a site let in anyway; only a list from before that price was
+ * asked for (`"refuse"`, kept by closed months) still shows it at no charge, so that a closed
+ * month re-rates as it was closed.
+ */
+function extraDayTerms(daysPerWeek: number, extraDay: ExtraDay): { cents: number; description: string; refused: boolean } {
+  if (extraDay === 'refuse') return { cents: 0, description: `Days beyond ${daysPerWeek} a week (refused by the plan: not charged)`, refused: true };
+  if (extraDay.refuse === true) return { cents: extraDay.cents, description: `Days beyond ${daysPerWeek} a week, let in although the plan refuses them`, refused: true };
+  return { cents: extraDay.cents, description: `Days beyond ${daysPerWeek} a week`, refused: false };
 }
 
 /** The member's days grouped by ISO week, for the weeks billed in `period`, each week's days by date. */

@@ -37,6 +37,8 @@ export interface SyncWorkerDeps {
   flushMs?: number;
   /** For a hub-fed directory: where the site's directory updates go (edge/directory/hub-updates.ts). */
   directory?: { receive(payload: Buffer): { applied: boolean } };
+  /** For a hub-fed directory: where the hub's days elsewhere go (edge/directory/days-elsewhere.ts). */
+  daysElsewhere?: { receive(payload: Buffer): unknown };
   /** For a site with the hub's key: where the hub's signed commands go (edge/commands/hub-commands.ts); a resend is the worker's to do. */
   commands?: { receive(payload: Buffer): CommandOutcome };
   /** A directory older than this is reported stale in the status. */
@@ -193,7 +195,7 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
         password: broker.password,
         ca: broker.ca,
         will: { topic: t.status(site), payload: () => status(false) },
-        subscriptions: [t.ack(site), ...(deps.directory ? [t.directory(site)] : []), ...(deps.commands ? [t.commands(site)] : [])],
+        subscriptions: [t.ack(site), ...(deps.directory ? [t.directory(site)] : []), ...(deps.daysElsewhere ? [t.days(site)] : []), ...(deps.commands ? [t.commands(site)] : [])],
         log,
         ...(deps.connect ? { connect: deps.connect } : {}),
         ...(deps.reconnectMs !== undefined ? { reconnectMs: deps.reconnectMs } : {}),
@@ -215,6 +217,10 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
           if (topic === t.directory(site)) {
             // A new revision goes straight into the status, so the hub knows what this site holds.
             if (deps.directory?.receive(payload).applied) publishStatus(true);
+            return;
+          }
+          if (topic === t.days(site)) {
+            deps.daysElsewhere?.receive(payload);
             return;
           }
           if (topic === t.commands(site) && deps.commands) {

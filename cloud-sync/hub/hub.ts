@@ -16,6 +16,7 @@ import { HubSites } from './sites.js';
 import { AuditLog, registerAdminRoutes } from './admin/index.js';
 import { collectApiRoutes, registerApiDocs } from './admin/api-docs.js';
 import { DirectoryPublisher } from './directory-publisher.js';
+import { DaysElsewherePublisher } from './days-elsewhere.js';
 import { createPublicKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { BrokerAccess } from '../broker/access.js';
 import { DEFAULT_TOPIC_PREFIX } from '../../shared/topics.js';
@@ -128,9 +129,13 @@ export function createHub(deps: HubDeps): Hub {
     ...(deps.instance !== undefined ? { shared: true } : {}),
     onSiteStatus: (status) => {
       publisher.onStatus(status);
+      daysElsewhere.onSite(status.site);
       live.onStatus(status);
     },
-    onApplied: (events) => live.onApplied(events),
+    onApplied: (events) => {
+      live.onApplied(events);
+      daysElsewhere.onApplied(events);
+    },
     pseudonymise: (batch) => directory.erasures.pseudonymise(batch),
   });
   const publisher = new DirectoryPublisher({
@@ -141,6 +146,17 @@ export function createHub(deps: HubDeps): Hub {
     log,
     ...(deps.topicPrefix !== undefined ? { topicPrefix: deps.topicPrefix } : {}),
   });
+  const daysElsewhere = new DaysElsewherePublisher({
+    db: store.db,
+    directory,
+    publish: (topic, payload) => ingest.publish(topic, payload, true, 1),
+    key: key.privateKey,
+    clock: deps.clock,
+    log,
+    sites: () => [...new Set([...store.sites().map((s) => s.site), ...sites.list().map((s) => s.id)])],
+    ...(deps.topicPrefix !== undefined ? { topicPrefix: deps.topicPrefix } : {}),
+  });
+  daysElsewhere.load();
   const live = new HubLive({
     db: store.db,
     store,
@@ -160,7 +176,11 @@ export function createHub(deps: HubDeps): Hub {
           url: deps.dbPath,
           instance: deps.instance,
           log,
-          onNotices: (notices) => live.onPeerApplied(notices.flatMap((n) => n.ranges.flatMap(([from, to]) => store.events(n.site, from - 1, to - from + 1).map((e) => e.event)))),
+          onNotices: (notices) => {
+            const events = notices.flatMap((n) => n.ranges.flatMap(([from, to]) => store.events(n.site, from - 1, to - from + 1).map((e) => e.event)));
+            live.onPeerApplied(events);
+            daysElsewhere.onApplied(events);
+          },
           onResync: () => live.resync(),
         });
   publisher.seed(store.sites().flatMap((s) => (s.status ? [{ site: s.site, revision: s.status.directory.revision }] : [])));
@@ -184,11 +204,17 @@ export function createHub(deps: HubDeps): Hub {
     sites,
     audit,
     auth,
-    onDirectoryChange: () => publisher.onChange(),
+    onDirectoryChange: () => {
+      publisher.onChange();
+      daysElsewhere.onDirectoryChange();
+    },
     publicKeyPem: key.publicKeyPem,
     log,
     now: () => deps.clock.now(),
-    onMemberErased: () => live.projection.reload(),
+    onMemberErased: () => {
+      live.projection.reload();
+      daysElsewhere.onDirectoryChange();
+    },
   });
   const retention = new HubRetention(store.db, deps.clock, log.child({ module: 'retention' }), deps.retentionDays ?? DEFAULT_HUB_RETENTION_DAYS);
   const billing = new BillingLedger({ db: store.db, directory, sites, now: () => deps.clock.now(), log: deps.log });
@@ -203,6 +229,7 @@ export function createHub(deps: HubDeps): Hub {
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       live.stop();
+      daysElsewhere.stop();
       peers?.stop();
       retention.stop();
       await api.close().catch((err: unknown) => log.warn({ err }, 'API close failed'));

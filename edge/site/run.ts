@@ -12,6 +12,7 @@ import { createSyncWorker } from '../../cloud-sync/edge/sync-worker.js';
 import type { SyncWorker } from '../../cloud-sync/edge/sync-worker.js';
 import { createEdge, plausibleTime } from './edge.js';
 import { HubDirectoryUpdates } from '../directory/hub-updates.js';
+import { DaysElsewhereUpdates } from '../directory/days-elsewhere.js';
 import { HubCommands } from '../commands/hub-commands.js';
 import { hubPublicKey } from '../../shared/signing.js';
 import { readDoorKeyFile } from '../badges/door-keys.js';
@@ -113,6 +114,7 @@ function startSync(config: SiteConfig, edge: Edge, clock: Clock, log: Logger): S
     ...(fromHub
       ? {
           directory: new HubDirectoryUpdates({ site: config.site.id, publicKey: hubPublicKey(broker.hubPublicKey ?? ''), edge, log: log.child({ module: 'directory' }) }),
+          daysElsewhere: new DaysElsewhereUpdates({ site: config.site.id, publicKey: hubPublicKey(broker.hubPublicKey ?? ''), edge, log: log.child({ module: 'directory' }) }),
           staleAfterSeconds: directory.maxAgeHours * 3600,
         }
       : {}),

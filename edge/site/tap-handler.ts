@@ -164,7 +164,7 @@ export class TapHandler {
       member,
       plan: holder?.plan,
       presence: { inside, occupancy: store.presence.occupancy() },
-      daysUsedThisWeek: member ? store.presence.daysFrom(member.id, localWeekStart(at, rules.timeZone)) : [],
+      daysUsedThisWeek: member ? this.daysUsed(member.id, localWeekStart(at, rules.timeZone)) : [],
       clockSynced: this.deps.clockSynced(at),
       lockdown: this.deps.lockdown?.() ?? false,
       ...(card ? { card } : {}),
@@ -217,6 +217,15 @@ export class TapHandler {
       memberId: memberId ?? null,
       presence: presenceChange,
     };
+  }
+
+  /**
+   * The member's days of the week from `weekStart`: those at this site, and those at the other
+   * sites as the hub last said (a site offline counts what it last heard).
+   */
+  private daysUsed(member: string, weekStart: string): string[] {
+    const { store } = this.deps;
+    return [...store.presence.daysFrom(member, weekStart), ...store.daysElsewhere.daysFrom(member, weekStart)];
   }
 
   private staleness(at: number): { staleDirectory?: { roles: readonly Role[] } } {

@@ -52,7 +52,7 @@ function bySalt(erasures: readonly Erasure[]): ErasedMembers[] {
 function localMemberIds(db: Db): string[] {
   return db
     .prepare<[], string>(
-      `SELECT id FROM members UNION SELECT member FROM badges UNION SELECT member FROM presence UNION SELECT member FROM day_usage
+      `SELECT id FROM members UNION SELECT member FROM badges UNION SELECT member FROM presence UNION SELECT member FROM day_usage UNION SELECT member FROM days_elsewhere
        UNION SELECT member FROM lockers WHERE member IS NOT NULL
        UNION SELECT json_extract(body, '$.data.memberId') FROM events WHERE json_valid(body) AND json_extract(body, '$.data.memberId') IS NOT NULL`,
     )
@@ -68,10 +68,12 @@ function eraseDirectoryEntry(db: Db, id: string): number {
   return badges;
 }
 
-/** Presence, day usage, lockers and events of `id` under the pseudonym; returns the events rewritten. */
+/** Presence, day usage, lockers and events of `id` under the pseudonym (days elsewhere dropped); returns the events rewritten. */
 function rekey(db: Db, id: string, pseudonym: string): number {
   db.prepare('UPDATE OR REPLACE presence SET member = ? WHERE member = ?').run(pseudonym, id);
   db.prepare('UPDATE OR REPLACE day_usage SET member = ? WHERE member = ?').run(pseudonym, id);
+  // The hub's next message no longer names the member: until then their days elsewhere are theirs alone.
+  db.prepare('DELETE FROM days_elsewhere WHERE member = ?').run(id);
   db.prepare('UPDATE lockers SET member = ? WHERE member = ?').run(pseudonym, id);
   const rows = db
     .prepare<[string, string], { seq: number; body: string }>("SELECT seq, body FROM events WHERE instr(body, ?) > 0 AND json_valid(body) AND json_extract(body, '$.data.memberId') = ?")

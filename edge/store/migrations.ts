@@ -67,4 +67,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE command_nonces (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
   CREATE TABLE lockdown (id INTEGER PRIMARY KEY CHECK (id = 1), since INTEGER NOT NULL, command TEXT NOT NULL);
   `,
+  `
+  -- Days a week across the network: the days each member came to other sites, as the hub last
+  -- said (replaced whole by each message), and when the hub issued that message.
+  CREATE TABLE days_elsewhere (member TEXT NOT NULL, day TEXT NOT NULL, PRIMARY KEY (member, day)) WITHOUT ROWID;
+  INSERT INTO counters (name, value) VALUES ('days_elsewhere_issued_at', 0);
+  `,
 ];

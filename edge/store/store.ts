@@ -1,6 +1,7 @@
 import type { Db } from './db.js';
 import { openDatabase } from './db.js';
 import { CommandRepo } from './command-repo.js';
+import { DaysElsewhereRepo } from './days-elsewhere-repo.js';
 import { DirectoryRepo } from './directory-repo.js';
 import { EventLog } from './event-log.js';
 import { LockerRepo } from './locker-repo.js';
@@ -13,6 +14,7 @@ export class EdgeStore {
   readonly events: EventLog;
   readonly directory: DirectoryRepo;
   readonly presence: PresenceRepo;
+  readonly daysElsewhere: DaysElsewhereRepo;
   readonly lockers: LockerRepo;
   readonly sunCounters: SunCounters;
   readonly parked: ParkedEvents;
@@ -28,6 +30,7 @@ export class EdgeStore {
     this.events = new EventLog(db, site, timeZone);
     this.directory = new DirectoryRepo(db);
     this.presence = new PresenceRepo(db);
+    this.daysElsewhere = new DaysElsewhereRepo(db);
     this.lockers = new LockerRepo(db);
     this.sunCounters = new SunCounters(db);
     this.parked = new ParkedEvents(db);

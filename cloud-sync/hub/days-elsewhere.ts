@@ -1,0 +1,181 @@
+import type { KeyObject } from 'node:crypto';
+import { DateTime } from 'luxon';
+import type { Logger } from 'pino';
+import type { Clock, TimerHandle } from '../../shared/clock.js';
+import type { SiteEvent } from '../../shared/events.js';
+import { signBody } from '../../shared/signing.js';
+import { MAX_DAYS_ELSEWHERE_MEMBERS, SYNC_SCHEMA_VERSION, type DaysElsewhere } from '../../shared/sync.js';
+import { DEFAULT_TOPIC_PREFIX, topics } from '../../shared/topics.js';
+import type { HubDb } from './db.js';
+import type { HubDirectory } from './directory.js';
+
+export interface DaysElsewhereDeps {
+  db: HubDb;
+  directory: HubDirectory;
+  /** Publishes retained, QoS 1. */
+  publish: (topic: string, payload: string) => Promise<void>;
+  key: KeyObject;
+  clock: Clock;
+  log: Logger;
+  /** Every site the hub knows of: those heard from and those declared. */
+  sites: () => readonly string[];
+  topicPrefix?: string;
+}
+
+/** How long changes gather before the sites are told: a busy ingest sends one message, not one per event. */
+const SETTLE_MS = 200;
+
+type Entry = DaysElsewhere['members'][number];
+
+/**
+ * What each site must know to count a member's days a week across the network: the days the
+ * member came to the other sites, this ISO week and last (the site keeps only its own week's).
+ * Kept in memory from the `presence.in` events the hub stores (read back from the events table
+ * at start), and sent to each site, signed and retained, whenever what that site should know
+ * changes: a new day at another site, a directory change, a site heard from for the first time.
+ */
+export class DaysElsewherePublisher {
+  /** member → day → the sites where the member came that day. */
+  private readonly days = new Map<string, Map<string, Set<string>>>();
+  /** site → the members part of the last message sent to it, as JSON. */
+  private readonly sent = new Map<string, string>();
+  private readonly t;
+  private timer: TimerHandle | undefined;
+  private lastIssued = 0;
+
+  constructor(private readonly deps: DaysElsewhereDeps) {
+    this.t = topics(deps.topicPrefix ?? DEFAULT_TOPIC_PREFIX);
+  }
+
+  /** Reads the window's check-ins from the events table: once, at start. */
+  load(): void {
+    const rows = this.deps.db
+      .prepare<[string], { site: string; day: string; member: string | null }>(
+        `SELECT site, substr(at, 1, 10) AS day, json_extract(body, '$.data.memberId') AS member FROM events WHERE type = 'presence.in' AND at >= ?`,
+      )
+      .all(this.windowStart());
+    for (const r of rows) if (r.member !== null) this.add(r.member, r.day, r.site);
+  }
+
+  /** Newly stored events (this instance's or another's). */
+  onApplied(events: readonly SiteEvent[]): void {
+    const from = this.windowStart();
+    let changed = false;
+    for (const e of events) {
+      if (e.type !== 'presence.in') continue;
+      const day = e.at.slice(0, 10);
+      if (day >= from && this.add(e.data.memberId, day, e.site)) changed = true;
+    }
+    if (changed) this.schedule();
+  }
+
+  /** A site heard from: told at once the first time (it may be new, or the hub restarted). */
+  onSite(site: string): void {
+    if (!this.sent.has(site)) this.schedule();
+  }
+
+  /** Members and plans decide who is listed where. */
+  onDirectoryChange(): void {
+    this.schedule();
+  }
+
+  stop(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+  }
+
+  /** The message for `site` now (also for tests). */
+  entriesFor(site: string): Entry[] {
+    return this.entries(this.quotaMembers()).get(site) ?? [];
+  }
+
+  private schedule(): void {
+    this.timer ??= this.deps.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, SETTLE_MS);
+  }
+
+  private flush(): void {
+    this.prune();
+    const bySite = this.entries(this.quotaMembers());
+    for (const site of this.deps.sites()) {
+      const members = bySite.get(site) ?? [];
+      const json = JSON.stringify(members);
+      if (this.sent.get(site) === json) continue;
+      this.sent.set(site, json);
+      this.send(site, members);
+    }
+  }
+
+  private send(site: string, members: Entry[]): void {
+    if (members.length > MAX_DAYS_ELSEWHERE_MEMBERS) this.deps.log.warn({ site, members: members.length, sent: MAX_DAYS_ELSEWHERE_MEMBERS }, 'too many members with days elsewhere for one message: the rest count only their days at the site');
+    const body: DaysElsewhere = { v: SYNC_SCHEMA_VERSION, site, issuedAt: this.issuedAt(), members: members.slice(0, MAX_DAYS_ELSEWHERE_MEMBERS) };
+    this.deps.publish(this.t.days(site), JSON.stringify({ body, signature: signBody(body, this.deps.key) })).then(
+      () => this.deps.log.debug({ site, members: body.members.length }, 'days elsewhere published'),
+      (err: unknown) => {
+        this.deps.log.warn({ site, err: (err as Error).message }, 'days elsewhere not published: sent again on the next change');
+        this.sent.delete(site);
+      },
+    );
+  }
+
+  /** member → the sites their plan opens ('all' or a list), for active members whose plan limits days a week. */
+  private quotaMembers(): Map<string, 'all' | readonly string[]> {
+    const out = new Map<string, 'all' | readonly string[]>();
+    for (const id of this.days.keys()) {
+      const member = this.deps.directory.get('member', id);
+      const plan = member && this.deps.directory.get('plan', member.plan);
+      if (member?.status === 'active' && plan?.daysPerWeek !== undefined) out.set(id, plan.sites);
+    }
+    return out;
+  }
+
+  /** site → its entries, members and days sorted, so that an unchanged view gives the same JSON. */
+  private entries(members: Map<string, 'all' | readonly string[]>): Map<string, Entry[]> {
+    const bySite = new Map<string, Entry[]>();
+    for (const site of this.deps.sites()) {
+      const list: Entry[] = [];
+      for (const [member, opens] of [...members].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        if (opens !== 'all' && !opens.includes(site)) continue;
+        const days = [...(this.days.get(member) ?? [])].filter(([, at]) => [...at].some((s) => s !== site)).map(([day]) => day);
+        if (days.length > 0) list.push({ member, days: days.sort() });
+      }
+      bySite.set(site, list);
+    }
+    return bySite;
+  }
+
+  private add(member: string, day: string, site: string): boolean {
+    let byDay = this.days.get(member);
+    if (!byDay) this.days.set(member, (byDay = new Map()));
+    let sites = byDay.get(day);
+    if (!sites) byDay.set(day, (sites = new Set()));
+    if (sites.has(site)) return false;
+    sites.add(site);
+    return true;
+  }
+
+  /** Forgets the days before the window. */
+  private prune(): void {
+    const from = this.windowStart();
+    for (const [member, byDay] of this.days) {
+      for (const day of byDay.keys()) if (day < from) byDay.delete(day);
+      if (byDay.size === 0) this.days.delete(member);
+    }
+  }
+
+  /**
+   * The Monday of last week, a day early: a site's week may still be last week in its time zone
+   * (or the current one a day ahead), and it only counts the days of its own week.
+   */
+  private windowStart(): string {
+    return DateTime.fromMillis(this.deps.clock.now(), { zone: 'UTC' }).minus({ days: 8 }).startOf('week').toISODate() ?? '';
+  }
+
+  /** Strictly increasing: a site refuses a message issued no later than the one it holds. */
+  private issuedAt(): string {
+    this.lastIssued = Math.max(this.deps.clock.now(), this.lastIssued + 1);
+    return new Date(this.lastIssued).toISOString();
+  }
+}

@@ -1,0 +1,53 @@
+import type { KeyObject } from 'node:crypto';
+import type { Logger } from 'pino';
+import { verifyBody } from '../../shared/signing.js';
+import { SignedDaysElsewhere } from '../../shared/sync.js';
+import { describeIssues, formatDetails } from '../../shared/validation.js';
+import type { Edge } from '../site/edge.js';
+
+export type DaysRefusal = 'malformed' | 'forged' | 'foreign' | 'replayed';
+
+export type DaysOutcome = { applied: true; members: number } | { applied: false; refused: DaysRefusal; detail: string };
+
+/**
+ * The site's end of the hub's days-elsewhere messages (shared/sync.ts DaysElsewhere): signed by
+ * the pinned hub key, for this site, issued after the one in force. A copy already applied (the
+ * retained message again after a reconnect) is dropped quietly; anything else refused is
+ * recorded like a refused directory update, and the days in force stay.
+ */
+export class DaysElsewhereUpdates {
+  readonly refused = new Map<DaysRefusal, number>();
+
+  constructor(private readonly deps: { site: string; publicKey: KeyObject; edge: Edge; log: Logger }) {}
+
+  receive(payload: Buffer | string): DaysOutcome {
+    let json: unknown;
+    try {
+      json = JSON.parse(payload.toString());
+    } catch {
+      return this.refuse('malformed', 'not JSON');
+    }
+    const parsed = SignedDaysElsewhere.safeParse(json);
+    if (!parsed.success) return this.refuse('malformed', formatDetails(describeIssues(parsed.error, json)));
+    const { body, signature } = parsed.data;
+    if (!verifyBody((json as { body: unknown }).body, signature, this.deps.publicKey)) return this.refuse('forged', 'the signature is not the hub key’s');
+    if (body.site !== this.deps.site) return this.refuse('foreign', `days elsewhere for site ${body.site}`);
+    const store = this.deps.edge.store.daysElsewhere;
+    const issuedAt = Date.parse(body.issuedAt);
+    if (issuedAt <= store.issuedAt()) return this.refuse('replayed', `issued ${body.issuedAt}, not after the days in force`);
+    store.replace(issuedAt, body.members);
+    this.deps.log.debug({ members: body.members.length, issuedAt: body.issuedAt }, 'days elsewhere applied');
+    return { applied: true, members: body.members.length };
+  }
+
+  private refuse(reason: DaysRefusal, detail: string): DaysOutcome {
+    this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
+    // The retained message comes again at each reconnect: not a fault.
+    if (reason === 'replayed') this.deps.log.debug({ reason, detail }, 'days elsewhere already applied');
+    else {
+      this.deps.log.warn({ reason, detail }, 'days elsewhere refused: the days in force stay');
+      this.deps.edge.rejectDirectory('hub', `days elsewhere ${reason}: ${detail}`);
+    }
+    return { applied: false, refused: reason, detail };
+  }
+}
