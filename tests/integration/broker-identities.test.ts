@@ -90,9 +90,9 @@ describe('broker identities on the embedded broker (issue 8)', () => {
     const client = await mqtt.connectAsync(mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, ...a });
     cleanups.push(() => client.endAsync(true));
 
-    const granted = await client.subscribeAsync([t.ack('site-a'), t.directory('site-a'), t.commands('site-a')], { qos: 1 });
-    expect(granted.map((g) => g.qos)).toEqual([1, 1, 1]);
-    for (const topic of [t.directory('site-b'), t.ack('site-b'), 'tessera/v1/sites/+/directory', '#']) {
+    const granted = await client.subscribeAsync([t.ack('site-a'), t.directory('site-a'), t.days('site-a'), t.commands('site-a')], { qos: 1 });
+    expect(granted.map((g) => g.qos)).toEqual([1, 1, 1, 1]);
+    for (const topic of [t.directory('site-b'), t.days('site-b'), t.ack('site-b'), 'tessera/v1/sites/+/directory', '#']) {
       await expect(client.subscribeAsync(topic, { qos: 1 }), topic).rejects.toThrow(/Subscribe error/);
     }
 

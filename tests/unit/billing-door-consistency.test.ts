@@ -10,19 +10,21 @@ import { login, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 
 const plan = (id: string, daysPerWeek?: number): Plan => Plan.parse({ id, name: id, access: 'staffed', ...(daysPerWeek === undefined ? {} : { daysPerWeek }) });
-const subscription = (daysPerWeek: number, extraDay: 'refuse' | { cents: number }): PlanTariff => ({ kind: 'subscription', monthlyCents: 9600, daysPerWeek, extraDay, vatPercent: 20, included: {} });
+/** Refused at the door; one let in anyway (a site cut off from the hub) costs 20.00. */
+const REFUSE = { refuse: true as const, cents: 2000 };
+const subscription = (daysPerWeek: number, extraDay: 'refuse' | { cents: number; refuse?: true }): PlanTariff => ({ kind: 'subscription', monthlyCents: 9600, daysPerWeek, extraDay, vatPercent: 20, included: {} });
 const prices = (plans: Record<string, PlanTariff>): PriceList => PriceList.parse({ plans });
 
 describe('a price list must tell the same story as the doors about a day beyond the quota', () => {
   it('accepts "refuse" where the door refuses beyond the same number of days, and a charged day where the door lets it in', () => {
-    const list = prices({ refusing: subscription(2, 'refuse'), unlimited: subscription(2, { cents: 1200 }), wider: subscription(2, { cents: 1200 }), perDay: { kind: 'per-day', dayCents: 2000, vatPercent: 20, included: {} } });
+    const list = prices({ refusing: subscription(2, REFUSE), unlimited: subscription(2, { cents: 1200 }), wider: subscription(2, { cents: 1200 }), perDay: { kind: 'per-day', dayCents: 2000, vatPercent: 20, included: {} } });
     expect(doorContradictions(list, [plan('refusing', 2), plan('unlimited'), plan('wider', 3), plan('perDay', 1)])).toEqual([]);
     // A plan the directory does not hold yet opens no door: nothing to contradict.
-    expect(doorContradictions(prices({ future: subscription(2, 'refuse') }), [])).toEqual([]);
+    expect(doorContradictions(prices({ future: subscription(2, REFUSE) }), [])).toEqual([]);
   });
 
   it('names each plan whose tariff contradicts its door, whichever way', () => {
-    const list = prices({ a: subscription(2, { cents: 1200 }), b: subscription(2, 'refuse'), c: subscription(2, 'refuse'), d: subscription(3, { cents: 1200 }) });
+    const list = prices({ a: subscription(2, { cents: 1200 }), b: subscription(2, REFUSE), c: subscription(2, 'refuse'), d: subscription(3, { cents: 1200 }) });
     const found = doorContradictions(list, [plan('a', 2), plan('b'), plan('c', 3), plan('d', 1)]);
     expect(found.map((d) => d.path)).toEqual(['plans.a.extraDay', 'plans.b.extraDay', 'plans.c.extraDay', 'plans.d.extraDay']);
     expect(found.map((d) => d.message)).toEqual([
@@ -53,10 +55,10 @@ describe('PUT /billing/prices against the directory', () => {
   it('refuses with 409 billing.contradicts_directory a charged extra day the door refuses, and "refuse" where it never does, keeping the list it had', async () => {
     hub.directory.upsert('plan', { id: 'two-days', name: '2 days a week', access: 'staffed', daysPerWeek: 2 });
     hub.directory.upsert('plan', { id: 'always', name: '24/7', access: 'always' });
-    const good = { plans: { 'two-days': subscription(2, 'refuse'), always: subscription(2, { cents: 1200 }) } };
+    const good = { plans: { 'two-days': subscription(2, REFUSE), always: subscription(2, { cents: 1200 }) } };
     expect((await put(good)).statusCode).toBe(200);
 
-    const bad = await put({ plans: { 'two-days': subscription(2, { cents: 1200 }), always: subscription(5, 'refuse') } });
+    const bad = await put({ plans: { 'two-days': subscription(2, { cents: 1200 }), always: subscription(5, REFUSE) } });
     expect(bad.statusCode).toBe(409);
     const body = bad.json<{ code: string; details: Array<{ path: string; message: string }> }>();
     expect(body.code).toBe('billing.contradicts_directory');
@@ -64,5 +66,20 @@ describe('PUT /billing/prices against the directory', () => {
     expect(body.details[0]?.message).toContain('plan "always"');
     expect(body.details[1]?.message).toContain('plan "two-days"');
     expect(hub.billing.prices()).toEqual(PriceList.parse(good));
+  });
+
+  it('refuses with 400 a plan that refuses extra days without saying what one let in anyway costs; with such a list stored from before, a preview is refused, not billed at 0', async () => {
+    hub.directory.upsert('plan', { id: 'two-days', name: '2 days a week', access: 'staffed', daysPerWeek: 2 });
+    const legacy = { plans: { 'two-days': subscription(2, 'refuse') } };
+    const refused = await put(legacy);
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json<{ code: string; details: Array<{ path: string }> }>()).toMatchObject({ code: 'request.invalid', details: [{ path: 'plans.two-days.extraDay' }] });
+    expect(hub.billing.prices()).toBeUndefined();
+
+    hub.store.db.prepare('INSERT INTO billing_prices (id, value, updated_at) VALUES (1, ?, 0)').run(JSON.stringify(legacy));
+    const preview = await hub.api.inject({ method: 'GET', url: '/billing/periods/2026-11', headers });
+    expect(preview.json<{ code: string; details: Array<{ path: string }> }>()).toMatchObject({ code: 'billing.unpriced', details: [{ path: 'plans.two-days.extraDay' }] });
+    expect((await put({ plans: { 'two-days': subscription(2, REFUSE) } })).statusCode).toBe(200);
+    expect((await hub.api.inject({ method: 'GET', url: '/billing/periods/2026-11', headers })).statusCode).toBe(200);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildInvoices, lineVat, type Invoice } from '../../cloud-sync/billing/invoice.js';
-import { EXAMPLE_PRICE_LIST, PriceList } from '../../cloud-sync/billing/prices.js';
+import { EXAMPLE_PRICE_LIST, PriceList, unpricedRefusals } from '../../cloud-sync/billing/prices.js';
 import { ratePeriod, type RatingInput } from '../../cloud-sync/billing/rate.js';
 import type { Employer, Member } from '../../shared/directory.js';
 import { TesseraError } from '../../shared/errors.js';
@@ -194,13 +194,32 @@ describe('rating rules', () => {
     expect(r.lines.map((l) => [l.member, l.kind, l.amountCents])).toEqual([['new', 'subscription', 10000]]);
   });
 
-  it('lists days beyond a refusing plan\'s quota at no charge (each door counts only its own days)', () => {
+  it('charges a day a site let in beyond a refusing plan\'s quota at the plan\'s price for it, never 0, and lists it for the operator', () => {
     const a = new SiteLog('murat').visit('ida', '2026-11-02', '09:00', 60).visit('ida', '2026-11-03', '09:00', 60);
     const b = new SiteLog('reichstett').visit('ida', '2026-11-04', '09:00', 60);
     const r = ratePeriod({ period: '2026-11', prices: EXAMPLE_PRICE_LIST, members: [member('ida', 'murat-2-days')], employers: [], events: [...a.billed, ...b.billed], zones: ZONES });
     expect(r.lines.filter((l) => l.kind === 'extra-day').map((l) => [l.site, l.quantity, l.amountCents, l.description])).toEqual([
-      ['reichstett', 1, 0, 'Days beyond 2 a week (refused by the plan: not charged)'],
+      ['reichstett', 1, 2000, 'Days beyond 2 a week, let in although the plan refuses them'],
     ]);
+    expect(r.admittedBeyondQuota).toEqual([{ member: 'ida', account: 'member:ida', plan: 'murat-2-days', site: 'reichstett', date: '2026-11-04', unitCents: 2000 }]);
+  });
+
+  it('a day beyond the quota of a plan that lets it in is charged, not listed as let in against the plan', () => {
+    const a = new SiteLog('reichstett').visit('ida', '2026-11-02', '09:00', 60).visit('ida', '2026-11-03', '09:00', 60).visit('ida', '2026-11-04', '09:00', 60);
+    const r = ratePeriod({ period: '2026-11', prices: EXAMPLE_PRICE_LIST, members: [member('ida', 'reichstett-2-days')], employers: [], events: a.billed, zones: ZONES });
+    expect(r.lines.filter((l) => l.kind === 'extra-day').map((l) => [l.quantity, l.amountCents])).toEqual([[1, 1200]]);
+    expect(r.admittedBeyondQuota).toEqual([]);
+  });
+
+  it('refuses a plan that refuses extra days without the price of one let in anyway; a list from before that price keeps rating as it did', () => {
+    const refusing = { kind: 'subscription', monthlyCents: 10000, daysPerWeek: 2, vatPercent: 20 };
+    expect(unpricedRefusals(PriceList.parse({ plans: { a: { ...refusing, extraDay: 'refuse' }, b: { ...refusing, extraDay: { refuse: true, cents: 1 } } } })).map((d) => d.path)).toEqual(['plans.a.extraDay']);
+    const bad = PriceList.safeParse({ plans: { a: { ...refusing, extraDay: { refuse: true } }, b: { ...refusing, extraDay: { refuse: false, cents: 5 } } } });
+    expect(bad.error?.issues.map((i) => i.path.join('.')).sort()).toEqual(['plans.a.extraDay', 'plans.b.extraDay']);
+    const old = PriceList.parse({ plans: { 'murat-2-days': { ...refusing, extraDay: 'refuse' } } });
+    const a = new SiteLog('murat').visit('ida', '2026-11-02', '09:00', 60).visit('ida', '2026-11-03', '09:00', 60).visit('ida', '2026-11-04', '09:00', 60);
+    const r = ratePeriod({ period: '2026-11', prices: old, members: [member('ida', 'murat-2-days')], employers: [], events: a.billed, zones: ZONES });
+    expect(r.lines.filter((l) => l.kind === 'extra-day').map((l) => [l.amountCents, l.description])).toEqual([[0, 'Days beyond 2 a week (refused by the plan: not charged)']]);
   });
 
   it('counts a visit whose check-in was not read on the site-local day it started, and an open visit as a full day', () => {

@@ -143,7 +143,7 @@ describe('the broker identity of a site', () => {
     expect(line.split('\n').filter((l) => l !== '').every((l) => l.startsWith('#'))).toBe(true);
   });
 
-  it('allows the site to publish only its events and status and to read only its ack, directory and commands', () => {
+  it('allows the site to publish only its events and status and to read only its ack, directory, days elsewhere and commands', () => {
     const acl = renderAcl(site(BROKER)).split('\n').filter((l) => l !== '' && !l.startsWith('#'));
     expect(acl).toEqual([
       'user murat-pi',
@@ -151,6 +151,7 @@ describe('the broker identity of a site', () => {
       'topic write tessera/v1/sites/murat/status',
       'topic read tessera/v1/sites/murat/ack',
       'topic read tessera/v1/sites/murat/directory',
+      'topic read tessera/v1/sites/murat/days',
       'topic read tessera/v1/sites/murat/commands',
     ]);
   });
