@@ -1,9 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
-import { verifyBody } from '../../shared/signing.js';
 import { SignedDaysElsewhere } from '../../shared/sync.js';
-import { describeIssues, formatDetails } from '../../shared/validation.js';
 import type { Edge } from '../site/edge.js';
+import { openSigned } from './signed-message.js';
 
 export type DaysRefusal = 'malformed' | 'forged' | 'foreign' | 'replayed';
 
@@ -21,17 +20,9 @@ export class DaysElsewhereUpdates {
   constructor(private readonly deps: { site: string; publicKey: KeyObject; edge: Edge; log: Logger }) {}
 
   receive(payload: Buffer | string): DaysOutcome {
-    let json: unknown;
-    try {
-      json = JSON.parse(payload.toString());
-    } catch {
-      return this.refuse('malformed', 'not JSON');
-    }
-    const parsed = SignedDaysElsewhere.safeParse(json);
-    if (!parsed.success) return this.refuse('malformed', formatDetails(describeIssues(parsed.error, json)));
-    const { body, signature } = parsed.data;
-    if (!verifyBody((json as { body: unknown }).body, signature, this.deps.publicKey)) return this.refuse('forged', 'the signature is not the hub key’s');
-    if (body.site !== this.deps.site) return this.refuse('foreign', `days elsewhere for site ${body.site}`);
+    const opened = openSigned(payload, SignedDaysElsewhere, { ...this.deps, what: 'days elsewhere' });
+    if ('refused' in opened) return this.refuse(opened.refused, opened.detail);
+    const { body } = opened;
     const store = this.deps.edge.store.daysElsewhere;
     const issuedAt = Date.parse(body.issuedAt);
     if (issuedAt <= store.issuedAt()) return this.refuse('replayed', `issued ${body.issuedAt}, not after the days in force`);

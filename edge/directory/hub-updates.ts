@@ -1,12 +1,12 @@
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Directory } from '../../shared/directory.js';
-import { verifyBody } from '../../shared/signing.js';
 import { SignedDirectoryUpdate, type DirectoryChange, type DirectoryUpdate } from '../../shared/sync.js';
 import { describeIssues, formatDetails } from '../../shared/validation.js';
 import type { Edge } from '../site/edge.js';
 import type { DirectoryEdit } from '../store/directory-repo.js';
 import { applyErasures, type Erasure } from '../store/erasure.js';
+import { openSigned } from './signed-message.js';
 
 export type Refusal = 'malformed' | 'forged' | 'foreign' | 'replayed' | 'out_of_order' | 'inconsistent';
 
@@ -35,18 +35,9 @@ export class HubDirectoryUpdates {
   constructor(private readonly deps: { site: string; publicKey: KeyObject; edge: Edge; log: Logger }) {}
 
   receive(payload: Buffer | string): UpdateOutcome {
-    let json: unknown;
-    try {
-      json = JSON.parse(payload.toString());
-    } catch {
-      return this.refuse('malformed', 'not JSON');
-    }
-    const parsed = SignedDirectoryUpdate.safeParse(json);
-    if (!parsed.success) return this.refuse('malformed', formatDetails(describeIssues(parsed.error, json)));
-    const { body, signature } = parsed.data;
-    // The hub signed the body as it sent it: check that, not the parsed copy with defaults filled in.
-    if (!verifyBody((json as { body: unknown }).body, signature, this.deps.publicKey)) return this.refuse('forged', 'the signature is not the hub key’s');
-    if (body.site !== this.deps.site) return this.refuse('foreign', `an update for site ${body.site}`);
+    const opened = openSigned(payload, SignedDirectoryUpdate, { ...this.deps, what: 'an update' });
+    if ('refused' in opened) return this.refuse(opened.refused, opened.detail);
+    const { body } = opened;
     const current = this.deps.edge.store.directory.describe();
     const issuedAt = Date.parse(body.issuedAt);
     if (current?.issuedAt != null && issuedAt <= current.issuedAt) return this.refuse('replayed', `issued ${body.issuedAt}, not after the update in force`);
