@@ -74,6 +74,13 @@ export class DaysElsewherePublisher {
     if (!this.sent.has(site)) this.schedule();
   }
 
+  /** After an erasure renamed a member in the events: the days are read again, the erased id forgotten. */
+  reload(): void {
+    this.days.clear();
+    this.load();
+    this.schedule();
+  }
+
   /** Members and plans decide who is listed where. */
   onDirectoryChange(): void {
     this.schedule();

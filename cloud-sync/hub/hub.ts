@@ -213,7 +213,7 @@ export function createHub(deps: HubDeps): Hub {
     now: () => deps.clock.now(),
     onMemberErased: () => {
       live.projection.reload();
-      daysElsewhere.onDirectoryChange();
+      daysElsewhere.reload();
     },
   });
   const retention = new HubRetention(store.db, deps.clock, log.child({ module: 'retention' }), deps.retentionDays ?? DEFAULT_HUB_RETENTION_DAYS);
