@@ -5,7 +5,7 @@ import type { SiteConfig } from './schema.js';
 /**
  * A site's broker identity for Mosquitto (DESIGN: Security): its password-file line and its ACL.
  * A site may publish only its own events and status (the status is also its last will) and read
- * only its own ack, directory and commands.
+ * only its own ack, directory, days elsewhere and commands.
  */
 
 /** Mosquitto 2's `mosquitto_passwd` default is 101; a higher count costs the broker only at connect. */
@@ -44,7 +44,7 @@ export function renderAcl(config: SiteConfig): string {
   const site = config.site.id;
   const rights = siteRights(site, config.broker?.topicPrefix);
   return [
-    `# ${config.site.name} (${site}): publishes its events and status (and its last will), reads its ack, directory and commands.`,
+    `# ${config.site.name} (${site}): publishes its events and status (and its last will), reads its ack, directory, days elsewhere and commands.`,
     `user ${brokerUsername(config)}`,
     ...rights.publish.map((t) => `topic write ${t}`),
     ...rights.subscribe.map((t) => `topic read ${t}`),

@@ -23,7 +23,7 @@ const BAD_CREDENTIALS = 4;
 /**
  * The Aedes hooks that enforce broker identities (DESIGN: Security): a connection must prove an
  * identity; the hub may do anything; a site may publish only its own events and status and
- * subscribe only to its own ack, directory and commands (shared/topics.ts siteRights). A refused
+ * subscribe only to its own ack, directory, days elsewhere and commands (shared/topics.ts siteRights). A refused
  * publish closes the connection (Aedes), a refused subscription is granted as 128 (failure).
  */
 export function accessHooks(access: BrokerAccess, log: Logger, refusals: BrokerRefusals): Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'> {

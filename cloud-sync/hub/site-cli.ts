@@ -78,7 +78,7 @@ function provision(a: ProvisionArgs, io: Io): number {
 export const siteProvisionCommand: Command = {
   name: 'site provision',
   summary:
-    "Gives a site its own identity on the hub's embedded broker (it may then publish only its own events and status, and read only its own ack, directory and commands) and prints the site's broker config block. Works beside a running hub.",
+    "Gives a site its own identity on the hub's embedded broker (it may then publish only its own events and status, and read only its own ack, directory, days elsewhere and commands) and prints the site's broker config block. Works beside a running hub.",
   usage: USAGE,
   run(args, io) {
     const a = parse(args);
