@@ -12,6 +12,7 @@ import { registerSimulationRoutes } from './simulation-routes.js';
 import { registerEdgeMetrics } from './metrics.js';
 import { registerConsumableRoutes } from './consumable-routes.js';
 import { guardRemoteAccess } from './remote-access.js';
+import { refuseCrossOriginWrites } from './cross-origin.js';
 
 export interface ApiDeps {
   edge: Edge;
@@ -35,6 +36,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   const zone = edge.config.site.timeZone;
   const app = createJsonApi(deps.log);
   guardRemoteAccess(app, edge.config.api.token);
+  refuseCrossOriginWrites(app);
 
   app.get('/health', () => health(deps));
   app.get('/occupancy', () => {
