@@ -35,6 +35,10 @@ async function startGuarded(io: Io, configPath: string, simulate: boolean, port:
       io.err(err.message);
       return EXIT.CONFIG_INVALID;
     }
+    if (err instanceof TesseraError && err.code === 'store.corrupt') {
+      io.err(`tessera: ${err.message} [${err.code}]`);
+      return EXIT.STORE_CORRUPT;
+    }
     if (err instanceof TesseraError) {
       io.err(`tessera: ${err.message} [${err.code}]`);
       return EXIT.FAILURE;
