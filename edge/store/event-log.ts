@@ -103,6 +103,8 @@ export class EventLog {
     return this.db.transaction(() => {
       const hub = this.behindHub();
       if (hub === undefined) throw new TesseraError('conflict', `nothing to renumber: the hub has acknowledged no seq beyond this site's last (${this.lastSeq()})`);
+      // A restored copy holds events the hub already has under these very numbers: moved, they would count twice.
+      if (this.ackedSeq() > 0) throw new TesseraError('conflict', `this database holds events the hub acknowledged (up to ${this.ackedSeq()}): it is a restored copy, whose events the hub already has; renumbering would send them twice. Move it aside and start the site on an empty database, then renumber that`);
       if (!Number.isInteger(after) || after < hub) throw new TesseraError('conflict', `the hub holds this site's events up to ${hub}: continue after ${hub} (or later), not after ${after}`);
       // Two steps, so that no seq is ever held by two rows during the move.
       this.db.prepare('UPDATE events SET seq = -seq').run();

@@ -15,14 +15,15 @@ async function siteWithHeldLocker() {
   return { url, holder, site };
 }
 
-const post = (url: string, init: { headers?: Record<string, string>; body?: string; method?: string } = {}) =>
+type Forged = { headers?: Record<string, string>; body?: string; method?: string };
+const post = (url: string, init: Forged = {}) =>
   fetch(url, { method: init.method ?? 'POST', headers: init.headers ?? {}, ...(init.body !== undefined ? { body: init.body } : {}), signal: AbortSignal.timeout(10_000) });
 
 describe('the local API refuses what another web page could send to it', () => {
   it('a cross-origin form post, no-cors post or empty post releases no locker (403 with the error envelope)', async () => {
     const { url, holder } = await siteWithHeldLocker();
     const release = `${url}/lockers/bank-a/1/release`;
-    const forged = [
+    const forged: Forged[] = [
       { headers: { origin: 'http://evil.example' } },
       { headers: { origin: 'http://evil.example', 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1' },
       { headers: { origin: 'http://evil.example', 'content-type': 'text/plain' }, body: '{}' },
