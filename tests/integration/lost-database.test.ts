@@ -8,7 +8,11 @@ import { EXIT } from '../../cli/command.js';
 import { renumberCommand } from '../../edge/cli.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
+import { eventually as eventuallyAsync } from '../harness/demo.js';
 import { startTestHub } from '../harness/network-hub.js';
+
+/** Polls until `check` holds, bounded in time: the liveness bound of a test, not a performance threshold. */
+const eventually = (check: () => Promise<boolean> | boolean, what: string) => eventuallyAsync(async () => check(), what, 30_000, 25);
 
 const silent = pino({ level: 'silent' });
 const UID = '04A1A1A1A1A1A1';
@@ -16,15 +20,6 @@ const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-/** Polls until `check` holds, bounded in time: the liveness bound of a test, not a performance threshold. */
-async function eventually(check: () => Promise<boolean> | boolean, what: string, ms = 20_000): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const post = async (url: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
