@@ -10,6 +10,9 @@ import { guardProcess } from './site/process-guard.js';
 import { systemdNotifier } from './site/systemd-notify.js';
 import type { RunningEdge } from './site/run.js';
 import { ConfigRefused, loadDirectory, runEdge } from './site/run.js';
+import { loadSiteConfig } from '../firmware-config/load.js';
+import { formatDetails } from '../shared/validation.js';
+import { EdgeStore } from './store/store.js';
 
 function usageError(io: Io, message: string, usage: string): number {
   io.err(`tessera: ${message}\nusage: tessera ${usage}`);
@@ -34,6 +37,10 @@ async function startGuarded(io: Io, configPath: string, simulate: boolean, port:
     if (err instanceof ConfigRefused) {
       io.err(err.message);
       return EXIT.CONFIG_INVALID;
+    }
+    if (err instanceof TesseraError && err.code === 'store.corrupt') {
+      io.err(`tessera: ${err.message} [${err.code}]`);
+      return EXIT.STORE_CORRUPT;
     }
     if (err instanceof TesseraError) {
       io.err(`tessera: ${err.message} [${err.code}]`);
@@ -129,3 +136,48 @@ function printDemoHelp(io: Io, running: RunningEdge): void {
     ].join('\n'),
   );
 }
+
+const RENUMBER_USAGE = 'edge renumber --after N --config FILE';
+
+/**
+ * `tessera edge renumber --after N --config FILE`: after a lost database, continues the site's
+ * numbering after the hub's last seq N, which the operator confirms by typing it. The events
+ * recorded since the loss move after N and reach the hub; a running edge notices and sends again.
+ */
+export const renumberCommand: Command = {
+  name: 'edge renumber',
+  summary: "after a lost site database: continue the event numbering after the hub's last seq, which you confirm",
+  usage: RENUMBER_USAGE,
+  async run(args, io) {
+    let values;
+    try {
+      ({ values } = parseArgs({ args, options: { after: { type: 'string' }, config: { type: 'string' } } }));
+    } catch (err) {
+      return usageError(io, (err as Error).message, RENUMBER_USAGE);
+    }
+    const after = Number(values.after);
+    if (values.after === undefined || !/^\d+$/.test(values.after) || !Number.isSafeInteger(after)) return usageError(io, '--after N (the hub\'s last seq for this site) is required', RENUMBER_USAGE);
+    if (!values.config) return usageError(io, '--config FILE is required', RENUMBER_USAGE);
+    const loaded = loadSiteConfig(values.config);
+    if (!loaded.ok) {
+      io.err(`${values.config}: ${loaded.errors.length} error(s)\n${formatDetails(loaded.errors)}`);
+      return EXIT.CONFIG_INVALID;
+    }
+    const { site, storage } = loaded.value;
+    let store: EdgeStore | undefined;
+    try {
+      store = EdgeStore.open(storage.path, site.id, site.timeZone);
+      const r = store.events.renumberAfter(after, Date.now());
+      const moved = r.to >= r.from ? `the ${r.to - r.from + 1} event(s) recorded since the loss are now ${r.from}-${r.to}; ` : '';
+      const skipped = r.skipped ? `seqs ${r.skipped.from}-${r.skipped.to} are declared lost; ` : '';
+      io.out(`${site.id}: ${moved}${skipped}the next event is ${r.to + 1}. The edge sends again (a running edge within a second).`);
+      return EXIT.OK;
+    } catch (err) {
+      if (!(err instanceof TesseraError)) throw err;
+      io.err(`tessera: ${err.message} [${err.code}]`);
+      return err.code === 'store.corrupt' ? EXIT.STORE_CORRUPT : EXIT.FAILURE;
+    } finally {
+      store?.close();
+    }
+  },
+};

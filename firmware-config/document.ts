@@ -36,14 +36,46 @@ const FS_REASONS: Record<string, string> = {
   ENOTDIR: 'a folder in the path is not a directory',
 };
 
-export function readTextFile<Code extends ErrorCode>(path: string, code: Code): LoadResult<string, Code> {
+/**
+ * A file's text, refused (`invalid`) when it is not UTF-8: decoding it loosely would turn a
+ * stray byte into U+FFFD inside a name or a path and let the file validate with a value nobody wrote.
+ */
+export function readTextFile<Code extends ErrorCode, Invalid extends ErrorCode>(path: string, code: Code, invalid: Invalid): LoadResult<string, Code | Invalid> {
+  let bytes: Buffer;
   try {
-    // Editors on Windows may start the file with a byte-order mark; neither parser wants it.
-    return { ok: true, value: readFileSync(path, 'utf8').replace(/^\uFEFF/, '') };
+    bytes = readFileSync(path);
   } catch (error) {
     const errno = (error as NodeJS.ErrnoException).code;
     const reason = (errno !== undefined && FS_REASONS[errno]) || why(error);
     return { ok: false, code, errors: [{ path: '(file)', message: `cannot read ${path}: ${reason}` }] };
+  }
+  const text = decodeUtf8(bytes);
+  // Editors on Windows may start the file with a byte-order mark; neither parser wants it.
+  if (typeof text === 'string') return { ok: true, value: text.replace(/^\uFEFF/, '') };
+  return { ok: false, code: invalid, errors: [text] };
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const looseUtf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/** The text, or where its first byte that is not UTF-8 is: byte offset, line and column. */
+function decodeUtf8(bytes: Buffer): string | ErrorDetail {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    // Every character before the first U+FFFD that the file does not spell out (EF BF BD) decoded cleanly.
+    const loose = looseUtf8.decode(bytes);
+    let offset = 0;
+    let line = 1;
+    let column = 1;
+    for (const char of loose) {
+      if (char === '\uFFFD' && !(bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd)) break;
+      offset += Buffer.byteLength(char);
+      if (char === '\n') [line, column] = [line + 1, 1];
+      else column++;
+    }
+    const byte = (bytes[offset] ?? 0).toString(16).toUpperCase().padStart(2, '0');
+    return { path: where(line, column), message: `not UTF-8 text: byte 0x${byte} at byte offset ${offset} cannot be decoded; save the file as UTF-8` };
   }
 }
 

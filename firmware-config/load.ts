@@ -19,7 +19,7 @@ export function parseSiteConfig(text: string, source: string, baseDir: string): 
 }
 
 export function loadSiteConfig(path: string): LoadResult<SiteConfig> {
-  const read = readTextFile(path, 'config.unreadable');
+  const read = readTextFile(path, 'config.unreadable', 'config.invalid');
   if (!read.ok) return read;
   return parseSiteConfig(read.value, path, dirname(resolve(path)));
 }

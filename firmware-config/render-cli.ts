@@ -63,7 +63,7 @@ export const renderCommand: Command = {
       io.err(`tessera: ${opts}\nusage: tessera ${USAGE}`);
       return EXIT.USAGE;
     }
-    const read = readTextFile(opts.file, 'config.unreadable');
+    const read = readTextFile(opts.file, 'config.unreadable', 'config.invalid');
     // Relative paths in the config (storage, directory file) are read from where it will live.
     const configPath = opts.target.configPath ?? `/etc/tessera/${basename(opts.file)}`;
     const loaded = read.ok ? parseSiteConfig(read.value, opts.file, dirname(configPath)) : read;

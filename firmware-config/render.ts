@@ -63,8 +63,8 @@ export function renderUnit(config: SiteConfig, target: RenderTarget): string {
     ...(gpio ? ['SupplementaryGroups=gpio'] : []),
     'Restart=always',
     'RestartSec=2s',
-    // An invalid config exits with this code: restarting would only fail again, every 2 seconds.
-    `RestartPreventExitStatus=${EXIT.CONFIG_INVALID}`,
+    // An invalid config or a damaged database exits with these codes: restarting would only fail again, every 2 seconds.
+    `RestartPreventExitStatus=${EXIT.CONFIG_INVALID} ${EXIT.STORE_CORRUPT}`,
     `WatchdogSec=${WATCHDOG_SECONDS}s`,
     // The edge stops within 5 s (relays safe, outbox flushed); past this systemd kills it.
     'TimeoutStopSec=15s',

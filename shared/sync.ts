@@ -53,6 +53,11 @@ export const SiteStatus = z.strictObject({
   parked: Ranges.default([]),
   directory: z.strictObject({ revision: Seq, ageSeconds: z.number().int().nonnegative().nullable(), stale: z.boolean() }),
   clock: z.strictObject({ synced: z.boolean() }),
+  /**
+   * The hub's ack, while it is beyond the site's last seq: the site's log lost events the hub
+   * holds (a deleted database) and sends nothing until an operator renumbers it.
+   */
+  logBehindHub: Seq.optional(),
 });
 export type SiteStatus = z.infer<typeof SiteStatus>;
 

@@ -32,6 +32,7 @@ export function buildStatus(store: EdgeStore, input: StatusInput): SiteStatus {
       stale: input.staleAfterSeconds !== undefined && (ageSeconds === null || ageSeconds > input.staleAfterSeconds),
     },
     clock: { synced: input.clockSynced },
+    ...logBehindHub(store),
   };
 }
 
@@ -44,4 +45,10 @@ export function parkedRanges(store: EdgeStore): Array<[number, number]> {
     else merged.push([p.from, p.to]);
   }
   return merged.slice(0, 1000);
+}
+
+/** Only while the site's log is behind the hub's ack: older hubs need not know the field. */
+function logBehindHub(store: EdgeStore): { logBehindHub?: number } {
+  const hubSeq = store.events.behindHub();
+  return hubSeq === undefined ? {} : { logBehindHub: hubSeq };
 }

@@ -14,6 +14,7 @@ import type { OutboundBatch } from './outbox-stream.js';
 import { receiveCommand } from './hub-commands-inbound.js';
 import { parkRejected } from './rejections.js';
 import { buildStatus, parkedRanges } from './status.js';
+import { LostLogWatch } from './lost-log.js';
 
 export type { ConnectFn } from './mqtt-link.js';
 
@@ -116,7 +117,19 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
     });
   }
 
+  const lostLog = new LostLogWatch({
+    store,
+    log,
+    resume: () => {
+      for (const p of store.parked.list()) stream.parkedRange(p);
+      stream.rewind();
+      counters.rewinds++;
+    },
+    tell: () => publishStatus(true),
+  });
+
   function pump(): void {
+    if (lostLog.behind()) return;
     while (phase === 'running' && link?.ready) {
       const next = stream.take();
       if (!next) return;
@@ -167,7 +180,7 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
     const { seq, missing } = verdict.ack;
     if (!store.events.markAcked(seq)) {
       counters.refusedAcks++;
-      log.warn({ ack: seq, lastSeq: store.events.lastSeq() }, 'ack beyond the last event of this site ignored');
+      if (seq > store.events.lastSeq()) lostLog.hubAhead(seq);
       return;
     }
     if (stream.acknowledged(missing)) {

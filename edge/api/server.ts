@@ -12,6 +12,7 @@ import { registerSimulationRoutes } from './simulation-routes.js';
 import { registerEdgeMetrics } from './metrics.js';
 import { registerConsumableRoutes } from './consumable-routes.js';
 import { guardRemoteAccess } from './remote-access.js';
+import { refuseCrossOriginWrites } from './cross-origin.js';
 
 export interface ApiDeps {
   edge: Edge;
@@ -35,6 +36,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   const zone = edge.config.site.timeZone;
   const app = createJsonApi(deps.log);
   guardRemoteAccess(app, edge.config.api.token);
+  refuseCrossOriginWrites(app);
 
   app.get('/health', () => health(deps));
   app.get('/occupancy', () => {
@@ -74,15 +76,24 @@ function health(deps: ApiDeps) {
   const alarms = doors.filter((d) => d.alarm !== null).map((d) => ({ door: d.id, alarm: d.alarm }));
   const directory = edge.store.directory.describe() ?? null;
   const readers = edge.readers();
-  const healthy = alarms.length === 0 && directory !== null && readers.every((r) => r.attached !== null);
+  const hubSeq = edge.store.events.behindHub() ?? null;
+  const reasons = [
+    ...(alarms.length > 0 ? ['door.alarm'] : []),
+    ...(directory === null ? ['directory.missing'] : []),
+    ...(readers.some((r) => r.attached === null) ? ['reader.detached'] : []),
+    // The hub holds more of this site's events than its database: nothing is sent until renumbered.
+    ...(hubSeq !== null ? ['sync.log_behind_hub'] : []),
+  ];
   return {
-    status: healthy ? 'ok' : 'degraded',
+    status: reasons.length === 0 ? 'ok' : 'degraded',
+    reasons,
     site: edge.config.site.id,
     version: deps.version,
     simulated: deps.sim !== undefined,
     uptimeSeconds: Math.floor((deps.clock.now() - deps.startedAt) / 1000),
     directory,
     lastSeq: edge.store.events.lastSeq(),
+    sync: { lastSeq: edge.store.events.lastSeq(), ackedSeq: edge.store.events.ackedSeq(), hubSeq },
     occupancy: edge.store.presence.occupancy(),
     readers,
     doors,

@@ -10,7 +10,7 @@ export type DirectoryLoadResult = LoadResult<Directory, 'directory.invalid' | 'd
  * whole, with every error, so the caller keeps the directory already in force.
  */
 export function loadDirectoryFile(path: string): DirectoryLoadResult {
-  const read = readTextFile(path, 'directory.unreadable');
+  const read = readTextFile(path, 'directory.unreadable', 'directory.invalid');
   if (!read.ok) return read;
   return parseDocument(read.value, path, Directory, 'directory.invalid');
 }

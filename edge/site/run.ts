@@ -60,6 +60,8 @@ export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
   // Everything that can refuse the config comes before any hardware is opened.
   const verifier = secureBadgeVerifier(config, log, opts.configPath);
   checkHubKey(config, opts.configPath);
+  // A damaged database refuses the start too, before any relay is touched.
+  const store = EdgeStore.open(opts.storagePath ?? config.storage.path, config.site.id, config.site.timeZone);
   const hw = await createHardware({
     readers: opts.simulate ? 'simulated' : config.hardware.readers,
     gpio: opts.simulate ? 'simulated' : config.hardware.gpio,
@@ -68,8 +70,10 @@ export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
     log,
     ...(opts.simGpioDir !== undefined ? { simGpioDir: opts.simGpioDir } : {}),
     ...(config.hardware.gpioChipBase !== undefined ? { gpioChipBase: config.hardware.gpioChipBase } : {}),
+  }).catch((err: unknown) => {
+    store.close();
+    throw err;
   });
-  const store = EdgeStore.open(opts.storagePath ?? config.storage.path, config.site.id, config.site.timeZone);
   const edge = createEdge({ config, clock, log, store, reader: hw.reader, gpio: hw.gpio, ...(verifier ? { verifier } : {}) });
   loadDirectory(edge, config, log);
   await edge.start();

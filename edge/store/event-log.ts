@@ -1,4 +1,5 @@
 import type { Db } from './db.js';
+import { TesseraError } from '../../shared/errors.js';
 import type { NewEvent, SiteEvent } from '../../shared/events.js';
 import { EVENT_SCHEMA_VERSION } from '../../shared/events.js';
 import { uuidv7 } from '../../shared/ids.js';
@@ -15,6 +16,8 @@ export class EventLog {
   private readonly last;
   private readonly acked;
   private readonly setAcked;
+  private readonly hubSeqRow;
+  private readonly setHubSeq;
 
   constructor(
     private readonly db: Db,
@@ -27,6 +30,9 @@ export class EventLog {
     this.last = db.prepare<[], { value: number }>("SELECT value FROM counters WHERE name = 'seq'");
     this.acked = db.prepare<[], { value: number }>("SELECT value FROM counters WHERE name = 'acked'");
     this.setAcked = db.prepare<[number]>("UPDATE counters SET value = MAX(value, ?) WHERE name = 'acked'");
+    // A row of its own in counters, written only when the hub is ahead: no schema change.
+    this.hubSeqRow = db.prepare<[], { value: number }>("SELECT value FROM counters WHERE name = 'hub_ahead'");
+    this.setHubSeq = db.prepare<[number]>("INSERT INTO counters (name, value) VALUES ('hub_ahead', ?) ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)");
   }
 
   /** Gives the event the next seq, an id and its site-local time, and stores it. */
@@ -70,5 +76,48 @@ export class EventLog {
     if (!Number.isInteger(seq) || seq < 0 || seq > this.lastSeq()) return false;
     this.setAcked.run(seq);
     return true;
+  }
+
+  /**
+   * The hub acknowledged `seq`, beyond the last event appended here: this log lost events the
+   * hub holds (a deleted or replaced database) and numbers again from where the hub has been.
+   * Kept, so a restart and `tessera edge renumber` know it.
+   */
+  recordHubAhead(seq: number): void {
+    if (Number.isInteger(seq) && seq > this.lastSeq()) this.setHubSeq.run(seq);
+  }
+
+  /** The hub's ack beyond this log, while it is (nothing may be sent), else undefined. */
+  behindHub(): number | undefined {
+    const hub = this.hubSeqRow.get()?.value ?? 0;
+    return hub > this.lastSeq() ? hub : undefined;
+  }
+
+  /**
+   * Continues the numbering after `after` (the operator's confirmation of the hub's last seq):
+   * the events appended since the loss move to `after + 1` onwards, in order, ids unchanged;
+   * the hub's ack is recorded; seqs the hub never had between its ack and `after` are parked as
+   * lost (the hub counts a parked range as settled). Refused while the log is not behind the hub, or below the hub's ack.
+   */
+  renumberAfter(after: number, atMs: number): { from: number; to: number; skipped: { from: number; to: number } | undefined } {
+    return this.db.transaction(() => {
+      const hub = this.behindHub();
+      if (hub === undefined) throw new TesseraError('conflict', `nothing to renumber: the hub has acknowledged no seq beyond this site's last (${this.lastSeq()})`);
+      // A restored copy holds events the hub already has under these very numbers: moved, they would count twice.
+      if (this.ackedSeq() > 0) throw new TesseraError('conflict', `this database holds events the hub acknowledged (up to ${this.ackedSeq()}): it is a restored copy, whose events the hub already has; renumbering would send them twice. Move it aside and start the site on an empty database, then renumber that`);
+      if (!Number.isInteger(after) || after < hub) throw new TesseraError('conflict', `the hub holds this site's events up to ${hub}: continue after ${hub} (or later), not after ${after}`);
+      // Two steps, so that no seq is ever held by two rows during the move.
+      this.db.prepare('UPDATE events SET seq = -seq').run();
+      this.db.prepare("UPDATE events SET seq = ? - seq, body = json_set(body, '$.seq', ? - seq)").run(after, after);
+      this.db.prepare('UPDATE parked SET from_seq = -from_seq').run();
+      this.db.prepare('UPDATE parked SET from_seq = ? - from_seq, to_seq = to_seq + ?').run(after, after);
+      const moved = this.lastSeq();
+      this.db.prepare("UPDATE counters SET value = value + ? WHERE name = 'seq'").run(after);
+      this.db.prepare("UPDATE counters SET value = ? WHERE name = 'acked'").run(hub);
+      // Numbers neither the hub nor this log holds: declared, so the hub's ack can pass them.
+      const skipped = after > hub ? { from: hub + 1, to: after } : undefined;
+      if (skipped) this.db.prepare('INSERT OR REPLACE INTO parked (from_seq, to_seq, reason, at) VALUES (?, ?, ?, ?)').run(skipped.from, skipped.to, 'lost with the site database: skipped when renumbering', atMs);
+      return { from: after + 1, to: after + moved, skipped };
+    })();
   }
 }

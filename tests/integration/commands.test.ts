@@ -96,7 +96,7 @@ describe('hub commands over the embedded broker: the operator asks, the site obe
     expect((await net.call('POST', `/sites/${SITE}/commands`, { kind: 'lockdown' })).status).toBe(202);
     await eventually(async () => (await net.tap()).reason === 'lockdown', 'the lockdown at the site');
     expect(net.relay()).toBe('0');
-    expect((await net.call('POST', `${net.site.url}/simulate/exit/front`)).status).toBe(200);
+    expect((await net.call('POST', `${net.site.url}/simulate/exit/front`, {})).status).toBe(200);
     await eventually(() => net.relay() === '1', 'the exit button pulses the door in lockdown');
     // The simulated press ends by itself 150 ms later: let it, before the site may stop.
     await eventually(() => net.line(22) === '0', 'the exit button released');

@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { finished, spawnCli, waitForOutput } from '../harness/process.js';
+import { EXIT } from '../../cli/command.js';
+import { EdgeStore } from '../../edge/store/store.js';
+import { finished, runCli, spawnCli, waitForOutput } from '../harness/process.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -116,4 +118,35 @@ describe('the edge process', () => {
       await finished(child);
     }
   });
+});
+
+describe('the edge process on a damaged database', () => {
+  /** A real site database with a few thousand events, cut to half its length as a full disk or a bad copy leaves it. */
+  function truncatedDatabase(path: string): void {
+    const store = EdgeStore.open(path, 'testsite', 'Europe/Paris');
+    store.transaction(() => {
+      for (let i = 0; i < 3000; i++) store.events.append({ type: 'door.forced', data: { door: 'front' } }, Date.parse('2026-11-23T08:00:00Z') + i);
+    });
+    store.close();
+    truncateSync(path, Math.floor(readFileSync(path).length / 2));
+  }
+
+  const damages: Array<[string, (path: string) => void]> = [
+    ['a file that is not a database', (path) => writeFileSync(path, 'these are not the bytes of a SQLite database\n'.repeat(200))],
+    ['a truncated database', truncatedDatabase],
+  ];
+  for (const [what, damage] of damages) {
+    it(`refuses ${what} in one line, without a stack, with the exit code systemd does not restart, before touching a relay`, async () => {
+      const site = siteFolder();
+      const db = join(site.dir, 'edge.db');
+      damage(db);
+      const end = await runCli(['edge', '--config', site.config, '--simulate'], { TESSERA_SIM_GPIO_DIR: site.gpio }, 30_000);
+      expect(end.code).toBe(EXIT.STORE_CORRUPT);
+      expect(end.stderr.trim().split('\n')).toHaveLength(1);
+      expect(end.stderr).toContain(db);
+      expect(end.stderr).toContain('[store.corrupt]');
+      expect(end.stdout + end.stderr).not.toMatch(/\n\s+at /);
+      expect(existsSync(join(site.gpio, 'gpio17'))).toBe(false);
+    });
+  }
 });

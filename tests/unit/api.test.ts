@@ -71,7 +71,7 @@ describe('the local API', () => {
   it('the exit button route presses and releases the button', async () => {
     const { app, site } = await withApi();
     site.tap('front-in', UID.alice);
-    expect((await app.inject({ method: 'POST', url: '/simulate/exit/front' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'POST', url: '/simulate/exit/front', payload: {} })).statusCode).toBe(200);
     site.clock.advance(1000);
     expect(site.store.presence.occupancy()).toBe(0);
   });
@@ -87,9 +87,9 @@ describe('the local API', () => {
     site.tap('lockers', UID.alice);
     const banks = (await app.inject({ url: '/lockers' })).json<{ banks: Array<{ id: string; lockers: Array<{ member: string | null }> }> }>();
     expect(banks.banks.find((b) => b.id === 'bank-a')?.lockers[0]?.member).toBe('alice');
-    expect((await app.inject({ method: 'POST', url: '/lockers/bank-a/1/release' })).json()).toEqual({ released: true });
-    expect((await app.inject({ method: 'POST', url: '/lockers/bank-z/1/release' })).statusCode).toBe(404);
-    expect((await app.inject({ method: 'POST', url: '/lockers/bank-a/zero/release' })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'POST', url: '/lockers/bank-a/1/release', payload: {} })).json()).toEqual({ released: true });
+    expect((await app.inject({ method: 'POST', url: '/lockers/bank-z/1/release', payload: {} })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'POST', url: '/lockers/bank-a/zero/release', payload: {} })).statusCode).toBe(400);
   });
 
   it('serves the same answers over a real loopback socket', async () => {

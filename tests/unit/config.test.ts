@@ -204,6 +204,29 @@ describe('a config error names the path, what was expected and what was found', 
     ]);
   });
 
+  it('a file that is not valid UTF-8, with the byte offset, line and column of the first bad byte', () => {
+    const text = 'site: { id: murat, name: "T\u00e9l\u00e9centre", timeZone: Europe/Paris, capacity: 20 }\nstorage: { path: "mu';
+    const head = Buffer.from(text, 'utf8');
+    const cases: Array<[string, Buffer]> = [
+      ['a Latin-1 byte', Buffer.from([0xe9])],
+      ['an overlong encoding', Buffer.from([0xc0, 0xaf])],
+      ['an encoded surrogate', Buffer.from([0xed, 0xa0, 0x80])],
+      ['a sequence cut short', Buffer.from([0xe2, 0x82])],
+    ];
+    for (const [, bad] of cases) {
+      const file = tempFile('murat.yaml', '');
+      writeFileSync(file, Buffer.concat([head, bad, Buffer.from('rat.db" }\n')]));
+      expect(loadSiteConfig(file)).toEqual({
+        ok: false,
+        code: 'config.invalid',
+        errors: [{ path: '(line 2, column 21)', message: `not UTF-8 text: byte 0x${bad[0]?.toString(16).toUpperCase()} at byte offset ${head.length} cannot be decoded; save the file as UTF-8` }],
+      });
+    }
+    const cut = tempFile('murat.yaml', '');
+    writeFileSync(cut, Buffer.concat([head, Buffer.from([0xf0, 0x9f])]));
+    expect(loadSiteConfig(cut)).toMatchObject({ ok: false, code: 'config.invalid', errors: [{ path: '(line 2, column 21)' }] });
+  });
+
   it('a file that cannot be read', () => {
     const missing = join(tmpdir(), 'tessera-no-such-folder', 'murat.yaml');
     expect(loadSiteConfig(missing)).toEqual({ ok: false, code: 'config.unreadable', errors: [{ path: '(file)', message: `cannot read ${missing}: file not found` }] });

@@ -142,6 +142,16 @@ describe('a directory error names the path', () => {
     });
   });
 
+  it('a file that is not valid UTF-8, with the position of the first bad byte', () => {
+    const path = write('directory.yaml', '');
+    writeFileSync(path, Buffer.concat([Buffer.from('plans: []\nmembers: [{ id: m-1, name: "Ren'), Buffer.from([0xe9]), Buffer.from('e", plan: p }]\n')]));
+    expect(loadDirectoryFile(path)).toEqual({
+      ok: false,
+      code: 'directory.invalid',
+      errors: [{ path: '(line 2, column 32)', message: 'not UTF-8 text: byte 0xE9 at byte offset 41 cannot be decoded; save the file as UTF-8' }],
+    });
+  });
+
   it('a file that cannot be read', () => {
     const missing = join(tmpdir(), 'tessera-no-such-folder', 'directory.yaml');
     expect(loadDirectoryFile(missing)).toEqual({

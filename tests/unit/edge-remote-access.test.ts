@@ -13,7 +13,7 @@ async function apiWith(token?: string) {
   return started.app;
 }
 
-const release = (a: EdgeApi, remoteAddress: string, headers: Record<string, string> = {}) => a.inject({ method: 'POST', url: '/lockers/bank-a/1/release', remoteAddress, headers });
+const release = (a: EdgeApi, remoteAddress: string, headers: Record<string, string> = {}) => a.inject({ method: 'POST', url: '/lockers/bank-a/1/release', remoteAddress, headers, payload: {} });
 
 describe('the local API from the network (issue 8, Hardening)', () => {
   it('without api.token it answers only the Pi itself', async () => {

@@ -101,3 +101,41 @@ describe('the edge store', () => {
     store.close();
   });
 });
+
+describe('renumbering a log that lost what the hub holds', () => {
+  const append = (store: EdgeStore, n: number) => {
+    for (let i = 0; i < n; i++) store.transaction(() => store.events.append({ type: 'door.forced', data: { door: 'front' } }, 0));
+  };
+
+  it('moves the events recorded since the loss after the confirmed seq, in order, with their ids, and parks numbers nobody holds', () => {
+    const store = EdgeStore.open(tempDb(), 'murat', 'Europe/Paris');
+    append(store, 5);
+    store.parked.park(4, 4, 'refused by the broker', 0);
+    const ids = store.events.list(0, 100).map((e) => e.id);
+    expect(() => store.events.renumberAfter(100, 0)).toThrow(/nothing to renumber/);
+    store.events.recordHubAhead(3);
+    expect(store.events.behindHub()).toBeUndefined();
+    store.events.recordHubAhead(40);
+    expect(store.events.behindHub()).toBe(40);
+    expect(() => store.events.renumberAfter(39, 0)).toThrow(/continue after 40/);
+    expect(store.events.renumberAfter(42, 0)).toEqual({ from: 43, to: 47, skipped: { from: 41, to: 42 } });
+    const moved = store.events.list(0, 100);
+    expect(moved.map((e) => [e.seq, e.id])).toEqual(ids.map((id, i) => [43 + i, id]));
+    expect(store.events.ackedSeq()).toBe(40);
+    expect(store.events.behindHub()).toBeUndefined();
+    expect(store.parked.list().map((p) => [p.from, p.to])).toEqual([[41, 42], [46, 46]]);
+    expect(store.transaction(() => store.events.append({ type: 'door.forced', data: { door: 'front' } }, 0)).seq).toBe(48);
+    expect(() => store.events.renumberAfter(100, 0)).toThrow(/nothing to renumber/);
+    store.close();
+  });
+
+  it('refuses a restored copy, whose acknowledged events the hub already holds under the same numbers', () => {
+    const store = EdgeStore.open(tempDb(), 'murat', 'Europe/Paris');
+    append(store, 5);
+    store.events.markAcked(3);
+    store.events.recordHubAhead(40);
+    expect(() => store.events.renumberAfter(40, 0)).toThrow(/restored copy/);
+    expect(store.events.list(0, 100).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    store.close();
+  });
+});

@@ -1,6 +1,6 @@
 import type { SiteEvent } from '../../../shared/events.js';
 
-export const ALARM_KINDS = ['door.forced', 'door.held', 'reader.lost', 'sync.rejected', 'command.rejected', 'site.offline'] as const;
+export const ALARM_KINDS = ['door.forced', 'door.held', 'reader.lost', 'sync.rejected', 'command.rejected', 'site.offline', 'sync.log_behind'] as const;
 export type AlarmKind = (typeof ALARM_KINDS)[number];
 
 /** What one event does to the alarms of its site: raise one, clear some, or nothing. */
@@ -20,7 +20,7 @@ export interface ClearRule {
  * door's `door.secured`, a lost reader by its `reader.found`; a sync rejection has no lasting
  * condition and is raised already cleared, waiting only for someone to acknowledge it; so is a
  * hub command the site refused (forged, replayed, expired: someone should look).
- * `site.offline` comes from the site's status, not from events (see AlarmBook.onStatus).
+ * `site.offline` and `sync.log_behind` come from the site's status, not from events (see AlarmBook.onStatus).
  */
 export function alarmEffect(e: SiteEvent): AlarmEffect {
   switch (e.type) {

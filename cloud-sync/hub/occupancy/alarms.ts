@@ -83,8 +83,27 @@ export class AlarmBook {
     return this.applyTx(events);
   }
 
-  /** A site's status: offline raises one site.offline alarm, online clears it. Returns what changed. */
+  /**
+   * A site's status: offline raises one site.offline alarm, online clears it; a log behind the
+   * hub's ack raises sync.log_behind until the site reports it no more. Returns what changed.
+   */
   onStatus(status: SiteStatus): Alarm[] {
+    return [...this.onLogPosition(status), ...this.onOnline(status)];
+  }
+
+  /** The site lost events the hub holds (a deleted database) and sends nothing until renumbered: someone must act at the site. */
+  private onLogPosition(status: SiteStatus): Alarm[] {
+    const active = this.active(status.site, 'sync.log_behind', status.site);
+    const at = new Date(this.now()).toISOString();
+    if (status.logBehindHub !== undefined && !active) {
+      const detail = `the site's log ends at ${status.lastSeq}, the hub holds up to ${status.logBehindHub}: its database was lost or replaced; its new events are held at the site until \`tessera edge renumber --after ${status.logBehindHub}\` is run there`;
+      return [this.get(this.insert(status.site, 'sync.log_behind', status.site, detail, at, null, null)) as Alarm];
+    }
+    if (status.logBehindHub === undefined && active) return this.clear(status.site, ['sync.log_behind'], status.site, 'renumbered', at, Infinity);
+    return [];
+  }
+
+  private onOnline(status: SiteStatus): Alarm[] {
     const active = this.active(status.site, 'site.offline', status.site);
     const at = new Date(this.now()).toISOString();
     if (!status.online && !active) {
