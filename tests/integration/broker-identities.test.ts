@@ -120,3 +120,64 @@ describe('broker identities on the embedded broker (issue 8)', () => {
     expect(await connectOutcome(mqttUrl.replace('mqtts:', 'mqtt:'), identity)).not.toBe('connected');
   });
 });
+
+describe('an identity is one client on the embedded broker', () => {
+  const asClient = (identity: { username: string; password: string }, clientId: string, o: mqtt.IClientOptions = {}) => ({ protocolVersion: 4 as const, reconnectPeriod: 0, ...identity, clientId, ...o });
+
+  it("site A's login with site B's client id or the hub's is refused; B and the hub stay connected and the hub keeps ingesting", async () => {
+    const { hub, mqttUrl } = await startTestHub(cleanups, { brokerIdentities: true });
+    const a = hub.brokerIdentities.provision('site-a');
+    const b = hub.brokerIdentities.provision('site-b');
+    const victim = await mqtt.connectAsync(mqttUrl, asClient(b, 'tessera-edge-site-b', { clean: false }));
+    cleanups.push(() => victim.endAsync(true));
+    let victimClosed = 0;
+    victim.on('close', () => victimClosed++);
+    const acks: string[] = [];
+    victim.on('message', (_topic, payload) => acks.push(payload.toString()));
+    await victim.subscribeAsync(t.ack('site-b'), { qos: 1 });
+
+    for (const stolen of ['tessera-edge-site-b', 'tessera-hub']) {
+      expect(await connectOutcome(mqttUrl, asClient(a, stolen, { clean: false })), stolen).toMatch(/Identifier rejected/i);
+    }
+    expect(victimClosed).toBe(0);
+    expect(victim.connected).toBe(true);
+    expect(hub.ingest.connected).toBe(true);
+
+    // Both still work: B's events are stored and B gets the hub's ack.
+    await victim.publishAsync(t.events('site-b'), JSON.stringify(batchOf('site-b', 1, 2)), { qos: 1 });
+    await eventually(() => acks.some((p) => (JSON.parse(p) as { seq: number }).seq === 2), "the hub acknowledges B's events");
+    expect(hub.store.progress('site-b')?.contiguous).toBe(2);
+    expect(victimClosed).toBe(0);
+    expect(hub.broker()?.refusals.connect).toBe(2);
+  });
+
+  it("a resumed session never hands another identity's queued messages", async () => {
+    const { hub, mqttUrl } = await startTestHub(cleanups, { brokerIdentities: true });
+    const a = hub.brokerIdentities.provision('site-a');
+    const b = hub.brokerIdentities.provision('site-b');
+    // B subscribes on a persistent session, then goes offline: what the hub sends B is queued.
+    const first = await mqtt.connectAsync(mqttUrl, asClient(b, 'tessera-edge-site-b', { clean: false }));
+    await first.subscribeAsync(t.directory('site-b'), { qos: 1 });
+    await first.endAsync();
+    await hub.ingest.publish(t.directory('site-b'), 'badge 04AABBCCDDEEFF for site B');
+
+    const stolen: string[] = [];
+    const intruder = mqtt.connect(mqttUrl, asClient(a, 'tessera-edge-site-b', { clean: false, connectTimeout: 3000 }));
+    intruder.on('message', (topic) => stolen.push(topic));
+    const outcome = await new Promise<string>((resolve) => {
+      intruder.once('connect', () => resolve('connected'));
+      intruder.once('error', (err) => resolve(err.message));
+    });
+    intruder.end(true);
+    expect(outcome).toMatch(/Identifier rejected/i);
+    expect(stolen).toEqual([]);
+
+    // The queue was there all along: B itself gets it.
+    const mine: string[] = [];
+    const owner = mqtt.connect(mqttUrl, asClient(b, 'tessera-edge-site-b', { clean: false }));
+    cleanups.push(() => owner.endAsync(true));
+    owner.on('message', (_topic, payload) => mine.push(payload.toString()));
+    await eventually(() => mine.length > 0, "B's queued directory reaches B");
+    expect(mine).toEqual(['badge 04AABBCCDDEEFF for site B']);
+  });
+});
