@@ -1,11 +1,14 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { siteRights } from '../shared/topics.js';
+import { observerReadFilters, siteRights } from '../shared/topics.js';
 import type { SiteConfig } from './schema.js';
 
 /**
- * A site's broker identity for Mosquitto (DESIGN: Security): its password-file line and its ACL.
+ * A site's or an observer's broker identity for Mosquitto: its password-file line and its ACL.
  * A site may publish only its own events and status (the status is also its last will) and read
- * only its own ack, directory and commands.
+ * only its own ack, directory and commands; an observer reads the network's occupancy and the
+ * Home Assistant discovery configs and publishes nothing. The ACL cannot tie a client id to a
+ * login: the broker's listener does, with `use_username_as_clientid true`
+ * (deploy/mosquitto/mosquitto.conf), so that no login can take over another's session.
  */
 
 /** Mosquitto 2's `mosquitto_passwd` default is 101; a higher count costs the broker only at connect. */
@@ -36,7 +39,22 @@ export function renderPasswordLine(config: SiteConfig, salt?: Buffer): string {
       '',
     ].join('\n');
   }
-  return `${user}:${mosquittoPasswordHash(password, salt)}\n`;
+  return mosquittoPasswordLine(user, password, salt);
+}
+
+/** One line of Mosquitto's `password_file`. */
+export function mosquittoPasswordLine(username: string, password: string, salt?: Buffer): string {
+  return `${username}:${mosquittoPasswordHash(password, salt)}\n`;
+}
+
+/** ACL lines for an observer's user: read the network's occupancy and the Home Assistant discovery configs, write nothing. */
+export function renderObserverAcl(username: string, topicPrefix?: string, discoveryPrefix?: string): string {
+  return [
+    `# ${username}: a read-only observer (display, Home Assistant): the network's occupancy and the discovery configs.`,
+    `user ${username}`,
+    ...observerReadFilters(topicPrefix, discoveryPrefix).map((t) => `topic read ${t}`),
+    '',
+  ].join('\n');
 }
 
 /** ACL lines for Mosquitto's `acl_file`: this site's user, its five topics, nothing else. */

@@ -6,6 +6,7 @@ import type { Command, Io } from '../../cli/command.js';
 import { EXIT } from '../../cli/command.js';
 import { TesseraError } from '../../shared/errors.js';
 import { hubPrivateKey } from '../../shared/signing.js';
+import { edgeClientId } from '../../shared/topics.js';
 import { BrokerIdentities } from './broker-identities.js';
 import { defaultHubKey, hubDbExists, hubDbTarget, openHubDatabase } from './db.js';
 
@@ -41,6 +42,7 @@ export function siteBrokerBlock(o: { site: string; url: string; username: string
   return [
     `# ${o.site}: its broker identity, shown once (provisioning it again replaces the password).`,
     '# Put this block in the site config; with directory.source: hub the site takes its directory from the hub.',
+    `# The broker admits this identity with its edge's client id only (${edgeClientId(o.site)}): no other login can take its session.`,
     'broker:',
     `  url: ${o.url}`,
     `  username: ${o.username}`,

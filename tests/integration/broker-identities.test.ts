@@ -181,3 +181,46 @@ describe('an identity is one client on the embedded broker', () => {
     expect(mine).toEqual(['badge 04AABBCCDDEEFF for site B']);
   });
 });
+
+describe('observers on the embedded broker', () => {
+  it('an observer reads the network occupancy and the Home Assistant discovery configs, nothing else, and publishes nothing', async () => {
+    const { hub, mqttUrl } = await startTestHub(cleanups, { brokerIdentities: true, homeAssistant: {} });
+    const login = hub.brokerIdentities.provisionObserver('hall');
+    expect(login).toMatchObject({ username: 'observer.hall', clientId: 'observer.hall' });
+    // What the hub publishes for sites, retained or queued, before and after the observer subscribes.
+    await hub.ingest.publish(t.ack('murat'), '{"seq":7}', true);
+    await hub.ingest.publish(t.directory('murat'), 'badge 04AABBCCDDEEFF', true);
+    await hub.ingest.publish('homeassistant/light/elsewhere/config', '{}', true);
+
+    const seen: string[] = [];
+    const observer = mqtt.connect(mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, ...login });
+    cleanups.push(() => observer.endAsync(true));
+    observer.on('message', (topic) => seen.push(topic));
+    await new Promise<void>((resolve) => observer.once('connect', () => resolve()));
+    // Home Assistant subscribes to discovery wildcards; a display to everything it can get.
+    const granted = await observer.subscribeAsync(['homeassistant/+/+/+/config', '#', t.occupancy], { qos: 1 });
+    expect(granted.map((g) => g.qos)).toEqual([1, 1, 1]);
+    for (const topic of [t.directory('murat'), t.allEvents, 'homeassistant/light/elsewhere/config']) {
+      await expect(observer.subscribeAsync(topic, { qos: 1 }), topic).rejects.toThrow(/Subscribe error/);
+    }
+    await hub.ingest.publish(t.directory('murat'), 'badge 04112233445566');
+    await hub.ingest.publish(t.commands('murat'), 'open the door');
+    await hub.ingest.publish('homeassistant/sensor/tessera/murat_occupancy/config', '{"name":"Occupancy"}', true);
+    await eventually(() => seen.includes('homeassistant/sensor/tessera/murat_occupancy/config'), 'the discovery config reaches the observer');
+    expect([...new Set(seen)].sort()).toEqual(['homeassistant/sensor/tessera/murat_occupancy/config', t.occupancy]);
+
+    const closed = new Promise<void>((resolve) => observer.once('close', () => resolve()));
+    observer.publish(t.occupancy, '{"total": 999}', { qos: 1 });
+    await closed;
+    expect(hub.broker()?.refusals).toMatchObject({ publish: 1 });
+  });
+
+  it('an observer connects with its own client id only, and no one else with it', async () => {
+    const { hub, mqttUrl } = await startTestHub(cleanups, { brokerIdentities: true });
+    const login = hub.brokerIdentities.provisionObserver('hall');
+    const site = hub.brokerIdentities.provision('murat');
+    expect(await connectOutcome(mqttUrl, { ...login, clientId: 'tessera-edge-murat' })).toMatch(/Identifier rejected/i);
+    expect(await connectOutcome(mqttUrl, { ...site, clientId: login.clientId })).toMatch(/Identifier rejected/i);
+    expect(await connectOutcome(mqttUrl, login)).toBe('connected');
+  });
+});
