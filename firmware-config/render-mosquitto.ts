@@ -11,6 +11,9 @@ import type { SiteConfig } from './schema.js';
  * (deploy/mosquitto/mosquitto.conf), so that no login can take over another's session.
  */
 
+/** The ACL binds topics to a login, not a client id to it: the listener must (one login, one client). */
+const ONE_CLIENT = '# The listener needs `use_username_as_clientid true` (deploy/mosquitto/mosquitto.conf), or another login may take this one\'s session.';
+
 /** Mosquitto 2's `mosquitto_passwd` default is 101; a higher count costs the broker only at connect. */
 export const PASSWORD_ITERATIONS = 1000;
 
@@ -51,6 +54,7 @@ export function mosquittoPasswordLine(username: string, password: string, salt?:
 export function renderObserverAcl(username: string, topicPrefix?: string, discoveryPrefix?: string): string {
   return [
     `# ${username}: a read-only observer (display, Home Assistant): the network's occupancy and the discovery configs.`,
+    ONE_CLIENT,
     `user ${username}`,
     ...observerReadFilters(topicPrefix, discoveryPrefix).map((t) => `topic read ${t}`),
     '',
@@ -63,6 +67,7 @@ export function renderAcl(config: SiteConfig): string {
   const rights = siteRights(site, config.broker?.topicPrefix);
   return [
     `# ${config.site.name} (${site}): publishes its events and status (and its last will), reads its ack, directory and commands.`,
+    ONE_CLIENT,
     `user ${brokerUsername(config)}`,
     ...rights.publish.map((t) => `topic write ${t}`),
     ...rights.subscribe.map((t) => `topic read ${t}`),
