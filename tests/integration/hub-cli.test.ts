@@ -82,11 +82,12 @@ describe('tessera hub (the command)', () => {
     expect((await runCli(['observer', 'provision', 'hall', '--db', join(dir, 'missing.db')])).stderr).toContain('no hub database at');
     const hub = spawnHub([...db, '--broker-port', '0', '--api-port', '0']);
     try {
-      const [, mqttUrl] = await waitForOutput(hub, /MQTT broker: (mqtt:\/\/127\.0\.0\.1:\d+)/);
-      const bad = await runCli(['observer', 'provision', 'Hall Display', ...db]);
+      const [, mqttUrl] = await waitForOutput(hub, /MQTT broker: (mqtt:\/\/127\.0\.0\.1:\d+) \(embedded/);
+      const hubDb = db.slice(0, 2); // --db only: an observer needs no key
+      const bad = await runCli(['observer', 'provision', 'Hall Display', ...hubDb]);
       expect(bad.code).toBe(1);
       expect(bad.stderr).toContain('invalid observer name "Hall Display"');
-      const provisioned = await runCli(['observer', 'provision', 'hall', ...db, '--url', mqttUrl ?? '']);
+      const provisioned = await runCli(['observer', 'provision', 'hall', ...hubDb, '--url', mqttUrl ?? '']);
       expect(provisioned.code).toBe(0);
       expect(provisioned.stdout).toMatch(/^url: mqtt:\/\/127\.0\.0\.1:\d+\nusername: observer\.hall\npassword: \S{24}\n(#.*\n)?clientId: observer\.hall$/m);
       expect(provisioned.stdout).toMatch(/^observer\.hall:\$7\$1000\$/m);
