@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import type { Command, Io } from '../../cli/command.js';
 import { EXIT } from '../../cli/command.js';
-import { TesseraError } from '../../shared/errors.js';
 import { DEFAULT_TOPIC_PREFIX, observerReadFilters } from '../../shared/topics.js';
 import { mosquittoPasswordLine, renderObserverAcl } from '../../firmware-config/render-mosquitto.js';
-import { BrokerIdentities, type BrokerLogin } from './broker-identities.js';
-import { hubDbExists, hubDbTarget, openHubDatabase } from './db.js';
+import type { BrokerLogin } from './broker-identities.js';
+import { hubDbExists, hubDbTarget } from './db.js';
+import { provisionCommand, provisionInto } from './site-cli.js';
 
 const USAGE = 'observer provision NAME [--db FILE|URL] [--url URL] [--topic-prefix P]';
 
@@ -55,31 +55,14 @@ function provision(a: ProvisionArgs, io: Io): number {
     io.err(`tessera: no hub database at ${a.db} (--db FILE; start the hub once to make it)`);
     return EXIT.FAILURE;
   }
-  const db = openHubDatabase(a.db);
-  try {
-    const login = new BrokerIdentities(db, Date.now).provisionObserver(a.name);
-    io.out(observerBlock({ name: a.name, url: a.url, topicPrefix: a.topicPrefix, login }));
-    return EXIT.OK;
-  } catch (err) {
-    if (!(err instanceof TesseraError)) throw err;
-    io.err(`tessera: ${err.message} [${err.code}]`);
-    return EXIT.FAILURE;
-  } finally {
-    db.close();
-  }
+  return provisionInto(a.db, io, (identities) => observerBlock({ name: a.name, url: a.url, topicPrefix: a.topicPrefix, login: identities.provisionObserver(a.name) }));
 }
 
-export const observerProvisionCommand: Command = {
+export const observerProvisionCommand: Command = provisionCommand({
   name: 'observer provision',
   summary:
     "Gives a display or Home Assistant a read-only identity on the hub's embedded broker: it may read the network's occupancy and the Home Assistant discovery configs, and publish nothing. Prints its login, and the Mosquitto password and ACL lines of the same identity. Works beside a running hub.",
   usage: USAGE,
-  run(args, io) {
-    const a = parse(args);
-    if (typeof a === 'string') {
-      io.err(`tessera: ${a}\nusage: tessera ${USAGE}`);
-      return Promise.resolve(EXIT.USAGE);
-    }
-    return Promise.resolve(provision(a, io));
-  },
-};
+  parse,
+  provision,
+});
