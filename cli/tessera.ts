@@ -11,6 +11,7 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
   { name: 'hub', summary: 'run the network hub: embedded MQTT broker (or an external one), event ingest, API', load: async () => (await import('../cloud-sync/hub/cli.js')).hubCommand },
   { name: 'demo', summary: 'run a network: the hub, its dashboard and three simulated centres over MQTT (what `npm start` runs); --standalone: one centre alone', load: async () => (await import('../demo/cli.js')).networkDemoCommand },
   { name: 'site provision', summary: "give a site its own identity on the hub's embedded broker; prints its broker config block", load: async () => (await import('../cloud-sync/hub/site-cli.js')).siteProvisionCommand },
+  { name: 'observer provision', summary: "give a display or Home Assistant a read-only identity on the hub's broker (occupancy and discovery topics)", load: async () => (await import('../cloud-sync/hub/observer-cli.js')).observerProvisionCommand },
   { name: 'config validate', summary: 'check a site config file; every error with its path', load: async () => (await import('../firmware-config/cli.js')).validateCommand },
   { name: 'config render', summary: 'write a site\'s systemd unit, environment file, Mosquitto password and ACL lines, NFC modprobe blacklist', load: async () => (await import('../firmware-config/render-cli.js')).renderCommand },
   { name: 'billing close', summary: 'close a month: number and freeze its invoices (progress on stderr)', load: async () => (await import('../cloud-sync/billing/cli.js')).billingCloseCommand },

@@ -1,12 +1,18 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { siteRights } from '../shared/topics.js';
+import { observerReadFilters, siteRights } from '../shared/topics.js';
 import type { SiteConfig } from './schema.js';
 
 /**
- * A site's broker identity for Mosquitto (DESIGN: Security): its password-file line and its ACL.
+ * A site's or an observer's broker identity for Mosquitto: its password-file line and its ACL.
  * A site may publish only its own events and status (the status is also its last will) and read
- * only its own ack, directory, days elsewhere and commands.
+ * only its own ack, directory, days elsewhere and commands; an observer reads the network's occupancy and the
+ * Home Assistant discovery configs and publishes nothing. The ACL cannot tie a client id to a
+ * login: the broker's listener does, with `use_username_as_clientid true`
+ * (deploy/mosquitto/mosquitto.conf), so that no login can take over another's session.
  */
+
+/** The ACL binds topics to a login, not a client id to it: the listener must (one login, one client). */
+const ONE_CLIENT = '# The listener needs `use_username_as_clientid true` (deploy/mosquitto/mosquitto.conf), or another login may take this one\'s session.';
 
 /** Mosquitto 2's `mosquitto_passwd` default is 101; a higher count costs the broker only at connect. */
 export const PASSWORD_ITERATIONS = 1000;
@@ -36,7 +42,23 @@ export function renderPasswordLine(config: SiteConfig, salt?: Buffer): string {
       '',
     ].join('\n');
   }
-  return `${user}:${mosquittoPasswordHash(password, salt)}\n`;
+  return mosquittoPasswordLine(user, password, salt);
+}
+
+/** One line of Mosquitto's `password_file`. */
+export function mosquittoPasswordLine(username: string, password: string, salt?: Buffer): string {
+  return `${username}:${mosquittoPasswordHash(password, salt)}\n`;
+}
+
+/** ACL lines for an observer's user: read the network's occupancy and the Home Assistant discovery configs, write nothing. */
+export function renderObserverAcl(username: string, topicPrefix?: string, discoveryPrefix?: string): string {
+  return [
+    `# ${username}: a read-only observer (display, Home Assistant): the network's occupancy and the discovery configs.`,
+    ONE_CLIENT,
+    `user ${username}`,
+    ...observerReadFilters(topicPrefix, discoveryPrefix).map((t) => `topic read ${t}`),
+    '',
+  ].join('\n');
 }
 
 /** ACL lines for Mosquitto's `acl_file`: this site's user, its five topics, nothing else. */
@@ -45,6 +67,7 @@ export function renderAcl(config: SiteConfig): string {
   const rights = siteRights(site, config.broker?.topicPrefix);
   return [
     `# ${config.site.name} (${site}): publishes its events and status (and its last will), reads its ack, directory, days elsewhere and commands.`,
+    ONE_CLIENT,
     `user ${brokerUsername(config)}`,
     ...rights.publish.map((t) => `topic write ${t}`),
     ...rights.subscribe.map((t) => `topic read ${t}`),

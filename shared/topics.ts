@@ -40,4 +40,32 @@ export function siteRights(site: string, prefix: string = DEFAULT_TOPIC_PREFIX):
   return { publish: [t.events(site), t.status(site)], subscribe: [t.ack(site), t.directory(site), t.days(site), t.commands(site)] };
 }
 
+/**
+ * The MQTT client id of a site's edge: stable, so the broker keeps the site's session across
+ * reconnects. The embedded broker admits this client id only with this site's own identity.
+ */
+export function edgeClientId(site: string): string {
+  return `tessera-edge-${site}`;
+}
+
+/** Where Home Assistant looks for MQTT discovery configs unless told otherwise. */
+export const DEFAULT_DISCOVERY_PREFIX = 'homeassistant';
+
+/** The Home Assistant discovery topics the hub publishes: one sensor config per site. */
+export function homeAssistantTopics(discoveryPrefix: string = DEFAULT_DISCOVERY_PREFIX) {
+  return {
+    sensorConfig: (site: string) => `${discoveryPrefix}/sensor/tessera/${site}_occupancy/config`,
+    allSensorConfigs: `${discoveryPrefix}/sensor/tessera/#`,
+  };
+}
+
+/**
+ * What an observer's broker identity (a display, Home Assistant) may read, as topic filters: the
+ * network's occupancy and the hub's Home Assistant discovery configs. It publishes nothing. The
+ * embedded broker enforces it, and the Mosquitto ACL lines are written from it.
+ */
+export function observerReadFilters(prefix: string = DEFAULT_TOPIC_PREFIX, discoveryPrefix: string = DEFAULT_DISCOVERY_PREFIX): string[] {
+  return [topics(prefix).occupancy, homeAssistantTopics(discoveryPrefix).allSensorConfigs];
+}
+
 export { SITE_ID as SITE_ID_PATTERN };

@@ -1,13 +1,18 @@
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import type { Logger } from 'pino';
-import { siteRights } from '../../shared/topics.js';
+import { observerReadFilters, siteRights } from '../../shared/topics.js';
 import type { BrokerIdentity } from '../hub/broker-identities.js';
+import { filtersOverlap, filterMatches } from './topic-filter.js';
 
 /** Who may connect to the embedded broker, and under which topic prefix their rights are. */
 export interface BrokerAccess {
   /** The identity these credentials prove, or undefined to refuse the connection. */
   identify(username: string | undefined, password: Buffer | undefined): BrokerIdentity | undefined;
+  /** The one client id this identity may connect with: another identity's would take over its session. */
+  clientIdOf(identity: BrokerIdentity): string;
   topicPrefix: string;
+  /** Home Assistant's discovery prefix, for what observers may read (default `homeassistant`). */
+  discoveryPrefix?: string | undefined;
 }
 
 /** What the broker refused since it started: for /metrics and tests. */
@@ -17,32 +22,54 @@ export interface BrokerRefusals {
   subscribe: number;
 }
 
-/** MQTT 3.1.1 CONNACK return code 4: bad user name or password. */
+/**
+ * What one identity may do. A site subscribes to its exact topics only; an observer may
+ * subscribe to any filter that can match a topic it may read (Home Assistant subscribes to
+ * wildcards such as `homeassistant/+/+/+/config`), and receives only the topics it may read.
+ */
+type Rights = 'all' | { publish: string[]; read: string[]; wildcards: boolean };
+
+/** MQTT 3.1.1 CONNACK return codes: 2 identifier rejected, 4 bad user name or password. */
+const IDENTIFIER_REJECTED = 2;
 const BAD_CREDENTIALS = 4;
 
+const refusal = (message: string, returnCode: number) => Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+
 /**
- * The Aedes hooks that enforce broker identities (DESIGN: Security): a connection must prove an
- * identity; the hub may do anything; a site may publish only its own events and status and
- * subscribe only to its own ack, directory, days elsewhere and commands (shared/topics.ts siteRights). A refused
- * publish closes the connection (Aedes), a refused subscription is granted as 128 (failure).
+ * The Aedes hooks that enforce broker identities: a connection must prove an identity and use
+ * that identity's own client id (checked before Aedes takes over an existing session of that
+ * id, so a client holding another identity's id is refused and the holder is never
+ * disconnected); the hub may do anything; a site may publish only its own events and status and
+ * subscribe only to its own ack, directory, days elsewhere and commands (shared/topics.ts siteRights); an
+ * observer publishes nothing and reads only what observerReadFilters names. Every message a
+ * client receives, queued or retained included, passes `authorizeForward` against the same
+ * read rights. A refused publish closes the connection (Aedes), a refused subscription is
+ * granted as 128 (failure).
  */
-export function accessHooks(access: BrokerAccess, log: Logger, refusals: BrokerRefusals): Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'> {
+export function accessHooks(access: BrokerAccess, log: Logger, refusals: BrokerRefusals): Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'> {
   const who = new WeakMap<Client, BrokerIdentity>();
-  const rightsOf = (client: Client | null) => {
+  const rightsOf = (client: Client | null): Rights | undefined => {
     const id = client ? who.get(client) : undefined;
-    return id === undefined ? undefined : id.kind === 'hub' ? 'all' : siteRights(id.site, access.topicPrefix);
+    if (id === undefined) return undefined;
+    if (id.kind === 'hub') return 'all';
+    if (id.kind === 'observer') return { publish: [], read: observerReadFilters(access.topicPrefix, access.discoveryPrefix), wildcards: true };
+    const site = siteRights(id.site, access.topicPrefix);
+    return { publish: site.publish, read: site.subscribe, wildcards: false };
   };
+  const mayRead = (rights: Rights | undefined, topic: string) => rights === 'all' || (rights?.read.some((f) => filterMatches(f, topic)) ?? false);
   return {
     authenticate(client, username, password, done) {
       const id = access.identify(username, password);
-      if (id) {
+      if (id && client.id === access.clientIdOf(id)) {
         who.set(client, id);
         done(null, true);
         return;
       }
       refusals.connect++;
-      log.warn({ clientId: client.id, username: username ?? null }, 'broker connection refused: unknown username or wrong password');
-      done(Object.assign(new Error('bad username or password'), { returnCode: BAD_CREDENTIALS }) as AuthenticateError, false);
+      const fields = { clientId: client.id, username: username ?? null };
+      if (id) log.warn(fields, 'broker connection refused: not this identity’s client id');
+      else log.warn(fields, 'broker connection refused: unknown username or wrong password');
+      done(id ? refusal('client id of another identity', IDENTIFIER_REJECTED) : refusal('bad username or password', BAD_CREDENTIALS), false);
     },
     authorizePublish(client, packet, done) {
       const rights = rightsOf(client);
@@ -56,13 +83,16 @@ export function accessHooks(access: BrokerAccess, log: Logger, refusals: BrokerR
     },
     authorizeSubscribe(client, sub, done) {
       const rights = rightsOf(client);
-      if (rights === 'all' || rights?.subscribe.includes(sub.topic)) {
+      if (rights === 'all' || rights?.read.some((f) => (rights.wildcards ? filtersOverlap(f, sub.topic) : f === sub.topic))) {
         done(null, sub);
         return;
       }
       refusals.subscribe++;
       log.warn({ clientId: client.id, topic: sub.topic }, 'broker subscription refused: not this identity’s topic');
       done(null, null);
+    },
+    authorizeForward(client, packet) {
+      return mayRead(rightsOf(client), packet.topic) ? packet : null;
     },
   };
 }

@@ -5,6 +5,15 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
 import { type BrokerAccess, type BrokerRefusals, accessHooks } from './access.js';
+import { limitPacketSize } from './packet-limit.js';
+
+/**
+ * The largest packet by default: the hub's ingest takes payloads up to 4 MiB, plus room for the
+ * longest topic (64 KiB) and the rest of the header. A larger one is refused from its header.
+ */
+export const DEFAULT_MAX_PACKET_BYTES = 4 * 1024 * 1024 + 64 * 1024 + 8;
+/** A CONNECT carries a client id, credentials and a last will (a site's status): small. */
+const MAX_CONNECT_BYTES = 64 * 1024;
 
 export interface EmbeddedBroker {
   /** The port actually bound (the one asked for, or the free port picked for 0). */
@@ -14,8 +23,8 @@ export interface EmbeddedBroker {
   aedes: Aedes;
   /** mqtt: or mqtts:, as the broker listens. */
   scheme: 'mqtt' | 'mqtts';
-  /** Connections, publishes and subscriptions refused by the identity rules (zero without `access`). */
-  refusals: BrokerRefusals;
+  /** Connections, publishes and subscriptions refused by the identity rules (zero without `access`), and oversized packets. */
+  refusals: BrokerRefusals & { oversized: number };
 }
 
 export interface BrokerOptions {
@@ -28,6 +37,8 @@ export interface BrokerOptions {
   access?: BrokerAccess;
   /** MQTT over TLS (mqtts): the server's certificate chain and key, PEM. */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /** A packet whose remaining length is larger closes its connection, unread (default DEFAULT_MAX_PACKET_BYTES). */
+  maxPacketBytes?: number;
 }
 
 /**
@@ -37,7 +48,8 @@ export interface BrokerOptions {
 export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> {
   const log = opts.log.child({ module: 'broker' });
   const host = opts.host ?? '127.0.0.1';
-  const refusals: BrokerRefusals = { connect: 0, publish: 0, subscribe: 0 };
+  const refusals = { connect: 0, publish: 0, subscribe: 0, oversized: 0 };
+  const limits = { first: Math.min(MAX_CONNECT_BYTES, opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES), later: opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES };
   const aedes = await Aedes.createBroker(opts.access ? accessHooks(opts.access, log, refusals) : {});
   // Aedes emits 'error' (e.g. from its will sweep) without typing it; unhandled, it would throw.
   const emitter: EventEmitter = aedes;
@@ -49,7 +61,11 @@ export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> 
   const onSocket = (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    aedes.handle(socket);
+    const guarded = limitPacketSize(socket, limits, (announced) => {
+      refusals.oversized++;
+      log.warn({ remoteAddress: socket.remoteAddress, announced, limit: limits.later }, 'broker connection closed: packet over the size limit');
+    });
+    aedes.handle(guarded);
   };
   const server: Server = opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, onSocket) : createServer(onSocket);
   // A client that fails the TLS handshake is one log line, not a broker error.

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import { SiteEvent } from '../../shared/events.js';
 import { SYNC_SCHEMA_VERSION } from '../../shared/sync.js';
-import { topics } from '../../shared/topics.js';
+import { edgeClientId, topics } from '../../shared/topics.js';
 import type { SiteConfig } from '../../firmware-config/schema.js';
 import type { CommandOutcome } from '../../edge/commands/hub-commands.js';
 import type { EdgeStore } from '../../edge/store/store.js';
@@ -203,7 +203,7 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
     return new MqttLink(
       {
         url: broker.url,
-        clientId: `tessera-edge-${site}`,
+        clientId: edgeClientId(site),
         username: broker.username,
         password: broker.password,
         ca: broker.ca,

@@ -1,14 +1,28 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SqlStatement } from './storage/hub-db.js';
 import { TesseraError } from '../../shared/errors.js';
-import { SITE_ID_PATTERN } from '../../shared/topics.js';
+import { SITE_ID_PATTERN, edgeClientId } from '../../shared/topics.js';
 import type { HubDb } from './db.js';
 
 /** Who is on the other end of a broker connection. */
-export type BrokerIdentity = { kind: 'hub' } | { kind: 'site'; site: string };
+export type BrokerIdentity = { kind: 'hub' } | { kind: 'site'; site: string } | { kind: 'observer'; name: string };
 
 /** The hub's own username on its embedded broker: `#` is in no site id, so it names no site. */
 export const HUB_BROKER_USERNAME = '#hub';
+
+/**
+ * An observer's username, which is also its one client id: the `.` is in no site id, so an
+ * observer can never be taken for a site, nor a site for an observer.
+ */
+export const observerUsername = (name: string) => `observer.${name}`;
+const OBSERVER_USERNAME = /^observer\.([a-z0-9][a-z0-9-]{0,62})$/;
+
+/** The credentials of a broker identity, shown once, with the client id it must connect with. */
+export interface BrokerLogin {
+  username: string;
+  password: string;
+  clientId: string;
+}
 
 interface Row {
   salt: string;
@@ -18,9 +32,10 @@ interface Row {
 const digest = (salt: string, password: string) => createHash('sha256').update(salt).update(password).digest();
 
 /**
- * The sites' credentials on the embedded broker (DESIGN: Security: each site has its own broker
- * identity). A site's username is its id; its password is random, shown once at provisioning,
- * and only its salted hash is kept.
+ * The credentials of the sites and observers on the embedded broker (each has its own broker
+ * identity). A site's username is its id, an observer's `observer.NAME` (both kept in one table,
+ * keyed by username); the password is random, shown once at provisioning, and only its salted
+ * hash is kept.
  */
 export class BrokerIdentities {
   private readonly stmt: { get: SqlStatement<[string], Row>; put: SqlStatement<[string, string, string, number]> };
@@ -36,21 +51,35 @@ export class BrokerIdentities {
   }
 
   /** Makes the site's identity, or replaces it (the old password stops working). Returns the password, once. */
-  provision(site: string): { username: string; password: string } {
+  provision(site: string): BrokerLogin {
     if (!SITE_ID_PATTERN.test(site)) throw new TesseraError('request.invalid', `invalid site id ${JSON.stringify(site)}: lowercase letters, digits and "-"`);
-    const password = randomBytes(18).toString('base64url');
-    const salt = randomBytes(16).toString('base64url');
-    this.stmt.put.run(site, salt, digest(salt, password).toString('base64url'), this.now());
-    return { username: site, password };
+    return { ...this.put(site), clientId: edgeClientId(site) };
   }
 
-  /** The site whose credentials these are, or undefined; compares in constant time. */
-  verify(username: string | undefined, password: Buffer | undefined): string | undefined {
-    if (username === undefined || password === undefined || !SITE_ID_PATTERN.test(username)) return undefined;
+  /** Makes a read-only observer's identity, or replaces it. Returns the password, once. */
+  provisionObserver(name: string): BrokerLogin {
+    if (!SITE_ID_PATTERN.test(name)) throw new TesseraError('request.invalid', `invalid observer name ${JSON.stringify(name)}: lowercase letters, digits and "-"`);
+    const username = observerUsername(name);
+    return { ...this.put(username), clientId: username };
+  }
+
+  /** The site or observer whose credentials these are, or undefined; compares in constant time. */
+  verify(username: string | undefined, password: Buffer | undefined): BrokerIdentity | undefined {
+    if (username === undefined || password === undefined) return undefined;
+    const observer = OBSERVER_USERNAME.exec(username)?.[1];
+    if (observer === undefined && !SITE_ID_PATTERN.test(username)) return undefined;
     const row = this.stmt.get.get(username);
     if (!row) return undefined;
     const expected = Buffer.from(row.secret, 'base64url');
     const actual = digest(row.salt, password.toString('utf8'));
-    return actual.length === expected.length && timingSafeEqual(actual, expected) ? username : undefined;
+    if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return undefined;
+    return observer === undefined ? { kind: 'site', site: username } : { kind: 'observer', name: observer };
+  }
+
+  private put(username: string): { username: string; password: string } {
+    const password = randomBytes(18).toString('base64url');
+    const salt = randomBytes(16).toString('base64url');
+    this.stmt.put.run(username, salt, digest(salt, password).toString('base64url'), this.now());
+    return { username, password };
   }
 }

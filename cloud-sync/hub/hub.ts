@@ -19,8 +19,8 @@ import { DirectoryPublisher } from './directory-publisher.js';
 import { DaysElsewherePublisher } from './days-elsewhere.js';
 import { createPublicKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { BrokerAccess } from '../broker/access.js';
-import { DEFAULT_TOPIC_PREFIX } from '../../shared/topics.js';
-import { BrokerIdentities, HUB_BROKER_USERNAME } from './broker-identities.js';
+import { DEFAULT_TOPIC_PREFIX, edgeClientId } from '../../shared/topics.js';
+import { BrokerIdentities, HUB_BROKER_USERNAME, observerUsername } from './broker-identities.js';
 import { DEFAULT_HUB_RETENTION_DAYS, HubRetention } from './retention.js';
 import { generateHubKeys, hubPrivateKey } from '../../shared/signing.js';
 import { createJsonApi } from '../../edge/api/json-api.js';
@@ -119,13 +119,14 @@ export function createHub(deps: HubDeps): Hub {
   const brokerIdentities = new BrokerIdentities(store.db, () => deps.clock.now());
   // The hub's own password on its embedded broker: new at every start, never stored.
   const hubCredentials = { username: HUB_BROKER_USERNAME, password: randomBytes(24).toString('base64url') };
+  const hubClientId = deps.clientId ?? (deps.instance === undefined ? DEFAULT_HUB_CLIENT_ID : `${DEFAULT_HUB_CLIENT_ID}-${deps.instance}`);
   const ingest = new HubIngest({
     ...(deps.mqttUrl === undefined ? { credentials: hubCredentials, ...(deps.brokerTls ? { tlsLoopback: true } : {}) } : {}),
     store,
     clock: deps.clock,
     log: deps.log,
     ...(deps.topicPrefix !== undefined ? { topicPrefix: deps.topicPrefix } : {}),
-    ...(deps.clientId !== undefined || deps.instance !== undefined ? { clientId: deps.clientId ?? `${DEFAULT_HUB_CLIENT_ID}-${deps.instance}` } : {}),
+    clientId: hubClientId,
     ...(deps.instance !== undefined ? { shared: true } : {}),
     onSiteStatus: (status) => {
       publisher.onStatus(status);
@@ -263,7 +264,7 @@ export function createHub(deps: HubDeps): Hub {
           broker = await startBroker({
             port: deps.brokerPort ?? 1883,
             log: deps.log,
-            ...(deps.brokerIdentities === true ? { access: embeddedBrokerAccess(brokerIdentities, hubCredentials, deps.topicPrefix ?? DEFAULT_TOPIC_PREFIX) } : {}),
+            ...(deps.brokerIdentities === true ? { access: embeddedBrokerAccess(brokerIdentities, { ...hubCredentials, clientId: hubClientId }, { topicPrefix: deps.topicPrefix ?? DEFAULT_TOPIC_PREFIX, discoveryPrefix: deps.homeAssistant?.discoveryPrefix }) } : {}),
             ...(deps.brokerTls ? { tls: deps.brokerTls } : {}),
           });
           mqttUrl = `${broker.scheme}://127.0.0.1:${broker.port}`;
@@ -315,15 +316,18 @@ function hubKey(privateKeyPem: string | undefined, log: Logger): { privateKey: K
   return { privateKey, publicKeyPem: createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString() };
 }
 
-/** The hub by its per-start secret, a site by its provisioned credentials. */
-function embeddedBrokerAccess(identities: BrokerIdentities, hub: { username: string; password: string }, topicPrefix: string): BrokerAccess {
+/** The hub by its per-start secret, a site or an observer by its provisioned credentials. */
+function embeddedBrokerAccess(identities: BrokerIdentities, hub: { username: string; password: string; clientId: string }, prefixes: { topicPrefix: string; discoveryPrefix: string | undefined }): BrokerAccess {
   const hubSecret = Buffer.from(hub.password);
   return {
-    topicPrefix,
+    ...prefixes,
     identify(username, password) {
       if (username === hub.username) return password !== undefined && password.length === hubSecret.length && timingSafeEqual(password, hubSecret) ? { kind: 'hub' } : undefined;
-      const site = identities.verify(username, password);
-      return site === undefined ? undefined : { kind: 'site', site };
+      return identities.verify(username, password);
+    },
+    clientIdOf(identity) {
+      if (identity.kind === 'hub') return hub.clientId;
+      return identity.kind === 'site' ? edgeClientId(identity.site) : observerUsername(identity.name);
     },
   };
 }

@@ -6,6 +6,7 @@ import type { Command, Io } from '../../cli/command.js';
 import { EXIT } from '../../cli/command.js';
 import { TesseraError } from '../../shared/errors.js';
 import { hubPrivateKey } from '../../shared/signing.js';
+import { edgeClientId } from '../../shared/topics.js';
 import { BrokerIdentities } from './broker-identities.js';
 import { defaultHubKey, hubDbExists, hubDbTarget, openHubDatabase } from './db.js';
 
@@ -41,6 +42,7 @@ export function siteBrokerBlock(o: { site: string; url: string; username: string
   return [
     `# ${o.site}: its broker identity, shown once (provisioning it again replaces the password).`,
     '# Put this block in the site config; with directory.source: hub the site takes its directory from the hub.',
+    `# The broker admits this identity with its edge's client id only (${edgeClientId(o.site)}): no other login can take its session.`,
     'broker:',
     `  url: ${o.url}`,
     `  username: ${o.username}`,
@@ -61,10 +63,14 @@ function provision(a: ProvisionArgs, io: Io): number {
   }
   const hubPublicKeyPem = createPublicKey(hubPrivateKey(readFileSync(a.key, 'utf8'))).export({ type: 'spki', format: 'pem' }).toString();
   const caPem = a.ca === undefined ? undefined : readFileSync(a.ca, 'utf8');
-  const db = openHubDatabase(a.db);
+  return provisionInto(a.db, io, (identities) => siteBrokerBlock({ site: a.site, url: a.url, ...identities.provision(a.site), hubPublicKeyPem, caPem }));
+}
+
+/** Makes one broker identity in the hub's database and prints what `block` says of it; a refused name is one line and exit 1. */
+export function provisionInto(dbPath: string, io: Io, block: (identities: BrokerIdentities) => string): number {
+  const db = openHubDatabase(dbPath);
   try {
-    const identity = new BrokerIdentities(db, Date.now).provision(a.site);
-    io.out(siteBrokerBlock({ site: a.site, url: a.url, ...identity, hubPublicKeyPem, caPem }));
+    io.out(block(new BrokerIdentities(db, Date.now)));
     return EXIT.OK;
   } catch (err) {
     if (!(err instanceof TesseraError)) throw err;
@@ -75,17 +81,28 @@ function provision(a: ProvisionArgs, io: Io): number {
   }
 }
 
-export const siteProvisionCommand: Command = {
+/** A `tessera … provision` command: its arguments parsed first, a usage error told with the usage line (exit 64). */
+export function provisionCommand<A>(c: { name: string; summary: string; usage: string; parse: (args: string[]) => A | string; provision: (a: A, io: Io) => number }): Command {
+  return {
+    name: c.name,
+    summary: c.summary,
+    usage: c.usage,
+    run(args, io) {
+      const a = c.parse(args);
+      if (typeof a === 'string') {
+        io.err(`tessera: ${a}\nusage: tessera ${c.usage}`);
+        return Promise.resolve(EXIT.USAGE);
+      }
+      return Promise.resolve(c.provision(a, io));
+    },
+  };
+}
+
+export const siteProvisionCommand: Command = provisionCommand({
   name: 'site provision',
   summary:
     "Gives a site its own identity on the hub's embedded broker (it may then publish only its own events and status, and read only its own ack, directory, days elsewhere and commands) and prints the site's broker config block. Works beside a running hub.",
   usage: USAGE,
-  run(args, io) {
-    const a = parse(args);
-    if (typeof a === 'string') {
-      io.err(`tessera: ${a}\nusage: tessera ${USAGE}`);
-      return Promise.resolve(EXIT.USAGE);
-    }
-    return Promise.resolve(provision(a, io));
-  },
-};
+  parse,
+  provision,
+});

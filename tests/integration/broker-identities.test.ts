@@ -120,3 +120,107 @@ describe('broker identities on the embedded broker (issue 8)', () => {
     expect(await connectOutcome(mqttUrl.replace('mqtts:', 'mqtt:'), identity)).not.toBe('connected');
   });
 });
+
+describe('an identity is one client on the embedded broker', () => {
+  const asClient = (identity: { username: string; password: string }, clientId: string, o: mqtt.IClientOptions = {}) => ({ protocolVersion: 4 as const, reconnectPeriod: 0, ...identity, clientId, ...o });
+
+  it("site A's login with site B's client id or the hub's is refused; B and the hub stay connected and the hub keeps ingesting", async () => {
+    const { hub, mqttUrl } = await startTestHub(cleanups, { brokerIdentities: true });
+    const a = hub.brokerIdentities.provision('site-a');
+    const b = hub.brokerIdentities.provision('site-b');
+    const victim = await mqtt.connectAsync(mqttUrl, asClient(b, 'tessera-edge-site-b', { clean: false }));
+    cleanups.push(() => victim.endAsync(true));
+    let victimClosed = 0;
+    victim.on('close', () => victimClosed++);
+    const acks: string[] = [];
+    victim.on('message', (_topic, payload) => acks.push(payload.toString()));
+    await victim.subscribeAsync(t.ack('site-b'), { qos: 1 });
+
+    for (const stolen of ['tessera-edge-site-b', 'tessera-hub']) {
+      expect(await connectOutcome(mqttUrl, asClient(a, stolen, { clean: false })), stolen).toMatch(/Identifier rejected/i);
+    }
+    expect(victimClosed).toBe(0);
+    expect(victim.connected).toBe(true);
+    expect(hub.ingest.connected).toBe(true);
+
+    // Both still work: B's events are stored and B gets the hub's ack.
+    await victim.publishAsync(t.events('site-b'), JSON.stringify(batchOf('site-b', 1, 2)), { qos: 1 });
+    await eventually(() => acks.some((p) => (JSON.parse(p) as { seq: number }).seq === 2), "the hub acknowledges B's events");
+    expect(hub.store.progress('site-b')?.contiguous).toBe(2);
+    expect(victimClosed).toBe(0);
+    expect(hub.broker()?.refusals.connect).toBe(2);
+  });
+
+  it("a resumed session never hands another identity's queued messages", async () => {
+    const { hub, mqttUrl } = await startTestHub(cleanups, { brokerIdentities: true });
+    const a = hub.brokerIdentities.provision('site-a');
+    const b = hub.brokerIdentities.provision('site-b');
+    // B subscribes on a persistent session, then goes offline: what the hub sends B is queued.
+    const first = await mqtt.connectAsync(mqttUrl, asClient(b, 'tessera-edge-site-b', { clean: false }));
+    await first.subscribeAsync(t.directory('site-b'), { qos: 1 });
+    await first.endAsync();
+    await hub.ingest.publish(t.directory('site-b'), 'badge 04AABBCCDDEEFF for site B');
+
+    const stolen: string[] = [];
+    const intruder = mqtt.connect(mqttUrl, asClient(a, 'tessera-edge-site-b', { clean: false, connectTimeout: 3000 }));
+    intruder.on('message', (topic) => stolen.push(topic));
+    const outcome = await new Promise<string>((resolve) => {
+      intruder.once('connect', () => resolve('connected'));
+      intruder.once('error', (err) => resolve(err.message));
+    });
+    intruder.end(true);
+    expect(outcome).toMatch(/Identifier rejected/i);
+    expect(stolen).toEqual([]);
+
+    // The queue was there all along: B itself gets it.
+    const mine: string[] = [];
+    const owner = mqtt.connect(mqttUrl, asClient(b, 'tessera-edge-site-b', { clean: false }));
+    cleanups.push(() => owner.endAsync(true));
+    owner.on('message', (_topic, payload) => mine.push(payload.toString()));
+    await eventually(() => mine.length > 0, "B's queued directory reaches B");
+    expect(mine).toEqual(['badge 04AABBCCDDEEFF for site B']);
+  });
+});
+
+describe('observers on the embedded broker', () => {
+  it('an observer reads the network occupancy and the Home Assistant discovery configs, nothing else, and publishes nothing', async () => {
+    const { hub, mqttUrl } = await startTestHub(cleanups, { brokerIdentities: true, homeAssistant: {} });
+    const login = hub.brokerIdentities.provisionObserver('hall');
+    expect(login).toMatchObject({ username: 'observer.hall', clientId: 'observer.hall' });
+    // What the hub publishes for sites, retained or queued, before and after the observer subscribes.
+    await hub.ingest.publish(t.ack('murat'), '{"seq":7}', true);
+    await hub.ingest.publish(t.directory('murat'), 'badge 04AABBCCDDEEFF', true);
+    await hub.ingest.publish('homeassistant/light/elsewhere/config', '{}', true);
+
+    const seen: string[] = [];
+    const observer = mqtt.connect(mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, ...login });
+    cleanups.push(() => observer.endAsync(true));
+    observer.on('message', (topic) => seen.push(topic));
+    await new Promise<void>((resolve) => observer.once('connect', () => resolve()));
+    // Home Assistant subscribes to discovery wildcards; a display to everything it can get.
+    const granted = await observer.subscribeAsync(['homeassistant/+/+/+/config', '#', t.occupancy], { qos: 1 });
+    expect(granted.map((g) => g.qos)).toEqual([1, 1, 1]);
+    for (const topic of [t.directory('murat'), t.allEvents, 'homeassistant/light/elsewhere/config']) {
+      await expect(observer.subscribeAsync(topic, { qos: 1 }), topic).rejects.toThrow(/Subscribe error/);
+    }
+    await hub.ingest.publish(t.directory('murat'), 'badge 04112233445566');
+    await hub.ingest.publish(t.commands('murat'), 'open the door');
+    await hub.ingest.publish('homeassistant/sensor/tessera/murat_occupancy/config', '{"name":"Occupancy"}', true);
+    await eventually(() => seen.includes('homeassistant/sensor/tessera/murat_occupancy/config'), 'the discovery config reaches the observer');
+    expect([...new Set(seen)].sort()).toEqual(['homeassistant/sensor/tessera/murat_occupancy/config', t.occupancy]);
+
+    const closed = new Promise<void>((resolve) => observer.once('close', () => resolve()));
+    observer.publish(t.occupancy, '{"total": 999}', { qos: 1 });
+    await closed;
+    expect(hub.broker()?.refusals).toMatchObject({ publish: 1 });
+  });
+
+  it('an observer connects with its own client id only, and no one else with it', async () => {
+    const { hub, mqttUrl } = await startTestHub(cleanups, { brokerIdentities: true });
+    const login = hub.brokerIdentities.provisionObserver('hall');
+    const site = hub.brokerIdentities.provision('murat');
+    expect(await connectOutcome(mqttUrl, { ...login, clientId: 'tessera-edge-murat' })).toMatch(/Identifier rejected/i);
+    expect(await connectOutcome(mqttUrl, { ...site, clientId: login.clientId })).toMatch(/Identifier rejected/i);
+    expect(await connectOutcome(mqttUrl, login)).toBe('connected');
+  });
+});

@@ -42,7 +42,7 @@ describe('tessera hub (the command)', () => {
       expect(provisioned.code).toBe(0);
       expect(provisioned.stdout).toMatch(/^broker:\n {2}url: mqtt:\/\/127\.0\.0\.1:\d+\n {2}username: murat\n {2}password: \S{24}\n {2}hubPublicKey: \|\n {4}-----BEGIN PUBLIC KEY-----/m);
       const password = /^ {2}password: (\S+)$/m.exec(provisioned.stdout)?.[1] ?? '';
-      const site = await mqtt.connectAsync(mqttUrl ?? '', { protocolVersion: 4, reconnectPeriod: 0, username: 'murat', password });
+      const site = await mqtt.connectAsync(mqttUrl ?? '', { protocolVersion: 4, reconnectPeriod: 0, clientId: 'tessera-edge-murat', username: 'murat', password });
       await site.publishAsync(topics().events('murat'), JSON.stringify(batchOf('murat', 1, 2)), { qos: 1 });
       await site.endAsync();
       const { authorization } = await loginOver(apiUrl ?? '', TEST_ADMIN.username, TEST_ADMIN.password);
@@ -73,6 +73,31 @@ describe('tessera hub (the command)', () => {
       expect(bad.code).toBe(1);
       expect(bad.stderr).toContain('invalid site id "Not A Site"');
       expect(bad.stderr).toContain('[request.invalid]');
+    } finally {
+      hub.kill('SIGKILL');
+    }
+  });
+
+  it('observer provision prints a read-only login that reads the network occupancy, and its Mosquitto lines', async () => {
+    expect((await runCli(['observer', 'provision', 'hall', '--db', join(dir, 'missing.db')])).stderr).toContain('no hub database at');
+    const hub = spawnHub([...db, '--broker-port', '0', '--api-port', '0']);
+    try {
+      const [, mqttUrl] = await waitForOutput(hub, /MQTT broker: (mqtt:\/\/127\.0\.0\.1:\d+) \(embedded/);
+      const hubDb = db.slice(0, 2); // --db only: an observer needs no key
+      const bad = await runCli(['observer', 'provision', 'Hall Display', ...hubDb]);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('invalid observer name "Hall Display"');
+      const provisioned = await runCli(['observer', 'provision', 'hall', ...hubDb, '--url', mqttUrl ?? '']);
+      expect(provisioned.code).toBe(0);
+      expect(provisioned.stdout).toMatch(/^url: mqtt:\/\/127\.0\.0\.1:\d+\nusername: observer\.hall\npassword: \S{24}\n(#.*\n)?clientId: observer\.hall$/m);
+      expect(provisioned.stdout).toMatch(/^observer\.hall:\$7\$1000\$/m);
+      expect(provisioned.stdout).toContain('user observer.hall\ntopic read tessera/v1/network/occupancy\ntopic read homeassistant/sensor/tessera/#\n');
+      const field = (name: string) => new RegExp(`^${name}: (\\S+)$`, 'm').exec(provisioned.stdout)?.[1] ?? '';
+      const observer = await mqtt.connectAsync(mqttUrl ?? '', { protocolVersion: 4, reconnectPeriod: 0, clientId: field('clientId'), username: field('username'), password: field('password') });
+      const occupancy = new Promise<string>((resolve) => observer.once('message', (topic) => resolve(topic)));
+      await observer.subscribeAsync(topics().occupancy, { qos: 1 });
+      expect(await occupancy).toBe(topics().occupancy);
+      await observer.endAsync();
     } finally {
       hub.kill('SIGKILL');
     }

@@ -142,7 +142,8 @@ for (const b of await brokers()) {
       (wrong.events[0] as { seq: unknown }).seq = 'three';
       await publish(client, prefix, JSON.stringify(wrong));
       await publish(client, prefix, batchOf('lyon', 3, 3)); // another site's batch on murat's topic
-      await publish(client, prefix, Buffer.alloc(4.5 * 1024 * 1024, 'x'));
+      // Just over the ingest's 4 MiB payload limit, yet under the embedded broker's packet limit.
+      await publish(client, prefix, Buffer.alloc(4 * 1024 * 1024 + 1, 'x'));
       await client.publishAsync(topics(prefix).status(SITE), '{"online": "maybe"}', { qos: 1 });
       await vi.waitFor(() => expect(hub.ingest.counters.rejected).toBe(5), waitUp);
 

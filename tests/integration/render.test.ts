@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
+import { mosquittoPasswordLine, renderObserverAcl } from '../../firmware-config/render-mosquitto.js';
 import { finished, runCli, spawnCli, waitForOutput } from '../harness/process.js';
 
 const ROOT = resolve('.');
@@ -148,6 +149,88 @@ describe('the rendered broker identity, on a real Mosquitto', () => {
     for (const [user, password] of identities) await (await connect(url, user, password)).endAsync();
     await expect(connect(url, 'murat', 'allanche-demo-password')).rejects.toThrow(/Not authorized/);
     await expect(connect(url, 'anonymous', '')).rejects.toThrow(/Not authorized/);
+  });
+});
+
+describe('one login, one client, on a real Mosquitto with the sample configuration', () => {
+  const withMosquitto = hasBinary('mosquitto') && hasBinary('mosquitto_passwd') ? it : it.skip;
+  const demoBroker = async () => {
+    const dir = tempDir();
+    return startMosquitto(dir, readFileSync(join(ROOT, 'deploy', 'mosquitto', 'passwd'), 'utf8'), readFileSync(join(ROOT, 'deploy', 'mosquitto', 'acl'), 'utf8'));
+  };
+  const as = (user: 'hub' | 'murat' | 'allanche', clientId: string, o: mqtt.IClientOptions = {}) => ({ protocolVersion: 4 as const, reconnectPeriod: 0, connectTimeout: 5000, clientId, username: user, password: `${user}-demo-password`, ...o });
+
+  withMosquitto("a site's login with another site's client id or the hub's disconnects neither, and takes no one's session", async () => {
+    const url = await demoBroker();
+    const hub = await mqtt.connectAsync(url, as('hub', 'tessera-hub', { clean: false }));
+    cleanups.push(() => void hub.end(true));
+    const events: string[] = [];
+    hub.on('message', (topic) => events.push(topic));
+    await hub.subscribeAsync('tessera/v1/sites/+/events', { qos: 1 });
+    const victim = await mqtt.connectAsync(url, as('allanche', 'tessera-edge-allanche', { clean: false }));
+    cleanups.push(() => void victim.end(true));
+    const closes = { hub: 0, victim: 0 };
+    hub.on('close', () => closes.hub++);
+    victim.on('close', () => closes.victim++);
+
+    for (const stolen of ['tessera-edge-allanche', 'tessera-hub', 'allanche', 'hub']) {
+      const intruder = await mqtt.connectAsync(url, as('murat', stolen, { clean: false }));
+      await intruder.endAsync();
+    }
+    // Both still hold their connections: a publish goes from one to the other.
+    await victim.publishAsync('tessera/v1/sites/allanche/events', 'still here', { qos: 1 });
+    await until(() => events.includes('tessera/v1/sites/allanche/events'));
+    expect(closes).toEqual({ hub: 0, victim: 0 });
+  });
+
+  withMosquitto('a persistent session is the login\'s, whatever client id it sends: it keeps its queued messages, and no other login gets them', async () => {
+    const url = await demoBroker();
+    const first = await mqtt.connectAsync(url, as('allanche', 'tessera-edge-allanche', { clean: false }));
+    await first.subscribeAsync('tessera/v1/sites/allanche/directory', { qos: 1 });
+    await first.endAsync();
+    const hub = await mqtt.connectAsync(url, as('hub', 'tessera-hub'));
+    cleanups.push(() => void hub.end(true));
+    await hub.publishAsync('tessera/v1/sites/allanche/directory', 'badge 04AABBCCDDEEFF', { qos: 1 });
+
+    const stolen: string[] = [];
+    const intruder = mqtt.connect(url, as('murat', 'tessera-edge-allanche', { clean: false }));
+    intruder.on('message', (topic) => stolen.push(topic));
+    await new Promise<void>((resolve) => intruder.once('connect', () => resolve()));
+    const mine: string[] = [];
+    const owner = mqtt.connect(url, as('allanche', 'another-id', { clean: false }));
+    cleanups.push(() => void owner.end(true));
+    owner.on('message', (_topic, payload) => mine.push(payload.toString()));
+    await until(() => mine.length > 0);
+    await intruder.endAsync();
+    expect(mine).toEqual(['badge 04AABBCCDDEEFF']);
+    expect(stolen).toEqual([]);
+  });
+});
+
+describe('an observer on a real Mosquitto, with the lines `tessera observer provision` prints', () => {
+  const withMosquitto = hasBinary('mosquitto') && hasBinary('mosquitto_passwd') ? it : it.skip;
+  withMosquitto('reads the network occupancy and the discovery configs, nothing else, and publishes nothing', async () => {
+    const dir = tempDir();
+    const deploy = (f: string) => readFileSync(join(ROOT, 'deploy', 'mosquitto', f), 'utf8');
+    const url = await startMosquitto(dir, deploy('passwd') + mosquittoPasswordLine('observer.hall', 'hall-password'), `${deploy('acl')}\n${renderObserverAcl('observer.hall')}`);
+    const hub = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, clientId: 'tessera-hub', username: 'hub', password: 'hub-demo-password' });
+    cleanups.push(() => void hub.end(true));
+    await hub.publishAsync('tessera/v1/sites/murat/directory', 'badge 04AABBCCDDEEFF', { qos: 1, retain: true });
+    await hub.publishAsync('homeassistant/light/elsewhere/config', '{}', { qos: 1, retain: true });
+
+    const seen: string[] = [];
+    const observer = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, clientId: 'observer.hall', username: 'observer.hall', password: 'hall-password' });
+    cleanups.push(() => void observer.end(true));
+    observer.on('message', (topic) => seen.push(topic));
+    await new Promise<void>((resolve) => observer.once('connect', () => resolve()));
+    await observer.subscribeAsync(['#', 'homeassistant/+/+/+/config'], { qos: 1 });
+    // MQTT 3.1.1 has no refusal for a publish: Mosquitto acknowledges and drops it.
+    await observer.publishAsync('tessera/v1/network/occupancy', 'forged', { qos: 1 });
+    await hub.publishAsync('tessera/v1/sites/murat/commands', 'open', { qos: 1 });
+    await hub.publishAsync('homeassistant/sensor/tessera/murat_occupancy/config', '{}', { qos: 1, retain: true });
+    await hub.publishAsync('tessera/v1/network/occupancy', '{"total":1}', { qos: 1, retain: true });
+    await until(() => seen.includes('tessera/v1/network/occupancy'));
+    expect([...new Set(seen)].sort()).toEqual(['homeassistant/sensor/tessera/murat_occupancy/config', 'tessera/v1/network/occupancy']);
   });
 });
 

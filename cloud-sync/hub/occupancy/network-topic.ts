@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../../shared/clock.js';
 import { NETWORK_OCCUPANCY_VERSION, type NetworkOccupancyMessage } from '../../../shared/occupancy.js';
-import { DEFAULT_TOPIC_PREFIX, topics } from '../../../shared/topics.js';
+import { DEFAULT_DISCOVERY_PREFIX, DEFAULT_TOPIC_PREFIX, homeAssistantTopics, topics } from '../../../shared/topics.js';
 import type { NetworkOccupancy } from './projection.js';
 
 export type Publish = (topic: string, payload: string, options: { qos: 0 | 1; retain: boolean }) => Promise<void>;
@@ -31,10 +31,10 @@ export function networkPayload(n: NetworkOccupancy, nowMs: number): NetworkOccup
 }
 
 /** Home Assistant's discovery config of one site's occupancy sensor (retained under `homeassistant/sensor/...`). */
-export function homeAssistantSensor(site: string, name: string, stateTopic: string, discoveryPrefix = 'homeassistant') {
+export function homeAssistantSensor(site: string, name: string, stateTopic: string, discoveryPrefix = DEFAULT_DISCOVERY_PREFIX) {
   const key = JSON.stringify(site);
   return {
-    topic: `${discoveryPrefix}/sensor/tessera/${site}_occupancy/config`,
+    topic: homeAssistantTopics(discoveryPrefix).sensorConfig(site),
     config: {
       name: 'Occupancy',
       unique_id: `tessera_${site}_occupancy`,

@@ -1,0 +1,68 @@
+import { parseArgs } from 'node:util';
+import type { Command, Io } from '../../cli/command.js';
+import { EXIT } from '../../cli/command.js';
+import { DEFAULT_TOPIC_PREFIX, observerReadFilters } from '../../shared/topics.js';
+import { mosquittoPasswordLine, renderObserverAcl } from '../../firmware-config/render-mosquitto.js';
+import type { BrokerLogin } from './broker-identities.js';
+import { hubDbExists, hubDbTarget } from './db.js';
+import { provisionCommand, provisionInto } from './site-cli.js';
+
+const USAGE = 'observer provision NAME [--db FILE|URL] [--url URL] [--topic-prefix P]';
+
+interface ProvisionArgs {
+  name: string;
+  db: string;
+  url: string;
+  topicPrefix: string;
+}
+
+function parse(args: string[]): ProvisionArgs | string {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, allowPositionals: true, options: { db: { type: 'string' }, url: { type: 'string' }, 'topic-prefix': { type: 'string' } } });
+  } catch (err) {
+    return (err as Error).message;
+  }
+  const [name, ...extra] = parsed.positionals;
+  if (name === undefined || extra.length > 0) return 'expected one observer name';
+  const { values } = parsed;
+  const url = values.url ?? 'mqtt://127.0.0.1:1883';
+  if (!/^mqtts?:\/\/[^\s/?#]+/.test(url)) return `--url expects mqtt://host:port or mqtts://host:port, got "${url}"`;
+  return { name, db: hubDbTarget(values.db), url, topicPrefix: values['topic-prefix'] ?? DEFAULT_TOPIC_PREFIX };
+}
+
+/** What to give the observer's owner: its login on the hub's broker, and the same for a Mosquitto broker. */
+export function observerBlock(o: { name: string; url: string; topicPrefix: string; login: BrokerLogin }): string {
+  return [
+    `# Observer "${o.name}": a read-only broker identity, shown once (provisioning it again replaces the password).`,
+    `# It may read ${observerReadFilters(o.topicPrefix).join(' and ')}; it may publish nothing.`,
+    `url: ${o.url}`,
+    `username: ${o.login.username}`,
+    `password: ${o.login.password}`,
+    `# The broker admits this identity with this client id only:`,
+    `clientId: ${o.login.clientId}`,
+    '',
+    "# On a Mosquitto broker instead (tessera hub --mqtt), append this line to its password_file:",
+    mosquittoPasswordLine(o.login.username, o.login.password).trimEnd(),
+    '# and these to its acl_file:',
+    renderObserverAcl(o.login.username, o.topicPrefix),
+  ].join('\n');
+}
+
+function provision(a: ProvisionArgs, io: Io): number {
+  // Opening would create an empty database: a mistyped path must not.
+  if (!hubDbExists(a.db)) {
+    io.err(`tessera: no hub database at ${a.db} (--db FILE; start the hub once to make it)`);
+    return EXIT.FAILURE;
+  }
+  return provisionInto(a.db, io, (identities) => observerBlock({ name: a.name, url: a.url, topicPrefix: a.topicPrefix, login: identities.provisionObserver(a.name) }));
+}
+
+export const observerProvisionCommand: Command = provisionCommand({
+  name: 'observer provision',
+  summary:
+    "Gives a display or Home Assistant a read-only identity on the hub's embedded broker: it may read the network's occupancy and the Home Assistant discovery configs, and publish nothing. Prints its login, and the Mosquitto password and ACL lines of the same identity. Works beside a running hub.",
+  usage: USAGE,
+  parse,
+  provision,
+});
