@@ -94,7 +94,6 @@ describe('consumables without a price, through the billing API', () => {
   beforeEach(async () => {
     const clock = new ManualClock('2026-11-20T08:00:00Z');
     hub = createHub({ dbPath: testHubDb(), clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
-    headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
     hub.directory.upsert('plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
     hub.directory.upsert('member', { id: 'ana', name: 'Ana', plan: 'murat-day' });
@@ -102,6 +101,7 @@ describe('consumables without a price, through the billing API', () => {
     for (const { event, receivedAt } of log.events) hub.store.ingest({ v: 1, site: 'murat', events: [event] }, receivedAt);
     storeLegacyUse((b, at) => hub.store.ingest(b, at), 50, MARKUP);
     clock.advanceTo(DEC_2);
+    headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
   });
   afterEach(async () => hub.stop());
 
