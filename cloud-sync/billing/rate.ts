@@ -152,7 +152,8 @@ function rateConsumables(lines: LineBook, prices: PriceList, member: Member, tar
   const left = new Map(Object.entries(tariff.included));
   const unpriced: ConsumableUse[] = [];
   for (const use of uses) {
-    const price = prices.consumables[use.item];
+    // Own keys only: an item named `toString` or `constructor` fits the pattern, and is no price.
+    const price = Object.hasOwn(prices.consumables, use.item) ? prices.consumables[use.item] : undefined;
     if (!price) {
       unpriced.push(use);
       continue;
@@ -161,7 +162,7 @@ function rateConsumables(lines: LineBook, prices: PriceList, member: Member, tar
     left.set(use.item, (left.get(use.item) ?? 0) - free);
     const charged = use.quantity - free;
     if (charged === 0) continue;
-    const included = tariff.included[use.item];
+    const included = Object.hasOwn(tariff.included, use.item) ? tariff.included[use.item] : undefined;
     const description = included ? `${price.name} beyond ${included} included` : price.name;
     lines.add({ account: accountOf(member), member: member.id, site: use.site, kind: 'consumable', item: use.item, description, quantity: charged, unitCents: price.unitCents, amountCents: 0, vatBasisPoints: vatBasisPoints(price.vatPercent), dates: [use.date] });
   }

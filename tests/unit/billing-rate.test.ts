@@ -181,10 +181,15 @@ describe('rating rules', () => {
   });
 
   it('lists the uses of a consumable without a price by site and item, and charges none of them', () => {
-    const soho = new SiteLog('soho-solo').use('eve', '2026-11-03', 'scan-page', 3).use('eve', '2026-11-04', 'scan-page', 4).use('eve', '2026-11-04', 'coffee', 1);
+    // Names of the object prototype's members fit the pattern too: they must not read as prices.
+    const soho = new SiteLog('soho-solo').use('eve', '2026-11-03', 'scan-page', 3).use('eve', '2026-11-04', 'scan-page', 4).use('eve', '2026-11-04', 'coffee', 1).use('eve', '2026-11-05', 'toString', 2).use('eve', '2026-11-05', 'constructor', 1);
     const r = ratePeriod({ period: '2026-11', prices: EXAMPLE_PRICE_LIST, members: [member('eve', 'soho-solo')], employers: [], events: soho.billed, zones: ZONES });
-    expect(r.unpriced).toEqual([{ period: '2026-11', site: 'soho-solo', item: 'scan-page', uses: 2, quantity: 7 }]);
-    expect(r.lines.filter((l) => l.kind === 'consumable').map((l) => [l.item, l.quantity])).toEqual([['coffee', 1]]);
+    expect(r.unpriced).toEqual([
+      { period: '2026-11', site: 'soho-solo', item: 'constructor', uses: 1, quantity: 1 },
+      { period: '2026-11', site: 'soho-solo', item: 'scan-page', uses: 2, quantity: 7 },
+      { period: '2026-11', site: 'soho-solo', item: 'toString', uses: 1, quantity: 2 },
+    ]);
+    expect(r.lines.filter((l) => l.kind === 'consumable').map((l) => [l.item, l.quantity, l.amountCents])).toEqual([['coffee', 1, 120]]);
   });
 
   it('lists the usage of a member missing from the directory as unbilled instead of dropping it', () => {
