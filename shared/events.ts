@@ -14,6 +14,15 @@ const Id = z.string().min(1).max(64);
 const BadgeRef = z.string().regex(/^…[0-9A-F]{0,4}$/);
 const ReaderRole = z.enum(['entry', 'exit', 'locker-bank']);
 
+/**
+ * A consumable item's id, and every key of the hub's price list: letters, digits, ".", "_" or
+ * "-", at most 64, starting with a letter or digit. One pattern for both, so that every item a
+ * site can record is an item the operator can price, and no name reaches the hub that a page or
+ * a spreadsheet could take for markup or a formula.
+ */
+export const ITEM_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const ItemId = z.string().regex(ITEM_ID_PATTERN, { error: 'expected an item id of letters, digits, ".", "_" or "-" (at most 64, the first a letter or digit), e.g. "print-page"' });
+
 const AccessFields = {
   reader: Id,
   role: ReaderRole,
@@ -53,7 +62,7 @@ const payloads = {
   'door.exit_requested': z.strictObject({ door: Id }),
   /** `lockdown`: held locked by a hub command, free access suspended, until it is lifted. */
   'door.mode': z.strictObject({ door: Id, mode: z.enum(['locked', 'free_access', 'lockdown']) }),
-  'consumable.used': z.strictObject({ memberId: Id, item: Id, quantity: z.number().int().positive() }),
+  'consumable.used': z.strictObject({ memberId: Id, item: ItemId, quantity: z.number().int().positive() }),
   'device.fault': z.strictObject({
     device: Id,
     kind: z.enum(['reader.lost', 'reader.found', 'gpio.error', 'directory.rejected', 'sync.rejected', 'command.rejected']),

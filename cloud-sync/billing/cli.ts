@@ -11,6 +11,7 @@ import { formatCents, invoicesCsv } from './export.js';
 import { BillingLedger, type PeriodSummary } from './ledger.js';
 import { PeriodId } from './period.js';
 import { progressReporter } from './progress.js';
+import type { UnpricedUse } from './unpriced.js';
 
 interface Parsed {
   period: string;
@@ -70,6 +71,12 @@ function report(io: Io, s: PeriodSummary, numbers: string[], currency: string): 
   io.out(`events received up to ${s.cutoff} are on these invoices; later ones go on the next period's as adjustments`);
   for (const u of s.unbilled) io.err(`warning: member ${u.member} is not in the directory: ${u.days} day(s), ${u.consumables} consumable use(s) not billed`);
   for (const d of s.admittedBeyondQuota ?? []) io.err(`warning: member ${d.member} (plan ${d.plan}) was let in at ${d.site} on ${d.date} beyond the days a week the plan allows: charged ${money(d.unitCents, currency)}`);
+  warnUnpriced(io, s.unpriced);
+}
+
+/** Item names quoted as JSON: a name an older hub stored may hold anything, a terminal escape included. */
+function warnUnpriced(io: Io, unpriced: readonly UnpricedUse[]): void {
+  for (const u of unpriced) io.err(`warning: item ${JSON.stringify(u.item)} has no price: ${u.uses} use(s), ${u.quantity} unit(s) at ${u.site} in ${u.period} not charged`);
 }
 
 export const billingCloseCommand: Command = {
@@ -100,7 +107,9 @@ export const billingExportCommand: Command = {
     return withLedger(opts.db, io, (ledger) => {
       const closed = ledger.closed(opts.period) !== undefined;
       if (!closed) io.err(`tessera: ${opts.period} is not closed: this is a preview, without invoice numbers`);
-      let invoices = closed ? ledger.invoices(opts.period) : ledger.preview(opts.period).invoices;
+      const preview = closed ? undefined : ledger.preview(opts.period);
+      if (preview) warnUnpriced(io, preview.summary.unpriced);
+      let invoices = preview ? preview.invoices : ledger.invoices(opts.period);
       if (opts.invoice !== undefined) {
         invoices = invoices.filter((i) => i.number === opts.invoice);
         if (invoices.length === 0) throw new TesseraError('not_found', `no invoice ${opts.invoice} in ${opts.period}`);

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { SiteEvent } from '../../shared/events.js';
 import type { HubDb } from '../hub/db.js';
 import type { BilledEvent } from './visits.js';
@@ -44,12 +45,29 @@ export function readBilledEvents(db: HubDb, window: { from: string; to: string }
 }
 
 function parseBody(body: string): SiteEvent | undefined {
+  let json: unknown;
   try {
-    const r = SiteEvent.safeParse(JSON.parse(body));
-    return r.success ? r.data : undefined;
+    json = JSON.parse(body);
   } catch {
     return undefined;
   }
+  const r = SiteEvent.safeParse(json);
+  return r.success ? r.data : legacyUse(json, r.error);
+}
+
+/**
+ * A consumable use an older hub stored before item names were checked at ingest (it took any id
+ * up to 64 characters): read with the name it has, so that the close lists it among the uses
+ * without a price (no price can name it) instead of skipping it as unreadable. Every other field
+ * must still be valid.
+ */
+function legacyUse(json: unknown, error: z.ZodError): SiteEvent | undefined {
+  if (!error.issues.every((i) => i.path.length === 2 && i.path[0] === 'data' && i.path[1] === 'item')) return undefined;
+  const data = (json as { data?: unknown }).data;
+  const item = (data as { item?: unknown }).item;
+  if (typeof item !== 'string' || item.length === 0 || item.length > 64) return undefined;
+  const r = SiteEvent.safeParse({ ...(json as object), data: { ...(data as object), item: 'legacy' } });
+  return r.success && r.data.type === 'consumable.used' ? { ...r.data, data: { ...r.data.data, item } } : undefined;
 }
 
 /** The site-local dates of billed events received in `(after, upTo]`: where late events fell. */

@@ -14,6 +14,8 @@ import type { PeriodStatement, RatingContext } from './period-rating.js';
 import { statementOf } from './period-rating.js';
 import { PriceList, unpricedRefusals } from './prices.js';
 import type { AdmittedBeyondQuota, Unbilled } from './rate.js';
+import type { UnpricedUse } from './unpriced.js';
+import { parseStoredUnbilled, storedUnbilled } from './unpriced.js';
 
 /**
  * How far behind the close its cutoff lies. An ingest stamps `received_at` and then commits
@@ -49,6 +51,8 @@ export interface PeriodSummary {
    * keep them as lines).
    */
   admittedBeyondQuota?: AdmittedBeyondQuota[];
+  /** Uses of consumable items without a price: listed, not charged (docs/billing.md). */
+  unpriced: UnpricedUse[];
 }
 
 interface PeriodRow {
@@ -74,7 +78,7 @@ const summaryOf = (r: PeriodRow): PeriodSummary => ({
   subtotalCents: r.subtotal_cents,
   vatCents: r.vat_cents,
   totalCents: r.total_cents,
-  unbilled: JSON.parse(r.unbilled) as Unbilled[],
+  ...parseStoredUnbilled(r.unbilled),
 });
 
 /** The billing ledger (the shell around the pure rating): prices, closes, frozen invoices. */
@@ -161,6 +165,7 @@ export class BillingLedger {
     if (statement.unreadable > 0) this.log.warn({ period: checked, unreadable: statement.unreadable }, 'stored events that no longer parse were left out of the close');
     if (statement.unrated.length > 0) this.log.warn({ period: checked, months: statement.unrated }, 'late events of months whose events the retention pruned: not re-rated, not billed');
     if (statement.admittedBeyondQuota.length > 0) this.log.warn({ period: checked, days: statement.admittedBeyondQuota.slice(0, 20) }, 'days let in beyond a quota the plan refuses (a site cut off from the hub): charged at the plan\'s price for them');
+    if (summary.unpriced.length > 0) this.log.warn({ period: checked, unpricedItems: summary.unpriced.length, unpriced: summary.unpriced.slice(0, 20) }, 'consumable uses without a price were left out of the close');
     if (summary.unbilled.length > 0) this.log.warn({ period: checked, members: summary.unbilled.map((u) => u.member).slice(0, 20) }, 'usage of members not in the directory is not billed');
     return summary;
   }
@@ -176,7 +181,7 @@ export class BillingLedger {
       cutoff,
       closedAt,
       JSON.stringify(prices),
-      JSON.stringify(t.unbilled),
+      storedUnbilled(t.unbilled, t.unpriced),
       t.invoices,
       t.subtotalCents,
       t.vatCents,
@@ -252,5 +257,5 @@ export class BillingLedger {
 
 function totals(s: PeriodStatement) {
   const sum = (f: (i: Invoice) => number) => s.invoices.reduce((t, i) => t + f(i), 0);
-  return { invoices: s.invoices.length, subtotalCents: sum((i) => i.subtotalCents), vatCents: sum((i) => i.vatCents), totalCents: sum((i) => i.totalCents), unbilled: s.unbilled, admittedBeyondQuota: s.admittedBeyondQuota };
+  return { invoices: s.invoices.length, subtotalCents: sum((i) => i.subtotalCents), vatCents: sum((i) => i.vatCents), totalCents: sum((i) => i.totalCents), unbilled: s.unbilled, admittedBeyondQuota: s.admittedBeyondQuota, unpriced: s.unpriced };
 }

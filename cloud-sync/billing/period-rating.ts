@@ -9,6 +9,8 @@ import { addDays, periodOf, readWindow } from './period.js';
 import type { PriceList } from './prices.js';
 import type { AdmittedBeyondQuota, RatedLine, Unbilled } from './rate.js';
 import { ratePeriod } from './rate.js';
+import type { UnpricedUse } from './unpriced.js';
+import { sortUnpriced, unpricedSince } from './unpriced.js';
 
 /** Everything a rating reads besides the events: fixed for one close. */
 export interface RatingContext {
@@ -33,6 +35,8 @@ export interface PeriodStatement {
   unbilled: Unbilled[];
   /** The period's days let in beyond a quota the plan refuses: charged, and listed for the operator. */
   admittedBeyondQuota: AdmittedBeyondQuota[];
+  /** Uses of items without a price, this month's and those late events brought to closed months: not charged. */
+  unpriced: UnpricedUse[];
   /** Closed periods that late events changed, corrected on these invoices. */
   adjusted: PeriodId[];
   /** Closed periods that late events touched but whose events were pruned: not re-rated, not billed. */
@@ -54,6 +58,7 @@ export function statementOf(ctx: RatingContext, period: PeriodId, cutoff: number
   const adjustments = new Map<PeriodId, RatedLine[]>();
   let unreadable = ownUnreadable;
   const unrated: PeriodId[] = [];
+  const unpriced = [...own.unpriced];
   for (const q of state ? touchedPeriods(ctx.db, state, period, cutoff) : []) {
     // A month whose presence events are gone would be rated without what it was billed with
     // (quotas, half days): its late events are left unbilled, and the close says so.
@@ -64,13 +69,14 @@ export function statementOf(ctx: RatingContext, period: PeriodId, cutoff: number
     const after = rateAt(ctx, q, cutoff, `late events of ${q}`);
     const before = ratePeriod({ ...input(ctx, q), events: after.events.filter((e) => e.receivedAt <= (state?.lastCutoff ?? 0)) });
     unreadable += after.unreadable;
+    unpriced.push(...unpricedSince(before.unpriced, after.rating.unpriced));
     const lines = adjustmentsOf(before.lines, after.rating.lines);
     if (lines.length > 0) adjustments.set(q, lines);
   }
   const members = new Map(ctx.members.map((m) => [m.id, m]));
   const employers = new Map(ctx.employers.map((e) => [e.id, e]));
   const invoices = buildInvoices(period, ctx.prices.currency, own.lines, adjustments, { members, employers }, own.days);
-  return { invoices, unbilled: own.unbilled, admittedBeyondQuota: own.admittedBeyondQuota, adjusted: [...adjustments.keys()], unrated, unreadable };
+  return { invoices, unbilled: own.unbilled, admittedBeyondQuota: own.admittedBeyondQuota, unpriced: sortUnpriced(unpriced), adjusted: [...adjustments.keys()], unrated, unreadable };
 }
 
 function input(ctx: RatingContext, period: PeriodId) {

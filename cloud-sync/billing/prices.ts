@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ErrorDetail } from '../../shared/errors.js';
+import { ITEM_ID_PATTERN } from '../../shared/events.js';
 
 /**
  * The network's price list, kept at the hub (the directory's plans carry no prices: sites need
@@ -7,7 +8,8 @@ import type { ErrorDetail } from '../../shared/errors.js';
  * integer cents excluding VAT; VAT is a percentage with at most two decimals (20, 5.5, 2.1).
  */
 const Cents = z.number({ error: 'expected an amount in integer cents' }).int().nonnegative().max(100_000_000);
-const Key = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'expected an id of letters, digits, ".", "_" or "-" (at most 64)' });
+/** Plan ids and items: the pattern sites record items with, so that every item recorded can be priced. */
+const Key = z.string().regex(ITEM_ID_PATTERN, { error: 'expected an id of letters, digits, ".", "_" or "-" (at most 64)' });
 const VatPercent = z
   .number()
   .min(0)

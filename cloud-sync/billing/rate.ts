@@ -5,6 +5,8 @@ import type { PeriodId } from './period.js';
 import { overlaps, periodOf, periodOfWeek, weekOf } from './period.js';
 import type { ExtraDay, PlanTariff, PriceList } from './prices.js';
 import { vatBasisPoints } from './prices.js';
+import type { UnpricedUse } from './unpriced.js';
+import { unpricedOf } from './unpriced.js';
 import type { BilledEvent, ConsumableUse, MemberDay } from './visits.js';
 import { consumableUses, memberDays, visitDays } from './visits.js';
 
@@ -74,6 +76,8 @@ export interface Rating {
   days: SiteDays[];
   unbilled: Unbilled[];
   admittedBeyondQuota: AdmittedBeyondQuota[];
+  /** Uses of items without a price: listed, not charged. */
+  unpriced: UnpricedUse[];
 }
 
 /** People of the network itself: their visits are work, not usage. */
@@ -83,7 +87,9 @@ export const accountOf = (m: Member): string => (m.employer !== undefined ? `emp
 
 /**
  * Rates one period (CONVENTIONS 5: pure). The same input, in any order, gives the same lines in
- * the same order. Throws `billing.unpriced` listing every plan and item without a price.
+ * the same order. Throws `billing.unpriced` listing every billed plan without a tariff; uses of
+ * an item without a price are not charged but listed in `unpriced` (a site's new item must not
+ * hold up the month).
  */
 export function ratePeriod(input: RatingInput): Rating {
   const members = new Map(input.members.map((m) => [m.id, m]));
@@ -95,6 +101,7 @@ export function ratePeriod(input: RatingInput): Rating {
   const unbilled: Unbilled[] = [];
   const siteDays: SiteDays[] = [];
   const admitted: AdmittedBeyondQuota[] = [];
+  const unpriced: ConsumableUse[] = [];
   const ids = new Set([...members.keys(), ...days.keys(), ...uses.keys()]);
   for (const id of [...ids].sort()) {
     const member = members.get(id);
@@ -108,9 +115,9 @@ export function ratePeriod(input: RatingInput): Rating {
     const tariff = input.prices.plans[member.plan] as PlanTariff;
     admitted.push(...rateMember(lines, input, member, tariff, days.get(id) ?? []));
     siteDays.push(...daysBySite(member, (days.get(id) ?? []).filter((d) => periodOf(d.date) === input.period)));
-    rateConsumables(lines, input.prices, member, tariff, memberUses);
+    unpriced.push(...rateConsumables(lines, input.prices, member, tariff, memberUses));
   }
-  return { lines: lines.sorted(), days: siteDays, unbilled, admittedBeyondQuota: admitted };
+  return { lines: lines.sorted(), days: siteDays, unbilled, admittedBeyondQuota: admitted, unpriced: unpricedOf(input.period, unpriced) };
 }
 
 function daysBySite(member: Member, days: readonly MemberDay[]): SiteDays[] {
@@ -169,20 +176,26 @@ function weeksOf(days: readonly MemberDay[], period: PeriodId): MemberDay[][] {
   return [...weeks.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, list]) => list.sort((a, b) => (a.date < b.date ? -1 : 1)));
 }
 
-/** Units beyond the monthly inclusion are charged, in the order they were used, at the site of use. */
-function rateConsumables(lines: LineBook, prices: PriceList, member: Member, tariff: PlanTariff, uses: readonly ConsumableUse[]): void {
+/** Units beyond the monthly inclusion are charged, in the order they were used, at the site of use. Returns the uses without a price. */
+function rateConsumables(lines: LineBook, prices: PriceList, member: Member, tariff: PlanTariff, uses: readonly ConsumableUse[]): ConsumableUse[] {
   const left = new Map(Object.entries(tariff.included));
+  const unpriced: ConsumableUse[] = [];
   for (const use of uses) {
-    const price = prices.consumables[use.item];
-    if (!price) continue;
+    // Own keys only: an item named `toString` or `constructor` fits the pattern, and is no price.
+    const price = Object.hasOwn(prices.consumables, use.item) ? prices.consumables[use.item] : undefined;
+    if (!price) {
+      unpriced.push(use);
+      continue;
+    }
     const free = Math.min(left.get(use.item) ?? 0, use.quantity);
     left.set(use.item, (left.get(use.item) ?? 0) - free);
     const charged = use.quantity - free;
     if (charged === 0) continue;
-    const included = tariff.included[use.item];
+    const included = Object.hasOwn(tariff.included, use.item) ? tariff.included[use.item] : undefined;
     const description = included ? `${price.name} beyond ${included} included` : price.name;
     lines.add({ account: accountOf(member), member: member.id, site: use.site, kind: 'consumable', item: use.item, description, quantity: charged, unitCents: price.unitCents, amountCents: 0, vatBasisPoints: vatBasisPoints(price.vatPercent), dates: [use.date] });
   }
+  return unpriced;
 }
 
 function missingPrices(input: RatingInput, days: Map<string, MemberDay[]>, uses: Map<string, ConsumableUse[]>, members: Map<string, Member>): ErrorDetail[] {
@@ -192,8 +205,6 @@ function missingPrices(input: RatingInput, days: Map<string, MemberDay[]>, uses:
     if (input.prices.plans[m.plan] === undefined && (used || overlaps(input.period, m.validFrom, m.validUntil)))
       problems.set(`plans.${m.plan}`, `no tariff for plan ${JSON.stringify(m.plan)} (member ${m.id})`);
   }
-  for (const list of uses.values())
-    for (const u of list) if (input.prices.consumables[u.item] === undefined) problems.set(`consumables.${u.item}`, `no price for consumable ${JSON.stringify(u.item)} (used at ${u.site})`);
   return [...problems.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, message]) => ({ path, message }));
 }
 

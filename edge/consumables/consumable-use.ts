@@ -1,18 +1,19 @@
 import { z } from 'zod';
 import { maskUid, normalizeUid } from '../../shared/badge.js';
 import { TesseraError } from '../../shared/errors.js';
-import type { SiteEvent } from '../../shared/events.js';
+import { ItemId, type SiteEvent } from '../../shared/events.js';
+import { describeIssues } from '../../shared/validation.js';
 import type { EdgeStore } from '../store/store.js';
-
-const Item = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, { error: 'expected an item id of letters, digits, ".", "_" or "-" (at most 64), e.g. "print-page"' });
 
 /** Who used it: a member id (a device that knows it), or the badge shown at the device. */
 const Who = { memberId: z.string().min(1).max(64).optional(), badge: z.string().min(1).max(64).optional() };
 const oneOf = (v: { memberId?: string | undefined; badge?: string | undefined }) => (v.memberId === undefined) !== (v.badge === undefined);
 const ONE_OF = { error: 'expected exactly one of memberId or badge', path: ['memberId'] };
 
+const UsedItem = z.strictObject({ item: ItemId });
+
 /** What a printer or coffee machine posts to `POST /consumables`. */
-export const ConsumableUseBody = z.strictObject({ ...Who, item: Item, quantity: z.number().int().min(1).max(10_000) }).refine(oneOf, ONE_OF);
+export const ConsumableUseBody = z.strictObject({ ...Who, item: ItemId, quantity: z.number().int().min(1).max(10_000) }).refine(oneOf, ONE_OF);
 export type ConsumableUseBody = z.infer<typeof ConsumableUseBody>;
 
 /** The simulator's printer (`/simulate/print`) and coffee machine (`/simulate/coffee`) and the items they record. */
@@ -24,8 +25,12 @@ export const SIMULATED_ITEMS = { print: 'print-page', coffee: 'coffee' } as cons
  * Records a consumable use as a `consumable.used` event, in its own transaction like every
  * edge event, for the hub to bill. Refuses an unknown member or badge (404), and a revoked
  * badge or a suspended member (403): nobody can run up a bill on a badge that no longer opens.
+ * An item the price list could not name is refused (400) before anything else, whoever calls:
+ * the hub refuses such an event, so it would stay parked at the site and never be billed.
  */
 export function recordConsumableUse(store: EdgeStore, who: { memberId?: string | undefined; badge?: string | undefined }, item: string, quantity: number, atMs: number): SiteEvent {
+  const checked = UsedItem.safeParse({ item });
+  if (!checked.success) throw new TesseraError('request.invalid', 'invalid consumable item', describeIssues(checked.error, { item }));
   const memberId = who.badge !== undefined ? memberOfBadge(store, who.badge) : (who.memberId ?? '');
   const member = store.directory.getMember(memberId);
   if (!member) throw new TesseraError('not_found', `no member ${JSON.stringify(memberId)} in this site's directory`);

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nextPeriod, periodOf, previousPeriod } from '../../cloud-sync/billing/period.js';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
+import type { EventBatch } from '../../shared/sync.js';
 import { SiteLog } from '../unit/billing-fixtures.js';
 import { browserAvailable, cleanUp, logIn, openBrowser, screenshot, startHub, type OperatorHub } from './harness.js';
 
@@ -97,6 +98,29 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
     expect(await csv.text()).toContain(`${YEAR}-000001,${PERIOD},employer,acme,Acme SA,chloe,Chloé Weber,reichstett,extra-day,,Days beyond 2 a week`);
     const json = await page.request.get(new URL((await page.getByRole('link', { name: 'JSON' }).getAttribute('href')) ?? '', net.apiUrl).href);
     expect(await json.json()).toEqual(api);
+  });
+
+  it('a month with uses of an item without a price lists them under the month, as text even when the name holds markup', async () => {
+    const net = await startHub();
+    const item = '<img src=x onerror="document.title=1">';
+    // A use an older hub stored before item names were checked at ingest.
+    const at = `${dayOfMonth(21)}T10:00:00.000${offsetOn(dayOfMonth(21))}`;
+    const event = { v: 1, site: 'murat', seq: 100, id: '0190a000-0000-7000-8000-000000000100', at, type: 'consumable.used', data: { memberId: 'ana', item, quantity: 3 } };
+    net.hub.store.ingest({ v: 1, site: 'murat', events: [event as EventBatch['events'][number]] }, Date.now() - 3_600_000);
+    await closedMonth(net);
+    const { page } = await openBrowser();
+    await logIn(page, net.apiUrl);
+    await page.getByRole('link', { name: 'Facturation' }).click();
+    const month = page.locator(`details.period[data-period="${PERIOD}"][data-status="closed"]`);
+    await month.locator('summary').click();
+    const use = month.locator('.unpriced li');
+    await use.waitFor();
+    const monthName = new Intl.DateTimeFormat('fr-FR', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${PERIOD}-01T00:00:00Z`));
+    expect(await use.getAttribute('data-item')).toBe(item);
+    expect(plain(await use.textContent())).toBe(`« ${item} » à murat, ${monthName} : 1 usage(s), 3 unité(s)`);
+    expect(plain(await month.locator('.unpriced p.error').textContent())).toContain('1 article(s) sans prix');
+    expect(await month.locator('.unpriced img').count()).toBe(0);
+    expect(await page.title()).not.toBe('1');
   });
 
   it('a site manager is not offered billing, and the page refuses them if they go there', async () => {

@@ -11,6 +11,7 @@ import { HubDirectory } from '../../cloud-sync/hub/directory.js';
 import { HubSites } from '../../cloud-sync/hub/sites.js';
 import { HubStore } from '../../cloud-sync/hub/store.js';
 import { systemClock } from '../../shared/clock.js';
+import type { EventBatch } from '../../shared/sync.js';
 import { loginOver, TEST_ADMIN } from '../harness/hub-auth.js';
 import { runCli } from '../harness/process.js';
 import { SiteLog } from '../unit/billing-fixtures.js';
@@ -59,6 +60,28 @@ describe('tessera billing (the commands)', () => {
     expect(rows[1]).toMatch(/^2026-000001,2026-10,employer,acme,Acme SA,ana,ana,murat,day,,Day visits,,2026-10-27,1,20.00,20.00,20,4.00,EUR$/);
     const json = await runCli(['billing', 'export', '2026-10', '--db', db, '--format', 'json', '--invoice', '2026-000002']);
     expect(JSON.parse(json.stdout)).toMatchObject({ invoices: [{ number: '2026-000002', account: { id: 'eve' }, totalCents: 2400 }] });
+  });
+
+  it('previews and closes a month holding uses of items without a price: exit 0, one warning per site and item, names quoted', async () => {
+    seedHubDb(db);
+    const handle = openHubDatabase(db);
+    const store = new HubStore(handle);
+    // A new item, and a name with a terminal escape an older hub stored before names were checked.
+    const escape = '\u001b[2J<img src=x>';
+    for (const [seq, item] of [[7, 'scan-page'], [8, 'scan-page'], [9, escape]] as const) {
+      const event = { v: 1, site: 'murat', seq, id: `0190a000-0000-7000-8000-00000000000${seq}`, at: '2026-10-28T10:00:00.000+01:00', type: 'consumable.used', data: { memberId: 'ana', item, quantity: 2 } };
+      store.ingest({ v: 1, site: 'murat', events: [event as EventBatch['events'][number]] }, Date.parse('2026-11-01T12:00:00Z'));
+    }
+    handle.close();
+    const warnings = ['warning: item "\\u001b[2J<img src=x>" has no price: 1 use(s), 2 unit(s) at murat in 2026-10 not charged', 'warning: item "scan-page" has no price: 2 use(s), 4 unit(s) at murat in 2026-10 not charged'];
+    const preview = await runCli(['billing', 'export', '2026-10', '--db', db]);
+    expect(preview.code).toBe(0);
+    expect(preview.stderr.split('\n').filter((l) => l.startsWith('warning:'))).toEqual(warnings);
+    const close = await runCli(['billing', 'close', '2026-10', '--db', db]);
+    expect(close.code).toBe(0);
+    expect(close.stdout).toContain('closed 2026-10: 2 invoice(s)');
+    expect(close.stderr.split('\n').filter((l) => l.startsWith('warning:'))).toEqual(warnings);
+    expect(close.stderr).not.toContain('\u001b');
   });
 
   it('refuses a bad month (usage), a month closed twice or not over, and a database without prices, each with its code', async () => {

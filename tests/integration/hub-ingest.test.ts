@@ -158,6 +158,19 @@ for (const b of await brokers()) {
       await vi.waitFor(() => expect(acks.at(-1)?.seq).toBe(4), waitUp);
     });
 
+    it('dead-letters a batch holding a consumable use whose item no price can name, stores none of it, and keeps ingesting', async () => {
+      const hub = await startHub();
+      const { client, acks } = await site();
+      const batch = batchOf(SITE, 1, 2);
+      const use = { ...batch.events[1], type: 'consumable.used', data: { memberId: 'ana', item: '<img src=x onerror=alert(1)>', quantity: 1 } };
+      await publish(client, prefix, JSON.stringify({ ...batch, events: [batch.events[0], use] }));
+      await vi.waitFor(() => expect(hub.ingest.counters.rejected).toBe(1), waitUp);
+      expect(hub.store.deadLetters(1)[0]).toMatchObject({ reason: 'payload.invalid', detail: expect.stringContaining('events[1].data.item') });
+      expect(eventCount(hub)).toBe(0);
+      await publish(client, prefix, batchOf(SITE, 1, 2));
+      await vi.waitFor(() => expect(acks.at(-1)?.seq).toBe(2), waitUp);
+    });
+
     it('a restarted hub gets what was published while it was down (persistent session, handler before connect)', async () => {
       const first = await startHub();
       const { client, acks } = await site();

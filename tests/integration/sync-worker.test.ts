@@ -533,6 +533,19 @@ describe('a stored event that no longer fits the schema', () => {
     expect(r.hub.seen.has(10)).toBe(false);
     expect(r.hub.seen.size).toBe(r.store.events.lastSeq() - 1);
   });
+
+  it('a consumable use an older edge stored with an item no price can name is parked, and the rest flows', async () => {
+    const broker = await startBroker({ host: '127.0.0.1', port: 0, log: quiet });
+    cleanups.push(() => broker.close());
+    const r = await rig(`mqtt://127.0.0.1:${broker.port}`, { events: 20 });
+    const row = r.store.events.list(4, 1)[0];
+    r.store.db.prepare('UPDATE events SET type = ?, body = ? WHERE seq = 5').run('consumable.used', JSON.stringify({ ...row, type: 'consumable.used', data: { memberId: 'alice', item: '<img src=x onerror=alert(1)>', quantity: 1 } }));
+    r.worker.start();
+    await until(() => r.worker.state().ackedSeq === r.store.events.lastSeq(), 'the hub to ack past the parked use');
+    expect(r.worker.state().parked).toEqual([[5, 5]]);
+    expect(r.hub.seen.has(5)).toBe(false);
+    expect(r.hub.seen.size).toBe(r.store.events.lastSeq() - 1);
+  });
 });
 
 describe('a broker that refuses the status topic', () => {

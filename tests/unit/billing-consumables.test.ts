@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { recordConsumableUse } from '../../edge/consumables/consumable-use.js';
+import { TesseraError } from '../../shared/errors.js';
 import { edgeApiFixture } from '../harness/edge-api.js';
 import type { Harness } from '../harness/site.js';
 import { UID } from '../harness/site.js';
@@ -36,6 +38,27 @@ describe('consumables at the edge (what the hub bills)', () => {
     const revoked = await post({ badge: UID.revoked, item: 'coffee', quantity: 1 });
     expect([revoked.statusCode, revoked.json<{ code: string }>().code]).toEqual([403, 'auth.forbidden']);
     expect(consumableEvents(site)).toEqual([]);
+  });
+
+  it('refuses an item name the price list could not name (markup, spaces, accents, too long), at the route and in the recorder itself', async () => {
+    const { site, app } = await withApi(false);
+    const BAD_ITEMS = ['<img src=x onerror=alert(1)>', 'print page', 'café', '.hidden', '-x', 'a'.repeat(65), 'coffee\n', ''];
+    for (const item of BAD_ITEMS) {
+      const r = await app.inject({ method: 'POST', url: '/consumables', payload: { memberId: 'bob', item, quantity: 1 } });
+      expect([item, r.statusCode, r.json()]).toEqual([item, 400, expect.objectContaining({ code: 'request.invalid', details: [expect.objectContaining({ path: 'item' })] })]);
+      // A device driver inside the edge calls the recorder directly: it refuses the same names.
+      const err = (() => {
+        try {
+          recordConsumableUse(site.edge.store, { memberId: 'bob' }, item, 1, site.clock.now());
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect([item, err instanceof TesseraError ? err.code : err]).toEqual([item, 'request.invalid']);
+    }
+    expect((await app.inject({ method: 'POST', url: '/consumables', payload: { memberId: 'bob', item: 'A4_colour.page-2', quantity: 1 } })).statusCode).toBe(201);
+    expect(consumableEvents(site).map((e) => e.type === 'consumable.used' && e.data.item)).toEqual(['A4_colour.page-2']);
   });
 
   it('the simulator has a printer and a coffee machine, at a given time if asked; without simulation they do not exist', async () => {

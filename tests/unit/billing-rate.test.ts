@@ -164,7 +164,7 @@ describe('rating rules', () => {
     expect(lineVat(0, 2000)).toBe(0);
   });
 
-  it('refuses to rate a member whose plan has no tariff, or a consumable without a price, naming each', () => {
+  it('refuses to rate a member whose plan has no tariff, naming each; a consumable without a price is no reason to refuse', () => {
     const soho = new SiteLog('soho-solo').use('eve', '2026-11-03', 'scan-page', 3);
     const input: RatingInput = { period: '2026-11', prices: EXAMPLE_PRICE_LIST, members: [member('eve', 'soho-solo'), member('fay', 'gold')], employers: [], events: soho.billed, zones: ZONES };
     const err = (() => {
@@ -177,7 +177,19 @@ describe('rating rules', () => {
     })();
     expect(err).toBeInstanceOf(TesseraError);
     expect((err as TesseraError).code).toBe('billing.unpriced');
-    expect((err as TesseraError).details.map((d) => d.path)).toEqual(['consumables.scan-page', 'plans.gold']);
+    expect((err as TesseraError).details.map((d) => d.path)).toEqual(['plans.gold']);
+  });
+
+  it('lists the uses of a consumable without a price by site and item, and charges none of them', () => {
+    // Names of the object prototype's members fit the pattern too: they must not read as prices.
+    const soho = new SiteLog('soho-solo').use('eve', '2026-11-03', 'scan-page', 3).use('eve', '2026-11-04', 'scan-page', 4).use('eve', '2026-11-04', 'coffee', 1).use('eve', '2026-11-05', 'toString', 2).use('eve', '2026-11-05', 'constructor', 1);
+    const r = ratePeriod({ period: '2026-11', prices: EXAMPLE_PRICE_LIST, members: [member('eve', 'soho-solo')], employers: [], events: soho.billed, zones: ZONES });
+    expect(r.unpriced).toEqual([
+      { period: '2026-11', site: 'soho-solo', item: 'constructor', uses: 1, quantity: 1 },
+      { period: '2026-11', site: 'soho-solo', item: 'scan-page', uses: 2, quantity: 7 },
+      { period: '2026-11', site: 'soho-solo', item: 'toString', uses: 1, quantity: 2 },
+    ]);
+    expect(r.lines.filter((l) => l.kind === 'consumable').map((l) => [l.item, l.quantity, l.amountCents])).toEqual([['coffee', 1, 120]]);
   });
 
   it('lists the usage of a member missing from the directory as unbilled instead of dropping it', () => {

@@ -72,6 +72,18 @@ describe('hub ingest, message by message (no broker)', () => {
     expect(store.sites()).toEqual([]);
   });
 
+  it('dead-letters a consumable use whose item the price list could not name, with its reason and path; nothing of the batch is stored', () => {
+    const BAD_ITEMS = ['<img src=x onerror=alert(1)>', 'print page', 'café', '.hidden', 'a'.repeat(64) + '!'];
+    for (const item of BAD_ITEMS) {
+      const batch = batchOf('murat', 1, 2);
+      const use = { ...batch.events[1], type: 'consumable.used', data: { memberId: 'ana', item, quantity: 1 } };
+      ingest.onMessage(t.events('murat'), json({ ...batch, events: [batch.events[0], use] }));
+      expect(store.deadLetters(1)[0]).toMatchObject({ topic: t.events('murat'), reason: 'payload.invalid', detail: expect.stringContaining('events[1].data.item') });
+    }
+    expect(ingest.counters).toMatchObject({ rejected: BAD_ITEMS.length, applied: 0 });
+    expect(store.events('murat', 0, 10)).toEqual([]);
+  });
+
   it('a conflicting seq is counted and dead-lettered; the stored event stays', () => {
     ingest.onMessage(t.events('murat'), json(batchOf('murat', 1, 2)));
     const stored = store.events('murat', 0, 10);

@@ -75,9 +75,17 @@ function periodBody(p) {
     h('p', totalsLine(p, p.currency)),
     when.length ? h('p.muted', when.join(' · ')) : null,
     p.unbilled.length ? h('p.error', t('billing.unbilled', { n: formatNumber(p.unbilled.length) })) : null,
+    p.unpriced?.length ? unpricedList(p.unpriced) : null,
     exports,
     invoiceTable(p.invoices),
   ];
+}
+
+/** Uses of items without a price: not charged, listed so the operator can price the item before the close. */
+function unpricedList(unpriced) {
+  const row = (u) =>
+    h('li', { dataset: { item: u.item, site: u.site } }, t('billing.unpricedUse', { item: u.item, site: u.site, p: formatMonth(u.period), uses: formatNumber(u.uses), q: formatNumber(u.quantity) }));
+  return h('div.unpriced', h('p.error', t('billing.unpriced', { n: formatNumber(unpriced.length) })), h('ul', unpriced.map(row)));
 }
 
 /** Links that download the CSV and the JSON of `path` (the session cookie goes with them). */
