@@ -203,7 +203,7 @@ describe('password hashing', () => {
     expect(await verifyPassword('correct horse battery', a)).toBe(true);
     expect(await verifyPassword('correct horse batterY', a)).toBe(false);
     expect(await verifyPassword('anything', 'not-a-hash')).toBe(false);
-  });
+  }, 60_000);
 });
 
 describe('the first start’s one-time password, until someone takes the hub over', () => {
