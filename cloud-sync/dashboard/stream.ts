@@ -2,6 +2,8 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
+import { sendError } from '../../edge/api/errors.js';
+import { sessionToken } from '../hub/auth/register.js';
 import type { HubLive } from '../hub/occupancy/live.js';
 import { visibleTo } from '../hub/occupancy/routes.js';
 
@@ -13,29 +15,40 @@ export interface StreamDeps {
   heartbeatMs?: number;
   /** A client that lets this many bytes pile up unread is cut off; it reconnects and reloads (default 1 MB). */
   maxBufferedBytes?: number;
+  /** Streams one session may hold open at once; one more is refused with 429 (default 8: a few tabs). */
+  maxPerSession?: number;
   /** Whether the request's session is still valid: checked at each heartbeat, a stream ends with its session. */
   sessionValid: (req: FastifyRequest) => boolean;
 }
 
 export const STREAM_PATH = '/events/stream';
+export const STREAMS_PER_SESSION = 8;
 
 /**
  * `GET /events/stream`: server-sent events for the dashboard. First a `hello` with the account and
  * the current occupancy and health of its sites, then `occupancy`, `event`, `alarm` and `health`
  * messages as they happen, only about the sites the account may see; a heartbeat comment every
  * 15 s. A stream ends with its session (logout, expiry), checked at each heartbeat, and every stream
- * is ended when the hub stops, so that closing the server does not wait on them.
+ * is ended when the hub stops, so that closing the server does not wait on them. Each stream holds
+ * a socket, a feed listener and a heartbeat timer: one session holds at most `maxPerSession`.
  */
 export function registerEventStream(app: FastifyInstance, deps: StreamDeps): void {
   const log = deps.log.child({ module: 'stream' });
   const streams = new Set<ServerResponse>();
   const maxBuffered = deps.maxBufferedBytes ?? 1024 * 1024;
+  const slots = new SessionSlots(deps.maxPerSession ?? STREAMS_PER_SESSION);
   app.addHook('preClose', (done) => {
     for (const res of [...streams]) res.end();
     done();
   });
 
   app.get(STREAM_PATH, (req, reply) => {
+    // Keyed by the session token, not the account: two people sharing nothing but a role do not share a bound.
+    const session = sessionToken(req) ?? req.account.id;
+    if (!slots.take(session)) {
+      log.warn({ account: req.account.username }, 'live stream refused: too many open for one session');
+      return sendError(reply, 429, 'auth.rate_limited', `this session already holds ${slots.max} live streams: close one first`);
+    }
     const visible = visibleTo(req);
     const res = reply.raw;
     void reply.hijack();
@@ -45,7 +58,7 @@ export function registerEventStream(app: FastifyInstance, deps: StreamDeps): voi
     const end = () => {
       unsubscribe();
       heartbeat.cancel();
-      streams.delete(res);
+      if (streams.delete(res)) slots.give(session);
       if (!res.writableEnded) res.end();
     };
     const write = (text: string) => {
@@ -64,4 +77,23 @@ export function registerEventStream(app: FastifyInstance, deps: StreamDeps): voi
     res.on('close', end);
     res.on('error', (err) => log.debug({ err: err.message }, 'live stream error'));
   });
+}
+
+/** How many streams each session holds, and the bound. */
+class SessionSlots {
+  private readonly held = new Map<string, number>();
+  constructor(readonly max: number) {}
+
+  take(session: string): boolean {
+    const n = this.held.get(session) ?? 0;
+    if (n >= this.max) return false;
+    this.held.set(session, n + 1);
+    return true;
+  }
+
+  give(session: string): void {
+    const n = (this.held.get(session) ?? 1) - 1;
+    if (n <= 0) this.held.delete(session);
+    else this.held.set(session, n);
+  }
 }

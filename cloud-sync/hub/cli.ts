@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { generateHubKeys } from '../../shared/signing.js';
@@ -113,7 +113,7 @@ export const hubCommand: Command = {
           `API:         ${apiUrl}   (health: ${apiUrl}/health, sites: ${apiUrl}/sites)`,
           `Database:    ${opts.db}`,
           `Hub key:     ${opts.key} (sites pin its public key: ${apiUrl}/directory)`,
-          ...oneTimeAdminLines(hub.oneTimeAdmin),
+          ...oneTimeAdminLines(hub.oneTimeAdmin, firstAdminFile(opts.key), log),
           'Ctrl-C stops.',
           '',
         ].join('\n'),
@@ -139,10 +139,21 @@ function initialAdminFromEnv(): { initialAdmin?: InitialAdmin } {
   return password ? { initialAdmin: { username: 'admin', password } } : {};
 }
 
-/** Printed on stdout only, once: the log says an admin was made, never its password. */
-function oneTimeAdminLines(admin: InitialAdmin | undefined): string[] {
+/** Where the first start's one-time password is written: beside the hub key, which is as secret and as backed up. */
+export const firstAdminFile = (keyPath: string) => resolve(dirname(keyPath), 'first-admin-password');
+
+/**
+ * The one-time password goes to a file only its owner reads (0600), never to stdout: a hub run by
+ * systemd has its stdout in the journal, readable by more people than the hub's files. The output
+ * and the log say where it is. The file is replaced at each start that makes a new one.
+ */
+function oneTimeAdminLines(admin: InitialAdmin | undefined, file: string, log: Logger): string[] {
   if (!admin) return [];
-  return [`First start: operator "${admin.username}", one-time password: ${admin.password}`, '             (shown only now; log in and set your own with POST /auth/password)'];
+  mkdirSync(dirname(file), { recursive: true });
+  rmSync(file, { force: true });
+  writeFileSync(file, `${admin.password}\n`, { mode: 0o600 });
+  log.warn({ file, username: admin.username }, 'the one-time password of the first operator is in this file (0600)');
+  return [`First start: operator "${admin.username}", one-time password in ${file} (mode 0600)`, '             (read it, log in and set your own with POST /auth/password, then delete the file)'];
 }
 
 /** The hub's signing key: read, or made on first start (0600). Losing it means re-pinning every site. */

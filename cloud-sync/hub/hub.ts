@@ -25,6 +25,7 @@ import { DEFAULT_HUB_RETENTION_DAYS, HubRetention } from './retention.js';
 import { generateHubKeys, hubPrivateKey } from '../../shared/signing.js';
 import { createJsonApi } from '../../edge/api/json-api.js';
 import { HubAuth, registerAuth, type InitialAdmin } from './auth/index.js';
+import type { ScryptCost } from './auth/password.js';
 import { HubLive } from './occupancy/live.js';
 import { registerLiveRoutes } from './occupancy/routes.js';
 import { registerHubMetrics } from './occupancy/metrics.js';
@@ -53,6 +54,8 @@ export interface HubDeps {
   privateKeyPem?: string;
   /** The operator account made when the hub has none; without it, `admin` with a one-time password (Hub.oneTimeAdmin). */
   initialAdmin?: InitialAdmin;
+  /** scrypt's cost for new password hashes (auth/password.ts PASSWORD_COST by default); tests ask for less. */
+  passwordCost?: ScryptCost;
   /** How long a login session lasts (default 12 h). */
   sessionTtlMs?: number;
   /** Home Assistant MQTT discovery: each site's occupancy as a sensor (off without it). */
@@ -193,6 +196,7 @@ export function createHub(deps: HubDeps): Hub {
     onOwnPasswordChange: (account) => audit.record(account, 'change_password', 'account', account.id, null, { mustChangePassword: false }),
     ...(deps.initialAdmin ? { initialAdmin: deps.initialAdmin } : {}),
     ...(deps.sessionTtlMs !== undefined ? { sessionTtlMs: deps.sessionTtlMs } : {}),
+    ...(deps.passwordCost ? { passwordCost: deps.passwordCost } : {}),
   });
   const api = createJsonApi(deps.log);
   const routes = collectApiRoutes(api);

@@ -3,6 +3,12 @@ import type { FastifyInstance } from 'fastify';
 /** The operator every test hub starts with: pass it as `createHub({ initialAdmin: TEST_ADMIN })`. */
 export const TEST_ADMIN = { username: 'admin', password: 'tessera-test-admin' } as const;
 
+/**
+ * A cheap scrypt cost for tests that make many login attempts (`createHub({ passwordCost })`):
+ * the shipped cost takes a few hundred ms per attempt on a loaded machine.
+ */
+export const FAST_PASSWORD_COST = { N: 2 ** 10, r: 8, p: 1 } as const;
+
 // A type alias, not an interface: it then fits `app.inject`'s and fetch's header records as is.
 export type AuthHeaders = {
   /** `tessera_session=<token>`, for a `cookie` header. */

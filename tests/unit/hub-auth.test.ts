@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
 import { hashPassword, verifyPassword } from '../../cloud-sync/hub/auth/password.js';
 import { ManualClock } from '../../shared/clock.js';
-import { login, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { FAST_PASSWORD_COST, login, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb, lastingHubDb } from '../harness/hub-db.js';
 
 const silent = pino({ level: 'silent' });
@@ -17,7 +17,7 @@ describe('hub authentication', () => {
   let clock: ManualClock;
   beforeEach(() => {
     clock = new ManualClock('2026-11-23T08:00:00Z');
-    hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN });
+    hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
   });
   afterEach(async () => hub.stop());
 
@@ -79,26 +79,67 @@ describe('hub authentication', () => {
     expect((await get('/sites', other)).json()).toMatchObject({ code: 'auth.invalid' });
   });
 
-  it('5 failed logins for one username within 15 minutes: 429 with Retry-After, the right password included, until the window passes', async () => {
-    for (let i = 0; i < 5; i++) {
-      expect((await attempt(`wrong-${i}`)).statusCode).toBe(401);
-      clock.advance(MINUTE);
+  it('one address guessing one account: 5 free tries, then a wait that doubles after each failure, the right password included', async () => {
+    for (let i = 0; i < 5; i++) expect((await attempt(`wrong-${i}`)).statusCode).toBe(401);
+    const waits: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const limited = await attempt(TEST_ADMIN.password);
+      expect(limited.statusCode).toBe(429);
+      expect(limited.json()).toMatchObject({ code: 'auth.rate_limited' });
+      waits.push(String(limited.headers['retry-after']));
+      clock.advance(Number(limited.headers['retry-after']) * 1000);
+      expect((await attempt(`wrong-again-${i}`)).statusCode).toBe(401);
     }
-    const limited = await attempt(TEST_ADMIN.password);
-    expect(limited.statusCode).toBe(429);
-    expect(limited.json()).toMatchObject({ code: 'auth.rate_limited' });
-    // The first failure was at 0 min, now is 5 min: it counts until 15 min.
-    expect(limited.headers['retry-after']).toBe(String(10 * 60));
-    clock.advance(10 * MINUTE - 1);
+    expect(waits).toEqual(['1', '2', '4', '8']);
+    clock.advance(16_000 - 1);
     expect((await attempt(TEST_ADMIN.password)).statusCode).toBe(429);
     clock.advance(1);
     expect((await attempt(TEST_ADMIN.password)).statusCode).toBe(200);
+    // A success forgets that address's failures on the account.
+    expect((await attempt('wrong-after')).statusCode).toBe(401);
+    expect((await attempt(TEST_ADMIN.password)).statusCode).toBe(200);
   });
 
-  it('20 failures from one address lock that address out for any username, not other addresses', async () => {
+  it('the waits stop growing at 15 minutes, and a day without failure forgets them', async () => {
+    for (let i = 0; i < 5; i++) expect((await attempt(`wrong-${i}`)).statusCode).toBe(401);
+    for (let i = 0; i < 14; i++) {
+      clock.advance(15 * MINUTE);
+      expect((await attempt(`wrong-again-${i}`)).statusCode).toBe(401);
+    }
+    expect((await attempt(TEST_ADMIN.password)).headers['retry-after']).toBe(String(15 * 60));
+    clock.advance(24 * 60 * MINUTE);
+    for (let i = 0; i < 5; i++) expect((await attempt(`wrong-tomorrow-${i}`)).statusCode).toBe(401);
+  });
+
+  it('thirty wrong passwords from anywhere do not keep the operator out: the right password from a fresh address logs in', async () => {
+    for (let i = 0; i < 30; i++) expect((await attempt(`wrong-${i}`, 'admin', `10.0.${i}.1`)).statusCode).toBe(401);
+    expect((await attempt(TEST_ADMIN.password, 'admin', '10.9.9.9')).statusCode).toBe(200);
+  });
+
+  it('an account under attack (20 failures) gives each new address one free try, then waits', async () => {
+    for (let i = 0; i < 20; i++) expect((await attempt(`wrong-${i}`, 'admin', `10.0.${i}.1`)).statusCode).toBe(401);
+    expect((await attempt('one-more-guess', 'admin', '10.5.5.5')).statusCode).toBe(401);
+    const limited = await attempt(TEST_ADMIN.password, 'admin', '10.5.5.5');
+    expect([limited.statusCode, limited.headers['retry-after']]).toEqual([429, '1']);
+    // The operator's typo costs them a second, not the day.
+    clock.advance(1000);
+    expect((await attempt(TEST_ADMIN.password, 'admin', '10.5.5.5')).statusCode).toBe(200);
+  });
+
+  it('20 failures from one address, whatever the usernames: that address waits, doubling; other addresses do not', async () => {
     for (let i = 0; i < 20; i++) expect((await attempt('wrong-password', `user-${i}`, '10.0.0.7')).statusCode).toBe(401);
-    expect((await attempt(TEST_ADMIN.password, 'admin', '10.0.0.7')).statusCode).toBe(429);
+    const limited = await attempt(TEST_ADMIN.password, 'admin', '10.0.0.7');
+    expect([limited.statusCode, limited.headers['retry-after']]).toEqual([429, '1']);
     expect((await attempt(TEST_ADMIN.password, 'admin', '10.0.0.8')).statusCode).toBe(200);
+    clock.advance(1000);
+    expect((await attempt('wrong-password', 'user-x', '10.0.0.7')).statusCode).toBe(401);
+    expect((await attempt(TEST_ADMIN.password, 'admin', '10.0.0.7')).headers['retry-after']).toBe('2');
+  });
+
+  it('IPv6 addresses are throttled by their /64: an attacker cannot step to the next address of their network', async () => {
+    for (let i = 0; i < 20; i++) expect((await attempt('wrong-password', `user-${i}`, `2001:db8:1:2::${i + 1}`)).statusCode).toBe(401);
+    expect((await attempt(TEST_ADMIN.password, 'admin', '2001:db8:1:2:ffff::1')).statusCode).toBe(429);
+    expect((await attempt(TEST_ADMIN.password, 'admin', '2001:db8:1:3::1')).statusCode).toBe(200);
   });
 
   it('parallel guesses cannot slip under the limit', async () => {
@@ -128,7 +169,7 @@ describe('hub authentication', () => {
 
 describe('the first start without an initial admin', () => {
   it('makes "admin" with a one-time password that must be changed before anything else', async () => {
-    const hub = createHub({ dbPath: testHubDb(), clock: new ManualClock(0), log: silent });
+    const hub = createHub({ dbPath: testHubDb(), clock: new ManualClock(0), log: silent, passwordCost: FAST_PASSWORD_COST });
     try {
       const admin = hub.oneTimeAdmin;
       expect(admin?.username).toBe('admin');
@@ -157,19 +198,19 @@ describe('password hashing', () => {
   it('scrypt hashes carry their parameters and a random salt, and verify only the right password', async () => {
     const a = await hashPassword('correct horse battery');
     const b = await hashPassword('correct horse battery');
-    expect(a).toMatch(/^scrypt\$32768\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
+    expect(a).toMatch(/^scrypt\$131072\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
     expect(a).not.toBe(b);
     expect(await verifyPassword('correct horse battery', a)).toBe(true);
     expect(await verifyPassword('correct horse batterY', a)).toBe(false);
     expect(await verifyPassword('anything', 'not-a-hash')).toBe(false);
-  });
+  }, 60_000);
 });
 
 describe('the first start’s one-time password, until someone takes the hub over', () => {
   it('each start gives a new one while it is unused (a lost first output is no lock-out); none once the admin set their own', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-first-admin-'));
     const dbPath = lastingHubDb(dir);
-    const start = () => createHub({ dbPath, clock: new ManualClock(0), log: silent });
+    const start = () => createHub({ dbPath, clock: new ManualClock(0), log: silent, passwordCost: FAST_PASSWORD_COST });
     try {
       const first = start();
       const lost = first.oneTimeAdmin?.password;
@@ -190,4 +231,66 @@ describe('the first start’s one-time password, until someone takes the hub ove
       rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('password rules', () => {
+  let hub: Hub;
+  let admin: AuthHeaders;
+  beforeEach(async () => {
+    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
+  });
+  afterEach(async () => hub.stop());
+
+  const WEAK = [' '.repeat(10), 'aaaaaaaaaa', 'password12', ' '.repeat(12), 'a'.repeat(12), 'abababababab', 'password1234', 'Password1234', 'QWERTY123456', '123456789012'];
+
+  it('a new account refuses short, repeated and common passwords, and its own username (any case)', async () => {
+    const create = (username: string, password: string) => hub.api.inject({ method: 'POST', url: '/accounts', headers: admin, payload: { username, role: 'operator', password } });
+    for (const password of WEAK) {
+      const r = await create('frontdesk', password);
+      expect(r.statusCode, JSON.stringify(password)).toBe(400);
+      const body = r.json<{ code: string; details: Array<{ path: string }> }>();
+      expect([body.code, body.details.length > 0 && body.details.every((d) => d.path === 'password')], JSON.stringify(password)).toEqual(['request.invalid', true]);
+    }
+    const same = await create('frontdesk-lyon', 'FrontDesk-Lyon');
+    expect(same.json()).toMatchObject({ code: 'request.invalid', details: [{ path: 'password', message: expect.stringContaining('a password must not be the username') as string }] });
+    expect(hub.auth.accounts.list().map((a) => a.username)).toEqual(['admin']);
+    expect((await create('frontdesk-lyon', 'a-desk-at-the-lyon-office')).statusCode).toBe(201);
+  });
+
+  it('the same rules for one’s own new password, a reset by an operator and the first admin', async () => {
+    const change = (newPassword: string) => hub.api.inject({ method: 'POST', url: '/auth/password', headers: admin, payload: { currentPassword: TEST_ADMIN.password, newPassword } });
+    for (const password of ['password1234', 'ADMIN', 'aaaaaaaaaaaa']) {
+      const body = (await change(password)).json<{ code: string; details: Array<{ path: string }> }>();
+      expect([body.code, body.details.length > 0 && body.details.every((d) => d.path === 'newPassword')], password).toEqual(['request.invalid', true]);
+    }
+    const created = await hub.api.inject({ method: 'POST', url: '/accounts', headers: admin, payload: { username: 'night-shift-01', role: 'operator', password: 'a-fine-long-password' } });
+    const id = created.json<{ account: { id: string } }>().account.id;
+    const reset = await hub.api.inject({ method: 'POST', url: `/accounts/${id}/password`, headers: admin, payload: { password: 'Night-Shift-01' } });
+    expect(reset.json()).toMatchObject({ code: 'request.invalid', details: [{ path: 'password' }] });
+    const first = (password: string) => () => createHub({ dbPath: testHubDb(), clock: new ManualClock(0), log: silent, initialAdmin: { username: 'operator-one', password } });
+    expect(first('Operator-One')).toThrow(/initialAdmin\.password: a password must not be the username/);
+    expect(first('password1234')).toThrow(/initialAdmin\.password/);
+  });
+});
+
+describe('password hashing cost', () => {
+  it('new hashes use scrypt N=2^17, r=8, p=1; a hash of an older cost is stored again at the next successful login, not at a failed one', async () => {
+    expect(await hashPassword('correct horse battery')).toMatch(/^scrypt\$131072\$8\$1\$/);
+    const hub = createHub({ dbPath: testHubDb(), clock: new ManualClock(0), log: silent, initialAdmin: TEST_ADMIN });
+    try {
+      const id = hub.auth.accounts.list()[0]?.id ?? '';
+      const old = await hashPassword(TEST_ADMIN.password, { N: 2 ** 14, r: 8, p: 1 });
+      hub.auth.accounts.setPasswordHash(id, old, false);
+      expect((await hub.api.inject({ method: 'POST', url: '/auth/login', payload: { username: 'admin', password: 'not-the-password' } })).statusCode).toBe(401);
+      expect(hub.auth.accounts.passwordHash(id)).toBe(old);
+      expect((await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password)).authorization).toMatch(/^Bearer /);
+      const now = hub.auth.accounts.passwordHash(id) ?? '';
+      expect(now).toMatch(/^scrypt\$131072\$8\$1\$/);
+      expect(await verifyPassword(TEST_ADMIN.password, now)).toBe(true);
+      expect(hub.auth.accounts.get(id)?.mustChangePassword).toBe(false);
+    } finally {
+      await hub.stop();
+    }
+  }, 60_000);
 });

@@ -46,7 +46,7 @@ describe('a secret in an error', () => {
 
   it('nor when the input is the secret itself: a first admin password refused for being short', () => {
     expect(() => new HubAuth({ db: openHubDatabase(testHubDb()), clock: new ManualClock(0), log: pino({ level: 'silent' }), initialAdmin: { username: 'admin', password: 'hunter2-x' } })).toThrow(
-      /initialAdmin\.password: a password needs at least 10 characters, got a string \(not shown: a secret\)$/,
+      /initialAdmin\.password: a password needs at least 12 characters, got a string \(not shown: a secret\)$/,
     );
   });
 });

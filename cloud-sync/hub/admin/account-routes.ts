@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { parseOr400 } from '../../../edge/api/errors.js';
+import { parseOr400, sendError } from '../../../edge/api/errors.js';
 import { requireOperator } from '../auth/guards.js';
 import { Role, SiteList, Username } from '../auth/accounts.js';
-import { hashPassword, NewPassword } from '../auth/password.js';
+import { NewPassword, passwordIsUsername } from '../auth/password.js';
 import { AccountAdmin } from './account-admin.js';
 import { sendFailure, type AdminDeps } from './deps.js';
 
@@ -14,6 +14,8 @@ export const NewAccountBody = z.strictObject({
   password: NewPassword,
   /** A password an operator hands over is one-time unless said otherwise. */
   mustChangePassword: z.boolean().default(true),
+}).superRefine((a, ctx) => {
+  for (const d of passwordIsUsername(a.password, a.username, 'password')) ctx.addIssue({ code: 'custom', path: [d.path], message: d.message });
 });
 export const AccountPatch = z.strictObject({ role: Role.optional(), sites: SiteList.optional(), disabled: z.boolean().optional() });
 export const PasswordReset = z.strictObject({ password: NewPassword, mustChangePassword: z.boolean().default(true) });
@@ -56,7 +58,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AdminDeps): vo
     if (!requireOperator(req, reply)) return reply;
     const body = parseOr400(reply, NewAccountBody, req.body, 'account');
     if (!body) return reply;
-    const passwordHash = await hashPassword(body.password);
+    const passwordHash = await deps.auth.hashPassword(body.password);
     return tryRun(reply, () => reply.code(201).send({ account: admin.create(req.account, { ...body, passwordHash }) }));
   });
 
@@ -71,7 +73,9 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AdminDeps): vo
     const id = idOf(req, reply);
     const body = id === undefined ? undefined : parseOr400(reply, PasswordReset, req.body, 'password reset');
     if (id === undefined || !body) return reply;
-    const hash = await hashPassword(body.password);
+    const isUsername = passwordIsUsername(body.password, deps.auth.accounts.get(id)?.username ?? '', 'password');
+    if (isUsername.length > 0) return sendError(reply, 400, 'request.invalid', 'invalid password reset', isUsername);
+    const hash = await deps.auth.hashPassword(body.password);
     return tryRun(reply, () => {
       admin.resetPassword(req.account, id, hash, body.mustChangePassword);
       return reply.code(204).send();

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { parseOr400, sendError } from '../../../edge/api/errors.js';
 import type { AccountRecord } from './accounts.js';
 import type { HubAuth } from './hub-auth.js';
-import { NewPassword } from './password.js';
+import { NewPassword, passwordIsUsername } from './password.js';
 import './guards.js';
 import { registerHardening } from './hardening.js';
 
@@ -77,6 +77,8 @@ export function registerAuth(app: FastifyInstance, auth: HubAuth): void {
     const body = parseOr400(reply, PasswordChange, req.body, 'password change');
     if (!body) return reply;
     if (body.newPassword === body.currentPassword) return sendError(reply, 400, 'request.invalid', 'the new password must differ from the current one', [{ path: 'newPassword', message: 'same as the current password' }]);
+    const isUsername = passwordIsUsername(body.newPassword, req.account.username, 'newPassword');
+    if (isUsername.length > 0) return sendError(reply, 400, 'request.invalid', 'invalid password change', isUsername);
     const r = await auth.changeOwnPassword(req.account, sessionToken(req) ?? '', body.currentPassword, body.newPassword, req.ip);
     if (r === 'throttled') return tooMany(reply, auth.throttle.retryAfterMs(req.account.username, req.ip));
     // 400, not 401: the session is fine, and a client that takes 401 for "log in again" must not.
