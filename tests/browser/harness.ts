@@ -8,7 +8,7 @@ import { runEdge, type RunningEdge } from '../../edge/site/run.js';
 import { systemClock } from '../../shared/clock.js';
 import { generateHubKeys } from '../../shared/signing.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
-import { TEST_ADMIN, loginOver, type AuthHeaders } from '../harness/hub-auth.js';
+import { FAST_PASSWORD_COST, TEST_ADMIN, loginOver, type AuthHeaders } from '../harness/hub-auth.js';
 import { lastingHubDb } from '../harness/hub-db.js';
 
 /** Debian's chromium (`apt-get install chromium`); CHROMIUM_PATH points elsewhere. */
@@ -93,7 +93,7 @@ export interface Network extends OperatorHub {
 /** A hub (embedded broker, free ports) started with the test operator, logged in. */
 export async function startHub(): Promise<OperatorHub & { mqttUrl: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-browser-'));
-  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN });
+  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
   const { mqttUrl, apiUrl } = await hub.start();
   cleanups.push(async () => {
     await hub.stop();

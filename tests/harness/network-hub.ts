@@ -5,7 +5,7 @@ import pino from 'pino';
 import { createHub, type Hub, type HubDeps } from '../../cloud-sync/hub/hub.js';
 import { systemClock } from '../../shared/clock.js';
 import { generateHubKeys } from '../../shared/signing.js';
-import { loginOver, TEST_ADMIN, type AuthHeaders } from './hub-auth.js';
+import { loginOver, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from './hub-auth.js';
 import { lastingHubDb } from './hub-db.js';
 
 export interface StartedHub {
@@ -22,7 +22,7 @@ export interface StartedHub {
  */
 export async function startTestHub(cleanups: Array<() => Promise<void> | void>, deps: Partial<HubDeps> = {}): Promise<StartedHub> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-hub-'));
-  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN, ...deps });
+  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST, ...deps });
   const urls = await hub.start();
   cleanups.push(async () => {
     await hub.stop();

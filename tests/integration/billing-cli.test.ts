@@ -12,7 +12,7 @@ import { HubSites } from '../../cloud-sync/hub/sites.js';
 import { HubStore } from '../../cloud-sync/hub/store.js';
 import { systemClock } from '../../shared/clock.js';
 import type { EventBatch } from '../../shared/sync.js';
-import { loginOver, TEST_ADMIN } from '../harness/hub-auth.js';
+import { loginOver, FAST_PASSWORD_COST, TEST_ADMIN } from '../harness/hub-auth.js';
 import { runCli } from '../harness/process.js';
 import { SiteLog } from '../unit/billing-fixtures.js';
 import { lastingHubDb } from '../harness/hub-db.js';
@@ -106,7 +106,7 @@ describe('tessera billing (the commands)', () => {
 
   it('closes beside a running hub (the same database file), which then serves the invoices over a real socket', async () => {
     seedHubDb(db);
-    const hub = createHub({ dbPath: db, clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, initialAdmin: TEST_ADMIN });
+    const hub = createHub({ dbPath: db, clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     try {
       const { apiUrl } = await hub.start();
       const auth = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);

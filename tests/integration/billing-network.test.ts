@@ -11,7 +11,7 @@ import { runEdge, type RunningEdge } from '../../edge/site/run.js';
 import { systemClock } from '../../shared/clock.js';
 import { generateHubKeys } from '../../shared/signing.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
-import { loginOver, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { loginOver, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { lastingHubDb } from '../harness/hub-db.js';
 
 const silent = pino({ level: 'silent' });
@@ -28,7 +28,7 @@ afterEach(async () => {
 
 async function startHub(): Promise<{ hub: Hub; mqttUrl: string; apiUrl: string; auth: AuthHeaders }> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-billing-net-'));
-  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN });
+  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
   const urls = await hub.start();
   cleanups.push(async () => {
     await hub.stop();

@@ -12,7 +12,7 @@ import type { SiteEvent } from '../../shared/events.js';
 import { generateHubKeys, hubPrivateKey, signBody } from '../../shared/signing.js';
 import { EventBatch } from '../../shared/sync.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
-import { loginOver, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { loginOver, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { lastingHubDb } from '../harness/hub-db.js';
 
 const silent = pino({ level: 'silent' });
@@ -50,7 +50,7 @@ interface Network {
 async function startNetwork(opts: { brokerIdentities?: boolean } = {}): Promise<Network> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-commands-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN, ...(opts.brokerIdentities ? { brokerIdentities: true } : {}) });
+  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST, ...(opts.brokerIdentities ? { brokerIdentities: true } : {}) });
   const { mqttUrl, apiUrl } = await hub.start();
   cleanups.push(() => hub.stop());
   const auth: AuthHeaders = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
 import { systemClock } from '../../shared/clock.js';
-import { loginOver, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { loginOver, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { finished, runCli, spawnCli, waitForOutput } from '../harness/process.js';
 import { lastingHubDb } from '../harness/hub-db.js';
 
@@ -16,7 +16,7 @@ describe('the admin API over a real socket, and the members CLI against a real h
   let admin: AuthHeaders;
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-hub-admin-'));
-    hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, initialAdmin: TEST_ADMIN });
+    hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     ({ apiUrl } = await hub.start());
     admin = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
     const put = async (path: string, body: object) => {

@@ -7,7 +7,7 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Hub } from '../../cloud-sync/hub/hub.js';
 import { createHub } from '../../cloud-sync/hub/hub.js';
-import { loginOver, TEST_ADMIN } from '../harness/hub-auth.js';
+import { loginOver, FAST_PASSWORD_COST, TEST_ADMIN } from '../harness/hub-auth.js';
 import { systemClock } from '../../shared/clock.js';
 import type { EventBatch } from '../../shared/sync.js';
 import { Ack } from '../../shared/sync.js';
@@ -57,7 +57,7 @@ for (const b of await brokers()) {
     const clients: MqttClient[] = [];
 
     const startHub = async () => {
-      const hub = createHub({ dbPath, clock: systemClock, log: quiet, mqttUrl: broker.url, apiPort: 0, topicPrefix: prefix, clientId: hubClientId, initialAdmin: TEST_ADMIN });
+      const hub = createHub({ dbPath, clock: systemClock, log: quiet, mqttUrl: broker.url, apiPort: 0, topicPrefix: prefix, clientId: hubClientId, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
       hubs.push(hub);
       await hub.start();
       return hub;

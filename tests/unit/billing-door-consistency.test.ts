@@ -6,7 +6,7 @@ import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
 import { PLANS, PRICES } from '../../demo/network.js';
 import { ManualClock } from '../../shared/clock.js';
 import { Plan } from '../../shared/directory.js';
-import { login, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { login, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 
 const plan = (id: string, daysPerWeek?: number): Plan => Plan.parse({ id, name: id, access: 'staffed', ...(daysPerWeek === undefined ? {} : { daysPerWeek }) });
@@ -46,7 +46,7 @@ describe('PUT /billing/prices against the directory', () => {
   let hub: Hub;
   let headers: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-20T08:00:00Z'), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
+    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-20T08:00:00Z'), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
   });
   afterEach(async () => hub.stop());

@@ -6,7 +6,7 @@ import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
 import { ManualClock } from '../../shared/clock.js';
 import type { SiteEvent } from '../../shared/events.js';
 import type { EventBatch } from '../../shared/sync.js';
-import { login, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { login, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 import { BILLING_DATES, billingHub, SiteLog } from './billing-fixtures.js';
 
@@ -93,7 +93,7 @@ describe('consumables without a price, through the billing API', () => {
   let headers: AuthHeaders;
   beforeEach(async () => {
     const clock = new ManualClock('2026-11-20T08:00:00Z');
-    hub = createHub({ dbPath: testHubDb(), clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
+    hub = createHub({ dbPath: testHubDb(), clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
     hub.directory.upsert('plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
     hub.directory.upsert('member', { id: 'ana', name: 'Ana', plan: 'murat-day' });

@@ -5,7 +5,7 @@ import { createHub } from '../../cloud-sync/hub/hub.js';
 import { ManualClock } from '../../shared/clock.js';
 import { topics } from '../../shared/topics.js';
 import { batchOf, statusOf } from '../harness/hub-fixtures.js';
-import { login, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { login, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 
 const t = topics();
@@ -17,7 +17,7 @@ describe('hub API (in memory)', () => {
   let headers: AuthHeaders;
   beforeEach(async () => {
     clock = new ManualClock('2026-11-23T08:00:00Z');
-    hub = createHub({ dbPath: testHubDb(), clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
+    hub = createHub({ dbPath: testHubDb(), clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     hub.ingest.onMessage(t.events('murat'), json(batchOf('murat', 1, 3)));
     hub.ingest.onMessage(t.events('murat'), json(batchOf('murat', 6, 6)));

@@ -5,7 +5,7 @@ import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
 import { DEFAULT_COMMAND_TTL_MS, SignedCommand } from '../../shared/commands.js';
 import { ManualClock, systemClock } from '../../shared/clock.js';
 import { generateHubKeys, hubPublicKey, verifyBody } from '../../shared/signing.js';
-import { login, loginAs, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { login, loginAs, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 
 const silent = pino({ level: 'silent' });
@@ -19,7 +19,7 @@ async function hubWithSite(opts: { started?: boolean } = {}): Promise<{ hub: Hub
     dbPath: testHubDb(),
     clock: opts.started ? systemClock : new ManualClock('2026-11-23T08:00:00Z'),
     log: silent,
-    initialAdmin: TEST_ADMIN,
+    initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST,
     privateKeyPem: generateHubKeys().privateKeyPem,
     ...(opts.started ? { brokerPort: 0, apiPort: 0 } : {}),
   });

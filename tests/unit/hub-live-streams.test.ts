@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
 import { ManualClock } from '../../shared/clock.js';
-import { loginOver, TEST_ADMIN } from '../harness/hub-auth.js';
+import { loginOver, FAST_PASSWORD_COST, TEST_ADMIN } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 
 const silent = pino({ level: 'silent' });
@@ -12,7 +12,7 @@ describe('live streams per session', () => {
   let url: string;
   const opened: AbortController[] = [];
   beforeEach(async () => {
-    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN });
+    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     url = await hub.api.listen({ host: '127.0.0.1', port: 0 });
   });
   afterEach(async () => {

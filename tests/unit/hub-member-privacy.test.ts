@@ -7,7 +7,7 @@ import { ManualClock } from '../../shared/clock.js';
 import { isPseudonym } from '../../shared/erasure.js';
 import { SiteEvent } from '../../shared/events.js';
 import type { DirectoryChange } from '../../shared/sync.js';
-import { login, loginAs, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { login, loginAs, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 
 const UID_ALICE = '04A1A1A1A1A1A1';
@@ -52,7 +52,7 @@ describe('a member’s personal data at the hub: export and erasure', () => {
   beforeEach(async () => {
     seqs.clear();
     clock = new ManualClock('2026-11-02T07:00:00Z');
-    hub = createHub({ dbPath: testHubDb(), clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
+    hub = createHub({ dbPath: testHubDb(), clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     for (const [id, name] of [['murat', 'Murat'], ['reichstett', 'Reichstett']]) hub.sites.upsert({ id, name, timeZone: 'Europe/Paris', capacity: 10 });
     await call('PUT', '/directory/plans/murat-day', { name: 'Murat day', access: 'staffed', sites: ['murat'] });

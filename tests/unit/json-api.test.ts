@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createHub } from '../../cloud-sync/hub/hub.js';
 import { createJsonApi } from '../../edge/api/json-api.js';
 import { ManualClock } from '../../shared/clock.js';
-import { login, TEST_ADMIN } from '../harness/hub-auth.js';
+import { login, FAST_PASSWORD_COST, TEST_ADMIN } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 
 const silent = pino({ level: 'silent' });
@@ -21,7 +21,7 @@ describe('error answers of the hub and edge APIs', () => {
   });
 
   it('the same on the hub, for a badge UID sent as a broken escape (found by fuzzing)', async () => {
-    const hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN });
+    const hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     const admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     const r = await hub.api.inject({ method: 'PUT', url: '/directory/badges/%C0%AF', headers: admin, payload: { member: 'alice' } });
     expect([r.statusCode, r.json<{ code: string }>().code]).toEqual([400, 'request.invalid']);

@@ -8,7 +8,7 @@ import { ManualClock } from '../../shared/clock.js';
 import type { NewEvent, SiteEvent } from '../../shared/events.js';
 import { topics } from '../../shared/topics.js';
 import { statusOf } from '../harness/hub-fixtures.js';
-import { TEST_ADMIN, login } from '../harness/hub-auth.js';
+import { FAST_PASSWORD_COST, TEST_ADMIN, login } from '../harness/hub-auth.js';
 import { UID, startSite } from '../harness/site.js';
 import { testHubDb } from '../harness/hub-db.js';
 
@@ -46,7 +46,7 @@ describe('Prometheus text exposition', () => {
 describe('GET /metrics on the hub', () => {
   it('needs a login; gives an operator ingest counters, occupancy, backlog, open alarms and decisions by reason; a site manager only their sites', async () => {
     const clock = new ManualClock('2026-11-23T08:00:10Z');
-    const hub = createHub({ dbPath: testHubDb(), clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
+    const hub = createHub({ dbPath: testHubDb(), clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     cleanups.push(() => hub.stop());
     hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 4 });
     hub.sites.upsert({ id: 'allanche', name: 'Allanche', timeZone: 'Europe/Paris', capacity: 4 });

@@ -6,7 +6,7 @@ import { ManualClock } from '../../shared/clock.js';
 import type { NewEvent, SiteEvent } from '../../shared/events.js';
 import { topics } from '../../shared/topics.js';
 import { statusOf } from '../harness/hub-fixtures.js';
-import { TEST_ADMIN, login, type AuthHeaders } from '../harness/hub-auth.js';
+import { FAST_PASSWORD_COST, TEST_ADMIN, login, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 
 const t = topics();
@@ -34,7 +34,7 @@ describe('occupancy, site health and alarms over the hub API', () => {
   beforeEach(async () => {
     seqs.clear();
     clock = new ManualClock('2026-11-23T09:00:00Z');
-    hub = createHub({ dbPath: testHubDb(), clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
+    hub = createHub({ dbPath: testHubDb(), clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     hub.sites.upsert({ id: 'murat', name: 'Télécentre de Murat', timeZone: 'Europe/Paris', capacity: 4 });
     hub.sites.upsert({ id: 'allanche', name: 'Allanche', timeZone: 'Europe/Paris', capacity: 10 });
     admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);

@@ -3,13 +3,13 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
 import { ManualClock } from '../../shared/clock.js';
-import { TEST_ADMIN } from '../harness/hub-auth.js';
+import { FAST_PASSWORD_COST, TEST_ADMIN } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 
 describe("the dashboard's static files", () => {
   let hub: Hub;
   beforeEach(() => {
-    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock(0), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN });
+    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock(0), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
   });
   afterEach(() => hub.stop());
 

@@ -16,7 +16,7 @@ import { ManualClock, systemClock } from '../../shared/clock.js';
 import { NetworkOccupancyMessage } from '../../shared/occupancy.js';
 import type { NewEvent, SiteEvent } from '../../shared/events.js';
 import { topics } from '../../shared/topics.js';
-import { TEST_ADMIN, loginOver } from '../harness/hub-auth.js';
+import { FAST_PASSWORD_COST, TEST_ADMIN, loginOver } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 
 const silent = pino({ level: 'silent' });
@@ -48,7 +48,7 @@ describe('live occupancy across a restart', () => {
     seq = 0;
     const dbPath = join(tempDir(), 'hub.db');
     const clock = new ManualClock('2026-11-23T08:00:00Z');
-    const first = createHub({ dbPath, clock, log: silent, initialAdmin: TEST_ADMIN });
+    const first = createHub({ dbPath, clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     send(first, batch('murat', checkIn('alice'), checkIn('bob')));
     // A crash between the ingest commit and the projection: the events are stored, not projected.
     clock.advance(5_000);
@@ -56,7 +56,7 @@ describe('live occupancy across a restart', () => {
     // Stopped, not just its database closed: its WAL checkpoint worker holds a connection of its own.
     await first.stop();
 
-    const second = createHub({ dbPath, clock, log: silent, initialAdmin: TEST_ADMIN });
+    const second = createHub({ dbPath, clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     cleanups.push(() => second.stop());
     expect(second.live.projection.site('murat').present).toBe(3);
     expect(second.live.projection.whoIsIn('murat').map((m) => m.memberId)).toEqual(['alice', 'bob', 'chloe']);
@@ -67,7 +67,7 @@ describe('server-sent events: GET /events/stream over a real socket', () => {
   it('sends hello, then occupancy and events of the sites the account may see, heartbeats; ends with its session, and when the hub stops', async () => {
     seq = 0;
     const clock = new ManualClock('2026-11-23T08:00:00Z');
-    const hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN });
+    const hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     cleanups.push(() => hub.stop());
     hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 4 });
     hub.sites.upsert({ id: 'allanche', name: 'Allanche', timeZone: 'Europe/Paris', capacity: 4 });
@@ -105,7 +105,7 @@ describe('server-sent events: GET /events/stream over a real socket', () => {
 describe('a live client that stops reading', () => {
   it('is cut off once its unread messages pile up past the bound, and holds no listener after', async () => {
     const clock = new ManualClock('2026-11-23T08:00:00Z');
-    const hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN });
+    const hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     cleanups.push(() => hub.stop());
     // The stream as the hub registers it, on its own app, with a small bound.
     const app = createJsonApi(silent);
@@ -226,7 +226,7 @@ describe('the retained network occupancy topic', () => {
 
   it('a hub with Home Assistant discovery publishes, on its embedded broker, each site as a retained sensor and the retained occupancy', async () => {
     seq = 0;
-    const hub = createHub({ dbPath: testHubDb(), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, initialAdmin: TEST_ADMIN, homeAssistant: {} });
+    const hub = createHub({ dbPath: testHubDb(), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST, homeAssistant: {} });
     hub.sites.upsert({ id: 'murat', name: 'Télécentre de Murat', timeZone: 'Europe/Paris', capacity: 4 });
     const { mqttUrl } = await hub.start();
     cleanups.push(() => hub.stop());
