@@ -3,7 +3,7 @@ import type { Clock, TimerHandle } from '../../shared/clock.js';
 import { SiteEvent } from '../../shared/events.js';
 import { SYNC_SCHEMA_VERSION } from '../../shared/sync.js';
 import { topics } from '../../shared/topics.js';
-import type { SiteConfig } from '../../firmware-config/schema.js';
+import { LINK_DEFAULTS, type SiteConfig } from '../../firmware-config/schema.js';
 import type { CommandOutcome } from '../../edge/commands/hub-commands.js';
 import type { EdgeStore } from '../../edge/store/store.js';
 import { readAck } from './ack.js';
@@ -17,9 +17,12 @@ import { buildStatus, parkedRanges } from './status.js';
 
 export type { ConnectFn } from './mqtt-link.js';
 
+type BrokerConfig = NonNullable<SiteConfig['broker']>;
+
 export interface SyncWorkerDeps {
   site: string;
-  broker: NonNullable<SiteConfig['broker']>;
+  /** The site config's broker section; the liveness settings take their config defaults when absent. */
+  broker: Omit<BrokerConfig, 'offlineAfterMissed' | 'keepaliveSeconds'> & Partial<Pick<BrokerConfig, 'offlineAfterMissed' | 'keepaliveSeconds'>>;
   store: EdgeStore;
   clock: Clock;
   log: Logger;
@@ -41,6 +44,8 @@ export interface SyncWorkerDeps {
   commands?: { receive(payload: Buffer): CommandOutcome };
   /** A directory older than this is reported stale in the status. */
   staleAfterSeconds?: number;
+  /** site.capacity, reported in the status: the hub shows the capacity the door enforces. */
+  capacity?: number;
 }
 
 export interface SyncCounters {
@@ -104,7 +109,22 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
   /** The broker refuses our status messages (an ACL without the status topic): stop sending them. */
   let statusRefused = false;
 
-  const status = (online: boolean) => Buffer.from(JSON.stringify(buildStatus(store, { site, online, version, nowMs: clock.now(), clockSynced: deps.clockSynced(), ...(deps.staleAfterSeconds !== undefined ? { staleAfterSeconds: deps.staleAfterSeconds } : {}) })));
+  const heartbeat = { seconds: broker.heartbeatSeconds, offlineAfterSeconds: broker.heartbeatSeconds * (broker.offlineAfterMissed ?? LINK_DEFAULTS.offlineAfterMissed) };
+  const status = (online: boolean) =>
+    Buffer.from(
+      JSON.stringify(
+        buildStatus(store, {
+          site,
+          online,
+          version,
+          nowMs: clock.now(),
+          clockSynced: deps.clockSynced(),
+          heartbeat,
+          ...(deps.staleAfterSeconds !== undefined ? { staleAfterSeconds: deps.staleAfterSeconds } : {}),
+          ...(deps.capacity !== undefined ? { capacity: deps.capacity } : {}),
+        }),
+      ),
+    );
 
   function publishStatus(online: boolean, done?: () => void): void {
     if (!link?.ready || statusRefused) return done?.();
@@ -198,6 +218,7 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
         ...(deps.connect ? { connect: deps.connect } : {}),
         ...(deps.reconnectMs !== undefined ? { reconnectMs: deps.reconnectMs } : {}),
         refusalLimit: deps.failureLimit ?? 3,
+        keepaliveSeconds: broker.keepaliveSeconds ?? LINK_DEFAULTS.keepaliveSeconds,
       },
       {
         ready: () => {

@@ -39,14 +39,17 @@ export interface EdgeDeps {
 export type Edge = ReturnType<typeof createEdge>;
 
 /**
- * A hub-fed directory not confirmed for longer than `maxAgeHours` (or never received) is stale:
- * only `staleRoles` are admitted until the hub is heard from again.
+ * A hub-fed directory not confirmed for longer than a role's `maxAgeHours` (or never received)
+ * is stale for that role: only the roles still within their bound are admitted until the hub is
+ * heard from again. No role is admitted without a bound.
  */
 function stalenessOf(rules: Extract<SiteConfig['directory'], { source: 'hub' }>, store: EdgeStore) {
-  const maxAgeMs = rules.maxAgeHours * 3_600_000;
+  const roles = Object.keys(rules.maxAgeHours) as Array<keyof typeof rules.maxAgeHours>;
   return (nowMs: number) => {
     const meta = store.directory.meta();
-    return !meta || nowMs - meta.loadedAt > maxAgeMs ? { roles: rules.staleRoles } : undefined;
+    const ageMs = meta ? nowMs - meta.loadedAt : Infinity;
+    const trusted = roles.filter((role) => ageMs <= rules.maxAgeHours[role] * 3_600_000);
+    return trusted.length === roles.length ? undefined : { roles: trusted };
   };
 }
 

@@ -113,9 +113,11 @@ function startSync(config: SiteConfig, edge: Edge, clock: Clock, log: Logger): S
     ...(fromHub
       ? {
           directory: new HubDirectoryUpdates({ site: config.site.id, publicKey: hubPublicKey(broker.hubPublicKey ?? ''), edge, log: log.child({ module: 'directory' }) }),
-          staleAfterSeconds: directory.maxAgeHours * 3600,
+          // Stale, for the status and the hub's warning, from the first role a door would refuse.
+          staleAfterSeconds: Math.min(...Object.values(directory.maxAgeHours)) * 3600,
         }
       : {}),
+    capacity: config.site.capacity,
     ...(publicKey ? { commands: new HubCommands({ site: config.site.id, publicKey, edge, clock, log: log.child({ module: 'commands' }) }) } : {}),
   });
   worker.start();

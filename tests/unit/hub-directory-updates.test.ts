@@ -17,7 +17,7 @@ afterEach(async () => {
 
 async function hubSite() {
   site = await startSite({
-    directory: { source: 'hub', maxAgeHours: 1 },
+    directory: { source: 'hub', maxAgeHours: { visitor: 1 } },
     broker: { url: 'mqtt://127.0.0.1:1', hubPublicKey: HUB.publicKeyPem },
   });
   const updates = new HubDirectoryUpdates({ site: 'murat', publicKey: hubPublicKey(HUB.publicKeyPem), edge: site.edge, log: pino({ level: 'silent' }) });
@@ -93,7 +93,7 @@ describe('directory updates from the hub', () => {
 });
 
 describe('a stale directory', () => {
-  it('past its maximum age admits only the trusted roles, until the hub confirms it', async () => {
+  it('past a role’s maximum age refuses that role and admits the roles still within theirs, until the hub confirms it', async () => {
     const { site, delta, send } = await hubSite();
     const visitorDirectory = { entity: 'member', op: 'upsert', value: { id: 'eve', name: 'Eve Blanc', plan: 'always', role: 'visitor' } } as DirectoryChange;
     send(delta(1, 2, [visitorDirectory]));

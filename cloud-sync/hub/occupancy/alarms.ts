@@ -83,15 +83,20 @@ export class AlarmBook {
     return this.applyTx(events);
   }
 
-  /** A site's status: offline raises one site.offline alarm, online clears it. Returns what changed. */
-  onStatus(status: SiteStatus): Alarm[] {
+  /**
+   * A site's status: offline, or online but silent for `silentSeconds` (past its heartbeat's
+   * bound), raises one site.offline alarm; online and on time clears it. Returns what changed.
+   */
+  onStatus(status: SiteStatus, silentSeconds?: number): Alarm[] {
     const active = this.active(status.site, 'site.offline', status.site);
     const at = new Date(this.now()).toISOString();
-    if (!status.online && !active) {
-      const id = this.insert(status.site, 'site.offline', status.site, 'last will or shutdown', at, null, null);
+    const offline = !status.online || silentSeconds !== undefined;
+    if (offline && !active) {
+      const detail = status.online ? `no status for ${silentSeconds} s` : 'last will or shutdown';
+      const id = this.insert(status.site, 'site.offline', status.site, detail, at, null, null);
       return [this.get(id) as Alarm];
     }
-    if (status.online && active) return this.clear(status.site, ['site.offline'], status.site, 'site.online', at, Infinity);
+    if (!offline && active) return this.clear(status.site, ['site.offline'], status.site, 'site.online', at, Infinity);
     return [];
   }
 

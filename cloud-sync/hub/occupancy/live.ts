@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../../../shared/clock.js';
+import type { Clock, TimerHandle } from '../../../shared/clock.js';
 import { SiteEvent } from '../../../shared/events.js';
 import type { SiteStatus } from '../../../shared/sync.js';
 import type { HubDb } from '../db.js';
 import type { HubStore } from '../store.js';
 import type { SqlStatement } from '../storage/hub-db.js';
 import { type Alarm, AlarmBook } from './alarms.js';
-import { type SiteHealth, siteHealth } from './health.js';
+import { type SiteHealth, siteHealth, silentFor } from './health.js';
 import { LiveFeed } from './live-feed.js';
 import { NetworkOccupancyPublisher, type Publish } from './network-topic.js';
 import { type DeclaredSite, OccupancyProjection } from './projection.js';
@@ -30,6 +30,8 @@ export interface LiveDeps {
 
 /** Events received this long before the saved cursor are projected again at start (clock steps). */
 const REPLAY_MARGIN_MS = 60_000;
+/** How often the hub looks at the age of each site's last status: what adds to a site's offline bound. */
+export const SITE_WATCH_MS = 1000;
 
 /**
  * The hub's live side (docs/dashboard.md): occupancy, alarms and site health, fed by ingest
@@ -45,6 +47,7 @@ export class HubLive {
   private readonly network: NetworkOccupancyPublisher | undefined;
   private readonly log: Logger;
   private readonly saveCursorStmt: SqlStatement<[number]>;
+  private watchTimer: TimerHandle | undefined;
   /** Built once: better-sqlite3 wraps a function anew at every `transaction()` call. */
   private readonly applyTx: (events: readonly SiteEvent[]) => { changedSites: Set<string>; alarms: Alarm[] };
 
@@ -78,7 +81,7 @@ export class HubLive {
     // Without a cursor (a database from before occupancy existed), everything is projected once.
     const cursor = this.deps.db.prepare<[], { received_at: number }>('SELECT received_at FROM live_cursor WHERE id = 1').get()?.received_at;
     const replayed = this.replaySince(cursor === undefined ? 0 : cursor - REPLAY_MARGIN_MS);
-    for (const view of this.deps.store.sites()) if (view.status) this.alarms.onStatus(view.status);
+    this.watchSites();
     this.saveCursor();
     this.log.info({ replayed, sites: this.projection.network().sites.length }, 'live occupancy and alarms recovered');
   }
@@ -117,7 +120,7 @@ export class HubLive {
     const { changedSites, alarms } = this.applyTx(events);
     this.counters.observe(events, now);
     for (const e of events) this.feed.publish({ kind: 'event', site: e.site, data: e });
-    for (const a of alarms) this.feed.publish({ kind: 'alarm', site: a.site, data: a });
+    this.tellAlarms(alarms);
     for (const site of changedSites) this.feed.publish({ kind: 'occupancy', site, data: this.projection.site(site) });
     if (alarms.length > 0) for (const site of new Set(alarms.map((a) => a.site))) this.publishHealth(site);
     if (changedSites.size > 0) this.network?.changed();
@@ -146,10 +149,40 @@ export class HubLive {
     this.network?.changed();
   }
 
-  /** Ingest's onSiteStatus. */
+  /** Ingest's onSiteStatus: judged with the time it was recorded (a retained copy of an old status is no heartbeat). */
   onStatus(status: SiteStatus): void {
-    for (const a of this.alarms.onStatus(status)) this.feed.publish({ kind: 'alarm', site: a.site, data: a });
+    const view = this.deps.store.sites().find((v) => v.site === status.site);
+    this.tellAlarms(this.alarms.onStatus(status, silentFor(view, this.deps.clock.now())));
     this.publishHealth(status.site);
+  }
+
+  /**
+   * Starts looking, every SITE_WATCH_MS of the hub's clock, at each site's last status: a site
+   * that stopped sending it goes offline even when no last will ever comes. Idempotent.
+   */
+  watchHeartbeats(): void {
+    this.watchTimer ??= this.deps.clock.setInterval(() => {
+      try {
+        this.watchSites();
+      } catch (err) {
+        this.log.error({ err }, 'site watch failed');
+      }
+    }, SITE_WATCH_MS);
+  }
+
+  /** Raises or clears site.offline from each status held and its age now; tells what changed. */
+  private watchSites(): void {
+    const now = this.deps.clock.now();
+    for (const view of this.deps.store.sites()) {
+      if (!view.status) continue;
+      const changed = this.alarms.onStatus(view.status, silentFor(view, now));
+      this.tellAlarms(changed);
+      if (changed.length > 0) this.publishHealth(view.site);
+    }
+  }
+
+  private tellAlarms(alarms: readonly Alarm[]): void {
+    for (const a of alarms) this.feed.publish({ kind: 'alarm', site: a.site, data: a });
   }
 
   /** Whether the site is declared or has sent anything. */
@@ -158,7 +191,7 @@ export class HubLive {
   }
 
   health(site: string): SiteHealth {
-    return siteHealth(site, this.deps.store.sites().find((v) => v.site === site), this.alarms.openCounts().get(site) ?? 0);
+    return siteHealth(site, this.deps.store.sites().find((v) => v.site === site), this.alarms.openCounts().get(site) ?? 0, this.deps.clock.now());
   }
 
   /** The health of every site that sent anything or is declared, filtered by `visible`. */
@@ -166,7 +199,8 @@ export class HubLive {
     const views = new Map(this.deps.store.sites().map((v) => [v.site, v]));
     const open = this.alarms.openCounts();
     const ids = new Set([...views.keys(), ...this.deps.declaredSites().map((s) => s.id)]);
-    return [...ids].filter(visible).sort().map((id) => siteHealth(id, views.get(id), open.get(id) ?? 0));
+    const now = this.deps.clock.now();
+    return [...ids].filter(visible).sort().map((id) => siteHealth(id, views.get(id), open.get(id) ?? 0, now));
   }
 
   /** Starts the network topic: published at once (so displays find a retained value), then on change and every minute. */
@@ -183,6 +217,8 @@ export class HubLive {
   }
 
   stop(): void {
+    this.watchTimer?.cancel();
+    this.watchTimer = undefined;
     this.network?.stop();
   }
 
