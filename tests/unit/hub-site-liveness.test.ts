@@ -81,3 +81,20 @@ describe('a site is offline when its heartbeat stops, as the hub sees it', () =>
     expect(hub.live.health('murat').online).toBe(false);
   });
 });
+
+describe('a site whose directory nears the age at which its doors refuse badges', () => {
+  it('raises an alarm at 75 % of the bound the site reported, counting the time the site has been silent, cleared once the hub confirms the directory', () => {
+    const { clock, open } = world();
+    const hub = open();
+    const directory = (ageSeconds: number) => ({ revision: 3, ageSeconds, stale: false, maxAgeSeconds: 4 * 3600 });
+    deliver(hub, beat({ directory: directory(2 * 3600) }));
+    // The site is cut off: no status comes, the hub counts the hours itself.
+    clock.advance(3600_000 - 60_000);
+    const aging = () => hub.live.alarms.list({ open: true, site: 'murat' }).filter((a) => a.kind === 'directory.stale_soon');
+    expect(aging()).toEqual([]);
+    clock.advance(2 * 60_000);
+    expect(aging()).toMatchObject([{ subject: 'murat', clearedAt: null, detail: 'directory not confirmed for 3 h: the site refuses badges at 4 h' }]);
+    deliver(hub, beat({ at: '2026-11-23T10:01:00+01:00', directory: directory(5) }));
+    expect(aging()).toMatchObject([{ clearedBy: 'directory.confirmed' }]);
+  });
+});

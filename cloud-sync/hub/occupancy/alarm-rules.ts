@@ -1,6 +1,6 @@
 import type { SiteEvent } from '../../../shared/events.js';
 
-export const ALARM_KINDS = ['door.forced', 'door.held', 'reader.lost', 'sync.rejected', 'command.rejected', 'site.offline'] as const;
+export const ALARM_KINDS = ['door.forced', 'door.held', 'reader.lost', 'sync.rejected', 'command.rejected', 'site.offline', 'directory.stale_soon'] as const;
 export type AlarmKind = (typeof ALARM_KINDS)[number];
 
 /** What one event does to the alarms of its site: raise one, clear some, or nothing. */

@@ -88,15 +88,24 @@ export class AlarmBook {
    * bound), raises one site.offline alarm; online and on time clears it. Returns what changed.
    */
   onStatus(status: SiteStatus, silentSeconds?: number): Alarm[] {
-    const active = this.active(status.site, 'site.offline', status.site);
+    const detail = !status.online ? 'last will or shutdown' : silentSeconds !== undefined ? `no status for ${silentSeconds} s` : null;
+    return this.condition(status.site, 'site.offline', detail, 'site.online');
+  }
+
+  /**
+   * A site's directory nearing the age at which its doors refuse a role (`warning`: what the
+   * alarm says; null once the hub has confirmed it again). Returns what changed.
+   */
+  onDirectoryAge(site: string, warning: string | null): Alarm[] {
+    return this.condition(site, 'directory.stale_soon', warning, 'directory.confirmed');
+  }
+
+  /** A condition the hub judges itself about a whole site: one alarm while `detail` is set, cleared when it is not. */
+  private condition(site: string, kind: AlarmKind, detail: string | null, clearedBy: string): Alarm[] {
+    const active = this.active(site, kind, site);
     const at = new Date(this.now()).toISOString();
-    const offline = !status.online || silentSeconds !== undefined;
-    if (offline && !active) {
-      const detail = status.online ? `no status for ${silentSeconds} s` : 'last will or shutdown';
-      const id = this.insert(status.site, 'site.offline', status.site, detail, at, null, null);
-      return [this.get(id) as Alarm];
-    }
-    if (!offline && active) return this.clear(status.site, ['site.offline'], status.site, 'site.online', at, Infinity);
+    if (detail !== null && !active) return [this.get(this.insert(site, kind, site, detail, at, null, null)) as Alarm];
+    if (detail === null && active) return this.clear(site, [kind], site, clearedBy, at, Infinity);
     return [];
   }
 

@@ -44,6 +44,23 @@ export interface SiteHealth {
   problems: string[];
 }
 
+/** The share of a site's directory bound at which the hub warns: a quarter of it is left to restore the link. */
+export const DIRECTORY_WARNING_SHARE = 0.75;
+
+/**
+ * What to warn about a site's directory at `nowMs`: its age as reported plus the time since that
+ * status (the site may be cut off and silent), against the bound the site reported. Null while
+ * it is fresh, or when the site reports no bound or no directory.
+ */
+export function directoryWarning(view: Pick<SiteView, 'status' | 'statusAt'> | undefined, nowMs: number): string | null {
+  const dir = view?.status?.directory;
+  if (dir?.maxAgeSeconds === undefined || dir.ageSeconds === null || view?.statusAt == null) return null;
+  const age = dir.ageSeconds + Math.max(0, Math.floor((nowMs - view.statusAt) / 1000));
+  if (age < dir.maxAgeSeconds * DIRECTORY_WARNING_SHARE) return null;
+  const hours = (s: number) => `${Math.floor(s / 360) / 10} h`;
+  return `directory not confirmed for ${hours(age)}: the site refuses badges at ${hours(dir.maxAgeSeconds)}`;
+}
+
 /**
  * A site's health from what the hub holds (pure): online state from its status, its last will
  * and the age of its last status at `nowMs`, last event, backlog, gaps, directory age and clock

@@ -3,10 +3,10 @@ import type { Clock, TimerHandle } from '../../../shared/clock.js';
 import { SiteEvent } from '../../../shared/events.js';
 import type { SiteStatus } from '../../../shared/sync.js';
 import type { HubDb } from '../db.js';
-import type { HubStore } from '../store.js';
+import type { HubStore, SiteView } from '../store.js';
 import type { SqlStatement } from '../storage/hub-db.js';
 import { type Alarm, AlarmBook } from './alarms.js';
-import { type SiteHealth, siteHealth, silentFor } from './health.js';
+import { type SiteHealth, directoryWarning, siteHealth, silentFor } from './health.js';
 import { LiveFeed } from './live-feed.js';
 import { NetworkOccupancyPublisher, type Publish } from './network-topic.js';
 import { type DeclaredSite, OccupancyProjection } from './projection.js';
@@ -48,6 +48,8 @@ export class HubLive {
   private readonly log: Logger;
   private readonly saveCursorStmt: SqlStatement<[number]>;
   private watchTimer: TimerHandle | undefined;
+  /** What the hub last judged of each site (offline, directory aging): the alarms are read and written only when it changes. */
+  private readonly judged = new Map<string, string>();
   /** Built once: better-sqlite3 wraps a function anew at every `transaction()` call. */
   private readonly applyTx: (events: readonly SiteEvent[]) => { changedSites: Set<string>; alarms: Alarm[] };
 
@@ -152,7 +154,7 @@ export class HubLive {
   /** Ingest's onSiteStatus: judged with the time it was recorded (a retained copy of an old status is no heartbeat). */
   onStatus(status: SiteStatus): void {
     const view = this.deps.store.sites().find((v) => v.site === status.site);
-    this.tellAlarms(this.alarms.onStatus(status, silentFor(view, this.deps.clock.now())));
+    if (view) this.tellAlarms(this.judge(view, this.deps.clock.now()));
     this.publishHealth(status.site);
   }
 
@@ -170,15 +172,25 @@ export class HubLive {
     }, SITE_WATCH_MS);
   }
 
-  /** Raises or clears site.offline from each status held and its age now; tells what changed. */
+  /** Judges each site from its status held and the time now; tells what changed. */
   private watchSites(): void {
     const now = this.deps.clock.now();
     for (const view of this.deps.store.sites()) {
-      if (!view.status) continue;
-      const changed = this.alarms.onStatus(view.status, silentFor(view, now));
+      const changed = this.judge(view, now);
       this.tellAlarms(changed);
       if (changed.length > 0) this.publishHealth(view.site);
     }
+  }
+
+  /** The alarms the hub raises from a site's status: offline (last will or a late heartbeat), a directory nearing its bound. */
+  private judge(view: SiteView, nowMs: number): Alarm[] {
+    if (!view.status) return [];
+    const silent = silentFor(view, nowMs);
+    const warning = directoryWarning(view, nowMs);
+    const verdict = `${view.status.online && silent === undefined}|${warning === null}`;
+    if (this.judged.get(view.site) === verdict) return [];
+    this.judged.set(view.site, verdict);
+    return [...this.alarms.onStatus(view.status, silent), ...this.alarms.onDirectoryAge(view.site, warning)];
   }
 
   private tellAlarms(alarms: readonly Alarm[]): void {
