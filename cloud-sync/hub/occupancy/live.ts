@@ -50,12 +50,14 @@ export class HubLive {
   private watchTimer: TimerHandle | undefined;
   /** What the hub last judged of each site (offline, directory aging): the alarms are read and written only when it changes. */
   private readonly judged = new Map<string, string>();
+  /** Each site's capacity as its last status reported it (the site's config file is its one source). */
+  private readonly capacities = new Map<string, number>();
   /** Built once: better-sqlite3 wraps a function anew at every `transaction()` call. */
   private readonly applyTx: (events: readonly SiteEvent[]) => { changedSites: Set<string>; alarms: Alarm[] };
 
   constructor(private readonly deps: LiveDeps) {
     this.log = deps.log.child({ module: 'live' });
-    this.projection = new OccupancyProjection(deps.db, deps.declaredSites, deps.memberName);
+    this.projection = new OccupancyProjection(deps.db, deps.declaredSites, deps.memberName, (site) => this.capacities.get(site));
     this.alarms = new AlarmBook(deps.db, () => deps.clock.now());
     this.feed = new LiveFeed((err) => this.log.warn({ err }, 'a live listener failed'));
     this.saveCursorStmt = deps.db.prepare('INSERT INTO live_cursor (id, received_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET received_at = excluded.received_at');
@@ -156,6 +158,11 @@ export class HubLive {
     const view = this.deps.store.sites().find((v) => v.site === status.site);
     if (view) this.tellAlarms(this.judge(view, this.deps.clock.now()));
     this.publishHealth(status.site);
+    if (status.capacity !== undefined && this.capacities.get(status.site) !== status.capacity) {
+      this.capacities.set(status.site, status.capacity);
+      this.feed.publish({ kind: 'occupancy', site: status.site, data: this.projection.site(status.site) });
+      this.network?.changed();
+    }
   }
 
   /**
@@ -185,6 +192,7 @@ export class HubLive {
   /** The alarms the hub raises from a site's status: offline (last will or a late heartbeat), a directory nearing its bound. */
   private judge(view: SiteView, nowMs: number): Alarm[] {
     if (!view.status) return [];
+    if (view.status.capacity !== undefined) this.capacities.set(view.site, view.status.capacity);
     const silent = silentFor(view, nowMs);
     const warning = directoryWarning(view, nowMs);
     const verdict = `${view.status.online && silent === undefined}|${warning === null}`;

@@ -98,3 +98,20 @@ describe('a site whose directory nears the age at which its doors refuse badges'
     expect(aging()).toMatchObject([{ clearedBy: 'directory.confirmed' }]);
   });
 });
+
+describe("a site's capacity has one source: the site's config file, as its status reports it", () => {
+  it('the hub shows the capacity the door enforces, not the one declared at the hub', () => {
+    const { open } = world();
+    const hub = open();
+    hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
+    deliver(hub, beat({ capacity: 2 }));
+    expect(hub.live.projection.site('murat')).toMatchObject({ capacity: 2 });
+    expect(hub.live.projection.network().total.capacity).toBe(2);
+    // A site declared without a capacity is accepted: the site says its own.
+    hub.sites.upsert({ id: 'allanche', name: 'Allanche', timeZone: 'Europe/Paris' });
+    expect(hub.sites.get('allanche')).toEqual({ id: 'allanche', name: 'Allanche', timeZone: 'Europe/Paris' });
+    expect(hub.live.projection.site('allanche').capacity).toBeNull();
+    deliver(hub, statusOf('allanche', { capacity: 6 }));
+    expect(hub.live.projection.site('allanche').capacity).toBe(6);
+  });
+});
