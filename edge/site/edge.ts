@@ -60,7 +60,12 @@ class DanglingReferences extends Error {}
 export function createEdge(deps: EdgeDeps) {
   const { config, clock, log, store, reader, gpio } = deps;
   const zone = config.site.timeZone;
-  const record = (event: NewEvent) => store.transaction(() => store.events.append(event, clock.now()));
+  /** Device faults by kind since start, for /health and /metrics: counted even if recording the event fails. */
+  const faults = new Map<string, number>();
+  const record = (event: NewEvent) => {
+    if (event.type === 'device.fault') faults.set(event.data.kind, (faults.get(event.data.kind) ?? 0) + 1);
+    return store.transaction(() => store.events.append(event, clock.now()));
+  };
   const lockers = new LockerBanks({ configs: config.lockers, gpio, clock, store });
   const presence = new PresenceKeeper({ store, clock, timeZone: zone, rules: config.presence, lockers, log: log.child({ module: 'presence' }) });
   const doors = new Map(
@@ -92,6 +97,7 @@ export function createEdge(deps: EdgeDeps) {
     reader,
     clockSynced: deps.clockSynced ?? plausibleTime,
     lockdown: () => commands.lockdown,
+    unreadable: (readerId, inARow) => record({ type: 'device.fault', data: { device: readerId, kind: 'uid.unreadable', detail: `${inARow} cards in a row whose UID could not be read` } }),
     ...(deps.verifier ? { verifier: deps.verifier } : {}),
     ...(deps.elapsedMs ? { elapsedMs: deps.elapsedMs } : {}),
     ...(config.directory.source === 'hub' ? { staleDirectory: stalenessOf(config.directory, store) } : {}),
@@ -121,6 +127,7 @@ export function createEdge(deps: EdgeDeps) {
     taps,
     /** The hub's commands, once checked: remote unlock, lockdown (stored), its lift. */
     commands,
+    faults: faults as ReadonlyMap<string, number>,
 
     async start(): Promise<void> {
       if (state !== 'new') throw new Error(`edge cannot start: it is ${state}`);
