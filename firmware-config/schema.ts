@@ -193,6 +193,9 @@ const SiteConfigFields = z.strictObject({
         offlineAfterMissed: intIn(2, 10).default(LINK_DEFAULTS.offlineAfterMissed),
         /** MQTT keepalive: the broker drops a silent connection, and publishes the last will, after 1.5 times this. */
         keepaliveSeconds: intIn(5, 1200).default(LINK_DEFAULTS.keepaliveSeconds),
+        /** The edge's /health says `degraded` once the broker has been unreachable this long, or this many events await the hub's ack. */
+        degradedAfterSeconds: intIn(10, 86_400).default(300),
+        degradedBacklog: intIn(1, 10_000_000).default(10_000),
       })
       .optional(),
 });

@@ -18,11 +18,13 @@ import { buildStatus, parkedRanges } from './status.js';
 export type { ConnectFn } from './mqtt-link.js';
 
 type BrokerConfig = NonNullable<SiteConfig['broker']>;
+/** Broker settings the worker can do without (their config defaults), or that are not its own (the /health bounds). */
+type LinkSetting = 'offlineAfterMissed' | 'keepaliveSeconds' | 'degradedAfterSeconds' | 'degradedBacklog';
 
 export interface SyncWorkerDeps {
   site: string;
   /** The site config's broker section; the liveness settings take their config defaults when absent. */
-  broker: Omit<BrokerConfig, 'offlineAfterMissed' | 'keepaliveSeconds'> & Partial<Pick<BrokerConfig, 'offlineAfterMissed' | 'keepaliveSeconds'>>;
+  broker: Omit<BrokerConfig, LinkSetting> & Partial<Pick<BrokerConfig, LinkSetting>>;
   store: EdgeStore;
   clock: Clock;
   log: Logger;
@@ -62,6 +64,8 @@ export interface SyncCounters {
 
 export interface SyncState {
   connected: boolean;
+  /** Seconds since the broker was last reachable (since start if never); 0 while connected. */
+  unreachableSeconds: number;
   lastSeq: number;
   ackedSeq: number;
   inFlight: number;
@@ -108,6 +112,8 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
   let onSettled: (() => void) | undefined;
   /** The broker refuses our status messages (an ACL without the status topic): stop sending them. */
   let statusRefused = false;
+  /** When the broker was last lost (or the worker started without it); null while connected. */
+  let unreachableSince: number | null = clock.now();
 
   const heartbeat = { seconds: broker.heartbeatSeconds, offlineAfterSeconds: broker.heartbeatSeconds * (broker.offlineAfterMissed ?? LINK_DEFAULTS.offlineAfterMissed) };
   const status = (online: boolean) =>
@@ -222,6 +228,7 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
       },
       {
         ready: () => {
+          unreachableSince = null;
           log.info({ url: broker.url, lastSeq: store.events.lastSeq(), ackedSeq: store.events.ackedSeq() }, 'connected to the broker');
           stream.rewind();
           counters.rewinds++;
@@ -229,6 +236,7 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
           pump();
         },
         down: () => {
+          unreachableSince ??= clock.now();
           if (phase === 'running') log.info({ backlog: store.events.lastSeq() - store.events.ackedSeq() }, 'broker connection lost');
         },
         message: (topic, payload) => {
@@ -314,8 +322,10 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
     state() {
       const lastSeq = store.events.lastSeq();
       const ackedSeq = store.events.ackedSeq();
+      const connected = link?.ready ?? false;
       return {
-        connected: link?.ready ?? false,
+        connected,
+        unreachableSeconds: connected || unreachableSince === null ? 0 : Math.max(0, Math.floor((clock.now() - unreachableSince) / 1000)),
         lastSeq,
         ackedSeq,
         inFlight: stream.inFlightCount,

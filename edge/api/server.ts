@@ -12,6 +12,7 @@ import { registerSimulationRoutes } from './simulation-routes.js';
 import { registerEdgeMetrics } from './metrics.js';
 import { registerConsumableRoutes } from './consumable-routes.js';
 import { guardRemoteAccess } from './remote-access.js';
+import { type LinkState, linkHealth, linkProblems } from './link-health.js';
 
 export interface ApiDeps {
   edge: Edge;
@@ -21,6 +22,8 @@ export interface ApiDeps {
   startedAt: number;
   /** Present in simulation: adds the /simulate routes. */
   sim?: { reader: SimReader; gpio: SimGpio };
+  /** The link to the hub, for a site with a broker (its sync worker's state). */
+  link?: () => LinkState | undefined;
 }
 
 const EventsQuery = z.strictObject({
@@ -74,9 +77,12 @@ function health(deps: ApiDeps) {
   const alarms = doors.filter((d) => d.alarm !== null).map((d) => ({ door: d.id, alarm: d.alarm }));
   const directory = edge.store.directory.describe() ?? null;
   const readers = edge.readers();
-  const healthy = alarms.length === 0 && directory !== null && readers.every((r) => r.attached !== null);
+  const link = deps.link?.();
+  const problems = linkProblems(edge, link);
+  const healthy = alarms.length === 0 && directory !== null && readers.every((r) => r.attached !== null) && problems.length === 0;
   return {
     status: healthy ? 'ok' : 'degraded',
+    problems,
     site: edge.config.site.id,
     version: deps.version,
     simulated: deps.sim !== undefined,
@@ -88,5 +94,8 @@ function health(deps: ApiDeps) {
     doors,
     alarms,
     taps: { ...edge.taps.counts, byReason: Object.fromEntries(edge.taps.byReason) },
+    link: linkHealth(edge, link),
+    /** Device faults since start by kind: refused directory updates and commands, relay write failures, unreadable UIDs... */
+    faults: Object.fromEntries(edge.faults),
   };
 }

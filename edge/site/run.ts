@@ -72,10 +72,11 @@ export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
   const edge = createEdge({ config, clock, log, store, reader: hw.reader, gpio: hw.gpio, ...(verifier ? { verifier } : {}) });
   loadDirectory(edge, config, log);
   await edge.start();
-  const api = buildApi({ edge, log, clock, version: VERSION, startedAt: clock.now(), ...(hw.sim ? { sim: hw.sim } : {}) });
+  let sync: SyncWorker | undefined;
+  const api = buildApi({ edge, log, clock, version: VERSION, startedAt: clock.now(), link: () => sync?.state(), ...(hw.sim ? { sim: hw.sim } : {}) });
   const url = await api.listen({ host: config.api.host, port: opts.port ?? config.api.port });
   log.info({ url, simulated: hw.sim !== undefined }, 'local API listening');
-  const sync = startSync(config, edge, clock, log);
+  sync = startSync(config, edge, clock, log);
   let stopping: Promise<void> | undefined;
   return {
     edge,
