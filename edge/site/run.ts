@@ -72,11 +72,12 @@ export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
   const edge = createEdge({ config, clock, log, store, reader: hw.reader, gpio: hw.gpio, ...(verifier ? { verifier } : {}) });
   loadDirectory(edge, config, log);
   await edge.start();
-  let sync: SyncWorker | undefined;
-  const api = buildApi({ edge, log, clock, version: VERSION, startedAt: clock.now(), link: () => sync?.state(), ...(hw.sim ? { sim: hw.sim } : {}) });
+  // The API reads the link's state once the worker exists (it starts after the API listens).
+  const link: { worker?: SyncWorker | undefined } = {};
+  const api = buildApi({ edge, log, clock, version: VERSION, startedAt: clock.now(), link: () => link.worker?.state(), ...(hw.sim ? { sim: hw.sim } : {}) });
   const url = await api.listen({ host: config.api.host, port: opts.port ?? config.api.port });
   log.info({ url, simulated: hw.sim !== undefined }, 'local API listening');
-  sync = startSync(config, edge, clock, log);
+  const sync = (link.worker = startSync(config, edge, clock, log));
   let stopping: Promise<void> | undefined;
   return {
     edge,

@@ -58,7 +58,7 @@ describe('faults at the edge are counted and told to the hub; harmless repeats a
     const site = await startSite();
     cleanups.push(() => site.stop());
     // What a PC/SC reader hands over when it could not read the UID (the simulator only presents valid ones).
-    const unreadable = () => site.edge.taps.handle({ reader: 'front-in', uid: '', atr: '3B8F8001804F0CA000000306030001000000006A' });
+    const unreadable = () => void site.edge.taps.handle({ reader: 'front-in', uid: '', atr: '3B8F8001804F0CA000000306030001000000006A' });
     unreadable();
     unreadable();
     site.tap('front-in', UID.alice);
