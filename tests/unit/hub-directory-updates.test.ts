@@ -39,18 +39,19 @@ describe('directory updates from the hub', () => {
     expect(site.store.directory.describe()?.revision).toBe(2);
   });
 
-  it('refuses a forged, a foreign, a replayed and an older update, and records each', async () => {
+  it('refuses a forged, a foreign and an older update and records each; the update in force received again is no fault', async () => {
     const { site, updates, delta, send } = await hubSite();
     expect(send(delta(1, 2, [revokeAlice]), OTHER.privateKeyPem)).toMatchObject({ refused: 'forged' });
     expect(send(delta(1, 2, [revokeAlice], { site: 'allanche' }))).toMatchObject({ refused: 'foreign' });
     const genuine = delta(1, 2, []);
     const signed = JSON.stringify({ body: genuine, signature: signBody(genuine, hubPrivateKey(HUB.privateKeyPem)) });
     expect(updates.receive(signed)).toMatchObject({ applied: true });
-    expect(updates.receive(signed)).toMatchObject({ refused: 'replayed' });
+    // The update in force received again (a QoS 1 redelivery) is harmless: ignored, not recorded.
+    expect(updates.receive(signed)).toEqual({ applied: false, duplicate: true });
     expect(send(delta(0, 1, [revokeAlice]))).toMatchObject({ refused: 'replayed' });
     expect(site.tap('front-in', UID.alice).granted).toBe(true);
     const rejected = site.events().filter((e) => e.type === 'device.fault' && e.data.kind === 'directory.rejected');
-    expect(rejected).toHaveLength(4);
+    expect(rejected).toHaveLength(3);
   });
 
   it('a delta that does not follow on is refused quietly, so the status can ask for the right one', async () => {
