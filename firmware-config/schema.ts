@@ -89,13 +89,30 @@ const SecureBadges = z.strictObject({
   systemIdentifier: z.string().min(1).max(21).default('Tessera'),
 });
 
+/**
+ * How long each role is still admitted from a hub-fed directory the hub has not confirmed: a
+ * revocation made while the site is cut off takes effect at the latest this long after the last
+ * confirmation. A day for members and visitors; three days for staff and cleaners, who keep a
+ * site running through a long weekend without the link.
+ */
+export const DEFAULT_DIRECTORY_MAX_AGE_HOURS = { member: 24, visitor: 24, staff: 72, cleaner: 72 } as const;
+export type DirectoryMaxAgeHours = Record<keyof typeof DEFAULT_DIRECTORY_MAX_AGE_HOURS, number>;
+
+const AgeHours = intIn(1, 24 * 90);
+/** One number for every role, or some roles by name (the others keep their default). */
+const MaxAgeHours = z
+  .union([AgeHours, z.strictObject({ member: AgeHours.optional(), visitor: AgeHours.optional(), staff: AgeHours.optional(), cleaner: AgeHours.optional() })])
+  .prefault({})
+  .transform((v): DirectoryMaxAgeHours => (typeof v === 'number' ? { member: v, visitor: v, staff: v, cleaner: v } : { ...DEFAULT_DIRECTORY_MAX_AGE_HOURS, ...v }));
+
 const DirectorySource = z.discriminatedUnion('source', [
   z.strictObject({ source: z.literal('file'), path: z.string().min(1) }),
   z.strictObject({
     source: z.literal('hub'),
-    /** Past this age without an update, only `staleRoles` are admitted. */
-    maxAgeHours: intIn(1, 24 * 90).default(72),
-    staleRoles: z.array(z.enum(['member', 'staff', 'cleaner', 'visitor'])).default(['member', 'staff', 'cleaner']),
+    /** Past its role's age without a confirmation from the hub, a badge is refused (`directory_stale`). */
+    maxAgeHours: MaxAgeHours,
+    /** Deprecated and ignored: it let roles in from a stale directory without any bound. Every role now has one (maxAgeHours). */
+    staleRoles: z.array(z.enum(['member', 'staff', 'cleaner', 'visitor'])).optional(),
   }),
 ]);
 
@@ -109,6 +126,9 @@ const Presence = z.strictObject({
   /** Refuse an entry tap from a member who is already in. */
   antiPassback: z.boolean().default(false),
 });
+
+/** The link's liveness defaults: a frozen site is offline at the hub within 25 s of its last status. */
+export const LINK_DEFAULTS = { heartbeatSeconds: 8, offlineAfterMissed: 3, keepaliveSeconds: 15 } as const;
 
 const SiteConfigFields = z.strictObject({
     site: z.strictObject({
@@ -164,8 +184,18 @@ const SiteConfigFields = z.strictObject({
         batchSize: intIn(1, 1000).default(100),
         window: intIn(1, 100).default(10),
         ackTimeoutSeconds: intIn(1, 3600).default(15),
-        /** How often the site publishes its status (online, backlog, directory age). */
-        heartbeatSeconds: intIn(5, 3600).default(30),
+        /**
+         * How often the site publishes its status (online, backlog, directory age), and how many
+         * in a row the hub may miss before it counts the site offline: 8 s × 3 puts a frozen site
+         * offline at the hub within 25 s of its last status. Both travel in the status.
+         */
+        heartbeatSeconds: intIn(2, 3600).default(LINK_DEFAULTS.heartbeatSeconds),
+        offlineAfterMissed: intIn(2, 10).default(LINK_DEFAULTS.offlineAfterMissed),
+        /** MQTT keepalive: the broker drops a silent connection, and publishes the last will, after 1.5 times this. */
+        keepaliveSeconds: intIn(5, 1200).default(LINK_DEFAULTS.keepaliveSeconds),
+        /** The edge's /health says `degraded` once the broker has been unreachable this long, or this many events await the hub's ack. */
+        degradedAfterSeconds: intIn(10, 86_400).default(300),
+        degradedBacklog: intIn(1, 10_000_000).default(10_000),
       })
       .optional(),
 });

@@ -65,7 +65,7 @@ const payloads = {
   'consumable.used': z.strictObject({ memberId: Id, item: ItemId, quantity: z.number().int().positive() }),
   'device.fault': z.strictObject({
     device: Id,
-    kind: z.enum(['reader.lost', 'reader.found', 'gpio.error', 'directory.rejected', 'sync.rejected', 'command.rejected']),
+    kind: z.enum(['reader.lost', 'reader.found', 'gpio.error', 'directory.rejected', 'sync.rejected', 'command.rejected', 'uid.unreadable']),
     detail: z.string().max(500).optional(),
   }),
   'clock.unsynced': z.strictObject({ detail: z.string().max(500) }),

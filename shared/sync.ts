@@ -51,13 +51,23 @@ export const SiteStatus = z.strictObject({
   ackedSeq: Seq,
   /** Events the broker keeps refusing, kept at the site with the reason, skipped by the stream. */
   parked: Ranges.default([]),
-  directory: z.strictObject({ revision: Seq, ageSeconds: z.number().int().nonnegative().nullable(), stale: z.boolean() }),
+  directory: z.strictObject({
+    revision: Seq,
+    ageSeconds: z.number().int().nonnegative().nullable(),
+    stale: z.boolean(),
+    /** The age at which the first role is refused (the smallest of directory.maxAgeHours): the hub warns before it. */
+    maxAgeSeconds: z.number().int().positive().optional(),
+  }),
   clock: z.strictObject({ synced: z.boolean() }),
   /**
    * The hub's ack, while it is beyond the site's last seq: the site's log lost events the hub
    * holds (a deleted database) and sends nothing until an operator renumbers it.
    */
   logBehindHub: Seq.optional(),
+  /** How often the site sends its status, and after how long without one the hub counts it offline. */
+  heartbeat: z.strictObject({ seconds: z.number().int().positive().max(3600), offlineAfterSeconds: z.number().int().positive().max(86_400) }).optional(),
+  /** The site's capacity from its config file: the one the door enforces, shown by the hub. */
+  capacity: z.number().int().positive().max(100_000).optional(),
 });
 export type SiteStatus = z.infer<typeof SiteStatus>;
 

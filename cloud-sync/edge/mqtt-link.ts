@@ -21,6 +21,8 @@ export interface LinkOptions {
   maxReconnectMs?: number;
   /** Refusals in a row before the link drops one of its own (status) messages. Default 3. */
   refusalLimit?: number;
+  /** MQTT keepalive in seconds (broker.keepaliveSeconds). */
+  keepaliveSeconds: number;
 }
 
 export interface LinkEvents {
@@ -72,7 +74,7 @@ export class MqttLink {
       clientId: opts.clientId,
       protocolVersion: 4,
       clean: false,
-      keepalive: 30,
+      keepalive: opts.keepaliveSeconds,
       connectTimeout: 10_000,
       reconnectPeriod: this.reconnectMs,
       manualConnect: true,

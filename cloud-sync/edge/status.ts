@@ -9,8 +9,12 @@ export interface StatusInput {
   version: string;
   nowMs: number;
   clockSynced: boolean;
-  /** A directory older than this is stale (directory.maxAgeHours of a hub-fed site). */
+  /** A directory older than this is stale: the smallest of directory.maxAgeHours of a hub-fed site. */
   staleAfterSeconds?: number;
+  /** broker.heartbeatSeconds and the silence after which the hub counts the site offline. */
+  heartbeat?: { seconds: number; offlineAfterSeconds: number };
+  /** site.capacity from the config file: the capacity the door enforces. */
+  capacity?: number;
 }
 
 /** The site's retained status (shared/sync.ts SiteStatus), read from the store as it is now. */
@@ -30,9 +34,12 @@ export function buildStatus(store: EdgeStore, input: StatusInput): SiteStatus {
       revision: dir?.revision ?? 0,
       ageSeconds,
       stale: input.staleAfterSeconds !== undefined && (ageSeconds === null || ageSeconds > input.staleAfterSeconds),
+      ...(input.staleAfterSeconds !== undefined ? { maxAgeSeconds: input.staleAfterSeconds } : {}),
     },
     clock: { synced: input.clockSynced },
     ...logBehindHub(store),
+    ...(input.heartbeat ? { heartbeat: input.heartbeat } : {}),
+    ...(input.capacity !== undefined ? { capacity: input.capacity } : {}),
   };
 }
 

@@ -3,7 +3,7 @@ import type { Clock, TimerHandle } from '../../shared/clock.js';
 import { SiteEvent } from '../../shared/events.js';
 import { SYNC_SCHEMA_VERSION } from '../../shared/sync.js';
 import { edgeClientId, topics } from '../../shared/topics.js';
-import type { SiteConfig } from '../../firmware-config/schema.js';
+import { LINK_DEFAULTS, type SiteConfig } from '../../firmware-config/schema.js';
 import type { CommandOutcome } from '../../edge/commands/hub-commands.js';
 import type { EdgeStore } from '../../edge/store/store.js';
 import { readAck } from './ack.js';
@@ -18,9 +18,14 @@ import { LostLogWatch } from './lost-log.js';
 
 export type { ConnectFn } from './mqtt-link.js';
 
+type BrokerConfig = NonNullable<SiteConfig['broker']>;
+/** Broker settings the worker can do without (their config defaults), or that are not its own (the /health bounds). */
+type LinkSetting = 'offlineAfterMissed' | 'keepaliveSeconds' | 'degradedAfterSeconds' | 'degradedBacklog';
+
 export interface SyncWorkerDeps {
   site: string;
-  broker: NonNullable<SiteConfig['broker']>;
+  /** The site config's broker section; the liveness settings take their config defaults when absent. */
+  broker: Omit<BrokerConfig, LinkSetting> & Partial<Pick<BrokerConfig, LinkSetting>>;
   store: EdgeStore;
   clock: Clock;
   log: Logger;
@@ -44,6 +49,8 @@ export interface SyncWorkerDeps {
   commands?: { receive(payload: Buffer): CommandOutcome };
   /** A directory older than this is reported stale in the status. */
   staleAfterSeconds?: number;
+  /** site.capacity, reported in the status: the hub shows the capacity the door enforces. */
+  capacity?: number;
 }
 
 export interface SyncCounters {
@@ -60,6 +67,8 @@ export interface SyncCounters {
 
 export interface SyncState {
   connected: boolean;
+  /** Seconds since the broker was last reachable (since start if never); 0 while connected. */
+  unreachableSeconds: number;
   lastSeq: number;
   ackedSeq: number;
   inFlight: number;
@@ -106,8 +115,25 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
   let onSettled: (() => void) | undefined;
   /** The broker refuses our status messages (an ACL without the status topic): stop sending them. */
   let statusRefused = false;
+  /** When the broker was last lost (or the worker started without it); null while connected. */
+  let unreachableSince: number | null = clock.now();
 
-  const status = (online: boolean) => Buffer.from(JSON.stringify(buildStatus(store, { site, online, version, nowMs: clock.now(), clockSynced: deps.clockSynced(), ...(deps.staleAfterSeconds !== undefined ? { staleAfterSeconds: deps.staleAfterSeconds } : {}) })));
+  const heartbeat = { seconds: broker.heartbeatSeconds, offlineAfterSeconds: broker.heartbeatSeconds * (broker.offlineAfterMissed ?? LINK_DEFAULTS.offlineAfterMissed) };
+  const status = (online: boolean) =>
+    Buffer.from(
+      JSON.stringify(
+        buildStatus(store, {
+          site,
+          online,
+          version,
+          nowMs: clock.now(),
+          clockSynced: deps.clockSynced(),
+          heartbeat,
+          ...(deps.staleAfterSeconds !== undefined ? { staleAfterSeconds: deps.staleAfterSeconds } : {}),
+          ...(deps.capacity !== undefined ? { capacity: deps.capacity } : {}),
+        }),
+      ),
+    );
 
   function publishStatus(online: boolean, done?: () => void): void {
     if (!link?.ready || statusRefused) return done?.();
@@ -213,9 +239,11 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
         ...(deps.connect ? { connect: deps.connect } : {}),
         ...(deps.reconnectMs !== undefined ? { reconnectMs: deps.reconnectMs } : {}),
         refusalLimit: deps.failureLimit ?? 3,
+        keepaliveSeconds: broker.keepaliveSeconds ?? LINK_DEFAULTS.keepaliveSeconds,
       },
       {
         ready: () => {
+          unreachableSince = null;
           log.info({ url: broker.url, lastSeq: store.events.lastSeq(), ackedSeq: store.events.ackedSeq() }, 'connected to the broker');
           stream.rewind();
           counters.rewinds++;
@@ -223,6 +251,7 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
           pump();
         },
         down: () => {
+          unreachableSince ??= clock.now();
           if (phase === 'running') log.info({ backlog: store.events.lastSeq() - store.events.ackedSeq() }, 'broker connection lost');
         },
         message: (topic, payload) => {
@@ -312,8 +341,10 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
     state() {
       const lastSeq = store.events.lastSeq();
       const ackedSeq = store.events.ackedSeq();
+      const connected = link?.ready ?? false;
       return {
-        connected: link?.ready ?? false,
+        connected,
+        unreachableSeconds: connected || unreachableSince === null ? 0 : Math.max(0, Math.floor((clock.now() - unreachableSince) / 1000)),
         lastSeq,
         ackedSeq,
         inFlight: stream.inFlightCount,

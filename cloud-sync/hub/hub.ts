@@ -173,6 +173,7 @@ export function createHub(deps: HubDeps): Hub {
     ...(deps.homeAssistant ? { homeAssistant: deps.homeAssistant } : {}),
   });
   live.recover();
+  live.watchHeartbeats();
   const peers =
     deps.instance === undefined
       ? undefined

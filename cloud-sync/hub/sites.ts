@@ -10,8 +10,11 @@ export const SiteRecord = z.strictObject({
   id: z.string().regex(SITE_ID_PATTERN, { error: 'expected a site id of lowercase letters, digits and "-"' }),
   name: z.string().min(1).max(200),
   timeZone: TimeZone,
-  /** How many people the site holds: the denominator of its occupancy rate. */
-  capacity: z.number().int().positive(),
+  /**
+   * Deprecated: the site's config file is the one source of its capacity, which it reports in its
+   * status and which the hub shows. This is only shown until a site has reported its own.
+   */
+  capacity: z.number().int().positive().optional(),
 });
 export type SiteRecord = z.infer<typeof SiteRecord>;
 
@@ -22,7 +25,8 @@ interface Row {
   capacity: number;
 }
 
-const toRecord = (r: Row): SiteRecord => ({ id: r.id, name: r.name, timeZone: r.time_zone, capacity: r.capacity });
+/** A site declared without a capacity is stored with 0 (the column predates the site reporting its own). */
+const toRecord = (r: Row): SiteRecord => ({ id: r.id, name: r.name, timeZone: r.time_zone, ...(r.capacity > 0 ? { capacity: r.capacity } : {}) });
 
 /** The sites the operator has declared (DESIGN: Hub). Ingest does not depend on it. */
 export class HubSites {
@@ -61,7 +65,7 @@ export class HubSites {
           `INSERT INTO sites (id, name, time_zone, capacity, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (id) DO UPDATE SET name = excluded.name, time_zone = excluded.time_zone, capacity = excluded.capacity, updated_at = excluded.updated_at`,
         )
-        .run(value.id, value.name, value.timeZone, value.capacity, at, at);
+        .run(value.id, value.name, value.timeZone, value.capacity ?? 0, at, at);
       return { value, before };
     })();
   }

@@ -87,7 +87,7 @@ export class HubStore {
     allProgress: SqlStatement<[], ProgressRow>;
     createProgress: SqlStatement<[string]>;
     saveProgress: SqlStatement<[number, number, string | null, string]>;
-    saveStatus: SqlStatement<[string, number, string]>;
+    saveStatus: SqlStatement<[string, number, string, string]>;
     seqsAbove: SqlStatement<[string, number], number>;
     gaps: SqlStatement<[number, string, number, number], { a: number; b: number }>;
     events: SqlStatement<[string, number, number], { seq: number; body: string; received_at: number }>;
@@ -120,7 +120,9 @@ export class HubStore {
       allProgress: db.prepare('SELECT * FROM site_progress ORDER BY site'),
       createProgress: db.prepare('INSERT INTO site_progress (site) VALUES (?) ON CONFLICT (site) DO NOTHING'),
       saveProgress: db.prepare('UPDATE site_progress SET contiguous = ?, max_seen = ?, last_event_at = ? WHERE site = ?'),
-      saveStatus: db.prepare('UPDATE site_progress SET last_status = ?, status_at = ? WHERE site = ?'),
+      // The same status again (a broker's retained copy, handed over at each subscribe) is no new
+      // heartbeat: it keeps the time it first arrived, so a site that died meanwhile is not revived.
+      saveStatus: db.prepare('UPDATE site_progress SET status_at = CASE WHEN last_status = ? AND status_at IS NOT NULL THEN status_at ELSE ? END, last_status = ? WHERE site = ?'),
       seqsAbove: db.prepare<[string, number], number>('SELECT seq FROM events WHERE site = ? AND seq > ? ORDER BY seq').pluck(),
       // Gaps between consecutive stored seqs from the contiguous one (which may be parked, not stored).
       gaps: db.prepare(`
@@ -137,7 +139,7 @@ export class HubStore {
     this.statusTx = db.transaction((status: SiteStatus, nowMs: number) => {
       this.stmt.createProgress.run(status.site);
       const text = JSON.stringify(status);
-      this.stmt.saveStatus.run(text, nowMs, status.site);
+      this.stmt.saveStatus.run(text, nowMs, text, status.site);
       this.parked.set(status.site, { status: text, ranges: normalize(status.parked) });
       return this.settle(this.progressRow(status.site));
     });

@@ -107,6 +107,12 @@ export function edgeMetrics(edge: Edge): MetricFamily[] {
       samples: [{ labels: { site }, value: Math.max(0, events.lastSeq() - events.ackedSeq()) }],
     },
     { name: 'tessera_edge_last_seq', help: 'Sequence number of the latest event recorded.', type: 'gauge', samples: [{ labels: { site }, value: events.lastSeq() }] },
+    {
+      name: 'tessera_edge_faults_total',
+      help: 'Device faults recorded since start, by kind: directory.rejected, command.rejected, gpio.error (a relay write failed), uid.unreadable, reader.lost...',
+      type: 'counter',
+      samples: [...edge.faults].map(([kind, value]) => ({ labels: { site, kind }, value })),
+    },
   ];
 }
 

@@ -13,6 +13,7 @@ import { registerEdgeMetrics } from './metrics.js';
 import { registerConsumableRoutes } from './consumable-routes.js';
 import { guardRemoteAccess } from './remote-access.js';
 import { refuseCrossOriginWrites } from './cross-origin.js';
+import { type LinkState, linkHealth, linkProblems } from './link-health.js';
 
 export interface ApiDeps {
   edge: Edge;
@@ -22,6 +23,8 @@ export interface ApiDeps {
   startedAt: number;
   /** Present in simulation: adds the /simulate routes. */
   sim?: { reader: SimReader; gpio: SimGpio };
+  /** The link to the hub, for a site with a broker (its sync worker's state). */
+  link?: () => LinkState | undefined;
 }
 
 const EventsQuery = z.strictObject({
@@ -77,16 +80,18 @@ function health(deps: ApiDeps) {
   const directory = edge.store.directory.describe() ?? null;
   const readers = edge.readers();
   const hubSeq = edge.store.events.behindHub() ?? null;
-  const reasons = [
+  const link = deps.link?.();
+  const problems = [
     ...(alarms.length > 0 ? ['door.alarm'] : []),
     ...(directory === null ? ['directory.missing'] : []),
     ...(readers.some((r) => r.attached === null) ? ['reader.detached'] : []),
+    ...linkProblems(edge, link),
     // The hub holds more of this site's events than its database: nothing is sent until renumbered.
     ...(hubSeq !== null ? ['sync.log_behind_hub'] : []),
   ];
   return {
-    status: reasons.length === 0 ? 'ok' : 'degraded',
-    reasons,
+    status: problems.length === 0 ? 'ok' : 'degraded',
+    problems,
     site: edge.config.site.id,
     version: deps.version,
     simulated: deps.sim !== undefined,
@@ -99,5 +104,8 @@ function health(deps: ApiDeps) {
     doors,
     alarms,
     taps: { ...edge.taps.counts, byReason: Object.fromEntries(edge.taps.byReason) },
+    link: linkHealth(edge, link),
+    /** Device faults since start by kind: refused directory updates and commands, relay write failures, unreadable UIDs... */
+    faults: Object.fromEntries(edge.faults),
   };
 }

@@ -13,6 +13,7 @@ export type Refusal = 'malformed' | 'forged' | 'foreign' | 'replayed' | 'out_of_
 export type UpdateOutcome =
   | { applied: true; revision: number }
   | { applied: false; pending: true }
+  | { applied: false; duplicate: true }
   | { applied: false; refused: Refusal; detail: string };
 
 type Snapshot = Extract<DirectoryUpdate, { kind: 'snapshot' }>;
@@ -30,6 +31,8 @@ class Inconsistent extends Error {}
  */
 export class HubDirectoryUpdates {
   readonly refused = new Map<Refusal, number>();
+  /** Updates received again once in force: counted apart, never a fault. */
+  duplicates = 0;
   private snapshot: { key: string; parts: Map<number, DirectoryChange[]>; body: Snapshot } | undefined;
 
   constructor(private readonly deps: { site: string; publicKey: KeyObject; edge: Edge; log: Logger }) {}
@@ -40,6 +43,8 @@ export class HubDirectoryUpdates {
     const { body } = opened;
     const current = this.deps.edge.store.directory.describe();
     const issuedAt = Date.parse(body.issuedAt);
+    // The update in force received again (a QoS 1 redelivery, a re-sent snapshot chunk): harmless, not a fault.
+    if (current?.issuedAt === issuedAt && current.revision === body.to) return this.duplicate(body);
     if (current?.issuedAt != null && issuedAt <= current.issuedAt) return this.refuse('replayed', `issued ${body.issuedAt}, not after the update in force`);
     const revision = current?.revision ?? 0;
     return body.kind === 'delta' ? this.delta(body, revision, issuedAt) : this.snapshotChunk(body, revision, issuedAt);
@@ -99,6 +104,12 @@ export class HubDirectoryUpdates {
       if (!(err instanceof Inconsistent)) throw err;
     }
     return dangling;
+  }
+
+  private duplicate(body: DirectoryUpdate): UpdateOutcome {
+    this.duplicates++;
+    this.deps.log.debug({ revision: body.to, kind: body.kind }, 'directory update already in force: ignored');
+    return { applied: false, duplicate: true };
   }
 
   private refuse(reason: Refusal, detail: string): UpdateOutcome {

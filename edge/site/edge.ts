@@ -39,14 +39,17 @@ export interface EdgeDeps {
 export type Edge = ReturnType<typeof createEdge>;
 
 /**
- * A hub-fed directory not confirmed for longer than `maxAgeHours` (or never received) is stale:
- * only `staleRoles` are admitted until the hub is heard from again.
+ * A hub-fed directory not confirmed for longer than a role's `maxAgeHours` (or never received)
+ * is stale for that role: only the roles still within their bound are admitted until the hub is
+ * heard from again. No role is admitted without a bound.
  */
 function stalenessOf(rules: Extract<SiteConfig['directory'], { source: 'hub' }>, store: EdgeStore) {
-  const maxAgeMs = rules.maxAgeHours * 3_600_000;
+  const roles = Object.keys(rules.maxAgeHours) as Array<keyof typeof rules.maxAgeHours>;
   return (nowMs: number) => {
     const meta = store.directory.meta();
-    return !meta || nowMs - meta.loadedAt > maxAgeMs ? { roles: rules.staleRoles } : undefined;
+    const ageMs = meta ? nowMs - meta.loadedAt : Infinity;
+    const trusted = roles.filter((role) => ageMs <= rules.maxAgeHours[role] * 3_600_000);
+    return trusted.length === roles.length ? undefined : { roles: trusted };
   };
 }
 
@@ -57,7 +60,12 @@ class DanglingReferences extends Error {}
 export function createEdge(deps: EdgeDeps) {
   const { config, clock, log, store, reader, gpio } = deps;
   const zone = config.site.timeZone;
-  const record = (event: NewEvent) => store.transaction(() => store.events.append(event, clock.now()));
+  /** Device faults by kind since start, for /health and /metrics: counted even if recording the event fails. */
+  const faults = new Map<string, number>();
+  const record = (event: NewEvent) => {
+    if (event.type === 'device.fault') faults.set(event.data.kind, (faults.get(event.data.kind) ?? 0) + 1);
+    return store.transaction(() => store.events.append(event, clock.now()));
+  };
   const lockers = new LockerBanks({ configs: config.lockers, gpio, clock, store });
   const presence = new PresenceKeeper({ store, clock, timeZone: zone, rules: config.presence, lockers, log: log.child({ module: 'presence' }) });
   const doors = new Map(
@@ -89,6 +97,7 @@ export function createEdge(deps: EdgeDeps) {
     reader,
     clockSynced: deps.clockSynced ?? plausibleTime,
     lockdown: () => commands.lockdown,
+    unreadable: (readerId, inARow) => record({ type: 'device.fault', data: { device: readerId, kind: 'uid.unreadable', detail: `${inARow} cards in a row whose UID could not be read` } }),
     ...(deps.verifier ? { verifier: deps.verifier } : {}),
     ...(deps.elapsedMs ? { elapsedMs: deps.elapsedMs } : {}),
     ...(config.directory.source === 'hub' ? { staleDirectory: stalenessOf(config.directory, store) } : {}),
@@ -118,6 +127,7 @@ export function createEdge(deps: EdgeDeps) {
     taps,
     /** The hub's commands, once checked: remote unlock, lockdown (stored), its lift. */
     commands,
+    faults: faults as ReadonlyMap<string, number>,
 
     async start(): Promise<void> {
       if (state !== 'new') throw new Error(`edge cannot start: it is ${state}`);

@@ -77,10 +77,12 @@ export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
   const edge = createEdge({ config, clock, log, store, reader: hw.reader, gpio: hw.gpio, ...(verifier ? { verifier } : {}) });
   loadDirectory(edge, config, log);
   await edge.start();
-  const api = buildApi({ edge, log, clock, version: VERSION, startedAt: clock.now(), ...(hw.sim ? { sim: hw.sim } : {}) });
+  // The API reads the link's state once the worker exists (it starts after the API listens).
+  const link: { worker?: SyncWorker | undefined } = {};
+  const api = buildApi({ edge, log, clock, version: VERSION, startedAt: clock.now(), link: () => link.worker?.state(), ...(hw.sim ? { sim: hw.sim } : {}) });
   const url = await api.listen({ host: config.api.host, port: opts.port ?? config.api.port });
   log.info({ url, simulated: hw.sim !== undefined }, 'local API listening');
-  const sync = startSync(config, edge, clock, log);
+  const sync = (link.worker = startSync(config, edge, clock, log));
   let stopping: Promise<void> | undefined;
   return {
     edge,
@@ -119,9 +121,11 @@ function startSync(config: SiteConfig, edge: Edge, clock: Clock, log: Logger): S
       ? {
           directory: new HubDirectoryUpdates({ site: config.site.id, publicKey: hubPublicKey(broker.hubPublicKey ?? ''), edge, log: log.child({ module: 'directory' }) }),
           daysElsewhere: new DaysElsewhereUpdates({ site: config.site.id, publicKey: hubPublicKey(broker.hubPublicKey ?? ''), edge, log: log.child({ module: 'directory' }) }),
-          staleAfterSeconds: directory.maxAgeHours * 3600,
+          // Stale, for the status and the hub's warning, from the first role a door would refuse.
+          staleAfterSeconds: Math.min(...Object.values(directory.maxAgeHours)) * 3600,
         }
       : {}),
+    capacity: config.site.capacity,
     ...(publicKey ? { commands: new HubCommands({ site: config.site.id, publicKey, edge, clock, log: log.child({ module: 'commands' }) }) } : {}),
   });
   worker.start();

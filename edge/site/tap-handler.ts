@@ -47,7 +47,12 @@ export interface TapDeps {
   staleDirectory?: (nowMs: number) => { roles: readonly Role[] } | undefined;
   /** Monotonic milliseconds for the decision latency (performance.now by default): real time even when the Clock is simulated. */
   elapsedMs?: () => number;
+  /** Told once a reader has read UNREADABLE_FAULT_AFTER cards in a row whose UID is unreadable (a failing reader, or someone probing it). */
+  unreadable?: (readerId: string, inARow: number) => void;
 }
+
+/** Unreadable UIDs in a row on one reader before it is a fault: one is a card pulled away too soon. */
+export const UNREADABLE_FAULT_AFTER = 3;
 
 /** Seconds from a card presented to its decision and relay: 1 ms to 2.5 s (an NTAG 424 proof talks to the card). */
 const DECISION_LATENCY_BOUNDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -91,6 +96,7 @@ function cardCheck(proof: CardProof | undefined, lastSunCounter: number | undefi
  */
 export class TapHandler {
   readonly counts = { taps: 0, rejectedCards: 0, unboundReaders: 0 };
+  private readonly unreadableInARow = new Map<string, number>();
   readonly byReason = new Map<DecisionReason, number>();
   /** Card presented to decision recorded, relay moved and reader told, per decided tap. */
   readonly latency = new Histogram(DECISION_LATENCY_BOUNDS);
@@ -117,9 +123,13 @@ export class TapHandler {
     const uid = normalizeUid(card.uid);
     if (uid === undefined) {
       this.counts.rejectedCards++;
-      log.warn({ reader: binding.id, length: card.uid.length }, 'card with an unreadable UID: refused');
+      const inARow = (this.unreadableInARow.get(binding.id) ?? 0) + 1;
+      this.unreadableInARow.set(binding.id, inARow);
+      log.warn({ reader: binding.id, length: card.uid.length, inARow }, 'card with an unreadable UID: refused');
+      if (inARow === UNREADABLE_FAULT_AFTER) this.deps.unreadable?.(binding.id, inARow);
       return undefined;
     }
+    this.unreadableInARow.delete(binding.id);
     this.counts.taps++;
     const at = card.at ?? this.deps.clock.now();
     const holder = this.deps.store.directory.lookup(uid);

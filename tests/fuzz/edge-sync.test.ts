@@ -73,7 +73,7 @@ describe('fuzz: directory updates at the edge (edge/directory/hub-updates.ts)', 
     const before = state();
     const outcome = updates.receive(payload);
     same(state(), before, 'the directory after a refused update');
-    if (outcome.applied || 'pending' in outcome) throw new Error(`not refused: ${JSON.stringify(outcome)}`);
+    if (outcome.applied || 'pending' in outcome || 'duplicate' in outcome) throw new Error(`not refused: ${JSON.stringify(outcome)}`);
     must(REFUSALS.includes(outcome.refused), () => `refusal ${outcome.refused}`);
     return outcome.refused;
   }

@@ -24,7 +24,7 @@ afterEach(async () => {
 const post = async (url: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
 const tap = async (site: RunningEdge, reader = 'front-in') => (await (await post(`${site.url}/simulate/tap`, { reader, uid: UID })).json()) as { granted: boolean };
-const health = async (site: RunningEdge) => (await (await fetch(`${site.url}/health`)).json()) as { status: string; reasons: string[]; sync: { lastSeq: number; hubSeq: number | null } };
+const health = async (site: RunningEdge) => (await (await fetch(`${site.url}/health`)).json()) as { status: string; problems: string[]; sync: { lastSeq: number; hubSeq: number | null } };
 
 function captureIo(): Io & { text: () => string } {
   const lines: string[] = [];
@@ -63,7 +63,7 @@ describe('a site whose database was lost', () => {
     site = await runEdge({ configPath: config, simulate: true, log: silent });
     const current = () => site;
     cleanups.push(() => current().stop());
-    await eventually(async () => (await health(site)).reasons?.includes('sync.log_behind_hub') === true, 'the site reports its log behind the hub');
+    await eventually(async () => (await health(site)).problems.includes('sync.log_behind_hub') === true, 'the site reports its log behind the hub');
     const h = await health(site);
     expect(h.status).toBe('degraded');
     expect(h.sync.hubSeq).toBe(before);
@@ -94,7 +94,7 @@ describe('a site whose database was lost', () => {
     const stored = hub.store.events('murat', before, 100_000).map((s) => s.event.id);
     expect(stored).toEqual(site.edge.store.events.list(before, 1000).map((e) => e.id));
     expect(stored.slice(0, lostLife.length)).toEqual(lostLife.map((e) => e.id));
-    await eventually(async () => (await health(site)).reasons?.includes('sync.log_behind_hub') === false, 'the site no longer reports it');
+    await eventually(async () => (await health(site)).problems.includes('sync.log_behind_hub') === false, 'the site no longer reports it');
     await eventually(() => !hub.live.alarms.list({ site: 'murat' }).some((a) => a.kind === 'sync.log_behind' && a.clearedAt === null), 'the hub alarm cleared');
 
     // Once renumbered, there is nothing left to renumber.

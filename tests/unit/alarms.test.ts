@@ -72,7 +72,6 @@ describe('alarms', () => {
         ['10:00', { type: 'device.fault', data: { device: 'ACR122U 00', kind: 'reader.lost', detail: 'unplugged' } }],
         ['10:01', { type: 'device.fault', data: { device: 'sync', kind: 'sync.rejected', detail: 'payload too large' } }],
         ['10:02', { type: 'device.fault', data: { device: 'ACR122U 00', kind: 'reader.found' } }],
-        ['10:03', { type: 'device.fault', data: { device: 'gpio', kind: 'gpio.error' } }],
       ),
     );
     const list = alarms.list();
@@ -85,6 +84,22 @@ describe('alarms', () => {
     expect(alarms.acknowledge(acked.id, 'someone-else').acknowledgedBy).toBe('manon');
     expect(alarms.list({ open: true }).map((a) => a.kind)).toEqual(['reader.lost']);
     expect(() => alarms.acknowledge(999, 'x')).toThrow(expect.objectContaining({ code: 'not_found' }));
+  });
+
+  it('a refused directory update, a relay that failed to move and a reader that keeps reading no UID each raise an alarm, open until acknowledged', () => {
+    const { alarms, events, deliver } = world();
+    deliver(
+      events(
+        ['10:00', { type: 'device.fault', data: { device: 'hub', kind: 'directory.rejected', detail: 'forged: the signature is not the hub key’s' } }],
+        ['10:01', { type: 'device.fault', data: { device: 'front', kind: 'gpio.error', detail: 'EIO' } }],
+        ['10:02', { type: 'device.fault', data: { device: 'front-in', kind: 'uid.unreadable', detail: '3 cards in a row whose UID could not be read' } }],
+      ),
+    );
+    expect(alarms.list({ open: true }).map((a) => [a.kind, a.subject, a.clearedBy])).toEqual([
+      ['reader.unreadable', 'front-in', 'one-off'],
+      ['relay.failed', 'front', 'one-off'],
+      ['directory.rejected', 'hub', 'one-off'],
+    ]);
   });
 
   it('a site offline (last will) raises one site.offline alarm however many offline statuses come; online clears it', () => {

@@ -1,6 +1,18 @@
 import type { SiteEvent } from '../../../shared/events.js';
 
-export const ALARM_KINDS = ['door.forced', 'door.held', 'reader.lost', 'sync.rejected', 'command.rejected', 'site.offline', 'sync.log_behind'] as const;
+export const ALARM_KINDS = [
+  'door.forced',
+  'door.held',
+  'reader.lost',
+  'sync.rejected',
+  'command.rejected',
+  'directory.rejected',
+  'relay.failed',
+  'reader.unreadable',
+  'site.offline',
+  'sync.log_behind',
+  'directory.stale_soon',
+] as const;
 export type AlarmKind = (typeof ALARM_KINDS)[number];
 
 /** What one event does to the alarms of its site: raise one, clear some, or nothing. */
@@ -19,7 +31,8 @@ export interface ClearRule {
  * The alarm rules (docs/dashboard.md "Alarms"), pure. A forced or held door is cleared by the
  * door's `door.secured`, a lost reader by its `reader.found`; a sync rejection has no lasting
  * condition and is raised already cleared, waiting only for someone to acknowledge it; so is a
- * hub command the site refused (forged, replayed, expired: someone should look).
+ * hub command or directory update the site refused (forged, replayed, expired: someone should
+ * look), a relay write that failed and a reader that keeps reading no UID.
  * `site.offline` and `sync.log_behind` come from the site's status, not from events (see AlarmBook.onStatus).
  */
 export function alarmEffect(e: SiteEvent): AlarmEffect {
@@ -50,10 +63,23 @@ export function alarmEffect(e: SiteEvent): AlarmEffect {
 
 const secured = (door: string, after: 'forced' | 'held'): ClearRule => ({ type: 'door.secured', match: { '$.data.door': door, '$.data.after': after } });
 
+type FaultKind = Extract<SiteEvent, { type: 'device.fault' }>['data']['kind'];
+const ONE_OFF_FAULTS: Partial<Record<FaultKind, AlarmKind>> = {
+  'sync.rejected': 'sync.rejected',
+  'command.rejected': 'command.rejected',
+  'directory.rejected': 'directory.rejected',
+  'gpio.error': 'relay.failed',
+  'uid.unreadable': 'reader.unreadable',
+};
+
 function faultEffect(e: Extract<SiteEvent, { type: 'device.fault' }>): AlarmEffect {
   const { device, kind, detail } = e.data;
   if (kind === 'reader.lost') return { raise: { kind: 'reader.lost', subject: device, detail: detail ?? null, clears: { type: 'device.fault', match: { '$.data.device': device, '$.data.kind': 'reader.found' } } } };
   if (kind === 'reader.found') return { clear: { kinds: ['reader.lost'], subject: device, by: 'reader.found' } };
-  if (kind === 'sync.rejected' || kind === 'command.rejected') return { raise: { kind, subject: device, detail: detail ?? null, clears: null } };
+  // No event ends these: raised already over, open until someone acknowledges them. A refused
+  // (forged, replayed, foreign) directory update or command may be an attack; a relay that did
+  // not move may leave a door open or shut; a reader that reads no UID may be failing or probed.
+  const oneOff = ONE_OFF_FAULTS[kind];
+  if (oneOff) return { raise: { kind: oneOff, subject: device, detail: detail ?? null, clears: null } };
   return null;
 }

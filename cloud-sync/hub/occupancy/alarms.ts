@@ -84,33 +84,31 @@ export class AlarmBook {
   }
 
   /**
-   * A site's status: offline raises one site.offline alarm, online clears it; a log behind the
-   * hub's ack raises sync.log_behind until the site reports it no more. Returns what changed.
+   * A site's status: offline, or online but silent for `silentSeconds` (past its heartbeat's
+   * bound), raises one site.offline alarm; online and on time clears it. A log behind the hub's
+   * ack (a deleted database: the site sends nothing until renumbered) raises sync.log_behind
+   * until the site reports it no more. Returns what changed.
    */
-  onStatus(status: SiteStatus): Alarm[] {
-    return [...this.onLogPosition(status), ...this.onOnline(status)];
+  onStatus(status: SiteStatus, silentSeconds?: number): Alarm[] {
+    const detail = !status.online ? 'last will or shutdown' : silentSeconds !== undefined ? `no status for ${silentSeconds} s` : null;
+    const behind = status.logBehindHub === undefined ? null : `the site's log ends at ${status.lastSeq}, the hub holds up to ${status.logBehindHub}: its database was lost or replaced; its new events are held at the site until \`tessera edge renumber --after ${status.logBehindHub}\` is run there`;
+    return [...this.condition(status.site, 'sync.log_behind', behind, 'renumbered'), ...this.condition(status.site, 'site.offline', detail, 'site.online')];
   }
 
-  /** The site lost events the hub holds (a deleted database) and sends nothing until renumbered: someone must act at the site. */
-  private onLogPosition(status: SiteStatus): Alarm[] {
-    const active = this.active(status.site, 'sync.log_behind', status.site);
-    const at = new Date(this.now()).toISOString();
-    if (status.logBehindHub !== undefined && !active) {
-      const detail = `the site's log ends at ${status.lastSeq}, the hub holds up to ${status.logBehindHub}: its database was lost or replaced; its new events are held at the site until \`tessera edge renumber --after ${status.logBehindHub}\` is run there`;
-      return [this.get(this.insert(status.site, 'sync.log_behind', status.site, detail, at, null, null)) as Alarm];
-    }
-    if (status.logBehindHub === undefined && active) return this.clear(status.site, ['sync.log_behind'], status.site, 'renumbered', at, Infinity);
-    return [];
+  /**
+   * A site's directory nearing the age at which its doors refuse a role (`warning`: what the
+   * alarm says; null once the hub has confirmed it again). Returns what changed.
+   */
+  onDirectoryAge(site: string, warning: string | null): Alarm[] {
+    return this.condition(site, 'directory.stale_soon', warning, 'directory.confirmed');
   }
 
-  private onOnline(status: SiteStatus): Alarm[] {
-    const active = this.active(status.site, 'site.offline', status.site);
+  /** A condition the hub judges itself about a whole site: one alarm while `detail` is set, cleared when it is not. */
+  private condition(site: string, kind: AlarmKind, detail: string | null, clearedBy: string): Alarm[] {
+    const active = this.active(site, kind, site);
     const at = new Date(this.now()).toISOString();
-    if (!status.online && !active) {
-      const id = this.insert(status.site, 'site.offline', status.site, 'last will or shutdown', at, null, null);
-      return [this.get(id) as Alarm];
-    }
-    if (status.online && active) return this.clear(status.site, ['site.offline'], status.site, 'site.online', at, Infinity);
+    if (detail !== null && !active) return [this.get(this.insert(site, kind, site, detail, at, null, null)) as Alarm];
+    if (detail === null && active) return this.clear(site, [kind], site, clearedBy, at, Infinity);
     return [];
   }
 

@@ -1,10 +1,32 @@
+import type { SiteStatus } from '../../../shared/sync.js';
 import type { SiteView } from '../store.js';
+
+/**
+ * For a status that does not say its heartbeat (an edge from before it did): the old fixed
+ * heartbeat of 30 s, offline after three missed.
+ */
+export const LEGACY_OFFLINE_AFTER_SECONDS = 90;
+
+/** How long the hub waits for the next status before it counts the site offline. */
+export const offlineAfterSeconds = (status: SiteStatus): number => status.heartbeat?.offlineAfterSeconds ?? LEGACY_OFFLINE_AFTER_SECONDS;
+
+/**
+ * Seconds since a site that says it is online last sent its status, once that is past its
+ * bound; undefined while it is on time (or says it is offline, or never spoke). The hub judges
+ * this itself, on its own clock: a frozen site, or one that died while the hub was down, sends
+ * no last will.
+ */
+export function silentFor(view: Pick<SiteView, 'status' | 'statusAt'> | undefined, nowMs: number): number | undefined {
+  if (!view?.status?.online || view.statusAt == null) return undefined;
+  const silent = Math.floor((nowMs - view.statusAt) / 1000);
+  return silent >= offlineAfterSeconds(view.status) ? silent : undefined;
+}
 
 export type HealthState = 'ok' | 'degraded' | 'offline' | 'unknown';
 
 export interface SiteHealth {
   site: string;
-  /** From the last status; false after the site's last will; null before any status. */
+  /** From the last status; false after the site's last will or once its heartbeat is late; null before any status. */
   online: boolean | null;
   state: HealthState;
   /** Site-local ISO time of the latest event stored. */
@@ -22,11 +44,29 @@ export interface SiteHealth {
   problems: string[];
 }
 
+/** The share of a site's directory bound at which the hub warns: a quarter of it is left to restore the link. */
+export const DIRECTORY_WARNING_SHARE = 0.75;
+
 /**
- * A site's health from what the hub holds (pure): online state from its status and last will,
- * last event, backlog, gaps, directory age and clock as the site reported them, open alarms.
+ * What to warn about a site's directory at `nowMs`: its age as reported plus the time since that
+ * status (the site may be cut off and silent), against the bound the site reported. Null while
+ * it is fresh, or when the site reports no bound or no directory.
  */
-export function siteHealth(site: string, view: SiteView | undefined, openAlarms: number): SiteHealth {
+export function directoryWarning(view: Pick<SiteView, 'status' | 'statusAt'> | undefined, nowMs: number): string | null {
+  const dir = view?.status?.directory;
+  if (dir?.maxAgeSeconds === undefined || dir.ageSeconds === null || view?.statusAt == null) return null;
+  const age = dir.ageSeconds + Math.max(0, Math.floor((nowMs - view.statusAt) / 1000));
+  if (age < dir.maxAgeSeconds * DIRECTORY_WARNING_SHARE) return null;
+  const hours = (s: number) => `${Math.floor(s / 360) / 10} h`;
+  return `directory not confirmed for ${hours(age)}: the site refuses badges at ${hours(dir.maxAgeSeconds)}`;
+}
+
+/**
+ * A site's health from what the hub holds (pure): online state from its status, its last will
+ * and the age of its last status at `nowMs`, last event, backlog, gaps, directory age and clock
+ * as the site reported them, open alarms.
+ */
+export function siteHealth(site: string, view: SiteView | undefined, openAlarms: number, nowMs: number): SiteHealth {
   const status = view?.status ?? null;
   const missing = (view?.missing ?? []).reduce((n, [a, b]) => n + b - a + 1, 0);
   const problems = [
@@ -35,7 +75,7 @@ export function siteHealth(site: string, view: SiteView | undefined, openAlarms:
     ...(missing > 0 ? ['events.missing'] : []),
     ...(openAlarms > 0 ? ['alarms.open'] : []),
   ];
-  const online = view?.online ?? null;
+  const online = view?.online == null ? null : view.online && silentFor(view, nowMs) === undefined;
   const state: HealthState = online === null ? 'unknown' : !online ? 'offline' : problems.length > 0 ? 'degraded' : 'ok';
   return {
     site,

@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../../../shared/clock.js';
+import type { Clock, TimerHandle } from '../../../shared/clock.js';
 import { SiteEvent } from '../../../shared/events.js';
 import type { SiteStatus } from '../../../shared/sync.js';
 import type { HubDb } from '../db.js';
-import type { HubStore } from '../store.js';
+import type { HubStore, SiteView } from '../store.js';
 import type { SqlStatement } from '../storage/hub-db.js';
 import { type Alarm, AlarmBook } from './alarms.js';
-import { type SiteHealth, siteHealth } from './health.js';
+import { type SiteHealth, directoryWarning, siteHealth, silentFor } from './health.js';
 import { LiveFeed } from './live-feed.js';
 import { NetworkOccupancyPublisher, type Publish } from './network-topic.js';
 import { type DeclaredSite, OccupancyProjection } from './projection.js';
@@ -30,6 +30,8 @@ export interface LiveDeps {
 
 /** Events received this long before the saved cursor are projected again at start (clock steps). */
 const REPLAY_MARGIN_MS = 60_000;
+/** How often the hub looks at the age of each site's last status: what adds to a site's offline bound. */
+export const SITE_WATCH_MS = 1000;
 
 /**
  * The hub's live side (docs/dashboard.md): occupancy, alarms and site health, fed by ingest
@@ -45,12 +47,17 @@ export class HubLive {
   private readonly network: NetworkOccupancyPublisher | undefined;
   private readonly log: Logger;
   private readonly saveCursorStmt: SqlStatement<[number]>;
+  private watchTimer: TimerHandle | undefined;
+  /** What the hub last judged of each site (offline, directory aging): the alarms are read and written only when it changes. */
+  private readonly judged = new Map<string, string>();
+  /** Each site's capacity as its last status reported it (the site's config file is its one source). */
+  private readonly capacities = new Map<string, number>();
   /** Built once: better-sqlite3 wraps a function anew at every `transaction()` call. */
   private readonly applyTx: (events: readonly SiteEvent[]) => { changedSites: Set<string>; alarms: Alarm[] };
 
   constructor(private readonly deps: LiveDeps) {
     this.log = deps.log.child({ module: 'live' });
-    this.projection = new OccupancyProjection(deps.db, deps.declaredSites, deps.memberName);
+    this.projection = new OccupancyProjection(deps.db, deps.declaredSites, deps.memberName, (site) => this.capacities.get(site));
     this.alarms = new AlarmBook(deps.db, () => deps.clock.now());
     this.feed = new LiveFeed((err) => this.log.warn({ err }, 'a live listener failed'));
     this.saveCursorStmt = deps.db.prepare('INSERT INTO live_cursor (id, received_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET received_at = excluded.received_at');
@@ -78,7 +85,7 @@ export class HubLive {
     // Without a cursor (a database from before occupancy existed), everything is projected once.
     const cursor = this.deps.db.prepare<[], { received_at: number }>('SELECT received_at FROM live_cursor WHERE id = 1').get()?.received_at;
     const replayed = this.replaySince(cursor === undefined ? 0 : cursor - REPLAY_MARGIN_MS);
-    for (const view of this.deps.store.sites()) if (view.status) this.alarms.onStatus(view.status);
+    this.watchSites();
     this.saveCursor();
     this.log.info({ replayed, sites: this.projection.network().sites.length }, 'live occupancy and alarms recovered');
   }
@@ -117,7 +124,7 @@ export class HubLive {
     const { changedSites, alarms } = this.applyTx(events);
     this.counters.observe(events, now);
     for (const e of events) this.feed.publish({ kind: 'event', site: e.site, data: e });
-    for (const a of alarms) this.feed.publish({ kind: 'alarm', site: a.site, data: a });
+    this.tellAlarms(alarms);
     for (const site of changedSites) this.feed.publish({ kind: 'occupancy', site, data: this.projection.site(site) });
     if (alarms.length > 0) for (const site of new Set(alarms.map((a) => a.site))) this.publishHealth(site);
     if (changedSites.size > 0) this.network?.changed();
@@ -146,10 +153,56 @@ export class HubLive {
     this.network?.changed();
   }
 
-  /** Ingest's onSiteStatus. */
+  /** Ingest's onSiteStatus: judged with the time it was recorded (a retained copy of an old status is no heartbeat). */
   onStatus(status: SiteStatus): void {
-    for (const a of this.alarms.onStatus(status)) this.feed.publish({ kind: 'alarm', site: a.site, data: a });
+    const view = this.deps.store.sites().find((v) => v.site === status.site);
+    if (view) this.tellAlarms(this.judge(view, this.deps.clock.now()));
     this.publishHealth(status.site);
+    if (status.capacity !== undefined && this.capacities.get(status.site) !== status.capacity) {
+      this.capacities.set(status.site, status.capacity);
+      this.feed.publish({ kind: 'occupancy', site: status.site, data: this.projection.site(status.site) });
+      this.network?.changed();
+    }
+  }
+
+  /**
+   * Starts looking, every SITE_WATCH_MS of the hub's clock, at each site's last status: a site
+   * that stopped sending it goes offline even when no last will ever comes. Idempotent.
+   */
+  watchHeartbeats(): void {
+    this.watchTimer ??= this.deps.clock.setInterval(() => {
+      try {
+        this.watchSites();
+      } catch (err) {
+        this.log.error({ err }, 'site watch failed');
+      }
+    }, SITE_WATCH_MS);
+  }
+
+  /** Judges each site from its status held and the time now; tells what changed. */
+  private watchSites(): void {
+    const now = this.deps.clock.now();
+    for (const view of this.deps.store.sites()) {
+      const changed = this.judge(view, now);
+      this.tellAlarms(changed);
+      if (changed.length > 0) this.publishHealth(view.site);
+    }
+  }
+
+  /** The alarms the hub raises from a site's status: offline (last will or a late heartbeat), a directory nearing its bound. */
+  private judge(view: SiteView, nowMs: number): Alarm[] {
+    if (!view.status) return [];
+    if (view.status.capacity !== undefined) this.capacities.set(view.site, view.status.capacity);
+    const silent = silentFor(view, nowMs);
+    const warning = directoryWarning(view, nowMs);
+    const verdict = `${view.status.online && silent === undefined}|${warning === null}`;
+    if (this.judged.get(view.site) === verdict) return [];
+    this.judged.set(view.site, verdict);
+    return [...this.alarms.onStatus(view.status, silent), ...this.alarms.onDirectoryAge(view.site, warning)];
+  }
+
+  private tellAlarms(alarms: readonly Alarm[]): void {
+    for (const a of alarms) this.feed.publish({ kind: 'alarm', site: a.site, data: a });
   }
 
   /** Whether the site is declared or has sent anything. */
@@ -158,7 +211,7 @@ export class HubLive {
   }
 
   health(site: string): SiteHealth {
-    return siteHealth(site, this.deps.store.sites().find((v) => v.site === site), this.alarms.openCounts().get(site) ?? 0);
+    return siteHealth(site, this.deps.store.sites().find((v) => v.site === site), this.alarms.openCounts().get(site) ?? 0, this.deps.clock.now());
   }
 
   /** The health of every site that sent anything or is declared, filtered by `visible`. */
@@ -166,7 +219,8 @@ export class HubLive {
     const views = new Map(this.deps.store.sites().map((v) => [v.site, v]));
     const open = this.alarms.openCounts();
     const ids = new Set([...views.keys(), ...this.deps.declaredSites().map((s) => s.id)]);
-    return [...ids].filter(visible).sort().map((id) => siteHealth(id, views.get(id), open.get(id) ?? 0));
+    const now = this.deps.clock.now();
+    return [...ids].filter(visible).sort().map((id) => siteHealth(id, views.get(id), open.get(id) ?? 0, now));
   }
 
   /** Starts the network topic: published at once (so displays find a retained value), then on change and every minute. */
@@ -183,6 +237,8 @@ export class HubLive {
   }
 
   stop(): void {
+    this.watchTimer?.cancel();
+    this.watchTimer = undefined;
     this.network?.stop();
   }
 

@@ -38,7 +38,7 @@ export function hubMetrics(deps: HubMetricsDeps, visible: (site: string) => bool
   return [
     ...ingest,
     { name: 'tessera_site_occupancy', help: 'People in at each site.', type: 'gauge', samples: occupancy.map((s) => ({ labels: { site: s.site }, value: s.present })) },
-    { name: 'tessera_site_capacity', help: 'Declared capacity of each site.', type: 'gauge', samples: occupancy.flatMap((s) => (s.capacity === null ? [] : [{ labels: { site: s.site }, value: s.capacity }])) },
+    { name: 'tessera_site_capacity', help: 'Capacity of each site, as the site reports it from its config file (the one its door enforces).', type: 'gauge', samples: occupancy.flatMap((s) => (s.capacity === null ? [] : [{ labels: { site: s.site }, value: s.capacity }])) },
     { name: 'tessera_site_online', help: '1 if the site last said it is online, 0 after its last will.', type: 'gauge', samples: health.flatMap((h) => (h.online === null ? [] : [{ labels: { site: h.site }, value: h.online ? 1 : 0 }])) },
     { name: 'tessera_site_backlog', help: 'Events the site holds that the hub has not acknowledged, as last reported.', type: 'gauge', samples: health.flatMap((h) => (h.backlog === null ? [] : [{ labels: { site: h.site }, value: h.backlog }])) },
     { name: 'tessera_site_missing_events', help: 'Seqs the hub lacks below the highest it holds.', type: 'gauge', samples: health.map((h) => ({ labels: { site: h.site }, value: h.missing })) },

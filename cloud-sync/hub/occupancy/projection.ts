@@ -9,7 +9,8 @@ export interface DeclaredSite {
   id: string;
   name: string;
   timeZone: string;
-  capacity: number;
+  /** Deprecated: only until the site reports the capacity its door enforces. */
+  capacity?: number | undefined;
 }
 
 export interface SiteOccupancy {
@@ -17,6 +18,7 @@ export interface SiteOccupancy {
   name: string;
   /** null until the operator declares the site (its events are still counted). */
   timeZone: string | null;
+  /** The capacity the site's door enforces, from its config file as its status reports it. */
   capacity: number | null;
   present: number;
   rate: number | null;
@@ -61,6 +63,8 @@ export class OccupancyProjection {
     private readonly db: HubDb,
     private readonly declared: () => readonly DeclaredSite[],
     private readonly memberName: (memberId: string) => string | undefined,
+    /** The capacity each site reports in its status: it wins over a declared one. */
+    private readonly reportedCapacity: (site: string) => number | undefined = () => undefined,
   ) {
     this.stmt = {
       // Only a higher seq replaces what is stored: `changes` says whether the event was news.
@@ -125,7 +129,7 @@ export class OccupancyProjection {
   site(site: string): SiteOccupancy {
     const d = this.declared().find((s) => s.id === site);
     const present = this.present.get(site)?.size ?? 0;
-    const capacity = d?.capacity ?? null;
+    const capacity = this.reportedCapacity(site) ?? d?.capacity ?? null;
     return { site, name: d?.name ?? site, timeZone: d?.timeZone ?? null, capacity, present, rate: rateOf(present, capacity) };
   }
 

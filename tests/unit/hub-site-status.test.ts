@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import { ManualClock } from '../../shared/clock.js';
+import type { SiteStatus } from '../../shared/sync.js';
+import { topics } from '../../shared/topics.js';
+import { TEST_ADMIN } from '../harness/hub-auth.js';
+import { lastingHubDb } from '../harness/hub-db.js';
+import { statusOf } from '../harness/hub-fixtures.js';
+
+const silent = pino({ level: 'silent' });
+const t = topics();
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function world() {
+  const dir = mkdtempSync(join(tmpdir(), 'tessera-liveness-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const dbPath = lastingHubDb(dir);
+  const clock = new ManualClock('2026-11-23T08:00:00Z');
+  const open = () => {
+    const hub = createHub({ dbPath, clock, log: silent, initialAdmin: TEST_ADMIN });
+    cleanups.push(() => hub.stop());
+    return hub;
+  };
+  return { clock, open };
+}
+
+/** A status as a current edge sends it: every 8 s, offline after 24 s without one. */
+const beat = (overrides: Partial<SiteStatus> = {}) => statusOf('murat', { heartbeat: { seconds: 8, offlineAfterSeconds: 24 }, ...overrides });
+const deliver = (hub: Hub, status: SiteStatus) => hub.ingest.onMessage(t.status(status.site), Buffer.from(JSON.stringify(status)));
+const offlineAlarms = (hub: Hub) => hub.live.alarms.list({ open: true, site: 'murat' }).filter((a) => a.kind === 'site.offline');
+
+describe('a site is offline when its heartbeat stops, as the hub sees it', () => {
+  it('a frozen site (no last will, no status) shows offline with an alarm within 30 s of its last status', () => {
+    const { clock, open } = world();
+    const hub = open();
+    deliver(hub, beat());
+    clock.advance(23_000);
+    expect(hub.live.health('murat')).toMatchObject({ online: true, state: 'ok' });
+    expect(offlineAlarms(hub)).toEqual([]);
+    clock.advance(2_000);
+    expect(hub.live.health('murat')).toMatchObject({ online: false, state: 'offline' });
+    expect(offlineAlarms(hub)).toMatchObject([{ subject: 'murat', detail: expect.stringMatching(/no status for 2[45] s/) }]);
+    // The site speaks again: online, the alarm cleared (and left for someone to acknowledge).
+    deliver(hub, beat({ at: '2026-11-23T09:00:30+01:00' }));
+    expect(hub.live.health('murat')).toMatchObject({ online: true });
+    expect(hub.live.alarms.list({ site: 'murat' })).toMatchObject([{ kind: 'site.offline', clearedBy: 'site.online' }]);
+  });
+
+  it('a site that died while the hub was down shows offline within 30 s of its last status after the hub restarts, even if the broker hands the hub its old retained status again', async () => {
+    const { clock, open } = world();
+    const first = open();
+    deliver(first, beat());
+    await first.stop();
+    clock.advance(10_000);
+    const second = open();
+    expect(second.live.health('murat')).toMatchObject({ online: true });
+    clock.advance(15_000);
+    expect(second.live.health('murat')).toMatchObject({ online: false, state: 'offline' });
+    expect(offlineAlarms(second)).toHaveLength(1);
+    // The broker's retained copy of that same status is not a new heartbeat.
+    deliver(second, beat());
+    clock.advance(1_000);
+    expect(second.live.health('murat')).toMatchObject({ online: false, state: 'offline' });
+    expect(offlineAlarms(second)).toHaveLength(1);
+  });
+
+  it('a site that does not say its heartbeat (an older edge) is held to the old 30 s heartbeat: offline after 90 s', () => {
+    const { clock, open } = world();
+    const hub = open();
+    deliver(hub, statusOf('murat'));
+    clock.advance(89_000);
+    expect(hub.live.health('murat').online).toBe(true);
+    clock.advance(2_000);
+    expect(hub.live.health('murat').online).toBe(false);
+  });
+});
+
+describe('a site whose directory nears the age at which its doors refuse badges', () => {
+  it('raises an alarm at 75 % of the bound the site reported, counting the time the site has been silent, cleared once the hub confirms the directory', () => {
+    const { clock, open } = world();
+    const hub = open();
+    const directory = (ageSeconds: number) => ({ revision: 3, ageSeconds, stale: false, maxAgeSeconds: 4 * 3600 });
+    deliver(hub, beat({ directory: directory(2 * 3600) }));
+    // The site is cut off: no status comes, the hub counts the hours itself.
+    clock.advance(3600_000 - 60_000);
+    const aging = () => hub.live.alarms.list({ open: true, site: 'murat' }).filter((a) => a.kind === 'directory.stale_soon');
+    expect(aging()).toEqual([]);
+    clock.advance(2 * 60_000);
+    expect(aging()).toMatchObject([{ subject: 'murat', clearedAt: null, detail: 'directory not confirmed for 3 h: the site refuses badges at 4 h' }]);
+    deliver(hub, beat({ at: '2026-11-23T10:01:00+01:00', directory: directory(5) }));
+    expect(aging()).toMatchObject([{ clearedBy: 'directory.confirmed' }]);
+  });
+});
+
+describe("a site's capacity has one source: the site's config file, as its status reports it", () => {
+  it('the hub shows the capacity the door enforces, not the one declared at the hub', () => {
+    const { open } = world();
+    const hub = open();
+    hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
+    deliver(hub, beat({ capacity: 2 }));
+    expect(hub.live.projection.site('murat')).toMatchObject({ capacity: 2 });
+    expect(hub.live.projection.network().total.capacity).toBe(2);
+    // A site declared without a capacity is accepted: the site says its own.
+    hub.sites.upsert({ id: 'allanche', name: 'Allanche', timeZone: 'Europe/Paris' });
+    expect(hub.sites.get('allanche')).toEqual({ id: 'allanche', name: 'Allanche', timeZone: 'Europe/Paris' });
+    expect(hub.live.projection.site('allanche').capacity).toBeNull();
+    deliver(hub, statusOf('allanche', { capacity: 6 }));
+    expect(hub.live.projection.site('allanche').capacity).toBe(6);
+  });
+});
