@@ -23,6 +23,8 @@ export interface SyncWorkerDeps {
   store: EdgeStore;
   clock: Clock;
   log: Logger;
+  /** The site's door ids, reported in its status: the hub refuses a command naming another door. */
+  doors?: readonly string[];
   version: string;
   clockSynced: () => boolean;
   /** Defaults to mqtt.connect. */
@@ -104,7 +106,7 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
   /** The broker refuses our status messages (an ACL without the status topic): stop sending them. */
   let statusRefused = false;
 
-  const status = (online: boolean) => Buffer.from(JSON.stringify(buildStatus(store, { site, online, version, nowMs: clock.now(), clockSynced: deps.clockSynced(), ...(deps.staleAfterSeconds !== undefined ? { staleAfterSeconds: deps.staleAfterSeconds } : {}) })));
+  const status = (online: boolean) => Buffer.from(JSON.stringify(buildStatus(store, { site, ...(deps.doors ? { doors: deps.doors } : {}), online, version, nowMs: clock.now(), clockSynced: deps.clockSynced(), ...(deps.staleAfterSeconds !== undefined ? { staleAfterSeconds: deps.staleAfterSeconds } : {}) })));
 
   function publishStatus(online: boolean, done?: () => void): void {
     if (!link?.ready || statusRefused) return done?.();
