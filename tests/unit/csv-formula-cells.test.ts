@@ -14,13 +14,15 @@ function spreadsheetCells(csv: string): string[] {
   let quoted = false;
   for (let i = 0; i < csv.length; i++) {
     const c = csv[i];
-    if (quoted) {
-      if (c === '"' && csv[i + 1] === '"') (cell += '"'), i++;
-      else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"' && cell === '') quoted = true;
-    else if (c === ',' || c === '\r' || c === '\n') cells.push(cell), (cell = '');
-    else cell += c;
+    if (quoted && c === '"' && csv[i + 1] === '"') {
+      cell += '"';
+      i++;
+    } else if (quoted && c === '"') quoted = false;
+    else if (!quoted && c === '"' && cell === '') quoted = true;
+    else if (!quoted && (c === ',' || c === '\r' || c === '\n')) {
+      cells.push(cell);
+      cell = '';
+    } else cell += c;
   }
   cells.push(cell);
   return cells;
