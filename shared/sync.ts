@@ -44,6 +44,8 @@ export type Ack = z.infer<typeof Ack>;
 export const SiteStatus = z.strictObject({
   v: V,
   site: SiteId,
+  /** The site's door ids, from its config file: the hub refuses an unlock of any other door. */
+  doors: z.array(z.string().min(1).max(64)).max(256).optional(),
   online: z.boolean(),
   at: At,
   version: z.string().max(50),

@@ -1,3 +1,4 @@
+import { csvField } from '../../shared/csv.js';
 import type { Invoice } from './invoice.js';
 
 /** One row per invoice line; a period's export is its invoices' rows, by invoice number. */
@@ -29,15 +30,8 @@ export function formatCents(cents: number): string {
   return `${cents < 0 ? '-' : ''}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
 }
 
-/**
- * A CSV field (RFC 4180). Text a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first)
- * gets a leading apostrophe: a member's name must not become a formula in the accountant's sheet.
- */
-function text(value: string | null): string {
-  const v = value ?? '';
-  const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
+/** A text cell: a member's name must not become a formula in the accountant's sheet (csvField). */
+const text = (value: string | null): string => csvField(value ?? '');
 
 function rowsOf(invoice: Invoice): string[] {
   return invoice.lines.map((l) =>

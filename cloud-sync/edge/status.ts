@@ -5,6 +5,8 @@ import { isoInZone } from '../../shared/schedule.js';
 
 export interface StatusInput {
   site: string;
+  /** The site's door ids (its config file), so that the hub knows which doors a command may name. */
+  doors?: readonly string[];
   online: boolean;
   version: string;
   nowMs: number;
@@ -24,6 +26,7 @@ export function buildStatus(store: EdgeStore, input: StatusInput): SiteStatus {
   return {
     v: SYNC_SCHEMA_VERSION,
     site: input.site,
+    ...(input.doors ? { doors: [...input.doors] } : {}),
     online: input.online,
     at: isoInZone(input.nowMs, store.timeZone),
     version: input.version.slice(0, 50),

@@ -29,6 +29,8 @@ export interface SyncWorkerDeps {
   store: EdgeStore;
   clock: Clock;
   log: Logger;
+  /** The site's door ids, reported in its status: the hub refuses a command naming another door. */
+  doors?: readonly string[];
   version: string;
   clockSynced: () => boolean;
   /** Defaults to mqtt.connect. */
@@ -124,6 +126,7 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
       JSON.stringify(
         buildStatus(store, {
           site,
+          ...(deps.doors ? { doors: deps.doors } : {}),
           online,
           version,
           nowMs: clock.now(),

@@ -117,6 +117,7 @@ function startSync(config: SiteConfig, edge: Edge, clock: Clock, log: Logger): S
     log,
     version: VERSION,
     clockSynced: () => plausibleTime(clock.now()),
+    doors: [...edge.doors.keys()],
     ...(fromHub
       ? {
           directory: new HubDirectoryUpdates({ site: config.site.id, publicKey: hubPublicKey(broker.hubPublicKey ?? ''), edge, log: log.child({ module: 'directory' }) }),

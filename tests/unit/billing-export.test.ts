@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatCents, invoicesCsv } from '../../cloud-sync/billing/export.js';
 import type { Invoice } from '../../cloud-sync/billing/invoice.js';
+import { FORMULA_NAMES, runsAsFormula, spreadsheetCells } from '../harness/spreadsheet.js';
 
 const invoice: Invoice = {
   number: '2026-000007',
@@ -27,5 +28,15 @@ describe('CSV export', () => {
   it('neutralises text a spreadsheet would run as a formula, and quotes what needs it', () => {
     const [, row] = invoicesCsv([invoice]).split('\r\n');
     expect(row).toBe(`2026-000007,2026-11,employer,acme,"'=HYPERLINK(""http://x"")",ana,'@ana,murat,half-day,,Half-day visits,2026-10,2026-10-30 2026-10-31,-1,10.00,-10.00,20,-2.00,EUR`);
+  });
+
+  it('no text cell runs as a formula, whatever comes before the formula character (a lone CR, LF, blanks, control characters)', () => {
+    const line = invoice.lines[0] as Invoice['lines'][number];
+    const hostile: Invoice = {
+      ...invoice,
+      account: { kind: 'employer', id: 'acme', name: '\r=HYPERLINK("http://x")' },
+      lines: FORMULA_NAMES.map((name, i) => ({ ...line, member: `m${i}`, memberName: name, description: `\n@desc${i}`, adjusts: null, quantity: 1, unitCents: 100, amountCents: 100, vatCents: 20 })),
+    };
+    expect(spreadsheetCells(invoicesCsv([hostile])).filter(runsAsFormula)).toEqual([]);
   });
 });

@@ -107,7 +107,7 @@ describe('members CSV: import and export', () => {
   it('a site manager imports and exports only their own sites members', async () => {
     const manager = await loginAs(hub.api, admin, { username: 'manon', role: 'site_manager', sites: ['lyon'] });
     const refused = await importCsv([HEADER, 'lea,Léa,lyon,,', 'max,Max,staffed,,'].join('\n'), '', manager);
-    expect(refused.json()).toMatchObject({ code: 'import.invalid', details: [{ path: 'line 3: plan', message: 'plan staffed opens none of your sites' }] });
+    expect(refused.json()).toMatchObject({ code: 'import.invalid', details: [{ path: 'line 3: plan', message: 'plan "staffed" is not one of your sites\' own plans' }] });
     await importCsv(EXAMPLE);
     expect((await importCsv([HEADER, 'lea,Léa,lyon,,'].join('\n'), '', manager)).statusCode).toBe(200);
     const exported = (await hub.api.inject({ method: 'GET', url: '/directory/members.csv', headers: manager })).body;

@@ -6,6 +6,7 @@ import { DEFAULT_COMMAND_TTL_MS, SignedCommand } from '../../shared/commands.js'
 import { ManualClock, systemClock } from '../../shared/clock.js';
 import { generateHubKeys, hubPublicKey, verifyBody } from '../../shared/signing.js';
 import { login, loginAs, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { statusOf } from '../harness/hub-fixtures.js';
 import { testHubDb } from '../harness/hub-db.js';
 
 const silent = pino({ level: 'silent' });
@@ -26,9 +27,12 @@ async function hubWithSite(opts: { started?: boolean } = {}): Promise<{ hub: Hub
   cleanups.push(() => hub.stop());
   if (opts.started) await hub.start();
   hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 10 });
+  reportStatus(hub, { doors: ['front', 'back'] });
   return { hub, admin: await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password) };
 }
 
+/** The site's status as its edge publishes it, through the hub's ingest. */
+const reportStatus = (hub: Hub, overrides: object, site = 'murat') => hub.ingest.onMessage(`tessera/v1/sites/${site}/status`, Buffer.from(JSON.stringify(statusOf(site, overrides))));
 const send = (hub: Hub, headers: AuthHeaders, payload: unknown, site = 'murat') => hub.api.inject({ method: 'POST', url: `/sites/${site}/commands`, headers, payload: payload as object });
 const commandAudit = async (hub: Hub, admin: AuthHeaders) =>
   (await hub.api.inject({ method: 'GET', url: '/audit?entity=command', headers: admin })).json<{ items: Array<{ actor: { username: string }; action: string; entityId: string; after: Record<string, unknown> }> }>().items;
@@ -96,5 +100,32 @@ describe('POST /sites/:site/commands: network operators only, audited, the answe
     expect(commands[0]?.body.nonce).not.toBe(commands[1]?.body.nonce);
     expect(commands[0]?.body).toEqual(first.json<{ item: unknown }>().item);
     expect((await commandAudit(hub, admin)).map((a) => a.after.nonce)).toEqual([commands[1]?.body.nonce, commands[0]?.body.nonce]);
+  });
+
+  it('an unlock of a door the site does not have is refused at the hub: 404 not_found from the doors in its status, nothing audited or published', async () => {
+    const { hub, admin } = await hubWithSite({ started: true });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${hub.broker()?.port}`, { protocolVersion: 4, clientId: 'test-site-listener', reconnectPeriod: 0 });
+    cleanups.push(() => client.endAsync());
+    const received: string[] = [];
+    client.on('message', (_topic, payload) => received.push(payload.toString()));
+    await client.subscribeAsync('tessera/v1/sites/murat/commands', { qos: 1 });
+
+    const garage = await send(hub, admin, { kind: 'unlock', door: 'garage' });
+    expect(garage.statusCode).toBe(404);
+    expect(garage.json()).toMatchObject({ code: 'not_found', message: expect.stringContaining('"garage"') });
+    expect(await commandAudit(hub, admin)).toEqual([]);
+    expect((await send(hub, admin, { kind: 'unlock', door: 'back' })).statusCode).toBe(202);
+    await expect.poll(() => received.length).toBe(1);
+    expect(SignedCommand.parse(JSON.parse(received[0] ?? '')).body).toMatchObject({ kind: 'unlock', door: 'back' });
+  });
+
+  it('a site whose status has not named its doors gets no unlock (409 conflict), but a lockdown still goes', async () => {
+    const { hub, admin } = await hubWithSite();
+    reportStatus(hub, {});
+    const r = await send(hub, admin, { kind: 'unlock', door: 'front' });
+    expect(r.statusCode).toBe(409);
+    expect(r.json()).toMatchObject({ code: 'conflict', message: expect.stringContaining('doors') });
+    expect(await commandAudit(hub, admin)).toEqual([]);
+    expect((await send(hub, admin, { kind: 'lockdown' })).statusCode).toBe(503);
   });
 });

@@ -32,6 +32,9 @@ export function registerCommandRoutes(app: FastifyInstance, deps: CommandRouteDe
     const request = p && parseOr400(reply, CommandRequest, req.body, 'command');
     if (!p || !request) return reply;
     if (!deps.sites.get(p.site) && !deps.store.progress(p.site)) return sendError(reply, 404, 'not_found', `no site "${p.site}" is declared or has been heard from`);
+    const status = request.kind === 'unlock' ? deps.store.sites().find((s) => s.site === p.site)?.status : undefined;
+    const doorRefusal = request.kind === 'unlock' ? unknownDoor(p.site, request.door, status?.doors) : undefined;
+    if (doorRefusal) return sendError(reply, doorRefusal.status, doorRefusal.code, doorRefusal.message);
     const signed = deps.commands.prepare(p.site, request);
     deps.db.transaction(() => deps.audit.record(req.account, 'create', 'command', p.site, null, signed.body))();
     const result = await deps.commands.send(signed);
@@ -40,4 +43,16 @@ export function registerCommandRoutes(app: FastifyInstance, deps: CommandRouteDe
     }
     return reply.code(202).send({ item: result.command, published: true });
   });
+}
+
+/**
+ * Why an unlock of `door` is refused, if it is: the doors are those the site named in its last
+ * status (its config file). A site that has not named them gets no unlock either: the hub would
+ * otherwise answer 202 for a door the site may not have (a site running an older edge, or one
+ * never connected since, which would not get the command in time anyway).
+ */
+function unknownDoor(site: string, door: string, doors: readonly string[] | undefined) {
+  if (doors === undefined) return { status: 409, code: 'conflict' as const, message: `site "${site}" has not reported its doors yet: the hub cannot check door ${JSON.stringify(door)}; try again once it is online` };
+  if (!doors.includes(door)) return { status: 404, code: 'not_found' as const, message: `site "${site}" has no door ${JSON.stringify(door)} (its doors: ${doors.join(', ') || 'none'})` };
+  return undefined;
 }

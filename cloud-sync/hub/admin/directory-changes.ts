@@ -1,3 +1,4 @@
+import type { Badge, Member } from '../../../shared/directory.js';
 import { TesseraError } from '../../../shared/errors.js';
 import type { Account } from '../auth/account.js';
 import type { Entity, HubDirectory } from '../directory.js';
@@ -12,7 +13,8 @@ export type NextValue = (before: unknown) => unknown;
 /**
  * Directory changes made by an account: within its scope (DirectoryScope), each with its audit
  * row, in one transaction. What a site manager may not see is "not found"; what they may see but
- * not change is "forbidden".
+ * not change (a member whose plan also opens another site, and its badges) is "forbidden", as is
+ * a plan, employer or member they may not give, whether it exists or not.
  */
 export class DirectoryChanges {
   constructor(
@@ -23,9 +25,11 @@ export class DirectoryChanges {
 
   upsert(account: Account, entity: Entity, id: string, next: NextValue, action?: 'revoke') {
     return this.db.transaction(() => {
-      const { scope, before } = this.visible(account, entity, id, 'change');
-      const r = this.directory.upsert(entity, next(before));
-      if (!scope.sees(entity, r.value)) throw forbidden(`this ${entity} would concern none of your sites`);
+      const { scope, before } = this.changeable(account, entity, id, 'change');
+      const value = next(before);
+      mayGive(scope, entity, value);
+      const r = this.directory.upsert(entity, value);
+      mayChange(scope, entity, r.value);
       this.audit.record(account, action ?? (before === undefined ? 'create' : 'update'), entity, id, before, r.value);
       return r;
     })();
@@ -33,7 +37,7 @@ export class DirectoryChanges {
 
   remove(account: Account, entity: Entity, id: string): { revision: number } {
     return this.db.transaction(() => {
-      const { before } = this.visible(account, entity, id, 'delete');
+      const { before } = this.changeable(account, entity, id, 'delete');
       if (before === undefined) throw new TesseraError('not_found', `no ${entity} ${JSON.stringify(id)}`);
       const revision = this.directory.remove(entity, id);
       this.audit.record(account, 'delete', entity, id, before, null);
@@ -41,11 +45,32 @@ export class DirectoryChanges {
     })();
   }
 
-  private visible(account: Account, entity: Entity, id: string, verb: string) {
+  /** The entity as it is, if the account may change it: not seen is "not found", seen but reaching another site "forbidden". */
+  private changeable(account: Account, entity: Entity, id: string, verb: string) {
     const scope = new DirectoryScope(account, this.directory);
     if (!scope.everything && (entity === 'plan' || entity === 'employer')) throw forbidden(`only a network operator may ${verb} ${entity}s`);
     const before = this.directory.get(entity, id);
     if (before !== undefined && !scope.sees(entity, before)) throw new TesseraError('not_found', `no ${entity} ${JSON.stringify(id)}`);
+    if (before !== undefined) mayChange(scope, entity, before);
     return { scope, before };
   }
+}
+
+/** Refuses a member or badge the account may not change: one that reaches a site not its own. */
+function mayChange(scope: DirectoryScope, entity: Entity, value: unknown): void {
+  if (entity === 'member' && !scope.changes(value as Member)) throw forbidden(`member ${(value as Member).id}'s plan opens sites you do not manage: only a network operator may change it`);
+  if (entity === 'badge' && !scope.changesBadge(value as Badge)) throw forbidden(`badge …${(value as Badge).uid.slice(-4)} belongs to a member whose plan opens sites you do not manage`);
+}
+
+/**
+ * Refuses, before the value is checked against the directory, a plan, employer or member a
+ * site manager may not give: with one answer whether it exists elsewhere or not at all, so
+ * that a refusal never tells them what is outside their sites.
+ */
+function mayGive(scope: DirectoryScope, entity: Entity, value: unknown): void {
+  if (scope.everything || value === null || typeof value !== 'object') return;
+  const v = value as Record<string, unknown>;
+  if (entity === 'member' && typeof v.plan === 'string' && !scope.planGiven(v.plan)) throw forbidden(`plan ${JSON.stringify(v.plan)} is not one of your sites' own plans`);
+  if (entity === 'member' && typeof v.employer === 'string' && !scope.bills(v.employer)) throw forbidden(`employer ${JSON.stringify(v.employer)} is not one your sites bill`);
+  if (entity === 'badge' && typeof v.member === 'string' && !scope.changesBadge({ member: v.member })) throw forbidden(`member ${JSON.stringify(v.member)} is not one of your sites' own members`);
 }

@@ -6,6 +6,7 @@ import type { HubDb } from '../db.js';
 import type { HubDirectory } from '../directory.js';
 import type { AuditLog } from './audit.js';
 import { auditNaming, deadLettersNaming, eventsNaming, replaceStrings } from './member-records.js';
+import { forbidden } from './deps.js';
 import { DirectoryScope } from './scope.js';
 
 export interface ErasureResult {
@@ -44,7 +45,10 @@ export class MemberErasure {
     const { db, directory } = this.deps;
     const result = db.transaction(() => {
       const member = directory.get('member', memberId);
-      if (!new DirectoryScope(account, directory).reachesMember(member)) throw new TesseraError('not_found', `no member ${JSON.stringify(memberId)}`);
+      const scope = new DirectoryScope(account, directory);
+      if (!scope.reachesMember(member)) throw new TesseraError('not_found', `no member ${JSON.stringify(memberId)}`);
+      // Erasing takes the member away from every site their plan opens: a site manager's only if those are all theirs.
+      if (member !== undefined && !scope.changes(member)) throw forbidden(`member ${memberId}'s plan opens sites you do not manage: only a network operator may erase them`);
       const pseudonym = directory.erasures.pseudonymOf(memberId);
       const already = member === undefined && directory.erasures.isRecorded(pseudonym);
       const events = this.rewriteStoredRows(memberId, pseudonym);

@@ -40,32 +40,50 @@ function badgeOf(directory: HubDirectory, given: Record<string, unknown>, parsed
   return { ...parsed, status: prior.status, type: given.type === undefined ? prior.type : parsed.type };
 }
 
+type Fail = (column: string, message: string) => void;
+
+/**
+ * The row's plan and employer. To a site manager a plan or employer they may not give, and a
+ * badge that is someone else's, get one answer whether it exists elsewhere or not at all: an
+ * import never tells them what lies outside their sites.
+ */
+function checkReferences(m: Member, directory: HubDirectory, scope: DirectoryScope, fail: Fail): void {
+  if (scope.everything) {
+    if (!directory.get('plan', m.plan)) fail('plan', `no plan ${JSON.stringify(m.plan)}`);
+    if (m.employer !== undefined && !directory.get('employer', m.employer)) fail('employer', `no employer ${JSON.stringify(m.employer)}`);
+    return;
+  }
+  if (!scope.planGiven(m.plan)) fail('plan', `plan ${JSON.stringify(m.plan)} is not one of your sites' own plans`);
+  if (!scope.bills(m.employer)) fail('employer', `employer ${JSON.stringify(m.employer)} is not one your sites bill`);
+}
+
+function checkBadges(badges: Array<Record<string, unknown>>, id: string, ctx: { directory: HubDirectory; scope: DirectoryScope; uids: Set<string> }, fail: Fail): Badge[] {
+  const parsed = badges.map((b) => Badge.safeParse(b));
+  parsed.forEach((b, i) => {
+    if (!b.success) return void b.error.issues.forEach((issue) => fail(COLUMN_OF[String(issue.path[0])] ?? 'badges', `${String(badges[i]?.uid)}: ${issue.message}`));
+    const owner = ctx.directory.get('badge', b.data.uid)?.member;
+    if (owner !== undefined && owner !== id) fail('badges', `badge …${b.data.uid.slice(-4)} ${ctx.scope.everything ? `belongs to another member (${owner})` : 'is not free to give'}`);
+    if (ctx.uids.has(b.data.uid)) fail('badges', `badge …${b.data.uid.slice(-4)} is already on an earlier line`);
+    ctx.uids.add(b.data.uid);
+  });
+  return parsed.flatMap((b, i) => (b.success ? [badgeOf(ctx.directory, badges[i] ?? {}, b.data)] : []));
+}
+
 /** What is wrong with one row, against the directory, the rows above it, and the account's scope. */
 function checkRow(row: CsvRow, directory: HubDirectory, scope: DirectoryScope, seen: { members: Set<string>; uids: Set<string> }) {
   const { member, badges } = entitiesOf(row);
   const errors: RowError[] = [];
-  const fail = (column: string, message: string) => errors.push({ line: row.line, column, message });
+  const fail: Fail = (column, message) => errors.push({ line: row.line, column, message });
   const id = String(member.id ?? '');
   const existing = directory.get('member', id);
   const m = Member.safeParse(memberOf(existing, member));
   if (!m.success) for (const i of m.error.issues) fail(COLUMN_OF[String(i.path[0])] ?? String(i.path[0] ?? 'row'), i.message);
   if (seen.members.has(id)) fail('member_id', `member ${id} is already on an earlier line`);
   seen.members.add(id);
-  if (existing && !scope.member(existing)) fail('member_id', `member ${id} exists and is not one of your sites' members`);
-  if (m.success) {
-    if (!directory.get('plan', m.data.plan)) fail('plan', `no plan ${JSON.stringify(m.data.plan)}`);
-    else if (!scope.member(m.data)) fail('plan', `plan ${m.data.plan} opens none of your sites`);
-    if (m.data.employer !== undefined && !directory.get('employer', m.data.employer)) fail('employer', `no employer ${JSON.stringify(m.data.employer)}`);
-  }
-  const parsedBadges = badges.map((b) => Badge.safeParse(b));
-  parsedBadges.forEach((b, i) => {
-    if (!b.success) return void b.error.issues.forEach((issue) => fail(COLUMN_OF[String(issue.path[0])] ?? 'badges', `${String(badges[i]?.uid)}: ${issue.message}`));
-    const owner = directory.get('badge', b.data.uid)?.member;
-    if (owner !== undefined && owner !== id) fail('badges', `badge …${b.data.uid.slice(-4)} belongs to another member (${owner})`);
-    if (seen.uids.has(b.data.uid)) fail('badges', `badge …${b.data.uid.slice(-4)} is already on an earlier line`);
-    seen.uids.add(b.data.uid);
-  });
-  const values = parsedBadges.flatMap((b, i) => (b.success ? [badgeOf(directory, badges[i] ?? {}, b.data)] : []));
+  // One answer for a member of another site and one whose plan also opens another site.
+  if (existing && !scope.changes(existing)) fail('member_id', `member ${id} is not one of your sites' own members`);
+  if (m.success) checkReferences(m.data, directory, scope, fail);
+  const values = checkBadges(badges, id, { directory, scope, uids: seen.uids }, fail);
   return { errors, member: m.success ? m.data : undefined, badges: values, existed: existing !== undefined };
 }
 

@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
+import { csvField, restoreFormula } from '../../../shared/csv.js';
 import type { Badge, Member } from '../../../shared/directory.js';
 
 /**
@@ -57,20 +57,11 @@ function checkHeader(header: string[], errors: RowError[]): string[] {
 }
 
 /**
- * Export prefixes with `'` a cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`,
- * their full-width forms; OWASP "CSV injection"), and one already so prefixed; import takes one
- * `'` off again, so a round trip is exact.
- */
-const FORMULA = /^'*[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
-const escapeFormula = (v: string) => (FORMULA.test(v) ? `'${v}` : v);
-const unescapeFormula = (v: string) => (v.startsWith("'") && FORMULA.test(v) ? v.slice(1) : v);
-
-/**
  * A row's member and badges, as the directory schemas will check them. An optional column the
  * file has, left empty, is `null` (clear it); a column the file lacks is absent (keep it).
  */
 export function entitiesOf(row: CsvRow): { member: Record<string, unknown>; badges: Array<Record<string, unknown>> } {
-  const f = (c: MemberColumn) => (row.fields[c] === undefined || row.fields[c] === '' ? undefined : unescapeFormula(row.fields[c]));
+  const f = (c: MemberColumn) => (row.fields[c] === undefined || row.fields[c] === '' ? undefined : restoreFormula(row.fields[c]));
   const member: Record<string, unknown> = { id: f('member_id'), name: f('name'), plan: f('plan') };
   const optional: Array<[MemberColumn, string]> = [['role', 'role'], ['employer', 'employer'], ['status', 'status'], ['valid_from', 'validFrom'], ['valid_until', 'validUntil']];
   for (const [column, key] of optional) if (column in row.fields) member[key] = f(column) ?? null;
@@ -79,12 +70,15 @@ export function entitiesOf(row: CsvRow): { member: Record<string, unknown>; badg
   return { member, badges: uids.map((uid) => ({ uid, member: member.id, status: 'active', ...(type ? { type } : {}) })) };
 }
 
-/** The CSV of these members with their active badges, header first. */
+/**
+ * The CSV of these members with their active badges, header first. Each cell goes through
+ * csvField (a formula is neutralised with a leading `'`, which import takes off again).
+ */
 export function formatMembersCsv(members: Member[], badgesOf: (memberId: string) => Badge[]): string {
   const rows = members.map((m) => {
     const badges = badgesOf(m.id).filter((b) => b.status === 'active');
     const types = new Set(badges.map((b) => b.type));
     return [m.id, m.name, m.plan, m.role, m.employer ?? '', m.status, m.validFrom ?? '', m.validUntil ?? '', badges.map((b) => b.uid).join(' '), types.size === 1 ? ([...types][0] ?? '') : ''];
   });
-  return stringify(rows.map((r) => r.map(escapeFormula)), { header: true, columns: [...MEMBER_COLUMNS] });
+  return [[...MEMBER_COLUMNS], ...rows].map((r) => `${r.map(csvField).join(',')}\n`).join('');
 }

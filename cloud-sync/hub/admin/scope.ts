@@ -4,12 +4,16 @@ import type { HubDirectory } from '../directory.js';
 
 /**
  * What an account may see and change in the directory (docs/hub.md "Roles"). An operator:
- * everything. A site manager: the members whose plan opens at least one of their sites (a plan
- * open to `all` sites included), those members' badges, and, read-only, the plans that open one
- * of their sites and every employer. Plans, employers, accounts, the audit log and other sites
- * are the operator's.
+ * everything. A site manager sees the members whose plan opens at least one of their sites (a
+ * plan open to `all` sites included), those members' badges, and, read-only, the plans that open
+ * one of their sites and every employer. They change only what cannot reach another site: members
+ * on a plan that opens none but their sites, and those members' badges; they put a member only on
+ * such a plan, and bill only an employer their sites already bill. Plans, employers, accounts,
+ * the audit log and other sites are the operator's.
  */
 export class DirectoryScope {
+  private billable: Set<string> | undefined;
+
   constructor(
     private readonly account: Account,
     private readonly directory: HubDirectory,
@@ -21,6 +25,43 @@ export class DirectoryScope {
 
   planInScope(plan: Plan): boolean {
     return this.everything || plan.sites === 'all' || plan.sites.some((s) => this.account.sites.includes(s));
+  }
+
+  /** Whether the plan opens no site but this account's: one a site manager may give a member. */
+  planWithin(plan: Plan): boolean {
+    return this.everything || (plan.sites !== 'all' && plan.sites.every((s) => this.account.sites.includes(s)));
+  }
+
+  /** Plan `id` if this account may put a member on it; undefined if it may not, or if there is no such plan. */
+  planGiven(id: string): Plan | undefined {
+    const plan = this.directory.get('plan', id);
+    return plan !== undefined && this.planWithin(plan) ? plan : undefined;
+  }
+
+  /** Whether this account may change the member, give it badges or take them: its plan opens none but the account's sites. */
+  changes(m: Pick<Member, 'plan'>): boolean {
+    return this.everything || this.planGiven(m.plan) !== undefined;
+  }
+
+  /** Whether this account may change the badge: its member is one it may change. */
+  changesBadge(b: Pick<Badge, 'member'>): boolean {
+    if (this.everything) return true;
+    const member = this.directory.get('member', b.member);
+    return member !== undefined && this.changes(member);
+  }
+
+  /**
+   * Whether this account may bill `employer` for a member (undefined: the member pays). A site
+   * manager: only an employer already billed for a member they may change, so that no one can
+   * put their own staff on another company's invoice. A new employer at a site is the operator's.
+   */
+  bills(employer: string | undefined): boolean {
+    if (this.everything || employer === undefined) return true;
+    if (!this.billable) {
+      const within = new Set(this.directory.list('plan').filter((p) => this.planWithin(p)).map((p) => p.id));
+      this.billable = new Set(this.directory.list('member').flatMap((m) => (m.employer !== undefined && within.has(m.plan) ? [m.employer] : [])));
+    }
+    return this.billable.has(employer);
   }
 
   /** The plans whose members this account may see; undefined means all of them. */
