@@ -31,7 +31,7 @@ export default defineConfig(async () => {
   const onPg = ci || ((await tcpReachable(pgUrl.hostname || '127.0.0.1', Number(pgUrl.port || 5432))) && libpqBuilt());
   if (!onPg) process.stderr.write(`hub tests on PostgreSQL left out: no server at ${TEST_PG_URL} or libpq not built (apt-get install postgresql libpq-dev; npm rebuild libpq)\n`);
   process.env.TESSERA_TEST_PG_RUN ??= randomBytes(4).toString('hex');
-  const pg: TestProjectInlineConfiguration['test'] = { globalSetup: ['tests/build-once.ts', 'tests/pg-setup.ts'], env: { TESSERA_TEST_HUB_DB: 'postgres' }, testTimeout: 60_000 };
+  const pg: TestProjectInlineConfiguration['test'] = { globalSetup: ['tests/build-once.ts', 'tests/pg-setup.ts'], env: { TESSERA_TEST_HUB_DB: 'postgres' }, testTimeout: 180_000 };
   const projects: TestProjectInlineConfiguration[] = [
     { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], exclude: ['tests/unit/**/*-pg.test.ts'] } },
     // Property and fuzz tests of every parser at a boundary (docs/security.md, "Garbage at any boundary"): about 70 s;
