@@ -22,6 +22,19 @@ export function silentFor(view: Pick<SiteView, 'status' | 'statusAt'> | undefine
   return silent >= offlineAfterSeconds(view.status) ? silent : undefined;
 }
 
+/**
+ * The first instant after `nowMs` at which the site's verdict can change without a new status:
+ * its heartbeat bound passing, then its directory warning; Infinity once both have passed.
+ */
+export function nextVerdictChangeAt(view: Pick<SiteView, 'status' | 'statusAt'>, nowMs: number): number {
+  if (!view.status || view.statusAt == null) return Infinity;
+  const at = view.statusAt;
+  const dir = view.status.directory;
+  const instants = [at + offlineAfterSeconds(view.status) * 1000];
+  if (dir.maxAgeSeconds !== undefined && dir.ageSeconds !== null) instants.push(at + Math.ceil(dir.maxAgeSeconds * DIRECTORY_WARNING_SHARE - dir.ageSeconds) * 1000);
+  return Math.min(Infinity, ...instants.filter((t) => t > nowMs));
+}
+
 export type HealthState = 'ok' | 'degraded' | 'offline' | 'unknown';
 
 export interface SiteHealth {

@@ -6,7 +6,7 @@ import type { HubDb } from '../db.js';
 import type { HubStore, SiteView } from '../store.js';
 import type { SqlStatement } from '../storage/hub-db.js';
 import { type Alarm, AlarmBook } from './alarms.js';
-import { type SiteHealth, directoryWarning, siteHealth, silentFor } from './health.js';
+import { type SiteHealth, directoryWarning, nextVerdictChangeAt, siteHealth, silentFor } from './health.js';
 import { LiveFeed } from './live-feed.js';
 import { NetworkOccupancyPublisher, type Publish } from './network-topic.js';
 import { type DeclaredSite, OccupancyProjection } from './projection.js';
@@ -50,6 +50,11 @@ export class HubLive {
   private watchTimer: TimerHandle | undefined;
   /** What the hub last judged of each site (offline, directory aging): the alarms are read and written only when it changes. */
   private readonly judged = new Map<string, string>();
+  /**
+   * When a site's verdict can next change without a new status: the watch reads nothing before
+   * then (a manual clock moved a month on fires its timer 2.6 million times).
+   */
+  private nextLook = 0;
   /** Each site's capacity as its last status reported it (the site's config file is its one source). */
   private readonly capacities = new Map<string, number>();
   /** Built once: better-sqlite3 wraps a function anew at every `transaction()` call. */
@@ -155,6 +160,7 @@ export class HubLive {
 
   /** Ingest's onSiteStatus: judged with the time it was recorded (a retained copy of an old status is no heartbeat). */
   onStatus(status: SiteStatus): void {
+    this.nextLook = 0;
     const view = this.deps.store.sites().find((v) => v.site === status.site);
     if (view) this.tellAlarms(this.judge(view, this.deps.clock.now()));
     this.publishHealth(status.site);
@@ -182,11 +188,15 @@ export class HubLive {
   /** Judges each site from its status held and the time now; tells what changed. */
   private watchSites(): void {
     const now = this.deps.clock.now();
+    if (now < this.nextLook) return;
+    let next = Infinity;
     for (const view of this.deps.store.sites()) {
       const changed = this.judge(view, now);
       this.tellAlarms(changed);
       if (changed.length > 0) this.publishHealth(view.site);
+      next = Math.min(next, nextVerdictChangeAt(view, now));
     }
+    this.nextLook = next;
   }
 
   /** The alarms the hub raises from a site's status: offline (last will or a late heartbeat), a directory nearing its bound. */
