@@ -16,6 +16,7 @@ import { HubSites } from './sites.js';
 import { AuditLog, registerAdminRoutes } from './admin/index.js';
 import { collectApiRoutes, registerApiDocs } from './admin/api-docs.js';
 import { DirectoryPublisher } from './directory-publisher.js';
+import { recoverImport } from './directory-import.js';
 import { createPublicKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { BrokerAccess } from '../broker/access.js';
 import { DEFAULT_TOPIC_PREFIX } from '../../shared/topics.js';
@@ -114,6 +115,9 @@ export function createHub(deps: HubDeps): Hub {
   let mqttUrl = deps.mqttUrl;
   const key = hubKey(deps.privateKeyPem, log);
   const directory = new HubDirectory(store.db);
+  if (recoverImport(store.db, deps.instance ?? '')) log.warn('a members import left half-written by the last run was rolled back');
+  // Aborted first thing in stop(): long work (an import, a snapshot) stops at its next slice.
+  const stopAll = new AbortController();
   const sites = new HubSites(store.db, () => deps.clock.now());
   const brokerIdentities = new BrokerIdentities(store.db, () => deps.clock.now());
   // The hub's own password on its embedded broker: new at every start, never stored.
@@ -135,6 +139,7 @@ export function createHub(deps: HubDeps): Hub {
   });
   const publisher = new DirectoryPublisher({
     directory,
+    db: store.db,
     publish: (topic, payload) => ingest.publish(topic, payload),
     key: key.privateKey,
     clock: deps.clock,
@@ -189,6 +194,8 @@ export function createHub(deps: HubDeps): Hub {
     log,
     now: () => deps.clock.now(),
     onMemberErased: () => live.projection.reload(),
+    importOwner: deps.instance ?? '',
+    stopping: stopAll.signal,
   });
   const retention = new HubRetention(store.db, deps.clock, log.child({ module: 'retention' }), deps.retentionDays ?? DEFAULT_HUB_RETENTION_DAYS);
   const billing = new BillingLedger({ db: store.db, directory, sites, now: () => deps.clock.now(), log: deps.log });
@@ -202,10 +209,12 @@ export function createHub(deps: HubDeps): Hub {
 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      stopAll.abort();
       live.stop();
       peers?.stop();
       retention.stop();
       await api.close().catch((err: unknown) => log.warn({ err }, 'API close failed'));
+      await publisher.stop();
       await ingest.stop().catch((err: unknown) => log.warn({ err }, 'ingest stop failed'));
       await broker?.close();
       await checkpointer?.stop();

@@ -3,10 +3,12 @@ import { z } from 'zod';
 import { parseOr400, sendError } from '../../../edge/api/errors.js';
 import type { Badge, Member } from '../../../shared/directory.js';
 import { requireSite } from '../auth/guards.js';
-import type { AdminDeps } from './deps.js';
+import { DirectoryImport } from '../directory-import.js';
+import { Slices } from '../slices.js';
+import { sendFailure, type AdminDeps } from './deps.js';
 import { searchDirectory } from './directory-search.js';
-import { applyImport, planImport } from './member-import.js';
-import { formatMembersCsv, parseMembersCsv, type RowError } from './members-csv.js';
+import { applyImportInSlices, planImportInSlices } from './member-import.js';
+import { formatMembersCsv, parseMembersCsvInSlices, type RowError } from './members-csv.js';
 import { DirectoryScope, plansOpening } from './scope.js';
 
 /** A members file of 100,000 rows is about 10 MB. */
@@ -34,23 +36,41 @@ export function registerMemberCsvRoutes(app: FastifyInstance, deps: AdminDeps): 
   const { directory, db } = deps;
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: CSV_BODY_LIMIT }, (_req, body, done) => done(null, body));
 
-  app.post('/directory/members/import', (req, reply) => {
+  app.post('/directory/members/import', async (req, reply) => {
     const q = parseOr400(reply, ImportQuery, req.query, 'query');
     if (!q) return reply;
     if (typeof req.body !== 'string') return sendError(reply, 415, 'request.invalid', 'send the file as text/csv');
-    const parsed = parseMembersCsv(req.body);
+    // A file of 200,000 rows takes a minute to check and write: in slices, so the hub keeps answering meanwhile.
+    const slices = new Slices(deps.stopping);
+    const parsed = await parseMembersCsvInSlices(req.body, slices);
     const header = parsed.errors.filter((e) => e.line === 1);
     if (header.length > 0) return sendError(reply, 400, 'import.invalid', 'the header is wrong: nothing was imported', detailsOf(header));
-    const plan = planImport(parsed.rows, directory, req.account);
-    const errors = [...parsed.errors, ...plan.errors].sort((a, b) => a.line - b.line);
-    const summary = { rows: plan.rows + parsed.errors.length, created: plan.created.length, updated: plan.updated.length, badges: plan.badges };
-    if (errors.length > 0 && q.mode === 'all') {
-      return sendError(reply, 400, 'import.invalid', `${errors.length} problem(s) in the file${listed(errors.length)}: nothing was imported`, detailsOf(errors));
+    let batch: DirectoryImport;
+    try {
+      batch = DirectoryImport.begin(db, directory, deps.importOwner ?? '', deps.now());
+    } catch (err) {
+      return sendFailure(reply, err);
     }
-    const revision = plan.items.length > 0 ? applyImport(db, directory, deps.audit, req.account, plan) : null;
-    if (revision !== null) deps.onDirectoryChange();
-    deps.log.info({ account: req.account.username, ...summary, skipped: errors.length, revision }, 'members imported');
-    return { applied: revision !== null, revision, ...summary, problems: errors.length, skipped: detailsOf(errors) };
+    let revision: number | null = null;
+    try {
+      const plan = await planImportInSlices(parsed.rows, directory, req.account, slices);
+      const errors = [...parsed.errors, ...plan.errors].sort((a, b) => a.line - b.line);
+      const summary = { rows: plan.rows + parsed.errors.length, created: plan.created.length, updated: plan.updated.length, badges: plan.badges };
+      if (errors.length > 0 && q.mode === 'all') {
+        batch.rollback();
+        return sendError(reply, 400, 'import.invalid', `${errors.length} problem(s) in the file${listed(errors.length)}: nothing was imported`, detailsOf(errors));
+      }
+      if (plan.items.length > 0) {
+        revision = await applyImportInSlices(batch, directory, deps.audit, req.account, plan, slices);
+        deps.onDirectoryChange();
+      } else batch.rollback();
+      deps.log.info({ account: req.account.username, ...summary, skipped: errors.length, revision }, 'members imported');
+      return { applied: revision !== null, revision, ...summary, problems: errors.length, skipped: detailsOf(errors) };
+    } catch (err) {
+      // A hub stopping leaves the rows to the next start's roll-back: stopping now matters more.
+      if (!deps.stopping?.aborted) batch.rollback();
+      throw err;
+    }
   });
 
   app.get('/directory/members.csv', (req, reply) => {
