@@ -68,7 +68,9 @@ export function registerMemberCsvRoutes(app: FastifyInstance, deps: AdminDeps): 
       return { applied: revision !== null, revision, ...summary, problems: errors.length, skipped: detailsOf(errors) };
     } catch (err) {
       // A hub stopping leaves the rows to the next start's roll-back: stopping now matters more.
-      if (!deps.stopping?.aborted) batch.rollback();
+      // Its connection is closed with the answer, or the server's close would wait for it (keep-alive, 72 s).
+      if (deps.stopping?.aborted) void reply.header('connection', 'close');
+      else batch.rollback();
       throw err;
     }
   });
