@@ -30,19 +30,26 @@ export class DirectoryImport {
     })();
   }
 
-  /** Writes some of the import's entities (checked as every directory write is), keeping what each replaced. */
-  writeSlice(items: ReadonlyArray<{ entity: Entity; value: unknown }>): void {
+  /**
+   * Writes the import's entities from `start` on (each checked as every directory write is),
+   * keeping what each replaced, in one transaction that ends once `deadline` (performance.now())
+   * has passed; returns where the next slice starts.
+   */
+  writeSlice(items: ReadonlyArray<{ entity: Entity; value: unknown }>, start: number, deadline: number): number {
     const prior = this.db.prepare<[string, string], { value: string | null; revision: number; deleted: number }>('SELECT value, revision, deleted FROM directory_entities WHERE entity = ? AND id = ?');
     const keep = this.db.prepare('INSERT INTO directory_import_undo (entity, id, existed, value, revision, deleted) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (entity, id) DO NOTHING');
     const write = this.db.prepare(UPSERT_ENTITY);
-    this.db.transaction(() => {
-      for (const { entity, value: input } of items) {
+    return this.db.transaction(() => {
+      let at = start;
+      for (; at < items.length && (at === start || performance.now() < deadline); at++) {
+        const { entity, value: input } = items[at] as { entity: Entity; value: unknown };
         const value = this.directory.validated(entity, input);
         const id = keyOf(entity, value);
         const was = prior.get(entity, id);
         keep.run(entity, id, was ? 1 : 0, was?.value ?? null, was?.revision ?? 0, was?.deleted ?? 0);
         write.run(entity, id, JSON.stringify(value), this.revision);
       }
+      return at;
     })();
   }
 

@@ -6,7 +6,7 @@ import { SYNC_SCHEMA_VERSION, type DirectoryChange, type DirectoryUpdate, type S
 import { DEFAULT_TOPIC_PREFIX, topics } from '../../shared/topics.js';
 import { importUnderWay, type HubDirectory } from './directory.js';
 import type { HubDb } from './db.js';
-import { breathe, Slices } from './slices.js';
+import { Slices } from './slices.js';
 
 /** Changes per message: a longer delta, or a site starting from nothing, gets a chunked snapshot. */
 const MAX_CHANGES = 1000;
@@ -126,7 +126,7 @@ export class DirectoryPublisher {
   private async send(site: string, from: number): Promise<number> {
     const { directory } = this.deps;
     const to = directory.revision();
-    const changes = from > 0 && directory.changedSince(from) <= MAX_CHANGES ? directory.changesFor(site, from) : undefined;
+    const changes = from > 0 && directory.changedSince(from, MAX_CHANGES) <= MAX_CHANGES ? directory.changesFor(site, from) : undefined;
     if (changes && changes.length <= MAX_CHANGES) {
       await this.publish(site, { v: SYNC_SCHEMA_VERSION, site, kind: 'delta', from, to, issuedAt: this.issuedAt(), changes });
       return to;
@@ -138,7 +138,6 @@ export class DirectoryPublisher {
     for (let chunk = 0; chunk < chunks; chunk++) {
       const part: DirectoryChange[] = all.slice(chunk * MAX_CHANGES, (chunk + 1) * MAX_CHANGES);
       await this.publish(site, { v: SYNC_SCHEMA_VERSION, site, kind: 'snapshot', to, issuedAt, chunk, chunks, changes: part });
-      await breathe();
       slices.check();
     }
     return to;

@@ -109,9 +109,13 @@ export class HubDirectory {
       .map((r) => SCHEMA[entity].parse(JSON.parse(r.value ?? 'null')) as z.infer<(typeof SCHEMA)[E]>);
   }
 
-  /** How many entities changed after revision `since`: a cheap bound, before working out a delta that may be too long to send. */
-  changedSince(since: number): number {
-    return this.db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM directory_entities WHERE revision > ?').get(since)?.n ?? 0;
+  /**
+   * How many entities changed after revision `since`, counted up to `atMost + 1`: a cheap bound
+   * before working out a delta that may be too long to send.
+   */
+  changedSince(since: number, atMost: number): number {
+    const sql = 'SELECT count(*) AS n FROM (SELECT 1 AS one FROM directory_entities WHERE revision > ? LIMIT ?) AS changed';
+    return this.db.prepare<[number, number], { n: number }>(sql).get(since, atMost + 1)?.n ?? 0;
   }
 
   /**
@@ -174,7 +178,7 @@ export class HubDirectory {
       const last = rows.at(-1);
       if (last === undefined || rows.length < SLICE) return;
       after = last.id;
-      await slices.tick(rows.length);
+      await slices.tick();
     }
   }
 

@@ -1,30 +1,37 @@
 import { TesseraError } from '../../shared/errors.js';
 
-/** Rows (or messages) handled between two turns of the event loop in long hub work. */
-export const SLICE = 2000;
+/** Rows read, or written in one transaction, at a time in long hub work. */
+export const SLICE = 250;
+/** The longest the hub works on before giving the event loop a turn. */
+const BUDGET_MS = 20;
 
 /** Lets timers, sockets and other requests run before long work goes on. */
 export const breathe = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * Long work in slices (a big import, a site's snapshot): `tick()` after each unit of work gives
- * the event loop a turn every `size` units, so the hub keeps answering (`/health`, heartbeats,
- * acks), and stops the work with `store.unavailable` once `signal` is aborted (the hub stopping).
+ * Long work in slices (a big import, a site's snapshot): `tick()` between units of work gives
+ * the event loop a turn once the work has run for `budgetMs`, so the hub keeps answering
+ * (`/health`, heartbeats, acks), and stops the work with `store.unavailable` once `signal` is
+ * aborted (the hub stopping).
  */
 export class Slices {
-  private done = 0;
+  private since = performance.now();
 
   constructor(
     private readonly signal?: AbortSignal,
-    readonly size = SLICE,
+    private readonly budgetMs = BUDGET_MS,
   ) {}
 
-  async tick(units = 1): Promise<void> {
-    const before = Math.floor(this.done / this.size);
-    this.done += units;
-    if (Math.floor(this.done / this.size) === before) return;
+  async tick(): Promise<void> {
+    if (performance.now() - this.since < this.budgetMs) return;
     await breathe();
+    this.since = performance.now();
     this.check();
+  }
+
+  /** When the current slice should end (performance.now()): for work that cannot stop at a tick, like one transaction. */
+  deadline(): number {
+    return this.since + this.budgetMs;
   }
 
   /** Throws once the hub is stopping. */

@@ -61,7 +61,7 @@ export function registerMemberCsvRoutes(app: FastifyInstance, deps: AdminDeps): 
         return sendError(reply, 400, 'import.invalid', `${errors.length} problem(s) in the file${listed(errors.length)}: nothing was imported`, detailsOf(errors));
       }
       if (plan.items.length > 0) {
-        revision = await applyImportInSlices(batch, directory, deps.audit, req.account, plan, slices);
+        revision = await applyImportInSlices(batch, deps.audit, req.account, plan, slices);
         deps.onDirectoryChange();
       } else batch.rollback();
       deps.log.info({ account: req.account.username, ...summary, skipped: errors.length, revision }, 'members imported');

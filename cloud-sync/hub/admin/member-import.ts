@@ -14,6 +14,8 @@ export interface ImportPlan {
   errors: RowError[];
   created: string[];
   updated: string[];
+  /** The updated members as they were: the audit row's `before`. */
+  replaced: Member[];
   badges: number;
   rows: number;
 }
@@ -74,7 +76,7 @@ function checkRow(row: CsvRow, directory: HubDirectory, scope: DirectoryScope, s
 function planner(directory: HubDirectory, account: Account, rows: number) {
   const scope = new DirectoryScope(account, directory);
   const seen = { members: new Set<string>(), uids: new Set<string>() };
-  const plan: ImportPlan = { items: [], errors: [], created: [], updated: [], badges: 0, rows };
+  const plan: ImportPlan = { items: [], errors: [], created: [], updated: [], replaced: [], badges: 0, rows };
   const take = (row: CsvRow) => {
     const r = checkRow(row, directory, scope, seen);
     if (r.errors.length > 0 || !r.member) {
@@ -83,6 +85,8 @@ function planner(directory: HubDirectory, account: Account, rows: number) {
     }
     plan.items.push({ entity: 'member', value: r.member }, ...r.badges.map((value) => ({ entity: 'badge' as const, value })));
     (r.existed ? plan.updated : plan.created).push(r.member.id);
+    const was = r.existed ? directory.get('member', r.member.id) : undefined;
+    if (was) plan.replaced.push(was);
     plan.badges += r.badges.length;
   };
   return { plan, take };
@@ -109,15 +113,11 @@ export async function planImportInSlices(rows: CsvRow[], directory: HubDirectory
  * Writes a plan's items a slice at a time as one directory revision, with one audit row, all or
  * nothing (DirectoryImport): the revision and the audit row are committed together at the end.
  */
-export async function applyImportInSlices(batch: DirectoryImport, directory: HubDirectory, audit: AuditLog, account: Account, plan: ImportPlan, slices: Slices): Promise<number> {
-  const updated = new Set(plan.updated);
-  const before: unknown[] = [];
-  for (let at = 0; at < plan.items.length; at += slices.size) {
-    const items = plan.items.slice(at, at + slices.size);
-    for (const { entity, value } of items) if (entity === 'member' && updated.has((value as Member).id)) before.push(directory.get('member', (value as Member).id));
-    batch.writeSlice(items);
-    await slices.tick(items.length);
+export async function applyImportInSlices(batch: DirectoryImport, audit: AuditLog, account: Account, plan: ImportPlan, slices: Slices): Promise<number> {
+  for (let at = 0; at < plan.items.length; ) {
+    at = batch.writeSlice(plan.items, at, slices.deadline());
+    await slices.tick();
   }
   const after = { created: plan.created, updated: plan.updated, badges: plan.items.filter((i) => i.entity === 'badge').map((i) => i.value) };
-  return batch.commit(() => audit.record(account, 'import', 'member', '*', { members: before }, after));
+  return batch.commit(() => audit.record(account, 'import', 'member', '*', { members: plan.replaced }, after));
 }

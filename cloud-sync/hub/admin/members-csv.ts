@@ -65,7 +65,7 @@ export function parseMembersCsv(text: string): { rows: CsvRow[]; errors: RowErro
 }
 
 /** Characters of the file parsed between two turns of the event loop. */
-const TEXT_SLICE = 64 * 1024;
+const TEXT_SLICE = 16 * 1024;
 
 /** The same as parseMembersCsv, a slice of the text at a time (a 5 MB file takes seconds). */
 export async function parseMembersCsvInSlices(text: string, slices: Slices): Promise<{ rows: CsvRow[]; errors: RowError[] }> {
@@ -81,7 +81,7 @@ export async function parseMembersCsvInSlices(text: string, slices: Slices): Pro
     const end = Math.min(text.length, at + TEXT_SLICE) + (/[\uD800-\uDBFF]/.test(text.charAt(at + TEXT_SLICE - 1)) ? 1 : 0);
     parser.write(text.slice(at, end));
     at = end;
-    await slices.tick(slices.size);
+    await slices.tick();
   }
   parser.end();
   await ended;
