@@ -3,8 +3,6 @@ import type { HubDb } from './db.js';
 import { importUnderWay, keyOf, UPSERT_ENTITY, type Entity, type HubDirectory } from './directory.js';
 import { dialectOf } from './storage/hub-db.js';
 
-export { importUnderWay };
-
 /**
  * A big members import written in slices, each its own short transaction, so that the event
  * loop breathes between them, yet all or nothing for everyone else: its rows carry the next

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { importUnderWay } from '../../cloud-sync/hub/directory.js';
 import { createHub } from '../../cloud-sync/hub/hub.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
 import { systemClock } from '../../shared/clock.js';
@@ -55,12 +56,19 @@ describe(`a members import of ${ROWS} rows`, () => {
 
     let pending = true;
     const answered: number[] = [];
+    const refused: number[] = [];
     const importing = post(apiUrl, auth.authorization, membersCsv(ROWS)).finally(() => (pending = false));
     while (pending) {
       const res = await fetch(`${apiUrl}/health`, { signal: AbortSignal.timeout(600_000) });
       if (pending && res.ok) answered.push(Date.now());
+      if (refused.length === 0 && importUnderWay(hub.store.db)) {
+        // While it runs the directory is the import's: another change, or another import, waits its turn.
+        const change = await fetch(`${apiUrl}/directory/members/eve`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: auth.authorization }, body: JSON.stringify({ name: 'Eve', plan: 'always' }) });
+        refused.push(change.status, (await post(apiUrl, auth.authorization, membersCsv(3))).status);
+      }
       await sleep(20);
     }
+    expect(refused).toEqual([409, 409]);
     const res = await importing;
     const body = (await res.json()) as { applied: boolean; revision: number; created: number };
     expect(res.status, JSON.stringify(body)).toBe(200);
