@@ -1,6 +1,6 @@
 import { TesseraError } from '../../shared/errors.js';
 import type { HubDb } from './db.js';
-import { importUnderWay, keyOf, UPSERT_ENTITY, type Entity, type HubDirectory } from './directory.js';
+import { keyOf, UPSERT_ENTITY, type Entity, type HubDirectory } from './directory.js';
 import { dialectOf } from './storage/hub-db.js';
 
 /**
