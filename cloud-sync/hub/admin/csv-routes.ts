@@ -1,14 +1,15 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { parseOr400, sendError } from '../../../edge/api/errors.js';
 import type { Badge, Member } from '../../../shared/directory.js';
+import type { Account } from '../auth/account.js';
 import { requireSite } from '../auth/guards.js';
 import { DirectoryImport } from '../directory-import.js';
 import { Slices } from '../slices.js';
 import { sendFailure, type AdminDeps } from './deps.js';
 import { searchDirectory } from './directory-search.js';
 import { applyImportInSlices, planImportInSlices } from './member-import.js';
-import { formatMembersCsv, parseMembersCsvInSlices, type RowError } from './members-csv.js';
+import { formatMembersCsv, parseMembersCsvInSlices, type CsvRow, type RowError } from './members-csv.js';
 import { DirectoryScope, plansOpening } from './scope.js';
 
 /** A members file of 100,000 rows is about 10 MB. */
@@ -51,21 +52,8 @@ export function registerMemberCsvRoutes(app: FastifyInstance, deps: AdminDeps): 
     } catch (err) {
       return sendFailure(reply, err);
     }
-    let revision: number | null = null;
     try {
-      const plan = await planImportInSlices(parsed.rows, directory, req.account, slices);
-      const errors = [...parsed.errors, ...plan.errors].sort((a, b) => a.line - b.line);
-      const summary = { rows: plan.rows + parsed.errors.length, created: plan.created.length, updated: plan.updated.length, badges: plan.badges };
-      if (errors.length > 0 && q.mode === 'all') {
-        batch.rollback();
-        return sendError(reply, 400, 'import.invalid', `${errors.length} problem(s) in the file${listed(errors.length)}: nothing was imported`, detailsOf(errors));
-      }
-      if (plan.items.length > 0) {
-        revision = await applyImportInSlices(batch, deps.audit, req.account, plan, slices);
-        deps.onDirectoryChange();
-      } else batch.rollback();
-      deps.log.info({ account: req.account.username, ...summary, skipped: errors.length, revision }, 'members imported');
-      return { applied: revision !== null, revision, ...summary, problems: errors.length, skipped: detailsOf(errors) };
+      return await importRows(deps, batch, { reply, account: req.account, mode: q.mode }, parsed, slices);
     } catch (err) {
       // A hub stopping leaves the rows to the next start's roll-back: stopping now matters more.
       // Its connection is closed with the answer, or the server's close would wait for it (keep-alive, 72 s).
@@ -92,4 +80,22 @@ export function registerMemberCsvRoutes(app: FastifyInstance, deps: AdminDeps): 
       .header('content-disposition', 'attachment; filename="members.csv"')
       .send(formatMembersCsv(values as Member[], (id) => byMember.get(id) ?? []));
   });
+}
+
+/** Checks the rows and applies them (all, or the valid ones) while the import holds the directory; what the route answers. */
+async function importRows(deps: AdminDeps, batch: DirectoryImport, req: { reply: FastifyReply; account: Account; mode: 'all' | 'valid' }, parsed: { rows: CsvRow[]; errors: RowError[] }, slices: Slices) {
+  const plan = await planImportInSlices(parsed.rows, deps.directory, req.account, slices);
+  const errors = [...parsed.errors, ...plan.errors].sort((a, b) => a.line - b.line);
+  const summary = { rows: plan.rows + parsed.errors.length, created: plan.created.length, updated: plan.updated.length, badges: plan.badges };
+  if (errors.length > 0 && req.mode === 'all') {
+    batch.rollback();
+    return sendError(req.reply, 400, 'import.invalid', `${errors.length} problem(s) in the file${listed(errors.length)}: nothing was imported`, detailsOf(errors));
+  }
+  let revision: number | null = null;
+  if (plan.items.length > 0) {
+    revision = await applyImportInSlices(batch, deps.audit, req.account, plan, slices);
+    deps.onDirectoryChange();
+  } else batch.rollback();
+  deps.log.info({ account: req.account.username, ...summary, skipped: errors.length, revision }, 'members imported');
+  return { applied: revision !== null, revision, ...summary, problems: errors.length, skipped: detailsOf(errors) };
 }
