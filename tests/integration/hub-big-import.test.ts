@@ -1,16 +1,14 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { importUnderWay } from '../../cloud-sync/hub/directory.js';
 import { createHub } from '../../cloud-sync/hub/hub.js';
-import { runEdge, type RunningEdge } from '../../edge/site/run.js';
 import { systemClock } from '../../shared/clock.js';
-import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { login, TEST_ADMIN } from '../harness/hub-auth.js';
 import { lastingHubDb } from '../harness/hub-db.js';
-import { startTestHub } from '../harness/network-hub.js';
+import { startNetworkSite, startTestHub } from '../harness/network-hub.js';
 
 const silent = pino({ level: 'silent' });
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -32,17 +30,6 @@ async function eventually(check: () => Promise<boolean> | boolean, what: string,
   }
 }
 
-async function startSite(id: string, mqttUrl: string, publicKeyPem: string): Promise<RunningEdge> {
-  const dir = mkdtempSync(join(tmpdir(), `tessera-${id}-`));
-  writeFileSync(join(dir, 'site.yaml'), networkSiteYaml({ id, mqttUrl, hubPublicKeyPem: publicKeyPem, heartbeatSeconds: 5 }));
-  const running = await runEdge({ configPath: join(dir, 'site.yaml'), simulate: true, log: silent });
-  cleanups.push(async () => {
-    await running.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return running;
-}
-
 const post = (apiUrl: string, authorization: string, csv: string) =>
   fetch(`${apiUrl}/directory/members/import`, { method: 'POST', headers: { 'content-type': 'text/csv', authorization }, body: csv, signal: AbortSignal.timeout(600_000) });
 
@@ -51,7 +38,7 @@ describe(`a members import of ${ROWS} rows`, () => {
     const { hub, mqttUrl, apiUrl, auth } = await startTestHub(cleanups);
     const put = await fetch(`${apiUrl}/directory/plans/always`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: auth.authorization }, body: JSON.stringify({ name: '24/7', access: 'always' }) });
     expect(put.status).toBe(200);
-    const sites = [await startSite('murat', mqttUrl, hub.publicKeyPem), await startSite('allanche', mqttUrl, hub.publicKeyPem)];
+    const sites = [await startNetworkSite(cleanups, 'murat', mqttUrl, hub.publicKeyPem), await startNetworkSite(cleanups, 'allanche', mqttUrl, hub.publicKeyPem)];
     for (const s of sites) await eventually(() => s.edge.store.directory.describe()?.revision === hub.directory.revision(), `${s.config.site.id} holds the plan`);
 
     let pending = true;
