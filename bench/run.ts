@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../edge/site/package-root.js';
 import { benchBilling } from './billing.js';
 import { benchDashboard } from './dashboard.js';
+import { benchImport } from './import.js';
 import { benchNtag424 } from './ntag424.js';
 import { benchPcscTap } from './pcsc-tap.js';
 import { machineLines, resultsMarkdown } from './results-file.js';
@@ -17,7 +18,7 @@ import { benchTapLatency } from './tap-latency.js';
 const startedAt = new Date();
 // Read before the benches load the machine.
 const machine = machineLines();
-const BENCHES: Record<string, () => string[] | Promise<string[]>> = { tap: benchTapLatency, ntag424: benchNtag424, pcsc: benchPcscTap, sync: benchSync, scale: benchScale, billing: benchBilling, dashboard: benchDashboard };
+const BENCHES: Record<string, () => string[] | Promise<string[]>> = { tap: benchTapLatency, ntag424: benchNtag424, pcsc: benchPcscTap, sync: benchSync, scale: benchScale, billing: benchBilling, dashboard: benchDashboard, import: benchImport };
 // BENCH_ONLY=scale,sync runs those alone (while working on one hot path); by default, all.
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const sections: string[][] = [];

@@ -4,13 +4,19 @@ import type { Clock } from '../../shared/clock.js';
 import { signBody } from '../../shared/signing.js';
 import { SYNC_SCHEMA_VERSION, type DirectoryChange, type DirectoryUpdate, type SiteStatus } from '../../shared/sync.js';
 import { DEFAULT_TOPIC_PREFIX, topics } from '../../shared/topics.js';
-import type { HubDirectory } from './directory.js';
+import { importUnderWay, type HubDirectory } from './directory.js';
+import type { HubDb } from './db.js';
+import { Slices } from './slices.js';
 
 /** Changes per message: a longer delta, or a site starting from nothing, gets a chunked snapshot. */
 const MAX_CHANGES = 1000;
+/** How long a site may take to report the revision it was sent before a status showing it behind asks again. */
+const DEFAULT_CONFIRM_WITHIN_SECONDS = 60;
 
 export interface DirectoryPublisherDeps {
   directory: HubDirectory;
+  /** The hub database: while a members import is written there, sites are sent nothing. */
+  db: HubDb;
   publish: (topic: string, payload: string) => Promise<void>;
   key: KeyObject;
   clock: Clock;
@@ -18,16 +24,36 @@ export interface DirectoryPublisherDeps {
   topicPrefix?: string;
   /** A site whose directory is older than this is sent an empty delta that confirms it. */
   confirmAfterSeconds?: number;
+  /** See DEFAULT_CONFIRM_WITHIN_SECONDS. */
+  confirmWithinSeconds?: number;
+}
+
+/** What the hub knows of one site's directory, and what it is sending it. */
+interface SiteLink {
+  /** The revision the site holds, or will once what was sent arrives. */
+  assumed: number;
+  /** The send under way: at most one per site. */
+  sending?: Promise<void>;
+  /** Asked again while sending: one more send follows, worked out then (older requests are dropped). */
+  again: boolean;
+  /** The last send done, until the site reports its revision: statuses still behind it meanwhile are in transit. */
+  awaiting?: { to: number; at: number };
 }
 
 /**
- * Sends each site what it lacks of the directory, signed with the hub key (invariant 5): on each
- * change, to every site known, and on each site status that shows it behind or aging. The hub
- * assumes a site applied what it was sent; its next status corrects that if not.
+ * Sends each site what it lacks of the directory, signed with the hub key: on each change, to
+ * every site known, and on each site status that shows it behind or aging. One send at a time
+ * per site: a request during a send becomes one send after it, computed then against the newest
+ * revision, so a site that reconnects a hundred times during a 200-chunk snapshot gets that
+ * snapshot once (then a delta), not a hundred. A snapshot is read, signed and published a slice
+ * at a time, each chunk after the broker took the one before, so the hub keeps answering and
+ * holds one chunk per site in memory. The hub assumes a site applied what it was sent; if its
+ * statuses still say otherwise once it has had time, it is sent again.
  */
 export class DirectoryPublisher {
-  private readonly assumed = new Map<string, number>();
+  private readonly links = new Map<string, SiteLink>();
   private readonly t;
+  private readonly stopping = new AbortController();
   private lastIssued = 0;
 
   constructor(private readonly deps: DirectoryPublisherDeps) {
@@ -36,57 +62,90 @@ export class DirectoryPublisher {
 
   /** Sites heard from before, with the revision they last reported. */
   seed(sites: ReadonlyArray<{ site: string; revision: number }>): void {
-    for (const s of sites) this.assumed.set(s.site, s.revision);
+    for (const s of sites) this.link(s.site).assumed = s.revision;
   }
 
   onStatus(status: SiteStatus): void {
+    const link = this.link(status.site);
     const have = status.directory.revision;
-    this.assumed.set(status.site, have);
+    if (link.sending) return; // the send under way answers it; later statuses tell whether it arrived
+    const waitMs = (this.deps.confirmWithinSeconds ?? DEFAULT_CONFIRM_WITHIN_SECONDS) * 1000;
+    if (link.awaiting && have < link.awaiting.to && this.deps.clock.now() - link.awaiting.at < waitMs) return;
+    link.awaiting = undefined;
+    link.assumed = have;
     if (!status.online) return;
-    if (have < this.deps.directory.revision()) this.send(status.site, have);
-    else if ((status.directory.ageSeconds ?? Infinity) > (this.deps.confirmAfterSeconds ?? 3600)) this.send(status.site, have);
+    if (have < this.deps.directory.revision()) this.request(status.site);
+    else if ((status.directory.ageSeconds ?? Infinity) > (this.deps.confirmAfterSeconds ?? 3600)) this.request(status.site);
   }
 
-  /** After a directory change: every known site gets its delta at once. */
+  /** After a directory change: every known site gets its delta. */
   onChange(): void {
-    for (const [site, have] of this.assumed) this.send(site, have);
+    for (const site of this.links.keys()) this.request(site);
   }
 
-  private send(site: string, from: number): void {
+  /** Sends under way stop at their next slice; nothing new starts. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await Promise.all([...this.links.values()].map((l) => l.sending));
+  }
+
+  private link(site: string): SiteLink {
+    let link = this.links.get(site);
+    if (!link) this.links.set(site, (link = { assumed: 0, again: false }));
+    return link;
+  }
+
+  private request(site: string): void {
+    const link = this.link(site);
+    if (this.stopping.signal.aborted || importUnderWay(this.deps.db)) return; // the import's commit calls onChange
+    if (link.sending) {
+      link.again = true;
+      return;
+    }
+    link.sending = this.sendWhileAsked(site, link).finally(() => (link.sending = undefined));
+  }
+
+  private async sendWhileAsked(site: string, link: SiteLink): Promise<void> {
+    do {
+      link.again = false;
+      const from = link.assumed;
+      try {
+        const to = await this.send(site, from);
+        link.assumed = to;
+        link.awaiting = { to, at: this.deps.clock.now() };
+      } catch (err) {
+        link.assumed = from;
+        link.awaiting = undefined;
+        this.deps.log.warn({ site, err: (err as Error).message }, 'directory update not published: the next status asks again');
+        return;
+      }
+    } while (link.again && !this.stopping.signal.aborted && !importUnderWay(this.deps.db));
+  }
+
+  /** Publishes, one message after the other, what takes the site from `from` to now; returns that revision. */
+  private async send(site: string, from: number): Promise<number> {
     const { directory } = this.deps;
     const to = directory.revision();
-    const changes = from === 0 ? undefined : directory.changesFor(site, from);
-    const bodies = changes && changes.length <= MAX_CHANGES ? [this.delta(site, from, to, changes)] : this.snapshot(site, to);
-    this.assumed.set(site, to);
-    for (const body of bodies) {
-      this.deps.publish(this.t.directory(site), JSON.stringify({ body, signature: signBody(body, this.deps.key) })).then(
-        () => this.deps.log.debug({ site, kind: body.kind, to }, 'directory update published'),
-        (err: unknown) => {
-          this.deps.log.warn({ site, err: (err as Error).message }, 'directory update not published: the next status asks again');
-          this.assumed.set(site, from);
-        },
-      );
+    const changes = from > 0 && directory.changedSince(from, MAX_CHANGES) <= MAX_CHANGES ? directory.changesFor(site, from) : undefined;
+    if (changes && changes.length <= MAX_CHANGES) {
+      await this.publish(site, { v: SYNC_SCHEMA_VERSION, site, kind: 'delta', from, to, issuedAt: this.issuedAt(), changes });
+      return to;
     }
-  }
-
-  private delta(site: string, from: number, to: number, changes: DirectoryChange[]): DirectoryUpdate {
-    return { v: SYNC_SCHEMA_VERSION, site, kind: 'delta', from, to, issuedAt: this.issuedAt(), changes };
-  }
-
-  private snapshot(site: string, to: number): DirectoryUpdate[] {
-    const all = this.deps.directory.snapshotFor(site);
+    const slices = new Slices(this.stopping.signal);
+    const all = await directory.snapshotFor(site, slices);
     const chunks = Math.max(1, Math.ceil(all.length / MAX_CHANGES));
     const issuedAt = this.issuedAt();
-    return Array.from({ length: chunks }, (_, chunk) => ({
-      v: SYNC_SCHEMA_VERSION,
-      site,
-      kind: 'snapshot' as const,
-      to,
-      issuedAt,
-      chunk,
-      chunks,
-      changes: all.slice(chunk * MAX_CHANGES, (chunk + 1) * MAX_CHANGES),
-    }));
+    for (let chunk = 0; chunk < chunks; chunk++) {
+      const part: DirectoryChange[] = all.slice(chunk * MAX_CHANGES, (chunk + 1) * MAX_CHANGES);
+      await this.publish(site, { v: SYNC_SCHEMA_VERSION, site, kind: 'snapshot', to, issuedAt, chunk, chunks, changes: part });
+      slices.check();
+    }
+    return to;
+  }
+
+  private async publish(site: string, body: DirectoryUpdate): Promise<void> {
+    await this.deps.publish(this.t.directory(site), JSON.stringify({ body, signature: signBody(body, this.deps.key) }));
+    this.deps.log.debug({ site, kind: body.kind, to: body.to }, 'directory update published');
   }
 
   /** Strictly increasing: a site refuses an update issued no later than the one in force. */

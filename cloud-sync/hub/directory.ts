@@ -5,14 +5,20 @@ import type { DirectoryChange } from '../../shared/sync.js';
 import { describeIssues } from '../../shared/validation.js';
 import type { HubDb } from './db.js';
 import { HubErasures } from './erasures.js';
+import { SLICE, Slices } from './slices.js';
 
 /** Creates an entity or replaces it, tombstone or not. */
-const UPSERT_ENTITY =
+export const UPSERT_ENTITY =
   'INSERT INTO directory_entities (entity, id, value, revision, deleted) VALUES (?, ?, ?, ?, 0) ON CONFLICT (entity, id) DO UPDATE SET value = excluded.value, revision = excluded.revision, deleted = 0';
 
 export type Entity = 'plan' | 'employer' | 'member' | 'badge';
 const SCHEMA = { plan: Plan, employer: Employer, member: Member, badge: Badge } as const;
-const keyOf = (entity: Entity, value: { id?: string; uid?: string }) => (entity === 'badge' ? value.uid : value.id) ?? '';
+export const keyOf = (entity: Entity, value: { id?: string; uid?: string }) => (entity === 'badge' ? value.uid : value.id) ?? '';
+
+/** Whether a members import is being written (by this hub or another instance): cloud-sync/hub/directory-import.ts. */
+export function importUnderWay(db: HubDb): boolean {
+  return db.prepare('SELECT 1 AS one FROM directory_import WHERE id = 1').get() !== undefined;
+}
 
 interface Row {
   entity: Entity;
@@ -41,10 +47,7 @@ export class HubDirectory {
 
   /** Creates or replaces an entity; refuses one whose references do not resolve. Returns the new revision. */
   upsert(entity: Entity, input: unknown): { revision: number; value: Plan | Employer | Member | Badge } {
-    const parsed = SCHEMA[entity].safeParse(input);
-    if (!parsed.success) throw new TesseraError('request.invalid', `invalid ${entity}`, describeIssues(parsed.error, input));
-    const value = parsed.data;
-    this.checkReferences(entity, value);
+    const value = this.validated(entity, input);
     return this.db.transaction(() => {
       const revision = this.bump();
       this.db.prepare(UPSERT_ENTITY).run(entity, keyOf(entity, value), JSON.stringify(value), revision);
@@ -61,13 +64,19 @@ export class HubDirectory {
       const revision = this.bump();
       const insert = this.db.prepare(UPSERT_ENTITY);
       items.forEach(({ entity, value: input }, i) => {
-        const parsed = SCHEMA[entity].safeParse(input);
-        if (!parsed.success) throw new TesseraError('request.invalid', `invalid ${entity} (item ${i})`, describeIssues(parsed.error, input));
-        this.checkReferences(entity, parsed.data);
-        insert.run(entity, keyOf(entity, parsed.data), JSON.stringify(parsed.data), revision);
+        const value = this.validated(entity, input, `${entity} (item ${i})`);
+        insert.run(entity, keyOf(entity, value), JSON.stringify(value), revision);
       });
       return revision;
     })();
+  }
+
+  /** `input` as a valid entity whose references resolve: what every write checks first. */
+  validated(entity: Entity, input: unknown, what: string = entity): Plan | Employer | Member | Badge {
+    const parsed = SCHEMA[entity].safeParse(input);
+    if (!parsed.success) throw new TesseraError('request.invalid', `invalid ${what}`, describeIssues(parsed.error, input));
+    this.checkReferences(entity, parsed.data);
+    return parsed.data;
   }
 
   /** Deletes an entity (a tombstone remains for sites behind). Refuses a plan or member still referenced. */
@@ -101,6 +110,15 @@ export class HubDirectory {
   }
 
   /**
+   * How many entities changed after revision `since`, counted up to `atMost + 1`: a cheap bound
+   * before working out a delta that may be too long to send.
+   */
+  changedSince(since: number, atMost: number): number {
+    const sql = 'SELECT count(*) AS n FROM (SELECT 1 AS one FROM directory_entities WHERE revision > ? LIMIT ?) AS changed';
+    return this.db.prepare<[number, number], { n: number }>(sql).get(since, atMost + 1)?.n ?? 0;
+  }
+
+  /**
    * What site `site` must apply to go from revision `since` to now. A member is sent when it or
    * its plan changed, as an upsert if its plan opens the site and a delete otherwise; a badge
    * follows its member. Deleting what a site never had is harmless, so no per-site history is kept.
@@ -123,20 +141,45 @@ export class HubDirectory {
     return [...out.filter((c) => !planOrEmployerDelete(c)), ...out.filter(planOrEmployerDelete), ...this.erasures.changesSince(since)];
   }
 
-  /** Everything site `site` needs, as upserts: what a snapshot carries. */
-  snapshotFor(site: string): DirectoryChange[] {
-    const members = this.list('member').filter((m) => this.opensSite(m, site));
+  /**
+   * Everything site `site` needs, as upserts: what a snapshot carries. Read a page at a time,
+   * with a turn of the event loop between pages (a directory of 200,000 members takes seconds
+   * to read). The directory may change meanwhile: a member is kept only if its plan and employer
+   * are in the snapshot, a badge only if its member is, so the snapshot is whole as it stands;
+   * what changed after its revision reaches the site in the next delta.
+   */
+  async snapshotFor(site: string, slices: Slices = new Slices()): Promise<DirectoryChange[]> {
+    const plans = this.list('plan');
+    const employerList = this.list('employer');
+    const employers = new Set(employerList.map((e) => e.id));
+    const opening = new Set(plans.filter((p) => p.sites === 'all' || p.sites.includes(site)).map((p) => p.id));
+    const members: Member[] = [];
+    for await (const m of this.pages('member', slices)) if (opening.has(m.plan) && (m.employer === undefined || employers.has(m.employer))) members.push(m);
     const ids = new Set(members.map((m) => m.id));
+    const badges: Badge[] = [];
+    for await (const b of this.pages('badge', slices)) if (ids.has(b.member)) badges.push(b);
+    const upserts = <E extends Entity>(entity: E, values: Array<z.infer<(typeof SCHEMA)[E]>>) => values.map((value) => ({ entity, op: 'upsert', value }) as DirectoryChange);
     return [
-      ...this.list('plan').map((value) => ({ entity: 'plan' as const, op: 'upsert' as const, value })),
-      ...this.list('employer').map((value) => ({ entity: 'employer' as const, op: 'upsert' as const, value })),
-      ...members.map((value) => ({ entity: 'member' as const, op: 'upsert' as const, value })),
-      ...this.list('badge')
-        .filter((b) => ids.has(b.member))
-        .map((value) => ({ entity: 'badge' as const, op: 'upsert' as const, value })),
+      ...upserts('plan', plans),
+      ...upserts('employer', employerList),
+      ...upserts('member', members),
+      ...upserts('badge', badges),
       // A site that missed an erasure still holds the member's events: every erasure, always.
       ...this.erasures.changesSince(0),
     ];
+  }
+
+  /** The live entities of one kind in id order, read `SLICE` rows at a time. */
+  private async *pages<E extends Entity>(entity: E, slices: Slices): AsyncGenerator<z.infer<(typeof SCHEMA)[E]>> {
+    const page = this.db.prepare<[string, string, number], Row>('SELECT * FROM directory_entities WHERE entity = ? AND deleted = 0 AND id > ? ORDER BY id LIMIT ?');
+    for (let after = ''; ; ) {
+      const rows = page.all(entity, after, SLICE);
+      for (const r of rows) yield SCHEMA[entity].parse(JSON.parse(r.value ?? 'null')) as z.infer<(typeof SCHEMA)[E]>;
+      const last = rows.at(-1);
+      if (last === undefined || rows.length < SLICE) return;
+      after = last.id;
+      await slices.tick();
+    }
   }
 
   /**
@@ -175,7 +218,9 @@ export class HubDirectory {
     return member !== undefined && this.opensSite(member, site);
   }
 
+  /** A new revision for a change; none while a members import holds the directory (it would be half in it). */
   private bump(): number {
+    if (importUnderWay(this.db)) throw new TesseraError('conflict', 'a members import is being applied: try again once it is done');
     return this.db.prepare<[], { revision: number }>('UPDATE directory_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision').get()?.revision ?? 0;
   }
 

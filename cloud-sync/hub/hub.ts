@@ -17,6 +17,7 @@ import { AuditLog, registerAdminRoutes } from './admin/index.js';
 import { collectApiRoutes, registerApiDocs } from './admin/api-docs.js';
 import { DirectoryPublisher } from './directory-publisher.js';
 import { DaysElsewherePublisher } from './days-elsewhere.js';
+import { recoverImport } from './directory-import.js';
 import { createPublicKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { BrokerAccess } from '../broker/access.js';
 import { DEFAULT_TOPIC_PREFIX, edgeClientId } from '../../shared/topics.js';
@@ -118,6 +119,9 @@ export function createHub(deps: HubDeps): Hub {
   let mqttUrl = deps.mqttUrl;
   const key = hubKey(deps.privateKeyPem, log);
   const directory = new HubDirectory(store.db);
+  if (recoverImport(store.db, deps.instance ?? '')) log.warn('a members import left half-written by the last run was rolled back');
+  // Aborted first thing in stop(): long work (an import, a snapshot) stops at its next slice.
+  const stopAll = new AbortController();
   const sites = new HubSites(store.db, () => deps.clock.now());
   const brokerIdentities = new BrokerIdentities(store.db, () => deps.clock.now());
   // The hub's own password on its embedded broker: new at every start, never stored.
@@ -144,6 +148,7 @@ export function createHub(deps: HubDeps): Hub {
   });
   const publisher = new DirectoryPublisher({
     directory,
+    db: store.db,
     publish: (topic, payload) => ingest.publish(topic, payload),
     key: key.privateKey,
     clock: deps.clock,
@@ -221,6 +226,8 @@ export function createHub(deps: HubDeps): Hub {
       live.projection.reload();
       daysElsewhere.reload();
     },
+    importOwner: deps.instance ?? '',
+    stopping: stopAll.signal,
   });
   const retention = new HubRetention(store.db, deps.clock, log.child({ module: 'retention' }), deps.retentionDays ?? DEFAULT_HUB_RETENTION_DAYS);
   const billing = new BillingLedger({ db: store.db, directory, sites, now: () => deps.clock.now(), log: deps.log });
@@ -234,11 +241,13 @@ export function createHub(deps: HubDeps): Hub {
 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      stopAll.abort();
       live.stop();
       daysElsewhere.stop();
       peers?.stop();
       retention.stop();
       await api.close().catch((err: unknown) => log.warn({ err }, 'API close failed'));
+      await publisher.stop();
       await ingest.stop().catch((err: unknown) => log.warn({ err }, 'ingest stop failed'));
       await broker?.close();
       await checkpointer?.stop();

@@ -221,4 +221,26 @@ export const HUB_MIGRATIONS: readonly string[] = [
   CREATE TABLE erasure_salt (id INTEGER PRIMARY KEY CHECK (id = 1), salt TEXT NOT NULL);
   INSERT INTO erasure_salt (id, salt) VALUES (1, lower(hex(randomblob(16))));
   `,
+  `
+  -- A members import being written in slices (cloud-sync/hub/directory-import.ts): the row in
+  -- directory_import says one is under way (other directory writes wait for it), at which
+  -- revision its rows are written, and which hub instance runs it; directory_import_undo holds
+  -- each touched row as it was before (existed = 0: it was not there), so that an import that
+  -- fails, or whose hub stops, is rolled back whole. Both are empty between imports.
+  CREATE TABLE directory_import (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    owner      TEXT NOT NULL,
+    revision   INTEGER NOT NULL,
+    started_at INTEGER NOT NULL
+  );
+  CREATE TABLE directory_import_undo (
+    entity   TEXT NOT NULL,
+    id       TEXT NOT NULL,
+    existed  INTEGER NOT NULL,
+    value    TEXT,
+    revision INTEGER NOT NULL,
+    deleted  INTEGER NOT NULL,
+    PRIMARY KEY (entity, id)
+  ) WITHOUT ROWID;
+  `,
 ];

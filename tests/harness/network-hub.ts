@@ -1,10 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { createHub, type Hub, type HubDeps } from '../../cloud-sync/hub/hub.js';
+import { runEdge, type RunningEdge } from '../../edge/site/run.js';
 import { systemClock } from '../../shared/clock.js';
 import { generateHubKeys } from '../../shared/signing.js';
+import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { loginOver, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from './hub-auth.js';
 import { lastingHubDb } from './hub-db.js';
 
@@ -29,4 +31,19 @@ export async function startTestHub(cleanups: Array<() => Promise<void> | void>, 
     rmSync(dir, { recursive: true, force: true });
   });
   return { hub, ...urls, auth: await loginOver(urls.apiUrl, TEST_ADMIN.username, TEST_ADMIN.password) };
+}
+
+/**
+ * A real edge (simulated hardware, a heartbeat every 5 s) fed by the hub's directory over the
+ * broker at `mqttUrl`; its stop and its folder's removal are pushed onto `cleanups`.
+ */
+export async function startNetworkSite(cleanups: Array<() => Promise<void> | void>, id: string, mqttUrl: string, hubPublicKeyPem: string): Promise<RunningEdge> {
+  const dir = mkdtempSync(join(tmpdir(), `tessera-${id}-`));
+  writeFileSync(join(dir, 'site.yaml'), networkSiteYaml({ id, mqttUrl, hubPublicKeyPem, heartbeatSeconds: 5 }));
+  const running = await runEdge({ configPath: join(dir, 'site.yaml'), simulate: true, log: pino({ level: 'silent' }) });
+  cleanups.push(async () => {
+    await running.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return running;
 }

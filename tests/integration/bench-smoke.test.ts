@@ -24,6 +24,7 @@ const TINY = {
   BENCH_SCALE_SITES: '3',
   BENCH_SCALE_EVENTS: '300',
   BENCH_SCALE_CONNECT: '20',
+  BENCH_IMPORT_ROWS: '500',
 };
 
 /** The sections that measure something, by the start of their heading, and when one may say `skipped:`. */
@@ -39,6 +40,7 @@ const SECTIONS: Array<{ heading: string; mayBeSkipped?: () => Promise<boolean> |
   { heading: '### Sites connecting at once' },
   { heading: '## Billing: closing a month' },
   { heading: '### Tap at the edge → occupancy change' },
+  { heading: '## Big members import' },
   { heading: '### Dashboard first load', mayBeSkipped: () => !existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium') },
 ];
 

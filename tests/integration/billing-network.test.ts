@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -7,12 +7,12 @@ import { BillingLedger } from '../../cloud-sync/billing/ledger.js';
 import { closableFrom } from '../../cloud-sync/billing/period.js';
 import type { PriceList } from '../../cloud-sync/billing/prices.js';
 import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
-import { runEdge, type RunningEdge } from '../../edge/site/run.js';
+import type { RunningEdge } from '../../edge/site/run.js';
 import { systemClock } from '../../shared/clock.js';
 import { generateHubKeys } from '../../shared/signing.js';
-import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { loginOver, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { lastingHubDb } from '../harness/hub-db.js';
+import { startNetworkSite } from '../harness/network-hub.js';
 
 const silent = pino({ level: 'silent' });
 const UID = '04A1A1A1A1A1A1';
@@ -37,16 +37,7 @@ async function startHub(): Promise<{ hub: Hub; mqttUrl: string; apiUrl: string; 
   return { hub, ...urls, auth: await loginOver(urls.apiUrl, TEST_ADMIN.username, TEST_ADMIN.password) };
 }
 
-async function startSite(id: string, mqttUrl: string, publicKeyPem: string): Promise<RunningEdge> {
-  const dir = mkdtempSync(join(tmpdir(), `tessera-billing-${id}-`));
-  writeFileSync(join(dir, 'site.yaml'), networkSiteYaml({ id, mqttUrl, hubPublicKeyPem: publicKeyPem, heartbeatSeconds: 5 }));
-  const running = await runEdge({ configPath: join(dir, 'site.yaml'), simulate: true, log: silent });
-  cleanups.push(async () => {
-    await running.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return running;
-}
+const startSite = (id: string, mqttUrl: string, publicKeyPem: string): Promise<RunningEdge> => startNetworkSite(cleanups, id, mqttUrl, publicKeyPem);
 
 async function call(method: string, url: string, body?: unknown, auth?: AuthHeaders): Promise<{ status: number; json: Record<string, unknown> }> {
   const headers = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(auth ? { authorization: auth.authorization } : {}) };

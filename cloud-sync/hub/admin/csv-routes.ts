@@ -1,12 +1,15 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { parseOr400, sendError } from '../../../edge/api/errors.js';
 import type { Badge, Member } from '../../../shared/directory.js';
+import type { Account } from '../auth/account.js';
 import { requireSite } from '../auth/guards.js';
-import type { AdminDeps } from './deps.js';
+import { DirectoryImport } from '../directory-import.js';
+import { Slices } from '../slices.js';
+import { sendFailure, type AdminDeps } from './deps.js';
 import { searchDirectory } from './directory-search.js';
-import { applyImport, planImport } from './member-import.js';
-import { formatMembersCsv, parseMembersCsv, type RowError } from './members-csv.js';
+import { applyImportInSlices, planImportInSlices } from './member-import.js';
+import { formatMembersCsv, parseMembersCsvInSlices, type CsvRow, type RowError } from './members-csv.js';
 import { DirectoryScope, plansOpening } from './scope.js';
 
 /**
@@ -39,23 +42,30 @@ export function registerMemberCsvRoutes(app: FastifyInstance, deps: AdminDeps): 
   // No bodyLimit of its own: a CSV or text body sent to any other route stays under the API's limit.
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
-  app.post('/directory/members/import', { bodyLimit: CSV_BODY_LIMIT }, (req, reply) => {
+  app.post('/directory/members/import', { bodyLimit: CSV_BODY_LIMIT }, async (req, reply) => {
     const q = parseOr400(reply, ImportQuery, req.query, 'query');
     if (!q) return reply;
     if (typeof req.body !== 'string') return sendError(reply, 415, 'request.invalid', 'send the file as text/csv');
-    const parsed = parseMembersCsv(req.body);
+    // A file of 200,000 rows takes a minute to check and write: in slices, so the hub keeps answering meanwhile.
+    const slices = new Slices(deps.stopping);
+    const parsed = await parseMembersCsvInSlices(req.body, slices);
     const header = parsed.errors.filter((e) => e.line === 1);
     if (header.length > 0) return sendError(reply, 400, 'import.invalid', 'the header is wrong: nothing was imported', detailsOf(header));
-    const plan = planImport(parsed.rows, directory, req.account);
-    const errors = [...parsed.errors, ...plan.errors].sort((a, b) => a.line - b.line);
-    const summary = { rows: plan.rows + parsed.errors.length, created: plan.created.length, updated: plan.updated.length, badges: plan.badges };
-    if (errors.length > 0 && q.mode === 'all') {
-      return sendError(reply, 400, 'import.invalid', `${errors.length} problem(s) in the file${listed(errors.length)}: nothing was imported`, detailsOf(errors));
+    let batch: DirectoryImport;
+    try {
+      batch = DirectoryImport.begin(db, directory, deps.importOwner ?? '', deps.now());
+    } catch (err) {
+      return sendFailure(reply, err);
     }
-    const revision = plan.items.length > 0 ? applyImport(db, directory, deps.audit, req.account, plan) : null;
-    if (revision !== null) deps.onDirectoryChange();
-    deps.log.info({ account: req.account.username, ...summary, skipped: errors.length, revision }, 'members imported');
-    return { applied: revision !== null, revision, ...summary, problems: errors.length, skipped: detailsOf(errors) };
+    try {
+      return await importRows(deps, batch, { reply, account: req.account, mode: q.mode }, parsed, slices);
+    } catch (err) {
+      // A hub stopping leaves the rows to the next start's roll-back: stopping now matters more.
+      // Its connection is closed with the answer, or the server's close would wait for it (keep-alive, 72 s).
+      if (deps.stopping?.aborted) void reply.header('connection', 'close');
+      else batch.rollback();
+      throw err;
+    }
   });
 
   app.get('/directory/members.csv', (req, reply) => {
@@ -75,4 +85,22 @@ export function registerMemberCsvRoutes(app: FastifyInstance, deps: AdminDeps): 
       .header('content-disposition', 'attachment; filename="members.csv"')
       .send(formatMembersCsv(values as Member[], (id) => byMember.get(id) ?? []));
   });
+}
+
+/** Checks the rows and applies them (all, or the valid ones) while the import holds the directory; what the route answers. */
+async function importRows(deps: AdminDeps, batch: DirectoryImport, req: { reply: FastifyReply; account: Account; mode: 'all' | 'valid' }, parsed: { rows: CsvRow[]; errors: RowError[] }, slices: Slices) {
+  const plan = await planImportInSlices(parsed.rows, deps.directory, req.account, slices);
+  const errors = [...parsed.errors, ...plan.errors].sort((a, b) => a.line - b.line);
+  const summary = { rows: plan.rows + parsed.errors.length, created: plan.created.length, updated: plan.updated.length, badges: plan.badges };
+  if (errors.length > 0 && req.mode === 'all') {
+    batch.rollback();
+    return sendError(req.reply, 400, 'import.invalid', `${errors.length} problem(s) in the file${listed(errors.length)}: nothing was imported`, detailsOf(errors));
+  }
+  let revision: number | null = null;
+  if (plan.items.length > 0) {
+    revision = await applyImportInSlices(batch, deps.audit, req.account, plan, slices);
+    deps.onDirectoryChange();
+  } else batch.rollback();
+  deps.log.info({ account: req.account.username, ...summary, skipped: errors.length, revision }, 'members imported');
+  return { applied: revision !== null, revision, ...summary, problems: errors.length, skipped: detailsOf(errors) };
 }

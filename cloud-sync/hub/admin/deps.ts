@@ -24,6 +24,10 @@ export interface AdminDeps {
   now: () => number;
   /** Called after a member's erasure committed: live projections read their state again. */
   onMemberErased?: () => void;
+  /** Who runs an import, recorded with it: this hub instance's name, '' for a single hub. */
+  importOwner?: string;
+  /** Aborted when the hub stops: a members import under way stops at its next slice. */
+  stopping?: AbortSignal;
 }
 
 const STATUS: Partial<Record<ErrorCode, number>> = { not_found: 404, conflict: 409, 'auth.forbidden': 403 };

@@ -1,7 +1,8 @@
 import { Badge, Member } from '../../../shared/directory.js';
 import type { Account } from '../auth/account.js';
 import type { Entity, HubDirectory } from '../directory.js';
-import type { HubDb } from '../db.js';
+import type { DirectoryImport } from '../directory-import.js';
+import type { Slices } from '../slices.js';
 import type { AuditLog } from './audit.js';
 import { entitiesOf, type CsvRow, type RowError } from './members-csv.js';
 import { DirectoryScope } from './scope.js';
@@ -13,6 +14,8 @@ export interface ImportPlan {
   errors: RowError[];
   created: string[];
   updated: string[];
+  /** The updated members as they were: the audit row's `before`. */
+  replaced: Member[];
   badges: number;
   rows: number;
 }
@@ -87,31 +90,52 @@ function checkRow(row: CsvRow, directory: HubDirectory, scope: DirectoryScope, s
   return { errors, member: m.success ? m.data : undefined, badges: values, existed: existing !== undefined };
 }
 
-/** Checks every row (all errors, each with its line) and lists what the valid ones would write. */
-export function planImport(rows: CsvRow[], directory: HubDirectory, account: Account): ImportPlan {
+/** Checks rows one after the other, against the directory and the rows before them, gathering the plan. */
+function planner(directory: HubDirectory, account: Account, rows: number) {
   const scope = new DirectoryScope(account, directory);
   const seen = { members: new Set<string>(), uids: new Set<string>() };
-  const plan: ImportPlan = { items: [], errors: [], created: [], updated: [], badges: 0, rows: rows.length };
-  for (const row of rows) {
+  const plan: ImportPlan = { items: [], errors: [], created: [], updated: [], replaced: [], badges: 0, rows };
+  const take = (row: CsvRow) => {
     const r = checkRow(row, directory, scope, seen);
     if (r.errors.length > 0 || !r.member) {
       plan.errors.push(...r.errors);
-      continue;
+      return;
     }
     plan.items.push({ entity: 'member', value: r.member }, ...r.badges.map((value) => ({ entity: 'badge' as const, value })));
     (r.existed ? plan.updated : plan.created).push(r.member.id);
+    const was = r.existed ? directory.get('member', r.member.id) : undefined;
+    if (was) plan.replaced.push(was);
     plan.badges += r.badges.length;
+  };
+  return { plan, take };
+}
+
+/** Checks every row (all errors, each with its line) and lists what the valid ones would write. */
+export function planImport(rows: CsvRow[], directory: HubDirectory, account: Account): ImportPlan {
+  const { plan, take } = planner(directory, account, rows.length);
+  for (const row of rows) take(row);
+  return plan;
+}
+
+/** The same, with a turn of the event loop every slice of rows: call it while holding the directory (DirectoryImport.begin). */
+export async function planImportInSlices(rows: CsvRow[], directory: HubDirectory, account: Account, slices: Slices): Promise<ImportPlan> {
+  const { plan, take } = planner(directory, account, rows.length);
+  for (const row of rows) {
+    take(row);
+    await slices.tick();
   }
   return plan;
 }
 
-/** Writes a plan's items as one directory revision, with one audit row, in one transaction. */
-export function applyImport(db: HubDb, directory: HubDirectory, audit: AuditLog, account: Account, plan: ImportPlan): number {
-  return db.transaction(() => {
-    const before = plan.updated.map((id) => directory.get('member', id));
-    const revision = directory.upsertAll(plan.items);
-    const after = { created: plan.created, updated: plan.updated, badges: plan.items.filter((i) => i.entity === 'badge').map((i) => i.value) };
-    audit.record(account, 'import', 'member', '*', { members: before }, after);
-    return revision;
-  })();
+/**
+ * Writes a plan's items a slice at a time as one directory revision, with one audit row, all or
+ * nothing (DirectoryImport): the revision and the audit row are committed together at the end.
+ */
+export async function applyImportInSlices(batch: DirectoryImport, audit: AuditLog, account: Account, plan: ImportPlan, slices: Slices): Promise<number> {
+  for (let at = 0; at < plan.items.length; ) {
+    at = batch.writeSlice(plan.items, at, slices.deadline());
+    await slices.tick();
+  }
+  const after = { created: plan.created, updated: plan.updated, badges: plan.items.filter((i) => i.entity === 'badge').map((i) => i.value) };
+  return batch.commit(() => audit.record(account, 'import', 'member', '*', { members: plan.replaced }, after));
 }

@@ -1,6 +1,8 @@
-import { parse } from 'csv-parse/sync';
+import { parse as parseStream, type Options } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
 import { csvField, restoreFormula } from '../../../shared/csv.js';
 import type { Badge, Member } from '../../../shared/directory.js';
+import type { Slices } from '../slices.js';
 
 /**
  * The members CSV (docs/hub.md "Members CSV"): one row per member, with the plan it is on and
@@ -22,31 +24,68 @@ export interface RowError {
   message: string;
 }
 
-/** Parses the file's text; CSV-level problems (quotes, field counts, header) come back as row errors. */
-export function parseMembersCsv(text: string): { rows: CsvRow[]; errors: RowError[] } {
-  const errors: RowError[] = [];
-  let records: Array<{ record: Record<string, string>; info: { lines: number } }>;
-  try {
-    records = parse(text, {
-      bom: true,
-      columns: (header: string[]) => checkHeader(header, errors),
-      info: true,
-      skip_empty_lines: true,
-      trim: true,
-      skip_records_with_error: true,
-      on_skip: (err) => {
-        if (err) errors.push({ line: typeof err.lines === 'number' ? err.lines : 1, message: err.message });
-        return undefined;
-      },
-    }) as Array<{ record: Record<string, string>; info: { lines: number } }>;
-  } catch (err) {
-    const e = err as Error & { lines?: number };
-    return { rows: [], errors: [...errors, { line: e.lines ?? 1, message: e.message }] };
-  }
+type Parsed = Array<{ record: Record<string, string>; info: { lines: number } }>;
+
+/** csv-parse's options for a members file; CSV-level problems go to `errors` as row errors. */
+function csvOptions(errors: RowError[]): Options {
+  return {
+    bom: true,
+    columns: (header: string[]) => checkHeader(header, errors),
+    info: true,
+    skip_empty_lines: true,
+    trim: true,
+    skip_records_with_error: true,
+    on_skip: (err) => {
+      if (err) errors.push({ line: typeof err.lines === 'number' ? err.lines : 1, message: err.message });
+      return undefined;
+    },
+  };
+}
+
+const fatal = (err: unknown, errors: RowError[]) => {
+  const e = err as Error & { lines?: number };
+  return { rows: [], errors: [...errors, { line: e.lines ?? 1, message: e.message }] };
+};
+
+function rowsOf(records: Parsed, errors: RowError[]): { rows: CsvRow[]; errors: RowError[] } {
   // info.lines is where a record ends; a quoted field across lines started that many lines earlier.
   const startOf = (record: Record<string, string>, end: number) => end - Object.values(record).reduce((n, v) => n + (v.match(/\n/g)?.length ?? 0), 0);
   const rows = records.map(({ record, info }) => ({ line: startOf(record, info.lines), fields: record as CsvRow['fields'] }));
   return { rows, errors };
+}
+
+/** Parses the file's text; CSV-level problems (quotes, field counts, header) come back as row errors. */
+export function parseMembersCsv(text: string): { rows: CsvRow[]; errors: RowError[] } {
+  const errors: RowError[] = [];
+  try {
+    return rowsOf(parseSync(text, csvOptions(errors)) as unknown as Parsed, errors);
+  } catch (err) {
+    return fatal(err, errors);
+  }
+}
+
+/** Characters of the file parsed between two turns of the event loop. */
+const TEXT_SLICE = 16 * 1024;
+
+/** The same as parseMembersCsv, a slice of the text at a time (a 5 MB file takes seconds). */
+export async function parseMembersCsvInSlices(text: string, slices: Slices): Promise<{ rows: CsvRow[]; errors: RowError[] }> {
+  const errors: RowError[] = [];
+  const records: Parsed = [];
+  const parser = parseStream(csvOptions(errors));
+  let failure: unknown;
+  parser.on('data', (r: Parsed[number]) => records.push(r));
+  parser.on('error', (err) => (failure ??= err));
+  const ended = new Promise<void>((resolve) => parser.once('end', resolve).once('error', () => resolve()));
+  for (let at = 0; at < text.length && failure === undefined; ) {
+    // Never between the two halves of a surrogate pair: each slice is encoded on its own.
+    const end = Math.min(text.length, at + TEXT_SLICE) + (/[\uD800-\uDBFF]/.test(text.charAt(at + TEXT_SLICE - 1)) ? 1 : 0);
+    parser.write(text.slice(at, end));
+    at = end;
+    await slices.tick();
+  }
+  parser.end();
+  await ended;
+  return failure === undefined ? rowsOf(records, errors) : fatal(failure, errors);
 }
 
 function checkHeader(header: string[], errors: RowError[]): string[] {
