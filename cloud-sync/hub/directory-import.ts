@@ -1,6 +1,7 @@
 import { TesseraError } from '../../shared/errors.js';
 import type { HubDb } from './db.js';
 import { keyOf, UPSERT_ENTITY, type Entity, type HubDirectory } from './directory.js';
+import { SLICE, type Slices } from './slices.js';
 import { dialectOf } from './storage/hub-db.js';
 
 /**
@@ -24,6 +25,8 @@ export class DirectoryImport {
       const revision = directory.revision() + 1;
       const taken = db.prepare('INSERT INTO directory_import (id, owner, revision, started_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO NOTHING').run(owner, revision, now);
       if (taken.changes === 0) throw new TesseraError('conflict', 'a members import is being applied: try again once it is done');
+      // What a committed import's hub had no time to forget: not this import's to restore.
+      clearJournal(db);
       return new DirectoryImport(db, directory, revision);
     })();
   }
@@ -51,14 +54,24 @@ export class DirectoryImport {
     })();
   }
 
-  /** Makes the whole import one new revision; `alongside` runs in the same transaction (the audit row). */
+  /**
+   * Makes the whole import one new revision; `alongside` runs in the same transaction (the audit
+   * row). From then on the journal is dead (the directory's revision has reached the import's):
+   * `forget` empties it and frees the directory.
+   */
   commit(alongside: () => void): number {
     return this.db.transaction(() => {
       alongside();
       this.db.prepare('UPDATE directory_revision SET revision = ? WHERE id = 1').run(this.revision);
-      forgetImport(this.db);
       return this.revision;
     })();
+  }
+
+  /** Empties the journal of a committed import a slice at a time (400,000 rows at once hold the hub up), then frees the directory. */
+  async forget(slices: Slices): Promise<void> {
+    const some = this.db.prepare(`DELETE FROM directory_import_undo WHERE (entity, id) IN (SELECT entity, id FROM directory_import_undo LIMIT ${SLICE * 4})`);
+    while (some.run().changes > 0) await slices.tick();
+    this.db.exec('DELETE FROM directory_import');
   }
 
   /** Puts back every row the import touched and frees the directory. */
@@ -74,22 +87,28 @@ export class DirectoryImport {
 export function recoverImport(db: HubDb, owner: string): boolean {
   const left = db.prepare<[], { owner: string }>('SELECT owner FROM directory_import WHERE id = 1').get();
   if (left === undefined || left.owner !== owner) return false;
-  restoreImport(db);
-  return true;
+  return restoreImport(db);
 }
 
-function restoreImport(db: HubDb): void {
-  db.transaction(() => {
-    db.exec('DELETE FROM directory_entities WHERE EXISTS (SELECT 1 FROM directory_import_undo u WHERE u.existed = 0 AND u.entity = directory_entities.entity AND u.id = directory_entities.id)');
-    db.exec(
-      'INSERT INTO directory_entities (entity, id, value, revision, deleted) SELECT entity, id, value, revision, deleted FROM directory_import_undo WHERE existed = 1 ON CONFLICT (entity, id) DO UPDATE SET value = excluded.value, revision = excluded.revision, deleted = excluded.deleted',
-    );
-    forgetImport(db);
+/** Puts back the rows of an import not committed (true), or only forgets one committed. */
+function restoreImport(db: HubDb): boolean {
+  return db.transaction(() => {
+    const state = db.prepare<[], { revision: number }>('SELECT revision FROM directory_import WHERE id = 1').get();
+    const current = db.prepare<[], { revision: number }>('SELECT revision FROM directory_revision WHERE id = 1').get()?.revision ?? 0;
+    const committed = state === undefined || current >= state.revision;
+    if (!committed) {
+      db.exec('DELETE FROM directory_entities WHERE EXISTS (SELECT 1 FROM directory_import_undo u WHERE u.existed = 0 AND u.entity = directory_entities.entity AND u.id = directory_entities.id)');
+      db.exec(
+        'INSERT INTO directory_entities (entity, id, value, revision, deleted) SELECT entity, id, value, revision, deleted FROM directory_import_undo WHERE existed = 1 ON CONFLICT (entity, id) DO UPDATE SET value = excluded.value, revision = excluded.revision, deleted = excluded.deleted',
+      );
+    }
+    clearJournal(db);
+    db.exec('DELETE FROM directory_import');
+    return !committed;
   })();
 }
 
-/** Empties the journal: TRUNCATE on PostgreSQL (a DELETE of 200,000 rows would hold the hub up), SQLite's DELETE without WHERE is as quick. */
-function forgetImport(db: HubDb): void {
+/** Empties the journal at once: TRUNCATE on PostgreSQL; SQLite's DELETE without WHERE is its twin. */
+function clearJournal(db: HubDb): void {
   db.exec(dialectOf(db) === 'postgres' ? 'TRUNCATE directory_import_undo' : 'DELETE FROM directory_import_undo');
-  db.exec('DELETE FROM directory_import');
 }

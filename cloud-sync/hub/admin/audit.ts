@@ -69,9 +69,14 @@ export class AuditLog {
 
   record(actor: Account, action: AuditAction, entity: string, entityId: string, before: unknown, after: unknown): void {
     const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
+    this.recordJson(actor, action, entity, entityId, json(before), json(after));
+  }
+
+  /** The same with `before` and `after` already JSON: a big import's, written a slice at a time. */
+  recordJson(actor: Account, action: AuditAction, entity: string, entityId: string, before: string | null, after: string | null): void {
     this.db
       .prepare('INSERT INTO audit_log (at, actor_id, actor, action, entity, entity_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(this.now(), actor.id, actor.username, action, entity, entityId, json(before), json(after));
+      .run(this.now(), actor.id, actor.username, action, entity, entityId, before, after);
     this.log?.info({ actor: actor.username, action, entity, id: entity === 'badge' ? maskUid(entityId) : entityId }, 'admin change');
   }
 

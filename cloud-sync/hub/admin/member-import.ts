@@ -2,7 +2,7 @@ import { Badge, Member } from '../../../shared/directory.js';
 import type { Account } from '../auth/account.js';
 import type { Entity, HubDirectory } from '../directory.js';
 import type { DirectoryImport } from '../directory-import.js';
-import type { Slices } from '../slices.js';
+import { SLICE, type Slices } from '../slices.js';
 import type { AuditLog } from './audit.js';
 import { entitiesOf, type CsvRow, type RowError } from './members-csv.js';
 import { DirectoryScope } from './scope.js';
@@ -136,6 +136,21 @@ export async function applyImportInSlices(batch: DirectoryImport, audit: AuditLo
     at = batch.writeSlice(plan.items, at, slices.deadline());
     await slices.tick();
   }
-  const after = { created: plan.created, updated: plan.updated, badges: plan.items.filter((i) => i.entity === 'badge').map((i) => i.value) };
-  return batch.commit(() => audit.record(account, 'import', 'member', '*', { members: plan.replaced }, after));
+  const badges = plan.items.filter((i) => i.entity === 'badge').map((i) => i.value);
+  // The audit row of 200,000 members is 16 MB of JSON: written a slice at a time, not in the commit.
+  const before = `{"members":${await jsonInSlices(plan.replaced, slices)}}`;
+  const after = `{"created":${JSON.stringify(plan.created)},"updated":${JSON.stringify(plan.updated)},"badges":${await jsonInSlices(badges, slices)}}`;
+  const revision = batch.commit(() => audit.recordJson(account, 'import', 'member', '*', before, after));
+  await batch.forget(slices);
+  return revision;
+}
+
+/** JSON.stringify of an array, SLICE elements at a time. */
+async function jsonInSlices(values: readonly unknown[], slices: Slices): Promise<string> {
+  const parts: string[] = [];
+  for (let at = 0; at < values.length; at += SLICE) {
+    parts.push(JSON.stringify(values.slice(at, at + SLICE)).slice(1, -1));
+    await slices.tick();
+  }
+  return `[${parts.filter((p) => p !== '').join(',')}]`;
 }
