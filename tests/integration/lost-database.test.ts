@@ -31,7 +31,7 @@ function captureIo(): Io & { text: () => string } {
   return { out: (t) => lines.push(t), err: (t) => lines.push(t), text: () => lines.join('\n') };
 }
 
-describe('a site whose database was lost', () => {
+describe('a site whose database was lost', { timeout: 180_000 }, () => {
   it('stops sending, says so at the site and at the hub, and after a confirmed renumbering every new event reaches the hub', async () => {
     const { hub, mqttUrl, apiUrl, auth } = await startTestHub(cleanups);
     const dir = mkdtempSync(join(tmpdir(), 'tessera-lost-db-'));

@@ -332,7 +332,9 @@ for (const b of await brokers()) {
       expect(r.hub.seen.get(150)).toBeGreaterThanOrEqual(2);
     });
 
-    it('ignores and counts garbage acks, acks of another site and acks beyond its last event; the stream goes on', async () => {
+    // An ack beyond the last event is no garbage: the hub holds more than this log (a lost
+    // database), and the stream stops until renumbered (tests/integration/lost-database.test.ts).
+    it('ignores and counts garbage acks and acks of another site; the stream goes on', async () => {
       const { url } = await broker();
       const r = await rig(url, { events: 100 });
       r.worker.start();
@@ -341,8 +343,7 @@ for (const b of await brokers()) {
       await r.hub.publishAck('not json at all');
       await r.hub.publishAck(JSON.stringify({ v: 1, site: 'another-site', seq: 5, at }));
       await r.hub.publishAck(JSON.stringify({ v: 9, site: r.site, seq: 5, at }));
-      await r.hub.publishAck(JSON.stringify({ v: 1, site: r.site, seq: 1_000_000, at }));
-      await until(() => r.worker.state().counters.invalidAcks === 3 && r.worker.state().counters.refusedAcks === 1, 'the bad acks to be counted');
+      await until(() => r.worker.state().counters.invalidAcks === 3, 'the bad acks to be counted');
       expect(r.worker.state().ackedSeq).toBe(100);
       append(r.store, 50);
       await until(() => r.worker.state().ackedSeq === 150, 'later events acked');

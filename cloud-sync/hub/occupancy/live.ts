@@ -205,7 +205,7 @@ export class HubLive {
     if (view.status.capacity !== undefined) this.capacities.set(view.site, view.status.capacity);
     const silent = silentFor(view, nowMs);
     const warning = directoryWarning(view, nowMs);
-    const verdict = `${view.status.online && silent === undefined}|${warning === null}`;
+    const verdict = `${view.status.online && silent === undefined}|${warning === null}|${view.status.logBehindHub ?? ''}`;
     if (this.judged.get(view.site) === verdict) return [];
     this.judged.set(view.site, verdict);
     return [...this.alarms.onStatus(view.status, silent), ...this.alarms.onDirectoryAge(view.site, warning)];
