@@ -1,4 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import { ManualClock } from '../../shared/clock.js';
+import { testHubDb } from './hub-db.js';
 
 /** The operator every test hub starts with: pass it as `createHub({ initialAdmin: TEST_ADMIN })`. */
 export const TEST_ADMIN = { username: 'admin', password: 'tessera-test-admin' } as const;
@@ -46,4 +50,10 @@ export async function loginAs(
   const r = await app.inject({ method: 'POST', url: '/accounts', headers: operator, payload: { sites: [], ...account, password, mustChangePassword: false } });
   if (r.statusCode !== 201) throw new Error(`account ${account.username} refused: ${r.statusCode} ${r.body}`);
   return login(app, account.username, password);
+}
+
+/** A hub on the test run's store with the test operator signed in, for route tests: stop it after each test. */
+export async function signedInHub(log: Logger, clock = new ManualClock('2026-11-23T08:00:00Z')): Promise<{ hub: Hub; admin: AuthHeaders }> {
+  const hub = createHub({ dbPath: testHubDb(), clock, log, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+  return { hub, admin: await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password) };
 }

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
 import { hashPassword, verifyPassword } from '../../cloud-sync/hub/auth/password.js';
 import { ManualClock } from '../../shared/clock.js';
-import { FAST_PASSWORD_COST, login, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { FAST_PASSWORD_COST, login, signedInHub, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb, lastingHubDb } from '../harness/hub-db.js';
 
 const silent = pino({ level: 'silent' });
@@ -237,8 +237,7 @@ describe('password rules', () => {
   let hub: Hub;
   let admin: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
-    admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
+    ({ hub, admin } = await signedInHub(silent));
   });
   afterEach(async () => hub.stop());
 

@@ -1,10 +1,8 @@
 import { connect } from 'node:net';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
-import { ManualClock } from '../../shared/clock.js';
-import { login, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
-import { testHubDb } from '../harness/hub-db.js';
+import type { Hub } from '../../cloud-sync/hub/hub.js';
+import { signedInHub, type AuthHeaders } from '../harness/hub-auth.js';
 
 const silent = pino({ level: 'silent' });
 const MB = 1024 * 1024;
@@ -36,8 +34,7 @@ describe('request bodies are bounded before they are read', () => {
   let hub: Hub;
   let admin: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
-    admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
+    ({ hub, admin } = await signedInHub(silent));
   });
   afterEach(async () => hub.stop());
 
