@@ -15,7 +15,7 @@ import type { FromWorker, PublisherConfig, ToWorker } from './sync-publishers.js
 
 const SITES = Number(process.env.BENCH_SYNC_SITES ?? 100);
 const SCALE = Number(process.env.BENCH_SYNC_SCALE ?? 1);
-/** Messages published and not yet consumed, at most: well under Mosquitto's 1,000 queued (MQTT.md). */
+/** Messages published and not yet consumed, at most: well under the 1,000 messages Mosquitto's default configuration queues before it drops some (docs/sync.md). */
 const WINDOW = 300;
 /** Liveness bound of each phase (not a performance threshold). */
 const PHASE_TIMEOUT_MS = 60_000;

@@ -35,7 +35,7 @@ const INSTANCES_HEADING = `### Ingest through Mosquitto with 1 and 2 hub instanc
 const CONNECTING_HEADING = `### Sites connecting at once: ${CONNECTING_SITES} simulated sites to one hub`;
 
 export async function benchScale(): Promise<string[]> {
-  const lines = ['## Hub scale-out (issue 9)', ''];
+  const lines = ['## Hub scale-out', ''];
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-scale-'));
   try {
     writeFileSync(join(dir, 'hub.key'), generateHubKeys().privateKeyPem, { mode: 0o600 });

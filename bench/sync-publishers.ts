@@ -2,7 +2,7 @@
  * Worker thread of bench/sync.ts: the simulated sites. One mqtt.js client per site publishes
  * EventBatch messages (QoS 1, each publish awaited) on `${prefix}/sites/{site}/events`, within a
  * window of messages not yet consumed that the main thread widens by posting `consumed` counts.
- * The broker's PUBACK says nothing about delivery (MQTT.md), so the window is what keeps the
+ * The broker's PUBACK says nothing about delivery (docs/sync.md), so the window is what keeps the
  * subscriber's queue under Mosquitto's 1,000 messages.
  */
 import { randomUUID } from 'node:crypto';

@@ -90,7 +90,7 @@ export function unpricedRefusals(list: PriceList): ErrorDetail[] {
 export const vatBasisPoints = (percent: number): number => Math.round(percent * 100);
 
 /**
- * The DESIGN.md networks' tariffs (docs/billing.md): Murat's day, half-day, week and
+ * The example networks' tariffs (docs/billing.md): Murat's day, half-day, week and
  * 1-or-2-days-a-week prices (a day beyond the 2 is refused; one let in anyway costs a day's 20
  * EUR), Reichstett's 2-days-a-week subscription with 12 EUR a day beyond it, Soho Solo's 1000
  * print pages a month.

@@ -86,7 +86,7 @@ const UNBILLED_ROLES = new Set(['staff', 'cleaner']);
 export const accountOf = (m: Member): string => (m.employer !== undefined ? `employer:${m.employer}` : `member:${m.id}`);
 
 /**
- * Rates one period (CONVENTIONS 5: pure). The same input, in any order, gives the same lines in
+ * Rates one period (a pure function). The same input, in any order, gives the same lines in
  * the same order. Throws `billing.unpriced` listing every billed plan without a tariff; uses of
  * an item without a price are not charged but listed in `unpriced` (a site's new item must not
  * hold up the month).
