@@ -174,7 +174,8 @@ export class TapHandler {
       member,
       plan: holder?.plan,
       presence: { inside, occupancy: store.presence.occupancy() },
-      daysUsedThisWeek: member ? this.daysUsed(member.id, localWeekStart(at, rules.timeZone)) : [],
+      // Read only for a plan that counts days: the only rule that looks at them.
+      daysUsedThisWeek: member && holder?.plan?.daysPerWeek !== undefined ? this.daysUsed(member.id, localWeekStart(at, rules.timeZone)) : [],
       clockSynced: this.deps.clockSynced(at),
       lockdown: this.deps.lockdown?.() ?? false,
       ...(card ? { card } : {}),
