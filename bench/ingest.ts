@@ -8,9 +8,9 @@ import mqtt from 'mqtt';
 import pino from 'pino';
 import { startBroker, type EmbeddedBroker } from '../cloud-sync/broker/embedded.js';
 import { createHub, type Hub } from '../cloud-sync/hub/hub.js';
-import { systemClock } from '../shared/clock.js';
-import { generateHubKeys } from '../shared/signing.js';
-import { EventBatch } from '../shared/sync.js';
+import { systemClock } from '../shared/platform/clock.js';
+import { generateHubKeys } from '../shared/protocol/signing.js';
+import { EventBatch } from '../shared/protocol/sync.js';
 import type { FromWorker, PublisherConfig, ToWorker } from './sync-publishers.js';
 
 const SITES = Number(process.env.BENCH_SYNC_SITES ?? 100);

@@ -1,6 +1,6 @@
 import pino from 'pino';
-import { ManualClock, systemClock } from '../shared/clock.js';
-import { Directory } from '../shared/directory.js';
+import { ManualClock, systemClock } from '../shared/platform/clock.js';
+import { Directory } from '../shared/protocol/directory.js';
 import { SiteConfig } from '../firmware-config/schema.js';
 import { PcscReader } from '../edge/hardware/pcsc-reader.js';
 import { SimGpio } from '../edge/hardware/sim-gpio.js';

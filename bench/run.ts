@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../edge/site/package-root.js';
+import { PACKAGE_ROOT } from '../shared/platform/package-root.js';
 import { benchBilling } from './billing.js';
 import { benchDashboard } from './dashboard.js';
 import { benchImport } from './import.js';

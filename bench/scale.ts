@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import mqtt, { type MqttClient } from 'mqtt';
 import { connectPostgres } from '../cloud-sync/hub/storage/postgres.js';
-import { generateHubKeys } from '../shared/signing.js';
+import { generateHubKeys } from '../shared/protocol/signing.js';
 import { statusOf } from '../tests/harness/hub-fixtures.js';
 import { spawnCli, waitForOutput } from '../tests/harness/process.js';
 import { fmtInt, mosquittoReachable, nextFromWorker, pct, runPhase, type PhaseResult } from './ingest.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
 import type { EdgeStore } from '../edge/store/store.js';
-import { SYNC_SCHEMA_VERSION } from '../shared/sync.js';
+import { SYNC_SCHEMA_VERSION } from '../shared/protocol/sync.js';
 
 /**
  * The bare MQTT baselines of the sync benchmarks, measured on the same broker in the same run:

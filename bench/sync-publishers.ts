@@ -9,8 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
-import type { SiteEvent } from '../shared/events.js';
-import type { EventBatch } from '../shared/sync.js';
+import type { SiteEvent } from '../shared/protocol/events.js';
+import type { EventBatch } from '../shared/protocol/sync.js';
 
 export interface PublisherConfig {
   url: string;

@@ -6,9 +6,9 @@ import { createSyncWorker, type SyncWorker } from '../cloud-sync/edge/sync-worke
 import { createHub, type Hub } from '../cloud-sync/hub/hub.js';
 import { runEdge, type RunningEdge } from '../edge/site/run.js';
 import { EdgeStore } from '../edge/store/store.js';
-import { systemClock } from '../shared/clock.js';
-import { generateHubKeys } from '../shared/signing.js';
-import { DEFAULT_TOPIC_PREFIX } from '../shared/topics.js';
+import { systemClock } from '../shared/platform/clock.js';
+import { generateHubKeys } from '../shared/protocol/signing.js';
+import { DEFAULT_TOPIC_PREFIX } from '../shared/protocol/topics.js';
 import { networkSiteYaml } from '../tests/fixtures/site-yaml.js';
 import { loginOver, TEST_ADMIN, type AuthHeaders } from '../tests/harness/hub-auth.js';
 import { benchIngest, fmtInt, pct } from './ingest.js';

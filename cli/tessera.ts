@@ -1,5 +1,5 @@
-import type { Command, Io } from './command.js';
-import { EXIT } from './command.js';
+import type { Command, Io } from '../shared/platform/command.js';
+import { EXIT } from '../shared/platform/command.js';
 
 /**
  * The `tessera` command. Each subcommand module is imported only when chosen, so

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { PACKAGE_ROOT } from '../edge/site/package-root.js';
+import { PACKAGE_ROOT } from '../shared/platform/package-root.js';
 import { BrokerLink } from './link-cut.js';
 import type { DemoSite } from './network.js';
 

@@ -1,17 +1,17 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import type { Command, Io } from '../cli/command.js';
-import { EXIT } from '../cli/command.js';
-import { TesseraError } from '../shared/errors.js';
+import type { Command, Io } from '../shared/platform/command.js';
+import { EXIT } from '../shared/platform/command.js';
+import { TesseraError } from '../shared/platform/errors.js';
 import { loadDirectoryFile } from './directory/file.js';
-import { createLogger } from './site/logger.js';
-import { PACKAGE_ROOT } from './site/package-root.js';
-import { guardProcess } from './site/process-guard.js';
-import { systemdNotifier } from './site/systemd-notify.js';
+import { createLogger } from '../shared/platform/logger.js';
+import { PACKAGE_ROOT } from '../shared/platform/package-root.js';
+import { guardProcess } from '../shared/platform/process-guard.js';
+import { systemdNotifier } from '../shared/platform/systemd-notify.js';
 import type { RunningEdge } from './site/run.js';
 import { ConfigRefused, loadDirectory, runEdge } from './site/run.js';
 import { loadSiteConfig } from '../firmware-config/load.js';
-import { formatDetails } from '../shared/validation.js';
+import { formatDetails } from '../shared/platform/validation.js';
 import { EdgeStore } from './store/store.js';
 
 function usageError(io: Io, message: string, usage: string): number {

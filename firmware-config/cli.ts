@@ -1,5 +1,5 @@
-import type { Command } from '../cli/command.js';
-import { EXIT } from '../cli/command.js';
+import type { Command } from '../shared/platform/command.js';
+import { EXIT } from '../shared/platform/command.js';
 import { loadSiteConfig } from './load.js';
 import type { SiteConfig } from './schema.js';
 

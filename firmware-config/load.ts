@@ -1,9 +1,9 @@
 import { dirname, resolve } from 'node:path';
-import { parseDocument, readTextFile } from './document.js';
-import type { LoadResult } from './document.js';
+import { parseDocument, readTextFile } from '../shared/platform/yaml-document.js';
+import type { LoadResult } from '../shared/platform/yaml-document.js';
 import { SiteConfig } from './schema.js';
 
-export type { LoadResult } from './document.js';
+export type { LoadResult } from '../shared/platform/yaml-document.js';
 
 /**
  * A site's config from its YAML file: every error at once with its path, or a config whose

@@ -1,9 +1,9 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Command, Io } from '../cli/command.js';
-import { EXIT } from '../cli/command.js';
-import { readTextFile } from './document.js';
+import type { Command, Io } from '../shared/platform/command.js';
+import { EXIT } from '../shared/platform/command.js';
+import { readTextFile } from '../shared/platform/yaml-document.js';
 import { parseSiteConfig } from './load.js';
 import type { RenderTarget } from './render.js';
 import { renderSiteFiles, unitName } from './render.js';

@@ -1,5 +1,5 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { observerReadFilters, siteRights } from '../shared/topics.js';
+import { observerReadFilters, siteRights } from '../shared/protocol/topics.js';
 import type { SiteConfig } from './schema.js';
 
 /**

@@ -1,5 +1,5 @@
 import { dirname } from 'node:path';
-import { EXIT } from '../cli/command.js';
+import { EXIT } from '../shared/platform/command.js';
 import type { SiteConfig } from './schema.js';
 import { renderAcl, renderPasswordLine } from './render-mosquitto.js';
 
@@ -29,7 +29,7 @@ export interface RenderedFile {
   text: string;
 }
 
-/** systemd's watchdog: the edge pings at half of it (edge/site/systemd-notify.ts). */
+/** systemd's watchdog: the edge pings at half of it (shared/platform/systemd-notify.ts). */
 export const WATCHDOG_SECONDS = 30;
 
 export function unitName(config: SiteConfig): string {

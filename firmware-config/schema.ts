@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { SITE_ID_PATTERN, DEFAULT_TOPIC_PREFIX } from '../shared/topics.js';
-import { formatPath } from '../shared/validation.js';
-import { Closure, TimeOfDay, TimeZone, WeeklyWindow } from '../shared/schedule.js';
+import { SITE_ID_PATTERN, DEFAULT_TOPIC_PREFIX } from '../shared/protocol/topics.js';
+import { formatPath } from '../shared/platform/validation.js';
+import { Closure, TimeOfDay, TimeZone, WeeklyWindow } from '../shared/protocol/schedule.js';
 
 /**
  * One YAML file per site (DESIGN: Configuration). This schema is the single source of the

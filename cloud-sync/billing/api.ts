@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { ErrorCode } from '../../shared/errors.js';
-import { TesseraError } from '../../shared/errors.js';
-import { parseOr400, sendError } from '../../edge/api/errors.js';
+import type { ErrorCode } from '../../shared/platform/errors.js';
+import { TesseraError } from '../../shared/platform/errors.js';
+import { parseOr400, sendError } from '../../shared/platform/http-errors.js';
 import { invoicesCsv } from './export.js';
 import type { Invoice } from './invoice.js';
 import type { BillingLedger } from './ledger.js';

@@ -1,8 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { Command, Io } from '../../cli/command.js';
-import { EXIT } from '../../cli/command.js';
-import { TesseraError } from '../../shared/errors.js';
-import { formatDetails } from '../../shared/validation.js';
+import type { Command, Io } from '../../shared/platform/command.js';
+import { EXIT } from '../../shared/platform/command.js';
+import { TesseraError } from '../../shared/platform/errors.js';
+import { formatDetails } from '../../shared/platform/validation.js';
 import pino from 'pino';
 import { hubDbExists, hubDbTarget, openHubDatabase } from '../hub/db.js';
 import { HubDirectory } from '../hub/directory.js';

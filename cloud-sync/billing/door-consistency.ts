@@ -1,5 +1,5 @@
-import type { Plan } from '../../shared/directory.js';
-import type { ErrorDetail } from '../../shared/errors.js';
+import type { Plan } from '../../shared/protocol/directory.js';
+import type { ErrorDetail } from '../../shared/platform/errors.js';
 import { refusesExtraDays, type PriceList } from './prices.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { SiteEvent } from '../../shared/events.js';
+import { SiteEvent } from '../../shared/protocol/events.js';
 import type { HubDb } from '../hub/db.js';
 import type { BilledEvent } from './visits.js';
 import { billedEventOf } from './visits.js';

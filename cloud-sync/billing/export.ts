@@ -1,4 +1,4 @@
-import { csvField } from '../../shared/csv.js';
+import { csvField } from '../../shared/platform/csv.js';
 import type { Invoice } from './invoice.js';
 
 /** One row per invoice line; a period's export is its invoices' rows, by invoice number. */

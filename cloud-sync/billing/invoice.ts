@@ -1,4 +1,4 @@
-import type { Employer, Member } from '../../shared/directory.js';
+import type { Employer, Member } from '../../shared/protocol/directory.js';
 import type { PeriodId } from './period.js';
 import type { LineKind, RatedLine, SiteDays } from './rate.js';
 import { lineKey } from './rate.js';

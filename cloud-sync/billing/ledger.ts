@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { TesseraError } from '../../shared/errors.js';
-import { describeIssues } from '../../shared/validation.js';
+import { TesseraError } from '../../shared/platform/errors.js';
+import { describeIssues } from '../../shared/platform/validation.js';
 import type { HubDb } from '../hub/db.js';
 import type { HubDirectory } from '../hub/directory.js';
 import type { HubSites } from '../hub/sites.js';

@@ -1,4 +1,4 @@
-import type { Employer, Member } from '../../shared/directory.js';
+import type { Employer, Member } from '../../shared/protocol/directory.js';
 import type { HubDb } from '../hub/db.js';
 import type { ReadProgress } from './event-source.js';
 import { datesReceivedBetween, readBilledEvents } from './event-source.js';

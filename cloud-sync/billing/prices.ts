@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { ErrorDetail } from '../../shared/errors.js';
-import { ITEM_ID_PATTERN } from '../../shared/events.js';
+import type { ErrorDetail } from '../../shared/platform/errors.js';
+import { ITEM_ID_PATTERN } from '../../shared/protocol/events.js';
 
 /**
  * The network's price list, kept at the hub (the directory's plans carry no prices: sites need

@@ -1,6 +1,6 @@
-import type { Employer, Member } from '../../shared/directory.js';
-import type { ErrorDetail } from '../../shared/errors.js';
-import { TesseraError } from '../../shared/errors.js';
+import type { Employer, Member } from '../../shared/protocol/directory.js';
+import type { ErrorDetail } from '../../shared/platform/errors.js';
+import { TesseraError } from '../../shared/platform/errors.js';
 import type { PeriodId } from './period.js';
 import { overlaps, periodOf, periodOfWeek, weekOf } from './period.js';
 import type { ExtraDay, PlanTariff, PriceList } from './prices.js';

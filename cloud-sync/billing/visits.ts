@@ -1,5 +1,5 @@
 import { DateTime, FixedOffsetZone } from 'luxon';
-import type { SiteEvent } from '../../shared/events.js';
+import type { SiteEvent } from '../../shared/protocol/events.js';
 
 interface Billed {
   site: string;

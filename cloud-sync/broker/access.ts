@@ -1,6 +1,6 @@
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import type { Logger } from 'pino';
-import { observerReadFilters, siteRights } from '../../shared/topics.js';
+import { observerReadFilters, siteRights } from '../../shared/protocol/topics.js';
 import type { BrokerIdentity } from '../hub/broker-identities.js';
 import { filtersOverlap, filterMatches } from './topic-filter.js';
 
@@ -40,7 +40,7 @@ const refusal = (message: string, returnCode: number) => Object.assign(new Error
  * that identity's own client id (checked before Aedes takes over an existing session of that
  * id, so a client holding another identity's id is refused and the holder is never
  * disconnected); the hub may do anything; a site may publish only its own events and status and
- * subscribe only to its own ack, directory, days elsewhere and commands (shared/topics.ts siteRights); an
+ * subscribe only to its own ack, directory, days elsewhere and commands (shared/protocol/topics.ts siteRights); an
  * observer publishes nothing and reads only what observerReadFilters names. Every message a
  * client receives, queued or retained included, passes `authorizeForward` against the same
  * read rights. A refused publish closes the connection (Aedes), a refused subscription is

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Clock } from '../../shared/clock.js';
+import type { Clock } from '../../shared/platform/clock.js';
 import type { HubAuth } from '../hub/auth/index.js';
 import { sessionToken } from '../hub/auth/register.js';
 import type { HubLive } from '../hub/occupancy/live.js';

@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Clock } from '../../shared/clock.js';
-import { sendError } from '../../edge/api/errors.js';
+import type { Clock } from '../../shared/platform/clock.js';
+import { sendError } from '../../shared/platform/http-errors.js';
 import { sessionToken } from '../hub/auth/register.js';
 import type { HubLive } from '../hub/occupancy/live.js';
 import { visibleTo } from '../hub/occupancy/routes.js';

@@ -1,5 +1,5 @@
-import { Ack } from '../../shared/sync.js';
-import { describeIssues } from '../../shared/validation.js';
+import { Ack } from '../../shared/protocol/sync.js';
+import { describeIssues } from '../../shared/platform/validation.js';
 
 export type AckVerdict = { ok: true; ack: Ack } | { ok: false; reason: string } | { ok: 'cleared' };
 

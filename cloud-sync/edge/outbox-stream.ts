@@ -1,4 +1,4 @@
-import type { SiteEvent } from '../../shared/events.js';
+import type { SiteEvent } from '../../shared/protocol/events.js';
 
 /** The part of the site's event log the stream reads (edge/store/event-log.ts). */
 export interface OutboxSource {

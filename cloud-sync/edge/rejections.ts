@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../../shared/clock.js';
-import type { NewEvent } from '../../shared/events.js';
-import { EVENT_SCHEMA_VERSION, SiteEvent } from '../../shared/events.js';
-import { uuidv7 } from '../../shared/ids.js';
+import type { Clock } from '../../shared/platform/clock.js';
+import type { NewEvent } from '../../shared/protocol/events.js';
+import { EVENT_SCHEMA_VERSION, SiteEvent } from '../../shared/protocol/events.js';
+import { uuidv7 } from '../../shared/platform/ids.js';
 import type { EdgeStore } from '../../edge/store/store.js';
 
 /**
@@ -24,7 +24,7 @@ export function parkRejected(store: EdgeStore, clock: Clock, log: Logger, site: 
   return true;
 }
 
-/** The fault event, if shared/events.ts accepts it (checked on a whole envelope, as the hub will). */
+/** The fault event, if shared/protocol/events.ts accepts it (checked on a whole envelope, as the hub will). */
 export function syncRejectedFault(site: string, seq: number, reason: string, nowMs: number): NewEvent | undefined {
   const candidate = {
     v: EVENT_SCHEMA_VERSION,

@@ -1,7 +1,7 @@
-import type { SiteStatus } from '../../shared/sync.js';
-import { SYNC_SCHEMA_VERSION } from '../../shared/sync.js';
+import type { SiteStatus } from '../../shared/protocol/sync.js';
+import { SYNC_SCHEMA_VERSION } from '../../shared/protocol/sync.js';
 import type { EdgeStore } from '../../edge/store/store.js';
-import { isoInZone } from '../../shared/schedule.js';
+import { isoInZone } from '../../shared/protocol/schedule.js';
 
 export interface StatusInput {
   site: string;
@@ -19,7 +19,7 @@ export interface StatusInput {
   capacity?: number;
 }
 
-/** The site's retained status (shared/sync.ts SiteStatus), read from the store as it is now. */
+/** The site's retained status (shared/protocol/sync.ts SiteStatus), read from the store as it is now. */
 export function buildStatus(store: EdgeStore, input: StatusInput): SiteStatus {
   const dir = store.directory.meta();
   const ageSeconds = dir ? Math.max(0, Math.floor((input.nowMs - dir.loadedAt) / 1000)) : null;

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../../shared/clock.js';
-import { SiteEvent } from '../../shared/events.js';
-import { SYNC_SCHEMA_VERSION } from '../../shared/sync.js';
-import { edgeClientId, topics } from '../../shared/topics.js';
+import type { Clock, TimerHandle } from '../../shared/platform/clock.js';
+import { SiteEvent } from '../../shared/protocol/events.js';
+import { SYNC_SCHEMA_VERSION } from '../../shared/protocol/sync.js';
+import { edgeClientId, topics } from '../../shared/protocol/topics.js';
 import { LINK_DEFAULTS, type SiteConfig } from '../../firmware-config/schema.js';
 import type { CommandOutcome } from '../../edge/commands/hub-commands.js';
 import type { EdgeStore } from '../../edge/store/store.js';

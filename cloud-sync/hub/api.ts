@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Clock } from '../../shared/clock.js';
-import { SITE_ID_PATTERN } from '../../shared/topics.js';
-import { parseOr400, sendError } from '../../edge/api/errors.js';
-import { createJsonApi } from '../../edge/api/json-api.js';
+import type { Clock } from '../../shared/platform/clock.js';
+import { SITE_ID_PATTERN } from '../../shared/protocol/topics.js';
+import { parseOr400, sendError } from '../../shared/platform/http-errors.js';
+import { createJsonApi } from '../../shared/platform/json-api.js';
 import type { HubIngest } from './ingest.js';
 import type { HubStore, SiteView } from './store.js';
 import { maySeeSite, requireOperator, requireSite } from './auth/index.js';

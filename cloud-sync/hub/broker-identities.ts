@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SqlStatement } from './storage/hub-db.js';
-import { TesseraError } from '../../shared/errors.js';
-import { SITE_ID_PATTERN, edgeClientId } from '../../shared/topics.js';
+import { TesseraError } from '../../shared/platform/errors.js';
+import { SITE_ID_PATTERN, edgeClientId } from '../../shared/protocol/topics.js';
 import type { HubDb } from './db.js';
 
 /** Who is on the other end of a broker connection. */

@@ -1,9 +1,9 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Clock } from '../../shared/clock.js';
-import { COMMAND_SCHEMA_VERSION, DEFAULT_COMMAND_TTL_MS, type CommandBody, type CommandRequest, type SignedCommand } from '../../shared/commands.js';
-import { signBody } from '../../shared/signing.js';
-import { DEFAULT_TOPIC_PREFIX, topics } from '../../shared/topics.js';
+import type { Clock } from '../../shared/platform/clock.js';
+import { COMMAND_SCHEMA_VERSION, DEFAULT_COMMAND_TTL_MS, type CommandBody, type CommandRequest, type SignedCommand } from '../../shared/protocol/commands.js';
+import { signBody } from '../../shared/protocol/signing.js';
+import { DEFAULT_TOPIC_PREFIX, topics } from '../../shared/protocol/topics.js';
 
 export interface CommandSenderDeps {
   key: KeyObject;
@@ -21,7 +21,7 @@ export interface CommandSenderDeps {
 export type SendResult = { command: CommandBody; published: true } | { command: CommandBody; published: false; reason: string };
 
 /**
- * The hub's end of the commands topic (shared/commands.ts): turns an operator's request into a
+ * The hub's end of the commands topic (shared/protocol/commands.ts): turns an operator's request into a
  * command for one site, with a fresh nonce and a short validity, signs it with the hub key and
  * publishes it QoS 1, not retained (a retained command would be obeyed by whoever subscribes
  * later, until it expires). Whether the site carried it out shows in its `command.executed` event.

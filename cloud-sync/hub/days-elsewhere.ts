@@ -1,11 +1,11 @@
 import type { KeyObject } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../../shared/clock.js';
-import type { SiteEvent } from '../../shared/events.js';
-import { signBody } from '../../shared/signing.js';
-import { MAX_DAYS_ELSEWHERE_MEMBERS, SYNC_SCHEMA_VERSION, type DaysElsewhere } from '../../shared/sync.js';
-import { DEFAULT_TOPIC_PREFIX, topics } from '../../shared/topics.js';
+import type { Clock, TimerHandle } from '../../shared/platform/clock.js';
+import type { SiteEvent } from '../../shared/protocol/events.js';
+import { signBody } from '../../shared/protocol/signing.js';
+import { MAX_DAYS_ELSEWHERE_MEMBERS, SYNC_SCHEMA_VERSION, type DaysElsewhere } from '../../shared/protocol/sync.js';
+import { DEFAULT_TOPIC_PREFIX, topics } from '../../shared/protocol/topics.js';
 import type { HubDb } from './db.js';
 import type { HubDirectory } from './directory.js';
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { openSqlite, type Db } from '../../edge/store/db.js';
+import { openSqlite, type Db } from '../../shared/platform/sqlite.js';
 import { HUB_MIGRATIONS } from './migrations.js';
 import type { HubDb } from './storage/hub-db.js';
 import { isPostgresUrl } from './storage/hub-db.js';

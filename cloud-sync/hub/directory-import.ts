@@ -1,4 +1,4 @@
-import { TesseraError } from '../../shared/errors.js';
+import { TesseraError } from '../../shared/platform/errors.js';
 import type { HubDb } from './db.js';
 import { keyOf, UPSERT_ENTITY, type Entity, type HubDirectory } from './directory.js';
 import { SLICE, type Slices } from './slices.js';

@@ -1,9 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Clock } from '../../shared/clock.js';
-import { signBody } from '../../shared/signing.js';
-import { SYNC_SCHEMA_VERSION, type DirectoryChange, type DirectoryUpdate, type SiteStatus } from '../../shared/sync.js';
-import { DEFAULT_TOPIC_PREFIX, topics } from '../../shared/topics.js';
+import type { Clock } from '../../shared/platform/clock.js';
+import { signBody } from '../../shared/protocol/signing.js';
+import { SYNC_SCHEMA_VERSION, type DirectoryChange, type DirectoryUpdate, type SiteStatus } from '../../shared/protocol/sync.js';
+import { DEFAULT_TOPIC_PREFIX, topics } from '../../shared/protocol/topics.js';
 import { importUnderWay, type HubDirectory } from './directory.js';
 import type { HubDb } from './db.js';
 import { Slices } from './slices.js';

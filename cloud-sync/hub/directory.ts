@@ -1,8 +1,8 @@
 import type { z } from 'zod';
-import { Badge, Employer, Member, Plan } from '../../shared/directory.js';
-import { TesseraError } from '../../shared/errors.js';
-import type { DirectoryChange } from '../../shared/sync.js';
-import { describeIssues } from '../../shared/validation.js';
+import { Badge, Employer, Member, Plan } from '../../shared/protocol/directory.js';
+import { TesseraError } from '../../shared/platform/errors.js';
+import type { DirectoryChange } from '../../shared/protocol/sync.js';
+import { describeIssues } from '../../shared/platform/validation.js';
 import type { HubDb } from './db.js';
 import { HubErasures } from './erasures.js';
 import { SLICE, Slices } from './slices.js';

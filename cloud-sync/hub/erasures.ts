@@ -1,6 +1,6 @@
-import { ErasedMembers, pseudonymiseEvent, pseudonymOf } from '../../shared/erasure.js';
-import type { SiteEvent } from '../../shared/events.js';
-import type { DirectoryChange, EventBatch } from '../../shared/sync.js';
+import { ErasedMembers, pseudonymiseEvent, pseudonymOf } from '../../shared/protocol/erasure.js';
+import type { SiteEvent } from '../../shared/protocol/events.js';
+import type { DirectoryChange, EventBatch } from '../../shared/protocol/sync.js';
 import type { HubDb } from './db.js';
 
 type EraseChange = Extract<DirectoryChange, { op: 'erase' }>;

@@ -1,13 +1,13 @@
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../../shared/clock.js';
-import { TesseraError } from '../../shared/errors.js';
-import type { SiteEvent } from '../../shared/events.js';
-import type { Ack } from '../../shared/sync.js';
-import { EventBatch, SYNC_SCHEMA_VERSION, SiteStatus } from '../../shared/sync.js';
-import { DEFAULT_TOPIC_PREFIX, topics } from '../../shared/topics.js';
-import { describeIssues, formatDetails } from '../../shared/validation.js';
+import type { Clock, TimerHandle } from '../../shared/platform/clock.js';
+import { TesseraError } from '../../shared/platform/errors.js';
+import type { SiteEvent } from '../../shared/protocol/events.js';
+import type { Ack } from '../../shared/protocol/sync.js';
+import { EventBatch, SYNC_SCHEMA_VERSION, SiteStatus } from '../../shared/protocol/sync.js';
+import { DEFAULT_TOPIC_PREFIX, topics } from '../../shared/protocol/topics.js';
+import { describeIssues, formatDetails } from '../../shared/platform/validation.js';
 import type { z } from 'zod';
 import type { HubStore, IngestResult } from './store.js';
 

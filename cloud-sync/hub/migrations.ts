@@ -212,7 +212,7 @@ export const HUB_MIGRATIONS: readonly string[] = [
   -- Members erased (docs/hub.md "Members' personal data"), each known only by its pseudonym,
   -- never by the id it replaced; revision: the directory revision of the erasure, so that sites
   -- behind it learn of it. salt: the hub's random salt that turns an id into its pseudonym
-  -- (shared/erasure.ts), so that late events naming an erased id are recognised at ingest.
+  -- (shared/protocol/erasure.ts), so that late events naming an erased id are recognised at ingest.
   CREATE TABLE member_erasures (
     pseudonym TEXT PRIMARY KEY,
     revision  INTEGER NOT NULL,

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import type { Command, Io } from '../../cli/command.js';
-import { EXIT } from '../../cli/command.js';
-import { DEFAULT_TOPIC_PREFIX, observerReadFilters } from '../../shared/topics.js';
+import type { Command, Io } from '../../shared/platform/command.js';
+import { EXIT } from '../../shared/platform/command.js';
+import { DEFAULT_TOPIC_PREFIX, observerReadFilters } from '../../shared/protocol/topics.js';
 import { mosquittoPasswordLine, renderObserverAcl } from '../../firmware-config/render-mosquitto.js';
 import type { BrokerLogin } from './broker-identities.js';
 import { hubDbExists, hubDbTarget } from './db.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type Clock, Recurring } from '../../shared/clock.js';
+import { type Clock, Recurring } from '../../shared/platform/clock.js';
 import type { HubDb } from './db.js';
 
 const DAY_MS = 86_400_000;

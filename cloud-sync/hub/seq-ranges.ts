@@ -1,7 +1,7 @@
 /** Inclusive ranges of seq numbers, `[from, to]`, as the Ack and SiteStatus carry them. */
 export type SeqRange = [number, number];
 
-/** The ack's `missing` holds at most this many ranges (shared/sync.ts). */
+/** The ack's `missing` holds at most this many ranges (shared/protocol/sync.ts). */
 export const MAX_RANGES = 1000;
 
 /** Sorted by start, overlapping and touching ranges merged. */

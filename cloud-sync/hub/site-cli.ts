@@ -2,11 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createPublicKey } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Command, Io } from '../../cli/command.js';
-import { EXIT } from '../../cli/command.js';
-import { TesseraError } from '../../shared/errors.js';
-import { hubPrivateKey } from '../../shared/signing.js';
-import { edgeClientId } from '../../shared/topics.js';
+import type { Command, Io } from '../../shared/platform/command.js';
+import { EXIT } from '../../shared/platform/command.js';
+import { TesseraError } from '../../shared/platform/errors.js';
+import { hubPrivateKey } from '../../shared/protocol/signing.js';
+import { edgeClientId } from '../../shared/protocol/topics.js';
 import { BrokerIdentities } from './broker-identities.js';
 import { defaultHubKey, hubDbExists, hubDbTarget, openHubDatabase } from './db.js';
 

@@ -1,9 +1,9 @@
 import type { SqlStatement } from './storage/hub-db.js';
 import { z } from 'zod';
-import { TesseraError } from '../../shared/errors.js';
-import { TimeZone } from '../../shared/schedule.js';
-import { SITE_ID_PATTERN } from '../../shared/topics.js';
-import { describeIssues } from '../../shared/validation.js';
+import { TesseraError } from '../../shared/platform/errors.js';
+import { TimeZone } from '../../shared/protocol/schedule.js';
+import { SITE_ID_PATTERN } from '../../shared/protocol/topics.js';
+import { describeIssues } from '../../shared/platform/validation.js';
 import type { HubDb } from './db.js';
 
 export const SiteRecord = z.strictObject({

@@ -1,4 +1,4 @@
-import { TesseraError } from '../../shared/errors.js';
+import { TesseraError } from '../../shared/platform/errors.js';
 
 /** Rows read, or written in one transaction, at a time in long hub work. */
 export const SLICE = 250;

@@ -1,8 +1,8 @@
 import type { SqlStatement } from './storage/hub-db.js';
-import { TesseraError } from '../../shared/errors.js';
-import { SiteEvent } from '../../shared/events.js';
-import type { EventBatch } from '../../shared/sync.js';
-import { SiteStatus } from '../../shared/sync.js';
+import { TesseraError } from '../../shared/platform/errors.js';
+import { SiteEvent } from '../../shared/protocol/events.js';
+import type { EventBatch } from '../../shared/protocol/sync.js';
+import { SiteStatus } from '../../shared/protocol/sync.js';
 import type { HubDb } from './db.js';
 import type { SeqRange } from './seq-ranges.js';
 import { MAX_RANGES, advanceContiguous, normalize, subtractParked } from './seq-ranges.js';

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { Db } from '../../edge/store/db.js';
+import type { Db } from '../../shared/platform/sqlite.js';
 
 /**
  * Copies the hub database's write-ahead log back into the database from a worker thread, so

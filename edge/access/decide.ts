@@ -1,6 +1,6 @@
-import type { Member, Plan } from '../../shared/directory.js';
-import type { DenyReason, GrantReason } from '../../shared/reasons.js';
-import { localDay } from '../../shared/schedule.js';
+import type { Member, Plan } from '../../shared/protocol/directory.js';
+import type { DenyReason, GrantReason } from '../../shared/protocol/reasons.js';
+import { localDay } from '../../shared/protocol/schedule.js';
 import { planOpensAllWeek, planOpensAt } from './plan-window.js';
 import { quotaExhausted } from './quota.js';
 import type { AccessRequest, Decision, SiteRules } from './types.js';

@@ -1,5 +1,5 @@
-import type { Plan } from '../../shared/directory.js';
-import { coversWholeWeek, isClosed, isWithin } from '../../shared/schedule.js';
+import type { Plan } from '../../shared/protocol/directory.js';
+import { coversWholeWeek, isClosed, isWithin } from '../../shared/protocol/schedule.js';
 import type { SiteRules } from './types.js';
 
 /**

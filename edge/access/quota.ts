@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { localDay, localWeekStart } from '../../shared/schedule.js';
+import { localDay, localWeekStart } from '../../shared/protocol/schedule.js';
 
 const LOCAL_DATE = /^\d{4}-\d{2}-\d{2}$/;
 

@@ -1,6 +1,6 @@
-import type { Badge, Member, Plan, Role } from '../../shared/directory.js';
-import type { DenyReason, GrantReason } from '../../shared/reasons.js';
-import type { Closure, WeeklyWindow } from '../../shared/schedule.js';
+import type { Badge, Member, Plan, Role } from '../../shared/protocol/directory.js';
+import type { DenyReason, GrantReason } from '../../shared/protocol/reasons.js';
+import type { Closure, WeeklyWindow } from '../../shared/protocol/schedule.js';
 
 export type ReaderRole = 'entry' | 'exit' | 'locker-bank';
 

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Clock } from '../../shared/clock.js';
-import { TesseraError } from '../../shared/errors.js';
-import type { SiteEvent } from '../../shared/events.js';
+import type { Clock } from '../../shared/platform/clock.js';
+import { TesseraError } from '../../shared/platform/errors.js';
+import type { SiteEvent } from '../../shared/protocol/events.js';
 import { ConsumableUseBody, recordConsumableUse, SIMULATED_ITEMS, SimulatedCoffee, SimulatedPrint } from '../consumables/consumable-use.js';
 import type { EdgeStore } from '../store/store.js';
-import { parseOr400, sendError } from './errors.js';
+import { parseOr400, sendError } from '../../shared/platform/http-errors.js';
 
 const STATUS = { 'request.invalid': 400, 'auth.forbidden': 403, not_found: 404 } as const;
 

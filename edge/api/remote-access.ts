@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { sendError } from './errors.js';
+import { sendError } from '../../shared/platform/http-errors.js';
 
 /** 127.0.0.0/8, ::1, and IPv4 loopback mapped into IPv6. */
 export function isLoopback(address: string | undefined): boolean {

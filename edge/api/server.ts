@@ -1,13 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Clock } from '../../shared/clock.js';
+import type { Clock } from '../../shared/platform/clock.js';
 import { z } from 'zod';
-import { isoInZone } from '../../shared/schedule.js';
+import { isoInZone } from '../../shared/protocol/schedule.js';
 import type { Edge } from '../site/edge.js';
 import type { SimGpio } from '../hardware/sim-gpio.js';
 import type { SimReader } from '../hardware/sim-reader.js';
-import { parseOr400, sendError } from './errors.js';
-import { createJsonApi } from './json-api.js';
+import { parseOr400, sendError } from '../../shared/platform/http-errors.js';
+import { createJsonApi } from '../../shared/platform/json-api.js';
 import { registerSimulationRoutes } from './simulation-routes.js';
 import { registerEdgeMetrics } from './metrics.js';
 import { registerConsumableRoutes } from './consumable-routes.js';

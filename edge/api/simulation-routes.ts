@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { Clock } from '../../shared/clock.js';
-import { TesseraError } from '../../shared/errors.js';
+import type { Clock } from '../../shared/platform/clock.js';
+import { TesseraError } from '../../shared/platform/errors.js';
 import type { Edge } from '../site/edge.js';
 import type { SimGpio } from '../hardware/sim-gpio.js';
 import type { SimReader } from '../hardware/sim-reader.js';
-import { parseOr400, sendError } from './errors.js';
+import { parseOr400, sendError } from '../../shared/platform/http-errors.js';
 import { registerSimulatedDevices } from './consumable-routes.js';
 
 const TapBody = z.strictObject({

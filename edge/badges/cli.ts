@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import type { Command, Io } from '../../cli/command.js';
-import { EXIT } from '../../cli/command.js';
+import type { Command, Io } from '../../shared/platform/command.js';
+import { EXIT } from '../../shared/platform/command.js';
 import { cardKeys, DEFAULT_DOOR_KEY_NO, KEY_ROLES } from './diversify.js';
 import { doorKeysFrom, formatDoorKeyFile } from './door-keys.js';
 import { parseKeyHex, readMasterKeyFile } from './master-key.js';

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
-import { COMMAND_CLOCK_SKEW_MS, SignedCommand, type CommandBody, type CommandRefusal } from '../../shared/commands.js';
-import { verifyBody } from '../../shared/signing.js';
-import { describeIssues, formatDetails } from '../../shared/validation.js';
+import { COMMAND_CLOCK_SKEW_MS, SignedCommand, type CommandBody, type CommandRefusal } from '../../shared/protocol/commands.js';
+import { verifyBody } from '../../shared/protocol/signing.js';
+import { describeIssues, formatDetails } from '../../shared/platform/validation.js';
 
 /** What a site knows when it judges a command. */
 export interface CommandContext {

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Clock } from '../../shared/clock.js';
-import type { CommandBody, CommandRefusal } from '../../shared/commands.js';
+import type { Clock } from '../../shared/platform/clock.js';
+import type { CommandBody, CommandRefusal } from '../../shared/protocol/commands.js';
 import type { Edge } from '../site/edge.js';
 import { checkCommand } from './check.js';
 

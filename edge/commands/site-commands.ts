@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../../shared/clock.js';
-import { MAX_COMMAND_TTL_MS, type CommandBody } from '../../shared/commands.js';
-import type { EventPayload } from '../../shared/events.js';
+import type { Clock } from '../../shared/platform/clock.js';
+import { MAX_COMMAND_TTL_MS, type CommandBody } from '../../shared/protocol/commands.js';
+import type { EventPayload } from '../../shared/protocol/events.js';
 import type { DoorController } from '../doors/door-controller.js';
 import type { EdgeStore } from '../store/store.js';
 

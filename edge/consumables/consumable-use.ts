@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { maskUid, normalizeUid } from '../../shared/badge.js';
-import { TesseraError } from '../../shared/errors.js';
-import { ItemId, type SiteEvent } from '../../shared/events.js';
-import { describeIssues } from '../../shared/validation.js';
+import { maskUid, normalizeUid } from '../../shared/protocol/badge.js';
+import { TesseraError } from '../../shared/platform/errors.js';
+import { ItemId, type SiteEvent } from '../../shared/protocol/events.js';
+import { describeIssues } from '../../shared/platform/validation.js';
 import type { EdgeStore } from '../store/store.js';
 
 /** Who used it: a member id (a device that knows it), or the badge shown at the device. */

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
-import { SignedDaysElsewhere } from '../../shared/sync.js';
+import { SignedDaysElsewhere } from '../../shared/protocol/sync.js';
 import type { Edge } from '../site/edge.js';
 import { openSigned } from './signed-message.js';
 
@@ -9,7 +9,7 @@ export type DaysRefusal = 'malformed' | 'forged' | 'foreign' | 'replayed';
 export type DaysOutcome = { applied: true; members: number } | { applied: false; refused: DaysRefusal; detail: string };
 
 /**
- * The site's end of the hub's days-elsewhere messages (shared/sync.ts DaysElsewhere): signed by
+ * The site's end of the hub's days-elsewhere messages (shared/protocol/sync.ts DaysElsewhere): signed by
  * the pinned hub key, for this site, issued after the one in force. A copy already applied (the
  * retained message again after a reconnect) is dropped quietly; anything else refused is
  * recorded like a refused directory update, and the days in force stay.

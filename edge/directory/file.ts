@@ -1,6 +1,6 @@
-import { parseDocument, readTextFile } from '../../firmware-config/document.js';
+import { parseDocument, readTextFile } from '../../shared/platform/yaml-document.js';
 import type { LoadResult } from '../../firmware-config/load.js';
-import { Directory } from '../../shared/directory.js';
+import { Directory } from '../../shared/protocol/directory.js';
 
 export type DirectoryLoadResult = LoadResult<Directory, 'directory.invalid' | 'directory.unreadable'>;
 

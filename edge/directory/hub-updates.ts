@@ -1,8 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
-import { Directory } from '../../shared/directory.js';
-import { SignedDirectoryUpdate, type DirectoryChange, type DirectoryUpdate } from '../../shared/sync.js';
-import { describeIssues, formatDetails } from '../../shared/validation.js';
+import { Directory } from '../../shared/protocol/directory.js';
+import { SignedDirectoryUpdate, type DirectoryChange, type DirectoryUpdate } from '../../shared/protocol/sync.js';
+import { describeIssues, formatDetails } from '../../shared/platform/validation.js';
 import type { Edge } from '../site/edge.js';
 import type { DirectoryEdit } from '../store/directory-repo.js';
 import { applyErasures, type Erasure } from '../store/erasure.js';

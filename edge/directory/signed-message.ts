@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { z } from 'zod';
-import { verifyBody } from '../../shared/signing.js';
-import { describeIssues, formatDetails } from '../../shared/validation.js';
+import { verifyBody } from '../../shared/protocol/signing.js';
+import { describeIssues, formatDetails } from '../../shared/platform/validation.js';
 
 export type SignedRefusal = { refused: 'malformed' | 'forged' | 'foreign'; detail: string };
 

@@ -1,5 +1,5 @@
-import type { Clock, TimerHandle } from '../../shared/clock.js';
-import type { NewEvent } from '../../shared/events.js';
+import type { Clock, TimerHandle } from '../../shared/platform/clock.js';
+import type { NewEvent } from '../../shared/protocol/events.js';
 
 export type DoorAlarm = 'forced' | 'held';
 export type ContactState = 'open' | 'closed' | 'unknown';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../../shared/clock.js';
-import type { NewEvent } from '../../shared/events.js';
-import type { Closure, WeeklyWindow } from '../../shared/schedule.js';
+import type { Clock, TimerHandle } from '../../shared/platform/clock.js';
+import type { NewEvent } from '../../shared/protocol/events.js';
+import type { Closure, WeeklyWindow } from '../../shared/protocol/schedule.js';
 import type { DoorConfig } from '../../firmware-config/schema.js';
 import type { Gpio, InputLine, OutputLine } from '../hardware/types.js';
 import { DoorAlarms, type ContactState, type DoorAlarm, type Opening } from './door-alarms.js';

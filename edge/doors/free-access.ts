@@ -1,5 +1,5 @@
-import type { Clock, TimerHandle } from '../../shared/clock.js';
-import { isClosed, isWithin, type Closure, type WeeklyWindow } from '../../shared/schedule.js';
+import type { Clock, TimerHandle } from '../../shared/platform/clock.js';
+import { isClosed, isWithin, type Closure, type WeeklyWindow } from '../../shared/protocol/schedule.js';
 import type { DoorConfig } from '../../firmware-config/schema.js';
 
 /** The site's calendar, as a door's free-access rule needs it. */

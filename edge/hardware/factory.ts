@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../../shared/clock.js';
-import { TesseraError, type ErrorDetail } from '../../shared/errors.js';
+import type { Clock } from '../../shared/platform/clock.js';
+import { TesseraError, type ErrorDetail } from '../../shared/platform/errors.js';
 import { OnoffGpio } from './onoff-gpio.js';
 import { PcscReader } from './pcsc-reader.js';
 import { SimGpio } from './sim-gpio.js';

@@ -1,6 +1,6 @@
 // A default import on purpose: calls go through the `fs` object at run time (see gpiochip.ts).
 import fs from 'node:fs';
-import { TesseraError } from '../../shared/errors.js';
+import { TesseraError } from '../../shared/platform/errors.js';
 import { GPIO_SYSFS_ROOT, listGpioChips, PI_GPIO_LABELS, pickGpioChip, type GpioChipInfo } from './gpiochip.js';
 import { reportListenerError, type ListenerErrorSink } from './listener-errors.js';
 import type { Gpio, InputLine, OutputLine } from './types.js';

@@ -1,6 +1,6 @@
 import type { NFC, NfcCard, Reader as NfcReader } from 'nfc-pcsc';
-import type { Clock, TimerHandle } from '../../shared/clock.js';
-import { TesseraError } from '../../shared/errors.js';
+import type { Clock, TimerHandle } from '../../shared/platform/clock.js';
+import { TesseraError } from '../../shared/platform/errors.js';
 import { ReaderListeners, type ListenerErrorSink } from './listener-errors.js';
 import { GET_UID_APDU, MAX_RESPONSE_BYTES, feedbackAccepted, feedbackApdu, isIso14443_4, statusWord, toHex } from './pcsc-apdu.js';
 import { DEFAULT_PCSCD_SOCKET, probePcscd, type Probe } from './pcsc-socket.js';

@@ -1,4 +1,4 @@
-import type { Clock } from '../../shared/clock.js';
+import type { Clock } from '../../shared/platform/clock.js';
 
 /**
  * A card held near a reader, or bouncing at the edge of its field, arrives several times in a

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Clock, TimerHandle } from '../../shared/clock.js';
-import { TesseraError } from '../../shared/errors.js';
+import type { Clock, TimerHandle } from '../../shared/platform/clock.js';
+import { TesseraError } from '../../shared/platform/errors.js';
 import { reportListenerError, type ListenerErrorSink } from './listener-errors.js';
 import type { Gpio, InputLine, OutputLine } from './types.js';
 

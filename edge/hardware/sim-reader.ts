@@ -1,5 +1,5 @@
-import type { Clock } from '../../shared/clock.js';
-import { TesseraError } from '../../shared/errors.js';
+import type { Clock } from '../../shared/platform/clock.js';
+import { TesseraError } from '../../shared/platform/errors.js';
 import { ReaderListeners, type ListenerErrorSink } from './listener-errors.js';
 import type { CardEvent, Reader, ReaderListener } from './types.js';
 

@@ -1,6 +1,6 @@
-import type { Clock, TimerHandle } from '../../shared/clock.js';
-import type { Plan } from '../../shared/directory.js';
-import type { DenyReason } from '../../shared/reasons.js';
+import type { Clock, TimerHandle } from '../../shared/platform/clock.js';
+import type { Plan } from '../../shared/protocol/directory.js';
+import type { DenyReason } from '../../shared/protocol/reasons.js';
 import type { LockerBankConfig } from '../../firmware-config/schema.js';
 import type { Gpio, OutputLine } from '../hardware/types.js';
 import type { EdgeStore } from '../store/store.js';

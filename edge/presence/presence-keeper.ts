@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../../shared/clock.js';
-import type { EventPayload } from '../../shared/events.js';
-import { localDay, nextLocalTime } from '../../shared/schedule.js';
+import type { Clock, TimerHandle } from '../../shared/platform/clock.js';
+import type { EventPayload } from '../../shared/protocol/events.js';
+import { localDay, nextLocalTime } from '../../shared/protocol/schedule.js';
 import type { SiteConfig } from '../../firmware-config/schema.js';
 import type { LockerBanks } from '../lockers/locker-banks.js';
 import type { EdgeStore } from '../store/store.js';

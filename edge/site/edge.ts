@@ -1,8 +1,8 @@
 import { EventRetention } from '../store/retention.js';
 import type { Logger } from 'pino';
-import type { Clock } from '../../shared/clock.js';
-import type { Directory } from '../../shared/directory.js';
-import type { NewEvent } from '../../shared/events.js';
+import type { Clock } from '../../shared/platform/clock.js';
+import type { Directory } from '../../shared/protocol/directory.js';
+import type { NewEvent } from '../../shared/protocol/events.js';
 import type { SiteConfig } from '../../firmware-config/schema.js';
 import { SiteCommands } from '../commands/site-commands.js';
 import { DoorController } from '../doors/door-controller.js';

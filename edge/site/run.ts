@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { systemClock } from '../../shared/clock.js';
-import type { Clock } from '../../shared/clock.js';
-import { formatDetails } from '../../shared/validation.js';
+import { systemClock } from '../../shared/platform/clock.js';
+import type { Clock } from '../../shared/platform/clock.js';
+import { formatDetails } from '../../shared/platform/validation.js';
 import { loadSiteConfig } from '../../firmware-config/load.js';
 import type { SiteConfig } from '../../firmware-config/schema.js';
 import { loadDirectoryFile } from '../directory/file.js';
@@ -14,12 +14,12 @@ import { createEdge, plausibleTime } from './edge.js';
 import { HubDirectoryUpdates } from '../directory/hub-updates.js';
 import { DaysElsewhereUpdates } from '../directory/days-elsewhere.js';
 import { HubCommands } from '../commands/hub-commands.js';
-import { hubPublicKey } from '../../shared/signing.js';
+import { hubPublicKey } from '../../shared/protocol/signing.js';
 import { readDoorKeyFile } from '../badges/door-keys.js';
 import { createNtag424Verifier } from './secure-badges.js';
 import type { CardVerifier } from './tap-handler.js';
 import type { Edge } from './edge.js';
-import { VERSION } from './package-root.js';
+import { VERSION } from '../../shared/platform/package-root.js';
 
 export interface RunOptions {
   configPath: string;

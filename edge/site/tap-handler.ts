@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../../shared/clock.js';
-import { maskUid, normalizeUid } from '../../shared/badge.js';
-import { localWeekStart } from '../../shared/schedule.js';
-import type { DecisionReason } from '../../shared/reasons.js';
+import type { Clock } from '../../shared/platform/clock.js';
+import { maskUid, normalizeUid } from '../../shared/protocol/badge.js';
+import { localWeekStart } from '../../shared/protocol/schedule.js';
+import type { DecisionReason } from '../../shared/protocol/reasons.js';
 import { decideAccess } from '../access/decide.js';
-import { Histogram } from '../api/metrics.js';
-import type { Role } from '../../shared/directory.js';
+import { Histogram } from '../../shared/platform/metrics.js';
+import type { Role } from '../../shared/protocol/directory.js';
 import type { CardCheck, Decision, SiteRules } from '../access/types.js';
 import type { DoorController } from '../doors/door-controller.js';
 import type { CardEvent, Reader } from '../hardware/types.js';

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { Db } from '../../shared/platform/sqlite.js';
 
 /**
  * What the site keeps of the hub's commands: the nonces already carried out, until they expire

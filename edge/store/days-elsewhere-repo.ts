@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { Db } from '../../shared/platform/sqlite.js';
 
 /**
  * The days each member came to the network's other sites, as the hub last said: counted with

@@ -1,6 +1,6 @@
-import type { Db } from './db.js';
-import type { Badge, Directory, Employer, Member, Plan } from '../../shared/directory.js';
-import { Badge as BadgeSchema, Member as MemberSchema, Plan as PlanSchema } from '../../shared/directory.js';
+import type { Db } from '../../shared/platform/sqlite.js';
+import type { Badge, Directory, Employer, Member, Plan } from '../../shared/protocol/directory.js';
+import { Badge as BadgeSchema, Member as MemberSchema, Plan as PlanSchema } from '../../shared/protocol/directory.js';
 
 /** One directory edit: an entity upserted, or deleted by id (a badge by its UID). */
 export type DirectoryEdit =

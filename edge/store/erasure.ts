@@ -1,5 +1,5 @@
-import { ErasedMembers, pseudonymiseBody } from '../../shared/erasure.js';
-import type { Db } from './db.js';
+import { ErasedMembers, pseudonymiseBody } from '../../shared/protocol/erasure.js';
+import type { Db } from '../../shared/platform/sqlite.js';
 
 /** An erasure the hub sent: the pseudonym, and the salt that gives it from the member's id. */
 export interface Erasure {

@@ -1,9 +1,9 @@
-import type { Db } from './db.js';
-import { TesseraError } from '../../shared/errors.js';
-import type { NewEvent, SiteEvent } from '../../shared/events.js';
-import { EVENT_SCHEMA_VERSION } from '../../shared/events.js';
-import { uuidv7 } from '../../shared/ids.js';
-import { isoInZone } from '../../shared/schedule.js';
+import type { Db } from '../../shared/platform/sqlite.js';
+import { TesseraError } from '../../shared/platform/errors.js';
+import type { NewEvent, SiteEvent } from '../../shared/protocol/events.js';
+import { EVENT_SCHEMA_VERSION } from '../../shared/protocol/events.js';
+import { uuidv7 } from '../../shared/platform/ids.js';
+import { isoInZone } from '../../shared/protocol/schedule.js';
 
 /**
  * The site's append-only event log: the outbox the sync worker drains. `append` must run inside

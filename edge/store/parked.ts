@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { Db } from '../../shared/platform/sqlite.js';
 
 export interface ParkedRange {
   from: number;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { type Clock, Recurring } from '../../shared/clock.js';
-import type { Db } from './db.js';
+import { type Clock, Recurring } from '../../shared/platform/clock.js';
+import type { Db } from '../../shared/platform/sqlite.js';
 
 const DAY_MS = 86_400_000;
 /** How often the log is pruned while the site runs (and once at start). */

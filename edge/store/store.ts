@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { Db } from '../../shared/platform/sqlite.js';
 import { openDatabase } from './db.js';
 import { CommandRepo } from './command-repo.js';
 import { DaysElsewhereRepo } from './days-elsewhere-repo.js';

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import type { Db } from '../../shared/platform/sqlite.js';
 
 /**
  * The last SUN counter seen for each NTAG 424 card. A SUN message is a bearer token: whoever

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nextPeriod, periodOf, previousPeriod } from '../../cloud-sync/billing/period.js';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
-import type { EventBatch } from '../../shared/sync.js';
+import type { EventBatch } from '../../shared/protocol/sync.js';
 import { SiteLog } from '../unit/billing-fixtures.js';
 import { browserAvailable, cleanUp, logIn, openBrowser, screenshot, startHub, type OperatorHub } from './harness.js';
 

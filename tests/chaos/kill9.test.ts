@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EdgeStore } from '../../edge/store/store.js';
-import { SiteEvent } from '../../shared/events.js';
+import { SiteEvent } from '../../shared/protocol/events.js';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TesseraError } from '../../shared/errors.js';
+import { TesseraError } from '../../shared/platform/errors.js';
 import type { Gpio } from '../../edge/hardware/types.js';
 import { eventually, type Waits } from './eventually.js';
 

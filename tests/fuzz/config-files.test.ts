@@ -5,9 +5,9 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { loadDirectoryFile } from '../../edge/directory/file.js';
-import { parseDocument } from '../../firmware-config/document.js';
+import { parseDocument } from '../../shared/platform/yaml-document.js';
 import { parseSiteConfig } from '../../firmware-config/load.js';
-import { Directory } from '../../shared/directory.js';
+import { Directory } from '../../shared/protocol/directory.js';
 import { byteDamage, damage, garbage, inputs, must, mutationsOf, part, prototypeIsClean, runs, toJsonText, weird } from './kit.js';
 
 const EXAMPLES = ['rural-24-7', 'lockers', 'business-hours'];

@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubCommands } from '../../edge/commands/hub-commands.js';
-import { COMMAND_REFUSALS, type CommandBody, type CommandRefusal } from '../../shared/commands.js';
-import { canonicalJson, generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../shared/signing.js';
+import { COMMAND_REFUSALS, type CommandBody, type CommandRefusal } from '../../shared/protocol/commands.js';
+import { canonicalJson, generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../shared/protocol/signing.js';
 import { startSite, type Harness } from '../harness/site.js';
 import { inputs, jsonInputs, must, mutatedFrom, part, prototypeIsClean, runs, same, toJsonText } from './kit.js';
 

@@ -5,11 +5,11 @@ import { AuditLog } from '../../cloud-sync/hub/admin/audit.js';
 import { DirectoryChanges } from '../../cloud-sync/hub/admin/directory-changes.js';
 import type { Account } from '../../cloud-sync/hub/auth/account.js';
 import type { Entity } from '../../cloud-sync/hub/directory.js';
-import { TesseraError } from '../../shared/errors.js';
+import { TesseraError } from '../../shared/platform/errors.js';
 import { expectRefusal, type HubRig, MALFORMED_ESCAPES, SEED, segment, startHubRig } from './hub-rig.js';
 import { inputs, jsonInputs, must, mutatedFrom, prototypeIsClean, runs, same, weird } from './kit.js';
 
-/** What a refused directory write may answer (admin/deps.ts, edge/api/json-api.ts). */
+/** What a refused directory write may answer (admin/deps.ts, shared/platform/json-api.ts). */
 const CODES = ['request.invalid', 'not_found', 'conflict', 'auth.forbidden'];
 const COLLECTIONS: Array<{ entity: Entity; path: string; id: string; valid: object }> = [
   { entity: 'plan', path: 'plans', id: 'always', valid: SEED.plan },

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Login } from '../../cloud-sync/hub/auth/register.js';
 import { EXAMPLE_PRICE_LIST, PriceList } from '../../cloud-sync/billing/prices.js';
-import { TesseraError } from '../../shared/errors.js';
+import { TesseraError } from '../../shared/platform/errors.js';
 import { expectRefusal, type HubRig, startHubRig } from './hub-rig.js';
 import { inputs, jsonInputs, must, mutationsOf, prototypeIsClean, runs, same } from './kit.js';
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
-import { ManualClock } from '../../shared/clock.js';
+import { ManualClock } from '../../shared/platform/clock.js';
 import { testHubDb } from './hub-db.js';
 
 /** The operator every test hub starts with: pass it as `createHub({ initialAdmin: TEST_ADMIN })`. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { SiteEvent } from '../../shared/events.js';
-import type { EventBatch, SiteStatus } from '../../shared/sync.js';
+import type { SiteEvent } from '../../shared/protocol/events.js';
+import type { EventBatch, SiteStatus } from '../../shared/protocol/sync.js';
 
 /** Valid protocol messages for hub tests. */
 export function siteEvent(site: string, seq: number, id: string = randomUUID()): SiteEvent {

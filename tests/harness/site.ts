@@ -1,6 +1,6 @@
 import pino from 'pino';
-import { ManualClock } from '../../shared/clock.js';
-import { Directory } from '../../shared/directory.js';
+import { ManualClock } from '../../shared/platform/clock.js';
+import { Directory } from '../../shared/protocol/directory.js';
 import type { z } from 'zod';
 import { SiteConfig } from '../../firmware-config/schema.js';
 import type { SiteConfigInput } from '../../firmware-config/schema.js';
@@ -10,7 +10,7 @@ import { createEdge } from '../../edge/site/edge.js';
 import type { Edge, EdgeDeps } from '../../edge/site/edge.js';
 import type { TapResult } from '../../edge/site/tap-handler.js';
 import { EdgeStore } from '../../edge/store/store.js';
-import { SiteEvent } from '../../shared/events.js';
+import { SiteEvent } from '../../shared/protocol/events.js';
 
 /** Monday 23 November 2026, 09:00 in Paris (UTC+1). */
 export const MONDAY_9AM_PARIS = '2026-11-23T08:00:00Z';

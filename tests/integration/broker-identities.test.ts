@@ -6,7 +6,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Hub } from '../../cloud-sync/hub/hub.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
-import { topics } from '../../shared/topics.js';
+import { topics } from '../../shared/protocol/topics.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { makeTestPki } from '../fixtures/tls-certs.js';
 import { batchOf } from '../harness/hub-fixtures.js';

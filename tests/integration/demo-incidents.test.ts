@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Alarm } from '../../cloud-sync/hub/occupancy/alarms.js';
 import type { SiteHealth } from '../../cloud-sync/hub/occupancy/health.js';
-import type { SiteEvent } from '../../shared/events.js';
+import type { SiteEvent } from '../../shared/protocol/events.js';
 import { alive, eventually, hubGet, logInAsVisitor, startDemo } from '../harness/demo.js';
 import type { AuthHeaders } from '../harness/hub-auth.js';
 

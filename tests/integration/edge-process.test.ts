@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXIT } from '../../cli/command.js';
+import { EXIT } from '../../shared/platform/command.js';
 import { EdgeStore } from '../../edge/store/store.js';
 import { finished, runCli, spawnCli, waitForOutput } from '../harness/process.js';
 

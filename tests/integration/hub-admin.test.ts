@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
-import { systemClock } from '../../shared/clock.js';
+import { systemClock } from '../../shared/platform/clock.js';
 import { loginOver, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { finished, runCli, spawnCli, waitForOutput } from '../harness/process.js';
 import { lastingHubDb } from '../harness/hub-db.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { topics } from '../../shared/topics.js';
+import { topics } from '../../shared/protocol/topics.js';
 import { finished, runCli, spawnCli, waitForOutput } from '../harness/process.js';
 import { batchOf } from '../harness/hub-fixtures.js';
 import { loginOver, TEST_ADMIN } from '../harness/hub-auth.js';

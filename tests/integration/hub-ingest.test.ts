@@ -8,10 +8,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import type { Hub } from '../../cloud-sync/hub/hub.js';
 import { createHub } from '../../cloud-sync/hub/hub.js';
 import { loginOver, FAST_PASSWORD_COST, TEST_ADMIN } from '../harness/hub-auth.js';
-import { systemClock } from '../../shared/clock.js';
-import type { EventBatch } from '../../shared/sync.js';
-import { Ack } from '../../shared/sync.js';
-import { topics } from '../../shared/topics.js';
+import { systemClock } from '../../shared/platform/clock.js';
+import type { EventBatch } from '../../shared/protocol/sync.js';
+import { Ack } from '../../shared/protocol/sync.js';
+import { topics } from '../../shared/protocol/topics.js';
 import type { TestBroker } from '../harness/broker.js';
 import { brokers, clearRetained, endSession, uniqueClientId, uniquePrefix } from '../harness/broker.js';
 import { batchOf, statusOf } from '../harness/hub-fixtures.js';

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BillingLedger } from '../../cloud-sync/billing/ledger.js';
 import { closableFrom } from '../../cloud-sync/billing/period.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
-import { systemClock, type Clock } from '../../shared/clock.js';
+import { systemClock, type Clock } from '../../shared/platform/clock.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import type { AuthHeaders } from '../harness/hub-auth.js';
 import { startTestHub } from '../harness/network-hub.js';

@@ -8,7 +8,7 @@ import type { AuthHeaders } from '../harness/hub-auth.js';
 import { startTestHub } from '../harness/network-hub.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
-import { generateHubKeys, hubPrivateKey, signBody } from '../../shared/signing.js';
+import { generateHubKeys, hubPrivateKey, signBody } from '../../shared/protocol/signing.js';
 
 const silent = pino({ level: 'silent' });
 const UID = '04A1A1A1A1A1A1';

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, systemClock } from '../../shared/clock.js';
-import { Directory } from '../../shared/directory.js';
+import { ManualClock, systemClock } from '../../shared/platform/clock.js';
+import { Directory } from '../../shared/protocol/directory.js';
 import { SiteConfig } from '../../firmware-config/schema.js';
 import { PcscReader } from '../../edge/hardware/pcsc-reader.js';
 import { SimGpio } from '../../edge/hardware/sim-gpio.js';
@@ -18,7 +18,7 @@ import { doorKeysFrom } from '../../edge/badges/door-keys.js';
 import { SoftNtag424 } from '../../edge/badges/soft-ntag424.js';
 import { createNtag424Verifier } from '../../edge/site/secure-badges.js';
 import type { CardVerifier } from '../../edge/site/tap-handler.js';
-import type { Badge } from '../../shared/directory.js';
+import type { Badge } from '../../shared/protocol/directory.js';
 
 // The whole path on the real PC/SC stack: a virtual card on vpcd → pcscd → nfc-pcsc → PcscReader
 // → the edge's decision → the door relay. Only the relay board (SimGpio) and the edge's clock

@@ -16,10 +16,10 @@ import { syncRejectedFault } from '../../cloud-sync/edge/rejections.js';
 import { runEdge } from '../../edge/site/run.js';
 import { EdgeStore } from '../../edge/store/store.js';
 import type { SiteConfig } from '../../firmware-config/schema.js';
-import { systemClock } from '../../shared/clock.js';
-import type { Clock } from '../../shared/clock.js';
-import { EventBatch, SiteStatus } from '../../shared/sync.js';
-import { topics } from '../../shared/topics.js';
+import { systemClock } from '../../shared/platform/clock.js';
+import type { Clock } from '../../shared/platform/clock.js';
+import { EventBatch, SiteStatus } from '../../shared/protocol/sync.js';
+import { topics } from '../../shared/protocol/topics.js';
 import { brokers, clearRetained, endSession, MOSQUITTO_URL, requireMosquitto, uniqueClientId, uniquePrefix } from '../harness/broker.js';
 import { lastingHubDb } from '../harness/hub-db.js';
 
@@ -63,7 +63,7 @@ function countingClock(): Clock & { live(): number } {
 }
 
 /**
- * The hub's side of the wire with a plain mqtt.js client (the real protocol, shared/sync.ts):
+ * The hub's side of the wire with a plain mqtt.js client (the real protocol, shared/protocol/sync.ts):
  * keeps events by seq, acks the highest contiguous seq with the gaps on the retained ack topic,
  * and counts ranges the site's status declares parked as settled.
  */
@@ -473,7 +473,7 @@ describe('the sync worker and the embedded broker going away', () => {
     expect(r.hub.statuses.at(-1)?.parked).toEqual([[25, 25]]);
     expect(hub.store.progress(r.site)).toMatchObject({ contiguous: r.store.events.lastSeq(), missing: [] });
     expect(r.worker.state().connected).toBe(true);
-    // The fault event is recorded once the catalog knows kind 'sync.rejected' (shared/events.ts).
+    // The fault event is recorded once the catalog knows kind 'sync.rejected' (shared/protocol/events.ts).
     const catalogKnows = syncRejectedFault(r.site, 25, 'x', Date.now()) !== undefined;
     expect(r.store.events.lastSeq()).toBe(catalogKnows ? 61 : 60);
     if (catalogKnows) expect(r.store.events.list(60, 1)[0]).toMatchObject({ type: 'device.fault', data: { kind: 'sync.rejected' } });

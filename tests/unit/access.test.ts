@@ -3,9 +3,9 @@ import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { decideAccess } from '../../edge/access/decide.js';
 import type { AccessRequest, CardCheck, Decision, ReaderRole, SiteRules } from '../../edge/access/types.js';
-import { Badge, Member, Plan, ROLES, type Role } from '../../shared/directory.js';
-import { DecisionReason, GRANT_REASONS, type DenyReason, type GrantReason } from '../../shared/reasons.js';
-import { DAYS, type WeeklyWindow } from '../../shared/schedule.js';
+import { Badge, Member, Plan, ROLES, type Role } from '../../shared/protocol/directory.js';
+import { DecisionReason, GRANT_REASONS, type DenyReason, type GrantReason } from '../../shared/protocol/reasons.js';
+import { DAYS, type WeeklyWindow } from '../../shared/protocol/schedule.js';
 
 const PARIS = 'Europe/Paris';
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { openHubDatabase } from '../../cloud-sync/hub/db.js';
 import { AlarmBook } from '../../cloud-sync/hub/occupancy/alarms.js';
 import { HubStore } from '../../cloud-sync/hub/store.js';
-import type { NewEvent, SiteEvent } from '../../shared/events.js';
+import type { NewEvent, SiteEvent } from '../../shared/protocol/events.js';
 import { statusOf } from '../harness/hub-fixtures.js';
 import { testHubDb } from '../harness/hub-db.js';
 

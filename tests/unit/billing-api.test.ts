@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
 import { hashPasswordSync } from '../../cloud-sync/hub/auth/password.js';
 import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
-import { ManualClock } from '../../shared/clock.js';
+import { ManualClock } from '../../shared/platform/clock.js';
 import { login, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { SiteLog } from './billing-fixtures.js';
 import { testHubDb } from '../harness/hub-db.js';

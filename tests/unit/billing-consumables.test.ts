@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { recordConsumableUse } from '../../edge/consumables/consumable-use.js';
-import { TesseraError } from '../../shared/errors.js';
+import { TesseraError } from '../../shared/platform/errors.js';
 import { edgeApiFixture } from '../harness/edge-api.js';
 import type { Harness } from '../harness/site.js';
 import { UID } from '../harness/site.js';

@@ -4,8 +4,8 @@ import { doorContradictions } from '../../cloud-sync/billing/door-consistency.js
 import { EXAMPLE_PRICE_LIST, PriceList, type PlanTariff } from '../../cloud-sync/billing/prices.js';
 import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
 import { PLANS, PRICES } from '../../demo/network.js';
-import { ManualClock } from '../../shared/clock.js';
-import { Plan } from '../../shared/directory.js';
+import { ManualClock } from '../../shared/platform/clock.js';
+import { Plan } from '../../shared/protocol/directory.js';
 import { login, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 

@@ -5,8 +5,8 @@ import { openHubDatabase, type HubDb } from '../../cloud-sync/hub/db.js';
 import { HubDirectory } from '../../cloud-sync/hub/directory.js';
 import { HubSites } from '../../cloud-sync/hub/sites.js';
 import { HubStore } from '../../cloud-sync/hub/store.js';
-import type { Employer, Member } from '../../shared/directory.js';
-import type { SiteEvent } from '../../shared/events.js';
+import type { Employer, Member } from '../../shared/protocol/directory.js';
+import type { SiteEvent } from '../../shared/protocol/events.js';
 import { billedEventOf, type BilledEvent } from '../../cloud-sync/billing/visits.js';
 import { testHubDb } from '../harness/hub-db.js';
 

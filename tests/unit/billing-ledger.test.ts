@@ -8,7 +8,7 @@ import { openHubDatabase } from '../../cloud-sync/hub/db.js';
 import { HubDirectory } from '../../cloud-sync/hub/directory.js';
 import { HubSites } from '../../cloud-sync/hub/sites.js';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
-import { TesseraError } from '../../shared/errors.js';
+import { TesseraError } from '../../shared/platform/errors.js';
 import { BILLING_DATES, billingHub, SiteLog } from './billing-fixtures.js';
 import { lastingHubDb } from '../harness/hub-db.js';
 

@@ -4,7 +4,7 @@ import { buildInvoices, type Invoice } from '../../cloud-sync/billing/invoice.js
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
 import { ratePeriod } from '../../cloud-sync/billing/rate.js';
 import type { BilledEvent } from '../../cloud-sync/billing/visits.js';
-import type { Employer, Member } from '../../shared/directory.js';
+import type { Employer, Member } from '../../shared/protocol/directory.js';
 import { BILLING_DATES, billingHub, employer, member, SiteLog } from './billing-fixtures.js';
 
 const SITES = ['murat', 'reichstett'];

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { buildInvoices, lineVat, type Invoice } from '../../cloud-sync/billing/invoice.js';
 import { EXAMPLE_PRICE_LIST, PriceList, unpricedRefusals } from '../../cloud-sync/billing/prices.js';
 import { ratePeriod, type RatingInput } from '../../cloud-sync/billing/rate.js';
-import type { Employer, Member } from '../../shared/directory.js';
-import { TesseraError } from '../../shared/errors.js';
+import type { Employer, Member } from '../../shared/protocol/directory.js';
+import { TesseraError } from '../../shared/platform/errors.js';
 import { employer, member, SiteLog } from './billing-fixtures.js';
 
 const ZONES = new Map([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { entitiesOf, formatMembersCsv, parseMembersCsv } from '../../cloud-sync/hub/admin/members-csv.js';
-import type { Member } from '../../shared/directory.js';
+import type { Member } from '../../shared/protocol/directory.js';
 import { FORMULA_NAMES as NAMES, runsAsFormula, spreadsheetCells } from '../harness/spreadsheet.js';
 
 describe('the members CSV export neutralises formula cells, whatever comes before the formula character', () => {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DaysElsewhereUpdates } from '../../edge/directory/days-elsewhere.js';
-import { generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../shared/signing.js';
-import type { DaysElsewhere } from '../../shared/sync.js';
+import { generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../shared/protocol/signing.js';
+import type { DaysElsewhere } from '../../shared/protocol/sync.js';
 import type { Harness } from '../harness/site.js';
 import { startSite, UID } from '../harness/site.js';
 

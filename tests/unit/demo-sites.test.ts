@@ -7,7 +7,7 @@ import { choosePort, portOr0, type PortChoice } from '../../demo/hub-setup.js';
 import { DEMO_SITES } from '../../demo/network.js';
 import { networkedSiteYaml } from '../../demo/sites.js';
 import { parseSiteConfig } from '../../firmware-config/load.js';
-import { generateHubKeys, hubPublicKey } from '../../shared/signing.js';
+import { generateHubKeys, hubPublicKey } from '../../shared/protocol/signing.js';
 import { createPublicKey } from 'node:crypto';
 
 const publicKeyPem = createPublicKey(generateHubKeys().privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();

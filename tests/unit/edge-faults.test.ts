@@ -12,10 +12,10 @@ import { createEdge } from '../../edge/site/edge.js';
 import { runEdge } from '../../edge/site/run.js';
 import { EdgeStore } from '../../edge/store/store.js';
 import { SiteConfig } from '../../firmware-config/schema.js';
-import { ManualClock } from '../../shared/clock.js';
-import { Directory } from '../../shared/directory.js';
-import { generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../shared/signing.js';
-import type { DirectoryUpdate } from '../../shared/sync.js';
+import { ManualClock } from '../../shared/platform/clock.js';
+import { Directory } from '../../shared/protocol/directory.js';
+import { generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../shared/protocol/signing.js';
+import type { DirectoryUpdate } from '../../shared/protocol/sync.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { BASE_CONFIG, BASE_DIRECTORY, MONDAY_9AM_PARIS, startSite, UID, type Harness } from '../harness/site.js';
 

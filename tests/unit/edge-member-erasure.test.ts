@@ -1,9 +1,9 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HubDirectoryUpdates } from '../../edge/directory/hub-updates.js';
-import { pseudonymOf } from '../../shared/erasure.js';
-import { generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../shared/signing.js';
-import type { DirectoryChange, DirectoryUpdate } from '../../shared/sync.js';
+import { pseudonymOf } from '../../shared/protocol/erasure.js';
+import { generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../shared/protocol/signing.js';
+import type { DirectoryChange, DirectoryUpdate } from '../../shared/protocol/sync.js';
 import { BASE_DIRECTORY, startSite, UID, type Harness } from '../harness/site.js';
 
 const HUB = generateHubKeys();

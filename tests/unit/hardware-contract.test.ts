@@ -1,4 +1,4 @@
-import { ManualClock } from '../../shared/clock.js';
+import { ManualClock } from '../../shared/platform/clock.js';
 import { SimGpio } from '../../edge/hardware/sim-gpio.js';
 import { SimReader } from '../../edge/hardware/sim-reader.js';
 import { gpioContract } from '../contracts/gpio-contract.js';

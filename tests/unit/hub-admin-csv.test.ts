@@ -4,8 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
 import fc from 'fast-check';
 import { entitiesOf, formatMembersCsv, parseMembersCsv } from '../../cloud-sync/hub/admin/members-csv.js';
-import type { Member } from '../../shared/directory.js';
-import { ManualClock } from '../../shared/clock.js';
+import type { Member } from '../../shared/protocol/directory.js';
+import { ManualClock } from '../../shared/platform/clock.js';
 import { login, loginAs, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
 import { hashPassword, verifyPassword } from '../../cloud-sync/hub/auth/password.js';
-import { ManualClock } from '../../shared/clock.js';
+import { ManualClock } from '../../shared/platform/clock.js';
 import { FAST_PASSWORD_COST, login, signedInHub, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb, lastingHubDb } from '../harness/hub-db.js';
 

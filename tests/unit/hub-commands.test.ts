@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HubCommands } from '../../edge/commands/hub-commands.js';
-import { COMMAND_SCHEMA_VERSION, type CommandBody, type CommandRequest } from '../../shared/commands.js';
-import { generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../shared/signing.js';
+import { COMMAND_SCHEMA_VERSION, type CommandBody, type CommandRequest } from '../../shared/protocol/commands.js';
+import { generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../shared/protocol/signing.js';
 import { startSite, UID, type Harness } from '../harness/site.js';
 
 const HUB = generateHubKeys();

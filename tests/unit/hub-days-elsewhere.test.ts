@@ -8,10 +8,10 @@ import { DaysElsewherePublisher } from '../../cloud-sync/hub/days-elsewhere.js';
 import { openHubDatabase } from '../../cloud-sync/hub/db.js';
 import { HubDirectory } from '../../cloud-sync/hub/directory.js';
 import { HubStore } from '../../cloud-sync/hub/store.js';
-import { ManualClock } from '../../shared/clock.js';
-import type { SiteEvent } from '../../shared/events.js';
-import { generateHubKeys, hubPrivateKey, hubPublicKey, verifyBody } from '../../shared/signing.js';
-import { SignedDaysElsewhere } from '../../shared/sync.js';
+import { ManualClock } from '../../shared/platform/clock.js';
+import type { SiteEvent } from '../../shared/protocol/events.js';
+import { generateHubKeys, hubPrivateKey, hubPublicKey, verifyBody } from '../../shared/protocol/signing.js';
+import { SignedDaysElsewhere } from '../../shared/protocol/sync.js';
 import { lastingHubDb, testHubDb } from '../harness/hub-db.js';
 
 const KEYS = generateHubKeys();

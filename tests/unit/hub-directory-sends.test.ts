@@ -1,7 +1,7 @@
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DirectoryUpdate } from '../../shared/sync.js';
-import { topics } from '../../shared/topics.js';
+import type { DirectoryUpdate } from '../../shared/protocol/sync.js';
+import { topics } from '../../shared/protocol/topics.js';
 import { statusOf } from '../harness/hub-fixtures.js';
 import { startTestHub } from '../harness/network-hub.js';
 

@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HubDirectoryUpdates } from '../../edge/directory/hub-updates.js';
-import { generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../shared/signing.js';
-import type { DirectoryChange, DirectoryUpdate } from '../../shared/sync.js';
+import { generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../shared/protocol/signing.js';
+import type { DirectoryChange, DirectoryUpdate } from '../../shared/protocol/sync.js';
 import type { Harness } from '../harness/site.js';
 import { BASE_DIRECTORY, startSite, UID } from '../harness/site.js';
 

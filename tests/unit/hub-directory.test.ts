@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { openHubDatabase } from '../../cloud-sync/hub/db.js';
 import { HubDirectory } from '../../cloud-sync/hub/directory.js';
-import { TesseraError } from '../../shared/errors.js';
-import type { DirectoryChange } from '../../shared/sync.js';
+import { TesseraError } from '../../shared/platform/errors.js';
+import type { DirectoryChange } from '../../shared/protocol/sync.js';
 import { testHubDb } from '../harness/hub-db.js';
 
 function directory() {

@@ -3,8 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openHubDatabase } from '../../cloud-sync/hub/db.js';
 import { HubIngest } from '../../cloud-sync/hub/ingest.js';
 import { HubStore } from '../../cloud-sync/hub/store.js';
-import { ManualClock } from '../../shared/clock.js';
-import { topics } from '../../shared/topics.js';
+import { ManualClock } from '../../shared/platform/clock.js';
+import { topics } from '../../shared/protocol/topics.js';
 import { batchOf, statusOf } from '../harness/hub-fixtures.js';
 import { refuseEventsOf, testHubDb } from '../harness/hub-db.js';
 

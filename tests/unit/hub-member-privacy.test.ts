@@ -3,10 +3,10 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PriceList } from '../../cloud-sync/billing/prices.js';
 import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
-import { ManualClock } from '../../shared/clock.js';
-import { isPseudonym } from '../../shared/erasure.js';
-import { SiteEvent } from '../../shared/events.js';
-import type { DirectoryChange } from '../../shared/sync.js';
+import { ManualClock } from '../../shared/platform/clock.js';
+import { isPseudonym } from '../../shared/protocol/erasure.js';
+import { SiteEvent } from '../../shared/protocol/events.js';
+import type { DirectoryChange } from '../../shared/protocol/sync.js';
 import { login, loginAs, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 

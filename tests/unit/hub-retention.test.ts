@@ -2,8 +2,8 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
 import { DEFAULT_HUB_RETENTION_DAYS, HubRetention } from '../../cloud-sync/hub/retention.js';
-import { ManualClock } from '../../shared/clock.js';
-import { TesseraError } from '../../shared/errors.js';
+import { ManualClock } from '../../shared/platform/clock.js';
+import { TesseraError } from '../../shared/platform/errors.js';
 import { BILLING_DATES, billingHub, SiteLog } from './billing-fixtures.js';
 
 const { NOV_2, DEC_2, JAN_2 } = BILLING_DATES;

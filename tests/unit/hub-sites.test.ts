@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openHubDatabase } from '../../cloud-sync/hub/db.js';
 import { HubSites } from '../../cloud-sync/hub/sites.js';
-import { TesseraError } from '../../shared/errors.js';
+import { TesseraError } from '../../shared/platform/errors.js';
 import { testHubDb } from '../harness/hub-db.js';
 
 describe('the sites the operator declares', () => {

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openHubDatabase } from '../../cloud-sync/hub/db.js';
 import { testHubDb } from '../harness/hub-db.js';
 import { HubStore } from '../../cloud-sync/hub/store.js';
-import type { EventBatch } from '../../shared/sync.js';
+import type { EventBatch } from '../../shared/protocol/sync.js';
 import { batchOf, siteEvent, statusOf } from '../harness/hub-fixtures.js';
 
 const NOW = Date.UTC(2026, 10, 23, 9);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Harness } from '../harness/site.js';
 import { BASE_DIRECTORY, startSite, UID } from '../harness/site.js';
-import { Directory } from '../../shared/directory.js';
+import { Directory } from '../../shared/protocol/directory.js';
 
 let site: Harness;
 afterEach(async () => site?.stop());

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Histogram, renderExposition } from '../../edge/api/metrics.js';
+import { Histogram, renderExposition } from '../../shared/platform/metrics.js';
 import { buildApi } from '../../edge/api/server.js';
 import { createHub } from '../../cloud-sync/hub/hub.js';
-import { ManualClock } from '../../shared/clock.js';
-import type { NewEvent, SiteEvent } from '../../shared/events.js';
-import { topics } from '../../shared/topics.js';
+import { ManualClock } from '../../shared/platform/clock.js';
+import type { NewEvent, SiteEvent } from '../../shared/protocol/events.js';
+import { topics } from '../../shared/protocol/topics.js';
 import { statusOf } from '../harness/hub-fixtures.js';
 import { FAST_PASSWORD_COST, TEST_ADMIN, login } from '../harness/hub-auth.js';
 import { UID, startSite } from '../harness/site.js';

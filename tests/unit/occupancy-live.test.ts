@@ -10,12 +10,12 @@ import { registerEventStream } from '../../cloud-sync/dashboard/stream.js';
 import { registerAuth } from '../../cloud-sync/hub/auth/index.js';
 import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
 import type { LiveMessage } from '../../cloud-sync/hub/occupancy/live-feed.js';
-import { createJsonApi } from '../../edge/api/json-api.js';
+import { createJsonApi } from '../../shared/platform/json-api.js';
 import { NetworkOccupancyPublisher } from '../../cloud-sync/hub/occupancy/network-topic.js';
-import { ManualClock, systemClock } from '../../shared/clock.js';
-import { NetworkOccupancyMessage } from '../../shared/occupancy.js';
-import type { NewEvent, SiteEvent } from '../../shared/events.js';
-import { topics } from '../../shared/topics.js';
+import { ManualClock, systemClock } from '../../shared/platform/clock.js';
+import { NetworkOccupancyMessage } from '../../shared/protocol/occupancy.js';
+import type { NewEvent, SiteEvent } from '../../shared/protocol/events.js';
+import { topics } from '../../shared/protocol/topics.js';
 import { FAST_PASSWORD_COST, TEST_ADMIN, loginOver } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SiteEvent } from '../../shared/events.js';
+import type { SiteEvent } from '../../shared/protocol/events.js';
 import { openHubDatabase, type HubDb } from '../../cloud-sync/hub/db.js';
 import { BUCKET_MS, historySeries } from '../../cloud-sync/hub/occupancy/buckets.js';
 import { OccupancyProjection, type DeclaredSite } from '../../cloud-sync/hub/occupancy/projection.js';

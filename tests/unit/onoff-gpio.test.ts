@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock.js';
-import { TesseraError } from '../../shared/errors.js';
+import { ManualClock } from '../../shared/platform/clock.js';
+import { TesseraError } from '../../shared/platform/errors.js';
 import { createHardware, type HardwareOptions } from '../../edge/hardware/factory.js';
 import { findGpioBase } from '../../edge/hardware/gpiochip.js';
 import { OnoffGpio, type OnoffGpioOptions, type OnoffModule, type OnoffPin } from '../../edge/hardware/onoff-gpio.js';

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { maskUid, normalizeUid } from '../../shared/badge.js';
-import { EVENT_TYPES, SiteEvent, type EventPayload, type EventType } from '../../shared/events.js';
-import { uuidv7 } from '../../shared/ids.js';
-import { topics } from '../../shared/topics.js';
+import { maskUid, normalizeUid } from '../../shared/protocol/badge.js';
+import { EVENT_TYPES, SiteEvent, type EventPayload, type EventType } from '../../shared/protocol/events.js';
+import { uuidv7 } from '../../shared/platform/ids.js';
+import { topics } from '../../shared/protocol/topics.js';
 
 /** One valid payload per event type: the compiler refuses this map if a type is missing. */
 const SAMPLES: { [T in EventType]: EventPayload<T> } = {

@@ -5,14 +5,14 @@ import { fileURLToPath } from 'node:url';
 import { pbkdf2Sync } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Io } from '../../cli/command.js';
-import { EXIT } from '../../cli/command.js';
+import type { Io } from '../../shared/platform/command.js';
+import { EXIT } from '../../shared/platform/command.js';
 import { parseSiteConfig } from '../../firmware-config/load.js';
 import type { SiteConfig } from '../../firmware-config/schema.js';
 import { envPath, renderEnvironment, renderSiteFiles, renderUnit } from '../../firmware-config/render.js';
 import { mosquittoPasswordHash, renderAcl, renderPasswordLine } from '../../firmware-config/render-mosquitto.js';
 import { renderCommand } from '../../firmware-config/render-cli.js';
-import { watchdogIntervalMs } from '../../edge/site/systemd-notify.js';
+import { watchdogIntervalMs } from '../../shared/platform/systemd-notify.js';
 
 const EXAMPLES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'firmware-config', 'examples');
 const TARGET = { configPath: '/etc/tessera/murat.yaml', installDir: '/opt/tessera', user: 'tessera', nodePath: '/usr/bin/node' };

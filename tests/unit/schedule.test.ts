@@ -12,7 +12,7 @@ import {
   minutesOf,
   nextLocalTime,
   type WeeklyWindow,
-} from '../../shared/schedule.js';
+} from '../../shared/protocol/schedule.js';
 
 const PARIS = 'Europe/Paris';
 /** An instant written with its offset, parsed without luxon so expectations do not lean on it. */

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ManualClock } from '../../shared/clock.js';
-import { TesseraError, type ErrorCode } from '../../shared/errors.js';
+import { ManualClock } from '../../shared/platform/clock.js';
+import { TesseraError, type ErrorCode } from '../../shared/platform/errors.js';
 import { createHardware, type HardwareOptions } from '../../edge/hardware/factory.js';
 import { SimGpio } from '../../edge/hardware/sim-gpio.js';
 import { ISO14443_3_ATR, SimReader } from '../../edge/hardware/sim-reader.js';

@@ -8,7 +8,7 @@ import { openDatabase } from '../../edge/store/db.js';
 import { MIGRATIONS } from '../../edge/store/migrations.js';
 import type { Harness } from '../harness/site.js';
 import { startSite, UID } from '../harness/site.js';
-import { SiteEvent } from '../../shared/events.js';
+import { SiteEvent } from '../../shared/protocol/events.js';
 
 let site: Harness | undefined;
 const dirs: string[] = [];

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, generateHubKeys, hubPrivateKey, hubPublicKey, signBody, verifyBody } from '../../shared/signing.js';
-import { Ack, DirectoryUpdate, EventBatch, SignedDirectoryUpdate } from '../../shared/sync.js';
+import { canonicalJson, generateHubKeys, hubPrivateKey, hubPublicKey, signBody, verifyBody } from '../../shared/protocol/signing.js';
+import { Ack, DirectoryUpdate, EventBatch, SignedDirectoryUpdate } from '../../shared/protocol/sync.js';
 import { EdgeStore } from '../../edge/store/store.js';
-import { uuidv7 } from '../../shared/ids.js';
+import { uuidv7 } from '../../shared/platform/ids.js';
 
 const event = (seq: number, site = 'murat') => ({ v: 1, site, seq, id: uuidv7(seq), at: '2026-11-23T09:00:00.000+01:00', type: 'door.forced', data: { door: 'front' } });
 

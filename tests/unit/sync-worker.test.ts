@@ -6,8 +6,8 @@ import type { OutboundBatch, StreamOptions, Take } from '../../cloud-sync/edge/o
 import { readAck } from '../../cloud-sync/edge/ack.js';
 import { buildStatus } from '../../cloud-sync/edge/status.js';
 import { syncRejectedFault } from '../../cloud-sync/edge/rejections.js';
-import { SiteEvent } from '../../shared/events.js';
-import { SiteStatus } from '../../shared/sync.js';
+import { SiteEvent } from '../../shared/protocol/events.js';
+import { SiteStatus } from '../../shared/protocol/sync.js';
 
 const stores: EdgeStore[] = [];
 afterEach(() => {

@@ -5,9 +5,9 @@ import { openHubDatabase } from '../../cloud-sync/hub/db.js';
 import { HubAuth } from '../../cloud-sync/hub/auth/hub-auth.js';
 import { HubIngest } from '../../cloud-sync/hub/ingest.js';
 import { HubStore } from '../../cloud-sync/hub/store.js';
-import { ManualClock } from '../../shared/clock.js';
-import { topics } from '../../shared/topics.js';
-import { describeIssues } from '../../shared/validation.js';
+import { ManualClock } from '../../shared/platform/clock.js';
+import { topics } from '../../shared/protocol/topics.js';
+import { describeIssues } from '../../shared/platform/validation.js';
 import { testHubDb } from '../harness/hub-db.js';
 
 /** 20,000 nested arrays: JSON.parse reads them, a recursive JSON.stringify runs out of stack. */

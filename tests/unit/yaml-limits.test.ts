@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseDocument } from '../../firmware-config/document.js';
+import { parseDocument } from '../../shared/platform/yaml-document.js';
 import { parseSiteConfig } from '../../firmware-config/load.js';
-import { Directory } from '../../shared/directory.js';
+import { Directory } from '../../shared/protocol/directory.js';
 
-describe('YAML documents the library must not compose (firmware-config/yaml-limits.ts)', () => {
+describe('YAML documents the library must not compose (shared/platform/yaml-limits.ts)', () => {
   it('a site config nested 20,000 levels deep is refused with its place, not left to overflow the parser (which can abort the process)', () => {
     for (const text of [`${'['.repeat(20_000)}${']'.repeat(20_000)}`, `${'- '.repeat(20_000)}x`]) {
       const r = parseSiteConfig(text, 'murat.yaml', '/etc/tessera');

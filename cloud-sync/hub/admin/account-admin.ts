@@ -1,4 +1,4 @@
-import { TesseraError } from '../../../shared/errors.js';
+import { TesseraError } from '../../../shared/platform/errors.js';
 import type { Account } from '../auth/account.js';
 import type { AccountChange, AccountRecord, NewAccount } from '../auth/accounts.js';
 import type { HubAuth } from '../auth/hub-auth.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { parseOr400, sendError } from '../../../edge/api/errors.js';
+import { parseOr400, sendError } from '../../../shared/platform/http-errors.js';
 import { requireOperator } from '../auth/guards.js';
 import { Role, SiteList, Username } from '../auth/accounts.js';
 import { NewPassword, passwordIsUsername } from '../auth/password.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { Badge, Employer, Member, Plan } from '../../../shared/directory.js';
-import { CommandRequest } from '../../../shared/commands.js';
+import { Badge, Employer, Member, Plan } from '../../../shared/protocol/directory.js';
+import { CommandRequest } from '../../../shared/protocol/commands.js';
 import { PriceList } from '../../billing/prices.js';
 import { DeadLettersQuery, EventsQuery } from '../api.js';
 import { Login, PasswordChange } from '../auth/register.js';

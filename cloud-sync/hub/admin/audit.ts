@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { maskUid } from '../../../shared/badge.js';
+import { maskUid } from '../../../shared/protocol/badge.js';
 import type { HubDb } from '../db.js';
 import type { Account } from '../auth/account.js';
 

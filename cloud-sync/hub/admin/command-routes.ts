@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { parseOr400, sendError } from '../../../edge/api/errors.js';
-import { CommandRequest } from '../../../shared/commands.js';
-import { SITE_ID_PATTERN } from '../../../shared/topics.js';
+import { parseOr400, sendError } from '../../../shared/platform/http-errors.js';
+import { CommandRequest } from '../../../shared/protocol/commands.js';
+import { SITE_ID_PATTERN } from '../../../shared/protocol/topics.js';
 import { requireOperator } from '../auth/guards.js';
 import type { CommandSender } from '../commands.js';
 import type { HubDb } from '../db.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { parseOr400, sendError } from '../../../edge/api/errors.js';
-import type { Badge, Member } from '../../../shared/directory.js';
+import { parseOr400, sendError } from '../../../shared/platform/http-errors.js';
+import type { Badge, Member } from '../../../shared/protocol/directory.js';
 import type { Account } from '../auth/account.js';
 import { requireSite } from '../auth/guards.js';
 import { DirectoryImport } from '../directory-import.js';

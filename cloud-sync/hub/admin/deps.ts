@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
-import { sendError } from '../../../edge/api/errors.js';
-import { TesseraError, type ErrorCode } from '../../../shared/errors.js';
+import { sendError } from '../../../shared/platform/http-errors.js';
+import { TesseraError, type ErrorCode } from '../../../shared/platform/errors.js';
 import type { HubAuth } from '../auth/hub-auth.js';
 import type { HubDb } from '../db.js';
 import type { HubDirectory } from '../directory.js';

@@ -1,5 +1,5 @@
-import type { Badge, Member } from '../../../shared/directory.js';
-import { TesseraError } from '../../../shared/errors.js';
+import type { Badge, Member } from '../../../shared/protocol/directory.js';
+import { TesseraError } from '../../../shared/platform/errors.js';
 import type { Account } from '../auth/account.js';
 import type { Entity, HubDirectory } from '../directory.js';
 import type { HubDb } from '../db.js';

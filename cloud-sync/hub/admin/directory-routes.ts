@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { parseOr400, sendError } from '../../../edge/api/errors.js';
-import { normalizeUid } from '../../../shared/badge.js';
-import { TesseraError } from '../../../shared/errors.js';
+import { parseOr400, sendError } from '../../../shared/platform/http-errors.js';
+import { normalizeUid } from '../../../shared/protocol/badge.js';
+import { TesseraError } from '../../../shared/platform/errors.js';
 import { requireSite } from '../auth/guards.js';
 import type { Entity } from '../directory.js';
 import { sendFailure, type AdminDeps } from './deps.js';

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { parseOr400 } from '../../../edge/api/errors.js';
+import { parseOr400 } from '../../../shared/platform/http-errors.js';
 import { requireOperator } from '../auth/guards.js';
 import { registerAccountRoutes } from './account-routes.js';
 import { AuditQuery } from './audit.js';

@@ -1,6 +1,6 @@
-import { ERASED_BADGE, pseudonymiseBody } from '../../../shared/erasure.js';
-import type { Member } from '../../../shared/directory.js';
-import { TesseraError } from '../../../shared/errors.js';
+import { ERASED_BADGE, pseudonymiseBody } from '../../../shared/protocol/erasure.js';
+import type { Member } from '../../../shared/protocol/directory.js';
+import { TesseraError } from '../../../shared/platform/errors.js';
 import type { Account } from '../auth/account.js';
 import type { HubDb } from '../db.js';
 import type { HubDirectory } from '../directory.js';

@@ -1,5 +1,5 @@
-import type { Badge, Employer, Member, Plan } from '../../../shared/directory.js';
-import { TesseraError } from '../../../shared/errors.js';
+import type { Badge, Employer, Member, Plan } from '../../../shared/protocol/directory.js';
+import { TesseraError } from '../../../shared/platform/errors.js';
 import type { Invoice } from '../../billing/invoice.js';
 import type { Account } from '../auth/account.js';
 import type { HubDb } from '../db.js';

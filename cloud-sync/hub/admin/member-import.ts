@@ -1,4 +1,4 @@
-import { Badge, Member } from '../../../shared/directory.js';
+import { Badge, Member } from '../../../shared/protocol/directory.js';
 import type { Account } from '../auth/account.js';
 import type { Entity, HubDirectory } from '../directory.js';
 import type { DirectoryImport } from '../directory-import.js';

@@ -1,9 +1,9 @@
 import { createReadStream, statSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import type { Command, Io } from '../../../cli/command.js';
-import { EXIT } from '../../../cli/command.js';
-import { TesseraError } from '../../../shared/errors.js';
+import type { Command, Io } from '../../../shared/platform/command.js';
+import { EXIT } from '../../../shared/platform/command.js';
+import { TesseraError } from '../../../shared/platform/errors.js';
 import { errorOf, openHubSession, readPassword, type HubSession } from './hub-client.js';
 import { Progress, uploadProgress } from './upload-progress.js';
 

@@ -1,7 +1,7 @@
 import { parse as parseStream, type Options } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
-import { csvField, restoreFormula } from '../../../shared/csv.js';
-import type { Badge, Member } from '../../../shared/directory.js';
+import { csvField, restoreFormula } from '../../../shared/platform/csv.js';
+import type { Badge, Member } from '../../../shared/protocol/directory.js';
 import type { Slices } from '../slices.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { parseOr400, sendError } from '../../../edge/api/errors.js';
+import { parseOr400, sendError } from '../../../shared/platform/http-errors.js';
 import { sendFailure, type AdminDeps } from './deps.js';
 import { MemberErasure } from './member-erasure.js';
 import { exportMember } from './member-export.js';

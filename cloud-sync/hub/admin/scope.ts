@@ -1,4 +1,4 @@
-import type { Badge, Member, Plan } from '../../../shared/directory.js';
+import type { Badge, Member, Plan } from '../../../shared/protocol/directory.js';
 import type { Account } from '../auth/account.js';
 import type { HubDirectory } from '../directory.js';
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { parseOr400, sendError } from '../../../edge/api/errors.js';
-import { TesseraError } from '../../../shared/errors.js';
+import { parseOr400, sendError } from '../../../shared/platform/http-errors.js';
+import { TesseraError } from '../../../shared/platform/errors.js';
 import { maySeeSite } from '../auth/account.js';
 import { requireOperator } from '../auth/guards.js';
 import { forbidden, sendFailure, type AdminDeps } from './deps.js';

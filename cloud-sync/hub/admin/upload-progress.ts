@@ -1,5 +1,5 @@
 import { Transform, type Readable } from 'node:stream';
-import type { Io } from '../../../cli/command.js';
+import type { Io } from '../../../shared/platform/command.js';
 
 /** Where an upload's progress goes: a redrawn bar on a terminal, a line per quarter otherwise; `done` once all is sent. */
 export abstract class Progress {

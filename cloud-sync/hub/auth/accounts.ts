@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { TesseraError } from '../../../shared/errors.js';
-import { SITE_ID_PATTERN } from '../../../shared/topics.js';
+import { TesseraError } from '../../../shared/platform/errors.js';
+import { SITE_ID_PATTERN } from '../../../shared/protocol/topics.js';
 import type { HubDb } from '../db.js';
 import type { Account, AccountRole } from './account.js';
 

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { sendError } from '../../../edge/api/errors.js';
+import { sendError } from '../../../shared/platform/http-errors.js';
 import { maySeeSite, type Account } from './account.js';
 
 declare module 'fastify' {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { sendError } from '../../../edge/api/errors.js';
+import { sendError } from '../../../shared/platform/http-errors.js';
 
 /** Sent on every answer of the hub; a route may set its own first (the dashboard's CSP). */
 const SECURITY_HEADERS: Record<string, string> = {

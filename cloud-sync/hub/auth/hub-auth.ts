@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../../../shared/clock.js';
-import { TesseraError } from '../../../shared/errors.js';
-import { describeIssues } from '../../../shared/validation.js';
+import type { Clock } from '../../../shared/platform/clock.js';
+import { TesseraError } from '../../../shared/platform/errors.js';
+import { describeIssues } from '../../../shared/platform/validation.js';
 import type { HubDb } from '../db.js';
 import type { Account } from './account.js';
 import { AccountStore, Username, type AccountRecord } from './accounts.js';

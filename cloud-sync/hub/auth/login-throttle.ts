@@ -1,5 +1,5 @@
 import { isIPv6 } from 'node:net';
-import type { Clock } from '../../../shared/clock.js';
+import type { Clock } from '../../../shared/platform/clock.js';
 
 export interface ThrottleLimits {
   /** Failures one address may make on one account before it waits. */

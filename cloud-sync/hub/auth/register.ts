@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { parseOr400, sendError } from '../../../edge/api/errors.js';
+import { parseOr400, sendError } from '../../../shared/platform/http-errors.js';
 import type { AccountRecord } from './accounts.js';
 import type { HubAuth } from './hub-auth.js';
 import { NewPassword, passwordIsUsername } from './password.js';

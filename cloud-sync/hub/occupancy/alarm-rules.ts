@@ -1,4 +1,4 @@
-import type { SiteEvent } from '../../../shared/events.js';
+import type { SiteEvent } from '../../../shared/protocol/events.js';
 
 export const ALARM_KINDS = [
   'door.forced',

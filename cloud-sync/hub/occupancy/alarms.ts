@@ -1,6 +1,6 @@
-import type { SiteEvent } from '../../../shared/events.js';
-import { TesseraError } from '../../../shared/errors.js';
-import type { SiteStatus } from '../../../shared/sync.js';
+import type { SiteEvent } from '../../../shared/protocol/events.js';
+import { TesseraError } from '../../../shared/platform/errors.js';
+import type { SiteStatus } from '../../../shared/protocol/sync.js';
 import type { HubDb } from '../db.js';
 import { type AlarmKind, type ClearRule, alarmEffect } from './alarm-rules.js';
 import { sqlDialect } from '../storage/dialect.js';

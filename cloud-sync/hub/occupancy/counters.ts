@@ -1,5 +1,5 @@
-import type { SiteEvent } from '../../../shared/events.js';
-import { Histogram } from '../../../edge/api/metrics.js';
+import type { SiteEvent } from '../../../shared/protocol/events.js';
+import { Histogram } from '../../../shared/platform/metrics.js';
 
 /** Seconds from an event at its site to its storage at the hub: buckets from 50 ms to a day (sites offline catch up late). */
 const LAG_BOUNDS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86_400];

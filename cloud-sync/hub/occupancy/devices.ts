@@ -1,4 +1,4 @@
-import type { SiteEvent } from '../../../shared/events.js';
+import type { SiteEvent } from '../../../shared/protocol/events.js';
 
 export interface DoorState {
   door: string;

@@ -1,4 +1,4 @@
-import type { SiteStatus } from '../../../shared/sync.js';
+import type { SiteStatus } from '../../../shared/protocol/sync.js';
 import type { SiteView } from '../store.js';
 
 /**

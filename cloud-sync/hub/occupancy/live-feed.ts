@@ -1,4 +1,4 @@
-import type { SiteEvent } from '../../../shared/events.js';
+import type { SiteEvent } from '../../../shared/protocol/events.js';
 import type { Alarm } from './alarms.js';
 import type { SiteHealth } from './health.js';
 import type { SiteOccupancy } from './projection.js';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../../../shared/clock.js';
-import { SiteEvent } from '../../../shared/events.js';
-import type { SiteStatus } from '../../../shared/sync.js';
+import type { Clock, TimerHandle } from '../../../shared/platform/clock.js';
+import { SiteEvent } from '../../../shared/protocol/events.js';
+import type { SiteStatus } from '../../../shared/protocol/sync.js';
 import type { HubDb } from '../db.js';
 import type { HubStore, SiteView } from '../store.js';
 import type { SqlStatement } from '../storage/hub-db.js';

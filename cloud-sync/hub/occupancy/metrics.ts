@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { type MetricFamily, PROMETHEUS_CONTENT_TYPE, renderExposition } from '../../../edge/api/metrics.js';
+import { type MetricFamily, PROMETHEUS_CONTENT_TYPE, renderExposition } from '../../../shared/platform/metrics.js';
 import type { HubIngest } from '../ingest.js';
 import type { HubStore } from '../store.js';
 import type { HubLive } from './live.js';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../../../shared/clock.js';
-import { NETWORK_OCCUPANCY_VERSION, type NetworkOccupancyMessage } from '../../../shared/occupancy.js';
-import { DEFAULT_DISCOVERY_PREFIX, DEFAULT_TOPIC_PREFIX, homeAssistantTopics, topics } from '../../../shared/topics.js';
+import type { Clock, TimerHandle } from '../../../shared/platform/clock.js';
+import { NETWORK_OCCUPANCY_VERSION, type NetworkOccupancyMessage } from '../../../shared/protocol/occupancy.js';
+import { DEFAULT_DISCOVERY_PREFIX, DEFAULT_TOPIC_PREFIX, homeAssistantTopics, topics } from '../../../shared/protocol/topics.js';
 import type { NetworkOccupancy } from './projection.js';
 
 export type Publish = (topic: string, payload: string, options: { qos: 0 | 1; retain: boolean }) => Promise<void>;
@@ -20,7 +20,7 @@ export interface NetworkTopicDeps {
   refreshMs?: number;
 }
 
-/** The retained payload of `{prefix}/network/occupancy` (shared/occupancy.ts): sites keyed by id, for displays and templates. */
+/** The retained payload of `{prefix}/network/occupancy` (shared/protocol/occupancy.ts): sites keyed by id, for displays and templates. */
 export function networkPayload(n: NetworkOccupancy, nowMs: number): NetworkOccupancyMessage {
   return {
     v: NETWORK_OCCUPANCY_VERSION,

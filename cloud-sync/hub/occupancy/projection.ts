@@ -1,5 +1,5 @@
 import type { SqlStatement } from '../storage/hub-db.js';
-import type { SiteEvent } from '../../../shared/events.js';
+import type { SiteEvent } from '../../../shared/protocol/events.js';
 import type { HubDb } from '../db.js';
 import { type BucketRow, type HistoryPoint, bucketStart, historySeries, rateOf } from './buckets.js';
 import { sqlDialect } from '../storage/dialect.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { SITE_ID_PATTERN } from '../../../shared/topics.js';
-import { parseOr400, sendError } from '../../../edge/api/errors.js';
+import { SITE_ID_PATTERN } from '../../../shared/protocol/topics.js';
+import { parseOr400, sendError } from '../../../shared/platform/http-errors.js';
 import { maySeeSite, requireSite } from '../auth/index.js';
 import type { HubStore } from '../store.js';
 import { devicesFrom } from './devices.js';

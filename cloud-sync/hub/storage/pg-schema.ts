@@ -1,4 +1,4 @@
-import { TesseraError } from '../../../shared/errors.js';
+import { TesseraError } from '../../../shared/platform/errors.js';
 import type { PostgresDb } from './postgres.js';
 
 /**

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { TesseraError } from '../../../shared/errors.js';
+import { TesseraError } from '../../../shared/platform/errors.js';
 import type { HubDb, RunResult, SqlStatement, Transaction } from './hub-db.js';
 import { rewritePlaceholders } from './placeholders.js';
 

@@ -5,7 +5,7 @@ import { DecisionReason, DenyReason } from './reasons.js';
 /**
  * The event catalog: every event a site records and sends to the hub. Each schema lives here
  * once; edge and hub both parse with it. Bump EVENT_SCHEMA_VERSION on any incompatible change
- * and record it in shared/CHANGELOG.md.
+ * and record it in shared/protocol/CHANGELOG.md.
  */
 export const EVENT_SCHEMA_VERSION = 1;
 
@@ -69,7 +69,7 @@ const payloads = {
     detail: z.string().max(500).optional(),
   }),
   'clock.unsynced': z.strictObject({ detail: z.string().max(500) }),
-  /** A signed hub command the site carried out (shared/commands.ts), named by its nonce: the hub's receipt. */
+  /** A signed hub command the site carried out (shared/protocol/commands.ts), named by its nonce: the hub's receipt. */
   'command.executed': z.strictObject({ command: Nonce, kind: z.enum(COMMAND_KINDS), door: Id.optional(), fromSeq: z.number().int().positive().optional() }),
 } as const;
 

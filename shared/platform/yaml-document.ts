@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
-import type { ErrorCode, ErrorDetail } from '../shared/errors.js';
-import { formatPath } from '../shared/validation.js';
-import { validate } from './issues.js';
+import type { ErrorCode, ErrorDetail } from './errors.js';
+import { formatPath } from './validation.js';
+import { validate } from './zod-issues.js';
 import { yamlShapeProblem } from './yaml-limits.js';
 
 /**

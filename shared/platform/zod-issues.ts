@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { ErrorDetail } from '../shared/errors.js';
-import { describeIssues } from '../shared/validation.js';
+import type { ErrorDetail } from './errors.js';
+import { describeIssues } from './validation.js';
 
 /**
  * From a zod failure to the lines a person reads: `doors[0].relay.line: expected an integer

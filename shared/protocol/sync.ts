@@ -83,7 +83,7 @@ const Upsert = z.discriminatedUnion('entity', [
 const Delete = z.strictObject({ entity: z.enum(['plan', 'employer', 'member', 'badge']), op: z.literal('delete'), id: z.string().min(1).max(64) });
 /**
  * A member erased at the hub, named by `pseudonym` alone: the site finds the member whose id
- * gives it under `salt` (shared/erasure.ts), deletes their badges and record, and puts the
+ * gives it under `salt` (shared/protocol/erasure.ts), deletes their badges and record, and puts the
  * pseudonym in place of the id in its events, presence, lockers and day usage.
  */
 const Erase = z.strictObject({ entity: z.literal('member'), op: z.literal('erase'), pseudonym: z.string().regex(PSEUDONYM_PATTERN), salt: z.string().regex(SALT_PATTERN) });
@@ -110,7 +110,7 @@ export const DirectoryUpdate = z.discriminatedUnion('kind', [
 ]);
 export type DirectoryUpdate = z.infer<typeof DirectoryUpdate>;
 
-/** The signature is Ed25519 over the canonical JSON of `body` (shared/signing.ts). */
+/** The signature is Ed25519 over the canonical JSON of `body` (shared/protocol/signing.ts). */
 export const SignedDirectoryUpdate = z.strictObject({ body: DirectoryUpdate, signature: z.string().min(1).max(200) });
 export type SignedDirectoryUpdate = z.infer<typeof SignedDirectoryUpdate>;
 

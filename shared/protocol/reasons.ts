@@ -22,7 +22,7 @@ export const DENY_REASONS = [
   // A hub-fed site whose directory has not been confirmed for longer than directory.maxAgeHours
   // admits only the roles its config allows: a revocation may be waiting on the other side.
   'directory_stale',
-  // The hub put the site in lockdown (shared/commands.ts): entries and lockers are refused until
+  // The hub put the site in lockdown (shared/protocol/commands.ts): entries and lockers are refused until
   // it is lifted; exits still let people out.
   'lockdown',
 ] as const;

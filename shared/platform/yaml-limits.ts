@@ -1,5 +1,5 @@
 import type { CST, LineCounter } from 'yaml';
-import type { ErrorDetail } from '../shared/errors.js';
+import type { ErrorDetail } from './errors.js';
 
 /**
  * What the YAML library must never compose (found by fuzzing, docs/security.md). It composes

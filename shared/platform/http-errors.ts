@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
-import type { ErrorCode, ErrorDetail } from '../../shared/errors.js';
-import { describeIssues } from '../../shared/validation.js';
+import type { ErrorCode, ErrorDetail } from './errors.js';
+import { describeIssues } from './validation.js';
 
 /** Every error answer has the same shape: a stable code, a sentence, and the paths at fault. */
 export function sendError(reply: FastifyReply, status: number, code: ErrorCode, message: string, details: ErrorDetail[] = []) {

@@ -1,8 +1,8 @@
 import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { TesseraError } from '../../shared/errors.js';
-import { sendError } from './errors.js';
+import { TesseraError } from './errors.js';
+import { sendError } from './http-errors.js';
 
 /** The largest body any route takes unless it says otherwise (the hub's members import does), refused before parsing. */
 export const API_BODY_LIMIT = 1024 * 1024;
