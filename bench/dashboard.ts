@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import { dashboardAssets } from '../cloud-sync/dashboard/static.js';
-import { createHub, type Hub } from '../cloud-sync/hub/hub.js';
+import { createHub, type Hub } from '../cloud-sync/hub-process/hub.js';
 import { runEdge, type RunningEdge } from '../edge/site/run.js';
 import { systemClock } from '../shared/platform/clock.js';
 import { generateHubKeys } from '../shared/protocol/signing.js';

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
-import { createHub } from '../cloud-sync/hub/hub.js';
+import { createHub } from '../cloud-sync/hub-process/hub.js';
 import { systemClock } from '../shared/platform/clock.js';
 import { generateHubKeys } from '../shared/protocol/signing.js';
 import type { DirectoryUpdate } from '../shared/protocol/sync.js';

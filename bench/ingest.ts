@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { startBroker, type EmbeddedBroker } from '../cloud-sync/broker/embedded.js';
-import { createHub, type Hub } from '../cloud-sync/hub/hub.js';
+import { createHub, type Hub } from '../cloud-sync/hub-process/hub.js';
 import { systemClock } from '../shared/platform/clock.js';
 import { generateHubKeys } from '../shared/protocol/signing.js';
 import { EventBatch } from '../shared/protocol/sync.js';

@@ -3,7 +3,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { createSyncWorker, type SyncWorker } from '../cloud-sync/edge/sync-worker.js';
-import { createHub, type Hub } from '../cloud-sync/hub/hub.js';
+import { createHub, type Hub } from '../cloud-sync/hub-process/hub.js';
 import { runEdge, type RunningEdge } from '../edge/site/run.js';
 import { EdgeStore } from '../edge/store/store.js';
 import { systemClock } from '../shared/platform/clock.js';

@@ -8,7 +8,7 @@ import { EXIT } from '../shared/platform/command.js';
 const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Command> }> = [
   { name: 'edge', summary: 'run a site: readers, doors, lockers, presence, local API', load: async () => (await import('../edge/cli.js')).edgeCommand },
   { name: 'edge renumber', summary: "after a lost site database: continue the event numbering after the hub's last seq, which you confirm", load: async () => (await import('../edge/cli.js')).renumberCommand },
-  { name: 'hub', summary: 'run the network hub: embedded MQTT broker (or an external one), event ingest, API', load: async () => (await import('../cloud-sync/hub/cli.js')).hubCommand },
+  { name: 'hub', summary: 'run the network hub: embedded MQTT broker (or an external one), event ingest, API', load: async () => (await import('../cloud-sync/hub-process/cli.js')).hubCommand },
   { name: 'demo', summary: 'run a network: the hub, its dashboard and three simulated centres over MQTT (what `npm start` runs); --standalone: one centre alone', load: async () => (await import('../demo/cli.js')).networkDemoCommand },
   { name: 'site provision', summary: "give a site its own identity on the hub's embedded broker; prints its broker config block", load: async () => (await import('../cloud-sync/hub/site-cli.js')).siteProvisionCommand },
   { name: 'observer provision', summary: "give a display or Home Assistant a read-only identity on the hub's broker (occupancy and discovery topics)", load: async () => (await import('../cloud-sync/hub/observer-cli.js')).observerProvisionCommand },

@@ -6,7 +6,7 @@ import pino from 'pino';
 import type { Command, Io } from '../shared/platform/command.js';
 import { EXIT } from '../shared/platform/command.js';
 import { openHubSession } from '../cloud-sync/hub/admin/hub-client.js';
-import { createHub, type Hub } from '../cloud-sync/hub/hub.js';
+import { createHub, type Hub } from '../cloud-sync/hub-process/hub.js';
 import { systemClock } from '../shared/platform/clock.js';
 import { generateHubKeys } from '../shared/protocol/signing.js';
 import { demoCommand as standaloneDemo } from '../edge/cli.js';

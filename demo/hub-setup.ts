@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import type { HubSession } from '../cloud-sync/hub/admin/hub-client.js';
-import type { Hub } from '../cloud-sync/hub/hub.js';
+import type { Hub } from '../cloud-sync/hub-process/hub.js';
 import { hashPasswordSync, randomPassword } from '../cloud-sync/hub/auth/password.js';
 import { EMPLOYERS, MEMBERS, PLANS, PRICES } from './network.js';
 import type { RunningSite } from './sites.js';

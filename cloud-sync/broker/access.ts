@@ -1,8 +1,10 @@
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import type { Logger } from 'pino';
 import { observerReadFilters, siteRights } from '../../shared/protocol/topics.js';
-import type { BrokerIdentity } from '../hub/broker-identities.js';
 import { filtersOverlap, filterMatches } from './topic-filter.js';
+
+/** Who is on the other end of a broker connection. */
+export type BrokerIdentity = { kind: 'hub' } | { kind: 'site'; site: string } | { kind: 'observer'; name: string };
 
 /** Who may connect to the embedded broker, and under which topic prefix their rights are. */
 export interface BrokerAccess {

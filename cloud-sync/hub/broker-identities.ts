@@ -3,9 +3,8 @@ import type { SqlStatement } from './storage/hub-db.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import { SITE_ID_PATTERN, edgeClientId } from '../../shared/protocol/topics.js';
 import type { HubDb } from './db.js';
+import type { BrokerIdentity } from '../broker/access.js';
 
-/** Who is on the other end of a broker connection. */
-export type BrokerIdentity = { kind: 'hub' } | { kind: 'site'; site: string } | { kind: 'observer'; name: string };
 
 /** The hub's own username on its embedded broker: `#` is in no site id, so it names no site. */
 export const HUB_BROKER_USERNAME = '#hub';

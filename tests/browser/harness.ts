@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
 import { systemClock } from '../../shared/platform/clock.js';
 import { generateHubKeys } from '../../shared/protocol/signing.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Hub } from '../../cloud-sync/hub/hub.js';
+import type { Hub } from '../../cloud-sync/hub-process/hub.js';
 import type { NewEvent, SiteEvent } from '../../shared/protocol/events.js';
 import { topics } from '../../shared/protocol/topics.js';
 import { statusOf } from '../harness/hub-fixtures.js';

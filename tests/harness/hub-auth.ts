@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { testHubDb } from './hub-db.js';
 

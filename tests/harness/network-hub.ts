@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { createHub, type Hub, type HubDeps } from '../../cloud-sync/hub/hub.js';
+import { createHub, type Hub, type HubDeps } from '../../cloud-sync/hub-process/hub.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
 import { systemClock } from '../../shared/platform/clock.js';
 import { generateHubKeys } from '../../shared/protocol/signing.js';

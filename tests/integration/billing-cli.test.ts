@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BillingLedger } from '../../cloud-sync/billing/ledger.js';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
 import { openHubDatabase } from '../../cloud-sync/hub/db.js';
-import { createHub } from '../../cloud-sync/hub/hub.js';
+import { createHub } from '../../cloud-sync/hub-process/hub.js';
 import { HubDirectory } from '../../cloud-sync/hub/directory.js';
 import { HubSites } from '../../cloud-sync/hub/sites.js';
 import { HubStore } from '../../cloud-sync/hub/store.js';

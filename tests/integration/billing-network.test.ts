@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BillingLedger } from '../../cloud-sync/billing/ledger.js';
 import { closableFrom } from '../../cloud-sync/billing/period.js';
 import type { PriceList } from '../../cloud-sync/billing/prices.js';
-import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import type { RunningEdge } from '../../edge/site/run.js';
 import { systemClock } from '../../shared/platform/clock.js';
 import { generateHubKeys } from '../../shared/protocol/signing.js';

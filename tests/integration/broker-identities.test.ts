@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Hub } from '../../cloud-sync/hub/hub.js';
+import type { Hub } from '../../cloud-sync/hub-process/hub.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
 import { topics } from '../../shared/protocol/topics.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
 import { systemClock } from '../../shared/platform/clock.js';
 import { COMMAND_SCHEMA_VERSION } from '../../shared/protocol/commands.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { importUnderWay } from '../../cloud-sync/hub/directory.js';
-import { createHub } from '../../cloud-sync/hub/hub.js';
+import { createHub } from '../../cloud-sync/hub-process/hub.js';
 import { systemClock } from '../../shared/platform/clock.js';
 import { login, TEST_ADMIN } from '../harness/hub-auth.js';
 import { lastingHubDb } from '../harness/hub-db.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Hub } from '../../cloud-sync/hub/hub.js';
+import type { Hub } from '../../cloud-sync/hub-process/hub.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import type { AuthHeaders } from '../harness/hub-auth.js';

@@ -9,7 +9,7 @@ import type { MqttClient, Packet } from 'mqtt';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBroker } from '../../cloud-sync/broker/embedded.js';
-import { createHub } from '../../cloud-sync/hub/hub.js';
+import { createHub } from '../../cloud-sync/hub-process/hub.js';
 import { createSyncWorker } from '../../cloud-sync/edge/sync-worker.js';
 import type { SyncWorker, SyncWorkerDeps } from '../../cloud-sync/edge/sync-worker.js';
 import { syncRejectedFault } from '../../cloud-sync/edge/rejections.js';

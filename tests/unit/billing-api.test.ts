@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
 import { hashPasswordSync } from '../../cloud-sync/hub/auth/password.js';
-import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { login, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { SiteLog } from './billing-fixtures.js';

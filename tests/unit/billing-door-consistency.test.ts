@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { doorContradictions } from '../../cloud-sync/billing/door-consistency.js';
 import { EXAMPLE_PRICE_LIST, PriceList, type PlanTariff } from '../../cloud-sync/billing/prices.js';
-import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { PLANS, PRICES } from '../../demo/network.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { Plan } from '../../shared/protocol/directory.js';

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PriceList } from '../../cloud-sync/billing/prices.js';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
-import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import type { SiteEvent } from '../../shared/protocol/events.js';
 import type { EventBatch } from '../../shared/protocol/sync.js';

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CATALOG } from '../../cloud-sync/hub/admin/api-docs.js';
-import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import { CATALOG } from '../../cloud-sync/hub-process/api-docs.js';
+import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { login, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Hub } from '../../cloud-sync/hub/hub.js';
-import { createHub } from '../../cloud-sync/hub/hub.js';
+import type { Hub } from '../../cloud-sync/hub-process/hub.js';
+import { createHub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { topics } from '../../shared/protocol/topics.js';
 import { batchOf, statusOf } from '../harness/hub-fixtures.js';

@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Hub } from '../../cloud-sync/hub/hub.js';
+import type { Hub } from '../../cloud-sync/hub-process/hub.js';
 import { signedInHub, type AuthHeaders } from '../harness/hub-auth.js';
 
 const silent = pino({ level: 'silent' });

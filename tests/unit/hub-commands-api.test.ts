@@ -1,7 +1,7 @@
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { DEFAULT_COMMAND_TTL_MS, SignedCommand } from '../../shared/protocol/commands.js';
 import { ManualClock, systemClock } from '../../shared/platform/clock.js';
 import { generateHubKeys, hubPublicKey, verifyBody } from '../../shared/protocol/signing.js';

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createHub } from '../../cloud-sync/hub/hub.js';
+import { createHub } from '../../cloud-sync/hub-process/hub.js';
 import { createJsonApi } from '../../shared/platform/json-api.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { login, FAST_PASSWORD_COST, TEST_ADMIN } from '../harness/hub-auth.js';

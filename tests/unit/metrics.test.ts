@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Histogram, renderExposition } from '../../shared/platform/metrics.js';
 import { buildApi } from '../../edge/api/server.js';
-import { createHub } from '../../cloud-sync/hub/hub.js';
+import { createHub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import type { NewEvent, SiteEvent } from '../../shared/protocol/events.js';
 import { topics } from '../../shared/protocol/topics.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import type { NewEvent, SiteEvent } from '../../shared/protocol/events.js';
 import { topics } from '../../shared/protocol/topics.js';

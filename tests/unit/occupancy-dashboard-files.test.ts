@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { FAST_PASSWORD_COST, TEST_ADMIN } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';

@@ -8,7 +8,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registerEventStream } from '../../cloud-sync/dashboard/stream.js';
 import { registerAuth } from '../../cloud-sync/hub/auth/index.js';
-import { createHub, type Hub } from '../../cloud-sync/hub/hub.js';
+import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import type { LiveMessage } from '../../cloud-sync/hub/occupancy/live-feed.js';
 import { createJsonApi } from '../../shared/platform/json-api.js';
 import { NetworkOccupancyPublisher } from '../../cloud-sync/hub/occupancy/network-topic.js';

@@ -1,12 +1,19 @@
 import type { Badge, Employer, Member, Plan } from '../../../shared/protocol/directory.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
-import type { Invoice } from '../../billing/invoice.js';
 import type { Account } from '../auth/account.js';
 import type { HubDb } from '../db.js';
 import type { HubDirectory } from '../directory.js';
 import { auditEntryOf, type AuditEntry, type AuditLog } from './audit.js';
 import { auditNaming, deadLettersNaming, eventsNaming, invoicesNaming, presenceOf, type InvoiceRow } from './member-records.js';
 import { DirectoryScope } from './scope.js';
+
+/** What the export reads of a closed invoice's stored body, as billing wrote it. */
+interface StoredInvoice {
+  account: { kind: 'employer' | 'member'; id: string; name: string };
+  currency: string;
+  lines: Array<{ member: string } & Record<string, unknown>>;
+  byMember: Array<{ member: string; name: string | null; days: number; amountCents: number }>;
+}
 
 /** Everything the hub holds about one member (docs/hub.md "Members' personal data"). */
 export interface MemberExport {
@@ -25,7 +32,7 @@ export interface MemberExport {
   /** Admin changes about them or their badges (and this export), oldest first. */
   audit: AuditEntry[];
   /** The lines of closed invoices that name them, with the invoice they are on. */
-  invoices: Array<{ number: string; period: string; account: Invoice['account']; currency: string; lines: Invoice['lines']; byMember: Invoice['byMember'] }>;
+  invoices: Array<{ number: string; period: string; account: StoredInvoice['account']; currency: string; lines: StoredInvoice['lines']; byMember: StoredInvoice['byMember'] }>;
   /** Refused messages that name them (kept for the operator), without the payload. */
   deadLetters: Array<{ id: number; topic: string; reason: string; at: string }>;
 }
@@ -65,7 +72,7 @@ export function exportMember(deps: MemberExportDeps, account: Account, memberId:
 }
 
 function invoicePart(row: InvoiceRow, memberId: string): MemberExport['invoices'][number] {
-  const invoice = JSON.parse(row.body) as Invoice;
+  const invoice = JSON.parse(row.body) as StoredInvoice;
   return {
     number: row.number,
     period: row.period,

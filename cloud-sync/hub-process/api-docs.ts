@@ -1,18 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { Badge, Employer, Member, Plan } from '../../../shared/protocol/directory.js';
-import { CommandRequest } from '../../../shared/protocol/commands.js';
-import { PriceList } from '../../billing/prices.js';
-import { DeadLettersQuery, EventsQuery } from '../api.js';
-import { Login, PasswordChange } from '../auth/register.js';
-import { AlarmsQuery, HistoryQuery } from '../occupancy/routes.js';
-import { SiteRecord } from '../sites.js';
-import { AccountListQuery, AccountPatch, NewAccountBody, PasswordReset } from './account-routes.js';
-import { AuditQuery } from './audit.js';
-import { ExportQuery, ImportQuery } from './csv-routes.js';
-import { ListQuery } from './directory-search.js';
-import { EraseBody } from './privacy-routes.js';
-import { SiteListQuery } from './site-routes.js';
+import { Badge, Employer, Member, Plan } from '../../shared/protocol/directory.js';
+import { CommandRequest } from '../../shared/protocol/commands.js';
+import { PriceList } from '../billing/prices.js';
+import { DeadLettersQuery, EventsQuery } from '../hub/api.js';
+import { Login, PasswordChange } from '../hub/auth/register.js';
+import { AlarmsQuery, HistoryQuery } from '../hub/occupancy/routes.js';
+import { SiteRecord } from '../hub/sites.js';
+import { AccountListQuery, AccountPatch, NewAccountBody, PasswordReset } from '../hub/admin/account-routes.js';
+import { AuditQuery } from '../hub/admin/audit.js';
+import { ExportQuery, ImportQuery } from '../hub/admin/csv-routes.js';
+import { ListQuery } from '../hub/admin/directory-search.js';
+import { EraseBody } from '../hub/admin/privacy-routes.js';
+import { SiteListQuery } from '../hub/admin/site-routes.js';
 
 interface RouteDoc {
   summary: string;

@@ -11,8 +11,8 @@ import { createLogger } from '../../shared/platform/logger.js';
 import { guardProcess } from '../../shared/platform/process-guard.js';
 import { ListenError } from '../broker/embedded.js';
 import { createHub } from './hub.js';
-import { defaultHubKey, hubDbTarget } from './db.js';
-import type { InitialAdmin } from './auth/index.js';
+import { defaultHubKey, hubDbTarget } from '../hub/db.js';
+import type { InitialAdmin } from '../hub/auth/index.js';
 
 const OPTIONS = { db: { type: 'string' }, key: { type: 'string' }, mqtt: { type: 'string' }, 'broker-port': { type: 'string' }, 'api-port': { type: 'string' }, 'api-host': { type: 'string' }, 'home-assistant': { type: 'boolean' }, 'open-broker': { type: 'boolean' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'retention-days': { type: 'string' }, instance: { type: 'string' }, 'topic-prefix': { type: 'string' } } as const;
 
