@@ -13,8 +13,8 @@ import { closableFrom, PeriodId as PeriodSchema, previousPeriod } from './period
 import type { PeriodStatement, RatingContext } from './period-rating.js';
 import { statementOf } from './period-rating.js';
 import { PriceList, unpricedRefusals } from './prices.js';
-import type { AdmittedBeyondQuota, Unbilled } from './rate.js';
-import type { UnpricedUse } from './unpriced.js';
+import type { AdmittedBeyondQuota } from './rate.js';
+import type { Unbilled, UnpricedUse } from './unpriced.js';
 import { parseStoredUnbilled, storedUnbilled } from './unpriced.js';
 
 /**

@@ -5,7 +5,7 @@ import type { PeriodId } from './period.js';
 import { overlaps, periodOf, periodOfWeek, weekOf } from './period.js';
 import type { ExtraDay, PlanTariff, PriceList } from './prices.js';
 import { vatBasisPoints } from './prices.js';
-import type { UnpricedUse } from './unpriced.js';
+import type { Unbilled, UnpricedUse } from './unpriced.js';
 import { unpricedOf } from './unpriced.js';
 import type { BilledEvent, ConsumableUse, MemberDay } from './visits.js';
 import { consumableUses, memberDays, visitDays } from './visits.js';
@@ -28,14 +28,6 @@ export interface RatedLine {
   vatBasisPoints: number;
   /** The site-local dates (weeks: their Mondays) the line covers, ascending. */
   dates: string[];
-}
-
-/** Usage that no invoice carries, and why: shown with the period so nothing goes missing silently. */
-export interface Unbilled {
-  member: string;
-  reason: 'not_in_directory';
-  days: number;
-  consumables: number;
 }
 
 export interface RatingInput {

@@ -1,6 +1,13 @@
 import type { PeriodId } from './period.js';
-import type { Unbilled } from './rate.js';
 import type { ConsumableUse } from './visits.js';
+
+/** Usage that no invoice carries, and why: shown with the period so nothing goes missing silently. */
+export interface Unbilled {
+  member: string;
+  reason: 'not_in_directory';
+  days: number;
+  consumables: number;
+}
 
 /**
  * Uses of a consumable item the price list has no price for, at one site in one month. They are
