@@ -4,7 +4,7 @@ import { formatPath } from '../shared/platform/validation.js';
 import { Closure, TimeOfDay, TimeZone, WeeklyWindow } from '../shared/protocol/schedule.js';
 
 /**
- * One YAML file per site (DESIGN: Configuration). This schema is the single source of the
+ * One YAML file per site (docs/config.md). This schema is the single source of the
  * config's type, defaults and error messages. Unknown keys are errors: a typo must not pass.
  */
 function intIn(min: number, max: number) {

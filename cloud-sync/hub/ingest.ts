@@ -68,7 +68,7 @@ export interface IngestCounters {
   applied: number;
   duplicates: number;
   conflicts: number;
-  /** Messages refused and dead-lettered (invariant 6). */
+  /** Messages refused and dead-lettered (docs/architecture.md, invariant 6). */
   rejected: number;
   acksPublished: number;
   /** Valid batches the store failed to commit (the site re-sends them: nothing was acked). */
@@ -90,7 +90,7 @@ const DEFAULT_COMMIT_WINDOW_MS = 20;
  * Hub ingest: events and statuses from every site, QoS 1 on a persistent session. Valid batches
  * are committed in groups (one SQLite transaction for all that arrived within a short window),
  * then acknowledged on each site's retained `ack` topic. The broker's PUBACK may precede
- * the commit: delivery rests on the hub's ack alone (MQTT.md), so a batch lost in a crash before
+ * the commit: delivery rests on the hub's ack alone (a PUBACK proves nothing: docs/sync.md), so a batch lost in a crash before
  * its commit is sent again by its site. Bad input is dead-lettered and counted; this never throws.
  */
 export class HubIngest {
@@ -119,7 +119,7 @@ export class HubIngest {
     return this.client?.connected ?? false;
   }
 
-  /** Connects (the message handler is attached first: MQTT.md) and subscribes; resolves once subscribed. */
+  /** Connects (the message handler is attached first, or queued messages go unseen) and subscribes; resolves once subscribed. */
   async start(url: string): Promise<void> {
     this.url = url;
     const shared = this.deps.shared === true;

@@ -1,5 +1,5 @@
 /**
- * Errors with a stable code (CONVENTIONS 8). API and MQTT answers carry `code`; the message is
+ * Errors with a stable code. API and MQTT answers carry `code`; the message is
  * for people and may change.
  */
 export const ERROR_CODES = [

@@ -6,7 +6,7 @@ import { SiteEvent } from './events.js';
 import { SITE_ID_PATTERN } from './topics.js';
 
 /**
- * The messages of the site ↔ hub link (DESIGN: the protocol; MQTT.md). A broker PUBACK proves
+ * The messages of the site ↔ hub link (docs/sync.md). A broker PUBACK proves
  * nothing: the edge keeps every event until the hub acknowledges it on the site's retained `ack`
  * topic, and the hub applies each (site, seq) exactly once.
  */

@@ -402,7 +402,7 @@ for (const b of await brokers()) {
       const target = await broker();
       const proxy = await tcpProxy(target.port);
       const r = await rig(target.url, { events: 500, siteUrl: proxy.url, broker: { ackTimeoutSeconds: 600 } });
-      // Acknowledged by the broker, never delivered (MQTT.md: Mosquitto's queue, its lost snapshot).
+      // Acknowledged by the broker, never delivered (Mosquitto's queue overrun, its lost snapshot: docs/sync.md).
       for (let seq = 401; seq <= 500; seq++) r.hub.dropOnce.add(seq);
       r.worker.start();
       await until(() => r.worker.state().ackedSeq === 400 && r.worker.state().counters.eventsSent >= 500 && r.worker.state().inFlight === 0, 'the first pass');
@@ -568,7 +568,7 @@ describe('a broker that refuses the status topic', () => {
 
 const mosquitto = await requireMosquitto();
 
-describe('the sync worker against Mosquitto overrun (MQTT.md)', () => {
+describe('the sync worker against Mosquitto overrun', () => {
   it.skipIf(mosquitto === undefined)('20,000 events published while the hub is paused: Mosquitto drops acknowledged messages, re-sends fill every gap, 0 lost', async () => {
     const n = 20_000;
     const r = await rig(MOSQUITTO_URL, { events: n, broker: { batchSize: 1, window: 100, ackTimeoutSeconds: 2 } });
