@@ -6,7 +6,7 @@ import { uuidv7 } from '../../shared/platform/ids.js';
 import type { EdgeStore } from '../../edge/store/store.js';
 
 /**
- * Parks an event the broker keeps refusing (docs/sync.md, "Parking": a refused publish can stall an outbox
+ * Parks an event the broker keeps refusing (a publish refused again and again would stall an outbox
  * forever): it stays in the store with its reason, the stream skips it, the status reports it,
  * and a `device.fault` of kind `sync.rejected` is recorded if the event catalog knows that kind.
  * Returns whether the fault event was recorded.

@@ -91,7 +91,7 @@ export interface SyncWorker {
 /**
  * The edge side of the site ↔ hub link (docs/sync.md): streams the outbox to the hub in batches
  * over MQTT, records the hub's acks, re-sends what the hub has not acknowledged, parks what the
- * broker keeps refusing, and publishes the site's status. It never deletes an event (docs/architecture.md, invariant 4).
+ * broker keeps refusing, and publishes the site's status. It never deletes an event: only the hub's ack lets the site forget one (edge/store/retention.ts).
  */
 export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
   const { site, broker, store, clock, version } = deps;

@@ -24,7 +24,7 @@ const isErase = (c: DirectoryChange): c is EraseChange => c.op === 'erase';
 class Inconsistent extends Error {}
 
 /**
- * The site's end of the hub's directory (docs/architecture.md, invariant 5; docs/security.md): every update must
+ * The site's end of the hub's directory (docs/security.md): every update must
  * carry the pinned hub key's signature, name this site, be newer than the one in force, and
  * follow on from this site's revision. Anything else is refused, counted and recorded, and the
  * directory in force stays as it was.

@@ -56,7 +56,7 @@ function stalenessOf(rules: Extract<SiteConfig['directory'], { source: 'hub' }>,
 /** Rolls back a directory update that would leave a reference dangling. */
 class DanglingReferences extends Error {}
 
-/** The site's composition root (docs/architecture.md, "Layers"): everything passed in, `start` and `stop` out. */
+/** The site's composition root: everything passed in, `start` and `stop` out. */
 export function createEdge(deps: EdgeDeps) {
   const { config, clock, log, store, reader, gpio } = deps;
   const zone = config.site.timeZone;

@@ -88,7 +88,7 @@ export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
     edge,
     config,
     url,
-    // Fixed teardown order: readers and relays, HTTP, flush the outbox and
+    // Fixed teardown order, so nothing runs on what is already closed: readers and relays, HTTP, flush the outbox and
     // publish offline then MQTT (the sync worker), SQLite.
     stop: () =>
       (stopping ??= (async () => {

@@ -402,7 +402,7 @@ for (const b of await brokers()) {
       const target = await broker();
       const proxy = await tcpProxy(target.port);
       const r = await rig(target.url, { events: 500, siteUrl: proxy.url, broker: { ackTimeoutSeconds: 600 } });
-      // Acknowledged by the broker, never delivered (Mosquitto's queue overrun, its lost snapshot: docs/sync.md).
+      // Acknowledged by the broker, never delivered (an overflowing Mosquitto queue, a broker restarted without its snapshot).
       for (let seq = 401; seq <= 500; seq++) r.hub.dropOnce.add(seq);
       r.worker.start();
       await until(() => r.worker.state().ackedSeq === 400 && r.worker.state().counters.eventsSent >= 500 && r.worker.state().inFlight === 0, 'the first pass');
