@@ -73,6 +73,13 @@ export const SiteStatus = z.strictObject({
 });
 export type SiteStatus = z.infer<typeof SiteStatus>;
 
+/**
+ * The link's liveness defaults, for the site config and its sync worker alike: a status every 8 s,
+ * 3 missed before the hub counts the site offline (a frozen site is offline within 25 s of its
+ * last status), and the MQTT keepalive after which the broker publishes the site's last will.
+ */
+export const LINK_DEFAULTS = { heartbeatSeconds: 8, offlineAfterMissed: 3, keepaliveSeconds: 15 } as const;
+
 const Upsert = z.discriminatedUnion('entity', [
   z.strictObject({ entity: z.literal('plan'), op: z.literal('upsert'), value: Plan }),
   z.strictObject({ entity: z.literal('employer'), op: z.literal('upsert'), value: Employer }),
