@@ -66,6 +66,20 @@ module.exports = {
       to: { path: '^cloud-sync/hub-process/' },
     },
     {
+      name: 'domain-takes-its-own-options',
+      comment: "Doors, lockers, presence, the decision and the store declare their own option types; edge/site maps the site's YAML config to them.",
+      severity: 'error',
+      from: { path: '^edge/', pathNot: '^edge/(site/|cli\\.ts$)' },
+      to: { path: '^firmware-config/' },
+    },
+    {
+      name: 'only-entry-points-import-the-site',
+      comment: "edge/site composes the site's process; its parts declare the part of the site they need instead of importing it.",
+      severity: 'error',
+      from: { path: `^${PROJECT}`, pathNot: '^(edge/site/|edge/cli\\.ts$|cli/|demo/|bench/|tests/)' },
+      to: { path: '^edge/site/' },
+    },
+    {
       name: 'site-config-read-only-by-entry-points',
       comment: 'firmware-config is the operator-facing file format; it depends only on shared/.',
       severity: 'error',
