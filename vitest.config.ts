@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import { TEST_PG_URL } from './tests/harness/hub-db.js';
-import { tcpReachable } from './tests/harness/tcp.js';
+import { tcpReachable } from './tests/support/tcp.js';
 
 /**
  * The hub's tests run a second time on PostgreSQL (issue 9), in the `unit-pg` and

@@ -12,9 +12,10 @@ import { systemClock } from '../shared/platform/clock.js';
 import { generateHubKeys } from '../shared/protocol/signing.js';
 import type { DirectoryUpdate } from '../shared/protocol/sync.js';
 import { topics } from '../shared/protocol/topics.js';
-import { statusOf } from '../tests/harness/hub-fixtures.js';
+import { statusOf, membersCsv } from '../tests/harness/hub-fixtures.js';
 import { loginOver, TEST_ADMIN } from '../tests/harness/hub-auth.js';
 import { fmtInt } from './ingest.js';
+import { sleep } from '../tests/support/sleep.js';
 
 const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 200_000);
 const SITES = Number(process.env.BENCH_IMPORT_SITES ?? 2);
@@ -22,9 +23,6 @@ const SITES = Number(process.env.BENCH_IMPORT_SITES ?? 2);
 const BOUND_MS = 30 * 60_000;
 const GOAL_MS = 100;
 const t = topics();
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-export const membersCsv = (n: number) => ['member_id,name,plan,badges', ...Array.from({ length: n }, (_, i) => `m${i},Member ${i},always,04${i.toString(16).toUpperCase().padStart(12, '0')}`)].join('\n');
 
 /**
  * A site as the hub sees it, on the broker: applies what it is sent (a snapshot once all its

@@ -10,6 +10,7 @@ import { generateHubKeys } from '../../shared/protocol/signing.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { FAST_PASSWORD_COST, TEST_ADMIN, loginOver, type AuthHeaders } from '../harness/hub-auth.js';
 import { lastingHubDb } from '../harness/hub-db.js';
+import { eventuallyWithin } from '../support/eventually.js';
 
 /** Debian's chromium (`apt-get install chromium`); CHROMIUM_PATH points elsewhere. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -140,13 +141,7 @@ export async function seedAlice(net: Network, uid: string): Promise<void> {
 }
 
 /** Polls until `check` holds, bounded in time: the liveness bound of a test, not a performance threshold. */
-export async function eventually(check: () => Promise<boolean> | boolean, what: string, ms = 15_000): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export const eventually = eventuallyWithin(15_000, 50);
 
 export async function logIn(page: Page, apiUrl: string, password: string = TEST_ADMIN.password, username: string = TEST_ADMIN.username): Promise<void> {
   await page.goto(`${apiUrl}/`);

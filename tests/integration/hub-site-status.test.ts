@@ -2,17 +2,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runEdge } from '../../edge/site/run.js';
 import { eventually } from '../contracts/eventually.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { startTestHub } from '../harness/network-hub.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
 
 const realTime = { wait: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 describe("a site's status over MQTT", () => {
   it('carries the heartbeat, the directory bound and the capacity from the site file; the hub shows that capacity, not the one declared at the hub', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { BrokerLink } from '../../demo/link-cut.js';
 import { systemClock } from '../../shared/platform/clock.js';
@@ -12,13 +12,11 @@ import { topics } from '../../shared/protocol/topics.js';
 import { batchOf } from '../harness/hub-fixtures.js';
 import { connectOutcome } from '../harness/broker.js';
 import { lastingHubDb } from '../harness/hub-db.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
 
 const t = topics();
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 /** The demo's hub: its embedded broker admits provisioned sites only. */
 async function hubWithIdentities(): Promise<{ hub: Hub; brokerPort: number }> {

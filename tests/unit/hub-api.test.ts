@@ -4,12 +4,11 @@ import type { Hub } from '../../cloud-sync/hub-process/hub.js';
 import { createHub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { topics } from '../../shared/protocol/topics.js';
-import { batchOf, statusOf } from '../harness/hub-fixtures.js';
+import { batchOf, statusOf, json } from '../harness/hub-fixtures.js';
 import { login, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 
 const t = topics();
-const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 
 describe('hub API (in memory)', () => {
   let hub: Hub;

@@ -5,11 +5,10 @@ import { HubIngest } from '../../cloud-sync/hub/ingest.js';
 import { HubStore } from '../../cloud-sync/hub/store.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { topics } from '../../shared/protocol/topics.js';
-import { batchOf, statusOf } from '../harness/hub-fixtures.js';
+import { batchOf, statusOf, json } from '../harness/hub-fixtures.js';
 import { refuseEventsOf, testHubDb } from '../harness/hub-db.js';
 
 const t = topics('net/v1');
-const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 
 describe('hub ingest, message by message (no broker)', () => {
   let store: HubStore;

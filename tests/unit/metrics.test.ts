@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Histogram, renderExposition } from '../../shared/platform/metrics.js';
 import { buildApi } from '../../edge/api/server.js';
 import { createHub } from '../../cloud-sync/hub-process/hub.js';
@@ -11,11 +11,9 @@ import { statusOf } from '../harness/hub-fixtures.js';
 import { FAST_PASSWORD_COST, TEST_ADMIN, login } from '../harness/hub-auth.js';
 import { UID, startSite } from '../harness/site.js';
 import { testHubDb } from '../harness/hub-db.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 describe('Prometheus text exposition', () => {
   it('writes HELP and TYPE, escaped labels, and histograms with cumulative buckets, +Inf, sum and count', () => {

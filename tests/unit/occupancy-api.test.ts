@@ -5,12 +5,11 @@ import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import type { NewEvent, SiteEvent } from '../../shared/protocol/events.js';
 import { topics } from '../../shared/protocol/topics.js';
-import { statusOf } from '../harness/hub-fixtures.js';
+import { statusOf, json } from '../harness/hub-fixtures.js';
 import { FAST_PASSWORD_COST, TEST_ADMIN, login, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 
 const t = topics();
-const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 const seqs = new Map<string, number>();
 
 /** Sends one site's events to the hub's ingest as a batch and commits it; times are Paris local, Monday 23 November 2026. */

@@ -8,12 +8,12 @@ import { OnoffGpio, type OnoffGpioOptions, type OnoffModule, type OnoffPin } fro
 import { gpioContract } from '../contracts/gpio-contract.js';
 import { eventually } from '../contracts/eventually.js';
 import { FakeSysfs, PI4_CHIPS, PI5_CHIPS, type FakeChip } from '../fixtures/fake-sysfs.js';
+import { sleep } from '../support/sleep.js';
 
 // onoff's own code runs here, over a kernel-like fake /sys/class/gpio and a fake epoll, in real
 // time: its debounce is lodash's, on real timers.
 
 const DEBOUNCE_MS = 20;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const waits = { wait: sleep };
 
 afterEach(() => FakeSysfs.disposeInstalled());
