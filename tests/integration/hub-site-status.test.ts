@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { runEdge } from '../../edge/site/run.js';
-import { eventually } from '../contracts/eventually.js';
+import { eventually, realTime } from '../contracts/eventually.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { startTestHub } from '../harness/network-hub.js';
 import { cleanupsAfterEach } from '../support/cleanups.js';
 
-const realTime = { wait: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
 const cleanups = cleanupsAfterEach();
 
 describe("a site's status over MQTT", () => {

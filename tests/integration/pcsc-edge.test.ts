@@ -8,7 +8,7 @@ import { SimGpio } from '../../edge/hardware/sim-gpio.js';
 import { createEdge } from '../../edge/site/edge.js';
 import type { TapResult } from '../../edge/site/tap-handler.js';
 import { EdgeStore } from '../../edge/store/store.js';
-import { eventually } from '../contracts/eventually.js';
+import { eventually, realTime } from '../contracts/eventually.js';
 import { BASE_CONFIG, BASE_DIRECTORY, MONDAY_9AM_PARIS, UID } from '../harness/site.js';
 import { Pcscd, VPCD_READERS, requirePcscStack } from '../fixtures/pcscd.js';
 import { timedGpio } from '../fixtures/timed-gpio.js';
@@ -26,7 +26,6 @@ import type { Badge } from '../../shared/protocol/directory.js';
 
 const stack = await requirePcscStack(it);
 const [ENTRY_READER] = VPCD_READERS;
-const realTime = { wait: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) };
 const DOOR_RELAY = 17;
 
 describe.runIf(stack.ok)('a tap on the real PC/SC stack opens the door', () => {
