@@ -1,3 +1,4 @@
+import { silent } from '../tests/support/logger.js';
 /**
  * The baseline of bench/scale.ts's connection benchmark, in a process of its own: the same
  * embedded broker the hub runs (Aedes, open), without the hub. Prints `port N` once listening;
@@ -6,6 +7,6 @@
 import pino from 'pino';
 import { startBroker } from '../cloud-sync/broker/embedded.js';
 
-const broker = await startBroker({ port: 0, log: pino({ level: 'silent' }) });
+const broker = await startBroker({ port: 0, log: silent });
 process.stdout.write(`port ${broker.port}\n`);
 process.once('SIGTERM', () => void broker.close().then(() => process.exit(0)));

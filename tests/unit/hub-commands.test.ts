@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { HubCommands } from '../../edge/commands/hub-commands.js';
 import { COMMAND_SCHEMA_VERSION, type CommandBody, type CommandRequest } from '../../shared/protocol/commands.js';
 import { generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../shared/protocol/signing.js';
 import { startSite, UID, type Harness } from '../harness/site.js';
 import { cleanupsAfterEach } from '../support/cleanups.js';
+import { silent } from '../support/logger.js';
 
 const HUB = generateHubKeys();
 const OTHER = generateHubKeys();
@@ -19,7 +19,7 @@ const cleanups = cleanupsAfterEach();
 async function site(storagePath = ':memory:', override: Parameters<typeof startSite>[0] = {}): Promise<{ h: Harness; commands: HubCommands }> {
   const h = await startSite(override, undefined, undefined, storagePath);
   cleanups.push(() => h.stop());
-  const commands = new HubCommands({ site: 'murat', publicKey: hubPublicKey(HUB.publicKeyPem), edge: h.edge, clock: h.clock, log: pino({ level: 'silent' }) });
+  const commands = new HubCommands({ site: 'murat', publicKey: hubPublicKey(HUB.publicKeyPem), edge: h.edge, clock: h.clock, log: silent });
   return { h, commands };
 }
 
