@@ -1,11 +1,10 @@
-import { silent } from '../tests/support/logger.js';
 /**
  * The baseline of bench/scale.ts's connection benchmark, in a process of its own: the same
  * embedded broker the hub runs (Aedes, open), without the hub. Prints `port N` once listening;
  * stops on SIGTERM.
  */
-import pino from 'pino';
 import { startBroker } from '../cloud-sync/broker/embedded.js';
+import { silent } from '../tests/support/logger.js';
 
 const broker = await startBroker({ port: 0, log: silent });
 process.stdout.write(`port ${broker.port}\n`);
