@@ -1,13 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { startTestHub } from '../harness/network-hub.js';
-import { runEdge, type RunningEdge } from '../../edge/site/run.js';
-import { networkSiteYaml } from '../fixtures/site-yaml.js';
+import { startNetworkSite, startTestHub } from '../harness/network-hub.js';
+import type { RunningEdge } from '../../edge/site/run.js';
 import { generateHubKeys, hubPrivateKey, signBody } from '../../shared/protocol/signing.js';
-import { silent } from '../support/logger.js';
 import { cleanupsAfterEach } from '../support/cleanups.js';
 import { call } from '../support/http.js';
 import { eventually } from '../support/eventually.js';
@@ -15,17 +10,7 @@ import { eventually } from '../support/eventually.js';
 const UID = '04A1A1A1A1A1A1';
 const cleanups = cleanupsAfterEach();
 
-async function startSite(id: string, mqttUrl: string, publicKeyPem: string): Promise<RunningEdge> {
-  const dir = mkdtempSync(join(tmpdir(), `tessera-${id}-`));
-  const config = join(dir, 'site.yaml');
-  writeFileSync(config, networkSiteYaml({ id, mqttUrl, hubPublicKeyPem: publicKeyPem, heartbeatSeconds: 5 }));
-  const running = await runEdge({ configPath: config, simulate: true, log: silent });
-  cleanups.push(async () => {
-    await running.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return running;
-}
+const startSite = (id: string, mqttUrl: string, publicKeyPem: string): Promise<RunningEdge> => startNetworkSite(cleanups, id, mqttUrl, publicKeyPem);
 
 const tap = async (site: RunningEdge, reader = 'front-in') => (await call('POST', `${site.url}/simulate/tap`, { reader, uid: UID })).json as { granted: boolean; reason: string };
 
