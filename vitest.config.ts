@@ -59,6 +59,14 @@ export default defineConfig(async () => {
       // Fast unit tests first; integration and chaos tests spawn processes and real stacks.
       sequence: { groupOrder: 0 },
       projects,
+      // `npm run coverage`: the shipped TypeScript only; the dashboard's browser modules (.js) are the browser tests' to cover.
+      coverage: {
+        provider: 'v8',
+        include: ['shared/**/*.ts', 'edge/**/*.ts', 'cloud-sync/**/*.ts', 'firmware-config/**/*.ts', 'cli/**/*.ts'],
+        exclude: ['**/*.d.ts'],
+        reporter: ['text-summary', 'html'],
+        reportsDirectory: 'coverage',
+      },
     },
   };
 });
