@@ -61,7 +61,7 @@ export default defineConfig(async () => {
       projects,
       // `npm run coverage`: the shipped TypeScript only; the dashboard's browser modules (.js) are the browser tests' to cover.
       coverage: {
-        provider: 'v8',
+        provider: 'v8' as const,
         include: ['shared/**/*.ts', 'edge/**/*.ts', 'cloud-sync/**/*.ts', 'firmware-config/**/*.ts', 'cli/**/*.ts'],
         exclude: ['**/*.d.ts'],
         reporter: ['text-summary', 'html'],
