@@ -5,7 +5,6 @@ import { loginOver, FAST_PASSWORD_COST, TEST_ADMIN } from '../harness/hub-auth.j
 import { testHubDb } from '../harness/hub-db.js';
 import { silent } from '../support/logger.js';
 
-
 describe('live streams per session', () => {
   let hub: Hub;
   let url: string;

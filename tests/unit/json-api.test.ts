@@ -6,7 +6,6 @@ import { login, FAST_PASSWORD_COST, TEST_ADMIN } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 import { silent } from '../support/logger.js';
 
-
 describe('error answers of the hub and edge APIs', () => {
   it('a path fastify cannot decode is answered 400 request.invalid in the APIs’ own shape, not fastify’s FST_ERR_BAD_URL', async () => {
     const app = createJsonApi(silent);
