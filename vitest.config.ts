@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import { TEST_PG_URL } from './tests/harness/hub-db.js';
-import { tcpReachable } from './tests/harness/tcp.js';
+import { tcpReachable } from './tests/support/tcp.js';
 
 /**
  * The hub's tests run a second time on PostgreSQL, in the `unit-pg` and
@@ -59,6 +59,14 @@ export default defineConfig(async () => {
       // Fast unit tests first; integration and chaos tests spawn processes and real stacks.
       sequence: { groupOrder: 0 },
       projects,
+      // `npm run coverage`: the shipped TypeScript only; the dashboard's browser modules (.js) are the browser tests' to cover.
+      coverage: {
+        provider: 'v8' as const,
+        include: ['shared/**/*.ts', 'edge/**/*.ts', 'cloud-sync/**/*.ts', 'firmware-config/**/*.ts', 'cli/**/*.ts'],
+        exclude: ['**/*.d.ts'],
+        reporter: ['text-summary', 'html'],
+        reportsDirectory: 'coverage',
+      },
     },
   };
 });

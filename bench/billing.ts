@@ -4,13 +4,13 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DateTime } from 'luxon';
-import pino from 'pino';
 import { BillingLedger } from '../cloud-sync/billing/ledger.js';
 import { EXAMPLE_PRICE_LIST, refusesExtraDays } from '../cloud-sync/billing/prices.js';
 import { readWindow } from '../cloud-sync/billing/period.js';
 import { openHubSqlite, type HubDb } from '../cloud-sync/hub/db.js';
 import { HubDirectory } from '../cloud-sync/hub/directory.js';
 import { HubSites } from '../cloud-sync/hub/sites.js';
+import { silent } from '../tests/support/logger.js';
 
 const EVENTS = Number(process.env.BENCH_BILLING_EVENTS ?? 2_000_000);
 const MEMBERS = Number(process.env.BENCH_BILLING_MEMBERS ?? 10_000);
@@ -23,7 +23,6 @@ const CHILD_TIMEOUT_MS = 300_000;
 const ZONES = ['Europe/Paris', 'Europe/Lisbon', 'Indian/Reunion', 'America/Martinique'];
 const PLANS = ['murat-day', 'murat-week', 'reichstett-2-days', 'soho-solo'];
 
-const silent = pino({ level: 'silent' });
 const fmtInt = (n: number) => Math.round(n).toLocaleString('en');
 
 /** A small deterministic PRNG (mulberry32): the same month of events on every run. */

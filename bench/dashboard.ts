@@ -1,7 +1,6 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import { dashboardAssets } from '../cloud-sync/dashboard/static.js';
 import { createHub, type Hub } from '../cloud-sync/hub-process/hub.js';
@@ -11,6 +10,7 @@ import { generateHubKeys } from '../shared/protocol/signing.js';
 import { networkSiteYaml } from '../tests/fixtures/site-yaml.js';
 import { loginOver, TEST_ADMIN, type AuthHeaders } from '../tests/harness/hub-auth.js';
 import { fmtMs, percentile } from './stats.js';
+import { silent } from '../tests/support/logger.js';
 
 const TAPS = Number(process.env.BENCH_DASHBOARD_TAPS ?? 200);
 const LOADS = Number(process.env.BENCH_DASHBOARD_LOADS ?? 10);
@@ -18,7 +18,6 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Liveness bound of one step (not a performance threshold). */
 const STEP_TIMEOUT_MS = 10_000;
 const UIDS = ['04A1A1A1A1A1A1', '04B2B2B2B2B2B2'];
-const silent = pino({ level: 'silent' });
 
 /**
  * Event to dashboard: a tap at a real edge (simulated reader) → edge store → sync worker → MQTT

@@ -6,15 +6,16 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { parse } from 'csv-parse/sync';
 import mqtt, { type MqttClient } from 'mqtt';
-import pino from 'pino';
 import { createHub } from '../cloud-sync/hub-process/hub.js';
 import { systemClock } from '../shared/platform/clock.js';
 import { generateHubKeys } from '../shared/protocol/signing.js';
 import type { DirectoryUpdate } from '../shared/protocol/sync.js';
 import { topics } from '../shared/protocol/topics.js';
-import { statusOf } from '../tests/harness/hub-fixtures.js';
+import { statusOf, membersCsv } from '../tests/harness/hub-fixtures.js';
 import { loginOver, TEST_ADMIN } from '../tests/harness/hub-auth.js';
 import { fmtInt } from './ingest.js';
+import { sleep } from '../tests/support/sleep.js';
+import { silent } from '../tests/support/logger.js';
 
 const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 200_000);
 const SITES = Number(process.env.BENCH_IMPORT_SITES ?? 2);
@@ -22,9 +23,6 @@ const SITES = Number(process.env.BENCH_IMPORT_SITES ?? 2);
 const BOUND_MS = 30 * 60_000;
 const GOAL_MS = 100;
 const t = topics();
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-export const membersCsv = (n: number) => ['member_id,name,plan,badges', ...Array.from({ length: n }, (_, i) => `m${i},Member ${i},always,04${i.toString(16).toUpperCase().padStart(12, '0')}`)].join('\n');
 
 /**
  * A site as the hub sees it, on the broker: applies what it is sent (a snapshot once all its
@@ -63,7 +61,7 @@ interface Figures {
 
 async function measureImport(csv: string): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-import-'));
-  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN });
+  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN });
   const sites: Array<Awaited<ReturnType<typeof simulatedSite>>> = [];
   try {
     const { apiUrl, mqttUrl } = await hub.start();

@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tcpReachable } from '../tests/harness/tcp.js';
+import { tcpReachable } from '../tests/support/tcp.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import mqtt from 'mqtt';
-import pino from 'pino';
 import { startBroker, type EmbeddedBroker } from '../cloud-sync/broker/embedded.js';
 import { createHub, type Hub } from '../cloud-sync/hub-process/hub.js';
 import { systemClock } from '../shared/platform/clock.js';
 import { generateHubKeys } from '../shared/protocol/signing.js';
 import { EventBatch } from '../shared/protocol/sync.js';
 import type { FromWorker, PublisherConfig, ToWorker } from './sync-publishers.js';
+import { sleep } from '../tests/support/sleep.js';
+import { silent } from '../tests/support/logger.js';
 
 const SITES = Number(process.env.BENCH_SYNC_SITES ?? 100);
 const SCALE = Number(process.env.BENCH_SYNC_SCALE ?? 1);
@@ -30,8 +31,6 @@ const PROFILES = [
   { name: 'catch-up, 100 events per message', sizes: [100], events: 200_000 },
 ];
 
-const silent = pino({ level: 'silent' });
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export const fmtInt = (n: number) => Math.round(n).toLocaleString('en');
 export const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(1)} %`;
 

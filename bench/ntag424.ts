@@ -1,12 +1,11 @@
-import pino from 'pino';
 import { aesCmac } from '../edge/badges/aes-cmac.js';
-import { cardKeys } from '../edge/badges/diversify.js';
+import { cardKeys, diversifyKey } from '../edge/badges/diversify.js';
 import { doorKeysFrom } from '../edge/badges/door-keys.js';
 import { SoftNtag424 } from '../edge/badges/soft-ntag424.js';
 import { readSunMessage, verifySun } from '../edge/badges/sun.js';
 import { createNtag424Verifier } from '../edge/site/secure-badges.js';
-import { diversifyKey } from '../edge/badges/diversify.js';
 import { fmtMs, timeEach } from './stats.js';
+import { silent } from '../tests/support/logger.js';
 
 const MASTER = Buffer.from('00112233445566778899AABBCCDDEEFF', 'hex');
 const UID = '04DE5F1EACC040';
@@ -30,7 +29,7 @@ export async function benchNtag424(): Promise<string[]> {
   const keys = doorKeysFrom(MASTER);
   const card = new SoftNtag424({ uid: UID, keys: cardKeys(MASTER, Buffer.from(UID, 'hex'), AID, SYSTEM).map((k) => k.key) });
   const transmit = (apdu: Buffer) => Promise.resolve(card.handle(apdu));
-  const verifier = createNtag424Verifier({ doorKeyFile: '', check: 'authenticate', aid: '3042F5', systemIdentifier: 'Tessera' }, keys, pino({ level: 'silent' }));
+  const verifier = createNtag424Verifier({ doorKeyFile: '', check: 'authenticate', aid: '3042F5', systemIdentifier: 'Tessera' }, keys, silent);
   const tap = { reader: 'bench', uid: UID, atr: '3B8180018080', transmit };
   const auth = await timeEachAsync(2000, async () => {
     if ((await verifier.verify(tap, UID)).check !== 'genuine') throw new Error('the soft card did not authenticate');

@@ -1,4 +1,3 @@
-import pino from 'pino';
 import { ManualClock, systemClock } from '../shared/platform/clock.js';
 import { Directory } from '../shared/protocol/directory.js';
 import { SiteConfig } from '../firmware-config/schema.js';
@@ -10,6 +9,7 @@ import { Pcscd, VPCD_READERS, pcscAvailability } from '../tests/fixtures/pcscd.j
 import { timedGpio } from '../tests/fixtures/timed-gpio.js';
 import { insert, uidTag } from '../tests/fixtures/vpcd-card.js';
 import { fmtMs, percentile } from './stats.js';
+import { silent } from '../tests/support/logger.js';
 
 const TAPS = Number(process.env.BENCH_PCSC_TAPS ?? 30);
 /** The bench stops early rather than run past this. */
@@ -77,7 +77,7 @@ export async function benchPcscTap(): Promise<string[]> {
       if (tap && tap.event === undefined) tap.event = performance.now();
     },
   });
-  const edge = createEdge({ config, clock, log: pino({ level: 'silent' }), store, reader, gpio, clockSynced: () => true });
+  const edge = createEdge({ config, clock, log: silent, store, reader, gpio, clockSynced: () => true });
   const members = Array.from({ length: TAPS }, (_, i) => ({ id: `m${i}`, name: `Member ${i}`, plan: 'always' }));
   edge.applyDirectory(Directory.parse({ plans: [{ id: 'always', name: '24/7', access: 'always' }], members, badges: members.map((m, i) => ({ uid: uidOf(i), member: m.id })) }), 'bench');
   const started = performance.now();

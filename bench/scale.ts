@@ -11,6 +11,7 @@ import { statusOf } from '../tests/harness/hub-fixtures.js';
 import { spawnCli, waitForOutput } from '../tests/harness/process.js';
 import { fmtInt, mosquittoReachable, nextFromWorker, pct, runPhase, type PhaseResult } from './ingest.js';
 import type { PublisherConfig, ToWorker } from './sync-publishers.js';
+import { sleep } from '../tests/support/sleep.js';
 
 /**
  * The hub at scale. Ingest through the machine's Mosquitto from 100 sites with one and with
@@ -28,7 +29,6 @@ const WINDOW = 300;
 const START_TIMEOUT_MS = 30_000;
 const CONNECT_TIMEOUT_MS = 120_000;
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 type Proc = ReturnType<typeof spawnCli>;
 
 const INSTANCES_HEADING = `### Ingest through Mosquitto with 1 and 2 hub instances on PostgreSQL: ${SITES} sites`;

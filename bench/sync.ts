@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { createSyncWorker, type SyncWorker } from '../cloud-sync/edge/sync-worker.js';
 import { createHub, type Hub } from '../cloud-sync/hub-process/hub.js';
 import { runEdge, type RunningEdge } from '../edge/site/run.js';
@@ -14,15 +13,14 @@ import { loginOver, TEST_ADMIN, type AuthHeaders } from '../tests/harness/hub-au
 import { benchIngest, fmtInt, pct } from './ingest.js';
 import { fmtMs, percentile } from './stats.js';
 import { backlogPayloads, bareDrain, bareRoundTrips } from './sync-baselines.js';
+import { sleep } from '../tests/support/sleep.js';
+import { silent } from '../tests/support/logger.js';
 
 const REVOCATIONS = Number(process.env.BENCH_SYNC_REVOCATIONS ?? 30);
 const BACKLOG = Number(process.env.BENCH_SYNC_BACKLOG ?? 50_000);
 /** Liveness bounds of each loop (not performance thresholds). */
 const PHASE_TIMEOUT_MS = 60_000;
 const STEP_TIMEOUT_MS = 5_000;
-
-const silent = pino({ level: 'silent' });
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Cloud sync: hub ingest against a bare subscriber, revocation latency, backlog drain. */
 export async function benchSync(): Promise<string[]> {

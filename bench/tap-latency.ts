@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { systemClock } from '../shared/platform/clock.js';
 import { Directory } from '../shared/protocol/directory.js';
 import { SiteConfig } from '../firmware-config/schema.js';
@@ -10,6 +9,7 @@ import { SimReader } from '../edge/hardware/sim-reader.js';
 import { createEdge } from '../edge/site/edge.js';
 import { EdgeStore } from '../edge/store/store.js';
 import { fmtMs, timeEach } from './stats.js';
+import { silent } from '../tests/support/logger.js';
 
 const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 100_000);
 const STORED_EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
@@ -55,7 +55,7 @@ export async function benchTapLatency(): Promise<string[]> {
   const store = EdgeStore.open(join(dir, 'edge.db'), 'bench', 'Europe/Paris');
   const reader = new SimReader(['in', 'out'], systemClock);
   const gpio = new SimGpio(systemClock);
-  const edge = createEdge({ config, clock: systemClock, log: pino({ level: 'silent' }), store, reader, gpio });
+  const edge = createEdge({ config, clock: systemClock, log: silent, store, reader, gpio });
   const t0 = Date.now();
   seed(store, edge);
   const seedS = (Date.now() - t0) / 1000;

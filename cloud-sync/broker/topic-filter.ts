@@ -19,4 +19,6 @@ export function filtersOverlap(a: string, b: string): boolean {
 }
 
 /** Whether `topic` (a published topic: no wildcards) is one of the topics `filter` names. */
-export const filterMatches: (filter: string, topic: string) => boolean = filtersOverlap;
+export function filterMatches(filter: string, topic: string): boolean {
+  return filtersOverlap(filter, topic);
+}

@@ -12,9 +12,7 @@ import { parkRejected } from './rejections.js';
 import { buildStatus, parkedRanges } from './status.js';
 import { LostLogWatch } from './lost-log.js';
 
-export type { ConnectFn } from './mqtt-link.js';
-export type { BrokerOptions, CommandReceipt, SyncWorkerDeps } from './options.js';
-export type { SyncStore } from './site-store.js';
+export type { BrokerOptions, SyncWorkerDeps } from './options.js';
 
 export interface SyncCounters {
   batchesSent: number;

@@ -12,8 +12,7 @@ import { decryptResponseData, encryptCommandData, rotateLeft, secureMac, session
  */
 
 export type { Ev2Session } from './secure-messaging.js';
-export { Ntag424Error } from './apdu.js';
-export type { Ntag424ErrorCode, Transmit } from './apdu.js';
+export type { Transmit } from './apdu.js';
 
 const INS = { AUTHENTICATE_EV2_FIRST: 0x71, ADDITIONAL_FRAME: 0xaf, GET_CARD_UID: 0x51 } as const;
 const MAC_LENGTH = 8;

@@ -17,7 +17,6 @@ export const MAX_COMMAND_TTL_MS = 10 * 60_000;
 export const COMMAND_CLOCK_SKEW_MS = 30_000;
 
 export const COMMAND_KINDS = ['unlock', 'lockdown', 'lift_lockdown', 'resend'] as const;
-export type CommandKind = (typeof COMMAND_KINDS)[number];
 
 /**
  * Why a site refused a command. Stable codes: logged, and recorded in a `device.fault` of kind

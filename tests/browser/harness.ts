@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
@@ -10,6 +9,8 @@ import { generateHubKeys } from '../../shared/protocol/signing.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { FAST_PASSWORD_COST, TEST_ADMIN, loginOver, type AuthHeaders } from '../harness/hub-auth.js';
 import { lastingHubDb } from '../harness/hub-db.js';
+import { eventuallyWithin } from '../support/eventually.js';
+import { silent } from '../support/logger.js';
 
 /** Debian's chromium (`apt-get install chromium`); CHROMIUM_PATH points elsewhere. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -64,7 +65,7 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 /** A hub alone, first start without an initial admin: it makes `admin` with a one-time password. */
 export async function startFreshHub(): Promise<{ hub: Hub; apiUrl: string; oneTimePassword: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-browser-'));
-  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem });
+  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem });
   const { apiUrl } = await hub.start();
   cleanups.push(async () => {
     await hub.stop();
@@ -93,7 +94,7 @@ export interface Network extends OperatorHub {
 /** A hub (embedded broker, free ports) started with the test operator, logged in. */
 export async function startHub(): Promise<OperatorHub & { mqttUrl: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-browser-'));
-  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
   const { mqttUrl, apiUrl } = await hub.start();
   cleanups.push(async () => {
     await hub.stop();
@@ -117,7 +118,7 @@ export async function startNetwork(siteId = 'murat'): Promise<Network> {
   // The network fixture's door, with a contact so that the door can be forced.
   const yaml = networkSiteYaml({ id: siteId, mqttUrl, hubPublicKeyPem: hub.publicKeyPem, heartbeatSeconds: 5 });
   writeFileSync(config, yaml.replace('relay: { line: 17 } }', 'relay: { line: 17 }, contact: { line: 27, debounceMs: 0 } }'));
-  const site = await runEdge({ configPath: config, simulate: true, log: pino({ level: 'silent' }) });
+  const site = await runEdge({ configPath: config, simulate: true, log: silent });
   cleanups.push(() => site.stop());
   const tap = async (uid: string, reader = 'front-in') => {
     const res = await fetch(`${site.url}/simulate/tap`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reader, uid }) });
@@ -140,13 +141,7 @@ export async function seedAlice(net: Network, uid: string): Promise<void> {
 }
 
 /** Polls until `check` holds, bounded in time: the liveness bound of a test, not a performance threshold. */
-export async function eventually(check: () => Promise<boolean> | boolean, what: string, ms = 15_000): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export const eventually = eventuallyWithin(15_000, 50);
 
 export async function logIn(page: Page, apiUrl: string, password: string = TEST_ADMIN.password, username: string = TEST_ADMIN.username): Promise<void> {
   await page.goto(`${apiUrl}/`);

@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSyncWorker, type SyncWorker } from '../../cloud-sync/edge/sync-worker.js';
 import { connectPostgres } from '../../cloud-sync/hub/storage/postgres.js';
@@ -12,6 +11,8 @@ import { mosquittoUrl, uniquePrefix } from '../harness/broker.js';
 import { freshPgDatabase, pgAdmin, TEST_PG_URL } from '../harness/hub-db.js';
 import { loginOver, TEST_ADMIN } from '../harness/hub-auth.js';
 import { finished, spawnCli, waitForOutput } from '../harness/process.js';
+import { silent } from '../support/logger.js';
+import { sleep } from '../support/sleep.js';
 
 // Two hub instances on one PostgreSQL database and the machine's Mosquitto, sharing the
 // sites' events through $share/hub/...; one is killed -9 in the middle of the traffic. At the end
@@ -25,8 +26,6 @@ const KILL_AT_MS = 2_500;
 const EVERY_MS = 20;
 const CATCH_UP_MS = 60_000;
 
-const silent = pino({ level: 'silent' });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type Proc = ReturnType<typeof spawnCli>;
 
 async function reachable(): Promise<string | undefined> {

@@ -1,13 +1,14 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EdgeStore } from '../../edge/store/store.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { finished, runCli, spawnCli, waitForOutput } from '../harness/process.js';
 import { loginOver, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { sleep } from '../support/sleep.js';
+import { freePort } from '../support/tcp.js';
+import { tempDir } from '../support/temp-dir.js';
 
 // Five sites tapping while edges and the hub are killed with SIGKILL and restarted (which also
 // cuts every broker connection): at the end the hub holds exactly the union of the sites' logs.
@@ -21,33 +22,11 @@ const CATCH_UP_MS = 60_000;
 const UIDS = ['04A1A1A1A1A1A1', '04B2B2B2B2B2B2', '04C3C3C3C3C3C3', '04D4D4D4D4D4D4'];
 
 const children: Proc[] = [];
-const dirs: string[] = [];
 afterEach(async () => {
   const alive = children.splice(0).filter((c) => c.exitCode === null && c.signalCode === null);
   for (const c of alive) c.kill('SIGKILL');
   await Promise.all(alive.map((c) => finished(c, 5_000).catch(() => undefined)));
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-}
 
 /** The end of every child's output, printed when the scenario fails. */
 function dumpOutputs(): void {

@@ -1,3 +1,5 @@
+import { sleep } from '../support/sleep.js';
+
 /**
  * Waiting that works for simulators on a ManualClock and for real adapters in real time alike:
  * the harness says what waiting means (advance the clock, or sleep).
@@ -5,6 +7,9 @@
 export interface Waits {
   wait(ms: number): Promise<void>;
 }
+
+/** Waiting for real adapters and processes: the wall clock. */
+export const realTime: Waits = { wait: sleep };
 
 /** Polls `check` until it holds, waiting `stepMs` between tries; fails after `timeoutMs`. */
 export async function eventually(h: Waits, check: () => boolean, what: string, timeoutMs = 3000, stepMs = 10): Promise<void> {

@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Ntag424Error, parseCommandApdu, type Transmit } from '../../edge/badges/apdu.js';
 import { cardKeys } from '../../edge/badges/diversify.js';
@@ -14,6 +13,7 @@ import { createNtag424Verifier } from '../../edge/site/secure-badges.js';
 import { SiteConfig } from '../../firmware-config/schema.js';
 import { BASE_CONFIG } from '../harness/site.js';
 import { byteDamage, damage, inputs, must, runs, same } from './kit.js';
+import { silent } from '../support/logger.js';
 
 const MASTER = Buffer.from('00112233445566778899AABBCCDDEEFF', 'hex');
 const UID = '04DE5F1EACC040';
@@ -93,7 +93,7 @@ describe('fuzz: card responses at the door (edge/badges, edge/hardware/pcsc-apdu
 
   it(`the door verifier never throws: genuine only for the card as it answered, for both checks (${N.verifier} inputs)`, async () => {
     const verifiers = (['authenticate', 'sun'] as const).map((check) =>
-      createNtag424Verifier(SiteConfig.parse({ ...BASE_CONFIG, secureBadges: { doorKeyFile: '/unused', check } }).secureBadges!, DOOR, pino({ level: 'silent' })),
+      createNtag424Verifier(SiteConfig.parse({ ...BASE_CONFIG, secureBadges: { doorKeyFile: '/unused', check } }).secureBadges!, DOOR, silent),
     );
     await fc.assert(
       fc.asyncProperty(fc.nat({ max: 1 }), plan, async (which, steps) => {

@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsumableUseBody, recordConsumableUse } from '../../edge/consumables/consumable-use.js';
 import { buildApi } from '../../edge/api/server.js';
@@ -9,6 +8,7 @@ import type { Harness } from '../harness/site.js';
 import { startSite, UID } from '../harness/site.js';
 import { expectRefusal } from './hub-rig.js';
 import { inputs, jsonInputs, must, mutationsOf, prototypeIsClean, runs, same } from './kit.js';
+import { silent } from '../support/logger.js';
 
 /** Each body parser: some inputs through app.inject, the rest through the call the route makes with the parsed body. */
 const [TAP_HTTP, TAP_DIRECT] = [inputs(1_000, 10_000), inputs(10_000, 90_000)];
@@ -21,7 +21,7 @@ describe('fuzz: the edge API bodies (simulated taps, consumables)', () => {
   let app: ReturnType<typeof buildApi>;
   beforeAll(async () => {
     site = await startSite();
-    app = buildApi({ edge: site.edge, log: pino({ level: 'silent' }), clock: site.clock, version: 'fuzz', startedAt: site.clock.now(), sim: { reader: site.reader, gpio: site.gpio } });
+    app = buildApi({ edge: site.edge, log: silent, clock: site.clock, version: 'fuzz', startedAt: site.clock.now(), sim: { reader: site.reader, gpio: site.gpio } });
     await app.ready();
   });
   afterAll(async () => {

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubCommands } from '../../edge/commands/hub-commands.js';
 import { COMMAND_REFUSALS, type CommandBody, type CommandRefusal } from '../../shared/protocol/commands.js';
 import { canonicalJson, generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../shared/protocol/signing.js';
 import { startSite, type Harness } from '../harness/site.js';
 import { inputs, jsonInputs, must, mutatedFrom, part, prototypeIsClean, runs, same, toJsonText } from './kit.js';
+import { silent } from '../support/logger.js';
 
 const HUB = generateHubKeys();
 const THIEF = generateHubKeys();
@@ -28,7 +28,7 @@ describe('fuzz: hub commands at the edge (edge/commands/check.ts)', () => {
 
   beforeAll(async () => {
     site = await startSite();
-    commands = new HubCommands({ site: 'murat', publicKey: hubPublicKey(HUB.publicKeyPem), edge: site.edge, clock: site.clock, log: pino({ level: 'silent' }) });
+    commands = new HubCommands({ site: 'murat', publicKey: hubPublicKey(HUB.publicKeyPem), edge: site.edge, clock: site.clock, log: silent });
     // One genuine command carried out: a copy of it is a replay.
     expect(commands.receive(JSON.stringify(signed(command('lift_lockdown', {}, 'carried-out-nonce-0001'))))).toMatchObject({ accepted: true });
   });

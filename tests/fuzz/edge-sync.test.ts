@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAck } from '../../cloud-sync/edge/ack.js';
 import { HubDirectoryUpdates, type Refusal } from '../../edge/directory/hub-updates.js';
@@ -8,6 +7,7 @@ import { Ack, type DirectoryUpdate } from '../../shared/protocol/sync.js';
 import type { Harness } from '../harness/site.js';
 import { startSite, UID } from '../harness/site.js';
 import { inputs, jsonInputs, must, mutatedFrom, mutationsOf, part, prototypeIsClean, runs, same, toJsonText } from './kit.js';
+import { silent } from '../support/logger.js';
 
 const AT = '2026-11-23T09:00:00+01:00';
 const N = { ack: inputs(100_000), directory: inputs(16_000) };
@@ -54,7 +54,7 @@ describe('fuzz: directory updates at the edge (edge/directory/hub-updates.ts)', 
 
   beforeAll(async () => {
     site = await startSite({ directory: { source: 'hub', maxAgeHours: 1 }, broker: { url: 'mqtt://127.0.0.1:1', hubPublicKey: HUB.publicKeyPem } });
-    updates = new HubDirectoryUpdates({ site: 'murat', publicKey: hubPublicKey(HUB.publicKeyPem), edge: site.edge, log: pino({ level: 'silent' }) });
+    updates = new HubDirectoryUpdates({ site: 'murat', publicKey: hubPublicKey(HUB.publicKeyPem), edge: site.edge, log: silent });
     // One genuine update in force, so replays of it and of older ones are refused as such.
     expect(updates.receive(signed(delta(1, 2, '2026-11-23T08:00:00Z')))).toEqual({ applied: true, revision: 2 });
   });

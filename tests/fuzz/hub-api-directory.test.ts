@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../cloud-sync/hub/admin/audit.js';
 import { DirectoryChanges } from '../../cloud-sync/hub/admin/directory-changes.js';
@@ -8,6 +7,7 @@ import type { Entity } from '../../cloud-sync/hub/directory.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import { expectRefusal, type HubRig, MALFORMED_ESCAPES, SEED, segment, startHubRig } from './hub-rig.js';
 import { inputs, jsonInputs, must, mutatedFrom, prototypeIsClean, runs, same, weird } from './kit.js';
+import { silent } from '../support/logger.js';
 
 /** What a refused directory write may answer (admin/deps.ts, shared/platform/json-api.ts). */
 const CODES = ['request.invalid', 'not_found', 'conflict', 'auth.forbidden'];
@@ -57,7 +57,7 @@ describe('fuzz: directory bodies at the hub API (plans, employers, members, badg
 
   it(`the same bodies through DirectoryChanges, the routes' own call (${DIRECT} inputs)`, () => {
     const account = rig.hub.auth.accounts.list()[0] as Account;
-    const changes = new DirectoryChanges(rig.hub.store.db, rig.hub.directory, new AuditLog(rig.hub.store.db, () => 0, pino({ level: 'silent' })));
+    const changes = new DirectoryChanges(rig.hub.store.db, rig.hub.directory, new AuditLog(rig.hub.store.db, () => 0, silent));
     fc.assert(
       fc.property(mutatedFrom(COLLECTIONS.map((c) => c.valid)), fc.boolean(), ({ from, value }, patch) => {
         const col = COLLECTIONS[from]!;

@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openHubDatabase } from '../../cloud-sync/hub/db.js';
 import { HubIngest, type RejectReason } from '../../cloud-sync/hub/ingest.js';
@@ -11,6 +10,7 @@ import { topics } from '../../shared/protocol/topics.js';
 import { batchOf, siteEvent, statusOf } from '../harness/hub-fixtures.js';
 import { inputs, jsonInputs, must, part, prototypeIsClean, runs, same } from './kit.js';
 import { testHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
 
 const t = topics();
 const N = inputs(100_000);
@@ -53,7 +53,7 @@ describe('fuzz: MQTT payloads at the hub (events and status topics)', () => {
 
   beforeAll(() => {
     store = new HubStore(openHubDatabase(testHubDb()));
-    ingest = new HubIngest({ store, clock: new ManualClock('2026-11-23T08:00:00Z'), log: pino({ level: 'silent' }), commitWindowMs: 0 });
+    ingest = new HubIngest({ store, clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, commitWindowMs: 0 });
     ingest.onMessage(t.events('murat'), Buffer.from(JSON.stringify(storedBatch())));
     ingest.onMessage(t.status('murat'), Buffer.from(JSON.stringify(statusOf('murat', { lastSeq: 3 }))));
     expect(ingest.counters).toMatchObject({ applied: 3, rejected: 0 });

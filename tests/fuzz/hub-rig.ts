@@ -1,11 +1,11 @@
 import type { LightMyRequestResponse } from 'fastify';
-import pino from 'pino';
 import { expect } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { ERROR_CODES } from '../../shared/platform/errors.js';
 import { login, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
 
 /** A hub in memory, not listening (every request through `app.inject`), with a small directory. */
 export interface HubRig {
@@ -25,7 +25,7 @@ export const SEED = {
 } as const;
 
 export async function startHubRig(): Promise<HubRig> {
-  const hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+  const hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
   const admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
   const put = async (url: string, payload: object) => expect((await hub.api.inject({ method: 'PUT', url, headers: admin, payload })).statusCode).toBe(200);
   await put('/directory/plans/always', SEED.plan);

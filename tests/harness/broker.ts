@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
-import pino from 'pino';
 import { startBroker } from '../../cloud-sync/broker/embedded.js';
+import { silent } from '../support/logger.js';
 
 /**
  * Brokers for tests: the embedded Aedes on a free loopback port, and the machine's Mosquitto on
@@ -32,7 +32,7 @@ const MISSING_LOCALLY = 'Mosquitto is not reachable on 127.0.0.1:1883: tests aga
 
 /** An embedded Aedes broker on 127.0.0.1 and a free port, silent. */
 export async function startEmbeddedBroker(): Promise<TestBroker> {
-  const broker = await startBroker({ host: '127.0.0.1', port: 0, log: pino({ level: 'silent' }) });
+  const broker = await startBroker({ host: '127.0.0.1', port: 0, log: silent });
   return { url: `mqtt://127.0.0.1:${broker.port}`, port: broker.port, stop: () => broker.close() };
 }
 

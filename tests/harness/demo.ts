@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { finished, spawnCli, waitForOutput, type Finished } from './process.js';
 import { loginOver, type AuthHeaders } from './hub-auth.js';
+import { eventuallyWithin } from '../support/eventually.js';
 
 /** `tessera demo` as a visitor meets it: started from the CLI (dist/), its banner read, logged in at the hub. */
 
@@ -60,14 +61,8 @@ export async function hubGet<T>(apiUrl: string, path: string, auth: AuthHeaders)
   return (await res.json()) as T;
 }
 
-/** Polls until `check` holds, bounded in time: the liveness bound of a test, not a performance threshold. */
-export async function eventually(check: () => Promise<boolean>, what: string, ms = 30_000, everyMs = 200): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+/** Polls until `check` holds, bounded in time: a demo starts processes, so its waits are long and its polls sparse. */
+export const eventually = eventuallyWithin(30_000, 200);
 
 export const alive = (pid: number): boolean => {
   try {

@@ -1,8 +1,8 @@
-import pino from 'pino';
 import { afterEach } from 'vitest';
 import type { SiteConfigInput } from '../../firmware-config/schema.js';
 import { buildApi } from '../../edge/api/server.js';
 import { startSite, type Harness } from './site.js';
+import { silent } from '../support/logger.js';
 
 export type EdgeApi = ReturnType<typeof buildApi>;
 
@@ -21,7 +21,7 @@ export function edgeApiFixture(): (opts?: { simulated?: boolean; override?: Part
   return async ({ simulated = true, override = {} } = {}) => {
     const started = await startSite(override);
     site = started;
-    app = buildApi({ edge: started.edge, log: pino({ level: 'silent' }), clock: started.clock, version: 'test', startedAt: started.clock.now(), ...(simulated ? { sim: { reader: started.reader, gpio: started.gpio } } : {}) });
+    app = buildApi({ edge: started.edge, log: silent, clock: started.clock, version: 'test', startedAt: started.clock.now(), ...(simulated ? { sim: { reader: started.reader, gpio: started.gpio } } : {}) });
     return { site: started, app };
   };
 }

@@ -37,3 +37,12 @@ export function statusOf(site: string, overrides: Partial<SiteStatus> = {}): Sit
     ...overrides,
   };
 }
+
+/** A protocol message as the bytes of an MQTT payload. */
+export const json = (v: unknown) => Buffer.from(JSON.stringify(v));
+
+/** The badge UID of the i-th generated member. */
+const memberUid = (i: number) => `04${i.toString(16).toUpperCase().padStart(12, '0')}`;
+
+/** A members import of `n` generated members, each with one badge, all on the `always` plan. */
+export const membersCsv = (n: number) => ['member_id,name,plan,badges', ...Array.from({ length: n }, (_, i) => `m${i},Member ${i},always,${memberUid(i)}`)].join('\n');

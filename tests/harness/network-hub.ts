@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { createHub, type Hub, type HubDeps } from '../../cloud-sync/hub-process/hub.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
 import { systemClock } from '../../shared/platform/clock.js';
@@ -9,6 +8,8 @@ import { generateHubKeys } from '../../shared/protocol/signing.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { loginOver, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from './hub-auth.js';
 import { lastingHubDb } from './hub-db.js';
+import { silent } from '../support/logger.js';
+import type { Cleanup } from '../support/cleanups.js';
 
 export interface StartedHub {
   hub: Hub;
@@ -22,9 +23,9 @@ export interface StartedHub {
  * A real hub on free ports (embedded broker, SQLite in a temp folder, a fresh key), logged in as
  * TEST_ADMIN; its stop and the folder's removal are pushed onto `cleanups`. `deps` adds options.
  */
-export async function startTestHub(cleanups: Array<() => Promise<void> | void>, deps: Partial<HubDeps> = {}): Promise<StartedHub> {
+export async function startTestHub(cleanups: Cleanup[], deps: Partial<HubDeps> = {}): Promise<StartedHub> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-hub-'));
-  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST, ...deps });
+  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST, ...deps });
   const urls = await hub.start();
   cleanups.push(async () => {
     await hub.stop();
@@ -37,10 +38,10 @@ export async function startTestHub(cleanups: Array<() => Promise<void> | void>, 
  * A real edge (simulated hardware, a heartbeat every 5 s) fed by the hub's directory over the
  * broker at `mqttUrl`; its stop and its folder's removal are pushed onto `cleanups`.
  */
-export async function startNetworkSite(cleanups: Array<() => Promise<void> | void>, id: string, mqttUrl: string, hubPublicKeyPem: string): Promise<RunningEdge> {
+export async function startNetworkSite(cleanups: Cleanup[], id: string, mqttUrl: string, hubPublicKeyPem: string): Promise<RunningEdge> {
   const dir = mkdtempSync(join(tmpdir(), `tessera-${id}-`));
   writeFileSync(join(dir, 'site.yaml'), networkSiteYaml({ id, mqttUrl, hubPublicKeyPem, heartbeatSeconds: 5 }));
-  const running = await runEdge({ configPath: join(dir, 'site.yaml'), simulate: true, log: pino({ level: 'silent' }) });
+  const running = await runEdge({ configPath: join(dir, 'site.yaml'), simulate: true, log: silent });
   cleanups.push(async () => {
     await running.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,3 @@
-import pino from 'pino';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { Directory } from '../../shared/protocol/directory.js';
 import type { z } from 'zod';
@@ -11,6 +10,7 @@ import type { Edge, EdgeDeps } from '../../edge/site/edge.js';
 import type { TapResult } from '../../edge/site/tap-handler.js';
 import { EdgeStore } from '../../edge/store/store.js';
 import { SiteEvent } from '../../shared/protocol/events.js';
+import { silent } from '../support/logger.js';
 
 /** Monday 23 November 2026, 09:00 in Paris (UTC+1). */
 export const MONDAY_9AM_PARIS = '2026-11-23T08:00:00Z';
@@ -91,7 +91,7 @@ export async function startSite(
   const reader = new SimReader(config.readers.map((r) => r.id), clock);
   const gpio = new SimGpio(clock);
   const store = EdgeStore.open(storagePath, config.site.id, config.site.timeZone);
-  const edge = createEdge({ config, clock, log: pino({ level: 'silent' }), store, reader, gpio, ...extra });
+  const edge = createEdge({ config, clock, log: silent, store, reader, gpio, ...extra });
   edge.applyDirectory(Directory.parse(directory), 'test');
   await edge.start();
   return {

@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BillingLedger } from '../../cloud-sync/billing/ledger.js';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
@@ -16,6 +15,7 @@ import { loginOver, FAST_PASSWORD_COST, TEST_ADMIN } from '../harness/hub-auth.j
 import { runCli } from '../harness/process.js';
 import { SiteLog } from '../unit/billing-fixtures.js';
 import { lastingHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
 
 /** A hub database with October 2026 visits of two members of Acme and one on her own, received long ago. */
 function seedHubDb(path: string, prices = true): void {
@@ -30,7 +30,7 @@ function seedHubDb(path: string, prices = true): void {
   const log = new SiteLog('murat', '+01:00', receivedAt).visit('ana', '2026-10-27', '09:00', 480).visit('bob', '2026-10-28', '09:00', 120).visit('eve', '2026-10-29', '09:00', 300);
   const store = new HubStore(db);
   for (const { event } of log.events) store.ingest({ v: 1, site: 'murat', events: [event] }, receivedAt);
-  if (prices) new BillingLedger({ db, directory, sites: new HubSites(db, Date.now), now: Date.now, log: pino({ level: 'silent' }) }).setPrices(EXAMPLE_PRICE_LIST);
+  if (prices) new BillingLedger({ db, directory, sites: new HubSites(db, Date.now), now: Date.now, log: silent }).setPrices(EXAMPLE_PRICE_LIST);
   db.close();
 }
 
@@ -106,7 +106,7 @@ describe('tessera billing (the commands)', () => {
 
   it('closes beside a running hub (the same database file), which then serves the invoices over a real socket', async () => {
     seedHubDb(db);
-    const hub = createHub({ dbPath: db, clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    const hub = createHub({ dbPath: db, clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     try {
       const { apiUrl } = await hub.start();
       const auth = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);

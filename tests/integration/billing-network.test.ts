@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BillingLedger } from '../../cloud-sync/billing/ledger.js';
 import { closableFrom } from '../../cloud-sync/billing/period.js';
 import type { PriceList } from '../../cloud-sync/billing/prices.js';
@@ -13,18 +12,18 @@ import { generateHubKeys } from '../../shared/protocol/signing.js';
 import { loginOver, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { lastingHubDb } from '../harness/hub-db.js';
 import { startNetworkSite } from '../harness/network-hub.js';
+import { silent } from '../support/logger.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
+import { call } from '../support/http.js';
+import { eventually } from '../support/eventually.js';
 
-const silent = pino({ level: 'silent' });
 const UID = '04A1A1A1A1A1A1';
 const PRICES: PriceList = {
   currency: 'EUR',
   plans: { always: { kind: 'per-day', dayCents: 2000, halfDay: { cents: 1000, underMinutes: 240 }, vatPercent: 20, included: { 'print-page': 1000 } } },
   consumables: { 'print-page': { name: 'Printed page', unitCents: 10, vatPercent: 20 }, coffee: { name: 'Coffee', unitCents: 120, vatPercent: 5.5 } },
 };
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 async function startHub(): Promise<{ hub: Hub; mqttUrl: string; apiUrl: string; auth: AuthHeaders }> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-billing-net-'));
@@ -38,21 +37,6 @@ async function startHub(): Promise<{ hub: Hub; mqttUrl: string; apiUrl: string; 
 }
 
 const startSite = (id: string, mqttUrl: string, publicKeyPem: string): Promise<RunningEdge> => startNetworkSite(cleanups, id, mqttUrl, publicKeyPem);
-
-async function call(method: string, url: string, body?: unknown, auth?: AuthHeaders): Promise<{ status: number; json: Record<string, unknown> }> {
-  const headers = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(auth ? { authorization: auth.authorization } : {}) };
-  const res = await fetch(url, { method, headers, signal: AbortSignal.timeout(10_000), ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-}
-
-/** Polls until `check` holds, bounded in time: the liveness bound of a test, not a performance threshold. */
-async function eventually(check: () => Promise<boolean> | boolean, what: string, ms = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('billing across a network: from the door and the printer to the invoice', () => {
   it('a visit at one site and print pages and a coffee at another reach the hub over MQTT and make one invoice', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Hub } from '../../cloud-sync/hub-process/hub.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
 import { topics } from '../../shared/protocol/topics.js';
@@ -13,14 +13,13 @@ import { batchOf } from '../harness/hub-fixtures.js';
 import { connectOutcome } from '../harness/broker.js';
 import type { AuthHeaders } from '../harness/hub-auth.js';
 import { startTestHub } from '../harness/network-hub.js';
+import { silent } from '../support/logger.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
+import { eventually } from '../support/eventually.js';
 
-const silent = pino({ level: 'silent' });
 const UID = '04C1C1C1C1C1C1';
 const t = topics();
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 async function startSite(id: string, mqttUrl: string, hub: Hub, extraBroker: string[] = []): Promise<RunningEdge> {
   const dir = mkdtempSync(join(tmpdir(), `tessera-${id}-`));
@@ -49,15 +48,6 @@ const tap = async (site: RunningEdge) => {
   const res = await fetch(`${site.url}/simulate/tap`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reader: 'front-in', uid: UID }) });
   return (await res.json()) as { granted: boolean; reason: string };
 };
-
-/** Polls until `check` holds: the liveness bound of a test, not a performance threshold. */
-async function eventually(check: () => Promise<boolean> | boolean, what: string, ms = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** A syncing site: its directory reached it (the door opens) and its events reached the hub, acknowledged. */
 async function expectSyncing(hub: Hub, site: RunningEdge, apiUrl: string, auth: AuthHeaders): Promise<void> {

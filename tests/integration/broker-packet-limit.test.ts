@@ -1,12 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { cleanupsAfterEach } from '../support/cleanups.js';
 
 const MB = 1024 * 1024;
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
-});
+const cleanups = cleanupsAfterEach();
 
 /** The broker in a child process (tests/fixtures/broker-child.mjs), and a way to read its memory. */
 async function brokerChild(): Promise<{ port: number; memory: () => Promise<{ rss: number; peak: number }> }> {

@@ -2,8 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
 import { systemClock } from '../../shared/platform/clock.js';
@@ -14,23 +13,13 @@ import { EventBatch } from '../../shared/protocol/sync.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { loginOver, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { lastingHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
+import { eventually } from '../support/eventually.js';
 
-const silent = pino({ level: 'silent' });
 const UID = '04A1A1A1A1A1A1';
 const SITE = 'murat';
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-/** Polls until `check` holds, bounded in time: the liveness bound of a test, not a performance threshold. */
-async function eventually(check: () => Promise<boolean> | boolean, what: string, ms = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const cleanups = cleanupsAfterEach();
 
 interface Network {
   hub: Hub;

@@ -1,13 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { systemClock } from '../../shared/platform/clock.js';
 import { loginOver, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { finished, runCli, spawnCli, waitForOutput } from '../harness/process.js';
 import { lastingHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
 
 describe('the admin API over a real socket, and the members CLI against a real hub', () => {
   let dir: string;
@@ -16,7 +16,7 @@ describe('the admin API over a real socket, and the members CLI against a real h
   let admin: AuthHeaders;
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-hub-admin-'));
-    hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     ({ apiUrl } = await hub.start());
     admin = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
     const put = async (path: string, body: object) => {

@@ -1,34 +1,23 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { importUnderWay } from '../../cloud-sync/hub/directory.js';
 import { createHub } from '../../cloud-sync/hub-process/hub.js';
 import { systemClock } from '../../shared/platform/clock.js';
 import { login, TEST_ADMIN } from '../harness/hub-auth.js';
 import { lastingHubDb } from '../harness/hub-db.js';
 import { startNetworkSite, startTestHub } from '../harness/network-hub.js';
+import { silent } from '../support/logger.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
+import { eventuallyWithin } from '../support/eventually.js';
+import { sleep } from '../support/sleep.js';
+import { membersCsv } from '../harness/hub-fixtures.js';
 
-const silent = pino({ level: 'silent' });
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 const ROWS = 30_000;
-const uid = (i: number) => `04${i.toString(16).toUpperCase().padStart(12, '0')}`;
-const membersCsv = (n: number) => ['member_id,name,plan,badges', ...Array.from({ length: n }, (_, i) => `m${i},Member ${i},always,${uid(i)}`)].join('\n');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls until `check` holds: the liveness bound of the test, not a performance threshold. */
-async function eventually(check: () => Promise<boolean> | boolean, what: string, ms = 180_000): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await sleep(50);
-  }
-}
+const eventually = eventuallyWithin(180_000, 50);
 
 const post = (apiUrl: string, authorization: string, csv: string) =>
   fetch(`${apiUrl}/directory/members/import`, { method: 'POST', headers: { 'content-type': 'text/csv', authorization }, body: csv, signal: AbortSignal.timeout(600_000) });

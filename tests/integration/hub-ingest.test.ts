@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
-import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Hub } from '../../cloud-sync/hub-process/hub.js';
 import { createHub } from '../../cloud-sync/hub-process/hub.js';
@@ -16,9 +15,9 @@ import type { TestBroker } from '../harness/broker.js';
 import { brokers, clearRetained, endSession, uniqueClientId, uniquePrefix } from '../harness/broker.js';
 import { batchOf, statusOf } from '../harness/hub-fixtures.js';
 import { lastingHubDb } from '../harness/hub-db.js';
+import { silent as quiet } from '../support/logger.js';
 
 const SITE = 'murat';
-const quiet = pino({ level: 'silent' });
 const waitUp = { timeout: 5000, interval: 20 };
 
 /** A site as the edge would be: a plain mqtt.js client that publishes batches and watches its ack. */

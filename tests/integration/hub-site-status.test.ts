@@ -1,18 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runEdge } from '../../edge/site/run.js';
-import { eventually } from '../contracts/eventually.js';
+import { eventually, realTime } from '../contracts/eventually.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { startTestHub } from '../harness/network-hub.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
+import { silent } from '../support/logger.js';
 
-const realTime = { wait: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)) };
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 describe("a site's status over MQTT", () => {
   it('carries the heartbeat, the directory bound and the capacity from the site file; the hub shows that capacity, not the one declared at the hub', async () => {
@@ -21,7 +18,7 @@ describe("a site's status over MQTT", () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-status-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'site.yaml'), networkSiteYaml({ id: 'murat', mqttUrl, hubPublicKeyPem: hub.publicKeyPem }).replace('capacity: 50', 'capacity: 2'));
-    const site = await runEdge({ configPath: join(dir, 'site.yaml'), simulate: true, log: pino({ level: 'silent' }), port: 0, storagePath: join(dir, 'edge.db') });
+    const site = await runEdge({ configPath: join(dir, 'site.yaml'), simulate: true, log: silent, port: 0, storagePath: join(dir, 'edge.db') });
     cleanups.push(() => site.stop());
     await eventually(realTime, () => hub.store.sites().some((v) => v.site === 'murat' && v.status?.capacity === 2), 'the status of murat reaches the hub', 20_000, 50);
     const status = hub.store.sites().find((v) => v.site === 'murat')?.status;

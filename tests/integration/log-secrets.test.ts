@@ -6,7 +6,7 @@ import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
-import { systemClock } from '../../shared/platform/clock.js';
+import { systemClock, ManualClock } from '../../shared/platform/clock.js';
 import { generateHubKeys } from '../../shared/protocol/signing.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import type { Logger } from 'pino';
@@ -21,10 +21,10 @@ import type { TapResult } from '../../edge/site/tap-handler.js';
 import { EdgeStore } from '../../edge/store/store.js';
 import { SiteConfig } from '../../firmware-config/schema.js';
 import { Directory } from '../../shared/protocol/directory.js';
-import { ManualClock } from '../../shared/platform/clock.js';
 import { BASE_CONFIG, BASE_DIRECTORY, MONDAY_9AM_PARIS } from '../harness/site.js';
 import { LogCapture, Secrets } from '../harness/log-capture.js';
 import { testHubDb, lastingHubDb } from '../harness/hub-db.js';
+import { eventuallyWithin } from '../support/eventually.js';
 
 const UID = '04A1B2C3D4E5F6';
 const UNKNOWN_UID = '04DEADBEEFCAFE';
@@ -44,13 +44,7 @@ afterAll(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function eventually(check: () => Promise<boolean> | boolean, what: string, ms = 15_000): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const eventually = eventuallyWithin(15_000, 25);
 
 /** The hub's API over its real socket. */
 function client(apiUrl: string) {

@@ -1,35 +1,26 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Io } from '../../shared/platform/command.js';
+import { describe, expect, it } from 'vitest';
 import { EXIT } from '../../shared/platform/command.js';
 import { renumberCommand } from '../../edge/cli.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
-import { eventually as eventuallyAsync } from '../harness/demo.js';
 import { startTestHub } from '../harness/network-hub.js';
+import { eventuallyWithin } from '../support/eventually.js';
+import { silent } from '../support/logger.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
+import { captureIo } from '../support/io.js';
 
-/** Polls until `check` holds, bounded in time: the liveness bound of a test, not a performance threshold. */
-const eventually = (check: () => Promise<boolean> | boolean, what: string) => eventuallyAsync(async () => check(), what, 30_000, 25);
+const eventually = eventuallyWithin(30_000, 25);
 
-const silent = pino({ level: 'silent' });
 const UID = '04A1A1A1A1A1A1';
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 const post = async (url: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
 const tap = async (site: RunningEdge, reader = 'front-in') => (await (await post(`${site.url}/simulate/tap`, { reader, uid: UID })).json()) as { granted: boolean };
 const health = async (site: RunningEdge) => (await (await fetch(`${site.url}/health`)).json()) as { status: string; problems: string[]; sync: { lastSeq: number; hubSeq: number | null } };
-
-function captureIo(): Io & { text: () => string } {
-  const lines: string[] = [];
-  return { out: (t) => lines.push(t), err: (t) => lines.push(t), text: () => lines.join('\n') };
-}
 
 describe('a site whose database was lost', { timeout: 180_000 }, () => {
   it('stops sending, says so at the site and at the hub, and after a confirmed renumbering every new event reaches the hub', async () => {

@@ -1,21 +1,20 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Hub } from '../../cloud-sync/hub-process/hub.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import type { AuthHeaders } from '../harness/hub-auth.js';
 import { startTestHub } from '../harness/network-hub.js';
+import { silent } from '../support/logger.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
+import { call } from '../support/http.js';
+import { eventually } from '../support/eventually.js';
 
-const silent = pino({ level: 'silent' });
 const ALICE = '04A1A1A1A1A1A1';
 const BOB = '04B2B2B2B2B2B2';
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 /** A site process-alike over MQTT; its directory (and database) survive a restart. */
 function siteIn(id: string, mqttUrl: string, publicKeyPem: string) {
@@ -33,21 +32,6 @@ function siteIn(id: string, mqttUrl: string, publicKeyPem: string) {
       running = undefined;
     },
   };
-}
-
-/** Polls until `check` holds, bounded in time: the liveness bound of a test, not a performance threshold. */
-async function eventually(check: () => Promise<boolean> | boolean, what: string, ms = 10_000): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function call(method: string, url: string, body?: unknown, auth?: AuthHeaders): Promise<{ status: number; json: Record<string, unknown> }> {
-  const headers = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(auth ? { authorization: auth.authorization } : {}) };
-  const res = await fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
 const tap = async (site: RunningEdge, uid: string, reader = 'front-in') => (await call('POST', `${site.url}/simulate/tap`, { reader, uid })).json as { granted: boolean; reason: string };

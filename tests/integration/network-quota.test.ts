@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BillingLedger } from '../../cloud-sync/billing/ledger.js';
 import { closableFrom } from '../../cloud-sync/billing/period.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
@@ -11,13 +10,12 @@ import { systemClock, type Clock } from '../../shared/platform/clock.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import type { AuthHeaders } from '../harness/hub-auth.js';
 import { startTestHub } from '../harness/network-hub.js';
+import { silent } from '../support/logger.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
+import { eventuallyWithin } from '../support/eventually.js';
 
-const silent = pino({ level: 'silent' });
 const UID = '04C0C0C0C0C0C0';
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 /** Real timers, but a wall clock the test moves forward: hub and sites live through a chosen week. */
 class ShiftedClock implements Clock {
@@ -80,14 +78,7 @@ async function call(method: string, url: string, body: unknown, auth: AuthHeader
   return res.status;
 }
 
-/** Polls until `check` holds, bounded in time: the liveness bound of a test, not a performance threshold. */
-async function eventually(check: () => Promise<boolean> | boolean, what: string, ms = 20_000): Promise<void> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const eventually = eventuallyWithin(20_000, 50);
 
 /** An MQTT URL on which nothing listens: a site pointed at it is offline. */
 async function deadBrokerUrl(): Promise<string> {

@@ -1,51 +1,18 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
-import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { AuthHeaders } from '../harness/hub-auth.js';
-import { startTestHub } from '../harness/network-hub.js';
-import { runEdge, type RunningEdge } from '../../edge/site/run.js';
-import { networkSiteYaml } from '../fixtures/site-yaml.js';
+import { describe, expect, it } from 'vitest';
+import { startNetworkSite, startTestHub } from '../harness/network-hub.js';
+import type { RunningEdge } from '../../edge/site/run.js';
 import { generateHubKeys, hubPrivateKey, signBody } from '../../shared/protocol/signing.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
+import { call } from '../support/http.js';
+import { eventually } from '../support/eventually.js';
 
-const silent = pino({ level: 'silent' });
 const UID = '04A1A1A1A1A1A1';
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
-async function startSite(id: string, mqttUrl: string, publicKeyPem: string): Promise<RunningEdge> {
-  const dir = mkdtempSync(join(tmpdir(), `tessera-${id}-`));
-  const config = join(dir, 'site.yaml');
-  writeFileSync(config, networkSiteYaml({ id, mqttUrl, hubPublicKeyPem: publicKeyPem, heartbeatSeconds: 5 }));
-  const running = await runEdge({ configPath: config, simulate: true, log: silent });
-  cleanups.push(async () => {
-    await running.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return running;
-}
-
-async function call(method: string, url: string, body?: unknown, auth?: AuthHeaders): Promise<{ status: number; json: Record<string, unknown> }> {
-  const headers = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(auth ? { authorization: auth.authorization } : {}) };
-  const res = await fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-}
+const startSite = (id: string, mqttUrl: string, publicKeyPem: string): Promise<RunningEdge> => startNetworkSite(cleanups, id, mqttUrl, publicKeyPem);
 
 const tap = async (site: RunningEdge, reader = 'front-in') => (await call('POST', `${site.url}/simulate/tap`, { reader, uid: UID })).json as { granted: boolean; reason: string };
-
-/** Polls until `check` holds, bounded in time: the liveness bound of a test, not a performance threshold. */
-async function eventually(check: () => Promise<boolean> | boolean, what: string, ms = 10_000): Promise<number> {
-  const start = Date.now();
-  while (!(await check())) {
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return Date.now() - start;
-}
 
 describe('a network: one hub, two sites, over MQTT', () => {
   it('a member added at the hub opens both sites; revoked at the hub, the badge stops at both within seconds; events reach the hub once', async () => {

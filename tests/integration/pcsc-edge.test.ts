@@ -1,4 +1,3 @@
-import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, systemClock } from '../../shared/platform/clock.js';
 import { Directory } from '../../shared/protocol/directory.js';
@@ -8,7 +7,7 @@ import { SimGpio } from '../../edge/hardware/sim-gpio.js';
 import { createEdge } from '../../edge/site/edge.js';
 import type { TapResult } from '../../edge/site/tap-handler.js';
 import { EdgeStore } from '../../edge/store/store.js';
-import { eventually } from '../contracts/eventually.js';
+import { eventually, realTime } from '../contracts/eventually.js';
 import { BASE_CONFIG, BASE_DIRECTORY, MONDAY_9AM_PARIS, UID } from '../harness/site.js';
 import { Pcscd, VPCD_READERS, requirePcscStack } from '../fixtures/pcscd.js';
 import { timedGpio } from '../fixtures/timed-gpio.js';
@@ -19,6 +18,7 @@ import { SoftNtag424 } from '../../edge/badges/soft-ntag424.js';
 import { createNtag424Verifier } from '../../edge/site/secure-badges.js';
 import type { CardVerifier } from '../../edge/site/tap-handler.js';
 import type { Badge } from '../../shared/protocol/directory.js';
+import { silent } from '../support/logger.js';
 
 // The whole path on the real PC/SC stack: a virtual card on vpcd → pcscd → nfc-pcsc → PcscReader
 // → the edge's decision → the door relay. Only the relay board (SimGpio) and the edge's clock
@@ -26,7 +26,6 @@ import type { Badge } from '../../shared/protocol/directory.js';
 
 const stack = await requirePcscStack(it);
 const [ENTRY_READER] = VPCD_READERS;
-const realTime = { wait: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) };
 const DOOR_RELAY = 17;
 
 describe.runIf(stack.ok)('a tap on the real PC/SC stack opens the door', () => {
@@ -59,7 +58,7 @@ describe.runIf(stack.ok)('a tap on the real PC/SC stack opens the door', () => {
     const writes: Array<{ line: number; active: boolean; at: number }> = [];
     const reader = new PcscReader({ clock: systemClock, retryMs: 50 });
     const store = EdgeStore.open(':memory:', config.site.id, config.site.timeZone);
-    const edge = createEdge({ config, clock, log: pino({ level: 'silent' }), store, reader, gpio: timedGpio(sim, (line, active) => writes.push({ line, active, at: performance.now() })), clockSynced: () => true, ...(secure ? { verifier: secure.verifier } : {}) });
+    const edge = createEdge({ config, clock, log: silent, store, reader, gpio: timedGpio(sim, (line, active) => writes.push({ line, active, at: performance.now() })), clockSynced: () => true, ...(secure ? { verifier: secure.verifier } : {}) });
     edge.applyDirectory(Directory.parse({ ...BASE_DIRECTORY, badges: [...(BASE_DIRECTORY.badges ?? []), ...(secure ? [secure.badge] : [])] }), 'test');
     const cardEvents: number[] = [];
     const removals: string[] = [];
@@ -134,7 +133,7 @@ describe.runIf(stack.ok)('a tap on the real PC/SC stack opens the door', () => {
     const keysOf = (m: Buffer) => cardKeys(m, Buffer.from(SECURE_UID, 'hex'), Buffer.from('3042F5', 'hex'), Buffer.from('Tessera', 'utf8')).map((k) => k.key);
     const secureSite = (check: 'authenticate' | 'sun' = 'authenticate') =>
       startSite({
-        verifier: createNtag424Verifier(SiteConfig.parse({ ...BASE_CONFIG, secureBadges: { doorKeyFile: '/unused', check } }).secureBadges!, doorKeysFrom(master), pino({ level: 'silent' })),
+        verifier: createNtag424Verifier(SiteConfig.parse({ ...BASE_CONFIG, secureBadges: { doorKeyFile: '/unused', check } }).secureBadges!, doorKeysFrom(master), silent),
         badge: { uid: SECURE_UID, member: 'eve', status: 'active', type: 'ntag424' },
       });
     const softCard = (keys: Buffer[]) => {

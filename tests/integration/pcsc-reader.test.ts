@@ -9,7 +9,7 @@ import { createHardware } from '../../edge/hardware/factory.js';
 import { PcscReader, type PcscReaderOptions } from '../../edge/hardware/pcsc-reader.js';
 import type { CardEvent } from '../../edge/hardware/types.js';
 import { readerContract, type ReaderHarness } from '../contracts/reader-contract.js';
-import { eventually as eventuallyIn } from '../contracts/eventually.js';
+import { eventually as eventuallyIn, realTime } from '../contracts/eventually.js';
 import { Pcscd, VPCD_READERS, requirePcscStack } from '../fixtures/pcscd.js';
 import { insert, iso14443_4Card, uidTag, type InsertedCard, type VirtualCard } from '../fixtures/vpcd-card.js';
 
@@ -18,7 +18,6 @@ import { insert, iso14443_4Card, uidTag, type InsertedCard, type VirtualCard } f
 
 const stack = await requirePcscStack(it);
 const [FIRST, SECOND] = VPCD_READERS;
-const realTime = { wait: (ms: number) => sleep(ms) };
 const eventually = (check: () => boolean, what: string, timeoutMs = 4000) => eventuallyIn(realTime, check, what, timeoutMs);
 const UID = '04A1B2C3D4E5F6';
 

@@ -2,8 +2,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { finished, spawnCli, waitForOutput } from '../harness/process.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
 
 /**
  * The other end of sd_notify, as systemd is for the rendered unit: a unix datagram socket that
@@ -26,10 +27,7 @@ while True:
     print(msg.decode().replace("\\n", "|"), flush=True)
 `;
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
-});
+const cleanups = cleanupsAfterEach();
 
 // Under CI (.ci/run installs them) a missing tool fails the test instead of skipping it.
 const has = (name: string) => process.env.CI === 'true' || spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;

@@ -1,24 +1,17 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mosquittoPasswordLine, renderObserverAcl } from '../../firmware-config/render-mosquitto.js';
 import { finished, runCli, spawnCli, waitForOutput } from '../harness/process.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
+import { tempDir } from '../support/temp-dir.js';
+import { freePort } from '../support/tcp.js';
+import { eventually } from '../support/eventually.js';
 
 const ROOT = resolve('.');
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-render-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const cleanups = cleanupsAfterEach();
 
 // Under CI (.ci/run installs them) a missing tool fails the test instead of skipping it.
 const hasBinary = (name: string) => process.env.CI === 'true' || spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
@@ -53,14 +46,6 @@ describe('the rendered systemd units', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const address = server.address();
-  await new Promise<void>((r) => server.close(() => r()));
-  return typeof address === 'object' && address ? address.port : 0;
-}
-
 /** Our own Mosquitto on a free loopback port with the given password file and ACL lines. */
 async function startMosquitto(dir: string, passwd: string, acl: string): Promise<string> {
   const port = await freePort();
@@ -88,13 +73,7 @@ async function startMosquitto(dir: string, passwd: string, acl: string): Promise
 }
 
 /** Waits for a delivery, bounded: messages from one publisher arrive in order, so the last one sent comes last. */
-async function until(check: () => boolean): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > 10_000) throw new Error('no message within 10 s');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (check: () => boolean) => eventually(check, 'a message');
 
 const connect = (url: string, username: string, password: string) =>
   mqtt.connectAsync(url, { protocolVersion: 4, clientId: `${username}-${Math.random().toString(16).slice(2, 8)}`, username, password, reconnectPeriod: 0, connectTimeout: 5000 });

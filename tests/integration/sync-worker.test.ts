@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import type { MqttClient, Packet } from 'mqtt';
-import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startBroker } from '../../cloud-sync/broker/embedded.js';
 import { createHub } from '../../cloud-sync/hub-process/hub.js';
 import { createSyncWorker } from '../../cloud-sync/edge/sync-worker.js';
@@ -21,22 +20,12 @@ import { EventBatch, SiteStatus } from '../../shared/protocol/sync.js';
 import { topics } from '../../shared/protocol/topics.js';
 import { brokers, clearRetained, endSession, MOSQUITTO_URL, requireMosquitto, uniqueClientId, uniquePrefix } from '../harness/broker.js';
 import { lastingHubDb } from '../harness/hub-db.js';
+import { silent as quiet } from '../support/logger.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
+import { sleep } from '../support/sleep.js';
+import { eventually as until } from '../support/eventually.js';
 
-const quiet = pino({ level: 'silent' });
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
+const cleanups = cleanupsAfterEach();
 
 /** The system clock, counting the timers still alive: a stopped worker must leave none. */
 function countingClock(): Clock & { live(): number } {

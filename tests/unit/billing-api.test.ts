@@ -1,4 +1,3 @@
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
 import { hashPasswordSync } from '../../cloud-sync/hub/auth/password.js';
@@ -7,6 +6,7 @@ import { ManualClock } from '../../shared/platform/clock.js';
 import { login, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { SiteLog } from './billing-fixtures.js';
 import { testHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
 
 describe('billing API (in memory)', () => {
   let hub: Hub;
@@ -14,7 +14,7 @@ describe('billing API (in memory)', () => {
   let headers: AuthHeaders;
   beforeEach(async () => {
     clock = new ManualClock('2026-11-20T08:00:00Z');
-    hub = createHub({ dbPath: testHubDb(), clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
     hub.directory.upsert('plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });

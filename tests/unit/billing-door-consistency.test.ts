@@ -1,4 +1,3 @@
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { doorContradictions } from '../../cloud-sync/billing/door-consistency.js';
 import { EXAMPLE_PRICE_LIST, PriceList, type PlanTariff } from '../../cloud-sync/billing/prices.js';
@@ -8,6 +7,7 @@ import { ManualClock } from '../../shared/platform/clock.js';
 import { Plan } from '../../shared/protocol/directory.js';
 import { login, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
 
 const plan = (id: string, daysPerWeek?: number): Plan => Plan.parse({ id, name: id, access: 'staffed', ...(daysPerWeek === undefined ? {} : { daysPerWeek }) });
 /** Refused at the door; one let in anyway (a site cut off from the hub) costs 20.00. */
@@ -46,7 +46,7 @@ describe('PUT /billing/prices against the directory', () => {
   let hub: Hub;
   let headers: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-20T08:00:00Z'), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-20T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
   });
   afterEach(async () => hub.stop());

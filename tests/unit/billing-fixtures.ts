@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import pino, { type Logger } from 'pino';
+import { type Logger } from 'pino';
 import { BillingLedger } from '../../cloud-sync/billing/ledger.js';
 import { openHubDatabase, type HubDb } from '../../cloud-sync/hub/db.js';
 import { HubDirectory } from '../../cloud-sync/hub/directory.js';
@@ -9,6 +9,7 @@ import type { Employer, Member } from '../../shared/protocol/directory.js';
 import type { SiteEvent } from '../../shared/protocol/events.js';
 import { billedEventOf, type BilledEvent } from '../../cloud-sync/billing/visits.js';
 import { testHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
 
 /** Builds a site's billing-relevant events with gapless seqs, as an edge would record them. */
 export class SiteLog {
@@ -63,7 +64,7 @@ export const BILLING_DATES = {
 };
 
 /** A hub database with the directory, sites and ledger wired as createHub wires them, and a hand-moved clock. */
-export function billingHub(log: Logger = pino({ level: 'silent' }), path = testHubDb()) {
+export function billingHub(log: Logger = silent, path = testHubDb()) {
   const db: HubDb = openHubDatabase(path);
   const clock = { now: BILLING_DATES.NOV_2 };
   const store = new HubStore(db);

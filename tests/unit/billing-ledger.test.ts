@@ -11,6 +11,7 @@ import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import { BILLING_DATES, billingHub, SiteLog } from './billing-fixtures.js';
 import { lastingHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
 
 const { NOV_2, DEC_2, JAN_2, FEB_2 } = BILLING_DATES;
 
@@ -28,12 +29,12 @@ describe('two closes at once (the CLI beside the hub)', () => {
   it('lets one through and refuses the other inside its transaction, numbers without gaps', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-billing-race-'));
     const path = lastingHubDb(dir);
-    const first = billingHub(pino({ level: 'silent' }), path);
+    const first = billingHub(silent, path);
     try {
       first.ledger.setPrices(EXAMPLE_PRICE_LIST);
       first.ingest(new SiteLog('murat', '+01:00', NOV_2).visit('ana', '2026-11-02', '09:00', 480));
       const otherDb = openHubDatabase(path);
-      const other = new BillingLedger({ db: otherDb, directory: new HubDirectory(otherDb), sites: new HubSites(otherDb, () => DEC_2), now: () => DEC_2, log: pino({ level: 'silent' }) });
+      const other = new BillingLedger({ db: otherDb, directory: new HubDirectory(otherDb), sites: new HubSites(otherDb, () => DEC_2), now: () => DEC_2, log: silent });
       first.clock.now = DEC_2;
       let raced = false;
       // The other process closes the month while this one is still reading its events.

@@ -9,6 +9,7 @@ import type { EventBatch } from '../../shared/protocol/sync.js';
 import { login, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 import { BILLING_DATES, billingHub, SiteLog } from './billing-fixtures.js';
+import { silent } from '../support/logger.js';
 
 const { NOV_2, DEC_2, JAN_2 } = BILLING_DATES;
 const DEC_10 = Date.parse('2026-12-10T08:00:00Z');
@@ -93,7 +94,7 @@ describe('consumables without a price, through the billing API', () => {
   let headers: AuthHeaders;
   beforeEach(async () => {
     const clock = new ManualClock('2026-11-20T08:00:00Z');
-    hub = createHub({ dbPath: testHubDb(), clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
     hub.directory.upsert('plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
     hub.directory.upsert('member', { id: 'ana', name: 'Ana', plan: 'murat-day' });

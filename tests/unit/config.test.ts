@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import type { Io } from '../../shared/platform/command.js';
 import { EXIT } from '../../shared/platform/command.js';
 import { validateCommand } from '../../firmware-config/cli.js';
 import { validate } from '../../shared/platform/zod-issues.js';
@@ -13,6 +12,7 @@ import { loadSiteConfig, parseSiteConfig } from '../../firmware-config/load.js';
 import type { LoadResult } from '../../firmware-config/load.js';
 import type { SiteConfig } from '../../firmware-config/schema.js';
 import { SiteConfig as SiteConfigSchema } from '../../firmware-config/schema.js';
+import { captureIo as capture } from '../support/io.js';
 
 const EXAMPLES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'firmware-config', 'examples');
 const example = (name: string) => join(EXAMPLES, `${name}.yaml`);
@@ -43,12 +43,6 @@ function errorsOf(change: (cfg: Draft) => void): string[] {
   if (result.ok) throw new Error('expected the config to be refused');
   expect(result.code).toBe('config.invalid');
   return result.errors.map((e) => `${e.path}: ${e.message}`);
-}
-
-function capture(): Io & { outLines: string[]; errLines: string[] } {
-  const outLines: string[] = [];
-  const errLines: string[] = [];
-  return { outLines, errLines, out: (t) => outLines.push(t), err: (t) => errLines.push(t) };
 }
 
 function tempFile(name: string, text: string): string {

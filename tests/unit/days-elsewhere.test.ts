@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DaysElsewhereUpdates } from '../../edge/directory/days-elsewhere.js';
 import { generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../shared/protocol/signing.js';
 import type { DaysElsewhere } from '../../shared/protocol/sync.js';
 import type { Harness } from '../harness/site.js';
 import { startSite, UID } from '../harness/site.js';
+import { silent } from '../support/logger.js';
 
 const HUB = generateHubKeys();
 const OTHER = generateHubKeys();
@@ -23,7 +23,7 @@ afterEach(async () => {
 async function site(storagePath = ':memory:', start = WEDNESDAY) {
   const s = await startSite({ directory: { source: 'hub' }, broker: { url: 'mqtt://127.0.0.1:1', hubPublicKey: HUB.publicKeyPem } }, undefined, start, storagePath);
   sites.push(s);
-  const updates = new DaysElsewhereUpdates({ site: 'murat', publicKey: hubPublicKey(HUB.publicKeyPem), edge: s.edge, log: pino({ level: 'silent' }) });
+  const updates = new DaysElsewhereUpdates({ site: 'murat', publicKey: hubPublicKey(HUB.publicKeyPem), edge: s.edge, log: silent });
   let second = 0;
   const body = (members: DaysElsewhere['members'], extra: Partial<DaysElsewhere> = {}): DaysElsewhere => ({ v: 1, site: 'murat', issuedAt: new Date(s.clock.now() + ++second * 1000).toISOString(), members, ...extra });
   const send = (b: DaysElsewhere, key = HUB.privateKeyPem) => updates.receive(JSON.stringify({ body: b, signature: signBody(b, hubPrivateKey(key)) }));

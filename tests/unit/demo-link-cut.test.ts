@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { BrokerLink } from '../../demo/link-cut.js';
 import { systemClock } from '../../shared/platform/clock.js';
@@ -12,18 +11,17 @@ import { topics } from '../../shared/protocol/topics.js';
 import { batchOf } from '../harness/hub-fixtures.js';
 import { connectOutcome } from '../harness/broker.js';
 import { lastingHubDb } from '../harness/hub-db.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
+import { silent } from '../support/logger.js';
 
 const t = topics();
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 /** The demo's hub: its embedded broker admits provisioned sites only. */
 async function hubWithIdentities(): Promise<{ hub: Hub; brokerPort: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-link-'));
-  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: pino({ level: 'silent' }), brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, brokerIdentities: true });
+  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, brokerIdentities: true });
   const { mqttUrl } = await hub.start();
   cleanups.push(async () => {
     await hub.stop();

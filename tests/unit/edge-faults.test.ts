@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildApi } from '../../edge/api/server.js';
 import { HubDirectoryUpdates } from '../../edge/directory/hub-updates.js';
 import { SimGpio } from '../../edge/hardware/sim-gpio.js';
@@ -18,14 +17,12 @@ import { generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../sh
 import type { DirectoryUpdate } from '../../shared/protocol/sync.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { BASE_CONFIG, BASE_DIRECTORY, MONDAY_9AM_PARIS, startSite, UID, type Harness } from '../harness/site.js';
+import { silent } from '../support/logger.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
 
-const silent = pino({ level: 'silent' });
 const HUB = generateHubKeys();
 const THIEF = generateHubKeys();
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 const api = (site: Pick<Harness, 'edge' | 'clock'>) => buildApi({ edge: site.edge, log: silent, clock: site.clock, version: 'test', startedAt: site.clock.now() });
 const health = async (site: Pick<Harness, 'edge' | 'clock'>) => (await api(site).inject({ method: 'GET', url: '/health' })).json() as { status: string; problems: string[]; faults: Record<string, number> };

@@ -1,10 +1,10 @@
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HubDirectoryUpdates } from '../../edge/directory/hub-updates.js';
 import { pseudonymOf } from '../../shared/protocol/erasure.js';
 import { generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../shared/protocol/signing.js';
 import type { DirectoryChange, DirectoryUpdate } from '../../shared/protocol/sync.js';
 import { BASE_DIRECTORY, startSite, UID, type Harness } from '../harness/site.js';
+import { silent } from '../support/logger.js';
 
 const HUB = generateHubKeys();
 const SALT = '0123456789abcdef0123456789abcdef';
@@ -20,7 +20,7 @@ afterEach(async () => {
 async function hubSite() {
   const s = await startSite({ directory: { source: 'hub', maxAgeHours: 24 }, broker: { url: 'mqtt://127.0.0.1:1', hubPublicKey: HUB.publicKeyPem } });
   site = s;
-  const updates = new HubDirectoryUpdates({ site: 'murat', publicKey: hubPublicKey(HUB.publicKeyPem), edge: s.edge, log: pino({ level: 'silent' }) });
+  const updates = new HubDirectoryUpdates({ site: 'murat', publicKey: hubPublicKey(HUB.publicKeyPem), edge: s.edge, log: silent });
   let n = 0;
   const issuedAt = () => new Date(s.clock.now() + ++n * 1000).toISOString();
   const send = (body: DirectoryUpdate) => updates.receive(JSON.stringify({ body, signature: signBody(body, hubPrivateKey(HUB.privateKeyPem)) }));

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import fc from 'fast-check';
@@ -8,6 +7,7 @@ import type { Member } from '../../shared/protocol/directory.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { login, loginAs, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
 
 const EXAMPLE = readFileSync('docs/examples/members.csv', 'utf8');
 const HEADER = 'member_id,name,plan,employer,badges';
@@ -16,7 +16,7 @@ describe('members CSV: import and export', () => {
   let hub: Hub;
   let admin: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     const put = async (url: string, payload: object) => expect((await hub.api.inject({ method: 'PUT', url, headers: admin, payload })).statusCode).toBe(200);
     await put('/directory/plans/always', { name: '24/7', access: 'always' });
@@ -142,7 +142,7 @@ describe('members CSV format', () => {
 
 describe('members CSV import keeps what the file does not say', () => {
   it('a column left out keeps its field, an empty cell clears it; a locker, an NTAG 424 badge and a revocation survive', async () => {
-    const hub = createHub({ dbPath: testHubDb(), clock: new ManualClock(0), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    const hub = createHub({ dbPath: testHubDb(), clock: new ManualClock(0), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     try {
       const admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
       const put = (url: string, payload: object) => hub.api.inject({ method: 'PUT', url, headers: admin, payload });

@@ -1,10 +1,10 @@
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { login, loginAs, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { batchOf } from '../harness/hub-fixtures.js';
 import { testHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
 
 const UID_A = '04A1A1A1A1A1A1';
 const UID_B = '04B2B2B2B2B2B2';
@@ -13,7 +13,7 @@ describe('admin API: the directory', () => {
   let hub: Hub;
   let admin: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
   });
   afterEach(async () => hub.stop());
@@ -108,7 +108,7 @@ describe('admin API: a site manager sees and changes only what concerns their si
   let admin: AuthHeaders;
   let manager: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     const put = async (url: string, payload: object) => expect((await hub.api.inject({ method: 'PUT', url, headers: admin, payload })).statusCode).toBe(200);
     await put('/directory/sites/murat', { name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
@@ -165,7 +165,7 @@ describe('admin API: a site manager sees and changes only what concerns their si
 
 describe('the ingest view under roles', () => {
   it('a site manager sees only their sites and their events; dead letters are the operator’s', async () => {
-    const hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    const hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     try {
       for (const site of ['murat', 'lyon']) {
         hub.ingest.onMessage(`tessera/v1/sites/${site}/events`, Buffer.from(JSON.stringify(batchOf(site, 1, 2))));

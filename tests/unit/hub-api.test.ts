@@ -1,15 +1,14 @@
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Hub } from '../../cloud-sync/hub-process/hub.js';
 import { createHub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { topics } from '../../shared/protocol/topics.js';
-import { batchOf, statusOf } from '../harness/hub-fixtures.js';
+import { batchOf, statusOf, json } from '../harness/hub-fixtures.js';
 import { login, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
 
 const t = topics();
-const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 
 describe('hub API (in memory)', () => {
   let hub: Hub;
@@ -17,7 +16,7 @@ describe('hub API (in memory)', () => {
   let headers: AuthHeaders;
   beforeEach(async () => {
     clock = new ManualClock('2026-11-23T08:00:00Z');
-    hub = createHub({ dbPath: testHubDb(), clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     hub.ingest.onMessage(t.events('murat'), json(batchOf('murat', 1, 3)));
     hub.ingest.onMessage(t.events('murat'), json(batchOf('murat', 6, 6)));

@@ -1,15 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { hashPassword, verifyPassword } from '../../cloud-sync/hub/auth/password.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { FAST_PASSWORD_COST, login, signedInHub, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb, lastingHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
 
-const silent = pino({ level: 'silent' });
 const MINUTE = 60_000;
 
 describe('hub authentication', () => {

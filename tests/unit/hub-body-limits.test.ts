@@ -1,10 +1,9 @@
 import { connect } from 'node:net';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Hub } from '../../cloud-sync/hub-process/hub.js';
 import { signedInHub, type AuthHeaders } from '../harness/hub-auth.js';
+import { silent } from '../support/logger.js';
 
-const silent = pino({ level: 'silent' });
 const MB = 1024 * 1024;
 
 /**

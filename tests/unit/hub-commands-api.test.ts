@@ -1,6 +1,5 @@
 import mqtt from 'mqtt';
-import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { DEFAULT_COMMAND_TTL_MS, SignedCommand } from '../../shared/protocol/commands.js';
 import { ManualClock, systemClock } from '../../shared/platform/clock.js';
@@ -8,12 +7,10 @@ import { generateHubKeys, hubPublicKey, verifyBody } from '../../shared/protocol
 import { login, loginAs, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { statusOf } from '../harness/hub-fixtures.js';
 import { testHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
 
-const silent = pino({ level: 'silent' });
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 async function hubWithSite(opts: { started?: boolean } = {}): Promise<{ hub: Hub; admin: AuthHeaders }> {
   const hub = createHub({

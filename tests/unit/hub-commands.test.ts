@@ -1,27 +1,25 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HubCommands } from '../../edge/commands/hub-commands.js';
 import { COMMAND_SCHEMA_VERSION, type CommandBody, type CommandRequest } from '../../shared/protocol/commands.js';
 import { generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../shared/protocol/signing.js';
 import { startSite, UID, type Harness } from '../harness/site.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
+import { silent } from '../support/logger.js';
 
 const HUB = generateHubKeys();
 const OTHER = generateHubKeys();
 const RELAY = 17;
 const EXIT_BUTTON = 22;
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 async function site(storagePath = ':memory:', override: Parameters<typeof startSite>[0] = {}): Promise<{ h: Harness; commands: HubCommands }> {
   const h = await startSite(override, undefined, undefined, storagePath);
   cleanups.push(() => h.stop());
-  const commands = new HubCommands({ site: 'murat', publicKey: hubPublicKey(HUB.publicKeyPem), edge: h.edge, clock: h.clock, log: pino({ level: 'silent' }) });
+  const commands = new HubCommands({ site: 'murat', publicKey: hubPublicKey(HUB.publicKeyPem), edge: h.edge, clock: h.clock, log: silent });
   return { h, commands };
 }
 

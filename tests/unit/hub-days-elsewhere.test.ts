@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DaysElsewherePublisher } from '../../cloud-sync/hub/days-elsewhere.js';
 import { openHubDatabase } from '../../cloud-sync/hub/db.js';
@@ -13,6 +12,7 @@ import type { SiteEvent } from '../../shared/protocol/events.js';
 import { generateHubKeys, hubPrivateKey, hubPublicKey, verifyBody } from '../../shared/protocol/signing.js';
 import { SignedDaysElsewhere } from '../../shared/protocol/sync.js';
 import { lastingHubDb, testHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
 
 const KEYS = generateHubKeys();
 const SITES = ['allanche', 'murat', 'reichstett'];
@@ -50,7 +50,7 @@ function publisherOn(hub: ReturnType<typeof hubWithDirectory>, clock: ManualCloc
     },
     key: hubPrivateKey(KEYS.privateKeyPem),
     clock,
-    log: pino({ level: 'silent' }),
+    log: silent,
     sites: () => SITES,
   });
   return { publisher, published };

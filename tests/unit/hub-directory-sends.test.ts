@@ -1,28 +1,18 @@
 import mqtt from 'mqtt';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DirectoryUpdate } from '../../shared/protocol/sync.js';
 import { topics } from '../../shared/protocol/topics.js';
-import { statusOf } from '../harness/hub-fixtures.js';
+import { statusOf, membersCsv } from '../harness/hub-fixtures.js';
 import { startTestHub } from '../harness/network-hub.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
+import { eventuallyWithin } from '../support/eventually.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 const t = topics();
 const MEMBERS = 3500; // four snapshot chunks of 1,000 changes and a bit
-const uid = (i: number) => `04${i.toString(16).toUpperCase().padStart(12, '0')}`;
-const membersCsv = (n: number) => ['member_id,name,plan,badges', ...Array.from({ length: n }, (_, i) => `m${i},Member ${i},always,${uid(i)}`)].join('\n');
 
-/** Polls until `check` holds: the liveness bound of the test, not a performance threshold. */
-async function eventually(check: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const eventually = eventuallyWithin(60_000, 20);
 
 describe('directory updates to a site that keeps reconnecting', () => {
   it('sends one snapshot at a time, however many statuses ask, and folds the changes made meanwhile into one delta chain after it', { timeout: 180_000 }, async () => {

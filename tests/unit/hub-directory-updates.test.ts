@@ -1,11 +1,11 @@
 import fc from 'fast-check';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HubDirectoryUpdates } from '../../edge/directory/hub-updates.js';
 import { generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../shared/protocol/signing.js';
 import type { DirectoryChange, DirectoryUpdate } from '../../shared/protocol/sync.js';
 import type { Harness } from '../harness/site.js';
 import { BASE_DIRECTORY, startSite, UID } from '../harness/site.js';
+import { silent } from '../support/logger.js';
 
 const HUB = generateHubKeys();
 const OTHER = generateHubKeys();
@@ -20,7 +20,7 @@ async function hubSite() {
     directory: { source: 'hub', maxAgeHours: { visitor: 1 } },
     broker: { url: 'mqtt://127.0.0.1:1', hubPublicKey: HUB.publicKeyPem },
   });
-  const updates = new HubDirectoryUpdates({ site: 'murat', publicKey: hubPublicKey(HUB.publicKeyPem), edge: site.edge, log: pino({ level: 'silent' }) });
+  const updates = new HubDirectoryUpdates({ site: 'murat', publicKey: hubPublicKey(HUB.publicKeyPem), edge: site.edge, log: silent });
   let minute = 0;
   const issued = () => new Date(site!.clock.now() + ++minute * 1000).toISOString();
   const delta = (from: number, to: number, changes: DirectoryChange[], extra: Partial<DirectoryUpdate> = {}) => ({ v: 1, site: 'murat', kind: 'delta', from, to, issuedAt: issued(), changes, ...extra }) as DirectoryUpdate;

@@ -1,22 +1,21 @@
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openHubDatabase } from '../../cloud-sync/hub/db.js';
 import { HubIngest } from '../../cloud-sync/hub/ingest.js';
 import { HubStore } from '../../cloud-sync/hub/store.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { topics } from '../../shared/protocol/topics.js';
-import { batchOf, statusOf } from '../harness/hub-fixtures.js';
+import { batchOf, statusOf, json } from '../harness/hub-fixtures.js';
 import { refuseEventsOf, testHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
 
 const t = topics('net/v1');
-const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 
 describe('hub ingest, message by message (no broker)', () => {
   let store: HubStore;
   let ingest: HubIngest;
   beforeEach(() => {
     store = new HubStore(openHubDatabase(testHubDb()));
-    ingest = new HubIngest({ store, clock: new ManualClock(0), log: pino({ level: 'silent' }), topicPrefix: 'net/v1', maxPayloadBytes: 10_000, commitWindowMs: 0 });
+    ingest = new HubIngest({ store, clock: new ManualClock(0), log: silent, topicPrefix: 'net/v1', maxPayloadBytes: 10_000, commitWindowMs: 0 });
   });
   afterEach(() => {
     if (store.db.open) store.db.close();
@@ -36,7 +35,7 @@ describe('hub ingest, message by message (no broker)', () => {
     const listening = new HubIngest({
       store,
       clock: new ManualClock(0),
-      log: pino({ level: 'silent' }),
+      log: silent,
       topicPrefix: 'net/v1',
       commitWindowMs: 0,
       onApplied: (events) => {
@@ -112,7 +111,7 @@ describe('hub ingest group commit', () => {
   const setup = () => {
     const store = new HubStore(openHubDatabase(testHubDb()));
     const clock = new ManualClock(0);
-    const ingest = new HubIngest({ store, clock, log: pino({ level: 'silent' }), topicPrefix: 'net/v1', commitWindowMs: 20 });
+    const ingest = new HubIngest({ store, clock, log: silent, topicPrefix: 'net/v1', commitWindowMs: 20 });
     return { store, ingest, clock };
   };
 
@@ -160,7 +159,7 @@ describe('hub ingest while stopping', () => {
   it('stores nothing and sets no ack timer once stop() has begun, so nothing touches the closed database', async () => {
     const clock = new ManualClock('2026-11-23T08:00:00Z');
     const store = new HubStore(openHubDatabase(testHubDb()));
-    const ingest = new HubIngest({ store, clock, log: pino({ level: 'silent' }) });
+    const ingest = new HubIngest({ store, clock, log: silent });
     const stopped = ingest.stop();
     ingest.onMessage('tessera/v1/sites/murat/events', Buffer.from(JSON.stringify(batchOf('murat', 1, 3))));
     await stopped;

@@ -1,11 +1,9 @@
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { loginOver, FAST_PASSWORD_COST, TEST_ADMIN } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
-
-const silent = pino({ level: 'silent' });
+import { silent } from '../support/logger.js';
 
 describe('live streams per session', () => {
   let hub: Hub;

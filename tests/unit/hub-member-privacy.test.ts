@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PriceList } from '../../cloud-sync/billing/prices.js';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
@@ -9,6 +8,7 @@ import { SiteEvent } from '../../shared/protocol/events.js';
 import type { DirectoryChange } from '../../shared/protocol/sync.js';
 import { login, loginAs, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
 
 const UID_ALICE = '04A1A1A1A1A1A1';
 const UID_BOB = '04B2B2B2B2B2B2';
@@ -52,7 +52,7 @@ describe('a member’s personal data at the hub: export and erasure', () => {
   beforeEach(async () => {
     seqs.clear();
     clock = new ManualClock('2026-11-02T07:00:00Z');
-    hub = createHub({ dbPath: testHubDb(), clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     for (const [id, name] of [['murat', 'Murat'], ['reichstett', 'Reichstett']]) hub.sites.upsert({ id, name, timeZone: 'Europe/Paris', capacity: 10 });
     await call('PUT', '/directory/plans/murat-day', { name: 'Murat day', access: 'staffed', sites: ['murat'] });

@@ -1,10 +1,10 @@
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
 import { DEFAULT_HUB_RETENTION_DAYS, HubRetention } from '../../cloud-sync/hub/retention.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import { BILLING_DATES, billingHub, SiteLog } from './billing-fixtures.js';
+import { silent } from '../support/logger.js';
 
 const { NOV_2, DEC_2, JAN_2 } = BILLING_DATES;
 const DAY_MS = 86_400_000;
@@ -20,7 +20,7 @@ describe('retention at the hub', () => {
     hub = billingHub();
     hub.ledger.setPrices(EXAMPLE_PRICE_LIST);
     clock = new ManualClock(new Date(DEC_2).toISOString());
-    retention = new HubRetention(hub.db, clock, pino({ level: 'silent' }), 30);
+    retention = new HubRetention(hub.db, clock, silent, 30);
   });
   afterEach(() => hub.close());
 

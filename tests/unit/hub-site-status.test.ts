@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import type { SiteStatus } from '../../shared/protocol/sync.js';
@@ -10,13 +9,11 @@ import { topics } from '../../shared/protocol/topics.js';
 import { TEST_ADMIN } from '../harness/hub-auth.js';
 import { lastingHubDb } from '../harness/hub-db.js';
 import { statusOf } from '../harness/hub-fixtures.js';
+import { silent } from '../support/logger.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
 
-const silent = pino({ level: 'silent' });
 const t = topics();
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 function world() {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-liveness-'));

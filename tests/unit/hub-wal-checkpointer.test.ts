@@ -1,12 +1,11 @@
 import { mkdtempSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openHubSqlite } from '../../cloud-sync/hub/db.js';
 import { startWalCheckpointer, WRITER_CHECKPOINT_PAGES } from '../../cloud-sync/hub/wal-checkpointer.js';
+import { silent } from '../support/logger.js';
 
-const silent = pino({ level: 'silent' });
 const dirs: string[] = [];
 const tempDb = () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-wal-'));

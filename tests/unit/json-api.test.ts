@@ -1,12 +1,10 @@
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createHub } from '../../cloud-sync/hub-process/hub.js';
 import { createJsonApi } from '../../shared/platform/json-api.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { login, FAST_PASSWORD_COST, TEST_ADMIN } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
-
-const silent = pino({ level: 'silent' });
+import { silent } from '../support/logger.js';
 
 describe('error answers of the hub and edge APIs', () => {
   it('a path fastify cannot decode is answered 400 request.invalid in the APIs’ own shape, not fastify’s FST_ERR_BAD_URL', async () => {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Histogram, renderExposition } from '../../shared/platform/metrics.js';
 import { buildApi } from '../../edge/api/server.js';
 import { createHub } from '../../cloud-sync/hub-process/hub.js';
@@ -11,11 +10,10 @@ import { statusOf } from '../harness/hub-fixtures.js';
 import { FAST_PASSWORD_COST, TEST_ADMIN, login } from '../harness/hub-auth.js';
 import { UID, startSite } from '../harness/site.js';
 import { testHubDb } from '../harness/hub-db.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
+import { silent } from '../support/logger.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupsAfterEach();
 
 describe('Prometheus text exposition', () => {
   it('writes HELP and TYPE, escaped labels, and histograms with cumulative buckets, +Inf, sum and count', () => {
@@ -46,7 +44,7 @@ describe('Prometheus text exposition', () => {
 describe('GET /metrics on the hub', () => {
   it('needs a login; gives an operator ingest counters, occupancy, backlog, open alarms and decisions by reason; a site manager only their sites', async () => {
     const clock = new ManualClock('2026-11-23T08:00:10Z');
-    const hub = createHub({ dbPath: testHubDb(), clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    const hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     cleanups.push(() => hub.stop());
     hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 4 });
     hub.sites.upsert({ id: 'allanche', name: 'Allanche', timeZone: 'Europe/Paris', capacity: 4 });
@@ -103,7 +101,7 @@ describe('GET /metrics on the edge', () => {
   it('times every decided tap from the card presented to the relay: the latency count grows with the taps, in well-formed buckets', async () => {
     const site = await startSite();
     cleanups.push(() => site.stop());
-    const app = buildApi({ edge: site.edge, log: pino({ level: 'silent' }), clock: site.clock, version: 'test', startedAt: site.clock.now() });
+    const app = buildApi({ edge: site.edge, log: silent, clock: site.clock, version: 'test', startedAt: site.clock.now() });
     cleanups.push(() => app.close());
     const scrape = async () => decisionLatency((await app.inject({ method: 'GET', url: '/metrics' })).body);
     expect(await scrape()).toMatchObject({ count: 0, sum: 0 });
@@ -129,7 +127,7 @@ describe('GET /metrics on the edge', () => {
     let monotonic = 0;
     const site = await startSite({}, undefined, undefined, undefined, { elapsedMs: () => (monotonic += 12) });
     cleanups.push(() => site.stop());
-    const app = buildApi({ edge: site.edge, log: pino({ level: 'silent' }), clock: site.clock, version: 'test', startedAt: site.clock.now() });
+    const app = buildApi({ edge: site.edge, log: silent, clock: site.clock, version: 'test', startedAt: site.clock.now() });
     cleanups.push(() => app.close());
     site.tap('front-in', UID.alice);
     expect(site.edge.taps.handle({ reader: 'front-in', uid: 'ZZ\u0000', atr: '' })).toBeUndefined();
@@ -145,7 +143,7 @@ describe('GET /metrics on the edge', () => {
     site.tap('front-in', UID.alice);
     site.tap('front-in', UID.revoked);
     site.tap('front-in', '04000000000001');
-    const app = buildApi({ edge: site.edge, log: pino({ level: 'silent' }), clock: site.clock, version: 'test', startedAt: site.clock.now() });
+    const app = buildApi({ edge: site.edge, log: silent, clock: site.clock, version: 'test', startedAt: site.clock.now() });
     cleanups.push(() => app.close());
     const r = await app.inject({ method: 'GET', url: '/metrics' });
     expect(r.statusCode).toBe(200);

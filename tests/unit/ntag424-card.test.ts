@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import type { Io } from '../../shared/platform/command.js';
 import { EXIT } from '../../shared/platform/command.js';
 import type { Transmit } from '../../edge/badges/apdu.js';
 import { Ntag424Error } from '../../edge/badges/apdu.js';
@@ -16,6 +15,7 @@ import { SoftNtag424 } from '../../edge/badges/soft-ntag424.js';
 import type { SunResult } from '../../edge/badges/sun.js';
 import { readSunMessage, verifySun } from '../../edge/badges/sun.js';
 import { parseSiteConfig } from '../../firmware-config/load.js';
+import { captureIo as capture } from '../support/io.js';
 
 const hex = (text: string) => Buffer.from(text.replace(/\s/g, ''), 'hex');
 const upper = (bytes: Buffer) => bytes.toString('hex').toUpperCase();
@@ -204,12 +204,6 @@ describe('SUN messages from the NDEF URL', () => {
     expect((await failureOf(readSunMessage(() => Promise.reject(new Error('gone'))))).code).toBe('transport');
   });
 });
-
-function capture(): Io & { outLines: string[]; errLines: string[] } {
-  const outLines: string[] = [];
-  const errLines: string[] = [];
-  return { outLines, errLines, out: (t) => outLines.push(t), err: (t) => errLines.push(t) };
-}
 
 function keyFile(text: string, mode = 0o600): string {
   const path = join(mkdtempSync(join(tmpdir(), 'tessera-badge-')), 'master.key');

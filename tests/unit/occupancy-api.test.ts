@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import type { NewEvent, SiteEvent } from '../../shared/protocol/events.js';
 import { topics } from '../../shared/protocol/topics.js';
-import { statusOf } from '../harness/hub-fixtures.js';
+import { statusOf, json } from '../harness/hub-fixtures.js';
 import { FAST_PASSWORD_COST, TEST_ADMIN, login, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
 
 const t = topics();
-const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 const seqs = new Map<string, number>();
 
 /** Sends one site's events to the hub's ingest as a batch and commits it; times are Paris local, Monday 23 November 2026. */
@@ -34,7 +33,7 @@ describe('occupancy, site health and alarms over the hub API', () => {
   beforeEach(async () => {
     seqs.clear();
     clock = new ManualClock('2026-11-23T09:00:00Z');
-    hub = createHub({ dbPath: testHubDb(), clock, log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     hub.sites.upsert({ id: 'murat', name: 'Télécentre de Murat', timeZone: 'Europe/Paris', capacity: 4 });
     hub.sites.upsert({ id: 'allanche', name: 'Allanche', timeZone: 'Europe/Paris', capacity: 10 });
     admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);

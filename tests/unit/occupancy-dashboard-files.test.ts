@@ -1,15 +1,15 @@
 import { gunzipSync } from 'node:zlib';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { FAST_PASSWORD_COST, TEST_ADMIN } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
 
 describe("the dashboard's static files", () => {
   let hub: Hub;
   beforeEach(() => {
-    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock(0), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock(0), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
   });
   afterEach(() => hub.stop());
 

@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import mqtt from 'mqtt';
-import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { registerEventStream } from '../../cloud-sync/dashboard/stream.js';
 import { registerAuth } from '../../cloud-sync/hub/auth/index.js';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
@@ -18,19 +15,12 @@ import type { NewEvent, SiteEvent } from '../../shared/protocol/events.js';
 import { topics } from '../../shared/protocol/topics.js';
 import { FAST_PASSWORD_COST, TEST_ADMIN, loginOver } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
+import { tempDir } from '../support/temp-dir.js';
 
-const silent = pino({ level: 'silent' });
 const t = topics();
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-live-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+const cleanups = cleanupsAfterEach();
 
 let seq = 0;
 function batch(site: string, ...events: NewEvent[]) {

@@ -6,15 +6,14 @@ import { createHardware, type HardwareOptions } from '../../edge/hardware/factor
 import { findGpioBase } from '../../edge/hardware/gpiochip.js';
 import { OnoffGpio, type OnoffGpioOptions, type OnoffModule, type OnoffPin } from '../../edge/hardware/onoff-gpio.js';
 import { gpioContract } from '../contracts/gpio-contract.js';
-import { eventually } from '../contracts/eventually.js';
+import { eventually, realTime as waits } from '../contracts/eventually.js';
 import { FakeSysfs, PI4_CHIPS, PI5_CHIPS, type FakeChip } from '../fixtures/fake-sysfs.js';
+import { sleep } from '../support/sleep.js';
 
 // onoff's own code runs here, over a kernel-like fake /sys/class/gpio and a fake epoll, in real
 // time: its debounce is lodash's, on real timers.
 
 const DEBOUNCE_MS = 20;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const waits = { wait: sleep };
 
 afterEach(() => FakeSysfs.disposeInstalled());
 

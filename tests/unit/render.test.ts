@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 import { pbkdf2Sync } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Io } from '../../shared/platform/command.js';
 import { EXIT } from '../../shared/platform/command.js';
 import { parseSiteConfig } from '../../firmware-config/load.js';
 import type { SiteConfig } from '../../firmware-config/schema.js';
@@ -13,6 +12,7 @@ import { envPath, renderEnvironment, renderSiteFiles, renderUnit } from '../../f
 import { mosquittoPasswordHash, renderAcl, renderPasswordLine } from '../../firmware-config/render-mosquitto.js';
 import { renderCommand } from '../../firmware-config/render-cli.js';
 import { watchdogIntervalMs } from '../../shared/platform/systemd-notify.js';
+import { captureIo as capture } from '../support/io.js';
 
 const EXAMPLES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'firmware-config', 'examples');
 const TARGET = { configPath: '/etc/tessera/murat.yaml', installDir: '/opt/tessera', user: 'tessera', nodePath: '/usr/bin/node' };
@@ -30,11 +30,6 @@ ${extra}`;
 }
 
 const BROKER = 'broker: { url: "mqtts://hub.example:8883", username: murat-pi, password: s3cret }';
-
-function capture(): Io & { text: () => string } {
-  const lines: string[] = [];
-  return { out: (t) => void lines.push(t), err: (t) => void lines.push(t), text: () => lines.join('\n') };
-}
 
 describe('the systemd unit of a site', () => {
   it('restarts always, but never on the config-invalid exit code, and runs under a watchdog as a notify service', () => {

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cardKeys } from '../../edge/badges/diversify.js';
 import { SoftNtag424 } from '../../edge/badges/soft-ntag424.js';
@@ -9,6 +8,7 @@ import { SiteConfig } from '../../firmware-config/schema.js';
 import type { SimCard } from '../../edge/hardware/sim-reader.js';
 import type { Harness } from '../harness/site.js';
 import { BASE_CONFIG, BASE_DIRECTORY, startSite, UID } from '../harness/site.js';
+import { silent } from '../support/logger.js';
 
 const MASTER = Buffer.from('00112233445566778899AABBCCDDEEFF', 'hex');
 const SECURE_UID = '04DE5F1EACC040';
@@ -22,7 +22,7 @@ async function secureSite(check: 'authenticate' | 'sun') {
   const secureBadges = { doorKeyFile: '/unused', check };
   const config = SiteConfig.parse({ ...BASE_CONFIG, secureBadges });
   // The door holds only what doorKeysFrom gives it; the cards are personalised from the site master.
-  const verifier = createNtag424Verifier(config.secureBadges!, doorKeysFrom(MASTER), pino({ level: 'silent' }));
+  const verifier = createNtag424Verifier(config.secureBadges!, doorKeysFrom(MASTER), silent);
   const directory = structuredClone(BASE_DIRECTORY);
   directory.badges = [...(directory.badges ?? []), { uid: SECURE_UID, member: 'eve', type: 'ntag424' }];
   site = await startSite({ secureBadges }, directory, undefined, undefined, { verifier });

@@ -1,4 +1,3 @@
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { openHubDatabase } from '../../cloud-sync/hub/db.js';
@@ -9,6 +8,7 @@ import { ManualClock } from '../../shared/platform/clock.js';
 import { topics } from '../../shared/protocol/topics.js';
 import { describeIssues } from '../../shared/platform/validation.js';
 import { testHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
 
 /** 20,000 nested arrays: JSON.parse reads them, a recursive JSON.stringify runs out of stack. */
 const DEEP = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
@@ -23,7 +23,7 @@ describe('describing what is wrong with a value', () => {
 
   it('the hub dead-letters such a payload as invalid instead of failing on it', () => {
     const store = new HubStore(openHubDatabase(testHubDb()));
-    const ingest = new HubIngest({ store, clock: new ManualClock(0), log: pino({ level: 'silent' }), commitWindowMs: 0 });
+    const ingest = new HubIngest({ store, clock: new ManualClock(0), log: silent, commitWindowMs: 0 });
     ingest.onMessage(topics().events('murat'), Buffer.from(DEEP));
     expect(ingest.counters).toMatchObject({ rejected: 1, storeErrors: 0 });
     expect(store.deadLetters(1)[0]?.reason).toBe('payload.invalid');
@@ -45,7 +45,7 @@ describe('a secret in an error', () => {
   });
 
   it('nor when the input is the secret itself: a first admin password refused for being short', () => {
-    expect(() => new HubAuth({ db: openHubDatabase(testHubDb()), clock: new ManualClock(0), log: pino({ level: 'silent' }), initialAdmin: { username: 'admin', password: 'hunter2-x' } })).toThrow(
+    expect(() => new HubAuth({ db: openHubDatabase(testHubDb()), clock: new ManualClock(0), log: silent, initialAdmin: { username: 'admin', password: 'hunter2-x' } })).toThrow(
       /initialAdmin\.password: a password needs at least 12 characters, got a string \(not shown: a secret\)$/,
     );
   });
