@@ -12,7 +12,8 @@ import { ISO14443_4_ATR } from '../../edge/hardware/sim-reader.js';
 import { createNtag424Verifier } from '../../edge/site/secure-badges.js';
 import { SiteConfig } from '../../firmware-config/schema.js';
 import { BASE_CONFIG } from '../harness/site.js';
-import { byteDamage, damage, inputs, must, runs, same } from './kit.js';
+import { byteDamage, damage, must, same } from './kit.js';
+import { fuzz, inputs } from '../support/fuzz.js';
 import { silent } from '../support/logger.js';
 
 const MASTER = Buffer.from('00112233445566778899AABBCCDDEEFF', 'hex');
@@ -65,7 +66,7 @@ async function settles<T>(work: Promise<T>): Promise<{ value?: T; error?: Ntag42
 
 describe('fuzz: card responses at the door (edge/badges, edge/hardware/pcsc-apdu.ts)', () => {
   it(`AuthenticateEV2First and GetCardUID: a proof, or an Ntag424Error with a code; a meddled answer proves nothing (${N.ev2} inputs)`, async () => {
-    await fc.assert(
+    await fuzz(
       fc.asyncProperty(plan, async (steps) => {
         const link = meddled(steps);
         const r = await settles((async () => getCardUid(link.transmit, await authenticateEV2First(link.transmit, keys[2]!, 2)))());
@@ -74,12 +75,12 @@ describe('fuzz: card responses at the door (edge/badges, edge/hardware/pcsc-apdu
         // AuthenticateEV2First's two answers and GetCardUID's: had one been changed, nothing would be proven.
         must(r.value === undefined || link.changed.slice(1, 4).every((c) => !c), 'a changed answer still proved the card');
       }),
-      runs(N.ev2),
+      N.ev2,
     );
   });
 
   it(`reading the SUN message over APDUs: a message, nothing, or a transport error (${N.sunRead} inputs)`, async () => {
-    await fc.assert(
+    await fuzz(
       fc.asyncProperty(plan, async (steps) => {
         const link = meddled(steps);
         const r = await settles(readSunMessage(link.transmit));
@@ -87,7 +88,7 @@ describe('fuzz: card responses at the door (edge/badges, edge/hardware/pcsc-apdu
         must(!r.value || (r.value.e.length === 16 && r.value.c.length === 8), 'a SUN message of the wrong lengths');
         must(link.meddled() || r.value !== undefined, 'the genuine card, untouched, gave no SUN message');
       }),
-      runs(N.sunRead),
+      N.sunRead,
     );
   });
 
@@ -95,7 +96,7 @@ describe('fuzz: card responses at the door (edge/badges, edge/hardware/pcsc-apdu
     const verifiers = (['authenticate', 'sun'] as const).map((check) =>
       createNtag424Verifier(SiteConfig.parse({ ...BASE_CONFIG, secureBadges: { doorKeyFile: '/unused', check } }).secureBadges!, DOOR, silent),
     );
-    await fc.assert(
+    await fuzz(
       fc.asyncProperty(fc.nat({ max: 1 }), plan, async (which, steps) => {
         const link = meddled(steps);
         const proof = await verifiers[which]!.verify({ reader: 'ACR122U 00', uid: UID, atr: ISO14443_4_ATR, transmit: link.transmit }, UID);
@@ -104,7 +105,7 @@ describe('fuzz: card responses at the door (edge/badges, edge/hardware/pcsc-apdu
         // AuthenticateEV2First's two answers and GetCardUID's are what prove the card: none may have been changed.
         if (which === 0 && proof.check === 'genuine') same(link.changed.slice(1, 4), [false, false, false], 'answers changed on the way');
       }),
-      runs(N.verifier),
+      N.verifier,
     );
   });
 
@@ -112,12 +113,12 @@ describe('fuzz: card responses at the door (edge/badges, edge/hardware/pcsc-apdu
   it(`NDEF messages: the URI of the first whole URI record, or nothing; never a throw (${N.ndef} inputs)`, () => {
     const valids = [uriMessage(url), uriMessage('badge.example/x'), Buffer.concat([Buffer.from([0x11, 1, 1, 0x54, 0]), uriMessage(url)])];
     const input = fc.oneof(fc.tuple(fc.constantFrom(...valids), fc.array(byteDamage, { minLength: 1, maxLength: 4 })).map(([m, ds]) => ds.reduce((b, d) => damage(b, d), m)), fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)));
-    fc.assert(
+    fuzz(
       fc.property(input, (message) => {
         const uri = findUri(message);
         must(uri === undefined || typeof uri === 'string', 'findUri gave something else than a string');
       }),
-      runs(N.ndef),
+      N.ndef,
     );
   });
 
@@ -125,7 +126,7 @@ describe('fuzz: card responses at the door (edge/badges, edge/hardware/pcsc-apdu
     const card = genuineCard();
     const genuine = parseSunUrl(url)!;
     const text = fc.oneof(fc.tuple(fc.constant(url), byteDamage).map(([u, d]) => damage(u, d).toString('latin1')), fc.string({ maxLength: 120 }), fc.constantFrom('?e=&c=', '?c=94EED9EE65337086&e=EF963FF7828658A599F3041510671E88#x', `?e=${'A'.repeat(32)}&e=${'B'.repeat(32)}&c=${'C'.repeat(16)}`));
-    fc.assert(
+    fuzz(
       fc.property(text, fc.uint8Array({ maxLength: 20 }), fc.uint8Array({ maxLength: 10 }), (u, e, c) => {
         const parsed = parseSunUrl(u);
         must(!parsed || (parsed.e.length === 16 && parsed.c.length === 8), 'e or c of the wrong length');
@@ -135,21 +136,21 @@ describe('fuzz: card responses at the door (edge/badges, edge/hardware/pcsc-apdu
           must(!verifySun({ encPiccData: parsed.e, cmac: parsed.c, metaReadKey: DOOR.metaReadKey, fileReadKey: () => keys[2]! }).ok, 'a damaged SUN message verified');
         }
       }),
-      runs(N.sun),
+      N.sun,
     );
     expect(card.uid).toBe(UID);
   });
 
   it(`command APDUs at the software card, and the reader answers the PC/SC adapter reads: parsed consistently or refused (${N.apdu} inputs)`, () => {
     const card = genuineCard();
-    fc.assert(
+    fuzz(
       fc.property(fc.uint8Array({ maxLength: 270 }).map((a) => Buffer.from(a)), (bytes) => {
         const command = parseCommandApdu(bytes);
         must(!command || 4 + (command.data.length > 0 ? 1 + command.data.length : 0) + (command.le === undefined ? 0 : 1) === bytes.length, 'the APDU parsed does not add up to its bytes');
         must(statusWord(card.handle(bytes)) !== undefined, 'the card answered without a status word');
         must(typeof feedbackAccepted(bytes) === 'boolean' && typeof isIso14443_4(bytes) === 'boolean', 'the PC/SC adapter reads');
       }),
-      runs(N.apdu),
+      N.apdu,
     );
   });
 });

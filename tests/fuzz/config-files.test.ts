@@ -8,7 +8,8 @@ import { loadDirectoryFile } from '../../edge/directory/file.js';
 import { parseDocument } from '../../shared/platform/yaml-document.js';
 import { parseSiteConfig } from '../../firmware-config/load.js';
 import { Directory } from '../../shared/protocol/directory.js';
-import { byteDamage, damage, garbage, inputs, must, mutationsOf, part, prototypeIsClean, runs, toJsonText, weird } from './kit.js';
+import { byteDamage, damage, garbage, must, mutationsOf, prototypeIsClean, toJsonText, weird } from './kit.js';
+import { fuzz, inputs, part } from '../support/fuzz.js';
 
 const EXAMPLES = ['rural-24-7', 'lockers', 'business-hours'];
 const read = (name: string) => readFileSync(join('firmware-config/examples', name), 'utf8');
@@ -78,14 +79,14 @@ describe('fuzz: site config files (firmware-config/load.ts)', () => {
   const PARTS = 2;
   for (let p = 1; p <= PARTS; p++) {
     it(`every file is a config with absolute paths, or config.invalid with each error's path and message (part ${p} of ${PARTS}, ${part(N.site, PARTS)} inputs)`, () => {
-      fc.assert(
+      fuzz(
         fc.property(documents(SITE_TEXTS), ({ text, source }) => {
           const r = parseSiteConfig(text, source, '/etc/tessera');
           if (r.ok) return must(isAbsolute(r.value.storage.path), 'a config whose storage path is not absolute');
           must(r.code === 'config.invalid' && r.errors.length > 0, () => `refused as ${r.code} with ${r.errors.length} errors`);
           for (const e of r.errors) must(typeof e.path === 'string' && typeof e.message === 'string', () => `an error without its path: ${JSON.stringify(e)}`);
         }),
-        runs(part(N.site, PARTS)),
+        part(N.site, PARTS),
       );
       expect(prototypeIsClean()).toBe(true);
     });
@@ -94,19 +95,19 @@ describe('fuzz: site config files (firmware-config/load.ts)', () => {
 
 describe('fuzz: directory files (edge/directory/file.ts)', () => {
   it(`every file is a directory, or directory.invalid with its errors, parsed as loadDirectoryFile parses a read file (${N.directory - FROM_DISK} inputs)`, () => {
-    fc.assert(
+    fuzz(
       fc.property(documents(DIRECTORY_TEXTS), ({ text, source }) => {
         const r = parseDocument(text, source.replace('site', 'directory'), Directory, 'directory.invalid');
         if (r.ok) return must(Directory.safeParse(r.value).success, 'a directory accepted that its schema refuses');
         must(r.code === 'directory.invalid' && r.errors.length > 0, () => `refused as ${r.code} with ${r.errors.length} errors`);
       }),
-      runs(N.directory - FROM_DISK),
+      N.directory - FROM_DISK,
     );
     expect(prototypeIsClean()).toBe(true);
   });
 
   it(`read from disk: the same, and unreadable files are directory.unreadable (${FROM_DISK} inputs)`, () => {
-    fc.assert(
+    fuzz(
       fc.property(fc.oneof({ weight: 9, arbitrary: documents(DIRECTORY_TEXTS) }, { weight: 1, arbitrary: fc.constant(undefined) }), fc.nat(50), (doc, n) => {
         const path = join(tmp, `d${n}${doc?.source.endsWith('.json') ? '.json' : '.yaml'}`);
         rmSync(path, { force: true });
@@ -114,7 +115,7 @@ describe('fuzz: directory files (edge/directory/file.ts)', () => {
         const r = loadDirectoryFile(doc ? path : join(tmp, 'missing', 'directory.yaml'));
         must(r.ok || r.code === (doc ? 'directory.invalid' : 'directory.unreadable'), () => `refused as ${r.ok ? '' : r.code}`);
       }),
-      runs(FROM_DISK),
+      FROM_DISK,
     );
   });
 });

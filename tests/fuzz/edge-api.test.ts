@@ -7,7 +7,8 @@ import { SiteEvent } from '../../shared/protocol/events.js';
 import type { Harness } from '../harness/site.js';
 import { startSite, UID } from '../harness/site.js';
 import { expectRefusal } from './hub-rig.js';
-import { inputs, jsonInputs, must, mutationsOf, prototypeIsClean, runs, same } from './kit.js';
+import { jsonInputs, must, mutationsOf, prototypeIsClean, same } from './kit.js';
+import { fuzz, inputs } from '../support/fuzz.js';
 import { silent } from '../support/logger.js';
 
 /** Each body parser: some inputs through app.inject, the rest through the call the route makes with the parsed body. */
@@ -44,7 +45,7 @@ describe('fuzz: the edge API bodies (simulated taps, consumables)', () => {
   const taps = [{ reader: 'front-in', uid: UID.alice }, { reader: 'lockers', uid: '04:b0:b0:b0:b0:b0:b0', at: '2026-11-23T10:00:00+01:00' }, { reader: 'front-out', uid: '04DEADBEEF' }];
 
   it(`POST /simulate/tap through app.inject: a decision recorded, or a code and nothing stored (${TAP_HTTP} inputs)`, async () => {
-    await fc.assert(
+    await fuzz(
       fc.asyncProperty(jsonInputs(taps), async (payload) => {
         const before = stored();
         const r = await app.inject({ method: 'POST', url: '/simulate/tap', headers: { 'content-type': 'application/json' }, payload });
@@ -56,7 +57,7 @@ describe('fuzz: the edge API bodies (simulated taps, consumables)', () => {
         expectRefusal(r, ['request.invalid', 'not_found']);
         expect(stored()).toEqual(before);
       }),
-      runs(TAP_HTTP),
+      TAP_HTTP,
     );
     expect(prototypeIsClean()).toBe(true);
   });
@@ -74,7 +75,7 @@ describe('fuzz: the edge API bodies (simulated taps, consumables)', () => {
   const at = fc.option(fc.oneof(fc.integer(), fc.constantFrom(Number.NaN, Infinity, -1, 8.64e15 + 1)), { nil: undefined });
 
   it(`the UIDs a reader reports, through the simulated reader and the tap handler, the route's own call (${TAP_DIRECT} inputs)`, () => {
-    fc.assert(
+    fuzz(
       fc.property(readerId, uidText, at, (reader, uid, atMs) => {
         const before = stored();
         try {
@@ -88,7 +89,7 @@ describe('fuzz: the edge API bodies (simulated taps, consumables)', () => {
           same(stored(), before, 'the store after a refused card');
         }
       }),
-      runs(TAP_DIRECT),
+      TAP_DIRECT,
     );
   });
 
@@ -96,7 +97,7 @@ describe('fuzz: the edge API bodies (simulated taps, consumables)', () => {
   const ROUTES = ['/consumables', '/simulate/print', '/simulate/coffee'];
 
   it(`POST /consumables, /simulate/print and /simulate/coffee through app.inject (${USE_HTTP} inputs)`, async () => {
-    await fc.assert(
+    await fuzz(
       fc.asyncProperty(fc.constantFrom(...ROUTES), jsonInputs([...uses, { memberId: 'dan', pages: 12 }, { badge: UID.eve, cups: 2 }]), async (url, payload) => {
         const before = stored();
         const r = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload });
@@ -107,13 +108,13 @@ describe('fuzz: the edge API bodies (simulated taps, consumables)', () => {
         expectRefusal(r, ['request.invalid', 'not_found', 'auth.forbidden']);
         expect(stored()).toEqual(before);
       }),
-      runs(USE_HTTP),
+      USE_HTTP,
     );
     expect(prototypeIsClean()).toBe(true);
   });
 
   it(`the same uses through the body schema and recordConsumableUse, the route's own calls (${USE_DIRECT} inputs)`, () => {
-    fc.assert(
+    fuzz(
       fc.property(mutationsOf(...uses), (input) => {
         const before = stored();
         const body = ConsumableUseBody.safeParse(input);
@@ -127,7 +128,7 @@ describe('fuzz: the edge API bodies (simulated taps, consumables)', () => {
           same(stored(), before, 'the store after a refused use');
         }
       }),
-      runs(USE_DIRECT),
+      USE_DIRECT,
     );
   });
 });

@@ -4,7 +4,8 @@ import { HubCommands } from '../../edge/commands/hub-commands.js';
 import { COMMAND_REFUSALS, type CommandBody, type CommandRefusal } from '../../shared/protocol/commands.js';
 import { canonicalJson, generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../shared/protocol/signing.js';
 import { startSite, type Harness } from '../harness/site.js';
-import { inputs, jsonInputs, must, mutatedFrom, part, prototypeIsClean, runs, same, toJsonText } from './kit.js';
+import { jsonInputs, must, mutatedFrom, prototypeIsClean, same, toJsonText } from './kit.js';
+import { fuzz, inputs, part } from '../support/fuzz.js';
 import { silent } from '../support/logger.js';
 
 const HUB = generateHubKeys();
@@ -51,7 +52,7 @@ describe('fuzz: hub commands at the edge (edge/commands/check.ts)', () => {
       signed(command('unlock', { door: 'front' }, 'expired-nonce-0000001', -3_600_000)),
       signed(command('resend', { fromSeq: 1 }, 'foreign-nonce-0000001'), THIEF.privateKeyPem),
     ];
-    fc.assert(fc.property(jsonInputs(bodies), (payload) => void refused(payload)), runs(part(N, 2)));
+    fuzz(fc.property(jsonInputs(bodies), (payload) => void refused(payload)), part(N, 2));
     expect(prototypeIsClean()).toBe(true);
   });
 
@@ -64,12 +65,12 @@ describe('fuzz: hub commands at the edge (edge/commands/check.ts)', () => {
         return true;
       }
     });
-    fc.assert(
+    fuzz(
       fc.property(tampered, ({ from, value }) => {
         const refusal = refused(toJsonText({ body: value, signature: genuine[from]!.signature }));
         must(refusal === 'malformed' || refusal === 'forged', `a changed command refused as ${refusal}`);
       }),
-      runs(part(N, 2)),
+      part(N, 2),
     );
   });
 });

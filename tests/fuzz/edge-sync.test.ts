@@ -6,7 +6,8 @@ import { canonicalJson, generateHubKeys, hubPrivateKey, hubPublicKey, signBody }
 import { Ack, type DirectoryUpdate } from '../../shared/protocol/sync.js';
 import type { Harness } from '../harness/site.js';
 import { startSite, UID } from '../harness/site.js';
-import { inputs, jsonInputs, must, mutatedFrom, mutationsOf, part, prototypeIsClean, runs, same, toJsonText } from './kit.js';
+import { jsonInputs, must, mutatedFrom, mutationsOf, prototypeIsClean, same, toJsonText } from './kit.js';
+import { fuzz, inputs, part } from '../support/fuzz.js';
 import { silent } from '../support/logger.js';
 
 const AT = '2026-11-23T09:00:00+01:00';
@@ -16,7 +17,7 @@ describe('fuzz: what the sync worker receives on the ack topic', () => {
   const valids = [{ v: 1, site: 'murat', seq: 12, missing: [[14, 15]], at: AT }, { v: 1, site: 'murat', seq: 0, at: AT }];
 
   it(`readAck accepts exactly the schema-valid acks of its site and refuses the rest with a reason, never throwing (${N.ack} inputs)`, () => {
-    fc.assert(
+    fuzz(
       fc.property(jsonInputs(valids), (payload) => {
         const verdict = readAck(payload, 'murat');
         if (payload.length === 0) return same(verdict, { ok: 'cleared' }, 'an empty ack');
@@ -30,7 +31,7 @@ describe('fuzz: what the sync worker receives on the ack topic', () => {
         if (expected) must(verdict.ok === true, 'a valid ack was refused');
         else must(verdict.ok === false && /\S/.test(verdict.reason), () => `a bad ack was not refused with a reason: ${JSON.stringify(verdict)}`);
       }),
-      runs(N.ack),
+      N.ack,
     );
     expect(prototypeIsClean()).toBe(true);
   });
@@ -98,21 +99,21 @@ describe('fuzz: directory updates at the edge (edge/directory/hub-updates.ts)', 
       jsonInputs(forged.map((f) => JSON.parse(f) as unknown)).map((b) => ({ payload: b as Buffer | string, tamperedBody: false })),
       tampered.map(({ body, signature }) => ({ payload: toJsonText({ body, signature }), tamperedBody: true })),
     );
-    fc.assert(
+    fuzz(
       fc.property(input, ({ payload, tamperedBody }) => {
         const refusal = refused(payload);
         must(!tamperedBody || refusal === 'malformed' || refusal === 'forged', () => `a body changed after signing was refused as ${refusal}`);
       }),
-      runs(2 * part(N.directory, 4)),
+      2 * part(N.directory, 4),
     );
     expect(prototypeIsClean()).toBe(true);
   });
 
   it(`replays of genuine updates are refused, or ignored when they are the update in force, whatever is done to their envelope (${part(N.directory, 4)} inputs)`, () => {
     const replays = [delta(1, 2, '2026-11-23T08:00:00Z'), delta(0, 1, '2026-11-23T07:00:00Z'), snapshot('2026-11-23T07:30:00Z')].map((b) => JSON.parse(signed(b)) as unknown);
-    fc.assert(
+    fuzz(
       fc.property(jsonInputs(replays), (payload) => void refused(payload, true)),
-      runs(part(N.directory, 4)),
+      part(N.directory, 4),
     );
   });
 
@@ -120,7 +121,7 @@ describe('fuzz: directory updates at the edge (edge/directory/hub-updates.ts)', 
     let minute = 0;
     const bodies = [delta(2, 3, AT), snapshot(AT), delta(2, 3, AT, [member, { ...revoke, value: { ...revoke.value, member: 'zoe' } }]), delta(2, 2, AT, [])];
     const input = fc.tuple(mutationsOf(...bodies), fc.boolean(), fc.boolean());
-    fc.assert(
+    fuzz(
       fc.property(input, ([body, fresh, follows]) => {
         // Mostly newer than the update in force and following on from it: the checks past the signature run.
         const meta = site.store.directory.meta();
@@ -144,7 +145,7 @@ describe('fuzz: directory updates at the edge (edge/directory/hub-updates.ts)', 
         must(site.store.directory.meta()?.revision === outcome.revision, 'the revision applied is not the one in force');
         same(site.store.directory.dangling(), [], 'dangling references after an applied update');
       }),
-      runs(part(N.directory, 4)),
+      part(N.directory, 4),
     );
     expect(prototypeIsClean()).toBe(true);
   });

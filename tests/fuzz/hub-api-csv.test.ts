@@ -5,7 +5,8 @@ import { planImport } from '../../cloud-sync/hub/admin/member-import.js';
 import { parseMembersCsv } from '../../cloud-sync/hub/admin/members-csv.js';
 import type { Account } from '../../cloud-sync/hub/auth/account.js';
 import { expectRefusal, type HubRig, startHubRig } from './hub-rig.js';
-import { byteDamage, damage, garbage, inputs, must, prototypeIsClean, runs, weird } from './kit.js';
+import { byteDamage, damage, garbage, must, prototypeIsClean, weird } from './kit.js';
+import { fuzz, inputs } from '../support/fuzz.js';
 
 const EXAMPLE = readFileSync('docs/examples/members.csv', 'utf8');
 const GRID = EXAMPLE.trim().split('\n').map((line) => line.match(/("[^"]*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, '')).slice(0, 10));
@@ -50,7 +51,7 @@ describe('fuzz: members CSV import at the hub API', () => {
 
   it(`POST /directory/members/import through app.inject: all or nothing, every refusal with a code (${THROUGH_HTTP} inputs)`, async () => {
     let applied = 0;
-    await fc.assert(
+    await fuzz(
       fc.asyncProperty(csvInputs, fc.constantFrom('', '?mode=valid', '?mode=all', '?mode=some'), async (csv, query) => {
         const before = rig.stored() as { revision: number };
         const r = await rig.hub.api.inject({ method: 'POST', url: `/directory/members/import${query}`, headers: { ...rig.admin, 'content-type': 'text/csv' }, payload: csv });
@@ -64,7 +65,7 @@ describe('fuzz: members CSV import at the hub API', () => {
         // Everything stored reads back with its schema (HubDirectory.list parses each entity).
         expect(() => [rig.hub.directory.list('member'), rig.hub.directory.list('badge')]).not.toThrow();
       }),
-      runs(THROUGH_HTTP),
+      THROUGH_HTTP,
     );
     expect(applied).toBeGreaterThan(0);
     expect(prototypeIsClean()).toBe(true);
@@ -73,13 +74,13 @@ describe('fuzz: members CSV import at the hub API', () => {
   it(`the same files through parseMembersCsv and planImport, the route's own calls (${DIRECT} inputs)`, () => {
     const account = rig.hub.auth.accounts.list()[0] as Account;
     const before = rig.stored();
-    fc.assert(
+    fuzz(
       fc.property(csvInputs, (csv) => {
         const parsed = parseMembersCsv(csv);
         const plan = planImport(parsed.rows, rig.hub.directory, account);
         for (const e of [...parsed.errors, ...plan.errors]) must(Number.isInteger(e.line) && e.line >= 1 && typeof e.message === 'string', () => `a problem without its line: ${JSON.stringify(e)}`);
       }),
-      runs(DIRECT),
+      DIRECT,
     );
     expect(rig.stored()).toEqual(before);
   });

@@ -6,7 +6,8 @@ import type { Account } from '../../cloud-sync/hub/auth/account.js';
 import type { Entity } from '../../cloud-sync/hub/directory.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import { expectRefusal, type HubRig, MALFORMED_ESCAPES, SEED, segment, startHubRig } from './hub-rig.js';
-import { inputs, jsonInputs, must, mutatedFrom, prototypeIsClean, runs, same, weird } from './kit.js';
+import { jsonInputs, must, mutatedFrom, prototypeIsClean, same, weird } from './kit.js';
+import { fuzz, inputs } from '../support/fuzz.js';
 import { silent } from '../support/logger.js';
 
 /** What a refused directory write may answer (admin/deps.ts, shared/platform/json-api.ts). */
@@ -38,7 +39,7 @@ describe('fuzz: directory bodies at the hub API (plans, employers, members, badg
 
   it(`PUT and PATCH through app.inject: refused with a code and nothing stored, or stored as its schema says (${THROUGH_HTTP} inputs)`, async () => {
     const answers = new Map<number, number>();
-    await fc.assert(
+    await fuzz(
       fc.asyncProperty(fc.constantFrom('PUT' as const, 'PATCH' as const), target, contentType, bodies, async (method, [c, weirdId], type, payload) => {
         const col = COLLECTIONS[c]!;
         const id = weirdId ?? col.id;
@@ -49,7 +50,7 @@ describe('fuzz: directory bodies at the hub API (plans, employers, members, badg
         expectRefusal(r, CODES);
         expect(rig.stored()).toEqual(before);
       }),
-      runs(THROUGH_HTTP),
+      THROUGH_HTTP,
     );
     expect(prototypeIsClean()).toBe(true);
     expect([...answers.keys()]).toEqual(expect.arrayContaining([200, 400]));
@@ -58,7 +59,7 @@ describe('fuzz: directory bodies at the hub API (plans, employers, members, badg
   it(`the same bodies through DirectoryChanges, the routes' own call (${DIRECT} inputs)`, () => {
     const account = rig.hub.auth.accounts.list()[0] as Account;
     const changes = new DirectoryChanges(rig.hub.store.db, rig.hub.directory, new AuditLog(rig.hub.store.db, () => 0, silent));
-    fc.assert(
+    fuzz(
       fc.property(mutatedFrom(COLLECTIONS.map((c) => c.valid)), fc.boolean(), ({ from, value }, patch) => {
         const col = COLLECTIONS[from]!;
         const key = col.entity === 'badge' ? 'uid' : 'id';
@@ -73,7 +74,7 @@ describe('fuzz: directory bodies at the hub API (plans, employers, members, badg
           same(rig.stored(), before, 'what the hub stores after a refused write');
         }
       }),
-      runs(DIRECT),
+      DIRECT,
     );
     expect(prototypeIsClean()).toBe(true);
   });

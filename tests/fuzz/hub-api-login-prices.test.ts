@@ -4,7 +4,8 @@ import { Login } from '../../cloud-sync/hub/auth/register.js';
 import { EXAMPLE_PRICE_LIST, PriceList } from '../../cloud-sync/billing/prices.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import { expectRefusal, type HubRig, startHubRig } from './hub-rig.js';
-import { inputs, jsonInputs, must, mutationsOf, prototypeIsClean, runs, same } from './kit.js';
+import { jsonInputs, must, mutationsOf, prototypeIsClean, same } from './kit.js';
+import { fuzz, inputs } from '../support/fuzz.js';
 
 /** Each body parser: some inputs through app.inject, the rest through the call the route makes with the parsed body. */
 const [LOGIN_HTTP, LOGIN_DIRECT] = [inputs(1_000, 10_000), inputs(10_000, 90_000)];
@@ -23,13 +24,13 @@ describe('fuzz: login bodies at the hub API', () => {
 
   it(`POST /auth/login through app.inject: no session for a wrong or malformed body, and a code for each (${LOGIN_HTTP} inputs)`, async () => {
     const before = rig.stored();
-    await fc.assert(
+    await fuzz(
       fc.asyncProperty(jsonInputs(valids), async (payload) => {
         const r = await rig.hub.api.inject({ method: 'POST', url: '/auth/login', remoteAddress: ADDRESS, headers: { 'content-type': 'application/json' }, payload });
         expect(r.headers['set-cookie']).toBeUndefined();
         expectRefusal(r, ['request.invalid', 'auth.invalid', 'auth.rate_limited']);
       }),
-      runs(LOGIN_HTTP),
+      LOGIN_HTTP,
     );
     expect(rig.stored()).toEqual(before);
     expect(prototypeIsClean()).toBe(true);
@@ -37,14 +38,14 @@ describe('fuzz: login bodies at the hub API', () => {
 
   it(`the same bodies through the route's schema and HubAuth.login (${LOGIN_DIRECT} inputs)`, async () => {
     const before = rig.stored();
-    await fc.assert(
+    await fuzz(
       fc.asyncProperty(mutationsOf(...valids), async (body) => {
         const parsed = Login.safeParse(body);
         if (!parsed.success) return;
         const r = await rig.hub.auth.login(parsed.data.username, parsed.data.password, ADDRESS);
         must(!r.ok, 'a wrong password opened a session');
       }),
-      runs(LOGIN_DIRECT),
+      LOGIN_DIRECT,
     );
     expect(rig.stored()).toEqual(before);
   });
@@ -63,7 +64,7 @@ describe('fuzz: price lists at the hub API (PUT /billing/prices)', () => {
   };
 
   it(`through app.inject: refused with a code and the list in force kept, or stored whole (${PRICES_HTTP} inputs)`, async () => {
-    await fc.assert(
+    await fuzz(
       fc.asyncProperty(jsonInputs(valids), async (payload) => {
         const before = rig.stored();
         const r = await rig.hub.api.inject({ method: 'PUT', url: '/billing/prices', headers: { ...rig.admin, 'content-type': 'application/json' }, payload });
@@ -71,13 +72,13 @@ describe('fuzz: price lists at the hub API (PUT /billing/prices)', () => {
         expectRefusal(r, PRICE_CODES);
         expect(rig.stored()).toEqual(before);
       }),
-      runs(PRICES_HTTP),
+      PRICES_HTTP,
     );
     expect(prototypeIsClean()).toBe(true);
   });
 
   it(`the same bodies through BillingLedger.setPrices, the route's own call (${PRICES_DIRECT} inputs)`, () => {
-    fc.assert(
+    fuzz(
       fc.property(mutationsOf(...valids), (body) => {
         const before = rig.stored();
         try {
@@ -88,7 +89,7 @@ describe('fuzz: price lists at the hub API (PUT /billing/prices)', () => {
           same(rig.stored(), before, 'what the hub stores after a refused price list');
         }
       }),
-      runs(PRICES_DIRECT),
+      PRICES_DIRECT,
     );
     expect(prototypeIsClean()).toBe(true);
   });

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
+import { fuzzSeed } from '../support/fuzz-seed.js';
 
 /**
  * What the fuzz tests feed every parser at a boundary (docs/security.md; docs/architecture.md, invariant 6):
@@ -7,29 +8,6 @@ import fc from 'fast-check';
  * keys removed or added, huge strings, deep nesting, prototype-pollution keys), then the same as
  * text with its bytes damaged.
  */
-
-/**
- * The full set: 100,000 generated inputs per parser. CI (`CI=true`) and `FUZZ_FULL=1` run every parser
- * at that (about 8 minutes on the 2-core machine); a plain local `npm test` runs the short set, and
- * so does the `fuzz-pg` project (FUZZ_SHORT=1: the hub's parsers again, on PostgreSQL storage).
- */
-export const FULL_RUNS = 100_000;
-const FULL = process.env.FUZZ_SHORT !== '1' && (process.env.FUZZ_FULL === '1' || process.env.CI === 'true');
-const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
-
-/**
- * How many inputs a parser gets: `everyRun` in `npm test`, `full` (FULL_RUNS, or its share of
- * them where a parser's inputs are split between ways in) with FUZZ_FULL=1; FUZZ_SCALE
- * shrinks either while working on a test (FUZZ_SCALE=0.01). `everyRun` is what fits the parser's
- * share of the folder's 90 s on the reference 2-core machine, from its measured cost per input
- * (docs/security.md, "Garbage at any boundary"): cheap pure parsers get the whole 100,000 in every run.
- */
-export function inputs(everyRun: number, full: number = FULL_RUNS): number {
-  return Math.max(1, Math.round((FULL ? full : everyRun) * SCALE));
-}
-
-/** One of `parts` tests that share a parser's `total` inputs. */
-export const part = (total: number, parts: number) => Math.ceil(total / parts);
 
 /**
  * Assertions for a fuzz run's hot path: vitest's `expect` costs about 10 µs a call, as much as
@@ -40,26 +18,6 @@ export function must(ok: boolean, what: string | (() => string)): asserts ok {
 }
 export function same(actual: unknown, expected: unknown, what: string): void {
   if (!isDeepStrictEqual(actual, expected)) throw new Error(`${what}: expected ${JSON.stringify(expected)?.slice(0, 300)}, got ${JSON.stringify(actual)?.slice(0, 300)}`);
-}
-
-const shorten = (text: string) => (text.length > 600 ? `${text.slice(0, 300)} … (${text.length} chars) … ${text.slice(-200)}` : text);
-
-/**
- * fast-check's settings for a fuzz run. A failure names the seed, the path and the input cut to
- * a readable length (a 40 kB counterexample would bury the assertion that failed).
- */
-export function runs<Ts>(numRuns: number): fc.Parameters<Ts> {
-  return {
-    numRuns,
-    endOnFailure: true,
-    reporter(details) {
-      if (!details.failed) return;
-      const show = (v: unknown) => (Buffer.isBuffer(v) ? `Buffer(${JSON.stringify(v.toString('utf8'))})` : fc.stringify(v));
-      const input = shorten(((details.counterexample ?? []) as unknown[]).map(show).join(', '));
-      const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-      throw new Error(`failed after ${details.numRuns} inputs (seed ${details.seed}, path "${details.counterexample === null ? '' : details.counterexamplePath}")\n${shorten(cause)}\ninput: ${input}`);
-    },
-  };
 }
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -89,10 +47,11 @@ const weirdValues: fc.Arbitrary<Json> = fc.oneof(
 );
 
 /**
- * Drawn from 5,000 of them, sampled afresh in each run: generating one costs more than most
- * parsers take to refuse it, and the inputs' variety is in where and how they are put.
+ * Drawn from 5,000 of them, sampled afresh from each run's seed (so a failure replays with it):
+ * generating one costs more than most parsers take to refuse it, and the inputs' variety is in
+ * where and how they are put.
  */
-const WEIRD_POOL = fc.sample(weirdValues, 5_000);
+const WEIRD_POOL = fc.sample(weirdValues, { numRuns: 5_000, seed: fuzzSeed() | 0 });
 export const weird: fc.Arbitrary<Json> = fc.nat({ max: WEIRD_POOL.length - 1 }).map((i) => WEIRD_POOL[i] as Json);
 
 /** Every path to a value inside `value`, the root (`[]`) first. */

@@ -42,6 +42,14 @@ export function freshPgDatabase(): string {
   return `${TEST_PG_URL}${TEST_PG_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-csearch_path=${schema} -csynchronous_commit=off`)}`;
 }
 
+/**
+ * How many runs a property test that writes to the hub's store makes: its full count on SQLite,
+ * fewer on PostgreSQL, where each statement is a round trip to the server. The same property
+ * checks the same store code on both; the count stays bounded on a loaded machine, where a
+ * round trip can take milliseconds.
+ */
+export const storeRuns = (runs: { sqlite: number; postgres: number }): number => (HUB_DB_KIND === 'postgres' ? runs.postgres : runs.sqlite);
+
 /** A hub database for one test: in memory (SQLite) or a fresh schema (PostgreSQL). */
 export function testHubDb(): string {
   return HUB_DB_KIND === 'postgres' ? freshPgDatabase() : ':memory:';

@@ -10,6 +10,7 @@ import { generateHubKeys } from '../../shared/protocol/signing.js';
 import { topics } from '../../shared/protocol/topics.js';
 import { batchOf } from '../harness/hub-fixtures.js';
 import { connectOutcome } from '../harness/broker.js';
+import { FAST_PASSWORD_COST } from '../harness/hub-auth.js';
 import { lastingHubDb } from '../harness/hub-db.js';
 import { cleanupsAfterEach } from '../support/cleanups.js';
 import { silent } from '../support/logger.js';
@@ -21,7 +22,7 @@ const cleanups = cleanupsAfterEach();
 /** The demo's hub: its embedded broker admits provisioned sites only. */
 async function hubWithIdentities(): Promise<{ hub: Hub; brokerPort: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-link-'));
-  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, brokerIdentities: true });
+  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, brokerIdentities: true, passwordCost: FAST_PASSWORD_COST });
   const { mqttUrl } = await hub.start();
   cleanups.push(async () => {
     await hub.stop();

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { generateHubKeys } from '../../shared/protocol/signing.js';
-import { login, loginAs, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { FAST_PASSWORD_COST, login, loginAs, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 import { silent } from '../support/logger.js';
 
@@ -135,7 +135,7 @@ describe('admin routes by role and site: a site manager stays in their sites', (
   let hub: Hub;
   let admin: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN, privateKeyPem: generateHubKeys().privateKeyPem });
+    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST, privateKeyPem: generateHubKeys().privateKeyPem });
     admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     await seed(hub, admin);
   });
@@ -185,7 +185,7 @@ describe('a site manager learns nothing of other sites from a refusal', () => {
   let hub: Hub;
   let manager: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN });
+    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     const admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     await seed(hub, admin);
     manager = await loginAs(hub.api, admin, { username: 'manon', role: 'site_manager', sites: ['murat'] });

@@ -6,7 +6,7 @@ import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import type { SiteStatus } from '../../shared/protocol/sync.js';
 import { topics } from '../../shared/protocol/topics.js';
-import { TEST_ADMIN } from '../harness/hub-auth.js';
+import { FAST_PASSWORD_COST, TEST_ADMIN } from '../harness/hub-auth.js';
 import { lastingHubDb } from '../harness/hub-db.js';
 import { statusOf } from '../harness/hub-fixtures.js';
 import { silent } from '../support/logger.js';
@@ -21,7 +21,7 @@ function world() {
   const dbPath = lastingHubDb(dir);
   const clock = new ManualClock('2026-11-23T08:00:00Z');
   const open = () => {
-    const hub = createHub({ dbPath, clock, log: silent, initialAdmin: TEST_ADMIN });
+    const hub = createHub({ dbPath, clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     cleanups.push(() => hub.stop());
     return hub;
   };
