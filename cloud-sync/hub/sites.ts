@@ -4,9 +4,6 @@ import { TesseraError } from '../../shared/platform/errors.js';
 import { describeIssues } from '../../shared/platform/validation.js';
 import type { HubDb } from './db.js';
 
-/** A declared site as the API gives and takes it: shared/protocol/api/hub-admin-sites.ts. */
-export { SiteRecord } from '../../shared/protocol/api/hub-admin-sites.js';
-
 interface Row {
   id: string;
   name: string;

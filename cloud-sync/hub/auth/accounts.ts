@@ -14,7 +14,7 @@ export interface AccountRecord extends Account {
 }
 
 /** The account fields' rules are the API's: shared/protocol/api/hub-admin-accounts.ts. */
-export { AccountRole as Role, SiteList, Username } from '../../../shared/protocol/api/hub-admin-accounts.js';
+export { Username } from '../../../shared/protocol/api/hub-admin-accounts.js';
 
 interface Row {
   id: string;

@@ -18,7 +18,7 @@ const SALT_BYTES = 16;
 const MAX_COST: ScryptCost = { N: 2 ** 20, r: 16, p: 4 };
 
 /** The password rule belongs to the API's request schemas: shared/protocol/api/hub-password.ts. */
-export { MIN_PASSWORD_LENGTH, NewPassword, passwordIsUsername } from '../../../shared/protocol/api/hub-password.js';
+export { NewPassword, passwordIsUsername } from '../../../shared/protocol/api/hub-password.js';
 
 // Node refuses scrypt above `maxmem` (32 MB by default): 128 * N * r bytes are needed, with room to spare.
 const maxmemOf = (params: ScryptCost) => 256 * params.N * params.r;
