@@ -9,11 +9,10 @@ import type { UnpricedUse } from './unpriced.js';
 import { unpricedOf } from './unpriced.js';
 import type { BilledEvent, ConsumableUse, MemberDay } from './visits.js';
 import { consumableUses, memberDays, visitDays } from './visits.js';
-
 import type { AdmittedBeyondQuota, LineKind, Unbilled } from '../../shared/protocol/api/hub-billing.js';
 
 // What the billing API shows of a rating: shared/protocol/api/hub-billing.ts.
-export type { AdmittedBeyondQuota, LineKind, Unbilled };
+export type { AdmittedBeyondQuota, LineKind };
 
 /** One priced line before VAT: what a member used at a site (or network-wide, site null). */
 export interface RatedLine {

@@ -1,10 +1,9 @@
 import type { PeriodId } from './period.js';
-import type { Unbilled } from './rate.js';
 import type { ConsumableUse } from './visits.js';
-import type { UnpricedUse } from '../../shared/protocol/api/hub-billing.js';
+import type { Unbilled, UnpricedUse } from '../../shared/protocol/api/hub-billing.js';
 
 // Listed with a month by the billing API: shared/protocol/api/hub-billing.ts.
-export type { UnpricedUse };
+export type { Unbilled, UnpricedUse };
 
 const keyOf = (u: Pick<UnpricedUse, 'period' | 'site' | 'item'>) => `${u.period}\u0000${u.site}\u0000${u.item}`;
 const byKey = (a: UnpricedUse, b: UnpricedUse) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0);

@@ -78,7 +78,7 @@ const DEFAULT_COMMIT_WINDOW_MS = 20;
  * Hub ingest: events and statuses from every site, QoS 1 on a persistent session. Valid batches
  * are committed in groups (one SQLite transaction for all that arrived within a short window),
  * then acknowledged on each site's retained `ack` topic. The broker's PUBACK may precede
- * the commit: delivery rests on the hub's ack alone (MQTT.md), so a batch lost in a crash before
+ * the commit: delivery rests on the hub's ack alone (a PUBACK proves nothing: docs/sync.md), so a batch lost in a crash before
  * its commit is sent again by its site. Bad input is dead-lettered and counted; this never throws.
  */
 export class HubIngest {
@@ -107,7 +107,7 @@ export class HubIngest {
     return this.client?.connected ?? false;
   }
 
-  /** Connects (the message handler is attached first: MQTT.md) and subscribes; resolves once subscribed. */
+  /** Connects (the message handler is attached first, or queued messages go unseen) and subscribes; resolves once subscribed. */
   async start(url: string): Promise<void> {
     this.url = url;
     const shared = this.deps.shared === true;

@@ -65,7 +65,7 @@ interface ProgressRow {
 }
 
 /**
- * The hub's event store: each (site, seq) is applied exactly once (DESIGN invariant 3), the
+ * The hub's event store: each (site, seq) is applied exactly once (docs/architecture.md, invariant 3), the
  * highest contiguous seq and the gaps are known per site, refused messages are kept.
  */
 export class HubStore {
@@ -307,7 +307,7 @@ function statusOf(row: ProgressRow): SiteStatus | null {
   return parsed.success ? parsed.data : null;
 }
 
-/** The cheap EventBatch rules the store itself relies on, re-checked so a cast cannot break invariant 3. */
+/** The cheap EventBatch rules the store itself relies on, re-checked so a cast cannot break exactly-once ingest. */
 function checkBatch(batch: EventBatch): void {
   batch.events.forEach((e, i) => {
     const prev = batch.events[i - 1];

@@ -24,7 +24,7 @@ function claimedOrigin(req: FastifyRequest): string | undefined {
 }
 
 /**
- * Cross-site request forgery: the session cookie is SameSite=Strict, so a
+ * Cross-site request forgery (docs/security.md): the session cookie is SameSite=Strict, so a
  * browser does not send it from another site; on top of that, a state-changing request that a
  * browser marks as coming from another origin (Origin or Referer, Sec-Fetch-Site) is refused,
  * whatever it carries. Clients that are not browsers (the CLI, curl) send none of these headers.

@@ -22,7 +22,7 @@ type PresenceEvent = Extract<SiteEvent, { type: 'presence.in' | 'presence.out' }
 const isPresence = (e: SiteEvent): e is PresenceEvent => e.type === 'presence.in' || e.type === 'presence.out';
 
 /**
- * Live occupancy (DESIGN: Hub): who is in at each site, from presence.in / presence.out events.
+ * Live occupancy: who is in at each site, from presence.in / presence.out events.
  * A member's presence is that of their highest-seq presence event, kept in SQLite with the seq,
  * so applying events is idempotent and order-free (a re-sent or late event never undoes a newer
  * one) and a restart finds everyone still in. Each change also updates the site's 15-minute
