@@ -14,7 +14,7 @@ export function isLoopback(address: string | undefined): boolean {
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
 /**
- * The local API drives doors and lockers (issue 8, Hardening): a request from anywhere but the
+ * The local API drives doors and lockers (docs/security.md): a request from anywhere but the
  * Pi itself needs `Authorization: Bearer <api.token>`; without a token in the config, every
  * non-loopback request is refused, even when `api.host` listens on the network.
  */

@@ -3,20 +3,34 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../shared/platform/clock.js';
 import { z } from 'zod';
 import { isoInZone } from '../../shared/protocol/schedule.js';
-import type { Edge } from '../site/edge.js';
+import type { DoorController } from '../doors/door-controller.js';
 import type { SimGpio } from '../hardware/sim-gpio.js';
 import type { SimReader } from '../hardware/sim-reader.js';
+import type { LockerBanks } from '../lockers/locker-banks.js';
+import type { EdgeStore } from '../store/store.js';
 import { parseOr400, sendError } from '../../shared/platform/http-errors.js';
 import { createJsonApi } from '../../shared/platform/json-api.js';
-import { registerSimulationRoutes } from './simulation-routes.js';
-import { registerEdgeMetrics } from './metrics.js';
+import { registerSimulationRoutes, type SimulatedSite } from './simulation-routes.js';
+import { type MetricsSite, registerEdgeMetrics } from './metrics.js';
 import { registerConsumableRoutes } from './consumable-routes.js';
 import { guardRemoteAccess } from './remote-access.js';
 import { refuseCrossOriginWrites } from './cross-origin.js';
-import { type LinkState, linkHealth, linkProblems } from './link-health.js';
+import { type LinkSite, type LinkState, linkHealth, linkProblems } from './link-health.js';
+
+/** What the local API needs of the site (edge/site/edge.ts passes itself). */
+export type ApiSite = MetricsSite &
+  LinkSite &
+  SimulatedSite & {
+    readonly config: { readonly site: { readonly timeZone: string }; readonly api: { readonly token?: string | undefined } };
+    readonly store: EdgeStore;
+    readonly doors: ReadonlyMap<string, Pick<DoorController, 'state'>>;
+    readonly lockers: Pick<LockerBanks, 'describe' | 'release'>;
+    /** Each configured reader, and the PC/SC reader bound to it now (null: none). */
+    readers(): Array<{ id: string; role: string; attached: string | null }>;
+  };
 
 export interface ApiDeps {
-  edge: Edge;
+  edge: ApiSite;
   log: Logger;
   clock: Clock;
   version: string;

@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Clock } from '../../shared/platform/clock.js';
 import { TesseraError } from '../../shared/platform/errors.js';
-import type { Edge } from '../site/edge.js';
 import type { SimGpio } from '../hardware/sim-gpio.js';
 import type { SimReader } from '../hardware/sim-reader.js';
+import type { EdgeStore } from '../store/store.js';
 import { parseOr400, sendError } from '../../shared/platform/http-errors.js';
 import { registerSimulatedDevices } from './consumable-routes.js';
 
@@ -15,11 +15,26 @@ const TapBody = z.strictObject({
 });
 const DoorBody = z.strictObject({ open: z.boolean() });
 
+/** A door as the simulation sees it: the input lines it can set. */
+interface SimulatedDoor {
+  readonly id: string;
+  readonly contact?: { readonly line: number } | undefined;
+  readonly exitButton?: { readonly line: number; readonly debounceMs: number } | undefined;
+}
+
+/** What the simulation routes need of the site (edge/site/edge.ts passes itself). */
+export interface SimulatedSite {
+  readonly store: EdgeStore;
+  readonly config: { readonly readers: ReadonlyArray<{ readonly id: string }>; readonly doors: readonly SimulatedDoor[] };
+  /** Listens to every tap's result; returns the function that stops listening. */
+  onTap(fn: (result: object) => void): () => void;
+}
+
 /** How long a simulated exit button stays pressed. */
 const PRESS_MS = 150;
 
 /** Routes that stand in for a person at the door. Registered only with simulated hardware. */
-export function registerSimulationRoutes(app: FastifyInstance, edge: Edge, sim: { reader: SimReader; gpio: SimGpio }, clock: Clock): void {
+export function registerSimulationRoutes(app: FastifyInstance, edge: SimulatedSite, sim: { reader: SimReader; gpio: SimGpio }, clock: Clock): void {
   registerSimulatedDevices(app, edge.store, clock);
   app.post('/simulate/tap', (req, reply) => {
     const body = parseOr400(reply, TapBody, req.body, 'tap');
@@ -27,7 +42,7 @@ export function registerSimulationRoutes(app: FastifyInstance, edge: Edge, sim: 
     if (!edge.config.readers.some((r) => r.id === body.reader)) {
       return sendError(reply, 'not_found', `no reader "${body.reader}" (readers: ${edge.config.readers.map((r) => r.id).join(', ')})`);
     }
-    let result: Parameters<Parameters<Edge['onTap']>[0]>[0] | undefined;
+    let result: object | undefined;
     const off = edge.onTap((r) => (result = r));
     try {
       sim.reader.tap(body.reader, body.uid, body.at ? { at: Date.parse(body.at) } : {});
