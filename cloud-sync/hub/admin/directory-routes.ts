@@ -35,10 +35,13 @@ function merge(before: unknown, patch: Record<string, unknown>): Record<string, 
   return out;
 }
 
+/** One answer for a path naming nothing and for an entity not there (or not the account's to see). */
+const nothingThere = () => new TesseraError('not_found', 'no such directory collection or entity');
+
 /** The target of a path, or 404 `not_found` when it names no collection or no possible id. */
 function targetOf(params: unknown): { entity: Entity; id: string } {
   const t = target(params);
-  if (!t) throw new TesseraError('not_found', 'no such directory collection or entity');
+  if (!t) throw nothingThere();
   return t;
 }
 
@@ -82,7 +85,7 @@ function registerDirectoryReads(app: FastifyInstance, deps: AdminDeps): void {
   serve(app, Routes.get, (req) => {
     const t = targetOf(req.params);
     const item = directory.get(t.entity, t.id);
-    if (item === undefined || !new DirectoryScope(req.account, directory).sees(t.entity, item)) throw new TesseraError('not_found', 'no such directory collection or entity');
+    if (item === undefined || !new DirectoryScope(req.account, directory).sees(t.entity, item)) throw nothingThere();
     return { item };
   });
 }
