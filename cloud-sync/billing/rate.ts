@@ -5,12 +5,14 @@ import type { PeriodId } from './period.js';
 import { overlaps, periodOf, periodOfWeek, weekOf } from './period.js';
 import type { ExtraDay, PlanTariff, PriceList } from './prices.js';
 import { vatBasisPoints } from './prices.js';
-import type { Unbilled, UnpricedUse } from './unpriced.js';
+import type { UnpricedUse } from './unpriced.js';
 import { unpricedOf } from './unpriced.js';
 import type { BilledEvent, ConsumableUse, MemberDay } from './visits.js';
 import { consumableUses, memberDays, visitDays } from './visits.js';
+import type { AdmittedBeyondQuota, LineKind, Unbilled } from '../../shared/protocol/api/hub-billing.js';
 
-export type LineKind = 'subscription' | 'extra-day' | 'day' | 'half-day' | 'week' | 'locker' | 'consumable';
+// What the billing API shows of a rating: shared/protocol/api/hub-billing.ts.
+export type { AdmittedBeyondQuota, LineKind };
 
 /** One priced line before VAT: what a member used at a site (or network-wide, site null). */
 export interface RatedLine {
@@ -47,20 +49,6 @@ export interface SiteDays {
   member: string;
   site: string;
   days: number;
-}
-
-/**
- * A day beyond the quota of a plan whose door refuses it, that a site let in anyway (one cut
- * off from the hub, that did not know the days used elsewhere): charged at the plan's price for
- * it, and listed so that the operator can look into it.
- */
-export interface AdmittedBeyondQuota {
-  member: string;
-  account: string;
-  plan: string;
-  site: string;
-  date: string;
-  unitCents: number;
 }
 
 export interface Rating {

@@ -10,6 +10,7 @@ import { DEFAULT_TOPIC_PREFIX, topics } from '../../shared/protocol/topics.js';
 import { describeIssues, formatDetails } from '../../shared/platform/validation.js';
 import type { z } from 'zod';
 import type { HubStore, IngestResult } from './store.js';
+import type { IngestCounters } from '../../shared/protocol/api/hub-sites.js';
 
 export interface IngestDeps {
   store: HubStore;
@@ -59,21 +60,8 @@ export interface IngestDeps {
   pseudonymise?: (batch: EventBatch) => EventBatch;
 }
 
-export interface IngestCounters {
-  /** Messages received on the events and status topics. */
-  received: number;
-  /** Valid batches committed (each counted once per delivery, re-sends included). */
-  batches: number;
-  /** Events stored for the first time. */
-  applied: number;
-  duplicates: number;
-  conflicts: number;
-  /** Messages refused and dead-lettered (docs/architecture.md, invariant 6). */
-  rejected: number;
-  acksPublished: number;
-  /** Valid batches the store failed to commit (the site re-sends them: nothing was acked). */
-  storeErrors: number;
-}
+// Shown by GET /health: the API's wire shape (shared/protocol/api/hub-sites.ts).
+export type { IngestCounters };
 
 /** Stable reason codes of dead letters. */
 export type RejectReason = 'payload.too_large' | 'payload.not_json' | 'payload.invalid' | 'topic.site_mismatch' | 'topic.unknown' | 'seq.conflict';

@@ -7,6 +7,7 @@ import type { HubDb } from './db.js';
 import type { SeqRange } from './seq-ranges.js';
 import { MAX_RANGES, advanceContiguous, normalize, subtractParked } from './seq-ranges.js';
 import { sqlDialect } from './storage/dialect.js';
+import type { DeadLetter, StoredEvent } from '../../shared/protocol/api/hub-sites.js';
 
 /** A seq the hub already holds with another event id: the stored event is kept. */
 export interface Conflict {
@@ -45,20 +46,8 @@ export interface SiteView extends Progress {
   statusAt: number | null;
 }
 
-export interface StoredEvent {
-  seq: number;
-  receivedAt: number;
-  event: SiteEvent;
-}
-
-export interface DeadLetter {
-  id: number;
-  topic: string;
-  reason: string;
-  detail: string;
-  payload: string;
-  at: number;
-}
+// Stored events and dead letters are answered as they are: the API's wire shapes (shared/protocol/api/hub-sites.ts).
+export type { DeadLetter, StoredEvent };
 
 export const DEAD_LETTER_PAYLOAD_BYTES = 4096;
 /** Events per INSERT statement. */

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { serve } from '../../shared/platform/api-contract.js';
+import { EdgeRoutes } from '../../shared/protocol/api/edge.js';
 import { type HistogramSnapshot, type MetricFamily, PROMETHEUS_CONTENT_TYPE, renderExposition } from '../../shared/platform/metrics.js';
 import type { EventLog } from '../store/event-log.js';
 import type { PresenceRepo } from '../store/presence-repo.js';
@@ -68,5 +70,5 @@ export function edgeMetrics(edge: MetricsSite): MetricFamily[] {
 
 /** `GET /metrics` on the edge's local API (loopback by default, like the rest of it). */
 export function registerEdgeMetrics(app: FastifyInstance, edge: MetricsSite): void {
-  app.get('/metrics', (_req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(renderExposition(edgeMetrics(edge))));
+  serve(app, EdgeRoutes.metrics, (_req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(renderExposition(edgeMetrics(edge))));
 }

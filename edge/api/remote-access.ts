@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { sendError } from '../../shared/platform/http-errors.js';
+import { TesseraError } from '../../shared/platform/errors.js';
 
 /** 127.0.0.0/8, ::1, and IPv4 loopback mapped into IPv6. */
 export function isLoopback(address: string | undefined): boolean {
@@ -20,12 +20,12 @@ const digest = (s: string) => createHash('sha256').update(s).digest();
  */
 export function guardRemoteAccess(app: FastifyInstance, token: string | undefined): void {
   const expected = token === undefined ? undefined : digest(token);
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', async (req) => {
     if (isLoopback(req.socket.remoteAddress)) return;
     const given = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     if (expected !== undefined && given !== undefined && timingSafeEqual(digest(given), expected)) return;
     req.log.warn({ remote: req.socket.remoteAddress, url: req.url.split('?', 1)[0], withToken: given !== undefined }, 'local API request from the network refused');
-    if (expected === undefined) return sendError(reply, 403, 'auth.forbidden', 'this API answers only on the site itself: set api.token in the site config to allow other hosts');
-    return sendError(reply, 401, given === undefined ? 'auth.required' : 'auth.invalid', 'a request from the network needs "Authorization: Bearer <api.token>"');
+    if (expected === undefined) throw new TesseraError('auth.forbidden', 'this API answers only on the site itself: set api.token in the site config to allow other hosts');
+    throw new TesseraError(given === undefined ? 'auth.required' : 'auth.invalid', 'a request from the network needs "Authorization: Bearer <api.token>"');
   });
 }

@@ -1,7 +1,5 @@
-import type { FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
-import { sendError } from '../../../shared/platform/http-errors.js';
-import { TesseraError, type ErrorCode } from '../../../shared/platform/errors.js';
+import { TesseraError } from '../../../shared/platform/errors.js';
 import type { HubAuth } from '../auth/hub-auth.js';
 import type { HubDb } from '../db.js';
 import type { HubDirectory } from '../directory.js';
@@ -28,14 +26,6 @@ export interface AdminDeps {
   importOwner?: string;
   /** Aborted when the hub stops: a members import under way stops at its next slice. */
   stopping?: AbortSignal;
-}
-
-const STATUS: Partial<Record<ErrorCode, number>> = { not_found: 404, conflict: 409, 'auth.forbidden': 403 };
-
-/** Answers a TesseraError with its code (404, 409, 403, else 400); anything else is rethrown (500). */
-export function sendFailure(reply: FastifyReply, err: unknown) {
-  if (!(err instanceof TesseraError)) throw err;
-  return sendError(reply, STATUS[err.code] ?? 400, err.code, err.message, err.details);
 }
 
 /** Thrown inside a change to refuse it for the account's role; answered 403 `auth.forbidden`. */

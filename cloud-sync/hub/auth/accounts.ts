@@ -1,22 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import { TesseraError } from '../../../shared/platform/errors.js';
-import { SITE_ID_PATTERN } from '../../../shared/protocol/topics.js';
 import type { HubDb } from '../db.js';
-import type { Account, AccountRole } from './account.js';
+import type { AccountRole } from './account.js';
 
 /** An account as the API shows it: never its password. */
-export interface AccountRecord extends Account {
-  /** A one-time password is in force: the account must set its own before anything else. */
-  mustChangePassword: boolean;
-  disabled: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
+// An account as the API shows it (never its password), and the rules of its fields: shared/protocol/api/hub-auth.ts.
+import { SiteList, type AccountRecord } from '../../../shared/protocol/api/hub-auth.js';
 
-export const Username = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._@-]{1,63}$/, { error: 'expected 2-64 letters, digits, ".", "_", "@" or "-"' });
-export const Role = z.enum(['operator', 'site_manager']);
-export const SiteList = z.array(z.string().regex(SITE_ID_PATTERN)).max(500);
+export { Role, SiteList, Username, type AccountRecord } from '../../../shared/protocol/api/hub-auth.js';
 
 interface Row {
   id: string;
