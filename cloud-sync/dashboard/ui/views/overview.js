@@ -53,7 +53,7 @@ export function renderOverview(view) {
   fill(view, total, h('h2', t('network.sites')), sites, h('section.card', h('h2', t('feed.title')), feed));
   draw();
   drawFeed();
-  return onChange((kind) => {
+  return onChange(({ kind }) => {
     if (kind === 'event') drawFeed();
     else if (kind !== 'connection') draw();
   });
