@@ -13,7 +13,7 @@ import { renderSite } from './views/site.js';
 /**
  * @typedef {import('./api.js').Failure} Failure
  * @typedef {import('./live.js').Account} Account
- * @typedef {{ account: Account & { mustChangePassword: boolean } }} Me
+ * @typedef {import('./views/login.js').Me} Me
  */
 
 const view = byId('view');
@@ -110,8 +110,8 @@ async function start() {
     // A one-time password must be replaced first: the login page leads there.
     if (me.account.mustChangePassword) return signedOut();
     signedIn(me.account);
-  } catch (e) {
-    const err = /** @type {Failure} */ (e);
+  } catch (caught) {
+    const err = /** @type {Failure} */ (caught);
     if (err.status !== 401) fill(view, h('p.error', t('error.generic', { m: err.message })));
   }
 }
