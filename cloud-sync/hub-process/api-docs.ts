@@ -6,13 +6,12 @@ import { PriceList } from '../billing/prices.js';
 import { DeadLettersQuery, EventsQuery } from '../hub/api.js';
 import { Login, PasswordChange } from '../hub/auth/register.js';
 import { AlarmsQuery, HistoryQuery } from '../hub/occupancy/routes.js';
-import { SiteRecord } from '../hub/sites.js';
-import { AccountListQuery, AccountPatch, NewAccountBody, PasswordReset } from '../hub/admin/account-routes.js';
-import { AuditQuery } from '../hub/admin/audit.js';
-import { ExportQuery, ImportQuery } from '../hub/admin/csv-routes.js';
-import { ListQuery } from '../hub/admin/directory-search.js';
-import { EraseBody } from '../hub/admin/privacy-routes.js';
-import { SiteListQuery } from '../hub/admin/site-routes.js';
+import { AccountListQuery, AccountPatch, NewAccountBody, PasswordReset } from '../../shared/protocol/api/hub-admin-accounts.js';
+import { AuditQuery } from '../../shared/protocol/api/hub-admin-audit.js';
+import { DirectoryListQuery as ListQuery } from '../../shared/protocol/api/hub-admin-directory.js';
+import { MemberCsvQuery as ExportQuery, MemberImportQuery as ImportQuery } from '../../shared/protocol/api/hub-admin-members-csv.js';
+import { EraseBody } from '../../shared/protocol/api/hub-admin-privacy.js';
+import { SiteListQuery, SiteRecord } from '../../shared/protocol/api/hub-admin-sites.js';
 
 interface RouteDoc {
   summary: string;

@@ -1,22 +1,11 @@
 import type { SqlStatement } from './storage/hub-db.js';
-import { z } from 'zod';
+import { SiteRecord } from '../../shared/protocol/api/hub-admin-sites.js';
 import { TesseraError } from '../../shared/platform/errors.js';
-import { TimeZone } from '../../shared/protocol/schedule.js';
-import { SITE_ID_PATTERN } from '../../shared/protocol/topics.js';
 import { describeIssues } from '../../shared/platform/validation.js';
 import type { HubDb } from './db.js';
 
-export const SiteRecord = z.strictObject({
-  id: z.string().regex(SITE_ID_PATTERN, { error: 'expected a site id of lowercase letters, digits and "-"' }),
-  name: z.string().min(1).max(200),
-  timeZone: TimeZone,
-  /**
-   * Deprecated: the site's config file is the one source of its capacity, which it reports in its
-   * status and which the hub shows. This is only shown until a site has reported its own.
-   */
-  capacity: z.number().int().positive().optional(),
-});
-export type SiteRecord = z.infer<typeof SiteRecord>;
+/** A declared site as the API gives and takes it: shared/protocol/api/hub-admin-sites.ts. */
+export { SiteRecord } from '../../shared/protocol/api/hub-admin-sites.js';
 
 interface Row {
   id: string;

@@ -1,30 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { parseOr400, sendError } from '../../../shared/platform/http-errors.js';
+import { AccountListQuery, AccountParams as Params, AccountPatch, NewAccountBody, PasswordReset } from '../../../shared/protocol/api/hub-admin-accounts.js';
+import { passwordIsUsername } from '../../../shared/protocol/api/hub-password.js';
 import { requireOperator } from '../auth/guards.js';
-import { Role, SiteList, Username } from '../auth/accounts.js';
-import { NewPassword, passwordIsUsername } from '../auth/password.js';
 import { AccountAdmin } from './account-admin.js';
 import { sendFailure, type AdminDeps } from './deps.js';
-
-export const NewAccountBody = z.strictObject({
-  username: Username,
-  role: Role,
-  sites: SiteList.default([]),
-  password: NewPassword,
-  /** A password an operator hands over is one-time unless said otherwise. */
-  mustChangePassword: z.boolean().default(true),
-}).superRefine((a, ctx) => {
-  for (const d of passwordIsUsername(a.password, a.username, 'password')) ctx.addIssue({ code: 'custom', path: [d.path], message: d.message });
-});
-export const AccountPatch = z.strictObject({ role: Role.optional(), sites: SiteList.optional(), disabled: z.boolean().optional() });
-export const PasswordReset = z.strictObject({ password: NewPassword, mustChangePassword: z.boolean().default(true) });
-const Params = z.strictObject({ id: z.string().min(1).max(64) });
-export const AccountListQuery = z.strictObject({
-  q: z.string().max(64).optional(),
-  offset: z.coerce.number().int().nonnegative().default(0),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-});
 
 function tryRun<T>(reply: FastifyReply, run: () => T) {
   try {

@@ -1,36 +1,11 @@
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import type { AuditAction, AuditEntry, AuditQuery } from '../../../shared/protocol/api/hub-admin-audit.js';
 import { maskUid } from '../../../shared/protocol/badge.js';
 import type { HubDb } from '../db.js';
 import type { Account } from '../auth/account.js';
 
-/** What an audit row says was done. */
-export const AUDIT_ACTIONS = ['create', 'update', 'delete', 'revoke', 'import', 'reset_password', 'change_password', 'export', 'erase'] as const;
-export type AuditAction = (typeof AUDIT_ACTIONS)[number];
-
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actor: { id: string; username: string };
-  action: AuditAction;
-  entity: string;
-  entityId: string;
-  before: unknown;
-  after: unknown;
-}
-
-export const AuditQuery = z.strictObject({
-  entity: z.string().max(32).optional(),
-  entityId: z.string().max(128).optional(),
-  /** The acting account's username. */
-  actor: z.string().max(64).optional(),
-  action: z.enum(AUDIT_ACTIONS).optional(),
-  since: z.iso.datetime({ offset: true }).optional(),
-  until: z.iso.datetime({ offset: true }).optional(),
-  offset: z.coerce.number().int().nonnegative().default(0),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-});
-export type AuditQuery = z.infer<typeof AuditQuery>;
+/** The audit log's API shapes (actions, query, entry) are the wire's: shared/protocol/api/hub-admin-audit.ts. */
+export { AUDIT_ACTIONS, AuditQuery, type AuditAction, type AuditEntry } from '../../../shared/protocol/api/hub-admin-audit.js';
 
 export interface AuditRow {
   id: number;

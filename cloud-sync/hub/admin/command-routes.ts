@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
 import { parseOr400, sendError } from '../../../shared/platform/http-errors.js';
+import { CommandSiteParams as Params } from '../../../shared/protocol/api/hub-admin-commands.js';
 import { CommandRequest } from '../../../shared/protocol/commands.js';
-import { SITE_ID_PATTERN } from '../../../shared/protocol/topics.js';
 import { requireOperator } from '../auth/guards.js';
 import type { CommandSender } from '../commands.js';
 import type { HubDb } from '../db.js';
@@ -17,8 +16,6 @@ export interface CommandRouteDeps {
   sites: HubSites;
   store: HubStore;
 }
-
-const Params = z.strictObject({ site: z.string().regex(SITE_ID_PATTERN) });
 
 /**
  * `POST /sites/:site/commands` (docs/hub.md "Commands"): a network operator's remote unlock,

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { z } from 'zod';
 import { parseOr400, sendError } from '../../../shared/platform/http-errors.js';
+import { MemberCsvQuery as ExportQuery, MemberImportQuery as ImportQuery } from '../../../shared/protocol/api/hub-admin-members-csv.js';
 import type { Badge, Member } from '../../../shared/protocol/directory.js';
 import type { Account } from '../auth/account.js';
 import { requireSite } from '../auth/guards.js';
@@ -18,18 +18,6 @@ import { DirectoryScope, plansOpening } from './scope.js';
  * been checked (the auth hook runs before any body is read).
  */
 const CSV_BODY_LIMIT = 32 * 1024 * 1024;
-
-export const ImportQuery = z.strictObject({
-  /** `all` (default): nothing is applied if any row is bad. `valid`: the good rows are applied, the bad ones reported. */
-  mode: z.enum(['all', 'valid']).default('all'),
-});
-export const ExportQuery = z.strictObject({
-  q: z.string().max(200).optional(),
-  site: z.string().max(64).optional(),
-  plan: z.string().max(64).optional(),
-  employer: z.string().max(64).optional(),
-  status: z.enum(['active', 'suspended']).optional(),
-});
 
 /** At most this many problems are listed in an answer; the message gives the total. */
 const MAX_DETAILS = 1000;

@@ -1,19 +1,19 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { parseOr400, sendError } from '../../../shared/platform/http-errors.js';
+import { DirectoryCollection, DirectoryEntityBody as Body, DirectoryListQuery as ListQuery } from '../../../shared/protocol/api/hub-admin-directory.js';
 import { normalizeUid } from '../../../shared/protocol/badge.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
 import { requireSite } from '../auth/guards.js';
 import type { Entity } from '../directory.js';
 import { sendFailure, type AdminDeps } from './deps.js';
 import { DirectoryChanges } from './directory-changes.js';
-import { ListQuery, searchDirectory } from './directory-search.js';
+import { searchDirectory } from './directory-search.js';
 import { DirectoryScope, plansOpening } from './scope.js';
 
 const ENTITY = { plans: 'plan', employers: 'employer', members: 'member', badges: 'badge' } as const satisfies Record<string, Entity>;
-const Collection = z.enum(['plans', 'employers', 'members', 'badges']);
-const Params = z.object({ entity: Collection, id: z.string().min(1).max(64) });
-const Body = z.record(z.string(), z.unknown());
+/** What `:entity` and `:id` may be for the path to name anything (else 404). */
+const Params = z.object({ entity: DirectoryCollection, id: z.string().min(1).max(64) });
 
 /** The collection and the stored key (a badge's UID normalised) of `/directory/:entity/:id`, or undefined (404). */
 function target(params: unknown): { entity: Entity; id: string } | undefined {

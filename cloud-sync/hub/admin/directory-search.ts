@@ -1,21 +1,6 @@
-import { z } from 'zod';
 import type { HubDb } from '../db.js';
 import type { Entity } from '../directory.js';
 import { sqlDialect } from '../storage/dialect.js';
-
-export const ListQuery = z.strictObject({
-  /** Case-insensitive substring of the id (a badge: its UID) or name (a badge: its member id). */
-  q: z.string().max(200).optional(),
-  offset: z.coerce.number().int().nonnegative().default(0),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  /** Members and badges: only those of this site (members whose plan opens it, and their badges). */
-  site: z.string().max(64).optional(),
-  plan: z.string().max(64).optional(),
-  employer: z.string().max(64).optional(),
-  member: z.string().max(64).optional(),
-  status: z.enum(['active', 'suspended', 'revoked']).optional(),
-});
-export type ListQuery = z.infer<typeof ListQuery>;
 
 export interface SearchFilter {
   q?: string | undefined;

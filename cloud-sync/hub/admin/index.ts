@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { parseOr400 } from '../../../shared/platform/http-errors.js';
 import { requireOperator } from '../auth/guards.js';
 import { registerAccountRoutes } from './account-routes.js';
-import { AuditQuery } from './audit.js';
+import { AuditQuery } from '../../../shared/protocol/api/hub-admin-audit.js';
 import type { AdminDeps } from './deps.js';
 import { registerMemberCsvRoutes } from './csv-routes.js';
 import { registerDirectoryRoutes } from './directory-routes.js';

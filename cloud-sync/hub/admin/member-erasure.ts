@@ -1,4 +1,5 @@
 import { ERASED_BADGE, pseudonymiseBody } from '../../../shared/protocol/erasure.js';
+import type { ErasureResult } from '../../../shared/protocol/api/hub-admin-privacy.js';
 import type { Member } from '../../../shared/protocol/directory.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
 import type { Account } from '../auth/account.js';
@@ -8,21 +9,6 @@ import type { AuditLog } from './audit.js';
 import { auditNaming, deadLettersNaming, eventsNaming, replaceStrings } from './member-records.js';
 import { forbidden } from './deps.js';
 import { DirectoryScope } from './scope.js';
-
-export interface ErasureResult {
-  /** What the member is called from now on, everywhere. */
-  pseudonym: string;
-  /** True when the member had been erased before: nothing named them any more, nothing was changed. */
-  alreadyErased: boolean;
-  /** The directory revision that tells the sites (the current one when already erased). */
-  revision: number;
-  /** Stored events rewritten under the pseudonym. */
-  events: number;
-  /** Badges deleted from the directory. */
-  badges: number;
-  /** Earlier audit rows whose mentions of the member were replaced. */
-  auditRows: number;
-}
 
 export interface MemberErasureDeps {
   db: HubDb;

@@ -1,9 +1,9 @@
-import type { Badge, Employer, Member, Plan } from '../../../shared/protocol/directory.js';
+import type { MemberExport } from '../../../shared/protocol/api/hub-admin-privacy.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
 import type { Account } from '../auth/account.js';
 import type { HubDb } from '../db.js';
 import type { HubDirectory } from '../directory.js';
-import { auditEntryOf, type AuditEntry, type AuditLog } from './audit.js';
+import { auditEntryOf, type AuditLog } from './audit.js';
 import { auditNaming, deadLettersNaming, eventsNaming, invoicesNaming, presenceOf, type InvoiceRow } from './member-records.js';
 import { DirectoryScope } from './scope.js';
 
@@ -13,28 +13,6 @@ interface StoredInvoice {
   currency: string;
   lines: Array<{ member: string } & Record<string, unknown>>;
   byMember: Array<{ member: string; name: string | null; days: number; amountCents: number }>;
-}
-
-/** Everything the hub holds about one member (docs/hub.md "Members' personal data"). */
-export interface MemberExport {
-  memberId: string;
-  exportedAt: string;
-  /** The directory record; null for a member deleted from the directory whose events remain. */
-  member: Member | null;
-  plan: Plan | null;
-  employer: Employer | null;
-  /** Their badges with the whole UID: their own data, for an authorised account. */
-  badges: Badge[];
-  /** The live projection: at which sites they count as in, since when (site-local time). */
-  presence: Array<{ site: string; present: boolean; since: string | null }>;
-  /** Every stored event about them, as the site sent it, by site and seq. */
-  events: unknown[];
-  /** Admin changes about them or their badges (and this export), oldest first. */
-  audit: AuditEntry[];
-  /** The lines of closed invoices that name them, with the invoice they are on. */
-  invoices: Array<{ number: string; period: string; account: StoredInvoice['account']; currency: string; lines: StoredInvoice['lines']; byMember: StoredInvoice['byMember'] }>;
-  /** Refused messages that name them (kept for the operator), without the payload. */
-  deadLetters: Array<{ id: number; topic: string; reason: string; at: string }>;
 }
 
 export interface MemberExportDeps {

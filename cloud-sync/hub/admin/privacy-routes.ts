@@ -1,13 +1,10 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { z } from 'zod';
 import { parseOr400, sendError } from '../../../shared/platform/http-errors.js';
+import { EraseBody, MemberParams } from '../../../shared/protocol/api/hub-admin-privacy.js';
 import { sendFailure, type AdminDeps } from './deps.js';
 import { MemberErasure } from './member-erasure.js';
 import { exportMember } from './member-export.js';
 
-const MemberParams = z.object({ id: z.string().min(1).max(64) });
-/** The member's id again, typed by the operator: an erasure cannot be undone, so it is never a slip. */
-export const EraseBody = z.strictObject({ confirm: z.string().max(64).describe('the id of the member to erase, as in the path') });
 
 /**
  * A member's personal data (docs/hub.md "Members' personal data"): the export of everything the

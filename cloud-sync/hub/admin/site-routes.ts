@@ -1,18 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { parseOr400, sendError } from '../../../shared/platform/http-errors.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
+import { SiteBody as Body, SiteListQuery, SiteParams as Params } from '../../../shared/protocol/api/hub-admin-sites.js';
 import { maySeeSite } from '../auth/account.js';
 import { requireOperator } from '../auth/guards.js';
 import { forbidden, sendFailure, type AdminDeps } from './deps.js';
-
-const Params = z.strictObject({ id: z.string().min(1).max(64) });
-const Body = z.record(z.string(), z.unknown());
-export const SiteListQuery = z.strictObject({
-  q: z.string().max(200).optional(),
-  offset: z.coerce.number().int().nonnegative().default(0),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-});
 
 /**
  * The declared sites (HubSites: name, time zone, capacity) at `/directory/sites`. An operator

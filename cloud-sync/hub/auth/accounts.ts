@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import { TesseraError } from '../../../shared/platform/errors.js';
-import { SITE_ID_PATTERN } from '../../../shared/protocol/topics.js';
+import { SiteList } from '../../../shared/protocol/api/hub-admin-accounts.js';
 import type { HubDb } from '../db.js';
 import type { Account, AccountRole } from './account.js';
 
@@ -14,9 +13,8 @@ export interface AccountRecord extends Account {
   updatedAt: string;
 }
 
-export const Username = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._@-]{1,63}$/, { error: 'expected 2-64 letters, digits, ".", "_", "@" or "-"' });
-export const Role = z.enum(['operator', 'site_manager']);
-export const SiteList = z.array(z.string().regex(SITE_ID_PATTERN)).max(500);
+/** The account fields' rules are the API's: shared/protocol/api/hub-admin-accounts.ts. */
+export { AccountRole as Role, SiteList, Username } from '../../../shared/protocol/api/hub-admin-accounts.js';
 
 interface Row {
   id: string;

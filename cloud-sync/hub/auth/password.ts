@@ -1,6 +1,4 @@
 import { randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
-import { isCommonPassword } from './common-passwords.js';
 
 export interface ScryptCost {
   N: number;
@@ -19,24 +17,8 @@ const SALT_BYTES = 16;
 /** A stored hash asking for more than this is taken as corrupt, not run: it would take the hub's memory. */
 const MAX_COST: ScryptCost = { N: 2 ** 20, r: 16, p: 4 };
 
-export const MIN_PASSWORD_LENGTH = 12;
-
-/**
- * What an account's password must be: long rather than clever (NIST SP 800-63B), not one of the
- * passwords every guesser tries first, and not a single character repeated. Not the username
- * either: checked where the username is known (`passwordIsUsername`).
- */
-export const NewPassword = z
-  .string()
-  .min(MIN_PASSWORD_LENGTH, { error: `a password needs at least ${MIN_PASSWORD_LENGTH} characters` })
-  .max(200)
-  .refine((p) => new Set(p).size >= 3, { error: 'a password needs more than one or two different characters' })
-  .refine((p) => !isCommonPassword(p), { error: 'this password is among the most common ones: choose another' });
-
-/** The detail to answer when a new password is the account's username (ignoring case), else none. */
-export function passwordIsUsername(password: string, username: string, path: string): Array<{ path: string; message: string }> {
-  return password.trim().toLowerCase() === username.toLowerCase() ? [{ path, message: 'a password must not be the username' }] : [];
-}
+/** The password rule belongs to the API's request schemas: shared/protocol/api/hub-password.ts. */
+export { MIN_PASSWORD_LENGTH, NewPassword, passwordIsUsername } from '../../../shared/protocol/api/hub-password.js';
 
 // Node refuses scrypt above `maxmem` (32 MB by default): 128 * N * r bytes are needed, with room to spare.
 const maxmemOf = (params: ScryptCost) => 256 * params.N * params.r;

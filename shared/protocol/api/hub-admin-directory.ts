@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { Badge, Employer, Member, Plan } from '../directory.js';
+import { PAGE_QUERY, pageOf } from './hub-admin-page.js';
+
+/**
+ * The hub's directory API (`/directory`, `/directory/:entity`, `/directory/:entity/:id`,
+ * `/directory/badges/:uid/revoke`): plans, employers, members and badges, each change one
+ * revision sent to every site. A path naming no collection, or an id no entity can have, is
+ * answered 404 `not_found` (never 400): the path names something that is not there.
+ */
+
+export const DIRECTORY_COLLECTIONS = ['plans', 'employers', 'members', 'badges'] as const;
+export const DirectoryCollection = z.enum(DIRECTORY_COLLECTIONS);
+export type DirectoryCollection = z.infer<typeof DirectoryCollection>;
+
+/** `/directory/:entity`: any text reaches the route, which answers 404 for what is not a collection. */
+export const DirectoryCollectionParams = z.object({
+  entity: z.string().describe('plans, employers, members or badges; anything else is 404'),
+});
+/** `/directory/:entity/:id`: a badge by its UID in any usual spelling (`04:a1:…`), normalised. */
+export const DirectoryEntityParams = DirectoryCollectionParams.extend({
+  id: z.string().describe('the id, or a badge\'s UID; one no entity can have is 404'),
+});
+export const BadgeRevokeParams = z.object({ uid: z.string().describe('the badge UID, in any usual spelling') });
+
+export const DirectoryListQuery = z.strictObject({
+  /** Case-insensitive substring of the id (a badge: its UID) or name (a badge: its member id). */
+  q: z.string().max(200).optional(),
+  ...PAGE_QUERY,
+  /** Members and badges: only those of this site (members whose plan opens it, and their badges). */
+  site: z.string().max(64).optional(),
+  plan: z.string().max(64).optional(),
+  employer: z.string().max(64).optional(),
+  member: z.string().max(64).optional(),
+  status: z.enum(['active', 'suspended', 'revoked']).optional(),
+});
+export type DirectoryListQuery = z.infer<typeof DirectoryListQuery>;
+
+/**
+ * PUT and PATCH bodies: a JSON object, checked against the collection's schema (Plan, Employer,
+ * Member, Badge) once the key from the path is added (PUT) or merged over the stored value
+ * (PATCH, where `null` removes an optional field). A refusal names the field at fault.
+ */
+export const DirectoryEntityBody = z.record(z.string(), z.unknown()).describe('the entity without its key (taken from the path); on PATCH, the fields to change, null removing an optional one');
+
+/** Any stored entity, as its collection's schema gives it back (defaults filled in). */
+export const DirectoryEntity = z.union([Plan, Employer, Member, Badge]);
+export type DirectoryEntity = z.infer<typeof DirectoryEntity>;
+
+/** `GET /directory`: what a site pins and where the directory stands. */
+export const DirectoryInfo = z.strictObject({ revision: z.number().int().nonnegative(), publicKey: z.string().describe('the hub\'s Ed25519 public key, PEM') });
+export type DirectoryInfo = z.infer<typeof DirectoryInfo>;
+
+/** `GET /directory/:entity`: a page of one collection, with the revision it was read at. */
+export const DirectoryPage = z.strictObject({ revision: z.number().int().nonnegative(), ...pageOf(DirectoryEntity).shape });
+export type DirectoryPage = z.infer<typeof DirectoryPage>;
+
+/** `GET /directory/:entity/:id`. */
+export const DirectoryItem = z.strictObject({ item: DirectoryEntity });
+export type DirectoryItem = z.infer<typeof DirectoryItem>;
+
+/** PUT, PATCH and revoke: the entity as stored and the revision that carries it to the sites. */
+export const DirectoryWrite = z.strictObject({ revision: z.number().int().positive(), value: DirectoryEntity });
+export type DirectoryWrite = z.infer<typeof DirectoryWrite>;
+
+/** `DELETE /directory/:entity/:id`: the revision that tells the sites. */
+export const DirectoryRemoval = z.strictObject({ revision: z.number().int().positive() });
+export type DirectoryRemoval = z.infer<typeof DirectoryRemoval>;
