@@ -1,7 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { ErrorCode } from '../../shared/platform/errors.js';
-import { TesseraError } from '../../shared/platform/errors.js';
 import { parseOr400, sendError } from '../../shared/platform/http-errors.js';
 import { invoicesCsv } from './export.js';
 import type { Invoice } from './invoice.js';
@@ -13,16 +11,6 @@ const PeriodParams = z.strictObject({ period: PeriodId });
 const InvoiceParams = z.strictObject({ number: z.string().regex(/^\d{4}-\d{6}$/, { error: 'expected an invoice number "YYYY-NNNNNN"' }) });
 const Format = z.strictObject({ format: z.enum(['json', 'csv']).default('json') });
 
-const STATUS: Partial<Record<ErrorCode, number>> = {
-  'request.invalid': 400,
-  not_found: 404,
-  'billing.period_closed': 409,
-  'billing.out_of_order': 409,
-  'billing.contradicts_directory': 409,
-  'billing.pruned': 409,
-  'billing.unpriced': 422,
-};
-
 /**
  * The billing API, for network operators only (a site manager gets 403 `auth.forbidden`): the price list, periods (open ones are previews,
  * closed ones frozen), the close, and exports of an invoice or a period in JSON or CSV.
@@ -30,16 +18,11 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
 export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedger): void {
   const guarded = (handler: (req: FastifyRequest, reply: FastifyReply) => unknown) => (req: FastifyRequest, reply: FastifyReply) => {
     if (!requireOperator(req, reply)) return reply;
-    try {
-      return handler(req, reply);
-    } catch (err) {
-      if (!(err instanceof TesseraError) || STATUS[err.code] === undefined) throw err;
-      return sendError(reply, STATUS[err.code] ?? 500, err.code, err.message, err.details);
-    }
+    return handler(req, reply);
   };
   const invoicesOf = (period: string) => (ledger.closed(period) ? ledger.invoices(period) : ledger.preview(period).invoices);
 
-  app.get('/billing/prices', guarded((_req, reply) => ledger.prices() ?? sendError(reply, 404, 'not_found', 'no price list yet: PUT /billing/prices')));
+  app.get('/billing/prices', guarded((_req, reply) => ledger.prices() ?? sendError(reply, 'not_found', 'no price list yet: PUT /billing/prices')));
   app.put('/billing/prices', guarded((req) => ledger.setPrices(req.body)));
   app.get(
     '/billing/periods',
@@ -91,7 +74,7 @@ export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedge
       const q = p && parseOr400(reply, Format, req.query, 'query');
       if (!p || !q) return reply;
       const invoice = ledger.invoice(p.number);
-      if (!invoice) return sendError(reply, 404, 'not_found', `no invoice ${p.number}`);
+      if (!invoice) return sendError(reply, 'not_found', `no invoice ${p.number}`);
       return q.format === 'csv' ? send(reply, [invoice], 'csv', `invoice-${p.number}`) : invoice;
     }),
   );

@@ -47,7 +47,7 @@ export function registerEventStream(app: FastifyInstance, deps: StreamDeps): voi
     const session = sessionToken(req) ?? req.account.id;
     if (!slots.take(session)) {
       log.warn({ account: req.account.username }, 'live stream refused: too many open for one session');
-      return sendError(reply, 429, 'auth.rate_limited', `this session already holds ${slots.max} live streams: close one first`);
+      return sendError(reply, 'auth.rate_limited', `this session already holds ${slots.max} live streams: close one first`);
     }
     const visible = visibleTo(req);
     const res = reply.raw;

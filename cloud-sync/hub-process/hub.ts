@@ -14,7 +14,7 @@ import { startWalCheckpointer } from '../hub/wal-checkpointer.js';
 import { HubDirectory } from '../hub/directory.js';
 import { HubSites } from '../hub/sites.js';
 import { AuditLog, registerAdminRoutes } from '../hub/admin/index.js';
-import { collectApiRoutes, registerApiDocs } from './api-docs.js';
+import { registerApiDocs } from './api-docs.js';
 import { DirectoryPublisher } from '../hub/directory-publisher.js';
 import { DaysElsewherePublisher } from '../hub/days-elsewhere.js';
 import { recoverImport } from '../hub/directory-import.js';
@@ -205,9 +205,8 @@ export function createHub(deps: HubDeps): Hub {
     ...(deps.passwordCost ? { passwordCost: deps.passwordCost } : {}),
   });
   const api = createJsonApi(deps.log);
-  const routes = collectApiRoutes(api);
   registerAuth(api, auth);
-  registerApiDocs(api, routes);
+  registerApiDocs(api);
   buildHubApi({ store, ingest, log: deps.log, clock: deps.clock, startedAt: deps.clock.now() }, api);
   registerAdminRoutes(api, {
     db: store.db,

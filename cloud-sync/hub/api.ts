@@ -42,7 +42,7 @@ export function buildHubApi(deps: HubApiDeps, app: FastifyInstance = createJsonA
     const q = parseOr400(reply, EventsQuery, req.query, 'query');
     if (!q) return reply;
     const progress = store.progress(p.site);
-    if (!progress) return sendError(reply, 404, 'not_found', `no site "${p.site}" has sent anything`);
+    if (!progress) return sendError(reply, 'not_found', `no site "${p.site}" has sent anything`);
     return { site: p.site, ...progress, events: store.events(p.site, q.after, q.limit) };
   });
   app.get('/dead-letters', (req, reply) => {

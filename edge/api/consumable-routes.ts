@@ -1,21 +1,13 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Clock } from '../../shared/platform/clock.js';
-import { TesseraError } from '../../shared/platform/errors.js';
 import type { SiteEvent } from '../../shared/protocol/events.js';
 import { ConsumableUseBody, recordConsumableUse, SIMULATED_ITEMS, SimulatedCoffee, SimulatedPrint } from '../consumables/consumable-use.js';
 import type { EdgeStore } from '../store/store.js';
-import { parseOr400, sendError } from '../../shared/platform/http-errors.js';
-
-const STATUS = { 'request.invalid': 400, 'auth.forbidden': 403, not_found: 404 } as const;
+import { parseOr400 } from '../../shared/platform/http-errors.js';
 
 function answer(reply: FastifyReply, record: () => SiteEvent) {
-  try {
-    const event = record();
-    return reply.code(201).send({ seq: event.seq, id: event.id, at: event.at, ...event.data });
-  } catch (err) {
-    if (!(err instanceof TesseraError) || !(err.code in STATUS)) throw err;
-    return sendError(reply, STATUS[err.code as keyof typeof STATUS], err.code, err.message, err.details);
-  }
+  const event = record();
+  return reply.code(201).send({ seq: event.seq, id: event.id, at: event.at, ...event.data });
 }
 
 /**

@@ -25,6 +25,6 @@ export function refuseCrossOriginWrites(app: FastifyInstance): void {
     const origin = req.headers.origin;
     if (origin !== undefined ? origin === ownOrigin(req) : isJson(req.headers['content-type'])) return;
     req.log.warn({ method: req.method, url: req.url.split('?', 1)[0], origin: origin?.slice(0, 100) ?? null }, 'local API write from another origin refused');
-    return sendError(reply, 403, 'auth.forbidden', `${req.method} needs a JSON body ("content-type: application/json") and no Origin but this API's own`);
+    return sendError(reply, 'auth.forbidden', `${req.method} needs a JSON body ("content-type: application/json") and no Origin but this API's own`);
   });
 }

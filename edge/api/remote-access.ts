@@ -25,7 +25,7 @@ export function guardRemoteAccess(app: FastifyInstance, token: string | undefine
     const given = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     if (expected !== undefined && given !== undefined && timingSafeEqual(digest(given), expected)) return;
     req.log.warn({ remote: req.socket.remoteAddress, url: req.url.split('?', 1)[0], withToken: given !== undefined }, 'local API request from the network refused');
-    if (expected === undefined) return sendError(reply, 403, 'auth.forbidden', 'this API answers only on the site itself: set api.token in the site config to allow other hosts');
-    return sendError(reply, 401, given === undefined ? 'auth.required' : 'auth.invalid', 'a request from the network needs "Authorization: Bearer <api.token>"');
+    if (expected === undefined) return sendError(reply, 'auth.forbidden', 'this API answers only on the site itself: set api.token in the site config to allow other hosts');
+    return sendError(reply, given === undefined ? 'auth.required' : 'auth.invalid', 'a request from the network needs "Authorization: Bearer <api.token>"');
   });
 }

@@ -64,7 +64,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.post('/lockers/:bank/:number/release', (req, reply) => {
     const p = parseOr400(reply, LockerParams, req.params, 'locker');
     if (!p) return reply;
-    if (!edge.lockers.describe().some((b) => b.id === p.bank)) return sendError(reply, 404, 'not_found', `no locker bank "${p.bank}"`);
+    if (!edge.lockers.describe().some((b) => b.id === p.bank)) return sendError(reply, 'not_found', `no locker bank "${p.bank}"`);
     return { released: edge.lockers.release(p.bank, p.number, deps.clock.now()) };
   });
   registerConsumableRoutes(app, edge.store, deps.clock);

@@ -25,7 +25,7 @@ export function registerSimulationRoutes(app: FastifyInstance, edge: Edge, sim: 
     const body = parseOr400(reply, TapBody, req.body, 'tap');
     if (!body) return reply;
     if (!edge.config.readers.some((r) => r.id === body.reader)) {
-      return sendError(reply, 404, 'not_found', `no reader "${body.reader}" (readers: ${edge.config.readers.map((r) => r.id).join(', ')})`);
+      return sendError(reply, 'not_found', `no reader "${body.reader}" (readers: ${edge.config.readers.map((r) => r.id).join(', ')})`);
     }
     let result: Parameters<Parameters<Edge['onTap']>[0]>[0] | undefined;
     const off = edge.onTap((r) => (result = r));
@@ -33,11 +33,11 @@ export function registerSimulationRoutes(app: FastifyInstance, edge: Edge, sim: 
       sim.reader.tap(body.reader, body.uid, body.at ? { at: Date.parse(body.at) } : {});
     } catch (err) {
       if (!(err instanceof TesseraError)) throw err;
-      return sendError(reply, 400, 'request.invalid', err.message, [{ path: 'uid', message: err.message }]);
+      return sendError(reply, 'request.invalid', err.message, [{ path: 'uid', message: err.message }]);
     } finally {
       off();
     }
-    if (!result) return sendError(reply, 400, 'request.invalid', 'the card was refused before a decision', [{ path: 'uid', message: 'expected a badge UID of 4 to 10 bytes in hex' }]);
+    if (!result) return sendError(reply, 'request.invalid', 'the card was refused before a decision', [{ path: 'uid', message: 'expected a badge UID of 4 to 10 bytes in hex' }]);
     return result;
   });
 
@@ -45,16 +45,16 @@ export function registerSimulationRoutes(app: FastifyInstance, edge: Edge, sim: 
     const body = parseOr400(reply, DoorBody, req.body, 'door state');
     if (!body) return reply;
     const door = edge.config.doors.find((d) => d.id === (req.params as { id: string }).id);
-    if (!door) return sendError(reply, 404, 'not_found', `no door "${(req.params as { id: string }).id}"`);
-    if (!door.contact) return sendError(reply, 409, 'request.invalid', `door "${door.id}" has no contact sensor`);
+    if (!door) return sendError(reply, 'not_found', `no door "${(req.params as { id: string }).id}"`);
+    if (!door.contact) return sendError(reply, 'conflict', `door "${door.id}" has no contact sensor`);
     sim.gpio.setInput(door.contact.line, body.open);
     return { door: door.id, open: body.open };
   });
 
   app.post('/simulate/exit/:door', (req, reply) => {
     const door = edge.config.doors.find((d) => d.id === (req.params as { door: string }).door);
-    if (!door) return sendError(reply, 404, 'not_found', `no door "${(req.params as { door: string }).door}"`);
-    if (!door.exitButton) return sendError(reply, 409, 'request.invalid', `door "${door.id}" has no exit button`);
+    if (!door) return sendError(reply, 'not_found', `no door "${(req.params as { door: string }).door}"`);
+    if (!door.exitButton) return sendError(reply, 'conflict', `door "${door.id}" has no exit button`);
     const line = door.exitButton.line;
     sim.gpio.setInput(line, true);
     clock.setTimeout(() => {

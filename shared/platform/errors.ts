@@ -1,6 +1,7 @@
 /**
- * Errors with a stable code (CONVENTIONS 8). API and MQTT answers carry `code`; the message is
- * for people and may change.
+ * Errors with a stable code. API and MQTT answers carry `code`; the message is for people and
+ * may change. What each code means over HTTP (its status, whether a retry helps) is in
+ * error-table.ts.
  */
 export const ERROR_CODES = [
   'config.invalid',
@@ -8,6 +9,8 @@ export const ERROR_CODES = [
   'directory.invalid',
   'directory.unreadable',
   'request.invalid',
+  'request.too_large',
+  'request.unsupported_type',
   'not_found',
   'reader.unavailable',
   'gpio.unavailable',
@@ -42,6 +45,8 @@ export class TesseraError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details: ErrorDetail[] = [],
+    /** When the caller knows better than the code's default how long a retry must wait (a login throttle). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'TesseraError';

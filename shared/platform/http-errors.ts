@@ -1,17 +1,41 @@
 import type { FastifyReply } from 'fastify';
-import type { z } from 'zod';
-import type { ErrorCode, ErrorDetail } from './errors.js';
+import { z } from 'zod';
+import { ERROR_CODES, TesseraError, type ErrorCode, type ErrorDetail } from './errors.js';
+import { ERROR_TABLE } from './error-table.js';
 import { describeIssues } from './validation.js';
 
 /** Every error answer has the same shape: a stable code, a sentence, and the paths at fault. */
-export function sendError(reply: FastifyReply, status: number, code: ErrorCode, message: string, details: ErrorDetail[] = []) {
-  return reply.code(status).send({ code, message, details });
+export const ErrorEnvelope = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  details: z.array(z.object({ path: z.string(), message: z.string() })),
+});
+export type ErrorEnvelope = z.infer<typeof ErrorEnvelope>;
+
+/**
+ * Writes the error envelope with the status the error table gives `code`, and its Retry-After
+ * when a retry can help (unless the route set a sharper one). Only the API's error handler and
+ * hooks that answer before any route (authentication) call this; a route throws a TesseraError.
+ */
+export function sendError(reply: FastifyReply, code: ErrorCode, message: string, details: ErrorDetail[] = [], retryAfterSeconds?: number) {
+  const entry = ERROR_TABLE[code];
+  const retry = retryAfterSeconds ?? entry.retryAfterSeconds;
+  if (retry !== null && !reply.hasHeader('retry-after')) void reply.header('retry-after', String(Math.max(1, Math.ceil(retry))));
+  const envelope: ErrorEnvelope = { code, message, details };
+  return reply.code(entry.status).type('application/json; charset=utf-8').send(envelope);
 }
 
-/** Parses a request part with its schema, or answers 400 with every problem and returns undefined. */
-export function parseOr400<T extends z.ZodType>(reply: FastifyReply, schema: T, input: unknown, what: string): z.infer<T> | undefined {
+/** Parses a request part with its schema, or throws `request.invalid` with every problem and its path. */
+export function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, what: string): z.infer<T> {
   const r = schema.safeParse(input ?? {});
   if (r.success) return r.data;
-  void sendError(reply, 400, 'request.invalid', `invalid ${what}`, describeIssues(r.error, input));
-  return undefined;
+  throw new TesseraError('request.invalid', `invalid ${what}`, describeIssues(r.error, input));
+}
+
+/**
+ * The former hand parse of a route (`if (!p) return reply` after it). Throws now, so the error
+ * handler answers; kept for routes not yet given a schema. Prefer a route contract (api-contract.ts).
+ */
+export function parseOr400<T extends z.ZodType>(_reply: FastifyReply, schema: T, input: unknown, what: string): z.infer<T> | undefined {
+  return parseOrThrow(schema, input, what);
 }

@@ -47,14 +47,14 @@ describe('request bodies are bounded before they are read', () => {
     ] as const) {
       const r = await hub.api.inject({ method: 'POST', url: '/auth/login', headers: { 'content-type': type }, payload });
       expect(r.statusCode, type).toBe(413);
-      expect(r.json(), type).toEqual({ code: 'request.invalid', message: expect.stringContaining('too large') as string, details: [] });
+      expect(r.json(), type).toEqual({ code: 'request.too_large', message: expect.stringContaining('too large') as string, details: [] });
     }
   });
 
   it('an authenticated JSON route refuses over 1 MB too; only the members import takes more, from a signed-in caller', async () => {
     const big = await hub.api.inject({ method: 'PUT', url: '/directory/plans/p', headers: admin, payload: { name: 'x'.repeat(2 * MB), access: 'always' } });
     expect(big.statusCode).toBe(413);
-    expect(big.json()).toMatchObject({ code: 'request.invalid' });
+    expect(big.json()).toMatchObject({ code: 'request.too_large' });
     // 2 MB of CSV (one row whose name is far too long): over the general limit, under the import's.
     const csv = `member_id,name,plan\nzoe,${'Z'.repeat(2 * MB)},always\n`;
     const imported = await hub.api.inject({ method: 'POST', url: '/directory/members/import', headers: { ...admin, 'content-type': 'text/csv' }, payload: csv });
@@ -78,7 +78,7 @@ describe('request bodies are bounded before they are read', () => {
       const r = await announceHugeBody(port, headOf('/auth/login', 'text/plain', ['content-length: 1000000000']), 'x'.repeat(1024));
       expect(r.status).toBe(413);
       expect(r.closed).toBe(true);
-      expect(r.response).toContain('"code":"request.invalid"');
+      expect(r.response).toContain('"code":"request.too_large"');
     });
 
     it('a chunked body to /auth/login is cut off past 1 MB and the connection closed', async () => {

@@ -54,7 +54,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AdminDeps): vo
     const body = id === undefined ? undefined : parseOr400(reply, PasswordReset, req.body, 'password reset');
     if (id === undefined || !body) return reply;
     const isUsername = passwordIsUsername(body.password, deps.auth.accounts.get(id)?.username ?? '', 'password');
-    if (isUsername.length > 0) return sendError(reply, 400, 'request.invalid', 'invalid password reset', isUsername);
+    if (isUsername.length > 0) return sendError(reply, 'request.invalid', 'invalid password reset', isUsername);
     const hash = await deps.auth.hashPassword(body.password);
     return tryRun(reply, () => {
       admin.resetPassword(req.account, id, hash, body.mustChangePassword);

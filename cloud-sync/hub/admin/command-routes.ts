@@ -28,15 +28,15 @@ export function registerCommandRoutes(app: FastifyInstance, deps: CommandRouteDe
     const p = parseOr400(reply, Params, req.params, 'site');
     const request = p && parseOr400(reply, CommandRequest, req.body, 'command');
     if (!p || !request) return reply;
-    if (!deps.sites.get(p.site) && !deps.store.progress(p.site)) return sendError(reply, 404, 'not_found', `no site "${p.site}" is declared or has been heard from`);
+    if (!deps.sites.get(p.site) && !deps.store.progress(p.site)) return sendError(reply, 'not_found', `no site "${p.site}" is declared or has been heard from`);
     const status = request.kind === 'unlock' ? deps.store.sites().find((s) => s.site === p.site)?.status : undefined;
     const doorRefusal = request.kind === 'unlock' ? unknownDoor(p.site, request.door, status?.doors) : undefined;
-    if (doorRefusal) return sendError(reply, doorRefusal.status, doorRefusal.code, doorRefusal.message);
+    if (doorRefusal) return sendError(reply, doorRefusal.code, doorRefusal.message);
     const signed = deps.commands.prepare(p.site, request);
     deps.db.transaction(() => deps.audit.record(req.account, 'create', 'command', p.site, null, signed.body))();
     const result = await deps.commands.send(signed);
     if (!result.published) {
-      return sendError(reply, 503, 'sync.rejected', `command ${result.command.nonce} was not taken by the broker: ${result.reason}; it expires at ${result.command.expiresAt}`);
+      return sendError(reply, 'sync.rejected', `command ${result.command.nonce} was not taken by the broker: ${result.reason}; it expires at ${result.command.expiresAt}`);
     }
     return reply.code(202).send({ item: result.command, published: true });
   });
@@ -49,7 +49,7 @@ export function registerCommandRoutes(app: FastifyInstance, deps: CommandRouteDe
  * never connected since, which would not get the command in time anyway).
  */
 function unknownDoor(site: string, door: string, doors: readonly string[] | undefined) {
-  if (doors === undefined) return { status: 409, code: 'conflict' as const, message: `site "${site}" has not reported its doors yet: the hub cannot check door ${JSON.stringify(door)}; try again once it is online` };
-  if (!doors.includes(door)) return { status: 404, code: 'not_found' as const, message: `site "${site}" has no door ${JSON.stringify(door)} (its doors: ${doors.join(', ') || 'none'})` };
+  if (doors === undefined) return { code: 'conflict' as const, message: `site "${site}" has not reported its doors yet: the hub cannot check door ${JSON.stringify(door)}; try again once it is online` };
+  if (!doors.includes(door)) return { code: 'not_found' as const, message: `site "${site}" has no door ${JSON.stringify(door)} (its doors: ${doors.join(', ') || 'none'})` };
   return undefined;
 }

@@ -33,12 +33,12 @@ export function registerMemberCsvRoutes(app: FastifyInstance, deps: AdminDeps): 
   app.post('/directory/members/import', { bodyLimit: CSV_BODY_LIMIT }, async (req, reply) => {
     const q = parseOr400(reply, ImportQuery, req.query, 'query');
     if (!q) return reply;
-    if (typeof req.body !== 'string') return sendError(reply, 415, 'request.invalid', 'send the file as text/csv');
+    if (typeof req.body !== 'string') return sendError(reply, 'request.unsupported_type', 'send the file as text/csv');
     // A file of 200,000 rows takes a minute to check and write: in slices, so the hub keeps answering meanwhile.
     const slices = new Slices(deps.stopping);
     const parsed = await parseMembersCsvInSlices(req.body, slices);
     const header = parsed.errors.filter((e) => e.line === 1);
-    if (header.length > 0) return sendError(reply, 400, 'import.invalid', 'the header is wrong: nothing was imported', detailsOf(header));
+    if (header.length > 0) return sendError(reply, 'import.invalid', 'the header is wrong: nothing was imported', detailsOf(header));
     let batch: DirectoryImport;
     try {
       batch = DirectoryImport.begin(db, directory, deps.importOwner ?? '', deps.now());
@@ -82,7 +82,7 @@ async function importRows(deps: AdminDeps, batch: DirectoryImport, req: { reply:
   const summary = { rows: plan.rows + parsed.errors.length, created: plan.created.length, updated: plan.updated.length, badges: plan.badges };
   if (errors.length > 0 && req.mode === 'all') {
     batch.rollback();
-    return sendError(req.reply, 400, 'import.invalid', `${errors.length} problem(s) in the file${listed(errors.length)}: nothing was imported`, detailsOf(errors));
+    return sendError(req.reply, 'import.invalid', `${errors.length} problem(s) in the file${listed(errors.length)}: nothing was imported`, detailsOf(errors));
   }
   let revision: number | null = null;
   if (plan.items.length > 0) {

@@ -1,7 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
-import { sendError } from '../../../shared/platform/http-errors.js';
-import { TesseraError, type ErrorCode } from '../../../shared/platform/errors.js';
+import { TesseraError } from '../../../shared/platform/errors.js';
 import type { HubAuth } from '../auth/hub-auth.js';
 import type { HubDb } from '../db.js';
 import type { HubDirectory } from '../directory.js';
@@ -30,12 +29,12 @@ export interface AdminDeps {
   stopping?: AbortSignal;
 }
 
-const STATUS: Partial<Record<ErrorCode, number>> = { not_found: 404, conflict: 409, 'auth.forbidden': 403 };
-
-/** Answers a TesseraError with its code (404, 409, 403, else 400); anything else is rethrown (500). */
-export function sendFailure(reply: FastifyReply, err: unknown) {
-  if (!(err instanceof TesseraError)) throw err;
-  return sendError(reply, STATUS[err.code] ?? 400, err.code, err.message, err.details);
+/**
+ * Rethrows: the API's error handler answers a TesseraError with its code's status from the error
+ * table (a database outage is 503 `store.unavailable`, not the caller's 400), anything else 500.
+ */
+export function sendFailure(_reply: FastifyReply, err: unknown): never {
+  throw err;
 }
 
 /** Thrown inside a change to refuse it for the account's role; answered 403 `auth.forbidden`. */

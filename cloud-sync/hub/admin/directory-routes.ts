@@ -35,7 +35,7 @@ function merge(before: unknown, patch: Record<string, unknown>): Record<string, 
   return out;
 }
 
-const notFound = (reply: FastifyReply) => sendError(reply, 404, 'not_found', 'no such directory collection or entity');
+const notFound = (reply: FastifyReply) => sendError(reply, 'not_found', 'no such directory collection or entity');
 const keyField = (entity: Entity) => (entity === 'badge' ? 'uid' : 'id');
 
 /**
@@ -113,7 +113,7 @@ function registerDirectoryWrites(app: FastifyInstance, deps: AdminDeps): void {
 
   app.post('/directory/badges/:uid/revoke', (req, reply) => {
     const uid = normalizeUid((req.params as { uid: string }).uid);
-    if (uid === undefined) return sendError(reply, 404, 'not_found', 'no such badge');
+    if (uid === undefined) return sendError(reply, 'not_found', 'no such badge');
     const revoked = (before: unknown) => {
       if (before === undefined) throw new TesseraError('not_found', `no badge …${uid.slice(-4)}`);
       return { ...(before as object), status: 'revoked' };

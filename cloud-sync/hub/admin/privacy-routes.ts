@@ -31,7 +31,7 @@ export function registerMemberPrivacyRoutes(app: FastifyInstance, deps: AdminDep
     if (id === undefined) return reply;
     const body = parseOr400(reply, EraseBody, req.body, 'body');
     if (!body) return reply;
-    if (body.confirm !== id) return sendError(reply, 400, 'request.invalid', 'an erasure cannot be undone: confirm it with { "confirm": "<the member id>" }', [{ path: 'confirm', message: `expected ${JSON.stringify(id)}` }]);
+    if (body.confirm !== id) return sendError(reply, 'request.invalid', 'an erasure cannot be undone: confirm it with { "confirm": "<the member id>" }', [{ path: 'confirm', message: `expected ${JSON.stringify(id)}` }]);
     try {
       const result = erasure.erase(req.account, id);
       if (!result.alreadyErased) {

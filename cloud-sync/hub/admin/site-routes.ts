@@ -42,7 +42,7 @@ export function registerSiteRoutes(app: FastifyInstance, deps: AdminDeps): void 
     const id = idOf(req, reply);
     if (id === undefined) return reply;
     const item = sites.get(id);
-    if (!item || !maySeeSite(req.account, id)) return sendError(reply, 404, 'not_found', `no site ${JSON.stringify(id)}`);
+    if (!item || !maySeeSite(req.account, id)) return sendError(reply, 'not_found', `no site ${JSON.stringify(id)}`);
     return { item };
   });
 

@@ -47,11 +47,11 @@ export function registerAuth(app: FastifyInstance, auth: HubAuth): void {
   app.addHook('onRequest', async (req, reply) => {
     if (isPublic(req)) return;
     const token = sessionToken(req);
-    if (token === undefined) return sendError(reply, 401, 'auth.required', 'log in first: POST /auth/login, then send the session cookie or "Authorization: Bearer <token>"');
+    if (token === undefined) return sendError(reply, 'auth.required', 'log in first: POST /auth/login, then send the session cookie or "Authorization: Bearer <token>"');
     const account = auth.authenticate(token);
-    if (!account) return sendError(reply, 401, 'auth.invalid', 'this session is unknown or has expired: log in again');
+    if (!account) return sendError(reply, 'auth.invalid', 'this session is unknown or has expired: log in again');
     if (account.mustChangePassword && !PASSWORD_CHANGE_PATHS.has(req.url.split('?', 1)[0] ?? '')) {
-      return sendError(reply, 403, 'auth.password_change_required', 'this account has a one-time password: set your own with POST /auth/password first');
+      return sendError(reply, 'auth.password_change_required', 'this account has a one-time password: set your own with POST /auth/password first');
     }
     req.account = { id: account.id, username: account.username, role: account.role, sites: account.sites };
   });
@@ -64,7 +64,7 @@ export function registerAuth(app: FastifyInstance, auth: HubAuth): void {
       void reply.header('set-cookie', cookie(r.token, Math.floor(auth.sessions.ttlMs / 1000)));
       return { account: r.account, token: r.token, expiresAt: new Date(r.expiresAt).toISOString() };
     }
-    if (r.reason === 'invalid') return sendError(reply, 401, 'auth.invalid', 'wrong username or password');
+    if (r.reason === 'invalid') return sendError(reply, 'auth.invalid', 'wrong username or password');
     return tooMany(reply, r.retryAfterMs);
   });
   app.post('/auth/logout', (req, reply) => {
@@ -76,13 +76,13 @@ export function registerAuth(app: FastifyInstance, auth: HubAuth): void {
   app.post('/auth/password', async (req, reply) => {
     const body = parseOr400(reply, PasswordChange, req.body, 'password change');
     if (!body) return reply;
-    if (body.newPassword === body.currentPassword) return sendError(reply, 400, 'request.invalid', 'the new password must differ from the current one', [{ path: 'newPassword', message: 'same as the current password' }]);
+    if (body.newPassword === body.currentPassword) return sendError(reply, 'request.invalid', 'the new password must differ from the current one', [{ path: 'newPassword', message: 'same as the current password' }]);
     const isUsername = passwordIsUsername(body.newPassword, req.account.username, 'newPassword');
-    if (isUsername.length > 0) return sendError(reply, 400, 'request.invalid', 'invalid password change', isUsername);
+    if (isUsername.length > 0) return sendError(reply, 'request.invalid', 'invalid password change', isUsername);
     const r = await auth.changeOwnPassword(req.account, sessionToken(req) ?? '', body.currentPassword, body.newPassword, req.ip);
     if (r === 'throttled') return tooMany(reply, auth.throttle.retryAfterMs(req.account.username, req.ip));
     // 400, not 401: the session is fine, and a client that takes 401 for "log in again" must not.
-    if (r === 'wrong_password') return sendError(reply, 400, 'request.invalid', 'the current password is wrong', [{ path: 'currentPassword', message: 'wrong password' }]);
+    if (r === 'wrong_password') return sendError(reply, 'request.invalid', 'the current password is wrong', [{ path: 'currentPassword', message: 'wrong password' }]);
     return reply.code(204).send();
   });
 }
@@ -90,5 +90,5 @@ export function registerAuth(app: FastifyInstance, auth: HubAuth): void {
 function tooMany(reply: FastifyReply, retryAfterMs: number) {
   const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
   void reply.header('retry-after', String(seconds));
-  return sendError(reply, 429, 'auth.rate_limited', `too many failed logins: try again in ${seconds} s`);
+  return sendError(reply, 'auth.rate_limited', `too many failed logins: try again in ${seconds} s`);
 }

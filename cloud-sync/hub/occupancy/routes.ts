@@ -32,7 +32,7 @@ function siteOf(req: FastifyRequest, reply: FastifyReply, live: HubLive): string
   const p = parseOr400(reply, SiteParams, req.params, 'site');
   if (!p || !requireSite(req, reply, p.site)) return undefined;
   if (live.knows(p.site)) return p.site;
-  void sendError(reply, 404, 'not_found', `no site ${JSON.stringify(p.site)}: not declared, and nothing heard from it`);
+  void sendError(reply, 'not_found', `no site ${JSON.stringify(p.site)}: not declared, and nothing heard from it`);
   return undefined;
 }
 
@@ -81,7 +81,7 @@ function registerAlarmRoutes(app: FastifyInstance, live: HubLive): void {
     if (!p) return reply;
     const alarm = live.alarms.get(p.id);
     // Another site's alarm answers as an unknown one: its existence is not for this account.
-    if (!alarm || !maySeeSite(req.account, alarm.site)) return sendError(reply, 404, 'not_found', `no alarm ${p.id}`);
+    if (!alarm || !maySeeSite(req.account, alarm.site)) return sendError(reply, 'not_found', `no alarm ${p.id}`);
     return { alarm: live.acknowledge(p.id, req.account.username) };
   });
 }
