@@ -82,7 +82,7 @@ export function fill(el, ...children) {
  */
 export const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
-/** @type {number | undefined} */
+/** @type {ReturnType<typeof setTimeout> | undefined} */
 let toastTimer;
 /**
  * @param {string} message

@@ -67,7 +67,7 @@ export function renderMembers(view) {
     h('section.card', h('h2', t('members.badges')), table([t('members.uid'), t('members.member'), t('members.status'), ''], badges)),
     h('div.forms', memberForm(page), badgeForm(page), importForm(page)),
   );
-  /** @type {number | undefined} */
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
   let typing;
   search.addEventListener('input', () => {
     clearTimeout(typing);

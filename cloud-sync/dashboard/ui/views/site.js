@@ -47,7 +47,7 @@ export function renderSite(view, site) {
   drawNow(page, parts)
     .then(() => Promise.all([...redraw.occupancy().slice(1), ...redraw.health()]))
     .catch(fail);
-  /** @type {number | undefined} */
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
   let pending;
   /** @type {Set<keyof typeof redraw>} */
   const due = new Set();
