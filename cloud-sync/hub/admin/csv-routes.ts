@@ -1,12 +1,13 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { parseOr400, sendError } from '../../../shared/platform/http-errors.js';
-import { MemberCsvQuery as ExportQuery, MemberImportQuery as ImportQuery } from '../../../shared/protocol/api/hub-admin-members-csv.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { serve } from '../../../shared/platform/api-contract.js';
+import { TesseraError } from '../../../shared/platform/errors.js';
+import { HubMemberCsvRoutes as Routes, type MemberImportResult } from '../../../shared/protocol/api/hub-admin-members-csv.js';
 import type { Badge, Member } from '../../../shared/protocol/directory.js';
 import type { Account } from '../auth/account.js';
-import { requireSite } from '../auth/guards.js';
+import { ensureSite } from '../auth/guards.js';
 import { DirectoryImport } from '../directory-import.js';
 import { Slices } from '../slices.js';
-import { sendFailure, type AdminDeps } from './deps.js';
+import type { AdminDeps } from './deps.js';
 import { searchDirectory } from './directory-search.js';
 import { applyImportInSlices, planImportInSlices } from './member-import.js';
 import { formatMembersCsv, parseMembersCsvInSlices, type CsvRow, type RowError } from './members-csv.js';
@@ -24,44 +25,51 @@ const MAX_DETAILS = 1000;
 const detailsOf = (errors: RowError[]) => errors.slice(0, MAX_DETAILS).map((e) => ({ path: `line ${e.line}${e.column ? `: ${e.column}` : ''}`, message: e.message }));
 const listed = (n: number) => (n > MAX_DETAILS ? ` (the first ${MAX_DETAILS} listed)` : '');
 
+/**
+ * The import takes CSV (or plain text) only, whatever its query: 415 before anything else is
+ * checked, as a JSON body would otherwise be read against the text schema and refused 400.
+ */
+const csvOnly = async (req: FastifyRequest) => {
+  if (typeof req.body !== 'string') throw new TesseraError('request.unsupported_type', 'send the file as text/csv');
+};
+
 /** Members in and out as CSV (docs/hub.md "Members CSV"). */
 export function registerMemberCsvRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const { directory, db } = deps;
   // No bodyLimit of its own: a CSV or text body sent to any other route stays under the API's limit.
   app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
-  app.post('/directory/members/import', { bodyLimit: CSV_BODY_LIMIT }, async (req, reply) => {
-    const q = parseOr400(reply, ImportQuery, req.query, 'query');
-    if (!q) return reply;
-    if (typeof req.body !== 'string') return sendError(reply, 'request.unsupported_type', 'send the file as text/csv');
-    // A file of 200,000 rows takes a minute to check and write: in slices, so the hub keeps answering meanwhile.
-    const slices = new Slices(deps.stopping);
-    const parsed = await parseMembersCsvInSlices(req.body, slices);
-    const header = parsed.errors.filter((e) => e.line === 1);
-    if (header.length > 0) return sendError(reply, 'import.invalid', 'the header is wrong: nothing was imported', detailsOf(header));
-    let batch: DirectoryImport;
-    try {
-      batch = DirectoryImport.begin(db, directory, deps.importOwner ?? '', deps.now());
-    } catch (err) {
-      return sendFailure(reply, err);
-    }
-    try {
-      return await importRows(deps, batch, { reply, account: req.account, mode: q.mode }, parsed, slices);
-    } catch (err) {
-      // A hub stopping leaves the rows to the next start's roll-back: stopping now matters more.
-      // Its connection is closed with the answer, or the server's close would wait for it (keep-alive, 72 s).
-      if (deps.stopping?.aborted) void reply.header('connection', 'close');
-      else batch.rollback();
-      throw err;
-    }
-  });
+  serve(
+    app,
+    Routes.import,
+    async (req, reply) => {
+      // A file of 200,000 rows takes a minute to check and write: in slices, so the hub keeps answering meanwhile.
+      const slices = new Slices(deps.stopping);
+      const parsed = await parseMembersCsvInSlices(req.body, slices);
+      const header = parsed.errors.filter((e) => e.line === 1);
+      if (header.length > 0) throw new TesseraError('import.invalid', 'the header is wrong: nothing was imported', detailsOf(header));
+      const batch = DirectoryImport.begin(db, directory, deps.importOwner ?? '', deps.now());
+      let outcome: MemberImportResult | TesseraError;
+      try {
+        outcome = await importRows(deps, batch, { account: req.account, mode: req.query.mode }, parsed, slices);
+      } catch (err) {
+        // A hub stopping leaves the rows to the next start's roll-back: stopping now matters more.
+        // Its connection is closed with the answer, or the server's close would wait for it (keep-alive, 72 s).
+        if (deps.stopping?.aborted) void reply.header('connection', 'close');
+        else batch.rollback();
+        throw err;
+      }
+      if (outcome instanceof TesseraError) throw outcome;
+      return outcome;
+    },
+    { bodyLimit: CSV_BODY_LIMIT, preValidation: csvOnly },
+  );
 
-  app.get('/directory/members.csv', (req, reply) => {
-    const q = parseOr400(reply, ExportQuery, req.query, 'query');
-    if (!q) return reply;
+  serve(app, Routes.export, (req, reply) => {
+    const q = req.query;
     let plans = new DirectoryScope(req.account, directory).plans();
     if (q.site !== undefined) {
-      if (!requireSite(req, reply, q.site)) return reply;
+      ensureSite(req, q.site);
       const opening = plansOpening(directory, q.site);
       plans = plans ? plans.filter((p) => opening.includes(p)) : opening;
     }
@@ -75,14 +83,17 @@ export function registerMemberCsvRoutes(app: FastifyInstance, deps: AdminDeps): 
   });
 }
 
-/** Checks the rows and applies them (all, or the valid ones) while the import holds the directory; what the route answers. */
-async function importRows(deps: AdminDeps, batch: DirectoryImport, req: { reply: FastifyReply; account: Account; mode: 'all' | 'valid' }, parsed: { rows: CsvRow[]; errors: RowError[] }, slices: Slices) {
+/**
+ * Checks the rows and applies them (all, or the valid ones) while the import holds the directory:
+ * what the route answers, or the refusal of a file with bad rows in mode `all` (rolled back here).
+ */
+async function importRows(deps: AdminDeps, batch: DirectoryImport, req: { account: Account; mode: 'all' | 'valid' }, parsed: { rows: CsvRow[]; errors: RowError[] }, slices: Slices): Promise<MemberImportResult | TesseraError> {
   const plan = await planImportInSlices(parsed.rows, deps.directory, req.account, slices);
   const errors = [...parsed.errors, ...plan.errors].sort((a, b) => a.line - b.line);
   const summary = { rows: plan.rows + parsed.errors.length, created: plan.created.length, updated: plan.updated.length, badges: plan.badges };
   if (errors.length > 0 && req.mode === 'all') {
     batch.rollback();
-    return sendError(req.reply, 'import.invalid', `${errors.length} problem(s) in the file${listed(errors.length)}: nothing was imported`, detailsOf(errors));
+    return new TesseraError('import.invalid', `${errors.length} problem(s) in the file${listed(errors.length)}: nothing was imported`, detailsOf(errors));
   }
   let revision: number | null = null;
   if (plan.items.length > 0) {

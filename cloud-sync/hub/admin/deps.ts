@@ -1,4 +1,3 @@
-import type { FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { TesseraError } from '../../../shared/platform/errors.js';
 import type { HubAuth } from '../auth/hub-auth.js';
@@ -27,14 +26,6 @@ export interface AdminDeps {
   importOwner?: string;
   /** Aborted when the hub stops: a members import under way stops at its next slice. */
   stopping?: AbortSignal;
-}
-
-/**
- * Rethrows: the API's error handler answers a TesseraError with its code's status from the error
- * table (a database outage is 503 `store.unavailable`, not the caller's 400), anything else 500.
- */
-export function sendFailure(_reply: FastifyReply, err: unknown): never {
-  throw err;
 }
 
 /** Thrown inside a change to refuse it for the account's role; answered 403 `auth.forbidden`. */

@@ -1,12 +1,12 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { parseOr400, sendError } from '../../../shared/platform/http-errors.js';
-import { DirectoryCollection, DirectoryEntityBody as Body, DirectoryListQuery as ListQuery } from '../../../shared/protocol/api/hub-admin-directory.js';
+import { serve } from '../../../shared/platform/api-contract.js';
+import { DirectoryCollection, HubDirectoryRoutes as Routes, type DirectoryEntity } from '../../../shared/protocol/api/hub-admin-directory.js';
 import { normalizeUid } from '../../../shared/protocol/badge.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
-import { requireSite } from '../auth/guards.js';
+import { ensureSite } from '../auth/guards.js';
 import type { Entity } from '../directory.js';
-import { sendFailure, type AdminDeps } from './deps.js';
+import type { AdminDeps } from './deps.js';
 import { DirectoryChanges } from './directory-changes.js';
 import { searchDirectory } from './directory-search.js';
 import { DirectoryScope, plansOpening } from './scope.js';
@@ -35,7 +35,15 @@ function merge(before: unknown, patch: Record<string, unknown>): Record<string, 
   return out;
 }
 
-const notFound = (reply: FastifyReply) => sendError(reply, 'not_found', 'no such directory collection or entity');
+/** The target of a path, or 404 `not_found` when it names no collection or no possible id. */
+function targetOf(params: unknown): { entity: Entity; id: string } {
+  const t = target(params);
+  if (!t) throw new TesseraError('not_found', 'no such directory collection or entity');
+  return t;
+}
+
+/** Before the query or body is looked at: a path naming nothing is 404, whatever else is wrong. */
+const namesSomething = { preValidation: async (req: FastifyRequest) => void targetOf(req.params) };
 const keyField = (entity: Entity) => (entity === 'badge' ? 'uid' : 'id');
 
 /**
@@ -50,79 +58,82 @@ export function registerDirectoryRoutes(app: FastifyInstance, deps: AdminDeps): 
 
 function registerDirectoryReads(app: FastifyInstance, deps: AdminDeps): void {
   const { directory, db } = deps;
-  app.get('/directory', () => ({ revision: directory.revision(), publicKey: deps.publicKeyPem }));
+  serve(app, Routes.info, () => ({ revision: directory.revision(), publicKey: deps.publicKeyPem }));
 
-  app.get('/directory/:entity', (req, reply) => {
-    const t = target(req.params);
-    if (!t) return notFound(reply);
-    const q = parseOr400(reply, ListQuery, req.query, 'query');
-    if (!q) return reply;
-    let plans = t.entity === 'employer' ? undefined : new DirectoryScope(req.account, directory).plans();
-    if (q.site !== undefined && t.entity !== 'employer') {
-      if (!requireSite(req, reply, q.site)) return reply;
-      const opening = plansOpening(directory, q.site);
-      plans = plans ? plans.filter((p) => opening.includes(p)) : opening;
-    }
-    const { values, total } = searchDirectory(db, t.entity, { ...q, plans });
-    return { revision: directory.revision(), items: values, total, offset: q.offset, limit: q.limit };
-  });
+  serve(
+    app,
+    Routes.list,
+    (req) => {
+      const t = targetOf(req.params);
+      const q = req.query;
+      let plans = t.entity === 'employer' ? undefined : new DirectoryScope(req.account, directory).plans();
+      if (q.site !== undefined && t.entity !== 'employer') {
+        ensureSite(req, q.site);
+        const opening = plansOpening(directory, q.site);
+        plans = plans ? plans.filter((p) => opening.includes(p)) : opening;
+      }
+      const { values, total } = searchDirectory(db, t.entity, { ...q, plans });
+      // Stored values, each written through its collection's schema: the answer's schema checks them again.
+      return { revision: directory.revision(), items: values as DirectoryEntity[], total, offset: q.offset, limit: q.limit };
+    },
+    namesSomething,
+  );
 
-  app.get('/directory/:entity/:id', (req, reply) => {
-    const t = target(req.params);
-    const item = t && directory.get(t.entity, t.id);
-    if (!t || item === undefined || !new DirectoryScope(req.account, directory).sees(t.entity, item)) return notFound(reply);
+  serve(app, Routes.get, (req) => {
+    const t = targetOf(req.params);
+    const item = directory.get(t.entity, t.id);
+    if (item === undefined || !new DirectoryScope(req.account, directory).sees(t.entity, item)) throw new TesseraError('not_found', 'no such directory collection or entity');
     return { item };
   });
 }
 
 function registerDirectoryWrites(app: FastifyInstance, deps: AdminDeps): void {
   const changes = new DirectoryChanges(deps.db, deps.directory, deps.audit);
-  const respond = (reply: FastifyReply, run: () => unknown) => {
-    try {
-      const r = run();
-      deps.onDirectoryChange();
-      return r;
-    } catch (err) {
-      return sendFailure(reply, err);
-    }
-  };
-  /** The target and the JSON object body of a PUT or PATCH, or undefined once answered. */
-  const input = (req: FastifyRequest, reply: FastifyReply) => {
-    const t = target(req.params);
-    if (!t) return void notFound(reply);
-    const body = parseOr400(reply, Body, req.body, 'body');
-    return body ? { ...t, body } : undefined;
+  /** Runs a committed change, then sends every site its delta. */
+  const changed = <T>(run: () => T): T => {
+    const r = run();
+    deps.onDirectoryChange();
+    return r;
   };
   const missing = (t: { entity: Entity; id: string }) => new TesseraError('not_found', `no ${t.entity} ${JSON.stringify(t.id)}`);
 
-  app.put('/directory/:entity/:id', (req, reply) => {
-    const t = input(req, reply);
-    return t ? respond(reply, () => changes.upsert(req.account, t.entity, t.id, () => ({ ...t.body, [keyField(t.entity)]: t.id }))) : reply;
-  });
+  serve(
+    app,
+    Routes.put,
+    (req) => {
+      const t = targetOf(req.params);
+      return changed(() => changes.upsert(req.account, t.entity, t.id, () => ({ ...req.body, [keyField(t.entity)]: t.id })));
+    },
+    namesSomething,
+  );
 
-  app.patch('/directory/:entity/:id', (req, reply) => {
-    const t = input(req, reply);
-    if (!t) return reply;
-    return respond(reply, () =>
-      changes.upsert(req.account, t.entity, t.id, (before) => {
-        if (before === undefined) throw missing(t);
-        return { ...merge(before, t.body), [keyField(t.entity)]: t.id };
-      }),
-    );
-  });
+  serve(
+    app,
+    Routes.patch,
+    (req) => {
+      const t = targetOf(req.params);
+      return changed(() =>
+        changes.upsert(req.account, t.entity, t.id, (before) => {
+          if (before === undefined) throw missing(t);
+          return { ...merge(before, req.body), [keyField(t.entity)]: t.id };
+        }),
+      );
+    },
+    namesSomething,
+  );
 
-  app.post('/directory/badges/:uid/revoke', (req, reply) => {
-    const uid = normalizeUid((req.params as { uid: string }).uid);
-    if (uid === undefined) return sendError(reply, 'not_found', 'no such badge');
+  serve(app, Routes.revoke, (req) => {
+    const uid = normalizeUid(req.params.uid);
+    if (uid === undefined) throw new TesseraError('not_found', 'no such badge');
     const revoked = (before: unknown) => {
       if (before === undefined) throw new TesseraError('not_found', `no badge …${uid.slice(-4)}`);
       return { ...(before as object), status: 'revoked' };
     };
-    return respond(reply, () => changes.upsert(req.account, 'badge', uid, revoked, 'revoke'));
+    return changed(() => changes.upsert(req.account, 'badge', uid, revoked, 'revoke'));
   });
 
-  app.delete('/directory/:entity/:id', (req, reply) => {
-    const t = target(req.params);
-    return t ? respond(reply, () => changes.remove(req.account, t.entity, t.id)) : notFound(reply);
+  serve(app, Routes.remove, (req) => {
+    const t = targetOf(req.params);
+    return changed(() => changes.remove(req.account, t.entity, t.id));
   });
 }

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { parseOr400 } from '../../../shared/platform/http-errors.js';
-import { requireOperator } from '../auth/guards.js';
+import { serve } from '../../../shared/platform/api-contract.js';
+import { HubAuditRoutes } from '../../../shared/protocol/api/hub-admin-audit.js';
+import { operatorOnly } from '../auth/guards.js';
 import { registerAccountRoutes } from './account-routes.js';
-import { AuditQuery } from '../../../shared/protocol/api/hub-admin-audit.js';
 import type { AdminDeps } from './deps.js';
 import { registerMemberCsvRoutes } from './csv-routes.js';
 import { registerDirectoryRoutes } from './directory-routes.js';
@@ -19,11 +19,14 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
   registerAccountRoutes(app, deps);
   registerMemberCsvRoutes(app, deps);
   registerMemberPrivacyRoutes(app, deps);
-  app.get('/audit', (req, reply) => {
-    if (!requireOperator(req, reply)) return reply;
-    const q = parseOr400(reply, AuditQuery, req.query, 'query');
-    if (!q) return reply;
-    const { entries, total } = deps.audit.query(q);
-    return { items: entries, total, offset: q.offset, limit: q.limit };
-  });
+  serve(
+    app,
+    HubAuditRoutes.list,
+    (req) => {
+      const q = req.query;
+      const { entries, total } = deps.audit.query(q);
+      return { items: entries, total, offset: q.offset, limit: q.limit };
+    },
+    { preValidation: operatorOnly },
+  );
 }

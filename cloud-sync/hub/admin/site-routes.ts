@@ -1,10 +1,12 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseOr400, sendError } from '../../../shared/platform/http-errors.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { serve } from '../../../shared/platform/api-contract.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
-import { SiteBody as Body, SiteListQuery, SiteParams as Params } from '../../../shared/protocol/api/hub-admin-sites.js';
+import { HubDeclaredSiteRoutes as Routes, type SiteItem } from '../../../shared/protocol/api/hub-admin-sites.js';
 import { maySeeSite } from '../auth/account.js';
-import { requireOperator } from '../auth/guards.js';
-import { forbidden, sendFailure, type AdminDeps } from './deps.js';
+import { ensureOperator } from '../auth/guards.js';
+import { forbidden, type AdminDeps } from './deps.js';
+
+const noSite = (id: string) => new TesseraError('not_found', `no site ${JSON.stringify(id)}`);
 
 /**
  * The declared sites (HubSites: name, time zone, capacity) at `/directory/sites`. An operator
@@ -13,64 +15,46 @@ import { forbidden, sendFailure, type AdminDeps } from './deps.js';
  */
 export function registerSiteRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const { sites, audit, db } = deps;
-  const idOf = (req: FastifyRequest, reply: FastifyReply) => parseOr400(reply, Params, req.params, 'site')?.id;
 
-  const save = (req: FastifyRequest, reply: FastifyReply, id: string, next: (before: object | undefined) => unknown) => {
-    try {
-      return db.transaction(() => {
-        const before = sites.get(id);
-        if (!maySeeSite(req.account, id)) throw forbidden(`this account does not manage the site ${JSON.stringify(id)}`);
-        if (!before && req.account.role !== 'operator') throw forbidden('only a network operator may declare a site');
-        const { value } = sites.upsert(next(before));
-        audit.record(req.account, before ? 'update' : 'create', 'site', id, before ?? null, value);
-        return { item: value };
-      })();
-    } catch (err) {
-      return sendFailure(reply, err);
-    }
-  };
+  /** Stores `next(before)` as site `id`, with its audit row, if the account may change it. */
+  const save = (req: FastifyRequest, id: string, next: (before: object | undefined) => unknown): SiteItem =>
+    db.transaction(() => {
+      const before = sites.get(id);
+      if (!maySeeSite(req.account, id)) throw forbidden(`this account does not manage the site ${JSON.stringify(id)}`);
+      if (!before && req.account.role !== 'operator') throw forbidden('only a network operator may declare a site');
+      const { value } = sites.upsert(next(before));
+      audit.record(req.account, before ? 'update' : 'create', 'site', id, before ?? null, value);
+      return { item: value };
+    })();
 
-  app.get('/directory/sites', (req, reply) => {
-    const q = parseOr400(reply, SiteListQuery, req.query, 'query');
-    if (!q) return reply;
+  serve(app, Routes.list, (req) => {
+    const q = req.query;
     const needle = q.q?.toLowerCase();
     const all = sites.list().filter((s) => maySeeSite(req.account, s.id) && (!needle || s.id.includes(needle) || s.name.toLowerCase().includes(needle)));
     return { items: all.slice(q.offset, q.offset + q.limit), total: all.length, offset: q.offset, limit: q.limit };
   });
 
-  app.get('/directory/sites/:id', (req, reply) => {
-    const id = idOf(req, reply);
-    if (id === undefined) return reply;
+  serve(app, Routes.get, (req) => {
+    const { id } = req.params;
     const item = sites.get(id);
-    if (!item || !maySeeSite(req.account, id)) return sendError(reply, 'not_found', `no site ${JSON.stringify(id)}`);
+    if (!item || !maySeeSite(req.account, id)) throw noSite(id);
     return { item };
   });
 
-  app.put('/directory/sites/:id', (req, reply) => {
-    const id = idOf(req, reply);
-    const body = id === undefined ? undefined : parseOr400(reply, Body, req.body, 'body');
-    if (id === undefined || !body) return reply;
-    return save(req, reply, id, () => ({ ...body, id }));
-  });
+  serve(app, Routes.put, (req) => save(req, req.params.id, () => ({ ...req.body, id: req.params.id })));
 
-  app.patch('/directory/sites/:id', (req, reply) => {
-    const id = idOf(req, reply);
-    const body = id === undefined ? undefined : parseOr400(reply, Body, req.body, 'body');
-    if (id === undefined || !body) return reply;
-    return save(req, reply, id, (before) => {
-      if (!before) throw new TesseraError('not_found', `no site ${JSON.stringify(id)}`);
-      return { ...before, ...body, id };
-    });
-  });
+  serve(app, Routes.patch, (req) =>
+    save(req, req.params.id, (before) => {
+      if (!before) throw noSite(req.params.id);
+      return { ...before, ...req.body, id: req.params.id };
+    }),
+  );
 
-  app.delete('/directory/sites/:id', (req, reply) => {
-    const id = idOf(req, reply);
-    if (id === undefined || !requireOperator(req, reply)) return reply;
-    try {
-      db.transaction(() => audit.record(req.account, 'delete', 'site', id, sites.remove(id), null))();
-      return reply.code(204).send();
-    } catch (err) {
-      return sendFailure(reply, err);
-    }
+  serve(app, Routes.remove, (req, reply) => {
+    // The id is checked first (400), then the role (403): a delete is the operator's alone.
+    ensureOperator(req);
+    const { id } = req.params;
+    db.transaction(() => audit.record(req.account, 'delete', 'site', id, sites.remove(id), null))();
+    return reply.code(204).send();
   });
 }

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { sendError } from '../../../shared/platform/http-errors.js';
+import { TesseraError } from '../../../shared/platform/errors.js';
 import { maySeeSite, type Account } from './account.js';
 
 declare module 'fastify' {
@@ -9,16 +9,27 @@ declare module 'fastify' {
   }
 }
 
-/** Lets a network operator through; answers 403 `auth.forbidden` to anyone else and returns false. */
-export function requireOperator(req: FastifyRequest, reply: FastifyReply): boolean {
-  if (req.account.role === 'operator') return true;
-  void sendError(reply, 'auth.forbidden', 'only a network operator may do this');
-  return false;
+/** Lets a network operator through; throws 403 `auth.forbidden` for anyone else. */
+export function ensureOperator(req: FastifyRequest): void {
+  if (req.account.role !== 'operator') throw new TesseraError('auth.forbidden', 'only a network operator may do this');
 }
 
-/** Lets through an operator or a manager of `site`; answers 403 `auth.forbidden` otherwise and returns false. */
-export function requireSite(req: FastifyRequest, reply: FastifyReply, site: string): boolean {
-  if (maySeeSite(req.account, site)) return true;
-  void sendError(reply, 'auth.forbidden', `this account does not manage the site ${JSON.stringify(site)}`);
-  return false;
+/** Lets through an operator or a manager of `site`; throws 403 `auth.forbidden` otherwise. */
+export function ensureSite(req: FastifyRequest, site: string): void {
+  if (!maySeeSite(req.account, site)) throw new TesseraError('auth.forbidden', `this account does not manage the site ${JSON.stringify(site)}`);
+}
+
+/** A hook for `serve`'s `preValidation`: an operator-only route refuses others before looking at their input. */
+export const operatorOnly = async (req: FastifyRequest): Promise<void> => ensureOperator(req);
+
+/** The former form (`if (!requireOperator(req, reply)) return reply`): throws now, so it returns true or nothing. */
+export function requireOperator(req: FastifyRequest, _reply: FastifyReply): boolean {
+  ensureOperator(req);
+  return true;
+}
+
+/** The former form of ensureSite: throws now, so it returns true or nothing. */
+export function requireSite(req: FastifyRequest, _reply: FastifyReply, site: string): boolean {
+  ensureSite(req, site);
+  return true;
 }

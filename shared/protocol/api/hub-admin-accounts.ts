@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SITE_ID_PATTERN } from '../topics.js';
+import { defineRoute } from './common.js';
 import { PAGE_QUERY, pageOf } from './hub-admin-page.js';
 import { NewPassword, passwordIsUsername } from './hub-password.js';
 
@@ -26,7 +27,7 @@ export const AccountView = z.strictObject({
 export type AccountView = z.infer<typeof AccountView>;
 
 /** `/accounts/:id`; an id out of these bounds is refused 400 ("invalid account"). */
-export const AccountParams = z.strictObject({ id: z.string().min(1).max(64) });
+export const AccountParams = z.strictObject({ id: z.string().min(1).max(64) }).meta({ title: 'account' });
 
 export const AccountListQuery = z.strictObject({
   /** An account whose username contains this, ignoring case. */
@@ -47,15 +48,16 @@ export const NewAccountBody = z
   })
   .superRefine((a, ctx) => {
     for (const d of passwordIsUsername(a.password, a.username, 'password')) ctx.addIssue({ code: 'custom', path: [d.path], message: d.message });
-  });
+  })
+  .meta({ title: 'account' });
 export type NewAccountBody = z.infer<typeof NewAccountBody>;
 
 /** The last enabled operator cannot be disabled or demoted: 409 `conflict`. */
-export const AccountPatch = z.strictObject({ role: AccountRole.optional(), sites: SiteList.optional(), disabled: z.boolean().optional() });
+export const AccountPatch = z.strictObject({ role: AccountRole.optional(), sites: SiteList.optional(), disabled: z.boolean().optional() }).meta({ title: 'account change' });
 export type AccountPatch = z.infer<typeof AccountPatch>;
 
 /** A new password for someone else's account (one-time by default); it ends their sessions. Answered 204. */
-export const PasswordReset = z.strictObject({ password: NewPassword, mustChangePassword: z.boolean().default(true) });
+export const PasswordReset = z.strictObject({ password: NewPassword, mustChangePassword: z.boolean().default(true) }).meta({ title: 'password reset' });
 export type PasswordReset = z.infer<typeof PasswordReset>;
 
 /** `GET /accounts`. */
@@ -65,3 +67,59 @@ export type AccountPage = z.infer<typeof AccountPage>;
 /** `GET` and `PATCH /accounts/:id`, and `POST /accounts` (201). */
 export const AccountAnswer = z.strictObject({ account: AccountView });
 export type AccountAnswer = z.infer<typeof AccountAnswer>;
+
+/** Every account route is the operator's: anyone else is refused 403 before their input is read. */
+export const HubAccountRoutes = {
+  list: defineRoute({
+    method: 'GET',
+    url: '/accounts',
+    operationId: 'listAccounts',
+    tags: ['accounts'],
+    summary: 'Accounts (operator)',
+    querystring: AccountListQuery,
+    response: { 200: AccountPage },
+    errors: ['auth.forbidden'],
+  }),
+  get: defineRoute({
+    method: 'GET',
+    url: '/accounts/:id',
+    operationId: 'getAccount',
+    tags: ['accounts'],
+    summary: 'One account (operator)',
+    params: AccountParams,
+    response: { 200: AccountAnswer },
+    errors: ['auth.forbidden', 'not_found'],
+  }),
+  create: defineRoute({
+    method: 'POST',
+    url: '/accounts',
+    operationId: 'createAccount',
+    tags: ['accounts'],
+    summary: 'Create an account (operator)',
+    body: NewAccountBody,
+    response: { 201: AccountAnswer },
+    errors: ['conflict'],
+  }),
+  update: defineRoute({
+    method: 'PATCH',
+    url: '/accounts/:id',
+    operationId: 'updateAccount',
+    tags: ['accounts'],
+    summary: 'Change role, sites or disabled (operator)',
+    params: AccountParams,
+    body: AccountPatch,
+    response: { 200: AccountAnswer },
+    errors: ['not_found', 'conflict'],
+  }),
+  resetPassword: defineRoute({
+    method: 'POST',
+    url: '/accounts/:id/password',
+    operationId: 'resetAccountPassword',
+    tags: ['accounts'],
+    summary: 'Reset a password, one-time by default (operator)',
+    params: AccountParams,
+    body: PasswordReset,
+    response: { 204: null },
+    errors: ['not_found'],
+  }),
+};

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defineRoute } from './common.js';
 import { PAGE_QUERY, pageOf } from './hub-admin-page.js';
 
 /** The audit log (`GET /audit`, the network operator's): who changed what, when, before and after. */
@@ -37,3 +38,16 @@ export type AuditEntry = z.infer<typeof AuditEntry>;
 /** `GET /audit`: newest first. */
 export const AuditPage = pageOf(AuditEntry);
 export type AuditPage = z.infer<typeof AuditPage>;
+
+export const HubAuditRoutes = {
+  list: defineRoute({
+    method: 'GET',
+    url: '/audit',
+    operationId: 'listAuditEntries',
+    tags: ['audit'],
+    summary: 'The audit log, newest first (operator)',
+    querystring: AuditQuery,
+    response: { 200: AuditPage },
+    errors: ['auth.forbidden'],
+  }),
+};

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Badge, Employer, Member, Plan } from '../directory.js';
+import { defineRoute } from './common.js';
 import { PAGE_QUERY, pageOf } from './hub-admin-page.js';
 
 /**
@@ -66,3 +67,82 @@ export type DirectoryWrite = z.infer<typeof DirectoryWrite>;
 /** `DELETE /directory/:entity/:id`: the revision that tells the sites. */
 export const DirectoryRemoval = z.strictObject({ revision: z.number().int().positive() });
 export type DirectoryRemoval = z.infer<typeof DirectoryRemoval>;
+
+const ENTITY_ERRORS = ['not_found'] as const;
+/** A change may also be refused for a value at fault or still referenced (400), a member id erased or an import under way (409). */
+const WRITE_ERRORS = ['not_found', 'request.invalid', 'conflict'] as const;
+
+export const HubDirectoryRoutes = {
+  info: defineRoute({
+    method: 'GET',
+    url: '/directory',
+    operationId: 'getDirectoryInfo',
+    tags: ['directory'],
+    summary: 'Directory revision and the hub public key',
+    response: { 200: DirectoryInfo },
+  }),
+  list: defineRoute({
+    method: 'GET',
+    url: '/directory/:entity',
+    operationId: 'listDirectoryEntities',
+    tags: ['directory'],
+    summary: 'List plans, employers, members or badges: search, filters, paging',
+    description: 'A site manager sees the plans opening their sites, and the members on them with their badges; `site` names one of theirs (else 403).',
+    params: DirectoryCollectionParams,
+    querystring: DirectoryListQuery,
+    response: { 200: DirectoryPage },
+    errors: ['not_found', 'auth.forbidden'],
+  }),
+  get: defineRoute({
+    method: 'GET',
+    url: '/directory/:entity/:id',
+    operationId: 'getDirectoryEntity',
+    tags: ['directory'],
+    summary: 'One plan, employer, member or badge (by UID)',
+    params: DirectoryEntityParams,
+    response: { 200: DirectoryItem },
+    errors: ENTITY_ERRORS,
+  }),
+  put: defineRoute({
+    method: 'PUT',
+    url: '/directory/:entity/:id',
+    operationId: 'putDirectoryEntity',
+    tags: ['directory'],
+    summary: 'Create or replace one (a new directory revision, sent to every site)',
+    params: DirectoryEntityParams,
+    body: DirectoryEntityBody,
+    response: { 200: DirectoryWrite },
+    errors: WRITE_ERRORS,
+  }),
+  patch: defineRoute({
+    method: 'PATCH',
+    url: '/directory/:entity/:id',
+    operationId: 'patchDirectoryEntity',
+    tags: ['directory'],
+    summary: 'Change some fields of one (null removes an optional field)',
+    params: DirectoryEntityParams,
+    body: DirectoryEntityBody,
+    response: { 200: DirectoryWrite },
+    errors: WRITE_ERRORS,
+  }),
+  remove: defineRoute({
+    method: 'DELETE',
+    url: '/directory/:entity/:id',
+    operationId: 'deleteDirectoryEntity',
+    tags: ['directory'],
+    summary: 'Delete one no longer referenced',
+    params: DirectoryEntityParams,
+    response: { 200: DirectoryRemoval },
+    errors: WRITE_ERRORS,
+  }),
+  revoke: defineRoute({
+    method: 'POST',
+    url: '/directory/badges/:uid/revoke',
+    operationId: 'revokeBadge',
+    tags: ['directory'],
+    summary: 'Revoke a badge at every site',
+    params: BadgeRevokeParams,
+    response: { 200: DirectoryWrite },
+    errors: WRITE_ERRORS,
+  }),
+};

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defineRoute } from './common.js';
 import { Problem } from './hub-admin-page.js';
 
 /**
@@ -44,5 +45,29 @@ export const MemberCsvQuery = z.strictObject({
 });
 export type MemberCsvQuery = z.infer<typeof MemberCsvQuery>;
 
-/** The export's text, `text/csv; charset=utf-8`, the same columns the import reads (cells that could start a formula are quoted). */
-export const MembersCsv = z.string().describe('CSV, the columns the import reads');
+export const HubMemberCsvRoutes = {
+  import: defineRoute({
+    method: 'POST',
+    url: '/directory/members/import',
+    operationId: 'importMembersCsv',
+    tags: ['members'],
+    summary: 'Import members with plans and badges from CSV: all or nothing unless mode=valid',
+    description: 'Up to 32 MB. A site manager gives only their sites\' own plans, employers and members.',
+    querystring: MemberImportQuery,
+    body: MemberImportBody,
+    consumes: 'text/csv',
+    response: { 200: MemberImportResult },
+    errors: ['import.invalid', 'request.unsupported_type', 'conflict'],
+  }),
+  export: defineRoute({
+    method: 'GET',
+    url: '/directory/members.csv',
+    operationId: 'exportMembersCsv',
+    tags: ['members'],
+    summary: 'Export members with their active badges as CSV',
+    querystring: MemberCsvQuery,
+    response: {},
+    produces: { 'text/csv': { description: 'the columns the import reads, as the attachment members.csv' } },
+    errors: ['auth.forbidden'],
+  }),
+};

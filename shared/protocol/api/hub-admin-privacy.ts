@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Badge, Employer, Member, Plan } from '../directory.js';
+import { defineRoute } from './common.js';
 import { AuditEntry } from './hub-admin-audit.js';
 
 /**
@@ -68,3 +69,27 @@ export const ErasureResult = z.strictObject({
   alreadyErased: z.boolean(),
 });
 export type ErasureResult = z.infer<typeof ErasureResult>;
+
+export const HubMemberPrivacyRoutes = {
+  export: defineRoute({
+    method: 'GET',
+    url: '/directory/members/:id/export',
+    operationId: 'exportMember',
+    tags: ['members'],
+    summary: 'Everything the hub holds about one member, as one JSON document (audited)',
+    params: MemberParams,
+    response: { 200: MemberExport },
+    errors: ['not_found'],
+  }),
+  erase: defineRoute({
+    method: 'POST',
+    url: '/directory/members/:id/erase',
+    operationId: 'eraseMember',
+    tags: ['members'],
+    summary: 'Erase a member: pseudonymised at the hub and every site, badges deleted; invoices kept (audited)',
+    params: MemberParams,
+    body: EraseBody,
+    response: { 200: ErasureResult },
+    errors: ['not_found', 'conflict'],
+  }),
+};
