@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** A badge UID as stored and sent once normalised: 4 to 10 bytes in upper-case hex, no separators. */
+export const NORMALISED_UID_PATTERN = /^([0-9A-F]{2}){4,10}$/;
+
 /**
  * A badge UID as we store it: upper-case hex, no separators, 4 to 10 bytes (ISO 14443 UIDs
  * are 4, 7 or 10 bytes). Accepts the usual spellings: `04:a2:...`, `04 A2 ...`, `04a2...`.
@@ -10,7 +13,7 @@ export const BadgeUid = z
   .pipe(
     z
       .string()
-      .regex(/^([0-9A-F]{2}){4,10}$/, 'expected a badge UID of 4 to 10 bytes in hex, e.g. "04A2B3C4D5E6F7"'),
+      .regex(NORMALISED_UID_PATTERN, 'expected a badge UID of 4 to 10 bytes in hex, e.g. "04A2B3C4D5E6F7"'),
   );
 export type BadgeUid = z.infer<typeof BadgeUid>;
 

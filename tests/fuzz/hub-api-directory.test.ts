@@ -5,12 +5,15 @@ import { AuditLog } from '../../cloud-sync/hub/admin/audit.js';
 import { DirectoryChanges } from '../../cloud-sync/hub/admin/directory-changes.js';
 import type { Account } from '../../cloud-sync/hub/auth/account.js';
 import type { Entity } from '../../cloud-sync/hub/directory.js';
-import { TesseraError } from '../../shared/platform/errors.js';
+import { statusOf } from '../../shared/platform/error-table.js';
+import { TesseraError, type ErrorCode } from '../../shared/platform/errors.js';
 import { expectRefusal, type HubRig, MALFORMED_ESCAPES, SEED, segment, startHubRig } from './hub-rig.js';
 import { inputs, jsonInputs, must, mutatedFrom, prototypeIsClean, runs, same, weird } from './kit.js';
 
-/** What a refused directory write may answer (admin/deps.ts, shared/platform/json-api.ts). */
+/** What a refused directory write may throw (shared/protocol/api/hub-admin-directory.ts). */
 const CODES = ['request.invalid', 'not_found', 'conflict', 'auth.forbidden'];
+/** Over HTTP, also fastify's refusal of a body it has no parser for (a form, say). */
+const HTTP_CODES = [...CODES, 'request.unsupported_type'];
 const COLLECTIONS: Array<{ entity: Entity; path: string; id: string; valid: object }> = [
   { entity: 'plan', path: 'plans', id: 'always', valid: SEED.plan },
   { entity: 'plan', path: 'plans', id: 'staffed', valid: SEED.staffed },
@@ -46,7 +49,8 @@ describe('fuzz: directory bodies at the hub API (plans, employers, members, badg
         const r = await rig.hub.api.inject({ method, url: `/directory/${col.path}/${segment(id)}`, headers: { ...rig.admin, 'content-type': type }, payload });
         answers.set(r.statusCode, (answers.get(r.statusCode) ?? 0) + 1);
         if (r.statusCode === 200) return expectStored(col.entity, col.entity === 'badge' ? r.json<{ value: { uid: string } }>().value.uid : id, r.json<{ value: unknown }>().value, before);
-        expectRefusal(r, CODES);
+        // Each code answers with the one status the error table gives it.
+        expect(r.statusCode).toBe(statusOf(expectRefusal(r, HTTP_CODES) as ErrorCode));
         expect(rig.stored()).toEqual(before);
       }),
       runs(THROUGH_HTTP),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NORMALISED_UID_PATTERN } from '../badge.js';
 import { Badge, Employer, Member, Plan } from '../directory.js';
 import { defineRoute } from './common.js';
 import { PAGE_QUERY, pageOf } from './hub-admin-page.js';
@@ -44,8 +45,15 @@ export type DirectoryListQuery = z.infer<typeof DirectoryListQuery>;
  */
 export const DirectoryEntityBody = z.record(z.string(), z.unknown()).describe('the entity without its key (taken from the path); on PATCH, the fields to change, null removing an optional one');
 
+/**
+ * A badge as stored and answered: its UID already normalised. (Badge's own UID normalises what a
+ * request sends, a one-way step an answer cannot be checked through.)
+ */
+export const StoredBadge = Badge.extend({ uid: z.string().regex(NORMALISED_UID_PATTERN) });
+export type StoredBadge = z.infer<typeof StoredBadge>;
+
 /** Any stored entity, as its collection's schema gives it back (defaults filled in). */
-export const DirectoryEntity = z.union([Plan, Employer, Member, Badge]);
+export const DirectoryEntity = z.union([Plan, Employer, Member, StoredBadge]);
 export type DirectoryEntity = z.infer<typeof DirectoryEntity>;
 
 /** `GET /directory`: what a site pins and where the directory stands. */

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { Badge, Employer, Member, Plan } from '../directory.js';
+import { Employer, Member, Plan } from '../directory.js';
 import { defineRoute } from './common.js';
 import { AuditEntry } from './hub-admin-audit.js';
+import { StoredBadge } from './hub-admin-directory.js';
 
 /**
  * A member's personal data (`/directory/members/:id/export` and `/erase`): everything the hub
@@ -29,7 +30,7 @@ export const MemberExport = z.strictObject({
   plan: Plan.nullable(),
   employer: Employer.nullable(),
   /** Their badges with the whole UID: their own data, for an authorised account. */
-  badges: z.array(Badge),
+  badges: z.array(StoredBadge),
   /** The live projection: at which sites they count as in, since when (site-local time). */
   presence: z.array(z.strictObject({ site: z.string(), present: z.boolean(), since: z.string().nullable() })),
   /** Every stored event about them, as the site sent it, by site and seq. */
