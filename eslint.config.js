@@ -13,6 +13,11 @@ export default tseslint.config(
     },
   },
   {
+    // Tool configurations that their tools load as CommonJS.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
     // The dashboard's modules run in the browser (cloud-sync/dashboard/ui), served as they are.
     files: ['cloud-sync/dashboard/ui/**/*.js'],
     languageOptions: {

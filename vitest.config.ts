@@ -5,7 +5,7 @@ import { TEST_PG_URL } from './tests/harness/hub-db.js';
 import { tcpReachable } from './tests/harness/tcp.js';
 
 /**
- * The hub's tests run a second time on PostgreSQL (issue 9), in the `unit-pg` and
+ * The hub's tests run a second time on PostgreSQL, in the `unit-pg` and
  * `integration-pg` projects, when the test server answers and libpq is built; under CI=true
  * always (tests/pg-setup.ts then fails loudly if it does not answer). Elsewhere they are left
  * out with one line saying what to install.

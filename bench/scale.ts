@@ -13,7 +13,7 @@ import { fmtInt, mosquittoReachable, nextFromWorker, pct, runPhase, type PhaseRe
 import type { PublisherConfig, ToWorker } from './sync-publishers.js';
 
 /**
- * Issue 9's benchmarks. Ingest through the machine's Mosquitto from 100 sites with one and with
+ * The hub at scale. Ingest through the machine's Mosquitto from 100 sites with one and with
  * two hub instances (separate processes) on PostgreSQL, each as a ratio to a bare mqtt.js
  * subscriber counting the same stream in the same run; then 1,000 simulated sites connecting
  * at once to one hub: the time until the hub has every site's status, and the hub's memory per site.

@@ -4,7 +4,7 @@ import type { SiteConfig } from './schema.js';
 import { renderAcl, renderPasswordLine } from './render-mosquitto.js';
 
 /**
- * The deployment files of one site (DESIGN: Configuration), as text: pure functions of the
+ * The deployment files of one site (docs/deploy-pi.md), as text: pure functions of the
  * config and of where things go on the Pi, so the same config renders the same files.
  */
 

@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { SITE_ID_PATTERN, DEFAULT_TOPIC_PREFIX } from '../shared/protocol/topics.js';
 import { formatPath } from '../shared/platform/validation.js';
 import { Closure, TimeOfDay, TimeZone, WeeklyWindow } from '../shared/protocol/schedule.js';
+import { LINK_DEFAULTS } from '../shared/protocol/sync.js';
 
 /**
- * One YAML file per site (DESIGN: Configuration). This schema is the single source of the
+ * One YAML file per site (docs/config.md). This schema is the single source of the
  * config's type, defaults and error messages. Unknown keys are errors: a typo must not pass.
  */
 function intIn(min: number, max: number) {
@@ -126,9 +127,6 @@ const Presence = z.strictObject({
   /** Refuse an entry tap from a member who is already in. */
   antiPassback: z.boolean().default(false),
 });
-
-/** The link's liveness defaults: a frozen site is offline at the hub within 25 s of its last status. */
-export const LINK_DEFAULTS = { heartbeatSeconds: 8, offlineAfterMissed: 3, keepaliveSeconds: 15 } as const;
 
 const SiteConfigFields = z.strictObject({
     site: z.strictObject({

@@ -1,90 +1,85 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
-import { parseOr400, sendError } from '../../shared/platform/http-errors.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { serve } from '../../shared/platform/api-contract.js';
+import { TesseraError } from '../../shared/platform/errors.js';
+import { BillingRoutes, type InvoiceHeader } from '../../shared/protocol/api/hub-billing.js';
 import { invoicesCsv } from './export.js';
 import type { Invoice } from './invoice.js';
 import type { BillingLedger } from './ledger.js';
-import { nextPeriod, PeriodId } from './period.js';
-import { requireOperator } from '../hub/auth/index.js';
+import { nextPeriod } from './period.js';
+import { operatorOnly } from '../hub/auth/index.js';
 
-const PeriodParams = z.strictObject({ period: PeriodId });
-const InvoiceParams = z.strictObject({ number: z.string().regex(/^\d{4}-\d{6}$/, { error: 'expected an invoice number "YYYY-NNNNNN"' }) });
-const Format = z.strictObject({ format: z.enum(['json', 'csv']).default('json') });
+/** Every billing route is for network operators: a site manager gets 403 before anything is read. */
+const operator = { preValidation: operatorOnly };
 
 /**
  * The billing API, for network operators only (a site manager gets 403 `auth.forbidden`): the price list, periods (open ones are previews,
  * closed ones frozen), the close, and exports of an invoice or a period in JSON or CSV.
  */
 export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedger): void {
-  const guarded = (handler: (req: FastifyRequest, reply: FastifyReply) => unknown) => (req: FastifyRequest, reply: FastifyReply) => {
-    if (!requireOperator(req, reply)) return reply;
-    return handler(req, reply);
-  };
   const invoicesOf = (period: string) => (ledger.closed(period) ? ledger.invoices(period) : ledger.preview(period).invoices);
 
-  app.get('/billing/prices', guarded((_req, reply) => ledger.prices() ?? sendError(reply, 'not_found', 'no price list yet: PUT /billing/prices')));
-  app.put('/billing/prices', guarded((req) => ledger.setPrices(req.body)));
-  app.get(
-    '/billing/periods',
-    guarded(() => {
+  serve(
+    app,
+    BillingRoutes.prices,
+    () => {
+      const prices = ledger.prices();
+      if (!prices) throw new TesseraError('not_found', 'no price list yet: PUT /billing/prices');
+      return prices;
+    },
+    operator,
+  );
+  serve(app, BillingRoutes.setPrices, (req) => ledger.setPrices(req.body), operator);
+  serve(
+    app,
+    BillingRoutes.periods,
+    () => {
       const periods = ledger.periods();
       const last = periods.at(-1)?.period;
       // The month a close would accept next (null before the first close: any month may start the ledger).
       return { periods, next: last === undefined ? null : nextPeriod(last) };
-    }),
+    },
+    operator,
   );
-  app.get(
-    '/billing/periods/:period',
-    guarded((req, reply) => {
-      const p = parseOr400(reply, PeriodParams, req.params, 'period');
-      if (!p) return reply;
-      const closed = ledger.closed(p.period);
-      const invoices = closed ? ledger.invoices(p.period) : undefined;
-      const view = closed && invoices ? { summary: closed, invoices } : ledger.preview(p.period);
+  serve(
+    app,
+    BillingRoutes.period,
+    (req) => {
+      const { period } = req.params;
+      const closed = ledger.closed(period);
+      const invoices = closed ? ledger.invoices(period) : undefined;
+      const view = closed && invoices ? { summary: closed, invoices } : ledger.preview(period);
       return { ...view.summary, invoices: view.invoices.map(header) };
-    }),
+    },
+    operator,
   );
-  app.get(
-    '/billing/periods/:period/invoices',
-    guarded((req, reply) => {
-      const p = parseOr400(reply, PeriodParams, req.params, 'period');
-      const q = p && parseOr400(reply, Format, req.query, 'query');
-      if (!p || !q) return reply;
-      return send(reply, invoicesOf(p.period), q.format, `invoices-${p.period}`);
-    }),
+  serve(
+    app,
+    BillingRoutes.periodInvoices,
+    (req, reply) => {
+      const invoices = invoicesOf(req.params.period);
+      return req.query.format === 'csv' ? sendCsv(reply, invoices, `invoices-${req.params.period}`) : { invoices };
+    },
+    operator,
   );
-  app.post(
-    '/billing/periods/:period/close',
-    guarded((req, reply) => {
-      const p = parseOr400(reply, PeriodParams, req.params, 'period');
-      return p ? ledger.close(p.period) : reply;
-    }),
-  );
-  app.get(
-    '/billing/periods/:period/verify',
-    guarded((req, reply) => {
-      const p = parseOr400(reply, PeriodParams, req.params, 'period');
-      return p ? ledger.verify(p.period) : reply;
-    }),
-  );
-  app.get(
-    '/billing/invoices/:number',
-    guarded((req, reply) => {
-      const p = parseOr400(reply, InvoiceParams, req.params, 'invoice number');
-      const q = p && parseOr400(reply, Format, req.query, 'query');
-      if (!p || !q) return reply;
-      const invoice = ledger.invoice(p.number);
-      if (!invoice) return sendError(reply, 'not_found', `no invoice ${p.number}`);
-      return q.format === 'csv' ? send(reply, [invoice], 'csv', `invoice-${p.number}`) : invoice;
-    }),
+  serve(app, BillingRoutes.close, (req) => ledger.close(req.params.period), operator);
+  serve(app, BillingRoutes.verify, (req) => ledger.verify(req.params.period), operator);
+  serve(
+    app,
+    BillingRoutes.invoice,
+    (req, reply) => {
+      const { number } = req.params;
+      const invoice = ledger.invoice(number);
+      if (!invoice) throw new TesseraError('not_found', `no invoice ${number}`);
+      return req.query.format === 'csv' ? sendCsv(reply, [invoice], `invoice-${number}`) : invoice;
+    },
+    operator,
   );
 }
 
-function header(i: Invoice) {
+function header(i: Invoice): InvoiceHeader {
   return { number: i.number, account: i.account, currency: i.currency, lines: i.lines.length, subtotalCents: i.subtotalCents, vatCents: i.vatCents, totalCents: i.totalCents };
 }
 
-function send(reply: FastifyReply, invoices: Invoice[], format: 'json' | 'csv', name: string) {
-  if (format === 'json') return { invoices };
+function sendCsv(reply: FastifyReply, invoices: Invoice[], name: string) {
   return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`).send(invoicesCsv(invoices));
 }

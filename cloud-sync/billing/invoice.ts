@@ -1,42 +1,12 @@
 import type { Employer, Member } from '../../shared/protocol/directory.js';
 import type { PeriodId } from './period.js';
-import type { LineKind, RatedLine, SiteDays } from './rate.js';
+import type { RatedLine, SiteDays } from './rate.js';
 import { lineKey } from './rate.js';
+import type { Invoice, InvoiceLine } from '../../shared/protocol/api/hub-billing.js';
 
-/** An invoice line: a rated line with its VAT, or an adjustment of an earlier, closed period. */
-export interface InvoiceLine {
-  member: string;
-  memberName: string | null;
-  site: string | null;
-  kind: LineKind;
-  item: string | null;
-  description: string;
-  /** For an adjustment: the closed period it corrects; null on the period's own lines. */
-  adjusts: PeriodId | null;
-  quantity: number;
-  unitCents: number;
-  amountCents: number;
-  vatPercent: number;
-  vatCents: number;
-  dates: string[];
-}
 
-export interface Invoice {
-  /** `YYYY-NNNNNN`, given at the close; null on a preview. */
-  number: string | null;
-  period: PeriodId;
-  /** When the period was closed (ISO, UTC); null on a preview. */
-  closedAt: string | null;
-  account: { kind: 'employer' | 'member'; id: string; name: string };
-  currency: string;
-  lines: InvoiceLine[];
-  bySite: Array<{ site: string | null; days: number; amountCents: number }>;
-  byMember: Array<{ member: string; name: string | null; days: number; amountCents: number }>;
-  vat: Array<{ vatPercent: number; baseCents: number; vatCents: number }>;
-  subtotalCents: number;
-  vatCents: number;
-  totalCents: number;
-}
+// Invoices and their lines are the billing API's wire shapes (shared/protocol/api/hub-billing.ts).
+export type { Invoice, InvoiceLine };
 
 /**
  * VAT of one line, rounded half away from zero to the cent: 12.5 cents is 13, -12.5 is -13, so

@@ -13,8 +13,7 @@ import { closableFrom, PeriodId as PeriodSchema, previousPeriod } from './period
 import type { PeriodStatement, RatingContext } from './period-rating.js';
 import { statementOf } from './period-rating.js';
 import { PriceList, unpricedRefusals } from './prices.js';
-import type { AdmittedBeyondQuota, Unbilled } from './rate.js';
-import type { UnpricedUse } from './unpriced.js';
+import type { PeriodSummary } from '../../shared/protocol/api/hub-billing.js';
 import { parseStoredUnbilled, storedUnbilled } from './unpriced.js';
 
 /**
@@ -32,28 +31,8 @@ export interface BillingDeps {
   log: Logger;
 }
 
-export interface PeriodSummary {
-  period: PeriodId;
-  status: 'open' | 'closed';
-  /** ISO (UTC): when it was closed, and the reception time up to which its events are on its invoices. */
-  closedAt: string | null;
-  cutoff: string;
-  /** The currency of its amounts: that of the price list it was (or would be) rated with. */
-  currency: string;
-  invoices: number;
-  subtotalCents: number;
-  vatCents: number;
-  totalCents: number;
-  unbilled: Unbilled[];
-  /**
-   * Days let in beyond a quota the plan refuses (a site cut off from the hub), charged at the
-   * plan's price for them: in a preview and in the answer of a close (a closed month's invoices
-   * keep them as lines).
-   */
-  admittedBeyondQuota?: AdmittedBeyondQuota[];
-  /** Uses of consumable items without a price: listed, not charged (docs/billing.md). */
-  unpriced: UnpricedUse[];
-}
+// A month's summary is the billing API's wire shape (shared/protocol/api/hub-billing.ts).
+export type { PeriodSummary };
 
 interface PeriodRow {
   period: string;

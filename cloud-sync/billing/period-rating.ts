@@ -7,9 +7,9 @@ import { adjustmentsOf, buildInvoices } from './invoice.js';
 import type { PeriodId } from './period.js';
 import { addDays, periodOf, readWindow } from './period.js';
 import type { PriceList } from './prices.js';
-import type { AdmittedBeyondQuota, RatedLine, Unbilled } from './rate.js';
+import type { AdmittedBeyondQuota, RatedLine } from './rate.js';
 import { ratePeriod } from './rate.js';
-import type { UnpricedUse } from './unpriced.js';
+import type { Unbilled, UnpricedUse } from './unpriced.js';
 import { sortUnpriced, unpricedSince } from './unpriced.js';
 
 /** Everything a rating reads besides the events: fixed for one close. */

@@ -1,13 +1,12 @@
 import { DateTime } from 'luxon';
-import { z } from 'zod';
 
 /**
  * A billing period is a calendar month, `YYYY-MM`. Days are site-local calendar dates
  * (`YYYY-MM-DD`, the date part of an event's `at`): date arithmetic here is on the calendar
  * only, in UTC, so no offset or DST ever enters it.
  */
-export const PeriodId = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, { error: 'expected a month "YYYY-MM"' });
-export type PeriodId = z.infer<typeof PeriodId>;
+export { PeriodId } from '../../shared/protocol/api/hub-billing.js';
+import type { PeriodId } from '../../shared/protocol/api/hub-billing.js';
 
 const day = (date: string) => DateTime.fromISO(date, { zone: 'utc' });
 const iso = (d: DateTime) => d.toISODate() ?? '';

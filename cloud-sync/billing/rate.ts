@@ -9,8 +9,10 @@ import type { UnpricedUse } from './unpriced.js';
 import { unpricedOf } from './unpriced.js';
 import type { BilledEvent, ConsumableUse, MemberDay } from './visits.js';
 import { consumableUses, memberDays, visitDays } from './visits.js';
+import type { AdmittedBeyondQuota, LineKind, Unbilled } from '../../shared/protocol/api/hub-billing.js';
 
-export type LineKind = 'subscription' | 'extra-day' | 'day' | 'half-day' | 'week' | 'locker' | 'consumable';
+// What the billing API shows of a rating: shared/protocol/api/hub-billing.ts.
+export type { AdmittedBeyondQuota, LineKind };
 
 /** One priced line before VAT: what a member used at a site (or network-wide, site null). */
 export interface RatedLine {
@@ -30,14 +32,6 @@ export interface RatedLine {
   dates: string[];
 }
 
-/** Usage that no invoice carries, and why: shown with the period so nothing goes missing silently. */
-export interface Unbilled {
-  member: string;
-  reason: 'not_in_directory';
-  days: number;
-  consumables: number;
-}
-
 export interface RatingInput {
   period: PeriodId;
   prices: PriceList;
@@ -55,20 +49,6 @@ export interface SiteDays {
   member: string;
   site: string;
   days: number;
-}
-
-/**
- * A day beyond the quota of a plan whose door refuses it, that a site let in anyway (one cut
- * off from the hub, that did not know the days used elsewhere): charged at the plan's price for
- * it, and listed so that the operator can look into it.
- */
-export interface AdmittedBeyondQuota {
-  member: string;
-  account: string;
-  plan: string;
-  site: string;
-  date: string;
-  unitCents: number;
 }
 
 export interface Rating {

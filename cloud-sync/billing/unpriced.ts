@@ -1,21 +1,9 @@
 import type { PeriodId } from './period.js';
-import type { Unbilled } from './rate.js';
 import type { ConsumableUse } from './visits.js';
+import type { Unbilled, UnpricedUse } from '../../shared/protocol/api/hub-billing.js';
 
-/**
- * Uses of a consumable item the price list has no price for, at one site in one month. They are
- * listed with the preview and the close, never charged, and never a reason to refuse the month:
- * one unknown item (a new machine, a name a site got wrong) must not hold up every invoice.
- */
-export interface UnpricedUse {
-  /** The month the uses belong to: the closed month itself, or an earlier one its late events reached. */
-  period: PeriodId;
-  site: string;
-  item: string;
-  /** How many uses (events), and how many units they recorded in all. */
-  uses: number;
-  quantity: number;
-}
+// Listed with a month by the billing API: shared/protocol/api/hub-billing.ts.
+export type { Unbilled, UnpricedUse };
 
 const keyOf = (u: Pick<UnpricedUse, 'period' | 'site' | 'item'>) => `${u.period}\u0000${u.site}\u0000${u.item}`;
 const byKey = (a: UnpricedUse, b: UnpricedUse) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0);

@@ -33,7 +33,7 @@ export interface BrokerOptions {
   /** 0 picks a free port. */
   port: number;
   log: Logger;
-  /** Broker identities to enforce (DESIGN: Security); without it every client may do anything. */
+  /** Broker identities to enforce (each site to its own topics: docs/security.md); without it every client may do anything. */
   access?: BrokerAccess;
   /** MQTT over TLS (mqtts): the server's certificate chain and key, PEM. */
   tls?: { cert: string | Buffer; key: string | Buffer };
@@ -42,8 +42,8 @@ export interface BrokerOptions {
 }
 
 /**
- * The embedded MQTT broker (DESIGN: Hub, embedded defaults): Aedes 1.x over plain TCP, MQTT
- * 3.1.1 only (MQTT.md). Sessions and retained messages live in memory while it runs.
+ * The embedded MQTT broker, the hub's default (docs/decisions/0004-embedded-broker.md): Aedes 1.x over plain TCP, MQTT
+ * 3.1.1 only (an MQTT 5 CONNECT is refused). Sessions and retained messages live in memory while it runs.
  */
 export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> {
   const log = opts.log.child({ module: 'broker' });

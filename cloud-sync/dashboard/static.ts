@@ -4,6 +4,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, join, relative, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { serve } from '../../shared/platform/api-contract.js';
+import { DashboardRoutes } from '../../shared/protocol/api/hub-dashboard.js';
 import { PACKAGE_ROOT } from '../../shared/platform/package-root.js';
 
 const TYPES: Record<string, string> = {
@@ -57,7 +59,7 @@ export function dashboardAssets(uiDir = UI_DIR): Map<string, Asset> {
  * from the URL). These routes are public (auth/register.ts); they carry no data.
  */
 export function registerDashboardFiles(app: FastifyInstance, assets = dashboardAssets()): void {
-  const serve = (url: string) => (req: FastifyRequest, reply: FastifyReply) => {
+  const answer = (url: string) => (req: FastifyRequest, reply: FastifyReply) => {
     const asset = assets.get(url);
     if (!asset) return reply.callNotFound();
     void reply.headers({ ...SECURITY_HEADERS, etag: asset.etag, 'cache-control': 'no-cache', vary: 'accept-encoding' });
@@ -65,6 +67,6 @@ export function registerDashboardFiles(app: FastifyInstance, assets = dashboardA
     if (/\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) return reply.type(asset.type).header('content-encoding', 'gzip').send(asset.gzip);
     return reply.type(asset.type).send(asset.body);
   };
-  app.get('/', serve('/ui/index.html'));
-  app.get('/ui/*', (req, reply) => serve(req.url.split('?', 1)[0] ?? '')(req, reply));
+  serve(app, DashboardRoutes.page, answer('/ui/index.html'));
+  serve(app, DashboardRoutes.file, (req, reply) => answer(req.url.split('?', 1)[0] ?? '')(req, reply));
 }

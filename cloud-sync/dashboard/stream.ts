@@ -2,7 +2,9 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/platform/clock.js';
-import { sendError } from '../../shared/platform/http-errors.js';
+import { serve } from '../../shared/platform/api-contract.js';
+import { TesseraError } from '../../shared/platform/errors.js';
+import { DashboardRoutes, type StreamEvent } from '../../shared/protocol/api/hub-dashboard.js';
 import { sessionToken } from '../hub/auth/register.js';
 import type { HubLive } from '../hub/occupancy/live.js';
 import { visibleTo } from '../hub/occupancy/routes.js';
@@ -21,7 +23,7 @@ export interface StreamDeps {
   sessionValid: (req: FastifyRequest) => boolean;
 }
 
-export const STREAM_PATH = '/events/stream';
+export const STREAM_PATH = DashboardRoutes.stream.url;
 export const STREAMS_PER_SESSION = 8;
 
 /**
@@ -42,12 +44,12 @@ export function registerEventStream(app: FastifyInstance, deps: StreamDeps): voi
     done();
   });
 
-  app.get(STREAM_PATH, (req, reply) => {
+  serve(app, DashboardRoutes.stream, (req, reply) => {
     // Keyed by the session token, not the account: two people sharing nothing but a role do not share a bound.
     const session = sessionToken(req) ?? req.account.id;
     if (!slots.take(session)) {
       log.warn({ account: req.account.username }, 'live stream refused: too many open for one session');
-      return sendError(reply, 'auth.rate_limited', `this session already holds ${slots.max} live streams: close one first`);
+      throw new TesseraError('auth.rate_limited', `this session already holds ${slots.max} live streams: close one first`);
     }
     const visible = visibleTo(req);
     const res = reply.raw;
@@ -67,11 +69,12 @@ export function registerEventStream(app: FastifyInstance, deps: StreamDeps): voi
       log.warn({ account: req.account.username }, 'a live client reads too slowly: its stream is closed');
       end();
     };
-    const send = (kind: string, data: unknown) => write(`event: ${kind}\ndata: ${JSON.stringify(data)}\n\n`);
+    // Typed by the stream's contract: each event name with the data it carries.
+    const send = ({ event, data }: StreamEvent) => write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     write('retry: 3000\n\n');
-    send('hello', { account: req.account, occupancy: deps.live.projection.network(visible), health: deps.live.healthAll(visible) });
+    send({ event: 'hello', data: { account: req.account, occupancy: deps.live.projection.network(visible), health: deps.live.healthAll(visible) } });
     const unsubscribe = deps.live.feed.subscribe((m) => {
-      if (visible(m.site)) send(m.kind, m.data);
+      if (visible(m.site)) send({ event: m.kind, data: m.data } as StreamEvent);
     });
     const heartbeat = deps.clock.setInterval(() => (deps.sessionValid(req) ? write(': heartbeat\n\n') : end()), deps.heartbeatMs ?? 15_000);
     res.on('close', end);

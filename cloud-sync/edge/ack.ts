@@ -4,7 +4,7 @@ import { describeIssues } from '../../shared/platform/validation.js';
 export type AckVerdict = { ok: true; ack: Ack } | { ok: false; reason: string } | { ok: 'cleared' };
 
 /**
- * Reads an `ack` payload for `site` (invariant 6: anything else is refused with a reason, never
+ * Reads an `ack` payload for `site` (like every input from the network: anything else is refused with a reason, never
  * thrown). An empty retained payload means the hub cleared the topic: nothing to do.
  */
 export function readAck(payload: Buffer, site: string): AckVerdict {

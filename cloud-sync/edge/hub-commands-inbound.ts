@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
-import type { CommandOutcome } from '../../edge/commands/hub-commands.js';
-import type { EdgeStore } from '../../edge/store/store.js';
+import type { CommandReceipt } from './options.js';
 import type { OutboxStream } from './outbox-stream.js';
+import type { SyncStore } from './site-store.js';
 
 /**
  * A message on the site's commands topic: the edge checks it and carries it out (or refuses and
  * records it); a resend is the stream's to do, from the seq asked. Never throws: a command that
  * fails to be handled is logged, and the link goes on. Returns whether the stream was rewound.
  */
-export function receiveCommand(payload: Buffer, deps: { commands: { receive(payload: Buffer): CommandOutcome }; stream: OutboxStream; store: EdgeStore; log: Logger }): boolean {
+export function receiveCommand(payload: Buffer, deps: { commands: { receive(payload: Buffer): CommandReceipt }; stream: OutboxStream; store: SyncStore; log: Logger }): boolean {
   try {
     const outcome = deps.commands.receive(payload);
     if (!outcome.accepted || outcome.command.kind !== 'resend') return false;

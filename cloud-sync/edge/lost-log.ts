@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import type { EdgeStore } from '../../edge/store/store.js';
+import type { SyncStore } from './site-store.js';
 
 export interface LostLogDeps {
-  store: EdgeStore;
+  store: SyncStore;
   log: Logger;
   /** The log was renumbered: send again from the hub's ack + 1, skipping what is now parked. */
   resume(): void;

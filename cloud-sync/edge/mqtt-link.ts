@@ -42,7 +42,7 @@ export interface LinkEvents {
 
 /**
  * The MQTT connection of a site (MQTT 3.1.1, persistent session): the message handler is attached
- * before connecting (MQTT.md), reconnects back off exponentially, and each QoS 1 publish carries a
+ * before connecting (else messages queued for the persistent session arrive unheard), reconnects back off exponentially, and each QoS 1 publish carries a
  * caller's token so a PUBACK, an error or a refusal can be told apart per message.
  */
 export class MqttLink {

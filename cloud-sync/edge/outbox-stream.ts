@@ -21,7 +21,7 @@ export interface OutboundBatch extends SeqRange {
 
 export interface StreamOptions {
   batchSize: number;
-  /** Batches awaiting the broker's PUBACK at most (MQTT.md: mqtt.js does not bound this). */
+  /** Batches awaiting the broker's PUBACK at most (mqtt.js does not bound this itself). */
   window: number;
   /** Failures in a row before a batch is split into single events, and a single event parked. */
   failureLimit: number;
@@ -45,7 +45,7 @@ const inRange = (seq: number, r: SeqRange) => seq >= r.from && seq <= r.to;
  * batches of consecutive events, a bounded window of batches awaiting PUBACK, go-back-N rewinds
  * (to the hub's ack + 1) on a reported gap, an ack timeout or a reconnect, and the split-then-park
  * rule for a message the broker keeps refusing. The hub is idempotent on (site, seq), so re-sending
- * is always safe; only the hub's ack lets the edge forget anything (MQTT.md: a PUBACK proves nothing).
+ * is always safe; only the hub's ack lets the edge forget anything (a PUBACK proves only that the broker took it).
  */
 export class OutboxStream {
   private cursor: number;

@@ -3,15 +3,15 @@ import type { Clock } from '../../shared/platform/clock.js';
 import type { NewEvent } from '../../shared/protocol/events.js';
 import { EVENT_SCHEMA_VERSION, SiteEvent } from '../../shared/protocol/events.js';
 import { uuidv7 } from '../../shared/platform/ids.js';
-import type { EdgeStore } from '../../edge/store/store.js';
+import type { SyncStore } from './site-store.js';
 
 /**
- * Parks an event the broker keeps refusing (MQTT.md: a refused publish can stall an outbox
+ * Parks an event the broker keeps refusing (a publish refused again and again would stall an outbox
  * forever): it stays in the store with its reason, the stream skips it, the status reports it,
  * and a `device.fault` of kind `sync.rejected` is recorded if the event catalog knows that kind.
  * Returns whether the fault event was recorded.
  */
-export function parkRejected(store: EdgeStore, clock: Clock, log: Logger, site: string, seq: number, reason: string): boolean {
+export function parkRejected(store: SyncStore, clock: Clock, log: Logger, site: string, seq: number, reason: string): boolean {
   const now = clock.now();
   store.parked.park(seq, seq, reason, now);
   log.error({ code: 'sync.rejected', seq, reason }, `event ${seq} parked: the broker keeps refusing it; the stream goes on past it`);

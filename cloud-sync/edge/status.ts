@@ -1,7 +1,7 @@
 import type { SiteStatus } from '../../shared/protocol/sync.js';
 import { SYNC_SCHEMA_VERSION } from '../../shared/protocol/sync.js';
-import type { EdgeStore } from '../../edge/store/store.js';
 import { isoInZone } from '../../shared/protocol/schedule.js';
+import type { StatusSource } from './site-store.js';
 
 export interface StatusInput {
   site: string;
@@ -20,7 +20,7 @@ export interface StatusInput {
 }
 
 /** The site's retained status (shared/protocol/sync.ts SiteStatus), read from the store as it is now. */
-export function buildStatus(store: EdgeStore, input: StatusInput): SiteStatus {
+export function buildStatus(store: StatusSource, input: StatusInput): SiteStatus {
   const dir = store.directory.meta();
   const ageSeconds = dir ? Math.max(0, Math.floor((input.nowMs - dir.loadedAt) / 1000)) : null;
   return {
@@ -47,7 +47,7 @@ export function buildStatus(store: EdgeStore, input: StatusInput): SiteStatus {
 }
 
 /** Parked ranges as the protocol carries them, adjacent ones merged, at most 1000 (the schema's bound), oldest first. */
-export function parkedRanges(store: EdgeStore): Array<[number, number]> {
+export function parkedRanges(store: Pick<StatusSource, 'parked'>): Array<[number, number]> {
   const merged: Array<[number, number]> = [];
   for (const p of store.parked.list()) {
     const last = merged[merged.length - 1];
@@ -58,7 +58,7 @@ export function parkedRanges(store: EdgeStore): Array<[number, number]> {
 }
 
 /** Only while the site's log is behind the hub's ack: older hubs need not know the field. */
-function logBehindHub(store: EdgeStore): { logBehindHub?: number } {
+function logBehindHub(store: StatusSource): { logBehindHub?: number } {
   const hubSeq = store.events.behindHub();
   return hubSeq === undefined ? {} : { logBehindHub: hubSeq };
 }

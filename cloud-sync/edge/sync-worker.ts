@@ -1,14 +1,10 @@
-import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../../shared/platform/clock.js';
+import type { TimerHandle } from '../../shared/platform/clock.js';
 import { SiteEvent } from '../../shared/protocol/events.js';
-import { SYNC_SCHEMA_VERSION } from '../../shared/protocol/sync.js';
+import { LINK_DEFAULTS, SYNC_SCHEMA_VERSION } from '../../shared/protocol/sync.js';
 import { edgeClientId, topics } from '../../shared/protocol/topics.js';
-import { LINK_DEFAULTS, type SiteConfig } from '../../firmware-config/schema.js';
-import type { CommandOutcome } from '../../edge/commands/hub-commands.js';
-import type { EdgeStore } from '../../edge/store/store.js';
 import { readAck } from './ack.js';
 import { MqttLink } from './mqtt-link.js';
-import type { ConnectFn } from './mqtt-link.js';
+import type { SyncWorkerDeps } from './options.js';
 import { OutboxStream } from './outbox-stream.js';
 import type { OutboundBatch } from './outbox-stream.js';
 import { receiveCommand } from './hub-commands-inbound.js';
@@ -17,43 +13,8 @@ import { buildStatus, parkedRanges } from './status.js';
 import { LostLogWatch } from './lost-log.js';
 
 export type { ConnectFn } from './mqtt-link.js';
-
-type BrokerConfig = NonNullable<SiteConfig['broker']>;
-/** Broker settings the worker can do without (their config defaults), or that are not its own (the /health bounds). */
-type LinkSetting = 'offlineAfterMissed' | 'keepaliveSeconds' | 'degradedAfterSeconds' | 'degradedBacklog';
-
-export interface SyncWorkerDeps {
-  site: string;
-  /** The site config's broker section; the liveness settings take their config defaults when absent. */
-  broker: Omit<BrokerConfig, LinkSetting> & Partial<Pick<BrokerConfig, LinkSetting>>;
-  store: EdgeStore;
-  clock: Clock;
-  log: Logger;
-  /** The site's door ids, reported in its status: the hub refuses a command naming another door. */
-  doors?: readonly string[];
-  version: string;
-  clockSynced: () => boolean;
-  /** Defaults to mqtt.connect. */
-  connect?: ConnectFn;
-  /** How often the store is polled for new events and the ack timeout checked. Default 200 ms. */
-  pollMs?: number;
-  /** Failures in a row before a batch is split, and a single event parked. Default 3. */
-  failureLimit?: number;
-  /** First reconnect delay, doubled up to 30 s. Default 1000 ms. */
-  reconnectMs?: number;
-  /** How long stop() waits for in-flight batches. Default 2000 ms. */
-  flushMs?: number;
-  /** For a hub-fed directory: where the site's directory updates go (edge/directory/hub-updates.ts). */
-  directory?: { receive(payload: Buffer): { applied: boolean } };
-  /** For a hub-fed directory: where the hub's days elsewhere go (edge/directory/days-elsewhere.ts). */
-  daysElsewhere?: { receive(payload: Buffer): unknown };
-  /** For a site with the hub's key: where the hub's signed commands go (edge/commands/hub-commands.ts); a resend is the worker's to do. */
-  commands?: { receive(payload: Buffer): CommandOutcome };
-  /** A directory older than this is reported stale in the status. */
-  staleAfterSeconds?: number;
-  /** site.capacity, reported in the status: the hub shows the capacity the door enforces. */
-  capacity?: number;
-}
+export type { BrokerOptions, CommandReceipt, SyncWorkerDeps } from './options.js';
+export type { SyncStore } from './site-store.js';
 
 export interface SyncCounters {
   batchesSent: number;
@@ -91,7 +52,7 @@ export interface SyncWorker {
 /**
  * The edge side of the site ↔ hub link (docs/sync.md): streams the outbox to the hub in batches
  * over MQTT, records the hub's acks, re-sends what the hub has not acknowledged, parks what the
- * broker keeps refusing, and publishes the site's status. It never deletes an event (invariant 4).
+ * broker keeps refusing, and publishes the site's status. It never deletes an event: only the hub's ack lets the site forget one (edge/store/retention.ts).
  */
 export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
   const { site, broker, store, clock, version } = deps;

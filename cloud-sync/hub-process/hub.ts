@@ -63,7 +63,7 @@ export interface HubDeps {
   homeAssistant?: { discoveryPrefix?: string };
   /**
    * The embedded broker admits only the hub and the sites provisioned with `tessera site
-   * provision`, each to its own topics (DESIGN: Security). `tessera hub` turns it on unless told
+   * provision`, each to its own topics (docs/security.md). `tessera hub` turns it on unless told
    * `--open-broker`; off here by default so that tests may speak to the broker with plain clients.
    */
   brokerIdentities?: boolean;
@@ -108,7 +108,7 @@ export interface Hub {
   broker(): EmbeddedBroker | undefined;
 }
 
-/** The hub's composition root (CONVENTIONS 3). */
+/** The hub's composition root (docs/architecture.md, "Layers"): everything passed in, `start` and `stop` out. */
 export function createHub(deps: HubDeps): Hub {
   const log = deps.log.child({ module: 'hub' });
   checkInstance(deps);

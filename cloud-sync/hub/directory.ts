@@ -29,7 +29,7 @@ interface Row {
 }
 
 /**
- * The network's directory at the hub (DESIGN: Hub): plans, employers, members and badges, each
+ * The network's directory at the hub: plans, employers, members and badges, each
  * change a new revision. A site gets the changes since its revision, cut to what it needs:
  * every plan and employer, and the members whose plan opens that site, with their badges.
  */

@@ -10,6 +10,7 @@ import { DEFAULT_TOPIC_PREFIX, topics } from '../../shared/protocol/topics.js';
 import { describeIssues, formatDetails } from '../../shared/platform/validation.js';
 import type { z } from 'zod';
 import type { HubStore, IngestResult } from './store.js';
+import type { IngestCounters } from '../../shared/protocol/api/hub-sites.js';
 
 export interface IngestDeps {
   store: HubStore;
@@ -59,21 +60,8 @@ export interface IngestDeps {
   pseudonymise?: (batch: EventBatch) => EventBatch;
 }
 
-export interface IngestCounters {
-  /** Messages received on the events and status topics. */
-  received: number;
-  /** Valid batches committed (each counted once per delivery, re-sends included). */
-  batches: number;
-  /** Events stored for the first time. */
-  applied: number;
-  duplicates: number;
-  conflicts: number;
-  /** Messages refused and dead-lettered (invariant 6). */
-  rejected: number;
-  acksPublished: number;
-  /** Valid batches the store failed to commit (the site re-sends them: nothing was acked). */
-  storeErrors: number;
-}
+// Shown by GET /health: the API's wire shape (shared/protocol/api/hub-sites.ts).
+export type { IngestCounters };
 
 /** Stable reason codes of dead letters. */
 export type RejectReason = 'payload.too_large' | 'payload.not_json' | 'payload.invalid' | 'topic.site_mismatch' | 'topic.unknown' | 'seq.conflict';
@@ -90,7 +78,7 @@ const DEFAULT_COMMIT_WINDOW_MS = 20;
  * Hub ingest: events and statuses from every site, QoS 1 on a persistent session. Valid batches
  * are committed in groups (one SQLite transaction for all that arrived within a short window),
  * then acknowledged on each site's retained `ack` topic. The broker's PUBACK may precede
- * the commit: delivery rests on the hub's ack alone (MQTT.md), so a batch lost in a crash before
+ * the commit: delivery rests on the hub's ack alone (a PUBACK proves nothing: docs/sync.md), so a batch lost in a crash before
  * its commit is sent again by its site. Bad input is dead-lettered and counted; this never throws.
  */
 export class HubIngest {
@@ -119,7 +107,7 @@ export class HubIngest {
     return this.client?.connected ?? false;
   }
 
-  /** Connects (the message handler is attached first: MQTT.md) and subscribes; resolves once subscribed. */
+  /** Connects (the message handler is attached first, or queued messages go unseen) and subscribes; resolves once subscribed. */
   async start(url: string): Promise<void> {
     this.url = url;
     const shared = this.deps.shared === true;

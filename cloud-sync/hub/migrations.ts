@@ -5,7 +5,7 @@
 export const HUB_MIGRATIONS: readonly string[] = [
   `
   -- Every event of every site, once per (site, seq): the primary key is what makes ingest
-  -- idempotent (DESIGN invariant 3). body is the event as received, JSON.
+  -- idempotent (docs/architecture.md, invariant 3). body is the event as received, JSON.
   CREATE TABLE events (
     site        TEXT NOT NULL,
     seq         INTEGER NOT NULL,
@@ -28,7 +28,7 @@ export const HUB_MIGRATIONS: readonly string[] = [
     status_at     INTEGER
   );
 
-  -- Messages the hub refused (invariant 6), kept for the operator; payload truncated to 4 KB.
+  -- Messages the hub refused (docs/architecture.md, invariant 6), kept for the operator; payload truncated to 4 KB.
   CREATE TABLE dead_letters (
     id      INTEGER PRIMARY KEY AUTOINCREMENT,
     topic   TEXT NOT NULL,
@@ -189,7 +189,7 @@ export const HUB_MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   `,
   `
-  -- Broker identities of the sites for the embedded broker (DESIGN: Security), made by
+  -- Broker identities of the sites for the embedded broker (docs/security.md), made by
   -- 'tessera site provision'. secret: sha256 of a random 144-bit password with its salt (a
   -- random secret needs no slow hash, and every reconnect of every site checks one).
   CREATE TABLE broker_identities (
@@ -200,7 +200,7 @@ export const HUB_MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   `,
   `
-  -- Retention at the hub (issue 8, Privacy): access and presence events received up to
+  -- Retention at the hub (docs/hub.md, "Retention"): access and presence events received up to
   -- pruned_through (hub clock ms, a close's cutoff) have been deleted; the months closed with a
   -- cutoff up to it can no longer be re-rated.
   CREATE TABLE retention (

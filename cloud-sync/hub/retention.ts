@@ -10,7 +10,7 @@ const CHUNK = 20_000;
 export const DEFAULT_HUB_RETENTION_DAYS = 400;
 
 /**
- * Members' presence is personal data (issue 8, Privacy): the hub keeps access and presence
+ * Members' presence is personal data (docs/hub.md, "Retention"): the hub keeps access and presence
  * events for `days` after the month close that billed them, then deletes them. An event is
  * billed by the first close whose cutoff is at or after its reception, so the events received up
  * to the cutoff of the last close older than `days` go. Other events (lockers, consumables,

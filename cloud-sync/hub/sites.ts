@@ -4,9 +4,6 @@ import { TesseraError } from '../../shared/platform/errors.js';
 import { describeIssues } from '../../shared/platform/validation.js';
 import type { HubDb } from './db.js';
 
-/** A declared site as the API gives and takes it: shared/protocol/api/hub-admin-sites.ts. */
-export { SiteRecord } from '../../shared/protocol/api/hub-admin-sites.js';
-
 interface Row {
   id: string;
   name: string;
@@ -17,7 +14,7 @@ interface Row {
 /** A site declared without a capacity is stored with 0 (the column predates the site reporting its own). */
 const toRecord = (r: Row): SiteRecord => ({ id: r.id, name: r.name, timeZone: r.time_zone, ...(r.capacity > 0 ? { capacity: r.capacity } : {}) });
 
-/** The sites the operator has declared (DESIGN: Hub). Ingest does not depend on it. */
+/** The sites the operator has declared. Ingest does not depend on it. */
 export class HubSites {
   /** Prepared once: the live projection lists the sites for each batch that changes a count. */
   private readonly stmt: { list: SqlStatement<[], Row>; get: SqlStatement<[string], Row> };

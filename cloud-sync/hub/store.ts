@@ -7,6 +7,7 @@ import type { HubDb } from './db.js';
 import type { SeqRange } from './seq-ranges.js';
 import { MAX_RANGES, advanceContiguous, normalize, subtractParked } from './seq-ranges.js';
 import { sqlDialect } from './storage/dialect.js';
+import type { DeadLetter, StoredEvent } from '../../shared/protocol/api/hub-sites.js';
 
 /** A seq the hub already holds with another event id: the stored event is kept. */
 export interface Conflict {
@@ -45,20 +46,8 @@ export interface SiteView extends Progress {
   statusAt: number | null;
 }
 
-export interface StoredEvent {
-  seq: number;
-  receivedAt: number;
-  event: SiteEvent;
-}
-
-export interface DeadLetter {
-  id: number;
-  topic: string;
-  reason: string;
-  detail: string;
-  payload: string;
-  at: number;
-}
+// Stored events and dead letters are answered as they are: the API's wire shapes (shared/protocol/api/hub-sites.ts).
+export type { DeadLetter, StoredEvent };
 
 export const DEAD_LETTER_PAYLOAD_BYTES = 4096;
 /** Events per INSERT statement. */
@@ -76,7 +65,7 @@ interface ProgressRow {
 }
 
 /**
- * The hub's event store: each (site, seq) is applied exactly once (DESIGN invariant 3), the
+ * The hub's event store: each (site, seq) is applied exactly once (docs/architecture.md, invariant 3), the
  * highest contiguous seq and the gaps are known per site, refused messages are kept.
  */
 export class HubStore {
@@ -318,7 +307,7 @@ function statusOf(row: ProgressRow): SiteStatus | null {
   return parsed.success ? parsed.data : null;
 }
 
-/** The cheap EventBatch rules the store itself relies on, re-checked so a cast cannot break invariant 3. */
+/** The cheap EventBatch rules the store itself relies on, re-checked so a cast cannot break exactly-once ingest. */
 function checkBatch(batch: EventBatch): void {
   batch.events.forEach((e, i) => {
     const prev = batch.events[i - 1];

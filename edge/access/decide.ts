@@ -6,8 +6,8 @@ import { quotaExhausted } from './quota.js';
 import type { AccessRequest, Decision, SiteRules } from './types.js';
 
 /**
- * The access policy (DESIGN "Edge"): a pure function of the request, which holds everything it
- * looks at. No clock, no store, no network (invariant 1).
+ * The access policy: a pure function of the request, which holds everything it
+ * looks at. No clock, no store, no network (docs/architecture.md, invariant 1).
  *
  * First failing check wins. Checks that do not depend on the time (unknown badge, revoked badge,
  * a secure badge whose card failed its check, suspended member, no plan) come first, so a refused badge is refused for what it is even when

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { sendError } from '../../shared/platform/http-errors.js';
+import { TesseraError } from '../../shared/platform/errors.js';
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -20,11 +20,11 @@ const ownOrigin = (req: FastifyRequest) => (req.headers.host === undefined ? und
  * a JSON body and no other origin. Programs (curl, the simulator, printers) send JSON.
  */
 export function refuseCrossOriginWrites(app: FastifyInstance): void {
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', async (req) => {
     if (!UNSAFE.has(req.method)) return;
     const origin = req.headers.origin;
     if (origin !== undefined ? origin === ownOrigin(req) : isJson(req.headers['content-type'])) return;
     req.log.warn({ method: req.method, url: req.url.split('?', 1)[0], origin: origin?.slice(0, 100) ?? null }, 'local API write from another origin refused');
-    return sendError(reply, 'auth.forbidden', `${req.method} needs a JSON body ("content-type: application/json") and no Origin but this API's own`);
+    throw new TesseraError('auth.forbidden', `${req.method} needs a JSON body ("content-type: application/json") and no Origin but this API's own`);
   });
 }

@@ -1,4 +1,11 @@
-import type { Edge } from '../site/edge.js';
+import type { EventLog } from '../store/event-log.js';
+
+/** What the link's health needs of the site (edge/site/edge.ts passes itself). */
+export interface LinkSite {
+  /** The broker's /health bounds; a site without a broker has no link. */
+  readonly config: { readonly broker?: { readonly degradedAfterSeconds: number; readonly degradedBacklog: number } | undefined };
+  readonly store: { readonly events: Pick<EventLog, 'lastSeq' | 'ackedSeq'> };
+}
 
 /** What /health needs of the site's link to the hub (cloud-sync/edge/sync-worker.ts `state()`). */
 export interface LinkState {
@@ -12,7 +19,7 @@ export interface LinkState {
  * `broker.degradedAfterSeconds`, or more than `broker.degradedBacklog` events awaiting its ack.
  * A site without a broker has no link to judge.
  */
-export function linkProblems(edge: Edge, link: LinkState | undefined): string[] {
+export function linkProblems(edge: LinkSite, link: LinkState | undefined): string[] {
   const broker = edge.config.broker;
   if (!broker) return [];
   const backlog = Math.max(0, edge.store.events.lastSeq() - edge.store.events.ackedSeq());
@@ -20,7 +27,7 @@ export function linkProblems(edge: Edge, link: LinkState | undefined): string[] 
 }
 
 /** The link as /health shows it. */
-export function linkHealth(edge: Edge, link: LinkState | undefined) {
+export function linkHealth(edge: LinkSite, link: LinkState | undefined) {
   if (!edge.config.broker) return null;
   return { connected: link?.connected ?? false, unreachableSeconds: link?.unreachableSeconds ?? null, backlog: Math.max(0, edge.store.events.lastSeq() - edge.store.events.ackedSeq()) };
 }

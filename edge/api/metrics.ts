@@ -1,9 +1,29 @@
 import type { FastifyInstance } from 'fastify';
-import type { Edge } from '../site/edge.js';
-import { type MetricFamily, PROMETHEUS_CONTENT_TYPE, renderExposition } from '../../shared/platform/metrics.js';
+import { serve } from '../../shared/platform/api-contract.js';
+import { EdgeRoutes } from '../../shared/protocol/api/edge.js';
+import { type HistogramSnapshot, type MetricFamily, PROMETHEUS_CONTENT_TYPE, renderExposition } from '../../shared/platform/metrics.js';
+import type { EventLog } from '../store/event-log.js';
+import type { PresenceRepo } from '../store/presence-repo.js';
+
+/** The tap path's counters since start (edge/site/tap-handler.ts keeps them). */
+export interface TapCounters {
+  readonly counts: { readonly taps: number; readonly rejectedCards: number; readonly unboundReaders: number };
+  /** Decisions by reason code. */
+  readonly byReason: ReadonlyMap<string, number>;
+  readonly latency: { snapshot(): HistogramSnapshot };
+}
+
+/** What the metrics need of the site (edge/site/edge.ts passes itself). */
+export interface MetricsSite {
+  readonly config: { readonly site: { readonly id: string; readonly capacity: number } };
+  readonly store: { readonly events: Pick<EventLog, 'lastSeq' | 'ackedSeq'>; readonly presence: Pick<PresenceRepo, 'occupancy'> };
+  readonly taps: TapCounters;
+  /** Device faults since start, by kind. */
+  readonly faults: ReadonlyMap<string, number>;
+}
 
 /** The edge's families: decisions by reason and their latency, occupancy, outbox backlog, taps refused before a decision. */
-export function edgeMetrics(edge: Edge): MetricFamily[] {
+export function edgeMetrics(edge: MetricsSite): MetricFamily[] {
   const site = edge.config.site.id;
   const events = edge.store.events;
   return [
@@ -49,6 +69,6 @@ export function edgeMetrics(edge: Edge): MetricFamily[] {
 }
 
 /** `GET /metrics` on the edge's local API (loopback by default, like the rest of it). */
-export function registerEdgeMetrics(app: FastifyInstance, edge: Edge): void {
-  app.get('/metrics', (_req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(renderExposition(edgeMetrics(edge))));
+export function registerEdgeMetrics(app: FastifyInstance, edge: MetricsSite): void {
+  serve(app, EdgeRoutes.metrics, (_req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(renderExposition(edgeMetrics(edge))));
 }

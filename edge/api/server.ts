@@ -1,22 +1,39 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/platform/clock.js';
-import { z } from 'zod';
 import { isoInZone } from '../../shared/protocol/schedule.js';
-import type { Edge } from '../site/edge.js';
+import type { DoorController } from '../doors/door-controller.js';
 import type { SimGpio } from '../hardware/sim-gpio.js';
 import type { SimReader } from '../hardware/sim-reader.js';
-import { parseOr400, sendError } from '../../shared/platform/http-errors.js';
+import type { LockerBanks } from '../lockers/locker-banks.js';
+import type { EdgeStore } from '../store/store.js';
+import { routesOf, serve } from '../../shared/platform/api-contract.js';
+import type { ErrorCode } from '../../shared/platform/errors.js';
+import { TesseraError } from '../../shared/platform/errors.js';
 import { createJsonApi } from '../../shared/platform/json-api.js';
-import { registerSimulationRoutes } from './simulation-routes.js';
-import { registerEdgeMetrics } from './metrics.js';
+import { openApiDocument } from '../../shared/platform/openapi.js';
+import { EdgeRoutes, type EdgeHealth } from '../../shared/protocol/api/edge.js';
+import { registerSimulationRoutes, type SimulatedSite } from './simulation-routes.js';
+import { type MetricsSite, registerEdgeMetrics } from './metrics.js';
 import { registerConsumableRoutes } from './consumable-routes.js';
 import { guardRemoteAccess } from './remote-access.js';
 import { refuseCrossOriginWrites } from './cross-origin.js';
-import { type LinkState, linkHealth, linkProblems } from './link-health.js';
+import { type LinkSite, type LinkState, linkHealth, linkProblems } from './link-health.js';
+
+/** What the local API needs of the site (edge/site/edge.ts passes itself). */
+export type ApiSite = MetricsSite &
+  LinkSite &
+  SimulatedSite & {
+    readonly config: { readonly site: { readonly timeZone: string }; readonly api: { readonly token?: string | undefined } };
+    readonly store: EdgeStore;
+    readonly doors: ReadonlyMap<string, Pick<DoorController, 'state'>>;
+    readonly lockers: Pick<LockerBanks, 'describe' | 'release'>;
+    /** Each configured reader, and the PC/SC reader bound to it now (null: none). */
+    readers(): Array<{ id: string; role: string; attached: string | null }>;
+  };
 
 export interface ApiDeps {
-  edge: Edge;
+  edge: ApiSite;
   log: Logger;
   clock: Clock;
   version: string;
@@ -27,11 +44,19 @@ export interface ApiDeps {
   link?: () => LinkState | undefined;
 }
 
-const EventsQuery = z.strictObject({
-  after: z.coerce.number().int().nonnegative().default(0),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
-const LockerParams = z.strictObject({ bank: z.string().min(1), number: z.coerce.number().int().min(1) });
+/** What any route may answer besides its own: the remote-access guard (and the cross-origin refusal of a write: auth.forbidden too). */
+const edgeCommonErrors = (): ErrorCode[] => ['auth.required', 'auth.invalid', 'auth.forbidden'];
+
+/** The site API's OpenAPI 3.1 document, from the contracts of every route registered on `app`. */
+export function edgeOpenApi(app: FastifyInstance) {
+  return openApiDocument(routesOf(app), {
+    title: 'Tessera site API',
+    version: '1',
+    description: 'Loopback by default; from elsewhere `Authorization: Bearer <api.token>`. Errors are JSON `{ code, message, details: [{ path, message }] }`; a code always answers with the same status.',
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    commonErrors: edgeCommonErrors,
+  });
+}
 
 /** The site's local API (fastify): loopback by default, read-mostly, JSON errors with codes. */
 export function buildApi(deps: ApiDeps): FastifyInstance {
@@ -41,8 +66,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   guardRemoteAccess(app, edge.config.api.token);
   refuseCrossOriginWrites(app);
 
-  app.get('/health', () => health(deps));
-  app.get('/occupancy', () => {
+  serve(app, EdgeRoutes.health, () => health(deps));
+  serve(app, EdgeRoutes.occupancy, () => {
     const present = edge.store.presence.list();
     const capacity = edge.config.site.capacity;
     return {
@@ -53,27 +78,24 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       present: present.map((p) => ({ memberId: p.member, name: p.name ?? null, since: isoInZone(p.since, zone), door: p.door })),
     };
   });
-  app.get('/events', (req, reply) => {
-    const q = parseOr400(reply, EventsQuery, req.query, 'query');
-    if (!q) return reply;
-    const events = edge.store.events.list(q.after, q.limit);
-    return { events, lastSeq: edge.store.events.lastSeq() };
-  });
-  app.get('/doors', () => ({ doors: [...edge.doors.values()].map((d) => d.state()) }));
-  app.get('/lockers', () => ({ banks: edge.lockers.describe() }));
-  app.post('/lockers/:bank/:number/release', (req, reply) => {
-    const p = parseOr400(reply, LockerParams, req.params, 'locker');
-    if (!p) return reply;
-    if (!edge.lockers.describe().some((b) => b.id === p.bank)) return sendError(reply, 'not_found', `no locker bank "${p.bank}"`);
-    return { released: edge.lockers.release(p.bank, p.number, deps.clock.now()) };
+  serve(app, EdgeRoutes.events, (req) => ({ events: edge.store.events.list(req.query.after, req.query.limit), lastSeq: edge.store.events.lastSeq() }));
+  serve(app, EdgeRoutes.doors, () => ({ doors: [...edge.doors.values()].map((d) => d.state()) }));
+  serve(app, EdgeRoutes.lockers, () => ({ banks: edge.lockers.describe() }));
+  serve(app, EdgeRoutes.release, (req) => {
+    const { bank, number } = req.params;
+    if (!edge.lockers.describe().some((b) => b.id === bank)) throw new TesseraError('not_found', `no locker bank "${bank}"`);
+    return { released: edge.lockers.release(bank, number, deps.clock.now()) };
   });
   registerConsumableRoutes(app, edge.store, deps.clock);
   registerEdgeMetrics(app, edge);
   if (deps.sim) registerSimulationRoutes(app, edge, deps.sim, deps.clock);
+  let document: ReturnType<typeof edgeOpenApi> | undefined;
+  // Made on first ask, once every route is registered.
+  serve(app, EdgeRoutes.document, () => (document ??= edgeOpenApi(app)));
   return app;
 }
 
-function health(deps: ApiDeps) {
+function health(deps: ApiDeps): EdgeHealth {
   const { edge } = deps;
   const doors = [...edge.doors.values()].map((d) => d.state());
   const alarms = doors.filter((d) => d.alarm !== null).map((d) => ({ door: d.id, alarm: d.alarm }));
@@ -90,7 +112,7 @@ function health(deps: ApiDeps) {
     ...(hubSeq !== null ? ['sync.log_behind_hub'] : []),
   ];
   return {
-    status: problems.length === 0 ? 'ok' : 'degraded',
+    status: problems.length === 0 ? ('ok' as const) : ('degraded' as const),
     problems,
     site: edge.config.site.id,
     version: deps.version,

@@ -76,7 +76,7 @@ export function nativeApdu(ins: number, data: Buffer = Buffer.alloc(0)): Buffer 
   return Buffer.concat([Buffer.from([0x90, ins, 0x00, 0x00, ...lc]), data, Buffer.from([0x00])]);
 }
 
-/** ISO SELECT of the NTAG 424 application by name, as HARDWARE.md gives it. */
+/** ISO SELECT of the NTAG 424 application by name, as NXP AN12196 gives it. */
 export const SELECT_APPLICATION = Buffer.concat([Buffer.from([0x00, 0xa4, 0x04, 0x00, NTAG424_AID.length]), NTAG424_AID, Buffer.from([0x00])]);
 /** ISO SELECT of the NDEF file by id, no answer data asked (P2 0C). */
 export const SELECT_NDEF_FILE = Buffer.from([0x00, 0xa4, 0x00, 0x0c, 0x02, NDEF_FILE_ID >> 8, NDEF_FILE_ID & 0xff]);

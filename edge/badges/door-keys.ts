@@ -2,7 +2,7 @@ import { DEFAULT_DOOR_KEY_NO, keyNumberMaster, sdmMetaReadKey, SDM_META_READ_KEY
 import { parseKeyHex, readSecretFile } from './master-key.js';
 
 /**
- * What a door holds (HARDWARE.md: the card's master key never sits on a Pi): the site-wide SUN
+ * What a door holds (the card's master key never sits on a Pi: docs/badges.md): the site-wide SUN
  * meta read key and the master of the door key number, from which each card's door key is
  * diversified. From these nothing leads back to key 0 of any card, nor to the site master.
  */

@@ -11,7 +11,7 @@ import { counterBytes, PICC_DATA_TAG, sunMac } from './sun.js';
 
 /**
  * A software NTAG 424 DNA: product code behind the secure-badge simulator and the tests
- * (CONVENTIONS 2). It answers what a door sends: ISO SELECT of the application and the NDEF
+ * (docs/decisions/0008-hardware-ports.md). It answers what a door sends: ISO SELECT of the application and the NDEF
  * file, ReadBinary (with a fresh SUN message per read session), AuthenticateEV2First and
  * GetCardUID in CommMode.Full, with the card's own status words for anything else.
  */

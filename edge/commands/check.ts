@@ -18,7 +18,7 @@ export type CommandVerdict = { ok: true; command: CommandBody } | { ok: false; r
 const refuse = (refused: CommandRefusal, detail: string): CommandVerdict => ({ ok: false, refused, detail });
 
 /**
- * Judges a message from the commands topic (DESIGN: Security), without side effects: it must be
+ * Judges a message from the commands topic (docs/security.md), without side effects: it must be
  * a signed command of the schema, signed by the pinned hub key over the body as sent, for this
  * site, within its validity, with a nonce not seen before, naming a door this site has. The
  * first failing check gives the refusal.

@@ -2,8 +2,18 @@ import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/platform/clock.js';
 import type { CommandBody, CommandRefusal } from '../../shared/protocol/commands.js';
-import type { Edge } from '../site/edge.js';
+import type { CommandRepo } from '../store/command-repo.js';
 import { checkCommand } from './check.js';
+import type { SiteCommands } from './site-commands.js';
+
+/** What the hub's commands need of the site (edge/site/edge.ts passes itself). */
+export interface CommandSite {
+  readonly doors: ReadonlyMap<string, unknown>;
+  readonly store: { readonly commands: Pick<CommandRepo, 'seen'> };
+  readonly commands: Pick<SiteCommands, 'carryOut'>;
+  /** Records a refused command as a fault the hub sees. */
+  rejectCommand(detail: string): void;
+}
 
 export type CommandOutcome = { accepted: true; command: CommandBody } | { accepted: false; refused: CommandRefusal; detail: string };
 
@@ -16,7 +26,7 @@ export type CommandOutcome = { accepted: true; command: CommandBody } | { accept
 export class HubCommands {
   readonly refused = new Map<CommandRefusal, number>();
 
-  constructor(private readonly deps: { site: string; publicKey: KeyObject; edge: Edge; clock: Clock; log: Logger }) {}
+  constructor(private readonly deps: { site: string; publicKey: KeyObject; edge: CommandSite; clock: Clock; log: Logger }) {}
 
   receive(payload: Buffer | string): CommandOutcome {
     const { edge, site, publicKey, clock } = this.deps;

@@ -15,7 +15,7 @@ export interface SiteCommandsDeps {
 /**
  * Carries out the hub's commands once checked (edge/commands/check.ts): the nonce, the state
  * change (the lockdown in force) and the `command.executed` receipt commit in one transaction
- * (invariant 2), then the doors move. The lockdown is stored, so a restart keeps it.
+ * (a state change and its event never part), then the doors move. The lockdown is stored, so a restart keeps it.
  */
 export class SiteCommands {
   private active: boolean;

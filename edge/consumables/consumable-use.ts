@@ -5,20 +5,12 @@ import { ItemId, type SiteEvent } from '../../shared/protocol/events.js';
 import { describeIssues } from '../../shared/platform/validation.js';
 import type { EdgeStore } from '../store/store.js';
 
-/** Who used it: a member id (a device that knows it), or the badge shown at the device. */
-const Who = { memberId: z.string().min(1).max(64).optional(), badge: z.string().min(1).max(64).optional() };
-const oneOf = (v: { memberId?: string | undefined; badge?: string | undefined }) => (v.memberId === undefined) !== (v.badge === undefined);
-const ONE_OF = { error: 'expected exactly one of memberId or badge', path: ['memberId'] };
-
 const UsedItem = z.strictObject({ item: ItemId });
 
-/** What a printer or coffee machine posts to `POST /consumables`. */
-export const ConsumableUseBody = z.strictObject({ ...Who, item: ItemId, quantity: z.number().int().min(1).max(10_000) }).refine(oneOf, ONE_OF);
-export type ConsumableUseBody = z.infer<typeof ConsumableUseBody>;
+// What a device posts is part of the site's API: shared/protocol/api/edge.ts.
+export { ConsumableUseBody, SimulatedCoffee, SimulatedPrint } from '../../shared/protocol/api/edge.js';
 
-/** The simulator's printer (`/simulate/print`) and coffee machine (`/simulate/coffee`) and the items they record. */
-export const SimulatedPrint = z.strictObject({ ...Who, pages: z.number().int().min(1).max(10_000), at: z.iso.datetime({ offset: true }).optional() }).refine(oneOf, ONE_OF);
-export const SimulatedCoffee = z.strictObject({ ...Who, cups: z.number().int().min(1).max(20).default(1), at: z.iso.datetime({ offset: true }).optional() }).refine(oneOf, ONE_OF);
+/** The items the simulator's printer and coffee machine record. */
 export const SIMULATED_ITEMS = { print: 'print-page', coffee: 'coffee' } as const;
 
 /**

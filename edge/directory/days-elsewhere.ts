@@ -1,8 +1,15 @@
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { SignedDaysElsewhere } from '../../shared/protocol/sync.js';
-import type { Edge } from '../site/edge.js';
+import type { DaysElsewhereRepo } from '../store/days-elsewhere-repo.js';
 import { openSigned } from './signed-message.js';
+
+/** What the days-elsewhere messages need of the site (edge/site/edge.ts passes itself). */
+export interface DaysSite {
+  readonly store: { readonly daysElsewhere: Pick<DaysElsewhereRepo, 'issuedAt' | 'replace'> };
+  /** Records a refused message as a fault the hub sees. */
+  rejectDirectory(source: string, detail: string): void;
+}
 
 export type DaysRefusal = 'malformed' | 'forged' | 'foreign' | 'replayed';
 
@@ -17,7 +24,7 @@ export type DaysOutcome = { applied: true; members: number } | { applied: false;
 export class DaysElsewhereUpdates {
   readonly refused = new Map<DaysRefusal, number>();
 
-  constructor(private readonly deps: { site: string; publicKey: KeyObject; edge: Edge; log: Logger }) {}
+  constructor(private readonly deps: { site: string; publicKey: KeyObject; edge: DaysSite; log: Logger }) {}
 
   receive(payload: Buffer | string): DaysOutcome {
     const opened = openSigned(payload, SignedDaysElsewhere, { ...this.deps, what: 'days elsewhere' });

@@ -1,5 +1,4 @@
-import { parseDocument, readTextFile } from '../../shared/platform/yaml-document.js';
-import type { LoadResult } from '../../firmware-config/load.js';
+import { parseDocument, readTextFile, type LoadResult } from '../../shared/platform/yaml-document.js';
 import { Directory } from '../../shared/protocol/directory.js';
 
 export type DirectoryLoadResult = LoadResult<Directory, 'directory.invalid' | 'directory.unreadable'>;

@@ -3,10 +3,25 @@ import type { Logger } from 'pino';
 import { Directory } from '../../shared/protocol/directory.js';
 import { SignedDirectoryUpdate, type DirectoryChange, type DirectoryUpdate } from '../../shared/protocol/sync.js';
 import { describeIssues, formatDetails } from '../../shared/platform/validation.js';
-import type { Edge } from '../site/edge.js';
-import type { DirectoryEdit } from '../store/directory-repo.js';
+import type { Db } from '../../shared/platform/sqlite.js';
+import type { DirectoryEdit, DirectoryRepo } from '../store/directory-repo.js';
 import { applyErasures, type Erasure } from '../store/erasure.js';
 import { openSigned } from './signed-message.js';
+
+/** What the hub's directory updates need of the site (edge/site/edge.ts passes itself). */
+export interface DirectorySite {
+  readonly store: {
+    readonly db: Db;
+    readonly directory: Pick<DirectoryRepo, 'describe'>;
+    transaction<T>(fn: () => T): T;
+  };
+  /** Replaces the whole directory (a snapshot), in one transaction with the lockers it assigns. */
+  applyDirectory(dir: Directory, source: string, issuedAt: number | null): void;
+  /** Applies a delta; returns the references it would leave dangling (then nothing changed). */
+  applyDirectoryChanges(edits: readonly DirectoryEdit[], revision: number, source: string, issuedAt: number): string[];
+  /** Records a refused update as a fault the hub sees. */
+  rejectDirectory(source: string, detail: string): void;
+}
 
 export type Refusal = 'malformed' | 'forged' | 'foreign' | 'replayed' | 'out_of_order' | 'inconsistent';
 
@@ -24,7 +39,7 @@ const isErase = (c: DirectoryChange): c is EraseChange => c.op === 'erase';
 class Inconsistent extends Error {}
 
 /**
- * The site's end of the hub's directory (DESIGN invariant 5 and "Security"): every update must
+ * The site's end of the hub's directory (docs/security.md): every update must
  * carry the pinned hub key's signature, name this site, be newer than the one in force, and
  * follow on from this site's revision. Anything else is refused, counted and recorded, and the
  * directory in force stays as it was.
@@ -35,7 +50,7 @@ export class HubDirectoryUpdates {
   duplicates = 0;
   private snapshot: { key: string; parts: Map<number, DirectoryChange[]>; body: Snapshot } | undefined;
 
-  constructor(private readonly deps: { site: string; publicKey: KeyObject; edge: Edge; log: Logger }) {}
+  constructor(private readonly deps: { site: string; publicKey: KeyObject; edge: DirectorySite; log: Logger }) {}
 
   receive(payload: Buffer | string): UpdateOutcome {
     const opened = openSigned(payload, SignedDirectoryUpdate, { ...this.deps, what: 'an update' });

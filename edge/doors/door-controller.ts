@@ -2,12 +2,13 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../shared/platform/clock.js';
 import type { NewEvent } from '../../shared/protocol/events.js';
 import type { Closure, WeeklyWindow } from '../../shared/protocol/schedule.js';
-import type { DoorConfig } from '../../firmware-config/schema.js';
 import type { Gpio, InputLine, OutputLine } from '../hardware/types.js';
+import type { DoorOptions } from './door-options.js';
 import { DoorAlarms, type ContactState, type DoorAlarm, type Opening } from './door-alarms.js';
 import { everyAligned, isFreeAccessAt } from './free-access.js';
 
 export type { ContactState, DoorAlarm } from './door-alarms.js';
+export type { DoorOptions } from './door-options.js';
 export type DoorMode = 'locked' | 'unlocked' | 'free_access';
 export type UnlockReason = 'granted' | 'exit' | 'remote';
 /** What `door.mode` events announce. */
@@ -31,7 +32,7 @@ export interface ExitRequest {
 }
 
 export interface DoorControllerDeps {
-  door: DoorConfig;
+  door: DoorOptions;
   gpio: Gpio;
   clock: Clock;
   /** The site's IANA time zone: free-access windows are site-local. */

@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from '../../shared/platform/clock.js';
 import { isClosed, isWithin, type Closure, type WeeklyWindow } from '../../shared/protocol/schedule.js';
-import type { DoorConfig } from '../../firmware-config/schema.js';
+import type { FreeAccessRule } from './door-options.js';
 
 /** The site's calendar, as a door's free-access rule needs it. */
 export interface SiteCalendar {
@@ -14,7 +14,7 @@ export interface SiteCalendar {
  * Whether a door is held unlocked at an instant. A closure day (holiday, works) cancels free
  * access whatever the rule, explicit windows included: a closed site must not stand open.
  */
-export function isFreeAccessAt(rule: DoorConfig['freeAccess'], site: SiteCalendar, at: number): boolean {
+export function isFreeAccessAt(rule: FreeAccessRule, site: SiteCalendar, at: number): boolean {
   if (rule === 'none') return false;
   if (isClosed(site.closures, at, site.timeZone)) return false;
   return isWithin(rule === 'staffed' ? site.hours : rule, at, site.timeZone);

@@ -38,7 +38,7 @@ const SIMULATE_HINT = 'run with --simulate to use simulated hardware';
 const PCSC_INSTALL = 'apt-get install libpcsclite-dev pcscd; npm install';
 
 /**
- * Imports an optional native package, only when real hardware is asked for (CONVENTIONS 1), so a
+ * Imports an optional native package, only when real hardware is asked for (docs/decisions/0008-hardware-ports.md), so a
  * laptop without PC/SC or GPIO runs everything else. Importing is safe; constructing is not
  * always (nfc-pcsc's `new NFC()` spins forever without pcscd), so nothing is constructed here.
  */

@@ -40,7 +40,7 @@ declare module 'nfc-pcsc' {
   }
 
   export class NFC extends EventEmitter {
-    /** Never returns while pcscd's socket is missing: it spins in the addon (HARDWARE.md). */
+    /** Never returns while pcscd's socket is missing: it spins in the addon at 100 % CPU. */
     constructor(logger?: unknown);
     close(): void;
     on(event: 'reader', listener: (reader: Reader) => void): this;

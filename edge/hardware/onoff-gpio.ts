@@ -163,7 +163,7 @@ export class OnoffGpio implements Gpio {
     };
   }
 
-  /** Drives every output inactive with a synchronous write; never throws (invariant 7). */
+  /** Drives every output inactive with a synchronous write; never throws (docs/architecture.md, invariant 7). */
   safeState(): void {
     for (const claim of this.claims.values()) {
       if (claim.kind !== 'output' || claim.released) continue;

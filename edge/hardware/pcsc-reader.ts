@@ -46,8 +46,8 @@ function describeError(error: unknown): string {
 }
 
 /**
- * Real PC/SC readers through nfc-pcsc (CONVENTIONS 1), following SimReader's semantics. It hides
- * nfc-pcsc's hazards (HARDWARE.md): it waits for pcscd's socket before constructing `NFC`, listens
+ * Real PC/SC readers through nfc-pcsc (the Reader of edge/hardware/types.ts), following SimReader's semantics. It hides
+ * nfc-pcsc's hazards (docs/decisions/0008-hardware-ports.md): it waits for pcscd's socket before constructing `NFC`, listens
  * for `error` everywhere, and rebuilds `NFC` when pcscd restarts, reporting `lost` then `found`.
  */
 export class PcscReader implements Reader {

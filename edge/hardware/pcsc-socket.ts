@@ -12,7 +12,7 @@ export interface Probe {
 
 /**
  * Tries one connect to pcscd's Unix socket and hangs up. nfc-pcsc must not be constructed before
- * this succeeds: without pcscd, `new NFC()` spins forever on the JS thread (HARDWARE.md).
+ * this succeeds: without pcscd, `new NFC()` spins forever on the JS thread at 100 % CPU.
  */
 export function probePcscd(path: string, done: (reachable: boolean, detail: string) => void): Probe {
   let settled = false;

@@ -107,7 +107,7 @@ export class SimGpio implements Gpio {
     };
   }
 
-  /** Drives every output inactive; synchronous and never throws (invariant 7). */
+  /** Drives every output inactive; synchronous and never throws (docs/architecture.md, invariant 7). */
   safeState(): void {
     for (const claim of this.claims.values()) {
       try {

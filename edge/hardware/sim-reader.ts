@@ -3,7 +3,7 @@ import { TesseraError } from '../../shared/platform/errors.js';
 import { ReaderListeners, type ListenerErrorSink } from './listener-errors.js';
 import type { CardEvent, Reader, ReaderListener } from './types.js';
 
-/** ATR of an ISO 14443-3 tag as an ACR122U reports it (HARDWARE.md). */
+/** ATR of an ISO 14443-3 tag as an ACR122U reports it. */
 export const ISO14443_3_ATR = '3B8F8001804F0CA0000003060300030000000068';
 export const ISO14443_4_ATR = '3B8180018080';
 
@@ -39,8 +39,8 @@ export function normaliseHex(text: string, what: string, bytes?: { min: number; 
 }
 
 /**
- * Simulated PC/SC readers: product code behind `--simulate`, the demo and the tests (CONVENTIONS
- * 2). It follows nfc-pcsc's shape: readers are announced with `found` when the service starts,
+ * Simulated PC/SC readers: product code behind `--simulate`, the demo and the tests.
+ * It follows nfc-pcsc's shape: readers are announced with `found` when the service starts,
  * events flow only while started, and a card stays "on" the reader until `remove`.
  */
 export class SimReader implements Reader {

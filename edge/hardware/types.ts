@@ -1,6 +1,6 @@
 /**
- * The two hardware contracts (CONVENTIONS 1). Each has a real adapter (nfc-pcsc, onoff, loaded
- * lazily) and a simulator that is product code; both pass tests/contract suites.
+ * The two hardware contracts (docs/decisions/0008-hardware-ports.md). Each has a real adapter (nfc-pcsc, onoff, loaded
+ * lazily) and a simulator that is product code; both pass the suites in tests/contracts/.
  */
 
 /** A card presented to a reader. */

@@ -1,7 +1,6 @@
 import type { Clock, TimerHandle } from '../../shared/platform/clock.js';
 import type { Plan } from '../../shared/protocol/directory.js';
 import type { DenyReason } from '../../shared/protocol/reasons.js';
-import type { LockerBankConfig } from '../../firmware-config/schema.js';
 import type { Gpio, OutputLine } from '../hardware/types.js';
 import type { EdgeStore } from '../store/store.js';
 
@@ -13,8 +12,20 @@ export interface LockerOpening {
 }
 export type LockerChoice = { open: LockerOpening } | { denied: DenyReason };
 
+/** One bank as the lockers drive it (edge/site maps the site config's lockers to this). */
+export interface LockerBankOptions {
+  id: string;
+  /** `assigned`: each member's own locker, from the directory; `free`: the first free one, held until check-out. */
+  mode: 'assigned' | 'free';
+  activeLow: boolean;
+  /** How long a locker's relay is energised to open it. */
+  pulseMs: number;
+  /** One relay line per locker; locker numbers are 1-based in this order. */
+  relays: readonly number[];
+}
+
 interface BankRuntime {
-  config: LockerBankConfig;
+  config: LockerBankOptions;
   relays: OutputLine[];
   pulses: Map<number, TimerHandle>;
 }
@@ -29,10 +40,10 @@ export class LockerBanks {
   private readonly banks = new Map<string, BankRuntime>();
 
   constructor(
-    private readonly deps: { configs: readonly LockerBankConfig[]; gpio: Gpio; clock: Clock; store: EdgeStore },
+    private readonly deps: { banks: readonly LockerBankOptions[]; gpio: Gpio; clock: Clock; store: EdgeStore },
   ) {
     // Rows exist before start so a directory can assign lockers before the relays are claimed.
-    for (const config of deps.configs) {
+    for (const config of deps.banks) {
       this.banks.set(config.id, { config, relays: [], pulses: new Map() });
       deps.store.lockers.ensure(config.id, config.relays.length);
     }

@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../shared/platform/clock.js';
 import type { EventPayload } from '../../shared/protocol/events.js';
 import { localDay, nextLocalTime } from '../../shared/protocol/schedule.js';
-import type { SiteConfig } from '../../firmware-config/schema.js';
 import type { LockerBanks } from '../lockers/locker-banks.js';
 import type { EdgeStore } from '../store/store.js';
 
@@ -15,6 +14,16 @@ const CAUSE: Record<CheckoutVia, EventPayload<'presence.out'>['cause']> = {
   closing: 'auto',
   max_stay: 'auto',
 };
+
+/** The site's check-out rules (edge/site maps the site config's presence section to them). */
+export interface PresenceOptions {
+  /** Whether the exit button checks out the one person inside. */
+  exitButtonChecksOut: boolean;
+  /** Everyone still in is checked out at this site-local time ("HH:MM") each day. */
+  closingTime?: string | undefined;
+  /** Anyone in for longer is checked out. */
+  maxStayHours: number;
+}
 
 /** How often overstays are looked for. */
 const SWEEP_MS = 60_000;
@@ -31,7 +40,7 @@ export class PresenceKeeper {
       store: EdgeStore;
       clock: Clock;
       timeZone: string;
-      rules: SiteConfig['presence'];
+      rules: PresenceOptions;
       lockers: LockerBanks;
       log: Logger;
     },
@@ -77,7 +86,7 @@ export class PresenceKeeper {
    */
   exitButtonPressed(door: string, atMs: number): void {
     const { store, rules } = this.deps;
-    if (!rules.checkout.includes('exit_button')) return;
+    if (!rules.exitButtonChecksOut) return;
     store.transaction(() => {
       const inside = store.presence.list();
       const only = inside.length === 1 ? inside[0] : undefined;

@@ -11,6 +11,7 @@ import { LockerBanks } from '../lockers/locker-banks.js';
 import { PresenceKeeper } from '../presence/presence-keeper.js';
 import type { DirectoryEdit } from '../store/directory-repo.js';
 import type { EdgeStore } from '../store/store.js';
+import { doorOptions, lockerBankOptions, presenceOptions } from './options.js';
 import { bindReaders } from './reader-binding.js';
 import type { CardVerifier, TapResult } from './tap-handler.js';
 import { TapHandler } from './tap-handler.js';
@@ -56,7 +57,7 @@ function stalenessOf(rules: Extract<SiteConfig['directory'], { source: 'hub' }>,
 /** Rolls back a directory update that would leave a reference dangling. */
 class DanglingReferences extends Error {}
 
-/** The site's composition root (CONVENTIONS 3): everything passed in, `start` and `stop` out. */
+/** The site's composition root: everything passed in, `start` and `stop` out. */
 export function createEdge(deps: EdgeDeps) {
   const { config, clock, log, store, reader, gpio } = deps;
   const zone = config.site.timeZone;
@@ -66,12 +67,12 @@ export function createEdge(deps: EdgeDeps) {
     if (event.type === 'device.fault') faults.set(event.data.kind, (faults.get(event.data.kind) ?? 0) + 1);
     return store.transaction(() => store.events.append(event, clock.now()));
   };
-  const lockers = new LockerBanks({ configs: config.lockers, gpio, clock, store });
-  const presence = new PresenceKeeper({ store, clock, timeZone: zone, rules: config.presence, lockers, log: log.child({ module: 'presence' }) });
+  const lockers = new LockerBanks({ banks: config.lockers.map(lockerBankOptions), gpio, clock, store });
+  const presence = new PresenceKeeper({ store, clock, timeZone: zone, rules: presenceOptions(config.presence), lockers, log: log.child({ module: 'presence' }) });
   const doors = new Map(
     config.doors.map((door) => [
       door.id,
-      new DoorController({ door, gpio, clock, timeZone: zone, hours: config.hours, closures: config.closures, emit: record, log }),
+      new DoorController({ door: doorOptions(door), gpio, clock, timeZone: zone, hours: config.hours, closures: config.closures, emit: record, log }),
     ]),
   );
   const commands = new SiteCommands({ store, clock, doors, log: log.child({ module: 'commands' }) });

@@ -8,15 +8,12 @@ import { loadDirectoryFile } from '../directory/file.js';
 import { buildApi } from '../api/server.js';
 import { createHardware } from '../hardware/factory.js';
 import { EdgeStore } from '../store/store.js';
-import { createSyncWorker } from '../../cloud-sync/edge/sync-worker.js';
 import type { SyncWorker } from '../../cloud-sync/edge/sync-worker.js';
-import { createEdge, plausibleTime } from './edge.js';
-import { HubDirectoryUpdates } from '../directory/hub-updates.js';
-import { DaysElsewhereUpdates } from '../directory/days-elsewhere.js';
-import { HubCommands } from '../commands/hub-commands.js';
+import { createEdge } from './edge.js';
 import { hubPublicKey } from '../../shared/protocol/signing.js';
 import { readDoorKeyFile } from '../badges/door-keys.js';
 import { createNtag424Verifier } from './secure-badges.js';
+import { startSync } from './sync.js';
 import type { CardVerifier } from './tap-handler.js';
 import type { Edge } from './edge.js';
 import { VERSION } from '../../shared/platform/package-root.js';
@@ -88,7 +85,7 @@ export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
     edge,
     config,
     url,
-    // Fixed teardown order (CONVENTIONS 9): readers and relays, HTTP, flush the outbox and
+    // Fixed teardown order, so nothing runs on what is already closed: readers and relays, HTTP, flush the outbox and
     // publish offline then MQTT (the sync worker), SQLite.
     stop: () =>
       (stopping ??= (async () => {
@@ -98,39 +95,6 @@ export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
         store.close();
       })()),
   };
-}
-
-/**
- * The outbox's way to the hub, and the hub's directory and commands' way in, for a site with a
- * `broker` config (docs/sync.md). Commands need the pinned hub key: without it none is heard.
- */
-function startSync(config: SiteConfig, edge: Edge, clock: Clock, log: Logger): SyncWorker | undefined {
-  const { broker, directory } = config;
-  if (broker === undefined) return undefined;
-  const fromHub = directory.source === 'hub' && broker.hubPublicKey !== undefined;
-  const publicKey = broker.hubPublicKey === undefined ? undefined : hubPublicKey(broker.hubPublicKey);
-  const worker = createSyncWorker({
-    site: config.site.id,
-    broker,
-    store: edge.store,
-    clock,
-    log,
-    version: VERSION,
-    clockSynced: () => plausibleTime(clock.now()),
-    doors: [...edge.doors.keys()],
-    ...(fromHub
-      ? {
-          directory: new HubDirectoryUpdates({ site: config.site.id, publicKey: hubPublicKey(broker.hubPublicKey ?? ''), edge, log: log.child({ module: 'directory' }) }),
-          daysElsewhere: new DaysElsewhereUpdates({ site: config.site.id, publicKey: hubPublicKey(broker.hubPublicKey ?? ''), edge, log: log.child({ module: 'directory' }) }),
-          // Stale, for the status and the hub's warning, from the first role a door would refuse.
-          staleAfterSeconds: Math.min(...Object.values(directory.maxAgeHours)) * 3600,
-        }
-      : {}),
-    capacity: config.site.capacity,
-    ...(publicKey ? { commands: new HubCommands({ site: config.site.id, publicKey, edge, clock, log: log.child({ module: 'commands' }) }) } : {}),
-  });
-  worker.start();
-  return worker;
 }
 
 /** A standalone site's directory file; a bad one is refused and the directory in force stays. */

@@ -90,7 +90,7 @@ function cardCheck(proof: CardProof | undefined, lastSunCounter: number | undefi
 }
 
 /**
- * The path from a card to a relay (DESIGN invariant 1): lookup, a pure decision, one
+ * The path from a card to a relay (docs/architecture.md, invariant 1): lookup, a pure decision, one
  * transaction for the state change and its events, then the relay. Nothing here waits on the
  * network.
  */

@@ -7,7 +7,7 @@ import { isoInZone } from '../../shared/protocol/schedule.js';
 
 /**
  * The site's append-only event log: the outbox the sync worker drains. `append` must run inside
- * the same transaction as the state change it records (DESIGN invariant 2).
+ * the same transaction as the state change it records (docs/architecture.md, invariant 2).
  */
 export class EventLog {
   private readonly nextSeq;

@@ -7,9 +7,9 @@ const DAY_MS = 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
 
 /**
- * Members' presence is personal data (issue 8, Privacy): the site keeps an event only until the
+ * Members' presence is personal data (docs/config.md, `storage`): the site keeps an event only until the
  * hub has it and `days` have passed. It never deletes an event the hub has not acknowledged
- * (DESIGN invariant 4), nor a parked one (the hub's ack covers parked seqs, but it never
+ * (docs/architecture.md, invariant 4), nor a parked one (the hub's ack covers parked seqs, but it never
  * received them). The seq counter lives apart from the rows, so the next seq stays gapless.
  */
 export class EventRetention {

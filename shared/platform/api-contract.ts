@@ -52,8 +52,9 @@ export type RouteRequest<C extends RouteContract> = FastifyRequest & {
   body: Parsed<C['body']>;
 };
 
-/** A handler answers its JSON success value, or the reply once it sent something else (CSV, 204). */
-export type RouteHandler<C extends RouteContract> = (req: RouteRequest<C>, reply: FastifyReply) => JsonAnswer<C> | FastifyReply | Promise<JsonAnswer<C> | FastifyReply>;
+/** A handler answers its JSON success value, or the reply once it sent something else (CSV, 204), or nothing once it took the socket (a stream). */
+type Answer<C extends RouteContract> = JsonAnswer<C> | FastifyReply | void;
+export type RouteHandler<C extends RouteContract> = (req: RouteRequest<C>, reply: FastifyReply) => Answer<C> | Promise<Answer<C>>;
 
 /** Route options besides the contract: hooks before validation (an operator check), a larger body limit. */
 export type RouteExtras = Omit<RouteOptions, 'method' | 'url' | 'schema' | 'handler'>;

@@ -1,5 +1,5 @@
 /**
- * Time as a dependency (CONVENTIONS 4). Everything that reads the time or sets a timer takes a
+ * Time as a dependency (docs/decisions/0007-pure-core-clock.md). Everything that reads the time or sets a timer takes a
  * Clock, so tests and the compressed-day demo can move time by hand.
  */
 export interface TimerHandle {

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import pretty from 'pino-pretty';
 
 /**
- * Structured logs (CONVENTIONS 11): JSON lines for machines, pretty only on a terminal.
+ * Structured logs: JSON lines for machines, pretty only on a terminal.
  * `TESSERA_LOG_LEVEL` sets the level (default info).
  */
 export function createLogger(name: string, level = process.env.TESSERA_LOG_LEVEL ?? 'info'): Logger {

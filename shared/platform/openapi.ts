@@ -80,7 +80,7 @@ function successResponses(c: RouteContract, defs: Record<string, unknown>): Reco
     out[status] = schema ? { description: c.summary, content: { 'application/json': { schema: jsonSchema(schema, 'output', defs) } } } : { description: c.summary };
   }
   if (c.produces) {
-    const status = Object.keys(out)[0] ?? '200';
+    const status = Object.keys(out).find((s) => s.startsWith('2')) ?? '200';
     const content = (out[status]?.content ?? {}) as Json;
     for (const [type, other] of Object.entries(c.produces)) {
       const events = other.events ? { 'x-events': Object.fromEntries(Object.entries(other.events).map(([name, s]) => [name, jsonSchema(s, 'output', defs)])) } : {};

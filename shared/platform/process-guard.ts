@@ -14,7 +14,7 @@ export interface GuardOptions {
 }
 
 /**
- * Owns the process's exit paths (DESIGN invariant 7): SIGINT and SIGTERM stop gracefully within
+ * Owns the process's exit paths (docs/architecture.md, invariant 7): SIGINT and SIGTERM stop gracefully within
  * a bound, a second signal forces the exit, an uncaught error or unhandled rejection puts the
  * relays in their safe state before anything else, and `exit` does it once more whatever
  * happened. SIGHUP reloads.

@@ -10,7 +10,7 @@ import { yamlShapeProblem } from './yaml-limits.js';
 /**
  * Reading a YAML or JSON document that a schema then checks: the site config, the standalone
  * directory file. A bad document is an answer with every error, never an exception, so the
- * edge can refuse a reload and keep what it had (DESIGN invariant 6).
+ * edge can refuse a reload and keep what it had (docs/architecture.md, invariant 6).
  */
 
 export type LoadResult<T, Code extends ErrorCode = 'config.invalid' | 'config.unreadable'> =

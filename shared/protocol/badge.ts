@@ -22,7 +22,7 @@ export function normalizeUid(raw: string): string | undefined {
   return r.success ? r.data : undefined;
 }
 
-/** What logs and events show of a badge: never the whole UID (DESIGN: Security). */
+/** What logs and events show of a badge: never the whole UID (docs/security.md). */
 export function maskUid(uid: string): string {
   const clean = uid.replace(/[\s:-]/g, '').toUpperCase();
   return `…${clean.slice(-4)}`;

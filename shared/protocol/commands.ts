@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { SITE_ID_PATTERN } from './topics.js';
 
 /**
- * `tessera/v1/sites/{site}/commands`, hub → edge, QoS 1, not retained (DESIGN: the protocol,
- * Security). A network operator's order to one site, signed with the hub's Ed25519 key over the
+ * `tessera/v1/sites/{site}/commands`, hub → edge, QoS 1, not retained (shared/protocol/CHANGELOG.md,
+ * docs/security.md). A network operator's order to one site, signed with the hub's Ed25519 key over the
  * canonical JSON of `body` (shared/protocol/signing.ts), valid from `issuedAt` until `expiresAt`, carried
  * out at most once (`nonce`). Anything else is refused by the site, recorded and never obeyed.
  */

@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 /**
  * Weekly windows in a site's own wall-clock time. All local-time questions go through luxon
- * (DESIGN invariant 8): never offsets computed by hand, so DST changes are the library's job.
+ * (docs/architecture.md, invariant 8): never offsets computed by hand, so DST changes are the library's job.
  */
 export const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export const Day = z.enum(DAYS, { error: `expected a day, one of ${DAYS.join(', ')}` });

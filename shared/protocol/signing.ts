@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 
 /**
- * Hub signatures (DESIGN: Security): directory updates and commands are signed with the hub's
+ * Hub signatures (docs/decisions/0009-signed-hub-messages.md): directory updates and commands are signed with the hub's
  * Ed25519 key; each site pins the public key at provisioning. What is signed is the canonical
  * JSON of the body, so both ends agree byte for byte whatever order keys were written in.
  */

@@ -6,7 +6,7 @@ import { SiteEvent } from './events.js';
 import { SITE_ID_PATTERN } from './topics.js';
 
 /**
- * The messages of the site ↔ hub link (DESIGN: the protocol; MQTT.md). A broker PUBACK proves
+ * The messages of the site ↔ hub link (docs/sync.md). A broker PUBACK proves
  * nothing: the edge keeps every event until the hub acknowledges it on the site's retained `ack`
  * topic, and the hub applies each (site, seq) exactly once.
  */
@@ -72,6 +72,13 @@ export const SiteStatus = z.strictObject({
   capacity: z.number().int().positive().max(100_000).optional(),
 });
 export type SiteStatus = z.infer<typeof SiteStatus>;
+
+/**
+ * The link's liveness defaults, for the site config and its sync worker alike: a status every 8 s,
+ * 3 missed before the hub counts the site offline (a frozen site is offline within 25 s of its
+ * last status), and the MQTT keepalive after which the broker publishes the site's last will.
+ */
+export const LINK_DEFAULTS = { heartbeatSeconds: 8, offlineAfterMissed: 3, keepaliveSeconds: 15 } as const;
 
 const Upsert = z.discriminatedUnion('entity', [
   z.strictObject({ entity: z.literal('plan'), op: z.literal('upsert'), value: Plan }),

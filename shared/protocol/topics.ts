@@ -1,4 +1,4 @@
-/** MQTT topic names (DESIGN: the protocol). The prefix is configurable per network. */
+/** MQTT topic names (docs/architecture.md, "The protocol"). The prefix is configurable per network. */
 export const DEFAULT_TOPIC_PREFIX = 'tessera/v1';
 
 const SITE_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -30,7 +30,7 @@ export function topics(prefix: string = DEFAULT_TOPIC_PREFIX) {
 }
 
 /**
- * What a site's broker identity may do (DESIGN: Security): publish its own events and status
+ * What a site's broker identity may do (docs/security.md): publish its own events and status
  * (its last will is its status), read its own ack, directory, days elsewhere and commands; nothing
  * else. The
  * embedded broker enforces it, and the Mosquitto ACL lines are written from it.

@@ -13,7 +13,7 @@ import { freshPgDatabase, pgAdmin, TEST_PG_URL } from '../harness/hub-db.js';
 import { loginOver, TEST_ADMIN } from '../harness/hub-auth.js';
 import { finished, spawnCli, waitForOutput } from '../harness/process.js';
 
-// Issue 9: two hub instances on one PostgreSQL database and the machine's Mosquitto, sharing the
+// Two hub instances on one PostgreSQL database and the machine's Mosquitto, sharing the
 // sites' events through $share/hub/...; one is killed -9 in the middle of the traffic. At the end
 // the database holds each site's log exactly (every (site, seq) once, with its id), every site
 // is acknowledged to its last seq, and the survivor's occupancy and SSE stream saw every event.

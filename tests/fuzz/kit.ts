@@ -2,14 +2,14 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 
 /**
- * What the fuzz tests feed every parser at a boundary (docs/security.md, DESIGN invariant 6):
+ * What the fuzz tests feed every parser at a boundary (docs/security.md; docs/architecture.md, invariant 6):
  * pure garbage, and structure-aware mutations of a valid input (one field changed, wrong types,
  * keys removed or added, huge strings, deep nesting, prototype-pollution keys), then the same as
  * text with its bytes damaged.
  */
 
 /**
- * Issue 8: 100,000 generated inputs per parser. CI (`CI=true`) and `FUZZ_FULL=1` run every parser
+ * The full set: 100,000 generated inputs per parser. CI (`CI=true`) and `FUZZ_FULL=1` run every parser
  * at that (about 8 minutes on the 2-core machine); a plain local `npm test` runs the short set, and
  * so does the `fuzz-pg` project (FUZZ_SHORT=1: the hub's parsers again, on PostgreSQL storage).
  */

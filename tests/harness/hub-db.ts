@@ -4,7 +4,7 @@ import { dialectOf } from '../../cloud-sync/hub/storage/hub-db.js';
 import { connectPostgres } from '../../cloud-sync/hub/storage/postgres.js';
 
 /**
- * Where hub tests keep their database (issue 9: the hub's whole suite runs on both stores).
+ * Where hub tests keep their database (the hub's whole suite runs on both stores).
  * The vitest projects `*-pg` set TESSERA_TEST_HUB_DB=postgres (vitest.config.ts); each call
  * then gives a fresh schema of the test PostgreSQL database, dropped by the global teardown
  * (tests/pg-setup.ts). Otherwise: SQLite, in memory or in the test's folder.

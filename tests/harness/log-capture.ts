@@ -12,7 +12,7 @@ export class LogCapture extends Writable {
   }
 }
 
-/** What must never reach a log (DESIGN: Security), and the spellings it could take there. */
+/** What must never reach a log (docs/security.md), and the spellings it could take there. */
 export class Secrets {
   private readonly items: Array<{ what: string; text: string }> = [];
   add(what: string, text: string): void {

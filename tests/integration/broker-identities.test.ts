@@ -68,7 +68,7 @@ async function expectSyncing(hub: Hub, site: RunningEdge, apiUrl: string, auth: 
   await eventually(() => (hub.store.progress(id)?.contiguous ?? 0) >= lastSeq && site.edge.store.events.ackedSeq() >= lastSeq, 'the events reach the hub and are acknowledged');
 }
 
-describe('broker identities on the embedded broker (issue 8)', () => {
+describe('broker identities on the embedded broker', () => {
   it('a provisioned site syncs both ways; without its identity no client gets in', async () => {
     const { hub, mqttUrl, apiUrl, auth } = await startTestHub(cleanups, { brokerIdentities: true });
     const site = await startSite('murat', mqttUrl, hub);

@@ -14,7 +14,7 @@ import { Pcscd, VPCD_READERS, requirePcscStack } from '../fixtures/pcscd.js';
 import { insert, iso14443_4Card, uidTag, type InsertedCard, type VirtualCard } from '../fixtures/vpcd-card.js';
 
 // PcscReader against a real pcscd with virtual cards (vpcd): the Reader contract, then every
-// hazard HARDWARE.md lists for nfc-pcsc and pcscd.
+// hazard of nfc-pcsc and pcscd listed in docs/decisions/0008-hardware-ports.md.
 
 const stack = await requirePcscStack(it);
 const [FIRST, SECOND] = VPCD_READERS;

@@ -11,19 +11,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startBroker } from '../../cloud-sync/broker/embedded.js';
 import { createHub } from '../../cloud-sync/hub-process/hub.js';
 import { createSyncWorker } from '../../cloud-sync/edge/sync-worker.js';
-import type { SyncWorker, SyncWorkerDeps } from '../../cloud-sync/edge/sync-worker.js';
+import type { BrokerOptions, SyncWorker, SyncWorkerDeps } from '../../cloud-sync/edge/sync-worker.js';
 import { syncRejectedFault } from '../../cloud-sync/edge/rejections.js';
 import { runEdge } from '../../edge/site/run.js';
 import { EdgeStore } from '../../edge/store/store.js';
-import type { SiteConfig } from '../../firmware-config/schema.js';
 import { systemClock } from '../../shared/platform/clock.js';
 import type { Clock } from '../../shared/platform/clock.js';
 import { EventBatch, SiteStatus } from '../../shared/protocol/sync.js';
 import { topics } from '../../shared/protocol/topics.js';
 import { brokers, clearRetained, endSession, MOSQUITTO_URL, requireMosquitto, uniqueClientId, uniquePrefix } from '../harness/broker.js';
 import { lastingHubDb } from '../harness/hub-db.js';
-
-type BrokerConfig = NonNullable<SiteConfig['broker']>;
 
 const quiet = pino({ level: 'silent' });
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -221,7 +218,7 @@ function append(store: EdgeStore, n: number, door = 'front'): void {
 }
 
 /** A site store with `events` events, a wire hub subscribed on `hubUrl`, and a worker (not started) on `siteUrl`. */
-async function rig(hubUrl: string, opts: { events: number; siteUrl?: string; broker?: Partial<BrokerConfig>; deps?: Partial<SyncWorkerDeps> }): Promise<Rig> {
+async function rig(hubUrl: string, opts: { events: number; siteUrl?: string; broker?: Partial<BrokerOptions>; deps?: Partial<SyncWorkerDeps> }): Promise<Rig> {
   const site = `s-${randomUUID().slice(0, 8)}`;
   const prefix = uniquePrefix();
   const dir = mkdtempSync(join(tmpdir(), 'tessera-sync-'));
@@ -402,7 +399,7 @@ for (const b of await brokers()) {
       const target = await broker();
       const proxy = await tcpProxy(target.port);
       const r = await rig(target.url, { events: 500, siteUrl: proxy.url, broker: { ackTimeoutSeconds: 600 } });
-      // Acknowledged by the broker, never delivered (MQTT.md: Mosquitto's queue, its lost snapshot).
+      // Acknowledged by the broker, never delivered (an overflowing Mosquitto queue, a broker restarted without its snapshot).
       for (let seq = 401; seq <= 500; seq++) r.hub.dropOnce.add(seq);
       r.worker.start();
       await until(() => r.worker.state().ackedSeq === 400 && r.worker.state().counters.eventsSent >= 500 && r.worker.state().inFlight === 0, 'the first pass');
@@ -568,7 +565,7 @@ describe('a broker that refuses the status topic', () => {
 
 const mosquitto = await requireMosquitto();
 
-describe('the sync worker against Mosquitto overrun (MQTT.md)', () => {
+describe('the sync worker against Mosquitto overrun', () => {
   it.skipIf(mosquitto === undefined)('20,000 events published while the hub is paused: Mosquitto drops acknowledged messages, re-sends fill every gap, 0 lost', async () => {
     const n = 20_000;
     const r = await rig(MOSQUITTO_URL, { events: n, broker: { batchSize: 1, window: 100, ackTimeoutSeconds: 2 } });

@@ -25,7 +25,7 @@ const only = (invoices: Invoice[], id: string): Invoice => {
   return found;
 };
 
-describe('rating the worked examples of DESIGN.md (totals by hand)', () => {
+describe('rating the worked examples (totals by hand)', () => {
   it('a Murat member on the day tariff pays 20 EUR a day and 10 EUR a half-day, a visit past midnight counting on its first day', () => {
     const murat = new SiteLog('murat')
       .visit('ana', '2026-11-02', '09:00', 480) // full day

@@ -15,7 +15,7 @@ async function apiWith(token?: string) {
 
 const release = (a: EdgeApi, remoteAddress: string, headers: Record<string, string> = {}) => a.inject({ method: 'POST', url: '/lockers/bank-a/1/release', remoteAddress, headers, payload: {} });
 
-describe('the local API from the network (issue 8, Hardening)', () => {
+describe('the local API from the network', () => {
   it('without api.token it answers only the Pi itself', async () => {
     const a = await apiWith();
     expect((await a.inject({ url: '/health', remoteAddress: '127.0.0.1' })).statusCode).toBe(200);

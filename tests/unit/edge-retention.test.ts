@@ -17,7 +17,7 @@ function visit(h: Harness): void {
   h.tap('front-out', UID.alice);
 }
 
-describe('retention at the site (issue 8, Privacy)', () => {
+describe('retention at the site', () => {
   it('keeps an event until the hub acknowledged it and the retention passed, then prunes it within the hour', async () => {
     site = await startSite({ storage: { path: ':memory:', retentionDays: 7 } });
     visit(site);

@@ -4,7 +4,7 @@ import { SimReader } from '../../edge/hardware/sim-reader.js';
 import { gpioContract } from '../contracts/gpio-contract.js';
 import { readerContract } from '../contracts/reader-contract.js';
 
-// The simulators pass the same contracts the real adapters will (CONVENTIONS 2).
+// The simulators pass the same contracts the real adapters will (docs/decisions/0008-hardware-ports.md).
 
 const NAMES = ['ACS ACR122U PICC Interface 00 00', 'ACS ACR122U PICC Interface 01 00'];
 

@@ -7,7 +7,7 @@ import { testHubDb } from '../harness/hub-db.js';
 
 const PLAN = { name: '24/7', access: 'always' };
 
-describe('the hub against cross-site requests, with security headers (issue 8, Hardening)', () => {
+describe('the hub against cross-site requests, with security headers', () => {
   let hub: Hub;
   let auth: AuthHeaders;
   beforeEach(async () => {

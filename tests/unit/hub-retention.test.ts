@@ -12,7 +12,7 @@ const DAY_MS = 86_400_000;
 const typesAt = (db: ReturnType<typeof billingHub>['db'], site: string) =>
   db.prepare<[string], { seq: number; type: string }>('SELECT seq, type FROM events WHERE site = ? ORDER BY seq').all(site).map((r) => `${r.seq}:${r.type}`);
 
-describe('retention at the hub (issue 8, Privacy)', () => {
+describe('retention at the hub', () => {
   let hub: ReturnType<typeof billingHub>;
   let clock: ManualClock;
   let retention: HubRetention;

@@ -10,7 +10,7 @@ import { rewritePlaceholders } from '../../cloud-sync/hub/storage/placeholders.j
 import { HUB_DB_KIND, lastingHubDb, testHubDb } from '../harness/hub-db.js';
 
 /**
- * The storage contract (issue 9): what the hub's modules rely on, checked on the store of the
+ * The storage contract: what the hub's modules rely on, checked on the store of the
  * project running it (SQLite in `unit`, PostgreSQL in `unit-pg`).
  */
 describe(`hub storage contract (${HUB_DB_KIND})`, () => {

@@ -153,7 +153,7 @@ describe('SUN messages from the NDEF URL', () => {
     expect(results).toEqual([42, 43, 44].map((counter) => ({ ok: true, uid: UID, counter })));
   });
 
-  it('reads the URL with the APDUs of HARDWARE.md and steps the counter once per read, not per ReadBinary', async () => {
+  it('reads the URL with the APDUs and steps the counter once per read, not per ReadBinary', async () => {
     const card = personalised(UID);
     const sent: string[] = [];
     await readSunMessage(async (apdu) => (sent.push(upper(apdu)), card.handle(apdu)));

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { serve } from '../../../shared/platform/api-contract.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
 import { HubAccountRoutes as Routes } from '../../../shared/protocol/api/hub-admin-accounts.js';
-import { passwordIsUsername } from '../../../shared/protocol/api/hub-password.js';
+import { passwordIsUsername } from '../../../shared/protocol/api/hub-auth.js';
 import { operatorOnly } from '../auth/guards.js';
 import { AccountAdmin } from './account-admin.js';
 import type { AdminDeps } from './deps.js';

@@ -4,9 +4,6 @@ import { maskUid } from '../../../shared/protocol/badge.js';
 import type { HubDb } from '../db.js';
 import type { Account } from '../auth/account.js';
 
-/** The audit log's API shapes (actions, query, entry) are the wire's: shared/protocol/api/hub-admin-audit.ts. */
-export { AUDIT_ACTIONS, AuditQuery, type AuditAction, type AuditEntry } from '../../../shared/protocol/api/hub-admin-audit.js';
-
 export interface AuditRow {
   id: number;
   at: number;

@@ -1,20 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { TesseraError } from '../../../shared/platform/errors.js';
-import { SiteList } from '../../../shared/protocol/api/hub-admin-accounts.js';
 import type { HubDb } from '../db.js';
-import type { Account, AccountRole } from './account.js';
+import type { AccountRole } from './account.js';
 
 /** An account as the API shows it: never its password. */
-export interface AccountRecord extends Account {
-  /** A one-time password is in force: the account must set its own before anything else. */
-  mustChangePassword: boolean;
-  disabled: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
+// An account as the API shows it (never its password), and the rules of its fields: shared/protocol/api/hub-auth.ts.
+import { SiteList, type AccountRecord } from '../../../shared/protocol/api/hub-auth.js';
 
-/** The account fields' rules are the API's: shared/protocol/api/hub-admin-accounts.ts. */
-export { AccountRole as Role, SiteList, Username } from '../../../shared/protocol/api/hub-admin-accounts.js';
+export { Role, SiteList, Username, type AccountRecord } from '../../../shared/protocol/api/hub-auth.js';
 
 interface Row {
   id: string;

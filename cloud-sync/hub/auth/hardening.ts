@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { sendError } from '../../../shared/platform/http-errors.js';
+import { TesseraError } from '../../../shared/platform/errors.js';
 
 /** Sent on every answer of the hub; a route may set its own first (the dashboard's CSP). */
 const SECURITY_HEADERS: Record<string, string> = {
@@ -24,7 +24,7 @@ function claimedOrigin(req: FastifyRequest): string | undefined {
 }
 
 /**
- * Cross-site request forgery (issue 8, Hardening): the session cookie is SameSite=Strict, so a
+ * Cross-site request forgery (docs/security.md): the session cookie is SameSite=Strict, so a
  * browser does not send it from another site; on top of that, a state-changing request that a
  * browser marks as coming from another origin (Origin or Referer, Sec-Fetch-Site) is refused,
  * whatever it carries. Clients that are not browsers (the CLI, curl) send none of these headers.
@@ -39,10 +39,10 @@ export function crossSite(req: FastifyRequest): boolean {
 
 /** Security headers on every answer, and the cross-site refusal. Register before the auth hook. */
 export function registerHardening(app: FastifyInstance): void {
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', async (req) => {
     if (!crossSite(req)) return;
     req.log.warn({ method: req.method, url: req.url.split('?', 1)[0], origin: req.headers.origin ?? null, fetchSite: req.headers['sec-fetch-site'] ?? null }, 'cross-site request refused');
-    return sendError(reply, 'auth.forbidden', 'a state-changing request from another site is refused (cross-site request forgery protection)');
+    throw new TesseraError('auth.forbidden', 'a state-changing request from another site is refused (cross-site request forgery protection)');
   });
   app.addHook('onSend', async (_req, reply, payload) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!reply.hasHeader(name)) void reply.header(name, value);

@@ -17,8 +17,8 @@ const SALT_BYTES = 16;
 /** A stored hash asking for more than this is taken as corrupt, not run: it would take the hub's memory. */
 const MAX_COST: ScryptCost = { N: 2 ** 20, r: 16, p: 4 };
 
-/** The password rule belongs to the API's request schemas: shared/protocol/api/hub-password.ts. */
-export { MIN_PASSWORD_LENGTH, NewPassword, passwordIsUsername } from '../../../shared/protocol/api/hub-password.js';
+// What a new password must be is part of the API (shared/protocol/api/hub-auth.ts).
+export { MIN_PASSWORD_LENGTH, NewPassword, passwordIsUsername } from '../../../shared/protocol/api/hub-auth.js';
 
 // Node refuses scrypt above `maxmem` (32 MB by default): 128 * N * r bytes are needed, with room to spare.
 const maxmemOf = (params: ScryptCost) => 256 * params.N * params.r;

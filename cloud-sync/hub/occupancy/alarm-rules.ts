@@ -1,19 +1,9 @@
 import type { SiteEvent } from '../../../shared/protocol/events.js';
 
-export const ALARM_KINDS = [
-  'door.forced',
-  'door.held',
-  'reader.lost',
-  'sync.rejected',
-  'command.rejected',
-  'directory.rejected',
-  'relay.failed',
-  'reader.unreadable',
-  'site.offline',
-  'sync.log_behind',
-  'directory.stale_soon',
-] as const;
-export type AlarmKind = (typeof ALARM_KINDS)[number];
+// The kinds are part of the API (shared/protocol/api/hub-occupancy.ts).
+import { ALARM_KINDS, type AlarmKind } from '../../../shared/protocol/api/hub-occupancy.js';
+
+export { ALARM_KINDS, type AlarmKind };
 
 /** What one event does to the alarms of its site: raise one, clear some, or nothing. */
 export type AlarmEffect =

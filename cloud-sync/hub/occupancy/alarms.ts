@@ -4,25 +4,10 @@ import type { SiteStatus } from '../../../shared/protocol/sync.js';
 import type { HubDb } from '../db.js';
 import { type AlarmKind, type ClearRule, alarmEffect } from './alarm-rules.js';
 import { sqlDialect } from '../storage/dialect.js';
+import type { Alarm } from '../../../shared/protocol/api/hub-occupancy.js';
 
-export interface Alarm {
-  id: number;
-  site: string;
-  kind: AlarmKind;
-  /** The door, the device, or the site itself for site.offline. */
-  subject: string;
-  detail: string | null;
-  /** Site-local ISO time of the first event that raised it (hub time for site.offline). */
-  raisedAt: string;
-  /** How many times it was raised again while still active. */
-  count: number;
-  clearedAt: string | null;
-  clearedBy: string | null;
-  acknowledgedAt: string | null;
-  acknowledgedBy: string | null;
-  /** Active or not yet acknowledged: what the dashboard lists as open. */
-  open: boolean;
-}
+// An alarm as the API and the live stream carry it (shared/protocol/api/hub-occupancy.ts).
+export type { Alarm };
 
 interface Row {
   id: number;

@@ -11,13 +11,9 @@ export interface BucketRow {
   last: number;
 }
 
-export interface HistoryPoint {
-  /** The bucket's start, UTC ms: the dashboard shows it in the site's time zone. */
-  start: number;
-  present: number;
-  /** present / capacity, or null for a site with no declared capacity. */
-  rate: number | null;
-}
+import type { HistoryPoint } from '../../../shared/protocol/api/hub-occupancy.js';
+
+export type { HistoryPoint };
 
 export const rateOf = (present: number, capacity: number | null): number | null => (capacity === null || capacity <= 0 ? null : Math.round((present / capacity) * 1000) / 1000);
 

@@ -1,21 +1,9 @@
 import type { SiteEvent } from '../../../shared/protocol/events.js';
 
-export interface DoorState {
-  door: string;
-  /** locked, free_access or lockdown, from the last door.mode event; null if none seen. */
-  mode: 'locked' | 'free_access' | 'lockdown' | null;
-  /** forced or held while not secured again. */
-  alarm: 'forced' | 'held' | null;
-  lastEventAt: string;
-}
+import type { DoorState, ReaderState } from '../../../shared/protocol/api/hub-occupancy.js';
 
-export interface ReaderState {
-  reader: string;
-  /** false after reader.lost until reader.found; true once it decided a tap. */
-  connected: boolean;
-  lastEventAt: string;
-  lastTap: { at: string; granted: boolean; reason: string } | null;
-}
+// The wire shapes of GET /site-health/:site (shared/protocol/api/hub-occupancy.ts).
+export type { DoorState, ReaderState };
 
 /** Doors and readers of a site as its recent events tell them (pure; events in seq order). */
 export function devicesFrom(events: readonly SiteEvent[]): { doors: DoorState[]; readers: ReaderState[] } {

@@ -35,27 +35,9 @@ export function nextVerdictChangeAt(view: Pick<SiteView, 'status' | 'statusAt'>,
   return Math.min(Infinity, ...instants.filter((t) => t > nowMs));
 }
 
-export type HealthState = 'ok' | 'degraded' | 'offline' | 'unknown';
-
-export interface SiteHealth {
-  site: string;
-  /** From the last status; false after the site's last will or once its heartbeat is late; null before any status. */
-  online: boolean | null;
-  state: HealthState;
-  /** Site-local ISO time of the latest event stored. */
-  lastEventAt: string | null;
-  /** When the hub received the last status (ISO, UTC). */
-  statusAt: string | null;
-  /** Events the site holds that the hub has not acknowledged, as the site last reported. */
-  backlog: number | null;
-  /** Seqs the hub lacks below the highest one it holds. */
-  missing: number;
-  directory: { revision: number; ageSeconds: number | null; stale: boolean } | null;
-  clock: { synced: boolean } | null;
-  openAlarms: number;
-  /** Why the state is not ok, in stable words the dashboard translates. */
-  problems: string[];
-}
+// A site's health is the API's wire shape (shared/protocol/api/hub-occupancy.ts).
+export type { HealthState, SiteHealth } from '../../../shared/protocol/api/hub-occupancy.js';
+import type { HealthState, SiteHealth } from '../../../shared/protocol/api/hub-occupancy.js';
 
 /** The share of a site's directory bound at which the hub warns: a quarter of it is left to restore the link. */
 export const DIRECTORY_WARNING_SHARE = 0.75;

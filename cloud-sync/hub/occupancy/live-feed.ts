@@ -1,14 +1,7 @@
-import type { SiteEvent } from '../../../shared/protocol/events.js';
-import type { Alarm } from './alarms.js';
-import type { SiteHealth } from './health.js';
-import type { SiteOccupancy } from './projection.js';
+import type { LiveMessage } from '../../../shared/protocol/api/hub-occupancy.js';
 
-/** What the live feed carries, each message about one site (SSE event name = `kind`). */
-export type LiveMessage =
-  | { kind: 'occupancy'; site: string; data: SiteOccupancy }
-  | { kind: 'event'; site: string; data: SiteEvent }
-  | { kind: 'alarm'; site: string; data: Alarm }
-  | { kind: 'health'; site: string; data: SiteHealth };
+/** What the live feed carries, each message about one site (SSE event name = `kind`): shared/protocol/api/hub-occupancy.ts. */
+export type { LiveMessage };
 
 export type LiveListener = (message: LiveMessage) => void;
 

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { serve } from '../../../shared/platform/api-contract.js';
+import { HubSiteRoutes } from '../../../shared/protocol/api/hub-sites.js';
 import { type MetricFamily, PROMETHEUS_CONTENT_TYPE, renderExposition } from '../../../shared/platform/metrics.js';
 import type { HubIngest } from '../ingest.js';
 import type { HubStore } from '../store.js';
@@ -60,5 +62,5 @@ export function hubMetrics(deps: HubMetricsDeps, visible: (site: string) => bool
 
 /** `GET /metrics`, Prometheus text format, behind the same login as the rest of the API (docs/dashboard.md). */
 export function registerHubMetrics(app: FastifyInstance, deps: HubMetricsDeps): void {
-  app.get('/metrics', (req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(renderExposition(hubMetrics(deps, visibleTo(req), req.account.role === 'operator'))));
+  serve(app, HubSiteRoutes.metrics, (req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(renderExposition(hubMetrics(deps, visibleTo(req), req.account.role === 'operator'))));
 }

@@ -52,7 +52,7 @@ export function homeAssistantSensor(site: string, name: string, stateTopic: stri
 }
 
 /**
- * Publishes the network's occupancy, retained, QoS 0 (DESIGN: the protocol), when it changes:
+ * Publishes the network's occupancy, retained, QoS 0 (shared/protocol/occupancy.ts), when it changes:
  * the first change at once, then at most once per interval with the state of that moment. A
  * failed publication (broker away) is retried at the next change or interval.
  */

@@ -13,35 +13,16 @@ export interface DeclaredSite {
   capacity?: number | undefined;
 }
 
-export interface SiteOccupancy {
-  site: string;
-  name: string;
-  /** null until the operator declares the site (its events are still counted). */
-  timeZone: string | null;
-  /** The capacity the site's door enforces, from its config file as its status reports it. */
-  capacity: number | null;
-  present: number;
-  rate: number | null;
-}
+import type { NetworkOccupancy, PresentMember, SiteOccupancy } from '../../../shared/protocol/api/hub-occupancy.js';
 
-export interface NetworkOccupancy {
-  sites: SiteOccupancy[];
-  total: { present: number; capacity: number; rate: number | null };
-}
-
-export interface PresentMember {
-  memberId: string;
-  /** From the hub directory; null for a member it does not know (any more). */
-  name: string | null;
-  /** Site-local ISO time of the check-in. */
-  since: string;
-}
+// What the projection answers is the API's own wire shape (shared/protocol/api/hub-occupancy.ts).
+export type { NetworkOccupancy, PresentMember, SiteOccupancy };
 
 type PresenceEvent = Extract<SiteEvent, { type: 'presence.in' | 'presence.out' }>;
 const isPresence = (e: SiteEvent): e is PresenceEvent => e.type === 'presence.in' || e.type === 'presence.out';
 
 /**
- * Live occupancy (DESIGN: Hub): who is in at each site, from presence.in / presence.out events.
+ * Live occupancy: who is in at each site, from presence.in / presence.out events.
  * A member's presence is that of their highest-seq presence event, kept in SQLite with the seq,
  * so applying events is idempotent and order-free (a re-sent or late event never undoes a newer
  * one) and a restart finds everyone still in. Each change also updates the site's 15-minute

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 
 /**
- * The hub's storage behind one small interface (issue 9): the subset of better-sqlite3's API the
+ * The hub's storage behind one small interface (docs/scaling.md): the subset of better-sqlite3's API the
  * hub uses, synchronous, so that SQLite (the embedded default) is used as it is and PostgreSQL
  * (storage/postgres.ts, libpq's synchronous calls) implements the same contract.
  *

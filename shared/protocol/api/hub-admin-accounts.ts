@@ -1,30 +1,9 @@
 import { z } from 'zod';
-import { SITE_ID_PATTERN } from '../topics.js';
 import { defineRoute } from './common.js';
 import { PAGE_QUERY, pageOf } from './hub-admin-page.js';
-import { NewPassword, passwordIsUsername } from './hub-password.js';
+import { AccountRecord, NewPassword, passwordIsUsername, Role, SiteList, Username } from './hub-auth.js';
 
-/** The hub's accounts (`/accounts`), the network operator's alone. */
-
-export const Username = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._@-]{1,63}$/, { error: 'expected 2-64 letters, digits, ".", "_", "@" or "-"' });
-/** A network operator may do everything; a site manager only what concerns their sites. */
-export const AccountRole = z.enum(['operator', 'site_manager']);
-export const SiteList = z.array(z.string().regex(SITE_ID_PATTERN)).max(500);
-
-/** An account as the API shows it: never its password. */
-export const AccountView = z.strictObject({
-  id: z.string(),
-  username: z.string(),
-  role: AccountRole,
-  /** The sites a site manager manages; empty for an operator. */
-  sites: z.array(z.string()),
-  /** A one-time password is in force: the account must set its own before anything else. */
-  mustChangePassword: z.boolean(),
-  disabled: z.boolean(),
-  createdAt: z.iso.datetime(),
-  updatedAt: z.iso.datetime(),
-});
-export type AccountView = z.infer<typeof AccountView>;
+/** The hub's accounts (`/accounts`), the network operator's alone. An account's fields and password rule: hub-auth.ts. */
 
 /** `/accounts/:id`; an id out of these bounds is refused 400 ("invalid account"). */
 export const AccountParams = z.strictObject({ id: z.string().min(1).max(64) }).meta({ title: 'account' });
@@ -39,7 +18,7 @@ export type AccountListQuery = z.infer<typeof AccountListQuery>;
 export const NewAccountBody = z
   .strictObject({
     username: Username,
-    role: AccountRole,
+    role: Role,
     /** A site manager needs one at least (refused 400 at `sites` otherwise); ignored for an operator. */
     sites: SiteList.default([]),
     password: NewPassword,
@@ -53,7 +32,7 @@ export const NewAccountBody = z
 export type NewAccountBody = z.infer<typeof NewAccountBody>;
 
 /** The last enabled operator cannot be disabled or demoted: 409 `conflict`. */
-export const AccountPatch = z.strictObject({ role: AccountRole.optional(), sites: SiteList.optional(), disabled: z.boolean().optional() }).meta({ title: 'account change' });
+export const AccountPatch = z.strictObject({ role: Role.optional(), sites: SiteList.optional(), disabled: z.boolean().optional() }).meta({ title: 'account change' });
 export type AccountPatch = z.infer<typeof AccountPatch>;
 
 /** A new password for someone else's account (one-time by default); it ends their sessions. Answered 204. */
@@ -61,11 +40,11 @@ export const PasswordReset = z.strictObject({ password: NewPassword, mustChangeP
 export type PasswordReset = z.infer<typeof PasswordReset>;
 
 /** `GET /accounts`. */
-export const AccountPage = pageOf(AccountView);
+export const AccountPage = pageOf(AccountRecord);
 export type AccountPage = z.infer<typeof AccountPage>;
 
 /** `GET` and `PATCH /accounts/:id`, and `POST /accounts` (201). */
-export const AccountAnswer = z.strictObject({ account: AccountView });
+export const AccountAnswer = z.strictObject({ account: AccountRecord });
 export type AccountAnswer = z.infer<typeof AccountAnswer>;
 
 /** Every account route is the operator's: anyone else is refused 403 before their input is read. */

@@ -1,0 +1,262 @@
+import { z } from 'zod';
+import { ITEM_ID_PATTERN } from '../events.js';
+import { defineRoute } from './common.js';
+
+/** Prices, billing months, invoices (cloud-sync/billing/): the billing API, for network operators only. */
+
+/**
+ * The network's price list, kept at the hub (the directory's plans carry no prices: sites need
+ * none to open a door). One tariff per plan id, one price per consumable item. Amounts are
+ * integer cents excluding VAT; VAT is a percentage with at most two decimals (20, 5.5, 2.1).
+ */
+const Cents = z.number({ error: 'expected an amount in integer cents' }).int().nonnegative().max(100_000_000);
+/** Plan ids and items: the pattern sites record items with, so that every item recorded can be priced. */
+const Key = z.string().regex(ITEM_ID_PATTERN, { error: 'expected an id of letters, digits, ".", "_" or "-" (at most 64)' });
+const VatPercent = z
+  .number()
+  .min(0)
+  .max(100)
+  .refine((v) => Math.abs(v * 100 - Math.round(v * 100)) < 1e-9, { error: 'expected a VAT percentage with at most two decimals' });
+
+const Common = {
+  /** VAT on every line this tariff produces (visits, subscription, locker). */
+  vatPercent: VatPercent,
+  /** Monthly rental of the member's own locker (members with `locker` in the directory). */
+  lockerMonthlyCents: Cents.optional(),
+  /** Consumable units included each month per member, by item (Soho Solo: 1000 print pages). */
+  included: z.record(Key, z.number().int().nonnegative()).default({}),
+};
+
+const Subscription = z.strictObject({
+  kind: z.literal('subscription'),
+  monthlyCents: Cents,
+  /** Distinct site-local days a week, across all sites, that the subscription covers. */
+  daysPerWeek: z.number().int().min(1).max(5),
+  /**
+   * A day beyond the quota. `{cents}`: the door lets it in, at that price. `{refuse: true,
+   * cents}`: the door refuses it, and `cents` is what a day costs that a site let in anyway (a
+   * site cut off from the hub that did not know the days used elsewhere): never free.
+   * `"refuse"` alone, from lists made before that price was asked for, is still read from a
+   * closed month (which re-rates as it was closed) but refused in a new list (unpricedRefusals).
+   */
+  extraDay: z.union([z.literal('refuse'), z.strictObject({ cents: Cents, refuse: z.literal(true).optional() })]),
+  ...Common,
+});
+
+/** A day pass, or pay-as-you-go by the day: each visited day is charged, a short one as a half-day. */
+const PerDay = z.strictObject({
+  kind: z.literal('per-day'),
+  dayCents: Cents,
+  /** A day whose presence totals less than `underMinutes` costs `cents` (Murat: 10 EUR under 4 h). */
+  halfDay: z.strictObject({ cents: Cents, underMinutes: z.number().int().min(1).max(1440).default(240) }).optional(),
+  ...Common,
+});
+
+/** A week pass: each ISO week with at least one visit is charged once, in the month of its Thursday. */
+const WeekPass = z.strictObject({ kind: z.literal('week-pass'), weekCents: Cents, ...Common });
+
+export type ExtraDay = z.infer<typeof Subscription>['extraDay'];
+
+export const PlanTariff = z.discriminatedUnion('kind', [Subscription, PerDay, WeekPass]);
+export type PlanTariff = z.infer<typeof PlanTariff>;
+
+export const ConsumablePrice = z.strictObject({ name: z.string().min(1).max(200), unitCents: Cents, vatPercent: VatPercent });
+export type ConsumablePrice = z.infer<typeof ConsumablePrice>;
+
+export const PriceList = z.strictObject({
+  currency: z.string().regex(/^[A-Z]{3}$/, { error: 'expected an ISO 4217 code such as "EUR"' }).default('EUR'),
+  plans: z.record(Key, PlanTariff),
+  consumables: z.record(Key, ConsumablePrice).default({}),
+});
+export type PriceList = z.infer<typeof PriceList>;
+
+/** A billing period is a calendar month, `YYYY-MM`. */
+export const PeriodId = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, { error: 'expected a month "YYYY-MM"' });
+export type PeriodId = z.infer<typeof PeriodId>;
+
+export const LINE_KINDS = ['subscription', 'extra-day', 'day', 'half-day', 'week', 'locker', 'consumable'] as const;
+export const LineKind = z.enum(LINE_KINDS);
+export type LineKind = z.infer<typeof LineKind>;
+
+/** An invoice line: a rated line with its VAT, or an adjustment of an earlier, closed period. */
+export const InvoiceLine = z.object({
+  member: z.string(),
+  memberName: z.string().nullable(),
+  site: z.string().nullable(),
+  kind: LineKind,
+  item: z.string().nullable(),
+  description: z.string(),
+  /** For an adjustment: the closed period it corrects; null on the period's own lines. */
+  adjusts: z.string().nullable(),
+  quantity: z.number(),
+  unitCents: z.number().int(),
+  amountCents: z.number().int(),
+  vatPercent: z.number(),
+  vatCents: z.number().int(),
+  dates: z.array(z.string()),
+});
+export type InvoiceLine = z.infer<typeof InvoiceLine>;
+
+export const Invoice = z.object({
+  /** `YYYY-NNNNNN`, given at the close; null on a preview. */
+  number: z.string().nullable(),
+  period: z.string(),
+  /** When the period was closed (ISO, UTC); null on a preview. */
+  closedAt: z.string().nullable(),
+  account: z.object({ kind: z.enum(['employer', 'member']), id: z.string(), name: z.string() }),
+  currency: z.string(),
+  lines: z.array(InvoiceLine),
+  bySite: z.array(z.object({ site: z.string().nullable(), days: z.number().int(), amountCents: z.number().int() })),
+  byMember: z.array(z.object({ member: z.string(), name: z.string().nullable(), days: z.number().int(), amountCents: z.number().int() })),
+  vat: z.array(z.object({ vatPercent: z.number(), baseCents: z.number().int(), vatCents: z.number().int() })),
+  subtotalCents: z.number().int(),
+  vatCents: z.number().int(),
+  totalCents: z.number().int(),
+});
+export type Invoice = z.infer<typeof Invoice>;
+
+/** Usage that no invoice carries, and why: shown with the period so nothing goes missing silently. */
+export const Unbilled = z.object({ member: z.string(), reason: z.literal('not_in_directory'), days: z.number().int(), consumables: z.number().int() });
+export type Unbilled = z.infer<typeof Unbilled>;
+
+/**
+ * A day beyond the quota of a plan whose door refuses it, that a site let in anyway (one cut
+ * off from the hub, that did not know the days used elsewhere): charged at the plan's price for
+ * it, and listed so that the operator can look into it.
+ */
+export const AdmittedBeyondQuota = z.object({ member: z.string(), account: z.string(), plan: z.string(), site: z.string(), date: z.string(), unitCents: z.number().int() });
+export type AdmittedBeyondQuota = z.infer<typeof AdmittedBeyondQuota>;
+
+/**
+ * Uses of a consumable item the price list has no price for, at one site in one month. They are
+ * listed with the preview and the close, never charged, and never a reason to refuse the month:
+ * one unknown item (a new machine, a name a site got wrong) must not hold up every invoice.
+ */
+export const UnpricedUse = z.object({
+  /** The month the uses belong to: the closed month itself, or an earlier one its late events reached. */
+  period: z.string(),
+  site: z.string(),
+  item: z.string(),
+  /** How many uses (events), and how many units they recorded in all. */
+  uses: z.number().int(),
+  quantity: z.number(),
+});
+export type UnpricedUse = z.infer<typeof UnpricedUse>;
+
+export const PeriodSummary = z.object({
+  period: z.string(),
+  status: z.enum(['open', 'closed']),
+  /** ISO (UTC): when it was closed, and the reception time up to which its events are on its invoices. */
+  closedAt: z.string().nullable(),
+  cutoff: z.string(),
+  /** The currency of its amounts: that of the price list it was (or would be) rated with. */
+  currency: z.string(),
+  invoices: z.number().int(),
+  subtotalCents: z.number().int(),
+  vatCents: z.number().int(),
+  totalCents: z.number().int(),
+  unbilled: z.array(Unbilled),
+  /** In a preview and in the answer of a close (a closed month's invoices keep them as lines). */
+  admittedBeyondQuota: z.array(AdmittedBeyondQuota).optional(),
+  unpriced: z.array(UnpricedUse),
+});
+export type PeriodSummary = z.infer<typeof PeriodSummary>;
+
+export const InvoiceHeader = Invoice.pick({ number: true, account: true, currency: true, subtotalCents: true, vatCents: true, totalCents: true }).extend({ lines: z.number().int() });
+export type InvoiceHeader = z.infer<typeof InvoiceHeader>;
+
+/** A month: frozen if closed, else a preview, with its invoices' headers. */
+export const PeriodView = PeriodSummary.omit({ invoices: true }).extend({ invoices: z.array(InvoiceHeader) });
+export type PeriodView = z.infer<typeof PeriodView>;
+
+export const PeriodList = z.object({ periods: z.array(PeriodSummary), next: z.string().nullable() });
+export type PeriodList = z.infer<typeof PeriodList>;
+
+export const Verification = z.object({ period: z.string(), identical: z.boolean(), differing: z.array(z.string()) });
+export type Verification = z.infer<typeof Verification>;
+
+export const InvoiceList = z.object({ invoices: z.array(Invoice) });
+export type InvoiceList = z.infer<typeof InvoiceList>;
+
+const PeriodParams = z.strictObject({ period: PeriodId });
+const InvoiceParams = z.strictObject({ number: z.string().regex(/^\d{4}-\d{6}$/, { error: 'expected an invoice number "YYYY-NNNNNN"' }) });
+export const BillingFormat = z.strictObject({ format: z.enum(['json', 'csv']).default('json') });
+const CSV = { 'text/csv': { description: 'the invoices as CSV, one row per line (format=csv)' } };
+
+const billing = { tags: ['billing'] as const, errors: ['auth.forbidden'] as const };
+
+export const BillingRoutes = {
+  prices: defineRoute({ ...billing, method: 'GET', url: '/billing/prices', operationId: 'getPrices', summary: 'The price list (operator)', response: { 200: PriceList }, errors: ['auth.forbidden', 'not_found'] }),
+  setPrices: defineRoute({
+    ...billing,
+    method: 'PUT',
+    url: '/billing/prices',
+    operationId: 'setPrices',
+    summary: 'Set the price list: a tariff per plan, a price per consumable (operator)',
+    body: PriceList,
+    response: { 200: PriceList },
+    errors: ['auth.forbidden', 'billing.contradicts_directory'],
+  }),
+  periods: defineRoute({
+    ...billing,
+    method: 'GET',
+    url: '/billing/periods',
+    operationId: 'listPeriods',
+    summary: 'Billing periods, closed and open, and the month a close accepts next (operator)',
+    response: { 200: PeriodList },
+  }),
+  period: defineRoute({
+    ...billing,
+    method: 'GET',
+    url: '/billing/periods/:period',
+    operationId: 'getPeriod',
+    summary: 'One month: frozen if closed, else a preview; its invoice headers (operator)',
+    params: PeriodParams,
+    response: { 200: PeriodView },
+    errors: ['auth.forbidden', 'billing.out_of_order', 'billing.unpriced', 'billing.pruned'],
+  }),
+  periodInvoices: defineRoute({
+    ...billing,
+    method: 'GET',
+    url: '/billing/periods/:period/invoices',
+    operationId: 'listPeriodInvoices',
+    summary: 'The invoices of a month, in JSON or CSV (operator)',
+    params: PeriodParams,
+    querystring: BillingFormat,
+    response: { 200: InvoiceList },
+    produces: CSV,
+    errors: ['auth.forbidden', 'billing.out_of_order', 'billing.unpriced', 'billing.pruned'],
+  }),
+  close: defineRoute({
+    ...billing,
+    method: 'POST',
+    url: '/billing/periods/:period/close',
+    operationId: 'closePeriod',
+    summary: 'Close a month: number its invoices, freeze them (operator)',
+    params: PeriodParams,
+    response: { 200: PeriodSummary },
+    errors: ['auth.forbidden', 'billing.period_closed', 'billing.out_of_order', 'billing.unpriced', 'billing.pruned'],
+  }),
+  verify: defineRoute({
+    ...billing,
+    method: 'GET',
+    url: '/billing/periods/:period/verify',
+    operationId: 'verifyPeriod',
+    summary: 'Rate a closed month again and compare with what was frozen (operator)',
+    params: PeriodParams,
+    response: { 200: Verification },
+    errors: ['auth.forbidden', 'billing.out_of_order', 'billing.unpriced', 'billing.pruned', 'not_found'],
+  }),
+  invoice: defineRoute({
+    ...billing,
+    method: 'GET',
+    url: '/billing/invoices/:number',
+    operationId: 'getInvoice',
+    summary: 'One invoice by number, in JSON or CSV (operator)',
+    params: InvoiceParams,
+    querystring: BillingFormat,
+    response: { 200: Invoice },
+    produces: CSV,
+    errors: ['auth.forbidden', 'not_found'],
+  }),
+};
