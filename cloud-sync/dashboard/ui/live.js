@@ -5,23 +5,15 @@
 import { get } from './api.js';
 
 /**
- * Until shared/protocol/api has them, these mirror what the hub sends (cloud-sync/dashboard/stream.ts,
- * cloud-sync/hub/occupancy): the `hello` of the stream, then one site's occupancy, health, alarm or event.
- * @typedef {{ id: string, username: string, role: 'operator' | 'site_manager', sites: string[] }} Account
- * @typedef {{ site: string, name: string, timeZone: string | null, capacity: number | null, present: number, rate: number | null }} SiteOccupancy
- * @typedef {{ sites: SiteOccupancy[], total: { present: number, capacity: number, rate: number | null } }} NetworkOccupancy
- * @typedef {'ok' | 'degraded' | 'offline' | 'unknown'} HealthState
- * @typedef {{
- *   site: string, online: boolean | null, state: HealthState, lastEventAt: string | null, statusAt: string | null,
- *   backlog: number | null, missing: number, directory: { revision: number, ageSeconds: number | null, stale: boolean } | null,
- *   clock: { synced: boolean } | null, openAlarms: number, problems: string[],
- * }} SiteHealth
- * @typedef {{
- *   id: number, site: string, kind: string, subject: string, detail: string | null, raisedAt: string, count: number,
- *   clearedAt: string | null, clearedBy: string | null, acknowledgedAt: string | null, acknowledgedBy: string | null, open: boolean,
- * }} Alarm
+ * What the hub's live stream sends (shared/protocol/api/hub-dashboard.ts): its `hello`, then one
+ * site's occupancy, health, alarm or event at a time.
+ * @typedef {import('../../../shared/protocol/api/hub-auth.js').Account} Account
+ * @typedef {import('../../../shared/protocol/api/hub-occupancy.js').SiteOccupancy} SiteOccupancy
+ * @typedef {import('../../../shared/protocol/api/hub-occupancy.js').SiteHealth} SiteHealth
+ * @typedef {import('../../../shared/protocol/api/hub-occupancy.js').Alarm} Alarm
  * @typedef {import('../../../shared/protocol/events.js').SiteEvent} SiteEvent
- * @typedef {{ account: Account, occupancy: NetworkOccupancy, health: SiteHealth[] }} Hello
+ * @typedef {import('../../../shared/protocol/api/hub-dashboard.js').StreamHello} Hello
+ * @typedef {import('../../../shared/protocol/api/hub-dashboard.js').StreamEvent} StreamEvent
  */
 
 /**
@@ -65,39 +57,40 @@ const emit = (change) => listeners.forEach((fn) => fn(change));
 /** @type {EventSource | undefined} */
 let source;
 
+/**
+ * Hands each `kind` event of the stream to `handle`, its data as the hub's schema of that event says.
+ * @template {StreamEvent['event']} K
+ * @param {EventSource} stream
+ * @param {K} kind
+ * @param {(data: Extract<StreamEvent, { event: K }>['data']) => void} handle
+ */
+function listen(stream, kind, handle) {
+  stream.addEventListener(kind, (m) => handle(JSON.parse(m.data)));
+}
+
 export function connect() {
   disconnect();
   source = new EventSource('/events/stream');
-  source.addEventListener('hello', (m) => {
-    /** @type {Hello} */
-    const hello = JSON.parse(m.data);
+  listen(source, 'hello', (hello) => {
     state.account = hello.account;
     state.occupancy = new Map(hello.occupancy.sites.map((s) => [s.site, s]));
     state.health = new Map(hello.health.map((h) => [h.site, h]));
     setConnected(true);
     emit({ kind: 'hello', data: hello });
   });
-  source.addEventListener('occupancy', (m) => {
-    /** @type {SiteOccupancy} */
-    const o = JSON.parse(m.data);
+  listen(source, 'occupancy', (o) => {
     state.occupancy.set(o.site, o);
     emit({ kind: 'occupancy', data: o });
   });
-  source.addEventListener('health', (m) => {
-    /** @type {SiteHealth} */
-    const h = JSON.parse(m.data);
+  listen(source, 'health', (h) => {
     state.health.set(h.site, h);
     emit({ kind: 'health', data: h });
   });
-  source.addEventListener('alarm', (m) => {
-    /** @type {Alarm} */
-    const a = JSON.parse(m.data);
+  listen(source, 'alarm', (a) => {
     state.alarms.set(a.id, a);
     emit({ kind: 'alarm', data: a });
   });
-  source.addEventListener('event', (m) => {
-    /** @type {SiteEvent} */
-    const e = JSON.parse(m.data);
+  listen(source, 'event', (e) => {
     state.feed.unshift(e);
     state.feed.length = Math.min(state.feed.length, MAX_FEED);
     emit({ kind: 'event', data: e });

@@ -3,17 +3,11 @@ import { fill, h } from '../dom.js';
 import { formatDateTime, formatMoney, formatMonth, formatNumber, t } from '../i18n.js';
 
 /**
- * Until shared/protocol/api has them, these mirror the hub's answers (cloud-sync/billing/api.ts, ledger.ts, invoice.ts).
- * @typedef {{ member: string, reason: 'not_in_directory', days: number, consumables: number }} Unbilled
- * @typedef {{ period: string, site: string, item: string, uses: number, quantity: number }} UnpricedUse
- * @typedef {{
- *   period: string, status: 'open' | 'closed', closedAt: string | null, cutoff: string, currency: string, invoices: number,
- *   subtotalCents: number, vatCents: number, totalCents: number, unbilled: Unbilled[], unpriced: UnpricedUse[],
- * }} PeriodSummary
- * @typedef {{ periods: PeriodSummary[], next: string | null }} PeriodList GET /billing/periods
- * @typedef {{ kind: 'employer' | 'member', id: string, name: string }} InvoiceAccount
- * @typedef {{ number: string | null, account: InvoiceAccount, currency: string, lines: number, subtotalCents: number, vatCents: number, totalCents: number }} InvoiceHeader
- * @typedef {Omit<PeriodSummary, 'invoices'> & { invoices: InvoiceHeader[] }} PeriodDetail GET /billing/periods/:period
+ * @typedef {import('../../../../shared/protocol/api/hub-billing.js').PeriodList} PeriodList GET /billing/periods
+ * @typedef {import('../../../../shared/protocol/api/hub-billing.js').PeriodSummary} PeriodSummary
+ * @typedef {import('../../../../shared/protocol/api/hub-billing.js').PeriodView} PeriodView GET /billing/periods/:period
+ * @typedef {import('../../../../shared/protocol/api/hub-billing.js').InvoiceHeader} InvoiceHeader
+ * @typedef {import('../../../../shared/protocol/api/hub-billing.js').UnpricedUse} UnpricedUse
  */
 /**
  * @typedef {import('../api.js').Failure} Failure
@@ -94,14 +88,14 @@ function periodCard(p) {
   card.addEventListener('toggle', () => {
     if (!card.open || loaded) return;
     loaded = true;
-    /** @type {Promise<PeriodDetail>} */ (get(`/billing/periods/${p.period}`))
+    /** @type {Promise<PeriodView>} */ (get(`/billing/periods/${p.period}`))
       .then((full) => fill(body, periodBody(full)))
       .catch((/** @type {Failure} */ err) => ((loaded = false), fill(body, failure(err))));
   });
   return card;
 }
 
-/** @param {PeriodDetail} p */
+/** @param {PeriodView} p */
 function periodBody(p) {
   const when = p.status === 'closed' ? [t('billing.closedAt', { at: formatDateTime(p.closedAt) }), t('billing.cutoff', { at: formatDateTime(p.cutoff) })] : [];
   const exports = p.status === 'closed' ? downloads(`/billing/periods/${p.period}/invoices`, `invoices-${p.period}`, t('billing.export')) : null;

@@ -6,7 +6,7 @@ import { LOCALES, locale } from '../i18n.js';
 document.head.append(h('link', { rel: 'stylesheet', href: '/ui/vendor/uPlot.min.css' }));
 
 /**
- * @typedef {import('./site.js').HistoryPoint} HistoryPoint
+ * @typedef {import('../../../../shared/protocol/api/hub-occupancy.js').HistoryPoint} HistoryPoint
  * @typedef {{ update(points: HistoryPoint[], capacity: number | null): void, destroy(): void }} OccupancyChart
  */
 

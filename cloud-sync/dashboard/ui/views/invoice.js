@@ -5,19 +5,8 @@ import { state } from '../live.js';
 import { downloads, failure, totalsLine } from './billing.js';
 
 /**
- * Until shared/protocol/api has them, these mirror the hub's answer (cloud-sync/billing/invoice.ts).
- * @typedef {import('./billing.js').InvoiceAccount} InvoiceAccount
- * @typedef {{
- *   member: string, memberName: string | null, site: string | null, kind: string, item: string | null, description: string,
- *   adjusts: string | null, quantity: number, unitCents: number, amountCents: number, vatPercent: number, vatCents: number, dates: string[],
- * }} InvoiceLine
- * @typedef {{
- *   number: string | null, period: string, closedAt: string | null, account: InvoiceAccount, currency: string, lines: InvoiceLine[],
- *   bySite: { site: string | null, days: number, amountCents: number }[],
- *   byMember: { member: string, name: string | null, days: number, amountCents: number }[],
- *   vat: { vatPercent: number, baseCents: number, vatCents: number }[],
- *   subtotalCents: number, vatCents: number, totalCents: number,
- * }} Invoice null number and close time: a preview's
+ * @typedef {import('../../../../shared/protocol/api/hub-billing.js').Invoice} Invoice null number and close time: a preview's
+ * @typedef {import('../../../../shared/protocol/api/hub-billing.js').InvoiceLine} InvoiceLine
  */
 /**
  * @typedef {Invoice & { number: string, closedAt: string }} ClosedInvoice GET /billing/invoices/:number, which knows closed ones only

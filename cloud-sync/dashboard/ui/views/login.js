@@ -5,7 +5,8 @@ import { t } from '../i18n.js';
 /**
  * @typedef {import('../api.js').Failure} Failure
  * @typedef {import('../live.js').Account} Account
- * @typedef {{ account: Account & { mustChangePassword: boolean } }} Me the answer of /auth/login and /auth/me
+ * @typedef {import('../../../../shared/protocol/api/hub-auth.js').LoginAnswer} LoginAnswer POST /auth/login
+ * @typedef {import('../api.js').Answer<typeof import('../../../../shared/protocol/api/hub-auth.js').AuthRoutes.me>} Me GET /auth/me
  * @typedef {(account: Account) => void} SignedIn
  */
 
@@ -26,7 +27,7 @@ export function renderLogin(view, signedIn) {
     e.preventDefault();
     message.textContent = '';
     try {
-      /** @type {Me} */
+      /** @type {LoginAnswer} */
       const r = await post('/auth/login', { username: username.value, password: password.value });
       if (r.account.mustChangePassword) renderPasswordChange(view, password.value, signedIn);
       else signedIn(r.account);

@@ -5,7 +5,7 @@ import { t } from '../i18n.js';
 /**
  * @typedef {import('../api.js').Failure} Failure
  * @typedef {import('../../../../shared/protocol/directory.js').Member} Member
- * @typedef {import('../../../../shared/protocol/directory.js').Badge} Badge
+ * @typedef {import('../../../../shared/protocol/api/hub-admin-directory.js').StoredBadge} Badge
  * @typedef {import('../../../../shared/protocol/directory.js').Plan} Plan
  * @typedef {import('../../../../shared/protocol/api/hub-admin-directory.js').DirectoryPage} DirectoryPage
  * @typedef {import('../../../../shared/protocol/api/hub-admin-members-csv.js').MemberImportResult} MemberImportResult

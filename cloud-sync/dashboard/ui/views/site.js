@@ -6,21 +6,18 @@ import { gauge, onlineBadge } from './overview.js';
 import { commandButton, commandsCard, mayCommand } from './site-commands.js';
 
 /**
- * Until shared/protocol/api has them, these mirror the hub's answers (cloud-sync/hub/occupancy/routes.ts).
- * @typedef {import('../live.js').SiteOccupancy} SiteOccupancy
- * @typedef {import('../live.js').SiteHealth} SiteHealth
- * @typedef {{ memberId: string, name: string | null, since: string }} PresentMember
- * @typedef {SiteOccupancy & { whoIsIn: PresentMember[] }} SiteOccupancyNow GET /occupancy/:site
- * @typedef {{ start: number, present: number, rate: number | null }} HistoryPoint
- * @typedef {{ site: string, timeZone: string | null, capacity: number | null, range: Range, bucketMinutes: number, points: HistoryPoint[] }} OccupancyHistory
- * @typedef {{ door: string, mode: 'locked' | 'free_access' | 'lockdown' | null, alarm: 'forced' | 'held' | null, lastEventAt: string }} DoorState
- * @typedef {{ reader: string, connected: boolean, lastEventAt: string, lastTap: { at: string, granted: boolean, reason: string } | null }} ReaderState
- * @typedef {SiteHealth & { doors: DoorState[], readers: ReaderState[] }} SiteHealthDetail GET /site-health/:site
+ * @typedef {import('../../../../shared/protocol/api/hub-occupancy.js').SiteOccupancyDetail} SiteOccupancyDetail GET /occupancy/:site
+ * @typedef {import('../../../../shared/protocol/api/hub-occupancy.js').PresentMember} PresentMember
+ * @typedef {import('../../../../shared/protocol/api/hub-occupancy.js').OccupancyHistory} OccupancyHistory GET /occupancy/:site/history
+ * @typedef {import('../../../../shared/protocol/api/hub-occupancy.js').HistoryPoint} HistoryPoint
+ * @typedef {import('../../../../shared/protocol/api/hub-occupancy.js').SiteHealthDetail} SiteHealthDetail GET /site-health/:site
+ * @typedef {import('../../../../shared/protocol/api/hub-occupancy.js').DoorState} DoorState
+ * @typedef {import('../../../../shared/protocol/api/hub-occupancy.js').ReaderState} ReaderState
+ * @typedef {OccupancyHistory['range']} Range
  */
 /**
  * @typedef {import('../api.js').Failure} Failure
  * @typedef {import('./chart.js').OccupancyChart} OccupancyChart
- * @typedef {'24h' | '7d'} Range
  * @typedef {import('./site-commands.js').CommandPage & { zone: string | undefined, range: Range, chart: OccupancyChart | undefined, closed: boolean }} SitePage
  * @typedef {{ head: HTMLElement, chart: HTMLElement, who: HTMLElement, health: HTMLElement, devices: HTMLElement }} Parts
  */
@@ -76,7 +73,7 @@ export function renderSite(view, site) {
  * @param {Parts} parts
  */
 async function drawNow(page, parts) {
-  /** @type {[SiteOccupancyNow, SiteHealthDetail | undefined]} */
+  /** @type {[SiteOccupancyDetail, SiteHealthDetail | undefined]} */
   const [o, health] = await Promise.all([get(`/occupancy/${page.site}`), get(`/site-health/${page.site}`).catch(() => undefined)]);
   if (page.closed) return;
   page.zone = o.timeZone ?? undefined;
