@@ -106,6 +106,12 @@ function operation(c: RouteContract, options: OpenApiOptions, defs: Record<strin
   };
 }
 
+/** A route registered without a contract: its path and parameters only, and no operationId. */
+function undocumented(r: ApiRoute): Json {
+  const path = pathNames(r.url).map((name) => ({ name: name === '*' ? 'path' : name, in: 'path', required: true, schema: { type: 'string' } }));
+  return { summary: `${r.method} ${r.url} (no contract yet)`, ...(path.length > 0 ? { parameters: path } : {}), responses: { default: { description: 'undocumented' } } };
+}
+
 /**
  * The OpenAPI 3.1 document of an API, made from its routes' contracts: every registered route,
  * with its parameters, body, answers and error answers. A route registered without a contract
@@ -115,7 +121,7 @@ export function openApiDocument(routes: readonly ApiRoute[], options: OpenApiOpt
   const defs: Record<string, unknown> = { ErrorEnvelope: jsonSchema(ErrorEnvelope, 'output', {}) };
   const paths: Record<string, Record<string, Json>> = {};
   for (const r of routes) {
-    const op = r.contract ? operation(r.contract, options, defs) : { summary: `${r.method} ${r.url}`, responses: { default: { description: 'undocumented' } } };
+    const op = r.contract ? operation(r.contract, options, defs) : undocumented(r);
     (paths[openApiPath(r.url)] ??= {})[r.method.toLowerCase()] = op;
   }
   const schemes = options.securitySchemes ?? {};
