@@ -1,12 +1,6 @@
 /** The hub API, same origin; the session cookie (HttpOnly) goes with every call. */
 
 /**
- * The hub's answers are typed from their schemas in shared/protocol/api: by a type's name, or, for
- * an answer the contracts leave unnamed, from the route itself: `Answer<typeof AuthRoutes.me>`.
- * @template {import('../../../shared/platform/api-contract.js').RouteContract} Route
- * @typedef {import('zod').output<NonNullable<Route['response'][200]>>} Answer
- */
-/**
  * @typedef {import('../../../shared/protocol/api/common.js').ErrorEnvelope} ErrorBody The hub's answer to a refused call.
  * @typedef {ErrorBody['code']} ErrorCode
  * @typedef {ErrorBody['details'][number]} ErrorDetail

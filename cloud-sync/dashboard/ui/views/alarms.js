@@ -6,7 +6,7 @@ import { onChange, state } from '../live.js';
 /**
  * @typedef {import('../api.js').Failure} Failure
  * @typedef {import('../live.js').Alarm} Alarm
- * @typedef {import('../api.js').Answer<typeof import('../../../../shared/protocol/api/hub-occupancy.js').OccupancyRoutes.alarms>} AlarmList GET /alarms
+ * @typedef {import('../../../../shared/protocol/api/hub-occupancy.js').AlarmList} AlarmList GET /alarms
  */
 
 /**

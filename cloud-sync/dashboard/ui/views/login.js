@@ -6,7 +6,7 @@ import { t } from '../i18n.js';
  * @typedef {import('../api.js').Failure} Failure
  * @typedef {import('../live.js').Account} Account
  * @typedef {import('../../../../shared/protocol/api/hub-auth.js').LoginAnswer} LoginAnswer POST /auth/login
- * @typedef {import('../api.js').Answer<typeof import('../../../../shared/protocol/api/hub-auth.js').AuthRoutes.me>} Me GET /auth/me
+ * @typedef {import('../../../../shared/protocol/api/hub-auth.js').MyAccount} Me GET /auth/me
  * @typedef {(account: Account) => void} SignedIn
  */
 
