@@ -1,23 +1,53 @@
 /** The hub API, same origin; the session cookie (HttpOnly) goes with every call. */
+
+/**
+ * @typedef {import('../../../shared/protocol/api/common.js').ErrorEnvelope} ErrorBody The hub's answer to a refused call.
+ * @typedef {ErrorBody['code']} ErrorCode
+ * @typedef {ErrorBody['details'][number]} ErrorDetail
+ */
+
 export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {Partial<ErrorBody> | null} body
+   */
   constructor(status, body) {
     super(body?.message ?? `HTTP ${status}`);
     this.status = status;
+    /** @type {ErrorCode} */
     this.code = body?.code ?? 'internal';
     this.details = body?.details ?? [];
-    this.retryAfter = body?.retryAfter;
+    /** Seconds to wait, from the Retry-After header of a 429. @type {number | undefined} */
+    this.retryAfter = undefined;
   }
 }
 
+/**
+ * What a call rejects with: an ApiError, or the browser's own error when the hub could not be
+ * reached or answered something that is not JSON (no status, no details then).
+ * @typedef {Error & Partial<Pick<ApiError, 'status' | 'code' | 'details' | 'retryAfter'>>} Failure
+ */
+
 /** Called when a call answers 401: the session ended, the app shows the login page. */
 let onUnauthorized = () => {};
+/** @param {() => void} fn */
 export const whenUnauthorized = (fn) => (onUnauthorized = fn);
 
+/**
+ * One call; its JSON answer, typed by the caller from the hub's schemas (shared/protocol/api).
+ * @template T
+ * @param {'GET' | 'POST' | 'PUT'} method
+ * @param {string} path
+ * @param {unknown} [body] JSON; with `raw`, the CSV text itself
+ * @param {{ raw?: boolean }} [options]
+ * @returns {Promise<T>}
+ */
 export async function api(method, path, body, { raw = false } = {}) {
+  /** @type {RequestInit & { headers: Record<string, string> }} */
   const init = { method, credentials: 'same-origin', headers: {} };
   if (body !== undefined) {
     init.headers['content-type'] = raw ? 'text/csv' : 'application/json';
-    init.body = raw ? body : JSON.stringify(body);
+    init.body = raw ? /** @type {string} */ (body) : JSON.stringify(body);
   }
   const res = await fetch(path, init);
   const text = await res.text();
@@ -31,6 +61,24 @@ export async function api(method, path, body, { raw = false } = {}) {
   return json;
 }
 
+/**
+ * GET `path`; the caller gives the answer's type, by a JSDoc type on the variable or a cast.
+ * @template T
+ * @param {string} path
+ * @returns {Promise<T>}
+ */
 export const get = (path) => api('GET', path);
+/**
+ * @template T
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<T>}
+ */
 export const post = (path, body) => api('POST', path, body);
+/**
+ * @template T
+ * @param {string} path
+ * @param {unknown} body
+ * @returns {Promise<T>}
+ */
 export const put = (path, body) => api('PUT', path, body);

@@ -4,9 +4,34 @@
  */
 import { get } from './api.js';
 
+/**
+ * What the hub's live stream sends (shared/protocol/api/hub-dashboard.ts): its `hello`, then one
+ * site's occupancy, health, alarm or event at a time.
+ * @typedef {import('../../../shared/protocol/api/hub-auth.js').Account} Account
+ * @typedef {import('../../../shared/protocol/api/hub-occupancy.js').SiteOccupancy} SiteOccupancy
+ * @typedef {import('../../../shared/protocol/api/hub-occupancy.js').SiteHealth} SiteHealth
+ * @typedef {import('../../../shared/protocol/api/hub-occupancy.js').Alarm} Alarm
+ * @typedef {import('../../../shared/protocol/events.js').SiteEvent} SiteEvent
+ * @typedef {import('../../../shared/protocol/api/hub-dashboard.js').StreamHello} Hello
+ * @typedef {import('../../../shared/protocol/api/hub-dashboard.js').StreamEvent} StreamEvent
+ */
+
+/**
+ * What changed, as views hear it: the kind, and what it carries.
+ * @typedef {{ kind: 'hello', data: Hello } | { kind: 'occupancy', data: SiteOccupancy } | { kind: 'health', data: SiteHealth }
+ *   | { kind: 'alarm', data: Alarm } | { kind: 'event', data: SiteEvent } | { kind: 'connection', data: boolean }} Change
+ * @typedef {(change: Change) => unknown} Listener
+ */
+
 const MAX_FEED = 50;
 const whoAmI = () => get('/auth/me');
 
+/**
+ * @type {{
+ *   account: Account | null, occupancy: Map<string, SiteOccupancy>, health: Map<string, SiteHealth>,
+ *   alarms: Map<number, Alarm>, feed: SiteEvent[], connected: boolean,
+ * }}
+ */
 export const state = {
   account: null,
   occupancy: new Map(),
@@ -16,46 +41,59 @@ export const state = {
   connected: false,
 };
 
+/** @type {Set<Listener>} */
 const listeners = new Set();
+/**
+ * @param {Listener} fn
+ * @returns {() => void} that stops listening
+ */
 export function onChange(fn) {
   listeners.add(fn);
   return () => listeners.delete(fn);
 }
-const emit = (kind, data) => listeners.forEach((fn) => fn(kind, data));
+/** @param {Change} change */
+const emit = (change) => listeners.forEach((fn) => fn(change));
 
+/** @type {EventSource | undefined} */
 let source;
+
+/**
+ * Hands each `kind` event of the stream to `handle`, its data as the hub's schema of that event says.
+ * @template {StreamEvent['event']} K
+ * @param {EventSource} stream
+ * @param {K} kind
+ * @param {(data: Extract<StreamEvent, { event: K }>['data']) => void} handle
+ */
+function listen(stream, kind, handle) {
+  stream.addEventListener(kind, (m) => handle(JSON.parse(m.data)));
+}
 
 export function connect() {
   disconnect();
   source = new EventSource('/events/stream');
-  source.addEventListener('hello', (m) => {
-    const hello = JSON.parse(m.data);
+  listen(source, 'hello', (hello) => {
     state.account = hello.account;
     state.occupancy = new Map(hello.occupancy.sites.map((s) => [s.site, s]));
     state.health = new Map(hello.health.map((h) => [h.site, h]));
     setConnected(true);
-    emit('hello', hello);
+    emit({ kind: 'hello', data: hello });
   });
-  source.addEventListener('occupancy', (m) => {
-    const o = JSON.parse(m.data);
+  listen(source, 'occupancy', (o) => {
     state.occupancy.set(o.site, o);
-    emit('occupancy', o);
+    emit({ kind: 'occupancy', data: o });
   });
-  source.addEventListener('health', (m) => {
-    const h = JSON.parse(m.data);
+  listen(source, 'health', (h) => {
     state.health.set(h.site, h);
-    emit('health', h);
+    emit({ kind: 'health', data: h });
   });
-  source.addEventListener('alarm', (m) => {
-    const a = JSON.parse(m.data);
+  listen(source, 'alarm', (a) => {
     state.alarms.set(a.id, a);
-    emit('alarm', a);
+    emit({ kind: 'alarm', data: a });
   });
-  source.addEventListener('event', (m) => {
-    const e = JSON.parse(m.data);
+  listen(source, 'event', (e) => {
     state.feed.unshift(e);
     state.feed.length = Math.min(state.feed.length, MAX_FEED);
-    emit('event', e);
+    emit({ kind: 'event', data: e });
   });
   source.onerror = () => {
     setConnected(false);
@@ -71,10 +109,11 @@ export function disconnect() {
   setConnected(false);
 }
 
+/** @param {boolean} on */
 function setConnected(on) {
   if (state.connected === on) return;
   state.connected = on;
-  emit('connection', on);
+  emit({ kind: 'connection', data: on });
 }
 
 /** The network total over the sites this account sees. */

@@ -11,6 +11,3 @@ export const SiteParams = z.strictObject({ site: SiteId });
 /** The OpenAPI document of an API, as served: JSON, checked by its own validator in tests. */
 export const OpenApiDocument = z.looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) });
 export type OpenApiDocument = z.infer<typeof OpenApiDocument>;
-
-/** An instant on the wire: ISO 8601 with an offset. */
-export const IsoTime = z.string();

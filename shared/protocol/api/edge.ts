@@ -101,6 +101,17 @@ export const SimulatedCoffee = z.strictObject({ ...Who, cups: z.number().int().m
 export const ConsumableRecorded = z.object({ seq: z.number().int(), id: z.string(), at: z.string(), memberId: z.string(), item: z.string(), quantity: z.number().int() });
 export type ConsumableRecorded = z.infer<typeof ConsumableRecorded>;
 
+export const EdgeDoorList = z.object({ doors: z.array(EdgeDoorState) });
+export type EdgeDoorList = z.infer<typeof EdgeDoorList>;
+export const LockerBankList = z.object({ banks: z.array(LockerBank) });
+export type LockerBankList = z.infer<typeof LockerBankList>;
+export const LockerReleased = z.object({ released: z.boolean() });
+export type LockerReleased = z.infer<typeof LockerReleased>;
+export const DoorContactSet = z.object({ door: z.string(), open: z.boolean() });
+export type DoorContactSet = z.infer<typeof DoorContactSet>;
+export const ExitPressed = z.object({ door: z.string(), pressed: z.literal(true) });
+export type ExitPressed = z.infer<typeof ExitPressed>;
+
 const EventsQuery = z.strictObject({
   after: z.coerce.number().int().nonnegative().default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -116,8 +127,8 @@ export const EdgeRoutes = {
   health: defineRoute({ method: 'GET', url: '/health', operationId: 'getEdgeHealth', tags: ['site'], summary: 'Health: doors, readers, directory, sync, link, taps, faults', response: { 200: EdgeHealth } }),
   occupancy: defineRoute({ method: 'GET', url: '/occupancy', operationId: 'getEdgeOccupancy', tags: ['site'], summary: 'Who is in, since when, by which door', response: { 200: EdgeOccupancy } }),
   events: defineRoute({ method: 'GET', url: '/events', operationId: 'listEdgeEvents', tags: ['site'], summary: 'The site log in seq order, after a seq', querystring: EventsQuery, response: { 200: EdgeEvents } }),
-  doors: defineRoute({ method: 'GET', url: '/doors', operationId: 'listDoors', tags: ['doors'], summary: 'Each door: mode, contact, alarm, free access, lockdown', response: { 200: z.object({ doors: z.array(EdgeDoorState) }) } }),
-  lockers: defineRoute({ method: 'GET', url: '/lockers', operationId: 'listLockerBanks', tags: ['lockers'], summary: 'Each locker bank and who holds each locker', response: { 200: z.object({ banks: z.array(LockerBank) }) } }),
+  doors: defineRoute({ method: 'GET', url: '/doors', operationId: 'listDoors', tags: ['doors'], summary: 'Each door: mode, contact, alarm, free access, lockdown', response: { 200: EdgeDoorList } }),
+  lockers: defineRoute({ method: 'GET', url: '/lockers', operationId: 'listLockerBanks', tags: ['lockers'], summary: 'Each locker bank and who holds each locker', response: { 200: LockerBankList } }),
   release: defineRoute({
     method: 'POST',
     url: '/lockers/:bank/:number/release',
@@ -125,7 +136,7 @@ export const EdgeRoutes = {
     tags: ['lockers'],
     summary: 'Release a locker: whether one was held',
     params: LockerParams,
-    response: { 200: z.object({ released: z.boolean() }) },
+    response: { 200: LockerReleased },
     errors: ['not_found'],
   }),
   consumables: consumable('recordConsumableUse', '/consumables', 'A printer or coffee machine records a use (billed by the hub)', ConsumableUseBody),
@@ -161,7 +172,7 @@ export const SimulationRoutes = {
     summary: "Open or close a door's contact sensor",
     params: z.strictObject({ id: z.string() }),
     body: DoorBody,
-    response: { 200: z.object({ door: z.string(), open: z.boolean() }) },
+    response: { 200: DoorContactSet },
     errors: ['not_found', 'conflict'],
   }),
   exit: defineRoute({
@@ -171,7 +182,7 @@ export const SimulationRoutes = {
     tags: ['simulation'],
     summary: "Press a door's exit button",
     params: z.strictObject({ door: z.string() }),
-    response: { 200: z.object({ door: z.string(), pressed: z.literal(true) }) },
+    response: { 200: ExitPressed },
     errors: ['not_found', 'conflict'],
   }),
   print: consumable('simulatePrint', '/simulate/print', 'The simulated printer prints pages', SimulatedPrint),

@@ -58,6 +58,9 @@ export const PasswordChange = z.strictObject({ currentPassword: z.string().min(1
 export const LoginAnswer = z.object({ account: AccountRecord, token: z.string(), expiresAt: z.string() });
 export type LoginAnswer = z.infer<typeof LoginAnswer>;
 
+export const MyAccount = z.object({ account: AccountRecord });
+export type MyAccount = z.infer<typeof MyAccount>;
+
 export const AuthRoutes = {
   login: defineRoute({
     method: 'POST',
@@ -84,7 +87,7 @@ export const AuthRoutes = {
     operationId: 'getMyAccount',
     tags: ['auth'],
     summary: 'The account of this session',
-    response: { 200: z.object({ account: AccountRecord }) },
+    response: { 200: MyAccount },
   }),
   password: defineRoute({
     method: 'POST',

@@ -138,6 +138,13 @@ export const Alarm = z.object({
 });
 export type Alarm = z.infer<typeof Alarm>;
 
+export const SiteHealthList = z.object({ sites: z.array(SiteHealth) });
+export type SiteHealthList = z.infer<typeof SiteHealthList>;
+export const AlarmList = z.object({ alarms: z.array(Alarm) });
+export type AlarmList = z.infer<typeof AlarmList>;
+export const AcknowledgedAlarm = z.object({ alarm: Alarm });
+export type AcknowledgedAlarm = z.infer<typeof AcknowledgedAlarm>;
+
 export const AlarmsQuery = z.strictObject({
   open: z.enum(['true', 'false']).optional(),
   site: SiteId.optional(),
@@ -181,7 +188,7 @@ export const OccupancyRoutes = {
     operationId: 'listSiteHealth',
     tags: ['site-health'],
     summary: 'Health of each site: online, state, problems, last event, backlog, directory, clock, open alarms',
-    response: { 200: z.object({ sites: z.array(SiteHealth) }) },
+    response: { 200: SiteHealthList },
   }),
   health: defineRoute({
     method: 'GET',
@@ -200,7 +207,7 @@ export const OccupancyRoutes = {
     tags: ['alarms'],
     summary: 'Alarms newest first: open ones (active or unacknowledged), closed ones, or all',
     querystring: AlarmsQuery,
-    response: { 200: z.object({ alarms: z.array(Alarm) }) },
+    response: { 200: AlarmList },
     errors: ['auth.forbidden'],
   }),
   acknowledge: defineRoute({
@@ -210,7 +217,7 @@ export const OccupancyRoutes = {
     tags: ['alarms'],
     summary: 'Acknowledge an alarm (who and when; the first acknowledgement stays)',
     params: AlarmParams,
-    response: { 200: z.object({ alarm: Alarm }) },
+    response: { 200: AcknowledgedAlarm },
     errors: ['not_found'],
   }),
 };

@@ -57,6 +57,11 @@ export type SiteEvents = z.infer<typeof SiteEvents>;
 export const DeadLetter = z.object({ id: z.number().int(), topic: z.string(), reason: z.string(), detail: z.string(), payload: z.string(), at: z.number().int() });
 export type DeadLetter = z.infer<typeof DeadLetter>;
 
+export const SiteSummaryList = z.object({ sites: z.array(SiteSummary) });
+export type SiteSummaryList = z.infer<typeof SiteSummaryList>;
+export const DeadLetterList = z.object({ deadLetters: z.array(DeadLetter) });
+export type DeadLetterList = z.infer<typeof DeadLetterList>;
+
 export const EventsQuery = z.strictObject({
   after: z.coerce.number().int().nonnegative().default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -79,7 +84,7 @@ export const HubSiteRoutes = {
     operationId: 'listSites',
     tags: ['sites'],
     summary: 'Sites heard from: online, highest contiguous seq, missing seqs, last event, backlog, last status',
-    response: { 200: z.object({ sites: z.array(SiteSummary) }) },
+    response: { 200: SiteSummaryList },
   }),
   events: defineRoute({
     method: 'GET',
@@ -99,7 +104,7 @@ export const HubSiteRoutes = {
     tags: ['hub'],
     summary: 'Messages ingest rejected, newest first, with why (operator)',
     querystring: DeadLettersQuery,
-    response: { 200: z.object({ deadLetters: z.array(DeadLetter) }) },
+    response: { 200: DeadLetterList },
     errors: ['auth.forbidden'],
   }),
   metrics: defineRoute({

@@ -2,39 +2,63 @@ import { get } from '../api.js';
 import { fill, h } from '../dom.js';
 import { formatDateTime, formatMoney, formatMonth, formatNumber, t } from '../i18n.js';
 
+/**
+ * @typedef {import('../../../../shared/protocol/api/hub-billing.js').PeriodList} PeriodList GET /billing/periods
+ * @typedef {import('../../../../shared/protocol/api/hub-billing.js').PeriodSummary} PeriodSummary
+ * @typedef {import('../../../../shared/protocol/api/hub-billing.js').PeriodView} PeriodView GET /billing/periods/:period
+ * @typedef {import('../../../../shared/protocol/api/hub-billing.js').InvoiceHeader} InvoiceHeader
+ * @typedef {import('../../../../shared/protocol/api/hub-billing.js').UnpricedUse} UnpricedUse
+ */
+/**
+ * @typedef {import('../api.js').Failure} Failure
+ * @typedef {{ subtotalCents: number, vatCents: number, totalCents: number }} Totals
+ */
+
+/** @param {Failure} err */
 export const failure = (err) => h('p.error', err.status === 403 ? t('error.forbidden') : t('error.generic', { m: err.message }));
 
-/** The three totals of a period or an invoice, each with its cents in a data attribute. */
+/**
+ * The three totals of a period or an invoice, each with its cents in a data attribute.
+ * @param {Totals} x
+ * @param {string} currency
+ */
 export function totalsLine(x, currency) {
   return h(
     'span.totals',
-    [
+    /** @type {[string, number][]} */ ([
       ['subtotal', x.subtotalCents],
       ['vat', x.vatCents],
       ['total', x.totalCents],
-    ].map(([key, cents]) => h(`span.${key}`, { dataset: { cents: String(cents) } }, `${t(`billing.${key}`)} `, h('strong', formatMoney(cents, currency)))),
+    ]).map(([key, cents]) => h(`span.${key}`, { dataset: { cents: String(cents) } }, `${t(`billing.${key}`)} `, h('strong', formatMoney(cents, currency)))),
   );
 }
 
-/** Billing, for network operators: the closed months newest first, the month that closes next, each month's invoices on demand. */
+/**
+ * Billing, for network operators: the closed months newest first, the month that closes next, each month's invoices on demand.
+ * @param {HTMLElement} view
+ */
 export function renderBilling(view) {
   let closed = false;
   const head = h('section.card', h('h1', t('billing.title')));
   const list = h('div.periods');
   fill(view, head, list);
-  get('/billing/periods')
+  /** @type {Promise<PeriodList>} */ (get('/billing/periods'))
     .then(({ periods, next }) => {
       if (closed) return;
       head.append(h('p', next === null ? t('billing.first') : t('billing.next', { p: formatMonth(next) })), next === null ? '' : previewButton(next, list));
       fill(list, periods.length === 0 ? h('p.muted', t('billing.none')) : [...periods].reverse().map(periodCard));
     })
-    .catch((err) => head.append(failure(err)));
+    .catch((/** @type {Failure} */ err) => head.append(failure(err)));
   return () => {
     closed = true;
   };
 }
 
-/** A preview rates the open month inside the hub (a big network waits seconds): only when asked. */
+/**
+ * A preview rates the open month inside the hub (a big network waits seconds): only when asked.
+ * @param {string} period
+ * @param {HTMLElement} list
+ */
 function previewButton(period, list) {
   const button = h('button.link', t('billing.preview', { p: formatMonth(period) }));
   button.addEventListener('click', () => {
@@ -46,7 +70,10 @@ function previewButton(period, list) {
   return button;
 }
 
-/** One month: a summary line; opened, its totals, exports and invoice headers (GET /billing/periods/:period). */
+/**
+ * One month: a summary line; opened, its totals, exports and invoice headers (GET /billing/periods/:period).
+ * @param {PeriodSummary | { period: string, status: 'open' }} p a closed month, or the open one to preview
+ */
 function periodCard(p) {
   const body = h('div');
   const status = p.status === 'closed' ? t('billing.closed') : t('billing.open');
@@ -61,13 +88,14 @@ function periodCard(p) {
   card.addEventListener('toggle', () => {
     if (!card.open || loaded) return;
     loaded = true;
-    get(`/billing/periods/${p.period}`)
+    /** @type {Promise<PeriodView>} */ (get(`/billing/periods/${p.period}`))
       .then((full) => fill(body, periodBody(full)))
-      .catch((err) => ((loaded = false), fill(body, failure(err))));
+      .catch((/** @type {Failure} */ err) => ((loaded = false), fill(body, failure(err))));
   });
   return card;
 }
 
+/** @param {PeriodView} p */
 function periodBody(p) {
   const when = p.status === 'closed' ? [t('billing.closedAt', { at: formatDateTime(p.closedAt) }), t('billing.cutoff', { at: formatDateTime(p.cutoff) })] : [];
   const exports = p.status === 'closed' ? downloads(`/billing/periods/${p.period}/invoices`, `invoices-${p.period}`, t('billing.export')) : null;
@@ -81,19 +109,30 @@ function periodBody(p) {
   ];
 }
 
-/** Uses of items without a price: not charged, listed so the operator can price the item before the close. */
+/**
+ * Uses of items without a price: not charged, listed so the operator can price the item before the close.
+ * @param {UnpricedUse[]} unpriced
+ */
 function unpricedList(unpriced) {
+  /** @param {UnpricedUse} u */
   const row = (u) =>
     h('li', { dataset: { item: u.item, site: u.site } }, t('billing.unpricedUse', { item: u.item, site: u.site, p: formatMonth(u.period), uses: formatNumber(u.uses), q: formatNumber(u.quantity) }));
   return h('div.unpriced', h('p.error', t('billing.unpriced', { n: formatNumber(unpriced.length) })), h('ul', unpriced.map(row)));
 }
 
-/** Links that download the CSV and the JSON of `path` (the session cookie goes with them). */
+/**
+ * Links that download the CSV and the JSON of `path` (the session cookie goes with them).
+ * @param {string} path
+ * @param {string} name the file's name, without its extension
+ * @param {string} label
+ */
 export function downloads(path, name, label) {
   return h('p.downloads', `${label} `, h('a', { href: `${path}?format=csv`, download: `${name}.csv` }, 'CSV'), ' · ', h('a', { href: `${path}?format=json`, download: `${name}.json` }, 'JSON'));
 }
 
+/** @param {InvoiceHeader[]} invoices */
 function invoiceTable(invoices) {
+  /** @param {InvoiceHeader} i */
   const row = (i) =>
     h(
       'tr',

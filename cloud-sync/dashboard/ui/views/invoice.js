@@ -4,23 +4,45 @@ import { formatDateTime, formatLocalDate, formatMoney, formatMonth, formatNumber
 import { state } from '../live.js';
 import { downloads, failure, totalsLine } from './billing.js';
 
-/** One closed invoice (GET /billing/invoices/:number): its lines, per-site and per-member breakdowns, VAT per rate, totals, downloads. */
+/**
+ * @typedef {import('../../../../shared/protocol/api/hub-billing.js').Invoice} Invoice null number and close time: a preview's
+ * @typedef {import('../../../../shared/protocol/api/hub-billing.js').InvoiceLine} InvoiceLine
+ */
+/**
+ * @typedef {Invoice & { number: string, closedAt: string }} ClosedInvoice GET /billing/invoices/:number, which knows closed ones only
+ * @typedef {import('../api.js').Failure} Failure
+ * @typedef {(cents: number) => HTMLElement} MoneyCell
+ */
+
+/**
+ * One closed invoice (GET /billing/invoices/:number): its lines, per-site and per-member breakdowns, VAT per rate, totals, downloads.
+ * @param {HTMLElement} view
+ * @param {string} number
+ */
 export function renderInvoice(view, number) {
   let closed = false;
   const back = h('p', h('a', { href: '#/billing' }, t('billing.back')));
   fill(view, back);
-  get(`/billing/invoices/${number}`)
+  /** @type {Promise<ClosedInvoice>} */ (get(`/billing/invoices/${number}`))
     .then((invoice) => !closed && fill(view, back, ...invoiceCards(invoice)))
-    .catch((err) => fill(view, back, h('section.card', failure(err))));
+    .catch((/** @type {Failure} */ err) => fill(view, back, h('section.card', failure(err))));
   return () => {
     closed = true;
   };
 }
 
+/** @param {string | null} site none for what belongs to the whole network */
 const siteName = (site) => (site === null ? t('invoice.network') : (state.occupancy.get(site)?.name ?? site));
+/**
+ * @param {[string, boolean?][]} heads each column's title, and whether it holds numbers
+ * @param {HTMLElement[]} rows
+ * @param {string} [cls] more classes of the table, `.a.b`
+ */
 const table = (heads, rows, cls = '') => h(`div.scroll`, h(`table.list${cls}`, h('thead', h('tr', heads.map(([text, num]) => h(num ? 'th.num' : 'th', text)))), h('tbody', rows)));
 
+/** @param {ClosedInvoice} inv */
 function invoiceCards(inv) {
+  /** @type {MoneyCell} */
   const money = (cents) => h('td.num', { dataset: { cents: String(cents) } }, formatMoney(cents, inv.currency));
   return [
     h(
@@ -41,8 +63,14 @@ function invoiceCards(inv) {
   ];
 }
 
+/**
+ * @param {Invoice} inv
+ * @param {MoneyCell} money
+ */
 function linesTable(inv, money) {
+  /** @type {[string, boolean?][]} */
   const heads = [[t('invoice.member')], [t('invoice.site')], [t('invoice.item')], [t('invoice.dates')], [t('invoice.quantity'), true], [t('invoice.unit'), true], [t('invoice.amount'), true], [t('billing.vat'), true]];
+  /** @param {InvoiceLine} l */
   const row = (l) =>
     h(
       'tr',
@@ -59,6 +87,10 @@ function linesTable(inv, money) {
   return table(heads, inv.lines.map(row));
 }
 
+/**
+ * @param {Invoice} inv
+ * @param {MoneyCell} money
+ */
 function vatTable(inv, money) {
   const rows = inv.vat.map((v) => h('tr', h('td', t('invoice.vatRate', { r: formatVatPercent(v.vatPercent) }), h('span.muted', ` ${t('invoice.vatOn', { b: formatMoney(v.baseCents, inv.currency) })}`)), money(v.vatCents)));
   return table([[t('billing.vat')], [t('invoice.vatAmount'), true]], rows, '.vat');

@@ -2,20 +2,43 @@ import { api, get, post, put } from '../api.js';
 import { fill, h, toast } from '../dom.js';
 import { t } from '../i18n.js';
 
+/**
+ * @typedef {import('../api.js').Failure} Failure
+ * @typedef {import('../../../../shared/protocol/directory.js').Member} Member
+ * @typedef {import('../../../../shared/protocol/api/hub-admin-directory.js').StoredBadge} Badge
+ * @typedef {import('../../../../shared/protocol/directory.js').Plan} Plan
+ * @typedef {import('../../../../shared/protocol/api/hub-admin-directory.js').DirectoryPage} DirectoryPage
+ * @typedef {import('../../../../shared/protocol/api/hub-admin-members-csv.js').MemberImportResult} MemberImportResult
+ */
+/**
+ * `GET /directory/:entity` pages one collection, whose items are all of that collection's kind.
+ * @template T
+ * @typedef {Omit<DirectoryPage, 'items'> & { items: T[] }} PageOf
+ */
+/**
+ * The page's redraw, and how it shows an outcome.
+ * @typedef {{ draw(): Promise<void>, report(err: Failure): void, done(message: string): Promise<void> }} MembersPage
+ */
+
 /** Admin's CSV import (docs/hub.md "Members CSV"): all or nothing, each bad row with its line number. */
 const IMPORT_PATH = '/directory/members/import';
 
-/** Members and badges: search, add a member or a badge, revoke a badge, import and export the CSV. */
+/**
+ * Members and badges: search, add a member or a badge, revoke a badge, import and export the CSV.
+ * @param {HTMLElement} view
+ */
 export function renderMembers(view) {
   let closed = false;
   const search = h('input', { type: 'search', placeholder: t('members.search'), 'aria-label': t('members.search') });
   const members = h('tbody');
   const badges = h('tbody');
   const errors = h('ul.errors');
+  /** @type {MembersPage} */
   const page = {
     async draw() {
       const q = search.value.trim();
       const query = q ? `?q=${encodeURIComponent(q)}&limit=50` : '?limit=50';
+      /** @type {[PageOf<Member>, PageOf<Badge>]} */
       const [m, b] = await Promise.all([get(`/directory/members${query}`), get(`/directory/badges${query}`)]);
       if (closed) return;
       fill(members, m.items.length ? m.items.map(memberRow) : emptyRow());
@@ -32,6 +55,10 @@ export function renderMembers(view) {
       await page.draw();
     },
   };
+  /**
+   * @param {string[]} heads
+   * @param {HTMLElement} body
+   */
   const table = (heads, body) => h('table.list', h('thead', h('tr', heads.map((x) => h('th', x)))), body);
   fill(
     view,
@@ -40,6 +67,7 @@ export function renderMembers(view) {
     h('section.card', h('h2', t('members.badges')), table([t('members.uid'), t('members.member'), t('members.status'), ''], badges)),
     h('div.forms', memberForm(page), badgeForm(page), importForm(page)),
   );
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
   let typing;
   search.addEventListener('input', () => {
     clearTimeout(typing);
@@ -52,15 +80,20 @@ export function renderMembers(view) {
 }
 
 const emptyRow = () => h('tr', h('td.muted', { colSpan: 4 }, t('members.none')));
+/** @param {Member} m */
 const memberRow = (m) => h('tr', { dataset: { member: m.id } }, h('td', m.name), h('td.muted', m.id), h('td', m.plan), h('td', m.status === 'suspended' ? t('members.suspended') : t('members.active')));
 
+/**
+ * @param {Badge} b
+ * @param {MembersPage} page
+ */
 function badgeRow(b, page) {
   const revoke = async () => {
     try {
       await post(`/directory/badges/${encodeURIComponent(b.uid)}/revoke`);
       await page.done(t('members.badgeRevoked', { b: `…${b.uid.slice(-4)}` }));
     } catch (err) {
-      page.report(err);
+      page.report(/** @type {Failure} */ (err));
     }
   };
   return h(
@@ -73,24 +106,34 @@ function badgeRow(b, page) {
   );
 }
 
-/** A form whose fields go to `save`; cleared and the lists redrawn once saved. */
+/**
+ * A form whose fields go to `save`; cleared and the lists redrawn once saved.
+ * @template {Record<string, string>} Fields the names of its text inputs
+ * @param {string} title
+ * @param {HTMLElement[]} fields
+ * @param {(fields: Fields) => Promise<unknown>} save
+ * @param {MembersPage} page
+ */
 function form(title, fields, save, page) {
+  /** @param {SubmitEvent} e */
   const onsubmit = async (e) => {
     e.preventDefault();
+    const target = /** @type {HTMLFormElement} */ (e.target);
     try {
-      await save(Object.fromEntries(new FormData(e.target)));
-      e.target.reset();
+      await save(/** @type {Fields} */ (Object.fromEntries(new FormData(target))));
+      target.reset();
       await page.done(t('members.saved'));
     } catch (err) {
-      page.report(err);
+      page.report(/** @type {Failure} */ (err));
     }
   };
   return h('form.card.inline', { onsubmit }, h('h2', title), fields, h('button', { type: 'submit' }, t('members.save')));
 }
 
+/** @param {MembersPage} page */
 function memberForm(page) {
   const plans = h('select', { name: 'plan', required: true });
-  get('/directory/plans?limit=500')
+  /** @type {Promise<PageOf<Plan>>} */ (get('/directory/plans?limit=500'))
     .then((r) => fill(plans, r.items.map((p) => h('option', { value: p.id }, p.name))))
     .catch(() => {});
   const fields = [
@@ -99,25 +142,29 @@ function memberForm(page) {
     h('label', t('members.name'), h('input', { name: 'name', required: true })),
     h('label', t('members.plan'), plans),
   ];
-  return form(t('members.add'), fields, (d) => put(`/directory/members/${encodeURIComponent(d.id)}`, { name: d.name, plan: d.plan }), page);
+  return form(t('members.add'), fields, (/** @type {{ id: string, name: string, plan: string }} */ d) => put(`/directory/members/${encodeURIComponent(d.id)}`, { name: d.name, plan: d.plan }), page);
 }
 
+/** @param {MembersPage} page */
 function badgeForm(page) {
   const fields = [h('label', t('members.uid'), h('input', { name: 'uid', required: true })), h('label', t('members.member'), h('input', { name: 'member', required: true }))];
-  return form(t('members.addBadge'), fields, (d) => put(`/directory/badges/${encodeURIComponent(d.uid)}`, { member: d.member }), page);
+  return form(t('members.addBadge'), fields, (/** @type {{ uid: string, member: string }} */ d) => put(`/directory/badges/${encodeURIComponent(d.uid)}`, { member: d.member }), page);
 }
 
+/** @param {MembersPage} page */
 function importForm(page) {
   const file = h('input', { type: 'file', accept: '.csv,text/csv' });
+  /** @param {SubmitEvent} e */
   const onsubmit = async (e) => {
     e.preventDefault();
     const chosen = file.files?.[0];
     if (!chosen) return;
     try {
+      /** @type {MemberImportResult} */
       const r = await api('POST', IMPORT_PATH, await chosen.text(), { raw: true });
       await page.done(t('members.importDone', { n: r.rows }));
     } catch (err) {
-      page.report(err);
+      page.report(/** @type {Failure} */ (err));
     }
   };
   return h(

@@ -2,7 +2,18 @@ import { fill, h } from '../dom.js';
 import { formatNumber, formatPercent, formatTime, t, tOr } from '../i18n.js';
 import { networkTotal, onChange, state } from '../live.js';
 
-/** A gauge: a meter of present against capacity, with the figures in words beside it. */
+/**
+ * @typedef {import('../live.js').SiteOccupancy} SiteOccupancy
+ * @typedef {import('../live.js').SiteHealth} SiteHealth
+ * @typedef {import('../live.js').SiteEvent} SiteEvent
+ */
+
+/**
+ * A gauge: a meter of present against capacity, with the figures in words beside it.
+ * @param {number} present
+ * @param {number | null} capacity none when the site declares none
+ * @param {number | null} rate present over capacity
+ */
 export function gauge(present, capacity, rate) {
   return h(
     'div.gauge',
@@ -12,12 +23,14 @@ export function gauge(present, capacity, rate) {
   );
 }
 
+/** @param {SiteHealth | undefined} health none when the hub has not heard of the site yet */
 export function onlineBadge(health) {
   const s = health?.state ?? 'unknown';
   const label = s === 'ok' ? t('site.online') : s === 'degraded' ? t('site.degraded') : s === 'offline' ? t('site.offline') : t('site.unknown');
   return h(`span.badge.${s}`, label);
 }
 
+/** @param {SiteOccupancy} o */
 function siteCard(o) {
   const health = state.health.get(o.site);
   const alarms = health?.openAlarms ?? 0;
@@ -30,16 +43,27 @@ function siteCard(o) {
   );
 }
 
-/** One line of the live feed: time (site-local), site, what happened. */
+/**
+ * Who or what an event is about: its member, else its door, else its device.
+ * @param {SiteEvent['data']} d
+ * @returns {string}
+ */
+const subjectOf = (d) => ('memberId' in d ? d.memberId : undefined) ?? ('door' in d ? d.door : undefined) ?? ('device' in d ? d.device : undefined) ?? '';
+
+/**
+ * One line of the live feed: time (site-local), site, what happened.
+ * @param {SiteEvent} e
+ */
 export function feedLine(e) {
   const site = state.occupancy.get(e.site);
   const zone = site?.timeZone ?? undefined;
   const what = tOr(`event.${e.type}`, e.type);
-  const who = e.data.memberId ?? e.data.door ?? e.data.device ?? '';
+  const who = subjectOf(e.data);
   const why = e.type === 'access.denied' ? ` (${tOr(`reason.${e.data.reason}`, e.data.reason)})` : '';
   return h(`li.${e.type.replace('.', '-')}`, h('time', formatTime(e.at, zone)), ' ', h('span.site-id', site?.name ?? e.site), ' ', `${what}${why} `, h('span.muted', who));
 }
 
+/** @param {HTMLElement} view */
 export function renderOverview(view) {
   const total = h('section.card.total');
   const sites = h('section.sites');
@@ -53,7 +77,7 @@ export function renderOverview(view) {
   fill(view, total, h('h2', t('network.sites')), sites, h('section.card', h('h2', t('feed.title')), feed));
   draw();
   drawFeed();
-  return onChange((kind) => {
+  return onChange(({ kind }) => {
     if (kind === 'event') drawFeed();
     else if (kind !== 'connection') draw();
   });
