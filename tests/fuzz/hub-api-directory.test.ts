@@ -9,8 +9,8 @@ import { TesseraError } from '../../shared/platform/errors.js';
 import { expectRefusal, type HubRig, MALFORMED_ESCAPES, SEED, segment, startHubRig } from './hub-rig.js';
 import { inputs, jsonInputs, must, mutatedFrom, prototypeIsClean, runs, same, weird } from './kit.js';
 
-/** What a refused directory write may answer (admin/deps.ts, shared/platform/json-api.ts). */
-const CODES = ['request.invalid', 'not_found', 'conflict', 'auth.forbidden'];
+/** What a refused directory write may answer (admin/deps.ts, shared/platform/json-api.ts): a body that is not JSON is request.unsupported_type. */
+const CODES = ['request.invalid', 'request.unsupported_type', 'not_found', 'conflict', 'auth.forbidden'];
 const COLLECTIONS: Array<{ entity: Entity; path: string; id: string; valid: object }> = [
   { entity: 'plan', path: 'plans', id: 'always', valid: SEED.plan },
   { entity: 'plan', path: 'plans', id: 'staffed', valid: SEED.staffed },
