@@ -12,8 +12,8 @@ import { fuzz, inputs } from '../support/fuzz.js';
 import { silent } from '../support/logger.js';
 
 /** Each body parser: some inputs through app.inject, the rest through the call the route makes with the parsed body. */
-const [TAP_HTTP, TAP_DIRECT] = [inputs(1_000, 10_000), inputs(10_000, 90_000)];
-const [USE_HTTP, USE_DIRECT] = [inputs(1_000, 10_000), inputs(20_000, 90_000)];
+const [TAP_HTTP, TAP_DIRECT] = [inputs(1_000, { full: 10_000 }), inputs(10_000, { full: 90_000 })];
+const [USE_HTTP, USE_DIRECT] = [inputs(1_000, { full: 10_000 }), inputs(20_000, { full: 90_000 })];
 const FULL_UIDS = Object.values(UID);
 const READERS = ['front-in', 'front-out', 'lockers', 'own-lockers'];
 

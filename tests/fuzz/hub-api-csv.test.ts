@@ -11,7 +11,7 @@ import { fuzz, inputs } from '../support/fuzz.js';
 const EXAMPLE = readFileSync('docs/examples/members.csv', 'utf8');
 const GRID = EXAMPLE.trim().split('\n').map((line) => line.match(/("[^"]*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, '')).slice(0, 10));
 /** Some inputs through app.inject, the rest through the calls the route makes with the file's text. */
-const [THROUGH_HTTP, DIRECT] = [inputs(1_000, 10_000), inputs(6_000, 90_000)];
+const [THROUGH_HTTP, DIRECT] = [inputs(1_000, { full: 10_000, postgres: 500 }), inputs(6_000, { full: 90_000, postgres: 3_000 })];
 
 type CellEdit = { op: 'cell' | 'header'; row: number; col: number; text: string } | { op: 'drop-col' | 'dup-row' | 'drop-row' | 'raw'; row: number; col: number; text: string };
 

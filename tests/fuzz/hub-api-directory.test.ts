@@ -23,7 +23,7 @@ const COLLECTIONS: Array<{ entity: Entity; path: string; id: string; valid: obje
   { entity: 'badge', path: 'badges', id: SEED.badge.uid, valid: SEED.badge },
 ];
 /** Some inputs through app.inject, the rest through the call the routes make with the parsed body. */
-const [THROUGH_HTTP, DIRECT] = [inputs(1_000, 10_000), inputs(10_000, 90_000)];
+const [THROUGH_HTTP, DIRECT] = [inputs(1_000, { full: 10_000 }), inputs(10_000, { full: 90_000, postgres: 5_000 })];
 
 describe('fuzz: directory bodies at the hub API (plans, employers, members, badges)', () => {
   let rig: HubRig;

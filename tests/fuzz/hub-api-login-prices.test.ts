@@ -8,8 +8,8 @@ import { jsonInputs, must, mutationsOf, prototypeIsClean, same } from './kit.js'
 import { fuzz, inputs } from '../support/fuzz.js';
 
 /** Each body parser: some inputs through app.inject, the rest through the call the route makes with the parsed body. */
-const [LOGIN_HTTP, LOGIN_DIRECT] = [inputs(1_000, 10_000), inputs(10_000, 90_000)];
-const [PRICES_HTTP, PRICES_DIRECT] = [inputs(1_000, 10_000), inputs(10_000, 90_000)];
+const [LOGIN_HTTP, LOGIN_DIRECT] = [inputs(1_000, { full: 10_000 }), inputs(10_000, { full: 90_000 })];
+const [PRICES_HTTP, PRICES_DIRECT] = [inputs(1_000, { full: 10_000, postgres: 500 }), inputs(10_000, { full: 90_000, postgres: 5_000 })];
 const ADDRESS = '10.0.0.1';
 const PRICE_CODES = ['request.invalid', 'billing.contradicts_directory', 'billing.unpriced'];
 

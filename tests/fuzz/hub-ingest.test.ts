@@ -14,7 +14,7 @@ import { testHubDb } from '../harness/hub-db.js';
 import { silent } from '../support/logger.js';
 
 const t = topics();
-const N = inputs(100_000);
+const N = inputs(100_000, { postgres: 10_000 });
 const REASONS: readonly RejectReason[] = ['payload.too_large', 'payload.not_json', 'payload.invalid', 'topic.site_mismatch', 'topic.unknown'];
 const ID = { 1: '0196f1a0-0000-7000-8000-000000000001', 2: '0196f1a0-0000-7000-8000-000000000002', 3: '0196f1a0-0000-7000-8000-000000000003' };
 

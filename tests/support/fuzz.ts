@@ -6,17 +6,19 @@ import { fuzzFull, fuzzSeed } from './fuzz-seed.js';
  * How many generated inputs each fuzz test (tests/fuzz) gets, and from which seeds: the one place
  * that decides it.
  *
- * - `npm test` (CI too): every property runs its slice, half of it a fixed slice (the same inputs
- *   in every run, so what passed before is checked again) and half a slice seeded from the commit
- *   (new inputs at each commit, the same ones when that commit runs again). Sized so that the
- *   `fuzz` and `fuzz-pg` projects take about two minutes on the reference 2-core machine.
+ * - `npm test` (CI too): every property runs its slice, half of it from a fixed seed (the same
+ *   draws in every run, so what passed before is tried again) and half from a seed taken from the
+ *   commit (new inputs at each commit, the same ones when that commit runs again). The slices are
+ *   sized for about 1 minute of the `fuzz` project and 20 s of `fuzz-pg` on the reference 2-core
+ *   machine (cheap pure parsers still get their 100,000 inputs).
  * - `npm run fuzz` (FUZZ_FULL=1): every parser its full set, 100,000 inputs, from the run's seed;
  *   by hand or nightly (about 8 minutes).
  *
  * The run's seed (FUZZ_SEED, or the commit's: tests/support/fuzz-seed.ts) is printed at the start
- * and in every failure, with the command that replays it. FUZZ_SCALE shrinks every count while
- * working on a test (FUZZ_SCALE=0.01). The `fuzz-pg` project sets FUZZ_SLICES_ONLY=1: the hub's
- * parsers on PostgreSQL get their slices, never the full sets (those run on SQLite).
+ * and in every failure, with the command that replays it; tests/fuzz/kit.ts draws its pool of odd
+ * values from it too. FUZZ_SCALE shrinks every count while working on a test (FUZZ_SCALE=0.01).
+ * The `fuzz-pg` project sets FUZZ_SLICES_ONLY=1: the hub's parsers on PostgreSQL get their
+ * slices, never the full sets (those run on SQLite).
  */
 export const FULL_RUNS = 100_000;
 const FULL = fuzzFull();
@@ -25,9 +27,17 @@ const RUN_SEED = fuzzSeed();
 const FIXED_SEED = 20_261_123;
 const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 
-/** How many inputs a parser gets in this run: its `slice` under `npm test`, `full` under `npm run fuzz`. */
-export function inputs(slice: number, full: number = FULL_RUNS): number {
-  return Math.max(1, Math.round((FULL ? full : slice) * SCALE));
+/** On PostgreSQL (the `fuzz-pg` project): each input costs the hub's parsers round trips to the server. */
+const ON_POSTGRES = process.env.TESSERA_TEST_HUB_DB === 'postgres';
+
+/**
+ * How many inputs a parser gets in this run: its `slice` under `npm test` (its `postgres` slice,
+ * if it has one, in the `fuzz-pg` project), its `full` set (100,000 unless a parser's inputs are
+ * split between ways in) under `npm run fuzz`.
+ */
+export function inputs(slice: number, sets: { full?: number; postgres?: number } = {}): number {
+  const count = FULL ? (sets.full ?? FULL_RUNS) : ON_POSTGRES ? (sets.postgres ?? slice) : slice;
+  return Math.max(1, Math.round(count * SCALE));
 }
 
 /** One of `parts` tests that share a parser's `total` inputs. */
