@@ -6,7 +6,7 @@ import type { Invoice, InvoiceLine } from '../../shared/protocol/api/hub-billing
 
 
 // Invoices and their lines are the billing API's wire shapes (shared/protocol/api/hub-billing.ts).
-export type { Invoice, InvoiceLine };
+export type { Invoice };
 
 /**
  * VAT of one line, rounded half away from zero to the cent: 12.5 cents is 13, -12.5 is -13, so

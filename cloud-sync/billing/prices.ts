@@ -3,7 +3,7 @@ import type { ErrorDetail } from '../../shared/platform/errors.js';
 // The price list is part of the billing API: shared/protocol/api/hub-billing.ts.
 import type { ExtraDay, PriceList } from '../../shared/protocol/api/hub-billing.js';
 
-export { ConsumablePrice, PlanTariff, PriceList, type ExtraDay } from '../../shared/protocol/api/hub-billing.js';
+export { PlanTariff, PriceList, type ExtraDay } from '../../shared/protocol/api/hub-billing.js';
 
 /** Whether the door refuses a day beyond the subscription's quota. */
 export const refusesExtraDays = (extraDay: ExtraDay): boolean => extraDay === 'refuse' || extraDay.refuse === true;

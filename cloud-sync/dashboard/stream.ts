@@ -23,7 +23,6 @@ export interface StreamDeps {
   sessionValid: (req: FastifyRequest) => boolean;
 }
 
-export const STREAM_PATH = DashboardRoutes.stream.url;
 export const STREAMS_PER_SESSION = 8;
 
 /**

@@ -9,7 +9,6 @@ import type { HubIngest } from './ingest.js';
 import type { HubStore, SiteView } from './store.js';
 import { ensureSite, maySeeSite, operatorOnly } from './auth/index.js';
 
-export { DeadLettersQuery, EventsQuery } from '../../shared/protocol/api/hub-sites.js';
 
 export interface HubApiDeps {
   store: HubStore;

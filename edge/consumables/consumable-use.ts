@@ -8,7 +8,7 @@ import type { EdgeStore } from '../store/store.js';
 const UsedItem = z.strictObject({ item: ItemId });
 
 // What a device posts is part of the site's API: shared/protocol/api/edge.ts.
-export { ConsumableUseBody, SimulatedCoffee, SimulatedPrint } from '../../shared/protocol/api/edge.js';
+export { ConsumableUseBody } from '../../shared/protocol/api/edge.js';
 
 /** The items the simulator's printer and coffee machine record. */
 export const SIMULATED_ITEMS = { print: 'print-page', coffee: 'coffee' } as const;

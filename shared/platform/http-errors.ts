@@ -1,8 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { ERROR_CODES, TesseraError, type ErrorCode, type ErrorDetail } from './errors.js';
+import { ERROR_CODES, type ErrorCode, type ErrorDetail } from './errors.js';
 import { ERROR_TABLE } from './error-table.js';
-import { describeIssues } from './validation.js';
 
 /** Every error answer has the same shape: a stable code, a sentence, and the paths at fault. */
 export const ErrorEnvelope = z.object({
@@ -25,17 +24,4 @@ export function sendError(reply: FastifyReply, code: ErrorCode, message: string,
   return reply.code(entry.status).type('application/json; charset=utf-8').send(envelope);
 }
 
-/** Parses a request part with its schema, or throws `request.invalid` with every problem and its path. */
-export function parseOrThrow<T extends z.ZodType>(schema: T, input: unknown, what: string): z.infer<T> {
-  const r = schema.safeParse(input ?? {});
-  if (r.success) return r.data;
-  throw new TesseraError('request.invalid', `invalid ${what}`, describeIssues(r.error, input));
-}
 
-/**
- * The former hand parse of a route (`if (!p) return reply` after it). Throws now, so the error
- * handler answers; kept for routes not yet given a schema. Prefer a route contract (api-contract.ts).
- */
-export function parseOr400<T extends z.ZodType>(_reply: FastifyReply, schema: T, input: unknown, what: string): z.infer<T> | undefined {
-  return parseOrThrow(schema, input, what);
-}

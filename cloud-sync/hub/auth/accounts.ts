@@ -7,7 +7,7 @@ import type { AccountRole } from './account.js';
 // An account as the API shows it (never its password), and the rules of its fields: shared/protocol/api/hub-auth.ts.
 import { SiteList, type AccountRecord } from '../../../shared/protocol/api/hub-auth.js';
 
-export { Role, SiteList, Username, type AccountRecord } from '../../../shared/protocol/api/hub-auth.js';
+export { Username, type AccountRecord } from '../../../shared/protocol/api/hub-auth.js';
 
 interface Row {
   id: string;

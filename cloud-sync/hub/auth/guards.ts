@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { TesseraError } from '../../../shared/platform/errors.js';
 import { maySeeSite, type Account } from './account.js';
 
@@ -21,15 +21,3 @@ export function ensureSite(req: FastifyRequest, site: string): void {
 
 /** A hook for `serve`'s `preValidation`: an operator-only route refuses others before looking at their input. */
 export const operatorOnly = async (req: FastifyRequest): Promise<void> => ensureOperator(req);
-
-/** The former form (`if (!requireOperator(req, reply)) return reply`): throws now, so it returns true or nothing. */
-export function requireOperator(req: FastifyRequest, _reply: FastifyReply): boolean {
-  ensureOperator(req);
-  return true;
-}
-
-/** The former form of ensureSite: throws now, so it returns true or nothing. */
-export function requireSite(req: FastifyRequest, _reply: FastifyReply, site: string): boolean {
-  ensureSite(req, site);
-  return true;
-}

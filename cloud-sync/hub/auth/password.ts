@@ -18,7 +18,7 @@ const SALT_BYTES = 16;
 const MAX_COST: ScryptCost = { N: 2 ** 20, r: 16, p: 4 };
 
 // What a new password must be is part of the API (shared/protocol/api/hub-auth.ts).
-export { MIN_PASSWORD_LENGTH, NewPassword, passwordIsUsername } from '../../../shared/protocol/api/hub-auth.js';
+export { NewPassword, passwordIsUsername } from '../../../shared/protocol/api/hub-auth.js';
 
 // Node refuses scrypt above `maxmem` (32 MB by default): 128 * N * r bytes are needed, with room to spare.
 const maxmemOf = (params: ScryptCost) => 256 * params.N * params.r;

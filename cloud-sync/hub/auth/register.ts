@@ -8,7 +8,7 @@ import { passwordIsUsername } from './password.js';
 import './guards.js';
 import { registerHardening } from './hardening.js';
 
-export { Login, PasswordChange } from '../../../shared/protocol/api/hub-auth.js';
+export { Login } from '../../../shared/protocol/api/hub-auth.js';
 
 export const SESSION_COOKIE = 'tessera_session';
 

@@ -1,9 +1,9 @@
 import type { SiteEvent } from '../../../shared/protocol/events.js';
 
 // The kinds are part of the API (shared/protocol/api/hub-occupancy.ts).
-import { ALARM_KINDS, type AlarmKind } from '../../../shared/protocol/api/hub-occupancy.js';
+import type { AlarmKind } from '../../../shared/protocol/api/hub-occupancy.js';
 
-export { ALARM_KINDS, type AlarmKind };
+export type { AlarmKind };
 
 /** What one event does to the alarms of its site: raise one, clear some, or nothing. */
 export type AlarmEffect =

@@ -36,7 +36,7 @@ export function nextVerdictChangeAt(view: Pick<SiteView, 'status' | 'statusAt'>,
 }
 
 // A site's health is the API's wire shape (shared/protocol/api/hub-occupancy.ts).
-export type { HealthState, SiteHealth } from '../../../shared/protocol/api/hub-occupancy.js';
+export type { SiteHealth } from '../../../shared/protocol/api/hub-occupancy.js';
 import type { HealthState, SiteHealth } from '../../../shared/protocol/api/hub-occupancy.js';
 
 /** The share of a site's directory bound at which the hub warns: a quarter of it is left to restore the link. */

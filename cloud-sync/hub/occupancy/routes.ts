@@ -7,7 +7,6 @@ import type { HubStore } from '../store.js';
 import { devicesFrom } from './devices.js';
 import type { HubLive } from './live.js';
 
-export { AlarmsQuery, HistoryQuery } from '../../../shared/protocol/api/hub-occupancy.js';
 
 const RANGE_MS = { '24h': 24 * 3600_000, '7d': 7 * 24 * 3600_000 } as const;
 /** How many of a site's latest events its doors and readers are read from. */
