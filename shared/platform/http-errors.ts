@@ -13,8 +13,8 @@ export type ErrorEnvelope = z.infer<typeof ErrorEnvelope>;
 
 /**
  * Writes the error envelope with the status the error table gives `code`, and its Retry-After
- * when a retry can help (unless the route set a sharper one). Only the API's error handler and
- * hooks that answer before any route (authentication) call this; a route throws a TesseraError.
+ * when a retry can help (unless the caller knows a sharper one). The API's error handler calls
+ * this; a route or a hook throws a TesseraError instead (a few admin routes still call it).
  */
 export function sendError(reply: FastifyReply, code: ErrorCode, message: string, details: ErrorDetail[] = [], retryAfterSeconds?: number) {
   const entry = ERROR_TABLE[code];

@@ -59,7 +59,7 @@ function requestBody(c: RouteContract, defs: Record<string, unknown>): Json | un
 function errorResponses(c: RouteContract, common: readonly ErrorCode[]): Record<string, Json> {
   const codes = new Set<ErrorCode>([...common, ...(c.errors ?? []), 'internal']);
   if (c.params || c.querystring || c.body) codes.add('request.invalid');
-  if (c.body) ['request.too_large', 'request.unsupported_type'].forEach((code) => codes.add(code as ErrorCode));
+  if (c.body) for (const code of ['request.too_large', 'request.unsupported_type'] as const) codes.add(code);
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) byStatus.set(ERROR_TABLE[code].status, [...(byStatus.get(ERROR_TABLE[code].status) ?? []), code]);
   const out: Record<string, Json> = {};
