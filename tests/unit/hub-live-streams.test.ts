@@ -9,12 +9,18 @@ describe('live streams per session', () => {
   let hub: Hub;
   let url: string;
   const opened: AbortController[] = [];
+  /**
+   * Every response, held until the test ends: a response nobody references can be collected, and
+   * fetch (undici, Node 24) then cancels its body, closing the stream behind the test's back.
+   */
+  const held: Response[] = [];
   beforeEach(async () => {
     hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     url = await hub.api.listen({ host: '127.0.0.1', port: 0 });
   });
   afterEach(async () => {
     for (const c of opened.splice(0)) c.abort();
+    held.length = 0;
     await hub.stop();
   });
 
@@ -23,6 +29,7 @@ describe('live streams per session', () => {
     const controller = new AbortController();
     opened.push(controller);
     const res = await fetch(`${url}/events/stream`, { headers: { authorization }, signal: controller.signal });
+    held.push(res);
     const body = res.status === 200 ? undefined : await res.json();
     return { status: res.status, body, abort: () => controller.abort() };
   }
