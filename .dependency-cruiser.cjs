@@ -11,7 +11,8 @@ module.exports = {
   forbidden: [
     {
       name: 'platform-imports-no-project-code',
-      comment: 'shared/platform is the bottom layer: logging, errors, HTTP set-up, SQLite opening, YAML loading. It knows no protocol and no process.',
+      comment:
+        'shared/platform is the bottom layer: logging, errors, HTTP set-up, SQLite opening, YAML loading. It knows no protocol and no process.',
       severity: 'error',
       from: { path: '^shared/platform/' },
       to: { path: `^${PROJECT}`, pathNot: '^shared/platform/' },
@@ -39,21 +40,24 @@ module.exports = {
     },
     {
       name: 'sync-worker-through-its-own-interfaces',
-      comment: "The site's sync worker reaches the edge's store and handlers only through interfaces it declares; edge/site passes the real ones in.",
+      comment:
+        "The site's sync worker reaches the edge's store and handlers only through interfaces it declares; edge/site passes the real ones in.",
       severity: 'error',
       from: { path: '^cloud-sync/edge/' },
       to: { path: `^${PROJECT}`, pathNot: '^(shared/|cloud-sync/edge/)' },
     },
     {
       name: 'hub-core-below-its-parts',
-      comment: "The hub's core (ingest, directory, occupancy, accounts, admin) knows nothing of billing, the dashboard or the process that wires them.",
+      comment:
+        "The hub's core (ingest, directory, occupancy, accounts, admin) knows nothing of billing, the dashboard or the process that wires them.",
       severity: 'error',
       from: { path: '^cloud-sync/hub/' },
       to: { path: '^cloud-sync/(billing|dashboard|hub-process)/' },
     },
     {
       name: 'broker-below-the-hub',
-      comment: 'The embedded broker and its access rules take what they need as interfaces; the hub plugs its identities in.',
+      comment:
+        'The embedded broker and its access rules take what they need as interfaces; the hub plugs its identities in.',
       severity: 'error',
       from: { path: '^cloud-sync/broker/' },
       to: { path: '^cloud-sync/(hub|hub-process|billing|dashboard)/' },
@@ -67,14 +71,16 @@ module.exports = {
     },
     {
       name: 'domain-takes-its-own-options',
-      comment: "Doors, lockers, presence, the decision and the store declare their own option types; edge/site maps the site's YAML config to them.",
+      comment:
+        "Doors, lockers, presence, the decision and the store declare their own option types; edge/site maps the site's YAML config to them.",
       severity: 'error',
       from: { path: '^edge/', pathNot: '^edge/(site/|cli\\.ts$)' },
       to: { path: '^firmware-config/' },
     },
     {
       name: 'only-entry-points-import-the-site',
-      comment: "edge/site composes the site's process; its parts declare the part of the site they need instead of importing it.",
+      comment:
+        "edge/site composes the site's process; its parts declare the part of the site they need instead of importing it.",
       severity: 'error',
       from: { path: `^${PROJECT}`, pathNot: '^(edge/site/|edge/cli\\.ts$|cli/|demo/|bench/|tests/)' },
       to: { path: '^edge/site/' },

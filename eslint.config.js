@@ -9,7 +9,15 @@ export default tseslint.config(
     // Plain JS here runs on Node: the bin shim and test fixtures.
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: {
-      globals: { process: 'readonly', setTimeout: 'readonly', setImmediate: 'readonly', clearTimeout: 'readonly', fetch: 'readonly', console: 'readonly', URL: 'readonly' },
+      globals: {
+        process: 'readonly',
+        setTimeout: 'readonly',
+        setImmediate: 'readonly',
+        clearTimeout: 'readonly',
+        fetch: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+      },
     },
   },
   {
@@ -22,7 +30,16 @@ export default tseslint.config(
     files: ['cloud-sync/dashboard/ui/**/*.js'],
     languageOptions: {
       sourceType: 'module',
-      globals: { window: 'readonly', document: 'readonly', location: 'readonly', localStorage: 'readonly', EventSource: 'readonly', FormData: 'readonly', Node: 'readonly', Intl: 'readonly' },
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        location: 'readonly',
+        localStorage: 'readonly',
+        EventSource: 'readonly',
+        FormData: 'readonly',
+        Node: 'readonly',
+        Intl: 'readonly',
+      },
     },
   },
   {

@@ -38,7 +38,11 @@ function prng(seed: number): () => number {
 }
 
 /** Each zone's offset on each day of October 2026 (DST ends on the 25th in Europe), e.g. `+02:00`. */
-const offsets = ZONES.map((zone) => Array.from({ length: 32 }, (_, d) => DateTime.fromObject({ year: 2026, month: 10, day: Math.max(1, d), hour: 12 }, { zone }).toFormat('ZZ')));
+const offsets = ZONES.map((zone) =>
+  Array.from({ length: 32 }, (_, d) =>
+    DateTime.fromObject({ year: 2026, month: 10, day: Math.max(1, d), hour: 12 }, { zone }).toFormat('ZZ'),
+  ),
+);
 
 /** Site-local ISO time of day `day` (1-31) at `minute` past midnight, with the zone's offset. */
 function localAt(zone: number, day: number, minute: number): string {
@@ -50,17 +54,24 @@ function localAt(zone: number, day: number, minute: number): string {
 function seedDirectory(db: HubDb): void {
   const directory = new HubDirectory(db);
   const sites = new HubSites(db, () => CLOSE_AT);
-  for (let s = 0; s < SITES; s++) sites.upsert({ id: `site-${s}`, name: `Site ${s}`, timeZone: ZONES[s % ZONES.length] ?? 'UTC', capacity: 200 });
+  for (let s = 0; s < SITES; s++)
+    sites.upsert({ id: `site-${s}`, name: `Site ${s}`, timeZone: ZONES[s % ZONES.length] ?? 'UTC', capacity: 200 });
   for (const plan of PLANS) {
     // A tariff that refuses a day beyond N a week needs a door that does: the hub checks (409 billing.contradicts_directory).
     const tariff = EXAMPLE_PRICE_LIST.plans[plan];
-    const daysPerWeek = tariff?.kind === 'subscription' && refusesExtraDays(tariff.extraDay) ? { daysPerWeek: tariff.daysPerWeek } : {};
+    const daysPerWeek =
+      tariff?.kind === 'subscription' && refusesExtraDays(tariff.extraDay) ? { daysPerWeek: tariff.daysPerWeek } : {};
     directory.upsert('plan', { id: plan, name: plan, access: 'always', ...daysPerWeek });
   }
   for (let e = 0; e < MEMBERS / 20; e++) directory.upsert('employer', { id: `emp-${e}`, name: `Employer ${e}` });
   db.transaction(() => {
     for (let m = 0; m < MEMBERS; m++) {
-      directory.upsert('member', { id: `m${m}`, name: `Member ${m}`, plan: PLANS[m % PLANS.length], ...(m % 10 < 7 ? { employer: `emp-${m % (MEMBERS / 20)}` } : {}) });
+      directory.upsert('member', {
+        id: `m${m}`,
+        name: `Member ${m}`,
+        plan: PLANS[m % PLANS.length],
+        ...(m % 10 < 7 ? { employer: `emp-${m % (MEMBERS / 20)}` } : {}),
+      });
     }
   })();
   new BillingLedger({ db, directory, sites, now: () => CLOSE_AT, log: silent }).setPrices(EXAMPLE_PRICE_LIST);
@@ -74,7 +85,9 @@ function seedDirectory(db: HubDb): void {
 function seedEvents(db: HubDb): { visits: number; consumables: number } {
   const random = prng(2026);
   const seq = new Array<number>(SITES).fill(0);
-  const insert = db.prepare('INSERT INTO events (site, seq, id, at, type, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT INTO events (site, seq, id, at, type, body, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
   let written = 0;
   let visits = 0;
   let consumables = 0;
@@ -96,11 +109,21 @@ function seedEvents(db: HubDb): { visits: number; consumables: number } {
     put(site, localAt(zone, day, start), 'access.granted', badge);
     put(site, localAt(zone, day, start), 'presence.in', { memberId: `m${m}`, door: 'front' });
     if (random() < 0.2 && written < EVENTS - 4) {
-      put(site, localAt(zone, day, start + 1), 'consumable.used', { memberId: `m${m}`, item: random() < 0.5 ? 'print-page' : 'coffee', quantity: 1 + Math.floor(random() * 60) });
+      put(site, localAt(zone, day, start + 1), 'consumable.used', {
+        memberId: `m${m}`,
+        item: random() < 0.5 ? 'print-page' : 'coffee',
+        quantity: 1 + Math.floor(random() * 60),
+      });
       consumables++;
     }
     put(site, localAt(zone, day, start + minutes), 'access.granted', { ...badge, reader: 'out', role: 'exit' });
-    put(site, localAt(zone, day, start + minutes), 'presence.out', { memberId: `m${m}`, cause: 'badge', via: 'exit_reader', door: 'front', minutes });
+    put(site, localAt(zone, day, start + minutes), 'presence.out', {
+      memberId: `m${m}`,
+      cause: 'badge',
+      via: 'exit_reader',
+      door: 'front',
+      minutes,
+    });
     visits++;
   };
   const chunk = db.transaction(() => {
@@ -119,9 +142,14 @@ interface ChildResult {
 
 /** Runs one measurement in a fresh process, so that its peak memory is its own. */
 function measureInChild(db: string, what: 'baseline' | 'close'): ChildResult {
-  const r = spawnSync(process.execPath, ['--max-old-space-size=4096', fileURLToPath(import.meta.url), `--${what}`, db], { encoding: 'utf8', timeout: CHILD_TIMEOUT_MS });
+  const r = spawnSync(
+    process.execPath,
+    ['--max-old-space-size=4096', fileURLToPath(import.meta.url), `--${what}`, db],
+    { encoding: 'utf8', timeout: CHILD_TIMEOUT_MS },
+  );
   const last = r.stdout.trim().split('\n').at(-1) ?? '';
-  if (r.status !== 0 || !last.startsWith('{')) throw new Error(`billing bench child (${what}) failed: ${r.stderr || r.stdout}`);
+  if (r.status !== 0 || !last.startsWith('{'))
+    throw new Error(`billing bench child (${what}) failed: ${r.stderr || r.stdout}`);
   return JSON.parse(last) as ChildResult;
 }
 
@@ -129,7 +157,11 @@ function measureInChild(db: string, what: 'baseline' | 'close'): ChildResult {
 function bareRead(db: HubDb): string {
   const w = readWindow(PERIOD);
   let n = 0;
-  for (const row of db.prepare<[string, string, number], { body: string }>("SELECT body FROM events WHERE type IN ('presence.in', 'presence.out', 'consumable.used') AND at >= ? AND at < ? AND received_at <= ?").iterate(w.from, w.to, CLOSE_AT)) {
+  for (const row of db
+    .prepare<[string, string, number], { body: string }>(
+      "SELECT body FROM events WHERE type IN ('presence.in', 'presence.out', 'consumable.used') AND at >= ? AND at < ? AND received_at <= ?",
+    )
+    .iterate(w.from, w.to, CLOSE_AT)) {
     if ((JSON.parse(row.body) as { seq: number }).seq > 0) n++;
   }
   return `${fmtInt(n)} rows`;
@@ -137,7 +169,13 @@ function bareRead(db: HubDb): string {
 
 /** The close, timed; then a re-rating of the closed month (timed apart) to check it gives the same bytes. */
 function closeMonth(db: HubDb): ChildResult {
-  const ledger = new BillingLedger({ db, directory: new HubDirectory(db), sites: new HubSites(db, () => CLOSE_AT), now: () => CLOSE_AT, log: silent });
+  const ledger = new BillingLedger({
+    db,
+    directory: new HubDirectory(db),
+    sites: new HubSites(db, () => CLOSE_AT),
+    now: () => CLOSE_AT,
+    log: silent,
+  });
   const t0 = performance.now();
   const s = ledger.close(PERIOD);
   const ms = performance.now() - t0;
@@ -151,7 +189,10 @@ function closeMonth(db: HubDb): ChildResult {
 function child(what: string, path: string): void {
   const db = openHubSqlite(path);
   const t0 = performance.now();
-  const result = what === '--close' ? closeMonth(db) : { detail: bareRead(db), ms: performance.now() - t0, maxRssMb: process.resourceUsage().maxRSS / 1024 };
+  const result =
+    what === '--close'
+      ? closeMonth(db)
+      : { detail: bareRead(db), ms: performance.now() - t0, maxRssMb: process.resourceUsage().maxRSS / 1024 };
   db.close();
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }

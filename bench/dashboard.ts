@@ -27,7 +27,11 @@ const UIDS = ['04A1A1A1A1A1A1', '04B2B2B2B2B2B2'];
  */
 export async function benchDashboard(): Promise<string[]> {
   const cpu = cpus();
-  const lines = ['## Event to dashboard', `machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}; loopback only`, ''];
+  const lines = [
+    '## Event to dashboard',
+    `machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}; loopback only`,
+    '',
+  ];
   const net = await startNetwork();
   try {
     lines.push(...(await tapToStream(net)), '', ...(await firstLoad(net.apiUrl, net.admin)));
@@ -47,13 +51,26 @@ interface Net {
 
 async function startNetwork(): Promise<Net> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-dash-'));
-  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN });
+  const hub = createHub({
+    dbPath: join(dir, 'hub.db'),
+    clock: systemClock,
+    log: silent,
+    brokerPort: 0,
+    apiPort: 0,
+    privateKeyPem: generateHubKeys().privateKeyPem,
+    initialAdmin: TEST_ADMIN,
+  });
   const { mqttUrl, apiUrl } = await hub.start();
   hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 50 });
   writeFileSync(join(dir, 'site.yaml'), networkSiteYaml({ id: 'murat', mqttUrl, hubPublicKeyPem: hub.publicKeyPem }));
   const site = await runEdge({ configPath: join(dir, 'site.yaml'), simulate: true, log: silent });
   const admin = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
-  const put = (path: string, body: unknown) => fetch(`${apiUrl}${path}`, { method: 'PUT', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const put = (path: string, body: unknown) =>
+    fetch(`${apiUrl}${path}`, {
+      method: 'PUT',
+      headers: { ...admin, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   await put('/directory/plans/always', { name: '24/7', access: 'always' });
   for (const [i, uid] of UIDS.entries()) {
     await put(`/directory/members/m${i}`, { name: `Member ${i}`, plan: 'always' });
@@ -78,14 +95,21 @@ async function startNetwork(): Promise<Net> {
 }
 
 async function tap(site: RunningEdge, uid: string, reader: string): Promise<{ granted: boolean; reason: string }> {
-  const res = await fetch(`${site.url}/simulate/tap`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reader, uid }) });
+  const res = await fetch(`${site.url}/simulate/tap`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ reader, uid }),
+  });
   return (await res.json()) as { granted: boolean; reason: string };
 }
 
 /** Waits for the next SSE `occupancy` message on an open stream; resolves with its arrival time. */
 function occupancyStream(apiUrl: string, admin: AuthHeaders): Promise<{ next(): Promise<number>; close(): void }> {
   const abort = new AbortController();
-  return fetch(`${apiUrl}/events/stream`, { headers: { authorization: admin.authorization }, signal: abort.signal }).then((res) => {
+  return fetch(`${apiUrl}/events/stream`, {
+    headers: { authorization: admin.authorization },
+    signal: abort.signal,
+  }).then((res) => {
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     const decoder = new TextDecoder();
     let buffer = '';
@@ -125,7 +149,12 @@ async function tapToStream(net: Net): Promise<string[]> {
       const t0 = performance.now();
       const result = await tap(net.site, UIDS[0] ?? '', reader);
       if (!result.granted && reader === 'front-in') throw new Error(`tap refused: ${result.reason}`);
-      const t1 = await Promise.race([arrived, new Promise<number>((_, reject) => setTimeout(() => reject(new Error('no occupancy message')), STEP_TIMEOUT_MS))]);
+      const t1 = await Promise.race([
+        arrived,
+        new Promise<number>((_, reject) =>
+          setTimeout(() => reject(new Error('no occupancy message')), STEP_TIMEOUT_MS),
+        ),
+      ]);
       toStream.push(t1 - t0);
       const f = feedAt.shift();
       if (f !== undefined) toFeed.push(f - t0);
@@ -137,7 +166,8 @@ async function tapToStream(net: Net): Promise<string[]> {
   }
   toFeed.sort((a, b) => a - b);
   toStream.sort((a, b) => a - b);
-  const row = (what: string, s: number[]) => `| ${what} | ${fmtMs(percentile(s, 50))} | ${fmtMs(percentile(s, 95))} | ${fmtMs(s[s.length - 1] ?? NaN)} |`;
+  const row = (what: string, s: number[]) =>
+    `| ${what} | ${fmtMs(percentile(s, 50))} | ${fmtMs(percentile(s, 95))} | ${fmtMs(s[s.length - 1] ?? NaN)} |`;
   return [
     `### Tap at the edge → occupancy change at an SSE client (${TAPS} taps, goal p95 < 1 s)`,
     '',
@@ -162,7 +192,13 @@ interface Load {
  * One cold load of `path` (a fresh context: an empty cache, as on a first visit; logged in by the
  * session cookie), timed until `ready` holds; counts the page and the dashboard files it fetched.
  */
-async function coldLoad(browser: Browser, apiUrl: string, token: string, path: string, ready: (page: Page) => Promise<unknown>): Promise<Load> {
+async function coldLoad(
+  browser: Browser,
+  apiUrl: string,
+  token: string,
+  path: string,
+  ready: (page: Page) => Promise<unknown>,
+): Promise<Load> {
   const context = await browser.newContext();
   try {
     await context.addCookies([{ name: 'tessera_session', value: token, url: apiUrl }]);
@@ -171,14 +207,25 @@ async function coldLoad(browser: Browser, apiUrl: string, token: string, path: s
     page.on('response', (r) => {
       // The page and its files; not the API answers nor the SSE stream, whose body never ends.
       const at = new URL(r.url()).pathname;
-      if (at === path || at.startsWith('/ui/')) sizes.push(Promise.all([r.request().sizes(), r.body()]).then(([s, b]) => ({ sent: s.responseBodySize, decoded: b.length })));
+      if (at === path || at.startsWith('/ui/'))
+        sizes.push(
+          Promise.all([r.request().sizes(), r.body()]).then(([s, b]) => ({
+            sent: s.responseBodySize,
+            decoded: b.length,
+          })),
+        );
     });
     const t0 = performance.now();
     await page.goto(`${apiUrl}${path}`);
     await ready(page);
     const ms = performance.now() - t0;
     const all = await Promise.all(sizes);
-    return { ms, files: all.length, sent: all.reduce((n, x) => n + x.sent, 0), decoded: all.reduce((n, x) => n + x.decoded, 0) };
+    return {
+      ms,
+      files: all.length,
+      sent: all.reduce((n, x) => n + x.sent, 0),
+      decoded: all.reduce((n, x) => n + x.decoded, 0),
+    };
   } finally {
     await context.close();
   }
@@ -194,20 +241,37 @@ async function firstLoad(apiUrl: string, admin: AuthHeaders): Promise<string[]> 
   const uplot = ['/ui/vendor/uPlot.esm.js', '/ui/vendor/uPlot.min.css'].map((u) => dashboardAssets().get(u));
   const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
   const chartLine = `The site page loads uPlot on demand: ${kib(uplot.reduce((n, a) => n + (a?.gzip.length ?? 0), 0))} gzipped (${kib(uplot.reduce((n, a) => n + (a?.body.length ?? 0), 0))} decoded).`;
-  if (!existsSync(CHROMIUM)) return [...head, `skipped: no chromium at ${CHROMIUM} (apt-get install chromium)`, chartLine];
+  if (!existsSync(CHROMIUM))
+    return [...head, `skipped: no chromium at ${CHROMIUM} (apt-get install chromium)`, chartLine];
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
   try {
     const token = admin.authorization.replace(/^Bearer /, '');
     const [dashboard, bare]: [Load[], Load[]] = [[], []];
     for (let i = 0; i < LOADS; i++) {
       bare.push(await coldLoad(browser, apiUrl, token, '/health', () => Promise.resolve()));
-      dashboard.push(await coldLoad(browser, apiUrl, token, '/', (page) => page.locator('a.card.site').first().waitFor({ timeout: STEP_TIMEOUT_MS })));
+      dashboard.push(
+        await coldLoad(browser, apiUrl, token, '/', (page) =>
+          page.locator('a.card.site').first().waitFor({ timeout: STEP_TIMEOUT_MS }),
+        ),
+      );
     }
     const ms = (loads: Load[]) => loads.map((l) => l.ms).sort((a, b) => a - b);
     const [d, b] = [ms(dashboard), ms(bare)];
     const last = dashboard.at(-1);
-    const row = (what: string, s: number[], l: Load | undefined) => `| ${what} | ${fmtMs(percentile(s, 50))} | ${fmtMs(s.at(-1) ?? NaN)} | ${l?.files ?? '?'} | ${kib(l?.sent ?? NaN)} | ${kib(l?.decoded ?? NaN)} |`;
+    const row = (what: string, s: number[], l: Load | undefined) =>
+      `| ${what} | ${fmtMs(percentile(s, 50))} | ${fmtMs(s.at(-1) ?? NaN)} | ${l?.files ?? '?'} | ${kib(l?.sent ?? NaN)} | ${kib(l?.decoded ?? NaN)} |`;
     return [
       ...head,
       `${LOADS} cold load${LOADS === 1 ? '' : 's'} of each, in turn; the dashboard timed to a drawn network overview (login cookie set, SSE hello received).`,

@@ -29,11 +29,24 @@ const t = topics();
  * chunks are in) and says so in its status; while behind, says so again every second (heartbeats
  * and reconnects), which is what made the hub send a new full snapshot each time.
  */
-async function simulatedSite(mqttUrl: string, site: string, revision: number): Promise<{ revision: () => number; stop: () => Promise<void> }> {
+async function simulatedSite(
+  mqttUrl: string,
+  site: string,
+  revision: number,
+): Promise<{ revision: () => number; stop: () => Promise<void> }> {
   let held = revision;
   const chunks = new Set<number>();
-  const client: MqttClient = await mqtt.connectAsync(mqttUrl, { protocolVersion: 4, clientId: `bench-site-${site}`, reconnectPeriod: 0 });
-  const status = () => client.publish(t.status(site), JSON.stringify(statusOf(site, { directory: { revision: held, ageSeconds: 0, stale: false } })), { qos: 1 });
+  const client: MqttClient = await mqtt.connectAsync(mqttUrl, {
+    protocolVersion: 4,
+    clientId: `bench-site-${site}`,
+    reconnectPeriod: 0,
+  });
+  const status = () =>
+    client.publish(
+      t.status(site),
+      JSON.stringify(statusOf(site, { directory: { revision: held, ageSeconds: 0, stale: false } })),
+      { qos: 1 },
+    );
   client.on('message', (_topic, payload) => {
     const u = (JSON.parse(payload.toString()) as { body: DirectoryUpdate }).body;
     if (u.kind === 'delta' && u.from === held) held = u.to;
@@ -61,7 +74,15 @@ interface Figures {
 
 async function measureImport(csv: string): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-import-'));
-  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN });
+  const hub = createHub({
+    dbPath: join(dir, 'hub.db'),
+    clock: systemClock,
+    log: silent,
+    brokerPort: 0,
+    apiPort: 0,
+    privateKeyPem: generateHubKeys().privateKeyPem,
+    initialAdmin: TEST_ADMIN,
+  });
   const sites: Array<Awaited<ReturnType<typeof simulatedSite>>> = [];
   try {
     const { apiUrl, mqttUrl } = await hub.start();
@@ -73,7 +94,12 @@ async function measureImport(csv: string): Promise<Figures> {
     let healthAnswers = 0;
     const started = performance.now();
     delay.enable();
-    const answer = fetch(`${apiUrl}/directory/members/import`, { method: 'POST', headers: { 'content-type': 'text/csv', authorization: auth.authorization }, body: csv, signal: AbortSignal.timeout(BOUND_MS) }).finally(() => (pending = false));
+    const answer = fetch(`${apiUrl}/directory/members/import`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv', authorization: auth.authorization },
+      body: csv,
+      signal: AbortSignal.timeout(BOUND_MS),
+    }).finally(() => (pending = false));
     while (pending) {
       if ((await fetch(`${apiUrl}/health`, { signal: AbortSignal.timeout(BOUND_MS) })).ok && pending) healthAnswers++;
       await sleep(50);
@@ -82,12 +108,19 @@ async function measureImport(csv: string): Promise<Figures> {
     const importMs = performance.now() - started;
     delay.disable();
     const body = (await res.json()) as { revision: number; created: number };
-    if (res.status !== 200 || body.created !== ROWS) throw new Error(`the import failed: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
+    if (res.status !== 200 || body.created !== ROWS)
+      throw new Error(`the import failed: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
     while (sites.some((s) => s.revision() !== body.revision)) {
       if (performance.now() - started > BOUND_MS) throw new Error('the sites did not converge in time');
       await sleep(100);
     }
-    return { importMs, worstMs: delay.max / 1e6, p99Ms: delay.percentile(99) / 1e6, healthAnswers, convergeMs: performance.now() - started - importMs };
+    return {
+      importMs,
+      worstMs: delay.max / 1e6,
+      p99Ms: delay.percentile(99) / 1e6,
+      healthAnswers,
+      convergeMs: performance.now() - started - importMs,
+    };
   } finally {
     for (const s of sites) await s.stop();
     await hub.stop();

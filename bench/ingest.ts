@@ -27,7 +27,11 @@ const MOSQUITTO = { host: '127.0.0.1', port: 1883 };
  * at a time. Catch-up: a site back online sends full batches (the sync worker's default 100).
  */
 const PROFILES = [
-  { name: 'live traffic, 1 to 10 events per message (5.5 on average)', sizes: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], events: 110_000 },
+  {
+    name: 'live traffic, 1 to 10 events per message (5.5 on average)',
+    sizes: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    events: 110_000,
+  },
   { name: 'catch-up, 100 events per message', sizes: [100], events: 200_000 },
 ];
 
@@ -37,7 +41,12 @@ export const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(1)} %`;
 /** A TCP connect to Mosquitto, then a real MQTT CONNECT; false if either fails within `ms`. */
 export async function mosquittoReachable(ms = 1000): Promise<boolean> {
   if (!(await tcpReachable(MOSQUITTO.host, MOSQUITTO.port, ms))) return false;
-  const client = mqtt.connect(`mqtt://${MOSQUITTO.host}:${MOSQUITTO.port}`, { clientId: `bench-probe-${randomUUID().slice(0, 8)}`, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: ms });
+  const client = mqtt.connect(`mqtt://${MOSQUITTO.host}:${MOSQUITTO.port}`, {
+    clientId: `bench-probe-${randomUUID().slice(0, 8)}`,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: ms,
+  });
   const ok = await new Promise<boolean>((resolve) => {
     client.once('connect', () => resolve(true));
     client.once('error', () => resolve(false));
@@ -47,7 +56,12 @@ export async function mosquittoReachable(ms = 1000): Promise<boolean> {
   return ok;
 }
 
-export function nextFromWorker<T extends FromWorker>(worker: Worker, pick: (m: FromWorker) => m is T, ms: number, what: string): Promise<T> {
+export function nextFromWorker<T extends FromWorker>(
+  worker: Worker,
+  pick: (m: FromWorker) => m is T,
+  ms: number,
+  what: string,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => finish(() => reject(new Error(`publisher worker: no ${what} within ${ms} ms`))), ms);
     const finish = (f: () => void) => {
@@ -78,9 +92,20 @@ export interface PhaseResult {
  * window is widened by `received()` (default: `consumed()`): what the subscriber has taken off
  * the broker, so what no longer sits in the broker's queue for it.
  */
-export async function runPhase(worker: Worker, prefix: string, totalMessages: number, consumed: () => number, received = consumed): Promise<PhaseResult> {
+export async function runPhase(
+  worker: Worker,
+  prefix: string,
+  totalMessages: number,
+  consumed: () => number,
+  received = consumed,
+): Promise<PhaseResult> {
   const post = (m: ToWorker) => worker.postMessage(m);
-  const published = nextFromWorker(worker, (m): m is Extract<FromWorker, { published: number }> => 'published' in m, PHASE_TIMEOUT_MS + 5000, 'end of publishing');
+  const published = nextFromWorker(
+    worker,
+    (m): m is Extract<FromWorker, { published: number }> => 'published' in m,
+    PHASE_TIMEOUT_MS + 5000,
+    'end of publishing',
+  );
   published.catch(() => undefined); // awaited below, unless the phase timed out first
   const start = performance.now();
   post({ go: prefix });
@@ -113,7 +138,8 @@ export async function benchIngest(): Promise<string[]> {
     `stream (the same for every consumer, one after the other, after an unreported warm-up): ${SITES} mqtt.js publisher clients (one per site, in a worker thread), QoS 1, each publish awaited; at most ${WINDOW} messages published and not yet consumed`,
   ];
   try {
-    for (const profile of PROFILES) lines.push('', ...(await benchProfile(url, profile.name, profile.sizes, Math.round(profile.events * SCALE))));
+    for (const profile of PROFILES)
+      lines.push('', ...(await benchProfile(url, profile.name, profile.sizes, Math.round(profile.events * SCALE))));
   } finally {
     await embedded?.close();
   }
@@ -128,7 +154,10 @@ async function benchProfile(url: string, name: string, sizes: number[], events: 
   const meanSize = sizes.reduce((a, b) => a + b, 0) / sizes.length;
   const batchesPerSite = Math.max(1, Math.round(events / SITES / meanSize));
   const totalMessages = SITES * batchesPerSite;
-  const perSite = Array.from({ length: batchesPerSite }, (_, b) => sizes[b % sizes.length] ?? 0).reduce((a, b) => a + b, 0);
+  const perSite = Array.from({ length: batchesPerSite }, (_, b) => sizes[b % sizes.length] ?? 0).reduce(
+    (a, b) => a + b,
+    0,
+  );
   const totalEvents = SITES * perSite;
   const hubClientId = `bench-hub-${run.slice(0, 8)}`;
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-sync-'));
@@ -145,7 +174,12 @@ async function benchProfile(url: string, name: string, sizes: number[], events: 
     // it also parses and schema-checks each batch: a reference row, not the baseline.
     const bareRun = async (decode = false): Promise<PhaseResult> => {
       let messages = 0;
-      const sub = await mqtt.connectAsync(url, { clientId: `bench-bare-${randomUUID().slice(0, 8)}`, clean: true, protocolVersion: 4, reconnectPeriod: 0 });
+      const sub = await mqtt.connectAsync(url, {
+        clientId: `bench-bare-${randomUUID().slice(0, 8)}`,
+        clean: true,
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+      });
       try {
         sub.on('message', (_topic, payload) => {
           if (decode && !EventBatch.safeParse(JSON.parse(payload.toString('utf8'))).success) return;
@@ -166,7 +200,16 @@ async function benchProfile(url: string, name: string, sizes: number[], events: 
     decoded = await bareRun(true);
 
     // The real hub ingest: schema check, group commit to SQLite, acks.
-    hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: silent, mqttUrl: url, topicPrefix: hubPrefix, clientId: hubClientId, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem });
+    hub = createHub({
+      dbPath: join(dir, 'hub.db'),
+      clock: systemClock,
+      log: silent,
+      mqttUrl: url,
+      topicPrefix: hubPrefix,
+      clientId: hubClientId,
+      apiPort: 0,
+      privateKeyPem: generateHubKeys().privateKeyPem,
+    });
     await hub.start();
     const h = hub;
     // Complete once every batch is committed; the window follows what the hub took off the broker.
@@ -192,7 +235,13 @@ async function benchProfile(url: string, name: string, sizes: number[], events: 
   return report(name, totalEvents, totalMessages, { ours, bare, decoded }, hubCheck);
 }
 
-function report(name: string, totalEvents: number, totalMessages: number, r: { ours: PhaseResult | undefined; bare: PhaseResult[]; decoded: PhaseResult | undefined }, hubCheck: string): string[] {
+function report(
+  name: string,
+  totalEvents: number,
+  totalMessages: number,
+  r: { ours: PhaseResult | undefined; bare: PhaseResult[]; decoded: PhaseResult | undefined },
+  hubCheck: string,
+): string[] {
   const eventsPerMessage = totalEvents / totalMessages;
   const rate = (p: PhaseResult) => p.consumedMessages / (p.ms / 1000);
   const bareRate = r.bare.reduce((s, p) => s + rate(p), 0) / r.bare.length;
@@ -207,8 +256,12 @@ function report(name: string, totalEvents: number, totalMessages: number, r: { o
     '| consumer | messages/s | events/s | time | consumed |',
     '|---|---|---|---|---|',
     ...(r.ours ? [row('hub ingest (validate, group commit, ack)', r.ours)] : []),
-    ...r.bare.map((p, i) => row(`baseline: bare mqtt.js subscriber, counting (run ${i + 1} of ${r.bare.length}, before the hub)`, p)),
-    ...(r.decoded ? [row('reference: bare subscriber + JSON.parse + EventBatch schema check, no storage', r.decoded)] : []),
+    ...r.bare.map((p, i) =>
+      row(`baseline: bare mqtt.js subscriber, counting (run ${i + 1} of ${r.bare.length}, before the hub)`, p),
+    ),
+    ...(r.decoded
+      ? [row('reference: bare subscriber + JSON.parse + EventBatch schema check, no storage', r.decoded)]
+      : []),
     complete
       ? `| **ratio hub / baseline (mean of the baseline runs)** | **${pct(ourRate, bareRate)}** | | | goal ≥ 70 %: ${ourRate / bareRate >= 0.7 ? 'met' : 'NOT met'} |`
       : '| **ratio hub / baseline** | **not measured: a run timed out** | | | goal ≥ 70 %: unknown |',
@@ -219,7 +272,13 @@ function report(name: string, totalEvents: number, totalMessages: number, r: { o
 
 /** Clears what the run left on the broker: the hub's retained acks and its persistent session. */
 async function cleanBroker(url: string, hubClientId: string, prefix: string, sites: string[]): Promise<void> {
-  const c = await mqtt.connectAsync(url, { clientId: hubClientId, clean: true, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 3000 });
+  const c = await mqtt.connectAsync(url, {
+    clientId: hubClientId,
+    clean: true,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: 3000,
+  });
   try {
     await Promise.all(sites.map((s) => c.publishAsync(`${prefix}/sites/${s}/ack`, '', { qos: 1, retain: true })));
   } finally {

@@ -27,16 +27,25 @@ async function timeEachAsync(count: number, fn: () => Promise<unknown>): Promise
 /** NTAG 424 verification per tap, crypto only (no PC/SC transport), against one AES-CMAC. */
 export async function benchNtag424(): Promise<string[]> {
   const keys = doorKeysFrom(MASTER);
-  const card = new SoftNtag424({ uid: UID, keys: cardKeys(MASTER, Buffer.from(UID, 'hex'), AID, SYSTEM).map((k) => k.key) });
+  const card = new SoftNtag424({
+    uid: UID,
+    keys: cardKeys(MASTER, Buffer.from(UID, 'hex'), AID, SYSTEM).map((k) => k.key),
+  });
   const transmit = (apdu: Buffer) => Promise.resolve(card.handle(apdu));
-  const verifier = createNtag424Verifier({ doorKeyFile: '', check: 'authenticate', aid: '3042F5', systemIdentifier: 'Tessera' }, keys, silent);
+  const verifier = createNtag424Verifier(
+    { doorKeyFile: '', check: 'authenticate', aid: '3042F5', systemIdentifier: 'Tessera' },
+    keys,
+    silent,
+  );
   const tap = { reader: 'bench', uid: UID, atr: '3B8180018080', transmit };
   const auth = await timeEachAsync(2000, async () => {
     if ((await verifier.verify(tap, UID)).check !== 'genuine') throw new Error('the soft card did not authenticate');
   });
   const sun = (await readSunMessage(transmit)) ?? { e: Buffer.alloc(16), c: Buffer.alloc(8) };
   const fileKey = (uid: Buffer) => diversifyKey(keys.doorKeyMaster, uid, AID, SYSTEM);
-  const sunTiming = timeEach(20_000, () => verifySun({ encPiccData: sun.e, cmac: sun.c, metaReadKey: keys.metaReadKey, fileReadKey: fileKey }));
+  const sunTiming = timeEach(20_000, () =>
+    verifySun({ encPiccData: sun.e, cmac: sun.c, metaReadKey: keys.metaReadKey, fileReadKey: fileKey }),
+  );
   const block = Buffer.alloc(16, 1);
   const cmac = timeEach(20_000, () => aesCmac(keys.metaReadKey, block));
   return [

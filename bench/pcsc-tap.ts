@@ -79,7 +79,14 @@ export async function benchPcscTap(): Promise<string[]> {
   });
   const edge = createEdge({ config, clock, log: silent, store, reader, gpio, clockSynced: () => true });
   const members = Array.from({ length: TAPS }, (_, i) => ({ id: `m${i}`, name: `Member ${i}`, plan: 'always' }));
-  edge.applyDirectory(Directory.parse({ plans: [{ id: 'always', name: '24/7', access: 'always' }], members, badges: members.map((m, i) => ({ uid: uidOf(i), member: m.id })) }), 'bench');
+  edge.applyDirectory(
+    Directory.parse({
+      plans: [{ id: 'always', name: '24/7', access: 'always' }],
+      members,
+      badges: members.map((m, i) => ({ uid: uidOf(i), member: m.id })),
+    }),
+    'bench',
+  );
   const started = performance.now();
   try {
     await edge.start();
@@ -102,9 +109,12 @@ export async function benchPcscTap(): Promise<string[]> {
 }
 
 function report(taps: Tap[], seconds: number): string[] {
-  const done = taps.filter((t): t is Required<Tap> => t.raw !== undefined && t.event !== undefined && t.relay !== undefined);
+  const done = taps.filter(
+    (t): t is Required<Tap> => t.raw !== undefined && t.event !== undefined && t.relay !== undefined,
+  );
   const sorted = (ms: number[]) => [...ms].sort((a, b) => a - b);
-  const row = (label: string, ms: number[]) => `| ${label} | ${fmtMs(percentile(sorted(ms), 50))} | ${fmtMs(percentile(sorted(ms), 95))} |`;
+  const row = (label: string, ms: number[]) =>
+    `| ${label} | ${fmtMs(percentile(sorted(ms), 50))} | ${fmtMs(percentile(sorted(ms), 95))} |`;
   const ours = sorted(done.map((t) => t.relay - t.event));
   const total = sorted(done.map((t) => t.relay - t.inserted));
   const share = (p: number) => `${((percentile(ours, p) / percentile(total, p)) * 100).toFixed(1)} %`;
@@ -114,9 +124,18 @@ function report(taps: Tap[], seconds: number): string[] {
     '',
     '| segment | p50 | p95 |',
     '|---|---|---|',
-    row('PC/SC: insert → nfc-pcsc card event (pcscd presence poll, connect)', done.map((t) => t.raw - t.inserted)),
-    row('PC/SC: nfc-pcsc card event → CardEvent (UID APDU over vpcd)', done.map((t) => t.event - t.raw)),
-    row('baseline: the PC/SC path itself, insert → CardEvent', done.map((t) => t.event - t.inserted)),
+    row(
+      'PC/SC: insert → nfc-pcsc card event (pcscd presence poll, connect)',
+      done.map((t) => t.raw - t.inserted),
+    ),
+    row(
+      'PC/SC: nfc-pcsc card event → CardEvent (UID APDU over vpcd)',
+      done.map((t) => t.event - t.raw),
+    ),
+    row(
+      'baseline: the PC/SC path itself, insert → CardEvent',
+      done.map((t) => t.event - t.inserted),
+    ),
     row('ours: CardEvent → relay write (decision, transaction, relay)', ours),
     row('total: insert → relay write', total),
     `| ratio ours / total | ${share(50)} | ${share(95)} |`,

@@ -7,7 +7,9 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
  */
 export function machineLines(): string[] {
   const cpu = cpus();
-  const load = loadavg().map((l) => l.toFixed(2)).join(', ');
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ');
   return [
     `- CPU: ${cpu[0]?.model.trim() ?? 'unknown'}, ${cpu.length} logical core(s)`,
     `- memory: ${(totalmem() / 2 ** 30).toFixed(1)} GiB; Linux ${release()}; Node ${process.version}`,
@@ -17,8 +19,15 @@ export function machineLines(): string[] {
 
 function commit(): string {
   try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() !== '';
     return dirty ? `${head} with uncommitted changes` : head;
   } catch {
     return 'unknown (not a git checkout)';
@@ -34,7 +43,13 @@ function sizes(env: NodeJS.ProcessEnv): string {
   return set.length === 0 ? 'the defaults (bench/README.md)' : `${set.join(', ')}; the rest the defaults`;
 }
 
-export function resultsMarkdown(opts: { startedAt: Date; seconds: number; machine: string[]; sections: string[][]; env: NodeJS.ProcessEnv }): string {
+export function resultsMarkdown(opts: {
+  startedAt: Date;
+  seconds: number;
+  machine: string[];
+  sections: string[][];
+  env: NodeJS.ProcessEnv;
+}): string {
   return [
     '# Benchmark results',
     '',
@@ -42,7 +57,9 @@ export function resultsMarkdown(opts: { startedAt: Date; seconds: number; machin
     '',
     `- run: ${opts.startedAt.toISOString()}, ${Math.round(opts.seconds)} s in all; commit ${commit()}`,
     ...opts.machine,
-    `- load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(', ')} (the machine may be shared: compare ratios, not absolute times)`,
+    `- load average at the end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ')} (the machine may be shared: compare ratios, not absolute times)`,
     `- sizes: ${sizes(opts.env)}`,
     '',
     opts.sections.map((s) => s.join('\n')).join('\n\n'),

@@ -18,12 +18,30 @@ import { benchTapLatency } from './tap-latency.js';
 const startedAt = new Date();
 // Read before the benches load the machine.
 const machine = machineLines();
-const BENCHES: Record<string, () => string[] | Promise<string[]>> = { tap: benchTapLatency, ntag424: benchNtag424, pcsc: benchPcscTap, sync: benchSync, scale: benchScale, billing: benchBilling, dashboard: benchDashboard, import: benchImport };
+const BENCHES: Record<string, () => string[] | Promise<string[]>> = {
+  tap: benchTapLatency,
+  ntag424: benchNtag424,
+  pcsc: benchPcscTap,
+  sync: benchSync,
+  scale: benchScale,
+  billing: benchBilling,
+  dashboard: benchDashboard,
+  import: benchImport,
+};
 // BENCH_ONLY=scale,sync runs those alone (while working on one hot path); by default, all.
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const sections: string[][] = [];
 for (const [name, bench] of Object.entries(BENCHES)) if (!only || only.includes(name)) sections.push(await bench());
 process.stdout.write(`${sections.map((s) => s.join('\n')).join('\n\n')}\n`);
 const file = process.env.BENCH_RESULTS ?? join(PACKAGE_ROOT, 'bench', 'RESULTS.md');
-writeFileSync(file, resultsMarkdown({ startedAt, seconds: (Date.now() - startedAt.getTime()) / 1000, machine, sections, env: process.env }));
+writeFileSync(
+  file,
+  resultsMarkdown({
+    startedAt,
+    seconds: (Date.now() - startedAt.getTime()) / 1000,
+    machine,
+    sections,
+    env: process.env,
+  }),
+);
 process.stdout.write(`\nwritten to ${file}\n`);

@@ -39,8 +39,13 @@ export async function benchScale(): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-scale-'));
   try {
     writeFileSync(join(dir, 'hub.key'), generateHubKeys().privateKeyPem, { mode: 0o600 });
-    const pgMissing = postgresMissing() ?? ((await mosquittoReachable()) ? undefined : 'Mosquitto at 127.0.0.1:1883 unreachable');
-    lines.push(...(pgMissing ? [INSTANCES_HEADING, `skipped: ${pgMissing}`] : await benchInstances(dir)), '', ...(await benchConnections(dir)));
+    const pgMissing =
+      postgresMissing() ?? ((await mosquittoReachable()) ? undefined : 'Mosquitto at 127.0.0.1:1883 unreachable');
+    lines.push(
+      ...(pgMissing ? [INSTANCES_HEADING, `skipped: ${pgMissing}`] : await benchInstances(dir)),
+      '',
+      ...(await benchConnections(dir)),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -69,7 +74,10 @@ function freshSchema(): { url: string; drop: () => void } {
 }
 
 async function startHubProcess(args: string[]): Promise<{ child: Proc; apiUrl: string }> {
-  const child = spawnCli(['hub', ...args, '--api-port', '0'], { TESSERA_LOG_LEVEL: 'warn', TESSERA_INITIAL_ADMIN_PASSWORD: 'bench-admin-password' });
+  const child = spawnCli(['hub', ...args, '--api-port', '0'], {
+    TESSERA_LOG_LEVEL: 'warn',
+    TESSERA_INITIAL_ADMIN_PASSWORD: 'bench-admin-password',
+  });
   const [, apiUrl] = await waitForOutput(child, /API:\s+(http:\/\/127\.0\.0\.1:\d+)/, START_TIMEOUT_MS);
   return { child, apiUrl: apiUrl ?? '' };
 }
@@ -114,7 +122,13 @@ async function benchInstances(dir: string): Promise<string[]> {
   const sites = Array.from({ length: SITES }, (_, i) => `s${i.toString().padStart(3, '0')}`);
   const batchesPerSite = Math.max(1, Math.round(EVENTS / SITES / 5.5));
   const totalMessages = SITES * batchesPerSite;
-  const cfg: PublisherConfig = { url: 'mqtt://127.0.0.1:1883', sites, batchesPerSite, eventsPerBatch: SIZES, window: WINDOW };
+  const cfg: PublisherConfig = {
+    url: 'mqtt://127.0.0.1:1883',
+    sites,
+    batchesPerSite,
+    eventsPerBatch: SIZES,
+    window: WINDOW,
+  };
   const worker = new Worker(new URL('./sync-publishers.js', import.meta.url), { workerData: cfg });
   const results: Array<{ label: string; r: PhaseResult }> = [];
   try {
@@ -122,7 +136,12 @@ async function benchInstances(dir: string): Promise<string[]> {
     const bare = async (label: string) => {
       const prefix = `bench/${randomUUID()}/bare/v1`;
       let messages = 0;
-      const sub = await mqtt.connectAsync(cfg.url, { clientId: `bench-bare-${randomUUID().slice(0, 8)}`, clean: true, protocolVersion: 5, reconnectPeriod: 0 });
+      const sub = await mqtt.connectAsync(cfg.url, {
+        clientId: `bench-bare-${randomUUID().slice(0, 8)}`,
+        clean: true,
+        protocolVersion: 5,
+        reconnectPeriod: 0,
+      });
       try {
         sub.on('message', () => messages++);
         await sub.subscribeAsync(`$share/bare/${prefix}/sites/+/events`, { qos: 1 });
@@ -139,7 +158,21 @@ async function benchInstances(dir: string): Promise<string[]> {
         // One after the other: the first migrates the schema and makes the admin.
         // Instance names (so MQTT client ids) of this run only: no process of another run can take them over.
         const run = randomUUID().slice(0, 8);
-        for (const name of instances) started.push(await startHubProcess(['--db', db.url, '--key', join(dir, 'hub.key'), '--mqtt', cfg.url, '--instance', `${name}-${run}`, '--topic-prefix', prefix]));
+        for (const name of instances)
+          started.push(
+            await startHubProcess([
+              '--db',
+              db.url,
+              '--key',
+              join(dir, 'hub.key'),
+              '--mqtt',
+              cfg.url,
+              '--instance',
+              `${name}-${run}`,
+              '--topic-prefix',
+              prefix,
+            ]),
+          );
         const poll = pollHealth(started.map((s) => s.apiUrl));
         try {
           results.push({ label, r: await runPhase(worker, prefix, totalMessages, poll.consumed, poll.received) });
@@ -176,7 +209,10 @@ function instancesReport(results: Array<{ label: string; r: PhaseResult }>, tota
     '',
     '| consumer | messages/s | events/s | time | ratio to the baseline (mean of its 2 runs) |',
     '|---|---|---|---|---|',
-    ...results.map(({ label, r }) => `| ${label} | ${fmtInt(rate(r))} | ${fmtInt(rate(r) * 5.5)} | ${(r.ms / 1000).toFixed(2)} s${r.complete ? '' : ' (**timed out**)'} | ${label.startsWith('baseline') ? '' : complete ? pct(rate(r), bareRate) : 'not measured'} |`),
+    ...results.map(
+      ({ label, r }) =>
+        `| ${label} | ${fmtInt(rate(r))} | ${fmtInt(rate(r) * 5.5)} | ${(r.ms / 1000).toFixed(2)} s${r.complete ? '' : ' (**timed out**)'} | ${label.startsWith('baseline') ? '' : complete ? pct(rate(r), bareRate) : 'not measured'} |`,
+    ),
     '',
     'Two instances split the stream between two processes; on this 2-core machine they share the cores with Mosquitto, PostgreSQL and the 100 publishers.',
   ];
@@ -186,13 +222,21 @@ function instancesReport(results: Array<{ label: string; r: PhaseResult }>, tota
 async function connectSite(url: string, prefix: string, site: string): Promise<MqttClient> {
   const t = (leaf: string) => `${prefix}/sites/${site}/${leaf}`;
   const status = (online: boolean) => JSON.stringify(statusOf(site, { online }));
-  const client = await mqtt.connectAsync(url, { clientId: `bench-site-${site}`, clean: true, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: CONNECT_TIMEOUT_MS, will: { topic: t('status'), payload: Buffer.from(status(false)), qos: 1, retain: true } });
+  const client = await mqtt.connectAsync(url, {
+    clientId: `bench-site-${site}`,
+    clean: true,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    will: { topic: t('status'), payload: Buffer.from(status(false)), qos: 1, retain: true },
+  });
   await client.subscribeAsync([t('ack'), t('directory'), t('commands')], { qos: 1 });
   await client.publishAsync(t('status'), status(true), { qos: 1, retain: true });
   return client;
 }
 
-const rssKb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
+const rssKb = (pid: number): number =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
 
 interface Connecting {
   connected: number;
@@ -205,13 +249,22 @@ interface Connecting {
 }
 
 /** CONNECTING_SITES sites connecting at once to the broker at `mqttUrl`, whose process is `pid`. */
-async function connectAll(mqttUrl: string, prefix: string, pid: number, known: () => Promise<number>): Promise<Connecting> {
+async function connectAll(
+  mqttUrl: string,
+  prefix: string,
+  pid: number,
+  known: () => Promise<number>,
+): Promise<Connecting> {
   const clients: MqttClient[] = [];
   try {
     await sleep(500);
     const rssBeforeKb = rssKb(pid);
     const t0 = performance.now();
-    const connected = await Promise.allSettled(Array.from({ length: CONNECTING_SITES }, (_, i) => connectSite(mqttUrl, prefix, `c${i.toString().padStart(4, '0')}`)));
+    const connected = await Promise.allSettled(
+      Array.from({ length: CONNECTING_SITES }, (_, i) =>
+        connectSite(mqttUrl, prefix, `c${i.toString().padStart(4, '0')}`),
+      ),
+    );
     for (const c of connected) if (c.status === 'fulfilled') clients.push(c.value);
     const connectMs = performance.now() - t0;
     while ((await known()) < clients.length && performance.now() - t0 < CONNECT_TIMEOUT_MS) await sleep(20);
@@ -235,14 +288,27 @@ async function benchConnections(dir: string): Promise<string[]> {
       });
       bareBroker.once('exit', () => reject(new Error('the bare broker exited')));
     });
-    bare = await connectAll(`mqtt://127.0.0.1:${port}`, prefix, bareBroker.pid ?? 0, () => Promise.resolve(CONNECTING_SITES));
+    bare = await connectAll(`mqtt://127.0.0.1:${port}`, prefix, bareBroker.pid ?? 0, () =>
+      Promise.resolve(CONNECTING_SITES),
+    );
   } finally {
     bareBroker.kill('SIGTERM');
   }
-  const hub = await startHubProcess(['--db', join(dir, 'connect.db'), '--key', join(dir, 'hub.key'), '--broker-port', '0', '--open-broker', '--topic-prefix', prefix]);
+  const hub = await startHubProcess([
+    '--db',
+    join(dir, 'connect.db'),
+    '--key',
+    join(dir, 'hub.key'),
+    '--broker-port',
+    '0',
+    '--open-broker',
+    '--topic-prefix',
+    prefix,
+  ]);
   let ours: Connecting;
   try {
-    const [, mqttUrl] = /MQTT broker: (mqtt:\/\/127\.0\.0\.1:\d+)/.exec(hub.child.output.stdout + hub.child.output.stderr) ?? [];
+    const [, mqttUrl] =
+      /MQTT broker: (mqtt:\/\/127\.0\.0\.1:\d+)/.exec(hub.child.output.stdout + hub.child.output.stderr) ?? [];
     ours = await connectAll(mqttUrl ?? '', prefix, hub.child.pid ?? 0, async () => (await health(hub.apiUrl)).sites);
   } finally {
     await stopHubProcess(hub);
@@ -252,7 +318,7 @@ async function benchConnections(dir: string): Promise<string[]> {
     `| ${label} | ${fmtInt(c.connected)} | ${(c.connectMs / 1000).toFixed(2)} s | ${known} | ${fmtInt(c.rssBeforeKb / 1024)} → ${fmtInt(c.rssAfterKb / 1024)} MB | ${fmtInt(perSiteKb(c))} KB |`;
   return [
     CONNECTING_HEADING,
-    'each site: a connection with its last will, 3 subscriptions (ack, directory, commands), its retained status; all on this machine (loopback); memory: RSS of the broker\'s process',
+    "each site: a connection with its last will, 3 subscriptions (ack, directory, commands), its retained status; all on this machine (loopback); memory: RSS of the broker's process",
     '',
     '| consumer | sites connected | all connected, subscribed, status sent | every status recorded (GET /health) | RSS before → after | memory per site |',
     '|---|---|---|---|---|---|',

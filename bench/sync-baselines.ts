@@ -8,7 +8,13 @@ import { SYNC_SCHEMA_VERSION } from '../shared/protocol/sync.js';
  * what the broker and mqtt.js cost alone, without Tessera on either end.
  */
 
-const connect = (url: string) => mqtt.connectAsync(url, { clientId: `bench-bare-${randomUUID().slice(0, 8)}`, clean: true, protocolVersion: 4, reconnectPeriod: 0 });
+const connect = (url: string) =>
+  mqtt.connectAsync(url, {
+    clientId: `bench-bare-${randomUUID().slice(0, 8)}`,
+    clean: true,
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+  });
 
 /** Liveness bound of one bare message (not a performance threshold). */
 const STEP_TIMEOUT_MS = 5_000;
@@ -27,7 +33,10 @@ export async function bareRoundTrips(url: string, count: number): Promise<number
     await sub.subscribeAsync(topic, { qos: 1 });
     for (let i = 0; i < count; i++) {
       const received = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`bare round trip: no message within ${STEP_TIMEOUT_MS} ms`)), STEP_TIMEOUT_MS);
+        const timer = setTimeout(
+          () => reject(new Error(`bare round trip: no message within ${STEP_TIMEOUT_MS} ms`)),
+          STEP_TIMEOUT_MS,
+        );
         arrived = () => {
           clearTimeout(timer);
           resolve();
@@ -46,7 +55,7 @@ export async function bareRoundTrips(url: string, count: number): Promise<number
 /** The site's whole backlog as the sync worker would send it: batches of `batchSize`, the same JSON payloads. */
 export function backlogPayloads(store: EdgeStore, site: string, batchSize: number): Buffer[] {
   const payloads: Buffer[] = [];
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const events = store.events.list(after, batchSize);
     const last = events.at(-1);
     if (!last) return payloads;
@@ -60,7 +69,12 @@ export function backlogPayloads(store: EdgeStore, site: string, batchSize: numbe
  * to a bare subscriber that only counts them; returns the ms from the first publish until the
  * subscriber has them all, or NaN past `timeoutMs`.
  */
-export async function bareDrain(url: string, payloads: readonly Buffer[], window: number, timeoutMs: number): Promise<number> {
+export async function bareDrain(
+  url: string,
+  payloads: readonly Buffer[],
+  window: number,
+  timeoutMs: number,
+): Promise<number> {
   const topic = `bench/bare-drain/${randomUUID()}/events`;
   const [sub, pub] = [await connect(url), await connect(url)];
   try {
@@ -76,7 +90,9 @@ export async function bareDrain(url: string, payloads: readonly Buffer[], window
     const lane = async () => {
       while (next < payloads.length) await pub.publishAsync(topic, payloads[next++] ?? Buffer.alloc(0), { qos: 1 });
     };
-    const done = Promise.all([Promise.all(Array.from({ length: window }, lane)), all]).then(() => performance.now() - start);
+    const done = Promise.all([Promise.all(Array.from({ length: window }, lane)), all]).then(
+      () => performance.now() - start,
+    );
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<number>((resolve) => (timer = setTimeout(() => resolve(NaN), timeoutMs)));
     // Past the bound, the lanes fail when the clients close: already answered.

@@ -44,7 +44,11 @@ function siteEvent(site: string, seq: number): SiteEvent {
     case 2:
       return { ...envelope, type: 'access.granted', data: { ...access, reader: 'front-out', role: 'exit' } };
     default:
-      return { ...envelope, type: 'presence.out', data: { memberId, cause: 'badge', via: 'exit_reader', door: 'front', minutes: 240 } };
+      return {
+        ...envelope,
+        type: 'presence.out',
+        data: { memberId, cause: 'badge', via: 'exit_reader', door: 'front', minutes: 240 },
+      };
   }
 }
 
@@ -69,7 +73,15 @@ async function main(): Promise<void> {
   const clients: MqttClient[] = [];
   const runId = randomUUID().slice(0, 8);
   for (const [i] of cfg.sites.entries()) {
-    clients.push(await mqtt.connectAsync(cfg.url, { clientId: `bench-pub-${runId}-${i}`, clean: true, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000 }));
+    clients.push(
+      await mqtt.connectAsync(cfg.url, {
+        clientId: `bench-pub-${runId}-${i}`,
+        clean: true,
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+        connectTimeout: 5000,
+      }),
+    );
   }
 
   let granted = 0;

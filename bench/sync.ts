@@ -25,7 +25,11 @@ const STEP_TIMEOUT_MS = 5_000;
 /** Cloud sync: hub ingest against a bare subscriber, revocation latency, backlog drain. */
 export async function benchSync(): Promise<string[]> {
   const cpu = cpus();
-  const lines = ['## Cloud sync', `machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}; loopback only`, ''];
+  const lines = [
+    '## Cloud sync',
+    `machine: ${cpu.length} × ${cpu[0]?.model ?? 'cpu'}, Node ${process.version}; loopback only`,
+    '',
+  ];
   lines.push(...(await benchIngest()), '', ...(await benchRevocation()), '', ...(await benchDrain()));
   return lines;
 }
@@ -36,7 +40,10 @@ export async function benchSync(): Promise<string[]> {
 const UID = '04B0B0B0B0B0B0';
 
 async function call(method: string, url: string, body?: unknown, auth?: AuthHeaders): Promise<Record<string, unknown>> {
-  const headers = { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(auth ? { authorization: auth.authorization } : {}) };
+  const headers = {
+    ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    ...(auth ? { authorization: auth.authorization } : {}),
+  };
   const res = await fetch(url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   const json = (await res.json()) as Record<string, unknown>;
   if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
@@ -44,7 +51,12 @@ async function call(method: string, url: string, body?: unknown, auth?: AuthHead
 }
 
 /** Polls `check` every `everyMs` until it holds; returns the ms since `since`, or throws after the bound. */
-async function until(check: () => Promise<boolean>, what: string, since = performance.now(), everyMs = 3): Promise<number> {
+async function until(
+  check: () => Promise<boolean>,
+  what: string,
+  since = performance.now(),
+  everyMs = 3,
+): Promise<number> {
   while (!(await check())) {
     if (performance.now() - since > STEP_TIMEOUT_MS) throw new Error(`not within ${STEP_TIMEOUT_MS} ms: ${what}`);
     await sleep(everyMs);
@@ -52,10 +64,15 @@ async function until(check: () => Promise<boolean>, what: string, since = perfor
   return performance.now() - since;
 }
 
-
 /** `count` revocations and reinstatements of one badge, each timed from the hub API call to the tap that shows it at the site. */
-async function revokeAndReinstate(apiUrl: string, siteUrl: string, auth: AuthHeaders, count: number): Promise<{ revoked: number[]; reinstated: number[] }> {
-  const tap = async (reader: string) => (await call('POST', `${siteUrl}/simulate/tap`, { reader, uid: UID })) as { granted: boolean; reason: string };
+async function revokeAndReinstate(
+  apiUrl: string,
+  siteUrl: string,
+  auth: AuthHeaders,
+  count: number,
+): Promise<{ revoked: number[]; reinstated: number[] }> {
+  const tap = async (reader: string) =>
+    (await call('POST', `${siteUrl}/simulate/tap`, { reader, uid: UID })) as { granted: boolean; reason: string };
   await call('PUT', `${apiUrl}/directory/plans/always`, { name: '24/7', access: 'always' }, auth);
   await call('PUT', `${apiUrl}/directory/members/bench`, { name: 'Bench Member', plan: 'always' }, auth);
   const revoked: number[] = [];
@@ -68,14 +85,28 @@ async function revokeAndReinstate(apiUrl: string, siteUrl: string, auth: AuthHea
     await sleep(20);
     const t1 = performance.now();
     await call('POST', `${apiUrl}/directory/badges/${UID}/revoke`, undefined, auth);
-    revoked.push(await until(async () => (await tap('front-in')).reason === 'badge_revoked', 'the revocation reaches the site', t1));
+    revoked.push(
+      await until(
+        async () => (await tap('front-in')).reason === 'badge_revoked',
+        'the revocation reaches the site',
+        t1,
+      ),
+    );
   }
   return { revoked, reinstated };
 }
 
 async function benchRevocation(): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-revoke-'));
-  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN });
+  const hub = createHub({
+    dbPath: join(dir, 'hub.db'),
+    clock: systemClock,
+    log: silent,
+    brokerPort: 0,
+    apiPort: 0,
+    privateKeyPem: generateHubKeys().privateKeyPem,
+    initialAdmin: TEST_ADMIN,
+  });
   let site: RunningEdge | undefined;
   let timings: { revoked: number[]; reinstated: number[] } = { revoked: [], reinstated: [] };
   let bare: number[] = [];
@@ -99,9 +130,14 @@ async function benchRevocation(): Promise<string[]> {
 }
 
 function revocationReport(t: { revoked: number[]; reinstated: number[] }, bareMs: number[]): string[] {
-  const [sorted, sortedIn, bare] = [t.revoked, t.reinstated, bareMs].map((s) => [...s].sort((a, b) => a - b)) as [number[], number[], number[]];
+  const [sorted, sortedIn, bare] = [t.revoked, t.reinstated, bareMs].map((s) => [...s].sort((a, b) => a - b)) as [
+    number[],
+    number[],
+    number[],
+  ];
   const p95 = percentile(sorted, 95);
-  const row = (what: string, s: number[]) => `| ${what} | ${fmtMs(percentile(s, 50))} | ${fmtMs(percentile(s, 95))} | ${fmtMs(s.at(-1) ?? NaN)} |`;
+  const row = (what: string, s: number[]) =>
+    `| ${what} | ${fmtMs(percentile(s, 50))} | ${fmtMs(percentile(s, 95))} | ${fmtMs(s.at(-1) ?? NaN)} |`;
   const ratio = (p: number) => `${(percentile(sorted, p) / percentile(bare, p)).toFixed(0)}×`;
   return [
     `### Revocation latency (${sorted.length} revocations, hub API → site refuses the badge)`,
@@ -157,13 +193,27 @@ async function benchDrain(): Promise<string[]> {
     });
     const appendMs = performance.now() - t0;
     const lastSeq = store.events.lastSeq();
-    hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem });
+    hub = createHub({
+      dbPath: join(dir, 'hub.db'),
+      clock: systemClock,
+      log: silent,
+      brokerPort: 0,
+      apiPort: 0,
+      privateKeyPem: generateHubKeys().privateKeyPem,
+    });
     const { mqttUrl } = await hub.start();
     // The baseline first, on the same broker: the same payloads, bare publisher to bare counting subscriber.
     const bareMs = await bareDrain(mqttUrl, backlogPayloads(store, 'drain', BATCH), WINDOW, PHASE_TIMEOUT_MS);
     worker = createSyncWorker({
       site: 'drain',
-      broker: { url: mqttUrl, topicPrefix: DEFAULT_TOPIC_PREFIX, batchSize: BATCH, window: WINDOW, ackTimeoutSeconds: 15, heartbeatSeconds: 30 },
+      broker: {
+        url: mqttUrl,
+        topicPrefix: DEFAULT_TOPIC_PREFIX,
+        batchSize: BATCH,
+        window: WINDOW,
+        ackTimeoutSeconds: 15,
+        heartbeatSeconds: 30,
+      },
       store,
       clock: systemClock,
       log: silent,
@@ -173,7 +223,15 @@ async function benchDrain(): Promise<string[]> {
     const drainMs = await drainWith(worker, store, lastSeq);
     const s = worker.state().counters;
     const counters = `sync worker defaults (batch ${BATCH}, window ${WINDOW}); batches sent ${fmtInt(s.batchesSent)}, events sent ${fmtInt(s.eventsSent)}, rewinds ${s.rewinds}, max in flight ${s.maxInFlight}`;
-    return drainReport({ appendMs, lastSeq, drainMs, bareMs, acked: store.events.ackedSeq(), hubHeld: hub.store.progress('drain')?.contiguous ?? 0, counters });
+    return drainReport({
+      appendMs,
+      lastSeq,
+      drainMs,
+      bareMs,
+      acked: store.events.ackedSeq(),
+      hubHeld: hub.store.progress('drain')?.contiguous ?? 0,
+      counters,
+    });
   } finally {
     await worker?.stop();
     await hub?.stop();
@@ -183,7 +241,8 @@ async function benchDrain(): Promise<string[]> {
 }
 
 function drainReport(d: Drain): string[] {
-  const time = (ms: number) => (Number.isNaN(ms) ? `**not within ${PHASE_TIMEOUT_MS / 1000} s**` : `${(ms / 1000).toFixed(2)} s`);
+  const time = (ms: number) =>
+    Number.isNaN(ms) ? `**not within ${PHASE_TIMEOUT_MS / 1000} s**` : `${(ms / 1000).toFixed(2)} s`;
   const rate = (ms: number) => (Number.isNaN(ms) ? '–' : fmtInt(d.lastSeq / (ms / 1000)));
   return [
     `### Backlog drain (${fmtInt(BACKLOG)} events stored while no broker was up)`,

@@ -18,7 +18,11 @@ const TAPS = Number(process.env.BENCH_TAPS ?? 20_000);
 const uidOf = (i: number) => `04${i.toString(16).padStart(12, '0').toUpperCase()}`;
 
 function seed(store: EdgeStore, edge: ReturnType<typeof createEdge>): void {
-  const members = Array.from({ length: MEMBERS }, (_, i) => ({ id: `m${i}`, name: `Member ${i}`, plan: i % 10 === 0 ? 'two-days' : 'always' }));
+  const members = Array.from({ length: MEMBERS }, (_, i) => ({
+    id: `m${i}`,
+    name: `Member ${i}`,
+    plan: i % 10 === 0 ? 'two-days' : 'always',
+  }));
   edge.applyDirectory(
     Directory.parse({
       plans: [
@@ -34,7 +38,13 @@ function seed(store: EdgeStore, edge: ReturnType<typeof createEdge>): void {
   for (let done = 0; done < STORED_EVENTS; done += batch) {
     store.transaction(() => {
       for (let i = 0; i < Math.min(batch, STORED_EVENTS - done); i++) {
-        store.events.append({ type: 'access.denied', data: { reader: 'in', role: 'entry', door: 'front', badge: '…0000', reason: 'unknown_badge' } }, Date.now());
+        store.events.append(
+          {
+            type: 'access.denied',
+            data: { reader: 'in', role: 'entry', door: 'front', badge: '…0000', reason: 'unknown_badge' },
+          },
+          Date.now(),
+        );
       }
     });
   }
@@ -62,7 +72,9 @@ export async function benchTapLatency(): Promise<string[]> {
   await edge.start();
 
   const pick = (i: number) => (i * 7919) % MEMBERS;
-  const bare = store.db.prepare<[string], { uid: string; member: string; status: string }>('SELECT uid, member, status FROM badges WHERE uid = ?');
+  const bare = store.db.prepare<[string], { uid: string; member: string; status: string }>(
+    'SELECT uid, member, status FROM badges WHERE uid = ?',
+  );
   const uids = Array.from({ length: TAPS }, (_, i) => uidOf(pick(i)));
   // Warm both paths, then measure them one after the other in the same process.
   for (let i = 0; i < 2000; i++) bare.get(uids[i % uids.length] ?? '');

@@ -6,27 +6,85 @@ import { EXIT } from '../shared/platform/command.js';
  * `tessera config validate` never loads SQLite, fastify or hardware modules.
  */
 const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Command> }> = [
-  { name: 'edge', summary: 'run a site: readers, doors, lockers, presence, local API', load: async () => (await import('../edge/cli.js')).edgeCommand },
-  { name: 'edge renumber', summary: "after a lost site database: continue the event numbering after the hub's last seq, which you confirm", load: async () => (await import('../edge/cli.js')).renumberCommand },
-  { name: 'hub', summary: 'run the network hub: embedded MQTT broker (or an external one), event ingest, API', load: async () => (await import('../cloud-sync/hub-process/cli.js')).hubCommand },
-  { name: 'demo', summary: 'run a network: the hub, its dashboard and three simulated centres over MQTT (what `npm start` runs); --standalone: one centre alone', load: async () => (await import('../demo/cli.js')).networkDemoCommand },
-  { name: 'site provision', summary: "give a site its own identity on the hub's embedded broker; prints its broker config block", load: async () => (await import('../cloud-sync/hub/site-cli.js')).siteProvisionCommand },
-  { name: 'observer provision', summary: "give a display or Home Assistant a read-only identity on the hub's broker (occupancy and discovery topics)", load: async () => (await import('../cloud-sync/hub/observer-cli.js')).observerProvisionCommand },
-  { name: 'config validate', summary: 'check a site config file; every error with its path', load: async () => (await import('../firmware-config/cli.js')).validateCommand },
-  { name: 'config render', summary: 'write a site\'s systemd unit, environment file, Mosquitto password and ACL lines, NFC modprobe blacklist', load: async () => (await import('../firmware-config/render-cli.js')).renderCommand },
-  { name: 'billing close', summary: 'close a month: number and freeze its invoices (progress on stderr)', load: async () => (await import('../cloud-sync/billing/cli.js')).billingCloseCommand },
-  { name: 'billing export', summary: 'print a month\'s invoices, or one, as CSV or JSON', load: async () => (await import('../cloud-sync/billing/cli.js')).billingExportCommand },
-  { name: 'badge keys', summary: 'derive the keys to personalise an NTAG 424 DNA badge', load: async () => (await import('../edge/badges/cli.js')).badgeKeysCommand },
-  { name: 'members import', summary: 'import members, plans and badges from a CSV file into a hub (all or nothing)', load: async () => (await import('../cloud-sync/hub/admin/members-cli.js')).membersImportCommand },
-  { name: 'members export', summary: 'export the members of a hub as CSV', load: async () => (await import('../cloud-sync/hub/admin/members-cli.js')).membersExportCommand },
-  { name: 'badge door-keys', summary: 'make the key file a door needs to check NTAG 424 badges', load: async () => (await import('../edge/badges/cli.js')).badgeDoorKeysCommand },
+  {
+    name: 'edge',
+    summary: 'run a site: readers, doors, lockers, presence, local API',
+    load: async () => (await import('../edge/cli.js')).edgeCommand,
+  },
+  {
+    name: 'edge renumber',
+    summary: "after a lost site database: continue the event numbering after the hub's last seq, which you confirm",
+    load: async () => (await import('../edge/cli.js')).renumberCommand,
+  },
+  {
+    name: 'hub',
+    summary: 'run the network hub: embedded MQTT broker (or an external one), event ingest, API',
+    load: async () => (await import('../cloud-sync/hub-process/cli.js')).hubCommand,
+  },
+  {
+    name: 'demo',
+    summary:
+      'run a network: the hub, its dashboard and three simulated centres over MQTT (what `npm start` runs); --standalone: one centre alone',
+    load: async () => (await import('../demo/cli.js')).networkDemoCommand,
+  },
+  {
+    name: 'site provision',
+    summary: "give a site its own identity on the hub's embedded broker; prints its broker config block",
+    load: async () => (await import('../cloud-sync/hub/site-cli.js')).siteProvisionCommand,
+  },
+  {
+    name: 'observer provision',
+    summary:
+      "give a display or Home Assistant a read-only identity on the hub's broker (occupancy and discovery topics)",
+    load: async () => (await import('../cloud-sync/hub/observer-cli.js')).observerProvisionCommand,
+  },
+  {
+    name: 'config validate',
+    summary: 'check a site config file; every error with its path',
+    load: async () => (await import('../firmware-config/cli.js')).validateCommand,
+  },
+  {
+    name: 'config render',
+    summary: "write a site's systemd unit, environment file, Mosquitto password and ACL lines, NFC modprobe blacklist",
+    load: async () => (await import('../firmware-config/render-cli.js')).renderCommand,
+  },
+  {
+    name: 'billing close',
+    summary: 'close a month: number and freeze its invoices (progress on stderr)',
+    load: async () => (await import('../cloud-sync/billing/cli.js')).billingCloseCommand,
+  },
+  {
+    name: 'billing export',
+    summary: "print a month's invoices, or one, as CSV or JSON",
+    load: async () => (await import('../cloud-sync/billing/cli.js')).billingExportCommand,
+  },
+  {
+    name: 'badge keys',
+    summary: 'derive the keys to personalise an NTAG 424 DNA badge',
+    load: async () => (await import('../edge/badges/cli.js')).badgeKeysCommand,
+  },
+  {
+    name: 'members import',
+    summary: 'import members, plans and badges from a CSV file into a hub (all or nothing)',
+    load: async () => (await import('../cloud-sync/hub/admin/members-cli.js')).membersImportCommand,
+  },
+  {
+    name: 'members export',
+    summary: 'export the members of a hub as CSV',
+    load: async () => (await import('../cloud-sync/hub/admin/members-cli.js')).membersExportCommand,
+  },
+  {
+    name: 'badge door-keys',
+    summary: 'make the key file a door needs to check NTAG 424 badges',
+    load: async () => (await import('../edge/badges/cli.js')).badgeDoorKeysCommand,
+  },
 ];
 
 function help(io: Io): void {
   io.out('usage: tessera <command> [options]\n\ncommands:');
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   for (const c of COMMANDS) io.out(`  ${c.name.padEnd(width)}  ${c.summary}`);
-  io.out('\n`tessera <command> --help` shows a command\'s options.');
+  io.out("\n`tessera <command> --help` shows a command's options.");
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {

@@ -13,7 +13,8 @@ export interface BannerFacts {
 }
 
 /** Only when the default port was wanted and taken: a port asked for is no surprise. */
-const portNote = (choice: PortChoice) => (choice.defaultTaken === undefined ? '' : `  (${choice.defaultTaken} was taken: any free port)`);
+const portNote = (choice: PortChoice) =>
+  choice.defaultTaken === undefined ? '' : `  (${choice.defaultTaken} was taken: any free port)`;
 
 /** What the demo prints once it runs: where to look, how to log in, which ports it used. */
 export function demoBanner(b: BannerFacts): string {
@@ -23,7 +24,9 @@ export function demoBanner(b: BannerFacts): string {
     'Tessera network demo: one hub, three centres, simulated members',
     '',
     `Dashboard:    ${b.apiUrl}/${portNote(b.ports.api)}`,
-    admin ? `Log in as:    ${admin.username} / ${admin.password}   (one-time password: the dashboard asks for a new one)` : 'Log in as:    admin, with the password set on an earlier run of this --dir',
+    admin
+      ? `Log in as:    ${admin.username} / ${admin.password}   (one-time password: the dashboard asks for a new one)`
+      : 'Log in as:    admin, with the password set on an earlier run of this --dir',
     `MQTT broker:  ${b.mqttUrl} (embedded; provisioned sites only, each with its own identity)${portNote(b.ports.broker)}`,
     ...b.sites.map((s) => `Site:         ${s.site.id.padEnd(10)} ${s.facts.name}, local API ${s.url} (pid ${s.pid})`),
     `Logs, stores: ${b.dir}`,

@@ -18,7 +18,12 @@ import { DemoSimulator } from './simulator.js';
 import { startSite, type RunningSite } from './sites.js';
 
 const USAGE = 'demo [--hour-seconds N] [--api-port N] [--broker-port N] [--dir DIR] | demo --standalone [--port N]';
-const OPTIONS = { 'hour-seconds': { type: 'string' }, 'api-port': { type: 'string' }, 'broker-port': { type: 'string' }, dir: { type: 'string' } } as const;
+const OPTIONS = {
+  'hour-seconds': { type: 'string' },
+  'api-port': { type: 'string' },
+  'broker-port': { type: 'string' },
+  dir: { type: 'string' },
+} as const;
 
 interface DemoArgs {
   hourMs: number;
@@ -35,7 +40,8 @@ function parseDemoArgs(args: string[]): DemoArgs | string {
     return (err as Error).message;
   }
   const hourSeconds = Number(values['hour-seconds'] ?? 60);
-  if (!Number.isFinite(hourSeconds) || hourSeconds < 1 || hourSeconds > 3600) return `--hour-seconds expects 1-3600, got "${values['hour-seconds']}"`;
+  if (!Number.isFinite(hourSeconds) || hourSeconds < 1 || hourSeconds > 3600)
+    return `--hour-seconds expects 1-3600, got "${values['hour-seconds']}"`;
   const port = (flag: 'api-port' | 'broker-port'): number | string | undefined => {
     const v = values[flag];
     if (v === undefined) return undefined;
@@ -46,7 +52,12 @@ function parseDemoArgs(args: string[]): DemoArgs | string {
   const brokerPort = port('broker-port');
   if (typeof apiPort === 'string') return apiPort;
   if (typeof brokerPort === 'string') return brokerPort;
-  return { hourMs: hourSeconds * 1000, apiPort, brokerPort, dir: values.dir === undefined ? undefined : resolve(values.dir) };
+  return {
+    hourMs: hourSeconds * 1000,
+    apiPort,
+    brokerPort,
+    dir: values.dir === undefined ? undefined : resolve(values.dir),
+  };
 }
 
 /**
@@ -56,10 +67,15 @@ function parseDemoArgs(args: string[]): DemoArgs | string {
  */
 export const networkDemoCommand: Command = {
   name: 'demo',
-  summary: 'Runs a network: the hub and its dashboard, and the three example centres as edge processes over MQTT, with simulated members over a compressed day. --standalone runs one centre alone.',
+  summary:
+    'Runs a network: the hub and its dashboard, and the three example centres as edge processes over MQTT, with simulated members over a compressed day. --standalone runs one centre alone.',
   usage: USAGE,
   async run(args, io) {
-    if (args.includes('--standalone')) return standaloneDemo.run(args.filter((a) => a !== '--standalone'), io);
+    if (args.includes('--standalone'))
+      return standaloneDemo.run(
+        args.filter((a) => a !== '--standalone'),
+        io,
+      );
     const opts = parseDemoArgs(args);
     if (typeof opts === 'string') {
       io.err(`tessera: ${opts}\nusage: tessera ${USAGE}`);
@@ -80,8 +96,19 @@ async function runNetworkDemo(opts: DemoArgs, io: Io): Promise<number> {
   mkdirSync(dir, { recursive: true });
   const ports = { api: await choosePort(opts.apiPort, 8080), broker: await choosePort(opts.brokerPort, 1883) };
   // The hub's log goes to a file: the console tells the story.
-  const log = pino({ name: 'tessera-hub', level: process.env.TESSERA_LOG_LEVEL ?? 'info' }, pino.destination({ dest: join(dir, 'hub.log'), sync: true }));
-  const hub = createHub({ dbPath: join(dir, 'hub.db'), clock: systemClock, log, brokerPort: ports.broker.port, apiPort: ports.api.port, privateKeyPem: generateHubKeys().privateKeyPem, brokerIdentities: true });
+  const log = pino(
+    { name: 'tessera-hub', level: process.env.TESSERA_LOG_LEVEL ?? 'info' },
+    pino.destination({ dest: join(dir, 'hub.log'), sync: true }),
+  );
+  const hub = createHub({
+    dbPath: join(dir, 'hub.db'),
+    clock: systemClock,
+    log,
+    brokerPort: ports.broker.port,
+    apiPort: ports.api.port,
+    privateKeyPem: generateHubKeys().privateKeyPem,
+    brokerIdentities: true,
+  });
   const running: Running = { hub, sites: [] };
   const shutdown = stopper(running, io, opts.dir === undefined ? dir : undefined);
   try {
@@ -90,15 +117,38 @@ async function runNetworkDemo(opts: DemoArgs, io: Io): Promise<number> {
     const brokerPort = Number(new URL(mqttUrl).port);
     // The secure way, as `tessera hub` runs: each site has its own broker identity (a kept --dir gets new passwords).
     const started = await Promise.allSettled(
-      DEMO_SITES.map((site) => startSite(site, { brokerPort, hubPublicKeyPem: hub.publicKeyPem, dir, identity: hub.brokerIdentities.provision(site.id) })),
+      DEMO_SITES.map((site) =>
+        startSite(site, {
+          brokerPort,
+          hubPublicKeyPem: hub.publicKeyPem,
+          dir,
+          identity: hub.brokerIdentities.provision(site.id),
+        }),
+      ),
     );
     running.sites = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = started.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
     const session = await openHubSession(apiUrl, simulator.username, simulator.password);
     await seedHub(session, running.sites);
-    io.out(demoBanner({ oneTimeAdmin: hub.oneTimeAdmin, apiUrl, mqttUrl, ports, sites: running.sites, dir, hourMs: opts.hourMs }));
-    running.simulator = new DemoSimulator({ sites: new Map(running.sites.map((s) => [s.site.id as SiteId, s])), hub: session, hourMs: opts.hourMs, out: io.out, clock: systemClock });
+    io.out(
+      demoBanner({
+        oneTimeAdmin: hub.oneTimeAdmin,
+        apiUrl,
+        mqttUrl,
+        ports,
+        sites: running.sites,
+        dir,
+        hourMs: opts.hourMs,
+      }),
+    );
+    running.simulator = new DemoSimulator({
+      sites: new Map(running.sites.map((s) => [s.site.id as SiteId, s])),
+      hub: session,
+      hourMs: opts.hourMs,
+      out: io.out,
+      clock: systemClock,
+    });
     running.simulator.start();
   } catch (err) {
     io.err(`tessera: the demo could not start: ${(err as Error).message}`);
@@ -114,12 +164,18 @@ async function runNetworkDemo(opts: DemoArgs, io: Io): Promise<number> {
  */
 async function hubSawOffline(running: Running, boundMs = 3000): Promise<void> {
   const ids = new Set<string>(running.sites.map((s) => s.site.id));
-  const allOffline = () => running.hub.store.sites().filter((v) => ids.has(v.site) && v.online === false).length === ids.size;
-  for (const start = Date.now(); !allOffline() && Date.now() - start < boundMs; ) await new Promise((r) => setTimeout(r, 25));
+  const allOffline = () =>
+    running.hub.store.sites().filter((v) => ids.has(v.site) && v.online === false).length === ids.size;
+  for (const start = Date.now(); !allOffline() && Date.now() - start < boundMs;)
+    await new Promise((r) => setTimeout(r, 25));
 }
 
 /** Ctrl-C: the simulator, then the sites (each flushes and says offline), then the hub. A second Ctrl-C kills. */
-function stopper(running: Running, io: Io, tempDir: string | undefined): { stop: () => Promise<void>; done: Promise<number> } {
+function stopper(
+  running: Running,
+  io: Io,
+  tempDir: string | undefined,
+): { stop: () => Promise<void>; done: Promise<number> } {
   let stopping: Promise<void> | undefined;
   let finish: (code: number) => void = () => undefined;
   const done = new Promise<number>((r) => (finish = r));

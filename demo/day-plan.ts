@@ -44,7 +44,8 @@ const between = (random: () => number, from: number, to: number) => Math.floor(f
 /** One member's day at one site: in, maybe a locker and some printing, out. */
 function visit(member: DemoMember, site: SiteId, random: () => number, hasLockers: boolean): DayAction[] {
   // The rural 24/7 site sees people at any hour; the others mostly in the morning.
-  const arrive = site === 'allanche' ? between(random, DAY_START, 15 * 60) : between(random, DAY_START + 30, 10 * 60 + 30);
+  const arrive =
+    site === 'allanche' ? between(random, DAY_START, 15 * 60) : between(random, DAY_START + 30, 10 * 60 + 30);
   const leave = Math.min(DAY_END - 15, arrive + between(random, 120, 9 * 60));
   const actions: DayAction[] = [
     { at: arrive, kind: 'arrive', member, site },
@@ -52,9 +53,19 @@ function visit(member: DemoMember, site: SiteId, random: () => number, hasLocker
   ];
   if (hasLockers && leave - arrive > 40) {
     // First tap claims a free locker, the next opens it again; check-out frees it.
-    actions.push({ at: arrive + 5, kind: 'locker', member, site }, { at: between(random, arrive + 20, leave - 10), kind: 'locker', member, site });
+    actions.push(
+      { at: arrive + 5, kind: 'locker', member, site },
+      { at: between(random, arrive + 20, leave - 10), kind: 'locker', member, site },
+    );
   }
-  if (random() < 0.4 && leave - arrive > 30) actions.push({ at: between(random, arrive + 10, leave - 10), kind: 'print', member, site, pages: between(random, 1, 40) });
+  if (random() < 0.4 && leave - arrive > 30)
+    actions.push({
+      at: between(random, arrive + 10, leave - 10),
+      kind: 'print',
+      member,
+      site,
+      pages: between(random, 1, 40),
+    });
   return actions;
 }
 
@@ -84,14 +95,19 @@ export function planDay(opts: PlanOptions): DayAction[] {
   const day = lost.length === 0 ? actions : withoutLostBadges(actions, lost, opts.sites);
   day.push(...incidents(opts, lost));
   // Stable order: by minute, incidents of a minute before the taps they change.
-  return day.map((a, i) => ({ a, i })).sort((x, y) => x.a.at - y.a.at || rank(x.a) - rank(y.a) || x.i - y.i).map(({ a }) => a);
+  return day
+    .map((a, i) => ({ a, i }))
+    .sort((x, y) => x.a.at - y.a.at || rank(x.a) - rank(y.a) || x.i - y.i)
+    .map(({ a }) => a);
 }
 
 const rank = (a: DayAction) => (a.kind === 'revoke' || a.kind === 'cut-link' || a.kind === 'restore-link' ? 0 : 1);
 
 /** The members whose badges are reported lost today: revoked at the hub at INCIDENTS.revoke.at. */
 function lostToday(opts: PlanOptions): DemoMember[] {
-  return INCIDENTS.revoke.members.flatMap((name) => opts.members.filter((m) => m.name === name && !opts.revoked.has(m.id)));
+  return INCIDENTS.revoke.members.flatMap((name) =>
+    opts.members.filter((m) => m.name === name && !opts.revoked.has(m.id)),
+  );
 }
 
 /**

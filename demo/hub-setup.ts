@@ -43,22 +43,42 @@ export function simulatorAccount(hub: Hub): { username: string; password: string
   const hash = hashPasswordSync(password);
   const existing = hub.auth.accounts.credentials(SIMULATOR_ACCOUNT);
   if (existing) hub.auth.accounts.setPasswordHash(existing.account.id, hash, false);
-  else hub.auth.accounts.create({ username: SIMULATOR_ACCOUNT, role: 'operator', sites: [], passwordHash: hash, mustChangePassword: false });
+  else
+    hub.auth.accounts.create({
+      username: SIMULATOR_ACCOUNT,
+      role: 'operator',
+      sites: [],
+      passwordHash: hash,
+      mustChangePassword: false,
+    });
   return { username: SIMULATOR_ACCOUNT, password };
 }
 
 async function put(hub: HubSession, path: string, body: unknown): Promise<void> {
-  const res = await hub.fetch(path, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await hub.fetch(path, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`seeding the hub: PUT ${path} answered ${res.status} ${await res.text()}`);
 }
 
 /** Declares the sites and enters plans, employers, members, badges and prices through the admin API, as an operator would. */
 export async function seedHub(hub: HubSession, sites: readonly RunningSite[]): Promise<void> {
-  for (const { site, facts } of sites) await put(hub, `/directory/sites/${site.id}`, { name: facts.name, timeZone: facts.timeZone, capacity: facts.capacity });
+  for (const { site, facts } of sites)
+    await put(hub, `/directory/sites/${site.id}`, {
+      name: facts.name,
+      timeZone: facts.timeZone,
+      capacity: facts.capacity,
+    });
   for (const { id, ...plan } of PLANS) await put(hub, `/directory/plans/${id}`, plan);
   for (const { id, name } of EMPLOYERS) await put(hub, `/directory/employers/${id}`, { name });
   for (const m of MEMBERS) {
-    await put(hub, `/directory/members/${m.id}`, { name: m.name, plan: m.plan, ...(m.employer ? { employer: m.employer } : {}) });
+    await put(hub, `/directory/members/${m.id}`, {
+      name: m.name,
+      plan: m.plan,
+      ...(m.employer ? { employer: m.employer } : {}),
+    });
     await put(hub, `/directory/badges/${m.uid}`, { member: m.id });
   }
   await put(hub, '/billing/prices', PRICES);

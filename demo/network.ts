@@ -24,7 +24,14 @@ export interface DemoSite {
 export const DEMO_SITES: readonly DemoSite[] = [
   { id: 'murat', example: 'business-hours', entry: 'front-in', exit: 'front-out', door: 'front', exitButton: true },
   { id: 'allanche', example: 'rural-24-7', entry: 'door-in', door: 'main', exitButton: false },
-  { id: 'reichstett', example: 'lockers', entry: 'door-in', lockerReader: 'lockers', door: 'entrance', exitButton: true },
+  {
+    id: 'reichstett',
+    example: 'lockers',
+    entry: 'door-in',
+    lockerReader: 'lockers',
+    door: 'entrance',
+    exitButton: true,
+  },
 ];
 
 export interface DemoMember {
@@ -40,12 +47,38 @@ export interface DemoMember {
 export const PLANS = [
   { id: 'murat-day', name: 'Journée à Murat (20 EUR, 10 EUR la demi-journée)', access: 'always', sites: ['murat'] },
   { id: 'murat-week', name: 'Semaine à Murat (80 EUR)', access: 'always', sites: ['murat'] },
-  { id: 'murat-2-days', name: 'Murat, 2 jours par semaine (100 EUR par mois)', access: 'always', sites: ['murat'], daysPerWeek: 2 },
+  {
+    id: 'murat-2-days',
+    name: 'Murat, 2 jours par semaine (100 EUR par mois)',
+    access: 'always',
+    sites: ['murat'],
+    daysPerWeek: 2,
+  },
   // The door lets a third day in: the price list charges it 12 EUR (Reichstett's trial tariff).
-  { id: 'reichstett-2-days', name: 'Bureau-Mobile, 2 jours par semaine (12 EUR le jour en plus), casier compris', access: 'always', sites: ['reichstett'], lockers: true },
+  {
+    id: 'reichstett-2-days',
+    name: 'Bureau-Mobile, 2 jours par semaine (12 EUR le jour en plus), casier compris',
+    access: 'always',
+    sites: ['reichstett'],
+    lockers: true,
+  },
   // At any hour, up to 5 days a week: the door refuses a sixth, as the price list says.
-  { id: 'allanche-24-7', name: "Tiers-lieu d'Allanche, accès 24/7, 5 jours par semaine", access: 'always', sites: ['allanche'], daysPerWeek: 5 },
-  { id: 'soho-solo', name: 'Nomade du réseau (1000 pages par mois)', access: 'always', sites: 'all', daysPerWeek: 5, lockers: true, printQuota: 1000 },
+  {
+    id: 'allanche-24-7',
+    name: "Tiers-lieu d'Allanche, accès 24/7, 5 jours par semaine",
+    access: 'always',
+    sites: ['allanche'],
+    daysPerWeek: 5,
+  },
+  {
+    id: 'soho-solo',
+    name: 'Nomade du réseau (1000 pages par mois)',
+    access: 'always',
+    sites: 'all',
+    daysPerWeek: 5,
+    lockers: true,
+    printQuota: 1000,
+  },
 ] as const;
 
 export const EMPLOYERS = [
@@ -98,6 +131,13 @@ export const PRICES: PriceList = {
   ...EXAMPLE_PRICE_LIST,
   plans: {
     ...EXAMPLE_PRICE_LIST.plans,
-    'allanche-24-7': { kind: 'subscription', monthlyCents: 6000, daysPerWeek: 5, extraDay: { refuse: true, cents: 500 }, vatPercent: 20, included: {} },
+    'allanche-24-7': {
+      kind: 'subscription',
+      monthlyCents: 6000,
+      daysPerWeek: 5,
+      extraDay: { refuse: true, cents: 500 },
+      vatPercent: 20,
+      included: {},
+    },
   },
 };

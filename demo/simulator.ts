@@ -60,15 +60,26 @@ export class DemoSimulator {
   private async playDays(): Promise<void> {
     for (let day = 1; !this.stopped; day++) {
       const started = this.deps.clock.now();
-      const steps: Step[] = [...planDay({ day, members: MEMBERS, sites: [...this.deps.sites.values()].map((s) => s.site), revoked: this.revoked })];
+      const steps: Step[] = [
+        ...planDay({
+          day,
+          members: MEMBERS,
+          sites: [...this.deps.sites.values()].map((s) => s.site),
+          revoked: this.revoked,
+        }),
+      ];
       for (let hour = DAY_START + 60; hour <= DAY_END; hour += 60) steps.push({ at: hour, kind: 'summary' });
       steps.sort((a, b) => a.at - b.at || (a.kind === 'summary' ? -1 : 0) - (b.kind === 'summary' ? -1 : 0));
-      this.deps.out(`\n=== day ${day}: ${clockTime(DAY_START)} to ${clockTime(DAY_END)}, one simulated hour every ${this.deps.hourMs / 1000} s ===`);
+      this.deps.out(
+        `\n=== day ${day}: ${clockTime(DAY_START)} to ${clockTime(DAY_END)}, one simulated hour every ${this.deps.hourMs / 1000} s ===`,
+      );
       for (const step of steps) {
         const due = started + ((step.at - DAY_START) * this.deps.hourMs) / 60;
         await this.wait(Math.max(0, due - this.deps.clock.now()));
         if (this.stopped) return;
-        await this.play(day, step).catch((err: unknown) => this.say(day, step.at, '', `failed: ${(err as Error).message}`));
+        await this.play(day, step).catch((err: unknown) =>
+          this.say(day, step.at, '', `failed: ${(err as Error).message}`),
+        );
       }
     }
   }
@@ -87,13 +98,22 @@ export class DemoSimulator {
       case 'locker':
         return say(step.site, await this.tap(step.kind, step.member, step.site));
       case 'print': {
-        const res = await this.post(this.site(step.site).url, '/simulate/print', { badge: step.member.uid, pages: step.pages });
-        return say(step.site, `${step.member.name} prints ${step.pages} page(s)${res.ok ? '' : `: refused (${res.code})`}`);
+        const res = await this.post(this.site(step.site).url, '/simulate/print', {
+          badge: step.member.uid,
+          pages: step.pages,
+        });
+        return say(
+          step.site,
+          `${step.member.name} prints ${step.pages} page(s)${res.ok ? '' : `: refused (${res.code})`}`,
+        );
       }
       case 'revoke': {
         const res = await this.deps.hub.fetch(`/directory/badges/${step.member.uid}/revoke`, { method: 'POST' });
         if (res.ok) this.revoked.add(step.member.id);
-        return say('hub', `badge of ${step.member.name} revoked at the hub (reported lost)${res.ok ? ': every site refuses it within seconds' : `: ${res.status}`}`);
+        return say(
+          'hub',
+          `badge of ${step.member.name} revoked at the hub (reported lost)${res.ok ? ': every site refuses it within seconds' : `: ${res.status}`}`,
+        );
       }
       case 'exit-button':
         return say(step.site, await this.exitButton(step.member, step.site));
@@ -103,7 +123,12 @@ export class DemoSimulator {
       case 'restore-link': {
         const cut = step.kind === 'cut-link';
         this.site(step.site).link.setCut(cut);
-        return say(step.site, cut ? 'internet link cut: the door still decides alone, events wait in the outbox' : 'internet link back: the site catches up with the hub');
+        return say(
+          step.site,
+          cut
+            ? 'internet link cut: the door still decides alone, events wait in the outbox'
+            : 'internet link back: the site catches up with the hub',
+        );
       }
     }
   }
@@ -116,9 +141,15 @@ export class DemoSimulator {
 
   private async tap(kind: 'arrive' | 'leave' | 'locker', member: DemoMember, id: SiteId): Promise<string> {
     const { site, url } = this.site(id);
-    const reader = kind === 'locker' ? (site.lockerReader ?? site.entry) : kind === 'leave' ? (site.exit ?? site.entry) : site.entry;
+    const reader =
+      kind === 'locker' ? (site.lockerReader ?? site.entry) : kind === 'leave' ? (site.exit ?? site.entry) : site.entry;
     const res = await this.post(url, '/simulate/tap', { reader, uid: member.uid });
-    const body = res.body as { granted?: boolean; reason?: string; presence?: string; locker?: { number?: number } | null };
+    const body = res.body as {
+      granted?: boolean;
+      reason?: string;
+      presence?: string;
+      locker?: { number?: number } | null;
+    };
     const what = kind === 'arrive' ? 'arrives' : kind === 'leave' ? 'leaves' : 'taps the lockers';
     if (!res.ok) return `${member.name} ${what}: error ${res.code}`;
     if (!body.granted) return `${member.name} ${what}: refused (${body.reason ?? 'unknown'})`;
@@ -138,18 +169,28 @@ export class DemoSimulator {
     const res = await this.post(url, `/simulate/doors/${site.door}`, { open: true });
     if (!res.ok) return `door ${site.door} could not be held open: ${res.code}`;
     // Real seconds: the site's held-open alarm counts real time, whatever the simulated clock.
-    void this.wait((facts.heldOpenSeconds + 10) * 1000).then(async () => {
-      if (this.stopped) return;
-      await this.post(url, `/simulate/doors/${site.door}`, { open: false });
-      this.deps.out(`${''.padEnd(17)} ${id.padEnd(10)} door ${site.door} closed again: the alarm ends by itself`);
-    }).catch((err: unknown) => this.deps.out(`door ${site.door} could not be closed again: ${(err as Error).message}`));
+    void this.wait((facts.heldOpenSeconds + 10) * 1000)
+      .then(async () => {
+        if (this.stopped) return;
+        await this.post(url, `/simulate/doors/${site.door}`, { open: false });
+        this.deps.out(`${''.padEnd(17)} ${id.padEnd(10)} door ${site.door} closed again: the alarm ends by itself`);
+      })
+      .catch((err: unknown) => this.deps.out(`door ${site.door} could not be closed again: ${(err as Error).message}`));
     return `door ${site.door} held open (a delivery): "door held" alarm after ${facts.heldOpenSeconds} s`;
   }
 
   private async summary(): Promise<string> {
     const [occ, sites] = await Promise.all([this.hubJson('/occupancy'), this.hubJson('/sites')]);
-    const occupancy = occ as { sites: Array<{ site: string; present: number; capacity: number | null }>; total: { present: number; capacity: number } };
-    const health = new Map((sites as { sites: Array<{ site: string; online: boolean; backlog: number | null }> }).sites.map((s) => [s.site, s]));
+    const occupancy = occ as {
+      sites: Array<{ site: string; present: number; capacity: number | null }>;
+      total: { present: number; capacity: number };
+    };
+    const health = new Map(
+      (sites as { sites: Array<{ site: string; online: boolean; backlog: number | null }> }).sites.map((s) => [
+        s.site,
+        s,
+      ]),
+    );
     const parts = occupancy.sites.map((s) => {
       const h = health.get(s.site);
       const state = !h?.online ? ' offline' : h.backlog ? ` ${h.backlog} to send` : '';
@@ -165,7 +206,12 @@ export class DemoSimulator {
   }
 
   private async post(base: string, path: string, body: unknown): Promise<{ ok: boolean; code: string; body: unknown }> {
-    const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(5000),
+    });
     const json = (await res.json().catch(() => ({}))) as { code?: string };
     return { ok: res.ok, code: json.code ?? String(res.status), body: json };
   }

@@ -20,17 +20,31 @@ function usageError(io: Io, message: string, usage: string): number {
 }
 
 /** Starts a site and hands the process's exit paths to the guard; resolves once it listens. */
-async function startGuarded(io: Io, configPath: string, simulate: boolean, port: number | undefined): Promise<RunningEdge | number> {
+async function startGuarded(
+  io: Io,
+  configPath: string,
+  simulate: boolean,
+  port: number | undefined,
+): Promise<RunningEdge | number> {
   const log = createLogger('tessera-edge');
   try {
     const simGpioDir = process.env.TESSERA_SIM_GPIO_DIR;
-    const running = await runEdge({ configPath, simulate, log, ...(port !== undefined ? { port } : {}), ...(simGpioDir ? { simGpioDir } : {}) });
+    const running = await runEdge({
+      configPath,
+      simulate,
+      log,
+      ...(port !== undefined ? { port } : {}),
+      ...(simGpioDir ? { simGpioDir } : {}),
+    });
     const systemd = systemdNotifier({ env: process.env, log });
     const stop = async () => {
       systemd.stopping();
       await running.stop();
     };
-    guardProcess({ stop, safeState: () => running.edge.safeState() }, { log, onReload: () => loadDirectory(running.edge, running.config, log) });
+    guardProcess(
+      { stop, safeState: () => running.edge.safeState() },
+      { log, onReload: () => loadDirectory(running.edge, running.config, log) },
+    );
     systemd.ready(`${running.config.site.id}: local API on ${running.url}`);
     return running;
   } catch (err) {
@@ -63,7 +77,12 @@ interface RunArgs {
 }
 
 /** Parses the options of `edge` and `demo`; `allowed` names those this command takes. Returns an exit code on a usage error. */
-function parseRunArgs(args: string[], io: Io, usage: string, allowed: ReadonlyArray<keyof typeof RUN_OPTIONS>): RunArgs | number {
+function parseRunArgs(
+  args: string[],
+  io: Io,
+  usage: string,
+  allowed: ReadonlyArray<keyof typeof RUN_OPTIONS>,
+): RunArgs | number {
   let values;
   try {
     ({ values } = parseArgs({ args, options: RUN_OPTIONS }));
@@ -75,14 +94,16 @@ function parseRunArgs(args: string[], io: Io, usage: string, allowed: ReadonlyAr
   let port: number | undefined;
   if (values.port !== undefined) {
     port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) return usageError(io, `--port expects 0-65535, got "${values.port}"`, usage);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      return usageError(io, `--port expects 0-65535, got "${values.port}"`, usage);
   }
   return { config: values.config, simulate: values.simulate ?? false, port };
 }
 
 export const edgeCommand: Command = {
   name: 'edge',
-  summary: 'Runs a site: readers, doors, lockers, presence and the local API, until SIGINT or SIGTERM. SIGHUP reloads a standalone directory file.',
+  summary:
+    'Runs a site: readers, doors, lockers, presence and the local API, until SIGINT or SIGTERM. SIGHUP reloads a standalone directory file.',
   usage: 'edge --config FILE [--simulate] [--port N]',
   async run(args, io) {
     const opts = parseRunArgs(args, io, this.usage, ['config', 'simulate', 'port']);
@@ -156,7 +177,8 @@ export const renumberCommand: Command = {
       return usageError(io, (err as Error).message, RENUMBER_USAGE);
     }
     const after = Number(values.after);
-    if (values.after === undefined || !/^\d+$/.test(values.after) || !Number.isSafeInteger(after)) return usageError(io, '--after N (the hub\'s last seq for this site) is required', RENUMBER_USAGE);
+    if (values.after === undefined || !/^\d+$/.test(values.after) || !Number.isSafeInteger(after))
+      return usageError(io, "--after N (the hub's last seq for this site) is required", RENUMBER_USAGE);
     if (!values.config) return usageError(io, '--config FILE is required', RENUMBER_USAGE);
     const loaded = loadSiteConfig(values.config);
     if (!loaded.ok) {
@@ -168,9 +190,12 @@ export const renumberCommand: Command = {
     try {
       store = EdgeStore.open(storage.path, site.id, site.timeZone);
       const r = store.events.renumberAfter(after, Date.now());
-      const moved = r.to >= r.from ? `the ${r.to - r.from + 1} event(s) recorded since the loss are now ${r.from}-${r.to}; ` : '';
+      const moved =
+        r.to >= r.from ? `the ${r.to - r.from + 1} event(s) recorded since the loss are now ${r.from}-${r.to}; ` : '';
       const skipped = r.skipped ? `seqs ${r.skipped.from}-${r.skipped.to} are declared lost; ` : '';
-      io.out(`${site.id}: ${moved}${skipped}the next event is ${r.to + 1}. The edge sends again (a running edge within a second).`);
+      io.out(
+        `${site.id}: ${moved}${skipped}the next event is ${r.to + 1}. The edge sends again (a running edge within a second).`,
+      );
       return EXIT.OK;
     } catch (err) {
       if (!(err instanceof TesseraError)) throw err;

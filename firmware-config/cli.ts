@@ -10,7 +10,10 @@ const count = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 /** One line an operator can check at a glance against what is on the wall. */
 export function summarizeSiteConfig(config: SiteConfig): string {
   const lockers = config.lockers.reduce((sum, bank) => sum + bank.relays.length, 0);
-  const banks = config.lockers.length === 0 ? 'no lockers' : `${count(config.lockers.length, 'locker bank')} of ${count(lockers, 'locker')}`;
+  const banks =
+    config.lockers.length === 0
+      ? 'no lockers'
+      : `${count(config.lockers.length, 'locker bank')} of ${count(lockers, 'locker')}`;
   const { id, name, timeZone } = config.site;
   return `${id} (${name}, ${timeZone}): ${count(config.doors.length, 'door')}, ${count(config.readers.length, 'reader')}, ${banks}, directory from ${config.directory.source}`;
 }

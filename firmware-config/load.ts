@@ -13,9 +13,22 @@ export function parseSiteConfig(text: string, source: string, baseDir: string): 
   const result = parseDocument(text, source, SiteConfig, 'config.invalid');
   if (!result.ok) return result;
   const config = result.value;
-  const directory = config.directory.source === 'file' ? { ...config.directory, path: resolve(baseDir, config.directory.path) } : config.directory;
-  const secureBadges = config.secureBadges ? { secureBadges: { ...config.secureBadges, doorKeyFile: resolve(baseDir, config.secureBadges.doorKeyFile) } } : {};
-  return { ok: true, value: { ...config, storage: { ...config.storage, path: resolve(baseDir, config.storage.path) }, directory, ...secureBadges } };
+  const directory =
+    config.directory.source === 'file'
+      ? { ...config.directory, path: resolve(baseDir, config.directory.path) }
+      : config.directory;
+  const secureBadges = config.secureBadges
+    ? { secureBadges: { ...config.secureBadges, doorKeyFile: resolve(baseDir, config.secureBadges.doorKeyFile) } }
+    : {};
+  return {
+    ok: true,
+    value: {
+      ...config,
+      storage: { ...config.storage, path: resolve(baseDir, config.storage.path) },
+      directory,
+      ...secureBadges,
+    },
+  };
 }
 
 export function loadSiteConfig(path: string): LoadResult<SiteConfig> {

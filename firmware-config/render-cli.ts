@@ -38,9 +38,11 @@ function parseRenderArgs(args: string[]): RenderArgs | string {
   for (const flag of ['config-path', 'install-dir', 'node'] as const) {
     const value = values[flag];
     // The unit names paths on the Pi: a relative one would be read from systemd's "/".
-    if (value !== undefined && !isAbsolute(value)) return `--${flag} expects an absolute path on the target, got "${value}"`;
+    if (value !== undefined && !isAbsolute(value))
+      return `--${flag} expects an absolute path on the target, got "${value}"`;
   }
-  if (values.user !== undefined && !/^[a-z_][a-z0-9_-]{0,31}$/.test(values.user)) return `--user expects a system user name, got "${values.user}"`;
+  if (values.user !== undefined && !/^[a-z_][a-z0-9_-]{0,31}$/.test(values.user))
+    return `--user expects a system user name, got "${values.user}"`;
   return {
     file,
     out: values.out,
@@ -55,7 +57,8 @@ function parseRenderArgs(args: string[]): RenderArgs | string {
 
 export const renderCommand: Command = {
   name: 'config render',
-  summary: 'Writes the deployment files of a site: systemd unit, environment file, Mosquitto password and ACL lines, modprobe blacklist for ACR122U-class readers.',
+  summary:
+    'Writes the deployment files of a site: systemd unit, environment file, Mosquitto password and ACL lines, modprobe blacklist for ACR122U-class readers.',
   usage: USAGE,
   async run(args, io) {
     const opts = parseRenderArgs(args);
@@ -76,7 +79,9 @@ export const renderCommand: Command = {
     writeFiles(resolve(opts.out), files);
     const storage = loaded.value.storage.path;
     if (!storage.startsWith('/var/lib/'))
-      io.err(`note: the store resolves to ${storage} on the target; the folder must exist and be the service user's (storage.path: /var/lib/tessera/${loaded.value.site.id}.db lets systemd make it)`);
+      io.err(
+        `note: the store resolves to ${storage} on the target; the folder must exist and be the service user's (storage.path: /var/lib/tessera/${loaded.value.site.id}.db lets systemd make it)`,
+      );
     printPlan(io, opts.out, files, loaded.value.site.id, unitName(loaded.value), configPath);
     return EXIT.OK;
   },
@@ -92,9 +97,18 @@ function writeFiles(out: string, files: ReturnType<typeof renderSiteFiles>): voi
   }
 }
 
-function printPlan(io: Io, out: string, files: ReturnType<typeof renderSiteFiles>, site: string, unit: string, configPath: string): void {
+function printPlan(
+  io: Io,
+  out: string,
+  files: ReturnType<typeof renderSiteFiles>,
+  site: string,
+  unit: string,
+  configPath: string,
+): void {
   const width = Math.max(...files.map((f) => f.name.length));
   io.out(`Rendered ${files.length} files for ${site} in ${out}:`);
   for (const f of files) io.out(`  ${f.name.padEnd(width)}  -> ${f.installPath}`);
-  io.out(`Then: copy the config to ${configPath}, \`sudo systemctl daemon-reload && sudo systemctl enable --now ${unit}\` (docs/deploy-pi.md).`);
+  io.out(
+    `Then: copy the config to ${configPath}, \`sudo systemctl daemon-reload && sudo systemctl enable --now ${unit}\` (docs/deploy-pi.md).`,
+  );
 }

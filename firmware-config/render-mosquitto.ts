@@ -12,7 +12,8 @@ import type { SiteConfig } from './schema.js';
  */
 
 /** The ACL binds topics to a login, not a client id to it: the listener must (one login, one client). */
-const ONE_CLIENT = '# The listener needs `use_username_as_clientid true` (deploy/mosquitto/mosquitto.conf), or another login may take this one\'s session.';
+const ONE_CLIENT =
+  "# The listener needs `use_username_as_clientid true` (deploy/mosquitto/mosquitto.conf), or another login may take this one's session.";
 
 /** Mosquitto 2's `mosquitto_passwd` default is 101; a higher count costs the broker only at connect. */
 export const PASSWORD_ITERATIONS = 1000;
@@ -21,7 +22,11 @@ export const PASSWORD_ITERATIONS = 1000;
  * Mosquitto 2's password-file hash: `$7$ITERATIONS$SALT$HASH`, PBKDF2-HMAC-SHA512 over a 12-byte
  * salt giving 64 bytes, both base64 (checked against `mosquitto_passwd` 2.0.11 and a real broker).
  */
-export function mosquittoPasswordHash(password: string, salt: Buffer = randomBytes(12), iterations = PASSWORD_ITERATIONS): string {
+export function mosquittoPasswordHash(
+  password: string,
+  salt: Buffer = randomBytes(12),
+  iterations = PASSWORD_ITERATIONS,
+): string {
   const hash = pbkdf2Sync(password, salt, iterations, 64, 'sha512');
   return `$7$${iterations}$${salt.toString('base64')}$${hash.toString('base64')}`;
 }

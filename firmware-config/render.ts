@@ -100,7 +100,7 @@ export function renderEnvironment(config: SiteConfig): string {
     `# Environment of ${unitName(config)}; \`systemctl restart ${unitName(config)}\` after a change.`,
     '# Log level: trace, debug, info, warn, error (journalctl -u the unit shows them).',
     'TESSERA_LOG_LEVEL=info',
-    '# Hours are decided in the time zone of the config (site.timeZone), whatever the Pi\'s own.',
+    "# Hours are decided in the time zone of the config (site.timeZone), whatever the Pi's own.",
     'NODE_ENV=production',
     '',
   ].join('\n');
@@ -122,14 +122,34 @@ export function renderModprobeBlacklist(): string {
 export function renderSiteFiles(config: SiteConfig, target: RenderTarget, salt?: Buffer): RenderedFile[] {
   const id = config.site.id;
   const files: RenderedFile[] = [
-    { name: unitName(config), installPath: `/etc/systemd/system/${unitName(config)}`, mode: 0o644, text: renderUnit(config, target) },
+    {
+      name: unitName(config),
+      installPath: `/etc/systemd/system/${unitName(config)}`,
+      mode: 0o644,
+      text: renderUnit(config, target),
+    },
     { name: `${id}.env`, installPath: envPath(config), mode: 0o644, text: renderEnvironment(config) },
-    { name: 'tessera-nfc-blacklist.conf', installPath: '/etc/modprobe.d/tessera-nfc-blacklist.conf', mode: 0o644, text: renderModprobeBlacklist() },
+    {
+      name: 'tessera-nfc-blacklist.conf',
+      installPath: '/etc/modprobe.d/tessera-nfc-blacklist.conf',
+      mode: 0o644,
+      text: renderModprobeBlacklist(),
+    },
   ];
   if (config.broker !== undefined) {
     // The hash is a secret's derivative: readable by the broker only (mosquitto's group).
-    files.push({ name: `${id}.mosquitto-passwd`, installPath: 'append to the broker\'s password_file', mode: 0o600, text: renderPasswordLine(config, salt) });
-    files.push({ name: `${id}.mosquitto-acl`, installPath: 'append to the broker\'s acl_file', mode: 0o644, text: renderAcl(config) });
+    files.push({
+      name: `${id}.mosquitto-passwd`,
+      installPath: "append to the broker's password_file",
+      mode: 0o600,
+      text: renderPasswordLine(config, salt),
+    });
+    files.push({
+      name: `${id}.mosquitto-acl`,
+      installPath: "append to the broker's acl_file",
+      mode: 0o644,
+      text: renderAcl(config),
+    });
   }
   return files;
 }

@@ -41,7 +41,11 @@ export const ReaderConfig = z
   })
   .superRefine((r, ctx) => {
     if (r.role !== 'locker-bank' && r.door === undefined)
-      ctx.addIssue({ code: 'custom', path: ['door'], message: `a reader with role "${r.role}" needs the id of the door it opens` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['door'],
+        message: `a reader with role "${r.role}" needs the id of the door it opens`,
+      });
     if (r.role === 'locker-bank' && r.bank === undefined)
       ctx.addIssue({ code: 'custom', path: ['bank'], message: 'a locker-bank reader needs the id of its bank' });
   });
@@ -86,7 +90,10 @@ const SecureBadges = z.strictObject({
   /** `authenticate`: AuthenticateEV2First then GetCardUID (resists replay); `sun`: the SUN message of the card's NDEF URL, with a per-card counter. */
   check: z.enum(['authenticate', 'sun']).default('authenticate'),
   /** AN10922 diversification inputs: the application id (3 bytes, hex) and the system identifier. */
-  aid: z.string().regex(/^[0-9A-Fa-f]{6}$/, { error: 'expected 3 bytes in hex, e.g. "3042F5"' }).default('3042F5'),
+  aid: z
+    .string()
+    .regex(/^[0-9A-Fa-f]{6}$/, { error: 'expected 3 bytes in hex, e.g. "3042F5"' })
+    .default('3042F5'),
   systemIdentifier: z.string().min(1).max(21).default('Tessera'),
 });
 
@@ -102,9 +109,21 @@ export type DirectoryMaxAgeHours = Record<keyof typeof DEFAULT_DIRECTORY_MAX_AGE
 const AgeHours = intIn(1, 24 * 90);
 /** One number for every role, or some roles by name (the others keep their default). */
 const MaxAgeHours = z
-  .union([AgeHours, z.strictObject({ member: AgeHours.optional(), visitor: AgeHours.optional(), staff: AgeHours.optional(), cleaner: AgeHours.optional() })])
+  .union([
+    AgeHours,
+    z.strictObject({
+      member: AgeHours.optional(),
+      visitor: AgeHours.optional(),
+      staff: AgeHours.optional(),
+      cleaner: AgeHours.optional(),
+    }),
+  ])
   .prefault({})
-  .transform((v): DirectoryMaxAgeHours => (typeof v === 'number' ? { member: v, visitor: v, staff: v, cleaner: v } : { ...DEFAULT_DIRECTORY_MAX_AGE_HOURS, ...v }));
+  .transform((v): DirectoryMaxAgeHours =>
+    typeof v === 'number'
+      ? { member: v, visitor: v, staff: v, cleaner: v }
+      : { ...DEFAULT_DIRECTORY_MAX_AGE_HOURS, ...v },
+  );
 
 const DirectorySource = z.discriminatedUnion('source', [
   z.strictObject({ source: z.literal('file'), path: z.string().min(1) }),
@@ -129,73 +148,88 @@ const Presence = z.strictObject({
 });
 
 const SiteConfigFields = z.strictObject({
-    site: z.strictObject({
-      id: z.string({ error: 'expected a site id' }).regex(SITE_ID_PATTERN, { error: 'expected a site id of lower-case letters, digits and "-"' }),
-      name: z.string().min(1).max(200),
-      timeZone: TimeZone,
-      capacity: intIn(1, 100_000),
-    }),
-    /** Staffed hours, site-local. Empty for a site that is never staffed. */
-    hours: z.array(WeeklyWindow).default([]),
-    closures: z.array(Closure).default([]),
-    presence: Presence.prefault({}),
-    readers: z.array(ReaderConfig).default([]),
-    doors: z.array(DoorConfig).default([]),
-    lockers: z.array(LockerBankConfig).default([]),
-    directory: DirectorySource,
-    secureBadges: SecureBadges.optional(),
-    storage: z
-      .strictObject({
-        path: z.string().min(1).default('var/edge.db'),
-        /** Days an event stays at the site once the hub has acknowledged it (personal data: presence). */
-        retentionDays: intIn(1, 3650).default(30),
-      })
-      .prefault({}),
-    api: z
-      .strictObject({
-        host: z.string().default('127.0.0.1'),
-        port: intIn(0, 65535).default(8081),
-        /** What a request from another host must send as `Authorization: Bearer`; without it, only the Pi itself is answered. */
-        token: z.string().min(16, { error: 'expected a token of at least 16 characters (e.g. openssl rand -base64 24)' }).optional(),
-      })
-      .prefault({}),
-    hardware: z
-      .strictObject({
-        readers: z.enum(['pcsc', 'simulated']).default('pcsc'),
-        gpio: z.enum(['onoff', 'simulated']).default('onoff'),
-        /** gpiochip base added to BCM lines; found from the chip label when absent. */
-        gpioChipBase: intIn(0, 4096).optional(),
-      })
-      .prefault({}),
-    broker: z
-      .strictObject({
-        // A host is required: "mqtt://" alone would only fail later, at connect time, on the Pi.
-        url: z.string().regex(/^mqtts?:\/\/[^\s/?#]+/, { error: 'expected an mqtt:// or mqtts:// URL with a host' }),
-        username: z.string().optional(),
-        password: z.string().optional(),
-        /** For mqtts: the CA certificate (PEM) that signed the broker's; without it, the system's CAs. */
-        ca: z.string().regex(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/, { error: 'expected a PEM certificate ("-----BEGIN CERTIFICATE----- ...")' }).optional(),
-        topicPrefix: z.string().default(DEFAULT_TOPIC_PREFIX),
-        /** The hub's Ed25519 public key (PEM), pinned at provisioning: directory updates must carry its signature. */
-        hubPublicKey: z.string().regex(/-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/, { error: 'expected a PEM public key ("-----BEGIN PUBLIC KEY----- ...")' }).optional(),
-        /** Events per published batch, batches in flight, and how long to wait for the hub's ack before re-sending. */
-        batchSize: intIn(1, 1000).default(100),
-        window: intIn(1, 100).default(10),
-        ackTimeoutSeconds: intIn(1, 3600).default(15),
-        /**
-         * How often the site publishes its status (online, backlog, directory age), and how many
-         * in a row the hub may miss before it counts the site offline: 8 s × 3 puts a frozen site
-         * offline at the hub within 25 s of its last status. Both travel in the status.
-         */
-        heartbeatSeconds: intIn(2, 3600).default(LINK_DEFAULTS.heartbeatSeconds),
-        offlineAfterMissed: intIn(2, 10).default(LINK_DEFAULTS.offlineAfterMissed),
-        /** MQTT keepalive: the broker drops a silent connection, and publishes the last will, after 1.5 times this. */
-        keepaliveSeconds: intIn(5, 1200).default(LINK_DEFAULTS.keepaliveSeconds),
-        /** The edge's /health says `degraded` once the broker has been unreachable this long, or this many events await the hub's ack. */
-        degradedAfterSeconds: intIn(10, 86_400).default(300),
-        degradedBacklog: intIn(1, 10_000_000).default(10_000),
-      })
-      .optional(),
+  site: z.strictObject({
+    id: z
+      .string({ error: 'expected a site id' })
+      .regex(SITE_ID_PATTERN, { error: 'expected a site id of lower-case letters, digits and "-"' }),
+    name: z.string().min(1).max(200),
+    timeZone: TimeZone,
+    capacity: intIn(1, 100_000),
+  }),
+  /** Staffed hours, site-local. Empty for a site that is never staffed. */
+  hours: z.array(WeeklyWindow).default([]),
+  closures: z.array(Closure).default([]),
+  presence: Presence.prefault({}),
+  readers: z.array(ReaderConfig).default([]),
+  doors: z.array(DoorConfig).default([]),
+  lockers: z.array(LockerBankConfig).default([]),
+  directory: DirectorySource,
+  secureBadges: SecureBadges.optional(),
+  storage: z
+    .strictObject({
+      path: z.string().min(1).default('var/edge.db'),
+      /** Days an event stays at the site once the hub has acknowledged it (personal data: presence). */
+      retentionDays: intIn(1, 3650).default(30),
+    })
+    .prefault({}),
+  api: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: intIn(0, 65535).default(8081),
+      /** What a request from another host must send as `Authorization: Bearer`; without it, only the Pi itself is answered. */
+      token: z
+        .string()
+        .min(16, { error: 'expected a token of at least 16 characters (e.g. openssl rand -base64 24)' })
+        .optional(),
+    })
+    .prefault({}),
+  hardware: z
+    .strictObject({
+      readers: z.enum(['pcsc', 'simulated']).default('pcsc'),
+      gpio: z.enum(['onoff', 'simulated']).default('onoff'),
+      /** gpiochip base added to BCM lines; found from the chip label when absent. */
+      gpioChipBase: intIn(0, 4096).optional(),
+    })
+    .prefault({}),
+  broker: z
+    .strictObject({
+      // A host is required: "mqtt://" alone would only fail later, at connect time, on the Pi.
+      url: z.string().regex(/^mqtts?:\/\/[^\s/?#]+/, { error: 'expected an mqtt:// or mqtts:// URL with a host' }),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      /** For mqtts: the CA certificate (PEM) that signed the broker's; without it, the system's CAs. */
+      ca: z
+        .string()
+        .regex(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/, {
+          error: 'expected a PEM certificate ("-----BEGIN CERTIFICATE----- ...")',
+        })
+        .optional(),
+      topicPrefix: z.string().default(DEFAULT_TOPIC_PREFIX),
+      /** The hub's Ed25519 public key (PEM), pinned at provisioning: directory updates must carry its signature. */
+      hubPublicKey: z
+        .string()
+        .regex(/-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/, {
+          error: 'expected a PEM public key ("-----BEGIN PUBLIC KEY----- ...")',
+        })
+        .optional(),
+      /** Events per published batch, batches in flight, and how long to wait for the hub's ack before re-sending. */
+      batchSize: intIn(1, 1000).default(100),
+      window: intIn(1, 100).default(10),
+      ackTimeoutSeconds: intIn(1, 3600).default(15),
+      /**
+       * How often the site publishes its status (online, backlog, directory age), and how many
+       * in a row the hub may miss before it counts the site offline: 8 s × 3 puts a frozen site
+       * offline at the hub within 25 s of its last status. Both travel in the status.
+       */
+      heartbeatSeconds: intIn(2, 3600).default(LINK_DEFAULTS.heartbeatSeconds),
+      offlineAfterMissed: intIn(2, 10).default(LINK_DEFAULTS.offlineAfterMissed),
+      /** MQTT keepalive: the broker drops a silent connection, and publishes the last will, after 1.5 times this. */
+      keepaliveSeconds: intIn(5, 1200).default(LINK_DEFAULTS.keepaliveSeconds),
+      /** The edge's /health says `degraded` once the broker has been unreachable this long, or this many events await the hub's ack. */
+      degradedAfterSeconds: intIn(10, 86_400).default(300),
+      degradedBacklog: intIn(1, 10_000_000).default(10_000),
+    })
+    .optional(),
 });
 
 export const SiteConfig = SiteConfigFields.superRefine(crossCheck);
@@ -228,9 +262,15 @@ function checkIds(cfg: Fields, issue: Report): void {
   const banks = new Set(cfg.lockers.map((b) => b.id));
   cfg.readers.forEach((r, i) => {
     if (r.door !== undefined && !doors.has(r.door))
-      issue(['readers', i, 'door'], `no door with id ${JSON.stringify(r.door)} (doors: ${[...doors].join(', ') || 'none'})`);
+      issue(
+        ['readers', i, 'door'],
+        `no door with id ${JSON.stringify(r.door)} (doors: ${[...doors].join(', ') || 'none'})`,
+      );
     if (r.bank !== undefined && !banks.has(r.bank))
-      issue(['readers', i, 'bank'], `no locker bank with id ${JSON.stringify(r.bank)} (banks: ${[...banks].join(', ') || 'none'})`);
+      issue(
+        ['readers', i, 'bank'],
+        `no locker bank with id ${JSON.stringify(r.bank)} (banks: ${[...banks].join(', ') || 'none'})`,
+      );
   });
 }
 
@@ -256,12 +296,14 @@ function checkRules(cfg: Fields, issue: Report): void {
       issue(['doors', i, 'freeAccess'], 'free access during staffed hours needs "hours" to be set');
   });
   // A hub-fed directory with no broker would never arrive: every badge would stay unknown.
-  if (cfg.directory.source === 'hub' && cfg.broker === undefined) issue(['broker'], 'a directory from the hub needs a broker');
+  if (cfg.directory.source === 'hub' && cfg.broker === undefined)
+    issue(['broker'], 'a directory from the hub needs a broker');
   // Without the pinned key no directory update could ever be trusted.
   if (cfg.directory.source === 'hub' && cfg.broker !== undefined && cfg.broker.hubPublicKey === undefined)
     issue(['broker', 'hubPublicKey'], "a directory from the hub needs the hub's public key to check its signatures");
   // A reversed range would silently close nothing.
   cfg.closures.forEach((c, i) => {
-    if (c.to !== undefined && c.to < c.from) issue(['closures', i, 'to'], `"to" (${c.to}) is before "from" (${c.from})`);
+    if (c.to !== undefined && c.to < c.from)
+      issue(['closures', i, 'to'], `"to" (${c.to}) is before "from" (${c.from})`);
   });
 }

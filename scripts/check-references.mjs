@@ -18,7 +18,11 @@ const OUTSIDE_REFERENCES = [
   { pattern: /\b(?:MQTT|HARDWARE)\.md\b/, what: 'names a document kept outside the repository' },
   { pattern: /\bhandbook\b/i, what: 'names a document kept outside the repository' },
   // An invariant by number is fine when the line says where the numbered list is.
-  { pattern: /\binvariant \d/i, what: 'numbers an invariant without naming docs/architecture.md', allowedOn: (line) => line.includes('architecture.md') },
+  {
+    pattern: /\binvariant \d/i,
+    what: 'numbers an invariant without naming docs/architecture.md',
+    allowedOn: (line) => line.includes('architecture.md'),
+  },
   { pattern: /\bissues? \d/i, what: 'cites an issue number' },
   // A hash and a number standing alone: not `PKCS#7`, `&#160;`, `page.md#3-x` nor a quoted colour.
   { pattern: /(?<![\w&'"/#-])#\d+\b/, what: 'cites an issue number', allowedOn: (line, file) => isColour(line, file) },
@@ -32,7 +36,11 @@ function isColour(line, file) {
 
 /** Tracked files and new ones not ignored, so that a document is checked before its first commit. */
 function repositoryFiles(root) {
-  const out = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const out = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return [...new Set(out.split('\0').filter(Boolean))].filter((file) => existsSync(path.join(root, file)));
 }
 
@@ -121,6 +129,8 @@ const root = path.resolve(process.argv[2] ?? '.');
 const problems = checkReferences(root);
 for (const p of problems) console.error(`${p.file}:${p.line}: ${p.message}`);
 if (problems.length > 0) {
-  console.error(`check-references: ${problems.length} problem(s) in ${new Set(problems.map((p) => p.file)).size} file(s)`);
+  console.error(
+    `check-references: ${problems.length} problem(s) in ${new Set(problems.map((p) => p.file)).size} file(s)`,
+  );
   process.exitCode = 1;
 }

@@ -13,7 +13,10 @@ export default function setup(): void {
   const state = globalThis as { [BUILT]?: true };
   if (state[BUILT]) return;
   state[BUILT] = true;
-  const r = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+    encoding: 'utf8',
+  });
   if (r.error) throw r.error;
-  if (r.status !== 0) process.stderr.write(`tsc reported type errors (dist/ was still emitted):\n${r.stdout}${r.stderr}\n`);
+  if (r.status !== 0)
+    process.stderr.write(`tsc reported type errors (dist/ was still emitted):\n${r.stdout}${r.stderr}\n`);
 }

@@ -9,12 +9,15 @@ export default function setup(): () => void {
   try {
     pgAdmin('SELECT 1');
   } catch (err) {
-    throw new Error(`the hub's PostgreSQL tests need a server at ${TEST_PG_URL} (Debian: apt-get install postgresql; or set TESSERA_TEST_PG_URL): ${(err as Error).message}`);
+    throw new Error(
+      `the hub's PostgreSQL tests need a server at ${TEST_PG_URL} (Debian: apt-get install postgresql; or set TESSERA_TEST_PG_URL): ${(err as Error).message}`,
+    );
   }
   const prefix = pgSchemaPrefix(process.env.TESSERA_TEST_PG_RUN ?? 'adhoc');
   return () => {
     const made = pgAdmin(`SELECT nspname FROM pg_namespace WHERE starts_with(nspname, '${prefix}')`);
     // One schema per transaction: dropping them all at once runs out of lock slots.
-    for (let i = 0; i < made.length; i += 20) pgAdmin(...made.slice(i, i + 20).map((s) => `DROP SCHEMA "${String(s)}" CASCADE`));
+    for (let i = 0; i < made.length; i += 20)
+      pgAdmin(...made.slice(i, i + 20).map((s) => `DROP SCHEMA "${String(s)}" CASCADE`));
   };
 }

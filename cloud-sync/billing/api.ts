@@ -16,7 +16,8 @@ const operator = { preValidation: operatorOnly };
  * closed ones frozen), the close, and exports of an invoice or a period in JSON or CSV.
  */
 export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedger): void {
-  const invoicesOf = (period: string) => (ledger.closed(period) ? ledger.invoices(period) : ledger.preview(period).invoices);
+  const invoicesOf = (period: string) =>
+    ledger.closed(period) ? ledger.invoices(period) : ledger.preview(period).invoices;
 
   serve(
     app,
@@ -77,9 +78,20 @@ export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedge
 }
 
 function header(i: Invoice): InvoiceHeader {
-  return { number: i.number, account: i.account, currency: i.currency, lines: i.lines.length, subtotalCents: i.subtotalCents, vatCents: i.vatCents, totalCents: i.totalCents };
+  return {
+    number: i.number,
+    account: i.account,
+    currency: i.currency,
+    lines: i.lines.length,
+    subtotalCents: i.subtotalCents,
+    vatCents: i.vatCents,
+    totalCents: i.totalCents,
+  };
 }
 
 function sendCsv(reply: FastifyReply, invoices: Invoice[], name: string) {
-  return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${name}.csv"`).send(invoicesCsv(invoices));
+  return reply
+    .header('content-type', 'text/csv; charset=utf-8')
+    .header('content-disposition', `attachment; filename="${name}.csv"`)
+    .send(invoicesCsv(invoices));
 }

@@ -27,7 +27,9 @@ function parse(args: string[], io: Io, usage: string, exportOptions: boolean): P
   };
   let parsed;
   try {
-    const options: ParseArgsConfig['options'] = exportOptions ? { db: { type: 'string' }, format: { type: 'string' }, invoice: { type: 'string' } } : { db: { type: 'string' } };
+    const options: ParseArgsConfig['options'] = exportOptions
+      ? { db: { type: 'string' }, format: { type: 'string' }, invoice: { type: 'string' } }
+      : { db: { type: 'string' } };
     parsed = parseArgs({ args, options, allowPositionals: true });
   } catch (err) {
     return fail((err as Error).message);
@@ -49,11 +51,22 @@ function withLedger(db: string, io: Io, fn: (ledger: BillingLedger) => number): 
     return EXIT.FAILURE;
   }
   // stdout carries the report or the export: logs go to stderr, warnings and worse unless asked.
-  const log = pino({ name: 'tessera-billing', level: process.env.TESSERA_LOG_LEVEL ?? 'warn' }, pino.destination({ fd: 2, sync: true }));
+  const log = pino(
+    { name: 'tessera-billing', level: process.env.TESSERA_LOG_LEVEL ?? 'warn' },
+    pino.destination({ fd: 2, sync: true }),
+  );
   let handle;
   try {
     handle = openHubDatabase(db);
-    return fn(new BillingLedger({ db: handle, directory: new HubDirectory(handle), sites: new HubSites(handle, Date.now), now: Date.now, log }));
+    return fn(
+      new BillingLedger({
+        db: handle,
+        directory: new HubDirectory(handle),
+        sites: new HubSites(handle, Date.now),
+        now: Date.now,
+        log,
+      }),
+    );
   } catch (err) {
     if (!(err instanceof TesseraError)) throw err;
     io.err(`tessera: ${err.message} [${err.code}]${err.details.length > 0 ? `\n${formatDetails(err.details)}` : ''}`);
@@ -67,21 +80,33 @@ const money = (cents: number, currency: string) => `${formatCents(cents)} ${curr
 
 function report(io: Io, s: PeriodSummary, numbers: string[], currency: string): void {
   const range = numbers.length > 0 ? ` (${numbers[0]} to ${numbers.at(-1)})` : '';
-  io.out(`closed ${s.period}: ${s.invoices} invoice(s)${range}; subtotal ${money(s.subtotalCents, currency)}, VAT ${money(s.vatCents, currency)}, total ${money(s.totalCents, currency)}`);
+  io.out(
+    `closed ${s.period}: ${s.invoices} invoice(s)${range}; subtotal ${money(s.subtotalCents, currency)}, VAT ${money(s.vatCents, currency)}, total ${money(s.totalCents, currency)}`,
+  );
   io.out(`events received up to ${s.cutoff} are on these invoices; later ones go on the next period's as adjustments`);
-  for (const u of s.unbilled) io.err(`warning: member ${u.member} is not in the directory: ${u.days} day(s), ${u.consumables} consumable use(s) not billed`);
-  for (const d of s.admittedBeyondQuota ?? []) io.err(`warning: member ${d.member} (plan ${d.plan}) was let in at ${d.site} on ${d.date} beyond the days a week the plan allows: charged ${money(d.unitCents, currency)}`);
+  for (const u of s.unbilled)
+    io.err(
+      `warning: member ${u.member} is not in the directory: ${u.days} day(s), ${u.consumables} consumable use(s) not billed`,
+    );
+  for (const d of s.admittedBeyondQuota ?? [])
+    io.err(
+      `warning: member ${d.member} (plan ${d.plan}) was let in at ${d.site} on ${d.date} beyond the days a week the plan allows: charged ${money(d.unitCents, currency)}`,
+    );
   warnUnpriced(io, s.unpriced);
 }
 
 /** Item names quoted as JSON: a name an older hub stored may hold anything, a terminal escape included. */
 function warnUnpriced(io: Io, unpriced: readonly UnpricedUse[]): void {
-  for (const u of unpriced) io.err(`warning: item ${JSON.stringify(u.item)} has no price: ${u.uses} use(s), ${u.quantity} unit(s) at ${u.site} in ${u.period} not charged`);
+  for (const u of unpriced)
+    io.err(
+      `warning: item ${JSON.stringify(u.item)} has no price: ${u.uses} use(s), ${u.quantity} unit(s) at ${u.site} in ${u.period} not charged`,
+    );
 }
 
 export const billingCloseCommand: Command = {
   name: 'billing close',
-  summary: 'Closes a month: rates its events, adds adjustments for late events of closed months, numbers and freezes the invoices. Progress on stderr.',
+  summary:
+    'Closes a month: rates its events, adds adjustments for late events of closed months, numbers and freezes the invoices. Progress on stderr.',
   usage: 'billing close YYYY-MM [--db FILE|URL]',
   async run(args, io) {
     const opts = parse(args, io, this.usage, false);
@@ -91,7 +116,12 @@ export const billingCloseCommand: Command = {
       const summary = ledger.close(opts.period, progressReporter(stderr));
       if (stderr.isTTY) stderr.write('\n');
       const invoices = ledger.invoices(opts.period);
-      report(io, summary, invoices.map((i) => i.number ?? ''), invoices[0]?.currency ?? ledger.prices()?.currency ?? 'EUR');
+      report(
+        io,
+        summary,
+        invoices.map((i) => i.number ?? ''),
+        invoices[0]?.currency ?? ledger.prices()?.currency ?? 'EUR',
+      );
       return EXIT.OK;
     });
   },
@@ -99,7 +129,8 @@ export const billingCloseCommand: Command = {
 
 export const billingExportCommand: Command = {
   name: 'billing export',
-  summary: 'Prints the invoices of a month (or one, --invoice), as CSV or JSON; a month not yet closed prints a preview.',
+  summary:
+    'Prints the invoices of a month (or one, --invoice), as CSV or JSON; a month not yet closed prints a preview.',
   usage: 'billing export YYYY-MM [--db FILE|URL] [--format csv|json] [--invoice YYYY-NNNNNN]',
   async run(args, io) {
     const opts = parse(args, io, this.usage, true);

@@ -24,7 +24,12 @@ export function doorContradictions(prices: PriceList, plans: readonly Plan[]): E
   return problems;
 }
 
-function contradiction(id: string, covered: number, refused: boolean, doorLimit: number | undefined): string | undefined {
+function contradiction(
+  id: string,
+  covered: number,
+  refused: boolean,
+  doorLimit: number | undefined,
+): string | undefined {
   const plan = `plan ${JSON.stringify(id)}`;
   if (refused && doorLimit === undefined)
     return `${plan}: the tariff says a day beyond ${covered} a week is refused, but the directory plan sets no daysPerWeek, so the door lets every day in: set daysPerWeek ${covered} on the plan, or price the extra day`;

@@ -25,10 +25,22 @@ const REPORT_EVERY = 50_000;
  * starts with the site-local date, so a string range on it selects by site-local date exactly.
  * The table has no index on `at` (ingest pays for every index): this is one scan of it.
  */
-export function readBilledEvents(db: HubDb, window: { from: string; to: string }, cutoff: number, progress?: ReadProgress, phase = 'reading events'): EventRead {
+export function readBilledEvents(
+  db: HubDb,
+  window: { from: string; to: string },
+  cutoff: number,
+  progress?: ReadProgress,
+  phase = 'reading events',
+): EventRead {
   const where = `type IN ${BILLED_TYPES} AND at >= ? AND at < ? AND received_at <= ?`;
-  const total = progress ? (db.prepare<[string, string, number], { n: number }>(`SELECT COUNT(*) AS n FROM events WHERE ${where}`).get(window.from, window.to, cutoff)?.n ?? 0) : 0;
-  const rows = db.prepare<[string, string, number], { body: string; received_at: number }>(`SELECT body, received_at FROM events WHERE ${where}`);
+  const total = progress
+    ? (db
+        .prepare<[string, string, number], { n: number }>(`SELECT COUNT(*) AS n FROM events WHERE ${where}`)
+        .get(window.from, window.to, cutoff)?.n ?? 0)
+    : 0;
+  const rows = db.prepare<[string, string, number], { body: string; received_at: number }>(
+    `SELECT body, received_at FROM events WHERE ${where}`,
+  );
   const events: BilledEvent[] = [];
   let unreadable = 0;
   let done = 0;
@@ -73,7 +85,9 @@ function legacyUse(json: unknown, error: z.ZodError): SiteEvent | undefined {
 /** The site-local dates of billed events received in `(after, upTo]`: where late events fell. */
 export function datesReceivedBetween(db: HubDb, after: number, upTo: number): string[] {
   return db
-    .prepare<[number, number], string>(`SELECT DISTINCT substr(at, 1, 10) FROM events WHERE type IN ${BILLED_TYPES} AND received_at > ? AND received_at <= ? ORDER BY 1`)
+    .prepare<[number, number], string>(
+      `SELECT DISTINCT substr(at, 1, 10) FROM events WHERE type IN ${BILLED_TYPES} AND received_at > ? AND received_at <= ? ORDER BY 1`,
+    )
     .pluck()
     .all(after, upTo);
 }

@@ -4,7 +4,6 @@ import type { RatedLine, SiteDays } from './rate.js';
 import { lineKey } from './rate.js';
 import type { Invoice, InvoiceLine } from '../../shared/protocol/api/hub-billing.js';
 
-
 // Invoices and their lines are the billing API's wire shapes (shared/protocol/api/hub-billing.ts).
 export type { Invoice };
 
@@ -51,7 +50,14 @@ export interface AccountDirectory {
  * Builds one invoice per account: the period's lines, then adjustments by the period they
  * correct. `days` gives the breakdowns their day counts (a subscription's covered days too).
  */
-export function buildInvoices(period: PeriodId, currency: string, lines: readonly RatedLine[], adjustments: ReadonlyMap<PeriodId, readonly RatedLine[]>, dir: AccountDirectory, days: readonly SiteDays[] = []): Invoice[] {
+export function buildInvoices(
+  period: PeriodId,
+  currency: string,
+  lines: readonly RatedLine[],
+  adjustments: ReadonlyMap<PeriodId, readonly RatedLine[]>,
+  dir: AccountDirectory,
+  days: readonly SiteDays[] = [],
+): Invoice[] {
   const byAccount = new Map<string, InvoiceLine[]>();
   const push = (l: RatedLine, adjusts: PeriodId | null) => {
     const list = byAccount.get(l.account) ?? [];
@@ -66,7 +72,11 @@ export function buildInvoices(period: PeriodId, currency: string, lines: readonl
     if (list) list.push(d);
     else daysOf.set(d.account, [d]);
   }
-  return [...byAccount.keys()].sort().map((account) => invoiceOf(period, currency, account, byAccount.get(account) ?? [], daysOf.get(account) ?? [], dir));
+  return [...byAccount.keys()]
+    .sort()
+    .map((account) =>
+      invoiceOf(period, currency, account, byAccount.get(account) ?? [], daysOf.get(account) ?? [], dir),
+    );
 }
 
 function toInvoiceLine(l: RatedLine, adjusts: PeriodId | null, dir: AccountDirectory): InvoiceLine {
@@ -88,7 +98,14 @@ function toInvoiceLine(l: RatedLine, adjusts: PeriodId | null, dir: AccountDirec
 }
 
 /** Member-days of the month at each site and for each member; adjustments move amounts, not days. */
-function invoiceOf(period: PeriodId, currency: string, account: string, lines: InvoiceLine[], days: readonly SiteDays[], dir: AccountDirectory): Invoice {
+function invoiceOf(
+  period: PeriodId,
+  currency: string,
+  account: string,
+  lines: InvoiceLine[],
+  days: readonly SiteDays[],
+  dir: AccountDirectory,
+): Invoice {
   const [kind, id] = account.split(':') as ['employer' | 'member', string];
   const name = (kind === 'employer' ? dir.employers.get(id)?.name : dir.members.get(id)?.name) ?? id;
   const sum = <T>(list: readonly T[], f: (x: T) => number) => list.reduce((s, x) => s + f(x), 0);
@@ -98,8 +115,14 @@ function invoiceOf(period: PeriodId, currency: string, account: string, lines: I
     siteDays.set(d.site, (siteDays.get(d.site) ?? 0) + d.days);
     memberDays.set(d.member, (memberDays.get(d.member) ?? 0) + d.days);
   }
-  const sites = withKeys(groupLines(lines, (l) => l.site ?? ''), days.map((d) => d.site));
-  const members = withKeys(groupLines(lines, (l) => l.member), days.map((d) => d.member));
+  const sites = withKeys(
+    groupLines(lines, (l) => l.site ?? ''),
+    days.map((d) => d.site),
+  );
+  const members = withKeys(
+    groupLines(lines, (l) => l.member),
+    days.map((d) => d.member),
+  );
   const rates = groupLines(lines, (l) => String(Math.round(l.vatPercent * 100)).padStart(6, '0'));
   const subtotalCents = sum(lines, (l) => l.amountCents);
   const vatCents = sum(lines, (l) => l.vatCents);
@@ -110,9 +133,22 @@ function invoiceOf(period: PeriodId, currency: string, account: string, lines: I
     account: { kind, id, name },
     currency,
     lines,
-    bySite: sites.map(([site, list]) => ({ site: site === '' ? null : site, days: siteDays.get(site) ?? 0, amountCents: sum(list, (l) => l.amountCents) })),
-    byMember: members.map(([member, list]) => ({ member, name: dir.members.get(member)?.name ?? null, days: memberDays.get(member) ?? 0, amountCents: sum(list, (l) => l.amountCents) })),
-    vat: rates.map(([, list]) => ({ vatPercent: list[0]?.vatPercent ?? 0, baseCents: sum(list, (l) => l.amountCents), vatCents: sum(list, (l) => l.vatCents) })),
+    bySite: sites.map(([site, list]) => ({
+      site: site === '' ? null : site,
+      days: siteDays.get(site) ?? 0,
+      amountCents: sum(list, (l) => l.amountCents),
+    })),
+    byMember: members.map(([member, list]) => ({
+      member,
+      name: dir.members.get(member)?.name ?? null,
+      days: memberDays.get(member) ?? 0,
+      amountCents: sum(list, (l) => l.amountCents),
+    })),
+    vat: rates.map(([, list]) => ({
+      vatPercent: list[0]?.vatPercent ?? 0,
+      baseCents: sum(list, (l) => l.amountCents),
+      vatCents: sum(list, (l) => l.vatCents),
+    })),
     subtotalCents,
     vatCents,
     totalCents: subtotalCents + vatCents,

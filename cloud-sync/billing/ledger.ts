@@ -79,15 +79,26 @@ export class BillingLedger {
    */
   setPrices(input: unknown): PriceList {
     const parsed = PriceList.safeParse(input);
-    if (!parsed.success) throw new TesseraError('request.invalid', 'invalid price list', describeIssues(parsed.error, input));
+    if (!parsed.success)
+      throw new TesseraError('request.invalid', 'invalid price list', describeIssues(parsed.error, input));
     const unpriced = unpricedRefusals(parsed.data);
     if (unpriced.length > 0) throw new TesseraError('request.invalid', 'invalid price list', unpriced);
     const contradictions = doorContradictions(parsed.data, this.deps.directory.list('plan'));
-    if (contradictions.length > 0) throw new TesseraError('billing.contradicts_directory', `${contradictions.length} tariff(s) contradict what the door does under the directory's plan`, contradictions);
+    if (contradictions.length > 0)
+      throw new TesseraError(
+        'billing.contradicts_directory',
+        `${contradictions.length} tariff(s) contradict what the door does under the directory's plan`,
+        contradictions,
+      );
     this.deps.db
-      .prepare('INSERT INTO billing_prices (id, value, updated_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at')
+      .prepare(
+        'INSERT INTO billing_prices (id, value, updated_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+      )
       .run(JSON.stringify(parsed.data), this.deps.now());
-    this.log.info({ plans: Object.keys(parsed.data.plans).length, consumables: Object.keys(parsed.data.consumables).length }, 'price list updated');
+    this.log.info(
+      { plans: Object.keys(parsed.data.plans).length, consumables: Object.keys(parsed.data.consumables).length },
+      'price list updated',
+    );
     return parsed.data;
   }
 
@@ -109,7 +120,9 @@ export class BillingLedger {
   }
 
   invoice(number: string): Invoice | undefined {
-    const row = this.deps.db.prepare<[string], { body: string }>('SELECT body FROM billing_invoices WHERE number = ?').get(number);
+    const row = this.deps.db
+      .prepare<[string], { body: string }>('SELECT body FROM billing_invoices WHERE number = ?')
+      .get(number);
     return row ? (JSON.parse(row.body) as Invoice) : undefined;
   }
 
@@ -119,7 +132,17 @@ export class BillingLedger {
     const cutoff = this.deps.now();
     const ctx = this.context(progress);
     const statement = statementOf(ctx, checked, cutoff, this.state());
-    return { summary: { ...totals(statement), period: checked, status: 'open', closedAt: null, cutoff: iso(cutoff), currency: ctx.prices.currency }, invoices: statement.invoices };
+    return {
+      summary: {
+        ...totals(statement),
+        period: checked,
+        status: 'open',
+        closedAt: null,
+        cutoff: iso(cutoff),
+        currency: ctx.prices.currency,
+      },
+      invoices: statement.invoices,
+    };
   }
 
   /**
@@ -130,32 +153,76 @@ export class BillingLedger {
   close(period: PeriodId, progress?: ReadProgress): PeriodSummary {
     const checked = this.checkPeriod(period);
     const closedAt = this.deps.now();
-    if (closedAt < closableFrom(checked)) throw new TesseraError('billing.out_of_order', `${checked} is not over in every time zone until ${iso(closableFrom(checked))}`);
+    if (closedAt < closableFrom(checked))
+      throw new TesseraError(
+        'billing.out_of_order',
+        `${checked} is not over in every time zone until ${iso(closableFrom(checked))}`,
+      );
     this.checkOrder(checked);
     const state = this.state();
     const cutoff = closedAt - CUTOFF_GRACE_MS;
-    if (state && cutoff < state.lastCutoff) throw new TesseraError('billing.out_of_order', `the clock is behind the last close (${iso(state.lastCutoff)})`);
+    if (state && cutoff < state.lastCutoff)
+      throw new TesseraError('billing.out_of_order', `the clock is behind the last close (${iso(state.lastCutoff)})`);
     const ctx = this.context(progress);
     const statement = statementOf(ctx, checked, cutoff, state);
     progress?.('writing invoices', 0, statement.invoices.length);
-    const summary = this.deps.db.transaction(() => this.store(checked, { cutoff, closedAt, prices: ctx.prices }, statement)).immediate();
+    const summary = this.deps.db
+      .transaction(() => this.store(checked, { cutoff, closedAt, prices: ctx.prices }, statement))
+      .immediate();
     progress?.('writing invoices', statement.invoices.length, statement.invoices.length);
-    this.log.info({ period: checked, invoices: summary.invoices, totalCents: summary.totalCents, adjusted: statement.adjusted, unbilled: summary.unbilled.length }, 'period closed');
-    if (statement.unreadable > 0) this.log.warn({ period: checked, unreadable: statement.unreadable }, 'stored events that no longer parse were left out of the close');
-    if (statement.unrated.length > 0) this.log.warn({ period: checked, months: statement.unrated }, 'late events of months whose events the retention pruned: not re-rated, not billed');
-    if (statement.admittedBeyondQuota.length > 0) this.log.warn({ period: checked, days: statement.admittedBeyondQuota.slice(0, 20) }, 'days let in beyond a quota the plan refuses (a site cut off from the hub): charged at the plan\'s price for them');
-    if (summary.unpriced.length > 0) this.log.warn({ period: checked, unpricedItems: summary.unpriced.length, unpriced: summary.unpriced.slice(0, 20) }, 'consumable uses without a price were left out of the close');
-    if (summary.unbilled.length > 0) this.log.warn({ period: checked, members: summary.unbilled.map((u) => u.member).slice(0, 20) }, 'usage of members not in the directory is not billed');
+    this.log.info(
+      {
+        period: checked,
+        invoices: summary.invoices,
+        totalCents: summary.totalCents,
+        adjusted: statement.adjusted,
+        unbilled: summary.unbilled.length,
+      },
+      'period closed',
+    );
+    if (statement.unreadable > 0)
+      this.log.warn(
+        { period: checked, unreadable: statement.unreadable },
+        'stored events that no longer parse were left out of the close',
+      );
+    if (statement.unrated.length > 0)
+      this.log.warn(
+        { period: checked, months: statement.unrated },
+        'late events of months whose events the retention pruned: not re-rated, not billed',
+      );
+    if (statement.admittedBeyondQuota.length > 0)
+      this.log.warn(
+        { period: checked, days: statement.admittedBeyondQuota.slice(0, 20) },
+        "days let in beyond a quota the plan refuses (a site cut off from the hub): charged at the plan's price for them",
+      );
+    if (summary.unpriced.length > 0)
+      this.log.warn(
+        { period: checked, unpricedItems: summary.unpriced.length, unpriced: summary.unpriced.slice(0, 20) },
+        'consumable uses without a price were left out of the close',
+      );
+    if (summary.unbilled.length > 0)
+      this.log.warn(
+        { period: checked, members: summary.unbilled.map((u) => u.member).slice(0, 20) },
+        'usage of members not in the directory is not billed',
+      );
     return summary;
   }
 
-  private store(period: PeriodId, { cutoff, closedAt, prices }: { cutoff: number; closedAt: number; prices: PriceList }, statement: PeriodStatement): PeriodSummary {
+  private store(
+    period: PeriodId,
+    { cutoff, closedAt, prices }: { cutoff: number; closedAt: number; prices: PriceList },
+    statement: PeriodStatement,
+  ): PeriodSummary {
     const db = this.deps.db;
     this.checkOrder(period); // again, inside the transaction: another close may have run meanwhile
     const year = Number(period.slice(0, 4));
-    let seq = db.prepare<[number], { n: number | null }>('SELECT MAX(seq) AS n FROM billing_invoices WHERE year = ?').get(year)?.n ?? 0;
+    let seq =
+      db.prepare<[number], { n: number | null }>('SELECT MAX(seq) AS n FROM billing_invoices WHERE year = ?').get(year)
+        ?.n ?? 0;
     const t = totals(statement);
-    db.prepare('INSERT INTO billing_periods (period, cutoff, closed_at, prices, unbilled, invoices, subtotal_cents, vat_cents, total_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+    db.prepare(
+      'INSERT INTO billing_periods (period, cutoff, closed_at, prices, unbilled, invoices, subtotal_cents, vat_cents, total_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(
       period,
       cutoff,
       closedAt,
@@ -166,12 +233,22 @@ export class BillingLedger {
       t.vatCents,
       t.totalCents,
     );
-    const insert = db.prepare('INSERT INTO billing_invoices (number, year, seq, period, account, total_cents, body) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const insert = db.prepare(
+      'INSERT INTO billing_invoices (number, year, seq, period, account, total_cents, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
     for (const invoice of statement.invoices) {
       seq++;
       const number = `${year}-${String(seq).padStart(6, '0')}`;
       const frozen: Invoice = { ...invoice, number, closedAt: iso(closedAt) };
-      insert.run(number, year, seq, period, `${invoice.account.kind}:${invoice.account.id}`, invoice.totalCents, invoiceBytes(frozen));
+      insert.run(
+        number,
+        year,
+        seq,
+        period,
+        `${invoice.account.kind}:${invoice.account.id}`,
+        invoice.totalCents,
+        invoiceBytes(frozen),
+      );
     }
     return { ...t, period, status: 'closed', closedAt: iso(closedAt), cutoff: iso(cutoff), currency: prices.currency };
   }
@@ -183,58 +260,123 @@ export class BillingLedger {
    */
   verify(period: PeriodId, progress?: ReadProgress): { period: PeriodId; identical: boolean; differing: string[] } {
     const checked = this.checkPeriod(period);
-    const row = this.deps.db.prepare<[string], { cutoff: number; closed_at: number; prices: string }>('SELECT cutoff, closed_at, prices FROM billing_periods WHERE period = ?').get(checked);
+    const row = this.deps.db
+      .prepare<[string], { cutoff: number; closed_at: number; prices: string }>(
+        'SELECT cutoff, closed_at, prices FROM billing_periods WHERE period = ?',
+      )
+      .get(checked);
     if (!row) throw new TesseraError('not_found', `${checked} is not closed`);
-    if (this.prunedPeriods().has(checked)) throw new TesseraError('billing.pruned', `${checked}'s access and presence events are past their retention and pruned: its frozen invoices stand, it cannot be re-rated`);
-    const earlier = this.deps.db.prepare<[string], { period: string; cutoff: number }>('SELECT period, cutoff FROM billing_periods WHERE period < ? ORDER BY period').all(checked);
+    if (this.prunedPeriods().has(checked))
+      throw new TesseraError(
+        'billing.pruned',
+        `${checked}'s access and presence events are past their retention and pruned: its frozen invoices stand, it cannot be re-rated`,
+      );
+    const earlier = this.deps.db
+      .prepare<[string], { period: string; cutoff: number }>(
+        'SELECT period, cutoff FROM billing_periods WHERE period < ? ORDER BY period',
+      )
+      .all(checked);
     const last = earlier.at(-1);
-    const state = last ? { lastCutoff: last.cutoff, closed: new Set(earlier.map((r) => r.period)), pruned: this.prunedPeriods() } : undefined;
-    const statement = statementOf(this.context(progress, PriceList.parse(JSON.parse(row.prices))), checked, row.cutoff, state);
+    const state = last
+      ? { lastCutoff: last.cutoff, closed: new Set(earlier.map((r) => r.period)), pruned: this.prunedPeriods() }
+      : undefined;
+    const statement = statementOf(
+      this.context(progress, PriceList.parse(JSON.parse(row.prices))),
+      checked,
+      row.cutoff,
+      state,
+    );
     const frozen = this.invoices(checked);
-    const again = statement.invoices.map((invoice, i) => invoiceBytes({ ...invoice, number: frozen[i]?.number ?? null, closedAt: iso(row.closed_at) }));
+    const again = statement.invoices.map((invoice, i) =>
+      invoiceBytes({ ...invoice, number: frozen[i]?.number ?? null, closedAt: iso(row.closed_at) }),
+    );
     const differing = frozen.filter((f, i) => invoiceBytes(f) !== again[i]).map((f) => f.number ?? '');
     const identical = differing.length === 0 && again.length === frozen.length;
-    if (!identical) this.log.warn({ period: checked, differing: differing.length, frozen: frozen.length, rerated: again.length }, 're-rating differs from the frozen invoices');
+    if (!identical)
+      this.log.warn(
+        { period: checked, differing: differing.length, frozen: frozen.length, rerated: again.length },
+        're-rating differs from the frozen invoices',
+      );
     return { period: checked, identical, differing };
   }
 
   private checkPeriod(period: string): PeriodId {
     const parsed = PeriodSchema.safeParse(period);
-    if (!parsed.success) throw new TesseraError('request.invalid', `invalid period ${JSON.stringify(period)}`, describeIssues(parsed.error, period).map((d) => ({ ...d, path: 'period' })));
+    if (!parsed.success)
+      throw new TesseraError(
+        'request.invalid',
+        `invalid period ${JSON.stringify(period)}`,
+        describeIssues(parsed.error, period).map((d) => ({ ...d, path: 'period' })),
+      );
     return parsed.data;
   }
 
   private checkOrder(period: PeriodId): void {
     if (this.closed(period)) throw new TesseraError('billing.period_closed', `${period} is already closed`);
-    const last = this.deps.db.prepare<[], { period: string }>('SELECT period FROM billing_periods ORDER BY period DESC LIMIT 1').get()?.period;
-    if (last !== undefined && last > period) throw new TesseraError('billing.out_of_order', `${period} comes before ${last}, which is closed: its late events go on the next invoice`);
-    if (last !== undefined && last !== previousPeriod(period)) throw new TesseraError('billing.out_of_order', `close ${previousPeriod(period)} first (the last closed period is ${last})`);
+    const last = this.deps.db
+      .prepare<[], { period: string }>('SELECT period FROM billing_periods ORDER BY period DESC LIMIT 1')
+      .get()?.period;
+    if (last !== undefined && last > period)
+      throw new TesseraError(
+        'billing.out_of_order',
+        `${period} comes before ${last}, which is closed: its late events go on the next invoice`,
+      );
+    if (last !== undefined && last !== previousPeriod(period))
+      throw new TesseraError(
+        'billing.out_of_order',
+        `close ${previousPeriod(period)} first (the last closed period is ${last})`,
+      );
   }
 
   private state() {
-    const rows = this.deps.db.prepare<[], { period: string; cutoff: number }>('SELECT period, cutoff FROM billing_periods ORDER BY period').all();
+    const rows = this.deps.db
+      .prepare<[], { period: string; cutoff: number }>('SELECT period, cutoff FROM billing_periods ORDER BY period')
+      .all();
     const last = rows.at(-1);
-    return last ? { lastCutoff: last.cutoff, closed: new Set(rows.map((r) => r.period)), pruned: this.prunedPeriods() } : undefined;
+    return last
+      ? { lastCutoff: last.cutoff, closed: new Set(rows.map((r) => r.period)), pruned: this.prunedPeriods() }
+      : undefined;
   }
 
   /** The closed months billed before the retention watermark (cloud-sync/hub/retention.ts). */
   private prunedPeriods(): Set<string> {
-    const rows = this.deps.db.prepare<[], { period: string }>('SELECT period FROM billing_periods WHERE cutoff <= (SELECT pruned_through FROM retention WHERE id = 1)').all();
+    const rows = this.deps.db
+      .prepare<[], { period: string }>(
+        'SELECT period FROM billing_periods WHERE cutoff <= (SELECT pruned_through FROM retention WHERE id = 1)',
+      )
+      .all();
     return new Set(rows.map((r) => r.period));
   }
 
   private context(progress: ReadProgress | undefined, frozenPrices?: PriceList): RatingContext {
     const prices = frozenPrices ?? this.prices();
-    if (!prices) throw new TesseraError('billing.unpriced', 'no price list yet: PUT /billing/prices first (docs/billing.md)');
+    if (!prices)
+      throw new TesseraError('billing.unpriced', 'no price list yet: PUT /billing/prices first (docs/billing.md)');
     // A closed month re-rates with the list it was closed with, as it was; a new rating needs the price of every day.
     const unpriced = frozenPrices ? [] : unpricedRefusals(prices);
-    if (unpriced.length > 0) throw new TesseraError('billing.unpriced', `${unpriced.length} price(s) missing from the price list`, unpriced);
+    if (unpriced.length > 0)
+      throw new TesseraError('billing.unpriced', `${unpriced.length} price(s) missing from the price list`, unpriced);
     const zones = new Map(this.deps.sites.list().map((s) => [s.id, s.timeZone]));
-    return { db: this.deps.db, prices, members: this.deps.directory.list('member'), employers: this.deps.directory.list('employer'), zones, ...(progress ? { progress } : {}) };
+    return {
+      db: this.deps.db,
+      prices,
+      members: this.deps.directory.list('member'),
+      employers: this.deps.directory.list('employer'),
+      zones,
+      ...(progress ? { progress } : {}),
+    };
   }
 }
 
 function totals(s: PeriodStatement) {
   const sum = (f: (i: Invoice) => number) => s.invoices.reduce((t, i) => t + f(i), 0);
-  return { invoices: s.invoices.length, subtotalCents: sum((i) => i.subtotalCents), vatCents: sum((i) => i.vatCents), totalCents: sum((i) => i.totalCents), unbilled: s.unbilled, admittedBeyondQuota: s.admittedBeyondQuota, unpriced: s.unpriced };
+  return {
+    invoices: s.invoices.length,
+    subtotalCents: sum((i) => i.subtotalCents),
+    vatCents: sum((i) => i.vatCents),
+    totalCents: sum((i) => i.totalCents),
+    unbilled: s.unbilled,
+    admittedBeyondQuota: s.admittedBeyondQuota,
+    unpriced: s.unpriced,
+  };
 }

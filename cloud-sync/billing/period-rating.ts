@@ -52,7 +52,12 @@ export interface PeriodStatement {
  * a closed invoice plus its adjustments is the rating of all its events, and nothing is counted
  * twice or lost.
  */
-export function statementOf(ctx: RatingContext, period: PeriodId, cutoff: number, state: LedgerState | undefined): PeriodStatement {
+export function statementOf(
+  ctx: RatingContext,
+  period: PeriodId,
+  cutoff: number,
+  state: LedgerState | undefined,
+): PeriodStatement {
   // Destructured so that the month's events can be collected before the closed months are read.
   const { rating: own, unreadable: ownUnreadable } = rateAt(ctx, period, cutoff, 'reading events');
   const adjustments = new Map<PeriodId, RatedLine[]>();
@@ -67,7 +72,10 @@ export function statementOf(ctx: RatingContext, period: PeriodId, cutoff: number
       continue;
     }
     const after = rateAt(ctx, q, cutoff, `late events of ${q}`);
-    const before = ratePeriod({ ...input(ctx, q), events: after.events.filter((e) => e.receivedAt <= (state?.lastCutoff ?? 0)) });
+    const before = ratePeriod({
+      ...input(ctx, q),
+      events: after.events.filter((e) => e.receivedAt <= (state?.lastCutoff ?? 0)),
+    });
     unreadable += after.unreadable;
     unpriced.push(...unpricedSince(before.unpriced, after.rating.unpriced));
     const lines = adjustmentsOf(before.lines, after.rating.lines);
@@ -76,7 +84,15 @@ export function statementOf(ctx: RatingContext, period: PeriodId, cutoff: number
   const members = new Map(ctx.members.map((m) => [m.id, m]));
   const employers = new Map(ctx.employers.map((e) => [e.id, e]));
   const invoices = buildInvoices(period, ctx.prices.currency, own.lines, adjustments, { members, employers }, own.days);
-  return { invoices, unbilled: own.unbilled, admittedBeyondQuota: own.admittedBeyondQuota, unpriced: sortUnpriced(unpriced), adjusted: [...adjustments.keys()], unrated, unreadable };
+  return {
+    invoices,
+    unbilled: own.unbilled,
+    admittedBeyondQuota: own.admittedBeyondQuota,
+    unpriced: sortUnpriced(unpriced),
+    adjusted: [...adjustments.keys()],
+    unrated,
+    unreadable,
+  };
 }
 
 function input(ctx: RatingContext, period: PeriodId) {
@@ -85,13 +101,18 @@ function input(ctx: RatingContext, period: PeriodId) {
 
 function rateAt(ctx: RatingContext, period: PeriodId, cutoff: number, phase: string) {
   const read = readBilledEvents(ctx.db, readWindow(period), cutoff, ctx.progress, phase);
-  return { events: read.events, unreadable: read.unreadable, rating: ratePeriod({ ...input(ctx, period), events: read.events }) };
+  return {
+    events: read.events,
+    unreadable: read.unreadable,
+    rating: ratePeriod({ ...input(ctx, period), events: read.events }),
+  };
 }
 
 /** Closed periods whose read window holds a billed event received since the last close. */
 function touchedPeriods(db: HubDb, state: LedgerState, period: PeriodId, cutoff: number): PeriodId[] {
   const touched = new Set<PeriodId>();
   for (const date of datesReceivedBetween(db, state.lastCutoff, cutoff))
-    for (const q of [periodOf(addDays(date, -7)), periodOf(date), periodOf(addDays(date, 7))]) if (q !== period && state.closed.has(q)) touched.add(q);
+    for (const q of [periodOf(addDays(date, -7)), periodOf(date), periodOf(addDays(date, 7))])
+      if (q !== period && state.closed.has(q)) touched.add(q);
   return [...touched].sort();
 }

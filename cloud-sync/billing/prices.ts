@@ -35,9 +35,22 @@ export const vatBasisPoints = (percent: number): number => Math.round(percent * 
 export const EXAMPLE_PRICE_LIST: PriceList = {
   currency: 'EUR',
   plans: {
-    'murat-day': { kind: 'per-day', dayCents: 2000, halfDay: { cents: 1000, underMinutes: 240 }, vatPercent: 20, included: {} },
+    'murat-day': {
+      kind: 'per-day',
+      dayCents: 2000,
+      halfDay: { cents: 1000, underMinutes: 240 },
+      vatPercent: 20,
+      included: {},
+    },
     'murat-week': { kind: 'week-pass', weekCents: 8000, vatPercent: 20, included: {} },
-    'murat-2-days': { kind: 'subscription', monthlyCents: 10000, daysPerWeek: 2, extraDay: { refuse: true, cents: 2000 }, vatPercent: 20, included: {} },
+    'murat-2-days': {
+      kind: 'subscription',
+      monthlyCents: 10000,
+      daysPerWeek: 2,
+      extraDay: { refuse: true, cents: 2000 },
+      vatPercent: 20,
+      included: {},
+    },
     'reichstett-2-days': {
       kind: 'subscription',
       monthlyCents: 9600,
@@ -47,7 +60,14 @@ export const EXAMPLE_PRICE_LIST: PriceList = {
       vatPercent: 20,
       included: {},
     },
-    'soho-solo': { kind: 'subscription', monthlyCents: 15000, daysPerWeek: 5, extraDay: { refuse: true, cents: 1000 }, vatPercent: 20, included: { 'print-page': 1000 } },
+    'soho-solo': {
+      kind: 'subscription',
+      monthlyCents: 15000,
+      daysPerWeek: 5,
+      extraDay: { refuse: true, cents: 1000 },
+      vatPercent: 20,
+      included: { 'print-page': 1000 },
+    },
   },
   consumables: {
     'print-page': { name: 'Printed page', unitCents: 10, vatPercent: 20 },

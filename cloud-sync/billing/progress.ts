@@ -31,7 +31,9 @@ export function progressReporter(out: ProgressOutput, now: () => number = Date.n
       if (!finished && now() - lastDraw < REDRAW_MS) return;
       lastDraw = now();
       const filled = Math.round(fraction * WIDTH);
-      out.write(`\r${name.padEnd(22)} [${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}% ${fmt(done)}/${fmt(total)}`);
+      out.write(
+        `\r${name.padEnd(22)} [${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}% ${fmt(done)}/${fmt(total)}`,
+      );
       return;
     }
     const quarter = Math.floor(fraction * 4);

@@ -63,7 +63,8 @@ export interface Rating {
 /** People of the network itself: their visits are work, not usage. */
 const UNBILLED_ROLES = new Set(['staff', 'cleaner']);
 
-export const accountOf = (m: Member): string => (m.employer !== undefined ? `employer:${m.employer}` : `member:${m.id}`);
+export const accountOf = (m: Member): string =>
+  m.employer !== undefined ? `employer:${m.employer}` : `member:${m.id}`;
 
 /**
  * Rates one period (a pure function). The same input, in any order, gives the same lines in
@@ -76,7 +77,8 @@ export function ratePeriod(input: RatingInput): Rating {
   const days = groupBy(memberDays(visitDays(input.events, input.zones)), (d) => d.member);
   const uses = groupBy(consumableUses(input.events), (u) => u.member);
   const problems = missingPrices(input, days, uses, members);
-  if (problems.length > 0) throw new TesseraError('billing.unpriced', `${problems.length} price(s) missing from the price list`, problems);
+  if (problems.length > 0)
+    throw new TesseraError('billing.unpriced', `${problems.length} price(s) missing from the price list`, problems);
   const lines = new LineBook();
   const unbilled: Unbilled[] = [];
   const siteDays: SiteDays[] = [];
@@ -88,49 +90,105 @@ export function ratePeriod(input: RatingInput): Rating {
     const memberUses = (uses.get(id) ?? []).filter((u) => periodOf(u.date) === input.period);
     if (!member) {
       const billable = (days.get(id) ?? []).filter((d) => periodOf(d.date) === input.period);
-      if (billable.length + memberUses.length > 0) unbilled.push({ member: id, reason: 'not_in_directory', days: billable.length, consumables: memberUses.length });
+      if (billable.length + memberUses.length > 0)
+        unbilled.push({
+          member: id,
+          reason: 'not_in_directory',
+          days: billable.length,
+          consumables: memberUses.length,
+        });
       continue;
     }
     if (UNBILLED_ROLES.has(member.role)) continue;
     const tariff = input.prices.plans[member.plan] as PlanTariff;
     admitted.push(...rateMember(lines, input, member, tariff, days.get(id) ?? []));
-    siteDays.push(...daysBySite(member, (days.get(id) ?? []).filter((d) => periodOf(d.date) === input.period)));
+    siteDays.push(
+      ...daysBySite(
+        member,
+        (days.get(id) ?? []).filter((d) => periodOf(d.date) === input.period),
+      ),
+    );
     unpriced.push(...rateConsumables(lines, input.prices, member, tariff, memberUses));
   }
-  return { lines: lines.sorted(), days: siteDays, unbilled, admittedBeyondQuota: admitted, unpriced: unpricedOf(input.period, unpriced) };
+  return {
+    lines: lines.sorted(),
+    days: siteDays,
+    unbilled,
+    admittedBeyondQuota: admitted,
+    unpriced: unpricedOf(input.period, unpriced),
+  };
 }
 
 function daysBySite(member: Member, days: readonly MemberDay[]): SiteDays[] {
   const bySite = groupBy(days, (d) => d.site);
-  return [...bySite.keys()].sort().map((site) => ({ account: accountOf(member), member: member.id, site, days: bySite.get(site)?.length ?? 0 }));
+  return [...bySite.keys()]
+    .sort()
+    .map((site) => ({ account: accountOf(member), member: member.id, site, days: bySite.get(site)?.length ?? 0 }));
 }
 
 /** Charges the member's plan and days; returns the days let in beyond a refusing plan's quota. */
-function rateMember(lines: LineBook, input: RatingInput, member: Member, tariff: PlanTariff, days: readonly MemberDay[]): AdmittedBeyondQuota[] {
+function rateMember(
+  lines: LineBook,
+  input: RatingInput,
+  member: Member,
+  tariff: PlanTariff,
+  days: readonly MemberDay[],
+): AdmittedBeyondQuota[] {
   const { period } = input;
   const vat = vatBasisPoints(tariff.vatPercent);
   const valid = overlaps(period, member.validFrom, member.validUntil);
   const line = (site: string | null, kind: LineKind, description: string, unitCents: number, dates: string[]) =>
-    lines.add({ account: accountOf(member), member: member.id, site, kind, item: null, description, quantity: dates.length === 0 ? 1 : dates.length, unitCents, amountCents: 0, vatBasisPoints: vat, dates });
-  if (tariff.lockerMonthlyCents !== undefined && member.locker && valid) line(null, 'locker', `Locker rental ${period}`, tariff.lockerMonthlyCents, []);
+    lines.add({
+      account: accountOf(member),
+      member: member.id,
+      site,
+      kind,
+      item: null,
+      description,
+      quantity: dates.length === 0 ? 1 : dates.length,
+      unitCents,
+      amountCents: 0,
+      vatBasisPoints: vat,
+      dates,
+    });
+  if (tariff.lockerMonthlyCents !== undefined && member.locker && valid)
+    line(null, 'locker', `Locker rental ${period}`, tariff.lockerMonthlyCents, []);
   switch (tariff.kind) {
     case 'per-day':
       for (const d of days.filter((x) => periodOf(x.date) === period)) {
         const half = tariff.halfDay !== undefined && d.minutes !== null && d.minutes < tariff.halfDay.underMinutes;
-        if (half && tariff.halfDay) line(d.site, 'half-day', `Half-day visits (under ${tariff.halfDay.underMinutes} min)`, tariff.halfDay.cents, [d.date]);
+        if (half && tariff.halfDay)
+          line(d.site, 'half-day', `Half-day visits (under ${tariff.halfDay.underMinutes} min)`, tariff.halfDay.cents, [
+            d.date,
+          ]);
         else line(d.site, 'day', 'Day visits', tariff.dayCents, [d.date]);
       }
       return [];
     case 'week-pass':
-      for (const week of weeksOf(days, period)) line(week[0]?.site ?? null, 'week', 'Week passes', tariff.weekCents, [weekOf(week[0]?.date ?? '')]);
+      for (const week of weeksOf(days, period))
+        line(week[0]?.site ?? null, 'week', 'Week passes', tariff.weekCents, [weekOf(week[0]?.date ?? '')]);
       return [];
     case 'subscription': {
-      if (valid) line(null, 'subscription', `Subscription, ${tariff.daysPerWeek} day(s) a week, ${period}`, tariff.monthlyCents, []);
+      if (valid)
+        line(
+          null,
+          'subscription',
+          `Subscription, ${tariff.daysPerWeek} day(s) a week, ${period}`,
+          tariff.monthlyCents,
+          [],
+        );
       const extra = extraDayTerms(tariff.daysPerWeek, tariff.extraDay);
       const beyond = weeksOf(days, period).flatMap((week) => week.slice(tariff.daysPerWeek));
       for (const d of beyond) line(d.site, 'extra-day', extra.description, extra.cents, [d.date]);
       if (!extra.refused) return [];
-      return beyond.map((d) => ({ member: member.id, account: accountOf(member), plan: member.plan, site: d.site, date: d.date, unitCents: extra.cents }));
+      return beyond.map((d) => ({
+        member: member.id,
+        account: accountOf(member),
+        plan: member.plan,
+        site: d.site,
+        date: d.date,
+        unitCents: extra.cents,
+      }));
     }
   }
 }
@@ -141,9 +199,22 @@ function rateMember(lines: LineBook, input: RatingInput, member: Member, tariff:
  * asked for (`"refuse"`, kept by closed months) still shows it at no charge, so that a closed
  * month re-rates as it was closed.
  */
-function extraDayTerms(daysPerWeek: number, extraDay: ExtraDay): { cents: number; description: string; refused: boolean } {
-  if (extraDay === 'refuse') return { cents: 0, description: `Days beyond ${daysPerWeek} a week (refused by the plan: not charged)`, refused: true };
-  if (extraDay.refuse === true) return { cents: extraDay.cents, description: `Days beyond ${daysPerWeek} a week, let in although the plan refuses them`, refused: true };
+function extraDayTerms(
+  daysPerWeek: number,
+  extraDay: ExtraDay,
+): { cents: number; description: string; refused: boolean } {
+  if (extraDay === 'refuse')
+    return {
+      cents: 0,
+      description: `Days beyond ${daysPerWeek} a week (refused by the plan: not charged)`,
+      refused: true,
+    };
+  if (extraDay.refuse === true)
+    return {
+      cents: extraDay.cents,
+      description: `Days beyond ${daysPerWeek} a week, let in although the plan refuses them`,
+      refused: true,
+    };
   return { cents: extraDay.cents, description: `Days beyond ${daysPerWeek} a week`, refused: false };
 }
 
@@ -153,11 +224,19 @@ function weeksOf(days: readonly MemberDay[], period: PeriodId): MemberDay[][] {
     days.filter((d) => periodOfWeek(weekOf(d.date)) === period),
     (d) => weekOf(d.date),
   );
-  return [...weeks.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, list]) => list.sort((a, b) => (a.date < b.date ? -1 : 1)));
+  return [...weeks.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([, list]) => list.sort((a, b) => (a.date < b.date ? -1 : 1)));
 }
 
 /** Units beyond the monthly inclusion are charged, in the order they were used, at the site of use. Returns the uses without a price. */
-function rateConsumables(lines: LineBook, prices: PriceList, member: Member, tariff: PlanTariff, uses: readonly ConsumableUse[]): ConsumableUse[] {
+function rateConsumables(
+  lines: LineBook,
+  prices: PriceList,
+  member: Member,
+  tariff: PlanTariff,
+  uses: readonly ConsumableUse[],
+): ConsumableUse[] {
   const left = new Map(Object.entries(tariff.included));
   const unpriced: ConsumableUse[] = [];
   for (const use of uses) {
@@ -173,12 +252,29 @@ function rateConsumables(lines: LineBook, prices: PriceList, member: Member, tar
     if (charged === 0) continue;
     const included = Object.hasOwn(tariff.included, use.item) ? tariff.included[use.item] : undefined;
     const description = included ? `${price.name} beyond ${included} included` : price.name;
-    lines.add({ account: accountOf(member), member: member.id, site: use.site, kind: 'consumable', item: use.item, description, quantity: charged, unitCents: price.unitCents, amountCents: 0, vatBasisPoints: vatBasisPoints(price.vatPercent), dates: [use.date] });
+    lines.add({
+      account: accountOf(member),
+      member: member.id,
+      site: use.site,
+      kind: 'consumable',
+      item: use.item,
+      description,
+      quantity: charged,
+      unitCents: price.unitCents,
+      amountCents: 0,
+      vatBasisPoints: vatBasisPoints(price.vatPercent),
+      dates: [use.date],
+    });
   }
   return unpriced;
 }
 
-function missingPrices(input: RatingInput, days: Map<string, MemberDay[]>, uses: Map<string, ConsumableUse[]>, members: Map<string, Member>): ErrorDetail[] {
+function missingPrices(
+  input: RatingInput,
+  days: Map<string, MemberDay[]>,
+  uses: Map<string, ConsumableUse[]>,
+  members: Map<string, Member>,
+): ErrorDetail[] {
   const problems = new Map<string, string>();
   for (const m of [...members.values()].filter((x) => !UNBILLED_ROLES.has(x.role))) {
     const used = days.has(m.id) || uses.has(m.id);
@@ -221,5 +317,9 @@ export class LineBook {
   }
 }
 
-export const lineKey = (l: Pick<RatedLine, 'account' | 'member' | 'site' | 'kind' | 'item' | 'unitCents' | 'vatBasisPoints' | 'description'>): string =>
-  [l.account, l.member, l.site ?? '', l.kind, l.item ?? '', l.unitCents, l.vatBasisPoints, l.description].join('\u0000');
+export const lineKey = (
+  l: Pick<RatedLine, 'account' | 'member' | 'site' | 'kind' | 'item' | 'unitCents' | 'vatBasisPoints' | 'description'>,
+): string =>
+  [l.account, l.member, l.site ?? '', l.kind, l.item ?? '', l.unitCents, l.vatBasisPoints, l.description].join(
+    '\u0000',
+  );

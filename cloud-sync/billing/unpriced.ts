@@ -25,7 +25,11 @@ export function unpricedOf(period: PeriodId, uses: readonly ConsumableUse[]): Un
 export function unpricedSince(before: readonly UnpricedUse[], after: readonly UnpricedUse[]): UnpricedUse[] {
   const earlier = new Map(before.map((u) => [keyOf(u), u]));
   return after
-    .map((u) => ({ ...u, uses: u.uses - (earlier.get(keyOf(u))?.uses ?? 0), quantity: u.quantity - (earlier.get(keyOf(u))?.quantity ?? 0) }))
+    .map((u) => ({
+      ...u,
+      uses: u.uses - (earlier.get(keyOf(u))?.uses ?? 0),
+      quantity: u.quantity - (earlier.get(keyOf(u))?.quantity ?? 0),
+    }))
     .filter((u) => u.uses > 0);
 }
 

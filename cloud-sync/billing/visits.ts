@@ -22,8 +22,19 @@ export function billedEventOf(event: SiteEvent, receivedAt: number): BilledEvent
   // Literal objects of one shape, not spreads: a million of them are held at once.
   const { site, seq, at } = event;
   if (event.type === 'presence.in') return { type: event.type, site, seq, at, receivedAt, member: event.data.memberId };
-  if (event.type === 'presence.out') return { type: event.type, site, seq, at, receivedAt, member: event.data.memberId, minutes: event.data.minutes };
-  if (event.type === 'consumable.used') return { type: event.type, site, seq, at, receivedAt, member: event.data.memberId, item: event.data.item, quantity: event.data.quantity };
+  if (event.type === 'presence.out')
+    return { type: event.type, site, seq, at, receivedAt, member: event.data.memberId, minutes: event.data.minutes };
+  if (event.type === 'consumable.used')
+    return {
+      type: event.type,
+      site,
+      seq,
+      at,
+      receivedAt,
+      member: event.data.memberId,
+      item: event.data.item,
+      quantity: event.data.quantity,
+    };
   return undefined;
 }
 
@@ -60,7 +71,8 @@ export interface ConsumableUse {
 type CheckIn = Extract<BilledEvent, { type: 'presence.in' }>;
 
 /** Sorts by (site, seq): the one order every re-rating sees, whatever order the rows came in. */
-export const bySiteSeq = (a: BilledEvent, b: BilledEvent): number => (a.site < b.site ? -1 : a.site > b.site ? 1 : a.seq - b.seq);
+export const bySiteSeq = (a: BilledEvent, b: BilledEvent): number =>
+  a.site < b.site ? -1 : a.site > b.site ? 1 : a.seq - b.seq;
 
 /**
  * Pairs each check-in with its check-out, per site and member in seq order. A visit counts on
@@ -73,7 +85,7 @@ export function visitDays(events: readonly BilledEvent[], zones: ReadonlyMap<str
   const sorted = events.filter((e) => e.type !== 'consumable.used').sort(bySiteSeq);
   // Site by site (the sort puts each site's events together): maps keyed by plain ids, no
   // composite strings, since a month has a million of these events.
-  for (let from = 0; from < sorted.length; ) {
+  for (let from = 0; from < sorted.length;) {
     const site = (sorted[from] as BilledEvent).site;
     let to = from;
     while (to < sorted.length && (sorted[to] as BilledEvent).site === site) to++;
@@ -97,7 +109,8 @@ function siteVisitDays(events: readonly BilledEvent[], zone: string | undefined)
       day.firstIn = Math.min(day.firstIn, firstIn);
     }
   };
-  const addOpen = (pending: CheckIn) => add(pending.member, pending.site, pending.at.slice(0, 10), null, Date.parse(pending.at));
+  const addOpen = (pending: CheckIn) =>
+    add(pending.member, pending.site, pending.at.slice(0, 10), null, Date.parse(pending.at));
   for (const event of events) {
     const pending = open.get(event.member);
     if (event.type === 'presence.in') {
@@ -119,7 +132,9 @@ function siteVisitDays(events: readonly BilledEvent[], zone: string | undefined)
 
 function startDate(startMs: number, at: string, zone: string | undefined): string {
   const offset = /([+-]\d{2}):?(\d{2})$/.exec(at);
-  const fixed = offset ? FixedOffsetZone.instance(Number(offset[1]) * 60 + Math.sign(Number(offset[1]) || 1) * Number(offset[2])) : FixedOffsetZone.utcInstance;
+  const fixed = offset
+    ? FixedOffsetZone.instance(Number(offset[1]) * 60 + Math.sign(Number(offset[1]) || 1) * Number(offset[2]))
+    : FixedOffsetZone.utcInstance;
   const local = DateTime.fromMillis(startMs, { zone: zone ?? fixed });
   return (local.isValid ? local : DateTime.fromMillis(startMs, { zone: fixed })).toISODate() ?? at.slice(0, 10);
 }
@@ -149,7 +164,16 @@ function memberDayOf(list: VisitDay[]): MemberDay {
 export function consumableUses(events: readonly BilledEvent[]): ConsumableUse[] {
   const uses: ConsumableUse[] = [];
   for (const e of events) {
-    if (e.type === 'consumable.used') uses.push({ member: e.member, site: e.site, item: e.item, quantity: e.quantity, date: e.at.slice(0, 10), at: Date.parse(e.at), seq: e.seq });
+    if (e.type === 'consumable.used')
+      uses.push({
+        member: e.member,
+        site: e.site,
+        item: e.item,
+        quantity: e.quantity,
+        date: e.at.slice(0, 10),
+        at: Date.parse(e.at),
+        seq: e.seq,
+      });
   }
   return uses.sort((a, b) => a.at - b.at || (a.site < b.site ? -1 : a.site > b.site ? 1 : a.seq - b.seq));
 }

@@ -35,7 +35,8 @@ type Rights = 'all' | { publish: string[]; read: string[]; wildcards: boolean };
 const IDENTIFIER_REJECTED = 2;
 const BAD_CREDENTIALS = 4;
 
-const refusal = (message: string, returnCode: number) => Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+const refusal = (message: string, returnCode: number) =>
+  Object.assign(new Error(message), { returnCode }) as AuthenticateError;
 
 /**
  * The Aedes hooks that enforce broker identities: a connection must prove an identity and use
@@ -48,17 +49,23 @@ const refusal = (message: string, returnCode: number) => Object.assign(new Error
  * read rights. A refused publish closes the connection (Aedes), a refused subscription is
  * granted as 128 (failure).
  */
-export function accessHooks(access: BrokerAccess, log: Logger, refusals: BrokerRefusals): Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'> {
+export function accessHooks(
+  access: BrokerAccess,
+  log: Logger,
+  refusals: BrokerRefusals,
+): Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'> {
   const who = new WeakMap<Client, BrokerIdentity>();
   const rightsOf = (client: Client | null): Rights | undefined => {
     const id = client ? who.get(client) : undefined;
     if (id === undefined) return undefined;
     if (id.kind === 'hub') return 'all';
-    if (id.kind === 'observer') return { publish: [], read: observerReadFilters(access.topicPrefix, access.discoveryPrefix), wildcards: true };
+    if (id.kind === 'observer')
+      return { publish: [], read: observerReadFilters(access.topicPrefix, access.discoveryPrefix), wildcards: true };
     const site = siteRights(id.site, access.topicPrefix);
     return { publish: site.publish, read: site.subscribe, wildcards: false };
   };
-  const mayRead = (rights: Rights | undefined, topic: string) => rights === 'all' || (rights?.read.some((f) => filterMatches(f, topic)) ?? false);
+  const mayRead = (rights: Rights | undefined, topic: string) =>
+    rights === 'all' || (rights?.read.some((f) => filterMatches(f, topic)) ?? false);
   return {
     authenticate(client, username, password, done) {
       const id = access.identify(username, password);
@@ -71,7 +78,12 @@ export function accessHooks(access: BrokerAccess, log: Logger, refusals: BrokerR
       const fields = { clientId: client.id, username: username ?? null };
       if (id) log.warn(fields, 'broker connection refused: not this identity’s client id');
       else log.warn(fields, 'broker connection refused: unknown username or wrong password');
-      done(id ? refusal('client id of another identity', IDENTIFIER_REJECTED) : refusal('bad username or password', BAD_CREDENTIALS), false);
+      done(
+        id
+          ? refusal('client id of another identity', IDENTIFIER_REJECTED)
+          : refusal('bad username or password', BAD_CREDENTIALS),
+        false,
+      );
     },
     authorizePublish(client, packet, done) {
       const rights = rightsOf(client);
@@ -80,12 +92,18 @@ export function accessHooks(access: BrokerAccess, log: Logger, refusals: BrokerR
         return;
       }
       refusals.publish++;
-      log.warn({ clientId: client?.id ?? null, topic: packet.topic }, 'broker publish refused: not this identity’s topic');
+      log.warn(
+        { clientId: client?.id ?? null, topic: packet.topic },
+        'broker publish refused: not this identity’s topic',
+      );
       done(new Error(`not allowed to publish on ${packet.topic}`));
     },
     authorizeSubscribe(client, sub, done) {
       const rights = rightsOf(client);
-      if (rights === 'all' || rights?.read.some((f) => (rights.wildcards ? filtersOverlap(f, sub.topic) : f === sub.topic))) {
+      if (
+        rights === 'all' ||
+        rights?.read.some((f) => (rights.wildcards ? filtersOverlap(f, sub.topic) : f === sub.topic))
+      ) {
         done(null, sub);
         return;
       }

@@ -49,13 +49,18 @@ export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> 
   const log = opts.log.child({ module: 'broker' });
   const host = opts.host ?? '127.0.0.1';
   const refusals = { connect: 0, publish: 0, subscribe: 0, oversized: 0 };
-  const limits = { first: Math.min(MAX_CONNECT_BYTES, opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES), later: opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES };
+  const limits = {
+    first: Math.min(MAX_CONNECT_BYTES, opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES),
+    later: opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES,
+  };
   const aedes = await Aedes.createBroker(opts.access ? accessHooks(opts.access, log, refusals) : {});
   // Aedes emits 'error' (e.g. from its will sweep) without typing it; unhandled, it would throw.
   const emitter: EventEmitter = aedes;
   emitter.on('error', (err: Error) => log.error({ err }, 'broker error'));
   aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'client error'));
-  aedes.on('connectionError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'connection error'));
+  aedes.on('connectionError', (client, err) =>
+    log.debug({ clientId: client.id, err: err.message }, 'connection error'),
+  );
 
   const sockets = new Set<Socket>();
   const onSocket = (socket: Socket) => {
@@ -63,11 +68,16 @@ export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> 
     socket.once('close', () => sockets.delete(socket));
     const guarded = limitPacketSize(socket, limits, (announced) => {
       refusals.oversized++;
-      log.warn({ remoteAddress: socket.remoteAddress, announced, limit: limits.later }, 'broker connection closed: packet over the size limit');
+      log.warn(
+        { remoteAddress: socket.remoteAddress, announced, limit: limits.later },
+        'broker connection closed: packet over the size limit',
+      );
     });
     aedes.handle(guarded);
   };
-  const server: Server = opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, onSocket) : createServer(onSocket);
+  const server: Server = opts.tls
+    ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, onSocket)
+    : createServer(onSocket);
   // A client that fails the TLS handshake is one log line, not a broker error.
   server.on('tlsClientError', (err: Error) => log.warn({ err: err.message }, 'TLS handshake refused'));
 
@@ -109,7 +119,10 @@ export class ListenError extends Error {
     readonly port: number,
     cause: NodeJS.ErrnoException,
   ) {
-    super(`the ${component} cannot listen on ${host}:${port}: ${cause.code === 'EADDRINUSE' ? 'the port is in use' : cause.message}`, { cause });
+    super(
+      `the ${component} cannot listen on ${host}:${port}: ${cause.code === 'EADDRINUSE' ? 'the port is in use' : cause.message}`,
+      { cause },
+    );
     this.name = 'ListenError';
     this.code = cause.code;
   }

@@ -63,7 +63,11 @@ export class PacketLengthScanner {
  * can make the broker hold no more than one packet's limit (mqtt-packet, under Aedes, would
  * otherwise buffer the whole body, however large, before anything is checked).
  */
-export function limitPacketSize(socket: Socket, limits: PacketLimits, onOversized: (announced: number) => void): Duplex {
+export function limitPacketSize(
+  socket: Socket,
+  limits: PacketLimits,
+  onOversized: (announced: number) => void,
+): Duplex {
   const scanner = new PacketLengthScanner(limits);
   const guarded: Duplex = new Duplex({
     allowHalfOpen: false,

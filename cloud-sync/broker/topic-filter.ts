@@ -10,7 +10,8 @@ const wildcard = (level: string | undefined) => level === '+' || level === '#';
 export function filtersOverlap(a: string, b: string): boolean {
   const x = a.split('/');
   const y = b.split('/');
-  if ((x[0]?.startsWith('$') === true && wildcard(y[0])) || (y[0]?.startsWith('$') === true && wildcard(x[0]))) return false;
+  if ((x[0]?.startsWith('$') === true && wildcard(y[0])) || (y[0]?.startsWith('$') === true && wildcard(x[0])))
+    return false;
   for (let i = 0; ; i++) {
     if (x[i] === '#' || y[i] === '#') return true;
     if (x[i] === undefined || y[i] === undefined) return x[i] === y[i];

@@ -8,7 +8,10 @@ import { registerDashboardFiles } from './static.js';
 import { registerEventStream } from './stream.js';
 
 /** The operator's dashboard on the hub API: its static files at `/` and `/ui/`, and the live stream. */
-export function registerDashboard(app: FastifyInstance, deps: { live: HubLive; auth: HubAuth; clock: Clock; log: Logger }): void {
+export function registerDashboard(
+  app: FastifyInstance,
+  deps: { live: HubLive; auth: HubAuth; clock: Clock; log: Logger },
+): void {
   registerDashboardFiles(app);
   registerEventStream(app, {
     ...deps,

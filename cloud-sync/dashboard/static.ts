@@ -18,7 +18,8 @@ const TYPES: Record<string, string> = {
 
 /** The dashboard holds no data itself: every figure comes from the authenticated API. */
 const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'content-security-policy':
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 };
@@ -40,7 +41,12 @@ export function dashboardAssets(uiDir = UI_DIR): Map<string, Asset> {
     const type = TYPES[extname(file)];
     if (type === undefined) return;
     const body = readFileSync(file);
-    assets.set(url, { body, gzip: gzipSync(body, { level: 9 }), type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` });
+    assets.set(url, {
+      body,
+      gzip: gzipSync(body, { level: 9 }),
+      type,
+      etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
+    });
   };
   for (const entry of readdirSync(uiDir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
@@ -64,7 +70,8 @@ export function registerDashboardFiles(app: FastifyInstance, assets = dashboardA
     if (!asset) return reply.callNotFound();
     void reply.headers({ ...SECURITY_HEADERS, etag: asset.etag, 'cache-control': 'no-cache', vary: 'accept-encoding' });
     if (req.headers['if-none-match'] === asset.etag) return reply.code(304).send();
-    if (/\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) return reply.type(asset.type).header('content-encoding', 'gzip').send(asset.gzip);
+    if (/\bgzip\b/.test(req.headers['accept-encoding'] ?? ''))
+      return reply.type(asset.type).header('content-encoding', 'gzip').send(asset.gzip);
     return reply.type(asset.type).send(asset.body);
   };
   serve(app, DashboardRoutes.page, answer('/ui/index.html'));

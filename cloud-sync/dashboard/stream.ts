@@ -48,12 +48,20 @@ export function registerEventStream(app: FastifyInstance, deps: StreamDeps): voi
     const session = sessionToken(req) ?? req.account.id;
     if (!slots.take(session)) {
       log.warn({ account: req.account.username }, 'live stream refused: too many open for one session');
-      throw new TesseraError('auth.rate_limited', `this session already holds ${slots.max} live streams: close one first`);
+      throw new TesseraError(
+        'auth.rate_limited',
+        `this session already holds ${slots.max} live streams: close one first`,
+      );
     }
     const visible = visibleTo(req);
     const res = reply.raw;
     void reply.hijack();
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     streams.add(res);
     // Ending stops every writer at once: nothing is written after the end (a write after end is an error event).
     const end = () => {
@@ -71,11 +79,21 @@ export function registerEventStream(app: FastifyInstance, deps: StreamDeps): voi
     // Typed by the stream's contract: each event name with the data it carries.
     const send = ({ event, data }: StreamEvent) => write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     write('retry: 3000\n\n');
-    send({ event: 'hello', data: { account: req.account, occupancy: deps.live.projection.network(visible), health: deps.live.healthAll(visible) } });
+    send({
+      event: 'hello',
+      data: {
+        account: req.account,
+        occupancy: deps.live.projection.network(visible),
+        health: deps.live.healthAll(visible),
+      },
+    });
     const unsubscribe = deps.live.feed.subscribe((m) => {
       if (visible(m.site)) send({ event: m.kind, data: m.data } as StreamEvent);
     });
-    const heartbeat = deps.clock.setInterval(() => (deps.sessionValid(req) ? write(': heartbeat\n\n') : end()), deps.heartbeatMs ?? 15_000);
+    const heartbeat = deps.clock.setInterval(
+      () => (deps.sessionValid(req) ? write(': heartbeat\n\n') : end()),
+      deps.heartbeatMs ?? 15_000,
+    );
     res.on('close', end);
     res.on('error', (err) => log.debug({ err: err.message }, 'live stream error'));
   });

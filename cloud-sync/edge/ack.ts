@@ -16,7 +16,14 @@ export function readAck(payload: Buffer, site: string): AckVerdict {
     return { ok: false, reason: 'not JSON' };
   }
   const parsed = Ack.safeParse(json);
-  if (!parsed.success) return { ok: false, reason: describeIssues(parsed.error, json).slice(0, 3).map((d) => `${d.path}: ${d.message}`).join('; ') };
+  if (!parsed.success)
+    return {
+      ok: false,
+      reason: describeIssues(parsed.error, json)
+        .slice(0, 3)
+        .map((d) => `${d.path}: ${d.message}`)
+        .join('; '),
+    };
   if (parsed.data.site !== site) return { ok: false, reason: `an ack for site ${parsed.data.site}` };
   return { ok: true, ack: parsed.data };
 }

@@ -51,7 +51,10 @@ export class LostLogWatch {
   private resumed(): void {
     this.deps.resume();
     const { store } = this.deps;
-    this.deps.log.warn({ from: store.events.ackedSeq() + 1, lastSeq: store.events.lastSeq() }, "the event log continues after the hub's last seq: sending again");
+    this.deps.log.warn(
+      { from: store.events.ackedSeq() + 1, lastSeq: store.events.lastSeq() },
+      "the event log continues after the hub's last seq: sending again",
+    );
     this.deps.tell();
   }
 }

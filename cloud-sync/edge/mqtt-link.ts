@@ -102,7 +102,13 @@ export class MqttLink {
    * token, a refusal is reported to the caller (`refusedLike`); without one (status messages) the
    * link drops the message itself after `refusalLimit` refusals in a row, so it cannot stall the link.
    */
-  publish(token: number | undefined, topic: string, payload: Buffer, retain: boolean, done: (err?: Error) => void): void {
+  publish(
+    token: number | undefined,
+    topic: string,
+    payload: Buffer,
+    retain: boolean,
+    done: (err?: Error) => void,
+  ): void {
     const own = token ?? this.nextOwnToken--;
     this.sending = own;
     try {
@@ -171,7 +177,10 @@ export class MqttLink {
     });
     c.on('close', () => this.closed());
     c.on('error', (err) => {
-      this.opts.log[this.warned ? 'debug' : 'warn']({ err: err.message, url: this.opts.url }, 'MQTT error: retrying with backoff');
+      this.opts.log[this.warned ? 'debug' : 'warn'](
+        { err: err.message, url: this.opts.url },
+        'MQTT error: retrying with backoff',
+      );
       this.warned = true;
     });
   }

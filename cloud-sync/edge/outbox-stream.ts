@@ -33,7 +33,8 @@ export interface StreamOptions {
 }
 
 /** What the caller must do after a failure: nothing more, or park one event with a reason. */
-export type FailureVerdict = { action: 'retry' } | { action: 'split'; range: SeqRange } | { action: 'park'; seq: number };
+export type FailureVerdict =
+  { action: 'retry' } | { action: 'split'; range: SeqRange } | { action: 'park'; seq: number };
 
 /** What `take` found: a batch to publish, or a stored event that must be parked instead. */
 export type Take = { batch: OutboundBatch } | { unsendable: number; reason: string };
@@ -125,7 +126,12 @@ export class OutboxStream {
     }
     if (taken.length === 0) return undefined;
     if (!this.hasSentUnacked()) this.lastProgressAt = this.opts.now();
-    const batch: OutboundBatch = { id: this.nextId++, from: this.cursor, to: this.cursor + taken.length - 1, events: taken };
+    const batch: OutboundBatch = {
+      id: this.nextId++,
+      from: this.cursor,
+      to: this.cursor + taken.length - 1,
+      events: taken,
+    };
     this.inFlight.set(batch.id, batch);
     this.cursor = batch.to + 1;
     return { batch };
@@ -152,7 +158,10 @@ export class OutboxStream {
     let verdict: FailureVerdict = { action: 'retry' };
     if (count >= this.opts.failureLimit) {
       this.failures.delete(key(batch));
-      verdict = batch.from === batch.to ? { action: 'park', seq: batch.from } : { action: 'split', range: { from: batch.from, to: batch.to } };
+      verdict =
+        batch.from === batch.to
+          ? { action: 'park', seq: batch.from }
+          : { action: 'split', range: { from: batch.from, to: batch.to } };
       if (verdict.action === 'split') this.split.push({ from: batch.from, to: batch.to });
     } else {
       this.failures.set(key(batch), count);
@@ -229,7 +238,9 @@ export class OutboxStream {
     if (!this.resending) this.cursor = Math.max(this.cursor, acked + 1);
     for (let i = this.split.length - 1; i >= 0; i--) if ((this.split[i]?.to ?? 0) <= acked) this.split.splice(i, 1);
     for (;;) {
-      const over = this.parked.find((r) => inRange(this.cursor, r)) ?? [...this.inFlight.values()].find((b) => inRange(this.cursor, b));
+      const over =
+        this.parked.find((r) => inRange(this.cursor, r)) ??
+        [...this.inFlight.values()].find((b) => inRange(this.cursor, b));
       if (!over) return;
       this.cursor = over.to + 1;
     }

@@ -11,13 +11,26 @@ import type { SyncStore } from './site-store.js';
  * and a `device.fault` of kind `sync.rejected` is recorded if the event catalog knows that kind.
  * Returns whether the fault event was recorded.
  */
-export function parkRejected(store: SyncStore, clock: Clock, log: Logger, site: string, seq: number, reason: string): boolean {
+export function parkRejected(
+  store: SyncStore,
+  clock: Clock,
+  log: Logger,
+  site: string,
+  seq: number,
+  reason: string,
+): boolean {
   const now = clock.now();
   store.parked.park(seq, seq, reason, now);
-  log.error({ code: 'sync.rejected', seq, reason }, `event ${seq} parked: the broker keeps refusing it; the stream goes on past it`);
+  log.error(
+    { code: 'sync.rejected', seq, reason },
+    `event ${seq} parked: the broker keeps refusing it; the stream goes on past it`,
+  );
   const fault = syncRejectedFault(site, seq, reason, now);
   if (!fault) {
-    log.warn({ code: 'sync.rejected', seq }, "the event catalog has no device.fault kind 'sync.rejected' yet: no fault event recorded");
+    log.warn(
+      { code: 'sync.rejected', seq },
+      "the event catalog has no device.fault kind 'sync.rejected' yet: no fault event recorded",
+    );
     return false;
   }
   store.transaction(() => store.events.append(fault, now));

@@ -56,7 +56,15 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
   const { site, broker, store, clock, version } = deps;
   const log = deps.log.child({ module: 'sync' });
   const t = topics(broker.topicPrefix);
-  const counters: SyncCounters = { batchesSent: 0, eventsSent: 0, maxInFlight: 0, rewinds: 0, invalidAcks: 0, refusedAcks: 0, parkedEvents: 0 };
+  const counters: SyncCounters = {
+    batchesSent: 0,
+    eventsSent: 0,
+    maxInFlight: 0,
+    rewinds: 0,
+    invalidAcks: 0,
+    refusedAcks: 0,
+    parkedEvents: 0,
+  };
   const stream = new OutboxStream(
     store.events,
     {
@@ -65,7 +73,12 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
       failureLimit: deps.failureLimit ?? 3,
       ackTimeoutMs: broker.ackTimeoutSeconds * 1000,
       now: () => clock.now(),
-      problem: (e) => (e.site !== site ? `an event of site ${e.site}` : SiteEvent.safeParse(e).success ? undefined : 'no longer fits the event schema'),
+      problem: (e) =>
+        e.site !== site
+          ? `an event of site ${e.site}`
+          : SiteEvent.safeParse(e).success
+            ? undefined
+            : 'no longer fits the event schema',
     },
     store.parked.list(),
   );
@@ -79,7 +92,10 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
   /** When the broker was last lost (or the worker started without it); null while connected. */
   let unreachableSince: number | null = clock.now();
 
-  const heartbeat = { seconds: broker.heartbeatSeconds, offlineAfterSeconds: broker.heartbeatSeconds * (broker.offlineAfterMissed ?? LINK_DEFAULTS.offlineAfterMissed) };
+  const heartbeat = {
+    seconds: broker.heartbeatSeconds,
+    offlineAfterSeconds: broker.heartbeatSeconds * (broker.offlineAfterMissed ?? LINK_DEFAULTS.offlineAfterMissed),
+  };
   const status = (online: boolean) =>
     Buffer.from(
       JSON.stringify(
@@ -145,7 +161,8 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
     const verdict = stream.failed(id, stillQueued);
     if (verdict.action !== 'retry' && stillQueued) link?.drop(id);
     if (verdict.action === 'park') park(verdict.seq, reason);
-    else if (verdict.action === 'split') log.warn({ from: batch.from, to: batch.to, reason }, 'batch keeps failing: sending its events one by one');
+    else if (verdict.action === 'split')
+      log.warn({ from: batch.from, to: batch.to, reason }, 'batch keeps failing: sending its events one by one');
     else log.info({ from: batch.from, to: batch.to, reason }, 'batch failed; it will be re-sent');
   }
 
@@ -173,7 +190,10 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
     }
     if (stream.acknowledged(missing)) {
       counters.rewinds++;
-      log.info({ from: store.events.ackedSeq() + 1, missing: missing.slice(0, 5) }, 'the hub reports a gap: re-sending');
+      log.info(
+        { from: store.events.ackedSeq() + 1, missing: missing.slice(0, 5) },
+        'the hub reports a gap: re-sending',
+      );
     }
     pump();
   }
@@ -182,7 +202,10 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
     if (phase !== 'running' || !link?.ready) return;
     if (stream.checkAckTimeout()) {
       counters.rewinds++;
-      log.info({ from: store.events.ackedSeq() + 1, timeoutSeconds: broker.ackTimeoutSeconds }, 'no ack from the hub in time: re-sending');
+      log.info(
+        { from: store.events.ackedSeq() + 1, timeoutSeconds: broker.ackTimeoutSeconds },
+        'no ack from the hub in time: re-sending',
+      );
     }
     pump();
   }
@@ -196,7 +219,12 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
         password: broker.password,
         ca: broker.ca,
         will: { topic: t.status(site), payload: () => status(false) },
-        subscriptions: [t.ack(site), ...(deps.directory ? [t.directory(site)] : []), ...(deps.daysElsewhere ? [t.days(site)] : []), ...(deps.commands ? [t.commands(site)] : [])],
+        subscriptions: [
+          t.ack(site),
+          ...(deps.directory ? [t.directory(site)] : []),
+          ...(deps.daysElsewhere ? [t.days(site)] : []),
+          ...(deps.commands ? [t.commands(site)] : []),
+        ],
         log,
         ...(deps.connect ? { connect: deps.connect } : {}),
         ...(deps.reconnectMs !== undefined ? { reconnectMs: deps.reconnectMs } : {}),
@@ -206,7 +234,10 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
       {
         ready: () => {
           unreachableSince = null;
-          log.info({ url: broker.url, lastSeq: store.events.lastSeq(), ackedSeq: store.events.ackedSeq() }, 'connected to the broker');
+          log.info(
+            { url: broker.url, lastSeq: store.events.lastSeq(), ackedSeq: store.events.ackedSeq() },
+            'connected to the broker',
+          );
           stream.rewind();
           counters.rewinds++;
           publishStatus(true);
@@ -214,7 +245,8 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
         },
         down: () => {
           unreachableSince ??= clock.now();
-          if (phase === 'running') log.info({ backlog: store.events.lastSeq() - store.events.ackedSeq() }, 'broker connection lost');
+          if (phase === 'running')
+            log.info({ backlog: store.events.lastSeq() - store.events.ackedSeq() }, 'broker connection lost');
         },
         message: (topic, payload) => {
           if (phase !== 'running') return;
@@ -243,7 +275,10 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
         refusedLike: (token) => failed(token, true, 'the broker closed the connection on this publish'),
         ownDropped: () => {
           statusRefused = true;
-          log.error({ code: 'sync.rejected', topic: t.status(site) }, 'the broker keeps refusing the status messages: no more status until restart (check its ACL); events still flow');
+          log.error(
+            { code: 'sync.rejected', topic: t.status(site) },
+            'the broker keeps refusing the status messages: no more status until restart (check its ACL); events still flow',
+          );
         },
       },
     );
@@ -279,7 +314,10 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
       link = openLink();
       timers.push(clock.setInterval(tick, deps.pollMs ?? 200));
       timers.push(clock.setInterval(() => publishStatus(true), broker.heartbeatSeconds * 1000));
-      log.info({ url: broker.url, site, lastSeq: store.events.lastSeq(), ackedSeq: store.events.ackedSeq() }, 'sync worker started');
+      log.info(
+        { url: broker.url, site, lastSeq: store.events.lastSeq(), ackedSeq: store.events.ackedSeq() },
+        'sync worker started',
+      );
       link.start();
     },
 
@@ -295,7 +333,10 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
           await bounded((done) => void current.end().then(done), 2000);
         }
         phase = 'stopped';
-        log.info({ backlog: store.events.lastSeq() - store.events.ackedSeq(), inFlight: stream.inFlightCount }, 'sync worker stopped');
+        log.info(
+          { backlog: store.events.lastSeq() - store.events.ackedSeq(), inFlight: stream.inFlightCount },
+          'sync worker stopped',
+        );
       })();
       return stopping;
     },
@@ -306,7 +347,8 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
       const connected = link?.ready ?? false;
       return {
         connected,
-        unreachableSeconds: connected || unreachableSince === null ? 0 : Math.max(0, Math.floor((clock.now() - unreachableSince) / 1000)),
+        unreachableSeconds:
+          connected || unreachableSince === null ? 0 : Math.max(0, Math.floor((clock.now() - unreachableSince) / 1000)),
         lastSeq,
         ackedSeq,
         inFlight: stream.inFlightCount,

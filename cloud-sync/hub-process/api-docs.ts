@@ -12,7 +12,9 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * state-changing request, and the database being away.
  */
 function hubCommonErrors(c: RouteContract): ErrorCode[] {
-  const auth: ErrorCode[] = c.public ? [] : ['auth.required', 'auth.invalid', 'auth.password_change_required', 'store.unavailable'];
+  const auth: ErrorCode[] = c.public
+    ? []
+    : ['auth.required', 'auth.invalid', 'auth.password_change_required', 'store.unavailable'];
   return [...auth, ...(UNSAFE.has(c.method) ? (['auth.forbidden'] as const) : [])];
 }
 
@@ -21,8 +23,12 @@ export function hubOpenApi(app: FastifyInstance) {
   return openApiDocument(routesOf(app), {
     title: 'Tessera hub API',
     version: '1',
-    description: 'Errors are JSON `{ code, message, details: [{ path, message }] }`; a code always answers with the same status.',
-    securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'tessera_session' }, bearer: { type: 'http', scheme: 'bearer' } },
+    description:
+      'Errors are JSON `{ code, message, details: [{ path, message }] }`; a code always answers with the same status.',
+    securitySchemes: {
+      session: { type: 'apiKey', in: 'cookie', name: 'tessera_session' },
+      bearer: { type: 'http', scheme: 'bearer' },
+    },
     commonErrors: hubCommonErrors,
   });
 }
@@ -33,7 +39,11 @@ export function registerApiDocs(app: FastifyInstance): void {
   // Made once, on first ask: every route is registered by then (the app is ready).
   const current = () => (document ??= hubOpenApi(app));
   serve(app, HubDocsRoutes.document, () => current());
-  serve(app, HubDocsRoutes.page, (_req, reply) => reply.type('text/html; charset=utf-8').send(page(current().paths as unknown as Record<string, Record<string, Operation>>)));
+  serve(app, HubDocsRoutes.page, (_req, reply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .send(page(current().paths as unknown as Record<string, Record<string, Operation>>)),
+  );
 }
 
 interface Operation {
@@ -49,7 +59,10 @@ const escape = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};
 function page(paths: Record<string, Record<string, Operation>>): string {
   const items = Object.entries(paths).flatMap(([path, ops]) =>
     Object.entries(ops).map(([method, o]) => {
-      const detail = o.parameters || o.requestBody ? `<details><summary>schema</summary><pre>${escape(JSON.stringify({ parameters: o.parameters, requestBody: o.requestBody }, null, 2))}</pre></details>` : '';
+      const detail =
+        o.parameters || o.requestBody
+          ? `<details><summary>schema</summary><pre>${escape(JSON.stringify({ parameters: o.parameters, requestBody: o.requestBody }, null, 2))}</pre></details>`
+          : '';
       return `<li><code>${method.toUpperCase()} ${escape(path)}</code> ${escape(o.summary)}${detail}</li>`;
     }),
   );

@@ -14,7 +14,21 @@ import { createHub } from './hub.js';
 import { defaultHubKey, hubDbTarget } from '../hub/db.js';
 import type { InitialAdmin } from '../hub/auth/index.js';
 
-const OPTIONS = { db: { type: 'string' }, key: { type: 'string' }, mqtt: { type: 'string' }, 'broker-port': { type: 'string' }, 'api-port': { type: 'string' }, 'api-host': { type: 'string' }, 'home-assistant': { type: 'boolean' }, 'open-broker': { type: 'boolean' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'retention-days': { type: 'string' }, instance: { type: 'string' }, 'topic-prefix': { type: 'string' } } as const;
+const OPTIONS = {
+  db: { type: 'string' },
+  key: { type: 'string' },
+  mqtt: { type: 'string' },
+  'broker-port': { type: 'string' },
+  'api-port': { type: 'string' },
+  'api-host': { type: 'string' },
+  'home-assistant': { type: 'boolean' },
+  'open-broker': { type: 'boolean' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'retention-days': { type: 'string' },
+  instance: { type: 'string' },
+  'topic-prefix': { type: 'string' },
+} as const;
 
 interface HubArgs {
   db: string;
@@ -43,7 +57,9 @@ function usageError(io: Io, message: string, usage: string): number {
 function parsePort(flag: string, value: string | undefined): number | string | undefined {
   if (value === undefined) return undefined;
   const port = Number(value);
-  return Number.isInteger(port) && port >= 0 && port <= 65535 && value.trim() !== '' ? port : `--${flag} expects 0-65535, got "${value}"`;
+  return Number.isInteger(port) && port >= 0 && port <= 65535 && value.trim() !== ''
+    ? port
+    : `--${flag} expects 0-65535, got "${value}"`;
 }
 
 function parseHubArgs(args: string[], io: Io, usage: string): HubArgs | number {
@@ -53,20 +69,48 @@ function parseHubArgs(args: string[], io: Io, usage: string): HubArgs | number {
   } catch (err) {
     return usageError(io, (err as Error).message, usage);
   }
-  if (values.mqtt !== undefined && values['broker-port'] !== undefined) return usageError(io, '--mqtt and --broker-port exclude each other: an external broker, or the embedded one on a port', usage);
-  if (values.mqtt !== undefined && !/^mqtts?:\/\/./.test(values.mqtt)) return usageError(io, `--mqtt expects mqtt://host:port or mqtts://host:port, got "${values.mqtt}"`, usage);
+  if (values.mqtt !== undefined && values['broker-port'] !== undefined)
+    return usageError(
+      io,
+      '--mqtt and --broker-port exclude each other: an external broker, or the embedded one on a port',
+      usage,
+    );
+  if (values.mqtt !== undefined && !/^mqtts?:\/\/./.test(values.mqtt))
+    return usageError(io, `--mqtt expects mqtt://host:port or mqtts://host:port, got "${values.mqtt}"`, usage);
   const brokerPort = parsePort('broker-port', values['broker-port']);
   if (typeof brokerPort === 'string') return usageError(io, brokerPort, usage);
   const apiPort = parsePort('api-port', values['api-port']);
   if (typeof apiPort === 'string') return usageError(io, apiPort, usage);
-  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) return usageError(io, '--tls-cert and --tls-key go together: the certificate chain and its key, PEM', usage);
-  if (values.mqtt !== undefined && (values['tls-cert'] !== undefined || values['open-broker'] === true)) return usageError(io, '--tls-cert and --open-broker are options of the embedded broker, not of --mqtt', usage);
-  const tls = values['tls-cert'] !== undefined && values['tls-key'] !== undefined ? { cert: resolve(values['tls-cert']), key: resolve(values['tls-key']) } : undefined;
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined))
+    return usageError(io, '--tls-cert and --tls-key go together: the certificate chain and its key, PEM', usage);
+  if (values.mqtt !== undefined && (values['tls-cert'] !== undefined || values['open-broker'] === true))
+    return usageError(io, '--tls-cert and --open-broker are options of the embedded broker, not of --mqtt', usage);
+  const tls =
+    values['tls-cert'] !== undefined && values['tls-key'] !== undefined
+      ? { cert: resolve(values['tls-cert']), key: resolve(values['tls-key']) }
+      : undefined;
   const retention = values['retention-days'];
   const retentionDays = retention === undefined ? undefined : Number(retention);
-  if (retentionDays !== undefined && !(Number.isInteger(retentionDays) && retentionDays >= 1 && retentionDays <= 36_500)) return usageError(io, `--retention-days expects a whole number of days, 1-36500, got "${retention}"`, usage);
+  if (
+    retentionDays !== undefined &&
+    !(Number.isInteger(retentionDays) && retentionDays >= 1 && retentionDays <= 36_500)
+  )
+    return usageError(io, `--retention-days expects a whole number of days, 1-36500, got "${retention}"`, usage);
   const db = hubDbTarget(values.db);
-  return { retentionDays, openBroker: values['open-broker'] === true, tls, db, key: values.key === undefined ? defaultHubKey(db) : resolve(values.key), mqtt: values.mqtt, brokerPort, apiPort, apiHost: values['api-host'], homeAssistant: values['home-assistant'] === true, instance: values.instance, topicPrefix: values['topic-prefix'] };
+  return {
+    retentionDays,
+    openBroker: values['open-broker'] === true,
+    tls,
+    db,
+    key: values.key === undefined ? defaultHubKey(db) : resolve(values.key),
+    mqtt: values.mqtt,
+    brokerPort,
+    apiPort,
+    apiHost: values['api-host'],
+    homeAssistant: values['home-assistant'] === true,
+    instance: values.instance,
+    topicPrefix: values['topic-prefix'],
+  };
 }
 
 const HINTS = {
@@ -78,7 +122,8 @@ export const hubCommand: Command = {
   name: 'hub',
   summary:
     'Runs the hub: an MQTT broker (embedded, or --mqtt for an external one), event ingest into SQLite (or PostgreSQL: --db postgres://...; several instances: --instance, docs/scaling.md), and its API, until SIGINT or SIGTERM. The first start prints the one-time password of the operator "admin" (TESSERA_INITIAL_ADMIN_PASSWORD sets one instead).',
-  usage: 'hub [--db FILE|URL] [--key FILE] [--mqtt URL | --broker-port N [--open-broker] [--tls-cert FILE --tls-key FILE]] [--api-port N] [--api-host ADDR] [--home-assistant] [--retention-days N] [--instance NAME] [--topic-prefix P]',
+  usage:
+    'hub [--db FILE|URL] [--key FILE] [--mqtt URL | --broker-port N [--open-broker] [--tls-cert FILE --tls-key FILE]] [--api-port N] [--api-host ADDR] [--home-assistant] [--retention-days N] [--instance NAME] [--topic-prefix P]',
   async run(args, io) {
     const opts = parseHubArgs(args, io, this.usage);
     if (typeof opts === 'number') return opts;
@@ -153,7 +198,10 @@ function oneTimeAdminLines(admin: InitialAdmin | undefined, file: string, log: L
   rmSync(file, { force: true });
   writeFileSync(file, `${admin.password}\n`, { mode: 0o600 });
   log.warn({ file, username: admin.username }, 'the one-time password of the first operator is in this file (0600)');
-  return [`First start: operator "${admin.username}", one-time password in ${file} (mode 0600)`, '             (read it, log in and set your own with POST /auth/password, then delete the file)'];
+  return [
+    `First start: operator "${admin.username}", one-time password in ${file} (mode 0600)`,
+    '             (read it, log in and set your own with POST /auth/password, then delete the file)',
+  ];
 }
 
 /** The hub's signing key: read, or made on first start (0600). Losing it means re-pinning every site. */

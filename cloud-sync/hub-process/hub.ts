@@ -119,16 +119,21 @@ export function createHub(deps: HubDeps): Hub {
   let mqttUrl = deps.mqttUrl;
   const key = hubKey(deps.privateKeyPem, log);
   const directory = new HubDirectory(store.db);
-  if (recoverImport(store.db, deps.instance ?? '')) log.warn('a members import left half-written by the last run was rolled back');
+  if (recoverImport(store.db, deps.instance ?? ''))
+    log.warn('a members import left half-written by the last run was rolled back');
   // Aborted first thing in stop(): long work (an import, a snapshot) stops at its next slice.
   const stopAll = new AbortController();
   const sites = new HubSites(store.db, () => deps.clock.now());
   const brokerIdentities = new BrokerIdentities(store.db, () => deps.clock.now());
   // The hub's own password on its embedded broker: new at every start, never stored.
   const hubCredentials = { username: HUB_BROKER_USERNAME, password: randomBytes(24).toString('base64url') };
-  const hubClientId = deps.clientId ?? (deps.instance === undefined ? DEFAULT_HUB_CLIENT_ID : `${DEFAULT_HUB_CLIENT_ID}-${deps.instance}`);
+  const hubClientId =
+    deps.clientId ??
+    (deps.instance === undefined ? DEFAULT_HUB_CLIENT_ID : `${DEFAULT_HUB_CLIENT_ID}-${deps.instance}`);
   const ingest = new HubIngest({
-    ...(deps.mqttUrl === undefined ? { credentials: hubCredentials, ...(deps.brokerTls ? { tlsLoopback: true } : {}) } : {}),
+    ...(deps.mqttUrl === undefined
+      ? { credentials: hubCredentials, ...(deps.brokerTls ? { tlsLoopback: true } : {}) }
+      : {}),
     store,
     clock: deps.clock,
     log: deps.log,
@@ -187,19 +192,24 @@ export function createHub(deps: HubDeps): Hub {
           instance: deps.instance,
           log,
           onNotices: (notices) => {
-            const events = notices.flatMap((n) => n.ranges.flatMap(([from, to]) => store.events(n.site, from - 1, to - from + 1).map((e) => e.event)));
+            const events = notices.flatMap((n) =>
+              n.ranges.flatMap(([from, to]) => store.events(n.site, from - 1, to - from + 1).map((e) => e.event)),
+            );
             live.onPeerApplied(events);
             daysElsewhere.onApplied(events);
           },
           onResync: () => live.resync(),
         });
-  publisher.seed(store.sites().flatMap((s) => (s.status ? [{ site: s.site, revision: s.status.directory.revision }] : [])));
+  publisher.seed(
+    store.sites().flatMap((s) => (s.status ? [{ site: s.site, revision: s.status.directory.revision }] : [])),
+  );
   const audit = new AuditLog(store.db, () => deps.clock.now(), log.child({ module: 'admin' }));
   const auth = new HubAuth({
     db: store.db,
     clock: deps.clock,
     log: deps.log,
-    onOwnPasswordChange: (account) => audit.record(account, 'change_password', 'account', account.id, null, { mustChangePassword: false }),
+    onOwnPasswordChange: (account) =>
+      audit.record(account, 'change_password', 'account', account.id, null, { mustChangePassword: false }),
     ...(deps.initialAdmin ? { initialAdmin: deps.initialAdmin } : {}),
     ...(deps.sessionTtlMs !== undefined ? { sessionTtlMs: deps.sessionTtlMs } : {}),
     ...(deps.passwordCost ? { passwordCost: deps.passwordCost } : {}),
@@ -228,12 +238,23 @@ export function createHub(deps: HubDeps): Hub {
     importOwner: deps.instance ?? '',
     stopping: stopAll.signal,
   });
-  const retention = new HubRetention(store.db, deps.clock, log.child({ module: 'retention' }), deps.retentionDays ?? DEFAULT_HUB_RETENTION_DAYS);
+  const retention = new HubRetention(
+    store.db,
+    deps.clock,
+    log.child({ module: 'retention' }),
+    deps.retentionDays ?? DEFAULT_HUB_RETENTION_DAYS,
+  );
   const billing = new BillingLedger({ db: store.db, directory, sites, now: () => deps.clock.now(), log: deps.log });
   registerBillingRoutes(api, billing);
   registerLiveRoutes(api, { live, store, now: () => deps.clock.now() });
   registerHubMetrics(api, { live, ingest, store });
-  const commands = new CommandSender({ key: key.privateKey, clock: deps.clock, publish: (topic, payload) => ingest.publish(topic, payload), log, ...(deps.topicPrefix !== undefined ? { topicPrefix: deps.topicPrefix } : {}) });
+  const commands = new CommandSender({
+    key: key.privateKey,
+    clock: deps.clock,
+    publish: (topic, payload) => ingest.publish(topic, payload),
+    log,
+    ...(deps.topicPrefix !== undefined ? { topicPrefix: deps.topicPrefix } : {}),
+  });
   registerCommandRoutes(api, { db: store.db, commands, audit, sites, store });
   registerDashboard(api, { live, auth, clock: deps.clock, log: deps.log });
   let stopping: Promise<void> | undefined;
@@ -277,7 +298,18 @@ export function createHub(deps: HubDeps): Hub {
           broker = await startBroker({
             port: deps.brokerPort ?? 1883,
             log: deps.log,
-            ...(deps.brokerIdentities === true ? { access: embeddedBrokerAccess(brokerIdentities, { ...hubCredentials, clientId: hubClientId }, { topicPrefix: deps.topicPrefix ?? DEFAULT_TOPIC_PREFIX, discoveryPrefix: deps.homeAssistant?.discoveryPrefix }) } : {}),
+            ...(deps.brokerIdentities === true
+              ? {
+                  access: embeddedBrokerAccess(
+                    brokerIdentities,
+                    { ...hubCredentials, clientId: hubClientId },
+                    {
+                      topicPrefix: deps.topicPrefix ?? DEFAULT_TOPIC_PREFIX,
+                      discoveryPrefix: deps.homeAssistant?.discoveryPrefix,
+                    },
+                  ),
+                }
+              : {}),
             ...(deps.brokerTls ? { tls: deps.brokerTls } : {}),
           });
           mqttUrl = `${broker.scheme}://127.0.0.1:${broker.port}`;
@@ -301,11 +333,24 @@ export function createHub(deps: HubDeps): Hub {
 function checkInstance(deps: HubDeps): void {
   if (deps.instance === undefined) return;
   const problems = [
-    ...(/^[A-Za-z0-9_-]{1,32}$/.test(deps.instance) ? [] : [{ path: 'instance', message: 'letters, digits, - and _, at most 32' }]),
-    ...(isPostgresUrl(deps.dbPath) ? [] : [{ path: 'db', message: 'several hub instances share one PostgreSQL database (postgres://...)' }]),
-    ...(deps.mqttUrl !== undefined ? [] : [{ path: 'mqtt', message: 'several hub instances share one external MQTT 5 broker (the embedded one has no shared subscriptions)' }]),
+    ...(/^[A-Za-z0-9_-]{1,32}$/.test(deps.instance)
+      ? []
+      : [{ path: 'instance', message: 'letters, digits, - and _, at most 32' }]),
+    ...(isPostgresUrl(deps.dbPath)
+      ? []
+      : [{ path: 'db', message: 'several hub instances share one PostgreSQL database (postgres://...)' }]),
+    ...(deps.mqttUrl !== undefined
+      ? []
+      : [
+          {
+            path: 'mqtt',
+            message:
+              'several hub instances share one external MQTT 5 broker (the embedded one has no shared subscriptions)',
+          },
+        ]),
   ];
-  if (problems.length > 0) throw new TesseraError('config.invalid', `hub instance ${JSON.stringify(deps.instance)} cannot start`, problems);
+  if (problems.length > 0)
+    throw new TesseraError('config.invalid', `hub instance ${JSON.stringify(deps.instance)} cannot start`, problems);
 }
 
 async function listenApi(api: FastifyInstance, host: string, port: number): Promise<string> {
@@ -313,7 +358,8 @@ async function listenApi(api: FastifyInstance, host: string, port: number): Prom
     return await api.listen({ host, port });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') throw new ListenError('hub API', host, port, err as NodeJS.ErrnoException);
+    if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES')
+      throw new ListenError('hub API', host, port, err as NodeJS.ErrnoException);
     throw err;
   }
 }
@@ -330,12 +376,19 @@ function hubKey(privateKeyPem: string | undefined, log: Logger): { privateKey: K
 }
 
 /** The hub by its per-start secret, a site or an observer by its provisioned credentials. */
-function embeddedBrokerAccess(identities: BrokerIdentities, hub: { username: string; password: string; clientId: string }, prefixes: { topicPrefix: string; discoveryPrefix: string | undefined }): BrokerAccess {
+function embeddedBrokerAccess(
+  identities: BrokerIdentities,
+  hub: { username: string; password: string; clientId: string },
+  prefixes: { topicPrefix: string; discoveryPrefix: string | undefined },
+): BrokerAccess {
   const hubSecret = Buffer.from(hub.password);
   return {
     ...prefixes,
     identify(username, password) {
-      if (username === hub.username) return password !== undefined && password.length === hubSecret.length && timingSafeEqual(password, hubSecret) ? { kind: 'hub' } : undefined;
+      if (username === hub.username)
+        return password !== undefined && password.length === hubSecret.length && timingSafeEqual(password, hubSecret)
+          ? { kind: 'hub' }
+          : undefined;
       return identities.verify(username, password);
     },
     clientIdOf(identity) {

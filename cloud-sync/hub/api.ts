@@ -9,7 +9,6 @@ import type { HubIngest } from './ingest.js';
 import type { HubStore, SiteView } from './store.js';
 import { ensureSite, maySeeSite, operatorOnly } from './auth/index.js';
 
-
 export interface HubApiDeps {
   store: HubStore;
   ingest: HubIngest;
@@ -29,7 +28,12 @@ export function buildHubApi(deps: HubApiDeps, app: FastifyInstance = createJsonA
     sites: store.sites().length,
     ingest: ingest.counters,
   }));
-  serve(app, HubSiteRoutes.sites, (req) => ({ sites: store.sites().filter((s) => maySeeSite(req.account, s.site)).map(siteJson) }));
+  serve(app, HubSiteRoutes.sites, (req) => ({
+    sites: store
+      .sites()
+      .filter((s) => maySeeSite(req.account, s.site))
+      .map(siteJson),
+  }));
   serve(app, HubSiteRoutes.events, (req) => {
     const { site } = req.params;
     ensureSite(req, site);
@@ -38,7 +42,9 @@ export function buildHubApi(deps: HubApiDeps, app: FastifyInstance = createJsonA
     return { site, ...progress, events: store.events(site, req.query.after, req.query.limit) };
   });
   // Operator only, checked before the query: a site manager learns nothing from a malformed one.
-  serve(app, HubSiteRoutes.deadLetters, (req) => ({ deadLetters: store.deadLetters(req.query.limit) }), { preValidation: operatorOnly });
+  serve(app, HubSiteRoutes.deadLetters, (req) => ({ deadLetters: store.deadLetters(req.query.limit) }), {
+    preValidation: operatorOnly,
+  });
   return app;
 }
 

@@ -5,7 +5,6 @@ import { SITE_ID_PATTERN, edgeClientId } from '../../shared/protocol/topics.js';
 import type { HubDb } from './db.js';
 import type { BrokerIdentity } from '../broker/access.js';
 
-
 /** The hub's own username on its embedded broker: `#` is in no site id, so it names no site. */
 export const HUB_BROKER_USERNAME = '#hub';
 
@@ -45,19 +44,29 @@ export class BrokerIdentities {
   ) {
     this.stmt = {
       get: db.prepare('SELECT salt, secret FROM broker_identities WHERE site = ?'),
-      put: db.prepare('INSERT INTO broker_identities (site, salt, secret, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (site) DO UPDATE SET salt = excluded.salt, secret = excluded.secret, created_at = excluded.created_at'),
+      put: db.prepare(
+        'INSERT INTO broker_identities (site, salt, secret, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (site) DO UPDATE SET salt = excluded.salt, secret = excluded.secret, created_at = excluded.created_at',
+      ),
     };
   }
 
   /** Makes the site's identity, or replaces it (the old password stops working). Returns the password, once. */
   provision(site: string): BrokerLogin {
-    if (!SITE_ID_PATTERN.test(site)) throw new TesseraError('request.invalid', `invalid site id ${JSON.stringify(site)}: lowercase letters, digits and "-"`);
+    if (!SITE_ID_PATTERN.test(site))
+      throw new TesseraError(
+        'request.invalid',
+        `invalid site id ${JSON.stringify(site)}: lowercase letters, digits and "-"`,
+      );
     return { ...this.put(site), clientId: edgeClientId(site) };
   }
 
   /** Makes a read-only observer's identity, or replaces it. Returns the password, once. */
   provisionObserver(name: string): BrokerLogin {
-    if (!SITE_ID_PATTERN.test(name)) throw new TesseraError('request.invalid', `invalid observer name ${JSON.stringify(name)}: lowercase letters, digits and "-"`);
+    if (!SITE_ID_PATTERN.test(name))
+      throw new TesseraError(
+        'request.invalid',
+        `invalid observer name ${JSON.stringify(name)}: lowercase letters, digits and "-"`,
+      );
     const username = observerUsername(name);
     return { ...this.put(username), clientId: username };
   }

@@ -1,7 +1,13 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/platform/clock.js';
-import { COMMAND_SCHEMA_VERSION, DEFAULT_COMMAND_TTL_MS, type CommandBody, type CommandRequest, type SignedCommand } from '../../shared/protocol/commands.js';
+import {
+  COMMAND_SCHEMA_VERSION,
+  DEFAULT_COMMAND_TTL_MS,
+  type CommandBody,
+  type CommandRequest,
+  type SignedCommand,
+} from '../../shared/protocol/commands.js';
 import { signBody } from '../../shared/protocol/signing.js';
 import { DEFAULT_TOPIC_PREFIX, topics } from '../../shared/protocol/topics.js';
 
@@ -18,7 +24,8 @@ export interface CommandSenderDeps {
   publishTimeoutMs?: number;
 }
 
-export type SendResult = { command: CommandBody; published: true } | { command: CommandBody; published: false; reason: string };
+export type SendResult =
+  { command: CommandBody; published: true } | { command: CommandBody; published: false; reason: string };
 
 /**
  * The hub's end of the commands topic (shared/protocol/commands.ts): turns an operator's request into a

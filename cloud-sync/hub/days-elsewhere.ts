@@ -116,12 +116,24 @@ export class DaysElsewherePublisher {
   }
 
   private send(site: string, members: Entry[]): void {
-    if (members.length > MAX_DAYS_ELSEWHERE_MEMBERS) this.deps.log.warn({ site, members: members.length, sent: MAX_DAYS_ELSEWHERE_MEMBERS }, 'too many members with days elsewhere for one message: the rest count only their days at the site');
-    const body: DaysElsewhere = { v: SYNC_SCHEMA_VERSION, site, issuedAt: this.issuedAt(), members: members.slice(0, MAX_DAYS_ELSEWHERE_MEMBERS) };
+    if (members.length > MAX_DAYS_ELSEWHERE_MEMBERS)
+      this.deps.log.warn(
+        { site, members: members.length, sent: MAX_DAYS_ELSEWHERE_MEMBERS },
+        'too many members with days elsewhere for one message: the rest count only their days at the site',
+      );
+    const body: DaysElsewhere = {
+      v: SYNC_SCHEMA_VERSION,
+      site,
+      issuedAt: this.issuedAt(),
+      members: members.slice(0, MAX_DAYS_ELSEWHERE_MEMBERS),
+    };
     this.deps.publish(this.t.days(site), JSON.stringify({ body, signature: signBody(body, this.deps.key) })).then(
       () => this.deps.log.debug({ site, members: body.members.length }, 'days elsewhere published'),
       (err: unknown) => {
-        this.deps.log.warn({ site, err: (err as Error).message }, 'days elsewhere not published: sent again on the next change');
+        this.deps.log.warn(
+          { site, err: (err as Error).message },
+          'days elsewhere not published: sent again on the next change',
+        );
         this.sent.delete(site);
       },
     );
@@ -145,7 +157,9 @@ export class DaysElsewherePublisher {
       const list: Entry[] = [];
       for (const [member, opens] of [...members].sort(([a], [b]) => (a < b ? -1 : 1))) {
         if (opens !== 'all' && !opens.includes(site)) continue;
-        const days = [...(this.days.get(member) ?? [])].filter(([, at]) => [...at].some((s) => s !== site)).map(([day]) => day);
+        const days = [...(this.days.get(member) ?? [])]
+          .filter(([, at]) => [...at].some((s) => s !== site))
+          .map(([day]) => day);
         if (days.length > 0) list.push({ member, days: days.sort() });
       }
       bySite.set(site, list);
@@ -177,7 +191,9 @@ export class DaysElsewherePublisher {
    * (or the current one a day ahead), and it only counts the days of its own week.
    */
   private windowStart(): string {
-    return DateTime.fromMillis(this.deps.clock.now(), { zone: 'UTC' }).minus({ days: 8 }).startOf('week').toISODate() ?? '';
+    return (
+      DateTime.fromMillis(this.deps.clock.now(), { zone: 'UTC' }).minus({ days: 8 }).startOf('week').toISODate() ?? ''
+    );
   }
 
   /** Strictly increasing: a site refuses a message issued no later than the one it holds. */

@@ -23,8 +23,13 @@ export class DirectoryImport {
   static begin(db: HubDb, directory: HubDirectory, owner: string, now: number): DirectoryImport {
     return db.transaction(() => {
       const revision = directory.revision() + 1;
-      const taken = db.prepare('INSERT INTO directory_import (id, owner, revision, started_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO NOTHING').run(owner, revision, now);
-      if (taken.changes === 0) throw new TesseraError('conflict', 'a members import is being applied: try again once it is done');
+      const taken = db
+        .prepare(
+          'INSERT INTO directory_import (id, owner, revision, started_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+        )
+        .run(owner, revision, now);
+      if (taken.changes === 0)
+        throw new TesseraError('conflict', 'a members import is being applied: try again once it is done');
       // What a committed import's hub had no time to forget: not this import's to restore.
       clearJournal(db);
       return new DirectoryImport(db, directory, revision);
@@ -37,8 +42,12 @@ export class DirectoryImport {
    * has passed; returns where the next slice starts.
    */
   writeSlice(items: ReadonlyArray<{ entity: Entity; value: unknown }>, start: number, deadline: number): number {
-    const prior = this.db.prepare<[string, string], { value: string | null; revision: number; deleted: number }>('SELECT value, revision, deleted FROM directory_entities WHERE entity = ? AND id = ?');
-    const keep = this.db.prepare('INSERT INTO directory_import_undo (entity, id, existed, value, revision, deleted) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (entity, id) DO NOTHING');
+    const prior = this.db.prepare<[string, string], { value: string | null; revision: number; deleted: number }>(
+      'SELECT value, revision, deleted FROM directory_entities WHERE entity = ? AND id = ?',
+    );
+    const keep = this.db.prepare(
+      'INSERT INTO directory_import_undo (entity, id, existed, value, revision, deleted) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (entity, id) DO NOTHING',
+    );
     const write = this.db.prepare(UPSERT_ENTITY);
     return this.db.transaction(() => {
       let at = start;
@@ -69,7 +78,9 @@ export class DirectoryImport {
 
   /** Empties the journal of a committed import a slice at a time (400,000 rows at once hold the hub up), then frees the directory. */
   async forget(slices: Slices): Promise<void> {
-    const some = this.db.prepare(`DELETE FROM directory_import_undo WHERE (entity, id) IN (SELECT entity, id FROM directory_import_undo LIMIT ${SLICE * 4})`);
+    const some = this.db.prepare(
+      `DELETE FROM directory_import_undo WHERE (entity, id) IN (SELECT entity, id FROM directory_import_undo LIMIT ${SLICE * 4})`,
+    );
     while (some.run().changes > 0) await slices.tick();
     this.db.exec('DELETE FROM directory_import');
   }
@@ -94,10 +105,13 @@ export function recoverImport(db: HubDb, owner: string): boolean {
 function restoreImport(db: HubDb): boolean {
   return db.transaction(() => {
     const state = db.prepare<[], { revision: number }>('SELECT revision FROM directory_import WHERE id = 1').get();
-    const current = db.prepare<[], { revision: number }>('SELECT revision FROM directory_revision WHERE id = 1').get()?.revision ?? 0;
+    const current =
+      db.prepare<[], { revision: number }>('SELECT revision FROM directory_revision WHERE id = 1').get()?.revision ?? 0;
     const committed = state === undefined || current >= state.revision;
     if (!committed) {
-      db.exec('DELETE FROM directory_entities WHERE EXISTS (SELECT 1 FROM directory_import_undo u WHERE u.existed = 0 AND u.entity = directory_entities.entity AND u.id = directory_entities.id)');
+      db.exec(
+        'DELETE FROM directory_entities WHERE EXISTS (SELECT 1 FROM directory_import_undo u WHERE u.existed = 0 AND u.entity = directory_entities.entity AND u.id = directory_entities.id)',
+      );
       db.exec(
         'INSERT INTO directory_entities (entity, id, value, revision, deleted) SELECT entity, id, value, revision, deleted FROM directory_import_undo WHERE existed = 1 ON CONFLICT (entity, id) DO UPDATE SET value = excluded.value, revision = excluded.revision, deleted = excluded.deleted',
       );

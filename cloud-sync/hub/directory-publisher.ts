@@ -2,7 +2,12 @@ import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/platform/clock.js';
 import { signBody } from '../../shared/protocol/signing.js';
-import { SYNC_SCHEMA_VERSION, type DirectoryChange, type DirectoryUpdate, type SiteStatus } from '../../shared/protocol/sync.js';
+import {
+  SYNC_SCHEMA_VERSION,
+  type DirectoryChange,
+  type DirectoryUpdate,
+  type SiteStatus,
+} from '../../shared/protocol/sync.js';
 import { DEFAULT_TOPIC_PREFIX, topics } from '../../shared/protocol/topics.js';
 import { importUnderWay, type HubDirectory } from './directory.js';
 import type { HubDb } from './db.js';
@@ -75,7 +80,8 @@ export class DirectoryPublisher {
     link.assumed = have;
     if (!status.online) return;
     if (have < this.deps.directory.revision()) this.request(status.site);
-    else if ((status.directory.ageSeconds ?? Infinity) > (this.deps.confirmAfterSeconds ?? 3600)) this.request(status.site);
+    else if ((status.directory.ageSeconds ?? Infinity) > (this.deps.confirmAfterSeconds ?? 3600))
+      this.request(status.site);
   }
 
   /** After a directory change: every known site gets its delta. */
@@ -116,7 +122,10 @@ export class DirectoryPublisher {
       } catch (err) {
         link.assumed = from;
         link.awaiting = undefined;
-        this.deps.log.warn({ site, err: (err as Error).message }, 'directory update not published: the next status asks again');
+        this.deps.log.warn(
+          { site, err: (err as Error).message },
+          'directory update not published: the next status asks again',
+        );
         return;
       }
     } while (link.again && !this.stopping.signal.aborted && !importUnderWay(this.deps.db));
@@ -126,9 +135,20 @@ export class DirectoryPublisher {
   private async send(site: string, from: number): Promise<number> {
     const { directory } = this.deps;
     const to = directory.revision();
-    const changes = from > 0 && directory.changedSince(from, MAX_CHANGES) <= MAX_CHANGES ? directory.changesFor(site, from) : undefined;
+    const changes =
+      from > 0 && directory.changedSince(from, MAX_CHANGES) <= MAX_CHANGES
+        ? directory.changesFor(site, from)
+        : undefined;
     if (changes && changes.length <= MAX_CHANGES) {
-      await this.publish(site, { v: SYNC_SCHEMA_VERSION, site, kind: 'delta', from, to, issuedAt: this.issuedAt(), changes });
+      await this.publish(site, {
+        v: SYNC_SCHEMA_VERSION,
+        site,
+        kind: 'delta',
+        from,
+        to,
+        issuedAt: this.issuedAt(),
+        changes,
+      });
       return to;
     }
     const slices = new Slices(this.stopping.signal);
@@ -137,7 +157,16 @@ export class DirectoryPublisher {
     const issuedAt = this.issuedAt();
     for (let chunk = 0; chunk < chunks; chunk++) {
       const part: DirectoryChange[] = all.slice(chunk * MAX_CHANGES, (chunk + 1) * MAX_CHANGES);
-      await this.publish(site, { v: SYNC_SCHEMA_VERSION, site, kind: 'snapshot', to, issuedAt, chunk, chunks, changes: part });
+      await this.publish(site, {
+        v: SYNC_SCHEMA_VERSION,
+        site,
+        kind: 'snapshot',
+        to,
+        issuedAt,
+        chunk,
+        chunks,
+        changes: part,
+      });
       slices.check();
     }
     return to;

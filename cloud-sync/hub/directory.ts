@@ -13,7 +13,8 @@ export const UPSERT_ENTITY =
 
 export type Entity = 'plan' | 'employer' | 'member' | 'badge';
 const SCHEMA = { plan: Plan, employer: Employer, member: Member, badge: Badge } as const;
-export const keyOf = (entity: Entity, value: { id?: string; uid?: string }) => (entity === 'badge' ? value.uid : value.id) ?? '';
+export const keyOf = (entity: Entity, value: { id?: string; uid?: string }) =>
+  (entity === 'badge' ? value.uid : value.id) ?? '';
 
 /** Whether a members import is being written (by this hub or another instance): cloud-sync/hub/directory-import.ts. */
 export function importUnderWay(db: HubDb): boolean {
@@ -42,7 +43,10 @@ export class HubDirectory {
   }
 
   revision(): number {
-    return this.db.prepare<[], { revision: number }>('SELECT revision FROM directory_revision WHERE id = 1').get()?.revision ?? 0;
+    return (
+      this.db.prepare<[], { revision: number }>('SELECT revision FROM directory_revision WHERE id = 1').get()
+        ?.revision ?? 0
+    );
   }
 
   /** Creates or replaces an entity; refuses one whose references do not resolve. Returns the new revision. */
@@ -74,7 +78,8 @@ export class HubDirectory {
   /** `input` as a valid entity whose references resolve: what every write checks first. */
   validated(entity: Entity, input: unknown, what: string = entity): Plan | Employer | Member | Badge {
     const parsed = SCHEMA[entity].safeParse(input);
-    if (!parsed.success) throw new TesseraError('request.invalid', `invalid ${what}`, describeIssues(parsed.error, input));
+    if (!parsed.success)
+      throw new TesseraError('request.invalid', `invalid ${what}`, describeIssues(parsed.error, input));
     this.checkReferences(entity, parsed.data);
     return parsed.data;
   }
@@ -83,10 +88,13 @@ export class HubDirectory {
   remove(entity: Entity, id: string): number {
     if (!this.get(entity, id)) throw new TesseraError('not_found', `no ${entity} ${JSON.stringify(id)}`);
     const users = this.referencesTo(entity, id);
-    if (users.length > 0) throw new TesseraError('request.invalid', `${entity} ${id} is still used by ${users.slice(0, 3).join(', ')}`);
+    if (users.length > 0)
+      throw new TesseraError('request.invalid', `${entity} ${id} is still used by ${users.slice(0, 3).join(', ')}`);
     return this.db.transaction(() => {
       const revision = this.bump();
-      this.db.prepare('UPDATE directory_entities SET value = NULL, deleted = 1, revision = ? WHERE entity = ? AND id = ?').run(revision, entity, id);
+      this.db
+        .prepare('UPDATE directory_entities SET value = NULL, deleted = 1, revision = ? WHERE entity = ? AND id = ?')
+        .run(revision, entity, id);
       return revision;
     })();
   }
@@ -98,7 +106,9 @@ export class HubDirectory {
    */
   get<E extends Entity>(entity: E, id: string): z.infer<(typeof SCHEMA)[E]> | undefined {
     if (id.includes('\u0000')) return undefined;
-    const row = this.db.prepare<[string, string], Row>('SELECT * FROM directory_entities WHERE entity = ? AND id = ? AND deleted = 0').get(entity, id);
+    const row = this.db
+      .prepare<[string, string], Row>('SELECT * FROM directory_entities WHERE entity = ? AND id = ? AND deleted = 0')
+      .get(entity, id);
     return row?.value ? (SCHEMA[entity].parse(JSON.parse(row.value)) as z.infer<(typeof SCHEMA)[E]>) : undefined;
   }
 
@@ -114,7 +124,8 @@ export class HubDirectory {
    * before working out a delta that may be too long to send.
    */
   changedSince(since: number, atMost: number): number {
-    const sql = 'SELECT count(*) AS n FROM (SELECT 1 AS one FROM directory_entities WHERE revision > ? LIMIT ?) AS changed';
+    const sql =
+      'SELECT count(*) AS n FROM (SELECT 1 AS one FROM directory_entities WHERE revision > ? LIMIT ?) AS changed';
     return this.db.prepare<[number, number], { n: number }>(sql).get(since, atMost + 1)?.n ?? 0;
   }
 
@@ -124,7 +135,9 @@ export class HubDirectory {
    * follows its member. Deleting what a site never had is harmless, so no per-site history is kept.
    */
   changesFor(site: string, since: number): DirectoryChange[] {
-    const changed = this.db.prepare<[number], Row>('SELECT * FROM directory_entities WHERE revision > ? ORDER BY revision').all(since);
+    const changed = this.db
+      .prepare<[number], Row>('SELECT * FROM directory_entities WHERE revision > ? ORDER BY revision')
+      .all(since);
     const changedPlans = new Set(changed.filter((r) => r.entity === 'plan').map((r) => r.id));
     const memberIds = new Set(changed.filter((r) => r.entity === 'member').map((r) => r.id));
     // Whole-table scans only when a plan or member changed: a revocation touches one badge.
@@ -133,12 +146,21 @@ export class HubDirectory {
     if (memberIds.size > 0) for (const b of this.list('badge')) if (memberIds.has(b.member)) badgeUids.add(b.uid);
     const tombstones = new Set(changed.filter((r) => r.deleted).map((r) => `${r.entity}:${r.id}`));
     const out: DirectoryChange[] = [];
-    for (const r of changed) if (r.entity === 'plan' || r.entity === 'employer') out.push(this.changeOf(r.entity, r.id, tombstones, () => true));
-    for (const id of memberIds) out.push(this.changeOf('member', id, tombstones, (m) => this.opensSite(m as Member, site)));
-    for (const uid of badgeUids) out.push(this.changeOf('badge', uid, tombstones, (b) => this.memberAt((b as Badge).member, site)));
+    for (const r of changed)
+      if (r.entity === 'plan' || r.entity === 'employer')
+        out.push(this.changeOf(r.entity, r.id, tombstones, () => true));
+    for (const id of memberIds)
+      out.push(this.changeOf('member', id, tombstones, (m) => this.opensSite(m as Member, site)));
+    for (const uid of badgeUids)
+      out.push(this.changeOf('badge', uid, tombstones, (b) => this.memberAt((b as Badge).member, site)));
     // Deletions of plans and employers go last: the members leaving with them are deleted first.
-    const planOrEmployerDelete = (c: DirectoryChange) => c.op === 'delete' && (c.entity === 'plan' || c.entity === 'employer');
-    return [...out.filter((c) => !planOrEmployerDelete(c)), ...out.filter(planOrEmployerDelete), ...this.erasures.changesSince(since)];
+    const planOrEmployerDelete = (c: DirectoryChange) =>
+      c.op === 'delete' && (c.entity === 'plan' || c.entity === 'employer');
+    return [
+      ...out.filter((c) => !planOrEmployerDelete(c)),
+      ...out.filter(planOrEmployerDelete),
+      ...this.erasures.changesSince(since),
+    ];
   }
 
   /**
@@ -154,11 +176,13 @@ export class HubDirectory {
     const employers = new Set(employerList.map((e) => e.id));
     const opening = new Set(plans.filter((p) => p.sites === 'all' || p.sites.includes(site)).map((p) => p.id));
     const members: Member[] = [];
-    for await (const m of this.pages('member', slices)) if (opening.has(m.plan) && (m.employer === undefined || employers.has(m.employer))) members.push(m);
+    for await (const m of this.pages('member', slices))
+      if (opening.has(m.plan) && (m.employer === undefined || employers.has(m.employer))) members.push(m);
     const ids = new Set(members.map((m) => m.id));
     const badges: Badge[] = [];
     for await (const b of this.pages('badge', slices)) if (ids.has(b.member)) badges.push(b);
-    const upserts = <E extends Entity>(entity: E, values: Array<z.infer<(typeof SCHEMA)[E]>>) => values.map((value) => ({ entity, op: 'upsert', value }) as DirectoryChange);
+    const upserts = <E extends Entity>(entity: E, values: Array<z.infer<(typeof SCHEMA)[E]>>) =>
+      values.map((value) => ({ entity, op: 'upsert', value }) as DirectoryChange);
     return [
       ...upserts('plan', plans),
       ...upserts('employer', employerList),
@@ -171,8 +195,10 @@ export class HubDirectory {
 
   /** The live entities of one kind in id order, read `SLICE` rows at a time. */
   private async *pages<E extends Entity>(entity: E, slices: Slices): AsyncGenerator<z.infer<(typeof SCHEMA)[E]>> {
-    const page = this.db.prepare<[string, string, number], Row>('SELECT * FROM directory_entities WHERE entity = ? AND deleted = 0 AND id > ? ORDER BY id LIMIT ?');
-    for (let after = ''; ; ) {
+    const page = this.db.prepare<[string, string, number], Row>(
+      'SELECT * FROM directory_entities WHERE entity = ? AND deleted = 0 AND id > ? ORDER BY id LIMIT ?',
+    );
+    for (let after = ''; ;) {
       const rows = page.all(entity, after, SLICE);
       for (const r of rows) yield SCHEMA[entity].parse(JSON.parse(r.value ?? 'null')) as z.infer<(typeof SCHEMA)[E]>;
       const last = rows.at(-1);
@@ -188,11 +214,17 @@ export class HubDirectory {
    * locker), suspended and named by the pseudonym; the id's row goes, tombstone included; its
    * badges become tombstones (sites delete them); the erasure is recorded for sites behind.
    */
-  erase(id: string, pseudonym: string, atMs: number): { revision: number; member: Member | undefined; badges: Badge[] } {
+  erase(
+    id: string,
+    pseudonym: string,
+    atMs: number,
+  ): { revision: number; member: Member | undefined; badges: Badge[] } {
     const member = this.get('member', id);
     const badges = this.list('badge').filter((b) => b.member === id);
     const revision = this.bump();
-    const tombstone = this.db.prepare("UPDATE directory_entities SET value = NULL, deleted = 1, revision = ? WHERE entity = 'badge' AND id = ?");
+    const tombstone = this.db.prepare(
+      "UPDATE directory_entities SET value = NULL, deleted = 1, revision = ? WHERE entity = 'badge' AND id = ?",
+    );
     for (const b of badges) tombstone.run(revision, b.uid);
     this.db.prepare("DELETE FROM directory_entities WHERE entity = 'member' AND id = ?").run(id);
     if (member) {
@@ -203,9 +235,16 @@ export class HubDirectory {
     return { revision, member, badges };
   }
 
-  private changeOf(entity: Entity, id: string, tombstones: Set<string>, wanted: (value: unknown) => boolean): DirectoryChange {
+  private changeOf(
+    entity: Entity,
+    id: string,
+    tombstones: Set<string>,
+    wanted: (value: unknown) => boolean,
+  ): DirectoryChange {
     const value = tombstones.has(`${entity}:${id}`) ? undefined : this.get(entity, id);
-    return value !== undefined && wanted(value) ? ({ entity, op: 'upsert', value } as DirectoryChange) : { entity, op: 'delete', id };
+    return value !== undefined && wanted(value)
+      ? ({ entity, op: 'upsert', value } as DirectoryChange)
+      : { entity, op: 'delete', id };
   }
 
   private opensSite(member: Member, site: string): boolean {
@@ -220,17 +259,30 @@ export class HubDirectory {
 
   /** A new revision for a change; none while a members import holds the directory (it would be half in it). */
   private bump(): number {
-    if (importUnderWay(this.db)) throw new TesseraError('conflict', 'a members import is being applied: try again once it is done');
-    return this.db.prepare<[], { revision: number }>('UPDATE directory_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision').get()?.revision ?? 0;
+    if (importUnderWay(this.db))
+      throw new TesseraError('conflict', 'a members import is being applied: try again once it is done');
+    return (
+      this.db
+        .prepare<[], { revision: number }>(
+          'UPDATE directory_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision',
+        )
+        .get()?.revision ?? 0
+    );
   }
 
   private checkReferences(entity: Entity, value: Plan | Employer | Member | Badge): void {
     const missing = (what: Entity, id: string, path: string) => {
-      if (!this.get(what, id)) throw new TesseraError('request.invalid', `no ${what} ${JSON.stringify(id)}`, [{ path, message: `no ${what} with this id` }]);
+      if (!this.get(what, id))
+        throw new TesseraError('request.invalid', `no ${what} ${JSON.stringify(id)}`, [
+          { path, message: `no ${what} with this id` },
+        ]);
     };
     if (entity === 'member') {
       const m = value as Member;
-      if (this.erasures.match(m.id) !== undefined) throw new TesseraError('conflict', `member ${JSON.stringify(m.id)} was erased: give the person a new id`, [{ path: 'id', message: 'an erased id' }]);
+      if (this.erasures.match(m.id) !== undefined)
+        throw new TesseraError('conflict', `member ${JSON.stringify(m.id)} was erased: give the person a new id`, [
+          { path: 'id', message: 'an erased id' },
+        ]);
       missing('plan', m.plan, 'plan');
       if (m.employer !== undefined) missing('employer', m.employer, 'employer');
     }
@@ -238,9 +290,18 @@ export class HubDirectory {
   }
 
   private referencesTo(entity: Entity, id: string): string[] {
-    if (entity === 'plan') return this.list('member').filter((m) => m.plan === id).map((m) => `member ${m.id}`);
-    if (entity === 'employer') return this.list('member').filter((m) => m.employer === id).map((m) => `member ${m.id}`);
-    if (entity === 'member') return this.list('badge').filter((b) => b.member === id).map((b) => `badge …${b.uid.slice(-4)}`);
+    if (entity === 'plan')
+      return this.list('member')
+        .filter((m) => m.plan === id)
+        .map((m) => `member ${m.id}`);
+    if (entity === 'employer')
+      return this.list('member')
+        .filter((m) => m.employer === id)
+        .map((m) => `member ${m.id}`);
+    if (entity === 'member')
+      return this.list('badge')
+        .filter((b) => b.member === id)
+        .map((b) => `badge …${b.uid.slice(-4)}`);
     return [];
   }
 }

@@ -43,7 +43,11 @@ export class HubErasures {
 
   /** Inside the transaction of the erasure; call `remember` once it committed. */
   record(pseudonym: string, revision: number, atMs: number): void {
-    this.db.prepare('INSERT INTO member_erasures (pseudonym, revision, at) VALUES (?, ?, ?) ON CONFLICT (pseudonym) DO NOTHING').run(pseudonym, revision, atMs);
+    this.db
+      .prepare(
+        'INSERT INTO member_erasures (pseudonym, revision, at) VALUES (?, ?, ?) ON CONFLICT (pseudonym) DO NOTHING',
+      )
+      .run(pseudonym, revision, atMs);
   }
 
   /** After the erasure committed: from now on ingest rewrites events naming the erased id. */
@@ -55,7 +59,9 @@ export class HubErasures {
   changesSince(revision: number): EraseChange[] {
     const salt = this.members.salt;
     return this.db
-      .prepare<[number], string>('SELECT pseudonym FROM member_erasures WHERE revision > ? ORDER BY revision, pseudonym')
+      .prepare<[number], string>(
+        'SELECT pseudonym FROM member_erasures WHERE revision > ? ORDER BY revision, pseudonym',
+      )
       .pluck()
       .all(revision)
       .map((pseudonym) => ({ entity: 'member', op: 'erase', pseudonym, salt }));

@@ -64,7 +64,13 @@ export interface IngestDeps {
 export type { IngestCounters };
 
 /** Stable reason codes of dead letters. */
-export type RejectReason = 'payload.too_large' | 'payload.not_json' | 'payload.invalid' | 'topic.site_mismatch' | 'topic.unknown' | 'seq.conflict';
+export type RejectReason =
+  | 'payload.too_large'
+  | 'payload.not_json'
+  | 'payload.invalid'
+  | 'topic.site_mismatch'
+  | 'topic.unknown'
+  | 'seq.conflict';
 
 export const DEFAULT_HUB_CLIENT_ID = 'tessera-hub';
 /** The shared subscription group of the hub instances. */
@@ -82,7 +88,16 @@ const DEFAULT_COMMIT_WINDOW_MS = 20;
  * its commit is sent again by its site. Bad input is dead-lettered and counted; this never throws.
  */
 export class HubIngest {
-  readonly counters: IngestCounters = { received: 0, batches: 0, applied: 0, duplicates: 0, conflicts: 0, rejected: 0, acksPublished: 0, storeErrors: 0 };
+  readonly counters: IngestCounters = {
+    received: 0,
+    batches: 0,
+    applied: 0,
+    duplicates: 0,
+    conflicts: 0,
+    rejected: 0,
+    acksPublished: 0,
+    storeErrors: 0,
+  };
   private readonly t: ReturnType<typeof topics>;
   private readonly log: Logger;
   private readonly ackIntervalMs: number;
@@ -129,10 +144,16 @@ export class HubIngest {
     client.on('connect', (connack) => this.log.info({ sessionPresent: connack.sessionPresent }, 'MQTT connected'));
     client.connect();
     await this.firstConnect(client);
-    const subscriptions = [this.t.allEvents, this.t.allStatus].map((topic) => (shared ? `$share/${SHARE_GROUP}/${topic}` : topic));
+    const subscriptions = [this.t.allEvents, this.t.allStatus].map((topic) =>
+      shared ? `$share/${SHARE_GROUP}/${topic}` : topic,
+    );
     const granted = await client.subscribeAsync(subscriptions, { qos: 1 });
     const refused = granted.filter((g) => g.qos !== 1);
-    if (refused.length > 0) throw new TesseraError('sync.rejected', `the broker refused the hub's subscriptions: ${refused.map((g) => `${g.topic} (${g.qos})`).join(', ')}`);
+    if (refused.length > 0)
+      throw new TesseraError(
+        'sync.rejected',
+        `the broker refused the hub's subscriptions: ${refused.map((g) => `${g.topic} (${g.qos})`).join(', ')}`,
+      );
   }
 
   /** Commits the batches still waiting, publishes the acks still waiting, then disconnects. Idempotent. */
@@ -191,7 +212,11 @@ export class HubIngest {
     let results: IngestResult[];
     // At commit time, not at arrival: an erasure committed meanwhile applies to the group too.
     const pseudonymise = this.deps.pseudonymise ?? ((b: EventBatch) => b);
-    const store = () => this.deps.store.ingestAll(group.map((g) => pseudonymise(g.batch)), this.deps.clock.now());
+    const store = () =>
+      this.deps.store.ingestAll(
+        group.map((g) => pseudonymise(g.batch)),
+        this.deps.clock.now(),
+      );
     const shared = this.deps.shared === true;
     try {
       // One of several instances: the listeners' writes go in the ingest transaction, under its
@@ -223,7 +248,8 @@ export class HubIngest {
     if (!listener || results.every((r) => r.appliedEvents.length === 0)) return results;
     try {
       this.deps.store.db.transaction(() => {
-        for (const r of results) if (r.appliedEvents.length > 0) this.tell('onApplied', r.site, () => listener(r.appliedEvents));
+        for (const r of results)
+          if (r.appliedEvents.length > 0) this.tell('onApplied', r.site, () => listener(r.appliedEvents));
       })();
     } catch (err) {
       this.log.error({ err }, 'could not commit what ingest listeners wrote');
@@ -237,7 +263,10 @@ export class HubIngest {
     if (!status) return;
     const before = this.deps.store.progress(status.site)?.contiguous;
     const after = this.deps.store.recordStatus(status, this.deps.clock.now()).contiguous;
-    this.log.info({ site: status.site, online: status.online, backlog: status.lastSeq - status.ackedSeq }, 'site status');
+    this.log.info(
+      { site: status.site, online: status.online, backlog: status.lastSeq - status.ackedSeq },
+      'site status',
+    );
     if (before !== undefined && after !== before) this.scheduleAck(status.site);
     this.tell('onSiteStatus', status.site, () => this.deps.onSiteStatus?.(status));
   }
@@ -252,8 +281,18 @@ export class HubIngest {
   }
 
   /** Size, JSON, schema, and the topic's site against the payload's. */
-  private parse<S extends z.ZodType<{ site: string }>>(topic: string, payload: Buffer, schema: S): z.infer<S> | undefined {
-    if (payload.length > this.maxPayloadBytes) return this.reject(topic, 'payload.too_large', `${payload.length} bytes, more than ${this.maxPayloadBytes}`, payload);
+  private parse<S extends z.ZodType<{ site: string }>>(
+    topic: string,
+    payload: Buffer,
+    schema: S,
+  ): z.infer<S> | undefined {
+    if (payload.length > this.maxPayloadBytes)
+      return this.reject(
+        topic,
+        'payload.too_large',
+        `${payload.length} bytes, more than ${this.maxPayloadBytes}`,
+        payload,
+      );
     let json: unknown;
     try {
       json = JSON.parse(payload.toString('utf8'));
@@ -261,15 +300,25 @@ export class HubIngest {
       return this.reject(topic, 'payload.not_json', (err as Error).message, payload);
     }
     const parsed = schema.safeParse(json);
-    if (!parsed.success) return this.reject(topic, 'payload.invalid', formatDetails(describeIssues(parsed.error, json)), payload);
+    if (!parsed.success)
+      return this.reject(topic, 'payload.invalid', formatDetails(describeIssues(parsed.error, json)), payload);
     const site = this.t.siteOf(topic);
-    if (parsed.data.site !== site) return this.reject(topic, 'topic.site_mismatch', `payload of site ${parsed.data.site} on the topic of site ${site ?? '(none)'}`, payload);
+    if (parsed.data.site !== site)
+      return this.reject(
+        topic,
+        'topic.site_mismatch',
+        `payload of site ${parsed.data.site} on the topic of site ${site ?? '(none)'}`,
+        payload,
+      );
     return parsed.data;
   }
 
   private reject(topic: string, reason: RejectReason, detail: string, payload: Buffer): undefined {
     this.counters.rejected++;
-    this.log.warn({ topic, reason, detail: detail.slice(0, 500), bytes: payload.length }, 'message rejected: dead-lettered');
+    this.log.warn(
+      { topic, reason, detail: detail.slice(0, 500), bytes: payload.length },
+      'message rejected: dead-lettered',
+    );
     this.deps.store.deadLetter(topic, reason, detail, payload, this.deps.clock.now());
     return undefined;
   }
@@ -279,8 +328,13 @@ export class HubIngest {
     this.counters.duplicates += r.duplicates;
     if (r.conflicts.length === 0) return;
     this.counters.conflicts += r.conflicts.length;
-    const detail = r.conflicts.map((c) => `seq ${c.seq}: stored id ${c.storedId}, received id ${c.receivedId}`).join('\n');
-    this.log.warn({ site: r.site, conflicts: r.conflicts.length, first: r.conflicts[0] }, 'seqs already held with other events: kept the stored ones');
+    const detail = r.conflicts
+      .map((c) => `seq ${c.seq}: stored id ${c.storedId}, received id ${c.receivedId}`)
+      .join('\n');
+    this.log.warn(
+      { site: r.site, conflicts: r.conflicts.length, first: r.conflicts[0] },
+      'seqs already held with other events: kept the stored ones',
+    );
     this.deps.store.deadLetter(topic, 'seq.conflict' satisfies RejectReason, detail, payload, this.deps.clock.now());
   }
 
@@ -315,7 +369,13 @@ export class HubIngest {
     const now = this.deps.clock.now();
     const state = this.acks.get(site);
     if (state) state.lastAt = now;
-    const ack: Ack = { v: SYNC_SCHEMA_VERSION, site, seq: progress.contiguous, missing: progress.missing, at: new Date(now).toISOString() };
+    const ack: Ack = {
+      v: SYNC_SCHEMA_VERSION,
+      site,
+      seq: progress.contiguous,
+      missing: progress.missing,
+      at: new Date(now).toISOString(),
+    };
     client.publish(this.t.ack(site), JSON.stringify(ack), { qos: 1, retain: true }, (err) => {
       if (err) this.log.warn({ site, err: err.message }, 'ack not published');
       else this.counters.acksPublished++;

@@ -19,7 +19,11 @@ interface ProvisionArgs {
 function parse(args: string[]): ProvisionArgs | string {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { db: { type: 'string' }, url: { type: 'string' }, 'topic-prefix': { type: 'string' } } });
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { db: { type: 'string' }, url: { type: 'string' }, 'topic-prefix': { type: 'string' } },
+    });
   } catch (err) {
     return (err as Error).message;
   }
@@ -42,7 +46,7 @@ export function observerBlock(o: { name: string; url: string; topicPrefix: strin
     `# The broker admits this identity with this client id only:`,
     `clientId: ${o.login.clientId}`,
     '',
-    "# On a Mosquitto broker instead (tessera hub --mqtt), append this line to its password_file:",
+    '# On a Mosquitto broker instead (tessera hub --mqtt), append this line to its password_file:',
     mosquittoPasswordLine(o.login.username, o.login.password).trimEnd(),
     '# and these to its acl_file:',
     renderObserverAcl(o.login.username, o.topicPrefix),
@@ -55,7 +59,14 @@ function provision(a: ProvisionArgs, io: Io): number {
     io.err(`tessera: no hub database at ${a.db} (--db FILE; start the hub once to make it)`);
     return EXIT.FAILURE;
   }
-  return provisionInto(a.db, io, (identities) => observerBlock({ name: a.name, url: a.url, topicPrefix: a.topicPrefix, login: identities.provisionObserver(a.name) }));
+  return provisionInto(a.db, io, (identities) =>
+    observerBlock({
+      name: a.name,
+      url: a.url,
+      topicPrefix: a.topicPrefix,
+      login: identities.provisionObserver(a.name),
+    }),
+  );
 }
 
 export const observerProvisionCommand: Command = provisionCommand({

@@ -28,15 +28,24 @@ export function peerAnnouncer(db: HubDb, instance: string): (site: string, seqs:
   const notify = db.prepare<[string, string]>('SELECT pg_notify(?, ?)');
   return (site, seqs) => {
     const ranges = normalize(seqs.map((s): SeqRange => [s, s]));
-    for (let i = 0; i < ranges.length; i += RANGES_PER_NOTICE) notify.run(PEER_CHANNEL, JSON.stringify({ instance, site, ranges: ranges.slice(i, i + RANGES_PER_NOTICE) } satisfies PeerNotice));
+    for (let i = 0; i < ranges.length; i += RANGES_PER_NOTICE)
+      notify.run(
+        PEER_CHANNEL,
+        JSON.stringify({ instance, site, ranges: ranges.slice(i, i + RANGES_PER_NOTICE) } satisfies PeerNotice),
+      );
   };
 }
 
 function parseNotice(extra: string): PeerNotice | undefined {
   try {
     const n = JSON.parse(extra) as Partial<PeerNotice>;
-    const ranges = Array.isArray(n.ranges) && n.ranges.every((r) => Array.isArray(r) && r.length === 2 && r.every(Number.isInteger)) ? (n.ranges as SeqRange[]) : undefined;
-    return typeof n.instance === 'string' && typeof n.site === 'string' && ranges ? { instance: n.instance, site: n.site, ranges } : undefined;
+    const ranges =
+      Array.isArray(n.ranges) && n.ranges.every((r) => Array.isArray(r) && r.length === 2 && r.every(Number.isInteger))
+        ? (n.ranges as SeqRange[])
+        : undefined;
+    return typeof n.instance === 'string' && typeof n.site === 'string' && ranges
+      ? { instance: n.instance, site: n.site, ranges }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -116,12 +125,18 @@ export class PeerListener {
     try {
       this.deps.onNotices(notices);
     } catch (err) {
-      this.log.warn({ err, notices: notices.length }, 'could not bring the live views up to date with the other instances');
+      this.log.warn(
+        { err, notices: notices.length },
+        'could not bring the live views up to date with the other instances',
+      );
     }
   }
 
   private lost(pq: Libpq): void {
-    this.log.warn({ err: pq.errorMessage().trim() }, 'lost the connection that listens for the other hub instances: reconnecting');
+    this.log.warn(
+      { err: pq.errorMessage().trim() },
+      'lost the connection that listens for the other hub instances: reconnecting',
+    );
     finish(pq);
     this.pq = undefined;
     this.retry();

@@ -31,13 +31,17 @@ export class HubRetention {
   ) {
     this.stmt = {
       through: db.prepare<[], { pruned_through: number }>('SELECT pruned_through FROM retention WHERE id = 1'),
-      due: db.prepare<[number], { cutoff: number | null }>('SELECT MAX(cutoff) AS cutoff FROM billing_periods WHERE closed_at < ?'),
+      due: db.prepare<[number], { cutoff: number | null }>(
+        'SELECT MAX(cutoff) AS cutoff FROM billing_periods WHERE closed_at < ?',
+      ),
       chunk: db.prepare<[number, number]>(`
         DELETE FROM events WHERE (site, seq) IN (
           SELECT e.site, e.seq FROM events e JOIN site_progress p ON p.site = e.site
           WHERE e.received_at <= ? AND e.seq <= p.contiguous AND (e.type LIKE 'access.%' OR e.type LIKE 'presence.%')
           LIMIT ?)`),
-      save: db.prepare<[number]>('INSERT INTO retention (id, pruned_through) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET pruned_through = excluded.pruned_through'),
+      save: db.prepare<[number]>(
+        'INSERT INTO retention (id, pruned_through) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET pruned_through = excluded.pruned_through',
+      ),
     };
     this.schedule = new Recurring(clock, PRUNE_EVERY_MS, () => this.pruneNow());
   }
@@ -68,7 +72,11 @@ export class HubRetention {
       pruned += n;
       if (n < CHUNK) break;
     }
-    if (pruned > 0) this.log.info({ pruned, receivedThrough: new Date(through).toISOString(), retentionDays: this.days }, 'pruned access and presence events billed by a close past their retention');
+    if (pruned > 0)
+      this.log.info(
+        { pruned, receivedThrough: new Date(through).toISOString(), retentionDays: this.days },
+        'pruned access and presence events billed by a close past their retention',
+      );
     return pruned;
   }
 }

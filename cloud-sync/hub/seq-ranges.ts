@@ -6,7 +6,10 @@ export const MAX_RANGES = 1000;
 
 /** Sorted by start, overlapping and touching ranges merged. */
 export function normalize(ranges: readonly SeqRange[]): SeqRange[] {
-  const sorted = ranges.filter(([a, b]) => a <= b).map(([a, b]): SeqRange => [a, b]).sort((x, y) => x[0] - y[0]);
+  const sorted = ranges
+    .filter(([a, b]) => a <= b)
+    .map(([a, b]): SeqRange => [a, b])
+    .sort((x, y) => x[0] - y[0]);
   const out: SeqRange[] = [];
   for (const r of sorted) {
     const last = out[out.length - 1];
@@ -31,7 +34,11 @@ export function skipParked(c: number, parked: readonly SeqRange[]): number {
  * (`storedAbove`, ascending) and the parked ranges (normalized) while no seq is absent.
  * Stops reading `storedAbove` at the first gap.
  */
-export function advanceContiguous(contiguous: number, parked: readonly SeqRange[], storedAbove: Iterable<number>): number {
+export function advanceContiguous(
+  contiguous: number,
+  parked: readonly SeqRange[],
+  storedAbove: Iterable<number>,
+): number {
   let c = skipParked(contiguous, parked);
   for (const seq of storedAbove) {
     if (seq <= c) continue;

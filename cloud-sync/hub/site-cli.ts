@@ -23,7 +23,11 @@ interface ProvisionArgs {
 function parse(args: string[]): ProvisionArgs | string {
   let parsed;
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { db: { type: 'string' }, key: { type: 'string' }, url: { type: 'string' }, ca: { type: 'string' } } });
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { db: { type: 'string' }, key: { type: 'string' }, url: { type: 'string' }, ca: { type: 'string' } },
+    });
   } catch (err) {
     return (err as Error).message;
   }
@@ -33,12 +37,29 @@ function parse(args: string[]): ProvisionArgs | string {
   const url = values.url ?? 'mqtt://127.0.0.1:1883';
   if (!/^mqtts?:\/\/[^\s/?#]+/.test(url)) return `--url expects mqtt://host:port or mqtts://host:port, got "${url}"`;
   const db = hubDbTarget(values.db);
-  return { site, db, key: values.key === undefined ? defaultHubKey(db) : resolve(values.key), url, ca: values.ca === undefined ? undefined : resolve(values.ca) };
+  return {
+    site,
+    db,
+    key: values.key === undefined ? defaultHubKey(db) : resolve(values.key),
+    url,
+    ca: values.ca === undefined ? undefined : resolve(values.ca),
+  };
 }
 
 /** The `broker` block of the site's config, YAML; the password appears here and nowhere else. */
-export function siteBrokerBlock(o: { site: string; url: string; username: string; password: string; hubPublicKeyPem: string; caPem?: string | undefined }): string {
-  const indent = (pem: string) => pem.trim().split('\n').map((l) => `    ${l}`);
+export function siteBrokerBlock(o: {
+  site: string;
+  url: string;
+  username: string;
+  password: string;
+  hubPublicKeyPem: string;
+  caPem?: string | undefined;
+}): string {
+  const indent = (pem: string) =>
+    pem
+      .trim()
+      .split('\n')
+      .map((l) => `    ${l}`);
   return [
     `# ${o.site}: its broker identity, shown once (provisioning it again replaces the password).`,
     '# Put this block in the site config; with directory.source: hub the site takes its directory from the hub.',
@@ -56,14 +77,21 @@ export function siteBrokerBlock(o: { site: string; url: string; username: string
 
 function provision(a: ProvisionArgs, io: Io): number {
   // Opening would create an empty database, and the key is made by the hub's first start.
-  for (const [what, path, flag, exists] of [['hub database', a.db, '--db', hubDbExists], ['hub key', a.key, '--key', existsSync]] as const) {
+  for (const [what, path, flag, exists] of [
+    ['hub database', a.db, '--db', hubDbExists],
+    ['hub key', a.key, '--key', existsSync],
+  ] as const) {
     if (exists(path)) continue;
     io.err(`tessera: no ${what} at ${path} (${flag} FILE; start the hub once to make them)`);
     return EXIT.FAILURE;
   }
-  const hubPublicKeyPem = createPublicKey(hubPrivateKey(readFileSync(a.key, 'utf8'))).export({ type: 'spki', format: 'pem' }).toString();
+  const hubPublicKeyPem = createPublicKey(hubPrivateKey(readFileSync(a.key, 'utf8')))
+    .export({ type: 'spki', format: 'pem' })
+    .toString();
   const caPem = a.ca === undefined ? undefined : readFileSync(a.ca, 'utf8');
-  return provisionInto(a.db, io, (identities) => siteBrokerBlock({ site: a.site, url: a.url, ...identities.provision(a.site), hubPublicKeyPem, caPem }));
+  return provisionInto(a.db, io, (identities) =>
+    siteBrokerBlock({ site: a.site, url: a.url, ...identities.provision(a.site), hubPublicKeyPem, caPem }),
+  );
 }
 
 /** Makes one broker identity in the hub's database and prints what `block` says of it; a refused name is one line and exit 1. */
@@ -82,7 +110,13 @@ export function provisionInto(dbPath: string, io: Io, block: (identities: Broker
 }
 
 /** A `tessera … provision` command: its arguments parsed first, a usage error told with the usage line (exit 64). */
-export function provisionCommand<A>(c: { name: string; summary: string; usage: string; parse: (args: string[]) => A | string; provision: (a: A, io: Io) => number }): Command {
+export function provisionCommand<A>(c: {
+  name: string;
+  summary: string;
+  usage: string;
+  parse: (args: string[]) => A | string;
+  provision: (a: A, io: Io) => number;
+}): Command {
   return {
     name: c.name,
     summary: c.summary,

@@ -12,7 +12,12 @@ interface Row {
 }
 
 /** A site declared without a capacity is stored with 0 (the column predates the site reporting its own). */
-const toRecord = (r: Row): SiteRecord => ({ id: r.id, name: r.name, timeZone: r.time_zone, ...(r.capacity > 0 ? { capacity: r.capacity } : {}) });
+const toRecord = (r: Row): SiteRecord => ({
+  id: r.id,
+  name: r.name,
+  timeZone: r.time_zone,
+  ...(r.capacity > 0 ? { capacity: r.capacity } : {}),
+});
 
 /** The sites the operator has declared. Ingest does not depend on it. */
 export class HubSites {

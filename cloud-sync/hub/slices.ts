@@ -36,6 +36,7 @@ export class Slices {
 
   /** Throws once the hub is stopping. */
   check(): void {
-    if (this.signal?.aborted) throw new TesseraError('store.unavailable', 'the hub is stopping: the work was abandoned');
+    if (this.signal?.aborted)
+      throw new TesseraError('store.unavailable', 'the hub is stopping: the work was abandoned');
   }
 }

@@ -108,11 +108,17 @@ export class HubStore {
       lockProgress: db.prepare(`SELECT * FROM site_progress WHERE site = ?${sqlDialect(db).forUpdate}`),
       allProgress: db.prepare('SELECT * FROM site_progress ORDER BY site'),
       createProgress: db.prepare('INSERT INTO site_progress (site) VALUES (?) ON CONFLICT (site) DO NOTHING'),
-      saveProgress: db.prepare('UPDATE site_progress SET contiguous = ?, max_seen = ?, last_event_at = ? WHERE site = ?'),
+      saveProgress: db.prepare(
+        'UPDATE site_progress SET contiguous = ?, max_seen = ?, last_event_at = ? WHERE site = ?',
+      ),
       // The same status again (a broker's retained copy, handed over at each subscribe) is no new
       // heartbeat: it keeps the time it first arrived, so a site that died meanwhile is not revived.
-      saveStatus: db.prepare('UPDATE site_progress SET status_at = CASE WHEN last_status = ? AND status_at IS NOT NULL THEN status_at ELSE ? END, last_status = ? WHERE site = ?'),
-      seqsAbove: db.prepare<[string, number], number>('SELECT seq FROM events WHERE site = ? AND seq > ? ORDER BY seq').pluck(),
+      saveStatus: db.prepare(
+        'UPDATE site_progress SET status_at = CASE WHEN last_status = ? AND status_at IS NOT NULL THEN status_at ELSE ? END, last_status = ? WHERE site = ?',
+      ),
+      seqsAbove: db
+        .prepare<[string, number], number>('SELECT seq FROM events WHERE site = ? AND seq > ? ORDER BY seq')
+        .pluck(),
       // Gaps between consecutive stored seqs from the contiguous one (which may be parked, not stored).
       gaps: db.prepare(`
         SELECT seq + 1 AS a, next - 1 AS b FROM (
@@ -120,11 +126,17 @@ export class HubStore {
           FROM (SELECT CAST(? AS BIGINT) AS seq UNION ALL SELECT seq FROM events WHERE site = ? AND seq > ?) AS settled
         ) AS pairs WHERE next > seq + 1 LIMIT ?`),
       events: db.prepare('SELECT seq, body, received_at FROM events WHERE site = ? AND seq > ? ORDER BY seq LIMIT ?'),
-      deadLetter: db.prepare<[string, string, string, string, number], number>('INSERT INTO dead_letters (topic, reason, detail, payload, at) VALUES (?, ?, ?, ?, ?) RETURNING id').pluck(),
+      deadLetter: db
+        .prepare<[string, string, string, string, number], number>(
+          'INSERT INTO dead_letters (topic, reason, detail, payload, at) VALUES (?, ?, ?, ?, ?) RETURNING id',
+        )
+        .pluck(),
       pruneDeadLetters: db.prepare('DELETE FROM dead_letters WHERE id <= ?'),
       deadLetters: db.prepare('SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?'),
     };
-    this.ingestTx = db.transaction((batches: readonly EventBatch[], nowMs: number) => this.applyBatches(batches, nowMs));
+    this.ingestTx = db.transaction((batches: readonly EventBatch[], nowMs: number) =>
+      this.applyBatches(batches, nowMs),
+    );
     this.statusTx = db.transaction((status: SiteStatus, nowMs: number) => {
       this.stmt.createProgress.run(status.site);
       const text = JSON.stringify(status);
@@ -198,7 +210,9 @@ export class HubStore {
 
   /** A site's events with seq above `afterSeq`, ascending. */
   events(site: string, afterSeq: number, limit: number): StoredEvent[] {
-    return this.stmt.events.all(site, afterSeq, limit).map((r) => ({ seq: r.seq, receivedAt: r.received_at, event: SiteEvent.parse(JSON.parse(r.body)) }));
+    return this.stmt.events
+      .all(site, afterSeq, limit)
+      .map((r) => ({ seq: r.seq, receivedAt: r.received_at, event: SiteEvent.parse(JSON.parse(r.body)) }));
   }
 
   private applyBatches(batches: readonly EventBatch[], nowMs: number): IngestResult[] {
@@ -261,13 +275,20 @@ export class HubStore {
     let stmt = this.inserts.get(rows);
     if (!stmt) {
       const values = Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
-      stmt = this.db.prepare<unknown[], number>(`INSERT INTO events (site, seq, id, at, type, body, received_at) VALUES ${values} ON CONFLICT (site, seq) DO NOTHING RETURNING seq`).pluck();
+      stmt = this.db
+        .prepare<unknown[], number>(
+          `INSERT INTO events (site, seq, id, at, type, body, received_at) VALUES ${values} ON CONFLICT (site, seq) DO NOTHING RETURNING seq`,
+        )
+        .pluck();
       this.inserts.set(rows, stmt);
     }
     return stmt;
   }
 
-  private announceApplied(site: string, applied: ReadonlyArray<{ site: string; appliedEvents: readonly SiteEvent[] }>): void {
+  private announceApplied(
+    site: string,
+    applied: ReadonlyArray<{ site: string; appliedEvents: readonly SiteEvent[] }>,
+  ): void {
     const seqs = applied.flatMap((r) => (r.site === site ? r.appliedEvents.map((e) => e.seq) : []));
     if (seqs.length > 0) this.announce?.(site, seqs);
   }
@@ -312,7 +333,11 @@ function checkBatch(batch: EventBatch): void {
   batch.events.forEach((e, i) => {
     const prev = batch.events[i - 1];
     const ok = e.site === batch.site && Number.isInteger(e.seq) && e.seq >= 1 && (!prev || e.seq === prev.seq + 1);
-    if (!ok) throw new TesseraError('sync.rejected', `batch of site ${batch.site}: event ${i} (site ${e.site}, seq ${e.seq}) breaks the batch rules`);
+    if (!ok)
+      throw new TesseraError(
+        'sync.rejected',
+        `batch of site ${batch.site}: event ${i} (site ${e.site}, seq ${e.seq}) breaks the batch rules`,
+      );
   });
   if (batch.events.length === 0) throw new TesseraError('sync.rejected', `empty batch of site ${batch.site}`);
 }

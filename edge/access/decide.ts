@@ -64,7 +64,8 @@ function refusalWithClock(req: AccessRequest, member: Member, plan: Plan): DenyR
   if (blockedByAntiPassback(req)) return 'anti_passback';
   if (staff) return undefined;
   if (atCapacity(req)) return 'at_capacity';
-  if (!req.presence.inside && quotaExhausted(plan.daysPerWeek, req.daysUsedThisWeek, req.now, req.site.timeZone)) return 'quota_exhausted';
+  if (!req.presence.inside && quotaExhausted(plan.daysPerWeek, req.daysUsedThisWeek, req.now, req.site.timeZone))
+    return 'quota_exhausted';
   return undefined;
 }
 

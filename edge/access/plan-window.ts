@@ -10,7 +10,8 @@ import type { SiteRules } from './types.js';
 export function planOpensAt(plan: Plan, site: SiteRules, now: number): boolean {
   const { access } = plan;
   if (access === 'always') return true;
-  if (access === 'staffed') return isWithin(site.hours, now, site.timeZone) && !isClosed(site.closures, now, site.timeZone);
+  if (access === 'staffed')
+    return isWithin(site.hours, now, site.timeZone) && !isClosed(site.closures, now, site.timeZone);
   return isWithin(access, now, site.timeZone);
 }
 

@@ -24,7 +24,12 @@ export function daysSpentThisWeek(daysUsed: readonly string[], now: number, time
  * True when entering now would spend one day more than the plan allows this week. A day is spent
  * by the first entry of a local calendar day, so coming back on a day already spent costs nothing.
  */
-export function quotaExhausted(daysPerWeek: number | undefined, daysUsed: readonly string[], now: number, timeZone: string): boolean {
+export function quotaExhausted(
+  daysPerWeek: number | undefined,
+  daysUsed: readonly string[],
+  now: number,
+  timeZone: string,
+): boolean {
   if (daysPerWeek === undefined) return false;
   const spent = daysSpentThisWeek(daysUsed, now, timeZone);
   if (spent.has(localDay(now, timeZone))) return false;

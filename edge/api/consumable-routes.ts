@@ -19,12 +19,18 @@ function answer(reply: FastifyReply, record: () => SiteEvent): ConsumableRecorde
  * The hub bills it; the edge only checks that the member or badge exists and may still be used.
  */
 export function registerConsumableRoutes(app: FastifyInstance, store: EdgeStore, clock: Clock): void {
-  serve(app, EdgeRoutes.consumables, (req, reply) => answer(reply, () => recordConsumableUse(store, req.body, req.body.item, req.body.quantity, clock.now())));
+  serve(app, EdgeRoutes.consumables, (req, reply) =>
+    answer(reply, () => recordConsumableUse(store, req.body, req.body.item, req.body.quantity, clock.now())),
+  );
 }
 
 /** The simulator's printer and coffee machine: the same record, at a given time if asked. */
 export function registerSimulatedDevices(app: FastifyInstance, store: EdgeStore, clock: Clock): void {
   const at = (iso: string | undefined) => (iso ? Date.parse(iso) : clock.now());
-  serve(app, SimulationRoutes.print, (req, reply) => answer(reply, () => recordConsumableUse(store, req.body, SIMULATED_ITEMS.print, req.body.pages, at(req.body.at))));
-  serve(app, SimulationRoutes.coffee, (req, reply) => answer(reply, () => recordConsumableUse(store, req.body, SIMULATED_ITEMS.coffee, req.body.cups, at(req.body.at))));
+  serve(app, SimulationRoutes.print, (req, reply) =>
+    answer(reply, () => recordConsumableUse(store, req.body, SIMULATED_ITEMS.print, req.body.pages, at(req.body.at))),
+  );
+  serve(app, SimulationRoutes.coffee, (req, reply) =>
+    answer(reply, () => recordConsumableUse(store, req.body, SIMULATED_ITEMS.coffee, req.body.cups, at(req.body.at))),
+  );
 }

@@ -24,7 +24,13 @@ export function refuseCrossOriginWrites(app: FastifyInstance): void {
     if (!UNSAFE.has(req.method)) return;
     const origin = req.headers.origin;
     if (origin !== undefined ? origin === ownOrigin(req) : isJson(req.headers['content-type'])) return;
-    req.log.warn({ method: req.method, url: req.url.split('?', 1)[0], origin: origin?.slice(0, 100) ?? null }, 'local API write from another origin refused');
-    throw new TesseraError('auth.forbidden', `${req.method} needs a JSON body ("content-type: application/json") and no Origin but this API's own`);
+    req.log.warn(
+      { method: req.method, url: req.url.split('?', 1)[0], origin: origin?.slice(0, 100) ?? null },
+      'local API write from another origin refused',
+    );
+    throw new TesseraError(
+      'auth.forbidden',
+      `${req.method} needs a JSON body ("content-type: application/json") and no Origin but this API's own`,
+    );
   });
 }

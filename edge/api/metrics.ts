@@ -1,7 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { serve } from '../../shared/platform/api-contract.js';
 import { EdgeRoutes } from '../../shared/protocol/api/edge.js';
-import { type HistogramSnapshot, type MetricFamily, PROMETHEUS_CONTENT_TYPE, renderExposition } from '../../shared/platform/metrics.js';
+import {
+  type HistogramSnapshot,
+  type MetricFamily,
+  PROMETHEUS_CONTENT_TYPE,
+  renderExposition,
+} from '../../shared/platform/metrics.js';
 import type { EventLog } from '../store/event-log.js';
 import type { PresenceRepo } from '../store/presence-repo.js';
 
@@ -16,7 +21,10 @@ export interface TapCounters {
 /** What the metrics need of the site (edge/site/edge.ts passes itself). */
 export interface MetricsSite {
   readonly config: { readonly site: { readonly id: string; readonly capacity: number } };
-  readonly store: { readonly events: Pick<EventLog, 'lastSeq' | 'ackedSeq'>; readonly presence: Pick<PresenceRepo, 'occupancy'> };
+  readonly store: {
+    readonly events: Pick<EventLog, 'lastSeq' | 'ackedSeq'>;
+    readonly presence: Pick<PresenceRepo, 'occupancy'>;
+  };
   readonly taps: TapCounters;
   /** Device faults since start, by kind. */
   readonly faults: ReadonlyMap<string, number>;
@@ -40,7 +48,12 @@ export function edgeMetrics(edge: MetricsSite): MetricFamily[] {
       labels: { site },
       histogram: edge.taps.latency.snapshot(),
     },
-    { name: 'tessera_edge_taps_total', help: 'Cards presented on a bound reader since start.', type: 'counter', samples: [{ labels: { site }, value: edge.taps.counts.taps }] },
+    {
+      name: 'tessera_edge_taps_total',
+      help: 'Cards presented on a bound reader since start.',
+      type: 'counter',
+      samples: [{ labels: { site }, value: edge.taps.counts.taps }],
+    },
     {
       name: 'tessera_edge_cards_refused_total',
       help: 'Cards refused before any decision: unreadable UID or unbound reader.',
@@ -50,15 +63,30 @@ export function edgeMetrics(edge: MetricsSite): MetricFamily[] {
         { labels: { site, why: 'unbound_reader' }, value: edge.taps.counts.unboundReaders },
       ],
     },
-    { name: 'tessera_edge_occupancy', help: 'People checked in at the site.', type: 'gauge', samples: [{ labels: { site }, value: edge.store.presence.occupancy() }] },
-    { name: 'tessera_edge_capacity', help: 'The site capacity from its config.', type: 'gauge', samples: [{ labels: { site }, value: edge.config.site.capacity }] },
+    {
+      name: 'tessera_edge_occupancy',
+      help: 'People checked in at the site.',
+      type: 'gauge',
+      samples: [{ labels: { site }, value: edge.store.presence.occupancy() }],
+    },
+    {
+      name: 'tessera_edge_capacity',
+      help: 'The site capacity from its config.',
+      type: 'gauge',
+      samples: [{ labels: { site }, value: edge.config.site.capacity }],
+    },
     {
       name: 'tessera_edge_outbox_backlog',
       help: 'Events recorded but not yet acknowledged by the hub.',
       type: 'gauge',
       samples: [{ labels: { site }, value: Math.max(0, events.lastSeq() - events.ackedSeq()) }],
     },
-    { name: 'tessera_edge_last_seq', help: 'Sequence number of the latest event recorded.', type: 'gauge', samples: [{ labels: { site }, value: events.lastSeq() }] },
+    {
+      name: 'tessera_edge_last_seq',
+      help: 'Sequence number of the latest event recorded.',
+      type: 'gauge',
+      samples: [{ labels: { site }, value: events.lastSeq() }],
+    },
     {
       name: 'tessera_edge_faults_total',
       help: 'Device faults recorded since start, by kind: directory.rejected, command.rejected, gpio.error (a relay write failed), uid.unreadable, reader.lost...',
@@ -70,5 +98,7 @@ export function edgeMetrics(edge: MetricsSite): MetricFamily[] {
 
 /** `GET /metrics` on the edge's local API (loopback by default, like the rest of it). */
 export function registerEdgeMetrics(app: FastifyInstance, edge: MetricsSite): void {
-  serve(app, EdgeRoutes.metrics, (_req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(renderExposition(edgeMetrics(edge))));
+  serve(app, EdgeRoutes.metrics, (_req, reply) =>
+    reply.type(PROMETHEUS_CONTENT_TYPE).send(renderExposition(edgeMetrics(edge))),
+  );
 }

@@ -24,8 +24,18 @@ export function guardRemoteAccess(app: FastifyInstance, token: string | undefine
     if (isLoopback(req.socket.remoteAddress)) return;
     const given = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     if (expected !== undefined && given !== undefined && timingSafeEqual(digest(given), expected)) return;
-    req.log.warn({ remote: req.socket.remoteAddress, url: req.url.split('?', 1)[0], withToken: given !== undefined }, 'local API request from the network refused');
-    if (expected === undefined) throw new TesseraError('auth.forbidden', 'this API answers only on the site itself: set api.token in the site config to allow other hosts');
-    throw new TesseraError(given === undefined ? 'auth.required' : 'auth.invalid', 'a request from the network needs "Authorization: Bearer <api.token>"');
+    req.log.warn(
+      { remote: req.socket.remoteAddress, url: req.url.split('?', 1)[0], withToken: given !== undefined },
+      'local API request from the network refused',
+    );
+    if (expected === undefined)
+      throw new TesseraError(
+        'auth.forbidden',
+        'this API answers only on the site itself: set api.token in the site config to allow other hosts',
+      );
+    throw new TesseraError(
+      given === undefined ? 'auth.required' : 'auth.invalid',
+      'a request from the network needs "Authorization: Bearer <api.token>"',
+    );
   });
 }

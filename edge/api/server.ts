@@ -24,7 +24,10 @@ import { type LinkSite, type LinkState, linkHealth, linkProblems } from './link-
 export type ApiSite = MetricsSite &
   LinkSite &
   SimulatedSite & {
-    readonly config: { readonly site: { readonly timeZone: string }; readonly api: { readonly token?: string | undefined } };
+    readonly config: {
+      readonly site: { readonly timeZone: string };
+      readonly api: { readonly token?: string | undefined };
+    };
     readonly store: EdgeStore;
     readonly doors: ReadonlyMap<string, Pick<DoorController, 'state'>>;
     readonly lockers: Pick<LockerBanks, 'describe' | 'release'>;
@@ -52,7 +55,8 @@ export function edgeOpenApi(app: FastifyInstance) {
   return openApiDocument(routesOf(app), {
     title: 'Tessera site API',
     version: '1',
-    description: 'Loopback by default; from elsewhere `Authorization: Bearer <api.token>`. Errors are JSON `{ code, message, details: [{ path, message }] }`; a code always answers with the same status.',
+    description:
+      'Loopback by default; from elsewhere `Authorization: Bearer <api.token>`. Errors are JSON `{ code, message, details: [{ path, message }] }`; a code always answers with the same status.',
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
     commonErrors: edgeCommonErrors,
   });
@@ -75,15 +79,24 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       count: present.length,
       capacity,
       rate: Math.round((present.length / capacity) * 1000) / 1000,
-      present: present.map((p) => ({ memberId: p.member, name: p.name ?? null, since: isoInZone(p.since, zone), door: p.door })),
+      present: present.map((p) => ({
+        memberId: p.member,
+        name: p.name ?? null,
+        since: isoInZone(p.since, zone),
+        door: p.door,
+      })),
     };
   });
-  serve(app, EdgeRoutes.events, (req) => ({ events: edge.store.events.list(req.query.after, req.query.limit), lastSeq: edge.store.events.lastSeq() }));
+  serve(app, EdgeRoutes.events, (req) => ({
+    events: edge.store.events.list(req.query.after, req.query.limit),
+    lastSeq: edge.store.events.lastSeq(),
+  }));
   serve(app, EdgeRoutes.doors, () => ({ doors: [...edge.doors.values()].map((d) => d.state()) }));
   serve(app, EdgeRoutes.lockers, () => ({ banks: edge.lockers.describe() }));
   serve(app, EdgeRoutes.release, (req) => {
     const { bank, number } = req.params;
-    if (!edge.lockers.describe().some((b) => b.id === bank)) throw new TesseraError('not_found', `no locker bank "${bank}"`);
+    if (!edge.lockers.describe().some((b) => b.id === bank))
+      throw new TesseraError('not_found', `no locker bank "${bank}"`);
     return { released: edge.lockers.release(bank, number, deps.clock.now()) };
   });
   registerConsumableRoutes(app, edge.store, deps.clock);

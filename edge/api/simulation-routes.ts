@@ -18,7 +18,10 @@ interface SimulatedDoor {
 /** What the simulation routes need of the site (edge/site/edge.ts passes itself). */
 export interface SimulatedSite {
   readonly store: EdgeStore;
-  readonly config: { readonly readers: ReadonlyArray<{ readonly id: string }>; readonly doors: readonly SimulatedDoor[] };
+  readonly config: {
+    readonly readers: ReadonlyArray<{ readonly id: string }>;
+    readonly doors: readonly SimulatedDoor[];
+  };
   /** Listens to every tap's result; returns the function that stops listening. */
   onTap(fn: (result: TapDecision) => void): () => void;
 }
@@ -27,12 +30,20 @@ export interface SimulatedSite {
 const PRESS_MS = 150;
 
 /** Routes that stand in for a person at the door. Registered only with simulated hardware. */
-export function registerSimulationRoutes(app: FastifyInstance, edge: SimulatedSite, sim: { reader: SimReader; gpio: SimGpio }, clock: Clock): void {
+export function registerSimulationRoutes(
+  app: FastifyInstance,
+  edge: SimulatedSite,
+  sim: { reader: SimReader; gpio: SimGpio },
+  clock: Clock,
+): void {
   registerSimulatedDevices(app, edge.store, clock);
   serve(app, SimulationRoutes.tap, (req) => {
     const body = req.body;
     if (!edge.config.readers.some((r) => r.id === body.reader)) {
-      throw new TesseraError('not_found', `no reader "${body.reader}" (readers: ${edge.config.readers.map((r) => r.id).join(', ')})`);
+      throw new TesseraError(
+        'not_found',
+        `no reader "${body.reader}" (readers: ${edge.config.readers.map((r) => r.id).join(', ')})`,
+      );
     }
     let result: TapDecision | undefined;
     const off = edge.onTap((r) => (result = r));
@@ -45,7 +56,10 @@ export function registerSimulationRoutes(app: FastifyInstance, edge: SimulatedSi
     } finally {
       off();
     }
-    if (!result) throw new TesseraError('request.invalid', 'the card was refused before a decision', [{ path: 'uid', message: 'expected a badge UID of 4 to 10 bytes in hex' }]);
+    if (!result)
+      throw new TesseraError('request.invalid', 'the card was refused before a decision', [
+        { path: 'uid', message: 'expected a badge UID of 4 to 10 bytes in hex' },
+      ]);
     return result;
   });
 

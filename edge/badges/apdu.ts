@@ -64,9 +64,12 @@ export async function exchange(transmit: Transmit, apdu: Buffer): Promise<Respon
   try {
     response = await transmit(apdu);
   } catch (err) {
-    throw new Ntag424Error('transport', `the reader failed to exchange an APDU: ${(err as Error).message}`, undefined, { cause: err });
+    throw new Ntag424Error('transport', `the reader failed to exchange an APDU: ${(err as Error).message}`, undefined, {
+      cause: err,
+    });
   }
-  if (response.length < 2) throw new Ntag424Error('transport', `the reader returned ${response.length} bytes, not even a status word`);
+  if (response.length < 2)
+    throw new Ntag424Error('transport', `the reader returned ${response.length} bytes, not even a status word`);
   return { data: response.subarray(0, -2), status: response.readUInt16BE(response.length - 2) };
 }
 
@@ -77,7 +80,11 @@ export function nativeApdu(ins: number, data: Buffer = Buffer.alloc(0)): Buffer 
 }
 
 /** ISO SELECT of the NTAG 424 application by name, as NXP AN12196 gives it. */
-export const SELECT_APPLICATION = Buffer.concat([Buffer.from([0x00, 0xa4, 0x04, 0x00, NTAG424_AID.length]), NTAG424_AID, Buffer.from([0x00])]);
+export const SELECT_APPLICATION = Buffer.concat([
+  Buffer.from([0x00, 0xa4, 0x04, 0x00, NTAG424_AID.length]),
+  NTAG424_AID,
+  Buffer.from([0x00]),
+]);
 /** ISO SELECT of the NDEF file by id, no answer data asked (P2 0C). */
 export const SELECT_NDEF_FILE = Buffer.from([0x00, 0xa4, 0x00, 0x0c, 0x02, NDEF_FILE_ID >> 8, NDEF_FILE_ID & 0xff]);
 

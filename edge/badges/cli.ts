@@ -32,16 +32,23 @@ class UsageError extends Error {}
 
 function hexOfBytes(text: string, bytes: number, what: string): Buffer {
   const hex = text.replace(/[\s:-]/g, '');
-  if (!new RegExp(`^[0-9A-Fa-f]{${2 * bytes}}$`).test(hex)) throw new UsageError(`${what} must be ${bytes} bytes in hex (${2 * bytes} digits), got "${text}"`);
+  if (!new RegExp(`^[0-9A-Fa-f]{${2 * bytes}}$`).test(hex))
+    throw new UsageError(`${what} must be ${bytes} bytes in hex (${2 * bytes} digits), got "${text}"`);
   return Buffer.from(hex, 'hex');
 }
 
-function masterKeyOf(values: { 'master-key-file'?: string | undefined; 'master-key'?: string | undefined }, io: Io): Buffer {
+function masterKeyOf(
+  values: { 'master-key-file'?: string | undefined; 'master-key'?: string | undefined },
+  io: Io,
+): Buffer {
   const file = values['master-key-file'];
   const inline = values['master-key'];
-  if ((file === undefined) === (inline === undefined)) throw new UsageError('give the master key with exactly one of --master-key-file FILE or --master-key HEX');
+  if ((file === undefined) === (inline === undefined))
+    throw new UsageError('give the master key with exactly one of --master-key-file FILE or --master-key HEX');
   if (inline !== undefined) {
-    io.err('tessera: warning: --master-key leaves the master key in your shell history and process list; prefer --master-key-file');
+    io.err(
+      'tessera: warning: --master-key leaves the master key in your shell history and process list; prefer --master-key-file',
+    );
     const key = parseKeyHex(inline);
     if (!key) throw new UsageError('--master-key must be 16 bytes in hex (32 digits)');
     return key;
@@ -97,7 +104,16 @@ export const badgeDoorKeysCommand: Command = {
   usage: DOOR_USAGE,
   async run(args, io) {
     try {
-      const { values } = parseArgs({ args, options: { 'master-key-file': { type: 'string' }, 'master-key': { type: 'string' }, 'key-no': { type: 'string' } }, strict: true, allowPositionals: false });
+      const { values } = parseArgs({
+        args,
+        options: {
+          'master-key-file': { type: 'string' },
+          'master-key': { type: 'string' },
+          'key-no': { type: 'string' },
+        },
+        strict: true,
+        allowPositionals: false,
+      });
       const keyNo = Number(values['key-no'] ?? DEFAULT_DOOR_KEY_NO);
       if (![2, 3, 4].includes(keyNo)) throw new UsageError(`--key-no must be 2, 3 or 4, got "${values['key-no']}"`);
       io.out(formatDoorKeyFile(doorKeysFrom(masterKeyOf(values, io), keyNo)).trimEnd());

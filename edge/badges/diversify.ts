@@ -42,7 +42,9 @@ export function diversifyKey(masterKey: Buffer, uid: Buffer, aid: Buffer, system
   checkKey(masterKey, 'the master key');
   const m = Buffer.concat([uid, aid, systemIdentifier]);
   if (m.length < 1 || m.length > MAX_M) {
-    throw new RangeError(`AN10922 diversification input must be 1 to ${MAX_M} bytes (UID ‖ AID ‖ system identifier), got ${m.length}`);
+    throw new RangeError(
+      `AN10922 diversification input must be 1 to ${MAX_M} bytes (UID ‖ AID ‖ system identifier), got ${m.length}`,
+    );
   }
   return aesCmacPadded(masterKey, Buffer.concat([Buffer.from([0x01]), m]), AN10922_LENGTH);
 }
@@ -57,7 +59,8 @@ const LABEL = Buffer.from('tessera ntag424 key', 'ascii');
  */
 export function keyNumberMaster(masterKey: Buffer, keyNo: number): Buffer {
   checkKey(masterKey, 'the master key');
-  if (!Number.isInteger(keyNo) || keyNo < 0 || keyNo >= KEY_COUNT) throw new RangeError(`key number must be 0 to ${KEY_COUNT - 1}, got ${keyNo}`);
+  if (!Number.isInteger(keyNo) || keyNo < 0 || keyNo >= KEY_COUNT)
+    throw new RangeError(`key number must be 0 to ${KEY_COUNT - 1}, got ${keyNo}`);
   const input = Buffer.concat([Buffer.from([0x01]), LABEL, Buffer.from([0x00, keyNo, 0x00, 0x80])]);
   return aesCmac(masterKey, input);
 }
@@ -74,6 +77,14 @@ export function cardKey(masterKey: Buffer, keyNo: number, uid: Buffer, aid: Buff
 }
 
 /** All five keys of one card, in slot order: what personalisation writes with ChangeKey. */
-export function cardKeys(masterKey: Buffer, uid: Buffer, aid: Buffer, systemIdentifier: Buffer): { keyNo: number; key: Buffer }[] {
-  return Array.from({ length: KEY_COUNT }, (_, keyNo) => ({ keyNo, key: cardKey(masterKey, keyNo, uid, aid, systemIdentifier) }));
+export function cardKeys(
+  masterKey: Buffer,
+  uid: Buffer,
+  aid: Buffer,
+  systemIdentifier: Buffer,
+): { keyNo: number; key: Buffer }[] {
+  return Array.from({ length: KEY_COUNT }, (_, keyNo) => ({
+    keyNo,
+    key: cardKey(masterKey, keyNo, uid, aid, systemIdentifier),
+  }));
 }

@@ -13,7 +13,8 @@ export interface DoorKeys {
 }
 
 export function doorKeysFrom(siteMaster: Buffer, keyNo: number = DEFAULT_DOOR_KEY_NO): DoorKeys {
-  if (keyNo === 0 || keyNo === SDM_META_READ_KEY_NO) throw new RangeError(`the door key number must be 2, 3 or 4, got ${keyNo}`);
+  if (keyNo === 0 || keyNo === SDM_META_READ_KEY_NO)
+    throw new RangeError(`the door key number must be 2, 3 or 4, got ${keyNo}`);
   return { keyNo, metaReadKey: sdmMetaReadKey(siteMaster), doorKeyMaster: keyNumberMaster(siteMaster, keyNo) };
 }
 
@@ -34,7 +35,11 @@ export type DoorKeyFile = { ok: true; keys: DoorKeys; warning?: string } | { ok:
 export function readDoorKeyFile(path: string): DoorKeyFile {
   const file = readSecretFile(path, 'door key file');
   if (!file.ok) return file;
-  if (parseKeyHex(file.text)) return { ok: false, message: `${path} holds a bare key: if it is the site master key it must not be on a door; make a door key file with "tessera badge door-keys"` };
+  if (parseKeyHex(file.text))
+    return {
+      ok: false,
+      message: `${path} holds a bare key: if it is the site master key it must not be on a door; make a door key file with "tessera badge door-keys"`,
+    };
   const fields = new Map(
     file.text
       .split('\n')
@@ -46,7 +51,10 @@ export function readDoorKeyFile(path: string): DoorKeyFile {
   const metaReadKey = parseKeyHex(fields.get('meta-read-key') ?? '');
   const doorKeyMaster = parseKeyHex(fields.get('door-key-master') ?? '');
   if (![2, 3, 4].includes(keyNo) || !metaReadKey || !doorKeyMaster) {
-    return { ok: false, message: `${path}: expected "key-no: 2-4", "meta-read-key: <32 hex>" and "door-key-master: <32 hex>" (tessera badge door-keys writes it)` };
+    return {
+      ok: false,
+      message: `${path}: expected "key-no: 2-4", "meta-read-key: <32 hex>" and "door-key-master: <32 hex>" (tessera badge door-keys writes it)`,
+    };
   }
   const keys = { keyNo, metaReadKey, doorKeyMaster };
   return file.warning ? { ok: true, keys, warning: file.warning } : { ok: true, keys };

@@ -21,18 +21,28 @@ const UID_LENGTH = 7;
 /** A status the card answered instead of the expected one: a refused key is auth_failed, the rest bad_response. */
 function refused(what: string, status: number): Ntag424Error {
   const authFailure = status === SW.AUTHENTICATION_ERROR || status === SW.NO_SUCH_KEY;
-  return new Ntag424Error(authFailure ? 'auth_failed' : 'bad_response', `${what}: the card answered ${hexStatus(status)}`, status);
+  return new Ntag424Error(
+    authFailure ? 'auth_failed' : 'bad_response',
+    `${what}: the card answered ${hexStatus(status)}`,
+    status,
+  );
 }
 
 function expect(response: Response, what: string, status: number, length: number): Buffer {
   if (response.status !== status) throw refused(what, response.status);
-  if (response.data.length !== length) throw new Ntag424Error('bad_response', `${what}: expected ${length} bytes, got ${response.data.length}`);
+  if (response.data.length !== length)
+    throw new Ntag424Error('bad_response', `${what}: expected ${length} bytes, got ${response.data.length}`);
   return response.data;
 }
 
 async function selectApplication(transmit: Transmit): Promise<void> {
   const { status } = await exchange(transmit, SELECT_APPLICATION);
-  if (status !== SW.OK) throw new Ntag424Error('bad_response', `not an NTAG 424 DNA: selecting its application answered ${hexStatus(status)}`, status);
+  if (status !== SW.OK)
+    throw new Ntag424Error(
+      'bad_response',
+      `not an NTAG 424 DNA: selecting its application answered ${hexStatus(status)}`,
+      status,
+    );
 }
 
 /**
@@ -47,7 +57,8 @@ export async function authenticateEV2First(
   random: (n: number) => Buffer = randomBytes,
 ): Promise<Ev2Session> {
   if (key.length !== BLOCK) throw new RangeError(`the key must be 16 bytes, got ${key.length}`);
-  if (!Number.isInteger(keyNo) || keyNo < 0 || keyNo > 4) throw new RangeError(`key number must be 0 to 4, got ${keyNo}`);
+  if (!Number.isInteger(keyNo) || keyNo < 0 || keyNo > 4)
+    throw new RangeError(`key number must be 0 to 4, got ${keyNo}`);
   await selectApplication(transmit);
   // Part 1: key number and LenCap 00 (no PCDcap2); the card answers E(Kx, RndB).
   const part1 = await exchange(transmit, nativeApdu(INS.AUTHENTICATE_EV2_FIRST, Buffer.from([keyNo, 0x00])));
@@ -55,7 +66,10 @@ export async function authenticateEV2First(
   const rndA = random(BLOCK);
   if (rndA.length !== BLOCK) throw new RangeError('the random source must return the bytes asked for');
   // Part 2: E(Kx, RndA ‖ RndB'); the card answers E(Kx, TI ‖ RndA' ‖ PDcap2 ‖ PCDcap2).
-  const part2 = await exchange(transmit, nativeApdu(INS.ADDITIONAL_FRAME, aesCbcEncrypt(key, Buffer.concat([rndA, rotateLeft(rndB)]))));
+  const part2 = await exchange(
+    transmit,
+    nativeApdu(INS.ADDITIONAL_FRAME, aesCbcEncrypt(key, Buffer.concat([rndA, rotateLeft(rndB)]))),
+  );
   const answer = aesCbcDecrypt(key, expect(part2, 'AuthenticateEV2First part 2', SW.NATIVE_OK, 2 * BLOCK));
   if (!timingSafeEqual(answer.subarray(4, 20), rotateLeft(rndA))) {
     throw new Ntag424Error('auth_failed', 'AuthenticateEV2First: the card did not prove it holds the key');
@@ -81,7 +95,8 @@ export function fullModeResponse(session: Ev2Session, response: Response, what: 
   if (response.status !== SW.NATIVE_OK) throw refused(what, response.status);
   session.cmdCtr = (session.cmdCtr + 1) & 0xffff;
   const { data } = response;
-  if (data.length < MAC_LENGTH) throw new Ntag424Error('bad_response', `${what}: the answer is too short to carry a MAC`);
+  if (data.length < MAC_LENGTH)
+    throw new Ntag424Error('bad_response', `${what}: the answer is too short to carry a MAC`);
   const encrypted = data.subarray(0, data.length - MAC_LENGTH);
   const expected = secureMac(session, 0x00, session.cmdCtr, encrypted);
   if (!timingSafeEqual(expected, data.subarray(data.length - MAC_LENGTH))) {
@@ -98,8 +113,12 @@ export function fullModeResponse(session: Ev2Session, response: Response, what: 
  * upper-case hex. The door compares it with the UID it diversified the key from.
  */
 export async function getCardUid(transmit: Transmit, session: Ev2Session): Promise<string> {
-  const response = await exchange(transmit, fullModeCommand(session, INS.GET_CARD_UID, Buffer.alloc(0), Buffer.alloc(0)));
+  const response = await exchange(
+    transmit,
+    fullModeCommand(session, INS.GET_CARD_UID, Buffer.alloc(0), Buffer.alloc(0)),
+  );
   const uid = fullModeResponse(session, response, 'GetCardUID');
-  if (uid.length !== UID_LENGTH) throw new Ntag424Error('bad_response', `GetCardUID: expected a ${UID_LENGTH}-byte UID, got ${uid.length} bytes`);
+  if (uid.length !== UID_LENGTH)
+    throw new Ntag424Error('bad_response', `GetCardUID: expected a ${UID_LENGTH}-byte UID, got ${uid.length} bytes`);
   return uid.toString('hex').toUpperCase();
 }

@@ -17,7 +17,10 @@ export function readSecretFile(path: string, what: string): SecretFile {
     const warning = statSync(path).mode & 0o077 ? `${path} can be read by other users; chmod 600 it` : undefined;
     return warning ? { ok: true, text, warning } : { ok: true, text };
   } catch (err) {
-    return { ok: false, message: `cannot read the ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+    return {
+      ok: false,
+      message: `cannot read the ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    };
   }
 }
 

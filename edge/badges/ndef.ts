@@ -33,7 +33,12 @@ function readRecord(message: Buffer, pos: number): { record: NdefRecord; next: n
   const payloadStart = typeStart + typeLength + idLength;
   const end = payloadStart + payloadLength;
   if (end > message.length) return undefined;
-  const record = { tnf: header & 0x07, type: message.subarray(typeStart, typeStart + typeLength), payload: message.subarray(payloadStart, end), last: (header & FLAG.ME) !== 0 };
+  const record = {
+    tnf: header & 0x07,
+    type: message.subarray(typeStart, typeStart + typeLength),
+    payload: message.subarray(payloadStart, end),
+    last: (header & FLAG.ME) !== 0,
+  };
   return { record, next: end };
 }
 
@@ -44,7 +49,12 @@ export function findUri(message: Buffer): string | undefined {
     const read = readRecord(message, pos);
     if (!read) return undefined;
     const { record } = read;
-    if (record.tnf === TNF_WELL_KNOWN && record.type.length === 1 && record.type[0] === URI_TYPE && record.payload.length > 0) {
+    if (
+      record.tnf === TNF_WELL_KNOWN &&
+      record.type.length === 1 &&
+      record.type[0] === URI_TYPE &&
+      record.payload.length > 0
+    ) {
       const prefix = URI_PREFIXES[record.payload[0]!] ?? '';
       return prefix + record.payload.subarray(1).toString('utf8');
     }
@@ -61,6 +71,10 @@ export function uriMessage(url: string): Buffer {
     if (prefix.length > URI_PREFIXES[code]!.length && url.startsWith(prefix)) code = i;
   });
   const payload = Buffer.concat([Buffer.from([code]), Buffer.from(url.slice(URI_PREFIXES[code]!.length), 'utf8')]);
-  if (payload.length > 255) throw new RangeError(`the URL is too long for a short NDEF record (${payload.length} bytes)`);
-  return Buffer.concat([Buffer.from([FLAG.MB | FLAG.ME | FLAG.SR | TNF_WELL_KNOWN, 1, payload.length, URI_TYPE]), payload]);
+  if (payload.length > 255)
+    throw new RangeError(`the URL is too long for a short NDEF record (${payload.length} bytes)`);
+  return Buffer.concat([
+    Buffer.from([FLAG.MB | FLAG.ME | FLAG.SR | TNF_WELL_KNOWN, 1, payload.length, URI_TYPE]),
+    payload,
+  ]);
 }

@@ -31,7 +31,13 @@ export function rotateLeft(bytes: Buffer): Buffer {
 export function sessionKeys(key: Buffer, rndA: Buffer, rndB: Buffer): { encKey: Buffer; macKey: Buffer } {
   const mixed = Buffer.alloc(6);
   for (let i = 0; i < 6; i++) mixed[i] = rndA[2 + i]! ^ rndB[i]!;
-  const tail = Buffer.concat([Buffer.from([0x00, 0x01, 0x00, 0x80]), rndA.subarray(0, 2), mixed, rndB.subarray(6, 16), rndA.subarray(8, 16)]);
+  const tail = Buffer.concat([
+    Buffer.from([0x00, 0x01, 0x00, 0x80]),
+    rndA.subarray(0, 2),
+    mixed,
+    rndB.subarray(6, 16),
+    rndA.subarray(8, 16),
+  ]);
   return {
     encKey: aesCmac(key, Buffer.concat([Buffer.from([0xa5, 0x5a]), tail])),
     macKey: aesCmac(key, Buffer.concat([Buffer.from([0x5a, 0xa5]), tail])),
@@ -55,7 +61,12 @@ export function secureMac(session: Ev2Session, first: number, cmdCtr: number, ..
 
 /** The IV of CommMode.Full: E(SesAuthENCKey, A5 5A (command) or 5A A5 (response) ‖ TI ‖ CmdCtr ‖ 0⁸). */
 function fullModeIv(session: Ev2Session, label: 0xa55a | 0x5aa5, cmdCtr: number): Buffer {
-  const block = Buffer.concat([Buffer.from([label >> 8, label & 0xff]), session.ti, counterBytes(cmdCtr), Buffer.alloc(8)]);
+  const block = Buffer.concat([
+    Buffer.from([label >> 8, label & 0xff]),
+    session.ti,
+    counterBytes(cmdCtr),
+    Buffer.alloc(8),
+  ]);
   return aesEncryptBlock(session.encKey, block);
 }
 

@@ -35,7 +35,13 @@ export interface SoftNtag424Options {
 /** The NDEF file of an NTAG 424 DNA is 256 bytes; what follows the message reads as zeros. */
 const NDEF_FILE_SIZE = 256;
 const MAX_COUNTER = 0xffffff;
-const INS = { SELECT: 0xa4, READ_BINARY: 0xb0, AUTHENTICATE_EV2_FIRST: 0x71, ADDITIONAL_FRAME: 0xaf, GET_CARD_UID: 0x51 } as const;
+const INS = {
+  SELECT: 0xa4,
+  READ_BINARY: 0xb0,
+  AUTHENTICATE_EV2_FIRST: 0x71,
+  ADDITIONAL_FRAME: 0xaf,
+  GET_CARD_UID: 0x51,
+} as const;
 const status = (sw: number) => respond(Buffer.alloc(0), sw);
 
 export class SoftNtag424 implements SimCard {
@@ -57,9 +63,11 @@ export class SoftNtag424 implements SimCard {
 
   constructor(opts: SoftNtag424Options) {
     const uid = opts.uid.replace(/[\s:]/g, '');
-    if (!/^[0-9A-Fa-f]{14}$/.test(uid)) throw new RangeError(`an NTAG 424 UID is 7 bytes of hex, got ${JSON.stringify(opts.uid)}`);
+    if (!/^[0-9A-Fa-f]{14}$/.test(uid))
+      throw new RangeError(`an NTAG 424 UID is 7 bytes of hex, got ${JSON.stringify(opts.uid)}`);
     this.uidBytes = Buffer.from(uid, 'hex');
-    if (opts.keys.length !== 5 || opts.keys.some((k) => k.length !== BLOCK)) throw new RangeError('an NTAG 424 holds five 16-byte AES keys');
+    if (opts.keys.length !== 5 || opts.keys.some((k) => k.length !== BLOCK))
+      throw new RangeError('an NTAG 424 holds five 16-byte AES keys');
     this.uid = this.uidBytes.toString('hex').toUpperCase();
     this.keys = opts.keys.map((k) => Buffer.from(k));
     this.url = opts.url ?? 'https://tessera.invalid/sun';
@@ -67,8 +75,10 @@ export class SoftNtag424 implements SimCard {
     this.fileReadKeyNo = opts.fileReadKeyNo ?? 2;
     this.random = opts.random ?? randomBytes;
     this.counter = opts.sdmCounter ?? 0;
-    if (!this.keys[this.metaReadKeyNo] || !this.keys[this.fileReadKeyNo]) throw new RangeError('SDM key numbers must be 0 to 4');
-    if (!Number.isInteger(this.counter) || this.counter < 0 || this.counter >= MAX_COUNTER) throw new RangeError('sdmCounter must be 0 to 16777214');
+    if (!this.keys[this.metaReadKeyNo] || !this.keys[this.fileReadKeyNo])
+      throw new RangeError('SDM key numbers must be 0 to 4');
+    if (!Number.isInteger(this.counter) || this.counter < 0 || this.counter >= MAX_COUNTER)
+      throw new RangeError('sdmCounter must be 0 to 16777214');
     this.sunUrl(Buffer.alloc(16), Buffer.alloc(8)); // refuse a URL too long for the file now, not at the first tap
   }
 
@@ -115,7 +125,12 @@ export class SoftNtag424 implements SimCard {
       this.ndefSelected = false;
       return status(SW.OK);
     }
-    if (command.p1 === 0x00 && this.applicationSelected && command.data.length === 2 && command.data.readUInt16BE(0) === NDEF_FILE_ID) {
+    if (
+      command.p1 === 0x00 &&
+      this.applicationSelected &&
+      command.data.length === 2 &&
+      command.data.readUInt16BE(0) === NDEF_FILE_ID
+    ) {
       this.ndefSelected = true;
       return status(SW.OK);
     }
@@ -135,7 +150,12 @@ export class SoftNtag424 implements SimCard {
   private nextNdefImage(): Buffer {
     // At the top of its range the real counter stops; the simulator keeps serving the last value.
     if (this.counter < MAX_COUNTER) this.counter += 1;
-    const picc = Buffer.concat([Buffer.from([PICC_DATA_TAG]), this.uidBytes, counterBytes(this.counter), this.random(5)]);
+    const picc = Buffer.concat([
+      Buffer.from([PICC_DATA_TAG]),
+      this.uidBytes,
+      counterBytes(this.counter),
+      this.random(5),
+    ]);
     const e = aesCbcEncrypt(this.keys[this.metaReadKeyNo]!, picc);
     const c = sunMac(this.keys[this.fileReadKeyNo]!, this.uidBytes, this.counter);
     return this.sunUrl(e, c);
@@ -144,7 +164,8 @@ export class SoftNtag424 implements SimCard {
   private sunUrl(e: Buffer, c: Buffer): Buffer {
     const url = `${this.url}${this.url.includes('?') ? '&' : '?'}e=${e.toString('hex').toUpperCase()}&c=${c.toString('hex').toUpperCase()}`;
     const message = uriMessage(url);
-    if (message.length + 2 > NDEF_FILE_SIZE) throw new RangeError(`the SUN URL does not fit the ${NDEF_FILE_SIZE}-byte NDEF file`);
+    if (message.length + 2 > NDEF_FILE_SIZE)
+      throw new RangeError(`the SUN URL does not fit the ${NDEF_FILE_SIZE}-byte NDEF file`);
     const file = Buffer.alloc(NDEF_FILE_SIZE);
     file.writeUInt16BE(message.length, 0);
     message.copy(file, 2);
@@ -154,7 +175,8 @@ export class SoftNtag424 implements SimCard {
   private authenticatePart1(data: Buffer): Buffer {
     this.session = undefined;
     const [keyNo, lenCap] = [data[0], data[1]];
-    if (keyNo === undefined || lenCap === undefined || data.length !== 2 + lenCap) return status(SW.NATIVE_LENGTH_ERROR);
+    if (keyNo === undefined || lenCap === undefined || data.length !== 2 + lenCap)
+      return status(SW.NATIVE_LENGTH_ERROR);
     const key = this.keys[keyNo];
     if (!key) return status(SW.NO_SUCH_KEY);
     const rndB = this.random(BLOCK);

@@ -69,7 +69,8 @@ function parsePiccData(plain: Buffer): { uid: Buffer; counter: number } | undefi
 /** Checks a SUN message. Never throws on card input; returns the counter for the caller's replay check. */
 export function verifySun(input: SunInput): SunResult {
   checkKey(input.metaReadKey, 'the SDM meta read key');
-  if (input.encPiccData.length !== PICC_DATA_LENGTH || input.cmac.length !== SUN_MAC_LENGTH) return { ok: false, reason: 'malformed' };
+  if (input.encPiccData.length !== PICC_DATA_LENGTH || input.cmac.length !== SUN_MAC_LENGTH)
+    return { ok: false, reason: 'malformed' };
   const picc = parsePiccData(aesCbcDecrypt(input.metaReadKey, input.encPiccData));
   if (!picc) return { ok: false, reason: 'bad_cmac' };
   const fileReadKey = input.fileReadKey(picc.uid);
@@ -102,7 +103,7 @@ const READ_CHUNK = 128;
 /** ReadBinary of `length` bytes from `offset` of the selected file; undefined when the card refuses. */
 async function readBinary(transmit: Transmit, offset: number, length: number): Promise<Buffer | undefined> {
   const parts: Buffer[] = [];
-  for (let at = offset; at < offset + length; ) {
+  for (let at = offset; at < offset + length;) {
     const { data, status } = await exchange(transmit, readBinaryApdu(at, Math.min(READ_CHUNK, offset + length - at)));
     if (status !== SW.OK || data.length === 0) return undefined;
     parts.push(data);

@@ -1,5 +1,10 @@
 import type { KeyObject } from 'node:crypto';
-import { COMMAND_CLOCK_SKEW_MS, SignedCommand, type CommandBody, type CommandRefusal } from '../../shared/protocol/commands.js';
+import {
+  COMMAND_CLOCK_SKEW_MS,
+  SignedCommand,
+  type CommandBody,
+  type CommandRefusal,
+} from '../../shared/protocol/commands.js';
 import { verifyBody } from '../../shared/protocol/signing.js';
 import { describeIssues, formatDetails } from '../../shared/platform/validation.js';
 
@@ -13,7 +18,8 @@ export interface CommandContext {
   seen(nonce: string): boolean;
 }
 
-export type CommandVerdict = { ok: true; command: CommandBody } | { ok: false; refused: CommandRefusal; detail: string };
+export type CommandVerdict =
+  { ok: true; command: CommandBody } | { ok: false; refused: CommandRefusal; detail: string };
 
 const refuse = (refused: CommandRefusal, detail: string): CommandVerdict => ({ ok: false, refused, detail });
 
@@ -30,16 +36,20 @@ export function checkCommand(payload: Buffer | string, ctx: CommandContext): Com
   } catch {
     return refuse('malformed', 'not JSON');
   }
-  if (json !== null && typeof json === 'object' && !Array.isArray(json) && !('signature' in json)) return refuse('unsigned', 'no signature');
+  if (json !== null && typeof json === 'object' && !Array.isArray(json) && !('signature' in json))
+    return refuse('unsigned', 'no signature');
   const parsed = SignedCommand.safeParse(json);
   if (!parsed.success) return refuse('malformed', formatDetails(describeIssues(parsed.error, json)).slice(0, 400));
   const { body, signature } = parsed.data;
   // The hub signed the body as it sent it: check that, not the parsed copy.
-  if (!verifyBody((json as { body: unknown }).body, signature, ctx.publicKey)) return refuse('forged', 'the signature is not the hub key’s');
+  if (!verifyBody((json as { body: unknown }).body, signature, ctx.publicKey))
+    return refuse('forged', 'the signature is not the hub key’s');
   if (body.site !== ctx.site) return refuse('foreign', `a command for site ${body.site}`);
   if (ctx.nowMs >= Date.parse(body.expiresAt)) return refuse('expired', `expired at ${body.expiresAt}`);
-  if (Date.parse(body.issuedAt) > ctx.nowMs + COMMAND_CLOCK_SKEW_MS) return refuse('not_yet_valid', `issued at ${body.issuedAt}, after this site's clock`);
+  if (Date.parse(body.issuedAt) > ctx.nowMs + COMMAND_CLOCK_SKEW_MS)
+    return refuse('not_yet_valid', `issued at ${body.issuedAt}, after this site's clock`);
   if (ctx.seen(body.nonce)) return refuse('replayed', `nonce ${body.nonce} already carried out`);
-  if (body.kind === 'unlock' && !ctx.doors.includes(body.door)) return refuse('unknown_door', `no door ${JSON.stringify(body.door)} at this site`);
+  if (body.kind === 'unlock' && !ctx.doors.includes(body.door))
+    return refuse('unknown_door', `no door ${JSON.stringify(body.door)} at this site`);
   return { ok: true, command: body };
 }

@@ -15,7 +15,8 @@ export interface CommandSite {
   rejectCommand(detail: string): void;
 }
 
-export type CommandOutcome = { accepted: true; command: CommandBody } | { accepted: false; refused: CommandRefusal; detail: string };
+export type CommandOutcome =
+  { accepted: true; command: CommandBody } | { accepted: false; refused: CommandRefusal; detail: string };
 
 /**
  * The site's end of the hub's commands topic: checks each message (edge/commands/check.ts),
@@ -26,7 +27,9 @@ export type CommandOutcome = { accepted: true; command: CommandBody } | { accept
 export class HubCommands {
   readonly refused = new Map<CommandRefusal, number>();
 
-  constructor(private readonly deps: { site: string; publicKey: KeyObject; edge: CommandSite; clock: Clock; log: Logger }) {}
+  constructor(
+    private readonly deps: { site: string; publicKey: KeyObject; edge: CommandSite; clock: Clock; log: Logger },
+  ) {}
 
   receive(payload: Buffer | string): CommandOutcome {
     const { edge, site, publicKey, clock } = this.deps;

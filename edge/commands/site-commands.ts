@@ -33,7 +33,10 @@ export class SiteCommands {
   restore(): void {
     if (!this.active) return;
     for (const door of this.deps.doors.values()) door.setLockdown(true);
-    this.deps.log.warn({ since: this.deps.store.commands.lockdown()?.since }, 'the site is in lockdown (stored): every entry is refused until the hub lifts it');
+    this.deps.log.warn(
+      { since: this.deps.store.commands.lockdown()?.since },
+      'the site is in lockdown (stored): every entry is refused until the hub lifts it',
+    );
   }
 
   carryOut(command: CommandBody): void {
@@ -46,7 +49,10 @@ export class SiteCommands {
       if (command.kind === 'lift_lockdown') store.commands.liftLockdown();
       store.events.append({ type: 'command.executed', data: receipt(command) }, now);
     });
-    this.deps.log.warn({ command: command.nonce, kind: command.kind, ...('door' in command ? { door: command.door } : {}) }, 'hub command carried out');
+    this.deps.log.warn(
+      { command: command.nonce, kind: command.kind, ...('door' in command ? { door: command.door } : {}) },
+      'hub command carried out',
+    );
     this.actuate(command);
   }
 

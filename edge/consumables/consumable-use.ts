@@ -20,19 +20,31 @@ export const SIMULATED_ITEMS = { print: 'print-page', coffee: 'coffee' } as cons
  * An item the price list could not name is refused (400) before anything else, whoever calls:
  * the hub refuses such an event, so it would stay parked at the site and never be billed.
  */
-export function recordConsumableUse(store: EdgeStore, who: { memberId?: string | undefined; badge?: string | undefined }, item: string, quantity: number, atMs: number): SiteEvent {
+export function recordConsumableUse(
+  store: EdgeStore,
+  who: { memberId?: string | undefined; badge?: string | undefined },
+  item: string,
+  quantity: number,
+  atMs: number,
+): SiteEvent {
   const checked = UsedItem.safeParse({ item });
-  if (!checked.success) throw new TesseraError('request.invalid', 'invalid consumable item', describeIssues(checked.error, { item }));
+  if (!checked.success)
+    throw new TesseraError('request.invalid', 'invalid consumable item', describeIssues(checked.error, { item }));
   const memberId = who.badge !== undefined ? memberOfBadge(store, who.badge) : (who.memberId ?? '');
   const member = store.directory.getMember(memberId);
   if (!member) throw new TesseraError('not_found', `no member ${JSON.stringify(memberId)} in this site's directory`);
   if (member.status === 'suspended') throw new TesseraError('auth.forbidden', `member ${memberId} is suspended`);
-  return store.transaction(() => store.events.append({ type: 'consumable.used', data: { memberId, item, quantity } }, atMs));
+  return store.transaction(() =>
+    store.events.append({ type: 'consumable.used', data: { memberId, item, quantity } }, atMs),
+  );
 }
 
 function memberOfBadge(store: EdgeStore, badge: string): string {
   const uid = normalizeUid(badge);
-  if (uid === undefined) throw new TesseraError('request.invalid', 'expected a badge UID of 4 to 10 bytes in hex', [{ path: 'badge', message: 'expected a badge UID of 4 to 10 bytes in hex' }]);
+  if (uid === undefined)
+    throw new TesseraError('request.invalid', 'expected a badge UID of 4 to 10 bytes in hex', [
+      { path: 'badge', message: 'expected a badge UID of 4 to 10 bytes in hex' },
+    ]);
   const holder = store.directory.lookup(uid);
   if (!holder) throw new TesseraError('not_found', `no badge ${maskUid(uid)}`);
   if (holder.badge.status === 'revoked') throw new TesseraError('auth.forbidden', `badge ${maskUid(uid)} is revoked`);

@@ -32,7 +32,8 @@ export class DaysElsewhereUpdates {
     const { body } = opened;
     const store = this.deps.edge.store.daysElsewhere;
     const issuedAt = Date.parse(body.issuedAt);
-    if (issuedAt <= store.issuedAt()) return this.refuse('replayed', `issued ${body.issuedAt}, not after the days in force`);
+    if (issuedAt <= store.issuedAt())
+      return this.refuse('replayed', `issued ${body.issuedAt}, not after the days in force`);
     store.replace(issuedAt, body.members);
     this.deps.log.debug({ members: body.members.length, issuedAt: body.issuedAt }, 'days elsewhere applied');
     return { applied: true, members: body.members.length };

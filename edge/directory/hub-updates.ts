@@ -60,7 +60,8 @@ export class HubDirectoryUpdates {
     const issuedAt = Date.parse(body.issuedAt);
     // The update in force received again (a QoS 1 redelivery, a re-sent snapshot chunk): harmless, not a fault.
     if (current?.issuedAt === issuedAt && current.revision === body.to) return this.duplicate(body);
-    if (current?.issuedAt != null && issuedAt <= current.issuedAt) return this.refuse('replayed', `issued ${body.issuedAt}, not after the update in force`);
+    if (current?.issuedAt != null && issuedAt <= current.issuedAt)
+      return this.refuse('replayed', `issued ${body.issuedAt}, not after the update in force`);
     const revision = current?.revision ?? 0;
     return body.kind === 'delta' ? this.delta(body, revision, issuedAt) : this.snapshotChunk(body, revision, issuedAt);
   }
@@ -72,14 +73,17 @@ export class HubDirectoryUpdates {
       return this.refuse('out_of_order', `a delta from revision ${body.from}, this site is at ${revision}`);
     }
     const edits = body.changes.flatMap((c) => (isErase(c) ? [] : [toEdit(c)]));
-    const dangling = this.withErasures(body.changes.filter(isErase), () => this.deps.edge.applyDirectoryChanges(edits, body.to, 'hub', issuedAt));
+    const dangling = this.withErasures(body.changes.filter(isErase), () =>
+      this.deps.edge.applyDirectoryChanges(edits, body.to, 'hub', issuedAt),
+    );
     if (dangling.length > 0) return this.refuse('inconsistent', dangling.slice(0, 5).join('; '));
     return { applied: true, revision: body.to };
   }
 
   /** Chunks are kept until all have arrived, then the whole directory is replaced at once. */
   private snapshotChunk(body: Snapshot, revision: number, issuedAt: number): UpdateOutcome {
-    if (body.to < revision) return this.refuse('replayed', `snapshot of revision ${body.to}, this site is at ${revision}`);
+    if (body.to < revision)
+      return this.refuse('replayed', `snapshot of revision ${body.to}, this site is at ${revision}`);
     if (body.chunk >= body.chunks) return this.refuse('malformed', `chunk ${body.chunk} of ${body.chunks}`);
     const key = `${body.to}@${body.issuedAt}#${body.chunks}`;
     if (this.snapshot?.key !== key) this.snapshot = { key, parts: new Map(), body };
@@ -89,8 +93,15 @@ export class HubDirectoryUpdates {
     this.snapshot = undefined;
     const pick = <E extends DirectoryChange['entity']>(entity: E) =>
       changes.flatMap((c) => (c.op === 'upsert' && c.entity === entity ? [c.value] : []));
-    const dir = Directory.safeParse({ revision: body.to, plans: pick('plan'), employers: pick('employer'), members: pick('member'), badges: pick('badge') });
-    if (!dir.success) return this.refuse('inconsistent', formatDetails(describeIssues(dir.error, undefined)).slice(0, 400));
+    const dir = Directory.safeParse({
+      revision: body.to,
+      plans: pick('plan'),
+      employers: pick('employer'),
+      members: pick('member'),
+      badges: pick('badge'),
+    });
+    if (!dir.success)
+      return this.refuse('inconsistent', formatDetails(describeIssues(dir.error, undefined)).slice(0, 400));
     this.withErasures(changes.filter(isErase), () => {
       this.deps.edge.applyDirectory(dir.data, 'hub', issuedAt);
       return [];
@@ -114,7 +125,8 @@ export class HubDirectoryUpdates {
         if (dangling.length > 0) throw new Inconsistent();
         return erased;
       });
-      if (counts.members > 0) this.deps.log.info(counts, 'members erased by the hub: their events pseudonymised, their badges deleted');
+      if (counts.members > 0)
+        this.deps.log.info(counts, 'members erased by the hub: their events pseudonymised, their badges deleted');
     } catch (err) {
       if (!(err instanceof Inconsistent)) throw err;
     }

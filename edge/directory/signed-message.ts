@@ -25,7 +25,8 @@ export function openSigned<B extends { site: string }>(
   const parsed = schema.safeParse(json);
   if (!parsed.success) return { refused: 'malformed', detail: formatDetails(describeIssues(parsed.error, json)) };
   const { body, signature } = parsed.data;
-  if (!verifyBody((json as { body: unknown }).body, signature, expected.publicKey)) return { refused: 'forged', detail: 'the signature is not the hub key’s' };
+  if (!verifyBody((json as { body: unknown }).body, signature, expected.publicKey))
+    return { refused: 'forged', detail: 'the signature is not the hub key’s' };
   if (body.site !== expected.site) return { refused: 'foreign', detail: `${expected.what} for site ${body.site}` };
   return { body };
 }

@@ -68,10 +68,13 @@ export class DoorAlarms {
 
   private startHeldTimer(sinceMs = 0): void {
     this.cancelHeldTimer();
-    this.heldTimer = this.deps.clock.setTimeout(() => {
-      this.heldTimer = null;
-      this.raise('held');
-    }, this.deps.heldOpenSeconds * 1000 - sinceMs);
+    this.heldTimer = this.deps.clock.setTimeout(
+      () => {
+        this.heldTimer = null;
+        this.raise('held');
+      },
+      this.deps.heldOpenSeconds * 1000 - sinceMs,
+    );
   }
 
   private cancelHeldTimer(): void {

@@ -141,7 +141,14 @@ export class DoorController {
     const energised = this.relay?.active ?? false;
     const unlocked = failMode === 'fail-secure' ? energised : !energised;
     const mode: DoorMode = this.freeAccess ? 'free_access' : unlocked ? 'unlocked' : 'locked';
-    return { id, mode, contact: this.alarms.contact, alarm: this.alarms.alarm, freeAccess: this.freeAccess, lockdown: this.lockdown };
+    return {
+      id,
+      mode,
+      contact: this.alarms.contact,
+      alarm: this.alarms.alarm,
+      freeAccess: this.freeAccess,
+      lockdown: this.lockdown,
+    };
   }
 
   /** Called on each press of the exit button, so the edge can check someone out. */
@@ -230,7 +237,10 @@ export class DoorController {
       this.relay.write(active);
     } catch (error) {
       this.log?.error({ err: error, active }, 'relay write failed');
-      this.emit({ type: 'device.fault', data: { device: this.deps.door.id, kind: 'gpio.error', detail: String(error).slice(0, 500) } });
+      this.emit({
+        type: 'device.fault',
+        data: { device: this.deps.door.id, kind: 'gpio.error', detail: String(error).slice(0, 500) },
+      });
     }
   }
 

@@ -27,10 +27,13 @@ export function isFreeAccessAt(rule: FreeAccessRule, site: SiteCalendar, at: num
  */
 export function everyAligned(clock: Clock, periodMs: number, fn: () => void): TimerHandle {
   let interval: TimerHandle | null = null;
-  const first = clock.setTimeout(() => {
-    interval = clock.setInterval(fn, periodMs);
-    fn();
-  }, periodMs - (((clock.now() % periodMs) + periodMs) % periodMs));
+  const first = clock.setTimeout(
+    () => {
+      interval = clock.setInterval(fn, periodMs);
+      fn();
+    },
+    periodMs - (((clock.now() % periodMs) + periodMs) % periodMs),
+  );
   return {
     cancel: () => {
       first.cancel();

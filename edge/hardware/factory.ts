@@ -48,7 +48,8 @@ export async function loadNative(name: NativePackage, importModule = defaultImpo
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     const code = (error as { code?: unknown } | null)?.code;
-    const notFound = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (package|module)/.test(detail);
+    const notFound =
+      code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (package|module)/.test(detail);
     // Missing means the package itself; a missing dependency of it (the native addon) is a failed load.
     return { ok: false, missing: notFound && detail.includes(`'${name}'`), detail };
   }
@@ -65,21 +66,49 @@ async function openPcscReader(opts: HardwareOptions): Promise<Opened<Reader>> {
   const loaded = await loadNative('nfc-pcsc', opts.importModule);
   const path = 'hardware.readers';
   if (!loaded.ok && loaded.missing)
-    return { ok: false, problem: { path, message: `real PC/SC readers need the optional package nfc-pcsc and libpcsclite-dev (${PCSC_INSTALL}); ${SIMULATE_HINT}` } };
+    return {
+      ok: false,
+      problem: {
+        path,
+        message: `real PC/SC readers need the optional package nfc-pcsc and libpcsclite-dev (${PCSC_INSTALL}); ${SIMULATE_HINT}`,
+      },
+    };
   if (!loaded.ok)
-    return { ok: false, problem: { path, message: `nfc-pcsc is installed but failed to load (${loaded.detail}); its native part needs libpcsclite-dev (${PCSC_INSTALL}); ${SIMULATE_HINT}` } };
+    return {
+      ok: false,
+      problem: {
+        path,
+        message: `nfc-pcsc is installed but failed to load (${loaded.detail}); its native part needs libpcsclite-dev (${PCSC_INSTALL}); ${SIMULATE_HINT}`,
+      },
+    };
   // Constructing PcscReader touches nothing: pcscd is awaited in start(), never here.
   const module = loaded.module;
-  return { ok: true, value: new PcscReader({ clock: opts.clock, importModule: () => Promise.resolve(module), ...sinkOf(opts.log, 'pcsc-reader') }) };
+  return {
+    ok: true,
+    value: new PcscReader({
+      clock: opts.clock,
+      importModule: () => Promise.resolve(module),
+      ...sinkOf(opts.log, 'pcsc-reader'),
+    }),
+  };
 }
 
 async function openOnoffGpio(opts: HardwareOptions): Promise<Opened<Gpio>> {
   const loaded = await loadNative('onoff', opts.importModule);
   const path = 'hardware.gpio';
   if (!loaded.ok && loaded.missing)
-    return { ok: false, problem: { path, message: `real GPIO needs the optional package onoff, which builds only on Linux (npm install on the Pi); ${SIMULATE_HINT}` } };
+    return {
+      ok: false,
+      problem: {
+        path,
+        message: `real GPIO needs the optional package onoff, which builds only on Linux (npm install on the Pi); ${SIMULATE_HINT}`,
+      },
+    };
   if (!loaded.ok)
-    return { ok: false, problem: { path, message: `onoff is installed but failed to load (${loaded.detail}); ${SIMULATE_HINT}` } };
+    return {
+      ok: false,
+      problem: { path, message: `onoff is installed but failed to load (${loaded.detail}); ${SIMULATE_HINT}` },
+    };
   // Opening claims no line: a failure of the reader side leaves no GPIO to release.
   const module = loaded.module;
   try {
@@ -90,7 +119,10 @@ async function openOnoffGpio(opts: HardwareOptions): Promise<Opened<Gpio>> {
     });
     return { ok: true, value: gpio };
   } catch (error) {
-    return { ok: false, problem: { path, message: `${error instanceof Error ? error.message : String(error)}; ${SIMULATE_HINT}` } };
+    return {
+      ok: false,
+      problem: { path, message: `${error instanceof Error ? error.message : String(error)}; ${SIMULATE_HINT}` },
+    };
   }
 }
 
@@ -102,16 +134,27 @@ async function openOnoffGpio(opts: HardwareOptions): Promise<Opened<Gpio>> {
 export async function createHardware(opts: HardwareOptions): Promise<Hardware> {
   // Simulators have no side effects, so building one before the other side is checked costs nothing.
   const reader: Opened<Reader> =
-    opts.readers === 'pcsc' ? await openPcscReader(opts) : { ok: true, value: new SimReader(opts.readerNames, opts.clock, sinkOf(opts.log, 'sim-reader')) };
+    opts.readers === 'pcsc'
+      ? await openPcscReader(opts)
+      : { ok: true, value: new SimReader(opts.readerNames, opts.clock, sinkOf(opts.log, 'sim-reader')) };
   const gpio: Opened<Gpio> =
-    opts.gpio === 'onoff' ? await openOnoffGpio(opts) : { ok: true, value: new SimGpio(opts.clock, { ...sinkOf(opts.log, 'sim-gpio'), ...(opts.simGpioDir !== undefined ? { mirrorDir: opts.simGpioDir } : {}) }) };
+    opts.gpio === 'onoff'
+      ? await openOnoffGpio(opts)
+      : {
+          ok: true,
+          value: new SimGpio(opts.clock, {
+            ...sinkOf(opts.log, 'sim-gpio'),
+            ...(opts.simGpioDir !== undefined ? { mirrorDir: opts.simGpioDir } : {}),
+          }),
+        };
   if (!reader.ok || !gpio.ok) {
     // When real adapters exist, the one that did open must be stopped here before throwing.
     const problems = [reader, gpio].flatMap((r) => (r.ok ? [] : [r.problem]));
     throw new TesseraError('hardware.unavailable', problems.map((p) => `${p.path}: ${p.message}`).join('\n'), problems);
   }
   const hardware: Hardware = { reader: reader.value, gpio: gpio.value };
-  if (reader.value instanceof SimReader && gpio.value instanceof SimGpio) hardware.sim = { reader: reader.value, gpio: gpio.value };
+  if (reader.value instanceof SimReader && gpio.value instanceof SimGpio)
+    hardware.sim = { reader: reader.value, gpio: gpio.value };
   return hardware;
 }
 

@@ -25,7 +25,10 @@ export function reportListenerError(sink: ListenerErrorSink, error: unknown, con
   try {
     if (sink.onListenerError) sink.onListenerError(error, context);
     else if (sink.log) sink.log.error({ err: error, ...context }, 'a hardware listener threw');
-    else process.emitWarning(`a ${context.source} listener threw on "${context.event}" (${context.target}): ${String(error)}`);
+    else
+      process.emitWarning(
+        `a ${context.source} listener threw on "${context.event}" (${context.target}): ${String(error)}`,
+      );
   } catch {
     // Reporting is best effort: a failing reporter must not break the hardware path either.
   }

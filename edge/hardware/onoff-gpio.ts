@@ -26,7 +26,12 @@ export interface OnoffPinOptions {
 export interface OnoffModule {
   Gpio: {
     new (gpio: number, direction: 'out' | 'high' | 'low', options?: OnoffPinOptions): OnoffPin;
-    new (gpio: number, direction: 'in', edge: 'none' | 'rising' | 'falling' | 'both', options?: OnoffPinOptions): OnoffPin;
+    new (
+      gpio: number,
+      direction: 'in',
+      edge: 'none' | 'rising' | 'falling' | 'both',
+      options?: OnoffPinOptions,
+    ): OnoffPin;
     readonly accessible?: boolean;
   };
 }
@@ -112,7 +117,11 @@ export class OnoffGpio implements Gpio {
     this.requireFree(line);
     // Inactive is logical false, and the kernel applies the initial level raw: raw = false XOR activeLow.
     const direction = opts.activeLow ? 'high' : 'low';
-    const pin = this.openPin(line, 'an output', () => new this.onoff.Gpio(this.base + line, direction, { activeLow: false }));
+    const pin = this.openPin(
+      line,
+      'an output',
+      () => new this.onoff.Gpio(this.base + line, direction, { activeLow: false }),
+    );
     const claim: OutputClaim = { kind: 'output', line, activeLow: opts.activeLow, pin, active: false, released: false };
     this.claims.set(line, claim);
     return {
@@ -127,8 +136,15 @@ export class OnoffGpio implements Gpio {
   input(line: number, opts: { activeLow: boolean; debounceMs: number }): InputLine {
     this.requireFree(line);
     if (!(Number.isInteger(opts.debounceMs) && opts.debounceMs >= 0))
-      throw new TesseraError('gpio.unavailable', `GPIO line ${line}: debounceMs must be a whole number >= 0, got ${opts.debounceMs}`);
-    const pin = this.openPin(line, 'an input', () => new this.onoff.Gpio(this.base + line, 'in', 'both', { debounceTimeout: opts.debounceMs, activeLow: false }));
+      throw new TesseraError(
+        'gpio.unavailable',
+        `GPIO line ${line}: debounceMs must be a whole number >= 0, got ${opts.debounceMs}`,
+      );
+    const pin = this.openPin(
+      line,
+      'an input',
+      () => new this.onoff.Gpio(this.base + line, 'in', 'both', { debounceTimeout: opts.debounceMs, activeLow: false }),
+    );
     let high: boolean;
     try {
       high = pin.readSync() === 1;
@@ -212,7 +228,8 @@ export class OnoffGpio implements Gpio {
 
   private requireFree(line: number): void {
     if (this.closing) throw new TesseraError('gpio.unavailable', `GPIO is closed: cannot claim line ${line}`);
-    if (!(Number.isInteger(line) && line >= 0)) throw new TesseraError('gpio.unavailable', `GPIO line must be a whole number >= 0, got ${line}`);
+    if (!(Number.isInteger(line) && line >= 0))
+      throw new TesseraError('gpio.unavailable', `GPIO line must be a whole number >= 0, got ${line}`);
     const claim = this.claims.get(line);
     if (claim) throw new TesseraError('gpio.unavailable', `GPIO line ${line} is already claimed as an ${claim.kind}`);
     // Past the chip's end the kernel may accept the number for the next chip (a Pi 4's
@@ -262,9 +279,14 @@ export class OnoffGpio implements Gpio {
   /** The line, the kernel line, the chip's range when known, and onoff's (the kernel's) error. */
   private failure(line: number, what: string, cause: unknown): TesseraError {
     const kernel = this.base + line;
-    const chip = this.chip ? `; ${this.chip.name} "${this.chip.label}" has kernel lines ${this.chip.base}-${this.chip.base + this.chip.ngpio - 1}` : '';
+    const chip = this.chip
+      ? `; ${this.chip.name} "${this.chip.label}" has kernel lines ${this.chip.base}-${this.chip.base + this.chip.ngpio - 1}`
+      : '';
     const reason = cause instanceof Error ? cause.message : String(cause);
-    const error = new TesseraError('gpio.unavailable', `GPIO line ${line} (kernel line ${kernel} = base ${this.base} + ${line}${chip}) ${what}: ${reason}`);
+    const error = new TesseraError(
+      'gpio.unavailable',
+      `GPIO line ${line} (kernel line ${kernel} = base ${this.base} + ${line}${chip}) ${what}: ${reason}`,
+    );
     error.cause = cause;
     return error;
   }
@@ -287,7 +309,8 @@ function importOnoff(): Promise<unknown> {
 /** `import('onoff')` gives a namespace with `Gpio` (and `default`); a require gives `{ Gpio }`. */
 function asOnoffModule(loaded: unknown): OnoffModule {
   for (const candidate of [loaded, (loaded as { default?: unknown } | null)?.default]) {
-    if (typeof (candidate as Partial<OnoffModule> | null | undefined)?.Gpio === 'function') return candidate as OnoffModule;
+    if (typeof (candidate as Partial<OnoffModule> | null | undefined)?.Gpio === 'function')
+      return candidate as OnoffModule;
   }
   throw new TesseraError('gpio.unavailable', 'the onoff module loaded has no Gpio class (is it onoff 6?)');
 }
@@ -296,7 +319,10 @@ function noChipMessage(chips: GpioChipInfo[]): string {
   // No override can help there: say so rather than send someone after hardware.gpioChipBase.
   if (!fs.existsSync(GPIO_SYSFS_ROOT))
     return `${GPIO_SYSFS_ROOT} does not exist: this kernel has no sysfs GPIO, which onoff needs (not a Raspberry Pi, or an image built without it)`;
-  const found = chips.length === 0 ? 'there is no gpiochip* there' : `found ${chips.map((c) => `${c.name} "${c.label}"`).join(', ')}`;
+  const found =
+    chips.length === 0
+      ? 'there is no gpiochip* there'
+      : `found ${chips.map((c) => `${c.name} "${c.label}"`).join(', ')}`;
   return (
     `no Raspberry Pi GPIO chip under ${GPIO_SYSFS_ROOT}: looked for a gpiochip*/label of ${PI_GPIO_LABELS.join(', ')}, ${found}; ` +
     `set hardware.gpioChipBase in the site config to the base of the chip that drives the BCM lines (see ${GPIO_SYSFS_ROOT}/gpiochip*/label and base)`

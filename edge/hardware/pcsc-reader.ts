@@ -2,7 +2,15 @@ import type { NFC, NfcCard, Reader as NfcReader } from 'nfc-pcsc';
 import type { Clock, TimerHandle } from '../../shared/platform/clock.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import { ReaderListeners, type ListenerErrorSink } from './listener-errors.js';
-import { GET_UID_APDU, MAX_RESPONSE_BYTES, feedbackAccepted, feedbackApdu, isIso14443_4, statusWord, toHex } from './pcsc-apdu.js';
+import {
+  GET_UID_APDU,
+  MAX_RESPONSE_BYTES,
+  feedbackAccepted,
+  feedbackApdu,
+  isIso14443_4,
+  statusWord,
+  toHex,
+} from './pcsc-apdu.js';
 import { DEFAULT_PCSCD_SOCKET, probePcscd, type Probe } from './pcsc-socket.js';
 import { RecentTaps } from './pcsc-taps.js';
 import type { CardEvent, Reader, ReaderListener } from './types.js';
@@ -85,7 +93,9 @@ export class PcscReader implements Reader {
       Nfc = nfcConstructor(await (this.opts.importModule ?? (() => import('nfc-pcsc')))());
     } catch (error) {
       if (epoch === this.epoch) this.state = 'stopped';
-      throw error instanceof TesseraError ? error : new TesseraError('reader.unavailable', `cannot load nfc-pcsc: ${describeError(error)}`);
+      throw error instanceof TesseraError
+        ? error
+        : new TesseraError('reader.unavailable', `cannot load nfc-pcsc: ${describeError(error)}`);
     }
     if (epoch !== this.epoch) return; // stopped while loading
     this.Nfc = Nfc;
@@ -110,7 +120,6 @@ export class PcscReader implements Reader {
   subscribe(listener: ReaderListener): () => void {
     return this.listeners.subscribe(listener);
   }
-
 
   attached(): string[] {
     return this.state === 'running' ? [...this.readers.keys()] : [];
@@ -141,7 +150,10 @@ export class PcscReader implements Reader {
       if (reachable) return this.openNfc(epoch);
       if (!this.waitReported) {
         this.waitReported = true;
-        this.opts.log?.warn({ socket: this.socketPath, detail }, `waiting for pcscd at ${this.socketPath}: is pcscd running? apt-get install pcscd`);
+        this.opts.log?.warn(
+          { socket: this.socketPath, detail },
+          `waiting for pcscd at ${this.socketPath}: is pcscd running? apt-get install pcscd`,
+        );
       }
       this.retryLater(epoch);
     });
@@ -166,7 +178,8 @@ export class PcscReader implements Reader {
     }
     retainForever(nfc);
     this.nfc = nfc;
-    if (this.waitReported) this.opts.log?.info({ socket: this.socketPath }, 'pcscd is reachable: readers will be reported as they attach');
+    if (this.waitReported)
+      this.opts.log?.info({ socket: this.socketPath }, 'pcscd is reachable: readers will be reported as they attach');
     this.waitReported = false;
     nfc.on('error', (error) => this.serviceError(nfc, error));
     nfc.on('reader', (device) => this.readerFound(nfc, device));
@@ -183,7 +196,10 @@ export class PcscReader implements Reader {
     const names = [...this.readers.keys()];
     void this.closeNfc();
     this.waitReported = true;
-    this.opts.log?.warn({ socket: this.socketPath, detail }, `pcscd went away (${detail}); waiting for it at ${this.socketPath}`);
+    this.opts.log?.warn(
+      { socket: this.socketPath, detail },
+      `pcscd went away (${detail}); waiting for it at ${this.socketPath}`,
+    );
     for (const name of names) this.emit('lost', name, (l) => l.lost?.(name, detail));
     if (epoch === this.epoch) this.retryLater(epoch); // unless a listener stopped us
   }
@@ -217,7 +233,13 @@ export class PcscReader implements Reader {
     // Every reader gets an error listener, used or not: an unhandled one crashes the process.
     device.on('error', (error) => this.readerError(nfc, device, error));
     if (nfc !== this.nfc) return void setImmediate(() => attempt(() => device.close())); // see closeNfc
-    const slot: Attached = { name: device.reader.name, device, cardToken: 0, reported: false, queue: Promise.resolve() };
+    const slot: Attached = {
+      name: device.reader.name,
+      device,
+      cardToken: 0,
+      reported: false,
+      queue: Promise.resolve(),
+    };
     device.autoProcessing = false; // we read the UID ourselves; ISO 14443-4 cards need it off
     device.on('card', (card) => this.cardArrived(slot, card));
     device.on('card.off', () => this.cardLeft(slot));
@@ -253,7 +275,10 @@ export class PcscReader implements Reader {
     if (slot.cardToken !== token || this.readers.get(slot.name) !== slot) return;
     const sw = statusWord(response);
     if (sw !== 0x9000 || response.length < 6) {
-      this.opts.log?.warn({ reader: slot.name, response: toHex(response) }, 'the reader did not give the card UID: card ignored');
+      this.opts.log?.warn(
+        { reader: slot.name, response: toHex(response) },
+        'the reader did not give the card UID: card ignored',
+      );
       return;
     }
     const uid = toHex(response.subarray(0, -2));
@@ -290,13 +315,13 @@ export class PcscReader implements Reader {
     if (this.state !== 'running') return;
     this.listeners.emit(event, reader, call);
   }
-
 }
 
 function nfcConstructor(module: unknown): NfcConstructor {
   const m = module as { NFC?: unknown; default?: { NFC?: unknown } } | null | undefined;
   const Nfc = m?.NFC ?? m?.default?.NFC;
-  if (typeof Nfc !== 'function') throw new TesseraError('reader.unavailable', 'nfc-pcsc loaded but exports no NFC class: an unsupported version?');
+  if (typeof Nfc !== 'function')
+    throw new TesseraError('reader.unavailable', 'nfc-pcsc loaded but exports no NFC class: an unsupported version?');
   return Nfc as NfcConstructor;
 }
 

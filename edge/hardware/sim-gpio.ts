@@ -142,7 +142,8 @@ export class SimGpio implements Gpio {
   /** Physical level of a line: true = high. */
   raw(line: number): boolean {
     const high = this.levels.get(line);
-    if (high === undefined) throw new TesseraError('gpio.unavailable', `GPIO line ${line} was never claimed nor driven`);
+    if (high === undefined)
+      throw new TesseraError('gpio.unavailable', `GPIO line ${line} was never claimed nor driven`);
     return high;
   }
 
@@ -167,7 +168,8 @@ export class SimGpio implements Gpio {
    */
   setRaw(line: number, high: boolean): void {
     const claim = this.claims.get(line);
-    if (claim?.kind === 'output') throw new TesseraError('gpio.unavailable', `GPIO line ${line} is an output: drive it with write()`);
+    if (claim?.kind === 'output')
+      throw new TesseraError('gpio.unavailable', `GPIO line ${line} is an output: drive it with write()`);
     const before = this.levels.get(line);
     this.setLevel(line, high);
     if (claim && before !== high) this.settle(claim);
@@ -176,7 +178,8 @@ export class SimGpio implements Gpio {
   /** Drives a claimed input to a logical level (true = contact open / button pressed). */
   setInput(line: number, active: boolean): void {
     const claim = this.claims.get(line);
-    if (claim?.kind !== 'input') throw new TesseraError('gpio.unavailable', `GPIO line ${line} is not claimed as an input`);
+    if (claim?.kind !== 'input')
+      throw new TesseraError('gpio.unavailable', `GPIO line ${line} is not claimed as an input`);
     this.setRaw(line, active !== claim.activeLow);
   }
 

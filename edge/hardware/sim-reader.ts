@@ -77,7 +77,6 @@ export class SimReader implements Reader {
     return this.listeners.subscribe(listener);
   }
 
-
   /** Plugged-in readers while started; none before `start()`, as a real PC/SC service. */
   attached(): string[] {
     if (!this.running) return [];
@@ -141,18 +140,21 @@ export class SimReader implements Reader {
   private requireKnown(reader: string): void {
     if (!this.plugged.has(reader)) {
       const names = [...this.plugged.keys()].map((n) => JSON.stringify(n)).join(', ') || 'none';
-      throw new TesseraError('reader.unavailable', `no simulated reader named ${JSON.stringify(reader)} (readers: ${names})`);
+      throw new TesseraError(
+        'reader.unavailable',
+        `no simulated reader named ${JSON.stringify(reader)} (readers: ${names})`,
+      );
     }
   }
 
   private requireAttached(reader: string): void {
     this.requireKnown(reader);
     if (!this.running) throw new TesseraError('reader.unavailable', 'the simulated readers are not started');
-    if (!this.plugged.get(reader)) throw new TesseraError('reader.unavailable', `reader ${JSON.stringify(reader)} is unplugged`);
+    if (!this.plugged.get(reader))
+      throw new TesseraError('reader.unavailable', `reader ${JSON.stringify(reader)} is unplugged`);
   }
 
   private emit(event: string, reader: string, call: (listener: ReaderListener) => void): void {
     this.listeners.emit(event, reader, call);
   }
-
 }

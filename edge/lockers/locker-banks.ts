@@ -67,12 +67,22 @@ export class LockerBanks {
    * Which locker a tap at this bank opens, for an already admitted member. Reads only: the caller
    * records the choice with `record` inside its transaction.
    */
-  choose(bankId: string, member: string, plan: Plan | undefined, lockerOfMember: { bank: string; number: number } | undefined): LockerChoice {
+  choose(
+    bankId: string,
+    member: string,
+    plan: Plan | undefined,
+    lockerOfMember: { bank: string; number: number } | undefined,
+  ): LockerChoice {
     const bank = this.banks.get(bankId);
     if (!bank) return { denied: 'no_locker_available' };
     if (bank.config.mode === 'assigned') {
-      const own = lockerOfMember?.bank === bankId && lockerOfMember.number <= bank.config.relays.length ? lockerOfMember.number : undefined;
-      return own === undefined ? { denied: 'locker_not_entitled' } : { open: { bank: bankId, number: own, claim: false } };
+      const own =
+        lockerOfMember?.bank === bankId && lockerOfMember.number <= bank.config.relays.length
+          ? lockerOfMember.number
+          : undefined;
+      return own === undefined
+        ? { denied: 'locker_not_entitled' }
+        : { open: { bank: bankId, number: own, claim: false } };
     }
     const held = this.deps.store.lockers.heldBy(bankId, member);
     if (held) return { open: { bank: bankId, number: held.number, claim: false } };
@@ -86,9 +96,15 @@ export class LockerBanks {
     const { store } = this.deps;
     if (open.claim) {
       store.lockers.assign(open.bank, open.number, member, atMs);
-      store.events.append({ type: 'locker.assigned', data: { bank: open.bank, locker: open.number, memberId: member, mode: 'free' } }, atMs);
+      store.events.append(
+        { type: 'locker.assigned', data: { bank: open.bank, locker: open.number, memberId: member, mode: 'free' } },
+        atMs,
+      );
     }
-    store.events.append({ type: 'locker.opened', data: { bank: open.bank, locker: open.number, memberId: member } }, atMs);
+    store.events.append(
+      { type: 'locker.opened', data: { bank: open.bank, locker: open.number, memberId: member } },
+      atMs,
+    );
   }
 
   /** Releases the member's lockers in free banks (at check-out). Inside the caller's transaction. */
@@ -126,7 +142,13 @@ export class LockerBanks {
         if (row.member) this.releaseRow(row.bank, row.number, row.member, 'request', atMs);
         if (member) {
           store.lockers.assign(row.bank, row.number, member, atMs);
-          store.events.append({ type: 'locker.assigned', data: { bank: row.bank, locker: row.number, memberId: member, mode: 'assigned' } }, atMs);
+          store.events.append(
+            {
+              type: 'locker.assigned',
+              data: { bank: row.bank, locker: row.number, memberId: member, mode: 'assigned' },
+            },
+            atMs,
+          );
         }
       }
     }
@@ -148,16 +170,25 @@ export class LockerBanks {
     );
   }
 
-  describe(): Array<{ id: string; mode: string; lockers: Array<{ number: number; member: string | null; since: number | null }> }> {
+  describe(): Array<{
+    id: string;
+    mode: string;
+    lockers: Array<{ number: number; member: string | null; since: number | null }>;
+  }> {
     return [...this.banks.values()].map((b) => ({
       id: b.config.id,
       mode: b.config.mode,
-      lockers: this.deps.store.lockers.bank(b.config.id).map((r) => ({ number: r.number, member: r.member, since: r.since })),
+      lockers: this.deps.store.lockers
+        .bank(b.config.id)
+        .map((r) => ({ number: r.number, member: r.member, since: r.since })),
     }));
   }
 
   private releaseRow(bank: string, number: number, member: string, cause: 'checkout' | 'request', atMs: number): void {
     this.deps.store.lockers.release(bank, number);
-    this.deps.store.events.append({ type: 'locker.released', data: { bank, locker: number, memberId: member, cause } }, atMs);
+    this.deps.store.events.append(
+      { type: 'locker.released', data: { bank, locker: number, memberId: member, cause } },
+      atMs,
+    );
   }
 }

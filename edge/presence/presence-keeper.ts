@@ -66,7 +66,10 @@ export class PresenceKeeper {
     const { store, timeZone } = this.deps;
     store.presence.checkIn(member, atMs, door);
     store.presence.recordDay(member, localDay(atMs, timeZone));
-    store.events.append({ type: 'presence.in', data: { memberId: member, ...(door ? { door } : {}), ...(reader ? { reader } : {}) } }, atMs);
+    store.events.append(
+      { type: 'presence.in', data: { memberId: member, ...(door ? { door } : {}), ...(reader ? { reader } : {}) } },
+      atMs,
+    );
   }
 
   /** Inside the caller's transaction. Returns false if the member was not in. */
@@ -75,7 +78,10 @@ export class PresenceKeeper {
     const since = store.presence.checkOut(member);
     if (since === undefined) return false;
     const minutes = Math.max(0, Math.floor((atMs - since) / 60_000));
-    store.events.append({ type: 'presence.out', data: { memberId: member, cause: CAUSE[via], via, ...(door ? { door } : {}), minutes } }, atMs);
+    store.events.append(
+      { type: 'presence.out', data: { memberId: member, cause: CAUSE[via], via, ...(door ? { door } : {}), minutes } },
+      atMs,
+    );
     lockers.releaseFreeLockersOf(member, atMs);
     return true;
   }
@@ -98,13 +104,17 @@ export class PresenceKeeper {
   sweepOverstays(nowMs: number): number {
     const { store, rules } = this.deps;
     const limit = nowMs - rules.maxStayHours * 3_600_000;
-    return store.transaction(() => store.presence.inSince(limit).filter((m) => this.checkOut(m, 'max_stay', nowMs)).length);
+    return store.transaction(
+      () => store.presence.inSince(limit).filter((m) => this.checkOut(m, 'max_stay', nowMs)).length,
+    );
   }
 
   /** Checks out everyone still in (the site's closing time). */
   closeDay(nowMs: number): number {
     const { store } = this.deps;
-    const count = store.transaction(() => store.presence.list().filter((p) => this.checkOut(p.member, 'closing', nowMs)).length);
+    const count = store.transaction(
+      () => store.presence.list().filter((p) => this.checkOut(p.member, 'closing', nowMs)).length,
+    );
     if (count > 0) this.deps.log.info({ count }, 'closing time: checked out everyone still in');
     return count;
   }

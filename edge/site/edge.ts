@@ -68,11 +68,27 @@ export function createEdge(deps: EdgeDeps) {
     return store.transaction(() => store.events.append(event, clock.now()));
   };
   const lockers = new LockerBanks({ banks: config.lockers.map(lockerBankOptions), gpio, clock, store });
-  const presence = new PresenceKeeper({ store, clock, timeZone: zone, rules: presenceOptions(config.presence), lockers, log: log.child({ module: 'presence' }) });
+  const presence = new PresenceKeeper({
+    store,
+    clock,
+    timeZone: zone,
+    rules: presenceOptions(config.presence),
+    lockers,
+    log: log.child({ module: 'presence' }),
+  });
   const doors = new Map(
     config.doors.map((door) => [
       door.id,
-      new DoorController({ door: doorOptions(door), gpio, clock, timeZone: zone, hours: config.hours, closures: config.closures, emit: record, log }),
+      new DoorController({
+        door: doorOptions(door),
+        gpio,
+        clock,
+        timeZone: zone,
+        hours: config.hours,
+        closures: config.closures,
+        emit: record,
+        log,
+      }),
     ]),
   );
   const commands = new SiteCommands({ store, clock, doors, log: log.child({ module: 'commands' }) });
@@ -98,7 +114,15 @@ export function createEdge(deps: EdgeDeps) {
     reader,
     clockSynced: deps.clockSynced ?? plausibleTime,
     lockdown: () => commands.lockdown,
-    unreadable: (readerId, inARow) => record({ type: 'device.fault', data: { device: readerId, kind: 'uid.unreadable', detail: `${inARow} cards in a row whose UID could not be read` } }),
+    unreadable: (readerId, inARow) =>
+      record({
+        type: 'device.fault',
+        data: {
+          device: readerId,
+          kind: 'uid.unreadable',
+          detail: `${inARow} cards in a row whose UID could not be read`,
+        },
+      }),
     ...(deps.verifier ? { verifier: deps.verifier } : {}),
     ...(deps.elapsedMs ? { elapsedMs: deps.elapsedMs } : {}),
     ...(config.directory.source === 'hub' ? { staleDirectory: stalenessOf(config.directory, store) } : {}),
@@ -111,7 +135,12 @@ export function createEdge(deps: EdgeDeps) {
   const publish = (result: TapResult) => {
     for (const fn of listeners) fn(result);
   };
-  const retention = new EventRetention(store.db, clock, log.child({ module: 'retention' }), config.storage.retentionDays);
+  const retention = new EventRetention(
+    store.db,
+    clock,
+    log.child({ module: 'retention' }),
+    config.storage.retentionDays,
+  );
 
   function onCard(card: Parameters<TapHandler['handle']>[0]): void {
     const result = taps.handle(card);
@@ -146,16 +175,23 @@ export function createEdge(deps: EdgeDeps) {
           card: onCard,
           lost: (name, detail) => {
             lostReaders.add(name);
-            record({ type: 'device.fault', data: { device: name.slice(0, 64), kind: 'reader.lost', detail: detail.slice(0, 500) } });
+            record({
+              type: 'device.fault',
+              data: { device: name.slice(0, 64), kind: 'reader.lost', detail: detail.slice(0, 500) },
+            });
           },
           // A reader seen at start-up is not news; one coming back after a loss is.
           found: (name) => {
-            if (lostReaders.delete(name)) record({ type: 'device.fault', data: { device: name.slice(0, 64), kind: 'reader.found' } });
+            if (lostReaders.delete(name))
+              record({ type: 'device.fault', data: { device: name.slice(0, 64), kind: 'reader.found' } });
           },
         }),
       );
       await reader.start();
-      log.info({ site: config.site.id, doors: doors.size, readers: config.readers.length, lockerBanks: config.lockers.length }, 'edge started');
+      log.info(
+        { site: config.site.id, doors: doors.size, readers: config.readers.length, lockerBanks: config.lockers.length },
+        'edge started',
+      );
     },
 
     /** Readers first, then relays to their safe state. Idempotent; the caller closes the store. */
@@ -178,14 +214,22 @@ export function createEdge(deps: EdgeDeps) {
         store.directory.replace(dir, source, clock.now(), issuedAt);
         lockers.syncAssigned(clock.now());
       });
-      log.info({ revision: dir.revision, members: dir.members.length, badges: dir.badges.length, source }, 'directory loaded');
+      log.info(
+        { revision: dir.revision, members: dir.members.length, badges: dir.badges.length, source },
+        'directory loaded',
+      );
     },
 
     /**
      * Applies directory edits and moves to `revision`, in one transaction with the lockers they
      * assign. Refused whole, changing nothing, if it leaves a reference dangling.
      */
-    applyDirectoryChanges(edits: readonly DirectoryEdit[], revision: number, source: string, issuedAt: number): string[] {
+    applyDirectoryChanges(
+      edits: readonly DirectoryEdit[],
+      revision: number,
+      source: string,
+      issuedAt: number,
+    ): string[] {
       let dangling: string[] = [];
       try {
         store.transaction(() => {
@@ -206,18 +250,28 @@ export function createEdge(deps: EdgeDeps) {
 
     /** Records that a directory update was refused; the directory in force stays. */
     rejectDirectory(source: string, detail: string): void {
-      record({ type: 'device.fault', data: { device: source.slice(-64) || 'directory', kind: 'directory.rejected', detail: detail.slice(0, 500) } });
+      record({
+        type: 'device.fault',
+        data: { device: source.slice(-64) || 'directory', kind: 'directory.rejected', detail: detail.slice(0, 500) },
+      });
     },
 
     /** Records that a hub command was refused (edge/commands/hub-commands.ts): nothing else changes. */
     rejectCommand(detail: string): void {
-      record({ type: 'device.fault', data: { device: 'commands', kind: 'command.rejected', detail: detail.slice(0, 500) } });
+      record({
+        type: 'device.fault',
+        data: { device: 'commands', kind: 'command.rejected', detail: detail.slice(0, 500) },
+      });
     },
 
     /** Each configured reader, and the PC/SC reader bound to it now (none: unplugged or pcscd down). */
     readers(): Array<{ id: string; role: string; attached: string | null }> {
       const attached = reader.attached();
-      return config.readers.map((r) => ({ id: r.id, role: r.role, attached: attached.find((name) => bind(name)?.id === r.id) ?? null }));
+      return config.readers.map((r) => ({
+        id: r.id,
+        role: r.role,
+        attached: attached.find((name) => bind(name)?.id === r.id) ?? null,
+      }));
     },
 
     /** Every relay to its safe state, synchronously: for exit paths where nothing else may run. */

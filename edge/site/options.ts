@@ -17,5 +17,9 @@ export function lockerBankOptions(bank: LockerBankConfig): LockerBankOptions {
 }
 
 export function presenceOptions(presence: SiteConfig['presence']): PresenceOptions {
-  return { exitButtonChecksOut: presence.checkout.includes('exit_button'), closingTime: presence.closingTime, maxStayHours: presence.maxStayHours };
+  return {
+    exitButtonChecksOut: presence.checkout.includes('exit_button'),
+    closingTime: presence.closingTime,
+    maxStayHours: presence.maxStayHours,
+  };
 }

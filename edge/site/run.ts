@@ -71,12 +71,28 @@ export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
     store.close();
     throw err;
   });
-  const edge = createEdge({ config, clock, log, store, reader: hw.reader, gpio: hw.gpio, ...(verifier ? { verifier } : {}) });
+  const edge = createEdge({
+    config,
+    clock,
+    log,
+    store,
+    reader: hw.reader,
+    gpio: hw.gpio,
+    ...(verifier ? { verifier } : {}),
+  });
   loadDirectory(edge, config, log);
   await edge.start();
   // The API reads the link's state once the worker exists (it starts after the API listens).
   const link: { worker?: SyncWorker | undefined } = {};
-  const api = buildApi({ edge, log, clock, version: VERSION, startedAt: clock.now(), link: () => link.worker?.state(), ...(hw.sim ? { sim: hw.sim } : {}) });
+  const api = buildApi({
+    edge,
+    log,
+    clock,
+    version: VERSION,
+    startedAt: clock.now(),
+    link: () => link.worker?.state(),
+    ...(hw.sim ? { sim: hw.sim } : {}),
+  });
   const url = await api.listen({ host: config.api.host, port: opts.port ?? config.api.port });
   log.info({ url, simulated: hw.sim !== undefined }, 'local API listening');
   const sync = (link.worker = startSync(config, edge, clock, log));
@@ -107,7 +123,10 @@ export function loadDirectory(edge: Edge, config: SiteConfig, log: Logger): bool
     return true;
   }
   const kept = edge.store.directory.describe();
-  log.error({ code: r.code, errors: r.errors, kept: kept ? kept.revision : null }, `directory file refused, ${kept ? 'the previous directory stays in force' : 'no directory in force: every badge is refused'}:\n${formatDetails(r.errors)}`);
+  log.error(
+    { code: r.code, errors: r.errors, kept: kept ? kept.revision : null },
+    `directory file refused, ${kept ? 'the previous directory stays in force' : 'no directory in force: every badge is refused'}:\n${formatDetails(r.errors)}`,
+  );
   edge.rejectDirectory(path, formatDetails(r.errors));
   return false;
 }

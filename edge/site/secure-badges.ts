@@ -20,13 +20,19 @@ export function createNtag424Verifier(cfg: SecureBadges, keys: DoorKeys, log: Lo
   const system = Buffer.from(cfg.systemIdentifier, 'utf8');
   const keyOf = (uid: Buffer) => diversifyKey(keys.doorKeyMaster, uid, aid, system);
 
-  async function authenticate(card: CardEvent & { transmit: NonNullable<CardEvent['transmit']> }, uid: string): Promise<CardProof> {
+  async function authenticate(
+    card: CardEvent & { transmit: NonNullable<CardEvent['transmit']> },
+    uid: string,
+  ): Promise<CardProof> {
     const session = await authenticateEV2First(card.transmit, keyOf(Buffer.from(uid, 'hex')), keys.keyNo);
     const proven = await getCardUid(card.transmit, session);
     return { check: proven === uid ? 'genuine' : 'not_genuine' };
   }
 
-  async function sun(card: CardEvent & { transmit: NonNullable<CardEvent['transmit']> }, uid: string): Promise<CardProof> {
+  async function sun(
+    card: CardEvent & { transmit: NonNullable<CardEvent['transmit']> },
+    uid: string,
+  ): Promise<CardProof> {
     const message = await readSunMessage(card.transmit);
     if (!message) return { check: 'not_genuine' };
     const r = verifySun({ encPiccData: message.e, cmac: message.c, metaReadKey: keys.metaReadKey, fileReadKey: keyOf });

@@ -49,14 +49,34 @@ export function startSync(config: SiteConfig, edge: Edge, clock: Clock, log: Log
     doors: [...edge.doors.keys()],
     ...(fromHub
       ? {
-          directory: new HubDirectoryUpdates({ site: config.site.id, publicKey: hubPublicKey(broker.hubPublicKey ?? ''), edge, log: log.child({ module: 'directory' }) }),
-          daysElsewhere: new DaysElsewhereUpdates({ site: config.site.id, publicKey: hubPublicKey(broker.hubPublicKey ?? ''), edge, log: log.child({ module: 'directory' }) }),
+          directory: new HubDirectoryUpdates({
+            site: config.site.id,
+            publicKey: hubPublicKey(broker.hubPublicKey ?? ''),
+            edge,
+            log: log.child({ module: 'directory' }),
+          }),
+          daysElsewhere: new DaysElsewhereUpdates({
+            site: config.site.id,
+            publicKey: hubPublicKey(broker.hubPublicKey ?? ''),
+            edge,
+            log: log.child({ module: 'directory' }),
+          }),
           // Stale, for the status and the hub's warning, from the first role a door would refuse.
           staleAfterSeconds: Math.min(...Object.values(directory.maxAgeHours)) * 3600,
         }
       : {}),
     capacity: config.site.capacity,
-    ...(publicKey ? { commands: new HubCommands({ site: config.site.id, publicKey, edge, clock, log: log.child({ module: 'commands' }) }) } : {}),
+    ...(publicKey
+      ? {
+          commands: new HubCommands({
+            site: config.site.id,
+            publicKey,
+            edge,
+            clock,
+            log: log.child({ module: 'commands' }),
+          }),
+        }
+      : {}),
   });
   worker.start();
   return worker;

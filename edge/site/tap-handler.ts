@@ -85,7 +85,13 @@ interface Decided {
 /** A SUN counter not newer than the last one accepted for this card is a replay. */
 function cardCheck(proof: CardProof | undefined, lastSunCounter: number | undefined): CardCheck | undefined {
   if (!proof) return undefined;
-  if (proof.check === 'genuine' && proof.sunCounter !== undefined && lastSunCounter !== undefined && proof.sunCounter <= lastSunCounter) return 'replayed';
+  if (
+    proof.check === 'genuine' &&
+    proof.sunCounter !== undefined &&
+    lastSunCounter !== undefined &&
+    proof.sunCounter <= lastSunCounter
+  )
+    return 'replayed';
   return proof.check;
 }
 
@@ -135,13 +141,18 @@ export class TapHandler {
     const holder = this.deps.store.directory.lookup(uid);
     if (holder?.badge.type !== 'ntag424') return this.finish(card, binding, uid, { at, presentedMs }, { holder });
     // Read the directory again after talking to the card: a revocation may have landed meanwhile.
-    return this.proveCard(card, uid).then((proof) => this.finish(card, binding, uid, { at, presentedMs }, { proof, holder: this.deps.store.directory.lookup(uid) }));
+    return this.proveCard(card, uid).then((proof) =>
+      this.finish(card, binding, uid, { at, presentedMs }, { proof, holder: this.deps.store.directory.lookup(uid) }),
+    );
   }
 
   private async proveCard(card: CardEvent, uid: string): Promise<CardProof> {
     const { verifier, log } = this.deps;
     if (!verifier) {
-      log.error({ badge: maskUid(uid) }, 'an NTAG 424 badge was tapped but the site config has no secureBadges block: refused');
+      log.error(
+        { badge: maskUid(uid) },
+        'an NTAG 424 badge was tapped but the site config has no secureBadges block: refused',
+      );
       return { check: 'not_genuine' };
     }
     return verifier.verify(card, uid).catch((err: unknown) => {
@@ -150,14 +161,31 @@ export class TapHandler {
     });
   }
 
-  private finish(card: CardEvent, binding: ReaderBinding, uid: string, when: { at: number; presentedMs: number }, known: Known): TapResult {
+  private finish(
+    card: CardEvent,
+    binding: ReaderBinding,
+    uid: string,
+    when: { at: number; presentedMs: number },
+    known: Known,
+  ): TapResult {
     const { log } = this.deps;
     const result = this.decideAndRecord(binding, uid, when.at, known);
     this.byReason.set(result.reason, (this.byReason.get(result.reason) ?? 0) + 1);
     this.actuate(result);
-    this.deps.reader.feedback(card.reader, result.granted).catch((err: unknown) => log.debug({ err }, 'reader feedback failed'));
+    this.deps.reader
+      .feedback(card.reader, result.granted)
+      .catch((err: unknown) => log.debug({ err }, 'reader feedback failed'));
     this.latency.observe(Math.max(0, this.elapsedMs() - when.presentedMs) / 1000);
-    log.info({ reader: binding.id, badge: maskUid(uid), member: result.memberId, granted: result.granted, reason: result.reason }, 'tap');
+    log.info(
+      {
+        reader: binding.id,
+        badge: maskUid(uid),
+        member: result.memberId,
+        granted: result.granted,
+        reason: result.reason,
+      },
+      'tap',
+    );
     return result;
   }
 
@@ -175,7 +203,10 @@ export class TapHandler {
       plan: holder?.plan,
       presence: { inside, occupancy: store.presence.occupancy() },
       // Read only for a plan that counts days: the only rule that looks at them.
-      daysUsedThisWeek: member && holder?.plan?.daysPerWeek !== undefined ? this.daysUsed(member.id, localWeekStart(at, rules.timeZone)) : [],
+      daysUsedThisWeek:
+        member && holder?.plan?.daysPerWeek !== undefined
+          ? this.daysUsed(member.id, localWeekStart(at, rules.timeZone))
+          : [],
       clockSynced: this.deps.clockSynced(at),
       lockdown: this.deps.lockdown?.() ?? false,
       ...(card ? { card } : {}),
@@ -184,7 +215,14 @@ export class TapHandler {
     let locker: ReturnType<LockerBanks['choose']> | undefined;
     if (decision.granted && binding.role === 'locker-bank' && member && binding.bank) {
       locker = this.deps.lockers.choose(binding.bank, member.id, holder?.plan, member.locker);
-      if ('denied' in locker) return { decision: { granted: false, reason: locker.denied }, memberId: member.id, inside, locker, badgeType: holder?.badge.type };
+      if ('denied' in locker)
+        return {
+          decision: { granted: false, reason: locker.denied },
+          memberId: member.id,
+          inside,
+          locker,
+          badgeType: holder?.badge.type,
+        };
     }
     return { decision, memberId: member?.id, inside, locker, badgeType: holder?.badge.type };
   }
@@ -205,7 +243,8 @@ export class TapHandler {
         ...(memberId ? { memberId } : {}),
         ...(badgeType === 'uid' ? { cloneable: true } : {}),
       };
-      if (decision.granted) store.events.append({ type: 'access.granted', data: { ...data, reason: decision.reason } }, at);
+      if (decision.granted)
+        store.events.append({ type: 'access.granted', data: { ...data, reason: decision.reason } }, at);
       else store.events.append({ type: 'access.denied', data: { ...data, reason: decision.reason } }, at);
       if (decision.granted && proof?.sunCounter !== undefined) store.sunCounters.accept(uid, proof.sunCounter, at);
       if (!decision.granted || !memberId) return;

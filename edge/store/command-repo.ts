@@ -13,10 +13,14 @@ export class CommandRepo {
   private readonly clearLockdown;
 
   constructor(db: Db) {
-    this.seenNonce = db.prepare<[string], { expires_at: number }>('SELECT expires_at FROM command_nonces WHERE nonce = ?');
+    this.seenNonce = db.prepare<[string], { expires_at: number }>(
+      'SELECT expires_at FROM command_nonces WHERE nonce = ?',
+    );
     this.addNonce = db.prepare('INSERT INTO command_nonces (nonce, expires_at) VALUES (?, ?)');
     this.prune = db.prepare<[number]>('DELETE FROM command_nonces WHERE expires_at < ?');
-    this.readLockdown = db.prepare<[], { since: number; command: string }>('SELECT since, command FROM lockdown WHERE id = 1');
+    this.readLockdown = db.prepare<[], { since: number; command: string }>(
+      'SELECT since, command FROM lockdown WHERE id = 1',
+    );
     // A second lockdown keeps the first one's time: the site has been locked down since then.
     this.setLockdown = db.prepare('INSERT OR IGNORE INTO lockdown (id, since, command) VALUES (1, ?, ?)');
     this.clearLockdown = db.prepare('DELETE FROM lockdown WHERE id = 1');

@@ -10,8 +10,12 @@ export class DaysElsewhereRepo {
   private readonly issued;
 
   constructor(private readonly db: Db) {
-    this.days = db.prepare<[string, string], { day: string }>('SELECT day FROM days_elsewhere WHERE member = ? AND day >= ? ORDER BY day');
-    this.issued = db.prepare<[], { value: number }>("SELECT value FROM counters WHERE name = 'days_elsewhere_issued_at'");
+    this.days = db.prepare<[string, string], { day: string }>(
+      'SELECT day FROM days_elsewhere WHERE member = ? AND day >= ? ORDER BY day',
+    );
+    this.issued = db.prepare<[], { value: number }>(
+      "SELECT value FROM counters WHERE name = 'days_elsewhere_issued_at'",
+    );
   }
 
   /** When the hub issued the message in force (ms), 0 before the first. */

@@ -92,7 +92,12 @@ export class DirectoryRepo {
   replace(dir: Directory, source: string, atMs: number, issuedAt: number | null = null): void {
     if (!this.db.inTransaction) throw new Error('DirectoryRepo.replace must run inside a transaction');
     for (const table of ['badges', 'members', 'employers', 'plans']) this.db.prepare(`DELETE FROM ${table}`).run();
-    this.applyChanges([...dir.plans.map((value) => ({ entity: 'plan' as const, value })), ...dir.employers.map((value) => ({ entity: 'employer' as const, value })), ...dir.members.map((value) => ({ entity: 'member' as const, value })), ...dir.badges.map((value) => ({ entity: 'badge' as const, value }))]);
+    this.applyChanges([
+      ...dir.plans.map((value) => ({ entity: 'plan' as const, value })),
+      ...dir.employers.map((value) => ({ entity: 'employer' as const, value })),
+      ...dir.members.map((value) => ({ entity: 'member' as const, value })),
+      ...dir.badges.map((value) => ({ entity: 'badge' as const, value })),
+    ]);
     this.setMeta(dir.revision, source, atMs, issuedAt);
   }
 
@@ -133,7 +138,9 @@ export class DirectoryRepo {
 
   /** Members holding an assigned locker, as the directory says. */
   assignedLockers(): Array<{ member: string; bank: string; number: number }> {
-    const rows = this.db.prepare<[], { body: string }>("SELECT body FROM members WHERE json_extract(body, '$.locker') IS NOT NULL").all();
+    const rows = this.db
+      .prepare<[], { body: string }>("SELECT body FROM members WHERE json_extract(body, '$.locker') IS NOT NULL")
+      .all();
     return rows.flatMap((r) => {
       const m = MemberSchema.parse(JSON.parse(r.body));
       return m.locker ? [{ member: m.id, bank: m.locker.bank, number: m.locker.number }] : [];
@@ -150,6 +157,12 @@ export class DirectoryRepo {
     const meta = this.info.get();
     if (!meta) return undefined;
     const counts = this.counts.get() ?? { members: 0, badges: 0, cloneableBadges: 0 };
-    return { revision: meta.revision, loadedAt: meta.loaded_at, source: meta.source, issuedAt: meta.issued_at, ...counts };
+    return {
+      revision: meta.revision,
+      loadedAt: meta.loaded_at,
+      source: meta.source,
+      issuedAt: meta.issued_at,
+      ...counts,
+    };
   }
 }

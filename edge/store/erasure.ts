@@ -76,7 +76,9 @@ function rekey(db: Db, id: string, pseudonym: string): number {
   db.prepare('DELETE FROM days_elsewhere WHERE member = ?').run(id);
   db.prepare('UPDATE lockers SET member = ? WHERE member = ?').run(pseudonym, id);
   const rows = db
-    .prepare<[string, string], { seq: number; body: string }>("SELECT seq, body FROM events WHERE instr(body, ?) > 0 AND json_valid(body) AND json_extract(body, '$.data.memberId') = ?")
+    .prepare<[string, string], { seq: number; body: string }>(
+      "SELECT seq, body FROM events WHERE instr(body, ?) > 0 AND json_valid(body) AND json_extract(body, '$.data.memberId') = ?",
+    )
     .all(JSON.stringify(id), id);
   const update = db.prepare<[string, number]>('UPDATE events SET body = ? WHERE seq = ?');
   const pseudonymFor = (memberId: string) => (memberId === id ? pseudonym : undefined);

@@ -24,15 +24,21 @@ export class EventLog {
     private readonly site: string,
     private readonly timeZone: string,
   ) {
-    this.nextSeq = db.prepare<[], { value: number }>("UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value");
+    this.nextSeq = db.prepare<[], { value: number }>(
+      "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value",
+    );
     this.insert = db.prepare('INSERT INTO events (seq, id, at, at_ms, type, body) VALUES (?, ?, ?, ?, ?, ?)');
-    this.after = db.prepare<[number, number], { body: string }>('SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.after = db.prepare<[number, number], { body: string }>(
+      'SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+    );
     this.last = db.prepare<[], { value: number }>("SELECT value FROM counters WHERE name = 'seq'");
     this.acked = db.prepare<[], { value: number }>("SELECT value FROM counters WHERE name = 'acked'");
     this.setAcked = db.prepare<[number]>("UPDATE counters SET value = MAX(value, ?) WHERE name = 'acked'");
     // A row of its own in counters, written only when the hub is ahead: no schema change.
     this.hubSeqRow = db.prepare<[], { value: number }>("SELECT value FROM counters WHERE name = 'hub_ahead'");
-    this.setHubSeq = db.prepare<[number]>("INSERT INTO counters (name, value) VALUES ('hub_ahead', ?) ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)");
+    this.setHubSeq = db.prepare<[number]>(
+      "INSERT INTO counters (name, value) VALUES ('hub_ahead', ?) ON CONFLICT (name) DO UPDATE SET value = MAX(value, excluded.value)",
+    );
   }
 
   /** Gives the event the next seq, an id and its site-local time, and stores it. */
@@ -99,13 +105,28 @@ export class EventLog {
    * the hub's ack is recorded; seqs the hub never had between its ack and `after` are parked as
    * lost (the hub counts a parked range as settled). Refused while the log is not behind the hub, or below the hub's ack.
    */
-  renumberAfter(after: number, atMs: number): { from: number; to: number; skipped: { from: number; to: number } | undefined } {
+  renumberAfter(
+    after: number,
+    atMs: number,
+  ): { from: number; to: number; skipped: { from: number; to: number } | undefined } {
     return this.db.transaction(() => {
       const hub = this.behindHub();
-      if (hub === undefined) throw new TesseraError('conflict', `nothing to renumber: the hub has acknowledged no seq beyond this site's last (${this.lastSeq()})`);
+      if (hub === undefined)
+        throw new TesseraError(
+          'conflict',
+          `nothing to renumber: the hub has acknowledged no seq beyond this site's last (${this.lastSeq()})`,
+        );
       // A restored copy holds events the hub already has under these very numbers: moved, they would count twice.
-      if (this.ackedSeq() > 0) throw new TesseraError('conflict', `this database holds events the hub acknowledged (up to ${this.ackedSeq()}): it is a restored copy, whose events the hub already has; renumbering would send them twice. Move it aside and start the site on an empty database, then renumber that`);
-      if (!Number.isInteger(after) || after < hub) throw new TesseraError('conflict', `the hub holds this site's events up to ${hub}: continue after ${hub} (or later), not after ${after}`);
+      if (this.ackedSeq() > 0)
+        throw new TesseraError(
+          'conflict',
+          `this database holds events the hub acknowledged (up to ${this.ackedSeq()}): it is a restored copy, whose events the hub already has; renumbering would send them twice. Move it aside and start the site on an empty database, then renumber that`,
+        );
+      if (!Number.isInteger(after) || after < hub)
+        throw new TesseraError(
+          'conflict',
+          `the hub holds this site's events up to ${hub}: continue after ${hub} (or later), not after ${after}`,
+        );
       // Two steps, so that no seq is ever held by two rows during the move.
       this.db.prepare('UPDATE events SET seq = -seq').run();
       this.db.prepare("UPDATE events SET seq = ? - seq, body = json_set(body, '$.seq', ? - seq)").run(after, after);
@@ -116,7 +137,10 @@ export class EventLog {
       this.db.prepare("UPDATE counters SET value = ? WHERE name = 'acked'").run(hub);
       // Numbers neither the hub nor this log holds: declared, so the hub's ack can pass them.
       const skipped = after > hub ? { from: hub + 1, to: after } : undefined;
-      if (skipped) this.db.prepare('INSERT OR REPLACE INTO parked (from_seq, to_seq, reason, at) VALUES (?, ?, ?, ?)').run(skipped.from, skipped.to, 'lost with the site database: skipped when renumbering', atMs);
+      if (skipped)
+        this.db
+          .prepare('INSERT OR REPLACE INTO parked (from_seq, to_seq, reason, at) VALUES (?, ?, ?, ?)')
+          .run(skipped.from, skipped.to, 'lost with the site database: skipped when renumbering', atMs);
       return { from: after + 1, to: after + moved, skipped };
     })();
   }

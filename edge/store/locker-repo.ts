@@ -18,10 +18,16 @@ export class LockerRepo {
   private readonly heldAll;
 
   constructor(db: Db) {
-    this.ensureRow = db.prepare('INSERT OR IGNORE INTO lockers (bank, number, member, since) VALUES (?, ?, NULL, NULL)');
+    this.ensureRow = db.prepare(
+      'INSERT OR IGNORE INTO lockers (bank, number, member, since) VALUES (?, ?, NULL, NULL)',
+    );
     this.holder = db.prepare<[string, number], LockerRow>('SELECT * FROM lockers WHERE bank = ? AND number = ?');
-    this.held = db.prepare<[string, string], LockerRow>('SELECT * FROM lockers WHERE bank = ? AND member = ? ORDER BY number LIMIT 1');
-    this.free = db.prepare<[string], LockerRow>('SELECT * FROM lockers WHERE bank = ? AND member IS NULL ORDER BY number LIMIT 1');
+    this.held = db.prepare<[string, string], LockerRow>(
+      'SELECT * FROM lockers WHERE bank = ? AND member = ? ORDER BY number LIMIT 1',
+    );
+    this.free = db.prepare<[string], LockerRow>(
+      'SELECT * FROM lockers WHERE bank = ? AND member IS NULL ORDER BY number LIMIT 1',
+    );
     this.set = db.prepare('UPDATE lockers SET member = ?, since = ? WHERE bank = ? AND number = ?');
     this.bankRows = db.prepare<[string], LockerRow>('SELECT * FROM lockers WHERE bank = ? ORDER BY number');
     this.heldAll = db.prepare<[string], LockerRow>('SELECT * FROM lockers WHERE member = ? ORDER BY bank, number');

@@ -14,7 +14,9 @@ export class ParkedEvents {
 
   constructor(db: Db) {
     this.insert = db.prepare('INSERT OR REPLACE INTO parked (from_seq, to_seq, reason, at) VALUES (?, ?, ?, ?)');
-    this.all = db.prepare<[], { from_seq: number; to_seq: number; reason: string; at: number }>('SELECT * FROM parked ORDER BY from_seq');
+    this.all = db.prepare<[], { from_seq: number; to_seq: number; reason: string; at: number }>(
+      'SELECT * FROM parked ORDER BY from_seq',
+    );
   }
 
   park(from: number, to: number, reason: string, atMs: number): void {

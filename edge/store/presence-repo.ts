@@ -26,9 +26,13 @@ export class PresenceRepo {
     this.all = db.prepare<[], { member: string; since: number; door: string | null; name: string | null }>(
       "SELECT p.member, p.since, p.door, json_extract(m.body, '$.name') AS name FROM presence p LEFT JOIN members m ON m.id = p.member ORDER BY p.since",
     );
-    this.overstayed = db.prepare<[number], { member: string }>('SELECT member FROM presence WHERE since <= ? ORDER BY since');
+    this.overstayed = db.prepare<[number], { member: string }>(
+      'SELECT member FROM presence WHERE since <= ? ORDER BY since',
+    );
     this.useDay = db.prepare('INSERT OR IGNORE INTO day_usage (member, day) VALUES (?, ?)');
-    this.days = db.prepare<[string, string], { day: string }>('SELECT day FROM day_usage WHERE member = ? AND day >= ? ORDER BY day');
+    this.days = db.prepare<[string, string], { day: string }>(
+      'SELECT day FROM day_usage WHERE member = ? AND day >= ? ORDER BY day',
+    );
   }
 
   /** When the member checked in, or undefined if they are not in. */

@@ -41,7 +41,8 @@ export class EventRetention {
   /** Deletes the acknowledged, unparked events older than the retention; returns how many. */
   pruneNow(): number {
     const pruned = this.prune.run(this.clock.now() - this.days * DAY_MS).changes;
-    if (pruned > 0) this.log.info({ pruned, retentionDays: this.days }, 'pruned events the hub holds, past their retention');
+    if (pruned > 0)
+      this.log.info({ pruned, retentionDays: this.days }, 'pruned events the hub holds, past their retention');
     return pruned;
   }
 }

@@ -43,7 +43,9 @@ export interface RouteContract {
 export const defineRoute = <const C extends RouteContract>(contract: C): C => contract;
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : unknown;
-type JsonAnswer<C extends RouteContract> = { [K in keyof C['response']]: C['response'][K] extends z.ZodType ? z.output<C['response'][K]> : never }[keyof C['response']];
+type JsonAnswer<C extends RouteContract> = {
+  [K in keyof C['response']]: C['response'][K] extends z.ZodType ? z.output<C['response'][K]> : never;
+}[keyof C['response']];
 
 /** The request as a route handler sees it: params, query and body already parsed by its schemas. */
 export type RouteRequest<C extends RouteContract> = FastifyRequest & {
@@ -54,7 +56,10 @@ export type RouteRequest<C extends RouteContract> = FastifyRequest & {
 
 /** A handler answers its JSON success value, or the reply once it sent something else (CSV, 204), or nothing once it took the socket (a stream). */
 type Answer<C extends RouteContract> = JsonAnswer<C> | FastifyReply | void;
-export type RouteHandler<C extends RouteContract> = (req: RouteRequest<C>, reply: FastifyReply) => Answer<C> | Promise<Answer<C>>;
+export type RouteHandler<C extends RouteContract> = (
+  req: RouteRequest<C>,
+  reply: FastifyReply,
+) => Answer<C> | Promise<Answer<C>>;
 
 /** Route options besides the contract: hooks before validation (an operator check), a larger body limit. */
 export type RouteExtras = Omit<RouteOptions, 'method' | 'url' | 'schema' | 'handler'>;
@@ -66,7 +71,12 @@ const CONTRACT = Symbol('route contract');
  * (a failure is 400 `request.invalid` with paths) and serialises JSON answers with its response
  * schemas. Errors are thrown as TesseraError; the API's error handler picks the status.
  */
-export function serve<C extends RouteContract>(app: FastifyInstance, contract: C, handler: RouteHandler<C>, extras: RouteExtras = {}): void {
+export function serve<C extends RouteContract>(
+  app: FastifyInstance,
+  contract: C,
+  handler: RouteHandler<C>,
+  extras: RouteExtras = {},
+): void {
   const response: Record<number, z.ZodType> = {};
   for (const [status, schema] of Object.entries(contract.response)) if (schema) response[Number(status)] = schema;
   app.route({

@@ -16,12 +16,17 @@ export type ErrorEnvelope = z.infer<typeof ErrorEnvelope>;
  * when a retry can help (unless the caller knows a sharper one). The API's error handler calls
  * this; a route or a hook throws a TesseraError instead (a few admin routes still call it).
  */
-export function sendError(reply: FastifyReply, code: ErrorCode, message: string, details: ErrorDetail[] = [], retryAfterSeconds?: number) {
+export function sendError(
+  reply: FastifyReply,
+  code: ErrorCode,
+  message: string,
+  details: ErrorDetail[] = [],
+  retryAfterSeconds?: number,
+) {
   const entry = ERROR_TABLE[code];
   const retry = retryAfterSeconds ?? entry.retryAfterSeconds;
-  if (retry !== null && !reply.hasHeader('retry-after')) void reply.header('retry-after', String(Math.max(1, Math.ceil(retry))));
+  if (retry !== null && !reply.hasHeader('retry-after'))
+    void reply.header('retry-after', String(Math.max(1, Math.ceil(retry))));
   const envelope: ErrorEnvelope = { code, message, details };
   return reply.code(entry.status).type('application/json; charset=utf-8').send(envelope);
 }
-
-

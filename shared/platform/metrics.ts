@@ -1,4 +1,3 @@
-
 /**
  * Prometheus text exposition (version 0.0.4), written here rather than through a client
  * library: the hub and the edge only expose values they already hold, read at scrape time.
@@ -42,7 +41,12 @@ export class Histogram {
 
   snapshot(): HistogramSnapshot {
     let running = 0;
-    return { bounds: this.bounds, cumulative: this.counts.map((c) => (running += c)), count: this.count, sum: this.sum };
+    return {
+      bounds: this.bounds,
+      cumulative: this.counts.map((c) => (running += c)),
+      count: this.count,
+      sum: this.sum,
+    };
   }
 }
 
@@ -62,9 +66,14 @@ export function renderExposition(families: readonly MetricFamily[]): string {
       continue;
     }
     const h = f.histogram;
-    h.bounds.forEach((b, i) => lines.push(`${f.name}_bucket${labelText({ ...f.labels, le: num(b) })} ${h.cumulative[i] ?? 0}`));
-    lines.push(`${f.name}_bucket${labelText({ ...f.labels, le: '+Inf' })} ${h.count}`, `${f.name}_sum${labelText(f.labels)} ${num(h.sum)}`, `${f.name}_count${labelText(f.labels)} ${h.count}`);
+    h.bounds.forEach((b, i) =>
+      lines.push(`${f.name}_bucket${labelText({ ...f.labels, le: num(b) })} ${h.cumulative[i] ?? 0}`),
+    );
+    lines.push(
+      `${f.name}_bucket${labelText({ ...f.labels, le: '+Inf' })} ${h.count}`,
+      `${f.name}_sum${labelText(f.labels)} ${num(h.sum)}`,
+      `${f.name}_count${labelText(f.labels)} ${h.count}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
-

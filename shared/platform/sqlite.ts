@@ -15,7 +15,12 @@ const DAMAGED = /^SQLITE_(NOTADB|CORRUPT)/;
  * commits but never leaves a gap in a sequence (docs/edge.md). Used by the edge and the hub.
  * A damaged file is a `store.corrupt` error naming it, in one line.
  */
-export function openSqlite(path: string, migrations: readonly string[], what: string, opts: { check?: boolean } = {}): Db {
+export function openSqlite(
+  path: string,
+  migrations: readonly string[],
+  what: string,
+  opts: { check?: boolean } = {},
+): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   let db: Db | undefined;
   try {
@@ -30,7 +35,10 @@ export function openSqlite(path: string, migrations: readonly string[], what: st
     db?.close();
     const code = (err as { code?: unknown }).code;
     if (typeof code !== 'string' || !DAMAGED.test(code)) throw err;
-    throw new TesseraError('store.corrupt', `${what} ${path} is damaged or is not a SQLite database (${(err as Error).message}): move it aside, then restore a backup or start with an empty one (docs/edge.md, "A lost or damaged database")`);
+    throw new TesseraError(
+      'store.corrupt',
+      `${what} ${path} is damaged or is not a SQLite database (${(err as Error).message}): move it aside, then restore a backup or start with an empty one (docs/edge.md, "A lost or damaged database")`,
+    );
   }
 }
 
@@ -43,7 +51,10 @@ function migrate(db: Db, migrations: readonly string[], what: string): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   const latest = migrations.length;
   if (current > latest) {
-    throw new TesseraError('store.corrupt', `${what} is at schema version ${current}, newer than this program knows (${latest}): upgrade Tessera or restore a backup`);
+    throw new TesseraError(
+      'store.corrupt',
+      `${what} is at schema version ${current}, newer than this program knows (${latest}): upgrade Tessera or restore a backup`,
+    );
   }
   for (let version = current + 1; version <= latest; version++) {
     const sql = migrations[version - 1] ?? '';

@@ -25,7 +25,12 @@ const runSystemdNotify: NotifyRunner = (args, done) => {
   execFile('systemd-notify', args, { timeout: 5000 }, (err) => done(err));
 };
 
-export function systemdNotifier(opts: { env: NodeJS.ProcessEnv; log: Logger; run?: NotifyRunner; pid?: number }): SystemdNotifier {
+export function systemdNotifier(opts: {
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  run?: NotifyRunner;
+  pid?: number;
+}): SystemdNotifier {
   const { env, log } = opts;
   if (!env.NOTIFY_SOCKET) return { ready: () => undefined, stopping: () => undefined, close: () => undefined };
   const run = opts.run ?? runSystemdNotify;

@@ -41,7 +41,11 @@ function distance(a: string, b: string): number {
     row[0] = i;
     for (let j = 1; j <= b.length; j++) {
       const tmp = row[j] ?? 0;
-      row[j] = Math.min((row[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1));
+      row[j] = Math.min(
+        (row[j] ?? 0) + 1,
+        (row[j - 1] ?? 0) + 1,
+        prev + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1),
+      );
       prev = tmp;
     }
   }
@@ -65,7 +69,8 @@ function suggestion(key: string, known: readonly string[]): string {
 /** A value under a key like these is a secret: an error says what kind of value it was, never the value (logs keep errors). */
 const SECRET_KEY = /pass(word|phrase)|secret|token|private/i;
 const isSecretPath = (path: readonly PropertyKey[]) => path.some((k) => typeof k === 'string' && SECRET_KEY.test(k));
-const kindOf = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
+const kindOf = (v: unknown) =>
+  v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 
 /**
  * Every zod issue as `{path, message}`, with what was found at that path, so a person can fix a
@@ -93,7 +98,11 @@ export function describeIssues(
     }
     const at = valueAt(input, issue.path);
     const secret = opts.secret === true || isSecretPath(issue.path);
-    const got = !at.found ? ', but it is missing' : secret ? `, got ${kindOf(at.value)} (not shown: a secret)` : `, got ${describe(at.value)}`;
+    const got = !at.found
+      ? ', but it is missing'
+      : secret
+        ? `, got ${kindOf(at.value)} (not shown: a secret)`
+        : `, got ${describe(at.value)}`;
     details.push({ path: formatPath(issue.path), message: `${issue.message}${got}` });
   }
   return details;

@@ -14,8 +14,7 @@ import { yamlShapeProblem } from './yaml-limits.js';
  */
 
 export type LoadResult<T, Code extends ErrorCode = 'config.invalid' | 'config.unreadable'> =
-  | { ok: true; value: T }
-  | { ok: false; code: Code; errors: ErrorDetail[] };
+  { ok: true; value: T } | { ok: false; code: Code; errors: ErrorDetail[] };
 
 type Parsed = { ok: true; data: unknown } | { ok: false; errors: ErrorDetail[] };
 
@@ -40,7 +39,11 @@ const FS_REASONS: Record<string, string> = {
  * A file's text, refused (`invalid`) when it is not UTF-8: decoding it loosely would turn a
  * stray byte into U+FFFD inside a name or a path and let the file validate with a value nobody wrote.
  */
-export function readTextFile<Code extends ErrorCode, Invalid extends ErrorCode>(path: string, code: Code, invalid: Invalid): LoadResult<string, Code | Invalid> {
+export function readTextFile<Code extends ErrorCode, Invalid extends ErrorCode>(
+  path: string,
+  code: Code,
+  invalid: Invalid,
+): LoadResult<string, Code | Invalid> {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
@@ -69,13 +72,17 @@ function decodeUtf8(bytes: Buffer): string | ErrorDetail {
     let line = 1;
     let column = 1;
     for (const char of loose) {
-      if (char === '\uFFFD' && !(bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd)) break;
+      if (char === '\uFFFD' && !(bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd))
+        break;
       offset += Buffer.byteLength(char);
       if (char === '\n') [line, column] = [line + 1, 1];
       else column++;
     }
     const byte = (bytes[offset] ?? 0).toString(16).toUpperCase().padStart(2, '0');
-    return { path: where(line, column), message: `not UTF-8 text: byte 0x${byte} at byte offset ${offset} cannot be decoded; save the file as UTF-8` };
+    return {
+      path: where(line, column),
+      message: `not UTF-8 text: byte 0x${byte} at byte offset ${offset} cannot be decoded; save the file as UTF-8`,
+    };
   }
 }
 
@@ -93,7 +100,15 @@ function parseYaml(text: string): Parsed {
   const second = more[0]?.range[0];
   if (second !== undefined) {
     const pos = lines.linePos(second);
-    return { ok: false, errors: [{ path: where(pos.line, pos.col), message: 'YAML syntax: Source contains multiple documents; please use YAML.parseAllDocuments()' }] };
+    return {
+      ok: false,
+      errors: [
+        {
+          path: where(pos.line, pos.col),
+          message: 'YAML syntax: Source contains multiple documents; please use YAML.parseAllDocuments()',
+        },
+      ],
+    };
   }
   if (doc.errors.length > 0) {
     const errors = doc.errors.map((e) => {
@@ -116,7 +131,10 @@ function parseJson(text: string): Parsed {
       const before = text.slice(0, Number(at[1])).split('\n');
       path = where(before.length, (before.at(-1)?.length ?? 0) + 1);
     }
-    return { ok: false, errors: [{ path, message: `JSON syntax: ${message.replace(/ (in JSON )?at position \d+.*$/, '')}` }] };
+    return {
+      ok: false,
+      errors: [{ path, message: `JSON syntax: ${message.replace(/ (in JSON )?at position \d+.*$/, '')}` }],
+    };
   }
 }
 

@@ -31,7 +31,8 @@ export function yamlShapeProblem(tokens: readonly CST.Token[], lines: LineCounte
       continue;
     }
     if (!COLLECTIONS.has(token.type) || !('items' in token)) continue;
-    if (depth >= MAX_YAML_DEPTH) return { path: at(token.offset), message: `nested more than ${MAX_YAML_DEPTH} levels deep` };
+    if (depth >= MAX_YAML_DEPTH)
+      return { path: at(token.offset), message: `nested more than ${MAX_YAML_DEPTH} levels deep` };
     for (const item of token.items as Item[]) {
       if (item.key && (COLLECTIONS.has(item.key.type) || item.key.type === 'alias')) {
         return { path: at(item.key.offset), message: 'a key must be a name, not a list, a mapping or an alias' };

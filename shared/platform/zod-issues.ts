@@ -24,7 +24,8 @@ const quoted = (values: readonly unknown[]) => values.map((v) => JSON.stringify(
 const plural = (n: number | bigint, word: string) => `${n} ${word}${n === 1 || n === 1n ? '' : 's'}`;
 
 function bound(origin: string, n: number | bigint, side: 'least' | 'most', inclusive: boolean | undefined): string {
-  if (origin === 'string') return n === 1 && side === 'least' ? 'a non-empty string' : `a string of at ${side} ${plural(n, 'character')}`;
+  if (origin === 'string')
+    return n === 1 && side === 'least' ? 'a non-empty string' : `a string of at ${side} ${plural(n, 'character')}`;
   if (origin === 'array' || origin === 'set') return `at ${side} ${plural(n, 'item')}`;
   const op = side === 'least' ? (inclusive === false ? '>' : '>=') : inclusive === false ? '<' : '<=';
   return `a number ${op} ${n}`;
@@ -61,11 +62,14 @@ export function issueMessage(issue: RawIssue): string | undefined {
     case 'too_big':
       return `expected ${bound(issue.origin, issue.maximum, 'most', issue.inclusive)}`;
     case 'invalid_format':
-      return issue.format === 'regex' ? `expected text matching ${issue.pattern ?? 'the pattern'}` : `expected a valid ${issue.format}`;
+      return issue.format === 'regex'
+        ? `expected text matching ${issue.pattern ?? 'the pattern'}`
+        : `expected a valid ${issue.format}`;
     case 'not_multiple_of':
       return `expected a multiple of ${issue.divisor}`;
     case 'invalid_union':
-      if (issue.discriminator !== undefined && 'options' in issue && Array.isArray(issue.options)) return `expected one of ${quoted(issue.options)}`;
+      if (issue.discriminator !== undefined && 'options' in issue && Array.isArray(issue.options))
+        return `expected one of ${quoted(issue.options)}`;
       return unionWants(issue.errors);
     case 'unrecognized_keys':
     case 'invalid_key':
@@ -76,7 +80,8 @@ export function issueMessage(issue: RawIssue): string | undefined {
 }
 
 /** The input is not of the kind this (union branch's) schema takes at all. */
-const isMismatch = (i: Issue) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value' || i.code === 'invalid_union');
+const isMismatch = (i: Issue) =>
+  i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value' || i.code === 'invalid_union');
 
 /**
  * A union whose input had the right shape for one branch but failed inside it (a list of
@@ -106,7 +111,12 @@ function childSchemas(schema: z.core.$ZodType, key: PropertyKey): z.core.$ZodTyp
 
 /** Looks through wrappers (optional, default, pipe...) and unions to the objects and arrays. */
 function concrete(schema: z.core.$ZodType): z.core.$ZodType[] {
-  if (schema instanceof z.ZodOptional || schema instanceof z.ZodNullable || schema instanceof z.ZodDefault || schema instanceof z.ZodPrefault)
+  if (
+    schema instanceof z.ZodOptional ||
+    schema instanceof z.ZodNullable ||
+    schema instanceof z.ZodDefault ||
+    schema instanceof z.ZodPrefault
+  )
     return concrete(schema.unwrap() as z.core.$ZodType);
   if (schema instanceof z.ZodPipe) return concrete(schema.in as z.core.$ZodType);
   if (schema instanceof z.ZodUnion) return (schema.options as z.core.$ZodType[]).flatMap(concrete);
@@ -131,7 +141,11 @@ function withoutEcho(issue: Issue, detail: ErrorDetail): ErrorDetail {
   if (issue.code !== 'custom') return detail;
   const got = /^, got (.*)$/s.exec(detail.message.slice(issue.message.length))?.[1];
   if (got === undefined) return detail;
-  const echo = got.startsWith('{') || got.startsWith('[') || issue.message.includes(got) || issue.message.includes(got.replace(/^"|"$/g, ''));
+  const echo =
+    got.startsWith('{') ||
+    got.startsWith('[') ||
+    issue.message.includes(got) ||
+    issue.message.includes(got.replace(/^"|"$/g, ''));
   return echo ? { path: detail.path, message: issue.message } : detail;
 }
 

@@ -11,9 +11,7 @@ export const BadgeUid = z
   .string()
   .transform((s) => s.replace(/[\s:-]/g, '').toUpperCase())
   .pipe(
-    z
-      .string()
-      .regex(NORMALISED_UID_PATTERN, 'expected a badge UID of 4 to 10 bytes in hex, e.g. "04A2B3C4D5E6F7"'),
+    z.string().regex(NORMALISED_UID_PATTERN, 'expected a badge UID of 4 to 10 bytes in hex, e.g. "04A2B3C4D5E6F7"'),
   );
 export type BadgeUid = z.infer<typeof BadgeUid>;
 

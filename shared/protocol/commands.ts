@@ -22,7 +22,16 @@ export const COMMAND_KINDS = ['unlock', 'lockdown', 'lift_lockdown', 'resend'] a
  * Why a site refused a command. Stable codes: logged, and recorded in a `device.fault` of kind
  * `command.rejected` whose detail starts with the code.
  */
-export const COMMAND_REFUSALS = ['malformed', 'unsigned', 'forged', 'foreign', 'expired', 'not_yet_valid', 'replayed', 'unknown_door'] as const;
+export const COMMAND_REFUSALS = [
+  'malformed',
+  'unsigned',
+  'forged',
+  'foreign',
+  'expired',
+  'not_yet_valid',
+  'replayed',
+  'unknown_door',
+] as const;
 export type CommandRefusal = (typeof COMMAND_REFUSALS)[number];
 
 const Id = z.string().min(1).max(64);
@@ -53,10 +62,20 @@ export type CommandRequest = z.infer<typeof CommandRequest>;
  * again from `fromSeq` (the hub lost some).
  */
 export const CommandBody = z
-  .discriminatedUnion('kind', [Unlock.extend(Common), Lockdown.extend(Common), LiftLockdown.extend(Common), Resend.extend(Common)])
+  .discriminatedUnion('kind', [
+    Unlock.extend(Common),
+    Lockdown.extend(Common),
+    LiftLockdown.extend(Common),
+    Resend.extend(Common),
+  ])
   .superRefine((body, ctx) => {
     const life = Date.parse(body.expiresAt) - Date.parse(body.issuedAt);
-    if (!(life > 0 && life <= MAX_COMMAND_TTL_MS)) ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: `expected 0 < expiresAt - issuedAt <= ${MAX_COMMAND_TTL_MS} ms, got ${life} ms` });
+    if (!(life > 0 && life <= MAX_COMMAND_TTL_MS))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['expiresAt'],
+        message: `expected 0 < expiresAt - issuedAt <= ${MAX_COMMAND_TTL_MS} ms, got ${life} ms`,
+      });
   });
 export type CommandBody = z.infer<typeof CommandBody>;
 

@@ -68,7 +68,12 @@ export const Directory = z
       const seen = new Set<string>();
       (dir[kind] as never[]).forEach((item, i) => {
         const k = key(item);
-        if (seen.has(k)) ctx.addIssue({ code: 'custom', path: [kind, i], message: `duplicate ${kind.slice(0, -1)} ${JSON.stringify(k)}` });
+        if (seen.has(k))
+          ctx.addIssue({
+            code: 'custom',
+            path: [kind, i],
+            message: `duplicate ${kind.slice(0, -1)} ${JSON.stringify(k)}`,
+          });
         seen.add(k);
       });
     };
@@ -80,14 +85,28 @@ export const Directory = z
     const employers = new Set(dir.employers.map((e) => e.id));
     const members = new Set(dir.members.map((m) => m.id));
     dir.members.forEach((m, i) => {
-      if (!plans.has(m.plan)) ctx.addIssue({ code: 'custom', path: ['members', i, 'plan'], message: `no plan with id ${JSON.stringify(m.plan)}` });
+      if (!plans.has(m.plan))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['members', i, 'plan'],
+          message: `no plan with id ${JSON.stringify(m.plan)}`,
+        });
       if (m.employer !== undefined && !employers.has(m.employer))
-        ctx.addIssue({ code: 'custom', path: ['members', i, 'employer'], message: `no employer with id ${JSON.stringify(m.employer)}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['members', i, 'employer'],
+          message: `no employer with id ${JSON.stringify(m.employer)}`,
+        });
       if (m.validFrom && m.validUntil && m.validUntil < m.validFrom)
         ctx.addIssue({ code: 'custom', path: ['members', i, 'validUntil'], message: 'validUntil is before validFrom' });
     });
     dir.badges.forEach((b, i) => {
-      if (!members.has(b.member)) ctx.addIssue({ code: 'custom', path: ['badges', i, 'member'], message: `no member with id ${JSON.stringify(b.member)}` });
+      if (!members.has(b.member))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['badges', i, 'member'],
+          message: `no member with id ${JSON.stringify(b.member)}`,
+        });
     });
   });
 export type Directory = z.infer<typeof Directory>;

@@ -55,7 +55,10 @@ type EventLike = { data?: unknown };
  * names one for the member it is about; the same object otherwise. Works on any JSON event, parsed
  * or not, so that rows written by another version are rewritten too.
  */
-export function pseudonymiseEvent<E extends EventLike>(event: E, pseudonymFor: (memberId: string) => string | undefined): E {
+export function pseudonymiseEvent<E extends EventLike>(
+  event: E,
+  pseudonymFor: (memberId: string) => string | undefined,
+): E {
   const data = event.data as Record<string, unknown> | null | undefined;
   if (data === null || typeof data !== 'object' || typeof data.memberId !== 'string') return event;
   const pseudonym = pseudonymFor(data.memberId);
@@ -66,7 +69,10 @@ export function pseudonymiseEvent<E extends EventLike>(event: E, pseudonymFor: (
 }
 
 /** pseudonymiseEvent on a stored JSON body: the new body, or undefined when it is not about an erased member. */
-export function pseudonymiseBody(body: string, pseudonymFor: (memberId: string) => string | undefined): string | undefined {
+export function pseudonymiseBody(
+  body: string,
+  pseudonymFor: (memberId: string) => string | undefined,
+): string | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);

@@ -21,7 +21,10 @@ const ReaderRole = z.enum(['entry', 'exit', 'locker-bank']);
  * a spreadsheet could take for markup or a formula.
  */
 export const ITEM_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-export const ItemId = z.string().regex(ITEM_ID_PATTERN, { error: 'expected an item id of letters, digits, ".", "_" or "-" (at most 64, the first a letter or digit), e.g. "print-page"' });
+export const ItemId = z.string().regex(ITEM_ID_PATTERN, {
+  error:
+    'expected an item id of letters, digits, ".", "_" or "-" (at most 64, the first a letter or digit), e.g. "print-page"',
+});
 
 const AccessFields = {
   reader: Id,
@@ -47,7 +50,12 @@ const payloads = {
     /** Minutes between check-in and check-out. */
     minutes: z.number().int().nonnegative(),
   }),
-  'locker.assigned': z.strictObject({ bank: Id, locker: z.number().int().min(1), memberId: Id, mode: z.enum(['assigned', 'free']) }),
+  'locker.assigned': z.strictObject({
+    bank: Id,
+    locker: z.number().int().min(1),
+    memberId: Id,
+    mode: z.enum(['assigned', 'free']),
+  }),
   'locker.opened': z.strictObject({ bank: Id, locker: z.number().int().min(1), memberId: Id }),
   'locker.released': z.strictObject({
     bank: Id,
@@ -65,12 +73,25 @@ const payloads = {
   'consumable.used': z.strictObject({ memberId: Id, item: ItemId, quantity: z.number().int().positive() }),
   'device.fault': z.strictObject({
     device: Id,
-    kind: z.enum(['reader.lost', 'reader.found', 'gpio.error', 'directory.rejected', 'sync.rejected', 'command.rejected', 'uid.unreadable']),
+    kind: z.enum([
+      'reader.lost',
+      'reader.found',
+      'gpio.error',
+      'directory.rejected',
+      'sync.rejected',
+      'command.rejected',
+      'uid.unreadable',
+    ]),
     detail: z.string().max(500).optional(),
   }),
   'clock.unsynced': z.strictObject({ detail: z.string().max(500) }),
   /** A signed hub command the site carried out (shared/protocol/commands.ts), named by its nonce: the hub's receipt. */
-  'command.executed': z.strictObject({ command: Nonce, kind: z.enum(COMMAND_KINDS), door: Id.optional(), fromSeq: z.number().int().positive().optional() }),
+  'command.executed': z.strictObject({
+    command: Nonce,
+    kind: z.enum(COMMAND_KINDS),
+    door: Id.optional(),
+    fromSeq: z.number().int().positive().optional(),
+  }),
 } as const;
 
 export type EventType = keyof typeof payloads;

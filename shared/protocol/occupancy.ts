@@ -15,6 +15,9 @@ export const NetworkOccupancyMessage = z.strictObject({
   v: z.literal(NETWORK_OCCUPANCY_VERSION),
   at: z.iso.datetime({ offset: true }),
   total: z.strictObject({ present: Count, capacity: Count, rate: Rate }),
-  sites: z.record(z.string().regex(SITE_ID_PATTERN), z.strictObject({ name: z.string(), present: Count, capacity: Count.nullable(), rate: Rate })),
+  sites: z.record(
+    z.string().regex(SITE_ID_PATTERN),
+    z.strictObject({ name: z.string(), present: Count, capacity: Count.nullable(), rate: Rate }),
+  ),
 });
 export type NetworkOccupancyMessage = z.infer<typeof NetworkOccupancyMessage>;

@@ -42,12 +42,14 @@ export function generateHubKeys(): { publicKeyPem: string; privateKeyPem: string
 /** An Ed25519 public key from PEM (what a site config pins); throws a clear error otherwise. */
 export function hubPublicKey(pem: string): KeyObject {
   const key = createPublicKey(pem);
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`the hub key must be Ed25519, got ${key.asymmetricKeyType ?? 'unknown'}`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new Error(`the hub key must be Ed25519, got ${key.asymmetricKeyType ?? 'unknown'}`);
   return key;
 }
 
 export function hubPrivateKey(pem: string): KeyObject {
   const key = createPrivateKey(pem);
-  if (key.asymmetricKeyType !== 'ed25519') throw new Error(`the hub key must be Ed25519, got ${key.asymmetricKeyType ?? 'unknown'}`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new Error(`the hub key must be Ed25519, got ${key.asymmetricKeyType ?? 'unknown'}`);
   return key;
 }

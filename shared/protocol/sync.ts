@@ -17,16 +17,30 @@ const SiteId = z.string().regex(SITE_ID_PATTERN);
 const Seq = z.number().int().nonnegative();
 const At = z.iso.datetime({ offset: true });
 /** Inclusive seq ranges, e.g. `[[12, 15], [20, 20]]`. */
-const Ranges = z.array(z.tuple([Seq, Seq]).refine(([a, b]) => a >= 1 && a <= b, { error: 'expected [from, to] with 1 <= from <= to' })).max(1000);
+const Ranges = z
+  .array(
+    z.tuple([Seq, Seq]).refine(([a, b]) => a >= 1 && a <= b, { error: 'expected [from, to] with 1 <= from <= to' }),
+  )
+  .max(1000);
 
 /** `tessera/v1/sites/{site}/events`, edge → hub, QoS 1: consecutive events of one site. */
 export const EventBatch = z
   .strictObject({ v: V, site: SiteId, events: z.array(SiteEvent).min(1).max(1000) })
   .superRefine((batch, ctx) => {
     batch.events.forEach((e, i) => {
-      if (e.site !== batch.site) ctx.addIssue({ code: 'custom', path: ['events', i, 'site'], message: `event of site ${e.site} in a batch of ${batch.site}` });
+      if (e.site !== batch.site)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['events', i, 'site'],
+          message: `event of site ${e.site} in a batch of ${batch.site}`,
+        });
       const prev = batch.events[i - 1];
-      if (prev && e.seq !== prev.seq + 1) ctx.addIssue({ code: 'custom', path: ['events', i, 'seq'], message: `expected seq ${prev.seq + 1}, got ${e.seq}` });
+      if (prev && e.seq !== prev.seq + 1)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['events', i, 'seq'],
+          message: `expected seq ${prev.seq + 1}, got ${e.seq}`,
+        });
     });
   });
 export type EventBatch = z.infer<typeof EventBatch>;
@@ -67,7 +81,12 @@ export const SiteStatus = z.strictObject({
    */
   logBehindHub: Seq.optional(),
   /** How often the site sends its status, and after how long without one the hub counts it offline. */
-  heartbeat: z.strictObject({ seconds: z.number().int().positive().max(3600), offlineAfterSeconds: z.number().int().positive().max(86_400) }).optional(),
+  heartbeat: z
+    .strictObject({
+      seconds: z.number().int().positive().max(3600),
+      offlineAfterSeconds: z.number().int().positive().max(86_400),
+    })
+    .optional(),
   /** The site's capacity from its config file: the one the door enforces, shown by the hub. */
   capacity: z.number().int().positive().max(100_000).optional(),
 });
@@ -87,13 +106,22 @@ const Upsert = z.discriminatedUnion('entity', [
   z.strictObject({ entity: z.literal('badge'), op: z.literal('upsert'), value: Badge }),
 ]);
 /** A deleted entity is named by its id (a badge by its UID). */
-const Delete = z.strictObject({ entity: z.enum(['plan', 'employer', 'member', 'badge']), op: z.literal('delete'), id: z.string().min(1).max(64) });
+const Delete = z.strictObject({
+  entity: z.enum(['plan', 'employer', 'member', 'badge']),
+  op: z.literal('delete'),
+  id: z.string().min(1).max(64),
+});
 /**
  * A member erased at the hub, named by `pseudonym` alone: the site finds the member whose id
  * gives it under `salt` (shared/protocol/erasure.ts), deletes their badges and record, and puts the
  * pseudonym in place of the id in its events, presence, lockers and day usage.
  */
-const Erase = z.strictObject({ entity: z.literal('member'), op: z.literal('erase'), pseudonym: z.string().regex(PSEUDONYM_PATTERN), salt: z.string().regex(SALT_PATTERN) });
+const Erase = z.strictObject({
+  entity: z.literal('member'),
+  op: z.literal('erase'),
+  pseudonym: z.string().regex(PSEUDONYM_PATTERN),
+  salt: z.string().regex(SALT_PATTERN),
+});
 export const DirectoryChange = z.discriminatedUnion('op', [Upsert, Delete, Erase]);
 export type DirectoryChange = z.infer<typeof DirectoryChange>;
 
@@ -103,7 +131,15 @@ export type DirectoryChange = z.infer<typeof DirectoryChange>;
  * replaces the site's directory with revision `to` once every chunk has arrived. Signed: see SignedDirectoryUpdate.
  */
 export const DirectoryUpdate = z.discriminatedUnion('kind', [
-  z.strictObject({ v: V, site: SiteId, kind: z.literal('delta'), from: Seq, to: Seq, issuedAt: At, changes: z.array(DirectoryChange).max(5000) }),
+  z.strictObject({
+    v: V,
+    site: SiteId,
+    kind: z.literal('delta'),
+    from: Seq,
+    to: Seq,
+    issuedAt: At,
+    changes: z.array(DirectoryChange).max(5000),
+  }),
   z.strictObject({
     v: V,
     site: SiteId,
@@ -136,7 +172,9 @@ export const DaysElsewhere = z.strictObject({
   v: V,
   site: SiteId,
   issuedAt: At,
-  members: z.array(z.strictObject({ member: Member.shape.id, days: z.array(LocalDate).min(1).max(21) })).max(MAX_DAYS_ELSEWHERE_MEMBERS),
+  members: z
+    .array(z.strictObject({ member: Member.shape.id, days: z.array(LocalDate).min(1).max(21) }))
+    .max(MAX_DAYS_ELSEWHERE_MEMBERS),
 });
 export type DaysElsewhere = z.infer<typeof DaysElsewhere>;
 

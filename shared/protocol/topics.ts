@@ -35,9 +35,15 @@ export function topics(prefix: string = DEFAULT_TOPIC_PREFIX) {
  * else. The
  * embedded broker enforces it, and the Mosquitto ACL lines are written from it.
  */
-export function siteRights(site: string, prefix: string = DEFAULT_TOPIC_PREFIX): { publish: string[]; subscribe: string[] } {
+export function siteRights(
+  site: string,
+  prefix: string = DEFAULT_TOPIC_PREFIX,
+): { publish: string[]; subscribe: string[] } {
   const t = topics(prefix);
-  return { publish: [t.events(site), t.status(site)], subscribe: [t.ack(site), t.directory(site), t.days(site), t.commands(site)] };
+  return {
+    publish: [t.events(site), t.status(site)],
+    subscribe: [t.ack(site), t.directory(site), t.days(site), t.commands(site)],
+  };
 }
 
 /**
@@ -64,7 +70,10 @@ export function homeAssistantTopics(discoveryPrefix: string = DEFAULT_DISCOVERY_
  * network's occupancy and the hub's Home Assistant discovery configs. It publishes nothing. The
  * embedded broker enforces it, and the Mosquitto ACL lines are written from it.
  */
-export function observerReadFilters(prefix: string = DEFAULT_TOPIC_PREFIX, discoveryPrefix: string = DEFAULT_DISCOVERY_PREFIX): string[] {
+export function observerReadFilters(
+  prefix: string = DEFAULT_TOPIC_PREFIX,
+  discoveryPrefix: string = DEFAULT_DISCOVERY_PREFIX,
+): string[] {
   return [topics(prefix).occupancy, homeAssistantTopics(discoveryPrefix).allSensorConfigs];
 }
 

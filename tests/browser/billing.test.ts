@@ -13,7 +13,9 @@ const PERIOD = previousPeriod(periodOf(new Date(Date.now() - 86_400_000).toISOSt
 const ZONE = 'Europe/Paris';
 const offsetOn = (date: string) => DateTime.fromISO(`${date}T09:00`, { zone: ZONE }).toFormat('ZZ');
 /** The period's first Monday: its ISO week has its Thursday in the period, so it is billed there. */
-const MONDAY = DateTime.fromISO(`${PERIOD}-01`, { zone: 'utc' }).plus({ days: (8 - DateTime.fromISO(`${PERIOD}-01`).weekday) % 7 });
+const MONDAY = DateTime.fromISO(`${PERIOD}-01`, { zone: 'utc' }).plus({
+  days: (8 - DateTime.fromISO(`${PERIOD}-01`).weekday) % 7,
+});
 const day = (n: number) => MONDAY.plus({ days: n }).toISODate() ?? '';
 const dayOfMonth = (n: number) => `${PERIOD}-${String(n).padStart(2, '0')}`;
 
@@ -33,14 +35,28 @@ async function closedMonth(net: OperatorHub): Promise<void> {
   hub.directory.upsert('member', { id: 'chloe', name: 'Chloé Weber', plan: 'reichstett-2-days', employer: 'acme' });
   hub.directory.upsert('member', { id: 'david', name: 'David Roux', plan: 'murat-day', employer: 'acme' });
   hub.directory.upsert('member', { id: 'ana', name: 'Ana Lopez', plan: 'murat-day' });
-  const plans = { 'murat-day': EXAMPLE_PRICE_LIST.plans['murat-day'], 'reichstett-2-days': EXAMPLE_PRICE_LIST.plans['reichstett-2-days'] };
+  const plans = {
+    'murat-day': EXAMPLE_PRICE_LIST.plans['murat-day'],
+    'reichstett-2-days': EXAMPLE_PRICE_LIST.plans['reichstett-2-days'],
+  };
   expect((await net.call('PUT', '/billing/prices', { currency: 'EUR', plans })).status).toBe(200);
   const received = Date.now() - 3_600_000;
-  const reichstett = new SiteLog('reichstett', offsetOn(day(0)), received).visit('chloe', day(0), '09:00', 480).visit('chloe', day(1), '09:00', 480).visit('chloe', day(2), '09:00', 480);
-  const murat = new SiteLog('murat', offsetOn(dayOfMonth(15)), received).visit('david', dayOfMonth(15), '09:00', 480).visit('david', dayOfMonth(16), '09:00', 60).visit('ana', dayOfMonth(20), '09:00', 480);
-  for (const log of [reichstett, murat]) for (const { event, receivedAt } of log.events) hub.store.ingest({ v: 1, site: event.site, events: [event] }, receivedAt);
+  const reichstett = new SiteLog('reichstett', offsetOn(day(0)), received)
+    .visit('chloe', day(0), '09:00', 480)
+    .visit('chloe', day(1), '09:00', 480)
+    .visit('chloe', day(2), '09:00', 480);
+  const murat = new SiteLog('murat', offsetOn(dayOfMonth(15)), received)
+    .visit('david', dayOfMonth(15), '09:00', 480)
+    .visit('david', dayOfMonth(16), '09:00', 60)
+    .visit('ana', dayOfMonth(20), '09:00', 480);
+  for (const log of [reichstett, murat])
+    for (const { event, receivedAt } of log.events)
+      hub.store.ingest({ v: 1, site: event.site, events: [event] }, receivedAt);
   const close = await net.call('POST', `/billing/periods/${PERIOD}/close`);
-  expect(close).toMatchObject({ status: 200, json: { invoices: 2, subtotalCents: 15800, vatCents: 3160, totalCents: 18960 } });
+  expect(close).toMatchObject({
+    status: 200,
+    json: { invoices: 2, subtotalCents: 15800, vatCents: 3160, totalCents: 18960 },
+  });
 }
 
 /** Text as shown, with the no-break spaces of French number formats as plain spaces. */
@@ -57,7 +73,9 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
     const month = page.locator(`details.period[data-period="${PERIOD}"][data-status="closed"]`);
     await month.waitFor();
     expect(plain(await month.locator('summary').textContent())).toContain('2 facture(s)');
-    const next = new Intl.DateTimeFormat('fr-FR', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${nextPeriod(PERIOD)}-01T00:00:00Z`));
+    const next = new Intl.DateTimeFormat('fr-FR', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(
+      new Date(`${nextPeriod(PERIOD)}-01T00:00:00Z`),
+    );
     await page.getByText(`Prochaine période à clôturer : ${next}`).waitFor();
 
     // The open month, rated only when asked: no visit yet, only Chloé's subscription, 96.00 + 19.20, on an invoice without a number.
@@ -72,7 +90,11 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
     await screenshot(page, 'billing-periods');
     await month.locator(`tr[data-invoice="${YEAR}-000001"] a`).click();
 
-    const api = (await net.call('GET', `/billing/invoices/${YEAR}-000001`)).json as { totalCents: number; account: { id: string }; lines: unknown[] };
+    const api = (await net.call('GET', `/billing/invoices/${YEAR}-000001`)).json as {
+      totalCents: number;
+      account: { id: string };
+      lines: unknown[];
+    };
     expect(api).toMatchObject({ account: { id: 'acme' }, totalCents: 16560 });
     const total = page.locator('section.summary .totals .total');
     await total.waitFor();
@@ -83,20 +105,28 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
     const extra = page.locator('tr[data-kind="extra-day"]');
     expect(plain(await extra.textContent())).toContain('Bureau-Mobile Reichstett');
     expect(plain(await extra.locator('td.num').nth(2).textContent())).toBe('12,00 €');
-    const bySite = async (site: string) => page.locator(`tr[data-site="${site}"] td.num[data-cents]`).getAttribute('data-cents');
+    const bySite = async (site: string) =>
+      page.locator(`tr[data-site="${site}"] td.num[data-cents]`).getAttribute('data-cents');
     expect([await bySite(''), await bySite('murat'), await bySite('reichstett')]).toEqual(['9600', '3000', '1200']);
-    const byMember = async (member: string) => (await page.locator(`tr[data-member="${member}"] td`).allTextContents()).map(plain);
+    const byMember = async (member: string) =>
+      (await page.locator(`tr[data-member="${member}"] td`).allTextContents()).map(plain);
     expect([await byMember('chloe'), await byMember('david')]).toEqual([
       ['Chloé Weber', '3', '108,00 €'],
       ['David Roux', '2', '30,00 €'],
     ]);
     await screenshot(page, 'billing-invoice');
 
-    const csv = await page.request.get(new URL((await page.getByRole('link', { name: 'CSV' }).getAttribute('href')) ?? '', net.apiUrl).href);
+    const csv = await page.request.get(
+      new URL((await page.getByRole('link', { name: 'CSV' }).getAttribute('href')) ?? '', net.apiUrl).href,
+    );
     expect(csv.status()).toBe(200);
     expect(csv.headers()['content-type']).toContain('text/csv');
-    expect(await csv.text()).toContain(`${YEAR}-000001,${PERIOD},employer,acme,Acme SA,chloe,Chloé Weber,reichstett,extra-day,,Days beyond 2 a week`);
-    const json = await page.request.get(new URL((await page.getByRole('link', { name: 'JSON' }).getAttribute('href')) ?? '', net.apiUrl).href);
+    expect(await csv.text()).toContain(
+      `${YEAR}-000001,${PERIOD},employer,acme,Acme SA,chloe,Chloé Weber,reichstett,extra-day,,Days beyond 2 a week`,
+    );
+    const json = await page.request.get(
+      new URL((await page.getByRole('link', { name: 'JSON' }).getAttribute('href')) ?? '', net.apiUrl).href,
+    );
     expect(await json.json()).toEqual(api);
   });
 
@@ -105,8 +135,19 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
     const item = '<img src=x onerror="document.title=1">';
     // A use an older hub stored before item names were checked at ingest.
     const at = `${dayOfMonth(21)}T10:00:00.000${offsetOn(dayOfMonth(21))}`;
-    const event = { v: 1, site: 'murat', seq: 100, id: '0190a000-0000-7000-8000-000000000100', at, type: 'consumable.used', data: { memberId: 'ana', item, quantity: 3 } };
-    net.hub.store.ingest({ v: 1, site: 'murat', events: [event as EventBatch['events'][number]] }, Date.now() - 3_600_000);
+    const event = {
+      v: 1,
+      site: 'murat',
+      seq: 100,
+      id: '0190a000-0000-7000-8000-000000000100',
+      at,
+      type: 'consumable.used',
+      data: { memberId: 'ana', item, quantity: 3 },
+    };
+    net.hub.store.ingest(
+      { v: 1, site: 'murat', events: [event as EventBatch['events'][number]] },
+      Date.now() - 3_600_000,
+    );
     await closedMonth(net);
     const { page } = await openBrowser();
     await logIn(page, net.apiUrl);
@@ -115,7 +156,9 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
     await month.locator('summary').click();
     const use = month.locator('.unpriced li');
     await use.waitFor();
-    const monthName = new Intl.DateTimeFormat('fr-FR', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${PERIOD}-01T00:00:00Z`));
+    const monthName = new Intl.DateTimeFormat('fr-FR', { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(
+      new Date(`${PERIOD}-01T00:00:00Z`),
+    );
     expect(await use.getAttribute('data-item')).toBe(item);
     expect(plain(await use.textContent())).toBe(`« ${item} » à murat, ${monthName} : 1 usage(s), 3 unité(s)`);
     expect(plain(await month.locator('.unpriced p.error').textContent())).toContain('1 article(s) sans prix');
@@ -126,7 +169,13 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
   it('a site manager is not offered billing, and the page refuses them if they go there', async () => {
     const net = await startHub();
     net.hub.sites.upsert({ id: 'murat', name: 'Télécentre de Murat', timeZone: ZONE, capacity: 20 });
-    const account = { username: 'manager', role: 'site_manager', sites: ['murat'], password: 'manager-password', mustChangePassword: false };
+    const account = {
+      username: 'manager',
+      role: 'site_manager',
+      sites: ['murat'],
+      password: 'manager-password',
+      mustChangePassword: false,
+    };
     expect((await net.call('POST', '/accounts', account)).status).toBe(201);
     const { page } = await openBrowser();
     await logIn(page, net.apiUrl, account.password, account.username);

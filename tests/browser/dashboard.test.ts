@@ -1,5 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { browserAvailable, cleanUp, eventually, logIn, openBrowser, screenshot, seedAlice, startFreshHub, startNetwork } from './harness.js';
+import {
+  browserAvailable,
+  cleanUp,
+  eventually,
+  logIn,
+  openBrowser,
+  screenshot,
+  seedAlice,
+  startFreshHub,
+  startNetwork,
+} from './harness.js';
 
 const UID = '04A1A1A1A1A1A1';
 const UID_2 = '04B2B2B2B2B2B2';
@@ -11,7 +21,10 @@ describe.skipIf(!browserAvailable())('the operator dashboard in a real browser (
     const net = await startNetwork();
     const { page } = await openBrowser();
     await logIn(page, net.apiUrl, 'not-the-password');
-    await page.getByRole('alert').filter({ hasText: /incorrect|Wrong/ }).waitFor();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /incorrect|Wrong/ })
+      .waitFor();
     await logIn(page, net.apiUrl);
     const card = page.locator('a.card.site[data-site="murat"]');
     await card.waitFor();
@@ -43,11 +56,17 @@ describe.skipIf(!browserAvailable())('the operator dashboard in a real browser (
   it("a site's occupancy rises on its page as badges are tapped at the edge, without reloading", async () => {
     const net = await startNetwork();
     expect((await net.call('PUT', '/directory/plans/always', { name: '24/7', access: 'always' })).status).toBe(200);
-    for (const [id, name, uid] of [['alice', 'Alice Martin', UID], ['bob', 'Bob Durand', UID_2]] as const) {
+    for (const [id, name, uid] of [
+      ['alice', 'Alice Martin', UID],
+      ['bob', 'Bob Durand', UID_2],
+    ] as const) {
       expect((await net.call('PUT', `/directory/members/${id}`, { name, plan: 'always' })).status).toBe(200);
       expect((await net.call('PUT', `/directory/badges/${uid}`, { member: id })).status).toBe(200);
     }
-    await eventually(async () => (await net.tap(UID, 'front-out')).reason !== 'unknown_badge', 'the site has the directory');
+    await eventually(
+      async () => (await net.tap(UID, 'front-out')).reason !== 'unknown_badge',
+      'the site has the directory',
+    );
     const { page } = await openBrowser();
     await logIn(page, net.apiUrl);
     await page.locator('a.card.site[data-site="murat"]').click();
@@ -79,7 +98,11 @@ describe.skipIf(!browserAvailable())('the operator dashboard in a real browser (
     await screenshot(page, 'badge-revoked');
     // The refusal reaches the live feed of the overview, in words.
     await page.getByRole('link', { name: 'Réseau' }).click();
-    await page.locator('ol.feed li.access-denied').filter({ hasText: 'Accès refusé (badge révoqué)' }).first().waitFor();
+    await page
+      .locator('ol.feed li.access-denied')
+      .filter({ hasText: 'Accès refusé (badge révoqué)' })
+      .first()
+      .waitFor();
     await screenshot(page, 'feed');
   });
 
@@ -101,7 +124,9 @@ describe.skipIf(!browserAvailable())('the operator dashboard in a real browser (
     await alarm.getByRole('button', { name: 'Acknowledge' }).click();
     await page.getByText('No alarm.').waitFor();
     const { json } = await net.call('GET', '/alarms');
-    expect(json).toMatchObject({ alarms: [{ kind: 'door.forced', site: 'murat', clearedBy: 'door.secured', acknowledgedBy: 'admin', open: false }] });
+    expect(json).toMatchObject({
+      alarms: [{ kind: 'door.forced', site: 'murat', clearedBy: 'door.secured', acknowledgedBy: 'admin', open: false }],
+    });
     await page.getByRole('link', { name: 'Network' }).click();
     await page.locator('a.card.site[data-site="murat"]').getByText('no alarm').waitFor();
     await screenshot(page, 'overview-phone-en');
@@ -114,13 +139,21 @@ describe.skipIf(!browserAvailable())('the operator dashboard in a real browser (
     await logIn(page, net.apiUrl);
     await page.getByRole('link', { name: /Membres|Members/ }).click();
     const header = 'member_id,name,plan,badges';
-    const file = (rows: string[]) => ({ name: 'members.csv', mimeType: 'text/csv', buffer: Buffer.from([header, ...rows].join('\n')) });
-    await page.locator('input[type=file]').setInputFiles(file(['zoe,Zoé Faure,always,04C3C3C3C3C3C3', 'yann,Yann Morel,no-such-plan,']));
+    const file = (rows: string[]) => ({
+      name: 'members.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from([header, ...rows].join('\n')),
+    });
+    await page
+      .locator('input[type=file]')
+      .setInputFiles(file(['zoe,Zoé Faure,always,04C3C3C3C3C3C3', 'yann,Yann Morel,no-such-plan,']));
     await page.getByRole('button', { name: /Importer un CSV|Import a CSV/ }).click();
     await page.locator('ul.errors li').filter({ hasText: 'line 3' }).waitFor();
     expect((await net.call('GET', '/directory/members/zoe')).status).toBe(404);
 
-    await page.locator('input[type=file]').setInputFiles(file(['zoe,Zoé Faure,always,04C3C3C3C3C3C3', 'yann,Yann Morel,always,']));
+    await page
+      .locator('input[type=file]')
+      .setInputFiles(file(['zoe,Zoé Faure,always,04C3C3C3C3C3C3', 'yann,Yann Morel,always,']));
     await page.getByRole('button', { name: /Importer un CSV|Import a CSV/ }).click();
     await page.locator('tr[data-member="zoe"]').waitFor();
     await page.locator('tr[data-badge="04C3C3C3C3C3C3"]').waitFor();

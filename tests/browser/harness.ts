@@ -22,8 +22,13 @@ export const ARTIFACTS = join(import.meta.dirname, 'artifacts');
  */
 export function browserAvailable(): boolean {
   if (existsSync(CHROMIUM)) return true;
-  if (process.env.CI === 'true') throw new Error(`browser tests: no chromium at ${CHROMIUM} under CI: .ci/run installs it with "apt-get install -y chromium"`);
-  console.warn(`browser tests skipped: no chromium at ${CHROMIUM} (install it with "apt-get install -y chromium", or set CHROMIUM_PATH)`);
+  if (process.env.CI === 'true')
+    throw new Error(
+      `browser tests: no chromium at ${CHROMIUM} under CI: .ci/run installs it with "apt-get install -y chromium"`,
+    );
+  console.warn(
+    `browser tests skipped: no chromium at ${CHROMIUM} (install it with "apt-get install -y chromium", or set CHROMIUM_PATH)`,
+  );
   return false;
 }
 
@@ -38,7 +43,16 @@ export async function openBrowser(): Promise<{ context: BrowserContext; page: Pa
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1100, height: 900 },
   });
   cleanups.push(async () => {
@@ -65,7 +79,14 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 /** A hub alone, first start without an initial admin: it makes `admin` with a one-time password. */
 export async function startFreshHub(): Promise<{ hub: Hub; apiUrl: string; oneTimePassword: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-browser-'));
-  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem });
+  const hub = createHub({
+    dbPath: lastingHubDb(dir),
+    clock: systemClock,
+    log: silent,
+    brokerPort: 0,
+    apiPort: 0,
+    privateKeyPem: generateHubKeys().privateKeyPem,
+  });
   const { apiUrl } = await hub.start();
   cleanups.push(async () => {
     await hub.stop();
@@ -94,7 +115,16 @@ export interface Network extends OperatorHub {
 /** A hub (embedded broker, free ports) started with the test operator, logged in. */
 export async function startHub(): Promise<OperatorHub & { mqttUrl: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-browser-'));
-  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+  const hub = createHub({
+    dbPath: lastingHubDb(dir),
+    clock: systemClock,
+    log: silent,
+    brokerPort: 0,
+    apiPort: 0,
+    privateKeyPem: generateHubKeys().privateKeyPem,
+    initialAdmin: TEST_ADMIN,
+    passwordCost: FAST_PASSWORD_COST,
+  });
   const { mqttUrl, apiUrl } = await hub.start();
   cleanups.push(async () => {
     await hub.stop();
@@ -102,7 +132,11 @@ export async function startHub(): Promise<OperatorHub & { mqttUrl: string }> {
   });
   const admin = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${apiUrl}${path}`, { method, headers: { ...admin, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const res = await fetch(`${apiUrl}${path}`, {
+      method,
+      headers: { ...admin, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     return { status: res.status, json: (await res.json()) as unknown };
   };
   return { hub, apiUrl, mqttUrl, admin, call };
@@ -117,15 +151,26 @@ export async function startNetwork(siteId = 'murat'): Promise<Network> {
   const config = join(dir, 'site.yaml');
   // The network fixture's door, with a contact so that the door can be forced.
   const yaml = networkSiteYaml({ id: siteId, mqttUrl, hubPublicKeyPem: hub.publicKeyPem, heartbeatSeconds: 5 });
-  writeFileSync(config, yaml.replace('relay: { line: 17 } }', 'relay: { line: 17 }, contact: { line: 27, debounceMs: 0 } }'));
+  writeFileSync(
+    config,
+    yaml.replace('relay: { line: 17 } }', 'relay: { line: 17 }, contact: { line: 27, debounceMs: 0 } }'),
+  );
   const site = await runEdge({ configPath: config, simulate: true, log: silent });
   cleanups.push(() => site.stop());
   const tap = async (uid: string, reader = 'front-in') => {
-    const res = await fetch(`${site.url}/simulate/tap`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reader, uid }) });
+    const res = await fetch(`${site.url}/simulate/tap`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ reader, uid }),
+    });
     return (await res.json()) as { granted: boolean; reason: string };
   };
   const door = async (open: boolean) => {
-    const res = await fetch(`${site.url}/simulate/doors/front`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ open }) });
+    const res = await fetch(`${site.url}/simulate/doors/front`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ open }),
+    });
     if (res.status !== 200) throw new Error(`door contact refused: ${res.status} ${await res.text()}`);
   };
   return { hub, apiUrl, admin, site, tap, call, door };
@@ -143,7 +188,12 @@ export async function seedAlice(net: Network, uid: string): Promise<void> {
 /** Polls until `check` holds, bounded in time: the liveness bound of a test, not a performance threshold. */
 export const eventually = eventuallyWithin(15_000, 50);
 
-export async function logIn(page: Page, apiUrl: string, password: string = TEST_ADMIN.password, username: string = TEST_ADMIN.username): Promise<void> {
+export async function logIn(
+  page: Page,
+  apiUrl: string,
+  password: string = TEST_ADMIN.password,
+  username: string = TEST_ADMIN.username,
+): Promise<void> {
   await page.goto(`${apiUrl}/`);
   await page.getByLabel(/Identifiant|Username/).fill(username);
   await page.getByLabel(/Mot de passe|Password/).fill(password);

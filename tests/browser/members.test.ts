@@ -8,7 +8,8 @@ const UID = '04C3C3C3C3C3C3';
 afterEach(cleanUp);
 
 /** One of the page's forms, by its heading. */
-const formOf = (page: Page, title: string) => page.locator('form').filter({ has: page.getByRole('heading', { name: title, exact: true }) });
+const formOf = (page: Page, title: string) =>
+  page.locator('form').filter({ has: page.getByRole('heading', { name: title, exact: true }) });
 
 describe.skipIf(!browserAvailable())('the members page in a real browser (Debian chromium)', () => {
   it('a member added in the page, then a badge for them: both listed, both in the directory, and the badge opens the door at the edge', async () => {
@@ -22,7 +23,9 @@ describe.skipIf(!browserAvailable())('the members page in a real browser (Debian
     const id = member.getByLabel('Identifiant', { exact: true });
     // The id's pattern is checked by the browser before anything is sent.
     await id.fill('zoé faure');
-    expect(await id.evaluate((el) => (el as unknown as { validity: { patternMismatch: boolean } }).validity.patternMismatch)).toBe(true);
+    expect(
+      await id.evaluate((el) => (el as unknown as { validity: { patternMismatch: boolean } }).validity.patternMismatch),
+    ).toBe(true);
     await id.fill('zoe');
     expect(await id.evaluate((el) => (el as unknown as { validity: { valid: boolean } }).validity.valid)).toBe(true);
     await member.getByLabel('Nom', { exact: true }).fill('Zoé Faure');
@@ -32,7 +35,9 @@ describe.skipIf(!browserAvailable())('the members page in a real browser (Debian
     await row.waitFor();
     expect(await row.locator('td').allTextContents()).toEqual(['Zoé Faure', 'zoe', 'always', 'actif']);
     expect(await id.inputValue()).toBe('');
-    expect((await net.call('GET', '/directory/members/zoe')).json).toMatchObject({ item: { id: 'zoe', name: 'Zoé Faure', plan: 'always' } });
+    expect((await net.call('GET', '/directory/members/zoe')).json).toMatchObject({
+      item: { id: 'zoe', name: 'Zoé Faure', plan: 'always' },
+    });
 
     const badge = formOf(page, 'Ajouter un badge');
     await badge.getByLabel('UID du badge').fill(UID);
@@ -41,7 +46,9 @@ describe.skipIf(!browserAvailable())('the members page in a real browser (Debian
     const badgeRow = page.locator(`tr[data-badge="${UID}"]`);
     await badgeRow.waitFor();
     expect((await badgeRow.locator('td').allTextContents()).slice(0, 3)).toEqual([UID, 'zoe', 'actif']);
-    expect((await net.call('GET', `/directory/badges/${UID}`)).json).toMatchObject({ item: { uid: UID, member: 'zoe' } });
+    expect((await net.call('GET', `/directory/badges/${UID}`)).json).toMatchObject({
+      item: { uid: UID, member: 'zoe' },
+    });
     await eventually(async () => (await net.tap(UID)).granted, 'the new badge opens the door at the edge');
     await screenshot(page, 'members-added');
   });
@@ -55,7 +62,10 @@ describe.skipIf(!browserAvailable())('the members page in a real browser (Debian
     await badge.getByLabel('UID du badge').fill(UID);
     await badge.getByLabel('Membre').fill('nobody');
     await badge.getByRole('button', { name: 'Enregistrer' }).click();
-    await page.locator('#toast.error').filter({ hasText: /^Erreur : .*"nobody"/ }).waitFor();
+    await page
+      .locator('#toast.error')
+      .filter({ hasText: /^Erreur : .*"nobody"/ })
+      .waitFor();
     expect(await page.locator('ul.errors li').allTextContents()).toEqual(['member: no member with this id']);
     expect((await net.call('GET', `/directory/badges/${UID}`)).status).toBe(404);
     expect(await page.locator(`tr[data-badge="${UID}"]`).count()).toBe(0);
@@ -64,15 +74,25 @@ describe.skipIf(!browserAvailable())('the members page in a real browser (Debian
   it('the search narrows members and badges to what matches a name, an id or a UID; emptied, it shows them all again', async () => {
     const net = await startNetwork();
     await net.call('PUT', '/directory/plans/always', { name: '24/7', access: 'always' });
-    for (const [id, name, uid] of [['alice', 'Alice Martin', '04A1A1A1A1A1A1'], ['bob', 'Bob Durand', '04B2B2B2B2B2B2'], ['chloe', 'Chloé Martin', '04C3C3C3C3C3C3']] as const) {
+    for (const [id, name, uid] of [
+      ['alice', 'Alice Martin', '04A1A1A1A1A1A1'],
+      ['bob', 'Bob Durand', '04B2B2B2B2B2B2'],
+      ['chloe', 'Chloé Martin', '04C3C3C3C3C3C3'],
+    ] as const) {
       expect((await net.call('PUT', `/directory/members/${id}`, { name, plan: 'always' })).status).toBe(200);
       expect((await net.call('PUT', `/directory/badges/${uid}`, { member: id })).status).toBe(200);
     }
     const { page } = await openBrowser();
     await logIn(page, net.apiUrl);
     await page.getByRole('link', { name: 'Membres' }).click();
-    const members = () => page.locator('tr[data-member]').evaluateAll((rows) => rows.map((r) => (r as unknown as { dataset: { member: string } }).dataset.member));
-    const badges = () => page.locator('tr[data-badge]').evaluateAll((rows) => rows.map((r) => (r as unknown as { dataset: { badge: string } }).dataset.badge));
+    const members = () =>
+      page
+        .locator('tr[data-member]')
+        .evaluateAll((rows) => rows.map((r) => (r as unknown as { dataset: { member: string } }).dataset.member));
+    const badges = () =>
+      page
+        .locator('tr[data-badge]')
+        .evaluateAll((rows) => rows.map((r) => (r as unknown as { dataset: { badge: string } }).dataset.badge));
     await expect.poll(members).toEqual(['alice', 'bob', 'chloe']);
 
     const search = page.getByRole('searchbox');
@@ -101,7 +121,10 @@ describe.skipIf(!browserAvailable())('the members page in a real browser (Debian
     const link = page.getByRole('link', { name: 'Exporter en CSV' });
     const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
     expect(download.suggestedFilename()).toBe('members.csv');
-    const lines = readFileSync(await download.path(), 'utf8').replace(/^\uFEFF/, '').trim().split(/\r?\n/);
+    const lines = readFileSync(await download.path(), 'utf8')
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split(/\r?\n/);
     expect(lines[0]).toBe('member_id,name,plan,role,employer,status,valid_from,valid_until,badges,badge_type');
     expect(lines.slice(1)).toEqual([expect.stringMatching(/^alice,Alice Martin,always,.*04A1A1A1A1A1A1/)]);
     // The same link, fetched by the page with its session: CSV, not a JSON error.

@@ -1,6 +1,16 @@
 import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { browserAvailable, cleanUp, eventually, logIn, openBrowser, screenshot, seedAlice, startNetwork, type Network } from './harness.js';
+import {
+  browserAvailable,
+  cleanUp,
+  eventually,
+  logIn,
+  openBrowser,
+  screenshot,
+  seedAlice,
+  startNetwork,
+  type Network,
+} from './harness.js';
 
 const UID = '04A1A1A1A1A1A1';
 
@@ -10,7 +20,10 @@ afterEach(cleanUp);
 async function networkWithDoor(): Promise<Network> {
   const net = await startNetwork();
   await seedAlice(net, UID);
-  await eventually(async () => ((await net.call('GET', '/site-health/murat')).json as { doors: unknown[] }).doors.length === 1, 'the hub lists the door');
+  await eventually(
+    async () => ((await net.call('GET', '/site-health/murat')).json as { doors: unknown[] }).doors.length === 1,
+    'the hub lists the door',
+  );
   // The taps pulsed the door: the pulse must be over before the test looks for its own.
   await eventually(() => !relayEnergised(net), 'the pulse of the taps is over');
   return net;
@@ -20,7 +33,10 @@ async function networkWithDoor(): Promise<Network> {
 function relayEnergised(net: Network): boolean {
   return net.site.edge.doors.get('front')?.state().mode === 'unlocked';
 }
-const commandsSent = async (net: Network) => ((await net.call('GET', '/audit?entity=command')).json as { items: Array<{ after: { kind: string } }> }).items.map((i) => i.after.kind);
+const commandsSent = async (net: Network) =>
+  ((await net.call('GET', '/audit?entity=command')).json as { items: Array<{ after: { kind: string } }> }).items.map(
+    (i) => i.after.kind,
+  );
 
 async function openSite(page: Page): Promise<void> {
   await page.locator('a.card.site[data-site="murat"]').click();
@@ -61,7 +77,9 @@ describe.skipIf(!browserAvailable())('commands from the site page in a real brow
     await page.getByRole('button', { name: 'Verrouillage général' }).click();
     await page.getByRole('alertdialog').getByRole('button', { name: 'Confirmer' }).click();
     await eventually(async () => (await net.tap(UID)).reason === 'lockdown', 'the badge refused for the lockdown');
-    await expect.poll(() => page.locator('h2:has-text("Portes") + ul > li').first().textContent(), { timeout: 15_000 }).toContain('verrouillage général');
+    await expect
+      .poll(() => page.locator('h2:has-text("Portes") + ul > li').first().textContent(), { timeout: 15_000 })
+      .toContain('verrouillage général');
     await screenshot(page, 'site-lockdown');
 
     await page.getByRole('button', { name: 'Lever le verrouillage' }).click();
@@ -72,12 +90,20 @@ describe.skipIf(!browserAvailable())('commands from the site page in a real brow
 
   it('a site manager of the site sees its doors but no command button', async () => {
     const net = await networkWithDoor();
-    const created = await net.call('POST', '/accounts', { username: 'manon', role: 'site_manager', sites: ['murat'], password: 'manon-password-1', mustChangePassword: false });
+    const created = await net.call('POST', '/accounts', {
+      username: 'manon',
+      role: 'site_manager',
+      sites: ['murat'],
+      password: 'manon-password-1',
+      mustChangePassword: false,
+    });
     expect(created.status).toBe(201);
     const { page } = await openBrowser();
     await logIn(page, net.apiUrl, 'manon-password-1', 'manon');
     await openSite(page);
-    expect(await page.locator('h2:has-text("Portes") + ul > li').allTextContents()).toEqual([expect.stringMatching(/^front\b/)]);
+    expect(await page.locator('h2:has-text("Portes") + ul > li').allTextContents()).toEqual([
+      expect.stringMatching(/^front\b/),
+    ]);
     expect(await page.locator('button[data-command]').count()).toBe(0);
     expect(await page.getByRole('heading', { name: 'Commandes' }).count()).toBe(0);
   });

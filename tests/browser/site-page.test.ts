@@ -10,7 +10,9 @@ afterEach(cleanUp);
 interface Canvas {
   width: number;
   height: number;
-  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+  getContext(
+    kind: '2d',
+  ): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
   toDataURL(): string;
 }
 interface Context2dPrototype {
@@ -30,7 +32,12 @@ function readChart(page: Page) {
     for (let i = 0; i < data.length; i += 4) {
       if ((data[i + 3] ?? 0) === 0) continue;
       painted++;
-      if (Math.abs((data[i] ?? 0) - 31) < 12 && Math.abs((data[i + 1] ?? 0) - 111) < 12 && Math.abs((data[i + 2] ?? 0) - 235) < 12) blue++;
+      if (
+        Math.abs((data[i] ?? 0) - 31) < 12 &&
+        Math.abs((data[i + 1] ?? 0) - 111) < 12 &&
+        Math.abs((data[i + 2] ?? 0) - 235) < 12
+      )
+        blue++;
     }
     return { width: canvas.width, height: canvas.height, painted, blue, picture: canvas.toDataURL() };
   });
@@ -40,7 +47,8 @@ function readChart(page: Page) {
 function recordCanvasText(): void {
   const frames: string[][] = [];
   (globalThis as unknown as { canvasFrames: string[][] }).canvasFrames = frames;
-  const proto = (globalThis as unknown as { CanvasRenderingContext2D: { prototype: Context2dPrototype } }).CanvasRenderingContext2D.prototype;
+  const proto = (globalThis as unknown as { CanvasRenderingContext2D: { prototype: Context2dPrototype } })
+    .CanvasRenderingContext2D.prototype;
   const { clearRect, fillText } = proto;
   proto.clearRect = function (this: Context2dPrototype, ...args: Parameters<Context2dPrototype['clearRect']>) {
     if (args[0] === 0 && args[1] === 0) frames.push([]);
@@ -52,7 +60,8 @@ function recordCanvasText(): void {
   };
 }
 
-const lastFrame = (page: Page) => page.evaluate(() => (globalThis as unknown as { canvasFrames: string[][] }).canvasFrames.at(-1) ?? []);
+const lastFrame = (page: Page) =>
+  page.evaluate(() => (globalThis as unknown as { canvasFrames: string[][] }).canvasFrames.at(-1) ?? []);
 const WEEKDAY = /^(lun|mar|mer|jeu|ven|sam|dim)\. \d{1,2}$/;
 
 describe.skipIf(!browserAvailable())('a site page in a real browser (Debian chromium)', () => {
@@ -66,7 +75,10 @@ describe.skipIf(!browserAvailable())('a site page in a real browser (Debian chro
     const { page } = await openBrowser();
     await page.addInitScript(recordCanvasText);
     const asked: string[] = [];
-    page.on('request', (r) => r.url().includes('/history') && asked.push(new URL(r.url()).pathname + new URL(r.url()).search));
+    page.on(
+      'request',
+      (r) => r.url().includes('/history') && asked.push(new URL(r.url()).pathname + new URL(r.url()).search),
+    );
     await logIn(page, net.apiUrl);
     await page.locator('a.card.site[data-site="murat"]').click();
     await page.locator('div.chart canvas').waitFor();
@@ -79,7 +91,9 @@ describe.skipIf(!browserAvailable())('a site page in a real browser (Debian chro
     // Over a day the time axis is labelled in hours.
     expect((await lastFrame(page)).filter((text) => /^\d\d:\d\d$/.test(text)).length).toBeGreaterThan(3);
 
-    const week = page.waitForResponse((r) => r.url().endsWith('/occupancy/murat/history?range=7d') && r.status() === 200);
+    const week = page.waitForResponse(
+      (r) => r.url().endsWith('/occupancy/murat/history?range=7d') && r.status() === 200,
+    );
     await page.getByRole('button', { name: '7 jours' }).click();
     const points = ((await (await week).json()) as { points: unknown[] }).points;
     expect(points).toHaveLength(7 * 96 + 1);

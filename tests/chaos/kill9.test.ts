@@ -13,7 +13,9 @@ afterEach(() => {
 
 function runUntilKilled(dbPath: string, afterReadyMs: number): Promise<NodeJS.Signals | null> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['tests/fixtures/busy-site.mjs', dbPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['tests/fixtures/busy-site.mjs', dbPath], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const guard = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error('the busy site never reported running'));

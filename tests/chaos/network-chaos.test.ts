@@ -30,7 +30,10 @@ afterEach(async () => {
 
 /** The end of every child's output, printed when the scenario fails. */
 function dumpOutputs(): void {
-  for (const c of children) console.log(`--- pid ${c.pid} (${c.spawnargs.slice(2, 4).join(' ')}), exit ${c.exitCode ?? c.signalCode}:\n${(c.output.stdout + c.output.stderr).slice(-3_000)}`);
+  for (const c of children)
+    console.log(
+      `--- pid ${c.pid} (${c.spawnargs.slice(2, 4).join(' ')}), exit ${c.exitCode ?? c.signalCode}:\n${(c.output.stdout + c.output.stderr).slice(-3_000)}`,
+    );
 }
 
 function spawnTracked(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
@@ -46,7 +49,10 @@ async function killHard(child: Proc): Promise<void> {
 }
 
 async function getJson<T>(url: string, auth?: AuthHeaders): Promise<T> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5_000), headers: auth ? { authorization: auth.authorization } : {} });
+  const res = await fetch(url, {
+    signal: AbortSignal.timeout(5_000),
+    headers: auth ? { authorization: auth.authorization } : {},
+  });
   if (!res.ok) throw new Error(`GET ${url}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
@@ -61,7 +67,20 @@ interface Hub {
 }
 
 async function startHub(hub: Hub): Promise<void> {
-  const child = spawnTracked(['hub', '--db', join(hub.dir, 'hub.db'), '--key', join(hub.dir, 'hub.key'), '--broker-port', String(hub.brokerPort), '--api-port', '0'], { TESSERA_INITIAL_ADMIN_PASSWORD: TEST_ADMIN.password });
+  const child = spawnTracked(
+    [
+      'hub',
+      '--db',
+      join(hub.dir, 'hub.db'),
+      '--key',
+      join(hub.dir, 'hub.key'),
+      '--broker-port',
+      String(hub.brokerPort),
+      '--api-port',
+      '0',
+    ],
+    { TESSERA_INITIAL_ADMIN_PASSWORD: TEST_ADMIN.password },
+  );
   const m = await waitForOutput(child, /API:\s+(http:\/\/127\.0\.0\.1:\d+)/);
   hub.child = child;
   hub.api = m[1] ?? '';
@@ -92,7 +111,10 @@ async function provision(hub: Hub, id: string): Promise<{ username: string; pass
 async function siteFolder(hub: Hub, id: string): Promise<Site> {
   const dir = tempDir(`tessera-chaos-${id}-`);
   const config = join(dir, 'site.yaml');
-  writeFileSync(config, networkSiteYaml({ id, mqttUrl: `mqtt://127.0.0.1:${hub.brokerPort}`, credentials: await provision(hub, id) }));
+  writeFileSync(
+    config,
+    networkSiteYaml({ id, mqttUrl: `mqtt://127.0.0.1:${hub.brokerPort}`, credentials: await provision(hub, id) }),
+  );
   writeFileSync(
     join(dir, 'directory.yaml'),
     `revision: 1
@@ -168,14 +190,24 @@ async function waitForCatchUp(hub: Hub, sites: Site[]): Promise<number> {
     try {
       const rows = await hubSites(hub);
       const pairs = await Promise.all(
-        sites.map(async (s) => ({ site: s.id, lastSeq: (await getJson<{ lastSeq: number }>(`${s.url}/health`)).lastSeq, hub: rows.get(s.id) })),
+        sites.map(async (s) => ({
+          site: s.id,
+          lastSeq: (await getJson<{ lastSeq: number }>(`${s.url}/health`)).lastSeq,
+          hub: rows.get(s.id),
+        })),
       );
-      last = pairs.map((p) => `${p.site}: site ${p.lastSeq}, hub contiguous ${p.hub?.contiguous ?? '-'} maxSeen ${p.hub?.maxSeen ?? '-'} missing ${JSON.stringify(p.hub?.missing ?? [])}`).join('\n');
+      last = pairs
+        .map(
+          (p) =>
+            `${p.site}: site ${p.lastSeq}, hub contiguous ${p.hub?.contiguous ?? '-'} maxSeen ${p.hub?.maxSeen ?? '-'} missing ${JSON.stringify(p.hub?.missing ?? [])}`,
+        )
+        .join('\n');
       if (pairs.every((p) => p.hub !== undefined && p.hub.contiguous === p.lastSeq)) return Date.now() - start;
     } catch (err) {
       last = `poll failed: ${(err as Error).message}`;
     }
-    if (Date.now() - start > CATCH_UP_MS) throw new Error(`the hub did not catch up within ${CATCH_UP_MS} ms:\n${last}`);
+    if (Date.now() - start > CATCH_UP_MS)
+      throw new Error(`the hub did not catch up within ${CATCH_UP_MS} ms:\n${last}`);
     await sleep(250);
   }
 }
@@ -189,7 +221,10 @@ async function hubEvents(hub: Hub, site: string): Promise<HubEvent[]> {
   const all: HubEvent[] = [];
   let after = 0;
   for (;;) {
-    const page = await getJson<{ events: HubEvent[] }>(`${hub.api}/sites/${site}/events?after=${after}&limit=1000`, hub.auth);
+    const page = await getJson<{ events: HubEvent[] }>(
+      `${hub.api}/sites/${site}/events?after=${after}&limit=1000`,
+      hub.auth,
+    );
     if (page.events.length === 0) return all;
     all.push(...page.events);
     after = page.events[page.events.length - 1]?.seq ?? after;
@@ -275,13 +310,18 @@ async function scenario(): Promise<void> {
       expect(r.event).toEqual(l);
     });
     // Every site lost its broker with the hub and came back on its own (the chaos did happen).
-    const connects = s.runs.reduce((n, c) => n + ((c.output.stdout + c.output.stderr).match(/connected to the broker/g)?.length ?? 0), 0);
+    const connects = s.runs.reduce(
+      (n, c) => n + ((c.output.stdout + c.output.stderr).match(/connected to the broker/g)?.length ?? 0),
+      0,
+    );
     console.log(`${s.id}: ${s.runs.length} process(es), ${connects} broker connections`);
     expect(connects).toBeGreaterThanOrEqual(2);
     total += remote.length;
   }
   const { ingest } = await getJson<{ ingest: Record<string, number> }>(`${hub.api}/health`);
-  console.log(`total ${total} events over ${sites.length} sites; hub caught up ${caughtUpMs} ms after tapping stopped (at +${tappedAt - started} ms); whole run ${Date.now() - started} ms; ingest since the hub restart ${JSON.stringify(ingest)}`);
+  console.log(
+    `total ${total} events over ${sites.length} sites; hub caught up ${caughtUpMs} ms after tapping stopped (at +${tappedAt - started} ms); whole run ${Date.now() - started} ms; ingest since the hub restart ${JSON.stringify(ingest)}`,
+  );
   expect(ingest.conflicts).toBe(0);
   expect(ingest.storeErrors).toBe(0);
 }

@@ -12,7 +12,13 @@ export interface Waits {
 export const realTime: Waits = { wait: sleep };
 
 /** Polls `check` until it holds, waiting `stepMs` between tries; fails after `timeoutMs`. */
-export async function eventually(h: Waits, check: () => boolean, what: string, timeoutMs = 3000, stepMs = 10): Promise<void> {
+export async function eventually(
+  h: Waits,
+  check: () => boolean,
+  what: string,
+  timeoutMs = 3000,
+  stepMs = 10,
+): Promise<void> {
   for (let waited = 0; !check(); waited += stepMs) {
     if (waited >= timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await h.wait(stepMs);

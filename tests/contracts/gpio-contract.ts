@@ -24,7 +24,11 @@ export interface GpioContractOptions {
   debounceMs?: number;
 }
 
-export function gpioContract(name: string, makeHarness: () => GpioHarness | Promise<GpioHarness>, options: GpioContractOptions = {}): void {
+export function gpioContract(
+  name: string,
+  makeHarness: () => GpioHarness | Promise<GpioHarness>,
+  options: GpioContractOptions = {},
+): void {
   const debounceMs = options.debounceMs ?? 50;
   describe(`Gpio contract: ${name}`, () => {
     let h: GpioHarness | undefined;
@@ -33,7 +37,13 @@ export function gpioContract(name: string, makeHarness: () => GpioHarness | Prom
     const twoOutputs = async () => {
       const x = await harness();
       const [a, b] = x.lines;
-      return { x, a, b, plain: x.gpio.output(a, { activeLow: false }), inverted: x.gpio.output(b, { activeLow: true }) };
+      return {
+        x,
+        a,
+        b,
+        plain: x.gpio.output(a, { activeLow: false }),
+        inverted: x.gpio.output(b, { activeLow: true }),
+      };
     };
 
     afterEach(async () => {

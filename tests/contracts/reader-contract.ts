@@ -60,7 +60,12 @@ export function readerContract(
       const { heard, listener } = recorder();
       x.reader.subscribe(listener);
       await x.reader.start();
-      await eventually(x, () => x.names.every((n) => x.reader.attached().includes(n)), 'the readers to attach', timeout);
+      await eventually(
+        x,
+        () => x.names.every((n) => x.reader.attached().includes(n)),
+        'the readers to attach',
+        timeout,
+      );
       return { x, heard };
     }
 
@@ -115,11 +120,20 @@ export function readerContract(
 
     it('keeps delivering to the other listeners when one throws', async () => {
       const { x, heard } = await started();
-      x.reader.subscribe({ card: () => { throw new Error('listener bug'); } });
+      x.reader.subscribe({
+        card: () => {
+          throw new Error('listener bug');
+        },
+      });
       const after = recorder();
       x.reader.subscribe(after.listener);
       await x.present(first(x), UID);
-      await eventually(x, () => after.heard.cards.length > 0 && heard.cards.length > 0, 'the card at both listeners', timeout);
+      await eventually(
+        x,
+        () => after.heard.cards.length > 0 && heard.cards.length > 0,
+        'the card at both listeners',
+        timeout,
+      );
       await x.remove(first(x));
       await x.present(first(x), UID);
       await eventually(x, () => heard.cards.length > 1, 'the reader to keep working', timeout);

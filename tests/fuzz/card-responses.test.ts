@@ -19,18 +19,44 @@ import { silent } from '../support/logger.js';
 const MASTER = Buffer.from('00112233445566778899AABBCCDDEEFF', 'hex');
 const UID = '04DE5F1EACC040';
 const DOOR = doorKeysFrom(MASTER);
-const keys = cardKeys(MASTER, Buffer.from(UID, 'hex'), Buffer.from('3042F5', 'hex'), Buffer.from('Tessera', 'utf8')).map((k) => k.key);
+const keys = cardKeys(
+  MASTER,
+  Buffer.from(UID, 'hex'),
+  Buffer.from('3042F5', 'hex'),
+  Buffer.from('Tessera', 'utf8'),
+).map((k) => k.key);
 const genuineCard = () => new SoftNtag424({ uid: UID, keys, url: 'https://badge.example/t' });
 const CODES = ['auth_failed', 'bad_response', 'transport'];
-const N = { ev2: inputs(50_000), sunRead: inputs(50_000), verifier: inputs(50_000), ndef: inputs(100_000), sun: inputs(100_000), apdu: inputs(100_000) };
+const N = {
+  ev2: inputs(50_000),
+  sunRead: inputs(50_000),
+  verifier: inputs(50_000),
+  ndef: inputs(100_000),
+  sun: inputs(100_000),
+  apdu: inputs(100_000),
+};
 
 /** What a reader (or a card, or an emulator in between) may do to each response: pass it, damage it, or answer anything. */
-type Meddling = { op: 'pass' } | { op: 'damage'; d: { op: 'flip' | 'cut' | 'insert' | 'drop'; at: number; byte: number } } | { op: 'answer'; bytes: Buffer } | { op: 'fail' };
+type Meddling =
+  | { op: 'pass' }
+  | { op: 'damage'; d: { op: 'flip' | 'cut' | 'insert' | 'drop'; at: number; byte: number } }
+  | { op: 'answer'; bytes: Buffer }
+  | { op: 'fail' };
 const meddling: fc.Arbitrary<Meddling> = fc.oneof(
   { weight: 6, arbitrary: fc.constant({ op: 'pass' } as const) },
   { weight: 3, arbitrary: byteDamage.map((d) => ({ op: 'damage', d }) as const) },
-  { weight: 2, arbitrary: fc.uint8Array({ maxLength: 40 }).map((b) => ({ op: 'answer', bytes: Buffer.from(b) }) as const) },
-  { weight: 1, arbitrary: fc.constantFrom({ op: 'answer', bytes: Buffer.from([0x90, 0x00]) } as const, { op: 'answer', bytes: Buffer.from([0x91, 0xaf]) } as const, { op: 'fail' } as const) },
+  {
+    weight: 2,
+    arbitrary: fc.uint8Array({ maxLength: 40 }).map((b) => ({ op: 'answer', bytes: Buffer.from(b) }) as const),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      { op: 'answer', bytes: Buffer.from([0x90, 0x00]) } as const,
+      { op: 'answer', bytes: Buffer.from([0x91, 0xaf]) } as const,
+      { op: 'fail' } as const,
+    ),
+  },
 );
 const plan = fc.array(meddling, { minLength: 1, maxLength: 8 });
 
@@ -38,7 +64,10 @@ const plan = fc.array(meddling, { minLength: 1, maxLength: 8 });
  * A genuine card behind a reader that meddles with its answers, one plan step per exchange.
  * `changed[i]`: the answer to exchange i was not the card's.
  */
-function meddled(steps: Meddling[], card = genuineCard()): { transmit: Transmit; changed: boolean[]; meddled: () => boolean } {
+function meddled(
+  steps: Meddling[],
+  card = genuineCard(),
+): { transmit: Transmit; changed: boolean[]; meddled: () => boolean } {
   const changed: boolean[] = [];
   const transmit: Transmit = (apdu) => {
     const step = steps[changed.length] ?? { op: 'pass' };
@@ -69,11 +98,16 @@ describe('fuzz: card responses at the door (edge/badges, edge/hardware/pcsc-apdu
     await fuzz(
       fc.asyncProperty(plan, async (steps) => {
         const link = meddled(steps);
-        const r = await settles((async () => getCardUid(link.transmit, await authenticateEV2First(link.transmit, keys[2]!, 2)))());
+        const r = await settles(
+          (async () => getCardUid(link.transmit, await authenticateEV2First(link.transmit, keys[2]!, 2)))(),
+        );
         must(r.value === undefined || r.value === UID, `GetCardUID answered ${r.value}`);
         must(link.meddled() || r.value === UID, 'the genuine card, untouched, did not prove itself');
         // AuthenticateEV2First's two answers and GetCardUID's: had one been changed, nothing would be proven.
-        must(r.value === undefined || link.changed.slice(1, 4).every((c) => !c), 'a changed answer still proved the card');
+        must(
+          r.value === undefined || link.changed.slice(1, 4).every((c) => !c),
+          'a changed answer still proved the card',
+        );
       }),
       N.ev2,
     );
@@ -94,16 +128,24 @@ describe('fuzz: card responses at the door (edge/badges, edge/hardware/pcsc-apdu
 
   it(`the door verifier never throws: genuine only for the card as it answered, for both checks (${N.verifier} inputs)`, async () => {
     const verifiers = (['authenticate', 'sun'] as const).map((check) =>
-      createNtag424Verifier(SiteConfig.parse({ ...BASE_CONFIG, secureBadges: { doorKeyFile: '/unused', check } }).secureBadges!, DOOR, silent),
+      createNtag424Verifier(
+        SiteConfig.parse({ ...BASE_CONFIG, secureBadges: { doorKeyFile: '/unused', check } }).secureBadges!,
+        DOOR,
+        silent,
+      ),
     );
     await fuzz(
       fc.asyncProperty(fc.nat({ max: 1 }), plan, async (which, steps) => {
         const link = meddled(steps);
-        const proof = await verifiers[which]!.verify({ reader: 'ACR122U 00', uid: UID, atr: ISO14443_4_ATR, transmit: link.transmit }, UID);
+        const proof = await verifiers[which]!.verify(
+          { reader: 'ACR122U 00', uid: UID, atr: ISO14443_4_ATR, transmit: link.transmit },
+          UID,
+        );
         must(proof.check === 'genuine' || proof.check === 'not_genuine', `check ${proof.check}`);
         must(link.meddled() || proof.check === 'genuine', 'the genuine card, untouched, was not genuine');
         // AuthenticateEV2First's two answers and GetCardUID's are what prove the card: none may have been changed.
-        if (which === 0 && proof.check === 'genuine') same(link.changed.slice(1, 4), [false, false, false], 'answers changed on the way');
+        if (which === 0 && proof.check === 'genuine')
+          same(link.changed.slice(1, 4), [false, false, false], 'answers changed on the way');
       }),
       N.verifier,
     );
@@ -111,8 +153,17 @@ describe('fuzz: card responses at the door (edge/badges, edge/hardware/pcsc-apdu
 
   const url = 'https://badge.example/t?e=EF963FF7828658A599F3041510671E88&c=94EED9EE65337086';
   it(`NDEF messages: the URI of the first whole URI record, or nothing; never a throw (${N.ndef} inputs)`, () => {
-    const valids = [uriMessage(url), uriMessage('badge.example/x'), Buffer.concat([Buffer.from([0x11, 1, 1, 0x54, 0]), uriMessage(url)])];
-    const input = fc.oneof(fc.tuple(fc.constantFrom(...valids), fc.array(byteDamage, { minLength: 1, maxLength: 4 })).map(([m, ds]) => ds.reduce((b, d) => damage(b, d), m)), fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)));
+    const valids = [
+      uriMessage(url),
+      uriMessage('badge.example/x'),
+      Buffer.concat([Buffer.from([0x11, 1, 1, 0x54, 0]), uriMessage(url)]),
+    ];
+    const input = fc.oneof(
+      fc
+        .tuple(fc.constantFrom(...valids), fc.array(byteDamage, { minLength: 1, maxLength: 4 }))
+        .map(([m, ds]) => ds.reduce((b, d) => damage(b, d), m)),
+      fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
+    );
     fuzz(
       fc.property(input, (message) => {
         const uri = findUri(message);
@@ -125,15 +176,36 @@ describe('fuzz: card responses at the door (edge/badges, edge/hardware/pcsc-apdu
   it(`SUN URLs and messages: e and c of the right lengths or nothing; a forged or damaged message never verifies (${N.sun} inputs)`, () => {
     const card = genuineCard();
     const genuine = parseSunUrl(url)!;
-    const text = fc.oneof(fc.tuple(fc.constant(url), byteDamage).map(([u, d]) => damage(u, d).toString('latin1')), fc.string({ maxLength: 120 }), fc.constantFrom('?e=&c=', '?c=94EED9EE65337086&e=EF963FF7828658A599F3041510671E88#x', `?e=${'A'.repeat(32)}&e=${'B'.repeat(32)}&c=${'C'.repeat(16)}`));
+    const text = fc.oneof(
+      fc.tuple(fc.constant(url), byteDamage).map(([u, d]) => damage(u, d).toString('latin1')),
+      fc.string({ maxLength: 120 }),
+      fc.constantFrom(
+        '?e=&c=',
+        '?c=94EED9EE65337086&e=EF963FF7828658A599F3041510671E88#x',
+        `?e=${'A'.repeat(32)}&e=${'B'.repeat(32)}&c=${'C'.repeat(16)}`,
+      ),
+    );
     fuzz(
       fc.property(text, fc.uint8Array({ maxLength: 20 }), fc.uint8Array({ maxLength: 10 }), (u, e, c) => {
         const parsed = parseSunUrl(u);
         must(!parsed || (parsed.e.length === 16 && parsed.c.length === 8), 'e or c of the wrong length');
-        const r = verifySun({ encPiccData: Buffer.from(e), cmac: Buffer.from(c), metaReadKey: DOOR.metaReadKey, fileReadKey: () => keys[2]! });
+        const r = verifySun({
+          encPiccData: Buffer.from(e),
+          cmac: Buffer.from(c),
+          metaReadKey: DOOR.metaReadKey,
+          fileReadKey: () => keys[2]!,
+        });
         must(r.ok === false && ['malformed', 'bad_cmac'].includes(r.reason), 'random bytes verified as a SUN message');
         if (parsed && !(parsed.e.equals(genuine.e) && parsed.c.equals(genuine.c))) {
-          must(!verifySun({ encPiccData: parsed.e, cmac: parsed.c, metaReadKey: DOOR.metaReadKey, fileReadKey: () => keys[2]! }).ok, 'a damaged SUN message verified');
+          must(
+            !verifySun({
+              encPiccData: parsed.e,
+              cmac: parsed.c,
+              metaReadKey: DOOR.metaReadKey,
+              fileReadKey: () => keys[2]!,
+            }).ok,
+            'a damaged SUN message verified',
+          );
         }
       }),
       N.sun,
@@ -144,12 +216,23 @@ describe('fuzz: card responses at the door (edge/badges, edge/hardware/pcsc-apdu
   it(`command APDUs at the software card, and the reader answers the PC/SC adapter reads: parsed consistently or refused (${N.apdu} inputs)`, () => {
     const card = genuineCard();
     fuzz(
-      fc.property(fc.uint8Array({ maxLength: 270 }).map((a) => Buffer.from(a)), (bytes) => {
-        const command = parseCommandApdu(bytes);
-        must(!command || 4 + (command.data.length > 0 ? 1 + command.data.length : 0) + (command.le === undefined ? 0 : 1) === bytes.length, 'the APDU parsed does not add up to its bytes');
-        must(statusWord(card.handle(bytes)) !== undefined, 'the card answered without a status word');
-        must(typeof feedbackAccepted(bytes) === 'boolean' && typeof isIso14443_4(bytes) === 'boolean', 'the PC/SC adapter reads');
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 270 }).map((a) => Buffer.from(a)),
+        (bytes) => {
+          const command = parseCommandApdu(bytes);
+          must(
+            !command ||
+              4 + (command.data.length > 0 ? 1 + command.data.length : 0) + (command.le === undefined ? 0 : 1) ===
+                bytes.length,
+            'the APDU parsed does not add up to its bytes',
+          );
+          must(statusWord(card.handle(bytes)) !== undefined, 'the card answered without a status word');
+          must(
+            typeof feedbackAccepted(bytes) === 'boolean' && typeof isIso14443_4(bytes) === 'boolean',
+            'the PC/SC adapter reads',
+          );
+        },
+      ),
       N.apdu,
     );
   });

@@ -43,8 +43,16 @@ const YAML_TRAPS = [
 ];
 
 type LineEdit = { op: 'drop' | 'dup' | 'indent' | 'value' | 'insert' | 'swap'; line: number; text: string };
-const lineText = fc.oneof(fc.constantFrom(...YAML_TRAPS), weird.map((w) => (typeof w === 'string' ? w : JSON.stringify(w))), fc.string({ maxLength: 30 }));
-const lineEdit: fc.Arbitrary<LineEdit> = fc.record({ op: fc.constantFrom('drop', 'dup', 'indent', 'value', 'value', 'insert', 'swap'), line: fc.nat(), text: lineText }) as fc.Arbitrary<LineEdit>;
+const lineText = fc.oneof(
+  fc.constantFrom(...YAML_TRAPS),
+  weird.map((w) => (typeof w === 'string' ? w : JSON.stringify(w))),
+  fc.string({ maxLength: 30 }),
+);
+const lineEdit: fc.Arbitrary<LineEdit> = fc.record({
+  op: fc.constantFrom('drop', 'dup', 'indent', 'value', 'value', 'insert', 'swap'),
+  line: fc.nat(),
+  text: lineText,
+}) as fc.Arbitrary<LineEdit>;
 
 /** A YAML text with lines dropped, repeated, re-indented, swapped, a value replaced or a line inserted. */
 function editLines(text: string, edits: LineEdit[]): string {
@@ -55,7 +63,8 @@ function editLines(text: string, edits: LineEdit[]): string {
     if (e.op === 'drop') lines.splice(i, 1);
     else if (e.op === 'dup') lines.splice(i, 0, line);
     else if (e.op === 'indent') lines[i] = e.line % 2 ? `  ${line}` : line.replace(/^ {1,2}/, '');
-    else if (e.op === 'value') lines[i] = line.includes(':') ? `${line.slice(0, line.indexOf(':') + 1)} ${e.text}` : e.text;
+    else if (e.op === 'value')
+      lines[i] = line.includes(':') ? `${line.slice(0, line.indexOf(':') + 1)} ${e.text}` : e.text;
     else if (e.op === 'insert') lines.splice(i, 0, e.text);
     else [lines[i], lines[(i + 1) % lines.length]] = [lines[(i + 1) % lines.length] ?? '', line];
   }
@@ -65,11 +74,27 @@ function editLines(text: string, edits: LineEdit[]): string {
 /** A document's inputs: edited YAML, its data mutated and written as JSON (read as .json or as YAML flow), damaged bytes, garbage. */
 function documents(texts: readonly string[]): fc.Arbitrary<{ text: string; source: string }> {
   const data = texts.map((t) => YAML.parse(t) as unknown);
-  const asJson = fc.tuple(mutationsOf(...data), fc.constantFrom('site.json', 'site.json', 'site.yaml')).map(([v, source]) => ({ text: toJsonText(v), source }));
-  const edited = fc.tuple(fc.constantFrom(...texts), fc.array(lineEdit, { minLength: 1, maxLength: 4 })).map(([t, es]) => ({ text: editLines(t, es), source: 'site.yaml' }));
-  const damaged = fc.tuple(fc.constantFrom(...texts), byteDamage).map(([t, d]) => ({ text: damage(t, d).toString('utf8'), source: 'site.yaml' }));
-  const random = fc.oneof(garbage.map((b) => b.toString('utf8')), fc.array(lineText, { maxLength: 6 }).map((ls) => ls.join('\n'))).map((text) => ({ text, source: 'site.yaml' }));
-  return fc.oneof({ weight: 4, arbitrary: asJson }, { weight: 3, arbitrary: edited }, { weight: 2, arbitrary: damaged }, { weight: 1, arbitrary: random });
+  const asJson = fc
+    .tuple(mutationsOf(...data), fc.constantFrom('site.json', 'site.json', 'site.yaml'))
+    .map(([v, source]) => ({ text: toJsonText(v), source }));
+  const edited = fc
+    .tuple(fc.constantFrom(...texts), fc.array(lineEdit, { minLength: 1, maxLength: 4 }))
+    .map(([t, es]) => ({ text: editLines(t, es), source: 'site.yaml' }));
+  const damaged = fc
+    .tuple(fc.constantFrom(...texts), byteDamage)
+    .map(([t, d]) => ({ text: damage(t, d).toString('utf8'), source: 'site.yaml' }));
+  const random = fc
+    .oneof(
+      garbage.map((b) => b.toString('utf8')),
+      fc.array(lineText, { maxLength: 6 }).map((ls) => ls.join('\n')),
+    )
+    .map((text) => ({ text, source: 'site.yaml' }));
+  return fc.oneof(
+    { weight: 4, arbitrary: asJson },
+    { weight: 3, arbitrary: edited },
+    { weight: 2, arbitrary: damaged },
+    { weight: 1, arbitrary: random },
+  );
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'tessera-fuzz-'));
@@ -83,8 +108,15 @@ describe('fuzz: site config files (firmware-config/load.ts)', () => {
         fc.property(documents(SITE_TEXTS), ({ text, source }) => {
           const r = parseSiteConfig(text, source, '/etc/tessera');
           if (r.ok) return must(isAbsolute(r.value.storage.path), 'a config whose storage path is not absolute');
-          must(r.code === 'config.invalid' && r.errors.length > 0, () => `refused as ${r.code} with ${r.errors.length} errors`);
-          for (const e of r.errors) must(typeof e.path === 'string' && typeof e.message === 'string', () => `an error without its path: ${JSON.stringify(e)}`);
+          must(
+            r.code === 'config.invalid' && r.errors.length > 0,
+            () => `refused as ${r.code} with ${r.errors.length} errors`,
+          );
+          for (const e of r.errors)
+            must(
+              typeof e.path === 'string' && typeof e.message === 'string',
+              () => `an error without its path: ${JSON.stringify(e)}`,
+            );
         }),
         part(N.site, PARTS),
       );
@@ -99,7 +131,10 @@ describe('fuzz: directory files (edge/directory/file.ts)', () => {
       fc.property(documents(DIRECTORY_TEXTS), ({ text, source }) => {
         const r = parseDocument(text, source.replace('site', 'directory'), Directory, 'directory.invalid');
         if (r.ok) return must(Directory.safeParse(r.value).success, 'a directory accepted that its schema refuses');
-        must(r.code === 'directory.invalid' && r.errors.length > 0, () => `refused as ${r.code} with ${r.errors.length} errors`);
+        must(
+          r.code === 'directory.invalid' && r.errors.length > 0,
+          () => `refused as ${r.code} with ${r.errors.length} errors`,
+        );
       }),
       N.directory - FROM_DISK,
     );
@@ -108,13 +143,23 @@ describe('fuzz: directory files (edge/directory/file.ts)', () => {
 
   it(`read from disk: the same, and unreadable files are directory.unreadable (${FROM_DISK} inputs)`, () => {
     fuzz(
-      fc.property(fc.oneof({ weight: 9, arbitrary: documents(DIRECTORY_TEXTS) }, { weight: 1, arbitrary: fc.constant(undefined) }), fc.nat(50), (doc, n) => {
-        const path = join(tmp, `d${n}${doc?.source.endsWith('.json') ? '.json' : '.yaml'}`);
-        rmSync(path, { force: true });
-        if (doc) writeFileSync(path, doc.text);
-        const r = loadDirectoryFile(doc ? path : join(tmp, 'missing', 'directory.yaml'));
-        must(r.ok || r.code === (doc ? 'directory.invalid' : 'directory.unreadable'), () => `refused as ${r.ok ? '' : r.code}`);
-      }),
+      fc.property(
+        fc.oneof(
+          { weight: 9, arbitrary: documents(DIRECTORY_TEXTS) },
+          { weight: 1, arbitrary: fc.constant(undefined) },
+        ),
+        fc.nat(50),
+        (doc, n) => {
+          const path = join(tmp, `d${n}${doc?.source.endsWith('.json') ? '.json' : '.yaml'}`);
+          rmSync(path, { force: true });
+          if (doc) writeFileSync(path, doc.text);
+          const r = loadDirectoryFile(doc ? path : join(tmp, 'missing', 'directory.yaml'));
+          must(
+            r.ok || r.code === (doc ? 'directory.invalid' : 'directory.unreadable'),
+            () => `refused as ${r.ok ? '' : r.code}`,
+          );
+        },
+      ),
       FROM_DISK,
     );
   });

@@ -22,7 +22,14 @@ describe('fuzz: the edge API bodies (simulated taps, consumables)', () => {
   let app: ReturnType<typeof buildApi>;
   beforeAll(async () => {
     site = await startSite();
-    app = buildApi({ edge: site.edge, log: silent, clock: site.clock, version: 'fuzz', startedAt: site.clock.now(), sim: { reader: site.reader, gpio: site.gpio } });
+    app = buildApi({
+      edge: site.edge,
+      log: silent,
+      clock: site.clock,
+      version: 'fuzz',
+      startedAt: site.clock.now(),
+      sim: { reader: site.reader, gpio: site.gpio },
+    });
     await app.ready();
   });
   afterAll(async () => {
@@ -30,7 +37,11 @@ describe('fuzz: the edge API bodies (simulated taps, consumables)', () => {
     await site.stop();
   });
 
-  const stored = () => ({ lastSeq: site.store.events.lastSeq(), presence: site.store.presence.list(), lockers: site.edge.lockers.describe() });
+  const stored = () => ({
+    lastSeq: site.store.events.lastSeq(),
+    presence: site.store.presence.list(),
+    lockers: site.edge.lockers.describe(),
+  });
   /** Events written since `seq`: each fits the catalog, and none carries a whole badge UID. */
   function expectEventsSince(seq: number, atLeast: number): void {
     const events = site.store.events.list(seq, 100);
@@ -42,13 +53,22 @@ describe('fuzz: the edge API bodies (simulated taps, consumables)', () => {
     }
   }
 
-  const taps = [{ reader: 'front-in', uid: UID.alice }, { reader: 'lockers', uid: '04:b0:b0:b0:b0:b0:b0', at: '2026-11-23T10:00:00+01:00' }, { reader: 'front-out', uid: '04DEADBEEF' }];
+  const taps = [
+    { reader: 'front-in', uid: UID.alice },
+    { reader: 'lockers', uid: '04:b0:b0:b0:b0:b0:b0', at: '2026-11-23T10:00:00+01:00' },
+    { reader: 'front-out', uid: '04DEADBEEF' },
+  ];
 
   it(`POST /simulate/tap through app.inject: a decision recorded, or a code and nothing stored (${TAP_HTTP} inputs)`, async () => {
     await fuzz(
       fc.asyncProperty(jsonInputs(taps), async (payload) => {
         const before = stored();
-        const r = await app.inject({ method: 'POST', url: '/simulate/tap', headers: { 'content-type': 'application/json' }, payload });
+        const r = await app.inject({
+          method: 'POST',
+          url: '/simulate/tap',
+          headers: { 'content-type': 'application/json' },
+          payload,
+        });
         if (r.statusCode === 200) {
           expect(typeof r.json<{ granted: boolean }>().granted).toBe('boolean');
           expectEventsSince(before.lastSeq, 1);
@@ -64,15 +84,32 @@ describe('fuzz: the edge API bodies (simulated taps, consumables)', () => {
 
   /** What a reader could report as a UID: hex of any length, odd separators and cases, or anything at all. */
   const uidText = fc.oneof(
-    fc.tuple(fc.uint8Array({ minLength: 0, maxLength: 12 }), fc.constantFrom('', ':', ' ', '-', '::', '\t'), fc.boolean()).map(([bytes, sep, lower]) => {
-      const hex = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(sep);
-      return lower ? hex : hex.toUpperCase();
-    }),
-    fc.constantFrom(...FULL_UIDS, '0x04A1A1A1A1A1A1', '04A1A1A1A1A1A1\u0000', '０４Ａ１Ａ１Ａ１Ａ１Ａ１Ａ１', '04 a1 A1 a1 A1 a1 A1 '),
+    fc
+      .tuple(
+        fc.uint8Array({ minLength: 0, maxLength: 12 }),
+        fc.constantFrom('', ':', ' ', '-', '::', '\t'),
+        fc.boolean(),
+      )
+      .map(([bytes, sep, lower]) => {
+        const hex = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(sep);
+        return lower ? hex : hex.toUpperCase();
+      }),
+    fc.constantFrom(
+      ...FULL_UIDS,
+      '0x04A1A1A1A1A1A1',
+      '04A1A1A1A1A1A1\u0000',
+      '０４Ａ１Ａ１Ａ１Ａ１Ａ１Ａ１',
+      '04 a1 A1 a1 A1 a1 A1 ',
+    ),
     fc.string({ maxLength: 40 }),
   );
-  const readerId = fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...READERS) }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) });
-  const at = fc.option(fc.oneof(fc.integer(), fc.constantFrom(Number.NaN, Infinity, -1, 8.64e15 + 1)), { nil: undefined });
+  const readerId = fc.oneof(
+    { weight: 8, arbitrary: fc.constantFrom(...READERS) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 12 }) },
+  );
+  const at = fc.option(fc.oneof(fc.integer(), fc.constantFrom(Number.NaN, Infinity, -1, 8.64e15 + 1)), {
+    nil: undefined,
+  });
 
   it(`the UIDs a reader reports, through the simulated reader and the tap handler, the route's own call (${TAP_DIRECT} inputs)`, () => {
     fuzz(
@@ -93,21 +130,29 @@ describe('fuzz: the edge API bodies (simulated taps, consumables)', () => {
     );
   });
 
-  const uses = [{ memberId: 'alice', item: 'print-page', quantity: 3 }, { badge: UID.bob, item: 'coffee', quantity: 1 }, { badge: UID.revoked, item: 'coffee', quantity: 2 }];
+  const uses = [
+    { memberId: 'alice', item: 'print-page', quantity: 3 },
+    { badge: UID.bob, item: 'coffee', quantity: 1 },
+    { badge: UID.revoked, item: 'coffee', quantity: 2 },
+  ];
   const ROUTES = ['/consumables', '/simulate/print', '/simulate/coffee'];
 
   it(`POST /consumables, /simulate/print and /simulate/coffee through app.inject (${USE_HTTP} inputs)`, async () => {
     await fuzz(
-      fc.asyncProperty(fc.constantFrom(...ROUTES), jsonInputs([...uses, { memberId: 'dan', pages: 12 }, { badge: UID.eve, cups: 2 }]), async (url, payload) => {
-        const before = stored();
-        const r = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload });
-        if (r.statusCode === 201) {
-          expectEventsSince(before.lastSeq, 1);
-          return;
-        }
-        expectRefusal(r, ['request.invalid', 'not_found', 'auth.forbidden']);
-        expect(stored()).toEqual(before);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...ROUTES),
+        jsonInputs([...uses, { memberId: 'dan', pages: 12 }, { badge: UID.eve, cups: 2 }]),
+        async (url, payload) => {
+          const before = stored();
+          const r = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload });
+          if (r.statusCode === 201) {
+            expectEventsSince(before.lastSeq, 1);
+            return;
+          }
+          expectRefusal(r, ['request.invalid', 'not_found', 'auth.forbidden']);
+          expect(stored()).toEqual(before);
+        },
+      ),
       USE_HTTP,
     );
     expect(prototypeIsClean()).toBe(true);

@@ -2,7 +2,13 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubCommands } from '../../edge/commands/hub-commands.js';
 import { COMMAND_REFUSALS, type CommandBody, type CommandRefusal } from '../../shared/protocol/commands.js';
-import { canonicalJson, generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../shared/protocol/signing.js';
+import {
+  canonicalJson,
+  generateHubKeys,
+  hubPrivateKey,
+  hubPublicKey,
+  signBody,
+} from '../../shared/protocol/signing.js';
 import { startSite, type Harness } from '../harness/site.js';
 import { jsonInputs, must, mutatedFrom, prototypeIsClean, same, toJsonText } from './kit.js';
 import { fuzz, inputs, part } from '../support/fuzz.js';
@@ -25,13 +31,22 @@ describe('fuzz: hub commands at the edge (edge/commands/check.ts)', () => {
     acked: site.store.events.ackedSeq(),
   });
   const at = (ms: number) => new Date(Date.parse('2026-11-23T08:00:00Z') + ms).toISOString();
-  const command = (kind: string, extra: object, nonce: string, from = 0): CommandBody => ({ v: 1, site: 'murat', kind, nonce, issuedAt: at(from), expiresAt: at(from + 60_000), ...extra }) as CommandBody;
+  const command = (kind: string, extra: object, nonce: string, from = 0): CommandBody =>
+    ({ v: 1, site: 'murat', kind, nonce, issuedAt: at(from), expiresAt: at(from + 60_000), ...extra }) as CommandBody;
 
   beforeAll(async () => {
     site = await startSite();
-    commands = new HubCommands({ site: 'murat', publicKey: hubPublicKey(HUB.publicKeyPem), edge: site.edge, clock: site.clock, log: silent });
+    commands = new HubCommands({
+      site: 'murat',
+      publicKey: hubPublicKey(HUB.publicKeyPem),
+      edge: site.edge,
+      clock: site.clock,
+      log: silent,
+    });
     // One genuine command carried out: a copy of it is a replay.
-    expect(commands.receive(JSON.stringify(signed(command('lift_lockdown', {}, 'carried-out-nonce-0001'))))).toMatchObject({ accepted: true });
+    expect(
+      commands.receive(JSON.stringify(signed(command('lift_lockdown', {}, 'carried-out-nonce-0001')))),
+    ).toMatchObject({ accepted: true });
   });
   afterAll(() => site.stop());
 
@@ -52,12 +67,19 @@ describe('fuzz: hub commands at the edge (edge/commands/check.ts)', () => {
       signed(command('unlock', { door: 'front' }, 'expired-nonce-0000001', -3_600_000)),
       signed(command('resend', { fromSeq: 1 }, 'foreign-nonce-0000001'), THIEF.privateKeyPem),
     ];
-    fuzz(fc.property(jsonInputs(bodies), (payload) => void refused(payload)), part(N, 2));
+    fuzz(
+      fc.property(jsonInputs(bodies), (payload) => void refused(payload)),
+      part(N, 2),
+    );
     expect(prototypeIsClean()).toBe(true);
   });
 
   it(`a genuine command changed after the hub signed it is refused as malformed or forged (${part(N, 2)} inputs)`, () => {
-    const genuine = [command('unlock', { door: 'front' }, 'fresh-nonce-000000001'), command('lockdown', {}, 'fresh-nonce-000000002'), command('resend', { fromSeq: 3 }, 'fresh-nonce-000000003')].map((b) => signed(b));
+    const genuine = [
+      command('unlock', { door: 'front' }, 'fresh-nonce-000000001'),
+      command('lockdown', {}, 'fresh-nonce-000000002'),
+      command('resend', { fromSeq: 3 }, 'fresh-nonce-000000003'),
+    ].map((b) => signed(b));
     const tampered = mutatedFrom(genuine.map((g) => g.body)).filter(({ from, value }) => {
       try {
         return canonicalJson(value) !== canonicalJson(genuine[from]!.body);

@@ -9,16 +9,50 @@ import { byteDamage, damage, garbage, must, prototypeIsClean, weird } from './ki
 import { fuzz, inputs } from '../support/fuzz.js';
 
 const EXAMPLE = readFileSync('docs/examples/members.csv', 'utf8');
-const GRID = EXAMPLE.trim().split('\n').map((line) => line.match(/("[^"]*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, '')).slice(0, 10));
+const GRID = EXAMPLE.trim()
+  .split('\n')
+  .map((line) =>
+    line
+      .match(/("[^"]*"|[^,]*)(,|$)/g)!
+      .map((c) => c.replace(/,$/, ''))
+      .slice(0, 10),
+  );
 /** Some inputs through app.inject, the rest through the calls the route makes with the file's text. */
-const [THROUGH_HTTP, DIRECT] = [inputs(1_000, { full: 10_000, postgres: 500 }), inputs(6_000, { full: 90_000, postgres: 3_000 })];
+const [THROUGH_HTTP, DIRECT] = [
+  inputs(1_000, { full: 10_000, postgres: 500 }),
+  inputs(6_000, { full: 90_000, postgres: 3_000 }),
+];
 
-type CellEdit = { op: 'cell' | 'header'; row: number; col: number; text: string } | { op: 'drop-col' | 'dup-row' | 'drop-row' | 'raw'; row: number; col: number; text: string };
+type CellEdit =
+  | { op: 'cell' | 'header'; row: number; col: number; text: string }
+  | { op: 'drop-col' | 'dup-row' | 'drop-row' | 'raw'; row: number; col: number; text: string };
 
-const cellText = fc.oneof(weird.map((w) => (typeof w === 'string' ? w : JSON.stringify(w))), fc.constantFrom('=HYPERLINK("x")', "'=1+1", '"', '""', 'a,b', 'line\nbreak', '\r', '\uFEFF', 'member_id', '04A1A1A1A1A1A1 04A1A1A1A1A1A1', 'ntag424', 'x'.repeat(5000)));
-const edit: fc.Arbitrary<CellEdit> = fc.record({ op: fc.constantFrom('cell', 'cell', 'cell', 'header', 'drop-col', 'dup-row', 'drop-row', 'raw'), row: fc.nat(), col: fc.nat(), text: cellText }) as fc.Arbitrary<CellEdit>;
+const cellText = fc.oneof(
+  weird.map((w) => (typeof w === 'string' ? w : JSON.stringify(w))),
+  fc.constantFrom(
+    '=HYPERLINK("x")',
+    "'=1+1",
+    '"',
+    '""',
+    'a,b',
+    'line\nbreak',
+    '\r',
+    '\uFEFF',
+    'member_id',
+    '04A1A1A1A1A1A1 04A1A1A1A1A1A1',
+    'ntag424',
+    'x'.repeat(5000),
+  ),
+);
+const edit: fc.Arbitrary<CellEdit> = fc.record({
+  op: fc.constantFrom('cell', 'cell', 'cell', 'header', 'drop-col', 'dup-row', 'drop-row', 'raw'),
+  row: fc.nat(),
+  col: fc.nat(),
+  text: cellText,
+}) as fc.Arbitrary<CellEdit>;
 
-const quote = (cell: string) => (/[",\n\r]/.test(cell) && !/^".*"$/s.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell);
+const quote = (cell: string) =>
+  /[",\n\r]/.test(cell) && !/^".*"$/s.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell;
 
 /** The example file with cells changed, columns dropped, rows duplicated or removed; `raw` writes a cell unquoted. */
 function edited(edits: CellEdit[]): string {
@@ -39,9 +73,22 @@ function edited(edits: CellEdit[]): string {
 
 const csvInputs = fc.oneof(
   { weight: 6, arbitrary: fc.array(edit, { minLength: 1, maxLength: 4 }).map(edited) },
-  { weight: 2, arbitrary: fc.tuple(fc.constant(EXAMPLE), byteDamage).map(([text, d]) => damage(text, d).toString('utf8')) },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(fc.constant(EXAMPLE), byteDamage).map(([text, d]) => damage(text, d).toString('utf8')),
+  },
   { weight: 1, arbitrary: garbage.map((b) => b.toString('utf8')) },
-  { weight: 1, arbitrary: fc.constantFrom(EXAMPLE, `\uFEFF${EXAMPLE}`, EXAMPLE.replaceAll('\n', '\r\n'), '', 'member_id,name,plan\n', `${'"'.repeat(1001)}\n`) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      EXAMPLE,
+      `\uFEFF${EXAMPLE}`,
+      EXAMPLE.replaceAll('\n', '\r\n'),
+      '',
+      'member_id,name,plan\n',
+      `${'"'.repeat(1001)}\n`,
+    ),
+  },
 );
 
 describe('fuzz: members CSV import at the hub API', () => {
@@ -54,7 +101,12 @@ describe('fuzz: members CSV import at the hub API', () => {
     await fuzz(
       fc.asyncProperty(csvInputs, fc.constantFrom('', '?mode=valid', '?mode=all', '?mode=some'), async (csv, query) => {
         const before = rig.stored() as { revision: number };
-        const r = await rig.hub.api.inject({ method: 'POST', url: `/directory/members/import${query}`, headers: { ...rig.admin, 'content-type': 'text/csv' }, payload: csv });
+        const r = await rig.hub.api.inject({
+          method: 'POST',
+          url: `/directory/members/import${query}`,
+          headers: { ...rig.admin, 'content-type': 'text/csv' },
+          payload: csv,
+        });
         if (r.statusCode !== 200) expectRefusal(r, ['import.invalid', 'request.invalid']);
         if (r.statusCode !== 200 || !r.json<{ applied: boolean }>().applied) {
           expect(rig.stored()).toEqual(before);
@@ -78,7 +130,11 @@ describe('fuzz: members CSV import at the hub API', () => {
       fc.property(csvInputs, (csv) => {
         const parsed = parseMembersCsv(csv);
         const plan = planImport(parsed.rows, rig.hub.directory, account);
-        for (const e of [...parsed.errors, ...plan.errors]) must(Number.isInteger(e.line) && e.line >= 1 && typeof e.message === 'string', () => `a problem without its line: ${JSON.stringify(e)}`);
+        for (const e of [...parsed.errors, ...plan.errors])
+          must(
+            Number.isInteger(e.line) && e.line >= 1 && typeof e.message === 'string',
+            () => `a problem without its line: ${JSON.stringify(e)}`,
+          );
       }),
       DIRECT,
     );

@@ -36,24 +36,59 @@ describe('fuzz: directory bodies at the hub API (plans, employers, members, badg
     same(rig.hub.directory.get(entity, id), value, `the ${entity} stored`);
   }
 
-  const target = fc.tuple(fc.nat({ max: COLLECTIONS.length - 1 }), fc.oneof({ weight: 18, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: weird.map((w) => (typeof w === 'string' ? w : JSON.stringify(w))) }, { weight: 1, arbitrary: fc.constantFrom(...MALFORMED_ESCAPES) }));
-  const contentType = fc.oneof({ weight: 18, arbitrary: fc.constant('application/json') }, { weight: 1, arbitrary: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', '') });
+  const target = fc.tuple(
+    fc.nat({ max: COLLECTIONS.length - 1 }),
+    fc.oneof(
+      { weight: 18, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: weird.map((w) => (typeof w === 'string' ? w : JSON.stringify(w))) },
+      { weight: 1, arbitrary: fc.constantFrom(...MALFORMED_ESCAPES) },
+    ),
+  );
+  const contentType = fc.oneof(
+    { weight: 18, arbitrary: fc.constant('application/json') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'application/json; charset=latin1',
+        '',
+      ),
+    },
+  );
   const bodies = jsonInputs(COLLECTIONS.map((c) => c.valid));
 
   it(`PUT and PATCH through app.inject: refused with a code and nothing stored, or stored as its schema says (${THROUGH_HTTP} inputs)`, async () => {
     const answers = new Map<number, number>();
     await fuzz(
-      fc.asyncProperty(fc.constantFrom('PUT' as const, 'PATCH' as const), target, contentType, bodies, async (method, [c, weirdId], type, payload) => {
-        const col = COLLECTIONS[c]!;
-        const id = weirdId ?? col.id;
-        const before = rig.stored() as { revision: number };
-        const r = await rig.hub.api.inject({ method, url: `/directory/${col.path}/${segment(id)}`, headers: { ...rig.admin, 'content-type': type }, payload });
-        answers.set(r.statusCode, (answers.get(r.statusCode) ?? 0) + 1);
-        if (r.statusCode === 200) return expectStored(col.entity, col.entity === 'badge' ? r.json<{ value: { uid: string } }>().value.uid : id, r.json<{ value: unknown }>().value, before);
-        // Each code answers with the one status the error table gives it.
-        expect(r.statusCode).toBe(statusOf(expectRefusal(r, HTTP_CODES) as ErrorCode));
-        expect(rig.stored()).toEqual(before);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('PUT' as const, 'PATCH' as const),
+        target,
+        contentType,
+        bodies,
+        async (method, [c, weirdId], type, payload) => {
+          const col = COLLECTIONS[c]!;
+          const id = weirdId ?? col.id;
+          const before = rig.stored() as { revision: number };
+          const r = await rig.hub.api.inject({
+            method,
+            url: `/directory/${col.path}/${segment(id)}`,
+            headers: { ...rig.admin, 'content-type': type },
+            payload,
+          });
+          answers.set(r.statusCode, (answers.get(r.statusCode) ?? 0) + 1);
+          if (r.statusCode === 200)
+            return expectStored(
+              col.entity,
+              col.entity === 'badge' ? r.json<{ value: { uid: string } }>().value.uid : id,
+              r.json<{ value: unknown }>().value,
+              before,
+            );
+          // Each code answers with the one status the error table gives it.
+          expect(r.statusCode).toBe(statusOf(expectRefusal(r, HTTP_CODES) as ErrorCode));
+          expect(rig.stored()).toEqual(before);
+        },
+      ),
       THROUGH_HTTP,
     );
     expect(prototypeIsClean()).toBe(true);
@@ -62,7 +97,11 @@ describe('fuzz: directory bodies at the hub API (plans, employers, members, badg
 
   it(`the same bodies through DirectoryChanges, the routes' own call (${DIRECT} inputs)`, () => {
     const account = rig.hub.auth.accounts.list()[0] as Account;
-    const changes = new DirectoryChanges(rig.hub.store.db, rig.hub.directory, new AuditLog(rig.hub.store.db, () => 0, silent));
+    const changes = new DirectoryChanges(
+      rig.hub.store.db,
+      rig.hub.directory,
+      new AuditLog(rig.hub.store.db, () => 0, silent),
+    );
     fuzz(
       fc.property(mutatedFrom(COLLECTIONS.map((c) => c.valid)), fc.boolean(), ({ from, value }, patch) => {
         const col = COLLECTIONS[from]!;
@@ -70,7 +109,11 @@ describe('fuzz: directory bodies at the hub API (plans, employers, members, badg
         const body = value !== null && typeof value === 'object' && !Array.isArray(value) ? value : { value };
         const before = rig.stored() as { revision: number };
         try {
-          const r = changes.upsert(account, col.entity, col.id, (old) => ({ ...(patch ? (old as object) : {}), ...body, [key]: col.id }));
+          const r = changes.upsert(account, col.entity, col.id, (old) => ({
+            ...(patch ? (old as object) : {}),
+            ...body,
+            [key]: col.id,
+          }));
           expectStored(col.entity, col.id, r.value, before);
         } catch (err) {
           if (!(err instanceof TesseraError)) throw err;

@@ -9,7 +9,10 @@ import { fuzz, inputs } from '../support/fuzz.js';
 
 /** Each body parser: some inputs through app.inject, the rest through the call the route makes with the parsed body. */
 const [LOGIN_HTTP, LOGIN_DIRECT] = [inputs(1_000, { full: 10_000 }), inputs(10_000, { full: 90_000 })];
-const [PRICES_HTTP, PRICES_DIRECT] = [inputs(1_000, { full: 10_000, postgres: 500 }), inputs(10_000, { full: 90_000, postgres: 5_000 })];
+const [PRICES_HTTP, PRICES_DIRECT] = [
+  inputs(1_000, { full: 10_000, postgres: 500 }),
+  inputs(10_000, { full: 90_000, postgres: 5_000 }),
+];
 const ADDRESS = '10.0.0.1';
 const PRICE_CODES = ['request.invalid', 'billing.contradicts_directory', 'billing.unpriced'];
 
@@ -20,13 +23,22 @@ describe('fuzz: login bodies at the hub API', () => {
 
   // Right shapes, wrong secrets. One address: past its 20 failures every try is throttled, so
   // the run costs 20 scrypt hashes, not one per try.
-  const valids = [{ username: 'admin', password: 'not-the-password' }, { username: 'nobody@example.org', password: 'x'.repeat(200) }];
+  const valids = [
+    { username: 'admin', password: 'not-the-password' },
+    { username: 'nobody@example.org', password: 'x'.repeat(200) },
+  ];
 
   it(`POST /auth/login through app.inject: no session for a wrong or malformed body, and a code for each (${LOGIN_HTTP} inputs)`, async () => {
     const before = rig.stored();
     await fuzz(
       fc.asyncProperty(jsonInputs(valids), async (payload) => {
-        const r = await rig.hub.api.inject({ method: 'POST', url: '/auth/login', remoteAddress: ADDRESS, headers: { 'content-type': 'application/json' }, payload });
+        const r = await rig.hub.api.inject({
+          method: 'POST',
+          url: '/auth/login',
+          remoteAddress: ADDRESS,
+          headers: { 'content-type': 'application/json' },
+          payload,
+        });
         expect(r.headers['set-cookie']).toBeUndefined();
         expectRefusal(r, ['request.invalid', 'auth.invalid', 'auth.rate_limited']);
       }),
@@ -67,7 +79,12 @@ describe('fuzz: price lists at the hub API (PUT /billing/prices)', () => {
     await fuzz(
       fc.asyncProperty(jsonInputs(valids), async (payload) => {
         const before = rig.stored();
-        const r = await rig.hub.api.inject({ method: 'PUT', url: '/billing/prices', headers: { ...rig.admin, 'content-type': 'application/json' }, payload });
+        const r = await rig.hub.api.inject({
+          method: 'PUT',
+          url: '/billing/prices',
+          headers: { ...rig.admin, 'content-type': 'application/json' },
+          payload,
+        });
         if (r.statusCode === 200) return expectStored(r.json());
         expectRefusal(r, PRICE_CODES);
         expect(rig.stored()).toEqual(before);

@@ -15,15 +15,41 @@ import { silent } from '../support/logger.js';
 
 const t = topics();
 const N = inputs(100_000, { postgres: 10_000 });
-const REASONS: readonly RejectReason[] = ['payload.too_large', 'payload.not_json', 'payload.invalid', 'topic.site_mismatch', 'topic.unknown'];
-const ID = { 1: '0196f1a0-0000-7000-8000-000000000001', 2: '0196f1a0-0000-7000-8000-000000000002', 3: '0196f1a0-0000-7000-8000-000000000003' };
+const REASONS: readonly RejectReason[] = [
+  'payload.too_large',
+  'payload.not_json',
+  'payload.invalid',
+  'topic.site_mismatch',
+  'topic.unknown',
+];
+const ID = {
+  1: '0196f1a0-0000-7000-8000-000000000001',
+  2: '0196f1a0-0000-7000-8000-000000000002',
+  3: '0196f1a0-0000-7000-8000-000000000003',
+};
 
 /** A batch of every shape of event, stored before the run: re-sent as is, it is a duplicate. */
 function storedBatch(): EventBatch {
   const base = (seq: 1 | 2 | 3) => ({ ...siteEvent('murat', seq, ID[seq]) });
   const events: SiteEvent[] = [
-    { ...base(1), type: 'access.granted', data: { reader: 'front-in', role: 'entry', door: 'front', badge: '…A1A1', memberId: 'alice', cloneable: true, reason: 'ok' } },
-    { ...base(2), type: 'presence.out', data: { memberId: 'alice', cause: 'badge', via: 'exit_reader', door: 'front', minutes: 42 } },
+    {
+      ...base(1),
+      type: 'access.granted',
+      data: {
+        reader: 'front-in',
+        role: 'entry',
+        door: 'front',
+        badge: '…A1A1',
+        memberId: 'alice',
+        cloneable: true,
+        reason: 'ok',
+      },
+    },
+    {
+      ...base(2),
+      type: 'presence.out',
+      data: { memberId: 'alice', cause: 'badge', via: 'exit_reader', door: 'front', minutes: 42 },
+    },
     { ...base(3), type: 'consumable.used', data: { memberId: 'alice', item: 'print-page', quantity: 3 } },
   ] as SiteEvent[];
   return { v: 1, site: 'murat', events };
@@ -50,7 +76,10 @@ describe('fuzz: MQTT payloads at the hub (events and status topics)', () => {
     events: store.db.prepare('SELECT site, seq, id FROM events ORDER BY site, seq').all(),
     progress: store.db.prepare('SELECT * FROM site_progress ORDER BY site').all(),
   });
-  const lastDeadLetter = () => store.db.prepare<[], { id: number; reason: string }>('SELECT id, reason FROM dead_letters ORDER BY id DESC LIMIT 1').get();
+  const lastDeadLetter = () =>
+    store.db
+      .prepare<[], { id: number; reason: string }>('SELECT id, reason FROM dead_letters ORDER BY id DESC LIMIT 1')
+      .get();
 
   beforeAll(() => {
     store = new HubStore(openHubDatabase(testHubDb()));
@@ -86,11 +115,24 @@ describe('fuzz: MQTT payloads at the hub (events and status topics)', () => {
   }
 
   const valids = [storedBatch(), batchOf('murat', 4, 5), statusOf('murat', { lastSeq: 3, parked: [[7, 8]] })];
-  const topic = fc.constantFrom(t.events('murat'), t.events('murat'), t.status('murat'), t.events('lyon'), t.status('lyon'), 'tessera/v1/sites/murat/other', 'tessera/v1/sites/../events', 'tessera/v1/sites/MURAT/status', '');
+  const topic = fc.constantFrom(
+    t.events('murat'),
+    t.events('murat'),
+    t.status('murat'),
+    t.events('lyon'),
+    t.status('lyon'),
+    'tessera/v1/sites/murat/other',
+    'tessera/v1/sites/../events',
+    'tessera/v1/sites/MURAT/status',
+    '',
+  );
   const PARTS = 4;
   for (let p = 1; p <= PARTS; p++) {
     it(`refuses, dead-letters and counts every bad message, storing nothing (part ${p} of ${PARTS}, ${part(N, PARTS)} inputs)`, () => {
-      fuzz(fc.property(topic, jsonInputs(valids), (tp, payload) => check(tp, payload)), part(N, PARTS));
+      fuzz(
+        fc.property(topic, jsonInputs(valids), (tp, payload) => check(tp, payload)),
+        part(N, PARTS),
+      );
       expect(prototypeIsClean()).toBe(true);
       // The mix reached both ends: batches and statuses stored, and messages refused.
       expect(seen.store).toBeGreaterThan(0);

@@ -18,16 +18,39 @@ export interface HubRig {
 
 export const SEED = {
   plan: { id: 'always', name: '24/7', access: 'always', sites: 'all', lockers: true, printQuota: 1000 },
-  staffed: { id: 'staffed', name: 'Staffed', access: [{ days: ['mon', 'tue'], from: '08:30', to: '18:30' }], sites: ['murat'], daysPerWeek: 2 },
+  staffed: {
+    id: 'staffed',
+    name: 'Staffed',
+    access: [{ days: ['mon', 'tue'], from: '08:30', to: '18:30' }],
+    sites: ['murat'],
+    daysPerWeek: 2,
+  },
   employer: { id: 'acme', name: 'ACME' },
-  member: { id: 'alice', name: 'Alice Martin', role: 'member', plan: 'always', employer: 'acme', status: 'active', validFrom: '2026-01-01', validUntil: '2026-12-31', locker: { bank: 'bank-b', number: 2 } },
+  member: {
+    id: 'alice',
+    name: 'Alice Martin',
+    role: 'member',
+    plan: 'always',
+    employer: 'acme',
+    status: 'active',
+    validFrom: '2026-01-01',
+    validUntil: '2026-12-31',
+    locker: { bank: 'bank-b', number: 2 },
+  },
   badge: { uid: '04A1A1A1A1A1A1', member: 'alice', status: 'active', type: 'ntag424' },
 } as const;
 
 export async function startHubRig(): Promise<HubRig> {
-  const hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+  const hub = createHub({
+    dbPath: testHubDb(),
+    clock: new ManualClock('2026-11-23T08:00:00Z'),
+    log: silent,
+    initialAdmin: TEST_ADMIN,
+    passwordCost: FAST_PASSWORD_COST,
+  });
   const admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
-  const put = async (url: string, payload: object) => expect((await hub.api.inject({ method: 'PUT', url, headers: admin, payload })).statusCode).toBe(200);
+  const put = async (url: string, payload: object) =>
+    expect((await hub.api.inject({ method: 'PUT', url, headers: admin, payload })).statusCode).toBe(200);
   await put('/directory/plans/always', SEED.plan);
   await put('/directory/plans/staffed', SEED.staffed);
   await put('/directory/employers/acme', SEED.employer);
@@ -68,4 +91,6 @@ export function expectRefusal(r: LightMyRequestResponse, codes: readonly string[
  */
 export const MALFORMED_ESCAPES = ['%', '%zz', '%ED%A0%80', '%C0%AF', '%FF', '..', '%2e%2e', '%00'];
 export const segment = (id: string) =>
-  MALFORMED_ESCAPES.includes(id) ? id : [...Buffer.from(id, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');
+  MALFORMED_ESCAPES.includes(id)
+    ? id
+    : [...Buffer.from(id, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('');

@@ -17,7 +17,10 @@ export function must(ok: boolean, what: string | (() => string)): asserts ok {
   if (!ok) throw new Error(typeof what === 'string' ? what : what());
 }
 export function same(actual: unknown, expected: unknown, what: string): void {
-  if (!isDeepStrictEqual(actual, expected)) throw new Error(`${what}: expected ${JSON.stringify(expected)?.slice(0, 300)}, got ${JSON.stringify(actual)?.slice(0, 300)}`);
+  if (!isDeepStrictEqual(actual, expected))
+    throw new Error(
+      `${what}: expected ${JSON.stringify(expected)?.slice(0, 300)}, got ${JSON.stringify(actual)?.slice(0, 300)}`,
+    );
 }
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -34,11 +37,52 @@ export function toJsonText(value: unknown): string {
   return (JSON.stringify(value) ?? 'null').replaceAll(JSON.stringify(DEEP_MARK), DEEP_TEXT);
 }
 
-export const POLLUTION_KEYS = ['__proto__', 'constructor', 'prototype', '__defineGetter__', 'hasOwnProperty', 'toString', 'valueOf'] as const;
+export const POLLUTION_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  '__defineGetter__',
+  'hasOwnProperty',
+  'toString',
+  'valueOf',
+] as const;
 
 /** Values that break naive code: edge numbers, odd strings, empty and deep containers. */
 const weirdValues: fc.Arbitrary<Json> = fc.oneof(
-  fc.constantFrom<Json>(null, true, false, 0, -0, -1, 1.5, 2 ** 31, 2 ** 53 + 2, -(2 ** 53) - 2, 1e308, -1e308, 5e-324, '', ' ', '\u0000', '\uFFFD', '\uD800', '…', '../../etc/passwd', "'; DROP TABLE events; --", '%s%n', 'null', 'true', '0', '1e309', '2026-02-30T25:61:00+01:00', '04:A1:A1:A1:A1:A1:A1', [], {}, [[]], JSON.parse('{"__proto__":{"polluted":true}}') as Json),
+  fc.constantFrom<Json>(
+    null,
+    true,
+    false,
+    0,
+    -0,
+    -1,
+    1.5,
+    2 ** 31,
+    2 ** 53 + 2,
+    -(2 ** 53) - 2,
+    1e308,
+    -1e308,
+    5e-324,
+    '',
+    ' ',
+    '\u0000',
+    '\uFFFD',
+    '\uD800',
+    '…',
+    '../../etc/passwd',
+    "'; DROP TABLE events; --",
+    '%s%n',
+    'null',
+    'true',
+    '0',
+    '1e309',
+    '2026-02-30T25:61:00+01:00',
+    '04:A1:A1:A1:A1:A1:A1',
+    [],
+    {},
+    [[]],
+    JSON.parse('{"__proto__":{"polluted":true}}') as Json,
+  ),
   fc.constantFrom(...POLLUTION_KEYS),
   fc.string({ maxLength: 20 }),
   fc.integer(),
@@ -55,10 +99,15 @@ const WEIRD_POOL = fc.sample(weirdValues, { numRuns: 5_000, seed: fuzzSeed() | 0
 export const weird: fc.Arbitrary<Json> = fc.nat({ max: WEIRD_POOL.length - 1 }).map((i) => WEIRD_POOL[i] as Json);
 
 /** Every path to a value inside `value`, the root (`[]`) first. */
-function pathsOf(value: Json, at: Array<string | number> = [], out: Array<Array<string | number>> = []): Array<Array<string | number>> {
+function pathsOf(
+  value: Json,
+  at: Array<string | number> = [],
+  out: Array<Array<string | number>> = [],
+): Array<Array<string | number>> {
   out.push(at);
   if (Array.isArray(value)) value.forEach((v, i) => pathsOf(v, [...at, i], out));
-  else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) pathsOf(v, [...at, k], out);
+  else if (value !== null && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) pathsOf(v, [...at, k], out);
   return out;
 }
 
@@ -76,12 +125,23 @@ export type Mutation =
 export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 8, arbitrary: fc.record({ op: fc.constant('replace' as const), pick: fc.nat(), value: weird }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('delete' as const), pick: fc.nat() }) },
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('add' as const), pick: fc.nat(), key: fc.oneof(fc.constantFrom(...POLLUTION_KEYS), fc.string({ maxLength: 12 })), value: weird }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      op: fc.constant('add' as const),
+      pick: fc.nat(),
+      key: fc.oneof(fc.constantFrom(...POLLUTION_KEYS), fc.string({ maxLength: 12 })),
+      value: weird,
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('wrap' as const, 'duplicate' as const), pick: fc.nat() }) },
 );
 
 /** A huge string or a 20,000-level nest somewhere in the value: each costs a parser a hundred small inputs, so they come rarely. */
-export const bulky: fc.Arbitrary<Mutation> = fc.record({ op: fc.constantFrom('huge' as const, 'deep' as const), pick: fc.nat() });
+export const bulky: fc.Arbitrary<Mutation> = fc.record({
+  op: fc.constantFrom('huge' as const, 'deep' as const),
+  pick: fc.nat(),
+});
 
 /** A deep copy; JSON keeps an own `__proto__` key as one (and is faster than structuredClone here). */
 const copy = (value: unknown): Json => (value === undefined ? null : (JSON.parse(JSON.stringify(value)) as Json));
@@ -118,25 +178,36 @@ export function mutate(valid: unknown, m: Mutation): Json {
   return root.v;
 }
 
-const mutations = fc.array(fc.oneof({ weight: 150, arbitrary: mutation }, { weight: 1, arbitrary: bulky }), { minLength: 1, maxLength: 3 });
+const mutations = fc.array(fc.oneof({ weight: 150, arbitrary: mutation }, { weight: 1, arbitrary: bulky }), {
+  minLength: 1,
+  maxLength: 3,
+});
 
 /** One of `valids` (its index in `from`) with one to three mutations; a tuple, not `chain`: eight times cheaper to generate. */
 export function mutatedFrom(valids: readonly unknown[]): fc.Arbitrary<{ from: number; value: Json }> {
-  for (const v of valids) if (v !== null && typeof v === 'object' && !knownPaths.has(v)) knownPaths.set(v, pathsOf(v as Json));
-  return fc.tuple(fc.nat({ max: valids.length - 1 }), mutations).map(([from, ms]) => ({ from, value: ms.reduce<Json>((v, m) => mutate(v, m), valids[from] as Json) }));
+  for (const v of valids)
+    if (v !== null && typeof v === 'object' && !knownPaths.has(v)) knownPaths.set(v, pathsOf(v as Json));
+  return fc
+    .tuple(fc.nat({ max: valids.length - 1 }), mutations)
+    .map(([from, ms]) => ({ from, value: ms.reduce<Json>((v, m) => mutate(v, m), valids[from] as Json) }));
 }
 
-export const mutationsOf = (...valids: readonly unknown[]): fc.Arbitrary<Json> => mutatedFrom(valids).map((m) => m.value);
+export const mutationsOf = (...valids: readonly unknown[]): fc.Arbitrary<Json> =>
+  mutatedFrom(valids).map((m) => m.value);
 
 export type ByteDamage = { op: 'flip' | 'cut' | 'insert' | 'drop'; at: number; byte: number };
-export const byteDamage: fc.Arbitrary<ByteDamage> = fc.record({ op: fc.constantFrom('flip' as const, 'cut' as const, 'insert' as const, 'drop' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) });
+export const byteDamage: fc.Arbitrary<ByteDamage> = fc.record({
+  op: fc.constantFrom('flip' as const, 'cut' as const, 'insert' as const, 'drop' as const),
+  at: fc.nat(),
+  byte: fc.integer({ min: 0, max: 255 }),
+});
 
 /** Damages the bytes of a text: a flipped bit, a truncation, an inserted or a dropped byte. */
 export function damage(text: string | Buffer, d: ByteDamage): Buffer {
   const bytes = Buffer.from(text);
   if (bytes.length === 0) return Buffer.from([d.byte]);
   const at = d.at % bytes.length;
-  if (d.op === 'flip') bytes[at] = bytes[at]! ^ (1 << d.byte % 8);
+  if (d.op === 'flip') bytes[at] = bytes[at]! ^ (1 << (d.byte % 8));
   else if (d.op === 'cut') return bytes.subarray(0, at);
   else if (d.op === 'insert') return Buffer.concat([bytes.subarray(0, at), Buffer.from([d.byte]), bytes.subarray(at)]);
   else return Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + 1)]);
@@ -149,7 +220,14 @@ export const garbage: fc.Arbitrary<Buffer> = fc.oneof(
   fc.string({ maxLength: 200 }).map((s) => Buffer.from(s)),
   fc.string({ unit: 'binary', maxLength: 100 }).map((s) => Buffer.from(s)),
   fc.jsonValue({ maxDepth: 3 }).map((v) => Buffer.from(JSON.stringify(v))),
-  fc.constantFrom(Buffer.alloc(0), Buffer.from('null'), Buffer.from('{}'), Buffer.from('[]'), Buffer.from('{"__proto__":{"polluted":1}}'), Buffer.from('{"constructor":{"prototype":{"polluted":1}}}')),
+  fc.constantFrom(
+    Buffer.alloc(0),
+    Buffer.from('null'),
+    Buffer.from('{}'),
+    Buffer.from('[]'),
+    Buffer.from('{"__proto__":{"polluted":1}}'),
+    Buffer.from('{"constructor":{"prototype":{"polluted":1}}}'),
+  ),
 );
 
 /**

@@ -28,7 +28,8 @@ export interface BrokerUnderTest {
 export const MOSQUITTO_URL = 'mqtt://127.0.0.1:1883';
 const MOSQUITTO_PORT = 1883;
 const MISSING_UNDER_CI = 'Mosquitto must be reachable on 127.0.0.1:1883 under CI: apt-get install mosquitto';
-const MISSING_LOCALLY = 'Mosquitto is not reachable on 127.0.0.1:1883: tests against it are skipped (apt-get install mosquitto, or brew install mosquitto, and start it)';
+const MISSING_LOCALLY =
+  'Mosquitto is not reachable on 127.0.0.1:1883: tests against it are skipped (apt-get install mosquitto, or brew install mosquitto, and start it)';
 
 /** An embedded Aedes broker on 127.0.0.1 and a free port, silent. */
 export async function startEmbeddedBroker(): Promise<TestBroker> {
@@ -77,7 +78,10 @@ export async function brokers(): Promise<BrokerUnderTest[]> {
   const mosquitto = await requireMosquitto();
   const list: BrokerUnderTest[] = [{ name: 'aedes', start: startEmbeddedBroker }];
   if (mosquitto !== undefined) {
-    list.push({ name: 'mosquitto', start: () => Promise.resolve({ url: mosquitto, port: MOSQUITTO_PORT, stop: () => Promise.resolve() }) });
+    list.push({
+      name: 'mosquitto',
+      start: () => Promise.resolve({ url: mosquitto, port: MOSQUITTO_PORT, stop: () => Promise.resolve() }),
+    });
   } else {
     list.push({ name: 'mosquitto', skip: MISSING_LOCALLY, start: () => Promise.reject(new Error(MISSING_LOCALLY)) });
   }
@@ -98,8 +102,17 @@ export function uniqueClientId(role: string): string {
  * Clears retained messages: every topic given, and every retained topic under each `prefix/#`
  * that arrives within `settleMs` of subscribing. Call it at the end of a test on a shared broker.
  */
-export async function clearRetained(url: string, opts: { topics?: string[]; prefixes?: string[]; settleMs?: number }): Promise<void> {
-  const client = await mqtt.connectAsync(url, { protocolVersion: 4, clientId: uniqueClientId('clear'), clean: true, reconnectPeriod: 0, connectTimeout: 3000 });
+export async function clearRetained(
+  url: string,
+  opts: { topics?: string[]; prefixes?: string[]; settleMs?: number },
+): Promise<void> {
+  const client = await mqtt.connectAsync(url, {
+    protocolVersion: 4,
+    clientId: uniqueClientId('clear'),
+    clean: true,
+    reconnectPeriod: 0,
+    connectTimeout: 3000,
+  });
   try {
     const found = new Set(opts.topics ?? []);
     const prefixes = opts.prefixes ?? [];
@@ -107,7 +120,10 @@ export async function clearRetained(url: string, opts: { topics?: string[]; pref
       client.on('message', (topic, payload, packet) => {
         if (packet.retain && payload.length > 0) found.add(topic);
       });
-      await client.subscribeAsync(prefixes.map((p) => `${p}/#`), { qos: 0 });
+      await client.subscribeAsync(
+        prefixes.map((p) => `${p}/#`),
+        { qos: 0 },
+      );
       await new Promise((r) => setTimeout(r, opts.settleMs ?? 150));
     }
     for (const topic of found) await client.publishAsync(topic, '', { qos: 1, retain: true });
@@ -118,7 +134,13 @@ export async function clearRetained(url: string, opts: { topics?: string[]; pref
 
 /** Discards a persistent (clean: false) session: connects once with its client id and clean: true. */
 export async function endSession(url: string, clientId: string): Promise<void> {
-  const client = await mqtt.connectAsync(url, { protocolVersion: 4, clientId, clean: true, reconnectPeriod: 0, connectTimeout: 3000 });
+  const client = await mqtt.connectAsync(url, {
+    protocolVersion: 4,
+    clientId,
+    clean: true,
+    reconnectPeriod: 0,
+    connectTimeout: 3000,
+  });
   await client.endAsync();
 }
 

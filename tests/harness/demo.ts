@@ -56,7 +56,10 @@ export async function logInAsVisitor(demo: RunningDemo): Promise<AuthHeaders> {
 }
 
 export async function hubGet<T>(apiUrl: string, path: string, auth: AuthHeaders): Promise<T> {
-  const res = await fetch(`${apiUrl}${path}`, { headers: { authorization: auth.authorization }, signal: AbortSignal.timeout(10_000) });
+  const res = await fetch(`${apiUrl}${path}`, {
+    headers: { authorization: auth.authorization },
+    signal: AbortSignal.timeout(10_000),
+  });
   expect(res.status, `GET ${path}`).toBe(200);
   return (await res.json()) as T;
 }

@@ -10,7 +10,10 @@ export type EdgeApi = ReturnType<typeof buildApi>;
  * For a test file: a function that starts a site (tests/harness/site.ts) with its local API,
  * simulated routes included unless told otherwise; both are closed after each test.
  */
-export function edgeApiFixture(): (opts?: { simulated?: boolean; override?: Partial<SiteConfigInput> }) => Promise<{ site: Harness; app: EdgeApi }> {
+export function edgeApiFixture(): (opts?: {
+  simulated?: boolean;
+  override?: Partial<SiteConfigInput>;
+}) => Promise<{ site: Harness; app: EdgeApi }> {
   let site: Harness | undefined;
   let app: EdgeApi | undefined;
   afterEach(async () => {
@@ -21,7 +24,14 @@ export function edgeApiFixture(): (opts?: { simulated?: boolean; override?: Part
   return async ({ simulated = true, override = {} } = {}) => {
     const started = await startSite(override);
     site = started;
-    app = buildApi({ edge: started.edge, log: silent, clock: started.clock, version: 'test', startedAt: started.clock.now(), ...(simulated ? { sim: { reader: started.reader, gpio: started.gpio } } : {}) });
+    app = buildApi({
+      edge: started.edge,
+      log: silent,
+      clock: started.clock,
+      version: 'test',
+      startedAt: started.clock.now(),
+      ...(simulated ? { sim: { reader: started.reader, gpio: started.gpio } } : {}),
+    });
     return { site: started, app };
   };
 }

@@ -31,8 +31,14 @@ export async function login(app: FastifyInstance, username: string, password: st
 
 /** The same over HTTP, for a hub listening at `apiUrl` (another process, or a real socket). */
 export async function loginOver(apiUrl: string, username: string, password: string): Promise<AuthHeaders> {
-  const res = await fetch(`${apiUrl}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }), signal: AbortSignal.timeout(10_000) });
-  if (res.status !== 200) throw new Error(`login as ${username} at ${apiUrl} refused: ${res.status} ${await res.text()}`);
+  const res = await fetch(`${apiUrl}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (res.status !== 200)
+    throw new Error(`login as ${username} at ${apiUrl} refused: ${res.status} ${await res.text()}`);
   const { token } = (await res.json()) as { token: string };
   return { cookie: `tessera_session=${token}`, authorization: `Bearer ${token}` };
 }
@@ -47,13 +53,27 @@ export async function loginAs(
   account: { username: string; role: 'operator' | 'site_manager'; sites?: string[]; password?: string },
 ): Promise<AuthHeaders> {
   const password = account.password ?? `${account.username}-password`;
-  const r = await app.inject({ method: 'POST', url: '/accounts', headers: operator, payload: { sites: [], ...account, password, mustChangePassword: false } });
+  const r = await app.inject({
+    method: 'POST',
+    url: '/accounts',
+    headers: operator,
+    payload: { sites: [], ...account, password, mustChangePassword: false },
+  });
   if (r.statusCode !== 201) throw new Error(`account ${account.username} refused: ${r.statusCode} ${r.body}`);
   return login(app, account.username, password);
 }
 
 /** A hub on the test run's store with the test operator signed in, for route tests: stop it after each test. */
-export async function signedInHub(log: Logger, clock = new ManualClock('2026-11-23T08:00:00Z')): Promise<{ hub: Hub; admin: AuthHeaders }> {
-  const hub = createHub({ dbPath: testHubDb(), clock, log, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+export async function signedInHub(
+  log: Logger,
+  clock = new ManualClock('2026-11-23T08:00:00Z'),
+): Promise<{ hub: Hub; admin: AuthHeaders }> {
+  const hub = createHub({
+    dbPath: testHubDb(),
+    clock,
+    log,
+    initialAdmin: TEST_ADMIN,
+    passwordCost: FAST_PASSWORD_COST,
+  });
   return { hub, admin: await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password) };
 }

@@ -9,7 +9,8 @@ import { connectPostgres } from '../../cloud-sync/hub/storage/postgres.js';
  * then gives a fresh schema of the test PostgreSQL database, dropped by the global teardown
  * (tests/pg-setup.ts). Otherwise: SQLite, in memory or in the test's folder.
  */
-export const HUB_DB_KIND: 'sqlite' | 'postgres' = process.env.TESSERA_TEST_HUB_DB === 'postgres' ? 'postgres' : 'sqlite';
+export const HUB_DB_KIND: 'sqlite' | 'postgres' =
+  process.env.TESSERA_TEST_HUB_DB === 'postgres' ? 'postgres' : 'sqlite';
 
 /** The server the PostgreSQL runs use (127.0.0.1:5432 here; trust authentication). */
 export const TEST_PG_URL = process.env.TESSERA_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
@@ -48,7 +49,8 @@ export function freshPgDatabase(): string {
  * checks the same store code on both; the count stays bounded on a loaded machine, where a
  * round trip can take milliseconds.
  */
-export const storeRuns = (runs: { sqlite: number; postgres: number }): number => (HUB_DB_KIND === 'postgres' ? runs.postgres : runs.sqlite);
+export const storeRuns = (runs: { sqlite: number; postgres: number }): number =>
+  HUB_DB_KIND === 'postgres' ? runs.postgres : runs.sqlite;
 
 /** A hub database for one test: in memory (SQLite) or a fresh schema (PostgreSQL). */
 export function testHubDb(): string {
@@ -66,7 +68,9 @@ export function lastingHubDb(dir: string, file = 'hub.db'): string {
 /** Makes the database refuse every event of `site` (a store failure in the middle of a transaction). */
 export function refuseEventsOf(db: HubDb, site: string): void {
   if (dialectOf(db) === 'sqlite') {
-    db.exec(`CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.site = '${site}' BEGIN SELECT RAISE(ABORT, 'disk says no'); END`);
+    db.exec(
+      `CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.site = '${site}' BEGIN SELECT RAISE(ABORT, 'disk says no'); END`,
+    );
     return;
   }
   db.exec(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk says no'; END $$;

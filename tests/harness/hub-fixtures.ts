@@ -45,4 +45,8 @@ export const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 const memberUid = (i: number) => `04${i.toString(16).toUpperCase().padStart(12, '0')}`;
 
 /** A members import of `n` generated members, each with one badge, all on the `always` plan. */
-export const membersCsv = (n: number) => ['member_id,name,plan,badges', ...Array.from({ length: n }, (_, i) => `m${i},Member ${i},always,${memberUid(i)}`)].join('\n');
+export const membersCsv = (n: number) =>
+  [
+    'member_id,name,plan,badges',
+    ...Array.from({ length: n }, (_, i) => `m${i},Member ${i},always,${memberUid(i)}`),
+  ].join('\n');

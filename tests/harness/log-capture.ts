@@ -8,7 +8,10 @@ export class LogCapture extends Writable {
     done();
   }
   lines(): string[] {
-    return this.chunks.join('').split('\n').filter((l) => l !== '');
+    return this.chunks
+      .join('')
+      .split('\n')
+      .filter((l) => l !== '');
   }
 }
 
@@ -21,17 +24,20 @@ export class Secrets {
   }
   /** A key in hex, upper and lower case, and in base64. */
   key(what: string, bytes: Buffer): void {
-    for (const text of [bytes.toString('hex').toUpperCase(), bytes.toString('hex'), bytes.toString('base64')]) this.add(what, text);
+    for (const text of [bytes.toString('hex').toUpperCase(), bytes.toString('hex'), bytes.toString('base64')])
+      this.add(what, text);
   }
   /** A badge UID in every spelling a reader, a person or the API may use: only `…A1A1` may be logged. */
   uid(what: string, uid: string): void {
     const pairs = uid.match(/../g) ?? [];
-    for (const spelling of [uid, uid.toLowerCase(), pairs.join(':'), pairs.join(':').toLowerCase(), pairs.join(' ')]) this.add(what, spelling);
+    for (const spelling of [uid, uid.toLowerCase(), pairs.join(':'), pairs.join(':').toLowerCase(), pairs.join(' ')])
+      this.add(what, spelling);
   }
   /** Each secret found, with the line it is on. */
   leaks(lines: readonly string[]): string[] {
     const found: string[] = [];
-    for (const line of lines) for (const s of this.items) if (line.includes(s.text)) found.push(`${s.what}: ${line.slice(0, 400)}`);
+    for (const line of lines)
+      for (const s of this.items) if (line.includes(s.text)) found.push(`${s.what}: ${line.slice(0, 400)}`);
     return found;
   }
   get size(): number {

@@ -25,7 +25,17 @@ export interface StartedHub {
  */
 export async function startTestHub(cleanups: Cleanup[], deps: Partial<HubDeps> = {}): Promise<StartedHub> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-hub-'));
-  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST, ...deps });
+  const hub = createHub({
+    dbPath: lastingHubDb(dir),
+    clock: systemClock,
+    log: silent,
+    brokerPort: 0,
+    apiPort: 0,
+    privateKeyPem: generateHubKeys().privateKeyPem,
+    initialAdmin: TEST_ADMIN,
+    passwordCost: FAST_PASSWORD_COST,
+    ...deps,
+  });
   const urls = await hub.start();
   cleanups.push(async () => {
     await hub.stop();
@@ -38,7 +48,12 @@ export async function startTestHub(cleanups: Cleanup[], deps: Partial<HubDeps> =
  * A real edge (simulated hardware, a heartbeat every 5 s) fed by the hub's directory over the
  * broker at `mqttUrl`; its stop and its folder's removal are pushed onto `cleanups`.
  */
-export async function startNetworkSite(cleanups: Cleanup[], id: string, mqttUrl: string, hubPublicKeyPem: string): Promise<RunningEdge> {
+export async function startNetworkSite(
+  cleanups: Cleanup[],
+  id: string,
+  mqttUrl: string,
+  hubPublicKeyPem: string,
+): Promise<RunningEdge> {
   const dir = mkdtempSync(join(tmpdir(), `tessera-${id}-`));
   writeFileSync(join(dir, 'site.yaml'), networkSiteYaml({ id, mqttUrl, hubPublicKeyPem, heartbeatSeconds: 5 }));
   const running = await runEdge({ configPath: join(dir, 'site.yaml'), simulate: true, log: silent });

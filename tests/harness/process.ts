@@ -13,15 +13,24 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 
   return finished(child, timeoutMs);
 }
 
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess & { output: { stdout: string; stderr: string } } {
-  const child = spawn(process.execPath, ['bin/tessera.js', ...args], { env: { ...process.env, TESSERA_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): ChildProcess & { output: { stdout: string; stderr: string } } {
+  const child = spawn(process.execPath, ['bin/tessera.js', ...args], {
+    env: { ...process.env, TESSERA_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output = { stdout: '', stderr: '' };
   child.stdout.on('data', (c: Buffer) => (output.stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output.stderr += c.toString()));
   return Object.assign(child, { output });
 }
 
-export function finished(child: ChildProcess & { output?: { stdout: string; stderr: string } }, timeoutMs = 15_000): Promise<Finished> {
+export function finished(
+  child: ChildProcess & { output?: { stdout: string; stderr: string } },
+  timeoutMs = 15_000,
+): Promise<Finished> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -35,7 +44,11 @@ export function finished(child: ChildProcess & { output?: { stdout: string; stde
 }
 
 /** Waits until the child's output matches, bounded in time. */
-export function waitForOutput(child: ChildProcess & { output: { stdout: string; stderr: string } }, pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
+export function waitForOutput(
+  child: ChildProcess & { output: { stdout: string; stderr: string } },
+  pattern: RegExp,
+  timeoutMs = 15_000,
+): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const poll = setInterval(() => {

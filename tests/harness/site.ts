@@ -24,7 +24,15 @@ export const BASE_CONFIG: SiteConfigInput = {
     { id: 'lockers', match: 'ACR122U 02', role: 'locker-bank', bank: 'bank-a' },
     { id: 'own-lockers', match: 'ACR122U 03', role: 'locker-bank', bank: 'bank-b' },
   ],
-  doors: [{ id: 'front', relay: { line: 17 }, pulseMs: 3000, contact: { line: 27, debounceMs: 0 }, exitButton: { line: 22, debounceMs: 0 } }],
+  doors: [
+    {
+      id: 'front',
+      relay: { line: 17 },
+      pulseMs: 3000,
+      contact: { line: 27, debounceMs: 0 },
+      exitButton: { line: 22, debounceMs: 0 },
+    },
+  ],
   lockers: [
     { id: 'bank-a', mode: 'free', relays: [5, 6] },
     { id: 'bank-b', mode: 'assigned', relays: [12, 13] },
@@ -58,7 +66,14 @@ export const BASE_DIRECTORY: z.input<typeof Directory> = {
   ],
 };
 
-export const UID = { alice: '04A1A1A1A1A1A1', bob: '04B0B0B0B0B0B0', chloe: '04C0C0C0C0C0C0', dan: '04D0D0D0D0D0D0', eve: '04E0E0E0E0E0E0', revoked: '04FFFFFFFFFFFF' };
+export const UID = {
+  alice: '04A1A1A1A1A1A1',
+  bob: '04B0B0B0B0B0B0',
+  chloe: '04C0C0C0C0C0C0',
+  dan: '04D0D0D0D0D0D0',
+  eve: '04E0E0E0E0E0E0',
+  revoked: '04FFFFFFFFFFFF',
+};
 
 export interface Harness {
   edge: Edge;
@@ -88,7 +103,10 @@ export async function startSite(
 ): Promise<Harness> {
   const config = SiteConfig.parse({ ...BASE_CONFIG, ...override });
   const clock = new ManualClock(start);
-  const reader = new SimReader(config.readers.map((r) => r.id), clock);
+  const reader = new SimReader(
+    config.readers.map((r) => r.id),
+    clock,
+  );
   const gpio = new SimGpio(clock);
   const store = EdgeStore.open(storagePath, config.site.id, config.site.timeZone);
   const edge = createEdge({ config, clock, log: silent, store, reader, gpio, ...extra });

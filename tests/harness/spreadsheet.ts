@@ -26,4 +26,15 @@ export function spreadsheetCells(csv: string): string[] {
 export const runsAsFormula = (cell: string) => /^[\s\p{Cc}\uFEFF]*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]/u.test(cell);
 
 /** Text cells an attacker would try: a formula after blanks, control characters or line breaks. */
-export const FORMULA_NAMES = ['\r=1+1', '\n=cmd|"/c calc"!A1', '\r\n+SUM(1)', ' =HYPERLINK("http://x")', '\t=1', '\u00a0@x', '\u0001-2', '\uFEFF=1', "'=already", '=plain'];
+export const FORMULA_NAMES = [
+  '\r=1+1',
+  '\n=cmd|"/c calc"!A1',
+  '\r\n+SUM(1)',
+  ' =HYPERLINK("http://x")',
+  '\t=1',
+  '\u00a0@x',
+  '\u0001-2',
+  '\uFEFF=1',
+  "'=already",
+  '=plain',
+];

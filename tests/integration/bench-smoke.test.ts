@@ -41,12 +41,21 @@ const SECTIONS: Array<{ heading: string; mayBeSkipped?: () => Promise<boolean> |
   { heading: '## Billing: closing a month' },
   { heading: '### Tap at the edge → occupancy change' },
   { heading: '## Big members import' },
-  { heading: '### Dashboard first load', mayBeSkipped: () => !existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium') },
+  {
+    heading: '### Dashboard first load',
+    mayBeSkipped: () => !existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'),
+  },
 ];
 
-function run(env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['dist/bench/run.js'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['dist/bench/run.js'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const out = { stdout: '', stderr: '' };
     child.stdout.on('data', (c: Buffer) => (out.stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out.stderr += c.toString()));
@@ -85,41 +94,51 @@ function shortcomings(lines: string[]): string[] {
 }
 
 describe('npm run bench (tiny sizes)', () => {
-  it('prints and writes every section with a baseline measured in the same run and a ratio, under the machine lines', { timeout: 150_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-smoke-'));
-    const file = join(dir, 'RESULTS.md');
-    try {
-      const result = await run({ ...TINY, BENCH_RESULTS: file }, 140_000);
-      expect(result.code, result.stderr).toBe(0);
-      expect(result.stdout).toContain(`written to ${file}`);
-      const md = readFileSync(file, 'utf8');
-      expect(md).toMatch(/^# Benchmark results\n/);
-      expect(md).toMatch(/^- run: \d{4}-\d\d-\d\dT.*, \d+ s in all; commit \S+/m);
-      expect(md).toMatch(/^- CPU: .+, \d+ logical core\(s\)$/m);
-      expect(md).toMatch(/^- memory: [\d.]+ GiB; Linux .+; Node v\d+/m);
-      expect(md).toMatch(/^- load average at the start \(1, 5, 15 min\): [\d.]+, [\d.]+, [\d.]+$/m);
-      expect(md).toMatch(/^- load average at the end: [\d.]+, [\d.]+, [\d.]+/m);
-      expect(md).toContain('- sizes: BENCH_BILLING_EVENTS=4000, ');
+  it(
+    'prints and writes every section with a baseline measured in the same run and a ratio, under the machine lines',
+    { timeout: 150_000 },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-smoke-'));
+      const file = join(dir, 'RESULTS.md');
+      try {
+        const result = await run({ ...TINY, BENCH_RESULTS: file }, 140_000);
+        expect(result.code, result.stderr).toBe(0);
+        expect(result.stdout).toContain(`written to ${file}`);
+        const md = readFileSync(file, 'utf8');
+        expect(md).toMatch(/^# Benchmark results\n/);
+        expect(md).toMatch(/^- run: \d{4}-\d\d-\d\dT.*, \d+ s in all; commit \S+/m);
+        expect(md).toMatch(/^- CPU: .+, \d+ logical core\(s\)$/m);
+        expect(md).toMatch(/^- memory: [\d.]+ GiB; Linux .+; Node v\d+/m);
+        expect(md).toMatch(/^- load average at the start \(1, 5, 15 min\): [\d.]+, [\d.]+, [\d.]+$/m);
+        expect(md).toMatch(/^- load average at the end: [\d.]+, [\d.]+, [\d.]+/m);
+        expect(md).toContain('- sizes: BENCH_BILLING_EVENTS=4000, ');
 
-      const found = blocks(md);
-      for (const { heading, mayBeSkipped } of SECTIONS) {
-        const entry = [...found].find(([h]) => h.startsWith(heading));
-        expect(entry, `a section "${heading}"`).toBeDefined();
-        const lines = entry?.[1] ?? [];
-        // What the file holds, the console printed too.
-        expect(result.stdout).toContain([entry?.[0], ...lines.slice(0, 3)].join('\n'));
-        const skipped = lines.find((l) => l.startsWith('skipped:'));
-        if (skipped) {
-          expect(await mayBeSkipped?.(), `${heading}: ${skipped}`).toBe(true);
-          continue;
+        const found = blocks(md);
+        for (const { heading, mayBeSkipped } of SECTIONS) {
+          const entry = [...found].find(([h]) => h.startsWith(heading));
+          expect(entry, `a section "${heading}"`).toBeDefined();
+          const lines = entry?.[1] ?? [];
+          // What the file holds, the console printed too.
+          expect(result.stdout).toContain([entry?.[0], ...lines.slice(0, 3)].join('\n'));
+          const skipped = lines.find((l) => l.startsWith('skipped:'));
+          if (skipped) {
+            expect(await mayBeSkipped?.(), `${heading}: ${skipped}`).toBe(true);
+            continue;
+          }
+          expect(shortcomings(lines), heading).toEqual([]);
         }
-        expect(shortcomings(lines), heading).toEqual([]);
+        // No measured section beyond those: each leaf is one of them (a new bench must be added above).
+        const leaves = [...found]
+          .filter(([, lines]) => lines.some((l) => l.startsWith('|') || l.startsWith('skipped:')))
+          .map(([h]) => h);
+        for (const h of leaves)
+          expect(
+            SECTIONS.some((s) => h.startsWith(s.heading)),
+            `unexpected section ${h}`,
+          ).toBe(true);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
-      // No measured section beyond those: each leaf is one of them (a new bench must be added above).
-      const leaves = [...found].filter(([, lines]) => lines.some((l) => l.startsWith('|') || l.startsWith('skipped:'))).map(([h]) => h);
-      for (const h of leaves) expect(SECTIONS.some((s) => h.startsWith(s.heading)), `unexpected section ${h}`).toBe(true);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });

@@ -27,10 +27,16 @@ function seedHubDb(path: string, prices = true): void {
   for (const id of ['ana', 'bob']) directory.upsert('member', { id, name: id, plan: 'murat-day', employer: 'acme' });
   directory.upsert('member', { id: 'eve', name: 'Eve', plan: 'murat-day' });
   const receivedAt = Date.parse('2026-11-01T12:00:00Z');
-  const log = new SiteLog('murat', '+01:00', receivedAt).visit('ana', '2026-10-27', '09:00', 480).visit('bob', '2026-10-28', '09:00', 120).visit('eve', '2026-10-29', '09:00', 300);
+  const log = new SiteLog('murat', '+01:00', receivedAt)
+    .visit('ana', '2026-10-27', '09:00', 480)
+    .visit('bob', '2026-10-28', '09:00', 120)
+    .visit('eve', '2026-10-29', '09:00', 300);
   const store = new HubStore(db);
   for (const { event } of log.events) store.ingest({ v: 1, site: 'murat', events: [event] }, receivedAt);
-  if (prices) new BillingLedger({ db, directory, sites: new HubSites(db, Date.now), now: Date.now, log: silent }).setPrices(EXAMPLE_PRICE_LIST);
+  if (prices)
+    new BillingLedger({ db, directory, sites: new HubSites(db, Date.now), now: Date.now, log: silent }).setPrices(
+      EXAMPLE_PRICE_LIST,
+    );
   db.close();
 }
 
@@ -48,7 +54,9 @@ describe('tessera billing (the commands)', () => {
     const close = await runCli(['billing', 'close', '2026-10', '--db', db]);
     expect([close.code, close.stderr]).toEqual([0, expect.any(String)]);
     // acme: a day (20.00) and a half-day (10.00) + 20 % VAT = 36.00; eve: a day, 24.00.
-    expect(close.stdout).toContain('closed 2026-10: 2 invoice(s) (2026-000001 to 2026-000002); subtotal 50.00 EUR, VAT 10.00 EUR, total 60.00 EUR');
+    expect(close.stdout).toContain(
+      'closed 2026-10: 2 invoice(s) (2026-000001 to 2026-000002); subtotal 50.00 EUR, VAT 10.00 EUR, total 60.00 EUR',
+    );
     expect(close.stderr).toContain('billing: reading events: 0% (0/6)');
     expect(close.stderr).toContain('billing: reading events: 100% (6/6)');
     expect(close.stderr).toContain('billing: writing invoices: 100% (2/2)');
@@ -57,9 +65,23 @@ describe('tessera billing (the commands)', () => {
     expect(csv.code).toBe(0);
     const rows = csv.stdout.trim().split('\r\n');
     expect(rows).toHaveLength(4);
-    expect(rows[1]).toMatch(/^2026-000001,2026-10,employer,acme,Acme SA,ana,ana,murat,day,,Day visits,,2026-10-27,1,20.00,20.00,20,4.00,EUR$/);
-    const json = await runCli(['billing', 'export', '2026-10', '--db', db, '--format', 'json', '--invoice', '2026-000002']);
-    expect(JSON.parse(json.stdout)).toMatchObject({ invoices: [{ number: '2026-000002', account: { id: 'eve' }, totalCents: 2400 }] });
+    expect(rows[1]).toMatch(
+      /^2026-000001,2026-10,employer,acme,Acme SA,ana,ana,murat,day,,Day visits,,2026-10-27,1,20.00,20.00,20,4.00,EUR$/,
+    );
+    const json = await runCli([
+      'billing',
+      'export',
+      '2026-10',
+      '--db',
+      db,
+      '--format',
+      'json',
+      '--invoice',
+      '2026-000002',
+    ]);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      invoices: [{ number: '2026-000002', account: { id: 'eve' }, totalCents: 2400 }],
+    });
   });
 
   it('previews and closes a month holding uses of items without a price: exit 0, one warning per site and item, names quoted', async () => {
@@ -68,12 +90,30 @@ describe('tessera billing (the commands)', () => {
     const store = new HubStore(handle);
     // A new item, and a name with a terminal escape an older hub stored before names were checked.
     const escape = '\u001b[2J<img src=x>';
-    for (const [seq, item] of [[7, 'scan-page'], [8, 'scan-page'], [9, escape]] as const) {
-      const event = { v: 1, site: 'murat', seq, id: `0190a000-0000-7000-8000-00000000000${seq}`, at: '2026-10-28T10:00:00.000+01:00', type: 'consumable.used', data: { memberId: 'ana', item, quantity: 2 } };
-      store.ingest({ v: 1, site: 'murat', events: [event as EventBatch['events'][number]] }, Date.parse('2026-11-01T12:00:00Z'));
+    for (const [seq, item] of [
+      [7, 'scan-page'],
+      [8, 'scan-page'],
+      [9, escape],
+    ] as const) {
+      const event = {
+        v: 1,
+        site: 'murat',
+        seq,
+        id: `0190a000-0000-7000-8000-00000000000${seq}`,
+        at: '2026-10-28T10:00:00.000+01:00',
+        type: 'consumable.used',
+        data: { memberId: 'ana', item, quantity: 2 },
+      };
+      store.ingest(
+        { v: 1, site: 'murat', events: [event as EventBatch['events'][number]] },
+        Date.parse('2026-11-01T12:00:00Z'),
+      );
     }
     handle.close();
-    const warnings = ['warning: item "\\u001b[2J<img src=x>" has no price: 1 use(s), 2 unit(s) at murat in 2026-10 not charged', 'warning: item "scan-page" has no price: 2 use(s), 4 unit(s) at murat in 2026-10 not charged'];
+    const warnings = [
+      'warning: item "\\u001b[2J<img src=x>" has no price: 1 use(s), 2 unit(s) at murat in 2026-10 not charged',
+      'warning: item "scan-page" has no price: 2 use(s), 4 unit(s) at murat in 2026-10 not charged',
+    ];
     const preview = await runCli(['billing', 'export', '2026-10', '--db', db]);
     expect(preview.code).toBe(0);
     expect(preview.stderr.split('\n').filter((l) => l.startsWith('warning:'))).toEqual(warnings);
@@ -98,7 +138,10 @@ describe('tessera billing (the commands)', () => {
     const priced = await runCli(['billing', 'close', '2026-10', '--db', pricedDb]);
     expect([priced.code, priced.stderr]).toEqual([0, expect.any(String)]);
     const twice = await runCli(['billing', 'close', '2026-10', '--db', pricedDb]);
-    expect([twice.code, twice.stderr]).toEqual([1, expect.stringContaining('2026-10 is already closed [billing.period_closed]')]);
+    expect([twice.code, twice.stderr]).toEqual([
+      1,
+      expect.stringContaining('2026-10 is already closed [billing.period_closed]'),
+    ]);
     const future = await runCli(['billing', 'close', '2099-01', '--db', pricedDb]);
     expect([future.code, future.stderr]).toEqual([1, expect.stringContaining('[billing.out_of_order]')]);
     expect((await runCli(['billing', 'export', '2026-10', '--db', pricedDb, '--format', 'pdf'])).code).toBe(64);
@@ -106,16 +149,33 @@ describe('tessera billing (the commands)', () => {
 
   it('closes beside a running hub (the same database file), which then serves the invoices over a real socket', async () => {
     seedHubDb(db);
-    const hub = createHub({ dbPath: db, clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    const hub = createHub({
+      dbPath: db,
+      clock: systemClock,
+      log: silent,
+      brokerPort: 0,
+      apiPort: 0,
+      initialAdmin: TEST_ADMIN,
+      passwordCost: FAST_PASSWORD_COST,
+    });
     try {
       const { apiUrl } = await hub.start();
       const auth = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
       const close = await runCli(['billing', 'close', '2026-10', '--db', db]);
       expect([close.code, close.stderr]).toEqual([0, expect.any(String)]); // the stderr shows why, should it fail
-      const res = await fetch(`${apiUrl}/billing/periods`, { headers: { authorization: auth.authorization }, signal: AbortSignal.timeout(10_000) });
+      const res = await fetch(`${apiUrl}/billing/periods`, {
+        headers: { authorization: auth.authorization },
+        signal: AbortSignal.timeout(10_000),
+      });
       expect(res.status).toBe(200);
-      expect(await res.json()).toMatchObject({ periods: [{ period: '2026-10', invoices: 2, totalCents: 6000 }], next: '2026-11' });
-      const csv = await fetch(`${apiUrl}/billing/invoices/2026-000002?format=csv`, { headers: { authorization: auth.authorization }, signal: AbortSignal.timeout(10_000) });
+      expect(await res.json()).toMatchObject({
+        periods: [{ period: '2026-10', invoices: 2, totalCents: 6000 }],
+        next: '2026-11',
+      });
+      const csv = await fetch(`${apiUrl}/billing/invoices/2026-000002?format=csv`, {
+        headers: { authorization: auth.authorization },
+        signal: AbortSignal.timeout(10_000),
+      });
       expect(csv.headers.get('content-disposition')).toBe('attachment; filename="invoice-2026-000002.csv"');
       expect((await csv.text()).split('\r\n')[1]).toContain('2026-000002,2026-10,member,eve,Eve');
     } finally {

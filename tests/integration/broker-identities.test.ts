@@ -24,8 +24,21 @@ const cleanups = cleanupsAfterEach();
 async function startSite(id: string, mqttUrl: string, hub: Hub, extraBroker: string[] = []): Promise<RunningEdge> {
   const dir = mkdtempSync(join(tmpdir(), `tessera-${id}-`));
   const config = join(dir, 'site.yaml');
-  writeFileSync(config, networkSiteYaml({ id, mqttUrl, hubPublicKeyPem: hub.publicKeyPem, heartbeatSeconds: 5, credentials: hub.brokerIdentities.provision(id) }) + extraBroker.join('\n'));
-  const running = await runEdge({ configPath: config, simulate: true, log: process.env.DBG ? pino({ level: 'info' }) : silent });
+  writeFileSync(
+    config,
+    networkSiteYaml({
+      id,
+      mqttUrl,
+      hubPublicKeyPem: hub.publicKeyPem,
+      heartbeatSeconds: 5,
+      credentials: hub.brokerIdentities.provision(id),
+    }) + extraBroker.join('\n'),
+  );
+  const running = await runEdge({
+    configPath: config,
+    simulate: true,
+    log: process.env.DBG ? pino({ level: 'info' }) : silent,
+  });
   cleanups.push(async () => {
     await running.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -34,7 +47,11 @@ async function startSite(id: string, mqttUrl: string, hub: Hub, extraBroker: str
 }
 
 async function put(apiUrl: string, path: string, body: unknown, auth: AuthHeaders): Promise<void> {
-  const res = await fetch(`${apiUrl}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization: auth.authorization }, body: JSON.stringify(body) });
+  const res = await fetch(`${apiUrl}${path}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: auth.authorization },
+    body: JSON.stringify(body),
+  });
   expect(res.status).toBe(200);
 }
 
@@ -45,7 +62,11 @@ async function seedMember(apiUrl: string, auth: AuthHeaders): Promise<void> {
 }
 
 const tap = async (site: RunningEdge) => {
-  const res = await fetch(`${site.url}/simulate/tap`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reader: 'front-in', uid: UID }) });
+  const res = await fetch(`${site.url}/simulate/tap`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ reader: 'front-in', uid: UID }),
+  });
   return (await res.json()) as { granted: boolean; reason: string };
 };
 
@@ -55,7 +76,10 @@ async function expectSyncing(hub: Hub, site: RunningEdge, apiUrl: string, auth: 
   await eventually(async () => (await tap(site)).granted, 'the directory reaches the site and the badge opens');
   const id = site.config.site.id;
   const lastSeq = site.edge.store.events.lastSeq();
-  await eventually(() => (hub.store.progress(id)?.contiguous ?? 0) >= lastSeq && site.edge.store.events.ackedSeq() >= lastSeq, 'the events reach the hub and are acknowledged');
+  await eventually(
+    () => (hub.store.progress(id)?.contiguous ?? 0) >= lastSeq && site.edge.store.events.ackedSeq() >= lastSeq,
+    'the events reach the hub and are acknowledged',
+  );
 }
 
 describe('broker identities on the embedded broker', () => {
@@ -64,12 +88,18 @@ describe('broker identities on the embedded broker', () => {
     const site = await startSite('murat', mqttUrl, hub);
     await expectSyncing(hub, site, apiUrl, auth);
 
-    await expect(mqtt.connectAsync(mqttUrl, { protocolVersion: 4, reconnectPeriod: 0 })).rejects.toThrow(/Bad username or password/i);
-    await expect(mqtt.connectAsync(mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, username: 'nowhere', password: 'x' })).rejects.toThrow(/Bad username or password/i);
+    await expect(mqtt.connectAsync(mqttUrl, { protocolVersion: 4, reconnectPeriod: 0 })).rejects.toThrow(
+      /Bad username or password/i,
+    );
+    await expect(
+      mqtt.connectAsync(mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, username: 'nowhere', password: 'x' }),
+    ).rejects.toThrow(/Bad username or password/i);
     // Provisioning again replaces the password: the old one stops at the next connection.
     const first = hub.brokerIdentities.provision('allanche');
     hub.brokerIdentities.provision('allanche');
-    await expect(mqtt.connectAsync(mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, ...first })).rejects.toThrow(/Bad username or password/i);
+    await expect(mqtt.connectAsync(mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, ...first })).rejects.toThrow(
+      /Bad username or password/i,
+    );
     expect(hub.broker()?.refusals.connect).toBe(3);
   });
 
@@ -80,9 +110,18 @@ describe('broker identities on the embedded broker', () => {
     const client = await mqtt.connectAsync(mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, ...a });
     cleanups.push(() => client.endAsync(true));
 
-    const granted = await client.subscribeAsync([t.ack('site-a'), t.directory('site-a'), t.days('site-a'), t.commands('site-a')], { qos: 1 });
+    const granted = await client.subscribeAsync(
+      [t.ack('site-a'), t.directory('site-a'), t.days('site-a'), t.commands('site-a')],
+      { qos: 1 },
+    );
     expect(granted.map((g) => g.qos)).toEqual([1, 1, 1, 1]);
-    for (const topic of [t.directory('site-b'), t.days('site-b'), t.ack('site-b'), 'tessera/v1/sites/+/directory', '#']) {
+    for (const topic of [
+      t.directory('site-b'),
+      t.days('site-b'),
+      t.ack('site-b'),
+      'tessera/v1/sites/+/directory',
+      '#',
+    ]) {
       await expect(client.subscribeAsync(topic, { qos: 1 }), topic).rejects.toThrow(/Subscribe error/);
     }
 
@@ -99,20 +138,36 @@ describe('broker identities on the embedded broker', () => {
 
   it('mqtts: a site that pins the hub CA syncs over TLS; a client that does not trust it cannot connect', async () => {
     const pki = makeTestPki();
-    const { hub, mqttUrl, apiUrl, auth } = await startTestHub(cleanups, { brokerIdentities: true, brokerTls: { cert: pki.certPem, key: pki.keyPem } });
+    const { hub, mqttUrl, apiUrl, auth } = await startTestHub(cleanups, {
+      brokerIdentities: true,
+      brokerTls: { cert: pki.certPem, key: pki.keyPem },
+    });
     expect(mqttUrl).toMatch(/^mqtts:\/\/127\.0\.0\.1:\d+$/);
-    const site = await startSite('murat', mqttUrl, hub, ['  ca: |', ...pki.caPem.trim().split('\n').map((l) => `    ${l}`), '']);
+    const site = await startSite('murat', mqttUrl, hub, [
+      '  ca: |',
+      ...pki.caPem
+        .trim()
+        .split('\n')
+        .map((l) => `    ${l}`),
+      '',
+    ]);
     await expectSyncing(hub, site, apiUrl, auth);
 
     const identity = hub.brokerIdentities.provision('allanche');
     expect(await connectOutcome(mqttUrl, { ...identity, ca: pki.caPem })).toBe('connected');
-    expect(await connectOutcome(mqttUrl, identity)).toMatch(/unable to get local issuer certificate|self[- ]signed|unable to verify/i);
+    expect(await connectOutcome(mqttUrl, identity)).toMatch(
+      /unable to get local issuer certificate|self[- ]signed|unable to verify/i,
+    );
     expect(await connectOutcome(mqttUrl.replace('mqtts:', 'mqtt:'), identity)).not.toBe('connected');
   });
 });
 
 describe('an identity is one client on the embedded broker', () => {
-  const asClient = (identity: { username: string; password: string }, clientId: string, o: mqtt.IClientOptions = {}) => ({ protocolVersion: 4 as const, reconnectPeriod: 0, ...identity, clientId, ...o });
+  const asClient = (
+    identity: { username: string; password: string },
+    clientId: string,
+    o: mqtt.IClientOptions = {},
+  ) => ({ protocolVersion: 4 as const, reconnectPeriod: 0, ...identity, clientId, ...o });
 
   it("site A's login with site B's client id or the hub's is refused; B and the hub stay connected and the hub keeps ingesting", async () => {
     const { hub, mqttUrl } = await startTestHub(cleanups, { brokerIdentities: true });
@@ -127,7 +182,9 @@ describe('an identity is one client on the embedded broker', () => {
     await victim.subscribeAsync(t.ack('site-b'), { qos: 1 });
 
     for (const stolen of ['tessera-edge-site-b', 'tessera-hub']) {
-      expect(await connectOutcome(mqttUrl, asClient(a, stolen, { clean: false })), stolen).toMatch(/Identifier rejected/i);
+      expect(await connectOutcome(mqttUrl, asClient(a, stolen, { clean: false })), stolen).toMatch(
+        /Identifier rejected/i,
+      );
     }
     expect(victimClosed).toBe(0);
     expect(victim.connected).toBe(true);
@@ -135,7 +192,10 @@ describe('an identity is one client on the embedded broker', () => {
 
     // Both still work: B's events are stored and B gets the hub's ack.
     await victim.publishAsync(t.events('site-b'), JSON.stringify(batchOf('site-b', 1, 2)), { qos: 1 });
-    await eventually(() => acks.some((p) => (JSON.parse(p) as { seq: number }).seq === 2), "the hub acknowledges B's events");
+    await eventually(
+      () => acks.some((p) => (JSON.parse(p) as { seq: number }).seq === 2),
+      "the hub acknowledges B's events",
+    );
     expect(hub.store.progress('site-b')?.contiguous).toBe(2);
     expect(victimClosed).toBe(0);
     expect(hub.broker()?.refusals.connect).toBe(2);
@@ -196,7 +256,10 @@ describe('observers on the embedded broker', () => {
     await hub.ingest.publish(t.directory('murat'), 'badge 04112233445566');
     await hub.ingest.publish(t.commands('murat'), 'open the door');
     await hub.ingest.publish('homeassistant/sensor/tessera/murat_occupancy/config', '{"name":"Occupancy"}', true);
-    await eventually(() => seen.includes('homeassistant/sensor/tessera/murat_occupancy/config'), 'the discovery config reaches the observer');
+    await eventually(
+      () => seen.includes('homeassistant/sensor/tessera/murat_occupancy/config'),
+      'the discovery config reaches the observer',
+    );
     expect([...new Set(seen)].sort()).toEqual(['homeassistant/sensor/tessera/murat_occupancy/config', t.occupancy]);
 
     const closed = new Promise<void>((resolve) => observer.once('close', () => resolve()));

@@ -8,7 +8,9 @@ const cleanups = cleanupsAfterEach();
 
 /** The broker in a child process (tests/fixtures/broker-child.mjs), and a way to read its memory. */
 async function brokerChild(): Promise<{ port: number; memory: () => Promise<{ rss: number; peak: number }> }> {
-  const child: ChildProcess = spawn(process.execPath, ['tests/fixtures/broker-child.mjs'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child: ChildProcess = spawn(process.execPath, ['tests/fixtures/broker-child.mjs'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   cleanups.push(() => child.kill('SIGKILL'));
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
@@ -20,7 +22,8 @@ async function brokerChild(): Promise<{ port: number; memory: () => Promise<{ rs
         output = output.slice((m.index ?? 0) + m[0].length);
         return m;
       }
-      if (Date.now() - start > 20_000 || child.exitCode !== null) throw new Error(`no ${pattern} from the broker child:\n${output}`);
+      if (Date.now() - start > 20_000 || child.exitCode !== null)
+        throw new Error(`no ${pattern} from the broker child:\n${output}`);
       await new Promise((r) => setTimeout(r, 25));
     }
   };
@@ -49,7 +52,10 @@ function varint(n: number): Buffer {
 
 function connectPacket(clientId: string): Buffer {
   const id = Buffer.from(clientId);
-  const body = Buffer.concat([Buffer.from([0, 4, ...Buffer.from('MQTT'), 4, 0x02, 0, 60, id.length >> 8, id.length & 0xff]), id]);
+  const body = Buffer.concat([
+    Buffer.from([0, 4, ...Buffer.from('MQTT'), 4, 0x02, 0, 60, id.length >> 8, id.length & 0xff]),
+    id,
+  ]);
   return Buffer.concat([Buffer.from([0x10]), varint(body.length), body]);
 }
 
@@ -70,7 +76,11 @@ function drainOrClose(socket: Socket): Promise<void> {
  * until all is sent or the broker closes the connection. Returns the bytes it got to write and
  * the socket, still open if the broker did not close it.
  */
-async function streamOversized(port: number, announced: number, clientId: string): Promise<{ sent: number; socket: Socket }> {
+async function streamOversized(
+  port: number,
+  announced: number,
+  clientId: string,
+): Promise<{ sent: number; socket: Socket }> {
   const socket = connect({ host: '127.0.0.1', port });
   cleanups.push(() => socket.destroy());
   let closed = false;
@@ -82,7 +92,14 @@ async function streamOversized(port: number, announced: number, clientId: string
   });
   const topic = Buffer.from('tessera/v1/sites/murat/events');
   socket.write(connectPacket(clientId));
-  socket.write(Buffer.concat([Buffer.from([0x30]), varint(announced), Buffer.from([topic.length >> 8, topic.length & 0xff]), topic]));
+  socket.write(
+    Buffer.concat([
+      Buffer.from([0x30]),
+      varint(announced),
+      Buffer.from([topic.length >> 8, topic.length & 0xff]),
+      topic,
+    ]),
+  );
   const chunk = Buffer.alloc(MB);
   let sent = 0;
   for (let i = 0; i < Math.ceil(announced / MB) && !closed; i++) {
@@ -100,7 +117,9 @@ describe('packets over the size limit on the embedded broker', () => {
     const clients = [];
     for (let i = 0; i < 3; i++) clients.push(await streamOversized(broker.port, 200 * MB, `oversized-${i}`));
     const after = await broker.memory();
-    process.stdout.write(`broker child RSS: ${Math.round(before.rss / MB)} MB before, ${Math.round(after.rss / MB)} MB after, peak ${Math.round(after.peak / MB)} MB, three 200 MB packets announced\n`);
+    process.stdout.write(
+      `broker child RSS: ${Math.round(before.rss / MB)} MB before, ${Math.round(after.rss / MB)} MB after, peak ${Math.round(after.peak / MB)} MB, three 200 MB packets announced\n`,
+    );
     expect(after.peak - before.rss).toBeLessThan(64 * MB);
     for (const c of clients) expect(c.sent).toBeLessThan(200 * MB);
   });

@@ -26,7 +26,10 @@ describe('the tessera command', () => {
   it('edge refuses an invalid config with every error and exit code 2, before touching hardware', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
     const file = join(dir, 'site.yaml');
-    writeFileSync(file, 'site: {id: x, name: X, timeZone: Mars/Olympus, capacity: 5}\ndoors: [{id: front, relay: {line: "17a"}}]\ndirectory: {source: file, path: d.yaml}\n');
+    writeFileSync(
+      file,
+      'site: {id: x, name: X, timeZone: Mars/Olympus, capacity: 5}\ndoors: [{id: front, relay: {line: "17a"}}]\ndirectory: {source: file, path: d.yaml}\n',
+    );
     const r = await runCli(['edge', '--config', file]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('doors[0].relay.line: expected an integer 0-27, got "17a"');

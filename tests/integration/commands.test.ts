@@ -39,32 +39,80 @@ interface Network {
 async function startNetwork(opts: { brokerIdentities?: boolean } = {}): Promise<Network> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-commands-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST, ...(opts.brokerIdentities ? { brokerIdentities: true } : {}) });
+  const hub = createHub({
+    dbPath: lastingHubDb(dir),
+    clock: systemClock,
+    log: silent,
+    brokerPort: 0,
+    apiPort: 0,
+    privateKeyPem: generateHubKeys().privateKeyPem,
+    initialAdmin: TEST_ADMIN,
+    passwordCost: FAST_PASSWORD_COST,
+    ...(opts.brokerIdentities ? { brokerIdentities: true } : {}),
+  });
   const { mqttUrl, apiUrl } = await hub.start();
   cleanups.push(() => hub.stop());
   const auth: AuthHeaders = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
   const credentials = opts.brokerIdentities ? { credentials: hub.brokerIdentities.provision(SITE) } : {};
-  const yaml = networkSiteYaml({ id: SITE, mqttUrl, hubPublicKeyPem: hub.publicKeyPem, heartbeatSeconds: 5, ...credentials });
-  writeFileSync(join(dir, 'site.yaml'), yaml.replace('relay: { line: 17 } }', 'relay: { line: 17 }, pulseMs: 500, exitButton: { line: 22, debounceMs: 0 } }'));
+  const yaml = networkSiteYaml({
+    id: SITE,
+    mqttUrl,
+    hubPublicKeyPem: hub.publicKeyPem,
+    heartbeatSeconds: 5,
+    ...credentials,
+  });
+  writeFileSync(
+    join(dir, 'site.yaml'),
+    yaml.replace(
+      'relay: { line: 17 } }',
+      'relay: { line: 17 }, pulseMs: 500, exitButton: { line: 22, debounceMs: 0 } }',
+    ),
+  );
   const gpioDir = join(dir, 'gpio');
-  const site = await runEdge({ configPath: join(dir, 'site.yaml'), simulate: true, log: silent, storagePath: join(dir, 'edge.db'), simGpioDir: gpioDir });
+  const site = await runEdge({
+    configPath: join(dir, 'site.yaml'),
+    simulate: true,
+    log: silent,
+    storagePath: join(dir, 'edge.db'),
+    simGpioDir: gpioDir,
+  });
   cleanups.push(() => site.stop());
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${path.startsWith('http') ? '' : apiUrl}${path}`, { method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), authorization: auth.authorization }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const res = await fetch(`${path.startsWith('http') ? '' : apiUrl}${path}`, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        authorization: auth.authorization,
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     return { status: res.status, json: (await res.json()) as Record<string, unknown> };
   };
-  const tap = async (reader = 'front-in') => (await call('POST', `${site.url}/simulate/tap`, { reader, uid: UID })).json as { granted: boolean; reason: string };
+  const tap = async (reader = 'front-in') =>
+    (await call('POST', `${site.url}/simulate/tap`, { reader, uid: UID })).json as { granted: boolean; reason: string };
   await call('PUT', '/directory/plans/always', { name: '24/7', access: 'always' });
   await call('PUT', '/directory/members/alice', { name: 'Alice Martin', plan: 'always' });
   await call('PUT', `/directory/badges/${UID}`, { member: 'alice' });
   await eventually(async () => (await tap()).granted, 'the badge opens the site');
   await tap('front-out');
   await eventually(() => readFileSync(join(gpioDir, 'gpio17'), 'utf8') === '0', 'the door locked again');
-  return { hub, mqttUrl, site, call, tap, relay: () => readFileSync(join(gpioDir, 'gpio17'), 'utf8'), line: (n) => readFileSync(join(gpioDir, `gpio${n}`), 'utf8'), hubEvents: () => hub.store.events(SITE, 0, 10_000).map((s) => s.event) };
+  return {
+    hub,
+    mqttUrl,
+    site,
+    call,
+    tap,
+    relay: () => readFileSync(join(gpioDir, 'gpio17'), 'utf8'),
+    line: (n) => readFileSync(join(gpioDir, `gpio${n}`), 'utf8'),
+    hubEvents: () => hub.store.events(SITE, 0, 10_000).map((s) => s.event),
+  };
 }
 
 const receipts = (net: Network) => net.hubEvents().flatMap((e) => (e.type === 'command.executed' ? [e.data] : []));
-const refusals = (net: Network) => net.hubEvents().flatMap((e) => (e.type === 'device.fault' && e.data.kind === 'command.rejected' ? [e.data.detail ?? ''] : []));
+const refusals = (net: Network) =>
+  net
+    .hubEvents()
+    .flatMap((e) => (e.type === 'device.fault' && e.data.kind === 'command.rejected' ? [e.data.detail ?? ''] : []));
 
 describe('hub commands over the embedded broker: the operator asks, the site obeys only the hub', () => {
   it('unlock from the hub API pulses the relay of the simulated GPIO, and the site’s receipt reaches the hub (broker identities enforced)', async () => {
@@ -77,7 +125,9 @@ describe('hub commands over the embedded broker: the operator asks, the site obe
     await eventually(() => receipts(net).some((r) => r.command === nonce), 'the receipt at the hub');
     expect(receipts(net)).toEqual([{ command: nonce, kind: 'unlock', door: 'front' }]);
     const audit = await net.call('GET', '/audit?entity=command');
-    expect(audit.json.items).toEqual([expect.objectContaining({ entityId: SITE, after: expect.objectContaining({ nonce, kind: 'unlock' }) })]);
+    expect(audit.json.items).toEqual([
+      expect.objectContaining({ entityId: SITE, after: expect.objectContaining({ nonce, kind: 'unlock' }) }),
+    ]);
   });
 
   it('lockdown refuses a valid badge with reason lockdown while the exit button still opens; lift restores the badge', async () => {
@@ -95,21 +145,43 @@ describe('hub commands over the embedded broker: the operator asks, the site obe
 
     expect((await net.call('POST', `/sites/${SITE}/commands`, { kind: 'lift_lockdown' })).status).toBe(202);
     await eventually(async () => (await net.tap()).granted, 'the badge opens again after the lift');
-    await eventually(() => net.hubEvents().filter((e) => e.type === 'door.mode').length === 2, 'the door modes at the hub');
-    expect(net.hubEvents().flatMap((e) => (e.type === 'door.mode' ? [e.data.mode] : []))).toEqual(['lockdown', 'locked']);
+    await eventually(
+      () => net.hubEvents().filter((e) => e.type === 'door.mode').length === 2,
+      'the door modes at the hub',
+    );
+    expect(net.hubEvents().flatMap((e) => (e.type === 'door.mode' ? [e.data.mode] : []))).toEqual([
+      'lockdown',
+      'locked',
+    ]);
     expect(receipts(net).map((r) => r.kind)).toEqual(['lockdown', 'lift_lockdown']);
   });
 
   it('a forged command injected with a plain MQTT client is refused and recorded; a captured real one replayed is refused too', async () => {
     const net = await startNetwork();
-    const client = await mqtt.connectAsync(net.mqttUrl, { protocolVersion: 4, clientId: 'intruder', reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(net.mqttUrl, {
+      protocolVersion: 4,
+      clientId: 'intruder',
+      reconnectPeriod: 0,
+    });
     cleanups.push(() => client.endAsync());
     const captured: Buffer[] = [];
     client.on('message', (_t, payload) => captured.push(payload));
     await client.subscribeAsync(`tessera/v1/sites/${SITE}/commands`, { qos: 1 });
     const now = Date.now();
-    const body = { v: COMMAND_SCHEMA_VERSION, site: SITE, kind: 'unlock', door: 'front', nonce: 'forged-nonce-000000001', issuedAt: new Date(now).toISOString(), expiresAt: new Date(now + 60_000).toISOString() };
-    await client.publishAsync(`tessera/v1/sites/${SITE}/commands`, JSON.stringify({ body, signature: signBody(body, hubPrivateKey(generateHubKeys().privateKeyPem)) }), { qos: 1 });
+    const body = {
+      v: COMMAND_SCHEMA_VERSION,
+      site: SITE,
+      kind: 'unlock',
+      door: 'front',
+      nonce: 'forged-nonce-000000001',
+      issuedAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + 60_000).toISOString(),
+    };
+    await client.publishAsync(
+      `tessera/v1/sites/${SITE}/commands`,
+      JSON.stringify({ body, signature: signBody(body, hubPrivateKey(generateHubKeys().privateKeyPem)) }),
+      { qos: 1 },
+    );
     await client.publishAsync(`tessera/v1/sites/${SITE}/commands`, JSON.stringify({ body }), { qos: 1 });
     await eventually(() => refusals(net).length === 2, 'both refusals at the hub');
     expect(refusals(net)).toEqual([expect.stringMatching(/^forged: /), expect.stringMatching(/^unsigned: /)]);
@@ -130,7 +202,11 @@ describe('hub commands over the embedded broker: the operator asks, the site obe
     const net = await startNetwork();
     const lastSeq = net.site.edge.store.events.lastSeq();
     await eventually(() => net.site.edge.store.events.ackedSeq() >= lastSeq, 'every event acknowledged');
-    const watcher = await mqtt.connectAsync(net.mqttUrl, { protocolVersion: 4, clientId: 'watcher', reconnectPeriod: 0 });
+    const watcher = await mqtt.connectAsync(net.mqttUrl, {
+      protocolVersion: 4,
+      clientId: 'watcher',
+      reconnectPeriod: 0,
+    });
     cleanups.push(() => watcher.endAsync());
     const batches: EventBatch[] = [];
     watcher.on('message', (_t, payload) => batches.push(EventBatch.parse(JSON.parse(payload.toString()))));
@@ -138,7 +214,10 @@ describe('hub commands over the embedded broker: the operator asks, the site obe
 
     expect((await net.call('POST', `/sites/${SITE}/commands`, { kind: 'resend', fromSeq: 2 })).status).toBe(202);
     const resent = () => new Set(batches.flatMap((b) => b.events.map((e) => e.seq)));
-    await eventually(() => [...Array(lastSeq - 1).keys()].every((i) => resent().has(i + 2)), `seqs 2..${lastSeq} sent again`);
+    await eventually(
+      () => [...Array(lastSeq - 1).keys()].every((i) => resent().has(i + 2)),
+      `seqs 2..${lastSeq} sent again`,
+    );
     expect(resent().has(1)).toBe(false);
     // Exactly once at the hub all the same, and the receipt is the next event.
     await eventually(() => receipts(net).length === 1, 'the receipt at the hub');

@@ -41,7 +41,11 @@ api: { port: 0 }
 const pin = (gpioDir: string, line: number) => readFileSync(join(gpioDir, `gpio${line}`), 'utf8');
 
 async function tap(url: string): Promise<{ granted: boolean; reason: string }> {
-  const res = await fetch(`${url}/simulate/tap`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reader: 'front-in', uid: '04A1A1A1A1A1A1' }) });
+  const res = await fetch(`${url}/simulate/tap`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ reader: 'front-in', uid: '04A1A1A1A1A1A1' }),
+  });
   return (await res.json()) as { granted: boolean; reason: string };
 }
 
@@ -70,7 +74,9 @@ describe('the edge process', () => {
   for (const how of ['exception', 'rejection'] as const) {
     it(`puts the door relay in its safe state after an uncaught ${how}, and exits with an error`, async () => {
       const site = siteFolder();
-      const child = spawn(process.execPath, ['tests/fixtures/crash-edge.mjs', site.config, site.gpio, how], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['tests/fixtures/crash-edge.mjs', site.config, site.gpio, how], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       const output = { stdout: '', stderr: '' };
       child.stdout.on('data', (c: Buffer) => (output.stdout += c.toString()));
       child.stderr.on('data', (c: Buffer) => (output.stderr += c.toString()));
@@ -88,7 +94,11 @@ describe('the edge process', () => {
       const m = await waitForOutput(child, /Tap a badge at the entrance:\s+(curl .*)\n/);
       const url = /(http:\/\/127\.0\.0\.1:\d+)\/simulate\/tap/.exec(m[1] ?? '')?.[1] ?? '';
       const body = /-d '(.*)'/.exec(m[1] ?? '')?.[1] ?? '';
-      const res = await fetch(`${url}/simulate/tap`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const res = await fetch(`${url}/simulate/tap`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       expect(await res.json()).toMatchObject({ granted: true, door: 'front' });
     } finally {
       child.kill('SIGINT');
@@ -111,7 +121,9 @@ describe('the edge process', () => {
       expect(await tap(url)).toMatchObject({ granted: false, reason: 'badge_revoked' });
       const health = (await (await fetch(`${url}/health`)).json()) as { directory: { revision: number } };
       expect(health.directory.revision).toBe(2);
-      const events = (await (await fetch(`${url}/events?limit=1000`)).json()) as { events: Array<{ type: string; data: { kind?: string } }> };
+      const events = (await (await fetch(`${url}/events?limit=1000`)).json()) as {
+        events: Array<{ type: string; data: { kind?: string } }>;
+      };
       expect(events.events.some((e) => e.type === 'device.fault' && e.data.kind === 'directory.rejected')).toBe(true);
     } finally {
       child.kill('SIGTERM');
@@ -125,14 +137,18 @@ describe('the edge process on a damaged database', () => {
   function truncatedDatabase(path: string): void {
     const store = EdgeStore.open(path, 'testsite', 'Europe/Paris');
     store.transaction(() => {
-      for (let i = 0; i < 3000; i++) store.events.append({ type: 'door.forced', data: { door: 'front' } }, Date.parse('2026-11-23T08:00:00Z') + i);
+      for (let i = 0; i < 3000; i++)
+        store.events.append({ type: 'door.forced', data: { door: 'front' } }, Date.parse('2026-11-23T08:00:00Z') + i);
     });
     store.close();
     truncateSync(path, Math.floor(readFileSync(path).length / 2));
   }
 
   const damages: Array<[string, (path: string) => void]> = [
-    ['a file that is not a database', (path) => writeFileSync(path, 'these are not the bytes of a SQLite database\n'.repeat(200))],
+    [
+      'a file that is not a database',
+      (path) => writeFileSync(path, 'these are not the bytes of a SQLite database\n'.repeat(200)),
+    ],
     ['a truncated database', truncatedDatabase],
   ];
   for (const [what, damage] of damages) {
@@ -140,7 +156,11 @@ describe('the edge process on a damaged database', () => {
       const site = siteFolder();
       const db = join(site.dir, 'edge.db');
       damage(db);
-      const end = await runCli(['edge', '--config', site.config, '--simulate'], { TESSERA_SIM_GPIO_DIR: site.gpio }, 30_000);
+      const end = await runCli(
+        ['edge', '--config', site.config, '--simulate'],
+        { TESSERA_SIM_GPIO_DIR: site.gpio },
+        30_000,
+      );
       expect(end.code).toBe(EXIT.STORE_CORRUPT);
       expect(end.stderr.trim().split('\n')).toHaveLength(1);
       expect(end.stderr).toContain(db);

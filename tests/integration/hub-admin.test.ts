@@ -16,11 +16,23 @@ describe('the admin API over a real socket, and the members CLI against a real h
   let admin: AuthHeaders;
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-hub-admin-'));
-    hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    hub = createHub({
+      dbPath: lastingHubDb(dir),
+      clock: systemClock,
+      log: silent,
+      brokerPort: 0,
+      apiPort: 0,
+      initialAdmin: TEST_ADMIN,
+      passwordCost: FAST_PASSWORD_COST,
+    });
     ({ apiUrl } = await hub.start());
     admin = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
     const put = async (path: string, body: object) => {
-      const res = await fetch(`${apiUrl}${path}`, { method: 'PUT', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${apiUrl}${path}`, {
+        method: 'PUT',
+        headers: { ...admin, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       expect(res.status).toBe(200);
     };
     await put('/directory/plans/always', { name: '24/7', access: 'always' });
@@ -33,7 +45,11 @@ describe('the admin API over a real socket, and the members CLI against a real h
   });
 
   it('the session cookie from login works as is; without it, 401', async () => {
-    const login = await fetch(`${apiUrl}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(TEST_ADMIN) });
+    const login = await fetch(`${apiUrl}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(TEST_ADMIN),
+    });
     const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
     expect(cookie).toMatch(/^tessera_session=/);
     expect((await fetch(`${apiUrl}/directory/plans`, { headers: { cookie } })).status).toBe(200);
@@ -45,22 +61,33 @@ describe('the admin API over a real socket, and the members CLI against a real h
   it('tessera members import: all or nothing with line numbers, then applied; export gives it back', async () => {
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, 'member_id,name,plan,badges\nalice,Alice,always,04A1A1A1A1A1A1\nbob,Bob,gold,\n');
-    const refused = await runCli(['members', 'import', bad, '--url', apiUrl, '--user', 'admin'], { TESSERA_PASSWORD: TEST_ADMIN.password });
+    const refused = await runCli(['members', 'import', bad, '--url', apiUrl, '--user', 'admin'], {
+      TESSERA_PASSWORD: TEST_ADMIN.password,
+    });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('nothing was imported [import.invalid]');
     expect(refused.stderr).toContain('line 3: plan: no plan "gold"');
     expect(hub.directory.get('member', 'alice')).toBeUndefined();
 
     const good = join(dir, 'members.csv');
-    writeFileSync(good, 'member_id,name,plan,employer,badges\nalice,Alice,always,acme,04A1A1A1A1A1A1\nbob,Bob,staffed,,04B2B2B2B2B2B2\n');
+    writeFileSync(
+      good,
+      'member_id,name,plan,employer,badges\nalice,Alice,always,acme,04A1A1A1A1A1A1\nbob,Bob,staffed,,04B2B2B2B2B2B2\n',
+    );
     const before = hub.directory.revision();
-    const done = await runCli(['members', 'import', good, '--url', apiUrl, '--user', 'admin'], { TESSERA_PASSWORD: TEST_ADMIN.password });
+    const done = await runCli(['members', 'import', good, '--url', apiUrl, '--user', 'admin'], {
+      TESSERA_PASSWORD: TEST_ADMIN.password,
+    });
     expect(done.code).toBe(0);
     expect(done.stderr).toContain('sent 100%');
-    expect(done.stdout).toContain(`imported: 2 rows, 2 members created, 0 updated, 2 badges; directory revision ${before + 1}`);
+    expect(done.stdout).toContain(
+      `imported: 2 rows, 2 members created, 0 updated, 2 badges; directory revision ${before + 1}`,
+    );
     expect(hub.directory.get('badge', '04B2B2B2B2B2B2')).toMatchObject({ member: 'bob', status: 'active' });
 
-    const out = await runCli(['members', 'export', '--url', apiUrl, '--user', 'admin', '--site', 'murat'], { TESSERA_PASSWORD: TEST_ADMIN.password });
+    const out = await runCli(['members', 'export', '--url', apiUrl, '--user', 'admin', '--site', 'murat'], {
+      TESSERA_PASSWORD: TEST_ADMIN.password,
+    });
     expect(out.code).toBe(0);
     expect(out.stdout.trim().split('\n')).toEqual([
       'member_id,name,plan,role,employer,status,valid_from,valid_until,badges,badge_type',
@@ -72,14 +99,22 @@ describe('the admin API over a real socket, and the members CLI against a real h
   it('tessera members import: a wrong password, no password, no hub: one line each and exit 1', async () => {
     const file = join(dir, 'm.csv');
     writeFileSync(file, 'member_id,name,plan\nzoe,Zoe,always\n');
-    const wrong = await runCli(['members', 'import', file, '--url', apiUrl, '--user', 'admin'], { TESSERA_PASSWORD: 'not-the-password' });
+    const wrong = await runCli(['members', 'import', file, '--url', apiUrl, '--user', 'admin'], {
+      TESSERA_PASSWORD: 'not-the-password',
+    });
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('wrong username or password [auth.invalid]');
-    const none = await runCli(['members', 'import', file, '--url', apiUrl, '--user', 'admin'], { TESSERA_PASSWORD: '' });
+    const none = await runCli(['members', 'import', file, '--url', apiUrl, '--user', 'admin'], {
+      TESSERA_PASSWORD: '',
+    });
     expect(none.stderr).toContain('set TESSERA_PASSWORD');
     const usage = await runCli(['members', 'import', file]);
     expect(usage.code).toBe(64);
-    const stopped = await hub.stop().then(() => runCli(['members', 'import', file, '--url', apiUrl, '--user', 'admin'], { TESSERA_PASSWORD: TEST_ADMIN.password }));
+    const stopped = await hub.stop().then(() =>
+      runCli(['members', 'import', file, '--url', apiUrl, '--user', 'admin'], {
+        TESSERA_PASSWORD: TEST_ADMIN.password,
+      }),
+    );
     expect(stopped.code).toBe(1);
     expect(stopped.stderr).toContain(`cannot reach the hub at ${apiUrl}`);
   });
@@ -88,7 +123,10 @@ describe('the admin API over a real socket, and the members CLI against a real h
 describe('tessera hub, first start', () => {
   it('writes the one-time admin password to a 0600 file beside the key (never on stdout or in the log), which must be changed at the first login', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-hub-first-'));
-    const child = spawnCli(['hub', '--db', lastingHubDb(dir), '--key', join(dir, 'hub.key'), '--broker-port', '0', '--api-port', '0'], { TESSERA_INITIAL_ADMIN_PASSWORD: '' });
+    const child = spawnCli(
+      ['hub', '--db', lastingHubDb(dir), '--key', join(dir, 'hub.key'), '--broker-port', '0', '--api-port', '0'],
+      { TESSERA_INITIAL_ADMIN_PASSWORD: '' },
+    );
     try {
       // The first admin is hashed at full scrypt cost before the hub listens: a loaded machine needs time.
       const [, file] = await waitForOutput(child, /one-time password in (\S+) \(mode 0600\)/, 60_000);
@@ -102,7 +140,11 @@ describe('tessera hub, first start', () => {
       const admin = await loginOver(apiUrl ?? '', 'admin', password);
       const blocked = await fetch(`${apiUrl}/sites`, { headers: admin });
       expect(await blocked.json()).toMatchObject({ code: 'auth.password_change_required' });
-      const set = await fetch(`${apiUrl}/auth/password`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ currentPassword: password, newPassword: 'the-operators-own' }) });
+      const set = await fetch(`${apiUrl}/auth/password`, {
+        method: 'POST',
+        headers: { ...admin, 'content-type': 'application/json' },
+        body: JSON.stringify({ currentPassword: password, newPassword: 'the-operators-own' }),
+      });
       expect(set.status).toBe(204);
       expect((await fetch(`${apiUrl}/sites`, { headers: admin })).status).toBe(200);
       child.kill('SIGTERM');

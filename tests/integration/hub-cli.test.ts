@@ -12,7 +12,8 @@ import { loginOver, TEST_ADMIN } from '../harness/hub-auth.js';
 import { lastingHubDb } from '../harness/hub-db.js';
 
 /** Runs `tessera hub` in its own process. */
-const spawnHub = (args: string[]) => spawnCli(['hub', ...args], { TESSERA_LOG_LEVEL: 'warn', TESSERA_INITIAL_ADMIN_PASSWORD: TEST_ADMIN.password });
+const spawnHub = (args: string[]) =>
+  spawnCli(['hub', ...args], { TESSERA_LOG_LEVEL: 'warn', TESSERA_INITIAL_ADMIN_PASSWORD: TEST_ADMIN.password });
 
 function occupyPort(): Promise<{ server: Server; port: number }> {
   return new Promise((resolve) => {
@@ -36,23 +37,48 @@ describe('tessera hub (the command)', () => {
   it('prints where its broker and API listen, admits a provisioned site, ingests, and stops cleanly on SIGTERM', async () => {
     const hub = spawnHub([...db, '--broker-port', '0', '--api-port', '0']);
     try {
-      const [, mqttUrl] = await waitForOutput(hub, /MQTT broker: (mqtt:\/\/127\.0\.0\.1:\d+) \(embedded, MQTT 3\.1\.1; provisioned sites only/);
+      const [, mqttUrl] = await waitForOutput(
+        hub,
+        /MQTT broker: (mqtt:\/\/127\.0\.0\.1:\d+) \(embedded, MQTT 3\.1\.1; provisioned sites only/,
+      );
       const [, apiUrl] = await waitForOutput(hub, /API:\s+(http:\/\/127\.0\.0\.1:\d+)/);
       const provisioned = await runCli(['site', 'provision', 'murat', ...db, '--url', mqttUrl ?? '']);
       expect(provisioned.code).toBe(0);
-      expect(provisioned.stdout).toMatch(/^broker:\n {2}url: mqtt:\/\/127\.0\.0\.1:\d+\n {2}username: murat\n {2}password: \S{24}\n {2}hubPublicKey: \|\n {4}-----BEGIN PUBLIC KEY-----/m);
+      expect(provisioned.stdout).toMatch(
+        /^broker:\n {2}url: mqtt:\/\/127\.0\.0\.1:\d+\n {2}username: murat\n {2}password: \S{24}\n {2}hubPublicKey: \|\n {4}-----BEGIN PUBLIC KEY-----/m,
+      );
       const password = /^ {2}password: (\S+)$/m.exec(provisioned.stdout)?.[1] ?? '';
-      const site = await mqtt.connectAsync(mqttUrl ?? '', { protocolVersion: 4, reconnectPeriod: 0, clientId: 'tessera-edge-murat', username: 'murat', password });
+      const site = await mqtt.connectAsync(mqttUrl ?? '', {
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+        clientId: 'tessera-edge-murat',
+        username: 'murat',
+        password,
+      });
       await site.publishAsync(topics().events('murat'), JSON.stringify(batchOf('murat', 1, 2)), { qos: 1 });
       await site.endAsync();
       const { authorization } = await loginOver(apiUrl ?? '', TEST_ADMIN.username, TEST_ADMIN.password);
-      await vi.waitFor(async () => {
-        const body = (await (await fetch(`${apiUrl}/sites`, { headers: { authorization } })).json()) as { sites: Array<{ contiguous: number }> };
-        expect(body.sites[0]?.contiguous).toBe(2);
-      }, { timeout: 5000, interval: 50 });
+      await vi.waitFor(
+        async () => {
+          const body = (await (await fetch(`${apiUrl}/sites`, { headers: { authorization } })).json()) as {
+            sites: Array<{ contiguous: number }>;
+          };
+          expect(body.sites[0]?.contiguous).toBe(2);
+        },
+        { timeout: 5000, interval: 50 },
+      );
       // Without credentials, or with a wrong password, the broker refuses the connection.
-      await expect(mqtt.connectAsync(mqttUrl ?? '', { protocolVersion: 4, reconnectPeriod: 0 })).rejects.toThrow(/Bad username or password|Not authorized/i);
-      await expect(mqtt.connectAsync(mqttUrl ?? '', { protocolVersion: 4, reconnectPeriod: 0, username: 'murat', password: `${password}x` })).rejects.toThrow(/Bad username or password/i);
+      await expect(mqtt.connectAsync(mqttUrl ?? '', { protocolVersion: 4, reconnectPeriod: 0 })).rejects.toThrow(
+        /Bad username or password|Not authorized/i,
+      );
+      await expect(
+        mqtt.connectAsync(mqttUrl ?? '', {
+          protocolVersion: 4,
+          reconnectPeriod: 0,
+          username: 'murat',
+          password: `${password}x`,
+        }),
+      ).rejects.toThrow(/Bad username or password/i);
       hub.kill('SIGTERM');
       const r = await finished(hub, 8000);
       expect(r.code).toBe(0);
@@ -79,7 +105,9 @@ describe('tessera hub (the command)', () => {
   });
 
   it('observer provision prints a read-only login that reads the network occupancy, and its Mosquitto lines', async () => {
-    expect((await runCli(['observer', 'provision', 'hall', '--db', join(dir, 'missing.db')])).stderr).toContain('no hub database at');
+    expect((await runCli(['observer', 'provision', 'hall', '--db', join(dir, 'missing.db')])).stderr).toContain(
+      'no hub database at',
+    );
     const hub = spawnHub([...db, '--broker-port', '0', '--api-port', '0']);
     try {
       const [, mqttUrl] = await waitForOutput(hub, /MQTT broker: (mqtt:\/\/127\.0\.0\.1:\d+) \(embedded/);
@@ -89,11 +117,21 @@ describe('tessera hub (the command)', () => {
       expect(bad.stderr).toContain('invalid observer name "Hall Display"');
       const provisioned = await runCli(['observer', 'provision', 'hall', ...hubDb, '--url', mqttUrl ?? '']);
       expect(provisioned.code).toBe(0);
-      expect(provisioned.stdout).toMatch(/^url: mqtt:\/\/127\.0\.0\.1:\d+\nusername: observer\.hall\npassword: \S{24}\n(#.*\n)?clientId: observer\.hall$/m);
+      expect(provisioned.stdout).toMatch(
+        /^url: mqtt:\/\/127\.0\.0\.1:\d+\nusername: observer\.hall\npassword: \S{24}\n(#.*\n)?clientId: observer\.hall$/m,
+      );
       expect(provisioned.stdout).toMatch(/^observer\.hall:\$7\$1000\$/m);
-      expect(provisioned.stdout).toContain('user observer.hall\ntopic read tessera/v1/network/occupancy\ntopic read homeassistant/sensor/tessera/#\n');
+      expect(provisioned.stdout).toContain(
+        'user observer.hall\ntopic read tessera/v1/network/occupancy\ntopic read homeassistant/sensor/tessera/#\n',
+      );
       const field = (name: string) => new RegExp(`^${name}: (\\S+)$`, 'm').exec(provisioned.stdout)?.[1] ?? '';
-      const observer = await mqtt.connectAsync(mqttUrl ?? '', { protocolVersion: 4, reconnectPeriod: 0, clientId: field('clientId'), username: field('username'), password: field('password') });
+      const observer = await mqtt.connectAsync(mqttUrl ?? '', {
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+        clientId: field('clientId'),
+        username: field('username'),
+        password: field('password'),
+      });
       const occupancy = new Promise<string>((resolve) => observer.once('message', (topic) => resolve(topic)));
       await observer.subscribeAsync(topics().occupancy, { qos: 1 });
       expect(await occupancy).toBe(topics().occupancy);
@@ -106,7 +144,10 @@ describe('tessera hub (the command)', () => {
   it('--open-broker admits any client (and says so)', async () => {
     const hub = spawnHub([...db, '--broker-port', '0', '--api-port', '0', '--open-broker']);
     try {
-      const [, mqttUrl] = await waitForOutput(hub, /MQTT broker: (mqtt:\/\/127\.0\.0\.1:\d+) \(embedded, MQTT 3\.1\.1; open to any client\)/);
+      const [, mqttUrl] = await waitForOutput(
+        hub,
+        /MQTT broker: (mqtt:\/\/127\.0\.0\.1:\d+) \(embedded, MQTT 3\.1\.1; open to any client\)/,
+      );
       const anyone = await mqtt.connectAsync(mqttUrl ?? '', { protocolVersion: 4, reconnectPeriod: 0 });
       await anyone.endAsync();
     } finally {
@@ -117,12 +158,22 @@ describe('tessera hub (the command)', () => {
   it('says which port is in use and what to pass instead', async () => {
     const { server, port } = await occupyPort();
     try {
-      const broker = await finished(spawnHub(['--db', join(dir, 'a.db'), '--broker-port', String(port), '--api-port', '0']), 8000);
+      const broker = await finished(
+        spawnHub(['--db', join(dir, 'a.db'), '--broker-port', String(port), '--api-port', '0']),
+        8000,
+      );
       expect(broker.code).toBe(1);
-      expect(broker.stderr).toContain(`the MQTT broker cannot listen on 127.0.0.1:${port}: the port is in use; pass --broker-port N`);
-      const api = await finished(spawnHub(['--db', join(dir, 'b.db'), '--broker-port', '0', '--api-port', String(port)]), 8000);
+      expect(broker.stderr).toContain(
+        `the MQTT broker cannot listen on 127.0.0.1:${port}: the port is in use; pass --broker-port N`,
+      );
+      const api = await finished(
+        spawnHub(['--db', join(dir, 'b.db'), '--broker-port', '0', '--api-port', String(port)]),
+        8000,
+      );
       expect(api.code).toBe(1);
-      expect(api.stderr).toContain(`the hub API cannot listen on 127.0.0.1:${port}: the port is in use; pass --api-port N`);
+      expect(api.stderr).toContain(
+        `the hub API cannot listen on 127.0.0.1:${port}: the port is in use; pass --api-port N`,
+      );
     } finally {
       server.close();
     }

@@ -12,12 +12,20 @@ for (const b of await brokers()) {
       const broker = await b.start();
       stop = broker.stop;
       const topic = `${prefix}/retained`;
-      const pub = await mqtt.connectAsync(broker.url, { protocolVersion: 4, clientId: uniqueClientId('pub'), reconnectPeriod: 0 });
+      const pub = await mqtt.connectAsync(broker.url, {
+        protocolVersion: 4,
+        clientId: uniqueClientId('pub'),
+        reconnectPeriod: 0,
+      });
       await pub.publishAsync(topic, 'hello', { qos: 1, retain: true });
       await pub.endAsync();
 
       const read = async () => {
-        const sub = mqtt.connect(broker.url, { protocolVersion: 4, clientId: uniqueClientId('sub'), reconnectPeriod: 0 });
+        const sub = mqtt.connect(broker.url, {
+          protocolVersion: 4,
+          clientId: uniqueClientId('sub'),
+          reconnectPeriod: 0,
+        });
         const seen: string[] = [];
         sub.on('message', (_t, p) => seen.push(p.toString()));
         await new Promise<void>((resolve) => sub.once('connect', () => resolve()));

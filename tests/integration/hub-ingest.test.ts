@@ -21,9 +21,20 @@ const SITE = 'murat';
 const waitUp = { timeout: 5000, interval: 20 };
 
 /** A site as the edge would be: a plain mqtt.js client that publishes batches and watches its ack. */
-async function connectSite(url: string, prefix: string, site = SITE, will?: mqtt.IClientOptions['will']): Promise<{ client: MqttClient; acks: Ack[] }> {
+async function connectSite(
+  url: string,
+  prefix: string,
+  site = SITE,
+  will?: mqtt.IClientOptions['will'],
+): Promise<{ client: MqttClient; acks: Ack[] }> {
   const acks: Ack[] = [];
-  const client = mqtt.connect(url, { protocolVersion: 4, clientId: uniqueClientId('site'), reconnectPeriod: 0, manualConnect: true, ...(will ? { will } : {}) });
+  const client = mqtt.connect(url, {
+    protocolVersion: 4,
+    clientId: uniqueClientId('site'),
+    reconnectPeriod: 0,
+    manualConnect: true,
+    ...(will ? { will } : {}),
+  });
   client.on('message', (_topic, payload) => {
     if (payload.length > 0) acks.push(Ack.parse(JSON.parse(payload.toString())));
   });
@@ -56,7 +67,17 @@ for (const b of await brokers()) {
     const clients: MqttClient[] = [];
 
     const startHub = async () => {
-      const hub = createHub({ dbPath, clock: systemClock, log: quiet, mqttUrl: broker.url, apiPort: 0, topicPrefix: prefix, clientId: hubClientId, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+      const hub = createHub({
+        dbPath,
+        clock: systemClock,
+        log: quiet,
+        mqttUrl: broker.url,
+        apiPort: 0,
+        topicPrefix: prefix,
+        clientId: hubClientId,
+        initialAdmin: TEST_ADMIN,
+        passwordCost: FAST_PASSWORD_COST,
+      });
       hubs.push(hub);
       await hub.start();
       return hub;
@@ -103,9 +124,25 @@ for (const b of await brokers()) {
       const ids = new Map<number, string>();
       await publish(client, prefix, batchOf(SITE, 4, 6, ids));
       await vi.waitFor(() => expect(acks.at(-1)).toMatchObject({ seq: 0, missing: [[1, 3]] }), waitUp);
-      for (const [from, to] of [[1, 3], [1, 3], [4, 6], [2, 5]] as const) await publish(client, prefix, batchOf(SITE, from, to, ids));
+      for (const [from, to] of [
+        [1, 3],
+        [1, 3],
+        [4, 6],
+        [2, 5],
+      ] as const)
+        await publish(client, prefix, batchOf(SITE, from, to, ids));
       await vi.waitFor(() => expect(acks.at(-1)).toMatchObject({ seq: 6, missing: [] }), waitUp);
-      await vi.waitFor(() => expect(hub.ingest.counters).toMatchObject({ received: 5, applied: 6, duplicates: 10, conflicts: 0, rejected: 0 }), waitUp);
+      await vi.waitFor(
+        () =>
+          expect(hub.ingest.counters).toMatchObject({
+            received: 5,
+            applied: 6,
+            duplicates: 10,
+            conflicts: 0,
+            rejected: 0,
+          }),
+        waitUp,
+      );
       expect(eventCount(hub)).toBe(6);
     });
 
@@ -147,8 +184,16 @@ for (const b of await brokers()) {
       await vi.waitFor(() => expect(hub.ingest.counters.rejected).toBe(5), waitUp);
 
       const dead = hub.store.deadLetters(10);
-      expect(dead.map((d) => d.reason).sort()).toEqual(['payload.invalid', 'payload.invalid', 'payload.not_json', 'payload.too_large', 'topic.site_mismatch']);
-      expect(dead.find((d) => d.reason === 'payload.invalid' && d.topic.endsWith('/events'))?.detail).toContain('events[0].seq');
+      expect(dead.map((d) => d.reason).sort()).toEqual([
+        'payload.invalid',
+        'payload.invalid',
+        'payload.not_json',
+        'payload.too_large',
+        'topic.site_mismatch',
+      ]);
+      expect(dead.find((d) => d.reason === 'payload.invalid' && d.topic.endsWith('/events'))?.detail).toContain(
+        'events[0].seq',
+      );
       expect(dead.find((d) => d.reason === 'payload.too_large')?.payload.length).toBe(4096);
       expect(hub.store.db.prepare('SELECT * FROM events ORDER BY site, seq').all()).toEqual(before);
       expect(hub.store.progress('lyon')).toBeUndefined();
@@ -161,10 +206,17 @@ for (const b of await brokers()) {
       const hub = await startHub();
       const { client, acks } = await site();
       const batch = batchOf(SITE, 1, 2);
-      const use = { ...batch.events[1], type: 'consumable.used', data: { memberId: 'ana', item: '<img src=x onerror=alert(1)>', quantity: 1 } };
+      const use = {
+        ...batch.events[1],
+        type: 'consumable.used',
+        data: { memberId: 'ana', item: '<img src=x onerror=alert(1)>', quantity: 1 },
+      };
       await publish(client, prefix, JSON.stringify({ ...batch, events: [batch.events[0], use] }));
       await vi.waitFor(() => expect(hub.ingest.counters.rejected).toBe(1), waitUp);
-      expect(hub.store.deadLetters(1)[0]).toMatchObject({ reason: 'payload.invalid', detail: expect.stringContaining('events[1].data.item') });
+      expect(hub.store.deadLetters(1)[0]).toMatchObject({
+        reason: 'payload.invalid',
+        detail: expect.stringContaining('events[1].data.item'),
+      });
       expect(eventCount(hub)).toBe(0);
       await publish(client, prefix, batchOf(SITE, 1, 2));
       await vi.waitFor(() => expect(acks.at(-1)?.seq).toBe(2), waitUp);
@@ -188,9 +240,17 @@ for (const b of await brokers()) {
     it("a site's status is recorded, and its last will marks it offline", async () => {
       const hub = await startHub();
       const statusTopic = topics(prefix).status(SITE);
-      const will = { topic: statusTopic, payload: Buffer.from(JSON.stringify(statusOf(SITE, { online: false }))), qos: 1 as const, retain: true };
+      const will = {
+        topic: statusTopic,
+        payload: Buffer.from(JSON.stringify(statusOf(SITE, { online: false }))),
+        qos: 1 as const,
+        retain: true,
+      };
       const { client } = await site(SITE, will);
-      await client.publishAsync(statusTopic, JSON.stringify(statusOf(SITE, { lastSeq: 12, ackedSeq: 4 })), { qos: 1, retain: true });
+      await client.publishAsync(statusTopic, JSON.stringify(statusOf(SITE, { lastSeq: 12, ackedSeq: 4 })), {
+        qos: 1,
+        retain: true,
+      });
       await vi.waitFor(() => expect(hub.store.sites()).toMatchObject([{ site: SITE, online: true }]), waitUp);
 
       client.stream.destroy(); // no DISCONNECT: the broker publishes the will
@@ -210,9 +270,13 @@ for (const b of await brokers()) {
       const { authorization } = await loginOver(`http://127.0.0.1:${port}`, TEST_ADMIN.username, TEST_ADMIN.password);
       const headers = { authorization };
       expect((await fetch(`http://127.0.0.1:${port}/sites`)).status).toBe(401);
-      const sites = (await (await fetch(`http://127.0.0.1:${port}/sites`, { headers })).json()) as { sites: Array<{ site: string; contiguous: number }> };
+      const sites = (await (await fetch(`http://127.0.0.1:${port}/sites`, { headers })).json()) as {
+        sites: Array<{ site: string; contiguous: number }>;
+      };
       expect(sites.sites).toMatchObject([{ site: SITE, contiguous: 2, maxSeen: 2, missing: [] }]);
-      const events = (await (await fetch(`http://127.0.0.1:${port}/sites/${SITE}/events?after=1`, { headers })).json()) as { events: Array<{ seq: number }> };
+      const events = (await (
+        await fetch(`http://127.0.0.1:${port}/sites/${SITE}/events?after=1`, { headers })
+      ).json()) as { events: Array<{ seq: number }> };
       expect(events.events.map((e) => e.seq)).toEqual([2]);
     });
   });

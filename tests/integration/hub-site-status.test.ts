@@ -17,13 +17,37 @@ describe("a site's status over MQTT", () => {
     hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
     const dir = mkdtempSync(join(tmpdir(), 'tessera-status-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    writeFileSync(join(dir, 'site.yaml'), networkSiteYaml({ id: 'murat', mqttUrl, hubPublicKeyPem: hub.publicKeyPem }).replace('capacity: 50', 'capacity: 2'));
-    const site = await runEdge({ configPath: join(dir, 'site.yaml'), simulate: true, log: silent, port: 0, storagePath: join(dir, 'edge.db') });
+    writeFileSync(
+      join(dir, 'site.yaml'),
+      networkSiteYaml({ id: 'murat', mqttUrl, hubPublicKeyPem: hub.publicKeyPem }).replace(
+        'capacity: 50',
+        'capacity: 2',
+      ),
+    );
+    const site = await runEdge({
+      configPath: join(dir, 'site.yaml'),
+      simulate: true,
+      log: silent,
+      port: 0,
+      storagePath: join(dir, 'edge.db'),
+    });
     cleanups.push(() => site.stop());
-    await eventually(realTime, () => hub.store.sites().some((v) => v.site === 'murat' && v.status?.capacity === 2), 'the status of murat reaches the hub', 20_000, 50);
+    await eventually(
+      realTime,
+      () => hub.store.sites().some((v) => v.site === 'murat' && v.status?.capacity === 2),
+      'the status of murat reaches the hub',
+      20_000,
+      50,
+    );
     const status = hub.store.sites().find((v) => v.site === 'murat')?.status;
-    expect(status).toMatchObject({ heartbeat: { seconds: 8, offlineAfterSeconds: 24 }, capacity: 2, directory: { maxAgeSeconds: 24 * 3600 } });
-    const occupancy = (await (await fetch(`${apiUrl}/occupancy`, { headers: { authorization: auth.authorization } })).json()) as { sites: Array<{ site: string; capacity: number }> };
+    expect(status).toMatchObject({
+      heartbeat: { seconds: 8, offlineAfterSeconds: 24 },
+      capacity: 2,
+      directory: { maxAgeSeconds: 24 * 3600 },
+    });
+    const occupancy = (await (
+      await fetch(`${apiUrl}/occupancy`, { headers: { authorization: auth.authorization } })
+    ).json()) as { sites: Array<{ site: string; capacity: number }> };
     expect(occupancy.sites.find((s) => s.site === 'murat')).toMatchObject({ capacity: 2 });
   });
 });

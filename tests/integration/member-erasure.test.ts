@@ -19,7 +19,10 @@ const cleanups = cleanupsAfterEach();
 /** A site process-alike over MQTT; its directory (and database) survive a restart. */
 function siteIn(id: string, mqttUrl: string, publicKeyPem: string) {
   const dir = mkdtempSync(join(tmpdir(), `tessera-${id}-`));
-  writeFileSync(join(dir, 'site.yaml'), networkSiteYaml({ id, mqttUrl, hubPublicKeyPem: publicKeyPem, heartbeatSeconds: 5 }));
+  writeFileSync(
+    join(dir, 'site.yaml'),
+    networkSiteYaml({ id, mqttUrl, hubPublicKeyPem: publicKeyPem, heartbeatSeconds: 5 }),
+  );
   let running: RunningEdge | undefined;
   cleanups.push(async () => {
     await running?.stop();
@@ -34,16 +37,26 @@ function siteIn(id: string, mqttUrl: string, publicKeyPem: string) {
   };
 }
 
-const tap = async (site: RunningEdge, uid: string, reader = 'front-in') => (await call('POST', `${site.url}/simulate/tap`, { reader, uid })).json as { granted: boolean; reason: string };
+const tap = async (site: RunningEdge, uid: string, reader = 'front-in') =>
+  (await call('POST', `${site.url}/simulate/tap`, { reader, uid })).json as { granted: boolean; reason: string };
 
 /** Everything the site's database holds that could name a member: events, directory, presence, lockers, day usage. */
 const siteText = (site: RunningEdge) =>
-  JSON.stringify(['events', 'members', 'badges', 'presence', 'day_usage', 'lockers'].map((t) => site.edge.store.db.prepare(`SELECT * FROM ${t}`).all()));
+  JSON.stringify(
+    ['events', 'members', 'badges', 'presence', 'day_usage', 'lockers'].map((t) =>
+      site.edge.store.db.prepare(`SELECT * FROM ${t}`).all(),
+    ),
+  );
 const hubText = (hub: Hub) => hub.store.db.prepare<[], string>('SELECT body FROM events').pluck().all().join('\n');
 
 async function seed(apiUrl: string, auth: AuthHeaders): Promise<void> {
-  expect((await call('PUT', `${apiUrl}/directory/plans/always`, { name: '24/7', access: 'always' }, auth)).status).toBe(200);
-  for (const [id, name, uid] of [['alice', 'Alice Martin', ALICE], ['bob', 'Bob Durand', BOB]] as const) {
+  expect((await call('PUT', `${apiUrl}/directory/plans/always`, { name: '24/7', access: 'always' }, auth)).status).toBe(
+    200,
+  );
+  for (const [id, name, uid] of [
+    ['alice', 'Alice Martin', ALICE],
+    ['bob', 'Bob Durand', BOB],
+  ] as const) {
     expect((await call('PUT', `${apiUrl}/directory/members/${id}`, { name, plan: 'always' }, auth)).status).toBe(200);
     expect((await call('PUT', `${apiUrl}/directory/badges/${uid}`, { member: id }, auth)).status).toBe(200);
   }
@@ -54,14 +67,21 @@ describe('a member erased at the hub, over MQTT', () => {
     const { hub, mqttUrl, apiUrl, auth } = await startTestHub(cleanups);
     const site = await siteIn('murat', mqttUrl, hub.publicKeyPem).start();
     await seed(apiUrl, auth);
-    for (const uid of [ALICE, BOB]) await eventually(async () => (await tap(site, uid)).granted, `${uid} is let in at Murat`);
-    await eventually(() => (hub.store.progress('murat')?.contiguous ?? 0) >= site.edge.store.events.lastSeq(), 'the hub holds the site’s events');
+    for (const uid of [ALICE, BOB])
+      await eventually(async () => (await tap(site, uid)).granted, `${uid} is let in at Murat`);
+    await eventually(
+      () => (hub.store.progress('murat')?.contiguous ?? 0) >= site.edge.store.events.lastSeq(),
+      'the hub holds the site’s events',
+    );
     expect(hubText(hub)).toContain('"alice"');
 
     const erased = await call('POST', `${apiUrl}/directory/members/alice/erase`, { confirm: 'alice' }, auth);
     expect(erased.status).toBe(200);
     const { pseudonym, revision } = erased.json as { pseudonym: string; revision: number };
-    await eventually(() => (site.edge.store.directory.describe()?.revision ?? 0) >= revision, 'the site applies the erasure');
+    await eventually(
+      () => (site.edge.store.directory.describe()?.revision ?? 0) >= revision,
+      'the site applies the erasure',
+    );
 
     const text = siteText(site);
     for (const personal of ['"alice"', 'Alice Martin', ALICE]) expect(text).not.toContain(personal);
@@ -71,7 +91,10 @@ describe('a member erased at the hub, over MQTT', () => {
     expect(await tap(site, ALICE)).toMatchObject({ granted: false, reason: 'unknown_badge' });
     expect((await tap(site, BOB, 'front-out')).granted).toBe(true);
 
-    await eventually(() => (hub.store.progress('murat')?.contiguous ?? 0) >= site.edge.store.events.lastSeq(), 'the hub holds the taps after the erasure');
+    await eventually(
+      () => (hub.store.progress('murat')?.contiguous ?? 0) >= site.edge.store.events.lastSeq(),
+      'the hub holds the taps after the erasure',
+    );
     const denied = hub.store.events('murat', erasedAt, 1000).filter((e) => e.event.type === 'access.denied');
     expect(denied.map((e) => e.event.data)).toMatchObject([{ reason: 'unknown_badge' }]);
     expect(denied[0]?.event.data).not.toHaveProperty('memberId');
@@ -90,10 +113,16 @@ describe('a member erased at the hub, over MQTT', () => {
     const erased = await call('POST', `${apiUrl}/directory/members/alice/erase`, { confirm: 'alice' }, auth);
     const { pseudonym, revision } = erased.json as { pseudonym: string; revision: number };
     site = await allanche.start();
-    await eventually(() => (site.edge.store.directory.describe()?.revision ?? 0) >= revision, 'the site catches up with the erasure');
+    await eventually(
+      () => (site.edge.store.directory.describe()?.revision ?? 0) >= revision,
+      'the site catches up with the erasure',
+    );
     expect(siteText(site)).not.toContain('"alice"');
     expect(await tap(site, ALICE)).toMatchObject({ reason: 'unknown_badge' });
-    await eventually(() => (hub.store.progress('allanche')?.contiguous ?? 0) >= site.edge.store.events.lastSeq(), 'the hub holds every event of the site');
+    await eventually(
+      () => (hub.store.progress('allanche')?.contiguous ?? 0) >= site.edge.store.events.lastSeq(),
+      'the hub holds every event of the site',
+    );
     expect(hubText(hub)).not.toContain('"alice"');
     expect(hubText(hub)).toContain(pseudonym);
   });

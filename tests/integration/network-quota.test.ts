@@ -53,7 +53,16 @@ class Site {
     await this.running?.stop();
     const config = join(this.dir, 'site.yaml');
     // Allanche stays cut off from Monday night to Wednesday: past the members' 24 h directory bound.
-    writeFileSync(config, networkSiteYaml({ id: this.id, mqttUrl, hubPublicKeyPem: this.hubKeyPem, heartbeatSeconds: 5, directoryMaxAgeHours: 72 }));
+    writeFileSync(
+      config,
+      networkSiteYaml({
+        id: this.id,
+        mqttUrl,
+        hubPublicKeyPem: this.hubKeyPem,
+        heartbeatSeconds: 5,
+        directoryMaxAgeHours: 72,
+      }),
+    );
     this.running = await runEdge({ configPath: config, simulate: true, log: silent, clock: this.clock });
   }
 
@@ -63,7 +72,11 @@ class Site {
   }
 
   async tap(reader: 'front-in' | 'front-out'): Promise<{ granted: boolean; reason: string }> {
-    const res = await fetch(`${this.running?.url}/simulate/tap`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reader, uid: UID }) });
+    const res = await fetch(`${this.running?.url}/simulate/tap`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ reader, uid: UID }),
+    });
     return (await res.json()) as { granted: boolean; reason: string };
   }
 
@@ -74,7 +87,11 @@ class Site {
 }
 
 async function call(method: string, url: string, body: unknown, auth: AuthHeaders): Promise<number> {
-  const res = await fetch(url, { method, headers: { 'content-type': 'application/json', authorization: auth.authorization }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method,
+    headers: { 'content-type': 'application/json', authorization: auth.authorization },
+    body: JSON.stringify(body),
+  });
   return res.status;
 }
 
@@ -93,10 +110,29 @@ describe('days a week are counted across the network', { timeout: 180_000 }, () 
   it('an online site refuses the day beyond the plan used elsewhere; an offline site that admits it has it billed at the extra-day price and listed in the close', async () => {
     const clock = new ShiftedClock('2026-11-09T22:30:00Z'); // Monday 9 November, 23:30 in Paris
     const { hub, mqttUrl, apiUrl, auth } = await startTestHub(cleanups, { clock });
-    expect(await call('PUT', `${apiUrl}/directory/plans/two-days`, { name: '2 days a week', access: 'always', daysPerWeek: 2 }, auth)).toBe(200);
-    expect(await call('PUT', `${apiUrl}/directory/members/chloe`, { name: 'Chloé Petit', plan: 'two-days' }, auth)).toBe(200);
+    expect(
+      await call(
+        'PUT',
+        `${apiUrl}/directory/plans/two-days`,
+        { name: '2 days a week', access: 'always', daysPerWeek: 2 },
+        auth,
+      ),
+    ).toBe(200);
+    expect(
+      await call('PUT', `${apiUrl}/directory/members/chloe`, { name: 'Chloé Petit', plan: 'two-days' }, auth),
+    ).toBe(200);
     expect(await call('PUT', `${apiUrl}/directory/badges/${UID}`, { member: 'chloe' }, auth)).toBe(200);
-    const prices = { plans: { 'two-days': { kind: 'subscription', monthlyCents: 10000, daysPerWeek: 2, extraDay: { refuse: true, cents: 1500 }, vatPercent: 20 } } };
+    const prices = {
+      plans: {
+        'two-days': {
+          kind: 'subscription',
+          monthlyCents: 10000,
+          daysPerWeek: 2,
+          extraDay: { refuse: true, cents: 1500 },
+          vatPercent: 20,
+        },
+      },
+    };
     expect(await call('PUT', `${apiUrl}/billing/prices`, prices, auth)).toBe(200);
     const [a, b] = [new Site('murat', hub.publicKeyPem, clock), new Site('allanche', hub.publicKeyPem, clock)];
     await a.start(mqttUrl);
@@ -107,7 +143,8 @@ describe('days a week are counted across the network', { timeout: 180_000 }, () 
     };
     const moveTo = async (iso: string, sites: Site[]) => {
       clock.set(iso);
-      for (const s of sites) await eventually(() => s.fresh(), `${s.id} hears from the hub after the clock moved to ${iso}`);
+      for (const s of sites)
+        await eventually(() => s.fresh(), `${s.id} hears from the hub after the clock moved to ${iso}`);
     };
     const knowsElsewhere = (site: Site, days: string[]) => {
       const known = site.edge.store.daysElsewhere.daysFrom('chloe', '2026-11-01');
@@ -136,13 +173,36 @@ describe('days a week are counted across the network', { timeout: 180_000 }, () 
     await b.start(mqttUrl);
     for (const site of [a, b]) {
       const lastSeq = site.edge.store.events.lastSeq();
-      await eventually(() => (hub.store.progress(site.id)?.contiguous ?? 0) >= lastSeq, `the hub holds every event of ${site.id}`);
+      await eventually(
+        () => (hub.store.progress(site.id)?.contiguous ?? 0) >= lastSeq,
+        `the hub holds every event of ${site.id}`,
+      );
     }
 
-    const ledger = new BillingLedger({ db: hub.store.db, directory: hub.directory, sites: hub.sites, now: () => closableFrom('2026-11') + 3_600_000, log: silent });
+    const ledger = new BillingLedger({
+      db: hub.store.db,
+      directory: hub.directory,
+      sites: hub.sites,
+      now: () => closableFrom('2026-11') + 3_600_000,
+      log: silent,
+    });
     const summary = ledger.close('2026-11');
-    expect(summary.admittedBeyondQuota).toEqual([{ member: 'chloe', account: 'member:chloe', plan: 'two-days', site: 'allanche', date: '2026-11-18', unitCents: 1500 }]);
-    const lines = ledger.invoices('2026-11').flatMap((i) => i.lines).filter((l) => l.kind === 'extra-day');
-    expect(lines).toMatchObject([{ member: 'chloe', site: 'allanche', dates: ['2026-11-18'], quantity: 1, unitCents: 1500, amountCents: 1500 }]);
+    expect(summary.admittedBeyondQuota).toEqual([
+      {
+        member: 'chloe',
+        account: 'member:chloe',
+        plan: 'two-days',
+        site: 'allanche',
+        date: '2026-11-18',
+        unitCents: 1500,
+      },
+    ]);
+    const lines = ledger
+      .invoices('2026-11')
+      .flatMap((i) => i.lines)
+      .filter((l) => l.kind === 'extra-day');
+    expect(lines).toMatchObject([
+      { member: 'chloe', site: 'allanche', dates: ['2026-11-18'], quantity: 1, unitCents: 1500, amountCents: 1500 },
+    ]);
   });
 });

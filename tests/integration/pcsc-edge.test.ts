@@ -58,8 +58,23 @@ describe.runIf(stack.ok)('a tap on the real PC/SC stack opens the door', () => {
     const writes: Array<{ line: number; active: boolean; at: number }> = [];
     const reader = new PcscReader({ clock: systemClock, retryMs: 50 });
     const store = EdgeStore.open(':memory:', config.site.id, config.site.timeZone);
-    const edge = createEdge({ config, clock, log: silent, store, reader, gpio: timedGpio(sim, (line, active) => writes.push({ line, active, at: performance.now() })), clockSynced: () => true, ...(secure ? { verifier: secure.verifier } : {}) });
-    edge.applyDirectory(Directory.parse({ ...BASE_DIRECTORY, badges: [...(BASE_DIRECTORY.badges ?? []), ...(secure ? [secure.badge] : [])] }), 'test');
+    const edge = createEdge({
+      config,
+      clock,
+      log: silent,
+      store,
+      reader,
+      gpio: timedGpio(sim, (line, active) => writes.push({ line, active, at: performance.now() })),
+      clockSynced: () => true,
+      ...(secure ? { verifier: secure.verifier } : {}),
+    });
+    edge.applyDirectory(
+      Directory.parse({
+        ...BASE_DIRECTORY,
+        badges: [...(BASE_DIRECTORY.badges ?? []), ...(secure ? [secure.badge] : [])],
+      }),
+      'test',
+    );
     const cardEvents: number[] = [];
     const removals: string[] = [];
     // Subscribed before the edge: it hears each card just before the edge decides.
@@ -130,10 +145,17 @@ describe.runIf(stack.ok)('a tap on the real PC/SC stack opens the door', () => {
   describe('NTAG 424 DNA badges over vpcd', () => {
     const master = Buffer.from('00112233445566778899AABBCCDDEEFF', 'hex');
     const SECURE_UID = '04DE5F1EACC040';
-    const keysOf = (m: Buffer) => cardKeys(m, Buffer.from(SECURE_UID, 'hex'), Buffer.from('3042F5', 'hex'), Buffer.from('Tessera', 'utf8')).map((k) => k.key);
+    const keysOf = (m: Buffer) =>
+      cardKeys(m, Buffer.from(SECURE_UID, 'hex'), Buffer.from('3042F5', 'hex'), Buffer.from('Tessera', 'utf8')).map(
+        (k) => k.key,
+      );
     const secureSite = (check: 'authenticate' | 'sun' = 'authenticate') =>
       startSite({
-        verifier: createNtag424Verifier(SiteConfig.parse({ ...BASE_CONFIG, secureBadges: { doorKeyFile: '/unused', check } }).secureBadges!, doorKeysFrom(master), silent),
+        verifier: createNtag424Verifier(
+          SiteConfig.parse({ ...BASE_CONFIG, secureBadges: { doorKeyFile: '/unused', check } }).secureBadges!,
+          doorKeysFrom(master),
+          silent,
+        ),
         badge: { uid: SECURE_UID, member: 'eve', status: 'active', type: 'ntag424' },
       });
     const softCard = (keys: Buffer[]) => {
@@ -164,7 +186,12 @@ describe.runIf(stack.ok)('a tap on the real PC/SC stack opens the door', () => {
       const s = site;
       const soft = new SoftNtag424({ uid: SECURE_UID, keys: keysOf(master), url: 'https://badge.example/t' });
       const recorded: Buffer[] = [];
-      const first = await s.present(iso14443_4Card(SECURE_UID, (apdu) => (recorded.push(soft.handle(apdu)), recorded[recorded.length - 1] as Buffer)));
+      const first = await s.present(
+        iso14443_4Card(
+          SECURE_UID,
+          (apdu) => (recorded.push(soft.handle(apdu)), recorded[recorded.length - 1] as Buffer),
+        ),
+      );
       await eventually(realTime, () => s.results.length === 1, 'the first decision', 6000);
       expect(s.results[0]).toMatchObject({ granted: true, memberId: 'eve' });
       await first.remove();

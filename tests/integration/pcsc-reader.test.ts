@@ -18,7 +18,8 @@ import { insert, iso14443_4Card, uidTag, type InsertedCard, type VirtualCard } f
 
 const stack = await requirePcscStack(it);
 const [FIRST, SECOND] = VPCD_READERS;
-const eventually = (check: () => boolean, what: string, timeoutMs = 4000) => eventuallyIn(realTime, check, what, timeoutMs);
+const eventually = (check: () => boolean, what: string, timeoutMs = 4000) =>
+  eventuallyIn(realTime, check, what, timeoutMs);
 const UID = '04A1B2C3D4E5F6';
 
 describe.runIf(stack.ok)('PcscReader through pcscd and vpcd', () => {
@@ -96,7 +97,10 @@ describe.runIf(stack.ok)('PcscReader through pcscd and vpcd', () => {
   /** A started PcscReader with a recording listener, stopped after the test. */
   async function startedReader(opts: Partial<PcscReaderOptions> = {}) {
     const logLines: Array<{ level: number; msg: string }> = [];
-    const log = pino({ level: 'debug' }, { write: (line: string) => void logLines.push(JSON.parse(line) as { level: number; msg: string }) });
+    const log = pino(
+      { level: 'debug' },
+      { write: (line: string) => void logLines.push(JSON.parse(line) as { level: number; msg: string }) },
+    );
     const reader = new PcscReader({ clock: systemClock, retryMs: 50, log, ...opts });
     const heard: Heard = { cards: [], removed: [], lost: [], found: [] };
     reader.subscribe({
@@ -106,7 +110,10 @@ describe.runIf(stack.ok)('PcscReader through pcscd and vpcd', () => {
       found: (r) => heard.found.push(r),
     });
     const cards = cardsOnReaders();
-    cleanups.push(() => reader.stop(), () => cards.clear());
+    cleanups.push(
+      () => reader.stop(),
+      () => cards.clear(),
+    );
     const started = performance.now();
     await reader.start();
     const startMs = performance.now() - started;
@@ -165,7 +172,9 @@ describe.runIf(stack.ok)('PcscReader through pcscd and vpcd', () => {
     expect(Math.max(...lateness)).toBeLessThan(100);
     expect((cpu.user + cpu.system) / 1000).toBeLessThan(wallMs * 0.5);
     // About twenty retries, one line.
-    expect(logged(/waiting for pcscd at \/run\/pcscd\/pcscd\.comm: is pcscd running\? apt-get install pcscd/)).toHaveLength(1);
+    expect(
+      logged(/waiting for pcscd at \/run\/pcscd\/pcscd\.comm: is pcscd running\? apt-get install pcscd/),
+    ).toHaveLength(1);
     expect(reader.attached()).toEqual([]);
 
     await pcscd.start();
@@ -191,7 +200,9 @@ describe.runIf(stack.ok)('PcscReader through pcscd and vpcd', () => {
     const restarted = performance.now();
     await pcscd.start();
     await eventually(() => heard.found.length === 4, 'found again for both readers');
-    console.log(`readers found again ${(performance.now() - restarted).toFixed(0)} ms after pcscd was started (retryMs 50)`);
+    console.log(
+      `readers found again ${(performance.now() - restarted).toFixed(0)} ms after pcscd was started (retryMs 50)`,
+    );
     expect(reader.attached().sort()).toEqual([...VPCD_READERS]);
     await cards.put(SECOND, uidTag(UID));
     await eventually(() => heard.cards.length === 1, 'a card event after the restart');
@@ -237,14 +248,23 @@ describe.runIf(stack.ok)('PcscReader through pcscd and vpcd', () => {
     const { heard, cards, logged } = await startedReader();
     await eventually(() => heard.found.length === 2, 'both readers found');
     const select = Buffer.from('00A4040007D276000085010100', 'hex');
-    const card = await cards.put(FIRST, iso14443_4Card(UID, (apdu) => (apdu.equals(select) ? Buffer.from('CAFE9000', 'hex') : Buffer.from('6A82', 'hex'))));
+    const card = await cards.put(
+      FIRST,
+      iso14443_4Card(UID, (apdu) =>
+        apdu.equals(select) ? Buffer.from('CAFE9000', 'hex') : Buffer.from('6A82', 'hex'),
+      ),
+    );
     await eventually(() => heard.cards.length === 1, 'a card event');
     const event = heard.cards[0] ?? expect.fail('no card');
     expect(event).toMatchObject({ reader: FIRST, uid: UID, atr: '3B8180018080' });
     const transmit = event.transmit ?? expect.fail('an ISO 14443-4 card must come with transmit');
     expect((await transmit(select)).toString('hex').toUpperCase()).toBe('CAFE9000');
     expect((await transmit(Buffer.from('00B0000002', 'hex'))).toString('hex').toUpperCase()).toBe('6A82');
-    expect(card.apdus.map((a) => a.toString('hex').toUpperCase())).toEqual(['FFCA000000', '00A4040007D276000085010100', '00B0000002']);
+    expect(card.apdus.map((a) => a.toString('hex').toUpperCase())).toEqual([
+      'FFCA000000',
+      '00A4040007D276000085010100',
+      '00B0000002',
+    ]);
     // nfc-pcsc with auto-processing on would have failed this card with "AID was not set".
     expect(logged(/reader error|not read/)).toEqual([]);
 
@@ -297,12 +317,19 @@ describe.runIf(stack.ok)('PcscReader through pcscd and vpcd', () => {
     await eventually(() => heard.cards.length === 1, 'a card on the first reader');
     await expect(reader.feedback(FIRST, true)).resolves.toBeUndefined();
     await expect(reader.feedback(FIRST, false)).resolves.toBeUndefined();
-    const ledCommands = (card: InsertedCard) => card.apdus.filter((a) => a.subarray(0, 3).equals(Buffer.from('FF0040', 'hex'))).map((a) => a.toString('hex').toUpperCase());
+    const ledCommands = (card: InsertedCard) =>
+      card.apdus
+        .filter((a) => a.subarray(0, 3).equals(Buffer.from('FF0040', 'hex')))
+        .map((a) => a.toString('hex').toUpperCase());
     expect(ledCommands(refusing)).toEqual(['FF0040A00402010101']);
     expect(logged(/refuses the LED\/buzzer command/)).toHaveLength(1);
 
     // A reader that answers like an ACR122U (90 and the LED state) keeps getting feedback.
-    const acr = { atr: uidTag(UID).atr, handle: (apdu: Buffer) => (apdu[0] === 0xff && apdu[1] === 0x00 ? Buffer.from('9002', 'hex') : uidTag(UID).handle(apdu)) };
+    const acr = {
+      atr: uidTag(UID).atr,
+      handle: (apdu: Buffer) =>
+        apdu[0] === 0xff && apdu[1] === 0x00 ? Buffer.from('9002', 'hex') : uidTag(UID).handle(apdu),
+    };
     const accepting = await cards.put(SECOND, acr);
     await eventually(() => heard.cards.length === 2, 'a card on the second reader');
     await reader.feedback(SECOND, true);
@@ -319,15 +346,26 @@ describe.runIf(stack.ok)('PcscReader through pcscd and vpcd', () => {
     expect(hw.reader).toBeInstanceOf(PcscReader);
     expect(hw.sim).toBeUndefined();
     await hw.reader.start();
-    await eventually(() => VPCD_READERS.every((n) => hw.reader.attached().includes(n)), 'the vpcd readers through the factory');
+    await eventually(
+      () => VPCD_READERS.every((n) => hw.reader.attached().includes(n)),
+      'the vpcd readers through the factory',
+    );
   });
 
   it('lets the process exit after stop, whether pcscd was there or not', async () => {
     const run = (mode: 'card' | 'absent') =>
       new Promise<{ code: number; out: string; ms: number }>((resolve) => {
         const started = performance.now();
-        execFile(process.execPath, ['--input-type=module', '-e', exitCheck(mode)], { timeout: 10_000 }, (error, stdout, stderr) =>
-          resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, out: stdout + stderr, ms: performance.now() - started }),
+        execFile(
+          process.execPath,
+          ['--input-type=module', '-e', exitCheck(mode)],
+          { timeout: 10_000 },
+          (error, stdout, stderr) =>
+            resolve({
+              code: error ? (typeof error.code === 'number' ? error.code : -1) : 0,
+              out: stdout + stderr,
+              ms: performance.now() - started,
+            }),
         );
       });
     const cards = cardsOnReaders();
@@ -341,7 +379,9 @@ describe.runIf(stack.ok)('PcscReader through pcscd and vpcd', () => {
     const without = await run('absent');
     expect(without.out).toContain('stopped');
     expect(without.code).toBe(0);
-    console.log(`child processes exited ${withCard.ms.toFixed(0)} ms (card read, stop) and ${without.ms.toFixed(0)} ms (pcscd absent, stop) after spawn`);
+    console.log(
+      `child processes exited ${withCard.ms.toFixed(0)} ms (card read, stop) and ${without.ms.toFixed(0)} ms (pcscd absent, stop) after spawn`,
+    );
   });
 });
 

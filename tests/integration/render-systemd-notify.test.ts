@@ -34,41 +34,50 @@ const has = (name: string) => process.env.CI === 'true' || spawnSync('sh', ['-c'
 const withTools = has('systemd-notify') && has('python3') ? it : it.skip;
 
 describe('the edge under systemd (Type=notify, WatchdogSec)', () => {
-  withTools('says READY once its API listens, pings the watchdog at half its period, and says STOPPING on SIGTERM', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tessera-notify-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    chmodSync(dir, 0o755);
-    writeFileSync(
-      join(dir, 'site.yaml'),
-      'site: { id: notified, name: N, timeZone: Europe/Paris, capacity: 2 }\ndirectory: { source: file, path: d.yaml }\nstorage: { path: edge.db }\napi: { port: 0 }\n',
-    );
-    writeFileSync(join(dir, 'd.yaml'), 'revision: 1\nplans: []\nmembers: []\nbadges: []\n');
-    const socketPath = join(dir, 'notify.sock');
-    const sink = spawn('python3', ['-c', SINK, socketPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-    cleanups.push(() => sink.kill('SIGKILL'));
-    const sinkOut = { stdout: '', stderr: '' };
-    sink.stdout.on('data', (c: Buffer) => (sinkOut.stdout += c.toString()));
-    sink.stderr.on('data', (c: Buffer) => (sinkOut.stderr += c.toString()));
-    const sinkProc = Object.assign(sink, { output: sinkOut });
-    await waitForOutput(sinkProc, /bound/);
+  withTools(
+    'says READY once its API listens, pings the watchdog at half its period, and says STOPPING on SIGTERM',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tessera-notify-'));
+      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+      chmodSync(dir, 0o755);
+      writeFileSync(
+        join(dir, 'site.yaml'),
+        'site: { id: notified, name: N, timeZone: Europe/Paris, capacity: 2 }\ndirectory: { source: file, path: d.yaml }\nstorage: { path: edge.db }\napi: { port: 0 }\n',
+      );
+      writeFileSync(join(dir, 'd.yaml'), 'revision: 1\nplans: []\nmembers: []\nbadges: []\n');
+      const socketPath = join(dir, 'notify.sock');
+      const sink = spawn('python3', ['-c', SINK, socketPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+      cleanups.push(() => sink.kill('SIGKILL'));
+      const sinkOut = { stdout: '', stderr: '' };
+      sink.stdout.on('data', (c: Buffer) => (sinkOut.stdout += c.toString()));
+      sink.stderr.on('data', (c: Buffer) => (sinkOut.stderr += c.toString()));
+      const sinkProc = Object.assign(sink, { output: sinkOut });
+      await waitForOutput(sinkProc, /bound/);
 
-    // 400 ms watchdog: pings every 200 ms.
-    const edge = spawnCli(['edge', '--config', join(dir, 'site.yaml'), '--simulate'], { NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: '400000' });
-    cleanups.push(() => edge.kill('SIGKILL'));
-    await waitForOutput(sinkProc, /READY=1\|STATUS=notified: local API on http:\/\/127\.0\.0\.1:\d+/);
-    await waitForOutput(sinkProc, /WATCHDOG=1[\s\S]*WATCHDOG=1/);
-    edge.kill('SIGTERM');
-    expect((await finished(edge)).code).toBe(0);
-    await waitForOutput(sinkProc, /STOPPING=1/);
-    const lines = sinkOut.stdout.split('\n').filter((l) => l !== '' && l !== 'bound' && l !== 'BARRIER=1');
-    expect(lines[0]).toMatch(/^READY=1/);
-    expect(lines.at(-1)).toBe('STOPPING=1');
-  });
+      // 400 ms watchdog: pings every 200 ms.
+      const edge = spawnCli(['edge', '--config', join(dir, 'site.yaml'), '--simulate'], {
+        NOTIFY_SOCKET: socketPath,
+        WATCHDOG_USEC: '400000',
+      });
+      cleanups.push(() => edge.kill('SIGKILL'));
+      await waitForOutput(sinkProc, /READY=1\|STATUS=notified: local API on http:\/\/127\.0\.0\.1:\d+/);
+      await waitForOutput(sinkProc, /WATCHDOG=1[\s\S]*WATCHDOG=1/);
+      edge.kill('SIGTERM');
+      expect((await finished(edge)).code).toBe(0);
+      await waitForOutput(sinkProc, /STOPPING=1/);
+      const lines = sinkOut.stdout.split('\n').filter((l) => l !== '' && l !== 'bound' && l !== 'BARRIER=1');
+      expect(lines[0]).toMatch(/^READY=1/);
+      expect(lines.at(-1)).toBe('STOPPING=1');
+    },
+  );
 
   it('sends nothing and runs as before without NOTIFY_SOCKET', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-notify-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    writeFileSync(join(dir, 'site.yaml'), 'site: { id: plain, name: P, timeZone: Europe/Paris, capacity: 2 }\ndirectory: { source: file, path: d.yaml }\nstorage: { path: edge.db }\napi: { port: 0 }\n');
+    writeFileSync(
+      join(dir, 'site.yaml'),
+      'site: { id: plain, name: P, timeZone: Europe/Paris, capacity: 2 }\ndirectory: { source: file, path: d.yaml }\nstorage: { path: edge.db }\napi: { port: 0 }\n',
+    );
     writeFileSync(join(dir, 'd.yaml'), 'revision: 1\nplans: []\nmembers: []\nbadges: []\n');
     const env = { NOTIFY_SOCKET: '', WATCHDOG_USEC: '400000' };
     const edge = spawnCli(['edge', '--config', join(dir, 'site.yaml'), '--simulate'], env);

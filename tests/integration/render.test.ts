@@ -14,7 +14,8 @@ const ROOT = resolve('.');
 const cleanups = cleanupsAfterEach();
 
 // Under CI (.ci/run installs them) a missing tool fails the test instead of skipping it.
-const hasBinary = (name: string) => process.env.CI === 'true' || spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
+const hasBinary = (name: string) =>
+  process.env.CI === 'true' || spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
 
 async function render(config: string, out: string): Promise<void> {
   // Real paths of this machine, so systemd-analyze can check that ExecStart's binary exists.
@@ -28,7 +29,16 @@ describe('the rendered systemd units', () => {
     verify(`of the ${example} example pass systemd-analyze verify without a warning`, async () => {
       const out = tempDir();
       await render(join(ROOT, 'firmware-config', 'examples', `${example}.yaml`), out);
-      const unit = readFileSync(join(out, spawnSync('ls', [out]).stdout.toString().split('\n').find((f) => f.endsWith('.service')) ?? ''), 'utf8');
+      const unit = readFileSync(
+        join(
+          out,
+          spawnSync('ls', [out])
+            .stdout.toString()
+            .split('\n')
+            .find((f) => f.endsWith('.service')) ?? '',
+        ),
+        'utf8',
+      );
       const path = join(out, 'check.service');
       writeFileSync(path, unit);
       const r = spawnSync('systemd-analyze', ['verify', '--man=no', path], { encoding: 'utf8' });
@@ -59,7 +69,9 @@ async function startMosquitto(dir: string, passwd: string, acl: string): Promise
     .replaceAll('/mosquitto/config/', `${dir}/`)
     .replace(/^persistence.*$/gm, '');
   writeFileSync(join(dir, 'mosquitto.conf'), `${conf}\npersistence false\n`);
-  const child: ChildProcess = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   cleanups.push(() => child.kill('SIGTERM'));
   let output = '';
   child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
@@ -76,155 +88,238 @@ async function startMosquitto(dir: string, passwd: string, acl: string): Promise
 const until = (check: () => boolean) => eventually(check, 'a message');
 
 const connect = (url: string, username: string, password: string) =>
-  mqtt.connectAsync(url, { protocolVersion: 4, clientId: `${username}-${Math.random().toString(16).slice(2, 8)}`, username, password, reconnectPeriod: 0, connectTimeout: 5000 });
+  mqtt.connectAsync(url, {
+    protocolVersion: 4,
+    clientId: `${username}-${Math.random().toString(16).slice(2, 8)}`,
+    username,
+    password,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+  });
 
 describe('the rendered broker identity, on a real Mosquitto', () => {
   const withMosquitto = hasBinary('mosquitto') && hasBinary('mosquitto_passwd') ? it : it.skip;
-  withMosquitto('admits the site with its password only, and lets it publish and read its own topics only', async () => {
-    const dir = tempDir();
-    const config = join(dir, 'murat.yaml');
-    writeFileSync(config, 'site: { id: murat, name: M, timeZone: Europe/Paris, capacity: 2 }\ndirectory: { source: file, path: d.yaml }\nbroker: { url: "mqtt://127.0.0.1:1", username: murat, password: "s3cret pass" }\n');
-    await render(config, join(dir, 'out'));
-    const hubLine = spawnSync('sh', ['-c', `f=$(mktemp) && mosquitto_passwd -c -b "$f" hub hub-password >/dev/null && cat "$f" && rm "$f"`], { encoding: 'utf8' }).stdout;
-    const out = join(dir, 'out');
-    const url = await startMosquitto(dir, hubLine + readFileSync(join(out, 'murat.mosquitto-passwd'), 'utf8'), `user hub\ntopic readwrite tessera/v1/#\n\n${readFileSync(join(out, 'murat.mosquitto-acl'), 'utf8')}`);
+  withMosquitto(
+    'admits the site with its password only, and lets it publish and read its own topics only',
+    async () => {
+      const dir = tempDir();
+      const config = join(dir, 'murat.yaml');
+      writeFileSync(
+        config,
+        'site: { id: murat, name: M, timeZone: Europe/Paris, capacity: 2 }\ndirectory: { source: file, path: d.yaml }\nbroker: { url: "mqtt://127.0.0.1:1", username: murat, password: "s3cret pass" }\n',
+      );
+      await render(config, join(dir, 'out'));
+      const hubLine = spawnSync(
+        'sh',
+        ['-c', `f=$(mktemp) && mosquitto_passwd -c -b "$f" hub hub-password >/dev/null && cat "$f" && rm "$f"`],
+        { encoding: 'utf8' },
+      ).stdout;
+      const out = join(dir, 'out');
+      const url = await startMosquitto(
+        dir,
+        hubLine + readFileSync(join(out, 'murat.mosquitto-passwd'), 'utf8'),
+        `user hub\ntopic readwrite tessera/v1/#\n\n${readFileSync(join(out, 'murat.mosquitto-acl'), 'utf8')}`,
+      );
 
-    await expect(connect(url, 'murat', 'wrong')).rejects.toThrow(/Not authorized|Bad username or password/);
-    const hub = await connect(url, 'hub', 'hub-password');
-    cleanups.push(() => void hub.end(true));
-    const received: string[] = [];
-    hub.on('message', (topic, payload) => received.push(`${topic} ${payload.toString()}`));
-    await hub.subscribeAsync('tessera/v1/#', { qos: 1 });
-    const site = await connect(url, 'murat', 's3cret pass');
-    cleanups.push(() => void site.end(true));
+      await expect(connect(url, 'murat', 'wrong')).rejects.toThrow(/Not authorized|Bad username or password/);
+      const hub = await connect(url, 'hub', 'hub-password');
+      cleanups.push(() => void hub.end(true));
+      const received: string[] = [];
+      hub.on('message', (topic, payload) => received.push(`${topic} ${payload.toString()}`));
+      await hub.subscribeAsync('tessera/v1/#', { qos: 1 });
+      const site = await connect(url, 'murat', 's3cret pass');
+      cleanups.push(() => void site.end(true));
 
-    // MQTT 3.1.1 has no refusal for a publish: a forbidden one is acknowledged and dropped.
-    await site.publishAsync('tessera/v1/sites/allanche/events', 'forged', { qos: 1 });
-    await site.publishAsync('tessera/v1/sites/murat/directory', 'forged', { qos: 1 });
-    await site.publishAsync('tessera/v1/sites/murat/events', 'ok', { qos: 1 });
-    await until(() => received.length > 0);
-    expect(received).toEqual(['tessera/v1/sites/murat/events ok']);
+      // MQTT 3.1.1 has no refusal for a publish: a forbidden one is acknowledged and dropped.
+      await site.publishAsync('tessera/v1/sites/allanche/events', 'forged', { qos: 1 });
+      await site.publishAsync('tessera/v1/sites/murat/directory', 'forged', { qos: 1 });
+      await site.publishAsync('tessera/v1/sites/murat/events', 'ok', { qos: 1 });
+      await until(() => received.length > 0);
+      expect(received).toEqual(['tessera/v1/sites/murat/events ok']);
 
-    // Mosquitto 2 grants any subscription and checks read access on each delivery.
-    const siteReceived: string[] = [];
-    site.on('message', (topic) => siteReceived.push(topic));
-    await site.subscribeAsync('tessera/v1/#', { qos: 1 });
-    await hub.publishAsync('tessera/v1/sites/allanche/directory', 'not yours', { qos: 1 });
-    await hub.publishAsync('tessera/v1/sites/murat/events', 'not yours to read', { qos: 1 });
-    await hub.publishAsync('tessera/v1/sites/murat/ack', '7', { qos: 1 });
-    await until(() => siteReceived.length > 0);
-    expect(siteReceived).toEqual(['tessera/v1/sites/murat/ack']);
-  });
+      // Mosquitto 2 grants any subscription and checks read access on each delivery.
+      const siteReceived: string[] = [];
+      site.on('message', (topic) => siteReceived.push(topic));
+      await site.subscribeAsync('tessera/v1/#', { qos: 1 });
+      await hub.publishAsync('tessera/v1/sites/allanche/directory', 'not yours', { qos: 1 });
+      await hub.publishAsync('tessera/v1/sites/murat/events', 'not yours to read', { qos: 1 });
+      await hub.publishAsync('tessera/v1/sites/murat/ack', '7', { qos: 1 });
+      await until(() => siteReceived.length > 0);
+      expect(siteReceived).toEqual(['tessera/v1/sites/murat/ack']);
+    },
+  );
 
-  withMosquitto('the compose demo\'s broker files admit the hub and both sites with the passwords of their configs, and no one else', async () => {
-    const dir = tempDir();
-    const url = await startMosquitto(dir, readFileSync(join(ROOT, 'deploy', 'mosquitto', 'passwd'), 'utf8'), readFileSync(join(ROOT, 'deploy', 'mosquitto', 'acl'), 'utf8'));
-    const hubUrl = /"mqtt:\/\/hub:([^@]+)@mosquitto:1883"/.exec(readFileSync(join(ROOT, 'deploy', 'docker-compose.yml'), 'utf8'));
-    const identities: Array<[string, string]> = [['hub', hubUrl?.[1] ?? '']];
-    for (const site of ['murat', 'allanche']) {
-      const config = readFileSync(join(ROOT, 'deploy', 'sites', `${site}.yaml`), 'utf8');
-      identities.push([/username: (\S+)/.exec(config)?.[1] ?? '', /password: (\S+)/.exec(config)?.[1] ?? '']);
-    }
-    for (const [user, password] of identities) await (await connect(url, user, password)).endAsync();
-    await expect(connect(url, 'murat', 'allanche-demo-password')).rejects.toThrow(/Not authorized/);
-    await expect(connect(url, 'anonymous', '')).rejects.toThrow(/Not authorized/);
-  });
+  withMosquitto(
+    "the compose demo's broker files admit the hub and both sites with the passwords of their configs, and no one else",
+    async () => {
+      const dir = tempDir();
+      const url = await startMosquitto(
+        dir,
+        readFileSync(join(ROOT, 'deploy', 'mosquitto', 'passwd'), 'utf8'),
+        readFileSync(join(ROOT, 'deploy', 'mosquitto', 'acl'), 'utf8'),
+      );
+      const hubUrl = /"mqtt:\/\/hub:([^@]+)@mosquitto:1883"/.exec(
+        readFileSync(join(ROOT, 'deploy', 'docker-compose.yml'), 'utf8'),
+      );
+      const identities: Array<[string, string]> = [['hub', hubUrl?.[1] ?? '']];
+      for (const site of ['murat', 'allanche']) {
+        const config = readFileSync(join(ROOT, 'deploy', 'sites', `${site}.yaml`), 'utf8');
+        identities.push([/username: (\S+)/.exec(config)?.[1] ?? '', /password: (\S+)/.exec(config)?.[1] ?? '']);
+      }
+      for (const [user, password] of identities) await (await connect(url, user, password)).endAsync();
+      await expect(connect(url, 'murat', 'allanche-demo-password')).rejects.toThrow(/Not authorized/);
+      await expect(connect(url, 'anonymous', '')).rejects.toThrow(/Not authorized/);
+    },
+  );
 });
 
 describe('one login, one client, on a real Mosquitto with the sample configuration', () => {
   const withMosquitto = hasBinary('mosquitto') && hasBinary('mosquitto_passwd') ? it : it.skip;
   const demoBroker = async () => {
     const dir = tempDir();
-    return startMosquitto(dir, readFileSync(join(ROOT, 'deploy', 'mosquitto', 'passwd'), 'utf8'), readFileSync(join(ROOT, 'deploy', 'mosquitto', 'acl'), 'utf8'));
+    return startMosquitto(
+      dir,
+      readFileSync(join(ROOT, 'deploy', 'mosquitto', 'passwd'), 'utf8'),
+      readFileSync(join(ROOT, 'deploy', 'mosquitto', 'acl'), 'utf8'),
+    );
   };
-  const as = (user: 'hub' | 'murat' | 'allanche', clientId: string, o: mqtt.IClientOptions = {}) => ({ protocolVersion: 4 as const, reconnectPeriod: 0, connectTimeout: 5000, clientId, username: user, password: `${user}-demo-password`, ...o });
+  const as = (user: 'hub' | 'murat' | 'allanche', clientId: string, o: mqtt.IClientOptions = {}) => ({
+    protocolVersion: 4 as const,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    clientId,
+    username: user,
+    password: `${user}-demo-password`,
+    ...o,
+  });
 
-  withMosquitto("a site's login with another site's client id or the hub's disconnects neither, and takes no one's session", async () => {
-    const url = await demoBroker();
-    const hub = await mqtt.connectAsync(url, as('hub', 'tessera-hub', { clean: false }));
-    cleanups.push(() => void hub.end(true));
-    const events: string[] = [];
-    hub.on('message', (topic) => events.push(topic));
-    await hub.subscribeAsync('tessera/v1/sites/+/events', { qos: 1 });
-    const victim = await mqtt.connectAsync(url, as('allanche', 'tessera-edge-allanche', { clean: false }));
-    cleanups.push(() => void victim.end(true));
-    const closes = { hub: 0, victim: 0 };
-    hub.on('close', () => closes.hub++);
-    victim.on('close', () => closes.victim++);
+  withMosquitto(
+    "a site's login with another site's client id or the hub's disconnects neither, and takes no one's session",
+    async () => {
+      const url = await demoBroker();
+      const hub = await mqtt.connectAsync(url, as('hub', 'tessera-hub', { clean: false }));
+      cleanups.push(() => void hub.end(true));
+      const events: string[] = [];
+      hub.on('message', (topic) => events.push(topic));
+      await hub.subscribeAsync('tessera/v1/sites/+/events', { qos: 1 });
+      const victim = await mqtt.connectAsync(url, as('allanche', 'tessera-edge-allanche', { clean: false }));
+      cleanups.push(() => void victim.end(true));
+      const closes = { hub: 0, victim: 0 };
+      hub.on('close', () => closes.hub++);
+      victim.on('close', () => closes.victim++);
 
-    for (const stolen of ['tessera-edge-allanche', 'tessera-hub', 'allanche', 'hub']) {
-      const intruder = await mqtt.connectAsync(url, as('murat', stolen, { clean: false }));
+      for (const stolen of ['tessera-edge-allanche', 'tessera-hub', 'allanche', 'hub']) {
+        const intruder = await mqtt.connectAsync(url, as('murat', stolen, { clean: false }));
+        await intruder.endAsync();
+      }
+      // Both still hold their connections: a publish goes from one to the other.
+      await victim.publishAsync('tessera/v1/sites/allanche/events', 'still here', { qos: 1 });
+      await until(() => events.includes('tessera/v1/sites/allanche/events'));
+      expect(closes).toEqual({ hub: 0, victim: 0 });
+    },
+  );
+
+  withMosquitto(
+    "a persistent session is the login's, whatever client id it sends: it keeps its queued messages, and no other login gets them",
+    async () => {
+      const url = await demoBroker();
+      const first = await mqtt.connectAsync(url, as('allanche', 'tessera-edge-allanche', { clean: false }));
+      await first.subscribeAsync('tessera/v1/sites/allanche/directory', { qos: 1 });
+      await first.endAsync();
+      const hub = await mqtt.connectAsync(url, as('hub', 'tessera-hub'));
+      cleanups.push(() => void hub.end(true));
+      await hub.publishAsync('tessera/v1/sites/allanche/directory', 'badge 04AABBCCDDEEFF', { qos: 1 });
+
+      const stolen: string[] = [];
+      const intruder = mqtt.connect(url, as('murat', 'tessera-edge-allanche', { clean: false }));
+      intruder.on('message', (topic) => stolen.push(topic));
+      await new Promise<void>((resolve) => intruder.once('connect', () => resolve()));
+      const mine: string[] = [];
+      const owner = mqtt.connect(url, as('allanche', 'another-id', { clean: false }));
+      cleanups.push(() => void owner.end(true));
+      owner.on('message', (_topic, payload) => mine.push(payload.toString()));
+      await until(() => mine.length > 0);
       await intruder.endAsync();
-    }
-    // Both still hold their connections: a publish goes from one to the other.
-    await victim.publishAsync('tessera/v1/sites/allanche/events', 'still here', { qos: 1 });
-    await until(() => events.includes('tessera/v1/sites/allanche/events'));
-    expect(closes).toEqual({ hub: 0, victim: 0 });
-  });
-
-  withMosquitto('a persistent session is the login\'s, whatever client id it sends: it keeps its queued messages, and no other login gets them', async () => {
-    const url = await demoBroker();
-    const first = await mqtt.connectAsync(url, as('allanche', 'tessera-edge-allanche', { clean: false }));
-    await first.subscribeAsync('tessera/v1/sites/allanche/directory', { qos: 1 });
-    await first.endAsync();
-    const hub = await mqtt.connectAsync(url, as('hub', 'tessera-hub'));
-    cleanups.push(() => void hub.end(true));
-    await hub.publishAsync('tessera/v1/sites/allanche/directory', 'badge 04AABBCCDDEEFF', { qos: 1 });
-
-    const stolen: string[] = [];
-    const intruder = mqtt.connect(url, as('murat', 'tessera-edge-allanche', { clean: false }));
-    intruder.on('message', (topic) => stolen.push(topic));
-    await new Promise<void>((resolve) => intruder.once('connect', () => resolve()));
-    const mine: string[] = [];
-    const owner = mqtt.connect(url, as('allanche', 'another-id', { clean: false }));
-    cleanups.push(() => void owner.end(true));
-    owner.on('message', (_topic, payload) => mine.push(payload.toString()));
-    await until(() => mine.length > 0);
-    await intruder.endAsync();
-    expect(mine).toEqual(['badge 04AABBCCDDEEFF']);
-    expect(stolen).toEqual([]);
-  });
+      expect(mine).toEqual(['badge 04AABBCCDDEEFF']);
+      expect(stolen).toEqual([]);
+    },
+  );
 });
 
 describe('an observer on a real Mosquitto, with the lines `tessera observer provision` prints', () => {
   const withMosquitto = hasBinary('mosquitto') && hasBinary('mosquitto_passwd') ? it : it.skip;
-  withMosquitto('reads the network occupancy and the discovery configs, nothing else, and publishes nothing', async () => {
-    const dir = tempDir();
-    const deploy = (f: string) => readFileSync(join(ROOT, 'deploy', 'mosquitto', f), 'utf8');
-    const url = await startMosquitto(dir, deploy('passwd') + mosquittoPasswordLine('observer.hall', 'hall-password'), `${deploy('acl')}\n${renderObserverAcl('observer.hall')}`);
-    const hub = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, clientId: 'tessera-hub', username: 'hub', password: 'hub-demo-password' });
-    cleanups.push(() => void hub.end(true));
-    await hub.publishAsync('tessera/v1/sites/murat/directory', 'badge 04AABBCCDDEEFF', { qos: 1, retain: true });
-    await hub.publishAsync('homeassistant/light/elsewhere/config', '{}', { qos: 1, retain: true });
+  withMosquitto(
+    'reads the network occupancy and the discovery configs, nothing else, and publishes nothing',
+    async () => {
+      const dir = tempDir();
+      const deploy = (f: string) => readFileSync(join(ROOT, 'deploy', 'mosquitto', f), 'utf8');
+      const url = await startMosquitto(
+        dir,
+        deploy('passwd') + mosquittoPasswordLine('observer.hall', 'hall-password'),
+        `${deploy('acl')}\n${renderObserverAcl('observer.hall')}`,
+      );
+      const hub = await mqtt.connectAsync(url, {
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+        clientId: 'tessera-hub',
+        username: 'hub',
+        password: 'hub-demo-password',
+      });
+      cleanups.push(() => void hub.end(true));
+      await hub.publishAsync('tessera/v1/sites/murat/directory', 'badge 04AABBCCDDEEFF', { qos: 1, retain: true });
+      await hub.publishAsync('homeassistant/light/elsewhere/config', '{}', { qos: 1, retain: true });
 
-    const seen: string[] = [];
-    const observer = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, clientId: 'observer.hall', username: 'observer.hall', password: 'hall-password' });
-    cleanups.push(() => void observer.end(true));
-    observer.on('message', (topic) => seen.push(topic));
-    await new Promise<void>((resolve) => observer.once('connect', () => resolve()));
-    await observer.subscribeAsync(['#', 'homeassistant/+/+/+/config'], { qos: 1 });
-    // MQTT 3.1.1 has no refusal for a publish: Mosquitto acknowledges and drops it.
-    await observer.publishAsync('tessera/v1/network/occupancy', 'forged', { qos: 1 });
-    await hub.publishAsync('tessera/v1/sites/murat/commands', 'open', { qos: 1 });
-    await hub.publishAsync('homeassistant/sensor/tessera/murat_occupancy/config', '{}', { qos: 1, retain: true });
-    await hub.publishAsync('tessera/v1/network/occupancy', '{"total":1}', { qos: 1, retain: true });
-    await until(() => seen.includes('tessera/v1/network/occupancy'));
-    expect([...new Set(seen)].sort()).toEqual(['homeassistant/sensor/tessera/murat_occupancy/config', 'tessera/v1/network/occupancy']);
-  });
+      const seen: string[] = [];
+      const observer = mqtt.connect(url, {
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+        clientId: 'observer.hall',
+        username: 'observer.hall',
+        password: 'hall-password',
+      });
+      cleanups.push(() => void observer.end(true));
+      observer.on('message', (topic) => seen.push(topic));
+      await new Promise<void>((resolve) => observer.once('connect', () => resolve()));
+      await observer.subscribeAsync(['#', 'homeassistant/+/+/+/config'], { qos: 1 });
+      // MQTT 3.1.1 has no refusal for a publish: Mosquitto acknowledges and drops it.
+      await observer.publishAsync('tessera/v1/network/occupancy', 'forged', { qos: 1 });
+      await hub.publishAsync('tessera/v1/sites/murat/commands', 'open', { qos: 1 });
+      await hub.publishAsync('homeassistant/sensor/tessera/murat_occupancy/config', '{}', { qos: 1, retain: true });
+      await hub.publishAsync('tessera/v1/network/occupancy', '{"total":1}', { qos: 1, retain: true });
+      await until(() => seen.includes('tessera/v1/network/occupancy'));
+      expect([...new Set(seen)].sort()).toEqual([
+        'homeassistant/sensor/tessera/murat_occupancy/config',
+        'tessera/v1/network/occupancy',
+      ]);
+    },
+  );
 });
 
 describe('deploy/docker-compose.yml', () => {
   const compose = hasBinary('docker-compose') ? it : it.skip;
   compose('validates with docker-compose config, and its edges run configs that tessera accepts', async () => {
-    const r = spawnSync('docker-compose', ['-f', join(ROOT, 'deploy', 'docker-compose.yml'), 'config', '--quiet'], { encoding: 'utf8' });
+    const r = spawnSync('docker-compose', ['-f', join(ROOT, 'deploy', 'docker-compose.yml'), 'config', '--quiet'], {
+      encoding: 'utf8',
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    for (const site of ['murat', 'allanche']) expect((await runCli(['config', 'validate', join(ROOT, 'deploy', 'sites', `${site}.yaml`)])).code).toBe(0);
+    for (const site of ['murat', 'allanche'])
+      expect((await runCli(['config', 'validate', join(ROOT, 'deploy', 'sites', `${site}.yaml`)])).code).toBe(0);
   });
 
   it('its hub command line works: --api-host puts the API on the address given (0.0.0.0 in the container; here 127.0.0.2, loopback)', async () => {
     const dir = tempDir();
-    const hub = spawnCli(['hub', '--db', join(dir, 'hub.db'), '--broker-port', '0', '--api-port', '0', '--api-host', '127.0.0.2']);
+    const hub = spawnCli([
+      'hub',
+      '--db',
+      join(dir, 'hub.db'),
+      '--broker-port',
+      '0',
+      '--api-port',
+      '0',
+      '--api-host',
+      '127.0.0.2',
+    ]);
     cleanups.push(() => hub.kill('SIGKILL'));
     const m = await waitForOutput(hub, /API:\s+(http:\/\/127\.0\.0\.2:\d+)/);
     const res = await fetch(`${m[1]}/health`);

@@ -18,7 +18,15 @@ import { systemClock } from '../../shared/platform/clock.js';
 import type { Clock } from '../../shared/platform/clock.js';
 import { EventBatch, SiteStatus } from '../../shared/protocol/sync.js';
 import { topics } from '../../shared/protocol/topics.js';
-import { brokers, clearRetained, endSession, MOSQUITTO_URL, requireMosquitto, uniqueClientId, uniquePrefix } from '../harness/broker.js';
+import {
+  brokers,
+  clearRetained,
+  endSession,
+  MOSQUITTO_URL,
+  requireMosquitto,
+  uniqueClientId,
+  uniquePrefix,
+} from '../harness/broker.js';
 import { lastingHubDb } from '../harness/hub-db.js';
 import { silent as quiet } from '../support/logger.js';
 import { cleanupsAfterEach } from '../support/cleanups.js';
@@ -78,7 +86,13 @@ class WireHub {
   }
 
   async start(): Promise<void> {
-    const client = mqtt.connect(this.url, { protocolVersion: 4, clientId: uniqueClientId('hub'), clean: true, manualConnect: true, reconnectPeriod: 200 });
+    const client = mqtt.connect(this.url, {
+      protocolVersion: 4,
+      clientId: uniqueClientId('hub'),
+      clean: true,
+      manualConnect: true,
+      reconnectPeriod: 200,
+    });
     this.client = client;
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('error', () => undefined);
@@ -207,7 +221,10 @@ function append(store: EdgeStore, n: number, door = 'front'): void {
 }
 
 /** A site store with `events` events, a wire hub subscribed on `hubUrl`, and a worker (not started) on `siteUrl`. */
-async function rig(hubUrl: string, opts: { events: number; siteUrl?: string; broker?: Partial<BrokerOptions>; deps?: Partial<SyncWorkerDeps> }): Promise<Rig> {
+async function rig(
+  hubUrl: string,
+  opts: { events: number; siteUrl?: string; broker?: Partial<BrokerOptions>; deps?: Partial<SyncWorkerDeps> },
+): Promise<Rig> {
   const site = `s-${randomUUID().slice(0, 8)}`;
   const prefix = uniquePrefix();
   const dir = mkdtempSync(join(tmpdir(), 'tessera-sync-'));
@@ -222,7 +239,15 @@ async function rig(hubUrl: string, opts: { events: number; siteUrl?: string; bro
   const clock = countingClock();
   const worker = createSyncWorker({
     site,
-    broker: { url: opts.siteUrl ?? hubUrl, topicPrefix: prefix, batchSize: 50, window: 4, ackTimeoutSeconds: 2, heartbeatSeconds: 5, ...opts.broker },
+    broker: {
+      url: opts.siteUrl ?? hubUrl,
+      topicPrefix: prefix,
+      batchSize: 50,
+      window: 4,
+      ackTimeoutSeconds: 2,
+      heartbeatSeconds: 5,
+      ...opts.broker,
+    },
     store,
     clock,
     log: quiet,
@@ -259,7 +284,15 @@ async function realHub(url: string, prefix: string) {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-sync-hub-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const clientId = uniqueClientId('hub');
-  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: quiet, mqttUrl: url, apiPort: 0, topicPrefix: prefix, clientId });
+  const hub = createHub({
+    dbPath: lastingHubDb(dir),
+    clock: systemClock,
+    log: quiet,
+    mqttUrl: url,
+    apiPort: 0,
+    topicPrefix: prefix,
+    clientId,
+  });
   await hub.start();
   cleanups.push(async () => {
     await hub.stop();
@@ -287,7 +320,13 @@ for (const b of await brokers()) {
       expect(r.worker.state().counters.maxInFlight).toBeLessThanOrEqual(4);
       append(r.store, 30);
       await until(() => r.worker.state().ackedSeq === 2030, 'events appended later to be acked');
-      expect(r.worker.state()).toMatchObject({ connected: true, lastSeq: 2030, ackedSeq: 2030, backlog: 0, parked: [] });
+      expect(r.worker.state()).toMatchObject({
+        connected: true,
+        lastSeq: 2030,
+        ackedSeq: 2030,
+        backlog: 0,
+        parked: [],
+      });
       expect(r.hub.statuses.at(0)).toMatchObject({ online: true, version: '0.1.0-test', clock: { synced: true } });
     });
 
@@ -299,11 +338,16 @@ for (const b of await brokers()) {
       r.worker.start();
       await until(() => r.worker.state().ackedSeq === 5000, 'the real hub to ack 5000 events', 20_000);
       expect(hub.store.progress(r.site)).toMatchObject({ contiguous: 5000, maxSeen: 5000, missing: [] });
-      expect(hub.store.events(r.site, 0, 10_000).map((e) => e.seq)).toEqual(Array.from({ length: 5000 }, (_, i) => i + 1));
+      expect(hub.store.events(r.site, 0, 10_000).map((e) => e.seq)).toEqual(
+        Array.from({ length: 5000 }, (_, i) => i + 1),
+      );
       expect(hub.ingest.counters.conflicts).toBe(0);
       expect(hub.ingest.counters.rejected).toBe(0);
       await r.worker.stop();
-      await until(() => hub.store.sites().find((s) => s.site === r.site)?.online === false, 'the hub to see the site offline');
+      await until(
+        () => hub.store.sites().find((s) => s.site === r.site)?.online === false,
+        'the hub to see the site offline',
+      );
     });
 
     it('re-sends what the hub reports missing', async () => {
@@ -345,7 +389,11 @@ for (const b of await brokers()) {
       r.wire.client?.stream.destroy();
       await until(() => r.hub.statuses.slice(before).some((s) => !s.online), 'the last will');
       await until(() => r.hub.statuses.at(-1)?.online === true && r.worker.state().connected, 'the site back online');
-      expect(r.hub.statuses.slice(before).find((s) => !s.online)).toMatchObject({ online: false, site: r.site, lastSeq: 10 });
+      expect(r.hub.statuses.slice(before).find((s) => !s.online)).toMatchObject({
+        online: false,
+        site: r.site,
+        lastSeq: 10,
+      });
     });
 
     it('stop() flushes, publishes offline, closes the connection and leaves no timer; twice is fine', async () => {
@@ -362,9 +410,15 @@ for (const b of await brokers()) {
       expect(r.wire.client?.connected).toBe(false);
       await until(() => r.hub.statuses.at(-1)?.online === false, 'the offline status');
       // Retained: whoever subscribes later learns the site is offline.
-      const probe = await mqtt.connectAsync(url, { protocolVersion: 4, clientId: uniqueClientId('probe'), reconnectPeriod: 0 });
+      const probe = await mqtt.connectAsync(url, {
+        protocolVersion: 4,
+        clientId: uniqueClientId('probe'),
+        reconnectPeriod: 0,
+      });
       cleanups.push(() => probe.endAsync());
-      const retained = new Promise<SiteStatus>((resolve) => probe.on('message', (_t, p) => resolve(SiteStatus.parse(JSON.parse(p.toString())))));
+      const retained = new Promise<SiteStatus>((resolve) =>
+        probe.on('message', (_t, p) => resolve(SiteStatus.parse(JSON.parse(p.toString())))),
+      );
       await probe.subscribeAsync(topics(r.prefix).status(r.site), { qos: 1 });
       expect(await retained).toMatchObject({ online: false, lastSeq: 500 });
     });
@@ -391,7 +445,13 @@ for (const b of await brokers()) {
       // Acknowledged by the broker, never delivered (an overflowing Mosquitto queue, a broker restarted without its snapshot).
       for (let seq = 401; seq <= 500; seq++) r.hub.dropOnce.add(seq);
       r.worker.start();
-      await until(() => r.worker.state().ackedSeq === 400 && r.worker.state().counters.eventsSent >= 500 && r.worker.state().inFlight === 0, 'the first pass');
+      await until(
+        () =>
+          r.worker.state().ackedSeq === 400 &&
+          r.worker.state().counters.eventsSent >= 500 &&
+          r.worker.state().inFlight === 0,
+        'the first pass',
+      );
       await sleep(200);
       expect(r.worker.state().ackedSeq).toBe(400);
       await proxy.cut();
@@ -404,7 +464,11 @@ for (const b of await brokers()) {
       const target = await broker();
       const proxy = await tcpProxy(target.port);
       await proxy.cut();
-      const r = await rig(target.url, { events: 0, siteUrl: proxy.url, broker: { batchSize: 100, window: 10, ackTimeoutSeconds: 15 } });
+      const r = await rig(target.url, {
+        events: 0,
+        siteUrl: proxy.url,
+        broker: { batchSize: 100, window: 10, ackTimeoutSeconds: 15 },
+      });
       r.worker.start();
       const t0 = Date.now();
       append(r.store, 50_000);
@@ -416,7 +480,9 @@ for (const b of await brokers()) {
       const drainMs = Date.now() - start;
       expect(r.hub.hasAll(50_000)).toBe(true);
       const { counters } = r.worker.state();
-      console.log(`[sync drain, ${b.name}] 50,000 events appended in ${appendMs} ms; drained in ${drainMs} ms (${Math.round(50_000 / (drainMs / 1000))} events/s); batches ${counters.batchesSent}, events sent ${counters.eventsSent}, rewinds ${counters.rewinds}`);
+      console.log(
+        `[sync drain, ${b.name}] 50,000 events appended in ${appendMs} ms; drained in ${drainMs} ms (${Math.round(50_000 / (drainMs / 1000))} events/s); batches ${counters.batchesSent}, events sent ${counters.eventsSent}, rewinds ${counters.rewinds}`,
+      );
     }, 60_000);
   });
 }
@@ -437,33 +503,45 @@ describe('the sync worker and the embedded broker going away', () => {
     expect(r.hub.hasAll(1300)).toBe(true);
   });
 
-  it('a publish the broker keeps refusing is split, then parked with a reason; the rest flows and the hub settles the gap', { timeout: 30_000 }, async () => {
-    const broker = await startBroker({ host: '127.0.0.1', port: 0, log: quiet });
-    cleanups.push(() => broker.close());
-    // Aedes closes the connection on a refused publish (MQTT 3.1.1 has no way to say no).
-    broker.aedes.authorizePublish = (_client, packet, done) => done(packet.payload.toString().includes('"door":"poison"') ? new Error('refused') : null);
-    const url = `mqtt://127.0.0.1:${broker.port}`;
-    const r = await rig(url, { events: 0, broker: { batchSize: 10, window: 4, ackTimeoutSeconds: 1 } });
-    // The real hub acks: it must count the range the status declares parked as settled.
-    r.hub.acking = false;
-    const hub = await realHub(url, r.prefix);
-    append(r.store, 24);
-    append(r.store, 1, 'poison');
-    append(r.store, 35);
-    r.worker.start();
-    await until(() => r.worker.state().ackedSeq === r.store.events.lastSeq(), 'the hub to ack past the parked event', 15_000);
-    expect(r.worker.state().parked).toEqual([[25, 25]]);
-    expect(r.store.parked.list()).toMatchObject([{ from: 25, to: 25, reason: expect.stringMatching(/closed the connection/) }]);
-    expect(r.hub.seen.has(25)).toBe(false);
-    for (let seq = 1; seq <= 60; seq++) if (seq !== 25) expect(r.hub.seen.has(seq)).toBe(true);
-    expect(r.hub.statuses.at(-1)?.parked).toEqual([[25, 25]]);
-    expect(hub.store.progress(r.site)).toMatchObject({ contiguous: r.store.events.lastSeq(), missing: [] });
-    expect(r.worker.state().connected).toBe(true);
-    // The fault event is recorded once the catalog knows kind 'sync.rejected' (shared/protocol/events.ts).
-    const catalogKnows = syncRejectedFault(r.site, 25, 'x', Date.now()) !== undefined;
-    expect(r.store.events.lastSeq()).toBe(catalogKnows ? 61 : 60);
-    if (catalogKnows) expect(r.store.events.list(60, 1)[0]).toMatchObject({ type: 'device.fault', data: { kind: 'sync.rejected' } });
-  });
+  it(
+    'a publish the broker keeps refusing is split, then parked with a reason; the rest flows and the hub settles the gap',
+    { timeout: 30_000 },
+    async () => {
+      const broker = await startBroker({ host: '127.0.0.1', port: 0, log: quiet });
+      cleanups.push(() => broker.close());
+      // Aedes closes the connection on a refused publish (MQTT 3.1.1 has no way to say no).
+      broker.aedes.authorizePublish = (_client, packet, done) =>
+        done(packet.payload.toString().includes('"door":"poison"') ? new Error('refused') : null);
+      const url = `mqtt://127.0.0.1:${broker.port}`;
+      const r = await rig(url, { events: 0, broker: { batchSize: 10, window: 4, ackTimeoutSeconds: 1 } });
+      // The real hub acks: it must count the range the status declares parked as settled.
+      r.hub.acking = false;
+      const hub = await realHub(url, r.prefix);
+      append(r.store, 24);
+      append(r.store, 1, 'poison');
+      append(r.store, 35);
+      r.worker.start();
+      await until(
+        () => r.worker.state().ackedSeq === r.store.events.lastSeq(),
+        'the hub to ack past the parked event',
+        15_000,
+      );
+      expect(r.worker.state().parked).toEqual([[25, 25]]);
+      expect(r.store.parked.list()).toMatchObject([
+        { from: 25, to: 25, reason: expect.stringMatching(/closed the connection/) },
+      ]);
+      expect(r.hub.seen.has(25)).toBe(false);
+      for (let seq = 1; seq <= 60; seq++) if (seq !== 25) expect(r.hub.seen.has(seq)).toBe(true);
+      expect(r.hub.statuses.at(-1)?.parked).toEqual([[25, 25]]);
+      expect(hub.store.progress(r.site)).toMatchObject({ contiguous: r.store.events.lastSeq(), missing: [] });
+      expect(r.worker.state().connected).toBe(true);
+      // The fault event is recorded once the catalog knows kind 'sync.rejected' (shared/protocol/events.ts).
+      const catalogKnows = syncRejectedFault(r.site, 25, 'x', Date.now()) !== undefined;
+      expect(r.store.events.lastSeq()).toBe(catalogKnows ? 61 : 60);
+      if (catalogKnows)
+        expect(r.store.events.list(60, 1)[0]).toMatchObject({ type: 'device.fault', data: { kind: 'sync.rejected' } });
+    },
+  );
 });
 
 describe('a site started from its config with a broker block', () => {
@@ -486,7 +564,10 @@ api: { port: 0 }
 broker: { url: "${url}", topicPrefix: "${prefix}", heartbeatSeconds: 5 }
 `,
     );
-    writeFileSync(join(dir, 'directory.yaml'), 'revision: 3\nplans: [{ id: always, name: "24/7", access: always }]\nmembers: [{ id: alice, name: Alice, plan: always }]\nbadges: [{ uid: "04A1A1A1A1A1A1", member: alice }]\n');
+    writeFileSync(
+      join(dir, 'directory.yaml'),
+      'revision: 3\nplans: [{ id: always, name: "24/7", access: always }]\nmembers: [{ id: alice, name: Alice, plan: always }]\nbadges: [{ uid: "04A1A1A1A1A1A1", member: alice }]\n',
+    );
     const hub = new WireHub(url, prefix, site);
     await hub.start();
     cleanups.push(() => hub.stop());
@@ -494,11 +575,18 @@ broker: { url: "${url}", topicPrefix: "${prefix}", heartbeatSeconds: 5 }
     cleanups.push(() => running.stop());
     await until(() => hub.statuses.some((s) => s.online), 'the site online');
     expect(hub.statuses[0]).toMatchObject({ site, online: true, directory: { revision: 3 } });
-    const res = await fetch(`${running.url}/simulate/tap`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reader: 'front-in', uid: '04A1A1A1A1A1A1' }) });
+    const res = await fetch(`${running.url}/simulate/tap`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ reader: 'front-in', uid: '04A1A1A1A1A1A1' }),
+    });
     expect(res.ok).toBe(true);
     const lastSeq = running.edge.store.events.lastSeq();
     expect(lastSeq).toBeGreaterThan(0);
-    await until(() => hub.hasAll(lastSeq) && running.edge.store.events.ackedSeq() === lastSeq, 'the tap events at the hub, acked');
+    await until(
+      () => hub.hasAll(lastSeq) && running.edge.store.events.ackedSeq() === lastSeq,
+      'the tap events at the hub, acked',
+    );
     await running.stop();
     await until(() => hub.statuses.at(-1)?.online === false, 'the offline status');
     expect(hub.statuses.at(-1)).toMatchObject({ online: false, lastSeq, ackedSeq: lastSeq });
@@ -526,7 +614,14 @@ describe('a stored event that no longer fits the schema', () => {
     cleanups.push(() => broker.close());
     const r = await rig(`mqtt://127.0.0.1:${broker.port}`, { events: 20 });
     const row = r.store.events.list(4, 1)[0];
-    r.store.db.prepare('UPDATE events SET type = ?, body = ? WHERE seq = 5').run('consumable.used', JSON.stringify({ ...row, type: 'consumable.used', data: { memberId: 'alice', item: '<img src=x onerror=alert(1)>', quantity: 1 } }));
+    r.store.db.prepare('UPDATE events SET type = ?, body = ? WHERE seq = 5').run(
+      'consumable.used',
+      JSON.stringify({
+        ...row,
+        type: 'consumable.used',
+        data: { memberId: 'alice', item: '<img src=x onerror=alert(1)>', quantity: 1 },
+      }),
+    );
     r.worker.start();
     await until(() => r.worker.state().ackedSeq === r.store.events.lastSeq(), 'the hub to ack past the parked use');
     expect(r.worker.state().parked).toEqual([[5, 5]]);
@@ -539,7 +634,8 @@ describe('a broker that refuses the status topic', () => {
   it('stops sending statuses instead of stalling, and the events still flow', async () => {
     const broker = await startBroker({ host: '127.0.0.1', port: 0, log: quiet });
     cleanups.push(() => broker.close());
-    broker.aedes.authorizePublish = (client, packet, done) => done(client?.id.startsWith('tessera-edge-') && packet.topic.endsWith('/status') ? new Error('refused') : null);
+    broker.aedes.authorizePublish = (client, packet, done) =>
+      done(client?.id.startsWith('tessera-edge-') && packet.topic.endsWith('/status') ? new Error('refused') : null);
     const url = `mqtt://127.0.0.1:${broker.port}`;
     const r = await rig(url, { events: 300, broker: { ackTimeoutSeconds: 1 } });
     r.worker.start();
@@ -555,21 +651,30 @@ describe('a broker that refuses the status topic', () => {
 const mosquitto = await requireMosquitto();
 
 describe('the sync worker against Mosquitto overrun', () => {
-  it.skipIf(mosquitto === undefined)('20,000 events published while the hub is paused: Mosquitto drops acknowledged messages, re-sends fill every gap, 0 lost', async () => {
-    const n = 20_000;
-    const r = await rig(MOSQUITTO_URL, { events: n, broker: { batchSize: 1, window: 100, ackTimeoutSeconds: 2 } });
-    r.hub.pause();
-    r.worker.start();
-    await until(() => r.worker.state().counters.eventsSent >= n, 'the first pass', 20_000);
-    r.hub.resume();
-    await until(() => r.worker.state().ackedSeq === n, 'every event acked', 45_000);
-    const state = r.worker.state();
-    const lost = [...Array(n).keys()].filter((i) => !r.hub.seen.has(i + 1)).length;
-    // With batchSize 1 every message is one event: PUBACKed by Mosquitto yet never delivered.
-    const dropped = state.counters.eventsSent - state.inFlight - r.hub.deliveries;
-    console.log(`[sync overrun, mosquitto] ${n} events: published ${state.counters.eventsSent} messages, hub received ${r.hub.deliveries}, Mosquitto dropped ${dropped} it had acknowledged, rewinds ${state.counters.rewinds}, lost ${lost}`);
-    expect(lost).toBe(0);
-    expect(r.hub.seen.size).toBe(n);
-    expect(dropped, 'Mosquitto dropped nothing: the overrun was not reproduced (max_queued_messages raised?)').toBeGreaterThan(0);
-  }, 60_000);
+  it.skipIf(mosquitto === undefined)(
+    '20,000 events published while the hub is paused: Mosquitto drops acknowledged messages, re-sends fill every gap, 0 lost',
+    async () => {
+      const n = 20_000;
+      const r = await rig(MOSQUITTO_URL, { events: n, broker: { batchSize: 1, window: 100, ackTimeoutSeconds: 2 } });
+      r.hub.pause();
+      r.worker.start();
+      await until(() => r.worker.state().counters.eventsSent >= n, 'the first pass', 20_000);
+      r.hub.resume();
+      await until(() => r.worker.state().ackedSeq === n, 'every event acked', 45_000);
+      const state = r.worker.state();
+      const lost = [...Array(n).keys()].filter((i) => !r.hub.seen.has(i + 1)).length;
+      // With batchSize 1 every message is one event: PUBACKed by Mosquitto yet never delivered.
+      const dropped = state.counters.eventsSent - state.inFlight - r.hub.deliveries;
+      console.log(
+        `[sync overrun, mosquitto] ${n} events: published ${state.counters.eventsSent} messages, hub received ${r.hub.deliveries}, Mosquitto dropped ${dropped} it had acknowledged, rewinds ${state.counters.rewinds}, lost ${lost}`,
+      );
+      expect(lost).toBe(0);
+      expect(r.hub.seen.size).toBe(n);
+      expect(
+        dropped,
+        'Mosquitto dropped nothing: the overrun was not reproduced (max_queued_messages raised?)',
+      ).toBeGreaterThan(0);
+    },
+    60_000,
+  );
 });

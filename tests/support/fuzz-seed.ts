@@ -11,7 +11,8 @@ export function fuzzSeed(env: NodeJS.ProcessEnv = process.env): number {
   const given = env.FUZZ_SEED;
   if (given !== undefined && given !== '') {
     const seed = Number(given);
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`FUZZ_SEED must be a non-negative integer, not ${JSON.stringify(given)}`);
+    if (!Number.isSafeInteger(seed) || seed < 0)
+      throw new Error(`FUZZ_SEED must be a non-negative integer, not ${JSON.stringify(given)}`);
     return seed;
   }
   return commitSeed() ?? randomInt(2 ** 32);
@@ -19,7 +20,10 @@ export function fuzzSeed(env: NodeJS.ProcessEnv = process.env): number {
 
 function commitSeed(): number | undefined {
   try {
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
     return /^[0-9a-f]{8}/.test(head) ? parseInt(head.slice(0, 8), 16) : undefined;
   } catch {
     return undefined;
@@ -41,5 +45,7 @@ export default function announceSeed(): void {
   state[ANNOUNCED] = true;
   const seed = fuzzSeed();
   const mode = fuzzFull() ? 'full sets (FUZZ_FULL=1)' : 'a fixed slice and a slice from this seed';
-  process.stdout.write(`fuzz: FUZZ_SEED=${seed}, ${mode}; a failure replays with FUZZ_SEED=${seed} npx vitest run --project fuzz FILE\n`);
+  process.stdout.write(
+    `fuzz: FUZZ_SEED=${seed}, ${mode}; a failure replays with FUZZ_SEED=${seed} npx vitest run --project fuzz FILE\n`,
+  );
 }

@@ -74,7 +74,8 @@ function replay(): string {
   return `${FULL ? 'FUZZ_FULL=1 ' : ''}FUZZ_SEED=${RUN_SEED} npx vitest run --project ${file?.projectName ?? 'fuzz'} ${file?.name ?? 'FILE'}`;
 }
 
-const shorten = (text: string) => (text.length > 600 ? `${text.slice(0, 300)} … (${text.length} chars) … ${text.slice(-200)}` : text);
+const shorten = (text: string) =>
+  text.length > 600 ? `${text.slice(0, 300)} … (${text.length} chars) … ${text.slice(-200)}` : text;
 
 /**
  * fast-check's settings for one slice. A failure names the run's seed, the line that replays it,
@@ -88,9 +89,11 @@ function settings<Ts>(slice: Slice): fc.Parameters<Ts> {
     endOnFailure: true,
     reporter(details) {
       if (!details.failed) return;
-      const show = (v: unknown) => (Buffer.isBuffer(v) ? `Buffer(${JSON.stringify(v.toString('utf8'))})` : fc.stringify(v));
+      const show = (v: unknown) =>
+        Buffer.isBuffer(v) ? `Buffer(${JSON.stringify(v.toString('utf8'))})` : fc.stringify(v);
       const input = shorten(((details.counterexample ?? []) as unknown[]).map(show).join(', '));
-      const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+      const cause =
+        details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
       const path = details.counterexample === null ? '' : details.counterexamplePath;
       throw new Error(
         `failed after ${details.numRuns} inputs of the ${slice.name} slice (FUZZ_SEED=${RUN_SEED}; property seed ${details.seed}, path "${path}")\n` +

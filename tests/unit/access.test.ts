@@ -47,9 +47,18 @@ function tap(spec: TapSpec = {}): AccessRequest {
     now: now.toMillis(),
     site,
     role: spec.reader ?? 'entry',
-    badge: spec.badge === null ? undefined : { uid: '04A2B3C4D5E6F7', member: 'alice', status: 'active', type: 'uid', ...spec.badge },
-    member: spec.member === null ? undefined : { id: 'alice', name: 'Alice', role: 'member', plan: 'desk', status: 'active', ...spec.member },
-    plan: spec.plan === null ? undefined : { id: 'desk', name: 'Desk', access: 'staffed', sites: 'all', lockers: false, ...spec.plan },
+    badge:
+      spec.badge === null
+        ? undefined
+        : { uid: '04A2B3C4D5E6F7', member: 'alice', status: 'active', type: 'uid', ...spec.badge },
+    member:
+      spec.member === null
+        ? undefined
+        : { id: 'alice', name: 'Alice', role: 'member', plan: 'desk', status: 'active', ...spec.member },
+    plan:
+      spec.plan === null
+        ? undefined
+        : { id: 'desk', name: 'Desk', access: 'staffed', sites: 'all', lockers: false, ...spec.plan },
     presence: { inside: spec.inside ?? false, occupancy: spec.occupancy ?? 3 },
     daysUsedThisWeek: spec.daysUsed ?? [],
     clockSynced: spec.clockSynced ?? true,
@@ -70,34 +79,130 @@ const TWO_DAYS = { access: 'always', daysPerWeek: 2 } as const;
 describe('decideAccess: one row per reason', () => {
   const table: { name: string; spec: TapSpec; expected: Decision }[] = [
     { name: 'a member on a staffed plan is admitted during staffed hours', spec: {}, expected: granted('ok') },
-    { name: 'staff are admitted at 3 a.m. on a Sunday', spec: { member: STAFF, at: '2026-03-08T03:00' }, expected: granted('staff') },
-    { name: 'a 24/7 subscriber is admitted while the clock is unsynced', spec: { plan: ALWAYS, clockSynced: false }, expected: granted('clock_unsynced_always_open') },
-    { name: 'a badge the directory does not know is refused', spec: { badge: null }, expected: refused('unknown_badge') },
-    { name: 'a badge whose member is not in the directory is refused as unknown', spec: { member: null }, expected: refused('unknown_badge') },
-    { name: 'a badge handed a member who is not its holder is refused as unknown', spec: { badge: { member: 'bob' } }, expected: refused('unknown_badge') },
+    {
+      name: 'staff are admitted at 3 a.m. on a Sunday',
+      spec: { member: STAFF, at: '2026-03-08T03:00' },
+      expected: granted('staff'),
+    },
+    {
+      name: 'a 24/7 subscriber is admitted while the clock is unsynced',
+      spec: { plan: ALWAYS, clockSynced: false },
+      expected: granted('clock_unsynced_always_open'),
+    },
+    {
+      name: 'a badge the directory does not know is refused',
+      spec: { badge: null },
+      expected: refused('unknown_badge'),
+    },
+    {
+      name: 'a badge whose member is not in the directory is refused as unknown',
+      spec: { member: null },
+      expected: refused('unknown_badge'),
+    },
+    {
+      name: 'a badge handed a member who is not its holder is refused as unknown',
+      spec: { badge: { member: 'bob' } },
+      expected: refused('unknown_badge'),
+    },
     { name: 'a revoked badge is refused', spec: { badge: { status: 'revoked' } }, expected: refused('badge_revoked') },
-    { name: 'a secure badge whose card proved itself is admitted', spec: { badge: { type: 'ntag424' }, card: 'genuine' }, expected: granted('ok') },
-    { name: 'a secure badge answered by a card that failed its check (a cloned UID) is refused', spec: { badge: { type: 'ntag424' }, card: 'not_genuine' }, expected: refused('card_not_genuine') },
-    { name: 'a secure badge with nothing checked beyond its UID is refused', spec: { badge: { type: 'ntag424' } }, expected: refused('card_not_genuine') },
-    { name: 'a secure badge replaying an old SUN message is refused', spec: { badge: { type: 'ntag424' }, card: 'replayed' }, expected: refused('card_replayed') },
+    {
+      name: 'a secure badge whose card proved itself is admitted',
+      spec: { badge: { type: 'ntag424' }, card: 'genuine' },
+      expected: granted('ok'),
+    },
+    {
+      name: 'a secure badge answered by a card that failed its check (a cloned UID) is refused',
+      spec: { badge: { type: 'ntag424' }, card: 'not_genuine' },
+      expected: refused('card_not_genuine'),
+    },
+    {
+      name: 'a secure badge with nothing checked beyond its UID is refused',
+      spec: { badge: { type: 'ntag424' } },
+      expected: refused('card_not_genuine'),
+    },
+    {
+      name: 'a secure badge replaying an old SUN message is refused',
+      spec: { badge: { type: 'ntag424' }, card: 'replayed' },
+      expected: refused('card_replayed'),
+    },
     { name: 'a UID badge needs no card check', spec: { badge: { type: 'uid' } }, expected: granted('ok') },
-    { name: 'a visitor is refused while the directory is stale and only members and staff are trusted', spec: { member: { role: 'visitor' }, staleRoles: ['member', 'staff'] }, expected: refused('directory_stale') },
-    { name: 'a member is still admitted while the directory is stale if members are trusted', spec: { staleRoles: ['member', 'staff'] }, expected: granted('ok') },
-    { name: 'a member is refused at the entry while the site is in lockdown', spec: { lockdown: true }, expected: refused('lockdown') },
-    { name: 'a suspended member is refused', spec: { member: { status: 'suspended' } }, expected: refused('member_suspended') },
-    { name: 'a membership that ended yesterday is refused', spec: { member: { validUntil: '2026-03-03' } }, expected: refused('expired') },
-    { name: 'a membership that starts tomorrow is refused', spec: { member: { validFrom: '2026-03-05' } }, expected: refused('expired') },
-    { name: 'a membership is valid on its first and last day', spec: { member: { validFrom: '2026-03-04', validUntil: '2026-03-04' } }, expected: granted('ok') },
+    {
+      name: 'a visitor is refused while the directory is stale and only members and staff are trusted',
+      spec: { member: { role: 'visitor' }, staleRoles: ['member', 'staff'] },
+      expected: refused('directory_stale'),
+    },
+    {
+      name: 'a member is still admitted while the directory is stale if members are trusted',
+      spec: { staleRoles: ['member', 'staff'] },
+      expected: granted('ok'),
+    },
+    {
+      name: 'a member is refused at the entry while the site is in lockdown',
+      spec: { lockdown: true },
+      expected: refused('lockdown'),
+    },
+    {
+      name: 'a suspended member is refused',
+      spec: { member: { status: 'suspended' } },
+      expected: refused('member_suspended'),
+    },
+    {
+      name: 'a membership that ended yesterday is refused',
+      spec: { member: { validUntil: '2026-03-03' } },
+      expected: refused('expired'),
+    },
+    {
+      name: 'a membership that starts tomorrow is refused',
+      spec: { member: { validFrom: '2026-03-05' } },
+      expected: refused('expired'),
+    },
+    {
+      name: 'a membership is valid on its first and last day',
+      spec: { member: { validFrom: '2026-03-04', validUntil: '2026-03-04' } },
+      expected: granted('ok'),
+    },
     { name: 'a member without a plan is refused as expired', spec: { plan: null }, expected: refused('expired') },
-    { name: 'a member handed a plan that is not theirs is refused as expired', spec: { plan: { id: 'other' } }, expected: refused('expired') },
-    { name: 'a plan for other sites is refused', spec: { plan: { sites: ['reichstett'] } }, expected: refused('site_not_allowed') },
-    { name: 'a plan listing this site is admitted', spec: { plan: { sites: ['reichstett', 'murat'] } }, expected: granted('ok') },
-    { name: 'a staffed plan is refused at closing time', spec: { at: '2026-03-04T18:30' }, expected: refused('outside_hours') },
-    { name: 'a second entry without an exit is refused under anti-passback', spec: { site: { antiPassback: true }, inside: true }, expected: refused('anti_passback') },
+    {
+      name: 'a member handed a plan that is not theirs is refused as expired',
+      spec: { plan: { id: 'other' } },
+      expected: refused('expired'),
+    },
+    {
+      name: 'a plan for other sites is refused',
+      spec: { plan: { sites: ['reichstett'] } },
+      expected: refused('site_not_allowed'),
+    },
+    {
+      name: 'a plan listing this site is admitted',
+      spec: { plan: { sites: ['reichstett', 'murat'] } },
+      expected: granted('ok'),
+    },
+    {
+      name: 'a staffed plan is refused at closing time',
+      spec: { at: '2026-03-04T18:30' },
+      expected: refused('outside_hours'),
+    },
+    {
+      name: 'a second entry without an exit is refused under anti-passback',
+      spec: { site: { antiPassback: true }, inside: true },
+      expected: refused('anti_passback'),
+    },
     { name: 'a full site refuses a newcomer', spec: { occupancy: 20 }, expected: refused('at_capacity') },
-    { name: 'a one-day-a-week plan is refused on a second day', spec: { plan: { daysPerWeek: 1 }, daysUsed: ['2026-03-02'] }, expected: refused('quota_exhausted') },
-    { name: 'a staffed plan is refused while the clock is unsynced', spec: { clockSynced: false }, expected: refused('clock_unsynced') },
-    { name: 'a plan without lockers does not open a locker', spec: { reader: 'locker-bank' }, expected: refused('locker_not_entitled') },
+    {
+      name: 'a one-day-a-week plan is refused on a second day',
+      spec: { plan: { daysPerWeek: 1 }, daysUsed: ['2026-03-02'] },
+      expected: refused('quota_exhausted'),
+    },
+    {
+      name: 'a staffed plan is refused while the clock is unsynced',
+      spec: { clockSynced: false },
+      expected: refused('clock_unsynced'),
+    },
+    {
+      name: 'a plan without lockers does not open a locker',
+      spec: { reader: 'locker-bank' },
+      expected: refused('locker_not_entitled'),
+    },
   ];
 
   it.each(table)('$name', ({ spec, expected }) => {
@@ -114,12 +219,32 @@ describe('decideAccess: one row per reason', () => {
 describe('decideAccess during a lockdown: nobody in, everybody out', () => {
   it.each<[string, TapSpec, Decision]>([
     ['staff are refused at the entry', { member: STAFF, lockdown: true }, refused('lockdown')],
-    ['a locker tap is refused', { reader: 'locker-bank', plan: { lockers: true }, lockdown: true }, refused('lockdown')],
-    ['an unknown badge is refused for the lockdown, the rule in force', { badge: null, lockdown: true }, refused('lockdown')],
-    ['a revoked badge is refused for the lockdown', { badge: { status: 'revoked' }, lockdown: true }, refused('lockdown')],
+    [
+      'a locker tap is refused',
+      { reader: 'locker-bank', plan: { lockers: true }, lockdown: true },
+      refused('lockdown'),
+    ],
+    [
+      'an unknown badge is refused for the lockdown, the rule in force',
+      { badge: null, lockdown: true },
+      refused('lockdown'),
+    ],
+    [
+      'a revoked badge is refused for the lockdown',
+      { badge: { status: 'revoked' }, lockdown: true },
+      refused('lockdown'),
+    ],
     ['the exit reader still lets a member out', { reader: 'exit', lockdown: true }, granted('ok')],
-    ['a second tap still checks out who is inside', { site: { secondTapChecksOut: true }, inside: true, lockdown: true }, granted('ok')],
-    ['a second tap by someone not inside is an entry, refused', { site: { secondTapChecksOut: true }, inside: false, lockdown: true }, refused('lockdown')],
+    [
+      'a second tap still checks out who is inside',
+      { site: { secondTapChecksOut: true }, inside: true, lockdown: true },
+      granted('ok'),
+    ],
+    [
+      'a second tap by someone not inside is an entry, refused',
+      { site: { secondTapChecksOut: true }, inside: false, lockdown: true },
+      refused('lockdown'),
+    ],
     ['lifted, the same tap is admitted again', { lockdown: false }, granted('ok')],
   ])('%s', (_name, spec, expected) => {
     expect(decide(spec)).toEqual(expected);
@@ -128,14 +253,46 @@ describe('decideAccess during a lockdown: nobody in, everybody out', () => {
 
 describe('decideAccess: the first failing check wins', () => {
   it.each<[string, TapSpec, DenyReason]>([
-    ['a revoked badge of a suspended member is refused as revoked', { badge: { status: 'revoked' }, member: { status: 'suspended' } }, 'badge_revoked'],
-    ['a suspended member with an expired membership is refused as suspended', { member: { status: 'suspended', validUntil: '2026-01-01' } }, 'member_suspended'],
-    ['an expired membership on a site the plan does not open is refused as expired', { member: { validUntil: '2026-01-01' }, plan: { sites: ['reichstett'] } }, 'expired'],
-    ['a plan for other sites tapped after hours is refused as site_not_allowed', { plan: { sites: ['reichstett'] }, at: '2026-03-04T22:00' }, 'site_not_allowed'],
-    ['a second entry after hours is refused as outside_hours', { at: '2026-03-04T22:00', site: { antiPassback: true }, inside: true }, 'outside_hours'],
-    ['a newcomer beyond quota at a full site is refused as at_capacity', { occupancy: 20, plan: { daysPerWeek: 1 }, daysUsed: ['2026-03-02'] }, 'at_capacity'],
-    ['an unknown badge with an unsynced clock is refused as unknown', { badge: null, clockSynced: false }, 'unknown_badge'],
-    ['a revoked badge with an unsynced clock is refused as revoked', { badge: { status: 'revoked' }, clockSynced: false }, 'badge_revoked'],
+    [
+      'a revoked badge of a suspended member is refused as revoked',
+      { badge: { status: 'revoked' }, member: { status: 'suspended' } },
+      'badge_revoked',
+    ],
+    [
+      'a suspended member with an expired membership is refused as suspended',
+      { member: { status: 'suspended', validUntil: '2026-01-01' } },
+      'member_suspended',
+    ],
+    [
+      'an expired membership on a site the plan does not open is refused as expired',
+      { member: { validUntil: '2026-01-01' }, plan: { sites: ['reichstett'] } },
+      'expired',
+    ],
+    [
+      'a plan for other sites tapped after hours is refused as site_not_allowed',
+      { plan: { sites: ['reichstett'] }, at: '2026-03-04T22:00' },
+      'site_not_allowed',
+    ],
+    [
+      'a second entry after hours is refused as outside_hours',
+      { at: '2026-03-04T22:00', site: { antiPassback: true }, inside: true },
+      'outside_hours',
+    ],
+    [
+      'a newcomer beyond quota at a full site is refused as at_capacity',
+      { occupancy: 20, plan: { daysPerWeek: 1 }, daysUsed: ['2026-03-02'] },
+      'at_capacity',
+    ],
+    [
+      'an unknown badge with an unsynced clock is refused as unknown',
+      { badge: null, clockSynced: false },
+      'unknown_badge',
+    ],
+    [
+      'a revoked badge with an unsynced clock is refused as revoked',
+      { badge: { status: 'revoked' }, clockSynced: false },
+      'badge_revoked',
+    ],
   ])('%s', (_name, spec, reason) => {
     expect(decide(spec)).toEqual(refused(reason));
   });
@@ -146,8 +303,14 @@ describe('decideAccess: staff', () => {
     ['staff are admitted on a Sunday night', { at: '2026-03-08T23:00' }],
     ['staff are admitted at a full site', { occupancy: 20 }],
     ['staff are admitted beyond their plan quota', { plan: { daysPerWeek: 1 }, daysUsed: ['2026-03-02'] }],
-    ['staff are admitted on a closure day', { at: '2026-12-24T10:00', site: { closures: [{ from: '2026-12-24', to: '2026-12-26' }] } }],
-    ['staff are admitted with an unsynced clock even on a staffed plan', { clockSynced: false, member: { ...STAFF, validUntil: '2020-01-01' } }],
+    [
+      'staff are admitted on a closure day',
+      { at: '2026-12-24T10:00', site: { closures: [{ from: '2026-12-24', to: '2026-12-26' }] } },
+    ],
+    [
+      'staff are admitted with an unsynced clock even on a staffed plan',
+      { clockSynced: false, member: { ...STAFF, validUntil: '2020-01-01' } },
+    ],
   ])('%s', (_name, spec) => {
     expect(decide({ ...spec, member: { ...STAFF, ...spec.member } })).toEqual(granted('staff'));
   });
@@ -207,18 +370,26 @@ describe('decideAccess: locker bank', () => {
     ['an expired membership', { member: { validUntil: '2026-03-03' } }, 'expired'],
     ['a plan for other sites', { plan: { ...LOCKERS, sites: ['reichstett'] } }, 'site_not_allowed'],
     ['a staffed plan with lockers while the clock is unsynced', { clockSynced: false }, 'clock_unsynced'],
-    ['a plan without lockers while the clock is unsynced', { clockSynced: false, plan: { ...ALWAYS, lockers: false } }, 'locker_not_entitled'],
+    [
+      'a plan without lockers while the clock is unsynced',
+      { clockSynced: false, plan: { ...ALWAYS, lockers: false } },
+      'locker_not_entitled',
+    ],
   ])('a locker bank refuses %s', (_name, spec, reason) => {
     expect(decide({ ...spec, reader: 'locker-bank', plan: { ...LOCKERS, ...spec.plan } })).toEqual(refused(reason));
   });
 
   it('a locker bank opens for a 24/7 plan with lockers while the clock is unsynced', () => {
-    expect(decide({ reader: 'locker-bank', clockSynced: false, plan: { ...ALWAYS, ...LOCKERS } })).toEqual(granted('clock_unsynced_always_open'));
+    expect(decide({ reader: 'locker-bank', clockSynced: false, plan: { ...ALWAYS, ...LOCKERS } })).toEqual(
+      granted('clock_unsynced_always_open'),
+    );
   });
 
   it('staff need a plan with lockers too', () => {
     expect(decide({ reader: 'locker-bank', member: STAFF })).toEqual(refused('locker_not_entitled'));
-    expect(decide({ reader: 'locker-bank', member: STAFF, plan: LOCKERS, at: '2026-03-08T03:00' })).toEqual(granted('staff'));
+    expect(decide({ reader: 'locker-bank', member: STAFF, plan: LOCKERS, at: '2026-03-08T03:00' })).toEqual(
+      granted('staff'),
+    );
   });
 });
 
@@ -227,7 +398,9 @@ describe('decideAccess: days-per-week quota', () => {
   const mondayAndTuesday = ['2026-03-02', '2026-03-03'];
 
   it('a 2-days-a-week plan is refused on its 3rd distinct day of the week', () => {
-    expect(decide({ plan: TWO_DAYS, at: '2026-03-04T10:00', daysUsed: mondayAndTuesday })).toEqual(refused('quota_exhausted'));
+    expect(decide({ plan: TWO_DAYS, at: '2026-03-04T10:00', daysUsed: mondayAndTuesday })).toEqual(
+      refused('quota_exhausted'),
+    );
   });
 
   it('a 2-days-a-week plan is admitted again on a day already spent', () => {
@@ -244,21 +417,33 @@ describe('decideAccess: days-per-week quota', () => {
 
   it('days listed from another week do not spend this week', () => {
     expect(decide({ plan: TWO_DAYS, at: '2026-03-09T10:00', daysUsed: mondayAndTuesday })).toEqual(granted('ok'));
-    expect(decide({ plan: TWO_DAYS, at: '2026-03-04T10:00', daysUsed: ['2026-02-26', '2026-02-27', '2026-03-09'] })).toEqual(granted('ok'));
+    expect(
+      decide({ plan: TWO_DAYS, at: '2026-03-04T10:00', daysUsed: ['2026-02-26', '2026-02-27', '2026-03-09'] }),
+    ).toEqual(granted('ok'));
   });
 
   it('the same day listed twice is spent once, and malformed days are ignored', () => {
-    expect(decide({ plan: TWO_DAYS, at: '2026-03-04T10:00', daysUsed: ['2026-03-02', '2026-03-02', 'yesterday', '2026-13-40'] })).toEqual(granted('ok'));
+    expect(
+      decide({
+        plan: TWO_DAYS,
+        at: '2026-03-04T10:00',
+        daysUsed: ['2026-03-02', '2026-03-02', 'yesterday', '2026-13-40'],
+      }),
+    ).toEqual(granted('ok'));
   });
 
   it('the week turns at site-local midnight on Sunday night', () => {
     // 23:30 UTC on Sunday is already Monday 00:30 in Paris: a new week.
-    expect(decide({ plan: TWO_DAYS, at: '2026-03-08T22:30Z', daysUsed: mondayAndTuesday })).toEqual(refused('quota_exhausted'));
+    expect(decide({ plan: TWO_DAYS, at: '2026-03-08T22:30Z', daysUsed: mondayAndTuesday })).toEqual(
+      refused('quota_exhausted'),
+    );
     expect(decide({ plan: TWO_DAYS, at: '2026-03-08T23:30Z', daysUsed: mondayAndTuesday })).toEqual(granted('ok'));
   });
 
   it('a member already inside is not refused for quota', () => {
-    expect(decide({ plan: TWO_DAYS, at: '2026-03-04T10:00', daysUsed: mondayAndTuesday, inside: true })).toEqual(granted('ok'));
+    expect(decide({ plan: TWO_DAYS, at: '2026-03-04T10:00', daysUsed: mondayAndTuesday, inside: true })).toEqual(
+      granted('ok'),
+    );
   });
 });
 
@@ -290,7 +475,9 @@ describe('decideAccess: capacity and anti-passback', () => {
   });
 
   it('with second-tap checkout, a first tap is still an entry under the usual rules', () => {
-    expect(decide({ site: { secondTapChecksOut: true }, inside: false, at: '2026-03-04T19:15' })).toEqual(refused('outside_hours'));
+    expect(decide({ site: { secondTapChecksOut: true }, inside: false, at: '2026-03-04T19:15' })).toEqual(
+      refused('outside_hours'),
+    );
   });
 });
 
@@ -298,12 +485,20 @@ describe('decideAccess: unsynced clock', () => {
   const unsynced = { clockSynced: false } as const;
 
   it('a 24/7 subscriber is admitted without looking at dates or quota', () => {
-    const spec = { ...unsynced, plan: { ...ALWAYS, daysPerWeek: 1 }, member: { validUntil: '2020-12-31' }, daysUsed: ['2026-03-02'] };
+    const spec = {
+      ...unsynced,
+      plan: { ...ALWAYS, daysPerWeek: 1 },
+      member: { validUntil: '2020-12-31' },
+      daysUsed: ['2026-03-02'],
+    };
     expect(decide(spec)).toEqual(granted('clock_unsynced_always_open'));
   });
 
   it('a plan whose windows cover the whole week in pieces counts as 24/7', () => {
-    const pieces: WeeklyWindow[] = [{ days: [...DAYS], from: '07:00', to: '21:00' }, { days: [...DAYS], from: '21:00', to: '07:00' }];
+    const pieces: WeeklyWindow[] = [
+      { days: [...DAYS], from: '07:00', to: '21:00' },
+      { days: [...DAYS], from: '21:00', to: '07:00' },
+    ];
     expect(decide({ ...unsynced, plan: { access: pieces } })).toEqual(granted('clock_unsynced_always_open'));
   });
 
@@ -318,10 +513,22 @@ describe('decideAccess: unsynced clock', () => {
 
   it.each<[string, TapSpec, DenyReason]>([
     ['a suspended 24/7 subscriber', { member: { status: 'suspended' } }, 'member_suspended'],
-    ['a 24/7 subscriber on a site their plan does not open', { plan: { ...ALWAYS, sites: ['reichstett'] } }, 'site_not_allowed'],
+    [
+      'a 24/7 subscriber on a site their plan does not open',
+      { plan: { ...ALWAYS, sites: ['reichstett'] } },
+      'site_not_allowed',
+    ],
     ['a 24/7 subscriber at a full site', { occupancy: 20 }, 'at_capacity'],
-    ['a 24/7 subscriber already inside under anti-passback', { site: { antiPassback: true }, inside: true }, 'anti_passback'],
-    ['staff on a site their plan does not open', { member: STAFF, plan: { sites: ['reichstett'] } }, 'site_not_allowed'],
+    [
+      'a 24/7 subscriber already inside under anti-passback',
+      { site: { antiPassback: true }, inside: true },
+      'anti_passback',
+    ],
+    [
+      'staff on a site their plan does not open',
+      { member: STAFF, plan: { sites: ['reichstett'] } },
+      'site_not_allowed',
+    ],
   ])('without a clock the door still refuses %s', (_name, spec, reason) => {
     expect(decide({ ...unsynced, ...spec, plan: { ...ALWAYS, ...spec.plan } })).toEqual(refused(reason));
   });
@@ -379,9 +586,15 @@ describe('decideAccess: closures and plan windows', () => {
 
 describe('decideAccess: properties', () => {
   const ZONES = ['Europe/Paris', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kolkata', 'UTC'];
-  const hhmm = fc.integer({ min: 0, max: 24 * 60 }).map((m) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`);
-  const window = fc.record({ days: fc.subarray([...DAYS], { minLength: 1 }), from: hhmm, to: hhmm }).filter((w) => w.from !== w.to);
-  const localDate = fc.integer({ min: 0, max: 500 }).map((n) => new Date(Date.UTC(2025, 11, 1) + n * 86_400_000).toISOString().slice(0, 10));
+  const hhmm = fc
+    .integer({ min: 0, max: 24 * 60 })
+    .map((m) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`);
+  const window = fc
+    .record({ days: fc.subarray([...DAYS], { minLength: 1 }), from: hhmm, to: hhmm })
+    .filter((w) => w.from !== w.to);
+  const localDate = fc
+    .integer({ min: 0, max: 500 })
+    .map((n) => new Date(Date.UTC(2025, 11, 1) + n * 86_400_000).toISOString().slice(0, 10));
   const requestArb: fc.Arbitrary<AccessRequest> = fc.record({
     now: fc.integer({ min: Date.UTC(2025, 11, 1), max: Date.UTC(2027, 3, 1) }),
     site: fc.record({
@@ -389,7 +602,9 @@ describe('decideAccess: properties', () => {
       timeZone: fc.constantFrom(...ZONES),
       capacity: fc.integer({ min: 0, max: 30 }),
       hours: fc.array(window, { maxLength: 3 }),
-      closures: fc.array(fc.record({ from: localDate, to: fc.option(localDate, { nil: undefined }) }), { maxLength: 2 }),
+      closures: fc.array(fc.record({ from: localDate, to: fc.option(localDate, { nil: undefined }) }), {
+        maxLength: 2,
+      }),
       antiPassback: fc.boolean(),
       secondTapChecksOut: fc.boolean(),
     }),
@@ -420,7 +635,11 @@ describe('decideAccess: properties', () => {
       fc.record({
         id: fc.constant('desk'),
         name: fc.constant('Desk'),
-        access: fc.oneof(fc.constant('always' as const), fc.constant('staffed' as const), fc.array(window, { minLength: 1, maxLength: 3 })),
+        access: fc.oneof(
+          fc.constant('always' as const),
+          fc.constant('staffed' as const),
+          fc.array(window, { minLength: 1, maxLength: 3 }),
+        ),
         sites: fc.oneof(fc.constant('all' as const), fc.subarray(['murat', 'reichstett', 'soho'], { minLength: 1 })),
         daysPerWeek: fc.option(fc.integer({ min: 1, max: 7 }), { nil: undefined }),
         lockers: fc.boolean(),
@@ -486,7 +705,10 @@ describe('decideAccess: properties', () => {
     fc.assert(
       fc.property(requestArb, (req) => {
         const decision = decideAccess({ ...req, role: 'exit' });
-        if (!decision.granted) expect(['unknown_badge', 'badge_revoked', 'card_not_genuine', 'card_replayed', 'member_suspended']).toContain(decision.reason);
+        if (!decision.granted)
+          expect(['unknown_badge', 'badge_revoked', 'card_not_genuine', 'card_replayed', 'member_suspended']).toContain(
+            decision.reason,
+          );
       }),
       { numRuns: 300 },
     );
@@ -495,7 +717,8 @@ describe('decideAccess: properties', () => {
   it('without a clock no decision rests on the date', () => {
     fc.assert(
       fc.property(requestArb, (req) => {
-        const letOut = req.role === 'exit' || (req.role === 'entry' && req.site.secondTapChecksOut && req.presence.inside);
+        const letOut =
+          req.role === 'exit' || (req.role === 'entry' && req.site.secondTapChecksOut && req.presence.inside);
         fc.pre(!letOut); // letting people out does not depend on the clock
         const { reason } = decideAccess({ ...req, clockSynced: false });
         expect(['outside_hours', 'quota_exhausted', 'ok']).not.toContain(reason);

@@ -14,7 +14,11 @@ function world() {
   const alarms = new AlarmBook(store.db, () => NOW);
   let seq = 0;
   /** Events of site murat with the next seqs, Paris local times. */
-  const events = (...es: Array<[string, NewEvent]>): SiteEvent[] => es.map(([hhmm, e]) => ({ v: 1, site: 'murat', seq: ++seq, id: randomUUID(), at: `2026-11-23T${hhmm}:00+01:00`, ...e }) as SiteEvent);
+  const events = (...es: Array<[string, NewEvent]>): SiteEvent[] =>
+    es.map(
+      ([hhmm, e]) =>
+        ({ v: 1, site: 'murat', seq: ++seq, id: randomUUID(), at: `2026-11-23T${hhmm}:00+01:00`, ...e }) as SiteEvent,
+    );
   /** Stores the events (as ingest does), then tells the alarm book. */
   const deliver = (batch: SiteEvent[]) => {
     store.ingest({ v: 1, site: 'murat', events: batch }, NOW);
@@ -24,13 +28,25 @@ function world() {
 }
 
 const forced = (door = 'front'): NewEvent => ({ type: 'door.forced', data: { door } });
-const secured = (after: 'forced' | 'held', door = 'front'): NewEvent => ({ type: 'door.secured', data: { door, after } });
+const secured = (after: 'forced' | 'held', door = 'front'): NewEvent => ({
+  type: 'door.secured',
+  data: { door, after },
+});
 
 describe('alarms', () => {
   it('a forced door is one active alarm; forced again while active counts, not a second alarm; door.secured clears it', () => {
     const { alarms, events, deliver } = world();
     deliver(events(['22:00', forced()], ['22:01', forced()]));
-    expect(alarms.list({ open: true })).toMatchObject([{ kind: 'door.forced', subject: 'front', count: 2, raisedAt: '2026-11-23T22:00:00+01:00', clearedAt: null, open: true }]);
+    expect(alarms.list({ open: true })).toMatchObject([
+      {
+        kind: 'door.forced',
+        subject: 'front',
+        count: 2,
+        raisedAt: '2026-11-23T22:00:00+01:00',
+        clearedAt: null,
+        open: true,
+      },
+    ]);
     const [cleared] = deliver(events(['22:05', secured('forced')]));
     expect(cleared).toMatchObject({ clearedAt: '2026-11-23T22:05:00+01:00', clearedBy: 'door.secured', open: true });
     deliver(events(['23:00', forced()]));
@@ -42,7 +58,9 @@ describe('alarms', () => {
 
   it('a held-open alarm is not cleared by the end of a forced one, only by its own door.secured', () => {
     const { alarms, events, deliver } = world();
-    deliver(events(['09:00', { type: 'door.held', data: { door: 'front', seconds: 120 } }], ['09:01', secured('forced')]));
+    deliver(
+      events(['09:00', { type: 'door.held', data: { door: 'front', seconds: 120 } }], ['09:01', secured('forced')]),
+    );
     expect(alarms.list({ open: true })).toMatchObject([{ kind: 'door.held', detail: '120 s', clearedAt: null }]);
     deliver(events(['09:03', secured('held')]));
     expect(alarms.list()[0]).toMatchObject({ clearedBy: 'door.secured' });
@@ -50,7 +68,11 @@ describe('alarms', () => {
 
   it('applying the same events again changes nothing: no new alarm, no extra count', () => {
     const { alarms, events, deliver } = world();
-    const batch = events(['22:00', forced()], ['22:01', forced()], ['22:02', { type: 'device.fault', data: { device: 'reader-1', kind: 'reader.lost' } }]);
+    const batch = events(
+      ['22:00', forced()],
+      ['22:01', forced()],
+      ['22:02', { type: 'device.fault', data: { device: 'reader-1', kind: 'reader.lost' } }],
+    );
     deliver(batch);
     const before = alarms.list();
     expect(alarms.apply(batch)).toEqual([]);
@@ -62,7 +84,9 @@ describe('alarms', () => {
     const [first, second] = events(['22:00', forced()], ['22:02', secured('forced')]);
     deliver([second as SiteEvent]);
     deliver([first as SiteEvent]);
-    expect(alarms.list()).toMatchObject([{ kind: 'door.forced', clearedAt: '2026-11-23T22:02:00+01:00', clearedBy: 'door.secured' }]);
+    expect(alarms.list()).toMatchObject([
+      { kind: 'door.forced', clearedAt: '2026-11-23T22:02:00+01:00', clearedBy: 'door.secured' },
+    ]);
   });
 
   it('a lost reader is cleared when found; a sync rejection is over at once and stays open until acknowledged', () => {
@@ -70,7 +94,10 @@ describe('alarms', () => {
     deliver(
       events(
         ['10:00', { type: 'device.fault', data: { device: 'ACR122U 00', kind: 'reader.lost', detail: 'unplugged' } }],
-        ['10:01', { type: 'device.fault', data: { device: 'sync', kind: 'sync.rejected', detail: 'payload too large' } }],
+        [
+          '10:01',
+          { type: 'device.fault', data: { device: 'sync', kind: 'sync.rejected', detail: 'payload too large' } },
+        ],
         ['10:02', { type: 'device.fault', data: { device: 'ACR122U 00', kind: 'reader.found' } }],
       ),
     );
@@ -90,9 +117,25 @@ describe('alarms', () => {
     const { alarms, events, deliver } = world();
     deliver(
       events(
-        ['10:00', { type: 'device.fault', data: { device: 'hub', kind: 'directory.rejected', detail: 'forged: the signature is not the hub key’s' } }],
+        [
+          '10:00',
+          {
+            type: 'device.fault',
+            data: { device: 'hub', kind: 'directory.rejected', detail: 'forged: the signature is not the hub key’s' },
+          },
+        ],
         ['10:01', { type: 'device.fault', data: { device: 'front', kind: 'gpio.error', detail: 'EIO' } }],
-        ['10:02', { type: 'device.fault', data: { device: 'front-in', kind: 'uid.unreadable', detail: '3 cards in a row whose UID could not be read' } }],
+        [
+          '10:02',
+          {
+            type: 'device.fault',
+            data: {
+              device: 'front-in',
+              kind: 'uid.unreadable',
+              detail: '3 cards in a row whose UID could not be read',
+            },
+          },
+        ],
       ),
     );
     expect(alarms.list({ open: true }).map((a) => [a.kind, a.subject, a.clearedBy])).toEqual([
@@ -108,7 +151,12 @@ describe('alarms', () => {
     expect(alarms.onStatus(statusOf('murat', { online: false }))).toEqual([]);
     expect(alarms.openCounts().get('murat')).toBe(1);
     const [cleared] = alarms.onStatus(statusOf('murat', { online: true }));
-    expect(cleared).toMatchObject({ kind: 'site.offline', subject: 'murat', clearedBy: 'site.online', clearedAt: new Date(NOW).toISOString() });
+    expect(cleared).toMatchObject({
+      kind: 'site.offline',
+      subject: 'murat',
+      clearedBy: 'site.online',
+      clearedAt: new Date(NOW).toISOString(),
+    });
     expect(alarms.onStatus(statusOf('murat', { online: true }))).toEqual([]);
   });
 });

@@ -14,23 +14,41 @@ describe('billing API (in memory)', () => {
   let headers: AuthHeaders;
   beforeEach(async () => {
     clock = new ManualClock('2026-11-20T08:00:00Z');
-    hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    hub = createHub({
+      dbPath: testHubDb(),
+      clock,
+      log: silent,
+      initialAdmin: TEST_ADMIN,
+      passwordCost: FAST_PASSWORD_COST,
+    });
     headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
     hub.directory.upsert('plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
     hub.directory.upsert('member', { id: 'ana', name: 'Ana, "the early one"', plan: 'murat-day' });
-    const log = new SiteLog('murat', '+01:00', clock.now()).visit('ana', '2026-11-02', '09:00', 480).visit('ana', '2026-11-03', '09:00', 60);
-    for (const { event, receivedAt } of log.events) hub.store.ingest({ v: 1, site: 'murat', events: [event] }, receivedAt);
+    const log = new SiteLog('murat', '+01:00', clock.now())
+      .visit('ana', '2026-11-02', '09:00', 480)
+      .visit('ana', '2026-11-03', '09:00', 60);
+    for (const { event, receivedAt } of log.events)
+      hub.store.ingest({ v: 1, site: 'murat', events: [event] }, receivedAt);
   });
   afterEach(async () => hub.stop());
 
-  const inject = (method: 'GET' | 'PUT' | 'POST', url: string, payload?: unknown) => hub.api.inject({ method, url, headers, ...(payload !== undefined ? { payload: payload as object } : {}) });
+  const inject = (method: 'GET' | 'PUT' | 'POST', url: string, payload?: unknown) =>
+    hub.api.inject({ method, url, headers, ...(payload !== undefined ? { payload: payload as object } : {}) });
 
   it('keeps the price list: 404 before one is set, every problem of a bad one at once, the list as stored after', async () => {
     expect((await inject('GET', '/billing/prices')).json()).toMatchObject({ code: 'not_found' });
-    const bad = await inject('PUT', '/billing/prices', { plans: { 'murat-day': { kind: 'per-day', dayCents: -1, vatPercent: 20 } }, extra: 1 });
+    const bad = await inject('PUT', '/billing/prices', {
+      plans: { 'murat-day': { kind: 'per-day', dayCents: -1, vatPercent: 20 } },
+      extra: 1,
+    });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json<{ details: Array<{ path: string }> }>().details.map((d) => d.path).sort()).toEqual(['extra', 'plans.murat-day.dayCents']);
+    expect(
+      bad
+        .json<{ details: Array<{ path: string }> }>()
+        .details.map((d) => d.path)
+        .sort(),
+    ).toEqual(['extra', 'plans.murat-day.dayCents']);
     expect((await inject('PUT', '/billing/prices', EXAMPLE_PRICE_LIST)).statusCode).toBe(200);
     expect((await inject('GET', '/billing/prices')).json()).toEqual(EXAMPLE_PRICE_LIST);
   });
@@ -38,17 +56,38 @@ describe('billing API (in memory)', () => {
   it('previews an open month, closes it, then serves the frozen invoices as JSON and CSV', async () => {
     await inject('PUT', '/billing/prices', EXAMPLE_PRICE_LIST);
     const preview = await inject('GET', '/billing/periods/2026-11');
-    expect(preview.json()).toMatchObject({ period: '2026-11', status: 'open', currency: 'EUR', invoices: [{ number: null, account: { id: 'ana' }, currency: 'EUR', totalCents: 3600 }] });
-    expect((await inject('POST', '/billing/periods/2026-11/close')).json()).toMatchObject({ code: 'billing.out_of_order' });
+    expect(preview.json()).toMatchObject({
+      period: '2026-11',
+      status: 'open',
+      currency: 'EUR',
+      invoices: [{ number: null, account: { id: 'ana' }, currency: 'EUR', totalCents: 3600 }],
+    });
+    expect((await inject('POST', '/billing/periods/2026-11/close')).json()).toMatchObject({
+      code: 'billing.out_of_order',
+    });
     clock.advance(13 * 86_400_000); // 3 December: the session has expired meanwhile
     headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     const closed = await inject('POST', '/billing/periods/2026-11/close');
     expect(closed.statusCode).toBe(200);
-    expect(closed.json()).toMatchObject({ period: '2026-11', status: 'closed', invoices: 1, subtotalCents: 3000, vatCents: 600, totalCents: 3600 });
+    expect(closed.json()).toMatchObject({
+      period: '2026-11',
+      status: 'closed',
+      invoices: 1,
+      subtotalCents: 3000,
+      vatCents: 600,
+      totalCents: 3600,
+    });
     expect((await inject('POST', '/billing/periods/2026-11/close')).statusCode).toBe(409);
-    expect((await inject('GET', '/billing/periods')).json()).toMatchObject({ periods: [{ period: '2026-11', status: 'closed', currency: 'EUR' }], next: '2026-12' });
+    expect((await inject('GET', '/billing/periods')).json()).toMatchObject({
+      periods: [{ period: '2026-11', status: 'closed', currency: 'EUR' }],
+      next: '2026-12',
+    });
     const one = await inject('GET', '/billing/invoices/2026-000001');
-    expect(one.json()).toMatchObject({ number: '2026-000001', account: { kind: 'member', id: 'ana' }, totalCents: 3600 });
+    expect(one.json()).toMatchObject({
+      number: '2026-000001',
+      account: { kind: 'member', id: 'ana' },
+      totalCents: 3600,
+    });
     const csv = await inject('GET', '/billing/periods/2026-11/invoices?format=csv');
     expect(csv.headers['content-type']).toContain('text/csv');
     expect(csv.body.split('\r\n')).toEqual([
@@ -57,13 +96,22 @@ describe('billing API (in memory)', () => {
       '2026-000001,2026-11,member,ana,"Ana, ""the early one""",ana,"Ana, ""the early one""",murat,half-day,,Half-day visits (under 240 min),,2026-11-03,1,10.00,10.00,20,2.00,EUR',
       '',
     ]);
-    expect((await inject('GET', '/billing/periods/2026-11/invoices')).json<{ invoices: unknown[] }>().invoices).toEqual([one.json()]);
-    expect((await inject('GET', '/billing/periods/2026-11/verify')).json()).toEqual({ period: '2026-11', identical: true, differing: [] });
+    expect((await inject('GET', '/billing/periods/2026-11/invoices')).json<{ invoices: unknown[] }>().invoices).toEqual(
+      [one.json()],
+    );
+    expect((await inject('GET', '/billing/periods/2026-11/verify')).json()).toEqual({
+      period: '2026-11',
+      identical: true,
+      differing: [],
+    });
     expect((await inject('GET', '/billing/periods/2026-10/verify')).statusCode).toBe(404);
   });
 
   it('answers bad input with a code: a bad month, an unknown invoice, a member whose plan has no price', async () => {
-    expect((await inject('GET', '/billing/periods/2026-13')).json()).toMatchObject({ code: 'request.invalid', details: [{ path: 'period' }] });
+    expect((await inject('GET', '/billing/periods/2026-13')).json()).toMatchObject({
+      code: 'request.invalid',
+      details: [{ path: 'period' }],
+    });
     expect((await inject('GET', '/billing/invoices/42')).statusCode).toBe(400);
     expect((await inject('GET', '/billing/invoices/2026-000009')).statusCode).toBe(404);
     expect((await inject('GET', '/billing/periods/2026-11/invoices?format=pdf')).statusCode).toBe(400);
@@ -75,10 +123,26 @@ describe('billing API (in memory)', () => {
   });
 
   it('is for network operators only: a site manager gets 403, nobody logged in 401', async () => {
-    hub.auth.accounts.create({ username: 'manager', role: 'site_manager', sites: ['murat'], passwordHash: hashPasswordSync('manager-password'), mustChangePassword: false });
+    hub.auth.accounts.create({
+      username: 'manager',
+      role: 'site_manager',
+      sites: ['murat'],
+      passwordHash: hashPasswordSync('manager-password'),
+      mustChangePassword: false,
+    });
     const manager = await login(hub.api, 'manager', 'manager-password');
-    for (const [method, url] of [['GET', '/billing/periods'], ['PUT', '/billing/prices'], ['POST', '/billing/periods/2026-11/close'], ['GET', '/billing/invoices/2026-000001']] as const) {
-      const r = await hub.api.inject({ method, url, headers: manager, payload: method === 'PUT' ? EXAMPLE_PRICE_LIST : undefined });
+    for (const [method, url] of [
+      ['GET', '/billing/periods'],
+      ['PUT', '/billing/prices'],
+      ['POST', '/billing/periods/2026-11/close'],
+      ['GET', '/billing/invoices/2026-000001'],
+    ] as const) {
+      const r = await hub.api.inject({
+        method,
+        url,
+        headers: manager,
+        payload: method === 'PUT' ? EXAMPLE_PRICE_LIST : undefined,
+      });
       expect([url, r.statusCode, r.json<{ code: string }>().code]).toEqual([url, 403, 'auth.forbidden']);
       expect((await hub.api.inject({ method, url })).statusCode).toBe(401);
     }

@@ -10,7 +10,21 @@ const invoice: Invoice = {
   account: { kind: 'employer', id: 'acme', name: '=HYPERLINK("http://x")' },
   currency: 'EUR',
   lines: [
-    { member: 'ana', memberName: '@ana', site: 'murat', kind: 'half-day', item: null, description: 'Half-day visits', adjusts: '2026-10', quantity: -1, unitCents: 1000, amountCents: -1000, vatPercent: 20, vatCents: -200, dates: ['2026-10-30', '2026-10-31'] },
+    {
+      member: 'ana',
+      memberName: '@ana',
+      site: 'murat',
+      kind: 'half-day',
+      item: null,
+      description: 'Half-day visits',
+      adjusts: '2026-10',
+      quantity: -1,
+      unitCents: 1000,
+      amountCents: -1000,
+      vatPercent: 20,
+      vatCents: -200,
+      dates: ['2026-10-30', '2026-10-31'],
+    },
   ],
   bySite: [],
   byMember: [],
@@ -22,12 +36,20 @@ const invoice: Invoice = {
 
 describe('CSV export', () => {
   it('writes cents as decimals without floating point, negatives included', () => {
-    expect([formatCents(0), formatCents(5), formatCents(1200), formatCents(-1005), formatCents(123456789)]).toEqual(['0.00', '0.05', '12.00', '-10.05', '1234567.89']);
+    expect([formatCents(0), formatCents(5), formatCents(1200), formatCents(-1005), formatCents(123456789)]).toEqual([
+      '0.00',
+      '0.05',
+      '12.00',
+      '-10.05',
+      '1234567.89',
+    ]);
   });
 
   it('neutralises text a spreadsheet would run as a formula, and quotes what needs it', () => {
     const [, row] = invoicesCsv([invoice]).split('\r\n');
-    expect(row).toBe(`2026-000007,2026-11,employer,acme,"'=HYPERLINK(""http://x"")",ana,'@ana,murat,half-day,,Half-day visits,2026-10,2026-10-30 2026-10-31,-1,10.00,-10.00,20,-2.00,EUR`);
+    expect(row).toBe(
+      `2026-000007,2026-11,employer,acme,"'=HYPERLINK(""http://x"")",ana,'@ana,murat,half-day,,Half-day visits,2026-10,2026-10-30 2026-10-31,-1,10.00,-10.00,20,-2.00,EUR`,
+    );
   });
 
   it('no text cell runs as a formula, whatever comes before the formula character (a lone CR, LF, blanks, control characters)', () => {
@@ -35,7 +57,17 @@ describe('CSV export', () => {
     const hostile: Invoice = {
       ...invoice,
       account: { kind: 'employer', id: 'acme', name: '\r=HYPERLINK("http://x")' },
-      lines: FORMULA_NAMES.map((name, i) => ({ ...line, member: `m${i}`, memberName: name, description: `\n@desc${i}`, adjusts: null, quantity: 1, unitCents: 100, amountCents: 100, vatCents: 20 })),
+      lines: FORMULA_NAMES.map((name, i) => ({
+        ...line,
+        member: `m${i}`,
+        memberName: name,
+        description: `\n@desc${i}`,
+        adjusts: null,
+        quantity: 1,
+        unitCents: 100,
+        amountCents: 100,
+        vatCents: 20,
+      })),
     };
     expect(spreadsheetCells(invoicesCsv([hostile])).filter(runsAsFormula)).toEqual([]);
   });

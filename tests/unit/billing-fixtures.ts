@@ -25,16 +25,34 @@ export class SiteLog {
   ) {}
 
   private push(at: string, rest: Pick<SiteEvent, 'type' | 'data'>, receivedAt: number): SiteEvent {
-    const event = { v: 1, site: this.site, seq: ++this.seq, id: randomUUID(), at: `${at}${this.offset}`, ...rest } as SiteEvent;
+    const event = {
+      v: 1,
+      site: this.site,
+      seq: ++this.seq,
+      id: randomUUID(),
+      at: `${at}${this.offset}`,
+      ...rest,
+    } as SiteEvent;
     this.events.push({ event, receivedAt });
     return event;
   }
 
   /** A check-in at `date`T`time` and its check-out `minutes` later (the check-out's `at` computed on the wall clock). */
   visit(member: string, date: string, time: string, minutes: number, receivedAt = this.receivedAt): this {
-    this.push(`${date}T${time}:00.000`, { type: 'presence.in', data: { memberId: member } } as Pick<SiteEvent, 'type' | 'data'>, receivedAt);
+    this.push(
+      `${date}T${time}:00.000`,
+      { type: 'presence.in', data: { memberId: member } } as Pick<SiteEvent, 'type' | 'data'>,
+      receivedAt,
+    );
     const out = new Date(Date.parse(`${date}T${time}:00.000Z`) + minutes * 60_000).toISOString().slice(0, 23);
-    this.push(out, { type: 'presence.out', data: { memberId: member, cause: 'badge', via: 'exit_reader', minutes } } as Pick<SiteEvent, 'type' | 'data'>, receivedAt);
+    this.push(
+      out,
+      { type: 'presence.out', data: { memberId: member, cause: 'badge', via: 'exit_reader', minutes } } as Pick<
+        SiteEvent,
+        'type' | 'data'
+      >,
+      receivedAt,
+    );
     return this;
   }
 
@@ -44,7 +62,11 @@ export class SiteLog {
   }
 
   use(member: string, date: string, item: string, quantity: number, receivedAt = this.receivedAt): this {
-    this.push(`${date}T10:00:00.000`, { type: 'consumable.used', data: { memberId: member, item, quantity } } as Pick<SiteEvent, 'type' | 'data'>, receivedAt);
+    this.push(
+      `${date}T10:00:00.000`,
+      { type: 'consumable.used', data: { memberId: member, item, quantity } } as Pick<SiteEvent, 'type' | 'data'>,
+      receivedAt,
+    );
     return this;
   }
 }
@@ -79,8 +101,8 @@ export function billingHub(log: Logger = silent, path = testHubDb()) {
   directory.upsert('member', { id: 'chloe', name: 'Chloé', plan: 'reichstett-2-days', employer: 'acme' });
   /** Stores a site log's events as ingest would, each with the reception time the log gave it. */
   const ingest = (log: SiteLog) => {
-    for (const { event, receivedAt } of log.events) store.ingest({ v: 1, site: event.site, events: [event] }, receivedAt);
+    for (const { event, receivedAt } of log.events)
+      store.ingest({ v: 1, site: event.site, events: [event] }, receivedAt);
   };
   return { db, clock, store, directory, sites, ledger, ingest, close: () => db.close() };
 }
-

@@ -34,7 +34,13 @@ describe('two closes at once (the CLI beside the hub)', () => {
       first.ledger.setPrices(EXAMPLE_PRICE_LIST);
       first.ingest(new SiteLog('murat', '+01:00', NOV_2).visit('ana', '2026-11-02', '09:00', 480));
       const otherDb = openHubDatabase(path);
-      const other = new BillingLedger({ db: otherDb, directory: new HubDirectory(otherDb), sites: new HubSites(otherDb, () => DEC_2), now: () => DEC_2, log: silent });
+      const other = new BillingLedger({
+        db: otherDb,
+        directory: new HubDirectory(otherDb),
+        sites: new HubSites(otherDb, () => DEC_2),
+        now: () => DEC_2,
+        log: silent,
+      });
       first.clock.now = DEC_2;
       let raced = false;
       // The other process closes the month while this one is still reading its events.
@@ -78,7 +84,13 @@ describe('closing a billing period', () => {
     hub.ingest(new SiteLog('murat', '+01:00', NOV_2 + 1000).visit('ana', '2026-11-02', '09:00', 480));
     hub.clock.now = DEC_2;
     const nov = hub.ledger.close('2026-11');
-    expect(nov).toMatchObject({ period: '2026-11', status: 'closed', invoices: 2, closedAt: '2026-12-02T09:00:00.000Z', cutoff: new Date(DEC_2 - CUTOFF_GRACE_MS).toISOString() });
+    expect(nov).toMatchObject({
+      period: '2026-11',
+      status: 'closed',
+      invoices: 2,
+      closedAt: '2026-12-02T09:00:00.000Z',
+      cutoff: new Date(DEC_2 - CUTOFF_GRACE_MS).toISOString(),
+    });
     // Accounts in order: employer:acme, member:ana.
     expect(hub.ledger.invoices('2026-11').map((i) => [i.number, i.account.id, i.totalCents])).toEqual([
       ['2026-000001', 'acme', 9600 + 1920],
@@ -108,13 +120,20 @@ describe('closing a billing period', () => {
     hub.ledger.close('2026-12');
     expect(JSON.stringify(hub.ledger.invoices('2026-11'))).toBe(frozen);
     const ana = hub.ledger.invoices('2026-12').find((i) => i.account.id === 'ana');
-    expect(ana?.lines.map((l) => [l.adjusts, l.kind, l.quantity, l.amountCents, l.vatCents, l.dates])).toEqual([['2026-11', 'half-day', 1, 1000, 200, ['2026-11-30']]]);
+    expect(ana?.lines.map((l) => [l.adjusts, l.kind, l.quantity, l.amountCents, l.vatCents, l.dates])).toEqual([
+      ['2026-11', 'half-day', 1, 1000, 200, ['2026-11-30']],
+    ]);
     expect(ana?.totalCents).toBe(1200);
   });
 
   it('gives back byte-identical invoices when a closed period is rated again, and a preview equal to the close', () => {
     hub.ledger.setPrices(EXAMPLE_PRICE_LIST);
-    hub.ingest(new SiteLog('reichstett', '+01:00', NOV_2).visit('chloe', '2026-11-02', '09:00', 480).visit('chloe', '2026-11-03', '09:00', 480).visit('chloe', '2026-11-04', '09:00', 60));
+    hub.ingest(
+      new SiteLog('reichstett', '+01:00', NOV_2)
+        .visit('chloe', '2026-11-02', '09:00', 480)
+        .visit('chloe', '2026-11-03', '09:00', 480)
+        .visit('chloe', '2026-11-04', '09:00', 60),
+    );
     hub.clock.now = DEC_2;
     const preview = hub.ledger.preview('2026-11');
     hub.ledger.close('2026-11');
@@ -131,9 +150,15 @@ describe('closing a billing period', () => {
     hub = billingHub(pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }));
     hub.ledger.setPrices(EXAMPLE_PRICE_LIST);
     hub.ingest(new SiteLog('murat', '+01:00', NOV_2).visit('ana', '2026-11-02', '09:00', 480));
-    hub.db.prepare("INSERT INTO events (site, seq, id, at, type, body, received_at) VALUES ('murat', 99, 'x', '2026-11-03T09:00:00+01:00', 'presence.in', '{not json', ?)").run(NOV_2);
+    hub.db
+      .prepare(
+        "INSERT INTO events (site, seq, id, at, type, body, received_at) VALUES ('murat', 99, 'x', '2026-11-03T09:00:00+01:00', 'presence.in', '{not json', ?)",
+      )
+      .run(NOV_2);
     hub.clock.now = DEC_2;
     expect(hub.ledger.close('2026-11').invoices).toBe(2);
-    expect(lines.map((l) => JSON.parse(l) as { msg: string; unreadable?: number })).toMatchObject([{ msg: 'stored events that no longer parse were left out of the close', unreadable: 1 }]);
+    expect(lines.map((l) => JSON.parse(l) as { msg: string; unreadable?: number })).toMatchObject([
+      { msg: 'stored events that no longer parse were left out of the close', unreadable: 1 },
+    ]);
   });
 });

@@ -26,6 +26,12 @@ describe('the progress of a close', () => {
     const lines: string[] = [];
     const report = progressReporter({ isTTY: false, write: (t) => lines.push(t) });
     for (let done = 0; done <= 100; done += 10) report('reading events', done, 100);
-    expect(lines).toEqual(['billing: reading events: 0% (0/100)\n', 'billing: reading events: 25% (30/100)\n', 'billing: reading events: 50% (50/100)\n', 'billing: reading events: 75% (80/100)\n', 'billing: reading events: 100% (100/100)\n']);
+    expect(lines).toEqual([
+      'billing: reading events: 0% (0/100)\n',
+      'billing: reading events: 25% (30/100)\n',
+      'billing: reading events: 50% (50/100)\n',
+      'billing: reading events: 75% (80/100)\n',
+      'billing: reading events: 100% (100/100)\n',
+    ]);
   });
 });

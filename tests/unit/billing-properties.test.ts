@@ -60,17 +60,34 @@ function logsOf(list: readonly Use[], receivedAt: (u: Use) => number): SiteLog[]
 }
 
 function invoices(period: string, events: readonly BilledEvent[]): Invoice[] {
-  const { lines, days } = ratePeriod({ period, prices: EXAMPLE_PRICE_LIST, members: MEMBERS, employers: EMPLOYERS, events, zones: ZONES });
-  return buildInvoices(period, 'EUR', lines, new Map(), { members: new Map(MEMBERS.map((m) => [m.id, m])), employers: new Map(EMPLOYERS.map((e) => [e.id, e])) }, days);
+  const { lines, days } = ratePeriod({
+    period,
+    prices: EXAMPLE_PRICE_LIST,
+    members: MEMBERS,
+    employers: EMPLOYERS,
+    events,
+    zones: ZONES,
+  });
+  return buildInvoices(
+    period,
+    'EUR',
+    lines,
+    new Map(),
+    { members: new Map(MEMBERS.map((m) => [m.id, m])), employers: new Map(EMPLOYERS.map((e) => [e.id, e])) },
+    days,
+  );
 }
 
-const sum = <T,>(list: readonly T[], f: (x: T) => number) => list.reduce((s, x) => s + f(x), 0);
+const sum = <T>(list: readonly T[], f: (x: T) => number) => list.reduce((s, x) => s + f(x), 0);
 
 describe('billing properties (fast-check)', () => {
   it('every total is the sum of its lines, by line, site, member and VAT rate', () => {
     fc.assert(
       fc.property(uses, (list) => {
-        for (const invoice of invoices('2026-10', logsOf(list, () => 1).flatMap((l) => l.billed))) {
+        for (const invoice of invoices(
+          '2026-10',
+          logsOf(list, () => 1).flatMap((l) => l.billed),
+        )) {
           expect(invoice.subtotalCents).toBe(sum(invoice.lines, (l) => l.amountCents));
           expect(invoice.vatCents).toBe(sum(invoice.lines, (l) => l.vatCents));
           expect(invoice.totalCents).toBe(invoice.subtotalCents + invoice.vatCents);
@@ -91,10 +108,14 @@ describe('billing properties (fast-check)', () => {
       fc.property(
         uses.chain((list) => {
           const events = logsOf(list, () => 1).flatMap((l) => l.billed);
-          return fc.tuple(fc.constant(events), fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }));
+          return fc.tuple(
+            fc.constant(events),
+            fc.shuffledSubarray(events, { minLength: events.length, maxLength: events.length }),
+          );
         }),
         ([events, shuffled]) => {
-          for (const period of ['2026-10', '2026-11']) expect(JSON.stringify(invoices(period, shuffled))).toBe(JSON.stringify(invoices(period, events)));
+          for (const period of ['2026-10', '2026-11'])
+            expect(JSON.stringify(invoices(period, shuffled))).toBe(JSON.stringify(invoices(period, events)));
         },
       ),
       { numRuns: 200 },
@@ -111,7 +132,8 @@ describe('billing properties (fast-check)', () => {
         try {
           for (const e of EMPLOYERS) hub.directory.upsert('employer', e);
           // The doors of the plans whose tariffs refuse a day beyond the quota refuse it too (docs/billing.md "Prices").
-          for (const [plan, days] of [['murat-week'], ['soho-solo', 5], ['murat-2-days', 2]] as const) hub.directory.upsert('plan', { id: plan, name: plan, access: 'staffed', daysPerWeek: days });
+          for (const [plan, days] of [['murat-week'], ['soho-solo', 5], ['murat-2-days', 2]] as const)
+            hub.directory.upsert('plan', { id: plan, name: plan, access: 'staffed', daysPerWeek: days });
           for (const m of MEMBERS) hub.directory.upsert('member', m);
           hub.ledger.setPrices(EXAMPLE_PRICE_LIST);
           // October's late uses reach the hub after October closed; November's all come in November.
@@ -127,14 +149,30 @@ describe('billing properties (fast-check)', () => {
 
           const members = hub.directory.list('member');
           const employers = hub.directory.list('employer');
-          const rate = (period: string, events: BilledEvent[]) => ratePeriod({ period, prices: EXAMPLE_PRICE_LIST, members, employers, events, zones: ZONES }).lines;
-          const octOnTime = rate('2026-10', all.filter((e) => e.receivedAt === onTime));
+          const rate = (period: string, events: BilledEvent[]) =>
+            ratePeriod({ period, prices: EXAMPLE_PRICE_LIST, members, employers, events, zones: ZONES }).lines;
+          const octOnTime = rate(
+            '2026-10',
+            all.filter((e) => e.receivedAt === onTime),
+          );
           const octAll = rate('2026-10', all);
           expect(JSON.stringify(hub.ledger.invoices('2026-10'))).toBe(frozen);
-          expect(sum(hub.ledger.invoices('2026-10'), (i) => i.subtotalCents)).toBe(sum(octOnTime, (l) => l.amountCents));
+          expect(sum(hub.ledger.invoices('2026-10'), (i) => i.subtotalCents)).toBe(
+            sum(octOnTime, (l) => l.amountCents),
+          );
           const nov = hub.ledger.invoices('2026-11').flatMap((i) => i.lines);
-          expect(sum(nov.filter((l) => l.adjusts === '2026-10'), (l) => l.amountCents)).toBe(sum(octAll, (l) => l.amountCents) - sum(octOnTime, (l) => l.amountCents));
-          expect(sum(nov.filter((l) => l.adjusts === null), (l) => l.amountCents)).toBe(sum(rate('2026-11', all), (l) => l.amountCents));
+          expect(
+            sum(
+              nov.filter((l) => l.adjusts === '2026-10'),
+              (l) => l.amountCents,
+            ),
+          ).toBe(sum(octAll, (l) => l.amountCents) - sum(octOnTime, (l) => l.amountCents));
+          expect(
+            sum(
+              nov.filter((l) => l.adjusts === null),
+              (l) => l.amountCents,
+            ),
+          ).toBe(sum(rate('2026-11', all), (l) => l.amountCents));
         } finally {
           hub.close();
         }

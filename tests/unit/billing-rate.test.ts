@@ -13,10 +13,30 @@ const ZONES = new Map([
   ['soho-solo', 'Europe/Paris'],
 ]);
 
-function invoicesFor(members: Member[], employers: Employer[], logs: SiteLog[], period = '2026-11', prices: PriceList = EXAMPLE_PRICE_LIST): Invoice[] {
-  const input: RatingInput = { period, prices, members, employers, events: logs.flatMap((l) => l.billed), zones: ZONES };
+function invoicesFor(
+  members: Member[],
+  employers: Employer[],
+  logs: SiteLog[],
+  period = '2026-11',
+  prices: PriceList = EXAMPLE_PRICE_LIST,
+): Invoice[] {
+  const input: RatingInput = {
+    period,
+    prices,
+    members,
+    employers,
+    events: logs.flatMap((l) => l.billed),
+    zones: ZONES,
+  };
   const { lines, days } = ratePeriod(input);
-  return buildInvoices(period, prices.currency, lines, new Map(), { members: new Map(members.map((m) => [m.id, m])), employers: new Map(employers.map((e) => [e.id, e])) }, days);
+  return buildInvoices(
+    period,
+    prices.currency,
+    lines,
+    new Map(),
+    { members: new Map(members.map((m) => [m.id, m])), employers: new Map(employers.map((e) => [e.id, e])) },
+    days,
+  );
 }
 
 const only = (invoices: Invoice[], id: string): Invoice => {
@@ -51,7 +71,9 @@ describe('rating the worked examples (totals by hand)', () => {
       .visit('ben', '2026-11-27', '09:00', 300) // week of 23 Nov
       .visit('ben', '2026-11-30', '09:00', 300); // week of 30 Nov: Thursday 3 Dec, billed in December
     const nov = only(invoicesFor([member('ben', 'murat-week')], [], [murat]), 'ben');
-    expect(nov.lines.map((l) => [l.kind, l.quantity, l.amountCents, l.dates])).toEqual([['week', 2, 16000, ['2026-11-02', '2026-11-23']]]);
+    expect(nov.lines.map((l) => [l.kind, l.quantity, l.amountCents, l.dates])).toEqual([
+      ['week', 2, 16000, ['2026-11-02', '2026-11-23']],
+    ]);
     expect(nov.totalCents).toBe(16000 + 3200);
     const dec = only(invoicesFor([member('ben', 'murat-week')], [], [murat], '2026-12'), 'ben');
     expect(dec.lines.map((l) => [l.quantity, l.dates])).toEqual([[1, ['2026-11-30']]]);
@@ -68,12 +90,19 @@ describe('rating the worked examples (totals by hand)', () => {
       .visit('chloe', '2026-11-03', '09:00', 480)
       .visit('david', '2026-11-10', '09:00', 480)
       .visit('david', '2026-11-11', '09:00', 480);
-    const members = [member('chloe', 'reichstett-2-days', { employer: 'acme' }), member('david', 'reichstett-2-days', { employer: 'acme' })];
+    const members = [
+      member('chloe', 'reichstett-2-days', { employer: 'acme' }),
+      member('david', 'reichstett-2-days', { employer: 'acme' }),
+    ];
     const invoices = invoicesFor(members, [employer('acme', 'Acme SA')], [reichstett, strasbourg]);
     expect(invoices).toHaveLength(1);
     const acme = only(invoices, 'acme');
     // chloe: 2, 3, 4 Nov = 3 days, one beyond 2 (the 4th, Reichstett). david: 9-12 Nov = 4 days, two beyond (11th Strasbourg, 12th Reichstett).
-    expect(acme.lines.filter((l) => l.kind === 'extra-day').map((l) => [l.member, l.site, l.quantity, l.amountCents, l.dates])).toEqual([
+    expect(
+      acme.lines
+        .filter((l) => l.kind === 'extra-day')
+        .map((l) => [l.member, l.site, l.quantity, l.amountCents, l.dates]),
+    ).toEqual([
       ['chloe', 'reichstett', 1, 1200, ['2026-11-04']],
       ['david', 'reichstett', 1, 1200, ['2026-11-12']],
       ['david', 'strasbourg', 1, 1200, ['2026-11-11']],
@@ -93,7 +122,10 @@ describe('rating the worked examples (totals by hand)', () => {
   });
 
   it('a Soho Solo member pays only the print pages beyond the 1,000 of the month', () => {
-    const soho = new SiteLog('soho-solo').use('eve', '2026-11-03', 'print-page', 600).use('eve', '2026-11-20', 'print-page', 550).use('eve', '2026-11-20', 'coffee', 2);
+    const soho = new SiteLog('soho-solo')
+      .use('eve', '2026-11-03', 'print-page', 600)
+      .use('eve', '2026-11-20', 'print-page', 550)
+      .use('eve', '2026-11-20', 'coffee', 2);
     const invoice = only(invoicesFor([member('eve', 'soho-solo')], [], [soho]), 'eve');
     // 150,00 subscription (VAT 30,00); 150 pages × 0,10 = 15,00 (VAT 3,00); 2 coffees × 1,20 = 2,40 at 5.5 % (13.2 cents: 13).
     expect(invoice.lines.map((l) => [l.kind, l.item, l.quantity, l.amountCents, l.vatCents])).toEqual([
@@ -110,18 +142,37 @@ describe('rating the worked examples (totals by hand)', () => {
 });
 
 describe('locker rental and the half-day threshold (totals by hand)', () => {
-  it('a member with her own locker on a subscription pays the tariff\'s monthly locker price in each month her membership overlaps, and nothing after', () => {
+  it("a member with her own locker on a subscription pays the tariff's monthly locker price in each month her membership overlaps, and nothing after", () => {
     // Reichstett 2 days a week: 96 EUR a month, locker 5 EUR a month. Léa is a member from 15 October to 30 November.
-    const lea = member('lea', 'reichstett-2-days', { locker: { bank: 'main', number: 7 }, validFrom: '2026-10-15', validUntil: '2026-11-30' });
+    const lea = member('lea', 'reichstett-2-days', {
+      locker: { bank: 'main', number: 7 },
+      validFrom: '2026-10-15',
+      validUntil: '2026-11-30',
+    });
     const noLocker = member('max', 'reichstett-2-days');
-    const reichstett = new SiteLog('reichstett').visit('lea', '2026-11-03', '09:00', 480).visit('lea', '2026-11-05', '09:00', 480).visit('max', '2026-11-03', '09:00', 480);
+    const reichstett = new SiteLog('reichstett')
+      .visit('lea', '2026-11-03', '09:00', 480)
+      .visit('lea', '2026-11-05', '09:00', 480)
+      .visit('max', '2026-11-03', '09:00', 480);
     const nov = invoicesFor([lea, noLocker], [], [reichstett]);
-    expect(only(nov, 'lea').lines.map((l) => [l.kind, l.site, l.description, l.quantity, l.unitCents, l.amountCents, l.vatCents])).toEqual([
+    expect(
+      only(nov, 'lea').lines.map((l) => [
+        l.kind,
+        l.site,
+        l.description,
+        l.quantity,
+        l.unitCents,
+        l.amountCents,
+        l.vatCents,
+      ]),
+    ).toEqual([
       ['locker', null, 'Locker rental 2026-11', 1, 500, 500, 100],
       ['subscription', null, 'Subscription, 2 day(s) a week, 2026-11', 1, 9600, 9600, 1920],
     ]);
     // 9600 + 500 = 10100 excl. VAT; 20 %: 1920 + 100 = 2020; 12120 in all. Both lines are network-wide (no site).
-    expect([only(nov, 'lea').subtotalCents, only(nov, 'lea').vatCents, only(nov, 'lea').totalCents]).toEqual([10100, 2020, 12120]);
+    expect([only(nov, 'lea').subtotalCents, only(nov, 'lea').vatCents, only(nov, 'lea').totalCents]).toEqual([
+      10100, 2020, 12120,
+    ]);
     expect(only(nov, 'lea').bySite).toEqual([
       { site: null, days: 0, amountCents: 10100 },
       { site: 'reichstett', days: 2, amountCents: 0 },
@@ -136,8 +187,12 @@ describe('locker rental and the half-day threshold (totals by hand)', () => {
     expect(invoicesFor([lea], [], [], '2026-12')).toEqual([]);
   });
 
-  it('with underMinutes 300, a day of 299 minutes is a half day and one of 300 a full day, the minutes of a day\'s visits summed', () => {
-    const prices = PriceList.parse({ plans: { 'murat-day': { kind: 'per-day', dayCents: 2000, halfDay: { cents: 1000, underMinutes: 300 }, vatPercent: 20 } } });
+  it("with underMinutes 300, a day of 299 minutes is a half day and one of 300 a full day, the minutes of a day's visits summed", () => {
+    const prices = PriceList.parse({
+      plans: {
+        'murat-day': { kind: 'per-day', dayCents: 2000, halfDay: { cents: 1000, underMinutes: 300 }, vatPercent: 20 },
+      },
+    });
     const murat = new SiteLog('murat')
       .visit('ana', '2026-11-02', '09:00', 299) // one minute short: half day
       .visit('ana', '2026-11-03', '09:00', 300) // exactly 5 h: full day
@@ -152,7 +207,9 @@ describe('locker rental and the half-day threshold (totals by hand)', () => {
     ]);
     expect([invoice.subtotalCents, invoice.vatCents, invoice.totalCents]).toEqual([6000, 1200, 7200]);
     // Without underMinutes the threshold is 4 h.
-    expect(PriceList.parse({ plans: { d: { kind: 'per-day', dayCents: 1, halfDay: { cents: 1 }, vatPercent: 0 } } }).plans.d).toMatchObject({ halfDay: { underMinutes: 240 } });
+    expect(
+      PriceList.parse({ plans: { d: { kind: 'per-day', dayCents: 1, halfDay: { cents: 1 }, vatPercent: 0 } } }).plans.d,
+    ).toMatchObject({ halfDay: { underMinutes: 240 } });
   });
 });
 
@@ -166,7 +223,14 @@ describe('rating rules', () => {
 
   it('refuses to rate a member whose plan has no tariff, naming each; a consumable without a price is no reason to refuse', () => {
     const soho = new SiteLog('soho-solo').use('eve', '2026-11-03', 'scan-page', 3);
-    const input: RatingInput = { period: '2026-11', prices: EXAMPLE_PRICE_LIST, members: [member('eve', 'soho-solo'), member('fay', 'gold')], employers: [], events: soho.billed, zones: ZONES };
+    const input: RatingInput = {
+      period: '2026-11',
+      prices: EXAMPLE_PRICE_LIST,
+      members: [member('eve', 'soho-solo'), member('fay', 'gold')],
+      employers: [],
+      events: soho.billed,
+      zones: ZONES,
+    };
     const err = (() => {
       try {
         ratePeriod(input);
@@ -182,63 +246,153 @@ describe('rating rules', () => {
 
   it('lists the uses of a consumable without a price by site and item, and charges none of them', () => {
     // Names of the object prototype's members fit the pattern too: they must not read as prices.
-    const soho = new SiteLog('soho-solo').use('eve', '2026-11-03', 'scan-page', 3).use('eve', '2026-11-04', 'scan-page', 4).use('eve', '2026-11-04', 'coffee', 1).use('eve', '2026-11-05', 'toString', 2).use('eve', '2026-11-05', 'constructor', 1);
-    const r = ratePeriod({ period: '2026-11', prices: EXAMPLE_PRICE_LIST, members: [member('eve', 'soho-solo')], employers: [], events: soho.billed, zones: ZONES });
+    const soho = new SiteLog('soho-solo')
+      .use('eve', '2026-11-03', 'scan-page', 3)
+      .use('eve', '2026-11-04', 'scan-page', 4)
+      .use('eve', '2026-11-04', 'coffee', 1)
+      .use('eve', '2026-11-05', 'toString', 2)
+      .use('eve', '2026-11-05', 'constructor', 1);
+    const r = ratePeriod({
+      period: '2026-11',
+      prices: EXAMPLE_PRICE_LIST,
+      members: [member('eve', 'soho-solo')],
+      employers: [],
+      events: soho.billed,
+      zones: ZONES,
+    });
     expect(r.unpriced).toEqual([
       { period: '2026-11', site: 'soho-solo', item: 'constructor', uses: 1, quantity: 1 },
       { period: '2026-11', site: 'soho-solo', item: 'scan-page', uses: 2, quantity: 7 },
       { period: '2026-11', site: 'soho-solo', item: 'toString', uses: 1, quantity: 2 },
     ]);
-    expect(r.lines.filter((l) => l.kind === 'consumable').map((l) => [l.item, l.quantity, l.amountCents])).toEqual([['coffee', 1, 120]]);
+    expect(r.lines.filter((l) => l.kind === 'consumable').map((l) => [l.item, l.quantity, l.amountCents])).toEqual([
+      ['coffee', 1, 120],
+    ]);
   });
 
   it('lists the usage of a member missing from the directory as unbilled instead of dropping it', () => {
-    const murat = new SiteLog('murat').visit('ghost', '2026-11-02', '09:00', 60).use('ghost', '2026-11-02', 'coffee', 1);
-    const r = ratePeriod({ period: '2026-11', prices: EXAMPLE_PRICE_LIST, members: [], employers: [], events: murat.billed, zones: ZONES });
+    const murat = new SiteLog('murat')
+      .visit('ghost', '2026-11-02', '09:00', 60)
+      .use('ghost', '2026-11-02', 'coffee', 1);
+    const r = ratePeriod({
+      period: '2026-11',
+      prices: EXAMPLE_PRICE_LIST,
+      members: [],
+      employers: [],
+      events: murat.billed,
+      zones: ZONES,
+    });
     expect(r.lines).toEqual([]);
     expect(r.unbilled).toEqual([{ member: 'ghost', reason: 'not_in_directory', days: 1, consumables: 1 }]);
   });
 
   it('bills no staff or cleaner, and a subscription only for a month its validity overlaps', () => {
     const murat = new SiteLog('murat').visit('sam', '2026-11-02', '09:00', 480);
-    const members = [member('sam', 'murat-day', { role: 'staff' }), member('old', 'murat-2-days', { validUntil: '2026-10-31' }), member('new', 'murat-2-days', { validFrom: '2026-11-30' })];
-    const r = ratePeriod({ period: '2026-11', prices: EXAMPLE_PRICE_LIST, members, employers: [], events: murat.billed, zones: ZONES });
+    const members = [
+      member('sam', 'murat-day', { role: 'staff' }),
+      member('old', 'murat-2-days', { validUntil: '2026-10-31' }),
+      member('new', 'murat-2-days', { validFrom: '2026-11-30' }),
+    ];
+    const r = ratePeriod({
+      period: '2026-11',
+      prices: EXAMPLE_PRICE_LIST,
+      members,
+      employers: [],
+      events: murat.billed,
+      zones: ZONES,
+    });
     expect(r.lines.map((l) => [l.member, l.kind, l.amountCents])).toEqual([['new', 'subscription', 10000]]);
   });
 
-  it('charges a day a site let in beyond a refusing plan\'s quota at the plan\'s price for it, never 0, and lists it for the operator', () => {
+  it("charges a day a site let in beyond a refusing plan's quota at the plan's price for it, never 0, and lists it for the operator", () => {
     const a = new SiteLog('murat').visit('ida', '2026-11-02', '09:00', 60).visit('ida', '2026-11-03', '09:00', 60);
     const b = new SiteLog('reichstett').visit('ida', '2026-11-04', '09:00', 60);
-    const r = ratePeriod({ period: '2026-11', prices: EXAMPLE_PRICE_LIST, members: [member('ida', 'murat-2-days')], employers: [], events: [...a.billed, ...b.billed], zones: ZONES });
-    expect(r.lines.filter((l) => l.kind === 'extra-day').map((l) => [l.site, l.quantity, l.amountCents, l.description])).toEqual([
-      ['reichstett', 1, 2000, 'Days beyond 2 a week, let in although the plan refuses them'],
+    const r = ratePeriod({
+      period: '2026-11',
+      prices: EXAMPLE_PRICE_LIST,
+      members: [member('ida', 'murat-2-days')],
+      employers: [],
+      events: [...a.billed, ...b.billed],
+      zones: ZONES,
+    });
+    expect(
+      r.lines.filter((l) => l.kind === 'extra-day').map((l) => [l.site, l.quantity, l.amountCents, l.description]),
+    ).toEqual([['reichstett', 1, 2000, 'Days beyond 2 a week, let in although the plan refuses them']]);
+    expect(r.admittedBeyondQuota).toEqual([
+      {
+        member: 'ida',
+        account: 'member:ida',
+        plan: 'murat-2-days',
+        site: 'reichstett',
+        date: '2026-11-04',
+        unitCents: 2000,
+      },
     ]);
-    expect(r.admittedBeyondQuota).toEqual([{ member: 'ida', account: 'member:ida', plan: 'murat-2-days', site: 'reichstett', date: '2026-11-04', unitCents: 2000 }]);
   });
 
   it('a day beyond the quota of a plan that lets it in is charged, not listed as let in against the plan', () => {
-    const a = new SiteLog('reichstett').visit('ida', '2026-11-02', '09:00', 60).visit('ida', '2026-11-03', '09:00', 60).visit('ida', '2026-11-04', '09:00', 60);
-    const r = ratePeriod({ period: '2026-11', prices: EXAMPLE_PRICE_LIST, members: [member('ida', 'reichstett-2-days')], employers: [], events: a.billed, zones: ZONES });
+    const a = new SiteLog('reichstett')
+      .visit('ida', '2026-11-02', '09:00', 60)
+      .visit('ida', '2026-11-03', '09:00', 60)
+      .visit('ida', '2026-11-04', '09:00', 60);
+    const r = ratePeriod({
+      period: '2026-11',
+      prices: EXAMPLE_PRICE_LIST,
+      members: [member('ida', 'reichstett-2-days')],
+      employers: [],
+      events: a.billed,
+      zones: ZONES,
+    });
     expect(r.lines.filter((l) => l.kind === 'extra-day').map((l) => [l.quantity, l.amountCents])).toEqual([[1, 1200]]);
     expect(r.admittedBeyondQuota).toEqual([]);
   });
 
   it('refuses a plan that refuses extra days without the price of one let in anyway; a list from before that price keeps rating as it did', () => {
     const refusing = { kind: 'subscription', monthlyCents: 10000, daysPerWeek: 2, vatPercent: 20 };
-    expect(unpricedRefusals(PriceList.parse({ plans: { a: { ...refusing, extraDay: 'refuse' }, b: { ...refusing, extraDay: { refuse: true, cents: 1 } } } })).map((d) => d.path)).toEqual(['plans.a.extraDay']);
-    const bad = PriceList.safeParse({ plans: { a: { ...refusing, extraDay: { refuse: true } }, b: { ...refusing, extraDay: { refuse: false, cents: 5 } } } });
+    expect(
+      unpricedRefusals(
+        PriceList.parse({
+          plans: { a: { ...refusing, extraDay: 'refuse' }, b: { ...refusing, extraDay: { refuse: true, cents: 1 } } },
+        }),
+      ).map((d) => d.path),
+    ).toEqual(['plans.a.extraDay']);
+    const bad = PriceList.safeParse({
+      plans: {
+        a: { ...refusing, extraDay: { refuse: true } },
+        b: { ...refusing, extraDay: { refuse: false, cents: 5 } },
+      },
+    });
     expect(bad.error?.issues.map((i) => i.path.join('.')).sort()).toEqual(['plans.a.extraDay', 'plans.b.extraDay']);
     const old = PriceList.parse({ plans: { 'murat-2-days': { ...refusing, extraDay: 'refuse' } } });
-    const a = new SiteLog('murat').visit('ida', '2026-11-02', '09:00', 60).visit('ida', '2026-11-03', '09:00', 60).visit('ida', '2026-11-04', '09:00', 60);
-    const r = ratePeriod({ period: '2026-11', prices: old, members: [member('ida', 'murat-2-days')], employers: [], events: a.billed, zones: ZONES });
-    expect(r.lines.filter((l) => l.kind === 'extra-day').map((l) => [l.amountCents, l.description])).toEqual([[0, 'Days beyond 2 a week (refused by the plan: not charged)']]);
+    const a = new SiteLog('murat')
+      .visit('ida', '2026-11-02', '09:00', 60)
+      .visit('ida', '2026-11-03', '09:00', 60)
+      .visit('ida', '2026-11-04', '09:00', 60);
+    const r = ratePeriod({
+      period: '2026-11',
+      prices: old,
+      members: [member('ida', 'murat-2-days')],
+      employers: [],
+      events: a.billed,
+      zones: ZONES,
+    });
+    expect(r.lines.filter((l) => l.kind === 'extra-day').map((l) => [l.amountCents, l.description])).toEqual([
+      [0, 'Days beyond 2 a week (refused by the plan: not charged)'],
+    ]);
   });
 
   it('counts a visit whose check-in was not read on the site-local day it started, and an open visit as a full day', () => {
     const log = new SiteLog('murat').visit('jo', '2026-11-02', '22:00', 180).visit('jo', '2026-11-05', '09:00', 60);
     // seq 1, the check-in of the 2nd, fell outside what was read; seq 4, the check-out of the 5th, has not arrived.
     const events = log.billed.filter((e) => e.seq !== 1 && e.seq !== 4);
-    const r = ratePeriod({ period: '2026-11', prices: EXAMPLE_PRICE_LIST, members: [member('jo', 'murat-day')], employers: [], events, zones: ZONES });
+    const r = ratePeriod({
+      period: '2026-11',
+      prices: EXAMPLE_PRICE_LIST,
+      members: [member('jo', 'murat-day')],
+      employers: [],
+      events,
+      zones: ZONES,
+    });
     expect(r.lines.map((l) => [l.kind, l.dates])).toEqual([
       ['day', ['2026-11-05']],
       ['half-day', ['2026-11-02']],
@@ -246,7 +400,9 @@ describe('rating rules', () => {
   });
 
   it('validates the price list: VAT with at most two decimals, integer cents, a known tariff kind', () => {
-    const bad = PriceList.safeParse({ plans: { a: { kind: 'per-day', dayCents: 12.5, vatPercent: 20.001 }, b: { kind: 'monthly' } } });
+    const bad = PriceList.safeParse({
+      plans: { a: { kind: 'per-day', dayCents: 12.5, vatPercent: 20.001 }, b: { kind: 'monthly' } },
+    });
     expect(bad.success).toBe(false);
     const paths = bad.error?.issues.map((i) => i.path.join('.')).sort();
     expect(paths).toEqual(['plans.a.dayCents', 'plans.a.vatPercent', 'plans.b.kind']);

@@ -13,12 +13,26 @@ import { silent } from '../support/logger.js';
 
 const { NOV_2, DEC_2, JAN_2 } = BILLING_DATES;
 const DEC_10 = Date.parse('2026-12-10T08:00:00Z');
-const WITH_SCANS: PriceList = { ...EXAMPLE_PRICE_LIST, consumables: { ...EXAMPLE_PRICE_LIST.consumables, 'scan-page': { name: 'Scanned page', unitCents: 5, vatPercent: 20 } } };
+const WITH_SCANS: PriceList = {
+  ...EXAMPLE_PRICE_LIST,
+  consumables: {
+    ...EXAMPLE_PRICE_LIST.consumables,
+    'scan-page': { name: 'Scanned page', unitCents: 5, vatPercent: 20 },
+  },
+};
 const MARKUP = '<img src=x onerror=alert(1)>';
 
 /** A use stored by a hub from before item names were checked at ingest: the row an older database holds. */
 function storeLegacyUse(ingest: (batch: EventBatch, receivedAt: number) => unknown, seq: number, item: string): void {
-  const event = { v: 1, site: 'murat', seq, id: '0190a000-0000-7000-8000-0000000000' + String(seq).padStart(2, '0'), at: '2026-11-05T10:00:00.000+01:00', type: 'consumable.used', data: { memberId: 'ana', item, quantity: 7 } };
+  const event = {
+    v: 1,
+    site: 'murat',
+    seq,
+    id: '0190a000-0000-7000-8000-0000000000' + String(seq).padStart(2, '0'),
+    at: '2026-11-05T10:00:00.000+01:00',
+    type: 'consumable.used',
+    data: { memberId: 'ana', item, quantity: 7 },
+  };
   ingest({ v: 1, site: 'murat', events: [event as SiteEvent] }, NOV_2);
 }
 
@@ -31,7 +45,13 @@ describe('consumables without a price: a warning of the preview and the close, n
   afterEach(() => hub.close());
 
   it('previews and closes the month with the unpriced uses listed (month, site, item, uses, quantity) and not charged, the rest billed', () => {
-    hub.ingest(new SiteLog('murat', '+01:00', NOV_2).visit('ana', '2026-11-02', '09:00', 480).use('ana', '2026-11-02', 'coffee', 2).use('ana', '2026-11-03', 'scan-page', 3).use('ana', '2026-11-04', 'scan-page', 2));
+    hub.ingest(
+      new SiteLog('murat', '+01:00', NOV_2)
+        .visit('ana', '2026-11-02', '09:00', 480)
+        .use('ana', '2026-11-02', 'coffee', 2)
+        .use('ana', '2026-11-03', 'scan-page', 3)
+        .use('ana', '2026-11-04', 'scan-page', 2),
+    );
     hub.ingest(new SiteLog('reichstett', '+01:00', NOV_2).use('chloe', '2026-11-05', 'scan-page', 1));
     hub.clock.now = DEC_2;
     const expected = [
@@ -49,19 +69,30 @@ describe('consumables without a price: a warning of the preview and the close, n
     expect(closed).toMatchObject({ status: 'closed', invoices: 2, unbilled: [], unpriced: expected });
     expect(hub.ledger.closed('2026-11')?.unpriced).toEqual(expected);
     expect(hub.ledger.periods().map((p) => p.unpriced)).toEqual([expected]);
-    expect(hub.ledger.invoices('2026-11').map((i) => ({ ...i, number: null, closedAt: null }))).toEqual(preview.invoices);
+    expect(hub.ledger.invoices('2026-11').map((i) => ({ ...i, number: null, closedAt: null }))).toEqual(
+      preview.invoices,
+    );
     expect(hub.ledger.verify('2026-11').identical).toBe(true);
   });
 
   it('once the item is priced, later uses and late uses of a closed month are charged; those the close listed stay uncharged', () => {
-    const murat = new SiteLog('murat', '+01:00', NOV_2).visit('ana', '2026-11-02', '09:00', 480).use('ana', '2026-11-03', 'scan-page', 3);
+    const murat = new SiteLog('murat', '+01:00', NOV_2)
+      .visit('ana', '2026-11-02', '09:00', 480)
+      .use('ana', '2026-11-03', 'scan-page', 3);
     hub.ingest(murat);
     hub.clock.now = DEC_2;
-    expect(hub.ledger.close('2026-11').unpriced).toEqual([{ period: '2026-11', site: 'murat', item: 'scan-page', uses: 1, quantity: 3 }]);
+    expect(hub.ledger.close('2026-11').unpriced).toEqual([
+      { period: '2026-11', site: 'murat', item: 'scan-page', uses: 1, quantity: 3 },
+    ]);
     const frozen = JSON.stringify(hub.ledger.invoices('2026-11'));
     hub.ledger.setPrices(WITH_SCANS);
     // December's own use, and two November uses the site sends late: one priced by now, one still not.
-    hub.ingest(murat.use('ana', '2026-12-03', 'scan-page', 4, DEC_10).use('ana', '2026-11-20', 'scan-page', 1, DEC_10).use('ana', '2026-11-21', 'fax-page', 2, DEC_10));
+    hub.ingest(
+      murat
+        .use('ana', '2026-12-03', 'scan-page', 4, DEC_10)
+        .use('ana', '2026-11-20', 'scan-page', 1, DEC_10)
+        .use('ana', '2026-11-21', 'fax-page', 2, DEC_10),
+    );
     hub.clock.now = JAN_2;
     const december = hub.ledger.close('2026-12');
     expect(december.unpriced).toEqual([{ period: '2026-11', site: 'murat', item: 'fax-page', uses: 1, quantity: 2 }]);
@@ -85,7 +116,9 @@ describe('consumables without a price: a warning of the preview and the close, n
     const listed = [{ period: '2026-11', site: 'murat', item: MARKUP, uses: 1, quantity: 7 }];
     expect(hub.ledger.preview('2026-11').summary.unpriced).toEqual(listed);
     expect(hub.ledger.close('2026-11')).toMatchObject({ invoices: 2, unpriced: listed });
-    expect(lines.map((l) => JSON.parse(l) as { msg: string; unpriced?: unknown })).toEqual([expect.objectContaining({ msg: 'consumable uses without a price were left out of the close', unpriced: listed })]);
+    expect(lines.map((l) => JSON.parse(l) as { msg: string; unpriced?: unknown })).toEqual([
+      expect.objectContaining({ msg: 'consumable uses without a price were left out of the close', unpriced: listed }),
+    ]);
   });
 });
 
@@ -94,19 +127,29 @@ describe('consumables without a price, through the billing API', () => {
   let headers: AuthHeaders;
   beforeEach(async () => {
     const clock = new ManualClock('2026-11-20T08:00:00Z');
-    hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    hub = createHub({
+      dbPath: testHubDb(),
+      clock,
+      log: silent,
+      initialAdmin: TEST_ADMIN,
+      passwordCost: FAST_PASSWORD_COST,
+    });
     hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
     hub.directory.upsert('plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
     hub.directory.upsert('member', { id: 'ana', name: 'Ana', plan: 'murat-day' });
-    const log = new SiteLog('murat', '+01:00', clock.now()).visit('ana', '2026-11-02', '09:00', 480).use('ana', '2026-11-03', 'scan-page', 3);
-    for (const { event, receivedAt } of log.events) hub.store.ingest({ v: 1, site: 'murat', events: [event] }, receivedAt);
+    const log = new SiteLog('murat', '+01:00', clock.now())
+      .visit('ana', '2026-11-02', '09:00', 480)
+      .use('ana', '2026-11-03', 'scan-page', 3);
+    for (const { event, receivedAt } of log.events)
+      hub.store.ingest({ v: 1, site: 'murat', events: [event] }, receivedAt);
     storeLegacyUse((b, at) => hub.store.ingest(b, at), 50, MARKUP);
     clock.advanceTo(DEC_2);
     headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
   });
   afterEach(async () => hub.stop());
 
-  const inject = (method: 'GET' | 'PUT' | 'POST', url: string, payload?: unknown) => hub.api.inject({ method, url, headers, ...(payload !== undefined ? { payload: payload as object } : {}) });
+  const inject = (method: 'GET' | 'PUT' | 'POST', url: string, payload?: unknown) =>
+    hub.api.inject({ method, url, headers, ...(payload !== undefined ? { payload: payload as object } : {}) });
 
   it('the preview and the close answer 200 with the unpriced uses; the item can then be priced, the markup one never', async () => {
     expect((await inject('PUT', '/billing/prices', EXAMPLE_PRICE_LIST)).statusCode).toBe(200);
@@ -115,13 +158,27 @@ describe('consumables without a price, through the billing API', () => {
       { period: '2026-11', site: 'murat', item: 'scan-page', uses: 1, quantity: 3 },
     ];
     const preview = await inject('GET', '/billing/periods/2026-11');
-    expect([preview.statusCode, preview.json()]).toEqual([200, expect.objectContaining({ status: 'open', totalCents: 2400, unpriced: listed })]);
+    expect([preview.statusCode, preview.json()]).toEqual([
+      200,
+      expect.objectContaining({ status: 'open', totalCents: 2400, unpriced: listed }),
+    ]);
     const close = await inject('POST', '/billing/periods/2026-11/close');
-    expect([close.statusCode, close.json()]).toEqual([200, expect.objectContaining({ status: 'closed', totalCents: 2400, unpriced: listed })]);
-    expect((await inject('GET', '/billing/periods')).json()).toMatchObject({ periods: [{ period: '2026-11', unpriced: listed }] });
-    expect((await inject('GET', '/billing/periods/2026-11')).json()).toMatchObject({ status: 'closed', unpriced: listed });
+    expect([close.statusCode, close.json()]).toEqual([
+      200,
+      expect.objectContaining({ status: 'closed', totalCents: 2400, unpriced: listed }),
+    ]);
+    expect((await inject('GET', '/billing/periods')).json()).toMatchObject({
+      periods: [{ period: '2026-11', unpriced: listed }],
+    });
+    expect((await inject('GET', '/billing/periods/2026-11')).json()).toMatchObject({
+      status: 'closed',
+      unpriced: listed,
+    });
     expect((await inject('PUT', '/billing/prices', WITH_SCANS)).statusCode).toBe(200);
-    const markup = await inject('PUT', '/billing/prices', { ...WITH_SCANS, consumables: { ...WITH_SCANS.consumables, [MARKUP]: { name: 'x', unitCents: 1, vatPercent: 20 } } });
+    const markup = await inject('PUT', '/billing/prices', {
+      ...WITH_SCANS,
+      consumables: { ...WITH_SCANS.consumables, [MARKUP]: { name: 'x', unitCents: 1, vatPercent: 20 } },
+    });
     expect([markup.statusCode, markup.json<{ code: string }>().code]).toEqual([400, 'request.invalid']);
   });
 });

@@ -13,14 +13,26 @@ function scan(bytes: number[], size: number): number | undefined {
   return undefined;
 }
 
-const packet = (type: number, lengthBytes: number[], body: number) => [type, ...lengthBytes, ...new Array<number>(body).fill(0x30)];
+const packet = (type: number, lengthBytes: number[], body: number) => [
+  type,
+  ...lengthBytes,
+  ...new Array<number>(body).fill(0x30),
+];
 
 describe('the MQTT packet length scanner', () => {
   // 100 = [0x64]; 1000 = [0xe8, 0x07]; 1001 = [0xe9, 0x07]; 268,435,455 = the largest length.
   const cases: Array<[string, number[], number | undefined]> = [
-    ['a CONNECT at its limit, then packets at theirs and of length 0', [...packet(0x10, [0x64], 100), ...packet(0x30, [0xe8, 0x07], 1000), 0xc0, 0x00, ...packet(0x30, [0x05], 5)], undefined],
+    [
+      'a CONNECT at its limit, then packets at theirs and of length 0',
+      [...packet(0x10, [0x64], 100), ...packet(0x30, [0xe8, 0x07], 1000), 0xc0, 0x00, ...packet(0x30, [0x05], 5)],
+      undefined,
+    ],
     ['a CONNECT one byte over its limit', packet(0x10, [0x65], 101), 101],
-    ['a later packet one byte over its limit, its body never sent', [...packet(0x10, [0x02], 2), 0x30, 0xe9, 0x07], 1001],
+    [
+      'a later packet one byte over its limit, its body never sent',
+      [...packet(0x10, [0x02], 2), 0x30, 0xe9, 0x07],
+      1001,
+    ],
     ['the largest length MQTT can announce', [...packet(0x10, [0x00], 0), 0x30, 0xff, 0xff, 0xff, 0x7f], 268_435_455],
     ['a length of five bytes (malformed)', [...packet(0x10, [0x00], 0), 0x30, 0xff, 0xff, 0xff, 0xff, 0x01], Infinity],
   ];

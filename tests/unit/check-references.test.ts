@@ -34,14 +34,17 @@ describe('the check that the repository stands on its own (scripts/check-referen
   }
 
   it('passes a clean folder, with the look-alikes it must not mistake for references', () => {
-    write('README.md', [
-      'See [A](docs/a.md), [its section](docs/a.md#section), [the folder](docs/) and [the web](https://example.org/x.md).',
-      'Jump [below](#usage). The rule is in docs/architecture.md, invariant 3.',
-      '```sh',
-      'cat [not a link](nowhere.md)',
-      '```',
-      'Inline `[nor this](gone.md)` either.',
-    ].join('\n'));
+    write(
+      'README.md',
+      [
+        'See [A](docs/a.md), [its section](docs/a.md#section), [the folder](docs/) and [the web](https://example.org/x.md).',
+        'Jump [below](#usage). The rule is in docs/architecture.md, invariant 3.',
+        '```sh',
+        'cat [not a link](nowhere.md)',
+        '```',
+        'Inline `[nor this](gone.md)` either.',
+      ].join('\n'),
+    );
     write('docs/b.md', 'Back [up](../README.md) and [across](./a.md "A").\n');
     write('src/cmac.ts', '// AES with PKCS#7 padding switched off; see docs/a.md#2-keys.\n');
     write('ui/style.css', `:root { --accent: #1f6feb; --line: ${BLACK}; }\n`);

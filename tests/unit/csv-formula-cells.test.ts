@@ -5,7 +5,9 @@ import { FORMULA_NAMES as NAMES, runsAsFormula, spreadsheetCells } from '../harn
 
 describe('the members CSV export neutralises formula cells, whatever comes before the formula character', () => {
   it('the members export: no cell of any row runs as a formula, and import reads every name back exactly', () => {
-    const members = NAMES.map((name, i) => ({ id: `m${i}`, name, plan: 'always', role: 'member', status: 'active' }) as Member);
+    const members = NAMES.map(
+      (name, i) => ({ id: `m${i}`, name, plan: 'always', role: 'member', status: 'active' }) as Member,
+    );
     const csv = formatMembersCsv(members, () => []);
     expect(spreadsheetCells(csv).filter(runsAsFormula)).toEqual([]);
     const parsed = parseMembersCsv(csv);

@@ -40,16 +40,23 @@ describe("the dashboard's catalogue", () => {
     const fr = Object.keys(messages.fr);
     const en = Object.keys(messages.en);
     expect(fr.length).toBeGreaterThan(100);
-    expect({ missingInEnglish: fr.filter((k) => !(k in messages.en)), missingInFrench: en.filter((k) => !(k in messages.fr)) }).toEqual({ missingInEnglish: [], missingInFrench: [] });
+    expect({
+      missingInEnglish: fr.filter((k) => !(k in messages.en)),
+      missingInFrench: en.filter((k) => !(k in messages.fr)),
+    }).toEqual({ missingInEnglish: [], missingInFrench: [] });
   });
 
   it('has the same placeholders in both languages, message by message', () => {
-    const differ = Object.keys(messages.fr).filter((k) => placeholders(messages.fr[k] ?? '').join() !== placeholders(messages.en[k] ?? '').join());
+    const differ = Object.keys(messages.fr).filter(
+      (k) => placeholders(messages.fr[k] ?? '').join() !== placeholders(messages.en[k] ?? '').join(),
+    );
     expect(differ).toEqual([]);
   });
 
   it('has words for every key a module asks for by name', () => {
-    const used = uiModules().flatMap((file) => keysUsed(readFileSync(file, 'utf8')).map((u) => ({ ...u, file: file.slice(UI_DIR.length) })));
+    const used = uiModules().flatMap((file) =>
+      keysUsed(readFileSync(file, 'utf8')).map((u) => ({ ...u, file: file.slice(UI_DIR.length) })),
+    );
     // The scan itself must see the calls: an empty list would prove nothing.
     expect(used.length).toBeGreaterThan(100);
     const known = Object.keys(messages.fr);

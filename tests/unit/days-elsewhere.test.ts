@@ -21,24 +21,48 @@ afterEach(async () => {
 });
 
 async function site(storagePath = ':memory:', start = WEDNESDAY) {
-  const s = await startSite({ directory: { source: 'hub' }, broker: { url: 'mqtt://127.0.0.1:1', hubPublicKey: HUB.publicKeyPem } }, undefined, start, storagePath);
+  const s = await startSite(
+    { directory: { source: 'hub' }, broker: { url: 'mqtt://127.0.0.1:1', hubPublicKey: HUB.publicKeyPem } },
+    undefined,
+    start,
+    storagePath,
+  );
   sites.push(s);
-  const updates = new DaysElsewhereUpdates({ site: 'murat', publicKey: hubPublicKey(HUB.publicKeyPem), edge: s.edge, log: silent });
+  const updates = new DaysElsewhereUpdates({
+    site: 'murat',
+    publicKey: hubPublicKey(HUB.publicKeyPem),
+    edge: s.edge,
+    log: silent,
+  });
   let second = 0;
-  const body = (members: DaysElsewhere['members'], extra: Partial<DaysElsewhere> = {}): DaysElsewhere => ({ v: 1, site: 'murat', issuedAt: new Date(s.clock.now() + ++second * 1000).toISOString(), members, ...extra });
-  const send = (b: DaysElsewhere, key = HUB.privateKeyPem) => updates.receive(JSON.stringify({ body: b, signature: signBody(b, hubPrivateKey(key)) }));
+  const body = (members: DaysElsewhere['members'], extra: Partial<DaysElsewhere> = {}): DaysElsewhere => ({
+    v: 1,
+    site: 'murat',
+    issuedAt: new Date(s.clock.now() + ++second * 1000).toISOString(),
+    members,
+    ...extra,
+  });
+  const send = (b: DaysElsewhere, key = HUB.privateKeyPem) =>
+    updates.receive(JSON.stringify({ body: b, signature: signBody(b, hubPrivateKey(key)) }));
   return { s, updates, body, send };
 }
 
-const faults = (s: Harness) => s.events().filter((e) => e.type === 'device.fault' && e.data.kind === 'directory.rejected');
+const faults = (s: Harness) =>
+  s.events().filter((e) => e.type === 'device.fault' && e.data.kind === 'directory.rejected');
 
 describe('days a week counted with the days used at the other sites', () => {
   it('refuses a third day to a member on a 2-days plan who came twice this week elsewhere; a day already spent elsewhere today costs nothing', async () => {
     const { s, body, send } = await site();
-    expect(send(body([{ member: 'chloe', days: ['2026-11-23', '2026-11-24'] }]))).toEqual({ applied: true, members: 1 });
+    expect(send(body([{ member: 'chloe', days: ['2026-11-23', '2026-11-24'] }]))).toEqual({
+      applied: true,
+      members: 1,
+    });
     expect(s.tap('front-in', UID.chloe)).toMatchObject({ granted: false, reason: 'quota_exhausted' });
 
-    expect(send(body([{ member: 'chloe', days: ['2026-11-23', '2026-11-25'] }]))).toEqual({ applied: true, members: 1 });
+    expect(send(body([{ member: 'chloe', days: ['2026-11-23', '2026-11-25'] }]))).toEqual({
+      applied: true,
+      members: 1,
+    });
     expect(s.tap('front-in', UID.chloe)).toMatchObject({ granted: true });
   });
 
@@ -56,7 +80,14 @@ describe('days a week counted with the days used at the other sites', () => {
     const spend = [{ member: 'chloe', days: ['2026-11-23', '2026-11-24'] }];
     expect(send(body(spend), OTHER.privateKeyPem)).toMatchObject({ refused: 'forged' });
     expect(send(body(spend, { site: 'allanche' }))).toMatchObject({ refused: 'foreign' });
-    expect(updates.receive(JSON.stringify({ body: { ...body(spend), members: [{ member: 'chloe', days: ['not a day'] }] }, signature: 'x' }))).toMatchObject({ refused: 'malformed' });
+    expect(
+      updates.receive(
+        JSON.stringify({
+          body: { ...body(spend), members: [{ member: 'chloe', days: ['not a day'] }] },
+          signature: 'x',
+        }),
+      ),
+    ).toMatchObject({ refused: 'malformed' });
     expect(updates.receive(signed)).toMatchObject({ refused: 'replayed' });
     expect(send(body(spend, { issuedAt: '2026-11-01T00:00:00.000Z' }))).toMatchObject({ refused: 'replayed' });
     expect(faults(s)).toHaveLength(3);

@@ -51,11 +51,15 @@ describe('a simulated day of the demo network', () => {
           const own = plan.filter((a) => 'member' in a && a.member.name === name);
           const after = own.filter((a) => a.at > INCIDENTS.revoke.at);
           // Only the retry of the lost badge, which the door refuses, and the way out.
-          for (const a of after) expect(['arrive', 'exit-button'], `${name} ${a.kind} at ${clockTime(a.at)}`).toContain(a.kind);
+          for (const a of after)
+            expect(['arrive', 'exit-button'], `${name} ${a.kind} at ${clockTime(a.at)}`).toContain(a.kind);
           expect(after.filter((a) => a.kind === 'arrive').map((a) => a.at)).toEqual([INCIDENTS.revoke.at + 150]);
           // In at the revocation: arrived before it, not left before it.
           const arrival = own.find((a) => a.kind === 'arrive' && a.at < INCIDENTS.revoke.at);
-          const inAt = arrival && 'site' in arrival && !own.some((a) => a.kind === 'leave') ? DEMO_SITES.find((s) => s.id === arrival.site) : undefined;
+          const inAt =
+            arrival && 'site' in arrival && !own.some((a) => a.kind === 'leave')
+              ? DEMO_SITES.find((s) => s.id === arrival.site)
+              : undefined;
           const exits = after.filter((a) => a.kind === 'exit-button').map((a) => ('site' in a ? a.site : ''));
           expect(exits, name).toEqual(inAt?.exitButton ? [inAt.id] : []);
         }
@@ -66,17 +70,26 @@ describe('a simulated day of the demo network', () => {
 
   it('on the first day, Paul Meyer, in at Reichstett when his badge is revoked, leaves by the exit button', () => {
     const plan = planDay({ day: 1, members: MEMBERS, sites: DEMO_SITES, revoked: new Set() });
-    const paul = plan.filter((a) => 'member' in a && a.member.name === 'Paul Meyer').map((a) => `${clockTime(a.at)} ${a.kind}${'site' in a ? ` ${a.site}` : ''}`);
-    expect(paul).toEqual(['10:18 arrive reichstett', '10:23 locker reichstett', '10:44 locker reichstett', '11:00 revoke', '13:30 arrive reichstett', '15:23 exit-button reichstett']);
+    const paul = plan
+      .filter((a) => 'member' in a && a.member.name === 'Paul Meyer')
+      .map((a) => `${clockTime(a.at)} ${a.kind}${'site' in a ? ` ${a.site}` : ''}`);
+    expect(paul).toEqual([
+      '10:18 arrive reichstett',
+      '10:23 locker reichstett',
+      '10:44 locker reichstett',
+      '11:00 revoke',
+      '13:30 arrive reichstett',
+      '15:23 exit-button reichstett',
+    ]);
   });
 
   it('holds a door open and cuts one site off for a while, every day', () => {
     const plan = planDay({ day: 3, members: MEMBERS, sites: DEMO_SITES, revoked: new Set() });
-    expect(plan.filter((a) => a.kind === 'hold-door' || a.kind === 'cut-link' || a.kind === 'restore-link').map((a) => `${clockTime(a.at)} ${a.kind}`)).toEqual([
-      '10:00 hold-door',
-      '12:00 cut-link',
-      '15:00 restore-link',
-    ]);
+    expect(
+      plan
+        .filter((a) => a.kind === 'hold-door' || a.kind === 'cut-link' || a.kind === 'restore-link')
+        .map((a) => `${clockTime(a.at)} ${a.kind}`),
+    ).toEqual(['10:00 hold-door', '12:00 cut-link', '15:00 restore-link']);
   });
 
   it('prices every plan its members hold, and gives every member a distinct badge', () => {

@@ -22,7 +22,16 @@ const cleanups = cleanupsAfterEach();
 /** The demo's hub: its embedded broker admits provisioned sites only. */
 async function hubWithIdentities(): Promise<{ hub: Hub; brokerPort: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-link-'));
-  const hub = createHub({ dbPath: lastingHubDb(dir), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, privateKeyPem: generateHubKeys().privateKeyPem, brokerIdentities: true, passwordCost: FAST_PASSWORD_COST });
+  const hub = createHub({
+    dbPath: lastingHubDb(dir),
+    clock: systemClock,
+    log: silent,
+    brokerPort: 0,
+    apiPort: 0,
+    privateKeyPem: generateHubKeys().privateKeyPem,
+    brokerIdentities: true,
+    passwordCost: FAST_PASSWORD_COST,
+  });
   const { mqttUrl } = await hub.start();
   cleanups.push(async () => {
     await hub.stop();
@@ -48,12 +57,16 @@ describe("the demo's broker link (demo/link-cut.ts)", () => {
     cleanups.push(() => client.endAsync(true));
     // Up: the site's events reach the hub. Down: the hub's ack reaches the site.
     await client.subscribeAsync(t.ack('allanche'), { qos: 1 });
-    const acked = new Promise<string>((resolve) => client.on('message', (_topic, payload) => resolve(payload.toString())));
+    const acked = new Promise<string>((resolve) =>
+      client.on('message', (_topic, payload) => resolve(payload.toString())),
+    );
     await client.publishAsync(t.events('allanche'), JSON.stringify(batchOf('allanche', 1, 3)), { qos: 1 });
     expect(JSON.parse(await acked)).toMatchObject({ site: 'allanche', seq: 3 });
     expect(hub.store.progress('allanche')?.contiguous).toBe(3);
 
-    expect(await connectOutcome(url, { ...identity, password: 'not-the-password' })).toMatch(/Bad username or password/i);
+    expect(await connectOutcome(url, { ...identity, password: 'not-the-password' })).toMatch(
+      /Bad username or password/i,
+    );
   });
 
   it('cut, drops every connection and refuses new ones; restored, relays again', async () => {

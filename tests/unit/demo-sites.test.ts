@@ -10,13 +10,21 @@ import { parseSiteConfig } from '../../firmware-config/load.js';
 import { generateHubKeys, hubPublicKey } from '../../shared/protocol/signing.js';
 import { createPublicKey } from 'node:crypto';
 
-const publicKeyPem = createPublicKey(generateHubKeys().privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
+const publicKeyPem = createPublicKey(generateHubKeys().privateKeyPem)
+  .export({ type: 'spki', format: 'pem' })
+  .toString();
 
 describe('the demo centres', () => {
   for (const site of DEMO_SITES) {
     it(`turns the ${site.example} example into a valid networked site on simulated hardware, hub key pinned, with its own broker identity`, () => {
       const example = readFileSync(join('firmware-config', 'examples', `${site.example}.yaml`), 'utf8');
-      const { yaml, facts } = networkedSiteYaml(example, { brokerUrl: 'mqtt://127.0.0.1:40000', hubPublicKeyPem: publicKeyPem, dir: '/tmp/demo', id: site.id, identity: { username: site.id, password: 'pw-of-the-site' } });
+      const { yaml, facts } = networkedSiteYaml(example, {
+        brokerUrl: 'mqtt://127.0.0.1:40000',
+        hubPublicKeyPem: publicKeyPem,
+        dir: '/tmp/demo',
+        id: site.id,
+        identity: { username: site.id, password: 'pw-of-the-site' },
+      });
       const parsed = parseSiteConfig(yaml, `${site.id}.yaml`, '/tmp/demo');
       if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
       const config = parsed.value;
@@ -28,13 +36,21 @@ describe('the demo centres', () => {
       expect(config.hardware).toMatchObject({ readers: 'simulated', gpio: 'simulated' });
       expect(config.api.port).toBe(0);
       expect(config.storage.path).toBe(`/tmp/demo/${site.id}.db`);
-      expect(facts).toMatchObject({ name: config.site.name, timeZone: config.site.timeZone, capacity: config.site.capacity });
+      expect(facts).toMatchObject({
+        name: config.site.name,
+        timeZone: config.site.timeZone,
+        capacity: config.site.capacity,
+      });
       // The readers the simulator taps exist at that site.
       const readers = config.readers.map((r) => r.id);
-      for (const reader of [site.entry, site.exit, site.lockerReader].filter((r) => r !== undefined)) expect(readers).toContain(reader);
+      for (const reader of [site.entry, site.exit, site.lockerReader].filter((r) => r !== undefined))
+        expect(readers).toContain(reader);
       expect(config.doors.map((d) => d.id)).toContain(site.door);
       expect(config.doors.find((d) => d.id === site.door)?.contact).toBeDefined();
-      expect(config.doors.find((d) => d.id === site.door)?.exitButton !== undefined, 'exitButton as the config has it').toBe(site.exitButton);
+      expect(
+        config.doors.find((d) => d.id === site.door)?.exitButton !== undefined,
+        'exitButton as the config has it',
+      ).toBe(site.exitButton);
     });
   }
 });
@@ -49,7 +65,15 @@ async function occupiedPort(): Promise<{ port: number; release: () => Promise<vo
 }
 
 const banner = (api: PortChoice, broker: PortChoice) => {
-  const facts: BannerFacts = { oneTimeAdmin: undefined, apiUrl: 'http://127.0.0.1:9000', mqttUrl: 'mqtt://127.0.0.1:9001', ports: { api, broker }, sites: [], dir: '/tmp/demo', hourMs: 60_000 };
+  const facts: BannerFacts = {
+    oneTimeAdmin: undefined,
+    apiUrl: 'http://127.0.0.1:9000',
+    mqttUrl: 'mqtt://127.0.0.1:9001',
+    ports: { api, broker },
+    sites: [],
+    dir: '/tmp/demo',
+    hourMs: 60_000,
+  };
   return demoBanner(facts);
 };
 
@@ -78,7 +102,9 @@ describe('the demo ports', () => {
     try {
       const [api, broker] = [await choosePort(undefined, taken), await choosePort(9001, 1883)];
       const text = banner(api, broker);
-      expect(text).toMatch(new RegExp(`Dashboard: +http://127\\.0\\.0\\.1:9000/  \\(${taken} was taken: any free port\\)\\n`));
+      expect(text).toMatch(
+        new RegExp(`Dashboard: +http://127\\.0\\.0\\.1:9000/  \\(${taken} was taken: any free port\\)\\n`),
+      );
       expect(text).toMatch(/MQTT broker: +mqtt:\/\/127\.0\.0\.1:9001 \(embedded; provisioned sites only[^\n(]*\)\n/);
     } finally {
       await release();

@@ -93,15 +93,21 @@ describe('a directory error names the path', () => {
   });
 
   it('a badge listed twice, however its UID is spelt', () => {
-    expect(errorsOf((d) => d.badges.push({ uid: '04 a2 b3 c4 d5 e6 f7', member: 'm-0001' }))).toEqual(['badges[1]: duplicate badge "04A2B3C4D5E6F7"']);
+    expect(errorsOf((d) => d.badges.push({ uid: '04 a2 b3 c4 d5 e6 f7', member: 'm-0001' }))).toEqual([
+      'badges[1]: duplicate badge "04A2B3C4D5E6F7"',
+    ]);
   });
 
   it('a UID that is not hex bytes', () => {
-    expect(errorsOf((d) => (d.badges[0].uid = '04A2B3Z'))).toEqual(['badges[0].uid: expected a badge UID of 4 to 10 bytes in hex, e.g. "04A2B3C4D5E6F7", got "04A2B3Z"']);
+    expect(errorsOf((d) => (d.badges[0].uid = '04A2B3Z'))).toEqual([
+      'badges[0].uid: expected a badge UID of 4 to 10 bytes in hex, e.g. "04A2B3C4D5E6F7", got "04A2B3Z"',
+    ]);
   });
 
   it('an unknown key, with the key it probably meant', () => {
-    expect(errorsOf((d) => (d.members[0].employeur = 'cc-hautes-terres'))).toEqual(['members[0].employeur: unknown key "employeur" (did you mean "employer"?)']);
+    expect(errorsOf((d) => (d.members[0].employeur = 'cc-hautes-terres'))).toEqual([
+      'members[0].employeur: unknown key "employeur" (did you mean "employer"?)',
+    ]);
   });
 
   it('a badge of a member who is not there, and a day pass that ends before it starts', () => {
@@ -111,7 +117,10 @@ describe('a directory error names the path', () => {
         d.members[0].validFrom = '2026-10-14';
         d.members[0].validUntil = '2026-10-13';
       }),
-    ).toEqual(['members[0].validUntil: validUntil is before validFrom, got "2026-10-13"', 'badges[0].member: no member with id "m-9999"']);
+    ).toEqual([
+      'members[0].validUntil: validUntil is before validFrom, got "2026-10-13"',
+      'badges[0].member: no member with id "m-9999"',
+    ]);
   });
 
   it('bad values everywhere, all reported at once', () => {
@@ -144,11 +153,23 @@ describe('a directory error names the path', () => {
 
   it('a file that is not valid UTF-8, with the position of the first bad byte', () => {
     const path = write('directory.yaml', '');
-    writeFileSync(path, Buffer.concat([Buffer.from('plans: []\nmembers: [{ id: m-1, name: "Ren'), Buffer.from([0xe9]), Buffer.from('e", plan: p }]\n')]));
+    writeFileSync(
+      path,
+      Buffer.concat([
+        Buffer.from('plans: []\nmembers: [{ id: m-1, name: "Ren'),
+        Buffer.from([0xe9]),
+        Buffer.from('e", plan: p }]\n'),
+      ]),
+    );
     expect(loadDirectoryFile(path)).toEqual({
       ok: false,
       code: 'directory.invalid',
-      errors: [{ path: '(line 2, column 32)', message: 'not UTF-8 text: byte 0xE9 at byte offset 41 cannot be decoded; save the file as UTF-8' }],
+      errors: [
+        {
+          path: '(line 2, column 32)',
+          message: 'not UTF-8 text: byte 0xE9 at byte offset 41 cannot be decoded; save the file as UTF-8',
+        },
+      ],
     });
   });
 

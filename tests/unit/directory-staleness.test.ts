@@ -10,7 +10,13 @@ afterEach(async () => {
   site = undefined;
 });
 
-const hubFed = (directory: Record<string, unknown> = {}) => ({ directory: { source: 'hub', ...directory } as never, broker: { url: 'mqtt://127.0.0.1:1', hubPublicKey: '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----' } });
+const hubFed = (directory: Record<string, unknown> = {}) => ({
+  directory: { source: 'hub', ...directory } as never,
+  broker: {
+    url: 'mqtt://127.0.0.1:1',
+    hubPublicKey: '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----',
+  },
+});
 
 /** alice is a member, bob staff, dan a cleaner, eve a visitor; all on plans open at every hour. */
 const roles = {
@@ -51,7 +57,11 @@ describe('a hub-fed directory the hub has not confirmed', () => {
     site.clock.advance(3 * HOUR);
     expect(admitted(site)).toEqual(['alice', 'dan', 'eve']);
     await site.stop();
-    site = await startSite(hubFed({ maxAgeHours: 5, staleRoles: ['member', 'staff', 'cleaner', 'visitor'] }), roles, '2026-11-23T07:00:00Z');
+    site = await startSite(
+      hubFed({ maxAgeHours: 5, staleRoles: ['member', 'staff', 'cleaner', 'visitor'] }),
+      roles,
+      '2026-11-23T07:00:00Z',
+    );
     site.clock.advance(5 * HOUR + 60_000);
     expect(admitted(site)).toEqual([]);
   });

@@ -45,7 +45,15 @@ function doorUnderTest(setup: Setup = {}) {
     }),
   );
   const emit = setup.emit ?? ((e: NewEvent) => void events.push(e));
-  const controller = new DoorController({ door, gpio, clock, timeZone: PARIS, hours: STAFFED, closures: setup.closures ?? [], emit });
+  const controller = new DoorController({
+    door,
+    gpio,
+    clock,
+    timeZone: PARIS,
+    hours: STAFFED,
+    closures: setup.closures ?? [],
+    emit,
+  });
   /** Moves the contact and lets the debounce run out. */
   const contact = (open: boolean) => {
     gpio.setInput(CONTACT, open);
@@ -92,7 +100,9 @@ describe('door relay', () => {
   });
 
   it('holds a fail-safe (maglock) relay energised while locked and releases it to unlock', () => {
-    const { clock, gpio, controller } = doorUnderTest({ door: { failMode: 'fail-safe', relay: { line: RELAY, activeLow: true } } });
+    const { clock, gpio, controller } = doorUnderTest({
+      door: { failMode: 'fail-safe', relay: { line: RELAY, activeLow: true } },
+    });
     controller.start();
     expect(gpio.isActive(RELAY)).toBe(true);
     expect(gpio.raw(RELAY)).toBe(false);
@@ -233,7 +243,10 @@ describe('free access during staffed hours (Europe/Paris)', () => {
   it('holds the door unlocked from 08:30 to 18:30 on a weekday, with no alarm meanwhile', () => {
     // Started off the half-minute on purpose: the change must still land on 08:30:00 sharp.
     const start = '2026-03-02T08:00:07.250+01:00';
-    const { clock, gpio, controller, contact, events, types } = doorUnderTest({ door: { freeAccess: 'staffed' }, start });
+    const { clock, gpio, controller, contact, events, types } = doorUnderTest({
+      door: { freeAccess: 'staffed' },
+      start,
+    });
     controller.start();
     clock.advanceTo(at('2026-03-02T08:29:59.999'));
     expect(controller.state().mode).toBe('locked');
@@ -255,7 +268,11 @@ describe('free access during staffed hours (Europe/Paris)', () => {
 
   it('stays locked on a closure day and at the weekend', () => {
     const closures: Closure[] = [{ from: '2026-03-03', reason: 'works' }];
-    const { clock, controller, types } = doorUnderTest({ door: { freeAccess: 'staffed' }, start: '2026-03-02T19:00:00+01:00', closures });
+    const { clock, controller, types } = doorUnderTest({
+      door: { freeAccess: 'staffed' },
+      start: '2026-03-02T19:00:00+01:00',
+      closures,
+    });
     controller.start();
     clock.advanceTo(at('2026-03-03T12:00:00'));
     expect(controller.state().mode).toBe('locked');
@@ -267,7 +284,10 @@ describe('free access during staffed hours (Europe/Paris)', () => {
   });
 
   it('follows local time across the spring DST change', () => {
-    const { clock, controller } = doorUnderTest({ door: { freeAccess: 'staffed' }, start: '2026-03-29T12:00:00+02:00' });
+    const { clock, controller } = doorUnderTest({
+      door: { freeAccess: 'staffed' },
+      start: '2026-03-29T12:00:00+02:00',
+    });
     controller.start();
     clock.advanceTo('2026-03-30T08:29:59+02:00');
     expect(controller.state().mode).toBe('locked');
@@ -276,7 +296,10 @@ describe('free access during staffed hours (Europe/Paris)', () => {
   });
 
   it('raises no held-open alarm when free access begins while an authorised opening is timed', () => {
-    const { clock, controller, contact, types } = doorUnderTest({ door: { freeAccess: 'staffed' }, start: '2026-03-02T08:29:50+01:00' });
+    const { clock, controller, contact, types } = doorUnderTest({
+      door: { freeAccess: 'staffed' },
+      start: '2026-03-02T08:29:50+01:00',
+    });
     controller.start();
     controller.unlock('granted');
     contact(true);
@@ -285,7 +308,10 @@ describe('free access during staffed hours (Europe/Paris)', () => {
   });
 
   it('starts counting held-open time when free access ends with the door open', () => {
-    const { clock, controller, contact, types } = doorUnderTest({ door: { freeAccess: 'staffed' }, start: '2026-03-02T18:00:00+01:00' });
+    const { clock, controller, contact, types } = doorUnderTest({
+      door: { freeAccess: 'staffed' },
+      start: '2026-03-02T18:00:00+01:00',
+    });
     controller.start();
     contact(true);
     clock.advanceTo(at('2026-03-02T18:30:29'));
@@ -296,7 +322,11 @@ describe('free access during staffed hours (Europe/Paris)', () => {
 
   it('is never on for a closure day, whatever the rule (property)', () => {
     const instant = fc.integer({ min: at('2026-01-01T00:00:00'), max: at('2027-01-01T00:00:00') });
-    const rule = fc.constantFrom<FreeAccessRule>('staffed', [{ days: ['sun', 'sat'], from: '00:00', to: '24:00' }], STAFFED);
+    const rule = fc.constantFrom<FreeAccessRule>(
+      'staffed',
+      [{ days: ['sun', 'sat'], from: '00:00', to: '24:00' }],
+      STAFFED,
+    );
     fc.assert(
       fc.property(instant, rule, (t, freeAccess) => {
         const closures = [{ from: localDay(t, PARIS) }];

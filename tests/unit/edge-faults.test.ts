@@ -24,23 +24,47 @@ const HUB = generateHubKeys();
 const THIEF = generateHubKeys();
 const cleanups = cleanupsAfterEach();
 
-const api = (site: Pick<Harness, 'edge' | 'clock'>) => buildApi({ edge: site.edge, log: silent, clock: site.clock, version: 'test', startedAt: site.clock.now() });
-const health = async (site: Pick<Harness, 'edge' | 'clock'>) => (await api(site).inject({ method: 'GET', url: '/health' })).json() as { status: string; problems: string[]; faults: Record<string, number> };
-const metrics = async (site: Pick<Harness, 'edge' | 'clock'>) => (await api(site).inject({ method: 'GET', url: '/metrics' })).body;
+const api = (site: Pick<Harness, 'edge' | 'clock'>) =>
+  buildApi({ edge: site.edge, log: silent, clock: site.clock, version: 'test', startedAt: site.clock.now() });
+const health = async (site: Pick<Harness, 'edge' | 'clock'>) =>
+  (await api(site).inject({ method: 'GET', url: '/health' })).json() as {
+    status: string;
+    problems: string[];
+    faults: Record<string, number>;
+  };
+const metrics = async (site: Pick<Harness, 'edge' | 'clock'>) =>
+  (await api(site).inject({ method: 'GET', url: '/metrics' })).body;
 const faultEvents = (site: Harness) => site.events().flatMap((e) => (e.type === 'device.fault' ? [e.data.kind] : []));
 
 async function hubFedSite() {
-  const site = await startSite({ directory: { source: 'hub' }, broker: { url: 'mqtt://127.0.0.1:1', hubPublicKey: HUB.publicKeyPem } });
+  const site = await startSite({
+    directory: { source: 'hub' },
+    broker: { url: 'mqtt://127.0.0.1:1', hubPublicKey: HUB.publicKeyPem },
+  });
   cleanups.push(() => site.stop());
-  const updates = new HubDirectoryUpdates({ site: 'murat', publicKey: hubPublicKey(HUB.publicKeyPem), edge: site.edge, log: silent });
-  const signed = (body: DirectoryUpdate, key = HUB.privateKeyPem) => JSON.stringify({ body, signature: signBody(body, hubPrivateKey(key)) });
+  const updates = new HubDirectoryUpdates({
+    site: 'murat',
+    publicKey: hubPublicKey(HUB.publicKeyPem),
+    edge: site.edge,
+    log: silent,
+  });
+  const signed = (body: DirectoryUpdate, key = HUB.privateKeyPem) =>
+    JSON.stringify({ body, signature: signBody(body, hubPrivateKey(key)) });
   return { site, updates, signed };
 }
 
 describe('faults at the edge are counted and told to the hub; harmless repeats are not faults', () => {
   it('the directory update in force received again is ignored, not a fault; a forged one is a fault counted in /health and /metrics', async () => {
     const { site, updates, signed } = await hubFedSite();
-    const body: DirectoryUpdate = { v: 1, site: 'murat', kind: 'delta', from: 1, to: 2, issuedAt: new Date(site.clock.now() + 1000).toISOString(), changes: [] };
+    const body: DirectoryUpdate = {
+      v: 1,
+      site: 'murat',
+      kind: 'delta',
+      from: 1,
+      to: 2,
+      issuedAt: new Date(site.clock.now() + 1000).toISOString(),
+      changes: [],
+    };
     expect(updates.receive(signed(body))).toMatchObject({ applied: true });
     expect(updates.receive(signed(body))).toEqual({ applied: false, duplicate: true });
     expect(faultEvents(site)).toEqual([]);
@@ -55,13 +79,16 @@ describe('faults at the edge are counted and told to the hub; harmless repeats a
     const site = await startSite();
     cleanups.push(() => site.stop());
     // What a PC/SC reader hands over when it could not read the UID (the simulator only presents valid ones).
-    const unreadable = () => void site.edge.taps.handle({ reader: 'front-in', uid: '', atr: '3B8F8001804F0CA000000306030001000000006A' });
+    const unreadable = () =>
+      void site.edge.taps.handle({ reader: 'front-in', uid: '', atr: '3B8F8001804F0CA000000306030001000000006A' });
     unreadable();
     unreadable();
     site.tap('front-in', UID.alice);
     site.tap('front-out', UID.alice);
     for (let i = 0; i < 4; i++) unreadable();
-    expect(site.events().filter((e) => e.type === 'device.fault')).toMatchObject([{ data: { device: 'front-in', kind: 'uid.unreadable' } }]);
+    expect(site.events().filter((e) => e.type === 'device.fault')).toMatchObject([
+      { data: { device: 'front-in', kind: 'uid.unreadable' } },
+    ]);
     expect((await health(site)).faults).toEqual({ 'uid.unreadable': 1 });
     expect(await metrics(site)).toContain('tessera_edge_faults_total{site="murat",kind="uid.unreadable"} 1');
   });
@@ -90,7 +117,17 @@ describe('faults at the edge are counted and told to the hub; harmless repeats a
     };
     const config = SiteConfig.parse(BASE_CONFIG);
     const store = EdgeStore.open(':memory:', 'murat', 'Europe/Paris');
-    const edge = createEdge({ config, clock, log: silent, store, reader: new SimReader(config.readers.map((r) => r.id), clock), gpio });
+    const edge = createEdge({
+      config,
+      clock,
+      log: silent,
+      store,
+      reader: new SimReader(
+        config.readers.map((r) => r.id),
+        clock,
+      ),
+      gpio,
+    });
     edge.applyDirectory(Directory.parse(BASE_DIRECTORY), 'test');
     await edge.start();
     cleanups.push(async () => {
@@ -98,7 +135,9 @@ describe('faults at the edge are counted and told to the hub; harmless repeats a
       store.close();
     });
     edge.doors.get('front')?.unlock('remote');
-    expect(store.events.list(0, 100).filter((e) => e.type === 'device.fault')).toMatchObject([{ data: { device: 'front', kind: 'gpio.error' } }]);
+    expect(store.events.list(0, 100).filter((e) => e.type === 'device.fault')).toMatchObject([
+      { data: { device: 'front', kind: 'gpio.error' } },
+    ]);
     const site = { edge, clock };
     expect((await health(site)).faults).toEqual({ 'gpio.error': 1 });
     expect(await metrics(site)).toContain('tessera_edge_faults_total{site="murat",kind="gpio.error"} 1');
@@ -111,14 +150,33 @@ describe('an edge that cannot reach its hub', () => {
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const configPath = join(dir, 'site.yaml');
     // Port 1 on loopback: nothing listens, every connection is refused.
-    writeFileSync(configPath, `${networkSiteYaml({ id: 'murat', mqttUrl: 'mqtt://127.0.0.1:1' })}  degradedAfterSeconds: 120\n`);
+    writeFileSync(
+      configPath,
+      `${networkSiteYaml({ id: 'murat', mqttUrl: 'mqtt://127.0.0.1:1' })}  degradedAfterSeconds: 120\n`,
+    );
     writeFileSync(join(dir, 'directory.yaml'), 'revision: 1\nplans: []\nemployers: []\nmembers: []\nbadges: []\n');
     const clock = new ManualClock(MONDAY_9AM_PARIS);
-    const running = await runEdge({ configPath, simulate: true, log: silent, clock, port: 0, storagePath: join(dir, 'edge.db') });
+    const running = await runEdge({
+      configPath,
+      simulate: true,
+      log: silent,
+      clock,
+      port: 0,
+      storagePath: join(dir, 'edge.db'),
+    });
     cleanups.push(() => running.stop());
-    const get = async () => (await fetch(`${running.url}/health`)).json() as Promise<{ status: string; problems: string[]; link: { connected: boolean; unreachableSeconds: number } }>;
+    const get = async () =>
+      (await fetch(`${running.url}/health`)).json() as Promise<{
+        status: string;
+        problems: string[];
+        link: { connected: boolean; unreachableSeconds: number };
+      }>;
     clock.advance(119_000);
-    expect(await get()).toMatchObject({ status: 'ok', problems: [], link: { connected: false, unreachableSeconds: 119 } });
+    expect(await get()).toMatchObject({
+      status: 'ok',
+      problems: [],
+      link: { connected: false, unreachableSeconds: 119 },
+    });
     clock.advance(1_000);
     expect(await get()).toMatchObject({ status: 'degraded', problems: ['hub.unreachable'] });
   });

@@ -18,21 +18,36 @@ afterEach(async () => {
 });
 
 async function hubSite() {
-  const s = await startSite({ directory: { source: 'hub', maxAgeHours: 24 }, broker: { url: 'mqtt://127.0.0.1:1', hubPublicKey: HUB.publicKeyPem } });
+  const s = await startSite({
+    directory: { source: 'hub', maxAgeHours: 24 },
+    broker: { url: 'mqtt://127.0.0.1:1', hubPublicKey: HUB.publicKeyPem },
+  });
   site = s;
-  const updates = new HubDirectoryUpdates({ site: 'murat', publicKey: hubPublicKey(HUB.publicKeyPem), edge: s.edge, log: silent });
+  const updates = new HubDirectoryUpdates({
+    site: 'murat',
+    publicKey: hubPublicKey(HUB.publicKeyPem),
+    edge: s.edge,
+    log: silent,
+  });
   let n = 0;
   const issuedAt = () => new Date(s.clock.now() + ++n * 1000).toISOString();
-  const send = (body: DirectoryUpdate) => updates.receive(JSON.stringify({ body, signature: signBody(body, hubPrivateKey(HUB.privateKeyPem)) }));
-  const delta = (from: number, to: number, changes: DirectoryChange[]) => send({ v: 1, site: 'murat', kind: 'delta', from, to, issuedAt: issuedAt(), changes });
-  const snapshot = (to: number, changes: DirectoryChange[]) => send({ v: 1, site: 'murat', kind: 'snapshot', to, issuedAt: issuedAt(), chunk: 0, chunks: 1, changes });
+  const send = (body: DirectoryUpdate) =>
+    updates.receive(JSON.stringify({ body, signature: signBody(body, hubPrivateKey(HUB.privateKeyPem)) }));
+  const delta = (from: number, to: number, changes: DirectoryChange[]) =>
+    send({ v: 1, site: 'murat', kind: 'delta', from, to, issuedAt: issuedAt(), changes });
+  const snapshot = (to: number, changes: DirectoryChange[]) =>
+    send({ v: 1, site: 'murat', kind: 'snapshot', to, issuedAt: issuedAt(), chunk: 0, chunks: 1, changes });
   return { site: s, delta, snapshot };
 }
 
 /** Every text the site's store holds that could name a member. */
 function storeText(s: Harness): string {
   const db = s.store.db;
-  return JSON.stringify(['events', 'members', 'badges', 'presence', 'day_usage', 'lockers', 'sun_counters'].map((t) => db.prepare(`SELECT * FROM ${t}`).all()));
+  return JSON.stringify(
+    ['events', 'members', 'badges', 'presence', 'day_usage', 'lockers', 'sun_counters'].map((t) =>
+      db.prepare(`SELECT * FROM ${t}`).all(),
+    ),
+  );
 }
 
 describe('a member erased at the hub, at a site', () => {
@@ -42,8 +57,23 @@ describe('a member erased at the hub, at a site', () => {
     expect(site.tap('front-in', UID.bob).granted).toBe(true);
     expect(storeText(site)).toContain('"alice"');
     // What the hub sends: the record under the pseudonym (what billing needs), the badge's tombstone, the erasure.
-    const record: DirectoryChange = { entity: 'member', op: 'upsert', value: { id: ALICE, name: ALICE, role: 'member', plan: 'always', employer: 'acme', status: 'suspended', locker: { bank: 'bank-b', number: 2 } } };
-    expect(delta(1, 2, [record, { entity: 'badge', op: 'delete', id: UID.alice }, eraseAlice])).toEqual({ applied: true, revision: 2 });
+    const record: DirectoryChange = {
+      entity: 'member',
+      op: 'upsert',
+      value: {
+        id: ALICE,
+        name: ALICE,
+        role: 'member',
+        plan: 'always',
+        employer: 'acme',
+        status: 'suspended',
+        locker: { bank: 'bank-b', number: 2 },
+      },
+    };
+    expect(delta(1, 2, [record, { entity: 'badge', op: 'delete', id: UID.alice }, eraseAlice])).toEqual({
+      applied: true,
+      revision: 2,
+    });
 
     const text = storeText(site);
     for (const personal of ['"alice"', 'Alice Martin', UID.alice, '…A1A1']) expect(text).not.toContain(personal);
@@ -97,7 +127,11 @@ describe('a member erased at the hub, at a site', () => {
     site.tap('front-in', UID.alice);
     const aliceEvents = () => site.events().filter((e) => 'memberId' in e.data && e.data.memberId === 'alice').length;
     const named = aliceEvents();
-    const orphan: DirectoryChange = { entity: 'badge', op: 'upsert', value: { uid: '04ABABABABABAB', member: 'nobody', status: 'active', type: 'uid' } };
+    const orphan: DirectoryChange = {
+      entity: 'badge',
+      op: 'upsert',
+      value: { uid: '04ABABABABABAB', member: 'nobody', status: 'active', type: 'uid' },
+    };
     expect(delta(1, 2, [eraseAlice, orphan])).toMatchObject({ refused: 'inconsistent' });
     expect(aliceEvents()).toBe(named);
     expect(site.store.directory.getMember('alice')?.name).toBe('Alice Martin');
@@ -109,7 +143,12 @@ describe('a member erased at the hub, at a site', () => {
     const { site, delta } = await hubSite();
     site.tap('front-in', UID.alice);
     const before = storeText(site);
-    expect(delta(1, 2, [{ entity: 'member', op: 'erase', pseudonym: pseudonymOf('f'.repeat(32), 'alice'), salt: SALT }, { entity: 'member', op: 'erase', pseudonym: pseudonymOf(SALT, 'zoe'), salt: SALT }])).toEqual({ applied: true, revision: 2 });
+    expect(
+      delta(1, 2, [
+        { entity: 'member', op: 'erase', pseudonym: pseudonymOf('f'.repeat(32), 'alice'), salt: SALT },
+        { entity: 'member', op: 'erase', pseudonym: pseudonymOf(SALT, 'zoe'), salt: SALT },
+      ]),
+    ).toEqual({ applied: true, revision: 2 });
     expect(storeText(site)).toBe(before);
   });
 });

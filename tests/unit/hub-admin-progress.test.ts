@@ -9,7 +9,9 @@ describe('the import command’s upload progress', () => {
   it('on a terminal: one bar redrawn in place up to 100%, then a line saying the hub is at work', async () => {
     const written: string[] = [];
     const terminal = { isTTY: true, write: (s: string) => written.push(s) } as unknown as NodeJS.WriteStream;
-    const out = await text(uploadProgress(chunks(4, 250), 1000, Progress.for(terminal, { out: () => undefined, err: () => undefined })));
+    const out = await text(
+      uploadProgress(chunks(4, 250), 1000, Progress.for(terminal, { out: () => undefined, err: () => undefined })),
+    );
     expect(out).toHaveLength(1000);
     expect(written[0]).toMatch(/^\rsending \[\.{30}\] 0% 0\.0 MB of 0\.0 MB$/);
     expect(written.at(-2)).toMatch(/^\rsending \[#{30}\] 100% /);
@@ -19,7 +21,9 @@ describe('the import command’s upload progress', () => {
   it('elsewhere: a plain line per quarter, not one per chunk', async () => {
     const lines: string[] = [];
     const pipe = { isTTY: false } as unknown as NodeJS.WriteStream;
-    await text(uploadProgress(chunks(100, 10), 1000, Progress.for(pipe, { out: () => undefined, err: (l) => lines.push(l) })));
+    await text(
+      uploadProgress(chunks(100, 10), 1000, Progress.for(pipe, { out: () => undefined, err: (l) => lines.push(l) })),
+    );
     expect(lines).toEqual([
       'sent 0% (0 of 1000 bytes)',
       'sent 25% (250 of 1000 bytes)',

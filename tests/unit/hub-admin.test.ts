@@ -13,41 +13,75 @@ describe('admin API: the directory', () => {
   let hub: Hub;
   let admin: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    hub = createHub({
+      dbPath: testHubDb(),
+      clock: new ManualClock('2026-11-23T08:00:00Z'),
+      log: silent,
+      initialAdmin: TEST_ADMIN,
+      passwordCost: FAST_PASSWORD_COST,
+    });
     admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
   });
   afterEach(async () => hub.stop());
 
-  const call = (method: 'GET' | 'PUT' | 'PATCH' | 'POST' | 'DELETE', url: string, payload?: unknown, headers: AuthHeaders = admin) =>
-    hub.api.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
+  const call = (
+    method: 'GET' | 'PUT' | 'PATCH' | 'POST' | 'DELETE',
+    url: string,
+    payload?: unknown,
+    headers: AuthHeaders = admin,
+  ) => hub.api.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
 
   async function seed(): Promise<void> {
     expect((await call('PUT', '/directory/plans/always', { name: '24/7', access: 'always' })).statusCode).toBe(200);
     expect((await call('PUT', '/directory/employers/acme', { name: 'Acme' })).statusCode).toBe(200);
     for (let i = 1; i <= 12; i++) {
       const id = `m${String(i).padStart(2, '0')}`;
-      expect((await call('PUT', `/directory/members/${id}`, { name: i % 2 ? `Alice ${i}` : `Bob ${i}`, plan: 'always', ...(i <= 3 ? { employer: 'acme' } : {}) })).statusCode).toBe(200);
+      expect(
+        (
+          await call('PUT', `/directory/members/${id}`, {
+            name: i % 2 ? `Alice ${i}` : `Bob ${i}`,
+            plan: 'always',
+            ...(i <= 3 ? { employer: 'acme' } : {}),
+          })
+        ).statusCode,
+      ).toBe(200);
     }
   }
 
   it('lists with search and paging: items, total, offset, limit', async () => {
     await seed();
-    const page = (await call('GET', '/directory/members?q=alice&limit=4&offset=2')).json<{ items: Array<{ id: string }>; total: number }>();
+    const page = (await call('GET', '/directory/members?q=alice&limit=4&offset=2')).json<{
+      items: Array<{ id: string }>;
+      total: number;
+    }>();
     expect(page.total).toBe(6);
     expect(page.items.map((m) => m.id)).toEqual(['m05', 'm07', 'm09', 'm11']);
     expect((await call('GET', '/directory/members?employer=acme')).json()).toMatchObject({ total: 3 });
     expect((await call('GET', '/directory/members?q=100%25')).json()).toMatchObject({ total: 0 });
     const bad = await call('GET', '/directory/members?limit=501&colour=red');
     expect(bad.statusCode).toBe(400);
-    expect(bad.json<{ details: Array<{ path: string }> }>().details.map((d) => d.path).sort()).toEqual(['colour', 'limit']);
+    expect(
+      bad
+        .json<{ details: Array<{ path: string }> }>()
+        .details.map((d) => d.path)
+        .sort(),
+    ).toEqual(['colour', 'limit']);
   });
 
   it('gets one, patches it (null removes a field), and 404s what does not exist', async () => {
     await seed();
-    expect((await call('GET', '/directory/members/m01')).json()).toMatchObject({ item: { id: 'm01', name: 'Alice 1', employer: 'acme', status: 'active' } });
+    expect((await call('GET', '/directory/members/m01')).json()).toMatchObject({
+      item: { id: 'm01', name: 'Alice 1', employer: 'acme', status: 'active' },
+    });
     const patched = await call('PATCH', '/directory/members/m01', { status: 'suspended', employer: null });
     expect(patched.statusCode).toBe(200);
-    expect(patched.json<{ value: Record<string, unknown> }>().value).toEqual({ id: 'm01', name: 'Alice 1', role: 'member', plan: 'always', status: 'suspended' });
+    expect(patched.json<{ value: Record<string, unknown> }>().value).toEqual({
+      id: 'm01',
+      name: 'Alice 1',
+      role: 'member',
+      plan: 'always',
+      status: 'suspended',
+    });
     expect((await call('GET', '/directory/members/nobody')).statusCode).toBe(404);
     expect((await call('PATCH', '/directory/members/nobody', { name: 'X' })).statusCode).toBe(404);
     expect((await call('GET', '/directory/gizmos')).json()).toMatchObject({ code: 'not_found' });
@@ -69,9 +103,14 @@ describe('admin API: the directory', () => {
   it('each change writes one audit row with who, what, when, before and after; GET /audit filters and pages', async () => {
     await seed();
     await call('PUT', `/directory/badges/${UID_A}`, { member: 'm01' });
-    expect((await call('POST', '/directory/badges/04:a1:a1:a1:a1:a1:a1/revoke')).json()).toMatchObject({ value: { uid: UID_A, status: 'revoked' } });
+    expect((await call('POST', '/directory/badges/04:a1:a1:a1:a1:a1:a1/revoke')).json()).toMatchObject({
+      value: { uid: UID_A, status: 'revoked' },
+    });
     expect((await call('DELETE', `/directory/badges/${UID_A}`)).statusCode).toBe(200);
-    const audit = (await call('GET', `/audit?entity=badge&entityId=${UID_A}`)).json<{ items: Array<Record<string, unknown>>; total: number }>();
+    const audit = (await call('GET', `/audit?entity=badge&entityId=${UID_A}`)).json<{
+      items: Array<Record<string, unknown>>;
+      total: number;
+    }>();
     expect(audit.total).toBe(3);
     expect(audit.items.map((e) => e.action)).toEqual(['delete', 'revoke', 'create']);
     expect(audit.items[1]).toMatchObject({
@@ -82,7 +121,11 @@ describe('admin API: the directory', () => {
       after: { uid: UID_A, status: 'revoked' },
     });
     expect(audit.items[0]).toMatchObject({ before: { status: 'revoked' }, after: null });
-    expect((await call('GET', '/audit?action=create&limit=2')).json()).toMatchObject({ total: 15, limit: 2, items: [{}, {}] });
+    expect((await call('GET', '/audit?action=create&limit=2')).json()).toMatchObject({
+      total: 15,
+      limit: 2,
+      items: [{}, {}],
+    });
     expect((await call('GET', '/audit?since=tomorrow')).statusCode).toBe(400);
   });
 
@@ -92,9 +135,15 @@ describe('admin API: the directory', () => {
   });
 
   it('declared sites: create, list, patch, delete, with audit', async () => {
-    expect((await call('PUT', '/directory/sites/murat', { name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 })).json()).toMatchObject({ item: { id: 'murat', capacity: 20 } });
-    expect((await call('PATCH', '/directory/sites/murat', { capacity: 25 })).json()).toMatchObject({ item: { name: 'Murat', capacity: 25 } });
-    expect((await call('PUT', '/directory/sites/lyon', { name: 'Lyon', timeZone: 'Mars/Olympus', capacity: 5 })).json()).toMatchObject({ code: 'request.invalid', details: [{ path: 'timeZone' }] });
+    expect(
+      (await call('PUT', '/directory/sites/murat', { name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 })).json(),
+    ).toMatchObject({ item: { id: 'murat', capacity: 20 } });
+    expect((await call('PATCH', '/directory/sites/murat', { capacity: 25 })).json()).toMatchObject({
+      item: { name: 'Murat', capacity: 25 },
+    });
+    expect(
+      (await call('PUT', '/directory/sites/lyon', { name: 'Lyon', timeZone: 'Mars/Olympus', capacity: 5 })).json(),
+    ).toMatchObject({ code: 'request.invalid', details: [{ path: 'timeZone' }] });
     expect((await call('GET', '/directory/sites')).json()).toMatchObject({ total: 1, items: [{ id: 'murat' }] });
     expect((await call('DELETE', '/directory/sites/murat')).statusCode).toBe(204);
     expect((await call('DELETE', '/directory/sites/murat')).statusCode).toBe(404);
@@ -108,9 +157,16 @@ describe('admin API: a site manager sees and changes only what concerns their si
   let admin: AuthHeaders;
   let manager: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    hub = createHub({
+      dbPath: testHubDb(),
+      clock: new ManualClock('2026-11-23T08:00:00Z'),
+      log: silent,
+      initialAdmin: TEST_ADMIN,
+      passwordCost: FAST_PASSWORD_COST,
+    });
     admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
-    const put = async (url: string, payload: object) => expect((await hub.api.inject({ method: 'PUT', url, headers: admin, payload })).statusCode).toBe(200);
+    const put = async (url: string, payload: object) =>
+      expect((await hub.api.inject({ method: 'PUT', url, headers: admin, payload })).statusCode).toBe(200);
     await put('/directory/sites/murat', { name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
     await put('/directory/sites/lyon', { name: 'Lyon', timeZone: 'Europe/Paris', capacity: 40 });
     await put('/directory/plans/murat-only', { name: 'Murat', access: 'staffed', sites: ['murat'] });
@@ -150,22 +206,35 @@ describe('admin API: a site manager sees and changes only what concerns their si
     expect(hub.directory.get('badge', UID_B)?.status).toBe('active');
     expect((await as('PATCH', '/directory/sites/lyon', { capacity: 1 })).statusCode).toBe(403);
     expect((await as('PATCH', '/directory/sites/murat', { capacity: 22 })).statusCode).toBe(200);
-    expect((await as('PUT', '/directory/sites/paris', { name: 'Paris', timeZone: 'Europe/Paris', capacity: 9 })).statusCode).toBe(403);
+    expect(
+      (await as('PUT', '/directory/sites/paris', { name: 'Paris', timeZone: 'Europe/Paris', capacity: 9 })).statusCode,
+    ).toBe(403);
   });
 
   it('cannot change plans, employers, accounts, or read the audit log', async () => {
-    expect((await as('PUT', '/directory/plans/murat-only', { name: 'Cheaper', access: 'always', sites: ['murat'] })).statusCode).toBe(403);
+    expect(
+      (await as('PUT', '/directory/plans/murat-only', { name: 'Cheaper', access: 'always', sites: ['murat'] }))
+        .statusCode,
+    ).toBe(403);
     expect((await as('PUT', '/directory/employers/acme', { name: 'Acme' })).statusCode).toBe(403);
     expect((await as('DELETE', '/directory/sites/murat')).statusCode).toBe(403);
     expect((await as('GET', '/accounts')).json()).toMatchObject({ code: 'auth.forbidden' });
-    expect((await as('POST', '/accounts', { username: 'evil', role: 'operator', password: 'long-enough-pw' })).statusCode).toBe(403);
+    expect(
+      (await as('POST', '/accounts', { username: 'evil', role: 'operator', password: 'long-enough-pw' })).statusCode,
+    ).toBe(403);
     expect((await as('GET', '/audit')).statusCode).toBe(403);
   });
 });
 
 describe('the ingest view under roles', () => {
   it('a site manager sees only their sites and their events; dead letters are the operator’s', async () => {
-    const hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    const hub = createHub({
+      dbPath: testHubDb(),
+      clock: new ManualClock('2026-11-23T08:00:00Z'),
+      log: silent,
+      initialAdmin: TEST_ADMIN,
+      passwordCost: FAST_PASSWORD_COST,
+    });
     try {
       for (const site of ['murat', 'lyon']) {
         hub.ingest.onMessage(`tessera/v1/sites/${site}/events`, Buffer.from(JSON.stringify(batchOf(site, 1, 2))));

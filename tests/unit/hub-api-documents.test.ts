@@ -10,16 +10,30 @@ import { edgeApiFixture } from '../harness/edge-api.js';
 import { login, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 
-type Operation = { operationId?: string; tags?: string[]; summary: string; security?: unknown[]; parameters?: Array<{ name: string; in: string; schema: { enum?: string[] } }>; responses: Record<string, { description: string; headers?: object; content?: Record<string, { schema: object }> }> };
+type Operation = {
+  operationId?: string;
+  tags?: string[];
+  summary: string;
+  security?: unknown[];
+  parameters?: Array<{ name: string; in: string; schema: { enum?: string[] } }>;
+  responses: Record<string, { description: string; headers?: object; content?: Record<string, { schema: object }> }>;
+};
 type Document = { openapi: string; paths: Record<string, Record<string, Operation>> };
 
-const operations = (doc: Document) => Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, op })));
+const operations = (doc: Document) =>
+  Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, op })),
+  );
 
 /** Every route registered on the app (HEAD aside) is in the document, and the document holds nothing else. */
 function expectEveryRoute(app: FastifyInstance, doc: Document) {
   const registered = routesOf(app).map((r) => `${r.method} ${openApiPath(r.url)}`);
   expect(registered.length).toBeGreaterThan(0);
-  expect(operations(doc).map((o) => o.route).sort()).toEqual([...registered].sort());
+  expect(
+    operations(doc)
+      .map((o) => o.route)
+      .sort(),
+  ).toEqual([...registered].sort());
 }
 
 /**
@@ -31,7 +45,10 @@ async function validated(doc: Document) {
   expect(ids.length).toBe(new Set(ids).size);
   for (const { route, op } of operations(doc)) {
     const templated = [...route.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
-    expect((op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name), route).toEqual(templated);
+    expect(
+      (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name),
+      route,
+    ).toEqual(templated);
   }
   return SwaggerParser.validate(structuredClone(doc) as never);
 }
@@ -40,12 +57,19 @@ describe('the hub API document at /docs/openapi.json', () => {
   let hub: Hub;
   let admin: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock(0), log: pino({ level: 'silent' }), initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    hub = createHub({
+      dbPath: testHubDb(),
+      clock: new ManualClock(0),
+      log: pino({ level: 'silent' }),
+      initialAdmin: TEST_ADMIN,
+      passwordCost: FAST_PASSWORD_COST,
+    });
     admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
   });
   afterEach(async () => hub.stop());
 
-  const document = async () => (await hub.api.inject({ method: 'GET', url: '/docs/openapi.json', headers: admin })).json<Document>();
+  const document = async () =>
+    (await hub.api.inject({ method: 'GET', url: '/docs/openapi.json', headers: admin })).json<Document>();
 
   it('needs a session like the rest', async () => {
     expect((await hub.api.inject({ method: 'GET', url: '/docs' })).statusCode).toBe(401);
@@ -80,10 +104,17 @@ describe('the hub API document at /docs/openapi.json', () => {
     expect(query('/billing/invoices/{number}').map((p) => p.name)).toEqual(['format']);
     expect(op('/alarms/{id}/ack', 'post').parameters).toMatchObject([{ name: 'id', in: 'path' }]);
     // Success answers with their schemas; CSV, text, HTML and the event stream by content type.
-    expect(op('/site-health/{site}').responses['200']?.content?.['application/json']?.schema).toMatchObject({ properties: { doors: { type: 'array' }, readers: { type: 'array' } } });
-    expect(Object.keys(op('/billing/invoices/{number}').responses['200']?.content ?? {})).toEqual(['application/json', 'text/csv']);
+    expect(op('/site-health/{site}').responses['200']?.content?.['application/json']?.schema).toMatchObject({
+      properties: { doors: { type: 'array' }, readers: { type: 'array' } },
+    });
+    expect(Object.keys(op('/billing/invoices/{number}').responses['200']?.content ?? {})).toEqual([
+      'application/json',
+      'text/csv',
+    ]);
     expect(Object.keys(op('/metrics').responses['200']?.content ?? {})).toEqual(['text/plain']);
-    expect(op('/events/stream').responses['200']?.content?.['text/event-stream']).toMatchObject({ 'x-events': { hello: {}, occupancy: {}, event: {}, alarm: {}, health: {} } });
+    expect(op('/events/stream').responses['200']?.content?.['text/event-stream']).toMatchObject({
+      'x-events': { hello: {}, occupancy: {}, event: {}, alarm: {}, health: {} },
+    });
     expect(op('/auth/logout', 'post').responses['204']).toBeDefined();
     // Errors: each status once, naming its codes; a retryable one says Retry-After.
     const login = op('/auth/login', 'post').responses;
@@ -91,7 +122,9 @@ describe('the hub API document at /docs/openapi.json', () => {
     expect(login['429']?.headers).toHaveProperty('Retry-After');
     expect(login['503']?.description).toContain('`store.unavailable`');
     expect(op('/sites/{site}/events').responses['404']?.description).toContain('`not_found`');
-    expect(op('/billing/periods/{period}/close', 'post').responses['409']?.description).toContain('`billing.period_closed`');
+    expect(op('/billing/periods/{period}/close', 'post').responses['409']?.description).toContain(
+      '`billing.period_closed`',
+    );
     // Public routes need no session; the rest inherit the document's.
     expect(op('/auth/login', 'post').security).toEqual([]);
     expect(op('/').security).toEqual([]);
@@ -101,17 +134,30 @@ describe('the hub API document at /docs/openapi.json', () => {
 
   it('documents the admin routes from their contracts: bodies, queries, answers and their own error codes', async () => {
     const doc = await document();
-    const op = (path: string, method = 'get') => doc.paths[path]?.[method] as Operation & { requestBody?: { content: Record<string, { schema: { properties?: object; type?: string } }> } };
-    expect(op('/accounts', 'post').requestBody?.content['application/json']?.schema.properties).toHaveProperty('username');
-    expect(op('/accounts', 'post').responses['201']?.content?.['application/json']?.schema).toMatchObject({ properties: { account: {} } });
-    expect((op('/directory/{entity}').parameters ?? []).map((p) => p.name)).toEqual(expect.arrayContaining(['entity', 'q', 'offset', 'limit', 'site']));
+    const op = (path: string, method = 'get') =>
+      doc.paths[path]?.[method] as Operation & {
+        requestBody?: { content: Record<string, { schema: { properties?: object; type?: string } }> };
+      };
+    expect(op('/accounts', 'post').requestBody?.content['application/json']?.schema.properties).toHaveProperty(
+      'username',
+    );
+    expect(op('/accounts', 'post').responses['201']?.content?.['application/json']?.schema).toMatchObject({
+      properties: { account: {} },
+    });
+    expect((op('/directory/{entity}').parameters ?? []).map((p) => p.name)).toEqual(
+      expect.arrayContaining(['entity', 'q', 'offset', 'limit', 'site']),
+    );
     expect(op('/directory/members/import', 'post').requestBody?.content['text/csv']?.schema.type).toBe('string');
     expect(op('/directory/members/import', 'post').responses['400']?.description).toContain('`import.invalid`');
-    expect(op('/directory/members/import', 'post').responses['415']?.description).toContain('`request.unsupported_type`');
+    expect(op('/directory/members/import', 'post').responses['415']?.description).toContain(
+      '`request.unsupported_type`',
+    );
     expect(Object.keys(op('/directory/members.csv').responses['200']?.content ?? {})).toEqual(['text/csv']);
     expect(op('/directory/sites/{id}', 'delete').responses['204']).toBeDefined();
     const command = op('/sites/{site}/commands', 'post').responses;
-    expect(command['202']?.content?.['application/json']?.schema).toMatchObject({ properties: { item: {}, published: {} } });
+    expect(command['202']?.content?.['application/json']?.schema).toMatchObject({
+      properties: { item: {}, published: {} },
+    });
     expect(command['503']?.description).toContain('`sync.rejected`');
     expect(command['503']?.headers).toHaveProperty('Retry-After');
     expect(op('/directory/members/{id}/erase', 'post').responses['409']?.description).toContain('`conflict`');

@@ -16,7 +16,13 @@ describe('hub API (in memory)', () => {
   let headers: AuthHeaders;
   beforeEach(async () => {
     clock = new ManualClock('2026-11-23T08:00:00Z');
-    hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    hub = createHub({
+      dbPath: testHubDb(),
+      clock,
+      log: silent,
+      initialAdmin: TEST_ADMIN,
+      passwordCost: FAST_PASSWORD_COST,
+    });
     headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     hub.ingest.onMessage(t.events('murat'), json(batchOf('murat', 1, 3)));
     hub.ingest.onMessage(t.events('murat'), json(batchOf('murat', 6, 6)));
@@ -30,7 +36,13 @@ describe('hub API (in memory)', () => {
   it('GET /health says degraded while the hub is not connected to its broker, with its counters', async () => {
     const r = await hub.api.inject({ method: 'GET', url: '/health' });
     expect(r.statusCode).toBe(200);
-    expect(r.json()).toMatchObject({ status: 'degraded', mqtt: { connected: false }, uptimeSeconds: 60, sites: 1, ingest: { received: 4, applied: 4, rejected: 1 } });
+    expect(r.json()).toMatchObject({
+      status: 'degraded',
+      mqtt: { connected: false },
+      uptimeSeconds: 60,
+      sites: 1,
+      ingest: { received: 4, applied: 4, rejected: 1 },
+    });
   });
 
   it('GET /sites shows each site: online, contiguous, max seen, missing, backlog as reported', async () => {
@@ -70,12 +82,16 @@ describe('hub API (in memory)', () => {
     const unknown = await hub.api.inject({ method: 'GET', url: '/sites/paris/events', headers });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json()).toMatchObject({ code: 'not_found' });
-    expect((await hub.api.inject({ method: 'GET', url: '/nope', headers })).json()).toMatchObject({ code: 'not_found' });
+    expect((await hub.api.inject({ method: 'GET', url: '/nope', headers })).json()).toMatchObject({
+      code: 'not_found',
+    });
   });
 
   it('GET /dead-letters lists refused messages, newest first', async () => {
     const r = await hub.api.inject({ method: 'GET', url: '/dead-letters?limit=5', headers });
-    expect(r.json()).toMatchObject({ deadLetters: [{ topic: t.events('lyon'), reason: 'payload.not_json', payload: 'not json' }] });
+    expect(r.json()).toMatchObject({
+      deadLetters: [{ topic: t.events('lyon'), reason: 'payload.not_json', payload: 'not json' }],
+    });
   });
 
   it('stop is idempotent', async () => {

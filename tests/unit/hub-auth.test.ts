@@ -16,7 +16,13 @@ describe('hub authentication', () => {
   let clock: ManualClock;
   beforeEach(() => {
     clock = new ManualClock('2026-11-23T08:00:00Z');
-    hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    hub = createHub({
+      dbPath: testHubDb(),
+      clock,
+      log: silent,
+      initialAdmin: TEST_ADMIN,
+      passwordCost: FAST_PASSWORD_COST,
+    });
   });
   afterEach(async () => hub.stop());
 
@@ -30,7 +36,11 @@ describe('hub authentication', () => {
       expect(r.statusCode, url).toBe(401);
       expect(r.json(), url).toMatchObject({ code: 'auth.required' });
     }
-    const put = await hub.api.inject({ method: 'PUT', url: '/directory/plans/p', payload: { name: 'P', access: 'always' } });
+    const put = await hub.api.inject({
+      method: 'PUT',
+      url: '/directory/plans/p',
+      payload: { name: 'P', access: 'always' },
+    });
     expect(put.statusCode).toBe(401);
     expect(hub.directory.list('plan')).toEqual([]);
     expect((await get('/health')).statusCode).toBe(200);
@@ -44,19 +54,31 @@ describe('hub authentication', () => {
     const r = await attempt(TEST_ADMIN.password);
     expect(r.statusCode).toBe(200);
     const body = r.json<{ account: Record<string, unknown>; token: string; expiresAt: string }>();
-    expect(body.account).toMatchObject({ username: 'admin', role: 'operator', sites: [], mustChangePassword: false, disabled: false });
+    expect(body.account).toMatchObject({
+      username: 'admin',
+      role: 'operator',
+      sites: [],
+      mustChangePassword: false,
+      disabled: false,
+    });
     expect(body.account).not.toHaveProperty('password');
     expect(body.expiresAt).toBe('2026-11-23T20:00:00.000Z');
     const setCookie = String(r.headers['set-cookie']);
-    expect(setCookie).toMatch(new RegExp(`^tessera_session=${body.token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200$`));
-    expect((await get('/auth/me', { cookie: `other=1; tessera_session=${body.token}` })).json()).toMatchObject({ account: { username: 'admin' } });
+    expect(setCookie).toMatch(
+      new RegExp(`^tessera_session=${body.token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200$`),
+    );
+    expect((await get('/auth/me', { cookie: `other=1; tessera_session=${body.token}` })).json()).toMatchObject({
+      account: { username: 'admin' },
+    });
     expect((await get('/sites', { authorization: `Bearer ${body.token}` })).statusCode).toBe(200);
   });
 
   it('a wrong password, an unknown user and a forged token are refused with auth.invalid', async () => {
     expect((await attempt('not-the-password')).json()).toMatchObject({ code: 'auth.invalid' });
     expect((await attempt(TEST_ADMIN.password, 'nobody')).statusCode).toBe(401);
-    expect((await get('/sites', { cookie: 'tessera_session=%E0%A4%A' })).json()).toMatchObject({ code: 'auth.invalid' });
+    expect((await get('/sites', { cookie: 'tessera_session=%E0%A4%A' })).json()).toMatchObject({
+      code: 'auth.invalid',
+    });
     const forged = await get('/sites', { authorization: 'Bearer forged-token' });
     expect(forged.statusCode).toBe(401);
     expect(forged.json()).toMatchObject({ code: 'auth.invalid' });
@@ -126,7 +148,8 @@ describe('hub authentication', () => {
   });
 
   it('20 failures from one address, whatever the usernames: that address waits, doubling; other addresses do not', async () => {
-    for (let i = 0; i < 20; i++) expect((await attempt('wrong-password', `user-${i}`, '10.0.0.7')).statusCode).toBe(401);
+    for (let i = 0; i < 20; i++)
+      expect((await attempt('wrong-password', `user-${i}`, '10.0.0.7')).statusCode).toBe(401);
     const limited = await attempt(TEST_ADMIN.password, 'admin', '10.0.0.7');
     expect([limited.statusCode, limited.headers['retry-after']]).toEqual([429, '1']);
     expect((await attempt(TEST_ADMIN.password, 'admin', '10.0.0.8')).statusCode).toBe(200);
@@ -136,7 +159,8 @@ describe('hub authentication', () => {
   });
 
   it('IPv6 addresses are throttled by their /64: an attacker cannot step to the next address of their network', async () => {
-    for (let i = 0; i < 20; i++) expect((await attempt('wrong-password', `user-${i}`, `2001:db8:1:2::${i + 1}`)).statusCode).toBe(401);
+    for (let i = 0; i < 20; i++)
+      expect((await attempt('wrong-password', `user-${i}`, `2001:db8:1:2::${i + 1}`)).statusCode).toBe(401);
     expect((await attempt(TEST_ADMIN.password, 'admin', '2001:db8:1:2:ffff::1')).statusCode).toBe(429);
     expect((await attempt(TEST_ADMIN.password, 'admin', '2001:db8:1:3::1')).statusCode).toBe(200);
   });
@@ -150,11 +174,15 @@ describe('hub authentication', () => {
   it('a user changes their own password with the current one; their other sessions end', async () => {
     const headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     const other = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
-    const change = (currentPassword: string, newPassword: string, h: AuthHeaders = headers) => hub.api.inject({ method: 'POST', url: '/auth/password', headers: h, payload: { currentPassword, newPassword } });
+    const change = (currentPassword: string, newPassword: string, h: AuthHeaders = headers) =>
+      hub.api.inject({ method: 'POST', url: '/auth/password', headers: h, payload: { currentPassword, newPassword } });
     const wrong = await change('wrong-current', 'a-new-long-password');
     expect(wrong.statusCode).toBe(400);
     expect(wrong.json()).toMatchObject({ code: 'request.invalid', details: [{ path: 'currentPassword' }] });
-    expect((await change(TEST_ADMIN.password, TEST_ADMIN.password)).json()).toMatchObject({ code: 'request.invalid', details: [{ path: 'newPassword' }] });
+    expect((await change(TEST_ADMIN.password, TEST_ADMIN.password)).json()).toMatchObject({
+      code: 'request.invalid',
+      details: [{ path: 'newPassword' }],
+    });
     const short = await change(TEST_ADMIN.password, 'short');
     expect(short.statusCode).toBe(400);
     expect(short.json()).toMatchObject({ details: [{ path: 'newPassword' }] });
@@ -168,7 +196,12 @@ describe('hub authentication', () => {
 
 describe('the first start without an initial admin', () => {
   it('makes "admin" with a one-time password that must be changed before anything else', async () => {
-    const hub = createHub({ dbPath: testHubDb(), clock: new ManualClock(0), log: silent, passwordCost: FAST_PASSWORD_COST });
+    const hub = createHub({
+      dbPath: testHubDb(),
+      clock: new ManualClock(0),
+      log: silent,
+      passwordCost: FAST_PASSWORD_COST,
+    });
     try {
       const admin = hub.oneTimeAdmin;
       expect(admin?.username).toBe('admin');
@@ -180,7 +213,12 @@ describe('the first start without an initial admin', () => {
       expect(blocked.statusCode).toBe(403);
       expect(blocked.json()).toMatchObject({ code: 'auth.password_change_required' });
       expect((await hub.api.inject({ method: 'GET', url: '/auth/me', headers })).statusCode).toBe(200);
-      const set = await hub.api.inject({ method: 'POST', url: '/auth/password', headers, payload: { currentPassword: admin?.password, newPassword: 'my-own-password' } });
+      const set = await hub.api.inject({
+        method: 'POST',
+        url: '/auth/password',
+        headers,
+        payload: { currentPassword: admin?.password, newPassword: 'my-own-password' },
+      });
       expect(set.statusCode).toBe(204);
       expect((await hub.api.inject({ method: 'GET', url: '/sites', headers })).statusCode).toBe(200);
     } finally {
@@ -189,7 +227,14 @@ describe('the first start without an initial admin', () => {
   });
 
   it('refuses a too short initial password, naming it', () => {
-    expect(() => createHub({ dbPath: testHubDb(), clock: new ManualClock(0), log: silent, initialAdmin: { username: 'admin', password: 'short' } })).toThrow(/initialAdmin.password/);
+    expect(() =>
+      createHub({
+        dbPath: testHubDb(),
+        clock: new ManualClock(0),
+        log: silent,
+        initialAdmin: { username: 'admin', password: 'short' },
+      }),
+    ).toThrow(/initialAdmin.password/);
   });
 });
 
@@ -218,13 +263,34 @@ describe('the first start’s one-time password, until someone takes the hub ove
       const fresh = second.oneTimeAdmin?.password;
       expect(fresh).toBeDefined();
       expect(fresh).not.toBe(lost);
-      expect((await second.api.inject({ method: 'POST', url: '/auth/login', payload: { username: 'admin', password: lost } })).statusCode).toBe(401);
+      expect(
+        (
+          await second.api.inject({
+            method: 'POST',
+            url: '/auth/login',
+            payload: { username: 'admin', password: lost },
+          })
+        ).statusCode,
+      ).toBe(401);
       const headers = await login(second.api, 'admin', fresh ?? '');
-      await second.api.inject({ method: 'POST', url: '/auth/password', headers, payload: { currentPassword: fresh, newPassword: 'taken-over-now' } });
+      await second.api.inject({
+        method: 'POST',
+        url: '/auth/password',
+        headers,
+        payload: { currentPassword: fresh, newPassword: 'taken-over-now' },
+      });
       await second.stop();
       const third = start();
       expect(third.oneTimeAdmin).toBeUndefined();
-      expect((await third.api.inject({ method: 'POST', url: '/auth/login', payload: { username: 'admin', password: 'taken-over-now' } })).statusCode).toBe(200);
+      expect(
+        (
+          await third.api.inject({
+            method: 'POST',
+            url: '/auth/login',
+            payload: { username: 'admin', password: 'taken-over-now' },
+          })
+        ).statusCode,
+      ).toBe(200);
       await third.stop();
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -240,33 +306,83 @@ describe('password rules', () => {
   });
   afterEach(async () => hub.stop());
 
-  const WEAK = [' '.repeat(10), 'aaaaaaaaaa', 'password12', ' '.repeat(12), 'a'.repeat(12), 'abababababab', 'password1234', 'Password1234', 'QWERTY123456', '123456789012'];
+  const WEAK = [
+    ' '.repeat(10),
+    'aaaaaaaaaa',
+    'password12',
+    ' '.repeat(12),
+    'a'.repeat(12),
+    'abababababab',
+    'password1234',
+    'Password1234',
+    'QWERTY123456',
+    '123456789012',
+  ];
 
   it('a new account refuses short, repeated and common passwords, and its own username (any case)', async () => {
-    const create = (username: string, password: string) => hub.api.inject({ method: 'POST', url: '/accounts', headers: admin, payload: { username, role: 'operator', password } });
+    const create = (username: string, password: string) =>
+      hub.api.inject({
+        method: 'POST',
+        url: '/accounts',
+        headers: admin,
+        payload: { username, role: 'operator', password },
+      });
     for (const password of WEAK) {
       const r = await create('frontdesk', password);
       expect(r.statusCode, JSON.stringify(password)).toBe(400);
       const body = r.json<{ code: string; details: Array<{ path: string }> }>();
-      expect([body.code, body.details.length > 0 && body.details.every((d) => d.path === 'password')], JSON.stringify(password)).toEqual(['request.invalid', true]);
+      expect(
+        [body.code, body.details.length > 0 && body.details.every((d) => d.path === 'password')],
+        JSON.stringify(password),
+      ).toEqual(['request.invalid', true]);
     }
     const same = await create('frontdesk-lyon', 'FrontDesk-Lyon');
-    expect(same.json()).toMatchObject({ code: 'request.invalid', details: [{ path: 'password', message: expect.stringContaining('a password must not be the username') as string }] });
+    expect(same.json()).toMatchObject({
+      code: 'request.invalid',
+      details: [
+        { path: 'password', message: expect.stringContaining('a password must not be the username') as string },
+      ],
+    });
     expect(hub.auth.accounts.list().map((a) => a.username)).toEqual(['admin']);
     expect((await create('frontdesk-lyon', 'a-desk-at-the-lyon-office')).statusCode).toBe(201);
   });
 
   it('the same rules for one’s own new password, a reset by an operator and the first admin', async () => {
-    const change = (newPassword: string) => hub.api.inject({ method: 'POST', url: '/auth/password', headers: admin, payload: { currentPassword: TEST_ADMIN.password, newPassword } });
+    const change = (newPassword: string) =>
+      hub.api.inject({
+        method: 'POST',
+        url: '/auth/password',
+        headers: admin,
+        payload: { currentPassword: TEST_ADMIN.password, newPassword },
+      });
     for (const password of ['password1234', 'ADMIN', 'aaaaaaaaaaaa']) {
       const body = (await change(password)).json<{ code: string; details: Array<{ path: string }> }>();
-      expect([body.code, body.details.length > 0 && body.details.every((d) => d.path === 'newPassword')], password).toEqual(['request.invalid', true]);
+      expect(
+        [body.code, body.details.length > 0 && body.details.every((d) => d.path === 'newPassword')],
+        password,
+      ).toEqual(['request.invalid', true]);
     }
-    const created = await hub.api.inject({ method: 'POST', url: '/accounts', headers: admin, payload: { username: 'night-shift-01', role: 'operator', password: 'a-fine-long-password' } });
+    const created = await hub.api.inject({
+      method: 'POST',
+      url: '/accounts',
+      headers: admin,
+      payload: { username: 'night-shift-01', role: 'operator', password: 'a-fine-long-password' },
+    });
     const id = created.json<{ account: { id: string } }>().account.id;
-    const reset = await hub.api.inject({ method: 'POST', url: `/accounts/${id}/password`, headers: admin, payload: { password: 'Night-Shift-01' } });
+    const reset = await hub.api.inject({
+      method: 'POST',
+      url: `/accounts/${id}/password`,
+      headers: admin,
+      payload: { password: 'Night-Shift-01' },
+    });
     expect(reset.json()).toMatchObject({ code: 'request.invalid', details: [{ path: 'password' }] });
-    const first = (password: string) => () => createHub({ dbPath: testHubDb(), clock: new ManualClock(0), log: silent, initialAdmin: { username: 'operator-one', password } });
+    const first = (password: string) => () =>
+      createHub({
+        dbPath: testHubDb(),
+        clock: new ManualClock(0),
+        log: silent,
+        initialAdmin: { username: 'operator-one', password },
+      });
     expect(first('Operator-One')).toThrow(/initialAdmin\.password: a password must not be the username/);
     expect(first('password1234')).toThrow(/initialAdmin\.password/);
   });
@@ -280,7 +396,15 @@ describe('password hashing cost', () => {
       const id = hub.auth.accounts.list()[0]?.id ?? '';
       const old = await hashPassword(TEST_ADMIN.password, { N: 2 ** 14, r: 8, p: 1 });
       hub.auth.accounts.setPasswordHash(id, old, false);
-      expect((await hub.api.inject({ method: 'POST', url: '/auth/login', payload: { username: 'admin', password: 'not-the-password' } })).statusCode).toBe(401);
+      expect(
+        (
+          await hub.api.inject({
+            method: 'POST',
+            url: '/auth/login',
+            payload: { username: 'admin', password: 'not-the-password' },
+          })
+        ).statusCode,
+      ).toBe(401);
       expect(hub.auth.accounts.passwordHash(id)).toBe(old);
       expect((await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password)).authorization).toMatch(/^Bearer /);
       const now = hub.auth.accounts.passwordHash(id) ?? '';

@@ -17,7 +17,8 @@ async function hubWithSite(opts: { started?: boolean } = {}): Promise<{ hub: Hub
     dbPath: testHubDb(),
     clock: opts.started ? systemClock : new ManualClock('2026-11-23T08:00:00Z'),
     log: silent,
-    initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST,
+    initialAdmin: TEST_ADMIN,
+    passwordCost: FAST_PASSWORD_COST,
     privateKeyPem: generateHubKeys().privateKeyPem,
     ...(opts.started ? { brokerPort: 0, apiPort: 0 } : {}),
   });
@@ -29,10 +30,14 @@ async function hubWithSite(opts: { started?: boolean } = {}): Promise<{ hub: Hub
 }
 
 /** The site's status as its edge publishes it, through the hub's ingest. */
-const reportStatus = (hub: Hub, overrides: object, site = 'murat') => hub.ingest.onMessage(`tessera/v1/sites/${site}/status`, Buffer.from(JSON.stringify(statusOf(site, overrides))));
-const send = (hub: Hub, headers: AuthHeaders, payload: unknown, site = 'murat') => hub.api.inject({ method: 'POST', url: `/sites/${site}/commands`, headers, payload: payload as object });
+const reportStatus = (hub: Hub, overrides: object, site = 'murat') =>
+  hub.ingest.onMessage(`tessera/v1/sites/${site}/status`, Buffer.from(JSON.stringify(statusOf(site, overrides))));
+const send = (hub: Hub, headers: AuthHeaders, payload: unknown, site = 'murat') =>
+  hub.api.inject({ method: 'POST', url: `/sites/${site}/commands`, headers, payload: payload as object });
 const commandAudit = async (hub: Hub, admin: AuthHeaders) =>
-  (await hub.api.inject({ method: 'GET', url: '/audit?entity=command', headers: admin })).json<{ items: Array<{ actor: { username: string }; action: string; entityId: string; after: Record<string, unknown> }> }>().items;
+  (await hub.api.inject({ method: 'GET', url: '/audit?entity=command', headers: admin })).json<{
+    items: Array<{ actor: { username: string }; action: string; entityId: string; after: Record<string, unknown> }>;
+  }>().items;
 
 describe('POST /sites/:site/commands: network operators only, audited, the answer says whether the broker took it', () => {
   it('a site manager, even of that site, is refused and nothing is recorded', async () => {
@@ -67,19 +72,33 @@ describe('POST /sites/:site/commands: network operators only, audited, the answe
     const { hub, admin } = await hubWithSite();
     const r = await send(hub, admin, { kind: 'lockdown' });
     expect(r.statusCode).toBe(503);
-    expect(r.json()).toMatchObject({ code: 'sync.rejected', message: expect.stringMatching(/not taken by the broker/) });
+    expect(r.json()).toMatchObject({
+      code: 'sync.rejected',
+      message: expect.stringMatching(/not taken by the broker/),
+    });
     expect(await commandAudit(hub, admin)).toEqual([
-      expect.objectContaining({ actor: expect.objectContaining({ username: 'admin' }), action: 'create', entityId: 'murat', after: expect.objectContaining({ kind: 'lockdown', site: 'murat' }) }),
+      expect.objectContaining({
+        actor: expect.objectContaining({ username: 'admin' }),
+        action: 'create',
+        entityId: 'murat',
+        after: expect.objectContaining({ kind: 'lockdown', site: 'murat' }),
+      }),
     ]);
   });
 
   it('published QoS 1, not retained, signed by the hub key over the body, valid 60 s, with a fresh nonce each time', async () => {
     const { hub, admin } = await hubWithSite({ started: true });
     const port = hub.broker()?.port;
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { protocolVersion: 4, clientId: 'test-site-listener', reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
+      protocolVersion: 4,
+      clientId: 'test-site-listener',
+      reconnectPeriod: 0,
+    });
     cleanups.push(() => client.endAsync());
     const received: Array<{ payload: string; qos: number; retain: boolean }> = [];
-    client.on('message', (_topic, payload, packet) => received.push({ payload: payload.toString(), qos: packet.qos, retain: packet.retain }));
+    client.on('message', (_topic, payload, packet) =>
+      received.push({ payload: payload.toString(), qos: packet.qos, retain: packet.retain }),
+    );
     await client.subscribeAsync('tessera/v1/sites/murat/commands', { qos: 1 });
 
     const first = await send(hub, admin, { kind: 'unlock', door: 'front' });
@@ -89,19 +108,29 @@ describe('POST /sites/:site/commands: network operators only, audited, the answe
     await expect.poll(() => received.length).toBe(2);
 
     const commands = received.map((m) => SignedCommand.parse(JSON.parse(m.payload)));
-    expect(received.map((m) => [m.qos, m.retain])).toEqual([[1, false], [1, false]]);
+    expect(received.map((m) => [m.qos, m.retain])).toEqual([
+      [1, false],
+      [1, false],
+    ]);
     for (const c of commands) {
       expect(verifyBody(c.body, c.signature, hubPublicKey(hub.publicKeyPem))).toBe(true);
       expect(Date.parse(c.body.expiresAt) - Date.parse(c.body.issuedAt)).toBe(DEFAULT_COMMAND_TTL_MS);
     }
     expect(commands[0]?.body.nonce).not.toBe(commands[1]?.body.nonce);
     expect(commands[0]?.body).toEqual(first.json<{ item: unknown }>().item);
-    expect((await commandAudit(hub, admin)).map((a) => a.after.nonce)).toEqual([commands[1]?.body.nonce, commands[0]?.body.nonce]);
+    expect((await commandAudit(hub, admin)).map((a) => a.after.nonce)).toEqual([
+      commands[1]?.body.nonce,
+      commands[0]?.body.nonce,
+    ]);
   });
 
   it('an unlock of a door the site does not have is refused at the hub: 404 not_found from the doors in its status, nothing audited or published', async () => {
     const { hub, admin } = await hubWithSite({ started: true });
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${hub.broker()?.port}`, { protocolVersion: 4, clientId: 'test-site-listener', reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${hub.broker()?.port}`, {
+      protocolVersion: 4,
+      clientId: 'test-site-listener',
+      reconnectPeriod: 0,
+    });
     cleanups.push(() => client.endAsync());
     const received: string[] = [];
     client.on('message', (_topic, payload) => received.push(payload.toString()));

@@ -16,10 +16,19 @@ const EXIT_BUTTON = 22;
 
 const cleanups = cleanupsAfterEach();
 
-async function site(storagePath = ':memory:', override: Parameters<typeof startSite>[0] = {}): Promise<{ h: Harness; commands: HubCommands }> {
+async function site(
+  storagePath = ':memory:',
+  override: Parameters<typeof startSite>[0] = {},
+): Promise<{ h: Harness; commands: HubCommands }> {
   const h = await startSite(override, undefined, undefined, storagePath);
   cleanups.push(() => h.stop());
-  const commands = new HubCommands({ site: 'murat', publicKey: hubPublicKey(HUB.publicKeyPem), edge: h.edge, clock: h.clock, log: silent });
+  const commands = new HubCommands({
+    site: 'murat',
+    publicKey: hubPublicKey(HUB.publicKeyPem),
+    edge: h.edge,
+    clock: h.clock,
+    log: silent,
+  });
   return { h, commands };
 }
 
@@ -39,32 +48,110 @@ function body(h: Harness, request: CommandRequest, over: Partial<Record<string, 
   } as CommandBody;
 }
 
-const signed = (b: unknown, pem = HUB.privateKeyPem) => JSON.stringify({ body: b, signature: signBody(b, hubPrivateKey(pem)) });
+const signed = (b: unknown, pem = HUB.privateKeyPem) =>
+  JSON.stringify({ body: b, signature: signBody(b, hubPrivateKey(pem)) });
 
-const faults = (h: Harness) => h.events().flatMap((e) => (e.type === 'device.fault' && e.data.kind === 'command.rejected' ? [e.data.detail ?? ''] : []));
+const faults = (h: Harness) =>
+  h
+    .events()
+    .flatMap((e) => (e.type === 'device.fault' && e.data.kind === 'command.rejected' ? [e.data.detail ?? ''] : []));
 const receipts = (h: Harness) => h.events().flatMap((e) => (e.type === 'command.executed' ? [e.data] : []));
 
 describe('a site refuses every hub command it cannot trust, records why, and moves nothing', () => {
   it.each<[string, (h: Harness) => string, string]>([
     ['not JSON', () => '{"body":', 'malformed'],
     ['a bare body without a signature', (h) => JSON.stringify(body(h, { kind: 'unlock', door: 'front' })), 'unsigned'],
-    ['an envelope without a signature', (h) => JSON.stringify({ body: body(h, { kind: 'unlock', door: 'front' }) }), 'unsigned'],
-    ['a signature by another key', (h) => signed(body(h, { kind: 'unlock', door: 'front' }), OTHER.privateKeyPem), 'forged'],
-    ['a body changed after signing', (h) => {
-      const b = body(h, { kind: 'lockdown' });
-      return JSON.stringify({ body: { ...b, kind: 'unlock', door: 'front' }, signature: signBody(b, hubPrivateKey(HUB.privateKeyPem)) });
-    }, 'forged'],
-    ['a signature that is not base64 of anything', (h) => JSON.stringify({ body: body(h, { kind: 'unlock', door: 'front' }), signature: '!!!' }), 'forged'],
-    ['a command for another site, signed by the hub', (h) => signed(body(h, { kind: 'unlock', door: 'front' }, { site: 'allanche' })), 'foreign'],
-    ['a command that expired a second ago', (h) => signed(body(h, { kind: 'unlock', door: 'front' }, { issuedAt: new Date(h.clock.now() - 61_000).toISOString(), expiresAt: new Date(h.clock.now() - 1000).toISOString() })), 'expired'],
-    ['a command issued a minute in the future', (h) => signed(body(h, { kind: 'unlock', door: 'front' }, { issuedAt: new Date(h.clock.now() + 60_000).toISOString(), expiresAt: new Date(h.clock.now() + 120_000).toISOString() })), 'not_yet_valid'],
-    ['a command valid for a day', (h) => signed(body(h, { kind: 'unlock', door: 'front' }, { expiresAt: new Date(h.clock.now() + 86_400_000).toISOString() })), 'malformed'],
-    ['a command of another schema version', (h) => signed(body(h, { kind: 'unlock', door: 'front' }, { v: 2 })), 'malformed'],
-    ['an unknown kind', (h) => signed(body(h, { kind: 'unlock', door: 'front' }, { kind: 'self_destruct' })), 'malformed'],
+    [
+      'an envelope without a signature',
+      (h) => JSON.stringify({ body: body(h, { kind: 'unlock', door: 'front' }) }),
+      'unsigned',
+    ],
+    [
+      'a signature by another key',
+      (h) => signed(body(h, { kind: 'unlock', door: 'front' }), OTHER.privateKeyPem),
+      'forged',
+    ],
+    [
+      'a body changed after signing',
+      (h) => {
+        const b = body(h, { kind: 'lockdown' });
+        return JSON.stringify({
+          body: { ...b, kind: 'unlock', door: 'front' },
+          signature: signBody(b, hubPrivateKey(HUB.privateKeyPem)),
+        });
+      },
+      'forged',
+    ],
+    [
+      'a signature that is not base64 of anything',
+      (h) => JSON.stringify({ body: body(h, { kind: 'unlock', door: 'front' }), signature: '!!!' }),
+      'forged',
+    ],
+    [
+      'a command for another site, signed by the hub',
+      (h) => signed(body(h, { kind: 'unlock', door: 'front' }, { site: 'allanche' })),
+      'foreign',
+    ],
+    [
+      'a command that expired a second ago',
+      (h) =>
+        signed(
+          body(
+            h,
+            { kind: 'unlock', door: 'front' },
+            {
+              issuedAt: new Date(h.clock.now() - 61_000).toISOString(),
+              expiresAt: new Date(h.clock.now() - 1000).toISOString(),
+            },
+          ),
+        ),
+      'expired',
+    ],
+    [
+      'a command issued a minute in the future',
+      (h) =>
+        signed(
+          body(
+            h,
+            { kind: 'unlock', door: 'front' },
+            {
+              issuedAt: new Date(h.clock.now() + 60_000).toISOString(),
+              expiresAt: new Date(h.clock.now() + 120_000).toISOString(),
+            },
+          ),
+        ),
+      'not_yet_valid',
+    ],
+    [
+      'a command valid for a day',
+      (h) =>
+        signed(
+          body(h, { kind: 'unlock', door: 'front' }, { expiresAt: new Date(h.clock.now() + 86_400_000).toISOString() }),
+        ),
+      'malformed',
+    ],
+    [
+      'a command of another schema version',
+      (h) => signed(body(h, { kind: 'unlock', door: 'front' }, { v: 2 })),
+      'malformed',
+    ],
+    [
+      'an unknown kind',
+      (h) => signed(body(h, { kind: 'unlock', door: 'front' }, { kind: 'self_destruct' })),
+      'malformed',
+    ],
     ['an unlock without a door', (h) => signed(body(h, { kind: 'lockdown' }, { kind: 'unlock' })), 'malformed'],
     ['a short nonce', (h) => signed(body(h, { kind: 'unlock', door: 'front' }, { nonce: 'abc' })), 'malformed'],
-    ['an extra key in the body', (h) => signed(body(h, { kind: 'unlock', door: 'front' }, { pulseMs: 60_000 })), 'malformed'],
-    ['an unlock of a door this site does not have', (h) => signed(body(h, { kind: 'unlock', door: 'vault' })), 'unknown_door'],
+    [
+      'an extra key in the body',
+      (h) => signed(body(h, { kind: 'unlock', door: 'front' }, { pulseMs: 60_000 })),
+      'malformed',
+    ],
+    [
+      'an unlock of a door this site does not have',
+      (h) => signed(body(h, { kind: 'unlock', door: 'vault' })),
+      'unknown_door',
+    ],
   ])('%s: refused as %s', async (_name, make, code) => {
     const { h, commands } = await site();
     const outcome = commands.receive(make(h));
@@ -114,7 +201,17 @@ describe('a site carries out the hub commands it trusts', () => {
 
   it('lockdown refuses a valid badge with its reason, keeps free access shut, still lets people out; lift restores all', async () => {
     // Free access during staffed hours: at 9:00 on a Monday the door stands open.
-    const { h, commands } = await site(':memory:', { doors: [{ id: 'front', relay: { line: RELAY }, pulseMs: 3000, freeAccess: 'staffed', exitButton: { line: EXIT_BUTTON, debounceMs: 0 } }] });
+    const { h, commands } = await site(':memory:', {
+      doors: [
+        {
+          id: 'front',
+          relay: { line: RELAY },
+          pulseMs: 3000,
+          freeAccess: 'staffed',
+          exitButton: { line: EXIT_BUTTON, debounceMs: 0 },
+        },
+      ],
+    });
     expect(h.gpio.isActive(RELAY)).toBe(true);
     expect(h.tap('front-in', UID.alice)).toMatchObject({ granted: true });
 
@@ -172,7 +269,10 @@ describe('a site carries out the hub commands it trusts', () => {
 
   it('a resend is accepted and receipted here; the sync worker does the sending', async () => {
     const { h, commands } = await site();
-    expect(commands.receive(signed(body(h, { kind: 'resend', fromSeq: 1 })))).toMatchObject({ accepted: true, command: { kind: 'resend', fromSeq: 1 } });
+    expect(commands.receive(signed(body(h, { kind: 'resend', fromSeq: 1 })))).toMatchObject({
+      accepted: true,
+      command: { kind: 'resend', fromSeq: 1 },
+    });
     expect(receipts(h)).toEqual([expect.objectContaining({ kind: 'resend', fromSeq: 1 })]);
   });
 });

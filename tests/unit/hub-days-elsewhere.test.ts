@@ -30,7 +30,13 @@ function hubWithDirectory(path = testHubDb()) {
   const directory = new HubDirectory(store.db);
   if (directory.revision() === 0) {
     directory.upsert('plan', { id: 'two-days', name: '2 days', access: 'always', daysPerWeek: 2 });
-    directory.upsert('plan', { id: 'two-days-east', name: '2 days, east', access: 'always', daysPerWeek: 2, sites: ['murat', 'allanche'] });
+    directory.upsert('plan', {
+      id: 'two-days-east',
+      name: '2 days, east',
+      access: 'always',
+      daysPerWeek: 2,
+      sites: ['murat', 'allanche'],
+    });
     directory.upsert('plan', { id: 'always', name: '24/7', access: 'always' });
     directory.upsert('member', { id: 'chloe', name: 'Chloé', plan: 'two-days' });
     directory.upsert('member', { id: 'ida', name: 'Ida', plan: 'two-days-east' });
@@ -66,7 +72,12 @@ function checkIn(site: string, member: string, at: string): SiteEvent {
 }
 
 /** Stores the events as the hub's ingest does, then tells the publisher. */
-function ingest(hub: ReturnType<typeof hubWithDirectory>, publisher: DaysElsewherePublisher, events: SiteEvent[], clock: ManualClock): void {
+function ingest(
+  hub: ReturnType<typeof hubWithDirectory>,
+  publisher: DaysElsewherePublisher,
+  events: SiteEvent[],
+  clock: ManualClock,
+): void {
   for (const e of events) hub.store.ingest({ v: 1, site: e.site, events: [e] }, clock.now());
   publisher.onApplied(events);
 }
@@ -76,14 +87,19 @@ describe('the days each member came to the other sites, as the hub tells each si
     const clock = new ManualClock('2026-11-25T10:00:00Z'); // Wednesday
     const hub = hubWithDirectory();
     const { publisher, published } = publisherOn(hub, clock);
-    ingest(hub, publisher, [
-      checkIn('murat', 'chloe', '2026-11-23T09:00:00+01:00'),
-      checkIn('murat', 'chloe', '2026-11-24T09:00:00+01:00'),
-      checkIn('allanche', 'chloe', '2026-11-24T14:00:00+01:00'),
-      checkIn('murat', 'ida', '2026-11-23T09:00:00+01:00'),
-      checkIn('murat', 'alice', '2026-11-23T09:00:00+01:00'),
-      checkIn('murat', 'chloe', '2026-11-02T09:00:00+01:00'), // three weeks ago: no longer counts
-    ], clock);
+    ingest(
+      hub,
+      publisher,
+      [
+        checkIn('murat', 'chloe', '2026-11-23T09:00:00+01:00'),
+        checkIn('murat', 'chloe', '2026-11-24T09:00:00+01:00'),
+        checkIn('allanche', 'chloe', '2026-11-24T14:00:00+01:00'),
+        checkIn('murat', 'ida', '2026-11-23T09:00:00+01:00'),
+        checkIn('murat', 'alice', '2026-11-23T09:00:00+01:00'),
+        checkIn('murat', 'chloe', '2026-11-02T09:00:00+01:00'), // three weeks ago: no longer counts
+      ],
+      clock,
+    );
     expect(publisher.entriesFor('allanche')).toEqual([
       { member: 'chloe', days: ['2026-11-23', '2026-11-24'] },
       { member: 'ida', days: ['2026-11-23'] },
@@ -97,7 +113,9 @@ describe('the days each member came to the other sites, as the hub tells each si
     for (const { topic, payload } of published) {
       const json: unknown = JSON.parse(payload);
       const signed = SignedDaysElsewhere.parse(json);
-      expect(verifyBody((json as { body: unknown }).body, signed.signature, hubPublicKey(KEYS.publicKeyPem))).toBe(true);
+      expect(verifyBody((json as { body: unknown }).body, signed.signature, hubPublicKey(KEYS.publicKeyPem))).toBe(
+        true,
+      );
       expect(topic).toBe(`tessera/v1/sites/${signed.body.site}/days`);
       expect(signed.body.members).toEqual(publisher.entriesFor(signed.body.site));
     }
@@ -108,7 +126,12 @@ describe('the days each member came to the other sites, as the hub tells each si
     // A new day at murat: murat's view does not change, the others' do.
     ingest(hub, publisher, [checkIn('murat', 'chloe', '2026-11-25T09:00:00+01:00')], clock);
     clock.advance(1000);
-    expect(published.slice(3).map((p) => p.topic).sort()).toEqual(['tessera/v1/sites/allanche/days', 'tessera/v1/sites/reichstett/days']);
+    expect(
+      published
+        .slice(3)
+        .map((p) => p.topic)
+        .sort(),
+    ).toEqual(['tessera/v1/sites/allanche/days', 'tessera/v1/sites/reichstett/days']);
   });
 
   it('after a restart, reads the days back from the events it stored', () => {
@@ -117,7 +140,12 @@ describe('the days each member came to the other sites, as the hub tells each si
     dirs.push(dir);
     const path = lastingHubDb(dir);
     const first = hubWithDirectory(path);
-    ingest(first, publisherOn(first, clock).publisher, [checkIn('murat', 'chloe', '2026-11-23T09:00:00+01:00'), checkIn('murat', 'chloe', '2026-11-24T09:00:00+01:00')], clock);
+    ingest(
+      first,
+      publisherOn(first, clock).publisher,
+      [checkIn('murat', 'chloe', '2026-11-23T09:00:00+01:00'), checkIn('murat', 'chloe', '2026-11-24T09:00:00+01:00')],
+      clock,
+    );
     const again = hubWithDirectory(path);
     const { publisher } = publisherOn(again, clock);
     expect(publisher.entriesFor('allanche')).toEqual([]);
@@ -129,14 +157,21 @@ describe('the days each member came to the other sites, as the hub tells each si
     const clock = new ManualClock('2026-11-25T10:00:00Z');
     const hub = hubWithDirectory();
     const { publisher, published } = publisherOn(hub, clock);
-    ingest(hub, publisher, [checkIn('murat', 'chloe', '2026-11-23T09:00:00+01:00'), checkIn('murat', 'ida', '2026-11-23T09:00:00+01:00')], clock);
+    ingest(
+      hub,
+      publisher,
+      [checkIn('murat', 'chloe', '2026-11-23T09:00:00+01:00'), checkIn('murat', 'ida', '2026-11-23T09:00:00+01:00')],
+      clock,
+    );
     clock.advance(1000);
     hub.directory.upsert('member', { id: 'chloe', name: 'Chloé', plan: 'always' });
     hub.directory.upsert('member', { id: 'ida', name: 'Ida', plan: 'two-days-east', status: 'suspended' });
     publisher.onDirectoryChange();
     clock.advance(1000);
     expect(publisher.entriesFor('allanche')).toEqual([]);
-    const last = SignedDaysElsewhere.parse(JSON.parse(published.filter((p) => p.topic.endsWith('/allanche/days')).at(-1)?.payload ?? '{}'));
+    const last = SignedDaysElsewhere.parse(
+      JSON.parse(published.filter((p) => p.topic.endsWith('/allanche/days')).at(-1)?.payload ?? '{}'),
+    );
     expect(last.body.members).toEqual([]);
   });
 });

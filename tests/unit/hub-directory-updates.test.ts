@@ -20,15 +20,26 @@ async function hubSite() {
     directory: { source: 'hub', maxAgeHours: { visitor: 1 } },
     broker: { url: 'mqtt://127.0.0.1:1', hubPublicKey: HUB.publicKeyPem },
   });
-  const updates = new HubDirectoryUpdates({ site: 'murat', publicKey: hubPublicKey(HUB.publicKeyPem), edge: site.edge, log: silent });
+  const updates = new HubDirectoryUpdates({
+    site: 'murat',
+    publicKey: hubPublicKey(HUB.publicKeyPem),
+    edge: site.edge,
+    log: silent,
+  });
   let minute = 0;
   const issued = () => new Date(site!.clock.now() + ++minute * 1000).toISOString();
-  const delta = (from: number, to: number, changes: DirectoryChange[], extra: Partial<DirectoryUpdate> = {}) => ({ v: 1, site: 'murat', kind: 'delta', from, to, issuedAt: issued(), changes, ...extra }) as DirectoryUpdate;
-  const send = (body: DirectoryUpdate, key = HUB.privateKeyPem) => updates.receive(JSON.stringify({ body, signature: signBody(body, hubPrivateKey(key)) }));
+  const delta = (from: number, to: number, changes: DirectoryChange[], extra: Partial<DirectoryUpdate> = {}) =>
+    ({ v: 1, site: 'murat', kind: 'delta', from, to, issuedAt: issued(), changes, ...extra }) as DirectoryUpdate;
+  const send = (body: DirectoryUpdate, key = HUB.privateKeyPem) =>
+    updates.receive(JSON.stringify({ body, signature: signBody(body, hubPrivateKey(key)) }));
   return { site, updates, delta, send, issued };
 }
 
-const revokeAlice: DirectoryChange = { entity: 'badge', op: 'upsert', value: { uid: UID.alice, member: 'alice', status: 'revoked', type: 'uid' } };
+const revokeAlice: DirectoryChange = {
+  entity: 'badge',
+  op: 'upsert',
+  value: { uid: UID.alice, member: 'alice', status: 'revoked', type: 'uid' },
+};
 
 describe('directory updates from the hub', () => {
   it('a signed delta that revokes a badge stops it at the next tap', async () => {
@@ -63,7 +74,11 @@ describe('directory updates from the hub', () => {
 
   it('a delta that would leave a badge without its member changes nothing', async () => {
     const { site, delta, send } = await hubSite();
-    const orphan: DirectoryChange = { entity: 'badge', op: 'upsert', value: { uid: '04ABABABABABAB', member: 'nobody', status: 'active', type: 'uid' } };
+    const orphan: DirectoryChange = {
+      entity: 'badge',
+      op: 'upsert',
+      value: { uid: '04ABABABABABAB', member: 'nobody', status: 'active', type: 'uid' },
+    };
     expect(send(delta(1, 2, [revokeAlice, orphan]))).toMatchObject({ refused: 'inconsistent' });
     expect(site.tap('front-in', UID.alice).granted).toBe(true);
     expect(site.store.directory.describe()?.revision).toBe(1);
@@ -71,12 +86,24 @@ describe('directory updates from the hub', () => {
 
   it('a snapshot in chunks replaces the directory only once every chunk has arrived', async () => {
     const { site, send, issued } = await hubSite();
-    const upserts = (entity: 'plan' | 'member' | 'badge', values: unknown[]) => values.map((value) => ({ entity, op: 'upsert', value }) as DirectoryChange);
+    const upserts = (entity: 'plan' | 'member' | 'badge', values: unknown[]) =>
+      values.map((value) => ({ entity, op: 'upsert', value }) as DirectoryChange);
     const issuedAt = issued();
-    const chunk = (n: number, changes: DirectoryChange[]) => ({ v: 1, site: 'murat', kind: 'snapshot', to: 9, issuedAt, chunk: n, chunks: 2, changes }) as DirectoryUpdate;
-    expect(send(chunk(1, upserts('badge', [{ uid: UID.bob, member: 'bob' }])))).toEqual({ applied: false, pending: true });
+    const chunk = (n: number, changes: DirectoryChange[]) =>
+      ({ v: 1, site: 'murat', kind: 'snapshot', to: 9, issuedAt, chunk: n, chunks: 2, changes }) as DirectoryUpdate;
+    expect(send(chunk(1, upserts('badge', [{ uid: UID.bob, member: 'bob' }])))).toEqual({
+      applied: false,
+      pending: true,
+    });
     expect(site.tap('front-in', UID.alice).granted).toBe(true);
-    expect(send(chunk(0, [...upserts('plan', [BASE_DIRECTORY.plans?.[0]]), ...upserts('member', [{ id: 'bob', name: 'Bob', plan: 'always' }])]))).toEqual({ applied: true, revision: 9 });
+    expect(
+      send(
+        chunk(0, [
+          ...upserts('plan', [BASE_DIRECTORY.plans?.[0]]),
+          ...upserts('member', [{ id: 'bob', name: 'Bob', plan: 'always' }]),
+        ]),
+      ),
+    ).toEqual({ applied: true, revision: 9 });
     expect(site.tap('front-in', UID.alice)).toMatchObject({ granted: false, reason: 'unknown_badge' });
     expect(site.tap('front-in', UID.bob).granted).toBe(true);
   });
@@ -84,9 +111,16 @@ describe('directory updates from the hub', () => {
   it('garbage never throws and never changes the directory', async () => {
     const { site, updates } = await hubSite();
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify({ body: v, signature: 'AAAA' }))), (payload) => {
-        expect(updates.receive(payload).applied).toBe(false);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.jsonValue().map((v) => JSON.stringify({ body: v, signature: 'AAAA' })),
+        ),
+        (payload) => {
+          expect(updates.receive(payload).applied).toBe(false);
+        },
+      ),
       { numRuns: 300 },
     );
     expect(site.store.directory.describe()?.revision).toBe(1);
@@ -96,7 +130,11 @@ describe('directory updates from the hub', () => {
 describe('a stale directory', () => {
   it('past a role’s maximum age refuses that role and admits the roles still within theirs, until the hub confirms it', async () => {
     const { site, delta, send } = await hubSite();
-    const visitorDirectory = { entity: 'member', op: 'upsert', value: { id: 'eve', name: 'Eve Blanc', plan: 'always', role: 'visitor' } } as DirectoryChange;
+    const visitorDirectory = {
+      entity: 'member',
+      op: 'upsert',
+      value: { id: 'eve', name: 'Eve Blanc', plan: 'always', role: 'visitor' },
+    } as DirectoryChange;
     send(delta(1, 2, [visitorDirectory]));
     expect(site.tap('front-in', UID.eve).granted).toBe(true);
     site.tap('front-out', UID.eve);

@@ -17,7 +17,11 @@ function directory() {
   return dir;
 }
 
-const summary = (changes: DirectoryChange[]) => changes.map((c) => `${c.op} ${c.entity} ${c.op === 'delete' ? c.id : c.op === 'erase' ? c.pseudonym : 'uid' in c.value ? c.value.uid : c.value.id}`);
+const summary = (changes: DirectoryChange[]) =>
+  changes.map(
+    (c) =>
+      `${c.op} ${c.entity} ${c.op === 'delete' ? c.id : c.op === 'erase' ? c.pseudonym : 'uid' in c.value ? c.value.uid : c.value.id}`,
+  );
 
 describe('the hub directory', () => {
   it('counts a revision per change and refuses references that do not resolve', () => {
@@ -32,13 +36,25 @@ describe('the hub directory', () => {
 
   it('finds nothing under an id holding NUL, on either store, without asking the database', () => {
     const dir = directory();
-    for (const [entity, id] of [['member', 'alice\u0000'], ['plan', '\u0000'], ['badge', '04A1A1A1A1A1A1\u0000'], ['employer', 'ac\u0000me']] as const) expect(dir.get(entity, id)).toBeUndefined();
+    for (const [entity, id] of [
+      ['member', 'alice\u0000'],
+      ['plan', '\u0000'],
+      ['badge', '04A1A1A1A1A1A1\u0000'],
+      ['employer', 'ac\u0000me'],
+    ] as const)
+      expect(dir.get(entity, id)).toBeUndefined();
     expect(dir.get('member', 'alice')).toMatchObject({ name: 'Alice' });
   });
 
   it('gives each site only the members its plans open there, with their badges', async () => {
     const dir = directory();
-    expect(summary(await dir.snapshotFor('murat'))).toEqual(['upsert plan all', 'upsert plan reichstett-only', 'upsert employer acme', 'upsert member alice', 'upsert badge 04A1A1A1A1A1A1']);
+    expect(summary(await dir.snapshotFor('murat'))).toEqual([
+      'upsert plan all',
+      'upsert plan reichstett-only',
+      'upsert employer acme',
+      'upsert member alice',
+      'upsert badge 04A1A1A1A1A1A1',
+    ]);
     expect(summary(await dir.snapshotFor('reichstett'))).toContain('upsert badge 04B0B0B0B0B0B0');
   });
 
@@ -47,15 +63,29 @@ describe('the hub directory', () => {
     const before = dir.revision();
     dir.upsert('badge', { uid: '04A1A1A1A1A1A1', member: 'alice', status: 'revoked' });
     const changes = dir.changesFor('murat', before);
-    expect(changes).toEqual([{ entity: 'badge', op: 'upsert', value: { uid: '04A1A1A1A1A1A1', member: 'alice', status: 'revoked', type: 'uid' } }]);
+    expect(changes).toEqual([
+      {
+        entity: 'badge',
+        op: 'upsert',
+        value: { uid: '04A1A1A1A1A1A1', member: 'alice', status: 'revoked', type: 'uid' },
+      },
+    ]);
   });
 
   it('a plan that stops opening a site takes its members and their badges out of that site', () => {
     const dir = directory();
     const before = dir.revision();
     dir.upsert('plan', { id: 'all', name: 'Network', access: 'always', sites: ['reichstett'] });
-    expect(summary(dir.changesFor('murat', before))).toEqual(['upsert plan all', 'delete member alice', 'delete badge 04A1A1A1A1A1A1']);
-    expect(summary(dir.changesFor('reichstett', before))).toEqual(['upsert plan all', 'upsert member alice', 'upsert badge 04A1A1A1A1A1A1']);
+    expect(summary(dir.changesFor('murat', before))).toEqual([
+      'upsert plan all',
+      'delete member alice',
+      'delete badge 04A1A1A1A1A1A1',
+    ]);
+    expect(summary(dir.changesFor('reichstett', before))).toEqual([
+      'upsert plan all',
+      'upsert member alice',
+      'upsert badge 04A1A1A1A1A1A1',
+    ]);
   });
 
   it('a deletion reaches sites that were behind it, after the members that used it', () => {
@@ -64,7 +94,11 @@ describe('the hub directory', () => {
     dir.remove('badge', '04B0B0B0B0B0B0');
     dir.remove('member', 'bob');
     dir.remove('plan', 'reichstett-only');
-    expect(summary(dir.changesFor('reichstett', before))).toEqual(['delete member bob', 'delete badge 04B0B0B0B0B0B0', 'delete plan reichstett-only']);
+    expect(summary(dir.changesFor('reichstett', before))).toEqual([
+      'delete member bob',
+      'delete badge 04B0B0B0B0B0B0',
+      'delete plan reichstett-only',
+    ]);
     expect(() => dir.remove('plan', 'reichstett-only')).toThrow(/no plan/);
   });
 });

@@ -15,7 +15,14 @@ describe('hub ingest, message by message (no broker)', () => {
   let ingest: HubIngest;
   beforeEach(() => {
     store = new HubStore(openHubDatabase(testHubDb()));
-    ingest = new HubIngest({ store, clock: new ManualClock(0), log: silent, topicPrefix: 'net/v1', maxPayloadBytes: 10_000, commitWindowMs: 0 });
+    ingest = new HubIngest({
+      store,
+      clock: new ManualClock(0),
+      log: silent,
+      topicPrefix: 'net/v1',
+      maxPayloadBytes: 10_000,
+      commitWindowMs: 0,
+    });
   });
   afterEach(() => {
     if (store.db.open) store.db.close();
@@ -66,8 +73,15 @@ describe('hub ingest, message by message (no broker)', () => {
     ];
     for (const [topic, payload] of cases) expect(() => ingest.onMessage(topic, payload)).not.toThrow();
     expect(ingest.counters.rejected).toBe(cases.length);
-    expect(store.deadLetters(100).map((d) => d.reason).reverse()).toEqual(cases.map((c) => c[2]));
-    expect(store.deadLetters(100).find((d) => d.reason === 'payload.invalid' && d.topic.endsWith('/events'))?.detail).toMatch(/^events: /);
+    expect(
+      store
+        .deadLetters(100)
+        .map((d) => d.reason)
+        .reverse(),
+    ).toEqual(cases.map((c) => c[2]));
+    expect(
+      store.deadLetters(100).find((d) => d.reason === 'payload.invalid' && d.topic.endsWith('/events'))?.detail,
+    ).toMatch(/^events: /);
     expect(store.sites()).toEqual([]);
   });
 
@@ -77,7 +91,11 @@ describe('hub ingest, message by message (no broker)', () => {
       const batch = batchOf('murat', 1, 2);
       const use = { ...batch.events[1], type: 'consumable.used', data: { memberId: 'ana', item, quantity: 1 } };
       ingest.onMessage(t.events('murat'), json({ ...batch, events: [batch.events[0], use] }));
-      expect(store.deadLetters(1)[0]).toMatchObject({ topic: t.events('murat'), reason: 'payload.invalid', detail: expect.stringContaining('events[1].data.item') });
+      expect(store.deadLetters(1)[0]).toMatchObject({
+        topic: t.events('murat'),
+        reason: 'payload.invalid',
+        detail: expect.stringContaining('events[1].data.item'),
+      });
     }
     expect(ingest.counters).toMatchObject({ rejected: BAD_ITEMS.length, applied: 0 });
     expect(store.events('murat', 0, 10)).toEqual([]);

@@ -15,7 +15,13 @@ describe('live streams per session', () => {
    */
   const held: Response[] = [];
   beforeEach(async () => {
-    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    hub = createHub({
+      dbPath: testHubDb(),
+      clock: new ManualClock('2026-11-23T08:00:00Z'),
+      log: silent,
+      initialAdmin: TEST_ADMIN,
+      passwordCost: FAST_PASSWORD_COST,
+    });
     url = await hub.api.listen({ host: '127.0.0.1', port: 0 });
   });
   afterEach(async () => {
@@ -44,7 +50,11 @@ describe('live streams per session', () => {
     }
     const ninth = await open(session.authorization);
     expect(ninth.status).toBe(429);
-    expect(ninth.body).toEqual({ code: 'auth.rate_limited', message: expect.stringContaining('8') as string, details: [] });
+    expect(ninth.body).toEqual({
+      code: 'auth.rate_limited',
+      message: expect.stringContaining('8') as string,
+      details: [],
+    });
     expect(hub.live.feed.size).toBe(8);
 
     const other = await loginOver(url, TEST_ADMIN.username, TEST_ADMIN.password);

@@ -35,28 +35,63 @@ describe('a member’s personal data at the hub: export and erasure', () => {
     const seq = (seqs.get(site) ?? 0) + 1;
     seqs.set(site, seq);
     const event = SiteEvent.parse({ v: 1, site, seq, id: randomUUID(), at, type, data });
-    hub.ingest.onMessage(`tessera/v1/sites/${site}/events`, Buffer.from(JSON.stringify({ v: 1, site, events: [event] })));
+    hub.ingest.onMessage(
+      `tessera/v1/sites/${site}/events`,
+      Buffer.from(JSON.stringify({ v: 1, site, events: [event] })),
+    );
     hub.ingest.commitGroup();
   }
 
   const visit = (site: string, member: string, badge: string, date: string) => {
-    receive(site, `${date}T09:00:00.000+01:00`, 'access.granted', { reader: 'front-in', role: 'entry', door: 'front', badge, memberId: member, reason: 'ok' });
+    receive(site, `${date}T09:00:00.000+01:00`, 'access.granted', {
+      reader: 'front-in',
+      role: 'entry',
+      door: 'front',
+      badge,
+      memberId: member,
+      reason: 'ok',
+    });
     receive(site, `${date}T09:00:00.100+01:00`, 'presence.in', { memberId: member, door: 'front' });
-    receive(site, `${date}T17:00:00.000+01:00`, 'presence.out', { memberId: member, cause: 'badge', via: 'exit_reader', minutes: 480 });
+    receive(site, `${date}T17:00:00.000+01:00`, 'presence.out', {
+      memberId: member,
+      cause: 'badge',
+      via: 'exit_reader',
+      minutes: 480,
+    });
   };
 
-  const allEventBodies = () => hub.store.db.prepare<[], string>('SELECT body FROM events ORDER BY site, seq').pluck().all();
-  const invoices = () => hub.store.db.prepare<[], { number: string; total_cents: number; body: string }>('SELECT number, total_cents, body FROM billing_invoices ORDER BY number').all();
+  const allEventBodies = () =>
+    hub.store.db.prepare<[], string>('SELECT body FROM events ORDER BY site, seq').pluck().all();
+  const invoices = () =>
+    hub.store.db
+      .prepare<[], { number: string; total_cents: number; body: string }>(
+        'SELECT number, total_cents, body FROM billing_invoices ORDER BY number',
+      )
+      .all();
   const auditText = () => JSON.stringify(hub.store.db.prepare('SELECT * FROM audit_log').all());
 
   beforeEach(async () => {
     seqs.clear();
     clock = new ManualClock('2026-11-02T07:00:00Z');
-    hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    hub = createHub({
+      dbPath: testHubDb(),
+      clock,
+      log: silent,
+      initialAdmin: TEST_ADMIN,
+      passwordCost: FAST_PASSWORD_COST,
+    });
     admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
-    for (const [id, name] of [['murat', 'Murat'], ['reichstett', 'Reichstett']]) hub.sites.upsert({ id, name, timeZone: 'Europe/Paris', capacity: 10 });
+    for (const [id, name] of [
+      ['murat', 'Murat'],
+      ['reichstett', 'Reichstett'],
+    ])
+      hub.sites.upsert({ id, name, timeZone: 'Europe/Paris', capacity: 10 });
     await call('PUT', '/directory/plans/murat-day', { name: 'Murat day', access: 'staffed', sites: ['murat'] });
-    await call('PUT', '/directory/plans/reichstett-day', { name: 'Reichstett day', access: 'staffed', sites: ['reichstett'] });
+    await call('PUT', '/directory/plans/reichstett-day', {
+      name: 'Reichstett day',
+      access: 'staffed',
+      sites: ['reichstett'],
+    });
     await call('PUT', '/directory/employers/acme', { name: 'Acme' });
     await call('PUT', '/directory/members/alice', { name: 'Alice Martin', plan: 'murat-day', employer: 'acme' });
     await call('PUT', `/directory/badges/${UID_ALICE}`, { member: 'alice' });
@@ -80,7 +115,13 @@ describe('a member’s personal data at the hub: export and erasure', () => {
       const r = await call('GET', '/directory/members/alice/export');
       expect(r.statusCode).toBe(200);
       expect(r.headers['content-disposition']).toContain('member-alice.json');
-      const doc = r.json<Record<string, unknown> & { events: SiteEvent[]; audit: Array<{ action: string; entity: string }>; invoices: Array<{ lines: Array<{ member: string }> }> }>();
+      const doc = r.json<
+        Record<string, unknown> & {
+          events: SiteEvent[];
+          audit: Array<{ action: string; entity: string }>;
+          invoices: Array<{ lines: Array<{ member: string }> }>;
+        }
+      >();
       expect(doc).toMatchObject({
         memberId: 'alice',
         member: { id: 'alice', name: 'Alice Martin', plan: 'murat-day', employer: 'acme' },
@@ -92,18 +133,28 @@ describe('a member’s personal data at the hub: export and erasure', () => {
       });
       expect(doc.events.map((e) => e.type)).toEqual(['access.granted', 'presence.in', 'presence.out', 'presence.in']);
       expect(doc.invoices[0]?.lines.map((l) => l.member)).toEqual(['alice']);
-      expect(doc.audit.map((a) => `${a.action} ${a.entity}`)).toEqual(['create member', 'create badge', 'export member']);
+      expect(doc.audit.map((a) => `${a.action} ${a.entity}`)).toEqual([
+        'create member',
+        'create badge',
+        'export member',
+      ]);
     });
 
     it('holds nothing of another member, and is itself in the audit log', async () => {
       const text = (await call('GET', '/directory/members/alice/export')).body;
       for (const other of ['bob', 'Bob Durand', UID_BOB, '…B2B2', 'reichstett']) expect(text).not.toContain(other);
-      const audit = (await call('GET', '/audit?action=export')).json<{ items: Array<{ entityId: string; actor: { username: string } }> }>();
+      const audit = (await call('GET', '/audit?action=export')).json<{
+        items: Array<{ entityId: string; actor: { username: string } }>;
+      }>();
       expect(audit.items).toMatchObject([{ entityId: 'alice', actor: { username: 'admin' } }]);
     });
 
     it('a site manager exports the members of their sites only; an unknown id is 404', async () => {
-      const murat = await loginAs(hub.api, admin, { username: 'murat-manager', role: 'site_manager', sites: ['murat'] });
+      const murat = await loginAs(hub.api, admin, {
+        username: 'murat-manager',
+        role: 'site_manager',
+        sites: ['murat'],
+      });
       expect((await call('GET', '/directory/members/alice/export', undefined, murat)).statusCode).toBe(200);
       expect((await call('GET', '/directory/members/bob/export', undefined, murat)).statusCode).toBe(404);
       expect((await call('GET', '/directory/members/nobody/export')).json()).toMatchObject({ code: 'not_found' });
@@ -111,21 +162,33 @@ describe('a member’s personal data at the hub: export and erasure', () => {
   });
 
   describe('erasure', () => {
-    const erase = (id: string, headers: AuthHeaders = admin, body: unknown = { confirm: id }) => call('POST', `/directory/members/${id}/erase`, body, headers);
+    const erase = (id: string, headers: AuthHeaders = admin, body: unknown = { confirm: id }) =>
+      call('POST', `/directory/members/${id}/erase`, body, headers);
 
     it('must be confirmed with the member id, and changes nothing otherwise', async () => {
       const revision = hub.directory.revision();
       expect((await call('POST', '/directory/members/alice/erase')).json()).toMatchObject({ code: 'request.invalid' });
-      expect((await erase('alice', admin, { confirm: 'bob' })).json()).toMatchObject({ code: 'request.invalid', details: [{ path: 'confirm' }] });
+      expect((await erase('alice', admin, { confirm: 'bob' })).json()).toMatchObject({
+        code: 'request.invalid',
+        details: [{ path: 'confirm' }],
+      });
       expect(hub.directory.revision()).toBe(revision);
       expect(hub.directory.get('member', 'alice')?.name).toBe('Alice Martin');
     });
 
     it('refuses a site manager of another site (404, as if absent) and lets one of the member’s site do it', async () => {
-      const reichstett = await loginAs(hub.api, admin, { username: 'reichstett-manager', role: 'site_manager', sites: ['reichstett'] });
+      const reichstett = await loginAs(hub.api, admin, {
+        username: 'reichstett-manager',
+        role: 'site_manager',
+        sites: ['reichstett'],
+      });
       expect((await erase('alice', reichstett)).statusCode).toBe(404);
       expect(allEventBodies().filter((b) => b.includes('"alice"'))).toHaveLength(4);
-      const murat = await loginAs(hub.api, admin, { username: 'murat-manager', role: 'site_manager', sites: ['murat'] });
+      const murat = await loginAs(hub.api, admin, {
+        username: 'murat-manager',
+        role: 'site_manager',
+        sites: ['murat'],
+      });
       expect((await erase('alice', murat)).statusCode).toBe(200);
       expect((await erase('bob', murat)).statusCode).toBe(404);
     });
@@ -141,7 +204,9 @@ describe('a member’s personal data at the hub: export and erasure', () => {
       expect(after).toHaveLength(before.length);
       expect(after.join('\n')).not.toContain('alice');
       expect(after.join('\n')).not.toContain('…A1A1');
-      const theirs = after.map((b) => SiteEvent.parse(JSON.parse(b))).filter((e) => 'memberId' in e.data && e.data.memberId === pseudonym);
+      const theirs = after
+        .map((b) => SiteEvent.parse(JSON.parse(b)))
+        .filter((e) => 'memberId' in e.data && e.data.memberId === pseudonym);
       expect(theirs.map((e) => e.type)).toEqual(['access.granted', 'presence.in', 'presence.out', 'presence.in']);
       expect(theirs[0]?.data).toMatchObject({ badge: '…', memberId: pseudonym, reason: 'ok' });
       expect(after.filter((b) => b.includes('"bob"'))).toEqual(before.filter((b) => b.includes('"bob"')));
@@ -152,22 +217,48 @@ describe('a member’s personal data at the hub: export and erasure', () => {
       const { pseudonym } = (await erase('alice')).json<{ pseudonym: string }>();
       expect(hub.directory.get('member', 'alice')).toBeUndefined();
       expect(hub.directory.get('badge', UID_ALICE)).toBeUndefined();
-      expect(hub.directory.get('member', pseudonym)).toEqual({ id: pseudonym, name: pseudonym, role: 'member', plan: 'murat-day', employer: 'acme', status: 'suspended' });
-      const rows = hub.store.db.prepare<[], { entity: string; id: string; deleted: number }>("SELECT entity, id, deleted FROM directory_entities WHERE entity IN ('member', 'badge')").all();
+      expect(hub.directory.get('member', pseudonym)).toEqual({
+        id: pseudonym,
+        name: pseudonym,
+        role: 'member',
+        plan: 'murat-day',
+        employer: 'acme',
+        status: 'suspended',
+      });
+      const rows = hub.store.db
+        .prepare<[], { entity: string; id: string; deleted: number }>(
+          "SELECT entity, id, deleted FROM directory_entities WHERE entity IN ('member', 'badge')",
+        )
+        .all();
       expect(rows.some((row) => row.id === 'alice')).toBe(false);
       expect(rows).toContainEqual({ entity: 'badge', id: UID_ALICE, deleted: 1 });
       const changes = hub.directory.changesFor('murat', revision);
       expect(changes).toContainEqual({ entity: 'badge', op: 'delete', id: UID_ALICE });
-      expect(changes).toContainEqual({ entity: 'member', op: 'erase', pseudonym, salt: expect.stringMatching(/^[0-9a-f]{32}$/) as string });
+      expect(changes).toContainEqual({
+        entity: 'member',
+        op: 'erase',
+        pseudonym,
+        salt: expect.stringMatching(/^[0-9a-f]{32}$/) as string,
+      });
       // A site starting from nothing is told of the erasure too: it may hold the member's events.
-      expect((await hub.directory.snapshotFor('allanche')).filter((c: DirectoryChange) => c.op === 'erase')).toHaveLength(1);
+      expect(
+        (await hub.directory.snapshotFor('allanche')).filter((c: DirectoryChange) => c.op === 'erase'),
+      ).toHaveLength(1);
       expect(JSON.stringify(await hub.directory.snapshotFor('murat'))).not.toContain('alice');
     });
 
     it('is in the audit log by pseudonym, and earlier audit rows no longer name the member', async () => {
       const { pseudonym } = (await erase('alice')).json<{ pseudonym: string }>();
       const audit = (await call('GET', '/audit?action=erase')).json<{ items: Array<Record<string, unknown>> }>();
-      expect(audit.items).toMatchObject([{ entity: 'member', entityId: pseudonym, actor: { username: 'admin' }, at: '2026-12-03T08:00:00.000Z', before: null }]);
+      expect(audit.items).toMatchObject([
+        {
+          entity: 'member',
+          entityId: pseudonym,
+          actor: { username: 'admin' },
+          at: '2026-12-03T08:00:00.000Z',
+          before: null,
+        },
+      ]);
       const text = auditText();
       for (const personal of ['alice', 'Alice Martin', UID_ALICE]) expect(text).not.toContain(personal);
       expect(text).toContain('Bob Durand');
@@ -184,22 +275,42 @@ describe('a member’s personal data at the hub: export and erasure', () => {
 
     it('bills the open month under the pseudonym, to the same employer', async () => {
       const { pseudonym } = (await erase('alice')).json<{ pseudonym: string }>();
-      receive('murat', '2026-12-03T17:00:00.000+01:00', 'presence.out', { memberId: pseudonym, cause: 'badge', via: 'exit_reader', minutes: 480 });
-      expect(hub.billing.preview('2026-12').invoices).toMatchObject([{ account: { id: 'acme' }, totalCents: 2400, lines: [{ member: pseudonym, memberName: pseudonym }] }]);
+      receive('murat', '2026-12-03T17:00:00.000+01:00', 'presence.out', {
+        memberId: pseudonym,
+        cause: 'badge',
+        via: 'exit_reader',
+        minutes: 480,
+      });
+      expect(hub.billing.preview('2026-12').invoices).toMatchObject([
+        { account: { id: 'acme' }, totalCents: 2400, lines: [{ member: pseudonym, memberName: pseudonym }] },
+      ]);
     });
 
     it('renames the member in the live presence: still counted in, under the pseudonym', async () => {
       expect(hub.live.projection.whoIsIn('murat')).toMatchObject([{ memberId: 'alice', name: 'Alice Martin' }]);
       const { pseudonym } = (await erase('alice')).json<{ pseudonym: string }>();
-      expect(hub.live.projection.whoIsIn('murat')).toEqual([{ memberId: pseudonym, name: pseudonym, since: '2026-12-03T09:00:00.000+01:00' }]);
+      expect(hub.live.projection.whoIsIn('murat')).toEqual([
+        { memberId: pseudonym, name: pseudonym, since: '2026-12-03T09:00:00.000+01:00' },
+      ]);
       expect(hub.store.db.prepare('SELECT member_id FROM presence_state').pluck().all()).not.toContain('alice');
-      receive('murat', '2026-12-03T12:00:00.000+01:00', 'presence.out', { memberId: pseudonym, cause: 'badge', via: 'exit_reader', minutes: 180 });
+      receive('murat', '2026-12-03T12:00:00.000+01:00', 'presence.out', {
+        memberId: pseudonym,
+        cause: 'badge',
+        via: 'exit_reader',
+        minutes: 180,
+      });
       expect(hub.live.projection.site('murat').present).toBe(0);
     });
 
     it('stores a late event naming the erased id, from a site not told yet, under the pseudonym', async () => {
       const { pseudonym } = (await erase('alice')).json<{ pseudonym: string }>();
-      receive('murat', '2026-12-03T10:00:00.000+01:00', 'access.denied', { reader: 'front-in', role: 'entry', badge: '…A1A1', memberId: 'alice', reason: 'anti_passback' });
+      receive('murat', '2026-12-03T10:00:00.000+01:00', 'access.denied', {
+        reader: 'front-in',
+        role: 'entry',
+        badge: '…A1A1',
+        memberId: 'alice',
+        reason: 'anti_passback',
+      });
       const last = hub.store.events('murat', 0, 100).at(-1)?.event;
       expect(last).toMatchObject({ type: 'access.denied', data: { memberId: pseudonym, badge: '…' } });
       expect(hub.live.projection.whoIsIn('murat').map((m) => m.memberId)).toEqual([pseudonym]);
@@ -210,7 +321,12 @@ describe('a member’s personal data at the hub: export and erasure', () => {
       const audited = (await call('GET', '/audit')).json<{ total: number }>().total;
       const again = await erase('alice');
       expect(again.statusCode).toBe(200);
-      expect(again.json()).toMatchObject({ pseudonym: first.pseudonym, alreadyErased: true, revision: first.revision, events: 0 });
+      expect(again.json()).toMatchObject({
+        pseudonym: first.pseudonym,
+        alreadyErased: true,
+        revision: first.revision,
+        events: 0,
+      });
       expect(hub.directory.revision()).toBe(first.revision);
       expect((await call('GET', '/audit')).json<{ total: number }>().total).toBe(audited);
       const back = await call('PUT', '/directory/members/alice', { name: 'Alice Martin', plan: 'murat-day' });

@@ -10,7 +10,10 @@ const { NOV_2, DEC_2, JAN_2 } = BILLING_DATES;
 const DAY_MS = 86_400_000;
 
 const typesAt = (db: ReturnType<typeof billingHub>['db'], site: string) =>
-  db.prepare<[string], { seq: number; type: string }>('SELECT seq, type FROM events WHERE site = ? ORDER BY seq').all(site).map((r) => `${r.seq}:${r.type}`);
+  db
+    .prepare<[string], { seq: number; type: string }>('SELECT seq, type FROM events WHERE site = ? ORDER BY seq')
+    .all(site)
+    .map((r) => `${r.seq}:${r.type}`);
 
 describe('retention at the hub', () => {
   let hub: ReturnType<typeof billingHub>;
@@ -26,7 +29,9 @@ describe('retention at the hub', () => {
 
   /** November billed on 2 December: a visit and a coffee at Murat; a visit in December, not yet billed. */
   function novemberClosed(): SiteLog {
-    const murat = new SiteLog('murat', '+01:00', NOV_2).visit('ana', '2026-11-02', '09:00', 480).use('ana', '2026-11-02', 'coffee', 1);
+    const murat = new SiteLog('murat', '+01:00', NOV_2)
+      .visit('ana', '2026-11-02', '09:00', 480)
+      .use('ana', '2026-11-02', 'coffee', 1);
     murat.visit('ana', '2026-12-01', '09:00', 480, DEC_2 - 1000);
     hub.ingest(murat);
     hub.clock.now = DEC_2 + 1000;
@@ -78,7 +83,11 @@ describe('retention at the hub', () => {
     novemberClosed();
     // A gap at seq 6: seq 7 is stored but not contiguous.
     const ahead = new SiteLog('murat', '+01:00', NOV_2);
-    ahead.visit('ana', '2026-11-03', '09:00', 60).visit('ana', '2026-11-04', '09:00', 60).visit('ana', '2026-11-05', '09:00', 60).visit('ana', '2026-11-06', '09:00', 60);
+    ahead
+      .visit('ana', '2026-11-03', '09:00', 60)
+      .visit('ana', '2026-11-04', '09:00', 60)
+      .visit('ana', '2026-11-05', '09:00', 60)
+      .visit('ana', '2026-11-06', '09:00', 60);
     const [seven] = ahead.events.slice(6);
     if (!seven) throw new Error('no seq 7');
     hub.store.ingest({ v: 1, site: 'murat', events: [seven.event] }, NOV_2);

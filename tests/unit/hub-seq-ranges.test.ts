@@ -5,7 +5,19 @@ import { advanceContiguous, normalize, subtractParked } from '../../cloud-sync/h
 
 describe('seq ranges', () => {
   it('merges overlapping and touching ranges', () => {
-    expect(normalize([[5, 6], [1, 2], [3, 3], [10, 12], [11, 20]])).toEqual([[1, 3], [5, 6], [10, 20]]);
+    expect(
+      normalize([
+        [5, 6],
+        [1, 2],
+        [3, 3],
+        [10, 12],
+        [11, 20],
+      ]),
+    ).toEqual([
+      [1, 3],
+      [5, 6],
+      [10, 20],
+    ]);
   });
 
   it('advances through stored and parked seqs up to the first absent one', () => {
@@ -17,13 +29,41 @@ describe('seq ranges', () => {
   });
 
   it('removes parked seqs from the gaps', () => {
-    expect(subtractParked([[3, 10]], [[4, 5], [8, 8]])).toEqual([[3, 3], [6, 7], [9, 10]]);
-    expect(subtractParked([[3, 4], [8, 9]], [[1, 3], [9, 20]])).toEqual([[4, 4], [8, 8]]);
+    expect(
+      subtractParked(
+        [[3, 10]],
+        [
+          [4, 5],
+          [8, 8],
+        ],
+      ),
+    ).toEqual([
+      [3, 3],
+      [6, 7],
+      [9, 10],
+    ]);
+    expect(
+      subtractParked(
+        [
+          [3, 4],
+          [8, 9],
+        ],
+        [
+          [1, 3],
+          [9, 20],
+        ],
+      ),
+    ).toEqual([
+      [4, 4],
+      [8, 8],
+    ]);
     expect(subtractParked([[3, 4]], [[3, 4]])).toEqual([]);
   });
 
   it('property: gaps minus parked are exactly the seqs in a gap and not parked', () => {
-    const range = fc.tuple(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 0, max: 8 })).map(([a, len]): SeqRange => [a, a + len]);
+    const range = fc
+      .tuple(fc.integer({ min: 1, max: 60 }), fc.integer({ min: 0, max: 8 }))
+      .map(([a, len]): SeqRange => [a, a + len]);
     fc.assert(
       fc.property(fc.array(range, { maxLength: 8 }), fc.array(range, { maxLength: 8 }), (g, p) => {
         const gaps = normalize(g);

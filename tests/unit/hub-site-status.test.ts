@@ -29,9 +29,12 @@ function world() {
 }
 
 /** A status as a current edge sends it: every 8 s, offline after 24 s without one. */
-const beat = (overrides: Partial<SiteStatus> = {}) => statusOf('murat', { heartbeat: { seconds: 8, offlineAfterSeconds: 24 }, ...overrides });
-const deliver = (hub: Hub, status: SiteStatus) => hub.ingest.onMessage(t.status(status.site), Buffer.from(JSON.stringify(status)));
-const offlineAlarms = (hub: Hub) => hub.live.alarms.list({ open: true, site: 'murat' }).filter((a) => a.kind === 'site.offline');
+const beat = (overrides: Partial<SiteStatus> = {}) =>
+  statusOf('murat', { heartbeat: { seconds: 8, offlineAfterSeconds: 24 }, ...overrides });
+const deliver = (hub: Hub, status: SiteStatus) =>
+  hub.ingest.onMessage(t.status(status.site), Buffer.from(JSON.stringify(status)));
+const offlineAlarms = (hub: Hub) =>
+  hub.live.alarms.list({ open: true, site: 'murat' }).filter((a) => a.kind === 'site.offline');
 
 describe('a site is offline when its heartbeat stops, as the hub sees it', () => {
   it('a frozen site (no last will, no status) shows offline with an alarm within 30 s of its last status', () => {
@@ -43,7 +46,9 @@ describe('a site is offline when its heartbeat stops, as the hub sees it', () =>
     expect(offlineAlarms(hub)).toEqual([]);
     clock.advance(2_000);
     expect(hub.live.health('murat')).toMatchObject({ online: false, state: 'offline' });
-    expect(offlineAlarms(hub)).toMatchObject([{ subject: 'murat', detail: expect.stringMatching(/no status for 2[45] s/) }]);
+    expect(offlineAlarms(hub)).toMatchObject([
+      { subject: 'murat', detail: expect.stringMatching(/no status for 2[45] s/) },
+    ]);
     // The site speaks again: online, the alarm cleared (and left for someone to acknowledge).
     deliver(hub, beat({ at: '2026-11-23T09:00:30+01:00' }));
     expect(hub.live.health('murat')).toMatchObject({ online: true });
@@ -87,10 +92,13 @@ describe('a site whose directory nears the age at which its doors refuse badges'
     deliver(hub, beat({ directory: directory(2 * 3600) }));
     // The site is cut off: no status comes, the hub counts the hours itself.
     clock.advance(3600_000 - 60_000);
-    const aging = () => hub.live.alarms.list({ open: true, site: 'murat' }).filter((a) => a.kind === 'directory.stale_soon');
+    const aging = () =>
+      hub.live.alarms.list({ open: true, site: 'murat' }).filter((a) => a.kind === 'directory.stale_soon');
     expect(aging()).toEqual([]);
     clock.advance(2 * 60_000);
-    expect(aging()).toMatchObject([{ subject: 'murat', clearedAt: null, detail: 'directory not confirmed for 3 h: the site refuses badges at 4 h' }]);
+    expect(aging()).toMatchObject([
+      { subject: 'murat', clearedAt: null, detail: 'directory not confirmed for 3 h: the site refuses badges at 4 h' },
+    ]);
     deliver(hub, beat({ at: '2026-11-23T10:01:00+01:00', directory: directory(5) }));
     expect(aging()).toMatchObject([{ clearedBy: 'directory.confirmed' }]);
   });

@@ -12,7 +12,9 @@ describe('hub storage on PostgreSQL: failures', () => {
       expect(sites.get()).toBe(0);
       const pid = db.prepare<[], number>('SELECT pg_backend_pid()').pluck().get();
       pgAdmin(`SELECT pg_terminate_backend(${pid}, 5000)`); // waits until it is gone
-      expect(() => sites.get()).toThrow(expect.objectContaining({ code: 'store.unavailable', message: expect.stringContaining('lost the connection') }));
+      expect(() => sites.get()).toThrow(
+        expect.objectContaining({ code: 'store.unavailable', message: expect.stringContaining('lost the connection') }),
+      );
       expect(sites.get()).toBe(0);
       expect(db.prepare<[], number>('SELECT pg_backend_pid()').pluck().get()).not.toBe(pid);
     } finally {
@@ -43,7 +45,13 @@ describe('hub storage on PostgreSQL: failures', () => {
   it('refuses a string holding a NUL rather than storing it cut off', () => {
     const db = openHubDatabase(testHubDb());
     try {
-      expect(() => db.prepare<[string]>("INSERT INTO sites (id, name, time_zone, capacity, created_at, updated_at) VALUES ('s', ?, 'UTC', 1, 0, 0)").run('Murat\u0000 annex')).toThrow(/NUL/);
+      expect(() =>
+        db
+          .prepare<[string]>(
+            "INSERT INTO sites (id, name, time_zone, capacity, created_at, updated_at) VALUES ('s', ?, 'UTC', 1, 0, 0)",
+          )
+          .run('Murat\u0000 annex'),
+      ).toThrow(/NUL/);
       expect(db.prepare<[], number>('SELECT COUNT(*) FROM sites').pluck().get()).toBe(0);
     } finally {
       db.close();
@@ -52,7 +60,12 @@ describe('hub storage on PostgreSQL: failures', () => {
 
   it('an unreachable server is store.unavailable, saying where, without the password', () => {
     expect(() => openHubDatabase('postgresql://tessera:s3cret@127.0.0.1:1/hub?connect_timeout=2')).toThrow(
-      expect.objectContaining({ code: 'store.unavailable', message: expect.stringMatching(/^cannot connect to PostgreSQL at postgresql:\/\/tessera:\*\*\*@127\.0\.0\.1:1\/hub/) }),
+      expect.objectContaining({
+        code: 'store.unavailable',
+        message: expect.stringMatching(
+          /^cannot connect to PostgreSQL at postgresql:\/\/tessera:\*\*\*@127\.0\.0\.1:1\/hub/,
+        ),
+      }),
     );
   });
 });
@@ -83,7 +96,9 @@ parentPort.on('message', (m) => {
 up();
 `;
 
-async function tcpProxy(targetPort: string): Promise<{ port: number; down(): Promise<void>; up(): Promise<void>; close(): Promise<number> }> {
+async function tcpProxy(
+  targetPort: string,
+): Promise<{ port: number; down(): Promise<void>; up(): Promise<void>; close(): Promise<number> }> {
   const worker = new Worker(RELAY, { eval: true, workerData: { target: Number(targetPort) } });
   const next = () => new Promise<unknown>((resolve) => worker.once('message', resolve));
   const port = (await next()) as number;

@@ -53,7 +53,10 @@ describe('hub store', () => {
     let r = store.ingest(batchOf('murat', 5, 6), NOW);
     expect(r).toMatchObject({ contiguous: 2, maxSeen: 6, missing: [[3, 4]] });
     r = store.ingest(batchOf('murat', 9, 9), NOW);
-    expect(r.missing).toEqual([[3, 4], [7, 8]]);
+    expect(r.missing).toEqual([
+      [3, 4],
+      [7, 8],
+    ]);
     r = store.ingest(batchOf('murat', 3, 4), NOW);
     expect(r).toMatchObject({ contiguous: 6, missing: [[7, 8]] });
   });
@@ -68,10 +71,27 @@ describe('hub store', () => {
     store.ingest(batchOf('murat', 6, 7), NOW);
     expect(store.progress('murat')).toMatchObject({ contiguous: 2, missing: [[3, 5]] });
     const p = store.recordStatus(statusOf('murat', { parked: [[4, 4]] }), NOW);
-    expect(p).toMatchObject({ contiguous: 2, missing: [[3, 3], [5, 5]] });
-    expect(store.recordStatus(statusOf('murat', { parked: [[3, 5]] }), NOW)).toMatchObject({ contiguous: 7, missing: [] });
+    expect(p).toMatchObject({
+      contiguous: 2,
+      missing: [
+        [3, 3],
+        [5, 5],
+      ],
+    });
+    expect(store.recordStatus(statusOf('murat', { parked: [[3, 5]] }), NOW)).toMatchObject({
+      contiguous: 7,
+      missing: [],
+    });
 
-    store.recordStatus(statusOf('lyon', { parked: [[1, 2], [4, 4]] }), NOW);
+    store.recordStatus(
+      statusOf('lyon', {
+        parked: [
+          [1, 2],
+          [4, 4],
+        ],
+      }),
+      NOW,
+    );
     expect(store.ingest(batchOf('lyon', 3, 3), NOW)).toMatchObject({ contiguous: 4 });
     expect(store.ingest(batchOf('lyon', 5, 6), NOW)).toMatchObject({ contiguous: 6 });
   });
@@ -79,7 +99,9 @@ describe('hub store', () => {
   it('lists sites with their status; the last will marks a site offline', () => {
     store.ingest(batchOf('murat', 1, 3), NOW);
     store.recordStatus(statusOf('murat', { lastSeq: 10, ackedSeq: 3 }), NOW);
-    expect(store.sites()).toMatchObject([{ site: 'murat', online: true, contiguous: 3, maxSeen: 3, statusAt: NOW, status: { lastSeq: 10 } }]);
+    expect(store.sites()).toMatchObject([
+      { site: 'murat', online: true, contiguous: 3, maxSeen: 3, statusAt: NOW, status: { lastSeq: 10 } },
+    ]);
     store.recordStatus(statusOf('murat', { online: false }), NOW + 5);
     expect(store.sites()[0]).toMatchObject({ online: false, statusAt: NOW + 5, lastEventAt: siteEvent('murat', 3).at });
   });
@@ -119,16 +141,14 @@ describe('hub store', () => {
   });
 
   it('property: any interleaving of batches and duplicates ends with every seq once and contiguous = max', () => {
-    const plan = fc
-      .integer({ min: 1, max: 40 })
-      .chain((n) =>
-        fc.record({
-          n: fc.constant(n),
-          cuts: fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, n - 1) }), { maxLength: Math.max(0, n - 1) }),
-          extra: fc.array(fc.nat(), { maxLength: 20 }),
-          seed: fc.array(fc.nat(), { minLength: 60, maxLength: 60 }),
-        }),
-      );
+    const plan = fc.integer({ min: 1, max: 40 }).chain((n) =>
+      fc.record({
+        n: fc.constant(n),
+        cuts: fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, n - 1) }), { maxLength: Math.max(0, n - 1) }),
+        extra: fc.array(fc.nat(), { maxLength: 20 }),
+        seed: fc.array(fc.nat(), { minLength: 60, maxLength: 60 }),
+      }),
+    );
     // One store for the whole property, each run on a site of its own (sites are kept apart, as
     // tested above): on PostgreSQL a fresh schema per run, every migration applied, cost more than the run.
     let run = 0;
@@ -138,7 +158,8 @@ describe('hub store', () => {
         const ids = new Map<number, string>();
         const bounds = [0, ...cuts.filter((c) => c < n).sort((a, b) => a - b), n];
         const batches: EventBatch[] = [];
-        for (let i = 1; i < bounds.length; i++) batches.push(batchOf(site, (bounds[i - 1] ?? 0) + 1, bounds[i] ?? n, ids));
+        for (let i = 1; i < bounds.length; i++)
+          batches.push(batchOf(site, (bounds[i - 1] ?? 0) + 1, bounds[i] ?? n, ids));
         const deliveries = [...batches, ...extra.map((k) => batches[k % batches.length] as EventBatch)];
         for (let i = deliveries.length - 1; i > 0; i--) {
           const j = (seed[i % seed.length] ?? 0) % (i + 1);
@@ -157,7 +178,11 @@ describe('hub store', () => {
         }
         expect(applied).toBe(n);
         expect(store.progress(site)).toEqual({ contiguous: n, maxSeen: n, missing: [] });
-        const rows = store.db.prepare<[string], { seq: number; c: number }>('SELECT seq, COUNT(*) AS c FROM events WHERE site = ? GROUP BY seq').all(site);
+        const rows = store.db
+          .prepare<[string], { seq: number; c: number }>(
+            'SELECT seq, COUNT(*) AS c FROM events WHERE site = ? GROUP BY seq',
+          )
+          .all(site);
         expect(rows.length).toBe(n);
         expect(rows.every((r) => r.c === 1)).toBe(true);
       }),

@@ -32,7 +32,9 @@ describe('the WAL checkpointer of the hub database', () => {
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(WRITER_CHECKPOINT_PAGES);
     const before = statSync(path).size;
     // About 2,000 pages: past SQLite's default threshold, far below the writer's own.
-    const insert = db.prepare("INSERT INTO dead_letters (topic, reason, detail, payload, at) VALUES ('t', 'r', 'd', ?, 0)");
+    const insert = db.prepare(
+      "INSERT INTO dead_letters (topic, reason, detail, payload, at) VALUES ('t', 'r', 'd', ?, 0)",
+    );
     db.transaction(() => {
       for (let i = 0; i < 2000; i++) insert.run('x'.repeat(4000));
     })();

@@ -23,9 +23,20 @@ describe('error answers of the hub and edge APIs', () => {
   });
 
   it('the same on the hub, for a badge UID sent as a broken escape (found by fuzzing)', async () => {
-    const hub = createHub({ dbPath: testHubDb(), clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    const hub = createHub({
+      dbPath: testHubDb(),
+      clock: new ManualClock('2026-11-23T08:00:00Z'),
+      log: silent,
+      initialAdmin: TEST_ADMIN,
+      passwordCost: FAST_PASSWORD_COST,
+    });
     const admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
-    const r = await hub.api.inject({ method: 'PUT', url: '/directory/badges/%C0%AF', headers: admin, payload: { member: 'alice' } });
+    const r = await hub.api.inject({
+      method: 'PUT',
+      url: '/directory/badges/%C0%AF',
+      headers: admin,
+      payload: { member: 'alice' },
+    });
     expect([r.statusCode, r.json<{ code: string }>().code]).toEqual([400, 'request.invalid']);
     await hub.stop();
   });
@@ -42,7 +53,10 @@ describe('the error table and the one error handler', () => {
       expect(meaning.length, code).toBeGreaterThan(10);
       if (retryAfterSeconds !== null) expect([429, 503], code).toContain(status);
     }
-    expect(ERROR_TABLE['store.unavailable']).toMatchObject({ status: 503, retryAfterSeconds: expect.any(Number) as number });
+    expect(ERROR_TABLE['store.unavailable']).toMatchObject({
+      status: 503,
+      retryAfterSeconds: expect.any(Number) as number,
+    });
     expect(ERROR_TABLE['request.invalid'].retryAfterSeconds).toBeNull();
   });
 
@@ -82,14 +96,24 @@ describe('the error table and the one error handler', () => {
     app.post('/things', { bodyLimit: 10 }, () => ({}));
     const large = await app.inject({ method: 'POST', url: '/things', payload: { name: 'x'.repeat(100) } });
     expect([large.statusCode, large.json<{ code: string }>().code]).toEqual([413, 'request.too_large']);
-    const type = await app.inject({ method: 'POST', url: '/things', headers: { 'content-type': 'application/xml' }, payload: '<a/>' });
+    const type = await app.inject({
+      method: 'POST',
+      url: '/things',
+      headers: { 'content-type': 'application/xml' },
+      payload: '<a/>',
+    });
     expect([type.statusCode, type.json<{ code: string }>().code]).toEqual([415, 'request.unsupported_type']);
-    const broken = await app.inject({ method: 'POST', url: '/things', headers: { 'content-type': 'application/json' }, payload: '{"a":' });
+    const broken = await app.inject({
+      method: 'POST',
+      url: '/things',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"a":',
+    });
     expect([broken.statusCode, broken.json<{ code: string }>().code]).toEqual([400, 'request.invalid']);
     await app.close();
   });
 
-  it('checks a served route\'s input with its schema (400 with paths) and refuses an answer that does not fit its own (500, never a silent change)', async () => {
+  it("checks a served route's input with its schema (400 with paths) and refuses an answer that does not fit its own (500, never a silent change)", async () => {
     const app = createJsonApi(silent);
     const Thing = defineRoute({
       method: 'POST',
@@ -103,14 +127,24 @@ describe('the error table and the one error handler', () => {
     });
     serve(app, Thing, (req, reply) => {
       void reply.code(201);
-      return req.body.name === 'wrong' ? ({ id: 'not a number', name: 'x' } as never) : { id: req.params.id, name: req.body.name };
+      return req.body.name === 'wrong'
+        ? ({ id: 'not a number', name: 'x' } as never)
+        : { id: req.params.id, name: req.body.name };
     });
     const made = await app.inject({ method: 'POST', url: '/things/7', payload: { name: 'chair' } });
     expect([made.statusCode, made.json()]).toEqual([201, { id: 7, name: 'chair' }]);
     const bad = await app.inject({ method: 'POST', url: '/things/7', payload: { name: '', colour: 'red' } });
     expect(bad.statusCode).toBe(400);
-    expect(bad.json<{ code: string; details: Array<{ path: string }> }>()).toMatchObject({ code: 'request.invalid', message: 'invalid body' });
-    expect(bad.json<{ details: Array<{ path: string }> }>().details.map((d) => d.path).sort()).toEqual(['colour', 'name']);
+    expect(bad.json<{ code: string; details: Array<{ path: string }> }>()).toMatchObject({
+      code: 'request.invalid',
+      message: 'invalid body',
+    });
+    expect(
+      bad
+        .json<{ details: Array<{ path: string }> }>()
+        .details.map((d) => d.path)
+        .sort(),
+    ).toEqual(['colour', 'name']);
     const path = await app.inject({ method: 'POST', url: '/things/seven', payload: { name: 'chair' } });
     expect(path.json()).toMatchObject({ code: 'request.invalid', message: 'invalid path', details: [{ path: 'id' }] });
     const wrong = await app.inject({ method: 'POST', url: '/things/7', payload: { name: 'wrong' } });

@@ -14,8 +14,16 @@ describe('lockers', () => {
     site.clock.advance(1000);
     expect(site.gpio.isActive(5)).toBe(false);
     expect(site.tap('lockers', UID.alice)).toMatchObject({ granted: true, locker: { bank: 'bank-a', number: 1 } });
-    const tapEvents = site.events().filter((e) => e.type.startsWith('access.') || ('bank' in e.data && e.data.bank === 'bank-a'));
-    expect(tapEvents.map((e) => e.type)).toEqual(['access.granted', 'locker.assigned', 'locker.opened', 'access.granted', 'locker.opened']);
+    const tapEvents = site
+      .events()
+      .filter((e) => e.type.startsWith('access.') || ('bank' in e.data && e.data.bank === 'bank-a'));
+    expect(tapEvents.map((e) => e.type)).toEqual([
+      'access.granted',
+      'locker.assigned',
+      'locker.opened',
+      'access.granted',
+      'locker.opened',
+    ]);
   });
 
   it('a free bank refuses a plan without lockers, and refuses when every locker is taken', async () => {
@@ -56,11 +64,21 @@ describe('lockers', () => {
 
   it('assigned lockers follow the directory: a change is recorded as released and assigned', async () => {
     site = await startSite();
-    expect(site.events().filter((e) => e.type === 'locker.assigned').map((e) => e.data)).toEqual([{ bank: 'bank-b', locker: 2, memberId: 'alice', mode: 'assigned' }]);
+    expect(
+      site
+        .events()
+        .filter((e) => e.type === 'locker.assigned')
+        .map((e) => e.data),
+    ).toEqual([{ bank: 'bank-b', locker: 2, memberId: 'alice', mode: 'assigned' }]);
     const moved = structuredClone(BASE_DIRECTORY);
-    moved.members = (moved.members ?? []).map((m) => (m.id === 'alice' ? { ...m, locker: { bank: 'bank-b', number: 1 } } : m));
+    moved.members = (moved.members ?? []).map((m) =>
+      m.id === 'alice' ? { ...m, locker: { bank: 'bank-b', number: 1 } } : m,
+    );
     site.edge.applyDirectory(Directory.parse(moved), 'test');
-    const lockerEvents = site.events().filter((e) => e.type.startsWith('locker.')).map((e) => [e.type, e.data]);
+    const lockerEvents = site
+      .events()
+      .filter((e) => e.type.startsWith('locker.'))
+      .map((e) => [e.type, e.data]);
     expect(lockerEvents.slice(1)).toEqual([
       ['locker.assigned', { bank: 'bank-b', locker: 1, memberId: 'alice', mode: 'assigned' }],
       ['locker.released', { bank: 'bank-b', locker: 2, memberId: 'alice', cause: 'request' }],

@@ -20,7 +20,12 @@ describe('Prometheus text exposition', () => {
     const h = new Histogram([0.1, 1]);
     for (const v of [0.05, 0.5, 0.7, 3]) h.observe(v);
     const text = renderExposition([
-      { name: 'x_total', help: 'Some "things".', type: 'counter', samples: [{ labels: { site: 'a"b\\c\nd' }, value: 3 }] },
+      {
+        name: 'x_total',
+        help: 'Some "things".',
+        type: 'counter',
+        samples: [{ labels: { site: 'a"b\\c\nd' }, value: 3 }],
+      },
       { name: 'lag_seconds', help: 'Lag.', type: 'histogram', histogram: h.snapshot() },
     ]);
     expect(text).toBe(
@@ -44,18 +49,36 @@ describe('Prometheus text exposition', () => {
 describe('GET /metrics on the hub', () => {
   it('needs a login; gives an operator ingest counters, occupancy, backlog, open alarms and decisions by reason; a site manager only their sites', async () => {
     const clock = new ManualClock('2026-11-23T08:00:10Z');
-    const hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    const hub = createHub({
+      dbPath: testHubDb(),
+      clock,
+      log: silent,
+      initialAdmin: TEST_ADMIN,
+      passwordCost: FAST_PASSWORD_COST,
+    });
     cleanups.push(() => hub.stop());
     hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 4 });
     hub.sites.upsert({ id: 'allanche', name: 'Allanche', timeZone: 'Europe/Paris', capacity: 4 });
     const t = topics();
     const access = (granted: boolean, reason: string): NewEvent =>
-      (granted ? { type: 'access.granted', data: { reader: 'in', role: 'entry', badge: '…A1A1', reason } } : { type: 'access.denied', data: { reader: 'in', role: 'entry', badge: '…A1A1', reason } }) as NewEvent;
-    const events: SiteEvent[] = [access(true, 'ok'), access(false, 'badge_revoked'), access(false, 'badge_revoked'), { type: 'presence.in', data: { memberId: 'alice' } } as NewEvent, { type: 'door.forced', data: { door: 'front' } } as NewEvent].map(
-      (e, i) => ({ v: 1, site: 'murat', seq: i + 1, id: randomUUID(), at: '2026-11-23T09:00:00+01:00', ...e }) as SiteEvent,
+      (granted
+        ? { type: 'access.granted', data: { reader: 'in', role: 'entry', badge: '…A1A1', reason } }
+        : { type: 'access.denied', data: { reader: 'in', role: 'entry', badge: '…A1A1', reason } }) as NewEvent;
+    const events: SiteEvent[] = [
+      access(true, 'ok'),
+      access(false, 'badge_revoked'),
+      access(false, 'badge_revoked'),
+      { type: 'presence.in', data: { memberId: 'alice' } } as NewEvent,
+      { type: 'door.forced', data: { door: 'front' } } as NewEvent,
+    ].map(
+      (e, i) =>
+        ({ v: 1, site: 'murat', seq: i + 1, id: randomUUID(), at: '2026-11-23T09:00:00+01:00', ...e }) as SiteEvent,
     );
     hub.ingest.onMessage(t.events('murat'), Buffer.from(JSON.stringify({ v: 1, site: 'murat', events })));
-    hub.ingest.onMessage(t.status('murat'), Buffer.from(JSON.stringify(statusOf('murat', { lastSeq: 9, ackedSeq: 5 }))));
+    hub.ingest.onMessage(
+      t.status('murat'),
+      Buffer.from(JSON.stringify(statusOf('murat', { lastSeq: 9, ackedSeq: 5 }))),
+    );
     hub.ingest.commitGroup();
 
     expect((await hub.api.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
@@ -80,7 +103,18 @@ describe('GET /metrics on the hub', () => {
     ])
       expect(lines).toContain(line);
 
-    await hub.api.inject({ method: 'POST', url: '/accounts', headers: admin, payload: { username: 'manon', role: 'site_manager', sites: ['allanche'], password: 'manon-manages-allanche', mustChangePassword: false } });
+    await hub.api.inject({
+      method: 'POST',
+      url: '/accounts',
+      headers: admin,
+      payload: {
+        username: 'manon',
+        role: 'site_manager',
+        sites: ['allanche'],
+        password: 'manon-manages-allanche',
+        mustChangePassword: false,
+      },
+    });
     const manager = await login(hub.api, 'manon', 'manon-manages-allanche');
     const mine = (await hub.api.inject({ method: 'GET', url: '/metrics', headers: manager })).body;
     expect(mine).toContain('tessera_site_occupancy{site="allanche"} 0');
@@ -92,8 +126,11 @@ describe('GET /metrics on the hub', () => {
 /** The decision latency histogram of an edge scrape: its buckets in order, sum and count. */
 function decisionLatency(body: string) {
   const name = 'tessera_edge_decision_latency_seconds';
-  const buckets = [...body.matchAll(new RegExp(`^${name}_bucket\\{site="murat",le="([^"]+)"\\} (\\d+)$`, 'gm'))].map((m) => ({ le: m[1] === '+Inf' ? Infinity : Number(m[1]), n: Number(m[2]) }));
-  const value = (suffix: string) => Number(new RegExp(`^${name}_${suffix}\\{site="murat"\\} (\\S+)$`, 'm').exec(body)?.[1]);
+  const buckets = [...body.matchAll(new RegExp(`^${name}_bucket\\{site="murat",le="([^"]+)"\\} (\\d+)$`, 'gm'))].map(
+    (m) => ({ le: m[1] === '+Inf' ? Infinity : Number(m[1]), n: Number(m[2]) }),
+  );
+  const value = (suffix: string) =>
+    Number(new RegExp(`^${name}_${suffix}\\{site="murat"\\} (\\S+)$`, 'm').exec(body)?.[1]);
   return { buckets, sum: value('sum'), count: value('count'), at: (le: number) => buckets.find((b) => b.le === le)?.n };
 }
 
@@ -101,7 +138,13 @@ describe('GET /metrics on the edge', () => {
   it('times every decided tap from the card presented to the relay: the latency count grows with the taps, in well-formed buckets', async () => {
     const site = await startSite();
     cleanups.push(() => site.stop());
-    const app = buildApi({ edge: site.edge, log: silent, clock: site.clock, version: 'test', startedAt: site.clock.now() });
+    const app = buildApi({
+      edge: site.edge,
+      log: silent,
+      clock: site.clock,
+      version: 'test',
+      startedAt: site.clock.now(),
+    });
     cleanups.push(() => app.close());
     const scrape = async () => decisionLatency((await app.inject({ method: 'GET', url: '/metrics' })).body);
     expect(await scrape()).toMatchObject({ count: 0, sum: 0 });
@@ -127,7 +170,13 @@ describe('GET /metrics on the edge', () => {
     let monotonic = 0;
     const site = await startSite({}, undefined, undefined, undefined, { elapsedMs: () => (monotonic += 12) });
     cleanups.push(() => site.stop());
-    const app = buildApi({ edge: site.edge, log: silent, clock: site.clock, version: 'test', startedAt: site.clock.now() });
+    const app = buildApi({
+      edge: site.edge,
+      log: silent,
+      clock: site.clock,
+      version: 'test',
+      startedAt: site.clock.now(),
+    });
     cleanups.push(() => app.close());
     site.tap('front-in', UID.alice);
     expect(site.edge.taps.handle({ reader: 'front-in', uid: 'ZZ\u0000', atr: '' })).toBeUndefined();
@@ -143,7 +192,13 @@ describe('GET /metrics on the edge', () => {
     site.tap('front-in', UID.alice);
     site.tap('front-in', UID.revoked);
     site.tap('front-in', '04000000000001');
-    const app = buildApi({ edge: site.edge, log: silent, clock: site.clock, version: 'test', startedAt: site.clock.now() });
+    const app = buildApi({
+      edge: site.edge,
+      log: silent,
+      clock: site.clock,
+      version: 'test',
+      startedAt: site.clock.now(),
+    });
     cleanups.push(() => app.close());
     const r = await app.inject({ method: 'GET', url: '/metrics' });
     expect(r.statusCode).toBe(200);

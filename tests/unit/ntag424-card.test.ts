@@ -30,13 +30,19 @@ function personalised(uid: string, master: Buffer = SITE.master, sdmCounter?: nu
   return new SoftNtag424({ uid, keys, ...(sdmCounter !== undefined ? { sdmCounter } : {}) });
 }
 
-const onReader = (card: SoftNtag424): Transmit => async (apdu) => card.handle(apdu);
+const onReader =
+  (card: SoftNtag424): Transmit =>
+  async (apdu) =>
+    card.handle(apdu);
 
 /** What the door holds: the site master, from which it derives the key of the UID the reader saw. */
 const doorKey = (uid: string) => cardKey(SITE.master, DEFAULT_DOOR_KEY_NO, hex(uid), SITE.aid, SITE.system);
 
 async function failureOf(promise: Promise<unknown>): Promise<Ntag424Error> {
-  const err = await promise.then(() => undefined, (e: unknown) => e);
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(Ntag424Error);
   return err as Ntag424Error;
 }
@@ -56,7 +62,9 @@ describe('a door authenticating an NTAG 424 (AuthenticateEV2First, then GetCardU
   });
 
   it('fails with auth_failed when the door uses the wrong key', async () => {
-    const err = await failureOf(authenticateEV2First(onReader(personalised(UID)), Buffer.alloc(16), DEFAULT_DOOR_KEY_NO));
+    const err = await failureOf(
+      authenticateEV2First(onReader(personalised(UID)), Buffer.alloc(16), DEFAULT_DOOR_KEY_NO),
+    );
     expect(err.code).toBe('auth_failed');
     expect(err.status).toBe(0x91ae);
   });
@@ -73,7 +81,9 @@ describe('a door authenticating an NTAG 424 (AuthenticateEV2First, then GetCardU
       if (apdu[1] === 0xaf) return Buffer.concat([Buffer.alloc(32, 9), hex('9100')]);
       return hex('9000');
     };
-    expect((await failureOf(authenticateEV2First(emulator, doorKey(UID), DEFAULT_DOOR_KEY_NO))).code).toBe('auth_failed');
+    expect((await failureOf(authenticateEV2First(emulator, doorKey(UID), DEFAULT_DOOR_KEY_NO))).code).toBe(
+      'auth_failed',
+    );
   });
 
   it('refuses an answer to GetCardUID that was tampered with on the way', async () => {
@@ -124,10 +134,15 @@ describe('the software NTAG 424 answers what it does not support as the card doe
   it('answers any bytes at all with a status word, never an exception', () => {
     const card = personalised(UID);
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 64 }), fc.constantFrom(0x00, 0x90, 0x80), fc.constantFrom(0xa4, 0xb0, 0x71, 0xaf, 0x51, 0x60), (tail, cla, ins) => {
-        const answer = card.handle(Buffer.concat([Buffer.from([cla, ins]), Buffer.from(tail)]));
-        expect(answer.length).toBeGreaterThanOrEqual(2);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 64 }),
+        fc.constantFrom(0x00, 0x90, 0x80),
+        fc.constantFrom(0xa4, 0xb0, 0x71, 0xaf, 0x51, 0x60),
+        (tail, cla, ins) => {
+          const answer = card.handle(Buffer.concat([Buffer.from([cla, ins]), Buffer.from(tail)]));
+          expect(answer.length).toBeGreaterThanOrEqual(2);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -182,7 +197,10 @@ describe('SUN messages from the NDEF URL', () => {
   it('refuses a SUN message when the door has the meta key but the wrong file read key', async () => {
     const message = (await readSunMessage(onReader(personalised(UID))))!;
     const wrongSlot = (uid: Buffer) => cardKey(SITE.master, 3, uid, SITE.aid, SITE.system);
-    expect(verifySun({ encPiccData: message.e, cmac: message.c, metaReadKey, fileReadKey: wrongSlot })).toEqual({ ok: false, reason: 'bad_cmac' });
+    expect(verifySun({ encPiccData: message.e, cmac: message.c, metaReadKey, fileReadKey: wrongSlot })).toEqual({
+      ok: false,
+      reason: 'bad_cmac',
+    });
   });
 
   it('parses the NDEF file layout of the AN12196 example', async () => {
@@ -193,7 +211,10 @@ describe('SUN messages from the NDEF URL', () => {
       const offset = apdu.readUInt16BE(2);
       return Buffer.concat([file.subarray(offset, offset + apdu[4]!), hex('9000')]);
     };
-    expect(await readSunMessage(staticCard)).toEqual({ e: hex('EF963FF7828658A599F3041510671E88'), c: hex('94EED9EE65337086') });
+    expect(await readSunMessage(staticCard)).toEqual({
+      e: hex('EF963FF7828658A599F3041510671E88'),
+      c: hex('94EED9EE65337086'),
+    });
   });
 
   it('finds no SUN message on a card without the NTAG 424 application', async () => {
@@ -223,7 +244,10 @@ describe('tessera badge keys', () => {
 
   it('prints the five keys of a card and what each is for', async () => {
     const io = capture();
-    const code = await badgeKeysCommand.run(['--master-key-file', keyFile('00112233445566778899aabbccddeeff\n'), '--uid', '04:de:5f:1e:ac:c0:40'], io);
+    const code = await badgeKeysCommand.run(
+      ['--master-key-file', keyFile('00112233445566778899aabbccddeeff\n'), '--uid', '04:de:5f:1e:ac:c0:40'],
+      io,
+    );
     expect(code).toBe(EXIT.OK);
     expect(io.outLines.slice(0, 5)).toEqual(expectedKeys);
     expect(io.outLines[5]).toMatch(/0 = card master key.*; 2 = door key/);
@@ -238,20 +262,37 @@ describe('tessera badge keys', () => {
 
   it('warns that --master-key ends up in the shell history', async () => {
     const io = capture();
-    expect(await badgeKeysCommand.run(['--master-key', '00112233445566778899AABBCCDDEEFF', '--uid', UID], io)).toBe(EXIT.OK);
+    expect(await badgeKeysCommand.run(['--master-key', '00112233445566778899AABBCCDDEEFF', '--uid', UID], io)).toBe(
+      EXIT.OK,
+    );
     expect(io.outLines.slice(0, 5)).toEqual(expectedKeys);
     expect(io.errLines.join('\n')).toMatch(/shell history/);
   });
 
   it('warns about a key file other users can read', async () => {
     const io = capture();
-    await badgeKeysCommand.run(['--master-key-file', keyFile('00112233445566778899AABBCCDDEEFF', 0o644), '--uid', UID], io);
+    await badgeKeysCommand.run(
+      ['--master-key-file', keyFile('00112233445566778899AABBCCDDEEFF', 0o644), '--uid', UID],
+      io,
+    );
     expect(io.errLines.join('\n')).toMatch(/chmod 600/);
   });
 
   it('changes every per-card key with another AID or system identifier', async () => {
     const io = capture();
-    await badgeKeysCommand.run(['--master-key', '00112233445566778899AABBCCDDEEFF', '--uid', UID, '--aid', '000001', '--system-identifier', 'Murat'], io);
+    await badgeKeysCommand.run(
+      [
+        '--master-key',
+        '00112233445566778899AABBCCDDEEFF',
+        '--uid',
+        UID,
+        '--aid',
+        '000001',
+        '--system-identifier',
+        'Murat',
+      ],
+      io,
+    );
     expect(io.outLines.slice(0, 5).filter((line) => expectedKeys.includes(line))).toEqual([expectedKeys[1]]);
   });
 
@@ -260,18 +301,36 @@ describe('tessera badge keys', () => {
     ['a 4-byte UID', ['--master-key-file', 'KEYFILE', '--uid', '04A2B3C4'], /7 bytes in hex/],
     ['a UID that is not hex', ['--master-key-file', 'KEYFILE', '--uid', '04DE5F1EACC04G'], /7 bytes in hex/],
     ['no master key', ['--uid', UID], /exactly one of --master-key-file/],
-    ['both ways of giving the master key', ['--master-key-file', 'KEYFILE', '--master-key', '00112233445566778899AABBCCDDEEFF', '--uid', UID], /exactly one/],
+    [
+      'both ways of giving the master key',
+      ['--master-key-file', 'KEYFILE', '--master-key', '00112233445566778899AABBCCDDEEFF', '--uid', UID],
+      /exactly one/,
+    ],
     ['a short master key', ['--master-key', '00112233445566778899AABBCCDDEE', '--uid', UID], /16 bytes in hex/],
     ['a key file that is not a key', ['--master-key-file', 'BADFILE', '--uid', UID], /expected 32 hex digits/],
-    ['a missing key file', ['--master-key-file', '/nonexistent/master.key', '--uid', UID], /cannot read the master key file .*ENOENT/],
+    [
+      'a missing key file',
+      ['--master-key-file', '/nonexistent/master.key', '--uid', UID],
+      /cannot read the master key file .*ENOENT/,
+    ],
     ['a bad AID', ['--master-key-file', 'KEYFILE', '--uid', UID, '--aid', '3042'], /--aid must be 3 bytes/],
-    ['a system identifier too long for AN10922', ['--master-key-file', 'KEYFILE', '--uid', UID, '--system-identifier', 'x'.repeat(22)], /1 to 21 bytes/],
+    [
+      'a system identifier too long for AN10922',
+      ['--master-key-file', 'KEYFILE', '--uid', UID, '--system-identifier', 'x'.repeat(22)],
+      /1 to 21 bytes/,
+    ],
     ['an unknown option', ['--master-key-file', 'KEYFILE', '--uid', UID, '--key-no', '2'], /Unknown option/],
     ['a stray argument', ['--master-key-file', 'KEYFILE', '--uid', UID, 'extra'], /positional/],
   ])('refuses %s with a usage error', async (_what, args, message) => {
-    const files: Record<string, string> = { KEYFILE: keyFile('00112233445566778899AABBCCDDEEFF'), BADFILE: keyFile('not a key') };
+    const files: Record<string, string> = {
+      KEYFILE: keyFile('00112233445566778899AABBCCDDEEFF'),
+      BADFILE: keyFile('not a key'),
+    };
     const io = capture();
-    const code = await badgeKeysCommand.run(args.map((a) => files[a] ?? a), io);
+    const code = await badgeKeysCommand.run(
+      args.map((a) => files[a] ?? a),
+      io,
+    );
     expect(code).toBe(EXIT.USAGE);
     expect(io.outLines).toEqual([]);
     expect(io.errLines.join('\n')).toMatch(message);
@@ -281,8 +340,15 @@ describe('tessera badge keys', () => {
   it('uses the same AID and system identifier defaults as the secureBadges config block', () => {
     const examples = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'firmware-config', 'examples');
     const site = YAML.parse(readFileSync(join(examples, 'business-hours.yaml'), 'utf8')) as Record<string, unknown>;
-    const parsed = parseSiteConfig(YAML.stringify({ ...site, secureBadges: { doorKeyFile: 'door.keys' } }), 'site.yaml', examples);
+    const parsed = parseSiteConfig(
+      YAML.stringify({ ...site, secureBadges: { doorKeyFile: 'door.keys' } }),
+      'site.yaml',
+      examples,
+    );
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-    expect({ aid: parsed.value.secureBadges?.aid, systemIdentifier: parsed.value.secureBadges?.systemIdentifier }).toEqual(BADGE_KEY_DEFAULTS);
+    expect({
+      aid: parsed.value.secureBadges?.aid,
+      systemIdentifier: parsed.value.secureBadges?.systemIdentifier,
+    }).toEqual(BADGE_KEY_DEFAULTS);
   });
 });

@@ -66,7 +66,9 @@ describe('key diversification, AN10922 AES-128', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 1, maxLength: 31 }), (m) => {
         const input = Buffer.concat([Buffer.from([0x01]), Buffer.from(m)]);
-        const same = diversifyKey(master, Buffer.from(m), Buffer.alloc(0), Buffer.alloc(0)).equals(aesCmac(master, input));
+        const same = diversifyKey(master, Buffer.from(m), Buffer.alloc(0), Buffer.alloc(0)).equals(
+          aesCmac(master, input),
+        );
         expect(same).toBe(input.length > 16);
       }),
     );
@@ -74,10 +76,16 @@ describe('key diversification, AN10922 AES-128', () => {
 
   it('gives every UID its own key', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 7, maxLength: 7 }), fc.uint8Array({ minLength: 7, maxLength: 7 }), (a, b) => {
-        fc.pre(!Buffer.from(a).equals(Buffer.from(b)));
-        expect(diversifyKey(master, Buffer.from(a), aid, nxpAbu).equals(diversifyKey(master, Buffer.from(b), aid, nxpAbu))).toBe(false);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 7, maxLength: 7 }),
+        fc.uint8Array({ minLength: 7, maxLength: 7 }),
+        (a, b) => {
+          fc.pre(!Buffer.from(a).equals(Buffer.from(b)));
+          expect(
+            diversifyKey(master, Buffer.from(a), aid, nxpAbu).equals(diversifyKey(master, Buffer.from(b), aid, nxpAbu)),
+          ).toBe(false);
+        },
+      ),
     );
   });
 
@@ -109,13 +117,17 @@ describe('the five keys of a card (our scheme, docs/badges.md)', () => {
 
   it('keeps the SUN meta read key the same on every card and every other key per card', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 7, maxLength: 7 }), fc.uint8Array({ minLength: 7, maxLength: 7 }), (a, b) => {
-        fc.pre(!Buffer.from(a).equals(Buffer.from(b)));
-        const ka = cardKeys(master, Buffer.from(a), aid, system);
-        const kb = cardKeys(master, Buffer.from(b), aid, system);
-        for (let n = 0; n < 5; n++) expect(ka[n]!.key.equals(kb[n]!.key)).toBe(n === SDM_META_READ_KEY_NO);
-        expect(new Set(ka.map((k) => upper(k.key))).size).toBe(5);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 7, maxLength: 7 }),
+        fc.uint8Array({ minLength: 7, maxLength: 7 }),
+        (a, b) => {
+          fc.pre(!Buffer.from(a).equals(Buffer.from(b)));
+          const ka = cardKeys(master, Buffer.from(a), aid, system);
+          const kb = cardKeys(master, Buffer.from(b), aid, system);
+          for (let n = 0; n < 5; n++) expect(ka[n]!.key.equals(kb[n]!.key)).toBe(n === SDM_META_READ_KEY_NO);
+          expect(new Set(ka.map((k) => upper(k.key))).size).toBe(5);
+        },
+      ),
     );
   });
 });
@@ -123,7 +135,8 @@ describe('the five keys of a card (our scheme, docs/badges.md)', () => {
 describe('SUN message verification, AN12196 example with all-zero keys', () => {
   const e = hex('EF963FF7828658A599F3041510671E88');
   const c = hex('94EED9EE65337086');
-  const verify = (encPiccData: Buffer, cmac: Buffer) => verifySun({ encPiccData, cmac, metaReadKey: ZERO_KEY, fileReadKey: () => ZERO_KEY });
+  const verify = (encPiccData: Buffer, cmac: Buffer) =>
+    verifySun({ encPiccData, cmac, metaReadKey: ZERO_KEY, fileReadKey: () => ZERO_KEY });
 
   it('decrypts UID 04DE5F1EACC040 and counter 61 and accepts the MAC', () => {
     expect(verify(e, c)).toEqual({ ok: true, uid: '04DE5F1EACC040', counter: 61 });
@@ -138,7 +151,12 @@ describe('SUN message verification, AN12196 example with all-zero keys', () => {
 
   it('asks for the file read key of the UID it decrypted', () => {
     const asked: string[] = [];
-    verifySun({ encPiccData: e, cmac: c, metaReadKey: ZERO_KEY, fileReadKey: (uid) => (asked.push(upper(uid)), ZERO_KEY) });
+    verifySun({
+      encPiccData: e,
+      cmac: c,
+      metaReadKey: ZERO_KEY,
+      fileReadKey: (uid) => (asked.push(upper(uid)), ZERO_KEY),
+    });
     expect(asked).toEqual(['04DE5F1EACC040']);
   });
 
@@ -151,7 +169,9 @@ describe('SUN message verification, AN12196 example with all-zero keys', () => {
   });
 
   it('refuses it under another file read key', () => {
-    expect(verifySun({ encPiccData: e, cmac: c, metaReadKey: ZERO_KEY, fileReadKey: () => Buffer.alloc(16, 1) })).toEqual({ ok: false, reason: 'bad_cmac' });
+    expect(
+      verifySun({ encPiccData: e, cmac: c, metaReadKey: ZERO_KEY, fileReadKey: () => Buffer.alloc(16, 1) }),
+    ).toEqual({ ok: false, reason: 'bad_cmac' });
   });
 
   it('calls e or c of the wrong length malformed', () => {
@@ -161,17 +181,33 @@ describe('SUN message verification, AN12196 example with all-zero keys', () => {
 
   it('never throws on whatever a card or a URL hands it, and never accepts a random one', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ maxLength: 20 }), fc.uint8Array({ maxLength: 40 }), (pe, pc, input) => {
-        const result = verifySun({ encPiccData: Buffer.from(pe), cmac: Buffer.from(pc), metaReadKey: ZERO_KEY, fileReadKey: () => ZERO_KEY, macInput: Buffer.from(input) });
-        expect(result.ok).toBe(false);
-      }),
+      fc.property(
+        fc.uint8Array({ maxLength: 40 }),
+        fc.uint8Array({ maxLength: 20 }),
+        fc.uint8Array({ maxLength: 40 }),
+        (pe, pc, input) => {
+          const result = verifySun({
+            encPiccData: Buffer.from(pe),
+            cmac: Buffer.from(pc),
+            metaReadKey: ZERO_KEY,
+            fileReadKey: () => ZERO_KEY,
+            macInput: Buffer.from(input),
+          });
+          expect(result.ok).toBe(false);
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it('reads e and c out of the example URL', () => {
-    expect(parseSunUrl('https://ntag.nxp.com/424?e=EF963FF7828658A599F3041510671E88&c=94EED9EE65337086')).toEqual({ e, c });
-    expect(parseSunUrl('https://ntag.nxp.com/424?c=94eed9ee65337086&x=1&e=ef963ff7828658a599f3041510671e88#top')).toEqual({ e, c });
+    expect(parseSunUrl('https://ntag.nxp.com/424?e=EF963FF7828658A599F3041510671E88&c=94EED9EE65337086')).toEqual({
+      e,
+      c,
+    });
+    expect(
+      parseSunUrl('https://ntag.nxp.com/424?c=94eed9ee65337086&x=1&e=ef963ff7828658a599f3041510671e88#top'),
+    ).toEqual({ e, c });
   });
 
   it.each([
@@ -202,17 +238,28 @@ function scripted(steps: Array<[command: string, response: string]>): Transmit &
 
 describe('EV2 secure messaging, AN12196 worked examples', () => {
   const rndA = hex('13C5DB8A5930439FC3DEF9A4C675360F');
-  const sessionKeys = { encKey: hex('1309C877509E5A215007FF0ED19CA564'), macKey: hex('4C6626F5E72EA694202139295C7A7FC7') };
+  const sessionKeys = {
+    encKey: hex('1309C877509E5A215007FF0ED19CA564'),
+    macKey: hex('4C6626F5E72EA694202139295C7A7FC7'),
+  };
 
   it('AuthenticateEV2First with key 0: the same APDUs, TI and session keys as the application note', async () => {
     const card = scripted([
       ['00A4040007D276000085010100', '9000'],
       ['9071000002000000', 'A04C124213C186F22399D33AC2A30215 91AF'],
-      ['90AF000020 35C3E05A752E0144BAC0DE51C1F22C56B34408A23D8AEA266CAB947EA8E0118D 00', '3FA64DB5446D1F34CD6EA311167F5E4985B89690C04A05F17FA7AB2F08120663 9100'],
+      [
+        '90AF000020 35C3E05A752E0144BAC0DE51C1F22C56B34408A23D8AEA266CAB947EA8E0118D 00',
+        '3FA64DB5446D1F34CD6EA311167F5E4985B89690C04A05F17FA7AB2F08120663 9100',
+      ],
     ]);
     const session = await authenticateEV2First(card, ZERO_KEY, 0, () => Buffer.from(rndA));
     expect(card.remaining()).toBe(0);
-    expect({ ti: upper(session.ti), enc: upper(session.encKey), mac: upper(session.macKey), ctr: session.cmdCtr }).toEqual({
+    expect({
+      ti: upper(session.ti),
+      enc: upper(session.encKey),
+      mac: upper(session.macKey),
+      ctr: session.cmdCtr,
+    }).toEqual({
       ti: '9D00C4DF',
       enc: '1309C877509E5A215007FF0ED19CA564',
       mac: '4C6626F5E72EA694202139295C7A7FC7',
@@ -224,7 +271,10 @@ describe('EV2 secure messaging, AN12196 worked examples', () => {
     const card = scripted([
       ['00A4040007D276000085010100', '9000'],
       ['9071000002000000', 'A04C124213C186F22399D33AC2A30215 91AF'],
-      ['90AF000020 35C3E05A752E0144BAC0DE51C1F22C56B34408A23D8AEA266CAB947EA8E0118D 00', '3FA64DB5446D1F34CD6EA311167F5E4985B89690C04A05F17FA7AB2F08120664 9100'],
+      [
+        '90AF000020 35C3E05A752E0144BAC0DE51C1F22C56B34408A23D8AEA266CAB947EA8E0118D 00',
+        '3FA64DB5446D1F34CD6EA311167F5E4985B89690C04A05F17FA7AB2F08120664 9100',
+      ],
     ]);
     const failure = await authenticateEV2First(card, ZERO_KEY, 0, () => Buffer.from(rndA)).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(Ntag424Error);
@@ -232,7 +282,13 @@ describe('EV2 secure messaging, AN12196 worked examples', () => {
   });
 
   it('MACs a command as the CommMode.MAC example (GetFileSettings of file 02)', () => {
-    const session: Ev2Session = { keyNo: 0, ti: hex('7A21085E'), encKey: ZERO_KEY, macKey: hex('8248134A386E86EB7FAF54A52E536CB6'), cmdCtr: 0 };
+    const session: Ev2Session = {
+      keyNo: 0,
+      ti: hex('7A21085E'),
+      encKey: ZERO_KEY,
+      macKey: hex('8248134A386E86EB7FAF54A52E536CB6'),
+      cmdCtr: 0,
+    };
     expect(upper(secureMac(session, 0xf5, 0, hex('02')))).toBe('6597A457C8CD442C');
   });
 
@@ -248,6 +304,8 @@ describe('EV2 secure messaging, AN12196 worked examples', () => {
   it('refuses that answer with one bit of its MAC flipped', () => {
     const session: Ev2Session = { keyNo: 0, ti: hex('9D00C4DF'), ...sessionKeys, cmdCtr: 1 };
     const answer: Response = { data: flip(hex('57BFF87B1241E93D'), 5), status: 0x9100 };
-    expect(() => fullModeResponse(session, answer, 'ChangeFileSettings')).toThrow(expect.objectContaining({ code: 'bad_response' }));
+    expect(() => fullModeResponse(session, answer, 'ChangeFileSettings')).toThrow(
+      expect.objectContaining({ code: 'bad_response' }),
+    );
   });
 });

@@ -9,7 +9,13 @@ import { silent } from '../support/logger.js';
 describe("the dashboard's static files", () => {
   let hub: Hub;
   beforeEach(() => {
-    hub = createHub({ dbPath: testHubDb(), clock: new ManualClock(0), log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    hub = createHub({
+      dbPath: testHubDb(),
+      clock: new ManualClock(0),
+      log: silent,
+      initialAdmin: TEST_ADMIN,
+      passwordCost: FAST_PASSWORD_COST,
+    });
   });
   afterEach(() => hub.stop());
 
@@ -26,10 +32,18 @@ describe("the dashboard's static files", () => {
   it('serves the modules and uPlot as JavaScript, gzipped when accepted, and 304 for an unchanged ETag', async () => {
     const plain = await hub.api.inject({ method: 'GET', url: '/ui/app.js' });
     expect(plain.headers['content-type']).toBe('text/javascript; charset=utf-8');
-    const zipped = await hub.api.inject({ method: 'GET', url: '/ui/app.js', headers: { 'accept-encoding': 'gzip, br' } });
+    const zipped = await hub.api.inject({
+      method: 'GET',
+      url: '/ui/app.js',
+      headers: { 'accept-encoding': 'gzip, br' },
+    });
     expect(zipped.headers['content-encoding']).toBe('gzip');
     expect(gunzipSync(zipped.rawPayload).toString()).toBe(plain.body);
-    const again = await hub.api.inject({ method: 'GET', url: '/ui/app.js', headers: { 'if-none-match': String(plain.headers.etag) } });
+    const again = await hub.api.inject({
+      method: 'GET',
+      url: '/ui/app.js',
+      headers: { 'if-none-match': String(plain.headers.etag) },
+    });
     expect(again.statusCode).toBe(304);
     const uplot = await hub.api.inject({ method: 'GET', url: '/ui/vendor/uPlot.esm.js' });
     expect(uplot.statusCode).toBe(200);
@@ -40,7 +54,12 @@ describe("the dashboard's static files", () => {
     const missing = await hub.api.inject({ method: 'GET', url: '/ui/nope.js' });
     expect(missing.statusCode).toBe(404);
     expect(missing.json()).toMatchObject({ code: 'not_found' });
-    for (const url of ['/ui/../package.json', '/ui/%2e%2e/package.json', '/ui/views/../../../../package.json', '/ui/..%2f..%2fpackage.json']) {
+    for (const url of [
+      '/ui/../package.json',
+      '/ui/%2e%2e/package.json',
+      '/ui/views/../../../../package.json',
+      '/ui/..%2f..%2fpackage.json',
+    ]) {
       const r = await hub.api.inject({ method: 'GET', url });
       expect([401, 404], url).toContain(r.statusCode);
       expect(r.body, url).not.toContain('"name": "tessera"');

@@ -24,7 +24,9 @@ const cleanups = cleanupsAfterEach();
 
 let seq = 0;
 function batch(site: string, ...events: NewEvent[]) {
-  const list = events.map((e) => ({ v: 1, site, seq: ++seq, id: randomUUID(), at: new Date().toISOString(), ...e }) as SiteEvent);
+  const list = events.map(
+    (e) => ({ v: 1, site, seq: ++seq, id: randomUUID(), at: new Date().toISOString(), ...e }) as SiteEvent,
+  );
   return { v: 1 as const, site, events: list };
 }
 const checkIn = (memberId: string): NewEvent => ({ type: 'presence.in', data: { memberId } });
@@ -46,7 +48,13 @@ describe('live occupancy across a restart', () => {
     // Stopped, not just its database closed: its WAL checkpoint worker holds a connection of its own.
     await first.stop();
 
-    const second = createHub({ dbPath, clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    const second = createHub({
+      dbPath,
+      clock,
+      log: silent,
+      initialAdmin: TEST_ADMIN,
+      passwordCost: FAST_PASSWORD_COST,
+    });
     cleanups.push(() => second.stop());
     expect(second.live.projection.site('murat').present).toBe(3);
     expect(second.live.projection.whoIsIn('murat').map((m) => m.memberId)).toEqual(['alice', 'bob', 'chloe']);
@@ -57,25 +65,51 @@ describe('server-sent events: GET /events/stream over a real socket', () => {
   it('sends hello, then occupancy and events of the sites the account may see, heartbeats; ends with its session, and when the hub stops', async () => {
     seq = 0;
     const clock = new ManualClock('2026-11-23T08:00:00Z');
-    const hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    const hub = createHub({
+      dbPath: testHubDb(),
+      clock,
+      log: silent,
+      initialAdmin: TEST_ADMIN,
+      passwordCost: FAST_PASSWORD_COST,
+    });
     cleanups.push(() => hub.stop());
     hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 4 });
     hub.sites.upsert({ id: 'allanche', name: 'Allanche', timeZone: 'Europe/Paris', capacity: 4 });
     const url = await hub.api.listen({ host: '127.0.0.1', port: 0 });
     const admin = await loginOver(url, TEST_ADMIN.username, TEST_ADMIN.password);
-    await fetch(`${url}/accounts`, { method: 'POST', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'manon', role: 'site_manager', sites: ['allanche'], password: 'manon-manages-allanche', mustChangePassword: false }) });
+    await fetch(`${url}/accounts`, {
+      method: 'POST',
+      headers: { ...admin, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        username: 'manon',
+        role: 'site_manager',
+        sites: ['allanche'],
+        password: 'manon-manages-allanche',
+        mustChangePassword: false,
+      }),
+    });
     const manager = await loginOver(url, 'manon', 'manon-manages-allanche');
 
     expect((await fetch(`${url}/events/stream`)).status).toBe(401);
     const adminStream = await openStream(`${url}/events/stream`, admin.authorization);
     const managerStream = await openStream(`${url}/events/stream`, manager.cookie, 'cookie');
-    expect(await adminStream.next('hello')).toMatchObject({ account: { username: 'admin' }, occupancy: { sites: [{ site: 'allanche' }, { site: 'murat' }] } });
+    expect(await adminStream.next('hello')).toMatchObject({
+      account: { username: 'admin' },
+      occupancy: { sites: [{ site: 'allanche' }, { site: 'murat' }] },
+    });
     expect(await managerStream.next('hello')).toMatchObject({ occupancy: { sites: [{ site: 'allanche' }] } });
 
     send(hub, batch('murat', checkIn('alice')));
     send(hub, batch('allanche', checkIn('bob')));
     expect(await adminStream.next('event')).toMatchObject({ site: 'murat', type: 'presence.in' });
-    expect(await adminStream.next('occupancy')).toEqual({ site: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 4, present: 1, rate: 0.25 });
+    expect(await adminStream.next('occupancy')).toEqual({
+      site: 'murat',
+      name: 'Murat',
+      timeZone: 'Europe/Paris',
+      capacity: 4,
+      present: 1,
+      rate: 0.25,
+    });
     // The manager's first message after hello is about allanche: murat's never reached it.
     expect(await managerStream.next('event')).toMatchObject({ site: 'allanche' });
     expect(await managerStream.next('occupancy')).toMatchObject({ site: 'allanche', present: 1 });
@@ -83,7 +117,9 @@ describe('server-sent events: GET /events/stream over a real socket', () => {
     clock.advance(15_000);
     expect(await adminStream.nextComment()).toBe('heartbeat');
     // A stream ends with its session: the manager logs out, the next heartbeat closes it.
-    expect((await fetch(`${url}/auth/logout`, { method: 'POST', headers: { cookie: manager.cookie } })).status).toBe(204);
+    expect((await fetch(`${url}/auth/logout`, { method: 'POST', headers: { cookie: manager.cookie } })).status).toBe(
+      204,
+    );
     clock.advance(15_000);
     expect(await managerStream.ended()).toBe(true);
     expect(await adminStream.nextComment()).toBe('heartbeat');
@@ -95,12 +131,24 @@ describe('server-sent events: GET /events/stream over a real socket', () => {
 describe('a live client that stops reading', () => {
   it('is cut off once its unread messages pile up past the bound, and holds no listener after', async () => {
     const clock = new ManualClock('2026-11-23T08:00:00Z');
-    const hub = createHub({ dbPath: testHubDb(), clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    const hub = createHub({
+      dbPath: testHubDb(),
+      clock,
+      log: silent,
+      initialAdmin: TEST_ADMIN,
+      passwordCost: FAST_PASSWORD_COST,
+    });
     cleanups.push(() => hub.stop());
     // The stream as the hub registers it, on its own app, with a small bound.
     const app = createJsonApi(silent);
     registerAuth(app, hub.auth);
-    registerEventStream(app, { live: hub.live, clock, log: silent, sessionValid: () => true, maxBufferedBytes: 64 * 1024 });
+    registerEventStream(app, {
+      live: hub.live,
+      clock,
+      log: silent,
+      sessionValid: () => true,
+      maxBufferedBytes: 64 * 1024,
+    });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     cleanups.push(() => app.close());
     const { authorization } = await loginOver(url, TEST_ADMIN.username, TEST_ADMIN.password);
@@ -216,7 +264,16 @@ describe('the retained network occupancy topic', () => {
 
   it('a hub with Home Assistant discovery publishes, on its embedded broker, each site as a retained sensor and the retained occupancy', async () => {
     seq = 0;
-    const hub = createHub({ dbPath: testHubDb(), clock: systemClock, log: silent, brokerPort: 0, apiPort: 0, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST, homeAssistant: {} });
+    const hub = createHub({
+      dbPath: testHubDb(),
+      clock: systemClock,
+      log: silent,
+      brokerPort: 0,
+      apiPort: 0,
+      initialAdmin: TEST_ADMIN,
+      passwordCost: FAST_PASSWORD_COST,
+      homeAssistant: {},
+    });
     hub.sites.upsert({ id: 'murat', name: 'Télécentre de Murat', timeZone: 'Europe/Paris', capacity: 4 });
     const { mqttUrl } = await hub.start();
     cleanups.push(() => hub.stop());
@@ -225,7 +282,10 @@ describe('the retained network occupancy topic', () => {
     const retained = async () => {
       const display = await mqtt.connectAsync(mqttUrl, { protocolVersion: 4, clientId: `display-${randomUUID()}` });
       const got = new Map<string, unknown>();
-      display.on('message', (topic, payload, packet) => packet.retain && got.set(topic, JSON.parse(payload.toString())));
+      display.on(
+        'message',
+        (topic, payload, packet) => packet.retain && got.set(topic, JSON.parse(payload.toString())),
+      );
       await display.subscribeAsync(['tessera/v1/network/occupancy', 'homeassistant/sensor/#']);
       await new Promise((r) => setTimeout(r, 200));
       await display.endAsync();
@@ -234,10 +294,18 @@ describe('the retained network occupancy topic', () => {
     let got = await retained();
     const start = Date.now();
     // The change is published within a second of the one published at start (0 present).
-    while ((got.get('tessera/v1/network/occupancy') as { total?: { present: number } } | undefined)?.total?.present !== 1 && Date.now() - start < 10_000) got = await retained();
+    while (
+      (got.get('tessera/v1/network/occupancy') as { total?: { present: number } } | undefined)?.total?.present !== 1 &&
+      Date.now() - start < 10_000
+    )
+      got = await retained();
     // What a display reads parses with the protocol's schema.
     expect(NetworkOccupancyMessage.safeParse(got.get('tessera/v1/network/occupancy')).success).toBe(true);
-    expect(got.get('tessera/v1/network/occupancy')).toMatchObject({ v: 1, total: { present: 1, capacity: 4 }, sites: { murat: { name: 'Télécentre de Murat', present: 1, rate: 0.25 } } });
+    expect(got.get('tessera/v1/network/occupancy')).toMatchObject({
+      v: 1,
+      total: { present: 1, capacity: 4 },
+      sites: { murat: { name: 'Télécentre de Murat', present: 1, rate: 0.25 } },
+    });
     expect(got.get('homeassistant/sensor/tessera/murat_occupancy/config')).toMatchObject({
       unique_id: 'tessera_murat_occupancy',
       state_topic: 'tessera/v1/network/occupancy',

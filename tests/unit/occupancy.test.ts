@@ -11,10 +11,18 @@ const MURAT: DeclaredSite = { id: 'murat', name: 'Télécentre de Murat', timeZo
 const NAMES: Record<string, string> = { alice: 'Alice Martin', bob: 'Bob Durand' };
 
 /** A presence event at a site-local Paris time on Monday 23 November 2026 (UTC+1). */
-function presence(site: string, seq: number, type: 'presence.in' | 'presence.out', memberId: string, hhmm: string): SiteEvent {
+function presence(
+  site: string,
+  seq: number,
+  type: 'presence.in' | 'presence.out',
+  memberId: string,
+  hhmm: string,
+): SiteEvent {
   const at = `2026-11-23T${hhmm}:00+01:00`;
   const base = { v: 1 as const, site, seq, id: randomUUID(), at };
-  return type === 'presence.in' ? { ...base, type, data: { memberId } } : { ...base, type, data: { memberId, cause: 'badge', via: 'exit_reader', minutes: 1 } };
+  return type === 'presence.in'
+    ? { ...base, type, data: { memberId } }
+    : { ...base, type, data: { memberId, cause: 'badge', via: 'exit_reader', minutes: 1 } };
 }
 
 const opened: HubDb[] = [];
@@ -22,16 +30,34 @@ afterEach(() => opened.splice(0).forEach((db) => db.close()));
 
 function projectionOn(db = openHubDatabase(testHubDb()), declared: DeclaredSite[] = [MURAT]) {
   opened.push(db);
-  return { db, projection: new OccupancyProjection(db, () => declared, (id) => NAMES[id]) };
+  return {
+    db,
+    projection: new OccupancyProjection(
+      db,
+      () => declared,
+      (id) => NAMES[id],
+    ),
+  };
 }
 
 describe('occupancy projection', () => {
   it('counts who is in at a site from check-ins and check-outs, with names, since when, and the rate against capacity', () => {
     const { projection } = projectionOn();
-    const changed = projection.apply([presence('murat', 1, 'presence.in', 'alice', '08:45'), presence('murat', 2, 'presence.in', 'bob', '09:10'), presence('murat', 3, 'presence.in', 'zoe', '09:20')]);
+    const changed = projection.apply([
+      presence('murat', 1, 'presence.in', 'alice', '08:45'),
+      presence('murat', 2, 'presence.in', 'bob', '09:10'),
+      presence('murat', 3, 'presence.in', 'zoe', '09:20'),
+    ]);
     expect([...changed]).toEqual(['murat']);
     projection.apply([presence('murat', 4, 'presence.out', 'zoe', '10:00')]);
-    expect(projection.site('murat')).toEqual({ site: 'murat', name: 'Télécentre de Murat', timeZone: 'Europe/Paris', capacity: 4, present: 2, rate: 0.5 });
+    expect(projection.site('murat')).toEqual({
+      site: 'murat',
+      name: 'Télécentre de Murat',
+      timeZone: 'Europe/Paris',
+      capacity: 4,
+      present: 2,
+      rate: 0.5,
+    });
     expect(projection.whoIsIn('murat')).toEqual([
       { memberId: 'alice', name: 'Alice Martin', since: '2026-11-23T08:45:00+01:00' },
       { memberId: 'bob', name: 'Bob Durand', since: '2026-11-23T09:10:00+01:00' },
@@ -55,28 +81,59 @@ describe('occupancy projection', () => {
     const scrambled = projectionOn().projection;
     let run = 0;
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom('alice', 'bob', 'chloe'), fc.boolean()), { minLength: 1, maxLength: 30 }), fc.integer({ min: 0, max: 1000 }), (steps, seed) => {
-        const site = `site-${++run}`;
-        const events = steps.map(([member, inside], i) => presence(site, i + 1, inside ? 'presence.in' : 'presence.out', member, '09:00'));
-        inOrder.apply(events);
-        const shuffled = [...events, ...events.slice(0, seed % events.length)].sort((a, b) => ((a.seq * 7919 + seed) % 101) - ((b.seq * 7919 + seed) % 101));
-        for (const e of shuffled) scrambled.apply([e]);
-        expect(scrambled.whoIsIn(site).map((m) => m.memberId).sort()).toEqual(inOrder.whoIsIn(site).map((m) => m.memberId).sort());
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom('alice', 'bob', 'chloe'), fc.boolean()), { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 0, max: 1000 }),
+        (steps, seed) => {
+          const site = `site-${++run}`;
+          const events = steps.map(([member, inside], i) =>
+            presence(site, i + 1, inside ? 'presence.in' : 'presence.out', member, '09:00'),
+          );
+          inOrder.apply(events);
+          const shuffled = [...events, ...events.slice(0, seed % events.length)].sort(
+            (a, b) => ((a.seq * 7919 + seed) % 101) - ((b.seq * 7919 + seed) % 101),
+          );
+          for (const e of shuffled) scrambled.apply([e]);
+          expect(
+            scrambled
+              .whoIsIn(site)
+              .map((m) => m.memberId)
+              .sort(),
+          ).toEqual(
+            inOrder
+              .whoIsIn(site)
+              .map((m) => m.memberId)
+              .sort(),
+          );
+        },
+      ),
       { numRuns: storeRuns({ sqlite: 100, postgres: 30 }) },
     );
   });
 
   it('after a restart on the same database, the people still in are still counted', () => {
     const { db, projection } = projectionOn();
-    projection.apply([presence('murat', 1, 'presence.in', 'alice', '08:45'), presence('murat', 2, 'presence.in', 'bob', '09:00')]);
-    const again = new OccupancyProjection(db, () => [MURAT], (id) => NAMES[id]);
+    projection.apply([
+      presence('murat', 1, 'presence.in', 'alice', '08:45'),
+      presence('murat', 2, 'presence.in', 'bob', '09:00'),
+    ]);
+    const again = new OccupancyProjection(
+      db,
+      () => [MURAT],
+      (id) => NAMES[id],
+    );
     expect(again.site('murat').present).toBe(2);
-    expect(again.whoIsIn('murat').map((m) => m.since)).toEqual(['2026-11-23T08:45:00+01:00', '2026-11-23T09:00:00+01:00']);
+    expect(again.whoIsIn('murat').map((m) => m.since)).toEqual([
+      '2026-11-23T08:45:00+01:00',
+      '2026-11-23T09:00:00+01:00',
+    ]);
   });
 
   it('the network shows every declared site, empty ones too, and sites not declared yet that have people in, with the total', () => {
-    const { projection } = projectionOn(undefined, [MURAT, { id: 'allanche', name: 'Allanche', timeZone: 'Europe/Paris', capacity: 6 }]);
+    const { projection } = projectionOn(undefined, [
+      MURAT,
+      { id: 'allanche', name: 'Allanche', timeZone: 'Europe/Paris', capacity: 6 },
+    ]);
     projection.apply([presence('murat', 1, 'presence.in', 'alice', '08:45')]);
     projection.apply([presence('riom', 1, 'presence.in', 'bob', '08:50')]);
     const n = projection.network();
@@ -111,12 +168,23 @@ describe('occupancy projection', () => {
 
   it('a history series has one point per bucket and never a negative or fractional count', () => {
     fc.assert(
-      fc.property(fc.array(fc.record({ slot: fc.integer({ min: 0, max: 95 }), peak: fc.nat(50), last: fc.nat(50) }), { maxLength: 40 }), (rows) => {
-        const from = 0;
-        const points = historySeries(rows.map((r) => ({ startMs: r.slot * BUCKET_MS, peak: r.peak, last: r.last })), undefined, from, 95 * BUCKET_MS, 10);
-        expect(points).toHaveLength(96);
-        for (const p of points) expect(Number.isInteger(p.present) && p.present >= 0).toBe(true);
-      }),
+      fc.property(
+        fc.array(fc.record({ slot: fc.integer({ min: 0, max: 95 }), peak: fc.nat(50), last: fc.nat(50) }), {
+          maxLength: 40,
+        }),
+        (rows) => {
+          const from = 0;
+          const points = historySeries(
+            rows.map((r) => ({ startMs: r.slot * BUCKET_MS, peak: r.peak, last: r.last })),
+            undefined,
+            from,
+            95 * BUCKET_MS,
+            10,
+          );
+          expect(points).toHaveLength(96);
+          for (const p of points) expect(Number.isInteger(p.present) && p.present >= 0).toBe(true);
+        },
+      ),
     );
   });
 });

@@ -20,7 +20,11 @@ afterEach(() => FakeSysfs.disposeInstalled());
 /** A fake kernel routed in for this test, and an adapter over it. */
 async function rig(chips: readonly FakeChip[] = PI4_CHIPS, opts: Omit<OnoffGpioOptions, 'loadOnoff'> = {}) {
   const kernel = new FakeSysfs(chips).install();
-  const gpio = await OnoffGpio.open({ loadOnoff: () => Promise.resolve(kernel.loadOnoff()), onListenerError: () => undefined, ...opts });
+  const gpio = await OnoffGpio.open({
+    loadOnoff: () => Promise.resolve(kernel.loadOnoff()),
+    onListenerError: () => undefined,
+    ...opts,
+  });
   return { kernel, gpio };
 }
 
@@ -35,7 +39,10 @@ function thrown(fn: () => unknown): TesseraError {
 }
 
 async function rejected(promise: Promise<unknown>): Promise<TesseraError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(error instanceof TesseraError)) throw new Error(`expected a TesseraError, got ${String(error)}`);
   return error;
 }
@@ -115,13 +122,24 @@ describe('findGpioBase', () => {
 
   it('finds older kernels at base 0 (pinctrl-bcm2835, pinctrl-bcm2711)', () => {
     const expander = { base: 504, ngpio: 8, label: 'raspberrypi-exp-gpio' };
-    expect(at([{ base: 0, ngpio: 54, label: 'pinctrl-bcm2835' }, expander])).toMatchObject({ base: 0, label: 'pinctrl-bcm2835' });
-    expect(at([expander, { base: 0, ngpio: 58, label: 'pinctrl-bcm2711' }])).toMatchObject({ base: 0, label: 'pinctrl-bcm2711' });
+    expect(at([{ base: 0, ngpio: 54, label: 'pinctrl-bcm2835' }, expander])).toMatchObject({
+      base: 0,
+      label: 'pinctrl-bcm2835',
+    });
+    expect(at([expander, { base: 0, ngpio: 58, label: 'pinctrl-bcm2711' }])).toMatchObject({
+      base: 0,
+      label: 'pinctrl-bcm2711',
+    });
   });
 
   it('takes a lone unknown chip, but guesses nothing among several', () => {
     expect(at([{ base: 32, ngpio: 32, label: 'gpio-sunxi' }])).toMatchObject({ base: 32 });
-    expect(at([{ base: 0, ngpio: 32, label: 'a' }, { base: 32, ngpio: 32, label: 'b' }])).toBeUndefined();
+    expect(
+      at([
+        { base: 0, ngpio: 32, label: 'a' },
+        { base: 32, ngpio: 32, label: 'b' },
+      ]),
+    ).toBeUndefined();
   });
 
   it('gives nothing without a chip or without sysfs GPIO', () => {
@@ -150,7 +168,13 @@ describe('OnoffGpio', () => {
   });
 
   it('uses the configured base over the chip labels', async () => {
-    const { kernel, gpio } = await rig([{ base: 100, ngpio: 54, label: 'custom-gpio' }, { base: 0, ngpio: 32, label: 'other' }], { base: 100 });
+    const { kernel, gpio } = await rig(
+      [
+        { base: 100, ngpio: 54, label: 'custom-gpio' },
+        { base: 0, ngpio: 32, label: 'other' },
+      ],
+      { base: 100 },
+    );
     gpio.output(17, { activeLow: false });
     expect(kernel.exportedLines()).toEqual([117]);
     await gpio.close();
@@ -240,7 +264,9 @@ describe('OnoffGpio', () => {
 
   it('keeps safeState from throwing when a line vanished, and reports a failed write as gpio.unavailable', async () => {
     const errors: unknown[] = [];
-    const log = { error: (obj: unknown) => errors.push(obj), info: () => undefined } as unknown as NonNullable<OnoffGpioOptions['log']>;
+    const log = { error: (obj: unknown) => errors.push(obj), info: () => undefined } as unknown as NonNullable<
+      OnoffGpioOptions['log']
+    >;
     const { kernel, gpio } = await rig(PI4_CHIPS, { log });
     const gone = gpio.output(17, { activeLow: true });
     const kept = gpio.output(27, { activeLow: false });
@@ -274,7 +300,10 @@ describe('OnoffGpio', () => {
   });
 
   it('says what to do when no chip is found, naming the sysfs path and hardware.gpioChipBase', async () => {
-    const kernel = new FakeSysfs([{ base: 0, ngpio: 8, label: 'a' }, { base: 8, ngpio: 8, label: 'b' }]).install();
+    const kernel = new FakeSysfs([
+      { base: 0, ngpio: 8, label: 'a' },
+      { base: 8, ngpio: 8, label: 'b' },
+    ]).install();
     const error = await rejected(OnoffGpio.open({ loadOnoff: () => Promise.resolve(kernel.loadOnoff()) }));
     expect(error.code).toBe('gpio.unavailable');
     expect(error.message).toMatch(/no Raspberry Pi GPIO chip under \/sys\/class\/gpio/);
@@ -288,13 +317,21 @@ describe('OnoffGpio', () => {
     const missing = await rejected(OnoffGpio.open({ loadOnoff }));
     expect(missing.message).toMatch(/\/sys\/class\/gpio does not exist: this kernel has no sysfs GPIO/);
     expect(missing.message).not.toMatch(/gpioChipBase/);
-    expect((await rejected(OnoffGpio.open({ loadOnoff, base: 512 }))).message).toMatch(/\/sys\/class\/gpio\/export cannot be opened for writing/);
+    expect((await rejected(OnoffGpio.open({ loadOnoff, base: 512 }))).message).toMatch(
+      /\/sys\/class\/gpio\/export cannot be opened for writing/,
+    );
   });
 });
 
 describe('createHardware with gpio: onoff', () => {
-  const base: HardwareOptions = { readers: 'simulated', gpio: 'onoff', readerNames: ['entry'], clock: new ManualClock(0) };
-  const onoffFrom = (kernel: FakeSysfs) => (name: string) => (name === 'onoff' ? Promise.resolve(kernel.loadOnoff()) : Promise.reject(new Error(`unexpected ${name}`)));
+  const base: HardwareOptions = {
+    readers: 'simulated',
+    gpio: 'onoff',
+    readerNames: ['entry'],
+    clock: new ManualClock(0),
+  };
+  const onoffFrom = (kernel: FakeSysfs) => (name: string) =>
+    name === 'onoff' ? Promise.resolve(kernel.loadOnoff()) : Promise.reject(new Error(`unexpected ${name}`));
 
   it('constructs the onoff adapter over the chip it finds', async () => {
     const kernel = new FakeSysfs(PI5_CHIPS).install();
@@ -307,7 +344,10 @@ describe('createHardware with gpio: onoff', () => {
   });
 
   it('passes hardware.gpioChipBase through', async () => {
-    const kernel = new FakeSysfs([{ base: 200, ngpio: 54, label: 'custom-gpio' }, { base: 0, ngpio: 8, label: 'other' }]).install();
+    const kernel = new FakeSysfs([
+      { base: 200, ngpio: 54, label: 'custom-gpio' },
+      { base: 0, ngpio: 8, label: 'other' },
+    ]).install();
     const hw = await createHardware({ ...base, gpioChipBase: 200, importModule: onoffFrom(kernel) });
     hw.gpio.output(4, { activeLow: false });
     expect(kernel.exportedLines()).toEqual([204]);

@@ -12,10 +12,17 @@ function rig(n: number, acked: number) {
   const store = EdgeStore.open(':memory:', 'murat', 'Europe/Paris');
   stores.push(store);
   store.transaction(() => {
-    for (let i = 0; i < n; i++) store.events.append({ type: 'door.forced', data: { door: 'front' } }, Date.parse('2026-11-23T08:00:00Z') + i);
+    for (let i = 0; i < n; i++)
+      store.events.append({ type: 'door.forced', data: { door: 'front' } }, Date.parse('2026-11-23T08:00:00Z') + i);
   });
   store.events.markAcked(acked);
-  const stream = new OutboxStream(store.events, { batchSize: 10, window: 100, failureLimit: 3, ackTimeoutMs: 15_000, now: () => 0 });
+  const stream = new OutboxStream(store.events, {
+    batchSize: 10,
+    window: 100,
+    failureLimit: 3,
+    ackTimeoutMs: 15_000,
+    now: () => 0,
+  });
   return { store, stream };
 }
 

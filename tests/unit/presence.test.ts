@@ -8,7 +8,13 @@ afterEach(async () => site?.stop());
 describe('presence', () => {
   it('a granted entry checks the member in, and the exit reader checks them out with the minutes spent', async () => {
     site = await startSite();
-    expect(site.tap('front-in', UID.alice)).toMatchObject({ granted: true, reason: 'ok', presence: 'in', memberId: 'alice', door: 'front' });
+    expect(site.tap('front-in', UID.alice)).toMatchObject({
+      granted: true,
+      reason: 'ok',
+      presence: 'in',
+      memberId: 'alice',
+      door: 'front',
+    });
     expect(site.store.presence.occupancy()).toBe(1);
     site.clock.advance(95 * 60_000);
     expect(site.tap('front-out', UID.alice)).toMatchObject({ granted: true, presence: 'out' });
@@ -19,7 +25,11 @@ describe('presence', () => {
 
   it('a refused badge neither checks in nor opens the door', async () => {
     site = await startSite();
-    expect(site.tap('front-in', UID.revoked)).toMatchObject({ granted: false, reason: 'badge_revoked', presence: null });
+    expect(site.tap('front-in', UID.revoked)).toMatchObject({
+      granted: false,
+      reason: 'badge_revoked',
+      presence: null,
+    });
     expect(site.store.presence.occupancy()).toBe(0);
     expect(site.gpio.history(17).some((c) => c.active)).toBe(false);
     expect(site.eventTypes()).toContain('access.denied');
@@ -48,7 +58,10 @@ describe('presence', () => {
     expect(site.tap('front-in', UID.alice).presence).toBe('in');
     site.clock.advance(60_000);
     expect(site.tap('front-in', UID.alice)).toMatchObject({ granted: true, presence: 'out' });
-    expect(site.events().find((e) => e.type === 'presence.out')?.data).toMatchObject({ via: 'second_tap', cause: 'badge' });
+    expect(site.events().find((e) => e.type === 'presence.out')?.data).toMatchObject({
+      via: 'second_tap',
+      cause: 'badge',
+    });
   });
 
   it('without second-tap checkout, tapping in again neither checks out nor counts twice', async () => {
@@ -64,7 +77,10 @@ describe('presence', () => {
     site.gpio.setInput(22, true);
     site.gpio.setInput(22, false);
     expect(site.store.presence.occupancy()).toBe(0);
-    expect(site.events().find((e) => e.type === 'presence.out')?.data).toMatchObject({ cause: 'exit', via: 'exit_button' });
+    expect(site.events().find((e) => e.type === 'presence.out')?.data).toMatchObject({
+      cause: 'exit',
+      via: 'exit_button',
+    });
   });
 
   it('the exit button checks nobody out when it cannot tell who left', async () => {
@@ -84,7 +100,11 @@ describe('presence', () => {
     site.tap('front-in', UID.dan);
     site.clock.advance(2 * 3_600_000 + 60_000);
     expect(site.store.presence.list().map((p) => p.member)).toEqual(['dan']);
-    expect(site.events().find((e) => e.type === 'presence.out')?.data).toMatchObject({ memberId: 'alice', cause: 'auto', via: 'max_stay' });
+    expect(site.events().find((e) => e.type === 'presence.out')?.data).toMatchObject({
+      memberId: 'alice',
+      cause: 'auto',
+      via: 'max_stay',
+    });
   });
 
   it('everyone still in is checked out at closing time, in site-local time', async () => {

@@ -7,7 +7,14 @@ import { topics } from '../../shared/protocol/topics.js';
 
 /** One valid payload per event type: the compiler refuses this map if a type is missing. */
 const SAMPLES: { [T in EventType]: EventPayload<T> } = {
-  'access.granted': { reader: 'front-in', role: 'entry', door: 'front', badge: '…A27F', memberId: 'alice', reason: 'ok' },
+  'access.granted': {
+    reader: 'front-in',
+    role: 'entry',
+    door: 'front',
+    badge: '…A27F',
+    memberId: 'alice',
+    reason: 'ok',
+  },
   'access.denied': { reader: 'front-in', role: 'entry', door: 'front', badge: '…A27F', reason: 'unknown_badge' },
   'presence.in': { memberId: 'alice', door: 'front' },
   'presence.out': { memberId: 'alice', cause: 'auto', via: 'closing', minutes: 30 },
@@ -25,7 +32,15 @@ const SAMPLES: { [T in EventType]: EventPayload<T> } = {
   'command.executed': { command: 'kq2Jx9vV0aYc3n1o8bZL4w', kind: 'unlock', door: 'front' },
 };
 
-const envelope = (type: string, data: unknown) => ({ v: 1, site: 'murat', seq: 1, id: uuidv7(Date.parse('2026-11-23T08:00:00Z')), at: '2026-11-23T09:00:00.000+01:00', type, data });
+const envelope = (type: string, data: unknown) => ({
+  v: 1,
+  site: 'murat',
+  seq: 1,
+  id: uuidv7(Date.parse('2026-11-23T08:00:00Z')),
+  at: '2026-11-23T09:00:00.000+01:00',
+  type,
+  data,
+});
 
 describe('the protocol catalog', () => {
   it('parses a valid event of every type', () => {
@@ -36,8 +51,12 @@ describe('the protocol catalog', () => {
     expect(SiteEvent.safeParse(envelope('door.exploded', { door: 'front' })).success).toBe(false);
     expect(SiteEvent.safeParse({ ...envelope('door.forced', { door: 'front' }), v: 2 }).success).toBe(false);
     expect(SiteEvent.safeParse(envelope('door.forced', { door: 'front', extra: 1 })).success).toBe(false);
-    expect(SiteEvent.safeParse(envelope('access.denied', { ...SAMPLES['access.denied'], badge: '04A2B3C4D5E6F7' })).success).toBe(false);
-    expect(SiteEvent.safeParse({ ...envelope('door.forced', { door: 'front' }), at: '2026-11-23T09:00:00' }).success).toBe(false);
+    expect(
+      SiteEvent.safeParse(envelope('access.denied', { ...SAMPLES['access.denied'], badge: '04A2B3C4D5E6F7' })).success,
+    ).toBe(false);
+    expect(
+      SiteEvent.safeParse({ ...envelope('door.forced', { door: 'front' }), at: '2026-11-23T09:00:00' }).success,
+    ).toBe(false);
   });
 
   it('never throws on garbage', () => {

@@ -15,7 +15,12 @@ import { watchdogIntervalMs } from '../../shared/platform/systemd-notify.js';
 import { captureIo as capture } from '../support/io.js';
 
 const EXAMPLES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'firmware-config', 'examples');
-const TARGET = { configPath: '/etc/tessera/murat.yaml', installDir: '/opt/tessera', user: 'tessera', nodePath: '/usr/bin/node' };
+const TARGET = {
+  configPath: '/etc/tessera/murat.yaml',
+  installDir: '/opt/tessera',
+  user: 'tessera',
+  nodePath: '/usr/bin/node',
+};
 
 function site(extra = ''): SiteConfig {
   const text = `site: { id: murat, name: Télécentre de Murat, timeZone: Europe/Paris, capacity: 20 }
@@ -84,7 +89,15 @@ function parseEnvironmentFile(text: string): Map<string, string> {
 
 describe('the environment file of a site', () => {
   it('the parser refuses what systemd would not read as NAME=VALUE', () => {
-    for (const text of ['export TESSERA_LOG_LEVEL=info\n', 'TESSERA LOG=info\n', '1ST=x\n', 'TESSERA_LOG_LEVEL = info\n', 'TESSERA_LOG_LEVEL=\n', 'just words\n', 'A=1\nA=2\n']) {
+    for (const text of [
+      'export TESSERA_LOG_LEVEL=info\n',
+      'TESSERA LOG=info\n',
+      '1ST=x\n',
+      'TESSERA_LOG_LEVEL = info\n',
+      'TESSERA_LOG_LEVEL=\n',
+      'just words\n',
+      'A=1\nA=2\n',
+    ]) {
       expect(() => parseEnvironmentFile(text), text).toThrow(/not an environment file/);
     }
     expect(parseEnvironmentFile('# c\n; c\n\nA_1=x y\n')).toEqual(new Map([['A_1', 'x y']]));
@@ -92,7 +105,11 @@ describe('the environment file of a site', () => {
 
   for (const example of ['business-hours', 'rural-24-7', 'lockers']) {
     it(`of the ${example} example: comments, blanks and NAME=VALUE lines only, with the log level and NODE_ENV`, () => {
-      const parsed = parseSiteConfig(readFileSync(join(EXAMPLES, `${example}.yaml`), 'utf8'), `${example}.yaml`, '/etc/tessera');
+      const parsed = parseSiteConfig(
+        readFileSync(join(EXAMPLES, `${example}.yaml`), 'utf8'),
+        `${example}.yaml`,
+        '/etc/tessera',
+      );
       if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
       const file = renderSiteFiles(parsed.value, TARGET).find((f) => f.installPath === envPath(parsed.value));
       expect(file?.text).toBe(renderEnvironment(parsed.value));
@@ -109,18 +126,24 @@ describe('the environment file of a site', () => {
 describe('the broker identity of a site', () => {
   it('hashes a password exactly as mosquitto_passwd 2.0 does ($7$, PBKDF2-SHA512)', () => {
     // Made here by `mosquitto_passwd -c -b file murat secret` (Mosquitto 2.0.11).
-    const made = '$7$101$OP/CqIfOxExAftfR$g7nSAazunSOeUgnKFOljeJTVxC7vmO6QBMfC3RFq80E/qo70SI/ztKAb3b7OYQDrwodsJRYI+8g6j8ABo20Nxw==';
+    const made =
+      '$7$101$OP/CqIfOxExAftfR$g7nSAazunSOeUgnKFOljeJTVxC7vmO6QBMfC3RFq80E/qo70SI/ztKAb3b7OYQDrwodsJRYI+8g6j8ABo20Nxw==';
     expect(mosquittoPasswordHash('secret', Buffer.from('OP/CqIfOxExAftfR', 'base64'), 101)).toBe(made);
   });
 
   it('a hash verifies its own password and no other', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ minLength: 1, maxLength: 40 }), (password, other) => {
-        const [, , iterations, salt, hash] = mosquittoPasswordHash(password, undefined, 10).split('$');
-        const derive = (p: string) => pbkdf2Sync(p, Buffer.from(salt ?? '', 'base64'), Number(iterations), 64, 'sha512').toString('base64');
-        expect(derive(password)).toBe(hash);
-        if (other !== password) expect(derive(other)).not.toBe(hash);
-      }),
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 40 }),
+        fc.string({ minLength: 1, maxLength: 40 }),
+        (password, other) => {
+          const [, , iterations, salt, hash] = mosquittoPasswordHash(password, undefined, 10).split('$');
+          const derive = (p: string) =>
+            pbkdf2Sync(p, Buffer.from(salt ?? '', 'base64'), Number(iterations), 64, 'sha512').toString('base64');
+          expect(derive(password)).toBe(hash);
+          if (other !== password) expect(derive(other)).not.toBe(hash);
+        },
+      ),
       { numRuns: 25 },
     );
   });
@@ -135,11 +158,18 @@ describe('the broker identity of a site', () => {
   it('without a password in the config, says how to make one with mosquitto_passwd instead of inventing it', () => {
     const line = renderPasswordLine(site('broker: { url: "mqtt://hub:1883" }'));
     expect(line).toContain('mosquitto_passwd /etc/mosquitto/passwd murat');
-    expect(line.split('\n').filter((l) => l !== '').every((l) => l.startsWith('#'))).toBe(true);
+    expect(
+      line
+        .split('\n')
+        .filter((l) => l !== '')
+        .every((l) => l.startsWith('#')),
+    ).toBe(true);
   });
 
   it('allows the site to publish only its events and status and to read only its ack, directory, days elsewhere and commands', () => {
-    const acl = renderAcl(site(BROKER)).split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    const acl = renderAcl(site(BROKER))
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'));
     expect(acl).toEqual([
       'user murat-pi',
       'topic write tessera/v1/sites/murat/events',
@@ -158,13 +188,21 @@ describe('the broker identity of a site', () => {
   });
 
   it('renders no broker files for a standalone site', () => {
-    expect(renderSiteFiles(site(), TARGET).map((f) => f.name)).toEqual(['tessera-edge-murat.service', 'murat.env', 'tessera-nfc-blacklist.conf']);
+    expect(renderSiteFiles(site(), TARGET).map((f) => f.name)).toEqual([
+      'tessera-edge-murat.service',
+      'murat.env',
+      'tessera-nfc-blacklist.conf',
+    ]);
     expect(renderSiteFiles(site(BROKER), TARGET).map((f) => f.name)).toContain('murat.mosquitto-acl');
   });
 
   it('blacklists the kernel NFC drivers that take ACR122U-class readers from pcscd', () => {
     const blacklist = renderSiteFiles(site(), TARGET).find((f) => f.name === 'tessera-nfc-blacklist.conf')?.text ?? '';
-    expect(blacklist.split('\n').filter((l) => l.startsWith('blacklist'))).toEqual(['blacklist pn533_usb', 'blacklist pn533', 'blacklist nfc']);
+    expect(blacklist.split('\n').filter((l) => l.startsWith('blacklist'))).toEqual([
+      'blacklist pn533_usb',
+      'blacklist pn533',
+      'blacklist nfc',
+    ]);
   });
 });
 
@@ -178,7 +216,9 @@ describe('tessera config render', () => {
     const io = capture();
     expect(await renderCommand.run([config, '--out', join(dir, 'out')], io)).toBe(EXIT.OK);
     expect(statSync(join(dir, 'out', 'murat.mosquitto-passwd')).mode & 0o777).toBe(0o600);
-    expect(readFileSync(join(dir, 'out', 'tessera-edge-murat.service'), 'utf8')).toContain('--config /etc/tessera/murat.yaml');
+    expect(readFileSync(join(dir, 'out', 'tessera-edge-murat.service'), 'utf8')).toContain(
+      '--config /etc/tessera/murat.yaml',
+    );
     expect(io.text()).toContain('/etc/systemd/system/tessera-edge-murat.service');
   });
 
@@ -195,7 +235,12 @@ describe('tessera config render', () => {
 
   it('refuses missing options and relative target paths as usage errors', async () => {
     const example = join(EXAMPLES, 'rural-24-7.yaml');
-    for (const args of [[example], ['--out', out()], [example, '--out', out(), '--config-path', 'etc/site.yaml'], [example, '--out', out(), '--user', 'Root!']]) {
+    for (const args of [
+      [example],
+      ['--out', out()],
+      [example, '--out', out(), '--config-path', 'etc/site.yaml'],
+      [example, '--out', out(), '--user', 'Root!'],
+    ]) {
       const io = capture();
       expect(await renderCommand.run(args, io)).toBe(EXIT.USAGE);
       expect(io.text()).toContain('usage: tessera config render');

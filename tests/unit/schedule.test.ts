@@ -18,7 +18,8 @@ const PARIS = 'Europe/Paris';
 /** An instant written with its offset, parsed without luxon so expectations do not lean on it. */
 const at = (isoWithOffset: string): number => {
   const ms = Date.parse(isoWithOffset);
-  if (Number.isNaN(ms) || !/(Z|[+-]\d\d:\d\d)$/.test(isoWithOffset)) throw new Error(`test instant needs an offset: ${isoWithOffset}`);
+  if (Number.isNaN(ms) || !/(Z|[+-]\d\d:\d\d)$/.test(isoWithOffset))
+    throw new Error(`test instant needs an offset: ${isoWithOffset}`);
   return ms;
 };
 const everyDay = (from: string, to: string): WeeklyWindow[] => [{ days: [...DAYS], from, to }];
@@ -103,7 +104,12 @@ describe('isWithin with a 24:00 end', () => {
   });
 
   it('ALWAYS is open at any instant, DST nights included', () => {
-    for (const iso of ['2026-03-29T02:00:00+01:00', '2026-10-25T02:30:00+01:00', '2026-10-25T02:30:00+02:00', '2026-12-31T23:59:59+01:00']) {
+    for (const iso of [
+      '2026-03-29T02:00:00+01:00',
+      '2026-10-25T02:30:00+01:00',
+      '2026-10-25T02:30:00+02:00',
+      '2026-12-31T23:59:59+01:00',
+    ]) {
       expect(isWithin(ALWAYS, at(iso), PARIS)).toBe(true);
     }
   });
@@ -115,12 +121,30 @@ describe('localDay and localWeekStart', () => {
     ['Monday 00:30 in Paris, still Sunday in UTC', '2026-03-01T23:30:00Z', PARIS, '2026-03-02', '2026-03-02'],
     ['the spring-forward Sunday at 23:59', '2026-03-29T21:59:00Z', PARIS, '2026-03-29', '2026-03-23'],
     ['the Monday after spring-forward at 00:00', '2026-03-29T22:00:00Z', PARIS, '2026-03-30', '2026-03-30'],
-    ['the spring-forward Sunday at 03:00, just after the gap', '2026-03-29T01:00:00Z', PARIS, '2026-03-29', '2026-03-23'],
+    [
+      'the spring-forward Sunday at 03:00, just after the gap',
+      '2026-03-29T01:00:00Z',
+      PARIS,
+      '2026-03-29',
+      '2026-03-23',
+    ],
     ['the fall-back Sunday at 23:59', '2026-10-25T22:59:00Z', PARIS, '2026-10-25', '2026-10-19'],
     ['the Monday after fall-back at 00:00', '2026-10-25T23:00:00Z', PARIS, '2026-10-26', '2026-10-26'],
-    ['New York, Sunday 23:59 on its spring-forward day', '2026-03-09T03:59:00Z', 'America/New_York', '2026-03-08', '2026-03-02'],
+    [
+      'New York, Sunday 23:59 on its spring-forward day',
+      '2026-03-09T03:59:00Z',
+      'America/New_York',
+      '2026-03-08',
+      '2026-03-02',
+    ],
     ['New York, Monday 00:00', '2026-03-09T04:00:00Z', 'America/New_York', '2026-03-09', '2026-03-09'],
-    ['the turn of the year, a Friday in a week that began in December', '2026-12-31T23:30:00Z', PARIS, '2027-01-01', '2026-12-28'],
+    [
+      'the turn of the year, a Friday in a week that began in December',
+      '2026-12-31T23:30:00Z',
+      PARIS,
+      '2027-01-01',
+      '2026-12-28',
+    ],
   ])('%s', (_when, iso, zone, day, weekStart) => {
     expect(localDay(at(iso), zone)).toBe(day);
     expect(localWeekStart(at(iso), zone)).toBe(weekStart);
@@ -195,13 +219,37 @@ describe('isClosed', () => {
 describe('coversWholeWeek', () => {
   it.each<[string, WeeklyWindow[], boolean]>([
     ['ALWAYS covers the whole week', [...ALWAYS], true],
-    ['00:00-24:00 listed day by day covers the whole week', DAYS.map((d) => ({ days: [d], from: '00:00', to: '24:00' })), true],
-    ['two halves of each day cover the whole week', [...everyDay('00:00', '12:00'), ...everyDay('12:00', '24:00')], true],
-    ['a day window plus an overnight window cover the whole week', [...everyDay('06:00', '22:00'), ...everyDay('22:00', '06:00')], true],
-    ['without Sunday night, Monday 00:00-06:00 is left uncovered', [...everyDay('06:00', '22:00'), { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '22:00', to: '06:00' }], false],
-    ['every day but Sunday is not the whole week', [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '00:00', to: '24:00' }], false],
+    [
+      '00:00-24:00 listed day by day covers the whole week',
+      DAYS.map((d) => ({ days: [d], from: '00:00', to: '24:00' })),
+      true,
+    ],
+    [
+      'two halves of each day cover the whole week',
+      [...everyDay('00:00', '12:00'), ...everyDay('12:00', '24:00')],
+      true,
+    ],
+    [
+      'a day window plus an overnight window cover the whole week',
+      [...everyDay('06:00', '22:00'), ...everyDay('22:00', '06:00')],
+      true,
+    ],
+    [
+      'without Sunday night, Monday 00:00-06:00 is left uncovered',
+      [...everyDay('06:00', '22:00'), { days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '22:00', to: '06:00' }],
+      false,
+    ],
+    [
+      'every day but Sunday is not the whole week',
+      [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat'], from: '00:00', to: '24:00' }],
+      false,
+    ],
     ['every day until 23:59 is not the whole week', everyDay('00:00', '23:59'), false],
-    ['a one-minute gap at noon is not the whole week', [...everyDay('00:00', '12:00'), ...everyDay('12:01', '24:00')], false],
+    [
+      'a one-minute gap at noon is not the whole week',
+      [...everyDay('00:00', '12:00'), ...everyDay('12:01', '24:00')],
+      false,
+    ],
     ['no windows cover nothing', [], false],
   ])('%s', (_name, windows, whole) => {
     expect(coversWholeWeek(windows)).toBe(whole);
@@ -211,7 +259,15 @@ describe('coversWholeWeek', () => {
 // ---------------------------------------------------------------------------------------------
 // Properties against references that read the wall clock another way.
 
-const ZONES = ['Europe/Paris', 'America/New_York', 'America/Santiago', 'Australia/Lord_Howe', 'Asia/Kolkata', 'Pacific/Chatham', 'UTC'];
+const ZONES = [
+  'Europe/Paris',
+  'America/New_York',
+  'America/Santiago',
+  'Australia/Lord_Howe',
+  'Asia/Kolkata',
+  'Pacific/Chatham',
+  'UTC',
+];
 const WEEKDAYS_EN = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -219,7 +275,13 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function wallMinuteOfWeek(epochMs: number, zone: string): number {
   let format = formatters.get(zone);
   if (!format) {
-    format = new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      weekday: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
     formatters.set(zone, format);
   }
   const parts = format.formatToParts(epochMs);
@@ -246,7 +308,9 @@ function isWithinByWeekMinutes(windows: readonly WeeklyWindow[], epochMs: number
 /** The concrete [start, end) instants of every window opening on the local day of the instant or the day before. */
 function isWithinByIntervals(windows: readonly WeeklyWindow[], epochMs: number, zone: string): boolean {
   const wall = (date: DateTime, hhmm: string) =>
-    hhmm === '24:00' ? date.plus({ days: 1 }).startOf('day') : date.set({ hour: Number(hhmm.slice(0, 2)), minute: Number(hhmm.slice(3)), second: 0, millisecond: 0 });
+    hhmm === '24:00'
+      ? date.plus({ days: 1 }).startOf('day')
+      : date.set({ hour: Number(hhmm.slice(0, 2)), minute: Number(hhmm.slice(3)), second: 0, millisecond: 0 });
   const today = DateTime.fromMillis(epochMs, { zone }).startOf('day');
   return [today, today.minus({ days: 1 })].some((date) =>
     windows.some((w) => {
@@ -267,20 +331,36 @@ const TRANSITIONS = ZONES.flatMap((zone) => {
   return found.map((t) => ({ zone, t }));
 });
 
-const hhmm = fc.integer({ min: 0, max: 1440 }).map((m) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`);
-const windowArb = fc.record({ days: fc.subarray([...DAYS], { minLength: 1 }), from: hhmm, to: hhmm }).filter((w) => w.from !== w.to);
+const hhmm = fc
+  .integer({ min: 0, max: 1440 })
+  .map((m) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`);
+const windowArb = fc
+  .record({ days: fc.subarray([...DAYS], { minLength: 1 }), from: hhmm, to: hhmm })
+  .filter((w) => w.from !== w.to);
 const windowsArb = fc.array(windowArb, { minLength: 1, maxLength: 4 });
 
 /** An instant anywhere, near a DST change of the zone, or right at a window's boundary. */
 function instantArb(zone: string, windows: readonly WeeklyWindow[]): fc.Arbitrary<number> {
   const anywhere = fc.integer({ min: Date.UTC(2025, 11, 1), max: Date.UTC(2027, 1, 1) });
-  const near = TRANSITIONS.filter((x) => x.zone === zone).map((x) => fc.integer({ min: x.t - 2 * 86_400_000, max: x.t + 2 * 86_400_000 }));
+  const near = TRANSITIONS.filter((x) => x.zone === zone).map((x) =>
+    fc.integer({ min: x.t - 2 * 86_400_000, max: x.t + 2 * 86_400_000 }),
+  );
   const boundary = fc
-    .record({ w: fc.constantFrom(...windows), edge: fc.constantFrom('from', 'to') as fc.Arbitrary<'from' | 'to'>, base: fc.oneof(anywhere, ...near), nudge: fc.constantFrom(-60_000, -1, 0, 1, 59_999) })
+    .record({
+      w: fc.constantFrom(...windows),
+      edge: fc.constantFrom('from', 'to') as fc.Arbitrary<'from' | 'to'>,
+      base: fc.oneof(anywhere, ...near),
+      nudge: fc.constantFrom(-60_000, -1, 0, 1, 59_999),
+    })
     .map(({ w, edge, base, nudge }) => {
       const m = minutesOf(w[edge]);
       const day = DateTime.fromMillis(base, { zone }).startOf('day');
-      return day.plus({ days: Math.floor(m / 1440) }).set({ hour: Math.floor(m / 60) % 24, minute: m % 60 }).toMillis() + nudge;
+      return (
+        day
+          .plus({ days: Math.floor(m / 1440) })
+          .set({ hour: Math.floor(m / 60) % 24, minute: m % 60 })
+          .toMillis() + nudge
+      );
     });
   return fc.oneof(anywhere, ...near, boundary, boundary);
 }
@@ -323,12 +403,22 @@ describe('schedule properties', () => {
   it('coversWholeWeek agrees with isWithin at every minute of a week', () => {
     // Windows cut from one cycle of the day, every day, sometimes with a day left out of one piece.
     const cutWindows = fc
-      .record({ cuts: fc.uniqueArray(fc.integer({ min: 0, max: 1439 }), { minLength: 1, maxLength: 4 }), drop: fc.option(fc.nat(), { nil: undefined }) })
+      .record({
+        cuts: fc.uniqueArray(fc.integer({ min: 0, max: 1439 }), { minLength: 1, maxLength: 4 }),
+        drop: fc.option(fc.nat(), { nil: undefined }),
+      })
       .map(({ cuts, drop }) => {
-        const sorted = [...cuts].sort((a, b) => a - b).map((m) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`);
-        const pieces: WeeklyWindow[] = sorted.length === 1 ? everyDay('00:00', '24:00') : sorted.map((from, i) => ({ days: [...DAYS], from, to: sorted[(i + 1) % sorted.length] ?? from }));
+        const sorted = [...cuts]
+          .sort((a, b) => a - b)
+          .map((m) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`);
+        const pieces: WeeklyWindow[] =
+          sorted.length === 1
+            ? everyDay('00:00', '24:00')
+            : sorted.map((from, i) => ({ days: [...DAYS], from, to: sorted[(i + 1) % sorted.length] ?? from }));
         if (drop === undefined) return pieces;
-        return pieces.map((w, i) => (i === drop % pieces.length ? { ...w, days: DAYS.filter((_, d) => d !== drop % 7) } : w)).filter((w) => w.days.length > 0);
+        return pieces
+          .map((w, i) => (i === drop % pieces.length ? { ...w, days: DAYS.filter((_, d) => d !== drop % 7) } : w))
+          .filter((w) => w.days.length > 0);
       });
     const monday = Date.UTC(2026, 0, 5);
     fc.assert(
@@ -342,7 +432,13 @@ describe('schedule properties', () => {
   });
 
   it('nextLocalTime is strictly after now, and no minute before it shows that wall time', () => {
-    const caseNext = fc.record({ zone: fc.constantFrom(...ZONES), target: hhmm }).chain(({ zone, target }) => instantArb(zone, [{ days: ['mon'], from: target, to: target === '00:00' ? '01:00' : '00:00' }]).map((ms) => ({ zone, target, ms })));
+    const caseNext = fc.record({ zone: fc.constantFrom(...ZONES), target: hhmm }).chain(({ zone, target }) =>
+      instantArb(zone, [{ days: ['mon'], from: target, to: target === '00:00' ? '01:00' : '00:00' }]).map((ms) => ({
+        zone,
+        target,
+        ms,
+      })),
+    );
     fc.assert(
       fc.property(caseNext, ({ zone, target, ms }) => {
         const next = nextLocalTime(ms, zone, target);
@@ -350,11 +446,14 @@ describe('schedule properties', () => {
         expect(next).toBeGreaterThan(ms);
         expect(next - ms).toBeLessThanOrEqual(26 * 3_600_000);
         for (let t = Math.floor(ms / 60_000) * 60_000 + 60_000; t < next; t += 60_000) {
-          if (wallMinuteOfWeek(t, zone) % 1440 === shown) throw new Error(`${new Date(t).toISOString()} shows ${target} before ${new Date(next).toISOString()}`);
+          if (wallMinuteOfWeek(t, zone) % 1440 === shown)
+            throw new Error(`${new Date(t).toISOString()} shows ${target} before ${new Date(next).toISOString()}`);
         }
         // It shows the wall time, unless that time was skipped by a change of offset just before.
         if (wallMinuteOfWeek(next, zone) % 1440 !== shown) {
-          expect(DateTime.fromMillis(next - 3 * 3_600_000, { zone }).offset).not.toBe(DateTime.fromMillis(next, { zone }).offset);
+          expect(DateTime.fromMillis(next - 3 * 3_600_000, { zone }).offset).not.toBe(
+            DateTime.fromMillis(next, { zone }).offset,
+          );
         }
       }),
       { numRuns: 300 },

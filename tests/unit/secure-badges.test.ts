@@ -29,13 +29,20 @@ async function secureSite(check: 'authenticate' | 'sun') {
   return site;
 }
 
-const keysFor = (master: Buffer) => cardKeys(master, Buffer.from(SECURE_UID, 'hex'), Buffer.from('3042F5', 'hex'), Buffer.from('Tessera', 'utf8')).map((k) => k.key);
+const keysFor = (master: Buffer) =>
+  cardKeys(master, Buffer.from(SECURE_UID, 'hex'), Buffer.from('3042F5', 'hex'), Buffer.from('Tessera', 'utf8')).map(
+    (k) => k.key,
+  );
 const genuineCard = () => new SoftNtag424({ uid: SECURE_UID, keys: keysFor(MASTER), url: 'https://badge.example/t' });
 
 describe('NTAG 424 badges at the door', () => {
   it('a genuine card proves itself (AuthenticateEV2First + GetCardUID) and opens the door', async () => {
     const s = await secureSite('authenticate');
-    expect(await s.tapCard('front-in', SECURE_UID, genuineCard())).toMatchObject({ granted: true, reason: 'ok', memberId: 'eve' });
+    expect(await s.tapCard('front-in', SECURE_UID, genuineCard())).toMatchObject({
+      granted: true,
+      reason: 'ok',
+      memberId: 'eve',
+    });
     expect(s.gpio.isActive(17)).toBe(true);
     const granted = s.events().find((e) => e.type === 'access.granted');
     expect(granted?.data).not.toHaveProperty('cloneable');
@@ -44,7 +51,10 @@ describe('NTAG 424 badges at the door', () => {
   it('a card with the right UID and the wrong keys is refused', async () => {
     const s = await secureSite('authenticate');
     const clone = new SoftNtag424({ uid: SECURE_UID, keys: keysFor(randomBytes(16)) });
-    expect(await s.tapCard('front-in', SECURE_UID, clone)).toMatchObject({ granted: false, reason: 'card_not_genuine' });
+    expect(await s.tapCard('front-in', SECURE_UID, clone)).toMatchObject({
+      granted: false,
+      reason: 'card_not_genuine',
+    });
     expect(s.gpio.history(17).some((c) => c.active)).toBe(false);
   });
 
@@ -57,12 +67,17 @@ describe('NTAG 424 badges at the door', () => {
     const s = await secureSite('sun');
     const card = genuineCard();
     const recorded: Buffer[] = [];
-    const recorder: SimCard = { handle: (apdu) => (recorded.push(card.handle(apdu)), recorded[recorded.length - 1] as Buffer) };
+    const recorder: SimCard = {
+      handle: (apdu) => (recorded.push(card.handle(apdu)), recorded[recorded.length - 1] as Buffer),
+    };
     expect(await s.tapCard('front-in', SECURE_UID, recorder)).toMatchObject({ granted: true });
     expect(s.store.sunCounters.last(SECURE_UID)).toBe(1);
     let i = 0;
     const replayer: SimCard = { handle: () => recorded[i++] ?? Buffer.from([0x6a, 0x82]) };
-    expect(await s.tapCard('front-out', SECURE_UID, replayer)).toMatchObject({ granted: false, reason: 'card_replayed' });
+    expect(await s.tapCard('front-out', SECURE_UID, replayer)).toMatchObject({
+      granted: false,
+      reason: 'card_replayed',
+    });
     expect(await s.tapCard('front-out', SECURE_UID, card)).toMatchObject({ granted: true });
     expect(s.store.sunCounters.last(SECURE_UID)).toBe(2);
   });
@@ -88,14 +103,27 @@ describe('the door key file', () => {
     chmodSync(masterFile, 0o600);
     const out: string[] = [];
     const err: string[] = [];
-    expect(await badgeDoorKeysCommand.run(['--master-key-file', masterFile], { out: (t) => out.push(t), err: (t) => err.push(t) })).toBe(0);
+    expect(
+      await badgeDoorKeysCommand.run(['--master-key-file', masterFile], {
+        out: (t) => out.push(t),
+        err: (t) => err.push(t),
+      }),
+    ).toBe(0);
     const doorFile = join(dir, 'door.keys');
     writeFileSync(doorFile, out.join('\n'));
     chmodSync(doorFile, 0o600);
     const read = readDoorKeyFile(doorFile);
     expect(read).toEqual({ ok: true, keys: doorKeysFrom(MASTER) });
     expect(out.join('\n')).not.toContain(MASTER.toString('hex').toUpperCase());
-    expect(readDoorKeyFile(masterFile)).toMatchObject({ ok: false, message: expect.stringContaining('must not be on a door') });
-    expect(await badgeDoorKeysCommand.run(['--master-key-file', masterFile, '--key-no', '0'], { out: () => undefined, err: (t) => err.push(t) })).toBe(64);
+    expect(readDoorKeyFile(masterFile)).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('must not be on a door'),
+    });
+    expect(
+      await badgeDoorKeysCommand.run(['--master-key-file', masterFile, '--key-no', '0'], {
+        out: () => undefined,
+        err: (t) => err.push(t),
+      }),
+    ).toBe(64);
   });
 });

@@ -65,7 +65,11 @@ describe('SimReader', () => {
   it('keeps delivering when a listener throws, and reports the error with its context', async () => {
     const { reader, cards, onListenerError } = await startedReader();
     const boom = new Error('listener bug');
-    reader.subscribe({ card: () => { throw boom; } });
+    reader.subscribe({
+      card: () => {
+        throw boom;
+      },
+    });
     const later: string[] = [];
     reader.subscribe({ card: (e) => later.push(e.uid) });
     reader.tap(ENTRY, '04A1B2C3');
@@ -80,7 +84,11 @@ describe('SimReader', () => {
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {
       const reader = new SimReader([ENTRY], new ManualClock(START));
-      reader.subscribe({ found: () => { throw new Error('found bug'); } });
+      reader.subscribe({
+        found: () => {
+          throw new Error('found bug');
+        },
+      });
       await reader.start();
       expect(warn).toHaveBeenCalledWith(expect.stringContaining('found bug'));
     } finally {
@@ -90,7 +98,11 @@ describe('SimReader', () => {
 
   it('gives each listener its own copy of the event', async () => {
     const { reader, cards } = await startedReader();
-    reader.subscribe({ card: (e) => { e.uid = 'EDITED'; } });
+    reader.subscribe({
+      card: (e) => {
+        e.uid = 'EDITED';
+      },
+    });
     reader.subscribe({ card: (e) => cards.push(e) });
     reader.tap(ENTRY, '04A1B2C3');
     expect(cards.map((c) => c.uid)).toEqual(['04A1B2C3', '04A1B2C3']);
@@ -178,11 +190,17 @@ describe('SimGpio', () => {
     const gpio = new SimGpio(new ManualClock(START), { onListenerError });
     const input = gpio.input(6, { activeLow: false, debounceMs: 0 });
     const heard: boolean[] = [];
-    input.onChange(() => { throw new Error('bug'); });
+    input.onChange(() => {
+      throw new Error('bug');
+    });
     input.onChange((v) => heard.push(v));
     gpio.setInput(6, true);
     expect(heard).toEqual([true]);
-    expect(onListenerError).toHaveBeenCalledWith(expect.any(Error), { source: 'gpio', event: 'change', target: 'line 6' });
+    expect(onListenerError).toHaveBeenCalledWith(expect.any(Error), {
+      source: 'gpio',
+      event: 'change',
+      target: 'line 6',
+    });
   });
 
   it('refuses to drive an output as an input, or an unclaimed line logically', () => {
@@ -232,11 +250,19 @@ describe('SimGpio', () => {
 });
 
 describe('createHardware', () => {
-  const base: HardwareOptions = { readers: 'simulated', gpio: 'simulated', readerNames: [ENTRY], clock: new ManualClock(START) };
+  const base: HardwareOptions = {
+    readers: 'simulated',
+    gpio: 'simulated',
+    readerNames: [ENTRY],
+    clock: new ManualClock(START),
+  };
   afterEach(() => vi.restoreAllMocks());
 
   async function failure(opts: Partial<HardwareOptions>): Promise<TesseraError> {
-    const error: unknown = await createHardware({ ...base, ...opts }).then(() => undefined, (e: unknown) => e);
+    const error: unknown = await createHardware({ ...base, ...opts }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     if (!(error instanceof TesseraError)) throw new Error(`expected a TesseraError, got ${String(error)}`);
     return error;
   }
@@ -252,7 +278,10 @@ describe('createHardware', () => {
   });
 
   // What is installed on the host must not decide these: the packages' absence is injected.
-  const notInstalled = (name: string) => Promise.reject(Object.assign(new Error(`Cannot find package '${name}' imported from x`), { code: 'ERR_MODULE_NOT_FOUND' }));
+  const notInstalled = (name: string) =>
+    Promise.reject(
+      Object.assign(new Error(`Cannot find package '${name}' imported from x`), { code: 'ERR_MODULE_NOT_FOUND' }),
+    );
 
   it('explains, with one clear error, that real PC/SC readers need nfc-pcsc', async () => {
     const error = await failure({ readers: 'pcsc', importModule: notInstalled });
@@ -277,7 +306,9 @@ describe('createHardware', () => {
   });
 
   it('tells a missing package from one that fails to load', async () => {
-    const missing = Object.assign(new Error("Cannot find package 'onoff' imported from x"), { code: 'ERR_MODULE_NOT_FOUND' });
+    const missing = Object.assign(new Error("Cannot find package 'onoff' imported from x"), {
+      code: 'ERR_MODULE_NOT_FOUND',
+    });
     const broken = new Error('libpcsclite.so.1: cannot open shared object file');
     const importModule = (name: string) => Promise.reject(name === 'onoff' ? missing : broken);
     const error = await failure({ readers: 'pcsc', gpio: 'onoff', importModule });

@@ -68,7 +68,9 @@ describe('the edge store', () => {
 
   it('refuses to append an event outside a transaction', async () => {
     site = await startSite();
-    expect(() => site?.store.events.append({ type: 'door.forced', data: { door: 'front' } }, 0)).toThrow(/inside the transaction/);
+    expect(() => site?.store.events.append({ type: 'door.forced', data: { door: 'front' } }, 0)).toThrow(
+      /inside the transaction/,
+    );
   });
 
   it('seq stays gapless after 10,000 mixed operations, and events carry site-local time', async () => {
@@ -104,7 +106,8 @@ describe('the edge store', () => {
 
 describe('renumbering a log that lost what the hub holds', () => {
   const append = (store: EdgeStore, n: number) => {
-    for (let i = 0; i < n; i++) store.transaction(() => store.events.append({ type: 'door.forced', data: { door: 'front' } }, 0));
+    for (let i = 0; i < n; i++)
+      store.transaction(() => store.events.append({ type: 'door.forced', data: { door: 'front' } }, 0));
   };
 
   it('moves the events recorded since the loss after the confirmed seq, in order, with their ids, and parks numbers nobody holds', () => {
@@ -123,8 +126,13 @@ describe('renumbering a log that lost what the hub holds', () => {
     expect(moved.map((e) => [e.seq, e.id])).toEqual(ids.map((id, i) => [43 + i, id]));
     expect(store.events.ackedSeq()).toBe(40);
     expect(store.events.behindHub()).toBeUndefined();
-    expect(store.parked.list().map((p) => [p.from, p.to])).toEqual([[41, 42], [46, 46]]);
-    expect(store.transaction(() => store.events.append({ type: 'door.forced', data: { door: 'front' } }, 0)).seq).toBe(48);
+    expect(store.parked.list().map((p) => [p.from, p.to])).toEqual([
+      [41, 42],
+      [46, 46],
+    ]);
+    expect(store.transaction(() => store.events.append({ type: 'door.forced', data: { door: 'front' } }, 0)).seq).toBe(
+      48,
+    );
     expect(() => store.events.renumberAfter(100, 0)).toThrow(/nothing to renumber/);
     store.close();
   });

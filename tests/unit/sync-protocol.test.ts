@@ -1,17 +1,40 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, generateHubKeys, hubPrivateKey, hubPublicKey, signBody, verifyBody } from '../../shared/protocol/signing.js';
+import {
+  canonicalJson,
+  generateHubKeys,
+  hubPrivateKey,
+  hubPublicKey,
+  signBody,
+  verifyBody,
+} from '../../shared/protocol/signing.js';
 import { Ack, DirectoryUpdate, EventBatch, SignedDirectoryUpdate } from '../../shared/protocol/sync.js';
 import { EdgeStore } from '../../edge/store/store.js';
 import { uuidv7 } from '../../shared/platform/ids.js';
 
-const event = (seq: number, site = 'murat') => ({ v: 1, site, seq, id: uuidv7(seq), at: '2026-11-23T09:00:00.000+01:00', type: 'door.forced', data: { door: 'front' } });
+const event = (seq: number, site = 'murat') => ({
+  v: 1,
+  site,
+  seq,
+  id: uuidv7(seq),
+  at: '2026-11-23T09:00:00.000+01:00',
+  type: 'door.forced',
+  data: { door: 'front' },
+});
 
 describe('hub signatures', () => {
   const keys = generateHubKeys();
   const priv = hubPrivateKey(keys.privateKeyPem);
   const pub = hubPublicKey(keys.publicKeyPem);
-  const body = DirectoryUpdate.parse({ v: 1, site: 'murat', kind: 'delta', from: 3, to: 4, issuedAt: '2026-11-23T09:00:00.000+01:00', changes: [{ entity: 'badge', op: 'upsert', value: { uid: '04A1A1A1A1A1A1', member: 'alice', status: 'revoked' } }] });
+  const body = DirectoryUpdate.parse({
+    v: 1,
+    site: 'murat',
+    kind: 'delta',
+    from: 3,
+    to: 4,
+    issuedAt: '2026-11-23T09:00:00.000+01:00',
+    changes: [{ entity: 'badge', op: 'upsert', value: { uid: '04A1A1A1A1A1A1', member: 'alice', status: 'revoked' } }],
+  });
 
   it('canonical JSON does not depend on key order', () => {
     expect(canonicalJson({ b: 1, a: [{ d: 2, c: 3 }] })).toBe(canonicalJson({ a: [{ c: 3, d: 2 }], b: 1 }));
@@ -48,14 +71,17 @@ describe('sync messages', () => {
 
   it('an ack carries well-formed missing ranges', () => {
     expect(Ack.parse({ v: 1, site: 'murat', seq: 10, at: '2026-11-23T09:00:00.000+01:00' }).missing).toEqual([]);
-    expect(Ack.safeParse({ v: 1, site: 'murat', seq: 10, missing: [[15, 12]], at: '2026-11-23T09:00:00.000+01:00' }).success).toBe(false);
+    expect(
+      Ack.safeParse({ v: 1, site: 'murat', seq: 10, missing: [[15, 12]], at: '2026-11-23T09:00:00.000+01:00' }).success,
+    ).toBe(false);
   });
 });
 
 describe('the outbox acknowledgement in the edge store', () => {
   it('moves forward only, never past the last event, and parks ranges with a reason', () => {
     const store = EdgeStore.open(':memory:', 'murat', 'Europe/Paris');
-    for (let i = 0; i < 5; i++) store.transaction(() => store.events.append({ type: 'door.forced', data: { door: 'front' } }, 0));
+    for (let i = 0; i < 5; i++)
+      store.transaction(() => store.events.append({ type: 'door.forced', data: { door: 'front' } }, 0));
     expect(store.events.ackedSeq()).toBe(0);
     expect(store.events.markAcked(3)).toBe(true);
     expect(store.events.markAcked(2)).toBe(true);

@@ -23,7 +23,8 @@ function storeWith(n: number): EdgeStore {
 
 function append(store: EdgeStore, n: number): void {
   store.transaction(() => {
-    for (let i = 0; i < n; i++) store.events.append({ type: 'door.forced', data: { door: 'front' } }, Date.parse('2026-11-23T08:00:00Z') + i);
+    for (let i = 0; i < n; i++)
+      store.events.append({ type: 'door.forced', data: { door: 'front' } }, Date.parse('2026-11-23T08:00:00Z') + i);
   });
 }
 
@@ -36,7 +37,11 @@ interface Rig {
 function rig(n: number, opts: Partial<StreamOptions> = {}, parked: Array<{ from: number; to: number }> = []): Rig {
   const store = storeWith(n);
   const time = { now: 0 };
-  const stream = new OutboxStream(store.events, { batchSize: 100, window: 3, failureLimit: 3, ackTimeoutMs: 15_000, now: () => time.now, ...opts }, parked);
+  const stream = new OutboxStream(
+    store.events,
+    { batchSize: 100, window: 3, failureLimit: 3, ackTimeoutMs: 15_000, now: () => time.now, ...opts },
+    parked,
+  );
   return { store, stream, time };
 }
 
@@ -65,7 +70,8 @@ describe('the outbox stream', () => {
       [101, 200],
       [201, 250],
     ]);
-    for (const b of batches) expect(b.events.map((e) => e.seq)).toEqual(Array.from({ length: b.to - b.from + 1 }, (_, i) => b.from + i));
+    for (const b of batches)
+      expect(b.events.map((e) => e.seq)).toEqual(Array.from({ length: b.to - b.from + 1 }, (_, i) => b.from + i));
     expect(stream.take()).toBeUndefined();
   });
 
@@ -86,7 +92,13 @@ describe('the outbox stream', () => {
   it('starts after what the hub acknowledged, and picks up events appended later', () => {
     const store = storeWith(30);
     store.events.markAcked(12);
-    const stream = new OutboxStream(store.events, { batchSize: 100, window: 5, failureLimit: 3, ackTimeoutMs: 1000, now: () => 0 });
+    const stream = new OutboxStream(store.events, {
+      batchSize: 100,
+      window: 5,
+      failureLimit: 3,
+      ackTimeoutMs: 1000,
+      now: () => 0,
+    });
     expect(drain(stream)).toEqual([[13, 30]]);
     append(store, 5);
     expect(drain(stream)).toEqual([[31, 35]]);
@@ -211,57 +223,64 @@ describe('the outbox stream', () => {
       fc.record({ kind: fc.constant('append' as const), n: fc.nat({ max: 30 }) }),
     );
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 6 }), fc.array(op, { maxLength: 80 }), (batchSize, window, ops) => {
-        const { store, stream, time } = rig(100, { batchSize, window, failureLimit: 2, ackTimeoutMs: 15_000 });
-        const parked: number[] = [];
-        for (const o of ops) {
-          const flying = stream.inFlightBatches();
-          switch (o.kind) {
-            case 'take': {
-              const t = stream.take();
-              if (t && 'batch' in t) {
-                const b = t.batch;
-                expect(b.events.map((e) => e.seq)).toEqual(Array.from({ length: b.to - b.from + 1 }, (_, i) => b.from + i));
-                expect(b.events.length).toBeLessThanOrEqual(batchSize);
-                expect(b.from).toBeGreaterThan(store.events.ackedSeq());
-                expect(parked.some((p) => p >= b.from && p <= b.to)).toBe(false);
-              }
-              break;
-            }
-            case 'settle':
-              if (flying.length) stream.settled(flying[o.pick % flying.length]?.id ?? -1);
-              break;
-            case 'fail':
-              if (flying.length) {
-                const v = stream.failed(flying[o.pick % flying.length]?.id ?? -1, o.queued);
-                if (v.action === 'park') {
-                  parked.push(v.seq);
-                  stream.parkedRange({ from: v.seq, to: v.seq });
+      fc.property(
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(op, { maxLength: 80 }),
+        (batchSize, window, ops) => {
+          const { store, stream, time } = rig(100, { batchSize, window, failureLimit: 2, ackTimeoutMs: 15_000 });
+          const parked: number[] = [];
+          for (const o of ops) {
+            const flying = stream.inFlightBatches();
+            switch (o.kind) {
+              case 'take': {
+                const t = stream.take();
+                if (t && 'batch' in t) {
+                  const b = t.batch;
+                  expect(b.events.map((e) => e.seq)).toEqual(
+                    Array.from({ length: b.to - b.from + 1 }, (_, i) => b.from + i),
+                  );
+                  expect(b.events.length).toBeLessThanOrEqual(batchSize);
+                  expect(b.from).toBeGreaterThan(store.events.ackedSeq());
+                  expect(parked.some((p) => p >= b.from && p <= b.to)).toBe(false);
                 }
+                break;
               }
-              break;
-            case 'ack': {
-              store.events.markAcked(Math.min(store.events.lastSeq(), store.events.ackedSeq() + o.by));
-              const a = store.events.ackedSeq();
-              stream.acknowledged(o.gap ? [[a + 1, a + 1]] : []);
-              break;
+              case 'settle':
+                if (flying.length) stream.settled(flying[o.pick % flying.length]?.id ?? -1);
+                break;
+              case 'fail':
+                if (flying.length) {
+                  const v = stream.failed(flying[o.pick % flying.length]?.id ?? -1, o.queued);
+                  if (v.action === 'park') {
+                    parked.push(v.seq);
+                    stream.parkedRange({ from: v.seq, to: v.seq });
+                  }
+                }
+                break;
+              case 'ack': {
+                store.events.markAcked(Math.min(store.events.lastSeq(), store.events.ackedSeq() + o.by));
+                const a = store.events.ackedSeq();
+                stream.acknowledged(o.gap ? [[a + 1, a + 1]] : []);
+                break;
+              }
+              case 'time':
+                time.now += o.ms;
+                stream.checkAckTimeout();
+                break;
+              case 'rewind':
+                stream.rewind();
+                break;
+              case 'append':
+                append(store, o.n);
+                break;
             }
-            case 'time':
-              time.now += o.ms;
-              stream.checkAckTimeout();
-              break;
-            case 'rewind':
-              stream.rewind();
-              break;
-            case 'append':
-              append(store, o.n);
-              break;
+            const now = stream.inFlightBatches().sort((a, b) => a.from - b.from);
+            expect(now.length).toBeLessThanOrEqual(window);
+            now.forEach((b, i) => expect(i === 0 || b.from > (now[i - 1]?.to ?? 0)).toBe(true));
           }
-          const now = stream.inFlightBatches().sort((a, b) => a.from - b.from);
-          expect(now.length).toBeLessThanOrEqual(window);
-          now.forEach((b, i) => expect(i === 0 || b.from > (now[i - 1]?.to ?? 0)).toBe(true));
-        }
-      }),
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -272,15 +291,26 @@ describe('acks, status and faults', () => {
   const at = '2026-11-23T09:00:00.000+01:00';
 
   it('reads a valid ack of its own site, and refuses garbage, another site or a bad range with a reason', () => {
-    expect(readAck(ack({ v: 1, site: 'murat', seq: 12, at }), 'murat')).toEqual({ ok: true, ack: { v: 1, site: 'murat', seq: 12, missing: [], at } });
+    expect(readAck(ack({ v: 1, site: 'murat', seq: 12, at }), 'murat')).toEqual({
+      ok: true,
+      ack: { v: 1, site: 'murat', seq: 12, missing: [], at },
+    });
     expect(readAck(Buffer.alloc(0), 'murat')).toEqual({ ok: 'cleared' });
     expect(readAck(Buffer.from('{"v":1,'), 'murat')).toEqual({ ok: false, reason: 'not JSON' });
-    expect(readAck(ack({ v: 1, site: 'allanche', seq: 12, at }), 'murat')).toMatchObject({ ok: false, reason: 'an ack for site allanche' });
-    expect(readAck(ack({ v: 1, site: 'murat', seq: 12, missing: [[20, 14]], at }), 'murat')).toMatchObject({ ok: false, reason: expect.stringMatching(/missing/) });
+    expect(readAck(ack({ v: 1, site: 'allanche', seq: 12, at }), 'murat')).toMatchObject({
+      ok: false,
+      reason: 'an ack for site allanche',
+    });
+    expect(readAck(ack({ v: 1, site: 'murat', seq: 12, missing: [[20, 14]], at }), 'murat')).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/missing/),
+    });
     expect(readAck(ack({ v: 1, site: 'murat', seq: -1, at }), 'murat').ok).toBe(false);
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
-      expect(readAck(Buffer.from(bytes), 'murat').ok).not.toBe(true);
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        expect(readAck(Buffer.from(bytes), 'murat').ok).not.toBe(true);
+      }),
+    );
   });
 
   it('the status passes the protocol schema, with the directory age, parked ranges and the site-local time', () => {
@@ -289,14 +319,33 @@ describe('acks, status and faults', () => {
     store.parked.park(5, 5, 'refused', 0);
     const now = Date.parse('2026-11-23T08:00:00Z');
     const status = buildStatus(store, { site: 'murat', online: true, version: '0.1.0', nowMs: now, clockSynced: true });
-    expect(SiteStatus.parse(status)).toMatchObject({ online: true, lastSeq: 7, ackedSeq: 3, parked: [[5, 5]], directory: { revision: 0, ageSeconds: null, stale: false }, clock: { synced: true } });
+    expect(SiteStatus.parse(status)).toMatchObject({
+      online: true,
+      lastSeq: 7,
+      ackedSeq: 3,
+      parked: [[5, 5]],
+      directory: { revision: 0, ageSeconds: null, stale: false },
+      clock: { synced: true },
+    });
     expect(status.at).toBe('2026-11-23T09:00:00.000+01:00');
   });
 
-  it("the sync.rejected fault is recorded only in a form the event catalog accepts", () => {
+  it('the sync.rejected fault is recorded only in a form the event catalog accepts', () => {
     const fault = syncRejectedFault('murat', 12, 'the broker closed the connection on this publish', 0);
-    const accepted = SiteEvent.safeParse({ v: 1, site: 'murat', seq: 1, id: '0190b6d2-0000-7000-8000-000000000000', at: '2026-11-23T09:00:00.000+01:00', type: 'device.fault', data: { device: 'sync', kind: 'sync.rejected' } }).success;
+    const accepted = SiteEvent.safeParse({
+      v: 1,
+      site: 'murat',
+      seq: 1,
+      id: '0190b6d2-0000-7000-8000-000000000000',
+      at: '2026-11-23T09:00:00.000+01:00',
+      type: 'device.fault',
+      data: { device: 'sync', kind: 'sync.rejected' },
+    }).success;
     expect(fault !== undefined).toBe(accepted);
-    if (fault) expect(fault).toMatchObject({ type: 'device.fault', data: { kind: 'sync.rejected', detail: expect.stringContaining('seq 12') } });
+    if (fault)
+      expect(fault).toMatchObject({
+        type: 'device.fault',
+        data: { kind: 'sync.rejected', detail: expect.stringContaining('seq 12') },
+      });
   });
 });

@@ -18,7 +18,9 @@ describe('describing what is wrong with a value', () => {
     const input: unknown = JSON.parse(`{"site":${DEEP}}`);
     const r = z.strictObject({ site: z.string() }).safeParse(input);
     expect(r.success).toBe(false);
-    expect(describeIssues(r.error!, input)).toEqual([{ path: 'site', message: expect.stringMatching(/got an array nested too deep to show$/) as string }]);
+    expect(describeIssues(r.error!, input)).toEqual([
+      { path: 'site', message: expect.stringMatching(/got an array nested too deep to show$/) as string },
+    ]);
   });
 
   it('the hub dead-letters such a payload as invalid instead of failing on it', () => {
@@ -33,7 +35,10 @@ describe('describing what is wrong with a value', () => {
 
 describe('a secret in an error', () => {
   it('is never echoed: what kind of value it was is said instead, in config files and request bodies alike', () => {
-    const schema = z.strictObject({ api: z.strictObject({ token: z.string().min(16) }), broker: z.strictObject({ password: z.string(), url: z.string() }) });
+    const schema = z.strictObject({
+      api: z.strictObject({ token: z.string().min(16) }),
+      broker: z.strictObject({ password: z.string(), url: z.string() }),
+    });
     const input = { api: { token: 'short-secret' }, broker: { password: ['s3cr3t-pw'], url: 42 } };
     const details = describeIssues(schema.safeParse(input).error!, input);
     expect(details.map((d) => d.message)).toEqual([
@@ -45,8 +50,14 @@ describe('a secret in an error', () => {
   });
 
   it('nor when the input is the secret itself: a first admin password refused for being short', () => {
-    expect(() => new HubAuth({ db: openHubDatabase(testHubDb()), clock: new ManualClock(0), log: silent, initialAdmin: { username: 'admin', password: 'hunter2-x' } })).toThrow(
-      /initialAdmin\.password: a password needs at least 12 characters, got a string \(not shown: a secret\)$/,
-    );
+    expect(
+      () =>
+        new HubAuth({
+          db: openHubDatabase(testHubDb()),
+          clock: new ManualClock(0),
+          log: silent,
+          initialAdmin: { username: 'admin', password: 'hunter2-x' },
+        }),
+    ).toThrow(/initialAdmin\.password: a password needs at least 12 characters, got a string \(not shown: a secret\)$/);
   });
 });

@@ -42,7 +42,12 @@ function show() {
   const path = location.hash.replace(/^#/, '');
   for (const a of navLinks()) {
     const href = (a.getAttribute('href') ?? '').slice(1);
-    a.classList.toggle('current', path === href || (href !== '/' && path.startsWith(`${href}/`)) || (a.dataset.nav === 'overview' && !location.hash));
+    a.classList.toggle(
+      'current',
+      path === href ||
+        (href !== '/' && path.startsWith(`${href}/`)) ||
+        (a.dataset.nav === 'overview' && !location.hash),
+    );
   }
   leaveView = route()() ?? (() => {});
 }

@@ -57,7 +57,10 @@ function translate(key, vars) {
 /** @param {number} n */
 export const formatNumber = (n) => new Intl.NumberFormat(LOCALES[current]).format(n);
 /** @param {number | null | undefined} rate a fraction (0.5 is 50 %) */
-export const formatPercent = (rate) => (rate === null || rate === undefined ? '–' : new Intl.NumberFormat(LOCALES[current], { style: 'percent', maximumFractionDigits: 0 }).format(rate));
+export const formatPercent = (rate) =>
+  rate === null || rate === undefined
+    ? '–'
+    : new Intl.NumberFormat(LOCALES[current], { style: 'percent', maximumFractionDigits: 0 }).format(rate);
 
 /**
  * A date and time in a site's own time zone (the browser's when the site has none declared).
@@ -67,7 +70,11 @@ export const formatPercent = (rate) => (rate === null || rate === undefined ? '�
 export function formatDateTime(value, timeZone) {
   if (value === null || value === undefined) return '–';
   const date = typeof value === 'number' ? new Date(value) : new Date(value);
-  return new Intl.DateTimeFormat(LOCALES[current], { dateStyle: 'short', timeStyle: 'short', ...(timeZone ? { timeZone } : {}) }).format(date);
+  return new Intl.DateTimeFormat(LOCALES[current], {
+    dateStyle: 'short',
+    timeStyle: 'short',
+    ...(timeZone ? { timeZone } : {}),
+  }).format(date);
 }
 
 /**
@@ -75,7 +82,9 @@ export function formatDateTime(value, timeZone) {
  * @param {string} [timeZone]
  */
 export function formatTime(value, timeZone) {
-  return new Intl.DateTimeFormat(LOCALES[current], { timeStyle: 'medium', ...(timeZone ? { timeZone } : {}) }).format(new Date(value));
+  return new Intl.DateTimeFormat(LOCALES[current], { timeStyle: 'medium', ...(timeZone ? { timeZone } : {}) }).format(
+    new Date(value),
+  );
 }
 
 /**
@@ -85,7 +94,9 @@ export function formatTime(value, timeZone) {
  */
 export function formatMoney(cents, currency) {
   const abs = Math.abs(cents);
-  const decimal = /** @type {Intl.StringNumericLiteral} */ (`${cents < 0 ? '-' : ''}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`);
+  const decimal = /** @type {Intl.StringNumericLiteral} */ (
+    `${cents < 0 ? '-' : ''}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`
+  );
   return new Intl.NumberFormat(LOCALES[current], { style: 'currency', currency }).format(decimal);
 }
 
@@ -93,16 +104,25 @@ export function formatMoney(cents, currency) {
  * A VAT rate given in percent (20, 5.5): Intl divides the decimal string exactly.
  * @param {number} percent
  */
-export const formatVatPercent = (percent) => new Intl.NumberFormat(LOCALES[current], { style: 'percent', maximumFractionDigits: 2 }).format(/** @type {Intl.StringNumericLiteral} */ (`${percent}e-2`));
+export const formatVatPercent = (percent) =>
+  new Intl.NumberFormat(LOCALES[current], { style: 'percent', maximumFractionDigits: 2 }).format(
+    /** @type {Intl.StringNumericLiteral} */ (`${percent}e-2`),
+  );
 
 /**
  * A billing month `YYYY-MM`, in words ("novembre 2026").
  * @param {string} period
  */
-export const formatMonth = (period) => new Intl.DateTimeFormat(LOCALES[current], { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${period}-01T00:00:00Z`));
+export const formatMonth = (period) =>
+  new Intl.DateTimeFormat(LOCALES[current], { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(
+    new Date(`${period}-01T00:00:00Z`),
+  );
 
 /**
  * A site-local calendar date `YYYY-MM-DD`, as it is: formatted in UTC so no zone moves it.
  * @param {string} date
  */
-export const formatLocalDate = (date) => new Intl.DateTimeFormat(LOCALES[current], { dateStyle: 'short', timeZone: 'UTC' }).format(new Date(`${date}T00:00:00Z`));
+export const formatLocalDate = (date) =>
+  new Intl.DateTimeFormat(LOCALES[current], { dateStyle: 'short', timeZone: 'UTC' }).format(
+    new Date(`${date}T00:00:00Z`),
+  );

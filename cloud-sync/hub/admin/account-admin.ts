@@ -7,7 +7,10 @@ import type { AuditLog } from './audit.js';
 
 /** A site manager needs sites; an operator has none. */
 function checkSites(role: string, sites: string[]): void {
-  if (role === 'site_manager' && sites.length === 0) throw new TesseraError('request.invalid', 'a site manager needs at least one site', [{ path: 'sites', message: 'expected at least one site id' }]);
+  if (role === 'site_manager' && sites.length === 0)
+    throw new TesseraError('request.invalid', 'a site manager needs at least one site', [
+      { path: 'sites', message: 'expected at least one site id' },
+    ]);
 }
 
 /**

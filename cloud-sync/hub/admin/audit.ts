@@ -45,11 +45,23 @@ export class AuditLog {
   }
 
   /** The same with `before` and `after` already JSON: a big import's, written a slice at a time. */
-  recordJson(actor: Account, action: AuditAction, entity: string, entityId: string, before: string | null, after: string | null): void {
+  recordJson(
+    actor: Account,
+    action: AuditAction,
+    entity: string,
+    entityId: string,
+    before: string | null,
+    after: string | null,
+  ): void {
     this.db
-      .prepare('INSERT INTO audit_log (at, actor_id, actor, action, entity, entity_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO audit_log (at, actor_id, actor, action, entity, entity_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(this.now(), actor.id, actor.username, action, entity, entityId, before, after);
-    this.log?.info({ actor: actor.username, action, entity, id: entity === 'badge' ? maskUid(entityId) : entityId }, 'admin change');
+    this.log?.info(
+      { actor: actor.username, action, entity, id: entity === 'badge' ? maskUid(entityId) : entityId },
+      'admin change',
+    );
   }
 
   /** Newest first, filtered, one page of it and how many match in all. */
@@ -68,8 +80,13 @@ export class AuditLog {
     add('at >= ?', q.since === undefined ? undefined : Date.parse(q.since));
     add('at < ?', q.until === undefined ? undefined : Date.parse(q.until));
     const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-    const total = this.db.prepare<Array<string | number>, { n: number }>(`SELECT count(*) AS n FROM audit_log ${filter}`).get(...args)?.n ?? 0;
-    const rows = this.db.prepare<Array<string | number>, AuditRow>(`SELECT * FROM audit_log ${filter} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset);
+    const total =
+      this.db
+        .prepare<Array<string | number>, { n: number }>(`SELECT count(*) AS n FROM audit_log ${filter}`)
+        .get(...args)?.n ?? 0;
+    const rows = this.db
+      .prepare<Array<string | number>, AuditRow>(`SELECT * FROM audit_log ${filter} ORDER BY id DESC LIMIT ? OFFSET ?`)
+      .all(...args, q.limit, q.offset);
     return { entries: rows.map(auditEntryOf), total };
   }
 }

@@ -29,13 +29,18 @@ export function registerCommandRoutes(app: FastifyInstance, deps: CommandRouteDe
     async (req, reply) => {
       const { site } = req.params;
       const request = req.body;
-      if (!deps.sites.get(site) && !deps.store.progress(site)) throw new TesseraError('not_found', `no site "${site}" is declared or has been heard from`);
-      if (request.kind === 'unlock') refuseUnknownDoor(site, request.door, deps.store.sites().find((s) => s.site === site)?.status?.doors);
+      if (!deps.sites.get(site) && !deps.store.progress(site))
+        throw new TesseraError('not_found', `no site "${site}" is declared or has been heard from`);
+      if (request.kind === 'unlock')
+        refuseUnknownDoor(site, request.door, deps.store.sites().find((s) => s.site === site)?.status?.doors);
       const signed = deps.commands.prepare(site, request);
       deps.db.transaction(() => deps.audit.record(req.account, 'create', 'command', site, null, signed.body))();
       const result = await deps.commands.send(signed);
       if (!result.published) {
-        throw new TesseraError('sync.rejected', `command ${result.command.nonce} was not taken by the broker: ${result.reason}; it expires at ${result.command.expiresAt}`);
+        throw new TesseraError(
+          'sync.rejected',
+          `command ${result.command.nonce} was not taken by the broker: ${result.reason}; it expires at ${result.command.expiresAt}`,
+        );
       }
       reply.code(202);
       return { item: result.command, published: true as const };
@@ -51,6 +56,14 @@ export function registerCommandRoutes(app: FastifyInstance, deps: CommandRouteDe
  * which would not get the command in time anyway).
  */
 function refuseUnknownDoor(site: string, door: string, doors: readonly string[] | undefined): void {
-  if (doors === undefined) throw new TesseraError('conflict', `site "${site}" has not reported its doors yet: the hub cannot check door ${JSON.stringify(door)}; try again once it is online`);
-  if (!doors.includes(door)) throw new TesseraError('not_found', `site "${site}" has no door ${JSON.stringify(door)} (its doors: ${doors.join(', ') || 'none'})`);
+  if (doors === undefined)
+    throw new TesseraError(
+      'conflict',
+      `site "${site}" has not reported its doors yet: the hub cannot check door ${JSON.stringify(door)}; try again once it is online`,
+    );
+  if (!doors.includes(door))
+    throw new TesseraError(
+      'not_found',
+      `site "${site}" has no door ${JSON.stringify(door)} (its doors: ${doors.join(', ') || 'none'})`,
+    );
 }

@@ -1,7 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { serve } from '../../../shared/platform/api-contract.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
-import { HubMemberCsvRoutes as Routes, type MemberImportResult } from '../../../shared/protocol/api/hub-admin-members-csv.js';
+import {
+  HubMemberCsvRoutes as Routes,
+  type MemberImportResult,
+} from '../../../shared/protocol/api/hub-admin-members-csv.js';
 import type { Badge, Member } from '../../../shared/protocol/directory.js';
 import type { Account } from '../auth/account.js';
 import { ensureSite } from '../auth/guards.js';
@@ -22,7 +25,10 @@ const CSV_BODY_LIMIT = 32 * 1024 * 1024;
 
 /** At most this many problems are listed in an answer; the message gives the total. */
 const MAX_DETAILS = 1000;
-const detailsOf = (errors: RowError[]) => errors.slice(0, MAX_DETAILS).map((e) => ({ path: `line ${e.line}${e.column ? `: ${e.column}` : ''}`, message: e.message }));
+const detailsOf = (errors: RowError[]) =>
+  errors
+    .slice(0, MAX_DETAILS)
+    .map((e) => ({ path: `line ${e.line}${e.column ? `: ${e.column}` : ''}`, message: e.message }));
 const listed = (n: number) => (n > MAX_DETAILS ? ` (the first ${MAX_DETAILS} listed)` : '');
 
 /**
@@ -47,7 +53,8 @@ export function registerMemberCsvRoutes(app: FastifyInstance, deps: AdminDeps): 
       const slices = new Slices(deps.stopping);
       const parsed = await parseMembersCsvInSlices(req.body, slices);
       const header = parsed.errors.filter((e) => e.line === 1);
-      if (header.length > 0) throw new TesseraError('import.invalid', 'the header is wrong: nothing was imported', detailsOf(header));
+      if (header.length > 0)
+        throw new TesseraError('import.invalid', 'the header is wrong: nothing was imported', detailsOf(header));
       const batch = DirectoryImport.begin(db, directory, deps.importOwner ?? '', deps.now());
       let outcome: MemberImportResult | TesseraError;
       try {
@@ -87,13 +94,28 @@ export function registerMemberCsvRoutes(app: FastifyInstance, deps: AdminDeps): 
  * Checks the rows and applies them (all, or the valid ones) while the import holds the directory:
  * what the route answers, or the refusal of a file with bad rows in mode `all` (rolled back here).
  */
-async function importRows(deps: AdminDeps, batch: DirectoryImport, req: { account: Account; mode: 'all' | 'valid' }, parsed: { rows: CsvRow[]; errors: RowError[] }, slices: Slices): Promise<MemberImportResult | TesseraError> {
+async function importRows(
+  deps: AdminDeps,
+  batch: DirectoryImport,
+  req: { account: Account; mode: 'all' | 'valid' },
+  parsed: { rows: CsvRow[]; errors: RowError[] },
+  slices: Slices,
+): Promise<MemberImportResult | TesseraError> {
   const plan = await planImportInSlices(parsed.rows, deps.directory, req.account, slices);
   const errors = [...parsed.errors, ...plan.errors].sort((a, b) => a.line - b.line);
-  const summary = { rows: plan.rows + parsed.errors.length, created: plan.created.length, updated: plan.updated.length, badges: plan.badges };
+  const summary = {
+    rows: plan.rows + parsed.errors.length,
+    created: plan.created.length,
+    updated: plan.updated.length,
+    badges: plan.badges,
+  };
   if (errors.length > 0 && req.mode === 'all') {
     batch.rollback();
-    return new TesseraError('import.invalid', `${errors.length} problem(s) in the file${listed(errors.length)}: nothing was imported`, detailsOf(errors));
+    return new TesseraError(
+      'import.invalid',
+      `${errors.length} problem(s) in the file${listed(errors.length)}: nothing was imported`,
+      detailsOf(errors),
+    );
   }
   let revision: number | null = null;
   if (plan.items.length > 0) {

@@ -48,9 +48,11 @@ export class DirectoryChanges {
   /** The entity as it is, if the account may change it: not seen is "not found", seen but reaching another site "forbidden". */
   private changeable(account: Account, entity: Entity, id: string, verb: string) {
     const scope = new DirectoryScope(account, this.directory);
-    if (!scope.everything && (entity === 'plan' || entity === 'employer')) throw forbidden(`only a network operator may ${verb} ${entity}s`);
+    if (!scope.everything && (entity === 'plan' || entity === 'employer'))
+      throw forbidden(`only a network operator may ${verb} ${entity}s`);
     const before = this.directory.get(entity, id);
-    if (before !== undefined && !scope.sees(entity, before)) throw new TesseraError('not_found', `no ${entity} ${JSON.stringify(id)}`);
+    if (before !== undefined && !scope.sees(entity, before))
+      throw new TesseraError('not_found', `no ${entity} ${JSON.stringify(id)}`);
     if (before !== undefined) mayChange(scope, entity, before);
     return { scope, before };
   }
@@ -58,8 +60,14 @@ export class DirectoryChanges {
 
 /** Refuses a member or badge the account may not change: one that reaches a site not its own. */
 function mayChange(scope: DirectoryScope, entity: Entity, value: unknown): void {
-  if (entity === 'member' && !scope.changes(value as Member)) throw forbidden(`member ${(value as Member).id}'s plan opens sites you do not manage: only a network operator may change it`);
-  if (entity === 'badge' && !scope.changesBadge(value as Badge)) throw forbidden(`badge …${(value as Badge).uid.slice(-4)} belongs to a member whose plan opens sites you do not manage`);
+  if (entity === 'member' && !scope.changes(value as Member))
+    throw forbidden(
+      `member ${(value as Member).id}'s plan opens sites you do not manage: only a network operator may change it`,
+    );
+  if (entity === 'badge' && !scope.changesBadge(value as Badge))
+    throw forbidden(
+      `badge …${(value as Badge).uid.slice(-4)} belongs to a member whose plan opens sites you do not manage`,
+    );
 }
 
 /**
@@ -70,7 +78,10 @@ function mayChange(scope: DirectoryScope, entity: Entity, value: unknown): void 
 function mayGive(scope: DirectoryScope, entity: Entity, value: unknown): void {
   if (scope.everything || value === null || typeof value !== 'object') return;
   const v = value as Record<string, unknown>;
-  if (entity === 'member' && typeof v.plan === 'string' && !scope.planGiven(v.plan)) throw forbidden(`plan ${JSON.stringify(v.plan)} is not one of your sites' own plans`);
-  if (entity === 'member' && typeof v.employer === 'string' && !scope.bills(v.employer)) throw forbidden(`employer ${JSON.stringify(v.employer)} is not one your sites bill`);
-  if (entity === 'badge' && typeof v.member === 'string' && !scope.changesBadge({ member: v.member })) throw forbidden(`member ${JSON.stringify(v.member)} is not one of your sites' own members`);
+  if (entity === 'member' && typeof v.plan === 'string' && !scope.planGiven(v.plan))
+    throw forbidden(`plan ${JSON.stringify(v.plan)} is not one of your sites' own plans`);
+  if (entity === 'member' && typeof v.employer === 'string' && !scope.bills(v.employer))
+    throw forbidden(`employer ${JSON.stringify(v.employer)} is not one your sites bill`);
+  if (entity === 'badge' && typeof v.member === 'string' && !scope.changesBadge({ member: v.member }))
+    throw forbidden(`member ${JSON.stringify(v.member)} is not one of your sites' own members`);
 }

@@ -1,7 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { serve } from '../../../shared/platform/api-contract.js';
-import { DirectoryCollection, HubDirectoryRoutes as Routes, type DirectoryEntity } from '../../../shared/protocol/api/hub-admin-directory.js';
+import {
+  DirectoryCollection,
+  HubDirectoryRoutes as Routes,
+  type DirectoryEntity,
+} from '../../../shared/protocol/api/hub-admin-directory.js';
 import { normalizeUid } from '../../../shared/protocol/badge.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
 import { ensureSite } from '../auth/guards.js';
@@ -11,7 +15,10 @@ import { DirectoryChanges } from './directory-changes.js';
 import { searchDirectory } from './directory-search.js';
 import { DirectoryScope, plansOpening } from './scope.js';
 
-const ENTITY = { plans: 'plan', employers: 'employer', members: 'member', badges: 'badge' } as const satisfies Record<string, Entity>;
+const ENTITY = { plans: 'plan', employers: 'employer', members: 'member', badges: 'badge' } as const satisfies Record<
+  string,
+  Entity
+>;
 /** What `:entity` and `:id` may be for the path to name anything (else 404). */
 const Params = z.object({ entity: DirectoryCollection, id: z.string().min(1).max(64) });
 
@@ -77,7 +84,13 @@ function registerDirectoryReads(app: FastifyInstance, deps: AdminDeps): void {
       }
       const { values, total } = searchDirectory(db, t.entity, { ...q, plans });
       // Stored values, each written through its collection's schema: the answer's schema checks them again.
-      return { revision: directory.revision(), items: values as DirectoryEntity[], total, offset: q.offset, limit: q.limit };
+      return {
+        revision: directory.revision(),
+        items: values as DirectoryEntity[],
+        total,
+        offset: q.offset,
+        limit: q.limit,
+      };
     },
     namesSomething,
   );
@@ -98,14 +111,17 @@ function registerDirectoryWrites(app: FastifyInstance, deps: AdminDeps): void {
     deps.onDirectoryChange();
     return r;
   };
-  const missing = (t: { entity: Entity; id: string }) => new TesseraError('not_found', `no ${t.entity} ${JSON.stringify(t.id)}`);
+  const missing = (t: { entity: Entity; id: string }) =>
+    new TesseraError('not_found', `no ${t.entity} ${JSON.stringify(t.id)}`);
 
   serve(
     app,
     Routes.put,
     (req) => {
       const t = targetOf(req.params);
-      return changed(() => changes.upsert(req.account, t.entity, t.id, () => ({ ...req.body, [keyField(t.entity)]: t.id })));
+      return changed(() =>
+        changes.upsert(req.account, t.entity, t.id, () => ({ ...req.body, [keyField(t.entity)]: t.id })),
+      );
     },
     namesSomething,
   );

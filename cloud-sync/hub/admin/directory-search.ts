@@ -30,8 +30,14 @@ export function searchDirectory(db: HubDb, entity: Entity, f: SearchFilter): { v
   const nameField = entity === 'badge' ? '$.member' : '$.name';
   const jsonArray = sqlDialect(db).jsonArrayValues('?');
   // lower() on both sides: SQLite's LIKE ignores ASCII case, PostgreSQL's does not.
-  if (f.q) add(`(lower(id) LIKE lower(?) ESCAPE '\\' OR lower(json_extract(value, '${nameField}')) LIKE lower(?) ESCAPE '\\')`, like(f.q), like(f.q));
-  if (f.plans !== undefined && entity === 'member') add(`json_extract(value, '$.plan') IN ${jsonArray}`, JSON.stringify(f.plans));
+  if (f.q)
+    add(
+      `(lower(id) LIKE lower(?) ESCAPE '\\' OR lower(json_extract(value, '${nameField}')) LIKE lower(?) ESCAPE '\\')`,
+      like(f.q),
+      like(f.q),
+    );
+  if (f.plans !== undefined && entity === 'member')
+    add(`json_extract(value, '$.plan') IN ${jsonArray}`, JSON.stringify(f.plans));
   if (f.plans !== undefined && entity === 'badge') {
     add(
       `json_extract(value, '$.member') IN (SELECT id FROM directory_entities WHERE entity = 'member' AND deleted = 0 AND json_extract(value, '$.plan') IN ${jsonArray})`,
@@ -44,7 +50,14 @@ export function searchDirectory(db: HubDb, entity: Entity, f: SearchFilter): { v
   if (f.member !== undefined) add(`json_extract(value, '$.member') = ?`, f.member);
   if (f.status !== undefined) add(`json_extract(value, '$.status') = ?`, f.status);
   const clause = where.join(' AND ');
-  const total = db.prepare<Array<string | number>, { n: number }>(`SELECT count(*) AS n FROM directory_entities WHERE ${clause}`).get(...args)?.n ?? 0;
-  const rows = db.prepare<Array<string | number>, { value: string }>(`SELECT value FROM directory_entities WHERE ${clause} ORDER BY id LIMIT ? OFFSET ?`).all(...args, f.limit, f.offset);
+  const total =
+    db
+      .prepare<Array<string | number>, { n: number }>(`SELECT count(*) AS n FROM directory_entities WHERE ${clause}`)
+      .get(...args)?.n ?? 0;
+  const rows = db
+    .prepare<Array<string | number>, { value: string }>(
+      `SELECT value FROM directory_entities WHERE ${clause} ORDER BY id LIMIT ? OFFSET ?`,
+    )
+    .all(...args, f.limit, f.offset);
   return { values: rows.map((r) => JSON.parse(r.value) as unknown), total };
 }

@@ -9,10 +9,16 @@ export interface HubSession {
 }
 
 /** Reads an error answer `{code, message, details}` into one TesseraError-like line set. */
-export async function errorOf(res: Response): Promise<{ code: string; message: string; details: Array<{ path: string; message: string }> }> {
+export async function errorOf(
+  res: Response,
+): Promise<{ code: string; message: string; details: Array<{ path: string; message: string }> }> {
   const text = await res.text();
   try {
-    const body = JSON.parse(text) as { code?: string; message?: string; details?: Array<{ path: string; message: string }> };
+    const body = JSON.parse(text) as {
+      code?: string;
+      message?: string;
+      details?: Array<{ path: string; message: string }>;
+    };
     return { code: body.code ?? `http.${res.status}`, message: body.message ?? text, details: body.details ?? [] };
   } catch {
     return { code: `http.${res.status}`, message: text.slice(0, 200), details: [] };
@@ -24,18 +30,32 @@ export async function openHubSession(url: string, username: string, password: st
   const base = url.replace(/\/+$/, '');
   let res: Response;
   try {
-    res = await fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+    res = await fetch(`${base}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
   } catch (err) {
-    throw new TesseraError('request.invalid', `cannot reach the hub at ${base}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
+    throw new TesseraError(
+      'request.invalid',
+      `cannot reach the hub at ${base}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`,
+    );
   }
   if (!res.ok) {
     const e = await errorOf(res);
     const retry = res.headers.get('retry-after');
-    throw new TesseraError(e.code === 'auth.rate_limited' ? 'auth.rate_limited' : 'auth.invalid', retry ? `${e.message} (Retry-After ${retry} s)` : e.message);
+    throw new TesseraError(
+      e.code === 'auth.rate_limited' ? 'auth.rate_limited' : 'auth.invalid',
+      retry ? `${e.message} (Retry-After ${retry} s)` : e.message,
+    );
   }
   const { token } = (await res.json()) as { token: string };
   const authorization = `Bearer ${token}`;
-  const call = (path: string, init: RequestInit = {}) => fetch(`${base}${path}`, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization } });
+  const call = (path: string, init: RequestInit = {}) =>
+    fetch(`${base}${path}`, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string> | undefined), authorization },
+    });
   return {
     url: base,
     fetch: call,
@@ -50,7 +70,8 @@ export async function readPassword(username: string, env: NodeJS.ProcessEnv = pr
   const given = env.TESSERA_PASSWORD;
   if (given) return given;
   const stdin = process.stdin;
-  if (!stdin.isTTY) throw new TesseraError('request.invalid', 'no password: set TESSERA_PASSWORD, or run on a terminal to be asked');
+  if (!stdin.isTTY)
+    throw new TesseraError('request.invalid', 'no password: set TESSERA_PASSWORD, or run on a terminal to be asked');
   process.stderr.write(`password for ${username}: `);
   stdin.setRawMode(true);
   stdin.resume();

@@ -34,21 +34,35 @@ export class MemberErasure {
       const scope = new DirectoryScope(account, directory);
       if (!scope.reachesMember(member)) throw new TesseraError('not_found', `no member ${JSON.stringify(memberId)}`);
       // Erasing takes the member away from every site their plan opens: a site manager's only if those are all theirs.
-      if (member !== undefined && !scope.changes(member)) throw forbidden(`member ${memberId}'s plan opens sites you do not manage: only a network operator may erase them`);
+      if (member !== undefined && !scope.changes(member))
+        throw forbidden(
+          `member ${memberId}'s plan opens sites you do not manage: only a network operator may erase them`,
+        );
       const pseudonym = directory.erasures.pseudonymOf(memberId);
       const already = member === undefined && directory.erasures.isRecorded(pseudonym);
       const events = this.rewriteStoredRows(memberId, pseudonym);
-      if (already) return { pseudonym, alreadyErased: true, revision: directory.revision(), events, badges: 0, auditRows: 0 };
-      if (member === undefined && events === 0) throw new TesseraError('not_found', `no member ${JSON.stringify(memberId)}, and no event names one`);
+      if (already)
+        return { pseudonym, alreadyErased: true, revision: directory.revision(), events, badges: 0, auditRows: 0 };
+      if (member === undefined && events === 0)
+        throw new TesseraError('not_found', `no member ${JSON.stringify(memberId)}, and no event names one`);
       return this.eraseRecorded(account, memberId, member, pseudonym, events);
     })();
     directory.erasures.remember(result.pseudonym);
     return result;
   }
 
-  private eraseRecorded(account: Account, memberId: string, member: Member | undefined, pseudonym: string, events: number): ErasureResult {
+  private eraseRecorded(
+    account: Account,
+    memberId: string,
+    member: Member | undefined,
+    pseudonym: string,
+    events: number,
+  ): ErasureResult {
     const { directory, audit, now } = this.deps;
-    const badgeUids = directory.list('badge').filter((b) => b.member === memberId).map((b) => b.uid);
+    const badgeUids = directory
+      .list('badge')
+      .filter((b) => b.member === memberId)
+      .map((b) => b.uid);
     const auditRows = this.scrubAudit(memberId, member?.name, badgeUids, pseudonym);
     const { revision, badges } = directory.erase(memberId, pseudonym, now());
     const summary = { pseudonym, revision, events, badges: badges.length, auditRows };
@@ -69,21 +83,36 @@ export class MemberErasure {
       events++;
     }
     // Where the pseudonym already has a row (an erasure re-run), the member's row replaces it.
-    db.prepare('DELETE FROM presence_state WHERE member_id = ? AND site IN (SELECT site FROM presence_state WHERE member_id = ?)').run(pseudonym, memberId);
+    db.prepare(
+      'DELETE FROM presence_state WHERE member_id = ? AND site IN (SELECT site FROM presence_state WHERE member_id = ?)',
+    ).run(pseudonym, memberId);
     db.prepare('UPDATE presence_state SET member_id = ? WHERE member_id = ?').run(pseudonym, memberId);
     const letter = db.prepare<[string, number]>('UPDATE dead_letters SET payload = ? WHERE id = ?');
-    for (const row of deadLettersNaming(db, memberId)) letter.run(row.payload.split(JSON.stringify(memberId)).join(JSON.stringify(pseudonym)), row.id);
+    for (const row of deadLettersNaming(db, memberId))
+      letter.run(row.payload.split(JSON.stringify(memberId)).join(JSON.stringify(pseudonym)), row.id);
     return events;
   }
 
   /** Earlier audit rows keep who did what when; the member's id and name become the pseudonym, their badges `…`. */
-  private scrubAudit(memberId: string, name: string | undefined, badgeUids: readonly string[], pseudonym: string): number {
-    const replace = new Map<string, string>([[memberId, pseudonym], ...badgeUids.map((uid): [string, string] => [uid, ERASED_BADGE])]);
+  private scrubAudit(
+    memberId: string,
+    name: string | undefined,
+    badgeUids: readonly string[],
+    pseudonym: string,
+  ): number {
+    const replace = new Map<string, string>([
+      [memberId, pseudonym],
+      ...badgeUids.map((uid): [string, string] => [uid, ERASED_BADGE]),
+    ]);
     if (name !== undefined) replace.set(name, pseudonym);
-    const update = this.deps.db.prepare<[string, string | null, string | null, number]>('UPDATE audit_log SET entity_id = ?, before = ?, after = ? WHERE id = ?');
+    const update = this.deps.db.prepare<[string, string | null, string | null, number]>(
+      'UPDATE audit_log SET entity_id = ?, before = ?, after = ? WHERE id = ?',
+    );
     const rows = auditNaming(this.deps.db, memberId, badgeUids);
-    const rewrite = (json: string | null) => (json === null ? null : JSON.stringify(replaceStrings(JSON.parse(json), replace)));
-    for (const r of rows) update.run(replace.get(r.entity_id) ?? r.entity_id, rewrite(r.before), rewrite(r.after), r.id);
+    const rewrite = (json: string | null) =>
+      json === null ? null : JSON.stringify(replaceStrings(JSON.parse(json), replace));
+    for (const r of rows)
+      update.run(replace.get(r.entity_id) ?? r.entity_id, rewrite(r.before), rewrite(r.after), r.id);
     return rows.length;
   }
 }

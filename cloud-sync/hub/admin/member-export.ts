@@ -4,7 +4,14 @@ import type { Account } from '../auth/account.js';
 import type { HubDb } from '../db.js';
 import type { HubDirectory } from '../directory.js';
 import { auditEntryOf, type AuditLog } from './audit.js';
-import { auditNaming, deadLettersNaming, eventsNaming, invoicesNaming, presenceOf, type InvoiceRow } from './member-records.js';
+import {
+  auditNaming,
+  deadLettersNaming,
+  eventsNaming,
+  invoicesNaming,
+  presenceOf,
+  type InvoiceRow,
+} from './member-records.js';
 import { DirectoryScope } from './scope.js';
 
 /** What the export reads of a closed invoice's stored body, as billing wrote it. */
@@ -27,12 +34,17 @@ export function exportMember(deps: MemberExportDeps, account: Account, memberId:
   const { db, directory } = deps;
   return db.transaction(() => {
     const member = directory.get('member', memberId);
-    if (!new DirectoryScope(account, directory).reachesMember(member)) throw new TesseraError('not_found', `no member ${JSON.stringify(memberId)}`);
+    if (!new DirectoryScope(account, directory).reachesMember(member))
+      throw new TesseraError('not_found', `no member ${JSON.stringify(memberId)}`);
     const events = eventsNaming(db, memberId).map((r) => JSON.parse(r.body) as unknown);
-    if (member === undefined && events.length === 0) throw new TesseraError('not_found', `no member ${JSON.stringify(memberId)}, and no event names one`);
+    if (member === undefined && events.length === 0)
+      throw new TesseraError('not_found', `no member ${JSON.stringify(memberId)}, and no event names one`);
     const badges = directory.list('badge').filter((b) => b.member === memberId);
     const invoices = invoicesNaming(db, memberId).map((r) => invoicePart(r, memberId));
-    deps.audit.record(account, 'export', 'member', memberId, null, { events: events.length, invoices: invoices.length });
+    deps.audit.record(account, 'export', 'member', memberId, null, {
+      events: events.length,
+      invoices: invoices.length,
+    });
     return {
       memberId,
       exportedAt: new Date(deps.now()).toISOString(),
@@ -42,9 +54,18 @@ export function exportMember(deps: MemberExportDeps, account: Account, memberId:
       badges,
       presence: presenceOf(db, memberId).map((p) => ({ site: p.site, present: p.present === 1, since: p.since })),
       events,
-      audit: auditNaming(db, memberId, badges.map((b) => b.uid)).map(auditEntryOf),
+      audit: auditNaming(
+        db,
+        memberId,
+        badges.map((b) => b.uid),
+      ).map(auditEntryOf),
       invoices,
-      deadLetters: deadLettersNaming(db, memberId).map((d) => ({ id: d.id, topic: d.topic, reason: d.reason, at: new Date(d.at).toISOString() })),
+      deadLetters: deadLettersNaming(db, memberId).map((d) => ({
+        id: d.id,
+        topic: d.topic,
+        reason: d.reason,
+        at: new Date(d.at).toISOString(),
+      })),
     };
   })();
 }

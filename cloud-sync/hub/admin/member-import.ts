@@ -7,7 +7,13 @@ import type { AuditLog } from './audit.js';
 import { entitiesOf, type CsvRow, type RowError } from './members-csv.js';
 import { DirectoryScope } from './scope.js';
 
-const COLUMN_OF: Record<string, string> = { id: 'member_id', validFrom: 'valid_from', validUntil: 'valid_until', uid: 'badges', type: 'badge_type' };
+const COLUMN_OF: Record<string, string> = {
+  id: 'member_id',
+  validFrom: 'valid_from',
+  validUntil: 'valid_until',
+  uid: 'badges',
+  type: 'badge_type',
+};
 
 export interface ImportPlan {
   items: Array<{ entity: Entity; value: unknown }>;
@@ -53,19 +59,32 @@ type Fail = (column: string, message: string) => void;
 function checkReferences(m: Member, directory: HubDirectory, scope: DirectoryScope, fail: Fail): void {
   if (scope.everything) {
     if (!directory.get('plan', m.plan)) fail('plan', `no plan ${JSON.stringify(m.plan)}`);
-    if (m.employer !== undefined && !directory.get('employer', m.employer)) fail('employer', `no employer ${JSON.stringify(m.employer)}`);
+    if (m.employer !== undefined && !directory.get('employer', m.employer))
+      fail('employer', `no employer ${JSON.stringify(m.employer)}`);
     return;
   }
   if (!scope.planGiven(m.plan)) fail('plan', `plan ${JSON.stringify(m.plan)} is not one of your sites' own plans`);
   if (!scope.bills(m.employer)) fail('employer', `employer ${JSON.stringify(m.employer)} is not one your sites bill`);
 }
 
-function checkBadges(badges: Array<Record<string, unknown>>, id: string, ctx: { directory: HubDirectory; scope: DirectoryScope; uids: Set<string> }, fail: Fail): Badge[] {
+function checkBadges(
+  badges: Array<Record<string, unknown>>,
+  id: string,
+  ctx: { directory: HubDirectory; scope: DirectoryScope; uids: Set<string> },
+  fail: Fail,
+): Badge[] {
   const parsed = badges.map((b) => Badge.safeParse(b));
   parsed.forEach((b, i) => {
-    if (!b.success) return void b.error.issues.forEach((issue) => fail(COLUMN_OF[String(issue.path[0])] ?? 'badges', `${String(badges[i]?.uid)}: ${issue.message}`));
+    if (!b.success)
+      return void b.error.issues.forEach((issue) =>
+        fail(COLUMN_OF[String(issue.path[0])] ?? 'badges', `${String(badges[i]?.uid)}: ${issue.message}`),
+      );
     const owner = ctx.directory.get('badge', b.data.uid)?.member;
-    if (owner !== undefined && owner !== id) fail('badges', `badge …${b.data.uid.slice(-4)} ${ctx.scope.everything ? `belongs to another member (${owner})` : 'is not free to give'}`);
+    if (owner !== undefined && owner !== id)
+      fail(
+        'badges',
+        `badge …${b.data.uid.slice(-4)} ${ctx.scope.everything ? `belongs to another member (${owner})` : 'is not free to give'}`,
+      );
     if (ctx.uids.has(b.data.uid)) fail('badges', `badge …${b.data.uid.slice(-4)} is already on an earlier line`);
     ctx.uids.add(b.data.uid);
   });
@@ -73,14 +92,20 @@ function checkBadges(badges: Array<Record<string, unknown>>, id: string, ctx: { 
 }
 
 /** What is wrong with one row, against the directory, the rows above it, and the account's scope. */
-function checkRow(row: CsvRow, directory: HubDirectory, scope: DirectoryScope, seen: { members: Set<string>; uids: Set<string> }) {
+function checkRow(
+  row: CsvRow,
+  directory: HubDirectory,
+  scope: DirectoryScope,
+  seen: { members: Set<string>; uids: Set<string> },
+) {
   const { member, badges } = entitiesOf(row);
   const errors: RowError[] = [];
   const fail: Fail = (column, message) => errors.push({ line: row.line, column, message });
   const id = String(member.id ?? '');
   const existing = directory.get('member', id);
   const m = Member.safeParse(memberOf(existing, member));
-  if (!m.success) for (const i of m.error.issues) fail(COLUMN_OF[String(i.path[0])] ?? String(i.path[0] ?? 'row'), i.message);
+  if (!m.success)
+    for (const i of m.error.issues) fail(COLUMN_OF[String(i.path[0])] ?? String(i.path[0] ?? 'row'), i.message);
   if (seen.members.has(id)) fail('member_id', `member ${id} is already on an earlier line`);
   seen.members.add(id);
   // One answer for a member of another site and one whose plan also opens another site.
@@ -101,7 +126,10 @@ function planner(directory: HubDirectory, account: Account, rows: number) {
       plan.errors.push(...r.errors);
       return;
     }
-    plan.items.push({ entity: 'member', value: r.member }, ...r.badges.map((value) => ({ entity: 'badge' as const, value })));
+    plan.items.push(
+      { entity: 'member', value: r.member },
+      ...r.badges.map((value) => ({ entity: 'badge' as const, value })),
+    );
     (r.existed ? plan.updated : plan.created).push(r.member.id);
     const was = r.existed ? directory.get('member', r.member.id) : undefined;
     if (was) plan.replaced.push(was);
@@ -118,7 +146,12 @@ export function planImport(rows: CsvRow[], directory: HubDirectory, account: Acc
 }
 
 /** The same, with a turn of the event loop every slice of rows: call it while holding the directory (DirectoryImport.begin). */
-export async function planImportInSlices(rows: CsvRow[], directory: HubDirectory, account: Account, slices: Slices): Promise<ImportPlan> {
+export async function planImportInSlices(
+  rows: CsvRow[],
+  directory: HubDirectory,
+  account: Account,
+  slices: Slices,
+): Promise<ImportPlan> {
   const { plan, take } = planner(directory, account, rows.length);
   for (const row of rows) {
     take(row);
@@ -131,8 +164,14 @@ export async function planImportInSlices(rows: CsvRow[], directory: HubDirectory
  * Writes a plan's items a slice at a time as one directory revision, with one audit row, all or
  * nothing (DirectoryImport): the revision and the audit row are committed together at the end.
  */
-export async function applyImportInSlices(batch: DirectoryImport, audit: AuditLog, account: Account, plan: ImportPlan, slices: Slices): Promise<number> {
-  for (let at = 0; at < plan.items.length; ) {
+export async function applyImportInSlices(
+  batch: DirectoryImport,
+  audit: AuditLog,
+  account: Account,
+  plan: ImportPlan,
+  slices: Slices,
+): Promise<number> {
+  for (let at = 0; at < plan.items.length;) {
     at = batch.writeSlice(plan.items, at, slices.deadline());
     await slices.tick();
   }

@@ -26,7 +26,7 @@ export function eventsNaming(db: HubDb, memberId: string): EventRow[] {
 /** Audit rows about the member or one of `badgeUids`: by entity id, or naming one in before / after. */
 export function auditNaming(db: HubDb, memberId: string, badgeUids: readonly string[]): AuditRow[] {
   const keys = [memberId, ...badgeUids];
-  const inText = keys.map(() => 'instr(coalesce(before, \'\') || coalesce(after, \'\'), ?) > 0').join(' OR ');
+  const inText = keys.map(() => "instr(coalesce(before, '') || coalesce(after, ''), ?) > 0").join(' OR ');
   const ids = keys.map(() => '?').join(', ');
   return db
     .prepare<string[], AuditRow>(`SELECT * FROM audit_log WHERE entity_id IN (${ids}) OR ${inText} ORDER BY id`)
@@ -42,7 +42,11 @@ export interface InvoiceRow {
 
 /** Closed invoices whose body names the member (a line, the per-member summary, or the account). */
 export function invoicesNaming(db: HubDb, memberId: string): InvoiceRow[] {
-  return db.prepare<[string], InvoiceRow>('SELECT number, period, account, body FROM billing_invoices WHERE instr(body, ?) > 0 ORDER BY year, seq').all(quoted(memberId));
+  return db
+    .prepare<[string], InvoiceRow>(
+      'SELECT number, period, account, body FROM billing_invoices WHERE instr(body, ?) > 0 ORDER BY year, seq',
+    )
+    .all(quoted(memberId));
 }
 
 export interface DeadLetterRow {
@@ -55,7 +59,11 @@ export interface DeadLetterRow {
 
 /** Refused messages (kept for the operator) whose payload names the member. */
 export function deadLettersNaming(db: HubDb, memberId: string): DeadLetterRow[] {
-  return db.prepare<[string], DeadLetterRow>('SELECT id, topic, reason, at, payload FROM dead_letters WHERE instr(payload, ?) > 0 ORDER BY id').all(quoted(memberId));
+  return db
+    .prepare<[string], DeadLetterRow>(
+      'SELECT id, topic, reason, at, payload FROM dead_letters WHERE instr(payload, ?) > 0 ORDER BY id',
+    )
+    .all(quoted(memberId));
 }
 
 export interface PresenceRow {
@@ -67,13 +75,18 @@ export interface PresenceRow {
 
 /** The member's presence at each site in the live occupancy projection. */
 export function presenceOf(db: HubDb, memberId: string): PresenceRow[] {
-  return db.prepare<[string], PresenceRow>('SELECT site, seq, present, since FROM presence_state WHERE member_id = ? ORDER BY site').all(memberId);
+  return db
+    .prepare<[string], PresenceRow>(
+      'SELECT site, seq, present, since FROM presence_state WHERE member_id = ? ORDER BY site',
+    )
+    .all(memberId);
 }
 
 /** A JSON value with every string equal to a key of `replace` replaced: ids, names, UIDs in audit rows. */
 export function replaceStrings(value: unknown, replace: ReadonlyMap<string, string>): unknown {
   if (typeof value === 'string') return replace.get(value) ?? value;
   if (Array.isArray(value)) return value.map((v) => replaceStrings(v, replace));
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceStrings(v, replace)]));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceStrings(v, replace)]));
   return value;
 }

@@ -15,7 +15,12 @@ function usage(io: Io, message: string, text: string): number {
 }
 
 /** Logs in, runs `work`, logs out; a refusal or an unreachable hub is one line and exit 1. */
-async function withSession(io: Io, url: string, user: string, work: (s: HubSession) => Promise<number>): Promise<number> {
+async function withSession(
+  io: Io,
+  url: string,
+  user: string,
+  work: (s: HubSession) => Promise<number>,
+): Promise<number> {
   let session: HubSession | undefined;
   try {
     session = await openHubSession(url, user, await readPassword(user));
@@ -30,19 +35,41 @@ async function withSession(io: Io, url: string, user: string, work: (s: HubSessi
 }
 
 /** Streams the file to the hub, reporting bytes sent, and prints what the hub did. */
-async function importFile(io: Io, session: HubSession, file: string, mode: 'all' | 'valid', progress: Progress): Promise<number> {
+async function importFile(
+  io: Io,
+  session: HubSession,
+  file: string,
+  mode: 'all' | 'valid',
+  progress: Progress,
+): Promise<number> {
   const size = statSync(file).size;
   const body = Readable.toWeb(uploadProgress(createReadStream(file), size, progress)) as ReadableStream<Uint8Array>;
   // duplex: 'half' is what Node's fetch needs to send a stream body.
-  const res = await session.fetch(`/directory/members/import?mode=${mode}`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body, duplex: 'half' } as RequestInit);
+  const res = await session.fetch(`/directory/members/import?mode=${mode}`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/csv' },
+    body,
+    duplex: 'half',
+  } as RequestInit);
   if (!res.ok) {
     const e = await errorOf(res);
     io.err(`tessera: ${e.message} [${e.code}]`);
     for (const d of e.details) io.err(`  ${d.path}: ${d.message}`);
     return EXIT.FAILURE;
   }
-  const r = (await res.json()) as { applied: boolean; revision: number | null; rows: number; created: number; updated: number; badges: number; problems: number; skipped: Array<{ path: string; message: string }> };
-  io.out(`${r.applied ? 'imported' : 'nothing to import'}: ${r.rows} rows, ${r.created} members created, ${r.updated} updated, ${r.badges} badges${r.revision === null ? '' : `; directory revision ${r.revision}`}`);
+  const r = (await res.json()) as {
+    applied: boolean;
+    revision: number | null;
+    rows: number;
+    created: number;
+    updated: number;
+    badges: number;
+    problems: number;
+    skipped: Array<{ path: string; message: string }>;
+  };
+  io.out(
+    `${r.applied ? 'imported' : 'nothing to import'}: ${r.rows} rows, ${r.created} members created, ${r.updated} updated, ${r.badges} badges${r.revision === null ? '' : `; directory revision ${r.revision}`}`,
+  );
   for (const s of r.skipped) io.err(`  skipped ${s.path}: ${s.message}`);
   if (r.problems > r.skipped.length) io.err(`  ... and ${r.problems - r.skipped.length} more`);
   return r.problems > 0 ? EXIT.FAILURE : EXIT.OK;
@@ -50,7 +77,8 @@ async function importFile(io: Io, session: HubSession, file: string, mode: 'all'
 
 export const membersImportCommand: Command = {
   name: 'members import',
-  summary: 'Imports members with their plans and badges from a CSV file into a hub: all or nothing unless --valid-only; each bad row with its line number.',
+  summary:
+    'Imports members with their plans and badges from a CSV file into a hub: all or nothing unless --valid-only; each bad row with its line number.',
   usage: 'members import FILE --url HUB_URL --user NAME [--valid-only]   (password: TESSERA_PASSWORD, or asked)',
   async run(args, io) {
     let parsed;
@@ -70,13 +98,16 @@ export const membersImportCommand: Command = {
       return EXIT.FAILURE;
     }
     const progress = Progress.for(process.stderr, io);
-    return withSession(io, values.url, values.user, (s) => importFile(io, s, file, values['valid-only'] ? 'valid' : 'all', progress));
+    return withSession(io, values.url, values.user, (s) =>
+      importFile(io, s, file, values['valid-only'] ? 'valid' : 'all', progress),
+    );
   },
 };
 
 export const membersExportCommand: Command = {
   name: 'members export',
-  summary: 'Writes the members a hub account may see, with their plans and active badges, as CSV (stdout or --out FILE).',
+  summary:
+    'Writes the members a hub account may see, with their plans and active badges, as CSV (stdout or --out FILE).',
   usage: 'members export --url HUB_URL --user NAME [--site SITE] [--out FILE]   (password: TESSERA_PASSWORD, or asked)',
   async run(args, io) {
     let values;

@@ -8,7 +8,18 @@ import type { Slices } from '../slices.js';
  * The members CSV (docs/hub.md "Members CSV"): one row per member, with the plan it is on and
  * the UIDs of its active badges. The same columns go out (export) and come in (import).
  */
-export const MEMBER_COLUMNS = ['member_id', 'name', 'plan', 'role', 'employer', 'status', 'valid_from', 'valid_until', 'badges', 'badge_type'] as const;
+export const MEMBER_COLUMNS = [
+  'member_id',
+  'name',
+  'plan',
+  'role',
+  'employer',
+  'status',
+  'valid_from',
+  'valid_until',
+  'badges',
+  'badge_type',
+] as const;
 export type MemberColumn = (typeof MEMBER_COLUMNS)[number];
 const REQUIRED: readonly MemberColumn[] = ['member_id', 'name', 'plan'];
 
@@ -49,8 +60,12 @@ const fatal = (err: unknown, errors: RowError[]) => {
 
 function rowsOf(records: Parsed, errors: RowError[]): { rows: CsvRow[]; errors: RowError[] } {
   // info.lines is where a record ends; a quoted field across lines started that many lines earlier.
-  const startOf = (record: Record<string, string>, end: number) => end - Object.values(record).reduce((n, v) => n + (v.match(/\n/g)?.length ?? 0), 0);
-  const rows = records.map(({ record, info }) => ({ line: startOf(record, info.lines), fields: record as CsvRow['fields'] }));
+  const startOf = (record: Record<string, string>, end: number) =>
+    end - Object.values(record).reduce((n, v) => n + (v.match(/\n/g)?.length ?? 0), 0);
+  const rows = records.map(({ record, info }) => ({
+    line: startOf(record, info.lines),
+    fields: record as CsvRow['fields'],
+  }));
   return { rows, errors };
 }
 
@@ -68,7 +83,10 @@ export function parseMembersCsv(text: string): { rows: CsvRow[]; errors: RowErro
 const TEXT_SLICE = 16 * 1024;
 
 /** The same as parseMembersCsv, a slice of the text at a time (a 5 MB file takes seconds). */
-export async function parseMembersCsvInSlices(text: string, slices: Slices): Promise<{ rows: CsvRow[]; errors: RowError[] }> {
+export async function parseMembersCsvInSlices(
+  text: string,
+  slices: Slices,
+): Promise<{ rows: CsvRow[]; errors: RowError[] }> {
   const errors: RowError[] = [];
   const records: Parsed = [];
   const parser = parseStream(csvOptions(errors));
@@ -76,9 +94,10 @@ export async function parseMembersCsvInSlices(text: string, slices: Slices): Pro
   parser.on('data', (r: Parsed[number]) => records.push(r));
   parser.on('error', (err) => (failure ??= err));
   const ended = new Promise<void>((resolve) => parser.once('end', resolve).once('error', () => resolve()));
-  for (let at = 0; at < text.length && failure === undefined; ) {
+  for (let at = 0; at < text.length && failure === undefined;) {
     // Never between the two halves of a surrogate pair: each slice is encoded on its own.
-    const end = Math.min(text.length, at + TEXT_SLICE) + (/[\uD800-\uDBFF]/.test(text.charAt(at + TEXT_SLICE - 1)) ? 1 : 0);
+    const end =
+      Math.min(text.length, at + TEXT_SLICE) + (/[\uD800-\uDBFF]/.test(text.charAt(at + TEXT_SLICE - 1)) ? 1 : 0);
     parser.write(text.slice(at, end));
     at = end;
     await slices.tick();
@@ -90,8 +109,11 @@ export async function parseMembersCsvInSlices(text: string, slices: Slices): Pro
 
 function checkHeader(header: string[], errors: RowError[]): string[] {
   const names = header.map((h) => h.trim().toLowerCase());
-  for (const h of names) if (!(MEMBER_COLUMNS as readonly string[]).includes(h)) errors.push({ line: 1, column: h, message: `unknown column; expected some of ${MEMBER_COLUMNS.join(', ')}` });
-  for (const r of REQUIRED) if (!names.includes(r)) errors.push({ line: 1, column: r, message: 'required column missing' });
+  for (const h of names)
+    if (!(MEMBER_COLUMNS as readonly string[]).includes(h))
+      errors.push({ line: 1, column: h, message: `unknown column; expected some of ${MEMBER_COLUMNS.join(', ')}` });
+  for (const r of REQUIRED)
+    if (!names.includes(r)) errors.push({ line: 1, column: r, message: 'required column missing' });
   return names;
 }
 
@@ -100,13 +122,23 @@ function checkHeader(header: string[], errors: RowError[]): string[] {
  * file has, left empty, is `null` (clear it); a column the file lacks is absent (keep it).
  */
 export function entitiesOf(row: CsvRow): { member: Record<string, unknown>; badges: Array<Record<string, unknown>> } {
-  const f = (c: MemberColumn) => (row.fields[c] === undefined || row.fields[c] === '' ? undefined : restoreFormula(row.fields[c]));
+  const f = (c: MemberColumn) =>
+    row.fields[c] === undefined || row.fields[c] === '' ? undefined : restoreFormula(row.fields[c]);
   const member: Record<string, unknown> = { id: f('member_id'), name: f('name'), plan: f('plan') };
-  const optional: Array<[MemberColumn, string]> = [['role', 'role'], ['employer', 'employer'], ['status', 'status'], ['valid_from', 'validFrom'], ['valid_until', 'validUntil']];
+  const optional: Array<[MemberColumn, string]> = [
+    ['role', 'role'],
+    ['employer', 'employer'],
+    ['status', 'status'],
+    ['valid_from', 'validFrom'],
+    ['valid_until', 'validUntil'],
+  ];
   for (const [column, key] of optional) if (column in row.fields) member[key] = f(column) ?? null;
   const uids = (f('badges') ?? '').split(/[\s;]+/).filter((u) => u !== '');
   const type = f('badge_type');
-  return { member, badges: uids.map((uid) => ({ uid, member: member.id, status: 'active', ...(type ? { type } : {}) })) };
+  return {
+    member,
+    badges: uids.map((uid) => ({ uid, member: member.id, status: 'active', ...(type ? { type } : {}) })),
+  };
 }
 
 /**
@@ -117,7 +149,18 @@ export function formatMembersCsv(members: Member[], badgesOf: (memberId: string)
   const rows = members.map((m) => {
     const badges = badgesOf(m.id).filter((b) => b.status === 'active');
     const types = new Set(badges.map((b) => b.type));
-    return [m.id, m.name, m.plan, m.role, m.employer ?? '', m.status, m.validFrom ?? '', m.validUntil ?? '', badges.map((b) => b.uid).join(' '), types.size === 1 ? ([...types][0] ?? '') : ''];
+    return [
+      m.id,
+      m.name,
+      m.plan,
+      m.role,
+      m.employer ?? '',
+      m.status,
+      m.validFrom ?? '',
+      m.validUntil ?? '',
+      badges.map((b) => b.uid).join(' '),
+      types.size === 1 ? ([...types][0] ?? '') : '',
+    ];
   });
   return [[...MEMBER_COLUMNS], ...rows].map((r) => `${r.map(csvField).join(',')}\n`).join('');
 }

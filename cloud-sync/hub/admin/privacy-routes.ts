@@ -16,7 +16,11 @@ export function registerMemberPrivacyRoutes(app: FastifyInstance, deps: AdminDep
 
   serve(app, Routes.export, (req, reply) => {
     const { id } = req.params;
-    const doc = exportMember({ db: deps.db, directory: deps.directory, audit: deps.audit, now: deps.now }, req.account, id);
+    const doc = exportMember(
+      { db: deps.db, directory: deps.directory, audit: deps.audit, now: deps.now },
+      req.account,
+      id,
+    );
     void reply.header('content-disposition', `attachment; filename="member-${id}.json"`);
     return doc;
   });
@@ -24,11 +28,18 @@ export function registerMemberPrivacyRoutes(app: FastifyInstance, deps: AdminDep
   serve(app, Routes.erase, (req) => {
     const { id } = req.params;
     if (req.body.confirm !== id) {
-      throw new TesseraError('request.invalid', 'an erasure cannot be undone: confirm it with { "confirm": "<the member id>" }', [{ path: 'confirm', message: `expected ${JSON.stringify(id)}` }]);
+      throw new TesseraError(
+        'request.invalid',
+        'an erasure cannot be undone: confirm it with { "confirm": "<the member id>" }',
+        [{ path: 'confirm', message: `expected ${JSON.stringify(id)}` }],
+      );
     }
     const result = erasure.erase(req.account, id);
     if (!result.alreadyErased) {
-      deps.log.info({ pseudonym: result.pseudonym, events: result.events, badges: result.badges, by: req.account.username }, 'member erased');
+      deps.log.info(
+        { pseudonym: result.pseudonym, events: result.events, badges: result.badges, by: req.account.username },
+        'member erased',
+      );
       deps.onMemberErased?.();
       deps.onDirectoryChange();
     }

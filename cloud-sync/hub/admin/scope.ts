@@ -58,8 +58,17 @@ export class DirectoryScope {
   bills(employer: string | undefined): boolean {
     if (this.everything || employer === undefined) return true;
     if (!this.billable) {
-      const within = new Set(this.directory.list('plan').filter((p) => this.planWithin(p)).map((p) => p.id));
-      this.billable = new Set(this.directory.list('member').flatMap((m) => (m.employer !== undefined && within.has(m.plan) ? [m.employer] : [])));
+      const within = new Set(
+        this.directory
+          .list('plan')
+          .filter((p) => this.planWithin(p))
+          .map((p) => p.id),
+      );
+      this.billable = new Set(
+        this.directory
+          .list('member')
+          .flatMap((m) => (m.employer !== undefined && within.has(m.plan) ? [m.employer] : [])),
+      );
     }
     return this.billable.has(employer);
   }

@@ -30,7 +30,12 @@ export function registerSiteRoutes(app: FastifyInstance, deps: AdminDeps): void 
   serve(app, Routes.list, (req) => {
     const q = req.query;
     const needle = q.q?.toLowerCase();
-    const all = sites.list().filter((s) => maySeeSite(req.account, s.id) && (!needle || s.id.includes(needle) || s.name.toLowerCase().includes(needle)));
+    const all = sites
+      .list()
+      .filter(
+        (s) =>
+          maySeeSite(req.account, s.id) && (!needle || s.id.includes(needle) || s.name.toLowerCase().includes(needle)),
+      );
     return { items: all.slice(q.offset, q.offset + q.limit), total: all.length, offset: q.offset, limit: q.limit };
   });
 

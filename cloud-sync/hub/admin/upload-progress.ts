@@ -22,7 +22,9 @@ class BarProgress extends Progress {
     const width = 30;
     const ratio = total === 0 ? 1 : sent / total;
     const filled = Math.round(ratio * width);
-    this.stream.write(`\rsending [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.floor(ratio * 100)}% ${mb(sent)} of ${mb(total)}`);
+    this.stream.write(
+      `\rsending [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.floor(ratio * 100)}% ${mb(sent)} of ${mb(total)}`,
+    );
     this.drawn = true;
   }
   done(): void {

@@ -63,7 +63,10 @@ export class AccountStore {
   }
 
   list(): AccountRecord[] {
-    return this.db.prepare<[], Row>(`SELECT ${COLUMNS} FROM accounts ORDER BY lower(username), username`).all().map(toRecord);
+    return this.db
+      .prepare<[], Row>(`SELECT ${COLUMNS} FROM accounts ORDER BY lower(username), username`)
+      .all()
+      .map(toRecord);
   }
 
   get(id: string): AccountRecord | undefined {
@@ -73,23 +76,36 @@ export class AccountStore {
 
   /** The account and its password hash, by username (case-insensitive), for login. */
   credentials(username: string): { account: AccountRecord; passwordHash: string } | undefined {
-    const row = this.db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM accounts WHERE lower(username) = lower(?)`).get(username);
+    const row = this.db
+      .prepare<[string], Row>(`SELECT ${COLUMNS} FROM accounts WHERE lower(username) = lower(?)`)
+      .get(username);
     return row ? { account: toRecord(row), passwordHash: row.password } : undefined;
   }
 
   passwordHash(id: string): string | undefined {
-    return this.db.prepare<[string], { password: string }>('SELECT password FROM accounts WHERE id = ?').get(id)?.password;
+    return this.db.prepare<[string], { password: string }>('SELECT password FROM accounts WHERE id = ?').get(id)
+      ?.password;
   }
 
   /** Adds an account; `passwordHash` from auth/password.ts (hashing is slow: do it before any transaction). */
   create(input: NewAccount): AccountRecord {
-    if (this.credentials(input.username)) throw new TesseraError('conflict', `the username ${JSON.stringify(input.username)} is taken`);
+    if (this.credentials(input.username))
+      throw new TesseraError('conflict', `the username ${JSON.stringify(input.username)} is taken`);
     const id = randomUUID();
     const at = this.now();
     const sites = input.role === 'site_manager' ? input.sites : [];
     this.db
       .prepare(`INSERT INTO accounts (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)`)
-      .run(id, input.username, input.role, JSON.stringify(sites), input.passwordHash, input.mustChangePassword ? 1 : 0, at, at);
+      .run(
+        id,
+        input.username,
+        input.role,
+        JSON.stringify(sites),
+        input.passwordHash,
+        input.mustChangePassword ? 1 : 0,
+        at,
+        at,
+      );
     return this.get(id) as AccountRecord;
   }
 
@@ -107,6 +123,8 @@ export class AccountStore {
 
   /** Sets a password already hashed; `oneTime` makes the account change it at its next login. */
   setPasswordHash(id: string, hash: string, oneTime: boolean): void {
-    this.db.prepare('UPDATE accounts SET password = ?, must_change_password = ?, updated_at = ? WHERE id = ?').run(hash, oneTime ? 1 : 0, this.now(), id);
+    this.db
+      .prepare('UPDATE accounts SET password = ?, must_change_password = ?, updated_at = ? WHERE id = ?')
+      .run(hash, oneTime ? 1 : 0, this.now(), id);
   }
 }

@@ -16,7 +16,8 @@ export function ensureOperator(req: FastifyRequest): void {
 
 /** Lets through an operator or a manager of `site`; throws 403 `auth.forbidden` otherwise. */
 export function ensureSite(req: FastifyRequest, site: string): void {
-  if (!maySeeSite(req.account, site)) throw new TesseraError('auth.forbidden', `this account does not manage the site ${JSON.stringify(site)}`);
+  if (!maySeeSite(req.account, site))
+    throw new TesseraError('auth.forbidden', `this account does not manage the site ${JSON.stringify(site)}`);
 }
 
 /** A hook for `serve`'s `preValidation`: an operator-only route refuses others before looking at their input. */

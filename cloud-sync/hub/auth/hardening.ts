@@ -41,11 +41,23 @@ export function crossSite(req: FastifyRequest): boolean {
 export function registerHardening(app: FastifyInstance): void {
   app.addHook('onRequest', async (req) => {
     if (!crossSite(req)) return;
-    req.log.warn({ method: req.method, url: req.url.split('?', 1)[0], origin: req.headers.origin ?? null, fetchSite: req.headers['sec-fetch-site'] ?? null }, 'cross-site request refused');
-    throw new TesseraError('auth.forbidden', 'a state-changing request from another site is refused (cross-site request forgery protection)');
+    req.log.warn(
+      {
+        method: req.method,
+        url: req.url.split('?', 1)[0],
+        origin: req.headers.origin ?? null,
+        fetchSite: req.headers['sec-fetch-site'] ?? null,
+      },
+      'cross-site request refused',
+    );
+    throw new TesseraError(
+      'auth.forbidden',
+      'a state-changing request from another site is refused (cross-site request forgery protection)',
+    );
   });
   app.addHook('onSend', async (_req, reply, payload) => {
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!reply.hasHeader(name)) void reply.header(name, value);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS))
+      if (!reply.hasHeader(name)) void reply.header(name, value);
     return payload;
   });
 }

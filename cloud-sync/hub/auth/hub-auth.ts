@@ -6,7 +6,17 @@ import type { HubDb } from '../db.js';
 import type { Account } from './account.js';
 import { AccountStore, Username, type AccountRecord } from './accounts.js';
 import { LoginThrottle } from './login-throttle.js';
-import { hashIsAtCost, hashPassword, hashPasswordSync, NewPassword, PASSWORD_COST, passwordIsUsername, randomPassword, verifyPassword, type ScryptCost } from './password.js';
+import {
+  hashIsAtCost,
+  hashPassword,
+  hashPasswordSync,
+  NewPassword,
+  PASSWORD_COST,
+  passwordIsUsername,
+  randomPassword,
+  verifyPassword,
+  type ScryptCost,
+} from './password.js';
 import { SessionStore } from './sessions.js';
 
 export interface InitialAdmin {
@@ -31,7 +41,6 @@ export type LoginResult =
   | { ok: true; account: AccountRecord; token: string; expiresAt: number }
   | { ok: false; reason: 'invalid' }
   | { ok: false; reason: 'throttled'; retryAfterMs: number };
-
 
 /** Accounts, sessions and login throttling: what `registerAuth` puts in front of the API. */
 export class HubAuth {
@@ -67,9 +76,25 @@ export class HubAuth {
       ...describe(NewPassword, admin.password, 'initialAdmin.password'),
       ...passwordIsUsername(admin.password, admin.username, 'initialAdmin.password'),
     ];
-    if (problems.length > 0) throw new TesseraError('config.invalid', `invalid initial admin: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, problems);
-    this.accounts.create({ username: admin.username, role: 'operator', sites: [], passwordHash: hashPasswordSync(admin.password, this.cost), mustChangePassword: given === undefined });
-    this.log.warn({ username: admin.username, oneTime: given === undefined }, given ? 'made the first operator account' : 'made the first operator account with a one-time password (printed once on stdout)');
+    if (problems.length > 0)
+      throw new TesseraError(
+        'config.invalid',
+        `invalid initial admin: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+        problems,
+      );
+    this.accounts.create({
+      username: admin.username,
+      role: 'operator',
+      sites: [],
+      passwordHash: hashPasswordSync(admin.password, this.cost),
+      mustChangePassword: given === undefined,
+    });
+    this.log.warn(
+      { username: admin.username, oneTime: given === undefined },
+      given
+        ? 'made the first operator account'
+        : 'made the first operator account with a one-time password (printed once on stdout)',
+    );
     return given ? undefined : admin;
   }
 
@@ -82,7 +107,10 @@ export class HubAuth {
     const password = randomPassword();
     this.accounts.setPasswordHash(admin.id, hashPasswordSync(password, this.cost), true);
     this.sessions.closeAll(admin.id);
-    this.log.warn({ username: admin.username }, 'the first operator has not set a password yet: a new one-time password (printed once on stdout)');
+    this.log.warn(
+      { username: admin.username },
+      'the first operator has not set a password yet: a new one-time password (printed once on stdout)',
+    );
     return { username: admin.username, password };
   }
 
@@ -95,9 +123,15 @@ export class HubAuth {
     // Counted before the (slow) check, so that parallel guesses cannot all slip under the limit.
     this.throttle.failed(username, address);
     const found = this.accounts.credentials(username);
-    const matches = await verifyPassword(password, found?.passwordHash ?? (this.dummyHash ??= hashPasswordSync(randomPassword(), this.cost)));
+    const matches = await verifyPassword(
+      password,
+      found?.passwordHash ?? (this.dummyHash ??= hashPasswordSync(randomPassword(), this.cost)),
+    );
     if (!found || !matches || found.account.disabled) {
-      this.log.warn({ username, address, reason: !found ? 'unknown user' : matches ? 'disabled' : 'wrong password' }, 'login failed');
+      this.log.warn(
+        { username, address, reason: !found ? 'unknown user' : matches ? 'disabled' : 'wrong password' },
+        'login failed',
+      );
       return { ok: false, reason: 'invalid' };
     }
     this.throttle.succeeded(username, address);
@@ -126,7 +160,13 @@ export class HubAuth {
   }
 
   /** A user sets their own password, knowing the current one; their other sessions end. */
-  async changeOwnPassword(account: Account, token: string, current: string, next: string, address: string): Promise<'changed' | 'wrong_password' | 'throttled'> {
+  async changeOwnPassword(
+    account: Account,
+    token: string,
+    current: string,
+    next: string,
+    address: string,
+  ): Promise<'changed' | 'wrong_password' | 'throttled'> {
     if (this.throttle.retryAfterMs(account.username, address) > 0) return 'throttled';
     this.throttle.failed(account.username, address);
     if (!(await verifyPassword(current, this.accounts.passwordHash(account.id) ?? ''))) return 'wrong_password';
@@ -144,5 +184,7 @@ export class HubAuth {
 
 function describe(schema: typeof Username | typeof NewPassword, value: string, path: string) {
   const r = schema.safeParse(value);
-  return r.success ? [] : describeIssues(r.error, value, undefined, { secret: schema === NewPassword }).map((d) => ({ ...d, path }));
+  return r.success
+    ? []
+    : describeIssues(r.error, value, undefined, { secret: schema === NewPassword }).map((d) => ({ ...d, path }));
 }

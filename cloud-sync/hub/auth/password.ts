@@ -25,11 +25,14 @@ const maxmemOf = (params: ScryptCost) => 256 * params.N * params.r;
 
 function derive(password: string, salt: Buffer, params: ScryptCost, keyBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFC'), salt, keyBytes, { ...params, maxmem: maxmemOf(params) }, (err, key) => (err ? reject(err) : resolve(key)));
+    scrypt(password.normalize('NFC'), salt, keyBytes, { ...params, maxmem: maxmemOf(params) }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
   });
 }
 
-const encode = (cost: ScryptCost, salt: Buffer, key: Buffer) => ['scrypt', cost.N, cost.r, cost.p, salt.toString('base64url'), key.toString('base64url')].join('$');
+const encode = (cost: ScryptCost, salt: Buffer, key: Buffer) =>
+  ['scrypt', cost.N, cost.r, cost.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 
 /** `scrypt$N$r$p$salt$key`, salt and key in base64url. */
 export async function hashPassword(password: string, cost: ScryptCost = PASSWORD_COST): Promise<string> {
@@ -40,14 +43,20 @@ export async function hashPassword(password: string, cost: ScryptCost = PASSWORD
 /** The same, blocking: only for the first start's admin, made before the API serves anyone. */
 export function hashPasswordSync(password: string, cost: ScryptCost = PASSWORD_COST): string {
   const salt = randomBytes(SALT_BYTES);
-  return encode(cost, salt, scryptSync(password.normalize('NFC'), salt, KEY_BYTES, { ...cost, maxmem: maxmemOf(cost) }));
+  return encode(
+    cost,
+    salt,
+    scryptSync(password.normalize('NFC'), salt, KEY_BYTES, { ...cost, maxmem: maxmemOf(cost) }),
+  );
 }
 
 function parse(stored: string): { cost: ScryptCost; salt: Buffer; key: Buffer } | undefined {
   const [scheme, n, r, p, salt, key] = stored.split('$');
   if (scheme !== 'scrypt' || salt === undefined || key === undefined) return undefined;
   const cost = { N: Number(n), r: Number(r), p: Number(p) };
-  const sane = (Object.keys(cost) as Array<keyof ScryptCost>).every((k) => Number.isInteger(cost[k]) && cost[k] > 0 && cost[k] <= MAX_COST[k]);
+  const sane = (Object.keys(cost) as Array<keyof ScryptCost>).every(
+    (k) => Number.isInteger(cost[k]) && cost[k] > 0 && cost[k] <= MAX_COST[k],
+  );
   const expected = Buffer.from(key, 'base64url');
   return sane && expected.length > 0 ? { cost, salt: Buffer.from(salt, 'base64url'), key: expected } : undefined;
 }

@@ -34,7 +34,8 @@ export function sessionToken(req: FastifyRequest): string | undefined {
   return undefined;
 }
 
-const cookie = (token: string, maxAgeSeconds: number) => `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAgeSeconds}`;
+const cookie = (token: string, maxAgeSeconds: number) =>
+  `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAgeSeconds}`;
 
 /**
  * Puts the cross-site refusal and authentication in front of every route registered on `app`
@@ -47,11 +48,18 @@ export function registerAuth(app: FastifyInstance, auth: HubAuth): void {
   app.addHook('onRequest', async (req) => {
     if (isPublic(req)) return;
     const token = sessionToken(req);
-    if (token === undefined) throw new TesseraError('auth.required', 'log in first: POST /auth/login, then send the session cookie or "Authorization: Bearer <token>"');
+    if (token === undefined)
+      throw new TesseraError(
+        'auth.required',
+        'log in first: POST /auth/login, then send the session cookie or "Authorization: Bearer <token>"',
+      );
     const account = auth.authenticate(token);
     if (!account) throw new TesseraError('auth.invalid', 'this session is unknown or has expired: log in again');
     if (account.mustChangePassword && !PASSWORD_CHANGE_PATHS.has(req.url.split('?', 1)[0] ?? '')) {
-      throw new TesseraError('auth.password_change_required', 'this account has a one-time password: set your own with POST /auth/password first');
+      throw new TesseraError(
+        'auth.password_change_required',
+        'this account has a one-time password: set your own with POST /auth/password first',
+      );
     }
     req.account = { id: account.id, username: account.username, role: account.role, sites: account.sites };
   });
@@ -73,13 +81,25 @@ export function registerAuth(app: FastifyInstance, auth: HubAuth): void {
   serve(app, AuthRoutes.me, (req) => ({ account: auth.accounts.get(req.account.id) as AccountRecord }));
   serve(app, AuthRoutes.password, async (req, reply) => {
     const body = req.body;
-    if (body.newPassword === body.currentPassword) throw new TesseraError('request.invalid', 'the new password must differ from the current one', [{ path: 'newPassword', message: 'same as the current password' }]);
+    if (body.newPassword === body.currentPassword)
+      throw new TesseraError('request.invalid', 'the new password must differ from the current one', [
+        { path: 'newPassword', message: 'same as the current password' },
+      ]);
     const isUsername = passwordIsUsername(body.newPassword, req.account.username, 'newPassword');
     if (isUsername.length > 0) throw new TesseraError('request.invalid', 'invalid password change', isUsername);
-    const r = await auth.changeOwnPassword(req.account, sessionToken(req) ?? '', body.currentPassword, body.newPassword, req.ip);
+    const r = await auth.changeOwnPassword(
+      req.account,
+      sessionToken(req) ?? '',
+      body.currentPassword,
+      body.newPassword,
+      req.ip,
+    );
     if (r === 'throttled') throw tooMany(auth.throttle.retryAfterMs(req.account.username, req.ip));
     // 400, not 401: the session is fine, and a client that takes 401 for "log in again" must not.
-    if (r === 'wrong_password') throw new TesseraError('request.invalid', 'the current password is wrong', [{ path: 'currentPassword', message: 'wrong password' }]);
+    if (r === 'wrong_password')
+      throw new TesseraError('request.invalid', 'the current password is wrong', [
+        { path: 'currentPassword', message: 'wrong password' },
+      ]);
     return reply.code(204).send();
   });
 }

@@ -23,13 +23,19 @@ export class SessionStore {
     const at = this.now();
     const expiresAt = at + this.ttlMs;
     this.db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(at);
-    this.db.prepare('INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)').run(hashOf(token), accountId, at, expiresAt);
+    this.db
+      .prepare('INSERT INTO sessions (token_hash, account_id, created_at, expires_at) VALUES (?, ?, ?, ?)')
+      .run(hashOf(token), accountId, at, expiresAt);
     return { token, expiresAt };
   }
 
   /** The account id of a live session, or undefined (unknown or expired). */
   accountOf(token: string): string | undefined {
-    const row = this.db.prepare<[string, number], { account_id: string }>('SELECT account_id FROM sessions WHERE token_hash = ? AND expires_at > ?').get(hashOf(token), this.now());
+    const row = this.db
+      .prepare<[string, number], { account_id: string }>(
+        'SELECT account_id FROM sessions WHERE token_hash = ? AND expires_at > ?',
+      )
+      .get(hashOf(token), this.now());
     return row?.account_id;
   }
 
@@ -39,6 +45,8 @@ export class SessionStore {
 
   /** Ends every session of an account, but `keep` (the one changing its own password). */
   closeAll(accountId: string, keep?: string): void {
-    this.db.prepare('DELETE FROM sessions WHERE account_id = ? AND token_hash != ?').run(accountId, keep === undefined ? '' : hashOf(keep));
+    this.db
+      .prepare('DELETE FROM sessions WHERE account_id = ? AND token_hash != ?')
+      .run(accountId, keep === undefined ? '' : hashOf(keep));
   }
 }

@@ -28,11 +28,22 @@ export interface ClearRule {
 export function alarmEffect(e: SiteEvent): AlarmEffect {
   switch (e.type) {
     case 'door.forced':
-      return { raise: { kind: 'door.forced', subject: e.data.door, detail: null, clears: secured(e.data.door, 'forced') } };
+      return {
+        raise: { kind: 'door.forced', subject: e.data.door, detail: null, clears: secured(e.data.door, 'forced') },
+      };
     case 'door.held':
-      return { raise: { kind: 'door.held', subject: e.data.door, detail: `${e.data.seconds} s`, clears: secured(e.data.door, 'held') } };
+      return {
+        raise: {
+          kind: 'door.held',
+          subject: e.data.door,
+          detail: `${e.data.seconds} s`,
+          clears: secured(e.data.door, 'held'),
+        },
+      };
     case 'door.secured':
-      return { clear: { kinds: [e.data.after === 'forced' ? 'door.forced' : 'door.held'], subject: e.data.door, by: e.type } };
+      return {
+        clear: { kinds: [e.data.after === 'forced' ? 'door.forced' : 'door.held'], subject: e.data.door, by: e.type },
+      };
     case 'device.fault':
       return faultEffect(e);
     case 'access.granted':
@@ -51,7 +62,10 @@ export function alarmEffect(e: SiteEvent): AlarmEffect {
   }
 }
 
-const secured = (door: string, after: 'forced' | 'held'): ClearRule => ({ type: 'door.secured', match: { '$.data.door': door, '$.data.after': after } });
+const secured = (door: string, after: 'forced' | 'held'): ClearRule => ({
+  type: 'door.secured',
+  match: { '$.data.door': door, '$.data.after': after },
+});
 
 type FaultKind = Extract<SiteEvent, { type: 'device.fault' }>['data']['kind'];
 const ONE_OFF_FAULTS: Partial<Record<FaultKind, AlarmKind>> = {
@@ -64,7 +78,15 @@ const ONE_OFF_FAULTS: Partial<Record<FaultKind, AlarmKind>> = {
 
 function faultEffect(e: Extract<SiteEvent, { type: 'device.fault' }>): AlarmEffect {
   const { device, kind, detail } = e.data;
-  if (kind === 'reader.lost') return { raise: { kind: 'reader.lost', subject: device, detail: detail ?? null, clears: { type: 'device.fault', match: { '$.data.device': device, '$.data.kind': 'reader.found' } } } };
+  if (kind === 'reader.lost')
+    return {
+      raise: {
+        kind: 'reader.lost',
+        subject: device,
+        detail: detail ?? null,
+        clears: { type: 'device.fault', match: { '$.data.device': device, '$.data.kind': 'reader.found' } },
+      },
+    };
   if (kind === 'reader.found') return { clear: { kinds: ['reader.lost'], subject: device, by: 'reader.found' } };
   // No event ends these: raised already over, open until someone acknowledges them. A refused
   // (forged, replayed, foreign) directory update or command may be an attack; a relay that did

@@ -75,9 +75,19 @@ export class AlarmBook {
    * until the site reports it no more. Returns what changed.
    */
   onStatus(status: SiteStatus, silentSeconds?: number): Alarm[] {
-    const detail = !status.online ? 'last will or shutdown' : silentSeconds !== undefined ? `no status for ${silentSeconds} s` : null;
-    const behind = status.logBehindHub === undefined ? null : `the site's log ends at ${status.lastSeq}, the hub holds up to ${status.logBehindHub}: its database was lost or replaced; its new events are held at the site until \`tessera edge renumber --after ${status.logBehindHub}\` is run there`;
-    return [...this.condition(status.site, 'sync.log_behind', behind, 'renumbered'), ...this.condition(status.site, 'site.offline', detail, 'site.online')];
+    const detail = !status.online
+      ? 'last will or shutdown'
+      : silentSeconds !== undefined
+        ? `no status for ${silentSeconds} s`
+        : null;
+    const behind =
+      status.logBehindHub === undefined
+        ? null
+        : `the site's log ends at ${status.lastSeq}, the hub holds up to ${status.logBehindHub}: its database was lost or replaced; its new events are held at the site until \`tessera edge renumber --after ${status.logBehindHub}\` is run there`;
+    return [
+      ...this.condition(status.site, 'sync.log_behind', behind, 'renumbered'),
+      ...this.condition(status.site, 'site.offline', detail, 'site.online'),
+    ];
   }
 
   /**
@@ -99,9 +109,20 @@ export class AlarmBook {
 
   /** Newest first; `sites` (a site manager's) limits the list to those sites, in SQL, before the limit. */
   list(filter: { open?: boolean; site?: string; sites?: readonly string[]; limit?: number } = {}): Alarm[] {
-    const where = [filter.open === undefined ? 'TRUE' : filter.open ? OPEN : `NOT ${OPEN}`, filter.site !== undefined ? 'site = @site' : 'TRUE', filter.sites !== undefined ? `site IN ${sqlDialect(this.db).jsonArrayValues('@sites')}` : 'TRUE'].join(' AND ');
-    const params = { ...(filter.site !== undefined ? { site: filter.site } : {}), ...(filter.sites !== undefined ? { sites: JSON.stringify(filter.sites) } : {}), limit: filter.limit ?? 500 };
-    return this.db.prepare<typeof params, Row>(`SELECT * FROM alarms WHERE ${where} ORDER BY id DESC LIMIT @limit`).all(params).map(toAlarm);
+    const where = [
+      filter.open === undefined ? 'TRUE' : filter.open ? OPEN : `NOT ${OPEN}`,
+      filter.site !== undefined ? 'site = @site' : 'TRUE',
+      filter.sites !== undefined ? `site IN ${sqlDialect(this.db).jsonArrayValues('@sites')}` : 'TRUE',
+    ].join(' AND ');
+    const params = {
+      ...(filter.site !== undefined ? { site: filter.site } : {}),
+      ...(filter.sites !== undefined ? { sites: JSON.stringify(filter.sites) } : {}),
+      limit: filter.limit ?? 500,
+    };
+    return this.db
+      .prepare<typeof params, Row>(`SELECT * FROM alarms WHERE ${where} ORDER BY id DESC LIMIT @limit`)
+      .all(params)
+      .map(toAlarm);
   }
 
   get(id: number): Alarm | undefined {
@@ -112,23 +133,30 @@ export class AlarmBook {
   /** Records who saw it and when; acknowledging again keeps the first acknowledgement. */
   acknowledge(id: number, by: string): Alarm {
     if (!this.get(id)) throw new TesseraError('not_found', `no alarm ${id}`);
-    this.db.prepare('UPDATE alarms SET acked_at = ?, acked_by = ? WHERE id = ? AND acked_at IS NULL').run(this.now(), by, id);
+    this.db
+      .prepare('UPDATE alarms SET acked_at = ?, acked_by = ? WHERE id = ? AND acked_at IS NULL')
+      .run(this.now(), by, id);
     return this.get(id) as Alarm;
   }
 
   /** Open alarms per site. */
   openCounts(): Map<string, number> {
-    const rows = this.db.prepare<[], { site: string; n: number }>(`SELECT site, COUNT(*) AS n FROM alarms WHERE ${OPEN} GROUP BY site`).all();
+    const rows = this.db
+      .prepare<[], { site: string; n: number }>(`SELECT site, COUNT(*) AS n FROM alarms WHERE ${OPEN} GROUP BY site`)
+      .all();
     return new Map(rows.map((r) => [r.site, r.n]));
   }
 
   private applyOne(e: SiteEvent): Alarm[] {
     const effect = alarmEffect(e);
     if (effect === null) return [];
-    if ('clear' in effect) return this.clear(e.site, effect.clear.kinds, effect.clear.subject, effect.clear.by, e.at, e.seq);
+    if ('clear' in effect)
+      return this.clear(e.site, effect.clear.kinds, effect.clear.subject, effect.clear.by, e.at, e.seq);
     const { kind, subject, detail, clears } = effect.raise;
     const seen = this.db
-      .prepare<[string, string, string, number], { id: number }>('SELECT id FROM alarms WHERE site = ? AND kind = ? AND subject = ? AND ? BETWEEN raised_seq AND last_seq')
+      .prepare<[string, string, string, number], { id: number }>(
+        'SELECT id FROM alarms WHERE site = ? AND kind = ? AND subject = ? AND ? BETWEEN raised_seq AND last_seq',
+      )
       .get(e.site, kind, subject, e.seq);
     if (seen) return [];
     const active = this.active(e.site, kind, subject);
@@ -139,25 +167,49 @@ export class AlarmBook {
       return [this.get(active.id) as Alarm];
     }
     const later = clears ? this.laterClear(e.site, e.seq, clears) : undefined;
-    const id = this.insert(e.site, kind, subject, detail, e.at, e.seq, clears === null ? { at: e.at, by: 'one-off' } : later);
+    const id = this.insert(
+      e.site,
+      kind,
+      subject,
+      detail,
+      e.at,
+      e.seq,
+      clears === null ? { at: e.at, by: 'one-off' } : later,
+    );
     return [this.get(id) as Alarm];
   }
 
-  private insert(site: string, kind: AlarmKind, subject: string, detail: string | null, at: string, seq: number | null, cleared: { at: string; by: string } | undefined | null): number {
+  private insert(
+    site: string,
+    kind: AlarmKind,
+    subject: string,
+    detail: string | null,
+    at: string,
+    seq: number | null,
+    cleared: { at: string; by: string } | undefined | null,
+  ): number {
     return this.db
-      .prepare<unknown[], number>('INSERT INTO alarms (site, kind, subject, detail, raised_at, raised_seq, last_seq, cleared_at, cleared_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id')
+      .prepare<unknown[], number>(
+        'INSERT INTO alarms (site, kind, subject, detail, raised_at, raised_seq, last_seq, cleared_at, cleared_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id',
+      )
       .pluck()
       .get(site, kind, subject, detail, at, seq, seq, cleared?.at ?? null, cleared?.by ?? null) as number;
   }
 
   private active(site: string, kind: AlarmKind, subject: string): Row | undefined {
-    return this.db.prepare<[string, string, string], Row>('SELECT * FROM alarms WHERE site = ? AND kind = ? AND subject = ? AND cleared_at IS NULL ORDER BY id DESC LIMIT 1').get(site, kind, subject);
+    return this.db
+      .prepare<[string, string, string], Row>(
+        'SELECT * FROM alarms WHERE site = ? AND kind = ? AND subject = ? AND cleared_at IS NULL ORDER BY id DESC LIMIT 1',
+      )
+      .get(site, kind, subject);
   }
 
   /** Clears the active alarms of `subject` raised before seq `beforeSeq`. */
   private clear(site: string, kinds: AlarmKind[], subject: string, by: string, at: string, beforeSeq: number): Alarm[] {
     const rows = this.db
-      .prepare<unknown[], { id: number }>(`SELECT id FROM alarms WHERE site = ? AND subject = ? AND cleared_at IS NULL AND kind IN (${kinds.map(() => '?').join(', ')}) AND COALESCE(last_seq, 0) < ?`)
+      .prepare<unknown[], { id: number }>(
+        `SELECT id FROM alarms WHERE site = ? AND subject = ? AND cleared_at IS NULL AND kind IN (${kinds.map(() => '?').join(', ')}) AND COALESCE(last_seq, 0) < ?`,
+      )
       .all(site, subject, ...kinds, Number.isFinite(beforeSeq) ? beforeSeq : Number.MAX_SAFE_INTEGER);
     const update = this.db.prepare('UPDATE alarms SET cleared_at = ?, cleared_by = ? WHERE id = ?');
     return rows.map((r) => {
@@ -170,7 +222,9 @@ export class AlarmBook {
   private laterClear(site: string, seq: number, rule: ClearRule): { at: string; by: string } | undefined {
     const paths = Object.keys(rule.match);
     const sql = `SELECT at FROM events WHERE site = ? AND seq > ? AND type = ? ${paths.map(() => 'AND json_extract(body, ?) = ?').join(' ')} ORDER BY seq LIMIT 1`;
-    const row = this.db.prepare<unknown[], { at: string }>(sql).get(site, seq, rule.type, ...paths.flatMap((p) => [p, rule.match[p]]));
+    const row = this.db
+      .prepare<unknown[], { at: string }>(sql)
+      .get(site, seq, rule.type, ...paths.flatMap((p) => [p, rule.match[p]]));
     return row ? { at: row.at, by: rule.type === 'door.secured' ? 'door.secured' : 'reader.found' } : undefined;
   }
 }

@@ -15,14 +15,21 @@ import type { HistoryPoint } from '../../../shared/protocol/api/hub-occupancy.js
 
 export type { HistoryPoint };
 
-export const rateOf = (present: number, capacity: number | null): number | null => (capacity === null || capacity <= 0 ? null : Math.round((present / capacity) * 1000) / 1000);
+export const rateOf = (present: number, capacity: number | null): number | null =>
+  capacity === null || capacity <= 0 ? null : Math.round((present / capacity) * 1000) / 1000;
 
 /**
  * One point per bucket from `fromMs` to `toMs`: the bucket's peak where something changed, else
  * the count carried over from the last change before it (`before`: the last bucket earlier than
  * the range, if any). Pure: rows are the stored buckets within the range, in any order.
  */
-export function historySeries(rows: readonly BucketRow[], before: BucketRow | undefined, fromMs: number, toMs: number, capacity: number | null): HistoryPoint[] {
+export function historySeries(
+  rows: readonly BucketRow[],
+  before: BucketRow | undefined,
+  fromMs: number,
+  toMs: number,
+  capacity: number | null,
+): HistoryPoint[] {
   const byStart = new Map(rows.map((r) => [r.startMs, r]));
   const points: HistoryPoint[] = [];
   let carried = before?.last ?? 0;

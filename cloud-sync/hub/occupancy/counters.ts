@@ -19,7 +19,8 @@ export class LiveCounters {
   observe(events: readonly SiteEvent[], nowMs: number): void {
     for (const e of events) {
       bump(this.events, `${e.site}|${e.type}`);
-      if (e.type === 'access.granted' || e.type === 'access.denied') bump(this.decisions, `${e.site}|${e.type === 'access.granted'}|${e.data.reason}`);
+      if (e.type === 'access.granted' || e.type === 'access.denied')
+        bump(this.decisions, `${e.site}|${e.type === 'access.granted'}|${e.data.reason}`);
       const at = Date.parse(e.at);
       if (Number.isFinite(at)) this.lag.observe(Math.max(0, nowMs - at) / 1000);
     }

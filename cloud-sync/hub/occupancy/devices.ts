@@ -27,10 +27,12 @@ export function devicesFrom(events: readonly SiteEvent[]): { doors: DoorState[];
       r.connected = true;
       r.lastTap = { at: e.at, granted: e.type === 'access.granted', reason: e.data.reason };
       if (e.data.door !== undefined) door(e.data.door, e.at);
-    } else if (e.type === 'door.forced' || e.type === 'door.held') door(e.data.door, e.at).alarm = e.type === 'door.forced' ? 'forced' : 'held';
+    } else if (e.type === 'door.forced' || e.type === 'door.held')
+      door(e.data.door, e.at).alarm = e.type === 'door.forced' ? 'forced' : 'held';
     else if (e.type === 'door.secured') door(e.data.door, e.at).alarm = null;
     else if (e.type === 'door.mode') door(e.data.door, e.at).mode = e.data.mode;
-    else if (e.type === 'device.fault' && (e.data.kind === 'reader.lost' || e.data.kind === 'reader.found')) reader(e.data.device, e.at).connected = e.data.kind === 'reader.found';
+    else if (e.type === 'device.fault' && (e.data.kind === 'reader.lost' || e.data.kind === 'reader.found'))
+      reader(e.data.device, e.at).connected = e.data.kind === 'reader.found';
   }
   const byId = <T>(m: Map<string, T>) => [...m.keys()].sort().map((k) => m.get(k) as T);
   return { doors: byId(doors), readers: byId(readers) };

@@ -8,7 +8,8 @@ import type { SiteView } from '../store.js';
 export const LEGACY_OFFLINE_AFTER_SECONDS = 90;
 
 /** How long the hub waits for the next status before it counts the site offline. */
-export const offlineAfterSeconds = (status: SiteStatus): number => status.heartbeat?.offlineAfterSeconds ?? LEGACY_OFFLINE_AFTER_SECONDS;
+export const offlineAfterSeconds = (status: SiteStatus): number =>
+  status.heartbeat?.offlineAfterSeconds ?? LEGACY_OFFLINE_AFTER_SECONDS;
 
 /**
  * Seconds since a site that says it is online last sent its status, once that is past its
@@ -31,7 +32,8 @@ export function nextVerdictChangeAt(view: Pick<SiteView, 'status' | 'statusAt'>,
   const at = view.statusAt;
   const dir = view.status.directory;
   const instants = [at + offlineAfterSeconds(view.status) * 1000];
-  if (dir.maxAgeSeconds !== undefined && dir.ageSeconds !== null) instants.push(at + Math.ceil(dir.maxAgeSeconds * DIRECTORY_WARNING_SHARE - dir.ageSeconds) * 1000);
+  if (dir.maxAgeSeconds !== undefined && dir.ageSeconds !== null)
+    instants.push(at + Math.ceil(dir.maxAgeSeconds * DIRECTORY_WARNING_SHARE - dir.ageSeconds) * 1000);
   return Math.min(Infinity, ...instants.filter((t) => t > nowMs));
 }
 
@@ -47,7 +49,10 @@ export const DIRECTORY_WARNING_SHARE = 0.75;
  * status (the site may be cut off and silent), against the bound the site reported. Null while
  * it is fresh, or when the site reports no bound or no directory.
  */
-export function directoryWarning(view: Pick<SiteView, 'status' | 'statusAt'> | undefined, nowMs: number): string | null {
+export function directoryWarning(
+  view: Pick<SiteView, 'status' | 'statusAt'> | undefined,
+  nowMs: number,
+): string | null {
   const dir = view?.status?.directory;
   if (dir?.maxAgeSeconds === undefined || dir.ageSeconds === null || view?.statusAt == null) return null;
   const age = dir.ageSeconds + Math.max(0, Math.floor((nowMs - view.statusAt) / 1000));
@@ -71,7 +76,8 @@ export function siteHealth(site: string, view: SiteView | undefined, openAlarms:
     ...(openAlarms > 0 ? ['alarms.open'] : []),
   ];
   const online = view?.online == null ? null : view.online && silentFor(view, nowMs) === undefined;
-  const state: HealthState = online === null ? 'unknown' : !online ? 'offline' : problems.length > 0 ? 'degraded' : 'ok';
+  const state: HealthState =
+    online === null ? 'unknown' : !online ? 'offline' : problems.length > 0 ? 'degraded' : 'ok';
   return {
     site,
     online,

@@ -62,10 +62,14 @@ export class HubLive {
 
   constructor(private readonly deps: LiveDeps) {
     this.log = deps.log.child({ module: 'live' });
-    this.projection = new OccupancyProjection(deps.db, deps.declaredSites, deps.memberName, (site) => this.capacities.get(site));
+    this.projection = new OccupancyProjection(deps.db, deps.declaredSites, deps.memberName, (site) =>
+      this.capacities.get(site),
+    );
     this.alarms = new AlarmBook(deps.db, () => deps.clock.now());
     this.feed = new LiveFeed((err) => this.log.warn({ err }, 'a live listener failed'));
-    this.saveCursorStmt = deps.db.prepare('INSERT INTO live_cursor (id, received_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET received_at = excluded.received_at');
+    this.saveCursorStmt = deps.db.prepare(
+      'INSERT INTO live_cursor (id, received_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET received_at = excluded.received_at',
+    );
     // One transaction for the projection, the alarms and the cursor: one commit per batch.
     this.applyTx = deps.db.transaction((events: readonly SiteEvent[]) => {
       const r = { changedSites: this.projection.apply(events), alarms: this.alarms.apply(events) };
@@ -88,7 +92,9 @@ export class HubLive {
   /** Projects again the events received since the cursor, and raises or clears site.offline from the statuses held. */
   recover(): void {
     // Without a cursor (a database from before occupancy existed), everything is projected once.
-    const cursor = this.deps.db.prepare<[], { received_at: number }>('SELECT received_at FROM live_cursor WHERE id = 1').get()?.received_at;
+    const cursor = this.deps.db
+      .prepare<[], { received_at: number }>('SELECT received_at FROM live_cursor WHERE id = 1')
+      .get()?.received_at;
     const replayed = this.replaySince(cursor === undefined ? 0 : cursor - REPLAY_MARGIN_MS);
     this.watchSites();
     this.saveCursor();
@@ -221,7 +227,12 @@ export class HubLive {
   }
 
   health(site: string): SiteHealth {
-    return siteHealth(site, this.deps.store.sites().find((v) => v.site === site), this.alarms.openCounts().get(site) ?? 0, this.deps.clock.now());
+    return siteHealth(
+      site,
+      this.deps.store.sites().find((v) => v.site === site),
+      this.alarms.openCounts().get(site) ?? 0,
+      this.deps.clock.now(),
+    );
   }
 
   /** The health of every site that sent anything or is declared, filtered by `visible`. */
@@ -230,7 +241,10 @@ export class HubLive {
     const open = this.alarms.openCounts();
     const ids = new Set([...views.keys(), ...this.deps.declaredSites().map((s) => s.id)]);
     const now = this.deps.clock.now();
-    return [...ids].filter(visible).sort().map((id) => siteHealth(id, views.get(id), open.get(id) ?? 0, now));
+    return [...ids]
+      .filter(visible)
+      .sort()
+      .map((id) => siteHealth(id, views.get(id), open.get(id) ?? 0, now));
   }
 
   /** Starts the network topic: published at once (so displays find a retained value), then on change and every minute. */

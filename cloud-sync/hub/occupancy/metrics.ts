@@ -22,45 +22,119 @@ const split = (key: string) => key.split('|');
 export function hubMetrics(deps: HubMetricsDeps, visible: (site: string) => boolean, network: boolean): MetricFamily[] {
   const occupancy = deps.live.projection.network(visible).sites;
   const health = deps.live.healthAll(visible);
-  const counter = (name: string, help: string, value: number): MetricFamily => ({ name, help, type: 'counter', samples: [{ value }] });
+  const counter = (name: string, help: string, value: number): MetricFamily => ({
+    name,
+    help,
+    type: 'counter',
+    samples: [{ value }],
+  });
   const c = deps.ingest.counters;
   const ingest: MetricFamily[] = network
     ? [
-        counter('tessera_hub_messages_received_total', 'MQTT messages received on the events and status topics.', c.received),
-        counter('tessera_hub_events_applied_total', 'Events stored for the first time (exactly once per site and seq).', c.applied),
+        counter(
+          'tessera_hub_messages_received_total',
+          'MQTT messages received on the events and status topics.',
+          c.received,
+        ),
+        counter(
+          'tessera_hub_events_applied_total',
+          'Events stored for the first time (exactly once per site and seq).',
+          c.applied,
+        ),
         counter('tessera_hub_events_duplicate_total', 'Events received again and already held.', c.duplicates),
-        counter('tessera_hub_seq_conflicts_total', 'Seqs received with another event id than the one held.', c.conflicts),
+        counter(
+          'tessera_hub_seq_conflicts_total',
+          'Seqs received with another event id than the one held.',
+          c.conflicts,
+        ),
         counter('tessera_hub_messages_rejected_total', 'Messages refused and dead-lettered.', c.rejected),
-        counter('tessera_hub_store_errors_total', 'Valid batches the store failed to commit (resent by their site).', c.storeErrors),
-        { name: 'tessera_hub_event_lag_seconds', help: 'Time from an event at its site to its storage at the hub.', type: 'histogram', histogram: deps.live.counters.lag.snapshot() },
-        { name: 'tessera_hub_live_clients', help: 'Dashboard clients on the live stream (and other feed listeners).', type: 'gauge', samples: [{ value: deps.live.feed.size }] },
+        counter(
+          'tessera_hub_store_errors_total',
+          'Valid batches the store failed to commit (resent by their site).',
+          c.storeErrors,
+        ),
+        {
+          name: 'tessera_hub_event_lag_seconds',
+          help: 'Time from an event at its site to its storage at the hub.',
+          type: 'histogram',
+          histogram: deps.live.counters.lag.snapshot(),
+        },
+        {
+          name: 'tessera_hub_live_clients',
+          help: 'Dashboard clients on the live stream (and other feed listeners).',
+          type: 'gauge',
+          samples: [{ value: deps.live.feed.size }],
+        },
       ]
     : [];
-  const bySite = (m: Map<string, number>) => [...m].map(([key, value]) => ({ parts: split(key), value })).filter((s) => visible(s.parts[0] ?? ''));
+  const bySite = (m: Map<string, number>) =>
+    [...m].map(([key, value]) => ({ parts: split(key), value })).filter((s) => visible(s.parts[0] ?? ''));
   return [
     ...ingest,
-    { name: 'tessera_site_occupancy', help: 'People in at each site.', type: 'gauge', samples: occupancy.map((s) => ({ labels: { site: s.site }, value: s.present })) },
-    { name: 'tessera_site_capacity', help: 'Capacity of each site, as the site reports it from its config file (the one its door enforces).', type: 'gauge', samples: occupancy.flatMap((s) => (s.capacity === null ? [] : [{ labels: { site: s.site }, value: s.capacity }])) },
-    { name: 'tessera_site_online', help: '1 if the site last said it is online, 0 after its last will.', type: 'gauge', samples: health.flatMap((h) => (h.online === null ? [] : [{ labels: { site: h.site }, value: h.online ? 1 : 0 }])) },
-    { name: 'tessera_site_backlog', help: 'Events the site holds that the hub has not acknowledged, as last reported.', type: 'gauge', samples: health.flatMap((h) => (h.backlog === null ? [] : [{ labels: { site: h.site }, value: h.backlog }])) },
-    { name: 'tessera_site_missing_events', help: 'Seqs the hub lacks below the highest it holds.', type: 'gauge', samples: health.map((h) => ({ labels: { site: h.site }, value: h.missing })) },
-    { name: 'tessera_alarms_open', help: 'Alarms still active or not yet acknowledged.', type: 'gauge', samples: health.map((h) => ({ labels: { site: h.site }, value: h.openAlarms })) },
+    {
+      name: 'tessera_site_occupancy',
+      help: 'People in at each site.',
+      type: 'gauge',
+      samples: occupancy.map((s) => ({ labels: { site: s.site }, value: s.present })),
+    },
+    {
+      name: 'tessera_site_capacity',
+      help: 'Capacity of each site, as the site reports it from its config file (the one its door enforces).',
+      type: 'gauge',
+      samples: occupancy.flatMap((s) => (s.capacity === null ? [] : [{ labels: { site: s.site }, value: s.capacity }])),
+    },
+    {
+      name: 'tessera_site_online',
+      help: '1 if the site last said it is online, 0 after its last will.',
+      type: 'gauge',
+      samples: health.flatMap((h) =>
+        h.online === null ? [] : [{ labels: { site: h.site }, value: h.online ? 1 : 0 }],
+      ),
+    },
+    {
+      name: 'tessera_site_backlog',
+      help: 'Events the site holds that the hub has not acknowledged, as last reported.',
+      type: 'gauge',
+      samples: health.flatMap((h) => (h.backlog === null ? [] : [{ labels: { site: h.site }, value: h.backlog }])),
+    },
+    {
+      name: 'tessera_site_missing_events',
+      help: 'Seqs the hub lacks below the highest it holds.',
+      type: 'gauge',
+      samples: health.map((h) => ({ labels: { site: h.site }, value: h.missing })),
+    },
+    {
+      name: 'tessera_alarms_open',
+      help: 'Alarms still active or not yet acknowledged.',
+      type: 'gauge',
+      samples: health.map((h) => ({ labels: { site: h.site }, value: h.openAlarms })),
+    },
     {
       name: 'tessera_site_decisions_total',
       help: 'Badge decisions stored since the hub started, by site, result and reason code.',
       type: 'counter',
-      samples: bySite(deps.live.counters.decisions).map(({ parts: [site = '', granted = '', reason = ''], value }) => ({ labels: { site, result: granted === 'true' ? 'granted' : 'denied', reason }, value })),
+      samples: bySite(deps.live.counters.decisions).map(({ parts: [site = '', granted = '', reason = ''], value }) => ({
+        labels: { site, result: granted === 'true' ? 'granted' : 'denied', reason },
+        value,
+      })),
     },
     {
       name: 'tessera_site_events_total',
       help: 'Events stored since the hub started, by site and type.',
       type: 'counter',
-      samples: bySite(deps.live.counters.events).map(({ parts: [site = '', type = ''], value }) => ({ labels: { site, type }, value })),
+      samples: bySite(deps.live.counters.events).map(({ parts: [site = '', type = ''], value }) => ({
+        labels: { site, type },
+        value,
+      })),
     },
   ];
 }
 
 /** `GET /metrics`, Prometheus text format, behind the same login as the rest of the API (docs/dashboard.md). */
 export function registerHubMetrics(app: FastifyInstance, deps: HubMetricsDeps): void {
-  serve(app, HubSiteRoutes.metrics, (req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(renderExposition(hubMetrics(deps, visibleTo(req), req.account.role === 'operator'))));
+  serve(app, HubSiteRoutes.metrics, (req, reply) =>
+    reply
+      .type(PROMETHEUS_CONTENT_TYPE)
+      .send(renderExposition(hubMetrics(deps, visibleTo(req), req.account.role === 'operator'))),
+  );
 }

@@ -1,7 +1,12 @@
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../../shared/platform/clock.js';
 import { NETWORK_OCCUPANCY_VERSION, type NetworkOccupancyMessage } from '../../../shared/protocol/occupancy.js';
-import { DEFAULT_DISCOVERY_PREFIX, DEFAULT_TOPIC_PREFIX, homeAssistantTopics, topics } from '../../../shared/protocol/topics.js';
+import {
+  DEFAULT_DISCOVERY_PREFIX,
+  DEFAULT_TOPIC_PREFIX,
+  homeAssistantTopics,
+  topics,
+} from '../../../shared/protocol/topics.js';
 import type { NetworkOccupancy } from './projection.js';
 
 export type Publish = (topic: string, payload: string, options: { qos: 0 | 1; retain: boolean }) => Promise<void>;
@@ -26,12 +31,19 @@ export function networkPayload(n: NetworkOccupancy, nowMs: number): NetworkOccup
     v: NETWORK_OCCUPANCY_VERSION,
     at: new Date(nowMs).toISOString(),
     total: n.total,
-    sites: Object.fromEntries(n.sites.map((s) => [s.site, { name: s.name, present: s.present, capacity: s.capacity, rate: s.rate }])),
+    sites: Object.fromEntries(
+      n.sites.map((s) => [s.site, { name: s.name, present: s.present, capacity: s.capacity, rate: s.rate }]),
+    ),
   };
 }
 
 /** Home Assistant's discovery config of one site's occupancy sensor (retained under `homeassistant/sensor/...`). */
-export function homeAssistantSensor(site: string, name: string, stateTopic: string, discoveryPrefix = DEFAULT_DISCOVERY_PREFIX) {
+export function homeAssistantSensor(
+  site: string,
+  name: string,
+  stateTopic: string,
+  discoveryPrefix = DEFAULT_DISCOVERY_PREFIX,
+) {
   const key = JSON.stringify(site);
   return {
     topic: homeAssistantTopics(discoveryPrefix).sensorConfig(site),
@@ -105,7 +117,11 @@ export class NetworkOccupancyPublisher {
       () => (this.failing = false),
       (err: unknown) => {
         if (this.stopped) return;
-        if (!this.failing) this.deps.log.warn({ err: (err as Error).message }, 'network occupancy not published: retrying every interval');
+        if (!this.failing)
+          this.deps.log.warn(
+            { err: (err as Error).message },
+            'network occupancy not published: retrying every interval',
+          );
         this.failing = true;
         this.retryLater();
       },

@@ -54,8 +54,12 @@ export class OccupancyProjection {
         WHERE excluded.seq > presence_state.seq`),
       bucket: db.prepare(`INSERT INTO occupancy_buckets (site, start_ms, peak, last) VALUES (?, ?, ?, ?)
         ON CONFLICT (site, start_ms) DO UPDATE SET peak = ${sqlDialect(db).greatest('occupancy_buckets.peak', 'excluded.peak')}, last = excluded.last`),
-      buckets: db.prepare('SELECT start_ms AS "startMs", peak, last FROM occupancy_buckets WHERE site = ? AND start_ms >= ? AND start_ms <= ?'),
-      before: db.prepare('SELECT start_ms AS "startMs", peak, last FROM occupancy_buckets WHERE site = ? AND start_ms < ? ORDER BY start_ms DESC LIMIT 1'),
+      buckets: db.prepare(
+        'SELECT start_ms AS "startMs", peak, last FROM occupancy_buckets WHERE site = ? AND start_ms >= ? AND start_ms <= ?',
+      ),
+      before: db.prepare(
+        'SELECT start_ms AS "startMs", peak, last FROM occupancy_buckets WHERE site = ? AND start_ms < ? ORDER BY start_ms DESC LIMIT 1',
+      ),
     };
     // Built once: better-sqlite3 wraps a function anew at every `transaction()` call.
     this.applyTx = db.transaction((events: readonly SiteEvent[]) => this.applyEvents(events));
@@ -65,7 +69,11 @@ export class OccupancyProjection {
   /** Reads who is in from the table again: at start, and after an erasure renamed a member in it. */
   reload(): void {
     this.present.clear();
-    const rows = this.db.prepare<[], { site: string; member_id: string; since: string }>('SELECT site, member_id, since FROM presence_state WHERE present = 1').all();
+    const rows = this.db
+      .prepare<[], { site: string; member_id: string; since: string }>(
+        'SELECT site, member_id, since FROM presence_state WHERE present = 1',
+      )
+      .all();
     for (const r of rows) this.membersOf(r.site).set(r.member_id, r.since);
   }
 
@@ -99,7 +107,8 @@ export class OccupancyProjection {
   private applyOne(e: PresenceEvent): { before: number; after: number } | undefined {
     const memberId = e.data.memberId;
     const inside = e.type === 'presence.in';
-    if (this.stmt.save.run(e.site, memberId, e.seq, inside ? 1 : 0, inside ? e.at : null).changes === 0) return undefined;
+    if (this.stmt.save.run(e.site, memberId, e.seq, inside ? 1 : 0, inside ? e.at : null).changes === 0)
+      return undefined;
     const members = this.membersOf(e.site);
     const before = members.size;
     if (inside) members.set(memberId, e.at);
@@ -111,13 +120,26 @@ export class OccupancyProjection {
     const d = this.declared().find((s) => s.id === site);
     const present = this.present.get(site)?.size ?? 0;
     const capacity = this.reportedCapacity(site) ?? d?.capacity ?? null;
-    return { site, name: d?.name ?? site, timeZone: d?.timeZone ?? null, capacity, present, rate: rateOf(present, capacity) };
+    return {
+      site,
+      name: d?.name ?? site,
+      timeZone: d?.timeZone ?? null,
+      capacity,
+      present,
+      rate: rateOf(present, capacity),
+    };
   }
 
   /** Every declared site and every site with someone in, filtered by `visible`, and their total. */
   network(visible: (site: string) => boolean = () => true): NetworkOccupancy {
-    const ids = new Set([...this.declared().map((s) => s.id), ...[...this.present].filter(([, m]) => m.size > 0).map(([s]) => s)]);
-    const sites = [...ids].filter(visible).sort().map((id) => this.site(id));
+    const ids = new Set([
+      ...this.declared().map((s) => s.id),
+      ...[...this.present].filter(([, m]) => m.size > 0).map(([s]) => s),
+    ]);
+    const sites = [...ids]
+      .filter(visible)
+      .sort()
+      .map((id) => this.site(id));
     const present = sites.reduce((n, s) => n + s.present, 0);
     const capacity = sites.reduce((n, s) => n + (s.capacity ?? 0), 0);
     return { sites, total: { present, capacity, rate: rateOf(present, capacity) } };
@@ -133,7 +155,13 @@ export class OccupancyProjection {
   /** The site's history from `fromMs` to `toMs`, one point per 15-minute bucket. */
   history(site: string, fromMs: number, toMs: number): HistoryPoint[] {
     const start = bucketStart(fromMs);
-    return historySeries(this.stmt.buckets.all(site, start, toMs), this.stmt.before.get(site, start), start, toMs, this.site(site).capacity);
+    return historySeries(
+      this.stmt.buckets.all(site, start, toMs),
+      this.stmt.before.get(site, start),
+      start,
+      toMs,
+      this.site(site).capacity,
+    );
   }
 
   private membersOf(site: string): Map<string, string> {

@@ -7,7 +7,6 @@ import type { HubStore } from '../store.js';
 import { devicesFrom } from './devices.js';
 import type { HubLive } from './live.js';
 
-
 const RANGE_MS = { '24h': 24 * 3600_000, '7d': 7 * 24 * 3600_000 } as const;
 /** How many of a site's latest events its doors and readers are read from. */
 const DEVICE_EVENTS = 500;
@@ -24,7 +23,8 @@ export const visibleTo = (req: FastifyRequest) => (site: string) => maySeeSite(r
 function siteOf(req: FastifyRequest & { params: { site: string } }, live: HubLive): string {
   const { site } = req.params;
   ensureSite(req, site);
-  if (!live.knows(site)) throw new TesseraError('not_found', `no site ${JSON.stringify(site)}: not declared, and nothing heard from it`);
+  if (!live.knows(site))
+    throw new TesseraError('not_found', `no site ${JSON.stringify(site)}: not declared, and nothing heard from it`);
   return site;
 }
 
@@ -44,13 +44,22 @@ export function registerLiveRoutes(app: FastifyInstance, deps: LiveApiDeps): voi
     const { range } = req.query;
     const to = deps.now();
     const now = live.projection.site(site);
-    return { site, timeZone: now.timeZone, capacity: now.capacity, range, bucketMinutes: 15, points: live.projection.history(site, to - RANGE_MS[range], to) };
+    return {
+      site,
+      timeZone: now.timeZone,
+      capacity: now.capacity,
+      range,
+      bucketMinutes: 15,
+      points: live.projection.history(site, to - RANGE_MS[range], to),
+    };
   });
   serve(app, OccupancyRoutes.healthAll, (req) => ({ sites: live.healthAll(visibleTo(req)) }));
   serve(app, OccupancyRoutes.health, (req) => {
     const site = siteOf(req, live);
     const progress = deps.store.progress(site);
-    const recent = progress ? deps.store.events(site, Math.max(0, progress.maxSeen - DEVICE_EVENTS), DEVICE_EVENTS).map((s) => s.event) : [];
+    const recent = progress
+      ? deps.store.events(site, Math.max(0, progress.maxSeen - DEVICE_EVENTS), DEVICE_EVENTS).map((s) => s.event)
+      : [];
     return { ...live.health(site), ...devicesFrom(recent) };
   });
   registerAlarmRoutes(app, live);
@@ -61,7 +70,14 @@ function registerAlarmRoutes(app: FastifyInstance, live: HubLive): void {
     const q = req.query;
     if (q.site !== undefined) ensureSite(req, q.site);
     const sites = req.account.role === 'operator' ? {} : { sites: req.account.sites };
-    return { alarms: live.alarms.list({ ...(q.open ? { open: q.open === 'true' } : {}), ...(q.site !== undefined ? { site: q.site } : {}), ...sites, limit: q.limit }) };
+    return {
+      alarms: live.alarms.list({
+        ...(q.open ? { open: q.open === 'true' } : {}),
+        ...(q.site !== undefined ? { site: q.site } : {}),
+        ...sites,
+        limit: q.limit,
+      }),
+    };
   });
   serve(app, OccupancyRoutes.acknowledge, (req) => {
     const { id } = req.params;

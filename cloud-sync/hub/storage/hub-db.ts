@@ -29,7 +29,9 @@ export interface HubDb {
   readonly name: string;
   readonly open: boolean;
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- better-sqlite3's own signature: an object binds named parameters
-  prepare<P extends unknown[] | {} = unknown[], R = unknown>(sql: string): P extends unknown[] ? SqlStatement<P, R> : SqlStatement<[P], R>;
+  prepare<P extends unknown[] | {} = unknown[], R = unknown>(
+    sql: string,
+  ): P extends unknown[] ? SqlStatement<P, R> : SqlStatement<[P], R>;
   /**
    * A function that runs `fn` in a transaction: committed when it returns, rolled back when it
    * throws; a call inside another transaction is a savepoint.

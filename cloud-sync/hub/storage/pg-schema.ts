@@ -18,13 +18,18 @@ const TRANSLATIONS: Array<[RegExp, string]> = [
   [/ UNIQUE COLLATE NOCASE\b/g, ''],
   [/lower\(hex\(randomblob\(16\)\)\)/g, "replace(CAST(gen_random_uuid() AS TEXT), '-', '')"],
 ];
-const AFTER: Array<[RegExp, string]> = [[/CREATE TABLE accounts\b/, 'CREATE UNIQUE INDEX accounts_username_nocase ON accounts (lower(username));']];
+const AFTER: Array<[RegExp, string]> = [
+  [/CREATE TABLE accounts\b/, 'CREATE UNIQUE INDEX accounts_username_nocase ON accounts (lower(username));'],
+];
 const UNTRANSLATED = /\b(BLOB|REAL|NOCASE|randomblob|PRAGMA|AUTOINCREMENT|strftime|datetime)\b/;
 
 export function toPostgres(sqlite: string): string {
   const sql = TRANSLATIONS.reduce((s, [from, to]) => s.replace(from, to), stripComments(sqlite));
   const left = UNTRANSLATED.exec(sql);
-  if (left) throw new Error(`a hub migration uses ${left[0]}, which has no PostgreSQL translation yet: ${sqlite.slice(0, 200)}`);
+  if (left)
+    throw new Error(
+      `a hub migration uses ${left[0]}, which has no PostgreSQL translation yet: ${sqlite.slice(0, 200)}`,
+    );
   return [sql, ...AFTER.filter(([when]) => when.test(sql)).map(([, add]) => add)].join('\n');
 }
 
@@ -58,13 +63,18 @@ export function migratePostgres(db: PostgresDb, migrations: readonly string[], w
       return fn();
     })();
   const current = locked(() => {
-    db.exec('CREATE TABLE IF NOT EXISTS schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)');
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)',
+    );
     db.exec('INSERT INTO schema_version (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING');
     db.exec(COMPAT_FUNCTIONS);
     return version(db);
   });
   if (current > latest) {
-    throw new TesseraError('store.corrupt', `${what} is at schema version ${current}, newer than this program knows (${latest}): upgrade Tessera or restore a backup`);
+    throw new TesseraError(
+      'store.corrupt',
+      `${what} is at schema version ${current}, newer than this program knows (${latest}): upgrade Tessera or restore a backup`,
+    );
   }
   for (let v = current + 1; v <= latest; v++) {
     locked(() => {
@@ -75,4 +85,5 @@ export function migratePostgres(db: PostgresDb, migrations: readonly string[], w
   }
 }
 
-const version = (db: PostgresDb): number => db.prepare<[], number>('SELECT version FROM schema_version WHERE id = 1').pluck().get() ?? 0;
+const version = (db: PostgresDb): number =>
+  db.prepare<[], number>('SELECT version FROM schema_version WHERE id = 1').pluck().get() ?? 0;

@@ -14,7 +14,7 @@ export function rewritePlaceholders(sql: string): Rewritten {
   let out = '';
   let positional = 0;
   const names: string[] = [];
-  for (let i = 0; i < sql.length; ) {
+  for (let i = 0; i < sql.length;) {
     const c = sql[i] as string;
     const skipTo = skipEnd(sql, i);
     if (skipTo > i) {
@@ -44,7 +44,8 @@ function skipEnd(sql: string, i: number): number {
   if (c === "'" || c === '"') {
     for (let j = i + 1; j < sql.length; j++) {
       if (sql[j] !== c) continue;
-      if (sql[j + 1] === c) j++; // a doubled quote is one quote character
+      if (sql[j + 1] === c)
+        j++; // a doubled quote is one quote character
       else return j + 1;
     }
     return sql.length;

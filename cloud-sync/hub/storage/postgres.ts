@@ -81,7 +81,8 @@ function toParam(v: unknown): string | null {
   if (v === null || v === undefined) return null;
   if (typeof v === 'string') {
     // libpq passes C strings: the rest of the text after a NUL would be cut off without a word.
-    if (v.includes('\u0000')) throw new TesseraError('request.invalid', 'text holding a NUL character cannot be stored (PostgreSQL)');
+    if (v.includes('\u0000'))
+      throw new TesseraError('request.invalid', 'text holding a NUL character cannot be stored (PostgreSQL)');
     return v;
   }
   if (typeof v === 'number') {
@@ -143,11 +144,13 @@ class PgStatement implements SqlStatement<unknown[], unknown> {
   private bind(params: unknown[]): Array<string | null> {
     const { names, count } = this.prepared;
     if (names === undefined) {
-      if (params.length !== count) throw new RangeError(`${params.length} parameter values for ${count} placeholders: ${this.text}`);
+      if (params.length !== count)
+        throw new RangeError(`${params.length} parameter values for ${count} placeholders: ${this.text}`);
       return params.map(toParam);
     }
     const named = params[0];
-    if (params.length !== 1 || typeof named !== 'object' || named === null) throw new TypeError(`named parameters need one object: ${this.text}`);
+    if (params.length !== 1 || typeof named !== 'object' || named === null)
+      throw new TypeError(`named parameters need one object: ${this.text}`);
     return names.map((n) => {
       if (!(n in named)) throw new RangeError(`missing named parameter "${n}"`);
       return toParam((named as Record<string, unknown>)[n]);
@@ -187,7 +190,9 @@ export class PostgresDb implements HubDb {
   }
 
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- HubDb's (better-sqlite3's) signature
-  prepare<P extends unknown[] | {} = unknown[], R = unknown>(sql: string): P extends unknown[] ? SqlStatement<P, R> : SqlStatement<[P], R> {
+  prepare<P extends unknown[] | {} = unknown[], R = unknown>(
+    sql: string,
+  ): P extends unknown[] ? SqlStatement<P, R> : SqlStatement<[P], R> {
     let prepared = this.prepared.get(sql);
     if (!prepared) {
       prepared = { id: `s${this.prepared.size + 1}`, ...rewritePlaceholders(sql), generation: -1 };
@@ -220,7 +225,12 @@ export class PostgresDb implements HubDb {
         throw err;
       }
     };
-    return Object.assign(run, { default: run, deferred: run, immediate: run, exclusive: run }) as unknown as Transaction<F>;
+    return Object.assign(run, {
+      default: run,
+      deferred: run,
+      immediate: run,
+      exclusive: run,
+    }) as unknown as Transaction<F>;
   }
 
   exec(sql: string): this {
@@ -296,7 +306,10 @@ export class PostgresDb implements HubDb {
       this.depth = 0;
       throw new TesseraError('store.unavailable', `lost the connection to PostgreSQL at ${this.name}: ${message}`);
     }
-    throw new PgError(`${message} (in: ${sql.replace(/\s+/g, ' ').trim().slice(0, 300)})`, this.pq.resultErrorFields()?.sqlState);
+    throw new PgError(
+      `${message} (in: ${sql.replace(/\s+/g, ' ').trim().slice(0, 300)})`,
+      this.pq.resultErrorFields()?.sqlState,
+    );
   }
 
   /** Refuses a call on a closed database; re-opens a lost connection, at most once a second. */
@@ -304,7 +317,8 @@ export class PostgresDb implements HubDb {
     if (this.closed) throw new TypeError('The database connection is not open');
     if (!this.broken) return;
     const now = Date.now();
-    if (now - this.lastAttempt < RECONNECT_EVERY_MS) throw new TesseraError('store.unavailable', `PostgreSQL at ${this.name} is unreachable: retrying`);
+    if (now - this.lastAttempt < RECONNECT_EVERY_MS)
+      throw new TesseraError('store.unavailable', `PostgreSQL at ${this.name} is unreachable: retrying`);
     this.lastAttempt = now;
     finish(this.pq);
     this.pq = this.connect();
@@ -318,7 +332,10 @@ export class PostgresDb implements HubDb {
     } catch (err) {
       this.broken = true;
       this.lastAttempt = Date.now();
-      throw new TesseraError('store.unavailable', `cannot connect to PostgreSQL at ${this.name}: ${(err as Error).message.trim()}`);
+      throw new TesseraError(
+        'store.unavailable',
+        `cannot connect to PostgreSQL at ${this.name}: ${(err as Error).message.trim()}`,
+      );
     }
     this.generation++;
     // Notices (such as "already exists, skipping") would go to stderr; a stuck statement ends.

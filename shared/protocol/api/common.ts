@@ -9,5 +9,9 @@ export const SiteId = z.string().regex(SITE_ID_PATTERN);
 export const SiteParams = z.strictObject({ site: SiteId });
 
 /** The OpenAPI document of an API, as served: JSON, checked by its own validator in tests. */
-export const OpenApiDocument = z.looseObject({ openapi: z.string(), info: z.looseObject({ title: z.string(), version: z.string() }), paths: z.record(z.string(), z.unknown()) });
+export const OpenApiDocument = z.looseObject({
+  openapi: z.string(),
+  info: z.looseObject({ title: z.string(), version: z.string() }),
+  paths: z.record(z.string(), z.unknown()),
+});
 export type OpenApiDocument = z.infer<typeof OpenApiDocument>;

@@ -48,9 +48,16 @@ export const EdgeHealth = z.object({
   readers: z.array(ReaderBinding),
   doors: z.array(EdgeDoorState),
   alarms: z.array(z.object({ door: z.string(), alarm: z.enum(['forced', 'held']).nullable() })),
-  taps: z.object({ taps: z.number().int(), rejectedCards: z.number().int(), unboundReaders: z.number().int(), byReason: z.record(z.string(), z.number().int()) }),
+  taps: z.object({
+    taps: z.number().int(),
+    rejectedCards: z.number().int(),
+    unboundReaders: z.number().int(),
+    byReason: z.record(z.string(), z.number().int()),
+  }),
   /** The link to the hub, for a site with a broker. */
-  link: z.object({ connected: z.boolean(), unreachableSeconds: z.number().nullable(), backlog: z.number().int() }).nullable(),
+  link: z
+    .object({ connected: z.boolean(), unreachableSeconds: z.number().nullable(), backlog: z.number().int() })
+    .nullable(),
   /** Device faults since start by kind: refused directory updates and commands, relay write failures, unreadable UIDs... */
   faults: z.record(z.string(), z.number().int()),
 });
@@ -61,14 +68,22 @@ export const EdgeOccupancy = z.object({
   count: z.number().int(),
   capacity: z.number(),
   rate: z.number(),
-  present: z.array(z.object({ memberId: z.string(), name: z.string().nullable(), since: z.string(), door: z.string().nullable() })),
+  present: z.array(
+    z.object({ memberId: z.string(), name: z.string().nullable(), since: z.string(), door: z.string().nullable() }),
+  ),
 });
 export type EdgeOccupancy = z.infer<typeof EdgeOccupancy>;
 
 export const EdgeEvents = z.object({ events: z.array(SiteEvent), lastSeq: z.number().int() });
 export type EdgeEvents = z.infer<typeof EdgeEvents>;
 
-export const LockerBank = z.object({ id: z.string(), mode: z.string(), lockers: z.array(z.object({ number: z.number().int(), member: z.string().nullable(), since: z.number().int().nullable() })) });
+export const LockerBank = z.object({
+  id: z.string(),
+  mode: z.string(),
+  lockers: z.array(
+    z.object({ number: z.number().int(), member: z.string().nullable(), since: z.number().int().nullable() }),
+  ),
+});
 export type LockerBank = z.infer<typeof LockerBank>;
 
 /** A badge decision, as the simulator's tap answers it. */
@@ -86,19 +101,37 @@ export type TapDecision = z.infer<typeof TapDecision>;
 
 /** Who used it: a member id (a device that knows it), or the badge shown at the device. */
 const Who = { memberId: z.string().min(1).max(64).optional(), badge: z.string().min(1).max(64).optional() };
-const oneOf = (v: { memberId?: string | undefined; badge?: string | undefined }) => (v.memberId === undefined) !== (v.badge === undefined);
+const oneOf = (v: { memberId?: string | undefined; badge?: string | undefined }) =>
+  (v.memberId === undefined) !== (v.badge === undefined);
 const ONE_OF = { error: 'expected exactly one of memberId or badge', path: ['memberId'] };
 
 /** What a printer or coffee machine posts to `POST /consumables`. */
-export const ConsumableUseBody = z.strictObject({ ...Who, item: ItemId, quantity: z.number().int().min(1).max(10_000) }).refine(oneOf, ONE_OF);
+export const ConsumableUseBody = z
+  .strictObject({ ...Who, item: ItemId, quantity: z.number().int().min(1).max(10_000) })
+  .refine(oneOf, ONE_OF);
 export type ConsumableUseBody = z.infer<typeof ConsumableUseBody>;
 
 /** The simulator's printer (`/simulate/print`) and coffee machine (`/simulate/coffee`). */
-export const SimulatedPrint = z.strictObject({ ...Who, pages: z.number().int().min(1).max(10_000), at: z.iso.datetime({ offset: true }).optional() }).refine(oneOf, ONE_OF);
-export const SimulatedCoffee = z.strictObject({ ...Who, cups: z.number().int().min(1).max(20).default(1), at: z.iso.datetime({ offset: true }).optional() }).refine(oneOf, ONE_OF);
+export const SimulatedPrint = z
+  .strictObject({ ...Who, pages: z.number().int().min(1).max(10_000), at: z.iso.datetime({ offset: true }).optional() })
+  .refine(oneOf, ONE_OF);
+export const SimulatedCoffee = z
+  .strictObject({
+    ...Who,
+    cups: z.number().int().min(1).max(20).default(1),
+    at: z.iso.datetime({ offset: true }).optional(),
+  })
+  .refine(oneOf, ONE_OF);
 
 /** A recorded use: the `consumable.used` event's seq, id and time, and what it holds. */
-export const ConsumableRecorded = z.object({ seq: z.number().int(), id: z.string(), at: z.string(), memberId: z.string(), item: z.string(), quantity: z.number().int() });
+export const ConsumableRecorded = z.object({
+  seq: z.number().int(),
+  id: z.string(),
+  at: z.string(),
+  memberId: z.string(),
+  item: z.string(),
+  quantity: z.number().int(),
+});
 export type ConsumableRecorded = z.infer<typeof ConsumableRecorded>;
 
 export const EdgeDoorList = z.object({ doors: z.array(EdgeDoorState) });
@@ -117,18 +150,67 @@ const EventsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 const LockerParams = z.strictObject({ bank: z.string().min(1), number: z.coerce.number().int().min(1) });
-const TapBody = z.strictObject({ reader: z.string().min(1), uid: z.string().min(1).max(64), at: z.iso.datetime({ offset: true }).optional() });
+const TapBody = z.strictObject({
+  reader: z.string().min(1),
+  uid: z.string().min(1).max(64),
+  at: z.iso.datetime({ offset: true }).optional(),
+});
 const DoorBody = z.strictObject({ open: z.boolean() });
 
 const consumable = <B extends z.ZodType>(operationId: string, url: string, summary: string, body: B) =>
-  defineRoute({ method: 'POST', url, operationId, tags: ['consumables'], summary, body, response: { 201: ConsumableRecorded }, errors: ['not_found', 'auth.forbidden'] });
+  defineRoute({
+    method: 'POST',
+    url,
+    operationId,
+    tags: ['consumables'],
+    summary,
+    body,
+    response: { 201: ConsumableRecorded },
+    errors: ['not_found', 'auth.forbidden'],
+  });
 
 export const EdgeRoutes = {
-  health: defineRoute({ method: 'GET', url: '/health', operationId: 'getEdgeHealth', tags: ['site'], summary: 'Health: doors, readers, directory, sync, link, taps, faults', response: { 200: EdgeHealth } }),
-  occupancy: defineRoute({ method: 'GET', url: '/occupancy', operationId: 'getEdgeOccupancy', tags: ['site'], summary: 'Who is in, since when, by which door', response: { 200: EdgeOccupancy } }),
-  events: defineRoute({ method: 'GET', url: '/events', operationId: 'listEdgeEvents', tags: ['site'], summary: 'The site log in seq order, after a seq', querystring: EventsQuery, response: { 200: EdgeEvents } }),
-  doors: defineRoute({ method: 'GET', url: '/doors', operationId: 'listDoors', tags: ['doors'], summary: 'Each door: mode, contact, alarm, free access, lockdown', response: { 200: EdgeDoorList } }),
-  lockers: defineRoute({ method: 'GET', url: '/lockers', operationId: 'listLockerBanks', tags: ['lockers'], summary: 'Each locker bank and who holds each locker', response: { 200: LockerBankList } }),
+  health: defineRoute({
+    method: 'GET',
+    url: '/health',
+    operationId: 'getEdgeHealth',
+    tags: ['site'],
+    summary: 'Health: doors, readers, directory, sync, link, taps, faults',
+    response: { 200: EdgeHealth },
+  }),
+  occupancy: defineRoute({
+    method: 'GET',
+    url: '/occupancy',
+    operationId: 'getEdgeOccupancy',
+    tags: ['site'],
+    summary: 'Who is in, since when, by which door',
+    response: { 200: EdgeOccupancy },
+  }),
+  events: defineRoute({
+    method: 'GET',
+    url: '/events',
+    operationId: 'listEdgeEvents',
+    tags: ['site'],
+    summary: 'The site log in seq order, after a seq',
+    querystring: EventsQuery,
+    response: { 200: EdgeEvents },
+  }),
+  doors: defineRoute({
+    method: 'GET',
+    url: '/doors',
+    operationId: 'listDoors',
+    tags: ['doors'],
+    summary: 'Each door: mode, contact, alarm, free access, lockdown',
+    response: { 200: EdgeDoorList },
+  }),
+  lockers: defineRoute({
+    method: 'GET',
+    url: '/lockers',
+    operationId: 'listLockerBanks',
+    tags: ['lockers'],
+    summary: 'Each locker bank and who holds each locker',
+    response: { 200: LockerBankList },
+  }),
   release: defineRoute({
     method: 'POST',
     url: '/lockers/:bank/:number/release',
@@ -139,7 +221,12 @@ export const EdgeRoutes = {
     response: { 200: LockerReleased },
     errors: ['not_found'],
   }),
-  consumables: consumable('recordConsumableUse', '/consumables', 'A printer or coffee machine records a use (billed by the hub)', ConsumableUseBody),
+  consumables: consumable(
+    'recordConsumableUse',
+    '/consumables',
+    'A printer or coffee machine records a use (billed by the hub)',
+    ConsumableUseBody,
+  ),
   metrics: defineRoute({
     method: 'GET',
     url: '/metrics',
@@ -149,7 +236,14 @@ export const EdgeRoutes = {
     response: {},
     produces: { 'text/plain': { description: 'Prometheus text exposition format 0.0.4' } },
   }),
-  document: defineRoute({ method: 'GET', url: '/openapi.json', operationId: 'getEdgeOpenApi', tags: ['docs'], summary: 'This API, OpenAPI 3.1', response: { 200: z.looseObject({ openapi: z.string() }) } }),
+  document: defineRoute({
+    method: 'GET',
+    url: '/openapi.json',
+    operationId: 'getEdgeOpenApi',
+    tags: ['docs'],
+    summary: 'This API, OpenAPI 3.1',
+    response: { 200: z.looseObject({ openapi: z.string() }) },
+  }),
 };
 
 /** Routes of a simulated site only: a person at the door, the printer and the coffee machine. */

@@ -26,17 +26,22 @@ export const NewAccountBody = z
     mustChangePassword: z.boolean().default(true),
   })
   .superRefine((a, ctx) => {
-    for (const d of passwordIsUsername(a.password, a.username, 'password')) ctx.addIssue({ code: 'custom', path: [d.path], message: d.message });
+    for (const d of passwordIsUsername(a.password, a.username, 'password'))
+      ctx.addIssue({ code: 'custom', path: [d.path], message: d.message });
   })
   .meta({ title: 'account' });
 export type NewAccountBody = z.infer<typeof NewAccountBody>;
 
 /** The last enabled operator cannot be disabled or demoted: 409 `conflict`. */
-export const AccountPatch = z.strictObject({ role: Role.optional(), sites: SiteList.optional(), disabled: z.boolean().optional() }).meta({ title: 'account change' });
+export const AccountPatch = z
+  .strictObject({ role: Role.optional(), sites: SiteList.optional(), disabled: z.boolean().optional() })
+  .meta({ title: 'account change' });
 export type AccountPatch = z.infer<typeof AccountPatch>;
 
 /** A new password for someone else's account (one-time by default); it ends their sessions. Answered 204. */
-export const PasswordReset = z.strictObject({ password: NewPassword, mustChangePassword: z.boolean().default(true) }).meta({ title: 'password reset' });
+export const PasswordReset = z
+  .strictObject({ password: NewPassword, mustChangePassword: z.boolean().default(true) })
+  .meta({ title: 'password reset' });
 export type PasswordReset = z.infer<typeof PasswordReset>;
 
 /** `GET /accounts`. */

@@ -5,7 +5,17 @@ import { PAGE_QUERY, pageOf } from './hub-admin-page.js';
 /** The audit log (`GET /audit`, the network operator's): who changed what, when, before and after. */
 
 /** What an audit row says was done. */
-export const AUDIT_ACTIONS = ['create', 'update', 'delete', 'revoke', 'import', 'reset_password', 'change_password', 'export', 'erase'] as const;
+export const AUDIT_ACTIONS = [
+  'create',
+  'update',
+  'delete',
+  'revoke',
+  'import',
+  'reset_password',
+  'change_password',
+  'export',
+  'erase',
+] as const;
 export const AuditAction = z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditAction>;
 

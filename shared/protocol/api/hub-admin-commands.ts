@@ -27,7 +27,8 @@ export const HubCommandRoutes = {
     url: '/sites/:site/commands',
     operationId: 'sendSiteCommand',
     tags: ['commands'],
-    summary: 'Send a site a signed command valid 60 s: unlock a door, lockdown, lift it, re-send events from a seq (operator; audited); 202 once the broker took it, 503 if not',
+    summary:
+      'Send a site a signed command valid 60 s: unlock a door, lockdown, lift it, re-send events from a seq (operator; audited); 202 once the broker took it, 503 if not',
     params: CommandSiteParams,
     body: CommandOrder,
     response: { 202: CommandSent },

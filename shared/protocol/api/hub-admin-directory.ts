@@ -21,7 +21,7 @@ export const DirectoryCollectionParams = z.object({
 });
 /** `/directory/:entity/:id`: a badge by its UID in any usual spelling (`04:a1:…`), normalised. */
 export const DirectoryEntityParams = DirectoryCollectionParams.extend({
-  id: z.string().describe('the id, or a badge\'s UID; one no entity can have is 404'),
+  id: z.string().describe("the id, or a badge's UID; one no entity can have is 404"),
 });
 export const BadgeRevokeParams = z.object({ uid: z.string().describe('the badge UID, in any usual spelling') });
 
@@ -43,7 +43,11 @@ export type DirectoryListQuery = z.infer<typeof DirectoryListQuery>;
  * Member, Badge) once the key from the path is added (PUT) or merged over the stored value
  * (PATCH, where `null` removes an optional field). A refusal names the field at fault.
  */
-export const DirectoryEntityBody = z.record(z.string(), z.unknown()).describe('the entity without its key (taken from the path); on PATCH, the fields to change, null removing an optional one');
+export const DirectoryEntityBody = z
+  .record(z.string(), z.unknown())
+  .describe(
+    'the entity without its key (taken from the path); on PATCH, the fields to change, null removing an optional one',
+  );
 
 /**
  * A badge as stored and answered: its UID already normalised. (Badge's own UID normalises what a
@@ -57,11 +61,17 @@ export const DirectoryEntity = z.union([Plan, Employer, Member, StoredBadge]);
 export type DirectoryEntity = z.infer<typeof DirectoryEntity>;
 
 /** `GET /directory`: what a site pins and where the directory stands. */
-export const DirectoryInfo = z.strictObject({ revision: z.number().int().nonnegative(), publicKey: z.string().describe('the hub\'s Ed25519 public key, PEM') });
+export const DirectoryInfo = z.strictObject({
+  revision: z.number().int().nonnegative(),
+  publicKey: z.string().describe("the hub's Ed25519 public key, PEM"),
+});
 export type DirectoryInfo = z.infer<typeof DirectoryInfo>;
 
 /** `GET /directory/:entity`: a page of one collection, with the revision it was read at. */
-export const DirectoryPage = z.strictObject({ revision: z.number().int().nonnegative(), ...pageOf(DirectoryEntity).shape });
+export const DirectoryPage = z.strictObject({
+  revision: z.number().int().nonnegative(),
+  ...pageOf(DirectoryEntity).shape,
+});
 export type DirectoryPage = z.infer<typeof DirectoryPage>;
 
 /** `GET /directory/:entity/:id`. */
@@ -95,7 +105,8 @@ export const HubDirectoryRoutes = {
     operationId: 'listDirectoryEntities',
     tags: ['directory'],
     summary: 'List plans, employers, members or badges: search, filters, paging',
-    description: 'A site manager sees the plans opening their sites, and the members on them with their badges; `site` names one of theirs (else 403).',
+    description:
+      'A site manager sees the plans opening their sites, and the members on them with their badges; `site` names one of theirs (else 403).',
     params: DirectoryCollectionParams,
     querystring: DirectoryListQuery,
     response: { 200: DirectoryPage },

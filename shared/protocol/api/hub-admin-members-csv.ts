@@ -16,7 +16,9 @@ export const MemberImportQuery = z.strictObject({
 export type MemberImportQuery = z.infer<typeof MemberImportQuery>;
 
 /** The file's text: a header line naming the columns, then one line per member. */
-export const MemberImportBody = z.string().describe('CSV, columns member_id, name, plan, role, employer, status, valid_from, valid_until, badges, badge_type');
+export const MemberImportBody = z
+  .string()
+  .describe('CSV, columns member_id, name, plan, role, employer, status, valid_from, valid_until, badges, badge_type');
 
 /** What an import did. At most 1,000 problems are listed; `problems` counts them all. */
 export const MemberImportResult = z.strictObject({
@@ -52,7 +54,7 @@ export const HubMemberCsvRoutes = {
     operationId: 'importMembersCsv',
     tags: ['members'],
     summary: 'Import members with plans and badges from CSV: all or nothing unless mode=valid',
-    description: 'Up to 32 MB. A site manager gives only their sites\' own plans, employers and members.',
+    description: "Up to 32 MB. A site manager gives only their sites' own plans, employers and members.",
     querystring: MemberImportQuery,
     body: MemberImportBody,
     consumes: 'text/csv',

@@ -15,7 +15,9 @@ import { StoredBadge } from './hub-admin-directory.js';
 export const MemberParams = z.object({ id: z.string().min(1).max(64) });
 
 /** The member's id again, typed by the operator: an erasure cannot be undone, so it is never a slip. */
-export const EraseBody = z.strictObject({ confirm: z.string().max(64).describe('the id of the member to erase, as in the path') });
+export const EraseBody = z.strictObject({
+  confirm: z.string().max(64).describe('the id of the member to erase, as in the path'),
+});
 export type EraseBody = z.infer<typeof EraseBody>;
 
 /** What a closed invoice says of one account, as billing froze it. */
@@ -46,11 +48,15 @@ export const MemberExport = z.strictObject({
       currency: z.string(),
       /** The invoice's lines about this member, every field as frozen. */
       lines: z.array(z.looseObject({ member: z.string() })),
-      byMember: z.array(z.strictObject({ member: z.string(), name: z.string().nullable(), days: z.number(), amountCents: z.number() })),
+      byMember: z.array(
+        z.strictObject({ member: z.string(), name: z.string().nullable(), days: z.number(), amountCents: z.number() }),
+      ),
     }),
   ),
   /** Refused messages that name them (kept for the operator), without the payload. */
-  deadLetters: z.array(z.strictObject({ id: z.number().int(), topic: z.string(), reason: z.string(), at: z.iso.datetime() })),
+  deadLetters: z.array(
+    z.strictObject({ id: z.number().int(), topic: z.string(), reason: z.string(), at: z.iso.datetime() }),
+  ),
 });
 export type MemberExport = z.infer<typeof MemberExport>;
 

@@ -34,7 +34,9 @@ export type SiteListQuery = z.infer<typeof SiteListQuery>;
  * PUT: the site without its id (the path's); PATCH: the fields to change. Any JSON object passes
  * here; the merged site is then checked against SiteRecord, each field at fault named.
  */
-export const SiteBody = z.record(z.string(), z.unknown()).describe('name, timeZone, capacity: all on PUT, those to change on PATCH');
+export const SiteBody = z
+  .record(z.string(), z.unknown())
+  .describe('name, timeZone, capacity: all on PUT, those to change on PATCH');
 
 /** `GET /directory/sites`. */
 export const SitePage = pageOf(SiteRecord);

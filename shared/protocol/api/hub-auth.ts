@@ -5,7 +5,9 @@ import { defineRoute } from './common.js';
 
 /** Accounts as the hub API shows them, logging in and out, one's own password (cloud-sync/hub/auth/). */
 
-export const Username = z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._@-]{1,63}$/, { error: 'expected 2-64 letters, digits, ".", "_", "@" or "-"' });
+export const Username = z
+  .string()
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9._@-]{1,63}$/, { error: 'expected 2-64 letters, digits, ".", "_", "@" or "-"' });
 export const ACCOUNT_ROLES = ['operator', 'site_manager'] as const;
 export const Role = z.enum(ACCOUNT_ROLES);
 export const SiteList = z.array(z.string().regex(SITE_ID_PATTERN)).max(500);
@@ -48,8 +50,14 @@ export const NewPassword = z
  * The detail to answer when a new password is the account's username (ignoring case), else none.
  * Here with the rule it completes: a new account's body checks it (hub-admin-accounts.ts).
  */
-export function passwordIsUsername(password: string, username: string, path: string): Array<{ path: string; message: string }> {
-  return password.trim().toLowerCase() === username.toLowerCase() ? [{ path, message: 'a password must not be the username' }] : [];
+export function passwordIsUsername(
+  password: string,
+  username: string,
+  path: string,
+): Array<{ path: string; message: string }> {
+  return password.trim().toLowerCase() === username.toLowerCase()
+    ? [{ path, message: 'a password must not be the username' }]
+    : [];
 }
 
 export const Login = z.strictObject({ username: z.string().min(1).max(64), password: z.string().min(1).max(200) });

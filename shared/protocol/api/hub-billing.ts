@@ -11,12 +11,16 @@ import { defineRoute } from './common.js';
  */
 const Cents = z.number({ error: 'expected an amount in integer cents' }).int().nonnegative().max(100_000_000);
 /** Plan ids and items: the pattern sites record items with, so that every item recorded can be priced. */
-const Key = z.string().regex(ITEM_ID_PATTERN, { error: 'expected an id of letters, digits, ".", "_" or "-" (at most 64)' });
+const Key = z
+  .string()
+  .regex(ITEM_ID_PATTERN, { error: 'expected an id of letters, digits, ".", "_" or "-" (at most 64)' });
 const VatPercent = z
   .number()
   .min(0)
   .max(100)
-  .refine((v) => Math.abs(v * 100 - Math.round(v * 100)) < 1e-9, { error: 'expected a VAT percentage with at most two decimals' });
+  .refine((v) => Math.abs(v * 100 - Math.round(v * 100)) < 1e-9, {
+    error: 'expected a VAT percentage with at most two decimals',
+  });
 
 const Common = {
   /** VAT on every line this tariff produces (visits, subscription, locker). */
@@ -60,11 +64,18 @@ export type ExtraDay = z.infer<typeof Subscription>['extraDay'];
 export const PlanTariff = z.discriminatedUnion('kind', [Subscription, PerDay, WeekPass]);
 export type PlanTariff = z.infer<typeof PlanTariff>;
 
-export const ConsumablePrice = z.strictObject({ name: z.string().min(1).max(200), unitCents: Cents, vatPercent: VatPercent });
+export const ConsumablePrice = z.strictObject({
+  name: z.string().min(1).max(200),
+  unitCents: Cents,
+  vatPercent: VatPercent,
+});
 export type ConsumablePrice = z.infer<typeof ConsumablePrice>;
 
 export const PriceList = z.strictObject({
-  currency: z.string().regex(/^[A-Z]{3}$/, { error: 'expected an ISO 4217 code such as "EUR"' }).default('EUR'),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, { error: 'expected an ISO 4217 code such as "EUR"' })
+    .default('EUR'),
   plans: z.record(Key, PlanTariff),
   consumables: z.record(Key, ConsumablePrice).default({}),
 });
@@ -107,7 +118,14 @@ export const Invoice = z.object({
   currency: z.string(),
   lines: z.array(InvoiceLine),
   bySite: z.array(z.object({ site: z.string().nullable(), days: z.number().int(), amountCents: z.number().int() })),
-  byMember: z.array(z.object({ member: z.string(), name: z.string().nullable(), days: z.number().int(), amountCents: z.number().int() })),
+  byMember: z.array(
+    z.object({
+      member: z.string(),
+      name: z.string().nullable(),
+      days: z.number().int(),
+      amountCents: z.number().int(),
+    }),
+  ),
   vat: z.array(z.object({ vatPercent: z.number(), baseCents: z.number().int(), vatCents: z.number().int() })),
   subtotalCents: z.number().int(),
   vatCents: z.number().int(),
@@ -116,7 +134,12 @@ export const Invoice = z.object({
 export type Invoice = z.infer<typeof Invoice>;
 
 /** Usage that no invoice carries, and why: shown with the period so nothing goes missing silently. */
-export const Unbilled = z.object({ member: z.string(), reason: z.literal('not_in_directory'), days: z.number().int(), consumables: z.number().int() });
+export const Unbilled = z.object({
+  member: z.string(),
+  reason: z.literal('not_in_directory'),
+  days: z.number().int(),
+  consumables: z.number().int(),
+});
 export type Unbilled = z.infer<typeof Unbilled>;
 
 /**
@@ -124,7 +147,14 @@ export type Unbilled = z.infer<typeof Unbilled>;
  * off from the hub, that did not know the days used elsewhere): charged at the plan's price for
  * it, and listed so that the operator can look into it.
  */
-export const AdmittedBeyondQuota = z.object({ member: z.string(), account: z.string(), plan: z.string(), site: z.string(), date: z.string(), unitCents: z.number().int() });
+export const AdmittedBeyondQuota = z.object({
+  member: z.string(),
+  account: z.string(),
+  plan: z.string(),
+  site: z.string(),
+  date: z.string(),
+  unitCents: z.number().int(),
+});
 export type AdmittedBeyondQuota = z.infer<typeof AdmittedBeyondQuota>;
 
 /**
@@ -162,7 +192,14 @@ export const PeriodSummary = z.object({
 });
 export type PeriodSummary = z.infer<typeof PeriodSummary>;
 
-export const InvoiceHeader = Invoice.pick({ number: true, account: true, currency: true, subtotalCents: true, vatCents: true, totalCents: true }).extend({ lines: z.number().int() });
+export const InvoiceHeader = Invoice.pick({
+  number: true,
+  account: true,
+  currency: true,
+  subtotalCents: true,
+  vatCents: true,
+  totalCents: true,
+}).extend({ lines: z.number().int() });
 export type InvoiceHeader = z.infer<typeof InvoiceHeader>;
 
 /** A month: frozen if closed, else a preview, with its invoices' headers. */
@@ -179,14 +216,24 @@ export const InvoiceList = z.object({ invoices: z.array(Invoice) });
 export type InvoiceList = z.infer<typeof InvoiceList>;
 
 const PeriodParams = z.strictObject({ period: PeriodId });
-const InvoiceParams = z.strictObject({ number: z.string().regex(/^\d{4}-\d{6}$/, { error: 'expected an invoice number "YYYY-NNNNNN"' }) });
+const InvoiceParams = z.strictObject({
+  number: z.string().regex(/^\d{4}-\d{6}$/, { error: 'expected an invoice number "YYYY-NNNNNN"' }),
+});
 export const BillingFormat = z.strictObject({ format: z.enum(['json', 'csv']).default('json') });
 const CSV = { 'text/csv': { description: 'the invoices as CSV, one row per line (format=csv)' } };
 
 const billing = { tags: ['billing'] as const, errors: ['auth.forbidden'] as const };
 
 export const BillingRoutes = {
-  prices: defineRoute({ ...billing, method: 'GET', url: '/billing/prices', operationId: 'getPrices', summary: 'The price list (operator)', response: { 200: PriceList }, errors: ['auth.forbidden', 'not_found'] }),
+  prices: defineRoute({
+    ...billing,
+    method: 'GET',
+    url: '/billing/prices',
+    operationId: 'getPrices',
+    summary: 'The price list (operator)',
+    response: { 200: PriceList },
+    errors: ['auth.forbidden', 'not_found'],
+  }),
   setPrices: defineRoute({
     ...billing,
     method: 'PUT',

@@ -12,7 +12,9 @@ export type StreamHello = z.infer<typeof StreamHello>;
 /** Every server-sent event of `GET /events/stream` by its name: `hello` first, then the live feed's. */
 export const STREAM_EVENTS = { hello: StreamHello, ...LIVE_EVENTS } as const;
 export type StreamEventName = keyof typeof STREAM_EVENTS;
-export type StreamEvent = { [K in StreamEventName]: { event: K; data: z.infer<(typeof STREAM_EVENTS)[K]> } }[StreamEventName];
+export type StreamEvent = {
+  [K in StreamEventName]: { event: K; data: z.infer<(typeof STREAM_EVENTS)[K]> };
+}[StreamEventName];
 
 export const DashboardRoutes = {
   page: defineRoute({
@@ -48,7 +50,10 @@ export const DashboardRoutes = {
     summary: 'Live server-sent events: hello, then occupancy, event, alarm and health messages',
     response: {},
     produces: {
-      'text/event-stream': { description: 'server-sent events, each `event: <name>` with its JSON `data`; a heartbeat comment every 15 s', events: STREAM_EVENTS },
+      'text/event-stream': {
+        description: 'server-sent events, each `event: <name>` with its JSON `data`; a heartbeat comment every 15 s',
+        events: STREAM_EVENTS,
+      },
     },
     errors: ['auth.rate_limited'],
   }),

@@ -231,4 +231,6 @@ export const LIVE_EVENTS = {
 } as const;
 
 /** One message of the hub's live feed, about one site (its SSE event name is `kind`). */
-export type LiveMessage = { [K in keyof typeof LIVE_EVENTS]: { kind: K; site: string; data: z.infer<(typeof LIVE_EVENTS)[K]> } }[keyof typeof LIVE_EVENTS];
+export type LiveMessage = {
+  [K in keyof typeof LIVE_EVENTS]: { kind: K; site: string; data: z.infer<(typeof LIVE_EVENTS)[K]> };
+}[keyof typeof LIVE_EVENTS];

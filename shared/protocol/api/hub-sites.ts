@@ -51,10 +51,23 @@ export type SiteSummary = z.infer<typeof SiteSummary>;
 export const StoredEvent = z.object({ seq: z.number().int(), receivedAt: z.number().int(), event: SiteEvent });
 export type StoredEvent = z.infer<typeof StoredEvent>;
 
-export const SiteEvents = z.object({ site: z.string(), contiguous: z.number().int(), maxSeen: z.number().int(), missing: SeqRanges, events: z.array(StoredEvent) });
+export const SiteEvents = z.object({
+  site: z.string(),
+  contiguous: z.number().int(),
+  maxSeen: z.number().int(),
+  missing: SeqRanges,
+  events: z.array(StoredEvent),
+});
 export type SiteEvents = z.infer<typeof SiteEvents>;
 
-export const DeadLetter = z.object({ id: z.number().int(), topic: z.string(), reason: z.string(), detail: z.string(), payload: z.string(), at: z.number().int() });
+export const DeadLetter = z.object({
+  id: z.number().int(),
+  topic: z.string(),
+  reason: z.string(),
+  detail: z.string(),
+  payload: z.string(),
+  at: z.number().int(),
+});
 export type DeadLetter = z.infer<typeof DeadLetter>;
 
 export const SiteSummaryList = z.object({ sites: z.array(SiteSummary) });

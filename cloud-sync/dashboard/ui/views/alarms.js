@@ -35,7 +35,15 @@ export function renderAlarms(view) {
     return h(
       `li.alarm${a.clearedAt ? '' : '.active'}`,
       { dataset: { alarm: String(a.id) } },
-      h('div', h('strong', t(`alarm.${a.kind}`)), ' · ', h('a', { href: `#/sites/${a.site}` }, state.occupancy.get(a.site)?.name ?? a.site), ' · ', a.subject, a.detail ? ` (${a.detail})` : ''),
+      h(
+        'div',
+        h('strong', t(`alarm.${a.kind}`)),
+        ' · ',
+        h('a', { href: `#/sites/${a.site}` }, state.occupancy.get(a.site)?.name ?? a.site),
+        ' · ',
+        a.subject,
+        a.detail ? ` (${a.detail})` : '',
+      ),
       h('div.muted', formatDateTime(a.raisedAt, zone), ' — ', facts.join(' · ')),
       a.acknowledgedAt ? null : h('button', { onclick: () => acknowledge(a.id) }, t('alarms.ack')),
     );

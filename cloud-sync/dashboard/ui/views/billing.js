@@ -15,7 +15,8 @@ import { formatDateTime, formatMoney, formatMonth, formatNumber, t } from '../i1
  */
 
 /** @param {Failure} err */
-export const failure = (err) => h('p.error', err.status === 403 ? t('error.forbidden') : t('error.generic', { m: err.message }));
+export const failure = (err) =>
+  h('p.error', err.status === 403 ? t('error.forbidden') : t('error.generic', { m: err.message }));
 
 /**
  * The three totals of a period or an invoice, each with its cents in a data attribute.
@@ -29,7 +30,14 @@ export function totalsLine(x, currency) {
       ['subtotal', x.subtotalCents],
       ['vat', x.vatCents],
       ['total', x.totalCents],
-    ]).map(([key, cents]) => h(`span.${key}`, { dataset: { cents: String(cents) } }, `${t(`billing.${key}`)} `, h('strong', formatMoney(cents, currency)))),
+    ]).map(([key, cents]) =>
+      h(
+        `span.${key}`,
+        { dataset: { cents: String(cents) } },
+        `${t(`billing.${key}`)} `,
+        h('strong', formatMoney(cents, currency)),
+      ),
+    ),
   );
 }
 
@@ -45,7 +53,10 @@ export function renderBilling(view) {
   /** @type {Promise<PeriodList>} */ (get('/billing/periods'))
     .then(({ periods, next }) => {
       if (closed) return;
-      head.append(h('p', next === null ? t('billing.first') : t('billing.next', { p: formatMonth(next) })), next === null ? '' : previewButton(next, list));
+      head.append(
+        h('p', next === null ? t('billing.first') : t('billing.next', { p: formatMonth(next) })),
+        next === null ? '' : previewButton(next, list),
+      );
       fill(list, periods.length === 0 ? h('p.muted', t('billing.none')) : [...periods].reverse().map(periodCard));
     })
     .catch((/** @type {Failure} */ err) => head.append(failure(err)));
@@ -77,11 +88,19 @@ function previewButton(period, list) {
 function periodCard(p) {
   const body = h('div');
   const status = p.status === 'closed' ? t('billing.closed') : t('billing.open');
-  const facts = p.status === 'closed' ? [t('billing.invoices', { n: formatNumber(p.invoices) }), formatMoney(p.totalCents, p.currency)] : [];
+  const facts =
+    p.status === 'closed'
+      ? [t('billing.invoices', { n: formatNumber(p.invoices) }), formatMoney(p.totalCents, p.currency)]
+      : [];
   const card = h(
     'details.card.period',
     { dataset: { period: p.period, status: p.status } },
-    h('summary', h('strong', formatMonth(p.period)), ` · ${status}`, facts.map((f) => ` · ${f}`)),
+    h(
+      'summary',
+      h('strong', formatMonth(p.period)),
+      ` · ${status}`,
+      facts.map((f) => ` · ${f}`),
+    ),
     body,
   );
   let loaded = false;
@@ -97,8 +116,17 @@ function periodCard(p) {
 
 /** @param {PeriodView} p */
 function periodBody(p) {
-  const when = p.status === 'closed' ? [t('billing.closedAt', { at: formatDateTime(p.closedAt) }), t('billing.cutoff', { at: formatDateTime(p.cutoff) })] : [];
-  const exports = p.status === 'closed' ? downloads(`/billing/periods/${p.period}/invoices`, `invoices-${p.period}`, t('billing.export')) : null;
+  const when =
+    p.status === 'closed'
+      ? [
+          t('billing.closedAt', { at: formatDateTime(p.closedAt) }),
+          t('billing.cutoff', { at: formatDateTime(p.cutoff) }),
+        ]
+      : [];
+  const exports =
+    p.status === 'closed'
+      ? downloads(`/billing/periods/${p.period}/invoices`, `invoices-${p.period}`, t('billing.export'))
+      : null;
   return [
     h('p', totalsLine(p, p.currency)),
     when.length ? h('p.muted', when.join(' · ')) : null,
@@ -116,8 +144,22 @@ function periodBody(p) {
 function unpricedList(unpriced) {
   /** @param {UnpricedUse} u */
   const row = (u) =>
-    h('li', { dataset: { item: u.item, site: u.site } }, t('billing.unpricedUse', { item: u.item, site: u.site, p: formatMonth(u.period), uses: formatNumber(u.uses), q: formatNumber(u.quantity) }));
-  return h('div.unpriced', h('p.error', t('billing.unpriced', { n: formatNumber(unpriced.length) })), h('ul', unpriced.map(row)));
+    h(
+      'li',
+      { dataset: { item: u.item, site: u.site } },
+      t('billing.unpricedUse', {
+        item: u.item,
+        site: u.site,
+        p: formatMonth(u.period),
+        uses: formatNumber(u.uses),
+        q: formatNumber(u.quantity),
+      }),
+    );
+  return h(
+    'div.unpriced',
+    h('p.error', t('billing.unpriced', { n: formatNumber(unpriced.length) })),
+    h('ul', unpriced.map(row)),
+  );
 }
 
 /**
@@ -127,7 +169,13 @@ function unpricedList(unpriced) {
  * @param {string} label
  */
 export function downloads(path, name, label) {
-  return h('p.downloads', `${label} `, h('a', { href: `${path}?format=csv`, download: `${name}.csv` }, 'CSV'), ' · ', h('a', { href: `${path}?format=json`, download: `${name}.json` }, 'JSON'));
+  return h(
+    'p.downloads',
+    `${label} `,
+    h('a', { href: `${path}?format=csv`, download: `${name}.csv` }, 'CSV'),
+    ' · ',
+    h('a', { href: `${path}?format=json`, download: `${name}.json` }, 'JSON'),
+  );
 }
 
 /** @param {InvoiceHeader[]} invoices */
@@ -144,7 +192,11 @@ function invoiceTable(invoices) {
       h('td.num', formatMoney(i.vatCents, i.currency)),
       h('td.num', formatMoney(i.totalCents, i.currency)),
     );
-  const heads = [h('th', t('billing.number')), h('th', t('billing.account')), ...['lines', 'subtotal', 'vat', 'total'].map((k) => h('th.num', t(`billing.${k}`)))];
+  const heads = [
+    h('th', t('billing.number')),
+    h('th', t('billing.account')),
+    ...['lines', 'subtotal', 'vat', 'total'].map((k) => h('th.num', t(`billing.${k}`))),
+  ];
   const rows = invoices.length ? invoices.map(row) : h('tr', h('td.muted', { colSpan: 6 }, t('billing.noInvoice')));
   return h('div.scroll', h('table.list', h('thead', h('tr', heads)), h('tbody', rows)));
 }

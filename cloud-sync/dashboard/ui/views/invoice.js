@@ -1,6 +1,15 @@
 import { get } from '../api.js';
 import { fill, h } from '../dom.js';
-import { formatDateTime, formatLocalDate, formatMoney, formatMonth, formatNumber, formatVatPercent, t, tOr } from '../i18n.js';
+import {
+  formatDateTime,
+  formatLocalDate,
+  formatMoney,
+  formatMonth,
+  formatNumber,
+  formatVatPercent,
+  t,
+  tOr,
+} from '../i18n.js';
 import { state } from '../live.js';
 import { downloads, failure, totalsLine } from './billing.js';
 
@@ -38,7 +47,21 @@ const siteName = (site) => (site === null ? t('invoice.network') : (state.occupa
  * @param {HTMLElement[]} rows
  * @param {string} [cls] more classes of the table, `.a.b`
  */
-const table = (heads, rows, cls = '') => h(`div.scroll`, h(`table.list${cls}`, h('thead', h('tr', heads.map(([text, num]) => h(num ? 'th.num' : 'th', text)))), h('tbody', rows)));
+const table = (heads, rows, cls = '') =>
+  h(
+    `div.scroll`,
+    h(
+      `table.list${cls}`,
+      h(
+        'thead',
+        h(
+          'tr',
+          heads.map(([text, num]) => h(num ? 'th.num' : 'th', text)),
+        ),
+      ),
+      h('tbody', rows),
+    ),
+  );
 
 /** @param {ClosedInvoice} inv */
 function invoiceCards(inv) {
@@ -49,15 +72,49 @@ function invoiceCards(inv) {
       'section.card.invoice',
       { dataset: { invoice: inv.number } },
       h('h1', t('invoice.title', { n: inv.number })),
-      h('p', h('strong', inv.account.name), h('span.muted', ` · ${t(`invoice.${inv.account.kind}`)} ${inv.account.id}`)),
+      h(
+        'p',
+        h('strong', inv.account.name),
+        h('span.muted', ` · ${t(`invoice.${inv.account.kind}`)} ${inv.account.id}`),
+      ),
       h('p', t('invoice.periodOf', { p: formatMonth(inv.period), at: formatDateTime(inv.closedAt) })),
       downloads(`/billing/invoices/${inv.number}`, `invoice-${inv.number}`, t('invoice.download')),
     ),
     h('section.card', h('h2', t('invoice.lines')), linesTable(inv, money)),
     h(
       'div.forms',
-      h('section.card', h('h2', t('invoice.bySite')), table([[t('invoice.site')], [t('invoice.days'), true], [t('invoice.amount'), true]], inv.bySite.map((s) => h('tr', { dataset: { site: s.site ?? '' } }, h('td', siteName(s.site)), h('td.num', formatNumber(s.days)), money(s.amountCents))))),
-      h('section.card', h('h2', t('invoice.byMember')), table([[t('invoice.member')], [t('invoice.days'), true], [t('invoice.amount'), true]], inv.byMember.map((m) => h('tr', { dataset: { member: m.member } }, h('td', m.name ?? m.member), h('td.num', formatNumber(m.days)), money(m.amountCents))))),
+      h(
+        'section.card',
+        h('h2', t('invoice.bySite')),
+        table(
+          [[t('invoice.site')], [t('invoice.days'), true], [t('invoice.amount'), true]],
+          inv.bySite.map((s) =>
+            h(
+              'tr',
+              { dataset: { site: s.site ?? '' } },
+              h('td', siteName(s.site)),
+              h('td.num', formatNumber(s.days)),
+              money(s.amountCents),
+            ),
+          ),
+        ),
+      ),
+      h(
+        'section.card',
+        h('h2', t('invoice.byMember')),
+        table(
+          [[t('invoice.member')], [t('invoice.days'), true], [t('invoice.amount'), true]],
+          inv.byMember.map((m) =>
+            h(
+              'tr',
+              { dataset: { member: m.member } },
+              h('td', m.name ?? m.member),
+              h('td.num', formatNumber(m.days)),
+              money(m.amountCents),
+            ),
+          ),
+        ),
+      ),
     ),
     h('section.card.summary', vatTable(inv, money), h('p', totalsLine(inv, inv.currency))),
   ];
@@ -69,7 +126,16 @@ function invoiceCards(inv) {
  */
 function linesTable(inv, money) {
   /** @type {[string, boolean?][]} */
-  const heads = [[t('invoice.member')], [t('invoice.site')], [t('invoice.item')], [t('invoice.dates')], [t('invoice.quantity'), true], [t('invoice.unit'), true], [t('invoice.amount'), true], [t('billing.vat'), true]];
+  const heads = [
+    [t('invoice.member')],
+    [t('invoice.site')],
+    [t('invoice.item')],
+    [t('invoice.dates')],
+    [t('invoice.quantity'), true],
+    [t('invoice.unit'), true],
+    [t('invoice.amount'), true],
+    [t('billing.vat'), true],
+  ];
   /** @param {InvoiceLine} l */
   const row = (l) =>
     h(
@@ -77,7 +143,12 @@ function linesTable(inv, money) {
       { dataset: { kind: l.kind } },
       h('td', l.memberName ?? l.member),
       h('td', siteName(l.site)),
-      h('td', h('strong', tOr(`line.${l.kind}`, l.kind)), h('div.muted', l.description), l.adjusts ? h('div.muted', t('invoice.adjusts', { p: formatMonth(l.adjusts) })) : null),
+      h(
+        'td',
+        h('strong', tOr(`line.${l.kind}`, l.kind)),
+        h('div.muted', l.description),
+        l.adjusts ? h('div.muted', t('invoice.adjusts', { p: formatMonth(l.adjusts) })) : null,
+      ),
       h('td.dates', l.dates.map(formatLocalDate).join(', ')),
       h('td.num', formatNumber(l.quantity)),
       h('td.num', formatMoney(l.unitCents, inv.currency)),
@@ -92,6 +163,16 @@ function linesTable(inv, money) {
  * @param {MoneyCell} money
  */
 function vatTable(inv, money) {
-  const rows = inv.vat.map((v) => h('tr', h('td', t('invoice.vatRate', { r: formatVatPercent(v.vatPercent) }), h('span.muted', ` ${t('invoice.vatOn', { b: formatMoney(v.baseCents, inv.currency) })}`)), money(v.vatCents)));
+  const rows = inv.vat.map((v) =>
+    h(
+      'tr',
+      h(
+        'td',
+        t('invoice.vatRate', { r: formatVatPercent(v.vatPercent) }),
+        h('span.muted', ` ${t('invoice.vatOn', { b: formatMoney(v.baseCents, inv.currency) })}`),
+      ),
+      money(v.vatCents),
+    ),
+  );
   return table([[t('billing.vat')], [t('invoice.vatAmount'), true]], rows, '.vat');
 }

@@ -11,7 +11,12 @@ import { t } from '../i18n.js';
  */
 
 /** @param {Failure} err */
-const errorText = (err) => (err.status === 429 ? t('login.rate_limited', { s: err.retryAfter || 60 }) : err.status === 401 ? t('login.invalid') : t('error.generic', { m: err.message }));
+const errorText = (err) =>
+  err.status === 429
+    ? t('login.rate_limited', { s: err.retryAfter || 60 })
+    : err.status === 401
+      ? t('login.invalid')
+      : t('error.generic', { m: err.message });
 
 /**
  * The login form: POST /auth/login; the hub sets the session cookie.
@@ -37,7 +42,15 @@ export function renderLogin(view, signedIn) {
   };
   fill(
     view,
-    h('form.card.login', { onsubmit: submit }, h('h1', t('login.title')), h('label', t('login.username'), username), h('label', t('login.password'), password), h('button', { type: 'submit' }, t('login.submit')), message),
+    h(
+      'form.card.login',
+      { onsubmit: submit },
+      h('h1', t('login.title')),
+      h('label', t('login.username'), username),
+      h('label', t('login.password'), password),
+      h('button', { type: 'submit' }, t('login.submit')),
+      message,
+    ),
   );
 }
 
@@ -49,8 +62,20 @@ export function renderLogin(view, signedIn) {
  */
 function renderPasswordChange(view, currentPassword, signedIn) {
   const message = h('p.error', { role: 'alert' });
-  const next = h('input', { name: 'new-password', type: 'password', autocomplete: 'new-password', required: true, minLength: 10 });
-  const again = h('input', { name: 'confirm-password', type: 'password', autocomplete: 'new-password', required: true, minLength: 10 });
+  const next = h('input', {
+    name: 'new-password',
+    type: 'password',
+    autocomplete: 'new-password',
+    required: true,
+    minLength: 10,
+  });
+  const again = h('input', {
+    name: 'confirm-password',
+    type: 'password',
+    autocomplete: 'new-password',
+    required: true,
+    minLength: 10,
+  });
   /** @param {SubmitEvent} e */
   const submit = async (e) => {
     e.preventDefault();
@@ -63,11 +88,21 @@ function renderPasswordChange(view, currentPassword, signedIn) {
       signedIn(/** @type {Me} */ (await get('/auth/me')).account);
     } catch (caught) {
       const err = /** @type {Failure} */ (caught);
-      message.textContent = err.code === 'request.invalid' ? (err.details?.[0]?.message ?? err.message) : errorText(err);
+      message.textContent =
+        err.code === 'request.invalid' ? (err.details?.[0]?.message ?? err.message) : errorText(err);
     }
   };
   fill(
     view,
-    h('form.card.login', { onsubmit: submit }, h('h1', t('password.title')), h('p.muted', t('password.why')), h('label', t('password.new'), next), h('label', t('password.again'), again), h('button', { type: 'submit' }, t('password.submit')), message),
+    h(
+      'form.card.login',
+      { onsubmit: submit },
+      h('h1', t('password.title')),
+      h('p.muted', t('password.why')),
+      h('label', t('password.new'), next),
+      h('label', t('password.again'), again),
+      h('button', { type: 'submit' }, t('password.submit')),
+      message,
+    ),
   );
 }

@@ -46,7 +46,10 @@ export function renderMembers(view) {
     },
     /** Shows an API error: each detail (a CSV line, a field) in the list, the message in a toast. */
     report(err) {
-      fill(errors, (err.details ?? []).map((d) => h('li', d.path ? `${d.path}: ${d.message}` : d.message)));
+      fill(
+        errors,
+        (err.details ?? []).map((d) => h('li', d.path ? `${d.path}: ${d.message}` : d.message)),
+      );
       toast(t('error.generic', { m: err.message }), 'error');
     },
     async done(message) {
@@ -59,12 +62,27 @@ export function renderMembers(view) {
    * @param {string[]} heads
    * @param {HTMLElement} body
    */
-  const table = (heads, body) => h('table.list', h('thead', h('tr', heads.map((x) => h('th', x)))), body);
+  const table = (heads, body) =>
+    h(
+      'table.list',
+      h(
+        'thead',
+        h(
+          'tr',
+          heads.map((x) => h('th', x)),
+        ),
+      ),
+      body,
+    );
   fill(
     view,
     h('section.card', h('h1', t('members.title')), search, errors),
     h('section.card', table([t('members.name'), t('members.id'), t('members.plan'), t('members.status')], members)),
-    h('section.card', h('h2', t('members.badges')), table([t('members.uid'), t('members.member'), t('members.status'), ''], badges)),
+    h(
+      'section.card',
+      h('h2', t('members.badges')),
+      table([t('members.uid'), t('members.member'), t('members.status'), ''], badges),
+    ),
     h('div.forms', memberForm(page), badgeForm(page), importForm(page)),
   );
   /** @type {ReturnType<typeof setTimeout> | undefined} */
@@ -81,7 +99,15 @@ export function renderMembers(view) {
 
 const emptyRow = () => h('tr', h('td.muted', { colSpan: 4 }, t('members.none')));
 /** @param {Member} m */
-const memberRow = (m) => h('tr', { dataset: { member: m.id } }, h('td', m.name), h('td.muted', m.id), h('td', m.plan), h('td', m.status === 'suspended' ? t('members.suspended') : t('members.active')));
+const memberRow = (m) =>
+  h(
+    'tr',
+    { dataset: { member: m.id } },
+    h('td', m.name),
+    h('td.muted', m.id),
+    h('td', m.plan),
+    h('td', m.status === 'suspended' ? t('members.suspended') : t('members.active')),
+  );
 
 /**
  * @param {Badge} b
@@ -127,28 +153,58 @@ function form(title, fields, save, page) {
       page.report(/** @type {Failure} */ (err));
     }
   };
-  return h('form.card.inline', { onsubmit }, h('h2', title), fields, h('button', { type: 'submit' }, t('members.save')));
+  return h(
+    'form.card.inline',
+    { onsubmit },
+    h('h2', title),
+    fields,
+    h('button', { type: 'submit' }, t('members.save')),
+  );
 }
 
 /** @param {MembersPage} page */
 function memberForm(page) {
   const plans = h('select', { name: 'plan', required: true });
   /** @type {Promise<PageOf<Plan>>} */ (get('/directory/plans?limit=500'))
-    .then((r) => fill(plans, r.items.map((p) => h('option', { value: p.id }, p.name))))
+    .then((r) =>
+      fill(
+        plans,
+        r.items.map((p) => h('option', { value: p.id }, p.name)),
+      ),
+    )
     .catch(() => {});
   const fields = [
     // Browsers compile `pattern` with the v flag: a literal "-" in a class must be escaped there.
-    h('label', t('members.id'), h('input', { name: 'id', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}' })),
+    h(
+      'label',
+      t('members.id'),
+      h('input', { name: 'id', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}' }),
+    ),
     h('label', t('members.name'), h('input', { name: 'name', required: true })),
     h('label', t('members.plan'), plans),
   ];
-  return form(t('members.add'), fields, (/** @type {{ id: string, name: string, plan: string }} */ d) => put(`/directory/members/${encodeURIComponent(d.id)}`, { name: d.name, plan: d.plan }), page);
+  return form(
+    t('members.add'),
+    fields,
+    (/** @type {{ id: string, name: string, plan: string }} */ d) =>
+      put(`/directory/members/${encodeURIComponent(d.id)}`, { name: d.name, plan: d.plan }),
+    page,
+  );
 }
 
 /** @param {MembersPage} page */
 function badgeForm(page) {
-  const fields = [h('label', t('members.uid'), h('input', { name: 'uid', required: true })), h('label', t('members.member'), h('input', { name: 'member', required: true }))];
-  return form(t('members.addBadge'), fields, (/** @type {{ uid: string, member: string }} */ d) => put(`/directory/badges/${encodeURIComponent(d.uid)}`, { member: d.member }), page);
+  const fields = [
+    h('label', t('members.uid'), h('input', { name: 'uid', required: true })),
+    h('label', t('members.member'), h('input', { name: 'member', required: true })),
+  ];
+  return form(
+    t('members.addBadge'),
+    fields,
+    (/** @type {{ uid: string, member: string }} */ d) =>
+      put(`/directory/badges/${encodeURIComponent(d.uid)}`, { member: d.member }),
+    page,
+  );
 }
 
 /** @param {MembersPage} page */

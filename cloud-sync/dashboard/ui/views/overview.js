@@ -17,16 +17,33 @@ import { networkTotal, onChange, state } from '../live.js';
 export function gauge(present, capacity, rate) {
   return h(
     'div.gauge',
-    h('meter', { min: 0, max: capacity || Math.max(present, 1), low: (capacity || 1) * 0.7, high: (capacity || 1) * 0.9, optimum: 0, value: present }),
+    h('meter', {
+      min: 0,
+      max: capacity || Math.max(present, 1),
+      low: (capacity || 1) * 0.7,
+      high: (capacity || 1) * 0.9,
+      optimum: 0,
+      value: present,
+    }),
     h('span.figure', { dataset: { present: String(present) } }, formatNumber(present)),
-    h('span.muted', ` / ${capacity === null || capacity === undefined ? '–' : formatNumber(capacity)} · ${formatPercent(rate)}`),
+    h(
+      'span.muted',
+      ` / ${capacity === null || capacity === undefined ? '–' : formatNumber(capacity)} · ${formatPercent(rate)}`,
+    ),
   );
 }
 
 /** @param {SiteHealth | undefined} health none when the hub has not heard of the site yet */
 export function onlineBadge(health) {
   const s = health?.state ?? 'unknown';
-  const label = s === 'ok' ? t('site.online') : s === 'degraded' ? t('site.degraded') : s === 'offline' ? t('site.offline') : t('site.unknown');
+  const label =
+    s === 'ok'
+      ? t('site.online')
+      : s === 'degraded'
+        ? t('site.degraded')
+        : s === 'offline'
+          ? t('site.offline')
+          : t('site.unknown');
   return h(`span.badge.${s}`, label);
 }
 
@@ -48,7 +65,11 @@ function siteCard(o) {
  * @param {SiteEvent['data']} d
  * @returns {string}
  */
-const subjectOf = (d) => ('memberId' in d ? d.memberId : undefined) ?? ('door' in d ? d.door : undefined) ?? ('device' in d ? d.device : undefined) ?? '';
+const subjectOf = (d) =>
+  ('memberId' in d ? d.memberId : undefined) ??
+  ('door' in d ? d.door : undefined) ??
+  ('device' in d ? d.device : undefined) ??
+  '';
 
 /**
  * One line of the live feed: time (site-local), site, what happened.
@@ -60,7 +81,15 @@ export function feedLine(e) {
   const what = tOr(`event.${e.type}`, e.type);
   const who = subjectOf(e.data);
   const why = e.type === 'access.denied' ? ` (${tOr(`reason.${e.data.reason}`, e.data.reason)})` : '';
-  return h(`li.${e.type.replace('.', '-')}`, h('time', formatTime(e.at, zone)), ' ', h('span.site-id', site?.name ?? e.site), ' ', `${what}${why} `, h('span.muted', who));
+  return h(
+    `li.${e.type.replace('.', '-')}`,
+    h('time', formatTime(e.at, zone)),
+    ' ',
+    h('span.site-id', site?.name ?? e.site),
+    ' ',
+    `${what}${why} `,
+    h('span.muted', who),
+  );
 }
 
 /** @param {HTMLElement} view */
@@ -70,7 +99,12 @@ export function renderOverview(view) {
   const feed = h('ol.feed');
   const draw = () => {
     const n = networkTotal();
-    fill(total, h('h2', t('network.total')), gauge(n.present, n.capacity, n.rate), h('p.muted', t('network.present', { n: formatNumber(n.present), c: formatNumber(n.capacity) })));
+    fill(
+      total,
+      h('h2', t('network.total')),
+      gauge(n.present, n.capacity, n.rate),
+      h('p.muted', t('network.present', { n: formatNumber(n.present), c: formatNumber(n.capacity) })),
+    );
     fill(sites, [...state.occupancy.values()].sort((a, b) => a.name.localeCompare(b.name)).map(siteCard));
   };
   const drawFeed = () => fill(feed, state.feed.length ? state.feed.map(feedLine) : h('li.muted', t('feed.empty')));

@@ -35,7 +35,15 @@ export function commandsCard(page) {
  */
 export function commandButton(page, request) {
   const danger = request.kind === 'lockdown' ? '.danger' : '';
-  return h(`button${danger}`, { type: 'button', dataset: { command: request.kind, ...(request.kind === 'unlock' ? { door: request.door } : {}) }, onclick: () => ask(page, request) }, t(`command.${request.kind}`));
+  return h(
+    `button${danger}`,
+    {
+      type: 'button',
+      dataset: { command: request.kind, ...(request.kind === 'unlock' ? { door: request.door } : {}) },
+      onclick: () => ask(page, request),
+    },
+    t(`command.${request.kind}`),
+  );
 }
 
 /**

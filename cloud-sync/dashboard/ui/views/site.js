@@ -31,15 +31,39 @@ export function renderSite(view, site) {
   /** @type {SitePage} */
   const page = { site, zone: undefined, range: '24h', chart: undefined, closed: false };
   /** @type {Parts} */
-  const parts = { head: h('section.card'), chart: h('div.chart'), who: h('section.card'), health: h('section.card'), devices: h('section.card') };
+  const parts = {
+    head: h('section.card'),
+    chart: h('div.chart'),
+    who: h('section.card'),
+    health: h('section.card'),
+    devices: h('section.card'),
+  };
   /** @type {Range[]} */
   const ranges = ['24h', '7d'];
   /** @type {HTMLButtonElement[]} */
-  const rangeButtons = ranges.map((r) => h('button.link', { dataset: { range: r }, onclick: () => ((page.range = r), drawHistory(page, parts, rangeButtons).catch(fail)) }, t(`site.${r}`)));
-  fill(view, parts.head, h('section.card', h('div.row', h('h2', t('site.chart')), h('span', rangeButtons)), parts.chart), parts.who, parts.health, parts.devices, mayCommand() ? commandsCard(page) : null);
+  const rangeButtons = ranges.map((r) =>
+    h(
+      'button.link',
+      { dataset: { range: r }, onclick: () => ((page.range = r), drawHistory(page, parts, rangeButtons).catch(fail)) },
+      t(`site.${r}`),
+    ),
+  );
+  fill(
+    view,
+    parts.head,
+    h('section.card', h('div.row', h('h2', t('site.chart')), h('span', rangeButtons)), parts.chart),
+    parts.who,
+    parts.health,
+    parts.devices,
+    mayCommand() ? commandsCard(page) : null,
+  );
   /** @param {Failure} err */
-  const fail = (err) => fill(parts.head, h('p.error', err.status === 403 ? t('error.forbidden') : t('error.generic', { m: err.message })));
-  const redraw = { occupancy: () => [drawNow(page, parts), drawHistory(page, parts, rangeButtons)], health: () => [drawHealth(page, parts)] };
+  const fail = (err) =>
+    fill(parts.head, h('p.error', err.status === 403 ? t('error.forbidden') : t('error.generic', { m: err.message })));
+  const redraw = {
+    occupancy: () => [drawNow(page, parts), drawHistory(page, parts, rangeButtons)],
+    health: () => [drawHealth(page, parts)],
+  };
 
   drawNow(page, parts)
     .then(() => Promise.all([...redraw.occupancy().slice(1), ...redraw.health()]))
@@ -74,14 +98,27 @@ export function renderSite(view, site) {
  */
 async function drawNow(page, parts) {
   /** @type {[SiteOccupancyDetail, SiteHealthDetail | undefined]} */
-  const [o, health] = await Promise.all([get(`/occupancy/${page.site}`), get(`/site-health/${page.site}`).catch(() => undefined)]);
+  const [o, health] = await Promise.all([
+    get(`/occupancy/${page.site}`),
+    get(`/site-health/${page.site}`).catch(() => undefined),
+  ]);
   if (page.closed) return;
   page.zone = o.timeZone ?? undefined;
   page.name = o.name;
   fill(parts.head, h('div.row', h('h1', o.name), onlineBadge(health)), gauge(o.present, o.capacity, o.rate));
   /** @param {PresentMember} p */
-  const person = (p) => h('li', h('strong', p.name ?? p.memberId), ' ', h('span.muted', `${t('site.since')} ${formatDateTime(p.since, page.zone)}`));
-  fill(parts.who, h('h2', t('site.whoIsIn')), o.whoIsIn.length === 0 ? h('p.muted', t('site.nobody')) : h('ul.people', o.whoIsIn.map(person)));
+  const person = (p) =>
+    h(
+      'li',
+      h('strong', p.name ?? p.memberId),
+      ' ',
+      h('span.muted', `${t('site.since')} ${formatDateTime(p.since, page.zone)}`),
+    );
+  fill(
+    parts.who,
+    h('h2', t('site.whoIsIn')),
+    o.whoIsIn.length === 0 ? h('p.muted', t('site.nobody')) : h('ul.people', o.whoIsIn.map(person)),
+  );
 }
 
 /**
@@ -92,9 +129,16 @@ async function drawNow(page, parts) {
 async function drawHistory(page, parts, rangeButtons) {
   for (const b of rangeButtons) b.classList.toggle('current', b.dataset.range === page.range);
   /** @type {[OccupancyHistory, typeof import('./chart.js')]} */
-  const [history, { occupancyChart }] = await Promise.all([get(`/occupancy/${page.site}/history?range=${page.range}`), import('./chart.js')]);
+  const [history, { occupancyChart }] = await Promise.all([
+    get(`/occupancy/${page.site}/history?range=${page.range}`),
+    import('./chart.js'),
+  ]);
   if (page.closed) return;
-  page.chart ??= occupancyChart(parts.chart, history.timeZone, { time: t('site.time'), present: t('site.present'), capacity: t('site.capacity', { c: '' }).trim() });
+  page.chart ??= occupancyChart(parts.chart, history.timeZone, {
+    time: t('site.time'),
+    present: t('site.present'),
+    capacity: t('site.capacity', { c: '' }).trim(),
+  });
   page.chart.update(history.points, history.capacity);
 }
 
@@ -129,16 +173,36 @@ async function drawHealth(page, parts) {
   /** @param {DoorState} d */
   const unlock = (d) => (mayCommand() ? [' ', commandButton(page, { kind: 'unlock', door: d.door })] : []);
   /** @param {DoorState} d */
-  const door = (d) => h('li', h('strong', d.door), ' ', [d.mode && t(`door.${d.mode}`), d.alarm && t(`door.${d.alarm}`)].filter(Boolean).join(', '), unlock(d));
+  const door = (d) =>
+    h(
+      'li',
+      h('strong', d.door),
+      ' ',
+      [d.mode && t(`door.${d.mode}`), d.alarm && t(`door.${d.alarm}`)].filter(Boolean).join(', '),
+      unlock(d),
+    );
   /** @param {ReaderState} r */
-  const lastTap = (r) => (r.lastTap ? h('span.muted', ` · ${t('reader.lastTap')} ${formatDateTime(r.lastTap.at, zone)} (${tOr(`reason.${r.lastTap.reason}`, r.lastTap.reason)})`) : '');
+  const lastTap = (r) =>
+    r.lastTap
+      ? h(
+          'span.muted',
+          ` · ${t('reader.lastTap')} ${formatDateTime(r.lastTap.at, zone)} (${tOr(`reason.${r.lastTap.reason}`, r.lastTap.reason)})`,
+        )
+      : '';
   /** @param {ReaderState} r */
-  const reader = (r) => h('li', h('strong', r.reader), ' ', r.connected ? t('reader.connected') : t('reader.lost'), lastTap(r));
+  const reader = (r) =>
+    h('li', h('strong', r.reader), ' ', r.connected ? t('reader.connected') : t('reader.lost'), lastTap(r));
   /**
    * @template T
    * @param {T[]} items
    * @param {(item: T) => HTMLElement} one
    */
   const list = (items, one) => (items.length === 0 ? h('p.muted', t('site.none')) : h('ul', items.map(one)));
-  fill(parts.devices, h('h2', t('site.doors')), list(s.doors, door), h('h2', t('site.readers')), list(s.readers, reader));
+  fill(
+    parts.devices,
+    h('h2', t('site.doors')),
+    list(s.doors, door),
+    h('h2', t('site.readers')),
+    list(s.readers, reader),
+  );
 }
