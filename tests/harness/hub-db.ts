@@ -1,7 +1,6 @@
 import { join } from 'node:path';
+import pg from 'pg';
 import type { HubDb } from '../../cloud-sync/hub/db.js';
-import { dialectOf } from '../../cloud-sync/hub/storage/hub-db.js';
-import { connectPostgres } from '../../cloud-sync/hub/storage/postgres.js';
 
 /**
  * Where hub tests keep their database (the hub's whole suite runs on both stores).
@@ -20,26 +19,27 @@ export const pgSchemaPrefix = (run: string) => `tessera_test_${run}_`;
 let schemas = 0;
 
 /**
- * Runs statements on the test server (the schemas' lifecycle, outside any hub), each in its
+ * Runs statements on a PostgreSQL server (default: the test one), outside any hub, each in its
  * own transaction; returns the first column of the last one's rows.
  */
-export function pgAdmin(...statements: string[]): unknown[] {
-  const db = connectPostgres(TEST_PG_URL);
+export async function pgAdmin(statements: string[], url = TEST_PG_URL): Promise<unknown[]> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  await client.connect();
   try {
     let rows: unknown[] = [];
-    for (const sql of statements) rows = db.prepare(sql).pluck().all();
+    for (const sql of statements) rows = (await client.query({ text: sql, rowMode: 'array' })).rows.map((r) => r[0]);
     return rows;
   } finally {
-    db.close();
+    await client.end();
   }
 }
 
 /** A new, empty PostgreSQL schema, as the URL of a hub database in it. */
-export function freshPgDatabase(): string {
+export async function freshPgDatabase(): Promise<string> {
   const run = process.env.TESSERA_TEST_PG_RUN ?? 'adhoc';
   const schema = `${pgSchemaPrefix(run)}${process.pid}_${++schemas}`;
-  pgAdmin(`CREATE SCHEMA ${schema}`);
-  // libpq decodes %XX in a URL, not "+": no URLSearchParams here. Commits need not wait for the disk in tests.
+  await pgAdmin([`CREATE SCHEMA ${schema}`]);
+  // %XX is decoded in a URL, not "+": no URLSearchParams here. Commits need not wait for the disk in tests.
   return `${TEST_PG_URL}${TEST_PG_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-csearch_path=${schema} -csynchronous_commit=off`)}`;
 }
 
@@ -53,7 +53,7 @@ export const storeRuns = (runs: { sqlite: number; postgres: number }): number =>
   HUB_DB_KIND === 'postgres' ? runs.postgres : runs.sqlite;
 
 /** A hub database for one test: in memory (SQLite) or a fresh schema (PostgreSQL). */
-export function testHubDb(): string {
+export async function testHubDb(): Promise<string> {
   return HUB_DB_KIND === 'postgres' ? freshPgDatabase() : ':memory:';
 }
 
@@ -61,18 +61,18 @@ export function testHubDb(): string {
  * A hub database that outlives the hub using it (restart tests: open it again with the same
  * string): a file in `dir` (SQLite) or a fresh schema (PostgreSQL).
  */
-export function lastingHubDb(dir: string, file = 'hub.db'): string {
+export async function lastingHubDb(dir: string, file = 'hub.db'): Promise<string> {
   return HUB_DB_KIND === 'postgres' ? freshPgDatabase() : join(dir, file);
 }
 
 /** Makes the database refuse every event of `site` (a store failure in the middle of a transaction). */
-export function refuseEventsOf(db: HubDb, site: string): void {
-  if (dialectOf(db) === 'sqlite') {
-    db.exec(
+export async function refuseEventsOf(db: HubDb, site: string): Promise<void> {
+  if (db.dialect === 'sqlite') {
+    await db.exec(
       `CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.site = '${site}' BEGIN SELECT RAISE(ABORT, 'disk says no'); END`,
     );
     return;
   }
-  db.exec(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk says no'; END $$;
+  await db.exec(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk says no'; END $$;
     CREATE TRIGGER refuse BEFORE INSERT ON events FOR EACH ROW WHEN (NEW.site = '${site}') EXECUTE FUNCTION refuse()`);
 }

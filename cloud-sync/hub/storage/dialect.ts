@@ -1,5 +1,4 @@
-import type { HubDb } from './hub-db.js';
-import { dialectOf } from './hub-db.js';
+import type { Sql } from './hub-db.js';
 
 /** The SQL fragments that differ between SQLite and PostgreSQL, for the queries that need them. */
 export interface SqlDialect {
@@ -7,6 +6,11 @@ export interface SqlDialect {
   greatest(a: string, b: string): string;
   /** The strings of the JSON array bound at `placeholder` (`?` or `@name`), as a subquery for IN. */
   jsonArrayValues(placeholder: string): string;
+  /**
+   * The text at `key` (a top-level key, or keys joined by '.') of the JSON column `column`, NULL
+   * where absent: `json_extract` on SQLite, `#>>` on PostgreSQL's jsonb.
+   */
+  jsonText(column: string, key: string): string;
   /**
    * Appended to a SELECT of rows the transaction is about to update: PostgreSQL locks them
    * until the commit (several hub instances); SQLite has one writer at a time anyway.
@@ -17,13 +21,21 @@ export interface SqlDialect {
 const SQLITE: SqlDialect = {
   greatest: (a, b) => `MAX(${a}, ${b})`,
   jsonArrayValues: (p) => `(SELECT value FROM json_each(${p}))`,
+  jsonText: (column, key) => `json_extract(${column}, '$.${checkedKey(key)}')`,
   forUpdate: '',
 };
 
 const POSTGRES: SqlDialect = {
   greatest: (a, b) => `GREATEST(${a}, ${b})`,
-  jsonArrayValues: (p) => `(SELECT json_array_elements_text(CAST(${p} AS json)))`,
+  jsonArrayValues: (p) => `(SELECT jsonb_array_elements_text(CAST(${p} AS jsonb)))`,
+  jsonText: (column, key) => `(${column} #>> '{${checkedKey(key).split('.').join(',')}}')`,
   forUpdate: ' FOR UPDATE',
 };
 
-export const sqlDialect = (db: HubDb): SqlDialect => (dialectOf(db) === 'postgres' ? POSTGRES : SQLITE);
+/** Keys are written by us, never by a user: letters, digits and underscores only. */
+function checkedKey(key: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(key)) throw new Error(`not a JSON key path: ${key}`);
+  return key;
+}
+
+export const sqlDialect = (db: Sql): SqlDialect => (db.dialect === 'postgres' ? POSTGRES : SQLITE);

@@ -1,34 +1,8 @@
-import { createRequire } from 'node:module';
+import pg from 'pg';
 import { TesseraError } from '../../../shared/platform/errors.js';
-import type { HubDb, RunResult, SqlStatement, Transaction } from './hub-db.js';
+import type { Dialect, HubDb, Params, RunResult, Sql, Tx } from './hub-db.js';
 import { rewritePlaceholders } from './placeholders.js';
-
-/** The part of the `libpq` module (native bindings to PostgreSQL's client library) used here. */
-export interface Libpq {
-  connectSync(conninfo: string): void;
-  finish(): void;
-  exec(sql: string): void;
-  prepare(name: string, sql: string, params: number): void;
-  execPrepared(name: string, params: Array<string | null>): void;
-  resultStatus(): string;
-  resultErrorMessage(): string;
-  resultErrorFields(): { sqlState?: string } | undefined;
-  errorMessage(): string;
-  /** 0 idle, 1 active, 2 in a transaction, 3 in a failed transaction, 4 unknown (connection bad). */
-  transactionStatus(): number;
-  ntuples(): number;
-  nfields(): number;
-  fname(field: number): string;
-  ftype(field: number): number;
-  getvalue(row: number, field: number): string;
-  getisnull(row: number, field: number): boolean;
-  cmdTuples(): string;
-  /** Asynchronous side (storage/peers.ts): 'readable' events once started. */
-  startReader(): void;
-  consumeInput(): boolean;
-  notifies(): { relname: string; extra: string } | undefined;
-  on(event: 'readable', listener: () => void): void;
-}
+import { TransactionScope } from './transaction-scope.js';
 
 /** A statement PostgreSQL refused (its SQLSTATE in `sqlState`), as better-sqlite3's SqliteError. */
 export class PgError extends Error {
@@ -41,320 +15,377 @@ export class PgError extends Error {
   }
 }
 
-const BAD_CONNECTION = 4;
+export interface PostgresOptions {
+  /** Connections in the pool (default 8). */
+  connections?: number;
+  /**
+   * A statement's bound (default 10 s): PostgreSQL cancels it past this (statement_timeout),
+   * and a server that has not answered a second later is given up: its connection is closed
+   * and the call fails with store.unavailable.
+   */
+  statementTimeoutMs?: number;
+  /** Waiting for a free connection or a new one (default 5 s), then store.unavailable. */
+  connectTimeoutMs?: number;
+  /** While PostgreSQL is unavailable, how often it is asked again (default 2 s). */
+  probeEveryMs?: number;
+}
+
+const DEFAULTS = { connections: 8, statementTimeoutMs: 10_000, connectTimeoutMs: 5_000, probeEveryMs: 2_000 };
+/** Past the server's own statement_timeout: a live server has answered by then. */
+const SILENT_SERVER_MARGIN_MS = 1_000;
+
+/** Column types by OID: integers and numeric as numbers, booleans as 1/0, JSON as its text. */
+const toNumber = (t: string) => Number(t);
+const PARSERS = new Map<number, (text: string) => unknown>([
+  [16, (t) => (t === 't' ? 1 : 0)],
+  [20, toNumber],
+  [1700, toNumber],
+  [114, (t) => t],
+  [3802, (t) => t],
+]);
+const TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    PARSERS.get(oid) ?? pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+/** One SQL text rewritten for PostgreSQL once, and prepared once per connection under its name. */
+interface Prepared {
+  name: string;
+  text: string;
+  names: string[] | undefined;
+  count: number;
+}
+
+/** SQLSTATE classes and codes that mean the server cannot serve now, not that the statement is wrong. */
+const UNAVAILABLE_STATES = /^(08|53|57P0[1-3]|57014)/;
 
 /**
- * libpq's finish() closes its libuv poll handle, which lives inside the connection object, and
- * lets the object be collected before libuv has finished closing it: a collection in between
- * aborts the process (uv__finish_close assertion, seen here). Each finished connection is kept
- * reachable until a timer of the next loop iteration, after libuv's close callbacks ran.
+ * The hub database on PostgreSQL through a node-postgres pool: every call is asynchronous, so
+ * the hub's event loop never waits for the server. Every call is bounded: a connection is
+ * waited for at most `connectTimeoutMs`, a statement runs at most `statementTimeoutMs`;
+ * past either, or when the server goes away, the call fails with `store.unavailable` (503 with
+ * Retry-After), the connection concerned is closed, and the next call takes a fresh one.
  */
-const finishing = new Set<Libpq>();
-export function finish(pq: Libpq): void {
-  pq.finish();
-  finishing.add(pq);
-  setTimeout(() => finishing.delete(pq), 10).unref();
+export class PostgresHubDb implements HubDb {
+  readonly dialect: Dialect = 'postgres';
+  readonly name: string;
+  private readonly pool: pg.Pool;
+  private readonly prepared = new Map<string, Prepared>();
+  private readonly scope: TransactionScope;
+  private readonly options: typeof DEFAULTS;
+  private readonly listening = new WeakSet<pg.PoolClient>();
+  private up = true;
+  private probe: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(url: string, options: PostgresOptions = {}) {
+    this.name = redact(url);
+    this.scope = new TransactionScope(this);
+    this.options = { ...DEFAULTS, ...options };
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: this.options.connections,
+      connectionTimeoutMillis: this.options.connectTimeoutMs,
+      statement_timeout: this.options.statementTimeoutMs,
+      idleTimeoutMillis: 30_000,
+      keepAlive: true,
+      types: TYPES,
+    });
+    // An idle connection the server closed: the pool drops it; the next call takes a new one.
+    this.pool.on('error', () => this.markDown());
+  }
+
+  get open(): boolean {
+    return this.closing === undefined;
+  }
+
+  get available(): boolean {
+    return this.up;
+  }
+
+  all<R>(sql: string, params?: Params): Promise<R[]> {
+    return this.outside((c) => this.query(c, sql, params)) as Promise<R[]>;
+  }
+
+  async get<R>(sql: string, params?: Params): Promise<R | undefined> {
+    return (await this.all<R>(sql, params))[0];
+  }
+
+  column<T>(sql: string, params?: Params): Promise<T[]> {
+    return this.outside((c) => this.query(c, sql, params, true)) as Promise<T[]>;
+  }
+
+  async value<T>(sql: string, params?: Params): Promise<T | undefined> {
+    return (await this.column<T>(sql, params))[0];
+  }
+
+  run(sql: string, params?: Params): Promise<RunResult> {
+    return this.outside((c) => this.execute(c, sql, params));
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.outside((c) => this.simple(c, sql));
+  }
+
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.scope.inside()) throw this.scope.misuse('transaction');
+    const client = await this.checkout();
+    let broken: Error | undefined;
+    try {
+      await this.simple(client, 'BEGIN');
+      const tx = new PgTx(this, client, 0);
+      try {
+        const out = await this.scope.run(() => fn(tx));
+        tx.end();
+        await this.simple(client, 'COMMIT');
+        return out;
+      } catch (err) {
+        tx.end();
+        await this.simple(client, 'ROLLBACK').catch((e: Error) => (broken = e));
+        throw err;
+      }
+    } catch (err) {
+      if (isUnavailable(err)) broken ??= err as Error;
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.probe);
+      await this.pool.end();
+    })();
+    return this.closing;
+  }
+
+  /** Runs a statement on `client`: its rows (or their first column), bounded in time. */
+  async query(client: pg.PoolClient, sql: string, params: Params | undefined, firstColumn = false): Promise<unknown[]> {
+    const p = this.preparedOf(sql);
+    const result = await this.bounded(
+      client,
+      client.query({
+        name: p.name,
+        text: p.text,
+        values: bindValues(p, params),
+        ...(firstColumn ? { rowMode: 'array' } : {}),
+      }),
+      sql,
+    );
+    return firstColumn ? result.rows.map((r: unknown[]) => r[0]) : result.rows;
+  }
+
+  async execute(client: pg.PoolClient, sql: string, params: Params | undefined): Promise<RunResult> {
+    const p = this.preparedOf(sql);
+    const result = await this.bounded(client, client.query({ name: p.name, text: p.text, values: bindValues(p, params) }), sql);
+    return { changes: result.rowCount ?? 0 };
+  }
+
+  async simple(client: pg.PoolClient, sql: string): Promise<void> {
+    await this.bounded(client, client.query(sql), sql);
+  }
+
+  /** A statement on the database itself: a connection of the pool, for this statement alone. */
+  private async outside<T>(op: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    if (this.scope.inside()) throw this.scope.misuse('statement');
+    const client = await this.checkout();
+    let broken: Error | undefined;
+    try {
+      return await op(client);
+    } catch (err) {
+      if (isUnavailable(err)) broken = err as Error;
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async checkout(): Promise<pg.PoolClient> {
+    if (this.closing) throw new TypeError(`the database ${this.name} is closed`);
+    try {
+      const client = await this.pool.connect();
+      // A connection lost while checked out emits 'error' besides failing its statement: heard
+      // here, or it would end the process (the pool listens only while the connection is idle).
+      if (!this.listening.has(client)) {
+        this.listening.add(client);
+        client.on('error', () => this.markDown());
+      }
+      return client;
+    } catch (err) {
+      this.markDown();
+      throw new TesseraError('store.unavailable', `cannot reach PostgreSQL at ${this.name}: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * The statement's result, or store.unavailable when the server does not answer in time or
+   * goes away: the connection is then destroyed (a late answer can no longer be mistaken for
+   * the next statement's), which also ends the server's side of a transaction left open.
+   */
+  private async bounded<R>(client: pg.PoolClient, pending: Promise<R>, sql: string): Promise<R> {
+    let timer: NodeJS.Timeout | undefined;
+    const silent = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new TesseraError('store.unavailable', `PostgreSQL at ${this.name} did not answer in time`));
+        // The socket goes at once; the pool forgets the client when it is released with an error.
+        (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+      }, this.options.statementTimeoutMs + SILENT_SERVER_MARGIN_MS);
+    });
+    pending.catch(() => undefined); // settled after a timeout: nobody waits for it any more
+    try {
+      const out = await Promise.race([pending, silent]);
+      this.markUp();
+      return out;
+    } catch (err) {
+      const mapped = this.mapError(err, sql);
+      if (isUnavailable(mapped)) this.markDown();
+      throw mapped;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private mapError(err: unknown, sql: string): Error {
+    if (err instanceof TesseraError || err instanceof TypeError || err instanceof RangeError) return err;
+    const e = err as Error & { code?: string };
+    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && !UNAVAILABLE_STATES.test(e.code))
+      return new PgError(`${e.message} (in: ${sql.replace(/\s+/g, ' ').trim().slice(0, 300)})`, e.code);
+    return new TesseraError('store.unavailable', `PostgreSQL at ${this.name}: ${e.message}`);
+  }
+
+  private preparedOf(sql: string): Prepared {
+    let p = this.prepared.get(sql);
+    if (!p) {
+      p = { name: `t${this.prepared.size + 1}`, ...rewritePlaceholders(sql) };
+      this.prepared.set(sql, p);
+    }
+    return p;
+  }
+
+  private markUp(): void {
+    if (this.up) return;
+    this.up = true;
+    clearInterval(this.probe);
+    this.probe = undefined;
+  }
+
+  /** Unavailable until a statement succeeds again; asked again regularly meanwhile. */
+  private markDown(): void {
+    this.up = false;
+    if (this.probe !== undefined || this.closing) return;
+    this.probe = setInterval(() => void this.value('SELECT 1').catch(() => undefined), this.options.probeEveryMs);
+    this.probe.unref();
+  }
 }
-/** After a lost connection, at most one reconnection attempt per this many ms: each one blocks. */
-const RECONNECT_EVERY_MS = 1000;
-const STATEMENT_TIMEOUT_MS = 30_000;
 
-type Row = Record<string, unknown>;
-type Parse = (text: string) => unknown;
+/** A transaction's handle: one connection of the pool, held until the transaction ends. */
+class PgTx implements Sql {
+  readonly dialect: Dialect = 'postgres';
+  private ended = false;
+  private child = false;
 
-const toNumber: Parse = (t) => Number(t);
-/** Column types by OID: integers, floats and numeric (SUM) as numbers, booleans as 1/0, bytea as a Buffer. */
-const PARSERS = new Map<number, Parse>([
-  [16, (t) => (t === 't' ? 1 : 0)],
-  [17, (t) => Buffer.from(t.slice(2), 'hex')],
-  [20, toNumber],
-  [21, toNumber],
-  [23, toNumber],
-  [26, toNumber],
-  [700, toNumber],
-  [701, toNumber],
-  [1700, toNumber],
-]);
+  constructor(
+    private readonly db: PostgresHubDb,
+    private readonly client: pg.PoolClient,
+    private readonly depth: number,
+  ) {}
+
+  all<R>(sql: string, params?: Params): Promise<R[]> {
+    return this.op(() => this.db.query(this.client, sql, params)) as Promise<R[]>;
+  }
+
+  async get<R>(sql: string, params?: Params): Promise<R | undefined> {
+    return (await this.all<R>(sql, params))[0];
+  }
+
+  column<T>(sql: string, params?: Params): Promise<T[]> {
+    return this.op(() => this.db.query(this.client, sql, params, true)) as Promise<T[]>;
+  }
+
+  async value<T>(sql: string, params?: Params): Promise<T | undefined> {
+    return (await this.column<T>(sql, params))[0];
+  }
+
+  run(sql: string, params?: Params): Promise<RunResult> {
+    return this.op(() => this.db.execute(this.client, sql, params));
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.op(() => this.db.simple(this.client, sql));
+  }
+
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    this.usable();
+    const savepoint = `tx${this.depth + 1}`;
+    this.child = true;
+    try {
+      await this.db.simple(this.client, `SAVEPOINT ${savepoint}`);
+      const tx = new PgTx(this.db, this.client, this.depth + 1);
+      try {
+        const out = await fn(tx);
+        tx.end();
+        await this.db.simple(this.client, `RELEASE ${savepoint}`);
+        return out;
+      } catch (err) {
+        tx.end();
+        await this.db.simple(this.client, `ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`).catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      this.child = false;
+    }
+  }
+
+  end(): void {
+    this.ended = true;
+  }
+
+  private async op<T>(fn: () => Promise<T>): Promise<T> {
+    this.usable();
+    return fn();
+  }
+
+  private usable(): void {
+    if (this.ended) throw new TypeError('this transaction has ended: its handle can no longer be used');
+    if (this.child) throw new TypeError('a savepoint of this transaction is open: use its handle');
+  }
+}
+
+const isUnavailable = (err: unknown) => err instanceof TesseraError && err.code === 'store.unavailable';
+
+/** The values of a statement's `$n`, from `?` values in order or one object of `@name` ones. */
+function bindValues(p: Prepared, params: Params | undefined): unknown[] {
+  if (p.names === undefined) {
+    const values = (params ?? []) as readonly unknown[];
+    if (!Array.isArray(values) || values.length !== p.count)
+      throw new RangeError(`${Array.isArray(values) ? values.length : 'named'} parameter values for ${p.count} placeholders: ${p.text}`);
+    return values.map(toParam);
+  }
+  if (params === undefined || Array.isArray(params)) throw new TypeError(`named parameters need one object: ${p.text}`);
+  const named = params as Record<string, unknown>;
+  return p.names.map((n) => {
+    if (!(n in named)) throw new RangeError(`missing named parameter "${n}"`);
+    return toParam(named[n]);
+  });
+}
 
 /** One bound value, as better-sqlite3 takes them: numbers, bigints, strings, buffers, null. */
-function toParam(v: unknown): string | null {
+function toParam(v: unknown): unknown {
   if (v === null || v === undefined) return null;
   if (typeof v === 'string') {
-    // libpq passes C strings: the rest of the text after a NUL would be cut off without a word.
+    // PostgreSQL text cannot hold a NUL character: refused here, as SQLite's rules are not the same.
     if (v.includes('\u0000'))
       throw new TesseraError('request.invalid', 'text holding a NUL character cannot be stored (PostgreSQL)');
     return v;
   }
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) throw new TypeError(`cannot bind ${v}`);
-    return String(v);
+    return v;
   }
   if (typeof v === 'bigint') return v.toString();
-  if (Buffer.isBuffer(v)) return `\\x${v.toString('hex')}`;
+  if (Buffer.isBuffer(v)) return v;
   throw new TypeError(`SQLite3 can only bind numbers, strings, bigints, buffers, and null (got ${typeof v})`);
-}
-
-/**
- * One SQL text, prepared on the server once per connection, whatever the number of statement
- * objects made from it (the hub prepares some statements at each call, as better-sqlite3 allows
- * cheaply: here each would be a round trip and a prepared statement left on the server).
- */
-interface Prepared {
-  id: string;
-  text: string;
-  count: number;
-  names: string[] | undefined;
-  /** The connection generation it was prepared on (prepared statements die with their connection). */
-  generation: number;
-}
-
-class PgStatement implements SqlStatement<unknown[], unknown> {
-  plucked = false;
-
-  constructor(
-    private readonly db: PostgresDb,
-    readonly prepared: Prepared,
-  ) {}
-
-  get text(): string {
-    return this.prepared.text;
-  }
-
-  run(...params: unknown[]): RunResult {
-    return { changes: this.db.execute(this, this.bind(params), false).changes };
-  }
-
-  get(...params: unknown[]): unknown {
-    return this.db.execute(this, this.bind(params), true).rows[0];
-  }
-
-  all(...params: unknown[]): unknown[] {
-    return this.db.execute(this, this.bind(params), true).rows;
-  }
-
-  iterate(...params: unknown[]): IterableIterator<unknown> {
-    return this.all(...params)[Symbol.iterator]();
-  }
-
-  pluck(toggle = true): this {
-    this.plucked = toggle;
-    return this;
-  }
-
-  private bind(params: unknown[]): Array<string | null> {
-    const { names, count } = this.prepared;
-    if (names === undefined) {
-      if (params.length !== count)
-        throw new RangeError(`${params.length} parameter values for ${count} placeholders: ${this.text}`);
-      return params.map(toParam);
-    }
-    const named = params[0];
-    if (params.length !== 1 || typeof named !== 'object' || named === null)
-      throw new TypeError(`named parameters need one object: ${this.text}`);
-    return names.map((n) => {
-      if (!(n in named)) throw new RangeError(`missing named parameter "${n}"`);
-      return toParam((named as Record<string, unknown>)[n]);
-    });
-  }
-}
-
-/**
- * The hub database on PostgreSQL, through libpq's synchronous calls: the same blocking contract
- * as better-sqlite3 (one round trip per statement, ~30 µs on loopback), so every hub module runs
- * on it unchanged. Statements are prepared once per connection. A lost connection fails the
- * call in progress with `store.unavailable` and is re-opened on a later call, at most once a
- * second; what the call was doing is rolled back by the server, and the caller's usual
- * failure path applies (an unacknowledged batch is sent again by its site).
- */
-export class PostgresDb implements HubDb {
-  readonly dialect = 'postgres';
-  readonly name: string;
-  private pq: Libpq;
-  private generation = 0;
-  private depth = 0;
-  private readonly prepared = new Map<string, Prepared>();
-  private broken = false;
-  private lastAttempt = 0;
-  private closed = false;
-
-  constructor(
-    private readonly url: string,
-    private readonly Pq: new () => Libpq,
-  ) {
-    this.name = redact(url);
-    this.pq = this.connect();
-  }
-
-  get open(): boolean {
-    return !this.closed;
-  }
-
-  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- HubDb's (better-sqlite3's) signature
-  prepare<P extends unknown[] | {} = unknown[], R = unknown>(
-    sql: string,
-  ): P extends unknown[] ? SqlStatement<P, R> : SqlStatement<[P], R> {
-    let prepared = this.prepared.get(sql);
-    if (!prepared) {
-      prepared = { id: `s${this.prepared.size + 1}`, ...rewritePlaceholders(sql), generation: -1 };
-      this.prepared.set(sql, prepared);
-    }
-    return new PgStatement(this, prepared) as never;
-  }
-
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- HubDb's (better-sqlite3's) signature
-  transaction<F extends (...params: any[]) => unknown>(fn: F): Transaction<F> {
-    const run = (...args: Parameters<F>): ReturnType<F> => {
-      const level = this.depth;
-      this.simple(level === 0 ? 'BEGIN' : `SAVEPOINT tx${level}`);
-      this.depth++;
-      try {
-        const out = fn(...args) as ReturnType<F>;
-        if (out instanceof Promise) throw new TypeError('Transaction function cannot return a promise');
-        this.depth--;
-        this.simple(level === 0 ? 'COMMIT' : `RELEASE tx${level}`);
-        return out;
-      } catch (err) {
-        this.depth = level;
-        if (!this.broken) {
-          try {
-            this.simple(level === 0 ? 'ROLLBACK' : `ROLLBACK TO tx${level}; RELEASE tx${level}`);
-          } catch {
-            // the original error says more; a failed rollback leaves the connection marked broken
-          }
-        }
-        throw err;
-      }
-    };
-    return Object.assign(run, {
-      default: run,
-      deferred: run,
-      immediate: run,
-      exclusive: run,
-    }) as unknown as Transaction<F>;
-  }
-
-  exec(sql: string): this {
-    this.simple(sql);
-    return this;
-  }
-
-  close(): this {
-    if (!this.closed) {
-      this.closed = true;
-      finish(this.pq);
-    }
-    return this;
-  }
-
-  /** Runs a prepared statement; `rows`: the result set when the statement returns one. */
-  execute(stmt: PgStatement, params: Array<string | null>, wantRows: boolean): { rows: unknown[]; changes: number } {
-    this.usable();
-    const p = stmt.prepared;
-    if (p.generation !== this.generation) {
-      this.pq.prepare(p.id, p.text, p.count);
-      this.check(p.text);
-      p.generation = this.generation;
-    }
-    this.pq.execPrepared(p.id, params);
-    this.check(stmt.text);
-    const changes = Number(this.pq.cmdTuples()) || 0;
-    return { rows: wantRows ? this.rows(stmt.plucked) : [], changes };
-  }
-
-  private simple(sql: string): void {
-    this.usable();
-    this.pq.exec(sql);
-    this.check(sql);
-  }
-
-  private rows(plucked: boolean): unknown[] {
-    const pq = this.pq;
-    const n = pq.ntuples();
-    const fields = pq.nfields();
-    const names: string[] = [];
-    const parsers: Array<Parse | undefined> = [];
-    for (let f = 0; f < fields; f++) {
-      names.push(pq.fname(f));
-      parsers.push(PARSERS.get(pq.ftype(f)));
-    }
-    const value = (r: number, f: number): unknown => {
-      if (pq.getisnull(r, f)) return null;
-      const text = pq.getvalue(r, f);
-      const parse = parsers[f];
-      return parse ? parse(text) : text;
-    };
-    const out: unknown[] = new Array(n);
-    for (let r = 0; r < n; r++) {
-      if (plucked) {
-        out[r] = value(r, 0);
-        continue;
-      }
-      const row: Row = {};
-      for (let f = 0; f < fields; f++) row[names[f] as string] = value(r, f);
-      out[r] = row;
-    }
-    return out;
-  }
-
-  /** Throws what PostgreSQL said of the last call, if it failed. */
-  private check(sql: string): void {
-    const status = this.pq.resultStatus();
-    if (status !== 'PGRES_FATAL_ERROR' && status !== 'PGRES_BAD_RESPONSE' && status !== 'PGRES_NONFATAL_ERROR') return;
-    const message = (this.pq.resultErrorMessage() || this.pq.errorMessage()).trim();
-    if (this.pq.transactionStatus() === BAD_CONNECTION) {
-      this.broken = true;
-      this.depth = 0;
-      throw new TesseraError('store.unavailable', `lost the connection to PostgreSQL at ${this.name}: ${message}`);
-    }
-    throw new PgError(
-      `${message} (in: ${sql.replace(/\s+/g, ' ').trim().slice(0, 300)})`,
-      this.pq.resultErrorFields()?.sqlState,
-    );
-  }
-
-  /** Refuses a call on a closed database; re-opens a lost connection, at most once a second. */
-  private usable(): void {
-    if (this.closed) throw new TypeError('The database connection is not open');
-    if (!this.broken) return;
-    const now = Date.now();
-    if (now - this.lastAttempt < RECONNECT_EVERY_MS)
-      throw new TesseraError('store.unavailable', `PostgreSQL at ${this.name} is unreachable: retrying`);
-    this.lastAttempt = now;
-    finish(this.pq);
-    this.pq = this.connect();
-    this.broken = false;
-  }
-
-  private connect(): Libpq {
-    const pq = new this.Pq();
-    try {
-      pq.connectSync(withTimeouts(this.url));
-    } catch (err) {
-      this.broken = true;
-      this.lastAttempt = Date.now();
-      throw new TesseraError(
-        'store.unavailable',
-        `cannot connect to PostgreSQL at ${this.name}: ${(err as Error).message.trim()}`,
-      );
-    }
-    this.generation++;
-    // Notices (such as "already exists, skipping") would go to stderr; a stuck statement ends.
-    pq.exec(`SET client_min_messages = warning; SET statement_timeout = ${STATEMENT_TIMEOUT_MS}`);
-    return pq;
-  }
-}
-
-/**
- * Every call blocks the event loop until PostgreSQL answers: unless the URL says otherwise, a
- * connection attempt gives up after 5 s and a connection whose server stopped acknowledging
- * what is sent to it after 10 s (tcp_user_timeout), rather than never.
- */
-export function withTimeouts(url: string): string {
-  const add = [
-    ['connect_timeout', '5'],
-    ['tcp_user_timeout', '10000'],
-  ].filter(([key]) => !new RegExp(`[?&]${key}=`).test(url));
-  return add.length === 0 ? url : `${url}${url.includes('?') ? '&' : '?'}${add.map(([k, v]) => `${k}=${v}`).join('&')}`;
 }
 
 /** The URL without its password, for messages and logs. */
@@ -365,22 +396,5 @@ export function redact(url: string): string {
     return u.toString();
   } catch {
     return 'postgres://(unparsable URL)';
-  }
-}
-
-/** Connects to `url` (libpq's URL form: postgres://user:password@host:port/db?options). */
-export function connectPostgres(url: string): PostgresDb {
-  return new PostgresDb(url, loadLibpq());
-}
-
-/** The libpq module, or store.unavailable saying what to install. */
-export function loadLibpq(): new () => Libpq {
-  try {
-    return createRequire(import.meta.url)('libpq') as new () => Libpq;
-  } catch (err) {
-    throw new TesseraError(
-      'store.unavailable',
-      `PostgreSQL storage needs the optional module libpq, which is not built here (${(err as Error).message.split('\n')[0] ?? ''}): install PostgreSQL's client headers (Debian: apt-get install libpq-dev) and run 'npm rebuild libpq'`,
-    );
   }
 }
