@@ -8,9 +8,12 @@ export interface SqlDialect {
   jsonArrayValues(placeholder: string): string;
   /**
    * The text at `key` (a top-level key, or keys joined by '.') of the JSON column `column`, NULL
-   * where absent: `json_extract` on SQLite, `#>>` on PostgreSQL's jsonb.
+   * where absent: `json_extract` on SQLite, `#>>` on PostgreSQL (the column cast to jsonb: a
+   * no-op on a jsonb column, a parse on a text one).
    */
   jsonText(column: string, key: string): string;
+  /** Whether the text `needle` occurs in the text `haystack` (both SQL expressions). */
+  contains(haystack: string, needle: string): string;
   /**
    * Appended to a SELECT of rows the transaction is about to update: PostgreSQL locks them
    * until the commit (several hub instances); SQLite has one writer at a time anyway.
@@ -22,13 +25,15 @@ const SQLITE: SqlDialect = {
   greatest: (a, b) => `MAX(${a}, ${b})`,
   jsonArrayValues: (p) => `(SELECT value FROM json_each(${p}))`,
   jsonText: (column, key) => `json_extract(${column}, '$.${checkedKey(key)}')`,
+  contains: (haystack, needle) => `instr(${haystack}, ${needle}) > 0`,
   forUpdate: '',
 };
 
 const POSTGRES: SqlDialect = {
   greatest: (a, b) => `GREATEST(${a}, ${b})`,
   jsonArrayValues: (p) => `(SELECT jsonb_array_elements_text(CAST(${p} AS jsonb)))`,
-  jsonText: (column, key) => `(${column} #>> '{${checkedKey(key).split('.').join(',')}}')`,
+  jsonText: (column, key) => `(CAST(${column} AS jsonb) #>> '{${checkedKey(key).split('.').join(',')}}')`,
+  contains: (haystack, needle) => `strpos(${haystack}, ${needle}) > 0`,
   forUpdate: ' FOR UPDATE',
 };
 

@@ -178,7 +178,11 @@ export class PostgresHubDb implements HubDb {
 
   async execute(client: pg.PoolClient, sql: string, params: Params | undefined): Promise<RunResult> {
     const p = this.preparedOf(sql);
-    const result = await this.bounded(client, client.query({ name: p.name, text: p.text, values: bindValues(p, params) }), sql);
+    const result = await this.bounded(
+      client,
+      client.query({ name: p.name, text: p.text, values: bindValues(p, params) }),
+      sql,
+    );
     return { changes: result.rowCount ?? 0 };
   }
 
@@ -359,7 +363,9 @@ function bindValues(p: Prepared, params: Params | undefined): unknown[] {
   if (p.names === undefined) {
     const values = (params ?? []) as readonly unknown[];
     if (!Array.isArray(values) || values.length !== p.count)
-      throw new RangeError(`${Array.isArray(values) ? values.length : 'named'} parameter values for ${p.count} placeholders: ${p.text}`);
+      throw new RangeError(
+        `${Array.isArray(values) ? values.length : 'named'} parameter values for ${p.count} placeholders: ${p.text}`,
+      );
     return values.map(toParam);
   }
   if (params === undefined || Array.isArray(params)) throw new TypeError(`named parameters need one object: ${p.text}`);

@@ -101,7 +101,8 @@ export class SqliteHubDb implements HubDb {
       return out;
     } catch (err) {
       tx.end();
-      if (this.raw.inTransaction) this.raw.exec(depth === 0 ? 'ROLLBACK' : `ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
+      if (this.raw.inTransaction)
+        this.raw.exec(depth === 0 ? 'ROLLBACK' : `ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
       throw err;
     }
   }
