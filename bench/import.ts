@@ -74,7 +74,7 @@ interface Figures {
 
 async function measureImport(csv: string): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-import-'));
-  const hub = createHub({
+  const hub = await createHub({
     dbPath: join(dir, 'hub.db'),
     clock: systemClock,
     log: silent,

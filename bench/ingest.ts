@@ -200,7 +200,7 @@ async function benchProfile(url: string, name: string, sizes: number[], events: 
     decoded = await bareRun(true);
 
     // The real hub ingest: schema check, group commit to SQLite, acks.
-    hub = createHub({
+    hub = await createHub({
       dbPath: join(dir, 'hub.db'),
       clock: systemClock,
       log: silent,

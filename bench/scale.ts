@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import mqtt, { type MqttClient } from 'mqtt';
-import { connectPostgres } from '../cloud-sync/hub/storage/postgres.js';
+import { pgStatements } from './pg.js';
 import { generateHubKeys } from '../shared/protocol/signing.js';
 import { statusOf } from '../tests/harness/hub-fixtures.js';
 import { spawnCli, waitForOutput } from '../tests/harness/process.js';
@@ -40,7 +40,7 @@ export async function benchScale(): Promise<string[]> {
   try {
     writeFileSync(join(dir, 'hub.key'), generateHubKeys().privateKeyPem, { mode: 0o600 });
     const pgMissing =
-      postgresMissing() ?? ((await mosquittoReachable()) ? undefined : 'Mosquitto at 127.0.0.1:1883 unreachable');
+      (await postgresMissing()) ?? ((await mosquittoReachable()) ? undefined : 'Mosquitto at 127.0.0.1:1883 unreachable');
     lines.push(
       ...(pgMissing ? [INSTANCES_HEADING, `skipped: ${pgMissing}`] : await benchInstances(dir)),
       '',
@@ -52,9 +52,9 @@ export async function benchScale(): Promise<string[]> {
   return lines;
 }
 
-function postgresMissing(): string | undefined {
+async function postgresMissing(): Promise<string | undefined> {
   try {
-    connectPostgres(PG_URL).close();
+    await pgStatements(PG_URL, ['SELECT 1']);
     return undefined;
   } catch (err) {
     return `PostgreSQL: ${(err as Error).message}`;
@@ -62,14 +62,12 @@ function postgresMissing(): string | undefined {
 }
 
 /** A fresh schema of the bench server, as a hub database URL; `drop` removes it. */
-function freshSchema(): { url: string; drop: () => void } {
+async function freshSchema(): Promise<{ url: string; drop: () => Promise<void> }> {
   const schema = `tessera_bench_${randomUUID().slice(0, 8)}`;
-  const admin = connectPostgres(PG_URL);
-  admin.exec(`CREATE SCHEMA ${schema}`);
-  admin.close();
+  await pgStatements(PG_URL, [`CREATE SCHEMA ${schema}`]);
   return {
     url: `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-csearch_path=${schema}`)}`,
-    drop: () => connectPostgres(PG_URL).exec(`DROP SCHEMA ${schema} CASCADE`).close(),
+    drop: () => pgStatements(PG_URL, [`DROP SCHEMA ${schema} CASCADE`]),
   };
 }
 
@@ -152,7 +150,7 @@ async function benchInstances(dir: string): Promise<string[]> {
     };
     const hubs = async (label: string, instances: string[]) => {
       const prefix = `bench/${randomUUID()}/v1`;
-      const db = freshSchema();
+      const db = await freshSchema();
       const started: Array<{ child: Proc; apiUrl: string }> = [];
       try {
         // One after the other: the first migrates the schema and makes the admin.
@@ -181,7 +179,7 @@ async function benchInstances(dir: string): Promise<string[]> {
         }
       } finally {
         await Promise.all(started.map(stopHubProcess));
-        db.drop();
+        await db.drop();
       }
     };
     await bare('warm-up');

@@ -100,7 +100,7 @@ async function runNetworkDemo(opts: DemoArgs, io: Io): Promise<number> {
     { name: 'tessera-hub', level: process.env.TESSERA_LOG_LEVEL ?? 'info' },
     pino.destination({ dest: join(dir, 'hub.log'), sync: true }),
   );
-  const hub = createHub({
+  const hub = await createHub({
     dbPath: join(dir, 'hub.db'),
     clock: systemClock,
     log,
