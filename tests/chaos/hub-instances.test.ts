@@ -110,7 +110,7 @@ describe.skipIf(missing !== undefined)(
       return { child, apiUrl: apiUrl ?? '' };
     };
 
-    beforeAll(() => {
+    beforeAll(async () => {
       db = await freshPgDatabase();
       writeFileSync(join(dir, 'hub.key'), generateHubKeys().privateKeyPem, { mode: 0o600 });
     });
