@@ -120,16 +120,15 @@ describe('hub accounts and sessions on the store', () => {
   });
 
   it('two changes of one’s own password with the same current one: the second finds it no longer current', async () => {
-    let auth: HubAuth | undefined;
     const { token, account } = await loggedIn(await open());
-    const change = (next: string) => (auth as HubAuth).changeOwnPassword(account, token, ADMIN.password, next, ADDRESS);
     let other: string | undefined;
     // The other change runs whole after this one read the current password, before it writes.
-    auth = await open({
+    const auth: HubAuth = await open({
       db: landingAfterRead(db, 'SELECT password FROM accounts', async () => {
         other = await change('the-other-new-password');
       }),
     });
+    const change = (next: string) => auth.changeOwnPassword(account, token, ADMIN.password, next, ADDRESS);
     expect(await change('this-new-password')).toBe('wrong_password');
     expect(other).toBe('changed');
     expect((await auth.login(ADMIN.username, 'this-new-password', '10.0.0.2')).ok).toBe(false);
