@@ -62,13 +62,13 @@ describe('hub accounts and sessions on the store', () => {
     ]);
     const first = await loggedIn(auth);
     const second = await loggedIn(auth);
-    expect((await auth.authenticate(first.token))?.username).toBe('admin');
+    expect((await auth.sessionAccount(first.token))?.username).toBe('admin');
     await auth.logout(first.token);
-    expect(await auth.authenticate(first.token)).toBeUndefined();
+    expect(await auth.sessionAccount(first.token)).toBeUndefined();
     clock.advance(60_000 - 1);
-    expect((await auth.authenticate(second.token))?.username).toBe('admin');
+    expect((await auth.sessionAccount(second.token))?.username).toBe('admin');
     clock.advance(1);
-    expect(await auth.authenticate(second.token)).toBeUndefined();
+    expect(await auth.sessionAccount(second.token)).toBeUndefined();
     // Expired sessions go at the next login.
     await loggedIn(auth);
     expect(await sessions()).toBe(1);
@@ -78,7 +78,7 @@ describe('hub accounts and sessions on the store', () => {
     const auth = await open();
     const { token, account } = await loggedIn(auth);
     await auth.accounts.update(db, account.id, { disabled: true });
-    expect(await auth.authenticate(token)).toBeUndefined();
+    expect(await auth.sessionAccount(token)).toBeUndefined();
     expect(await auth.login(ADMIN.username, ADMIN.password, ADDRESS)).toEqual({ ok: false, reason: 'invalid' });
   });
 

@@ -208,8 +208,8 @@ export class HubAuth {
     }
   }
 
-  /** The live, enabled account behind a session token. */
-  authenticate(token: string): Promise<AccountRecord | undefined> {
+  /** The live, enabled account behind a session token (await it: a pending answer is no account). */
+  sessionAccount(token: string): Promise<AccountRecord | undefined> {
     return this.accounts.ofSession(this.db, token, this.deps.clock.now());
   }
 

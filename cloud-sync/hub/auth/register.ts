@@ -57,7 +57,7 @@ export function registerAuth(app: FastifyInstance, auth: HubAuth): void {
         'log in first: POST /auth/login, then send the session cookie or "Authorization: Bearer <token>"',
       );
     // A store that cannot answer throws store.unavailable (503): let through as it is, never a 401.
-    const account = await auth.authenticate(token);
+    const account = await auth.sessionAccount(token);
     if (!account) throw new TesseraError('auth.invalid', 'this session is unknown or has expired: log in again');
     if (account.mustChangePassword && !PASSWORD_CHANGE_PATHS.has(req.url.split('?', 1)[0] ?? '')) {
       throw new TesseraError(
