@@ -234,12 +234,12 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     (await store.sites()).flatMap((s) => (s.status ? [{ site: s.site, revision: s.status.directory.revision }] : [])),
   );
   const audit = new AuditLog(store.db, () => deps.clock.now(), log.child({ module: 'admin' }));
-  const auth = new HubAuth({
+  const auth = await HubAuth.open({
     db: store.db,
     clock: deps.clock,
     log: deps.log,
-    onOwnPasswordChange: (account) =>
-      audit.record(account, 'change_password', 'account', account.id, null, { mustChangePassword: false }),
+    onOwnPasswordChange: (tx, account) =>
+      audit.record(tx, account, 'change_password', 'account', account.id, null, { mustChangePassword: false }),
     ...(deps.initialAdmin ? { initialAdmin: deps.initialAdmin } : {}),
     ...(deps.sessionTtlMs !== undefined ? { sessionTtlMs: deps.sessionTtlMs } : {}),
     ...(deps.passwordCost ? { passwordCost: deps.passwordCost } : {}),
