@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { openHubDatabase, type HubDb } from '../../cloud-sync/hub/db.js';
 import { PG_MIGRATIONS } from '../../cloud-sync/hub/pg-migrations.js';
+import { migratePostgres, MIGRATION_LOCK } from '../../cloud-sync/hub/storage/pg-schema.js';
+import { PostgresHubDb } from '../../cloud-sync/hub/storage/postgres.js';
+import pg from 'pg';
 import { freshPgDatabase, pgAdmin } from '../harness/hub-db.js';
 import { cleanupsAfterEach } from '../support/cleanups.js';
 
@@ -98,5 +101,70 @@ describe('hub storage on PostgreSQL', () => {
     // Rows a migration inserts are there once; a second run of an entry would have failed on its CREATE TABLE.
     expect(await b.value('SELECT COUNT(*) FROM directory_revision')).toBe(1);
     expect(await c.value('SELECT COUNT(*) FROM erasure_salt')).toBe(1);
+  });
+
+  it('a hub instance waits for another one migrating, past its own statement bound', async () => {
+    const url = await freshPgDatabase();
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      const opening = open(url, { statementTimeoutMs: 100 });
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // ten times the bound, and its margin
+      await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+      const db = await opening;
+      expect(await db.value('SELECT version FROM schema_version')).toBe(PG_MIGRATIONS.length);
+    } finally {
+      await holder.end();
+    }
+  });
+
+  it('a database at version 10 goes on: event bodies become jsonb, parsed back as they were', async () => {
+    const url = await freshPgDatabase();
+    const before = new PostgresHubDb(url);
+    const event = (seq: number, memberId: string) => ({
+      v: 1,
+      site: 'murat',
+      seq,
+      id: `00000000-0000-4000-8000-00000000000${seq}`,
+      at: '2026-12-03T09:30:00+01:00',
+      type: 'presence.in',
+      data: { memberId, door: 'front' },
+    });
+    const members = ['m-1', 'Zoë 😀 «quoted» "x"', 'back\\u0000slash', 'nul\u0000inside', 'lone\ud800'];
+    try {
+      await migratePostgres(before, PG_MIGRATIONS.slice(0, 10), 'the hub database');
+      for (const [i, m] of members.entries())
+        await before.run(
+          "INSERT INTO events (site, seq, id, at, type, body, received_at) VALUES ('murat', ?, 'x', 'a', 'presence.in', ?, 0)",
+          [i + 1, JSON.stringify(event(i + 1, m))],
+        );
+      // What databases of earlier versions hold, made at every start then: gone at version 11.
+      await before.exec(`CREATE FUNCTION instr(haystack TEXT, needle TEXT) RETURNS INTEGER LANGUAGE sql IMMUTABLE
+        AS $$ SELECT strpos(haystack, needle) $$`);
+    } finally {
+      await before.close();
+    }
+    const db = await open(url);
+    expect(await db.value('SELECT version FROM schema_version')).toBe(11);
+    expect(
+      await db.value(
+        "SELECT data_type FROM information_schema.columns WHERE table_name = 'events' AND column_name = 'body' AND table_schema = current_schema()",
+      ),
+    ).toBe('jsonb');
+    expect(
+      await db.value(
+        "SELECT COUNT(*) FROM pg_proc WHERE proname = 'instr' AND pronamespace = CAST(current_schema() AS regnamespace)",
+      ),
+    ).toBe(0);
+    const bodies = (await db.column<string>('SELECT body FROM events ORDER BY seq')).map(
+      (b) => JSON.parse(b) as unknown,
+    );
+    // NUL characters and lone surrogates, which jsonb cannot hold, became the replacement character.
+    expect(bodies).toEqual(
+      ['m-1', 'Zoë 😀 «quoted» "x"', 'back\\u0000slash', 'nul\ufffdinside', 'lone\ufffd'].map((m, i) =>
+        event(i + 1, m),
+      ),
+    );
   });
 });

@@ -133,6 +133,12 @@ describe(`hub storage contract (${HUB_DB_KIND})`, () => {
         JSON.stringify(['c', 'a', 'x']),
       ]),
     ).toEqual([1, 3]);
+    const among = (values: string[]) =>
+      db.column(`SELECT id FROM scratch WHERE ${d.inJsonArray('t', '@among')} ORDER BY id`, {
+        among: JSON.stringify(values),
+      });
+    expect(await among(['c', 'b', 'x'])).toEqual([2, 3]);
+    expect(await among([])).toEqual([]);
     expect(await db.value(`SELECT ${d.greatest('id', '?')} FROM scratch WHERE id = 1`, [7])).toBe(7);
     expect(await db.column(`SELECT id FROM scratch WHERE ${d.contains('t', '?')} ORDER BY id`, ['b'])).toEqual([2]);
   });

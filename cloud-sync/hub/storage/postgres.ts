@@ -76,6 +76,8 @@ export class PostgresHubDb implements HubDb {
   private readonly scope: TransactionScope;
   private readonly options: typeof DEFAULTS;
   private readonly listening = new WeakSet<pg.PoolClient>();
+  /** Connections in a migration transaction: their statements are not bounded in time. */
+  private readonly unbounded = new WeakSet<pg.PoolClient>();
   private up = true;
   private probe: NodeJS.Timeout | undefined;
   private asking = false;
@@ -131,12 +133,29 @@ export class PostgresHubDb implements HubDb {
     return this.outside(async (c) => void (await this.simple(c, sql)));
   }
 
-  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.begin(fn, true);
+  }
+
+  /**
+   * A transaction whose statements are not bounded in time, for schema migrations: one may
+   * rewrite a large table (minutes), and the hub instances starting beside it wait for it on
+   * the migration lock. Only the connection is waited for within its bound.
+   */
+  migrationTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.begin(fn, false);
+  }
+
+  private async begin<T>(fn: (tx: Tx) => Promise<T>, bounded: boolean): Promise<T> {
     if (this.scope.inside()) throw this.scope.misuse('transaction');
     const client = await this.checkout();
     let broken: Error | undefined;
     try {
       await this.simple(client, 'BEGIN');
+      if (!bounded) {
+        this.unbounded.add(client);
+        await this.simple(client, 'SET LOCAL statement_timeout = 0');
+      }
       const tx = new PgTx(this, client, 0);
       try {
         const out = await this.scope.run(() => fn(tx));
@@ -158,6 +177,7 @@ export class PostgresHubDb implements HubDb {
       if (isUnavailable(err)) broken ??= err as Error;
       throw err;
     } finally {
+      this.unbounded.delete(client);
       client.release(broken);
     }
   }
@@ -245,6 +265,7 @@ export class PostgresHubDb implements HubDb {
   private async bounded<R>(client: pg.PoolClient, pending: Promise<R>, sql: string): Promise<R> {
     let timer: NodeJS.Timeout | undefined;
     const silent = new Promise<never>((_, reject) => {
+      if (this.unbounded.has(client)) return;
       timer = setTimeout(() => {
         const waited = this.options.statementTimeoutMs + SILENT_SERVER_MARGIN_MS;
         reject(new TesseraError('store.unavailable', `PostgreSQL at ${this.name} did not answer within ${waited} ms`));
