@@ -5,7 +5,9 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
  * between a client and it: `pause()` stops forwarding both ways while every connection stays
  * open (a stalled network or server: nothing is refused, nothing answers), `resume()` forwards
  * again what was held, in order, `cutAll()` ends every connection at once (a cut link).
- * Connections made while paused are accepted and held like the others.
+ * Connections made while paused are accepted and held like the others. `refuse()` closes every
+ * connection made from then on at once (a server gone), `accept()` takes them again. With
+ * `latencyMs`, what the client sends reaches the server that much later (a distant database).
  */
 export interface TcpProxy {
   readonly port: number;
@@ -15,6 +17,8 @@ export interface TcpProxy {
   pause(): void;
   resume(): void;
   cutAll(): void;
+  refuse(): void;
+  accept(): void;
   /** Cuts everything and stops listening. */
   close(): Promise<void>;
 }
@@ -24,13 +28,20 @@ interface Pair {
   upstream: Socket;
 }
 
-export async function tcpProxy(target: { host?: string; port: number }): Promise<TcpProxy> {
+export async function tcpProxy(
+  target: { host?: string; port: number },
+  options: { latencyMs?: number } = {},
+): Promise<TcpProxy> {
   const pairs = new Set<Pair>();
   let paused = false;
+  let refusing = false;
+  const latency = options.latencyMs ?? 0;
 
-  /** Forwards `from` to `to`, holding back when `to` is full or the proxy paused. */
-  const forward = (from: Socket, to: Socket) => {
+  /** Forwards `from` to `to`, holding back when `to` is full or the proxy paused; `delayMs` later if given. */
+  const forward = (from: Socket, to: Socket, delayMs = 0) => {
     from.on('data', (chunk: Buffer) => {
+      // Timers of one duration fire in the order they were set: the stream keeps its order.
+      if (delayMs > 0) return void setTimeout(() => to.destroyed || to.write(chunk), delayMs);
       if (to.write(chunk)) return;
       from.pause();
       to.once('drain', () => {
@@ -38,15 +49,16 @@ export async function tcpProxy(target: { host?: string; port: number }): Promise
       });
     });
     // A half-close is passed on: the other side may still answer.
-    from.on('end', () => to.end());
+    from.on('end', () => (delayMs > 0 ? setTimeout(() => to.end(), delayMs) : to.end()));
   };
 
   const server: Server = createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => {
+    if (refusing) return void client.destroy();
     const upstream = connect({ host: target.host ?? '127.0.0.1', port: target.port, allowHalfOpen: true });
     upstream.pause();
     const pair = { client, upstream };
     pairs.add(pair);
-    forward(client, upstream);
+    forward(client, upstream, latency);
     forward(upstream, client);
     const gone = () => {
       client.destroy();
@@ -103,6 +115,12 @@ export async function tcpProxy(target: { host?: string; port: number }): Promise
       }
     },
     cutAll,
+    refuse() {
+      refusing = true;
+    },
+    accept() {
+      refusing = false;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         cutAll();

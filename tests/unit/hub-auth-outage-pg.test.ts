@@ -1,4 +1,3 @@
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { HubAuth } from '../../cloud-sync/hub/auth/hub-auth.js';
 import { registerAuth } from '../../cloud-sync/hub/auth/register.js';
@@ -8,55 +7,15 @@ import { ERROR_TABLE } from '../../shared/platform/error-table.js';
 import { createJsonApi } from '../../shared/platform/json-api.js';
 import { TEST_PG_URL, testHubDb } from '../harness/hub-db.js';
 import { silent } from '../support/logger.js';
+import { tcpProxy } from '../support/tcp-proxy.js';
 
 const ADMIN = { username: 'admin', password: 'tessera-test-admin' };
-
-/** A TCP relay to the test PostgreSQL server, that can go away (every connection cut, none taken) and come back. */
-async function relay(): Promise<{
-  port: number;
-  cut(): Promise<void>;
-  restore(): Promise<void>;
-  close(): Promise<void>;
-}> {
-  const target = new URL(TEST_PG_URL);
-  const sockets = new Set<Socket>();
-  const track = (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => s.destroy());
-  };
-  let server: Server | undefined;
-  const listen = (port: number) =>
-    new Promise<number>((resolve, reject) => {
-      const srv = createServer((client) => {
-        const upstream = connect({ host: target.hostname || '127.0.0.1', port: Number(target.port || 5432) });
-        track(client);
-        track(upstream);
-        client.pipe(upstream).pipe(client);
-        client.on('close', () => upstream.destroy());
-        upstream.on('close', () => client.destroy());
-      });
-      srv.once('error', reject);
-      srv.listen(port, '127.0.0.1', () => {
-        server = srv;
-        const address = srv.address();
-        resolve(typeof address === 'object' && address ? address.port : 0);
-      });
-    });
-  const stop = async () => {
-    const srv = server;
-    server = undefined;
-    for (const s of sockets) s.destroy();
-    if (srv) await new Promise<void>((resolve) => srv.close(() => resolve()));
-  };
-  const port = await listen(0);
-  return { port, cut: stop, restore: async () => void (await listen(port)), close: stop };
-}
 
 /** The session check in front of the API while PostgreSQL goes away (the unit-pg project only). */
 describe('hub authentication on PostgreSQL: the database gone', () => {
   it('a request whose session cannot be checked answers 503 store.unavailable, not 401; public paths need no database', async () => {
-    const pg = await relay();
+    const target = new URL(TEST_PG_URL);
+    const pg = await tcpProxy({ host: target.hostname || '127.0.0.1', port: Number(target.port || 5432) });
     const url = new URL(await testHubDb());
     url.host = `127.0.0.1:${pg.port}`;
     const db = await openHubDatabase(url.toString(), { connectTimeoutMs: 1_000, statementTimeoutMs: 2_000 });
@@ -77,7 +36,8 @@ describe('hub authentication on PostgreSQL: the database gone', () => {
       const headers = { authorization: `Bearer ${token}` };
       expect((await app.inject({ url: '/private', headers })).statusCode).toBe(200);
 
-      await pg.cut();
+      pg.refuse();
+      pg.cutAll();
       const lost = await app.inject({ url: '/private', headers });
       expect(lost.statusCode, lost.body).toBe(503);
       expect(lost.json()).toMatchObject({ code: 'store.unavailable' });
@@ -87,7 +47,7 @@ describe('hub authentication on PostgreSQL: the database gone', () => {
       for (let i = 0; i < 6; i++) expect((await login()).json()).toMatchObject({ code: 'store.unavailable' });
       expect(auth.throttle.retryAfterMs(ADMIN.username, '10.0.0.1')).toBe(0);
 
-      await pg.restore();
+      pg.accept();
       // The next call reconnects: the same session goes through again.
       expect((await app.inject({ url: '/private', headers })).statusCode).toBe(200);
     } finally {
