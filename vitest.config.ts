@@ -35,7 +35,7 @@ const pgUrl = new URL(TEST_PG_URL);
 
 export default defineConfig(async () => {
   const ci = process.env.CI === 'true';
-  const onPg = ci || ((await tcpReachable(pgUrl.hostname || '127.0.0.1', Number(pgUrl.port || 5432))));
+  const onPg = ci || (await tcpReachable(pgUrl.hostname || '127.0.0.1', Number(pgUrl.port || 5432)));
   if (!onPg)
     process.stderr.write(
       `hub tests on PostgreSQL left out: no server at ${TEST_PG_URL} (apt-get install postgresql, or set TESSERA_TEST_PG_URL)\n`,
@@ -71,6 +71,7 @@ export default defineConfig(async () => {
       test: {
         name: 'integration',
         include: ['tests/integration/**/*.test.ts', 'tests/chaos/**/*.test.ts'],
+        exclude: ['tests/integration/**/*-pg.test.ts'],
         fileParallelism: false,
         sequence: { groupOrder: 1 },
       },
