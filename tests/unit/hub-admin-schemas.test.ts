@@ -34,7 +34,7 @@ describe('the admin API answers as its protocol schemas say', () => {
   beforeEach(async () => {
     clock = new ManualClock('2026-11-02T07:00:00Z');
     hub = createHub({
-      dbPath: testHubDb(),
+      dbPath: await testHubDb(),
       clock,
       log: pino({ level: 'silent' }),
       initialAdmin: TEST_ADMIN,
@@ -177,7 +177,7 @@ describe('the admin API answers as its protocol schemas say', () => {
 describe('a command the broker took answers as CommandSent says', () => {
   it('202 with the signed body', async () => {
     const hub = createHub({
-      dbPath: testHubDb(),
+      dbPath: await testHubDb(),
       clock: systemClock,
       log: pino({ level: 'silent' }),
       initialAdmin: TEST_ADMIN,
