@@ -147,7 +147,8 @@ export class DirectoryPublisher {
   private async send(site: string, from: number): Promise<number> {
     const { directory, db } = this.deps;
     if (from > 0) {
-      // The revision and the changes up to it, as of one moment.
+      // The revision and the changes up to it in one transaction. On PostgreSQL a change committed meanwhile
+      // may come along, under the revision before it: sent again with the next delta, it does no harm.
       const delta = await db.transaction(async (tx) => {
         const to = await directory.revision(tx);
         const few = (await directory.changedSince(tx, from, MAX_CHANGES)) <= MAX_CHANGES;
