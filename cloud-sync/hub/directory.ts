@@ -207,7 +207,8 @@ export class HubDirectory {
    * What site `site` must apply to go from revision `since` to now. A member is sent when it or
    * its plan changed, as an upsert if its plan opens the site and a delete otherwise; a badge
    * follows its member. Deleting what a site never had is harmless, so no per-site history is
-   * kept. Give it a transaction's handle for an answer as of one moment.
+   * kept. Its statements read through `q`: a transaction's handle keeps them together (on
+   * SQLite, one moment; on PostgreSQL, a change committed meanwhile may come along).
    */
   async changesFor(q: Sql, site: string, since: number): Promise<DirectoryChange[]> {
     const d = sqlDialect(q);
