@@ -123,7 +123,7 @@ describe('the admin API answers as its protocol schemas say', () => {
   });
 
   it('the members CSV import, a member export with a closed invoice, an erasure', async () => {
-    hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris' });
+    await hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris' });
     await answer(DirectoryWrite, 200, 'PUT', '/directory/plans/day', {
       name: 'Day',
       access: 'staffed',
@@ -188,7 +188,7 @@ describe('a command the broker took answers as CommandSent says', () => {
     });
     try {
       await hub.start();
-      hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris' });
+      await hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris' });
       hub.ingest.onMessage(
         'tessera/v1/sites/murat/status',
         Buffer.from(JSON.stringify(statusOf('murat', { doors: ['front'] }))),

@@ -82,7 +82,7 @@ describe('a member’s personal data at the hub: export and erasure', () => {
       ['murat', 'Murat'],
       ['reichstett', 'Reichstett'],
     ])
-      hub.sites.upsert({ id, name, timeZone: 'Europe/Paris', capacity: 10 });
+      await hub.sites.upsert({ id, name, timeZone: 'Europe/Paris', capacity: 10 });
     await call('PUT', '/directory/plans/murat-day', { name: 'Murat day', access: 'staffed', sites: ['murat'] });
     await call('PUT', '/directory/plans/reichstett-day', {
       name: 'Reichstett day',
@@ -306,7 +306,7 @@ describe('a member’s personal data at the hub: export and erasure', () => {
         memberId: 'alice',
         reason: 'anti_passback',
       });
-      const last = hub.store.events('murat', 0, 100).at(-1)?.event;
+      const last = (await hub.store.events('murat', 0, 100)).at(-1)?.event;
       expect(last).toMatchObject({ type: 'access.denied', data: { memberId: pseudonym, badge: '…' } });
       expect(hub.live.projection.whoIsIn('murat').map((m) => m.memberId)).toEqual([pseudonym]);
     });
