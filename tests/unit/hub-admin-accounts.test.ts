@@ -10,7 +10,7 @@ describe('admin API: accounts, the operator manages them', () => {
   let admin: AuthHeaders;
   beforeEach(async () => {
     hub = createHub({
-      dbPath: testHubDb(),
+      dbPath: await testHubDb(),
       clock: new ManualClock('2026-11-23T08:00:00Z'),
       log: silent,
       initialAdmin: TEST_ADMIN,

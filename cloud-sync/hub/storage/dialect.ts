@@ -21,6 +21,12 @@ export interface SqlDialect {
   /** Whether the text `needle` occurs in the text `haystack` (both SQL expressions). */
   contains(haystack: string, needle: string): string;
   /**
+   * Whether the JSON column `column` holds valid JSON, which `jsonText` needs on SQLite, whose
+   * JSON columns are text (json_extract fails on malformed text): `json_valid` there; TRUE on
+   * PostgreSQL, for a jsonb column (valid by construction) only.
+   */
+  jsonValid(column: string): string;
+  /**
    * Appended to a SELECT of rows the transaction is about to update: PostgreSQL locks them
    * until the commit (several hub instances); SQLite has one writer at a time anyway.
    */
@@ -33,6 +39,7 @@ const SQLITE: SqlDialect = {
   inJsonArray: (expr, p) => `${expr} IN (SELECT value FROM json_each(${p}))`,
   jsonText: (column, key) => `json_extract(${column}, '$.${checkedKey(key)}')`,
   contains: (haystack, needle) => `instr(${haystack}, ${needle}) > 0`,
+  jsonValid: (column) => `json_valid(${column})`,
   forUpdate: '',
 };
 
@@ -42,6 +49,7 @@ const POSTGRES: SqlDialect = {
   inJsonArray: (expr, p) => `${expr} = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(${p} AS jsonb))))`,
   jsonText: (column, key) => `(CAST(${column} AS jsonb) #>> '{${checkedKey(key).split('.').join(',')}}')`,
   contains: (haystack, needle) => `strpos(${haystack}, ${needle}) > 0`,
+  jsonValid: () => 'TRUE',
   forUpdate: ' FOR UPDATE',
 };
 
