@@ -144,6 +144,65 @@ describe('hub store', () => {
     expect(await snapshot(store)).toEqual(before);
   });
 
+  it('moves contiguous through thousands of stored seqs, read in pages, and stops at the first gap', async () => {
+    await store.ingest(batchOf('murat', 2, 3000), NOW);
+    await store.ingest(batchOf('lyon', 2, 2000), NOW);
+    await store.ingest(batchOf('lyon', 2002, 4500), NOW);
+    expect(await store.ingest(batchOf('murat', 1, 1), NOW)).toMatchObject({ contiguous: 3000, missing: [] });
+    expect(await store.ingest(batchOf('lyon', 1, 1), NOW)).toMatchObject({
+      contiguous: 2000,
+      maxSeen: 4500,
+      missing: [[2001, 2001]],
+    });
+  });
+
+  it("stores a group in the caller's transaction, telling its announcer there: rolled back, nothing of it stays", async () => {
+    const told: Array<[string, readonly number[]]> = [];
+    const announcing = new HubStore(store.db, async (tx, site, seqs) => {
+      told.push([site, seqs]);
+      // The announcer writes through the transaction's handle: its write goes with the group.
+      await tx.run("INSERT INTO dead_letters (topic, reason, detail, payload, at) VALUES ('told', 'r', ?, '', 0)", [
+        site,
+      ]);
+    });
+    const ids = new Map<number, string>();
+    const results = await store.db.transaction((tx) =>
+      announcing.ingestIn(tx, [batchOf('murat', 3, 4, ids), batchOf('lyon', 1, 1), batchOf('murat', 1, 4, ids)], NOW),
+    );
+    expect(results.map((r) => [r.site, r.applied, r.duplicates, r.contiguous])).toEqual([
+      ['murat', 2, 0, 4],
+      ['lyon', 1, 0, 1],
+      ['murat', 2, 2, 4],
+    ]);
+    expect(told).toEqual([
+      ['lyon', [1]],
+      ['murat', [3, 4, 1, 2]],
+    ]);
+    expect((await store.deadLetters()).map((d) => d.detail).sort()).toEqual(['lyon', 'murat']);
+
+    const before = await snapshot(store);
+    await expect(
+      store.db.transaction(async (tx) => {
+        await announcing.ingestIn(tx, [batchOf('murat', 5, 6), batchOf('allanche', 1, 2)], NOW);
+        throw new Error('the caller gives up');
+      }),
+    ).rejects.toThrow('the caller gives up');
+    expect(await snapshot(store)).toEqual(before);
+    expect(await store.progress('allanche')).toBeUndefined();
+  });
+
+  it('counts the sites it knows of without reading the database again', async () => {
+    expect(store.knownSites).toBe(0);
+    await store.ingest(batchOf('murat', 1, 1), NOW);
+    await store.recordStatus(statusOf('lyon'), NOW);
+    expect(store.knownSites).toBe(2);
+    // Another store on the same database (another hub instance) learns them from a listing.
+    const other = new HubStore(store.db);
+    expect(other.knownSites).toBe(0);
+    expect((await other.sites()).map((s) => s.site)).toEqual(['lyon', 'murat']);
+    expect(other.knownSites).toBe(2);
+  });
+
   it('property: any interleaving of batches and duplicates ends with every seq once and contiguous = max', async () => {
     const plan = fc.integer({ min: 1, max: 40 }).chain((n) =>
       fc.record({
