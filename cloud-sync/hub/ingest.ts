@@ -388,9 +388,10 @@ export class HubIngest {
   private deadLetter(topic: string, reason: RejectReason, detail: string, payload: Buffer): void {
     const at = this.deps.clock.now();
     this.side(() =>
-      this.deps.store
-        .deadLetter(topic, reason, detail, payload, at)
-        .catch((err: unknown) => this.log.error({ err, topic, reason }, 'could not keep a dead letter')),
+      this.deps.store.deadLetter(topic, reason, detail, payload, at).catch((err: unknown) => {
+        this.counters.storeErrors++;
+        this.log.error({ err, topic, reason }, 'could not keep a dead letter');
+      }),
     );
   }
 
