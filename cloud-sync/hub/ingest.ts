@@ -256,8 +256,8 @@ export class HubIngest {
     this.group.push({ topic, payload, batch });
     this.groupEvents += batch.events.length;
     const windowMs = this.deps.commitWindowMs ?? DEFAULT_COMMIT_WINDOW_MS;
-    if (this.groupEvents >= GROUP_EVENTS || windowMs <= 0) void this.commitGroup();
-    else this.groupTimer ??= this.deps.clock.setTimeout(() => void this.commitGroup(), windowMs);
+    if (this.groupEvents >= GROUP_EVENTS || windowMs <= 0) this.askCommit();
+    else this.groupTimer ??= this.deps.clock.setTimeout(() => this.askCommit(), windowMs);
   }
 
   /**
@@ -266,12 +266,16 @@ export class HubIngest {
    * the other work begun meanwhile is done (`settled()`). Never rejects.
    */
   async commitGroup(): Promise<void> {
-    this.commitAsked = true;
-    if (!this.committing) {
-      this.committing = true;
-      this.track(this.commitLoop());
-    }
+    this.askCommit();
     await this.settled();
+  }
+
+  /** The batches waiting go in the next commit: now, or right after the one in flight. */
+  private askCommit(): void {
+    this.commitAsked = true;
+    if (this.committing) return;
+    this.committing = true;
+    this.track(this.commitLoop());
   }
 
   /** One group after another while commits are asked for: never two transactions of ingest at once. */
@@ -281,15 +285,29 @@ export class HubIngest {
         this.commitAsked = false;
         this.groupTimer?.cancel();
         this.groupTimer = undefined;
-        const group = this.group;
+        const group = this.takeGroup();
         if (group.length === 0) continue;
-        this.group = [];
-        this.groupEvents = 0;
+        // What arrived during a long commit may be more than one group: the rest goes next, at once.
+        if (this.group.length > 0) this.commitAsked = true;
         await this.commit(group);
       }
     } finally {
       this.committing = false; // in the same turn as the last look at commitAsked: no request falls between
     }
+  }
+
+  /** The batches waiting, in arrival order, up to GROUP_EVENTS events (one batch at least). */
+  private takeGroup(): Pending[] {
+    let events = 0;
+    let n = 0;
+    while (
+      n < this.group.length &&
+      (n === 0 || events + (this.group[n] as Pending).batch.events.length <= GROUP_EVENTS)
+    )
+      events += (this.group[n++] as Pending).batch.events.length;
+    const group = this.group.splice(0, n);
+    this.groupEvents -= events;
+    return group;
   }
 
   /**

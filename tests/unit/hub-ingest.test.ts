@@ -266,6 +266,31 @@ describe('hub ingest group commit, one transaction with its listeners', () => {
     expect((await store.events('murat', 4, 1))[0]?.event.id).toBe(first.events[0]?.id);
     await store.db.close();
   });
+  it('what arrives during a long commit is committed in groups of at most 20,000 events', async () => {
+    const store = new HubStore(await openHubDatabase(await testHubDb()));
+    const groups: Array<{ tx: Tx; batches: number }> = [];
+    const ingest = new HubIngest({
+      store,
+      clock: new ManualClock(0),
+      log: silent,
+      topicPrefix: 'net/v1',
+      commitWindowMs: 0,
+      pseudonymise: (tx, batch) => {
+        const group = groups.at(-1);
+        if (group?.tx === tx) group.batches++;
+        else groups.push({ tx, batches: 1 });
+        return Promise.resolve(batch);
+      },
+    });
+    ingest.onMessage(t.events('lyon'), json(batchOf('lyon', 1, 1))); // committed at once, alone
+    for (let i = 0; i < 25; i++)
+      ingest.onMessage(t.events('murat'), json(batchOf('murat', i * 1000 + 1, (i + 1) * 1000)));
+    await ingest.settled();
+    expect(groups.map((g) => g.batches)).toEqual([1, 20, 5]);
+    expect(ingest.counters).toMatchObject({ batches: 26, applied: 25_001, storeErrors: 0 });
+    expect(await store.progress('murat')).toEqual({ contiguous: 25_000, maxSeen: 25_000, missing: [] });
+    await store.db.close();
+  });
 });
 
 describe('hub ingest acks, through a broker', () => {
