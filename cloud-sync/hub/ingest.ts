@@ -275,7 +275,7 @@ export class HubIngest {
     this.commitAsked = true;
     if (this.committing) return;
     this.committing = true;
-    this.track(this.commitLoop());
+    void this.track(this.commitLoop()); // never rejects: tracked for settled()
   }
 
   /** One group after another while commits are asked for: never two transactions of ingest at once. */
@@ -517,7 +517,7 @@ export class HubIngest {
     }
     state.reading = true;
     state.lastAt = this.deps.clock.now();
-    this.track(
+    void this.track(
       (async () => {
         try {
           const progress = await this.deps.store.progress(site);
