@@ -226,7 +226,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
               for (const [from, to] of n.ranges)
                 events.push(...(await store.events(n.site, from - 1, to - from + 1)).map((e) => e.event));
             await live.onPeerApplied(events);
-            (await store.db.transaction((tx) => daysElsewhere.onApplied(tx, events)))?.();
+            daysElsewhere.applied(events);
           },
           onResync: () => live.resync(),
         });
@@ -263,7 +263,9 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     now: () => deps.clock.now(),
     onMemberErased: () => {
       live.projection.reload();
-      daysElsewhere.reload();
+      daysElsewhere
+        .reload()
+        .catch((err: unknown) => log.error({ err }, 'days elsewhere not read again after an erasure'));
     },
     importOwner: deps.instance ?? '',
     stopping: stopAll.signal,
@@ -293,9 +295,10 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     stopping ??= (async () => {
       stopAll.abort();
       live.stop();
-      daysElsewhere.stop();
-      peers?.stop();
+      await daysElsewhere.stop();
+      await peers?.stop();
       retention.stop();
+      await retention.settled();
       await api.close().catch((err: unknown) => log.warn({ err }, 'API close failed'));
       await publisher.stop();
       await ingest.stop().catch((err: unknown) => log.warn({ err }, 'ingest stop failed'));
@@ -344,7 +347,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
           });
           mqttUrl = `${broker.scheme}://127.0.0.1:${broker.port}`;
         }
-        peers?.start();
+        await peers?.start();
         await ingest.start(mqttUrl);
         const apiUrl = await listenApi(api, deps.apiHost ?? '127.0.0.1', deps.apiPort ?? 8080);
         live.announce();

@@ -91,6 +91,23 @@ describe('hub ingest, message by message (no broker)', () => {
     expect(await store.sites()).toEqual([]);
   });
 
+  it('dead-letters a batch with a text no database can hold (a NUL, half a surrogate pair), on both stores alike; the next batch goes through', async () => {
+    const odd = ['a\u0000b', '\ud800', 'x\udc00y'];
+    for (const door of odd) {
+      const batch = batchOf('murat', 1, 2);
+      const forced = { ...batch.events[1], data: { door } };
+      ingest.onMessage(t.events('murat'), json({ ...batch, events: [batch.events[0], forced] }));
+    }
+    await ingest.settled();
+    const dead = await store.deadLetters(100);
+    expect(dead.map((d) => d.reason)).toEqual(odd.map(() => 'payload.invalid'));
+    expect(dead[0]?.detail).toMatch(/^\$\.events\[1\]\.data\.door: /);
+    expect(await store.sites()).toEqual([]);
+    ingest.onMessage(t.events('murat'), json(batchOf('murat', 1, 2)));
+    await ingest.settled();
+    expect((await store.progress('murat'))?.contiguous).toBe(2);
+  });
+
   it('dead-letters a consumable use whose item the price list could not name, with its reason and path; nothing of the batch is stored', async () => {
     const BAD_ITEMS = ['<img src=x onerror=alert(1)>', 'print page', 'café', '.hidden', 'a'.repeat(64) + '!'];
     for (const item of BAD_ITEMS) {
