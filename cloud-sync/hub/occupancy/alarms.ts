@@ -4,7 +4,7 @@ import type { SiteStatus } from '../../../shared/protocol/sync.js';
 import type { HubDb, Sql } from '../db.js';
 import { type AlarmEffect, type AlarmKind, type ClearRule, alarmEffect } from './alarm-rules.js';
 import { sqlDialect } from '../storage/dialect.js';
-import { powerOfTwoChunks, valuesOf } from './rows.js';
+import { rowChunks, valueColumns, valuesOf } from './rows.js';
 import type { Alarm } from '../../../shared/protocol/api/hub-occupancy.js';
 
 // An alarm as the API and the live stream carry it (shared/protocol/api/hub-occupancy.ts).
@@ -43,6 +43,8 @@ const toAlarm = (r: Row): Alarm => ({
 
 const OPEN = '(cleared_at IS NULL OR acked_at IS NULL)';
 const COLUMNS = 'site, kind, subject, detail, raised_at, raised_seq, last_seq, count, cleared_at, cleared_by';
+/** One row of COLUMNS in a VALUES list. */
+const ROW = '?, ?, ?, ?, ?, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), ?, ?';
 
 type Effect = NonNullable<AlarmEffect>;
 
@@ -231,14 +233,20 @@ export class AlarmBook {
       const first = wanted[0] as { e: SiteEvent; rule: ClearRule };
       const paths = Object.keys(first.rule.match);
       const by = first.rule.type === 'door.secured' ? 'door.secured' : 'reader.found';
-      const matches = paths.map((p, i) => `AND ${d.jsonText('e.body', p)} = w.column${i + 3}`).join(' ');
+      const matches = paths.map((p, i) => `AND ${d.jsonText('e.body', p)} = v.column${i + 3}`).join(' ');
       const row = `(?, CAST(? AS BIGINT)${', ?'.repeat(paths.length)})`;
-      for (const chunk of powerOfTwoChunks(wanted)) {
+      const values = ({ e, rule }: { e: SiteEvent; rule: ClearRule }) => [
+        e.site,
+        e.seq,
+        ...paths.map((p) => rule.match[p]),
+      ];
+      for (const chunk of rowChunks(wanted, 2 + paths.length, values)) {
+        // Padding rows (a NULL site) find no event.
         const rows = await q.all<{ site: string; seq: number; at: string | null }>(
-          `SELECT w.column1 AS site, w.column2 AS seq, (SELECT e.at FROM events e WHERE e.site = w.column1
-          AND e.seq > w.column2 AND e.type = ? ${matches} ORDER BY e.seq LIMIT 1) AS at
-          FROM (VALUES ${valuesOf(chunk.length, row)}) AS w`,
-          [first.rule.type, ...chunk.flatMap(({ e, rule }) => [e.site, e.seq, ...paths.map((p) => rule.match[p])])],
+          `SELECT v.column1 AS site, v.column2 AS seq, (SELECT e.at FROM events e WHERE e.site = v.column1
+          AND e.seq > v.column2 AND e.type = ? ${matches} ORDER BY e.seq LIMIT 1) AS at
+          FROM ${valuesOf(chunk.size, row)}`,
+          [first.rule.type, ...chunk.params],
         );
         for (const r of rows) if (r.at !== null) found.set(eventKey(r.site, Number(r.seq)), { at: r.at, by });
       }
@@ -250,22 +258,23 @@ export class AlarmBook {
   private async save(q: Sql, book: GroupBook): Promise<void> {
     const changed = book.changed();
     const updated = changed.filter((h) => h.id !== undefined);
-    for (const rows of powerOfTwoChunks(updated))
+    for (const chunk of rowChunks(updated, 11, (h) => [h.id, ...columnValues(h)]))
       await q.run(
-        `INSERT INTO alarms (id, ${COLUMNS}) VALUES ${valuesOf(rows.length, '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')}
-        ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq, count = excluded.count,
+        `INSERT INTO alarms (id, ${COLUMNS}) SELECT ${valueColumns(11)} FROM ${valuesOf(chunk.size, `(CAST(? AS BIGINT), ${ROW})`)}
+        WHERE v.column1 IS NOT NULL ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq, count = excluded.count,
         cleared_at = excluded.cleared_at, cleared_by = excluded.cleared_by`,
-        rows.flatMap((h) => [h.id, ...columnValues(h)]),
+        chunk.params,
       );
     // In the order they were raised: their ids follow it, as they did one insert at a time.
     const raised = changed.filter((h) => h.id === undefined).sort((a, b) => a.rank - b.rank);
-    for (const rows of powerOfTwoChunks(raised)) {
+    // An event raises at most one alarm: its site and seq name the row.
+    const byEvent = new Map(raised.map((h) => [eventKey(h.site, h.raised_seq as number), h]));
+    for (const chunk of rowChunks(raised, 10, columnValues)) {
       const ids = await q.all<{ id: number; site: string; raised_seq: number }>(
-        `INSERT INTO alarms (${COLUMNS}) VALUES ${valuesOf(rows.length, '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')} RETURNING id, site, raised_seq`,
-        rows.flatMap(columnValues),
+        `INSERT INTO alarms (${COLUMNS}) SELECT ${valueColumns(10)} FROM ${valuesOf(chunk.size, `(${ROW})`)}
+        WHERE v.column1 IS NOT NULL RETURNING id, site, raised_seq`,
+        chunk.params,
       );
-      // An event raises at most one alarm: its site and seq name the row.
-      const byEvent = new Map(rows.map((h) => [eventKey(h.site, h.raised_seq as number), h]));
       for (const r of ids) (byEvent.get(eventKey(r.site, r.raised_seq)) as Held).id = r.id;
     }
   }

@@ -2,7 +2,7 @@ import type { SiteEvent } from '../../../shared/protocol/events.js';
 import type { HubDb, Sql } from '../db.js';
 import { type BucketRow, type HistoryPoint, bucketStart, historySeries, rateOf } from './buckets.js';
 import { sqlDialect } from '../storage/dialect.js';
-import { powerOfTwoChunks, valuesOf } from './rows.js';
+import { rowChunks, valueColumns, valuesOf } from './rows.js';
 
 /** What the projection needs to know of a site the operator declared. */
 export interface DeclaredSite {
@@ -51,14 +51,15 @@ export interface StagedPresence {
 
 const NOTHING: StagedPresence = { changed: new Set(), present: () => 0, commit: () => undefined };
 
-const SAVE_ROW = '(?, ?, ?, ?, ?)';
 /** Only a higher seq replaces what is stored: a re-sent or late event never undoes a newer one. */
 const saveSql = (rows: number) =>
-  `INSERT INTO presence_state (site, member_id, seq, present, since) VALUES ${valuesOf(rows, SAVE_ROW)}
+  `INSERT INTO presence_state (site, member_id, seq, present, since)
+  SELECT ${valueColumns(5)} FROM ${valuesOf(rows, '(?, ?, CAST(? AS BIGINT), CAST(? AS BIGINT), ?)')} WHERE v.column1 IS NOT NULL
   ON CONFLICT (site, member_id) DO UPDATE SET seq = excluded.seq, present = excluded.present, since = excluded.since
   WHERE excluded.seq > presence_state.seq`;
 const bucketSql = (q: Sql, rows: number) =>
-  `INSERT INTO occupancy_buckets (site, start_ms, peak, last) VALUES ${valuesOf(rows, '(?, ?, ?, ?)')}
+  `INSERT INTO occupancy_buckets (site, start_ms, peak, last)
+  SELECT ${valueColumns(4)} FROM ${valuesOf(rows, '(?, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))')} WHERE v.column1 IS NOT NULL
   ON CONFLICT (site, start_ms) DO UPDATE SET peak = ${sqlDialect(q).greatest('occupancy_buckets.peak', 'excluded.peak')}, last = excluded.last`;
 
 const pairKey = (site: string, memberId: string) => `${site}\u0000${memberId}`;
@@ -117,6 +118,8 @@ export class OccupancyProjection {
     const changed = new Set<string>();
     /** (site, member) → their presence after the events, for those the events changed. */
     const saves = new Map<string, { site: string; memberId: string } & StoredPresence>();
+    /** Each change in event order, for memory at commit: the same order of arrivals as one event at a time. */
+    const moves: Array<{ site: string; memberId: string; since: string | null }> = [];
     /** Bucket rows touched: `site|start` → peak and last. */
     const buckets = new Map<string, { site: string; start: number; peak: number; last: number }>();
     for (const e of presence) {
@@ -131,6 +134,7 @@ export class OccupancyProjection {
       const view = views.get(e.site) as SiteView;
       const wasIn = view.changes.has(memberId) ? view.changes.get(memberId) !== null : view.base.has(memberId);
       view.changes.set(memberId, inside ? e.at : null);
+      moves.push({ site: e.site, memberId, since: inside ? e.at : null });
       const before = view.count;
       if (inside && !wasIn) view.count++;
       if (!inside && wasIn) view.count--;
@@ -143,27 +147,18 @@ export class OccupancyProjection {
       b.last = view.count;
       buckets.set(`${e.site}|${start}`, b);
     }
-    for (const rows of powerOfTwoChunks([...saves.values()]))
-      await q.run(
-        saveSql(rows.length),
-        rows.flatMap((r) => [r.site, r.memberId, r.seq, r.present, r.since]),
-      );
-    for (const rows of powerOfTwoChunks([...buckets.values()]))
-      await q.run(
-        bucketSql(q, rows.length),
-        rows.flatMap((b) => [b.site, b.start, b.peak, b.last]),
-      );
+    for (const chunk of rowChunks([...saves.values()], 5, (r) => [r.site, r.memberId, r.seq, r.present, r.since]))
+      await q.run(saveSql(chunk.size), chunk.params);
+    for (const chunk of rowChunks([...buckets.values()], 4, (b) => [b.site, b.start, b.peak, b.last]))
+      await q.run(bucketSql(q, chunk.size), chunk.params);
     return {
       changed,
       present: (site) => views.get(site)?.count ?? this.present.get(site)?.size ?? 0,
       commit: () => {
-        for (const [site, view] of views) {
-          if (view.reread) this.present.set(site, view.base);
-          const members = this.membersOf(site);
-          for (const [memberId, since] of view.changes)
-            if (since === null) members.delete(memberId);
-            else members.set(memberId, since);
-        }
+        for (const [site, view] of views) if (view.reread) this.present.set(site, view.base);
+        for (const { site, memberId, since } of moves)
+          if (since === null) this.membersOf(site).delete(memberId);
+          else this.membersOf(site).set(memberId, since);
       },
     };
   }

@@ -1,22 +1,39 @@
-/** The most rows one multi-row statement carries (a few hundred bound values on either store). */
+/** The most rows one multi-row statement carries (a few thousand bound values at most on either store). */
 export const MAX_ROWS_PER_STATEMENT = 256;
 
+/** One multi-row statement's share of the rows: `size` rows of values, padded with rows of NULLs. */
+export interface RowChunk {
+  size: number;
+  params: unknown[];
+}
+
 /**
- * `rows` cut into chunks of a power of two each, largest first, none above `max`: a multi-row
- * statement is then written in at most log2(max) + 1 shapes, so the adapters, which prepare
- * one statement per SQL text, keep a handful of texts per statement, not one per row count.
+ * `rows` as the values of multi-row statements, `width` values each: at most
+ * MAX_ROWS_PER_STATEMENT rows per statement, padded with rows of NULLs up to a power of two,
+ * which the statement leaves out (`WHERE column1 IS NOT NULL`). Each statement is then written
+ * in a handful of shapes, not one per row count: the adapters prepare one per SQL text.
  */
-export function powerOfTwoChunks<T>(rows: readonly T[], max = MAX_ROWS_PER_STATEMENT): T[][] {
-  const chunks: T[][] = [];
-  let at = 0;
-  while (at < rows.length) {
+export function rowChunks<T>(rows: readonly T[], width: number, values: (row: T) => unknown[]): RowChunk[] {
+  const chunks: RowChunk[] = [];
+  for (let at = 0; at < rows.length; at += MAX_ROWS_PER_STATEMENT) {
+    const chunk = rows.slice(at, at + MAX_ROWS_PER_STATEMENT);
     let size = 1;
-    while (size * 2 <= Math.min(max, rows.length - at)) size *= 2;
-    chunks.push(rows.slice(at, at + size));
-    at += size;
+    while (size < chunk.length) size *= 2;
+    const params = chunk.flatMap(values);
+    params.length = size * width;
+    chunks.push({ size, params: params.fill(null, chunk.length * width) });
   }
   return chunks;
 }
 
-/** `count` rows of `row` (a parenthesised tuple of placeholders), for a VALUES list. */
-export const valuesOf = (count: number, row: string): string => Array.from({ length: count }, () => row).join(', ');
+/**
+ * A VALUES list of `size` rows as a subquery, its columns column1, column2… on both stores;
+ * `row` is one parenthesised row of placeholders, typed with CAST where not text (PostgreSQL
+ * reads an untyped placeholder of a VALUES list as text).
+ */
+export const valuesOf = (size: number, row: string): string =>
+  `(VALUES ${Array.from({ length: size }, () => row).join(', ')}) AS v`;
+
+/** The column names of a VALUES list, for a SELECT from it. */
+export const valueColumns = (width: number): string =>
+  Array.from({ length: width }, (_, i) => `v.column${i + 1}`).join(', ');
