@@ -10,6 +10,7 @@ import {
   type PresentMember,
 } from '../../cloud-sync/hub/occupancy/projection.js';
 import { sqlDialect } from '../../cloud-sync/hub/storage/dialect.js';
+import { countingSql } from '../harness/counting-sql.js';
 import { storeRuns, testHubDb } from '../harness/hub-db.js';
 
 const MURAT: DeclaredSite = { id: 'murat', name: 'Télécentre de Murat', timeZone: 'Europe/Paris', capacity: 4 };
@@ -171,16 +172,12 @@ describe('occupancy projection', () => {
 
   it('a group costs the same few statements whatever its size and its number of sites', async () => {
     const { db, projection } = await projectionOn();
-    const statementsFor = async (events: SiteEvent[]) => {
-      let statements = 0;
-      await db.transaction((tx) =>
-        projection.apply(
-          counting(tx, () => statements++),
-          events,
-        ),
-      );
-      return statements;
-    };
+    const statementsFor = (events: SiteEvent[]) =>
+      db.transaction(async (tx) => {
+        const counted = countingSql(tx);
+        await projection.apply(counted.sql, events);
+        return counted.statements();
+      });
     const group = (n: number, from: number) =>
       Array.from({ length: n }, (_, i) =>
         presence(`s${i % 5}`, from + i, i % 3 === 2 ? 'presence.out' : 'presence.in', `m${i % 40}`, '09:00'),
@@ -297,25 +294,5 @@ async function stored(db: HubDb, sites: readonly string[]) {
       `SELECT site, start_ms, peak, last FROM occupancy_buckets WHERE site IN ${d.jsonArrayValues('?')} ORDER BY site, start_ms`,
       [list],
     ),
-  };
-}
-
-/** `q` as it is, telling `count` of each statement run through it. */
-function counting(q: Sql, count: () => void): Sql {
-  const counted =
-    <A extends unknown[], R>(f: (...a: A) => Promise<R>) =>
-    (...a: A) => {
-      count();
-      return f(...a);
-    };
-  return {
-    dialect: q.dialect,
-    all: counted((sql, params) => q.all(sql, params)),
-    get: counted((sql, params) => q.get(sql, params)),
-    column: counted((sql, params) => q.column(sql, params)),
-    value: counted((sql, params) => q.value(sql, params)),
-    run: counted((sql, params) => q.run(sql, params)),
-    exec: counted((sql: string) => q.exec(sql)),
-    transaction: (fn) => q.transaction(fn),
   };
 }
