@@ -60,6 +60,8 @@ export class HubLive {
   /** Whether the start-up recovery went through: until it does, each watch tries it again. */
   private recovered = false;
   private recovering: Promise<void> | undefined;
+  /** Set while the watch fails (the store unavailable): logged once, not every second. */
+  private watchFailing = false;
   /** What the hub last judged of each site (offline, directory aging): the alarms are read and written only when it changes. */
   private readonly judged = new Map<string, string>();
   /**
@@ -114,7 +116,9 @@ export class HubLive {
       const sites = (await this.projection.network()).sites.length;
       this.log.info({ replayed, sites }, 'live occupancy and alarms recovered');
     } catch (err) {
-      this.log.error({ err }, 'live occupancy and alarms not recovered: tried again at the next watch');
+      if (!this.watchFailing)
+        this.log.error({ err }, 'live occupancy and alarms not recovered: tried again at each watch');
+      this.watchFailing = true;
       // A page half applied in memory: what the database holds is what counts.
       await this.projection.reload().catch(() => undefined);
     }
@@ -181,15 +185,10 @@ export class HubLive {
    */
   async onPeerApplied(events: readonly SiteEvent[]): Promise<void> {
     if (events.length === 0) return;
-    try {
-      await this.projection.reload();
-    } catch (err) {
-      this.log.error({ err }, 'occupancy not read again after another instance stored events');
-      return;
-    }
     this.counters.observe(events, this.deps.clock.now());
     for (const e of events) this.feed.publish({ kind: 'event', site: e.site, data: e });
     try {
+      await this.projection.reload();
       const declared = await this.deps.declaredSites(this.deps.db);
       for (const site of new Set(events.map((e) => e.site))) {
         this.feed.publish({ kind: 'occupancy', site, data: this.projection.siteOf(declared, site) });
@@ -247,8 +246,11 @@ export class HubLive {
         try {
           if (!this.recovered) await this.recover();
           else await this.watchSites();
+          if (this.watchFailing && this.recovered) this.log.info('site watch working again');
+          if (this.recovered) this.watchFailing = false;
         } catch (err) {
-          this.log.error({ err }, 'site watch failed');
+          if (!this.watchFailing) this.log.error({ err }, 'site watch failed: tried again at each watch');
+          this.watchFailing = true;
         } finally {
           this.watching = false;
         }
