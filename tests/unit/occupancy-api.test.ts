@@ -37,7 +37,7 @@ describe('occupancy, site health and alarms over the hub API', () => {
     seqs.clear();
     clock = new ManualClock('2026-11-23T09:00:00Z');
     hub = createHub({
-      dbPath: testHubDb(),
+      dbPath: await testHubDb(),
       clock,
       log: silent,
       initialAdmin: TEST_ADMIN,
