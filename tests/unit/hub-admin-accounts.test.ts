@@ -9,7 +9,7 @@ describe('admin API: accounts, the operator manages them', () => {
   let hub: Hub;
   let admin: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({
+    hub = await createHub({
       dbPath: await testHubDb(),
       clock: new ManualClock('2026-11-23T08:00:00Z'),
       log: silent,

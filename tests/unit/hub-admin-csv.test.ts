@@ -16,7 +16,7 @@ describe('members CSV: import and export', () => {
   let hub: Hub;
   let admin: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({
+    hub = await createHub({
       dbPath: await testHubDb(),
       clock: new ManualClock('2026-11-23T08:00:00Z'),
       log: silent,
@@ -227,7 +227,7 @@ describe('members CSV format', () => {
 
 describe('members CSV import keeps what the file does not say', () => {
   it('a column left out keeps its field, an empty cell clears it; a locker, an NTAG 424 badge and a revocation survive', async () => {
-    const hub = createHub({
+    const hub = await createHub({
       dbPath: await testHubDb(),
       clock: new ManualClock(0),
       log: silent,

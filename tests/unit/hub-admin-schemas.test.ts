@@ -33,7 +33,7 @@ describe('the admin API answers as its protocol schemas say', () => {
   let admin: AuthHeaders;
   beforeEach(async () => {
     clock = new ManualClock('2026-11-02T07:00:00Z');
-    hub = createHub({
+    hub = await createHub({
       dbPath: await testHubDb(),
       clock,
       log: pino({ level: 'silent' }),
@@ -176,7 +176,7 @@ describe('the admin API answers as its protocol schemas say', () => {
 
 describe('a command the broker took answers as CommandSent says', () => {
   it('202 with the signed body', async () => {
-    const hub = createHub({
+    const hub = await createHub({
       dbPath: await testHubDb(),
       clock: systemClock,
       log: pino({ level: 'silent' }),

@@ -279,7 +279,7 @@ describe('admin routes by role and site: a site manager stays in their sites', (
   let hub: Hub;
   let admin: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({
+    hub = await createHub({
       dbPath: await testHubDb(),
       clock: new ManualClock('2026-11-23T08:00:00Z'),
       log: silent,
@@ -349,7 +349,7 @@ describe('a site manager learns nothing of other sites from a refusal', () => {
   let hub: Hub;
   let manager: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({
+    hub = await createHub({
       dbPath: await testHubDb(),
       clock: new ManualClock('2026-11-23T08:00:00Z'),
       log: silent,

@@ -13,7 +13,7 @@ describe('admin API: the directory', () => {
   let hub: Hub;
   let admin: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({
+    hub = await createHub({
       dbPath: await testHubDb(),
       clock: new ManualClock('2026-11-23T08:00:00Z'),
       log: silent,
@@ -157,7 +157,7 @@ describe('admin API: a site manager sees and changes only what concerns their si
   let admin: AuthHeaders;
   let manager: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({
+    hub = await createHub({
       dbPath: await testHubDb(),
       clock: new ManualClock('2026-11-23T08:00:00Z'),
       log: silent,
@@ -228,7 +228,7 @@ describe('admin API: a site manager sees and changes only what concerns their si
 
 describe('the ingest view under roles', () => {
   it('a site manager sees only their sites and their events; dead letters are the operator’s', async () => {
-    const hub = createHub({
+    const hub = await createHub({
       dbPath: await testHubDb(),
       clock: new ManualClock('2026-11-23T08:00:00Z'),
       log: silent,

@@ -228,7 +228,7 @@ describe('the first start without an initial admin', () => {
 
   it('refuses a too short initial password, naming it', async () => {
     await expect(
-      createHub({
+      await createHub({
         dbPath: await testHubDb(),
         clock: new ManualClock(0),
         log: silent,
@@ -254,7 +254,7 @@ describe('the first start’s one-time password, until someone takes the hub ove
   it('each start gives a new one while it is unused (a lost first output is no lock-out); none once the admin set their own', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-first-admin-'));
     const dbPath = await lastingHubDb(dir);
-    const start = () => createHub({ dbPath, clock: new ManualClock(0), log: silent, passwordCost: FAST_PASSWORD_COST });
+    const start = () => await createHub({ dbPath, clock: new ManualClock(0), log: silent, passwordCost: FAST_PASSWORD_COST });
     try {
       const first = await start();
       const lost = first.oneTimeAdmin?.password;
@@ -377,7 +377,7 @@ describe('password rules', () => {
     });
     expect(reset.json()).toMatchObject({ code: 'request.invalid', details: [{ path: 'password' }] });
     const first = async (password: string) =>
-      createHub({
+      await createHub({
         dbPath: await testHubDb(),
         clock: new ManualClock(0),
         log: silent,

@@ -70,7 +70,7 @@ describe('a member’s personal data at the hub: export and erasure', () => {
   beforeEach(async () => {
     seqs.clear();
     clock = new ManualClock('2026-11-02T07:00:00Z');
-    hub = createHub({
+    hub = await createHub({
       dbPath: await testHubDb(),
       clock,
       log: silent,

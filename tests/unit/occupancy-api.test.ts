@@ -36,7 +36,7 @@ describe('occupancy, site health and alarms over the hub API', () => {
   beforeEach(async () => {
     seqs.clear();
     clock = new ManualClock('2026-11-23T09:00:00Z');
-    hub = createHub({
+    hub = await createHub({
       dbPath: await testHubDb(),
       clock,
       log: silent,

@@ -9,7 +9,7 @@ import { silent } from '../support/logger.js';
 describe("the dashboard's static files", () => {
   let hub: Hub;
   beforeEach(async () => {
-    hub = createHub({
+    hub = await createHub({
       dbPath: await testHubDb(),
       clock: new ManualClock(0),
       log: silent,

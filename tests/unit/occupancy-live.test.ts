@@ -40,7 +40,7 @@ describe('live occupancy across a restart', () => {
     seq = 0;
     const dbPath = join(tempDir(), 'hub.db');
     const clock = new ManualClock('2026-11-23T08:00:00Z');
-    const first = createHub({ dbPath, clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    const first = await createHub({ dbPath, clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     send(first, batch('murat', checkIn('alice'), checkIn('bob')));
     // A crash between the ingest commit and the projection: the events are stored, not projected.
     clock.advance(5_000);
@@ -48,7 +48,7 @@ describe('live occupancy across a restart', () => {
     // Stopped, not just its database closed: its WAL checkpoint worker holds a connection of its own.
     await first.stop();
 
-    const second = createHub({
+    const second = await createHub({
       dbPath,
       clock,
       log: silent,
@@ -65,7 +65,7 @@ describe('server-sent events: GET /events/stream over a real socket', () => {
   it('sends hello, then occupancy and events of the sites the account may see, heartbeats; ends with its session, and when the hub stops', async () => {
     seq = 0;
     const clock = new ManualClock('2026-11-23T08:00:00Z');
-    const hub = createHub({
+    const hub = await createHub({
       dbPath: await testHubDb(),
       clock,
       log: silent,
@@ -131,7 +131,7 @@ describe('server-sent events: GET /events/stream over a real socket', () => {
 describe('a live client that stops reading', () => {
   it('is cut off once its unread messages pile up past the bound, and holds no listener after', async () => {
     const clock = new ManualClock('2026-11-23T08:00:00Z');
-    const hub = createHub({
+    const hub = await createHub({
       dbPath: await testHubDb(),
       clock,
       log: silent,
@@ -272,7 +272,7 @@ describe('the retained network occupancy topic', () => {
 
   it('a hub with Home Assistant discovery publishes, on its embedded broker, each site as a retained sensor and the retained occupancy', async () => {
     seq = 0;
-    const hub = createHub({
+    const hub = await createHub({
       dbPath: await testHubDb(),
       clock: systemClock,
       log: silent,
