@@ -55,7 +55,21 @@ function storedBatch(): EventBatch {
   return { v: 1, site: 'murat', events };
 }
 
-/** What a message is expected to do, judged with the shared schemas alone. */
+/** A NUL, or half a surrogate pair: a text no store of the hub can hold. */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const holdsUnstorable = (value: unknown): boolean =>
+  typeof value === 'string'
+    ? UNSTORABLE.test(value)
+    : Array.isArray(value)
+      ? value.some(holdsUnstorable)
+      : value !== null &&
+        typeof value === 'object' &&
+        Object.entries(value).some(([k, v]) => UNSTORABLE.test(k) || holdsUnstorable(v));
+
+/**
+ * What a message is expected to do, judged with the shared schemas alone, and the one rule of
+ * the hub's stores: a batch holding a text they cannot hold is refused whole.
+ */
 function verdict(topic: string, payload: Buffer): 'store' | 'refuse' | 'ignore' {
   if (topic.endsWith('/status') && payload.length === 0) return 'ignore';
   let json: unknown;
@@ -66,7 +80,8 @@ function verdict(topic: string, payload: Buffer): 'store' | 'refuse' | 'ignore' 
   }
   const schema = topic.endsWith('/events') ? EventBatch : topic.endsWith('/status') ? SiteStatus : undefined;
   const parsed = schema?.safeParse(json);
-  return parsed?.success && parsed.data.site === t.siteOf(topic) ? 'store' : 'refuse';
+  if (!parsed?.success || parsed.data.site !== t.siteOf(topic)) return 'refuse';
+  return schema === EventBatch && holdsUnstorable(parsed.data) ? 'refuse' : 'store';
 }
 
 describe('fuzz: MQTT payloads at the hub (events and status topics)', () => {
