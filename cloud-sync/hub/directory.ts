@@ -7,6 +7,7 @@ import type { HubDb, Sql, Tx } from './db.js';
 import { HubErasures } from './erasures.js';
 import { SLICE, Slices } from './slices.js';
 import { sqlDialect } from './storage/dialect.js';
+import { unstorableText } from './storage/unstorable.js';
 
 /** Creates an entity or replaces it, tombstone or not. */
 export const UPSERT_ENTITY =
@@ -106,6 +107,15 @@ export class HubDirectory {
     if (!parsed.success)
       throw new TesseraError('request.invalid', `invalid ${what}`, describeIssues(parsed.error, input));
     const value = parsed.data as EntityOf<E>;
+    // Refused on both stores alike: PostgreSQL's jsonb cannot hold it.
+    const unstorable = unstorableText(value);
+    if (unstorable !== undefined)
+      throw new TesseraError('request.invalid', `invalid ${what}`, [
+        {
+          path: unstorable.replace(/^\$\.?/, ''),
+          message: 'a text holding a NUL character or half a surrogate pair cannot be stored',
+        },
+      ]);
     await this.checkReferences(q, entity, value, exists);
     return value;
   }

@@ -11,6 +11,7 @@ import { describeIssues, formatDetails } from '../../shared/platform/validation.
 import type { z } from 'zod';
 import type { Tx } from './db.js';
 import type { HubStore, IngestResult } from './store.js';
+import { unstorableText } from './storage/unstorable.js';
 import type { IngestCounters } from '../../shared/protocol/api/hub-sites.js';
 
 export interface IngestDeps {
@@ -580,28 +581,4 @@ export class HubIngest {
       client.once('close', onClose);
     });
   }
-}
-
-/** A NUL, or a surrogate without its other half: what no PostgreSQL text or jsonb value can hold. */
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-/**
- * The path of the first string in `value` that the hub could not store on PostgreSQL (refused
- * on SQLite as well, so that both stores take the same events), or undefined.
- */
-export function unstorableText(value: unknown, path = '$'): string | undefined {
-  if (typeof value === 'string') return UNSTORABLE.test(value) ? path : undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = unstorableText(value[i], `${path}[${i}]`);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  }
-  if (value !== null && typeof value === 'object')
-    for (const [key, v] of Object.entries(value)) {
-      const found = UNSTORABLE.test(key) ? `${path} (a key)` : unstorableText(v, `${path}.${key}`);
-      if (found !== undefined) return found;
-    }
-  return undefined;
 }

@@ -56,15 +56,16 @@ function storedBatch(): EventBatch {
 }
 
 /** A NUL, or half a surrogate pair: a text no store of the hub can hold. */
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const HALF_PAIR = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const unstorable = (text: string) => text.includes('\u0000') || HALF_PAIR.test(text);
 const holdsUnstorable = (value: unknown): boolean =>
   typeof value === 'string'
-    ? UNSTORABLE.test(value)
+    ? unstorable(value)
     : Array.isArray(value)
       ? value.some(holdsUnstorable)
       : value !== null &&
         typeof value === 'object' &&
-        Object.entries(value).some(([k, v]) => UNSTORABLE.test(k) || holdsUnstorable(v));
+        Object.entries(value).some(([k, v]) => unstorable(k) || holdsUnstorable(v));
 
 /**
  * What a message is expected to do, judged with the shared schemas alone, and the one rule of

@@ -88,6 +88,7 @@ describe('members CSV: import and export', () => {
       'kim,Kim,always', // line 9: too few fields
       'l\u0000o,Lo,always,,', // line 10: NUL in the id (PostgreSQL cannot even be asked for it)
       'max,Max,alw\u0000ays,,', // line 11: NUL in the plan
+      'nina,Ni\u0000na,always,,', // line 12: NUL in the name (no store can hold it)
     ].join('\n');
     const r = await importCsv(csv);
     expect(r.statusCode).toBe(400);
@@ -103,6 +104,7 @@ describe('members CSV: import and export', () => {
       'line 9',
       'line 10: member_id',
       'line 11: plan',
+      'line 12: name',
     ]);
     expect(body.details[4]?.message).toContain('belongs to another member (alice)');
     expect(await hub.directory.revision(hub.store.db)).toBe(revision);

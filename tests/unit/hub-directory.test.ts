@@ -53,6 +53,27 @@ describe('the hub directory', () => {
     expect(await dir.memberNames(db, ['alice\u0000', 'alice'])).toEqual(new Map([['alice', 'Alice']]));
   });
 
+  it('refuses, on either store, a text no store can hold (a NUL, half a surrogate pair), saying where', async () => {
+    const { dir, db } = await directory();
+    for (const [entity, value, path] of [
+      ['member', { id: 'eve', name: 'E\u0000ve', plan: 'all' }, 'name'],
+      ['plan', { id: 'odd', name: 'Odd \ud800', access: 'always' }, 'name'],
+      ['employer', { id: 'odd', name: '\udc00 Odd' }, 'name'],
+      ['plan', { id: 'odd', name: 'Odd', access: 'staffed', sites: ['murat', 'ly\u0000on'] }, 'sites[1]'],
+    ] as const) {
+      const refused = await dir.upsert(db, entity, value).catch((err: unknown) => err);
+      expect(refused).toBeInstanceOf(TesseraError);
+      expect(refused).toMatchObject({
+        code: 'request.invalid',
+        details: [{ path, message: expect.stringContaining('cannot be stored') as string }],
+      });
+    }
+    expect(await dir.revision(db)).toBe(7);
+    // A whole surrogate pair is a character like any other.
+    await dir.upsert(db, 'employer', { id: 'emoji', name: 'Café 🥐' });
+    expect(await dir.get(db, 'employer', 'emoji')).toEqual({ id: 'emoji', name: 'Café 🥐' });
+  });
+
   it('names the members asked for that it has, in one answer', async () => {
     const { dir, db } = await directory();
     expect(await dir.memberNames(db, [])).toEqual(new Map());

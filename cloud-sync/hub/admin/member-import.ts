@@ -4,6 +4,7 @@ import type { Sql } from '../db.js';
 import type { Entity, EntityOf, HubDirectory } from '../directory.js';
 import type { DirectoryImport } from '../directory-import.js';
 import { SLICE, type Slices } from '../slices.js';
+import { unstorableText } from '../storage/unstorable.js';
 import type { AuditLog } from './audit.js';
 import { entitiesOf, type CsvRow, type RowError } from './members-csv.js';
 import { DirectoryScope } from './scope.js';
@@ -146,6 +147,12 @@ async function checkRow(
   const m = Member.safeParse(memberOf(existing, member));
   if (!m.success)
     for (const i of m.error.issues) fail(COLUMN_OF[String(i.path[0])] ?? String(i.path[0] ?? 'row'), i.message);
+  // The directory refuses it on both stores alike (PostgreSQL's jsonb cannot hold it): said on its line.
+  const unstorable = m.success ? unstorableText(m.data) : undefined;
+  if (unstorable !== undefined) {
+    const key = /^\$\.([^.[ ]+)/.exec(unstorable)?.[1] ?? 'row';
+    fail(COLUMN_OF[key] ?? key, 'a text holding a NUL character or half a surrogate pair cannot be stored');
+  }
   if (seen.members.has(id)) fail('member_id', `member ${id} is already on an earlier line`);
   seen.members.add(id);
   // One answer for a member of another site and one whose plan also opens another site.
