@@ -8,7 +8,9 @@ import { vatBasisPoints } from './prices.js';
 import type { UnpricedUse } from './unpriced.js';
 import { unpricedOf } from './unpriced.js';
 import type { BilledEvent, ConsumableUse, MemberDay } from './visits.js';
-import { consumableUses, memberDays, visitDays } from './visits.js';
+import { consumableUseSteps, memberDays, visitDaySteps } from './visits.js';
+import type { Slices } from '../hub/slices.js';
+import { runAtOnce, runInSlices, type Steps } from './steps.js';
 import type { AdmittedBeyondQuota, LineKind, Unbilled } from '../../shared/protocol/api/hub-billing.js';
 
 // What the billing API shows of a rating: shared/protocol/api/hub-billing.ts.
@@ -72,10 +74,20 @@ export const accountOf = (m: Member): string =>
  * an item without a price are not charged but listed in `unpriced` (a site's new item must not
  * hold up the month).
  */
-export function ratePeriod(input: RatingInput): Rating {
+export const ratePeriod = (input: RatingInput): Rating => runAtOnce(ratingSteps(input));
+
+/** `ratePeriod` in slices of a few milliseconds, the event loop answering between them (the hub's closes). */
+export const ratePeriodInSlices = (input: RatingInput, slices: Slices): Promise<Rating> =>
+  runInSlices(ratingSteps(input), slices);
+
+/** Members rated between two yields. */
+const MEMBER_STEP = 100;
+
+function* ratingSteps(input: RatingInput): Steps<Rating> {
   const members = new Map(input.members.map((m) => [m.id, m]));
-  const days = groupBy(memberDays(visitDays(input.events, input.zones)), (d) => d.member);
-  const uses = groupBy(consumableUses(input.events), (u) => u.member);
+  const days = groupBy(memberDays(yield* visitDaySteps(input.events, input.zones)), (d) => d.member);
+  yield;
+  const uses = groupBy(yield* consumableUseSteps(input.events), (u) => u.member);
   const problems = missingPrices(input, days, uses, members);
   if (problems.length > 0)
     throw new TesseraError('billing.unpriced', `${problems.length} price(s) missing from the price list`, problems);
@@ -85,7 +97,9 @@ export function ratePeriod(input: RatingInput): Rating {
   const admitted: AdmittedBeyondQuota[] = [];
   const unpriced: ConsumableUse[] = [];
   const ids = new Set([...members.keys(), ...days.keys(), ...uses.keys()]);
+  let rated = 0;
   for (const id of [...ids].sort()) {
+    if (++rated % MEMBER_STEP === 0) yield;
     const member = members.get(id);
     const memberUses = (uses.get(id) ?? []).filter((u) => periodOf(u.date) === input.period);
     if (!member) {
@@ -110,6 +124,7 @@ export function ratePeriod(input: RatingInput): Rating {
     );
     unpriced.push(...rateConsumables(lines, input.prices, member, tariff, memberUses));
   }
+  yield;
   return {
     lines: lines.sorted(),
     days: siteDays,

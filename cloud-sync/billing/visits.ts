@@ -1,5 +1,6 @@
 import { DateTime, FixedOffsetZone } from 'luxon';
 import type { SiteEvent } from '../../shared/protocol/events.js';
+import { runAtOnce, STEP, type Steps } from './steps.js';
 
 interface Billed {
   site: string;
@@ -80,23 +81,29 @@ export const bySiteSeq = (a: BilledEvent, b: BilledEvent): number =>
  * is outside the events read starts at `at - minutes`, dated in the site's time zone (or the
  * event's own offset for a site not declared). A check-in without a check-out is an open visit.
  */
-export function visitDays(events: readonly BilledEvent[], zones: ReadonlyMap<string, string>): VisitDay[] {
+export const visitDays = (events: readonly BilledEvent[], zones: ReadonlyMap<string, string>): VisitDay[] =>
+  runAtOnce(visitDaySteps(events, zones));
+
+/** `visitDays`, yielding every `STEP` events. */
+export function* visitDaySteps(events: readonly BilledEvent[], zones: ReadonlyMap<string, string>): Steps<VisitDay[]> {
   const out: VisitDay[] = [];
+  // Events read in (site, seq) order are sorted already: the sort only checks them then.
   const sorted = events.filter((e) => e.type !== 'consumable.used').sort(bySiteSeq);
+  yield;
   // Site by site (the sort puts each site's events together): maps keyed by plain ids, no
   // composite strings, since a month has a million of these events.
   for (let from = 0; from < sorted.length;) {
     const site = (sorted[from] as BilledEvent).site;
     let to = from;
     while (to < sorted.length && (sorted[to] as BilledEvent).site === site) to++;
-    for (const day of siteVisitDays(sorted.slice(from, to), zones.get(site))) out.push(day);
+    for (const day of yield* siteVisitDays(sorted.slice(from, to), zones.get(site))) out.push(day);
     from = to;
   }
   return out;
 }
 
 /** One site's events in seq order → its visit-days. */
-function siteVisitDays(events: readonly BilledEvent[], zone: string | undefined): VisitDay[] {
+function* siteVisitDays(events: readonly BilledEvent[], zone: string | undefined): Steps<VisitDay[]> {
   const open = new Map<string, CheckIn>();
   const days = new Map<string, Map<string, VisitDay>>();
   const add = (member: string, site: string, date: string, minutes: number | null, firstIn: number) => {
@@ -111,7 +118,9 @@ function siteVisitDays(events: readonly BilledEvent[], zone: string | undefined)
   };
   const addOpen = (pending: CheckIn) =>
     add(pending.member, pending.site, pending.at.slice(0, 10), null, Date.parse(pending.at));
+  let done = 0;
   for (const event of events) {
+    if (++done % STEP === 0) yield;
     const pending = open.get(event.member);
     if (event.type === 'presence.in') {
       if (pending) addOpen(pending);
@@ -161,9 +170,15 @@ function memberDayOf(list: VisitDay[]): MemberDay {
   return { member: first.member, date: first.date, site: first.site, minutes };
 }
 
-export function consumableUses(events: readonly BilledEvent[]): ConsumableUse[] {
+export const consumableUses = (events: readonly BilledEvent[]): ConsumableUse[] =>
+  runAtOnce(consumableUseSteps(events));
+
+/** `consumableUses`, yielding every `STEP` events. */
+export function* consumableUseSteps(events: readonly BilledEvent[]): Steps<ConsumableUse[]> {
   const uses: ConsumableUse[] = [];
+  let done = 0;
   for (const e of events) {
+    if (++done % STEP === 0) yield;
     if (e.type === 'consumable.used')
       uses.push({
         member: e.member,
@@ -175,5 +190,6 @@ export function consumableUses(events: readonly BilledEvent[]): ConsumableUse[] 
         seq: e.seq,
       });
   }
+  yield;
   return uses.sort((a, b) => a.at - b.at || (a.site < b.site ? -1 : a.site > b.site ? 1 : a.seq - b.seq));
 }
