@@ -158,8 +158,8 @@ export class BillingLedger {
         'billing.out_of_order',
         `${checked} is not over in every time zone until ${iso(closableFrom(checked))}`,
       );
-    await checkOrder(this.deps.db, checked);
     const state = await this.state();
+    await checkOrder(this.deps.db, checked);
     const cutoff = closedAt - CUTOFF_GRACE_MS;
     if (state && cutoff < state.lastCutoff)
       throw new TesseraError('billing.out_of_order', `the clock is behind the last close (${iso(state.lastCutoff)})`);
