@@ -41,14 +41,23 @@ const PAGE_END = 'SELECT site, seq FROM events WHERE (site, seq) > (?, ?) ORDER 
 const IN_PAGE = '(site, seq) > (?, ?) AND (site, seq) <= (?, ?)';
 const IN_LAST_PAGE = '(site, seq) > (?, ?)';
 
+/** How a read goes: its progress reports, its slices, its page size (tests use small ones). */
+export interface ReadOptions {
+  progress?: ReadProgress | undefined;
+  /** The phase named in progress reports. */
+  phase?: string;
+  slices?: Slices;
+  pageRows?: number;
+}
+
 /**
- * The events table in key order, `PAGE_ROWS` rows at a time: each page as its key range,
+ * The events table in key order, `pageRows` rows at a time: each page as its key range,
  * `(after, upTo]`, `upTo` undefined for the last. Between pages the event loop gets a turn
  * when the work has gone on for its budget (`slices`).
  */
-async function* pages(q: Sql, slices: Slices): AsyncGenerator<{ where: string; keys: unknown[] }> {
+async function* pages(q: Sql, slices: Slices, pageRows: number): AsyncGenerator<{ where: string; keys: unknown[] }> {
   for (let after = BEFORE_ALL; ;) {
-    const upTo = await q.get<Key>(PAGE_END, [after.site, after.seq, PAGE_ROWS - 1]);
+    const upTo = await q.get<Key>(PAGE_END, [after.site, after.seq, pageRows - 1]);
     if (upTo === undefined) {
       yield { where: IN_LAST_PAGE, keys: [after.site, after.seq] };
       return;
@@ -69,9 +78,7 @@ export async function readBilledEvents(
   q: Sql,
   window: { from: string; to: string },
   cutoff: number,
-  progress?: ReadProgress,
-  phase = 'reading events',
-  slices = new Slices(),
+  { progress, phase = 'reading events', slices = new Slices(), pageRows = PAGE_ROWS }: ReadOptions = {},
 ): Promise<EventRead> {
   const filter = `type IN ${BILLED_TYPES} AND at >= ? AND at < ? AND received_at <= ?`;
   const values = [window.from, window.to, cutoff];
@@ -80,7 +87,7 @@ export async function readBilledEvents(
   let unreadable = 0;
   let done = 0;
   progress?.(phase, 0, total);
-  for await (const page of pages(q, slices)) {
+  for await (const page of pages(q, slices, pageRows)) {
     const rows = await q.all<{ body: string; received_at: number }>(
       `SELECT body, received_at FROM events WHERE ${page.where} AND ${filter} ORDER BY site, seq`,
       [...page.keys, ...values],
@@ -132,10 +139,10 @@ export async function datesReceivedBetween(
   q: Sql,
   after: number,
   upTo: number,
-  slices = new Slices(),
+  { slices = new Slices(), pageRows = PAGE_ROWS }: Pick<ReadOptions, 'slices' | 'pageRows'> = {},
 ): Promise<string[]> {
   const dates = new Set<string>();
-  for await (const page of pages(q, slices)) {
+  for await (const page of pages(q, slices, pageRows)) {
     const found = await q.column<string>(
       `SELECT DISTINCT substr(at, 1, 10) FROM events WHERE ${page.where} AND type IN ${BILLED_TYPES} AND received_at > ? AND received_at <= ?`,
       [...page.keys, after, upTo],

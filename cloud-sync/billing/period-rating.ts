@@ -105,7 +105,11 @@ function input(ctx: RatingContext, period: PeriodId) {
 }
 
 async function rateAt(ctx: RatingContext & { slices: Slices }, period: PeriodId, cutoff: number, phase: string) {
-  const read = await readBilledEvents(ctx.db, readWindow(period), cutoff, ctx.progress, phase, ctx.slices);
+  const read = await readBilledEvents(ctx.db, readWindow(period), cutoff, {
+    progress: ctx.progress,
+    phase,
+    slices: ctx.slices,
+  });
   return {
     events: read.events,
     unreadable: read.unreadable,
@@ -121,7 +125,7 @@ async function touchedPeriods(
   cutoff: number,
 ): Promise<PeriodId[]> {
   const touched = new Set<PeriodId>();
-  for (const date of await datesReceivedBetween(ctx.db, state.lastCutoff, cutoff, ctx.slices))
+  for (const date of await datesReceivedBetween(ctx.db, state.lastCutoff, cutoff, { slices: ctx.slices }))
     for (const q of [periodOf(addDays(date, -7)), periodOf(date), periodOf(addDays(date, 7))])
       if (q !== period && state.closed.has(q)) touched.add(q);
   return [...touched].sort();
