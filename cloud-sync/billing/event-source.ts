@@ -25,7 +25,7 @@ const REPORT_EVERY = 50_000;
  * Rows of the events table one page looks at, whatever they are: a page's statements stay
  * short even where the table holds months of other events, and its rows are few.
  */
-export const PAGE_ROWS = 10_000;
+export const PAGE_ROWS = 5_000;
 /** Rows parsed between two chances for the event loop to run something else. */
 const TICK_EVERY = 250;
 

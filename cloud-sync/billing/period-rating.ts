@@ -4,7 +4,8 @@ import { Slices } from '../hub/slices.js';
 import type { ReadProgress } from './event-source.js';
 import { datesReceivedBetween, readBilledEvents } from './event-source.js';
 import type { Invoice } from './invoice.js';
-import { adjustmentsOf, buildInvoices } from './invoice.js';
+import { adjustmentsOf, invoiceSteps } from './invoice.js';
+import { runInSlices } from './steps.js';
 import type { PeriodId } from './period.js';
 import { addDays, periodOf, readWindow } from './period.js';
 import type { PriceList } from './prices.js';
@@ -88,7 +89,10 @@ export async function statementOf(
   }
   const members = new Map(ctx.members.map((m) => [m.id, m]));
   const employers = new Map(ctx.employers.map((e) => [e.id, e]));
-  const invoices = buildInvoices(period, ctx.prices.currency, own.lines, adjustments, { members, employers }, own.days);
+  const invoices = await runInSlices(
+    invoiceSteps(period, ctx.prices.currency, own.lines, adjustments, { members, employers }, own.days),
+    ctx.slices,
+  );
   return {
     invoices,
     unbilled: own.unbilled,

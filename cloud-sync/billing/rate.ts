@@ -8,9 +8,9 @@ import { vatBasisPoints } from './prices.js';
 import type { UnpricedUse } from './unpriced.js';
 import { unpricedOf } from './unpriced.js';
 import type { BilledEvent, ConsumableUse, MemberDay } from './visits.js';
-import { consumableUseSteps, memberDays, visitDaySteps } from './visits.js';
+import { consumableUseSteps, memberDaySteps, visitDaySteps } from './visits.js';
 import type { Slices } from '../hub/slices.js';
-import { runAtOnce, runInSlices, type Steps } from './steps.js';
+import { runAtOnce, runInSlices, STEP, type Steps } from './steps.js';
 import type { AdmittedBeyondQuota, LineKind, Unbilled } from '../../shared/protocol/api/hub-billing.js';
 
 // What the billing API shows of a rating: shared/protocol/api/hub-billing.ts.
@@ -85,9 +85,9 @@ const MEMBER_STEP = 100;
 
 function* ratingSteps(input: RatingInput): Steps<Rating> {
   const members = new Map(input.members.map((m) => [m.id, m]));
-  const days = groupBy(memberDays(yield* visitDaySteps(input.events, input.zones)), (d) => d.member);
-  yield;
-  const uses = groupBy(yield* consumableUseSteps(input.events), (u) => u.member);
+  const visits = yield* visitDaySteps(input.events, input.zones);
+  const days = yield* groupSteps(yield* memberDaySteps(visits), (d) => d.member);
+  const uses = yield* groupSteps(yield* consumableUseSteps(input.events), (u) => u.member);
   const problems = missingPrices(input, days, uses, members);
   if (problems.length > 0)
     throw new TesseraError('billing.unpriced', `${problems.length} price(s) missing from the price list`, problems);
@@ -297,6 +297,20 @@ function missingPrices(
       problems.set(`plans.${m.plan}`, `no tariff for plan ${JSON.stringify(m.plan)} (member ${m.id})`);
   }
   return [...problems.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, message]) => ({ path, message }));
+}
+
+/** `groupBy`, yielding every `STEP` items. */
+function* groupSteps<T>(items: readonly T[], key: (x: T) => string): Steps<Map<string, T[]>> {
+  const map = new Map<string, T[]>();
+  let done = 0;
+  for (const x of items) {
+    if (++done % STEP === 0) yield;
+    const k = key(x);
+    const list = map.get(k);
+    if (list) list.push(x);
+    else map.set(k, [x]);
+  }
+  return map;
 }
 
 function groupBy<T>(items: readonly T[], key: (x: T) => string): Map<string, T[]> {

@@ -87,9 +87,22 @@ export const visitDays = (events: readonly BilledEvent[], zones: ReadonlyMap<str
 /** `visitDays`, yielding every `STEP` events. */
 export function* visitDaySteps(events: readonly BilledEvent[], zones: ReadonlyMap<string, string>): Steps<VisitDay[]> {
   const out: VisitDay[] = [];
-  // Events read in (site, seq) order are sorted already: the sort only checks them then.
-  const sorted = events.filter((e) => e.type !== 'consumable.used').sort(bySiteSeq);
-  yield;
+  const sorted: BilledEvent[] = [];
+  let done = 0;
+  for (const e of events) {
+    if (++done % STEP === 0) yield;
+    if (e.type !== 'consumable.used') sorted.push(e);
+  }
+  // Events as the hub reads them come in (site, seq) order already: checked, and sorted if not.
+  let inOrder = true;
+  for (let i = 1; inOrder && i < sorted.length; i++) {
+    if (i % STEP === 0) yield;
+    inOrder = bySiteSeq(sorted[i - 1] as BilledEvent, sorted[i] as BilledEvent) < 0;
+  }
+  if (!inOrder) {
+    sorted.sort(bySiteSeq);
+    yield;
+  }
   // Site by site (the sort puts each site's events together): maps keyed by plain ids, no
   // composite strings, since a month has a million of these events.
   for (let from = 0; from < sorted.length;) {
@@ -149,9 +162,14 @@ function startDate(startMs: number, at: string, zone: string | undefined): strin
 }
 
 /** A member's days across the network, each charged at the site of its first check-in. */
-export function memberDays(days: readonly VisitDay[]): MemberDay[] {
+export const memberDays = (days: readonly VisitDay[]): MemberDay[] => runAtOnce(memberDaySteps(days));
+
+/** `memberDays`, yielding every `STEP` days. */
+export function* memberDaySteps(days: readonly VisitDay[]): Steps<MemberDay[]> {
   const byMember = new Map<string, Map<string, VisitDay[]>>();
+  let done = 0;
   for (const d of days) {
+    if (++done % STEP === 0) yield;
     let byDate = byMember.get(d.member);
     if (!byDate) byMember.set(d.member, (byDate = new Map()));
     const list = byDate.get(d.date);
@@ -159,7 +177,10 @@ export function memberDays(days: readonly VisitDay[]): MemberDay[] {
     else byDate.set(d.date, [d]);
   }
   const out: MemberDay[] = [];
-  for (const byDate of byMember.values()) for (const list of byDate.values()) out.push(memberDayOf(list));
+  for (const byDate of byMember.values()) {
+    for (const list of byDate.values()) out.push(memberDayOf(list));
+    if (++done % STEP === 0) yield;
+  }
   return out;
 }
 
