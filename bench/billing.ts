@@ -205,6 +205,7 @@ async function closeMonth(db: HubDb): Promise<ChildResult> {
   const t0 = performance.now();
   const s = await ledger.close(PERIOD);
   const ms = performance.now() - t0;
+  await new Promise((resolve) => setTimeout(resolve, 10)); // the beat after the close's last step
   clearInterval(beat);
   const maxRssMb = process.resourceUsage().maxRSS / 1024;
   const t1 = performance.now();

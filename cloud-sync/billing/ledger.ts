@@ -2,7 +2,9 @@ import type { Logger } from 'pino';
 import { TesseraError } from '../../shared/platform/errors.js';
 import { describeIssues } from '../../shared/platform/validation.js';
 import type { HubDb, Sql, Tx } from '../hub/db.js';
+import { Slices } from '../hub/slices.js';
 import { sqlDialect } from '../hub/storage/dialect.js';
+import { runAtOnce, runInSlices, type Steps } from './steps.js';
 import type { HubDirectory } from '../hub/directory.js';
 import type { HubSites } from '../hub/sites.js';
 import type { ReadProgress } from './event-source.js';
@@ -166,8 +168,13 @@ export class BillingLedger {
     const ctx = await this.context(progress);
     const statement = await statementOf(ctx, checked, cutoff, state);
     progress?.('writing invoices', 0, statement.invoices.length);
+    // Frozen ahead, numbered after the year's last invoice as it is now: the transaction stores
+    // them as they are when no close stored in between (else it numbers them again).
+    const year = Number(checked.slice(0, 4));
+    const after = await lastSeq(this.deps.db, year);
+    const frozen = await runInSlices(frozenSteps(statement.invoices, year, after, closedAt), new Slices());
     const summary = await this.deps.db.transaction((tx) =>
-      store(tx, checked, { cutoff, closedAt, prices: ctx.prices }, statement, state),
+      store(tx, checked, { cutoff, closedAt, prices: ctx.prices }, statement, state, { after, frozen }),
     );
     progress?.('writing invoices', statement.invoices.length, statement.invoices.length);
     this.log.info(
@@ -342,6 +349,7 @@ async function store(
   { cutoff, closedAt, prices }: { cutoff: number; closedAt: number; prices: PriceList },
   statement: PeriodStatement,
   rated: LedgerState | undefined,
+  ahead: { after: number; frozen: FrozenInvoice[] },
 ): Promise<PeriodSummary> {
   await tx.value(`SELECT id FROM billing_prices WHERE id = 1${sqlDialect(tx).forUpdate}`);
   await checkOrder(tx, period); // again, now that no other close can store: one may have stored meanwhile
@@ -352,7 +360,9 @@ async function store(
       `another close of ${previousPeriod(period)} ran meanwhile: close ${period} again`,
     );
   const year = Number(period.slice(0, 4));
-  let seq = (await tx.value<number | null>('SELECT MAX(seq) FROM billing_invoices WHERE year = ?', [year])) ?? 0;
+  const after = await lastSeq(tx, year);
+  const frozen =
+    after === ahead.after ? ahead.frozen : runAtOnce(frozenSteps(statement.invoices, year, after, closedAt));
   const t = totals(statement);
   await tx.run(
     'INSERT INTO billing_periods (period, cutoff, closed_at, prices, unbilled, invoices, subtotal_cents, vat_cents, total_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -368,24 +378,48 @@ async function store(
       t.totalCents,
     ],
   );
-  for (const invoice of statement.invoices) {
-    seq++;
-    const number = `${year}-${String(seq).padStart(6, '0')}`;
-    const frozen: Invoice = { ...invoice, number, closedAt: iso(closedAt) };
+  for (const f of frozen)
     await tx.run(
       'INSERT INTO billing_invoices (number, year, seq, period, account, total_cents, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      [
-        number,
-        year,
-        seq,
-        period,
-        `${invoice.account.kind}:${invoice.account.id}`,
-        invoice.totalCents,
-        invoiceBytes(frozen),
-      ],
+      [f.number, year, f.seq, period, f.account, f.totalCents, f.body],
     );
-  }
   return { ...t, period, status: 'closed', closedAt: iso(closedAt), cutoff: iso(cutoff), currency: prices.currency };
+}
+
+/** The year's last invoice seq (0 before its first). */
+const lastSeq = async (q: Sql, year: number): Promise<number> =>
+  (await q.value<number | null>('SELECT MAX(seq) FROM billing_invoices WHERE year = ?', [year])) ?? 0;
+
+interface FrozenInvoice {
+  number: string;
+  seq: number;
+  account: string;
+  totalCents: number;
+  /** The invoice's bytes, numbered and dated: what is stored. */
+  body: string;
+}
+
+/** The invoices numbered after seq `after` of `year` and dated, as stored: a few a step (their bytes are long). */
+function* frozenSteps(
+  invoices: readonly Invoice[],
+  year: number,
+  after: number,
+  closedAt: number,
+): Steps<FrozenInvoice[]> {
+  const out: FrozenInvoice[] = [];
+  for (const invoice of invoices) {
+    if (out.length % 50 === 0) yield;
+    const seq = after + out.length + 1;
+    const number = `${year}-${String(seq).padStart(6, '0')}`;
+    out.push({
+      number,
+      seq,
+      account: `${invoice.account.kind}:${invoice.account.id}`,
+      totalCents: invoice.totalCents,
+      body: invoiceBytes({ ...invoice, number, closedAt: iso(closedAt) }),
+    });
+  }
+  return out;
 }
 
 function totals(s: PeriodStatement) {

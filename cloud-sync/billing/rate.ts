@@ -126,7 +126,7 @@ function* ratingSteps(input: RatingInput): Steps<Rating> {
   }
   yield;
   return {
-    lines: lines.sorted(),
+    lines: yield* lines.sortedSteps(),
     days: siteDays,
     unbilled,
     admittedBeyondQuota: admitted,
@@ -339,10 +339,15 @@ export class LineBook {
     }
   }
 
-  sorted(): RatedLine[] {
-    return [...this.lines.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, l]) => ({ ...l, dates: [...new Set(l.dates)].sort() }));
+  /** The lines by key, each one's dates once and in order; yielding every `STEP` lines (a month has a million dates). */
+  *sortedSteps(): Steps<RatedLine[]> {
+    const entries = [...this.lines.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const out: RatedLine[] = [];
+    for (const [, l] of entries) {
+      if (out.length % STEP === 0) yield;
+      out.push({ ...l, dates: [...new Set(l.dates)].sort() });
+    }
+    return out;
   }
 }
 
