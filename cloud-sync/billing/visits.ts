@@ -1,6 +1,6 @@
 import { DateTime, FixedOffsetZone } from 'luxon';
 import type { SiteEvent } from '../../shared/protocol/events.js';
-import { runAtOnce, STEP, type Steps } from './steps.js';
+import { STEP, type Steps } from './steps.js';
 
 interface Billed {
   site: string;
@@ -80,11 +80,8 @@ export const bySiteSeq = (a: BilledEvent, b: BilledEvent): number =>
  * the date it started (one spanning midnight counts the day before). A check-out whose check-in
  * is outside the events read starts at `at - minutes`, dated in the site's time zone (or the
  * event's own offset for a site not declared). A check-in without a check-out is an open visit.
+ * Yields every `STEP` events (steps.ts).
  */
-export const visitDays = (events: readonly BilledEvent[], zones: ReadonlyMap<string, string>): VisitDay[] =>
-  runAtOnce(visitDaySteps(events, zones));
-
-/** `visitDays`, yielding every `STEP` events. */
 export function* visitDaySteps(events: readonly BilledEvent[], zones: ReadonlyMap<string, string>): Steps<VisitDay[]> {
   const out: VisitDay[] = [];
   const sorted: BilledEvent[] = [];
@@ -161,10 +158,7 @@ function startDate(startMs: number, at: string, zone: string | undefined): strin
   return (local.isValid ? local : DateTime.fromMillis(startMs, { zone: fixed })).toISODate() ?? at.slice(0, 10);
 }
 
-/** A member's days across the network, each charged at the site of its first check-in. */
-export const memberDays = (days: readonly VisitDay[]): MemberDay[] => runAtOnce(memberDaySteps(days));
-
-/** `memberDays`, yielding every `STEP` days. */
+/** A member's days across the network, each charged at the site of its first check-in; yields every `STEP` days. */
 export function* memberDaySteps(days: readonly VisitDay[]): Steps<MemberDay[]> {
   const byMember = new Map<string, Map<string, VisitDay[]>>();
   let done = 0;
@@ -191,10 +185,7 @@ function memberDayOf(list: VisitDay[]): MemberDay {
   return { member: first.member, date: first.date, site: first.site, minutes };
 }
 
-export const consumableUses = (events: readonly BilledEvent[]): ConsumableUse[] =>
-  runAtOnce(consumableUseSteps(events));
-
-/** `consumableUses`, yielding every `STEP` events. */
+/** The consumable uses among `events`, in the order they were used; yields every `STEP` events. */
 export function* consumableUseSteps(events: readonly BilledEvent[]): Steps<ConsumableUse[]> {
   const uses: ConsumableUse[] = [];
   let done = 0;
