@@ -182,9 +182,10 @@ export class DaysElsewherePublisher {
     // Plans are few, members many: each plan read once per flush.
     const plans = new Map<string, Plan | undefined>();
     for (const id of [...this.days.keys()]) {
-      const member = await this.deps.directory.get('member', id);
+      const member = await this.deps.directory.get(this.deps.db, 'member', id);
       if (member?.status !== 'active') continue;
-      if (!plans.has(member.plan)) plans.set(member.plan, await this.deps.directory.get('plan', member.plan));
+      if (!plans.has(member.plan))
+        plans.set(member.plan, await this.deps.directory.get(this.deps.db, 'plan', member.plan));
       const plan = plans.get(member.plan);
       if (plan?.daysPerWeek !== undefined) out.set(id, plan.sites);
     }
