@@ -51,7 +51,7 @@ interface Net {
 
 async function startNetwork(): Promise<Net> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-dash-'));
-  const hub = createHub({
+  const hub = await createHub({
     dbPath: join(dir, 'hub.db'),
     clock: systemClock,
     log: silent,

@@ -12,6 +12,8 @@ import { generateHubKeys } from '../shared/protocol/signing.js';
 import { EventBatch } from '../shared/protocol/sync.js';
 import type { FromWorker, PublisherConfig, ToWorker } from './sync-publishers.js';
 import { sleep } from '../tests/support/sleep.js';
+import { tcpProxy } from '../tests/support/tcp-proxy.js';
+import { BENCH_PG_URL, benchPostgresMissing, benchSchema } from './pg.js';
 import { silent } from '../tests/support/logger.js';
 
 const SITES = Number(process.env.BENCH_SYNC_SITES ?? 100);
@@ -123,7 +125,7 @@ export async function runPhase(
   return { ms, consumedMessages: last, complete: last >= totalMessages };
 }
 
-/** Hub ingest from 100 sites against a bare mqtt.js subscriber on the same stream, for each traffic shape. */
+/** Hub ingest from 100 sites on each store against a bare subscriber on the same stream, for each traffic shape. */
 export async function benchIngest(): Promise<string[]> {
   const onMosquitto = await mosquittoReachable();
   let embedded: EmbeddedBroker | undefined;
@@ -132,23 +134,91 @@ export async function benchIngest(): Promise<string[]> {
     embedded = await startBroker({ port: 0, log: silent });
     url = `mqtt://127.0.0.1:${embedded.port}`;
   }
+  const pgMissing = await benchPostgresMissing();
   const lines = [
     `### Hub ingest: ${SITES} sites → one subscriber`,
     `broker: ${onMosquitto ? `Mosquitto at ${MOSQUITTO.host}:${MOSQUITTO.port}` : `embedded Aedes on port ${embedded?.port ?? '?'} (Mosquitto at ${MOSQUITTO.host}:${MOSQUITTO.port} unreachable)`}`,
     `stream (the same for every consumer, one after the other, after an unreported warm-up): ${SITES} mqtt.js publisher clients (one per site, in a worker thread), QoS 1, each publish awaited; at most ${WINDOW} messages published and not yet consumed`,
+    `floor: a bare mqtt.js subscriber that parses each batch and checks it with the shared EventBatch schema, storing nothing (what any ingest must do at least); the hub on each store: a fresh database, group commit, projections, acks; \`/health\` asked every ${HEALTH_EVERY_MS} ms during each hub run (latency from the same process: the hub's event loop delay shows in it)`,
+    ...(pgMissing ? [`PostgreSQL runs skipped: ${pgMissing}`] : []),
   ];
   try {
     for (const profile of PROFILES)
-      lines.push('', ...(await benchProfile(url, profile.name, profile.sizes, Math.round(profile.events * SCALE))));
+      lines.push(
+        '',
+        ...(await benchProfile(url, profile.name, profile.sizes, Math.round(profile.events * SCALE), !pgMissing)),
+      );
   } finally {
     await embedded?.close();
   }
   return lines;
 }
 
-async function benchProfile(url: string, name: string, sizes: number[], events: number): Promise<string[]> {
+/** /health is asked this often during each hub run. */
+const HEALTH_EVERY_MS = 10;
+
+interface StoreRun {
+  label: string;
+  key: 'sqlite' | 'pg' | 'pg1ms';
+  phase: PhaseResult;
+  healthP99Ms: number;
+  healthMaxMs: number;
+  check: string;
+}
+
+/** The hub's stores, each on a fresh database: SQLite in a file, PostgreSQL on loopback and behind 1 ms more round trip. */
+function storeTargets(dir: string, withPg: boolean) {
+  const targets: Array<{
+    key: StoreRun['key'];
+    label: string;
+    open: () => Promise<{ dbPath: string; close: () => Promise<void> }>;
+  }> = [
+    {
+      key: 'sqlite',
+      label: 'hub on SQLite (file, WAL)',
+      open: async () => ({ dbPath: join(dir, `hub-${randomUUID().slice(0, 8)}.db`), close: async () => undefined }),
+    },
+  ];
+  if (!withPg) return targets;
+  targets.push(
+    {
+      key: 'pg',
+      label: 'hub on PostgreSQL (loopback)',
+      open: async () => {
+        const schema = await benchSchema();
+        return { dbPath: schema.url, close: schema.drop };
+      },
+    },
+    {
+      key: 'pg1ms',
+      label: 'hub on PostgreSQL behind a proxy adding 1 ms of round trip',
+      open: async () => {
+        const target = new URL(BENCH_PG_URL);
+        const proxy = await tcpProxy({ host: target.hostname, port: Number(target.port || 5432) }, { latencyMs: 1 });
+        const schema = await benchSchema();
+        const via = new URL(schema.url);
+        via.host = `127.0.0.1:${proxy.port}`;
+        return {
+          dbPath: via.toString(),
+          close: async () => {
+            await proxy.close();
+            await schema.drop();
+          },
+        };
+      },
+    },
+  );
+  return targets;
+}
+
+async function benchProfile(
+  url: string,
+  name: string,
+  sizes: number[],
+  events: number,
+  withPg: boolean,
+): Promise<string[]> {
   const run = randomUUID();
-  const hubPrefix = `bench/${run}/v1`;
   const barePrefix = `bench/${run}/bare/v1`;
   const sites = Array.from({ length: SITES }, (_, i) => `s${i.toString().padStart(3, '0')}`);
   const meanSize = sizes.reduce((a, b) => a + b, 0) / sizes.length;
@@ -159,20 +229,16 @@ async function benchProfile(url: string, name: string, sizes: number[], events: 
     0,
   );
   const totalEvents = SITES * perSite;
-  const hubClientId = `bench-hub-${run.slice(0, 8)}`;
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-sync-'));
   const cfg: PublisherConfig = { url, sites, batchesPerSite, eventsPerBatch: sizes, window: WINDOW };
   const worker = new Worker(new URL('./sync-publishers.js', import.meta.url), { workerData: cfg });
-  let hub: Hub | undefined;
-  const bare: PhaseResult[] = [];
-  let ours: PhaseResult | undefined;
-  let decoded: PhaseResult | undefined;
-  let hubCheck = '';
+  const floor: PhaseResult[] = [];
+  let counting: PhaseResult | undefined;
+  const hubs: StoreRun[] = [];
   try {
     await nextFromWorker(worker, (m): m is { ready: true } => 'ready' in m, 60_000, 'ready');
-    // The baseline: a clean-session QoS 1 subscriber that only counts messages. With `decode`,
-    // it also parses and schema-checks each batch: a reference row, not the baseline.
-    const bareRun = async (decode = false): Promise<PhaseResult> => {
+    // A clean-session QoS 1 subscriber; with `decode`, each batch parsed and schema-checked: the floor.
+    const bareRun = async (decode: boolean): Promise<PhaseResult> => {
       let messages = 0;
       const sub = await mqtt.connectAsync(url, {
         clientId: `bench-bare-${randomUUID().slice(0, 8)}`,
@@ -191,82 +257,127 @@ async function benchProfile(url: string, name: string, sizes: number[], events: 
         await sub.endAsync();
       }
     };
-    // A warm-up, then both baselines before the hub: a baseline run after the hub's phase had
+    // A warm-up, then the baselines before the hubs: a baseline run after a hub's phase had
     // Mosquitto drop messages for it in most runs ("Outgoing messages are being dropped" within
     // its first second, the hub stopped or not; cause not found), which timed it out.
-    await bareRun();
-    bare.push(await bareRun());
-    bare.push(await bareRun());
-    decoded = await bareRun(true);
-
-    // The real hub ingest: schema check, group commit to SQLite, acks.
-    hub = createHub({
-      dbPath: join(dir, 'hub.db'),
-      clock: systemClock,
-      log: silent,
-      mqttUrl: url,
-      topicPrefix: hubPrefix,
-      clientId: hubClientId,
-      apiPort: 0,
-      privateKeyPem: generateHubKeys().privateKeyPem,
-    });
-    await hub.start();
-    const h = hub;
-    // Complete once every batch is committed; the window follows what the hub took off the broker.
-    ours = await runPhase(
-      worker,
-      hubPrefix,
-      totalMessages,
-      () => h.ingest.counters.batches,
-      () => h.ingest.counters.received,
-    );
-    const stored = sites.reduce((n, s) => n + (h.store.progress(s)?.contiguous ?? 0), 0);
-    const c = h.ingest.counters;
-    hubCheck = `hub check: ${fmtInt(stored)} of ${fmtInt(totalEvents)} events stored contiguously; duplicates ${c.duplicates}, rejected ${c.rejected}, store errors ${c.storeErrors}, acks published ${fmtInt(c.acksPublished)}`;
-    await hub.stop();
+    await bareRun(true);
+    floor.push(await bareRun(true));
+    floor.push(await bareRun(true));
+    counting = await bareRun(false);
+    for (const target of storeTargets(dir, withPg))
+      hubs.push(await hubRun(url, worker, target, `bench/${run}/${target.key}/v1`, sites, totalMessages, totalEvents));
   } finally {
-    await hub?.stop();
-    await cleanBroker(url, hubClientId, hubPrefix, sites).catch(() => undefined);
     worker.postMessage({ close: true } satisfies ToWorker);
     await nextFromWorker(worker, (m): m is { closed: true } => 'closed' in m, 5000, 'close').catch(() => undefined);
     await worker.terminate();
     rmSync(dir, { recursive: true, force: true });
   }
-  return report(name, totalEvents, totalMessages, { ours, bare, decoded }, hubCheck);
+  return report(name, totalEvents, totalMessages, { hubs, floor, counting });
+}
+
+/** One hub on one store: started on a fresh database, fed the stream, /health asked meanwhile, checked, stopped. */
+async function hubRun(
+  url: string,
+  worker: Worker,
+  target: ReturnType<typeof storeTargets>[number],
+  prefix: string,
+  sites: string[],
+  totalMessages: number,
+  totalEvents: number,
+): Promise<StoreRun> {
+  const clientId = `bench-hub-${randomUUID().slice(0, 8)}`;
+  const db = await target.open();
+  let hub: Hub | undefined;
+  try {
+    hub = await createHub({
+      dbPath: db.dbPath,
+      clock: systemClock,
+      log: silent,
+      mqttUrl: url,
+      topicPrefix: prefix,
+      clientId,
+      apiPort: 0,
+      privateKeyPem: generateHubKeys().privateKeyPem,
+    });
+    const { apiUrl } = await hub.start();
+    const h = hub;
+    const latencies: number[] = [];
+    let running = true;
+    const prober = (async () => {
+      while (running) {
+        const t0 = performance.now();
+        await fetch(`${apiUrl}/health`).then((r) => r.arrayBuffer());
+        latencies.push(performance.now() - t0);
+        await sleep(HEALTH_EVERY_MS);
+      }
+    })();
+    // Complete once every batch is committed; the window follows what the hub took off the broker.
+    const phase = await runPhase(
+      worker,
+      prefix,
+      totalMessages,
+      () => h.ingest.counters.batches,
+      () => h.ingest.counters.received,
+    );
+    running = false;
+    await prober;
+    let stored = 0;
+    for (const s of sites) stored += (await h.store.progress(s))?.contiguous ?? 0;
+    const c = h.ingest.counters;
+    latencies.sort((a, b) => a - b);
+    return {
+      label: target.label,
+      key: target.key,
+      phase,
+      healthP99Ms: latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] ?? NaN,
+      healthMaxMs: latencies[latencies.length - 1] ?? NaN,
+      check: `${target.label}: ${fmtInt(stored)} of ${fmtInt(totalEvents)} events stored contiguously; duplicates ${c.duplicates}, rejected ${c.rejected}, store errors ${c.storeErrors}, acks published ${fmtInt(c.acksPublished)}; /health asked ${latencies.length} times`,
+    };
+  } finally {
+    await hub?.stop();
+    await cleanBroker(url, clientId, prefix, sites).catch(() => undefined);
+    await db.close();
+  }
 }
 
 function report(
   name: string,
   totalEvents: number,
   totalMessages: number,
-  r: { ours: PhaseResult | undefined; bare: PhaseResult[]; decoded: PhaseResult | undefined },
-  hubCheck: string,
+  r: { hubs: StoreRun[]; floor: PhaseResult[]; counting: PhaseResult | undefined },
 ): string[] {
   const eventsPerMessage = totalEvents / totalMessages;
   const rate = (p: PhaseResult) => p.consumedMessages / (p.ms / 1000);
-  const bareRate = r.bare.reduce((s, p) => s + rate(p), 0) / r.bare.length;
-  const ourRate = r.ours ? rate(r.ours) : NaN;
+  const floorRate = r.floor.reduce((s, p) => s + rate(p), 0) / r.floor.length;
+  const floorComplete = r.floor.every((p) => p.complete);
+  const row = (label: string, p: PhaseResult, health = '') =>
+    `| ${label} | ${fmtInt(rate(p))} | ${fmtInt(rate(p) * eventsPerMessage)} | ${(p.ms / 1000).toFixed(2)} s | ${p.complete ? 'all' : `**${fmtInt(p.consumedMessages)} (timed out)**`} | ${health} |`;
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  const sqlite = r.hubs.find((h) => h.key === 'sqlite');
+  const pg1 = r.hubs.find((h) => h.key === 'pg1ms');
   // A run that timed out measured the stall, not the consumer: no ratio from it.
-  const complete = r.ours?.complete === true && r.bare.every((p) => p.complete);
-  const row = (label: string, p: PhaseResult) =>
-    `| ${label} | ${fmtInt(rate(p))} | ${fmtInt(rate(p) * eventsPerMessage)} | ${(p.ms / 1000).toFixed(2)} s | ${p.complete ? 'all' : `**${fmtInt(p.consumedMessages)} (timed out)**`} |`;
+  const ratio = (h: StoreRun | undefined, base: number, baseComplete: boolean) =>
+    h && h.phase.complete && baseComplete ? rate(h.phase) / base : undefined;
+  const goal = (label: string, value: number | undefined, min: number) =>
+    `| **${label}** | **${value === undefined ? 'not measured: a run timed out or was skipped' : pct(value, 1)}** | | | goal ≥ ${min * 100} %: ${value === undefined ? 'unknown' : value >= min ? 'met' : 'NOT met'} | |`;
+  const sqliteRatio = ratio(sqlite, floorRate, floorComplete);
+  const pgRatio = sqlite ? ratio(pg1, rate(sqlite.phase), sqlite.phase.complete) : undefined;
+  const slowest = r.hubs.reduce((m, h) => Math.max(m, h.healthP99Ms), 0);
   return [
     `#### ${name}: ${fmtInt(totalMessages)} messages, ${fmtInt(totalEvents)} events`,
     '',
-    '| consumer | messages/s | events/s | time | consumed |',
-    '|---|---|---|---|---|',
-    ...(r.ours ? [row('hub ingest (validate, group commit, ack)', r.ours)] : []),
-    ...r.bare.map((p, i) =>
-      row(`baseline: bare mqtt.js subscriber, counting (run ${i + 1} of ${r.bare.length}, before the hub)`, p),
+    '| consumer | messages/s | events/s | time | consumed | /health p99 (max) |',
+    '|---|---|---|---|---|---|',
+    ...r.hubs.map((h) => row(h.label, h.phase, `${ms(h.healthP99Ms)} (${ms(h.healthMaxMs)})`)),
+    ...r.floor.map((p, i) =>
+      row(`floor: bare subscriber + JSON.parse + EventBatch check, no storage (run ${i + 1} of ${r.floor.length})`, p),
     ),
-    ...(r.decoded
-      ? [row('reference: bare subscriber + JSON.parse + EventBatch schema check, no storage', r.decoded)]
-      : []),
-    complete
-      ? `| **ratio hub / baseline (mean of the baseline runs)** | **${pct(ourRate, bareRate)}** | | | goal ≥ 70 %: ${ourRate / bareRate >= 0.7 ? 'met' : 'NOT met'} |`
-      : '| **ratio hub / baseline** | **not measured: a run timed out** | | | goal ≥ 70 %: unknown |',
+    ...(r.counting ? [row('reference: bare subscriber counting messages, nothing parsed', r.counting)] : []),
+    goal('hub on SQLite / floor (mean of the floor runs)', sqliteRatio, 0.7),
+    ...(pg1 ? [goal('hub on PostgreSQL + 1 ms / hub on SQLite', pgRatio, 0.5)] : []),
+    `| **/health p99 during ingest, slowest store** | **${ms(slowest)}** | | | goal < 50 ms: ${r.hubs.length > 0 && slowest < 50 ? 'met' : 'NOT met'} | |`,
     '',
-    hubCheck,
+    ...r.hubs.map((h) => h.check),
   ];
 }
 

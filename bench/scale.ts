@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import mqtt, { type MqttClient } from 'mqtt';
-import { connectPostgres } from '../cloud-sync/hub/storage/postgres.js';
+import { benchPostgresMissing, benchSchema } from './pg.js';
 import { generateHubKeys } from '../shared/protocol/signing.js';
 import { statusOf } from '../tests/harness/hub-fixtures.js';
 import { spawnCli, waitForOutput } from '../tests/harness/process.js';
@@ -19,7 +19,6 @@ import { sleep } from '../tests/support/sleep.js';
  * subscriber counting the same stream in the same run; then 1,000 simulated sites connecting
  * at once to one hub: the time until the hub has every site's status, and the hub's memory per site.
  */
-const PG_URL = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const SITES = Number(process.env.BENCH_SCALE_SITES ?? 100);
 const EVENTS = Number(process.env.BENCH_SCALE_EVENTS ?? 60_000);
 const CONNECTING_SITES = Number(process.env.BENCH_SCALE_CONNECT ?? 1000);
@@ -40,7 +39,8 @@ export async function benchScale(): Promise<string[]> {
   try {
     writeFileSync(join(dir, 'hub.key'), generateHubKeys().privateKeyPem, { mode: 0o600 });
     const pgMissing =
-      postgresMissing() ?? ((await mosquittoReachable()) ? undefined : 'Mosquitto at 127.0.0.1:1883 unreachable');
+      (await benchPostgresMissing()) ??
+      ((await mosquittoReachable()) ? undefined : 'Mosquitto at 127.0.0.1:1883 unreachable');
     lines.push(
       ...(pgMissing ? [INSTANCES_HEADING, `skipped: ${pgMissing}`] : await benchInstances(dir)),
       '',
@@ -50,27 +50,6 @@ export async function benchScale(): Promise<string[]> {
     rmSync(dir, { recursive: true, force: true });
   }
   return lines;
-}
-
-function postgresMissing(): string | undefined {
-  try {
-    connectPostgres(PG_URL).close();
-    return undefined;
-  } catch (err) {
-    return `PostgreSQL: ${(err as Error).message}`;
-  }
-}
-
-/** A fresh schema of the bench server, as a hub database URL; `drop` removes it. */
-function freshSchema(): { url: string; drop: () => void } {
-  const schema = `tessera_bench_${randomUUID().slice(0, 8)}`;
-  const admin = connectPostgres(PG_URL);
-  admin.exec(`CREATE SCHEMA ${schema}`);
-  admin.close();
-  return {
-    url: `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-csearch_path=${schema}`)}`,
-    drop: () => connectPostgres(PG_URL).exec(`DROP SCHEMA ${schema} CASCADE`).close(),
-  };
 }
 
 async function startHubProcess(args: string[]): Promise<{ child: Proc; apiUrl: string }> {
@@ -152,7 +131,7 @@ async function benchInstances(dir: string): Promise<string[]> {
     };
     const hubs = async (label: string, instances: string[]) => {
       const prefix = `bench/${randomUUID()}/v1`;
-      const db = freshSchema();
+      const db = await benchSchema();
       const started: Array<{ child: Proc; apiUrl: string }> = [];
       try {
         // One after the other: the first migrates the schema and makes the admin.
@@ -181,7 +160,7 @@ async function benchInstances(dir: string): Promise<string[]> {
         }
       } finally {
         await Promise.all(started.map(stopHubProcess));
-        db.drop();
+        await db.drop();
       }
     };
     await bare('warm-up');

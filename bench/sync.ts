@@ -98,7 +98,7 @@ async function revokeAndReinstate(
 
 async function benchRevocation(): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-revoke-'));
-  const hub = createHub({
+  const hub = await createHub({
     dbPath: join(dir, 'hub.db'),
     clock: systemClock,
     log: silent,
@@ -193,7 +193,7 @@ async function benchDrain(): Promise<string[]> {
     });
     const appendMs = performance.now() - t0;
     const lastSeq = store.events.lastSeq();
-    hub = createHub({
+    hub = await createHub({
       dbPath: join(dir, 'hub.db'),
       clock: systemClock,
       log: silent,
@@ -229,7 +229,7 @@ async function benchDrain(): Promise<string[]> {
       drainMs,
       bareMs,
       acked: store.events.ackedSeq(),
-      hubHeld: hub.store.progress('drain')?.contiguous ?? 0,
+      hubHeld: (await hub.store.progress('drain'))?.contiguous ?? 0,
       counters,
     });
   } finally {

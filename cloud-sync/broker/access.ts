@@ -8,8 +8,14 @@ export type BrokerIdentity = { kind: 'hub' } | { kind: 'site'; site: string } | 
 
 /** Who may connect to the embedded broker, and under which topic prefix their rights are. */
 export interface BrokerAccess {
-  /** The identity these credentials prove, or undefined to refuse the connection. */
-  identify(username: string | undefined, password: Buffer | undefined): BrokerIdentity | undefined;
+  /**
+   * The identity these credentials prove, or undefined to refuse the connection; a rejection
+   * (the hub's database unavailable) refuses it as "server unavailable", and the client retries.
+   */
+  identify(
+    username: string | undefined,
+    password: Buffer | undefined,
+  ): BrokerIdentity | undefined | Promise<BrokerIdentity | undefined>;
   /** The one client id this identity may connect with: another identity's would take over its session. */
   clientIdOf(identity: BrokerIdentity): string;
   topicPrefix: string;
@@ -31,8 +37,9 @@ export interface BrokerRefusals {
  */
 type Rights = 'all' | { publish: string[]; read: string[]; wildcards: boolean };
 
-/** MQTT 3.1.1 CONNACK return codes: 2 identifier rejected, 4 bad user name or password. */
+/** MQTT 3.1.1 CONNACK return codes: 2 identifier rejected, 3 server unavailable, 4 bad user name or password. */
 const IDENTIFIER_REJECTED = 2;
+const SERVER_UNAVAILABLE = 3;
 const BAD_CREDENTIALS = 4;
 
 const refusal = (message: string, returnCode: number) =>
@@ -66,24 +73,40 @@ export function accessHooks(
   };
   const mayRead = (rights: Rights | undefined, topic: string) =>
     rights === 'all' || (rights?.read.some((f) => filterMatches(f, topic)) ?? false);
+  const decide = (
+    client: Client,
+    username: string | undefined,
+    id: BrokerIdentity | undefined,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): void => {
+    if (id && client.id === access.clientIdOf(id)) {
+      who.set(client, id);
+      done(null, true);
+      return;
+    }
+    refusals.connect++;
+    const fields = { clientId: client.id, username: username ?? null };
+    if (id) log.warn(fields, 'broker connection refused: not this identity’s client id');
+    else log.warn(fields, 'broker connection refused: unknown username or wrong password');
+    done(
+      id
+        ? refusal('client id of another identity', IDENTIFIER_REJECTED)
+        : refusal('bad username or password', BAD_CREDENTIALS),
+      false,
+    );
+  };
   return {
     authenticate(client, username, password, done) {
-      const id = access.identify(username, password);
-      if (id && client.id === access.clientIdOf(id)) {
-        who.set(client, id);
-        done(null, true);
-        return;
-      }
-      refusals.connect++;
-      const fields = { clientId: client.id, username: username ?? null };
-      if (id) log.warn(fields, 'broker connection refused: not this identity’s client id');
-      else log.warn(fields, 'broker connection refused: unknown username or wrong password');
-      done(
-        id
-          ? refusal('client id of another identity', IDENTIFIER_REJECTED)
-          : refusal('bad username or password', BAD_CREDENTIALS),
-        false,
-      );
+      Promise.resolve()
+        .then(() => access.identify(username, password))
+        .then(
+          (id) => decide(client, username, id, done),
+          (err: unknown) => {
+            refusals.connect++;
+            log.warn({ clientId: client.id, err }, 'broker connection refused: identities cannot be read now');
+            done(refusal('server unavailable', SERVER_UNAVAILABLE), false);
+          },
+        );
     },
     authorizePublish(client, packet, done) {
       const rights = rightsOf(client);

@@ -15,9 +15,9 @@ export function registerDashboard(
   registerDashboardFiles(app);
   registerEventStream(app, {
     ...deps,
-    sessionValid: (req) => {
+    sessionValid: async (req) => {
       const token = sessionToken(req);
-      return token !== undefined && deps.auth.authenticate(token) !== undefined;
+      return token !== undefined && (await deps.auth.sessionAccount(token)) !== undefined;
     },
   });
 }

@@ -20,7 +20,8 @@ export interface StreamDeps {
   /** Streams one session may hold open at once; one more is refused with 429 (default 8: a few tabs). */
   maxPerSession?: number;
   /** Whether the request's session is still valid: checked at each heartbeat, a stream ends with its session. */
-  sessionValid: (req: FastifyRequest) => boolean;
+  /** Whether the stream's session still holds (read again at each heartbeat). */
+  sessionValid: (req: FastifyRequest) => Promise<boolean>;
 }
 
 export const STREAMS_PER_SESSION = 8;
@@ -79,21 +80,37 @@ export function registerEventStream(app: FastifyInstance, deps: StreamDeps): voi
     // Typed by the stream's contract: each event name with the data it carries.
     const send = ({ event, data }: StreamEvent) => write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     write('retry: 3000\n\n');
-    send({
-      event: 'hello',
-      data: {
-        account: req.account,
-        occupancy: deps.live.projection.network(visible),
-        health: deps.live.healthAll(visible),
-      },
-    });
+    // What changes while hello is read is sent after it: subscribed first, held until hello is out.
+    const held: StreamEvent[] = [];
+    let greeted = false;
     const unsubscribe = deps.live.feed.subscribe((m) => {
-      if (visible(m.site)) send({ event: m.kind, data: m.data } as StreamEvent);
+      if (!visible(m.site)) return;
+      const event = { event: m.kind, data: m.data } as StreamEvent;
+      if (greeted) send(event);
+      else held.push(event);
     });
-    const heartbeat = deps.clock.setInterval(
-      () => (deps.sessionValid(req) ? write(': heartbeat\n\n') : end()),
-      deps.heartbeatMs ?? 15_000,
+    Promise.all([deps.live.projection.network(visible), deps.live.healthAll(visible)]).then(
+      ([occupancy, health]) => {
+        send({ event: 'hello', data: { account: req.account, occupancy, health } });
+        greeted = true;
+        held.splice(0).forEach(send);
+      },
+      (err: unknown) => {
+        log.warn({ err }, 'live stream: the first state could not be read; the client reconnects');
+        end();
+      },
     );
+    // A session ended (logout, password change, expiry) ends its streams at the next heartbeat;
+    // while the database cannot say, the stream goes on and is asked again at the next one.
+    const heartbeat = deps.clock.setInterval(() => {
+      deps.sessionValid(req).then(
+        (valid) => (valid ? write(': heartbeat\n\n') : end()),
+        (err: unknown) => {
+          log.debug({ err }, 'live stream: session not checked (store unavailable)');
+          write(': heartbeat\n\n');
+        },
+      );
+    }, deps.heartbeatMs ?? 15_000);
     res.on('close', end);
     res.on('error', (err) => log.debug({ err: err.message }, 'live stream error'));
   });

@@ -129,7 +129,7 @@ export const hubCommand: Command = {
     if (typeof opts === 'number') return opts;
     const log = createLogger('tessera-hub');
     try {
-      const hub = createHub({
+      const hub = await createHub({
         dbPath: opts.db,
         privateKeyPem: hubKeyFile(opts.key, log),
         clock: systemClock,

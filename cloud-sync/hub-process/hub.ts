@@ -5,8 +5,11 @@ import { TesseraError } from '../../shared/platform/errors.js';
 import type { EmbeddedBroker } from '../broker/embedded.js';
 import { ListenError, startBroker } from '../broker/embedded.js';
 import { buildHubApi } from '../hub/api.js';
-import { openHubDatabase } from '../hub/db.js';
-import { isPostgresUrl, isSqlite } from '../hub/storage/hub-db.js';
+import { openHubDatabase, type HubDb } from '../hub/db.js';
+import { isPostgresUrl, type Tx } from '../hub/storage/hub-db.js';
+import type { PostgresOptions } from '../hub/storage/postgres.js';
+import { SqliteHubDb } from '../hub/storage/sqlite.js';
+import type { SiteEvent } from '../../shared/protocol/events.js';
 import { PeerListener, peerAnnouncer } from '../hub/peers.js';
 import { DEFAULT_HUB_CLIENT_ID, HubIngest } from '../hub/ingest.js';
 import { HubStore } from '../hub/store.js';
@@ -77,6 +80,8 @@ export interface HubDeps {
    * `tessera-hub-NAME` unless `clientId` says otherwise).
    */
   instance?: string;
+  /** A hub on PostgreSQL: its pool's bounds (storage/postgres.ts; tests give small ones). */
+  postgres?: PostgresOptions;
 }
 
 export interface Hub {
@@ -108,18 +113,31 @@ export interface Hub {
   broker(): EmbeddedBroker | undefined;
 }
 
-/** The hub's composition root (docs/architecture.md, "Layers"): everything passed in, `start` and `stop` out. */
-export function createHub(deps: HubDeps): Hub {
-  const log = deps.log.child({ module: 'hub' });
+/**
+ * The hub's composition root (docs/architecture.md, "Layers"): everything passed in, `start` and
+ * `stop` out. Opens the database (and brings its schema up to date) and reads what the live
+ * side needs; on failure closes what it opened and throws.
+ */
+export async function createHub(deps: HubDeps): Promise<Hub> {
   checkInstance(deps);
-  const db = openHubDatabase(deps.dbPath);
-  const store = new HubStore(db, deps.instance === undefined ? undefined : peerAnnouncer(db, deps.instance));
-  const checkpointer = isSqlite(store.db) ? startWalCheckpointer(store.db, log) : undefined;
+  const db = await openHubDatabase(deps.dbPath, deps.postgres);
+  try {
+    return await composeHub(deps, db);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
+async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
+  const log = deps.log.child({ module: 'hub' });
+  const store = new HubStore(db, deps.instance === undefined ? undefined : peerAnnouncer(deps.instance));
+  const checkpointer = db instanceof SqliteHubDb ? startWalCheckpointer(db, log) : undefined;
   let broker: EmbeddedBroker | undefined;
   let mqttUrl = deps.mqttUrl;
   const key = hubKey(deps.privateKeyPem, log);
   const directory = new HubDirectory(store.db);
-  if (recoverImport(store.db, deps.instance ?? ''))
+  if (await recoverImport(store.db, deps.instance ?? ''))
     log.warn('a members import left half-written by the last run was rolled back');
   // Aborted first thing in stop(): long work (an import, a snapshot) stops at its next slice.
   const stopAll = new AbortController();
@@ -145,11 +163,13 @@ export function createHub(deps: HubDeps): Hub {
       daysElsewhere.onSite(status.site);
       live.onStatus(status);
     },
-    onApplied: (events) => {
-      live.onApplied(events);
-      daysElsewhere.onApplied(events);
+    // Each listener in a savepoint of the ingest transaction: one failing rolls back its own writes only.
+    onApplied: async (tx, events) => {
+      const after: Array<void | (() => void)> = [];
+      for (const listener of appliedListeners) after.push(await inSavepoint(tx, listener, events, log));
+      return () => after.forEach((tell) => tell?.());
     },
-    pseudonymise: (batch) => directory.erasures.pseudonymise(batch),
+    pseudonymise: (tx, batch) => directory.erasures.pseudonymise(tx, batch),
   });
   const publisher = new DirectoryPublisher({
     directory,
@@ -167,22 +187,31 @@ export function createHub(deps: HubDeps): Hub {
     key: key.privateKey,
     clock: deps.clock,
     log,
-    sites: () => [...new Set([...store.sites().map((s) => s.site), ...sites.list().map((s) => s.id)])],
+    sites: async () => [
+      ...new Set([...(await store.sites()).map((s) => s.site), ...(await sites.list()).map((s) => s.id)]),
+    ],
     ...(deps.topicPrefix !== undefined ? { topicPrefix: deps.topicPrefix } : {}),
   });
-  daysElsewhere.load();
+  await daysElsewhere.load();
   const live = new HubLive({
     db: store.db,
     store,
     clock: deps.clock,
     log: deps.log,
-    declaredSites: () => sites.list(),
-    memberName: (id) => directory.get('member', id)?.name,
+    declaredSites: (q) => sites.declared(q),
+    memberNames: (q, ids) => directory.memberNames(q, ids),
     publish: (topic, payload, o) => ingest.publish(topic, payload, o.retain, o.qos),
     ...(deps.topicPrefix !== undefined ? { topicPrefix: deps.topicPrefix } : {}),
     ...(deps.homeAssistant ? { homeAssistant: deps.homeAssistant } : {}),
   });
-  live.recover();
+  const appliedListeners: ReadonlyArray<{
+    name: string;
+    onApplied: (tx: Tx, events: readonly SiteEvent[]) => Promise<void | (() => void)>;
+  }> = [
+    { name: 'live', onApplied: (tx, events) => live.onApplied(tx, events) },
+    { name: 'days elsewhere', onApplied: (tx, events) => daysElsewhere.onApplied(tx, events) },
+  ];
+  await live.recover();
   live.watchHeartbeats();
   const peers =
     deps.instance === undefined
@@ -191,25 +220,26 @@ export function createHub(deps: HubDeps): Hub {
           url: deps.dbPath,
           instance: deps.instance,
           log,
-          onNotices: (notices) => {
-            const events = notices.flatMap((n) =>
-              n.ranges.flatMap(([from, to]) => store.events(n.site, from - 1, to - from + 1).map((e) => e.event)),
-            );
-            live.onPeerApplied(events);
-            daysElsewhere.onApplied(events);
+          onNotices: async (notices) => {
+            const events: SiteEvent[] = [];
+            for (const n of notices)
+              for (const [from, to] of n.ranges)
+                events.push(...(await store.events(n.site, from - 1, to - from + 1)).map((e) => e.event));
+            await live.onPeerApplied(events);
+            daysElsewhere.applied(events);
           },
           onResync: () => live.resync(),
         });
   publisher.seed(
-    store.sites().flatMap((s) => (s.status ? [{ site: s.site, revision: s.status.directory.revision }] : [])),
+    (await store.sites()).flatMap((s) => (s.status ? [{ site: s.site, revision: s.status.directory.revision }] : [])),
   );
   const audit = new AuditLog(store.db, () => deps.clock.now(), log.child({ module: 'admin' }));
-  const auth = new HubAuth({
+  const auth = await HubAuth.open({
     db: store.db,
     clock: deps.clock,
     log: deps.log,
-    onOwnPasswordChange: (account) =>
-      audit.record(account, 'change_password', 'account', account.id, null, { mustChangePassword: false }),
+    onOwnPasswordChange: (tx, account) =>
+      audit.record(tx, account, 'change_password', 'account', account.id, null, { mustChangePassword: false }),
     ...(deps.initialAdmin ? { initialAdmin: deps.initialAdmin } : {}),
     ...(deps.sessionTtlMs !== undefined ? { sessionTtlMs: deps.sessionTtlMs } : {}),
     ...(deps.passwordCost ? { passwordCost: deps.passwordCost } : {}),
@@ -233,7 +263,9 @@ export function createHub(deps: HubDeps): Hub {
     now: () => deps.clock.now(),
     onMemberErased: () => {
       live.projection.reload();
-      daysElsewhere.reload();
+      daysElsewhere
+        .reload()
+        .catch((err: unknown) => log.error({ err }, 'days elsewhere not read again after an erasure'));
     },
     importOwner: deps.instance ?? '',
     stopping: stopAll.signal,
@@ -263,15 +295,16 @@ export function createHub(deps: HubDeps): Hub {
     stopping ??= (async () => {
       stopAll.abort();
       live.stop();
-      daysElsewhere.stop();
-      peers?.stop();
+      await daysElsewhere.stop();
+      await peers?.stop();
       retention.stop();
+      await retention.settled();
       await api.close().catch((err: unknown) => log.warn({ err }, 'API close failed'));
       await publisher.stop();
       await ingest.stop().catch((err: unknown) => log.warn({ err }, 'ingest stop failed'));
       await broker?.close();
       await checkpointer?.stop();
-      store.db.close();
+      await store.db.close();
       log.info('hub stopped');
     })();
     return stopping;
@@ -314,7 +347,7 @@ export function createHub(deps: HubDeps): Hub {
           });
           mqttUrl = `${broker.scheme}://127.0.0.1:${broker.port}`;
         }
-        peers?.start();
+        await peers?.start();
         await ingest.start(mqttUrl);
         const apiUrl = await listenApi(api, deps.apiHost ?? '127.0.0.1', deps.apiPort ?? 8080);
         live.announce();
@@ -396,4 +429,19 @@ function embeddedBrokerAccess(
       return identity.kind === 'site' ? edgeClientId(identity.site) : observerUsername(identity.name);
     },
   };
+}
+
+/** Runs one ingest listener in a savepoint: its failure is logged and undoes its own writes only. */
+async function inSavepoint(
+  tx: Tx,
+  listener: { name: string; onApplied: (tx: Tx, events: readonly SiteEvent[]) => Promise<void | (() => void)> },
+  events: readonly SiteEvent[],
+  log: Logger,
+): Promise<void | (() => void)> {
+  try {
+    return await tx.transaction((sp) => listener.onApplied(sp, events));
+  } catch (err) {
+    log.error({ err, listener: listener.name }, 'ingest listener failed: its writes were rolled back');
+    return undefined;
+  }
 }

@@ -21,28 +21,31 @@ export interface HubApiDeps {
 export function buildHubApi(deps: HubApiDeps, app: FastifyInstance = createJsonApi(deps.log)): FastifyInstance {
   const { store, ingest } = deps;
 
-  serve(app, HubSiteRoutes.health, () => ({
-    status: ingest.connected ? ('ok' as const) : ('degraded' as const),
-    mqtt: { connected: ingest.connected },
-    uptimeSeconds: Math.floor((deps.clock.now() - deps.startedAt) / 1000),
-    sites: store.sites().length,
-    ingest: ingest.counters,
+  // Never waits for the database: what it shows of it was known already (a hub whose
+  // PostgreSQL is away still answers, and says so).
+  serve(app, HubSiteRoutes.health, () => {
+    const available = store.db.available;
+    return {
+      status: ingest.connected && available ? ('ok' as const) : ('degraded' as const),
+      mqtt: { connected: ingest.connected },
+      store: { available },
+      uptimeSeconds: Math.floor((deps.clock.now() - deps.startedAt) / 1000),
+      sites: store.knownSites,
+      ingest: ingest.counters,
+    };
+  });
+  serve(app, HubSiteRoutes.sites, async (req) => ({
+    sites: (await store.sites()).filter((s) => maySeeSite(req.account, s.site)).map(siteJson),
   }));
-  serve(app, HubSiteRoutes.sites, (req) => ({
-    sites: store
-      .sites()
-      .filter((s) => maySeeSite(req.account, s.site))
-      .map(siteJson),
-  }));
-  serve(app, HubSiteRoutes.events, (req) => {
+  serve(app, HubSiteRoutes.events, async (req) => {
     const { site } = req.params;
     ensureSite(req, site);
-    const progress = store.progress(site);
+    const progress = await store.progress(site);
     if (!progress) throw new TesseraError('not_found', `no site "${site}" has sent anything`);
-    return { site, ...progress, events: store.events(site, req.query.after, req.query.limit) };
+    return { site, ...progress, events: await store.events(site, req.query.after, req.query.limit) };
   });
   // Operator only, checked before the query: a site manager learns nothing from a malformed one.
-  serve(app, HubSiteRoutes.deadLetters, (req) => ({ deadLetters: store.deadLetters(req.query.limit) }), {
+  serve(app, HubSiteRoutes.deadLetters, async (req) => ({ deadLetters: await store.deadLetters(req.query.limit) }), {
     preValidation: operatorOnly,
   });
   return app;

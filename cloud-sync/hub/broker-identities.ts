@@ -1,5 +1,4 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { SqlStatement } from './storage/hub-db.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import { SITE_ID_PATTERN, edgeClientId } from '../../shared/protocol/topics.js';
 import type { HubDb } from './db.js';
@@ -27,6 +26,11 @@ interface Row {
   secret: string;
 }
 
+const SQL = {
+  get: 'SELECT salt, secret FROM broker_identities WHERE site = ?',
+  put: 'INSERT INTO broker_identities (site, salt, secret, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (site) DO UPDATE SET salt = excluded.salt, secret = excluded.secret, created_at = excluded.created_at',
+};
+
 const digest = (salt: string, password: string) => createHash('sha256').update(salt).update(password).digest();
 
 /**
@@ -36,47 +40,38 @@ const digest = (salt: string, password: string) => createHash('sha256').update(s
  * hash is kept.
  */
 export class BrokerIdentities {
-  private readonly stmt: { get: SqlStatement<[string], Row>; put: SqlStatement<[string, string, string, number]> };
-
   constructor(
-    db: HubDb,
+    private readonly db: HubDb,
     private readonly now: () => number,
-  ) {
-    this.stmt = {
-      get: db.prepare('SELECT salt, secret FROM broker_identities WHERE site = ?'),
-      put: db.prepare(
-        'INSERT INTO broker_identities (site, salt, secret, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (site) DO UPDATE SET salt = excluded.salt, secret = excluded.secret, created_at = excluded.created_at',
-      ),
-    };
-  }
+  ) {}
 
   /** Makes the site's identity, or replaces it (the old password stops working). Returns the password, once. */
-  provision(site: string): BrokerLogin {
+  async provision(site: string): Promise<BrokerLogin> {
     if (!SITE_ID_PATTERN.test(site))
       throw new TesseraError(
         'request.invalid',
         `invalid site id ${JSON.stringify(site)}: lowercase letters, digits and "-"`,
       );
-    return { ...this.put(site), clientId: edgeClientId(site) };
+    return { ...(await this.put(site)), clientId: edgeClientId(site) };
   }
 
   /** Makes a read-only observer's identity, or replaces it. Returns the password, once. */
-  provisionObserver(name: string): BrokerLogin {
+  async provisionObserver(name: string): Promise<BrokerLogin> {
     if (!SITE_ID_PATTERN.test(name))
       throw new TesseraError(
         'request.invalid',
         `invalid observer name ${JSON.stringify(name)}: lowercase letters, digits and "-"`,
       );
     const username = observerUsername(name);
-    return { ...this.put(username), clientId: username };
+    return { ...(await this.put(username)), clientId: username };
   }
 
   /** The site or observer whose credentials these are, or undefined; compares in constant time. */
-  verify(username: string | undefined, password: Buffer | undefined): BrokerIdentity | undefined {
+  async verify(username: string | undefined, password: Buffer | undefined): Promise<BrokerIdentity | undefined> {
     if (username === undefined || password === undefined) return undefined;
     const observer = OBSERVER_USERNAME.exec(username)?.[1];
     if (observer === undefined && !SITE_ID_PATTERN.test(username)) return undefined;
-    const row = this.stmt.get.get(username);
+    const row = await this.db.get<Row>(SQL.get, [username]);
     if (!row) return undefined;
     const expected = Buffer.from(row.secret, 'base64url');
     const actual = digest(row.salt, password.toString('utf8'));
@@ -84,10 +79,10 @@ export class BrokerIdentities {
     return observer === undefined ? { kind: 'site', site: username } : { kind: 'observer', name: observer };
   }
 
-  private put(username: string): { username: string; password: string } {
+  private async put(username: string): Promise<{ username: string; password: string }> {
     const password = randomBytes(18).toString('base64url');
     const salt = randomBytes(16).toString('base64url');
-    this.stmt.put.run(username, salt, digest(salt, password).toString('base64url'), this.now());
+    await this.db.run(SQL.put, [username, salt, digest(salt, password).toString('base64url'), this.now()]);
     return { username, password };
   }
 }

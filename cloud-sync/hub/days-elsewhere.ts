@@ -2,12 +2,14 @@ import type { KeyObject } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../shared/platform/clock.js';
+import type { Plan } from '../../shared/protocol/directory.js';
 import type { SiteEvent } from '../../shared/protocol/events.js';
 import { signBody } from '../../shared/protocol/signing.js';
 import { MAX_DAYS_ELSEWHERE_MEMBERS, SYNC_SCHEMA_VERSION, type DaysElsewhere } from '../../shared/protocol/sync.js';
 import { DEFAULT_TOPIC_PREFIX, topics } from '../../shared/protocol/topics.js';
-import type { HubDb } from './db.js';
+import type { HubDb, Tx } from './db.js';
 import type { HubDirectory } from './directory.js';
+import { sqlDialect } from './storage/dialect.js';
 
 export interface DaysElsewhereDeps {
   db: HubDb;
@@ -18,12 +20,14 @@ export interface DaysElsewhereDeps {
   clock: Clock;
   log: Logger;
   /** Every site the hub knows of: those heard from and those declared. */
-  sites: () => readonly string[];
+  sites: () => Promise<readonly string[]>;
   topicPrefix?: string;
 }
 
 /** How long changes gather before the sites are told: a busy ingest sends one message, not one per event. */
 const SETTLE_MS = 200;
+/** Check-ins read at a time at start. */
+const PAGE = 2000;
 
 type Entry = DaysElsewhere['members'][number];
 
@@ -41,24 +45,46 @@ export class DaysElsewherePublisher {
   private readonly sent = new Map<string, string>();
   private readonly t;
   private timer: TimerHandle | undefined;
+  /** The flush under way: the next one waits for it. */
+  private flushing: Promise<void> = Promise.resolve();
   private lastIssued = 0;
 
   constructor(private readonly deps: DaysElsewhereDeps) {
     this.t = topics(deps.topicPrefix ?? DEFAULT_TOPIC_PREFIX);
   }
 
-  /** Reads the window's check-ins from the events table: once, at start. */
-  load(): void {
-    const rows = this.deps.db
-      .prepare<[string], { site: string; day: string; member: string | null }>(
-        `SELECT site, substr(at, 1, 10) AS day, json_extract(body, '$.data.memberId') AS member FROM events WHERE type = 'presence.in' AND at >= ?`,
-      )
-      .all(this.windowStart());
-    for (const r of rows) if (r.member !== null) this.add(r.member, r.day, r.site);
+  /** Reads the window's check-ins from the events table, in pages by primary key: once, at start. */
+  async load(): Promise<void> {
+    const { db } = this.deps;
+    const sql = `SELECT site, seq, substr(at, 1, 10) AS day, ${sqlDialect(db).jsonText('body', 'data.memberId')} AS member
+      FROM events WHERE type = 'presence.in' AND at >= ? AND (site > ? OR (site = ? AND seq > ?)) ORDER BY site, seq LIMIT ?`;
+    const from = this.windowStart();
+    let after = { site: '', seq: 0 };
+    for (;;) {
+      const rows = await db.all<{ site: string; seq: number; day: string; member: string | null }>(sql, [
+        from,
+        after.site,
+        after.site,
+        after.seq,
+        PAGE,
+      ]);
+      for (const r of rows) if (r.member !== null) this.add(r.member, r.day, r.site);
+      const last = rows.at(-1);
+      if (!last || rows.length < PAGE) return;
+      after = { site: last.site, seq: last.seq };
+    }
   }
 
-  /** Newly stored events (this instance's or another's). */
-  onApplied(events: readonly SiteEvent[]): void {
+  /**
+   * Ingest's listener: the days are kept in memory, so nothing is written in `tx`; they are
+   * taken in once the events are committed (the function returned).
+   */
+  onApplied(_tx: Tx, events: readonly SiteEvent[]): Promise<() => void> {
+    return Promise.resolve(() => this.applied(events));
+  }
+
+  /** Newly stored events, committed (this instance's, or another's told by peers.ts). */
+  applied(events: readonly SiteEvent[]): void {
     const from = this.windowStart();
     let changed = false;
     for (const e of events) {
@@ -75,9 +101,9 @@ export class DaysElsewherePublisher {
   }
 
   /** After an erasure renamed a member in the events: the days are read again, the erased id forgotten. */
-  reload(): void {
+  async reload(): Promise<void> {
     this.days.clear();
-    this.load();
+    await this.load();
     this.schedule();
   }
 
@@ -86,32 +112,43 @@ export class DaysElsewherePublisher {
     this.schedule();
   }
 
-  stop(): void {
+  /** Cancels what is scheduled; resolves once the flush under way is done. */
+  async stop(): Promise<void> {
     this.timer?.cancel();
     this.timer = undefined;
+    await this.settled();
+  }
+
+  /** Resolves once the flush under way, if any, is done (the sites told). */
+  async settled(): Promise<void> {
+    await this.flushing;
   }
 
   /** The message for `site` now (also for tests). */
-  entriesFor(site: string): Entry[] {
-    return this.entries(this.quotaMembers()).get(site) ?? [];
+  async entriesFor(site: string): Promise<Entry[]> {
+    return this.entriesOf(site, await this.quotaMembers());
   }
 
   private schedule(): void {
     this.timer ??= this.deps.clock.setTimeout(() => {
       this.timer = undefined;
-      this.flush();
+      this.flushing = this.flushing.then(() =>
+        this.flush().catch((err: unknown) =>
+          this.deps.log.warn({ err }, 'days elsewhere not worked out: sent on the next change'),
+        ),
+      );
     }, SETTLE_MS);
   }
 
-  private flush(): void {
+  private async flush(): Promise<void> {
     this.prune();
-    const bySite = this.entries(this.quotaMembers());
-    for (const site of this.deps.sites()) {
-      const members = bySite.get(site) ?? [];
-      const json = JSON.stringify(members);
+    const members = await this.quotaMembers();
+    for (const site of await this.deps.sites()) {
+      const entries = this.entriesOf(site, members);
+      const json = JSON.stringify(entries);
       if (this.sent.get(site) === json) continue;
       this.sent.set(site, json);
-      this.send(site, members);
+      this.send(site, entries);
     }
   }
 
@@ -140,31 +177,32 @@ export class DaysElsewherePublisher {
   }
 
   /** member → the sites their plan opens ('all' or a list), for active members whose plan limits days a week. */
-  private quotaMembers(): Map<string, 'all' | readonly string[]> {
+  private async quotaMembers(): Promise<Map<string, 'all' | readonly string[]>> {
     const out = new Map<string, 'all' | readonly string[]>();
-    for (const id of this.days.keys()) {
-      const member = this.deps.directory.get('member', id);
-      const plan = member && this.deps.directory.get('plan', member.plan);
-      if (member?.status === 'active' && plan?.daysPerWeek !== undefined) out.set(id, plan.sites);
+    // Plans are few, members many: each plan read once per flush.
+    const plans = new Map<string, Plan | undefined>();
+    for (const id of [...this.days.keys()]) {
+      const member = await this.deps.directory.get(this.deps.db, 'member', id);
+      if (member?.status !== 'active') continue;
+      if (!plans.has(member.plan))
+        plans.set(member.plan, await this.deps.directory.get(this.deps.db, 'plan', member.plan));
+      const plan = plans.get(member.plan);
+      if (plan?.daysPerWeek !== undefined) out.set(id, plan.sites);
     }
     return out;
   }
 
-  /** site → its entries, members and days sorted, so that an unchanged view gives the same JSON. */
-  private entries(members: Map<string, 'all' | readonly string[]>): Map<string, Entry[]> {
-    const bySite = new Map<string, Entry[]>();
-    for (const site of this.deps.sites()) {
-      const list: Entry[] = [];
-      for (const [member, opens] of [...members].sort(([a], [b]) => (a < b ? -1 : 1))) {
-        if (opens !== 'all' && !opens.includes(site)) continue;
-        const days = [...(this.days.get(member) ?? [])]
-          .filter(([, at]) => [...at].some((s) => s !== site))
-          .map(([day]) => day);
-        if (days.length > 0) list.push({ member, days: days.sort() });
-      }
-      bySite.set(site, list);
+  /** A site's entries, members and days sorted, so that an unchanged view gives the same JSON. */
+  private entriesOf(site: string, members: Map<string, 'all' | readonly string[]>): Entry[] {
+    const list: Entry[] = [];
+    for (const [member, opens] of [...members].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (opens !== 'all' && !opens.includes(site)) continue;
+      const days = [...(this.days.get(member) ?? [])]
+        .filter(([, at]) => [...at].some((s) => s !== site))
+        .map(([day]) => day);
+      if (days.length > 0) list.push({ member, days: days.sort() });
     }
-    return bySite;
+    return list;
   }
 
   private add(member: string, day: string, site: string): boolean {

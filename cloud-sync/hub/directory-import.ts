@@ -1,8 +1,15 @@
 import { TesseraError } from '../../shared/platform/errors.js';
-import type { HubDb } from './db.js';
-import { keyOf, UPSERT_ENTITY, type Entity, type HubDirectory } from './directory.js';
+import type { HubDb, Sql } from './db.js';
+import { keyOf, parseEntity, UPSERT_ENTITY, type Entity, type Exists, type HubDirectory } from './directory.js';
 import { SLICE, type Slices } from './slices.js';
-import { dialectOf } from './storage/hub-db.js';
+import { sqlDialect } from './storage/dialect.js';
+
+/** Keeps, once per import, the rows of these ids of one kind as they are before the import first writes them. */
+const keepExisting = (q: Sql) =>
+  `INSERT INTO directory_import_undo (entity, id, existed, value, revision, deleted) SELECT entity, id, 1, value, revision, deleted FROM directory_entities WHERE entity = ? AND id IN ${sqlDialect(q).jsonArrayValues('?')} ON CONFLICT (entity, id) DO NOTHING`;
+/** Once they are written: those of these ids that had no row before (nothing kept for them yet) are marked new. */
+const keepNew = (q: Sql) =>
+  `INSERT INTO directory_import_undo (entity, id, existed, revision, deleted) SELECT entity, id, 0, 0, 0 FROM directory_entities WHERE entity = ? AND id IN ${sqlDialect(q).jsonArrayValues('?')} ON CONFLICT (entity, id) DO NOTHING`;
 
 /**
  * A big members import written in slices, each its own short transaction, so that the event
@@ -20,47 +27,61 @@ export class DirectoryImport {
   ) {}
 
   /** Takes the directory for one import; refuses (409) while another is under way. */
-  static begin(db: HubDb, directory: HubDirectory, owner: string, now: number): DirectoryImport {
-    return db.transaction(() => {
-      const revision = directory.revision() + 1;
-      const taken = db
-        .prepare(
-          'INSERT INTO directory_import (id, owner, revision, started_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
-        )
-        .run(owner, revision, now);
+  static begin(db: HubDb, directory: HubDirectory, owner: string, now: number): Promise<DirectoryImport> {
+    return db.transaction(async (tx) => {
+      const revision = (await directory.revision(tx)) + 1;
+      const taken = await tx.run(
+        'INSERT INTO directory_import (id, owner, revision, started_at) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+        [owner, revision, now],
+      );
       if (taken.changes === 0)
         throw new TesseraError('conflict', 'a members import is being applied: try again once it is done');
       // What a committed import's hub had no time to forget: not this import's to restore.
-      clearJournal(db);
+      await clearJournal(tx);
       return new DirectoryImport(db, directory, revision);
-    })();
+    });
   }
 
   /**
-   * Writes the import's entities from `start` on (each checked as every directory write is),
-   * keeping what each replaced, in one transaction that ends once `deadline` (performance.now())
-   * has passed; returns where the next slice starts.
+   * Writes the import's entities from `start` on, `SLICE` of them in one transaction (each
+   * checked as every directory write is), keeping what each replaced; returns where the next
+   * slice starts. The slice's references and the rows it replaces are read a statement per kind.
    */
-  writeSlice(items: ReadonlyArray<{ entity: Entity; value: unknown }>, start: number, deadline: number): number {
-    const prior = this.db.prepare<[string, string], { value: string | null; revision: number; deleted: number }>(
-      'SELECT value, revision, deleted FROM directory_entities WHERE entity = ? AND id = ?',
-    );
-    const keep = this.db.prepare(
-      'INSERT INTO directory_import_undo (entity, id, existed, value, revision, deleted) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (entity, id) DO NOTHING',
-    );
-    const write = this.db.prepare(UPSERT_ENTITY);
-    return this.db.transaction(() => {
-      let at = start;
-      for (; at < items.length && (at === start || performance.now() < deadline); at++) {
-        const { entity, value: input } = items[at] as { entity: Entity; value: unknown };
-        const value = this.directory.validated(entity, input);
+  writeSlice(items: ReadonlyArray<{ entity: Entity; value: unknown }>, start: number): Promise<number> {
+    const end = Math.min(items.length, start + SLICE);
+    const slice = items.slice(start, end);
+    // What the slice writes and what it refers to, by kind: an item not valid is refused in the loop below.
+    const writes = new Map<Entity, Set<string>>();
+    const refs = new Map<Entity, Set<string>>();
+    const add = (to: Map<Entity, Set<string>>, entity: Entity, id: string) =>
+      void (to.get(entity) ?? to.set(entity, new Set()).get(entity))?.add(id);
+    for (const { entity, value: input } of slice) {
+      const value = parseEntity(entity, input);
+      if (value === undefined) continue;
+      add(writes, entity, keyOf(entity, value));
+      if ('plan' in value) add(refs, 'plan', value.plan);
+      if ('employer' in value && value.employer !== undefined) add(refs, 'employer', value.employer);
+      if ('member' in value) add(refs, 'member', value.member);
+    }
+    return this.db.transaction(async (tx) => {
+      const live = new Map<Entity, Set<string>>();
+      for (const [entity, ids] of refs) live.set(entity, await this.directory.present(tx, entity, ids));
+      const written = new Set<string>();
+      const exists: Exists = async (entity, id) => {
+        if (written.has(`${entity}:${id}`)) return true;
+        if (refs.get(entity)?.has(id)) return live.get(entity)?.has(id) ?? false;
+        return (await this.directory.get(tx, entity, id)) !== undefined;
+      };
+      for (const [entity, ids] of writes) await tx.run(keepExisting(tx), [entity, JSON.stringify([...ids])]);
+      for (const { entity, value: input } of slice) {
+        const value = await this.directory.validated(tx, entity, input, entity, exists);
         const id = keyOf(entity, value);
-        const was = prior.get(entity, id);
-        keep.run(entity, id, was ? 1 : 0, was?.value ?? null, was?.revision ?? 0, was?.deleted ?? 0);
-        write.run(entity, id, JSON.stringify(value), this.revision);
+        await tx.run(UPSERT_ENTITY, [entity, id, JSON.stringify(value), this.revision]);
+        written.add(`${entity}:${id}`);
       }
-      return at;
-    })();
+      for (const [entity, ids] of writes) await tx.run(keepNew(tx), [entity, JSON.stringify([...ids])]);
+      return end;
+    });
   }
 
   /**
@@ -68,26 +89,24 @@ export class DirectoryImport {
    * row). From then on the journal is dead (the directory's revision has reached the import's):
    * `forget` empties it and frees the directory.
    */
-  commit(alongside: () => void): number {
-    return this.db.transaction(() => {
-      alongside();
-      this.db.prepare('UPDATE directory_revision SET revision = ? WHERE id = 1').run(this.revision);
+  commit(alongside: (tx: Sql) => Promise<void>): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      await alongside(tx);
+      await tx.run('UPDATE directory_revision SET revision = ? WHERE id = 1', [this.revision]);
       return this.revision;
-    })();
+    });
   }
 
   /** Empties the journal of a committed import a slice at a time (400,000 rows at once hold the hub up), then frees the directory. */
   async forget(slices: Slices): Promise<void> {
-    const some = this.db.prepare(
-      `DELETE FROM directory_import_undo WHERE (entity, id) IN (SELECT entity, id FROM directory_import_undo LIMIT ${SLICE * 4})`,
-    );
-    while (some.run().changes > 0) await slices.tick();
-    this.db.exec('DELETE FROM directory_import');
+    const some = `DELETE FROM directory_import_undo WHERE (entity, id) IN (SELECT entity, id FROM directory_import_undo LIMIT ${SLICE * 4})`;
+    while ((await this.db.run(some)).changes > 0) await slices.tick();
+    await this.db.run('DELETE FROM directory_import');
   }
 
   /** Puts back every row the import touched and frees the directory. */
-  rollback(): void {
-    restoreImport(this.db);
+  async rollback(): Promise<void> {
+    await restoreImport(this.db);
   }
 }
 
@@ -95,34 +114,33 @@ export class DirectoryImport {
  * At start: an import that the last run of this hub (`owner`, the instance name or '') left
  * half-written is rolled back. Another instance's import under way is left to it.
  */
-export function recoverImport(db: HubDb, owner: string): boolean {
-  const left = db.prepare<[], { owner: string }>('SELECT owner FROM directory_import WHERE id = 1').get();
-  if (left === undefined || left.owner !== owner) return false;
+export async function recoverImport(db: HubDb, owner: string): Promise<boolean> {
+  const left = await db.value<string>('SELECT owner FROM directory_import WHERE id = 1');
+  if (left === undefined || left !== owner) return false;
   return restoreImport(db);
 }
 
 /** Puts back the rows of an import not committed (true), or only forgets one committed. */
-function restoreImport(db: HubDb): boolean {
-  return db.transaction(() => {
-    const state = db.prepare<[], { revision: number }>('SELECT revision FROM directory_import WHERE id = 1').get();
-    const current =
-      db.prepare<[], { revision: number }>('SELECT revision FROM directory_revision WHERE id = 1').get()?.revision ?? 0;
-    const committed = state === undefined || current >= state.revision;
+function restoreImport(db: HubDb): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const state = await tx.value<number>('SELECT revision FROM directory_import WHERE id = 1');
+    const current = (await tx.value<number>('SELECT revision FROM directory_revision WHERE id = 1')) ?? 0;
+    const committed = state === undefined || current >= state;
     if (!committed) {
-      db.exec(
+      await tx.run(
         'DELETE FROM directory_entities WHERE EXISTS (SELECT 1 FROM directory_import_undo u WHERE u.existed = 0 AND u.entity = directory_entities.entity AND u.id = directory_entities.id)',
       );
-      db.exec(
+      await tx.run(
         'INSERT INTO directory_entities (entity, id, value, revision, deleted) SELECT entity, id, value, revision, deleted FROM directory_import_undo WHERE existed = 1 ON CONFLICT (entity, id) DO UPDATE SET value = excluded.value, revision = excluded.revision, deleted = excluded.deleted',
       );
     }
-    clearJournal(db);
-    db.exec('DELETE FROM directory_import');
+    await clearJournal(tx);
+    await tx.run('DELETE FROM directory_import');
     return !committed;
-  })();
+  });
 }
 
 /** Empties the journal at once: TRUNCATE on PostgreSQL; SQLite's DELETE without WHERE is its twin. */
-function clearJournal(db: HubDb): void {
-  db.exec(dialectOf(db) === 'postgres' ? 'TRUNCATE directory_import_undo' : 'DELETE FROM directory_import_undo');
+async function clearJournal(q: Sql): Promise<void> {
+  await q.exec(q.dialect === 'postgres' ? 'TRUNCATE directory_import_undo' : 'DELETE FROM directory_import_undo');
 }

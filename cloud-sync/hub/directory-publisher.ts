@@ -79,9 +79,20 @@ export class DirectoryPublisher {
     link.awaiting = undefined;
     link.assumed = have;
     if (!status.online) return;
-    if (have < this.deps.directory.revision()) this.request(status.site);
-    else if ((status.directory.ageSeconds ?? Infinity) > (this.deps.confirmAfterSeconds ?? 3600))
-      this.request(status.site);
+    if ((status.directory.ageSeconds ?? Infinity) > (this.deps.confirmAfterSeconds ?? 3600)) this.request(status.site);
+    else void this.requestIfBehind(status.site, have);
+  }
+
+  /** A send to `site` if the directory is past revision `have`. */
+  private async requestIfBehind(site: string, have: number): Promise<void> {
+    try {
+      if (have < (await this.deps.directory.revision(this.deps.db))) this.request(site);
+    } catch (err) {
+      this.deps.log.warn(
+        { site, err: (err as Error).message },
+        'directory revision not read: the next status asks again',
+      );
+    }
   }
 
   /** After a directory change: every known site gets its delta. */
@@ -103,7 +114,7 @@ export class DirectoryPublisher {
 
   private request(site: string): void {
     const link = this.link(site);
-    if (this.stopping.signal.aborted || importUnderWay(this.deps.db)) return; // the import's commit calls onChange
+    if (this.stopping.signal.aborted) return;
     if (link.sending) {
       link.again = true;
       return;
@@ -116,6 +127,7 @@ export class DirectoryPublisher {
       link.again = false;
       const from = link.assumed;
       try {
+        if (await importUnderWay(this.deps.db)) return; // the import's commit calls onChange
         const to = await this.send(site, from);
         link.assumed = to;
         link.awaiting = { to, at: this.deps.clock.now() };
@@ -128,29 +140,35 @@ export class DirectoryPublisher {
         );
         return;
       }
-    } while (link.again && !this.stopping.signal.aborted && !importUnderWay(this.deps.db));
+    } while (link.again && !this.stopping.signal.aborted);
   }
 
   /** Publishes, one message after the other, what takes the site from `from` to now; returns that revision. */
   private async send(site: string, from: number): Promise<number> {
-    const { directory } = this.deps;
-    const to = directory.revision();
-    const changes =
-      from > 0 && directory.changedSince(from, MAX_CHANGES) <= MAX_CHANGES
-        ? directory.changesFor(site, from)
-        : undefined;
-    if (changes && changes.length <= MAX_CHANGES) {
-      await this.publish(site, {
-        v: SYNC_SCHEMA_VERSION,
-        site,
-        kind: 'delta',
-        from,
-        to,
-        issuedAt: this.issuedAt(),
-        changes,
+    const { directory, db } = this.deps;
+    if (from > 0) {
+      // The revision and the changes up to it in one transaction. On PostgreSQL a change committed meanwhile
+      // may come along, under the revision before it: sent again with the next delta, it does no harm.
+      const delta = await db.transaction(async (tx) => {
+        const to = await directory.revision(tx);
+        const few = (await directory.changedSince(tx, from, MAX_CHANGES)) <= MAX_CHANGES;
+        return { to, changes: few ? await directory.changesFor(tx, site, from) : undefined };
       });
-      return to;
+      if (delta.changes && delta.changes.length <= MAX_CHANGES) {
+        await this.publish(site, {
+          v: SYNC_SCHEMA_VERSION,
+          site,
+          kind: 'delta',
+          from,
+          to: delta.to,
+          issuedAt: this.issuedAt(),
+          changes: delta.changes,
+        });
+        return delta.to;
+      }
     }
+    // Read before the snapshot: what changes while it is read reaches the site in the next delta.
+    const to = await directory.revision(db);
     const slices = new Slices(this.stopping.signal);
     const all = await directory.snapshotFor(site, slices);
     const chunks = Math.max(1, Math.ceil(all.length / MAX_CHANGES));

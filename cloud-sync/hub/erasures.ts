@@ -1,7 +1,7 @@
 import { ErasedMembers, pseudonymiseEvent, pseudonymOf } from '../../shared/protocol/erasure.js';
 import type { SiteEvent } from '../../shared/protocol/events.js';
 import type { DirectoryChange, EventBatch } from '../../shared/protocol/sync.js';
-import type { HubDb } from './db.js';
+import type { Sql, Tx } from './db.js';
 
 type EraseChange = Extract<DirectoryChange, { op: 'erase' }>;
 
@@ -14,63 +14,67 @@ type EraseChange = Extract<DirectoryChange, { op: 'erase' }>;
  */
 export class HubErasures {
   private known: ErasedMembers | undefined;
+  /** Every pseudonym remembered by this hub: added to what a read under way when it committed returns. */
+  private readonly remembered = new Set<string>();
 
-  constructor(private readonly db: HubDb) {}
-
-  /** Read at first use: a hub that never erased anyone pays nothing at start. */
-  private get members(): ErasedMembers {
+  /** Read at first use, through the caller's handle: a hub that never erased anyone pays nothing at start. */
+  private async members(q: Sql): Promise<ErasedMembers> {
+    if (this.known) return this.known;
+    const salt = await q.value<string>('SELECT salt FROM erasure_salt WHERE id = 1');
+    if (salt === undefined) throw new Error('the hub database has no erasure salt');
+    const pseudonyms = await q.column<string>('SELECT pseudonym FROM member_erasures');
     if (!this.known) {
-      const salt = this.db.prepare<[], { salt: string }>('SELECT salt FROM erasure_salt WHERE id = 1').get()?.salt;
-      if (salt === undefined) throw new Error('the hub database has no erasure salt');
-      const pseudonyms = this.db.prepare<[], string>('SELECT pseudonym FROM member_erasures').pluck().all();
       this.known = new ErasedMembers(salt, pseudonyms);
+      for (const p of this.remembered) this.known.add(p);
     }
     return this.known;
   }
 
-  pseudonymOf(memberId: string): string {
-    return pseudonymOf(this.members.salt, memberId);
+  async pseudonymOf(q: Sql, memberId: string): Promise<string> {
+    return pseudonymOf((await this.members(q)).salt, memberId);
   }
 
   /** The pseudonym of `memberId` if that member was erased. */
-  match(memberId: string): string | undefined {
-    return this.members.match(memberId);
+  async match(q: Sql, memberId: string): Promise<string | undefined> {
+    return (await this.members(q)).match(memberId);
   }
 
-  isRecorded(pseudonym: string): boolean {
-    return this.members.has(pseudonym);
+  async isRecorded(q: Sql, pseudonym: string): Promise<boolean> {
+    return (await this.members(q)).has(pseudonym);
   }
 
   /** Inside the transaction of the erasure; call `remember` once it committed. */
-  record(pseudonym: string, revision: number, atMs: number): void {
-    this.db
-      .prepare(
-        'INSERT INTO member_erasures (pseudonym, revision, at) VALUES (?, ?, ?) ON CONFLICT (pseudonym) DO NOTHING',
-      )
-      .run(pseudonym, revision, atMs);
+  async record(tx: Tx, pseudonym: string, revision: number, atMs: number): Promise<void> {
+    await tx.run(
+      'INSERT INTO member_erasures (pseudonym, revision, at) VALUES (?, ?, ?) ON CONFLICT (pseudonym) DO NOTHING',
+      [pseudonym, revision, atMs],
+    );
   }
 
   /** After the erasure committed: from now on ingest rewrites events naming the erased id. */
   remember(pseudonym: string): void {
-    this.members.add(pseudonym);
+    this.remembered.add(pseudonym);
+    this.known?.add(pseudonym);
   }
 
   /** The erasures of revisions after `revision`, as directory changes; all of them from 0. */
-  changesSince(revision: number): EraseChange[] {
-    const salt = this.members.salt;
-    return this.db
-      .prepare<[number], string>(
-        'SELECT pseudonym FROM member_erasures WHERE revision > ? ORDER BY revision, pseudonym',
-      )
-      .pluck()
-      .all(revision)
-      .map((pseudonym) => ({ entity: 'member', op: 'erase', pseudonym, salt }));
+  async changesSince(q: Sql, revision: number): Promise<EraseChange[]> {
+    const { salt } = await this.members(q);
+    const pseudonyms = await q.column<string>(
+      'SELECT pseudonym FROM member_erasures WHERE revision > ? ORDER BY revision, pseudonym',
+      [revision],
+    );
+    return pseudonyms.map((pseudonym) => ({ entity: 'member', op: 'erase', pseudonym, salt }));
   }
 
-  /** The batch with every event about an erased member pseudonymised (the same batch when none is). */
-  pseudonymise(batch: EventBatch): EventBatch {
-    if (this.members.size === 0) return batch;
-    const match = (id: string) => this.members.match(id);
+  /**
+   * The batch with every event about an erased member pseudonymised (the same batch when none
+   * is): ingest's `pseudonymise`, inside its transaction.
+   */
+  async pseudonymise(tx: Tx, batch: EventBatch): Promise<EventBatch> {
+    const members = await this.members(tx);
+    if (members.size === 0) return batch;
+    const match = (id: string) => members.match(id);
     let changed = false;
     const events = batch.events.map((e) => {
       const out = pseudonymiseEvent(e, match) as SiteEvent;

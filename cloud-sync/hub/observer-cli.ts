@@ -53,18 +53,18 @@ export function observerBlock(o: { name: string; url: string; topicPrefix: strin
   ].join('\n');
 }
 
-function provision(a: ProvisionArgs, io: Io): number {
+async function provision(a: ProvisionArgs, io: Io): Promise<number> {
   // Opening would create an empty database: a mistyped path must not.
   if (!hubDbExists(a.db)) {
     io.err(`tessera: no hub database at ${a.db} (--db FILE; start the hub once to make it)`);
     return EXIT.FAILURE;
   }
-  return provisionInto(a.db, io, (identities) =>
+  return provisionInto(a.db, io, async (identities) =>
     observerBlock({
       name: a.name,
       url: a.url,
       topicPrefix: a.topicPrefix,
-      login: identities.provisionObserver(a.name),
+      login: await identities.provisionObserver(a.name),
     }),
   );
 }

@@ -1,7 +1,9 @@
+import pg from 'pg';
 import type { Logger } from 'pino';
+import { TesseraError } from '../../shared/platform/errors.js';
 import { normalize, type SeqRange } from './seq-ranges.js';
-import type { HubDb } from './storage/hub-db.js';
-import { finish, loadLibpq, redact, withTimeouts, type Libpq } from './storage/postgres.js';
+import type { Tx } from './storage/hub-db.js';
+import { redact } from './storage/postgres.js';
 
 /**
  * Several hub instances on one PostgreSQL database (docs/scaling.md): the instance that stores
@@ -13,9 +15,14 @@ import { finish, loadLibpq, redact, withTimeouts, type Libpq } from './storage/p
 export const PEER_CHANNEL = 'tessera_applied';
 /** Ranges per notification: PostgreSQL refuses payloads of 8,000 bytes or more. */
 const RANGES_PER_NOTICE = 300;
+/** After a lost connection, at most one attempt to listen again per this many ms. */
 const RECONNECT_MS = 1000;
 /** Notices arriving within this many ms are told together: one read of who is in for all of them. */
 const COALESCE_MS = 20;
+/** A connection attempt gives up after this long. */
+const CONNECT_TIMEOUT_MS = 5000;
+/** The listening connection is idle most of the time: TCP keepalives find a server gone silent. */
+const KEEPALIVE_MS = 10_000;
 
 export interface PeerNotice {
   instance: string;
@@ -23,16 +30,15 @@ export interface PeerNotice {
   ranges: SeqRange[];
 }
 
-/** HubStore's `announce` for instance `instance`: one or more NOTIFY in the current transaction. */
-export function peerAnnouncer(db: HubDb, instance: string): (site: string, seqs: readonly number[]) => void {
-  const notify = db.prepare<[string, string]>('SELECT pg_notify(?, ?)');
-  return (site, seqs) => {
+/** HubStore's `announce` for instance `instance`: one or more NOTIFY in the ingest transaction. */
+export function peerAnnouncer(instance: string): (tx: Tx, site: string, seqs: readonly number[]) => Promise<void> {
+  return async (tx, site, seqs) => {
     const ranges = normalize(seqs.map((s): SeqRange => [s, s]));
     for (let i = 0; i < ranges.length; i += RANGES_PER_NOTICE)
-      notify.run(
+      await tx.run('SELECT pg_notify(?, ?)', [
         PEER_CHANNEL,
         JSON.stringify({ instance, site, ranges: ranges.slice(i, i + RANGES_PER_NOTICE) } satisfies PeerNotice),
-      );
+      ]);
   };
 }
 
@@ -51,23 +57,34 @@ function parseNotice(extra: string): PeerNotice | undefined {
   }
 }
 
+/** The listening connection's application_name, as PostgreSQL shows it. */
+export const peerConnectionName = (instance: string) => `tessera hub ${instance}: peers`;
+
 export interface PeerListenerDeps {
   url: string;
   /** This instance: its own notices are not news. */
   instance: string;
   log: Logger;
-  /** Events other instances stored: the notices of the last few ms, told together. */
-  onNotices: (notices: readonly PeerNotice[]) => void;
+  /**
+   * Events other instances stored: the notices of the last few ms, told together. Its promise
+   * is waited for before the next notices are told; a rejection is logged.
+   */
+  onNotices: (notices: readonly PeerNotice[]) => void | Promise<void>;
   /** The listening connection was lost and is back: notices may have been missed meanwhile. */
-  onResync: () => void;
+  onResync: () => void | Promise<void>;
 }
 
-/** LISTENs for the other instances' notices on a connection of its own, reconnecting once a second when lost. */
+/**
+ * LISTENs for the other instances' notices on a connection of its own (not one of the pool's:
+ * it stays open, idle, for as long as the hub runs), reconnecting at most once a second when lost.
+ */
 export class PeerListener {
-  private pq: Libpq | undefined;
+  private client: pg.Client | undefined;
   private timer: NodeJS.Timeout | undefined;
   private pending: PeerNotice[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
+  /** The listener's work under way (notices or a resync): the next waits for it. */
+  private telling: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly log: Logger;
 
@@ -75,84 +92,114 @@ export class PeerListener {
     this.log = deps.log.child({ module: 'peers' });
   }
 
-  /** Connects and listens; throws store.unavailable if the first connection fails. */
-  start(): void {
-    this.listen();
+  /** Connects and listens; rejects with store.unavailable if the first connection fails. */
+  async start(): Promise<void> {
+    await this.listen();
     this.log.info({ instance: this.deps.instance, db: redact(this.deps.url) }, 'listening for the other hub instances');
   }
 
-  stop(): void {
+  /** Stops listening; resolves once the connection is closed and the listener's work under way is done. */
+  async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     clearTimeout(this.flushTimer);
-    if (this.pq) finish(this.pq);
-    this.pq = undefined;
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+    await this.telling;
   }
 
-  private listen(): void {
-    const Pq = loadLibpq();
-    const pq = new Pq();
+  private async listen(): Promise<void> {
+    const client = new pg.Client({
+      connectionString: this.deps.url,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_MS,
+      // Which connection this is, in pg_stat_activity.
+      application_name: peerConnectionName(this.deps.instance),
+    });
+    // Heard from the start: an 'error' nobody listens to would end the process.
+    client.on('error', (err) => this.lost(client, err.message));
+    client.on('end', () => this.lost(client, 'connection closed'));
+    client.on('notification', (n) => this.read(client, n.payload ?? ''));
     try {
-      pq.connectSync(withTimeouts(this.deps.url));
+      await client.connect();
+      await client.query(`LISTEN ${PEER_CHANNEL}`);
     } catch (err) {
-      finish(pq);
-      throw err;
+      await client.end().catch(() => undefined);
+      throw new TesseraError(
+        'store.unavailable',
+        `cannot listen for the other hub instances at ${redact(this.deps.url)}: ${(err as Error).message}`,
+      );
     }
-    pq.exec(`LISTEN ${PEER_CHANNEL}`);
-    if (pq.resultStatus() !== 'PGRES_COMMAND_OK') throw new Error(`LISTEN refused: ${pq.errorMessage()}`);
-    pq.on('readable', () => this.read(pq));
-    pq.startReader();
-    this.pq = pq;
+    if (this.stopped) {
+      await client.end().catch(() => undefined);
+      return;
+    }
+    this.client = client;
   }
 
-  private read(pq: Libpq): void {
-    if (pq !== this.pq) return;
-    if (!pq.consumeInput()) return this.lost(pq);
+  private read(client: pg.Client, payload: string): void {
+    if (client !== this.client) return;
+    const notice = parseNotice(payload);
+    if (!notice) this.log.warn({ bytes: payload.length }, 'unreadable notice from a hub instance ignored');
+    else if (notice.instance !== this.deps.instance) this.pending.push(notice);
     this.flushTimer ??= setTimeout(() => this.flush(), COALESCE_MS);
-    for (let n = pq.notifies(); n; n = pq.notifies()) {
-      const notice = parseNotice(n.extra);
-      if (!notice) this.log.warn({ bytes: n.extra.length }, 'unreadable notice from a hub instance ignored');
-      else if (notice.instance !== this.deps.instance) this.pending.push(notice);
-    }
   }
 
-  /** A failure here would be thrown from a timer: logged, the live views catch up at the next notice. */
+  /** Told after the work before it; a failure is logged: the live views catch up at the next notice. */
   private flush(): void {
     this.flushTimer = undefined;
     const notices = this.pending;
     this.pending = [];
     if (notices.length === 0 || this.stopped) return;
-    try {
-      this.deps.onNotices(notices);
-    } catch (err) {
-      this.log.warn(
-        { err, notices: notices.length },
-        'could not bring the live views up to date with the other instances',
-      );
-    }
+    this.tell(
+      () => this.deps.onNotices(notices),
+      (err) =>
+        this.log.warn(
+          { err, notices: notices.length },
+          'could not bring the live views up to date with the other instances',
+        ),
+    );
   }
 
-  private lost(pq: Libpq): void {
-    this.log.warn(
-      { err: pq.errorMessage().trim() },
-      'lost the connection that listens for the other hub instances: reconnecting',
-    );
-    finish(pq);
-    this.pq = undefined;
+  private tell(work: () => void | Promise<void>, failed: (err: unknown) => void): void {
+    this.telling = this.telling.then(async () => {
+      if (this.stopped) return;
+      try {
+        await work();
+      } catch (err) {
+        failed(err);
+      }
+    });
+  }
+
+  /** The listening connection is gone (its own error, or the server's end): another, a second later. */
+  private lost(client: pg.Client, why: string): void {
+    if (client !== this.client) return;
+    this.client = undefined;
+    this.log.warn({ err: why }, 'lost the connection that listens for the other hub instances: reconnecting');
+    client.end().catch(() => undefined);
     this.retry();
   }
 
   private retry(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      try {
-        this.listen();
-        this.log.info('listening for the other hub instances again');
-        this.deps.onResync();
-      } catch (err) {
-        this.log.warn({ err: (err as Error).message }, 'cannot listen for the other hub instances yet');
-        this.retry();
-      }
+      this.listen().then(
+        () => {
+          if (this.stopped) return;
+          this.log.info('listening for the other hub instances again');
+          this.tell(
+            () => this.deps.onResync(),
+            (err) => this.log.warn({ err }, 'could not read the live views again after a reconnection'),
+          );
+        },
+        (err: unknown) => {
+          this.log.warn({ err: (err as Error).message }, 'cannot listen for the other hub instances yet');
+          this.retry();
+        },
+      );
     }, RECONNECT_MS);
     this.timer.unref();
   }

@@ -75,7 +75,7 @@ export function siteBrokerBlock(o: {
   ].join('\n');
 }
 
-function provision(a: ProvisionArgs, io: Io): number {
+async function provision(a: ProvisionArgs, io: Io): Promise<number> {
   // Opening would create an empty database, and the key is made by the hub's first start.
   for (const [what, path, flag, exists] of [
     ['hub database', a.db, '--db', hubDbExists],
@@ -89,23 +89,27 @@ function provision(a: ProvisionArgs, io: Io): number {
     .export({ type: 'spki', format: 'pem' })
     .toString();
   const caPem = a.ca === undefined ? undefined : readFileSync(a.ca, 'utf8');
-  return provisionInto(a.db, io, (identities) =>
-    siteBrokerBlock({ site: a.site, url: a.url, ...identities.provision(a.site), hubPublicKeyPem, caPem }),
+  return provisionInto(a.db, io, async (identities) =>
+    siteBrokerBlock({ site: a.site, url: a.url, ...(await identities.provision(a.site)), hubPublicKeyPem, caPem }),
   );
 }
 
 /** Makes one broker identity in the hub's database and prints what `block` says of it; a refused name is one line and exit 1. */
-export function provisionInto(dbPath: string, io: Io, block: (identities: BrokerIdentities) => string): number {
-  const db = openHubDatabase(dbPath);
+export async function provisionInto(
+  dbPath: string,
+  io: Io,
+  block: (identities: BrokerIdentities) => Promise<string>,
+): Promise<number> {
+  const db = await openHubDatabase(dbPath);
   try {
-    io.out(block(new BrokerIdentities(db, Date.now)));
+    io.out(await block(new BrokerIdentities(db, Date.now)));
     return EXIT.OK;
   } catch (err) {
     if (!(err instanceof TesseraError)) throw err;
     io.err(`tessera: ${err.message} [${err.code}]`);
     return EXIT.FAILURE;
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
@@ -115,7 +119,7 @@ export function provisionCommand<A>(c: {
   summary: string;
   usage: string;
   parse: (args: string[]) => A | string;
-  provision: (a: A, io: Io) => number;
+  provision: (a: A, io: Io) => Promise<number>;
 }): Command {
   return {
     name: c.name,
@@ -127,7 +131,7 @@ export function provisionCommand<A>(c: {
         io.err(`tessera: ${a}\nusage: tessera ${c.usage}`);
         return Promise.resolve(EXIT.USAGE);
       }
-      return Promise.resolve(c.provision(a, io));
+      return c.provision(a, io);
     },
   };
 }

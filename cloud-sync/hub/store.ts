@@ -1,11 +1,10 @@
-import type { SqlStatement } from './storage/hub-db.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import { SiteEvent } from '../../shared/protocol/events.js';
 import type { EventBatch } from '../../shared/protocol/sync.js';
 import { SiteStatus } from '../../shared/protocol/sync.js';
-import type { HubDb } from './db.js';
+import type { HubDb, Sql, Tx } from './db.js';
 import type { SeqRange } from './seq-ranges.js';
-import { MAX_RANGES, advanceContiguous, normalize, subtractParked } from './seq-ranges.js';
+import { MAX_RANGES, advanceContiguous, normalize, skipParked, subtractParked } from './seq-ranges.js';
 import { sqlDialect } from './storage/dialect.js';
 import type { DeadLetter, StoredEvent } from '../../shared/protocol/api/hub-sites.js';
 
@@ -64,178 +63,217 @@ interface ProgressRow {
   status_at: number | null;
 }
 
+/** Seqs read at a time when moving contiguous forward: a full batch in one page, more pages only past it. */
+const SEQ_PAGE = 1024;
+const SEQ_PAGE_MAX = 16_384;
+
+const SQL = {
+  idsBetween: 'SELECT seq, id FROM events WHERE site = ? AND seq >= ? AND seq <= ?',
+  progress: 'SELECT * FROM site_progress WHERE site = ?',
+  allProgress: 'SELECT * FROM site_progress ORDER BY site',
+  createProgress: 'INSERT INTO site_progress (site) VALUES (?) ON CONFLICT (site) DO NOTHING',
+  saveProgress: 'UPDATE site_progress SET contiguous = ?, max_seen = ?, last_event_at = ? WHERE site = ?',
+  // The same status again (a broker's retained copy, handed over at each subscribe) is no new
+  // heartbeat: it keeps the time it first arrived, so a site that died meanwhile is not revived.
+  saveStatus:
+    'UPDATE site_progress SET status_at = CASE WHEN last_status = ? AND status_at IS NOT NULL THEN status_at ELSE ? END, last_status = ? WHERE site = ?',
+  seqsAbove: 'SELECT seq FROM events WHERE site = ? AND seq > ? ORDER BY seq LIMIT ?',
+  // Gaps between consecutive stored seqs from the contiguous one (which may be parked, not stored).
+  gaps: `
+    SELECT seq + 1 AS a, next - 1 AS b FROM (
+      SELECT seq, LEAD(seq) OVER (ORDER BY seq) AS next
+      FROM (SELECT CAST(? AS BIGINT) AS seq UNION ALL SELECT seq FROM events WHERE site = ? AND seq > ?) AS settled
+    ) AS pairs WHERE next > seq + 1 LIMIT ?`,
+  events: 'SELECT seq, body, received_at FROM events WHERE site = ? AND seq > ? ORDER BY seq LIMIT ?',
+  deadLetter: 'INSERT INTO dead_letters (topic, reason, detail, payload, at) VALUES (?, ?, ?, ?, ?) RETURNING id',
+  pruneDeadLetters: 'DELETE FROM dead_letters WHERE id <= ?',
+  deadLetters: 'SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?',
+};
+
+/**
+ * Told, inside the ingest transaction, of each site's seqs stored for the first time (peers.ts):
+ * what it writes or sends through `tx` takes effect at the commit, never for one rolled back.
+ */
+export type Announce = (tx: Tx, site: string, seqs: readonly number[]) => Promise<void>;
+
 /**
  * The hub's event store: each (site, seq) is applied exactly once (docs/architecture.md, invariant 3), the
  * highest contiguous seq and the gaps are known per site, refused messages are kept.
  */
 export class HubStore {
-  private readonly stmt: {
-    idsBetween: SqlStatement<[string, number, number], { seq: number; id: string }>;
-    progress: SqlStatement<[string], ProgressRow>;
-    lockProgress: SqlStatement<[string], ProgressRow>;
-    allProgress: SqlStatement<[], ProgressRow>;
-    createProgress: SqlStatement<[string]>;
-    saveProgress: SqlStatement<[number, number, string | null, string]>;
-    saveStatus: SqlStatement<[string, number, string, string]>;
-    seqsAbove: SqlStatement<[string, number], number>;
-    gaps: SqlStatement<[number, string, number, number], { a: number; b: number }>;
-    events: SqlStatement<[string, number, number], { seq: number; body: string; received_at: number }>;
-    deadLetter: SqlStatement<[string, string, string, string, number], number>;
-    pruneDeadLetters: SqlStatement<[number]>;
-    deadLetters: SqlStatement<[number], DeadLetter>;
-  };
-  private readonly ingestTx: (batches: readonly EventBatch[], nowMs: number) => IngestResult[];
-  private readonly statusTx: (status: SiteStatus, nowMs: number) => Progress;
   /**
    * Each site's parked ranges from its last status, normalized, with the status text they came
    * from: parsed once per status, not per batch, and never stale when another hub instance
    * recorded a newer status (the row read under its lock says which status is current).
    */
   private readonly parked = new Map<string, { status: string | null; ranges: SeqRange[] }>();
-  /** The multi-row INSERT of each row count up to ROWS_PER_INSERT, prepared once. */
-  private readonly inserts = new Map<number, SqlStatement<unknown[], number>>();
+  /** The multi-row INSERT of each row count up to ROWS_PER_INSERT (the adapters prepare each text once). */
+  private readonly inserts = new Map<number, string>();
+  /** The sites known to have a progress row: what `/health` counts without asking the database. */
+  private readonly known = new Set<string>();
 
-  /** `announce`: told, inside the transaction, of each site's seqs stored for the first time (peers.ts). */
   constructor(
     readonly db: HubDb,
-    private readonly announce?: (site: string, seqs: readonly number[]) => void,
-  ) {
-    this.stmt = {
-      idsBetween: db.prepare('SELECT seq, id FROM events WHERE site = ? AND seq >= ? AND seq <= ?'),
-      progress: db.prepare('SELECT * FROM site_progress WHERE site = ?'),
-      // Each site's row is locked for the ingest transaction: another instance storing the same
-      // site waits, then sees these events (READ COMMITTED), so contiguous never goes back.
-      lockProgress: db.prepare(`SELECT * FROM site_progress WHERE site = ?${sqlDialect(db).forUpdate}`),
-      allProgress: db.prepare('SELECT * FROM site_progress ORDER BY site'),
-      createProgress: db.prepare('INSERT INTO site_progress (site) VALUES (?) ON CONFLICT (site) DO NOTHING'),
-      saveProgress: db.prepare(
-        'UPDATE site_progress SET contiguous = ?, max_seen = ?, last_event_at = ? WHERE site = ?',
-      ),
-      // The same status again (a broker's retained copy, handed over at each subscribe) is no new
-      // heartbeat: it keeps the time it first arrived, so a site that died meanwhile is not revived.
-      saveStatus: db.prepare(
-        'UPDATE site_progress SET status_at = CASE WHEN last_status = ? AND status_at IS NOT NULL THEN status_at ELSE ? END, last_status = ? WHERE site = ?',
-      ),
-      seqsAbove: db
-        .prepare<[string, number], number>('SELECT seq FROM events WHERE site = ? AND seq > ? ORDER BY seq')
-        .pluck(),
-      // Gaps between consecutive stored seqs from the contiguous one (which may be parked, not stored).
-      gaps: db.prepare(`
-        SELECT seq + 1 AS a, next - 1 AS b FROM (
-          SELECT seq, LEAD(seq) OVER (ORDER BY seq) AS next
-          FROM (SELECT CAST(? AS BIGINT) AS seq UNION ALL SELECT seq FROM events WHERE site = ? AND seq > ?) AS settled
-        ) AS pairs WHERE next > seq + 1 LIMIT ?`),
-      events: db.prepare('SELECT seq, body, received_at FROM events WHERE site = ? AND seq > ? ORDER BY seq LIMIT ?'),
-      deadLetter: db
-        .prepare<[string, string, string, string, number], number>(
-          'INSERT INTO dead_letters (topic, reason, detail, payload, at) VALUES (?, ?, ?, ?, ?) RETURNING id',
-        )
-        .pluck(),
-      pruneDeadLetters: db.prepare('DELETE FROM dead_letters WHERE id <= ?'),
-      deadLetters: db.prepare('SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?'),
-    };
-    this.ingestTx = db.transaction((batches: readonly EventBatch[], nowMs: number) =>
-      this.applyBatches(batches, nowMs),
-    );
-    this.statusTx = db.transaction((status: SiteStatus, nowMs: number) => {
-      this.stmt.createProgress.run(status.site);
-      const text = JSON.stringify(status);
-      this.stmt.saveStatus.run(text, nowMs, text, status.site);
-      this.parked.set(status.site, { status: text, ranges: normalize(status.parked) });
-      return this.settle(this.progressRow(status.site));
-    });
+    private readonly announce?: Announce,
+  ) {}
+
+  /**
+   * How many sites the hub holds progress for, as last seen: the last `sites()` listing and the
+   * sites stored or recorded since (never a database read: `/health` answers without it).
+   */
+  get knownSites(): number {
+    return this.known.size;
+  }
+
+  /** Sites whose batches or status were just committed in a caller's transaction (HubIngest). */
+  heardFrom(sites: Iterable<string>): void {
+    for (const site of sites) this.known.add(site);
   }
 
   /**
    * Stores a batch in one transaction: new seqs are applied, a seq already held with the same
-   * event id is a duplicate, with another id a conflict (not applied). Throws, changing nothing,
-   * if the batch breaks the EventBatch rules (callers parse with EventBatch first).
+   * event id is a duplicate, with another id a conflict (not applied). Rejects, changing
+   * nothing, if the batch breaks the EventBatch rules (callers parse with EventBatch first).
    */
-  ingest(batch: EventBatch, nowMs: number): IngestResult {
-    const [result] = this.ingestAll([batch], nowMs);
+  async ingest(batch: EventBatch, nowMs: number): Promise<IngestResult> {
+    const [result] = await this.ingestAll([batch], nowMs);
     if (!result) throw new Error('no result for a batch');
     return result;
   }
 
   /**
-   * Group commit: stores several batches, of any sites, in one transaction, as `ingest` would
-   * one after the other. Each result carries its site's progress after the whole group. Throws,
-   * changing nothing, if any batch breaks the EventBatch rules.
+   * Group commit: stores several batches, of any sites, in one transaction of its own, as
+   * `ingest` would one after the other. Each result carries its site's progress after the whole
+   * group. Rejects, changing nothing, if any batch breaks the EventBatch rules.
    */
-  ingestAll(batches: readonly EventBatch[], nowMs: number): IngestResult[] {
+  async ingestAll(batches: readonly EventBatch[], nowMs: number): Promise<IngestResult[]> {
     batches.forEach(checkBatch);
-    return this.ingestTx(batches, nowMs);
+    const results = await this.db.transaction((tx) => this.ingestIn(tx, batches, nowMs));
+    this.heardFrom(batches.map((b) => b.site));
+    return results;
+  }
+
+  /**
+   * `ingestAll` inside the caller's transaction `tx` (HubIngest's group commit, where listeners
+   * write in the same transaction): each site's progress row is locked, the sites in sorted
+   * order, then each batch is applied, in the order given. Nothing is committed here: a
+   * rejection leaves `tx` to be rolled back. Call `heardFrom` once committed.
+   */
+  async ingestIn(tx: Tx, batches: readonly EventBatch[], nowMs: number): Promise<IngestResult[]> {
+    batches.forEach(checkBatch);
+    const rows = new Map<string, ProgressRow>();
+    // Each site's row is locked for the ingest transaction: another instance storing the same
+    // site waits, then sees these events (READ COMMITTED), so contiguous never goes back.
+    // Locked in one order by every instance: two groups of the same sites never deadlock.
+    const lock = `${SQL.progress}${sqlDialect(tx).forUpdate}`;
+    for (const site of [...new Set(batches.map((b) => b.site))].sort()) {
+      await tx.run(SQL.createProgress, [site]);
+      rows.set(site, await this.progressRow(tx, site, lock));
+    }
+    const applied: Array<Omit<IngestResult, keyof Progress>> = [];
+    for (const batch of batches)
+      applied.push(await this.applyBatch(tx, batch, rows.get(batch.site) as ProgressRow, nowMs));
+    if (this.announce) for (const site of rows.keys()) await this.announceApplied(tx, site, applied);
+    const progress = new Map<string, Progress>();
+    for (const [site, row] of rows) progress.set(site, await this.settle(tx, row));
+    return applied.map((r) => ({ ...r, ...(progress.get(r.site) as Progress) }));
   }
 
   /** Keeps a site's last status; its parked ranges settle those seqs. Returns the site's progress. */
-  recordStatus(status: SiteStatus, nowMs: number): Progress {
+  async recordStatus(status: SiteStatus, nowMs: number): Promise<Progress> {
     try {
-      return this.statusTx(status, nowMs);
+      const progress = await this.db.transaction(async (tx) => {
+        await tx.run(SQL.createProgress, [status.site]);
+        const text = JSON.stringify(status);
+        await tx.run(SQL.saveStatus, [text, nowMs, text, status.site]);
+        this.parked.set(status.site, { status: text, ranges: normalize(status.parked) });
+        return this.settle(tx, await this.progressRow(tx, status.site));
+      });
+      this.known.add(status.site);
+      return progress;
     } catch (err) {
       this.parked.delete(status.site); // rolled back: read again from the database when next needed
       throw err;
     }
   }
 
-  deadLetter(topic: string, reason: string, detail: string, payload: Buffer | string, nowMs: number): void {
+  async deadLetter(
+    topic: string,
+    reason: string,
+    detail: string,
+    payload: Buffer | string,
+    nowMs: number,
+  ): Promise<void> {
     const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
     const text = bytes.subarray(0, DEAD_LETTER_PAYLOAD_BYTES).toString('utf8');
-    const id = this.stmt.deadLetter.get(shown(topic), reason, shown(detail), shown(text), nowMs) as number;
-    if (id % 100 === 0) this.stmt.pruneDeadLetters.run(id - DEAD_LETTERS_KEPT);
+    const id = (await this.db.value<number>(SQL.deadLetter, [
+      shown(topic),
+      reason,
+      shown(detail),
+      shown(text),
+      nowMs,
+    ])) as number;
+    if (id % 100 === 0) await this.db.run(SQL.pruneDeadLetters, [id - DEAD_LETTERS_KEPT]);
   }
 
   /** Newest first. */
-  deadLetters(limit = 100): DeadLetter[] {
-    return this.stmt.deadLetters.all(limit);
+  deadLetters(limit = 100): Promise<DeadLetter[]> {
+    return this.db.all<DeadLetter>(SQL.deadLetters, [limit]);
   }
 
-  progress(site: string): Progress | undefined {
-    const row = this.stmt.progress.get(site);
-    return row ? this.progressOf(row) : undefined;
+  /** A site's progress, undefined before anything from it; in `q`'s transaction when given. */
+  progress(site: string): Promise<Progress | undefined>;
+  progress(q: Sql, site: string): Promise<Progress | undefined>;
+  async progress(a: string | Sql, b?: string): Promise<Progress | undefined> {
+    const [q, site] = typeof a === 'string' ? [this.db, a] : [a, b as string];
+    const row = await q.get<ProgressRow>(SQL.progress, [site]);
+    return row ? this.progressOf(q, row) : undefined;
   }
 
-  sites(): SiteView[] {
-    return this.stmt.allProgress.all().map((row) => {
+  /** Every site heard from, by id; in `q`'s transaction when given. */
+  async sites(q: Sql = this.db): Promise<SiteView[]> {
+    const rows = await q.all<ProgressRow>(SQL.allProgress);
+    const views: SiteView[] = [];
+    for (const row of rows) {
       const status = statusOf(row);
-      return {
+      views.push({
         site: row.site,
         online: status?.online ?? null,
         lastEventAt: row.last_event_at,
         status,
         statusAt: row.status_at,
-        ...this.progressOf(row),
-      };
-    });
-  }
-
-  /** A site's events with seq above `afterSeq`, ascending. */
-  events(site: string, afterSeq: number, limit: number): StoredEvent[] {
-    return this.stmt.events
-      .all(site, afterSeq, limit)
-      .map((r) => ({ seq: r.seq, receivedAt: r.received_at, event: SiteEvent.parse(JSON.parse(r.body)) }));
-  }
-
-  private applyBatches(batches: readonly EventBatch[], nowMs: number): IngestResult[] {
-    const rows = new Map<string, ProgressRow>();
-    // Locked in one order by every instance: two groups of the same sites never deadlock.
-    for (const site of [...new Set(batches.map((b) => b.site))].sort()) {
-      this.stmt.createProgress.run(site);
-      rows.set(site, this.progressRow(site, this.stmt.lockProgress));
+        ...(await this.progressOf(q, row)),
+      });
     }
-    const applied = batches.map((batch) => this.applyBatch(batch, rows.get(batch.site) as ProgressRow, nowMs));
-    if (this.announce) for (const site of rows.keys()) this.announceApplied(site, applied);
-    const progress = new Map([...rows].map(([site, row]) => [site, this.settle(row)]));
-    return applied.map((r) => ({ ...r, ...(progress.get(r.site) as Progress) }));
+    if (q === this.db) this.heardFrom(rows.map((r) => r.site));
+    return views;
   }
 
-  private applyBatch(batch: EventBatch, row: ProgressRow, nowMs: number): Omit<IngestResult, keyof Progress> {
+  /** A site's events with seq above `afterSeq`, ascending; in `q`'s transaction when given. */
+  events(site: string, afterSeq: number, limit: number): Promise<StoredEvent[]>;
+  events(q: Sql, site: string, afterSeq: number, limit: number): Promise<StoredEvent[]>;
+  async events(...args: [string, number, number] | [Sql, string, number, number]): Promise<StoredEvent[]> {
+    const [q, site, afterSeq, limit] =
+      typeof args[0] === 'string'
+        ? [this.db, ...(args as [string, number, number])]
+        : (args as [Sql, string, number, number]);
+    const rows = await q.all<{ seq: number; body: string; received_at: number }>(SQL.events, [site, afterSeq, limit]);
+    return rows.map((r) => ({ seq: r.seq, receivedAt: r.received_at, event: SiteEvent.parse(JSON.parse(r.body)) }));
+  }
+
+  private async applyBatch(
+    tx: Tx,
+    batch: EventBatch,
+    row: ProgressRow,
+    nowMs: number,
+  ): Promise<Omit<IngestResult, keyof Progress>> {
     const { site } = batch;
     const { events } = batch;
     const stored = new Set<number>();
     for (let i = 0; i < events.length; i += ROWS_PER_INSERT) {
       const rows = events.slice(i, i + ROWS_PER_INSERT);
       const values = rows.flatMap((e) => [site, e.seq, e.id, e.at, e.type, JSON.stringify(e), nowMs]);
-      for (const seq of this.insertOf(rows.length).all(...values)) stored.add(seq);
+      for (const seq of await tx.column<number>(this.insertOf(rows.length), values)) stored.add(seq);
     }
     const appliedEvents = stored.size === events.length ? [...events] : events.filter((e) => stored.has(e.seq));
     let duplicates = 0;
@@ -243,7 +281,8 @@ export class HubStore {
     const first = events[0];
     const last = events[events.length - 1];
     if (first && last && appliedEvents.length < events.length) {
-      const held = new Map(this.stmt.idsBetween.all(site, first.seq, last.seq).map((r) => [r.seq, r.id]));
+      const ids = await tx.all<{ seq: number; id: string }>(SQL.idsBetween, [site, first.seq, last.seq]);
+      const held = new Map(ids.map((r) => [r.seq, r.id]));
       for (const e of events) {
         if (stored.has(e.seq)) continue;
         const storedId = held.get(e.seq);
@@ -259,11 +298,26 @@ export class HubStore {
   }
 
   /** Advances contiguous past stored and parked seqs, saves it, and computes what is missing. */
-  private settle(row: ProgressRow): Progress {
+  private async settle(tx: Tx, row: ProgressRow): Promise<Progress> {
     const parked = this.parkedOf(row);
-    row.contiguous = advanceContiguous(row.contiguous, parked, this.stmt.seqsAbove.iterate(row.site, row.contiguous));
-    this.stmt.saveProgress.run(row.contiguous, row.max_seen, row.last_event_at, row.site);
-    return this.progressOf(row, parked);
+    row.contiguous = await this.advance(tx, row.site, row.contiguous, parked);
+    await tx.run(SQL.saveProgress, [row.contiguous, row.max_seen, row.last_event_at, row.site]);
+    return this.progressOf(tx, row, parked);
+  }
+
+  /**
+   * The highest contiguous seq from `contiguous`: the stored seqs above it are read in pages
+   * (keyset, by seq), up to the first gap that no parked range covers.
+   */
+  private async advance(tx: Tx, site: string, contiguous: number, parked: readonly SeqRange[]): Promise<number> {
+    let c = skipParked(contiguous, parked);
+    for (let page = SEQ_PAGE; ; page = Math.min(page * 2, SEQ_PAGE_MAX)) {
+      const seqs = await tx.column<number>(SQL.seqsAbove, [site, c, page]);
+      const next = advanceContiguous(c, parked, seqs);
+      const last = seqs[seqs.length - 1];
+      if (seqs.length < page || last === undefined || next < last) return next;
+      c = next;
+    }
   }
 
   /**
@@ -271,26 +325,23 @@ export class HubStore {
    * them. ON CONFLICT, not OR IGNORE: only the (site, seq) key may be skipped; any other
    * violation aborts the batch. RETURNING: the seqs stored for the first time.
    */
-  private insertOf(rows: number): SqlStatement<unknown[], number> {
-    let stmt = this.inserts.get(rows);
-    if (!stmt) {
+  private insertOf(rows: number): string {
+    let sql = this.inserts.get(rows);
+    if (sql === undefined) {
       const values = Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
-      stmt = this.db
-        .prepare<unknown[], number>(
-          `INSERT INTO events (site, seq, id, at, type, body, received_at) VALUES ${values} ON CONFLICT (site, seq) DO NOTHING RETURNING seq`,
-        )
-        .pluck();
-      this.inserts.set(rows, stmt);
+      sql = `INSERT INTO events (site, seq, id, at, type, body, received_at) VALUES ${values} ON CONFLICT (site, seq) DO NOTHING RETURNING seq`;
+      this.inserts.set(rows, sql);
     }
-    return stmt;
+    return sql;
   }
 
-  private announceApplied(
+  private async announceApplied(
+    tx: Tx,
     site: string,
     applied: ReadonlyArray<{ site: string; appliedEvents: readonly SiteEvent[] }>,
-  ): void {
+  ): Promise<void> {
     const seqs = applied.flatMap((r) => (r.site === site ? r.appliedEvents.map((e) => e.seq) : []));
-    if (seqs.length > 0) this.announce?.(site, seqs);
+    if (seqs.length > 0) await this.announce?.(tx, site, seqs);
   }
 
   private parkedOf(row: ProgressRow): SeqRange[] {
@@ -301,19 +352,21 @@ export class HubStore {
     return ranges;
   }
 
-  private progressOf(row: ProgressRow, parked = this.parkedOf(row)): Progress {
+  private async progressOf(q: Sql, row: ProgressRow, parked = this.parkedOf(row)): Promise<Progress> {
     const missing: SeqRange[] =
       row.max_seen > row.contiguous
         ? subtractParked(
-            this.stmt.gaps.all(row.contiguous, row.site, row.contiguous, MAX_RANGES).map((g): SeqRange => [g.a, g.b]),
+            (
+              await q.all<{ a: number; b: number }>(SQL.gaps, [row.contiguous, row.site, row.contiguous, MAX_RANGES])
+            ).map((g): SeqRange => [g.a, g.b]),
             parked,
           )
         : [];
     return { contiguous: row.contiguous, maxSeen: row.max_seen, missing };
   }
 
-  private progressRow(site: string, read = this.stmt.progress): ProgressRow {
-    const row = read.get(site);
+  private async progressRow(q: Sql, site: string, sql = SQL.progress): Promise<ProgressRow> {
+    const row = await q.get<ProgressRow>(sql, [site]);
     if (!row) throw new Error(`no progress row for site ${site}`);
     return row;
   }

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { Db } from '../../shared/platform/sqlite.js';
+import type { SqliteHubDb } from './storage/sqlite.js';
 
 /**
  * Copies the hub database's write-ahead log back into the database from a worker thread, so
@@ -39,20 +39,27 @@ parentPort.on('message', () => {
 });
 `;
 
-export function startWalCheckpointer(db: Db, log: Logger, everyMs = 200): WalCheckpointer | undefined {
-  if (db.memory) return undefined;
+/**
+ * Starts the worker for the hub database `db` (SQLite only: a PostgreSQL server checkpoints on
+ * its own); undefined for a database in memory. The connection's pragmas are set on
+ * better-sqlite3 directly (`raw`): they are the connection's settings, not statements of a
+ * transaction.
+ */
+export function startWalCheckpointer(db: SqliteHubDb, log: Logger, everyMs = 200): WalCheckpointer | undefined {
+  const raw = db.raw;
+  if (raw.memory) return undefined;
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), path: db.name, everyMs },
+    workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), path: raw.name, everyMs },
   });
   worker.unref(); // a hub never stopped must not keep its process alive
-  db.pragma(`wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`);
+  raw.pragma(`wal_autocheckpoint = ${WRITER_CHECKPOINT_PAGES}`);
   let stopping: Promise<void> | undefined;
   let exited = false;
   // The worker failing costs speed, never data: the ingest connection checkpoints as SQLite's default again.
   const fallBack = (why: string) => {
     if (stopping || !db.open) return;
-    db.pragma(`wal_autocheckpoint = ${DEFAULT_CHECKPOINT_PAGES}`);
+    raw.pragma(`wal_autocheckpoint = ${DEFAULT_CHECKPOINT_PAGES}`);
     log.warn({ why }, 'WAL checkpoint worker stopped: the ingest connection checkpoints itself again');
   };
   worker.on('error', (err) => fallBack(err.message));

@@ -79,8 +79,8 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 /** A hub alone, first start without an initial admin: it makes `admin` with a one-time password. */
 export async function startFreshHub(): Promise<{ hub: Hub; apiUrl: string; oneTimePassword: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-browser-'));
-  const hub = createHub({
-    dbPath: lastingHubDb(dir),
+  const hub = await createHub({
+    dbPath: await lastingHubDb(dir),
     clock: systemClock,
     log: silent,
     brokerPort: 0,
@@ -115,8 +115,8 @@ export interface Network extends OperatorHub {
 /** A hub (embedded broker, free ports) started with the test operator, logged in. */
 export async function startHub(): Promise<OperatorHub & { mqttUrl: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-browser-'));
-  const hub = createHub({
-    dbPath: lastingHubDb(dir),
+  const hub = await createHub({
+    dbPath: await lastingHubDb(dir),
     clock: systemClock,
     log: silent,
     brokerPort: 0,

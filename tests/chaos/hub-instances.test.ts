@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSyncWorker, type SyncWorker } from '../../cloud-sync/edge/sync-worker.js';
-import { connectPostgres } from '../../cloud-sync/hub/storage/postgres.js';
+import { openHubDatabase } from '../../cloud-sync/hub/db.js';
 import { EdgeStore } from '../../edge/store/store.js';
 import { systemClock } from '../../shared/platform/clock.js';
 import { generateHubKeys } from '../../shared/protocol/signing.js';
@@ -32,7 +32,7 @@ async function reachable(): Promise<string | undefined> {
   const mqttUrl = await mosquittoUrl();
   if (!mqttUrl) return 'Mosquitto on 127.0.0.1:1883';
   try {
-    pgAdmin('SELECT 1');
+    await pgAdmin(['SELECT 1']);
   } catch {
     return `PostgreSQL at ${TEST_PG_URL}`;
   }
@@ -110,8 +110,8 @@ describe.skipIf(missing !== undefined)(
       return { child, apiUrl: apiUrl ?? '' };
     };
 
-    beforeAll(() => {
-      db = freshPgDatabase();
+    beforeAll(async () => {
+      db = await freshPgDatabase();
       writeFileSync(join(dir, 'hub.key'), generateHubKeys().privateKeyPem, { mode: 0o600 });
     });
     afterAll(async () => {
@@ -194,21 +194,20 @@ describe.skipIf(missing !== undefined)(
         [...stores].map(([site, s]) => [site, s.events.lastSeq()]),
       );
 
-      const pg = connectPostgres(db);
+      const pg = await openHubDatabase(db);
       try {
         for (const [site, store] of stores) {
           const edge = store.events.list(0, 1_000_000).map((e) => [e.seq, e.id]);
-          const hub = pg
-            .prepare<[string], { seq: number; id: string }>('SELECT seq, id FROM events WHERE site = ? ORDER BY seq')
-            .all(site)
-            .map((r) => [r.seq, r.id]);
+          const hub = (
+            await pg.all<{ seq: number; id: string }>('SELECT seq, id FROM events WHERE site = ? ORDER BY seq', [site])
+          ).map((r) => [r.seq, r.id]);
           expect(hub).toEqual(edge); // none lost, none doubled, none changed
-          expect(
-            pg.prepare<[string], number>('SELECT contiguous FROM site_progress WHERE site = ?').pluck().get(site),
-          ).toBe(store.events.lastSeq());
+          expect(await pg.value('SELECT contiguous FROM site_progress WHERE site = ?', [site])).toBe(
+            store.events.lastSeq(),
+          );
         }
       } finally {
-        pg.close();
+        await pg.close();
       }
 
       // The survivor counts who is in from every event, whichever instance stored it...

@@ -72,43 +72,43 @@ function verdict(topic: string, payload: Buffer): 'store' | 'refuse' | 'ignore' 
 describe('fuzz: MQTT payloads at the hub (events and status topics)', () => {
   let store: HubStore;
   let ingest: HubIngest;
-  const snapshot = () => ({
-    events: store.db.prepare('SELECT site, seq, id FROM events ORDER BY site, seq').all(),
-    progress: store.db.prepare('SELECT * FROM site_progress ORDER BY site').all(),
+  const snapshot = async () => ({
+    events: await store.db.all('SELECT site, seq, id FROM events ORDER BY site, seq'),
+    progress: await store.db.all('SELECT * FROM site_progress ORDER BY site'),
   });
   const lastDeadLetter = () =>
-    store.db
-      .prepare<[], { id: number; reason: string }>('SELECT id, reason FROM dead_letters ORDER BY id DESC LIMIT 1')
-      .get();
+    store.db.get<{ id: number; reason: string }>('SELECT id, reason FROM dead_letters ORDER BY id DESC LIMIT 1');
 
-  beforeAll(() => {
-    store = new HubStore(openHubDatabase(testHubDb()));
+  beforeAll(async () => {
+    store = new HubStore(await openHubDatabase(await testHubDb()));
     ingest = new HubIngest({ store, clock: new ManualClock('2026-11-23T08:00:00Z'), log: silent, commitWindowMs: 0 });
     ingest.onMessage(t.events('murat'), Buffer.from(JSON.stringify(storedBatch())));
     ingest.onMessage(t.status('murat'), Buffer.from(JSON.stringify(statusOf('murat', { lastSeq: 3 }))));
+    await ingest.settled();
     expect(ingest.counters).toMatchObject({ applied: 3, rejected: 0 });
   });
   afterAll(() => store.db.close());
 
   const seen = { store: 0, refuse: 0, ignore: 0 };
   /** One message: refused ones are dead-lettered with a reason code and change nothing stored. */
-  function check(topic: string, payload: Buffer): void {
-    const before = snapshot();
+  async function check(topic: string, payload: Buffer): Promise<void> {
+    const before = await snapshot();
     const counters = { ...ingest.counters };
-    const letter = lastDeadLetter()?.id ?? 0;
+    const letter = (await lastDeadLetter())?.id ?? 0;
     ingest.onMessage(topic, payload); // never throws: a throw fails the property
+    await ingest.settled();
     must(ingest.counters.storeErrors === counters.storeErrors, 'a message made the store fail');
     const expected = verdict(topic, payload);
     seen[expected]++;
     if (expected === 'refuse') {
       must(ingest.counters.rejected === counters.rejected + 1, 'a bad message was not counted as rejected');
-      const dead = lastDeadLetter();
+      const dead = await lastDeadLetter();
       must(dead?.id === letter + 1, 'a bad message was not dead-lettered');
       must(REASONS.includes(dead.reason as RejectReason), () => `dead letter reason ${dead.reason}`);
-      same(snapshot(), before, 'what the hub stores after a refused message');
+      same(await snapshot(), before, 'what the hub stores after a refused message');
     } else if (expected === 'ignore') {
       same(ingest.counters, { ...counters, received: counters.received + 1 }, 'counters after a cleared status');
-      same(snapshot(), before, 'what the hub stores after a cleared status');
+      same(await snapshot(), before, 'what the hub stores after a cleared status');
     } else {
       must(ingest.counters.rejected === counters.rejected, 'a valid message was rejected');
     }
@@ -128,9 +128,9 @@ describe('fuzz: MQTT payloads at the hub (events and status topics)', () => {
   );
   const PARTS = 4;
   for (let p = 1; p <= PARTS; p++) {
-    it(`refuses, dead-letters and counts every bad message, storing nothing (part ${p} of ${PARTS}, ${part(N, PARTS)} inputs)`, () => {
-      fuzz(
-        fc.property(topic, jsonInputs(valids), (tp, payload) => check(tp, payload)),
+    it(`refuses, dead-letters and counts every bad message, storing nothing (part ${p} of ${PARTS}, ${part(N, PARTS)} inputs)`, async () => {
+      await fuzz(
+        fc.asyncProperty(topic, jsonInputs(valids), (tp, payload) => check(tp, payload)),
         part(N, PARTS),
       );
       expect(prototypeIsClean()).toBe(true);
@@ -140,8 +140,8 @@ describe('fuzz: MQTT payloads at the hub (events and status topics)', () => {
     });
   }
 
-  it('a payload over the size limit is refused unread', () => {
-    check(t.events('murat'), Buffer.alloc(4 * 1024 * 1024 + 1, '['));
-    expect(lastDeadLetter()?.reason).toBe('payload.too_large');
+  it('a payload over the size limit is refused unread', async () => {
+    await check(t.events('murat'), Buffer.alloc(4 * 1024 * 1024 + 1, '['));
+    expect((await lastDeadLetter())?.reason).toBe('payload.too_large');
   });
 });

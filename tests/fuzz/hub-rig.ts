@@ -12,7 +12,7 @@ export interface HubRig {
   hub: Hub;
   admin: AuthHeaders;
   /** Everything a refused request must leave as it was. */
-  stored(): unknown;
+  stored(): Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -41,8 +41,8 @@ export const SEED = {
 } as const;
 
 export async function startHubRig(): Promise<HubRig> {
-  const hub = createHub({
-    dbPath: testHubDb(),
+  const hub = await createHub({
+    dbPath: await testHubDb(),
     clock: new ManualClock('2026-11-23T08:00:00Z'),
     log: silent,
     initialAdmin: TEST_ADMIN,
@@ -57,18 +57,16 @@ export async function startHubRig(): Promise<HubRig> {
   await put('/directory/members/alice', SEED.member);
   await put(`/directory/badges/${SEED.badge.uid}`, SEED.badge);
   const db = hub.store.db;
-  const stored = () => ({
-    ...(db
-      .prepare(
-        `SELECT (SELECT revision FROM directory_revision) AS revision,
-                (SELECT count(*) || ':' || COALESCE(SUM(revision), 0) FROM directory_entities) AS entities,
-                (SELECT count(*) FROM audit_log) AS audit,
-                (SELECT count(*) FROM sessions) AS sessions,
-                (SELECT value FROM billing_prices) AS prices,
-                (SELECT count(*) FROM events) AS events`,
-      )
-      .get() as object),
-    accounts: db.prepare('SELECT id, password, role, sites, disabled FROM accounts ORDER BY id').all(),
+  const stored = async () => ({
+    ...(await db.get<object>(
+      `SELECT (SELECT revision FROM directory_revision) AS revision,
+              (SELECT count(*) || ':' || COALESCE(SUM(revision), 0) FROM directory_entities) AS entities,
+              (SELECT count(*) FROM audit_log) AS audit,
+              (SELECT count(*) FROM sessions) AS sessions,
+              (SELECT value FROM billing_prices) AS prices,
+              (SELECT count(*) FROM events) AS events`,
+    )),
+    accounts: await db.all('SELECT id, password, role, sites, disabled FROM accounts ORDER BY id'),
   });
   return { hub, admin, stored, stop: () => hub.stop() };
 }

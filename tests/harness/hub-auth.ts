@@ -68,8 +68,8 @@ export async function signedInHub(
   log: Logger,
   clock = new ManualClock('2026-11-23T08:00:00Z'),
 ): Promise<{ hub: Hub; admin: AuthHeaders }> {
-  const hub = createHub({
-    dbPath: testHubDb(),
+  const hub = await createHub({
+    dbPath: await testHubDb(),
     clock,
     log,
     initialAdmin: TEST_ADMIN,

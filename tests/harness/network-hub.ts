@@ -25,8 +25,8 @@ export interface StartedHub {
  */
 export async function startTestHub(cleanups: Cleanup[], deps: Partial<HubDeps> = {}): Promise<StartedHub> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-hub-'));
-  const hub = createHub({
-    dbPath: lastingHubDb(dir),
+  const hub = await createHub({
+    dbPath: await lastingHubDb(dir),
     clock: systemClock,
     log: silent,
     brokerPort: 0,

@@ -39,8 +39,8 @@ interface Network {
 async function startNetwork(opts: { brokerIdentities?: boolean } = {}): Promise<Network> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-commands-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const hub = createHub({
-    dbPath: lastingHubDb(dir),
+  const hub = await createHub({
+    dbPath: await lastingHubDb(dir),
     clock: systemClock,
     log: silent,
     brokerPort: 0,

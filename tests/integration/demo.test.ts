@@ -64,7 +64,7 @@ describe('the network demo (npm start)', () => {
       }
       // The hub was still up when each site stopped: it holds each one's own "offline" status,
       // sent at its graceful stop, and every event that site had.
-      const store = new HubStore(openHubDatabase(join(dir, 'hub.db')));
+      const store = new HubStore(await openHubDatabase(join(dir, 'hub.db')));
       try {
         const sites = store.sites();
         expect(sites.map((s) => s.site).sort()).toEqual(['allanche', 'murat', 'reichstett']);

@@ -16,8 +16,8 @@ describe('the admin API over a real socket, and the members CLI against a real h
   let admin: AuthHeaders;
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-hub-admin-'));
-    hub = createHub({
-      dbPath: lastingHubDb(dir),
+    hub = await createHub({
+      dbPath: await lastingHubDb(dir),
       clock: systemClock,
       log: silent,
       brokerPort: 0,
@@ -124,7 +124,7 @@ describe('tessera hub, first start', () => {
   it('writes the one-time admin password to a 0600 file beside the key (never on stdout or in the log), which must be changed at the first login', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-hub-first-'));
     const child = spawnCli(
-      ['hub', '--db', lastingHubDb(dir), '--key', join(dir, 'hub.key'), '--broker-port', '0', '--api-port', '0'],
+      ['hub', '--db', await lastingHubDb(dir), '--key', join(dir, 'hub.key'), '--broker-port', '0', '--api-port', '0'],
       { TESSERA_INITIAL_ADMIN_PASSWORD: '' },
     );
     try {

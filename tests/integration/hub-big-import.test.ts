@@ -91,7 +91,7 @@ describe(`a members import of ${ROWS} rows`, () => {
     async () => {
       const dir = mkdtempSync(join(tmpdir(), 'tessera-import-stop-'));
       cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-      const dbPath = lastingHubDb(dir);
+      const dbPath = await lastingHubDb(dir);
       const { hub, apiUrl, auth } = await startTestHub(cleanups, { dbPath });
       hub.directory.upsert('plan', { id: 'always', name: '24/7', access: 'always' });
       const revision = hub.directory.revision();
@@ -108,7 +108,7 @@ describe(`a members import of ${ROWS} rows`, () => {
       console.log(`the hub stopped ${Date.now() - stopStarted} ms after being asked, mid-import`);
       expect(await importing).not.toBe(200);
 
-      const again = createHub({ dbPath, clock: systemClock, log: silent, initialAdmin: TEST_ADMIN });
+      const again = await createHub({ dbPath, clock: systemClock, log: silent, initialAdmin: TEST_ADMIN });
       cleanups.push(() => again.stop());
       expect(again.directory.revision()).toBe(revision);
       expect(again.directory.list('member')).toEqual([]);

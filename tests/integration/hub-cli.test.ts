@@ -30,7 +30,7 @@ describe('tessera hub (the command)', () => {
   let db: string[];
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-hub-cli-'));
-    db = ['--db', lastingHubDb(dir), '--key', join(dir, 'hub.key')];
+    db = ['--db', await lastingHubDb(dir), '--key', join(dir, 'hub.key')];
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -67,7 +67,7 @@ for (const b of await brokers()) {
     const clients: MqttClient[] = [];
 
     const startHub = async () => {
-      const hub = createHub({
+      const hub = await createHub({
         dbPath,
         clock: systemClock,
         log: quiet,
@@ -94,7 +94,7 @@ for (const b of await brokers()) {
     afterAll(async () => broker.stop());
     beforeEach(() => {
       dir = mkdtempSync(join(tmpdir(), 'tessera-hub-'));
-      dbPath = lastingHubDb(dir);
+      dbPath = await lastingHubDb(dir);
       prefix = uniquePrefix();
       hubClientId = uniqueClientId('hub');
     });

@@ -69,8 +69,8 @@ async function startHub(): Promise<{ hub: Hub; mqttUrl: string; call: ReturnType
   for (const line of keys.privateKeyPem.split('\n').filter((l) => l.length >= 20 && !l.startsWith('-----')))
     secrets.add('the hub private key (a line of it)', line);
   // No initialAdmin: the hub makes `admin` with a one-time password, as on a first start.
-  const hub = createHub({
-    dbPath: lastingHubDb(dir),
+  const hub = await createHub({
+    dbPath: await lastingHubDb(dir),
     clock: systemClock,
     log,
     brokerPort: 0,
@@ -239,8 +239,8 @@ async function refusedSecrets(logger: Logger): Promise<string[]> {
     (err: Error) => printed.push(err.message),
   );
   try {
-    createHub({
-      dbPath: testHubDb(),
+    await createHub({
+      dbPath: await testHubDb(),
       clock: systemClock,
       log: logger,
       initialAdmin: { username: 'admin', password: 'hunter2-x' },

@@ -284,8 +284,8 @@ async function realHub(url: string, prefix: string) {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-sync-hub-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const clientId = uniqueClientId('hub');
-  const hub = createHub({
-    dbPath: lastingHubDb(dir),
+  const hub = await createHub({
+    dbPath: await lastingHubDb(dir),
     clock: systemClock,
     log: quiet,
     mqttUrl: url,

@@ -22,8 +22,8 @@ const cleanups = cleanupsAfterEach();
 /** The demo's hub: its embedded broker admits provisioned sites only. */
 async function hubWithIdentities(): Promise<{ hub: Hub; brokerPort: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-link-'));
-  const hub = createHub({
-    dbPath: lastingHubDb(dir),
+  const hub = await createHub({
+    dbPath: await lastingHubDb(dir),
     clock: systemClock,
     log: silent,
     brokerPort: 0,

@@ -16,8 +16,8 @@ describe('members CSV: import and export', () => {
   let hub: Hub;
   let admin: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({
-      dbPath: testHubDb(),
+    hub = await createHub({
+      dbPath: await testHubDb(),
       clock: new ManualClock('2026-11-23T08:00:00Z'),
       log: silent,
       initialAdmin: TEST_ADMIN,
@@ -42,7 +42,7 @@ describe('members CSV: import and export', () => {
     });
 
   it('imports the example file as one revision and one audit entry', async () => {
-    const before = hub.directory.revision();
+    const before = await hub.directory.revision(hub.store.db);
     const r = await importCsv(EXAMPLE);
     expect(r.statusCode).toBe(200);
     expect(r.json()).toMatchObject({
@@ -54,13 +54,13 @@ describe('members CSV: import and export', () => {
       badges: 4,
       skipped: [],
     });
-    expect(hub.directory.revision()).toBe(before + 1);
-    expect(hub.directory.get('member', 'chloe')).toMatchObject({
+    expect(await hub.directory.revision(hub.store.db)).toBe(before + 1);
+    expect(await hub.directory.get(hub.store.db, 'member', 'chloe')).toMatchObject({
       name: 'Chloé Durand, visitor',
       role: 'visitor',
       validFrom: '2026-12-03',
     });
-    expect(hub.directory.get('badge', '04D4D4D4D4D4D4')).toMatchObject({
+    expect(await hub.directory.get(hub.store.db, 'badge', '04D4D4D4D4D4D4')).toMatchObject({
       member: 'dani',
       type: 'ntag424',
       status: 'active',
@@ -75,7 +75,7 @@ describe('members CSV: import and export', () => {
 
   it('with bad rows: every problem with its line number, and nothing applied', async () => {
     await importCsv(EXAMPLE);
-    const revision = hub.directory.revision();
+    const revision = await hub.directory.revision(hub.store.db);
     const csv = [
       HEADER,
       'eve,Eve,always,,04E5E5E5E5E5E5', // line 2: fine
@@ -105,8 +105,8 @@ describe('members CSV: import and export', () => {
       'line 11: plan',
     ]);
     expect(body.details[4]?.message).toContain('belongs to another member (alice)');
-    expect(hub.directory.revision()).toBe(revision);
-    expect(hub.directory.get('member', 'eve')).toBeUndefined();
+    expect(await hub.directory.revision(hub.store.db)).toBe(revision);
+    expect(await hub.directory.get(hub.store.db, 'member', 'eve')).toBeUndefined();
     expect((await hub.api.inject({ method: 'GET', url: '/audit?action=import', headers: admin })).json()).toMatchObject(
       { total: 1 },
     );
@@ -116,7 +116,7 @@ describe('members CSV: import and export', () => {
     const r = await importCsv([HEADER, 'eve,Eve,always,,04E5E5E5E5E5E5', 'gina,Gina,gold,,'].join('\n'), '?mode=valid');
     expect(r.statusCode).toBe(200);
     expect(r.json()).toMatchObject({ applied: true, created: 1, problems: 1, skipped: [{ path: 'line 3: plan' }] });
-    expect(hub.directory.get('member', 'eve')).toBeDefined();
+    expect(await hub.directory.get(hub.store.db, 'member', 'eve')).toBeDefined();
   });
 
   it('refuses a file with an unknown or missing column even in mode=valid, and a non-CSV body', async () => {
@@ -227,8 +227,8 @@ describe('members CSV format', () => {
 
 describe('members CSV import keeps what the file does not say', () => {
   it('a column left out keeps its field, an empty cell clears it; a locker, an NTAG 424 badge and a revocation survive', async () => {
-    const hub = createHub({
-      dbPath: testHubDb(),
+    const hub = await createHub({
+      dbPath: await testHubDb(),
       clock: new ManualClock(0),
       log: silent,
       initialAdmin: TEST_ADMIN,
@@ -257,7 +257,7 @@ describe('members CSV import keeps what the file does not say', () => {
         });
 
       expect((await importCsv('member_id,name,plan\nana,Ana Lopez,always\n')).statusCode).toBe(200);
-      expect(hub.directory.get('member', 'ana')).toMatchObject({
+      expect(await hub.directory.get(hub.store.db, 'member', 'ana')).toMatchObject({
         name: 'Ana Lopez',
         employer: 'acme',
         status: 'suspended',
@@ -266,21 +266,21 @@ describe('members CSV import keeps what the file does not say', () => {
 
       const exported = (await hub.api.inject({ method: 'GET', url: '/directory/members.csv', headers: admin })).body;
       expect((await importCsv(exported)).statusCode).toBe(200);
-      expect(hub.directory.get('member', 'ana')).toMatchObject({
+      expect(await hub.directory.get(hub.store.db, 'member', 'ana')).toMatchObject({
         employer: 'acme',
         locker: { bank: 'main', number: 3 },
       });
-      expect(hub.directory.get('badge', '04A1A1A1A1A1A1')?.type).toBe('ntag424');
-      expect(hub.directory.get('badge', '04A1A1A1A1A1A2')?.type).toBe('uid');
+      expect((await hub.directory.get(hub.store.db, 'badge', '04A1A1A1A1A1A1'))?.type).toBe('ntag424');
+      expect((await hub.directory.get(hub.store.db, 'badge', '04A1A1A1A1A1A2'))?.type).toBe('uid');
 
       await hub.api.inject({ method: 'POST', url: '/directory/badges/04A1A1A1A1A1A2/revoke', headers: admin });
       expect((await importCsv('member_id,name,plan,badges\nana,Ana Lopez,always,04A1A1A1A1A1A2\n')).statusCode).toBe(
         200,
       );
-      expect(hub.directory.get('badge', '04A1A1A1A1A1A2')?.status).toBe('revoked');
+      expect((await hub.directory.get(hub.store.db, 'badge', '04A1A1A1A1A1A2'))?.status).toBe('revoked');
 
       expect((await importCsv('member_id,name,plan,employer\nana,Ana Lopez,always,\n')).statusCode).toBe(200);
-      expect(hub.directory.get('member', 'ana')).not.toHaveProperty('employer');
+      expect(await hub.directory.get(hub.store.db, 'member', 'ana')).not.toHaveProperty('employer');
     } finally {
       await hub.stop();
     }

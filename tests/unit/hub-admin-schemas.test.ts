@@ -33,8 +33,8 @@ describe('the admin API answers as its protocol schemas say', () => {
   let admin: AuthHeaders;
   beforeEach(async () => {
     clock = new ManualClock('2026-11-02T07:00:00Z');
-    hub = createHub({
-      dbPath: testHubDb(),
+    hub = await createHub({
+      dbPath: await testHubDb(),
       clock,
       log: pino({ level: 'silent' }),
       initialAdmin: TEST_ADMIN,
@@ -123,7 +123,7 @@ describe('the admin API answers as its protocol schemas say', () => {
   });
 
   it('the members CSV import, a member export with a closed invoice, an erasure', async () => {
-    hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris' });
+    await hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris' });
     await answer(DirectoryWrite, 200, 'PUT', '/directory/plans/day', {
       name: 'Day',
       access: 'staffed',
@@ -176,8 +176,8 @@ describe('the admin API answers as its protocol schemas say', () => {
 
 describe('a command the broker took answers as CommandSent says', () => {
   it('202 with the signed body', async () => {
-    const hub = createHub({
-      dbPath: testHubDb(),
+    const hub = await createHub({
+      dbPath: await testHubDb(),
       clock: systemClock,
       log: pino({ level: 'silent' }),
       initialAdmin: TEST_ADMIN,
@@ -188,7 +188,7 @@ describe('a command the broker took answers as CommandSent says', () => {
     });
     try {
       await hub.start();
-      hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris' });
+      await hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris' });
       hub.ingest.onMessage(
         'tessera/v1/sites/murat/status',
         Buffer.from(JSON.stringify(statusOf('murat', { doors: ['front'] }))),

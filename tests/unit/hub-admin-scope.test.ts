@@ -279,8 +279,8 @@ describe('admin routes by role and site: a site manager stays in their sites', (
   let hub: Hub;
   let admin: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({
-      dbPath: testHubDb(),
+    hub = await createHub({
+      dbPath: await testHubDb(),
       clock: new ManualClock('2026-11-23T08:00:00Z'),
       log: silent,
       initialAdmin: TEST_ADMIN,
@@ -293,20 +293,24 @@ describe('admin routes by role and site: a site manager stays in their sites', (
   afterEach(async () => hub.stop());
 
   /** Everything a refused request must leave as it was. */
-  const state = () =>
-    JSON.stringify({
-      revision: hub.directory.revision(),
-      entities: (['plan', 'employer', 'member', 'badge'] as const).map((e) => hub.directory.list(e)),
-      sites: hub.sites.list(),
-      accounts: hub.auth.accounts.list(),
-      audit: hub.store.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM audit_log').get()?.n,
+  const state = async () => {
+    const db = hub.store.db;
+    const entities = [];
+    for (const e of ['plan', 'employer', 'member', 'badge'] as const) entities.push(await hub.directory.list(db, e));
+    return JSON.stringify({
+      revision: await hub.directory.revision(db),
+      entities,
+      sites: await hub.sites.list(db),
+      accounts: await hub.auth.accounts.list(db),
+      audit: await db.value('SELECT count(*) AS n FROM audit_log'),
     });
+  };
 
   async function run(headers: Record<string, string>, expected: (c: Case) => number): Promise<void> {
     const got: string[] = [];
     const want: string[] = [];
     for (const k of CASES) {
-      const before = state();
+      const before = await state();
       const csvBody = typeof k.body === 'string';
       const r = await hub.api.inject({
         method: k.method,
@@ -315,7 +319,7 @@ describe('admin routes by role and site: a site manager stays in their sites', (
         ...(k.body === undefined ? {} : { payload: k.body }),
       });
       const refused = r.statusCode >= 400 && r.statusCode < 500;
-      const unchanged = !refused || state() === before;
+      const unchanged = !refused || (await state()) === before;
       got.push(`${k.what}: ${r.statusCode}${unchanged ? '' : ' (and changed something)'}`);
       want.push(`${k.what}: ${expected(k)}`);
     }
@@ -345,8 +349,8 @@ describe('a site manager learns nothing of other sites from a refusal', () => {
   let hub: Hub;
   let manager: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({
-      dbPath: testHubDb(),
+    hub = await createHub({
+      dbPath: await testHubDb(),
       clock: new ManualClock('2026-11-23T08:00:00Z'),
       log: silent,
       initialAdmin: TEST_ADMIN,
@@ -411,7 +415,7 @@ describe('a site manager learns nothing of other sites from a refusal', () => {
     expect((await put(`/directory/badges/${UID.new1}`, { member: 'leo' })).replace('leo', 'ID')).toBe(
       (await put(`/directory/badges/${UID.new1}`, { member: 'ghost' })).replace('ghost', 'ID'),
     );
-    expect(hub.directory.get('member', 'zed')).toBeUndefined();
-    expect(hub.directory.get('badge', UID.new1)).toBeUndefined();
+    expect(await hub.directory.get(hub.store.db, 'member', 'zed')).toBeUndefined();
+    expect(await hub.directory.get(hub.store.db, 'badge', UID.new1)).toBeUndefined();
   });
 });

@@ -13,8 +13,8 @@ describe('admin API: the directory', () => {
   let hub: Hub;
   let admin: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({
-      dbPath: testHubDb(),
+    hub = await createHub({
+      dbPath: await testHubDb(),
       clock: new ManualClock('2026-11-23T08:00:00Z'),
       log: silent,
       initialAdmin: TEST_ADMIN,
@@ -89,7 +89,7 @@ describe('admin API: the directory', () => {
 
   it('refuses bad bodies and dangling references with the path at fault, and changes nothing', async () => {
     await seed();
-    const revision = hub.directory.revision();
+    const revision = await hub.directory.revision(hub.store.db);
     const bad = await call('PUT', '/directory/members/m99', { name: '', plan: 'nope' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ code: 'request.invalid', details: [{ path: 'name' }] });
@@ -97,7 +97,7 @@ describe('admin API: the directory', () => {
     expect(dangling.json()).toMatchObject({ code: 'request.invalid', details: [{ path: 'member' }] });
     expect((await call('PUT', '/directory/members/m99', ['not', 'an', 'object'])).statusCode).toBe(400);
     expect((await call('DELETE', '/directory/plans/always')).json()).toMatchObject({ code: 'request.invalid' });
-    expect(hub.directory.revision()).toBe(revision);
+    expect(await hub.directory.revision(hub.store.db)).toBe(revision);
   });
 
   it('each change writes one audit row with who, what, when, before and after; GET /audit filters and pages', async () => {
@@ -157,8 +157,8 @@ describe('admin API: a site manager sees and changes only what concerns their si
   let admin: AuthHeaders;
   let manager: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({
-      dbPath: testHubDb(),
+    hub = await createHub({
+      dbPath: await testHubDb(),
       clock: new ManualClock('2026-11-23T08:00:00Z'),
       log: silent,
       initialAdmin: TEST_ADMIN,
@@ -198,12 +198,12 @@ describe('admin API: a site manager sees and changes only what concerns their si
     const elsewhere = await as('PUT', '/directory/members/max', { name: 'Max', plan: 'lyon-only' });
     expect(elsewhere.statusCode).toBe(403);
     expect(elsewhere.json()).toMatchObject({ code: 'auth.forbidden' });
-    expect(hub.directory.get('member', 'max')).toBeUndefined();
+    expect(await hub.directory.get(hub.store.db, 'member', 'max')).toBeUndefined();
     expect((await as('PATCH', '/directory/members/ana', { plan: 'lyon-only' })).statusCode).toBe(403);
-    expect(hub.directory.get('member', 'ana')?.plan).toBe('murat-only');
+    expect((await hub.directory.get(hub.store.db, 'member', 'ana'))?.plan).toBe('murat-only');
     expect((await as('POST', `/directory/badges/${UID_B}/revoke`)).statusCode).toBe(404);
     expect((await as('DELETE', '/directory/members/leo')).statusCode).toBe(404);
-    expect(hub.directory.get('badge', UID_B)?.status).toBe('active');
+    expect((await hub.directory.get(hub.store.db, 'badge', UID_B))?.status).toBe('active');
     expect((await as('PATCH', '/directory/sites/lyon', { capacity: 1 })).statusCode).toBe(403);
     expect((await as('PATCH', '/directory/sites/murat', { capacity: 22 })).statusCode).toBe(200);
     expect(
@@ -228,8 +228,8 @@ describe('admin API: a site manager sees and changes only what concerns their si
 
 describe('the ingest view under roles', () => {
   it('a site manager sees only their sites and their events; dead letters are the operator’s', async () => {
-    const hub = createHub({
-      dbPath: testHubDb(),
+    const hub = await createHub({
+      dbPath: await testHubDb(),
       clock: new ManualClock('2026-11-23T08:00:00Z'),
       log: silent,
       initialAdmin: TEST_ADMIN,

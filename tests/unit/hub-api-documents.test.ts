@@ -57,8 +57,8 @@ describe('the hub API document at /docs/openapi.json', () => {
   let hub: Hub;
   let admin: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({
-      dbPath: testHubDb(),
+    hub = await createHub({
+      dbPath: await testHubDb(),
       clock: new ManualClock(0),
       log: pino({ level: 'silent' }),
       initialAdmin: TEST_ADMIN,

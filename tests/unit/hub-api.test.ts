@@ -16,8 +16,8 @@ describe('hub API (in memory)', () => {
   let headers: AuthHeaders;
   beforeEach(async () => {
     clock = new ManualClock('2026-11-23T08:00:00Z');
-    hub = createHub({
-      dbPath: testHubDb(),
+    hub = await createHub({
+      dbPath: await testHubDb(),
       clock,
       log: silent,
       initialAdmin: TEST_ADMIN,

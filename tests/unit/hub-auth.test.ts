@@ -14,10 +14,10 @@ const MINUTE = 60_000;
 describe('hub authentication', () => {
   let hub: Hub;
   let clock: ManualClock;
-  beforeEach(() => {
+  beforeEach(async () => {
     clock = new ManualClock('2026-11-23T08:00:00Z');
-    hub = createHub({
-      dbPath: testHubDb(),
+    hub = await createHub({
+      dbPath: await testHubDb(),
       clock,
       log: silent,
       initialAdmin: TEST_ADMIN,
@@ -42,7 +42,7 @@ describe('hub authentication', () => {
       payload: { name: 'P', access: 'always' },
     });
     expect(put.statusCode).toBe(401);
-    expect(hub.directory.list('plan')).toEqual([]);
+    expect(await hub.directory.list('plan')).toEqual([]);
     expect((await get('/health')).statusCode).toBe(200);
     expect((await get('/')).statusCode).toBe(200);
     expect((await get('/ui/app.js')).statusCode).toBe(200);
@@ -196,8 +196,8 @@ describe('hub authentication', () => {
 
 describe('the first start without an initial admin', () => {
   it('makes "admin" with a one-time password that must be changed before anything else', async () => {
-    const hub = createHub({
-      dbPath: testHubDb(),
+    const hub = await createHub({
+      dbPath: await testHubDb(),
       clock: new ManualClock(0),
       log: silent,
       passwordCost: FAST_PASSWORD_COST,
@@ -226,15 +226,15 @@ describe('the first start without an initial admin', () => {
     }
   });
 
-  it('refuses a too short initial password, naming it', () => {
-    expect(() =>
-      createHub({
-        dbPath: testHubDb(),
+  it('refuses a too short initial password, naming it', async () => {
+    await expect(
+      await createHub({
+        dbPath: await testHubDb(),
         clock: new ManualClock(0),
         log: silent,
         initialAdmin: { username: 'admin', password: 'short' },
       }),
-    ).toThrow(/initialAdmin.password/);
+    ).rejects.toThrow(/initialAdmin.password/);
   });
 });
 
@@ -253,13 +253,13 @@ describe('password hashing', () => {
 describe('the first start’s one-time password, until someone takes the hub over', () => {
   it('each start gives a new one while it is unused (a lost first output is no lock-out); none once the admin set their own', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-first-admin-'));
-    const dbPath = lastingHubDb(dir);
-    const start = () => createHub({ dbPath, clock: new ManualClock(0), log: silent, passwordCost: FAST_PASSWORD_COST });
+    const dbPath = await lastingHubDb(dir);
+    const start = () => await createHub({ dbPath, clock: new ManualClock(0), log: silent, passwordCost: FAST_PASSWORD_COST });
     try {
-      const first = start();
+      const first = await start();
       const lost = first.oneTimeAdmin?.password;
       await first.stop();
-      const second = start();
+      const second = await start();
       const fresh = second.oneTimeAdmin?.password;
       expect(fresh).toBeDefined();
       expect(fresh).not.toBe(lost);
@@ -280,7 +280,7 @@ describe('the first start’s one-time password, until someone takes the hub ove
         payload: { currentPassword: fresh, newPassword: 'taken-over-now' },
       });
       await second.stop();
-      const third = start();
+      const third = await start();
       expect(third.oneTimeAdmin).toBeUndefined();
       expect(
         (
@@ -343,7 +343,7 @@ describe('password rules', () => {
         { path: 'password', message: expect.stringContaining('a password must not be the username') as string },
       ],
     });
-    expect(hub.auth.accounts.list().map((a) => a.username)).toEqual(['admin']);
+    expect((await hub.auth.accounts.list(hub.auth.db)).map((a) => a.username)).toEqual(['admin']);
     expect((await create('frontdesk-lyon', 'a-desk-at-the-lyon-office')).statusCode).toBe(201);
   });
 
@@ -376,26 +376,32 @@ describe('password rules', () => {
       payload: { password: 'Night-Shift-01' },
     });
     expect(reset.json()).toMatchObject({ code: 'request.invalid', details: [{ path: 'password' }] });
-    const first = (password: string) => () =>
-      createHub({
-        dbPath: testHubDb(),
+    const first = async (password: string) =>
+      await createHub({
+        dbPath: await testHubDb(),
         clock: new ManualClock(0),
         log: silent,
         initialAdmin: { username: 'operator-one', password },
       });
-    expect(first('Operator-One')).toThrow(/initialAdmin\.password: a password must not be the username/);
-    expect(first('password1234')).toThrow(/initialAdmin\.password/);
+    await expect(first('Operator-One')).rejects.toThrow(/initialAdmin\.password: a password must not be the username/);
+    await expect(first('password1234')).rejects.toThrow(/initialAdmin\.password/);
   });
 });
 
 describe('password hashing cost', () => {
   it('new hashes use scrypt N=2^17, r=8, p=1; a hash of an older cost is stored again at the next successful login, not at a failed one', async () => {
     expect(await hashPassword('correct horse battery')).toMatch(/^scrypt\$131072\$8\$1\$/);
-    const hub = createHub({ dbPath: testHubDb(), clock: new ManualClock(0), log: silent, initialAdmin: TEST_ADMIN });
+    const hub = await createHub({
+      dbPath: await testHubDb(),
+      clock: new ManualClock(0),
+      log: silent,
+      initialAdmin: TEST_ADMIN,
+    });
     try {
-      const id = hub.auth.accounts.list()[0]?.id ?? '';
+      const { db, accounts } = hub.auth;
+      const id = (await accounts.list(db))[0]?.id ?? '';
       const old = await hashPassword(TEST_ADMIN.password, { N: 2 ** 14, r: 8, p: 1 });
-      hub.auth.accounts.setPasswordHash(id, old, false);
+      await accounts.setPasswordHash(db, id, old, false);
       expect(
         (
           await hub.api.inject({
@@ -405,12 +411,12 @@ describe('password hashing cost', () => {
           })
         ).statusCode,
       ).toBe(401);
-      expect(hub.auth.accounts.passwordHash(id)).toBe(old);
+      expect(await accounts.passwordHash(db, id)).toBe(old);
       expect((await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password)).authorization).toMatch(/^Bearer /);
-      const now = hub.auth.accounts.passwordHash(id) ?? '';
+      const now = (await accounts.passwordHash(db, id)) ?? '';
       expect(now).toMatch(/^scrypt\$131072\$8\$1\$/);
       expect(await verifyPassword(TEST_ADMIN.password, now)).toBe(true);
-      expect(hub.auth.accounts.get(id)?.mustChangePassword).toBe(false);
+      expect((await accounts.get(db, id))?.mustChangePassword).toBe(false);
     } finally {
       await hub.stop();
     }

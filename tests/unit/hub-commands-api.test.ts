@@ -13,8 +13,8 @@ import { cleanupsAfterEach } from '../support/cleanups.js';
 const cleanups = cleanupsAfterEach();
 
 async function hubWithSite(opts: { started?: boolean } = {}): Promise<{ hub: Hub; admin: AuthHeaders }> {
-  const hub = createHub({
-    dbPath: testHubDb(),
+  const hub = await createHub({
+    dbPath: await testHubDb(),
     clock: opts.started ? systemClock : new ManualClock('2026-11-23T08:00:00Z'),
     log: silent,
     initialAdmin: TEST_ADMIN,

@@ -18,34 +18,36 @@ const KEYS = generateHubKeys();
 const SITES = ['allanche', 'murat', 'reichstett'];
 const stores: HubStore[] = [];
 const dirs: string[] = [];
-afterEach(() => {
-  for (const s of stores.splice(0)) s.db.close();
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.db.close();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 /** A hub database with a directory: two members on a 2-days plan (one for murat and allanche only), one without a limit. */
-function hubWithDirectory(path = testHubDb()) {
-  const store = new HubStore(openHubDatabase(path));
+async function hubWithDirectory(path?: string) {
+  const store = new HubStore(await openHubDatabase(path ?? (await testHubDb())));
   stores.push(store);
   const directory = new HubDirectory(store.db);
-  if (directory.revision() === 0) {
-    directory.upsert('plan', { id: 'two-days', name: '2 days', access: 'always', daysPerWeek: 2 });
-    directory.upsert('plan', {
+  if ((await directory.revision()) === 0) {
+    await directory.upsert('plan', { id: 'two-days', name: '2 days', access: 'always', daysPerWeek: 2 });
+    await directory.upsert('plan', {
       id: 'two-days-east',
       name: '2 days, east',
       access: 'always',
       daysPerWeek: 2,
       sites: ['murat', 'allanche'],
     });
-    directory.upsert('plan', { id: 'always', name: '24/7', access: 'always' });
-    directory.upsert('member', { id: 'chloe', name: 'Chloé', plan: 'two-days' });
-    directory.upsert('member', { id: 'ida', name: 'Ida', plan: 'two-days-east' });
-    directory.upsert('member', { id: 'alice', name: 'Alice', plan: 'always' });
+    await directory.upsert('plan', { id: 'always', name: '24/7', access: 'always' });
+    await directory.upsert('member', { id: 'chloe', name: 'Chloé', plan: 'two-days' });
+    await directory.upsert('member', { id: 'ida', name: 'Ida', plan: 'two-days-east' });
+    await directory.upsert('member', { id: 'alice', name: 'Alice', plan: 'always' });
   }
   return { store, directory };
 }
 
-function publisherOn(hub: ReturnType<typeof hubWithDirectory>, clock: ManualClock) {
+type Hub = Awaited<ReturnType<typeof hubWithDirectory>>;
+
+function publisherOn(hub: Hub, clock: ManualClock) {
   const published: Array<{ topic: string; payload: string }> = [];
   const publisher = new DaysElsewherePublisher({
     db: hub.store.db,
@@ -57,7 +59,7 @@ function publisherOn(hub: ReturnType<typeof hubWithDirectory>, clock: ManualCloc
     key: hubPrivateKey(KEYS.privateKeyPem),
     clock,
     log: silent,
-    sites: () => SITES,
+    sites: () => Promise.resolve(SITES),
   });
   return { publisher, published };
 }
@@ -71,23 +73,25 @@ function checkIn(site: string, member: string, at: string): SiteEvent {
   return { v: 1, site, seq, id: randomUUID(), at, type: 'presence.in', data: { memberId: member } };
 }
 
-/** Stores the events as the hub's ingest does, then tells the publisher. */
-function ingest(
-  hub: ReturnType<typeof hubWithDirectory>,
-  publisher: DaysElsewherePublisher,
-  events: SiteEvent[],
-  clock: ManualClock,
-): void {
-  for (const e of events) hub.store.ingest({ v: 1, site: e.site, events: [e] }, clock.now());
-  publisher.onApplied(events);
+/** Stores the events as the hub's ingest does, telling the publisher in the transaction; what it returned runs after the commit. */
+async function ingest(hub: Hub, publisher: DaysElsewherePublisher, events: SiteEvent[], clock: ManualClock) {
+  const afterCommit = await hub.store.db.transaction(async (tx) => {
+    await hub.store.ingestIn(
+      tx,
+      events.map((e) => ({ v: 1, site: e.site, events: [e] })),
+      clock.now(),
+    );
+    return publisher.onApplied(tx, events);
+  });
+  afterCommit();
 }
 
 describe('the days each member came to the other sites, as the hub tells each site', () => {
-  it('tells each site the days its quota members came elsewhere this week and last, signed, once per change', () => {
+  it('tells each site the days its quota members came elsewhere this week and last, signed, once per change', async () => {
     const clock = new ManualClock('2026-11-25T10:00:00Z'); // Wednesday
-    const hub = hubWithDirectory();
+    const hub = await hubWithDirectory();
     const { publisher, published } = publisherOn(hub, clock);
-    ingest(
+    await ingest(
       hub,
       publisher,
       [
@@ -100,15 +104,16 @@ describe('the days each member came to the other sites, as the hub tells each si
       ],
       clock,
     );
-    expect(publisher.entriesFor('allanche')).toEqual([
+    expect(await publisher.entriesFor('allanche')).toEqual([
       { member: 'chloe', days: ['2026-11-23', '2026-11-24'] },
       { member: 'ida', days: ['2026-11-23'] },
     ]);
     // murat is told only of allanche's day; reichstett does not open to ida's plan.
-    expect(publisher.entriesFor('murat')).toEqual([{ member: 'chloe', days: ['2026-11-24'] }]);
-    expect(publisher.entriesFor('reichstett')).toEqual([{ member: 'chloe', days: ['2026-11-23', '2026-11-24'] }]);
+    expect(await publisher.entriesFor('murat')).toEqual([{ member: 'chloe', days: ['2026-11-24'] }]);
+    expect(await publisher.entriesFor('reichstett')).toEqual([{ member: 'chloe', days: ['2026-11-23', '2026-11-24'] }]);
 
     clock.advance(1000);
+    await publisher.settled();
     expect(published.map((p) => p.topic).sort()).toEqual(SITES.map((s) => `tessera/v1/sites/${s}/days`));
     for (const { topic, payload } of published) {
       const json: unknown = JSON.parse(payload);
@@ -117,15 +122,17 @@ describe('the days each member came to the other sites, as the hub tells each si
         true,
       );
       expect(topic).toBe(`tessera/v1/sites/${signed.body.site}/days`);
-      expect(signed.body.members).toEqual(publisher.entriesFor(signed.body.site));
+      expect(signed.body.members).toEqual(await publisher.entriesFor(signed.body.site));
     }
     // The same check-in again changes nothing, so nothing is sent.
-    publisher.onApplied([checkIn('murat', 'chloe', '2026-11-23T12:00:00+01:00')]);
+    publisher.applied([checkIn('murat', 'chloe', '2026-11-23T12:00:00+01:00')]);
     clock.advance(1000);
+    await publisher.settled();
     expect(published).toHaveLength(3);
     // A new day at murat: murat's view does not change, the others' do.
-    ingest(hub, publisher, [checkIn('murat', 'chloe', '2026-11-25T09:00:00+01:00')], clock);
+    await ingest(hub, publisher, [checkIn('murat', 'chloe', '2026-11-25T09:00:00+01:00')], clock);
     clock.advance(1000);
+    await publisher.settled();
     expect(
       published
         .slice(3)
@@ -134,41 +141,43 @@ describe('the days each member came to the other sites, as the hub tells each si
     ).toEqual(['tessera/v1/sites/allanche/days', 'tessera/v1/sites/reichstett/days']);
   });
 
-  it('after a restart, reads the days back from the events it stored', () => {
+  it('after a restart, reads the days back from the events it stored', async () => {
     const clock = new ManualClock('2026-11-25T10:00:00Z');
     const dir = mkdtempSync(join(tmpdir(), 'tessera-hub-days-'));
     dirs.push(dir);
-    const path = lastingHubDb(dir);
-    const first = hubWithDirectory(path);
-    ingest(
+    const path = await lastingHubDb(dir);
+    const first = await hubWithDirectory(path);
+    await ingest(
       first,
       publisherOn(first, clock).publisher,
       [checkIn('murat', 'chloe', '2026-11-23T09:00:00+01:00'), checkIn('murat', 'chloe', '2026-11-24T09:00:00+01:00')],
       clock,
     );
-    const again = hubWithDirectory(path);
+    const again = await hubWithDirectory(path);
     const { publisher } = publisherOn(again, clock);
-    expect(publisher.entriesFor('allanche')).toEqual([]);
-    publisher.load();
-    expect(publisher.entriesFor('allanche')).toEqual([{ member: 'chloe', days: ['2026-11-23', '2026-11-24'] }]);
+    expect(await publisher.entriesFor('allanche')).toEqual([]);
+    await publisher.load();
+    expect(await publisher.entriesFor('allanche')).toEqual([{ member: 'chloe', days: ['2026-11-23', '2026-11-24'] }]);
   });
 
-  it('a member suspended or moved to a plan without a limit is no longer listed', () => {
+  it('a member suspended or moved to a plan without a limit is no longer listed', async () => {
     const clock = new ManualClock('2026-11-25T10:00:00Z');
-    const hub = hubWithDirectory();
+    const hub = await hubWithDirectory();
     const { publisher, published } = publisherOn(hub, clock);
-    ingest(
+    await ingest(
       hub,
       publisher,
       [checkIn('murat', 'chloe', '2026-11-23T09:00:00+01:00'), checkIn('murat', 'ida', '2026-11-23T09:00:00+01:00')],
       clock,
     );
     clock.advance(1000);
-    hub.directory.upsert('member', { id: 'chloe', name: 'Chloé', plan: 'always' });
-    hub.directory.upsert('member', { id: 'ida', name: 'Ida', plan: 'two-days-east', status: 'suspended' });
+    await publisher.settled();
+    await hub.directory.upsert('member', { id: 'chloe', name: 'Chloé', plan: 'always' });
+    await hub.directory.upsert('member', { id: 'ida', name: 'Ida', plan: 'two-days-east', status: 'suspended' });
     publisher.onDirectoryChange();
     clock.advance(1000);
-    expect(publisher.entriesFor('allanche')).toEqual([]);
+    await publisher.settled();
+    expect(await publisher.entriesFor('allanche')).toEqual([]);
     const last = SignedDaysElsewhere.parse(
       JSON.parse(published.filter((p) => p.topic.endsWith('/allanche/days')).at(-1)?.payload ?? '{}'),
     );

@@ -11,8 +11,8 @@ describe('the hub against cross-site requests, with security headers', () => {
   let hub: Hub;
   let auth: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({
-      dbPath: testHubDb(),
+    hub = await createHub({
+      dbPath: await testHubDb(),
       clock: new ManualClock('2026-11-23T08:00:00Z'),
       log: silent,
       initialAdmin: TEST_ADMIN,

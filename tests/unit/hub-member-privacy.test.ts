@@ -60,21 +60,18 @@ describe('a member’s personal data at the hub: export and erasure', () => {
     });
   };
 
-  const allEventBodies = () =>
-    hub.store.db.prepare<[], string>('SELECT body FROM events ORDER BY site, seq').pluck().all();
+  const allEventBodies = () => hub.store.db.column<string>('SELECT body FROM events ORDER BY site, seq');
   const invoices = () =>
-    hub.store.db
-      .prepare<[], { number: string; total_cents: number; body: string }>(
-        'SELECT number, total_cents, body FROM billing_invoices ORDER BY number',
-      )
-      .all();
-  const auditText = () => JSON.stringify(hub.store.db.prepare('SELECT * FROM audit_log').all());
+    hub.store.db.all<{ number: string; total_cents: number; body: string }>(
+      'SELECT number, total_cents, body FROM billing_invoices ORDER BY number',
+    );
+  const auditText = async () => JSON.stringify(await hub.store.db.all('SELECT * FROM audit_log'));
 
   beforeEach(async () => {
     seqs.clear();
     clock = new ManualClock('2026-11-02T07:00:00Z');
-    hub = createHub({
-      dbPath: testHubDb(),
+    hub = await createHub({
+      dbPath: await testHubDb(),
       clock,
       log: silent,
       initialAdmin: TEST_ADMIN,
@@ -85,7 +82,7 @@ describe('a member’s personal data at the hub: export and erasure', () => {
       ['murat', 'Murat'],
       ['reichstett', 'Reichstett'],
     ])
-      hub.sites.upsert({ id, name, timeZone: 'Europe/Paris', capacity: 10 });
+      await hub.sites.upsert({ id, name, timeZone: 'Europe/Paris', capacity: 10 });
     await call('PUT', '/directory/plans/murat-day', { name: 'Murat day', access: 'staffed', sites: ['murat'] });
     await call('PUT', '/directory/plans/reichstett-day', {
       name: 'Reichstett day',
@@ -166,14 +163,14 @@ describe('a member’s personal data at the hub: export and erasure', () => {
       call('POST', `/directory/members/${id}/erase`, body, headers);
 
     it('must be confirmed with the member id, and changes nothing otherwise', async () => {
-      const revision = hub.directory.revision();
+      const revision = await hub.directory.revision(hub.store.db);
       expect((await call('POST', '/directory/members/alice/erase')).json()).toMatchObject({ code: 'request.invalid' });
       expect((await erase('alice', admin, { confirm: 'bob' })).json()).toMatchObject({
         code: 'request.invalid',
         details: [{ path: 'confirm' }],
       });
-      expect(hub.directory.revision()).toBe(revision);
-      expect(hub.directory.get('member', 'alice')?.name).toBe('Alice Martin');
+      expect(await hub.directory.revision(hub.store.db)).toBe(revision);
+      expect((await hub.directory.get(hub.store.db, 'member', 'alice'))?.name).toBe('Alice Martin');
     });
 
     it('refuses a site manager of another site (404, as if absent) and lets one of the member’s site do it', async () => {
@@ -183,7 +180,7 @@ describe('a member’s personal data at the hub: export and erasure', () => {
         sites: ['reichstett'],
       });
       expect((await erase('alice', reichstett)).statusCode).toBe(404);
-      expect(allEventBodies().filter((b) => b.includes('"alice"'))).toHaveLength(4);
+      expect((await allEventBodies()).filter((b) => b.includes('"alice"'))).toHaveLength(4);
       const murat = await loginAs(hub.api, admin, {
         username: 'murat-manager',
         role: 'site_manager',
@@ -194,13 +191,13 @@ describe('a member’s personal data at the hub: export and erasure', () => {
     });
 
     it('pseudonymises the member’s events, masks their badge, and leaves other members’ events alone', async () => {
-      const before = allEventBodies();
+      const before = await allEventBodies();
       const r = await erase('alice');
       expect(r.statusCode).toBe(200);
       const { pseudonym, events, badges } = r.json<{ pseudonym: string; events: number; badges: number }>();
       expect(isPseudonym(pseudonym)).toBe(true);
       expect({ events, badges }).toEqual({ events: 4, badges: 1 });
-      const after = allEventBodies();
+      const after = await allEventBodies();
       expect(after).toHaveLength(before.length);
       expect(after.join('\n')).not.toContain('alice');
       expect(after.join('\n')).not.toContain('…A1A1');
@@ -213,11 +210,11 @@ describe('a member’s personal data at the hub: export and erasure', () => {
     });
 
     it('scrubs the directory record, tombstones the badges for the sites, and keeps plan and employer for billing', async () => {
-      const revision = hub.directory.revision();
+      const revision = await hub.directory.revision(hub.store.db);
       const { pseudonym } = (await erase('alice')).json<{ pseudonym: string }>();
-      expect(hub.directory.get('member', 'alice')).toBeUndefined();
-      expect(hub.directory.get('badge', UID_ALICE)).toBeUndefined();
-      expect(hub.directory.get('member', pseudonym)).toEqual({
+      expect(await hub.directory.get(hub.store.db, 'member', 'alice')).toBeUndefined();
+      expect(await hub.directory.get(hub.store.db, 'badge', UID_ALICE)).toBeUndefined();
+      expect(await hub.directory.get(hub.store.db, 'member', pseudonym)).toEqual({
         id: pseudonym,
         name: pseudonym,
         role: 'member',
@@ -225,14 +222,12 @@ describe('a member’s personal data at the hub: export and erasure', () => {
         employer: 'acme',
         status: 'suspended',
       });
-      const rows = hub.store.db
-        .prepare<[], { entity: string; id: string; deleted: number }>(
-          "SELECT entity, id, deleted FROM directory_entities WHERE entity IN ('member', 'badge')",
-        )
-        .all();
+      const rows = await hub.store.db.all<{ entity: string; id: string; deleted: number }>(
+        "SELECT entity, id, deleted FROM directory_entities WHERE entity IN ('member', 'badge')",
+      );
       expect(rows.some((row) => row.id === 'alice')).toBe(false);
       expect(rows).toContainEqual({ entity: 'badge', id: UID_ALICE, deleted: 1 });
-      const changes = hub.directory.changesFor('murat', revision);
+      const changes = await hub.directory.changesFor(hub.store.db, 'murat', revision);
       expect(changes).toContainEqual({ entity: 'badge', op: 'delete', id: UID_ALICE });
       expect(changes).toContainEqual({
         entity: 'member',
@@ -259,16 +254,16 @@ describe('a member’s personal data at the hub: export and erasure', () => {
           before: null,
         },
       ]);
-      const text = auditText();
+      const text = await auditText();
       for (const personal of ['alice', 'Alice Martin', UID_ALICE]) expect(text).not.toContain(personal);
       expect(text).toContain('Bob Durand');
     });
 
     it('leaves closed invoices as issued, totals and bytes, and the period totals', async () => {
-      const frozen = invoices();
+      const frozen = await invoices();
       const period = hub.billing.closed('2026-11');
       await erase('alice');
-      expect(invoices()).toEqual(frozen);
+      expect(await invoices()).toEqual(frozen);
       expect(hub.billing.closed('2026-11')).toEqual(period);
       expect(frozen.map((i) => i.total_cents)).toEqual([(2000 + 1200 + 1200) * 1.2]); // Alice's day at Murat, Bob's at Murat and Reichstett
     });
@@ -292,7 +287,7 @@ describe('a member’s personal data at the hub: export and erasure', () => {
       expect(hub.live.projection.whoIsIn('murat')).toEqual([
         { memberId: pseudonym, name: pseudonym, since: '2026-12-03T09:00:00.000+01:00' },
       ]);
-      expect(hub.store.db.prepare('SELECT member_id FROM presence_state').pluck().all()).not.toContain('alice');
+      expect(await hub.store.db.column('SELECT member_id FROM presence_state')).not.toContain('alice');
       receive('murat', '2026-12-03T12:00:00.000+01:00', 'presence.out', {
         memberId: pseudonym,
         cause: 'badge',
@@ -311,7 +306,7 @@ describe('a member’s personal data at the hub: export and erasure', () => {
         memberId: 'alice',
         reason: 'anti_passback',
       });
-      const last = hub.store.events('murat', 0, 100).at(-1)?.event;
+      const last = (await hub.store.events('murat', 0, 100)).at(-1)?.event;
       expect(last).toMatchObject({ type: 'access.denied', data: { memberId: pseudonym, badge: '…' } });
       expect(hub.live.projection.whoIsIn('murat').map((m) => m.memberId)).toEqual([pseudonym]);
     });
@@ -327,7 +322,7 @@ describe('a member’s personal data at the hub: export and erasure', () => {
         revision: first.revision,
         events: 0,
       });
-      expect(hub.directory.revision()).toBe(first.revision);
+      expect(await hub.directory.revision(hub.store.db)).toBe(first.revision);
       expect((await call('GET', '/audit')).json<{ total: number }>().total).toBe(audited);
       const back = await call('PUT', '/directory/members/alice', { name: 'Alice Martin', plan: 'murat-day' });
       expect(back.json()).toMatchObject({ code: 'conflict', details: [{ path: 'id' }] });

@@ -18,10 +18,10 @@ const cleanups = cleanupsAfterEach();
 function world() {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-liveness-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const dbPath = lastingHubDb(dir);
+  const dbPath = await lastingHubDb(dir);
   const clock = new ManualClock('2026-11-23T08:00:00Z');
   const open = () => {
-    const hub = createHub({ dbPath, clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    const hub = await createHub({ dbPath, clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     cleanups.push(() => hub.stop());
     return hub;
   };

@@ -1,117 +1,170 @@
-import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { openHubDatabase } from '../../cloud-sync/hub/db.js';
-import { pgAdmin, TEST_PG_URL, testHubDb } from '../harness/hub-db.js';
+import { openHubDatabase, type HubDb } from '../../cloud-sync/hub/db.js';
+import { PG_MIGRATIONS } from '../../cloud-sync/hub/pg-migrations.js';
+import { migratePostgres, MIGRATION_LOCK } from '../../cloud-sync/hub/storage/pg-schema.js';
+import { PostgresHubDb } from '../../cloud-sync/hub/storage/postgres.js';
+import pg from 'pg';
+import { freshPgDatabase, pgAdmin } from '../harness/hub-db.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
 
-/** PostgreSQL's own failures (the unit-pg project only): the connection lost, the server away. */
-describe('hub storage on PostgreSQL: failures', () => {
-  it('a lost connection fails the call with store.unavailable; the next call reconnects, statements prepared again', () => {
-    const db = openHubDatabase(testHubDb());
-    try {
-      const sites = db.prepare<[], number>('SELECT COUNT(*) FROM site_progress').pluck();
-      expect(sites.get()).toBe(0);
-      const pid = db.prepare<[], number>('SELECT pg_backend_pid()').pluck().get();
-      pgAdmin(`SELECT pg_terminate_backend(${pid}, 5000)`); // waits until it is gone
-      expect(() => sites.get()).toThrow(
-        expect.objectContaining({ code: 'store.unavailable', message: expect.stringContaining('lost the connection') }),
-      );
-      expect(sites.get()).toBe(0);
-      expect(db.prepare<[], number>('SELECT pg_backend_pid()').pluck().get()).not.toBe(pid);
-    } finally {
-      db.close();
-    }
+/** PostgreSQL's own ways (the unit-pg project only): its connections, its failures, its migrations. */
+describe('hub storage on PostgreSQL', () => {
+  const cleanups = cleanupsAfterEach();
+  const open = async (url?: string, options?: Parameters<typeof openHubDatabase>[1]): Promise<HubDb> => {
+    const db = await openHubDatabase(url ?? (await freshPgDatabase()), options);
+    cleanups.push(() => db.close());
+    return db;
+  };
+
+  it('a connection the server ends while idle in the pool costs nothing: the next call takes another', async () => {
+    const db = await open();
+    const pid = await db.value<number>('SELECT pg_backend_pid()');
+    await pgAdmin([`SELECT pg_terminate_backend(${pid}, 5000)`]); // returns once it is gone
+    expect(await db.value('SELECT COUNT(*) FROM site_progress')).toBe(0);
+    expect(await db.value('SELECT pg_backend_pid()')).not.toBe(pid);
+    expect(db.available).toBe(true);
   });
 
-  it('while the server is away: one connection attempt a second at most, the calls between refused at once; back when it is', async () => {
-    const proxy = await tcpProxy(new URL(TEST_PG_URL).port || '5432');
-    const url = testHubDb().replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${proxy.port}`);
-    const db = openHubDatabase(url);
-    try {
-      const one = db.prepare<[], number>('SELECT 1').pluck();
-      expect(one.get()).toBe(1);
-      await proxy.down();
-      expect(() => one.get()).toThrow(/lost the connection/);
-      expect(() => one.get()).toThrow(/cannot connect to PostgreSQL/);
-      expect(() => one.get()).toThrow(/unreachable: retrying/);
-      await proxy.up();
-      await new Promise((r) => setTimeout(r, 1100));
-      expect(one.get()).toBe(1);
-    } finally {
-      db.close();
-      await proxy.close();
-    }
-  });
-
-  it('refuses a string holding a NUL rather than storing it cut off', () => {
-    const db = openHubDatabase(testHubDb());
-    try {
-      expect(() =>
-        db
-          .prepare<[string]>(
-            "INSERT INTO sites (id, name, time_zone, capacity, created_at, updated_at) VALUES ('s', ?, 'UTC', 1, 0, 0)",
-          )
-          .run('Murat\u0000 annex'),
-      ).toThrow(/NUL/);
-      expect(db.prepare<[], number>('SELECT COUNT(*) FROM sites').pluck().get()).toBe(0);
-    } finally {
-      db.close();
-    }
-  });
-
-  it('an unreachable server is store.unavailable, saying where, without the password', () => {
-    expect(() => openHubDatabase('postgresql://tessera:s3cret@127.0.0.1:1/hub?connect_timeout=2')).toThrow(
-      expect.objectContaining({
-        code: 'store.unavailable',
-        message: expect.stringMatching(
-          /^cannot connect to PostgreSQL at postgresql:\/\/tessera:\*\*\*@127\.0\.0\.1:1\/hub/,
-        ),
+  it('a transaction whose connection is lost fails with store.unavailable, saying so, and leaves nothing behind', async () => {
+    const db = await open();
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.run(
+          "INSERT INTO sites (id, name, time_zone, capacity, created_at, updated_at) VALUES ('a', 'A', 'UTC', 1, 0, 0)",
+        );
+        const pid = await tx.value<number>('SELECT pg_backend_pid()');
+        await pgAdmin([`SELECT pg_terminate_backend(${pid}, 5000)`]);
+        await tx.run(
+          "INSERT INTO sites (id, name, time_zone, capacity, created_at, updated_at) VALUES ('b', 'B', 'UTC', 1, 0, 0)",
+        );
       }),
+    ).rejects.toMatchObject({
+      code: 'store.unavailable',
+      message: expect.stringContaining(
+        'lost the connection to PostgreSQL at postgresql://postgres@127.0.0.1',
+      ) as string,
+    });
+    expect(db.available).toBe(false);
+    expect(await db.value('SELECT COUNT(*) FROM sites')).toBe(0);
+    expect(db.available).toBe(true);
+  });
+
+  it('a statement past statementTimeoutMs is cancelled by the server: store.unavailable, and the pool goes on', async () => {
+    const db = await open(undefined, { statementTimeoutMs: 200 });
+    const started = Date.now();
+    await expect(db.value('SELECT pg_sleep(5)')).rejects.toMatchObject({
+      code: 'store.unavailable',
+      message: expect.stringContaining('statement timeout') as string,
+    });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(await db.value('SELECT 1')).toBe(1);
+  });
+
+  it('an unreachable server is store.unavailable within connectTimeoutMs, saying where, without the password', async () => {
+    const started = Date.now();
+    await expect(
+      await openHubDatabase('postgresql://tessera:s3cret@127.0.0.1:1/hub', { connectTimeoutMs: 500 }),
+    ).rejects.toMatchObject({
+      code: 'store.unavailable',
+      message: expect.stringMatching(
+        /^cannot connect to PostgreSQL at postgresql:\/\/tessera:\*\*\*@127\.0\.0\.1:1\/hub/,
+      ),
+    });
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('refuses a string holding a NUL rather than storing it cut off', async () => {
+    const db = await open();
+    await expect(
+      db.run(
+        "INSERT INTO sites (id, name, time_zone, capacity, created_at, updated_at) VALUES ('s', ?, 'UTC', 1, 0, 0)",
+        ['Murat\u0000 annex'],
+      ),
+    ).rejects.toMatchObject({ code: 'request.invalid', message: expect.stringContaining('NUL') as string });
+    expect(await db.value('SELECT COUNT(*) FROM sites')).toBe(0);
+  });
+
+  it('PostgreSQL refusing a statement is a PgError with its SQLSTATE and the statement, not store.unavailable', async () => {
+    const db = await open();
+    await expect(db.value('SELECT * FROM no_such_table')).rejects.toMatchObject({
+      name: 'PgError',
+      sqlState: '42P01',
+      message: expect.stringContaining('(in: SELECT * FROM no_such_table)') as string,
+    });
+    expect(db.available).toBe(true);
+  });
+
+  it('hub instances opening a fresh database at once: both succeed, each migration applied once', async () => {
+    const url = await freshPgDatabase();
+    const [a, b, c] = await Promise.all([open(url), open(url), open(url)]);
+    expect(await a.value('SELECT version FROM schema_version')).toBe(PG_MIGRATIONS.length);
+    // Rows a migration inserts are there once; a second run of an entry would have failed on its CREATE TABLE.
+    expect(await b.value('SELECT COUNT(*) FROM directory_revision')).toBe(1);
+    expect(await c.value('SELECT COUNT(*) FROM erasure_salt')).toBe(1);
+  });
+
+  it('a hub instance waits for another one migrating, past its own statement bound', async () => {
+    const url = await freshPgDatabase();
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      const opening = open(url, { statementTimeoutMs: 100 });
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // ten times the bound, and its margin
+      await holder.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+      const db = await opening;
+      expect(await db.value('SELECT version FROM schema_version')).toBe(PG_MIGRATIONS.length);
+    } finally {
+      await holder.end();
+    }
+  });
+
+  it('a database at version 10 goes on: event bodies become jsonb, parsed back as they were', async () => {
+    const url = await freshPgDatabase();
+    const before = new PostgresHubDb(url);
+    const event = (seq: number, memberId: string) => ({
+      v: 1,
+      site: 'murat',
+      seq,
+      id: `00000000-0000-4000-8000-00000000000${seq}`,
+      at: '2026-12-03T09:30:00+01:00',
+      type: 'presence.in',
+      data: { memberId, door: 'front' },
+    });
+    const members = ['m-1', 'Zoë 😀 «quoted» "x"', 'back\\u0000slash', 'nul\u0000inside', 'lone\ud800'];
+    try {
+      await migratePostgres(before, PG_MIGRATIONS.slice(0, 10), 'the hub database');
+      for (const [i, m] of members.entries())
+        await before.run(
+          "INSERT INTO events (site, seq, id, at, type, body, received_at) VALUES ('murat', ?, 'x', 'a', 'presence.in', ?, 0)",
+          [i + 1, JSON.stringify(event(i + 1, m))],
+        );
+      // What databases of earlier versions hold, made at every start then: gone at version 11.
+      await before.exec(`CREATE FUNCTION instr(haystack TEXT, needle TEXT) RETURNS INTEGER LANGUAGE sql IMMUTABLE
+        AS $$ SELECT strpos(haystack, needle) $$`);
+    } finally {
+      await before.close();
+    }
+    const db = await open(url);
+    expect(await db.value('SELECT version FROM schema_version')).toBe(11);
+    expect(
+      await db.value(
+        "SELECT data_type FROM information_schema.columns WHERE table_name = 'events' AND column_name = 'body' AND table_schema = current_schema()",
+      ),
+    ).toBe('jsonb');
+    expect(
+      await db.value(
+        "SELECT COUNT(*) FROM pg_proc WHERE proname = 'instr' AND pronamespace = CAST(current_schema() AS regnamespace)",
+      ),
+    ).toBe(0);
+    const bodies = (await db.column<string>('SELECT body FROM events ORDER BY seq')).map(
+      (b) => JSON.parse(b) as unknown,
+    );
+    // NUL characters and lone surrogates, which jsonb cannot hold, became the replacement character.
+    expect(bodies).toEqual(
+      ['m-1', 'Zoë 😀 «quoted» "x"', 'back\\u0000slash', 'nul\ufffdinside', 'lone\ufffd'].map((m, i) =>
+        event(i + 1, m),
+      ),
     );
   });
 });
-
-/**
- * A TCP relay to the test server on loopback that the test takes down and brings back. In a
- * worker thread: libpq's calls block this thread's event loop while they wait for the relay.
- */
-const RELAY = `
-const { parentPort, workerData } = require('node:worker_threads');
-const net = require('node:net');
-const sockets = new Set();
-let server;
-let port = 0;
-const up = () => {
-  server = net.createServer((client) => {
-    const upstream = net.connect({ host: '127.0.0.1', port: workerData.target });
-    for (const s of [client, upstream]) { sockets.add(s); s.on('close', () => sockets.delete(s)); s.on('error', () => s.destroy()); }
-    client.pipe(upstream).pipe(client);
-  });
-  server.listen(port, '127.0.0.1', () => { port = server.address().port; parentPort.postMessage(port); });
-};
-parentPort.on('message', (m) => {
-  if (m === 'up') return up();
-  for (const s of sockets) s.destroy();
-  if (server && server.listening) server.close(() => parentPort.postMessage('down')); else parentPort.postMessage('down');
-});
-up();
-`;
-
-async function tcpProxy(
-  targetPort: string,
-): Promise<{ port: number; down(): Promise<void>; up(): Promise<void>; close(): Promise<number> }> {
-  const worker = new Worker(RELAY, { eval: true, workerData: { target: Number(targetPort) } });
-  const next = () => new Promise<unknown>((resolve) => worker.once('message', resolve));
-  const port = (await next()) as number;
-  return {
-    port,
-    up: async () => {
-      worker.postMessage('up');
-      await next();
-    },
-    down: async () => {
-      worker.postMessage('down');
-      await next();
-    },
-    close: () => worker.terminate(),
-  };
-}

@@ -8,69 +8,69 @@ import { batchOf, siteEvent, statusOf } from '../harness/hub-fixtures.js';
 
 const NOW = Date.UTC(2026, 10, 23, 9);
 
-function snapshot(store: HubStore) {
-  const all = (table: string) => store.db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all();
-  return { events: all('events'), progress: all('site_progress'), dead: all('dead_letters') };
+async function snapshot(store: HubStore) {
+  const all = (table: string) => store.db.all(`SELECT * FROM ${table} ORDER BY 1, 2`);
+  return { events: await all('events'), progress: await all('site_progress'), dead: await all('dead_letters') };
 }
 
 describe('hub store', () => {
   let store: HubStore;
-  beforeEach(() => {
-    store = new HubStore(openHubDatabase(testHubDb()));
+  beforeEach(async () => {
+    store = new HubStore(await openHubDatabase(await testHubDb()));
   });
   afterEach(() => store.db.close());
 
-  it('applies each (site, seq) once and ignores a re-sent batch', () => {
+  it('applies each (site, seq) once and ignores a re-sent batch', async () => {
     const ids = new Map<number, string>();
-    const first = store.ingest(batchOf('murat', 1, 3, ids), NOW);
+    const first = await store.ingest(batchOf('murat', 1, 3, ids), NOW);
     expect(first).toMatchObject({ applied: 3, duplicates: 0, conflicts: [], contiguous: 3, maxSeen: 3, missing: [] });
-    const again = store.ingest(batchOf('murat', 1, 3, ids), NOW + 1);
+    const again = await store.ingest(batchOf('murat', 1, 3, ids), NOW + 1);
     expect(again).toMatchObject({ applied: 0, duplicates: 3, conflicts: [], contiguous: 3 });
-    expect(store.events('murat', 0, 100).map((e) => e.seq)).toEqual([1, 2, 3]);
-    expect(store.events('murat', 0, 100)[0]?.receivedAt).toBe(NOW);
+    expect((await store.events('murat', 0, 100)).map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect((await store.events('murat', 0, 100))[0]?.receivedAt).toBe(NOW);
   });
 
-  it('keeps sites apart', () => {
-    store.ingest(batchOf('murat', 1, 2), NOW);
-    store.ingest(batchOf('reichstett', 1, 5), NOW);
-    expect(store.progress('murat')?.contiguous).toBe(2);
-    expect(store.progress('reichstett')?.contiguous).toBe(5);
+  it('keeps sites apart', async () => {
+    await store.ingest(batchOf('murat', 1, 2), NOW);
+    await store.ingest(batchOf('reichstett', 1, 5), NOW);
+    expect((await store.progress('murat'))?.contiguous).toBe(2);
+    expect((await store.progress('reichstett'))?.contiguous).toBe(5);
   });
 
-  it('reports a conflict and keeps the event it already holds', () => {
+  it('reports a conflict and keeps the event it already holds', async () => {
     const ids = new Map<number, string>();
-    store.ingest(batchOf('murat', 1, 2, ids), NOW);
+    await store.ingest(batchOf('murat', 1, 2, ids), NOW);
     const other = batchOf('murat', 2, 3);
-    const r = store.ingest(other, NOW);
+    const r = await store.ingest(other, NOW);
     expect(r.applied).toBe(1);
     expect(r.conflicts).toEqual([{ site: 'murat', seq: 2, storedId: ids.get(2), receivedId: other.events[0]?.id }]);
-    expect(store.events('murat', 1, 1)[0]?.event.id).toBe(ids.get(2));
+    expect((await store.events('murat', 1, 1))[0]?.event.id).toBe(ids.get(2));
     expect(r.contiguous).toBe(3);
   });
 
-  it('knows the highest contiguous seq and the missing ranges', () => {
-    store.ingest(batchOf('murat', 1, 2), NOW);
-    let r = store.ingest(batchOf('murat', 5, 6), NOW);
+  it('knows the highest contiguous seq and the missing ranges', async () => {
+    await store.ingest(batchOf('murat', 1, 2), NOW);
+    let r = await store.ingest(batchOf('murat', 5, 6), NOW);
     expect(r).toMatchObject({ contiguous: 2, maxSeen: 6, missing: [[3, 4]] });
-    r = store.ingest(batchOf('murat', 9, 9), NOW);
+    r = await store.ingest(batchOf('murat', 9, 9), NOW);
     expect(r.missing).toEqual([
       [3, 4],
       [7, 8],
     ]);
-    r = store.ingest(batchOf('murat', 3, 4), NOW);
+    r = await store.ingest(batchOf('murat', 3, 4), NOW);
     expect(r).toMatchObject({ contiguous: 6, missing: [[7, 8]] });
   });
 
-  it('a first batch that does not start at 1 leaves the start missing', () => {
-    const r = store.ingest(batchOf('murat', 4, 5), NOW);
+  it('a first batch that does not start at 1 leaves the start missing', async () => {
+    const r = await store.ingest(batchOf('murat', 4, 5), NOW);
     expect(r).toMatchObject({ contiguous: 0, maxSeen: 5, missing: [[1, 3]] });
   });
 
-  it('skips ranges the site declared parked, whether the status comes before or after', () => {
-    store.ingest(batchOf('murat', 1, 2), NOW);
-    store.ingest(batchOf('murat', 6, 7), NOW);
-    expect(store.progress('murat')).toMatchObject({ contiguous: 2, missing: [[3, 5]] });
-    const p = store.recordStatus(statusOf('murat', { parked: [[4, 4]] }), NOW);
+  it('skips ranges the site declared parked, whether the status comes before or after', async () => {
+    await store.ingest(batchOf('murat', 1, 2), NOW);
+    await store.ingest(batchOf('murat', 6, 7), NOW);
+    expect(await store.progress('murat')).toMatchObject({ contiguous: 2, missing: [[3, 5]] });
+    const p = await store.recordStatus(statusOf('murat', { parked: [[4, 4]] }), NOW);
     expect(p).toMatchObject({
       contiguous: 2,
       missing: [
@@ -78,12 +78,12 @@ describe('hub store', () => {
         [5, 5],
       ],
     });
-    expect(store.recordStatus(statusOf('murat', { parked: [[3, 5]] }), NOW)).toMatchObject({
+    expect(await store.recordStatus(statusOf('murat', { parked: [[3, 5]] }), NOW)).toMatchObject({
       contiguous: 7,
       missing: [],
     });
 
-    store.recordStatus(
+    await store.recordStatus(
       statusOf('lyon', {
         parked: [
           [1, 2],
@@ -92,55 +92,118 @@ describe('hub store', () => {
       }),
       NOW,
     );
-    expect(store.ingest(batchOf('lyon', 3, 3), NOW)).toMatchObject({ contiguous: 4 });
-    expect(store.ingest(batchOf('lyon', 5, 6), NOW)).toMatchObject({ contiguous: 6 });
+    expect(await store.ingest(batchOf('lyon', 3, 3), NOW)).toMatchObject({ contiguous: 4 });
+    expect(await store.ingest(batchOf('lyon', 5, 6), NOW)).toMatchObject({ contiguous: 6 });
   });
 
-  it('lists sites with their status; the last will marks a site offline', () => {
-    store.ingest(batchOf('murat', 1, 3), NOW);
-    store.recordStatus(statusOf('murat', { lastSeq: 10, ackedSeq: 3 }), NOW);
-    expect(store.sites()).toMatchObject([
+  it('lists sites with their status; the last will marks a site offline', async () => {
+    await store.ingest(batchOf('murat', 1, 3), NOW);
+    await store.recordStatus(statusOf('murat', { lastSeq: 10, ackedSeq: 3 }), NOW);
+    expect(await store.sites()).toMatchObject([
       { site: 'murat', online: true, contiguous: 3, maxSeen: 3, statusAt: NOW, status: { lastSeq: 10 } },
     ]);
-    store.recordStatus(statusOf('murat', { online: false }), NOW + 5);
-    expect(store.sites()[0]).toMatchObject({ online: false, statusAt: NOW + 5, lastEventAt: siteEvent('murat', 3).at });
+    await store.recordStatus(statusOf('murat', { online: false }), NOW + 5);
+    expect((await store.sites())[0]).toMatchObject({
+      online: false,
+      statusAt: NOW + 5,
+      lastEventAt: siteEvent('murat', 3).at,
+    });
   });
 
-  it('keeps dead letters with the payload cut to 4 KB, newest first', () => {
-    store.deadLetter('t/a', 'payload.not_json', 'x', 'garbage', NOW);
-    store.deadLetter('t/b', 'payload.too_large', 'y', Buffer.alloc(100_000, 'a'), NOW + 1);
-    const dead = store.deadLetters(10);
+  it('keeps dead letters with the payload cut to 4 KB, newest first', async () => {
+    await store.deadLetter('t/a', 'payload.not_json', 'x', 'garbage', NOW);
+    await store.deadLetter('t/b', 'payload.too_large', 'y', Buffer.alloc(100_000, 'a'), NOW + 1);
+    const dead = await store.deadLetters(10);
     expect(dead.map((d) => d.topic)).toEqual(['t/b', 't/a']);
     expect(dead[0]?.payload.length).toBe(4096);
   });
 
-  it('keeps the whole of a dead letter holding NUL bytes, each shown as U+FFFD', () => {
-    store.deadLetter('t/nul', 'payload.not_json', 'binary', Buffer.from([0x7b, 0x00, 0x41, 0x00, 0x7d]), NOW);
-    expect(store.deadLetters(1)[0]?.payload).toBe('{\ufffdA\ufffd}');
+  it('keeps the whole of a dead letter holding NUL bytes, each shown as U+FFFD', async () => {
+    await store.deadLetter('t/nul', 'payload.not_json', 'binary', Buffer.from([0x7b, 0x00, 0x41, 0x00, 0x7d]), NOW);
+    expect((await store.deadLetters(1))[0]?.payload).toBe('{\ufffdA\ufffd}');
   });
 
-  it('a batch that breaks the batch rules changes nothing', () => {
-    store.ingest(batchOf('murat', 1, 2), NOW);
-    const before = snapshot(store);
+  it('a batch that breaks the batch rules changes nothing', async () => {
+    await store.ingest(batchOf('murat', 1, 2), NOW);
+    const before = await snapshot(store);
     const foreign = batchOf('murat', 3, 4);
     foreign.events[1] = siteEvent('lyon', 4);
-    expect(() => store.ingest(foreign, NOW)).toThrow(/breaks the batch rules/);
+    await expect(store.ingest(foreign, NOW)).rejects.toThrow(/breaks the batch rules/);
     const holed = batchOf('murat', 3, 5);
     holed.events.splice(1, 1);
-    expect(() => store.ingest(holed, NOW)).toThrow(/breaks the batch rules/);
-    expect(snapshot(store)).toEqual(before);
+    await expect(store.ingest(holed, NOW)).rejects.toThrow(/breaks the batch rules/);
+    expect(await snapshot(store)).toEqual(before);
   });
 
-  it('a batch that fails half-way is rolled back whole', () => {
-    store.ingest(batchOf('murat', 1, 2), NOW);
-    const before = snapshot(store);
+  it('a batch that fails half-way is rolled back whole', async () => {
+    await store.ingest(batchOf('murat', 1, 2), NOW);
+    const before = await snapshot(store);
     const broken = batchOf('murat', 3, 6);
     (broken.events[2] as { at: unknown }).at = undefined; // NOT NULL fails on the third insert
-    expect(() => store.ingest(broken, NOW)).toThrow();
-    expect(snapshot(store)).toEqual(before);
+    await expect(store.ingest(broken, NOW)).rejects.toThrow();
+    expect(await snapshot(store)).toEqual(before);
   });
 
-  it('property: any interleaving of batches and duplicates ends with every seq once and contiguous = max', () => {
+  it('moves contiguous through thousands of stored seqs, read in pages, and stops at the first gap', async () => {
+    await store.ingest(batchOf('murat', 2, 3000), NOW);
+    await store.ingest(batchOf('lyon', 2, 2000), NOW);
+    await store.ingest(batchOf('lyon', 2002, 4500), NOW);
+    expect(await store.ingest(batchOf('murat', 1, 1), NOW)).toMatchObject({ contiguous: 3000, missing: [] });
+    expect(await store.ingest(batchOf('lyon', 1, 1), NOW)).toMatchObject({
+      contiguous: 2000,
+      maxSeen: 4500,
+      missing: [[2001, 2001]],
+    });
+  });
+
+  it("stores a group in the caller's transaction, telling its announcer there: rolled back, nothing of it stays", async () => {
+    const told: Array<[string, readonly number[]]> = [];
+    const announcing = new HubStore(store.db, async (tx, site, seqs) => {
+      told.push([site, seqs]);
+      // The announcer writes through the transaction's handle: its write goes with the group.
+      await tx.run("INSERT INTO dead_letters (topic, reason, detail, payload, at) VALUES ('told', 'r', ?, '', 0)", [
+        site,
+      ]);
+    });
+    const ids = new Map<number, string>();
+    const results = await store.db.transaction((tx) =>
+      announcing.ingestIn(tx, [batchOf('murat', 3, 4, ids), batchOf('lyon', 1, 1), batchOf('murat', 1, 4, ids)], NOW),
+    );
+    expect(results.map((r) => [r.site, r.applied, r.duplicates, r.contiguous])).toEqual([
+      ['murat', 2, 0, 4],
+      ['lyon', 1, 0, 1],
+      ['murat', 2, 2, 4],
+    ]);
+    expect(told).toEqual([
+      ['lyon', [1]],
+      ['murat', [3, 4, 1, 2]],
+    ]);
+    expect((await store.deadLetters()).map((d) => d.detail).sort()).toEqual(['lyon', 'murat']);
+
+    const before = await snapshot(store);
+    await expect(
+      store.db.transaction(async (tx) => {
+        await announcing.ingestIn(tx, [batchOf('murat', 5, 6), batchOf('allanche', 1, 2)], NOW);
+        throw new Error('the caller gives up');
+      }),
+    ).rejects.toThrow('the caller gives up');
+    expect(await snapshot(store)).toEqual(before);
+    expect(await store.progress('allanche')).toBeUndefined();
+  });
+
+  it('counts the sites it knows of without reading the database again', async () => {
+    expect(store.knownSites).toBe(0);
+    await store.ingest(batchOf('murat', 1, 1), NOW);
+    await store.recordStatus(statusOf('lyon'), NOW);
+    expect(store.knownSites).toBe(2);
+    // Another store on the same database (another hub instance) learns them from a listing.
+    const other = new HubStore(store.db);
+    expect(other.knownSites).toBe(0);
+    expect((await other.sites()).map((s) => s.site)).toEqual(['lyon', 'murat']);
+    expect(other.knownSites).toBe(2);
+  });
+
+  it('property: any interleaving of batches and duplicates ends with every seq once and contiguous = max', async () => {
     const plan = fc.integer({ min: 1, max: 40 }).chain((n) =>
       fc.record({
         n: fc.constant(n),
@@ -152,8 +215,8 @@ describe('hub store', () => {
     // One store for the whole property, each run on a site of its own (sites are kept apart, as
     // tested above): on PostgreSQL a fresh schema per run, every migration applied, cost more than the run.
     let run = 0;
-    fc.assert(
-      fc.property(plan, ({ n, cuts, extra, seed }) => {
+    await fc.assert(
+      fc.asyncProperty(plan, async ({ n, cuts, extra, seed }) => {
         const site = `site-${++run}`;
         const ids = new Map<number, string>();
         const bounds = [0, ...cuts.filter((c) => c < n).sort((a, b) => a - b), n];
@@ -168,7 +231,7 @@ describe('hub store', () => {
         const delivered = new Set<number>();
         let applied = 0;
         for (const b of deliveries) {
-          const r = store.ingest(b, NOW);
+          const r = await store.ingest(b, NOW);
           applied += r.applied;
           for (const e of b.events) delivered.add(e.seq);
           let expected = 0;
@@ -177,12 +240,11 @@ describe('hub store', () => {
           expect(r.conflicts).toEqual([]);
         }
         expect(applied).toBe(n);
-        expect(store.progress(site)).toEqual({ contiguous: n, maxSeen: n, missing: [] });
-        const rows = store.db
-          .prepare<[string], { seq: number; c: number }>(
-            'SELECT seq, COUNT(*) AS c FROM events WHERE site = ? GROUP BY seq',
-          )
-          .all(site);
+        expect(await store.progress(site)).toEqual({ contiguous: n, maxSeen: n, missing: [] });
+        const rows = await store.db.all<{ seq: number; c: number }>(
+          'SELECT seq, COUNT(*) AS c FROM events WHERE site = ? GROUP BY seq',
+          [site],
+        );
         expect(rows.length).toBe(n);
         expect(rows.every((r) => r.c === 1)).toBe(true);
       }),

@@ -29,26 +29,26 @@ describe('the WAL checkpointer of the hub database', () => {
     const path = tempDb();
     const db = openHubSqlite(path);
     const checkpointer = startWalCheckpointer(db, silent, 20);
-    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(WRITER_CHECKPOINT_PAGES);
+    expect(db.raw.pragma('wal_autocheckpoint', { simple: true })).toBe(WRITER_CHECKPOINT_PAGES);
     const before = statSync(path).size;
     // About 2,000 pages: past SQLite's default threshold, far below the writer's own.
-    const insert = db.prepare(
-      "INSERT INTO dead_letters (topic, reason, detail, payload, at) VALUES ('t', 'r', 'd', ?, 0)",
-    );
-    db.transaction(() => {
-      for (let i = 0; i < 2000; i++) insert.run('x'.repeat(4000));
-    })();
+    await db.transaction(async (tx) => {
+      for (let i = 0; i < 2000; i++)
+        await tx.run("INSERT INTO dead_letters (topic, reason, detail, payload, at) VALUES ('t', 'r', 'd', ?, 0)", [
+          'x'.repeat(4000),
+        ]);
+    });
     await until(() => statSync(path).size > before + 4_000_000, 'the database file holds the rows');
     await checkpointer?.stop();
     await checkpointer?.stop();
-    expect(db.prepare('SELECT COUNT(*) FROM dead_letters').pluck().get()).toBe(2000);
-    db.close();
+    expect(await db.value('SELECT COUNT(*) FROM dead_letters')).toBe(2000);
+    await db.close();
   });
 
-  it('is not started for an in-memory database', () => {
+  it('is not started for an in-memory database', async () => {
     const db = openHubSqlite(':memory:');
     expect(startWalCheckpointer(db, silent)).toBeUndefined();
-    db.close();
+    await db.close();
   });
 
   it('when its worker fails, the writer checkpoints as SQLite does by default again', async () => {
@@ -56,9 +56,12 @@ describe('the WAL checkpointer of the hub database', () => {
     const db = openHubSqlite(path);
     unlinkSync(path); // the worker cannot open what is no longer there; the writer keeps its open file
     const checkpointer = startWalCheckpointer(db, silent, 20);
-    await until(() => db.pragma('wal_autocheckpoint', { simple: true }) === 1000, 'the writer takes checkpoints back');
-    db.prepare("INSERT INTO dead_letters (topic, reason, detail, payload, at) VALUES ('t', 'r', 'd', 'p', 0)").run();
+    await until(
+      () => db.raw.pragma('wal_autocheckpoint', { simple: true }) === 1000,
+      'the writer takes checkpoints back',
+    );
+    await db.run("INSERT INTO dead_letters (topic, reason, detail, payload, at) VALUES ('t', 'r', 'd', 'p', 0)");
     await checkpointer?.stop();
-    db.close();
+    await db.close();
   });
 });

@@ -23,8 +23,8 @@ describe('error answers of the hub and edge APIs', () => {
   });
 
   it('the same on the hub, for a badge UID sent as a broken escape (found by fuzzing)', async () => {
-    const hub = createHub({
-      dbPath: testHubDb(),
+    const hub = await createHub({
+      dbPath: await testHubDb(),
       clock: new ManualClock('2026-11-23T08:00:00Z'),
       log: silent,
       initialAdmin: TEST_ADMIN,

@@ -49,8 +49,8 @@ describe('Prometheus text exposition', () => {
 describe('GET /metrics on the hub', () => {
   it('needs a login; gives an operator ingest counters, occupancy, backlog, open alarms and decisions by reason; a site manager only their sites', async () => {
     const clock = new ManualClock('2026-11-23T08:00:10Z');
-    const hub = createHub({
-      dbPath: testHubDb(),
+    const hub = await createHub({
+      dbPath: await testHubDb(),
       clock,
       log: silent,
       initialAdmin: TEST_ADMIN,

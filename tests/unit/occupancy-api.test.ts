@@ -36,8 +36,8 @@ describe('occupancy, site health and alarms over the hub API', () => {
   beforeEach(async () => {
     seqs.clear();
     clock = new ManualClock('2026-11-23T09:00:00Z');
-    hub = createHub({
-      dbPath: testHubDb(),
+    hub = await createHub({
+      dbPath: await testHubDb(),
       clock,
       log: silent,
       initialAdmin: TEST_ADMIN,

@@ -8,9 +8,9 @@ import { silent } from '../support/logger.js';
 
 describe("the dashboard's static files", () => {
   let hub: Hub;
-  beforeEach(() => {
-    hub = createHub({
-      dbPath: testHubDb(),
+  beforeEach(async () => {
+    hub = await createHub({
+      dbPath: await testHubDb(),
       clock: new ManualClock(0),
       log: silent,
       initialAdmin: TEST_ADMIN,

@@ -40,7 +40,7 @@ describe('live occupancy across a restart', () => {
     seq = 0;
     const dbPath = join(tempDir(), 'hub.db');
     const clock = new ManualClock('2026-11-23T08:00:00Z');
-    const first = createHub({ dbPath, clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
+    const first = await createHub({ dbPath, clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
     send(first, batch('murat', checkIn('alice'), checkIn('bob')));
     // A crash between the ingest commit and the projection: the events are stored, not projected.
     clock.advance(5_000);
@@ -48,7 +48,7 @@ describe('live occupancy across a restart', () => {
     // Stopped, not just its database closed: its WAL checkpoint worker holds a connection of its own.
     await first.stop();
 
-    const second = createHub({
+    const second = await createHub({
       dbPath,
       clock,
       log: silent,
@@ -56,8 +56,8 @@ describe('live occupancy across a restart', () => {
       passwordCost: FAST_PASSWORD_COST,
     });
     cleanups.push(() => second.stop());
-    expect(second.live.projection.site('murat').present).toBe(3);
-    expect(second.live.projection.whoIsIn('murat').map((m) => m.memberId)).toEqual(['alice', 'bob', 'chloe']);
+    expect((await second.live.projection.site('murat')).present).toBe(3);
+    expect((await second.live.projection.whoIsIn('murat')).map((m) => m.memberId)).toEqual(['alice', 'bob', 'chloe']);
   });
 });
 
@@ -65,8 +65,8 @@ describe('server-sent events: GET /events/stream over a real socket', () => {
   it('sends hello, then occupancy and events of the sites the account may see, heartbeats; ends with its session, and when the hub stops', async () => {
     seq = 0;
     const clock = new ManualClock('2026-11-23T08:00:00Z');
-    const hub = createHub({
-      dbPath: testHubDb(),
+    const hub = await createHub({
+      dbPath: await testHubDb(),
       clock,
       log: silent,
       initialAdmin: TEST_ADMIN,
@@ -131,8 +131,8 @@ describe('server-sent events: GET /events/stream over a real socket', () => {
 describe('a live client that stops reading', () => {
   it('is cut off once its unread messages pile up past the bound, and holds no listener after', async () => {
     const clock = new ManualClock('2026-11-23T08:00:00Z');
-    const hub = createHub({
-      dbPath: testHubDb(),
+    const hub = await createHub({
+      dbPath: await testHubDb(),
       clock,
       log: silent,
       initialAdmin: TEST_ADMIN,
@@ -230,17 +230,22 @@ describe('the retained network occupancy topic', () => {
         sent.push({ topic, payload: JSON.parse(payload) as { total: { present: number } }, ...o });
         return Promise.resolve();
       },
-      snapshot: () => ({ sites: [], total: { present, capacity: 10, rate: present / 10 } }),
+      snapshot: async () => ({ sites: [], total: { present, capacity: 10, rate: present / 10 } }),
       clock,
       log: silent,
       topicPrefix: 'acme/v1',
     });
+    // The snapshot is read when the publication starts; it is sent once read.
+    const settled = () => new Promise((r) => setImmediate(r));
     present = 1;
     publisher.changed();
+    await settled();
     for (present = 2; present <= 5; present++) publisher.changed();
+    await settled();
     expect(sent.map((s) => s.payload.total.present)).toEqual([1]);
     present = 5;
     clock.advance(1000);
+    await settled();
     expect(sent.map((s) => [s.topic, s.payload.total.present, s.qos, s.retain])).toEqual([
       ['acme/v1/network/occupancy', 1, 0, true],
       ['acme/v1/network/occupancy', 5, 0, true],
@@ -248,15 +253,18 @@ describe('the retained network occupancy topic', () => {
     failing = true;
     clock.advance(1000);
     publisher.changed();
-    await new Promise((r) => setImmediate(r));
+    await settled();
     failing = false;
     present = 6;
     clock.advance(1000);
+    await settled();
     expect(sent.at(-1)?.payload.total.present).toBe(6);
     // Started, it publishes at once and then every refresh interval without a change.
     const count = sent.length;
     publisher.start();
+    await settled();
     clock.advance(60_000);
+    await settled();
     expect(sent.length).toBe(count + 2);
     publisher.stop();
     expect(clock.pendingTimers()).toBe(0);
@@ -264,8 +272,8 @@ describe('the retained network occupancy topic', () => {
 
   it('a hub with Home Assistant discovery publishes, on its embedded broker, each site as a retained sensor and the retained occupancy', async () => {
     seq = 0;
-    const hub = createHub({
-      dbPath: testHubDb(),
+    const hub = await createHub({
+      dbPath: await testHubDb(),
       clock: systemClock,
       log: silent,
       brokerPort: 0,

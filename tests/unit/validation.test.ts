@@ -23,13 +23,16 @@ describe('describing what is wrong with a value', () => {
     ]);
   });
 
-  it('the hub dead-letters such a payload as invalid instead of failing on it', () => {
-    const store = new HubStore(openHubDatabase(testHubDb()));
-    const ingest = new HubIngest({ store, clock: new ManualClock(0), log: silent, commitWindowMs: 0 });
-    ingest.onMessage(topics().events('murat'), Buffer.from(DEEP));
-    expect(ingest.counters).toMatchObject({ rejected: 1, storeErrors: 0 });
-    expect(store.deadLetters(1)[0]?.reason).toBe('payload.invalid');
-    store.db.close();
+  it('the hub dead-letters such a payload as invalid instead of failing on it', async () => {
+    const store = new HubStore(await openHubDatabase(await testHubDb()));
+    try {
+      const ingest = new HubIngest({ store, clock: new ManualClock(0), log: silent, commitWindowMs: 0 });
+      await ingest.onMessage(topics().events('murat'), Buffer.from(DEEP));
+      expect(ingest.counters).toMatchObject({ rejected: 1, storeErrors: 0 });
+      expect((await store.deadLetters(1))[0]?.reason).toBe('payload.invalid');
+    } finally {
+      await store.db.close();
+    }
   });
 });
 
@@ -49,15 +52,22 @@ describe('a secret in an error', () => {
     expect(JSON.stringify(details)).not.toMatch(/short-secret|s3cr3t-pw/);
   });
 
-  it('nor when the input is the secret itself: a first admin password refused for being short', () => {
-    expect(
-      () =>
-        new HubAuth({
-          db: openHubDatabase(testHubDb()),
+  it('nor when the input is the secret itself: a first admin password refused for being short', async () => {
+    const db = await openHubDatabase(await testHubDb());
+    try {
+      await expect(
+        HubAuth.open({
+          db,
           clock: new ManualClock(0),
           log: silent,
           initialAdmin: { username: 'admin', password: 'hunter2-x' },
         }),
-    ).toThrow(/initialAdmin\.password: a password needs at least 12 characters, got a string \(not shown: a secret\)$/);
+      ).rejects.toThrow(
+        /initialAdmin\.password: a password needs at least 12 characters, got a string \(not shown: a secret\)$/,
+      );
+      expect(await db.value('SELECT count(*) FROM accounts')).toBe(0);
+    } finally {
+      await db.close();
+    }
   });
 });

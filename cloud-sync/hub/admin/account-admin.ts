@@ -2,7 +2,7 @@ import { TesseraError } from '../../../shared/platform/errors.js';
 import type { Account } from '../auth/account.js';
 import type { AccountChange, AccountRecord, NewAccount } from '../auth/accounts.js';
 import type { HubAuth } from '../auth/hub-auth.js';
-import type { HubDb } from '../db.js';
+import type { HubDb, Sql } from '../db.js';
 import type { AuditLog } from './audit.js';
 
 /** A site manager needs sites; an operator has none. */
@@ -25,47 +25,47 @@ export class AccountAdmin {
     private readonly audit: AuditLog,
   ) {}
 
-  get(id: string): AccountRecord {
-    const a = this.auth.accounts.get(id);
+  async get(q: Sql, id: string): Promise<AccountRecord> {
+    const a = await this.auth.accounts.get(q, id);
     if (!a) throw new TesseraError('not_found', `no account ${JSON.stringify(id)}`);
     return a;
   }
 
-  create(actor: Account, input: NewAccount): AccountRecord {
+  create(actor: Account, input: NewAccount): Promise<AccountRecord> {
     checkSites(input.role, input.sites);
-    return this.db.transaction(() => {
-      const created = this.auth.accounts.create(input);
-      this.audit.record(actor, 'create', 'account', created.id, null, created);
+    return this.db.transaction(async (tx) => {
+      const created = await this.auth.accounts.create(tx, input);
+      await this.audit.record(tx, actor, 'create', 'account', created.id, null, created);
       return created;
-    })();
+    });
   }
 
-  update(actor: Account, id: string, change: AccountChange): AccountRecord {
-    return this.db.transaction(() => {
-      const before = this.get(id);
-      const after = this.auth.accounts.update(id, change);
+  update(actor: Account, id: string, change: AccountChange): Promise<AccountRecord> {
+    return this.db.transaction(async (tx) => {
+      const before = await this.get(tx, id);
+      const after = await this.auth.accounts.update(tx, id, change);
       checkSites(after.role, after.sites);
       const wasOperator = before.role === 'operator' && !before.disabled;
-      if (wasOperator && (after.role !== 'operator' || after.disabled) && this.enabledOperators() === 0) {
+      if (wasOperator && (after.role !== 'operator' || after.disabled) && (await this.enabledOperators(tx)) === 0) {
         throw new TesseraError('conflict', 'this is the last enabled operator: make another one first');
       }
-      if (after.disabled) this.auth.sessions.closeAll(id);
-      this.audit.record(actor, 'update', 'account', id, before, after);
+      if (after.disabled) await this.auth.sessions.closeAll(tx, id);
+      await this.audit.record(tx, actor, 'update', 'account', id, before, after);
       return after;
-    })();
+    });
   }
 
   /** `passwordHash` from auth/password.ts, computed before (hashing is slow). */
-  resetPassword(actor: Account, id: string, passwordHash: string, oneTime: boolean): void {
-    this.db.transaction(() => {
-      this.get(id);
-      this.auth.accounts.setPasswordHash(id, passwordHash, oneTime);
-      this.auth.sessions.closeAll(id);
-      this.audit.record(actor, 'reset_password', 'account', id, null, { mustChangePassword: oneTime });
-    })();
+  async resetPassword(actor: Account, id: string, passwordHash: string, oneTime: boolean): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await this.get(tx, id);
+      await this.auth.accounts.setPasswordHash(tx, id, passwordHash, oneTime);
+      await this.auth.sessions.closeAll(tx, id);
+      await this.audit.record(tx, actor, 'reset_password', 'account', id, null, { mustChangePassword: oneTime });
+    });
   }
 
-  private enabledOperators(): number {
-    return this.auth.accounts.list().filter((a) => a.role === 'operator' && !a.disabled).length;
+  private async enabledOperators(q: Sql): Promise<number> {
+    return (await this.auth.accounts.list(q)).filter((a) => a.role === 'operator' && !a.disabled).length;
   }
 }

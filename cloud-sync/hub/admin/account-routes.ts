@@ -17,39 +17,50 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AdminDeps): vo
   serve(
     app,
     Routes.list,
-    (req) => {
+    async (req) => {
       const q = req.query;
-      const all = deps.auth.accounts.list().filter((a) => !q.q || a.username.toLowerCase().includes(q.q.toLowerCase()));
+      const all = (await deps.auth.accounts.list(deps.db)).filter(
+        (a) => !q.q || a.username.toLowerCase().includes(q.q.toLowerCase()),
+      );
       return { items: all.slice(q.offset, q.offset + q.limit), total: all.length, offset: q.offset, limit: q.limit };
     },
     OPERATOR,
   );
 
-  serve(app, Routes.get, (req) => ({ account: admin.get(req.params.id) }), OPERATOR);
+  serve(app, Routes.get, async (req) => ({ account: await admin.get(deps.db, req.params.id) }), OPERATOR);
 
   serve(
     app,
     Routes.create,
     async (req, reply) => {
       const passwordHash = await deps.auth.hashPassword(req.body.password);
-      const account = admin.create(req.account, { ...req.body, passwordHash });
+      const account = await admin.create(req.account, { ...req.body, passwordHash });
       reply.code(201);
       return { account };
     },
     OPERATOR,
   );
 
-  serve(app, Routes.update, (req) => ({ account: admin.update(req.account, req.params.id, req.body) }), OPERATOR);
+  serve(
+    app,
+    Routes.update,
+    async (req) => ({ account: await admin.update(req.account, req.params.id, req.body) }),
+    OPERATOR,
+  );
 
   serve(
     app,
     Routes.resetPassword,
     async (req, reply) => {
       const { id } = req.params;
-      const isUsername = passwordIsUsername(req.body.password, deps.auth.accounts.get(id)?.username ?? '', 'password');
+      const isUsername = passwordIsUsername(
+        req.body.password,
+        (await deps.auth.accounts.get(deps.db, id))?.username ?? '',
+        'password',
+      );
       if (isUsername.length > 0) throw new TesseraError('request.invalid', 'invalid password reset', isUsername);
       const hash = await deps.auth.hashPassword(req.body.password);
-      admin.resetPassword(req.account, id, hash, req.body.mustChangePassword);
+      await admin.resetPassword(req.account, id, hash, req.body.mustChangePassword);
       return reply.code(204).send();
     },
     OPERATOR,

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { AuditAction, AuditEntry, AuditQuery } from '../../../shared/protocol/api/hub-admin-audit.js';
 import { maskUid } from '../../../shared/protocol/badge.js';
-import type { HubDb } from '../db.js';
+import type { HubDb, Sql } from '../db.js';
 import type { Account } from '../auth/account.js';
 
 export interface AuditRow {
@@ -39,25 +39,34 @@ export class AuditLog {
     private readonly log?: Logger,
   ) {}
 
-  record(actor: Account, action: AuditAction, entity: string, entityId: string, before: unknown, after: unknown): void {
+  /** Inside the transaction of the change it describes (`tx`). */
+  async record(
+    tx: Sql,
+    actor: Account,
+    action: AuditAction,
+    entity: string,
+    entityId: string,
+    before: unknown,
+    after: unknown,
+  ): Promise<void> {
     const json = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
-    this.recordJson(actor, action, entity, entityId, json(before), json(after));
+    await this.recordJson(tx, actor, action, entity, entityId, json(before), json(after));
   }
 
   /** The same with `before` and `after` already JSON: a big import's, written a slice at a time. */
-  recordJson(
+  async recordJson(
+    tx: Sql,
     actor: Account,
     action: AuditAction,
     entity: string,
     entityId: string,
     before: string | null,
     after: string | null,
-  ): void {
-    this.db
-      .prepare(
-        'INSERT INTO audit_log (at, actor_id, actor, action, entity, entity_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(this.now(), actor.id, actor.username, action, entity, entityId, before, after);
+  ): Promise<void> {
+    await tx.run(
+      'INSERT INTO audit_log (at, actor_id, actor, action, entity, entity_id, before, after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      [this.now(), actor.id, actor.username, action, entity, entityId, before, after],
+    );
     this.log?.info(
       { actor: actor.username, action, entity, id: entity === 'badge' ? maskUid(entityId) : entityId },
       'admin change',
@@ -65,7 +74,7 @@ export class AuditLog {
   }
 
   /** Newest first, filtered, one page of it and how many match in all. */
-  query(q: AuditQuery): { entries: AuditEntry[]; total: number } {
+  async query(q: AuditQuery): Promise<{ entries: AuditEntry[]; total: number }> {
     const where: string[] = [];
     const args: Array<string | number> = [];
     const add = (clause: string, value: string | number | undefined) => {
@@ -80,13 +89,12 @@ export class AuditLog {
     add('at >= ?', q.since === undefined ? undefined : Date.parse(q.since));
     add('at < ?', q.until === undefined ? undefined : Date.parse(q.until));
     const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-    const total =
-      this.db
-        .prepare<Array<string | number>, { n: number }>(`SELECT count(*) AS n FROM audit_log ${filter}`)
-        .get(...args)?.n ?? 0;
-    const rows = this.db
-      .prepare<Array<string | number>, AuditRow>(`SELECT * FROM audit_log ${filter} ORDER BY id DESC LIMIT ? OFFSET ?`)
-      .all(...args, q.limit, q.offset);
+    const total = (await this.db.value<number>(`SELECT count(*) AS n FROM audit_log ${filter}`, args)) ?? 0;
+    const rows = await this.db.all<AuditRow>(`SELECT * FROM audit_log ${filter} ORDER BY id DESC LIMIT ? OFFSET ?`, [
+      ...args,
+      q.limit,
+      q.offset,
+    ]);
     return { entries: rows.map(auditEntryOf), total };
   }
 }

@@ -29,12 +29,14 @@ export function registerCommandRoutes(app: FastifyInstance, deps: CommandRouteDe
     async (req, reply) => {
       const { site } = req.params;
       const request = req.body;
-      if (!deps.sites.get(site) && !deps.store.progress(site))
+      if (!(await deps.sites.get(deps.db, site)) && !(await deps.store.progress(site)))
         throw new TesseraError('not_found', `no site "${site}" is declared or has been heard from`);
       if (request.kind === 'unlock')
-        refuseUnknownDoor(site, request.door, deps.store.sites().find((s) => s.site === site)?.status?.doors);
+        refuseUnknownDoor(site, request.door, (await deps.store.sites()).find((s) => s.site === site)?.status?.doors);
       const signed = deps.commands.prepare(site, request);
-      deps.db.transaction(() => deps.audit.record(req.account, 'create', 'command', site, null, signed.body))();
+      await deps.db.transaction((tx) =>
+        deps.audit.record(tx, req.account, 'create', 'command', site, null, signed.body),
+      );
       const result = await deps.commands.send(signed);
       if (!result.published) {
         throw new TesseraError(

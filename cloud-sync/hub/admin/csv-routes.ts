@@ -55,7 +55,7 @@ export function registerMemberCsvRoutes(app: FastifyInstance, deps: AdminDeps): 
       const header = parsed.errors.filter((e) => e.line === 1);
       if (header.length > 0)
         throw new TesseraError('import.invalid', 'the header is wrong: nothing was imported', detailsOf(header));
-      const batch = DirectoryImport.begin(db, directory, deps.importOwner ?? '', deps.now());
+      const batch = await DirectoryImport.begin(db, directory, deps.importOwner ?? '', deps.now());
       let outcome: MemberImportResult | TesseraError;
       try {
         outcome = await importRows(deps, batch, { account: req.account, mode: req.query.mode }, parsed, slices);
@@ -63,7 +63,7 @@ export function registerMemberCsvRoutes(app: FastifyInstance, deps: AdminDeps): 
         // A hub stopping leaves the rows to the next start's roll-back: stopping now matters more.
         // Its connection is closed with the answer, or the server's close would wait for it (keep-alive, 72 s).
         if (deps.stopping?.aborted) void reply.header('connection', 'close');
-        else batch.rollback();
+        else await batch.rollback();
         throw err;
       }
       if (outcome instanceof TesseraError) throw outcome;
@@ -72,17 +72,17 @@ export function registerMemberCsvRoutes(app: FastifyInstance, deps: AdminDeps): 
     { bodyLimit: CSV_BODY_LIMIT, preValidation: csvOnly },
   );
 
-  serve(app, Routes.export, (req, reply) => {
+  serve(app, Routes.export, async (req, reply) => {
     const q = req.query;
-    let plans = new DirectoryScope(req.account, directory).plans();
+    let plans = await new DirectoryScope(req.account, directory, db).plans();
     if (q.site !== undefined) {
       ensureSite(req, q.site);
-      const opening = plansOpening(directory, q.site);
+      const opening = await plansOpening(db, directory, q.site);
       plans = plans ? plans.filter((p) => opening.includes(p)) : opening;
     }
-    const { values } = searchDirectory(db, 'member', { ...q, plans, offset: 0, limit: Number.MAX_SAFE_INTEGER });
+    const { values } = await searchDirectory(db, 'member', { ...q, plans, offset: 0, limit: Number.MAX_SAFE_INTEGER });
     const byMember = new Map<string, Badge[]>();
-    for (const b of directory.list('badge')) byMember.set(b.member, [...(byMember.get(b.member) ?? []), b]);
+    for (const b of await directory.list(db, 'badge')) byMember.set(b.member, [...(byMember.get(b.member) ?? []), b]);
     return reply
       .header('content-type', 'text/csv; charset=utf-8')
       .header('content-disposition', 'attachment; filename="members.csv"')
@@ -101,7 +101,7 @@ async function importRows(
   parsed: { rows: CsvRow[]; errors: RowError[] },
   slices: Slices,
 ): Promise<MemberImportResult | TesseraError> {
-  const plan = await planImportInSlices(parsed.rows, deps.directory, req.account, slices);
+  const plan = await planImportInSlices(deps.db, parsed.rows, deps.directory, req.account, slices);
   const errors = [...parsed.errors, ...plan.errors].sort((a, b) => a.line - b.line);
   const summary = {
     rows: plan.rows + parsed.errors.length,
@@ -110,7 +110,7 @@ async function importRows(
     badges: plan.badges,
   };
   if (errors.length > 0 && req.mode === 'all') {
-    batch.rollback();
+    await batch.rollback();
     return new TesseraError(
       'import.invalid',
       `${errors.length} problem(s) in the file${listed(errors.length)}: nothing was imported`,
@@ -121,7 +121,7 @@ async function importRows(
   if (plan.items.length > 0) {
     revision = await applyImportInSlices(batch, deps.audit, req.account, plan, slices);
     deps.onDirectoryChange();
-  } else batch.rollback();
+  } else await batch.rollback();
   deps.log.info({ account: req.account.username, ...summary, skipped: errors.length, revision }, 'members imported');
   return { applied: revision !== null, revision, ...summary, problems: errors.length, skipped: detailsOf(errors) };
 }

@@ -2,7 +2,7 @@ import type { Badge, Member } from '../../../shared/protocol/directory.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
 import type { Account } from '../auth/account.js';
 import type { Entity, HubDirectory } from '../directory.js';
-import type { HubDb } from '../db.js';
+import type { HubDb, Sql } from '../db.js';
 import type { AuditLog } from './audit.js';
 import { forbidden } from './deps.js';
 import { DirectoryScope } from './scope.js';
@@ -24,47 +24,55 @@ export class DirectoryChanges {
   ) {}
 
   upsert(account: Account, entity: Entity, id: string, next: NextValue, action?: 'revoke') {
-    return this.db.transaction(() => {
-      const { scope, before } = this.changeable(account, entity, id, 'change');
+    return this.db.transaction(async (tx) => {
+      const { scope, before } = await this.changeable(tx, account, entity, id, 'change');
       const value = next(before);
-      mayGive(scope, entity, value);
-      const r = this.directory.upsert(entity, value);
-      mayChange(scope, entity, r.value);
-      this.audit.record(account, action ?? (before === undefined ? 'create' : 'update'), entity, id, before, r.value);
+      await mayGive(scope, entity, value);
+      const r = await this.directory.upsert(tx, entity, value);
+      await mayChange(scope, entity, r.value);
+      await this.audit.record(
+        tx,
+        account,
+        action ?? (before === undefined ? 'create' : 'update'),
+        entity,
+        id,
+        before,
+        r.value,
+      );
       return r;
-    })();
+    });
   }
 
-  remove(account: Account, entity: Entity, id: string): { revision: number } {
-    return this.db.transaction(() => {
-      const { before } = this.changeable(account, entity, id, 'delete');
+  remove(account: Account, entity: Entity, id: string): Promise<{ revision: number }> {
+    return this.db.transaction(async (tx) => {
+      const { before } = await this.changeable(tx, account, entity, id, 'delete');
       if (before === undefined) throw new TesseraError('not_found', `no ${entity} ${JSON.stringify(id)}`);
-      const revision = this.directory.remove(entity, id);
-      this.audit.record(account, 'delete', entity, id, before, null);
+      const revision = await this.directory.remove(tx, entity, id);
+      await this.audit.record(tx, account, 'delete', entity, id, before, null);
       return { revision };
-    })();
+    });
   }
 
   /** The entity as it is, if the account may change it: not seen is "not found", seen but reaching another site "forbidden". */
-  private changeable(account: Account, entity: Entity, id: string, verb: string) {
-    const scope = new DirectoryScope(account, this.directory);
+  private async changeable(tx: Sql, account: Account, entity: Entity, id: string, verb: string) {
+    const scope = new DirectoryScope(account, this.directory, tx);
     if (!scope.everything && (entity === 'plan' || entity === 'employer'))
       throw forbidden(`only a network operator may ${verb} ${entity}s`);
-    const before = this.directory.get(entity, id);
-    if (before !== undefined && !scope.sees(entity, before))
+    const before = await this.directory.get(tx, entity, id);
+    if (before !== undefined && !(await scope.sees(entity, before)))
       throw new TesseraError('not_found', `no ${entity} ${JSON.stringify(id)}`);
-    if (before !== undefined) mayChange(scope, entity, before);
+    if (before !== undefined) await mayChange(scope, entity, before);
     return { scope, before };
   }
 }
 
 /** Refuses a member or badge the account may not change: one that reaches a site not its own. */
-function mayChange(scope: DirectoryScope, entity: Entity, value: unknown): void {
-  if (entity === 'member' && !scope.changes(value as Member))
+async function mayChange(scope: DirectoryScope, entity: Entity, value: unknown): Promise<void> {
+  if (entity === 'member' && !(await scope.changes(value as Member)))
     throw forbidden(
       `member ${(value as Member).id}'s plan opens sites you do not manage: only a network operator may change it`,
     );
-  if (entity === 'badge' && !scope.changesBadge(value as Badge))
+  if (entity === 'badge' && !(await scope.changesBadge(value as Badge)))
     throw forbidden(
       `badge …${(value as Badge).uid.slice(-4)} belongs to a member whose plan opens sites you do not manage`,
     );
@@ -75,13 +83,13 @@ function mayChange(scope: DirectoryScope, entity: Entity, value: unknown): void 
  * site manager may not give: with one answer whether it exists elsewhere or not at all, so
  * that a refusal never tells them what is outside their sites.
  */
-function mayGive(scope: DirectoryScope, entity: Entity, value: unknown): void {
+async function mayGive(scope: DirectoryScope, entity: Entity, value: unknown): Promise<void> {
   if (scope.everything || value === null || typeof value !== 'object') return;
   const v = value as Record<string, unknown>;
-  if (entity === 'member' && typeof v.plan === 'string' && !scope.planGiven(v.plan))
+  if (entity === 'member' && typeof v.plan === 'string' && !(await scope.planGiven(v.plan)))
     throw forbidden(`plan ${JSON.stringify(v.plan)} is not one of your sites' own plans`);
-  if (entity === 'member' && typeof v.employer === 'string' && !scope.bills(v.employer))
+  if (entity === 'member' && typeof v.employer === 'string' && !(await scope.bills(v.employer)))
     throw forbidden(`employer ${JSON.stringify(v.employer)} is not one your sites bill`);
-  if (entity === 'badge' && typeof v.member === 'string' && !scope.changesBadge({ member: v.member }))
+  if (entity === 'badge' && typeof v.member === 'string' && !(await scope.changesBadge({ member: v.member })))
     throw forbidden(`member ${JSON.stringify(v.member)} is not one of your sites' own members`);
 }

@@ -68,24 +68,24 @@ export function registerDirectoryRoutes(app: FastifyInstance, deps: AdminDeps): 
 
 function registerDirectoryReads(app: FastifyInstance, deps: AdminDeps): void {
   const { directory, db } = deps;
-  serve(app, Routes.info, () => ({ revision: directory.revision(), publicKey: deps.publicKeyPem }));
+  serve(app, Routes.info, async () => ({ revision: await directory.revision(db), publicKey: deps.publicKeyPem }));
 
   serve(
     app,
     Routes.list,
-    (req) => {
+    async (req) => {
       const t = targetOf(req.params);
       const q = req.query;
-      let plans = t.entity === 'employer' ? undefined : new DirectoryScope(req.account, directory).plans();
+      let plans = t.entity === 'employer' ? undefined : await new DirectoryScope(req.account, directory, db).plans();
       if (q.site !== undefined && t.entity !== 'employer') {
         ensureSite(req, q.site);
-        const opening = plansOpening(directory, q.site);
+        const opening = await plansOpening(db, directory, q.site);
         plans = plans ? plans.filter((p) => opening.includes(p)) : opening;
       }
-      const { values, total } = searchDirectory(db, t.entity, { ...q, plans });
+      const { values, total } = await searchDirectory(db, t.entity, { ...q, plans });
       // Stored values, each written through its collection's schema: the answer's schema checks them again.
       return {
-        revision: directory.revision(),
+        revision: await directory.revision(db),
         items: values as DirectoryEntity[],
         total,
         offset: q.offset,
@@ -95,19 +95,20 @@ function registerDirectoryReads(app: FastifyInstance, deps: AdminDeps): void {
     namesSomething,
   );
 
-  serve(app, Routes.get, (req) => {
+  serve(app, Routes.get, async (req) => {
     const t = targetOf(req.params);
-    const item = directory.get(t.entity, t.id);
-    if (item === undefined || !new DirectoryScope(req.account, directory).sees(t.entity, item)) throw nothingThere();
+    const item = await directory.get(db, t.entity, t.id);
+    if (item === undefined || !(await new DirectoryScope(req.account, directory, db).sees(t.entity, item)))
+      throw nothingThere();
     return { item };
   });
 }
 
 function registerDirectoryWrites(app: FastifyInstance, deps: AdminDeps): void {
   const changes = new DirectoryChanges(deps.db, deps.directory, deps.audit);
-  /** Runs a committed change, then sends every site its delta. */
-  const changed = <T>(run: () => T): T => {
-    const r = run();
+  /** Runs a change, then, once it committed, sends every site its delta. */
+  const changed = async <T>(run: () => Promise<T>): Promise<T> => {
+    const r = await run();
     deps.onDirectoryChange();
     return r;
   };

@@ -22,9 +22,9 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
   serve(
     app,
     HubAuditRoutes.list,
-    (req) => {
+    async (req) => {
       const q = req.query;
-      const { entries, total } = deps.audit.query(q);
+      const { entries, total } = await deps.audit.query(q);
       return { items: entries, total, offset: q.offset, limit: q.limit };
     },
     { preValidation: operatorOnly },

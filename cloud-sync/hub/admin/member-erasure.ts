@@ -3,7 +3,7 @@ import type { ErasureResult } from '../../../shared/protocol/api/hub-admin-priva
 import type { Member } from '../../../shared/protocol/directory.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
 import type { Account } from '../auth/account.js';
-import type { HubDb } from '../db.js';
+import type { HubDb, Tx } from '../db.js';
 import type { HubDirectory } from '../directory.js';
 import type { AuditLog } from './audit.js';
 import { auditNaming, deadLettersNaming, eventsNaming, replaceStrings } from './member-records.js';
@@ -27,92 +27,102 @@ export interface MemberErasureDeps {
 export class MemberErasure {
   constructor(private readonly deps: MemberErasureDeps) {}
 
-  erase(account: Account, memberId: string): ErasureResult {
+  async erase(account: Account, memberId: string): Promise<ErasureResult> {
     const { db, directory } = this.deps;
-    const result = db.transaction(() => {
-      const member = directory.get('member', memberId);
-      const scope = new DirectoryScope(account, directory);
-      if (!scope.reachesMember(member)) throw new TesseraError('not_found', `no member ${JSON.stringify(memberId)}`);
+    const result = await db.transaction(async (tx) => {
+      const member = await directory.get(tx, 'member', memberId);
+      const scope = new DirectoryScope(account, directory, tx);
+      if (!(await scope.reachesMember(member)))
+        throw new TesseraError('not_found', `no member ${JSON.stringify(memberId)}`);
       // Erasing takes the member away from every site their plan opens: a site manager's only if those are all theirs.
-      if (member !== undefined && !scope.changes(member))
+      if (member !== undefined && !(await scope.changes(member)))
         throw forbidden(
           `member ${memberId}'s plan opens sites you do not manage: only a network operator may erase them`,
         );
-      const pseudonym = directory.erasures.pseudonymOf(memberId);
-      const already = member === undefined && directory.erasures.isRecorded(pseudonym);
-      const events = this.rewriteStoredRows(memberId, pseudonym);
+      const pseudonym = await directory.erasures.pseudonymOf(tx, memberId);
+      const already = member === undefined && (await directory.erasures.isRecorded(tx, pseudonym));
+      const events = await this.rewriteStoredRows(tx, memberId, pseudonym);
       if (already)
-        return { pseudonym, alreadyErased: true, revision: directory.revision(), events, badges: 0, auditRows: 0 };
+        return {
+          pseudonym,
+          alreadyErased: true,
+          revision: await directory.revision(tx),
+          events,
+          badges: 0,
+          auditRows: 0,
+        };
       if (member === undefined && events === 0)
         throw new TesseraError('not_found', `no member ${JSON.stringify(memberId)}, and no event names one`);
-      return this.eraseRecorded(account, memberId, member, pseudonym, events);
-    })();
+      return this.eraseRecorded(tx, account, memberId, member, pseudonym, events);
+    });
     directory.erasures.remember(result.pseudonym);
     return result;
   }
 
-  private eraseRecorded(
+  private async eraseRecorded(
+    tx: Tx,
     account: Account,
     memberId: string,
     member: Member | undefined,
     pseudonym: string,
     events: number,
-  ): ErasureResult {
+  ): Promise<ErasureResult> {
     const { directory, audit, now } = this.deps;
-    const badgeUids = directory
-      .list('badge')
-      .filter((b) => b.member === memberId)
-      .map((b) => b.uid);
-    const auditRows = this.scrubAudit(memberId, member?.name, badgeUids, pseudonym);
-    const { revision, badges } = directory.erase(memberId, pseudonym, now());
+    const badgeUids = (await directory.badgesOf(tx, memberId)).map((b) => b.uid);
+    const auditRows = await this.scrubAudit(tx, memberId, member?.name, badgeUids, pseudonym);
+    const { revision, badges } = await directory.erase(tx, memberId, pseudonym, now());
     const summary = { pseudonym, revision, events, badges: badges.length, auditRows };
-    audit.record(account, 'erase', 'member', pseudonym, null, summary);
+    await audit.record(tx, account, 'erase', 'member', pseudonym, null, summary);
     return { ...summary, alreadyErased: false };
   }
 
   /** Events, presence and dead letters naming `memberId` are rewritten under the pseudonym; returns the events. */
-  private rewriteStoredRows(memberId: string, pseudonym: string): number {
-    const { db } = this.deps;
-    const update = db.prepare<[string, string, number]>('UPDATE events SET body = ? WHERE site = ? AND seq = ?');
+  private async rewriteStoredRows(tx: Tx, memberId: string, pseudonym: string): Promise<number> {
     const pseudonymFor = (id: string) => (id === memberId ? pseudonym : undefined);
     let events = 0;
-    for (const row of eventsNaming(db, memberId)) {
+    for (const row of await eventsNaming(tx, memberId)) {
       const body = pseudonymiseBody(row.body, pseudonymFor);
       if (body === undefined) continue;
-      update.run(body, row.site, row.seq);
+      await tx.run('UPDATE events SET body = ? WHERE site = ? AND seq = ?', [body, row.site, row.seq]);
       events++;
     }
     // Where the pseudonym already has a row (an erasure re-run), the member's row replaces it.
-    db.prepare(
+    await tx.run(
       'DELETE FROM presence_state WHERE member_id = ? AND site IN (SELECT site FROM presence_state WHERE member_id = ?)',
-    ).run(pseudonym, memberId);
-    db.prepare('UPDATE presence_state SET member_id = ? WHERE member_id = ?').run(pseudonym, memberId);
-    const letter = db.prepare<[string, number]>('UPDATE dead_letters SET payload = ? WHERE id = ?');
-    for (const row of deadLettersNaming(db, memberId))
-      letter.run(row.payload.split(JSON.stringify(memberId)).join(JSON.stringify(pseudonym)), row.id);
+      [pseudonym, memberId],
+    );
+    await tx.run('UPDATE presence_state SET member_id = ? WHERE member_id = ?', [pseudonym, memberId]);
+    for (const row of await deadLettersNaming(tx, memberId))
+      await tx.run('UPDATE dead_letters SET payload = ? WHERE id = ?', [
+        row.payload.split(JSON.stringify(memberId)).join(JSON.stringify(pseudonym)),
+        row.id,
+      ]);
     return events;
   }
 
   /** Earlier audit rows keep who did what when; the member's id and name become the pseudonym, their badges `…`. */
-  private scrubAudit(
+  private async scrubAudit(
+    tx: Tx,
     memberId: string,
     name: string | undefined,
     badgeUids: readonly string[],
     pseudonym: string,
-  ): number {
+  ): Promise<number> {
     const replace = new Map<string, string>([
       [memberId, pseudonym],
       ...badgeUids.map((uid): [string, string] => [uid, ERASED_BADGE]),
     ]);
     if (name !== undefined) replace.set(name, pseudonym);
-    const update = this.deps.db.prepare<[string, string | null, string | null, number]>(
-      'UPDATE audit_log SET entity_id = ?, before = ?, after = ? WHERE id = ?',
-    );
-    const rows = auditNaming(this.deps.db, memberId, badgeUids);
+    const rows = await auditNaming(tx, memberId, badgeUids);
     const rewrite = (json: string | null) =>
       json === null ? null : JSON.stringify(replaceStrings(JSON.parse(json), replace));
     for (const r of rows)
-      update.run(replace.get(r.entity_id) ?? r.entity_id, rewrite(r.before), rewrite(r.after), r.id);
+      await tx.run('UPDATE audit_log SET entity_id = ?, before = ?, after = ? WHERE id = ?', [
+        replace.get(r.entity_id) ?? r.entity_id,
+        rewrite(r.before),
+        rewrite(r.after),
+        r.id,
+      ]);
     return rows.length;
   }
 }

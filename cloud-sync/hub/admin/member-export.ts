@@ -30,18 +30,18 @@ export interface MemberExportDeps {
 }
 
 /** Builds the export in one read transaction, and records in the audit log who took it. */
-export function exportMember(deps: MemberExportDeps, account: Account, memberId: string): MemberExport {
+export function exportMember(deps: MemberExportDeps, account: Account, memberId: string): Promise<MemberExport> {
   const { db, directory } = deps;
-  return db.transaction(() => {
-    const member = directory.get('member', memberId);
-    if (!new DirectoryScope(account, directory).reachesMember(member))
+  return db.transaction(async (tx) => {
+    const member = await directory.get(tx, 'member', memberId);
+    if (!(await new DirectoryScope(account, directory, tx).reachesMember(member)))
       throw new TesseraError('not_found', `no member ${JSON.stringify(memberId)}`);
-    const events = eventsNaming(db, memberId).map((r) => JSON.parse(r.body) as unknown);
+    const events = (await eventsNaming(tx, memberId)).map((r) => JSON.parse(r.body) as unknown);
     if (member === undefined && events.length === 0)
       throw new TesseraError('not_found', `no member ${JSON.stringify(memberId)}, and no event names one`);
-    const badges = directory.list('badge').filter((b) => b.member === memberId);
-    const invoices = invoicesNaming(db, memberId).map((r) => invoicePart(r, memberId));
-    deps.audit.record(account, 'export', 'member', memberId, null, {
+    const badges = await directory.badgesOf(tx, memberId);
+    const invoices = (await invoicesNaming(tx, memberId)).map((r) => invoicePart(r, memberId));
+    await deps.audit.record(tx, account, 'export', 'member', memberId, null, {
       events: events.length,
       invoices: invoices.length,
     });
@@ -49,25 +49,32 @@ export function exportMember(deps: MemberExportDeps, account: Account, memberId:
       memberId,
       exportedAt: new Date(deps.now()).toISOString(),
       member: member ?? null,
-      plan: (member && directory.get('plan', member.plan)) ?? null,
-      employer: (member?.employer !== undefined ? directory.get('employer', member.employer) : undefined) ?? null,
+      plan: (member && (await directory.get(tx, 'plan', member.plan))) ?? null,
+      employer:
+        (member?.employer !== undefined ? await directory.get(tx, 'employer', member.employer) : undefined) ?? null,
       badges,
-      presence: presenceOf(db, memberId).map((p) => ({ site: p.site, present: p.present === 1, since: p.since })),
+      presence: (await presenceOf(tx, memberId)).map((p) => ({
+        site: p.site,
+        present: p.present === 1,
+        since: p.since,
+      })),
       events,
-      audit: auditNaming(
-        db,
-        memberId,
-        badges.map((b) => b.uid),
+      audit: (
+        await auditNaming(
+          tx,
+          memberId,
+          badges.map((b) => b.uid),
+        )
       ).map(auditEntryOf),
       invoices,
-      deadLetters: deadLettersNaming(db, memberId).map((d) => ({
+      deadLetters: (await deadLettersNaming(tx, memberId)).map((d) => ({
         id: d.id,
         topic: d.topic,
         reason: d.reason,
         at: new Date(d.at).toISOString(),
       })),
     };
-  })();
+  });
 }
 
 function invoicePart(row: InvoiceRow, memberId: string): MemberExport['invoices'][number] {

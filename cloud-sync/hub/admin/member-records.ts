@@ -1,10 +1,12 @@
-import type { HubDb } from '../db.js';
+import type { Sql } from '../db.js';
+import { sqlDialect } from '../storage/dialect.js';
 import type { AuditRow } from './audit.js';
 
 /**
  * The hub's stored rows that name one member, outside the directory: what an export shows and
  * an erasure rewrites (docs/hub.md "Members' personal data"). Each query first looks for the
- * quoted id in the JSON text, cheaply, and only then reads the JSON.
+ * quoted id in the JSON text, cheaply, and only then reads the JSON. A JSON column is read as
+ * text for that (a no-op on SQLite, a jsonb's text on PostgreSQL, where the quoted id reads the same).
  */
 const quoted = (s: string) => JSON.stringify(s);
 
@@ -15,22 +17,24 @@ export interface EventRow {
 }
 
 /** Every stored event whose `data.memberId` is the member, by site and seq. */
-export function eventsNaming(db: HubDb, memberId: string): EventRow[] {
-  return db
-    .prepare<[string, string], EventRow>(
-      "SELECT site, seq, body FROM events WHERE instr(body, ?) > 0 AND json_valid(body) AND json_extract(body, '$.data.memberId') = ? ORDER BY site, seq",
-    )
-    .all(quoted(memberId), memberId);
+export function eventsNaming(q: Sql, memberId: string): Promise<EventRow[]> {
+  const d = sqlDialect(q);
+  return q.all<EventRow>(
+    `SELECT site, seq, body FROM events WHERE ${d.contains('CAST(body AS TEXT)', '?')} AND ${d.jsonValid('body')} AND ${d.jsonText('body', 'data.memberId')} = ? ORDER BY site, seq`,
+    [quoted(memberId), memberId],
+  );
 }
 
 /** Audit rows about the member or one of `badgeUids`: by entity id, or naming one in before / after. */
-export function auditNaming(db: HubDb, memberId: string, badgeUids: readonly string[]): AuditRow[] {
+export function auditNaming(q: Sql, memberId: string, badgeUids: readonly string[]): Promise<AuditRow[]> {
   const keys = [memberId, ...badgeUids];
-  const inText = keys.map(() => "instr(coalesce(before, '') || coalesce(after, ''), ?) > 0").join(' OR ');
+  const text = "coalesce(CAST(before AS TEXT), '') || coalesce(CAST(after AS TEXT), '')";
+  const inText = keys.map(() => sqlDialect(q).contains(text, '?')).join(' OR ');
   const ids = keys.map(() => '?').join(', ');
-  return db
-    .prepare<string[], AuditRow>(`SELECT * FROM audit_log WHERE entity_id IN (${ids}) OR ${inText} ORDER BY id`)
-    .all(...keys, ...keys.map(quoted));
+  return q.all<AuditRow>(`SELECT * FROM audit_log WHERE entity_id IN (${ids}) OR ${inText} ORDER BY id`, [
+    ...keys,
+    ...keys.map(quoted),
+  ]);
 }
 
 export interface InvoiceRow {
@@ -41,12 +45,11 @@ export interface InvoiceRow {
 }
 
 /** Closed invoices whose body names the member (a line, the per-member summary, or the account). */
-export function invoicesNaming(db: HubDb, memberId: string): InvoiceRow[] {
-  return db
-    .prepare<[string], InvoiceRow>(
-      'SELECT number, period, account, body FROM billing_invoices WHERE instr(body, ?) > 0 ORDER BY year, seq',
-    )
-    .all(quoted(memberId));
+export function invoicesNaming(q: Sql, memberId: string): Promise<InvoiceRow[]> {
+  return q.all<InvoiceRow>(
+    `SELECT number, period, account, body FROM billing_invoices WHERE ${sqlDialect(q).contains('CAST(body AS TEXT)', '?')} ORDER BY year, seq`,
+    [quoted(memberId)],
+  );
 }
 
 export interface DeadLetterRow {
@@ -58,12 +61,11 @@ export interface DeadLetterRow {
 }
 
 /** Refused messages (kept for the operator) whose payload names the member. */
-export function deadLettersNaming(db: HubDb, memberId: string): DeadLetterRow[] {
-  return db
-    .prepare<[string], DeadLetterRow>(
-      'SELECT id, topic, reason, at, payload FROM dead_letters WHERE instr(payload, ?) > 0 ORDER BY id',
-    )
-    .all(quoted(memberId));
+export function deadLettersNaming(q: Sql, memberId: string): Promise<DeadLetterRow[]> {
+  return q.all<DeadLetterRow>(
+    `SELECT id, topic, reason, at, payload FROM dead_letters WHERE ${sqlDialect(q).contains('payload', '?')} ORDER BY id`,
+    [quoted(memberId)],
+  );
 }
 
 export interface PresenceRow {
@@ -74,12 +76,10 @@ export interface PresenceRow {
 }
 
 /** The member's presence at each site in the live occupancy projection. */
-export function presenceOf(db: HubDb, memberId: string): PresenceRow[] {
-  return db
-    .prepare<[string], PresenceRow>(
-      'SELECT site, seq, present, since FROM presence_state WHERE member_id = ? ORDER BY site',
-    )
-    .all(memberId);
+export function presenceOf(q: Sql, memberId: string): Promise<PresenceRow[]> {
+  return q.all<PresenceRow>('SELECT site, seq, present, since FROM presence_state WHERE member_id = ? ORDER BY site', [
+    memberId,
+  ]);
 }
 
 /** A JSON value with every string equal to a key of `replace` replaced: ids, names, UIDs in audit rows. */

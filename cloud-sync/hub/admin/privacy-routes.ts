@@ -14,9 +14,9 @@ import { exportMember } from './member-export.js';
 export function registerMemberPrivacyRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const erasure = new MemberErasure({ db: deps.db, directory: deps.directory, audit: deps.audit, now: deps.now });
 
-  serve(app, Routes.export, (req, reply) => {
+  serve(app, Routes.export, async (req, reply) => {
     const { id } = req.params;
-    const doc = exportMember(
+    const doc = await exportMember(
       { db: deps.db, directory: deps.directory, audit: deps.audit, now: deps.now },
       req.account,
       id,
@@ -25,7 +25,7 @@ export function registerMemberPrivacyRoutes(app: FastifyInstance, deps: AdminDep
     return doc;
   });
 
-  serve(app, Routes.erase, (req) => {
+  serve(app, Routes.erase, async (req) => {
     const { id } = req.params;
     if (req.body.confirm !== id) {
       throw new TesseraError(
@@ -34,7 +34,7 @@ export function registerMemberPrivacyRoutes(app: FastifyInstance, deps: AdminDep
         [{ path: 'confirm', message: `expected ${JSON.stringify(id)}` }],
       );
     }
-    const result = erasure.erase(req.account, id);
+    const result = await erasure.erase(req.account, id);
     if (!result.alreadyErased) {
       deps.log.info(
         { pseudonym: result.pseudonym, events: result.events, badges: result.badges, by: req.account.username },

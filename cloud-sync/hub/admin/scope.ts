@@ -1,6 +1,8 @@
 import type { Badge, Member, Plan } from '../../../shared/protocol/directory.js';
 import type { Account } from '../auth/account.js';
+import type { Sql } from '../db.js';
 import type { HubDirectory } from '../directory.js';
+import { sqlDialect } from '../storage/dialect.js';
 
 /**
  * What an account may see and change in the directory (docs/hub.md "Roles"). An operator:
@@ -10,13 +12,18 @@ import type { HubDirectory } from '../directory.js';
  * on a plan that opens none but their sites, and those members' badges; they put a member only on
  * such a plan, and bill only an employer their sites already bill. Plans, employers, accounts,
  * the audit log and other sites are the operator's.
+ *
+ * It reads the directory through `q` (the caller's transaction, or the database), each plan
+ * once: a scope lives for one request or one import.
  */
 export class DirectoryScope {
-  private billable: Set<string> | undefined;
+  private billable: Promise<Set<string>> | undefined;
+  private readonly plansRead = new Map<string, Promise<Plan | undefined>>();
 
   constructor(
     private readonly account: Account,
     private readonly directory: HubDirectory,
+    private readonly q: Sql,
   ) {}
 
   get everything(): boolean {
@@ -33,21 +40,21 @@ export class DirectoryScope {
   }
 
   /** Plan `id` if this account may put a member on it; undefined if it may not, or if there is no such plan. */
-  planGiven(id: string): Plan | undefined {
-    const plan = this.directory.get('plan', id);
+  async planGiven(id: string): Promise<Plan | undefined> {
+    const plan = await this.plan(id);
     return plan !== undefined && this.planWithin(plan) ? plan : undefined;
   }
 
   /** Whether this account may change the member, give it badges or take them: its plan opens none but the account's sites. */
-  changes(m: Pick<Member, 'plan'>): boolean {
-    return this.everything || this.planGiven(m.plan) !== undefined;
+  async changes(m: Pick<Member, 'plan'>): Promise<boolean> {
+    return this.everything || (await this.planGiven(m.plan)) !== undefined;
   }
 
   /** Whether this account may change the badge: its member is one it may change. */
-  changesBadge(b: Pick<Badge, 'member'>): boolean {
+  async changesBadge(b: Pick<Badge, 'member'>): Promise<boolean> {
     if (this.everything) return true;
-    const member = this.directory.get('member', b.member);
-    return member !== undefined && this.changes(member);
+    const member = await this.directory.get(this.q, 'member', b.member);
+    return member !== undefined && (await this.changes(member));
   }
 
   /**
@@ -55,55 +62,53 @@ export class DirectoryScope {
    * manager: only an employer already billed for a member they may change, so that no one can
    * put their own staff on another company's invoice. A new employer at a site is the operator's.
    */
-  bills(employer: string | undefined): boolean {
+  async bills(employer: string | undefined): Promise<boolean> {
     if (this.everything || employer === undefined) return true;
-    if (!this.billable) {
-      const within = new Set(
-        this.directory
-          .list('plan')
-          .filter((p) => this.planWithin(p))
-          .map((p) => p.id),
-      );
-      this.billable = new Set(
-        this.directory
-          .list('member')
-          .flatMap((m) => (m.employer !== undefined && within.has(m.plan) ? [m.employer] : [])),
-      );
-    }
-    return this.billable.has(employer);
+    this.billable ??= this.billedWithin();
+    return (await this.billable).has(employer);
+  }
+
+  /** The employers billed for members on the plans this account may give. */
+  private async billedWithin(): Promise<Set<string>> {
+    const within = (await this.directory.list(this.q, 'plan')).filter((p) => this.planWithin(p)).map((p) => p.id);
+    if (within.length === 0) return new Set();
+    const d = sqlDialect(this.q);
+    const employer = d.jsonText('value', 'employer');
+    const employers = await this.q.column<string>(
+      `SELECT DISTINCT ${employer} FROM directory_entities WHERE entity = 'member' AND deleted = 0 AND ${d.jsonText('value', 'plan')} IN ${d.jsonArrayValues('?')} AND ${employer} IS NOT NULL`,
+      [JSON.stringify(within)],
+    );
+    return new Set(employers);
   }
 
   /** The plans whose members this account may see; undefined means all of them. */
-  plans(): string[] | undefined {
+  async plans(): Promise<string[] | undefined> {
     if (this.everything) return undefined;
-    return this.directory
-      .list('plan')
-      .filter((p) => this.planInScope(p))
-      .map((p) => p.id);
+    return (await this.directory.list(this.q, 'plan')).filter((p) => this.planInScope(p)).map((p) => p.id);
   }
 
-  member(m: Pick<Member, 'plan'>): boolean {
+  async member(m: Pick<Member, 'plan'>): Promise<boolean> {
     if (this.everything) return true;
-    const plan = this.directory.get('plan', m.plan);
+    const plan = await this.plan(m.plan);
     return plan !== undefined && this.planInScope(plan);
   }
 
-  badge(b: Pick<Badge, 'member'>): boolean {
+  async badge(b: Pick<Badge, 'member'>): Promise<boolean> {
     if (this.everything) return true;
-    const member = this.directory.get('member', b.member);
-    return member !== undefined && this.member(member);
+    const member = await this.directory.get(this.q, 'member', b.member);
+    return member !== undefined && (await this.member(member));
   }
 
   /**
    * Whether this account may export or erase the member: an operator any id, even one no longer
    * in the directory (their events remain); a site manager only a member they see.
    */
-  reachesMember(member: Member | undefined): boolean {
-    return this.everything || (member !== undefined && this.member(member));
+  async reachesMember(member: Member | undefined): Promise<boolean> {
+    return this.everything || (member !== undefined && (await this.member(member)));
   }
 
   /** Whether `value` (any directory entity) is visible to this account. */
-  sees(entity: 'plan' | 'employer' | 'member' | 'badge', value: unknown): boolean {
+  async sees(entity: 'plan' | 'employer' | 'member' | 'badge', value: unknown): Promise<boolean> {
     switch (entity) {
       case 'plan':
         return this.planInScope(value as Plan);
@@ -115,12 +120,15 @@ export class DirectoryScope {
         return this.badge(value as Badge);
     }
   }
+
+  private plan(id: string): Promise<Plan | undefined> {
+    let read = this.plansRead.get(id);
+    if (!read) this.plansRead.set(id, (read = this.directory.get(this.q, 'plan', id)));
+    return read;
+  }
 }
 
 /** The plans that open `site`: what "members of a site" means. */
-export function plansOpening(directory: HubDirectory, site: string): string[] {
-  return directory
-    .list('plan')
-    .filter((p) => p.sites === 'all' || p.sites.includes(site))
-    .map((p) => p.id);
+export async function plansOpening(q: Sql, directory: HubDirectory, site: string): Promise<string[]> {
+  return (await directory.list(q, 'plan')).filter((p) => p.sites === 'all' || p.sites.includes(site)).map((p) => p.id);
 }

@@ -17,31 +17,29 @@ export function registerSiteRoutes(app: FastifyInstance, deps: AdminDeps): void 
   const { sites, audit, db } = deps;
 
   /** Stores `next(before)` as site `id`, with its audit row, if the account may change it. */
-  const save = (req: FastifyRequest, id: string, next: (before: object | undefined) => unknown): SiteItem =>
-    db.transaction(() => {
-      const before = sites.get(id);
+  const save = (req: FastifyRequest, id: string, next: (before: object | undefined) => unknown): Promise<SiteItem> =>
+    db.transaction(async (tx) => {
+      const before = await sites.get(tx, id);
       if (!maySeeSite(req.account, id)) throw forbidden(`this account does not manage the site ${JSON.stringify(id)}`);
       if (!before && req.account.role !== 'operator') throw forbidden('only a network operator may declare a site');
-      const { value } = sites.upsert(next(before));
-      audit.record(req.account, before ? 'update' : 'create', 'site', id, before ?? null, value);
+      const { value } = await sites.upsert(tx, next(before));
+      await audit.record(tx, req.account, before ? 'update' : 'create', 'site', id, before ?? null, value);
       return { item: value };
-    })();
+    });
 
-  serve(app, Routes.list, (req) => {
+  serve(app, Routes.list, async (req) => {
     const q = req.query;
     const needle = q.q?.toLowerCase();
-    const all = sites
-      .list()
-      .filter(
-        (s) =>
-          maySeeSite(req.account, s.id) && (!needle || s.id.includes(needle) || s.name.toLowerCase().includes(needle)),
-      );
+    const all = (await sites.list(db)).filter(
+      (s) =>
+        maySeeSite(req.account, s.id) && (!needle || s.id.includes(needle) || s.name.toLowerCase().includes(needle)),
+    );
     return { items: all.slice(q.offset, q.offset + q.limit), total: all.length, offset: q.offset, limit: q.limit };
   });
 
-  serve(app, Routes.get, (req) => {
+  serve(app, Routes.get, async (req) => {
     const { id } = req.params;
-    const item = sites.get(id);
+    const item = await sites.get(db, id);
     if (!item || !maySeeSite(req.account, id)) throw noSite(id);
     return { item };
   });
@@ -55,11 +53,13 @@ export function registerSiteRoutes(app: FastifyInstance, deps: AdminDeps): void 
     }),
   );
 
-  serve(app, Routes.remove, (req, reply) => {
+  serve(app, Routes.remove, async (req, reply) => {
     // The id is checked first (400), then the role (403): a delete is the operator's alone.
     ensureOperator(req);
     const { id } = req.params;
-    db.transaction(() => audit.record(req.account, 'delete', 'site', id, sites.remove(id), null))();
+    await db.transaction(async (tx) =>
+      audit.record(tx, req.account, 'delete', 'site', id, await sites.remove(tx, id), null),
+    );
     return reply.code(204).send();
   });
 }

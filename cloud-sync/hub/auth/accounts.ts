@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { TesseraError } from '../../../shared/platform/errors.js';
-import type { HubDb } from '../db.js';
+import type { Sql } from '../db.js';
+import { sqlDialect } from '../storage/dialect.js';
 import type { AccountRole } from './account.js';
+import { tokenHash } from './sessions.js';
 
 /** An account as the API shows it: never its password. */
 // An account as the API shows it (never its password), and the rules of its fields: shared/protocol/api/hub-auth.ts.
@@ -51,53 +53,69 @@ export interface AccountChange {
   disabled?: boolean;
 }
 
-/** The hub's accounts (table `accounts`). Passwords go in hashed; the hash never comes out but for login. */
+/** The other fields kept, those given changed; sites only for a site manager. One statement: no change is lost to another. */
+const UPDATE = `UPDATE accounts SET
+    role = COALESCE(@role, role),
+    sites = CASE WHEN COALESCE(@role, role) = 'site_manager' THEN COALESCE(@sites, sites) ELSE '[]' END,
+    disabled = COALESCE(CAST(@disabled AS BIGINT), disabled),
+    updated_at = CAST(@at AS BIGINT)
+  WHERE id = @id
+  RETURNING ${COLUMNS}`;
+
+/**
+ * The hub's accounts (table `accounts`). Passwords go in hashed; the hash never comes out but for
+ * login. Every method takes the SQL handle first: the database, or the transaction it is part of.
+ */
 export class AccountStore {
-  constructor(
-    private readonly db: HubDb,
-    private readonly now: () => number,
-  ) {}
+  constructor(private readonly now: () => number) {}
 
-  count(): number {
-    return this.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM accounts').get()?.n ?? 0;
+  async count(q: Sql): Promise<number> {
+    return Number((await q.value<number>('SELECT count(*) FROM accounts')) ?? 0);
   }
 
-  list(): AccountRecord[] {
-    return this.db
-      .prepare<[], Row>(`SELECT ${COLUMNS} FROM accounts ORDER BY lower(username), username`)
-      .all()
-      .map(toRecord);
+  async list(q: Sql): Promise<AccountRecord[]> {
+    return (await q.all<Row>(`SELECT ${COLUMNS} FROM accounts ORDER BY lower(username), username`)).map(toRecord);
   }
 
-  get(id: string): AccountRecord | undefined {
-    const row = this.db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM accounts WHERE id = ?`).get(id);
+  async get(q: Sql, id: string): Promise<AccountRecord | undefined> {
+    const row = await q.get<Row>(`SELECT ${COLUMNS} FROM accounts WHERE id = ?`, [id]);
     return row ? toRecord(row) : undefined;
   }
 
   /** The account and its password hash, by username (case-insensitive), for login. */
-  credentials(username: string): { account: AccountRecord; passwordHash: string } | undefined {
-    const row = this.db
-      .prepare<[string], Row>(`SELECT ${COLUMNS} FROM accounts WHERE lower(username) = lower(?)`)
-      .get(username);
+  async credentials(q: Sql, username: string): Promise<{ account: AccountRecord; passwordHash: string } | undefined> {
+    const row = await q.get<Row>(`SELECT ${COLUMNS} FROM accounts WHERE lower(username) = lower(?)`, [username]);
     return row ? { account: toRecord(row), passwordHash: row.password } : undefined;
   }
 
-  passwordHash(id: string): string | undefined {
-    return this.db.prepare<[string], { password: string }>('SELECT password FROM accounts WHERE id = ?').get(id)
-      ?.password;
+  async passwordHash(q: Sql, id: string): Promise<string | undefined> {
+    return q.value<string>('SELECT password FROM accounts WHERE id = ?', [id]);
   }
 
-  /** Adds an account; `passwordHash` from auth/password.ts (hashing is slow: do it before any transaction). */
-  create(input: NewAccount): AccountRecord {
-    if (this.credentials(input.username))
-      throw new TesseraError('conflict', `the username ${JSON.stringify(input.username)} is taken`);
-    const id = randomUUID();
+  /** The enabled account behind a live session token (`at`: now, in ms), in one statement. */
+  async ofSession(q: Sql, token: string, at: number): Promise<AccountRecord | undefined> {
+    const row = await q.get<Row>(
+      `SELECT ${COLUMNS.split(', ')
+        .map((c) => `a.${c}`)
+        .join(', ')} FROM sessions s JOIN accounts a ON a.id = s.account_id
+        WHERE s.token_hash = ? AND s.expires_at > ? AND a.disabled = 0`,
+      [tokenHash(token), at],
+    );
+    return row ? toRecord(row) : undefined;
+  }
+
+  /**
+   * Adds an account; `passwordHash` from auth/password.ts (hashing is slow: do it before any
+   * transaction). A username taken, in any case, is a conflict, also when two arrive at once.
+   */
+  async create(q: Sql, input: NewAccount): Promise<AccountRecord> {
     const at = this.now();
     const sites = input.role === 'site_manager' ? input.sites : [];
-    this.db
-      .prepare(`INSERT INTO accounts (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)`)
-      .run(
-        id,
+    const row = await q.get<Row>(
+      `INSERT INTO accounts (${COLUMNS}) VALUES (?, ?, ?, ?, ?, CAST(? AS BIGINT), 0, CAST(? AS BIGINT), CAST(? AS BIGINT))
+        ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
+      [
+        randomUUID(),
         input.username,
         input.role,
         JSON.stringify(sites),
@@ -105,26 +123,53 @@ export class AccountStore {
         input.mustChangePassword ? 1 : 0,
         at,
         at,
-      );
-    return this.get(id) as AccountRecord;
+      ],
+    );
+    if (!row) throw new TesseraError('conflict', `the username ${JSON.stringify(input.username)} is taken`);
+    return toRecord(row);
   }
 
-  update(id: string, change: AccountChange): AccountRecord {
-    const before = this.get(id);
-    if (!before) throw new TesseraError('not_found', `no account ${JSON.stringify(id)}`);
-    const role = change.role ?? before.role;
-    const sites = role === 'site_manager' ? (change.sites ?? before.sites) : [];
-    const disabled = change.disabled ?? before.disabled;
-    this.db
-      .prepare('UPDATE accounts SET role = ?, sites = ?, disabled = ?, updated_at = ? WHERE id = ?')
-      .run(role, JSON.stringify(sites), disabled ? 1 : 0, this.now(), id);
-    return this.get(id) as AccountRecord;
+  async update(q: Sql, id: string, change: AccountChange): Promise<AccountRecord> {
+    const row = await q.get<Row>(UPDATE, {
+      id,
+      role: change.role ?? null,
+      sites: change.sites === undefined ? null : JSON.stringify(change.sites),
+      disabled: change.disabled === undefined ? null : change.disabled ? 1 : 0,
+      at: this.now(),
+    });
+    if (!row) throw new TesseraError('not_found', `no account ${JSON.stringify(id)}`);
+    return toRecord(row);
   }
 
   /** Sets a password already hashed; `oneTime` makes the account change it at its next login. */
-  setPasswordHash(id: string, hash: string, oneTime: boolean): void {
-    this.db
-      .prepare('UPDATE accounts SET password = ?, must_change_password = ?, updated_at = ? WHERE id = ?')
-      .run(hash, oneTime ? 1 : 0, this.now(), id);
+  async setPasswordHash(q: Sql, id: string, hash: string, oneTime: boolean): Promise<void> {
+    await q.run(
+      'UPDATE accounts SET password = ?, must_change_password = CAST(? AS BIGINT), updated_at = CAST(? AS BIGINT) WHERE id = ?',
+      [hash, oneTime ? 1 : 0, this.now(), id],
+    );
+  }
+
+  /**
+   * Replaces the password hash `expected` with `hash`, only if it is still the account's (and,
+   * with `oneTime` given, sets must_change_password): false when the password changed meanwhile,
+   * so that a password checked before a slow step is not written over one set since.
+   */
+  async replacePasswordHash(q: Sql, id: string, expected: string, hash: string, oneTime?: boolean): Promise<boolean> {
+    const { changes } = await q.run(
+      `UPDATE accounts SET password = @hash, updated_at = CAST(@at AS BIGINT),
+          must_change_password = COALESCE(CAST(@oneTime AS BIGINT), must_change_password)
+        WHERE id = @id AND password = @expected`,
+      { id, expected, hash, at: this.now(), oneTime: oneTime === undefined ? null : oneTime ? 1 : 0 },
+    );
+    return changes > 0;
+  }
+
+  /**
+   * The account and its password hash, its row locked until the transaction `tx` ends
+   * (PostgreSQL; SQLite has one writer at a time anyway): what a read-then-write decides on.
+   */
+  async lock(tx: Sql, id: string): Promise<{ account: AccountRecord; passwordHash: string } | undefined> {
+    const row = await tx.get<Row>(`SELECT ${COLUMNS} FROM accounts WHERE id = ?${sqlDialect(tx).forUpdate}`, [id]);
+    return row ? { account: toRecord(row), passwordHash: row.password } : undefined;
   }
 }

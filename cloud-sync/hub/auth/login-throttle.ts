@@ -105,6 +105,14 @@ export class LoginThrottle {
     }
   }
 
+  /** Takes back a failure counted for an attempt that could not be checked (the store did not answer). */
+  withdraw(username: string, address: string): void {
+    for (const key of Object.values(keys(username, address))) {
+      const t = this.tallies.get(key);
+      if (t && --t.failures <= 0) this.tallies.delete(key);
+    }
+  }
+
   private tally(key: string): Tally | undefined {
     const t = this.tallies.get(key);
     if (t && this.clock.now() - t.last >= this.limits.forgetAfterMs) {

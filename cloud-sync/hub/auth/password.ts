@@ -40,7 +40,7 @@ export async function hashPassword(password: string, cost: ScryptCost = PASSWORD
   return encode(cost, salt, await derive(password, salt, cost, KEY_BYTES));
 }
 
-/** The same, blocking: only for the first start's admin, made before the API serves anyone. */
+/** The same, blocking: for scripts that set up a database (never in a running hub: it would stall it). */
 export function hashPasswordSync(password: string, cost: ScryptCost = PASSWORD_COST): string {
   const salt = randomBytes(SALT_BYTES);
   return encode(

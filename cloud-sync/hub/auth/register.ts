@@ -12,7 +12,10 @@ export { Login } from '../../../shared/protocol/api/hub-auth.js';
 
 export const SESSION_COOKIE = 'tessera_session';
 
-/** What needs no session: health, logging in, and the dashboard's static files (they hold no data). */
+/**
+ * What needs no session: health, logging in, and the dashboard's static files (they hold no
+ * data). Decided from the request alone: these never wait for the database.
+ */
 function isPublic(req: FastifyRequest): boolean {
   const path = req.url.split('?', 1)[0] ?? '';
   if (req.method === 'POST') return path === '/auth/login';
@@ -53,7 +56,8 @@ export function registerAuth(app: FastifyInstance, auth: HubAuth): void {
         'auth.required',
         'log in first: POST /auth/login, then send the session cookie or "Authorization: Bearer <token>"',
       );
-    const account = auth.authenticate(token);
+    // A store that cannot answer throws store.unavailable (503): let through as it is, never a 401.
+    const account = await auth.sessionAccount(token);
     if (!account) throw new TesseraError('auth.invalid', 'this session is unknown or has expired: log in again');
     if (account.mustChangePassword && !PASSWORD_CHANGE_PATHS.has(req.url.split('?', 1)[0] ?? '')) {
       throw new TesseraError(
@@ -73,12 +77,12 @@ export function registerAuth(app: FastifyInstance, auth: HubAuth): void {
     if (r.reason === 'invalid') throw new TesseraError('auth.invalid', 'wrong username or password');
     throw tooMany(r.retryAfterMs);
   });
-  serve(app, AuthRoutes.logout, (req, reply) => {
+  serve(app, AuthRoutes.logout, async (req, reply) => {
     const token = sessionToken(req);
-    if (token !== undefined) auth.sessions.close(token);
+    if (token !== undefined) await auth.logout(token);
     return reply.header('set-cookie', cookie('', 0)).code(204).send();
   });
-  serve(app, AuthRoutes.me, (req) => ({ account: auth.accounts.get(req.account.id) as AccountRecord }));
+  serve(app, AuthRoutes.me, async (req) => ({ account: (await auth.account(req.account.id)) as AccountRecord }));
   serve(app, AuthRoutes.password, async (req, reply) => {
     const body = req.body;
     if (body.newPassword === body.currentPassword)

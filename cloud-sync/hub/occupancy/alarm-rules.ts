@@ -11,7 +11,7 @@ export type AlarmEffect =
   | { clear: { kinds: AlarmKind[]; subject: string; by: string } }
   | null;
 
-/** The event that ends a raised alarm's condition, to look for among later events (JSON paths into the stored event). */
+/** The event that ends a raised alarm's condition, to look for among later events (keys into the stored event, joined by '.'). */
 export interface ClearRule {
   type: 'door.secured' | 'device.fault';
   match: Record<string, string>;
@@ -64,7 +64,7 @@ export function alarmEffect(e: SiteEvent): AlarmEffect {
 
 const secured = (door: string, after: 'forced' | 'held'): ClearRule => ({
   type: 'door.secured',
-  match: { '$.data.door': door, '$.data.after': after },
+  match: { 'data.door': door, 'data.after': after },
 });
 
 type FaultKind = Extract<SiteEvent, { type: 'device.fault' }>['data']['kind'];
@@ -84,7 +84,7 @@ function faultEffect(e: Extract<SiteEvent, { type: 'device.fault' }>): AlarmEffe
         kind: 'reader.lost',
         subject: device,
         detail: detail ?? null,
-        clears: { type: 'device.fault', match: { '$.data.device': device, '$.data.kind': 'reader.found' } },
+        clears: { type: 'device.fault', match: { 'data.device': device, 'data.kind': 'reader.found' } },
       },
     };
   if (kind === 'reader.found') return { clear: { kinds: ['reader.lost'], subject: device, by: 'reader.found' } };

@@ -19,9 +19,13 @@ const split = (key: string) => key.split('|');
  * The hub's metric families, read at scrape time and cut to the sites `visible` allows: ingest
  * counters are network-wide and shown to operators only (`network`).
  */
-export function hubMetrics(deps: HubMetricsDeps, visible: (site: string) => boolean, network: boolean): MetricFamily[] {
-  const occupancy = deps.live.projection.network(visible).sites;
-  const health = deps.live.healthAll(visible);
+export async function hubMetrics(
+  deps: HubMetricsDeps,
+  visible: (site: string) => boolean,
+  network: boolean,
+): Promise<MetricFamily[]> {
+  const occupancy = (await deps.live.projection.network(visible)).sites;
+  const health = await deps.live.healthAll(visible);
   const counter = (name: string, help: string, value: number): MetricFamily => ({
     name,
     help,
@@ -132,9 +136,9 @@ export function hubMetrics(deps: HubMetricsDeps, visible: (site: string) => bool
 
 /** `GET /metrics`, Prometheus text format, behind the same login as the rest of the API (docs/dashboard.md). */
 export function registerHubMetrics(app: FastifyInstance, deps: HubMetricsDeps): void {
-  serve(app, HubSiteRoutes.metrics, (req, reply) =>
+  serve(app, HubSiteRoutes.metrics, async (req, reply) =>
     reply
       .type(PROMETHEUS_CONTENT_TYPE)
-      .send(renderExposition(hubMetrics(deps, visibleTo(req), req.account.role === 'operator'))),
+      .send(renderExposition(await hubMetrics(deps, visibleTo(req), req.account.role === 'operator'))),
   );
 }

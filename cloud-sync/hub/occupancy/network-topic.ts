@@ -13,7 +13,8 @@ export type Publish = (topic: string, payload: string, options: { qos: 0 | 1; re
 
 export interface NetworkTopicDeps {
   publish: Publish;
-  snapshot: () => NetworkOccupancy;
+  /** The network's occupancy now (read from the hub database: it may fail, then it is tried again). */
+  snapshot: () => Promise<NetworkOccupancy>;
   clock: Clock;
   log: Logger;
   topicPrefix?: string;
@@ -66,7 +67,7 @@ export function homeAssistantSensor(
 /**
  * Publishes the network's occupancy, retained, QoS 0 (shared/protocol/occupancy.ts), when it changes:
  * the first change at once, then at most once per interval with the state of that moment. A
- * failed publication (broker away) is retried at the next change or interval.
+ * failed publication (broker away, or the database unreadable) is retried at the next change or interval.
  */
 export class NetworkOccupancyPublisher {
   private readonly topic: string;
@@ -110,22 +111,27 @@ export class NetworkOccupancyPublisher {
   }
 
   private publishNow(): void {
-    this.lastAt = this.deps.clock.now();
-    const snapshot = this.deps.snapshot();
-    if (this.deps.homeAssistant) this.announce(snapshot, this.deps.homeAssistant.discoveryPrefix);
-    this.deps.publish(this.topic, JSON.stringify(networkPayload(snapshot, this.lastAt)), { qos: 0, retain: true }).then(
-      () => (this.failing = false),
-      (err: unknown) => {
+    const at = (this.lastAt = this.deps.clock.now());
+    this.deps
+      .snapshot()
+      .then((snapshot) => {
         if (this.stopped) return;
-        if (!this.failing)
-          this.deps.log.warn(
-            { err: (err as Error).message },
-            'network occupancy not published: retrying every interval',
-          );
-        this.failing = true;
-        this.retryLater();
-      },
-    );
+        if (this.deps.homeAssistant) this.announce(snapshot, this.deps.homeAssistant.discoveryPrefix);
+        return this.deps.publish(this.topic, JSON.stringify(networkPayload(snapshot, at)), { qos: 0, retain: true });
+      })
+      .then(
+        () => (this.failing = false),
+        (err: unknown) => {
+          if (this.stopped) return;
+          if (!this.failing)
+            this.deps.log.warn(
+              { err: (err as Error).message },
+              'network occupancy not published: retrying every interval',
+            );
+          this.failing = true;
+          this.retryLater();
+        },
+      );
   }
 
   private retryLater(): void {

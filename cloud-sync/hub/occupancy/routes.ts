@@ -20,10 +20,10 @@ export interface LiveApiDeps {
 export const visibleTo = (req: FastifyRequest) => (site: string) => maySeeSite(req.account, site);
 
 /** The site of the path, if the account may see it (else 403) and the hub knows it (else 404). */
-function siteOf(req: FastifyRequest & { params: { site: string } }, live: HubLive): string {
+async function siteOf(req: FastifyRequest & { params: { site: string } }, live: HubLive): Promise<string> {
   const { site } = req.params;
   ensureSite(req, site);
-  if (!live.knows(site))
+  if (!(await live.knows(site)))
     throw new TesseraError('not_found', `no site ${JSON.stringify(site)}: not declared, and nothing heard from it`);
   return site;
 }
@@ -35,43 +35,45 @@ function siteOf(req: FastifyRequest & { params: { site: string } }, live: HubLiv
 export function registerLiveRoutes(app: FastifyInstance, deps: LiveApiDeps): void {
   const { live } = deps;
   serve(app, OccupancyRoutes.network, (req) => live.projection.network(visibleTo(req)));
-  serve(app, OccupancyRoutes.site, (req) => {
-    const site = siteOf(req, live);
-    return { ...live.projection.site(site), whoIsIn: live.projection.whoIsIn(site) };
+  serve(app, OccupancyRoutes.site, async (req) => {
+    const site = await siteOf(req, live);
+    return { ...(await live.projection.site(site)), whoIsIn: await live.projection.whoIsIn(site) };
   });
-  serve(app, OccupancyRoutes.history, (req) => {
-    const site = siteOf(req, live);
+  serve(app, OccupancyRoutes.history, async (req) => {
+    const site = await siteOf(req, live);
     const { range } = req.query;
     const to = deps.now();
-    const now = live.projection.site(site);
+    const now = await live.projection.site(site);
     return {
       site,
       timeZone: now.timeZone,
       capacity: now.capacity,
       range,
       bucketMinutes: 15,
-      points: live.projection.history(site, to - RANGE_MS[range], to),
+      points: await live.projection.history(site, to - RANGE_MS[range], to),
     };
   });
-  serve(app, OccupancyRoutes.healthAll, (req) => ({ sites: live.healthAll(visibleTo(req)) }));
-  serve(app, OccupancyRoutes.health, (req) => {
-    const site = siteOf(req, live);
-    const progress = deps.store.progress(site);
+  serve(app, OccupancyRoutes.healthAll, async (req) => ({ sites: await live.healthAll(visibleTo(req)) }));
+  serve(app, OccupancyRoutes.health, async (req) => {
+    const site = await siteOf(req, live);
+    const progress = await deps.store.progress(site);
     const recent = progress
-      ? deps.store.events(site, Math.max(0, progress.maxSeen - DEVICE_EVENTS), DEVICE_EVENTS).map((s) => s.event)
+      ? (await deps.store.events(site, Math.max(0, progress.maxSeen - DEVICE_EVENTS), DEVICE_EVENTS)).map(
+          (s) => s.event,
+        )
       : [];
-    return { ...live.health(site), ...devicesFrom(recent) };
+    return { ...(await live.health(site)), ...devicesFrom(recent) };
   });
   registerAlarmRoutes(app, live);
 }
 
 function registerAlarmRoutes(app: FastifyInstance, live: HubLive): void {
-  serve(app, OccupancyRoutes.alarms, (req) => {
+  serve(app, OccupancyRoutes.alarms, async (req) => {
     const q = req.query;
     if (q.site !== undefined) ensureSite(req, q.site);
     const sites = req.account.role === 'operator' ? {} : { sites: req.account.sites };
     return {
-      alarms: live.alarms.list({
+      alarms: await live.alarms.list({
         ...(q.open ? { open: q.open === 'true' } : {}),
         ...(q.site !== undefined ? { site: q.site } : {}),
         ...sites,
@@ -79,11 +81,11 @@ function registerAlarmRoutes(app: FastifyInstance, live: HubLive): void {
       }),
     };
   });
-  serve(app, OccupancyRoutes.acknowledge, (req) => {
+  serve(app, OccupancyRoutes.acknowledge, async (req) => {
     const { id } = req.params;
-    const alarm = live.alarms.get(id);
+    const alarm = await live.alarms.get(id);
     // Another site's alarm answers as an unknown one: its existence is not for this account.
     if (!alarm || !maySeeSite(req.account, alarm.site)) throw new TesseraError('not_found', `no alarm ${id}`);
-    return { alarm: live.acknowledge(id, req.account.username) };
+    return { alarm: await live.acknowledge(id, req.account.username) };
   });
 }

@@ -7,6 +7,12 @@ export interface SqlDialect {
   /** The strings of the JSON array bound at `placeholder` (`?` or `@name`), as a subquery for IN. */
   jsonArrayValues(placeholder: string): string;
   /**
+   * Whether the text `expr` is one of the strings of the JSON array bound at `placeholder`. On
+   * PostgreSQL `= ANY (ARRAY(…))`, which an index on `expr` serves; `IN jsonArrayValues(…)` is
+   * planned as a join over every row instead (the planner takes the array for a hundred values).
+   */
+  inJsonArray(expr: string, placeholder: string): string;
+  /**
    * The text at `key` (a top-level key, or keys joined by '.') of the JSON column `column`, NULL
    * where absent: `json_extract` on SQLite, `#>>` on PostgreSQL (the column cast to jsonb: a
    * no-op on a jsonb column, a parse on a text one).
@@ -14,6 +20,12 @@ export interface SqlDialect {
   jsonText(column: string, key: string): string;
   /** Whether the text `needle` occurs in the text `haystack` (both SQL expressions). */
   contains(haystack: string, needle: string): string;
+  /**
+   * Whether the JSON column `column` holds valid JSON, which `jsonText` needs on SQLite, whose
+   * JSON columns are text (json_extract fails on malformed text): `json_valid` there; TRUE on
+   * PostgreSQL, for a jsonb column (valid by construction) only.
+   */
+  jsonValid(column: string): string;
   /**
    * Appended to a SELECT of rows the transaction is about to update: PostgreSQL locks them
    * until the commit (several hub instances); SQLite has one writer at a time anyway.
@@ -24,16 +36,20 @@ export interface SqlDialect {
 const SQLITE: SqlDialect = {
   greatest: (a, b) => `MAX(${a}, ${b})`,
   jsonArrayValues: (p) => `(SELECT value FROM json_each(${p}))`,
+  inJsonArray: (expr, p) => `${expr} IN (SELECT value FROM json_each(${p}))`,
   jsonText: (column, key) => `json_extract(${column}, '$.${checkedKey(key)}')`,
   contains: (haystack, needle) => `instr(${haystack}, ${needle}) > 0`,
+  jsonValid: (column) => `json_valid(${column})`,
   forUpdate: '',
 };
 
 const POSTGRES: SqlDialect = {
   greatest: (a, b) => `GREATEST(${a}, ${b})`,
   jsonArrayValues: (p) => `(SELECT jsonb_array_elements_text(CAST(${p} AS jsonb)))`,
+  inJsonArray: (expr, p) => `${expr} = ANY (ARRAY(SELECT jsonb_array_elements_text(CAST(${p} AS jsonb))))`,
   jsonText: (column, key) => `(CAST(${column} AS jsonb) #>> '{${checkedKey(key).split('.').join(',')}}')`,
   contains: (haystack, needle) => `strpos(${haystack}, ${needle}) > 0`,
+  jsonValid: () => 'TRUE',
   forUpdate: ' FOR UPDATE',
 };
 

@@ -1,18 +1,20 @@
 import { TesseraError } from '../../../shared/platform/errors.js';
-import type { HubDb, Sql } from './hub-db.js';
+import type { Sql } from './hub-db.js';
+import type { PostgresHubDb } from './postgres.js';
 
 /** Any constant: hub instances starting together migrate one at a time. */
-const MIGRATION_LOCK = 7_240_901;
+export const MIGRATION_LOCK = 7_240_901;
 
 /**
  * Brings the schema up to `migrations.length`, each entry in its own transaction, under a
  * transaction-scoped advisory lock (several hub instances may start at once: the second waits,
- * then finds the entry applied).
+ * then finds the entry applied). Neither the entries nor the wait for the lock are bounded in
+ * time: an entry may rewrite a large table.
  */
-export async function migratePostgres(db: HubDb, migrations: readonly string[], what: string): Promise<void> {
+export async function migratePostgres(db: PostgresHubDb, migrations: readonly string[], what: string): Promise<void> {
   const latest = migrations.length;
   const locked = <T>(fn: (tx: Sql) => Promise<T>): Promise<T> =>
-    db.transaction(async (tx) => {
+    db.migrationTransaction(async (tx) => {
       await tx.run('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK]);
       return fn(tx);
     });

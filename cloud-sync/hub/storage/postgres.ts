@@ -58,6 +58,8 @@ interface Prepared {
 
 /** SQLSTATE classes and codes that mean the server cannot serve now, not that the statement is wrong. */
 const UNAVAILABLE_STATES = /^(08|53|57P0[1-3]|57014)/;
+/** Of those: the connection is gone (a broken link, the server shutting down or restarting). */
+const CONNECTION_LOST = /^(08|57P0[1-3])/;
 
 /**
  * The hub database on PostgreSQL through a node-postgres pool: every call is asynchronous, so
@@ -74,8 +76,11 @@ export class PostgresHubDb implements HubDb {
   private readonly scope: TransactionScope;
   private readonly options: typeof DEFAULTS;
   private readonly listening = new WeakSet<pg.PoolClient>();
+  /** Connections in a migration transaction: their statements are not bounded in time. */
+  private readonly unbounded = new WeakSet<pg.PoolClient>();
   private up = true;
   private probe: NodeJS.Timeout | undefined;
+  private asking = false;
   private closing: Promise<void> | undefined;
 
   constructor(url: string, options: PostgresOptions = {}) {
@@ -91,8 +96,9 @@ export class PostgresHubDb implements HubDb {
       keepAlive: true,
       types: TYPES,
     });
-    // An idle connection the server closed: the pool drops it; the next call takes a new one.
-    this.pool.on('error', () => this.markDown());
+    // An idle connection the server closed: the pool drops it and the next call takes a new
+    // one. Nothing failed yet, but the server may be going away: asked at once.
+    this.pool.on('error', () => this.ask());
   }
 
   get open(): boolean {
@@ -124,20 +130,43 @@ export class PostgresHubDb implements HubDb {
   }
 
   exec(sql: string): Promise<void> {
-    return this.outside((c) => this.simple(c, sql));
+    return this.outside(async (c) => void (await this.simple(c, sql)));
   }
 
-  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.begin(fn, true);
+  }
+
+  /**
+   * A transaction whose statements are not bounded in time, for schema migrations: one may
+   * rewrite a large table (minutes), and the hub instances starting beside it wait for it on
+   * the migration lock. Only the connection is waited for within its bound.
+   */
+  migrationTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.begin(fn, false);
+  }
+
+  private async begin<T>(fn: (tx: Tx) => Promise<T>, bounded: boolean): Promise<T> {
     if (this.scope.inside()) throw this.scope.misuse('transaction');
     const client = await this.checkout();
     let broken: Error | undefined;
     try {
       await this.simple(client, 'BEGIN');
+      if (!bounded) {
+        this.unbounded.add(client);
+        await this.simple(client, 'SET LOCAL statement_timeout = 0');
+      }
       const tx = new PgTx(this, client, 0);
       try {
         const out = await this.scope.run(() => fn(tx));
         tx.end();
-        await this.simple(client, 'COMMIT');
+        // A statement that failed inside (its error caught by `fn`) aborted the transaction:
+        // PostgreSQL then answers COMMIT with ROLLBACK, which must not pass for a commit.
+        if ((await this.simple(client, 'COMMIT')).command === 'ROLLBACK')
+          throw new PgError(
+            'PostgreSQL rolled the transaction back instead of committing it: a statement in it failed (its error was caught inside the transaction)',
+            '25P02',
+          );
         return out;
       } catch (err) {
         tx.end();
@@ -148,6 +177,7 @@ export class PostgresHubDb implements HubDb {
       if (isUnavailable(err)) broken ??= err as Error;
       throw err;
     } finally {
+      this.unbounded.delete(client);
       client.release(broken);
     }
   }
@@ -186,8 +216,10 @@ export class PostgresHubDb implements HubDb {
     return { changes: result.rowCount ?? 0 };
   }
 
-  async simple(client: pg.PoolClient, sql: string): Promise<void> {
-    await this.bounded(client, client.query(sql), sql);
+  /** Statements without parameters, as one simple query; the last one's result. */
+  async simple(client: pg.PoolClient, sql: string): Promise<pg.QueryResult> {
+    const result: pg.QueryResult | pg.QueryResult[] = await this.bounded(client, client.query(sql), sql);
+    return Array.isArray(result) ? (result[result.length - 1] as pg.QueryResult) : result;
   }
 
   /** A statement on the database itself: a connection of the pool, for this statement alone. */
@@ -218,7 +250,10 @@ export class PostgresHubDb implements HubDb {
       return client;
     } catch (err) {
       this.markDown();
-      throw new TesseraError('store.unavailable', `cannot reach PostgreSQL at ${this.name}: ${(err as Error).message}`);
+      throw new TesseraError(
+        'store.unavailable',
+        `cannot connect to PostgreSQL at ${this.name}: ${(err as Error).message}`,
+      );
     }
   }
 
@@ -230,8 +265,10 @@ export class PostgresHubDb implements HubDb {
   private async bounded<R>(client: pg.PoolClient, pending: Promise<R>, sql: string): Promise<R> {
     let timer: NodeJS.Timeout | undefined;
     const silent = new Promise<never>((_, reject) => {
+      if (this.unbounded.has(client)) return;
       timer = setTimeout(() => {
-        reject(new TesseraError('store.unavailable', `PostgreSQL at ${this.name} did not answer in time`));
+        const waited = this.options.statementTimeoutMs + SILENT_SERVER_MARGIN_MS;
+        reject(new TesseraError('store.unavailable', `PostgreSQL at ${this.name} did not answer within ${waited} ms`));
         // The socket goes at once; the pool forgets the client when it is released with an error.
         (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
       }, this.options.statementTimeoutMs + SILENT_SERVER_MARGIN_MS);
@@ -253,9 +290,13 @@ export class PostgresHubDb implements HubDb {
   private mapError(err: unknown, sql: string): Error {
     if (err instanceof TesseraError || err instanceof TypeError || err instanceof RangeError) return err;
     const e = err as Error & { code?: string };
-    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && !UNAVAILABLE_STATES.test(e.code))
-      return new PgError(`${e.message} (in: ${sql.replace(/\s+/g, ' ').trim().slice(0, 300)})`, e.code);
-    return new TesseraError('store.unavailable', `PostgreSQL at ${this.name}: ${e.message}`);
+    const state = typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) ? e.code : undefined;
+    if (state !== undefined && !UNAVAILABLE_STATES.test(state))
+      return new PgError(`${e.message} (in: ${sql.replace(/\s+/g, ' ').trim().slice(0, 300)})`, state);
+    // No SQLSTATE: node-postgres's own word that the socket closed or failed.
+    if (state === undefined || CONNECTION_LOST.test(state))
+      return new TesseraError('store.unavailable', `lost the connection to PostgreSQL at ${this.name}: ${e.message}`);
+    return new TesseraError('store.unavailable', `PostgreSQL at ${this.name} cannot serve now: ${e.message}`);
   }
 
   private preparedOf(sql: string): Prepared {
@@ -278,8 +319,17 @@ export class PostgresHubDb implements HubDb {
   private markDown(): void {
     this.up = false;
     if (this.probe !== undefined || this.closing) return;
-    this.probe = setInterval(() => void this.value('SELECT 1').catch(() => undefined), this.options.probeEveryMs);
+    this.probe = setInterval(() => this.ask(), this.options.probeEveryMs);
     this.probe.unref();
+  }
+
+  /** One `SELECT 1` at a time: its success or failure marks the database up or down. */
+  private ask(): void {
+    if (this.asking || this.closing) return;
+    this.asking = true;
+    this.value('SELECT 1')
+      .catch(() => undefined)
+      .finally(() => (this.asking = false));
   }
 }
 
@@ -316,7 +366,7 @@ class PgTx implements Sql {
   }
 
   exec(sql: string): Promise<void> {
-    return this.op(() => this.db.simple(this.client, sql));
+    return this.op(async () => void (await this.db.simple(this.client, sql)));
   }
 
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {

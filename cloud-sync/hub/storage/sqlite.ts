@@ -97,6 +97,7 @@ export class SqliteHubDb implements HubDb {
     try {
       const out = await this.scope.run(() => fn(tx));
       tx.end();
+      if (!this.raw.inTransaction) throw rolledBack();
       this.raw.exec(depth === 0 ? 'COMMIT' : `RELEASE ${savepoint}`);
       return out;
     } catch (err) {
@@ -194,8 +195,17 @@ class SqliteTx implements Sql {
   private usable(): void {
     if (this.ended) throw new TypeError('this transaction has ended: its handle can no longer be used');
     if (this.child) throw new TypeError('a savepoint of this transaction is open: use its handle');
+    // What follows would run outside any transaction, each statement committed on its own.
+    if (!this.db.raw.inTransaction) throw rolledBack();
   }
 }
+
+/**
+ * SQLite ends a whole transaction on some failures (RAISE(ROLLBACK), a full disk, an I/O
+ * error), savepoints included: the transaction's handle refuses every statement after that.
+ */
+const rolledBack = () =>
+  new Error('SQLite rolled this transaction back after a failure in it: nothing of it was committed');
 
 /** better-sqlite3's arguments: the values of `?`, or the object of `@name`. */
 function bind(params: Params | undefined): unknown[] {

@@ -23,9 +23,13 @@ export const IngestCounters = z.object({
 export type IngestCounters = z.infer<typeof IngestCounters>;
 
 export const HubHealth = z.object({
+  /** `degraded` while the hub is not connected to its broker or its database does not answer. */
   status: z.enum(['ok', 'degraded']),
   mqtt: z.object({ connected: z.boolean() }),
+  /** Whether the database answered the last time it was asked (`/health` itself never waits for it). */
+  store: z.object({ available: z.boolean() }),
   uptimeSeconds: z.number().int(),
+  /** The sites heard from, as last counted (not read from the database at each request). */
   sites: z.number().int(),
   ingest: IngestCounters,
 });
@@ -87,7 +91,7 @@ export const HubSiteRoutes = {
     url: '/health',
     operationId: 'getHubHealth',
     tags: ['hub'],
-    summary: 'Health: MQTT connection, uptime, ingest counters',
+    summary: 'Health: MQTT connection, database availability, uptime, ingest counters',
     response: { 200: HubHealth },
     public: true,
   }),
