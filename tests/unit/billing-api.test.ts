@@ -124,7 +124,7 @@ describe('billing API (in memory)', () => {
   });
 
   it('is for network operators only: a site manager gets 403, nobody logged in 401', async () => {
-    hub.auth.accounts.create({
+    await hub.auth.accounts.create(hub.store.db, {
       username: 'manager',
       role: 'site_manager',
       sites: ['murat'],

@@ -246,8 +246,8 @@ describe('closing a billing period', () => {
     await hub.ledger.setPrices(EXAMPLE_PRICE_LIST);
     await hub.ingest(new SiteLog('murat', '+01:00', NOV_2).visit('ana', '2026-11-02', '09:00', 480));
     await hub.db.run(
-      "INSERT INTO events (site, seq, id, at, type, body, received_at) VALUES ('murat', 99, 'x', '2026-11-03T09:00:00+01:00', 'presence.in', '{not json', ?)",
-      [NOV_2],
+      "INSERT INTO events (site, seq, id, at, type, body, received_at) VALUES ('murat', 99, 'x', '2026-11-03T09:00:00+01:00', 'presence.in', ?, ?)",
+      ['{"v": 0}', NOV_2],
     );
     hub.clock.now = DEC_2;
     expect((await hub.ledger.close('2026-11')).invoices).toBe(2);
