@@ -584,6 +584,7 @@ export class HubIngest {
 }
 
 /** A NUL, or a surrogate without its other half: what no PostgreSQL text or jsonb value can hold. */
+// eslint-disable-next-line no-control-regex -- the NUL character is what this looks for
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
