@@ -31,7 +31,7 @@ async function startSite(id: string, mqttUrl: string, hub: Hub, extraBroker: str
       mqttUrl,
       hubPublicKeyPem: hub.publicKeyPem,
       heartbeatSeconds: 5,
-      credentials: hub.brokerIdentities.provision(id),
+      credentials: await hub.brokerIdentities.provision(id),
     }) + extraBroker.join('\n'),
   );
   const running = await runEdge({
@@ -77,7 +77,8 @@ async function expectSyncing(hub: Hub, site: RunningEdge, apiUrl: string, auth: 
   const id = site.config.site.id;
   const lastSeq = site.edge.store.events.lastSeq();
   await eventually(
-    () => (hub.store.progress(id)?.contiguous ?? 0) >= lastSeq && site.edge.store.events.ackedSeq() >= lastSeq,
+    async () =>
+      ((await hub.store.progress(id))?.contiguous ?? 0) >= lastSeq && site.edge.store.events.ackedSeq() >= lastSeq,
     'the events reach the hub and are acknowledged',
   );
 }
@@ -95,8 +96,8 @@ describe('broker identities on the embedded broker', () => {
       mqtt.connectAsync(mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, username: 'nowhere', password: 'x' }),
     ).rejects.toThrow(/Bad username or password/i);
     // Provisioning again replaces the password: the old one stops at the next connection.
-    const first = hub.brokerIdentities.provision('allanche');
-    hub.brokerIdentities.provision('allanche');
+    const first = await hub.brokerIdentities.provision('allanche');
+    await hub.brokerIdentities.provision('allanche');
     await expect(mqtt.connectAsync(mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, ...first })).rejects.toThrow(
       /Bad username or password/i,
     );
@@ -105,8 +106,8 @@ describe('broker identities on the embedded broker', () => {
 
   it('site A can neither publish as site B nor read what is meant for B', async () => {
     const { hub, mqttUrl } = await startTestHub(cleanups, { brokerIdentities: true });
-    const a = hub.brokerIdentities.provision('site-a');
-    hub.brokerIdentities.provision('site-b');
+    const a = await hub.brokerIdentities.provision('site-a');
+    await hub.brokerIdentities.provision('site-b');
     const client = await mqtt.connectAsync(mqttUrl, { protocolVersion: 4, reconnectPeriod: 0, ...a });
     cleanups.push(() => client.endAsync(true));
 
@@ -126,13 +127,16 @@ describe('broker identities on the embedded broker', () => {
     }
 
     await client.publishAsync(t.events('site-a'), JSON.stringify(batchOf('site-a', 1, 1)), { qos: 1 });
-    await eventually(() => hub.store.progress('site-a')?.contiguous === 1, "site A's own events are stored");
+    await eventually(
+      async () => (await hub.store.progress('site-a'))?.contiguous === 1,
+      "site A's own events are stored",
+    );
     // Publishing as B: Aedes refuses it by closing the connection; nothing is stored for B.
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     client.publish(t.events('site-b'), JSON.stringify(batchOf('site-b', 1, 1)), { qos: 1 });
     await closed;
     await new Promise((r) => setTimeout(r, 200));
-    expect(hub.store.progress('site-b')).toBeUndefined();
+    expect(await hub.store.progress('site-b')).toBeUndefined();
     expect(hub.broker()?.refusals).toMatchObject({ publish: 1, subscribe: 5 });
   });
 
@@ -153,7 +157,7 @@ describe('broker identities on the embedded broker', () => {
     ]);
     await expectSyncing(hub, site, apiUrl, auth);
 
-    const identity = hub.brokerIdentities.provision('allanche');
+    const identity = await hub.brokerIdentities.provision('allanche');
     expect(await connectOutcome(mqttUrl, { ...identity, ca: pki.caPem })).toBe('connected');
     expect(await connectOutcome(mqttUrl, identity)).toMatch(
       /unable to get local issuer certificate|self[- ]signed|unable to verify/i,
@@ -171,8 +175,8 @@ describe('an identity is one client on the embedded broker', () => {
 
   it("site A's login with site B's client id or the hub's is refused; B and the hub stay connected and the hub keeps ingesting", async () => {
     const { hub, mqttUrl } = await startTestHub(cleanups, { brokerIdentities: true });
-    const a = hub.brokerIdentities.provision('site-a');
-    const b = hub.brokerIdentities.provision('site-b');
+    const a = await hub.brokerIdentities.provision('site-a');
+    const b = await hub.brokerIdentities.provision('site-b');
     const victim = await mqtt.connectAsync(mqttUrl, asClient(b, 'tessera-edge-site-b', { clean: false }));
     cleanups.push(() => victim.endAsync(true));
     let victimClosed = 0;
@@ -196,15 +200,15 @@ describe('an identity is one client on the embedded broker', () => {
       () => acks.some((p) => (JSON.parse(p) as { seq: number }).seq === 2),
       "the hub acknowledges B's events",
     );
-    expect(hub.store.progress('site-b')?.contiguous).toBe(2);
+    expect((await hub.store.progress('site-b'))?.contiguous).toBe(2);
     expect(victimClosed).toBe(0);
     expect(hub.broker()?.refusals.connect).toBe(2);
   });
 
   it("a resumed session never hands another identity's queued messages", async () => {
     const { hub, mqttUrl } = await startTestHub(cleanups, { brokerIdentities: true });
-    const a = hub.brokerIdentities.provision('site-a');
-    const b = hub.brokerIdentities.provision('site-b');
+    const a = await hub.brokerIdentities.provision('site-a');
+    const b = await hub.brokerIdentities.provision('site-b');
     // B subscribes on a persistent session, then goes offline: what the hub sends B is queued.
     const first = await mqtt.connectAsync(mqttUrl, asClient(b, 'tessera-edge-site-b', { clean: false }));
     await first.subscribeAsync(t.directory('site-b'), { qos: 1 });
@@ -235,7 +239,7 @@ describe('an identity is one client on the embedded broker', () => {
 describe('observers on the embedded broker', () => {
   it('an observer reads the network occupancy and the Home Assistant discovery configs, nothing else, and publishes nothing', async () => {
     const { hub, mqttUrl } = await startTestHub(cleanups, { brokerIdentities: true, homeAssistant: {} });
-    const login = hub.brokerIdentities.provisionObserver('hall');
+    const login = await hub.brokerIdentities.provisionObserver('hall');
     expect(login).toMatchObject({ username: 'observer.hall', clientId: 'observer.hall' });
     // What the hub publishes for sites, retained or queued, before and after the observer subscribes.
     await hub.ingest.publish(t.ack('murat'), '{"seq":7}', true);
@@ -270,8 +274,8 @@ describe('observers on the embedded broker', () => {
 
   it('an observer connects with its own client id only, and no one else with it', async () => {
     const { hub, mqttUrl } = await startTestHub(cleanups, { brokerIdentities: true });
-    const login = hub.brokerIdentities.provisionObserver('hall');
-    const site = hub.brokerIdentities.provision('murat');
+    const login = await hub.brokerIdentities.provisionObserver('hall');
+    const site = await hub.brokerIdentities.provision('murat');
     expect(await connectOutcome(mqttUrl, { ...login, clientId: 'tessera-edge-murat' })).toMatch(/Identifier rejected/i);
     expect(await connectOutcome(mqttUrl, { ...site, clientId: login.clientId })).toMatch(/Identifier rejected/i);
     expect(await connectOutcome(mqttUrl, login)).toBe('connected');

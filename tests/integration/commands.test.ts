@@ -32,7 +32,7 @@ interface Network {
   call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }>;
   tap(reader?: string): Promise<{ granted: boolean; reason: string }>;
   /** The site's events the hub holds. */
-  hubEvents(): SiteEvent[];
+  hubEvents(): Promise<SiteEvent[]>;
 }
 
 /** A hub (embedded broker) and one site run from its config file with simulated hardware, a member whose badge opens it. */
@@ -53,7 +53,7 @@ async function startNetwork(opts: { brokerIdentities?: boolean } = {}): Promise<
   const { mqttUrl, apiUrl } = await hub.start();
   cleanups.push(() => hub.stop());
   const auth: AuthHeaders = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
-  const credentials = opts.brokerIdentities ? { credentials: hub.brokerIdentities.provision(SITE) } : {};
+  const credentials = opts.brokerIdentities ? { credentials: await hub.brokerIdentities.provision(SITE) } : {};
   const yaml = networkSiteYaml({
     id: SITE,
     mqttUrl,
@@ -104,15 +104,16 @@ async function startNetwork(opts: { brokerIdentities?: boolean } = {}): Promise<
     tap,
     relay: () => readFileSync(join(gpioDir, 'gpio17'), 'utf8'),
     line: (n) => readFileSync(join(gpioDir, `gpio${n}`), 'utf8'),
-    hubEvents: () => hub.store.events(SITE, 0, 10_000).map((s) => s.event),
+    hubEvents: async () => (await hub.store.events(SITE, 0, 10_000)).map((s) => s.event),
   };
 }
 
-const receipts = (net: Network) => net.hubEvents().flatMap((e) => (e.type === 'command.executed' ? [e.data] : []));
-const refusals = (net: Network) =>
-  net
-    .hubEvents()
-    .flatMap((e) => (e.type === 'device.fault' && e.data.kind === 'command.rejected' ? [e.data.detail ?? ''] : []));
+const receipts = async (net: Network) =>
+  (await net.hubEvents()).flatMap((e) => (e.type === 'command.executed' ? [e.data] : []));
+const refusals = async (net: Network) =>
+  (await net.hubEvents()).flatMap((e) =>
+    e.type === 'device.fault' && e.data.kind === 'command.rejected' ? [e.data.detail ?? ''] : [],
+  );
 
 describe('hub commands over the embedded broker: the operator asks, the site obeys only the hub', () => {
   it('unlock from the hub API pulses the relay of the simulated GPIO, and the site’s receipt reaches the hub (broker identities enforced)', async () => {
@@ -122,8 +123,8 @@ describe('hub commands over the embedded broker: the operator asks, the site obe
     await eventually(() => net.relay() === '1', 'the relay energised');
     await eventually(() => net.relay() === '0', 'the relay released after its pulse');
     const nonce = (sent.json.item as { nonce: string }).nonce;
-    await eventually(() => receipts(net).some((r) => r.command === nonce), 'the receipt at the hub');
-    expect(receipts(net)).toEqual([{ command: nonce, kind: 'unlock', door: 'front' }]);
+    await eventually(async () => (await receipts(net)).some((r) => r.command === nonce), 'the receipt at the hub');
+    expect(await receipts(net)).toEqual([{ command: nonce, kind: 'unlock', door: 'front' }]);
     const audit = await net.call('GET', '/audit?entity=command');
     expect(audit.json.items).toEqual([
       expect.objectContaining({ entityId: SITE, after: expect.objectContaining({ nonce, kind: 'unlock' }) }),
@@ -146,14 +147,14 @@ describe('hub commands over the embedded broker: the operator asks, the site obe
     expect((await net.call('POST', `/sites/${SITE}/commands`, { kind: 'lift_lockdown' })).status).toBe(202);
     await eventually(async () => (await net.tap()).granted, 'the badge opens again after the lift');
     await eventually(
-      () => net.hubEvents().filter((e) => e.type === 'door.mode').length === 2,
+      async () => (await net.hubEvents()).filter((e) => e.type === 'door.mode').length === 2,
       'the door modes at the hub',
     );
-    expect(net.hubEvents().flatMap((e) => (e.type === 'door.mode' ? [e.data.mode] : []))).toEqual([
+    expect((await net.hubEvents()).flatMap((e) => (e.type === 'door.mode' ? [e.data.mode] : []))).toEqual([
       'lockdown',
       'locked',
     ]);
-    expect(receipts(net).map((r) => r.kind)).toEqual(['lockdown', 'lift_lockdown']);
+    expect((await receipts(net)).map((r) => r.kind)).toEqual(['lockdown', 'lift_lockdown']);
   });
 
   it('a forged command injected with a plain MQTT client is refused and recorded; a captured real one replayed is refused too', async () => {
@@ -183,16 +184,19 @@ describe('hub commands over the embedded broker: the operator asks, the site obe
       { qos: 1 },
     );
     await client.publishAsync(`tessera/v1/sites/${SITE}/commands`, JSON.stringify({ body }), { qos: 1 });
-    await eventually(() => refusals(net).length === 2, 'both refusals at the hub');
-    expect(refusals(net)).toEqual([expect.stringMatching(/^forged: /), expect.stringMatching(/^unsigned: /)]);
+    await eventually(async () => (await refusals(net)).length === 2, 'both refusals at the hub');
+    expect(await refusals(net)).toEqual([expect.stringMatching(/^forged: /), expect.stringMatching(/^unsigned: /)]);
     expect(net.relay()).toBe('0');
 
     expect((await net.call('POST', `/sites/${SITE}/commands`, { kind: 'unlock', door: 'front' })).status).toBe(202);
-    await eventually(() => captured.length === 3 && receipts(net).length === 1, 'the real unlock carried out');
+    await eventually(
+      async () => captured.length === 3 && (await receipts(net)).length === 1,
+      'the real unlock carried out',
+    );
     await eventually(() => net.relay() === '0', 'the pulse over');
     await client.publishAsync(`tessera/v1/sites/${SITE}/commands`, captured[2] ?? '', { qos: 1 });
-    await eventually(() => refusals(net).length === 3, 'the replay refused');
-    expect(refusals(net)[2]).toMatch(/^replayed: /);
+    await eventually(async () => (await refusals(net)).length === 3, 'the replay refused');
+    expect((await refusals(net))[2]).toMatch(/^replayed: /);
     expect(net.relay()).toBe('0');
     const alarms = (await net.call('GET', '/alarms?open=true')).json.alarms as Array<{ kind: string }>;
     expect(alarms.filter((a) => a.kind === 'command.rejected')).toHaveLength(3);
@@ -220,8 +224,8 @@ describe('hub commands over the embedded broker: the operator asks, the site obe
     );
     expect(resent().has(1)).toBe(false);
     // Exactly once at the hub all the same, and the receipt is the next event.
-    await eventually(() => receipts(net).length === 1, 'the receipt at the hub');
-    expect(net.hubEvents().map((e) => e.seq)).toEqual([...Array(lastSeq + 1).keys()].map((i) => i + 1));
-    expect(receipts(net)).toEqual([expect.objectContaining({ kind: 'resend', fromSeq: 2 })]);
+    await eventually(async () => (await receipts(net)).length === 1, 'the receipt at the hub');
+    expect((await net.hubEvents()).map((e) => e.seq)).toEqual([...Array(lastSeq + 1).keys()].map((i) => i + 1));
+    expect(await receipts(net)).toEqual([expect.objectContaining({ kind: 'resend', fromSeq: 2 })]);
   });
 });

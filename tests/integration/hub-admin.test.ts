@@ -67,14 +67,14 @@ describe('the admin API over a real socket, and the members CLI against a real h
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('nothing was imported [import.invalid]');
     expect(refused.stderr).toContain('line 3: plan: no plan "gold"');
-    expect(hub.directory.get('member', 'alice')).toBeUndefined();
+    expect(await hub.directory.get(hub.store.db, 'member', 'alice')).toBeUndefined();
 
     const good = join(dir, 'members.csv');
     writeFileSync(
       good,
       'member_id,name,plan,employer,badges\nalice,Alice,always,acme,04A1A1A1A1A1A1\nbob,Bob,staffed,,04B2B2B2B2B2B2\n',
     );
-    const before = hub.directory.revision();
+    const before = await hub.directory.revision(hub.store.db);
     const done = await runCli(['members', 'import', good, '--url', apiUrl, '--user', 'admin'], {
       TESSERA_PASSWORD: TEST_ADMIN.password,
     });
@@ -83,7 +83,10 @@ describe('the admin API over a real socket, and the members CLI against a real h
     expect(done.stdout).toContain(
       `imported: 2 rows, 2 members created, 0 updated, 2 badges; directory revision ${before + 1}`,
     );
-    expect(hub.directory.get('badge', '04B2B2B2B2B2B2')).toMatchObject({ member: 'bob', status: 'active' });
+    expect(await hub.directory.get(hub.store.db, 'badge', '04B2B2B2B2B2B2')).toMatchObject({
+      member: 'bob',
+      status: 'active',
+    });
 
     const out = await runCli(['members', 'export', '--url', apiUrl, '--user', 'admin', '--site', 'murat'], {
       TESSERA_PASSWORD: TEST_ADMIN.password,

@@ -45,7 +45,7 @@ describe(`a members import of ${ROWS} rows`, () => {
       ];
       for (const s of sites)
         await eventually(
-          () => s.edge.store.directory.describe()?.revision === hub.directory.revision(),
+          async () => s.edge.store.directory.describe()?.revision === (await hub.directory.revision(hub.store.db)),
           `${s.config.site.id} holds the plan`,
         );
 
@@ -56,7 +56,7 @@ describe(`a members import of ${ROWS} rows`, () => {
       while (pending) {
         const res = await fetch(`${apiUrl}/health`, { signal: AbortSignal.timeout(600_000) });
         if (pending && res.ok) answered.push(Date.now());
-        if (refused.length === 0 && importUnderWay(hub.store.db)) {
+        if (refused.length === 0 && (await importUnderWay(hub.store.db))) {
           // While it runs the directory is the import's: another change, or another import, waits its turn.
           const change = await fetch(`${apiUrl}/directory/members/eve`, {
             method: 'PUT',
@@ -93,16 +93,15 @@ describe(`a members import of ${ROWS} rows`, () => {
       cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
       const dbPath = await lastingHubDb(dir);
       const { hub, apiUrl, auth } = await startTestHub(cleanups, { dbPath });
-      hub.directory.upsert('plan', { id: 'always', name: '24/7', access: 'always' });
-      const revision = hub.directory.revision();
-      const members = hub.store.db.prepare<[], { n: number }>(
-        "SELECT count(*) AS n FROM directory_entities WHERE entity = 'member'",
-      );
+      await hub.directory.upsert(hub.store.db, 'plan', { id: 'always', name: '24/7', access: 'always' });
+      const revision = await hub.directory.revision(hub.store.db);
+      const members = async () =>
+        (await hub.store.db.value<number>("SELECT count(*) AS n FROM directory_entities WHERE entity = 'member'")) ?? 0;
       const importing = post(apiUrl, auth.authorization, membersCsv(ROWS)).then(
         (r) => r.status,
         () => 'no answer',
       );
-      await eventually(() => (members.get()?.n ?? 0) > 0, 'the import is being written');
+      await eventually(async () => (await members()) > 0, 'the import is being written');
       const stopStarted = Date.now();
       await hub.stop();
       console.log(`the hub stopped ${Date.now() - stopStarted} ms after being asked, mid-import`);
@@ -110,9 +109,9 @@ describe(`a members import of ${ROWS} rows`, () => {
 
       const again = await createHub({ dbPath, clock: systemClock, log: silent, initialAdmin: TEST_ADMIN });
       cleanups.push(() => again.stop());
-      expect(again.directory.revision()).toBe(revision);
-      expect(again.directory.list('member')).toEqual([]);
-      expect(again.directory.list('badge')).toEqual([]);
+      expect(await again.directory.revision(again.store.db)).toBe(revision);
+      expect(await again.directory.list(again.store.db, 'member')).toEqual([]);
+      expect(await again.directory.list(again.store.db, 'badge')).toEqual([]);
       const admin = await login(again.api, TEST_ADMIN.username, TEST_ADMIN.password);
       expect(
         (await again.api.inject({ method: 'GET', url: '/audit?action=import', headers: admin })).json(),

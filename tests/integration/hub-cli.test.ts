@@ -28,7 +28,7 @@ describe('tessera hub (the command)', () => {
   let dir: string;
   /** The hub's database and key: a PostgreSQL URL leaves the key nowhere near it, so the key is always named. */
   let db: string[];
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-hub-cli-'));
     db = ['--db', await lastingHubDb(dir), '--key', join(dir, 'hub.key')];
   });

@@ -52,7 +52,7 @@ async function siteWithMember(started: StartedHub): Promise<RunningEdge> {
   await send(apiUrl, auth, '/directory/members/alice', { name: 'Alice Martin', plan: 'always' });
   await send(apiUrl, auth, `/directory/badges/${UID}`, { member: 'alice' });
   const site = await startNetworkSite(cleanups, 'lyon', mqttUrl, hub.publicKeyPem);
-  await eventually(async () => expect(await tap(site)).toBe(true));
+  await eventually(() => tap(site), 'the site grants Alice, the directory having reached it');
   return site;
 }
 
@@ -79,6 +79,24 @@ async function keepaliveWatcher(mqttUrl: string): Promise<{ drops: () => number;
   let drops = 0;
   client.on('close', () => drops++);
   return { drops: () => drops, end: () => client.endAsync() };
+}
+
+const healthOf = async (apiUrl: string): Promise<{ status: number; body: { store?: { available?: boolean } } }> => {
+  const res = await fetch(`${apiUrl}/health`, { signal: AbortSignal.timeout(10_000) });
+  return { status: res.status, body: (await res.json()) as { store?: { available?: boolean } } };
+};
+
+/** Whether the hub answers /sites with `site`'s contiguous sequence equal to what the site holds. */
+async function hubHasAll(started: StartedHub, site: RunningEdge): Promise<boolean> {
+  const res = await fetch(`${started.apiUrl}/sites`, {
+    headers: { authorization: started.auth.authorization },
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (res.status !== 200) return false;
+  const lyon = ((await res.json()) as { sites: Array<{ site: string; contiguous: number }> }).sites.find(
+    (s) => s.site === 'lyon',
+  );
+  return lyon?.contiguous === (await siteSeq(site));
 }
 
 /** Every event of `site` at the hub, once each and contiguous from 1 to what the site holds. */
@@ -110,10 +128,12 @@ describe('a hub on PostgreSQL when its database stalls or restarts', { timeout: 
     // The site goes on deciding alone; its events wait, unacknowledged.
     for (let i = 0; i < 3; i++) expect(await tap(site)).toBe(true);
     await eventually(async () => {
-      const health = await fetch(`${apiUrl}/health`);
-      expect(health.status).toBe(200);
-      expect(await health.json()).toMatchObject({ store: { available: false } });
-    });
+      const health = await healthOf(apiUrl);
+      return health.status === 200 && health.body.store?.available === false;
+    }, '/health shows the store unavailable');
+    const health = await fetch(`${apiUrl}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ store: { available: false } });
     const page = await fetch(`${apiUrl}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
@@ -126,16 +146,10 @@ describe('a hub on PostgreSQL when its database stalls or restarts', { timeout: 
     expect(watcher.drops()).toBe(0);
 
     proxy.resume();
-    await eventually(async () => {
-      const health = (await (await fetch(`${apiUrl}/health`)).json()) as { store: { available: boolean } };
-      expect(health.store.available).toBe(true);
-      const sites = await fetch(`${apiUrl}/sites`, { headers: { authorization: auth.authorization } });
-      expect(sites.status).toBe(200);
-      const lyon = ((await sites.json()) as { sites: Array<{ site: string; contiguous: number }> }).sites.find(
-        (s) => s.site === 'lyon',
-      );
-      expect(lyon?.contiguous).toBe(await siteSeq(site));
-    });
+    await eventually(
+      async () => (await healthOf(apiUrl)).body.store?.available === true && (await hubHasAll(started, site)),
+      'the store available again and every event of the site at the hub',
+    );
     expect(watcher.drops()).toBe(0);
     await expectEveryEventOnce(dbUrl, site);
   });
@@ -164,16 +178,7 @@ describe('a hub on PostgreSQL when its database stalls or restarts', { timeout: 
       tapping = false;
       await traffic;
 
-      await eventually(async () => {
-        const sites = await fetch(`${started.apiUrl}/sites`, {
-          headers: { authorization: started.auth.authorization },
-        });
-        expect(sites.status).toBe(200);
-        const lyon = ((await sites.json()) as { sites: Array<{ site: string; contiguous: number }> }).sites.find(
-          (s) => s.site === 'lyon',
-        );
-        expect(lyon?.contiguous).toBe(await siteSeq(site));
-      });
+      await eventually(() => hubHasAll(started, site), 'every event of the site at the hub after the restart');
       expect(watcher.drops()).toBe(0);
       await expectEveryEventOnce(dbUrl, site);
     },
