@@ -20,8 +20,11 @@ export interface AdminDeps {
   log: Logger;
   /** The hub clock's now, in ms. */
   now: () => number;
-  /** Called after a member's erasure committed: live projections read their state again. */
-  onMemberErased?: () => void;
+  /**
+   * Called after a member's erasure committed: live projections read their state again; the
+   * erasure answers once they have (what a client reads next no longer names the member). Never rejects.
+   */
+  onMemberErased?: () => Promise<void> | void;
   /** Who runs an import, recorded with it: this hub instance's name, '' for a single hub. */
   importOwner?: string;
   /** Aborted when the hub stops: a members import under way stops at its next slice. */

@@ -40,7 +40,7 @@ export function registerMemberPrivacyRoutes(app: FastifyInstance, deps: AdminDep
         { pseudonym: result.pseudonym, events: result.events, badges: result.badges, by: req.account.username },
         'member erased',
       );
-      deps.onMemberErased?.();
+      await deps.onMemberErased?.();
       deps.onDirectoryChange();
     }
     return result;
