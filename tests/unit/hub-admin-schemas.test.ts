@@ -193,6 +193,7 @@ describe('a command the broker took answers as CommandSent says', () => {
         'tessera/v1/sites/murat/status',
         Buffer.from(JSON.stringify(statusOf('murat', { doors: ['front'] }))),
       );
+      await hub.ingest.settled();
       const admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
       const r = await hub.api.inject({
         method: 'POST',
