@@ -61,7 +61,7 @@ async function startNetwork(): Promise<Net> {
     initialAdmin: TEST_ADMIN,
   });
   const { mqttUrl, apiUrl } = await hub.start();
-  hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 50 });
+  await hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 50 });
   writeFileSync(join(dir, 'site.yaml'), networkSiteYaml({ id: 'murat', mqttUrl, hubPublicKeyPem: hub.publicKeyPem }));
   const site = await runEdge({ configPath: join(dir, 'site.yaml'), simulate: true, log: silent });
   const admin = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);

@@ -87,8 +87,9 @@ async function measureImport(csv: string): Promise<Figures> {
   try {
     const { apiUrl, mqttUrl } = await hub.start();
     const auth = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
-    hub.directory.upsert('plan', { id: 'always', name: '24/7', access: 'always' });
-    for (let i = 0; i < SITES; i++) sites.push(await simulatedSite(mqttUrl, `site-${i}`, hub.directory.revision()));
+    await hub.directory.upsert(hub.store.db, 'plan', { id: 'always', name: '24/7', access: 'always' });
+    const revision = await hub.directory.revision(hub.store.db);
+    for (let i = 0; i < SITES; i++) sites.push(await simulatedSite(mqttUrl, `site-${i}`, revision));
     const delay = monitorEventLoopDelay({ resolution: 10 });
     let pending = true;
     let healthAnswers = 0;

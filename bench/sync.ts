@@ -229,7 +229,7 @@ async function benchDrain(): Promise<string[]> {
       drainMs,
       bareMs,
       acked: store.events.ackedSeq(),
-      hubHeld: hub.store.progress('drain')?.contiguous ?? 0,
+      hubHeld: (await hub.store.progress('drain'))?.contiguous ?? 0,
       counters,
     });
   } finally {

@@ -112,17 +112,17 @@ async function runNetworkDemo(opts: DemoArgs, io: Io): Promise<number> {
   const running: Running = { hub, sites: [] };
   const shutdown = stopper(running, io, opts.dir === undefined ? dir : undefined);
   try {
-    const simulator = simulatorAccount(hub);
+    const simulator = await simulatorAccount(hub);
     const { mqttUrl, apiUrl } = await hub.start();
     const brokerPort = Number(new URL(mqttUrl).port);
     // The secure way, as `tessera hub` runs: each site has its own broker identity (a kept --dir gets new passwords).
     const started = await Promise.allSettled(
-      DEMO_SITES.map((site) =>
+      DEMO_SITES.map(async (site) =>
         startSite(site, {
           brokerPort,
           hubPublicKeyPem: hub.publicKeyPem,
           dir,
-          identity: hub.brokerIdentities.provision(site.id),
+          identity: await hub.brokerIdentities.provision(site.id),
         }),
       ),
     );
@@ -164,9 +164,9 @@ async function runNetworkDemo(opts: DemoArgs, io: Io): Promise<number> {
  */
 async function hubSawOffline(running: Running, boundMs = 3000): Promise<void> {
   const ids = new Set<string>(running.sites.map((s) => s.site.id));
-  const allOffline = () =>
-    running.hub.store.sites().filter((v) => ids.has(v.site) && v.online === false).length === ids.size;
-  for (const start = Date.now(); !allOffline() && Date.now() - start < boundMs;)
+  const allOffline = async () =>
+    (await running.hub.store.sites()).filter((v) => ids.has(v.site) && v.online === false).length === ids.size;
+  for (const start = Date.now(); !(await allOffline()) && Date.now() - start < boundMs;)
     await new Promise((r) => setTimeout(r, 25));
 }
 

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import type { HubSession } from '../cloud-sync/hub/admin/hub-client.js';
 import type { Hub } from '../cloud-sync/hub-process/hub.js';
-import { hashPasswordSync, randomPassword } from '../cloud-sync/hub/auth/password.js';
+import { hashPassword, randomPassword } from '../cloud-sync/hub/auth/password.js';
 import { EMPLOYERS, MEMBERS, PLANS, PRICES } from './network.js';
 import type { RunningSite } from './sites.js';
 
@@ -38,13 +38,14 @@ export const SIMULATOR_ACCOUNT = 'demo-simulator';
  * An operator account for the simulator, so that the admin's one-time password stays the
  * visitor's to use. Made before the API listens; a kept demo folder gets a new password.
  */
-export function simulatorAccount(hub: Hub): { username: string; password: string } {
+export async function simulatorAccount(hub: Hub): Promise<{ username: string; password: string }> {
   const password = randomPassword();
-  const hash = hashPasswordSync(password);
-  const existing = hub.auth.accounts.credentials(SIMULATOR_ACCOUNT);
-  if (existing) hub.auth.accounts.setPasswordHash(existing.account.id, hash, false);
+  const hash = await hashPassword(password);
+  const { db } = hub.store;
+  const existing = await hub.auth.accounts.credentials(db, SIMULATOR_ACCOUNT);
+  if (existing) await hub.auth.accounts.setPasswordHash(db, existing.account.id, hash, false);
   else
-    hub.auth.accounts.create({
+    await hub.auth.accounts.create(db, {
       username: SIMULATOR_ACCOUNT,
       role: 'operator',
       sites: [],

@@ -16,14 +16,14 @@ const operator = { preValidation: operatorOnly };
  * closed ones frozen), the close, and exports of an invoice or a period in JSON or CSV.
  */
 export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedger): void {
-  const invoicesOf = (period: string) =>
-    ledger.closed(period) ? ledger.invoices(period) : ledger.preview(period).invoices;
+  const invoicesOf = async (period: string) =>
+    (await ledger.closed(period)) ? ledger.invoices(period) : (await ledger.preview(period)).invoices;
 
   serve(
     app,
     BillingRoutes.prices,
-    () => {
-      const prices = ledger.prices();
+    async () => {
+      const prices = await ledger.prices();
       if (!prices) throw new TesseraError('not_found', 'no price list yet: PUT /billing/prices');
       return prices;
     },
@@ -33,8 +33,8 @@ export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedge
   serve(
     app,
     BillingRoutes.periods,
-    () => {
-      const periods = ledger.periods();
+    async () => {
+      const periods = await ledger.periods();
       const last = periods.at(-1)?.period;
       // The month a close would accept next (null before the first close: any month may start the ledger).
       return { periods, next: last === undefined ? null : nextPeriod(last) };
@@ -44,11 +44,11 @@ export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedge
   serve(
     app,
     BillingRoutes.period,
-    (req) => {
+    async (req) => {
       const { period } = req.params;
-      const closed = ledger.closed(period);
-      const invoices = closed ? ledger.invoices(period) : undefined;
-      const view = closed && invoices ? { summary: closed, invoices } : ledger.preview(period);
+      const closed = await ledger.closed(period);
+      const invoices = closed ? await ledger.invoices(period) : undefined;
+      const view = closed && invoices ? { summary: closed, invoices } : await ledger.preview(period);
       return { ...view.summary, invoices: view.invoices.map(header) };
     },
     operator,
@@ -56,8 +56,8 @@ export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedge
   serve(
     app,
     BillingRoutes.periodInvoices,
-    (req, reply) => {
-      const invoices = invoicesOf(req.params.period);
+    async (req, reply) => {
+      const invoices = await invoicesOf(req.params.period);
       return req.query.format === 'csv' ? sendCsv(reply, invoices, `invoices-${req.params.period}`) : { invoices };
     },
     operator,
@@ -67,9 +67,9 @@ export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedge
   serve(
     app,
     BillingRoutes.invoice,
-    (req, reply) => {
+    async (req, reply) => {
       const { number } = req.params;
-      const invoice = ledger.invoice(number);
+      const invoice = await ledger.invoice(number);
       if (!invoice) throw new TesseraError('not_found', `no invoice ${number}`);
       return req.query.format === 'csv' ? sendCsv(reply, [invoice], `invoice-${number}`) : invoice;
     },

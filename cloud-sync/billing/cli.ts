@@ -44,7 +44,7 @@ function parse(args: string[], io: Io, usage: string, exportOptions: boolean): P
 }
 
 /** Opens the hub's database (WAL, busy timeout: safe beside a running hub) and runs `fn` on its ledger. */
-function withLedger(db: string, io: Io, fn: (ledger: BillingLedger) => number): number {
+async function withLedger(db: string, io: Io, fn: (ledger: BillingLedger) => Promise<number>): Promise<number> {
   // Opening would create an empty database: a mistyped path must not look like a month without events.
   if (!hubDbExists(db)) {
     io.err(`tessera: no hub database at ${db} (--db FILE or postgres://URL; the hub's default is var/hub.db)`);
@@ -57,8 +57,8 @@ function withLedger(db: string, io: Io, fn: (ledger: BillingLedger) => number): 
   );
   let handle;
   try {
-    handle = openHubDatabase(db);
-    return fn(
+    handle = await openHubDatabase(db);
+    return await fn(
       new BillingLedger({
         db: handle,
         directory: new HubDirectory(handle),
@@ -72,7 +72,7 @@ function withLedger(db: string, io: Io, fn: (ledger: BillingLedger) => number): 
     io.err(`tessera: ${err.message} [${err.code}]${err.details.length > 0 ? `\n${formatDetails(err.details)}` : ''}`);
     return EXIT.FAILURE;
   } finally {
-    handle?.close();
+    await handle?.close();
   }
 }
 
@@ -112,15 +112,15 @@ export const billingCloseCommand: Command = {
     const opts = parse(args, io, this.usage, false);
     if (typeof opts === 'number') return opts;
     const stderr = { isTTY: process.stderr.isTTY === true, write: (t: string) => void process.stderr.write(t) };
-    return withLedger(opts.db, io, (ledger) => {
-      const summary = ledger.close(opts.period, progressReporter(stderr));
+    return withLedger(opts.db, io, async (ledger) => {
+      const summary = await ledger.close(opts.period, progressReporter(stderr));
       if (stderr.isTTY) stderr.write('\n');
-      const invoices = ledger.invoices(opts.period);
+      const invoices = await ledger.invoices(opts.period);
       report(
         io,
         summary,
         invoices.map((i) => i.number ?? ''),
-        invoices[0]?.currency ?? ledger.prices()?.currency ?? 'EUR',
+        invoices[0]?.currency ?? (await ledger.prices())?.currency ?? 'EUR',
       );
       return EXIT.OK;
     });
@@ -135,12 +135,12 @@ export const billingExportCommand: Command = {
   async run(args, io) {
     const opts = parse(args, io, this.usage, true);
     if (typeof opts === 'number') return opts;
-    return withLedger(opts.db, io, (ledger) => {
-      const closed = ledger.closed(opts.period) !== undefined;
+    return withLedger(opts.db, io, async (ledger) => {
+      const closed = (await ledger.closed(opts.period)) !== undefined;
       if (!closed) io.err(`tessera: ${opts.period} is not closed: this is a preview, without invoice numbers`);
-      const preview = closed ? undefined : ledger.preview(opts.period);
+      const preview = closed ? undefined : await ledger.preview(opts.period);
       if (preview) warnUnpriced(io, preview.summary.unpriced);
-      let invoices = preview ? preview.invoices : ledger.invoices(opts.period);
+      let invoices = preview ? preview.invoices : await ledger.invoices(opts.period);
       if (opts.invoice !== undefined) {
         invoices = invoices.filter((i) => i.number === opts.invoice);
         if (invoices.length === 0) throw new TesseraError('not_found', `no invoice ${opts.invoice} in ${opts.period}`);

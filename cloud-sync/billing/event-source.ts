@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { SiteEvent } from '../../shared/protocol/events.js';
-import type { HubDb } from '../hub/db.js';
+import type { Sql } from '../hub/db.js';
+import { Slices } from '../hub/slices.js';
 import type { BilledEvent } from './visits.js';
 import { billedEventOf } from './visits.js';
 
@@ -12,6 +13,7 @@ export interface ReadProgress {
 }
 
 export interface EventRead {
+  /** In (site, seq) order. */
   events: BilledEvent[];
   /** Stored rows that no longer parse (written by another version): skipped, counted, logged. */
   unreadable: number;
@@ -19,38 +21,85 @@ export interface EventRead {
 
 /** Rows between two progress reports: often enough for a bar, rarely enough to cost nothing. */
 const REPORT_EVERY = 50_000;
+/**
+ * Rows of the events table one page looks at, whatever they are: a page's statements stay
+ * short even where the table holds months of other events, and its rows are few.
+ */
+export const PAGE_ROWS = 5_000;
+/** Rows parsed between two chances for the event loop to run something else. */
+const TICK_EVERY = 250;
+
+/** A key of the events table. Every stored key is above `BEFORE_ALL` (seqs start at 1). */
+interface Key {
+  site: string;
+  seq: number;
+}
+const BEFORE_ALL: Key = { site: '', seq: 0 };
+
+/** The key `PAGE_ROWS` rows after `after`: where a page ends, if the table goes on that far. */
+const PAGE_END = 'SELECT site, seq FROM events WHERE (site, seq) > (?, ?) ORDER BY site, seq LIMIT 1 OFFSET ?';
+const IN_PAGE = '(site, seq) > (?, ?) AND (site, seq) <= (?, ?)';
+const IN_LAST_PAGE = '(site, seq) > (?, ?)';
+
+/** How a read goes: its progress reports, its slices, its page size (tests use small ones). */
+export interface ReadOptions {
+  progress?: ReadProgress | undefined;
+  /** The phase named in progress reports. */
+  phase?: string;
+  slices?: Slices;
+  pageRows?: number;
+}
 
 /**
- * The hub's events of the site-local dates `[from, to)` received up to `cutoff` (hub ms). `at`
- * starts with the site-local date, so a string range on it selects by site-local date exactly.
- * The table has no index on `at` (ingest pays for every index): this is one scan of it.
+ * The events table in key order, `pageRows` rows at a time: each page as its key range,
+ * `(after, upTo]`, `upTo` undefined for the last. Between pages the event loop gets a turn
+ * when the work has gone on for its budget (`slices`).
  */
-export function readBilledEvents(
-  db: HubDb,
+async function* pages(q: Sql, slices: Slices, pageRows: number): AsyncGenerator<{ where: string; keys: unknown[] }> {
+  for (let after = BEFORE_ALL; ;) {
+    const upTo = await q.get<Key>(PAGE_END, [after.site, after.seq, pageRows - 1]);
+    if (upTo === undefined) {
+      yield { where: IN_LAST_PAGE, keys: [after.site, after.seq] };
+      return;
+    }
+    yield { where: IN_PAGE, keys: [after.site, after.seq, upTo.site, upTo.seq] };
+    after = upTo;
+    await slices.tick();
+  }
+}
+
+/**
+ * The hub's events of the site-local dates `[from, to)` received up to `cutoff` (hub ms), in
+ * (site, seq) order. `at` starts with the site-local date, so a string range on it selects by
+ * site-local date exactly. The table has no index on `at` (ingest pays for every index): this
+ * is one scan of it, page by page on its key, so that the hub keeps answering meanwhile.
+ */
+export async function readBilledEvents(
+  q: Sql,
   window: { from: string; to: string },
   cutoff: number,
-  progress?: ReadProgress,
-  phase = 'reading events',
-): EventRead {
-  const where = `type IN ${BILLED_TYPES} AND at >= ? AND at < ? AND received_at <= ?`;
-  const total = progress
-    ? (db
-        .prepare<[string, string, number], { n: number }>(`SELECT COUNT(*) AS n FROM events WHERE ${where}`)
-        .get(window.from, window.to, cutoff)?.n ?? 0)
-    : 0;
-  const rows = db.prepare<[string, string, number], { body: string; received_at: number }>(
-    `SELECT body, received_at FROM events WHERE ${where}`,
-  );
+  { progress, phase = 'reading events', slices = new Slices(), pageRows = PAGE_ROWS }: ReadOptions = {},
+): Promise<EventRead> {
+  const filter = `type IN ${BILLED_TYPES} AND at >= ? AND at < ? AND received_at <= ?`;
+  const values = [window.from, window.to, cutoff];
+  const total = progress ? ((await q.value<number>(`SELECT COUNT(*) FROM events WHERE ${filter}`, values)) ?? 0) : 0;
   const events: BilledEvent[] = [];
   let unreadable = 0;
   let done = 0;
   progress?.(phase, 0, total);
-  for (const row of rows.iterate(window.from, window.to, cutoff)) {
-    const parsed = parseBody(row.body);
-    const billed = parsed && billedEventOf(parsed, row.received_at);
-    if (billed) events.push(billed);
-    else unreadable++;
-    if (++done % REPORT_EVERY === 0) progress?.(phase, done, total);
+  for await (const page of pages(q, slices, pageRows)) {
+    const rows = await q.all<{ body: string; received_at: number }>(
+      `SELECT body, received_at FROM events WHERE ${page.where} AND ${filter} ORDER BY site, seq`,
+      [...page.keys, ...values],
+    );
+    for (const row of rows) {
+      const parsed = parseBody(row.body);
+      const billed = parsed && billedEventOf(parsed, row.received_at);
+      if (billed) events.push(billed);
+      else unreadable++;
+      if (++done % REPORT_EVERY === 0) progress?.(phase, done, total);
+      if (done % TICK_EVERY === 0) await slices.tick();
+    }
   }
   progress?.(phase, done, total);
   return { events, unreadable };
@@ -82,12 +131,23 @@ function legacyUse(json: unknown, error: z.ZodError): SiteEvent | undefined {
   return r.success && r.data.type === 'consumable.used' ? { ...r.data, data: { ...r.data.data, item } } : undefined;
 }
 
-/** The site-local dates of billed events received in `(after, upTo]`: where late events fell. */
-export function datesReceivedBetween(db: HubDb, after: number, upTo: number): string[] {
-  return db
-    .prepare<[number, number], string>(
-      `SELECT DISTINCT substr(at, 1, 10) FROM events WHERE type IN ${BILLED_TYPES} AND received_at > ? AND received_at <= ? ORDER BY 1`,
-    )
-    .pluck()
-    .all(after, upTo);
+/**
+ * The site-local dates of billed events received in `(after, upTo]`: where late events fell.
+ * Read page by page like the events (a few dozen dates in all).
+ */
+export async function datesReceivedBetween(
+  q: Sql,
+  after: number,
+  upTo: number,
+  { slices = new Slices(), pageRows = PAGE_ROWS }: Pick<ReadOptions, 'slices' | 'pageRows'> = {},
+): Promise<string[]> {
+  const dates = new Set<string>();
+  for await (const page of pages(q, slices, pageRows)) {
+    const found = await q.column<string>(
+      `SELECT DISTINCT substr(at, 1, 10) FROM events WHERE ${page.where} AND type IN ${BILLED_TYPES} AND received_at > ? AND received_at <= ?`,
+      [...page.keys, after, upTo],
+    );
+    for (const date of found) dates.add(date);
+  }
+  return [...dates].sort();
 }

@@ -2,6 +2,7 @@ import type { Employer, Member } from '../../shared/protocol/directory.js';
 import type { PeriodId } from './period.js';
 import type { RatedLine, SiteDays } from './rate.js';
 import { lineKey } from './rate.js';
+import { runAtOnce, type Steps } from './steps.js';
 import type { Invoice, InvoiceLine } from '../../shared/protocol/api/hub-billing.js';
 
 // Invoices and their lines are the billing API's wire shapes (shared/protocol/api/hub-billing.ts).
@@ -50,14 +51,24 @@ export interface AccountDirectory {
  * Builds one invoice per account: the period's lines, then adjustments by the period they
  * correct. `days` gives the breakdowns their day counts (a subscription's covered days too).
  */
-export function buildInvoices(
+export const buildInvoices = (
   period: PeriodId,
   currency: string,
   lines: readonly RatedLine[],
   adjustments: ReadonlyMap<PeriodId, readonly RatedLine[]>,
   dir: AccountDirectory,
   days: readonly SiteDays[] = [],
-): Invoice[] {
+): Invoice[] => runAtOnce(invoiceSteps(period, currency, lines, adjustments, dir, days));
+
+/** `buildInvoices`, yielding every `INVOICE_STEP` accounts. */
+export function* invoiceSteps(
+  period: PeriodId,
+  currency: string,
+  lines: readonly RatedLine[],
+  adjustments: ReadonlyMap<PeriodId, readonly RatedLine[]>,
+  dir: AccountDirectory,
+  days: readonly SiteDays[] = [],
+): Steps<Invoice[]> {
   const byAccount = new Map<string, InvoiceLine[]>();
   const push = (l: RatedLine, adjusts: PeriodId | null) => {
     const list = byAccount.get(l.account) ?? [];
@@ -72,12 +83,17 @@ export function buildInvoices(
     if (list) list.push(d);
     else daysOf.set(d.account, [d]);
   }
-  return [...byAccount.keys()]
-    .sort()
-    .map((account) =>
-      invoiceOf(period, currency, account, byAccount.get(account) ?? [], daysOf.get(account) ?? [], dir),
-    );
+  yield;
+  const invoices: Invoice[] = [];
+  for (const account of [...byAccount.keys()].sort()) {
+    invoices.push(invoiceOf(period, currency, account, byAccount.get(account) ?? [], daysOf.get(account) ?? [], dir));
+    if (invoices.length % INVOICE_STEP === 0) yield;
+  }
+  return invoices;
 }
+
+/** Invoices built between two yields. */
+const INVOICE_STEP = 50;
 
 function toInvoiceLine(l: RatedLine, adjusts: PeriodId | null, dir: AccountDirectory): InvoiceLine {
   return {

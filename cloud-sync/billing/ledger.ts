@@ -1,7 +1,10 @@
 import type { Logger } from 'pino';
 import { TesseraError } from '../../shared/platform/errors.js';
 import { describeIssues } from '../../shared/platform/validation.js';
-import type { HubDb } from '../hub/db.js';
+import type { HubDb, Sql, Tx } from '../hub/db.js';
+import { Slices } from '../hub/slices.js';
+import { sqlDialect } from '../hub/storage/dialect.js';
+import { runAtOnce, runInSlices, type Steps } from './steps.js';
 import type { HubDirectory } from '../hub/directory.js';
 import type { HubSites } from '../hub/sites.js';
 import type { ReadProgress } from './event-source.js';
@@ -10,7 +13,7 @@ import type { Invoice } from './invoice.js';
 import { invoiceBytes } from './invoice.js';
 import type { PeriodId } from './period.js';
 import { closableFrom, PeriodId as PeriodSchema, previousPeriod } from './period.js';
-import type { PeriodStatement, RatingContext } from './period-rating.js';
+import type { LedgerState, PeriodStatement, RatingContext } from './period-rating.js';
 import { statementOf } from './period-rating.js';
 import { PriceList, unpricedRefusals } from './prices.js';
 import type { PeriodSummary } from '../../shared/protocol/api/hub-billing.js';
@@ -68,33 +71,32 @@ export class BillingLedger {
     this.log = deps.log.child({ module: 'billing' });
   }
 
-  prices(): PriceList | undefined {
-    const row = this.deps.db.prepare<[], { value: string }>('SELECT value FROM billing_prices WHERE id = 1').get();
-    return row ? PriceList.parse(JSON.parse(row.value)) : undefined;
+  async prices(): Promise<PriceList | undefined> {
+    const value = await this.deps.db.value<string>('SELECT value FROM billing_prices WHERE id = 1');
+    return value === undefined ? undefined : PriceList.parse(JSON.parse(value));
   }
 
   /**
    * Replaces the price list; closed periods keep the prices they were closed with. A list whose
    * subscriptions say otherwise than the doors about a day beyond the quota is refused, naming each plan.
    */
-  setPrices(input: unknown): PriceList {
+  async setPrices(input: unknown): Promise<PriceList> {
     const parsed = PriceList.safeParse(input);
     if (!parsed.success)
       throw new TesseraError('request.invalid', 'invalid price list', describeIssues(parsed.error, input));
     const unpriced = unpricedRefusals(parsed.data);
     if (unpriced.length > 0) throw new TesseraError('request.invalid', 'invalid price list', unpriced);
-    const contradictions = doorContradictions(parsed.data, this.deps.directory.list('plan'));
+    const contradictions = doorContradictions(parsed.data, await this.deps.directory.list(this.deps.db, 'plan'));
     if (contradictions.length > 0)
       throw new TesseraError(
         'billing.contradicts_directory',
         `${contradictions.length} tariff(s) contradict what the door does under the directory's plan`,
         contradictions,
       );
-    this.deps.db
-      .prepare(
-        'INSERT INTO billing_prices (id, value, updated_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
-      )
-      .run(JSON.stringify(parsed.data), this.deps.now());
+    await this.deps.db.run(
+      'INSERT INTO billing_prices (id, value, updated_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+      [JSON.stringify(parsed.data), this.deps.now()],
+    );
     this.log.info(
       { plans: Object.keys(parsed.data.plans).length, consumables: Object.keys(parsed.data.consumables).length },
       'price list updated',
@@ -102,36 +104,34 @@ export class BillingLedger {
     return parsed.data;
   }
 
-  periods(): PeriodSummary[] {
-    return this.deps.db.prepare<[], PeriodRow>('SELECT * FROM billing_periods ORDER BY period').all().map(summaryOf);
+  async periods(): Promise<PeriodSummary[]> {
+    return (await this.deps.db.all<PeriodRow>('SELECT * FROM billing_periods ORDER BY period')).map(summaryOf);
   }
 
-  closed(period: PeriodId): PeriodSummary | undefined {
-    const row = this.deps.db.prepare<[string], PeriodRow>('SELECT * FROM billing_periods WHERE period = ?').get(period);
-    return row ? summaryOf(row) : undefined;
+  closed(period: PeriodId): Promise<PeriodSummary | undefined> {
+    return closedIn(this.deps.db, period);
   }
 
   /** The frozen invoices of a closed period, by number. */
-  invoices(period: PeriodId): Invoice[] {
-    return this.deps.db
-      .prepare<[string], { body: string }>('SELECT body FROM billing_invoices WHERE period = ? ORDER BY year, seq')
-      .all(period)
-      .map((r) => JSON.parse(r.body) as Invoice);
+  async invoices(period: PeriodId): Promise<Invoice[]> {
+    const bodies = await this.deps.db.column<string>(
+      'SELECT body FROM billing_invoices WHERE period = ? ORDER BY year, seq',
+      [period],
+    );
+    return bodies.map((body) => JSON.parse(body) as Invoice);
   }
 
-  invoice(number: string): Invoice | undefined {
-    const row = this.deps.db
-      .prepare<[string], { body: string }>('SELECT body FROM billing_invoices WHERE number = ?')
-      .get(number);
-    return row ? (JSON.parse(row.body) as Invoice) : undefined;
+  async invoice(number: string): Promise<Invoice | undefined> {
+    const body = await this.deps.db.value<string>('SELECT body FROM billing_invoices WHERE number = ?', [number]);
+    return body === undefined ? undefined : (JSON.parse(body) as Invoice);
   }
 
   /** What the period's invoices would be if it closed now: not stored, not numbered. */
-  preview(period: PeriodId, progress?: ReadProgress): { summary: PeriodSummary; invoices: Invoice[] } {
+  async preview(period: PeriodId, progress?: ReadProgress): Promise<{ summary: PeriodSummary; invoices: Invoice[] }> {
     const checked = this.checkPeriod(period);
     const cutoff = this.deps.now();
-    const ctx = this.context(progress);
-    const statement = statementOf(ctx, checked, cutoff, this.state());
+    const ctx = await this.context(progress);
+    const statement = await statementOf(ctx, checked, cutoff, await this.state());
     return {
       summary: {
         ...totals(statement),
@@ -148,9 +148,11 @@ export class BillingLedger {
   /**
    * Closes a month: rates it as of the cutoff, adds adjustments for late events of closed
    * periods, numbers the invoices and stores them, frozen, in one transaction. Months close in
-   * order, each once, once over everywhere.
+   * order, each once, once over everywhere: closes running at once (two requests, two hub
+   * instances on one PostgreSQL database, the CLI beside the hub) store one after the other, and
+   * all but the first are refused.
    */
-  close(period: PeriodId, progress?: ReadProgress): PeriodSummary {
+  async close(period: PeriodId, progress?: ReadProgress): Promise<PeriodSummary> {
     const checked = this.checkPeriod(period);
     const closedAt = this.deps.now();
     if (closedAt < closableFrom(checked))
@@ -158,17 +160,22 @@ export class BillingLedger {
         'billing.out_of_order',
         `${checked} is not over in every time zone until ${iso(closableFrom(checked))}`,
       );
-    this.checkOrder(checked);
-    const state = this.state();
+    const state = await this.state();
+    await checkOrder(this.deps.db, checked);
     const cutoff = closedAt - CUTOFF_GRACE_MS;
     if (state && cutoff < state.lastCutoff)
       throw new TesseraError('billing.out_of_order', `the clock is behind the last close (${iso(state.lastCutoff)})`);
-    const ctx = this.context(progress);
-    const statement = statementOf(ctx, checked, cutoff, state);
+    const ctx = await this.context(progress);
+    const statement = await statementOf(ctx, checked, cutoff, state);
     progress?.('writing invoices', 0, statement.invoices.length);
-    const summary = this.deps.db
-      .transaction(() => this.store(checked, { cutoff, closedAt, prices: ctx.prices }, statement))
-      .immediate();
+    // Frozen ahead, numbered after the year's last invoice as it is now: the transaction stores
+    // them as they are when no close stored in between (else it numbers them again).
+    const year = Number(checked.slice(0, 4));
+    const after = await lastSeq(this.deps.db, year);
+    const frozen = await runInSlices(frozenSteps(statement.invoices, year, after, closedAt), new Slices());
+    const summary = await this.deps.db.transaction((tx) =>
+      store(tx, checked, { cutoff, closedAt, prices: ctx.prices }, statement, state, { after, frozen }),
+    );
     progress?.('writing invoices', statement.invoices.length, statement.invoices.length);
     this.log.info(
       {
@@ -208,85 +215,41 @@ export class BillingLedger {
     return summary;
   }
 
-  private store(
-    period: PeriodId,
-    { cutoff, closedAt, prices }: { cutoff: number; closedAt: number; prices: PriceList },
-    statement: PeriodStatement,
-  ): PeriodSummary {
-    const db = this.deps.db;
-    this.checkOrder(period); // again, inside the transaction: another close may have run meanwhile
-    const year = Number(period.slice(0, 4));
-    let seq =
-      db.prepare<[number], { n: number | null }>('SELECT MAX(seq) AS n FROM billing_invoices WHERE year = ?').get(year)
-        ?.n ?? 0;
-    const t = totals(statement);
-    db.prepare(
-      'INSERT INTO billing_periods (period, cutoff, closed_at, prices, unbilled, invoices, subtotal_cents, vat_cents, total_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ).run(
-      period,
-      cutoff,
-      closedAt,
-      JSON.stringify(prices),
-      storedUnbilled(t.unbilled, t.unpriced),
-      t.invoices,
-      t.subtotalCents,
-      t.vatCents,
-      t.totalCents,
-    );
-    const insert = db.prepare(
-      'INSERT INTO billing_invoices (number, year, seq, period, account, total_cents, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
-    for (const invoice of statement.invoices) {
-      seq++;
-      const number = `${year}-${String(seq).padStart(6, '0')}`;
-      const frozen: Invoice = { ...invoice, number, closedAt: iso(closedAt) };
-      insert.run(
-        number,
-        year,
-        seq,
-        period,
-        `${invoice.account.kind}:${invoice.account.id}`,
-        invoice.totalCents,
-        invoiceBytes(frozen),
-      );
-    }
-    return { ...t, period, status: 'closed', closedAt: iso(closedAt), cutoff: iso(cutoff), currency: prices.currency };
-  }
-
   /**
    * Rates a closed period again from the stored events, as of its cutoff, with the prices it was
    * closed with, and compares the bytes with the frozen invoices. Differences can only come from
    * a directory changed since (members, employers: the current directory is used).
    */
-  verify(period: PeriodId, progress?: ReadProgress): { period: PeriodId; identical: boolean; differing: string[] } {
+  async verify(
+    period: PeriodId,
+    progress?: ReadProgress,
+  ): Promise<{ period: PeriodId; identical: boolean; differing: string[] }> {
     const checked = this.checkPeriod(period);
-    const row = this.deps.db
-      .prepare<[string], { cutoff: number; closed_at: number; prices: string }>(
-        'SELECT cutoff, closed_at, prices FROM billing_periods WHERE period = ?',
-      )
-      .get(checked);
+    const db = this.deps.db;
+    const row = await db.get<{ cutoff: number; closed_at: number; prices: string }>(
+      'SELECT cutoff, closed_at, prices FROM billing_periods WHERE period = ?',
+      [checked],
+    );
     if (!row) throw new TesseraError('not_found', `${checked} is not closed`);
-    if (this.prunedPeriods().has(checked))
+    const pruned = await this.prunedPeriods();
+    if (pruned.has(checked))
       throw new TesseraError(
         'billing.pruned',
         `${checked}'s access and presence events are past their retention and pruned: its frozen invoices stand, it cannot be re-rated`,
       );
-    const earlier = this.deps.db
-      .prepare<[string], { period: string; cutoff: number }>(
-        'SELECT period, cutoff FROM billing_periods WHERE period < ? ORDER BY period',
-      )
-      .all(checked);
+    const earlier = await db.all<{ period: string; cutoff: number }>(
+      'SELECT period, cutoff FROM billing_periods WHERE period < ? ORDER BY period',
+      [checked],
+    );
     const last = earlier.at(-1);
-    const state = last
-      ? { lastCutoff: last.cutoff, closed: new Set(earlier.map((r) => r.period)), pruned: this.prunedPeriods() }
-      : undefined;
-    const statement = statementOf(
-      this.context(progress, PriceList.parse(JSON.parse(row.prices))),
+    const state = last ? { lastCutoff: last.cutoff, closed: new Set(earlier.map((r) => r.period)), pruned } : undefined;
+    const statement = await statementOf(
+      await this.context(progress, PriceList.parse(JSON.parse(row.prices))),
       checked,
       row.cutoff,
       state,
     );
-    const frozen = this.invoices(checked);
+    const frozen = await this.invoices(checked);
     const again = statement.invoices.map((invoice, i) =>
       invoiceBytes({ ...invoice, number: frozen[i]?.number ?? null, closedAt: iso(row.closed_at) }),
     );
@@ -311,61 +274,152 @@ export class BillingLedger {
     return parsed.data;
   }
 
-  private checkOrder(period: PeriodId): void {
-    if (this.closed(period)) throw new TesseraError('billing.period_closed', `${period} is already closed`);
-    const last = this.deps.db
-      .prepare<[], { period: string }>('SELECT period FROM billing_periods ORDER BY period DESC LIMIT 1')
-      .get()?.period;
-    if (last !== undefined && last > period)
-      throw new TesseraError(
-        'billing.out_of_order',
-        `${period} comes before ${last}, which is closed: its late events go on the next invoice`,
-      );
-    if (last !== undefined && last !== previousPeriod(period))
-      throw new TesseraError(
-        'billing.out_of_order',
-        `close ${previousPeriod(period)} first (the last closed period is ${last})`,
-      );
-  }
-
-  private state() {
-    const rows = this.deps.db
-      .prepare<[], { period: string; cutoff: number }>('SELECT period, cutoff FROM billing_periods ORDER BY period')
-      .all();
+  private async state(): Promise<LedgerState | undefined> {
+    const rows = await this.deps.db.all<{ period: string; cutoff: number }>(
+      'SELECT period, cutoff FROM billing_periods ORDER BY period',
+    );
     const last = rows.at(-1);
     return last
-      ? { lastCutoff: last.cutoff, closed: new Set(rows.map((r) => r.period)), pruned: this.prunedPeriods() }
+      ? { lastCutoff: last.cutoff, closed: new Set(rows.map((r) => r.period)), pruned: await this.prunedPeriods() }
       : undefined;
   }
 
   /** The closed months billed before the retention watermark (cloud-sync/hub/retention.ts). */
-  private prunedPeriods(): Set<string> {
-    const rows = this.deps.db
-      .prepare<[], { period: string }>(
-        'SELECT period FROM billing_periods WHERE cutoff <= (SELECT pruned_through FROM retention WHERE id = 1)',
-      )
-      .all();
-    return new Set(rows.map((r) => r.period));
+  private async prunedPeriods(): Promise<Set<string>> {
+    const periods = await this.deps.db.column<string>(
+      'SELECT period FROM billing_periods WHERE cutoff <= (SELECT pruned_through FROM retention WHERE id = 1)',
+    );
+    return new Set(periods);
   }
 
-  private context(progress: ReadProgress | undefined, frozenPrices?: PriceList): RatingContext {
-    const prices = frozenPrices ?? this.prices();
+  private async context(progress: ReadProgress | undefined, frozenPrices?: PriceList): Promise<RatingContext> {
+    const prices = frozenPrices ?? (await this.prices());
     if (!prices)
       throw new TesseraError('billing.unpriced', 'no price list yet: PUT /billing/prices first (docs/billing.md)');
     // A closed month re-rates with the list it was closed with, as it was; a new rating needs the price of every day.
     const unpriced = frozenPrices ? [] : unpricedRefusals(prices);
     if (unpriced.length > 0)
       throw new TesseraError('billing.unpriced', `${unpriced.length} price(s) missing from the price list`, unpriced);
-    const zones = new Map(this.deps.sites.list().map((s) => [s.id, s.timeZone]));
+    const zones = new Map((await this.deps.sites.list(this.deps.db)).map((s) => [s.id, s.timeZone]));
     return {
       db: this.deps.db,
       prices,
-      members: this.deps.directory.list('member'),
-      employers: this.deps.directory.list('employer'),
+      members: await this.deps.directory.list(this.deps.db, 'member'),
+      employers: await this.deps.directory.list(this.deps.db, 'employer'),
       zones,
       ...(progress ? { progress } : {}),
     };
   }
+}
+
+async function closedIn(q: Sql, period: PeriodId): Promise<PeriodSummary | undefined> {
+  const row = await q.get<PeriodRow>('SELECT * FROM billing_periods WHERE period = ?', [period]);
+  return row ? summaryOf(row) : undefined;
+}
+
+const lastClosed = (q: Sql) =>
+  q.get<{ period: string; cutoff: number }>('SELECT period, cutoff FROM billing_periods ORDER BY period DESC LIMIT 1');
+
+async function checkOrder(q: Sql, period: PeriodId): Promise<void> {
+  if (await closedIn(q, period)) throw new TesseraError('billing.period_closed', `${period} is already closed`);
+  const last = (await lastClosed(q))?.period;
+  if (last !== undefined && last > period)
+    throw new TesseraError(
+      'billing.out_of_order',
+      `${period} comes before ${last}, which is closed: its late events go on the next invoice`,
+    );
+  if (last !== undefined && last !== previousPeriod(period))
+    throw new TesseraError(
+      'billing.out_of_order',
+      `close ${previousPeriod(period)} first (the last closed period is ${last})`,
+    );
+}
+
+/**
+ * Stores a close, numbering its invoices after the year's last: the close's one transaction.
+ * It first locks the price list's row (PostgreSQL: until the commit; SQLite has one writer at a
+ * time anyway), which every close reads: a close running at the same time, in this process or
+ * another hub instance, waits there, then finds this one's period and is refused. So the
+ * numbers read and written here are never read by another close meanwhile: no gap, no
+ * duplicate, no period billed twice.
+ */
+async function store(
+  tx: Tx,
+  period: PeriodId,
+  { cutoff, closedAt, prices }: { cutoff: number; closedAt: number; prices: PriceList },
+  statement: PeriodStatement,
+  rated: LedgerState | undefined,
+  ahead: { after: number; frozen: FrozenInvoice[] },
+): Promise<PeriodSummary> {
+  await tx.value(`SELECT id FROM billing_prices WHERE id = 1${sqlDialect(tx).forUpdate}`);
+  await checkOrder(tx, period); // again, now that no other close can store: one may have stored meanwhile
+  // The statement adjusts the closed months as of the last close it saw: it must still be the last.
+  if ((await lastClosed(tx))?.cutoff !== rated?.lastCutoff)
+    throw new TesseraError(
+      'billing.out_of_order',
+      `another close of ${previousPeriod(period)} ran meanwhile: close ${period} again`,
+    );
+  const year = Number(period.slice(0, 4));
+  const after = await lastSeq(tx, year);
+  const frozen =
+    after === ahead.after ? ahead.frozen : runAtOnce(frozenSteps(statement.invoices, year, after, closedAt));
+  const t = totals(statement);
+  await tx.run(
+    'INSERT INTO billing_periods (period, cutoff, closed_at, prices, unbilled, invoices, subtotal_cents, vat_cents, total_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    [
+      period,
+      cutoff,
+      closedAt,
+      JSON.stringify(prices),
+      storedUnbilled(t.unbilled, t.unpriced),
+      t.invoices,
+      t.subtotalCents,
+      t.vatCents,
+      t.totalCents,
+    ],
+  );
+  for (const f of frozen)
+    await tx.run(
+      'INSERT INTO billing_invoices (number, year, seq, period, account, total_cents, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      [f.number, year, f.seq, period, f.account, f.totalCents, f.body],
+    );
+  return { ...t, period, status: 'closed', closedAt: iso(closedAt), cutoff: iso(cutoff), currency: prices.currency };
+}
+
+/** The year's last invoice seq (0 before its first). */
+const lastSeq = async (q: Sql, year: number): Promise<number> =>
+  (await q.value<number | null>('SELECT MAX(seq) FROM billing_invoices WHERE year = ?', [year])) ?? 0;
+
+interface FrozenInvoice {
+  number: string;
+  seq: number;
+  account: string;
+  totalCents: number;
+  /** The invoice's bytes, numbered and dated: what is stored. */
+  body: string;
+}
+
+/** The invoices numbered after seq `after` of `year` and dated, as stored: a few a step (their bytes are long). */
+function* frozenSteps(
+  invoices: readonly Invoice[],
+  year: number,
+  after: number,
+  closedAt: number,
+): Steps<FrozenInvoice[]> {
+  const out: FrozenInvoice[] = [];
+  for (const invoice of invoices) {
+    if (out.length % 50 === 0) yield;
+    const seq = after + out.length + 1;
+    const number = `${year}-${String(seq).padStart(6, '0')}`;
+    out.push({
+      number,
+      seq,
+      account: `${invoice.account.kind}:${invoice.account.id}`,
+      totalCents: invoice.totalCents,
+      body: invoiceBytes({ ...invoice, number, closedAt: iso(closedAt) }),
+    });
+  }
+  return out;
 }
 
 function totals(s: PeriodStatement) {

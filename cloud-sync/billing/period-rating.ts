@@ -1,25 +1,30 @@
 import type { Employer, Member } from '../../shared/protocol/directory.js';
-import type { HubDb } from '../hub/db.js';
+import type { Sql } from '../hub/db.js';
+import { Slices } from '../hub/slices.js';
 import type { ReadProgress } from './event-source.js';
 import { datesReceivedBetween, readBilledEvents } from './event-source.js';
 import type { Invoice } from './invoice.js';
-import { adjustmentsOf, buildInvoices } from './invoice.js';
+import { adjustmentsOf, invoiceSteps } from './invoice.js';
+import { runInSlices } from './steps.js';
 import type { PeriodId } from './period.js';
 import { addDays, periodOf, readWindow } from './period.js';
 import type { PriceList } from './prices.js';
 import type { AdmittedBeyondQuota, RatedLine } from './rate.js';
-import { ratePeriod } from './rate.js';
+import { ratePeriodInSlices } from './rate.js';
 import type { Unbilled, UnpricedUse } from './unpriced.js';
 import { sortUnpriced, unpricedSince } from './unpriced.js';
 
 /** Everything a rating reads besides the events: fixed for one close. */
 export interface RatingContext {
-  db: HubDb;
+  /** Where the events are read: the database, outside any transaction (a rating is long). */
+  db: Sql;
   prices: PriceList;
   members: readonly Member[];
   employers: readonly Employer[];
   zones: ReadonlyMap<string, string>;
   progress?: ReadProgress;
+  /** Reading and rating give the event loop a turn once they have run for its budget. */
+  slices?: Slices;
 }
 
 /** The last close before this one: its cutoff, and every period closed so far. */
@@ -52,30 +57,31 @@ export interface PeriodStatement {
  * a closed invoice plus its adjustments is the rating of all its events, and nothing is counted
  * twice or lost.
  */
-export function statementOf(
-  ctx: RatingContext,
+export async function statementOf(
+  given: RatingContext,
   period: PeriodId,
   cutoff: number,
   state: LedgerState | undefined,
-): PeriodStatement {
+): Promise<PeriodStatement> {
+  const ctx = { ...given, slices: given.slices ?? new Slices() };
   // Destructured so that the month's events can be collected before the closed months are read.
-  const { rating: own, unreadable: ownUnreadable } = rateAt(ctx, period, cutoff, 'reading events');
+  const { rating: own, unreadable: ownUnreadable } = await rateAt(ctx, period, cutoff, 'reading events');
   const adjustments = new Map<PeriodId, RatedLine[]>();
   let unreadable = ownUnreadable;
   const unrated: PeriodId[] = [];
   const unpriced = [...own.unpriced];
-  for (const q of state ? touchedPeriods(ctx.db, state, period, cutoff) : []) {
+  for (const q of state ? await touchedPeriods(ctx, state, period, cutoff) : []) {
     // A month whose presence events are gone would be rated without what it was billed with
     // (quotas, half days): its late events are left unbilled, and the close says so.
     if (state?.pruned?.has(q) === true) {
       unrated.push(q);
       continue;
     }
-    const after = rateAt(ctx, q, cutoff, `late events of ${q}`);
-    const before = ratePeriod({
-      ...input(ctx, q),
-      events: after.events.filter((e) => e.receivedAt <= (state?.lastCutoff ?? 0)),
-    });
+    const after = await rateAt(ctx, q, cutoff, `late events of ${q}`);
+    const before = await ratePeriodInSlices(
+      { ...input(ctx, q), events: after.events.filter((e) => e.receivedAt <= (state?.lastCutoff ?? 0)) },
+      ctx.slices,
+    );
     unreadable += after.unreadable;
     unpriced.push(...unpricedSince(before.unpriced, after.rating.unpriced));
     const lines = adjustmentsOf(before.lines, after.rating.lines);
@@ -83,7 +89,10 @@ export function statementOf(
   }
   const members = new Map(ctx.members.map((m) => [m.id, m]));
   const employers = new Map(ctx.employers.map((e) => [e.id, e]));
-  const invoices = buildInvoices(period, ctx.prices.currency, own.lines, adjustments, { members, employers }, own.days);
+  const invoices = await runInSlices(
+    invoiceSteps(period, ctx.prices.currency, own.lines, adjustments, { members, employers }, own.days),
+    ctx.slices,
+  );
   return {
     invoices,
     unbilled: own.unbilled,
@@ -99,19 +108,28 @@ function input(ctx: RatingContext, period: PeriodId) {
   return { period, prices: ctx.prices, members: ctx.members, employers: ctx.employers, zones: ctx.zones };
 }
 
-function rateAt(ctx: RatingContext, period: PeriodId, cutoff: number, phase: string) {
-  const read = readBilledEvents(ctx.db, readWindow(period), cutoff, ctx.progress, phase);
+async function rateAt(ctx: RatingContext & { slices: Slices }, period: PeriodId, cutoff: number, phase: string) {
+  const read = await readBilledEvents(ctx.db, readWindow(period), cutoff, {
+    progress: ctx.progress,
+    phase,
+    slices: ctx.slices,
+  });
   return {
     events: read.events,
     unreadable: read.unreadable,
-    rating: ratePeriod({ ...input(ctx, period), events: read.events }),
+    rating: await ratePeriodInSlices({ ...input(ctx, period), events: read.events }, ctx.slices),
   };
 }
 
 /** Closed periods whose read window holds a billed event received since the last close. */
-function touchedPeriods(db: HubDb, state: LedgerState, period: PeriodId, cutoff: number): PeriodId[] {
+async function touchedPeriods(
+  ctx: RatingContext & { slices: Slices },
+  state: LedgerState,
+  period: PeriodId,
+  cutoff: number,
+): Promise<PeriodId[]> {
   const touched = new Set<PeriodId>();
-  for (const date of datesReceivedBetween(db, state.lastCutoff, cutoff))
+  for (const date of await datesReceivedBetween(ctx.db, state.lastCutoff, cutoff, { slices: ctx.slices }))
     for (const q of [periodOf(addDays(date, -7)), periodOf(date), periodOf(addDays(date, 7))])
       if (q !== period && state.closed.has(q)) touched.add(q);
   return [...touched].sort();

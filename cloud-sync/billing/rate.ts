@@ -8,7 +8,9 @@ import { vatBasisPoints } from './prices.js';
 import type { UnpricedUse } from './unpriced.js';
 import { unpricedOf } from './unpriced.js';
 import type { BilledEvent, ConsumableUse, MemberDay } from './visits.js';
-import { consumableUses, memberDays, visitDays } from './visits.js';
+import { consumableUseSteps, memberDaySteps, visitDaySteps } from './visits.js';
+import type { Slices } from '../hub/slices.js';
+import { runAtOnce, runInSlices, STEP, type Steps } from './steps.js';
 import type { AdmittedBeyondQuota, LineKind, Unbilled } from '../../shared/protocol/api/hub-billing.js';
 
 // What the billing API shows of a rating: shared/protocol/api/hub-billing.ts.
@@ -72,10 +74,20 @@ export const accountOf = (m: Member): string =>
  * an item without a price are not charged but listed in `unpriced` (a site's new item must not
  * hold up the month).
  */
-export function ratePeriod(input: RatingInput): Rating {
+export const ratePeriod = (input: RatingInput): Rating => runAtOnce(ratingSteps(input));
+
+/** `ratePeriod` in slices of a few milliseconds, the event loop answering between them (the hub's closes). */
+export const ratePeriodInSlices = (input: RatingInput, slices: Slices): Promise<Rating> =>
+  runInSlices(ratingSteps(input), slices);
+
+/** Members rated between two yields. */
+const MEMBER_STEP = 100;
+
+function* ratingSteps(input: RatingInput): Steps<Rating> {
   const members = new Map(input.members.map((m) => [m.id, m]));
-  const days = groupBy(memberDays(visitDays(input.events, input.zones)), (d) => d.member);
-  const uses = groupBy(consumableUses(input.events), (u) => u.member);
+  const visits = yield* visitDaySteps(input.events, input.zones);
+  const days = yield* groupSteps(yield* memberDaySteps(visits), (d) => d.member);
+  const uses = yield* groupSteps(yield* consumableUseSteps(input.events), (u) => u.member);
   const problems = missingPrices(input, days, uses, members);
   if (problems.length > 0)
     throw new TesseraError('billing.unpriced', `${problems.length} price(s) missing from the price list`, problems);
@@ -85,7 +97,9 @@ export function ratePeriod(input: RatingInput): Rating {
   const admitted: AdmittedBeyondQuota[] = [];
   const unpriced: ConsumableUse[] = [];
   const ids = new Set([...members.keys(), ...days.keys(), ...uses.keys()]);
+  let rated = 0;
   for (const id of [...ids].sort()) {
+    if (++rated % MEMBER_STEP === 0) yield;
     const member = members.get(id);
     const memberUses = (uses.get(id) ?? []).filter((u) => periodOf(u.date) === input.period);
     if (!member) {
@@ -110,8 +124,9 @@ export function ratePeriod(input: RatingInput): Rating {
     );
     unpriced.push(...rateConsumables(lines, input.prices, member, tariff, memberUses));
   }
+  yield;
   return {
-    lines: lines.sorted(),
+    lines: yield* lines.sortedSteps(),
     days: siteDays,
     unbilled,
     admittedBeyondQuota: admitted,
@@ -284,6 +299,20 @@ function missingPrices(
   return [...problems.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, message]) => ({ path, message }));
 }
 
+/** `groupBy`, yielding every `STEP` items. */
+function* groupSteps<T>(items: readonly T[], key: (x: T) => string): Steps<Map<string, T[]>> {
+  const map = new Map<string, T[]>();
+  let done = 0;
+  for (const x of items) {
+    if (++done % STEP === 0) yield;
+    const k = key(x);
+    const list = map.get(k);
+    if (list) list.push(x);
+    else map.set(k, [x]);
+  }
+  return map;
+}
+
 function groupBy<T>(items: readonly T[], key: (x: T) => string): Map<string, T[]> {
   const map = new Map<string, T[]>();
   for (const x of items) {
@@ -310,10 +339,15 @@ export class LineBook {
     }
   }
 
-  sorted(): RatedLine[] {
-    return [...this.lines.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, l]) => ({ ...l, dates: [...new Set(l.dates)].sort() }));
+  /** The lines by key, each one's dates once and in order; yielding every `STEP` lines (a month has a million dates). */
+  *sortedSteps(): Steps<RatedLine[]> {
+    const entries = [...this.lines.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const out: RatedLine[] = [];
+    for (const [, l] of entries) {
+      if (out.length % STEP === 0) yield;
+      out.push({ ...l, dates: [...new Set(l.dates)].sort() });
+    }
+    return out;
   }
 }
 

@@ -1,5 +1,6 @@
 import { DateTime, FixedOffsetZone } from 'luxon';
 import type { SiteEvent } from '../../shared/protocol/events.js';
+import { STEP, type Steps } from './steps.js';
 
 interface Billed {
   site: string;
@@ -79,24 +80,40 @@ export const bySiteSeq = (a: BilledEvent, b: BilledEvent): number =>
  * the date it started (one spanning midnight counts the day before). A check-out whose check-in
  * is outside the events read starts at `at - minutes`, dated in the site's time zone (or the
  * event's own offset for a site not declared). A check-in without a check-out is an open visit.
+ * Yields every `STEP` events (steps.ts).
  */
-export function visitDays(events: readonly BilledEvent[], zones: ReadonlyMap<string, string>): VisitDay[] {
+export function* visitDaySteps(events: readonly BilledEvent[], zones: ReadonlyMap<string, string>): Steps<VisitDay[]> {
   const out: VisitDay[] = [];
-  const sorted = events.filter((e) => e.type !== 'consumable.used').sort(bySiteSeq);
+  const sorted: BilledEvent[] = [];
+  let done = 0;
+  for (const e of events) {
+    if (++done % STEP === 0) yield;
+    if (e.type !== 'consumable.used') sorted.push(e);
+  }
+  // Events as the hub reads them come in (site, seq) order already: checked, and sorted if not.
+  let inOrder = true;
+  for (let i = 1; inOrder && i < sorted.length; i++) {
+    if (i % STEP === 0) yield;
+    inOrder = bySiteSeq(sorted[i - 1] as BilledEvent, sorted[i] as BilledEvent) < 0;
+  }
+  if (!inOrder) {
+    sorted.sort(bySiteSeq);
+    yield;
+  }
   // Site by site (the sort puts each site's events together): maps keyed by plain ids, no
   // composite strings, since a month has a million of these events.
   for (let from = 0; from < sorted.length;) {
     const site = (sorted[from] as BilledEvent).site;
     let to = from;
     while (to < sorted.length && (sorted[to] as BilledEvent).site === site) to++;
-    for (const day of siteVisitDays(sorted.slice(from, to), zones.get(site))) out.push(day);
+    for (const day of yield* siteVisitDays(sorted.slice(from, to), zones.get(site))) out.push(day);
     from = to;
   }
   return out;
 }
 
 /** One site's events in seq order → its visit-days. */
-function siteVisitDays(events: readonly BilledEvent[], zone: string | undefined): VisitDay[] {
+function* siteVisitDays(events: readonly BilledEvent[], zone: string | undefined): Steps<VisitDay[]> {
   const open = new Map<string, CheckIn>();
   const days = new Map<string, Map<string, VisitDay>>();
   const add = (member: string, site: string, date: string, minutes: number | null, firstIn: number) => {
@@ -111,7 +128,9 @@ function siteVisitDays(events: readonly BilledEvent[], zone: string | undefined)
   };
   const addOpen = (pending: CheckIn) =>
     add(pending.member, pending.site, pending.at.slice(0, 10), null, Date.parse(pending.at));
+  let done = 0;
   for (const event of events) {
+    if (++done % STEP === 0) yield;
     const pending = open.get(event.member);
     if (event.type === 'presence.in') {
       if (pending) addOpen(pending);
@@ -139,10 +158,12 @@ function startDate(startMs: number, at: string, zone: string | undefined): strin
   return (local.isValid ? local : DateTime.fromMillis(startMs, { zone: fixed })).toISODate() ?? at.slice(0, 10);
 }
 
-/** A member's days across the network, each charged at the site of its first check-in. */
-export function memberDays(days: readonly VisitDay[]): MemberDay[] {
+/** A member's days across the network, each charged at the site of its first check-in; yields every `STEP` days. */
+export function* memberDaySteps(days: readonly VisitDay[]): Steps<MemberDay[]> {
   const byMember = new Map<string, Map<string, VisitDay[]>>();
+  let done = 0;
   for (const d of days) {
+    if (++done % STEP === 0) yield;
     let byDate = byMember.get(d.member);
     if (!byDate) byMember.set(d.member, (byDate = new Map()));
     const list = byDate.get(d.date);
@@ -150,7 +171,10 @@ export function memberDays(days: readonly VisitDay[]): MemberDay[] {
     else byDate.set(d.date, [d]);
   }
   const out: MemberDay[] = [];
-  for (const byDate of byMember.values()) for (const list of byDate.values()) out.push(memberDayOf(list));
+  for (const byDate of byMember.values()) {
+    for (const list of byDate.values()) out.push(memberDayOf(list));
+    if (++done % STEP === 0) yield;
+  }
   return out;
 }
 
@@ -161,9 +185,12 @@ function memberDayOf(list: VisitDay[]): MemberDay {
   return { member: first.member, date: first.date, site: first.site, minutes };
 }
 
-export function consumableUses(events: readonly BilledEvent[]): ConsumableUse[] {
+/** The consumable uses among `events`, in the order they were used; yields every `STEP` events. */
+export function* consumableUseSteps(events: readonly BilledEvent[]): Steps<ConsumableUse[]> {
   const uses: ConsumableUse[] = [];
+  let done = 0;
   for (const e of events) {
+    if (++done % STEP === 0) yield;
     if (e.type === 'consumable.used')
       uses.push({
         member: e.member,
@@ -175,5 +202,6 @@ export function consumableUses(events: readonly BilledEvent[]): ConsumableUse[] 
         seq: e.seq,
       });
   }
+  yield;
   return uses.sort((a, b) => a.at - b.at || (a.site < b.site ? -1 : a.site > b.site ? 1 : a.seq - b.seq));
 }

@@ -80,17 +80,26 @@ export function registerEventStream(app: FastifyInstance, deps: StreamDeps): voi
     // Typed by the stream's contract: each event name with the data it carries.
     const send = ({ event, data }: StreamEvent) => write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     write('retry: 3000\n\n');
-    send({
-      event: 'hello',
-      data: {
-        account: req.account,
-        occupancy: deps.live.projection.network(visible),
-        health: deps.live.healthAll(visible),
-      },
-    });
+    // What changes while hello is read is sent after it: subscribed first, held until hello is out.
+    const held: StreamEvent[] = [];
+    let greeted = false;
     const unsubscribe = deps.live.feed.subscribe((m) => {
-      if (visible(m.site)) send({ event: m.kind, data: m.data } as StreamEvent);
+      if (!visible(m.site)) return;
+      const event = { event: m.kind, data: m.data } as StreamEvent;
+      if (greeted) send(event);
+      else held.push(event);
     });
+    Promise.all([deps.live.projection.network(visible), deps.live.healthAll(visible)]).then(
+      ([occupancy, health]) => {
+        send({ event: 'hello', data: { account: req.account, occupancy, health } });
+        greeted = true;
+        held.splice(0).forEach(send);
+      },
+      (err: unknown) => {
+        log.warn({ err }, 'live stream: the first state could not be read; the client reconnects');
+        end();
+      },
+    );
     // A session ended (logout, password change, expiry) ends its streams at the next heartbeat;
     // while the database cannot say, the stream goes on and is asked again at the next one.
     const heartbeat = deps.clock.setInterval(() => {

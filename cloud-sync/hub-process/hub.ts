@@ -161,7 +161,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     onSiteStatus: (status) => {
       publisher.onStatus(status);
       daysElsewhere.onSite(status.site);
-      live.onStatus(status);
+      void live.onStatus(status); // never rejects: logs its own failures
     },
     // Each listener in a savepoint of the ingest transaction: one failing rolls back its own writes only.
     onApplied: async (tx, events) => {
@@ -262,7 +262,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     log,
     now: () => deps.clock.now(),
     onMemberErased: () => {
-      live.projection.reload();
+      live.projection.reload().catch((err: unknown) => log.error({ err }, 'occupancy not read again after an erasure'));
       daysElsewhere
         .reload()
         .catch((err: unknown) => log.error({ err }, 'days elsewhere not read again after an erasure'));

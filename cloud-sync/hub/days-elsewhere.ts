@@ -181,10 +181,11 @@ export class DaysElsewherePublisher {
     const out = new Map<string, 'all' | readonly string[]>();
     // Plans are few, members many: each plan read once per flush.
     const plans = new Map<string, Plan | undefined>();
+    const { db, directory } = this.deps;
     for (const id of [...this.days.keys()]) {
-      const member = await this.deps.directory.get('member', id);
+      const member = await directory.get(db, 'member', id);
       if (member?.status !== 'active') continue;
-      if (!plans.has(member.plan)) plans.set(member.plan, await this.deps.directory.get('plan', member.plan));
+      if (!plans.has(member.plan)) plans.set(member.plan, await directory.get(db, 'plan', member.plan));
       const plan = plans.get(member.plan);
       if (plan?.daysPerWeek !== undefined) out.set(id, plan.sites);
     }

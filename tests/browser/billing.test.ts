@@ -27,14 +27,14 @@ const dayOfMonth = (n: number) => `${PERIOD}-${String(n).padStart(2, '0')}`;
  */
 async function closedMonth(net: OperatorHub): Promise<void> {
   const { hub } = net;
-  hub.sites.upsert({ id: 'murat', name: 'Télécentre de Murat', timeZone: ZONE, capacity: 20 });
-  hub.sites.upsert({ id: 'reichstett', name: 'Bureau-Mobile Reichstett', timeZone: ZONE, capacity: 20 });
-  hub.directory.upsert('plan', { id: 'murat-day', name: 'Journée à Murat', access: 'staffed' });
-  hub.directory.upsert('plan', { id: 'reichstett-2-days', name: 'Reichstett, 2 jours par semaine', access: 'staffed' });
-  hub.directory.upsert('employer', { id: 'acme', name: 'Acme SA' });
-  hub.directory.upsert('member', { id: 'chloe', name: 'Chloé Weber', plan: 'reichstett-2-days', employer: 'acme' });
-  hub.directory.upsert('member', { id: 'david', name: 'David Roux', plan: 'murat-day', employer: 'acme' });
-  hub.directory.upsert('member', { id: 'ana', name: 'Ana Lopez', plan: 'murat-day' });
+  await hub.sites.upsert({ id: 'murat', name: 'Télécentre de Murat', timeZone: ZONE, capacity: 20 });
+  await hub.sites.upsert({ id: 'reichstett', name: 'Bureau-Mobile Reichstett', timeZone: ZONE, capacity: 20 });
+  await hub.directory.upsert(hub.store.db, 'plan', { id: 'murat-day', name: 'Journée à Murat', access: 'staffed' });
+  await hub.directory.upsert(hub.store.db, 'plan', { id: 'reichstett-2-days', name: 'Reichstett, 2 jours par semaine', access: 'staffed' });
+  await hub.directory.upsert(hub.store.db, 'employer', { id: 'acme', name: 'Acme SA' });
+  await hub.directory.upsert(hub.store.db, 'member', { id: 'chloe', name: 'Chloé Weber', plan: 'reichstett-2-days', employer: 'acme' });
+  await hub.directory.upsert(hub.store.db, 'member', { id: 'david', name: 'David Roux', plan: 'murat-day', employer: 'acme' });
+  await hub.directory.upsert(hub.store.db, 'member', { id: 'ana', name: 'Ana Lopez', plan: 'murat-day' });
   const plans = {
     'murat-day': EXAMPLE_PRICE_LIST.plans['murat-day'],
     'reichstett-2-days': EXAMPLE_PRICE_LIST.plans['reichstett-2-days'],
@@ -51,7 +51,7 @@ async function closedMonth(net: OperatorHub): Promise<void> {
     .visit('ana', dayOfMonth(20), '09:00', 480);
   for (const log of [reichstett, murat])
     for (const { event, receivedAt } of log.events)
-      hub.store.ingest({ v: 1, site: event.site, events: [event] }, receivedAt);
+      await hub.store.ingest({ v: 1, site: event.site, events: [event] }, receivedAt);
   const close = await net.call('POST', `/billing/periods/${PERIOD}/close`);
   expect(close).toMatchObject({
     status: 200,

@@ -147,7 +147,7 @@ export async function startNetwork(siteId = 'murat'): Promise<Network> {
   const { hub, apiUrl, mqttUrl, admin, call } = await startHub();
   const dir = mkdtempSync(join(tmpdir(), 'tessera-browser-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  hub.sites.upsert({ id: siteId, name: 'Télécentre de Murat', timeZone: 'Europe/Paris', capacity: 10 });
+  await hub.sites.upsert({ id: siteId, name: 'Télécentre de Murat', timeZone: 'Europe/Paris', capacity: 10 });
   const config = join(dir, 'site.yaml');
   // The network fixture's door, with a contact so that the door can be forced.
   const yaml = networkSiteYaml({ id: siteId, mqttUrl, hubPublicKeyPem: hub.publicKeyPem, heartbeatSeconds: 5 });

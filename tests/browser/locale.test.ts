@@ -39,7 +39,7 @@ describe.skipIf(!browserAvailable())(
   () => {
     it("a Montréal site's times show in Montréal time whatever the browser's zone, formatted for French then English; its rate as a percentage of each", async () => {
       const { hub, apiUrl, call } = await startHub();
-      hub.sites.upsert({ id: 'montreal', name: 'Espace Montréal', timeZone: 'America/Montreal', capacity: 4 });
+      await hub.sites.upsert({ id: 'montreal', name: 'Espace Montréal', timeZone: 'America/Montreal', capacity: 4 });
       await call('PUT', '/directory/plans/always', { name: '24/7', access: 'always' });
       await call('PUT', '/directory/members/alice', { name: 'Alice Martin', plan: 'always' });
       deliver(hub, 'montreal', [

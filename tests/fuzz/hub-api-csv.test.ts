@@ -100,7 +100,7 @@ describe('fuzz: members CSV import at the hub API', () => {
     let applied = 0;
     await fuzz(
       fc.asyncProperty(csvInputs, fc.constantFrom('', '?mode=valid', '?mode=all', '?mode=some'), async (csv, query) => {
-        const before = rig.stored() as { revision: number };
+        const before = (await rig.stored()) as { revision: number };
         const r = await rig.hub.api.inject({
           method: 'POST',
           url: `/directory/members/import${query}`,
@@ -109,13 +109,14 @@ describe('fuzz: members CSV import at the hub API', () => {
         });
         if (r.statusCode !== 200) expectRefusal(r, ['import.invalid', 'request.invalid']);
         if (r.statusCode !== 200 || !r.json<{ applied: boolean }>().applied) {
-          expect(rig.stored()).toEqual(before);
+          expect(await rig.stored()).toEqual(before);
           return;
         }
         applied++;
-        expect(rig.hub.directory.revision()).toBe(before.revision + 1);
+        expect(await rig.hub.directory.revision(rig.hub.store.db)).toBe(before.revision + 1);
         // Everything stored reads back with its schema (HubDirectory.list parses each entity).
-        expect(() => [rig.hub.directory.list('member'), rig.hub.directory.list('badge')]).not.toThrow();
+        await rig.hub.directory.list(rig.hub.store.db, 'member');
+        await rig.hub.directory.list(rig.hub.store.db, 'badge');
       }),
       THROUGH_HTTP,
     );
@@ -123,13 +124,14 @@ describe('fuzz: members CSV import at the hub API', () => {
     expect(prototypeIsClean()).toBe(true);
   });
 
-  it(`the same files through parseMembersCsv and planImport, the route's own calls (${DIRECT} inputs)`, () => {
-    const account = rig.hub.auth.accounts.list()[0] as Account;
-    const before = rig.stored();
-    fuzz(
-      fc.property(csvInputs, (csv) => {
+  it(`the same files through parseMembersCsv and planImport, the route's own calls (${DIRECT} inputs)`, async () => {
+    const db = rig.hub.store.db;
+    const account = (await rig.hub.auth.accounts.list(db))[0] as Account;
+    const before = await rig.stored();
+    await fuzz(
+      fc.asyncProperty(csvInputs, async (csv) => {
         const parsed = parseMembersCsv(csv);
-        const plan = planImport(parsed.rows, rig.hub.directory, account);
+        const plan = await planImport(db, parsed.rows, rig.hub.directory, account);
         for (const e of [...parsed.errors, ...plan.errors])
           must(
             Number.isInteger(e.line) && e.line >= 1 && typeof e.message === 'string',
@@ -138,6 +140,6 @@ describe('fuzz: members CSV import at the hub API', () => {
       }),
       DIRECT,
     );
-    expect(rig.stored()).toEqual(before);
+    expect(await rig.stored()).toEqual(before);
   });
 });

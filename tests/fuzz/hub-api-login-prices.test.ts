@@ -29,7 +29,7 @@ describe('fuzz: login bodies at the hub API', () => {
   ];
 
   it(`POST /auth/login through app.inject: no session for a wrong or malformed body, and a code for each (${LOGIN_HTTP} inputs)`, async () => {
-    const before = rig.stored();
+    const before = await rig.stored();
     await fuzz(
       fc.asyncProperty(jsonInputs(valids), async (payload) => {
         const r = await rig.hub.api.inject({
@@ -44,12 +44,12 @@ describe('fuzz: login bodies at the hub API', () => {
       }),
       LOGIN_HTTP,
     );
-    expect(rig.stored()).toEqual(before);
+    expect(await rig.stored()).toEqual(before);
     expect(prototypeIsClean()).toBe(true);
   });
 
   it(`the same bodies through the route's schema and HubAuth.login (${LOGIN_DIRECT} inputs)`, async () => {
-    const before = rig.stored();
+    const before = await rig.stored();
     await fuzz(
       fc.asyncProperty(mutationsOf(...valids), async (body) => {
         const parsed = Login.safeParse(body);
@@ -59,7 +59,7 @@ describe('fuzz: login bodies at the hub API', () => {
       }),
       LOGIN_DIRECT,
     );
-    expect(rig.stored()).toEqual(before);
+    expect(await rig.stored()).toEqual(before);
   });
 });
 
@@ -70,15 +70,16 @@ describe('fuzz: price lists at the hub API (PUT /billing/prices)', () => {
 
   const valids = [EXAMPLE_PRICE_LIST, { plans: { always: { kind: 'per-day', dayCents: 1200, vatPercent: 20 } } }];
   /** An accepted list is the one stored, and reads back with its schema. */
-  const expectStored = (value: unknown) => {
-    same(rig.hub.billing.prices(), value, 'the price list stored');
-    must(PriceList.safeParse(rig.hub.billing.prices()).success, 'the stored price list does not read back');
+  const expectStored = async (value: unknown) => {
+    const stored = await rig.hub.billing.prices();
+    same(stored, value, 'the price list stored');
+    must(PriceList.safeParse(stored).success, 'the stored price list does not read back');
   };
 
   it(`through app.inject: refused with a code and the list in force kept, or stored whole (${PRICES_HTTP} inputs)`, async () => {
     await fuzz(
       fc.asyncProperty(jsonInputs(valids), async (payload) => {
-        const before = rig.stored();
+        const before = await rig.stored();
         const r = await rig.hub.api.inject({
           method: 'PUT',
           url: '/billing/prices',
@@ -87,23 +88,23 @@ describe('fuzz: price lists at the hub API (PUT /billing/prices)', () => {
         });
         if (r.statusCode === 200) return expectStored(r.json());
         expectRefusal(r, PRICE_CODES);
-        expect(rig.stored()).toEqual(before);
+        expect(await rig.stored()).toEqual(before);
       }),
       PRICES_HTTP,
     );
     expect(prototypeIsClean()).toBe(true);
   });
 
-  it(`the same bodies through BillingLedger.setPrices, the route's own call (${PRICES_DIRECT} inputs)`, () => {
-    fuzz(
-      fc.property(mutationsOf(...valids), (body) => {
-        const before = rig.stored();
+  it(`the same bodies through BillingLedger.setPrices, the route's own call (${PRICES_DIRECT} inputs)`, async () => {
+    await fuzz(
+      fc.asyncProperty(mutationsOf(...valids), async (body) => {
+        const before = await rig.stored();
         try {
-          expectStored(rig.hub.billing.setPrices(body));
+          await expectStored(await rig.hub.billing.setPrices(body));
         } catch (err) {
           if (!(err instanceof TesseraError)) throw err;
           must(PRICE_CODES.includes(err.code), `refused with ${err.code}`);
-          same(rig.stored(), before, 'what the hub stores after a refused price list');
+          same(await rig.stored(), before, 'what the hub stores after a refused price list');
         }
       }),
       PRICES_DIRECT,

@@ -18,39 +18,40 @@ import { lastingHubDb } from '../harness/hub-db.js';
 import { silent } from '../support/logger.js';
 
 /** A hub database with October 2026 visits of two members of Acme and one on her own, received long ago. */
-function seedHubDb(path: string, prices = true): void {
-  const db = openHubDatabase(path);
+async function seedHubDb(path: string, prices = true): Promise<void> {
+  const db = await openHubDatabase(path);
   const directory = new HubDirectory(db);
-  new HubSites(db, Date.now).upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
-  directory.upsert('plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
-  directory.upsert('employer', { id: 'acme', name: 'Acme SA' });
-  for (const id of ['ana', 'bob']) directory.upsert('member', { id, name: id, plan: 'murat-day', employer: 'acme' });
-  directory.upsert('member', { id: 'eve', name: 'Eve', plan: 'murat-day' });
+  await new HubSites(db, Date.now).upsert(db, { id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
+  await directory.upsert(db, 'plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
+  await directory.upsert(db, 'employer', { id: 'acme', name: 'Acme SA' });
+  for (const id of ['ana', 'bob'])
+    await directory.upsert(db, 'member', { id, name: id, plan: 'murat-day', employer: 'acme' });
+  await directory.upsert(db, 'member', { id: 'eve', name: 'Eve', plan: 'murat-day' });
   const receivedAt = Date.parse('2026-11-01T12:00:00Z');
   const log = new SiteLog('murat', '+01:00', receivedAt)
     .visit('ana', '2026-10-27', '09:00', 480)
     .visit('bob', '2026-10-28', '09:00', 120)
     .visit('eve', '2026-10-29', '09:00', 300);
   const store = new HubStore(db);
-  for (const { event } of log.events) store.ingest({ v: 1, site: 'murat', events: [event] }, receivedAt);
+  for (const { event } of log.events) await store.ingest({ v: 1, site: 'murat', events: [event] }, receivedAt);
   if (prices)
-    new BillingLedger({ db, directory, sites: new HubSites(db, Date.now), now: Date.now, log: silent }).setPrices(
+    await new BillingLedger({ db, directory, sites: new HubSites(db, Date.now), now: Date.now, log: silent }).setPrices(
       EXAMPLE_PRICE_LIST,
     );
-  db.close();
+  await db.close();
 }
 
 describe('tessera billing (the commands)', () => {
   let dir: string;
   let db: string;
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-billing-'));
-    db = lastingHubDb(dir);
+    db = await lastingHubDb(dir);
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('closes a month with progress on stderr, then exports its invoices as CSV and JSON', async () => {
-    seedHubDb(db);
+    await seedHubDb(db);
     const close = await runCli(['billing', 'close', '2026-10', '--db', db]);
     expect([close.code, close.stderr]).toEqual([0, expect.any(String)]);
     // acme: a day (20.00) and a half-day (10.00) + 20 % VAT = 36.00; eve: a day, 24.00.
@@ -85,8 +86,8 @@ describe('tessera billing (the commands)', () => {
   });
 
   it('previews and closes a month holding uses of items without a price: exit 0, one warning per site and item, names quoted', async () => {
-    seedHubDb(db);
-    const handle = openHubDatabase(db);
+    await seedHubDb(db);
+    const handle = await openHubDatabase(db);
     const store = new HubStore(handle);
     // A new item, and a name with a terminal escape an older hub stored before names were checked.
     const escape = '\u001b[2J<img src=x>';
@@ -104,12 +105,12 @@ describe('tessera billing (the commands)', () => {
         type: 'consumable.used',
         data: { memberId: 'ana', item, quantity: 2 },
       };
-      store.ingest(
+      await store.ingest(
         { v: 1, site: 'murat', events: [event as EventBatch['events'][number]] },
         Date.parse('2026-11-01T12:00:00Z'),
       );
     }
-    handle.close();
+    await handle.close();
     const warnings = [
       'warning: item "\\u001b[2J<img src=x>" has no price: 1 use(s), 2 unit(s) at murat in 2026-10 not charged',
       'warning: item "scan-page" has no price: 2 use(s), 4 unit(s) at murat in 2026-10 not charged',
@@ -125,7 +126,7 @@ describe('tessera billing (the commands)', () => {
   });
 
   it('refuses a bad month (usage), a month closed twice or not over, and a database without prices, each with its code', async () => {
-    seedHubDb(db, false);
+    await seedHubDb(db, false);
     const bad = await runCli(['billing', 'close', '2026-13', '--db', db]);
     expect([bad.code, bad.stderr]).toEqual([64, expect.stringContaining('expected a month "YYYY-MM", got "2026-13"')]);
     expect((await runCli(['billing', 'close', '--db', db])).code).toBe(64);
@@ -133,8 +134,8 @@ describe('tessera billing (the commands)', () => {
     expect([missing.code, missing.stderr]).toEqual([1, expect.stringContaining('no hub database at')]);
     const unpriced = await runCli(['billing', 'close', '2026-10', '--db', db]);
     expect([unpriced.code, unpriced.stderr]).toEqual([1, expect.stringContaining('[billing.unpriced]')]);
-    const pricedDb = lastingHubDb(dir, 'priced.db');
-    seedHubDb(pricedDb);
+    const pricedDb = await lastingHubDb(dir, 'priced.db');
+    await seedHubDb(pricedDb);
     const priced = await runCli(['billing', 'close', '2026-10', '--db', pricedDb]);
     expect([priced.code, priced.stderr]).toEqual([0, expect.any(String)]);
     const twice = await runCli(['billing', 'close', '2026-10', '--db', pricedDb]);
@@ -148,8 +149,8 @@ describe('tessera billing (the commands)', () => {
   });
 
   it('closes beside a running hub (the same database file), which then serves the invoices over a real socket', async () => {
-    seedHubDb(db);
-    const hub = createHub({
+    await seedHubDb(db);
+    const hub = await createHub({
       dbPath: db,
       clock: systemClock,
       log: silent,

@@ -38,8 +38,8 @@ const cleanups = cleanupsAfterEach();
 
 async function startHub(): Promise<{ hub: Hub; mqttUrl: string; apiUrl: string; auth: AuthHeaders }> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-billing-net-'));
-  const hub = createHub({
-    dbPath: lastingHubDb(dir),
+  const hub = await createHub({
+    dbPath: await lastingHubDb(dir),
     clock: systemClock,
     log: silent,
     brokerPort: 0,
@@ -84,7 +84,7 @@ describe('billing across a network: from the door and the printer to the invoice
     for (const site of [murat, allanche]) {
       const lastSeq = site.edge.store.events.lastSeq();
       await eventually(
-        () => (hub.store.progress(site.config.site.id)?.contiguous ?? 0) >= lastSeq,
+        async () => ((await hub.store.progress(site.config.site.id))?.contiguous ?? 0) >= lastSeq,
         `the hub holds every event of ${site.config.site.id}`,
       );
     }
@@ -106,8 +106,8 @@ describe('billing across a network: from the door and the printer to the invoice
       now: () => closableFrom(period) + 3_600_000,
       log: silent,
     });
-    expect(ledger.close(period)).toMatchObject({ invoices: 1, totalCents: 3727 });
-    const [invoice] = ledger.invoices(period);
+    expect(await ledger.close(period)).toMatchObject({ invoices: 1, totalCents: 3727 });
+    const [invoice] = await ledger.invoices(period);
     expect(invoice?.bySite).toEqual([
       { site: 'allanche', days: 0, amountCents: 2120 },
       { site: 'murat', days: 1, amountCents: 1000 },

@@ -14,22 +14,23 @@ describe('billing API (in memory)', () => {
   let headers: AuthHeaders;
   beforeEach(async () => {
     clock = new ManualClock('2026-11-20T08:00:00Z');
-    hub = createHub({
-      dbPath: testHubDb(),
+    hub = await createHub({
+      dbPath: await testHubDb(),
       clock,
       log: silent,
       initialAdmin: TEST_ADMIN,
       passwordCost: FAST_PASSWORD_COST,
     });
     headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
-    hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
-    hub.directory.upsert('plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
-    hub.directory.upsert('member', { id: 'ana', name: 'Ana, "the early one"', plan: 'murat-day' });
+    const db = hub.store.db;
+    await hub.sites.upsert(db, { id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
+    await hub.directory.upsert(db, 'plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
+    await hub.directory.upsert(db, 'member', { id: 'ana', name: 'Ana, "the early one"', plan: 'murat-day' });
     const log = new SiteLog('murat', '+01:00', clock.now())
       .visit('ana', '2026-11-02', '09:00', 480)
       .visit('ana', '2026-11-03', '09:00', 60);
     for (const { event, receivedAt } of log.events)
-      hub.store.ingest({ v: 1, site: 'murat', events: [event] }, receivedAt);
+      await hub.store.ingest({ v: 1, site: 'murat', events: [event] }, receivedAt);
   });
   afterEach(async () => hub.stop());
 
@@ -123,7 +124,7 @@ describe('billing API (in memory)', () => {
   });
 
   it('is for network operators only: a site manager gets 403, nobody logged in 401', async () => {
-    hub.auth.accounts.create({
+    await hub.auth.accounts.create(hub.store.db, {
       username: 'manager',
       role: 'site_manager',
       sites: ['murat'],
@@ -146,6 +147,6 @@ describe('billing API (in memory)', () => {
       expect([url, r.statusCode, r.json<{ code: string }>().code]).toEqual([url, 403, 'auth.forbidden']);
       expect((await hub.api.inject({ method, url })).statusCode).toBe(401);
     }
-    expect(hub.billing.prices()).toBeUndefined();
+    expect(await hub.billing.prices()).toBeUndefined();
   });
 });

@@ -88,8 +88,8 @@ describe('PUT /billing/prices against the directory', () => {
   let hub: Hub;
   let headers: AuthHeaders;
   beforeEach(async () => {
-    hub = createHub({
-      dbPath: testHubDb(),
+    hub = await createHub({
+      dbPath: await testHubDb(),
       clock: new ManualClock('2026-11-20T08:00:00Z'),
       log: silent,
       initialAdmin: TEST_ADMIN,
@@ -102,8 +102,13 @@ describe('PUT /billing/prices against the directory', () => {
     hub.api.inject({ method: 'PUT', url: '/billing/prices', headers, payload: payload as object });
 
   it('refuses with 409 billing.contradicts_directory a charged extra day the door refuses, and "refuse" where it never does, keeping the list it had', async () => {
-    hub.directory.upsert('plan', { id: 'two-days', name: '2 days a week', access: 'staffed', daysPerWeek: 2 });
-    hub.directory.upsert('plan', { id: 'always', name: '24/7', access: 'always' });
+    await hub.directory.upsert(hub.store.db, 'plan', {
+      id: 'two-days',
+      name: '2 days a week',
+      access: 'staffed',
+      daysPerWeek: 2,
+    });
+    await hub.directory.upsert(hub.store.db, 'plan', { id: 'always', name: '24/7', access: 'always' });
     const good = { plans: { 'two-days': subscription(2, REFUSE), always: subscription(2, { cents: 1200 }) } };
     expect((await put(good)).statusCode).toBe(200);
 
@@ -114,11 +119,16 @@ describe('PUT /billing/prices against the directory', () => {
     expect(body.details.map((d) => d.path)).toEqual(['plans.always.extraDay', 'plans.two-days.extraDay']);
     expect(body.details[0]?.message).toContain('plan "always"');
     expect(body.details[1]?.message).toContain('plan "two-days"');
-    expect(hub.billing.prices()).toEqual(PriceList.parse(good));
+    expect(await hub.billing.prices()).toEqual(PriceList.parse(good));
   });
 
   it('refuses with 400 a plan that refuses extra days without saying what one let in anyway costs; with such a list stored from before, a preview is refused, not billed at 0', async () => {
-    hub.directory.upsert('plan', { id: 'two-days', name: '2 days a week', access: 'staffed', daysPerWeek: 2 });
+    await hub.directory.upsert(hub.store.db, 'plan', {
+      id: 'two-days',
+      name: '2 days a week',
+      access: 'staffed',
+      daysPerWeek: 2,
+    });
     const legacy = { plans: { 'two-days': subscription(2, 'refuse') } };
     const refused = await put(legacy);
     expect(refused.statusCode).toBe(400);
@@ -126,11 +136,11 @@ describe('PUT /billing/prices against the directory', () => {
       code: 'request.invalid',
       details: [{ path: 'plans.two-days.extraDay' }],
     });
-    expect(hub.billing.prices()).toBeUndefined();
+    expect(await hub.billing.prices()).toBeUndefined();
 
-    hub.store.db
-      .prepare('INSERT INTO billing_prices (id, value, updated_at) VALUES (1, ?, 0)')
-      .run(JSON.stringify(legacy));
+    await hub.store.db.run('INSERT INTO billing_prices (id, value, updated_at) VALUES (1, ?, 0)', [
+      JSON.stringify(legacy),
+    ]);
     const preview = await hub.api.inject({ method: 'GET', url: '/billing/periods/2026-11', headers });
     expect(preview.json<{ code: string; details: Array<{ path: string }> }>()).toMatchObject({
       code: 'billing.unpriced',

@@ -86,23 +86,24 @@ export const BILLING_DATES = {
 };
 
 /** A hub database with the directory, sites and ledger wired as createHub wires them, and a hand-moved clock. */
-export function billingHub(log: Logger = silent, path = testHubDb()) {
-  const db: HubDb = openHubDatabase(path);
+export async function billingHub(log: Logger = silent, path?: string) {
+  const db: HubDb = await openHubDatabase(path ?? (await testHubDb()));
   const clock = { now: BILLING_DATES.NOV_2 };
   const store = new HubStore(db);
   const directory = new HubDirectory(db);
   const sites = new HubSites(db, () => clock.now);
   const ledger = new BillingLedger({ db, directory, sites, now: () => clock.now, log });
-  for (const id of ['murat', 'reichstett']) sites.upsert({ id, name: id, timeZone: 'Europe/Paris', capacity: 20 });
-  directory.upsert('plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
-  directory.upsert('plan', { id: 'reichstett-2-days', name: 'Reichstett 2 days', access: 'staffed' });
-  directory.upsert('employer', { id: 'acme', name: 'Acme SA' });
-  directory.upsert('member', { id: 'ana', name: 'Ana', plan: 'murat-day' });
-  directory.upsert('member', { id: 'chloe', name: 'Chloé', plan: 'reichstett-2-days', employer: 'acme' });
+  for (const id of ['murat', 'reichstett'])
+    await sites.upsert(db, { id, name: id, timeZone: 'Europe/Paris', capacity: 20 });
+  await directory.upsert(db, 'plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
+  await directory.upsert(db, 'plan', { id: 'reichstett-2-days', name: 'Reichstett 2 days', access: 'staffed' });
+  await directory.upsert(db, 'employer', { id: 'acme', name: 'Acme SA' });
+  await directory.upsert(db, 'member', { id: 'ana', name: 'Ana', plan: 'murat-day' });
+  await directory.upsert(db, 'member', { id: 'chloe', name: 'Chloé', plan: 'reichstett-2-days', employer: 'acme' });
   /** Stores a site log's events as ingest would, each with the reception time the log gave it. */
-  const ingest = (log: SiteLog) => {
+  const ingest = async (log: SiteLog) => {
     for (const { event, receivedAt } of log.events)
-      store.ingest({ v: 1, site: event.site, events: [event] }, receivedAt);
+      await store.ingest({ v: 1, site: event.site, events: [event] }, receivedAt);
   };
   return { db, clock, store, directory, sites, ledger, ingest, close: () => db.close() };
 }

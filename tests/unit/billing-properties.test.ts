@@ -122,33 +122,33 @@ describe('billing properties (fast-check)', () => {
     );
   });
 
-  it('an event received after its period closed becomes an adjustment on the next period, never a change to the closed invoice', () => {
+  it('an event received after its period closed becomes an adjustment on the next period, never a change to the closed invoice', async () => {
     const { NOV_2, DEC_2 } = BILLING_DATES;
     const onTime = NOV_2 - 3_600_000;
     const late = NOV_2 + 10 * 86_400_000;
-    fc.assert(
-      fc.property(uses, (list) => {
-        const hub = billingHub();
+    await fc.assert(
+      fc.asyncProperty(uses, async (list) => {
+        const hub = await billingHub();
         try {
-          for (const e of EMPLOYERS) hub.directory.upsert('employer', e);
+          for (const e of EMPLOYERS) await hub.directory.upsert(hub.db, 'employer', e);
           // The doors of the plans whose tariffs refuse a day beyond the quota refuse it too (docs/billing.md "Prices").
           for (const [plan, days] of [['murat-week'], ['soho-solo', 5], ['murat-2-days', 2]] as const)
-            hub.directory.upsert('plan', { id: plan, name: plan, access: 'staffed', daysPerWeek: days });
-          for (const m of MEMBERS) hub.directory.upsert('member', m);
-          hub.ledger.setPrices(EXAMPLE_PRICE_LIST);
+            await hub.directory.upsert(hub.db, 'plan', { id: plan, name: plan, access: 'staffed', daysPerWeek: days });
+          for (const m of MEMBERS) await hub.directory.upsert(hub.db, 'member', m);
+          await hub.ledger.setPrices(EXAMPLE_PRICE_LIST);
           // October's late uses reach the hub after October closed; November's all come in November.
           const arrival = (u: Use) => (u.day < 31 && !u.late ? onTime : late);
           const logs = logsOf(list, arrival);
           const all = logs.flatMap((l) => l.billed);
-          for (const log of logs) hub.ingest(log);
+          for (const log of logs) await hub.ingest(log);
           hub.clock.now = NOV_2;
-          hub.ledger.close('2026-10');
-          const frozen = JSON.stringify(hub.ledger.invoices('2026-10'));
+          await hub.ledger.close('2026-10');
+          const frozen = JSON.stringify(await hub.ledger.invoices('2026-10'));
           hub.clock.now = DEC_2;
-          hub.ledger.close('2026-11');
+          await hub.ledger.close('2026-11');
 
-          const members = hub.directory.list('member');
-          const employers = hub.directory.list('employer');
+          const members = await hub.directory.list(hub.db, 'member');
+          const employers = await hub.directory.list(hub.db, 'employer');
           const rate = (period: string, events: BilledEvent[]) =>
             ratePeriod({ period, prices: EXAMPLE_PRICE_LIST, members, employers, events, zones: ZONES }).lines;
           const octOnTime = rate(
@@ -156,11 +156,11 @@ describe('billing properties (fast-check)', () => {
             all.filter((e) => e.receivedAt === onTime),
           );
           const octAll = rate('2026-10', all);
-          expect(JSON.stringify(hub.ledger.invoices('2026-10'))).toBe(frozen);
-          expect(sum(hub.ledger.invoices('2026-10'), (i) => i.subtotalCents)).toBe(
+          expect(JSON.stringify(await hub.ledger.invoices('2026-10'))).toBe(frozen);
+          expect(sum(await hub.ledger.invoices('2026-10'), (i) => i.subtotalCents)).toBe(
             sum(octOnTime, (l) => l.amountCents),
           );
-          const nov = hub.ledger.invoices('2026-11').flatMap((i) => i.lines);
+          const nov = (await hub.ledger.invoices('2026-11')).flatMap((i) => i.lines);
           expect(
             sum(
               nov.filter((l) => l.adjusts === '2026-10'),
@@ -174,7 +174,7 @@ describe('billing properties (fast-check)', () => {
             ),
           ).toBe(sum(rate('2026-11', all), (l) => l.amountCents));
         } finally {
-          hub.close();
+          await hub.close();
         }
       }),
       // A hub each run: on PostgreSQL a fresh schema with every migration, so fewer runs there.

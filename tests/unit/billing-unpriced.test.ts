@@ -23,7 +23,11 @@ const WITH_SCANS: PriceList = {
 const MARKUP = '<img src=x onerror=alert(1)>';
 
 /** A use stored by a hub from before item names were checked at ingest: the row an older database holds. */
-function storeLegacyUse(ingest: (batch: EventBatch, receivedAt: number) => unknown, seq: number, item: string): void {
+async function storeLegacyUse(
+  ingest: (batch: EventBatch, receivedAt: number) => Promise<unknown>,
+  seq: number,
+  item: string,
+): Promise<void> {
   const event = {
     v: 1,
     site: 'murat',
@@ -33,89 +37,89 @@ function storeLegacyUse(ingest: (batch: EventBatch, receivedAt: number) => unkno
     type: 'consumable.used',
     data: { memberId: 'ana', item, quantity: 7 },
   };
-  ingest({ v: 1, site: 'murat', events: [event as SiteEvent] }, NOV_2);
+  await ingest({ v: 1, site: 'murat', events: [event as SiteEvent] }, NOV_2);
 }
 
 describe('consumables without a price: a warning of the preview and the close, never a refusal of the month', () => {
-  let hub: ReturnType<typeof billingHub>;
-  beforeEach(() => {
-    hub = billingHub();
-    hub.ledger.setPrices(EXAMPLE_PRICE_LIST);
+  let hub: Awaited<ReturnType<typeof billingHub>>;
+  beforeEach(async () => {
+    hub = await billingHub();
+    await hub.ledger.setPrices(EXAMPLE_PRICE_LIST);
   });
   afterEach(() => hub.close());
 
-  it('previews and closes the month with the unpriced uses listed (month, site, item, uses, quantity) and not charged, the rest billed', () => {
-    hub.ingest(
+  it('previews and closes the month with the unpriced uses listed (month, site, item, uses, quantity) and not charged, the rest billed', async () => {
+    await hub.ingest(
       new SiteLog('murat', '+01:00', NOV_2)
         .visit('ana', '2026-11-02', '09:00', 480)
         .use('ana', '2026-11-02', 'coffee', 2)
         .use('ana', '2026-11-03', 'scan-page', 3)
         .use('ana', '2026-11-04', 'scan-page', 2),
     );
-    hub.ingest(new SiteLog('reichstett', '+01:00', NOV_2).use('chloe', '2026-11-05', 'scan-page', 1));
+    await hub.ingest(new SiteLog('reichstett', '+01:00', NOV_2).use('chloe', '2026-11-05', 'scan-page', 1));
     hub.clock.now = DEC_2;
     const expected = [
       { period: '2026-11', site: 'murat', item: 'scan-page', uses: 2, quantity: 5 },
       { period: '2026-11', site: 'reichstett', item: 'scan-page', uses: 1, quantity: 1 },
     ];
-    const preview = hub.ledger.preview('2026-11');
+    const preview = await hub.ledger.preview('2026-11');
     expect(preview.summary.unpriced).toEqual(expected);
     const ana = preview.invoices.find((i) => i.account.id === 'ana');
     expect(ana?.lines.map((l) => [l.kind, l.item, l.quantity, l.amountCents])).toEqual([
       ['consumable', 'coffee', 2, 240],
       ['day', null, 1, 2000],
     ]);
-    const closed = hub.ledger.close('2026-11');
+    const closed = await hub.ledger.close('2026-11');
     expect(closed).toMatchObject({ status: 'closed', invoices: 2, unbilled: [], unpriced: expected });
-    expect(hub.ledger.closed('2026-11')?.unpriced).toEqual(expected);
-    expect(hub.ledger.periods().map((p) => p.unpriced)).toEqual([expected]);
-    expect(hub.ledger.invoices('2026-11').map((i) => ({ ...i, number: null, closedAt: null }))).toEqual(
+    expect((await hub.ledger.closed('2026-11'))?.unpriced).toEqual(expected);
+    expect((await hub.ledger.periods()).map((p) => p.unpriced)).toEqual([expected]);
+    expect((await hub.ledger.invoices('2026-11')).map((i) => ({ ...i, number: null, closedAt: null }))).toEqual(
       preview.invoices,
     );
-    expect(hub.ledger.verify('2026-11').identical).toBe(true);
+    expect((await hub.ledger.verify('2026-11')).identical).toBe(true);
   });
 
-  it('once the item is priced, later uses and late uses of a closed month are charged; those the close listed stay uncharged', () => {
+  it('once the item is priced, later uses and late uses of a closed month are charged; those the close listed stay uncharged', async () => {
     const murat = new SiteLog('murat', '+01:00', NOV_2)
       .visit('ana', '2026-11-02', '09:00', 480)
       .use('ana', '2026-11-03', 'scan-page', 3);
-    hub.ingest(murat);
+    await hub.ingest(murat);
     hub.clock.now = DEC_2;
-    expect(hub.ledger.close('2026-11').unpriced).toEqual([
+    expect((await hub.ledger.close('2026-11')).unpriced).toEqual([
       { period: '2026-11', site: 'murat', item: 'scan-page', uses: 1, quantity: 3 },
     ]);
-    const frozen = JSON.stringify(hub.ledger.invoices('2026-11'));
-    hub.ledger.setPrices(WITH_SCANS);
+    const frozen = JSON.stringify(await hub.ledger.invoices('2026-11'));
+    await hub.ledger.setPrices(WITH_SCANS);
     // December's own use, and two November uses the site sends late: one priced by now, one still not.
-    hub.ingest(
+    await hub.ingest(
       murat
         .use('ana', '2026-12-03', 'scan-page', 4, DEC_10)
         .use('ana', '2026-11-20', 'scan-page', 1, DEC_10)
         .use('ana', '2026-11-21', 'fax-page', 2, DEC_10),
     );
     hub.clock.now = JAN_2;
-    const december = hub.ledger.close('2026-12');
+    const december = await hub.ledger.close('2026-12');
     expect(december.unpriced).toEqual([{ period: '2026-11', site: 'murat', item: 'fax-page', uses: 1, quantity: 2 }]);
-    const ana = hub.ledger.invoices('2026-12').find((i) => i.account.id === 'ana');
+    const ana = (await hub.ledger.invoices('2026-12')).find((i) => i.account.id === 'ana');
     expect(ana?.lines.map((l) => [l.adjusts, l.item, l.quantity, l.amountCents, l.dates])).toEqual([
       [null, 'scan-page', 4, 20, ['2026-12-03']],
       ['2026-11', 'scan-page', 1, 5, ['2026-11-20']],
     ]);
-    expect(JSON.stringify(hub.ledger.invoices('2026-11'))).toBe(frozen);
-    expect(hub.ledger.verify('2026-12').identical).toBe(true);
+    expect(JSON.stringify(await hub.ledger.invoices('2026-11'))).toBe(frozen);
+    expect((await hub.ledger.verify('2026-12')).identical).toBe(true);
   });
 
-  it("an older database's use of an item named with markup is listed as unpriced, never read as garbage nor a reason to refuse the month", () => {
+  it("an older database's use of an item named with markup is listed as unpriced, never read as garbage nor a reason to refuse the month", async () => {
     const lines: string[] = [];
-    hub.close();
-    hub = billingHub(pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }));
-    hub.ledger.setPrices(EXAMPLE_PRICE_LIST);
-    hub.ingest(new SiteLog('murat', '+01:00', NOV_2).visit('ana', '2026-11-02', '09:00', 480));
-    storeLegacyUse((b, at) => hub.store.ingest(b, at), 50, MARKUP);
+    await hub.close();
+    hub = await billingHub(pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }));
+    await hub.ledger.setPrices(EXAMPLE_PRICE_LIST);
+    await hub.ingest(new SiteLog('murat', '+01:00', NOV_2).visit('ana', '2026-11-02', '09:00', 480));
+    await storeLegacyUse((b, at) => hub.store.ingest(b, at), 50, MARKUP);
     hub.clock.now = DEC_2;
     const listed = [{ period: '2026-11', site: 'murat', item: MARKUP, uses: 1, quantity: 7 }];
-    expect(hub.ledger.preview('2026-11').summary.unpriced).toEqual(listed);
-    expect(hub.ledger.close('2026-11')).toMatchObject({ invoices: 2, unpriced: listed });
+    expect((await hub.ledger.preview('2026-11')).summary.unpriced).toEqual(listed);
+    expect(await hub.ledger.close('2026-11')).toMatchObject({ invoices: 2, unpriced: listed });
     expect(lines.map((l) => JSON.parse(l) as { msg: string; unpriced?: unknown })).toEqual([
       expect.objectContaining({ msg: 'consumable uses without a price were left out of the close', unpriced: listed }),
     ]);
@@ -127,22 +131,23 @@ describe('consumables without a price, through the billing API', () => {
   let headers: AuthHeaders;
   beforeEach(async () => {
     const clock = new ManualClock('2026-11-20T08:00:00Z');
-    hub = createHub({
-      dbPath: testHubDb(),
+    hub = await createHub({
+      dbPath: await testHubDb(),
       clock,
       log: silent,
       initialAdmin: TEST_ADMIN,
       passwordCost: FAST_PASSWORD_COST,
     });
-    hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
-    hub.directory.upsert('plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
-    hub.directory.upsert('member', { id: 'ana', name: 'Ana', plan: 'murat-day' });
+    const db = hub.store.db;
+    await hub.sites.upsert(db, { id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
+    await hub.directory.upsert(db, 'plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
+    await hub.directory.upsert(db, 'member', { id: 'ana', name: 'Ana', plan: 'murat-day' });
     const log = new SiteLog('murat', '+01:00', clock.now())
       .visit('ana', '2026-11-02', '09:00', 480)
       .use('ana', '2026-11-03', 'scan-page', 3);
     for (const { event, receivedAt } of log.events)
-      hub.store.ingest({ v: 1, site: 'murat', events: [event] }, receivedAt);
-    storeLegacyUse((b, at) => hub.store.ingest(b, at), 50, MARKUP);
+      await hub.store.ingest({ v: 1, site: 'murat', events: [event] }, receivedAt);
+    await storeLegacyUse((b, at) => hub.store.ingest(b, at), 50, MARKUP);
     clock.advanceTo(DEC_2);
     headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
   });

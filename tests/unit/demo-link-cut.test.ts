@@ -51,7 +51,7 @@ describe("the demo's broker link (demo/link-cut.ts)", () => {
   it("relays a site's own identity to the broker both ways, and a wrong password is still refused", async () => {
     const { hub, brokerPort } = await hubWithIdentities();
     const { url } = await startLink(brokerPort);
-    const identity = hub.brokerIdentities.provision('allanche');
+    const identity = await hub.brokerIdentities.provision('allanche');
 
     const client = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, ...identity });
     cleanups.push(() => client.endAsync(true));
@@ -62,7 +62,7 @@ describe("the demo's broker link (demo/link-cut.ts)", () => {
     );
     await client.publishAsync(t.events('allanche'), JSON.stringify(batchOf('allanche', 1, 3)), { qos: 1 });
     expect(JSON.parse(await acked)).toMatchObject({ site: 'allanche', seq: 3 });
-    expect(hub.store.progress('allanche')?.contiguous).toBe(3);
+    expect((await hub.store.progress('allanche'))?.contiguous).toBe(3);
 
     expect(await connectOutcome(url, { ...identity, password: 'not-the-password' })).toMatch(
       /Bad username or password/i,
@@ -72,7 +72,7 @@ describe("the demo's broker link (demo/link-cut.ts)", () => {
   it('cut, drops every connection and refuses new ones; restored, relays again', async () => {
     const { hub, brokerPort } = await hubWithIdentities();
     const { link, url } = await startLink(brokerPort);
-    const identity = hub.brokerIdentities.provision('allanche');
+    const identity = await hub.brokerIdentities.provision('allanche');
     const client = await mqtt.connectAsync(url, { protocolVersion: 4, reconnectPeriod: 0, ...identity });
     cleanups.push(() => client.endAsync(true));
     const dropped = new Promise<void>((resolve) => client.once('close', () => resolve()));
@@ -93,6 +93,6 @@ describe("the demo's broker link (demo/link-cut.ts)", () => {
     const link = new BrokerLink(brokerPort);
     const url = await link.start();
     await link.stop();
-    expect(await connectOutcome(url, hub.brokerIdentities.provision('murat'))).toMatch(/ECONNREFUSED|closed/);
+    expect(await connectOutcome(url, await hub.brokerIdentities.provision('murat'))).toMatch(/ECONNREFUSED|closed/);
   });
 });

@@ -150,7 +150,7 @@ describe('the admin API answers as its protocol schemas say', () => {
       'tessera/v1/sites/murat/events',
       Buffer.from(JSON.stringify({ v: 1, site: 'murat', events: [event] })),
     );
-    hub.ingest.commitGroup();
+    await hub.ingest.commitGroup();
     clock.advanceTo('2026-12-03T08:00:00Z');
     admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     const prices = {

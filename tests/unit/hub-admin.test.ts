@@ -239,7 +239,7 @@ describe('the ingest view under roles', () => {
       for (const site of ['murat', 'lyon']) {
         hub.ingest.onMessage(`tessera/v1/sites/${site}/events`, Buffer.from(JSON.stringify(batchOf(site, 1, 2))));
       }
-      hub.ingest.commitGroup();
+      await hub.ingest.commitGroup();
       const admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
       const manager = await loginAs(hub.api, admin, { username: 'manon', role: 'site_manager', sites: ['murat'] });
       const get = (url: string, headers: AuthHeaders) => hub.api.inject({ method: 'GET', url, headers });

@@ -28,7 +28,7 @@ describe('hub API (in memory)', () => {
     hub.ingest.onMessage(t.events('murat'), json(batchOf('murat', 6, 6)));
     hub.ingest.onMessage(t.status('murat'), json(statusOf('murat', { lastSeq: 9, ackedSeq: 3 })));
     hub.ingest.onMessage(t.events('lyon'), Buffer.from('not json'));
-    hub.ingest.commitGroup();
+    await hub.ingest.commitGroup();
     clock.advance(60_000);
   });
   afterEach(async () => hub.stop());

@@ -42,7 +42,7 @@ describe('hub authentication', () => {
       payload: { name: 'P', access: 'always' },
     });
     expect(put.statusCode).toBe(401);
-    expect(await hub.directory.list('plan')).toEqual([]);
+    expect(await hub.directory.list(hub.store.db, 'plan')).toEqual([]);
     expect((await get('/health')).statusCode).toBe(200);
     expect((await get('/')).statusCode).toBe(200);
     expect((await get('/ui/app.js')).statusCode).toBe(200);
@@ -228,7 +228,7 @@ describe('the first start without an initial admin', () => {
 
   it('refuses a too short initial password, naming it', async () => {
     await expect(
-      await createHub({
+      createHub({
         dbPath: await testHubDb(),
         clock: new ManualClock(0),
         log: silent,
@@ -254,7 +254,7 @@ describe('the first start’s one-time password, until someone takes the hub ove
   it('each start gives a new one while it is unused (a lost first output is no lock-out); none once the admin set their own', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-first-admin-'));
     const dbPath = await lastingHubDb(dir);
-    const start = () => await createHub({ dbPath, clock: new ManualClock(0), log: silent, passwordCost: FAST_PASSWORD_COST });
+    const start = () => createHub({ dbPath, clock: new ManualClock(0), log: silent, passwordCost: FAST_PASSWORD_COST });
     try {
       const first = await start();
       const lost = first.oneTimeAdmin?.password;

@@ -24,14 +24,16 @@ async function hubWithSite(opts: { started?: boolean } = {}): Promise<{ hub: Hub
   });
   cleanups.push(() => hub.stop());
   if (opts.started) await hub.start();
-  hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 10 });
-  reportStatus(hub, { doors: ['front', 'back'] });
+  await hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 10 });
+  await reportStatus(hub, { doors: ['front', 'back'] });
   return { hub, admin: await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password) };
 }
 
 /** The site's status as its edge publishes it, through the hub's ingest. */
-const reportStatus = (hub: Hub, overrides: object, site = 'murat') =>
+const reportStatus = async (hub: Hub, overrides: object, site = 'murat') => {
   hub.ingest.onMessage(`tessera/v1/sites/${site}/status`, Buffer.from(JSON.stringify(statusOf(site, overrides))));
+  await hub.ingest.settled();
+};
 const send = (hub: Hub, headers: AuthHeaders, payload: unknown, site = 'murat') =>
   hub.api.inject({ method: 'POST', url: `/sites/${site}/commands`, headers, payload: payload as object });
 const commandAudit = async (hub: Hub, admin: AuthHeaders) =>
@@ -147,7 +149,7 @@ describe('POST /sites/:site/commands: network operators only, audited, the answe
 
   it('a site whose status has not named its doors gets no unlock (409 conflict), but a lockdown still goes', async () => {
     const { hub, admin } = await hubWithSite();
-    reportStatus(hub, {});
+    await reportStatus(hub, {});
     const r = await send(hub, admin, { kind: 'unlock', door: 'front' });
     expect(r.statusCode).toBe(409);
     expect(r.json()).toMatchObject({ code: 'conflict', message: expect.stringContaining('doors') });

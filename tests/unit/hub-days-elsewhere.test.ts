@@ -28,19 +28,19 @@ async function hubWithDirectory(path?: string) {
   const store = new HubStore(await openHubDatabase(path ?? (await testHubDb())));
   stores.push(store);
   const directory = new HubDirectory(store.db);
-  if ((await directory.revision()) === 0) {
-    await directory.upsert('plan', { id: 'two-days', name: '2 days', access: 'always', daysPerWeek: 2 });
-    await directory.upsert('plan', {
+  if ((await directory.revision(store.db)) === 0) {
+    await directory.upsert(store.db, 'plan', { id: 'two-days', name: '2 days', access: 'always', daysPerWeek: 2 });
+    await directory.upsert(store.db, 'plan', {
       id: 'two-days-east',
       name: '2 days, east',
       access: 'always',
       daysPerWeek: 2,
       sites: ['murat', 'allanche'],
     });
-    await directory.upsert('plan', { id: 'always', name: '24/7', access: 'always' });
-    await directory.upsert('member', { id: 'chloe', name: 'Chloé', plan: 'two-days' });
-    await directory.upsert('member', { id: 'ida', name: 'Ida', plan: 'two-days-east' });
-    await directory.upsert('member', { id: 'alice', name: 'Alice', plan: 'always' });
+    await directory.upsert(store.db, 'plan', { id: 'always', name: '24/7', access: 'always' });
+    await directory.upsert(store.db, 'member', { id: 'chloe', name: 'Chloé', plan: 'two-days' });
+    await directory.upsert(store.db, 'member', { id: 'ida', name: 'Ida', plan: 'two-days-east' });
+    await directory.upsert(store.db, 'member', { id: 'alice', name: 'Alice', plan: 'always' });
   }
   return { store, directory };
 }
@@ -172,8 +172,13 @@ describe('the days each member came to the other sites, as the hub tells each si
     );
     clock.advance(1000);
     await publisher.settled();
-    await hub.directory.upsert('member', { id: 'chloe', name: 'Chloé', plan: 'always' });
-    await hub.directory.upsert('member', { id: 'ida', name: 'Ida', plan: 'two-days-east', status: 'suspended' });
+    await hub.directory.upsert(hub.store.db, 'member', { id: 'chloe', name: 'Chloé', plan: 'always' });
+    await hub.directory.upsert(hub.store.db, 'member', {
+      id: 'ida',
+      name: 'Ida',
+      plan: 'two-days-east',
+      status: 'suspended',
+    });
     publisher.onDirectoryChange();
     clock.advance(1000);
     await publisher.settled();

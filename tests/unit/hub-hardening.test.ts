@@ -58,7 +58,7 @@ describe('the hub against cross-site requests, with security headers', () => {
       headers: { host: 'hub.example.org', origin: 'https://evil.example' },
     });
     expect(loginElsewhere.statusCode).toBe(403);
-    expect(hub.directory.list('plan')).toEqual([]);
+    expect(await hub.directory.list(hub.store.db, 'plan')).toEqual([]);
     // Reading is not a change: a cross-site GET is answered (the cookie would not come with it).
     const read = await hub.api.inject({
       method: 'GET',

@@ -31,7 +31,12 @@ describe('a member’s personal data at the hub: export and erasure', () => {
     hub.api.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
 
   /** One event from `site` through ingest, as if over MQTT: what the live projection sees too. */
-  function receive(site: string, at: string, type: SiteEvent['type'], data: Record<string, unknown>): void {
+  async function receive(
+    site: string,
+    at: string,
+    type: SiteEvent['type'],
+    data: Record<string, unknown>,
+  ): Promise<void> {
     const seq = (seqs.get(site) ?? 0) + 1;
     seqs.set(site, seq);
     const event = SiteEvent.parse({ v: 1, site, seq, id: randomUUID(), at, type, data });
@@ -39,11 +44,11 @@ describe('a member’s personal data at the hub: export and erasure', () => {
       `tessera/v1/sites/${site}/events`,
       Buffer.from(JSON.stringify({ v: 1, site, events: [event] })),
     );
-    hub.ingest.commitGroup();
+    await hub.ingest.commitGroup();
   }
 
-  const visit = (site: string, member: string, badge: string, date: string) => {
-    receive(site, `${date}T09:00:00.000+01:00`, 'access.granted', {
+  const visit = async (site: string, member: string, badge: string, date: string) => {
+    await receive(site, `${date}T09:00:00.000+01:00`, 'access.granted', {
       reader: 'front-in',
       role: 'entry',
       door: 'front',
@@ -51,8 +56,8 @@ describe('a member’s personal data at the hub: export and erasure', () => {
       memberId: member,
       reason: 'ok',
     });
-    receive(site, `${date}T09:00:00.100+01:00`, 'presence.in', { memberId: member, door: 'front' });
-    receive(site, `${date}T17:00:00.000+01:00`, 'presence.out', {
+    await receive(site, `${date}T09:00:00.100+01:00`, 'presence.in', { memberId: member, door: 'front' });
+    await receive(site, `${date}T17:00:00.000+01:00`, 'presence.out', {
       memberId: member,
       cause: 'badge',
       via: 'exit_reader',
@@ -94,16 +99,16 @@ describe('a member’s personal data at the hub: export and erasure', () => {
     await call('PUT', `/directory/badges/${UID_ALICE}`, { member: 'alice' });
     await call('PUT', '/directory/members/bob', { name: 'Bob Durand', plan: 'reichstett-day', employer: 'acme' });
     await call('PUT', `/directory/badges/${UID_BOB}`, { member: 'bob' });
-    visit('murat', 'alice', '…A1A1', '2026-11-02');
-    visit('murat', 'bob', '…B2B2', '2026-11-03');
-    visit('reichstett', 'bob', '…B2B2', '2026-11-04');
+    await visit('murat', 'alice', '…A1A1', '2026-11-02');
+    await visit('murat', 'bob', '…B2B2', '2026-11-03');
+    await visit('reichstett', 'bob', '…B2B2', '2026-11-04');
     // November is closed on 3 December: one frozen invoice for Acme naming both.
     clock.advanceTo('2026-12-03T08:00:00Z');
     admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     expect((await call('PUT', '/billing/prices', PRICES)).statusCode).toBe(200);
     expect((await call('POST', '/billing/periods/2026-11/close')).statusCode).toBe(200);
     // Alice is in at Murat right now.
-    receive('murat', '2026-12-03T09:00:00.000+01:00', 'presence.in', { memberId: 'alice', door: 'front' });
+    await receive('murat', '2026-12-03T09:00:00.000+01:00', 'presence.in', { memberId: 'alice', door: 'front' });
   });
   afterEach(async () => hub.stop());
 
@@ -261,45 +266,45 @@ describe('a member’s personal data at the hub: export and erasure', () => {
 
     it('leaves closed invoices as issued, totals and bytes, and the period totals', async () => {
       const frozen = await invoices();
-      const period = hub.billing.closed('2026-11');
+      const period = await hub.billing.closed('2026-11');
       await erase('alice');
       expect(await invoices()).toEqual(frozen);
-      expect(hub.billing.closed('2026-11')).toEqual(period);
+      expect(await hub.billing.closed('2026-11')).toEqual(period);
       expect(frozen.map((i) => i.total_cents)).toEqual([(2000 + 1200 + 1200) * 1.2]); // Alice's day at Murat, Bob's at Murat and Reichstett
     });
 
     it('bills the open month under the pseudonym, to the same employer', async () => {
       const { pseudonym } = (await erase('alice')).json<{ pseudonym: string }>();
-      receive('murat', '2026-12-03T17:00:00.000+01:00', 'presence.out', {
+      await receive('murat', '2026-12-03T17:00:00.000+01:00', 'presence.out', {
         memberId: pseudonym,
         cause: 'badge',
         via: 'exit_reader',
         minutes: 480,
       });
-      expect(hub.billing.preview('2026-12').invoices).toMatchObject([
+      expect((await hub.billing.preview('2026-12')).invoices).toMatchObject([
         { account: { id: 'acme' }, totalCents: 2400, lines: [{ member: pseudonym, memberName: pseudonym }] },
       ]);
     });
 
     it('renames the member in the live presence: still counted in, under the pseudonym', async () => {
-      expect(hub.live.projection.whoIsIn('murat')).toMatchObject([{ memberId: 'alice', name: 'Alice Martin' }]);
+      expect(await hub.live.projection.whoIsIn('murat')).toMatchObject([{ memberId: 'alice', name: 'Alice Martin' }]);
       const { pseudonym } = (await erase('alice')).json<{ pseudonym: string }>();
-      expect(hub.live.projection.whoIsIn('murat')).toEqual([
+      expect(await hub.live.projection.whoIsIn('murat')).toEqual([
         { memberId: pseudonym, name: pseudonym, since: '2026-12-03T09:00:00.000+01:00' },
       ]);
       expect(await hub.store.db.column('SELECT member_id FROM presence_state')).not.toContain('alice');
-      receive('murat', '2026-12-03T12:00:00.000+01:00', 'presence.out', {
+      await receive('murat', '2026-12-03T12:00:00.000+01:00', 'presence.out', {
         memberId: pseudonym,
         cause: 'badge',
         via: 'exit_reader',
         minutes: 180,
       });
-      expect(hub.live.projection.site('murat').present).toBe(0);
+      expect((await hub.live.projection.site('murat')).present).toBe(0);
     });
 
     it('stores a late event naming the erased id, from a site not told yet, under the pseudonym', async () => {
       const { pseudonym } = (await erase('alice')).json<{ pseudonym: string }>();
-      receive('murat', '2026-12-03T10:00:00.000+01:00', 'access.denied', {
+      await receive('murat', '2026-12-03T10:00:00.000+01:00', 'access.denied', {
         reader: 'front-in',
         role: 'entry',
         badge: '…A1A1',
@@ -308,7 +313,7 @@ describe('a member’s personal data at the hub: export and erasure', () => {
       });
       const last = (await hub.store.events('murat', 0, 100)).at(-1)?.event;
       expect(last).toMatchObject({ type: 'access.denied', data: { memberId: pseudonym, badge: '…' } });
-      expect(hub.live.projection.whoIsIn('murat').map((m) => m.memberId)).toEqual([pseudonym]);
+      expect((await hub.live.projection.whoIsIn('murat')).map((m) => m.memberId)).toEqual([pseudonym]);
     });
 
     it('is harmless run again, and the erased id cannot come back as a new member; its export is 404', async () => {

@@ -63,7 +63,7 @@ describe('hub storage on PostgreSQL', () => {
   it('an unreachable server is store.unavailable within connectTimeoutMs, saying where, without the password', async () => {
     const started = Date.now();
     await expect(
-      await openHubDatabase('postgresql://tessera:s3cret@127.0.0.1:1/hub', { connectTimeoutMs: 500 }),
+      openHubDatabase('postgresql://tessera:s3cret@127.0.0.1:1/hub', { connectTimeoutMs: 500 }),
     ).rejects.toMatchObject({
       code: 'store.unavailable',
       message: expect.stringMatching(

@@ -347,7 +347,7 @@ describe(`hub storage contract (${HUB_DB_KIND})`, () => {
       again.dialect === 'postgres' ? 'UPDATE schema_version SET version = 999' : 'PRAGMA user_version = 999',
     );
     await again.close();
-    await expect(await openHubDatabase(target)).rejects.toThrow(/schema version 999, newer than this program knows/);
+    await expect(openHubDatabase(target)).rejects.toThrow(/schema version 999, newer than this program knows/);
   });
 });
 

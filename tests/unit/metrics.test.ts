@@ -57,8 +57,8 @@ describe('GET /metrics on the hub', () => {
       passwordCost: FAST_PASSWORD_COST,
     });
     cleanups.push(() => hub.stop());
-    hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 4 });
-    hub.sites.upsert({ id: 'allanche', name: 'Allanche', timeZone: 'Europe/Paris', capacity: 4 });
+    await hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 4 });
+    await hub.sites.upsert({ id: 'allanche', name: 'Allanche', timeZone: 'Europe/Paris', capacity: 4 });
     const t = topics();
     const access = (granted: boolean, reason: string): NewEvent =>
       (granted
@@ -79,7 +79,7 @@ describe('GET /metrics on the hub', () => {
       t.status('murat'),
       Buffer.from(JSON.stringify(statusOf('murat', { lastSeq: 9, ackedSeq: 5 }))),
     );
-    hub.ingest.commitGroup();
+    await hub.ingest.commitGroup();
 
     expect((await hub.api.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
     const admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);

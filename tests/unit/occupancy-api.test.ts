@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import type { NewEvent, SiteEvent } from '../../shared/protocol/events.js';
+import type { SiteStatus } from '../../shared/protocol/sync.js';
 import { topics } from '../../shared/protocol/topics.js';
 import { statusOf, json } from '../harness/hub-fixtures.js';
 import { FAST_PASSWORD_COST, TEST_ADMIN, login, type AuthHeaders } from '../harness/hub-auth.js';
@@ -13,14 +14,20 @@ const t = topics();
 const seqs = new Map<string, number>();
 
 /** Sends one site's events to the hub's ingest as a batch and commits it; times are Paris local, Monday 23 November 2026. */
-function send(hub: Hub, site: string, hhmm: string, ...events: NewEvent[]) {
+async function send(hub: Hub, site: string, hhmm: string, ...events: NewEvent[]) {
   const batch: SiteEvent[] = events.map((e) => {
     const seq = (seqs.get(site) ?? 0) + 1;
     seqs.set(site, seq);
     return { v: 1, site, seq, id: randomUUID(), at: `2026-11-23T${hhmm}:00+01:00`, ...e } as SiteEvent;
   });
   hub.ingest.onMessage(t.events(site), json({ v: 1, site, events: batch }));
-  hub.ingest.commitGroup();
+  await hub.ingest.commitGroup();
+}
+/** A site's status through the hub's ingest: recorded, and judged by the live side. */
+async function report(hub: Hub, status: SiteStatus) {
+  hub.ingest.onMessage(t.status(status.site), json(status));
+  await hub.ingest.settled();
+  await hub.live.settled();
 }
 const checkIn = (memberId: string): NewEvent => ({ type: 'presence.in', data: { memberId } });
 const checkOut = (memberId: string): NewEvent => ({
@@ -43,8 +50,8 @@ describe('occupancy, site health and alarms over the hub API', () => {
       initialAdmin: TEST_ADMIN,
       passwordCost: FAST_PASSWORD_COST,
     });
-    hub.sites.upsert({ id: 'murat', name: 'Télécentre de Murat', timeZone: 'Europe/Paris', capacity: 4 });
-    hub.sites.upsert({ id: 'allanche', name: 'Allanche', timeZone: 'Europe/Paris', capacity: 10 });
+    await hub.sites.upsert({ id: 'murat', name: 'Télécentre de Murat', timeZone: 'Europe/Paris', capacity: 4 });
+    await hub.sites.upsert({ id: 'allanche', name: 'Allanche', timeZone: 'Europe/Paris', capacity: 10 });
     admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
     const created = await hub.api.inject({
       method: 'POST',
@@ -64,8 +71,8 @@ describe('occupancy, site health and alarms over the hub API', () => {
   afterEach(() => hub.stop());
 
   it('GET /occupancy gives each site present, capacity and rate, and the network total; a site manager sees only their sites', async () => {
-    send(hub, 'murat', '09:00', checkIn('alice'), checkIn('bob'), checkIn('chloe'), checkOut('bob'));
-    send(hub, 'allanche', '09:05', checkIn('dan'));
+    await send(hub, 'murat', '09:00', checkIn('alice'), checkIn('bob'), checkIn('chloe'), checkOut('bob'));
+    await send(hub, 'allanche', '09:05', checkIn('dan'));
     const all = (await hub.api.inject({ method: 'GET', url: '/occupancy', headers: admin })).json<{
       sites: Array<{ site: string; present: number; rate: number }>;
       total: unknown;
@@ -96,7 +103,7 @@ describe('occupancy, site health and alarms over the hub API', () => {
       headers: admin,
       payload: { name: 'Alice Martin', plan: 'always' },
     });
-    send(hub, 'murat', '08:45', checkIn('alice'), checkIn('ghost'));
+    await send(hub, 'murat', '08:45', checkIn('alice'), checkIn('ghost'));
     const r = await hub.api.inject({ method: 'GET', url: '/occupancy/murat', headers: admin });
     expect(r.json()).toMatchObject({
       site: 'murat',
@@ -123,7 +130,7 @@ describe('occupancy, site health and alarms over the hub API', () => {
   });
 
   it('GET /occupancy/:site/history gives 15-minute points over 24 hours or 7 days, with the site time zone', async () => {
-    send(hub, 'murat', '09:00', checkIn('alice'), checkIn('bob'));
+    await send(hub, 'murat', '09:00', checkIn('alice'), checkIn('bob'));
     clock.advanceTo('2026-11-23T10:00:00Z');
     const day = (
       await hub.api.inject({ method: 'GET', url: '/occupancy/murat/history?range=24h', headers: admin })
@@ -146,7 +153,7 @@ describe('occupancy, site health and alarms over the hub API', () => {
   });
 
   it('a forced door raises an alarm that door.secured clears and an operator acknowledges, who and when', async () => {
-    send(hub, 'murat', '22:10', { type: 'door.forced', data: { door: 'front' } });
+    await send(hub, 'murat', '22:10', { type: 'door.forced', data: { door: 'front' } });
     const [raised] = (await hub.api.inject({ method: 'GET', url: '/alarms?open=true', headers: admin })).json<{
       alarms: Array<{ id: number; kind: string; subject: string; clearedAt: string | null }>;
     }>().alarms;
@@ -158,7 +165,7 @@ describe('occupancy, site health and alarms over the hub API', () => {
       acknowledgedAt: null,
       open: true,
     });
-    send(hub, 'murat', '22:11', { type: 'door.secured', data: { door: 'front', after: 'forced' } });
+    await send(hub, 'murat', '22:11', { type: 'door.secured', data: { door: 'front', after: 'forced' } });
     clock.advance(60_000);
     const acked = await hub.api.inject({ method: 'POST', url: `/alarms/${raised?.id}/ack`, headers: admin });
     expect(acked.json()).toMatchObject({
@@ -177,14 +184,14 @@ describe('occupancy, site health and alarms over the hub API', () => {
   });
 
   it('GET /alarms?open=false lists only the closed alarms (cleared and acknowledged), ?open=true only the open ones, no filter both', async () => {
-    send(
+    await send(
       hub,
       'murat',
       '22:10',
       { type: 'door.forced', data: { door: 'front' } },
       { type: 'door.secured', data: { door: 'front', after: 'forced' } },
     );
-    send(hub, 'murat', '22:20', { type: 'door.held', data: { door: 'back', seconds: 90 } });
+    await send(hub, 'murat', '22:20', { type: 'door.held', data: { door: 'back', seconds: 90 } });
     const kinds = async (query: string) =>
       (await hub.api.inject({ method: 'GET', url: `/alarms${query}`, headers: admin }))
         .json<{ alarms: Array<{ kind: string; open: boolean }> }>()
@@ -207,11 +214,11 @@ describe('occupancy, site health and alarms over the hub API', () => {
   });
 
   it('a site manager acknowledges the alarms of their site and cannot see or acknowledge another site', async () => {
-    send(hub, 'murat', '10:00', {
+    await send(hub, 'murat', '10:00', {
       type: 'device.fault',
       data: { device: 'ACR122U 00', kind: 'reader.lost', detail: 'unplugged' },
     });
-    send(hub, 'allanche', '10:00', { type: 'door.held', data: { door: 'main', seconds: 90 } });
+    await send(hub, 'allanche', '10:00', { type: 'door.held', data: { door: 'main', seconds: 90 } });
     const seen = (await hub.api.inject({ method: 'GET', url: '/alarms', headers: manager })).json<{
       alarms: Array<{ id: number; site: string }>;
     }>().alarms;
@@ -228,11 +235,8 @@ describe('occupancy, site health and alarms over the hub API', () => {
   });
 
   it('site health: offline after the last will (with a site.offline alarm), back online clears it; backlog, directory and clock as reported; doors and readers from recent events', async () => {
-    hub.ingest.onMessage(
-      t.status('murat'),
-      json(statusOf('murat', { lastSeq: 12, ackedSeq: 2, clock: { synced: false } })),
-    );
-    send(
+    await report(hub, statusOf('murat', { lastSeq: 12, ackedSeq: 2, clock: { synced: false } }));
+    await send(
       hub,
       'murat',
       '10:00',
@@ -256,7 +260,7 @@ describe('occupancy, site health and alarms over the hub API', () => {
       doors: [{ door: 'front', mode: 'free_access', alarm: null }],
       readers: [{ reader: 'front-in', connected: true, lastTap: { granted: true, reason: 'ok' } }],
     });
-    hub.ingest.onMessage(t.status('murat'), json(statusOf('murat', { online: false })));
+    await report(hub, statusOf('murat', { online: false }));
     health = (await hub.api.inject({ method: 'GET', url: '/site-health', headers: admin })).json();
     expect(health).toMatchObject({
       sites: [
@@ -264,7 +268,7 @@ describe('occupancy, site health and alarms over the hub API', () => {
         { site: 'murat', online: false, state: 'offline', openAlarms: 1 },
       ],
     });
-    hub.ingest.onMessage(t.status('murat'), json(statusOf('murat', { online: true })));
+    await report(hub, statusOf('murat', { online: true }));
     const alarms = (await hub.api.inject({ method: 'GET', url: '/alarms?site=murat', headers: admin })).json<{
       alarms: Array<{ kind: string; clearedBy: string | null }>;
     }>().alarms;

@@ -30,9 +30,9 @@ function batch(site: string, ...events: NewEvent[]) {
   return { v: 1 as const, site, events: list };
 }
 const checkIn = (memberId: string): NewEvent => ({ type: 'presence.in', data: { memberId } });
-const send = (hub: Hub, b: ReturnType<typeof batch>) => {
+const send = async (hub: Hub, b: ReturnType<typeof batch>) => {
   hub.ingest.onMessage(t.events(b.site), Buffer.from(JSON.stringify(b)));
-  hub.ingest.commitGroup();
+  await hub.ingest.commitGroup();
 };
 
 describe('live occupancy across a restart', () => {
@@ -40,11 +40,17 @@ describe('live occupancy across a restart', () => {
     seq = 0;
     const dbPath = join(tempDir(), 'hub.db');
     const clock = new ManualClock('2026-11-23T08:00:00Z');
-    const first = await createHub({ dbPath, clock, log: silent, initialAdmin: TEST_ADMIN, passwordCost: FAST_PASSWORD_COST });
-    send(first, batch('murat', checkIn('alice'), checkIn('bob')));
+    const first = await createHub({
+      dbPath,
+      clock,
+      log: silent,
+      initialAdmin: TEST_ADMIN,
+      passwordCost: FAST_PASSWORD_COST,
+    });
+    await send(first, batch('murat', checkIn('alice'), checkIn('bob')));
     // A crash between the ingest commit and the projection: the events are stored, not projected.
     clock.advance(5_000);
-    first.store.ingest(batch('murat', checkIn('chloe')), clock.now());
+    await first.store.ingest(batch('murat', checkIn('chloe')), clock.now());
     // Stopped, not just its database closed: its WAL checkpoint worker holds a connection of its own.
     await first.stop();
 
@@ -73,8 +79,8 @@ describe('server-sent events: GET /events/stream over a real socket', () => {
       passwordCost: FAST_PASSWORD_COST,
     });
     cleanups.push(() => hub.stop());
-    hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 4 });
-    hub.sites.upsert({ id: 'allanche', name: 'Allanche', timeZone: 'Europe/Paris', capacity: 4 });
+    await hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 4 });
+    await hub.sites.upsert({ id: 'allanche', name: 'Allanche', timeZone: 'Europe/Paris', capacity: 4 });
     const url = await hub.api.listen({ host: '127.0.0.1', port: 0 });
     const admin = await loginOver(url, TEST_ADMIN.username, TEST_ADMIN.password);
     await fetch(`${url}/accounts`, {
@@ -99,8 +105,8 @@ describe('server-sent events: GET /events/stream over a real socket', () => {
     });
     expect(await managerStream.next('hello')).toMatchObject({ occupancy: { sites: [{ site: 'allanche' }] } });
 
-    send(hub, batch('murat', checkIn('alice')));
-    send(hub, batch('allanche', checkIn('bob')));
+    await send(hub, batch('murat', checkIn('alice')));
+    await send(hub, batch('allanche', checkIn('bob')));
     expect(await adminStream.next('event')).toMatchObject({ site: 'murat', type: 'presence.in' });
     expect(await adminStream.next('occupancy')).toEqual({
       site: 'murat',
@@ -146,7 +152,7 @@ describe('a live client that stops reading', () => {
       live: hub.live,
       clock,
       log: silent,
-      sessionValid: () => true,
+      sessionValid: async () => true,
       maxBufferedBytes: 64 * 1024,
     });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -282,10 +288,10 @@ describe('the retained network occupancy topic', () => {
       passwordCost: FAST_PASSWORD_COST,
       homeAssistant: {},
     });
-    hub.sites.upsert({ id: 'murat', name: 'Télécentre de Murat', timeZone: 'Europe/Paris', capacity: 4 });
+    await hub.sites.upsert({ id: 'murat', name: 'Télécentre de Murat', timeZone: 'Europe/Paris', capacity: 4 });
     const { mqttUrl } = await hub.start();
     cleanups.push(() => hub.stop());
-    send(hub, batch('murat', checkIn('alice')));
+    await send(hub, batch('murat', checkIn('alice')));
     // What a display connecting now is given: the retained messages only.
     const retained = async () => {
       const display = await mqtt.connectAsync(mqttUrl, { protocolVersion: 4, clientId: `display-${randomUUID()}` });

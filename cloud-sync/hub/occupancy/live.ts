@@ -57,6 +57,10 @@ export class HubLive {
   private watchTimer: TimerHandle | undefined;
   /** Set while a look at the sites is under way: the next tick does not start another. */
   private watching = false;
+  /** A tick came while a look was under way: one more look right after it, at the time then. */
+  private lookAgain = false;
+  /** The statuses being judged and the looks under way: what `settled()` waits for. */
+  private readonly underWay = new Set<Promise<void>>();
   /** Whether the start-up recovery went through: until it does, each watch tries it again. */
   private recovered = false;
   private recovering: Promise<void> | undefined;
@@ -175,7 +179,7 @@ export class HubLive {
       this.tellAlarms(alarms);
       for (const o of occupancy) this.feed.publish({ kind: 'occupancy', site: o.site, data: o });
       if (occupancy.length > 0) this.network?.changed();
-      if (alarms.length > 0) void this.tellHealth(new Set(alarms.map((a) => a.site)));
+      if (alarms.length > 0) void this.track(this.tellHealth(new Set(alarms.map((a) => a.site))));
     };
   }
 
@@ -216,7 +220,11 @@ export class HubLive {
    * Ingest's onSiteStatus: judged with the time it was recorded (a retained copy of an old
    * status is no heartbeat). Never rejects: a failure is logged.
    */
-  async onStatus(status: SiteStatus): Promise<void> {
+  onStatus(status: SiteStatus): Promise<void> {
+    return this.track(this.judgeStatus(status));
+  }
+
+  private async judgeStatus(status: SiteStatus): Promise<void> {
     this.nextLook = 0;
     this.statuses++;
     try {
@@ -236,26 +244,59 @@ export class HubLive {
   /**
    * Starts looking, every SITE_WATCH_MS of the hub's clock, at each site's last status: a site
    * that stopped sending it goes offline even when no last will ever comes. Idempotent. A look
-   * still under way when the next tick comes is not doubled.
+   * still under way when the next tick comes is not doubled: one more follows it, once (however
+   * many ticks came meanwhile), so that no tick's time goes unjudged.
    */
   watchHeartbeats(): void {
     this.watchTimer ??= this.deps.clock.setInterval(() => {
-      if (this.watching) return;
+      if (this.watching) {
+        this.lookAgain = true;
+        return;
+      }
       this.watching = true;
-      void (async () => {
-        try {
-          if (!this.recovered) await this.recover();
-          else await this.watchSites();
-          if (this.watchFailing && this.recovered) this.log.info('site watch working again');
-          if (this.recovered) this.watchFailing = false;
-        } catch (err) {
-          if (!this.watchFailing) this.log.error({ err }, 'site watch failed: tried again at each watch');
-          this.watchFailing = true;
-        } finally {
-          this.watching = false;
-        }
-      })();
+      void this.track(this.watchWhileAsked());
     }, SITE_WATCH_MS);
+  }
+
+  /**
+   * Resolves once the work begun so far is done: the statuses being judged, the looks at the
+   * sites under way or asked for, the health being told.
+   */
+  async settled(): Promise<void> {
+    while (this.underWay.size > 0) await Promise.all([...this.underWay]);
+  }
+
+  /** Looks at the sites, then again while ticks came during the look (until stopped). Never rejects. */
+  private async watchWhileAsked(): Promise<void> {
+    try {
+      do {
+        this.lookAgain = false;
+        await this.watchOnce();
+      } while (this.lookAgain && this.watchTimer !== undefined);
+    } finally {
+      this.watching = false;
+      this.lookAgain = false;
+    }
+  }
+
+  private async watchOnce(): Promise<void> {
+    try {
+      if (!this.recovered) await this.recover();
+      else await this.watchSites();
+      if (this.watchFailing && this.recovered) this.log.info('site watch working again');
+      if (this.recovered) this.watchFailing = false;
+    } catch (err) {
+      if (!this.watchFailing) this.log.error({ err }, 'site watch failed: tried again at each watch');
+      this.watchFailing = true;
+    }
+  }
+
+  /** Counted in `settled()` until it settles (each caller catches its errors). */
+  private track(work: Promise<void>): Promise<void> {
+    this.underWay.add(work);
+    const done = () => void this.underWay.delete(work);
+    work.then(done, done);
+    return work;
   }
 
   /** Judges each site from its status held and the time now; tells what changed. */
