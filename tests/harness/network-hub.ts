@@ -20,13 +20,14 @@ export interface StartedHub {
 }
 
 /**
- * A real hub on free ports (embedded broker, SQLite in a temp folder, a fresh key), logged in as
- * TEST_ADMIN; its stop and the folder's removal are pushed onto `cleanups`. `deps` adds options.
+ * A real hub on free ports (embedded broker, its database from `lastingHubDb` unless `deps.dbPath`
+ * names one, a fresh key), logged in as TEST_ADMIN; its stop and the folder's removal are pushed
+ * onto `cleanups`. `deps` adds options.
  */
 export async function startTestHub(cleanups: Cleanup[], deps: Partial<HubDeps> = {}): Promise<StartedHub> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-hub-'));
   const hub = await createHub({
-    dbPath: await lastingHubDb(dir),
+    dbPath: deps.dbPath ?? (await lastingHubDb(dir)),
     clock: systemClock,
     log: silent,
     brokerPort: 0,

@@ -66,14 +66,14 @@ describe('the network demo (npm start)', () => {
       // sent at its graceful stop, and every event that site had.
       const store = new HubStore(await openHubDatabase(join(dir, 'hub.db')));
       try {
-        const sites = store.sites();
+        const sites = await store.sites();
         expect(sites.map((s) => s.site).sort()).toEqual(['allanche', 'murat', 'reichstett']);
         for (const s of sites) {
           expect(s.status?.online, s.site).toBe(false);
           expect(s.contiguous, s.site).toBe(s.status?.lastSeq);
         }
       } finally {
-        store.db.close();
+        await store.db.close();
         rmSync(dir, { recursive: true, force: true });
       }
     },

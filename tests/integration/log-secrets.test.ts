@@ -139,7 +139,7 @@ async function operatorLogsIn(hub: Hub, call: ReturnType<typeof client>): Promis
 }
 
 async function startSite(hub: Hub, mqttUrl: string): Promise<RunningEdge> {
-  const credentials = hub.brokerIdentities.provision('murat');
+  const credentials = await hub.brokerIdentities.provision('murat');
   secrets.add('the site broker password', credentials.password);
   secrets.add('the edge API token', API_TOKEN);
   const yaml = networkSiteYaml({
@@ -288,7 +288,7 @@ describe('logs of a whole run carry no secret', () => {
       expect((await call('POST', `/directory/badges/${UID}/revoke`, undefined, admin)).status).toBe(200);
       await eventually(async () => (await tap(UID)).reason === 'badge_revoked', 'the revocation reaches the site');
       await eventually(
-        () => (hub.store.progress('murat')?.contiguous ?? 0) >= site.edge.store.events.lastSeq(),
+        async () => ((await hub.store.progress('murat'))?.contiguous ?? 0) >= site.edge.store.events.lastSeq(),
         'the hub holds every event',
       );
       secrets.add('a wrong broker password tried', WRONG_BROKER_PASSWORD);

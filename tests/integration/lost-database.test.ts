@@ -69,7 +69,8 @@ describe('a site whose database was lost', { timeout: 180_000 }, () => {
     }
     const before = site.edge.store.events.lastSeq();
     await eventually(
-      () => (hub.store.progress('murat')?.contiguous ?? 0) >= before && site.edge.store.events.ackedSeq() >= before,
+      async () =>
+        ((await hub.store.progress('murat'))?.contiguous ?? 0) >= before && site.edge.store.events.ackedSeq() >= before,
       'the hub holds the first life',
     );
     await site.stop();
@@ -87,10 +88,10 @@ describe('a site whose database was lost', { timeout: 180_000 }, () => {
     expect(h.status).toBe('degraded');
     expect(h.sync.hubSeq).toBe(before);
     await eventually(
-      () =>
-        hub.live.alarms
-          .list({ site: 'murat', open: true })
-          .some((a) => a.kind === 'sync.log_behind' && a.clearedAt === null),
+      async () =>
+        (await hub.live.alarms.list({ site: 'murat', open: true })).some(
+          (a) => a.kind === 'sync.log_behind' && a.clearedAt === null,
+        ),
       'an alarm at the hub',
     );
 
@@ -100,7 +101,7 @@ describe('a site whose database was lost', { timeout: 180_000 }, () => {
     expect(lostLife.length).toBeGreaterThan(0);
     expect(lostLife[lostLife.length - 1]?.seq).toBeLessThan(before);
     // Nothing of the second life was stored under numbers the hub already held.
-    expect(hub.store.events('murat', 0, 100_000)).toHaveLength(before);
+    expect(await hub.store.events('murat', 0, 100_000)).toHaveLength(before);
 
     // The operator's confirmation: a wrong number is refused, the hub's own is taken.
     const refused = captureIo();
@@ -116,10 +117,10 @@ describe('a site whose database was lost', { timeout: 180_000 }, () => {
     const last = site.edge.store.events.lastSeq();
     expect(last).toBeGreaterThan(before + lostLife.length);
     await eventually(
-      () => (hub.store.progress('murat')?.contiguous ?? 0) >= last,
+      async () => ((await hub.store.progress('murat'))?.contiguous ?? 0) >= last,
       'the hub holds every event of the second life',
     );
-    const stored = hub.store.events('murat', before, 100_000).map((s) => s.event.id);
+    const stored = (await hub.store.events('murat', before, 100_000)).map((s) => s.event.id);
     expect(stored).toEqual(site.edge.store.events.list(before, 1000).map((e) => e.id));
     expect(stored.slice(0, lostLife.length)).toEqual(lostLife.map((e) => e.id));
     await eventually(
@@ -127,7 +128,10 @@ describe('a site whose database was lost', { timeout: 180_000 }, () => {
       'the site no longer reports it',
     );
     await eventually(
-      () => !hub.live.alarms.list({ site: 'murat' }).some((a) => a.kind === 'sync.log_behind' && a.clearedAt === null),
+      async () =>
+        !(await hub.live.alarms.list({ site: 'murat' })).some(
+          (a) => a.kind === 'sync.log_behind' && a.clearedAt === null,
+        ),
       'the hub alarm cleared',
     );
 

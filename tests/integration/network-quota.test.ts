@@ -174,7 +174,7 @@ describe('days a week are counted across the network', { timeout: 180_000 }, () 
     for (const site of [a, b]) {
       const lastSeq = site.edge.store.events.lastSeq();
       await eventually(
-        () => (hub.store.progress(site.id)?.contiguous ?? 0) >= lastSeq,
+        async () => ((await hub.store.progress(site.id))?.contiguous ?? 0) >= lastSeq,
         `the hub holds every event of ${site.id}`,
       );
     }
@@ -186,7 +186,7 @@ describe('days a week are counted across the network', { timeout: 180_000 }, () 
       now: () => closableFrom('2026-11') + 3_600_000,
       log: silent,
     });
-    const summary = ledger.close('2026-11');
+    const summary = await ledger.close('2026-11');
     expect(summary.admittedBeyondQuota).toEqual([
       {
         member: 'chloe',
@@ -197,10 +197,7 @@ describe('days a week are counted across the network', { timeout: 180_000 }, () 
         unitCents: 1500,
       },
     ]);
-    const lines = ledger
-      .invoices('2026-11')
-      .flatMap((i) => i.lines)
-      .filter((l) => l.kind === 'extra-day');
+    const lines = (await ledger.invoices('2026-11')).flatMap((i) => i.lines).filter((l) => l.kind === 'extra-day');
     expect(lines).toMatchObject([
       { member: 'chloe', site: 'allanche', dates: ['2026-11-18'], quantity: 1, unitCents: 1500, amountCents: 1500 },
     ]);

@@ -49,10 +49,10 @@ describe('a network: one hub, two sites, over MQTT', () => {
     for (const site of sites) {
       const lastSeq = site.edge.store.events.lastSeq();
       await eventually(
-        () => (hub.store.progress(site.config.site.id)?.contiguous ?? 0) >= lastSeq,
+        async () => ((await hub.store.progress(site.config.site.id))?.contiguous ?? 0) >= lastSeq,
         `the hub holds every event of ${site.config.site.id}`,
       );
-      const stored = hub.store.events(site.config.site.id, 0, 100_000).map((e) => e.seq);
+      const stored = (await hub.store.events(site.config.site.id, 0, 100_000)).map((e) => e.seq);
       expect(stored).toEqual(Array.from({ length: stored.length }, (_, i) => i + 1));
       await eventually(
         () => site.edge.store.events.ackedSeq() >= lastSeq,

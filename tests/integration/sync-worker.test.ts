@@ -337,15 +337,15 @@ for (const b of await brokers()) {
       const hub = await realHub(url, r.prefix);
       r.worker.start();
       await until(() => r.worker.state().ackedSeq === 5000, 'the real hub to ack 5000 events', 20_000);
-      expect(hub.store.progress(r.site)).toMatchObject({ contiguous: 5000, maxSeen: 5000, missing: [] });
-      expect(hub.store.events(r.site, 0, 10_000).map((e) => e.seq)).toEqual(
+      expect(await hub.store.progress(r.site)).toMatchObject({ contiguous: 5000, maxSeen: 5000, missing: [] });
+      expect((await hub.store.events(r.site, 0, 10_000)).map((e) => e.seq)).toEqual(
         Array.from({ length: 5000 }, (_, i) => i + 1),
       );
       expect(hub.ingest.counters.conflicts).toBe(0);
       expect(hub.ingest.counters.rejected).toBe(0);
       await r.worker.stop();
       await until(
-        () => hub.store.sites().find((s) => s.site === r.site)?.online === false,
+        async () => (await hub.store.sites()).find((s) => s.site === r.site)?.online === false,
         'the hub to see the site offline',
       );
     });
@@ -533,7 +533,7 @@ describe('the sync worker and the embedded broker going away', () => {
       expect(r.hub.seen.has(25)).toBe(false);
       for (let seq = 1; seq <= 60; seq++) if (seq !== 25) expect(r.hub.seen.has(seq)).toBe(true);
       expect(r.hub.statuses.at(-1)?.parked).toEqual([[25, 25]]);
-      expect(hub.store.progress(r.site)).toMatchObject({ contiguous: r.store.events.lastSeq(), missing: [] });
+      expect(await hub.store.progress(r.site)).toMatchObject({ contiguous: r.store.events.lastSeq(), missing: [] });
       expect(r.worker.state().connected).toBe(true);
       // The fault event is recorded once the catalog knows kind 'sync.rejected' (shared/protocol/events.ts).
       const catalogKnows = syncRejectedFault(r.site, 25, 'x', Date.now()) !== undefined;
