@@ -261,11 +261,16 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     publicKeyPem: key.publicKeyPem,
     log,
     now: () => deps.clock.now(),
-    onMemberErased: () => {
-      live.projection.reload().catch((err: unknown) => log.error({ err }, 'occupancy not read again after an erasure'));
-      daysElsewhere
-        .reload()
-        .catch((err: unknown) => log.error({ err }, 'days elsewhere not read again after an erasure'));
+    // Answered once both have read their state again: the erased name is gone from what they show.
+    onMemberErased: async () => {
+      await Promise.all([
+        live.projection
+          .reload()
+          .catch((err: unknown) => log.error({ err }, 'occupancy not read again after an erasure')),
+        daysElsewhere
+          .reload()
+          .catch((err: unknown) => log.error({ err }, 'days elsewhere not read again after an erasure')),
+      ]);
     },
     importOwner: deps.instance ?? '',
     stopping: stopAll.signal,
