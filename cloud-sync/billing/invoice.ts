@@ -2,7 +2,7 @@ import type { Employer, Member } from '../../shared/protocol/directory.js';
 import type { PeriodId } from './period.js';
 import type { RatedLine, SiteDays } from './rate.js';
 import { lineKey } from './rate.js';
-import { runAtOnce, type Steps } from './steps.js';
+import type { Steps } from './steps.js';
 import type { Invoice, InvoiceLine } from '../../shared/protocol/api/hub-billing.js';
 
 // Invoices and their lines are the billing API's wire shapes (shared/protocol/api/hub-billing.ts).
@@ -50,17 +50,8 @@ export interface AccountDirectory {
 /**
  * Builds one invoice per account: the period's lines, then adjustments by the period they
  * correct. `days` gives the breakdowns their day counts (a subscription's covered days too).
+ * Yields every `INVOICE_STEP` accounts (steps.ts: `runAtOnce` or `runInSlices`).
  */
-export const buildInvoices = (
-  period: PeriodId,
-  currency: string,
-  lines: readonly RatedLine[],
-  adjustments: ReadonlyMap<PeriodId, readonly RatedLine[]>,
-  dir: AccountDirectory,
-  days: readonly SiteDays[] = [],
-): Invoice[] => runAtOnce(invoiceSteps(period, currency, lines, adjustments, dir, days));
-
-/** `buildInvoices`, yielding every `INVOICE_STEP` accounts. */
 export function* invoiceSteps(
   period: PeriodId,
   currency: string,

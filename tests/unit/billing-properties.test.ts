@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildInvoices, type Invoice } from '../../cloud-sync/billing/invoice.js';
+import { runAtOnce } from '../../cloud-sync/billing/steps.js';
+import { invoiceSteps, type Invoice } from '../../cloud-sync/billing/invoice.js';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
 import { ratePeriod } from '../../cloud-sync/billing/rate.js';
 import type { BilledEvent } from '../../cloud-sync/billing/visits.js';
@@ -68,13 +69,15 @@ function invoices(period: string, events: readonly BilledEvent[]): Invoice[] {
     events,
     zones: ZONES,
   });
-  return buildInvoices(
-    period,
-    'EUR',
-    lines,
-    new Map(),
-    { members: new Map(MEMBERS.map((m) => [m.id, m])), employers: new Map(EMPLOYERS.map((e) => [e.id, e])) },
-    days,
+  return runAtOnce(
+    invoiceSteps(
+      period,
+      'EUR',
+      lines,
+      new Map(),
+      { members: new Map(MEMBERS.map((m) => [m.id, m])), employers: new Map(EMPLOYERS.map((e) => [e.id, e])) },
+      days,
+    ),
   );
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildInvoices, lineVat, type Invoice } from '../../cloud-sync/billing/invoice.js';
+import { runAtOnce } from '../../cloud-sync/billing/steps.js';
+import { invoiceSteps, lineVat, type Invoice } from '../../cloud-sync/billing/invoice.js';
 import { EXAMPLE_PRICE_LIST, PriceList, unpricedRefusals } from '../../cloud-sync/billing/prices.js';
 import { ratePeriod, type RatingInput } from '../../cloud-sync/billing/rate.js';
 import type { Employer, Member } from '../../shared/protocol/directory.js';
@@ -29,13 +30,15 @@ function invoicesFor(
     zones: ZONES,
   };
   const { lines, days } = ratePeriod(input);
-  return buildInvoices(
-    period,
-    prices.currency,
-    lines,
-    new Map(),
-    { members: new Map(members.map((m) => [m.id, m])), employers: new Map(employers.map((e) => [e.id, e])) },
-    days,
+  return runAtOnce(
+    invoiceSteps(
+      period,
+      prices.currency,
+      lines,
+      new Map(),
+      { members: new Map(members.map((m) => [m.id, m])), employers: new Map(employers.map((e) => [e.id, e])) },
+      days,
+    ),
   );
 }
 
