@@ -307,6 +307,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
       await api.close().catch((err: unknown) => log.warn({ err }, 'API close failed'));
       await publisher.stop();
       await ingest.stop().catch((err: unknown) => log.warn({ err }, 'ingest stop failed'));
+      await live.settled();
       await broker?.close();
       await checkpointer?.stop();
       await store.db.close();
