@@ -40,7 +40,10 @@ export interface SyncState {
 
 export interface SyncWorker {
   start(): void;
-  /** Flushes in-flight batches (bounded), publishes the offline status, closes the connection. Idempotent. */
+  /**
+   * Sends what is unsent (within the window), flushes in-flight batches (bounded), publishes the
+   * offline status, closes the connection. Idempotent.
+   */
   stop(): Promise<void>;
   state(): SyncState;
   /** Sends newly appended events now instead of at the next poll. */
@@ -324,6 +327,9 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
     stop() {
       stopping ??= (async () => {
         const wasRunning = phase === 'running';
+        // What was appended since the last tick goes out too (a tap just before the stop), so
+        // that the flush below covers it instead of it waiting, unsent, for the next start.
+        if (wasRunning) pump();
         phase = 'stopping';
         for (const timer of timers.splice(0)) timer.cancel();
         if (wasRunning && link) {

@@ -81,13 +81,18 @@ function blocks(markdown: string): Map<string, string[]> {
   return out;
 }
 
-/** Why a measured section falls short: no baseline row, no ratio, or a figure that is not a number. */
+/**
+ * Why a measured section falls short: no baseline row (a "baseline", or the "floor" the ingest
+ * bench measures), no ratio (a "ratio", or a bold row "A / B"), or a figure that is not a number.
+ */
 function shortcomings(lines: string[]): string[] {
   const table = lines.filter((l) => l.startsWith('|'));
   const cells = table.flatMap((l) => l.split('|').map((c) => c.replace(/\*/g, '').trim()));
   return [
-    ...(table.some((l) => /baseline/i.test(l)) ? [] : ['no baseline row']),
-    ...(table.some((l) => /ratio/i.test(l)) ? [] : ['no ratio row or column']),
+    ...(table.some((l) => /baseline|floor/i.test(l)) ? [] : ['no baseline row']),
+    ...(table.some((l) => /ratio/i.test(l) || /^\| \*\*[^|]+ \/ [^|]+\*\* \|/.test(l))
+      ? []
+      : ['no ratio row or column']),
     ...(cells.some((c) => /^\d[\d.,]*\s*(×|%)/.test(c)) ? [] : ['no ratio figure (N× or N %)']),
     ...(table.some((l) => /NaN|Infinity/.test(l)) ? ['a figure is NaN or Infinity'] : []),
   ];
