@@ -144,7 +144,7 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
       type: 'consumable.used',
       data: { memberId: 'ana', item, quantity: 3 },
     };
-    net.hub.store.ingest(
+    await net.hub.store.ingest(
       { v: 1, site: 'murat', events: [event as EventBatch['events'][number]] },
       Date.now() - 3_600_000,
     );
@@ -168,7 +168,7 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
 
   it('a site manager is not offered billing, and the page refuses them if they go there', async () => {
     const net = await startHub();
-    net.hub.sites.upsert({ id: 'murat', name: 'Télécentre de Murat', timeZone: ZONE, capacity: 20 });
+    await net.hub.sites.upsert({ id: 'murat', name: 'Télécentre de Murat', timeZone: ZONE, capacity: 20 });
     const account = {
       username: 'manager',
       role: 'site_manager',
