@@ -30,10 +30,24 @@ async function closedMonth(net: OperatorHub): Promise<void> {
   await hub.sites.upsert({ id: 'murat', name: 'Télécentre de Murat', timeZone: ZONE, capacity: 20 });
   await hub.sites.upsert({ id: 'reichstett', name: 'Bureau-Mobile Reichstett', timeZone: ZONE, capacity: 20 });
   await hub.directory.upsert(hub.store.db, 'plan', { id: 'murat-day', name: 'Journée à Murat', access: 'staffed' });
-  await hub.directory.upsert(hub.store.db, 'plan', { id: 'reichstett-2-days', name: 'Reichstett, 2 jours par semaine', access: 'staffed' });
+  await hub.directory.upsert(hub.store.db, 'plan', {
+    id: 'reichstett-2-days',
+    name: 'Reichstett, 2 jours par semaine',
+    access: 'staffed',
+  });
   await hub.directory.upsert(hub.store.db, 'employer', { id: 'acme', name: 'Acme SA' });
-  await hub.directory.upsert(hub.store.db, 'member', { id: 'chloe', name: 'Chloé Weber', plan: 'reichstett-2-days', employer: 'acme' });
-  await hub.directory.upsert(hub.store.db, 'member', { id: 'david', name: 'David Roux', plan: 'murat-day', employer: 'acme' });
+  await hub.directory.upsert(hub.store.db, 'member', {
+    id: 'chloe',
+    name: 'Chloé Weber',
+    plan: 'reichstett-2-days',
+    employer: 'acme',
+  });
+  await hub.directory.upsert(hub.store.db, 'member', {
+    id: 'david',
+    name: 'David Roux',
+    plan: 'murat-day',
+    employer: 'acme',
+  });
   await hub.directory.upsert(hub.store.db, 'member', { id: 'ana', name: 'Ana Lopez', plan: 'murat-day' });
   const plans = {
     'murat-day': EXAMPLE_PRICE_LIST.plans['murat-day'],
