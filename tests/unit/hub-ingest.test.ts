@@ -4,7 +4,7 @@ import { openHubDatabase, type Tx } from '../../cloud-sync/hub/db.js';
 import { HubIngest } from '../../cloud-sync/hub/ingest.js';
 import { HubStore } from '../../cloud-sync/hub/store.js';
 import { ManualClock } from '../../shared/platform/clock.js';
-import { Ack } from '../../shared/protocol/sync.js';
+import { Ack, type EventBatch } from '../../shared/protocol/sync.js';
 import { topics } from '../../shared/protocol/topics.js';
 import { startEmbeddedBroker } from '../harness/broker.js';
 import { batchOf, statusOf, json } from '../harness/hub-fixtures.js';
@@ -212,6 +212,17 @@ describe('hub ingest group commit', () => {
   });
 });
 
+/** Ingest committing each batch as it comes (no window), telling `pseudonymise` of each batch in its group's transaction. */
+const committingAtOnce = (store: HubStore, pseudonymise: (tx: Tx, batch: EventBatch) => Promise<EventBatch>) =>
+  new HubIngest({
+    store,
+    clock: new ManualClock(0),
+    log: silent,
+    topicPrefix: 'net/v1',
+    commitWindowMs: 0,
+    pseudonymise,
+  });
+
 describe('hub ingest group commit, one transaction with its listeners', () => {
   it('the listener is told once per group, of every event it stored; a failing listener is rolled back to its savepoint and the group is still committed; its after-commit function runs after the commit', async () => {
     const store = new HubStore(await openHubDatabase(await testHubDb()));
@@ -256,22 +267,15 @@ describe('hub ingest group commit, one transaction with its listeners', () => {
   it('batches arriving while a commit is in flight go in the next group, stored in the order they came', async () => {
     const store = new HubStore(await openHubDatabase(await testHubDb()));
     const groups: Array<{ tx: Tx; batches: string[]; muratBefore: number | undefined }> = [];
-    const ingest = new HubIngest({
-      store,
-      clock: new ManualClock(0),
-      log: silent,
-      topicPrefix: 'net/v1',
-      commitWindowMs: 0,
-      // Told each batch in its group's transaction: which transaction says which group it went in.
-      pseudonymise: async (tx, batch) => {
-        let group = groups.at(-1);
-        if (group?.tx !== tx) {
-          group = { tx, batches: [], muratBefore: (await store.progress(tx, 'murat'))?.contiguous };
-          groups.push(group);
-        }
-        group.batches.push(`${batch.site} ${batch.events[0]?.seq}-${batch.events.at(-1)?.seq}`);
-        return batch;
-      },
+    // Told each batch in its group's transaction: which transaction says which group it went in.
+    const ingest = committingAtOnce(store, async (tx, batch) => {
+      let group = groups.at(-1);
+      if (group?.tx !== tx) {
+        group = { tx, batches: [], muratBefore: (await store.progress(tx, 'murat'))?.contiguous };
+        groups.push(group);
+      }
+      group.batches.push(`${batch.site} ${batch.events[0]?.seq}-${batch.events.at(-1)?.seq}`);
+      return batch;
     });
     const ids = new Map<number, string>();
     const first = batchOf('murat', 5, 5);
@@ -292,18 +296,11 @@ describe('hub ingest group commit, one transaction with its listeners', () => {
   it('what arrives during a long commit is committed in groups of at most 20,000 events', async () => {
     const store = new HubStore(await openHubDatabase(await testHubDb()));
     const groups: Array<{ tx: Tx; batches: number }> = [];
-    const ingest = new HubIngest({
-      store,
-      clock: new ManualClock(0),
-      log: silent,
-      topicPrefix: 'net/v1',
-      commitWindowMs: 0,
-      pseudonymise: (tx, batch) => {
-        const group = groups.at(-1);
-        if (group?.tx === tx) group.batches++;
-        else groups.push({ tx, batches: 1 });
-        return Promise.resolve(batch);
-      },
+    const ingest = committingAtOnce(store, (tx, batch) => {
+      const group = groups.at(-1);
+      if (group?.tx === tx) group.batches++;
+      else groups.push({ tx, batches: 1 });
+      return Promise.resolve(batch);
     });
     ingest.onMessage(t.events('lyon'), json(batchOf('lyon', 1, 1))); // committed at once, alone
     for (let i = 0; i < 25; i++)
