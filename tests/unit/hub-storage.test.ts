@@ -297,6 +297,26 @@ describe(`hub storage contract (${HUB_DB_KIND})`, () => {
     for (const n of await Promise.all(outside)) expect(n).toBeGreaterThanOrEqual(0);
   });
 
+  it('a long transaction lets the event loop turn while it works: timers fire before it commits', async () => {
+    let fired = 0;
+    let working = true;
+    const timer = setInterval(() => {
+      if (working) fired++;
+    }, 1);
+    try {
+      await db.transaction(async (tx) => {
+        // 250 ms of statements, one after the other, nothing awaited but them.
+        const until = performance.now() + 250;
+        for (let id = 1; performance.now() < until; id++) await insert(tx, id, id, 'x');
+      });
+    } finally {
+      working = false;
+      clearInterval(timer);
+    }
+    // Without the turns, SQLite's statements resolve back to back and no timer fires until the commit.
+    expect(fired).toBeGreaterThanOrEqual(5);
+  });
+
   it('a statement outside an open transaction never sees its uncommitted writes', async () => {
     const order: string[] = [];
     let inserted!: () => void;

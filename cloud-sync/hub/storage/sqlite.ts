@@ -5,6 +5,9 @@ import { TransactionScope } from './transaction-scope.js';
 
 type Statement = Database.Statement<unknown[], unknown>;
 
+/** A transaction lets the event loop turn after this much of its work (see `paced`). */
+const TRANSACTION_SLICE_MS = 10;
+
 /**
  * The hub database on SQLite: better-sqlite3 (synchronous, a function call per statement)
  * behind the asynchronous interface. One connection, so transactions are serialised: while
@@ -22,6 +25,8 @@ export class SqliteHubDb implements HubDb {
   private locked = false;
   private readonly waiting: Array<() => void> = [];
   private closing: Promise<void> | undefined;
+  /** When the event loop last turned during the transaction under way. */
+  private turnedAt = 0;
 
   /** `raw`: better-sqlite3's database, already migrated (shared/platform/sqlite.ts). */
   constructor(readonly raw: Db) {}
@@ -89,8 +94,24 @@ export class SqliteHubDb implements HubDb {
     return stmt;
   }
 
+  /**
+   * Runs a statement of a transaction. A transaction's statements resolve one after the other
+   * without the event loop turning (promises, not I/O), so a long one would hold everything else
+   * (`/health`, MQTT keepalives, the dashboard) for its whole length: past TRANSACTION_SLICE_MS
+   * of it, the event loop turns once before the next statement. Others' statements still wait:
+   * the connection stays the transaction's.
+   */
+  paced<T>(fn: () => T): Promise<T> {
+    if (performance.now() - this.turnedAt < TRANSACTION_SLICE_MS) return settle(fn);
+    return new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.turnedAt = performance.now();
+      return fn();
+    });
+  }
+
   /** Runs `fn` at `depth` (0: BEGIN IMMEDIATE, else a savepoint), the connection being ours. */
   async runTransaction<T>(fn: (tx: Tx) => Promise<T>, depth: number): Promise<T> {
+    if (depth === 0) this.turnedAt = performance.now();
     const savepoint = `tx${depth}`;
     this.raw.exec(depth === 0 ? 'BEGIN IMMEDIATE' : `SAVEPOINT ${savepoint}`);
     const tx = new SqliteTx(this, depth);
@@ -186,7 +207,7 @@ class SqliteTx implements Sql {
   }
 
   private op<T>(fn: () => T): Promise<T> {
-    return settle(() => {
+    return this.db.paced(() => {
       this.usable();
       return fn();
     });
