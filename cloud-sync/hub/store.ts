@@ -63,6 +63,39 @@ interface ProgressRow {
   status_at: number | null;
 }
 
+/** Sites per statement when the group's progress rows are made, locked and saved. */
+const ROWS_PER_STATEMENT = 256;
+const CREATE_PROGRESS = 'INSERT INTO site_progress (site) VALUES ';
+// VALUES columns are column1, column2, … on both databases.
+const SAVE_PROGRESS =
+  'UPDATE site_progress SET contiguous = v.column2, max_seen = v.column3, last_event_at = v.column4 FROM (VALUES ';
+const SAVE_PROGRESS_END = ') AS v WHERE site_progress.site = v.column1';
+const statements = new Map<string, string>();
+
+/** `head`, `count` times `row` joined by commas, then `tail`: made once per shape and count. */
+function rowsStatement(head: string, row: string, count: number, tail: string): string {
+  const key = `${head}|${row}|${count}`;
+  let sql = statements.get(key);
+  if (sql === undefined) {
+    sql = `${head}${Array.from({ length: count }, () => row).join(', ')}${tail}`;
+    statements.set(key, sql);
+  }
+  return sql;
+}
+
+/**
+ * `items` with its last one repeated up to the next power of two: a few statement texts for
+ * every group size (each prepared once per connection), the repeats changing nothing.
+ */
+function padded<T>(items: readonly T[]): T[] {
+  let size = 1;
+  while (size < items.length) size *= 2;
+  const last = items[items.length - 1] as T;
+  return [...items, ...Array.from({ length: size - items.length }, () => last)];
+}
+
+const keyOf = (e: { site: string; seq: number }) => `${e.site} ${e.seq}`;
+
 /** Seqs read at a time when moving contiguous forward: a full batch in one page, more pages only past it. */
 const SEQ_PAGE = 1024;
 const SEQ_PAGE_MAX = 16_384;
@@ -161,21 +194,13 @@ export class HubStore {
    */
   async ingestIn(tx: Tx, batches: readonly EventBatch[], nowMs: number): Promise<IngestResult[]> {
     batches.forEach(checkBatch);
-    const rows = new Map<string, ProgressRow>();
-    // Each site's row is locked for the ingest transaction: another instance storing the same
-    // site waits, then sees these events (READ COMMITTED), so contiguous never goes back.
-    // Locked in one order by every instance: two groups of the same sites never deadlock.
-    const lock = `${SQL.progress}${sqlDialect(tx).forUpdate}`;
-    for (const site of [...new Set(batches.map((b) => b.site))].sort()) {
-      await tx.run(SQL.createProgress, [site]);
-      rows.set(site, await this.progressRow(tx, site, lock));
-    }
-    const applied: Array<Omit<IngestResult, keyof Progress>> = [];
-    for (const batch of batches)
-      applied.push(await this.applyBatch(tx, batch, rows.get(batch.site) as ProgressRow, nowMs));
+    const rows = await this.lockProgress(tx, [...new Set(batches.map((b) => b.site))].sort());
+    // Whether a site held seqs above its contiguous one before this group: if not, the seqs
+    // above it now are this group's, known here, and contiguous moves without a read.
+    const settledBefore = new Set([...rows.values()].filter((r) => r.max_seen <= r.contiguous).map((r) => r.site));
+    const applied = await this.applyBatches(tx, batches, rows, nowMs);
     if (this.announce) for (const site of rows.keys()) await this.announceApplied(tx, site, applied);
-    const progress = new Map<string, Progress>();
-    for (const [site, row] of rows) progress.set(site, await this.settle(tx, row));
+    const progress = await this.settleAll(tx, rows, settledBefore, applied);
     return applied.map((r) => ({ ...r, ...(progress.get(r.site) as Progress) }));
   }
 
@@ -261,43 +286,145 @@ export class HubStore {
     return rows.map((r) => ({ seq: r.seq, receivedAt: r.received_at, event: SiteEvent.parse(JSON.parse(r.body)) }));
   }
 
-  private async applyBatch(
-    tx: Tx,
-    batch: EventBatch,
-    row: ProgressRow,
-    nowMs: number,
-  ): Promise<Omit<IngestResult, keyof Progress>> {
-    const { site } = batch;
-    const { events } = batch;
-    const stored = new Set<number>();
-    for (let i = 0; i < events.length; i += ROWS_PER_INSERT) {
-      const rows = events.slice(i, i + ROWS_PER_INSERT);
-      const values = rows.flatMap((e) => [site, e.seq, e.id, e.at, e.type, JSON.stringify(e), nowMs]);
-      for (const seq of await tx.column<number>(this.insertOf(rows.length), values)) stored.add(seq);
+  /**
+   * Each site's progress row, made if missing and locked, in one statement each for the whole
+   * group: another instance storing the same sites waits, then sees these events (READ
+   * COMMITTED), so contiguous never goes back; rows locked in site order by every instance, so
+   * two groups of the same sites never deadlock.
+   */
+  private async lockProgress(tx: Tx, sites: readonly string[]): Promise<Map<string, ProgressRow>> {
+    for (let i = 0; i < sites.length; i += ROWS_PER_STATEMENT) {
+      const chunk = padded(sites.slice(i, i + ROWS_PER_STATEMENT));
+      await tx.run(rowsStatement(CREATE_PROGRESS, '(?)', chunk.length, ' ON CONFLICT (site) DO NOTHING'), chunk);
     }
-    const appliedEvents = stored.size === events.length ? [...events] : events.filter((e) => stored.has(e.seq));
-    let duplicates = 0;
-    const conflicts: Conflict[] = [];
-    const first = events[0];
-    const last = events[events.length - 1];
-    if (first && last && appliedEvents.length < events.length) {
-      const ids = await tx.all<{ seq: number; id: string }>(SQL.idsBetween, [site, first.seq, last.seq]);
-      const held = new Map(ids.map((r) => [r.seq, r.id]));
-      for (const e of events) {
-        if (stored.has(e.seq)) continue;
-        const storedId = held.get(e.seq);
-        if (storedId === e.id) duplicates++;
-        else conflicts.push({ site, seq: e.seq, storedId: storedId ?? '', receivedId: e.id });
-      }
-    }
-    if (last && last.seq > row.max_seen) {
-      row.max_seen = last.seq;
-      row.last_event_at = last.at;
-    }
-    return { site, applied: appliedEvents.length, appliedEvents, duplicates, conflicts };
+    const d = sqlDialect(tx);
+    const locked = await tx.all<ProgressRow>(
+      `SELECT * FROM site_progress WHERE ${d.inJsonArray('site', '?')} ORDER BY site${d.forUpdate}`,
+      [JSON.stringify(sites)],
+    );
+    const rows = new Map(locked.map((r) => [r.site, r]));
+    for (const site of sites) if (!rows.has(site)) throw new Error(`no progress row for site ${site}`);
+    return rows;
   }
 
-  /** Advances contiguous past stored and parked seqs, saves it, and computes what is missing. */
+  /**
+   * Applies the group's batches in order, as one after the other would: the first time a
+   * (site, seq) comes in the group it is inserted (all sites' events in multi-row statements),
+   * and a later batch carrying it again, or one carrying a seq the hub already held, counts a
+   * duplicate (same event id) or a conflict (another id; the stored event is kept).
+   */
+  private async applyBatches(
+    tx: Tx,
+    batches: readonly EventBatch[],
+    rows: ReadonlyMap<string, ProgressRow>,
+    nowMs: number,
+  ): Promise<Array<Omit<IngestResult, keyof Progress>>> {
+    const firsts = new Map<string, SiteEvent>();
+    for (const batch of batches) for (const e of batch.events) if (!firsts.has(keyOf(e))) firsts.set(keyOf(e), e);
+    const candidates = [...firsts.values()];
+    const stored = new Set<string>();
+    for (let i = 0; i < candidates.length; i += ROWS_PER_INSERT) {
+      const chunk = candidates.slice(i, i + ROWS_PER_INSERT);
+      const values = chunk.flatMap((e) => [e.site, e.seq, e.id, e.at, e.type, JSON.stringify(e), nowMs]);
+      for (const r of await tx.all<{ site: string; seq: number }>(this.insertOf(chunk.length), values))
+        stored.add(`${r.site} ${r.seq}`);
+    }
+    const claimed = new Set<string>();
+    const results: Array<Omit<IngestResult, keyof Progress>> = [];
+    for (const batch of batches) {
+      const { site, events } = batch;
+      const appliedEvents: SiteEvent[] = [];
+      const others: SiteEvent[] = [];
+      for (const e of events) {
+        const key = keyOf(e);
+        if (stored.has(key) && !claimed.has(key) && firsts.get(key) === e) {
+          claimed.add(key);
+          appliedEvents.push(e);
+        } else others.push(e);
+      }
+      let duplicates = 0;
+      const conflicts: Conflict[] = [];
+      if (others.length > 0) {
+        const held = await this.heldIds(tx, site, others, stored, firsts);
+        for (const e of others) {
+          const storedId = held.get(e.seq);
+          if (storedId === e.id) duplicates++;
+          else conflicts.push({ site, seq: e.seq, storedId: storedId ?? '', receivedId: e.id });
+        }
+      }
+      const row = rows.get(site) as ProgressRow;
+      const last = events[events.length - 1];
+      if (last && last.seq > row.max_seen) {
+        row.max_seen = last.seq;
+        row.last_event_at = last.at;
+      }
+      results.push({ site, applied: appliedEvents.length, appliedEvents, duplicates, conflicts });
+    }
+    return results;
+  }
+
+  /** The event id the hub holds for each of `events`' seqs: stored earlier in this group, or read. */
+  private async heldIds(
+    tx: Tx,
+    site: string,
+    events: readonly SiteEvent[],
+    stored: ReadonlySet<string>,
+    firsts: ReadonlyMap<string, SiteEvent>,
+  ): Promise<Map<number, string>> {
+    const held = new Map<number, string>();
+    const unknown: number[] = [];
+    for (const e of events) {
+      const key = keyOf(e);
+      const first = firsts.get(key);
+      if (stored.has(key) && first) held.set(e.seq, first.id);
+      else unknown.push(e.seq);
+    }
+    if (unknown.length > 0) {
+      const ids = await tx.all<{ seq: number; id: string }>(SQL.idsBetween, [
+        site,
+        Math.min(...unknown),
+        Math.max(...unknown),
+      ]);
+      for (const r of ids) if (!held.has(r.seq)) held.set(r.seq, r.id);
+    }
+    return held;
+  }
+
+  /**
+   * Moves each site's contiguous seq forward and saves every row in one statement; reads only
+   * for a site that held seqs above contiguous before the group (a gap being filled).
+   */
+  private async settleAll(
+    tx: Tx,
+    rows: ReadonlyMap<string, ProgressRow>,
+    settledBefore: ReadonlySet<string>,
+    applied: ReadonlyArray<Omit<IngestResult, keyof Progress>>,
+  ): Promise<Map<string, Progress>> {
+    const newSeqs = new Map<string, number[]>();
+    for (const r of applied) {
+      const seqs = newSeqs.get(r.site) ?? [];
+      for (const e of r.appliedEvents) seqs.push(e.seq);
+      newSeqs.set(r.site, seqs);
+    }
+    for (const row of rows.values()) {
+      const parked = this.parkedOf(row);
+      row.contiguous = settledBefore.has(row.site)
+        ? advanceContiguous(row.contiguous, parked, (newSeqs.get(row.site) ?? []).sort((a, b) => a - b))
+        : await this.advance(tx, row.site, row.contiguous, parked);
+    }
+    const all = [...rows.values()];
+    for (let i = 0; i < all.length; i += ROWS_PER_STATEMENT) {
+      const chunk = padded(all.slice(i, i + ROWS_PER_STATEMENT));
+      await tx.run(
+        rowsStatement(SAVE_PROGRESS, '(?, CAST(? AS BIGINT), CAST(? AS BIGINT), ?)', chunk.length, SAVE_PROGRESS_END),
+        chunk.flatMap((r) => [r.site, r.contiguous, r.max_seen, r.last_event_at]),
+      );
+    }
+    const progress = new Map<string, Progress>();
+    for (const row of all) progress.set(row.site, await this.progressOf(tx, row));
+    return progress;
+  }
+
   private async settle(tx: Tx, row: ProgressRow): Promise<Progress> {
     const parked = this.parkedOf(row);
     row.contiguous = await this.advance(tx, row.site, row.contiguous, parked);
@@ -329,7 +456,7 @@ export class HubStore {
     let sql = this.inserts.get(rows);
     if (sql === undefined) {
       const values = Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
-      sql = `INSERT INTO events (site, seq, id, at, type, body, received_at) VALUES ${values} ON CONFLICT (site, seq) DO NOTHING RETURNING seq`;
+      sql = `INSERT INTO events (site, seq, id, at, type, body, received_at) VALUES ${values} ON CONFLICT (site, seq) DO NOTHING RETURNING site, seq`;
       this.inserts.set(rows, sql);
     }
     return sql;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openHubDatabase } from '../../cloud-sync/hub/db.js';
 import { storeRuns, testHubDb } from '../harness/hub-db.js';
-import { HubStore } from '../../cloud-sync/hub/store.js';
+import { HubStore, type IngestResult } from '../../cloud-sync/hub/store.js';
 import type { EventBatch } from '../../shared/protocol/sync.js';
 import { batchOf, siteEvent, statusOf } from '../harness/hub-fixtures.js';
 
@@ -249,6 +249,52 @@ describe('hub store', () => {
         expect(rows.every((r) => r.c === 1)).toBe(true);
       }),
       { numRuns: storeRuns({ sqlite: 200, postgres: 40 }) },
+    );
+  });
+
+  it('property: a group commit of any batches, several sites, re-sends and conflicts among them, gives what storing them one after the other gives', async () => {
+    const delivery = fc.record({
+      site: fc.constantFrom('a', 'b', 'c'),
+      from: fc.integer({ min: 1, max: 12 }),
+      size: fc.integer({ min: 1, max: 4 }),
+      // Another event id for the same seqs: a conflict, unless that seq was never stored.
+      other: fc.boolean(),
+    });
+    const plan = fc.record({
+      deliveries: fc.array(delivery, { minLength: 1, maxLength: 16 }),
+      cuts: fc.uniqueArray(fc.integer({ min: 1, max: 15 }), { maxLength: 5 }),
+    });
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(plan, async ({ deliveries, cuts }) => {
+        run++;
+        const ids = new Map<string, Map<number, string>>();
+        const batchesFor = (prefix: string) =>
+          deliveries.map((d) => {
+            const site = `${prefix}${run}-${d.site}`;
+            const key = `${d.site}${d.other ? '*' : ''}`;
+            if (!ids.has(key)) ids.set(key, new Map());
+            const batch = batchOf(site, d.from, d.from + d.size - 1, ids.get(key));
+            return batch;
+          });
+        const single = batchesFor('one-');
+        const grouped = batchesFor('group-');
+        const one: IngestResult[] = [];
+        for (const b of single) one.push(await store.ingest(b, NOW));
+        const groups: IngestResult[] = [];
+        const bounds = [0, ...cuts.filter((c) => c < grouped.length).sort((x, y) => x - y), grouped.length];
+        for (let i = 1; i < bounds.length; i++)
+          groups.push(...(await store.ingestAll(grouped.slice(bounds[i - 1], bounds[i]), NOW)));
+        const shape = (r: IngestResult) => ({
+          applied: r.appliedEvents.map((e) => e.seq),
+          duplicates: r.duplicates,
+          conflicts: r.conflicts.map((c) => c.seq),
+        });
+        expect(groups.map(shape)).toEqual(one.map(shape));
+        for (const site of ['a', 'b', 'c'])
+          expect(await store.progress(`group-${run}-${site}`)).toEqual(await store.progress(`one-${run}-${site}`));
+      }),
+      { numRuns: storeRuns({ sqlite: 150, postgres: 30 }) },
     );
   });
 });
