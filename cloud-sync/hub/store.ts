@@ -409,7 +409,11 @@ export class HubStore {
     for (const row of rows.values()) {
       const parked = this.parkedOf(row);
       row.contiguous = settledBefore.has(row.site)
-        ? advanceContiguous(row.contiguous, parked, (newSeqs.get(row.site) ?? []).sort((a, b) => a - b))
+        ? advanceContiguous(
+            row.contiguous,
+            parked,
+            (newSeqs.get(row.site) ?? []).sort((a, b) => a - b),
+          )
         : await this.advance(tx, row.site, row.contiguous, parked);
     }
     const all = [...rows.values()];
