@@ -4,19 +4,24 @@
 // `npm run check`. Usage: node scripts/check-references.mjs [folder] (default: the current one,
 // which must be in a git work tree). Exits 1 and lists each problem as file:line when it finds any.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 const TO_POINTER = 'say the rule itself, or point to a file in the repository';
 
-/** This file spells out the names it looks for: the one file allowed to. */
+/** This file spells out the patterns it looks for: the one file allowed to. */
 const SELF = 'scripts/check-references.mjs';
+
+/**
+ * A document named the way this project names its top-level notes (capitals, `.md`) that is not
+ * a file of the repository: one kept elsewhere, which a reader of the repository cannot open.
+ */
+const CAPITALISED_DOCUMENT = /\b[A-Z][A-Z0-9_-]*\.md\b/g;
+/** Documents the project writes itself and git ignores: `npm run bench` writes bench/RESULTS.md. */
+const GENERATED_DOCUMENTS = ['RESULTS.md'];
 
 /** What a reference to something outside the repository looks like. */
 const OUTSIDE_REFERENCES = [
-  { pattern: /\b(?:DESIGN|CONVENTIONS|TOOLCHAIN)\b/, what: 'names a document kept outside the repository' },
-  { pattern: /\b(?:MQTT|HARDWARE)\.md\b/, what: 'names a document kept outside the repository' },
-  { pattern: /\bhandbook\b/i, what: 'names a document kept outside the repository' },
   // An invariant by number is fine when the line says where the numbered list is.
   {
     pattern: /\binvariant \d/i,
@@ -41,7 +46,11 @@ function repositoryFiles(root) {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
-  return [...new Set(out.split('\0').filter(Boolean))].filter((file) => existsSync(path.join(root, file)));
+  // Regular files only: an untracked symlink to a folder (a shared node_modules) is no document.
+  return [...new Set(out.split('\0').filter(Boolean))].filter((file) => {
+    const full = path.join(root, file);
+    return existsSync(full) && statSync(full).isFile();
+  });
 }
 
 /** The files and every folder above them, as paths relative to the root with `/`. */
@@ -58,9 +67,15 @@ function readText(root, file) {
   return bytes.subarray(0, 8000).includes(0) ? undefined : bytes.toString('utf8');
 }
 
-function outsideReferences(file, lines) {
+function outsideReferences(file, lines, documents) {
   const problems = [];
   lines.forEach((line, index) => {
+    if ([...line.matchAll(CAPITALISED_DOCUMENT)].some((m) => !documents.has(m[0])))
+      problems.push({
+        file,
+        line: index + 1,
+        message: `names a document kept outside the repository (${TO_POINTER}): ${line.trim().slice(0, 120)}`,
+      });
     for (const rule of OUTSIDE_REFERENCES) {
       if (!rule.pattern.test(line) || rule.allowedOn?.(line, file)) continue;
       problems.push({ file, line: index + 1, message: `${rule.what} (${TO_POINTER}): ${line.trim().slice(0, 120)}` });
@@ -114,12 +129,13 @@ function brokenLinks(file, lines, known) {
 function checkReferences(root) {
   const files = repositoryFiles(root);
   const known = knownPaths(files);
+  const documents = new Set([...files.map((file) => path.posix.basename(file)), ...GENERATED_DOCUMENTS]);
   const problems = [];
   for (const file of files) {
     const text = readText(root, file);
     if (text === undefined) continue;
     const lines = text.split(/\r?\n/);
-    if (file !== SELF) problems.push(...outsideReferences(file, lines));
+    if (file !== SELF) problems.push(...outsideReferences(file, lines, documents));
     if (file.endsWith('.md')) problems.push(...brokenLinks(file, lines, known));
   }
   return problems;

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 'check-references.mjs');
 
 // The check reads this file too: every reference it must refuse is put together at run time.
-const OUTSIDE_DOC = ['DES', 'IGN.md'].join('');
+const OUTSIDE_DOC = `${['DES', 'IGN'].join('')}.md`;
 const ISSUE = ['iss', 'ue 12'].join('');
 const ISSUE_HASH = ['#', '15'].join('');
 const BARE_INVARIANT = ['invariant', '3'].join(' ');
