@@ -37,6 +37,12 @@ export interface RouteContract {
   errors?: readonly ErrorCode[];
   /** Needs no session or token. */
   public?: boolean;
+  /**
+   * Members' and employers' managers' accounts may call it too (the handler shows them only what
+   * is theirs). Without it a route is for the network's staff alone: the hub's auth refuses those
+   * accounts before the handler runs.
+   */
+  selfService?: boolean;
 }
 
 /** Declares a route contract, keeping its schemas' types for `serve`. */
@@ -111,6 +117,11 @@ export function collectRoutes(app: FastifyInstance): void {
     const contract = (r.config as Record<symbol, RouteContract | undefined> | undefined)?.[CONTRACT];
     for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url, contract });
   });
+}
+
+/** The contract a request's route was served with, if it was (read by the auth hook). */
+export function contractOf(req: FastifyRequest): RouteContract | undefined {
+  return (req.routeOptions.config as unknown as Record<symbol, RouteContract | undefined> | undefined)?.[CONTRACT];
 }
 
 /** The routes registered on an app made by createJsonApi. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BadgeUid } from './badge.js';
+import { Booking, Resource } from './bookings.js';
 import { LocalDate, WeeklyWindow } from './schedule.js';
 
 /**
@@ -21,6 +22,8 @@ export const Plan = z.strictObject({
   daysPerWeek: z.number().int().min(1).max(7).optional(),
   lockers: z.boolean().default(false),
   printQuota: z.number().int().nonnegative().optional(),
+  /** Its members are let in at an entry only on a site-local day they hold a booking at that site. */
+  bookingRequired: z.boolean().optional(),
 });
 export type Plan = z.infer<typeof Plan>;
 
@@ -62,9 +65,16 @@ export const Directory = z
     employers: z.array(Employer).default([]),
     members: z.array(Member).default([]),
     badges: z.array(Badge).default([]),
+    /** The site's bookable desks and rooms. */
+    resources: z.array(Resource).default([]),
+    /** The confirmed bookings of the site's resources that a door may still need. */
+    bookings: z.array(Booking).default([]),
   })
   .superRefine((dir, ctx) => {
-    const unique = (kind: 'plans' | 'employers' | 'members' | 'badges', key: (x: never) => string) => {
+    const unique = (
+      kind: 'plans' | 'employers' | 'members' | 'badges' | 'resources' | 'bookings',
+      key: (x: never) => string,
+    ) => {
       const seen = new Set<string>();
       (dir[kind] as never[]).forEach((item, i) => {
         const k = key(item);
@@ -81,6 +91,8 @@ export const Directory = z
     unique('employers', (e: Employer) => e.id);
     unique('members', (m: Member) => m.id);
     unique('badges', (b: Badge) => b.uid);
+    unique('resources', (r: Resource) => r.id);
+    unique('bookings', (b: Booking) => b.id);
     const plans = new Set(dir.plans.map((p) => p.id));
     const employers = new Set(dir.employers.map((e) => e.id));
     const members = new Set(dir.members.map((m) => m.id));
@@ -106,6 +118,15 @@ export const Directory = z
           code: 'custom',
           path: ['badges', i, 'member'],
           message: `no member with id ${JSON.stringify(b.member)}`,
+        });
+    });
+    const resources = new Set(dir.resources.map((r) => r.id));
+    dir.bookings.forEach((b, i) => {
+      if (!resources.has(b.resource))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bookings', i, 'resource'],
+          message: `no resource with id ${JSON.stringify(b.resource)}`,
         });
     });
   });

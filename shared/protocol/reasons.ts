@@ -25,13 +25,17 @@ export const DENY_REASONS = [
   // The hub put the site in lockdown (shared/protocol/commands.ts): entries and lockers are refused until
   // it is lifted; exits still let people out.
   'lockdown',
+  // Bookings: a room's reader opens only for the holder of a booking of that room (within its
+  // grace); a plan that requires a booking refuses an entry on a day without one at the site.
+  'no_booking',
+  'booking_required',
 ] as const;
 
 export const DenyReason = z.enum(DENY_REASONS);
 export type DenyReason = z.infer<typeof DenyReason>;
 
 /** Why a badge was admitted: `ok` for the ordinary case, or the rule that let it through. */
-export const GRANT_REASONS = ['ok', 'staff', 'clock_unsynced_always_open'] as const;
+export const GRANT_REASONS = ['ok', 'staff', 'clock_unsynced_always_open', 'booking'] as const;
 export const GrantReason = z.enum(GRANT_REASONS);
 export type GrantReason = z.infer<typeof GrantReason>;
 

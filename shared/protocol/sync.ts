@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Booking, Resource } from './bookings.js';
 import { Badge, Employer, Member, Plan } from './directory.js';
 import { LocalDate } from './schedule.js';
 import { PSEUDONYM_PATTERN, SALT_PATTERN } from './erasure.js';
@@ -104,10 +105,12 @@ const Upsert = z.discriminatedUnion('entity', [
   z.strictObject({ entity: z.literal('employer'), op: z.literal('upsert'), value: Employer }),
   z.strictObject({ entity: z.literal('member'), op: z.literal('upsert'), value: Member }),
   z.strictObject({ entity: z.literal('badge'), op: z.literal('upsert'), value: Badge }),
+  z.strictObject({ entity: z.literal('resource'), op: z.literal('upsert'), value: Resource }),
+  z.strictObject({ entity: z.literal('booking'), op: z.literal('upsert'), value: Booking }),
 ]);
 /** A deleted entity is named by its id (a badge by its UID). */
 const Delete = z.strictObject({
-  entity: z.enum(['plan', 'employer', 'member', 'badge']),
+  entity: z.enum(['plan', 'employer', 'member', 'badge', 'resource', 'booking']),
   op: z.literal('delete'),
   id: z.string().min(1).max(64),
 });

@@ -8,17 +8,27 @@ import { defineRoute } from './common.js';
 export const Username = z
   .string()
   .regex(/^[a-zA-Z0-9][a-zA-Z0-9._@-]{1,63}$/, { error: 'expected 2-64 letters, digits, ".", "_", "@" or "-"' });
-export const ACCOUNT_ROLES = ['operator', 'site_manager'] as const;
+export const ACCOUNT_ROLES = ['operator', 'site_manager', 'member', 'employer_manager'] as const;
+/** The roles that see only what is their own (a member) or their employer's (a manager): the self-service pages. */
+export const SELF_SERVICE_ROLES = ['member', 'employer_manager'] as const;
 export const Role = z.enum(ACCOUNT_ROLES);
 export const SiteList = z.array(z.string().regex(SITE_ID_PATTERN)).max(500);
 
-/** Who is asking: a network operator may do everything, a site manager only what concerns `sites`. */
+/**
+ * Who is asking: a network operator may do everything, a site manager only what concerns
+ * `sites`; a member only what is their own (`member`, their directory entry), an employer's
+ * manager only what is their employer's (`employer`).
+ */
 export const Account = z.object({
   id: z.string(),
   username: z.string(),
   role: Role,
-  /** The sites a site manager manages; empty (and ignored) for an operator. */
+  /** The sites a site manager manages; empty (and ignored) for every other role. */
   sites: z.array(z.string()),
+  /** A member's account: their directory entry's id. */
+  member: z.string().optional(),
+  /** An employer's manager: the employer's id. */
+  employer: z.string().optional(),
 });
 export type Account = z.infer<typeof Account>;
 
