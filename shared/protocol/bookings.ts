@@ -46,6 +46,10 @@ export const Resource = z
     /** The plans whose members may book it. */
     plans: z.union([z.literal('all'), z.array(Id).min(1)]).default('all'),
     prices: ResourcePrices.optional(),
+    /** A booking cancelled later than this many hours before its start is billed (a late cancellation). */
+    freeCancellationHours: z.number().int().min(0).max(720).default(24),
+    /** A room booking is released (a no-show, billed) when its holder has not tapped at the site or the room's reader this many minutes after its start. */
+    noShowMinutes: z.number().int().min(5).max(240).default(15),
   })
   .superRefine((r, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
