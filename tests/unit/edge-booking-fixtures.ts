@@ -1,7 +1,17 @@
 import type { z } from 'zod';
+import type { SiteConfigInput } from '../../firmware-config/schema.js';
 import type { Booking, Resource } from '../../shared/protocol/bookings.js';
 import type { Directory } from '../../shared/protocol/directory.js';
-import { BASE_DIRECTORY } from '../harness/site.js';
+import { BASE_CONFIG, BASE_DIRECTORY } from '../harness/site.js';
+
+/** The site of tests/harness/site.ts with a meeting room behind a door and a reader of its own. */
+export const ROOM_CONFIG: Partial<SiteConfigInput> = {
+  readers: [
+    ...(BASE_CONFIG.readers ?? []),
+    { id: 'salon-in', match: 'ACR122U 04', role: 'room', door: 'salon', resource: 'salon' },
+  ],
+  doors: [...(BASE_CONFIG.doors ?? []), { id: 'salon', relay: { line: 23 }, pulseMs: 3000 }],
+};
 
 export const SALON: z.input<typeof Resource> = {
   id: 'salon',
