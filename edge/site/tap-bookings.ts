@@ -20,7 +20,7 @@ export function bookingsForTap(
   const member = holder?.member;
   if (!member) return {};
   if (binding.role === 'room' && binding.resource !== undefined)
-    return { roomBookings: bookings.around(member.id, binding.resource, at, BOOKING_GRACE_MS) };
+    return { roomBookings: bookings.around(member.id, rules.id, binding.resource, at, BOOKING_GRACE_MS) };
   if (binding.role === 'entry' && holder.plan?.bookingRequired) {
     const day = localDayBounds(at, rules.timeZone);
     return { siteBookings: bookings.overlapping(member.id, rules.id, day.start, day.end) };

@@ -21,8 +21,8 @@ export class BookingRepo {
   private readonly count;
 
   constructor(db: Db) {
-    this.ofResource = db.prepare<[string, string, number, number], BookedSpan>(
-      `${SPAN} WHERE member = ? AND resource = ? AND start_ms <= ? AND end_ms > ? ORDER BY start_ms`,
+    this.ofResource = db.prepare<[string, string, string, number, number], BookedSpan>(
+      `${SPAN} WHERE member = ? AND site = ? AND resource = ? AND start_ms <= ? AND end_ms > ? ORDER BY start_ms`,
     );
     this.atSite = db.prepare<[string, string, number, number], BookedSpan>(
       `${SPAN} WHERE member = ? AND site = ? AND start_ms < ? AND end_ms > ? ORDER BY start_ms`,
@@ -31,11 +31,11 @@ export class BookingRepo {
   }
 
   /**
-   * The member's bookings of `resource` that reach within `marginMs` of `atMs`: starting no later
-   * than `atMs + marginMs`, ending after `atMs - marginMs`.
+   * The member's bookings of `resource` at `site` that reach within `marginMs` of `atMs`:
+   * starting no later than `atMs + marginMs`, ending after `atMs - marginMs`.
    */
-  around(member: string, resource: string, atMs: number, marginMs: number): BookedSpan[] {
-    return this.ofResource.all(member, resource, atMs + marginMs, atMs - marginMs);
+  around(member: string, site: string, resource: string, atMs: number, marginMs: number): BookedSpan[] {
+    return this.ofResource.all(member, site, resource, atMs + marginMs, atMs - marginMs);
   }
 
   /** The member's bookings at `site` that overlap `[fromMs, toMs)`. */

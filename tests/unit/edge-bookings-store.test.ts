@@ -48,14 +48,15 @@ describe('bookings in the site’s directory', () => {
   it('finds a member’s booking of a resource only within the margin around an instant', async () => {
     const s = await bookingSite();
     const grace = 15 * MINUTE_MS;
-    const around = (at: number, member = 'alice', resource = 'salon') =>
-      ids(s.store.bookings.around(member, resource, at, grace));
+    const around = (at: number, member = 'alice', resource = 'salon', where = 'murat') =>
+      ids(s.store.bookings.around(member, where, resource, at, grace));
     expect(around(START - grace)).toEqual([ALICE_SALON.id]);
     expect(around(START - grace - 1)).toEqual([]);
     expect(around(END + grace - 1)).toEqual([ALICE_SALON.id]);
     expect(around(END + grace)).toEqual([]);
     expect(around(START, 'bob')).toEqual([]);
     expect(around(START, 'alice', 'open-space')).toEqual([]);
+    expect(around(START, 'alice', 'salon', 'allanche')).toEqual([]);
   });
 
   it('finds a member’s bookings at the site that overlap a span, end exclusive', async () => {
@@ -97,8 +98,8 @@ describe('bookings in the site’s directory', () => {
         s.clock.now(),
       ),
     ).toEqual([]);
-    expect(ids(s.store.bookings.around('alice', 'salon', START, 0))).toEqual([]);
-    expect(ids(s.store.bookings.around('alice', 'salon', Date.parse(moved.start), 0))).toEqual([moved.id]);
+    expect(ids(s.store.bookings.around('alice', 'murat', 'salon', START, 0))).toEqual([]);
+    expect(ids(s.store.bookings.around('alice', 'murat', 'salon', Date.parse(moved.start), 0))).toEqual([moved.id]);
     expect(s.store.bookings.size()).toBe(2);
 
     // Deleting the desk pool would orphan its booking: the whole delta is refused.
