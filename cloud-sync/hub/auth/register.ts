@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { serve } from '../../../shared/platform/api-contract.js';
+import { contractOf, serve, type RouteContract } from '../../../shared/platform/api-contract.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
 import { AuthRoutes } from '../../../shared/protocol/api/hub-auth.js';
+import { isSelfService, type Account } from './account.js';
 import type { AccountRecord } from './accounts.js';
 import type { HubAuth } from './hub-auth.js';
 import { passwordIsUsername } from './password.js';
@@ -25,6 +26,32 @@ function isPublic(req: FastifyRequest): boolean {
 
 /** Where an account with a one-time password may still go: to set its own, or leave. */
 const PASSWORD_CHANGE_PATHS = new Set(['/auth/me', '/auth/password', '/auth/logout']);
+
+/** What a member's or an employer's manager's session may reach besides the self-service routes: its own account. */
+const OWN_ACCOUNT_ROUTES: ReadonlySet<RouteContract> = new Set([AuthRoutes.me, AuthRoutes.password, AuthRoutes.logout]);
+
+/**
+ * The role gate: a self-service account (a member, an employer's manager) reaches only the
+ * routes whose contract says `selfService` and its own account's. Decided from the route
+ * matched, before any hook or handler reads the request: a route served without a contract, or
+ * no route at all, is refused too, so a route added later is staff-only unless it says otherwise.
+ */
+function selfServiceMayReach(req: FastifyRequest): boolean {
+  const contract = contractOf(req);
+  return contract !== undefined && (contract.selfService === true || OWN_ACCOUNT_ROUTES.has(contract));
+}
+
+/** Who is asking, as the handlers see it: a member's or a manager's link only when it is one. */
+function requestAccount(a: AccountRecord): Account {
+  return {
+    id: a.id,
+    username: a.username,
+    role: a.role,
+    sites: a.sites,
+    ...(a.role === 'member' && a.member !== undefined ? { member: a.member } : {}),
+    ...(a.role === 'employer_manager' && a.employer !== undefined ? { employer: a.employer } : {}),
+  };
+}
 
 export function sessionToken(req: FastifyRequest): string | undefined {
   const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
@@ -59,13 +86,15 @@ export function registerAuth(app: FastifyInstance, auth: HubAuth): void {
     // A store that cannot answer throws store.unavailable (503): let through as it is, never a 401.
     const account = await auth.sessionAccount(token);
     if (!account) throw new TesseraError('auth.invalid', 'this session is unknown or has expired: log in again');
+    if (isSelfService(account.role) && !selfServiceMayReach(req))
+      throw new TesseraError('auth.forbidden', 'this account may use its own self-service pages only');
     if (account.mustChangePassword && !PASSWORD_CHANGE_PATHS.has(req.url.split('?', 1)[0] ?? '')) {
       throw new TesseraError(
         'auth.password_change_required',
         'this account has a one-time password: set your own with POST /auth/password first',
       );
     }
-    req.account = { id: account.id, username: account.username, role: account.role, sites: account.sites };
+    req.account = requestAccount(account);
   });
 
   serve(app, AuthRoutes.login, async (req, reply) => {
