@@ -95,7 +95,7 @@ describe('every role against every route', () => {
       headers: { ...headers, ...(withBody ? { 'content-type': 'application/json' } : {}) },
       ...(withBody ? { payload: '{}' } : {}),
     });
-    const body = res.headers['content-type']?.includes('json') ? res.json<{ code?: string }>() : {};
+    const body = String(res.headers['content-type'] ?? '').includes('json') ? res.json<{ code?: string }>() : {};
     return { status: res.statusCode, code: body.code };
   }
 
