@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { contractOf, serve, type RouteContract } from '../../../shared/platform/api-contract.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
 import { AuthRoutes } from '../../../shared/protocol/api/hub-auth.js';
+import { SelfServiceRoutes } from '../../../shared/protocol/api/hub-self-service.js';
 import { isSelfService, type Account } from './account.js';
 import type { AccountRecord } from './accounts.js';
 import type { HubAuth } from './hub-auth.js';
@@ -13,11 +14,17 @@ export { Login } from '../../../shared/protocol/api/hub-auth.js';
 
 export const SESSION_COOKIE = 'tessera_session';
 
+/** Reading and accepting an invitation: whoever holds the link (the token is the secret, checked by the route). */
+const INVITATION_ROUTES: ReadonlySet<RouteContract> = new Set([SelfServiceRoutes.invitation, SelfServiceRoutes.accept]);
+
 /**
- * What needs no session: health, logging in, and the dashboard's static files (they hold no
- * data). Decided from the request alone: these never wait for the database.
+ * What needs no session: health, logging in, the dashboard's static files (they hold no data),
+ * and an invitation's two routes, by the route matched. Decided from the request alone: these
+ * never wait for the database.
  */
 function isPublic(req: FastifyRequest): boolean {
+  const contract = contractOf(req);
+  if (contract !== undefined && INVITATION_ROUTES.has(contract)) return true;
   const path = req.url.split('?', 1)[0] ?? '';
   if (req.method === 'POST') return path === '/auth/login';
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
@@ -64,7 +71,8 @@ export function sessionToken(req: FastifyRequest): string | undefined {
   return undefined;
 }
 
-const cookie = (token: string, maxAgeSeconds: number) =>
+/** The session cookie for `token` (an empty token and 0 s clear it): what logging in, or accepting an invitation, sets. */
+export const sessionCookie = (token: string, maxAgeSeconds: number) =>
   `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAgeSeconds}`;
 
 /**
@@ -100,7 +108,7 @@ export function registerAuth(app: FastifyInstance, auth: HubAuth): void {
   serve(app, AuthRoutes.login, async (req, reply) => {
     const r = await auth.login(req.body.username, req.body.password, req.ip);
     if (r.ok) {
-      void reply.header('set-cookie', cookie(r.token, Math.floor(auth.sessions.ttlMs / 1000)));
+      void reply.header('set-cookie', sessionCookie(r.token, Math.floor(auth.sessions.ttlMs / 1000)));
       return { account: r.account, token: r.token, expiresAt: new Date(r.expiresAt).toISOString() };
     }
     if (r.reason === 'invalid') throw new TesseraError('auth.invalid', 'wrong username or password');
@@ -109,7 +117,7 @@ export function registerAuth(app: FastifyInstance, auth: HubAuth): void {
   serve(app, AuthRoutes.logout, async (req, reply) => {
     const token = sessionToken(req);
     if (token !== undefined) await auth.logout(token);
-    return reply.header('set-cookie', cookie('', 0)).code(204).send();
+    return reply.header('set-cookie', sessionCookie('', 0)).code(204).send();
   });
   serve(app, AuthRoutes.me, async (req) => ({ account: (await auth.account(req.account.id)) as AccountRecord }));
   serve(app, AuthRoutes.password, async (req, reply) => {
