@@ -5,7 +5,7 @@ import { registerInvitationRoutes } from './invitation-routes.js';
 import { registerMeRoutes } from './me-routes.js';
 
 export type { SelfServiceDeps } from './deps.js';
-export { ownEmployer, ownMember } from './deps.js';
+export { ownEmployer } from './deps.js';
 export { Mailer, type MailSettings } from './mailer.js';
 
 /** Self-service (docs/hub.md "Roles"): invitations, a member's own page, an employer manager's staff. Auth must already be in front. */
