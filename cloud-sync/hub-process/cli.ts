@@ -28,6 +28,7 @@ const OPTIONS = {
   'retention-days': { type: 'string' },
   instance: { type: 'string' },
   'topic-prefix': { type: 'string' },
+  'public-url': { type: 'string' },
 } as const;
 
 interface HubArgs {
@@ -47,6 +48,8 @@ interface HubArgs {
   instance: string | undefined;
   /** Topics under this prefix instead of tessera/v1 (several networks on one broker). */
   topicPrefix: string | undefined;
+  /** Where people open the dashboard, for invitation links. */
+  publicUrl: string | undefined;
 }
 
 function usageError(io: Io, message: string, usage: string): number {
@@ -96,8 +99,12 @@ function parseHubArgs(args: string[], io: Io, usage: string): HubArgs | number {
     !(Number.isInteger(retentionDays) && retentionDays >= 1 && retentionDays <= 36_500)
   )
     return usageError(io, `--retention-days expects a whole number of days, 1-36500, got "${retention}"`, usage);
+  const publicUrl = values['public-url'] ?? process.env.TESSERA_PUBLIC_URL;
+  if (publicUrl !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(publicUrl))
+    return usageError(io, `--public-url expects https://host[:port], got "${publicUrl}"`, usage);
   const db = hubDbTarget(values.db);
   return {
+    publicUrl,
     retentionDays,
     openBroker: values['open-broker'] === true,
     tls,
@@ -123,7 +130,7 @@ export const hubCommand: Command = {
   summary:
     'Runs the hub: an MQTT broker (embedded, or --mqtt for an external one), event ingest into SQLite (or PostgreSQL: --db postgres://...; several instances: --instance, docs/scaling.md), and its API, until SIGINT or SIGTERM. The first start prints the one-time password of the operator "admin" (TESSERA_INITIAL_ADMIN_PASSWORD sets one instead).',
   usage:
-    'hub [--db FILE|URL] [--key FILE] [--mqtt URL | --broker-port N [--open-broker] [--tls-cert FILE --tls-key FILE]] [--api-port N] [--api-host ADDR] [--home-assistant] [--retention-days N] [--instance NAME] [--topic-prefix P]',
+    'hub [--db FILE|URL] [--key FILE] [--mqtt URL | --broker-port N [--open-broker] [--tls-cert FILE --tls-key FILE]] [--api-port N] [--api-host ADDR] [--home-assistant] [--retention-days N] [--instance NAME] [--topic-prefix P] [--public-url URL]',
   async run(args, io) {
     const opts = parseHubArgs(args, io, this.usage);
     if (typeof opts === 'number') return opts;
@@ -145,6 +152,8 @@ export const hubCommand: Command = {
         ...(opts.retentionDays !== undefined ? { retentionDays: opts.retentionDays } : {}),
         ...(opts.instance !== undefined ? { instance: opts.instance } : {}),
         ...(opts.topicPrefix !== undefined ? { topicPrefix: opts.topicPrefix } : {}),
+        ...(opts.publicUrl !== undefined ? { publicUrl: opts.publicUrl } : {}),
+        ...mailFromEnv(),
         ...(opts.tls ? { brokerTls: { cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) } } : {}),
       });
       const { mqttUrl, apiUrl } = await hub.start();
@@ -177,6 +186,25 @@ export const hubCommand: Command = {
     }
   },
 };
+
+/**
+ * `TESSERA_SMTP_URL` (`smtp://user:password@host:587`, `smtps://…:465`) and `TESSERA_MAIL_FROM`:
+ * invitations are emailed. From the environment only: a password on the command line is seen
+ * by every user of the machine (ps). Both or neither.
+ */
+function mailFromEnv(): { mail?: { smtpUrl: string; from: string } } {
+  const smtpUrl = process.env.TESSERA_SMTP_URL;
+  const from = process.env.TESSERA_MAIL_FROM;
+  if (!smtpUrl && !from) return {};
+  if (!smtpUrl || !from)
+    throw new TesseraError(
+      'config.invalid',
+      'TESSERA_SMTP_URL and TESSERA_MAIL_FROM go together: set both, or neither',
+    );
+  if (!/^smtps?:\/\/./.test(smtpUrl))
+    throw new TesseraError('config.invalid', 'TESSERA_SMTP_URL expects smtp://… or smtps://…');
+  return { mail: { smtpUrl, from } };
+}
 
 /** `TESSERA_INITIAL_ADMIN_PASSWORD`: the first start's `admin` gets this password instead of a one-time one. */
 function initialAdminFromEnv(): { initialAdmin?: InitialAdmin } {
