@@ -267,6 +267,8 @@ export const HUB_MIGRATIONS: readonly string[] = [
   CREATE INDEX bookings_by_resource ON bookings (resource, start_ms);
   CREATE INDEX bookings_by_site ON bookings (site, start_ms);
   CREATE INDEX bookings_by_member ON bookings (member, start_ms);
+  -- A month's bookings for billing.
+  CREATE INDEX bookings_by_start ON bookings (start_ms);
 
   -- The events naming a member, by data.memberId (the no-show sweeper asks whether a booking's
   -- holder tapped; a member's records too): the expression is the one

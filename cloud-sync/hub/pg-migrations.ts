@@ -318,5 +318,7 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX bookings_by_resource ON bookings (resource, start_ms);
   CREATE INDEX bookings_by_site ON bookings (site, start_ms);
   CREATE INDEX bookings_by_member ON bookings (member, start_ms);
+  -- A month's bookings for billing.
+  CREATE INDEX bookings_by_start ON bookings (start_ms);
   `,
 ];

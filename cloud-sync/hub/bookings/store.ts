@@ -1,4 +1,6 @@
+import { BOOKING_STATUSES } from '../../../shared/protocol/api/hub-bookings.js';
 import type { Sql } from '../db.js';
+import { sqlDialect } from '../storage/dialect.js';
 
 /**
  * The `bookings` table: every booking ever made, confirmed or not, one row each. What the door
@@ -9,7 +11,7 @@ import type { Sql } from '../db.js';
  * booking lasts at most `MAX_BOOKING_MS`, so those overlapping [from, to) start in
  * [from - MAX_BOOKING_MS, to), a bounded range of the index.
  */
-export const BOOKING_STATUSES = ['confirmed', 'cancelled', 'no_show'] as const;
+export { BOOKING_STATUSES };
 export type BookingStatus = (typeof BOOKING_STATUSES)[number];
 
 /** The longest booking: one site-local day, 25 hours on the day the clocks go back. */
@@ -113,6 +115,26 @@ export class BookingStore {
     return rows.map(toRow);
   }
 
+  /**
+   * The bookings (every status, or confirmed only) overlapping [fromMs, toMs) at any of `sites`
+   * or of any of `members`, by start: one statement over the (site|member, start_ms) index.
+   */
+  async inWindow(
+    q: Sql,
+    by: { sites: readonly string[] } | { members: readonly string[] },
+    fromMs: number,
+    toMs: number,
+    confirmedOnly = false,
+  ): Promise<BookingRow[]> {
+    const [key, ids] = 'sites' in by ? (['site', by.sites] as const) : (['member', by.members] as const);
+    if (ids.length === 0) return [];
+    const rows = await q.all<Stored>(
+      `SELECT ${COLUMNS} FROM bookings WHERE ${sqlDialect(q).inJsonArray(key, '?')} AND start_ms >= ? AND start_ms < ? AND end_ms > ?${confirmedOnly ? " AND status = 'confirmed'" : ''} ORDER BY start_ms, id`,
+      [JSON.stringify(ids), ...window(fromMs, toMs)],
+    );
+    return rows.map(toRow);
+  }
+
   /** The confirmed bookings of the resource overlapping [fromMs, toMs): what a new booking is checked against. */
   async confirmedOn(q: Sql, resource: string, fromMs: number, toMs: number): Promise<BookingRow[]> {
     const rows = await q.all<Stored>(`${overlapping('resource')} AND status = 'confirmed' ORDER BY start_ms, id`, [
@@ -139,11 +161,11 @@ export class BookingStore {
     ]);
   }
 
-  /** Writes a booking's changed fields (its id, resource, site, member and creation stay). */
+  /** Writes a booking's changed fields (its id, member and creation stay). */
   async update(q: Sql, b: BookingRow): Promise<void> {
     await q.run(
-      'UPDATE bookings SET start_ms = ?, end_ms = ?, status = ?, updated_at = ?, cancelled_at = ?, late_cancellation = ? WHERE id = ?',
-      [b.startMs, b.endMs, b.status, b.updatedAt, b.cancelledAt, b.lateCancellation ? 1 : 0, b.id],
+      'UPDATE bookings SET resource = ?, site = ?, start_ms = ?, end_ms = ?, status = ?, updated_at = ?, cancelled_at = ?, late_cancellation = ? WHERE id = ?',
+      [b.resource, b.site, b.startMs, b.endMs, b.status, b.updatedAt, b.cancelledAt, b.lateCancellation ? 1 : 0, b.id],
     );
   }
 }
