@@ -39,6 +39,7 @@ import { registerBillingRoutes } from '../billing/api.js';
 import { CommandSender } from '../hub/commands.js';
 import { registerCommandRoutes } from '../hub/admin/command-routes.js';
 import { registerBookingRoutes } from '../hub/bookings/routes.js';
+import { NoShowSweeper } from '../hub/bookings/no-show.js';
 
 export interface HubDeps {
   dbPath: string;
@@ -294,6 +295,13 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     onDirectoryChange,
     occupancyNow: async () => (await live.projection.network()).sites,
   });
+  const noShows = new NoShowSweeper({
+    db: store.db,
+    directory,
+    clock: deps.clock,
+    log: log.child({ module: 'bookings' }),
+    onDirectoryChange,
+  });
   registerLiveRoutes(api, { live, store, now: () => deps.clock.now() });
   registerHubMetrics(api, { live, ingest, store });
   const commands = new CommandSender({
@@ -315,6 +323,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
       await peers?.stop();
       retention.stop();
       await retention.settled();
+      await noShows.stop();
       await api.close().catch((err: unknown) => log.warn({ err }, 'API close failed'));
       await publisher.stop();
       await ingest.stop().catch((err: unknown) => log.warn({ err }, 'ingest stop failed'));
@@ -369,6 +378,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
         const apiUrl = await listenApi(api, deps.apiHost ?? '127.0.0.1', deps.apiPort ?? 8080);
         live.announce();
         retention.start();
+        noShows.start();
         log.info({ mqttUrl, apiUrl, embeddedBroker: broker !== undefined }, 'hub started');
         return { mqttUrl, apiUrl };
       } catch (err) {
