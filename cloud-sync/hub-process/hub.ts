@@ -39,6 +39,8 @@ import { registerBillingRoutes, registerEmployerInvoiceRoutes } from '../billing
 import { Mailer, registerSelfServiceRoutes, type MailSettings } from '../hub/self-service/index.js';
 import { CommandSender } from '../hub/commands.js';
 import { registerCommandRoutes } from '../hub/admin/command-routes.js';
+import { registerBookingRoutes } from '../hub/bookings/routes.js';
+import { NoShowSweeper } from '../hub/bookings/no-show.js';
 
 export interface HubDeps {
   dbPath: string;
@@ -141,7 +143,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
   let broker: EmbeddedBroker | undefined;
   let mqttUrl = deps.mqttUrl;
   const key = hubKey(deps.privateKeyPem, log);
-  const directory = new HubDirectory(store.db);
+  const directory = new HubDirectory(store.db, () => deps.clock.now());
   if (await recoverImport(store.db, deps.instance ?? ''))
     log.warn('a members import left half-written by the last run was rolled back');
   // Aborted first thing in stop(): long work (an import, a snapshot) stops at its next slice.
@@ -303,6 +305,22 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     ...(mailer ? { mailer } : {}),
     ...(deps.publicUrl !== undefined ? { publicUrl: deps.publicUrl.replace(/\/+$/, '') } : {}),
   });
+  registerBookingRoutes(api, {
+    db: store.db,
+    directory,
+    sites,
+    audit,
+    now: () => deps.clock.now(),
+    onDirectoryChange,
+    occupancyNow: async () => (await live.projection.network()).sites,
+  });
+  const noShows = new NoShowSweeper({
+    db: store.db,
+    directory,
+    clock: deps.clock,
+    log: log.child({ module: 'bookings' }),
+    onDirectoryChange,
+  });
   registerLiveRoutes(api, { live, store, now: () => deps.clock.now() });
   registerHubMetrics(api, { live, ingest, store });
   const commands = new CommandSender({
@@ -324,6 +342,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
       await peers?.stop();
       retention.stop();
       await retention.settled();
+      await noShows.stop();
       await api.close().catch((err: unknown) => log.warn({ err }, 'API close failed'));
       mailer?.close();
       await publisher.stop();
@@ -379,6 +398,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
         const apiUrl = await listenApi(api, deps.apiHost ?? '127.0.0.1', deps.apiPort ?? 8080);
         live.announce();
         retention.start();
+        noShows.start();
         log.info({ mqttUrl, apiUrl, embeddedBroker: broker !== undefined }, 'hub started');
         return { mqttUrl, apiUrl };
       } catch (err) {
