@@ -273,4 +273,10 @@ export const HUB_MIGRATIONS: readonly string[] = [
   -- sqlDialect(q).jsonText('body', 'data.memberId') writes, as PostgreSQL's events_by_member.
   CREATE INDEX events_by_member ON events (json_extract(body, '$.data.memberId'));
   `,
+  `
+  -- The resources (with their prices) a month's bookings were billed with: a closed month
+  -- re-rates with them as it was closed (cloud-sync/billing/booking-source.ts). NULL: closed
+  -- before bookings were billed.
+  ALTER TABLE billing_periods ADD COLUMN resources TEXT;
+  `,
 ];

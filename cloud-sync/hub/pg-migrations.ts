@@ -319,4 +319,11 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX bookings_by_site ON bookings (site, start_ms);
   CREATE INDEX bookings_by_member ON bookings (member, start_ms);
   `,
+  // 13
+  `
+  -- The resources (with their prices) a month's bookings were billed with: a closed month
+  -- re-rates with them as it was closed (cloud-sync/billing/booking-source.ts). NULL: closed
+  -- before bookings were billed.
+  ALTER TABLE billing_periods ADD COLUMN resources TEXT;
+  `,
 ];
