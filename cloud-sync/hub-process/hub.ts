@@ -38,6 +38,8 @@ import { BillingLedger } from '../billing/ledger.js';
 import { registerBillingRoutes } from '../billing/api.js';
 import { CommandSender } from '../hub/commands.js';
 import { registerCommandRoutes } from '../hub/admin/command-routes.js';
+import { registerCalendarRoutes } from '../hub/calendar/routes.js';
+import { BookingStore } from '../hub/bookings/store.js';
 
 export interface HubDeps {
   dbPath: string;
@@ -283,6 +285,13 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
   );
   const billing = new BillingLedger({ db: store.db, directory, sites, now: () => deps.clock.now(), log: deps.log });
   registerBillingRoutes(api, billing);
+  registerCalendarRoutes(api, {
+    db: store.db,
+    bookings: new BookingStore(),
+    sites,
+    directory,
+    now: () => deps.clock.now(),
+  });
   registerLiveRoutes(api, { live, store, now: () => deps.clock.now() });
   registerHubMetrics(api, { live, ingest, store });
   const commands = new CommandSender({

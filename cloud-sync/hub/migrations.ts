@@ -279,4 +279,17 @@ export const HUB_MIGRATIONS: readonly string[] = [
   -- before bookings were billed.
   ALTER TABLE billing_periods ADD COLUMN resources TEXT;
   `,
+  `
+  -- iCalendar feeds handed out (cloud-sync/hub/calendar/): a room's bookings (kind 'room', ref:
+  -- the resource) or a member's own (kind 'member', ref: the member), by the SHA-256 of the
+  -- feed's token (the token itself is shown once, never kept). revoked_at: the feed answers 404.
+  CREATE TABLE calendar_feeds (
+    token_hash TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('room', 'member')),
+    ref        TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
