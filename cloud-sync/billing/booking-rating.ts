@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import type { Resource } from '../../shared/protocol/bookings.js';
 import { localDay } from '../../shared/protocol/schedule.js';
 import type { BookingTerms } from '../../shared/protocol/api/hub-billing.js';
+import type { BookingStatus } from '../hub/bookings/store.js';
 import type { PeriodId } from './period.js';
 import { periodOf } from './period.js';
 
@@ -11,9 +12,6 @@ import { periodOf } from './period.js';
  * between two instants, never wall-clock differences: a booking across the night the clocks go
  * back lasts what it lasted.
  */
-
-export const BOOKING_STATUSES = ['confirmed', 'cancelled', 'no_show'] as const;
-export type BookingStatus = (typeof BOOKING_STATUSES)[number];
 
 /** What billing keeps of a row of the bookings table. */
 export interface BilledBooking {
@@ -57,7 +55,7 @@ export const bookingPeriod = (b: BilledBooking, zones: ReadonlyMap<string, strin
   periodOf(localDay(b.startMs, zoneOf(b.site, zones)));
 
 /** Bookings in the order the included hours are used up: by start, then by id (a stable tie). */
-export const byStart = (a: BilledBooking, b: BilledBooking): number =>
+const byStart = (a: BilledBooking, b: BilledBooking): number =>
   a.startMs - b.startMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
@@ -178,7 +176,7 @@ function deskCharge(b: BilledBooking, desk: Resource, zone: string): OwnCharge {
 }
 
 /** The site-local dates from the start's to that of the last instant before the end. */
-export function coveredDays(startMs: number, endMs: number, zone: string): string[] {
+function coveredDays(startMs: number, endMs: number, zone: string): string[] {
   const dates: string[] = [];
   const last = localDay(endMs - 1, zone);
   for (let day = DateTime.fromMillis(startMs, { zone }).startOf('day'); ; day = day.plus({ days: 1 })) {

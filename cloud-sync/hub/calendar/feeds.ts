@@ -25,8 +25,8 @@ export interface FeedRow {
 
 const DAY_MS = 86_400_000;
 /** What a feed shows around now: a month back, half a year ahead. */
-export const FEED_PAST_MS = 30 * DAY_MS;
-export const FEED_AHEAD_MS = 180 * DAY_MS;
+const FEED_PAST_MS = 30 * DAY_MS;
+const FEED_AHEAD_MS = 180 * DAY_MS;
 
 export const tokenHash = (token: string): string => createHash('sha256').update(token).digest('hex');
 
