@@ -18,6 +18,8 @@ import { statementOf } from './period-rating.js';
 import { PriceList, unpricedRefusals } from './prices.js';
 import type { PeriodSummary } from '../../shared/protocol/api/hub-billing.js';
 import { parseStoredUnbilled, storedUnbilled } from './unpriced.js';
+import type { Resource } from '../../shared/protocol/bookings.js';
+import { currentResources, frozenResources } from './booking-source.js';
 
 /**
  * How far behind the close its cutoff lies. An ingest stamps `received_at` and then commits
@@ -182,8 +184,9 @@ export class BillingLedger {
     const year = Number(checked.slice(0, 4));
     const after = await lastSeq(this.deps.db, year);
     const frozen = await runInSlices(frozenSteps(statement.invoices, year, after, closedAt), new Slices());
+    const resources = [...ctx.resources.values()];
     const summary = await this.deps.db.transaction((tx) =>
-      store(tx, checked, { cutoff, closedAt, prices: ctx.prices }, statement, state, { after, frozen }),
+      store(tx, checked, { cutoff, closedAt, prices: ctx.prices, resources }, statement, state, { after, frozen }),
     );
     progress?.('writing invoices', statement.invoices.length, statement.invoices.length);
     this.log.info(
@@ -235,8 +238,8 @@ export class BillingLedger {
   ): Promise<{ period: PeriodId; identical: boolean; differing: string[] }> {
     const checked = this.checkPeriod(period);
     const db = this.deps.db;
-    const row = await db.get<{ cutoff: number; closed_at: number; prices: string }>(
-      'SELECT cutoff, closed_at, prices FROM billing_periods WHERE period = ?',
+    const row = await db.get<{ cutoff: number; closed_at: number; prices: string; resources: string | null }>(
+      'SELECT cutoff, closed_at, prices, resources FROM billing_periods WHERE period = ?',
       [checked],
     );
     if (!row) throw new TesseraError('not_found', `${checked} is not closed`);
@@ -252,21 +255,17 @@ export class BillingLedger {
     );
     const last = earlier.at(-1);
     const state = last ? { lastCutoff: last.cutoff, closed: new Set(earlier.map((r) => r.period)), pruned } : undefined;
-    const statement = await statementOf(
-      await this.context(progress, PriceList.parse(JSON.parse(row.prices))),
-      checked,
-      row.cutoff,
-      state,
-    );
-    const frozen = await this.invoices(checked);
+    const frozen = { prices: PriceList.parse(JSON.parse(row.prices)), resources: frozenResources(row.resources) };
+    const statement = await statementOf(await this.context(progress, frozen), checked, row.cutoff, state);
+    const stored = await this.invoices(checked);
     const again = statement.invoices.map((invoice, i) =>
-      invoiceBytes({ ...invoice, number: frozen[i]?.number ?? null, closedAt: iso(row.closed_at) }),
+      invoiceBytes({ ...invoice, number: stored[i]?.number ?? null, closedAt: iso(row.closed_at) }),
     );
-    const differing = frozen.filter((f, i) => invoiceBytes(f) !== again[i]).map((f) => f.number ?? '');
-    const identical = differing.length === 0 && again.length === frozen.length;
+    const differing = stored.filter((f, i) => invoiceBytes(f) !== again[i]).map((f) => f.number ?? '');
+    const identical = differing.length === 0 && again.length === stored.length;
     if (!identical)
       this.log.warn(
-        { period: checked, differing: differing.length, frozen: frozen.length, rerated: again.length },
+        { period: checked, differing: differing.length, frozen: stored.length, rerated: again.length },
         're-rating differs from the frozen invoices',
       );
     return { period: checked, identical, differing };
@@ -301,7 +300,12 @@ export class BillingLedger {
     return new Set(periods);
   }
 
-  private async context(progress: ReadProgress | undefined, frozenPrices?: PriceList): Promise<RatingContext> {
+  /** What a rating reads besides the events: now, or as a closed month was closed (`frozen`: prices and resources). */
+  private async context(
+    progress: ReadProgress | undefined,
+    frozen?: { prices: PriceList; resources: Resource[] },
+  ): Promise<RatingContext> {
+    const frozenPrices = frozen?.prices;
     const prices = frozenPrices ?? (await this.prices());
     if (!prices)
       throw new TesseraError('billing.unpriced', 'no price list yet: PUT /billing/prices first (docs/billing.md)');
@@ -316,6 +320,7 @@ export class BillingLedger {
       members: await this.deps.directory.list(this.deps.db, 'member'),
       employers: await this.deps.directory.list(this.deps.db, 'employer'),
       zones,
+      resources: new Map((frozen?.resources ?? (await currentResources(this.deps.db))).map((r) => [r.id, r])),
       ...(progress ? { progress } : {}),
     };
   }
@@ -355,7 +360,12 @@ async function checkOrder(q: Sql, period: PeriodId): Promise<void> {
 async function store(
   tx: Tx,
   period: PeriodId,
-  { cutoff, closedAt, prices }: { cutoff: number; closedAt: number; prices: PriceList },
+  {
+    cutoff,
+    closedAt,
+    prices,
+    resources,
+  }: { cutoff: number; closedAt: number; prices: PriceList; resources: Resource[] },
   statement: PeriodStatement,
   rated: LedgerState | undefined,
   ahead: { after: number; frozen: FrozenInvoice[] },
@@ -374,12 +384,13 @@ async function store(
     after === ahead.after ? ahead.frozen : runAtOnce(frozenSteps(statement.invoices, year, after, closedAt));
   const t = totals(statement);
   await tx.run(
-    'INSERT INTO billing_periods (period, cutoff, closed_at, prices, unbilled, invoices, subtotal_cents, vat_cents, total_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO billing_periods (period, cutoff, closed_at, prices, resources, unbilled, invoices, subtotal_cents, vat_cents, total_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     [
       period,
       cutoff,
       closedAt,
       JSON.stringify(prices),
+      JSON.stringify(resources),
       storedUnbilled(t.unbilled, t.unpriced),
       t.invoices,
       t.subtotalCents,

@@ -1,4 +1,6 @@
 import type { Employer, Member } from '../../shared/protocol/directory.js';
+import type { Resource } from '../../shared/protocol/bookings.js';
+import { readBilledBookings } from './booking-source.js';
 import type { Sql } from '../hub/db.js';
 import { Slices } from '../hub/slices.js';
 import type { ReadProgress } from './event-source.js';
@@ -22,6 +24,8 @@ export interface RatingContext {
   members: readonly Member[];
   employers: readonly Employer[];
   zones: ReadonlyMap<string, string>;
+  /** The bookable resources by id, with the prices their bookings are billed at. */
+  resources: ReadonlyMap<string, Resource>;
   progress?: ReadProgress;
   /** Reading and rating give the event loop a turn once they have run for its budget. */
   slices?: Slices;
@@ -78,8 +82,13 @@ export async function statementOf(
       continue;
     }
     const after = await rateAt(ctx, q, cutoff, `late events of ${q}`);
+    // The same bookings on both sides: late events adjust a closed month, its bookings stay as billed.
     const before = await ratePeriodInSlices(
-      { ...input(ctx, q), events: after.events.filter((e) => e.receivedAt <= (state?.lastCutoff ?? 0)) },
+      {
+        ...input(ctx, q),
+        events: after.events.filter((e) => e.receivedAt <= (state?.lastCutoff ?? 0)),
+        bookings: after.bookings,
+      },
       ctx.slices,
     );
     unreadable += after.unreadable;
@@ -105,7 +114,14 @@ export async function statementOf(
 }
 
 function input(ctx: RatingContext, period: PeriodId) {
-  return { period, prices: ctx.prices, members: ctx.members, employers: ctx.employers, zones: ctx.zones };
+  return {
+    period,
+    prices: ctx.prices,
+    members: ctx.members,
+    employers: ctx.employers,
+    zones: ctx.zones,
+    resources: ctx.resources,
+  };
 }
 
 async function rateAt(ctx: RatingContext & { slices: Slices }, period: PeriodId, cutoff: number, phase: string) {
@@ -114,10 +130,12 @@ async function rateAt(ctx: RatingContext & { slices: Slices }, period: PeriodId,
     phase,
     slices: ctx.slices,
   });
+  const bookings = await readBilledBookings(ctx.db, period, cutoff, { slices: ctx.slices });
   return {
     events: read.events,
+    bookings,
     unreadable: read.unreadable,
-    rating: await ratePeriodInSlices({ ...input(ctx, period), events: read.events }, ctx.slices),
+    rating: await ratePeriodInSlices({ ...input(ctx, period), events: read.events, bookings }, ctx.slices),
   };
 }
 

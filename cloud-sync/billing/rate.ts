@@ -1,4 +1,5 @@
 import type { Employer, Member } from '../../shared/protocol/directory.js';
+import type { Resource } from '../../shared/protocol/bookings.js';
 import type { ErrorDetail } from '../../shared/platform/errors.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import type { PeriodId } from './period.js';
@@ -9,6 +10,8 @@ import type { UnpricedUse } from './unpriced.js';
 import { unpricedOf } from './unpriced.js';
 import type { BilledEvent, ConsumableUse, MemberDay } from './visits.js';
 import { consumableUseSteps, memberDaySteps, visitDaySteps } from './visits.js';
+import type { BilledBooking } from './booking-rating.js';
+import { bookingLines, bookingPeriod } from './booking-rating.js';
 import type { Slices } from '../hub/slices.js';
 import { runAtOnce, runInSlices, STEP, type Steps } from './steps.js';
 import type { AdmittedBeyondQuota, LineKind, Unbilled } from '../../shared/protocol/api/hub-billing.js';
@@ -23,7 +26,7 @@ export interface RatedLine {
   member: string;
   site: string | null;
   kind: LineKind;
-  /** The consumable item, for kind `consumable`. */
+  /** The consumable item (kind `consumable`), or the booked resource (the booking kinds). */
   item: string | null;
   description: string;
   quantity: number;
@@ -43,6 +46,10 @@ export interface RatingInput {
   events: readonly BilledEvent[];
   /** Site id → IANA time zone, for sites the operator declared. */
   zones: ReadonlyMap<string, string>;
+  /** Bookings that may start in the period (those starting in another site-local month are left out), in any order. */
+  bookings?: readonly BilledBooking[];
+  /** The resources by id, with their prices. */
+  resources?: ReadonlyMap<string, Resource>;
 }
 
 /** How many member-days of the month a billed member spent at a site (charged or covered). */
@@ -88,7 +95,11 @@ function* ratingSteps(input: RatingInput): Steps<Rating> {
   const visits = yield* visitDaySteps(input.events, input.zones);
   const days = yield* groupSteps(yield* memberDaySteps(visits), (d) => d.member);
   const uses = yield* groupSteps(yield* consumableUseSteps(input.events), (u) => u.member);
-  const problems = missingPrices(input, days, uses, members);
+  const booked = yield* groupSteps(
+    (input.bookings ?? []).filter((b) => bookingPeriod(b, input.zones) === input.period),
+    (b) => b.member,
+  );
+  const problems = missingPrices(input, days, uses, booked, members);
   if (problems.length > 0)
     throw new TesseraError('billing.unpriced', `${problems.length} price(s) missing from the price list`, problems);
   const lines = new LineBook();
@@ -96,7 +107,7 @@ function* ratingSteps(input: RatingInput): Steps<Rating> {
   const siteDays: SiteDays[] = [];
   const admitted: AdmittedBeyondQuota[] = [];
   const unpriced: ConsumableUse[] = [];
-  const ids = new Set([...members.keys(), ...days.keys(), ...uses.keys()]);
+  const ids = new Set([...members.keys(), ...days.keys(), ...uses.keys(), ...booked.keys()]);
   let rated = 0;
   for (const id of [...ids].sort()) {
     if (++rated % MEMBER_STEP === 0) yield;
@@ -104,12 +115,15 @@ function* ratingSteps(input: RatingInput): Steps<Rating> {
     const memberUses = (uses.get(id) ?? []).filter((u) => periodOf(u.date) === input.period);
     if (!member) {
       const billable = (days.get(id) ?? []).filter((d) => periodOf(d.date) === input.period);
-      if (billable.length + memberUses.length > 0)
+      const bookings = booked.get(id)?.length ?? 0;
+      if (billable.length + memberUses.length + bookings > 0)
         unbilled.push({
           member: id,
           reason: 'not_in_directory',
           days: billable.length,
           consumables: memberUses.length,
+          // Only when there are some: the lists of months closed before bookings read as they did.
+          ...(bookings > 0 ? { bookings } : {}),
         });
       continue;
     }
@@ -123,6 +137,7 @@ function* ratingSteps(input: RatingInput): Steps<Rating> {
       ),
     );
     unpriced.push(...rateConsumables(lines, input.prices, member, tariff, memberUses));
+    rateBookings(lines, input, member, tariff, booked.get(id) ?? []);
   }
   yield;
   return {
@@ -284,15 +299,35 @@ function rateConsumables(
   return unpriced;
 }
 
+/** The member's bookings of the period, on the member's account at the plan's VAT (booking-rating.ts). */
+function rateBookings(
+  lines: LineBook,
+  input: RatingInput,
+  member: Member,
+  tariff: PlanTariff,
+  bookings: readonly BilledBooking[],
+): void {
+  if (bookings.length === 0) return;
+  for (const l of bookingLines(bookings, input.resources ?? new Map(), tariff.bookings, input.zones))
+    lines.add({
+      ...l,
+      account: accountOf(member),
+      member: member.id,
+      amountCents: 0,
+      vatBasisPoints: vatBasisPoints(tariff.vatPercent),
+    });
+}
+
 function missingPrices(
   input: RatingInput,
   days: Map<string, MemberDay[]>,
   uses: Map<string, ConsumableUse[]>,
+  booked: Map<string, BilledBooking[]>,
   members: Map<string, Member>,
 ): ErrorDetail[] {
   const problems = new Map<string, string>();
   for (const m of [...members.values()].filter((x) => !UNBILLED_ROLES.has(x.role))) {
-    const used = days.has(m.id) || uses.has(m.id);
+    const used = days.has(m.id) || uses.has(m.id) || booked.has(m.id);
     if (input.prices.plans[m.plan] === undefined && (used || overlaps(input.period, m.validFrom, m.validUntil)))
       problems.set(`plans.${m.plan}`, `no tariff for plan ${JSON.stringify(m.plan)} (member ${m.id})`);
   }

@@ -41,6 +41,8 @@ import { CommandSender } from '../hub/commands.js';
 import { registerCommandRoutes } from '../hub/admin/command-routes.js';
 import { registerBookingRoutes } from '../hub/bookings/routes.js';
 import { NoShowSweeper } from '../hub/bookings/no-show.js';
+import { registerCalendarRoutes } from '../hub/calendar/routes.js';
+import { BookingStore } from '../hub/bookings/store.js';
 
 export interface HubDeps {
   dbPath: string;
@@ -320,6 +322,13 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     clock: deps.clock,
     log: log.child({ module: 'bookings' }),
     onDirectoryChange,
+  });
+  registerCalendarRoutes(api, {
+    db: store.db,
+    bookings: new BookingStore(),
+    sites,
+    directory,
+    now: () => deps.clock.now(),
   });
   registerLiveRoutes(api, { live, store, now: () => deps.clock.now() });
   registerHubMetrics(api, { live, ingest, store });

@@ -316,4 +316,23 @@ export const HUB_MIGRATIONS: readonly string[] = [
   -- sqlDialect(q).jsonText('body', 'data.memberId') writes, as PostgreSQL's events_by_member.
   CREATE INDEX events_by_member ON events (json_extract(body, '$.data.memberId'));
   `,
+  `
+  -- The resources (with their prices) a month's bookings were billed with: a closed month
+  -- re-rates with them as it was closed (cloud-sync/billing/booking-source.ts). NULL: closed
+  -- before bookings were billed.
+  ALTER TABLE billing_periods ADD COLUMN resources TEXT;
+  `,
+  `
+  -- iCalendar feeds handed out (cloud-sync/hub/calendar/): a room's bookings (kind 'room', ref:
+  -- the resource) or a member's own (kind 'member', ref: the member), by the SHA-256 of the
+  -- feed's token (the token itself is shown once, never kept). revoked_at: the feed answers 404.
+  CREATE TABLE calendar_feeds (
+    token_hash TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL CHECK (kind IN ('room', 'member')),
+    ref        TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -346,4 +346,25 @@ export const PG_MIGRATIONS: readonly string[] = [
   -- A month's bookings for billing.
   CREATE INDEX bookings_by_start ON bookings (start_ms);
   `,
+  // 14
+  `
+  -- The resources (with their prices) a month's bookings were billed with: a closed month
+  -- re-rates with them as it was closed (cloud-sync/billing/booking-source.ts). NULL: closed
+  -- before bookings were billed.
+  ALTER TABLE billing_periods ADD COLUMN resources TEXT;
+  `,
+  // 15
+  `
+  -- iCalendar feeds handed out (cloud-sync/hub/calendar/): a room's bookings (kind 'room', ref:
+  -- the resource) or a member's own (kind 'member', ref: the member), by the SHA-256 of the
+  -- feed's token (the token itself is shown once, never kept). revoked_at: the feed answers 404.
+  CREATE TABLE calendar_feeds (
+    token_hash TEXT COLLATE "C" PRIMARY KEY,
+    kind       TEXT COLLATE "C" NOT NULL CHECK (kind IN ('room', 'member')),
+    ref        TEXT COLLATE "C" NOT NULL,
+    created_by TEXT COLLATE "C" NOT NULL,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT NULL
+  );
+  `,
 ];

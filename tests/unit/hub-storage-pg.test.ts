@@ -146,7 +146,7 @@ describe('hub storage on PostgreSQL', () => {
       await before.close();
     }
     const db = await open(url);
-    expect(await db.value('SELECT version FROM schema_version')).toBe(11);
+    expect(await db.value('SELECT version FROM schema_version')).toBe(PG_MIGRATIONS.length);
     expect(
       await db.value(
         "SELECT data_type FROM information_schema.columns WHERE table_name = 'events' AND column_name = 'body' AND table_schema = current_schema()",

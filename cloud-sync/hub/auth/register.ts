@@ -28,6 +28,7 @@ function isPublic(req: FastifyRequest): boolean {
   const path = req.url.split('?', 1)[0] ?? '';
   if (req.method === 'POST') return path === '/auth/login';
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  if (/^\/calendar\/[A-Za-z0-9_-]{43}\.ics$/.test(path)) return true; // a calendar feed: its token is the key
   return path === '/health' || path === '/' || path.startsWith('/ui/');
 }
 

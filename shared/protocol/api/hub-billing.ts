@@ -22,13 +22,29 @@ const VatPercent = z
     error: 'expected a VAT percentage with at most two decimals',
   });
 
+/**
+ * What the plan's members pay for their bookings beyond the resources' own prices
+ * (shared/protocol/bookings.ts ResourcePrices; the rules: docs/billing.md "Bookings").
+ */
+export const BookingTerms = z.strictObject({
+  /** Room hours each member may book a month at no charge, used up in the order the bookings start. */
+  includedRoomHoursPerMonth: z.number().int().nonnegative().max(744).default(0),
+  /** A booking cancelled after its free-cancellation deadline; without it, the booking's own price. */
+  lateCancellationCents: Cents.optional(),
+  /** A booking released because nobody came; without it, the booking's own price. */
+  noShowCents: Cents.optional(),
+});
+export type BookingTerms = z.infer<typeof BookingTerms>;
+
 const Common = {
-  /** VAT on every line this tariff produces (visits, subscription, locker). */
+  /** VAT on every line this tariff produces (visits, subscription, locker, bookings). */
   vatPercent: VatPercent,
   /** Monthly rental of the member's own locker (members with `locker` in the directory). */
   lockerMonthlyCents: Cents.optional(),
   /** Consumable units included each month per member, by item (Soho Solo: 1000 print pages). */
   included: z.record(Key, z.number().int().nonnegative()).default({}),
+  /** How the plan's members' bookings are billed; without it, at the resources' prices, fees none. */
+  bookings: BookingTerms.optional(),
 };
 
 const Subscription = z.strictObject({
@@ -85,7 +101,20 @@ export type PriceList = z.infer<typeof PriceList>;
 export const PeriodId = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, { error: 'expected a month "YYYY-MM"' });
 export type PeriodId = z.infer<typeof PeriodId>;
 
-export const LINE_KINDS = ['subscription', 'extra-day', 'day', 'half-day', 'week', 'locker', 'consumable'] as const;
+export const LINE_KINDS = [
+  'subscription',
+  'extra-day',
+  'day',
+  'half-day',
+  'week',
+  'locker',
+  'consumable',
+  'room-hours',
+  'room-half-day',
+  'desk-booking',
+  'late-cancellation',
+  'no-show',
+] as const;
 export const LineKind = z.enum(LINE_KINDS);
 export type LineKind = z.infer<typeof LineKind>;
 
@@ -95,6 +124,7 @@ export const InvoiceLine = z.object({
   memberName: z.string().nullable(),
   site: z.string().nullable(),
   kind: LineKind,
+  /** The consumable item (kind `consumable`), or the booked resource (the booking kinds). */
   item: z.string().nullable(),
   description: z.string(),
   /** For an adjustment: the closed period it corrects; null on the period's own lines. */
@@ -139,6 +169,8 @@ export const Unbilled = z.object({
   reason: z.literal('not_in_directory'),
   days: z.number().int(),
   consumables: z.number().int(),
+  /** Bookings of the month that started in it (absent when none). */
+  bookings: z.number().int().optional(),
 });
 export type Unbilled = z.infer<typeof Unbilled>;
 
