@@ -261,6 +261,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     publisher.onChange();
     daysElsewhere.onDirectoryChange();
   };
+  const publicUrl = deps.publicUrl?.replace(/\/+$/, '');
   const mailer = deps.mail ? new Mailer(deps.mail, log.child({ module: 'mail' })) : undefined;
   registerAdminRoutes(api, {
     db: store.db,
@@ -305,7 +306,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     log: log.child({ module: 'self-service' }),
     onDirectoryChange,
     ...(mailer ? { mailer } : {}),
-    ...(deps.publicUrl !== undefined ? { publicUrl: deps.publicUrl.replace(/\/+$/, '') } : {}),
+    ...(publicUrl !== undefined ? { publicUrl } : {}),
   });
   registerBookingRoutes(api, {
     db: store.db,
@@ -324,6 +325,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     onDirectoryChange,
   });
   registerCalendarRoutes(api, {
+    ...(publicUrl !== undefined ? { publicUrl } : {}),
     db: store.db,
     bookings: new BookingStore(),
     sites,

@@ -46,7 +46,8 @@ function events(text: string) {
 describe('calendar feeds', () => {
   let hub: Hub;
   let admin: AuthHeaders;
-  const get = (url: string) => hub.api.inject({ method: 'GET', url });
+  // The feed's address is whole (the request's host here, the configured public URL in production): asked by its path.
+  const get = (url: string) => hub.api.inject({ method: 'GET', url: url.replace(/^https?:\/\/[^/]+/, '') });
   const create = (headers: AuthHeaders, payload: object) =>
     hub.api.inject({ method: 'POST', url: '/calendar-feeds', headers, payload });
 
@@ -92,9 +93,9 @@ describe('calendar feeds', () => {
     const r = await create(admin, { kind: 'room', resource: 'vosges', lang: 'fr' });
     expect(r.statusCode).toBe(201);
     const { url, id } = r.json<{ url: string; id: string }>();
-    expect(url).toMatch(/^\/calendar\/[A-Za-z0-9_-]{43}\.ics\?lang=fr$/);
+    expect(url).toMatch(/^http:\/\/localhost:80\/calendar\/[A-Za-z0-9_-]{43}\.ics\?lang=fr$/);
     // Only the token's hash is kept: the id is it, and the table holds no token.
-    expect(id).toBe(tokenHash(url.slice('/calendar/'.length, url.indexOf('.ics'))));
+    expect(id).toBe(tokenHash(url.slice(url.indexOf('/calendar/') + '/calendar/'.length, url.indexOf('.ics'))));
     const feed = await get(url);
     expect(feed.statusCode).toBe(200);
     expect(feed.headers['content-type']).toBe('text/calendar; charset=utf-8');

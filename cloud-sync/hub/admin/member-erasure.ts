@@ -9,6 +9,7 @@ import type { AuditLog } from './audit.js';
 import { auditNaming, deadLettersNaming, eventsNaming, replaceStrings } from './member-records.js';
 import { forbidden } from './deps.js';
 import { DirectoryScope } from './scope.js';
+import { sqlDialect } from '../storage/dialect.js';
 
 export interface MemberErasureDeps {
   db: HubDb;
@@ -21,8 +22,10 @@ export interface MemberErasureDeps {
  * Erasure of a member at the hub (docs/hub.md "Members' personal data"), in one transaction:
  * the directory record moves to the pseudonym and the badges go (HubDirectory.erase: the sites
  * are told), every stored event, the live presence, earlier audit rows and dead letters name the
- * pseudonym instead, and one audit row says who erased whom by pseudonym. Frozen invoices stay
- * as they were issued. Running it again changes nothing.
+ * pseudonym instead, and one audit row says who erased whom by pseudonym. Their self-service
+ * account, its sessions, their invitations and calendar feeds go; their bookings stay for billing
+ * under the pseudonym, those still to come cancelled (at no charge) and gone from every door.
+ * Frozen invoices stay as they were issued. Running it again changes nothing.
  */
 export class MemberErasure {
   constructor(private readonly deps: MemberErasureDeps) {}
@@ -71,6 +74,7 @@ export class MemberErasure {
     const badgeUids = (await directory.badgesOf(tx, memberId)).map((b) => b.uid);
     const auditRows = await this.scrubAudit(tx, memberId, member?.name, badgeUids, pseudonym);
     const { revision, badges } = await directory.erase(tx, memberId, pseudonym, now());
+    await eraseSelfService(tx, memberId, pseudonym, revision, now());
     const summary = { pseudonym, revision, events, badges: badges.length, auditRows };
     await audit.record(tx, account, 'erase', 'member', pseudonym, null, summary);
     return { ...summary, alreadyErased: false };
@@ -125,4 +129,27 @@ export class MemberErasure {
       ]);
     return rows.length;
   }
+}
+
+/**
+ * What the member's self-service left: the account (its sessions follow it), invitations (they
+ * hold an email address), calendar feeds; bookings are kept for billing under the pseudonym, those
+ * still to come cancelled free of charge, and every booking of theirs leaves the sites' directories
+ * at the erasure's revision.
+ */
+async function eraseSelfService(tx: Tx, memberId: string, pseudonym: string, revision: number, nowMs: number) {
+  await tx.run('DELETE FROM accounts WHERE member = ?', [memberId]);
+  await tx.run('DELETE FROM invitations WHERE member = ?', [memberId]);
+  await tx.run("DELETE FROM calendar_feeds WHERE kind = 'member' AND ref = ?", [memberId]);
+  await tx.run(
+    `UPDATE bookings SET member = ?, updated_at = CAST(? AS BIGINT),
+        cancelled_at = CASE WHEN status = 'confirmed' AND start_ms > ? THEN CAST(? AS BIGINT) ELSE cancelled_at END,
+        status = CASE WHEN status = 'confirmed' AND start_ms > ? THEN 'cancelled' ELSE status END
+      WHERE member = ?`,
+    [pseudonym, nowMs, nowMs, nowMs, nowMs, memberId],
+  );
+  await tx.run(
+    `UPDATE directory_entities SET value = NULL, deleted = 1, revision = ? WHERE entity = 'booking' AND deleted = 0 AND ${sqlDialect(tx).jsonText('value', 'member')} = ?`,
+    [revision, memberId],
+  );
 }

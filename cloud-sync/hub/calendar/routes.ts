@@ -7,10 +7,13 @@ import type { Sql } from '../db.js';
 import { DirectoryScope } from '../admin/scope.js';
 import { CalendarFeeds, feedCalendar, resourceOf, type FeedKind, type FeedSources } from './feeds.js';
 import { writeCalendar } from './ics.js';
+import { publicBase } from '../public-url.js';
 
 export interface CalendarDeps extends FeedSources {
   db: Sql;
   now: () => number;
+  /** The hub's public URL, when configured: the base of the feed's address (else the request's host). */
+  publicUrl?: string;
 }
 
 const forbidden = (message: string) => new TesseraError('auth.forbidden', message);
@@ -52,7 +55,7 @@ export function registerCalendarRoutes(app: FastifyInstance, deps: CalendarDeps)
     const ref = body.kind === 'room' ? body.resource : body.member;
     await ensureMayShare(req, deps, body.kind, ref);
     const { token, row } = await feeds.create(deps.db, body.kind, ref, req.account.id, deps.now());
-    const url = `/calendar/${token}.ics${body.lang === 'en' ? '' : `?lang=${body.lang}`}`;
+    const url = `${publicBase(req, deps.publicUrl)}/calendar/${token}.ics${body.lang === 'en' ? '' : `?lang=${body.lang}`}`;
     return reply.status(201).send({ id: row.id, kind: row.kind, ref: row.ref, url });
   });
 

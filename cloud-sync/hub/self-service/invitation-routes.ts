@@ -12,6 +12,7 @@ import type { Sql } from '../db.js';
 import type { SelfServiceDeps } from './deps.js';
 import { invitationMessage } from './invitation-mail.js';
 import { InvitationStore, type Invitation } from './invitations.js';
+import { publicBase } from '../public-url.js';
 
 /** One answer for a token unknown, used or expired, or whose member or employer is gone: never told apart. */
 const invalidLink = () =>
@@ -56,7 +57,7 @@ export function registerInvitationRoutes(app: FastifyInstance, deps: SelfService
       });
       return { ...made, name: named };
     });
-    const url = `${deps.publicUrl ?? `${req.protocol}://${req.host}`}/#/invite/${token}`;
+    const url = `${publicBase(req, deps.publicUrl)}/#/invite/${token}`;
     const emailed =
       body.email !== undefined && deps.mailer !== undefined
         ? await deps.mailer.send(
