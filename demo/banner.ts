@@ -4,6 +4,8 @@ import type { RunningSite } from './sites.js';
 
 export interface BannerFacts {
   oneTimeAdmin: InitialAdmin | undefined;
+  /** A member's one-time link to their own space (bookings, visits, a lost badge). */
+  invitation?: { member: string; link: string };
   apiUrl: string;
   mqttUrl: string;
   ports: { api: PortChoice; broker: PortChoice };
@@ -27,6 +29,9 @@ export function demoBanner(b: BannerFacts): string {
     admin
       ? `Log in as:    ${admin.username} / ${admin.password}   (one-time password: the dashboard asks for a new one)`
       : 'Log in as:    admin, with the password set on an earlier run of this --dir',
+    ...(b.invitation
+      ? [`A member:     ${b.invitation.member}'s own space (book a room, declare a lost badge): ${b.invitation.link}`]
+      : []),
     `MQTT broker:  ${b.mqttUrl} (embedded; provisioned sites only, each with its own identity)${portNote(b.ports.broker)}`,
     ...b.sites.map((s) => `Site:         ${s.site.id.padEnd(10)} ${s.facts.name}, local API ${s.url} (pid ${s.pid})`),
     `Logs, stores: ${b.dir}`,

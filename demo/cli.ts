@@ -12,7 +12,7 @@ import { generateHubKeys } from '../shared/protocol/signing.js';
 import { demoCommand as standaloneDemo } from '../edge/cli.js';
 import type { SiteId } from './day-plan.js';
 import { demoBanner } from './banner.js';
-import { choosePort, seedHub, simulatorAccount } from './hub-setup.js';
+import { choosePort, inviteMember, seedHub, simulatorAccount } from './hub-setup.js';
 import { DEMO_SITES } from './network.js';
 import { DemoSimulator } from './simulator.js';
 import { startSite, type RunningSite } from './sites.js';
@@ -131,9 +131,11 @@ async function runNetworkDemo(opts: DemoArgs, io: Io): Promise<number> {
     if (failed) throw failed.reason;
     const session = await openHubSession(apiUrl, simulator.username, simulator.password);
     await seedHub(session, running.sites);
+    const invitation = await inviteMember(session);
     io.out(
       demoBanner({
         oneTimeAdmin: hub.oneTimeAdmin,
+        invitation,
         apiUrl,
         mqttUrl,
         ports,

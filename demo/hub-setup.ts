@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import type { HubSession } from '../cloud-sync/hub/admin/hub-client.js';
 import type { Hub } from '../cloud-sync/hub-process/hub.js';
 import { hashPassword, randomPassword } from '../cloud-sync/hub/auth/password.js';
-import { EMPLOYERS, MEMBERS, PLANS, PRICES } from './network.js';
+import { EMPLOYERS, INVITED_MEMBER, MEMBERS, PLANS, PRICES, RESOURCES } from './network.js';
 import type { RunningSite } from './sites.js';
 
 /** The demo's hub: its ports, the simulator's own account, and the directory it is seeded with. */
@@ -64,7 +64,10 @@ async function put(hub: HubSession, path: string, body: unknown): Promise<void> 
   if (!res.ok) throw new Error(`seeding the hub: PUT ${path} answered ${res.status} ${await res.text()}`);
 }
 
-/** Declares the sites and enters plans, employers, members, badges and prices through the admin API, as an operator would. */
+/**
+ * Declares the sites and enters plans, employers, members, badges, the bookable desks and rooms
+ * and prices through the admin API, as an operator would.
+ */
 export async function seedHub(hub: HubSession, sites: readonly RunningSite[]): Promise<void> {
   for (const { site, facts } of sites)
     await put(hub, `/directory/sites/${site.id}`, {
@@ -82,5 +85,18 @@ export async function seedHub(hub: HubSession, sites: readonly RunningSite[]): P
     });
     await put(hub, `/directory/badges/${m.uid}`, { member: m.id });
   }
+  for (const { id, ...resource } of RESOURCES) await put(hub, `/resources/${id}`, resource);
   await put(hub, '/billing/prices', PRICES);
+}
+
+/** The one-time link that opens a member's own space (phone-first pages): what an operator hands over. */
+export async function inviteMember(hub: HubSession): Promise<{ member: string; link: string }> {
+  const res = await hub.fetch('/invitations', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ role: 'member', member: INVITED_MEMBER, language: 'fr' }),
+  });
+  if (!res.ok) throw new Error(`inviting a member: POST /invitations answered ${res.status} ${await res.text()}`);
+  const { link } = (await res.json()) as { link: string };
+  return { member: MEMBERS.find((m) => m.id === INVITED_MEMBER)?.name ?? INVITED_MEMBER, link };
 }

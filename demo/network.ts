@@ -126,11 +126,56 @@ export const MEMBERS: readonly DemoMember[] = PEOPLE.map(([name, plan, employer,
   uid: uidOf(i),
 }));
 
+/** Every day, 08:00-19:00 in each site's own time: when the demo's desks and rooms may be booked. */
+const BOOKABLE = [{ days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], from: '08:00', to: '19:00' }];
+
+/**
+ * What members can book: an open space at each centre, and Murat's meeting room, whose own reader
+ * (`salle-in` in its example config) opens only for the holder of a booking.
+ */
+export const RESOURCES = [
+  { id: 'murat-open', site: 'murat', kind: 'desk-pool', name: 'Open space', size: 12, hours: BOOKABLE },
+  {
+    id: 'murat-salle',
+    site: 'murat',
+    kind: 'room',
+    name: 'Salle du Puy Mary',
+    capacity: 6,
+    reader: 'salle-in',
+    hours: BOOKABLE,
+    prices: { hourCents: 1500, halfDayCents: 4000 },
+  },
+  { id: 'allanche-open', site: 'allanche', kind: 'desk-pool', name: 'Grande salle', size: 8, hours: BOOKABLE },
+  { id: 'reichstett-open', site: 'reichstett', kind: 'desk-pool', name: 'Plateau', size: 10, hours: BOOKABLE },
+  {
+    id: 'reichstett-reunion',
+    site: 'reichstett',
+    kind: 'room',
+    name: 'Salle de réunion',
+    capacity: 8,
+    hours: BOOKABLE,
+    prices: { hourCents: 2000, halfDayCents: 5000 },
+  },
+] as const;
+
+/** The member the demo invites to their self-service space: a nomad of the network. */
+export const INVITED_MEMBER = 'm-020';
+
 /** The billing example's tariffs, and one for the 24/7 plan the example has not. */
 export const PRICES: PriceList = {
   ...EXAMPLE_PRICE_LIST,
   plans: {
     ...EXAMPLE_PRICE_LIST.plans,
+    // The network's nomads have four hours of meeting room a month.
+    'soho-solo': {
+      kind: 'subscription',
+      monthlyCents: 15000,
+      daysPerWeek: 5,
+      extraDay: { refuse: true, cents: 1000 },
+      vatPercent: 20,
+      included: { 'print-page': 1000 },
+      bookings: { includedRoomHoursPerMonth: 4 },
+    },
     'allanche-24-7': {
       kind: 'subscription',
       monthlyCents: 6000,
