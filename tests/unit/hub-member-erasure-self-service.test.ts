@@ -35,7 +35,7 @@ describe('a member erased at the hub, with an account, bookings, an invitation a
   const liveBookingEntities = () =>
     hub.store.db.column<string>("SELECT id FROM directory_entities WHERE entity = 'booking' AND deleted = 0");
 
-  it('leaves no account, session, invitation or feed, and the bookings under the pseudonym', async () => {
+  it('exports the bookings, then leaves no account, session, invitation or feed, and the bookings under the pseudonym', async () => {
     const earlier = await book(net.member, '2026-12-07', '09:30', '10:30');
     const later = await book(net.member, '2026-12-10', '14:00', '15:00');
     const feed = await call(hub, net.member, 'POST', '/calendar-feeds', { kind: 'member', member: 'ana' });
@@ -52,6 +52,14 @@ describe('a member erased at the hub, with an account, bookings, an invitation a
     await accountOf(hub.api, net.admin, { username: 'mia', role: 'member', member: 'mia' });
     clock.advance(60 * 60_000); // 10:00: the first booking is under way, the second to come
     expect((await hub.api.inject({ method: 'GET', url: feedUrl })).statusCode).toBe(200);
+
+    const exported = await hub.api.inject({ method: 'GET', url: '/directory/members/ana/export', headers: net.admin });
+    expect(exported.statusCode).toBe(200);
+    const bookings = exported.json<{ bookings: Array<{ id: string; status: string }> }>().bookings;
+    expect(bookings.map((b) => [b.id, b.status])).toEqual([
+      [earlier, 'confirmed'],
+      [later, 'confirmed'],
+    ]);
 
     const erased = await call(hub, net.admin, 'POST', '/directory/members/ana/erase', { confirm: 'ana' });
     expect(erased.status, JSON.stringify(erased.body)).toBe(200);

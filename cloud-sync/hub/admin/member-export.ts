@@ -13,6 +13,8 @@ import {
   type InvoiceRow,
 } from './member-records.js';
 import { DirectoryScope } from './scope.js';
+import { bookingRecord } from '../bookings/routes.js';
+import { BookingStore } from '../bookings/store.js';
 
 /** What the export reads of a closed invoice's stored body, as billing wrote it. */
 interface StoredInvoice {
@@ -67,6 +69,7 @@ export function exportMember(deps: MemberExportDeps, account: Account, memberId:
         )
       ).map(auditEntryOf),
       invoices,
+      bookings: (await new BookingStore().forMember(tx, memberId, 0, Number.MAX_SAFE_INTEGER)).map(bookingRecord),
       deadLetters: (await deadLettersNaming(tx, memberId)).map((d) => ({
         id: d.id,
         topic: d.topic,

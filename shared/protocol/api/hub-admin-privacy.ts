@@ -3,6 +3,7 @@ import { Employer, Member, Plan } from '../directory.js';
 import { defineRoute } from './common.js';
 import { AuditEntry } from './hub-admin-audit.js';
 import { StoredBadge } from './hub-admin-directory.js';
+import { BookingRecord } from './hub-bookings.js';
 
 /**
  * A member's personal data (`/directory/members/:id/export` and `/erase`): everything the hub
@@ -53,6 +54,8 @@ export const MemberExport = z.strictObject({
       ),
     }),
   ),
+  /** Their bookings, of every status, oldest first. */
+  bookings: z.array(BookingRecord),
   /** Refused messages that name them (kept for the operator), without the payload. */
   deadLetters: z.array(
     z.strictObject({ id: z.number().int(), topic: z.string(), reason: z.string(), at: z.iso.datetime() }),
