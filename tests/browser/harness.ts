@@ -37,8 +37,17 @@ export async function cleanUp(): Promise<void> {
   for (const c of cleanups.splice(0).reverse()) await c();
 }
 
+/** A phone's screen (an iPhone 12 to 15), for the phone-first pages. */
+export const PHONE = { width: 390, height: 844 } as const;
+
+export interface BrowserOptions {
+  viewport?: { width: number; height: number };
+  /** The `prefers-color-scheme` the page sees: the dashboard has a dark palette of its own. */
+  colorScheme?: 'light' | 'dark';
+}
+
 /** Chromium headless with a fresh profile, nothing fetched from outside (the flags of docs/dashboard.md). */
-export async function openBrowser(): Promise<{ context: BrowserContext; page: Page }> {
+export async function openBrowser(options: BrowserOptions = {}): Promise<{ context: BrowserContext; page: Page }> {
   const profile = mkdtempSync(join(tmpdir(), 'tessera-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -53,7 +62,8 @@ export async function openBrowser(): Promise<{ context: BrowserContext; page: Pa
       '--disable-component-update',
       '--disable-sync',
     ],
-    viewport: { width: 1100, height: 900 },
+    viewport: options.viewport ?? { width: 1100, height: 900 },
+    colorScheme: options.colorScheme ?? 'light',
   });
   cleanups.push(async () => {
     await context.close();

@@ -59,7 +59,7 @@ export function renderMembers(view) {
     },
   };
   /**
-   * @param {string[]} heads
+   * @param {(string | HTMLElement)[]} heads
    * @param {HTMLElement} body
    */
   const table = (heads, body) =>
@@ -81,7 +81,10 @@ export function renderMembers(view) {
     h(
       'section.card',
       h('h2', t('members.badges')),
-      table([t('members.uid'), t('members.member'), t('members.status'), ''], badges),
+      table(
+        [t('members.uid'), t('members.member'), t('members.status'), h('span.visually-hidden', t('members.actions'))],
+        badges,
+      ),
     ),
     h('div.forms', memberForm(page), badgeForm(page), importForm(page)),
   );
@@ -227,7 +230,7 @@ function importForm(page) {
     'form.card.inline',
     { onsubmit },
     h('h2', t('members.import')),
-    file,
+    h('label', t('members.csvFile'), file),
     h('button', { type: 'submit' }, t('members.import')),
     h('a', { href: '/directory/members.csv', download: 'members.csv' }, t('members.export')),
   );
