@@ -38,6 +38,7 @@ import { BillingLedger } from '../billing/ledger.js';
 import { registerBillingRoutes } from '../billing/api.js';
 import { CommandSender } from '../hub/commands.js';
 import { registerCommandRoutes } from '../hub/admin/command-routes.js';
+import { registerBookingRoutes } from '../hub/bookings/routes.js';
 
 export interface HubDeps {
   dbPath: string;
@@ -248,16 +249,17 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
   registerAuth(api, auth);
   registerApiDocs(api);
   buildHubApi({ store, ingest, log: deps.log, clock: deps.clock, startedAt: deps.clock.now() }, api);
+  const onDirectoryChange = () => {
+    publisher.onChange();
+    daysElsewhere.onDirectoryChange();
+  };
   registerAdminRoutes(api, {
     db: store.db,
     directory,
     sites,
     audit,
     auth,
-    onDirectoryChange: () => {
-      publisher.onChange();
-      daysElsewhere.onDirectoryChange();
-    },
+    onDirectoryChange,
     publicKeyPem: key.publicKeyPem,
     log,
     now: () => deps.clock.now(),
@@ -283,6 +285,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
   );
   const billing = new BillingLedger({ db: store.db, directory, sites, now: () => deps.clock.now(), log: deps.log });
   registerBillingRoutes(api, billing);
+  registerBookingRoutes(api, { db: store.db, directory, sites, audit, now: () => deps.clock.now(), onDirectoryChange });
   registerLiveRoutes(api, { live, store, now: () => deps.clock.now() });
   registerHubMetrics(api, { live, ingest, store });
   const commands = new CommandSender({

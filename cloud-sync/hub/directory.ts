@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { Badge, Employer, Member, Plan } from '../../shared/protocol/directory.js';
+import { Booking, Resource } from '../../shared/protocol/bookings.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import type { DirectoryChange } from '../../shared/protocol/sync.js';
 import { describeIssues } from '../../shared/platform/validation.js';
@@ -13,8 +14,17 @@ import { unstorableText } from './storage/unstorable.js';
 export const UPSERT_ENTITY =
   'INSERT INTO directory_entities (entity, id, value, revision, deleted) VALUES (?, ?, ?, ?, 0) ON CONFLICT (entity, id) DO UPDATE SET value = excluded.value, revision = excluded.revision, deleted = 0';
 
-export type Entity = 'plan' | 'employer' | 'member' | 'badge';
-const SCHEMA = { plan: Plan, employer: Employer, member: Member, badge: Badge } as const;
+export type Entity = 'plan' | 'employer' | 'member' | 'badge' | 'resource' | 'booking';
+const SCHEMA = {
+  plan: Plan,
+  employer: Employer,
+  member: Member,
+  badge: Badge,
+  resource: Resource,
+  booking: Booking,
+} as const;
+/** The entities of the admin API's `/directory/:entity` collections; resources and bookings have routes of their own. */
+export type CollectionEntity = Exclude<Entity, 'resource' | 'booking'>;
 /** The value of an entity of kind `E`, as its schema gives it. */
 export type EntityOf<E extends Entity> = z.infer<(typeof SCHEMA)[E]>;
 export const keyOf = (entity: Entity, value: { id?: string; uid?: string }) =>
@@ -368,12 +378,7 @@ export class HubDirectory {
     );
   }
 
-  private async checkReferences(
-    q: Sql,
-    entity: Entity,
-    value: Plan | Employer | Member | Badge,
-    exists: Exists,
-  ): Promise<void> {
+  private async checkReferences(q: Sql, entity: Entity, value: EntityOf<Entity>, exists: Exists): Promise<void> {
     const missing = async (what: Entity, id: string, path: string) => {
       if (!(await exists(what, id)))
         throw new TesseraError('request.invalid', `no ${what} ${JSON.stringify(id)}`, [
@@ -390,6 +395,20 @@ export class HubDirectory {
       if (m.employer !== undefined) await missing('employer', m.employer, 'employer');
     }
     if (entity === 'badge') await missing('member', (value as Badge).member, 'member');
+    if (entity === 'resource') {
+      const r = value as Resource;
+      // A resource is booked in its site's time zone: the site must be declared.
+      if ((await q.value('SELECT 1 AS one FROM sites WHERE id = ?', [r.site])) === undefined)
+        throw new TesseraError('request.invalid', `no declared site ${JSON.stringify(r.site)}`, [
+          { path: 'site', message: 'no declared site with this id' },
+        ]);
+      if (r.plans !== 'all') for (const [i, plan] of r.plans.entries()) await missing('plan', plan, `plans.${i}`);
+    }
+    if (entity === 'booking') {
+      const b = value as Booking;
+      await missing('resource', b.resource, 'resource');
+      await missing('member', b.member, 'member');
+    }
   }
 
   /** Up to three entities that name `entity` `id`: what keeps it from being deleted. */
@@ -400,9 +419,16 @@ export class HubDirectory {
         `SELECT id FROM directory_entities WHERE entity = '${kind}' AND deleted = 0 AND ${d.jsonText('value', field)} = ? ORDER BY id LIMIT 3`,
         [id],
       );
-    if (entity === 'plan') return (await using('member', 'plan')).map((m) => `member ${m}`);
+    if (entity === 'plan') {
+      const members = (await using('member', 'plan')).map((m) => `member ${m}`);
+      if (members.length > 0) return members;
+    }
     if (entity === 'employer') return (await using('member', 'employer')).map((m) => `member ${m}`);
     if (entity === 'member') return (await using('badge', 'member')).map((uid) => `badge …${uid.slice(-4)}`);
+    if (entity === 'plan') {
+      const resources = await this.list(q, 'resource');
+      return resources.filter((r) => r.plans !== 'all' && r.plans.includes(id)).map((r) => `resource ${r.id}`);
+    }
     return [];
   }
 }

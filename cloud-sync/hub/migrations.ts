@@ -243,4 +243,36 @@ export const HUB_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (entity, id)
   ) WITHOUT ROWID;
   `,
+  `
+  -- Bookings of the sites' resources (cloud-sync/hub/bookings/, docs/bookings.md): who holds
+  -- which resource from start_ms to end_ms (UTC ms, end exclusive). status: confirmed,
+  -- cancelled or no_show (released by the hub when nobody tapped); late_cancellation = 1: cancelled
+  -- later than the resource's free-cancellation hours before its start (billed). A confirmed
+  -- booking is also a directory entity 'booking' (what the site's door reads); a cancelled or
+  -- released one is a tombstone there.
+  CREATE TABLE bookings (
+    id                TEXT PRIMARY KEY,
+    resource          TEXT NOT NULL,
+    site              TEXT NOT NULL,
+    member            TEXT NOT NULL,
+    start_ms          BIGINT NOT NULL,
+    end_ms            BIGINT NOT NULL,
+    status            TEXT NOT NULL,
+    created_by        TEXT NOT NULL,
+    created_at        BIGINT NOT NULL,
+    updated_at        BIGINT NOT NULL,
+    cancelled_at      BIGINT NULL,
+    late_cancellation INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  CREATE INDEX bookings_by_resource ON bookings (resource, start_ms);
+  CREATE INDEX bookings_by_site ON bookings (site, start_ms);
+  CREATE INDEX bookings_by_member ON bookings (member, start_ms);
+  -- A month's bookings for billing.
+  CREATE INDEX bookings_by_start ON bookings (start_ms);
+
+  -- The events naming a member, by data.memberId (the no-show sweeper asks whether a booking's
+  -- holder tapped; a member's records too): the expression is the one
+  -- sqlDialect(q).jsonText('body', 'data.memberId') writes, as PostgreSQL's events_by_member.
+  CREATE INDEX events_by_member ON events (json_extract(body, '$.data.memberId'));
+  `,
 ];

@@ -294,4 +294,31 @@ export const PG_MIGRATIONS: readonly string[] = [
   DROP FUNCTION IF EXISTS instr(TEXT, TEXT);
   DROP FUNCTION IF EXISTS json_valid(TEXT);
   `,
+  // 12
+  `
+  -- Bookings of the sites' resources: who holds which resource from start_ms to end_ms (UTC ms,
+  -- end exclusive). status: confirmed, cancelled or no_show (released by the hub when nobody
+  -- tapped); late_cancellation = 1: cancelled later than the resource's free-cancellation hours
+  -- before its start (billed). A confirmed booking is also a directory entity 'booking'; a
+  -- cancelled or released one is a tombstone there.
+  CREATE TABLE bookings (
+    id                TEXT COLLATE "C" PRIMARY KEY,
+    resource          TEXT COLLATE "C" NOT NULL,
+    site              TEXT COLLATE "C" NOT NULL,
+    member            TEXT COLLATE "C" NOT NULL,
+    start_ms          BIGINT NOT NULL,
+    end_ms            BIGINT NOT NULL,
+    status            TEXT COLLATE "C" NOT NULL,
+    created_by        TEXT COLLATE "C" NOT NULL,
+    created_at        BIGINT NOT NULL,
+    updated_at        BIGINT NOT NULL,
+    cancelled_at      BIGINT NULL,
+    late_cancellation INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX bookings_by_resource ON bookings (resource, start_ms);
+  CREATE INDEX bookings_by_site ON bookings (site, start_ms);
+  CREATE INDEX bookings_by_member ON bookings (member, start_ms);
+  -- A month's bookings for billing.
+  CREATE INDEX bookings_by_start ON bookings (start_ms);
+  `,
 ];

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../cloud-sync/hub/admin/audit.js';
 import { DirectoryChanges } from '../../cloud-sync/hub/admin/directory-changes.js';
 import type { Account } from '../../cloud-sync/hub/auth/account.js';
-import type { Entity } from '../../cloud-sync/hub/directory.js';
+import type { CollectionEntity as Entity } from '../../cloud-sync/hub/directory.js';
 import { statusOf } from '../../shared/platform/error-table.js';
 import { TesseraError, type ErrorCode } from '../../shared/platform/errors.js';
 import { expectRefusal, type HubRig, MALFORMED_ESCAPES, SEED, segment, startHubRig } from './hub-rig.js';

@@ -1,7 +1,7 @@
 import type { Badge, Member } from '../../../shared/protocol/directory.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
 import type { Account } from '../auth/account.js';
-import type { Entity, HubDirectory } from '../directory.js';
+import type { CollectionEntity as Entity, HubDirectory } from '../directory.js';
 import type { HubDb, Sql } from '../db.js';
 import type { AuditLog } from './audit.js';
 import { forbidden } from './deps.js';

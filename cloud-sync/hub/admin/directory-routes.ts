@@ -9,7 +9,7 @@ import {
 import { normalizeUid } from '../../../shared/protocol/badge.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
 import { ensureSite } from '../auth/guards.js';
-import type { Entity } from '../directory.js';
+import type { CollectionEntity as Entity } from '../directory.js';
 import type { AdminDeps } from './deps.js';
 import { DirectoryChanges } from './directory-changes.js';
 import { searchDirectory } from './directory-search.js';
