@@ -7,6 +7,8 @@ import type { Invoice } from './invoice.js';
 import type { BillingLedger } from './ledger.js';
 import { nextPeriod } from './period.js';
 import { operatorOnly } from '../hub/auth/index.js';
+import { SelfServiceRoutes } from '../../shared/protocol/api/hub-self-service.js';
+import { ownEmployer } from '../hub/self-service/index.js';
 
 /** Every billing route is for network operators: a site manager gets 403 before anything is read. */
 const operator = { preValidation: operatorOnly };
@@ -75,6 +77,25 @@ export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedge
     },
     operator,
   );
+}
+
+/**
+ * An employer's manager's invoices (self-service routes): the closed ones whose account is their
+ * own employer, never a preview. Another employer's invoice number is "not found", as one that
+ * does not exist.
+ */
+export function registerEmployerInvoiceRoutes(app: FastifyInstance, ledger: BillingLedger): void {
+  serve(app, SelfServiceRoutes.invoices, async (req) => ({
+    invoices: (await ledger.employerInvoices(ownEmployer(req))).map((i) => ({ ...header(i), period: i.period })),
+  }));
+  serve(app, SelfServiceRoutes.invoice, async (req) => {
+    const employer = ownEmployer(req);
+    const { number } = req.params;
+    const invoice = await ledger.invoice(number);
+    if (!invoice || invoice.account.kind !== 'employer' || invoice.account.id !== employer)
+      throw new TesseraError('not_found', `no invoice ${number} of yours`);
+    return invoice;
+  });
 }
 
 function header(i: Invoice): InvoiceHeader {

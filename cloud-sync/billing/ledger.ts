@@ -121,6 +121,15 @@ export class BillingLedger {
     return bodies.map((body) => JSON.parse(body) as Invoice);
   }
 
+  /** The closed invoices of one employer, oldest first (an employer's manager's, `GET /employer/invoices`). */
+  async employerInvoices(employer: string): Promise<Invoice[]> {
+    const bodies = await this.deps.db.column<string>(
+      'SELECT body FROM billing_invoices WHERE account = ? ORDER BY year, seq',
+      [`employer:${employer}`],
+    );
+    return bodies.map((body) => JSON.parse(body) as Invoice);
+  }
+
   async invoice(number: string): Promise<Invoice | undefined> {
     const body = await this.deps.db.value<string>('SELECT body FROM billing_invoices WHERE number = ?', [number]);
     return body === undefined ? undefined : (JSON.parse(body) as Invoice);

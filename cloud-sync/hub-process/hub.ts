@@ -35,7 +35,8 @@ import { registerLiveRoutes } from '../hub/occupancy/routes.js';
 import { registerHubMetrics } from '../hub/occupancy/metrics.js';
 import { registerDashboard } from '../dashboard/register.js';
 import { BillingLedger } from '../billing/ledger.js';
-import { registerBillingRoutes } from '../billing/api.js';
+import { registerBillingRoutes, registerEmployerInvoiceRoutes } from '../billing/api.js';
+import { Mailer, registerSelfServiceRoutes, type MailSettings } from '../hub/self-service/index.js';
 import { CommandSender } from '../hub/commands.js';
 import { registerCommandRoutes } from '../hub/admin/command-routes.js';
 import { registerBookingRoutes } from '../hub/bookings/routes.js';
@@ -83,6 +84,10 @@ export interface HubDeps {
   instance?: string;
   /** A hub on PostgreSQL: its pool's bounds (storage/postgres.ts; tests give small ones). */
   postgres?: PostgresOptions;
+  /** Where people open the dashboard (`https://hub.example.org`), for invitation links; default: the inviting request's address. */
+  publicUrl?: string;
+  /** SMTP settings: invitations are emailed (without them, only answered as links). */
+  mail?: MailSettings;
 }
 
 export interface Hub {
@@ -253,6 +258,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     publisher.onChange();
     daysElsewhere.onDirectoryChange();
   };
+  const mailer = deps.mail ? new Mailer(deps.mail, log.child({ module: 'mail' })) : undefined;
   registerAdminRoutes(api, {
     db: store.db,
     directory,
@@ -286,6 +292,19 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
   const billing = new BillingLedger({ db: store.db, directory, sites, now: () => deps.clock.now(), log: deps.log });
   registerBillingRoutes(api, billing);
   registerBookingRoutes(api, { db: store.db, directory, sites, audit, now: () => deps.clock.now(), onDirectoryChange });
+  registerEmployerInvoiceRoutes(api, billing);
+  registerSelfServiceRoutes(api, {
+    db: store.db,
+    directory,
+    sites,
+    audit,
+    auth,
+    clock: deps.clock,
+    log: log.child({ module: 'self-service' }),
+    onDirectoryChange,
+    ...(mailer ? { mailer } : {}),
+    ...(deps.publicUrl !== undefined ? { publicUrl: deps.publicUrl.replace(/\/+$/, '') } : {}),
+  });
   registerLiveRoutes(api, { live, store, now: () => deps.clock.now() });
   registerHubMetrics(api, { live, ingest, store });
   const commands = new CommandSender({
@@ -308,6 +327,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
       retention.stop();
       await retention.settled();
       await api.close().catch((err: unknown) => log.warn({ err }, 'API close failed'));
+      mailer?.close();
       await publisher.stop();
       await ingest.stop().catch((err: unknown) => log.warn({ err }, 'ingest stop failed'));
       await live.settled();

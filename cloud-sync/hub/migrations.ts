@@ -275,4 +275,45 @@ export const HUB_MIGRATIONS: readonly string[] = [
   -- sqlDialect(q).jsonText('body', 'data.memberId') writes, as PostgreSQL's events_by_member.
   CREATE INDEX events_by_member ON events (json_extract(body, '$.data.memberId'));
   `,
+  `
+  -- Self-service accounts (docs/hub.md "Roles"): role may now be member (member: the directory
+  -- member's id, one account per member) or employer_manager (employer: the employer's id).
+  -- SQLite cannot change a CHECK in place: the table is made again, and since dropping the old
+  -- one deletes the sessions that reference it (ON DELETE CASCADE), they are kept aside and put back.
+  CREATE TEMP TABLE sessions_kept AS SELECT * FROM sessions;
+  CREATE TABLE accounts_next (
+    id                   TEXT PRIMARY KEY,
+    username             TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    role                 TEXT NOT NULL CHECK (role IN ('operator', 'site_manager', 'member', 'employer_manager')),
+    sites                TEXT NOT NULL DEFAULT '[]',
+    password             TEXT NOT NULL,
+    must_change_password INTEGER NOT NULL DEFAULT 0,
+    disabled             INTEGER NOT NULL DEFAULT 0,
+    created_at           INTEGER NOT NULL,
+    updated_at           INTEGER NOT NULL,
+    member               TEXT,
+    employer             TEXT
+  );
+  INSERT INTO accounts_next (id, username, role, sites, password, must_change_password, disabled, created_at, updated_at)
+    SELECT id, username, role, sites, password, must_change_password, disabled, created_at, updated_at FROM accounts;
+  DROP TABLE accounts;
+  ALTER TABLE accounts_next RENAME TO accounts;
+  INSERT INTO sessions SELECT * FROM sessions_kept;
+  DROP TABLE sessions_kept;
+  CREATE UNIQUE INDEX accounts_by_member ON accounts (member) WHERE member IS NOT NULL;
+
+  -- Invitations to a self-service account (self-service/invitations.ts), by the SHA-256 of their
+  -- one-time token: a copy of the database accepts none. used_at is set by the one accept that wins.
+  CREATE TABLE invitations (
+    token_hash TEXT PRIMARY KEY,
+    role       TEXT NOT NULL CHECK (role IN ('member', 'employer_manager')),
+    member     TEXT,
+    employer   TEXT,
+    email      TEXT,
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at    INTEGER
+  ) WITHOUT ROWID;
+  `,
 ];

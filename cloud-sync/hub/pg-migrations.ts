@@ -321,4 +321,28 @@ export const PG_MIGRATIONS: readonly string[] = [
   -- A month's bookings for billing.
   CREATE INDEX bookings_by_start ON bookings (start_ms);
   `,
+  `
+  -- Self-service accounts: role may now be member (member: the directory member's id, one
+  -- account per member) or employer_manager (employer: the employer's id).
+  ALTER TABLE accounts DROP CONSTRAINT accounts_role_check;
+  ALTER TABLE accounts ADD CONSTRAINT accounts_role_check
+    CHECK (role IN ('operator', 'site_manager', 'member', 'employer_manager'));
+  ALTER TABLE accounts ADD COLUMN member TEXT COLLATE "C";
+  ALTER TABLE accounts ADD COLUMN employer TEXT COLLATE "C";
+  CREATE UNIQUE INDEX accounts_by_member ON accounts (member) WHERE member IS NOT NULL;
+
+  -- Invitations to a self-service account, by the SHA-256 of their one-time token: a copy of
+  -- the database accepts none. used_at is set by the one accept that wins.
+  CREATE TABLE invitations (
+    token_hash TEXT COLLATE "C" PRIMARY KEY,
+    role       TEXT COLLATE "C" NOT NULL CHECK (role IN ('member', 'employer_manager')),
+    member     TEXT COLLATE "C",
+    employer   TEXT COLLATE "C",
+    email      TEXT COLLATE "C",
+    created_by TEXT COLLATE "C" NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at    BIGINT
+  );
+  `,
 ];

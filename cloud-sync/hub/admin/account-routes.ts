@@ -12,7 +12,7 @@ const OPERATOR = { preValidation: operatorOnly };
 
 /** Accounts, the network operator's alone: list, get, create, change, reset a password (AccountAdmin). */
 export function registerAccountRoutes(app: FastifyInstance, deps: AdminDeps): void {
-  const admin = new AccountAdmin(deps.db, deps.auth, deps.audit);
+  const admin = new AccountAdmin(deps.db, deps.auth, deps.audit, deps.directory);
 
   serve(
     app,

@@ -1,5 +1,6 @@
 import type { Badge, Member, Plan } from '../../../shared/protocol/directory.js';
-import type { Account } from '../auth/account.js';
+import { TesseraError } from '../../../shared/platform/errors.js';
+import { isSelfService, type Account } from '../auth/account.js';
 import type { Sql } from '../db.js';
 import type { HubDirectory } from '../directory.js';
 import { sqlDialect } from '../storage/dialect.js';
@@ -24,7 +25,13 @@ export class DirectoryScope {
     private readonly account: Account,
     private readonly directory: HubDirectory,
     private readonly q: Sql,
-  ) {}
+  ) {
+    // Every account but an operator is scoped like a site manager here, whose empty site list
+    // would still see every member of a network-wide plan: a member or an employer's manager
+    // must never get this far (the role gate refuses them first; this is the second lock).
+    if (isSelfService(account.role))
+      throw new TesseraError('auth.forbidden', 'this account may use its own self-service pages only');
+  }
 
   get everything(): boolean {
     return this.account.role === 'operator';

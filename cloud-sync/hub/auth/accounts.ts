@@ -21,9 +21,12 @@ interface Row {
   disabled: number;
   created_at: number;
   updated_at: number;
+  member: string | null;
+  employer: string | null;
 }
 
-const COLUMNS = 'id, username, role, sites, password, must_change_password, disabled, created_at, updated_at';
+const COLUMNS =
+  'id, username, role, sites, password, must_change_password, disabled, created_at, updated_at, member, employer';
 
 function toRecord(r: Row): AccountRecord {
   const sites = SiteList.safeParse(JSON.parse(r.sites));
@@ -32,6 +35,8 @@ function toRecord(r: Row): AccountRecord {
     username: r.username,
     role: r.role,
     sites: r.role === 'site_manager' && sites.success ? sites.data : [],
+    ...(r.role === 'member' && r.member !== null ? { member: r.member } : {}),
+    ...(r.role === 'employer_manager' && r.employer !== null ? { employer: r.employer } : {}),
     mustChangePassword: r.must_change_password === 1,
     disabled: r.disabled === 1,
     createdAt: new Date(r.created_at).toISOString(),
@@ -45,6 +50,10 @@ export interface NewAccount {
   sites: string[];
   passwordHash: string;
   mustChangePassword: boolean;
+  /** A member's account: their directory entry (one account per member). */
+  member?: string;
+  /** An employer's manager: the employer. */
+  employer?: string;
 }
 
 export interface AccountChange {
@@ -106,13 +115,16 @@ export class AccountStore {
 
   /**
    * Adds an account; `passwordHash` from auth/password.ts (hashing is slow: do it before any
-   * transaction). A username taken, in any case, is a conflict, also when two arrive at once.
+   * transaction). A username taken, in any case, is a conflict, also when two arrive at once; so
+   * is a second account for one member. Whether the member or employer exists is the caller's.
    */
   async create(q: Sql, input: NewAccount): Promise<AccountRecord> {
     const at = this.now();
     const sites = input.role === 'site_manager' ? input.sites : [];
+    const member = input.role === 'member' ? (input.member ?? null) : null;
+    const employer = input.role === 'employer_manager' ? (input.employer ?? null) : null;
     const row = await q.get<Row>(
-      `INSERT INTO accounts (${COLUMNS}) VALUES (?, ?, ?, ?, ?, CAST(? AS BIGINT), 0, CAST(? AS BIGINT), CAST(? AS BIGINT))
+      `INSERT INTO accounts (${COLUMNS}) VALUES (?, ?, ?, ?, ?, CAST(? AS BIGINT), 0, CAST(? AS BIGINT), CAST(? AS BIGINT), ?, ?)
         ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
       [
         randomUUID(),
@@ -123,10 +135,20 @@ export class AccountStore {
         input.mustChangePassword ? 1 : 0,
         at,
         at,
+        member,
+        employer,
       ],
     );
-    if (!row) throw new TesseraError('conflict', `the username ${JSON.stringify(input.username)} is taken`);
-    return toRecord(row);
+    if (row) return toRecord(row);
+    if (member !== null && (await this.ofMember(q, member)))
+      throw new TesseraError('conflict', `member ${JSON.stringify(member)} already has an account`);
+    throw new TesseraError('conflict', `the username ${JSON.stringify(input.username)} is taken`);
+  }
+
+  /** The account of a directory member, if they have one. */
+  async ofMember(q: Sql, member: string): Promise<AccountRecord | undefined> {
+    const row = await q.get<Row>(`SELECT ${COLUMNS} FROM accounts WHERE member = ?`, [member]);
+    return row ? toRecord(row) : undefined;
   }
 
   async update(q: Sql, id: string, change: AccountChange): Promise<AccountRecord> {

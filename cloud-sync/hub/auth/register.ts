@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { serve } from '../../../shared/platform/api-contract.js';
+import { contractOf, serve, type RouteContract } from '../../../shared/platform/api-contract.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
 import { AuthRoutes } from '../../../shared/protocol/api/hub-auth.js';
+import { SelfServiceRoutes } from '../../../shared/protocol/api/hub-self-service.js';
+import { isSelfService, type Account } from './account.js';
 import type { AccountRecord } from './accounts.js';
 import type { HubAuth } from './hub-auth.js';
 import { passwordIsUsername } from './password.js';
@@ -12,11 +14,17 @@ export { Login } from '../../../shared/protocol/api/hub-auth.js';
 
 export const SESSION_COOKIE = 'tessera_session';
 
+/** Reading and accepting an invitation: whoever holds the link (the token is the secret, checked by the route). */
+const INVITATION_ROUTES: ReadonlySet<RouteContract> = new Set([SelfServiceRoutes.invitation, SelfServiceRoutes.accept]);
+
 /**
- * What needs no session: health, logging in, and the dashboard's static files (they hold no
- * data). Decided from the request alone: these never wait for the database.
+ * What needs no session: health, logging in, the dashboard's static files (they hold no data),
+ * and an invitation's two routes, by the route matched. Decided from the request alone: these
+ * never wait for the database.
  */
 function isPublic(req: FastifyRequest): boolean {
+  const contract = contractOf(req);
+  if (contract !== undefined && INVITATION_ROUTES.has(contract)) return true;
   const path = req.url.split('?', 1)[0] ?? '';
   if (req.method === 'POST') return path === '/auth/login';
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
@@ -25,6 +33,32 @@ function isPublic(req: FastifyRequest): boolean {
 
 /** Where an account with a one-time password may still go: to set its own, or leave. */
 const PASSWORD_CHANGE_PATHS = new Set(['/auth/me', '/auth/password', '/auth/logout']);
+
+/** What a member's or an employer's manager's session may reach besides the self-service routes: its own account. */
+const OWN_ACCOUNT_ROUTES: ReadonlySet<RouteContract> = new Set([AuthRoutes.me, AuthRoutes.password, AuthRoutes.logout]);
+
+/**
+ * The role gate: a self-service account (a member, an employer's manager) reaches only the
+ * routes whose contract says `selfService` and its own account's. Decided from the route
+ * matched, before any hook or handler reads the request: a route served without a contract, or
+ * no route at all, is refused too, so a route added later is staff-only unless it says otherwise.
+ */
+function selfServiceMayReach(req: FastifyRequest): boolean {
+  const contract = contractOf(req);
+  return contract !== undefined && (contract.selfService === true || OWN_ACCOUNT_ROUTES.has(contract));
+}
+
+/** Who is asking, as the handlers see it: a member's or a manager's link only when it is one. */
+function requestAccount(a: AccountRecord): Account {
+  return {
+    id: a.id,
+    username: a.username,
+    role: a.role,
+    sites: a.sites,
+    ...(a.role === 'member' && a.member !== undefined ? { member: a.member } : {}),
+    ...(a.role === 'employer_manager' && a.employer !== undefined ? { employer: a.employer } : {}),
+  };
+}
 
 export function sessionToken(req: FastifyRequest): string | undefined {
   const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
@@ -37,7 +71,8 @@ export function sessionToken(req: FastifyRequest): string | undefined {
   return undefined;
 }
 
-const cookie = (token: string, maxAgeSeconds: number) =>
+/** The session cookie for `token` (an empty token and 0 s clear it): what logging in, or accepting an invitation, sets. */
+export const sessionCookie = (token: string, maxAgeSeconds: number) =>
   `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${maxAgeSeconds}`;
 
 /**
@@ -59,19 +94,21 @@ export function registerAuth(app: FastifyInstance, auth: HubAuth): void {
     // A store that cannot answer throws store.unavailable (503): let through as it is, never a 401.
     const account = await auth.sessionAccount(token);
     if (!account) throw new TesseraError('auth.invalid', 'this session is unknown or has expired: log in again');
+    if (isSelfService(account.role) && !selfServiceMayReach(req))
+      throw new TesseraError('auth.forbidden', 'this account may use its own self-service pages only');
     if (account.mustChangePassword && !PASSWORD_CHANGE_PATHS.has(req.url.split('?', 1)[0] ?? '')) {
       throw new TesseraError(
         'auth.password_change_required',
         'this account has a one-time password: set your own with POST /auth/password first',
       );
     }
-    req.account = { id: account.id, username: account.username, role: account.role, sites: account.sites };
+    req.account = requestAccount(account);
   });
 
   serve(app, AuthRoutes.login, async (req, reply) => {
     const r = await auth.login(req.body.username, req.body.password, req.ip);
     if (r.ok) {
-      void reply.header('set-cookie', cookie(r.token, Math.floor(auth.sessions.ttlMs / 1000)));
+      void reply.header('set-cookie', sessionCookie(r.token, Math.floor(auth.sessions.ttlMs / 1000)));
       return { account: r.account, token: r.token, expiresAt: new Date(r.expiresAt).toISOString() };
     }
     if (r.reason === 'invalid') throw new TesseraError('auth.invalid', 'wrong username or password');
@@ -80,7 +117,7 @@ export function registerAuth(app: FastifyInstance, auth: HubAuth): void {
   serve(app, AuthRoutes.logout, async (req, reply) => {
     const token = sessionToken(req);
     if (token !== undefined) await auth.logout(token);
-    return reply.header('set-cookie', cookie('', 0)).code(204).send();
+    return reply.header('set-cookie', sessionCookie('', 0)).code(204).send();
   });
   serve(app, AuthRoutes.me, async (req) => ({ account: (await auth.account(req.account.id)) as AccountRecord }));
   serve(app, AuthRoutes.password, async (req, reply) => {

@@ -21,6 +21,10 @@ export const NewAccountBody = z
     role: Role,
     /** A site manager needs one at least (refused 400 at `sites` otherwise); ignored for an operator. */
     sites: SiteList.default([]),
+    /** A member's account: their directory entry, which must exist and have no account yet. Only for role member. */
+    member: z.string().min(1).max(64).optional(),
+    /** An employer's manager: the employer, which must exist. Only for role employer_manager. */
+    employer: z.string().min(1).max(64).optional(),
     password: NewPassword,
     /** A password an operator hands over is one-time unless said otherwise. */
     mustChangePassword: z.boolean().default(true),
@@ -28,11 +32,24 @@ export const NewAccountBody = z
   .superRefine((a, ctx) => {
     for (const d of passwordIsUsername(a.password, a.username, 'password'))
       ctx.addIssue({ code: 'custom', path: [d.path], message: d.message });
+    for (const [field, role] of [
+      ['member', 'member'],
+      ['employer', 'employer_manager'],
+    ] as const) {
+      if (a.role === role && a[field] === undefined)
+        ctx.addIssue({ code: 'custom', path: [field], message: `an account of role ${role} needs its ${field}` });
+      if (a.role !== role && a[field] !== undefined)
+        ctx.addIssue({ code: 'custom', path: [field], message: `only an account of role ${role} has a ${field}` });
+    }
   })
   .meta({ title: 'account' });
 export type NewAccountBody = z.infer<typeof NewAccountBody>;
 
-/** The last enabled operator cannot be disabled or demoted: 409 `conflict`. */
+/**
+ * The last enabled operator cannot be disabled or demoted: 409 `conflict`. A member's or an
+ * employer's manager's account keeps its role, and no other becomes one (its link would be
+ * missing): 400 at `role`.
+ */
 export const AccountPatch = z
   .strictObject({ role: Role.optional(), sites: SiteList.optional(), disabled: z.boolean().optional() })
   .meta({ title: 'account change' });
