@@ -35,11 +35,22 @@ export const ReaderConfig = z
     id: Id,
     /** Substring of the PC/SC reader name (e.g. "ACR122U"), or a /regex/. */
     match: z.string().min(1),
-    role: z.enum(['entry', 'exit', 'locker-bank']),
+    role: z.enum(['entry', 'exit', 'locker-bank', 'room']),
     door: Id.optional(),
     bank: Id.optional(),
+    /** A room reader: the bookable room (a resource id of the directory) whose bookings open its door. */
+    resource: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+        error: 'expected a resource id of letters, digits, ".", "_" or "-"',
+      })
+      .optional(),
   })
   .superRefine((r, ctx) => {
+    if (r.role === 'room' && r.resource === undefined)
+      ctx.addIssue({ code: 'custom', path: ['resource'], message: 'a room reader needs the id of the room it opens' });
+    if (r.role !== 'room' && r.resource !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['resource'], message: 'only a reader with role "room" names a resource' });
     if (r.role !== 'locker-bank' && r.door === undefined)
       ctx.addIssue({
         code: 'custom',

@@ -1,6 +1,7 @@
 import type { Member, Plan } from '../../shared/protocol/directory.js';
 import type { DenyReason, GrantReason } from '../../shared/protocol/reasons.js';
 import { localDay } from '../../shared/protocol/schedule.js';
+import { bookedOnDay, coveredByBooking } from './bookings.js';
 import { planOpensAllWeek, planOpensAt } from './plan-window.js';
 import { quotaExhausted } from './quota.js';
 import type { AccessRequest, Decision, SiteRules } from './types.js';
@@ -12,9 +13,12 @@ import type { AccessRequest, Decision, SiteRules } from './types.js';
  * First failing check wins. Checks that do not depend on the time (unknown badge, revoked badge,
  * a secure badge whose card failed its check, suspended member, no plan) come first, so a refused badge is refused for what it is even when
  * the clock cannot be trusted. Then, on entry: expired, site_not_allowed, outside_hours,
- * anti_passback, at_capacity, quota_exhausted. Staff skip hours, capacity and quota. Cleaners and
- * visitors follow their plan like members; a visitor's day pass is validFrom = validUntil. A
- * lockdown refuses every entry and locker tap before anything else, and no exit (fail-safe egress).
+ * anti_passback, booking_required, at_capacity, quota_exhausted. Staff skip hours, the booking
+ * a plan requires, capacity and quota. Cleaners and visitors follow their plan like members; a
+ * visitor's day pass is validFrom = validUntil. A room's reader admits staff, and anyone else
+ * only during a booking of that room (± its grace): a booking is a time, so without a trusted
+ * clock only staff. A lockdown refuses every entry, room and locker tap before anything else,
+ * and no exit (fail-safe egress).
  */
 export function decideAccess(req: AccessRequest): Decision {
   if (req.lockdown && req.role !== 'exit' && !isCheckOutTap(req)) return refuse('lockdown');
@@ -24,6 +28,7 @@ export function decideAccess(req: AccessRequest): Decision {
   if (req.role === 'exit' || isCheckOutTap(req)) return admit(holder, 'ok');
   const plan = req.plan?.id === holder.plan ? req.plan : undefined;
   if (!plan) return refuse('expired'); // no valid plan
+  if (req.role === 'room') return roomDecision(req, holder, plan);
   const refusal = req.clockSynced ? refusalWithClock(req, holder, plan) : refusalWithoutClock(req, holder, plan);
   if (refusal) return refuse(refusal);
   return admit(holder, req.clockSynced ? 'ok' : 'clock_unsynced_always_open');
@@ -63,6 +68,8 @@ function refusalWithClock(req: AccessRequest, member: Member, plan: Plan): DenyR
   if (!staff && !planOpensAt(plan, req.site, req.now)) return 'outside_hours';
   if (blockedByAntiPassback(req)) return 'anti_passback';
   if (staff) return undefined;
+  if (req.role === 'entry' && plan.bookingRequired && !bookedOnDay(req.siteBookings ?? [], req.now, req.site.timeZone))
+    return 'booking_required';
   if (atCapacity(req)) return 'at_capacity';
   if (!req.presence.inside && quotaExhausted(plan.daysPerWeek, req.daysUsedThisWeek, req.now, req.site.timeZone))
     return 'quota_exhausted';
@@ -79,10 +86,26 @@ function refusalWithoutClock(req: AccessRequest, member: Member, plan: Plan): De
   if (req.role === 'locker-bank' && !plan.lockers) return 'locker_not_entitled';
   const staff = member.role === 'staff';
   if (!staff && !planOpensAllWeek(plan)) return 'clock_unsynced';
+  // Which day it is decides whether the member has booked it.
+  if (!staff && req.role === 'entry' && plan.bookingRequired) return 'clock_unsynced';
   if (req.role === 'locker-bank') return undefined;
   if (blockedByAntiPassback(req)) return 'anti_passback';
   if (!staff && atCapacity(req)) return 'at_capacity';
   return undefined;
+}
+
+/**
+ * A room's reader: the booking is the rule, so neither the plan's hours nor the site's capacity
+ * or the days of a quota apply, and the member's plan need not open the site (the hub let them
+ * book the room). Staff open any room of a site their plan opens, without a booking.
+ */
+function roomDecision(req: AccessRequest, member: Member, plan: Plan): Decision {
+  const staff = member.role === 'staff';
+  if (staff && !opensSite(plan, req.site)) return refuse('site_not_allowed');
+  if (!req.clockSynced) return staff ? admit(member, 'staff') : refuse('clock_unsynced');
+  if (!validOn(member, localDay(req.now, req.site.timeZone))) return refuse('expired');
+  if (staff) return admit(member, 'staff');
+  return coveredByBooking(req.roomBookings ?? [], req.now) ? admit(member, 'booking') : refuse('no_booking');
 }
 
 /** `validFrom`..`validUntil` inclusive, compared as site-local calendar days (`YYYY-MM-DD` sorts). */

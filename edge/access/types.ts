@@ -2,7 +2,13 @@ import type { Badge, Member, Plan, Role } from '../../shared/protocol/directory.
 import type { DenyReason, GrantReason } from '../../shared/protocol/reasons.js';
 import type { Closure, WeeklyWindow } from '../../shared/protocol/schedule.js';
 
-export type ReaderRole = 'entry' | 'exit' | 'locker-bank';
+export type ReaderRole = 'entry' | 'exit' | 'locker-bank' | 'room';
+
+/** A booking as the decision needs it: its instants, epoch milliseconds, end exclusive. */
+export interface BookingSpan {
+  start: number;
+  end: number;
+}
 
 /** The site's rules that a decision needs, from the site config. */
 export interface SiteRules {
@@ -43,6 +49,16 @@ export interface AccessRequest {
   staleDirectory?: { roles: readonly Role[] };
   /** The hub put the site in lockdown: nobody in, staff included; the way out stays open. */
   lockdown?: boolean;
+  /**
+   * At a room reader: the member's bookings of its room that come near the tap (the store's
+   * pick, at least those within the grace). The decision checks the grace itself.
+   */
+  roomBookings?: readonly BookingSpan[];
+  /**
+   * At an entry, for a plan that requires a booking: the member's bookings at this site that
+   * touch the tap's site-local day (at least those). The decision checks the day itself.
+   */
+  siteBookings?: readonly BookingSpan[];
 }
 
 export type CardCheck = 'genuine' | 'not_genuine' | 'replayed';

@@ -99,6 +99,8 @@ export class HubDirectoryUpdates {
       employers: pick('employer'),
       members: pick('member'),
       badges: pick('badge'),
+      resources: pick('resource'),
+      bookings: pick('booking'),
     });
     if (!dir.success)
       return this.refuse('inconsistent', formatDetails(describeIssues(dir.error, undefined)).slice(0, 400));

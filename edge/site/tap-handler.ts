@@ -14,6 +14,7 @@ import type { PresenceKeeper } from '../presence/presence-keeper.js';
 import type { BadgeHolder } from '../store/directory-repo.js';
 import type { EdgeStore } from '../store/store.js';
 import type { ReaderBinding } from './reader-binding.js';
+import { bookingsForTap } from './tap-bookings.js';
 
 /** What a tap came to: the API's answer to `POST /simulate/tap`, and what listeners see. */
 export interface TapResult {
@@ -98,7 +99,7 @@ function cardCheck(proof: CardProof | undefined, lastSunCounter: number | undefi
 /**
  * The path from a card to a relay (docs/architecture.md, invariant 1): lookup, a pure decision, one
  * transaction for the state change and its events, then the relay. Nothing here waits on the
- * network.
+ * network. A room's reader changes no presence: its tap is recorded as access, with its reader.
  */
 export class TapHandler {
   readonly counts = { taps: 0, rejectedCards: 0, unboundReaders: 0 };
@@ -209,6 +210,7 @@ export class TapHandler {
           : [],
       clockSynced: this.deps.clockSynced(at),
       lockdown: this.deps.lockdown?.() ?? false,
+      ...bookingsForTap(store.bookings, binding, holder, at, rules),
       ...(card ? { card } : {}),
       ...this.staleness(at),
     });
@@ -239,6 +241,7 @@ export class TapHandler {
         role: binding.role,
         ...(binding.door ? { door: binding.door } : {}),
         ...(binding.bank ? { bank: binding.bank } : {}),
+        ...(binding.resource ? { resource: binding.resource } : {}),
         badge: maskUid(uid),
         ...(memberId ? { memberId } : {}),
         ...(badgeType === 'uid' ? { cloneable: true } : {}),

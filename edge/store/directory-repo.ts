@@ -1,4 +1,5 @@
 import type { Db } from '../../shared/platform/sqlite.js';
+import type { Booking, Resource } from '../../shared/protocol/bookings.js';
 import type { Badge, Directory, Employer, Member, Plan } from '../../shared/protocol/directory.js';
 import { Badge as BadgeSchema, Member as MemberSchema, Plan as PlanSchema } from '../../shared/protocol/directory.js';
 
@@ -8,7 +9,14 @@ export type DirectoryEdit =
   | { entity: 'employer'; value: Employer }
   | { entity: 'member'; value: Member }
   | { entity: 'badge'; value: Badge }
-  | { entity: 'plan' | 'employer' | 'member' | 'badge'; id: string };
+  | { entity: 'resource'; value: Resource }
+  | { entity: 'booking'; value: Booking }
+  | { entity: DirectoryEntity; id: string };
+
+export type DirectoryEntity = 'plan' | 'employer' | 'member' | 'badge' | 'resource' | 'booking';
+
+/** Tables emptied by a replace, those that others point to last. */
+const DIRECTORY_TABLES = ['bookings', 'resources', 'badges', 'members', 'employers', 'plans'] as const;
 
 export interface BadgeHolder {
   badge: Badge;
@@ -51,11 +59,17 @@ export class DirectoryRepo {
       employer: db.prepare('INSERT OR REPLACE INTO employers (id, name) VALUES (?, ?)'),
       member: db.prepare('INSERT OR REPLACE INTO members (id, plan, body) VALUES (?, ?, ?)'),
       badge: db.prepare('INSERT OR REPLACE INTO badges (uid, member, status, type) VALUES (?, ?, ?, ?)'),
+      resource: db.prepare('INSERT OR REPLACE INTO resources (id, site, kind, body) VALUES (?, ?, ?, ?)'),
+      booking: db.prepare(
+        'INSERT OR REPLACE INTO bookings (id, resource, site, member, start_ms, end_ms) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
       remove: {
         plan: db.prepare('DELETE FROM plans WHERE id = ?'),
         employer: db.prepare('DELETE FROM employers WHERE id = ?'),
         member: db.prepare('DELETE FROM members WHERE id = ?'),
         badge: db.prepare('DELETE FROM badges WHERE uid = ?'),
+        resource: db.prepare('DELETE FROM resources WHERE id = ?'),
+        booking: db.prepare('DELETE FROM bookings WHERE id = ?'),
       },
     };
     this.holder = db.prepare<[string], HolderRow>(
@@ -91,12 +105,14 @@ export class DirectoryRepo {
   /** Replaces the whole directory. Call inside a transaction with whatever else must change. */
   replace(dir: Directory, source: string, atMs: number, issuedAt: number | null = null): void {
     if (!this.db.inTransaction) throw new Error('DirectoryRepo.replace must run inside a transaction');
-    for (const table of ['badges', 'members', 'employers', 'plans']) this.db.prepare(`DELETE FROM ${table}`).run();
+    for (const table of DIRECTORY_TABLES) this.db.prepare(`DELETE FROM ${table}`).run();
     this.applyChanges([
       ...dir.plans.map((value) => ({ entity: 'plan' as const, value })),
       ...dir.employers.map((value) => ({ entity: 'employer' as const, value })),
       ...dir.members.map((value) => ({ entity: 'member' as const, value })),
       ...dir.badges.map((value) => ({ entity: 'badge' as const, value })),
+      ...dir.resources.map((value) => ({ entity: 'resource' as const, value })),
+      ...dir.bookings.map((value) => ({ entity: 'booking' as const, value })),
     ]);
     this.setMeta(dir.revision, source, atMs, issuedAt);
   }
@@ -104,13 +120,22 @@ export class DirectoryRepo {
   /** Upserts and deletes entities. Inside a transaction; the caller checks integrity after. */
   applyChanges(changes: readonly DirectoryEdit[]): void {
     if (!this.db.inTransaction) throw new Error('DirectoryRepo.applyChanges must run inside a transaction');
-    const w = this.writes;
     for (const c of changes) {
-      if ('id' in c) w.remove[c.entity].run(c.id);
-      else if (c.entity === 'plan') w.plan.run(c.value.id, JSON.stringify(c.value));
-      else if (c.entity === 'employer') w.employer.run(c.value.id, c.value.name);
-      else if (c.entity === 'member') w.member.run(c.value.id, c.value.plan, JSON.stringify(c.value));
-      else w.badge.run(c.value.uid, c.value.member, c.value.status, c.value.type);
+      if ('id' in c) this.writes.remove[c.entity].run(c.id);
+      else this.upsert(c);
+    }
+  }
+
+  private upsert(c: Exclude<DirectoryEdit, { id: string }>): void {
+    const w = this.writes;
+    if (c.entity === 'plan') w.plan.run(c.value.id, JSON.stringify(c.value));
+    else if (c.entity === 'employer') w.employer.run(c.value.id, c.value.name);
+    else if (c.entity === 'member') w.member.run(c.value.id, c.value.plan, JSON.stringify(c.value));
+    else if (c.entity === 'badge') w.badge.run(c.value.uid, c.value.member, c.value.status, c.value.type);
+    else if (c.entity === 'resource') w.resource.run(c.value.id, c.value.site, c.value.kind, JSON.stringify(c.value));
+    else {
+      const b = c.value;
+      w.booking.run(b.id, b.resource, b.site, b.member, Date.parse(b.start), Date.parse(b.end));
     }
   }
 
@@ -123,14 +148,15 @@ export class DirectoryRepo {
       .run(revision, atMs, source, issuedAt);
   }
 
-  /** References that do not resolve: a member's plan or employer, a badge's member. */
+  /** References that do not resolve: a member's plan or employer, a badge's member, a booking's resource. */
   dangling(): string[] {
     const rows = this.db
       .prepare<[], { problem: string }>(
         `SELECT 'member ' || m.id || ': no plan ' || m.plan AS problem FROM members m LEFT JOIN plans p ON p.id = m.plan WHERE p.id IS NULL
          UNION ALL SELECT 'member ' || m.id || ': no employer ' || json_extract(m.body, '$.employer') FROM members m
            LEFT JOIN employers e ON e.id = json_extract(m.body, '$.employer') WHERE json_extract(m.body, '$.employer') IS NOT NULL AND e.id IS NULL
-         UNION ALL SELECT 'badge …' || substr(b.uid, -4) || ': no member ' || b.member FROM badges b LEFT JOIN members m ON m.id = b.member WHERE m.id IS NULL`,
+         UNION ALL SELECT 'badge …' || substr(b.uid, -4) || ': no member ' || b.member FROM badges b LEFT JOIN members m ON m.id = b.member WHERE m.id IS NULL
+         UNION ALL SELECT 'booking ' || k.id || ': no resource ' || k.resource FROM bookings k LEFT JOIN resources r ON r.id = k.resource WHERE r.id IS NULL`,
       )
       .all();
     return rows.map((r) => r.problem);

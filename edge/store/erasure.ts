@@ -19,7 +19,7 @@ export interface ErasureCounts {
  * Applies the hub's erasures to the site's store (docs/hub.md "Members' personal data"), inside
  * the caller's transaction. The site is told pseudonyms, never ids: it hashes each id it holds
  * (directory, presence, day usage, lockers, events) and erases those that give one. An erased
- * member's badges, their SUN counters and their record go; their events, presence, day usage and
+ * member's badges, their SUN counters, their bookings and their record go; their events, presence, day usage and
  * lockers are kept under the pseudonym, so that someone inside is still counted and checked out
  * as usual. Applying the same erasure again finds nothing: a pseudonym gives no pseudonym.
  */
@@ -52,7 +52,7 @@ function bySalt(erasures: readonly Erasure[]): ErasedMembers[] {
 function localMemberIds(db: Db): string[] {
   return db
     .prepare<[], string>(
-      `SELECT id FROM members UNION SELECT member FROM badges UNION SELECT member FROM presence UNION SELECT member FROM day_usage UNION SELECT member FROM days_elsewhere
+      `SELECT id FROM members UNION SELECT member FROM badges UNION SELECT member FROM presence UNION SELECT member FROM day_usage UNION SELECT member FROM days_elsewhere UNION SELECT member FROM bookings
        UNION SELECT member FROM lockers WHERE member IS NOT NULL
        UNION SELECT json_extract(body, '$.data.memberId') FROM events WHERE json_valid(body) AND json_extract(body, '$.data.memberId') IS NOT NULL`,
     )
@@ -60,10 +60,11 @@ function localMemberIds(db: Db): string[] {
     .all();
 }
 
-/** The member's badges (with their SUN counters) and record; returns the badges deleted. */
+/** The member's badges (with their SUN counters), bookings and record; returns the badges deleted. */
 function eraseDirectoryEntry(db: Db, id: string): number {
   db.prepare('DELETE FROM sun_counters WHERE uid IN (SELECT uid FROM badges WHERE member = ?)').run(id);
   const badges = db.prepare('DELETE FROM badges WHERE member = ?').run(id).changes;
+  db.prepare('DELETE FROM bookings WHERE member = ?').run(id);
   db.prepare('DELETE FROM members WHERE id = ?').run(id);
   return badges;
 }

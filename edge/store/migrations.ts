@@ -73,4 +73,22 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE days_elsewhere (member TEXT NOT NULL, day TEXT NOT NULL, PRIMARY KEY (member, day)) WITHOUT ROWID;
   INSERT INTO counters (name, value) VALUES ('days_elsewhere_issued_at', 0);
   `,
+  `
+  -- Bookings: the site's bookable resources, and the confirmed bookings a door may still need.
+  -- Instants as epoch milliseconds, so the tap path compares integers on an index: a room's reader
+  -- asks for one member's bookings of one resource around now, an entry for one member's
+  -- bookings that touch a site-local day; retention drops those ended long ago.
+  CREATE TABLE resources (id TEXT PRIMARY KEY, site TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL);
+  CREATE TABLE bookings (
+    id       TEXT PRIMARY KEY,
+    resource TEXT NOT NULL,
+    site     TEXT NOT NULL,
+    member   TEXT NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms   INTEGER NOT NULL
+  );
+  CREATE INDEX bookings_member_start ON bookings (member, start_ms);
+  CREATE INDEX bookings_resource ON bookings (resource);
+  CREATE INDEX bookings_end ON bookings (end_ms);
+  `,
 ];

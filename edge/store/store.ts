@@ -1,5 +1,6 @@
 import type { Db } from '../../shared/platform/sqlite.js';
 import { openDatabase } from './db.js';
+import { BookingRepo } from './booking-repo.js';
 import { CommandRepo } from './command-repo.js';
 import { DaysElsewhereRepo } from './days-elsewhere-repo.js';
 import { DirectoryRepo } from './directory-repo.js';
@@ -13,6 +14,7 @@ import { ParkedEvents } from './parked.js';
 export class EdgeStore {
   readonly events: EventLog;
   readonly directory: DirectoryRepo;
+  readonly bookings: BookingRepo;
   readonly presence: PresenceRepo;
   readonly daysElsewhere: DaysElsewhereRepo;
   readonly lockers: LockerRepo;
@@ -29,6 +31,7 @@ export class EdgeStore {
   ) {
     this.events = new EventLog(db, site, timeZone);
     this.directory = new DirectoryRepo(db);
+    this.bookings = new BookingRepo(db);
     this.presence = new PresenceRepo(db);
     this.daysElsewhere = new DaysElsewhereRepo(db);
     this.lockers = new LockerRepo(db);

@@ -12,7 +12,7 @@ export const EVENT_SCHEMA_VERSION = 1;
 const Id = z.string().min(1).max(64);
 /** What events carry of a badge: its last hex digits (`…A27F`), never the whole UID; `…` alone once its member is erased. */
 const BadgeRef = z.string().regex(/^…[0-9A-F]{0,4}$/);
-const ReaderRole = z.enum(['entry', 'exit', 'locker-bank']);
+const ReaderRole = z.enum(['entry', 'exit', 'locker-bank', 'room']);
 
 /**
  * A consumable item's id, and every key of the hub's price list: letters, digits, ".", "_" or
@@ -31,6 +31,8 @@ const AccessFields = {
   role: ReaderRole,
   door: Id.optional(),
   bank: Id.optional(),
+  /** A room's reader: the room (the directory's resource id) whose door it opens. */
+  resource: Id.optional(),
   badge: BadgeRef,
   memberId: Id.optional(),
   /** True for a UID-only badge: accepted, but anyone who reads it can clone it. */

@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { decideAccess } from '../../edge/access/decide.js';
-import type { AccessRequest, CardCheck, Decision, ReaderRole, SiteRules } from '../../edge/access/types.js';
+import type {
+  AccessRequest,
+  BookingSpan,
+  CardCheck,
+  Decision,
+  ReaderRole,
+  SiteRules,
+} from '../../edge/access/types.js';
 import { Badge, Member, Plan, ROLES, type Role } from '../../shared/protocol/directory.js';
 import { DecisionReason, GRANT_REASONS, type DenyReason, type GrantReason } from '../../shared/protocol/reasons.js';
 import { DAYS, type WeeklyWindow } from '../../shared/protocol/schedule.js';
@@ -37,6 +44,8 @@ interface TapSpec {
   card?: CardCheck;
   staleRoles?: Role[];
   lockdown?: boolean;
+  roomBookings?: BookingSpan[];
+  siteBookings?: BookingSpan[];
 }
 
 function tap(spec: TapSpec = {}): AccessRequest {
@@ -65,8 +74,16 @@ function tap(spec: TapSpec = {}): AccessRequest {
     ...(spec.card ? { card: spec.card } : {}),
     ...(spec.staleRoles ? { staleDirectory: { roles: spec.staleRoles } } : {}),
     ...(spec.lockdown !== undefined ? { lockdown: spec.lockdown } : {}),
+    ...(spec.roomBookings ? { roomBookings: spec.roomBookings } : {}),
+    ...(spec.siteBookings ? { siteBookings: spec.siteBookings } : {}),
   };
 }
+
+/** A booking from one Paris wall time to another. */
+const booked = (from: string, to: string): BookingSpan => ({
+  start: DateTime.fromISO(from, { zone: PARIS }).toMillis(),
+  end: DateTime.fromISO(to, { zone: PARIS }).toMillis(),
+});
 
 const decide = (spec: TapSpec = {}): Decision => decideAccess(tap(spec));
 const granted = (reason: GrantReason): Decision => ({ granted: true, reason });
@@ -202,6 +219,21 @@ describe('decideAccess: one row per reason', () => {
       name: 'a plan without lockers does not open a locker',
       spec: { reader: 'locker-bank' },
       expected: refused('locker_not_entitled'),
+    },
+    {
+      name: 'a room’s reader opens for a booking of that room under way',
+      spec: { reader: 'room', roomBookings: [booked('2026-03-04T09:30', '2026-03-04T11:00')] },
+      expected: granted('booking'),
+    },
+    {
+      name: 'a room’s reader refuses a member without a booking of that room now',
+      spec: { reader: 'room', roomBookings: [booked('2026-03-04T14:00', '2026-03-04T15:00')] },
+      expected: refused('no_booking'),
+    },
+    {
+      name: 'a plan that requires a booking refuses an entry on a day without one',
+      spec: { plan: { bookingRequired: true }, siteBookings: [booked('2026-03-05T09:00', '2026-03-05T12:00')] },
+      expected: refused('booking_required'),
     },
   ];
 
@@ -595,6 +627,12 @@ describe('decideAccess: properties', () => {
   const localDate = fc
     .integer({ min: 0, max: 500 })
     .map((n) => new Date(Date.UTC(2025, 11, 1) + n * 86_400_000).toISOString().slice(0, 10));
+  const spanArb = fc
+    .record({
+      start: fc.integer({ min: Date.UTC(2025, 11, 1), max: Date.UTC(2027, 3, 1) }),
+      minutes: fc.integer({ min: 1, max: 24 * 60 }),
+    })
+    .map(({ start, minutes }) => ({ start, end: start + minutes * 60_000 }));
   const requestArb: fc.Arbitrary<AccessRequest> = fc.record({
     now: fc.integer({ min: Date.UTC(2025, 11, 1), max: Date.UTC(2027, 3, 1) }),
     site: fc.record({
@@ -608,7 +646,7 @@ describe('decideAccess: properties', () => {
       antiPassback: fc.boolean(),
       secondTapChecksOut: fc.boolean(),
     }),
-    role: fc.constantFrom<ReaderRole>('entry', 'entry', 'exit', 'locker-bank'),
+    role: fc.constantFrom<ReaderRole>('entry', 'entry', 'exit', 'locker-bank', 'room'),
     badge: fc.option(
       fc.record({
         uid: fc.constant('04A2B3C4'),
@@ -643,12 +681,15 @@ describe('decideAccess: properties', () => {
         sites: fc.oneof(fc.constant('all' as const), fc.subarray(['murat', 'reichstett', 'soho'], { minLength: 1 })),
         daysPerWeek: fc.option(fc.integer({ min: 1, max: 7 }), { nil: undefined }),
         lockers: fc.boolean(),
+        bookingRequired: fc.option(fc.boolean(), { nil: undefined }),
       }),
       { nil: undefined, freq: 8 },
     ),
     presence: fc.record({ inside: fc.boolean(), occupancy: fc.integer({ min: 0, max: 40 }) }),
     daysUsedThisWeek: fc.array(fc.oneof(localDate, fc.string()), { maxLength: 8 }),
     clockSynced: fc.boolean(),
+    roomBookings: fc.array(spanArb, { maxLength: 2 }),
+    siteBookings: fc.array(spanArb, { maxLength: 2 }),
   });
 
   it('the generated requests are valid directory entries', () => {
@@ -685,8 +726,14 @@ describe('decideAccess: properties', () => {
     );
   });
 
-  it('staff are never refused for hours, capacity or quota, which do refuse the same taps by others', () => {
-    const exempt: readonly string[] = ['outside_hours', 'at_capacity', 'quota_exhausted'];
+  it('staff are never refused for hours, capacity, quota or bookings, which do refuse the same taps by others', () => {
+    const exempt: readonly string[] = [
+      'outside_hours',
+      'at_capacity',
+      'quota_exhausted',
+      'booking_required',
+      'no_booking',
+    ];
     let othersRefused = 0;
     fc.assert(
       fc.property(requestArb, (req) => {
@@ -721,7 +768,9 @@ describe('decideAccess: properties', () => {
           req.role === 'exit' || (req.role === 'entry' && req.site.secondTapChecksOut && req.presence.inside);
         fc.pre(!letOut); // letting people out does not depend on the clock
         const { reason } = decideAccess({ ...req, clockSynced: false });
-        expect(['outside_hours', 'quota_exhausted', 'ok']).not.toContain(reason);
+        expect(['outside_hours', 'quota_exhausted', 'ok', 'booking', 'no_booking', 'booking_required']).not.toContain(
+          reason,
+        );
         if (reason === 'expired') expect(req.plan?.id === req.member?.plan).toBe(false); // only a missing plan
       }),
       { numRuns: 300 },

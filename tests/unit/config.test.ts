@@ -158,7 +158,7 @@ describe('a config error names the path, what was expected and what was found', 
       'directory.source: expected one of "file", "hub", got "cloud"',
     ]);
     expect(errorsOf((c) => (c.readers[0].role = 'door'))).toEqual([
-      'readers[0].role: expected one of "entry", "exit", "locker-bank", got "door"',
+      'readers[0].role: expected one of "entry", "exit", "locker-bank", "room", got "door"',
     ]);
     expect(errorsOf((c) => (c.hours = { mon: '08:30' }))).toEqual(['hours: expected a list, got {"mon":"08:30"}']);
     expect(errorsOf((c) => (c.doors[0].freeAccess = []))).toEqual([
@@ -175,6 +175,23 @@ describe('a config error names the path, what was expected and what was found', 
     ).toEqual(['readers[1].bank: no locker bank with id "casiers" (banks: none)']);
     expect(errorsOf((c) => delete c.readers[0].door)).toEqual([
       'readers[0].door: a reader with role "entry" needs the id of the door it opens, but it is missing',
+    ]);
+  });
+
+  it('a room reader names the room whose bookings open it, and the door it opens', () => {
+    const salon = { id: 'salon-in', match: 'ACR122U 02', role: 'room', door: 'front', resource: 'salon' };
+    const cfg = site();
+    cfg.readers.push(salon);
+    const result = parse(YAML.stringify(cfg));
+    expect(result.ok && result.value.readers[1]).toEqual(salon);
+    expect(errorsOf((c) => c.readers.push({ ...salon, resource: undefined }))).toEqual([
+      'readers[1].resource: a room reader needs the id of the room it opens, but it is missing',
+    ]);
+    expect(errorsOf((c) => c.readers.push({ ...salon, door: undefined }))).toEqual([
+      'readers[1].door: a reader with role "room" needs the id of the door it opens, but it is missing',
+    ]);
+    expect(errorsOf((c) => (c.readers[0].resource = 'salon'))).toEqual([
+      'readers[0].resource: only a reader with role "room" names a resource, got "salon"',
     ]);
   });
 
