@@ -142,7 +142,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
   let broker: EmbeddedBroker | undefined;
   let mqttUrl = deps.mqttUrl;
   const key = hubKey(deps.privateKeyPem, log);
-  const directory = new HubDirectory(store.db);
+  const directory = new HubDirectory(store.db, () => deps.clock.now());
   if (await recoverImport(store.db, deps.instance ?? ''))
     log.warn('a members import left half-written by the last run was rolled back');
   // Aborted first thing in stop(): long work (an import, a snapshot) stops at its next slice.

@@ -9,6 +9,7 @@ import { HubErasures } from './erasures.js';
 import { SLICE, Slices } from './slices.js';
 import { sqlDialect } from './storage/dialect.js';
 import { unstorableText } from './storage/unstorable.js';
+import { bookingChangesFor, bookingSnapshotFor } from './bookings/site-view.js';
 
 /** Creates an entity or replaces it, tombstone or not. */
 export const UPSERT_ENTITY =
@@ -71,7 +72,11 @@ export class HubDirectory {
   /** The members erased: sent to every site with the changes, refused as new ids. */
   readonly erasures = new HubErasures();
 
-  constructor(private readonly db: HubDb) {}
+  /** `now`: the hub clock, in ms (which bookings a site still needs). */
+  constructor(
+    private readonly db: HubDb,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
 
   async revision(q: Sql): Promise<number> {
     return (await q.value<number>('SELECT revision FROM directory_revision WHERE id = 1')) ?? 0;
@@ -283,11 +288,15 @@ export class HubDirectory {
       const b = badges.get(uid);
       send('badge', uid, b && opensSite(members.get(b.member)) ? b : undefined);
     }
+    // Only the site's own resources and bookings, after the members they name, resources deleted after their bookings.
+    const bookings = await bookingChangesFor(q, site, changed, this.now());
     // Deletions of plans and employers go last: the members leaving with them are deleted first.
     const planOrEmployerDelete = (c: DirectoryChange) =>
       c.op === 'delete' && (c.entity === 'plan' || c.entity === 'employer');
     return [
       ...out.filter((c) => !planOrEmployerDelete(c)),
+      ...bookings.first,
+      ...bookings.last,
       ...out.filter(planOrEmployerDelete),
       ...(await this.erasures.changesSince(q, since)),
     ];
@@ -318,6 +327,7 @@ export class HubDirectory {
       ...upserts('employer', employerList),
       ...upserts('member', members),
       ...upserts('badge', badges),
+      ...(await bookingSnapshotFor(this.db, site, this.now())),
       // A site that missed an erasure still holds the member's events: every erasure, always.
       ...(await this.erasures.changesSince(this.db, 0)),
     ];

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Booking, Resource } from '../../../shared/protocol/bookings.js';
+import type { Resource } from '../../../shared/protocol/bookings.js';
 import type { BookingMove, NewBooking } from '../../../shared/protocol/api/hub-bookings.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
 import type { Account } from '../auth/account.js';
@@ -10,6 +10,7 @@ import { sqlDialect } from '../storage/dialect.js';
 import { holderFor, mayActFor } from './access.js';
 import { checkHolder, checkHorizon, conflictOf, isLateCancellation, overlaps, wallSpan, withinHours } from './rules.js';
 import type { Span } from './rules.js';
+import { bookingEntity } from './site-view.js';
 import type { BookingStore, BookingRow } from './store.js';
 
 export interface BookingDeps {
@@ -22,16 +23,6 @@ export interface BookingDeps {
   /** Called after each committed change: sends every site its delta (a cancellation reaches the door). */
   onDirectoryChange: () => void;
 }
-
-/** The directory's entity of a confirmed booking: what the door reads. */
-export const bookingEntity = (b: BookingRow): Booking => ({
-  id: b.id,
-  resource: b.resource,
-  site: b.site,
-  member: b.member,
-  start: new Date(b.startMs).toISOString(),
-  end: new Date(b.endMs).toISOString(),
-});
 
 const notFound = (id: string) => new TesseraError('not_found', `no booking ${JSON.stringify(id)}`);
 

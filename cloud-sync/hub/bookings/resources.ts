@@ -82,6 +82,11 @@ export class HubResources {
       if (await hasBookingsToCome(tx, id, this.now()))
         throw new TesseraError('conflict', `resource ${id} has bookings to come: cancel them first`);
       const revision = await this.directory.remove(tx, 'resource', id);
+      // The tombstone keeps its last value: site views send its delete to its own site only.
+      await tx.run("UPDATE directory_entities SET value = ? WHERE entity = 'resource' AND id = ?", [
+        JSON.stringify(before),
+        id,
+      ]);
       await tx.run(
         `UPDATE directory_entities SET value = NULL, deleted = 1, revision = ? WHERE entity = 'booking' AND deleted = 0 AND ${sqlDialect(tx).jsonText('value', 'resource')} = ?`,
         [revision, id],

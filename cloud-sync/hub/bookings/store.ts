@@ -91,6 +91,17 @@ export class BookingStore {
     return rows.map(toRow);
   }
 
+  /** The bookings named, in one statement (ids not there are absent). */
+  async byIds(q: Sql, ids: readonly string[]): Promise<BookingRow[]> {
+    const asked = [...new Set(ids)].filter((id) => !id.includes('\u0000'));
+    if (asked.length === 0) return [];
+    const rows = await q.all<Stored>(
+      `SELECT ${COLUMNS} FROM bookings WHERE ${sqlDialect(q).inJsonArray('id', '?')} ORDER BY id`,
+      [JSON.stringify(asked)],
+    );
+    return rows.map(toRow);
+  }
+
   /** The site's bookings (every status) overlapping [fromMs, toMs), by start. */
   async forSite(q: Sql, site: string, fromMs: number, toMs: number): Promise<BookingRow[]> {
     const rows = await q.all<Stored>(`${overlapping('site')} ORDER BY start_ms, id`, [site, ...window(fromMs, toMs)]);
