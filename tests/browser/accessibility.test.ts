@@ -1,6 +1,5 @@
-import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { accessibilityViolations, expectAccessible } from './axe.js';
+import { LANGUAGES, SCHEMES, checkViews, chooseLanguage, expectAccessible } from './axe.js';
 import { PERIOD, closedMonth } from './billing-month.js';
 import {
   browserAvailable,
@@ -17,46 +16,6 @@ import {
 afterEach(cleanUp);
 
 const UID = '04A1A1A1A1A1A1';
-const LANGUAGES = ['fr', 'en'] as const;
-const SCHEMES = ['light', 'dark'] as const;
-
-/** A page of the dashboard: where it is, and what shows once its data is in. */
-interface View {
-  name: string;
-  hash: string;
-  ready: string;
-  /** What to do once it is drawn, before the check (open a panel the check must see too). */
-  then?: (page: Page) => Promise<void>;
-}
-
-/** Switches the page's language with the header's selector, as a user does. */
-async function chooseLanguage(page: Page, language: (typeof LANGUAGES)[number]): Promise<void> {
-  await page.locator('#locale').selectOption(language);
-  await expect.poll(() => page.locator('html').getAttribute('lang')).toBe(language);
-}
-
-/** Every view, in each language and each colour scheme, passes WCAG 2.1 A and AA (all failures shown at once). */
-async function checkViews(page: Page, views: readonly View[]): Promise<void> {
-  const found: string[] = [];
-  for (const language of LANGUAGES) {
-    await chooseLanguage(page, language);
-    for (const view of views) {
-      await page.evaluate(
-        (hash) => ((globalThis as unknown as { location: { hash: string } }).location.hash = hash),
-        view.hash,
-      );
-      await page.locator(view.ready).first().waitFor();
-      await view.then?.(page);
-      for (const colorScheme of SCHEMES) {
-        await page.emulateMedia({ colorScheme });
-        found.push(await accessibilityViolations(page, `${view.name} (${language}, ${colorScheme})`));
-      }
-    }
-  }
-  await page.emulateMedia({ colorScheme: 'light' });
-  expect(found.filter(Boolean).join('\n\n')).toBe('');
-}
-
 describe.skipIf(!browserAvailable())('every page of the dashboard passes axe-core, WCAG 2.1 A and AA', () => {
   it('the login page and the one-time password change, in French and English, light and dark', async () => {
     const { apiUrl, oneTimePassword } = await startFreshHub();

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { AxeResults, Result } from 'axe-core';
 import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 /** The rules of WCAG 2.1, levels A and AA: what every page of the dashboard must pass. */
 const WCAG_21_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] as const;
@@ -50,4 +51,44 @@ export async function accessibilityViolations(page: Page, what: string): Promise
 export async function expectAccessible(page: Page, what: string): Promise<void> {
   const found = await accessibilityViolations(page, what);
   if (found) throw new Error(found);
+}
+
+export const LANGUAGES = ['fr', 'en'] as const;
+export const SCHEMES = ['light', 'dark'] as const;
+
+/** A page of the dashboard: where it is, and what shows once its data is in. */
+export interface View {
+  name: string;
+  hash: string;
+  ready: string;
+  /** What to do once it is drawn, before the check (open a panel the check must see too). */
+  then?: (page: Page) => Promise<void>;
+}
+
+/** Switches the page's language with the header's selector, as a user does. */
+export async function chooseLanguage(page: Page, language: (typeof LANGUAGES)[number]): Promise<void> {
+  await page.locator('#locale').selectOption(language);
+  await expect.poll(() => page.locator('html').getAttribute('lang')).toBe(language);
+}
+
+/** Every view, in each language and each colour scheme, passes WCAG 2.1 A and AA (all failures shown at once). */
+export async function checkViews(page: Page, views: readonly View[]): Promise<void> {
+  const found: string[] = [];
+  for (const language of LANGUAGES) {
+    await chooseLanguage(page, language);
+    for (const view of views) {
+      await page.evaluate(
+        (hash) => ((globalThis as unknown as { location: { hash: string } }).location.hash = hash),
+        view.hash,
+      );
+      await page.locator(view.ready).first().waitFor();
+      await view.then?.(page);
+      for (const colorScheme of SCHEMES) {
+        await page.emulateMedia({ colorScheme });
+        found.push(await accessibilityViolations(page, `${view.name} (${language}, ${colorScheme})`));
+      }
+    }
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  expect(found.filter(Boolean).join('\n\n')).toBe('');
 }

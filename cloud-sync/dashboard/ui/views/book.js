@@ -34,6 +34,8 @@ export function renderBook(view) {
   const results = h('div.availability', { 'aria-live': 'polite' });
   /** @type {Promise<Bookable>} */
   const bookable = loadBookable();
+  // Its failure shows when the availability is asked for, not before.
+  bookable.catch(() => {});
   const search = async () => {
     const when = { date: date.value, from: start.value, to: end.value };
     const query = Object.entries(when)

@@ -29,6 +29,8 @@ export function renderBookingList(view, options) {
   fill(view, h('section.card', h('h1', options.title), panel, list));
   /** @type {Promise<Bookable>} */
   const bookable = loadBookable();
+  // Its failure shows in the list, through redraw.
+  bookable.catch(() => {});
   const redraw = async () => {
     /** @type {[BookingList, Bookable, Map<string, string> | undefined]} */
     const [bookings, known, names] = await Promise.all([get('/bookings'), bookable, options.names]);
