@@ -291,7 +291,15 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
   );
   const billing = new BillingLedger({ db: store.db, directory, sites, now: () => deps.clock.now(), log: deps.log });
   registerBillingRoutes(api, billing);
-  registerBookingRoutes(api, { db: store.db, directory, sites, audit, now: () => deps.clock.now(), onDirectoryChange });
+  registerBookingRoutes(api, {
+    db: store.db,
+    directory,
+    sites,
+    audit,
+    now: () => deps.clock.now(),
+    onDirectoryChange,
+    occupancyNow: async () => (await live.projection.network()).sites,
+  });
   registerEmployerInvoiceRoutes(api, billing);
   registerSelfServiceRoutes(api, {
     db: store.db,

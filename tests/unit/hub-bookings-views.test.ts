@@ -9,7 +9,7 @@ import { call, seedNetwork } from './hub-bookings-fixtures.js';
 const ofKind = (changes: DirectoryChange[], entity: 'resource' | 'booking') =>
   changes
     .filter((c) => c.entity === entity)
-    .map((c) => (c.op === 'delete' ? `-${c.id}` : `+${(c.value as { id: string }).id}`));
+    .map((c) => (c.op === 'delete' ? `-${c.id}` : c.op === 'upsert' ? `+${(c.value as { id: string }).id}` : c.op));
 
 describe("a site's view of resources and bookings", () => {
   let hub: Hub | undefined;

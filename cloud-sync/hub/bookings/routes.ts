@@ -7,6 +7,7 @@ import type { HubDb } from '../db.js';
 import type { HubDirectory } from '../directory.js';
 import type { HubSites } from '../sites.js';
 import { visibleBookings } from './access.js';
+import { availability, type OccupancyNow } from './availability.js';
 import { HubBookings } from './bookings.js';
 import { HubResources } from './resources.js';
 import { DAY_MS } from './rules.js';
@@ -21,6 +22,8 @@ export interface BookingRoutesDeps {
   now: () => number;
   /** Called after each committed change: sends every site its delta. */
   onDirectoryChange: () => void;
+  /** Who is in at each site now: the hub's live occupancy. */
+  occupancyNow: OccupancyNow;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -85,4 +88,10 @@ export function registerBookingRoutes(app: FastifyInstance, deps: BookingRoutesD
   serve(app, Routes.cancel, async (req) => ({
     item: bookingRecord(await bookings.cancel(req.account, req.params.id)),
   }));
+
+  serve(app, Routes.availability, async (req) => {
+    const { site, ...ask } = req.query;
+    const sites = (await deps.sites.list(deps.db)).filter((s) => site === undefined || s.id === site);
+    return { sites: await availability(deps.db, sites, ask, deps.now(), deps.occupancyNow) };
+  });
 }
