@@ -40,6 +40,7 @@ import { Mailer, registerSelfServiceRoutes, type MailSettings } from '../hub/sel
 import { CommandSender } from '../hub/commands.js';
 import { registerCommandRoutes } from '../hub/admin/command-routes.js';
 import { registerBookingRoutes } from '../hub/bookings/routes.js';
+import { NoShowSweeper } from '../hub/bookings/no-show.js';
 
 export interface HubDeps {
   dbPath: string;
@@ -313,6 +314,13 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     ...(mailer ? { mailer } : {}),
     ...(deps.publicUrl !== undefined ? { publicUrl: deps.publicUrl.replace(/\/+$/, '') } : {}),
   });
+  const noShows = new NoShowSweeper({
+    db: store.db,
+    directory,
+    clock: deps.clock,
+    log: log.child({ module: 'bookings' }),
+    onDirectoryChange,
+  });
   registerLiveRoutes(api, { live, store, now: () => deps.clock.now() });
   registerHubMetrics(api, { live, ingest, store });
   const commands = new CommandSender({
@@ -334,6 +342,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
       await peers?.stop();
       retention.stop();
       await retention.settled();
+      await noShows.stop();
       await api.close().catch((err: unknown) => log.warn({ err }, 'API close failed'));
       mailer?.close();
       await publisher.stop();
@@ -389,6 +398,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
         const apiUrl = await listenApi(api, deps.apiHost ?? '127.0.0.1', deps.apiPort ?? 8080);
         live.announce();
         retention.start();
+        noShows.start();
         log.info({ mqttUrl, apiUrl, embeddedBroker: broker !== undefined }, 'hub started');
         return { mqttUrl, apiUrl };
       } catch (err) {
