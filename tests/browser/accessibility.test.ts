@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, it } from 'vitest';
 import { LANGUAGES, SCHEMES, checkViews, chooseLanguage, expectAccessible } from './axe.js';
 import { PERIOD, closedMonth } from './billing-month.js';
 import {

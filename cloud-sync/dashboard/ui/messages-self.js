@@ -187,7 +187,7 @@ const en = {
   'me.badges': 'My badges',
   'me.noBadge': 'No badge.',
   'me.lost': 'Declare lost',
-  'me.lostOf': 'Declare badge {b} lost',
+  'me.lostOf': 'Declare lost: badge {b}',
   'me.lostConfirm': 'Badge {b} will be revoked at once, at every site. It will not work any more.',
   'me.lostYes': 'Yes, it is lost',
   'me.lostDone': 'Badge {b} revoked.',
