@@ -5,6 +5,7 @@ import {
   eventually,
   logIn,
   openBrowser,
+  PHONE,
   screenshot,
   seedAlice,
   startFreshHub,
@@ -109,7 +110,7 @@ describe.skipIf(!browserAvailable())('the operator dashboard in a real browser (
   it('a door forced at the edge shows up live on the alarms page, ends when the door closes, and is acknowledged there (in English, on a phone)', async () => {
     const net = await startNetwork();
     const { page } = await openBrowser();
-    await page.setViewportSize({ width: 390, height: 844 });
+    await page.setViewportSize(PHONE);
     await logIn(page, net.apiUrl);
     await page.locator('#locale').selectOption('en');
     await page.getByRole('link', { name: 'Alarms' }).click();

@@ -37,8 +37,17 @@ export async function cleanUp(): Promise<void> {
   for (const c of cleanups.splice(0).reverse()) await c();
 }
 
+/** A phone's screen (an iPhone 12 to 15), for the phone-first pages. */
+export const PHONE = { width: 390, height: 844 } as const;
+
+export interface BrowserOptions {
+  viewport?: { width: number; height: number };
+  /** The `prefers-color-scheme` the page sees: the dashboard has a dark palette of its own. */
+  colorScheme?: 'light' | 'dark';
+}
+
 /** Chromium headless with a fresh profile, nothing fetched from outside (the flags of docs/dashboard.md). */
-export async function openBrowser(): Promise<{ context: BrowserContext; page: Page }> {
+export async function openBrowser(options: BrowserOptions = {}): Promise<{ context: BrowserContext; page: Page }> {
   const profile = mkdtempSync(join(tmpdir(), 'tessera-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -53,7 +62,8 @@ export async function openBrowser(): Promise<{ context: BrowserContext; page: Pa
       '--disable-component-update',
       '--disable-sync',
     ],
-    viewport: { width: 1100, height: 900 },
+    viewport: options.viewport ?? { width: 1100, height: 900 },
+    colorScheme: options.colorScheme ?? 'light',
   });
   cleanups.push(async () => {
     await context.close();
@@ -104,12 +114,8 @@ export interface OperatorHub {
   call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }>;
 }
 
-export interface Network extends OperatorHub {
-  site: RunningEdge;
-  /** Opens or closes the door contact of the site's door `front` (simulation). */
-  door(open: boolean): Promise<void>;
-  /** A tap on the site's simulated reader, through its local API. */
-  tap(uid: string, reader?: string): Promise<{ granted: boolean; reason: string }>;
+export interface Network extends OperatorHub, SimulatedSite {
+  mqttUrl: string;
 }
 
 /** A hub (embedded broker, free ports) started with the test operator, logged in. */
@@ -142,18 +148,52 @@ export async function startHub(): Promise<OperatorHub & { mqttUrl: string }> {
   return { hub, apiUrl, mqttUrl, admin, call };
 }
 
-/** A hub and one real edge connected to it, as in tests/integration/network.test.ts. */
-export async function startNetwork(siteId = 'murat'): Promise<Network> {
-  const { hub, apiUrl, mqttUrl, admin, call } = await startHub();
+/** A real edge of the network, simulated: its taps and door contact through its local API. */
+export interface SimulatedSite {
+  site: RunningEdge;
+  /** Opens or closes the door contact of the site's door `front` (simulation). */
+  door(open: boolean): Promise<void>;
+  /** A tap on the site's simulated reader, through its local API. */
+  tap(uid: string, reader?: string): Promise<{ granted: boolean; reason: string }>;
+}
+
+/** A room with a reader of its own at its door, added to a site's config. */
+export interface RoomReader {
+  /** The reader's id, its door's, and the resource it opens for. */
+  reader: string;
+  door: string;
+  resource: string;
+}
+
+/**
+ * Starts a real edge for `siteId` on the hub's broker (the network fixture's door, with a
+ * contact so that it can be forced), declared at the hub first; `rooms` add room readers.
+ */
+export async function startSite(
+  net: Pick<OperatorHub, 'hub'> & { mqttUrl: string },
+  siteId: string,
+  name: string,
+  rooms: readonly RoomReader[] = [],
+): Promise<SimulatedSite> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-browser-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  await hub.sites.upsert({ id: siteId, name: 'Télécentre de Murat', timeZone: 'Europe/Paris', capacity: 10 });
+  await net.hub.sites.upsert({ id: siteId, name, timeZone: 'Europe/Paris', capacity: 10 });
   const config = join(dir, 'site.yaml');
-  // The network fixture's door, with a contact so that the door can be forced.
-  const yaml = networkSiteYaml({ id: siteId, mqttUrl, hubPublicKeyPem: hub.publicKeyPem, heartbeatSeconds: 5 });
+  const yaml = networkSiteYaml({
+    id: siteId,
+    mqttUrl: net.mqttUrl,
+    hubPublicKeyPem: net.hub.publicKeyPem,
+    heartbeatSeconds: 5,
+  });
+  const readers = rooms.map(
+    (r, i) => `, { id: ${r.reader}, match: "00 1${i}", role: room, door: ${r.door}, resource: ${r.resource} }`,
+  );
+  const doors = rooms.map((r, i) => `, { id: ${r.door}, relay: { line: ${20 + i} } }`);
   writeFileSync(
     config,
-    yaml.replace('relay: { line: 17 } }', 'relay: { line: 17 }, contact: { line: 27, debounceMs: 0 } }'),
+    yaml
+      .replace('role: exit, door: front }', `role: exit, door: front }${readers.join('')}`)
+      .replace('relay: { line: 17 } }', `relay: { line: 17 }, contact: { line: 27, debounceMs: 0 } }${doors.join('')}`),
   );
   const site = await runEdge({ configPath: config, simulate: true, log: silent });
   cleanups.push(() => site.stop());
@@ -173,7 +213,14 @@ export async function startNetwork(siteId = 'murat'): Promise<Network> {
     });
     if (res.status !== 200) throw new Error(`door contact refused: ${res.status} ${await res.text()}`);
   };
-  return { hub, apiUrl, admin, site, tap, call, door };
+  return { site, tap, door };
+}
+
+/** A hub and one real edge connected to it, as in tests/integration/network.test.ts. */
+export async function startNetwork(siteId = 'murat'): Promise<Network> {
+  const hub = await startHub();
+  const site = await startSite(hub, siteId, 'Télécentre de Murat');
+  return { ...hub, ...site };
 }
 
 /** Alice on a 24/7 plan with badge `uid`, once the site has her: she went in and out once. */

@@ -33,7 +33,7 @@ describe.skipIf(!browserAvailable())('the members page in a real browser (Debian
     await member.getByRole('button', { name: 'Enregistrer' }).click();
     const row = page.locator('tr[data-member="zoe"]');
     await row.waitFor();
-    expect(await row.locator('td').allTextContents()).toEqual(['Zoé Faure', 'zoe', 'always', 'actif']);
+    expect(await row.locator('td').allTextContents()).toEqual(['Zoé Faure', 'zoe', 'always', 'actif', 'Inviter']);
     expect(await id.inputValue()).toBe('');
     expect((await net.call('GET', '/directory/members/zoe')).json).toMatchObject({
       item: { id: 'zoe', name: 'Zoé Faure', plan: 'always' },

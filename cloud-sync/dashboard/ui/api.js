@@ -36,7 +36,7 @@ export const whenUnauthorized = (fn) => (onUnauthorized = fn);
 /**
  * One call; its JSON answer, typed by the caller from the hub's schemas (shared/protocol/api).
  * @template T
- * @param {'GET' | 'POST' | 'PUT'} method
+ * @param {'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'} method
  * @param {string} path
  * @param {unknown} [body] JSON; with `raw`, the CSV text itself
  * @param {{ raw?: boolean }} [options]
@@ -82,3 +82,16 @@ export const post = (path, body) => api('POST', path, body);
  * @returns {Promise<T>}
  */
 export const put = (path, body) => api('PUT', path, body);
+/**
+ * @template T
+ * @param {string} path
+ * @param {unknown} body
+ * @returns {Promise<T>}
+ */
+export const patch = (path, body) => api('PATCH', path, body);
+/**
+ * DELETE `path`: most answer 204, nothing.
+ * @param {string} path
+ * @returns {Promise<unknown>}
+ */
+export const remove = (path) => api('DELETE', path);

@@ -4,11 +4,17 @@ import { locale, setLocale, t } from './i18n.js';
 import { connect, disconnect, onChange, state } from './live.js';
 import { renderAlarms } from './views/alarms.js';
 import { renderBilling } from './views/billing.js';
+import { renderBook } from './views/book.js';
+import { renderInvite } from './views/invite.js';
 import { renderInvoice } from './views/invoice.js';
 import { renderLogin } from './views/login.js';
+import { renderMe } from './views/me.js';
 import { renderMembers } from './views/members.js';
+import { renderMyBookings } from './views/my-bookings.js';
 import { renderOverview } from './views/overview.js';
+import { renderResources } from './views/resources.js';
 import { renderSite } from './views/site.js';
+import { renderEmployerInvoices, renderStaff, renderStaffBookings } from './views/staff.js';
 
 /**
  * @typedef {import('./api.js').Failure} Failure
@@ -20,36 +26,104 @@ const view = byId('view');
 let leaveView = () => {};
 
 /**
- * Hash routes: #/ (network), #/sites/:id, #/alarms, #/members, #/billing, #/billing/invoices/:number.
- * @returns {() => (() => void) | undefined} that draws the page, and returns what leaving it undoes
+ * The pages each role has, in the order of the nav bar (index.html, `data-nav`); the first is its home.
+ * A member and an employer's manager see only their self-service pages; the API refuses them the rest.
+ * @type {Readonly<Record<Account['role'], readonly string[]>>}
  */
-function route() {
-  const path = location.hash.replace(/^#/, '') || '/';
-  const site = /^\/sites\/([a-z0-9][a-z0-9-]*)$/.exec(path);
-  if (site) return () => renderSite(view, /** @type {string} */ (site[1]));
-  if (path === '/alarms') return () => renderAlarms(view);
-  if (path === '/members') return () => renderMembers(view);
-  const invoice = /^\/billing\/invoices\/(\d{4}-\d{6})$/.exec(path);
-  if (invoice) return () => renderInvoice(view, /** @type {string} */ (invoice[1]));
-  if (path === '/billing') return () => renderBilling(view);
-  return () => renderOverview(view);
+const NAV = {
+  operator: ['overview', 'alarms', 'members', 'resources', 'billing'],
+  site_manager: ['overview', 'alarms', 'members', 'resources'],
+  member: ['me', 'book', 'bookings'],
+  employer_manager: ['staff', 'staffBookings', 'invoices'],
+};
+
+/**
+ * @typedef {(view: HTMLElement, ...args: string[]) => (() => void) | undefined | void} Render
+ * @typedef {{ nav: string, pattern: RegExp, render: Render }} Route a page, under the nav entry it belongs to
+ */
+/** Hash routes, the first that matches; each belongs to a nav entry, so that a role reaches only its own. */
+/** @type {Route[]} */
+const ROUTES = [
+  { nav: 'overview', pattern: /^\/$/, render: renderOverview },
+  { nav: 'overview', pattern: /^\/sites\/([a-z0-9][a-z0-9-]*)$/, render: renderSite },
+  { nav: 'alarms', pattern: /^\/alarms$/, render: renderAlarms },
+  { nav: 'members', pattern: /^\/members$/, render: renderMembers },
+  { nav: 'resources', pattern: /^\/resources$/, render: renderResources },
+  { nav: 'billing', pattern: /^\/billing$/, render: renderBilling },
+  {
+    nav: 'billing',
+    pattern: /^\/billing\/invoices\/(\d{4}-\d{6})$/,
+    render: (view, n) => renderInvoice(view, /** @type {string} */ (n)),
+  },
+  { nav: 'me', pattern: /^\/me$/, render: renderMe },
+  { nav: 'book', pattern: /^\/book$/, render: renderBook },
+  { nav: 'bookings', pattern: /^\/bookings$/, render: renderMyBookings },
+  { nav: 'staff', pattern: /^\/staff$/, render: renderStaff },
+  { nav: 'staffBookings', pattern: /^\/staff\/bookings$/, render: renderStaffBookings },
+  { nav: 'invoices', pattern: /^\/invoices$/, render: renderEmployerInvoices },
+  {
+    nav: 'invoices',
+    pattern: /^\/invoices\/(\d{4}-\d{6})$/,
+    render: (view, n) => renderInvoice(view, /** @type {string} */ (n), EMPLOYER_INVOICES),
+  },
+];
+/** Where an employer's manager reads one of their invoices, and goes back to. */
+const EMPLOYER_INVOICES = { api: '/employer/invoices', back: '#/invoices' };
+
+const currentPath = () => location.hash.replace(/^#/, '') || '/';
+/** The invitation link's page, open without an account: `#/invite/<token>`. */
+const inviteToken = () => /^\/invite\/([^/]+)$/.exec(currentPath())?.[1];
+
+/**
+ * The page of the hash for this account: its own, or its home when the hash names another role's.
+ * @param {Account} account
+ * @returns {() => (() => void) | undefined | void}
+ */
+function route(account) {
+  const mine = NAV[account.role];
+  const path = currentPath();
+  for (const r of ROUTES) {
+    const match = r.pattern.exec(path);
+    if (match && mine.includes(r.nav)) return () => r.render(view, ...match.slice(1).map(String));
+  }
+  const home = /** @type {Route} */ (ROUTES.find((r) => r.nav === mine[0]));
+  const homeHash = /** @type {HTMLAnchorElement} */ (document.querySelector(`[data-nav="${home.nav}"]`)).getAttribute(
+    'href',
+  );
+  window.history.replaceState(null, '', homeHash);
+  return () => home.render(view);
 }
 
 function show() {
   leaveView();
   leaveView = () => {};
+  const token = inviteToken();
+  if (token) return renderInvite(view, token, signedIn);
   if (!state.account) return;
-  const path = location.hash.replace(/^#/, '');
-  for (const a of navLinks()) {
+  leaveView = route(state.account)() ?? (() => {});
+  markCurrent(currentPath());
+}
+
+/**
+ * Marks the nav entry of `path`: the one whose address is the longest start of it.
+ * @param {string} path
+ */
+function markCurrent(path) {
+  const starts = (/** @type {HTMLAnchorElement} */ a) => {
     const href = (a.getAttribute('href') ?? '').slice(1);
-    a.classList.toggle(
-      'current',
-      path === href ||
-        (href !== '/' && path.startsWith(`${href}/`)) ||
-        (a.dataset.nav === 'overview' && !location.hash),
-    );
+    return path === href || (href !== '/' && path.startsWith(`${href}/`));
+  };
+  const links = [...navLinks()].filter((a) => !a.hidden);
+  const best =
+    links
+      .filter(starts)
+      .sort((a, b) => (b.getAttribute('href') ?? '').length - (a.getAttribute('href') ?? '').length)[0] ??
+    links.find((a) => a.dataset.nav === 'overview');
+  for (const a of links) {
+    a.classList.toggle('current', a === best);
+    if (a === best) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
   }
-  leaveView = route()() ?? (() => {});
 }
 
 /** The links of the nav bar (index.html), each with its page in `data-nav`. */
@@ -75,11 +149,14 @@ function showLive(on) {
 function signedIn(account) {
   state.account = account;
   byId('nav').hidden = false;
-  // Billing is for network operators: the API refuses it to a site manager, the nav does not offer it.
-  /** @type {HTMLElement} */ (document.querySelector('[data-nav="billing"]')).hidden = account.role !== 'operator';
+  // Each role's pages only: billing is for network operators, a member sees only their own space.
+  const mine = NAV[account.role];
+  for (const a of navLinks()) a.hidden = !mine.includes(a.dataset.nav ?? '');
   byId('logout').hidden = false;
-  byId('live').hidden = false;
-  connect();
+  // The live stream (occupancy, alarms, events) is the network staff's.
+  const staff = account.role === 'operator' || account.role === 'site_manager';
+  byId('live').hidden = !staff;
+  if (staff) connect();
   show();
 }
 
@@ -100,15 +177,17 @@ async function start() {
   localeSelect().addEventListener('change', () => {
     setLocale(localeSelect().value);
     translateShell();
-    if (state.account) show();
+    if (state.account || inviteToken()) show();
     else renderLogin(view, signedIn);
   });
   byId('logout').addEventListener('click', async () => {
     await post('/auth/logout').catch(() => {});
     signedOut();
   });
-  window.addEventListener('hashchange', show);
+  window.addEventListener('hashchange', () => (state.account || inviteToken() ? show() : undefined));
   onChange((change) => change.kind === 'connection' && showLive(change.data));
+  // An invitation link opens its page whether or not a session is open in this browser.
+  if (inviteToken()) return show();
   try {
     /** @type {Me} */
     const me = await get('/auth/me');

@@ -126,3 +126,26 @@ export const formatLocalDate = (date) =>
   new Intl.DateTimeFormat(LOCALES[current], { dateStyle: 'short', timeZone: 'UTC' }).format(
     new Date(`${date}T00:00:00Z`),
   );
+
+/**
+ * An hour of the day, without seconds, in a site's time zone.
+ * @param {string | number} value an ISO 8601 instant, or milliseconds since the epoch
+ * @param {string} [timeZone]
+ */
+export const formatHour = (value, timeZone) =>
+  new Intl.DateTimeFormat(LOCALES[current], { timeStyle: 'short', ...(timeZone ? { timeZone } : {}) }).format(
+    new Date(value),
+  );
+
+/**
+ * A day in words ("mardi 14 juillet"), in a site's time zone.
+ * @param {string | number} value an ISO 8601 instant, or milliseconds since the epoch
+ * @param {string} [timeZone]
+ */
+export const formatDay = (value, timeZone) =>
+  new Intl.DateTimeFormat(LOCALES[current], {
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    ...(timeZone ? { timeZone } : {}),
+  }).format(new Date(value));

@@ -2,6 +2,8 @@
  * The dashboard's words by key, in French (the default: the first networks are French) and in English.
  * Apart from i18n.js, which reads the browser's storage, so that a test in Node reads them too.
  */
+import { SELF_SERVICE_MESSAGES } from './messages-self.js';
+
 const fr = {
   'nav.overview': 'Réseau',
   'nav.alarms': 'Alarmes',
@@ -98,6 +100,8 @@ const fr = {
   'members.revoked': 'révoqué',
   'members.active': 'actif',
   'members.import': 'Importer un CSV',
+  'members.csvFile': 'Fichier CSV',
+  'members.actions': 'Actions',
   'members.export': 'Exporter en CSV',
   'members.importDone': 'Import terminé : {n} ligne(s).',
   'members.saved': 'Enregistré.',
@@ -307,6 +311,8 @@ const en = {
   'members.revoked': 'revoked',
   'members.active': 'active',
   'members.import': 'Import a CSV',
+  'members.csvFile': 'CSV file',
+  'members.actions': 'Actions',
   'members.export': 'Export as CSV',
   'members.importDone': 'Import done: {n} row(s).',
   'members.saved': 'Saved.',
@@ -415,4 +421,7 @@ const en = {
 };
 
 /** @type {Readonly<Record<'fr' | 'en', Readonly<Record<string, string>>>>} */
-export const MESSAGES = { fr, en };
+export const MESSAGES = {
+  fr: { ...fr, ...SELF_SERVICE_MESSAGES.fr },
+  en: { ...en, ...SELF_SERVICE_MESSAGES.en },
+};

@@ -25,20 +25,25 @@ import { downloads, failure, totalsLine } from './billing.js';
 
 /**
  * One closed invoice (GET /billing/invoices/:number): its lines, per-site and per-member breakdowns, VAT per rate, totals, downloads.
+ * An employer's manager reads theirs from `/employer/invoices` (`from`).
  * @param {HTMLElement} view
  * @param {string} number
+ * @param {{ api: string, back: string }} [from] where the invoice is read, and the page to go back to
  */
-export function renderInvoice(view, number) {
+export function renderInvoice(view, number, from = { api: BILLING, back: '#/billing' }) {
   let closed = false;
-  const back = h('p', h('a', { href: '#/billing' }, t('billing.back')));
+  const back = h('p', h('a', { href: from.back }, t('billing.back')));
   fill(view, back);
-  /** @type {Promise<ClosedInvoice>} */ (get(`/billing/invoices/${number}`))
-    .then((invoice) => !closed && fill(view, back, ...invoiceCards(invoice)))
+  /** @type {Promise<ClosedInvoice>} */ (get(`${from.api}/${number}`))
+    .then((invoice) => !closed && fill(view, back, ...invoiceCards(invoice, from.api === BILLING)))
     .catch((/** @type {Failure} */ err) => fill(view, back, h('section.card', failure(err))));
   return () => {
     closed = true;
   };
 }
+
+/** The operators' invoices, whose CSV and JSON exports are there too. */
+const BILLING = '/billing/invoices';
 
 /** @param {string | null} site none for what belongs to the whole network */
 const siteName = (site) => (site === null ? t('invoice.network') : (state.occupancy.get(site)?.name ?? site));
@@ -63,8 +68,11 @@ const table = (heads, rows, cls = '') =>
     ),
   );
 
-/** @param {ClosedInvoice} inv */
-function invoiceCards(inv) {
+/**
+ * @param {ClosedInvoice} inv
+ * @param {boolean} exports whether to offer its CSV and JSON (an operator's)
+ */
+function invoiceCards(inv, exports) {
   /** @type {MoneyCell} */
   const money = (cents) => h('td.num', { dataset: { cents: String(cents) } }, formatMoney(cents, inv.currency));
   return [
@@ -78,7 +86,7 @@ function invoiceCards(inv) {
         h('span.muted', ` · ${t(`invoice.${inv.account.kind}`)} ${inv.account.id}`),
       ),
       h('p', t('invoice.periodOf', { p: formatMonth(inv.period), at: formatDateTime(inv.closedAt) })),
-      downloads(`/billing/invoices/${inv.number}`, `invoice-${inv.number}`, t('invoice.download')),
+      exports ? downloads(`${BILLING}/${inv.number}`, `invoice-${inv.number}`, t('invoice.download')) : null,
     ),
     h('section.card', h('h2', t('invoice.lines')), linesTable(inv, money)),
     h(

@@ -1,6 +1,7 @@
 import { api, get, post, put } from '../api.js';
 import { fill, h, toast } from '../dom.js';
 import { t } from '../i18n.js';
+import { employersCard, openInvitation } from './invitations.js';
 
 /**
  * @typedef {import('../api.js').Failure} Failure
@@ -33,6 +34,7 @@ export function renderMembers(view) {
   const members = h('tbody');
   const badges = h('tbody');
   const errors = h('ul.errors');
+  const invitation = h('div.invitation-panel');
   /** @type {MembersPage} */
   const page = {
     async draw() {
@@ -41,8 +43,8 @@ export function renderMembers(view) {
       /** @type {[PageOf<Member>, PageOf<Badge>]} */
       const [m, b] = await Promise.all([get(`/directory/members${query}`), get(`/directory/badges${query}`)]);
       if (closed) return;
-      fill(members, m.items.length ? m.items.map(memberRow) : emptyRow());
-      fill(badges, b.items.length ? b.items.map((x) => badgeRow(x, page)) : emptyRow());
+      fill(members, m.items.length ? m.items.map((x) => memberRow(x, invitation)) : emptyRow(5));
+      fill(badges, b.items.length ? b.items.map((x) => badgeRow(x, page)) : emptyRow(4));
     },
     /** Shows an API error: each detail (a CSV line, a field) in the list, the message in a toast. */
     report(err) {
@@ -59,7 +61,7 @@ export function renderMembers(view) {
     },
   };
   /**
-   * @param {string[]} heads
+   * @param {(string | HTMLElement)[]} heads
    * @param {HTMLElement} body
    */
   const table = (heads, body) =>
@@ -77,13 +79,30 @@ export function renderMembers(view) {
   fill(
     view,
     h('section.card', h('h1', t('members.title')), search, errors),
-    h('section.card', table([t('members.name'), t('members.id'), t('members.plan'), t('members.status')], members)),
+    invitation,
+    h(
+      'section.card',
+      table(
+        [
+          t('members.name'),
+          t('members.id'),
+          t('members.plan'),
+          t('members.status'),
+          h('span.visually-hidden', t('members.actions')),
+        ],
+        members,
+      ),
+    ),
     h(
       'section.card',
       h('h2', t('members.badges')),
-      table([t('members.uid'), t('members.member'), t('members.status'), ''], badges),
+      table(
+        [t('members.uid'), t('members.member'), t('members.status'), h('span.visually-hidden', t('members.actions'))],
+        badges,
+      ),
     ),
     h('div.forms', memberForm(page), badgeForm(page), importForm(page)),
+    employersCard(invitation),
   );
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let typing;
@@ -97,9 +116,13 @@ export function renderMembers(view) {
   };
 }
 
-const emptyRow = () => h('tr', h('td.muted', { colSpan: 4 }, t('members.none')));
-/** @param {Member} m */
-const memberRow = (m) =>
+/** @param {number} columns */
+const emptyRow = (columns) => h('tr', h('td.muted', { colSpan: columns }, t('members.none')));
+/**
+ * @param {Member} m
+ * @param {HTMLElement} invitation where the invitation form opens
+ */
+const memberRow = (m, invitation) =>
   h(
     'tr',
     { dataset: { member: m.id } },
@@ -107,6 +130,18 @@ const memberRow = (m) =>
     h('td.muted', m.id),
     h('td', m.plan),
     h('td', m.status === 'suspended' ? t('members.suspended') : t('members.active')),
+    h(
+      'td',
+      h(
+        'button.link',
+        {
+          type: 'button',
+          'aria-label': t('invite.member', { name: m.name }),
+          onclick: () => openInvitation(invitation, { role: 'member', member: m.id }, m.name),
+        },
+        t('invite.button'),
+      ),
+    ),
   );
 
 /**
@@ -227,7 +262,7 @@ function importForm(page) {
     'form.card.inline',
     { onsubmit },
     h('h2', t('members.import')),
-    file,
+    h('label', t('members.csvFile'), file),
     h('button', { type: 'submit' }, t('members.import')),
     h('a', { href: '/directory/members.csv', download: 'members.csv' }, t('members.export')),
   );

@@ -101,7 +101,7 @@ export function renderOverview(view) {
     const n = networkTotal();
     fill(
       total,
-      h('h2', t('network.total')),
+      h('h1', t('network.total')),
       gauge(n.present, n.capacity, n.rate),
       h('p.muted', t('network.present', { n: formatNumber(n.present), c: formatNumber(n.capacity) })),
     );

@@ -1,0 +1,102 @@
+import { afterEach, describe, it } from 'vitest';
+import { LANGUAGES, SCHEMES, checkViews, chooseLanguage, expectAccessible } from './axe.js';
+import { PERIOD, closedMonth } from './billing-month.js';
+import {
+  browserAvailable,
+  cleanUp,
+  eventually,
+  logIn,
+  openBrowser,
+  seedAlice,
+  startFreshHub,
+  startHub,
+  startNetwork,
+} from './harness.js';
+
+afterEach(cleanUp);
+
+const UID = '04A1A1A1A1A1A1';
+describe.skipIf(!browserAvailable())('every page of the dashboard passes axe-core, WCAG 2.1 A and AA', () => {
+  it('the login page and the one-time password change, in French and English, light and dark', async () => {
+    const { apiUrl, oneTimePassword } = await startFreshHub();
+    const { page } = await openBrowser();
+    await page.goto(`${apiUrl}/`);
+    for (const language of LANGUAGES) {
+      await chooseLanguage(page, language);
+      await page.locator('form.login').waitFor();
+      for (const colorScheme of SCHEMES) {
+        await page.emulateMedia({ colorScheme });
+        await expectAccessible(page, `login (${language}, ${colorScheme})`);
+      }
+    }
+    // A refused login shows its message: the page with it must pass too.
+    await logIn(page, apiUrl, 'not-the-password');
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /Wrong|incorrect/ })
+      .waitFor();
+    await expectAccessible(page, 'login refused');
+    await logIn(page, apiUrl, oneTimePassword);
+    await page.locator('input[name="new-password"]').waitFor();
+    for (const colorScheme of SCHEMES) {
+      await page.emulateMedia({ colorScheme });
+      await expectAccessible(page, `password change (${colorScheme})`);
+    }
+  });
+
+  it("an operator's overview, site page with its commands, alarms and members, in French and English, light and dark", async () => {
+    const net = await startNetwork();
+    await seedAlice(net, UID);
+    await eventually(
+      async () => ((await net.call('GET', '/site-health/murat')).json as { doors: unknown[] }).doors.length === 1,
+      'the hub lists the door',
+    );
+    // The taps pulsed the door: opened during the pulse it would not be forced.
+    await eventually(() => net.site.edge.doors.get('front')?.state().mode !== 'unlocked', 'the pulse is over');
+    await net.door(true);
+    await eventually(
+      async () => ((await net.call('GET', '/alarms')).json as { alarms: unknown[] }).alarms.length === 1,
+      'the forced door is an alarm',
+    );
+    const { page } = await openBrowser();
+    await logIn(page, net.apiUrl);
+    await page.locator('a.card.site[data-site="murat"]').waitFor();
+    await checkViews(page, [
+      { name: 'overview', hash: '#/', ready: 'a.card.site[data-site="murat"] .gauge' },
+      { name: 'site', hash: '#/sites/murat', ready: 'button[data-command="unlock"]' },
+      {
+        name: 'site command confirmation',
+        hash: '#/sites/murat',
+        ready: '.commands button[data-command="lockdown"]',
+        then: (p) => p.locator('.commands button[data-command="lockdown"]').click(),
+      },
+      { name: 'alarms', hash: '#/alarms', ready: 'li.alarm button' },
+      { name: 'members', hash: '#/members', ready: 'tr[data-badge]' },
+    ]);
+  });
+
+  it('the billing pages: the months and an invoice, in French and English, light and dark', async () => {
+    const net = await startHub();
+    await closedMonth(net);
+    const { page } = await openBrowser();
+    await logIn(page, net.apiUrl);
+    await page.locator('#nav').waitFor();
+    const month = `details.period[data-period="${PERIOD}"]`;
+    await checkViews(page, [
+      {
+        name: 'billing',
+        hash: '#/billing',
+        ready: `${month} summary`,
+        then: async (p) => {
+          await p.locator(`${month} summary`).click();
+          await p.locator(`${month} tr[data-invoice]`).first().waitFor();
+        },
+      },
+      {
+        name: 'invoice',
+        hash: `#/billing/invoices/${PERIOD.slice(0, 4)}-000001`,
+        ready: 'section.summary .totals .total',
+      },
+    ]);
+  });
+});
