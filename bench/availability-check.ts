@@ -41,9 +41,12 @@ function expected(resources: readonly Resource[], rows: readonly Stored[], windo
       .filter((b) => b.resource === r.id)
       .map((b) => ({ startMs: Number(b.start_ms), endMs: Number(b.end_ms) }))
       .filter((b) => b.startMs < window.endMs && window.startMs < b.endMs);
-    if (r.kind === 'desk-pool') ((desks += r.size ?? 0), (booked += peakAt(on, window)));
-    else if (r.kind === 'desk') ((desks += 1), (booked += on.length > 0 ? 1 : 0));
-    else if (on.length === 0) freeRooms.push(r.id);
+    if (r.kind === 'room') {
+      if (on.length === 0) freeRooms.push(r.id);
+      continue;
+    }
+    desks += r.size ?? 1;
+    booked += r.kind === 'desk-pool' ? peakAt(on, window) : Math.min(1, on.length);
   }
   return { booked, desks, freeRooms };
 }
