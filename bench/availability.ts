@@ -197,7 +197,7 @@ async function benchOn(kind: 'sqlite' | 'postgres', network: Network): Promise<s
           ? 'SQLite (file, WAL)'
           : `PostgreSQL at ${BENCH_PG_URL.replace(/\/\/[^@]*@/, '//')} (loopback)`;
       return [
-        `### ${where}`,
+        `### Availability on ${where}`,
         `seeded in ${seedS.toFixed(1)} s (one transaction${kind === 'postgres' ? ', then ANALYZE' : ''}); ${check}`,
         `${m.bare.length} asks per path, interleaved (each path first in turn), after ${WARMUP} unmeasured; ${fmtInt(m.rows / Math.max(1, m.bare.length))} booking rows read per ask on average`,
         '',
