@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../shared/platform/package-root.js';
+import { benchAvailability } from './availability.js';
 import { benchBilling } from './billing.js';
 import { benchDashboard } from './dashboard.js';
 import { benchImport } from './import.js';
@@ -27,6 +28,7 @@ const BENCHES: Record<string, () => string[] | Promise<string[]>> = {
   billing: benchBilling,
   dashboard: benchDashboard,
   import: benchImport,
+  availability: benchAvailability,
 };
 // BENCH_ONLY=scale,sync runs those alone (while working on one hot path); by default, all.
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
