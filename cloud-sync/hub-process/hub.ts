@@ -39,7 +39,7 @@ import { registerBillingRoutes, registerEmployerInvoiceRoutes } from '../billing
 import { Mailer, registerSelfServiceRoutes, type MailSettings } from '../hub/self-service/index.js';
 import { CommandSender } from '../hub/commands.js';
 import { registerCommandRoutes } from '../hub/admin/command-routes.js';
-import { registerBookingRoutes } from '../hub/bookings/routes.js';
+import { bookingsOfMember, registerBookingRoutes } from '../hub/bookings/routes.js';
 import { NoShowSweeper } from '../hub/bookings/no-show.js';
 import { registerCalendarRoutes } from '../hub/calendar/routes.js';
 import { BookingStore } from '../hub/bookings/store.js';
@@ -284,6 +284,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
           .catch((err: unknown) => log.error({ err }, 'days elsewhere not read again after an erasure')),
       ]);
     },
+    memberBookings: bookingsOfMember,
     importOwner: deps.instance ?? '',
     stopping: stopAll.signal,
   });

@@ -5,6 +5,7 @@ import { MemberErasure } from '../../cloud-sync/hub/admin/member-erasure.js';
 import { exportMember } from '../../cloud-sync/hub/admin/member-export.js';
 import { DirectoryScope } from '../../cloud-sync/hub/admin/scope.js';
 import type { Account } from '../../cloud-sync/hub/auth/account.js';
+import { bookingsOfMember } from '../../cloud-sync/hub/bookings/routes.js';
 import { openHubDatabase } from '../../cloud-sync/hub/db.js';
 import { HubDirectory } from '../../cloud-sync/hub/directory.js';
 import type { EventBatch } from '../../shared/protocol/sync.js';
@@ -78,7 +79,7 @@ describe('the directory searched in SQL', () => {
 describe('a member’s records at the hub', () => {
   it('exports the events, presence, audit rows and dead letters naming the member, and no one else’s', async () => {
     const { deps } = await hub();
-    const doc = await exportMember(deps, MURAT, 'alice');
+    const doc = await exportMember({ ...deps, memberBookings: bookingsOfMember }, MURAT, 'alice');
     expect(doc.events).toMatchObject([{ seq: 1 }, { seq: 3 }]);
     expect(doc.presence).toEqual([{ site: 'murat', present: true, since: null }]);
     expect(doc.badges).toMatchObject([{ uid: UID }]);

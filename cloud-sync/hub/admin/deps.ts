@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { TesseraError } from '../../../shared/platform/errors.js';
 import type { HubAuth } from '../auth/hub-auth.js';
-import type { HubDb } from '../db.js';
+import type { BookingRecord } from '../../../shared/protocol/api/hub-bookings.js';
+import type { HubDb, Sql } from '../db.js';
 import type { HubDirectory } from '../directory.js';
 import type { HubSites } from '../sites.js';
 import type { AuditLog } from './audit.js';
@@ -25,6 +26,8 @@ export interface AdminDeps {
    * erasure answers once they have (what a client reads next no longer names the member). Never rejects.
    */
   onMemberErased?: () => Promise<void> | void;
+  /** A member's bookings, every status, oldest first: what their export shows (the bookings module, wired in createHub). */
+  memberBookings: (q: Sql, member: string) => Promise<BookingRecord[]>;
   /** Who runs an import, recorded with it: this hub instance's name, '' for a single hub. */
   importOwner?: string;
   /** Aborted when the hub stops: a members import under way stops at its next slice. */

@@ -1,9 +1,7 @@
 import type { MemberExport } from '../../../shared/protocol/api/hub-admin-privacy.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
 import type { Account } from '../auth/account.js';
-import type { HubDb } from '../db.js';
-import type { HubDirectory } from '../directory.js';
-import { auditEntryOf, type AuditLog } from './audit.js';
+import { auditEntryOf } from './audit.js';
 import {
   auditNaming,
   deadLettersNaming,
@@ -13,8 +11,7 @@ import {
   type InvoiceRow,
 } from './member-records.js';
 import { DirectoryScope } from './scope.js';
-import { bookingRecord } from '../bookings/routes.js';
-import { BookingStore } from '../bookings/store.js';
+import type { AdminDeps } from './deps.js';
 
 /** What the export reads of a closed invoice's stored body, as billing wrote it. */
 interface StoredInvoice {
@@ -24,12 +21,7 @@ interface StoredInvoice {
   byMember: Array<{ member: string; name: string | null; days: number; amountCents: number }>;
 }
 
-export interface MemberExportDeps {
-  db: HubDb;
-  directory: HubDirectory;
-  audit: AuditLog;
-  now: () => number;
-}
+export type MemberExportDeps = Pick<AdminDeps, 'db' | 'directory' | 'audit' | 'now' | 'memberBookings'>;
 
 /** Builds the export in one read transaction, and records in the audit log who took it. */
 export function exportMember(deps: MemberExportDeps, account: Account, memberId: string): Promise<MemberExport> {
@@ -69,7 +61,7 @@ export function exportMember(deps: MemberExportDeps, account: Account, memberId:
         )
       ).map(auditEntryOf),
       invoices,
-      bookings: (await new BookingStore().forMember(tx, memberId, 0, Number.MAX_SAFE_INTEGER)).map(bookingRecord),
+      bookings: await deps.memberBookings(tx, memberId),
       deadLetters: (await deadLettersNaming(tx, memberId)).map((d) => ({
         id: d.id,
         topic: d.topic,

@@ -16,11 +16,7 @@ export function registerMemberPrivacyRoutes(app: FastifyInstance, deps: AdminDep
 
   serve(app, Routes.export, async (req, reply) => {
     const { id } = req.params;
-    const doc = await exportMember(
-      { db: deps.db, directory: deps.directory, audit: deps.audit, now: deps.now },
-      req.account,
-      id,
-    );
+    const doc = await exportMember(deps, req.account, id);
     void reply.header('content-disposition', `attachment; filename="member-${id}.json"`);
     return doc;
   });

@@ -3,7 +3,7 @@ import { serve } from '../../../shared/platform/api-contract.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
 import { HubBookingRoutes as Routes, type BookingRecord } from '../../../shared/protocol/api/hub-bookings.js';
 import type { AuditLog } from '../admin/audit.js';
-import type { HubDb } from '../db.js';
+import type { HubDb, Sql } from '../db.js';
 import type { HubDirectory } from '../directory.js';
 import type { HubSites } from '../sites.js';
 import { visibleBookings } from './access.js';
@@ -43,6 +43,9 @@ export const bookingRecord = (b: BookingRow): BookingRecord => ({
   createdAt: iso(b.createdAt),
   updatedAt: iso(b.updatedAt),
 });
+/** A member's bookings of every status, oldest first, as the API shows them: what their export carries. */
+export const bookingsOfMember = async (q: Sql, member: string): Promise<BookingRecord[]> =>
+  (await new BookingStore().forMember(q, member, 0, Number.MAX_SAFE_INTEGER)).map(bookingRecord);
 
 /** The longest window a list of bookings covers. */
 const MAX_LIST_DAYS = 92;
