@@ -166,6 +166,8 @@ const SiteConfigFields = z.strictObject({
     name: z.string().min(1).max(200),
     timeZone: TimeZone,
     capacity: intIn(1, 100_000),
+    /** Every member (staff excepted) is let in at an entry only on a site-local day they hold a booking here. */
+    bookingRequired: z.boolean().default(false),
   }),
   /** Staffed hours, site-local. Empty for a site that is never staffed. */
   hours: z.array(WeeklyWindow).default([]),

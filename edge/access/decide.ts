@@ -68,7 +68,11 @@ function refusalWithClock(req: AccessRequest, member: Member, plan: Plan): DenyR
   if (!staff && !planOpensAt(plan, req.site, req.now)) return 'outside_hours';
   if (blockedByAntiPassback(req)) return 'anti_passback';
   if (staff) return undefined;
-  if (req.role === 'entry' && plan.bookingRequired && !bookedOnDay(req.siteBookings ?? [], req.now, req.site.timeZone))
+  if (
+    req.role === 'entry' &&
+    needsBooking(plan, req.site) &&
+    !bookedOnDay(req.siteBookings ?? [], req.now, req.site.timeZone)
+  )
     return 'booking_required';
   if (atCapacity(req)) return 'at_capacity';
   if (!req.presence.inside && quotaExhausted(plan.daysPerWeek, req.daysUsedThisWeek, req.now, req.site.timeZone))
@@ -87,7 +91,7 @@ function refusalWithoutClock(req: AccessRequest, member: Member, plan: Plan): De
   const staff = member.role === 'staff';
   if (!staff && !planOpensAllWeek(plan)) return 'clock_unsynced';
   // Which day it is decides whether the member has booked it.
-  if (!staff && req.role === 'entry' && plan.bookingRequired) return 'clock_unsynced';
+  if (!staff && req.role === 'entry' && needsBooking(plan, req.site)) return 'clock_unsynced';
   if (req.role === 'locker-bank') return undefined;
   if (blockedByAntiPassback(req)) return 'anti_passback';
   if (!staff && atCapacity(req)) return 'at_capacity';
@@ -113,6 +117,11 @@ function validOn(member: Member, day: string): boolean {
   if (member.validFrom !== undefined && day < member.validFrom) return false;
   if (member.validUntil !== undefined && day > member.validUntil) return false;
   return true;
+}
+
+/** A booking that day is required by the member's plan, or by the site for everyone. */
+export function needsBooking(plan: Plan | undefined, site: SiteRules): boolean {
+  return plan?.bookingRequired === true || site.bookingRequired === true;
 }
 
 function opensSite(plan: Plan, site: SiteRules): boolean {

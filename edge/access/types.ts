@@ -21,6 +21,8 @@ export interface SiteRules {
   antiPassback: boolean;
   /** An entry tap by a member already inside checks them out instead of entering again. */
   secondTapChecksOut: boolean;
+  /** Every member's plan is taken as requiring a booking here (the site config's `site.bookingRequired`). */
+  bookingRequired?: boolean;
 }
 
 /** Everything `decideAccess` looks at. It reads nothing else: no clock, no store, no network. */

@@ -105,6 +105,7 @@ export function createEdge(deps: EdgeDeps) {
       closures: config.closures,
       antiPassback: config.presence.antiPassback,
       secondTapChecksOut: config.presence.checkout.includes('second_tap'),
+      bookingRequired: config.site.bookingRequired,
     },
     checkoutByExitReader: config.presence.checkout.includes('exit_reader'),
     bind,

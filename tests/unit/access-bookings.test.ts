@@ -206,6 +206,18 @@ describe('a plan that requires a booking, at an entry', () => {
     expect(entry(monday, [], { role: 'locker-bank' })).toEqual(granted('ok'));
   });
 
+  it('is required of every plan at a site that requires bookings', () => {
+    const site = { extra: { site: { ...MURAT, bookingRequired: true } } };
+    const anyPlan = (siteBookings: BookingSpan[]) =>
+      decide({ now: monday, role: 'entry', siteBookings, ...site }).reason;
+    expect(anyPlan([])).toBe('booking_required');
+    expect(anyPlan([span('2026-11-23T14:00', '2026-11-23T15:00')])).toBe('ok');
+    expect(decide({ now: monday, role: 'entry', siteBookings: [] }).reason).toBe('ok');
+    expect(decide({ now: monday, role: 'entry', siteBookings: [], member: { role: 'staff' }, ...site }).reason).toBe(
+      'staff',
+    );
+  });
+
   it('without a trusted clock refuses the member (which day is it?) and admits staff', () => {
     const unsynced = { extra: { clockSynced: false } };
     expect(entry(monday, [span('2026-11-23T09:00', '2026-11-23T18:00')], unsynced)).toEqual(refused('clock_unsynced'));

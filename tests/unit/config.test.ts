@@ -195,6 +195,18 @@ describe('a config error names the path, what was expected and what was found', 
     ]);
   });
 
+  it('a site may require a booking of everyone, off by default', () => {
+    const plain = parse(YAML.stringify(site()));
+    expect(plain.ok && plain.value.site.bookingRequired).toBe(false);
+    const cfg = site();
+    cfg.site.bookingRequired = true;
+    const required = parse(YAML.stringify(cfg));
+    expect(required.ok && required.value.site.bookingRequired).toBe(true);
+    expect(errorsOf((c) => (c.site.bookingRequired = 'yes'))).toEqual([
+      'site.bookingRequired: expected true or false, got "yes"',
+    ]);
+  });
+
   it('two doors, readers or banks with one id', () => {
     expect(errorsOf((c) => c.doors.push({ id: 'front', relay: { line: 18 } }))).toEqual([
       'doors[1].id: duplicate id "front"',
