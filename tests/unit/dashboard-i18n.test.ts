@@ -2,6 +2,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LINE_KINDS } from '../../shared/protocol/api/hub-billing.js';
+import { DecisionReason } from '../../shared/protocol/reasons.js';
 
 /** The dashboard's catalogue (cloud-sync/dashboard/ui/messages.js): plain JavaScript for the browser, read here as it is served. */
 type Catalogue = Readonly<Record<'fr' | 'en', Readonly<Record<string, string>>>>;
@@ -44,6 +46,14 @@ describe("the dashboard's catalogue", () => {
       missingInEnglish: fr.filter((k) => !(k in messages.en)),
       missingInFrench: en.filter((k) => !(k in messages.fr)),
     }).toEqual({ missingInEnglish: [], missingInFrench: [] });
+  });
+
+  it('has words for every reason a door gives and every kind of invoice line, in both languages', () => {
+    const wanted = [...DecisionReason.options.map((r) => `reason.${r}`), ...LINE_KINDS.map((k) => `line.${k}`)];
+    expect({
+      fr: wanted.filter((k) => !(k in messages.fr)),
+      en: wanted.filter((k) => !(k in messages.en)),
+    }).toEqual({ fr: [], en: [] });
   });
 
   it('has the same placeholders in both languages, message by message', () => {
