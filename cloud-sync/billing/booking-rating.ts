@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import type { Resource } from '../../shared/protocol/bookings.js';
 import { localDay } from '../../shared/protocol/schedule.js';
 import type { BookingTerms } from '../../shared/protocol/api/hub-billing.js';
-import type { BookingStatus } from '../hub/bookings/store.js';
+import type { BookingRow } from '../hub/bookings/store.js';
 import type { PeriodId } from './period.js';
 import { periodOf } from './period.js';
 
@@ -14,17 +14,10 @@ import { periodOf } from './period.js';
  */
 
 /** What billing keeps of a row of the bookings table. */
-export interface BilledBooking {
-  id: string;
-  resource: string;
-  site: string;
-  member: string;
-  startMs: number;
-  endMs: number;
-  status: BookingStatus;
-  /** Cancelled after the resource's free-cancellation deadline. */
-  lateCancellation: boolean;
-}
+export type BilledBooking = Pick<
+  BookingRow,
+  'id' | 'resource' | 'site' | 'member' | 'startMs' | 'endMs' | 'status' | 'lateCancellation'
+>;
 
 export type BookingLineKind = 'room-hours' | 'room-half-day' | 'desk-booking' | 'late-cancellation' | 'no-show';
 
