@@ -14,7 +14,7 @@ import { ManualClock } from '../shared/platform/clock.js';
 import type { SiteRecord } from '../shared/protocol/api/hub-admin-sites.js';
 import { FAST_PASSWORD_COST, login, TEST_ADMIN, type AuthHeaders } from '../tests/harness/hub-auth.js';
 import { silent } from '../tests/support/logger.js';
-import { checkSample } from './availability-check.js';
+import { checkSample, planOf } from './availability-check.js';
 import { generateNetwork, MONTH, MONTH_DAYS, prng, seedNetwork, YEAR, type Network } from './availability-seed.js';
 import { BENCH_PG_URL, benchPostgresMissing, benchSchema } from './pg.js';
 import { fmtMs, percentile } from './stats.js';
@@ -212,6 +212,7 @@ async function benchOn(kind: 'sqlite' | 'postgres', network: Network): Promise<s
       return [
         `### Availability on ${where}`,
         `seeded in ${seedS.toFixed(1)} s (one transaction${kind === 'postgres' ? ', then VACUUM ANALYZE' : ''}); ${check}`,
+        `plan of the bookings statement: ${await planOf(db, sql, windowParams(sites, randomAsk(prng(1))))}`,
         `${m.bare.length} asks per path, interleaved (each path first in turn), after ${WARMUP} unmeasured; ${fmtInt(m.rows / Math.max(1, m.bare.length))} booking rows read per ask on average`,
         '',
         '| path | p50 | p95 | p95 ratio | |',
@@ -258,7 +259,7 @@ export async function benchAvailability(): Promise<string[]> {
     '',
     ...(await benchOn('sqlite', network)),
   ];
-  if (pgMissing) lines.push('', `PostgreSQL run skipped: ${pgMissing}`);
+  if (pgMissing) lines.push('', '### Availability on PostgreSQL', `skipped: ${pgMissing}`);
   else lines.push('', ...(await benchOn('postgres', network)));
   return lines;
 }
