@@ -335,4 +335,10 @@ export const HUB_MIGRATIONS: readonly string[] = [
     revoked_at BIGINT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  -- The confirmed bookings of a site by start, with their end and resource: the availability
+  -- across the network reads only these (cloud-sync/hub/bookings/store.ts, confirmedSpans),
+  -- from the index alone. Partial: cancelled bookings and no-shows take no room in it.
+  CREATE INDEX bookings_confirmed_by_site ON bookings (site, start_ms, end_ms, resource) WHERE status = 'confirmed';
+  `,
 ];

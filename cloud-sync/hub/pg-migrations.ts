@@ -367,4 +367,12 @@ export const PG_MIGRATIONS: readonly string[] = [
     revoked_at BIGINT NULL
   );
   `,
+  // 16
+  `
+  -- The confirmed bookings of a site by start, carrying their end and resource: the availability
+  -- across the network reads only these (cloud-sync/hub/bookings/store.ts, confirmedSpans) in
+  -- an index-only scan. Partial: cancelled bookings and no-shows take no room in it.
+  CREATE INDEX bookings_confirmed_by_site ON bookings (site, start_ms) INCLUDE (end_ms, resource)
+    WHERE status = 'confirmed';
+  `,
 ];

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { benchPostgresMissing } from '../../bench/pg.js';
 import { pcscAvailability } from '../fixtures/pcscd.js';
 
 /** Sizes small enough for the whole of `npm run bench` to run in seconds (dist/, built by tests/build-once.ts). */
@@ -25,6 +26,11 @@ const TINY = {
   BENCH_SCALE_EVENTS: '300',
   BENCH_SCALE_CONNECT: '20',
   BENCH_IMPORT_ROWS: '500',
+  BENCH_AVAILABILITY_SITES: '4',
+  BENCH_AVAILABILITY_RESOURCES: '40',
+  BENCH_AVAILABILITY_BOOKINGS: '2000',
+  BENCH_AVAILABILITY_CANCELLED: '200',
+  BENCH_AVAILABILITY_ITERATIONS: '5',
 };
 
 /** The sections that measure something, by the start of their heading, and when one may say `skipped:`. */
@@ -45,6 +51,8 @@ const SECTIONS: Array<{ heading: string; mayBeSkipped?: () => Promise<boolean> |
     heading: '### Dashboard first load',
     mayBeSkipped: () => !existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'),
   },
+  { heading: '### Availability on SQLite' },
+  { heading: '### Availability on PostgreSQL', mayBeSkipped: async () => (await benchPostgresMissing()) !== undefined },
 ];
 
 function run(
@@ -116,7 +124,7 @@ describe('npm run bench (tiny sizes)', () => {
         expect(md).toMatch(/^- memory: [\d.]+ GiB; Linux .+; Node v\d+/m);
         expect(md).toMatch(/^- load average at the start \(1, 5, 15 min\): [\d.]+, [\d.]+, [\d.]+$/m);
         expect(md).toMatch(/^- load average at the end: [\d.]+, [\d.]+, [\d.]+/m);
-        expect(md).toContain('- sizes: BENCH_BILLING_EVENTS=4000, ');
+        expect(md).toContain('- sizes: BENCH_AVAILABILITY_BOOKINGS=2000, ');
 
         const found = blocks(md);
         for (const { heading, mayBeSkipped } of SECTIONS) {

@@ -45,8 +45,19 @@ describe('BookingStore', () => {
     expect((await store.forResource(db, 'room-a', 0, 100 * HOUR)).map((b) => b.id)).toEqual(['b1', 'b3']);
     expect((await store.confirmedOn(db, 'room-a', 0, 100 * HOUR)).map((b) => b.id)).toEqual(['b1']);
     expect((await store.inMonth(db, 10 * HOUR, 40 * HOUR)).map((b) => b.id)).toEqual(['b1', 'b2']);
+    // The availability's read: confirmed only, at the sites asked, overlapping the window.
+    const spans = async (sites: string[], from: number, to: number) =>
+      (await store.confirmedSpans(db!, sites, from, to)).sort((a, b) => a.startMs - b.startMs);
+    expect(await spans(['murat', 'lyon'], 0, 100 * HOUR)).toEqual([
+      { resource: 'room-a', site: 'murat', startMs: 10 * HOUR, endMs: 12 * HOUR },
+      { resource: 'desk-1', site: 'lyon', startMs: 30 * HOUR, endMs: 31 * HOUR },
+    ]);
+    expect((await spans(['lyon'], 0, 100 * HOUR)).map((b) => b.resource)).toEqual(['desk-1']);
+    expect(await spans(['murat'], 12 * HOUR, 100 * HOUR)).toEqual([]);
+    expect(await spans([], 0, 100 * HOUR)).toEqual([]);
     const cancelled = { ...early, status: 'cancelled' as const, cancelledAt: 5, updatedAt: 5, lateCancellation: true };
     await store.update(db, cancelled);
     expect(await store.get(db, 'b1')).toEqual(cancelled);
+    expect(await spans(['murat'], 0, 100 * HOUR)).toEqual([]);
   });
 });
