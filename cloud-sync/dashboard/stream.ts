@@ -78,22 +78,32 @@ export function registerEventStream(app: FastifyInstance, deps: StreamDeps): voi
       end();
     };
     // Typed by the stream's contract: each event name with the data it carries.
-    const send = ({ event, data }: StreamEvent) => write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const format = ({ event, data }: StreamEvent) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
     write('retry: 3000\n\n');
-    // What changes while hello is read is sent after it: subscribed first, held until hello is out.
-    const held: StreamEvent[] = [];
+    // What changes while hello is read is sent after it: subscribed first, held until hello is out,
+    // within the same bound as the socket's buffer (hello may wait on a slow database).
+    const held: string[] = [];
+    let heldBytes = 0;
     let greeted = false;
     const unsubscribe = deps.live.feed.subscribe((m) => {
       if (!visible(m.site)) return;
-      const event = { event: m.kind, data: m.data } as StreamEvent;
-      if (greeted) send(event);
-      else held.push(event);
+      const text = format({ event: m.kind, data: m.data } as StreamEvent);
+      if (greeted) return write(text);
+      held.push(text);
+      heldBytes += text.length;
+      if (heldBytes > maxBuffered) {
+        log.warn(
+          { account: req.account.username },
+          'a live client waits for its first state too long: its stream is closed',
+        );
+        end();
+      }
     });
     Promise.all([deps.live.projection.network(visible), deps.live.healthAll(visible)]).then(
       ([occupancy, health]) => {
-        send({ event: 'hello', data: { account: req.account, occupancy, health } });
+        write(format({ event: 'hello', data: { account: req.account, occupancy, health } }));
         greeted = true;
-        held.splice(0).forEach(send);
+        held.splice(0).forEach(write);
       },
       (err: unknown) => {
         log.warn({ err }, 'live stream: the first state could not be read; the client reconnects');
