@@ -1,7 +1,7 @@
 import { Resource } from '../../shared/protocol/bookings.js';
 import type { Sql } from '../hub/db.js';
 import { Slices } from '../hub/slices.js';
-import type { BookingStatus } from '../hub/bookings/store.js';
+import { BookingStore } from '../hub/bookings/store.js';
 import type { BilledBooking } from './booking-rating.js';
 import type { PeriodId } from './period.js';
 import { firstDay, nextPeriod } from './period.js';
@@ -28,21 +28,6 @@ export function bookingWindow(period: PeriodId): { fromMs: number; toMs: number 
   };
 }
 
-interface Row {
-  id: string;
-  resource: string;
-  site: string;
-  member: string;
-  start_ms: number;
-  end_ms: number;
-  status: BookingStatus;
-  late_cancellation: number;
-}
-
-const PAGE = `SELECT id, resource, site, member, start_ms, end_ms, status, late_cancellation FROM bookings
-  WHERE start_ms >= ? AND start_ms < ? AND created_at <= ? AND (start_ms, id) > (?, ?)
-  ORDER BY start_ms, id LIMIT ?`;
-
 /**
  * The bookings starting in `period`'s window that were made up to `cutoff` (hub ms), in
  * (start, id) order, with their status as it is now: a booking is over before its month
@@ -55,23 +40,14 @@ export async function readBilledBookings(
   { slices = new Slices(), pageRows = BOOKING_PAGE_ROWS }: { slices?: Slices; pageRows?: number } = {},
 ): Promise<BilledBooking[]> {
   const { fromMs, toMs } = bookingWindow(period);
+  const store = new BookingStore();
   const out: BilledBooking[] = [];
-  for (let after = { start: fromMs - 1, id: '' }; ;) {
-    const rows = await q.all<Row>(PAGE, [fromMs, toMs, cutoff, after.start, after.id, pageRows]);
-    for (const r of rows)
-      out.push({
-        id: r.id,
-        resource: r.resource,
-        site: r.site,
-        member: r.member,
-        startMs: Number(r.start_ms),
-        endMs: Number(r.end_ms),
-        status: r.status,
-        lateCancellation: Number(r.late_cancellation) === 1,
-      });
-    const last = out.at(-1);
+  for (let after = { startMs: fromMs - 1, id: '' }; ;) {
+    const rows = await store.startingPage(q, { fromMs, toMs, madeUpTo: cutoff }, after, pageRows);
+    out.push(...rows);
+    const last = rows.at(-1);
     if (rows.length < pageRows || !last) return out;
-    after = { start: last.startMs, id: last.id };
+    after = { startMs: last.startMs, id: last.id };
     await slices.tick();
   }
 }

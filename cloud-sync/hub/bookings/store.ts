@@ -135,6 +135,25 @@ export class BookingStore {
   }
 
   /**
+   * One page of the bookings (every status) starting in [fromMs, toMs) and made up to
+   * `madeUpTo`, after `after` in (start, id) order: how billing reads a month a page at a time.
+   */
+  async startingPage(
+    q: Sql,
+    range: { fromMs: number; toMs: number; madeUpTo: number },
+    after: { startMs: number; id: string },
+    limit: number,
+  ): Promise<BookingRow[]> {
+    const rows = await q.all<Stored>(
+      `SELECT ${COLUMNS} FROM bookings
+        WHERE start_ms >= ? AND start_ms < ? AND created_at <= ? AND (start_ms, id) > (?, ?)
+        ORDER BY start_ms, id LIMIT ?`,
+      [range.fromMs, range.toMs, range.madeUpTo, after.startMs, after.id, limit],
+    );
+    return rows.map(toRow);
+  }
+
+  /**
    * The bookings (every status) overlapping [fromMs, toMs) at any of `sites` or of any of
    * `members`, by start: one statement over the (site|member, start_ms) index.
    */
