@@ -35,14 +35,12 @@ import { registerLiveRoutes } from '../hub/occupancy/routes.js';
 import { registerHubMetrics } from '../hub/occupancy/metrics.js';
 import { registerDashboard } from '../dashboard/register.js';
 import { BillingLedger } from '../billing/ledger.js';
-import { registerBillingRoutes, registerEmployerInvoiceRoutes } from '../billing/api.js';
-import { Mailer, registerSelfServiceRoutes, type MailSettings } from '../hub/self-service/index.js';
+import { registerBillingRoutes } from '../billing/api.js';
+import type { MailSettings } from '../hub/self-service/index.js';
 import { CommandSender } from '../hub/commands.js';
 import { registerCommandRoutes } from '../hub/admin/command-routes.js';
-import { bookingsOfMember, registerBookingRoutes } from '../hub/bookings/routes.js';
-import { NoShowSweeper } from '../hub/bookings/no-show.js';
-import { registerCalendarRoutes } from '../hub/calendar/routes.js';
-import { BookingStore } from '../hub/bookings/store.js';
+import { bookingsOfMember } from '../hub/bookings/routes.js';
+import { registerMemberServices } from './member-services.js';
 
 export interface HubDeps {
   dbPath: string;
@@ -261,8 +259,6 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     publisher.onChange();
     daysElsewhere.onDirectoryChange();
   };
-  const publicUrl = deps.publicUrl?.replace(/\/+$/, '');
-  const mailer = deps.mail ? new Mailer(deps.mail, log.child({ module: 'mail' })) : undefined;
   registerAdminRoutes(api, {
     db: store.db,
     directory,
@@ -296,42 +292,19 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
   );
   const billing = new BillingLedger({ db: store.db, directory, sites, now: () => deps.clock.now(), log: deps.log });
   registerBillingRoutes(api, billing);
-  registerEmployerInvoiceRoutes(api, billing);
-  registerSelfServiceRoutes(api, {
+  const members = registerMemberServices(api, {
     db: store.db,
     directory,
     sites,
     audit,
     auth,
+    billing,
     clock: deps.clock,
-    log: log.child({ module: 'self-service' }),
-    onDirectoryChange,
-    ...(mailer ? { mailer } : {}),
-    ...(publicUrl !== undefined ? { publicUrl } : {}),
-  });
-  registerBookingRoutes(api, {
-    db: store.db,
-    directory,
-    sites,
-    audit,
-    now: () => deps.clock.now(),
+    log,
     onDirectoryChange,
     occupancyNow: async () => (await live.projection.network()).sites,
-  });
-  const noShows = new NoShowSweeper({
-    db: store.db,
-    directory,
-    clock: deps.clock,
-    log: log.child({ module: 'bookings' }),
-    onDirectoryChange,
-  });
-  registerCalendarRoutes(api, {
-    ...(publicUrl !== undefined ? { publicUrl } : {}),
-    db: store.db,
-    bookings: new BookingStore(),
-    sites,
-    directory,
-    now: () => deps.clock.now(),
+    publicUrl: deps.publicUrl,
+    mail: deps.mail,
   });
   registerLiveRoutes(api, { live, store, now: () => deps.clock.now() });
   registerHubMetrics(api, { live, ingest, store });
@@ -354,9 +327,9 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
       await peers?.stop();
       retention.stop();
       await retention.settled();
-      await noShows.stop();
+      await members.noShows.stop();
       await api.close().catch((err: unknown) => log.warn({ err }, 'API close failed'));
-      mailer?.close();
+      members.close();
       await publisher.stop();
       await ingest.stop().catch((err: unknown) => log.warn({ err }, 'ingest stop failed'));
       await live.settled();
@@ -410,7 +383,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
         const apiUrl = await listenApi(api, deps.apiHost ?? '127.0.0.1', deps.apiPort ?? 8080);
         live.announce();
         retention.start();
-        noShows.start();
+        members.noShows.start();
         log.info({ mqttUrl, apiUrl, embeddedBroker: broker !== undefined }, 'hub started');
         return { mqttUrl, apiUrl };
       } catch (err) {
