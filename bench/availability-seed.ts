@@ -5,6 +5,9 @@ import type { SiteRecord } from '../shared/protocol/api/hub-admin-sites.js';
 import type { HubDb, Sql } from '../cloud-sync/hub/db.js';
 import type { HubDirectory } from '../cloud-sync/hub/directory.js';
 import type { HubSites } from '../cloud-sync/hub/sites.js';
+import { seededRandom as prng } from '../demo/day-plan.js';
+
+export { prng };
 
 /**
  * The network the availability bench asks about: sites in a few time zones (most in Paris),
@@ -38,18 +41,6 @@ const BOOKING_COLUMNS =
   'id, resource, site, member, start_ms, end_ms, status, created_by, created_at, updated_at, cancelled_at, late_cancellation';
 /** Rows per INSERT: 12 parameters each, well under either database's limit. */
 const ROWS_PER_INSERT = 500;
-
-/** A small deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Resource `r` of the network: one in ten a desk pool, six named desks, three rooms; at site `r mod sites`. */
 function resourceAt(r: number, sites: number): Resource {

@@ -12,6 +12,7 @@ import type { SqliteHubDb } from '../cloud-sync/hub/storage/sqlite.js';
 import { HubDirectory } from '../cloud-sync/hub/directory.js';
 import { HubSites } from '../cloud-sync/hub/sites.js';
 import { silent } from '../tests/support/logger.js';
+import { seededRandom as prng } from '../demo/day-plan.js';
 
 const EVENTS = Number(process.env.BENCH_BILLING_EVENTS ?? 2_000_000);
 const MEMBERS = Number(process.env.BENCH_BILLING_MEMBERS ?? 10_000);
@@ -25,18 +26,6 @@ const ZONES = ['Europe/Paris', 'Europe/Lisbon', 'Indian/Reunion', 'America/Marti
 const PLANS = ['murat-day', 'murat-week', 'reichstett-2-days', 'soho-solo'];
 
 const fmtInt = (n: number) => Math.round(n).toLocaleString('en');
-
-/** A small deterministic PRNG (mulberry32): the same month of events on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Each zone's offset on each day of October 2026 (DST ends on the 25th in Europe), e.g. `+02:00`. */
 const offsets = ZONES.map((zone) =>

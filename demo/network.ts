@@ -161,21 +161,15 @@ export const RESOURCES = [
 /** The member the demo invites to their self-service space: a nomad of the network. */
 export const INVITED_MEMBER = 'm-020';
 
+const NOMADS = EXAMPLE_PRICE_LIST.plans['soho-solo'];
+
 /** The billing example's tariffs, and one for the 24/7 plan the example has not. */
 export const PRICES: PriceList = {
   ...EXAMPLE_PRICE_LIST,
   plans: {
     ...EXAMPLE_PRICE_LIST.plans,
     // The network's nomads have four hours of meeting room a month.
-    'soho-solo': {
-      kind: 'subscription',
-      monthlyCents: 15000,
-      daysPerWeek: 5,
-      extraDay: { refuse: true, cents: 1000 },
-      vatPercent: 20,
-      included: { 'print-page': 1000 },
-      bookings: { includedRoomHoursPerMonth: 4 },
-    },
+    ...(NOMADS && { 'soho-solo': { ...NOMADS, bookings: { includedRoomHoursPerMonth: 4 } } }),
     'allanche-24-7': {
       kind: 'subscription',
       monthlyCents: 6000,
