@@ -142,7 +142,7 @@ export class BillingLedger {
     const checked = this.checkPeriod(period);
     const cutoff = this.deps.now();
     const ctx = await this.context(progress);
-    const statement = await statementOf(ctx, checked, cutoff, await this.state());
+    const statement = await statementOf(ctx, checked, cutoff, await this.stateOf(await closedPeriods(this.deps.db)));
     return {
       summary: {
         ...totals(statement),
@@ -171,8 +171,10 @@ export class BillingLedger {
         'billing.out_of_order',
         `${checked} is not over in every time zone until ${iso(closableFrom(checked))}`,
       );
-    const state = await this.state();
-    await checkOrder(this.deps.db, checked);
+    // One read of the closed months: a close storing meanwhile is either wholly in it or not at all.
+    const closed = await closedPeriods(this.deps.db);
+    checkOrder(closed, checked);
+    const state = await this.stateOf(closed);
     const cutoff = closedAt - CUTOFF_GRACE_MS;
     if (state && cutoff < state.lastCutoff)
       throw new TesseraError('billing.out_of_order', `the clock is behind the last close (${iso(state.lastCutoff)})`);
@@ -282,10 +284,7 @@ export class BillingLedger {
     return parsed.data;
   }
 
-  private async state(): Promise<LedgerState | undefined> {
-    const rows = await this.deps.db.all<{ period: string; cutoff: number }>(
-      'SELECT period, cutoff FROM billing_periods ORDER BY period',
-    );
+  private async stateOf(rows: readonly ClosedPeriod[]): Promise<LedgerState | undefined> {
     const last = rows.at(-1);
     return last
       ? { lastCutoff: last.cutoff, closed: new Set(rows.map((r) => r.period)), pruned: await this.prunedPeriods() }
@@ -331,12 +330,21 @@ async function closedIn(q: Sql, period: PeriodId): Promise<PeriodSummary | undef
   return row ? summaryOf(row) : undefined;
 }
 
-const lastClosed = (q: Sql) =>
-  q.get<{ period: string; cutoff: number }>('SELECT period, cutoff FROM billing_periods ORDER BY period DESC LIMIT 1');
+interface ClosedPeriod {
+  period: string;
+  cutoff: number;
+}
 
-async function checkOrder(q: Sql, period: PeriodId): Promise<void> {
-  if (await closedIn(q, period)) throw new TesseraError('billing.period_closed', `${period} is already closed`);
-  const last = (await lastClosed(q))?.period;
+/**
+ * The closed months, oldest first, in one statement: the checks below read them together, so a
+ * close storing between two reads cannot make a month look both open and followed by itself.
+ */
+const closedPeriods = (q: Sql) => q.all<ClosedPeriod>('SELECT period, cutoff FROM billing_periods ORDER BY period');
+
+function checkOrder(closed: readonly ClosedPeriod[], period: PeriodId): void {
+  if (closed.some((c) => c.period === period))
+    throw new TesseraError('billing.period_closed', `${period} is already closed`);
+  const last = closed.at(-1)?.period;
   if (last !== undefined && last > period)
     throw new TesseraError(
       'billing.out_of_order',
@@ -371,9 +379,10 @@ async function store(
   ahead: { after: number; frozen: FrozenInvoice[] },
 ): Promise<PeriodSummary> {
   await tx.value(`SELECT id FROM billing_prices WHERE id = 1${sqlDialect(tx).forUpdate}`);
-  await checkOrder(tx, period); // again, now that no other close can store: one may have stored meanwhile
+  const closed = await closedPeriods(tx);
+  checkOrder(closed, period); // again, now that no other close can store: one may have stored meanwhile
   // The statement adjusts the closed months as of the last close it saw: it must still be the last.
-  if ((await lastClosed(tx))?.cutoff !== rated?.lastCutoff)
+  if (closed.at(-1)?.cutoff !== rated?.lastCutoff)
     throw new TesseraError(
       'billing.out_of_order',
       `another close of ${previousPeriod(period)} ran meanwhile: close ${period} again`,
