@@ -252,16 +252,20 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
             log.info({ backlog: store.events.lastSeq() - store.events.ackedSeq() }, 'broker connection lost');
         },
         message: (topic, payload) => {
-          if (phase !== 'running') return;
+          if (phase === 'new' || phase === 'stopped') return;
+          // The hub's directory and days are applied while the worker stops too: the store stays open
+          // until it has stopped, and the client acknowledges a message once this returns, so the
+          // broker would not send one dropped here again (the hub would believe the site holds it).
           if (topic === t.directory(site)) {
             // A new revision goes straight into the status, so the hub knows what this site holds.
-            if (deps.directory?.receive(payload).applied) publishStatus(true);
+            if (deps.directory?.receive(payload).applied && phase === 'running') publishStatus(true);
             return;
           }
           if (topic === t.days(site)) {
             deps.daysElsewhere?.receive(payload);
             return;
           }
+          if (phase !== 'running') return;
           if (topic === t.commands(site) && deps.commands) {
             if (receiveCommand(payload, { commands: deps.commands, stream, store, log })) counters.rewinds++;
             // The receipt or the refusal was just recorded: send it now.
