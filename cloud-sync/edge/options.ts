@@ -51,7 +51,11 @@ export interface SyncWorkerDeps {
   /** How long stop() waits for in-flight batches. Default 2000 ms. */
   flushMs?: number;
   /** For a hub-fed directory: where the site's directory updates go (whether one was applied). */
-  directory?: { receive(payload: Buffer): { applied: boolean } };
+  directory?: {
+    receive(payload: Buffer): { applied: boolean; refused?: string };
+    /** The newest revision refused for a missed update, until an update applies again. */
+    missed(): number | undefined;
+  };
   /** For a hub-fed directory: where the hub's days elsewhere go. */
   daysElsewhere?: { receive(payload: Buffer): unknown };
   /** For a site with the hub's key: where the hub's signed commands go; a resend is the worker's to do. */

@@ -17,6 +17,8 @@ export interface StatusInput {
   heartbeat?: { seconds: number; offlineAfterSeconds: number };
   /** site.capacity from the config file: the capacity the door enforces. */
   capacity?: number;
+  /** The newest directory revision refused for a missed update, until an update applies again. */
+  directoryMissed?: number;
 }
 
 /** The site's retained status (shared/protocol/sync.ts SiteStatus), read from the store as it is now. */
@@ -38,6 +40,7 @@ export function buildStatus(store: StatusSource, input: StatusInput): SiteStatus
       ageSeconds,
       stale: input.staleAfterSeconds !== undefined && (ageSeconds === null || ageSeconds > input.staleAfterSeconds),
       ...(input.staleAfterSeconds !== undefined ? { maxAgeSeconds: input.staleAfterSeconds } : {}),
+      ...(input.directoryMissed !== undefined ? { missed: input.directoryMissed } : {}),
     },
     clock: { synced: input.clockSynced },
     ...logBehindHub(store),

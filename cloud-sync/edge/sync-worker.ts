@@ -90,6 +90,8 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
   let stopping: Promise<void> | undefined;
   const timers: TimerHandle[] = [];
   let onSettled: (() => void) | undefined;
+  /** A status to publish at the next tick (a missed directory update: at most one per tick, however many are refused). */
+  let statusDue = false;
   /** The broker refuses our status messages (an ACL without the status topic): stop sending them. */
   let statusRefused = false;
   /** When the broker was last lost (or the worker started without it); null while connected. */
@@ -112,11 +114,18 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
           heartbeat,
           ...(deps.staleAfterSeconds !== undefined ? { staleAfterSeconds: deps.staleAfterSeconds } : {}),
           ...(deps.capacity !== undefined ? { capacity: deps.capacity } : {}),
+          ...directoryMissed(),
         }),
       ),
     );
 
+  function directoryMissed(): { directoryMissed?: number } {
+    const missed = deps.directory?.missed();
+    return missed === undefined ? {} : { directoryMissed: missed };
+  }
+
   function publishStatus(online: boolean, done?: () => void): void {
+    statusDue = false;
     if (!link?.ready || statusRefused) return done?.();
     link.publish(undefined, t.status(site), status(online), true, (err) => {
       if (err && phase === 'running') log.debug({ err: err.message }, 'status publish failed');
@@ -210,6 +219,7 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
         'no ack from the hub in time: re-sending',
       );
     }
+    if (statusDue) publishStatus(true);
     pump();
   }
 
@@ -258,7 +268,11 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
           // broker would not send one dropped here again (the hub would believe the site holds it).
           if (topic === t.directory(site)) {
             // A new revision goes straight into the status, so the hub knows what this site holds.
-            if (deps.directory?.receive(payload).applied && phase === 'running') publishStatus(true);
+            const outcome = deps.directory?.receive(payload);
+            if (phase !== 'running') return;
+            if (outcome?.applied) publishStatus(true);
+            // Missed an update: the hub hears it with the next tick and sends again at once.
+            else if (outcome?.refused === 'out_of_order') statusDue = true;
             return;
           }
           if (topic === t.days(site)) {

@@ -53,7 +53,8 @@ interface SiteLink {
  * snapshot once (then a delta), not a hundred. A snapshot is read, signed and published a slice
  * at a time, each chunk after the broker took the one before, so the hub keeps answering and
  * holds one chunk per site in memory. The hub assumes a site applied what it was sent; if its
- * statuses still say otherwise once it has had time, it is sent again.
+ * statuses still say otherwise once it has had time, or say it refused what was sent (it missed
+ * an update before), it is sent again.
  */
 export class DirectoryPublisher {
   private readonly links = new Map<string, SiteLink>();
@@ -75,7 +76,10 @@ export class DirectoryPublisher {
     const have = status.directory.revision;
     if (link.sending) return; // the send under way answers it; later statuses tell whether it arrived
     const waitMs = (this.deps.confirmWithinSeconds ?? DEFAULT_CONFIRM_WITHIN_SECONDS) * 1000;
-    if (link.awaiting && have < link.awaiting.to && this.deps.clock.now() - link.awaiting.at < waitMs) return;
+    // Behind what was just sent: in transit, unless the site says it refused that send (it missed one before).
+    const refused = link.awaiting !== undefined && (status.directory.missed ?? 0) >= link.awaiting.to;
+    if (link.awaiting && have < link.awaiting.to && !refused && this.deps.clock.now() - link.awaiting.at < waitMs)
+      return;
     link.awaiting = undefined;
     link.assumed = have;
     if (!status.online) return;

@@ -49,6 +49,8 @@ export class HubDirectoryUpdates {
   /** Updates received again once in force: counted apart, never a fault. */
   duplicates = 0;
   private snapshot: { key: string; parts: Map<number, DirectoryChange[]>; body: Snapshot } | undefined;
+  /** The newest revision of a delta refused as out of order (the site missed the one before), until one applies. */
+  private missedTo: number | undefined;
 
   constructor(private readonly deps: { site: string; publicKey: KeyObject; edge: DirectorySite; log: Logger }) {}
 
@@ -63,13 +65,18 @@ export class HubDirectoryUpdates {
     if (current?.issuedAt != null && issuedAt <= current.issuedAt)
       return this.refuse('replayed', `issued ${body.issuedAt}, not after the update in force`);
     const revision = current?.revision ?? 0;
-    return body.kind === 'delta' ? this.delta(body, revision, issuedAt) : this.snapshotChunk(body, revision, issuedAt);
+    const outcome =
+      body.kind === 'delta' ? this.delta(body, revision, issuedAt) : this.snapshotChunk(body, revision, issuedAt);
+    // Following on again: whatever was missed before is behind.
+    if (outcome.applied) this.missedTo = undefined;
+    return outcome;
   }
 
   private delta(body: Extract<DirectoryUpdate, { kind: 'delta' }>, revision: number, issuedAt: number): UpdateOutcome {
     if (body.to < body.from) return this.refuse('malformed', `revision ${body.from} → ${body.to} goes backwards`);
     if (body.from !== revision) {
       if (body.to <= revision) return this.refuse('replayed', `revision ${body.to} is not newer than ${revision}`);
+      this.missedTo = Math.max(this.missedTo ?? 0, body.to);
       return this.refuse('out_of_order', `a delta from revision ${body.from}, this site is at ${revision}`);
     }
     const edits = body.changes.flatMap((c) => (isErase(c) ? [] : [toEdit(c)]));
@@ -133,6 +140,11 @@ export class HubDirectoryUpdates {
       if (!(err instanceof Inconsistent)) throw err;
     }
     return dangling;
+  }
+
+  /** The newest revision refused for a missed update, until an update applies again. */
+  missed(): number | undefined {
+    return this.missedTo;
   }
 
   private duplicate(body: DirectoryUpdate): UpdateOutcome {

@@ -74,6 +74,12 @@ export const SiteStatus = z.strictObject({
     stale: z.boolean(),
     /** The age at which the first role is refused (the smallest of directory.maxAgeHours): the hub warns before it. */
     maxAgeSeconds: z.number().int().positive().optional(),
+    /**
+     * The revision of the newest delta the site refused as out of order (it missed the one before),
+     * until an update applies again: the hub sends again from `revision` at once instead of
+     * taking what it sent as still in transit.
+     */
+    missed: Seq.optional(),
   }),
   clock: z.strictObject({ synced: z.boolean() }),
   /**

@@ -74,3 +74,55 @@ describe('directory updates to a site that keeps reconnecting', () => {
     },
   );
 });
+
+describe('a site that missed an update', () => {
+  it(
+    'is sent again at once when its status says it refused the last send as out of order, not after the wait for one in transit',
+    { timeout: 120_000 },
+    async () => {
+      const { mqttUrl, apiUrl, auth } = await startTestHub(cleanups);
+      const put = async (path: string, body: unknown) => {
+        const res = await fetch(`${apiUrl}${path}`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json', authorization: auth.authorization },
+          body: JSON.stringify(body),
+        });
+        expect(res.status, await res.clone().text()).toBe(200);
+        return ((await res.json()) as { revision: number }).revision;
+      };
+      await put('/directory/plans/always', { name: '24/7', access: 'always' });
+      const site = await mqtt.connectAsync(mqttUrl, {
+        protocolVersion: 4,
+        clientId: 'tessera-edge-murat',
+        reconnectPeriod: 0,
+      });
+      cleanups.push(() => site.endAsync());
+      const received: DirectoryUpdate[] = [];
+      site.on('message', (_topic, payload) =>
+        received.push((JSON.parse(payload.toString()) as { body: DirectoryUpdate }).body),
+      );
+      await site.subscribeAsync(t.directory('murat'), { qos: 1 });
+      const status = (revision: number, missed?: number) =>
+        JSON.stringify(
+          statusOf('murat', {
+            directory: { revision, ageSeconds: 0, stale: false, ...(missed !== undefined ? { missed } : {}) },
+          }),
+        );
+      await site.publishAsync(t.status('murat'), status(0), { qos: 1 });
+      const first = await put('/directory/members/ana', { name: 'Ana', plan: 'always' });
+      await eventually(() => received.at(-1)?.to === first, 'the site is sent the directory');
+      const at = received.length;
+      const second = await put('/directory/members/bea', { name: 'Bea', plan: 'always' });
+      await eventually(() => received.at(-1)?.to === second, 'the site is sent the change');
+      expect(received.at(-1)).toMatchObject({ kind: 'delta', from: first, to: second });
+
+      // The site lost the first and refuses the delta: a status that only says it is behind is
+      // taken as the first still in transit; one that names the refused revision is answered now.
+      await site.publishAsync(t.status('murat'), status(0), { qos: 1 });
+      await site.publishAsync(t.status('murat'), status(0, second), { qos: 1 });
+      // Within half the 60 s a status behind is taken as in transit.
+      await eventuallyWithin(30_000, 20)(() => received.length > at + 1, 'the site is sent the directory again');
+      expect(received.slice(at + 1).map((u) => [u.kind, u.to])).toEqual([['snapshot', second]]);
+    },
+  );
+});

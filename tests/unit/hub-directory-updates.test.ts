@@ -66,10 +66,16 @@ describe('directory updates from the hub', () => {
   });
 
   it('a delta that does not follow on is refused quietly, so the status can ask for the right one', async () => {
-    const { site, delta, send } = await hubSite();
+    const { site, updates, delta, send } = await hubSite();
+    expect(updates.missed()).toBeUndefined();
     expect(send(delta(5, 6, [revokeAlice]))).toMatchObject({ refused: 'out_of_order' });
+    expect(send(delta(3, 4, []))).toMatchObject({ refused: 'out_of_order' });
     expect(site.events().some((e) => e.type === 'device.fault' && e.data.kind === 'directory.rejected')).toBe(false);
     expect(site.store.directory.describe()?.revision).toBe(1);
+    // What the status tells the hub: the newest revision refused, until an update applies again.
+    expect(updates.missed()).toBe(6);
+    expect(send(delta(1, 2, [revokeAlice]))).toEqual({ applied: true, revision: 2 });
+    expect(updates.missed()).toBeUndefined();
   });
 
   it('a delta that would leave a badge without its member changes nothing', async () => {
