@@ -118,6 +118,74 @@ export const LINE_KINDS = [
 export const LineKind = z.enum(LINE_KINDS);
 export type LineKind = z.infer<typeof LineKind>;
 
+/** A calendar date, `YYYY-MM-DD`. */
+export const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'expected a date "YYYY-MM-DD"' });
+
+/** A postal address as an invoice prints it and EN 16931 carries it (BG-5, BG-8). */
+export const PostalAddress = z.strictObject({
+  lines: z.array(z.string().min(1).max(200)).min(1).max(3),
+  postcode: z.string().min(1).max(20),
+  city: z.string().min(1).max(100),
+  /** ISO 3166-1 alpha-2, `FR`. */
+  country: z.string().regex(/^[A-Z]{2}$/, { error: 'expected an ISO 3166-1 alpha-2 country code such as "FR"' }),
+});
+export type PostalAddress = z.infer<typeof PostalAddress>;
+
+/** The languages an invoice is written in: French by law, English for a buyer who asks for it. */
+export const InvoiceLanguage = z.enum(['fr', 'en']);
+export type InvoiceLanguage = z.infer<typeof InvoiceLanguage>;
+
+/**
+ * The network's operator as seller (a hub setting): who every invoice and credit note is from.
+ * SIREN 9 digits and SIRET 14 (Luhn-checked), the VAT number `FR` + 2-digit key + SIREN.
+ */
+export const Seller = z.strictObject({
+  name: z.string().min(1).max(200),
+  /** `SAS`, `SARL`, `SCIC`, `Association loi 1901`… */
+  legalForm: z.string().min(1).max(100),
+  /** Printed as "au capital de …" where the legal form has one. */
+  shareCapital: z.string().max(100).optional(),
+  siren: z.string(),
+  siret: z.string(),
+  /** Absent for a seller exempt from VAT (franchise en base): then `vatExemption` says why. */
+  vatNumber: z.string().optional(),
+  /** `RCS Clermont-Ferrand 123 456 789`. */
+  rcs: z.string().max(200).optional(),
+  address: PostalAddress,
+  email: z.string().max(200).optional(),
+  phone: z.string().max(50).optional(),
+  iban: z.string().max(34).optional(),
+  bic: z.string().max(11).optional(),
+  /** Days from the issue date to the due date unless the buyer's terms say otherwise. */
+  paymentTermsDays: z.number().int().min(0).max(60).default(30),
+  /** Late-payment penalty rate, percent a year (at least three times the legal interest rate). */
+  latePenaltyPercent: z.number().min(0).max(100),
+  /** The mention printed when no VAT is charged: `TVA non applicable, art. 293 B du CGI`. */
+  vatExemption: z.string().max(200).optional(),
+});
+export type Seller = z.infer<typeof Seller>;
+
+/**
+ * Who an invoice is addressed to: an employer, or a member billed on their own, as known at the
+ * hub (never sent to sites). A business has a SIREN (and owes the 40 EUR recovery indemnity
+ * when late); a consumer has none.
+ */
+export const Buyer = z.strictObject({
+  kind: z.enum(['business', 'consumer']),
+  name: z.string().min(1).max(200),
+  siren: z.string().optional(),
+  siret: z.string().optional(),
+  vatNumber: z.string().optional(),
+  address: PostalAddress,
+  email: z.string().max(200).optional(),
+  /** Overrides the seller's `paymentTermsDays`. */
+  paymentTermsDays: z.number().int().min(0).max(60).optional(),
+  language: InvoiceLanguage.default('fr'),
+  /** The buyer's reference (BT-10): a purchase order or a cost centre to print. */
+  reference: z.string().max(100).optional(),
+});
+export type Buyer = z.infer<typeof Buyer>;
+
 /** An invoice line: a rated line with its VAT, or an adjustment of an earlier, closed period. */
 export const InvoiceLine = z.object({
   member: z.string(),
@@ -135,12 +203,33 @@ export const InvoiceLine = z.object({
   vatPercent: z.number(),
   vatCents: z.number().int(),
   dates: z.array(z.string()),
+  /** The first and last day the line covers (a subscription its month, a week pass its week); absent on lines frozen before. */
+  from: IsoDate.optional(),
+  to: IsoDate.optional(),
 });
 export type InvoiceLine = z.infer<typeof InvoiceLine>;
 
 export const Invoice = z.object({
-  /** `YYYY-NNNNNN`, given at the close; null on a preview. */
+  /**
+   * `invoice` (absent on invoices frozen before credit notes existed) or `credit-note`: a closed
+   * invoice is never changed, it is corrected by a credit note that names it in `corrects`.
+   */
+  type: z.enum(['invoice', 'credit-note']).optional(),
+  /** `YYYY-NNNNNN` for an invoice, `AV-YYYY-NNNNNN` for a credit note (its own gapless series); null on a preview. */
   number: z.string().nullable(),
+  /** The invoice a credit note corrects. */
+  corrects: z.strictObject({ number: z.string(), issueDate: IsoDate.optional() }).optional(),
+  /** The seller's local date (Europe/Paris) it was issued, and the date it is due. */
+  issueDate: IsoDate.optional(),
+  dueDate: IsoDate.optional(),
+  /** The first and last day of the service it bills. */
+  servicePeriod: z.strictObject({ from: IsoDate, to: IsoDate }).optional(),
+  language: InvoiceLanguage.optional(),
+  /** The seller and buyer as they were at issue (frozen with the invoice). */
+  seller: Seller.optional(),
+  buyer: Buyer.optional(),
+  /** Legal mentions printed at the foot, in the invoice's language (terms, penalties, indemnity, VAT exemption). */
+  mentions: z.array(z.string()).optional(),
   period: z.string(),
   /** When the period was closed (ISO, UTC); null on a preview. */
   closedAt: z.string().nullable(),
