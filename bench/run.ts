@@ -5,6 +5,7 @@ import { benchAvailability } from './availability.js';
 import { benchBilling } from './billing.js';
 import { benchDashboard } from './dashboard.js';
 import { benchImport } from './import.js';
+import { benchInvoiceDocuments } from './invoice-documents.js';
 import { benchNtag424 } from './ntag424.js';
 import { benchPcscTap } from './pcsc-tap.js';
 import { machineLines, resultsMarkdown } from './results-file.js';
@@ -29,6 +30,7 @@ const BENCHES: Record<string, () => string[] | Promise<string[]>> = {
   dashboard: benchDashboard,
   import: benchImport,
   availability: benchAvailability,
+  'invoice-documents': benchInvoiceDocuments,
 };
 // BENCH_ONLY=scale,sync runs those alone (while working on one hot path); by default, all.
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { create as parseFont } from 'fontkit';
 import PDFDocument from 'pdfkit';
 import type { Invoice } from '../../../shared/protocol/api/hub-billing.js';
 import { compactIban, lineDetail } from './cii.js';
@@ -23,14 +24,19 @@ export interface PdfA {
 }
 
 const require = createRequire(import.meta.url);
-let fontBytes: { regular: Uint8Array; bold: Uint8Array } | undefined;
-/** DejaVu Sans (free licence, the npm package `dejavu-fonts-ttf`), read once per process. */
-function fonts(): { regular: Uint8Array; bold: Uint8Array } {
-  fontBytes ??= {
-    regular: readFileSync(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf')),
-    bold: readFileSync(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf')),
+type Font = ReturnType<typeof parseFont>;
+let parsed: { regular: Font; bold: Font } | undefined;
+/**
+ * DejaVu Sans (free licence, the npm package `dejavu-fonts-ttf`), read and parsed once per
+ * process: every document subsets the same parsed fonts, whose tables and glyph layouts are
+ * decoded once (parsing them for each PDF took most of its time).
+ */
+function fonts(): { regular: Font; bold: Font } {
+  parsed ??= {
+    regular: parseFont(readFileSync(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf'))),
+    bold: parseFont(readFileSync(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf'))),
   };
-  return fontBytes;
+  return parsed;
 }
 
 const A4 = { w: 595.28, h: 841.89 };
