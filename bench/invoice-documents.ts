@@ -11,8 +11,18 @@ const BUDGET_MS = Number(process.env.BENCH_INVOICE_DOCUMENTS_BUDGET_MS ?? 600_00
 const KINDS: Array<{ kind: LineKind; description: string; unitCents: number; quantity: () => number }> = [
   { kind: 'subscription', description: 'Abonnement 2 jours / semaine', unitCents: 18_000, quantity: () => 1 },
   { kind: 'day', description: 'Journée à Murat', unitCents: 2_500, quantity: () => 1 + Math.floor(rnd() * 12) },
-  { kind: 'room-hours', description: 'Salle Puy de Dôme : heures réservées', unitCents: 2_000, quantity: () => 0.5 * (1 + Math.floor(rnd() * 8)) },
-  { kind: 'consumable', description: 'Impressions couleur au-delà de 1000 incluses', unitCents: 15, quantity: () => Math.floor(rnd() * 400) },
+  {
+    kind: 'room-hours',
+    description: 'Salle Puy de Dôme : heures réservées',
+    unitCents: 2_000,
+    quantity: () => 0.5 * (1 + Math.floor(rnd() * 8)),
+  },
+  {
+    kind: 'consumable',
+    description: 'Impressions couleur au-delà de 1000 incluses',
+    unitCents: 15,
+    quantity: () => Math.floor(rnd() * 400),
+  },
   { kind: 'locker', description: 'Casier individuel', unitCents: 1_500, quantity: () => 1 },
 ];
 const rnd = seededRandom(20261102);
@@ -102,7 +112,10 @@ interface Run {
 }
 
 /** Makes the document of each invoice in turn, until all are made or the budget is spent. */
-async function timeFormat(invoices: readonly Invoice[], make: (inv: Invoice) => string | Uint8Array | Promise<string | Uint8Array>): Promise<Run> {
+async function timeFormat(
+  invoices: readonly Invoice[],
+  make: (inv: Invoice) => string | Uint8Array | Promise<string | Uint8Array>,
+): Promise<Run> {
   const samples: number[] = [];
   let bytes = 0;
   const start = performance.now();

@@ -41,10 +41,31 @@ const MEMBERS = ['Alice Martin', 'Bruno Roche', 'Chloé Durand', 'Dimitri Vasseu
 
 function line(i: number, over: Partial<InvoiceLine> = {}): InvoiceLine {
   const kinds = [
-    { kind: 'subscription', description: 'Abonnement 2 jours / semaine', quantity: 1, unitCents: 18000, from: '2026-10-01', to: '2026-10-31' },
+    {
+      kind: 'subscription',
+      description: 'Abonnement 2 jours / semaine',
+      quantity: 1,
+      unitCents: 18000,
+      from: '2026-10-01',
+      to: '2026-10-31',
+    },
     { kind: 'day', description: 'Journée à Murat', quantity: 3, unitCents: 2500, from: '2026-10-05', to: '2026-10-21' },
-    { kind: 'room-hours', description: 'Salle Puy de Dôme : heures réservées', quantity: 1.5, unitCents: 2000, from: '2026-10-14', to: '2026-10-14' },
-    { kind: 'consumable', description: 'Impressions couleur au-delà de 1000 incluses', quantity: 42, unitCents: 15, from: undefined, to: undefined },
+    {
+      kind: 'room-hours',
+      description: 'Salle Puy de Dôme : heures réservées',
+      quantity: 1.5,
+      unitCents: 2000,
+      from: '2026-10-14',
+      to: '2026-10-14',
+    },
+    {
+      kind: 'consumable',
+      description: 'Impressions couleur au-delà de 1000 incluses',
+      quantity: 42,
+      unitCents: 15,
+      from: undefined,
+      to: undefined,
+    },
   ] as const;
   const k = kinds[i % kinds.length] ?? kinds[0];
   const amountCents = Math.round(k.quantity * k.unitCents);

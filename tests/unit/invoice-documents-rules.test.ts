@@ -47,23 +47,83 @@ describe('checkEn16931', () => {
     ['BR-06', 'a seller without a name', () => ({ ...good, seller: { ...SELLER, name: ' ' } })],
     ['BR-06', 'no seller at all (a frozen invoice from before)', () => ({ ...good, seller: undefined })],
     ['BR-07', 'a buyer without a name', () => ({ ...good, buyer: { ...good.buyer!, name: '' } })],
-    ['BR-08', 'a seller without an address', () => ({ ...good, seller: { ...SELLER, address: { ...SELLER.address, lines: [' '] } } })],
-    ['BR-10', 'a buyer without a city', () => ({ ...good, buyer: { ...good.buyer!, address: { ...good.buyer!.address, city: '' } } })],
-    ['BR-CO-26', 'a seller whose SIREN and SIRET fail their key', () => ({ ...good, seller: { ...SELLER, siren: '732829321', siret: '73282932000075' } })],
+    [
+      'BR-08',
+      'a seller without an address',
+      () => ({ ...good, seller: { ...SELLER, address: { ...SELLER.address, lines: [' '] } } }),
+    ],
+    [
+      'BR-10',
+      'a buyer without a city',
+      () => ({ ...good, buyer: { ...good.buyer!, address: { ...good.buyer!.address, city: '' } } }),
+    ],
+    [
+      'BR-CO-26',
+      'a seller whose SIREN and SIRET fail their key',
+      () => ({ ...good, seller: { ...SELLER, siren: '732829321', siret: '73282932000075' } }),
+    ],
     ['BR-55', 'a credit note that names no invoice', () => ({ ...sampleCreditNote(), corrects: undefined })],
     ['BR-25', 'a line without a name', () => withLines([sampleLine(0, { description: '  ' })])],
-    ['BR-S-02', 'a standard-rated line from a seller without a VAT number', () => ({ ...good, seller: { ...SELLER, vatNumber: undefined } })],
-    ['BR-E-10', 'a line at 0 % from a seller without an exemption mention', () => withLines([...good.lines, sampleLine(3, { vatPercent: 0 })])],
-    ['BR-S-08', 'a breakdown base that is not the sum of its lines', () => ({ ...good, vat: good.vat.map((v) => ({ ...v, baseCents: v.baseCents + 100 })) })],
-    ['BR-S-08', 'a line whose rate has no breakdown', () => ({ ...good, lines: [...good.lines, sampleLine(0, { vatPercent: 5.5, amountCents: 0, vatCents: 0, quantity: 0 })] })],
+    [
+      'BR-S-02',
+      'a standard-rated line from a seller without a VAT number',
+      () => ({ ...good, seller: { ...SELLER, vatNumber: undefined } }),
+    ],
+    [
+      'BR-E-10',
+      'a line at 0 % from a seller without an exemption mention',
+      () => withLines([...good.lines, sampleLine(3, { vatPercent: 0 })]),
+    ],
+    [
+      'BR-S-08',
+      'a breakdown base that is not the sum of its lines',
+      () => ({ ...good, vat: good.vat.map((v) => ({ ...v, baseCents: v.baseCents + 100 })) }),
+    ],
+    [
+      'BR-S-08',
+      'a line whose rate has no breakdown',
+      () => ({
+        ...good,
+        lines: [...good.lines, sampleLine(0, { vatPercent: 5.5, amountCents: 0, vatCents: 0, quantity: 0 })],
+      }),
+    ],
     ['BR-E-09', 'an exempt breakdown that carries VAT', () => exemptWithVat()],
-    ['BR-CO-17', 'a breakdown whose VAT is far from base × rate', () => ({ ...good, vat: good.vat.map((v) => ({ ...v, vatCents: v.vatCents + 500 })), vatCents: good.vatCents + 500, totalCents: good.totalCents + 500 })],
-    ['BR-CO-10', 'lines that do not sum to the total without VAT', () => ({ ...good, subtotalCents: good.subtotalCents + 1, totalCents: good.totalCents + 1 })],
-    ['BR-CO-13', 'a breakdown whose bases do not sum to the total without VAT', () => ({ ...good, vat: [...good.vat, { vatPercent: 10, baseCents: 100, vatCents: 10 }] })],
-    ['BR-CO-14', 'a total VAT that is not the breakdown’s', () => ({ ...good, vatCents: good.vatCents + 1, totalCents: good.totalCents + 1 })],
-    ['BR-CO-15', 'a total with VAT that is not total without VAT plus VAT', () => ({ ...good, totalCents: good.totalCents + 1 })],
+    [
+      'BR-CO-17',
+      'a breakdown whose VAT is far from base × rate',
+      () => ({
+        ...good,
+        vat: good.vat.map((v) => ({ ...v, vatCents: v.vatCents + 500 })),
+        vatCents: good.vatCents + 500,
+        totalCents: good.totalCents + 500,
+      }),
+    ],
+    [
+      'BR-CO-10',
+      'lines that do not sum to the total without VAT',
+      () => ({ ...good, subtotalCents: good.subtotalCents + 1, totalCents: good.totalCents + 1 }),
+    ],
+    [
+      'BR-CO-13',
+      'a breakdown whose bases do not sum to the total without VAT',
+      () => ({ ...good, vat: [...good.vat, { vatPercent: 10, baseCents: 100, vatCents: 10 }] }),
+    ],
+    [
+      'BR-CO-14',
+      'a total VAT that is not the breakdown’s',
+      () => ({ ...good, vatCents: good.vatCents + 1, totalCents: good.totalCents + 1 }),
+    ],
+    [
+      'BR-CO-15',
+      'a total with VAT that is not total without VAT plus VAT',
+      () => ({ ...good, totalCents: good.totalCents + 1 }),
+    ],
     ['BR-CO-25', 'an amount due without a due date', () => ({ ...good, dueDate: undefined })],
-    ['BR-29', 'a service period that ends before it starts', () => ({ ...good, servicePeriod: { from: '2026-10-31', to: '2026-10-01' } })],
+    [
+      'BR-29',
+      'a service period that ends before it starts',
+      () => ({ ...good, servicePeriod: { from: '2026-10-31', to: '2026-10-01' } }),
+    ],
   ];
   for (const [rule, what, make] of cases)
     it(`refuses ${what} (${rule})`, () => {

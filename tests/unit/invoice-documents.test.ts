@@ -46,7 +46,9 @@ function validateCii(path: string): { ok: boolean; err: string } {
 
 /** The text value of the first element of that local name (namespaces aside). */
 function xpath(path: string, local: string, attr?: string): string {
-  const expr = attr ? `string((//*[local-name()='${local}'])[1]/@${attr})` : `string((//*[local-name()='${local}'])[1])`;
+  const expr = attr
+    ? `string((//*[local-name()='${local}'])[1]/@${attr})`
+    : `string((//*[local-name()='${local}'])[1])`;
   return run('xmllint', ['--xpath', expr, path]).out.trim();
 }
 
@@ -90,6 +92,16 @@ withTools('CII (Factur-X EN 16931)', () => {
     expect(v.err).toMatch(/TypeCode|IssueDateTime/);
   });
 
+  it('escapes markup and drops characters XML cannot carry, so that the document still validates', () => {
+    const odd = {
+      ...invoice,
+      lines: invoice.lines.map((l, i) => (i ? l : { ...l, description: 'Café <b>&</b> "thé"\u0007' })),
+    };
+    const p = save(tempDir(), 'odd.xml', toCii(odd));
+    expect(validateCii(p).ok).toBe(true);
+    expect(xpath(p, 'Name')).toBe('Café <b>&</b> "thé"');
+  });
+
   it('carries the profile, parties, totals, terms, period and IBAN of the invoice', () => {
     const p = save(tempDir(), 'invoice.xml', toCii(invoice));
     expect(xpath(p, 'GuidelineSpecifiedDocumentContextParameter')).toBe('urn:cen.eu:en16931:2017');
@@ -119,7 +131,7 @@ withTools('CII (Factur-X EN 16931)', () => {
     expect(period).toContain('20261031');
   });
 
-  it("of a credit note has type 381 and names the invoice it corrects (BT-25), amounts positive", () => {
+  it('of a credit note has type 381 and names the invoice it corrects (BT-25), amounts positive', () => {
     const p = save(tempDir(), 'credit.xml', toCii(creditNote));
     expect(xpath(p, 'TypeCode')).toBe('381');
     expect(xpath(p, 'IssuerAssignedID')).toBe('2026-000042');
@@ -135,16 +147,16 @@ withTools('UBL 2.1', () => {
   it('an Invoice: well-formed, EN 16931 customization, parties, totals, lines', () => {
     const p = save(tempDir(), 'invoice.xml', toUbl(invoice));
     expect(run('xmllint', ['--noout', p]).status).toBe(0);
-    expect(run('xmllint', ['--xpath', "namespace-uri(/*)", p]).out.trim()).toBe(
+    expect(run('xmllint', ['--xpath', 'namespace-uri(/*)', p]).out.trim()).toBe(
       'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2',
     );
     expect(xpath(p, 'CustomizationID')).toBe('urn:cen.eu:en16931:2017');
     expect(xpath(p, 'InvoiceTypeCode')).toBe('380');
     expect(xpath(p, 'DueDate')).toBe('2026-12-02');
     expect(xpath(p, 'AccountingCustomerParty')).toContain(BUYER.name);
-    expect(run('xmllint', ['--xpath', "string(//*[local-name()='PartyLegalEntity']/*[@schemeID='0002'])", p]).out.trim()).toBe(
-      '732829320',
-    );
+    expect(
+      run('xmllint', ['--xpath', "string(//*[local-name()='PartyLegalEntity']/*[@schemeID='0002'])", p]).out.trim(),
+    ).toBe('732829320');
     expect(Number(xpath(p, 'PayableAmount'))).toBe(invoice.totalCents / 100);
     expect(Number(xpath(p, 'TaxExclusiveAmount'))).toBe(invoice.subtotalCents / 100);
     expect(run('xmllint', ['--xpath', "count(//*[local-name()='InvoiceLine'])", p]).out.trim()).toBe(
@@ -196,12 +208,19 @@ withTools('PDF', () => {
 
   it('in English for an invoice whose language is en', async () => {
     const text = pdfText(save(tempDir(), 'invoice.pdf', await toPdf(sampleInvoice({ language: 'en' }))));
-    for (const s of ['INVOICE', 'No. 2026-000042', 'Issue date : 2 Nov 2026', 'Bill to', 'Total incl. VAT €655.56', 'Amount due €655.56'])
+    for (const s of [
+      'INVOICE',
+      'No. 2026-000042',
+      'Issue date : 2 Nov 2026',
+      'Bill to',
+      'Total incl. VAT €655.56',
+      'Amount due €655.56',
+    ])
       expect(text).toContain(s);
     expect(text).not.toContain('Net à payer');
   });
 
-  it("of a credit note states the invoice it corrects", async () => {
+  it('of a credit note states the invoice it corrects', async () => {
     const path = save(tempDir(), 'credit.pdf', await toPdf(creditNote));
     const text = pdfText(path);
     expect(pdfText(path, 1, true)).toContain('Avoir sur la facture n° 2026-000042 du 02/11/2026');

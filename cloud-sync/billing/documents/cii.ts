@@ -230,10 +230,7 @@ function address(a: PostalAddress): Node {
 export function sellerLegalInfo(doc: LegalInvoice): string {
   const s = doc.seller;
   const l = LABELS[doc.language];
-  return [
-    s.shareCapital ? `${s.legalForm} ${fill(l.shareCapital, { capital: s.shareCapital })}` : s.legalForm,
-    s.rcs,
-  ]
+  return [s.shareCapital ? `${s.legalForm} ${fill(l.shareCapital, { capital: s.shareCapital })}` : s.legalForm, s.rcs]
     .filter((x): x is string => !!x)
     .join(' - ');
 }

@@ -201,10 +201,17 @@ export function checkEn16931(invoice: Invoice): LegalInvoice {
     if (ofLines.length === 0) fail(rule, `the ${percent} % VAT breakdown has no line at that rate`);
     if (baseCents !== linesBase)
       fail(rule, `the ${percent} % taxable amount ${cents(baseCents)} is not the sum of its lines ${cents(linesBase)}`);
-    if (category === 'E' && vatCents !== 0) fail('BR-E-09', `an exempt breakdown carries no VAT, not ${cents(vatCents)}`);
+    if (category === 'E' && vatCents !== 0)
+      fail('BR-E-09', `an exempt breakdown carries no VAT, not ${cents(vatCents)}`);
     if (category === 'S' && Math.abs(vatCents - vatOf(baseCents, percent)) > BR_CO_17_TOLERANCE_CENTS)
       fail('BR-CO-17', `the ${percent} % VAT ${cents(vatCents)} is not ${cents(baseCents)} × ${percent} %`);
-    vat.push({ category, vatPercent: percent, baseCents, vatCents, exemptionReason: category === 'E' ? exemption : undefined });
+    vat.push({
+      category,
+      vatPercent: percent,
+      baseCents,
+      vatCents,
+      exemptionReason: category === 'E' ? exemption : undefined,
+    });
   }
   for (const l of lines)
     if (!seen.has(Math.round(l.vatPercent * 100))) {
@@ -217,15 +224,24 @@ export function checkEn16931(invoice: Invoice): LegalInvoice {
   const totalCents = sign * invoice.totalCents;
   const linesSum = lines.reduce((s, l) => s + l.amountCents, 0);
   if (linesSum !== lineTotalCents)
-    fail('BR-CO-10', `the lines' net amounts sum to ${cents(linesSum)}, not the total ${cents(lineTotalCents)} (BT-106)`);
+    fail(
+      'BR-CO-10',
+      `the lines' net amounts sum to ${cents(linesSum)}, not the total ${cents(lineTotalCents)} (BT-106)`,
+    );
   const basesSum = vat.reduce((s, v) => s + v.baseCents, 0);
   if (basesSum !== lineTotalCents)
-    fail('BR-CO-13', `the VAT breakdown's bases sum to ${cents(basesSum)}, not the total without VAT ${cents(lineTotalCents)} (BT-109)`);
+    fail(
+      'BR-CO-13',
+      `the VAT breakdown's bases sum to ${cents(basesSum)}, not the total without VAT ${cents(lineTotalCents)} (BT-109)`,
+    );
   const vatSum = vat.reduce((s, v) => s + v.vatCents, 0);
   if (vatSum !== vatCents)
     fail('BR-CO-14', `the VAT breakdown sums to ${cents(vatSum)}, not the total VAT ${cents(vatCents)} (BT-110)`);
   if (totalCents !== lineTotalCents + vatCents)
-    fail('BR-CO-15', `the total with VAT ${cents(totalCents)} is not ${cents(lineTotalCents)} + ${cents(vatCents)} (BT-112)`);
+    fail(
+      'BR-CO-15',
+      `the total with VAT ${cents(totalCents)} is not ${cents(lineTotalCents)} + ${cents(vatCents)} (BT-112)`,
+    );
   // A credit note's terms (BT-20) say the amount is credited to the buyer: no date to pay by.
   if (type === 'invoice' && totalCents > 0 && !isDate(invoice.dueDate))
     fail('BR-CO-25', 'an amount due needs a due date (BT-9) with its payment terms (BT-20)');

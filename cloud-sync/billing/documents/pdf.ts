@@ -5,7 +5,16 @@ import PDFDocument from 'pdfkit';
 import type { Invoice } from '../../../shared/protocol/api/hub-billing.js';
 import { compactIban, lineDetail } from './cii.js';
 import { checkEn16931, type LegalInvoice, type LegalLine } from './en16931.js';
-import { LABELS, fill, formatDate, formatMoney, formatNumber, formatPercent, paymentTerms, type Labels } from './labels.js';
+import {
+  LABELS,
+  fill,
+  formatDate,
+  formatMoney,
+  formatNumber,
+  formatPercent,
+  paymentTerms,
+  type Labels,
+} from './labels.js';
 
 /**
  * The invoice as a readable A4 PDF in its language: seller and buyer with their legal
@@ -235,7 +244,8 @@ class Renderer {
   }
 
   private cells(line: LegalLine): Record<Column['key'], string> {
-    const description = line.description.length > MAX_DESCRIPTION ? `${line.description.slice(0, MAX_DESCRIPTION)}…` : line.description;
+    const description =
+      line.description.length > MAX_DESCRIPTION ? `${line.description.slice(0, MAX_DESCRIPTION)}…` : line.description;
     const from = line.from ?? line.dates[0];
     const to = line.to ?? line.dates[line.dates.length - 1];
     const dates = from && to ? (from === to ? this.date(from) : `${this.date(from)} - ${this.date(to)}`) : '';
@@ -279,7 +289,12 @@ class Renderer {
         x += c.width;
       }
       this.y += h;
-      this.pdf.lineWidth(0.4).strokeColor(RULE).moveTo(MARGIN, this.y).lineTo(MARGIN + WIDTH, this.y).stroke();
+      this.pdf
+        .lineWidth(0.4)
+        .strokeColor(RULE)
+        .moveTo(MARGIN, this.y)
+        .lineTo(MARGIN + WIDTH, this.y)
+        .stroke();
     }
   }
 
@@ -303,7 +318,11 @@ class Renderer {
     this.pdf.rect(MARGIN, this.y, vatW, rowH).fill(SHADE);
     let x = MARGIN;
     for (const [i, c] of vatCols.entries()) {
-      this.write(c.label, x + PAD, this.y + 3.5, c.width - 2 * PAD, { size: 8, bold: true, align: i ? 'right' : 'left' });
+      this.write(c.label, x + PAD, this.y + 3.5, c.width - 2 * PAD, {
+        size: 8,
+        bold: true,
+        align: i ? 'right' : 'left',
+      });
       x += c.width;
     }
     let vy = this.y + rowH;
@@ -326,7 +345,11 @@ class Renderer {
     const total = (label: string, cents: number, strong = false) => {
       if (strong) this.pdf.rect(tx, ty, 230, 17).fill(SHADE);
       this.write(label, tx + PAD, ty + 4, 120, { size: strong ? 10 : 9, bold: strong });
-      this.write(this.money(cents), tx + 120, ty + 4, 110 - PAD, { size: strong ? 10 : 9, bold: strong, align: 'right' });
+      this.write(this.money(cents), tx + 120, ty + 4, 110 - PAD, {
+        size: strong ? 10 : 9,
+        bold: strong,
+        align: 'right',
+      });
       ty += 17;
     };
     total(l.totalExcl, doc.lineTotalCents);
@@ -337,7 +360,10 @@ class Renderer {
     this.y = Math.max(vy, ty) + 14;
     this.y += this.write(paymentTerms(doc), MARGIN, this.y, WIDTH, { size: 9 }) + 2;
     if (payment && doc.seller.iban) {
-      const bank = [`${l.iban} ${formatIban(doc.seller.iban)}`, doc.seller.bic ? `${l.bic} ${doc.seller.bic}` : undefined]
+      const bank = [
+        `${l.iban} ${formatIban(doc.seller.iban)}`,
+        doc.seller.bic ? `${l.bic} ${doc.seller.bic}` : undefined,
+      ]
         .filter((p): p is string => !!p)
         .join('   ');
       this.y += this.write(l.payment, MARGIN, this.y, WIDTH, { size: 9, bold: true });
@@ -353,7 +379,12 @@ class Renderer {
     if (all === 0) return;
     if (this.y + 12 + all <= BOTTOM) this.y = BOTTOM - all;
     else this.y += 12;
-    this.pdf.lineWidth(0.4).strokeColor(RULE).moveTo(MARGIN, this.y - 5).lineTo(MARGIN + WIDTH, this.y - 5).stroke();
+    this.pdf
+      .lineWidth(0.4)
+      .strokeColor(RULE)
+      .moveTo(MARGIN, this.y - 5)
+      .lineTo(MARGIN + WIDTH, this.y - 5)
+      .stroke();
     for (const [i, m] of this.doc.mentions.entries()) {
       const h = heights[i] ?? 0;
       if (this.y + h > BOTTOM) this.newPage();

@@ -160,7 +160,12 @@ function sellerParty(s: Seller, legalInfo: string): Node {
     s.vatNumber
       ? el('cac:PartyTaxScheme', null, text('cbc:CompanyID', s.vatNumber), vatScheme())
       : sirenOk(s.siren)
-        ? el('cac:PartyTaxScheme', null, text('cbc:CompanyID', s.siren), el('cac:TaxScheme', null, text('cbc:ID', 'FC')))
+        ? el(
+            'cac:PartyTaxScheme',
+            null,
+            text('cbc:CompanyID', s.siren),
+            el('cac:TaxScheme', null, text('cbc:ID', 'FC')),
+          )
         : null,
     el(
       'cac:PartyLegalEntity',

@@ -2,6 +2,10 @@
 
 export type Node = string | null | undefined | false | Node[];
 
+/** Characters XML 1.0 cannot carry: C0 controls but tab, LF, CR; U+FFFE and U+FFFF. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
 /**
@@ -11,12 +15,12 @@ const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;'
  */
 export function escapeXml(text: string): string {
   return text
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '')
+    .replace(NOT_XML, '')
     .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '')
     .replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
 }
 
-/** `<name attr="…">children</name>`; an element whose children are all absent is left out, unless `keepEmpty`. */
+/** `<name attr="…">children</name>`, kept even when empty (a required element). */
 export function el(name: string, attrs: Record<string, string | undefined> | null, ...children: Node[]): string {
   const inner = flatten(children);
   const a = Object.entries(attrs ?? {})
@@ -27,7 +31,11 @@ export function el(name: string, attrs: Record<string, string | undefined> | nul
 }
 
 /** An element holding text, or nothing when the text is absent. */
-export function text(name: string, value: string | number | undefined | null, attrs?: Record<string, string | undefined>): string {
+export function text(
+  name: string,
+  value: string | number | undefined | null,
+  attrs?: Record<string, string | undefined>,
+): string {
   if (value === undefined || value === null || value === '') return '';
   return `<${name}${Object.entries(attrs ?? {})
     .filter((e): e is [string, string] => e[1] !== undefined)
