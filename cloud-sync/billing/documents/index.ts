@@ -7,4 +7,4 @@ export { toCii } from './cii.js';
 export { toUbl } from './ubl.js';
 export { toPdf } from './pdf.js';
 export { toFacturX, FACTURX_FILE_NAME } from './facturx.js';
-export { checkEn16931, type LegalInvoice } from './en16931.js';
+export { checkEn16931 } from './en16931.js';
