@@ -252,6 +252,21 @@ withTools('PDF', () => {
   });
 });
 
+withTools('PDF, extreme content', () => {
+  it('cuts a description longer than a page on paper (the XML keeps it) and carries many mentions over', async () => {
+    const long = `Forfait ${'très long '.repeat(400)}fin`;
+    const mentions = Array.from({ length: 60 }, (_, i) => `Mention ${i + 1} : ${'texte légal '.repeat(12)}`);
+    const inv = { ...invoice, mentions, lines: invoice.lines.map((l, i) => (i ? l : { ...l, description: long })) };
+    const dir = tempDir();
+    const path = save(dir, 'long.pdf', await toPdf(inv));
+    expect(pageCount(path)).toBeGreaterThan(1);
+    const text = pdfText(path);
+    expect(text).toContain('Mention 60 :');
+    expect(text).not.toContain(' fin ');
+    expect(xpath(save(dir, 'long.xml', toCii(inv)), 'Name')).toMatch(/ fin$/);
+  });
+});
+
 withTools('Factur-X', () => {
   async function facturX(inv: Invoice): Promise<{ dir: string; path: string; bytes: Uint8Array }> {
     const dir = tempDir();
