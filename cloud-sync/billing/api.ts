@@ -51,7 +51,8 @@ export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedge
       const closed = await ledger.closed(period);
       const invoices = closed ? await ledger.invoices(period) : undefined;
       const view = closed && invoices ? { summary: closed, invoices } : await ledger.preview(period);
-      return { ...view.summary, invoices: view.invoices.map(header) };
+      const { creditNotes: _count, ...summary } = view.summary;
+      return { ...summary, invoices: view.invoices.map(header) };
     },
     operator,
   );
