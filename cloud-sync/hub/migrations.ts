@@ -375,5 +375,8 @@ export const HUB_MIGRATIONS: readonly string[] = [
   CREATE INDEX billing_credit_notes_by_period ON billing_credit_notes (period);
   CREATE INDEX billing_credit_notes_by_close ON billing_credit_notes (issued_in);
   CREATE INDEX billing_credit_notes_by_invoice ON billing_credit_notes (corrects);
+  -- The last credit note number when a close stored (NULL: none yet): the invoices an operator
+  -- had credited by hand by then get no credit note from that close (verify re-reads them so).
+  ALTER TABLE billing_periods ADD COLUMN credit_mark TEXT;
   `,
 ];
