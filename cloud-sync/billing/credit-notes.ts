@@ -60,6 +60,37 @@ export async function storeCreditNotes(
   return out;
 }
 
+/** The last credit note of the series as (year, seq), whatever its year; null before the first. */
+export async function lastCreditNote(q: Sql): Promise<{ year: number; seq: number } | null> {
+  const row = await q.get<{ year: number; seq: number }>(
+    'SELECT year, seq FROM billing_credit_notes ORDER BY year DESC, seq DESC LIMIT 1',
+  );
+  return row ? { year: row.year, seq: row.seq } : null;
+}
+
+export const parseCreditMark = (mark: string | null): { year: number; seq: number } | null => {
+  const m = mark === null ? null : /^AV-(\d{4})-(\d{6})$/.exec(mark);
+  return m ? { year: Number(m[1]), seq: Number(m[2]) } : null;
+};
+
+/**
+ * Which of `invoices` an operator credited by hand (`POST /billing/invoices/:number/credit-note`),
+ * by a credit note numbered up to `upTo` (undefined: any so far; null: none existed then).
+ */
+export async function creditedByHand(
+  q: Sql,
+  invoices: readonly string[],
+  upTo?: { year: number; seq: number } | null,
+): Promise<Set<string>> {
+  if (invoices.length === 0 || upTo === null) return new Set();
+  const bound = upTo === undefined ? '' : ' AND (year < ? OR (year = ? AND seq <= ?))';
+  const numbers = await q.column<string>(
+    `SELECT DISTINCT corrects FROM billing_credit_notes WHERE issued_in IS NULL AND ${sqlDialect(q).inJsonArray('corrects', '?')}${bound}`,
+    [JSON.stringify([...new Set(invoices)]), ...(upTo === undefined ? [] : [upTo.year, upTo.year, upTo.seq])],
+  );
+  return new Set(numbers);
+}
+
 const parsed = (bodies: readonly string[]) => bodies.map((b) => JSON.parse(b) as Invoice);
 
 /** The credit notes a month's close issued, by number. */

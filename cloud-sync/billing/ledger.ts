@@ -29,9 +29,13 @@ import {
   creditNote,
   creditNotesCorrecting,
   creditNotesIssuedIn,
+  creditNoteNumber,
+  creditedByHand,
   creditNotesOf,
   invoiceIn,
+  lastCreditNote,
   lockLedger,
+  parseCreditMark,
   storeCreditNotes,
 } from './credit-notes.js';
 import { issueDateOf, lateCorrectionReason, lawfulCreditNote, lawfulInvoice, type LineNames } from './lawful.js';
@@ -182,7 +186,9 @@ export class BillingLedger {
     const cutoff = this.deps.now();
     const ctx = await this.context(progress);
     const statement = await statementOf(ctx, checked, cutoff, await this.stateOf(await closedPeriods(this.deps.db)));
-    const issued = await this.issue(ctx, statement, checked, cutoff, currentParties(await this.parties.all()));
+    const parties = currentParties(await this.parties.all());
+    const all = await this.issue(ctx, statement, checked, cutoff, parties);
+    const issued = withoutHandCredited(all, await creditedByHand(this.deps.db, correctedBy(all.creditNotes)), parties);
     return {
       summary: {
         ...totals(statement, issued.invoices),
@@ -210,7 +216,7 @@ export class BillingLedger {
     period: PeriodId,
     at: number,
     parties: PartiesAt,
-  ): Promise<Issued> {
+  ): Promise<Documents> {
     const origins = await originsOf(this.deps.db, new Set(statement.adjusted), period);
     const routed = routeCorrections(statement.invoices, origins);
     const names = lineNames(ctx);
@@ -228,12 +234,7 @@ export class BillingLedger {
         true,
       );
     });
-    const unknown = [...invoices, ...creditNotes].filter((d) => d.buyer === undefined).map((d) => accountKey(d.account));
-    return {
-      invoices,
-      creditNotes,
-      missing: { seller: parties.seller === undefined, buyers: [...new Set(unknown)].sort() },
-    };
+    return { invoices, creditNotes };
   }
 
   /**
@@ -296,7 +297,8 @@ export class BillingLedger {
       throw new TesseraError('billing.out_of_order', `the clock is behind the last close (${iso(state.lastCutoff)})`);
     const ctx = await this.context(progress);
     const statement = await statementOf(ctx, checked, cutoff, state);
-    const issued = await this.issue(ctx, statement, checked, closedAt, currentParties(await this.parties.all()));
+    const parties = currentParties(await this.parties.all());
+    const issued = await this.issue(ctx, statement, checked, closedAt, parties);
     progress?.('writing invoices', 0, issued.invoices.length);
     // Frozen ahead, numbered after the year's last invoice as it is now: the transaction stores
     // them as they are when no close stored in between (else it numbers them again).
@@ -305,7 +307,7 @@ export class BillingLedger {
     const frozen = await runInSlices(frozenSteps(issued.invoices, year, after, closedAt), new Slices());
     const resources = [...ctx.resources.values()];
     const summary = await this.deps.db.transaction((tx) =>
-      store(tx, checked, { cutoff, closedAt, prices: ctx.prices, resources }, statement, issued, state, {
+      store(tx, checked, { cutoff, closedAt, prices: ctx.prices, resources }, statement, issued, parties, state, {
         after,
         frozen,
       }),
@@ -323,9 +325,10 @@ export class BillingLedger {
       'period closed',
     );
     // Listed in the close's answer (`missing`); at info, as a close before any seller setting is lawful to run.
-    if (issued.missing.seller || issued.missing.buyers.length > 0)
+    const missing = summary.missing ?? { seller: false, buyers: [] };
+    if (missing.seller || missing.buyers.length > 0)
       this.log.info(
-        { period: checked, seller: issued.missing.seller, buyers: issued.missing.buyers.slice(0, 20) },
+        { period: checked, seller: missing.seller, buyers: missing.buyers.slice(0, 20) },
         'invoices closed without their seller or buyer: no lawful document can be made of them',
       );
     if (statement.unreadable > 0)
@@ -367,8 +370,14 @@ export class BillingLedger {
   ): Promise<{ period: PeriodId; identical: boolean; differing: string[] }> {
     const checked = this.checkPeriod(period);
     const db = this.deps.db;
-    const row = await db.get<{ cutoff: number; closed_at: number; prices: string; resources: string | null }>(
-      'SELECT cutoff, closed_at, prices, resources FROM billing_periods WHERE period = ?',
+    const row = await db.get<{
+      cutoff: number;
+      closed_at: number;
+      prices: string;
+      resources: string | null;
+      credit_mark: string | null;
+    }>(
+      'SELECT cutoff, closed_at, prices, resources, credit_mark FROM billing_periods WHERE period = ?',
       [checked],
     );
     if (!row) throw new TesseraError('not_found', `${checked} is not closed`);
@@ -392,9 +401,13 @@ export class BillingLedger {
     // A month closed before invoices were issued with their legal fields re-rates as it was: every
     // correction on the invoices, no credit note.
     const legacy = stored.some((i) => i.type === undefined);
-    const issued = legacy
+    const parties = frozenParties(stored, storedCredits);
+    const all = legacy
       ? { invoices: statement.invoices, creditNotes: [] }
-      : await this.issue(ctx, statement, checked, row.closed_at, frozenParties(stored, storedCredits));
+      : await this.issue(ctx, statement, checked, row.closed_at, parties);
+    // The invoices credited by hand before the close stored (up to its mark) got no credit note from it.
+    const upTo = parseCreditMark(row.credit_mark);
+    const issued = withoutHandCredited(all, await creditedByHand(db, correctedBy(all.creditNotes), upTo), parties);
     const closedAt = iso(row.closed_at);
     const again = issued.invoices.map((invoice, i) =>
       invoiceBytes({ ...invoice, number: stored[i]?.number ?? null, closedAt }),
@@ -518,7 +531,8 @@ async function store(
     resources,
   }: { cutoff: number; closedAt: number; prices: PriceList; resources: Resource[] },
   statement: PeriodStatement,
-  issued: Issued,
+  documents: Documents,
+  parties: PartiesAt,
   rated: LedgerState | undefined,
   ahead: { after: number; frozen: FrozenInvoice[] },
 ): Promise<PeriodSummary> {
@@ -531,13 +545,20 @@ async function store(
       'billing.out_of_order',
       `another close of ${previousPeriod(period)} ran meanwhile: close ${period} again`,
     );
+  // An invoice credited by hand, before this transaction took the lock, gets no credit note from the close.
+  const mark = await lastCreditNote(tx);
+  const issued = withoutHandCredited(
+    documents,
+    await creditedByHand(tx, correctedBy(documents.creditNotes), mark),
+    parties,
+  );
   const year = Number(period.slice(0, 4));
   const after = await lastSeq(tx, year);
   const frozen =
     after === ahead.after ? ahead.frozen : runAtOnce(frozenSteps(issued.invoices, year, after, closedAt));
   const t = totals(statement, issued.invoices);
   await tx.run(
-    'INSERT INTO billing_periods (period, cutoff, closed_at, prices, resources, unbilled, invoices, subtotal_cents, vat_cents, total_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO billing_periods (period, cutoff, closed_at, prices, resources, unbilled, invoices, subtotal_cents, vat_cents, total_cents, credit_mark) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     [
       period,
       cutoff,
@@ -549,6 +570,7 @@ async function store(
       t.subtotalCents,
       t.vatCents,
       t.totalCents,
+      mark === null ? null : creditNoteNumber(mark.year, mark.seq),
     ],
   );
   for (const f of frozen)
@@ -620,10 +642,32 @@ function totals(s: PeriodStatement, invoices: readonly Invoice[]) {
 }
 
 /** A close's documents before they are numbered. */
-interface Issued {
+interface Documents {
   invoices: Invoice[];
   creditNotes: Invoice[];
+}
+
+/** A close's documents as it issues them, and what they lack to be lawful. */
+interface Issued extends Documents {
   missing: MissingParties;
+}
+
+/** The invoices the credit notes correct. */
+const correctedBy = (notes: readonly Invoice[]): string[] => notes.map((n) => n.corrects?.number ?? '');
+
+/**
+ * Leaves out the credit notes correcting an invoice an operator credited by hand (what was left
+ * of it is credited already: a late correction cannot credit it again; what adds is still billed),
+ * and lists what the documents lack.
+ */
+function withoutHandCredited(docs: Documents, byHand: ReadonlySet<string>, parties: PartiesAt): Issued {
+  const creditNotes = docs.creditNotes.filter((n) => !byHand.has(n.corrects?.number ?? ''));
+  const unknown = [...docs.invoices, ...creditNotes].filter((d) => d.buyer === undefined).map((d) => accountKey(d.account));
+  return {
+    invoices: docs.invoices,
+    creditNotes,
+    missing: { seller: parties.seller === undefined, buyers: [...new Set(unknown)].sort() },
+  };
 }
 
 /** Whom a close's documents are from and to: the settings now, or (verify) as the stored documents froze them. */
