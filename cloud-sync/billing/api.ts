@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { serve } from '../../shared/platform/api-contract.js';
 import { TesseraError } from '../../shared/platform/errors.js';
-import { BillingRoutes, type InvoiceHeader } from '../../shared/protocol/api/hub-billing.js';
+import { BillingRoutes, type InvoiceHeader, type MissingParties } from '../../shared/protocol/api/hub-billing.js';
 import { invoicesCsv } from './export.js';
 import type { Invoice } from './invoice.js';
 import type { BillingLedger } from './ledger.js';
@@ -49,9 +49,16 @@ export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedge
     async (req) => {
       const { period } = req.params;
       const closed = await ledger.closed(period);
-      const invoices = closed ? await ledger.invoices(period) : undefined;
-      const view = closed && invoices ? { summary: closed, invoices } : await ledger.preview(period);
-      return { ...view.summary, invoices: view.invoices.map(header) };
+      const frozen = closed ? await ledger.invoices(period) : [];
+      const view = closed
+        ? {
+            summary: { ...closed, missing: missingOf(frozen) },
+            invoices: frozen,
+            creditNotes: await ledger.creditNotesIssuedIn(period),
+          }
+        : await ledger.preview(period);
+      const { creditNotes: _count, ...summary } = view.summary;
+      return { ...summary, invoices: view.invoices.map(header), creditNotes: view.creditNotes.map(header) };
     },
     operator,
   );
@@ -65,6 +72,60 @@ export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedge
     operator,
   );
   serve(app, BillingRoutes.close, (req) => ledger.close(req.params.period), operator);
+  serve(
+    app,
+    BillingRoutes.periodCreditNotes,
+    async (req) => ({ creditNotes: await ledger.creditNotesOf(req.params.period) }),
+    operator,
+  );
+  serve(
+    app,
+    BillingRoutes.creditNote,
+    async (req, reply) => {
+      const note = await ledger.creditInvoice(req.account, req.params.number, req.body.reason);
+      reply.code(201);
+      return note;
+    },
+    operator,
+  );
+  serve(
+    app,
+    BillingRoutes.seller,
+    async () => {
+      const seller = await ledger.parties.seller();
+      if (!seller) throw new TesseraError('not_found', 'no seller yet: PUT /billing/seller');
+      return seller;
+    },
+    operator,
+  );
+  serve(app, BillingRoutes.setSeller, (req) => ledger.parties.setSeller(req.account, req.body), operator);
+  serve(app, BillingRoutes.buyers, async () => ({ buyers: await ledger.parties.buyers() }), operator);
+  serve(
+    app,
+    BillingRoutes.buyer,
+    async (req) => {
+      const buyer = await ledger.parties.buyer(req.params.account);
+      if (!buyer) throw new TesseraError('not_found', `no buyer identity for ${req.params.account}`);
+      return buyer;
+    },
+    operator,
+  );
+  serve(
+    app,
+    BillingRoutes.setBuyer,
+    (req) => ledger.parties.setBuyer(req.account, req.params.account, req.body),
+    operator,
+  );
+  serve(
+    app,
+    BillingRoutes.deleteBuyer,
+    async (req, reply) => {
+      if (!(await ledger.parties.deleteBuyer(req.account, req.params.account)))
+        throw new TesseraError('not_found', `no buyer identity for ${req.params.account}`);
+      return reply.code(204).send();
+    },
+    operator,
+  );
   serve(app, BillingRoutes.verify, (req) => ledger.verify(req.params.period), operator);
   serve(
     app,
@@ -98,9 +159,17 @@ export function registerEmployerInvoiceRoutes(app: FastifyInstance, ledger: Bill
   });
 }
 
+/** What a closed month's frozen invoices lack to be lawful documents (invoices frozen before the legal fields lack both). */
+function missingOf(invoices: readonly Invoice[]): MissingParties {
+  const buyers = invoices.filter((i) => i.buyer === undefined).map((i) => `${i.account.kind}:${i.account.id}`);
+  return { seller: invoices.some((i) => i.seller === undefined), buyers: [...new Set(buyers)].sort() };
+}
+
 function header(i: Invoice): InvoiceHeader {
   return {
+    ...(i.type ? { type: i.type } : {}),
     number: i.number,
+    ...(i.corrects ? { corrects: i.corrects } : {}),
     account: i.account,
     currency: i.currency,
     lines: i.lines.length,

@@ -115,20 +115,43 @@ function invoiceOf(
 ): Invoice {
   const [kind, id] = account.split(':') as ['employer' | 'member', string];
   const name = (kind === 'employer' ? dir.employers.get(id)?.name : dir.members.get(id)?.name) ?? id;
-  const sum = <T>(list: readonly T[], f: (x: T) => number) => list.reduce((s, x) => s + f(x), 0);
   const siteDays = new Map<string, number>();
   const memberDays = new Map<string, number>();
   for (const d of days) {
     siteDays.set(d.site, (siteDays.get(d.site) ?? 0) + d.days);
     memberDays.set(d.member, (memberDays.get(d.member) ?? 0) + d.days);
   }
+  return invoiceOfLines(period, currency, { kind, id, name }, lines, { siteDays, memberDays }, (member) =>
+    dir.members.get(member)?.name ?? null,
+  );
+}
+
+/** Member-days by site (`''`: network-wide) and by member, for an invoice's breakdowns. */
+export interface InvoiceDays {
+  siteDays: ReadonlyMap<string, number>;
+  memberDays: ReadonlyMap<string, number>;
+}
+
+/**
+ * An invoice of these lines, in this order: breakdowns by site and member (with the days given,
+ * also of sites and members without a line), VAT by rate, totals. Not numbered, not dated.
+ */
+export function invoiceOfLines(
+  period: PeriodId,
+  currency: string,
+  account: Invoice['account'],
+  lines: InvoiceLine[],
+  { siteDays, memberDays }: InvoiceDays,
+  memberName: (member: string) => string | null,
+): Invoice {
+  const sum = <T>(list: readonly T[], f: (x: T) => number) => list.reduce((s, x) => s + f(x), 0);
   const sites = withKeys(
     groupLines(lines, (l) => l.site ?? ''),
-    days.map((d) => d.site),
+    [...siteDays.keys()],
   );
   const members = withKeys(
     groupLines(lines, (l) => l.member),
-    days.map((d) => d.member),
+    [...memberDays.keys()],
   );
   const rates = groupLines(lines, (l) => String(Math.round(l.vatPercent * 100)).padStart(6, '0'));
   const subtotalCents = sum(lines, (l) => l.amountCents);
@@ -137,7 +160,7 @@ function invoiceOf(
     number: null,
     period,
     closedAt: null,
-    account: { kind, id, name },
+    account,
     currency,
     lines,
     bySite: sites.map(([site, list]) => ({
@@ -147,7 +170,7 @@ function invoiceOf(
     })),
     byMember: members.map(([member, list]) => ({
       member,
-      name: dir.members.get(member)?.name ?? null,
+      name: memberName(member),
       days: memberDays.get(member) ?? 0,
       amountCents: sum(list, (l) => l.amountCents),
     })),

@@ -3,7 +3,6 @@ import { TesseraError } from '../../shared/platform/errors.js';
 import { describeIssues } from '../../shared/platform/validation.js';
 import type { HubDb, Sql, Tx } from '../hub/db.js';
 import { Slices } from '../hub/slices.js';
-import { sqlDialect } from '../hub/storage/dialect.js';
 import { runAtOnce, runInSlices, type Steps } from './steps.js';
 import type { HubDirectory } from '../hub/directory.js';
 import type { HubSites } from '../hub/sites.js';
@@ -16,7 +15,31 @@ import { closableFrom, PeriodId as PeriodSchema, previousPeriod } from './period
 import type { LedgerState, PeriodStatement, RatingContext } from './period-rating.js';
 import { statementOf } from './period-rating.js';
 import { PriceList, unpricedRefusals } from './prices.js';
-import type { PeriodSummary } from '../../shared/protocol/api/hub-billing.js';
+import type {
+  Buyer,
+  InvoiceLanguage,
+  MissingParties,
+  PeriodSummary,
+  Seller,
+} from '../../shared/protocol/api/hub-billing.js';
+import type { Account } from '../hub/auth/account.js';
+import { originsOf, routeCorrections, type Origin } from './corrections.js';
+import {
+  cancellationDraft,
+  creditNote,
+  creditNotesCorrecting,
+  creditNotesIssuedIn,
+  creditNoteNumber,
+  creditedByHand,
+  creditNotesOf,
+  invoiceIn,
+  lastCreditNote,
+  lockLedger,
+  parseCreditMark,
+  storeCreditNotes,
+} from './credit-notes.js';
+import { issueDateOf, lateCorrectionReason, lawfulCreditNote, lawfulInvoice, type LineNames } from './lawful.js';
+import { BillingParties, type AuditChange, type Parties } from './parties.js';
 import { parseStoredUnbilled, storedUnbilled } from './unpriced.js';
 import type { Resource } from '../../shared/protocol/bookings.js';
 import { currentResources, frozenResources } from './booking-source.js';
@@ -34,6 +57,8 @@ export interface BillingDeps {
   sites: HubSites;
   now: () => number;
   log: Logger;
+  /** Records the seller, buyer and credit note changes an operator makes (the hub's audit log). */
+  audit?: AuditChange;
 }
 
 // A month's summary is the billing API's wire shape (shared/protocol/api/hub-billing.ts).
@@ -68,9 +93,12 @@ const summaryOf = (r: PeriodRow): PeriodSummary => ({
 /** The billing ledger (the shell around the pure rating): prices, closes, frozen invoices. */
 export class BillingLedger {
   private readonly log: Logger;
+  /** The seller setting and the buyers' identities (`GET/PUT /billing/seller`, `/billing/buyers`). */
+  readonly parties: BillingParties;
 
   constructor(private readonly deps: BillingDeps) {
     this.log = deps.log.child({ module: 'billing' });
+    this.parties = new BillingParties(deps.db, deps.now, deps.audit);
   }
 
   async prices(): Promise<PriceList | undefined> {
@@ -132,28 +160,117 @@ export class BillingLedger {
     return bodies.map((body) => JSON.parse(body) as Invoice);
   }
 
+  /** An invoice, or a credit note (`AV-…`), by its number. */
   async invoice(number: string): Promise<Invoice | undefined> {
+    if (number.startsWith('AV-')) return creditNote(this.deps.db, number);
     const body = await this.deps.db.value<string>('SELECT body FROM billing_invoices WHERE number = ?', [number]);
     return body === undefined ? undefined : (JSON.parse(body) as Invoice);
   }
 
-  /** What the period's invoices would be if it closed now: not stored, not numbered. */
-  async preview(period: PeriodId, progress?: ReadProgress): Promise<{ summary: PeriodSummary; invoices: Invoice[] }> {
+  /** The credit notes a month's close issued, by number. */
+  creditNotesIssuedIn(period: PeriodId): Promise<Invoice[]> {
+    return creditNotesIssuedIn(this.deps.db, this.checkPeriod(period));
+  }
+
+  /** The credit notes crediting a month's charges, whenever issued (at a later close, or by an operator). */
+  creditNotesOf(period: PeriodId): Promise<Invoice[]> {
+    return creditNotesOf(this.deps.db, this.checkPeriod(period));
+  }
+
+  /** What the period's invoices and credit notes would be if it closed now: not stored, not numbered. */
+  async preview(
+    period: PeriodId,
+    progress?: ReadProgress,
+  ): Promise<{ summary: PeriodSummary; invoices: Invoice[]; creditNotes: Invoice[] }> {
     const checked = this.checkPeriod(period);
     const cutoff = this.deps.now();
     const ctx = await this.context(progress);
     const statement = await statementOf(ctx, checked, cutoff, await this.stateOf(await closedPeriods(this.deps.db)));
+    const parties = currentParties(await this.parties.all());
+    const all = await this.issue(ctx, statement, checked, cutoff, parties);
+    const issued = withoutHandCredited(all, await creditedByHand(this.deps.db, correctedBy(all.creditNotes)), parties);
     return {
       summary: {
-        ...totals(statement),
+        ...totals(statement, issued.invoices),
         period: checked,
         status: 'open',
         closedAt: null,
         cutoff: iso(cutoff),
         currency: ctx.prices.currency,
+        creditNotes: issued.creditNotes.length,
+        missing: issued.missing,
       },
-      invoices: statement.invoices,
+      invoices: issued.invoices,
+      creditNotes: issued.creditNotes,
     };
+  }
+
+  /**
+   * The documents of a rated statement: late corrections routed (adjustment lines or credit
+   * notes, corrections.ts), then each invoice and credit note issued at `at` with its parties
+   * (lawful.ts). Neither numbered nor stored.
+   */
+  private async issue(
+    ctx: RatingContext,
+    statement: PeriodStatement,
+    period: PeriodId,
+    at: number,
+    parties: PartiesAt,
+  ): Promise<Documents> {
+    const origins = await originsOf(this.deps.db, new Set(statement.adjusted), period);
+    const routed = routeCorrections(statement.invoices, origins);
+    const names = lineNames(ctx);
+    const issue = { at, seller: parties.seller, names };
+    const invoices = routed.invoices.map((inv) => lawfulInvoice(inv, parties.buyerOf(accountKey(inv.account)), issue));
+    const creditNotes = routed.credits.map((c) => {
+      const { buyer, language } = parties.creditTo(c.origin, c.period);
+      return lawfulCreditNote(
+        c.note,
+        c.origin,
+        language,
+        buyer,
+        lateCorrectionReason(language, c.period),
+        issue,
+        true,
+      );
+    });
+    return { invoices, creditNotes };
+  }
+
+  /**
+   * An operator's credit note cancelling what is left of an invoice (its amount less the credit
+   * notes that corrected it already), with the reason printed on it; numbered in the credit
+   * notes' series in its own transaction, which locks the ledger as a close does.
+   */
+  async creditInvoice(actor: Account | undefined, number: string, reason: string): Promise<Invoice> {
+    const at = this.deps.now();
+    const parties = await this.parties.all();
+    const [note] = await this.deps.db.transaction(async (tx) => {
+      await lockLedger(tx);
+      const invoice = await invoiceIn(tx, number);
+      const draft = cancellationDraft(invoice, await creditNotesCorrecting(tx, number));
+      const buyer = parties.buyers.get(accountKey(invoice.account)) ?? invoice.buyer;
+      const issued = lawfulCreditNote(
+        draft,
+        { number, issueDate: invoice.issueDate ?? issueDateOf(Date.parse(invoice.closedAt ?? '')) },
+        invoice.language ?? buyer?.language ?? 'fr',
+        buyer,
+        reason,
+        { at, seller: parties.seller, names: { item: (id) => id, resource: (id) => id, tariff: () => undefined } },
+        false,
+      );
+      const stored = await storeCreditNotes(tx, [issued], at, null);
+      if (actor && this.deps.audit)
+        await this.deps.audit(tx, actor, 'create', 'credit-note', stored[0]?.number ?? '', null, {
+          corrects: number,
+          reason,
+          totalCents: issued.totalCents,
+        });
+      return stored;
+    });
+    if (!note) throw new Error('a credit note was stored and not returned');
+    this.log.info({ creditNote: note.number, corrects: number, totalCents: note.totalCents }, 'invoice credited');
+    return note;
   }
 
   /**
@@ -180,27 +297,40 @@ export class BillingLedger {
       throw new TesseraError('billing.out_of_order', `the clock is behind the last close (${iso(state.lastCutoff)})`);
     const ctx = await this.context(progress);
     const statement = await statementOf(ctx, checked, cutoff, state);
-    progress?.('writing invoices', 0, statement.invoices.length);
+    const parties = currentParties(await this.parties.all());
+    const issued = await this.issue(ctx, statement, checked, closedAt, parties);
+    progress?.('writing invoices', 0, issued.invoices.length);
     // Frozen ahead, numbered after the year's last invoice as it is now: the transaction stores
     // them as they are when no close stored in between (else it numbers them again).
     const year = Number(checked.slice(0, 4));
     const after = await lastSeq(this.deps.db, year);
-    const frozen = await runInSlices(frozenSteps(statement.invoices, year, after, closedAt), new Slices());
+    const frozen = await runInSlices(frozenSteps(issued.invoices, year, after, closedAt), new Slices());
     const resources = [...ctx.resources.values()];
     const summary = await this.deps.db.transaction((tx) =>
-      store(tx, checked, { cutoff, closedAt, prices: ctx.prices, resources }, statement, state, { after, frozen }),
+      store(tx, checked, { cutoff, closedAt, prices: ctx.prices, resources }, statement, issued, parties, state, {
+        after,
+        frozen,
+      }),
     );
-    progress?.('writing invoices', statement.invoices.length, statement.invoices.length);
+    progress?.('writing invoices', issued.invoices.length, issued.invoices.length);
     this.log.info(
       {
         period: checked,
         invoices: summary.invoices,
+        creditNotes: summary.creditNotes,
         totalCents: summary.totalCents,
         adjusted: statement.adjusted,
         unbilled: summary.unbilled.length,
       },
       'period closed',
     );
+    // Listed in the close's answer (`missing`); at info, as a close before any seller setting is lawful to run.
+    const missing = summary.missing ?? { seller: false, buyers: [] };
+    if (missing.seller || missing.buyers.length > 0)
+      this.log.info(
+        { period: checked, seller: missing.seller, buyers: missing.buyers.slice(0, 20) },
+        'invoices closed without their seller or buyer: no lawful document can be made of them',
+      );
     if (statement.unreadable > 0)
       this.log.warn(
         { period: checked, unreadable: statement.unreadable },
@@ -240,8 +370,14 @@ export class BillingLedger {
   ): Promise<{ period: PeriodId; identical: boolean; differing: string[] }> {
     const checked = this.checkPeriod(period);
     const db = this.deps.db;
-    const row = await db.get<{ cutoff: number; closed_at: number; prices: string; resources: string | null }>(
-      'SELECT cutoff, closed_at, prices, resources FROM billing_periods WHERE period = ?',
+    const row = await db.get<{
+      cutoff: number;
+      closed_at: number;
+      prices: string;
+      resources: string | null;
+      credit_mark: string | null;
+    }>(
+      'SELECT cutoff, closed_at, prices, resources, credit_mark FROM billing_periods WHERE period = ?',
       [checked],
     );
     if (!row) throw new TesseraError('not_found', `${checked} is not closed`);
@@ -258,13 +394,33 @@ export class BillingLedger {
     const last = earlier.at(-1);
     const state = last ? { lastCutoff: last.cutoff, closed: new Set(earlier.map((r) => r.period)), pruned } : undefined;
     const frozen = { prices: PriceList.parse(JSON.parse(row.prices)), resources: frozenResources(row.resources) };
-    const statement = await statementOf(await this.context(progress, frozen), checked, row.cutoff, state);
+    const ctx = await this.context(progress, frozen);
+    const statement = await statementOf(ctx, checked, row.cutoff, state);
     const stored = await this.invoices(checked);
-    const again = statement.invoices.map((invoice, i) =>
-      invoiceBytes({ ...invoice, number: stored[i]?.number ?? null, closedAt: iso(row.closed_at) }),
+    const storedCredits = await creditNotesIssuedIn(db, checked);
+    // A month closed before invoices were issued with their legal fields re-rates as it was: every
+    // correction on the invoices, no credit note.
+    const legacy = stored.some((i) => i.type === undefined);
+    const parties = frozenParties(stored, storedCredits);
+    const all = legacy
+      ? { invoices: statement.invoices, creditNotes: [] }
+      : await this.issue(ctx, statement, checked, row.closed_at, parties);
+    // The invoices credited by hand before the close stored (up to its mark) got no credit note from it.
+    const upTo = parseCreditMark(row.credit_mark);
+    const issued = withoutHandCredited(all, await creditedByHand(db, correctedBy(all.creditNotes), upTo), parties);
+    const closedAt = iso(row.closed_at);
+    const again = issued.invoices.map((invoice, i) =>
+      invoiceBytes({ ...invoice, number: stored[i]?.number ?? null, closedAt }),
     );
-    const differing = stored.filter((f, i) => invoiceBytes(f) !== again[i]).map((f) => f.number ?? '');
-    const identical = differing.length === 0 && again.length === stored.length;
+    const creditsAgain = issued.creditNotes.map((note, i) =>
+      invoiceBytes({ ...note, number: storedCredits[i]?.number ?? null, closedAt }),
+    );
+    const differing = [
+      ...stored.filter((f, i) => invoiceBytes(f) !== again[i]).map((f) => f.number ?? ''),
+      ...storedCredits.filter((f, i) => invoiceBytes(f) !== creditsAgain[i]).map((f) => f.number ?? ''),
+    ];
+    const identical =
+      differing.length === 0 && again.length === stored.length && creditsAgain.length === storedCredits.length;
     if (!identical)
       this.log.warn(
         { period: checked, differing: differing.length, frozen: stored.length, rerated: again.length },
@@ -375,10 +531,12 @@ async function store(
     resources,
   }: { cutoff: number; closedAt: number; prices: PriceList; resources: Resource[] },
   statement: PeriodStatement,
+  documents: Documents,
+  parties: PartiesAt,
   rated: LedgerState | undefined,
   ahead: { after: number; frozen: FrozenInvoice[] },
 ): Promise<PeriodSummary> {
-  await tx.value(`SELECT id FROM billing_prices WHERE id = 1${sqlDialect(tx).forUpdate}`);
+  await lockLedger(tx);
   const closed = await closedPeriods(tx);
   checkOrder(closed, period); // again, now that no other close can store: one may have stored meanwhile
   // The statement adjusts the closed months as of the last close it saw: it must still be the last.
@@ -387,13 +545,20 @@ async function store(
       'billing.out_of_order',
       `another close of ${previousPeriod(period)} ran meanwhile: close ${period} again`,
     );
+  // An invoice credited by hand, before this transaction took the lock, gets no credit note from the close.
+  const mark = await lastCreditNote(tx);
+  const issued = withoutHandCredited(
+    documents,
+    await creditedByHand(tx, correctedBy(documents.creditNotes), mark),
+    parties,
+  );
   const year = Number(period.slice(0, 4));
   const after = await lastSeq(tx, year);
   const frozen =
-    after === ahead.after ? ahead.frozen : runAtOnce(frozenSteps(statement.invoices, year, after, closedAt));
-  const t = totals(statement);
+    after === ahead.after ? ahead.frozen : runAtOnce(frozenSteps(issued.invoices, year, after, closedAt));
+  const t = totals(statement, issued.invoices);
   await tx.run(
-    'INSERT INTO billing_periods (period, cutoff, closed_at, prices, resources, unbilled, invoices, subtotal_cents, vat_cents, total_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO billing_periods (period, cutoff, closed_at, prices, resources, unbilled, invoices, subtotal_cents, vat_cents, total_cents, credit_mark) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     [
       period,
       cutoff,
@@ -405,6 +570,7 @@ async function store(
       t.subtotalCents,
       t.vatCents,
       t.totalCents,
+      mark === null ? null : creditNoteNumber(mark.year, mark.seq),
     ],
   );
   for (const f of frozen)
@@ -412,7 +578,17 @@ async function store(
       'INSERT INTO billing_invoices (number, year, seq, period, account, total_cents, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
       [f.number, year, f.seq, period, f.account, f.totalCents, f.body],
     );
-  return { ...t, period, status: 'closed', closedAt: iso(closedAt), cutoff: iso(cutoff), currency: prices.currency };
+  const credits = await storeCreditNotes(tx, issued.creditNotes, closedAt, period);
+  return {
+    ...t,
+    period,
+    status: 'closed',
+    closedAt: iso(closedAt),
+    cutoff: iso(cutoff),
+    currency: prices.currency,
+    creditNotes: credits.length,
+    missing: issued.missing,
+  };
 }
 
 /** The year's last invoice seq (0 before its first). */
@@ -451,15 +627,93 @@ function* frozenSteps(
   return out;
 }
 
-function totals(s: PeriodStatement) {
-  const sum = (f: (i: Invoice) => number) => s.invoices.reduce((t, i) => t + f(i), 0);
+/** The month's totals are its invoices' (issued: what late corrections credited is on credit notes instead). */
+function totals(s: PeriodStatement, invoices: readonly Invoice[]) {
+  const sum = (f: (i: Invoice) => number) => invoices.reduce((t, i) => t + f(i), 0);
   return {
-    invoices: s.invoices.length,
+    invoices: invoices.length,
     subtotalCents: sum((i) => i.subtotalCents),
     vatCents: sum((i) => i.vatCents),
     totalCents: sum((i) => i.totalCents),
     unbilled: s.unbilled,
     admittedBeyondQuota: s.admittedBeyondQuota,
     unpriced: s.unpriced,
+  };
+}
+
+/** A close's documents before they are numbered. */
+interface Documents {
+  invoices: Invoice[];
+  creditNotes: Invoice[];
+}
+
+/** A close's documents as it issues them, and what they lack to be lawful. */
+interface Issued extends Documents {
+  missing: MissingParties;
+}
+
+/** The invoices the credit notes correct. */
+const correctedBy = (notes: readonly Invoice[]): string[] => notes.map((n) => n.corrects?.number ?? '');
+
+/**
+ * Leaves out the credit notes correcting an invoice an operator credited by hand (what was left
+ * of it is credited already: a late correction cannot credit it again; what adds is still billed),
+ * and lists what the documents lack.
+ */
+function withoutHandCredited(docs: Documents, byHand: ReadonlySet<string>, parties: PartiesAt): Issued {
+  const creditNotes = docs.creditNotes.filter((n) => !byHand.has(n.corrects?.number ?? ''));
+  const unknown = [...docs.invoices, ...creditNotes].filter((d) => d.buyer === undefined).map((d) => accountKey(d.account));
+  return {
+    invoices: docs.invoices,
+    creditNotes,
+    missing: { seller: parties.seller === undefined, buyers: [...new Set(unknown)].sort() },
+  };
+}
+
+/** Whom a close's documents are from and to: the settings now, or (verify) as the stored documents froze them. */
+interface PartiesAt {
+  seller: Seller | undefined;
+  buyerOf(account: string): Buyer | undefined;
+  /** A credit note's buyer and language: the corrected invoice's customer, in that invoice's language. */
+  creditTo(origin: Origin, period: PeriodId): { buyer: Buyer | undefined; language: InvoiceLanguage };
+}
+
+const accountKey = (a: Invoice['account']) => `${a.kind}:${a.id}`;
+
+/** The settings as they are now: a credit note goes to the customer's identity today, else the one its invoice froze. */
+function currentParties(p: Parties): PartiesAt {
+  return {
+    seller: p.seller,
+    buyerOf: (account) => p.buyers.get(account),
+    creditTo: (origin) => {
+      const buyer = p.buyers.get(accountKey(origin.account)) ?? origin.buyer;
+      return { buyer, language: origin.language ?? buyer?.language ?? 'fr' };
+    },
+  };
+}
+
+/** The parties as a closed month's documents froze them, to issue them again byte for byte (verify). */
+function frozenParties(invoices: readonly Invoice[], credits: readonly Invoice[]): PartiesAt {
+  const byAccount = new Map(invoices.map((i) => [accountKey(i.account), i]));
+  const byCorrection = new Map(credits.map((c) => [`${c.corrects?.number ?? ''}\u0000${c.period}`, c]));
+  return {
+    seller: invoices.find((i) => i.seller)?.seller ?? credits.find((c) => c.seller)?.seller,
+    buyerOf: (account) => byAccount.get(account)?.buyer,
+    creditTo: (origin, period) => {
+      const note = byCorrection.get(`${origin.number}\u0000${period}`);
+      return { buyer: note?.buyer, language: note?.language ?? 'fr' };
+    },
+  };
+}
+
+/** The names a line's words use: a consumable's from the price list, a resource's from the rated resources. */
+function lineNames(ctx: RatingContext): LineNames {
+  const plans = new Map(ctx.members.map((m) => [m.id, m.plan]));
+  const own = <T>(record: Record<string, T>, key: string | undefined) =>
+    key !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
+  return {
+    item: (id) => own(ctx.prices.consumables, id)?.name ?? id,
+    resource: (id) => ctx.resources.get(id)?.name ?? id,
+    tariff: (member) => own(ctx.prices.plans, plans.get(member)),
   };
 }

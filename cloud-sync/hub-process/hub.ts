@@ -290,7 +290,14 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     log.child({ module: 'retention' }),
     deps.retentionDays ?? DEFAULT_HUB_RETENTION_DAYS,
   );
-  const billing = new BillingLedger({ db: store.db, directory, sites, now: () => deps.clock.now(), log: deps.log });
+  const billing = new BillingLedger({
+    db: store.db,
+    directory,
+    sites,
+    now: () => deps.clock.now(),
+    log: deps.log,
+    audit: (tx, actor, action, entity, id, before, after) => audit.record(tx, actor, action, entity, id, before, after),
+  });
   registerBillingRoutes(api, billing);
   const members = registerMemberServices(api, {
     db: store.db,

@@ -341,4 +341,42 @@ export const HUB_MIGRATIONS: readonly string[] = [
   -- from the index alone. Partial: cancelled bookings and no-shows take no room in it.
   CREATE INDEX bookings_confirmed_by_site ON bookings (site, start_ms, end_ms, resource) WHERE status = 'confirmed';
   `,
+  `
+  -- Who invoices are from and to (cloud-sync/billing/parties.ts, docs/billing.md "Seller and
+  -- buyers"), kept at the hub and never sent to sites: the operator as seller (one JSON
+  -- document), a buyer identity per billed account ('employer:<id>' or 'member:<id>').
+  CREATE TABLE billing_seller (
+    id         BIGINT PRIMARY KEY CHECK (id = 1),
+    value      TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE TABLE billing_buyers (
+    account    TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+  ) WITHOUT ROWID;
+  -- Credit notes (cloud-sync/billing/credit-notes.ts): frozen like invoices (body: JSON), numbered
+  -- AV-YYYY-NNNNNN without gaps per year of issue. period: the month whose charges it credits;
+  -- issued_in: the month whose close issued it (NULL: an operator's, by hand); corrects: the
+  -- number of the invoice it corrects; account: that invoice's.
+  CREATE TABLE billing_credit_notes (
+    number      TEXT PRIMARY KEY,
+    year        BIGINT NOT NULL,
+    seq         BIGINT NOT NULL,
+    period      TEXT NOT NULL,
+    issued_in   TEXT NULL,
+    corrects    TEXT NOT NULL,
+    account     TEXT NOT NULL,
+    total_cents BIGINT NOT NULL,
+    issued_at   BIGINT NOT NULL,
+    body        TEXT NOT NULL,
+    UNIQUE (year, seq)
+  ) WITHOUT ROWID;
+  CREATE INDEX billing_credit_notes_by_period ON billing_credit_notes (period);
+  CREATE INDEX billing_credit_notes_by_close ON billing_credit_notes (issued_in);
+  CREATE INDEX billing_credit_notes_by_invoice ON billing_credit_notes (corrects);
+  -- The last credit note number when a close stored (NULL: none yet): the invoices an operator
+  -- had credited by hand by then get no credit note from that close (verify re-reads them so).
+  ALTER TABLE billing_periods ADD COLUMN credit_mark TEXT;
+  `,
 ];

@@ -375,4 +375,43 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX bookings_confirmed_by_site ON bookings (site, start_ms) INCLUDE (end_ms, resource)
     WHERE status = 'confirmed';
   `,
+  // 17
+  `
+  -- Who invoices are from and to (cloud-sync/billing/parties.ts, docs/billing.md "Seller and
+  -- buyers"), kept at the hub and never sent to sites: the operator as seller (one JSON
+  -- document), a buyer identity per billed account ('employer:<id>' or 'member:<id>').
+  CREATE TABLE billing_seller (
+    id         BIGINT PRIMARY KEY CHECK (id = 1),
+    value      TEXT COLLATE "C" NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  CREATE TABLE billing_buyers (
+    account    TEXT COLLATE "C" PRIMARY KEY,
+    value      TEXT COLLATE "C" NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  -- Credit notes (cloud-sync/billing/credit-notes.ts): frozen like invoices (body: JSON), numbered
+  -- AV-YYYY-NNNNNN without gaps per year of issue. period: the month whose charges it credits;
+  -- issued_in: the month whose close issued it (NULL: an operator's, by hand); corrects: the
+  -- number of the invoice it corrects; account: that invoice's.
+  CREATE TABLE billing_credit_notes (
+    number      TEXT COLLATE "C" PRIMARY KEY,
+    year        BIGINT NOT NULL,
+    seq         BIGINT NOT NULL,
+    period      TEXT COLLATE "C" NOT NULL,
+    issued_in   TEXT COLLATE "C" NULL,
+    corrects    TEXT COLLATE "C" NOT NULL,
+    account     TEXT COLLATE "C" NOT NULL,
+    total_cents BIGINT NOT NULL,
+    issued_at   BIGINT NOT NULL,
+    body        TEXT COLLATE "C" NOT NULL,
+    UNIQUE (year, seq)
+  );
+  CREATE INDEX billing_credit_notes_by_period ON billing_credit_notes (period);
+  CREATE INDEX billing_credit_notes_by_close ON billing_credit_notes (issued_in);
+  CREATE INDEX billing_credit_notes_by_invoice ON billing_credit_notes (corrects);
+  -- The last credit note number when a close stored (NULL: none yet): the invoices an operator
+  -- had credited by hand by then get no credit note from that close (verify re-reads them so).
+  ALTER TABLE billing_periods ADD COLUMN credit_mark TEXT COLLATE "C";
+  `,
 ];

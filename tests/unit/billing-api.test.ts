@@ -93,8 +93,8 @@ describe('billing API (in memory)', () => {
     expect(csv.headers['content-type']).toContain('text/csv');
     expect(csv.body.split('\r\n')).toEqual([
       'invoice,period,account_kind,account_id,account_name,member,member_name,site,kind,item,description,adjusts,dates,quantity,unit_price,amount,vat_percent,vat,currency',
-      '2026-000001,2026-11,member,ana,"Ana, ""the early one""",ana,"Ana, ""the early one""",murat,day,,Day visits,,2026-11-02,1,20.00,20.00,20,4.00,EUR',
-      '2026-000001,2026-11,member,ana,"Ana, ""the early one""",ana,"Ana, ""the early one""",murat,half-day,,Half-day visits (under 240 min),,2026-11-03,1,10.00,10.00,20,2.00,EUR',
+      '2026-000001,2026-11,member,ana,"Ana, ""the early one""",ana,"Ana, ""the early one""",murat,day,,Journées : 2 novembre 2026,,2026-11-02,1,20.00,20.00,20,4.00,EUR',
+      '2026-000001,2026-11,member,ana,"Ana, ""the early one""",ana,"Ana, ""the early one""",murat,half-day,,Demi-journées (moins de 240 min) : 3 novembre 2026,,2026-11-03,1,10.00,10.00,20,2.00,EUR',
       '',
     ]);
     expect((await inject('GET', '/billing/periods/2026-11/invoices')).json<{ invoices: unknown[] }>().invoices).toEqual(

@@ -37,8 +37,18 @@ export class SiteLog {
     return event;
   }
 
-  /** A check-in at `date`T`time` and its check-out `minutes` later (the check-out's `at` computed on the wall clock). */
-  visit(member: string, date: string, time: string, minutes: number, receivedAt = this.receivedAt): this {
+  /**
+   * A check-in at `date`T`time` and its check-out `minutes` later (the check-out's `at` computed on
+   * the wall clock); the check-out may reach the hub later than the check-in (`outReceivedAt`).
+   */
+  visit(
+    member: string,
+    date: string,
+    time: string,
+    minutes: number,
+    receivedAt = this.receivedAt,
+    outReceivedAt = receivedAt,
+  ): this {
     this.push(
       `${date}T${time}:00.000`,
       { type: 'presence.in', data: { memberId: member } } as Pick<SiteEvent, 'type' | 'data'>,
@@ -51,7 +61,7 @@ export class SiteLog {
         SiteEvent,
         'type' | 'data'
       >,
-      receivedAt,
+      outReceivedAt,
     );
     return this;
   }

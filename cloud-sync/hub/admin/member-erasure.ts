@@ -23,7 +23,7 @@ export interface MemberErasureDeps {
  * the directory record moves to the pseudonym and the badges go (HubDirectory.erase: the sites
  * are told), every stored event, the live presence, earlier audit rows and dead letters name the
  * pseudonym instead, and one audit row says who erased whom by pseudonym. Their self-service
- * account, its sessions, their invitations and calendar feeds go; their bookings stay for billing
+ * account, its sessions, their invitations, calendar feeds and buyer identity go; their bookings stay for billing
  * under the pseudonym, those still to come cancelled (at no charge) and gone from every door.
  * Frozen invoices stay as they were issued. Running it again changes nothing.
  */
@@ -131,6 +131,9 @@ export class MemberErasure {
   }
 }
 
+/** What an audit row of an erased member's buyer identity says of it. */
+const ERASED_BUYER = JSON.stringify({ erased: true });
+
 /**
  * What the member's self-service left: the account (its sessions follow it), invitations (they
  * hold an email address), calendar feeds; bookings are kept for billing under the pseudonym, those
@@ -139,6 +142,16 @@ export class MemberErasure {
  */
 async function eraseSelfService(tx: Tx, memberId: string, pseudonym: string, revision: number, nowMs: number) {
   await tx.run('DELETE FROM accounts WHERE member = ?', [memberId]);
+  // Their buyer identity for invoices billed to them (name, address, email: billing/parties.ts) goes;
+  // the invoices issued keep the copy frozen in them. Its audit rows keep who changed it when, not what it said.
+  await tx.run('DELETE FROM billing_buyers WHERE account = ?', [`member:${memberId}`]);
+  await tx.run(
+    `UPDATE audit_log SET entity_id = ?,
+        before = CASE WHEN before IS NULL THEN NULL ELSE ? END,
+        after = CASE WHEN after IS NULL THEN NULL ELSE ? END
+      WHERE entity = 'buyer' AND entity_id = ?`,
+    [`member:${pseudonym}`, ERASED_BUYER, ERASED_BUYER, `member:${memberId}`],
+  );
   await tx.run('DELETE FROM invitations WHERE member = ?', [memberId]);
   await tx.run("DELETE FROM calendar_feeds WHERE kind = 'member' AND ref = ?", [memberId]);
   await tx.run(

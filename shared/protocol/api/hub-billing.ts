@@ -1,4 +1,12 @@
 import { z } from 'zod';
+import {
+  compactIdentifier,
+  isForeignVatNumber,
+  isFrenchVatNumber,
+  isSiren,
+  isSiret,
+  sirenOfVatNumber,
+} from '../../platform/legal-identity.js';
 import { ITEM_ID_PATTERN } from '../events.js';
 import { defineRoute } from './common.js';
 
@@ -186,6 +194,83 @@ export const Buyer = z.strictObject({
 });
 export type Buyer = z.infer<typeof Buyer>;
 
+/** An identifier as typed (spaces allowed: `123 456 789`), compacted, then checked. */
+const Identifier = (check: (s: string) => boolean, error: string) =>
+  z
+    .string()
+    .max(40)
+    .transform(compactIdentifier)
+    .pipe(z.string().refine(check, { error }));
+const SirenInput = Identifier(isSiren, 'expected a SIREN: 9 digits whose last is their Luhn key');
+const SiretInput = Identifier(isSiret, 'expected a SIRET: 14 digits, a valid SIREN and a NIC, with a valid key');
+const FrenchVatInput = Identifier(
+  isFrenchVatNumber,
+  'expected a French VAT number: FR, the 2-digit key of the SIREN, the SIREN',
+);
+const VatInput = Identifier(
+  (v) => isFrenchVatNumber(v) || isForeignVatNumber(v),
+  'expected a VAT number: FR, the 2-digit key of the SIREN and the SIREN, or another EU prefix and number',
+);
+
+/**
+ * The seller setting as `PUT /billing/seller` takes it: the identifiers compacted (`123 456 789`
+ * is `123456789`) and checked, the SIRET that of the SIREN, the VAT number that of the SIREN,
+ * and a seller without a VAT number saying why (`vatExemption`).
+ */
+export const SellerSetting = Seller.extend({
+  siren: SirenInput,
+  siret: SiretInput,
+  vatNumber: FrenchVatInput.optional(),
+}).superRefine((s, ctx) => {
+  if (!s.siret.startsWith(s.siren))
+    ctx.addIssue({ code: 'custom', path: ['siret'], message: `the SIRET must start with the SIREN ${s.siren}` });
+  if (s.vatNumber !== undefined && sirenOfVatNumber(s.vatNumber) !== s.siren)
+    ctx.addIssue({ code: 'custom', path: ['vatNumber'], message: `the VAT number must be that of the SIREN ${s.siren}` });
+  if (s.vatNumber === undefined && s.vatExemption === undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['vatExemption'],
+      message: 'a seller without a VAT number states its exemption (e.g. "TVA non applicable, art. 293 B du CGI")',
+    });
+});
+
+/**
+ * A buyer identity as `PUT /billing/buyers/:account` takes it: identifiers compacted and
+ * checked like the seller's; a business in France has a SIREN (its SIRET and a French VAT
+ * number must be that SIREN's); a consumer has none of the three.
+ */
+export const BuyerSetting = Buyer.extend({
+  siren: SirenInput.optional(),
+  siret: SiretInput.optional(),
+  vatNumber: VatInput.optional(),
+}).superRefine((b, ctx) => {
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (b.kind === 'consumer') {
+    for (const key of ['siren', 'siret', 'vatNumber'] as const)
+      if (b[key] !== undefined) issue(key, `a consumer has no ${key}: make the buyer a business`);
+    return;
+  }
+  if (b.siren === undefined) {
+    if (b.address.country === 'FR') issue('siren', 'a business buyer in France has a SIREN');
+    if (b.siret !== undefined) issue('siren', 'give the SIREN with the SIRET');
+    return;
+  }
+  if (b.siret !== undefined && !b.siret.startsWith(b.siren))
+    issue('siret', `the SIRET must start with the SIREN ${b.siren}`);
+  const vatSiren = b.vatNumber === undefined ? undefined : sirenOfVatNumber(b.vatNumber);
+  if (vatSiren !== undefined && vatSiren !== b.siren) issue('vatNumber', `the VAT number must be that of the SIREN ${b.siren}`);
+});
+
+/** A billed account: `employer:<id>` or `member:<id>` (a member billed on their own). */
+export const BillingAccount = z.string().regex(/^(employer|member):[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+  error: 'expected an account "employer:<id>" or "member:<id>"',
+});
+
+export const BuyerEntry = z.object({ account: z.string(), buyer: Buyer });
+export type BuyerEntry = z.infer<typeof BuyerEntry>;
+export const BuyerList = z.object({ buyers: z.array(BuyerEntry) });
+export type BuyerList = z.infer<typeof BuyerList>;
+
 /** An invoice line: a rated line with its VAT, or an adjustment of an earlier, closed period. */
 export const InvoiceLine = z.object({
   member: z.string(),
@@ -294,6 +379,14 @@ export const UnpricedUse = z.object({
 });
 export type UnpricedUse = z.infer<typeof UnpricedUse>;
 
+/** What the invoices of a month lack to be lawful documents. */
+export const MissingParties = z.object({
+  seller: z.boolean(),
+  /** Accounts (`employer:<id>`, `member:<id>`) billed without a buyer identity. */
+  buyers: z.array(z.string()),
+});
+export type MissingParties = z.infer<typeof MissingParties>;
+
 export const PeriodSummary = z.object({
   period: z.string(),
   status: z.enum(['open', 'closed']),
@@ -310,11 +403,21 @@ export const PeriodSummary = z.object({
   /** In a preview and in the answer of a close (a closed month's invoices keep them as lines). */
   admittedBeyondQuota: z.array(AdmittedBeyondQuota).optional(),
   unpriced: z.array(UnpricedUse),
+  /** Credit notes the close issued (or, in a preview, would issue) for late corrections of closed months. */
+  creditNotes: z.number().int().optional(),
+  /**
+   * What the month's invoices lack to be lawful documents: no seller setting (`seller: true`),
+   * accounts without a buyer identity. They are closed all the same; no document can be made of
+   * an invoice frozen without its seller or buyer.
+   */
+  missing: MissingParties.optional(),
 });
 export type PeriodSummary = z.infer<typeof PeriodSummary>;
 
 export const InvoiceHeader = Invoice.pick({
+  type: true,
   number: true,
+  corrects: true,
   account: true,
   currency: true,
   subtotalCents: true,
@@ -324,7 +427,11 @@ export const InvoiceHeader = Invoice.pick({
 export type InvoiceHeader = z.infer<typeof InvoiceHeader>;
 
 /** A month: frozen if closed, else a preview, with its invoices' headers. */
-export const PeriodView = PeriodSummary.omit({ invoices: true }).extend({ invoices: z.array(InvoiceHeader) });
+export const PeriodView = PeriodSummary.omit({ invoices: true, creditNotes: true }).extend({
+  invoices: z.array(InvoiceHeader),
+  /** The credit notes its close issued (a preview: would issue). */
+  creditNotes: z.array(InvoiceHeader).optional(),
+});
 export type PeriodView = z.infer<typeof PeriodView>;
 
 export const PeriodList = z.object({ periods: z.array(PeriodSummary), next: z.string().nullable() });
@@ -338,8 +445,21 @@ export type InvoiceList = z.infer<typeof InvoiceList>;
 
 const PeriodParams = z.strictObject({ period: PeriodId });
 const InvoiceParams = z.strictObject({
+  number: z.string().regex(/^(AV-)?\d{4}-\d{6}$/, {
+    error: 'expected an invoice number "YYYY-NNNNNN" or a credit note number "AV-YYYY-NNNNNN"',
+  }),
+});
+const InvoiceOnlyParams = z.strictObject({
   number: z.string().regex(/^\d{4}-\d{6}$/, { error: 'expected an invoice number "YYYY-NNNNNN"' }),
 });
+const AccountParams = z.strictObject({ account: BillingAccount });
+
+/** An operator's credit note cancelling what is left of an invoice: why, printed on it. */
+export const CreditNoteRequest = z.strictObject({ reason: z.string().trim().min(1).max(500) });
+export type CreditNoteRequest = z.infer<typeof CreditNoteRequest>;
+
+export const CreditNoteList = z.object({ creditNotes: z.array(Invoice) });
+export type CreditNoteList = z.infer<typeof CreditNoteList>;
 export const BillingFormat = z.strictObject({ format: z.enum(['json', 'csv']).default('json') });
 const CSV = { 'text/csv': { description: 'the invoices as CSV, one row per line (format=csv)' } };
 
@@ -425,6 +545,82 @@ export const BillingRoutes = {
     querystring: BillingFormat,
     response: { 200: Invoice },
     produces: CSV,
+    errors: ['auth.forbidden', 'not_found'],
+  }),
+  creditNote: defineRoute({
+    ...billing,
+    method: 'POST',
+    url: '/billing/invoices/:number/credit-note',
+    operationId: 'creditInvoice',
+    summary: 'Cancel what is left of an invoice by a credit note, with the reason (operator)',
+    params: InvoiceOnlyParams,
+    body: CreditNoteRequest,
+    response: { 201: Invoice },
+    errors: ['auth.forbidden', 'not_found', 'conflict'],
+  }),
+  periodCreditNotes: defineRoute({
+    ...billing,
+    method: 'GET',
+    url: '/billing/periods/:period/credit-notes',
+    operationId: 'listPeriodCreditNotes',
+    summary: 'The credit notes correcting a month, whenever issued (operator)',
+    params: PeriodParams,
+    response: { 200: CreditNoteList },
+  }),
+  seller: defineRoute({
+    ...billing,
+    method: 'GET',
+    url: '/billing/seller',
+    operationId: 'getSeller',
+    summary: 'The network operator as seller on every invoice (operator)',
+    response: { 200: Seller },
+    errors: ['auth.forbidden', 'not_found'],
+  }),
+  setSeller: defineRoute({
+    ...billing,
+    method: 'PUT',
+    url: '/billing/seller',
+    operationId: 'setSeller',
+    summary: 'Set the seller: identity, SIREN, SIRET, VAT number, terms (operator)',
+    body: SellerSetting,
+    response: { 200: Seller },
+  }),
+  buyers: defineRoute({
+    ...billing,
+    method: 'GET',
+    url: '/billing/buyers',
+    operationId: 'listBuyers',
+    summary: 'The buyer identities of the billed accounts (operator)',
+    response: { 200: BuyerList },
+  }),
+  buyer: defineRoute({
+    ...billing,
+    method: 'GET',
+    url: '/billing/buyers/:account',
+    operationId: 'getBuyer',
+    summary: "One account's buyer identity (operator)",
+    params: AccountParams,
+    response: { 200: Buyer },
+    errors: ['auth.forbidden', 'not_found'],
+  }),
+  setBuyer: defineRoute({
+    ...billing,
+    method: 'PUT',
+    url: '/billing/buyers/:account',
+    operationId: 'setBuyer',
+    summary: "Set an account's buyer identity: name, address, SIREN, language, terms (operator)",
+    params: AccountParams,
+    body: BuyerSetting,
+    response: { 200: Buyer },
+  }),
+  deleteBuyer: defineRoute({
+    ...billing,
+    method: 'DELETE',
+    url: '/billing/buyers/:account',
+    operationId: 'deleteBuyer',
+    summary: "Remove an account's buyer identity (operator)",
+    params: AccountParams,
+    response: { 204: null },
     errors: ['auth.forbidden', 'not_found'],
   }),
 };
