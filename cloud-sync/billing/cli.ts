@@ -78,12 +78,24 @@ async function withLedger(db: string, io: Io, fn: (ledger: BillingLedger) => Pro
 
 const money = (cents: number, currency: string) => `${formatCents(cents)} ${currency}`;
 
-function report(io: Io, s: PeriodSummary, numbers: string[], currency: string): void {
+function report(io: Io, s: PeriodSummary, numbers: string[], currency: string, credits: string[]): void {
   const range = numbers.length > 0 ? ` (${numbers[0]} to ${numbers.at(-1)})` : '';
   io.out(
     `closed ${s.period}: ${s.invoices} invoice(s)${range}; subtotal ${money(s.subtotalCents, currency)}, VAT ${money(s.vatCents, currency)}, total ${money(s.totalCents, currency)}`,
   );
-  io.out(`events received up to ${s.cutoff} are on these invoices; later ones go on the next period's as adjustments`);
+  if (credits.length > 0)
+    io.out(
+      `${credits.length} credit note(s) (${credits[0]} to ${credits.at(-1)}) for what late events took off closed months`,
+    );
+  io.out(
+    `events received up to ${s.cutoff} are on these invoices; later ones go on the next period's as adjustments, or on credit notes`,
+  );
+  if (s.missing?.seller === true)
+    io.err('note: no seller setting (PUT /billing/seller): no lawful document can be made of these invoices');
+  if ((s.missing?.buyers.length ?? 0) > 0)
+    io.err(
+      `note: ${s.missing?.buyers.length} account(s) without a buyer identity (PUT /billing/buyers/:account): ${s.missing?.buyers.slice(0, 10).join(', ')}`,
+    );
   for (const u of s.unbilled)
     io.err(
       `warning: member ${u.member} is not in the directory: ${u.days} day(s), ${u.consumables} consumable use(s) not billed`,
@@ -121,6 +133,7 @@ export const billingCloseCommand: Command = {
         summary,
         invoices.map((i) => i.number ?? ''),
         invoices[0]?.currency ?? (await ledger.prices())?.currency ?? 'EUR',
+        (await ledger.creditNotesIssuedIn(opts.period)).map((c) => c.number ?? ''),
       );
       return EXIT.OK;
     });
