@@ -8,6 +8,7 @@ import { hubDbExists, hubDbTarget, openHubDatabase } from '../hub/db.js';
 import { HubDirectory } from '../hub/directory.js';
 import { HubSites } from '../hub/sites.js';
 import { formatCents, invoicesCsv } from './export.js';
+import { CSV_DIALECTS, type CsvDialect } from '../../shared/platform/csv.js';
 import { BillingLedger, type PeriodSummary } from './ledger.js';
 import { PeriodId } from './period.js';
 import { progressReporter } from './progress.js';
@@ -17,6 +18,7 @@ interface Parsed {
   period: string;
   db: string;
   format: 'json' | 'csv';
+  dialect: CsvDialect;
   invoice: string | undefined;
 }
 
@@ -28,7 +30,7 @@ function parse(args: string[], io: Io, usage: string, exportOptions: boolean): P
   let parsed;
   try {
     const options: ParseArgsConfig['options'] = exportOptions
-      ? { db: { type: 'string' }, format: { type: 'string' }, invoice: { type: 'string' } }
+      ? { db: { type: 'string' }, format: { type: 'string' }, dialect: { type: 'string' }, invoice: { type: 'string' } }
       : { db: { type: 'string' } };
     parsed = parseArgs({ args, options, allowPositionals: true });
   } catch (err) {
@@ -37,10 +39,12 @@ function parse(args: string[], io: Io, usage: string, exportOptions: boolean): P
   const [period, ...extra] = parsed.positionals;
   if (period === undefined || extra.length > 0) return fail('expected one month, YYYY-MM');
   if (!PeriodId.safeParse(period).success) return fail(`expected a month "YYYY-MM", got "${period}"`);
-  const values = parsed.values as { db?: string; format?: string; invoice?: string };
+  const values = parsed.values as { db?: string; format?: string; dialect?: string; invoice?: string };
   const format = values.format ?? 'csv';
   if (format !== 'csv' && format !== 'json') return fail(`--format expects csv or json, got "${format}"`);
-  return { period, db: hubDbTarget(values.db), format, invoice: values.invoice };
+  const dialect = values.dialect ?? 'rfc4180';
+  if (!isCsvDialect(dialect)) return fail(`--dialect expects ${CSV_DIALECTS.join(' or ')}, got "${dialect}"`);
+  return { period, db: hubDbTarget(values.db), format, dialect, invoice: values.invoice };
 }
 
 /** Opens the hub's database (WAL, busy timeout: safe beside a running hub) and runs `fn` on its ledger. */
@@ -75,6 +79,8 @@ async function withLedger(db: string, io: Io, fn: (ledger: BillingLedger) => Pro
     await handle?.close();
   }
 }
+
+const isCsvDialect = (d: string): d is CsvDialect => (CSV_DIALECTS as readonly string[]).includes(d);
 
 const money = (cents: number, currency: string) => `${formatCents(cents)} ${currency}`;
 
@@ -131,7 +137,7 @@ export const billingExportCommand: Command = {
   name: 'billing export',
   summary:
     'Prints the invoices of a month (or one, --invoice), as CSV or JSON; a month not yet closed prints a preview.',
-  usage: 'billing export YYYY-MM [--db FILE|URL] [--format csv|json] [--invoice YYYY-NNNNNN]',
+  usage: 'billing export YYYY-MM [--db FILE|URL] [--format csv|json] [--dialect rfc4180|excel-fr] [--invoice YYYY-NNNNNN]',
   async run(args, io) {
     const opts = parse(args, io, this.usage, true);
     if (typeof opts === 'number') return opts;
@@ -145,7 +151,8 @@ export const billingExportCommand: Command = {
         invoices = invoices.filter((i) => i.number === opts.invoice);
         if (invoices.length === 0) throw new TesseraError('not_found', `no invoice ${opts.invoice} in ${opts.period}`);
       }
-      io.out(opts.format === 'json' ? JSON.stringify({ invoices }, null, 2) : invoicesCsv(invoices).trimEnd());
+      // The last line end is the terminal's (io.out ends the text with one).
+      io.out(opts.format === 'json' ? JSON.stringify({ invoices }, null, 2) : invoicesCsv(invoices, opts.dialect).trimEnd());
       return EXIT.OK;
     });
   },

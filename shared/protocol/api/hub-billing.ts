@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ITEM_ID_PATTERN } from '../events.js';
-import { defineRoute } from './common.js';
+import { CsvDialectParam, defineRoute } from './common.js';
 
 /** Prices, billing months, invoices (cloud-sync/billing/): the billing API, for network operators only. */
 
@@ -340,8 +340,11 @@ const PeriodParams = z.strictObject({ period: PeriodId });
 const InvoiceParams = z.strictObject({
   number: z.string().regex(/^\d{4}-\d{6}$/, { error: 'expected an invoice number "YYYY-NNNNNN"' }),
 });
-export const BillingFormat = z.strictObject({ format: z.enum(['json', 'csv']).default('json') });
-const CSV = { 'text/csv': { description: 'the invoices as CSV, one row per line (format=csv)' } };
+/** `format=csv` answers CSV, in `dialect` (`excel-fr`: for Excel in French); `dialect` is ignored with JSON. */
+export const BillingFormat = z.strictObject({ format: z.enum(['json', 'csv']).default('json'), dialect: CsvDialectParam });
+const CSV = {
+  'text/csv': { description: 'the invoices as CSV, one row per line (format=csv; dialect=excel-fr for Excel in French)' },
+};
 
 const billing = { tags: ['billing'] as const, errors: ['auth.forbidden'] as const };
 
