@@ -341,4 +341,13 @@ export const HUB_MIGRATIONS: readonly string[] = [
   -- from the index alone. Partial: cancelled bookings and no-shows take no room in it.
   CREATE INDEX bookings_confirmed_by_site ON bookings (site, start_ms, end_ms, resource) WHERE status = 'confirmed';
   `,
+  `
+  -- The accounts the sales journal (FEC) posts to, one JSON document (cloud-sync/billing/accounting.ts);
+  -- without it, the defaults.
+  CREATE TABLE billing_accounting (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    value      TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ];

@@ -375,4 +375,14 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX bookings_confirmed_by_site ON bookings (site, start_ms) INCLUDE (end_ms, resource)
     WHERE status = 'confirmed';
   `,
+  // 17
+  `
+  -- The accounts the sales journal (FEC) posts to, one JSON document (cloud-sync/billing/accounting.ts);
+  -- without it, the defaults.
+  CREATE TABLE billing_accounting (
+    id         BIGINT PRIMARY KEY CHECK (id = 1),
+    value      TEXT COLLATE "C" NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  `,
 ];

@@ -106,6 +106,11 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorMeaning>> = {
     meaning: 'the price list contradicts what the doors allow',
   },
   'billing.pruned': { status: 409, retryAfterSeconds: null, meaning: 'the events this needs were pruned by retention' },
+  'billing.not_exportable': {
+    status: 422,
+    retryAfterSeconds: null,
+    meaning: 'the documents cannot be written in this format as they are (another currency, a clash to resolve)',
+  },
   internal: { status: 500, retryAfterSeconds: null, meaning: 'a fault of the server: it was logged' },
 };
 

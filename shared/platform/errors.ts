@@ -30,6 +30,7 @@ export const ERROR_CODES = [
   'billing.out_of_order',
   'billing.contradicts_directory',
   'billing.pruned',
+  'billing.not_exportable',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
