@@ -207,7 +207,7 @@ function parseFec(args: string[], io: Io, usage: string): FecArgs | number {
   if (!parsed.success)
     return fail(
       describeIssues(parsed.error, query)
-        .map((d) => (d.path === '' ? d.message : `--${d.path}: ${d.message}`))
+        .map((d) => `--${d.path}: ${d.message}`)
         .join('; '),
     );
   let range;

@@ -112,10 +112,14 @@ export const FecQuery = z
       .regex(/^\d{9}$/, { error: 'expected a SIREN of 9 digits' })
       .optional(),
   })
-  .refine((q) => (q.year === undefined) !== (q.from === undefined && q.to === undefined), {
-    error: 'give either year, or from and to',
-  })
-  .refine((q) => (q.from === undefined) === (q.to === undefined), { error: 'give both from and to' });
+  .superRefine((q, ctx) => {
+    const range = q.from !== undefined || q.to !== undefined;
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (q.year !== undefined && range) issue('year', 'give either year, or from and to, not both');
+    else if (q.year === undefined && !range) issue('year', 'give either year, or from and to');
+    else if (range && q.from === undefined) issue('from', 'give from with to');
+    else if (range && q.to === undefined) issue('to', 'give to with from');
+  });
 export type FecQuery = z.infer<typeof FecQuery>;
 
 const fec = { tags: ['billing'] as const };
