@@ -30,6 +30,18 @@ export function detectCsvDelimiter(text: string): CsvDelimiter {
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
+ * Windows-1252's characters at bytes 0x80 to 0x9F (ISO 8859-1 has control characters there);
+ * the five bytes it leaves undefined stay the control character of that number. Written out
+ * here: Node's TextDecoder reads 'windows-1252' as ISO 8859-1.
+ */
+const CP1252_HIGH = '€\x81‚ƒ„…†‡ˆ‰Š‹Œ\x8DŽ\x8F\x90‘’“”•–—˜™š›œ\x9DžŸ';
+
+const cp1252 = (bytes: Uint8Array): string =>
+  Buffer.from(bytes)
+    .toString('latin1')
+    .replace(/[\x80-\x9F]/g, (c) => CP1252_HIGH.charAt(c.charCodeAt(0) - 0x80));
+
+/**
  * A file's bytes as text: UTF-16 after its byte order mark; UTF-8 when the bytes are valid
  * UTF-8 (a UTF-8 BOM is kept, for the parser to take off); Windows-1252 otherwise, which every
  * byte sequence is, and what a French Windows writes for "CSV". A file in UTF-8 is never read
@@ -42,6 +54,6 @@ export function decodeCsvBytes(bytes: Uint8Array): string {
   try {
     return UTF8.decode(bytes);
   } catch {
-    return new TextDecoder('windows-1252').decode(bytes);
+    return cp1252(bytes);
   }
 }
