@@ -35,6 +35,7 @@ export function fecRange(q: {
   return { from: range.from, to: range.to };
 }
 
+/** Documents read at a time (their bodies are long). */
 const PAGE = 200;
 const DAY_MS = 86_400_000;
 const dayShift = (day: string, days: number) => new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY_MS).toISOString();
@@ -46,13 +47,13 @@ const dayShift = (day: string, days: number) => new Date(Date.parse(`${day}T00:0
  * time zone, so the query takes those closed within a day of the range and accountingDates
  * decides.
  */
-export async function* issuedDocuments(q: Sql, range: DayRange): AsyncGenerator<Invoice> {
+export async function* issuedDocuments(q: Sql, range: DayRange, page = PAGE): AsyncGenerator<Invoice> {
   const d = sqlDialect(q);
   const issued = d.jsonText('body', 'issueDate');
   let after = '';
   for (;;) {
     const rows = await q.all<{ number: string; body: string }>(
-      `SELECT number, body FROM billing_invoices WHERE number > ? AND (${issued} BETWEEN ? AND ? OR (${issued} IS NULL AND ${d.jsonText('body', 'closedAt')} BETWEEN ? AND ?)) ORDER BY number LIMIT ${PAGE}`,
+      `SELECT number, body FROM billing_invoices WHERE number > ? AND (${issued} BETWEEN ? AND ? OR (${issued} IS NULL AND ${d.jsonText('body', 'closedAt')} BETWEEN ? AND ?)) ORDER BY number LIMIT ${page}`,
       [after, range.from, range.to, dayShift(range.from, -1), dayShift(range.to, 2)],
     );
     for (const row of rows) {
@@ -61,7 +62,7 @@ export async function* issuedDocuments(q: Sql, range: DayRange): AsyncGenerator<
       if (date >= range.from && date <= range.to) yield doc;
     }
     const last = rows.at(-1);
-    if (!last || rows.length < PAGE) return;
+    if (!last || rows.length < page) return;
     after = last.number;
   }
 }

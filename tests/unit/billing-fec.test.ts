@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { issuedDocuments } from '../../cloud-sync/billing/accounting.js';
 import { billingFecCommand } from '../../cloud-sync/billing/cli.js';
 import type { Invoice } from '../../cloud-sync/billing/invoice.js';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
@@ -116,6 +117,15 @@ describe('FEC over the billing API and the command', () => {
       ['VE000003', '20270115', '445711', '', 'AV-2027-000001', '2,00', '0,00', '20270115'],
     ]);
     expect(rows[6]?.[10]).toBe('Avoir AV-2027-000001 Acme SA (facture 2026-000001)');
+    // Read a page at a time, the same documents come out.
+    const read = async (page: number) => {
+      const numbers = [];
+      for await (const d of issuedDocuments(hub.store.db, { from: '2027-01-01', to: '2027-12-31' }, page))
+        numbers.push(d.number);
+      return numbers;
+    };
+    expect(await read(1)).toEqual(['2026-000001', '2026-000002', 'AV-2027-000001']);
+    expect(await read(2)).toEqual(await read(1));
     // One day on either side of New Year's Eve, and a range of the credit note alone, pipe-separated, another SIREN.
     expect(table((await get('/billing/fec?from=2026-12-31&to=2026-12-31')).rawPayload)).toHaveLength(1);
     expect(table((await get('/billing/fec?from=2027-01-01&to=2027-01-01')).rawPayload)).toHaveLength(7);
