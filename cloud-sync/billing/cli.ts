@@ -26,11 +26,16 @@ interface Parsed {
   invoice: string | undefined;
 }
 
-function parse(args: string[], io: Io, usage: string, exportOptions: boolean): Parsed | number {
-  const fail = (message: string) => {
+/** Reports a bad command line with the usage: exit 64. */
+const usageError =
+  (io: Io, usage: string) =>
+  (message: string): number => {
     io.err(`tessera: ${message}\nusage: tessera ${usage}`);
     return EXIT.USAGE;
   };
+
+function parse(args: string[], io: Io, usage: string, exportOptions: boolean): Parsed | number {
+  const fail = usageError(io, usage);
   let parsed;
   try {
     const options: ParseArgsConfig['options'] = exportOptions
@@ -183,10 +188,7 @@ interface FecArgs {
 }
 
 function parseFec(args: string[], io: Io, usage: string): FecArgs | number {
-  const fail = (message: string) => {
-    io.err(`tessera: ${message}\nusage: tessera ${usage}`);
-    return EXIT.USAGE;
-  };
+  const fail = usageError(io, usage);
   let values;
   try {
     const options = {

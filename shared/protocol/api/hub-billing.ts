@@ -341,9 +341,14 @@ const InvoiceParams = z.strictObject({
   number: z.string().regex(/^\d{4}-\d{6}$/, { error: 'expected an invoice number "YYYY-NNNNNN"' }),
 });
 /** `format=csv` answers CSV, in `dialect` (`excel-fr`: for Excel in French); `dialect` is ignored with JSON. */
-export const BillingFormat = z.strictObject({ format: z.enum(['json', 'csv']).default('json'), dialect: CsvDialectParam });
+export const BillingFormat = z.strictObject({
+  format: z.enum(['json', 'csv']).default('json'),
+  dialect: CsvDialectParam,
+});
 const CSV = {
-  'text/csv': { description: 'the invoices as CSV, one row per line (format=csv; dialect=excel-fr for Excel in French)' },
+  'text/csv': {
+    description: 'the invoices as CSV, one row per line (format=csv; dialect=excel-fr for Excel in French)',
+  },
 };
 
 const billing = { tags: ['billing'] as const, errors: ['auth.forbidden'] as const };
