@@ -59,6 +59,11 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
     load: async () => (await import('../cloud-sync/billing/cli.js')).billingExportCommand,
   },
   {
+    name: 'billing fec',
+    summary: 'write the sales journal of a year or a date range as a FEC file for the accountant',
+    load: async () => (await import('../cloud-sync/billing/cli.js')).billingFecCommand,
+  },
+  {
     name: 'badge keys',
     summary: 'derive the keys to personalise an NTAG 424 DNA badge',
     load: async () => (await import('../edge/badges/cli.js')).badgeKeysCommand,

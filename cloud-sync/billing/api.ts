@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { serve } from '../../shared/platform/api-contract.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import { BillingRoutes, type InvoiceHeader, type MissingParties } from '../../shared/protocol/api/hub-billing.js';
@@ -9,6 +9,7 @@ import { nextPeriod } from './period.js';
 import { operatorOnly } from '../hub/auth/index.js';
 import { SelfServiceRoutes } from '../../shared/protocol/api/hub-self-service.js';
 import { ownEmployer } from '../hub/self-service/index.js';
+import { sendCsvFile } from '../hub/csv-reply.js';
 
 /** Every billing route is for network operators: a site manager gets 403 before anything is read. */
 const operator = { preValidation: operatorOnly };
@@ -67,7 +68,10 @@ export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedge
     BillingRoutes.periodInvoices,
     async (req, reply) => {
       const invoices = await invoicesOf(req.params.period);
-      return req.query.format === 'csv' ? sendCsv(reply, invoices, `invoices-${req.params.period}`) : { invoices };
+      const { format, dialect } = req.query;
+      return format === 'csv'
+        ? sendCsvFile(reply, `invoices-${req.params.period}.csv`, invoicesCsv(invoices, dialect))
+        : { invoices };
     },
     operator,
   );
@@ -134,7 +138,8 @@ export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedge
       const { number } = req.params;
       const invoice = await ledger.invoice(number);
       if (!invoice) throw new TesseraError('not_found', `no invoice ${number}`);
-      return req.query.format === 'csv' ? sendCsv(reply, [invoice], `invoice-${number}`) : invoice;
+      const { format, dialect } = req.query;
+      return format === 'csv' ? sendCsvFile(reply, `invoice-${number}.csv`, invoicesCsv([invoice], dialect)) : invoice;
     },
     operator,
   );
@@ -177,11 +182,4 @@ function header(i: Invoice): InvoiceHeader {
     vatCents: i.vatCents,
     totalCents: i.totalCents,
   };
-}
-
-function sendCsv(reply: FastifyReply, invoices: Invoice[], name: string) {
-  return reply
-    .header('content-type', 'text/csv; charset=utf-8')
-    .header('content-disposition', `attachment; filename="${name}.csv"`)
-    .send(invoicesCsv(invoices));
 }

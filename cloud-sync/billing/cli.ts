@@ -1,13 +1,18 @@
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Command, Io } from '../../shared/platform/command.js';
 import { EXIT } from '../../shared/platform/command.js';
 import { TesseraError } from '../../shared/platform/errors.js';
-import { formatDetails } from '../../shared/platform/validation.js';
-import pino from 'pino';
-import { hubDbExists, hubDbTarget, openHubDatabase } from '../hub/db.js';
+import { describeIssues, formatDetails } from '../../shared/platform/validation.js';
+import { FecQuery } from '../../shared/protocol/api/hub-billing-fec.js';
+import { BillingAccounting, fecRange, type DayRange } from './accounting.js';
+import pino, { type Logger } from 'pino';
+import { hubDbExists, hubDbTarget, openHubDatabase, type HubDb } from '../hub/db.js';
 import { HubDirectory } from '../hub/directory.js';
 import { HubSites } from '../hub/sites.js';
 import { formatCents, invoicesCsv } from './export.js';
+import { CSV_DIALECTS, type CsvDialect } from '../../shared/platform/csv.js';
 import { BillingLedger, type PeriodSummary } from './ledger.js';
 import { PeriodId } from './period.js';
 import { progressReporter } from './progress.js';
@@ -17,18 +22,24 @@ interface Parsed {
   period: string;
   db: string;
   format: 'json' | 'csv';
+  dialect: CsvDialect;
   invoice: string | undefined;
 }
 
-function parse(args: string[], io: Io, usage: string, exportOptions: boolean): Parsed | number {
-  const fail = (message: string) => {
+/** Reports a bad command line with the usage: exit 64. */
+const usageError =
+  (io: Io, usage: string) =>
+  (message: string): number => {
     io.err(`tessera: ${message}\nusage: tessera ${usage}`);
     return EXIT.USAGE;
   };
+
+function parse(args: string[], io: Io, usage: string, exportOptions: boolean): Parsed | number {
+  const fail = usageError(io, usage);
   let parsed;
   try {
     const options: ParseArgsConfig['options'] = exportOptions
-      ? { db: { type: 'string' }, format: { type: 'string' }, invoice: { type: 'string' } }
+      ? { db: { type: 'string' }, format: { type: 'string' }, dialect: { type: 'string' }, invoice: { type: 'string' } }
       : { db: { type: 'string' } };
     parsed = parseArgs({ args, options, allowPositionals: true });
   } catch (err) {
@@ -37,14 +48,19 @@ function parse(args: string[], io: Io, usage: string, exportOptions: boolean): P
   const [period, ...extra] = parsed.positionals;
   if (period === undefined || extra.length > 0) return fail('expected one month, YYYY-MM');
   if (!PeriodId.safeParse(period).success) return fail(`expected a month "YYYY-MM", got "${period}"`);
-  const values = parsed.values as { db?: string; format?: string; invoice?: string };
+  const values = parsed.values as { db?: string; format?: string; dialect?: string; invoice?: string };
   const format = values.format ?? 'csv';
   if (format !== 'csv' && format !== 'json') return fail(`--format expects csv or json, got "${format}"`);
-  return { period, db: hubDbTarget(values.db), format, invoice: values.invoice };
+  const dialect = values.dialect ?? 'rfc4180';
+  if (!isCsvDialect(dialect)) return fail(`--dialect expects ${CSV_DIALECTS.join(' or ')}, got "${dialect}"`);
+  return { period, db: hubDbTarget(values.db), format, dialect, invoice: values.invoice };
 }
 
-/** Opens the hub's database (WAL, busy timeout: safe beside a running hub) and runs `fn` on its ledger. */
-async function withLedger(db: string, io: Io, fn: (ledger: BillingLedger) => Promise<number>): Promise<number> {
+/**
+ * Opens the hub's database (WAL, busy timeout: safe beside a running hub) and runs `fn` on it;
+ * a TesseraError is one line (with its details) and exit 1.
+ */
+async function withHubDb(db: string, io: Io, fn: (handle: HubDb, log: Logger) => Promise<number>): Promise<number> {
   // Opening would create an empty database: a mistyped path must not look like a month without events.
   if (!hubDbExists(db)) {
     io.err(`tessera: no hub database at ${db} (--db FILE or postgres://URL; the hub's default is var/hub.db)`);
@@ -58,15 +74,7 @@ async function withLedger(db: string, io: Io, fn: (ledger: BillingLedger) => Pro
   let handle;
   try {
     handle = await openHubDatabase(db);
-    return await fn(
-      new BillingLedger({
-        db: handle,
-        directory: new HubDirectory(handle),
-        sites: new HubSites(handle, Date.now),
-        now: Date.now,
-        log,
-      }),
-    );
+    return await fn(handle, log);
   } catch (err) {
     if (!(err instanceof TesseraError)) throw err;
     io.err(`tessera: ${err.message} [${err.code}]${err.details.length > 0 ? `\n${formatDetails(err.details)}` : ''}`);
@@ -75,6 +83,22 @@ async function withLedger(db: string, io: Io, fn: (ledger: BillingLedger) => Pro
     await handle?.close();
   }
 }
+
+/** Runs `fn` on the hub database's billing ledger (withHubDb). */
+const withLedger = (db: string, io: Io, fn: (ledger: BillingLedger) => Promise<number>): Promise<number> =>
+  withHubDb(db, io, (handle, log) =>
+    fn(
+      new BillingLedger({
+        db: handle,
+        directory: new HubDirectory(handle),
+        sites: new HubSites(handle, Date.now),
+        now: Date.now,
+        log,
+      }),
+    ),
+  );
+
+const isCsvDialect = (d: string): d is CsvDialect => (CSV_DIALECTS as readonly string[]).includes(d);
 
 const money = (cents: number, currency: string) => `${formatCents(cents)} ${currency}`;
 
@@ -144,7 +168,8 @@ export const billingExportCommand: Command = {
   name: 'billing export',
   summary:
     'Prints the invoices of a month (or one, --invoice), as CSV or JSON; a month not yet closed prints a preview.',
-  usage: 'billing export YYYY-MM [--db FILE|URL] [--format csv|json] [--invoice YYYY-NNNNNN]',
+  usage:
+    'billing export YYYY-MM [--db FILE|URL] [--format csv|json] [--dialect rfc4180|excel-fr] [--invoice YYYY-NNNNNN]',
   async run(args, io) {
     const opts = parse(args, io, this.usage, true);
     if (typeof opts === 'number') return opts;
@@ -158,7 +183,86 @@ export const billingExportCommand: Command = {
         invoices = invoices.filter((i) => i.number === opts.invoice);
         if (invoices.length === 0) throw new TesseraError('not_found', `no invoice ${opts.invoice} in ${opts.period}`);
       }
-      io.out(opts.format === 'json' ? JSON.stringify({ invoices }, null, 2) : invoicesCsv(invoices).trimEnd());
+      // The last line end is the terminal's (io.out ends the text with one).
+      io.out(
+        opts.format === 'json' ? JSON.stringify({ invoices }, null, 2) : invoicesCsv(invoices, opts.dialect).trimEnd(),
+      );
+      return EXIT.OK;
+    });
+  },
+};
+
+interface FecArgs {
+  db: string;
+  range: DayRange;
+  separator: '\t' | '|';
+  siren: string | undefined;
+  out: string | undefined;
+}
+
+function parseFec(args: string[], io: Io, usage: string): FecArgs | number {
+  const fail = usageError(io, usage);
+  let values;
+  try {
+    const options = {
+      db: { type: 'string' },
+      year: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      separator: { type: 'string' },
+      siren: { type: 'string' },
+      out: { type: 'string' },
+    } as const;
+    ({ values } = parseArgs({ args, options }));
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  const { db, out, ...query } = values;
+  const parsed = FecQuery.safeParse(query);
+  if (!parsed.success)
+    return fail(
+      describeIssues(parsed.error, query)
+        .map((d) => `--${d.path}: ${d.message}`)
+        .join('; '),
+    );
+  let range;
+  try {
+    range = fecRange(parsed.data);
+  } catch (err) {
+    if (!(err instanceof TesseraError)) throw err;
+    return fail(err.message);
+  }
+  const { separator, siren } = parsed.data;
+  return { db: hubDbTarget(db), range, separator: separator === 'pipe' ? '|' : '\t', siren, out };
+}
+
+/** Where the FEC goes: `--out FILE`, into `--out DIR` under its own name, `-` for stdout; by default its own name here. */
+function fecTarget(out: string | undefined, fileName: string): string {
+  if (out === undefined) return fileName;
+  return out !== '-' && existsSync(out) && statSync(out).isDirectory() ? join(out, fileName) : out;
+}
+
+export const billingFecCommand: Command = {
+  name: 'billing fec',
+  summary:
+    'Writes the sales journal of a year or a date range as a FEC (fichier des écritures comptables): one entry per issued invoice or credit note, named SIRENFECYYYYMMDD.txt.',
+  usage:
+    'billing fec (--year YYYY | --from YYYY-MM-DD --to YYYY-MM-DD) [--db FILE|URL] [--separator tab|pipe] [--siren NNNNNNNNN] [--out FILE|DIR|-]',
+  async run(args, io) {
+    const opts = parseFec(args, io, this.usage);
+    if (typeof opts === 'number') return opts;
+    return withHubDb(opts.db, io, async (db, log) => {
+      const accounting = new BillingAccounting({ db, now: Date.now, log });
+      const file = await accounting.fec(opts.range, { separator: opts.separator, siren: opts.siren });
+      const target = fecTarget(opts.out, file.fileName);
+      const summary = `${file.entries} entr${file.entries === 1 ? 'y' : 'ies'} from ${opts.range.from} to ${opts.range.to}, ${file.lines} lines; debit = credit = ${formatCents(file.debitCents)} EUR${file.empty > 0 ? `; ${file.empty} document(s) of 0.00 have no entry` : ''}`;
+      if (target === '-') {
+        process.stdout.write(file.bytes);
+        io.err(summary);
+      } else {
+        writeFileSync(target, file.bytes);
+        io.out(`wrote ${target}: ${summary}`);
+      }
       return EXIT.OK;
     });
   },

@@ -1,4 +1,4 @@
-import { csvField } from '../../shared/platform/csv.js';
+import { csvDocument, csvNumber, type CsvCell, type CsvDialect } from '../../shared/platform/csv.js';
 import type { Invoice } from './invoice.js';
 
 /** One row per invoice line; a period's export is its invoices' rows, by invoice number. */
@@ -30,36 +30,34 @@ export function formatCents(cents: number): string {
   return `${cents < 0 ? '-' : ''}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
 }
 
-/** A text cell: a member's name must not become a formula in the accountant's sheet (csvField). */
-const text = (value: string | null): string => csvField(value ?? '');
+const money = (cents: number) => csvNumber(formatCents(cents));
 
-function rowsOf(invoice: Invoice): string[] {
-  return invoice.lines.map((l) =>
-    [
-      text(invoice.number ?? 'preview'),
-      invoice.period,
-      invoice.account.kind,
-      text(invoice.account.id),
-      text(invoice.account.name),
-      text(l.member),
-      text(l.memberName),
-      text(l.site),
-      l.kind,
-      text(l.item),
-      text(l.description),
-      l.adjusts ?? '',
-      l.dates.join(' '),
-      String(l.quantity),
-      formatCents(l.unitCents),
-      formatCents(l.amountCents),
-      String(l.vatPercent),
-      formatCents(l.vatCents),
-      invoice.currency,
-    ].join(','),
-  );
+/** Text cells are neutralised by the writer: a member's name must not become a formula in the accountant's sheet. */
+function rowsOf(invoice: Invoice): CsvCell[][] {
+  return invoice.lines.map((l) => [
+    invoice.number ?? 'preview',
+    invoice.period,
+    invoice.account.kind,
+    invoice.account.id,
+    invoice.account.name,
+    l.member,
+    l.memberName ?? '',
+    l.site ?? '',
+    l.kind,
+    l.item ?? '',
+    l.description,
+    l.adjusts ?? '',
+    l.dates.join(' '),
+    csvNumber(l.quantity),
+    money(l.unitCents),
+    money(l.amountCents),
+    csvNumber(l.vatPercent),
+    money(l.vatCents),
+    invoice.currency,
+  ]);
 }
 
-/** Invoices as CSV, header first, CRLF line ends (RFC 4180). */
-export function invoicesCsv(invoices: readonly Invoice[]): string {
-  return [COLUMNS.join(','), ...invoices.flatMap(rowsOf)].map((r) => `${r}\r\n`).join('');
+/** Invoices as CSV in `dialect` (shared/platform/csv.ts), header first, CRLF line ends. */
+export function invoicesCsv(invoices: readonly Invoice[], dialect: CsvDialect = 'rfc4180'): string {
+  return csvDocument(COLUMNS, invoices.flatMap(rowsOf), dialect);
 }

@@ -36,6 +36,8 @@ import { registerHubMetrics } from '../hub/occupancy/metrics.js';
 import { registerDashboard } from '../dashboard/register.js';
 import { BillingLedger } from '../billing/ledger.js';
 import { registerBillingRoutes } from '../billing/api.js';
+import { BillingAccounting } from '../billing/accounting.js';
+import { registerFecRoutes } from '../billing/fec-api.js';
 import type { MailSettings } from '../hub/self-service/index.js';
 import { CommandSender } from '../hub/commands.js';
 import { registerCommandRoutes } from '../hub/admin/command-routes.js';
@@ -299,6 +301,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     audit: (tx, actor, action, entity, id, before, after) => audit.record(tx, actor, action, entity, id, before, after),
   });
   registerBillingRoutes(api, billing);
+  registerFecRoutes(api, new BillingAccounting({ db: store.db, now: () => deps.clock.now(), log: deps.log }));
   const members = registerMemberServices(api, {
     db: store.db,
     directory,

@@ -379,4 +379,13 @@ export const HUB_MIGRATIONS: readonly string[] = [
   -- had credited by hand by then get no credit note from that close (verify re-reads them so).
   ALTER TABLE billing_periods ADD COLUMN credit_mark TEXT;
   `,
+  `
+  -- The accounts the sales journal (FEC) posts to, one JSON document (cloud-sync/billing/accounting.ts);
+  -- without it, the defaults.
+  CREATE TABLE billing_accounting (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    value      TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ];

@@ -414,4 +414,14 @@ export const PG_MIGRATIONS: readonly string[] = [
   -- had credited by hand by then get no credit note from that close (verify re-reads them so).
   ALTER TABLE billing_periods ADD COLUMN credit_mark TEXT COLLATE "C";
   `,
+  // 18
+  `
+  -- The accounts the sales journal (FEC) posts to, one JSON document (cloud-sync/billing/accounting.ts);
+  -- without it, the defaults.
+  CREATE TABLE billing_accounting (
+    id         BIGINT PRIMARY KEY CHECK (id = 1),
+    value      TEXT COLLATE "C" NOT NULL,
+    updated_at BIGINT NOT NULL
+  );
+  `,
 ];

@@ -111,6 +111,11 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorMeaning>> = {
     retryAfterSeconds: null,
     meaning: 'the invoice lacks what a legal invoice needs (EN 16931 rules): no document is made from it',
   },
+  'billing.not_exportable': {
+    status: 422,
+    retryAfterSeconds: null,
+    meaning: 'the documents cannot be written in this format as they are (another currency, a clash to resolve)',
+  },
   internal: { status: 500, retryAfterSeconds: null, meaning: 'a fault of the server: it was logged' },
 };
 

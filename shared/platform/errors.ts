@@ -31,6 +31,7 @@ export const ERROR_CODES = [
   'billing.contradicts_directory',
   'billing.pruned',
   'billing.not_en16931',
+  'billing.not_exportable',
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -160,5 +160,17 @@ describe.skipIf(!browserAvailable())('the operator dashboard in a real browser (
     await page.locator('tr[data-badge="04C3C3C3C3C3C3"]').waitFor();
     expect(await page.locator('ul.errors li').count()).toBe(0);
     await screenshot(page, 'members-imported');
+
+    // As Excel's plain "CSV" saves it on a French Windows: semicolons, Windows-1252, CRLF.
+    await page.locator('input[type=file]').setInputFiles({
+      name: 'membres.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from('member_id;name;plan\r\nxavier;Xavier Lefèvre;always\r\n', 'latin1'),
+    });
+    await page.getByRole('button', { name: /Importer un CSV|Import a CSV/ }).click();
+    await page.locator('tr[data-member="xavier"]').waitFor();
+    expect((await net.call('GET', '/directory/members/xavier')).json).toMatchObject({
+      item: { name: 'Xavier Lefèvre' },
+    });
   });
 });

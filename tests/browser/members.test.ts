@@ -131,5 +131,11 @@ describe.skipIf(!browserAvailable())('the members page in a real browser (Debian
     const href = await link.getAttribute('href');
     const type = await page.evaluate(async (url) => (await fetch(url ?? '')).headers.get('content-type'), href);
     expect(type).toMatch(/^text\/csv/);
+    // For Excel in French: semicolons after a byte order mark.
+    const excel = page.getByRole('link', { name: 'Exporter pour Excel' });
+    const [forExcel] = await Promise.all([page.waitForEvent('download'), excel.click()]);
+    const text = readFileSync(await forExcel.path(), 'utf8');
+    expect(text.startsWith('\uFEFFmember_id;name;plan;')).toBe(true);
+    expect(text).toMatch(/\r\nalice;Alice Martin;always;.*04A1A1A1A1A1A1/);
   });
 });

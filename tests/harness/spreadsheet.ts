@@ -1,8 +1,8 @@
 /**
  * A CSV file read as a spreadsheet would, to check what it would run as a formula. Cells as a lenient spreadsheet import reads them: quoted fields per RFC 4180, but outside
- * quotes a lone CR or LF ends the row, as CRLF does.
+ * quotes a lone CR or LF ends the row, as CRLF does. `delimiter`: `;` for a file for Excel in French.
  */
-export function spreadsheetCells(csv: string): string[] {
+export function spreadsheetCells(csv: string, delimiter = ','): string[] {
   const cells: string[] = [];
   let cell = '';
   let quoted = false;
@@ -13,7 +13,7 @@ export function spreadsheetCells(csv: string): string[] {
       i++;
     } else if (quoted && c === '"') quoted = false;
     else if (!quoted && c === '"' && cell === '') quoted = true;
-    else if (!quoted && (c === ',' || c === '\r' || c === '\n')) {
+    else if (!quoted && (c === delimiter || c === '\r' || c === '\n')) {
       cells.push(cell);
       cell = '';
     } else cell += c;

@@ -92,10 +92,34 @@ describe('the admin API over a real socket, and the members CLI against a real h
       TESSERA_PASSWORD: TEST_ADMIN.password,
     });
     expect(out.code).toBe(0);
-    expect(out.stdout.trim().split('\n')).toEqual([
+    expect(out.stdout.trim().split('\r\n')).toEqual([
       'member_id,name,plan,role,employer,status,valid_from,valid_until,badges,badge_type',
       'alice,Alice,always,member,acme,active,,,04A1A1A1A1A1A1,uid',
       'bob,Bob,staffed,member,,active,,,04B2B2B2B2B2B2,uid',
+    ]);
+    // For Excel in French, into a file: its bytes as the hub sent them, the BOM first.
+    const fr = join(dir, 'fr.csv');
+    const excel = await runCli(
+      [
+        'members',
+        'export',
+        '--url',
+        apiUrl,
+        '--user',
+        'admin',
+        '--site',
+        'murat',
+        '--dialect',
+        'excel-fr',
+        '--out',
+        fr,
+      ],
+      { TESSERA_PASSWORD: TEST_ADMIN.password },
+    );
+    expect(excel.code).toBe(0);
+    expect(readFileSync(fr, 'utf8').split('\r\n').slice(0, 2)).toEqual([
+      '\uFEFFmember_id;name;plan;role;employer;status;valid_from;valid_until;badges;badge_type',
+      'alice;Alice;always;member;acme;active;;;04A1A1A1A1A1A1;uid',
     ]);
   });
 

@@ -97,6 +97,14 @@ describe('billing API (in memory)', () => {
       '2026-000001,2026-11,member,ana,"Ana, ""the early one""",ana,"Ana, ""the early one""",murat,half-day,,Demi-journées (moins de 240 min) : 3 novembre 2026,,2026-11-03,1,10.00,10.00,20,2.00,EUR',
       '',
     ]);
+    // For Excel in French: a BOM, semicolons, decimal commas (a comma in a name needs no quotes then).
+    const fr = await inject('GET', '/billing/invoices/2026-000001?format=csv&dialect=excel-fr');
+    expect(fr.headers['content-disposition']).toBe('attachment; filename="invoice-2026-000001.csv"');
+    expect(fr.body.split('\r\n').slice(0, 2)).toEqual([
+      '\uFEFFinvoice;period;account_kind;account_id;account_name;member;member_name;site;kind;item;description;adjusts;dates;quantity;unit_price;amount;vat_percent;vat;currency',
+      '2026-000001;2026-11;member;ana;"Ana, ""the early one""";ana;"Ana, ""the early one""";murat;day;;Journées : 2 novembre 2026;;2026-11-02;1;20,00;20,00;20;4,00;EUR',
+    ]);
+    expect((await inject('GET', '/billing/invoices/2026-000001?format=csv&dialect=tsv')).statusCode).toBe(400);
     expect((await inject('GET', '/billing/periods/2026-11/invoices')).json<{ invoices: unknown[] }>().invoices).toEqual(
       [one.json()],
     );

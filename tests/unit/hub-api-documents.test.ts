@@ -101,7 +101,7 @@ describe('the hub API document at /docs/openapi.json', () => {
     expect(query('/alarms').find((p) => p.name === 'open')?.schema.enum).toEqual(['true', 'false']);
     expect(query('/occupancy/{site}/history')).toMatchObject([{ name: 'range', schema: { enum: ['24h', '7d'] } }]);
     expect(query('/sites/{site}/events').map((p) => p.name)).toEqual(['after', 'limit']);
-    expect(query('/billing/invoices/{number}').map((p) => p.name)).toEqual(['format']);
+    expect(query('/billing/invoices/{number}').map((p) => p.name)).toEqual(['format', 'dialect']);
     expect(op('/alarms/{id}/ack', 'post').parameters).toMatchObject([{ name: 'id', in: 'path' }]);
     // Success answers with their schemas; CSV, text, HTML and the event stream by content type.
     expect(op('/site-health/{site}').responses['200']?.content?.['application/json']?.schema).toMatchObject({

@@ -38,7 +38,7 @@ export const whenUnauthorized = (fn) => (onUnauthorized = fn);
  * @template T
  * @param {'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'} method
  * @param {string} path
- * @param {unknown} [body] JSON; with `raw`, the CSV text itself
+ * @param {unknown} [body] JSON; with `raw`, the CSV itself: its text, or the file chosen (sent as its bytes)
  * @param {{ raw?: boolean }} [options]
  * @returns {Promise<T>}
  */
@@ -47,7 +47,7 @@ export async function api(method, path, body, { raw = false } = {}) {
   const init = { method, credentials: 'same-origin', headers: {} };
   if (body !== undefined) {
     init.headers['content-type'] = raw ? 'text/csv' : 'application/json';
-    init.body = raw ? /** @type {string} */ (body) : JSON.stringify(body);
+    init.body = raw ? /** @type {string | Blob} */ (body) : JSON.stringify(body);
   }
   const res = await fetch(path, init);
   const text = await res.text();

@@ -10,6 +10,8 @@ import type { Account } from '../auth/account.js';
 import { ensureSite } from '../auth/guards.js';
 import { DirectoryImport } from '../directory-import.js';
 import { Slices } from '../slices.js';
+import { sendCsvFile } from '../csv-reply.js';
+import { decodeCsvBytes } from '../../../shared/platform/csv-read.js';
 import type { AdminDeps } from './deps.js';
 import { searchDirectory } from './directory-search.js';
 import { applyImportInSlices, planImportInSlices } from './member-import.js';
@@ -43,7 +45,10 @@ const csvOnly = async (req: FastifyRequest) => {
 export function registerMemberCsvRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const { directory, db } = deps;
   // No bodyLimit of its own: a CSV or text body sent to any other route stays under the API's limit.
-  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // The bytes are decoded here: UTF-8, or Windows-1252 as a French Excel saves "CSV" (csv-read.ts).
+  app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, decodeCsvBytes(body as Buffer)),
+  );
 
   serve(
     app,
@@ -73,7 +78,7 @@ export function registerMemberCsvRoutes(app: FastifyInstance, deps: AdminDeps): 
   );
 
   serve(app, Routes.export, async (req, reply) => {
-    const q = req.query;
+    const { dialect, ...q } = req.query;
     let plans = await new DirectoryScope(req.account, directory, db).plans();
     if (q.site !== undefined) {
       ensureSite(req, q.site);
@@ -83,10 +88,11 @@ export function registerMemberCsvRoutes(app: FastifyInstance, deps: AdminDeps): 
     const { values } = await searchDirectory(db, 'member', { ...q, plans, offset: 0, limit: Number.MAX_SAFE_INTEGER });
     const byMember = new Map<string, Badge[]>();
     for (const b of await directory.list(db, 'badge')) byMember.set(b.member, [...(byMember.get(b.member) ?? []), b]);
-    return reply
-      .header('content-type', 'text/csv; charset=utf-8')
-      .header('content-disposition', 'attachment; filename="members.csv"')
-      .send(formatMembersCsv(values as Member[], (id) => byMember.get(id) ?? []));
+    return sendCsvFile(
+      reply,
+      'members.csv',
+      formatMembersCsv(values as Member[], (id) => byMember.get(id) ?? [], dialect),
+    );
   });
 }
 

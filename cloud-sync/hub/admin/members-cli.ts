@@ -108,16 +108,24 @@ export const membersExportCommand: Command = {
   name: 'members export',
   summary:
     'Writes the members a hub account may see, with their plans and active badges, as CSV (stdout or --out FILE).',
-  usage: 'members export --url HUB_URL --user NAME [--site SITE] [--out FILE]   (password: TESSERA_PASSWORD, or asked)',
+  usage:
+    'members export --url HUB_URL --user NAME [--site SITE] [--dialect rfc4180|excel-fr] [--out FILE]   (password: TESSERA_PASSWORD, or asked)',
   async run(args, io) {
     let values;
     try {
-      ({ values } = parseArgs({ args, options: { ...COMMON, site: { type: 'string' }, out: { type: 'string' } } }));
+      ({ values } = parseArgs({
+        args,
+        options: { ...COMMON, site: { type: 'string' }, dialect: { type: 'string' }, out: { type: 'string' } },
+      }));
     } catch (err) {
       return usage(io, (err as Error).message, this.usage);
     }
     if (!values.url || !values.user) return usage(io, '--url and --user are required', this.usage);
-    const query = values.site ? `?site=${encodeURIComponent(values.site)}` : '';
+    const params = new URLSearchParams();
+    if (values.site) params.set('site', values.site);
+    // The hub checks the dialect (400 with the ones it knows).
+    if (values.dialect) params.set('dialect', values.dialect);
+    const query = params.size > 0 ? `?${params.toString()}` : '';
     return withSession(io, values.url, values.user, async (s) => {
       const res = await s.fetch(`/directory/members.csv${query}`);
       if (!res.ok) {
@@ -125,7 +133,8 @@ export const membersExportCommand: Command = {
         io.err(`tessera: ${e.message} [${e.code}]`);
         return EXIT.FAILURE;
       }
-      const csv = await res.text();
+      // The bytes as sent: decoding them as text would drop the BOM that Excel needs (dialect excel-fr).
+      const csv = Buffer.from(await res.arrayBuffer());
       if (values.out) writeFileSync(values.out, csv);
       else process.stdout.write(csv);
       return EXIT.OK;

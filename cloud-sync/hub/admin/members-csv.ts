@@ -1,6 +1,7 @@
 import { parse as parseStream, type Options } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
-import { csvField, restoreFormula } from '../../../shared/platform/csv.js';
+import { csvDocument, restoreFormula, type CsvDialect } from '../../../shared/platform/csv.js';
+import { detectCsvDelimiter } from '../../../shared/platform/csv-read.js';
 import type { Badge, Member } from '../../../shared/protocol/directory.js';
 import type { Slices } from '../slices.js';
 
@@ -37,10 +38,14 @@ export interface RowError {
 
 type Parsed = Array<{ record: Record<string, string>; info: { lines: number } }>;
 
-/** csv-parse's options for a members file; CSV-level problems go to `errors` as row errors. */
-function csvOptions(errors: RowError[]): Options {
+/**
+ * csv-parse's options for a members file whose text is `text`; CSV-level problems go to
+ * `errors` as row errors. The delimiter is the header line's: `,` or `;` (French Excel), or a tab.
+ */
+function csvOptions(text: string, errors: RowError[]): Options {
   return {
     bom: true,
+    delimiter: detectCsvDelimiter(text),
     columns: (header: string[]) => checkHeader(header, errors),
     info: true,
     skip_empty_lines: true,
@@ -73,7 +78,7 @@ function rowsOf(records: Parsed, errors: RowError[]): { rows: CsvRow[]; errors: 
 export function parseMembersCsv(text: string): { rows: CsvRow[]; errors: RowError[] } {
   const errors: RowError[] = [];
   try {
-    return rowsOf(parseSync(text, csvOptions(errors)) as unknown as Parsed, errors);
+    return rowsOf(parseSync(text, csvOptions(text, errors)) as unknown as Parsed, errors);
   } catch (err) {
     return fatal(err, errors);
   }
@@ -89,7 +94,7 @@ export async function parseMembersCsvInSlices(
 ): Promise<{ rows: CsvRow[]; errors: RowError[] }> {
   const errors: RowError[] = [];
   const records: Parsed = [];
-  const parser = parseStream(csvOptions(errors));
+  const parser = parseStream(csvOptions(text, errors));
   let failure: unknown;
   parser.on('data', (r: Parsed[number]) => records.push(r));
   parser.on('error', (err) => (failure ??= err));
@@ -142,10 +147,14 @@ export function entitiesOf(row: CsvRow): { member: Record<string, unknown>; badg
 }
 
 /**
- * The CSV of these members with their active badges, header first. Each cell goes through
- * csvField (a formula is neutralised with a leading `'`, which import takes off again).
+ * The CSV of these members with their active badges, header first, in `dialect`
+ * (shared/platform/csv.ts: a formula is neutralised with a leading `'`, which import takes off again).
  */
-export function formatMembersCsv(members: Member[], badgesOf: (memberId: string) => Badge[]): string {
+export function formatMembersCsv(
+  members: Member[],
+  badgesOf: (memberId: string) => Badge[],
+  dialect: CsvDialect = 'rfc4180',
+): string {
   const rows = members.map((m) => {
     const badges = badgesOf(m.id).filter((b) => b.status === 'active');
     const types = new Set(badges.map((b) => b.type));
@@ -162,5 +171,5 @@ export function formatMembersCsv(members: Member[], badgesOf: (memberId: string)
       types.size === 1 ? ([...types][0] ?? '') : '',
     ];
   });
-  return [[...MEMBER_COLUMNS], ...rows].map((r) => `${r.map(csvField).join(',')}\n`).join('');
+  return csvDocument(MEMBER_COLUMNS, rows, dialect);
 }

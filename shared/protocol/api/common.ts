@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CSV_DIALECTS } from '../../platform/csv.js';
 import { SITE_ID_PATTERN } from '../topics.js';
 
 export { ErrorEnvelope } from '../../platform/http-errors.js';
@@ -15,3 +16,11 @@ export const OpenApiDocument = z.looseObject({
   paths: z.record(z.string(), z.unknown()),
 });
 export type OpenApiDocument = z.infer<typeof OpenApiDocument>;
+
+/**
+ * `?dialect=` of a CSV export (shared/platform/csv.ts): `rfc4180` (default: commas, decimal
+ * point) or `excel-fr` (semicolons, decimal comma, a UTF-8 BOM: what Excel in French opens as is).
+ */
+export const CsvDialectParam = z
+  .enum(CSV_DIALECTS, { error: `expected one of ${CSV_DIALECTS.join(', ')}` })
+  .default('rfc4180');

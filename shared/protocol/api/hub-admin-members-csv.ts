@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineRoute } from './common.js';
+import { CsvDialectParam, defineRoute } from './common.js';
 import { Problem } from './hub-admin-page.js';
 
 /**
@@ -15,7 +15,10 @@ export const MemberImportQuery = z.strictObject({
 });
 export type MemberImportQuery = z.infer<typeof MemberImportQuery>;
 
-/** The file's text: a header line naming the columns, then one line per member. */
+/**
+ * The file's text: a header line naming the columns, then one line per member. Commas or
+ * semicolons (the header's tells which), UTF-8 with or without a BOM, or Windows-1252.
+ */
 export const MemberImportBody = z
   .string()
   .describe('CSV, columns member_id, name, plan, role, employer, status, valid_from, valid_until, badges, badge_type');
@@ -44,6 +47,7 @@ export const MemberCsvQuery = z.strictObject({
   plan: z.string().max(64).optional(),
   employer: z.string().max(64).optional(),
   status: z.enum(['active', 'suspended']).optional(),
+  dialect: CsvDialectParam,
 });
 export type MemberCsvQuery = z.infer<typeof MemberCsvQuery>;
 

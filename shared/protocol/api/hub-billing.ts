@@ -8,7 +8,7 @@ import {
   sirenOfVatNumber,
 } from '../../platform/legal-identity.js';
 import { ITEM_ID_PATTERN } from '../events.js';
-import { defineRoute } from './common.js';
+import { CsvDialectParam, defineRoute } from './common.js';
 
 /** Prices, billing months, invoices (cloud-sync/billing/): the billing API, for network operators only. */
 
@@ -460,8 +460,16 @@ export type CreditNoteRequest = z.infer<typeof CreditNoteRequest>;
 
 export const CreditNoteList = z.object({ creditNotes: z.array(Invoice) });
 export type CreditNoteList = z.infer<typeof CreditNoteList>;
-export const BillingFormat = z.strictObject({ format: z.enum(['json', 'csv']).default('json') });
-const CSV = { 'text/csv': { description: 'the invoices as CSV, one row per line (format=csv)' } };
+/** `format=csv` answers CSV, in `dialect` (`excel-fr`: for Excel in French); `dialect` is ignored with JSON. */
+export const BillingFormat = z.strictObject({
+  format: z.enum(['json', 'csv']).default('json'),
+  dialect: CsvDialectParam,
+});
+const CSV = {
+  'text/csv': {
+    description: 'the invoices as CSV, one row per line (format=csv; dialect=excel-fr for Excel in French)',
+  },
+};
 
 const billing = { tags: ['billing'] as const, errors: ['auth.forbidden'] as const };
 

@@ -163,7 +163,7 @@ function unpricedList(unpriced) {
 }
 
 /**
- * Links that download the CSV and the JSON of `path` (the session cookie goes with them).
+ * Links that download the CSV (also for Excel in French) and the JSON of `path` (the session cookie goes with them).
  * @param {string} path
  * @param {string} name the file's name, without its extension
  * @param {string} label
@@ -173,6 +173,8 @@ export function downloads(path, name, label) {
     'p.downloads',
     `${label} `,
     h('a', { href: `${path}?format=csv`, download: `${name}.csv` }, 'CSV'),
+    ' · ',
+    h('a', { href: `${path}?format=csv&dialect=excel-fr`, download: `${name}.csv` }, 'Excel'),
     ' · ',
     h('a', { href: `${path}?format=json`, download: `${name}.json` }, 'JSON'),
   );

@@ -252,7 +252,8 @@ function importForm(page) {
     if (!chosen) return;
     try {
       /** @type {MemberImportResult} */
-      const r = await api('POST', IMPORT_PATH, await chosen.text(), { raw: true });
+      // The file's bytes as they are: the hub reads UTF-8, or Windows-1252 as Excel saves "CSV".
+      const r = await api('POST', IMPORT_PATH, chosen, { raw: true });
       await page.done(t('members.importDone', { n: r.rows }));
     } catch (err) {
       page.report(/** @type {Failure} */ (err));
@@ -265,5 +266,6 @@ function importForm(page) {
     h('label', t('members.csvFile'), file),
     h('button', { type: 'submit' }, t('members.import')),
     h('a', { href: '/directory/members.csv', download: 'members.csv' }, t('members.export')),
+    h('a', { href: '/directory/members.csv?dialect=excel-fr', download: 'members.csv' }, t('members.exportExcel')),
   );
 }
