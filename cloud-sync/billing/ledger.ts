@@ -15,6 +15,7 @@ import type { PeriodId } from './period.js';
 import { closableFrom, PeriodId as PeriodSchema, previousPeriod } from './period.js';
 import type { LedgerState, PeriodStatement, RatingContext } from './period-rating.js';
 import { statementOf } from './period-rating.js';
+import { rulesOf, type RatingRules } from './rate.js';
 import { PriceList, unpricedRefusals } from './prices.js';
 import type { PeriodSummary } from '../../shared/protocol/api/hub-billing.js';
 import { parseStoredUnbilled, storedUnbilled } from './unpriced.js';
@@ -257,9 +258,13 @@ export class BillingLedger {
     );
     const last = earlier.at(-1);
     const state = last ? { lastCutoff: last.cutoff, closed: new Set(earlier.map((r) => r.period)), pruned } : undefined;
-    const frozen = { prices: PriceList.parse(JSON.parse(row.prices)), resources: frozenResources(row.resources) };
-    const statement = await statementOf(await this.context(progress, frozen), checked, row.cutoff, state);
     const stored = await this.invoices(checked);
+    const frozen = {
+      prices: PriceList.parse(JSON.parse(row.prices)),
+      resources: frozenResources(row.resources),
+      rules: rulesOf(stored),
+    };
+    const statement = await statementOf(await this.context(progress, frozen), checked, row.cutoff, state);
     const again = statement.invoices.map((invoice, i) =>
       invoiceBytes({ ...invoice, number: stored[i]?.number ?? null, closedAt: iso(row.closed_at) }),
     );
@@ -302,7 +307,7 @@ export class BillingLedger {
   /** What a rating reads besides the events: now, or as a closed month was closed (`frozen`: prices and resources). */
   private async context(
     progress: ReadProgress | undefined,
-    frozen?: { prices: PriceList; resources: Resource[] },
+    frozen?: { prices: PriceList; resources: Resource[]; rules: RatingRules },
   ): Promise<RatingContext> {
     const frozenPrices = frozen?.prices;
     const prices = frozenPrices ?? (await this.prices());
@@ -318,6 +323,8 @@ export class BillingLedger {
       prices,
       members: await this.deps.directory.list(this.deps.db, 'member'),
       employers: await this.deps.directory.list(this.deps.db, 'employer'),
+      plans: await this.deps.directory.list(this.deps.db, 'plan'),
+      ...(frozen ? { rules: frozen.rules } : {}),
       zones,
       resources: new Map((frozen?.resources ?? (await currentResources(this.deps.db))).map((r) => [r.id, r])),
       ...(progress ? { progress } : {}),

@@ -1,4 +1,4 @@
-import type { Employer, Member } from '../../shared/protocol/directory.js';
+import type { Employer, Member, Plan } from '../../shared/protocol/directory.js';
 import type { Resource } from '../../shared/protocol/bookings.js';
 import { readBilledBookings } from './booking-source.js';
 import type { Sql } from '../hub/db.js';
@@ -11,7 +11,7 @@ import { runInSlices } from './steps.js';
 import type { PeriodId } from './period.js';
 import { addDays, periodOf, readWindow } from './period.js';
 import type { PriceList } from './prices.js';
-import type { AdmittedBeyondQuota, RatedLine } from './rate.js';
+import type { AdmittedBeyondQuota, RatedLine, RatingRules } from './rate.js';
 import { ratePeriodInSlices } from './rate.js';
 import type { Unbilled, UnpricedUse } from './unpriced.js';
 import { sortUnpriced, unpricedSince } from './unpriced.js';
@@ -23,6 +23,10 @@ export interface RatingContext {
   prices: PriceList;
   members: readonly Member[];
   employers: readonly Employer[];
+  /** The directory's plans (whether a plan opens lockers). */
+  plans: readonly Plan[];
+  /** Today's rules unless given: `verify` of a month closed before lines carried their dates rates by its rules. */
+  rules?: RatingRules;
   zones: ReadonlyMap<string, string>;
   /** The bookable resources by id, with the prices their bookings are billed at. */
   resources: ReadonlyMap<string, Resource>;
@@ -119,6 +123,8 @@ function input(ctx: RatingContext, period: PeriodId) {
     prices: ctx.prices,
     members: ctx.members,
     employers: ctx.employers,
+    plans: ctx.plans,
+    ...(ctx.rules ? { rules: ctx.rules } : {}),
     zones: ctx.zones,
     resources: ctx.resources,
   };

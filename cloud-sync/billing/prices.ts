@@ -5,8 +5,9 @@ import type { ExtraDay, PriceList } from '../../shared/protocol/api/hub-billing.
 
 export { PlanTariff, PriceList, type ExtraDay } from '../../shared/protocol/api/hub-billing.js';
 
-/** Whether the door refuses a day beyond the subscription's quota. */
-export const refusesExtraDays = (extraDay: ExtraDay): boolean => extraDay === 'refuse' || extraDay.refuse === true;
+/** Whether the door refuses a day beyond the subscription's quota (none for an unlimited one). */
+export const refusesExtraDays = (extraDay: ExtraDay | undefined): boolean =>
+  extraDay !== undefined && (extraDay === 'refuse' || extraDay.refuse === true);
 
 /**
  * The subscriptions of `list` that refuse extra days without saying what one let in anyway costs

@@ -1,9 +1,10 @@
-import type { Employer, Member } from '../../shared/protocol/directory.js';
+import type { Employer, Member, Plan } from '../../shared/protocol/directory.js';
 import type { Resource } from '../../shared/protocol/bookings.js';
 import type { ErrorDetail } from '../../shared/platform/errors.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import type { PeriodId } from './period.js';
-import { overlaps, periodOf, periodOfWeek, weekOf } from './period.js';
+import type { Coverage } from './period.js';
+import { addDays, coverage, overlaps, periodOf, periodOfWeek, weekOf } from './period.js';
 import type { ExtraDay, PlanTariff, PriceList } from './prices.js';
 import { vatBasisPoints } from './prices.js';
 import type { UnpricedUse } from './unpriced.js';
@@ -35,6 +36,31 @@ export interface RatedLine {
   vatBasisPoints: number;
   /** The site-local dates (weeks: their Mondays) the line covers, ascending. */
   dates: string[];
+  /**
+   * The first and last day the line covers: a subscription or a locker its month (or the part
+   * of it the membership covers), a week pass Monday to Sunday, other lines their first and
+   * last date. Absent when rated under the rules of months closed before lines carried them.
+   */
+  from?: string;
+  to?: string;
+}
+
+/**
+ * The rules a month is rated with. `current`: today's. `before-line-dates`: those of the months
+ * closed before lines carried their dates, so that `verify` re-rates such a month as it was
+ * closed: no `from`/`to`, a subscription and a locker charged a whole month whenever the
+ * membership overlaps it, a locker whatever the plan says.
+ */
+export type RatingRules = 'current' | 'before-line-dates';
+
+/**
+ * The rules a closed month's frozen invoices were rated with: those of the months before lines
+ * carried their dates when none of their lines has one (every line rated since has).
+ */
+export function rulesOf(frozen: ReadonlyArray<{ lines: ReadonlyArray<{ from?: string | undefined }> }>): RatingRules {
+  return frozen.length > 0 && frozen.every((i) => i.lines.every((l) => l.from === undefined))
+    ? 'before-line-dates'
+    : 'current';
 }
 
 export interface RatingInput {
@@ -42,6 +68,10 @@ export interface RatingInput {
   prices: PriceList;
   members: readonly Member[];
   employers: readonly Employer[];
+  /** The directory's plans: whether a member's plan opens their locker. */
+  plans: readonly Plan[];
+  /** Today's rules unless given (`verify` of a month closed before lines carried their dates). */
+  rules?: RatingRules;
   /** Every presence and consumable event of the period's read window, in any order. */
   events: readonly BilledEvent[];
   /** Site id → IANA time zone, for sites the operator declared. */
@@ -102,7 +132,8 @@ function* ratingSteps(input: RatingInput): Steps<Rating> {
   const problems = missingPrices(input, days, uses, booked, members);
   if (problems.length > 0)
     throw new TesseraError('billing.unpriced', `${problems.length} price(s) missing from the price list`, problems);
-  const lines = new LineBook();
+  const lines = new LineBook(input.rules !== 'before-line-dates');
+  const plans = new Map(input.plans.map((p) => [p.id, p]));
   const unbilled: Unbilled[] = [];
   const siteDays: SiteDays[] = [];
   const admitted: AdmittedBeyondQuota[] = [];
@@ -129,7 +160,7 @@ function* ratingSteps(input: RatingInput): Steps<Rating> {
     }
     if (UNBILLED_ROLES.has(member.role)) continue;
     const tariff = input.prices.plans[member.plan] as PlanTariff;
-    admitted.push(...rateMember(lines, input, member, tariff, days.get(id) ?? []));
+    admitted.push(...rateMember(lines, input, member, tariff, plans.get(member.plan), days.get(id) ?? []));
     siteDays.push(
       ...daysBySite(
         member,
@@ -162,12 +193,26 @@ function rateMember(
   input: RatingInput,
   member: Member,
   tariff: PlanTariff,
+  plan: Plan | undefined,
   days: readonly MemberDay[],
 ): AdmittedBeyondQuota[] {
   const { period } = input;
+  const legacy = input.rules === 'before-line-dates';
   const vat = vatBasisPoints(tariff.vatPercent);
-  const valid = overlaps(period, member.validFrom, member.validUntil);
-  const line = (site: string | null, kind: LineKind, description: string, unitCents: number, dates: string[]) =>
+  // The part of the month the membership covers; before lines carried dates, the whole month if it overlapped.
+  const covered = legacy
+    ? overlaps(period, member.validFrom, member.validUntil)
+      ? WHOLE
+      : undefined
+    : coverage(period, member.validFrom, member.validUntil);
+  const line = (
+    site: string | null,
+    kind: LineKind,
+    description: string,
+    unitCents: number,
+    dates: string[],
+    span?: Coverage,
+  ) =>
     lines.add({
       account: accountOf(member),
       member: member.id,
@@ -180,9 +225,12 @@ function rateMember(
       amountCents: 0,
       vatBasisPoints: vat,
       dates,
+      ...(span && span !== WHOLE ? { from: span.from, to: span.to } : {}),
     });
-  if (tariff.lockerMonthlyCents !== undefined && member.locker && valid)
-    line(null, 'locker', `Locker rental ${period}`, tariff.lockerMonthlyCents, []);
+  // Her own locker, if her plan opens it at the door (edge/access/decide.ts); before, whatever the plan said.
+  const locker = member.locker !== undefined && (legacy || plan?.lockers === true);
+  if (tariff.lockerMonthlyCents !== undefined && locker && covered)
+    line(null, 'locker', `Locker rental ${monthly(period, covered)}`, prorated(tariff.lockerMonthlyCents, covered), [], covered);
   switch (tariff.kind) {
     case 'per-day':
       for (const d of days.filter((x) => periodOf(x.date) === period)) {
@@ -199,16 +247,21 @@ function rateMember(
         line(week[0]?.site ?? null, 'week', 'Week passes', tariff.weekCents, [weekOf(week[0]?.date ?? '')]);
       return [];
     case 'subscription': {
-      if (valid)
+      const { daysPerWeek, extraDay } = tariff;
+      const terms = daysPerWeek === undefined ? 'unlimited days' : `${daysPerWeek} day(s) a week`;
+      if (covered)
         line(
           null,
           'subscription',
-          `Subscription, ${tariff.daysPerWeek} day(s) a week, ${period}`,
-          tariff.monthlyCents,
+          `Subscription, ${terms}, ${monthly(period, covered)}`,
+          prorated(tariff.monthlyCents, covered),
           [],
+          covered,
         );
-      const extra = extraDayTerms(tariff.daysPerWeek, tariff.extraDay);
-      const beyond = weeksOf(days, period).flatMap((week) => week.slice(tariff.daysPerWeek));
+      if (daysPerWeek === undefined || extraDay === undefined) return [];
+      const extra = extraDayTerms(daysPerWeek, extraDay);
+      // The days of a week beyond its first `daysPerWeek` by date: the latest ones are the extra ones.
+      const beyond = weeksOf(days, period).flatMap((week) => week.slice(daysPerWeek));
       for (const d of beyond) line(d.site, 'extra-day', extra.description, extra.cents, [d.date]);
       if (!extra.refused) return [];
       return beyond.map((d) => ({
@@ -222,6 +275,24 @@ function rateMember(
     }
   }
 }
+
+/** A whole month, as months closed before lines carried their dates charged every one the membership overlapped. */
+const WHOLE: Coverage = { from: '', to: '', days: 1, monthDays: 1 };
+
+/**
+ * A monthly price for the part of the month covered: `cents × days ÷ days of the month`,
+ * rounded half up to the cent (a whole month is the price itself).
+ */
+export function prorated(cents: number, covered: Coverage): number {
+  if (covered.days >= covered.monthDays) return cents;
+  return Math.floor((2 * cents * covered.days + covered.monthDays) / (2 * covered.monthDays));
+}
+
+/** How a monthly line names its period: the month, or the days of it covered. */
+const monthly = (period: PeriodId, covered: Coverage): string =>
+  covered === WHOLE || covered.days >= covered.monthDays
+    ? period
+    : `${covered.from} to ${covered.to} (${covered.days}/${covered.monthDays} days)`;
 
 /**
  * What a day beyond the quota costs and how its line reads. A plan whose door refuses the day
@@ -363,14 +434,21 @@ function groupBy<T>(items: readonly T[], key: (x: T) => string): Map<string, T[]
 export class LineBook {
   private readonly lines = new Map<string, RatedLine>();
 
+  /** `dated`: lines carry `from` and `to` (not under the rules of months closed before they did). */
+  constructor(private readonly dated = true) {}
+
   add(line: RatedLine): void {
     const key = lineKey(line);
+    const { from, to, ...rest } = line;
+    const span = !this.dated ? {} : from !== undefined && to !== undefined ? { from, to } : lineSpan(line.kind, line.dates);
     const held = this.lines.get(key);
-    if (!held) this.lines.set(key, { ...line, amountCents: line.quantity * line.unitCents, dates: [...line.dates] });
+    if (!held) this.lines.set(key, { ...rest, amountCents: line.quantity * line.unitCents, dates: [...line.dates], ...span });
     else {
       held.quantity += line.quantity;
       held.amountCents = held.quantity * held.unitCents;
       held.dates.push(...line.dates);
+      if (span.from !== undefined && (held.from === undefined || span.from < held.from)) held.from = span.from;
+      if (span.to !== undefined && (held.to === undefined || span.to > held.to)) held.to = span.to;
     }
   }
 
@@ -384,6 +462,22 @@ export class LineBook {
     }
     return out;
   }
+}
+
+/**
+ * The first and last day that lines of `kind` on `dates` cover: a week pass (dated by its
+ * Monday) to the Sunday of its last week, any other line from its first date to its last.
+ * None for a line without dates.
+ */
+export function lineSpan(kind: LineKind, dates: readonly string[]): { from?: string; to?: string } {
+  if (dates.length === 0) return {};
+  let from = dates[0] as string;
+  let to = from;
+  for (const d of dates) {
+    if (d < from) from = d;
+    if (d > to) to = d;
+  }
+  return { from, to: kind === 'week' ? addDays(to, 6) : to };
 }
 
 export const lineKey = (

@@ -47,21 +47,35 @@ const Common = {
   bookings: BookingTerms.optional(),
 };
 
-const Subscription = z.strictObject({
-  kind: z.literal('subscription'),
-  monthlyCents: Cents,
-  /** Distinct site-local days a week, across all sites, that the subscription covers. */
-  daysPerWeek: z.number().int().min(1).max(5),
-  /**
-   * A day beyond the quota. `{cents}`: the door lets it in, at that price. `{refuse: true,
-   * cents}`: the door refuses it, and `cents` is what a day costs that a site let in anyway (a
-   * site cut off from the hub that did not know the days used elsewhere): never free.
-   * `"refuse"` alone, from lists made before that price was asked for, is still read from a
-   * closed month (which re-rates as it was closed) but refused in a new list (unpricedRefusals).
-   */
-  extraDay: z.union([z.literal('refuse'), z.strictObject({ cents: Cents, refuse: z.literal(true).optional() })]),
-  ...Common,
-});
+const ExtraDaySchema = z.union([
+  z.literal('refuse'),
+  z.strictObject({ cents: Cents, refuse: z.literal(true).optional() }),
+]);
+
+const Subscription = z
+  .strictObject({
+    kind: z.literal('subscription'),
+    /** The month's fee; a month the membership covers in part is charged pro rata (docs/billing.md). */
+    monthlyCents: Cents,
+    /**
+     * Distinct site-local days a week, across all sites, that the subscription covers. Absent:
+     * unlimited (every day the door lets in is covered), and then `extraDay` is absent too.
+     */
+    daysPerWeek: z.number().int().min(1).max(5).optional(),
+    /**
+     * A day beyond the quota. `{cents}`: the door lets it in, at that price. `{refuse: true,
+     * cents}`: the door refuses it, and `cents` is what a day costs that a site let in anyway (a
+     * site cut off from the hub that did not know the days used elsewhere): never free.
+     * `"refuse"` alone, from lists made before that price was asked for, is still read from a
+     * closed month (which re-rates as it was closed) but refused in a new list (unpricedRefusals).
+     */
+    extraDay: ExtraDaySchema.optional(),
+    ...Common,
+  })
+  .refine((t) => (t.daysPerWeek === undefined) === (t.extraDay === undefined), {
+    error: 'a subscription gives daysPerWeek and extraDay together, or neither (unlimited days)',
+    path: ['extraDay'],
+  });
 
 /** A day pass, or pay-as-you-go by the day: each visited day is charged, a short one as a half-day. */
 const PerDay = z.strictObject({
@@ -75,7 +89,7 @@ const PerDay = z.strictObject({
 /** A week pass: each ISO week with at least one visit is charged once, in the month of its Thursday. */
 const WeekPass = z.strictObject({ kind: z.literal('week-pass'), weekCents: Cents, ...Common });
 
-export type ExtraDay = z.infer<typeof Subscription>['extraDay'];
+export type ExtraDay = z.infer<typeof ExtraDaySchema>;
 
 export const PlanTariff = z.discriminatedUnion('kind', [Subscription, PerDay, WeekPass]);
 export type PlanTariff = z.infer<typeof PlanTariff>;
