@@ -43,14 +43,15 @@ export async function scenarioHub() {
       .use('eve', '2026-11-05', 'print-page', 1200)
       .use('eve', '2026-11-05', 'coffee', 2),
   );
+  const reichstett = new SiteLog('reichstett', '+01:00', onTime);
   await hub.ingest(
-    new SiteLog('reichstett', '+01:00', onTime)
+    reichstett
       .visit('chloe', '2026-11-16', '09:00', 480)
       .visit('chloe', '2026-11-17', '09:00', 480)
       .visit('chloe', '2026-11-18', '09:00', 480)
       .visit('chloe', '2026-12-01', '09:00', 480),
   );
-  return { ...hub, murat };
+  return { ...hub, murat, reichstett };
 }
 
 /** Closes November, then December with a late November day of Ana's (an adjustment). */
