@@ -145,7 +145,8 @@ export const billingExportCommand: Command = {
         invoices = invoices.filter((i) => i.number === opts.invoice);
         if (invoices.length === 0) throw new TesseraError('not_found', `no invoice ${opts.invoice} in ${opts.period}`);
       }
-      io.out(opts.format === 'json' ? JSON.stringify({ invoices }, null, 2) : invoicesCsv(invoices).trimEnd());
+      // `io.out` ends what it prints with "\n": the CSV's last "\r\n" loses its "\n" to it, so that every row ends with CRLF, as from the API.
+      io.out(opts.format === 'json' ? JSON.stringify({ invoices }, null, 2) : invoicesCsv(invoices).slice(0, -1));
       return EXIT.OK;
     });
   },
