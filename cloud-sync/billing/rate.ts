@@ -4,7 +4,9 @@ import type { ErrorDetail } from '../../shared/platform/errors.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import type { PeriodId } from './period.js';
 import type { Coverage } from './period.js';
-import { addDays, coverage, overlaps, periodOf, periodOfWeek, weekOf } from './period.js';
+import { addDays, coverage, lastDay, overlaps, periodOf, periodOfWeek, weekOf } from './period.js';
+import type { PackPurchase } from './pack-rating.js';
+import { packChain, packDraws } from './pack-rating.js';
 import type { ExtraDay, PlanTariff, PriceList } from './prices.js';
 import { vatBasisPoints } from './prices.js';
 import type { UnpricedUse } from './unpriced.js';
@@ -80,6 +82,21 @@ export interface RatingInput {
   bookings?: readonly BilledBooking[];
   /** The resources by id, with their prices. */
   resources?: ReadonlyMap<string, Resource>;
+  /** The packs of days sold (pack-rating.ts); none if absent. */
+  packs?: PackInput;
+}
+
+/** What the packs of days of a period's rating need besides its events. */
+export interface PackInput {
+  /** Every pack sold whose date is in or before the period, recorded up to the cutoff. */
+  purchases: readonly PackPurchase[];
+  /**
+   * The presence events of the holders of packs that count in the period, before its read
+   * window, from the first day their packs need (`packChain`), received up to the cutoff.
+   */
+  history: readonly BilledEvent[];
+  /** Each closed month's cutoff: a day the hub received after its month was closed draws from no pack. */
+  cutoffs: ReadonlyMap<PeriodId, number>;
 }
 
 /** How many member-days of the month a billed member spent at a site (charged or covered). */
@@ -129,7 +146,11 @@ function* ratingSteps(input: RatingInput): Steps<Rating> {
     (input.bookings ?? []).filter((b) => bookingPeriod(b, input.zones) === input.period),
     (b) => b.member,
   );
-  const problems = missingPrices(input, days, uses, booked, members);
+  const sold = groupBy(
+    (input.packs?.purchases ?? []).filter((p) => periodOf(p.date) === input.period),
+    (p) => p.member,
+  );
+  const problems = missingPrices(input, days, uses, booked, members, sold);
   if (problems.length > 0)
     throw new TesseraError('billing.unpriced', `${problems.length} price(s) missing from the price list`, problems);
   const lines = new LineBook(input.rules !== 'before-line-dates');
@@ -138,6 +159,7 @@ function* ratingSteps(input: RatingInput): Steps<Rating> {
   const siteDays: SiteDays[] = [];
   const admitted: AdmittedBeyondQuota[] = [];
   const unpriced: ConsumableUse[] = [];
+  const draws = yield* packDrawSteps(input);
   const ids = new Set([...members.keys(), ...days.keys(), ...uses.keys(), ...booked.keys()]);
   let rated = 0;
   for (const id of [...ids].sort()) {
@@ -159,8 +181,12 @@ function* ratingSteps(input: RatingInput): Steps<Rating> {
       continue;
     }
     if (UNBILLED_ROLES.has(member.role)) continue;
+    // No tariff, and (missingPrices) nothing used and no day of validity in the period: nothing to bill.
+    if (!Object.hasOwn(input.prices.plans, member.plan)) continue;
     const tariff = input.prices.plans[member.plan] as PlanTariff;
-    admitted.push(...rateMember(lines, input, member, tariff, plans.get(member.plan), days.get(id) ?? []));
+    for (const p of sold.get(id) ?? []) ratePack(lines, member, p);
+    const plan = plans.get(member.plan);
+    admitted.push(...rateMember(lines, input, member, tariff, plan, days.get(id) ?? [], draws.get(id)));
     siteDays.push(
       ...daysBySite(
         member,
@@ -195,6 +221,7 @@ function rateMember(
   tariff: PlanTariff,
   plan: Plan | undefined,
   days: readonly MemberDay[],
+  drawn: ReadonlyMap<string, PackPurchase> = new Map(),
 ): AdmittedBeyondQuota[] {
   const { period } = input;
   const legacy = input.rules === 'before-line-dates';
@@ -234,6 +261,23 @@ function rateMember(
   switch (tariff.kind) {
     case 'per-day':
       for (const d of days.filter((x) => periodOf(x.date) === period)) {
+        const pack = drawn.get(d.date);
+        if (pack) {
+          lines.add({
+            account: accountOf(member),
+            member: member.id,
+            site: d.site,
+            kind: 'pack-day',
+            item: pack.pack,
+            description: `Days from the pack "${pack.name}" bought ${pack.date}`,
+            quantity: 1,
+            unitCents: 0,
+            amountCents: 0,
+            vatBasisPoints: vatBasisPoints(pack.vatPercent),
+            dates: [d.date],
+          });
+          continue;
+        }
         const half = tariff.halfDay !== undefined && d.minutes !== null && d.minutes < tariff.halfDay.underMinutes;
         if (half && tariff.halfDay)
           line(d.site, 'half-day', `Half-day visits (under ${tariff.halfDay.underMinutes} min)`, tariff.halfDay.cents, [
@@ -274,6 +318,62 @@ function rateMember(
       }));
     }
   }
+}
+
+/** A pack sold, on the month of its date, at the price it was sold at: its line covers the days it may be used. */
+function ratePack(lines: LineBook, member: Member, p: PackPurchase): void {
+  lines.add({
+    account: accountOf(member),
+    member: member.id,
+    site: null,
+    kind: 'pack',
+    item: p.pack,
+    description: `Pack "${p.name}", ${p.days} day(s) to use from ${p.date} to ${p.validUntil}`,
+    quantity: 1,
+    unitCents: p.cents,
+    amountCents: 0,
+    vatBasisPoints: vatBasisPoints(p.vatPercent),
+    dates: [p.date],
+    from: p.date,
+    to: p.validUntil,
+  });
+}
+
+/**
+ * For each holder of a pack that counts in the period: the days drawn from it (date → pack),
+ * from her visits since the first day her packs need, those received after their month's
+ * close left out (pack-rating.ts).
+ */
+function* packDrawSteps(input: RatingInput): Steps<Map<string, Map<string, PackPurchase>>> {
+  const out = new Map<string, Map<string, PackPurchase>>();
+  const packs = input.packs;
+  if (!packs || packs.purchases.length === 0) return out;
+  const chains = new Map<string, ReturnType<typeof packChain>>();
+  for (const [member, list] of groupBy(packs.purchases, (p) => p.member)) {
+    const chain = packChain(list, input.period);
+    if (chain) chains.set(member, chain);
+  }
+  const events = new Map<string, BilledEvent[]>();
+  for (const e of [...packs.history, ...input.events]) {
+    if (e.type === 'consumable.used' || !chains.has(e.member)) continue;
+    const list = events.get(e.member);
+    if (list) list.push(e);
+    else events.set(e.member, [e]);
+  }
+  const last = lastDay(input.period);
+  for (const [member, chain] of chains) {
+    if (!chain) continue;
+    const own = events.get(member) ?? [];
+    const datesOf = function* (list: readonly BilledEvent[]) {
+      const days = yield* memberDaySteps(yield* visitDaySteps(list, input.zones));
+      return days.map((d) => d.date).filter((d) => d >= chain.from && d <= last);
+    };
+    // On time: received by the close of the month of its date (the month being rated is not closed).
+    const onTime = own.filter((e) => e.receivedAt <= (packs.cutoffs.get(periodOf(e.at.slice(0, 10))) ?? Infinity));
+    const dates = (yield* datesOf(own)).sort();
+    out.set(member, packDraws(chain, dates, new Set(yield* datesOf(onTime))));
+  }
+  return out;
 }
 
 /** A whole month, as months closed before lines carried their dates charged every one the membership overlapped. */
@@ -395,11 +495,13 @@ function missingPrices(
   uses: Map<string, ConsumableUse[]>,
   booked: Map<string, BilledBooking[]>,
   members: Map<string, Member>,
+  sold: Map<string, PackPurchase[]>,
 ): ErrorDetail[] {
   const problems = new Map<string, string>();
   for (const m of [...members.values()].filter((x) => !UNBILLED_ROLES.has(x.role))) {
-    const used = days.has(m.id) || uses.has(m.id) || booked.has(m.id);
-    if (input.prices.plans[m.plan] === undefined && (used || overlaps(input.period, m.validFrom, m.validUntil)))
+    const used = days.has(m.id) || uses.has(m.id) || booked.has(m.id) || sold.has(m.id);
+    // Own keys only, as for items: a plan named `constructor` has no tariff unless the list gives it one.
+    if (!Object.hasOwn(input.prices.plans, m.plan) && (used || overlaps(input.period, m.validFrom, m.validUntil)))
       problems.set(`plans.${m.plan}`, `no tariff for plan ${JSON.stringify(m.plan)} (member ${m.id})`);
   }
   return [...problems.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, message]) => ({ path, message }));

@@ -36,6 +36,7 @@ import { registerHubMetrics } from '../hub/occupancy/metrics.js';
 import { registerDashboard } from '../dashboard/register.js';
 import { BillingLedger } from '../billing/ledger.js';
 import { registerBillingRoutes } from '../billing/api.js';
+import { BillingPacks } from '../billing/packs.js';
 import type { MailSettings } from '../hub/self-service/index.js';
 import { CommandSender } from '../hub/commands.js';
 import { registerCommandRoutes } from '../hub/admin/command-routes.js';
@@ -291,7 +292,11 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     deps.retentionDays ?? DEFAULT_HUB_RETENTION_DAYS,
   );
   const billing = new BillingLedger({ db: store.db, directory, sites, now: () => deps.clock.now(), log: deps.log });
-  registerBillingRoutes(api, billing);
+  registerBillingRoutes(
+    api,
+    billing,
+    new BillingPacks({ db: store.db, directory, ledger: billing, now: () => deps.clock.now() }),
+  );
   const members = registerMemberServices(api, {
     db: store.db,
     directory,

@@ -101,6 +101,22 @@ export const ConsumablePrice = z.strictObject({
 });
 export type ConsumablePrice = z.infer<typeof ConsumablePrice>;
 
+/**
+ * A pack of days sold ahead (a book of 10 days, used at any site): bought once (`POST
+ * /billing/packs`, a line of `cents` on the month of the purchase), then each day its holder
+ * comes draws one of its `days`, month after month, for `validDays` from the purchase. It is an
+ * add-on to a per-day plan: days beyond the pack are charged at the plan's prices.
+ */
+export const PackOffer = z.strictObject({
+  name: z.string().min(1).max(200),
+  days: z.number().int().min(1).max(366),
+  cents: Cents,
+  vatPercent: VatPercent,
+  /** Days from the purchase (that day included) during which its days may be drawn; at most a year and a day. */
+  validDays: z.number().int().min(1).max(366).default(365),
+});
+export type PackOffer = z.infer<typeof PackOffer>;
+
 export const PriceList = z.strictObject({
   currency: z
     .string()
@@ -108,8 +124,28 @@ export const PriceList = z.strictObject({
     .default('EUR'),
   plans: z.record(Key, PlanTariff),
   consumables: z.record(Key, ConsumablePrice).default({}),
+  /** The packs of days on sale, by id (absent: none). */
+  packs: z.record(Key, PackOffer).optional(),
 });
 export type PriceList = z.infer<typeof PriceList>;
+
+/** A pack sold to a member: the offer's terms as they were, kept with the purchase. */
+export const PackPurchase = z.object({
+  id: z.string(),
+  member: z.string(),
+  /** The offer's id in the price list. */
+  pack: z.string(),
+  name: z.string(),
+  days: z.number().int(),
+  cents: z.number().int(),
+  vatPercent: z.number(),
+  /** The day it was bought, and the last day its days may be drawn. */
+  date: z.string(),
+  validUntil: z.string(),
+  /** When the operator recorded it (ISO, UTC): a close bills the purchases recorded up to its cutoff. */
+  recordedAt: z.string(),
+});
+export type PackPurchase = z.infer<typeof PackPurchase>;
 
 /** A billing period is a calendar month, `YYYY-MM`. */
 export const PeriodId = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, { error: 'expected a month "YYYY-MM"' });
@@ -128,6 +164,8 @@ export const LINE_KINDS = [
   'desk-booking',
   'late-cancellation',
   'no-show',
+  'pack',
+  'pack-day',
 ] as const;
 export const LineKind = z.enum(LINE_KINDS);
 export type LineKind = z.infer<typeof LineKind>;
@@ -351,6 +389,15 @@ export const InvoiceList = z.object({ invoices: z.array(Invoice) });
 export type InvoiceList = z.infer<typeof InvoiceList>;
 
 const PeriodParams = z.strictObject({ period: PeriodId });
+/** A sale of a pack: to whom, which, and the day (the seller's date: it must fall in a month not yet closed). */
+export const PackSale = z.strictObject({
+  member: z.string().min(1).max(64),
+  pack: Key,
+  date: IsoDate,
+});
+export type PackSale = z.infer<typeof PackSale>;
+export const PackPurchaseList = z.object({ purchases: z.array(PackPurchase) });
+export type PackPurchaseList = z.infer<typeof PackPurchaseList>;
 const InvoiceParams = z.strictObject({
   number: z.string().regex(/^\d{4}-\d{6}$/, { error: 'expected an invoice number "YYYY-NNNNNN"' }),
 });
@@ -428,6 +475,25 @@ export const BillingRoutes = {
     params: PeriodParams,
     response: { 200: Verification },
     errors: ['auth.forbidden', 'billing.out_of_order', 'billing.unpriced', 'billing.pruned', 'not_found'],
+  }),
+  sellPack: defineRoute({
+    ...billing,
+    method: 'POST',
+    url: '/billing/packs',
+    operationId: 'sellPack',
+    summary: "Record a pack of days sold to a member: billed with the purchase's month, drawn day by day (operator)",
+    body: PackSale,
+    response: { 201: PackPurchase },
+    errors: ['auth.forbidden', 'not_found', 'billing.unpriced', 'billing.period_closed'],
+  }),
+  packs: defineRoute({
+    ...billing,
+    method: 'GET',
+    url: '/billing/packs',
+    operationId: 'listPacks',
+    summary: "The packs of days sold, a member's or all, by date (operator)",
+    querystring: z.strictObject({ member: z.string().min(1).max(64).optional() }),
+    response: { 200: PackPurchaseList },
   }),
   invoice: defineRoute({
     ...billing,
