@@ -79,6 +79,7 @@ describe('a price list must tell the same story as the doors about a day beyond 
       plan('murat-2-days', 2),
       plan('reichstett-2-days', undefined, true),
       plan('soho-solo', 5),
+      plan('murat-unlimited'),
     ];
     expect(doorContradictions(EXAMPLE_PRICE_LIST, documented)).toEqual([]);
   });

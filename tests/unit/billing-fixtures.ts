@@ -87,6 +87,7 @@ export const EXAMPLE_PLANS: Plan[] = [
   { id: 'murat-2-days', name: 'Murat 2 days', access: 'staffed', sites: 'all', lockers: false, daysPerWeek: 2 },
   { id: 'reichstett-2-days', name: 'Reichstett 2 days', access: 'staffed', sites: 'all', lockers: true },
   { id: 'soho-solo', name: 'Soho Solo', access: 'always', sites: 'all', lockers: false, daysPerWeek: 5 },
+  { id: 'murat-unlimited', name: 'Murat every day', access: 'staffed', sites: 'all', lockers: false },
 ];
 
 /** Instants to close periods at: the 2nd of a month, when the one before is over everywhere. */
