@@ -5,6 +5,12 @@ import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
 import { ratePeriod, type PackInput } from '../../cloud-sync/billing/rate.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import { BILLING_DATES, billingHub, EXAMPLE_PLANS, member, SiteLog } from './billing-fixtures.js';
+import type { Invoice } from '../../cloud-sync/billing/invoice.js';
+import { createHub } from '../../cloud-sync/hub-process/hub.js';
+import { ManualClock } from '../../shared/platform/clock.js';
+import { login, FAST_PASSWORD_COST, TEST_ADMIN } from '../harness/hub-auth.js';
+import { testHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
 
 const { NOV_2, DEC_2, JAN_2 } = BILLING_DATES;
 const ZONES = new Map([
@@ -240,6 +246,61 @@ describe('packs sold and billed at the hub', () => {
       expect((err as TesseraError).message).toContain('the pack days of member ana count from 2026-10-05');
     } finally {
       await hub.close();
+    }
+  });
+});
+
+describe('POST and GET /billing/packs', () => {
+  it('records a sale (201, the terms as sold), lists them by member, and answers a bad one with every problem', async () => {
+    const clock = new ManualClock('2026-11-20T08:00:00Z');
+    const hub = await createHub({
+      dbPath: await testHubDb(),
+      clock,
+      log: silent,
+      initialAdmin: TEST_ADMIN,
+      passwordCost: FAST_PASSWORD_COST,
+    });
+    try {
+      const headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
+      const db = hub.store.db;
+      await hub.directory.upsert(db, 'plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
+      await hub.directory.upsert(db, 'member', { id: 'ana', name: 'Ana', plan: 'murat-day' });
+      const inject = (method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) =>
+        hub.api.inject({ method, url, headers, ...(payload ? { payload } : {}) });
+      const sale = { member: 'ana', pack: 'murat-10-days', date: '2026-11-20' };
+      expect((await inject('POST', '/billing/packs', sale)).json()).toMatchObject({ code: 'billing.unpriced' });
+      expect((await inject('PUT', '/billing/prices', EXAMPLE_PRICE_LIST)).statusCode).toBe(200);
+      const sold = await inject('POST', '/billing/packs', sale);
+      expect(sold.statusCode).toBe(201);
+      expect(sold.json()).toEqual({
+        id: expect.any(String),
+        member: 'ana',
+        pack: 'murat-10-days',
+        name: 'Carnet de 10 jours',
+        days: 10,
+        cents: 18000,
+        vatPercent: 20,
+        date: '2026-11-20',
+        validUntil: '2027-11-19',
+        recordedAt: '2026-11-20T08:00:00.000Z',
+      });
+      expect((await inject('GET', '/billing/packs?member=ana')).json()).toEqual({ purchases: [sold.json()] });
+      expect((await inject('GET', '/billing/packs?member=bob')).json()).toEqual({ purchases: [] });
+      const bad = await inject('POST', '/billing/packs', { member: 'ana', pack: 'not a pack', date: '20/11/2026' });
+      expect(bad.statusCode).toBe(400);
+      expect(
+        bad
+          .json<{ details: Array<{ path: string }> }>()
+          .details.map((d) => d.path)
+          .sort(),
+      ).toEqual(['date', 'pack']);
+      // On the month's preview: 180 EUR for the pack.
+      const preview = await inject('GET', '/billing/periods/2026-11/invoices');
+      expect(
+        preview.json<{ invoices: Invoice[] }>().invoices[0]?.lines.map((l) => [l.kind, l.amountCents, l.from, l.to]),
+      ).toEqual([['pack', 18000, '2026-11-20', '2027-11-19']]);
+    } finally {
+      await hub.stop();
     }
   });
 });
