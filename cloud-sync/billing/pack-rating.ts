@@ -50,7 +50,11 @@ export function packChain(purchases: readonly PackPurchase[], period: PeriodId):
  * Which pack each of the holder's days draws from (date → purchase): `dates` are the days she
  * came, ascending; `onTime` those the hub had by the close of their month.
  */
-export function packDraws(chain: PackChain, dates: readonly string[], onTime: ReadonlySet<string>): Map<string, PackPurchase> {
+export function packDraws(
+  chain: PackChain,
+  dates: readonly string[],
+  onTime: ReadonlySet<string>,
+): Map<string, PackPurchase> {
   const left = new Map(chain.purchases.map((p) => [p.id, p.days]));
   const draws = new Map<string, PackPurchase>();
   for (const date of dates) {

@@ -42,7 +42,9 @@ export class BillingPacks {
     const { db, directory } = this.deps;
     const date = DateTime.fromISO(sale.date, { zone: 'utc' });
     if (!date.isValid || date.toISODate() !== sale.date)
-      throw new TesseraError('request.invalid', 'invalid sale', [{ path: 'date', message: 'expected a calendar date' }]);
+      throw new TesseraError('request.invalid', 'invalid sale', [
+        { path: 'date', message: 'expected a calendar date' },
+      ]);
     const member = await directory.get(db, 'member', sale.member);
     if (!member) throw new TesseraError('not_found', `no member ${JSON.stringify(sale.member)}`);
     const prices = await this.deps.ledger.prices();

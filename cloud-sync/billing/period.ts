@@ -67,7 +67,8 @@ export function readWindow(period: PeriodId): { from: string; to: string } {
 export const lastDay = remembered((period) => addDays(firstDay(nextPeriod(period)), -1));
 
 /** Days from `from` to `to` (calendar dates), 0 when they are the same day. */
-export const daysFrom = (from: string, to: string): number => Math.round((Date.parse(to) - Date.parse(from)) / 86_400_000);
+export const daysFrom = (from: string, to: string): number =>
+  Math.round((Date.parse(to) - Date.parse(from)) / 86_400_000);
 
 /** The part of a period a membership covers: its first and last day there, how many days that is, and of how many. */
 export interface Coverage {

@@ -257,7 +257,14 @@ function rateMember(
   // Her own locker, if her plan opens it at the door (edge/access/decide.ts); before, whatever the plan said.
   const locker = member.locker !== undefined && (legacy || plan?.lockers === true);
   if (tariff.lockerMonthlyCents !== undefined && locker && covered)
-    line(null, 'locker', `Locker rental ${monthly(period, covered)}`, prorated(tariff.lockerMonthlyCents, covered), [], covered);
+    line(
+      null,
+      'locker',
+      `Locker rental ${monthly(period, covered)}`,
+      prorated(tariff.lockerMonthlyCents, covered),
+      [],
+      covered,
+    );
   switch (tariff.kind) {
     case 'per-day':
       for (const d of days.filter((x) => periodOf(x.date) === period)) {
@@ -542,9 +549,14 @@ export class LineBook {
   add(line: RatedLine): void {
     const key = lineKey(line);
     const { from, to, ...rest } = line;
-    const span = !this.dated ? {} : from !== undefined && to !== undefined ? { from, to } : lineSpan(line.kind, line.dates);
+    const span = !this.dated
+      ? {}
+      : from !== undefined && to !== undefined
+        ? { from, to }
+        : lineSpan(line.kind, line.dates);
     const held = this.lines.get(key);
-    if (!held) this.lines.set(key, { ...rest, amountCents: line.quantity * line.unitCents, dates: [...line.dates], ...span });
+    if (!held)
+      this.lines.set(key, { ...rest, amountCents: line.quantity * line.unitCents, dates: [...line.dates], ...span });
     else {
       held.quantity += line.quantity;
       held.amountCents = held.quantity * held.unitCents;

@@ -59,9 +59,7 @@ describe('every line carries the first and last day it covers', () => {
       ['day', null, ['2026-11-03', '2026-11-19'], '2026-11-03', '2026-11-19'],
       ['half-day', null, ['2026-11-05'], '2026-11-05', '2026-11-05'],
     ]);
-    expect(spans(nov, 'ben')).toEqual([
-      ['week', null, ['2026-11-02', '2026-11-16'], '2026-11-02', '2026-11-22'],
-    ]);
+    expect(spans(nov, 'ben')).toEqual([['week', null, ['2026-11-02', '2026-11-16'], '2026-11-02', '2026-11-22']]);
     expect(spans(nov, 'chloe')).toEqual([
       ['locker', null, [], '2026-11-01', '2026-11-30'],
       ['subscription', null, [], '2026-11-01', '2026-11-30'],
@@ -152,7 +150,9 @@ describe('every line carries the first and last day it covers', () => {
 });
 
 /** The rows a hub stored for the scenario's two closes, before lines carried their dates. */
-const FROZEN = JSON.parse(readFileSync(new URL('./billing-frozen-before-line-dates.json', import.meta.url), 'utf8')) as {
+const FROZEN = JSON.parse(
+  readFileSync(new URL('./billing-frozen-before-line-dates.json', import.meta.url), 'utf8'),
+) as {
   periods: Array<Record<string, string | number | null>>;
   invoices: Array<Record<string, string | number>>;
 };
@@ -222,7 +222,9 @@ describe('months closed before lines carried their dates', () => {
       const refused = await closeScenario(hub).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(TesseraError);
       expect((refused as TesseraError).code).toBe('billing.contradicts_directory');
-      expect((refused as TesseraError).details.map((d) => d.path)).toEqual(['plans.reichstett-2-days.lockerMonthlyCents']);
+      expect((refused as TesseraError).details.map((d) => d.path)).toEqual([
+        'plans.reichstett-2-days.lockerMonthlyCents',
+      ]);
     } finally {
       await hub.close();
     }

@@ -71,7 +71,11 @@ describe('which days draw from which pack (pure)', () => {
       ['2026-11-17', second.id],
     ]);
     // A day the hub had not by its month's close draws none, and leaves the pack's days to the next.
-    const late = packDraws(chain ?? { purchases: [], from: '' }, dates, new Set(dates.filter((d) => d !== '2026-11-12')));
+    const late = packDraws(
+      chain ?? { purchases: [], from: '' },
+      dates,
+      new Set(dates.filter((d) => d !== '2026-11-12')),
+    );
     expect([...late.keys()]).toEqual(['2026-11-10', '2026-11-13', '2026-11-16', '2026-11-17', '2026-11-18']);
   });
 
@@ -120,7 +124,12 @@ describe('which days draw from which pack (pure)', () => {
 describe('packs sold and billed at the hub', () => {
   async function packHub() {
     const hub = await billingHub();
-    const packs = new BillingPacks({ db: hub.db, directory: hub.directory, ledger: hub.ledger, now: () => hub.clock.now });
+    const packs = new BillingPacks({
+      db: hub.db,
+      directory: hub.directory,
+      ledger: hub.ledger,
+      now: () => hub.clock.now,
+    });
     await hub.ledger.setPrices(EXAMPLE_PRICE_LIST);
     return { ...hub, packs };
   }
@@ -130,7 +139,13 @@ describe('packs sold and billed at the hub', () => {
     try {
       hub.clock.now = Date.parse('2026-11-09T17:00:00Z');
       const sold = await hub.packs.sell({ member: 'ana', pack: 'murat-10-days', date: '2026-11-09' });
-      expect(sold).toMatchObject({ member: 'ana', days: 10, cents: 18000, date: '2026-11-09', validUntil: '2027-11-08' });
+      expect(sold).toMatchObject({
+        member: 'ana',
+        days: 10,
+        cents: 18000,
+        date: '2026-11-09',
+        validUntil: '2027-11-08',
+      });
       expect(await hub.packs.list('ana')).toEqual([sold]);
       const onTime = DEC_2 - 86_400_000;
       const log = new SiteLog('murat', '+01:00', onTime);

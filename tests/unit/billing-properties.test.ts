@@ -154,7 +154,15 @@ describe('billing properties (fast-check)', () => {
           const members = await hub.directory.list(hub.db, 'member');
           const employers = await hub.directory.list(hub.db, 'employer');
           const rate = (period: string, events: BilledEvent[]) =>
-            ratePeriod({ period, prices: EXAMPLE_PRICE_LIST, members, employers, plans: EXAMPLE_PLANS, events, zones: ZONES }).lines;
+            ratePeriod({
+              period,
+              prices: EXAMPLE_PRICE_LIST,
+              members,
+              employers,
+              plans: EXAMPLE_PLANS,
+              events,
+              zones: ZONES,
+            }).lines;
           const octOnTime = rate(
             '2026-10',
             all.filter((e) => e.receivedAt === onTime),

@@ -65,7 +65,10 @@ describe('where a week pass is billed, and what the breakdowns count', () => {
       .visit('ben', '2026-11-17', '08:00', 480)
       // The 23rd: Murat at 14:00, after Reichstett at 09:00: the day is Reichstett's.
       .visit('ben', '2026-11-23', '14:00', 240);
-    const nov = invoiceOf(invoicesOf({ period: '2026-11', members: [ben], events: [...log().billed, ...murat.billed] }), 'ben');
+    const nov = invoiceOf(
+      invoicesOf({ period: '2026-11', members: [ben], events: [...log().billed, ...murat.billed] }),
+      'ben',
+    );
     expect(nov?.lines.map((l) => [l.site, l.dates, l.amountCents])).toEqual([
       ['reichstett', ['2026-11-16', '2026-11-23'], 16000],
     ]);
@@ -90,7 +93,7 @@ describe('where a week pass is billed, and what the breakdowns count', () => {
 });
 
 describe('adjustments in the breakdowns', () => {
-  it("count in the amounts, at the site and member of the line they correct, and not in the days", async () => {
+  it('count in the amounts, at the site and member of the line they correct, and not in the days', async () => {
     const hub = await billingHub();
     try {
       await hub.ledger.setPrices(EXAMPLE_PRICE_LIST);
@@ -136,9 +139,9 @@ describe('the half-day threshold across a change of the clocks', () => {
       // 29 March 2026, clocks forward at 02:00: 00:30 to 04:30 on the wall is 4 h, but 3 h passed: a half-day.
       ...visitAcross(3, '2026-03-29T00:30:00.000+01:00', '2026-03-29T04:30:00.000+02:00'),
     ];
-    expect(events.filter((e) => e.type === 'presence.out').map((e) => (e.type === 'presence.out' ? e.minutes : 0))).toEqual([
-      270, 180,
-    ]);
+    expect(
+      events.filter((e) => e.type === 'presence.out').map((e) => (e.type === 'presence.out' ? e.minutes : 0)),
+    ).toEqual([270, 180]);
     const kinds = (period: string) =>
       invoiceOf(invoicesOf({ period, members: [member('ana', 'murat-day')], events }), 'ana')?.lines.map((l) => [
         l.kind,

@@ -59,8 +59,9 @@ describe('an unlimited subscription', () => {
 
   it('is a subscription without daysPerWeek and extraDay; one without the other is refused', () => {
     const refused = (tariff: object) =>
-      PriceList.safeParse({ plans: { x: { kind: 'subscription', monthlyCents: 1, vatPercent: 20, ...tariff } } })
-        .error?.issues.map((i) => [i.path.join('.'), i.message]);
+      PriceList.safeParse({
+        plans: { x: { kind: 'subscription', monthlyCents: 1, vatPercent: 20, ...tariff } },
+      }).error?.issues.map((i) => [i.path.join('.'), i.message]);
     const both = 'a subscription gives daysPerWeek and extraDay together, or neither (unlimited days)';
     expect(refused({})).toBeUndefined();
     expect(refused({ daysPerWeek: 2 })).toEqual([['plans.x.extraDay', both]]);
@@ -70,7 +71,13 @@ describe('an unlimited subscription', () => {
 
   it('needs a door without a limit: a directory plan with daysPerWeek contradicts it', () => {
     const plan = (daysPerWeek?: number) =>
-      Plan.parse({ id: 'murat-libre', name: 'Libre', access: 'always', lockers: true, ...(daysPerWeek ? { daysPerWeek } : {}) });
+      Plan.parse({
+        id: 'murat-libre',
+        name: 'Libre',
+        access: 'always',
+        lockers: true,
+        ...(daysPerWeek ? { daysPerWeek } : {}),
+      });
     expect(doorContradictions(UNLIMITED, [plan()])).toEqual([]);
     expect(doorContradictions(UNLIMITED, [plan(5)])).toEqual([
       {
@@ -178,7 +185,12 @@ describe("a member's locker is billed only when her plan opens it at the door", 
         },
       ]);
       expect(await hub.ledger.prices()).toBeUndefined();
-      await hub.directory.upsert(hub.db, 'plan', { id: 'reichstett-2-days', name: 'R', access: 'staffed', lockers: true });
+      await hub.directory.upsert(hub.db, 'plan', {
+        id: 'reichstett-2-days',
+        name: 'R',
+        access: 'staffed',
+        lockers: true,
+      });
       expect(await hub.ledger.setPrices(EXAMPLE_PRICE_LIST)).toEqual(EXAMPLE_PRICE_LIST);
     } finally {
       await hub.close();
