@@ -361,12 +361,14 @@ function* packDrawSteps(input: RatingInput): Steps<Map<string, Map<string, PackP
     if (chain) chains.set(member, chain);
   }
   const events = new Map<string, BilledEvent[]>();
-  for (const e of [...packs.history, ...input.events]) {
-    if (e.type === 'consumable.used' || !chains.has(e.member)) continue;
-    const list = events.get(e.member);
-    if (list) list.push(e);
-    else events.set(e.member, [e]);
-  }
+  // The month's events are many, the holders few: one pass over each list, no copy of it.
+  for (const list of [packs.history, input.events])
+    for (const e of list) {
+      if (e.type === 'consumable.used' || !chains.has(e.member)) continue;
+      const own = events.get(e.member);
+      if (own) own.push(e);
+      else events.set(e.member, [e]);
+    }
   const last = lastDay(input.period);
   for (const [member, chain] of chains) {
     if (!chain) continue;
