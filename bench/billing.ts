@@ -56,7 +56,9 @@ async function seedDirectory(db: HubDb): Promise<void> {
     const tariff = EXAMPLE_PRICE_LIST.plans[plan];
     const daysPerWeek =
       tariff?.kind === 'subscription' && refusesExtraDays(tariff.extraDay) ? { daysPerWeek: tariff.daysPerWeek } : {};
-    await directory.upsert(db, 'plan', { id: plan, name: plan, access: 'always', ...daysPerWeek });
+    // A tariff that rents lockers needs a plan that opens them (the same check).
+    const lockers = tariff?.lockerMonthlyCents !== undefined ? { lockers: true } : {};
+    await directory.upsert(db, 'plan', { id: plan, name: plan, access: 'always', ...daysPerWeek, ...lockers });
   }
   for (let e = 0; e < MEMBERS / 20; e++)
     await directory.upsert(db, 'employer', { id: `emp-${e}`, name: `Employer ${e}` });

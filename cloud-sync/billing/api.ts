@@ -5,6 +5,7 @@ import { BillingRoutes, type InvoiceHeader, type MissingParties } from '../../sh
 import { invoicesCsv } from './export.js';
 import type { Invoice } from './invoice.js';
 import type { BillingLedger } from './ledger.js';
+import type { BillingPacks } from './packs.js';
 import { nextPeriod } from './period.js';
 import { operatorOnly } from '../hub/auth/index.js';
 import { SelfServiceRoutes } from '../../shared/protocol/api/hub-self-service.js';
@@ -16,9 +17,9 @@ const operator = { preValidation: operatorOnly };
 
 /**
  * The billing API, for network operators only (a site manager gets 403 `auth.forbidden`): the price list, periods (open ones are previews,
- * closed ones frozen), the close, and exports of an invoice or a period in JSON or CSV.
+ * closed ones frozen), the close, exports of an invoice or a period in JSON or CSV, and the packs of days sold.
  */
-export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedger): void {
+export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedger, packs: BillingPacks): void {
   const invoicesOf = async (period: string) =>
     (await ledger.closed(period)) ? ledger.invoices(period) : (await ledger.preview(period)).invoices;
 
@@ -131,6 +132,8 @@ export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedge
     operator,
   );
   serve(app, BillingRoutes.verify, (req) => ledger.verify(req.params.period), operator);
+  serve(app, BillingRoutes.sellPack, async (req, reply) => reply.code(201).send(await packs.sell(req.body)), operator);
+  serve(app, BillingRoutes.packs, async (req) => ({ purchases: await packs.list(req.query.member) }), operator);
   serve(
     app,
     BillingRoutes.invoice,

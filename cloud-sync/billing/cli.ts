@@ -183,9 +183,9 @@ export const billingExportCommand: Command = {
         invoices = invoices.filter((i) => i.number === opts.invoice);
         if (invoices.length === 0) throw new TesseraError('not_found', `no invoice ${opts.invoice} in ${opts.period}`);
       }
-      // The last line end is the terminal's (io.out ends the text with one).
+      // `io.out` ends what it prints with "\n": the CSV's last "\r\n" loses its "\n" to it, so that every row ends with CRLF, as from the API.
       io.out(
-        opts.format === 'json' ? JSON.stringify({ invoices }, null, 2) : invoicesCsv(invoices, opts.dialect).trimEnd(),
+        opts.format === 'json' ? JSON.stringify({ invoices }, null, 2) : invoicesCsv(invoices, opts.dialect).slice(0, -1),
       );
       return EXIT.OK;
     });

@@ -10,16 +10,34 @@ import { refusesExtraDays, type PriceList } from './prices.js';
  * - `refuse` needs the door to refuse exactly there: directory `daysPerWeek` equal to the tariff's;
  * - a charged extra day needs the door to let it in: no `daysPerWeek`, or more than the tariff's.
  * Plans the directory does not hold yet are not checked (they open no door). Other tariff kinds
- * charge every day the door lets in, whatever its limit.
+ * charge every day the door lets in, whatever its limit. An unlimited subscription (no
+ * `daysPerWeek`) needs a door without a limit; a locker's rent needs a plan that opens lockers.
  */
 export function doorContradictions(prices: PriceList, plans: readonly Plan[]): ErrorDetail[] {
   const byId = new Map(plans.map((p) => [p.id, p]));
   const problems: ErrorDetail[] = [];
   for (const [id, tariff] of Object.entries(prices.plans).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const plan = byId.get(id);
-    if (tariff.kind !== 'subscription' || plan === undefined) continue;
-    const message = contradiction(id, tariff.daysPerWeek, refusesExtraDays(tariff.extraDay), plan.daysPerWeek);
-    if (message !== undefined) problems.push({ path: `plans.${id}.extraDay`, message });
+    if (plan === undefined) continue;
+    if (tariff.kind === 'subscription') {
+      const { daysPerWeek, extraDay } = tariff;
+      if (daysPerWeek === undefined || extraDay === undefined) {
+        if (plan.daysPerWeek !== undefined)
+          problems.push({
+            path: `plans.${id}.daysPerWeek`,
+            message: `plan ${JSON.stringify(id)}: the tariff covers every day of the week (no daysPerWeek), but the door refuses every day beyond ${plan.daysPerWeek} (the directory plan's daysPerWeek): remove daysPerWeek from the plan, or give the tariff its days a week and extra day`,
+          });
+      } else {
+        const message = contradiction(id, daysPerWeek, refusesExtraDays(extraDay), plan.daysPerWeek);
+        if (message !== undefined) problems.push({ path: `plans.${id}.extraDay`, message });
+      }
+    }
+    // The door opens a member's locker only if the plan has lockers (edge/access/decide.ts): rent for it would buy nothing.
+    if (tariff.lockerMonthlyCents !== undefined && !plan.lockers)
+      problems.push({
+        path: `plans.${id}.lockerMonthlyCents`,
+        message: `plan ${JSON.stringify(id)}: the tariff rents the members their locker, but the directory plan does not open lockers (lockers: false), so the door refuses them: set lockers on the plan, or remove lockerMonthlyCents`,
+      });
   }
   return problems;
 }

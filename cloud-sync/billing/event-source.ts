@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { SiteEvent } from '../../shared/protocol/events.js';
 import type { Sql } from '../hub/db.js';
+import { sqlDialect } from '../hub/storage/dialect.js';
 import { Slices } from '../hub/slices.js';
 import type { BilledEvent } from './visits.js';
 import { billedEventOf } from './visits.js';
@@ -102,6 +103,37 @@ export async function readBilledEvents(
     }
   }
   progress?.(phase, done, total);
+  return { events, unreadable };
+}
+
+/**
+ * The presence events of `members` on the site-local dates `[from, to)`, received up to
+ * `cutoff`, in (site, seq) order: the visits before a month's read window that its packs of days
+ * count (pack-rating.ts). One statement, through the index on the events' member.
+ */
+export async function readMembersPresence(
+  q: Sql,
+  members: readonly string[],
+  window: { from: string; to: string },
+  cutoff: number,
+): Promise<EventRead> {
+  if (members.length === 0 || window.from >= window.to) return { events: [], unreadable: 0 };
+  const d = sqlDialect(q);
+  const rows = await q.all<{ body: string; received_at: number }>(
+    `SELECT body, received_at FROM events
+      WHERE type IN ('presence.in', 'presence.out') AND at >= ? AND at < ? AND received_at <= ?
+        AND ${d.jsonValid('body')} AND ${d.inJsonArray(d.jsonText('body', 'data.memberId'), '?')}
+      ORDER BY site, seq`,
+    [window.from, window.to, cutoff, JSON.stringify(members)],
+  );
+  const events: BilledEvent[] = [];
+  let unreadable = 0;
+  for (const row of rows) {
+    const parsed = parseBody(row.body);
+    const billed = parsed && billedEventOf(parsed, row.received_at);
+    if (billed) events.push(billed);
+    else unreadable++;
+  }
   return { events, unreadable };
 }
 

@@ -1,7 +1,7 @@
 import type { Employer, Member } from '../../shared/protocol/directory.js';
 import type { PeriodId } from './period.js';
 import type { RatedLine, SiteDays } from './rate.js';
-import { lineKey } from './rate.js';
+import { lineKey, lineSpan } from './rate.js';
 import type { Steps } from './steps.js';
 import type { Invoice, InvoiceLine } from '../../shared/protocol/api/hub-billing.js';
 
@@ -37,7 +37,9 @@ export function adjustmentsOf(before: readonly RatedLine[], after: readonly Rate
     const aDates = new Set(a?.dates ?? []);
     const bDates = new Set(b?.dates ?? []);
     const dates = [...new Set([...aDates, ...bDates])].filter((d) => aDates.has(d) !== bDates.has(d)).sort();
-    out.push({ ...base, quantity, amountCents, dates });
+    // The days it corrects: those that appeared or disappeared, else (more on a day already billed) the line's own.
+    const span = base.from === undefined || dates.length === 0 ? {} : lineSpan(base.kind, dates);
+    out.push({ ...base, quantity, amountCents, dates, ...span });
   }
   return out;
 }
@@ -101,6 +103,8 @@ function toInvoiceLine(l: RatedLine, adjusts: PeriodId | null, dir: AccountDirec
     vatPercent: l.vatBasisPoints / 100,
     vatCents: lineVat(l.amountCents, l.vatBasisPoints),
     dates: l.dates,
+    // Absent on lines rated under the rules of months closed before lines carried them.
+    ...(l.from !== undefined && l.to !== undefined ? { from: l.from, to: l.to } : {}),
   };
 }
 

@@ -113,6 +113,8 @@ const KIND_WORDS: Record<InvoiceLanguage, Record<LineKind, string>> = {
     'desk-booking': 'jours réservés',
     'late-cancellation': 'annulation tardive',
     'no-show': 'réservation non honorée',
+    pack: 'Carnet de jours',
+    'pack-day': 'Journées prises sur un carnet',
   },
   en: {
     subscription: 'Subscription',
@@ -127,6 +129,8 @@ const KIND_WORDS: Record<InvoiceLanguage, Record<LineKind, string>> = {
     'desk-booking': 'booked days',
     'late-cancellation': 'late cancellation',
     'no-show': 'no-show',
+    pack: 'Pack of days',
+    'pack-day': 'Days drawn from a pack',
   },
 };
 
@@ -153,9 +157,10 @@ function wordsOf(lang: InvoiceLanguage, line: Pick<InvoiceLine, 'kind' | 'item' 
   switch (line.kind) {
     case 'subscription':
       if (t?.kind !== 'subscription') break;
+      if (t.daysPerWeek === undefined) return fr ? 'Abonnement illimité' : 'Unlimited subscription';
       return fr ? `Abonnement ${t.daysPerWeek} jour(s) par semaine` : `Subscription, ${t.daysPerWeek} day(s) a week`;
     case 'extra-day': {
-      if (t?.kind !== 'subscription') break;
+      if (t?.kind !== 'subscription' || t.extraDay === undefined) break;
       const refused = t.extraDay === 'refuse' || t.extraDay.refuse === true;
       const base = fr ? `Jours au-delà de ${t.daysPerWeek} par semaine` : `Days beyond ${t.daysPerWeek} a week`;
       if (!refused) return base;

@@ -14,6 +14,7 @@ import type { PeriodId } from './period.js';
 import { closableFrom, PeriodId as PeriodSchema, previousPeriod } from './period.js';
 import type { LedgerState, PeriodStatement, RatingContext } from './period-rating.js';
 import { statementOf } from './period-rating.js';
+import { rulesOf, type RatingRules } from './rate.js';
 import { PriceList, unpricedRefusals } from './prices.js';
 import type {
   Buyer,
@@ -393,10 +394,14 @@ export class BillingLedger {
     );
     const last = earlier.at(-1);
     const state = last ? { lastCutoff: last.cutoff, closed: new Set(earlier.map((r) => r.period)), pruned } : undefined;
-    const frozen = { prices: PriceList.parse(JSON.parse(row.prices)), resources: frozenResources(row.resources) };
+    const stored = await this.invoices(checked);
+    const frozen = {
+      prices: PriceList.parse(JSON.parse(row.prices)),
+      resources: frozenResources(row.resources),
+      rules: rulesOf(stored),
+    };
     const ctx = await this.context(progress, frozen);
     const statement = await statementOf(ctx, checked, row.cutoff, state);
-    const stored = await this.invoices(checked);
     const storedCredits = await creditNotesIssuedIn(db, checked);
     // A month closed before invoices were issued with their legal fields re-rates as it was: every
     // correction on the invoices, no credit note.
@@ -458,7 +463,7 @@ export class BillingLedger {
   /** What a rating reads besides the events: now, or as a closed month was closed (`frozen`: prices and resources). */
   private async context(
     progress: ReadProgress | undefined,
-    frozen?: { prices: PriceList; resources: Resource[] },
+    frozen?: { prices: PriceList; resources: Resource[]; rules: RatingRules },
   ): Promise<RatingContext> {
     const frozenPrices = frozen?.prices;
     const prices = frozenPrices ?? (await this.prices());
@@ -474,6 +479,8 @@ export class BillingLedger {
       prices,
       members: await this.deps.directory.list(this.deps.db, 'member'),
       employers: await this.deps.directory.list(this.deps.db, 'employer'),
+      plans: await this.deps.directory.list(this.deps.db, 'plan'),
+      ...(frozen ? { rules: frozen.rules } : {}),
       zones,
       resources: new Map((frozen?.resources ?? (await currentResources(this.deps.db))).map((r) => [r.id, r])),
       ...(progress ? { progress } : {}),

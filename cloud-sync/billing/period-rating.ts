@@ -1,4 +1,4 @@
-import type { Employer, Member } from '../../shared/protocol/directory.js';
+import type { Employer, Member, Plan } from '../../shared/protocol/directory.js';
 import type { Resource } from '../../shared/protocol/bookings.js';
 import { readBilledBookings } from './booking-source.js';
 import type { Sql } from '../hub/db.js';
@@ -11,8 +11,9 @@ import { runInSlices } from './steps.js';
 import type { PeriodId } from './period.js';
 import { addDays, periodOf, readWindow } from './period.js';
 import type { PriceList } from './prices.js';
-import type { AdmittedBeyondQuota, RatedLine } from './rate.js';
-import { ratePeriodInSlices } from './rate.js';
+import type { AdmittedBeyondQuota, RatedLine, RatingRules } from './rate.js';
+import { ratePeriodInSlices, type PackInput } from './rate.js';
+import { packDatesRecordedBetween, packInput } from './packs.js';
 import type { Unbilled, UnpricedUse } from './unpriced.js';
 import { sortUnpriced, unpricedSince } from './unpriced.js';
 
@@ -23,6 +24,10 @@ export interface RatingContext {
   prices: PriceList;
   members: readonly Member[];
   employers: readonly Employer[];
+  /** The directory's plans (whether a plan opens lockers). */
+  plans: readonly Plan[];
+  /** Today's rules unless given: `verify` of a month closed before lines carried their dates rates by its rules. */
+  rules?: RatingRules;
   zones: ReadonlyMap<string, string>;
   /** The bookable resources by id, with the prices their bookings are billed at. */
   resources: ReadonlyMap<string, Resource>;
@@ -69,7 +74,7 @@ export async function statementOf(
 ): Promise<PeriodStatement> {
   const ctx = { ...given, slices: given.slices ?? new Slices() };
   // Destructured so that the month's events can be collected before the closed months are read.
-  const { rating: own, unreadable: ownUnreadable } = await rateAt(ctx, period, cutoff, 'reading events');
+  const { rating: own, unreadable: ownUnreadable } = await rateAt(ctx, period, cutoff, 'reading events', state?.pruned);
   const adjustments = new Map<PeriodId, RatedLine[]>();
   let unreadable = ownUnreadable;
   const unrated: PeriodId[] = [];
@@ -81,13 +86,15 @@ export async function statementOf(
       unrated.push(q);
       continue;
     }
-    const after = await rateAt(ctx, q, cutoff, `late events of ${q}`);
+    const after = await rateAt(ctx, q, cutoff, `late events of ${q}`, state?.pruned);
+    const lastCutoff = state?.lastCutoff ?? 0;
     // The same bookings on both sides: late events adjust a closed month, its bookings stay as billed.
     const before = await ratePeriodInSlices(
       {
         ...input(ctx, q),
-        events: after.events.filter((e) => e.receivedAt <= (state?.lastCutoff ?? 0)),
+        events: after.events.filter((e) => e.receivedAt <= lastCutoff),
         bookings: after.bookings,
+        packs: packsAsOf(after.packs, lastCutoff),
       },
       ctx.slices,
     );
@@ -119,25 +126,42 @@ function input(ctx: RatingContext, period: PeriodId) {
     prices: ctx.prices,
     members: ctx.members,
     employers: ctx.employers,
+    plans: ctx.plans,
+    ...(ctx.rules ? { rules: ctx.rules } : {}),
     zones: ctx.zones,
     resources: ctx.resources,
   };
 }
 
-async function rateAt(ctx: RatingContext & { slices: Slices }, period: PeriodId, cutoff: number, phase: string) {
+async function rateAt(
+  ctx: RatingContext & { slices: Slices },
+  period: PeriodId,
+  cutoff: number,
+  phase: string,
+  pruned: ReadonlySet<PeriodId> | undefined,
+) {
   const read = await readBilledEvents(ctx.db, readWindow(period), cutoff, {
     progress: ctx.progress,
     phase,
     slices: ctx.slices,
   });
   const bookings = await readBilledBookings(ctx.db, period, cutoff, { slices: ctx.slices });
+  const { packs, unreadable } = await packInput(ctx.db, period, cutoff, pruned);
   return {
     events: read.events,
     bookings,
-    unreadable: read.unreadable,
-    rating: await ratePeriodInSlices({ ...input(ctx, period), events: read.events, bookings }, ctx.slices),
+    packs,
+    unreadable: read.unreadable + unreadable,
+    rating: await ratePeriodInSlices({ ...input(ctx, period), events: read.events, bookings, packs }, ctx.slices),
   };
 }
+
+/** The packs as a rating at an earlier cutoff saw them: the sales and visits the hub had then. */
+const packsAsOf = (packs: PackInput, cutoff: number): PackInput => ({
+  purchases: packs.purchases.filter((p) => Date.parse(p.recordedAt) <= cutoff),
+  history: packs.history.filter((e) => e.receivedAt <= cutoff),
+  cutoffs: packs.cutoffs,
+});
 
 /** Closed periods whose read window holds a billed event received since the last close. */
 async function touchedPeriods(
@@ -150,5 +174,8 @@ async function touchedPeriods(
   for (const date of await datesReceivedBetween(ctx.db, state.lastCutoff, cutoff, { slices: ctx.slices }))
     for (const q of [periodOf(addDays(date, -7)), periodOf(date), periodOf(addDays(date, 7))])
       if (q !== period && state.closed.has(q)) touched.add(q);
+  // A pack recorded after its month was closed (a sale in that close's last minute) adjusts that month.
+  for (const date of await packDatesRecordedBetween(ctx.db, state.lastCutoff, cutoff))
+    if (periodOf(date) !== period && state.closed.has(periodOf(date))) touched.add(periodOf(date));
   return [...touched].sort();
 }

@@ -63,7 +63,33 @@ export function readWindow(period: PeriodId): { from: string; to: string } {
   return { from: addDays(firstDay(period), -7), to: addDays(firstDay(nextPeriod(period)), 7) };
 }
 
-const lastDay = remembered((period) => addDays(firstDay(nextPeriod(period)), -1));
+/** The last day of a period. */
+export const lastDay = remembered((period) => addDays(firstDay(nextPeriod(period)), -1));
+
+/** Days from `from` to `to` (calendar dates), 0 when they are the same day. */
+export const daysFrom = (from: string, to: string): number =>
+  Math.round((Date.parse(to) - Date.parse(from)) / 86_400_000);
+
+/** The part of a period a membership covers: its first and last day there, how many days that is, and of how many. */
+export interface Coverage {
+  from: string;
+  to: string;
+  days: number;
+  monthDays: number;
+}
+
+/**
+ * The days of `period` within a membership valid from `from` to `until` (inclusive, either
+ * open); undefined when it covers none of them.
+ */
+export function coverage(period: PeriodId, from: string | undefined, until: string | undefined): Coverage | undefined {
+  const first = firstDay(period);
+  const last = lastDay(period);
+  const start = from !== undefined && from > first ? from : first;
+  const end = until !== undefined && until < last ? until : last;
+  if (start > end) return undefined;
+  return { from: start, to: end, days: daysFrom(start, end) + 1, monthDays: daysFrom(first, last) + 1 };
+}
 
 /** Whether a membership valid from `from` to `until` (inclusive, either open) overlaps the period. */
 export function overlaps(period: PeriodId, from: string | undefined, until: string | undefined): boolean {

@@ -5,8 +5,9 @@ import type { ExtraDay, PriceList } from '../../shared/protocol/api/hub-billing.
 
 export { PlanTariff, PriceList, type ExtraDay } from '../../shared/protocol/api/hub-billing.js';
 
-/** Whether the door refuses a day beyond the subscription's quota. */
-export const refusesExtraDays = (extraDay: ExtraDay): boolean => extraDay === 'refuse' || extraDay.refuse === true;
+/** Whether the door refuses a day beyond the subscription's quota (none for an unlimited one). */
+export const refusesExtraDays = (extraDay: ExtraDay | undefined): boolean =>
+  extraDay !== undefined && (extraDay === 'refuse' || extraDay.refuse === true);
 
 /**
  * The subscriptions of `list` that refuse extra days without saying what one let in anyway costs
@@ -29,8 +30,9 @@ export const vatBasisPoints = (percent: number): number => Math.round(percent * 
 /**
  * The example networks' tariffs (docs/billing.md): Murat's day, half-day, week and
  * 1-or-2-days-a-week prices (a day beyond the 2 is refused; one let in anyway costs a day's 20
- * EUR), Reichstett's 2-days-a-week subscription with 12 EUR a day beyond it, Soho Solo's 1000
- * print pages a month.
+ * EUR), its every day of the month for 250 EUR and its book of 10 days for 180 EUR,
+ * Reichstett's 2-days-a-week subscription with 12 EUR a day beyond it, Soho Solo's 1000 print
+ * pages a month.
  */
 export const EXAMPLE_PRICE_LIST: PriceList = {
   currency: 'EUR',
@@ -68,9 +70,13 @@ export const EXAMPLE_PRICE_LIST: PriceList = {
       vatPercent: 20,
       included: { 'print-page': 1000 },
     },
+    'murat-unlimited': { kind: 'subscription', monthlyCents: 25000, vatPercent: 20, included: {} },
   },
   consumables: {
     'print-page': { name: 'Printed page', unitCents: 10, vatPercent: 20 },
     coffee: { name: 'Coffee', unitCents: 120, vatPercent: 5.5 },
+  },
+  packs: {
+    'murat-10-days': { name: 'Carnet de 10 jours', days: 10, cents: 18000, vatPercent: 20, validDays: 365 },
   },
 };

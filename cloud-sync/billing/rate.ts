@@ -1,9 +1,12 @@
-import type { Employer, Member } from '../../shared/protocol/directory.js';
+import type { Employer, Member, Plan } from '../../shared/protocol/directory.js';
 import type { Resource } from '../../shared/protocol/bookings.js';
 import type { ErrorDetail } from '../../shared/platform/errors.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import type { PeriodId } from './period.js';
-import { overlaps, periodOf, periodOfWeek, weekOf } from './period.js';
+import type { Coverage } from './period.js';
+import { addDays, coverage, lastDay, overlaps, periodOf, periodOfWeek, weekOf } from './period.js';
+import type { PackPurchase } from './pack-rating.js';
+import { packChain, packDraws } from './pack-rating.js';
 import type { ExtraDay, PlanTariff, PriceList } from './prices.js';
 import { vatBasisPoints } from './prices.js';
 import type { UnpricedUse } from './unpriced.js';
@@ -35,6 +38,31 @@ export interface RatedLine {
   vatBasisPoints: number;
   /** The site-local dates (weeks: their Mondays) the line covers, ascending. */
   dates: string[];
+  /**
+   * The first and last day the line covers: a subscription or a locker its month (or the part
+   * of it the membership covers), a week pass Monday to Sunday, other lines their first and
+   * last date. Absent when rated under the rules of months closed before lines carried them.
+   */
+  from?: string;
+  to?: string;
+}
+
+/**
+ * The rules a month is rated with. `current`: today's. `before-line-dates`: those of the months
+ * closed before lines carried their dates, so that `verify` re-rates such a month as it was
+ * closed: no `from`/`to`, a subscription and a locker charged a whole month whenever the
+ * membership overlaps it, a locker whatever the plan says.
+ */
+export type RatingRules = 'current' | 'before-line-dates';
+
+/**
+ * The rules a closed month's frozen invoices were rated with: those of the months before lines
+ * carried their dates when none of their lines has one (every line rated since has).
+ */
+export function rulesOf(frozen: ReadonlyArray<{ lines: ReadonlyArray<{ from?: string | undefined }> }>): RatingRules {
+  return frozen.length > 0 && frozen.every((i) => i.lines.every((l) => l.from === undefined))
+    ? 'before-line-dates'
+    : 'current';
 }
 
 export interface RatingInput {
@@ -42,6 +70,10 @@ export interface RatingInput {
   prices: PriceList;
   members: readonly Member[];
   employers: readonly Employer[];
+  /** The directory's plans: whether a member's plan opens their locker. */
+  plans: readonly Plan[];
+  /** Today's rules unless given (`verify` of a month closed before lines carried their dates). */
+  rules?: RatingRules;
   /** Every presence and consumable event of the period's read window, in any order. */
   events: readonly BilledEvent[];
   /** Site id → IANA time zone, for sites the operator declared. */
@@ -50,6 +82,21 @@ export interface RatingInput {
   bookings?: readonly BilledBooking[];
   /** The resources by id, with their prices. */
   resources?: ReadonlyMap<string, Resource>;
+  /** The packs of days sold (pack-rating.ts); none if absent. */
+  packs?: PackInput;
+}
+
+/** What the packs of days of a period's rating need besides its events. */
+export interface PackInput {
+  /** Every pack sold whose date is in or before the period, recorded up to the cutoff. */
+  purchases: readonly PackPurchase[];
+  /**
+   * The presence events of the holders of packs that count in the period, before its read
+   * window, from the first day their packs need (`packChain`), received up to the cutoff.
+   */
+  history: readonly BilledEvent[];
+  /** Each closed month's cutoff: a day the hub received after its month was closed draws from no pack. */
+  cutoffs: ReadonlyMap<PeriodId, number>;
 }
 
 /** How many member-days of the month a billed member spent at a site (charged or covered). */
@@ -99,14 +146,20 @@ function* ratingSteps(input: RatingInput): Steps<Rating> {
     (input.bookings ?? []).filter((b) => bookingPeriod(b, input.zones) === input.period),
     (b) => b.member,
   );
-  const problems = missingPrices(input, days, uses, booked, members);
+  const sold = groupBy(
+    (input.packs?.purchases ?? []).filter((p) => periodOf(p.date) === input.period),
+    (p) => p.member,
+  );
+  const problems = missingPrices(input, days, uses, booked, members, sold);
   if (problems.length > 0)
     throw new TesseraError('billing.unpriced', `${problems.length} price(s) missing from the price list`, problems);
-  const lines = new LineBook();
+  const lines = new LineBook(input.rules !== 'before-line-dates');
+  const plans = new Map(input.plans.map((p) => [p.id, p]));
   const unbilled: Unbilled[] = [];
   const siteDays: SiteDays[] = [];
   const admitted: AdmittedBeyondQuota[] = [];
   const unpriced: ConsumableUse[] = [];
+  const draws = yield* packDrawSteps(input);
   const ids = new Set([...members.keys(), ...days.keys(), ...uses.keys(), ...booked.keys()]);
   let rated = 0;
   for (const id of [...ids].sort()) {
@@ -128,8 +181,12 @@ function* ratingSteps(input: RatingInput): Steps<Rating> {
       continue;
     }
     if (UNBILLED_ROLES.has(member.role)) continue;
+    // No tariff, and (missingPrices) nothing used and no day of validity in the period: nothing to bill.
+    if (!Object.hasOwn(input.prices.plans, member.plan)) continue;
     const tariff = input.prices.plans[member.plan] as PlanTariff;
-    admitted.push(...rateMember(lines, input, member, tariff, days.get(id) ?? []));
+    for (const p of sold.get(id) ?? []) ratePack(lines, member, p);
+    const plan = plans.get(member.plan);
+    admitted.push(...rateMember(lines, input, member, tariff, plan, days.get(id) ?? [], draws.get(id)));
     siteDays.push(
       ...daysBySite(
         member,
@@ -162,12 +219,27 @@ function rateMember(
   input: RatingInput,
   member: Member,
   tariff: PlanTariff,
+  plan: Plan | undefined,
   days: readonly MemberDay[],
+  drawn: ReadonlyMap<string, PackPurchase> = new Map(),
 ): AdmittedBeyondQuota[] {
   const { period } = input;
+  const legacy = input.rules === 'before-line-dates';
   const vat = vatBasisPoints(tariff.vatPercent);
-  const valid = overlaps(period, member.validFrom, member.validUntil);
-  const line = (site: string | null, kind: LineKind, description: string, unitCents: number, dates: string[]) =>
+  // The part of the month the membership covers; before lines carried dates, the whole month if it overlapped.
+  const covered = legacy
+    ? overlaps(period, member.validFrom, member.validUntil)
+      ? WHOLE
+      : undefined
+    : coverage(period, member.validFrom, member.validUntil);
+  const line = (
+    site: string | null,
+    kind: LineKind,
+    description: string,
+    unitCents: number,
+    dates: string[],
+    span?: Coverage,
+  ) =>
     lines.add({
       account: accountOf(member),
       member: member.id,
@@ -180,12 +252,39 @@ function rateMember(
       amountCents: 0,
       vatBasisPoints: vat,
       dates,
+      ...(span && span !== WHOLE ? { from: span.from, to: span.to } : {}),
     });
-  if (tariff.lockerMonthlyCents !== undefined && member.locker && valid)
-    line(null, 'locker', `Locker rental ${period}`, tariff.lockerMonthlyCents, []);
+  // Her own locker, if her plan opens it at the door (edge/access/decide.ts); before, whatever the plan said.
+  const locker = member.locker !== undefined && (legacy || plan?.lockers === true);
+  if (tariff.lockerMonthlyCents !== undefined && locker && covered)
+    line(
+      null,
+      'locker',
+      `Locker rental ${monthly(period, covered)}`,
+      prorated(tariff.lockerMonthlyCents, covered),
+      [],
+      covered,
+    );
   switch (tariff.kind) {
     case 'per-day':
       for (const d of days.filter((x) => periodOf(x.date) === period)) {
+        const pack = drawn.get(d.date);
+        if (pack) {
+          lines.add({
+            account: accountOf(member),
+            member: member.id,
+            site: d.site,
+            kind: 'pack-day',
+            item: pack.pack,
+            description: `Days from the pack "${pack.name}" bought ${pack.date}`,
+            quantity: 1,
+            unitCents: 0,
+            amountCents: 0,
+            vatBasisPoints: vatBasisPoints(pack.vatPercent),
+            dates: [d.date],
+          });
+          continue;
+        }
         const half = tariff.halfDay !== undefined && d.minutes !== null && d.minutes < tariff.halfDay.underMinutes;
         if (half && tariff.halfDay)
           line(d.site, 'half-day', `Half-day visits (under ${tariff.halfDay.underMinutes} min)`, tariff.halfDay.cents, [
@@ -199,16 +298,21 @@ function rateMember(
         line(week[0]?.site ?? null, 'week', 'Week passes', tariff.weekCents, [weekOf(week[0]?.date ?? '')]);
       return [];
     case 'subscription': {
-      if (valid)
+      const { daysPerWeek, extraDay } = tariff;
+      const terms = daysPerWeek === undefined ? 'unlimited days' : `${daysPerWeek} day(s) a week`;
+      if (covered)
         line(
           null,
           'subscription',
-          `Subscription, ${tariff.daysPerWeek} day(s) a week, ${period}`,
-          tariff.monthlyCents,
+          `Subscription, ${terms}, ${monthly(period, covered)}`,
+          prorated(tariff.monthlyCents, covered),
           [],
+          covered,
         );
-      const extra = extraDayTerms(tariff.daysPerWeek, tariff.extraDay);
-      const beyond = weeksOf(days, period).flatMap((week) => week.slice(tariff.daysPerWeek));
+      if (daysPerWeek === undefined || extraDay === undefined) return [];
+      const extra = extraDayTerms(daysPerWeek, extraDay);
+      // The days of a week beyond its first `daysPerWeek` by date: the latest ones are the extra ones.
+      const beyond = weeksOf(days, period).flatMap((week) => week.slice(daysPerWeek));
       for (const d of beyond) line(d.site, 'extra-day', extra.description, extra.cents, [d.date]);
       if (!extra.refused) return [];
       return beyond.map((d) => ({
@@ -222,6 +326,82 @@ function rateMember(
     }
   }
 }
+
+/** A pack sold, on the month of its date, at the price it was sold at: its line covers the days it may be used. */
+function ratePack(lines: LineBook, member: Member, p: PackPurchase): void {
+  lines.add({
+    account: accountOf(member),
+    member: member.id,
+    site: null,
+    kind: 'pack',
+    item: p.pack,
+    description: `Pack "${p.name}", ${p.days} day(s) to use from ${p.date} to ${p.validUntil}`,
+    quantity: 1,
+    unitCents: p.cents,
+    amountCents: 0,
+    vatBasisPoints: vatBasisPoints(p.vatPercent),
+    dates: [p.date],
+    from: p.date,
+    to: p.validUntil,
+  });
+}
+
+/**
+ * For each holder of a pack that counts in the period: the days drawn from it (date → pack),
+ * from her visits since the first day her packs need, those received after their month's
+ * close left out (pack-rating.ts).
+ */
+function* packDrawSteps(input: RatingInput): Steps<Map<string, Map<string, PackPurchase>>> {
+  const out = new Map<string, Map<string, PackPurchase>>();
+  const packs = input.packs;
+  if (!packs || packs.purchases.length === 0) return out;
+  const chains = new Map<string, ReturnType<typeof packChain>>();
+  for (const [member, list] of groupBy(packs.purchases, (p) => p.member)) {
+    const chain = packChain(list, input.period);
+    if (chain) chains.set(member, chain);
+  }
+  const events = new Map<string, BilledEvent[]>();
+  // The month's events are many, the holders few: one pass over each list, no copy of it.
+  for (const list of [packs.history, input.events])
+    for (const e of list) {
+      if (e.type === 'consumable.used' || !chains.has(e.member)) continue;
+      const own = events.get(e.member);
+      if (own) own.push(e);
+      else events.set(e.member, [e]);
+    }
+  const last = lastDay(input.period);
+  for (const [member, chain] of chains) {
+    if (!chain) continue;
+    const own = events.get(member) ?? [];
+    const datesOf = function* (list: readonly BilledEvent[]) {
+      const days = yield* memberDaySteps(yield* visitDaySteps(list, input.zones));
+      return days.map((d) => d.date).filter((d) => d >= chain.from && d <= last);
+    };
+    // On time: received by the close of the month of its date (the month being rated is not closed).
+    const onTime = own.filter((e) => e.receivedAt <= (packs.cutoffs.get(periodOf(e.at.slice(0, 10))) ?? Infinity));
+    const dates = (yield* datesOf(own)).sort();
+    out.set(member, packDraws(chain, dates, new Set(yield* datesOf(onTime))));
+  }
+  return out;
+}
+
+/** A whole month, as months closed before lines carried their dates charged every one the membership overlapped. */
+const WHOLE: Coverage = { from: '', to: '', days: 1, monthDays: 1 };
+
+/**
+ * A monthly price for the part of the month covered: `cents × days ÷ days of the month`,
+ * rounded half up to the cent (a whole month is the price itself).
+ */
+export function prorated(cents: number, covered: Coverage): number {
+  if (covered.days >= covered.monthDays) return cents;
+  return Math.floor((2 * cents * covered.days + covered.monthDays) / (2 * covered.monthDays));
+}
+
+/** How a monthly line names its period: the month, or the days of it covered. */
+const monthly = (period: PeriodId, covered: Coverage): string =>
+  covered === WHOLE || covered.days >= covered.monthDays
+    ? period
+    : `${covered.from} to ${covered.to} (${covered.days}/${covered.monthDays} days)`;
 
 /**
  * What a day beyond the quota costs and how its line reads. A plan whose door refuses the day
@@ -324,11 +504,13 @@ function missingPrices(
   uses: Map<string, ConsumableUse[]>,
   booked: Map<string, BilledBooking[]>,
   members: Map<string, Member>,
+  sold: Map<string, PackPurchase[]>,
 ): ErrorDetail[] {
   const problems = new Map<string, string>();
   for (const m of [...members.values()].filter((x) => !UNBILLED_ROLES.has(x.role))) {
-    const used = days.has(m.id) || uses.has(m.id) || booked.has(m.id);
-    if (input.prices.plans[m.plan] === undefined && (used || overlaps(input.period, m.validFrom, m.validUntil)))
+    const used = days.has(m.id) || uses.has(m.id) || booked.has(m.id) || sold.has(m.id);
+    // Own keys only, as for items: a plan named `constructor` has no tariff unless the list gives it one.
+    if (!Object.hasOwn(input.prices.plans, m.plan) && (used || overlaps(input.period, m.validFrom, m.validUntil)))
       problems.set(`plans.${m.plan}`, `no tariff for plan ${JSON.stringify(m.plan)} (member ${m.id})`);
   }
   return [...problems.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([path, message]) => ({ path, message }));
@@ -363,14 +545,26 @@ function groupBy<T>(items: readonly T[], key: (x: T) => string): Map<string, T[]
 export class LineBook {
   private readonly lines = new Map<string, RatedLine>();
 
+  /** `dated`: lines carry `from` and `to` (not under the rules of months closed before they did). */
+  constructor(private readonly dated = true) {}
+
   add(line: RatedLine): void {
     const key = lineKey(line);
+    const { from, to, ...rest } = line;
+    const span = !this.dated
+      ? {}
+      : from !== undefined && to !== undefined
+        ? { from, to }
+        : lineSpan(line.kind, line.dates);
     const held = this.lines.get(key);
-    if (!held) this.lines.set(key, { ...line, amountCents: line.quantity * line.unitCents, dates: [...line.dates] });
+    if (!held)
+      this.lines.set(key, { ...rest, amountCents: line.quantity * line.unitCents, dates: [...line.dates], ...span });
     else {
       held.quantity += line.quantity;
       held.amountCents = held.quantity * held.unitCents;
       held.dates.push(...line.dates);
+      if (span.from !== undefined && (held.from === undefined || span.from < held.from)) held.from = span.from;
+      if (span.to !== undefined && (held.to === undefined || span.to > held.to)) held.to = span.to;
     }
   }
 
@@ -384,6 +578,22 @@ export class LineBook {
     }
     return out;
   }
+}
+
+/**
+ * The first and last day that lines of `kind` on `dates` cover: a week pass (dated by its
+ * Monday) to the Sunday of its last week, any other line from its first date to its last.
+ * None for a line without dates.
+ */
+export function lineSpan(kind: LineKind, dates: readonly string[]): { from?: string; to?: string } {
+  if (dates.length === 0) return {};
+  let from = dates[0] as string;
+  let to = from;
+  for (const d of dates) {
+    if (d < from) from = d;
+    if (d > to) to = d;
+  }
+  return { from, to: kind === 'week' ? addDays(to, 6) : to };
 }
 
 export const lineKey = (

@@ -38,6 +38,7 @@ import { BillingLedger } from '../billing/ledger.js';
 import { registerBillingRoutes } from '../billing/api.js';
 import { BillingAccounting } from '../billing/accounting.js';
 import { registerFecRoutes } from '../billing/fec-api.js';
+import { BillingPacks } from '../billing/packs.js';
 import type { MailSettings } from '../hub/self-service/index.js';
 import { CommandSender } from '../hub/commands.js';
 import { registerCommandRoutes } from '../hub/admin/command-routes.js';
@@ -300,7 +301,11 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     log: deps.log,
     audit: (tx, actor, action, entity, id, before, after) => audit.record(tx, actor, action, entity, id, before, after),
   });
-  registerBillingRoutes(api, billing);
+  registerBillingRoutes(
+    api,
+    billing,
+    new BillingPacks({ db: store.db, directory, ledger: billing, now: () => deps.clock.now() }),
+  );
   registerFecRoutes(api, new BillingAccounting({ db: store.db, now: () => deps.clock.now(), log: deps.log }));
   const members = registerMemberServices(api, {
     db: store.db,

@@ -388,4 +388,17 @@ export const HUB_MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  `
+  -- Packs of days sold to members (cloud-sync/billing/packs.ts): the purchase as JSON (the
+  -- offer's terms as sold), its member and date, and when it was recorded (hub clock, ms): a
+  -- close bills the sales recorded up to its cutoff, like events.
+  CREATE TABLE billing_pack_purchases (
+    id          TEXT PRIMARY KEY,
+    member      TEXT NOT NULL,
+    bought_on   TEXT NOT NULL,
+    recorded_at BIGINT NOT NULL,
+    body        TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX billing_pack_purchases_by_member ON billing_pack_purchases (member, bought_on);
+  `,
 ];

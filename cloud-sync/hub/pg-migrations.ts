@@ -424,4 +424,18 @@ export const PG_MIGRATIONS: readonly string[] = [
     updated_at BIGINT NOT NULL
   );
   `,
+  // 19
+  `
+  -- Packs of days sold to members (cloud-sync/billing/packs.ts): the purchase as JSON (the
+  -- offer's terms as sold), its member and date, and when it was recorded (hub clock, ms): a
+  -- close bills the sales recorded up to its cutoff, like events.
+  CREATE TABLE billing_pack_purchases (
+    id          TEXT COLLATE "C" PRIMARY KEY,
+    member      TEXT COLLATE "C" NOT NULL,
+    bought_on   TEXT COLLATE "C" NOT NULL,
+    recorded_at BIGINT NOT NULL,
+    body        TEXT COLLATE "C" NOT NULL
+  );
+  CREATE INDEX billing_pack_purchases_by_member ON billing_pack_purchases (member, bought_on);
+  `,
 ];

@@ -31,6 +31,8 @@ export async function closedMonth(net: OperatorHub): Promise<void> {
     id: 'reichstett-2-days',
     name: 'Reichstett, 2 jours par semaine',
     access: 'staffed',
+    // The tariff rents lockers: the plan opens them (PUT /billing/prices checks).
+    lockers: true,
   });
   await hub.directory.upsert(hub.store.db, 'employer', { id: 'acme', name: 'Acme SA' });
   await hub.directory.upsert(hub.store.db, 'member', {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BillingLedger } from '../../cloud-sync/billing/ledger.js';
+import { invoicesCsv } from '../../cloud-sync/billing/export.js';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
 import { openHubDatabase } from '../../cloud-sync/hub/db.js';
 import { createHub } from '../../cloud-sync/hub-process/hub.js';
@@ -64,6 +65,19 @@ describe('tessera billing (the commands)', () => {
 
     const csv = await runCli(['billing', 'export', '2026-10', '--db', db]);
     expect(csv.code).toBe(0);
+    // Every row ends with CRLF, the last one too: the bytes the API serves (export.ts).
+    const handle = await openHubDatabase(db);
+    const ledger = new BillingLedger({
+      db: handle,
+      directory: new HubDirectory(handle),
+      sites: new HubSites(handle, Date.now),
+      now: Date.now,
+      log: silent,
+    });
+    expect(csv.stdout).toBe(invoicesCsv(await ledger.invoices('2026-10')));
+    await handle.close();
+    expect(csv.stdout.endsWith('\r\n')).toBe(true);
+    expect(csv.stdout.split('\r\n').some((row) => row.includes('\n'))).toBe(false);
     const rows = csv.stdout.trim().split('\r\n');
     expect(rows).toHaveLength(4);
     expect(rows[1]).toMatch(

@@ -6,7 +6,7 @@ import { EXAMPLE_PRICE_LIST, type PlanTariff, type PriceList } from '../../cloud
 import { ratePeriod } from '../../cloud-sync/billing/rate.js';
 import { Resource } from '../../shared/protocol/bookings.js';
 import type { Member } from '../../shared/protocol/directory.js';
-import { employer, member } from './billing-fixtures.js';
+import { employer, member, EXAMPLE_PLANS } from './billing-fixtures.js';
 
 const ZONES = new Map([
   ['murat', 'Europe/Paris'],
@@ -72,6 +72,7 @@ function invoicesFor(bookings: BilledBooking[], members: Member[] = [chloe], pri
     members,
     employers: [employer('acme', 'Acme SA')],
     events: [],
+    plans: EXAMPLE_PLANS,
     zones: ZONES,
     bookings,
     resources: RESOURCES,

@@ -17,7 +17,7 @@ import type { Member } from '../../shared/protocol/directory.js';
 import { login, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { HUB_DB_KIND, lastingHubDb, storeRuns, testHubDb } from '../harness/hub-db.js';
 import { silent } from '../support/logger.js';
-import { BILLING_DATES, billingHub, employer, member, SiteLog } from './billing-fixtures.js';
+import { BILLING_DATES, billingHub, EXAMPLE_PLANS, employer, member, SiteLog } from './billing-fixtures.js';
 
 const { NOV_2, DEC_2, JAN_2 } = BILLING_DATES;
 const HOUR = 3_600_000;
@@ -186,6 +186,7 @@ describe('credit notes (fast-check)', () => {
             const rated = ratePeriod({
               period,
               prices: EXAMPLE_PRICE_LIST,
+              plans: EXAMPLE_PLANS,
               members,
               employers,
               events: all,

@@ -9,8 +9,8 @@ import { login, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harn
 import { testHubDb } from '../harness/hub-db.js';
 import { silent } from '../support/logger.js';
 
-const plan = (id: string, daysPerWeek?: number): Plan =>
-  Plan.parse({ id, name: id, access: 'staffed', ...(daysPerWeek === undefined ? {} : { daysPerWeek }) });
+const plan = (id: string, daysPerWeek?: number, lockers = false): Plan =>
+  Plan.parse({ id, name: id, access: 'staffed', lockers, ...(daysPerWeek === undefined ? {} : { daysPerWeek }) });
 /** Refused at the door; one let in anyway (a site cut off from the hub) costs 20.00. */
 const REFUSE = { refuse: true as const, cents: 2000 };
 const subscription = (daysPerWeek: number, extraDay: 'refuse' | { cents: number; refuse?: true }): PlanTariff => ({
@@ -77,8 +77,9 @@ describe('a price list must tell the same story as the doors about a day beyond 
       plan('murat-day'),
       plan('murat-week'),
       plan('murat-2-days', 2),
-      plan('reichstett-2-days'),
+      plan('reichstett-2-days', undefined, true),
       plan('soho-solo', 5),
+      plan('murat-unlimited'),
     ];
     expect(doorContradictions(EXAMPLE_PRICE_LIST, documented)).toEqual([]);
   });

@@ -4,7 +4,7 @@ import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
 import { ratePeriod, ratePeriodInSlices } from '../../cloud-sync/billing/rate.js';
 import { bySiteSeq } from '../../cloud-sync/billing/visits.js';
 import { Slices } from '../../cloud-sync/hub/slices.js';
-import { BILLING_DATES, billingHub, member, SiteLog } from './billing-fixtures.js';
+import { BILLING_DATES, billingHub, member, SiteLog, EXAMPLE_PLANS } from './billing-fixtures.js';
 
 const { NOV_2, DEC_2 } = BILLING_DATES;
 const NOVEMBER = { from: '2026-11-01', to: '2026-12-01' };
@@ -115,6 +115,7 @@ describe('the events a rating reads', () => {
         members: [member('ana', 'murat-day'), member('bob', 'murat-week'), member('eve', 'soho-solo')],
         employers: [],
         events: read.events,
+        plans: EXAMPLE_PLANS,
         zones: new Map([['alpha', 'Europe/Paris']]),
       };
       const before = turns;

@@ -5,7 +5,7 @@ import { openHubDatabase, type HubDb } from '../../cloud-sync/hub/db.js';
 import { HubDirectory } from '../../cloud-sync/hub/directory.js';
 import { HubSites } from '../../cloud-sync/hub/sites.js';
 import { HubStore } from '../../cloud-sync/hub/store.js';
-import type { Employer, Member } from '../../shared/protocol/directory.js';
+import type { Employer, Member, Plan } from '../../shared/protocol/directory.js';
 import type { SiteEvent } from '../../shared/protocol/events.js';
 import { billedEventOf, type BilledEvent } from '../../cloud-sync/billing/visits.js';
 import { testHubDb } from '../harness/hub-db.js';
@@ -87,6 +87,19 @@ export function member(id: string, plan: string, extra: Partial<Member> = {}): M
 
 export const employer = (id: string, name: string): Employer => ({ id, name });
 
+/**
+ * The directory plans that go with `EXAMPLE_PRICE_LIST` (docs/billing.md "Prices"): Murat's 2 days
+ * and Soho Solo refuse a day beyond their quota, Reichstett's plan opens its members' lockers.
+ */
+export const EXAMPLE_PLANS: Plan[] = [
+  { id: 'murat-day', name: 'Murat day', access: 'staffed', sites: 'all', lockers: false },
+  { id: 'murat-week', name: 'Murat week', access: 'staffed', sites: 'all', lockers: false },
+  { id: 'murat-2-days', name: 'Murat 2 days', access: 'staffed', sites: 'all', lockers: false, daysPerWeek: 2 },
+  { id: 'reichstett-2-days', name: 'Reichstett 2 days', access: 'staffed', sites: 'all', lockers: true },
+  { id: 'soho-solo', name: 'Soho Solo', access: 'always', sites: 'all', lockers: false, daysPerWeek: 5 },
+  { id: 'murat-unlimited', name: 'Murat every day', access: 'staffed', sites: 'all', lockers: false },
+];
+
 /** Instants to close periods at: the 2nd of a month, when the one before is over everywhere. */
 export const BILLING_DATES = {
   NOV_2: Date.parse('2026-11-02T09:00:00Z'),
@@ -106,7 +119,12 @@ export async function billingHub(log: Logger = silent, path?: string) {
   for (const id of ['murat', 'reichstett'])
     await sites.upsert(db, { id, name: id, timeZone: 'Europe/Paris', capacity: 20 });
   await directory.upsert(db, 'plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
-  await directory.upsert(db, 'plan', { id: 'reichstett-2-days', name: 'Reichstett 2 days', access: 'staffed' });
+  await directory.upsert(db, 'plan', {
+    id: 'reichstett-2-days',
+    name: 'Reichstett 2 days',
+    access: 'staffed',
+    lockers: true,
+  });
   await directory.upsert(db, 'employer', { id: 'acme', name: 'Acme SA' });
   await directory.upsert(db, 'member', { id: 'ana', name: 'Ana', plan: 'murat-day' });
   await directory.upsert(db, 'member', { id: 'chloe', name: 'Chloé', plan: 'reichstett-2-days', employer: 'acme' });

@@ -7,7 +7,7 @@ import { ratePeriod } from '../../cloud-sync/billing/rate.js';
 import type { BilledEvent } from '../../cloud-sync/billing/visits.js';
 import type { Employer, Member } from '../../shared/protocol/directory.js';
 import { storeRuns } from '../harness/hub-db.js';
-import { BILLING_DATES, billingHub, employer, member, SiteLog } from './billing-fixtures.js';
+import { BILLING_DATES, billingHub, employer, member, SiteLog, EXAMPLE_PLANS } from './billing-fixtures.js';
 
 const SITES = ['murat', 'reichstett'];
 const ZONES = new Map(SITES.map((s) => [s, 'Europe/Paris']));
@@ -67,6 +67,7 @@ function invoices(period: string, events: readonly BilledEvent[]): Invoice[] {
     members: MEMBERS,
     employers: EMPLOYERS,
     events,
+    plans: EXAMPLE_PLANS,
     zones: ZONES,
   });
   return runAtOnce(
@@ -153,7 +154,15 @@ describe('billing properties (fast-check)', () => {
           const members = await hub.directory.list(hub.db, 'member');
           const employers = await hub.directory.list(hub.db, 'employer');
           const rate = (period: string, events: BilledEvent[]) =>
-            ratePeriod({ period, prices: EXAMPLE_PRICE_LIST, members, employers, events, zones: ZONES }).lines;
+            ratePeriod({
+              period,
+              prices: EXAMPLE_PRICE_LIST,
+              members,
+              employers,
+              plans: EXAMPLE_PLANS,
+              events,
+              zones: ZONES,
+            }).lines;
           const octOnTime = rate(
             '2026-10',
             all.filter((e) => e.receivedAt === onTime),

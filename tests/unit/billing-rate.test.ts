@@ -5,7 +5,7 @@ import { EXAMPLE_PRICE_LIST, PriceList, unpricedRefusals } from '../../cloud-syn
 import { ratePeriod, type RatingInput } from '../../cloud-sync/billing/rate.js';
 import type { Employer, Member } from '../../shared/protocol/directory.js';
 import { TesseraError } from '../../shared/platform/errors.js';
-import { employer, member, SiteLog } from './billing-fixtures.js';
+import { employer, member, SiteLog, EXAMPLE_PLANS } from './billing-fixtures.js';
 
 const ZONES = new Map([
   ['murat', 'Europe/Paris'],
@@ -27,6 +27,7 @@ function invoicesFor(
     members,
     employers,
     events: logs.flatMap((l) => l.billed),
+    plans: EXAMPLE_PLANS,
     zones: ZONES,
   };
   const { lines, days } = ratePeriod(input);
@@ -181,10 +182,11 @@ describe('locker rental and the half-day threshold (totals by hand)', () => {
       { site: 'reichstett', days: 2, amountCents: 0 },
     ]);
     expect(only(nov, 'max').lines.map((l) => l.kind)).toEqual(['subscription']);
-    // October: the membership starts on the 15th, which overlaps the month: the whole month's fee and rental (no proration).
+    // October: the membership starts on the 15th, 17 of the month's 31 days: pro rata, 9600 × 17 / 31 = 5264.52
+    // and 500 × 17 / 31 = 274.19, rounded to the cent.
     expect(only(invoicesFor([lea], [], [], '2026-10'), 'lea').lines.map((l) => [l.kind, l.amountCents])).toEqual([
-      ['locker', 500],
-      ['subscription', 9600],
+      ['locker', 274],
+      ['subscription', 5265],
     ]);
     // December: the membership is over: no rental, no fee, so no invoice at all.
     expect(invoicesFor([lea], [], [], '2026-12')).toEqual([]);
@@ -232,6 +234,7 @@ describe('rating rules', () => {
       members: [member('eve', 'soho-solo'), member('fay', 'gold')],
       employers: [],
       events: soho.billed,
+      plans: EXAMPLE_PLANS,
       zones: ZONES,
     };
     const err = (() => {
@@ -261,6 +264,7 @@ describe('rating rules', () => {
       members: [member('eve', 'soho-solo')],
       employers: [],
       events: soho.billed,
+      plans: EXAMPLE_PLANS,
       zones: ZONES,
     });
     expect(r.unpriced).toEqual([
@@ -283,6 +287,7 @@ describe('rating rules', () => {
       members: [],
       employers: [],
       events: murat.billed,
+      plans: EXAMPLE_PLANS,
       zones: ZONES,
     });
     expect(r.lines).toEqual([]);
@@ -302,9 +307,11 @@ describe('rating rules', () => {
       members,
       employers: [],
       events: murat.billed,
+      plans: EXAMPLE_PLANS,
       zones: ZONES,
     });
-    expect(r.lines.map((l) => [l.member, l.kind, l.amountCents])).toEqual([['new', 'subscription', 10000]]);
+    // From the 30th: 1 day of November's 30, 10000 × 1 / 30 = 333.33, 333 (pro rata, docs/billing.md).
+    expect(r.lines.map((l) => [l.member, l.kind, l.amountCents])).toEqual([['new', 'subscription', 333]]);
   });
 
   it("charges a day a site let in beyond a refusing plan's quota at the plan's price for it, never 0, and lists it for the operator", () => {
@@ -316,6 +323,7 @@ describe('rating rules', () => {
       members: [member('ida', 'murat-2-days')],
       employers: [],
       events: [...a.billed, ...b.billed],
+      plans: EXAMPLE_PLANS,
       zones: ZONES,
     });
     expect(
@@ -344,6 +352,7 @@ describe('rating rules', () => {
       members: [member('ida', 'reichstett-2-days')],
       employers: [],
       events: a.billed,
+      plans: EXAMPLE_PLANS,
       zones: ZONES,
     });
     expect(r.lines.filter((l) => l.kind === 'extra-day').map((l) => [l.quantity, l.amountCents])).toEqual([[1, 1200]]);
@@ -377,6 +386,7 @@ describe('rating rules', () => {
       members: [member('ida', 'murat-2-days')],
       employers: [],
       events: a.billed,
+      plans: EXAMPLE_PLANS,
       zones: ZONES,
     });
     expect(r.lines.filter((l) => l.kind === 'extra-day').map((l) => [l.amountCents, l.description])).toEqual([
@@ -394,6 +404,7 @@ describe('rating rules', () => {
       members: [member('jo', 'murat-day')],
       employers: [],
       events,
+      plans: EXAMPLE_PLANS,
       zones: ZONES,
     });
     expect(r.lines.map((l) => [l.kind, l.dates])).toEqual([

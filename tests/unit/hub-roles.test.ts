@@ -76,6 +76,8 @@ const OPERATOR_ONLY = [
   'POST /billing/periods/:period/close',
   'GET /billing/periods/:period/verify',
   'GET /billing/invoices/:number',
+  'POST /billing/packs',
+  'GET /billing/packs',
   'GET /dead-letters',
   'DELETE /directory/sites/:id',
   'POST /sites/:site/commands',

@@ -85,6 +85,8 @@ const UNIT_CODES: Record<LineKind, string> = {
   'desk-booking': 'C62',
   'late-cancellation': 'C62',
   'no-show': 'C62',
+  pack: 'C62',
+  'pack-day': 'DAY',
 };
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;

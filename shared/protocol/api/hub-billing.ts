@@ -55,21 +55,35 @@ const Common = {
   bookings: BookingTerms.optional(),
 };
 
-const Subscription = z.strictObject({
-  kind: z.literal('subscription'),
-  monthlyCents: Cents,
-  /** Distinct site-local days a week, across all sites, that the subscription covers. */
-  daysPerWeek: z.number().int().min(1).max(5),
-  /**
-   * A day beyond the quota. `{cents}`: the door lets it in, at that price. `{refuse: true,
-   * cents}`: the door refuses it, and `cents` is what a day costs that a site let in anyway (a
-   * site cut off from the hub that did not know the days used elsewhere): never free.
-   * `"refuse"` alone, from lists made before that price was asked for, is still read from a
-   * closed month (which re-rates as it was closed) but refused in a new list (unpricedRefusals).
-   */
-  extraDay: z.union([z.literal('refuse'), z.strictObject({ cents: Cents, refuse: z.literal(true).optional() })]),
-  ...Common,
-});
+const ExtraDaySchema = z.union([
+  z.literal('refuse'),
+  z.strictObject({ cents: Cents, refuse: z.literal(true).optional() }),
+]);
+
+const Subscription = z
+  .strictObject({
+    kind: z.literal('subscription'),
+    /** The month's fee; a month the membership covers in part is charged pro rata (docs/billing.md). */
+    monthlyCents: Cents,
+    /**
+     * Distinct site-local days a week, across all sites, that the subscription covers. Absent:
+     * unlimited (every day the door lets in is covered), and then `extraDay` is absent too.
+     */
+    daysPerWeek: z.number().int().min(1).max(5).optional(),
+    /**
+     * A day beyond the quota. `{cents}`: the door lets it in, at that price. `{refuse: true,
+     * cents}`: the door refuses it, and `cents` is what a day costs that a site let in anyway (a
+     * site cut off from the hub that did not know the days used elsewhere): never free.
+     * `"refuse"` alone, from lists made before that price was asked for, is still read from a
+     * closed month (which re-rates as it was closed) but refused in a new list (unpricedRefusals).
+     */
+    extraDay: ExtraDaySchema.optional(),
+    ...Common,
+  })
+  .refine((t) => (t.daysPerWeek === undefined) === (t.extraDay === undefined), {
+    error: 'a subscription gives daysPerWeek and extraDay together, or neither (unlimited days)',
+    path: ['extraDay'],
+  });
 
 /** A day pass, or pay-as-you-go by the day: each visited day is charged, a short one as a half-day. */
 const PerDay = z.strictObject({
@@ -83,7 +97,7 @@ const PerDay = z.strictObject({
 /** A week pass: each ISO week with at least one visit is charged once, in the month of its Thursday. */
 const WeekPass = z.strictObject({ kind: z.literal('week-pass'), weekCents: Cents, ...Common });
 
-export type ExtraDay = z.infer<typeof Subscription>['extraDay'];
+export type ExtraDay = z.infer<typeof ExtraDaySchema>;
 
 export const PlanTariff = z.discriminatedUnion('kind', [Subscription, PerDay, WeekPass]);
 export type PlanTariff = z.infer<typeof PlanTariff>;
@@ -95,6 +109,22 @@ export const ConsumablePrice = z.strictObject({
 });
 export type ConsumablePrice = z.infer<typeof ConsumablePrice>;
 
+/**
+ * A pack of days sold ahead (a book of 10 days, used at any site): bought once (`POST
+ * /billing/packs`, a line of `cents` on the month of the purchase), then each day its holder
+ * comes draws one of its `days`, month after month, for `validDays` from the purchase. It is an
+ * add-on to a per-day plan: days beyond the pack are charged at the plan's prices.
+ */
+export const PackOffer = z.strictObject({
+  name: z.string().min(1).max(200),
+  days: z.number().int().min(1).max(366),
+  cents: Cents,
+  vatPercent: VatPercent,
+  /** Days from the purchase (that day included) during which its days may be drawn; at most a year and a day. */
+  validDays: z.number().int().min(1).max(366).default(365),
+});
+export type PackOffer = z.infer<typeof PackOffer>;
+
 export const PriceList = z.strictObject({
   currency: z
     .string()
@@ -102,8 +132,28 @@ export const PriceList = z.strictObject({
     .default('EUR'),
   plans: z.record(Key, PlanTariff),
   consumables: z.record(Key, ConsumablePrice).default({}),
+  /** The packs of days on sale, by id (absent: none). */
+  packs: z.record(Key, PackOffer).optional(),
 });
 export type PriceList = z.infer<typeof PriceList>;
+
+/** A pack sold to a member: the offer's terms as they were, kept with the purchase. */
+export const PackPurchase = z.object({
+  id: z.string(),
+  member: z.string(),
+  /** The offer's id in the price list. */
+  pack: z.string(),
+  name: z.string(),
+  days: z.number().int(),
+  cents: z.number().int(),
+  vatPercent: z.number(),
+  /** The day it was bought, and the last day its days may be drawn. */
+  date: z.string(),
+  validUntil: z.string(),
+  /** When the operator recorded it (ISO, UTC): a close bills the purchases recorded up to its cutoff. */
+  recordedAt: z.string(),
+});
+export type PackPurchase = z.infer<typeof PackPurchase>;
 
 /** A billing period is a calendar month, `YYYY-MM`. */
 export const PeriodId = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, { error: 'expected a month "YYYY-MM"' });
@@ -122,6 +172,8 @@ export const LINE_KINDS = [
   'desk-booking',
   'late-cancellation',
   'no-show',
+  'pack',
+  'pack-day',
 ] as const;
 export const LineKind = z.enum(LINE_KINDS);
 export type LineKind = z.infer<typeof LineKind>;
@@ -444,6 +496,15 @@ export const InvoiceList = z.object({ invoices: z.array(Invoice) });
 export type InvoiceList = z.infer<typeof InvoiceList>;
 
 const PeriodParams = z.strictObject({ period: PeriodId });
+/** A sale of a pack: to whom, which, and the day (the seller's date: it must fall in a month not yet closed). */
+export const PackSale = z.strictObject({
+  member: z.string().min(1).max(64),
+  pack: Key,
+  date: IsoDate,
+});
+export type PackSale = z.infer<typeof PackSale>;
+export const PackPurchaseList = z.object({ purchases: z.array(PackPurchase) });
+export type PackPurchaseList = z.infer<typeof PackPurchaseList>;
 const InvoiceParams = z.strictObject({
   number: z.string().regex(/^(AV-)?\d{4}-\d{6}$/, {
     error: 'expected an invoice number "YYYY-NNNNNN" or a credit note number "AV-YYYY-NNNNNN"',
@@ -542,6 +603,25 @@ export const BillingRoutes = {
     params: PeriodParams,
     response: { 200: Verification },
     errors: ['auth.forbidden', 'billing.out_of_order', 'billing.unpriced', 'billing.pruned', 'not_found'],
+  }),
+  sellPack: defineRoute({
+    ...billing,
+    method: 'POST',
+    url: '/billing/packs',
+    operationId: 'sellPack',
+    summary: "Record a pack of days sold to a member: billed with the purchase's month, drawn day by day (operator)",
+    body: PackSale,
+    response: { 201: PackPurchase },
+    errors: ['auth.forbidden', 'not_found', 'billing.unpriced', 'billing.period_closed'],
+  }),
+  packs: defineRoute({
+    ...billing,
+    method: 'GET',
+    url: '/billing/packs',
+    operationId: 'listPacks',
+    summary: "The packs of days sold, a member's or all, by date (operator)",
+    querystring: z.strictObject({ member: z.string().min(1).max(64).optional() }),
+    response: { 200: PackPurchaseList },
   }),
   invoice: defineRoute({
     ...billing,
