@@ -3,6 +3,7 @@ import { serve } from '../../shared/platform/api-contract.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import { BillingRoutes, type InvoiceHeader, type MissingParties } from '../../shared/protocol/api/hub-billing.js';
 import { invoicesCsv } from './export.js';
+import { invoiceDocument } from './documents/index.js';
 import type { Invoice } from './invoice.js';
 import type { BillingLedger } from './ledger.js';
 import type { BillingPacks } from './packs.js';
@@ -143,6 +144,21 @@ export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedge
       if (!invoice) throw new TesseraError('not_found', `no invoice ${number}`);
       const { format, dialect } = req.query;
       return format === 'csv' ? sendCsvFile(reply, `invoice-${number}.csv`, invoicesCsv([invoice], dialect)) : invoice;
+    },
+    operator,
+  );
+  serve(
+    app,
+    BillingRoutes.invoiceDocument,
+    async (req, reply) => {
+      const { number } = req.params;
+      const invoice = await ledger.invoice(number);
+      if (!invoice) throw new TesseraError('not_found', `no invoice or credit note ${number}`);
+      const document = await invoiceDocument(invoice, req.query.format);
+      return reply
+        .header('content-type', document.type)
+        .header('content-disposition', `attachment; filename="${number}.${document.extension}"`)
+        .send(document.bytes);
     },
     operator,
   );

@@ -248,11 +248,7 @@ export type Buyer = z.infer<typeof Buyer>;
 
 /** An identifier as typed (spaces allowed: `123 456 789`), compacted, then checked. */
 const Identifier = (check: (s: string) => boolean, error: string) =>
-  z
-    .string()
-    .max(40)
-    .transform(compactIdentifier)
-    .pipe(z.string().refine(check, { error }));
+  z.string().max(40).transform(compactIdentifier).pipe(z.string().refine(check, { error }));
 const SirenInput = Identifier(isSiren, 'expected a SIREN: 9 digits whose last is their Luhn key');
 const SiretInput = Identifier(isSiret, 'expected a SIRET: 14 digits, a valid SIREN and a NIC, with a valid key');
 const FrenchVatInput = Identifier(
@@ -277,7 +273,11 @@ export const SellerSetting = Seller.extend({
   if (!s.siret.startsWith(s.siren))
     ctx.addIssue({ code: 'custom', path: ['siret'], message: `the SIRET must start with the SIREN ${s.siren}` });
   if (s.vatNumber !== undefined && sirenOfVatNumber(s.vatNumber) !== s.siren)
-    ctx.addIssue({ code: 'custom', path: ['vatNumber'], message: `the VAT number must be that of the SIREN ${s.siren}` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['vatNumber'],
+      message: `the VAT number must be that of the SIREN ${s.siren}`,
+    });
   if (s.vatNumber === undefined && s.vatExemption === undefined)
     ctx.addIssue({
       code: 'custom',
@@ -310,7 +310,8 @@ export const BuyerSetting = Buyer.extend({
   if (b.siret !== undefined && !b.siret.startsWith(b.siren))
     issue('siret', `the SIRET must start with the SIREN ${b.siren}`);
   const vatSiren = b.vatNumber === undefined ? undefined : sirenOfVatNumber(b.vatNumber);
-  if (vatSiren !== undefined && vatSiren !== b.siren) issue('vatNumber', `the VAT number must be that of the SIREN ${b.siren}`);
+  if (vatSiren !== undefined && vatSiren !== b.siren)
+    issue('vatNumber', `the VAT number must be that of the SIREN ${b.siren}`);
 });
 
 /** A billed account: `employer:<id>` or `member:<id>` (a member billed on their own). */
@@ -515,6 +516,12 @@ const InvoiceOnlyParams = z.strictObject({
 });
 const AccountParams = z.strictObject({ account: BillingAccount });
 
+/** The formats an invoice's legal document comes in. */
+export const InvoiceDocumentQuery = z.strictObject({
+  format: z.enum(['pdf', 'facturx', 'cii', 'ubl']).default('facturx'),
+});
+export type InvoiceDocumentQuery = z.infer<typeof InvoiceDocumentQuery>;
+
 /** An operator's credit note cancelling what is left of an invoice: why, printed on it. */
 export const CreditNoteRequest = z.strictObject({ reason: z.string().trim().min(1).max(500) });
 export type CreditNoteRequest = z.infer<typeof CreditNoteRequest>;
@@ -634,6 +641,24 @@ export const BillingRoutes = {
     response: { 200: Invoice },
     produces: CSV,
     errors: ['auth.forbidden', 'not_found'],
+  }),
+  invoiceDocument: defineRoute({
+    ...billing,
+    method: 'GET',
+    url: '/billing/invoices/:number/document',
+    operationId: 'getInvoiceDocument',
+    summary:
+      'The legal document of an invoice or credit note: PDF, Factur-X, or the EN 16931 XML as CII or UBL (operator)',
+    params: InvoiceParams,
+    querystring: InvoiceDocumentQuery,
+    response: {},
+    produces: {
+      'application/pdf': {
+        description: 'the readable PDF (format=pdf), or Factur-X: PDF/A-3b carrying the CII (format=facturx)',
+      },
+      'application/xml': { description: 'the EN 16931 invoice as UN/CEFACT CII (format=cii) or UBL 2.1 (format=ubl)' },
+    },
+    errors: ['auth.forbidden', 'not_found', 'billing.not_en16931'],
   }),
   creditNote: defineRoute({
     ...billing,
