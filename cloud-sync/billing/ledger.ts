@@ -224,15 +224,7 @@ export class BillingLedger {
     const invoices = routed.invoices.map((inv) => lawfulInvoice(inv, parties.buyerOf(accountKey(inv.account)), issue));
     const creditNotes = routed.credits.map((c) => {
       const { buyer, language } = parties.creditTo(c.origin, c.period);
-      return lawfulCreditNote(
-        c.note,
-        c.origin,
-        language,
-        buyer,
-        lateCorrectionReason(language, c.period),
-        issue,
-        true,
-      );
+      return lawfulCreditNote(c.note, c.origin, language, buyer, lateCorrectionReason(language, c.period), issue, true);
     });
     return { invoices, creditNotes };
   }
@@ -376,10 +368,7 @@ export class BillingLedger {
       prices: string;
       resources: string | null;
       credit_mark: string | null;
-    }>(
-      'SELECT cutoff, closed_at, prices, resources, credit_mark FROM billing_periods WHERE period = ?',
-      [checked],
-    );
+    }>('SELECT cutoff, closed_at, prices, resources, credit_mark FROM billing_periods WHERE period = ?', [checked]);
     if (!row) throw new TesseraError('not_found', `${checked} is not closed`);
     const pruned = await this.prunedPeriods();
     if (pruned.has(checked))
@@ -554,8 +543,7 @@ async function store(
   );
   const year = Number(period.slice(0, 4));
   const after = await lastSeq(tx, year);
-  const frozen =
-    after === ahead.after ? ahead.frozen : runAtOnce(frozenSteps(issued.invoices, year, after, closedAt));
+  const frozen = after === ahead.after ? ahead.frozen : runAtOnce(frozenSteps(issued.invoices, year, after, closedAt));
   const t = totals(statement, issued.invoices);
   await tx.run(
     'INSERT INTO billing_periods (period, cutoff, closed_at, prices, resources, unbilled, invoices, subtotal_cents, vat_cents, total_cents, credit_mark) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -662,7 +650,9 @@ const correctedBy = (notes: readonly Invoice[]): string[] => notes.map((n) => n.
  */
 function withoutHandCredited(docs: Documents, byHand: ReadonlySet<string>, parties: PartiesAt): Issued {
   const creditNotes = docs.creditNotes.filter((n) => !byHand.has(n.corrects?.number ?? ''));
-  const unknown = [...docs.invoices, ...creditNotes].filter((d) => d.buyer === undefined).map((d) => accountKey(d.account));
+  const unknown = [...docs.invoices, ...creditNotes]
+    .filter((d) => d.buyer === undefined)
+    .map((d) => accountKey(d.account));
   return {
     invoices: docs.invoices,
     creditNotes,

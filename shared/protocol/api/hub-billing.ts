@@ -196,11 +196,7 @@ export type Buyer = z.infer<typeof Buyer>;
 
 /** An identifier as typed (spaces allowed: `123 456 789`), compacted, then checked. */
 const Identifier = (check: (s: string) => boolean, error: string) =>
-  z
-    .string()
-    .max(40)
-    .transform(compactIdentifier)
-    .pipe(z.string().refine(check, { error }));
+  z.string().max(40).transform(compactIdentifier).pipe(z.string().refine(check, { error }));
 const SirenInput = Identifier(isSiren, 'expected a SIREN: 9 digits whose last is their Luhn key');
 const SiretInput = Identifier(isSiret, 'expected a SIRET: 14 digits, a valid SIREN and a NIC, with a valid key');
 const FrenchVatInput = Identifier(
@@ -225,7 +221,11 @@ export const SellerSetting = Seller.extend({
   if (!s.siret.startsWith(s.siren))
     ctx.addIssue({ code: 'custom', path: ['siret'], message: `the SIRET must start with the SIREN ${s.siren}` });
   if (s.vatNumber !== undefined && sirenOfVatNumber(s.vatNumber) !== s.siren)
-    ctx.addIssue({ code: 'custom', path: ['vatNumber'], message: `the VAT number must be that of the SIREN ${s.siren}` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['vatNumber'],
+      message: `the VAT number must be that of the SIREN ${s.siren}`,
+    });
   if (s.vatNumber === undefined && s.vatExemption === undefined)
     ctx.addIssue({
       code: 'custom',
@@ -258,7 +258,8 @@ export const BuyerSetting = Buyer.extend({
   if (b.siret !== undefined && !b.siret.startsWith(b.siren))
     issue('siret', `the SIRET must start with the SIREN ${b.siren}`);
   const vatSiren = b.vatNumber === undefined ? undefined : sirenOfVatNumber(b.vatNumber);
-  if (vatSiren !== undefined && vatSiren !== b.siren) issue('vatNumber', `the VAT number must be that of the SIREN ${b.siren}`);
+  if (vatSiren !== undefined && vatSiren !== b.siren)
+    issue('vatNumber', `the VAT number must be that of the SIREN ${b.siren}`);
 });
 
 /** A billed account: `employer:<id>` or `member:<id>` (a member billed on their own). */
