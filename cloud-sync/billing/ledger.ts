@@ -221,7 +221,11 @@ export class BillingLedger {
     const routed = routeCorrections(statement.invoices, origins);
     const names = lineNames(ctx);
     const issue = { at, seller: parties.seller, names };
-    const invoices = routed.invoices.map((inv) => lawfulInvoice(inv, parties.buyerOf(accountKey(inv.account)), issue));
+    // Wording every line's dates is a pass over a month's member-days: in slices, as the rating.
+    const invoices = await runInSlices(
+      lawfulSteps(routed.invoices, (inv) => lawfulInvoice(inv, parties.buyerOf(accountKey(inv.account)), issue)),
+      ctx.slices ?? new Slices(),
+    );
     const creditNotes = routed.credits.map((c) => {
       const { buyer, language } = parties.creditTo(c.origin, c.period);
       return lawfulCreditNote(c.note, c.origin, language, buyer, lateCorrectionReason(language, c.period), issue, true);
@@ -590,6 +594,16 @@ interface FrozenInvoice {
   totalCents: number;
   /** The invoice's bytes, numbered and dated: what is stored. */
   body: string;
+}
+
+/** Each invoice issued (`issue`): a few a step (a line's dates are worded one by one). */
+function* lawfulSteps(invoices: readonly Invoice[], issue: (invoice: Invoice) => Invoice): Steps<Invoice[]> {
+  const out: Invoice[] = [];
+  for (const invoice of invoices) {
+    if (out.length % 50 === 0) yield;
+    out.push(issue(invoice));
+  }
+  return out;
 }
 
 /** The invoices numbered after seq `after` of `year` and dated, as stored: a few a step (their bytes are long). */
