@@ -143,7 +143,8 @@ export function remainderOf(invoice: Invoice, credits: readonly Invoice[]): Invo
     const key = chargeKey(l, month);
     // What the credit notes took off this charge, within what the line charged (of its sign).
     const was = credited.get(key) ?? 0;
-    const taken = l.amountCents >= 0 ? Math.max(0, Math.min(l.amountCents, was)) : Math.min(0, Math.max(l.amountCents, was));
+    const taken =
+      l.amountCents >= 0 ? Math.max(0, Math.min(l.amountCents, was)) : Math.min(0, Math.max(l.amountCents, was));
     credited.set(key, was - taken);
     const amount = l.amountCents - taken;
     if (amount === 0 || l.unitCents === 0) continue;

@@ -125,8 +125,13 @@ function invoiceOf(
     siteDays.set(d.site, (siteDays.get(d.site) ?? 0) + d.days);
     memberDays.set(d.member, (memberDays.get(d.member) ?? 0) + d.days);
   }
-  return invoiceOfLines(period, currency, { kind, id, name }, lines, { siteDays, memberDays }, (member) =>
-    dir.members.get(member)?.name ?? null,
+  return invoiceOfLines(
+    period,
+    currency,
+    { kind, id, name },
+    lines,
+    { siteDays, memberDays },
+    (member) => dir.members.get(member)?.name ?? null,
   );
 }
 

@@ -83,7 +83,7 @@ export function formatDates(lang: InvoiceLanguage, dates: readonly string[]): st
   const groups: string[] = [];
   for (const [month, days] of byMonth) {
     const items: string[] = [];
-    for (let i = 0; i < days.length; ) {
+    for (let i = 0; i < days.length;) {
       let j = i;
       while (j + 1 < days.length && days[j + 1] === (days[j] ?? 0) + 1) j++;
       const first = days[i] ?? 0;
@@ -168,7 +168,9 @@ function wordsOf(lang: InvoiceLanguage, line: Pick<InvoiceLine, 'kind' | 'item' 
     }
     case 'half-day':
       if (t?.kind !== 'per-day' || !t.halfDay) break;
-      return fr ? `Demi-journées (moins de ${t.halfDay.underMinutes} min)` : `Half days (under ${t.halfDay.underMinutes} min)`;
+      return fr
+        ? `Demi-journées (moins de ${t.halfDay.underMinutes} min)`
+        : `Half days (under ${t.halfDay.underMinutes} min)`;
     case 'consumable': {
       const name = names.item(line.item ?? '');
       const included = t && line.item !== null && Object.hasOwn(t.included, line.item) ? t.included[line.item] : 0;
@@ -180,7 +182,13 @@ function wordsOf(lang: InvoiceLanguage, line: Pick<InvoiceLine, 'kind' | 'item' 
       if (included === 0) break;
       return fr ? `heures au-delà des ${included} incluses par mois` : `hours beyond the ${included} included a month`;
     }
-    default:
+    case 'day':
+    case 'week':
+    case 'locker':
+    case 'room-half-day':
+    case 'desk-booking':
+    case 'late-cancellation':
+    case 'no-show':
       break;
   }
   return KIND_WORDS[lang][line.kind];
@@ -259,7 +267,12 @@ export function creditNoteMentions(
   reason: string,
   vatExemption: string | undefined,
 ): string[] {
-  const of = corrects.issueDate === undefined ? '' : lang === 'fr' ? ` du ${longDate(lang, corrects.issueDate)}` : ` of ${longDate(lang, corrects.issueDate)}`;
+  const of =
+    corrects.issueDate === undefined
+      ? ''
+      : lang === 'fr'
+        ? ` du ${longDate(lang, corrects.issueDate)}`
+        : ` of ${longDate(lang, corrects.issueDate)}`;
   const out =
     lang === 'fr'
       ? [`Avoir sur la facture n° ${corrects.number}${of}.`, `Motif : ${reason}`]

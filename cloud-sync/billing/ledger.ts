@@ -222,18 +222,14 @@ export class BillingLedger {
     const routed = routeCorrections(statement.invoices, origins);
     const names = lineNames(ctx);
     const issue = { at, seller: parties.seller, names };
-    const invoices = routed.invoices.map((inv) => lawfulInvoice(inv, parties.buyerOf(accountKey(inv.account)), issue));
+    // Wording every line's dates is a pass over a month's member-days: in slices, as the rating.
+    const invoices = await runInSlices(
+      lawfulSteps(routed.invoices, (inv) => lawfulInvoice(inv, parties.buyerOf(accountKey(inv.account)), issue)),
+      ctx.slices ?? new Slices(),
+    );
     const creditNotes = routed.credits.map((c) => {
       const { buyer, language } = parties.creditTo(c.origin, c.period);
-      return lawfulCreditNote(
-        c.note,
-        c.origin,
-        language,
-        buyer,
-        lateCorrectionReason(language, c.period),
-        issue,
-        true,
-      );
+      return lawfulCreditNote(c.note, c.origin, language, buyer, lateCorrectionReason(language, c.period), issue, true);
     });
     return { invoices, creditNotes };
   }
@@ -377,10 +373,7 @@ export class BillingLedger {
       prices: string;
       resources: string | null;
       credit_mark: string | null;
-    }>(
-      'SELECT cutoff, closed_at, prices, resources, credit_mark FROM billing_periods WHERE period = ?',
-      [checked],
-    );
+    }>('SELECT cutoff, closed_at, prices, resources, credit_mark FROM billing_periods WHERE period = ?', [checked]);
     if (!row) throw new TesseraError('not_found', `${checked} is not closed`);
     const pruned = await this.prunedPeriods();
     if (pruned.has(checked))
@@ -561,8 +554,7 @@ async function store(
   );
   const year = Number(period.slice(0, 4));
   const after = await lastSeq(tx, year);
-  const frozen =
-    after === ahead.after ? ahead.frozen : runAtOnce(frozenSteps(issued.invoices, year, after, closedAt));
+  const frozen = after === ahead.after ? ahead.frozen : runAtOnce(frozenSteps(issued.invoices, year, after, closedAt));
   const t = totals(statement, issued.invoices);
   await tx.run(
     'INSERT INTO billing_periods (period, cutoff, closed_at, prices, resources, unbilled, invoices, subtotal_cents, vat_cents, total_cents, credit_mark) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -609,6 +601,16 @@ interface FrozenInvoice {
   totalCents: number;
   /** The invoice's bytes, numbered and dated: what is stored. */
   body: string;
+}
+
+/** Each invoice issued (`issue`): a few a step (a line's dates are worded one by one). */
+function* lawfulSteps(invoices: readonly Invoice[], issue: (invoice: Invoice) => Invoice): Steps<Invoice[]> {
+  const out: Invoice[] = [];
+  for (const invoice of invoices) {
+    if (out.length % 50 === 0) yield;
+    out.push(issue(invoice));
+  }
+  return out;
 }
 
 /** The invoices numbered after seq `after` of `year` and dated, as stored: a few a step (their bytes are long). */
@@ -669,7 +671,9 @@ const correctedBy = (notes: readonly Invoice[]): string[] => notes.map((n) => n.
  */
 function withoutHandCredited(docs: Documents, byHand: ReadonlySet<string>, parties: PartiesAt): Issued {
   const creditNotes = docs.creditNotes.filter((n) => !byHand.has(n.corrects?.number ?? ''));
-  const unknown = [...docs.invoices, ...creditNotes].filter((d) => d.buyer === undefined).map((d) => accountKey(d.account));
+  const unknown = [...docs.invoices, ...creditNotes]
+    .filter((d) => d.buyer === undefined)
+    .map((d) => accountKey(d.account));
   return {
     invoices: docs.invoices,
     creditNotes,

@@ -83,7 +83,8 @@ export class BillingParties {
         'INSERT INTO billing_buyers (account, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (account) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
         [key, JSON.stringify(buyer), this.now()],
       );
-      if (actor && this.audit) await this.audit(tx, actor, before ? 'update' : 'create', 'buyer', key, before ?? null, buyer);
+      if (actor && this.audit)
+        await this.audit(tx, actor, before ? 'update' : 'create', 'buyer', key, before ?? null, buyer);
       return buyer;
     });
   }

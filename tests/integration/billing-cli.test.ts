@@ -81,7 +81,7 @@ describe('tessera billing (the commands)', () => {
     const rows = csv.stdout.trim().split('\r\n');
     expect(rows).toHaveLength(4);
     expect(rows[1]).toMatch(
-      /^2026-000001,2026-10,employer,acme,Acme SA,ana,ana,murat,day,,Day visits,,2026-10-27,1,20.00,20.00,20,4.00,EUR$/,
+      /^2026-000001,2026-10,employer,acme,Acme SA,ana,ana,murat,day,,Journées : 27 octobre 2026,,2026-10-27,1,20.00,20.00,20,4.00,EUR$/,
     );
     const json = await runCli([
       'billing',

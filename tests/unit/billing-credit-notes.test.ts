@@ -421,6 +421,11 @@ describe("an operator's credit note", () => {
     expect([again.statusCode, again.json<{ code: string }>().code]).toEqual([409, 'conflict']);
     expect((await call('GET', '/billing/invoices/AV-2026-000001')).json()).toEqual(note);
     expect((await call('GET', '/billing/periods/2026-11/credit-notes')).json()).toEqual({ creditNotes: [note] });
+    // A member's export lists the credit notes naming them after their invoices.
+    const exported = (await call('GET', '/directory/members/ana/export')).json<{
+      invoices: Array<{ number: string }>;
+    }>();
+    expect(exported.invoices.map((i) => i.number)).toEqual(['2026-000001', 'AV-2026-000001']);
     // Its check-out of the 30th (2 h: a half day) came late: the day it took off is credited already.
     await moveTo(JAN_2);
     const closed = await call('POST', '/billing/periods/2026-12/close');

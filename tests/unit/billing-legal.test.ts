@@ -230,7 +230,7 @@ describe('seller and buyers over the API', () => {
     ]);
   });
 
-  it("is for network operators only", async () => {
+  it('is for network operators only', async () => {
     await hub.auth.accounts.create(hub.store.db, {
       username: 'manager',
       role: 'site_manager',
@@ -254,9 +254,12 @@ describe('seller and buyers over the API', () => {
     expect(await hub.billing.parties.seller()).toBeUndefined();
   });
 
-  it("leaves no buyer identity of an erased member, nor what it said in the audit log", async () => {
+  it('leaves no buyer identity of an erased member, nor what it said in the audit log', async () => {
     await call('PUT', '/billing/buyers/member:ana', { ...ANA, email: 'ana@example.org' });
     await call('PUT', '/billing/buyers/member:ana', { ...ANA, email: 'ana.martin@example.org' });
+    // Theirs to know first: the export holds it.
+    const exported = await call('GET', '/directory/members/ana/export');
+    expect(exported.json()).toMatchObject({ billingIdentity: { name: 'Ana Martin', email: 'ana.martin@example.org' } });
     const r = await call('POST', '/directory/members/ana/erase', { confirm: 'ana' });
     expect(r.statusCode).toBe(200);
     expect((await call('GET', '/billing/buyers/member:ana')).statusCode).toBe(404);

@@ -25,7 +25,8 @@ function luhnKey(body: string): string {
   throw new Error('unreachable');
 }
 
-const digits = (n: number) => fc.array(fc.integer({ min: 0, max: 9 }), { minLength: n, maxLength: n }).map((a) => a.join(''));
+const digits = (n: number) =>
+  fc.array(fc.integer({ min: 0, max: 9 }), { minLength: n, maxLength: n }).map((a) => a.join(''));
 /** A valid SIREN: 8 digits and their key. */
 const siren = digits(8).map((b) => `${b}${luhnKey(b)}`);
 /** A valid SIRET outside La Poste: a SIREN, 4 digits, the key of the 13. */
@@ -105,7 +106,7 @@ describe('SIREN, SIRET and the French VAT number', () => {
     );
   });
 
-  it("gives each SIREN one VAT key, (12 + 3 × (SIREN mod 97)) mod 97, and refuses every other key", () => {
+  it('gives each SIREN one VAT key, (12 + 3 × (SIREN mod 97)) mod 97, and refuses every other key', () => {
     fc.assert(
       fc.property(siren, fc.integer({ min: 0, max: 99 }), (s, key) => {
         const expected = (12 + 3 * (Number(s) % 97)) % 97;
@@ -151,7 +152,11 @@ describe('the seller and buyer settings', () => {
     expect(pathsOf(SellerSetting, { ...seller, vatNumber: 'FR13542107651' })).toEqual(['vatNumber']);
     expect(pathsOf(SellerSetting, { ...seller, vatNumber: undefined })).toEqual(['vatExemption']);
     expect(
-      pathsOf(SellerSetting, { ...seller, vatNumber: undefined, vatExemption: 'TVA non applicable, art. 293 B du CGI' }),
+      pathsOf(SellerSetting, {
+        ...seller,
+        vatNumber: undefined,
+        vatExemption: 'TVA non applicable, art. 293 B du CGI',
+      }),
     ).toEqual([]);
   });
 

@@ -1,6 +1,7 @@
 import type { MemberExport } from '../../../shared/protocol/api/hub-admin-privacy.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
 import type { Account } from '../auth/account.js';
+import type { Sql } from '../db.js';
 import { auditEntryOf } from './audit.js';
 import {
   auditNaming,
@@ -61,6 +62,7 @@ export function exportMember(deps: MemberExportDeps, account: Account, memberId:
         )
       ).map(auditEntryOf),
       invoices,
+      billingIdentity: await billingIdentityOf(tx, memberId),
       bookings: await deps.memberBookings(tx, memberId),
       deadLetters: (await deadLettersNaming(tx, memberId)).map((d) => ({
         id: d.id,
@@ -82,4 +84,10 @@ function invoicePart(row: InvoiceRow, memberId: string): MemberExport['invoices'
     lines: invoice.lines.filter((l) => l.member === memberId),
     byMember: invoice.byMember.filter((m) => m.member === memberId),
   };
+}
+
+/** The member's buyer identity (billing/parties.ts, table `billing_buyers`) as stored, or null. */
+async function billingIdentityOf(tx: Sql, memberId: string): Promise<MemberExport['billingIdentity']> {
+  const value = await tx.value<string>('SELECT value FROM billing_buyers WHERE account = ?', [`member:${memberId}`]);
+  return value === undefined ? null : (JSON.parse(value) as MemberExport['billingIdentity']);
 }

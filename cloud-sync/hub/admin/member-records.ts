@@ -44,11 +44,19 @@ export interface InvoiceRow {
   body: string;
 }
 
-/** Closed invoices whose body names the member (a line, the per-member summary, or the account). */
+/**
+ * Closed invoices whose body names the member (a line, the per-member summary, or the account),
+ * then the credit notes that do (billing/credit-notes.ts).
+ */
 export function invoicesNaming(q: Sql, memberId: string): Promise<InvoiceRow[]> {
+  const naming = sqlDialect(q).contains('CAST(body AS TEXT)', '?');
   return q.all<InvoiceRow>(
-    `SELECT number, period, account, body FROM billing_invoices WHERE ${sqlDialect(q).contains('CAST(body AS TEXT)', '?')} ORDER BY year, seq`,
-    [quoted(memberId)],
+    `SELECT number, period, account, body FROM (
+       SELECT 0 AS kind, year, seq, number, period, account, body FROM billing_invoices WHERE ${naming}
+       UNION ALL
+       SELECT 1 AS kind, year, seq, number, period, account, body FROM billing_credit_notes WHERE ${naming}
+     ) AS named ORDER BY kind, year, seq`,
+    [quoted(memberId), quoted(memberId)],
   );
 }
 

@@ -3,6 +3,7 @@ import { Employer, Member, Plan } from '../directory.js';
 import { defineRoute } from './common.js';
 import { AuditEntry } from './hub-admin-audit.js';
 import { StoredBadge } from './hub-admin-directory.js';
+import { Buyer } from './hub-billing.js';
 import { BookingRecord } from './hub-bookings.js';
 
 /**
@@ -40,7 +41,7 @@ export const MemberExport = z.strictObject({
   events: z.array(z.unknown()),
   /** Admin changes about them or their badges (and this export), oldest first. */
   audit: z.array(AuditEntry),
-  /** The lines of closed invoices that name them, with the invoice they are on. */
+  /** The lines of closed invoices and credit notes (`AV-…`) that name them, with the document they are on. */
   invoices: z.array(
     z.strictObject({
       number: z.string(),
@@ -54,6 +55,8 @@ export const MemberExport = z.strictObject({
       ),
     }),
   ),
+  /** Their buyer identity for the invoices billed to them, when they are billed on their own and it is set. */
+  billingIdentity: Buyer.nullable().optional(),
   /** Their bookings, of every status, oldest first. */
   bookings: z.array(BookingRecord),
   /** Refused messages that name them (kept for the operator), without the payload. */
