@@ -36,6 +36,8 @@ import { registerHubMetrics } from '../hub/occupancy/metrics.js';
 import { registerDashboard } from '../dashboard/register.js';
 import { BillingLedger } from '../billing/ledger.js';
 import { registerBillingRoutes } from '../billing/api.js';
+import { Payments } from '../billing/payments/service.js';
+import { registerPaymentRoutes } from '../billing/payments/api.js';
 import type { MailSettings } from '../hub/self-service/index.js';
 import { CommandSender } from '../hub/commands.js';
 import { registerCommandRoutes } from '../hub/admin/command-routes.js';
@@ -110,6 +112,8 @@ export interface Hub {
   live: HubLive;
   /** Prices, period closes and frozen invoices (docs/billing.md). */
   billing: BillingLedger;
+  /** Payments, receivables, reminders, and the overdue policy that closes doors (docs/billing.md "Payments"). */
+  payments: Payments;
   /** On the first start without `initialAdmin`: the generated admin and its one-time password, to print once. */
   oneTimeAdmin: InitialAdmin | undefined;
   /** The sites' credentials on the embedded broker. */
@@ -292,6 +296,8 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
   );
   const billing = new BillingLedger({ db: store.db, directory, sites, now: () => deps.clock.now(), log: deps.log });
   registerBillingRoutes(api, billing);
+  const payments = new Payments({ db: store.db, directory, audit, clock: deps.clock, log, onDirectoryChange });
+  registerPaymentRoutes(api, payments);
   const members = registerMemberServices(api, {
     db: store.db,
     directory,
@@ -328,6 +334,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
       retention.stop();
       await retention.settled();
       await members.noShows.stop();
+      await payments.stop();
       await api.close().catch((err: unknown) => log.warn({ err }, 'API close failed'));
       members.close();
       await publisher.stop();
@@ -351,6 +358,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     auth,
     live,
     billing,
+    payments,
     oneTimeAdmin: auth.oneTimeAdmin,
     brokerIdentities,
     retention,
@@ -384,6 +392,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
         live.announce();
         retention.start();
         members.noShows.start();
+        payments.start();
         log.info({ mqttUrl, apiUrl, embeddedBroker: broker !== undefined }, 'hub started');
         return { mqttUrl, apiUrl };
       } catch (err) {
