@@ -27,7 +27,7 @@ import { sqlDialect } from '../../hub/storage/dialect.js';
 import { lineKeys, matchLines, methodOf, type Payable } from './matching.js';
 import { receivables, syncTerms } from './receivables.js';
 import { decodeStatement, parseStatement } from './statement.js';
-import { accountsToHold, billingDate, isCalendarDate, reminderStage, statusOf, type HoldOverride } from './status.js';
+import { accountsToHold, billingDate, reminderStage, statusOf, type HoldOverride } from './status.js';
 
 /** How often the holds are checked besides after each change: days overdue grow at midnight. */
 export const HOLD_CHECK_EVERY_MS = 60 * 60 * 1000;
@@ -120,8 +120,6 @@ export class Payments {
     if (!parsed.success)
       throw new TesseraError('request.invalid', 'invalid payment', describeIssues(parsed.error, input));
     const p = parsed.data;
-    if (!isCalendarDate(p.date))
-      throw new TesseraError('request.invalid', 'invalid payment', [{ path: 'date', message: 'not a calendar date' }]);
     if (p.date > this.today())
       throw new TesseraError('request.invalid', 'invalid payment', [
         { path: 'date', message: 'a payment cannot be received after today' },
@@ -393,10 +391,6 @@ export class Payments {
     if (!parsed.success)
       throw new TesseraError('request.invalid', 'invalid override', describeIssues(parsed.error, input));
     const o = parsed.data;
-    if (o.until !== undefined && !isCalendarDate(o.until))
-      throw new TesseraError('request.invalid', 'invalid override', [
-        { path: 'until', message: 'not a calendar date' },
-      ]);
     if (o.override === null && o.until !== undefined)
       throw new TesseraError('request.invalid', 'invalid override', [
         { path: 'until', message: 'an end date goes with override "lift" only' },

@@ -23,6 +23,14 @@ const Text = (max: number) =>
     // eslint-disable-next-line no-control-regex
     .regex(/^[^\u0000-\u001f\u007f]*$/, { error: 'expected text without control characters' });
 
+/** A real calendar day `YYYY-MM-DD` (not 2026-02-30). */
+const CalendarDate = IsoDate.refine(
+  (d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d),
+  {
+    error: 'not a calendar date',
+  },
+);
+
 const Cents = z.number({ error: 'expected an amount in integer cents' }).int().positive().max(100_000_000);
 
 /** A billed account: `employer:<id>` or `member:<id>`. */
@@ -33,7 +41,7 @@ export const BilledAccount = z
 export const PaymentInput = z.strictObject({
   invoice: InvoiceNumber,
   /** The day the money was received. */
-  date: IsoDate,
+  date: CalendarDate,
   amountCents: Cents,
   method: PaymentMethod,
   /** The bank's or cheque's reference. */
@@ -224,7 +232,7 @@ export const HoldOverrideInput = z.strictObject({
   /** `lift`: let the account in despite its overdue invoices; null: the policy applies again. */
   override: z.literal('lift').nullable(),
   /** The last day the override holds (Paris), inclusive; without it, until changed. */
-  until: IsoDate.optional(),
+  until: CalendarDate.optional(),
   reason: Text(500).min(1),
 });
 export type HoldOverrideInput = z.infer<typeof HoldOverrideInput>;
