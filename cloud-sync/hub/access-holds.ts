@@ -5,7 +5,7 @@ import type { Sql } from './db.js';
  * Accounts whose members the doors refuse for an unpaid bill (table `access_holds`). An account
  * is who a member's usage is billed to: `employer:<id>` for a member with an employer,
  * `member:<id>` for one billed on their own. Billing decides which accounts are held
- * (cloud-sync/billing/payments/holds.ts); the directory adds `billingHold: true` to their
+ * (cloud-sync/billing/payments/service.ts); the directory adds `billingHold: true` to their
  * members in what it sends the sites, and sends those members again whenever the set changes.
  * The hold is never stored with the member: an operator's edit of a member cannot drop it, nor
  * set it.

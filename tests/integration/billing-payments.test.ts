@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Hub } from '../../cloud-sync/hub-process/hub.js';
 import type { RunningEdge } from '../../edge/site/run.js';
@@ -7,6 +10,7 @@ import { startNetworkSite, startTestHub } from '../harness/network-hub.js';
 import { cleanupsAfterEach } from '../support/cleanups.js';
 import { eventually } from '../support/eventually.js';
 import { call } from '../support/http.js';
+import { runCli } from '../harness/process.js';
 
 const CHLOE = '04C1C1C1C1C1C1';
 const ANA = '04A1A1A1A1A1A1';
@@ -124,6 +128,63 @@ describe('an overdue invoice at the door, over MQTT', () => {
     expect(refused.length).toBeGreaterThan(0);
     expect(refused.every((e) => (e.event.data as { reason: string }).reason === 'payment_overdue')).toBe(true);
     expect(await heldAccounts(hub)).toEqual([]);
+  });
+});
+
+describe('tessera billing payments import', () => {
+  it('sends a statement file to the hub: a dry run, then recorded once, and a file in Latin-1 refused before sending', async () => {
+    const { hub, apiUrl, auth } = await startTestHub(cleanups);
+    const put = (path: string, body: unknown) => call('PUT', `${apiUrl}${path}`, body, auth);
+    await put('/directory/plans/flex', { name: 'Flex', access: 'always' });
+    await put('/directory/members/ana', { name: 'Ana Lopez', plan: 'flex' });
+    await put('/billing/prices', {
+      plans: {
+        flex: {
+          kind: 'subscription',
+          monthlyCents: 10_000,
+          daysPerWeek: 5,
+          extraDay: { cents: 1_000 },
+          vatPercent: 20,
+        },
+      },
+    });
+    expect(
+      (await call('POST', `${apiUrl}/billing/periods/${monthBeforeLast(Date.now())}/close`, undefined, auth)).status,
+    ).toBe(200);
+    const [invoice] = await hub.store.db.column<string>('SELECT number FROM billing_invoices');
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-statement-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const today = new Date().toISOString().slice(0, 10).split('-').reverse().join('/');
+    const file = join(dir, 'releve.csv');
+    writeFileSync(
+      file,
+      `\ufeffDate;Libellé;Montant\r\n${today};VIR MME LOPEZ FACT ${invoice};120,00\r\n${today};VIR X;5,00\r\n`,
+    );
+    const run = (...extra: string[]) =>
+      runCli(['billing', 'payments', 'import', file, '--url', apiUrl, '--user', 'admin', ...extra], {
+        TESSERA_PASSWORD: TEST_ADMIN.password,
+      });
+
+    const dry = await run('--dry-run');
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(
+      'dry run, nothing recorded: would record 1 payment(s) from 1 of 2 line(s); 1 unmatched',
+    );
+    expect(dry.stdout).toContain('unmatched line 3: 5.00 on');
+    expect(await hub.store.db.value('SELECT count(*) FROM billing_payments')).toBe(0);
+    const done = await run();
+    expect(done.stdout).toContain(`recorded 1 payment(s) from 1 of 2 line(s)`);
+    expect(done.stdout).toContain(
+      `line 2: 120.00 on ${new Date().toISOString().slice(0, 10)} -> ${invoice} 120.00 (by number)`,
+    );
+    expect((await run()).stdout).toContain('recorded 0 payment(s) from 0 of 2 line(s); 1 unmatched, 1 left aside');
+    expect(await hub.store.db.value('SELECT count(*) FROM billing_payments')).toBe(1);
+
+    writeFileSync(file, Buffer.concat([Buffer.from('Date;Libell'), Buffer.from([0xe9]), Buffer.from(';Montant\n')]));
+    const latin1 = await run();
+    expect(latin1.code).toBe(1);
+    expect(latin1.stderr).toContain('the statement is not UTF-8 (line 1)');
+    expect((await runCli(['billing', 'payments', 'import', file])).code).toBe(64);
   });
 });
 
