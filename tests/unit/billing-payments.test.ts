@@ -2,7 +2,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Account } from '../../cloud-sync/hub/auth/account.js';
 import type { Hub } from '../../cloud-sync/hub-process/hub.js';
 import { TesseraError } from '../../shared/platform/errors.js';
-import type { ManualClock } from '../../shared/platform/clock.js';
 import {
   ACME_INVOICE,
   ACME_TOTAL,
@@ -27,11 +26,10 @@ const codeOf = async (p: Promise<unknown>): Promise<string | undefined> => {
 
 describe('payments against closed invoices', () => {
   let hub: Hub;
-  let clock: ManualClock;
   let operator: Account;
   let on: (date: string) => void;
   beforeEach(async () => {
-    ({ hub, clock, operator, on } = await paymentsHub());
+    ({ hub, operator, on } = await paymentsHub());
   });
   afterEach(async () => hub.stop());
 
