@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Account } from '../../cloud-sync/hub/auth/account.js';
 import type { Hub } from '../../cloud-sync/hub-process/hub.js';
+import { syncTerms } from '../../cloud-sync/billing/payments/receivables.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import {
   ACME_INVOICE,
@@ -87,6 +88,33 @@ describe('payments against closed invoices', () => {
     expect(await stateOf(ACME_INVOICE)).toMatchObject({ status: 'paid', dueCents: 0 });
     // Credit notes are not invoices of their own in the list.
     expect((await hub.payments.statuses()).invoices.map((s) => s.number)).toEqual([ACME_INVOICE, ANA_INVOICE]);
+  });
+
+  it('reads every frozen invoice once, however many, leaving out one whose body does not read', async () => {
+    const db = hub.store.db;
+    await db.transaction(async (tx) => {
+      for (let seq = 1; seq <= 300; seq++)
+        await tx.run(
+          'INSERT INTO billing_invoices (number, year, seq, period, account, total_cents, body) VALUES (?, 2027, ?, ?, ?, 100, ?)',
+          [
+            `2027-${String(seq).padStart(6, '0')}`,
+            seq,
+            '2027-01',
+            `employer:e${seq}`,
+            seq === 300
+              ? '{"totalCents": 100, "closedAt": '
+              : JSON.stringify({ totalCents: 100, closedAt: '2027-02-02T09:00:00Z', account: { name: `E${seq}` } }),
+          ],
+        );
+    });
+    const log = { warned: [] as unknown[] };
+    const logger = { warn: (o: unknown) => void log.warned.push(o) } as unknown as Parameters<typeof syncTerms>[1];
+    expect(await syncTerms(db, logger)).toBe(302);
+    expect(log.warned).toEqual([{ invoice: '2027-000300' }]);
+    expect(await syncTerms(db, logger)).toBe(0);
+    const { invoices } = await hub.payments.statuses();
+    expect(invoices).toHaveLength(301);
+    expect(invoices.at(-1)).toMatchObject({ number: '2027-000299', name: 'E299', dueDate: '2027-03-04' });
   });
 
   it('refuses a payment to no closed invoice, dated after today, or of no amount, each with its path', async () => {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Invoice } from '../../../shared/protocol/api/hub-billing.js';
 import type { Sql } from '../../hub/db.js';
+import { SLICE, Slices } from '../../hub/slices.js';
 import { addDays, billingDate, DEFAULT_TERMS_DAYS, isCalendarDate, type Receivable } from './status.js';
 
 /**
@@ -9,6 +10,7 @@ import { addDays, billingDate, DEFAULT_TERMS_DAYS, isCalendarDate, type Receivab
  * billing_invoices (they never change), so that what is owed is worked out without parsing every
  * invoice again. A credit note is a document of type `credit-note` whose `corrects` names the
  * invoice it reduces; its amount is taken as a reduction whichever sign its total is written with.
+ * Its type is `unreadable` for a body that does not read (left out, so that it is not read again).
  */
 
 interface NewRow {
@@ -18,39 +20,51 @@ interface NewRow {
   closed_at: number | null;
 }
 
-/** Reads the documents frozen since the last call into billing_invoice_terms; answers how many. */
-export async function syncTerms(q: Sql, log: Logger): Promise<number> {
-  const rows = await q.all<NewRow>(
-    `SELECT i.number, i.account, i.body, p.closed_at FROM billing_invoices i
-     LEFT JOIN billing_invoice_terms t ON t.number = i.number
-     LEFT JOIN billing_periods p ON p.period = i.period
-     WHERE t.number IS NULL ORDER BY i.number`,
-  );
+/**
+ * Reads the documents frozen since the last call into billing_invoice_terms, `SLICE` at a time,
+ * each slice in a transaction, the event loop turning between them (the first call after an
+ * upgrade reads every invoice ever closed); answers how many. A body that does not read is
+ * stored as `unreadable`, logged once, and left out of receivables.
+ */
+export async function syncTerms(q: Sql, log: Logger, slices: Slices = new Slices()): Promise<number> {
   let added = 0;
-  for (const r of rows) {
-    const terms = termsOf(r);
-    if (!terms) {
-      log.warn({ invoice: r.number }, 'a frozen invoice whose body does not read: left out of receivables');
-      continue;
-    }
-    await q.run(
-      `INSERT INTO billing_invoice_terms (number, type, account, name, email, total_cents, issue_date, due_date, corrects)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (number) DO NOTHING`,
-      [
-        r.number,
-        terms.type,
-        r.account,
-        terms.name,
-        terms.email,
-        terms.totalCents,
-        terms.issueDate,
-        terms.dueDate,
-        terms.corrects,
-      ],
+  for (;;) {
+    const rows = await q.all<NewRow>(
+      `SELECT i.number, i.account, i.body, p.closed_at FROM billing_invoices i
+       LEFT JOIN billing_invoice_terms t ON t.number = i.number
+       LEFT JOIN billing_periods p ON p.period = i.period
+       WHERE t.number IS NULL ORDER BY i.number LIMIT ?`,
+      [SLICE],
     );
-    added++;
+    if (rows.length === 0) return added;
+    await q.transaction(async (tx) => {
+      for (const r of rows) {
+        const terms = termsOf(r);
+        if (!terms)
+          log.warn({ invoice: r.number }, 'a frozen invoice whose body does not read: left out of receivables');
+        await tx.run(
+          `INSERT INTO billing_invoice_terms (number, type, account, name, email, total_cents, issue_date, due_date, corrects)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (number) DO NOTHING`,
+          terms
+            ? [
+                r.number,
+                terms.type,
+                r.account,
+                terms.name,
+                terms.email,
+                terms.totalCents,
+                terms.issueDate,
+                terms.dueDate,
+                terms.corrects,
+              ]
+            : [r.number, 'unreadable', r.account, r.account, null, 0, '', '', null],
+        );
+      }
+    });
+    added += rows.length;
+    if (rows.length < SLICE) return added;
+    await slices.tick();
   }
-  return added;
 }
 
 /**
