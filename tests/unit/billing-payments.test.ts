@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Account } from '../../cloud-sync/hub/auth/account.js';
 import type { Hub } from '../../cloud-sync/hub-process/hub.js';
 import { syncTerms } from '../../cloud-sync/billing/payments/receivables.js';
+import type { ManualClock } from '../../shared/platform/clock.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import {
   ACME_INVOICE,
@@ -220,10 +221,11 @@ describe('payments against closed invoices', () => {
 
 describe('the overdue policy at the doors', () => {
   let hub: Hub;
+  let clock: ManualClock;
   let operator: Account;
   let on: (date: string) => void;
   beforeEach(async () => {
-    ({ hub, operator, on } = await paymentsHub());
+    ({ hub, clock, operator, on } = await paymentsHub());
     on('2026-12-10');
     // Ana pays hers: only Acme runs late.
     await hub.payments.record(operator, {
@@ -288,6 +290,15 @@ describe('the overdue policy at the doors', () => {
     expect([...lifted.keys()].sort()).toEqual(['chloe', 'dan', 'eve', 'fay', 'sam']);
     expect(heldIds(lifted)).toEqual([]);
     expect((await hub.payments.holds()).holds).toEqual([]);
+  });
+
+  it('the hourly check holds an account once it is late enough, without any change to set it off', async () => {
+    on('2027-01-06');
+    await hub.payments.setPolicy(operator, { suspendAfterDaysOverdue: 5 });
+    hub.payments.start();
+    clock.advance(24 * 60 * 60 * 1000); // the hourly checks of a day: 7 January, 6 days overdue
+    await hub.payments.stop(); // waits for the check under way
+    expect(heldIds(await sentMembers(hub))).toEqual(['chloe', 'dan', 'eve']);
   });
 
   it('holds a member billed on their own, and a deleted payment brings the hold back', async () => {
