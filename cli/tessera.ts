@@ -64,6 +64,11 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
     load: async () => (await import('../cloud-sync/billing/cli.js')).billingFecCommand,
   },
   {
+    name: 'billing payments import',
+    summary: 'send a bank statement (CSV) to a hub: credits matched to invoices are recorded as payments',
+    load: async () => (await import('../cloud-sync/billing/payments/cli.js')).billingPaymentsImportCommand,
+  },
+  {
     name: 'badge keys',
     summary: 'derive the keys to personalise an NTAG 424 DNA badge',
     load: async () => (await import('../edge/badges/cli.js')).badgeKeysCommand,

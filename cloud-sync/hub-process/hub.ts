@@ -39,6 +39,8 @@ import { registerBillingRoutes } from '../billing/api.js';
 import { BillingAccounting } from '../billing/accounting.js';
 import { registerFecRoutes } from '../billing/fec-api.js';
 import { BillingPacks } from '../billing/packs.js';
+import { Payments } from '../billing/payments/service.js';
+import { registerPaymentRoutes } from '../billing/payments/api.js';
 import type { MailSettings } from '../hub/self-service/index.js';
 import { CommandSender } from '../hub/commands.js';
 import { registerCommandRoutes } from '../hub/admin/command-routes.js';
@@ -113,6 +115,8 @@ export interface Hub {
   live: HubLive;
   /** Prices, period closes and frozen invoices (docs/billing.md). */
   billing: BillingLedger;
+  /** Payments, receivables, reminders, and the overdue policy that closes doors (docs/billing.md "Payments"). */
+  payments: Payments;
   /** On the first start without `initialAdmin`: the generated admin and its one-time password, to print once. */
   oneTimeAdmin: InitialAdmin | undefined;
   /** The sites' credentials on the embedded broker. */
@@ -307,6 +311,8 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     new BillingPacks({ db: store.db, directory, ledger: billing, now: () => deps.clock.now() }),
   );
   registerFecRoutes(api, new BillingAccounting({ db: store.db, now: () => deps.clock.now(), log: deps.log }));
+  const payments = new Payments({ db: store.db, directory, audit, clock: deps.clock, log, onDirectoryChange });
+  registerPaymentRoutes(api, payments);
   const members = registerMemberServices(api, {
     db: store.db,
     directory,
@@ -343,6 +349,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
       retention.stop();
       await retention.settled();
       await members.noShows.stop();
+      await payments.stop();
       await api.close().catch((err: unknown) => log.warn({ err }, 'API close failed'));
       members.close();
       await publisher.stop();
@@ -366,6 +373,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     auth,
     live,
     billing,
+    payments,
     oneTimeAdmin: auth.oneTimeAdmin,
     brokerIdentities,
     retention,
@@ -399,6 +407,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
         live.announce();
         retention.start();
         members.noShows.start();
+        payments.start();
         log.info({ mqttUrl, apiUrl, embeddedBroker: broker !== undefined }, 'hub started');
         return { mqttUrl, apiUrl };
       } catch (err) {

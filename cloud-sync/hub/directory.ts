@@ -10,6 +10,7 @@ import { SLICE, Slices } from './slices.js';
 import { sqlDialect } from './storage/dialect.js';
 import { unstorableText } from './storage/unstorable.js';
 import { bookingChangesFor, bookingSnapshotFor } from './bookings/site-view.js';
+import { heldAccounts, memberAsSent, type HoldsChange } from './access-holds.js';
 
 /** Creates an entity or replaces it, tombstone or not. */
 export const UPSERT_ENTITY =
@@ -122,6 +123,13 @@ export class HubDirectory {
     if (!parsed.success)
       throw new TesseraError('request.invalid', `invalid ${what}`, describeIssues(parsed.error, input));
     const value = parsed.data as EntityOf<E>;
+    if (entity === 'member' && (value as Member).billingHold !== undefined)
+      throw new TesseraError('request.invalid', `invalid ${what}`, [
+        {
+          path: 'billingHold',
+          message: 'set by billing for an overdue bill (docs/billing.md "Payments"), not by hand',
+        },
+      ]);
     // Refused on both stores alike: PostgreSQL's jsonb cannot hold it.
     const unstorable = unstorableText(value);
     if (unstorable !== undefined)
@@ -280,9 +288,10 @@ export class HubDirectory {
     for (const r of changed)
       if (r.entity === 'plan' || r.entity === 'employer')
         send(r.entity, r.id, r.deleted || !r.value ? undefined : parsedAs(r.entity, r.value));
+    const held = memberIds.size > 0 ? await heldAccounts(q) : new Set<string>();
     for (const id of memberIds) {
       const m = members.get(id);
-      send('member', id, opensSite(m) ? m : undefined);
+      send('member', id, m && opensSite(m) ? memberAsSent(m, held) : undefined);
     }
     for (const uid of badgeUids) {
       const b = badges.get(uid);
@@ -318,6 +327,7 @@ export class HubDirectory {
     for await (const m of this.pages('member', slices))
       if (opening.has(m.plan) && (m.employer === undefined || employers.has(m.employer))) members.push(m);
     const ids = new Set(members.map((m) => m.id));
+    const held = await heldAccounts(this.db);
     const badges: Badge[] = [];
     for await (const b of this.pages('badge', slices)) if (ids.has(b.member)) badges.push(b);
     const upserts = <E extends Entity>(entity: E, values: Array<EntityOf<E>>) =>
@@ -325,7 +335,10 @@ export class HubDirectory {
     return [
       ...upserts('plan', plans),
       ...upserts('employer', employerList),
-      ...upserts('member', members),
+      ...upserts(
+        'member',
+        members.map((m) => memberAsSent(m, held)),
+      ),
       ...upserts('badge', badges),
       ...(await bookingSnapshotFor(this.db, site, this.now())),
       // A site that missed an erasure still holds the member's events: every erasure, always.
@@ -375,6 +388,39 @@ export class HubDirectory {
     }
     await this.erasures.record(tx, pseudonym, revision, atMs);
     return { revision, member, badges };
+  }
+
+  /**
+   * Makes `accounts` the held ones (access-holds.ts), in a transaction of its own on `q`: when
+   * that changes anything, one new revision holds the change and every member of an account
+   * added or removed, so that each site gets them again with or without `billingHold`.
+   * Returns undefined when the held accounts were already these.
+   */
+  setHolds(q: Sql, accounts: ReadonlyMap<string, string>, atMs: number): Promise<HoldsChange | undefined> {
+    return q.transaction(async (tx) => {
+      const before = await heldAccounts(tx);
+      const added = [...accounts.keys()].filter((a) => !before.has(a)).sort();
+      const removed = [...before].filter((a) => !accounts.has(a)).sort();
+      if (added.length === 0 && removed.length === 0) return undefined;
+      const revision = await this.bump(tx);
+      for (const account of removed) await tx.run('DELETE FROM access_holds WHERE account = ?', [account]);
+      for (const account of added)
+        await tx.run('INSERT INTO access_holds (account, reason, since) VALUES (?, ?, ?) ON CONFLICT DO NOTHING', [
+          account,
+          accounts.get(account) ?? '',
+          atMs,
+        ]);
+      const changed = [...added, ...removed];
+      const ids = (kind: string) =>
+        changed.filter((a) => a.startsWith(`${kind}:`)).map((a) => a.slice(kind.length + 1));
+      const d = sqlDialect(tx);
+      // Touched, not changed: the next delta sends them again, as memberAsSent makes them now.
+      await tx.run(
+        `UPDATE directory_entities SET revision = ? WHERE entity = 'member' AND deleted = 0 AND (${d.inJsonArray(d.jsonText('value', 'employer'), '?')} OR ${d.inJsonArray('id', '?')})`,
+        [revision, JSON.stringify(ids('employer')), JSON.stringify(ids('member'))],
+      );
+      return { revision, added, removed };
+    });
   }
 
   /** A new revision for a change; none while a members import holds the directory (it would be half in it). */

@@ -401,4 +401,70 @@ export const HUB_MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX billing_pack_purchases_by_member ON billing_pack_purchases (member, bought_on);
   `,
+  `
+  -- Payments (cloud-sync/billing/payments/, docs/billing.md "Payments"). Each payment received
+  -- against one invoice, by hand or from a bank statement: date (YYYY-MM-DD), amount in integer
+  -- cents, method, the bank's reference. import_line: the statement line it came from (a hash of
+  -- its date, amount, label and rank among identical lines; a line paying several invoices makes
+  -- one payment each), so that a statement imported twice records nothing twice; NULL for a
+  -- payment entered by hand. A deleted payment keeps its row (deleted_at): its line is not
+  -- imported again.
+  CREATE TABLE billing_payments (
+    id           TEXT PRIMARY KEY,
+    invoice      TEXT NOT NULL,
+    account      TEXT NOT NULL,
+    date         TEXT NOT NULL,
+    amount_cents BIGINT NOT NULL,
+    method       TEXT NOT NULL,
+    reference    TEXT NOT NULL,
+    note         TEXT NOT NULL,
+    import_line  TEXT NULL,
+    created_by   TEXT NOT NULL,
+    created_at   BIGINT NOT NULL,
+    deleted_at   BIGINT NULL,
+    deleted_by   TEXT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX billing_payments_by_invoice ON billing_payments (invoice);
+  CREATE UNIQUE INDEX billing_payments_by_import_line ON billing_payments (import_line, invoice);
+
+  -- What receivables need of each frozen invoice and credit note (type 'invoice' or
+  -- 'credit-note'), read once from its body in billing_invoices: they never change.
+  -- corrects: the invoice a credit note corrects. due_date: the invoice's, or 30 days after its close.
+  CREATE TABLE billing_invoice_terms (
+    number      TEXT PRIMARY KEY,
+    type        TEXT NOT NULL,
+    account     TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    email       TEXT NULL,
+    total_cents BIGINT NOT NULL,
+    issue_date  TEXT NOT NULL,
+    due_date    TEXT NOT NULL,
+    corrects    TEXT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX billing_invoice_terms_by_corrects ON billing_invoice_terms (corrects);
+
+  -- The network's overdue policy: doors close to an account whose invoice is overdue by more
+  -- than suspend_after_days (NULL: never, the default). No row: NULL.
+  CREATE TABLE billing_overdue_policy (
+    id                 INTEGER PRIMARY KEY CHECK (id = 1),
+    suspend_after_days INTEGER NULL,
+    updated_at         BIGINT NOT NULL
+  );
+  -- An operator lets an overdue account in all the same, until a day (inclusive, Paris) or for good (NULL).
+  CREATE TABLE billing_hold_overrides (
+    account TEXT PRIMARY KEY,
+    until   TEXT NULL,
+    reason  TEXT NOT NULL,
+    set_by  TEXT NOT NULL,
+    set_at  BIGINT NOT NULL
+  ) WITHOUT ROWID;
+
+  -- Accounts whose members the doors refuse (cloud-sync/hub/access-holds.ts): the directory
+  -- sends their members with billingHold. reason: why (payment_overdue); since: hub clock ms.
+  CREATE TABLE access_holds (
+    account TEXT PRIMARY KEY,
+    reason  TEXT NOT NULL,
+    since   BIGINT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -18,7 +18,9 @@ import type { AccessRequest, Decision, SiteRules } from './types.js';
  * visitor's day pass is validFrom = validUntil. A room's reader admits staff, and anyone else
  * only during a booking of that room (± its grace): a booking is a time, so without a trusted
  * clock only staff. A lockdown refuses every entry, room and locker tap before anything else,
- * and no exit (fail-safe egress).
+ * and no exit (fail-safe egress). A member held for an overdue bill (`billingHold`) is refused
+ * `payment_overdue` at entries and rooms, right after who they are and before the time checks;
+ * exits and lockers stay open to them.
  */
 export function decideAccess(req: AccessRequest): Decision {
   if (req.lockdown && req.role !== 'exit' && !isCheckOutTap(req)) return refuse('lockdown');
@@ -26,6 +28,9 @@ export function decideAccess(req: AccessRequest): Decision {
   if (typeof holder === 'string') return refuse(holder);
   // Letting people out is never refused for hours, capacity, quota or site.
   if (req.role === 'exit' || isCheckOutTap(req)) return admit(holder, 'ok');
+  // A bill overdue past the network's limit closes the entries and rooms; a locker still opens,
+  // so that someone inside when the hold arrives takes their things on the way out.
+  if (holder.billingHold === true && req.role !== 'locker-bank') return refuse('payment_overdue');
   const plan = req.plan?.id === holder.plan ? req.plan : undefined;
   if (!plan) return refuse('expired'); // no valid plan
   if (req.role === 'room') return roomDecision(req, holder, plan);

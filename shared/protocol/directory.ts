@@ -43,6 +43,12 @@ export const Member = z.strictObject({
   validUntil: LocalDate.optional(),
   /** The member's own locker in an `assigned` bank. */
   locker: z.strictObject({ bank: Id, number: z.number().int().min(1) }).optional(),
+  /**
+   * Held for an overdue bill: entries and room doors refuse the member with `payment_overdue`.
+   * A hub sets it on what it sends (never stored with the member, absent when not held); a
+   * standalone site's directory file may set it by hand.
+   */
+  billingHold: z.literal(true).optional(),
 });
 export type Member = z.infer<typeof Member>;
 

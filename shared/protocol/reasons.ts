@@ -29,6 +29,9 @@ export const DENY_REASONS = [
   // grace); a plan that requires a booking refuses an entry on a day without one at the site.
   'no_booking',
   'booking_required',
+  // The member's bill is overdue past the network's limit (the hub sets the member's
+  // `billingHold`): entries and room doors are refused until it is paid or an operator lets them in.
+  'payment_overdue',
 ] as const;
 
 export const DenyReason = z.enum(DENY_REASONS);

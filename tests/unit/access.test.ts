@@ -235,6 +235,11 @@ describe('decideAccess: one row per reason', () => {
       spec: { plan: { bookingRequired: true }, siteBookings: [booked('2026-03-05T09:00', '2026-03-05T12:00')] },
       expected: refused('booking_required'),
     },
+    {
+      name: 'a member held for an overdue bill is refused at the entry',
+      spec: { member: { billingHold: true } },
+      expected: refused('payment_overdue'),
+    },
   ];
 
   it.each(table)('$name', ({ spec, expected }) => {
@@ -327,6 +332,35 @@ describe('decideAccess: the first failing check wins', () => {
     ],
   ])('%s', (_name, spec, reason) => {
     expect(decide(spec)).toEqual(refused(reason));
+  });
+});
+
+describe('decideAccess: a member held for an overdue bill', () => {
+  const HELD = { billingHold: true } as const;
+
+  it.each<[string, TapSpec, Decision]>([
+    [
+      'is refused at a room’s reader despite a booking',
+      { reader: 'room', roomBookings: [booked('2026-03-04T09:30', '2026-03-04T11:00')] },
+      refused('payment_overdue'),
+    ],
+    [
+      'is refused on a 24/7 plan while the clock is unsynced',
+      { plan: ALWAYS, clockSynced: false },
+      refused('payment_overdue'),
+    ],
+    [
+      'is refused before an expired membership is looked at',
+      { member: { validUntil: '2026-01-01' } },
+      refused('payment_overdue'),
+    ],
+    ['is refused as suspended when also suspended', { member: { status: 'suspended' } }, refused('member_suspended')],
+    ['is let out at the exit reader', { reader: 'exit' }, granted('ok')],
+    ['is checked out by a second tap', { site: { secondTapChecksOut: true }, inside: true }, granted('ok')],
+    ['still opens a locker of a plan with lockers', { reader: 'locker-bank', plan: { lockers: true } }, granted('ok')],
+    ['is admitted again once the hold is gone', { member: { billingHold: undefined } }, granted('ok')],
+  ])('%s', (_name, spec, expected) => {
+    expect(decide({ ...spec, member: { ...HELD, ...spec.member } })).toEqual(expected);
   });
 });
 

@@ -27,6 +27,7 @@ const SAMPLE = {
     period: '2026-10',
     number: '2026-000001',
     token: 'A'.repeat(43),
+    account: 'employer:acme',
   },
   staff: {
     site: 'murat',
@@ -36,6 +37,7 @@ const SAMPLE = {
     period: '2026-10',
     number: '2026-000001',
     token: 'A'.repeat(43),
+    account: 'employer:acme',
   },
 } as const satisfies Record<string, Record<string, string>>;
 type Aim = keyof typeof SAMPLE;
@@ -78,6 +80,17 @@ const OPERATOR_ONLY = [
   'GET /billing/invoices/:number',
   'POST /billing/packs',
   'GET /billing/packs',
+  'POST /billing/payments',
+  'GET /billing/payments',
+  'DELETE /billing/payments/:id',
+  'POST /billing/payments/import',
+  'GET /billing/invoices/status',
+  'GET /billing/receivables',
+  'GET /billing/reminders',
+  'GET /billing/overdue-policy',
+  'PUT /billing/overdue-policy',
+  'GET /billing/holds',
+  'PUT /billing/holds/:account',
   'GET /dead-letters',
   'DELETE /directory/sites/:id',
   'POST /sites/:site/commands',
