@@ -91,6 +91,15 @@ describe('payments against closed invoices', () => {
     expect((await hub.payments.statuses()).invoices.map((s) => s.number)).toEqual([ACME_INVOICE, ANA_INVOICE]);
   });
 
+  it("an operator's credit note cancelling an invoice leaves nothing due on it, and is no receivable of its own", async () => {
+    on('2026-12-20');
+    expect(await stateOf(ACME_INVOICE)).toMatchObject({ status: 'open', dueCents: ACME_TOTAL });
+    const note = await hub.billing.creditInvoice(operator, ACME_INVOICE, 'billed twice');
+    expect(note.totalCents).toBe(ACME_TOTAL);
+    expect(await stateOf(ACME_INVOICE)).toMatchObject({ status: 'paid', creditedCents: ACME_TOTAL, dueCents: 0 });
+    expect((await hub.payments.statuses()).invoices.map((s) => s.number)).toEqual([ACME_INVOICE, ANA_INVOICE]);
+  });
+
   it('reads every frozen invoice once, however many, leaving out one whose body does not read', async () => {
     const db = hub.store.db;
     await db.transaction(async (tx) => {

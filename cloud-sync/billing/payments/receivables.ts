@@ -28,14 +28,25 @@ interface NewRow {
  */
 export async function syncTerms(q: Sql, log: Logger, slices: Slices = new Slices()): Promise<number> {
   let added = 0;
+  for (const select of NEW_DOCUMENTS) added += await syncFrom(q, select, log, slices);
+  return added;
+}
+
+/** The documents not read yet: invoices (closed with their month), then credit notes (cloud-sync/billing/credit-notes.ts). */
+const NEW_DOCUMENTS = [
+  `SELECT i.number, i.account, i.body, p.closed_at FROM billing_invoices i
+   LEFT JOIN billing_invoice_terms t ON t.number = i.number
+   LEFT JOIN billing_periods p ON p.period = i.period
+   WHERE t.number IS NULL ORDER BY i.number LIMIT ?`,
+  `SELECT c.number, c.account, c.body, c.issued_at AS closed_at FROM billing_credit_notes c
+   LEFT JOIN billing_invoice_terms t ON t.number = c.number
+   WHERE t.number IS NULL ORDER BY c.number LIMIT ?`,
+];
+
+async function syncFrom(q: Sql, select: string, log: Logger, slices: Slices): Promise<number> {
+  let added = 0;
   for (;;) {
-    const rows = await q.all<NewRow>(
-      `SELECT i.number, i.account, i.body, p.closed_at FROM billing_invoices i
-       LEFT JOIN billing_invoice_terms t ON t.number = i.number
-       LEFT JOIN billing_periods p ON p.period = i.period
-       WHERE t.number IS NULL ORDER BY i.number LIMIT ?`,
-      [SLICE],
-    );
+    const rows = await q.all<NewRow>(select, [SLICE]);
     if (rows.length === 0) return added;
     await q.transaction(async (tx) => {
       for (const r of rows) {
