@@ -185,7 +185,9 @@ export const billingExportCommand: Command = {
       }
       // `io.out` ends what it prints with "\n": the CSV's last "\r\n" loses its "\n" to it, so that every row ends with CRLF, as from the API.
       io.out(
-        opts.format === 'json' ? JSON.stringify({ invoices }, null, 2) : invoicesCsv(invoices, opts.dialect).slice(0, -1),
+        opts.format === 'json'
+          ? JSON.stringify({ invoices }, null, 2)
+          : invoicesCsv(invoices, opts.dialect).slice(0, -1),
       );
       return EXIT.OK;
     });

@@ -189,6 +189,8 @@ function wordsOf(lang: InvoiceLanguage, line: Pick<InvoiceLine, 'kind' | 'item' 
     case 'desk-booking':
     case 'late-cancellation':
     case 'no-show':
+    case 'pack':
+    case 'pack-day':
       break;
   }
   return KIND_WORDS[lang][line.kind];
