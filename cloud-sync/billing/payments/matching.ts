@@ -131,6 +131,18 @@ export function matchLines(
 ): LineOutcome[] {
   const due = new Map([...invoices.values()].map((i) => [i.number, i.dueCents]));
   const dueOf = (n: string) => due.get(n) ?? 0;
+  // The invoices by what they owe: a line's amount finds its candidates without a pass over every invoice.
+  const owing = new Map<number, Set<string>>();
+  const index = (n: string, cents: number) => {
+    const set = owing.get(cents) ?? new Set<string>();
+    owing.set(cents, set.add(n));
+  };
+  for (const [n, cents] of due) if (cents > 0) index(n, cents);
+  const setDue = (n: string, cents: number) => {
+    owing.get(dueOf(n))?.delete(n);
+    due.set(n, cents);
+    if (cents > 0) index(n, cents);
+  };
   return lines.map((line, i): LineOutcome => {
     const key = keys[i] ?? '';
     if (line.amountCents <= 0) return { kind: 'ignored', line, reason: 'debit' };
@@ -140,7 +152,7 @@ export function matchLines(
       by: 'number' | 'amount-and-name',
       payments: Array<{ invoice: string; amountCents: number }>,
     ): LineOutcome => {
-      for (const p of payments) due.set(p.invoice, dueOf(p.invoice) - p.amountCents);
+      for (const p of payments) setDue(p.invoice, dueOf(p.invoice) - p.amountCents);
       return { kind: 'matched', line, key, by, payments };
     };
     if (named.length === 1) return pay('number', [{ invoice: named[0] ?? '', amountCents: line.amountCents }]);
@@ -150,9 +162,8 @@ export function matchLines(
         owed.every((o) => o.amountCents > 0) && owed.reduce((t, o) => t + o.amountCents, 0) === line.amountCents;
       return fits ? pay('number', owed) : { kind: 'unmatched', line, reason: 'several_invoices', candidates: named };
     }
-    const fitting = [...invoices.values()]
-      .filter((inv) => dueOf(inv.number) === line.amountCents && nameInLabel(inv.name, line.label))
-      .map((inv) => inv.number)
+    const fitting = [...(owing.get(line.amountCents) ?? [])]
+      .filter((n) => nameInLabel(invoices.get(n)?.name ?? '', line.label))
       .sort();
     if (fitting.length === 1)
       return pay('amount-and-name', [{ invoice: fitting[0] ?? '', amountCents: line.amountCents }]);

@@ -260,7 +260,9 @@ export const HoldList = z.strictObject({
 export type HoldList = z.infer<typeof HoldList>;
 
 const billing = { tags: ['billing'] as const };
-const PaymentParams = z.strictObject({ id: z.string().min(1).max(64) });
+const PaymentParams = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, { error: 'expected a payment id' }),
+});
 const AccountParams = z.strictObject({ account: BilledAccount });
 
 export const PaymentRoutes = {
