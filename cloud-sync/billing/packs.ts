@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import { TesseraError } from '../../shared/platform/errors.js';
-import type { PackSale } from '../../shared/protocol/api/hub-billing.js';
+import type { PackSale, PriceList } from '../../shared/protocol/api/hub-billing.js';
 import type { HubDb, Sql } from '../hub/db.js';
 import type { HubDirectory } from '../hub/directory.js';
 import { readMembersPresence } from './event-source.js';
-import type { BillingLedger } from './ledger.js';
 import type { PackPurchase } from './pack-rating.js';
 import { packChain } from './pack-rating.js';
 import type { PeriodId } from './period.js';
@@ -22,7 +21,8 @@ interface PurchaseRow {
 export interface BillingPacksDeps {
   db: HubDb;
   directory: HubDirectory;
-  ledger: Pick<BillingLedger, 'prices'>;
+  /** The ledger's price list (BillingLedger.prices), read at each sale. */
+  ledger: { prices(): Promise<PriceList | undefined> };
   now: () => number;
 }
 

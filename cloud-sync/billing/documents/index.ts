@@ -8,4 +8,4 @@ export { toUbl } from './ubl.js';
 export { toPdf } from './pdf.js';
 export { toFacturX, FACTURX_FILE_NAME } from './facturx.js';
 export { checkEn16931 } from './en16931.js';
-export { invoiceDocument, type InvoiceDocument } from './document.js';
+export { invoiceDocument } from './document.js';
