@@ -52,6 +52,7 @@ const SECTIONS: Array<{ heading: string; mayBeSkipped?: () => Promise<boolean> |
     heading: '### Dashboard first load',
     mayBeSkipped: () => !existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'),
   },
+  { heading: '## Invoice documents' },
   { heading: '### Availability on SQLite' },
   { heading: '### Availability on PostgreSQL', mayBeSkipped: async () => (await benchPostgresMissing()) !== undefined },
 ];
