@@ -9,15 +9,15 @@ import { ratePeriod } from '../../cloud-sync/billing/rate.js';
 import { openHubDatabase, type HubDb } from '../../cloud-sync/hub/db.js';
 import { HubDirectory } from '../../cloud-sync/hub/directory.js';
 import { HubSites } from '../../cloud-sync/hub/sites.js';
-import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
+import type { Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import type { Invoice } from '../../shared/protocol/api/hub-billing.js';
 import type { Member } from '../../shared/protocol/directory.js';
-import { login, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
-import { HUB_DB_KIND, lastingHubDb, storeRuns, testHubDb } from '../harness/hub-db.js';
+import { login, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { HUB_DB_KIND, lastingHubDb, storeRuns } from '../harness/hub-db.js';
 import { silent } from '../support/logger.js';
-import { BILLING_DATES, billingHub, EXAMPLE_PLANS, employer, member, SiteLog } from './billing-fixtures.js';
+import { BILLING_DATES, billingHub, EXAMPLE_PLANS, employer, member, muratHub, SiteLog } from './billing-fixtures.js';
 
 const { NOV_2, DEC_2, JAN_2 } = BILLING_DATES;
 const HOUR = 3_600_000;
@@ -363,18 +363,7 @@ describe("an operator's credit note", () => {
   let headers: AuthHeaders;
   beforeEach(async () => {
     clock = new ManualClock('2026-12-02T09:00:00Z');
-    hub = await createHub({
-      dbPath: await testHubDb(),
-      clock,
-      log: silent,
-      initialAdmin: TEST_ADMIN,
-      passwordCost: FAST_PASSWORD_COST,
-    });
-    headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
-    const db = hub.store.db;
-    await hub.sites.upsert(db, { id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
-    await hub.directory.upsert(db, 'plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
-    await hub.directory.upsert(db, 'member', { id: 'ana', name: 'Ana', plan: 'murat-day' });
+    ({ hub, headers } = await muratHub(clock, [{ id: 'ana', name: 'Ana' }]));
     await hub.billing.setPrices(EXAMPLE_PRICE_LIST);
     const log = new SiteLog('murat', '+01:00', NOV_2)
       .visit('ana', '2026-11-02', '09:00', 480)

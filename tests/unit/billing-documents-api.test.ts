@@ -3,13 +3,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
-import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
+import type { Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
-import { login, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
-import { testHubDb } from '../harness/hub-db.js';
-import { silent } from '../support/logger.js';
+import { login, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { tempDir } from '../support/temp-dir.js';
-import { SiteLog } from './billing-fixtures.js';
+import { muratHub, SiteLog } from './billing-fixtures.js';
 
 const address = { lines: ['12 rue Blatin'], postcode: '63000', city: 'Clermont-Ferrand', country: 'FR' };
 const SELLER = {
@@ -47,20 +45,10 @@ describe('an invoice’s documents over the API', () => {
   let headers: AuthHeaders;
   beforeEach(async () => {
     clock = new ManualClock('2026-11-20T08:00:00Z');
-    hub = await createHub({
-      dbPath: await testHubDb(),
-      clock,
-      log: silent,
-      initialAdmin: TEST_ADMIN,
-      passwordCost: FAST_PASSWORD_COST,
-    });
-    headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
-    const db = hub.store.db;
-    await hub.sites.upsert(db, { id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
-    await hub.directory.upsert(db, 'plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
-    await hub.directory.upsert(db, 'employer', { id: 'acme', name: 'Acme SA' });
-    await hub.directory.upsert(db, 'member', { id: 'bob', name: 'Bob', plan: 'murat-day', employer: 'acme' });
-    await hub.directory.upsert(db, 'member', { id: 'ana', name: 'Ana', plan: 'murat-day' });
+    ({ hub, headers } = await muratHub(clock, [
+      { id: 'bob', name: 'Bob', employer: 'acme' },
+      { id: 'ana', name: 'Ana' },
+    ]));
     const log = new SiteLog('murat', '+01:00', clock.now())
       .visit('bob', '2026-11-03', '09:00', 480)
       .visit('ana', '2026-11-04', '09:00', 480);

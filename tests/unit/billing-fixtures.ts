@@ -10,6 +10,9 @@ import type { SiteEvent } from '../../shared/protocol/events.js';
 import { billedEventOf, type BilledEvent } from '../../cloud-sync/billing/visits.js';
 import { testHubDb } from '../harness/hub-db.js';
 import { silent } from '../support/logger.js';
+import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
+import type { ManualClock } from '../../shared/platform/clock.js';
+import { FAST_PASSWORD_COST, login, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 
 /** Builds a site's billing-relevant events with gapless seqs, as an edge would record them. */
 export class SiteLog {
@@ -134,4 +137,32 @@ export async function billingHub(log: Logger = silent, path?: string) {
       await store.ingest({ v: 1, site: event.site, events: [event] }, receivedAt);
   };
   return { db, clock, store, directory, sites, ledger, ingest, close: () => db.close() };
+}
+
+/**
+ * A whole hub (createHub) on the test database with the operator signed in, the Murat site and
+ * its day plan, and `members` on that plan: the billing API's tests start from it.
+ */
+export async function muratHub(
+  clock: ManualClock,
+  members: ReadonlyArray<{ id: string; name: string; employer?: string }>,
+  dbPath?: string,
+): Promise<{ hub: Hub; headers: AuthHeaders }> {
+  const hub = await createHub({
+    dbPath: dbPath ?? (await testHubDb()),
+    clock,
+    log: silent,
+    initialAdmin: TEST_ADMIN,
+    passwordCost: FAST_PASSWORD_COST,
+  });
+  const headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
+  const db = hub.store.db;
+  await hub.sites.upsert(db, { id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
+  await hub.directory.upsert(db, 'plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
+  for (const m of members) {
+    if (m.employer !== undefined)
+      await hub.directory.upsert(db, 'employer', { id: m.employer, name: `${m.employer} SA` });
+    await hub.directory.upsert(db, 'member', { ...m, plan: 'murat-day' });
+  }
+  return { hub, headers };
 }

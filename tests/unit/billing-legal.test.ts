@@ -2,13 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
 import { describeLine, formatDates } from '../../cloud-sync/billing/lawful.js';
 import { hashPasswordSync } from '../../cloud-sync/hub/auth/password.js';
-import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
+import type { Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import type { Invoice } from '../../shared/protocol/api/hub-billing.js';
-import { login, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
-import { testHubDb } from '../harness/hub-db.js';
-import { silent } from '../support/logger.js';
-import { BILLING_DATES, billingHub, SiteLog } from './billing-fixtures.js';
+import { login, type AuthHeaders } from '../harness/hub-auth.js';
+import { BILLING_DATES, billingHub, muratHub, SiteLog } from './billing-fixtures.js';
 
 const { NOV_2, DEC_2 } = BILLING_DATES;
 
@@ -174,18 +172,7 @@ describe('seller and buyers over the API', () => {
   let hub: Hub;
   let headers: AuthHeaders;
   beforeEach(async () => {
-    hub = await createHub({
-      dbPath: await testHubDb(),
-      clock: new ManualClock('2026-11-20T08:00:00Z'),
-      log: silent,
-      initialAdmin: TEST_ADMIN,
-      passwordCost: FAST_PASSWORD_COST,
-    });
-    headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
-    const db = hub.store.db;
-    await hub.sites.upsert(db, { id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 20 });
-    await hub.directory.upsert(db, 'plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
-    await hub.directory.upsert(db, 'member', { id: 'ana', name: 'Ana Martin', plan: 'murat-day' });
+    ({ hub, headers } = await muratHub(new ManualClock('2026-11-20T08:00:00Z'), [{ id: 'ana', name: 'Ana Martin' }]));
   });
   afterEach(async () => hub.stop());
 
