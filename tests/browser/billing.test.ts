@@ -69,7 +69,7 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
     expect(csv.status()).toBe(200);
     expect(csv.headers()['content-type']).toContain('text/csv');
     expect(await csv.text()).toContain(
-      `${YEAR}-000001,${PERIOD},employer,acme,Acme SA,chloe,Chloé Weber,reichstett,extra-day,,Days beyond 2 a week`,
+      `${YEAR}-000001,${PERIOD},employer,acme,Acme SA,chloe,Chloé Weber,reichstett,extra-day,,Jours au-delà de 2 par semaine`,
     );
     const json = await page.request.get(
       new URL((await page.getByRole('link', { name: 'JSON' }).getAttribute('href')) ?? '', net.apiUrl).href,
