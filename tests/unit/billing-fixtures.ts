@@ -10,6 +10,10 @@ import type { SiteEvent } from '../../shared/protocol/events.js';
 import { billedEventOf, type BilledEvent } from '../../cloud-sync/billing/visits.js';
 import { testHubDb } from '../harness/hub-db.js';
 import { silent } from '../support/logger.js';
+import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
+import { ratePeriod, type RatingInput } from '../../cloud-sync/billing/rate.js';
+import { invoiceSteps } from '../../cloud-sync/billing/invoice.js';
+import { runAtOnce } from '../../cloud-sync/billing/steps.js';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import type { ManualClock } from '../../shared/platform/clock.js';
 import { FAST_PASSWORD_COST, login, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
@@ -165,4 +169,25 @@ export async function muratHub(
     await hub.directory.upsert(db, 'member', { ...m, plan: 'murat-day' });
   }
   return { hub, headers };
+}
+
+export const RATING_ZONES = new Map([
+  ['murat', 'Europe/Paris'],
+  ['reichstett', 'Europe/Paris'],
+]);
+
+/** The invoices of a rating with the example prices and plans, in Paris, as a close would build them (no adjustments). */
+export function invoicesOf(
+  input: Omit<RatingInput, 'prices' | 'employers' | 'plans' | 'zones'> & Partial<RatingInput>,
+) {
+  const full: RatingInput = {
+    prices: EXAMPLE_PRICE_LIST,
+    employers: [],
+    plans: EXAMPLE_PLANS,
+    zones: RATING_ZONES,
+    ...input,
+  };
+  const { lines, days } = ratePeriod(full);
+  const dir = { members: new Map(full.members.map((m) => [m.id, m])), employers: new Map() };
+  return runAtOnce(invoiceSteps(full.period, 'EUR', lines, new Map(), dir, days));
 }

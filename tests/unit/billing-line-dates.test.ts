@@ -1,27 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { runAtOnce } from '../../cloud-sync/billing/steps.js';
-import { invoiceSteps, type Invoice } from '../../cloud-sync/billing/invoice.js';
+import type { Invoice } from '../../cloud-sync/billing/invoice.js';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
 import { ratePeriod, rulesOf, type RatingInput } from '../../cloud-sync/billing/rate.js';
 import { Resource } from '../../shared/protocol/bookings.js';
 import type { Member } from '../../shared/protocol/directory.js';
 import { Invoice as InvoiceSchema } from '../../shared/protocol/api/hub-billing.js';
 import { TesseraError } from '../../shared/platform/errors.js';
-import { BILLING_DATES, billingHub, EXAMPLE_PLANS, member, SiteLog } from './billing-fixtures.js';
+import { BILLING_DATES, billingHub, member, SiteLog, invoicesOf, RATING_ZONES } from './billing-fixtures.js';
 import { closeScenario, lateDay, scenarioHub } from './billing-frozen-scenario.js';
-
-const ZONES = new Map([
-  ['murat', 'Europe/Paris'],
-  ['reichstett', 'Europe/Paris'],
-]);
-
-function invoicesOf(input: Omit<RatingInput, 'prices' | 'employers' | 'plans' | 'zones'> & Partial<RatingInput>) {
-  const full: RatingInput = { prices: EXAMPLE_PRICE_LIST, employers: [], plans: EXAMPLE_PLANS, zones: ZONES, ...input };
-  const { lines, days } = ratePeriod(full);
-  const dir = { members: new Map(full.members.map((m) => [m.id, m])), employers: new Map() };
-  return runAtOnce(invoiceSteps(full.period, 'EUR', lines, new Map(), dir, days));
-}
 
 /** Kind, item, dates, from and to of each line of the member's invoice. */
 const spans = (invoices: Invoice[], id: string) =>
@@ -191,7 +178,7 @@ describe('months closed before lines carried their dates', () => {
         employers: await hub.directory.list(hub.db, 'employer'),
         plans: await hub.directory.list(hub.db, 'plan'),
         events: [...hub.murat.billed, ...hub.reichstett.billed],
-        zones: ZONES,
+        zones: RATING_ZONES,
       };
       const chloe = (rules: RatingInput['rules']) =>
         ratePeriod({ ...input, rules })

@@ -1,25 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { runAtOnce } from '../../cloud-sync/billing/steps.js';
-import { invoiceSteps, type Invoice } from '../../cloud-sync/billing/invoice.js';
+import type { Invoice } from '../../cloud-sync/billing/invoice.js';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
-import { ratePeriod, type RatingInput } from '../../cloud-sync/billing/rate.js';
 import type { BilledEvent } from '../../cloud-sync/billing/visits.js';
 import { TesseraError } from '../../shared/platform/errors.js';
-import { BILLING_DATES, billingHub, EXAMPLE_PLANS, member, SiteLog } from './billing-fixtures.js';
+import { BILLING_DATES, billingHub, member, SiteLog, invoicesOf } from './billing-fixtures.js';
 
 /** The rules of docs/billing.md "Rating rules, with examples", each as its example computes it. */
-
-const ZONES = new Map([
-  ['murat', 'Europe/Paris'],
-  ['reichstett', 'Europe/Paris'],
-]);
-
-function invoicesOf(input: Omit<RatingInput, 'prices' | 'employers' | 'plans' | 'zones'> & Partial<RatingInput>) {
-  const full: RatingInput = { prices: EXAMPLE_PRICE_LIST, employers: [], plans: EXAMPLE_PLANS, zones: ZONES, ...input };
-  const { lines, days } = ratePeriod(full);
-  const dir = { members: new Map(full.members.map((m) => [m.id, m])), employers: new Map() };
-  return runAtOnce(invoiceSteps(full.period, 'EUR', lines, new Map(), dir, days));
-}
 
 const invoiceOf = (invoices: Invoice[], id: string) => invoices.find((i) => i.account.id === id);
 

@@ -1,25 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { doorContradictions } from '../../cloud-sync/billing/door-consistency.js';
-import { runAtOnce } from '../../cloud-sync/billing/steps.js';
-import { invoiceSteps, type Invoice } from '../../cloud-sync/billing/invoice.js';
+import type { Invoice } from '../../cloud-sync/billing/invoice.js';
 import { EXAMPLE_PRICE_LIST, PriceList } from '../../cloud-sync/billing/prices.js';
-import { prorated, ratePeriod, type RatingInput } from '../../cloud-sync/billing/rate.js';
+import { prorated } from '../../cloud-sync/billing/rate.js';
 import { coverage } from '../../cloud-sync/billing/period.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import { Plan, type Member } from '../../shared/protocol/directory.js';
-import { billingHub, EXAMPLE_PLANS, member, SiteLog } from './billing-fixtures.js';
-
-const ZONES = new Map([
-  ['murat', 'Europe/Paris'],
-  ['reichstett', 'Europe/Paris'],
-]);
-
-function invoicesOf(input: Omit<RatingInput, 'prices' | 'employers' | 'plans' | 'zones'> & Partial<RatingInput>) {
-  const full: RatingInput = { prices: EXAMPLE_PRICE_LIST, employers: [], plans: EXAMPLE_PLANS, zones: ZONES, ...input };
-  const { lines, days } = ratePeriod(full);
-  const dir = { members: new Map(full.members.map((m) => [m.id, m])), employers: new Map() };
-  return runAtOnce(invoiceSteps(full.period, 'EUR', lines, new Map(), dir, days));
-}
+import { billingHub, EXAMPLE_PLANS, member, SiteLog, invoicesOf } from './billing-fixtures.js';
 
 const linesOf = (invoices: Invoice[], id: string) =>
   (invoices.find((i) => i.account.id === id)?.lines ?? []).map((l) => [
