@@ -17,6 +17,7 @@ import { BillingLedger, type PeriodSummary } from './ledger.js';
 import { PeriodId } from './period.js';
 import { progressReporter } from './progress.js';
 import type { UnpricedUse } from './unpriced.js';
+import { checkUntrusted } from '../../shared/platform/check-untrusted.js';
 
 interface Parsed {
   period: string;
@@ -220,7 +221,7 @@ function parseFec(args: string[], io: Io, usage: string): FecArgs | number {
     return fail((err as Error).message);
   }
   const { db, out, ...query } = values;
-  const parsed = FecQuery.safeParse(query);
+  const parsed = checkUntrusted(FecQuery, query);
   if (!parsed.success)
     return fail(
       describeIssues(parsed.error, query)

@@ -44,6 +44,7 @@ import { BillingParties, type AuditChange, type Parties } from './parties.js';
 import { parseStoredUnbilled, storedUnbilled } from './unpriced.js';
 import type { Resource } from '../../shared/protocol/bookings.js';
 import { currentResources, frozenResources } from './booking-source.js';
+import { checkUntrusted } from '../../shared/platform/check-untrusted.js';
 
 /**
  * How far behind the close its cutoff lies. An ingest stamps `received_at` and then commits
@@ -112,7 +113,7 @@ export class BillingLedger {
    * subscriptions say otherwise than the doors about a day beyond the quota is refused, naming each plan.
    */
   async setPrices(input: unknown): Promise<PriceList> {
-    const parsed = PriceList.safeParse(input);
+    const parsed = checkUntrusted(PriceList, input);
     if (!parsed.success)
       throw new TesseraError('request.invalid', 'invalid price list', describeIssues(parsed.error, input));
     const unpriced = unpricedRefusals(parsed.data);
@@ -428,7 +429,7 @@ export class BillingLedger {
   }
 
   private checkPeriod(period: string): PeriodId {
-    const parsed = PeriodSchema.safeParse(period);
+    const parsed = checkUntrusted(PeriodSchema, period);
     if (!parsed.success)
       throw new TesseraError(
         'request.invalid',

@@ -11,6 +11,7 @@ import {
 } from '../../shared/protocol/api/hub-billing.js';
 import type { Account } from '../hub/auth/account.js';
 import type { Sql } from '../hub/db.js';
+import { checkUntrusted } from '../../shared/platform/check-untrusted.js';
 
 /** Records an operator's change in the audit log, inside the change's transaction (hub/admin/audit.ts). */
 export type AuditChange = (
@@ -111,7 +112,7 @@ export class BillingParties {
 }
 
 function checked<S extends z.ZodType>(schema: S, input: unknown, message: string): z.output<S> {
-  const parsed = schema.safeParse(input);
+  const parsed = checkUntrusted(schema, input);
   if (!parsed.success) throw new TesseraError('request.invalid', message, describeIssues(parsed.error, input));
   return parsed.data;
 }

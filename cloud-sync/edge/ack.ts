@@ -1,4 +1,5 @@
 import { Ack } from '../../shared/protocol/sync.js';
+import { checkUntrusted } from '../../shared/platform/check-untrusted.js';
 import { describeIssues } from '../../shared/platform/validation.js';
 
 export type AckVerdict = { ok: true; ack: Ack } | { ok: false; reason: string } | { ok: 'cleared' };
@@ -15,7 +16,7 @@ export function readAck(payload: Buffer, site: string): AckVerdict {
   } catch {
     return { ok: false, reason: 'not JSON' };
   }
-  const parsed = Ack.safeParse(json);
+  const parsed = checkUntrusted(Ack, json);
   if (!parsed.success)
     return {
       ok: false,

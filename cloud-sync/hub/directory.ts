@@ -11,6 +11,7 @@ import { sqlDialect } from './storage/dialect.js';
 import { unstorableText } from './storage/unstorable.js';
 import { bookingChangesFor, bookingSnapshotFor } from './bookings/site-view.js';
 import { heldAccounts, memberAsSent, type HoldsChange } from './access-holds.js';
+import { checkUntrusted } from '../../shared/platform/check-untrusted.js';
 
 /** Creates an entity or replaces it, tombstone or not. */
 export const UPSERT_ENTITY =
@@ -50,7 +51,7 @@ export type Exists = (entity: Entity, id: string) => Promise<boolean>;
 
 /** `input` as its schema makes it, or undefined when it is not valid: what `validated` checks first. */
 export function parseEntity<E extends Entity>(entity: E, input: unknown): EntityOf<E> | undefined {
-  const parsed = SCHEMA[entity].safeParse(input);
+  const parsed = checkUntrusted(SCHEMA[entity], input);
   return parsed.success ? (parsed.data as EntityOf<E>) : undefined;
 }
 
@@ -119,7 +120,7 @@ export class HubDirectory {
     what: string = entity,
     exists: Exists = async (e, id) => (await this.get(q, e, id)) !== undefined,
   ): Promise<EntityOf<E>> {
-    const parsed = SCHEMA[entity].safeParse(input);
+    const parsed = checkUntrusted(SCHEMA[entity], input);
     if (!parsed.success)
       throw new TesseraError('request.invalid', `invalid ${what}`, describeIssues(parsed.error, input));
     const value = parsed.data as EntityOf<E>;

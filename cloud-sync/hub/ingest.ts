@@ -7,6 +7,7 @@ import type { SiteEvent } from '../../shared/protocol/events.js';
 import type { Ack } from '../../shared/protocol/sync.js';
 import { EventBatch, SYNC_SCHEMA_VERSION, SiteStatus } from '../../shared/protocol/sync.js';
 import { DEFAULT_TOPIC_PREFIX, topics } from '../../shared/protocol/topics.js';
+import { checkUntrusted } from '../../shared/platform/check-untrusted.js';
 import { describeIssues, formatDetails } from '../../shared/platform/validation.js';
 import type { z } from 'zod';
 import type { Tx } from './db.js';
@@ -442,7 +443,7 @@ export class HubIngest {
     } catch (err) {
       return this.reject(topic, 'payload.not_json', (err as Error).message, payload);
     }
-    const parsed = schema.safeParse(json);
+    const parsed = checkUntrusted(schema, json);
     if (!parsed.success)
       return this.reject(topic, 'payload.invalid', formatDetails(describeIssues(parsed.error, json)), payload);
     const site = this.t.siteOf(topic);

@@ -3,6 +3,7 @@ import { TesseraError } from '../../shared/platform/errors.js';
 import { describeIssues } from '../../shared/platform/validation.js';
 import type { HubDb, Sql } from './db.js';
 import type { DeclaredSite } from './occupancy/projection.js';
+import { checkUntrusted } from '../../shared/platform/check-untrusted.js';
 
 interface Row {
   id: string;
@@ -66,7 +67,7 @@ export class HubSites {
   upsert(q: Sql, input: unknown): Promise<{ value: SiteRecord; before: SiteRecord | undefined }>;
   async upsert(a: unknown, b?: unknown): Promise<{ value: SiteRecord; before: SiteRecord | undefined }> {
     const [q, input] = isSql(a) ? [a, b] : [undefined, a];
-    const parsed = SiteRecord.safeParse(input);
+    const parsed = checkUntrusted(SiteRecord, input);
     if (!parsed.success) throw new TesseraError('request.invalid', 'invalid site', describeIssues(parsed.error, input));
     const value = parsed.data;
     const at = this.now();

@@ -6,6 +6,7 @@ import {
   type CommandRefusal,
 } from '../../shared/protocol/commands.js';
 import { verifyBody } from '../../shared/protocol/signing.js';
+import { checkUntrusted } from '../../shared/platform/check-untrusted.js';
 import { describeIssues, formatDetails } from '../../shared/platform/validation.js';
 
 /** What a site knows when it judges a command. */
@@ -38,7 +39,7 @@ export function checkCommand(payload: Buffer | string, ctx: CommandContext): Com
   }
   if (json !== null && typeof json === 'object' && !Array.isArray(json) && !('signature' in json))
     return refuse('unsigned', 'no signature');
-  const parsed = SignedCommand.safeParse(json);
+  const parsed = checkUntrusted(SignedCommand, json);
   if (!parsed.success) return refuse('malformed', formatDetails(describeIssues(parsed.error, json)).slice(0, 400));
   const { body, signature } = parsed.data;
   // The hub signed the body as it sent it: check that, not the parsed copy.

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { z } from 'zod';
 import { verifyBody } from '../../shared/protocol/signing.js';
+import { checkUntrusted } from '../../shared/platform/check-untrusted.js';
 import { describeIssues, formatDetails } from '../../shared/platform/validation.js';
 
 export type SignedRefusal = { refused: 'malformed' | 'forged' | 'foreign'; detail: string };
@@ -22,7 +23,7 @@ export function openSigned<B extends { site: string }>(
   } catch {
     return { refused: 'malformed', detail: 'not JSON' };
   }
-  const parsed = schema.safeParse(json);
+  const parsed = checkUntrusted(schema, json);
   if (!parsed.success) return { refused: 'malformed', detail: formatDetails(describeIssues(parsed.error, json)) };
   const { body, signature } = parsed.data;
   if (!verifyBody((json as { body: unknown }).body, signature, expected.publicKey))

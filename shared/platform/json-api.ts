@@ -7,6 +7,7 @@ import { ERROR_CODES, TesseraError, type ErrorCode } from './errors.js';
 import { ERROR_TABLE } from './error-table.js';
 import { sendError } from './http-errors.js';
 import { collectRoutes } from './api-contract.js';
+import { checkUntrusted } from './check-untrusted.js';
 import { describeIssues } from './validation.js';
 
 /** The largest body any route takes unless it says otherwise (the hub's members import does), refused before parsing. */
@@ -24,7 +25,7 @@ const validatorCompiler: FastifySchemaCompiler<z.ZodType> = ({ schema, httpPart 
   const title = z.globalRegistry.get(schema)?.title;
   const what = title ?? PART_NAMES[httpPart ?? ''] ?? 'request';
   return (data: unknown) => {
-    const r = schema.safeParse(data ?? {});
+    const r = checkUntrusted(schema, data ?? {});
     if (r.success) return { value: r.data };
     return { error: new TesseraError('request.invalid', `invalid ${what}`, describeIssues(r.error, data)) };
   };

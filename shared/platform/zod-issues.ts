@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ErrorDetail } from './errors.js';
+import { checkUntrusted } from './check-untrusted.js';
 import { describeIssues } from './validation.js';
 
 /**
@@ -151,7 +152,7 @@ function withoutEcho(issue: Issue, detail: ErrorDetail): ErrorDetail {
 
 /** Checks `input` against `schema` and reports every issue at once, each with its path. */
 export function validate<S extends z.ZodType>(schema: S, input: unknown): Validation<z.output<S>> {
-  const result = schema.safeParse(input, { error: issueMessage });
+  const result = checkUntrusted(schema, input, { error: issueMessage });
   if (result.success) return { ok: true, value: result.data };
   const shapeOf = (path: readonly PropertyKey[]) => keysAt(schema, path);
   const errors = expandUnions(result.error.issues).flatMap((issue) =>

@@ -28,6 +28,7 @@ import { lineKeys, matchLines, methodOf, type Payable } from './matching.js';
 import { receivables, syncTerms } from './receivables.js';
 import { decodeStatement, parseStatement } from './statement.js';
 import { accountsToHold, billingDate, reminderStage, statusOf, type HoldOverride } from './status.js';
+import { checkUntrusted } from '../../../shared/platform/check-untrusted.js';
 
 /** How often the holds are checked besides after each change: days overdue grow at midnight. */
 export const HOLD_CHECK_EVERY_MS = 60 * 60 * 1000;
@@ -116,7 +117,7 @@ export class Payments {
   }
 
   async record(actor: Account, input: unknown): Promise<Payment> {
-    const parsed = PaymentInput.safeParse(input);
+    const parsed = checkUntrusted(PaymentInput, input);
     if (!parsed.success)
       throw new TesseraError('request.invalid', 'invalid payment', describeIssues(parsed.error, input));
     const p = parsed.data;
@@ -353,7 +354,7 @@ export class Payments {
   }
 
   async setPolicy(actor: Account, input: unknown): Promise<OverduePolicy> {
-    const parsed = OverduePolicy.safeParse(input);
+    const parsed = checkUntrusted(OverduePolicy, input);
     if (!parsed.success)
       throw new TesseraError('request.invalid', 'invalid overdue policy', describeIssues(parsed.error, input));
     await this.deps.db.transaction(async (tx) => {
@@ -387,7 +388,7 @@ export class Payments {
 
   /** Sets or ends an operator's override of an account's hold, then checks the holds at once. */
   async setOverride(actor: Account, account: string, input: unknown): Promise<HoldView> {
-    const parsed = HoldOverrideInput.safeParse(input);
+    const parsed = checkUntrusted(HoldOverrideInput, input);
     if (!parsed.success)
       throw new TesseraError('request.invalid', 'invalid override', describeIssues(parsed.error, input));
     const o = parsed.data;

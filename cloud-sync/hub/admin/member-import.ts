@@ -8,6 +8,7 @@ import { unstorableText } from '../storage/unstorable.js';
 import type { AuditLog } from './audit.js';
 import { entitiesOf, type CsvRow, type RowError } from './members-csv.js';
 import { DirectoryScope } from './scope.js';
+import { checkUntrusted } from '../../../shared/platform/check-untrusted.js';
 
 const COLUMN_OF: Record<string, string> = {
   id: 'member_id',
@@ -110,7 +111,7 @@ async function checkBadges(
   ctx: { reads: ImportReads; scope: DirectoryScope; uids: Set<string> },
   fail: Fail,
 ): Promise<Badge[]> {
-  const parsed = badges.map((b) => Badge.safeParse(b));
+  const parsed = badges.map((b) => checkUntrusted(Badge, b));
   for (const [i, b] of parsed.entries()) {
     if (!b.success) {
       b.error.issues.forEach((issue) =>
@@ -144,7 +145,7 @@ async function checkRow(
   const fail: Fail = (column, message) => errors.push({ line: row.line, column, message });
   const id = String(member.id ?? '');
   const existing = await reads.get('member', id);
-  const m = Member.safeParse(memberOf(existing, member));
+  const m = checkUntrusted(Member, memberOf(existing, member));
   if (!m.success)
     for (const i of m.error.issues) fail(COLUMN_OF[String(i.path[0])] ?? String(i.path[0] ?? 'row'), i.message);
   // The directory refuses it on both stores alike (PostgreSQL's jsonb cannot hold it): said on its line.

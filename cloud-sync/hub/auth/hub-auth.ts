@@ -17,6 +17,7 @@ import {
   type ScryptCost,
 } from './password.js';
 import { SessionStore } from './sessions.js';
+import { checkUntrusted } from '../../../shared/platform/check-untrusted.js';
 
 export interface InitialAdmin {
   username: string;
@@ -264,7 +265,7 @@ export class HubAuth {
 }
 
 function describe(schema: typeof Username | typeof NewPassword, value: string, path: string) {
-  const r = schema.safeParse(value);
+  const r = checkUntrusted(schema, value);
   return r.success
     ? []
     : describeIssues(r.error, value, undefined, { secret: schema === NewPassword }).map((d) => ({ ...d, path }));

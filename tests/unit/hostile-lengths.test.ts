@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { readAck } from '../../cloud-sync/edge/ack.js';
+import { createHub } from '../../cloud-sync/hub-process/hub.js';
+import { openHubDatabase } from '../../cloud-sync/hub/db.js';
+import { HubIngest } from '../../cloud-sync/hub/ingest.js';
+import { HubStore } from '../../cloud-sync/hub/store.js';
+import { checkCommand } from '../../edge/commands/check.js';
+import { ManualClock } from '../../shared/platform/clock.js';
+import { generateHubKeys, hubPublicKey } from '../../shared/protocol/signing.js';
+import { topics } from '../../shared/protocol/topics.js';
+import { FAST_PASSWORD_COST, login, TEST_ADMIN } from '../harness/hub-auth.js';
+import { testHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
+
+// Valid JSON that zod's length checks cannot compare: a value with a `length` whose own `toString` is
+// not a function. Found by fuzzing the ack topic; every boundary that checks JSON from outside must
+// refuse it with a reason instead of throwing.
+const HOSTILE = { length: { toString: true } };
+const AT = '2026-11-23T09:00:00+01:00';
+
+describe('a value whose length cannot be compared, at every boundary that reads JSON from outside', () => {
+  it('the sync worker refuses such an ack with a reason', () => {
+    const verdict = readAck(
+      Buffer.from(JSON.stringify({ v: 1, site: 'murat', seq: 1, missing: HOSTILE, at: AT })),
+      'murat',
+    );
+    expect(verdict).toEqual({ ok: false, reason: expect.stringContaining('missing') as string });
+  });
+
+  it('a site refuses such a command as malformed', () => {
+    const keys = generateHubKeys();
+    const verdict = checkCommand(JSON.stringify({ body: { site: 'murat' }, signature: HOSTILE }), {
+      site: 'murat',
+      publicKey: hubPublicKey(keys.publicKeyPem),
+      nowMs: Date.parse(AT),
+      doors: ['front'],
+      seen: () => false,
+    });
+    expect(verdict).toMatchObject({ ok: false, refused: 'malformed' });
+  });
+
+  it('the hub rejects such a batch and counts it', async () => {
+    const store = new HubStore(await openHubDatabase(await testHubDb()));
+    const ingest = new HubIngest({
+      store,
+      clock: new ManualClock(0),
+      log: silent,
+      topicPrefix: 'net/v1',
+      maxPayloadBytes: 10_000,
+      commitWindowMs: 0,
+    });
+    ingest.onMessage(
+      topics('net/v1').events('murat'),
+      Buffer.from(JSON.stringify({ v: 1, site: 'murat', events: HOSTILE })),
+    );
+    await ingest.settled();
+    expect(ingest.counters).toMatchObject({ received: 1, rejected: 1, applied: 0 });
+    await store.db.close();
+  });
+
+  it('the hub API answers 400 request.invalid for such a body, with the field', async () => {
+    const hub = await createHub({
+      dbPath: await testHubDb(),
+      clock: new ManualClock('2026-11-23T08:00:00Z'),
+      log: silent,
+      initialAdmin: TEST_ADMIN,
+      passwordCost: FAST_PASSWORD_COST,
+    });
+    const admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
+    const r = await hub.api.inject({
+      method: 'PUT',
+      url: '/directory/members/alice',
+      headers: admin,
+      payload: { name: HOSTILE },
+    });
+    expect([r.statusCode, r.json<{ code: string }>().code]).toEqual([400, 'request.invalid']);
+    expect(JSON.stringify(r.json())).toContain('name');
+    await hub.stop();
+  });
+});
