@@ -10,6 +10,7 @@ import { expectRefusal } from './hub-rig.js';
 import { jsonInputs, must, mutationsOf, prototypeIsClean, same } from './kit.js';
 import { fuzz, inputs } from '../support/fuzz.js';
 import { silent } from '../support/logger.js';
+import { checkUntrusted } from '../../shared/platform/check-untrusted.js';
 
 /** Each body parser: some inputs through app.inject, the rest through the call the route makes with the parsed body. */
 const [TAP_HTTP, TAP_DIRECT] = [inputs(1_000, { full: 10_000 }), inputs(10_000, { full: 90_000 })];
@@ -162,7 +163,7 @@ describe('fuzz: the edge API bodies (simulated taps, consumables)', () => {
     fuzz(
       fc.property(mutationsOf(...uses), (input) => {
         const before = stored();
-        const body = ConsumableUseBody.safeParse(input);
+        const body = checkUntrusted(ConsumableUseBody, input);
         if (!body.success) return;
         try {
           recordConsumableUse(site.store, body.data, body.data.item, body.data.quantity, site.clock.now());

@@ -6,6 +6,7 @@ import { TesseraError } from '../../shared/platform/errors.js';
 import { expectRefusal, type HubRig, startHubRig } from './hub-rig.js';
 import { jsonInputs, must, mutationsOf, prototypeIsClean, same } from './kit.js';
 import { fuzz, inputs } from '../support/fuzz.js';
+import { checkUntrusted } from '../../shared/platform/check-untrusted.js';
 
 /** Each body parser: some inputs through app.inject, the rest through the call the route makes with the parsed body. */
 const [LOGIN_HTTP, LOGIN_DIRECT] = [inputs(1_000, { full: 10_000 }), inputs(10_000, { full: 90_000 })];
@@ -52,7 +53,7 @@ describe('fuzz: login bodies at the hub API', () => {
     const before = await rig.stored();
     await fuzz(
       fc.asyncProperty(mutationsOf(...valids), async (body) => {
-        const parsed = Login.safeParse(body);
+        const parsed = checkUntrusted(Login, body);
         if (!parsed.success) return;
         const r = await rig.hub.auth.login(parsed.data.username, parsed.data.password, ADDRESS);
         must(!r.ok, 'a wrong password opened a session');

@@ -12,6 +12,7 @@ import { jsonInputs, must, prototypeIsClean, same } from './kit.js';
 import { fuzz, inputs, part } from '../support/fuzz.js';
 import { testHubDb } from '../harness/hub-db.js';
 import { silent } from '../support/logger.js';
+import { checkUntrusted } from '../../shared/platform/check-untrusted.js';
 
 const t = topics();
 const N = inputs(100_000, { postgres: 10_000 });
@@ -80,7 +81,7 @@ function verdict(topic: string, payload: Buffer): 'store' | 'refuse' | 'ignore' 
     return 'refuse';
   }
   const schema = topic.endsWith('/events') ? EventBatch : topic.endsWith('/status') ? SiteStatus : undefined;
-  const parsed = schema?.safeParse(json);
+  const parsed = schema === undefined ? undefined : checkUntrusted(schema, json);
   if (!parsed?.success || parsed.data.site !== t.siteOf(topic)) return 'refuse';
   return schema === EventBatch && holdsUnstorable(parsed.data) ? 'refuse' : 'store';
 }
