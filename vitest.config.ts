@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import { TEST_PG_URL } from './tests/harness/hub-db.js';
 import { tcpReachable } from './tests/support/tcp.js';
@@ -85,7 +86,7 @@ export default defineConfig(async () => {
         fileParallelism: false,
         testTimeout: 60_000,
         hookTimeout: 30_000,
-        sequence: { groupOrder: 2 },
+        sequence: { groupOrder: 3 },
       },
     },
     ...(onPg
@@ -119,7 +120,7 @@ export default defineConfig(async () => {
               name: 'integration-pg',
               include: HUB_INTEGRATION_TESTS,
               fileParallelism: false,
-              sequence: { groupOrder: 1 },
+              sequence: { groupOrder: 2 },
             },
           },
           // The dashboard in Chromium against a hub on PostgreSQL: last, one file at a time.
@@ -132,7 +133,7 @@ export default defineConfig(async () => {
               fileParallelism: false,
               testTimeout: 60_000,
               hookTimeout: 30_000,
-              sequence: { groupOrder: 2 },
+              sequence: { groupOrder: 4 },
             },
           },
         ]
@@ -143,7 +144,11 @@ export default defineConfig(async () => {
       globalSetup: ['tests/build-once.ts'],
       testTimeout: 20_000,
       hookTimeout: 20_000,
-      // Fast unit tests first; integration and chaos tests spawn processes and real stacks.
+      // Fast unit tests first, two files at a time even on two cores (vitest's default would be one
+      // there): most of their time is spent waiting on PostgreSQL, sockets and child processes,
+      // not computing. Then, one file at a time and one project after the other, the integration
+      // and chaos tests (they spawn processes and real stacks) and the browser tests.
+      maxWorkers: Math.max(2, availableParallelism() - 1),
       sequence: { groupOrder: 0 },
       projects,
       // `npm run coverage`: the shipped TypeScript only; the dashboard's browser modules (.js) are the browser tests' to cover.
