@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
 import { ratePeriod } from '../../cloud-sync/billing/rate.js';
 import { billedEventOf } from '../../cloud-sync/billing/visits.js';
@@ -249,7 +249,9 @@ async function buildTheMonth(): Promise<Built> {
 
     const invoices: Invoice[] = [];
     for (const month of ['2026-11', '2026-12'])
-      invoices.push(...(await call('GET', `/billing/periods/${month}/invoices`)).json<{ invoices: Invoice[] }>().invoices);
+      invoices.push(
+        ...(await call('GET', `/billing/periods/${month}/invoices`)).json<{ invoices: Invoice[] }>().invoices,
+      );
     const creditNotes = (await call('GET', '/billing/periods/2026-11/credit-notes')).json<{ creditNotes: Invoice[] }>()
       .creditNotes;
     const packs = (await call('GET', '/billing/packs?member=ana')).json<{ purchases: PackPurchase[] }>().purchases;
@@ -319,7 +321,8 @@ function tableOf(block: DocBlock, first: string): Table {
   return found[0] as Table;
 }
 
-const euros = (cents: number) => `${cents < 0 ? '-' : ''}${Math.floor(Math.abs(cents) / 100)}.${String(Math.abs(cents) % 100).padStart(2, '0')}`;
+const euros = (cents: number) =>
+  `${cents < 0 ? '-' : ''}${Math.floor(Math.abs(cents) / 100)}.${String(Math.abs(cents) % 100).padStart(2, '0')}`;
 const rate = (percent: number) => `${percent} %`;
 const plain = (cell: string) => cell.replace(/`/g, '');
 const orDash = (value: string | null | undefined) => value ?? '—';
@@ -433,7 +436,17 @@ describe('docs/billing.md: a month worked by hand', () => {
   it('lists the events the hub received, as the sites sent them', () => {
     const events = blocks.flatMap((b) => b.tables).filter((t) => t.header[0] === 'date');
     expect(events).toHaveLength(1);
-    expect(events[0]?.header).toEqual(['date', 'day', 'site', 'member', 'in', 'out', 'minutes', 'used', 'reached the hub']);
+    expect(events[0]?.header).toEqual([
+      'date',
+      'day',
+      'site',
+      'member',
+      'in',
+      'out',
+      'minutes',
+      'used',
+      'reached the hub',
+    ]);
     expect(events[0]?.rows).toEqual(VISITS.map(eventRow));
     // Every event sent once: in time or when the link came back.
     expect(built.received).toHaveLength(siteLogs().reduce((n, s) => n + s.log.events.length, 0));
@@ -461,7 +474,13 @@ describe('docs/billing.md: a month worked by hand', () => {
         const head = tableOf(block, 'number');
         expect(head.header).toEqual(['number', 'customer', 'issued', 'corrects', 'service period']);
         expect(head.rows.map((r) => r.map(plain))).toEqual([
-          [d.number, customerOf(d), d.issueDate, `${d.corrects?.number ?? ''} of ${d.corrects?.issueDate ?? ''}`, period],
+          [
+            d.number,
+            customerOf(d),
+            d.issueDate,
+            `${d.corrects?.number ?? ''} of ${d.corrects?.issueDate ?? ''}`,
+            period,
+          ],
         ]);
         expect(d.dueDate).toBeUndefined();
       } else {
@@ -501,7 +520,9 @@ describe('docs/billing.md: a month worked by hand', () => {
         const steps = workedOut(how);
         expect(steps, row[0]).toEqual([Math.round(Number(amount) * 100), Math.round(Number(vat) * 100)]);
         // The VAT is worked from the line's amount at its rate.
-        expect(plain(how).split(';')[1]?.trim(), row[0]).toMatch(new RegExp(`^${amount} × ${vatRate.replace('.', '\\.')} =`));
+        expect(plain(how).split(';')[1]?.trim(), row[0]).toMatch(
+          new RegExp(`^${amount} × ${vatRate.replace('.', '\\.')} =`),
+        );
       }
   });
 
@@ -555,7 +576,9 @@ describe('docs/billing.md: a month worked by hand', () => {
         packs: { purchases: built.packs, history: [], cutoffs: new Map([['2026-11', built.novemberCutoff]]) },
       });
       const sum = (lines: readonly InvoiceLine[]) => lines.reduce((s, l) => s + l.amountCents, 0);
-      const own = sum(built.invoices.filter((i) => i.period === period).flatMap((i) => i.lines.filter((l) => l.adjusts === null)));
+      const own = sum(
+        built.invoices.filter((i) => i.period === period).flatMap((i) => i.lines.filter((l) => l.adjusts === null)),
+      );
       const adjusted = sum(built.invoices.flatMap((i) => i.lines.filter((l) => l.adjusts === period)));
       const credited = sum(built.creditNotes.flatMap((c) => c.lines.filter((l) => l.adjusts === period)));
       const rating = rated.lines.reduce((s, l) => s + l.amountCents, 0);
