@@ -526,6 +526,48 @@ describe('docs/billing.md: a month worked by hand', () => {
       }
   });
 
+  it("lists what the late events changed in November's lines, and the document each difference went on", () => {
+    const table = blocks.flatMap((b) => b.tables).filter((t) => t.header[0] === 'member' && t.header[1] === 'site');
+    expect(table).toHaveLength(1);
+    expect(table[0]?.header).toEqual([
+      'member',
+      'site',
+      'kind',
+      'unit price',
+      'as closed',
+      'with the late events',
+      'difference',
+      'on',
+      'because',
+    ]);
+    const november = built.invoices.filter((i) => i.period === '2026-11');
+    const rows = [...built.invoices.filter((i) => i.period === '2026-12'), ...built.creditNotes].flatMap((d) =>
+      d.lines
+        .filter((l) => l.adjusts === '2026-11')
+        .map((l) => {
+          // A credit note's lines are what was taken off, in positive amounts.
+          const sign = d.type === 'credit-note' ? -1 : 1;
+          const closed = november
+            .flatMap((i) => i.lines)
+            .filter(
+              (c) => c.member === l.member && c.site === l.site && c.kind === l.kind && c.unitCents === l.unitCents,
+            )
+            .reduce((n, c) => n + c.quantity, 0);
+          return [
+            orDash(l.memberName),
+            orDash(l.site),
+            l.kind,
+            euros(l.unitCents),
+            String(closed),
+            String(closed + sign * l.quantity),
+            `${sign < 0 ? '−' : '+'}${euros(l.amountCents)}`,
+            d.number ?? '',
+          ];
+        }),
+    );
+    expect(table[0]?.rows.map((r) => r.slice(0, -1))).toEqual(rows);
+  });
+
   it('totals each: the base and VAT of each rate, the totals excluding and including VAT, each worked out', () => {
     for (const d of documents()) {
       const block = blockOf(d);
