@@ -433,6 +433,29 @@ describe('docs/billing.md: a month worked by hand', () => {
     return found[0] as DocBlock;
   };
 
+  it("names the customers, their terms and the members billed to them, with each member's plan, as the hub was set up", () => {
+    const tables = blocks.flatMap((b) => b.tables);
+    const customers = tables.filter((t) => t.header[0] === 'customer (account)');
+    expect(customers).toHaveLength(1);
+    const accountOf = (m: Member) => (m.employer ? `employer:${m.employer}` : `member:${m.id}`);
+    expect(customers[0]?.rows.map((r) => r.map(plain))).toEqual(
+      Object.entries(BUYERS).map(([account, b]) => {
+        const siren = 'siren' in b ? `, SIREN ${b.siren.replace(/(\d{3})(?=\d)/g, '$1 ')}` : '';
+        const terms = 'paymentTermsDays' in b ? `${b.paymentTermsDays} days` : "30 days (the seller's)";
+        const billed = MEMBERS.filter((m) => accountOf(m) === account).map((m) => m.name);
+        return [
+          `${b.name} (${account})`,
+          `${b.kind}${siren}`,
+          terms,
+          account.startsWith('member:') ? 'herself' : billed.join(', '),
+        ];
+      }),
+    );
+    const members = tables.filter((t) => t.header[0] === 'member' && t.header[1] === 'plan');
+    expect(members).toHaveLength(1);
+    expect(members[0]?.rows.map((r) => [r[0], plain(r[1] ?? '')])).toEqual(MEMBERS.map((m) => [m.name, m.plan]));
+  });
+
   it('lists the events the hub received, as the sites sent them', () => {
     const events = blocks.flatMap((b) => b.tables).filter((t) => t.header[0] === 'date');
     expect(events).toHaveLength(1);
@@ -503,6 +526,12 @@ describe('docs/billing.md: a month worked by hand', () => {
         headingOf(d),
       ).toEqual(d.lines.map(lineRow));
     }
+  });
+
+  it('quotes the mentions of the credit note as issued', () => {
+    const text = section().replace(/\s+/g, ' ');
+    for (const note of built.creditNotes)
+      for (const mention of note.mentions ?? []) expect(text).toContain(`"${mention}"`);
   });
 
   it('works each line out by hand: quantity × unit price, then its VAT rounded to the cent', () => {
