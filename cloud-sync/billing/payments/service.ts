@@ -85,7 +85,7 @@ interface OverrideRow {
  * Payments against frozen invoices, what each still owes, reminders, and the overdue policy
  * that closes the doors to an account (docs/billing.md "Payments"). The holds are checked after
  * every change here (a payment recorded or deleted, a statement imported, the policy or an
- * override set), at start and every hour: a change of the held accounts is a directory
+ * override set) and after credit notes are issued (`receivablesChanged`), at start and every hour: a change of the held accounts is a directory
  * revision, sent to every site.
  */
 export class Payments {
@@ -454,6 +454,14 @@ export class Payments {
       this.log.error({ err }, 'overdue holds not checked: the next change or the hourly check tries again');
       throw err;
     }
+  }
+
+  /**
+   * What accounts owe changed outside this service (credit notes issued): the holds follow at
+   * once, as after a payment, instead of at the next hourly check.
+   */
+  receivablesChanged(): Promise<void> {
+    return this.afterChange();
   }
 
   /** After a change of what is owed or of the policy: the holds follow before the answer. */
