@@ -290,7 +290,7 @@ export class Payments {
     return { today, invoices: filter.status === undefined ? all : all.filter((s) => s.status === filter.status) };
   }
 
-  /** What each account owes: those with something due or paid beyond, by account. */
+  /** What each account owes: those with something due, a credit (paid beyond), or held, by account. */
   async receivables(): Promise<Receivables> {
     const { today, invoices } = await this.statuses();
     const held = await heldSet(this.deps.db);
@@ -301,6 +301,7 @@ export class Payments {
         name: s.name,
         unpaidInvoices: 0,
         balanceCents: 0,
+        creditCents: 0,
         overdueCents: 0,
         maxDaysOverdue: 0,
         held: held.has(s.account),
@@ -308,6 +309,7 @@ export class Payments {
       a.name = s.name; // the newest invoice's
       a.balanceCents += s.dueCents;
       if (s.dueCents > 0) a.unpaidInvoices++;
+      else a.creditCents -= s.dueCents;
       if (s.status === 'overdue') {
         a.overdueCents += s.dueCents;
         a.maxDaysOverdue = Math.max(a.maxDaysOverdue, s.daysOverdue);
@@ -315,7 +317,7 @@ export class Payments {
       byAccount.set(s.account, a);
     }
     const accounts = [...byAccount.values()]
-      .filter((a) => a.balanceCents !== 0 || a.unpaidInvoices > 0 || a.held)
+      .filter((a) => a.balanceCents !== 0 || a.unpaidInvoices > 0 || a.creditCents > 0 || a.held)
       .sort((x, y) => y.maxDaysOverdue - x.maxDaysOverdue || x.account.localeCompare(y.account));
     return { today, accounts };
   }
