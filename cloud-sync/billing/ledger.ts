@@ -61,6 +61,11 @@ export interface BillingDeps {
   log: Logger;
   /** Records the seller, buyer and credit note changes an operator makes (the hub's audit log). */
   audit?: AuditChange;
+  /**
+   * After credit notes were issued (an operator's, or a close's): what accounts owe changed, so
+   * the overdue holds are checked again before the answer (Payments.receivablesChanged).
+   */
+  onCreditNotes?: () => Promise<void>;
 }
 
 // A month's summary is the billing API's wire shape (shared/protocol/api/hub-billing.ts).
@@ -268,6 +273,7 @@ export class BillingLedger {
     });
     if (!note) throw new Error('a credit note was stored and not returned');
     this.log.info({ creditNote: note.number, corrects: number, totalCents: note.totalCents }, 'invoice credited');
+    await this.deps.onCreditNotes?.();
     return note;
   }
 
@@ -354,6 +360,7 @@ export class BillingLedger {
         { period: checked, members: summary.unbilled.map((u) => u.member).slice(0, 20) },
         'usage of members not in the directory is not billed',
       );
+    if ((summary.creditNotes ?? 0) > 0) await this.deps.onCreditNotes?.();
     return summary;
   }
 

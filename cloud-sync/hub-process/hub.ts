@@ -304,6 +304,8 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     now: () => deps.clock.now(),
     log: deps.log,
     audit: (tx, actor, action, entity, id, before, after) => audit.record(tx, actor, action, entity, id, before, after),
+    // A credit note may settle an overdue invoice: its account's hold is lifted at once.
+    onCreditNotes: () => payments.receivablesChanged(),
   });
   registerBillingRoutes(
     api,

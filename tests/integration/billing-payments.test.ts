@@ -46,7 +46,7 @@ const tap = async (site: RunningEdge, uid: string) => {
 };
 
 describe('an overdue invoice at the door, over MQTT', () => {
-  it("an employer's staff is refused payment_overdue once past the limit, let in once paid, and by an override", async () => {
+  it("an employer's staff is refused payment_overdue once past the limit, let in once paid, by an override, once credited", async () => {
     const clock = shiftedClock();
     const { hub, mqttUrl, apiUrl } = await startTestHub(cleanups, { clock });
     const site = await startNetworkSite(cleanups, 'murat', mqttUrl, hub.publicKeyPem);
@@ -118,6 +118,14 @@ describe('an overdue invoice at the door, over MQTT', () => {
     await eventually(async () => (await tap(site, CHLOE)).reason === 'payment_overdue', 'held again');
     await api('PUT', '/billing/holds/employer:acme', { override: 'lift', reason: 'pays on Friday, agreed' });
     await eventually(async () => (await tap(site, CHLOE)).granted, 'Chloé is let in by the override');
+
+    // The override ends: held again. A credit note cancelling the invoice lifts the hold at once,
+    // without waiting for the hourly check.
+    await api('PUT', '/billing/holds/employer:acme', { override: null, reason: 'Friday came, nothing paid' });
+    await eventually(async () => (await tap(site, CHLOE)).reason === 'payment_overdue', 'held once the override ends');
+    await api('POST', `/billing/invoices/${acme?.number}/credit-note`, { reason: 'Facturé par erreur' });
+    await eventually(async () => (await tap(site, CHLOE)).granted, 'Chloé is let in once the invoice is credited');
+    expect(site.edge.store.directory.getMember('chloe')?.billingHold).toBeUndefined();
 
     // The refusals since the directory first arrived reached the hub, each with its reason.
     await eventually(

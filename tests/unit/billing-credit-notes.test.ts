@@ -380,7 +380,7 @@ describe("an operator's credit note", () => {
     clock.advanceTo(ms);
     headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
   };
-  const call = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
+  const call = (method: 'GET' | 'POST' | 'PUT', url: string, payload?: unknown) =>
     hub.api.inject({ method, url, headers, ...(payload !== undefined ? { payload: payload as object } : {}) });
 
   it('cancels what is left of an invoice, once; a later close credits it no more', async () => {
@@ -433,6 +433,34 @@ describe("an operator's credit note", () => {
       "SELECT entity, entity_id FROM audit_log WHERE entity = 'credit-note'",
     );
     expect(audit).toEqual([{ entity: 'credit-note', entity_id: 'AV-2026-000001' }]);
+  });
+
+  it("a close's credit note that settles an overdue invoice lifts the account's hold in the same request", async () => {
+    await moveTo(Date.parse('2026-12-20T10:00:00Z'));
+    const invoice = (await call('GET', '/billing/invoices/2026-000001')).json<Invoice>();
+    const paid = await call('POST', '/billing/payments', {
+      invoice: '2026-000001',
+      date: '2026-12-20',
+      amountCents: invoice.totalCents - 1, // all but a cent
+      method: 'card',
+    });
+    expect(paid.statusCode).toBe(201);
+    expect((await call('PUT', '/billing/overdue-policy', { suspendAfterDaysOverdue: 0 })).statusCode).toBe(200);
+    // Due on 1 January: the cent left is a day overdue on the 2nd; the hourly check holds Ana.
+    await moveTo(JAN_2);
+    await hub.payments.checkHolds();
+    const held = () => hub.store.db.column<string>('SELECT account FROM access_holds');
+    expect(await held()).toEqual(['member:ana']);
+    const before = await hub.directory.revision(hub.store.db);
+    // December's close credits the day her late check-out took off November's invoice.
+    expect((await call('POST', '/billing/periods/2026-12/close')).json()).toMatchObject({ creditNotes: 1 });
+    expect(await held()).toEqual([]);
+    expect(await hub.directory.revision(hub.store.db)).toBe(before + 1);
+    const sent = await hub.directory.changesFor(hub.store.db, 'murat', before);
+    expect(sent).toEqual([
+      expect.objectContaining({ entity: 'member', op: 'upsert', value: expect.objectContaining({ id: 'ana' }) }),
+    ]);
+    expect(JSON.stringify(sent)).not.toContain('billingHold');
   });
 
   it('credits only what the credit notes of late corrections left', async () => {

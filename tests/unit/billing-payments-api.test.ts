@@ -2,7 +2,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Hub } from '../../cloud-sync/hub-process/hub.js';
 import { MAX_STATEMENT_BYTES } from '../../cloud-sync/billing/payments/statement.js';
 import { login, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
-import { ACME_INVOICE, ACME_TOTAL, paymentsHub } from './billing-payments-fixtures.js';
+import {
+  ACME_INVOICE,
+  ACME_TOTAL,
+  deltaMembers,
+  heldIds,
+  paymentsHub,
+  sentMembers,
+} from './billing-payments-fixtures.js';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -164,6 +171,44 @@ describe('payments API', () => {
     const audit = await inject('GET', '/audit?entity=hold_override');
     expect(audit.json<{ items: unknown[] }>().items).toHaveLength(1);
     expect((await inject('GET', '/audit?entity=overdue_policy')).json<{ items: unknown[] }>().items).toHaveLength(1);
+  });
+
+  // Settling what an account owes lifts its hold in the same request: the directory revision that
+  // lets its members in again is made before the answer, not at the next hourly check.
+  it.each([
+    [
+      'a payment recorded',
+      () =>
+        inject('POST', '/billing/payments', {
+          invoice: ACME_INVOICE,
+          date: '2027-01-10',
+          amountCents: ACME_TOTAL,
+          method: 'transfer',
+        }),
+      201,
+    ],
+    ['a bank statement imported', () => csv(`Date;Libellé;Montant\n10/01/2027;VIR ACME ${ACME_INVOICE};360,00\n`), 200],
+    [
+      'a credit note issued',
+      () => inject('POST', `/billing/invoices/${ACME_INVOICE}/credit-note`, { reason: 'Facturé deux fois' }),
+      201,
+    ],
+  ] as const)('%s for the whole overdue invoice lifts the hold at once', async (_what, settle, status) => {
+    expect((await inject('PUT', '/billing/overdue-policy', { suspendAfterDaysOverdue: 3 })).statusCode).toBe(200);
+    await at('2027-01-10');
+    await hub.payments.checkHolds(); // the hourly check holds Acme and Ana, 9 days overdue
+    expect(heldIds(await sentMembers(hub))).toEqual(['ana', 'chloe', 'dan', 'eve']);
+    const before = await hub.directory.revision(hub.store.db);
+
+    expect((await settle()).statusCode).toBe(status);
+
+    expect(await hub.directory.revision(hub.store.db)).toBe(before + 1);
+    const sent = await deltaMembers(hub, before);
+    expect([...sent.keys()].sort()).toEqual(['chloe', 'dan', 'eve', 'sam']);
+    expect(heldIds(sent)).toEqual([]);
+    expect(heldIds(await sentMembers(hub))).toEqual(['ana']);
+    const holds = (await inject('GET', '/billing/holds')).json<{ holds: Array<{ account: string; held: boolean }> }>();
+    expect(holds.holds.map((h) => [h.account, h.held])).toEqual([['member:ana', true]]);
   });
 
   it('is for network operators only: a site manager, a member and an employer’s manager get 403, nobody 401', async () => {

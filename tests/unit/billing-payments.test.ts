@@ -219,12 +219,47 @@ describe('payments against closed invoices', () => {
           name: 'Acme SA',
           unpaidInvoices: 1,
           balanceCents: 32_000,
+          creditCents: 0,
           overdueCents: 32_000,
           maxDaysOverdue: 40,
           held: false,
         },
       ],
     });
+  });
+
+  it("lists a customer's credit (paid beyond an invoice) in receivables, even beside an invoice still owed", async () => {
+    on('2026-12-10');
+    await pay(ACME_INVOICE, ACME_TOTAL + 5_000); // paid 50 EUR too much
+    await pay(ANA_INVOICE, ANA_TOTAL);
+    expect((await hub.payments.receivables()).accounts).toEqual([
+      {
+        account: 'employer:acme',
+        name: 'Acme SA',
+        unpaidInvoices: 0,
+        balanceCents: -5_000,
+        creditCents: 5_000,
+        overdueCents: 0,
+        maxDaysOverdue: 0,
+        held: false,
+      },
+    ]);
+    // December's close invoices Acme again: its balance nets the credit, which stays listed.
+    on('2027-01-02');
+    await hub.billing.close('2026-12');
+    const december = (await hub.payments.statuses({ account: 'employer:acme' })).invoices.find(
+      (s) => s.number !== ACME_INVOICE,
+    );
+    expect(december?.dueCents).toBeGreaterThan(5_000);
+    expect((await hub.payments.receivables()).accounts).toMatchObject([
+      {
+        account: 'employer:acme',
+        unpaidInvoices: 1,
+        balanceCents: (december?.dueCents ?? 0) - 5_000,
+        creditCents: 5_000,
+      },
+      { account: 'member:ana', unpaidInvoices: 1, creditCents: 0 },
+    ]);
   });
 });
 

@@ -5,7 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { FACTURX_FILE_NAME, toCii, toFacturX, toPdf, toUbl } from '../../cloud-sync/billing/documents/index.js';
 import type { Invoice } from '../../shared/protocol/api/hub-billing.js';
 import { tempDir } from '../support/temp-dir.js';
-import { BUYER, MENTIONS_FR, sampleCreditNote, sampleInvoice } from './invoice-documents-fixtures.js';
+import {
+  BUYER,
+  MENTIONS_FR,
+  SELLER,
+  sampleCreditNote,
+  sampleInvoice,
+  sampleLine,
+  withTotals,
+} from './invoice-documents-fixtures.js';
 
 /**
  * The documents checked with the tools a person or a partner would use: xmllint against the
@@ -141,9 +149,260 @@ withTools('CII (Factur-X EN 16931)', () => {
   });
 });
 
+/** An XPath step matching an element by its local name (xmllint registers no namespace prefix). */
+const e = (name: string) => `*[local-name()='${name}']`;
+/** xmllint's result of an XPath expression over a file, trimmed. */
+const xq = (path: string, expr: string) => run('xmllint', ['--xpath', expr, path]).out.trim();
+const centsOf = (s: string) => (s.trim() === '' ? Number.NaN : Math.round(Number(s) * 100));
+const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
+
+/**
+ * The EN 16931 rules a UBL document breaks, read from the document itself (not from the invoice
+ * it was made of): the rules `checkEn16931` enforces before any document is made, in their UBL
+ * binding. Returns the rule ids, none for a document that keeps them all.
+ */
+function ublBrokenRules(path: string): string[] {
+  const broken: string[] = [];
+  const need = (rule: string, ok: boolean) => {
+    if (!ok && !broken.includes(rule)) broken.push(rule);
+  };
+  const str = (expr: string) => xq(path, `string(${expr})`);
+  const has = (expr: string) => xq(path, `boolean(${expr})`) === 'true';
+  const count = (expr: string) => Number(xq(path, `count(${expr})`));
+  const credit = xq(path, 'local-name(/*)') === 'CreditNote';
+  const top = (name: string) => `/*/${e(name)}`;
+  const supplier = `${top('AccountingSupplierParty')}/${e('Party')}`;
+  const customer = `${top('AccountingCustomerParty')}/${e('Party')}`;
+
+  need('BR-01', str(top('CustomizationID')) !== '');
+  need('BR-02', str(top('ID')) !== '');
+  need('BR-03', /^\d{4}-\d{2}-\d{2}$/.test(str(top('IssueDate'))));
+  need('BR-04', str(top(credit ? 'CreditNoteTypeCode' : 'InvoiceTypeCode')) === (credit ? '381' : '380'));
+  const currency = str(top('DocumentCurrencyCode'));
+  need('BR-05', /^[A-Z]{3}$/.test(currency));
+  // Every amount is in the document's currency.
+  need('BR-CL-03', count(`//*[@currencyID != '${currency}']`) === 0);
+  for (const [rule, party] of [
+    ['BR-06', supplier],
+    ['BR-07', customer],
+  ] as const)
+    need(rule, str(`${party}/${e('PartyLegalEntity')}/${e('RegistrationName')}`).trim() !== '');
+  for (const [addressRule, countryRule, party] of [
+    ['BR-08', 'BR-09', supplier],
+    ['BR-10', 'BR-11', customer],
+  ] as const) {
+    const a = `${party}/${e('PostalAddress')}`;
+    need(addressRule, str(`${a}/${e('StreetName')}`) !== '' && str(`${a}/${e('CityName')}`) !== '');
+    need(countryRule, /^[A-Z]{2}$/.test(str(`${a}/${e('Country')}/${e('IdentificationCode')}`)));
+  }
+  need(
+    'BR-CO-26',
+    has(`${supplier}/${e('PartyIdentification')}/${e('ID')}`) ||
+      has(`${supplier}/${e('PartyLegalEntity')}/${e('CompanyID')}`),
+  );
+  if (credit) need('BR-55', str(`${top('BillingReference')}/${e('InvoiceDocumentReference')}/${e('ID')}`) !== '');
+
+  const lineName = credit ? 'CreditNoteLine' : 'InvoiceLine';
+  const lineCount = count(top(lineName));
+  need('BR-16', lineCount > 0);
+  const lines = Array.from({ length: lineCount }, (_, i) => {
+    const l = `${top(lineName)}[${i + 1}]`;
+    const qty = `${l}/${e(credit ? 'CreditedQuantity' : 'InvoicedQuantity')}`;
+    const tax = `${l}/${e('Item')}/${e('ClassifiedTaxCategory')}`;
+    const line = {
+      amount: centsOf(str(`${l}/${e('LineExtensionAmount')}`)),
+      price: centsOf(str(`${l}/${e('Price')}/${e('PriceAmount')}`)),
+      category: str(`${tax}/${e('ID')}`),
+      percent: Number(str(`${tax}/${e('Percent')}`)),
+    };
+    need('BR-21', str(`${l}/${e('ID')}`) !== '');
+    need('BR-22', Number.isFinite(centsOf(str(qty))));
+    need('BR-23', str(`${qty}/@unitCode`) !== '');
+    need('BR-24', Number.isFinite(line.amount));
+    need('BR-25', str(`${l}/${e('Item')}/${e('Name')}`).trim() !== '');
+    need('BR-26', Number.isFinite(line.price));
+    need('BR-27', line.price >= 0);
+    need('BR-CO-04', ['S', 'E'].includes(line.category));
+    need('BR-S-05', line.category !== 'S' || line.percent > 0);
+    return line;
+  });
+
+  const total = (name: string) => centsOf(str(`${top('LegalMonetaryTotal')}/${e(name)}`));
+  const lineTotal = total('LineExtensionAmount');
+  const withoutVat = total('TaxExclusiveAmount');
+  const withVat = total('TaxInclusiveAmount');
+  const vatTotal = centsOf(str(`${top('TaxTotal')}/${e('TaxAmount')}`));
+  need('BR-CO-10', sum(lines.map((l) => l.amount)) === lineTotal);
+  // No document-level allowance or charge: the total without VAT is the lines' total.
+  need('BR-CO-13', withoutVat === lineTotal);
+
+  const subtotal = `${top('TaxTotal')}/${e('TaxSubtotal')}`;
+  const breakdown = Array.from({ length: count(subtotal) }, (_, i) => {
+    const s = `${subtotal}[${i + 1}]`;
+    return {
+      base: centsOf(str(`${s}/${e('TaxableAmount')}`)),
+      vat: centsOf(str(`${s}/${e('TaxAmount')}`)),
+      category: str(`${s}/${e('TaxCategory')}/${e('ID')}`),
+      percent: Number(str(`${s}/${e('TaxCategory')}/${e('Percent')}`)),
+      reason: str(`${s}/${e('TaxCategory')}/${e('TaxExemptionReason')}`),
+    };
+  });
+  for (const b of breakdown) {
+    const ofLines = lines.filter((l) => l.category === b.category && l.percent === b.percent);
+    const rule = b.category === 'E' ? 'BR-E-08' : 'BR-S-08';
+    need(rule, ofLines.length > 0 && sum(ofLines.map((l) => l.amount)) === b.base);
+    need(rule, breakdown.filter((o) => o.category === b.category && o.percent === b.percent).length === 1);
+    if (b.category === 'S') need('BR-CO-17', Math.abs(b.vat - Math.round((b.base * b.percent) / 100)) <= 100);
+    if (b.category === 'E') {
+      need('BR-E-09', b.vat === 0);
+      need('BR-E-10', b.reason.trim() !== '');
+    }
+  }
+  for (const l of lines)
+    need(
+      l.category === 'E' ? 'BR-E-08' : 'BR-S-08',
+      breakdown.some((b) => b.category === l.category && b.percent === l.percent),
+    );
+  need('BR-CO-14', sum(breakdown.map((b) => b.vat)) === vatTotal);
+  need('BR-CO-15', withVat === withoutVat + vatTotal);
+  const sellerVat = `${supplier}/${e('PartyTaxScheme')}`;
+  if (lines.some((l) => l.category === 'S'))
+    need('BR-S-02', has(`${sellerVat}[${e('TaxScheme')}/${e('ID')}='VAT']/${e('CompanyID')}`));
+  if (lines.some((l) => l.category === 'E')) need('BR-E-02', has(`${sellerVat}/${e('CompanyID')}`));
+  if (!credit && total('PayableAmount') > 0)
+    need('BR-CO-25', /^\d{4}-\d{2}-\d{2}$/.test(str(top('DueDate'))) && has(`${top('PaymentTerms')}/${e('Note')}`));
+  return broken;
+}
+
+/** The figures both syntaxes carry, read from a UBL document, for comparing with its CII. */
+function ublFigures(path: string) {
+  const str = (expr: string) => xq(path, `string(${expr})`);
+  const credit = xq(path, 'local-name(/*)') === 'CreditNote';
+  const top = (name: string) => `/*/${e(name)}`;
+  const total = (name: string) => centsOf(str(`${top('LegalMonetaryTotal')}/${e(name)}`));
+  const lineName = credit ? 'CreditNoteLine' : 'InvoiceLine';
+  const subtotal = `${top('TaxTotal')}/${e('TaxSubtotal')}`;
+  const supplier = `${top('AccountingSupplierParty')}/${e('Party')}`;
+  return {
+    number: str(top('ID')),
+    typeCode: str(top(credit ? 'CreditNoteTypeCode' : 'InvoiceTypeCode')),
+    issueDate: str(top('IssueDate')),
+    dueDate: str(credit ? `${top('PaymentMeans')}/${e('PaymentDueDate')}` : top('DueDate')),
+    currency: str(top('DocumentCurrencyCode')),
+    corrects: str(`${top('BillingReference')}/${e('InvoiceDocumentReference')}/${e('ID')}`),
+    sellerSiret: str(`${supplier}/${e('PartyIdentification')}/${e('ID')}`),
+    sellerSiren: str(`${supplier}/${e('PartyLegalEntity')}/${e('CompanyID')}`),
+    sellerVat: str(`${supplier}/${e('PartyTaxScheme')}/${e('CompanyID')}`),
+    buyer: str(`${top('AccountingCustomerParty')}/${e('Party')}/${e('PartyLegalEntity')}/${e('RegistrationName')}`),
+    iban: str(`${top('PaymentMeans')}/${e('PayeeFinancialAccount')}/${e('ID')}`),
+    lineTotal: total('LineExtensionAmount'),
+    withoutVat: total('TaxExclusiveAmount'),
+    vat: centsOf(str(`${top('TaxTotal')}/${e('TaxAmount')}`)),
+    withVat: total('TaxInclusiveAmount'),
+    due: total('PayableAmount'),
+    breakdown: Array.from({ length: Number(xq(path, `count(${subtotal})`)) }, (_, i) => {
+      const s = `${subtotal}[${i + 1}]`;
+      return {
+        category: str(`${s}/${e('TaxCategory')}/${e('ID')}`),
+        percent: Number(str(`${s}/${e('TaxCategory')}/${e('Percent')}`)),
+        base: centsOf(str(`${s}/${e('TaxableAmount')}`)),
+        vat: centsOf(str(`${s}/${e('TaxAmount')}`)),
+      };
+    }),
+    lines: Array.from({ length: Number(xq(path, `count(${top(lineName)})`)) }, (_, i) => {
+      const l = `${top(lineName)}[${i + 1}]`;
+      const qty = `${l}/${e(credit ? 'CreditedQuantity' : 'InvoicedQuantity')}`;
+      const tax = `${l}/${e('Item')}/${e('ClassifiedTaxCategory')}`;
+      return {
+        id: str(`${l}/${e('ID')}`),
+        name: str(`${l}/${e('Item')}/${e('Name')}`),
+        quantity: Number(str(qty)),
+        unit: str(`${qty}/@unitCode`),
+        price: centsOf(str(`${l}/${e('Price')}/${e('PriceAmount')}`)),
+        amount: centsOf(str(`${l}/${e('LineExtensionAmount')}`)),
+        category: str(`${tax}/${e('ID')}`),
+        percent: Number(str(`${tax}/${e('Percent')}`)),
+      };
+    }),
+  };
+}
+
+/** The same figures read from the CII of the same invoice. */
+function ciiFigures(path: string): ReturnType<typeof ublFigures> {
+  const str = (expr: string) => xq(path, `string(${expr})`);
+  const iso = (d: string) => (d ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}` : '');
+  const settlement = `//${e('ApplicableHeaderTradeSettlement')}`;
+  const sums = `${settlement}/${e('SpecifiedTradeSettlementHeaderMonetarySummation')}`;
+  const seller = `//${e('SellerTradeParty')}`;
+  const tax = `${settlement}/${e('ApplicableTradeTax')}`;
+  const item = `//${e('IncludedSupplyChainTradeLineItem')}`;
+  return {
+    number: str(`//${e('ExchangedDocument')}/${e('ID')}`),
+    typeCode: str(`//${e('ExchangedDocument')}/${e('TypeCode')}`),
+    issueDate: iso(str(`//${e('ExchangedDocument')}/${e('IssueDateTime')}`)),
+    dueDate: iso(str(`//${e('DueDateDateTime')}`)),
+    currency: str(`${settlement}/${e('InvoiceCurrencyCode')}`),
+    corrects: str(`${settlement}/${e('InvoiceReferencedDocument')}/${e('IssuerAssignedID')}`),
+    sellerSiret: str(`${seller}/${e('GlobalID')}`),
+    sellerSiren: str(`${seller}/${e('SpecifiedLegalOrganization')}/${e('ID')}`),
+    sellerVat: str(`${seller}/${e('SpecifiedTaxRegistration')}/${e('ID')}`),
+    buyer: str(`//${e('BuyerTradeParty')}/${e('Name')}`),
+    iban: str(`//${e('IBANID')}`),
+    lineTotal: centsOf(str(`${sums}/${e('LineTotalAmount')}`)),
+    withoutVat: centsOf(str(`${sums}/${e('TaxBasisTotalAmount')}`)),
+    vat: centsOf(str(`${sums}/${e('TaxTotalAmount')}`)),
+    withVat: centsOf(str(`${sums}/${e('GrandTotalAmount')}`)),
+    due: centsOf(str(`${sums}/${e('DuePayableAmount')}`)),
+    breakdown: Array.from({ length: Number(xq(path, `count(${tax})`)) }, (_, i) => {
+      const t = `${tax}[${i + 1}]`;
+      return {
+        category: str(`${t}/${e('CategoryCode')}`),
+        percent: Number(str(`${t}/${e('RateApplicablePercent')}`)),
+        base: centsOf(str(`${t}/${e('BasisAmount')}`)),
+        vat: centsOf(str(`${t}/${e('CalculatedAmount')}`)),
+      };
+    }),
+    lines: Array.from({ length: Number(xq(path, `count(${item})`)) }, (_, i) => {
+      const l = `${item}[${i + 1}]`;
+      const qty = `${l}//${e('BilledQuantity')}`;
+      const lineTax = `${l}/${e('SpecifiedLineTradeSettlement')}/${e('ApplicableTradeTax')}`;
+      return {
+        id: str(`${l}//${e('LineID')}`),
+        name: str(`${l}/${e('SpecifiedTradeProduct')}/${e('Name')}`),
+        quantity: Number(str(qty)),
+        unit: str(`${qty}/@unitCode`),
+        price: centsOf(str(`${l}//${e('NetPriceProductTradePrice')}/${e('ChargeAmount')}`)),
+        amount: centsOf(str(`${l}//${e('SpecifiedTradeSettlementLineMonetarySummation')}/${e('LineTotalAmount')}`)),
+        category: str(`${lineTax}/${e('CategoryCode')}`),
+        percent: Number(str(`${lineTax}/${e('RateApplicablePercent')}`)),
+      };
+    }),
+  };
+}
+
+/** An invoice at three VAT rates (20 %, 10 %, 5.5 %), and one from a seller exempt from VAT. */
+const threeRates = withTotals({
+  ...invoice,
+  lines: [sampleLine(0), sampleLine(1, { vatPercent: 10 }), sampleLine(2, { vatPercent: 5.5 }), sampleLine(3)],
+});
+const exempt = withTotals({
+  ...invoice,
+  seller: { ...SELLER, vatNumber: undefined, vatExemption: 'TVA non applicable, art. 293 B du CGI' },
+  lines: invoice.lines.map((l) => ({ ...l, vatPercent: 0, vatCents: 0 })),
+});
+const UBL_SAMPLES = [
+  ['invoice', invoice],
+  ['credit-note', creditNote],
+  ['english', sampleInvoice({ language: 'en' })],
+  ['three-rates', threeRates],
+  ['vat-exempt', exempt],
+] as const;
+
 withTools('UBL 2.1', () => {
-  // The OASIS UBL 2.1 schemas are in no npm or Debian package this project can install: the
-  // documents are checked for well-formedness and their EN 16931 content here.
+  // The OASIS UBL 2.1 schemas are in no npm or Debian package this project can install (see
+  // docs/billing.md): the documents are checked for well-formedness, against the EN 16931 rules
+  // read from the UBL itself, and against the CII of the same invoice, which the published
+  // Factur-X schema validates above.
   it('an Invoice: well-formed, EN 16931 customization, parties, totals, lines', () => {
     const p = save(tempDir(), 'invoice.xml', toUbl(invoice));
     expect(run('xmllint', ['--noout', p]).status).toBe(0);
@@ -168,10 +427,70 @@ withTools('UBL 2.1', () => {
     const p = save(tempDir(), 'credit.xml', toUbl(creditNote));
     expect(run('xmllint', ['--noout', p]).status).toBe(0);
     expect(run('xmllint', ['--xpath', 'local-name(/*)', p]).out.trim()).toBe('CreditNote');
+    expect(run('xmllint', ['--xpath', 'namespace-uri(/*)', p]).out.trim()).toBe(
+      'urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2',
+    );
     expect(xpath(p, 'CreditNoteTypeCode')).toBe('381');
     expect(xpath(p, 'InvoiceDocumentReference')).toContain('2026-000042');
     expect(Number(xpath(p, 'PayableAmount'))).toBe(-creditNote.totalCents / 100);
     expect(run('xmllint', ['--xpath', "count(//*[local-name()='CreditNoteLine'])", p]).out.trim()).toBe('2');
+  });
+
+  it('keeps the EN 16931 rules, read back from the UBL of an invoice, a credit note, several rates, an exempt seller', () => {
+    const dir = tempDir();
+    for (const [name, inv] of UBL_SAMPLES)
+      expect(ublBrokenRules(save(dir, `${name}.xml`, toUbl(inv))), name).toEqual([]);
+  });
+
+  it('the rule check reads the document: a UBL altered after toUbl breaks the rules it should', () => {
+    const dir = tempDir();
+    const cases: Array<[string, string, string[]]> = [
+      // One line's net amount changed: the lines no longer sum to the totals, nor to their rate's base.
+      [
+        'line-amount',
+        toUbl(invoice).replace(/(<cac:InvoiceLine>[\s\S]*?<cbc:LineExtensionAmount[^>]*>)[^<]*/, '$1999.99'),
+        ['BR-CO-10', 'BR-S-08'],
+      ],
+      [
+        'no-seller-name',
+        toUbl(invoice).replace(/<cbc:RegistrationName>Tessera Coworking SAS<\/cbc:RegistrationName>/, ''),
+        ['BR-06'],
+      ],
+      [
+        'no-billing-reference',
+        toUbl(creditNote).replace(/<cac:BillingReference>[\s\S]*?<\/cac:BillingReference>/, ''),
+        ['BR-55'],
+      ],
+      ['negative-price', toUbl(invoice).replace(/(<cbc:PriceAmount[^>]*>)/, '$1-'), ['BR-27']],
+      [
+        'no-exemption-reason',
+        toUbl(exempt).replace(/<cbc:TaxExemptionReason>[^<]*<\/cbc:TaxExemptionReason>/, ''),
+        ['BR-E-10'],
+      ],
+      [
+        'vat-total',
+        toUbl(threeRates).replace(/(<cac:TaxTotal>\s*<cbc:TaxAmount[^>]*>)[^<]*/, '$10.01'),
+        ['BR-CO-14', 'BR-CO-15'],
+      ],
+      ['no-due-date', toUbl(invoice).replace(/<cbc:DueDate>[^<]*<\/cbc:DueDate>/, ''), ['BR-CO-25']],
+      ['other-currency', toUbl(invoice).replace(/currencyID="EUR"/, 'currencyID="USD"'), ['BR-CL-03']],
+    ];
+    for (const [name, xml, rules] of cases) {
+      const broken = ublBrokenRules(save(dir, `${name}.xml`, xml));
+      expect(broken.sort(), name).toEqual([...rules].sort());
+    }
+  });
+
+  it('carries the same figures as the CII of the same invoice: parties, dates, totals, VAT breakdown, each line', () => {
+    const dir = tempDir();
+    for (const [name, inv] of UBL_SAMPLES) {
+      const ubl = ublFigures(save(dir, `${name}.xml`, toUbl(inv)));
+      const cii = ciiFigures(save(dir, `${name}.cii.xml`, toCii(inv)));
+      expect(ubl.lines.length, name).toBe(inv.lines.length);
+      expect(ubl.breakdown.length, name).toBe(inv.vat.length);
+      expect(ubl.withVat, name).toBe(Math.abs(inv.totalCents));
+      expect(ubl, name).toEqual(cii);
+    }
   });
 });
 

@@ -86,7 +86,7 @@ interface OverrideRow {
  * Payments against frozen invoices, what each still owes, reminders, and the overdue policy
  * that closes the doors to an account (docs/billing.md "Payments"). The holds are checked after
  * every change here (a payment recorded or deleted, a statement imported, the policy or an
- * override set), at start and every hour: a change of the held accounts is a directory
+ * override set) and after credit notes are issued (`receivablesChanged`), at start and every hour: a change of the held accounts is a directory
  * revision, sent to every site.
  */
 export class Payments {
@@ -291,7 +291,7 @@ export class Payments {
     return { today, invoices: filter.status === undefined ? all : all.filter((s) => s.status === filter.status) };
   }
 
-  /** What each account owes: those with something due or paid beyond, by account. */
+  /** What each account owes: those with something due, a credit (paid beyond), or held, by account. */
   async receivables(): Promise<Receivables> {
     const { today, invoices } = await this.statuses();
     const held = await heldSet(this.deps.db);
@@ -302,6 +302,7 @@ export class Payments {
         name: s.name,
         unpaidInvoices: 0,
         balanceCents: 0,
+        creditCents: 0,
         overdueCents: 0,
         maxDaysOverdue: 0,
         held: held.has(s.account),
@@ -309,6 +310,7 @@ export class Payments {
       a.name = s.name; // the newest invoice's
       a.balanceCents += s.dueCents;
       if (s.dueCents > 0) a.unpaidInvoices++;
+      else a.creditCents -= s.dueCents;
       if (s.status === 'overdue') {
         a.overdueCents += s.dueCents;
         a.maxDaysOverdue = Math.max(a.maxDaysOverdue, s.daysOverdue);
@@ -316,7 +318,7 @@ export class Payments {
       byAccount.set(s.account, a);
     }
     const accounts = [...byAccount.values()]
-      .filter((a) => a.balanceCents !== 0 || a.unpaidInvoices > 0 || a.held)
+      .filter((a) => a.balanceCents !== 0 || a.unpaidInvoices > 0 || a.creditCents > 0 || a.held)
       .sort((x, y) => y.maxDaysOverdue - x.maxDaysOverdue || x.account.localeCompare(y.account));
     return { today, accounts };
   }
@@ -455,6 +457,14 @@ export class Payments {
       this.log.error({ err }, 'overdue holds not checked: the next change or the hourly check tries again');
       throw err;
     }
+  }
+
+  /**
+   * What accounts owe changed outside this service (credit notes issued): the holds follow at
+   * once, as after a payment, instead of at the next hourly check.
+   */
+  receivablesChanged(): Promise<void> {
+    return this.afterChange();
   }
 
   /** After a change of what is owed or of the policy: the holds follow before the answer. */

@@ -185,6 +185,11 @@ export const Receivables = z.strictObject({
       unpaidInvoices: z.number().int().nonnegative(),
       /** The sum of what its invoices still owe, less what was paid beyond some (its balance). */
       balanceCents: z.number().int(),
+      /**
+       * What was paid or credited beyond its invoices' amounts (the customer's credit, part of
+       * the balance): listed even when other invoices still owe more. 0: none.
+       */
+      creditCents: z.number().int().nonnegative(),
       overdueCents: z.number().int().nonnegative(),
       /** The days overdue of its oldest overdue invoice (0: none). */
       maxDaysOverdue: z.number().int().nonnegative(),
