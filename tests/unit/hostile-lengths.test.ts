@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { readAck } from '../../cloud-sync/edge/ack.js';
-import { createHub } from '../../cloud-sync/hub-process/hub.js';
 import { openHubDatabase } from '../../cloud-sync/hub/db.js';
 import { HubIngest } from '../../cloud-sync/hub/ingest.js';
 import { HubStore } from '../../cloud-sync/hub/store.js';
@@ -8,7 +7,7 @@ import { checkCommand } from '../../edge/commands/check.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { generateHubKeys, hubPublicKey } from '../../shared/protocol/signing.js';
 import { topics } from '../../shared/protocol/topics.js';
-import { FAST_PASSWORD_COST, login, TEST_ADMIN } from '../harness/hub-auth.js';
+import { signedInHub } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 import { silent } from '../support/logger.js';
 
@@ -59,14 +58,7 @@ describe('a value whose length cannot be compared, at every boundary that reads 
   });
 
   it('the hub API answers 400 request.invalid for such a body, with the field', async () => {
-    const hub = await createHub({
-      dbPath: await testHubDb(),
-      clock: new ManualClock('2026-11-23T08:00:00Z'),
-      log: silent,
-      initialAdmin: TEST_ADMIN,
-      passwordCost: FAST_PASSWORD_COST,
-    });
-    const admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
+    const { hub, admin } = await signedInHub(silent);
     const r = await hub.api.inject({
       method: 'PUT',
       url: '/directory/members/alice',

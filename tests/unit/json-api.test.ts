@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createHub } from '../../cloud-sync/hub-process/hub.js';
 import { defineRoute, serve } from '../../shared/platform/api-contract.js';
 import { ERROR_TABLE } from '../../shared/platform/error-table.js';
 import { ERROR_CODES, TesseraError, type ErrorCode } from '../../shared/platform/errors.js';
 import { createJsonApi } from '../../shared/platform/json-api.js';
-import { ManualClock } from '../../shared/platform/clock.js';
-import { login, FAST_PASSWORD_COST, TEST_ADMIN } from '../harness/hub-auth.js';
-import { testHubDb } from '../harness/hub-db.js';
+import { signedInHub } from '../harness/hub-auth.js';
 import { silent } from '../support/logger.js';
 
 describe('error answers of the hub and edge APIs', () => {
@@ -23,14 +20,7 @@ describe('error answers of the hub and edge APIs', () => {
   });
 
   it('the same on the hub, for a badge UID sent as a broken escape (found by fuzzing)', async () => {
-    const hub = await createHub({
-      dbPath: await testHubDb(),
-      clock: new ManualClock('2026-11-23T08:00:00Z'),
-      log: silent,
-      initialAdmin: TEST_ADMIN,
-      passwordCost: FAST_PASSWORD_COST,
-    });
-    const admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
+    const { hub, admin } = await signedInHub(silent);
     const r = await hub.api.inject({
       method: 'PUT',
       url: '/directory/badges/%C0%AF',
