@@ -191,7 +191,8 @@ export function sunFileSettings(
 }
 
 function checkKeyNo(keyNo: number): void {
-  if (!Number.isInteger(keyNo) || keyNo < 0 || keyNo > 4) throw new RangeError(`key number must be 0 to 4, got ${keyNo}`);
+  if (!Number.isInteger(keyNo) || keyNo < 0 || keyNo > 4)
+    throw new RangeError(`key number must be 0 to 4, got ${keyNo}`);
 }
 
 /**
@@ -216,7 +217,8 @@ export function changeKeyData(
 }
 
 function refused(what: string, status: number): Ntag424Error {
-  const authFailure = status === SW.AUTHENTICATION_ERROR || status === SW.NO_SUCH_KEY || status === SW.PERMISSION_DENIED;
+  const authFailure =
+    status === SW.AUTHENTICATION_ERROR || status === SW.NO_SUCH_KEY || status === SW.PERMISSION_DENIED;
   return new Ntag424Error(
     authFailure ? 'auth_failed' : 'bad_response',
     `${what}: the card answered ${hexStatus(status)}`,
@@ -272,7 +274,11 @@ export async function writeData(
     const header = writeHeader(opts.fileNo, opts.offset + at, chunk.length);
     const what = `WriteData at ${opts.offset + at}`;
     if (opts.mode === 'full') {
-      fullModeResponse(session!, await exchange(transmit, fullModeCommand(session!, INS.WRITE_DATA, header, chunk)), what);
+      fullModeResponse(
+        session!,
+        await exchange(transmit, fullModeCommand(session!, INS.WRITE_DATA, header, chunk)),
+        what,
+      );
       continue;
     }
     if (opts.mode === 'mac') {
