@@ -119,7 +119,7 @@ async function probeKeys(transmit: Transmit, ours: Buffer[], random: (n: number)
   return states;
 }
 
-function keysOf(opts: PersonaliseOptions, uid: Buffer): Buffer[] {
+function keysOf(opts: Pick<PersonaliseOptions, 'masterKey' | 'aid' | 'systemIdentifier'>, uid: Buffer): Buffer[] {
   return Array.from({ length: KEY_COUNT }, (_, keyNo) =>
     cardKey(opts.masterKey, keyNo, uid, opts.aid, opts.systemIdentifier),
   );
@@ -207,7 +207,7 @@ export type ResetOptions = Omit<PersonaliseOptions, 'url' | 'doorKeyNo' | 'keyVe
 export async function resetCard(transmit: Transmit, opts: ResetOptions): Promise<void> {
   const uid = checkUid(opts.uid);
   const random = opts.random ?? randomBytes;
-  const ours = keysOf({ ...opts, url: '' }, uid);
+  const ours = keysOf(opts, uid);
   const onStep = opts.onStep;
   await step('select the NTAG 424 DNA application', onStep, () => selectApplication(transmit));
   const states = await step('find which keys the card holds', onStep, () => probeKeys(transmit, ours, random));
