@@ -51,6 +51,8 @@ export interface SoftNtag424Options {
   random?: (n: number) => Buffer;
   /** Factory state: key versions 0, empty NDEF file with factory settings (url and SDM key numbers unused). */
   blank?: boolean;
+  /** The NDEF file's settings on a blank card, when not the factory's: a card someone set up otherwise. */
+  blankFileSettings?: FileSettings;
 }
 
 const MAX_COUNTER = 0xffffff;
@@ -102,7 +104,7 @@ export class SoftNtag424 implements SimCard {
       throw new RangeError('sdmCounter must be 0 to 16777214');
     this.ndef = Buffer.alloc(NDEF_FILE_SIZE);
     if (opts.blank) {
-      this.ndefSettings = FACTORY_NDEF_SETTINGS;
+      this.ndefSettings = structuredClone(opts.blankFileSettings ?? FACTORY_NDEF_SETTINGS);
     } else {
       // Throws now for a URL too long for the file, not at the first tap.
       const template = sunNdefTemplate(opts.url ?? 'https://tessera.invalid/sun');
@@ -112,7 +114,10 @@ export class SoftNtag424 implements SimCard {
   }
 
   /** A card as it leaves the factory: five zero keys at version 0, an empty NDEF file, plain and free to write. */
-  static blank(uid: string, opts: { random?: (n: number) => Buffer } = {}): SoftNtag424 {
+  static blank(
+    uid: string,
+    opts: { random?: (n: number) => Buffer; blankFileSettings?: FileSettings } = {},
+  ): SoftNtag424 {
     return new SoftNtag424({ uid, keys: Array.from({ length: 5 }, () => Buffer.alloc(BLOCK)), blank: true, ...opts });
   }
 

@@ -262,13 +262,41 @@ describe('ChangeFileSettings, AN12196 worked example', () => {
 });
 
 describe('the software card answers the AN12196 example as the card did', () => {
-  it('after the example authentication, takes the example ChangeFileSettings and answers its exact MAC', async () => {
-    // RndB, then TI, as the card of the example drew them; RndA as the reader of the example did.
+  /** A blank card that draws RndB then TI as the card of the example did, authenticated as the example's reader did. */
+  async function exampleSession(blankFileSettings?: FileSettings) {
     const draws = [hex('B9E2FC789B64BF237CCCAA20EC7E6E48'), hex('9D00C4DF')];
-    const card = SoftNtag424.blank('04DE5F1EACC040', { random: (n) => draws.shift() ?? Buffer.alloc(n) });
+    const card = SoftNtag424.blank('04DE5F1EACC040', {
+      random: (n) => draws.shift() ?? Buffer.alloc(n),
+      ...(blankFileSettings ? { blankFileSettings } : {}),
+    });
     const transmit: Transmit = async (apdu) => card.handle(apdu);
     const s = await authenticateEV2First(transmit, ZERO_KEY, 0, () => hex('13C5DB8A5930439FC3DEF9A4C675360F'));
-    expect(upper(s.encKey)).toBe(FIRST[1]);
+    expect([upper(s.ti), upper(s.encKey), upper(s.macKey)]).toEqual([...FIRST]);
+    return { card, transmit, s };
+  }
+
+  it('takes the example WriteData in CommMode.Full and the example ChangeFileSettings, answering their exact MACs', async () => {
+    const { card } = await exampleSession({
+      commMode: 'full',
+      access: { read: 0xe, write: 0, readWrite: 0, change: 0 },
+    });
+    const encrypted =
+      '421C73A27D827658AF481FDFF20A5025B559D0E3AA21E58D347F343CFFC768BF' +
+      'E596C706BC00F2176781D4B0242642A0FF5A42C461AAF894D9A1284B8C76BCFA' +
+      '658ACD40555D362E08DB15CF421B51283F9064BCBE20E96CAE545B407C9D651A' +
+      '3315B27373772E5DA2367D2064AE054AF996C6F1F669170FA88CE8C4E3A4A7BB' +
+      'BEF0FD971FF532C3A802AF745660F2B4';
+    expect(upper(card.handle(hex(`908D00009F02000000800000${encrypted}D1D9A8499661EBF300`)))).toBe(
+      'FC222E5F7A5424529100',
+    );
+    expect(upper(card.state().ndef.subarray(0, hex(AN12196_NDEF).length))).toBe(AN12196_NDEF);
+    expect(upper(card.handle(hex('905F0000190261B6D97903566E84C3AE5274467E89EAD799B7C1A0EF7A0400')))).toBe(
+      '57BFF87B1241E93D9100',
+    );
+  });
+
+  it('on a factory file, takes the example data in plain, then the example ChangeFileSettings, and mirrors as set', async () => {
+    const { card, transmit, s } = await exampleSession();
     // The factory file is free to write: the example's data goes in plain, stepping the counter to 1.
     await writeData(transmit, s, { fileNo: 2, offset: 0, data: hex(AN12196_NDEF), mode: 'plain' });
     const answer = card.handle(hex('905F0000190261B6D97903566E84C3AE5274467E89EAD799B7C1A0EF7A0400'));
