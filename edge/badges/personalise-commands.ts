@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { BLOCK } from './aes-cmac.js';
 import type { Transmit } from './apdu.js';
 import { exchange, hexStatus, nativeApdu, Ntag424Error, SW } from './apdu.js';
@@ -12,7 +13,7 @@ import { crc32Nk, secureMac } from './secure-messaging.js';
  * the software card in soft-ntag424.ts), and the NDEF template a SUN badge carries.
  */
 
-export const INS = { CHANGE_KEY: 0xc4, WRITE_DATA: 0x8d, CHANGE_FILE_SETTINGS: 0x5f } as const;
+export const INS = { CHANGE_KEY: 0xc4, WRITE_DATA: 0x8d, CHANGE_FILE_SETTINGS: 0x5f, GET_FILE_SETTINGS: 0xf5 } as const;
 /** The native file number of the NDEF file (ISO id E104). */
 export const NDEF_FILE_NO = 0x02;
 /** The NDEF file of an NTAG 424 DNA is 256 bytes. */
@@ -302,4 +303,48 @@ export async function changeFileSettings(
 ): Promise<void> {
   const apdu = fullModeCommand(session, INS.CHANGE_FILE_SETTINGS, Buffer.from([fileNo]), encodeFileSettings(settings));
   fullModeResponse(session, await exchange(transmit, apdu), `ChangeFileSettings of file ${fileNo}`);
+}
+
+/** GetFileSettings' answer: FileType (00, a standard data file) ‖ FileOption ‖ AccessRights ‖ FileSize ‖ [SDM part]. */
+export function encodeFileSettingsAnswer(settings: FileSettings, size: number): Buffer {
+  const encoded = encodeFileSettings(settings);
+  return Buffer.concat([Buffer.from([0x00]), encoded.subarray(0, 3), uint24(size), encoded.subarray(3)]);
+}
+
+/** Reads GetFileSettings' answer; undefined when it is not a standard data file's well-formed settings. */
+export function parseFileSettingsAnswer(data: Buffer): { settings: FileSettings; size: number } | undefined {
+  if (data.length < 7 || data[0] !== 0x00) return undefined;
+  const settings = parseFileSettings(Buffer.concat([data.subarray(1, 4), data.subarray(7)]));
+  return settings && { settings, size: data.readUIntLE(4, 3) };
+}
+
+/**
+ * GetFileSettings in CommMode.MAC: the command and the answer carry a MAC, the settings come
+ * in clear. Tells the comm mode and rights a file wants before writing it.
+ */
+export async function getFileSettings(
+  transmit: Transmit,
+  session: Ev2Session,
+  fileNo: number,
+): Promise<{ settings: FileSettings; size: number }> {
+  const what = `GetFileSettings of file ${fileNo}`;
+  const header = Buffer.from([fileNo]);
+  const mac = secureMac(session, INS.GET_FILE_SETTINGS, session.cmdCtr, header);
+  const response = await exchange(transmit, nativeApdu(INS.GET_FILE_SETTINGS, Buffer.concat([header, mac])));
+  if (response.status !== SW.NATIVE_OK) throw refused(what, response.status);
+  session.cmdCtr = (session.cmdCtr + 1) & 0xffff;
+  const { data } = response;
+  if (data.length < 8) throw new Ntag424Error('bad_response', `${what}: the answer is too short to carry a MAC`);
+  const body = data.subarray(0, data.length - 8);
+  if (!timingSafeEqual(secureMac(session, 0x00, session.cmdCtr, body), data.subarray(data.length - 8)))
+    throw new Ntag424Error('bad_response', `${what}: the answer's MAC is wrong`);
+  const parsed = parseFileSettingsAnswer(body);
+  if (!parsed) throw new Ntag424Error('bad_response', `${what}: the settings are not well formed`);
+  return parsed;
+}
+
+/** The comm mode a write to a file with these settings takes: plain when the write is free. */
+export function writeMode(settings: FileSettings): CommMode {
+  const { access } = settings;
+  return access.write === FREE || access.readWrite === FREE ? 'plain' : settings.commMode;
 }

@@ -8,10 +8,12 @@ import {
   changeFileSettings,
   changeKey,
   FACTORY_NDEF_SETTINGS,
+  getFileSettings,
   NDEF_FILE_NO,
   sunFileSettings,
   sunNdefTemplate,
   writeData,
+  writeMode,
 } from './personalise-commands.js';
 import type { Ev2Session } from './secure-messaging.js';
 import { readSunMessage, verifySun } from './sun.js';
@@ -171,8 +173,16 @@ export async function personalise(transmit: Transmit, opts: PersonaliseOptions):
   const session = await step('authenticate with our key 0', onStep, () =>
     authenticateEV2First(transmit, ours[0]!, 0, random),
   );
+  const current = await step('read the NDEF file settings', onStep, () =>
+    getFileSettings(transmit, session, NDEF_FILE_NO),
+  );
   await step('write the NDEF file', onStep, () =>
-    writeData(transmit, session, { fileNo: NDEF_FILE_NO, offset: 0, data: template.file, mode: 'plain' }),
+    writeData(transmit, session, {
+      fileNo: NDEF_FILE_NO,
+      offset: 0,
+      data: template.file,
+      mode: writeMode(current.settings),
+    }),
   );
   await step('set the SDM file settings', onStep, () =>
     changeFileSettings(transmit, session, NDEF_FILE_NO, sunFileSettings(template, SDM_META_READ_KEY_NO, doorKeyNo)),

@@ -6,6 +6,7 @@ import type { CommandApdu } from './apdu.js';
 import { NDEF_FILE_ID, NTAG424_AID, parseCommandApdu, respond, SW } from './apdu.js';
 import type { FileSettings } from './personalise-commands.js';
 import {
+  encodeFileSettingsAnswer,
   FACTORY_NDEF_SETTINGS,
   FREE,
   INS as PERSONALISE_INS,
@@ -14,6 +15,7 @@ import {
   parseFileSettings,
   sunFileSettings,
   sunNdefTemplate,
+  writeMode,
 } from './personalise-commands.js';
 import type { Ev2Session } from './secure-messaging.js';
 import {
@@ -169,6 +171,8 @@ export class SoftNtag424 implements SimCard {
         return this.failed(this.writeData(command.data));
       case INS.CHANGE_FILE_SETTINGS:
         return this.failed(this.changeFileSettings(command.data));
+      case INS.GET_FILE_SETTINGS:
+        return this.failed(this.getFileSettings(command.data));
       default:
         return status(SW.ILLEGAL_COMMAND);
     }
@@ -333,10 +337,10 @@ export class SoftNtag424 implements SimCard {
     if (data[0] !== NDEF_FILE_NO) return SW.NATIVE_FILE_NOT_FOUND;
     const offset = data.readUIntLE(1, 3);
     const length = data.readUIntLE(4, 3);
-    const { access, commMode } = this.ndefSettings;
+    const { access } = this.ndefSettings;
     const session = this.session;
+    const mode = writeMode(this.ndefSettings);
     const free = access.write === FREE || access.readWrite === FREE;
-    const mode = free ? 'plain' : commMode;
     if (!free && (!session || (session.keyNo !== access.write && session.keyNo !== access.readWrite)))
       return SW.PERMISSION_DENIED;
     let content = data.subarray(7);
@@ -355,6 +359,18 @@ export class SoftNtag424 implements SimCard {
     if (mode !== 'plain') return this.macAnswer(session!);
     if (session) session.cmdCtr = (session.cmdCtr + 1) & 0xffff;
     return status(SW.NATIVE_OK);
+  }
+
+  /** GetFileSettings of the NDEF file: plain without a session, CommMode.MAC within one. */
+  private getFileSettings(data: Buffer): Buffer | number {
+    const session = this.session;
+    if (data.length !== (session ? 1 + MAC_LENGTH : 1)) return SW.NATIVE_LENGTH_ERROR;
+    if (data[0] !== NDEF_FILE_NO) return SW.NATIVE_FILE_NOT_FOUND;
+    const answer = encodeFileSettingsAnswer(this.ndefSettings, NDEF_FILE_SIZE);
+    if (!session) return respond(answer, SW.NATIVE_OK);
+    if (!this.macOk(session, INS.GET_FILE_SETTINGS, data)) return SW.INTEGRITY_ERROR;
+    session.cmdCtr = (session.cmdCtr + 1) & 0xffff;
+    return respond(Buffer.concat([answer, secureMac(session, 0x00, session.cmdCtr, answer)]), SW.NATIVE_OK);
   }
 
   /** ChangeFileSettings of the NDEF file, CommMode.Full, with the key of its change right. */

@@ -5,7 +5,12 @@ import { cardKeys } from '../../edge/badges/diversify.js';
 import { doorKeysFrom } from '../../edge/badges/door-keys.js';
 import { authenticateEV2First, getCardUid } from '../../edge/badges/ev2.js';
 import { findUri, uriMessage } from '../../edge/badges/ndef.js';
-import { encodeFileSettings, parseFileSettings } from '../../edge/badges/personalise-commands.js';
+import {
+  encodeFileSettings,
+  encodeFileSettingsAnswer,
+  parseFileSettings,
+  parseFileSettingsAnswer,
+} from '../../edge/badges/personalise-commands.js';
 import { personalise, PersonaliseError } from '../../edge/badges/personalise.js';
 import { SoftNtag424 } from '../../edge/badges/soft-ntag424.js';
 import { parseSunUrl, readSunMessage, verifySun } from '../../edge/badges/sun.js';
@@ -125,15 +130,25 @@ describe('fuzz: card responses at the door (edge/badges, edge/hardware/pcsc-apdu
     );
   });
 
-  it(`ChangeFileSettings data at the card: settings that encode back to the same bytes, or nothing (${N.fileSettings} inputs)`, () => {
-    const valid: Buffer = Buffer.from('4000E0C1FF12200000430000430000', 'hex');
+  it(`ChangeFileSettings data and GetFileSettings answers: settings that encode back to the same bytes, or nothing (${N.fileSettings} inputs)`, () => {
+    const valids: Buffer[] = [
+      '4000E0C1FF12200000430000430000',
+      '0040EEEE000100D1FE001F00004400004400002000006A0000',
+    ].map((h) => Buffer.from(h, 'hex'));
     const input = fc.oneof(
-      fc.array(byteDamage, { minLength: 1, maxLength: 3 }).map((ds) => ds.reduce((b, d) => damage(b, d), valid)),
+      fc
+        .tuple(fc.constantFrom(...valids), fc.array(byteDamage, { minLength: 1, maxLength: 3 }))
+        .map(([valid, ds]) => ds.reduce((b, d) => damage(b, d), valid)),
       fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
     );
     fuzz(
       fc.property(input, (bytes) => {
         const settings = parseFileSettings(bytes);
+        const answer = parseFileSettingsAnswer(bytes);
+        must(
+          !answer || encodeFileSettingsAnswer(answer.settings, answer.size).equals(bytes),
+          'parsed GetFileSettings answer does not encode back to its bytes',
+        );
         must(
           !settings || encodeFileSettings(settings).equals(bytes),
           'parsed settings do not encode back to their bytes',

@@ -11,6 +11,7 @@ import {
   changeKeyData,
   encodeFileSettings,
   FACTORY_NDEF_SETTINGS,
+  getFileSettings,
   parseFileSettings,
   sunFileSettings,
   sunNdefTemplate,
@@ -220,6 +221,22 @@ describe('ChangeFileSettings, AN12196 worked example', () => {
     expect(upper(encodeFileSettings(FACTORY_NDEF_SETTINGS))).toBe('00E0EE');
   });
 
+  it('reads the settings with GetFileSettings in CommMode.MAC as the example: exact APDU, answer MAC checked', async () => {
+    const card = scripted([
+      ['90F5000009 02 6597A457C8CD442C 00', '0040EEEE000100D1FE001F00004400004400002000006A0000 2A474282E7A47986 9100'],
+    ]);
+    const s = session('7A21085E', '00000000000000000000000000000000', '8248134A386E86EB7FAF54A52E536CB6', 0);
+    const answer = await getFileSettings(card, s, 2);
+    expect(answer.size).toBe(256);
+    expect(upper(encodeFileSettings(answer.settings))).toBe('40EEEED1FE001F00004400004400002000006A0000');
+    expect(s.cmdCtr).toBe(1);
+    const tampered = scripted([
+      ['90F5000009 02 6597A457C8CD442C 00', '0040EEEE000100D1FE001F00004400004400002000006B0000 2A474282E7A47986 9100'],
+    ]);
+    const s2 = session('7A21085E', '00000000000000000000000000000000', '8248134A386E86EB7FAF54A52E536CB6', 0);
+    await expect(getFileSettings(tampered, s2, 2)).rejects.toMatchObject({ code: 'bad_response' });
+  });
+
   it('reads back whatever it encodes, and refuses settings of the wrong length', () => {
     const nibble = fc.integer({ min: 0, max: 15 });
     const offset = fc.integer({ min: 0, max: 0xffffff });
@@ -383,6 +400,7 @@ describe('personalise and resetCard on the software card', () => {
       'change key 4',
       'change key 0',
       'authenticate with our key 0',
+      'read the NDEF file settings',
       'write the NDEF file',
       'set the SDM file settings',
       'check as a door: authenticate with the door key',
@@ -412,6 +430,18 @@ describe('personalise and resetCard on the software card', () => {
     const made = new SoftNtag424({ uid: UID, keys: ourKeys().map(hex), url: URL });
     expect(card.state().settings).toEqual(made.state().settings);
     expect(card.state().ndef).toEqual(made.state().ndef);
+  });
+
+  it('writes the NDEF file in the comm mode its settings ask for (here CommMode.Full, write key 0)', async () => {
+    const card = SoftNtag424.blank(UID, {
+      blankFileSettings: { commMode: 'full', access: { read: 0xe, write: 0, readWrite: 0, change: 0 } },
+    });
+    const sent: Buffer[] = [];
+    await personalise(async (apdu) => (sent.push(apdu), card.handle(apdu)), options());
+    const write = sent.find((apdu) => apdu[1] === 0x8d)!;
+    // Encrypted: the template's text is nowhere in the command.
+    expect(write.includes(Buffer.from('badge.example'))).toBe(false);
+    expect((await doorChecks(card)).sun).toMatchObject({ ok: true, uid: UID });
   });
 
   it('personalising a card already ours changes no key and checks it again', async () => {
@@ -558,7 +588,7 @@ describe('the software card refuses personalisation it should refuse', () => {
     const card = SoftNtag424.blank(UID);
     await authenticateEV2First(onReader(card), ZERO_KEY, 0);
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 80 }), fc.constantFrom(0xc4, 0x8d, 0x5f), (tail, ins) => {
+      fc.property(fc.uint8Array({ maxLength: 80 }), fc.constantFrom(0xc4, 0x8d, 0x5f, 0xf5), (tail, ins) => {
         const data = Buffer.from(tail);
         const apdu = Buffer.concat([Buffer.from([0x90, ins, 0, 0, data.length]), data, Buffer.from([0])]);
         expect(card.handle(data.length ? apdu : apdu.subarray(0, 5)).length).toBeGreaterThanOrEqual(2);
