@@ -169,7 +169,8 @@ export async function personalise(transmit: Transmit, opts: PersonaliseOptions):
 
   await step('select the NTAG 424 DNA application', onStep, () => selectApplication(transmit));
   const states = await step('find which keys the card holds', onStep, () => probeKeys(transmit, ours, random));
-  await moveKeys(transmit, states, 'ours', ours, opts.keyVersion ?? 1, onStep, random);
+  if (states.some((state) => state !== 'ours'))
+    await moveKeys(transmit, states, 'ours', ours, opts.keyVersion ?? 1, onStep, random);
   const session = await step('authenticate with our key 0', onStep, () =>
     authenticateEV2First(transmit, ours[0]!, 0, random),
   );
