@@ -18,9 +18,10 @@ const INS = { AUTHENTICATE_EV2_FIRST: 0x71, ADDITIONAL_FRAME: 0xaf, GET_CARD_UID
 const MAC_LENGTH = 8;
 const UID_LENGTH = 7;
 
-/** A status the card answered instead of the expected one: a refused key is auth_failed, the rest bad_response. */
+/** A status the card answered instead of the expected one: a refused key or right is auth_failed, the rest bad_response. */
 function refused(what: string, status: number): Ntag424Error {
-  const authFailure = status === SW.AUTHENTICATION_ERROR || status === SW.NO_SUCH_KEY;
+  const authFailure =
+    status === SW.AUTHENTICATION_ERROR || status === SW.NO_SUCH_KEY || status === SW.PERMISSION_DENIED;
   return new Ntag424Error(
     authFailure ? 'auth_failed' : 'bad_response',
     `${what}: the card answered ${hexStatus(status)}`,

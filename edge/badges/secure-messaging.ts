@@ -101,3 +101,25 @@ export function decryptResponseData(session: Ev2Session, encrypted: Buffer, cmdC
   if (!wholeBlocks(encrypted)) return undefined;
   return unpad(aesCbcDecrypt(session.encKey, encrypted, fullModeIv(session, 0x5aa5, cmdCtr)));
 }
+
+/** The card's side of `encryptCommandData`: undefined when the length or the padding is wrong. */
+export function decryptCommandData(session: Ev2Session, encrypted: Buffer): Buffer | undefined {
+  if (!wholeBlocks(encrypted)) return undefined;
+  return unpad(aesCbcDecrypt(session.encKey, encrypted, fullModeIv(session, 0xa55a, session.cmdCtr)));
+}
+
+/**
+ * CRC32NK of ChangeKey: the IEEE 802.3 polynomial (reflected, EDB88320), register preset to
+ * FFFFFFFF and NOT complemented at the end, sent least significant byte first. AN12196 gives
+ * 789DFADC for F3847D627727ED3BC9C4CC050489B966; the usual CRC-32 is that value complemented.
+ */
+export function crc32Nk(data: Buffer): Buffer {
+  let crc = 0xffffffff;
+  for (const byte of data) {
+    crc ^= byte;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  const out = Buffer.alloc(4);
+  out.writeUInt32LE(crc >>> 0);
+  return out;
+}

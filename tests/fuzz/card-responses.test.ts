@@ -5,6 +5,13 @@ import { cardKeys } from '../../edge/badges/diversify.js';
 import { doorKeysFrom } from '../../edge/badges/door-keys.js';
 import { authenticateEV2First, getCardUid } from '../../edge/badges/ev2.js';
 import { findUri, uriMessage } from '../../edge/badges/ndef.js';
+import {
+  encodeFileSettings,
+  encodeFileSettingsAnswer,
+  parseFileSettings,
+  parseFileSettingsAnswer,
+} from '../../edge/badges/personalise-commands.js';
+import { personalise, PersonaliseError } from '../../edge/badges/personalise.js';
 import { SoftNtag424 } from '../../edge/badges/soft-ntag424.js';
 import { parseSunUrl, readSunMessage, verifySun } from '../../edge/badges/sun.js';
 import { feedbackAccepted, isIso14443_4, statusWord } from '../../edge/hardware/pcsc-apdu.js';
@@ -34,6 +41,8 @@ const N = {
   ndef: inputs(100_000),
   sun: inputs(100_000),
   apdu: inputs(100_000),
+  personalise: inputs(300, { full: 5_000 }),
+  fileSettings: inputs(100_000),
 };
 
 /** What a reader (or a card, or an emulator in between) may do to each response: pass it, damage it, or answer anything. */
@@ -94,6 +103,61 @@ async function settles<T>(work: Promise<T>): Promise<{ value?: T; error?: Ntag42
 }
 
 describe('fuzz: card responses at the door (edge/badges, edge/hardware/pcsc-apdu.ts)', () => {
+  it(`personalise over a meddling reader: done or a PersonaliseError naming a step, and the card is never bricked (${N.personalise} inputs)`, async () => {
+    const site = { masterKey: MASTER, aid: Buffer.from('3042F5', 'hex'), systemIdentifier: Buffer.from('Tessera') };
+    const opts = { uid: UID, ...site, url: 'https://badge.example/t' };
+    const longPlan = fc.array(fc.oneof({ weight: 8, arbitrary: fc.constant({ op: 'pass' } as const) }, meddling), {
+      maxLength: 60,
+    });
+    await fuzz(
+      fc.asyncProperty(longPlan, async (steps) => {
+        const card = SoftNtag424.blank(UID);
+        const link = meddled(steps, card);
+        try {
+          await personalise(link.transmit, opts);
+        } catch (err) {
+          must(err instanceof PersonaliseError && err.step.length > 0, `personalise threw ${String(err)}`);
+        }
+        // Whatever the reader did, an honest reader then finishes the card: no key was lost.
+        await personalise(async (apdu) => card.handle(apdu), opts);
+        same(
+          card.state().keys,
+          keys.map((k) => k.toString('hex').toUpperCase()),
+          'the card has not our keys',
+        );
+      }),
+      N.personalise,
+    );
+  });
+
+  it(`ChangeFileSettings data and GetFileSettings answers: settings that encode back to the same bytes, or nothing (${N.fileSettings} inputs)`, () => {
+    const valids: Buffer[] = [
+      '4000E0C1FF12200000430000430000',
+      '0040EEEE000100D1FE001F00004400004400002000006A0000',
+    ].map((h) => Buffer.from(h, 'hex'));
+    const input = fc.oneof(
+      fc
+        .tuple(fc.constantFrom(...valids), fc.array(byteDamage, { minLength: 1, maxLength: 3 }))
+        .map(([valid, ds]) => ds.reduce((b, d) => damage(b, d), valid)),
+      fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
+    );
+    fuzz(
+      fc.property(input, (bytes) => {
+        const settings = parseFileSettings(bytes);
+        const answer = parseFileSettingsAnswer(bytes);
+        must(
+          !answer || encodeFileSettingsAnswer(answer.settings, answer.size).equals(bytes),
+          'parsed GetFileSettings answer does not encode back to its bytes',
+        );
+        must(
+          !settings || encodeFileSettings(settings).equals(bytes),
+          'parsed settings do not encode back to their bytes',
+        );
+      }),
+      N.fileSettings,
+    );
+  });
+
   it(`AuthenticateEV2First and GetCardUID: a proof, or an Ntag424Error with a code; a meddled answer proves nothing (${N.ev2} inputs)`, async () => {
     await fuzz(
       fc.asyncProperty(plan, async (steps) => {
