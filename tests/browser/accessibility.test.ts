@@ -75,9 +75,12 @@ describe.skipIf(!browserAvailable())('every page of the dashboard passes axe-cor
     ]);
   });
 
-  it('the billing pages: the months and an invoice, in French and English, light and dark', async () => {
+  it('the billing pages: the months with their credit notes, an invoice with its payment and a refused one, a credit note, in French and English, light and dark', async () => {
     const net = await startHub();
-    await closedMonth(net);
+    await closedMonth(net, { lawful: true });
+    const year = PERIOD.slice(0, 4);
+    const credit = await net.call('POST', `/billing/invoices/${year}-000002/credit-note`, { reason: 'Erreur' });
+    const note = (credit.json as { number: string }).number;
     const { page } = await openBrowser();
     await logIn(page, net.apiUrl);
     await page.locator('#nav').waitFor();
@@ -90,13 +93,27 @@ describe.skipIf(!browserAvailable())('every page of the dashboard passes axe-cor
         then: async (p) => {
           await p.locator(`${month} summary`).click();
           await p.locator(`${month} tr[data-invoice]`).first().waitFor();
+          await p.locator(`${month} tr[data-credit-note]`).waitFor();
         },
       },
       {
         name: 'invoice',
-        hash: `#/billing/invoices/${PERIOD.slice(0, 4)}-000001`,
-        ready: 'section.summary .totals .total',
+        hash: `#/billing/invoices/${year}-000001`,
+        ready: 'section.payment .state strong.status',
+        then: async (p) => {
+          // A refused payment: its errors must pass too.
+          await p.locator('section.payment input[name="amount"]').fill('10');
+          await p.locator('section.payment input[name="date"]').fill('2999-01-01');
+          await p.locator('section.payment button[type="submit"]').click();
+          await p.locator('section.payment li[data-path="date"]').waitFor();
+        },
       },
+      {
+        name: 'credited invoice',
+        hash: `#/billing/invoices/${year}-000002`,
+        ready: 'section.credit-notes tr[data-credit-note]',
+      },
+      { name: 'credit note', hash: `#/billing/invoices/${note}`, ready: '.invoice .corrects a' },
     ]);
   });
 });

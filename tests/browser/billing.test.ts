@@ -77,6 +77,98 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
     expect(await json.json()).toEqual(api);
   });
 
+  it("an operator downloads an invoice's PDF, Factur-X, UBL and CII, records its payment and sees it paid, and finds a credit note under its month and its invoice", async () => {
+    const net = await startHub();
+    await closedMonth(net, { lawful: true });
+    const number = `${YEAR}-000001`;
+    const { page } = await openBrowser();
+    await logIn(page, net.apiUrl);
+    await page.locator('#nav').waitFor();
+    await page.goto(`${net.apiUrl}/#/billing/invoices/${number}`);
+    const fetchLink = async (format: string) => {
+      const href = await page.locator(`.invoice .documents a[data-format="${format}"]`).getAttribute('href');
+      return page.request.get(new URL(href ?? '', net.apiUrl).href);
+    };
+    for (const format of ['pdf', 'facturx']) {
+      const pdf = await fetchLink(format);
+      expect([pdf.status(), pdf.headers()['content-type']]).toEqual([200, 'application/pdf']);
+      expect((await pdf.body()).subarray(0, 5).toString()).toBe('%PDF-');
+    }
+    expect(await (await fetchLink('ubl')).text()).toContain(`<cbc:ID>${number}</cbc:ID>`);
+    expect(await (await fetchLink('cii')).text()).toContain(`<ram:ID>${number}</ram:ID>`);
+
+    // Nothing paid yet: 165.60 due.
+    const payment = page.locator('section.payment');
+    await payment.locator('.state strong.status').waitFor();
+    expect(await payment.getAttribute('data-status')).toBe('open');
+    expect(plain(await payment.locator('.state').textContent())).toContain('À payer · Reste dû : 165,60 €');
+    await payment.getByLabel('Montant').fill('100');
+    await payment.getByLabel('Date de réception').fill('2999-01-01');
+    await payment.getByRole('button', { name: 'Enregistrer le paiement' }).click();
+    // The API refuses a payment received in the future: its reason in words, by the field's label.
+    await payment.getByText('Paiement refusé : corrigez les champs indiqués.').waitFor();
+    expect(plain(await payment.locator('li[data-path="date"]').textContent())).toBe(
+      'Date de réception : un paiement ne peut pas être reçu après aujourd’hui',
+    );
+    await payment.getByLabel('Montant').fill('abc');
+    await payment.getByRole('button', { name: 'Enregistrer le paiement' }).click();
+    await payment.getByText('« abc » n’est pas un montant').waitFor();
+
+    await payment.getByLabel('Montant').fill('100');
+    await payment.getByLabel('Date de réception').fill(new Date().toISOString().slice(0, 10));
+    await payment.getByLabel('Moyen de paiement').selectOption('cheque');
+    await payment.getByLabel('Référence').fill('CHQ 1234');
+    await payment.getByRole('button', { name: 'Enregistrer le paiement' }).click();
+    await page.locator('section.payment[data-status="partly-paid"]').waitFor();
+    expect(plain(await payment.locator('.state').textContent())).toContain('Payée en partie · Reste dû : 65,60 €');
+    expect((await payment.locator('tr[data-payment] td').allTextContents()).map(plain).slice(1)).toEqual([
+      '100,00 €',
+      'Chèque',
+      'CHQ 1234',
+    ]);
+    await payment.getByLabel('Montant').fill('65,60');
+    await payment.getByRole('button', { name: 'Enregistrer le paiement' }).click();
+    await page.locator('section.payment[data-status="paid"]').waitFor();
+    expect(plain(await payment.locator('.state').textContent())).toContain('Payée · Reste dû : 0,00 €');
+    const statuses = (await net.call('GET', '/billing/invoices/status?account=employer:acme')).json as {
+      invoices: Array<{ number: string; status: string; paidCents: number }>;
+    };
+    expect(statuses.invoices.find((i) => i.number === number)).toMatchObject({ status: 'paid', paidCents: 16560 });
+    expect(await page.locator('section.credit-notes').getByText('Aucun avoir.').count()).toBe(1);
+    await screenshot(page, 'billing-invoice-paid');
+
+    // Ana's invoice cancelled by a credit note: listed under its month and on her invoice, with its documents.
+    const ana = `${YEAR}-000002`;
+    const credit = await net.call('POST', `/billing/invoices/${ana}/credit-note`, { reason: 'Geste commercial' });
+    expect(credit.status).toBe(201);
+    const note = credit.json as { number: string; totalCents: number };
+    await page.getByRole('link', { name: 'Facturation' }).click();
+    const month = page.locator(`details.period[data-period="${PERIOD}"]`);
+    await month.locator('summary').click();
+    const row = month.locator(`tr[data-credit-note="${note.number}"]`);
+    await row.waitFor();
+    expect(await row.getAttribute('data-corrects')).toBe(ana);
+    expect((await row.locator('th, td').allTextContents()).map(plain).slice(0, 3)).toEqual([
+      note.number,
+      ana,
+      'Ana Lopez',
+    ]);
+    expect(await row.locator('td.num').getAttribute('data-cents')).toBe(String(note.totalCents));
+    const notePdf = await page.request.get(
+      new URL((await row.locator('a[data-format="pdf"]').getAttribute('href')) ?? '', net.apiUrl).href,
+    );
+    expect((await notePdf.body()).subarray(0, 5).toString()).toBe('%PDF-');
+    await screenshot(page, 'billing-credit-notes');
+    await row.getByRole('link', { name: ana }).click();
+    await page.locator(`section.credit-notes tr[data-credit-note="${note.number}"]`).waitFor();
+    // Credited in full: nothing left due.
+    await page.locator('section.payment[data-status="paid"]').waitFor();
+    await page.locator(`section.credit-notes a[href="#/billing/invoices/${note.number}"]`).click();
+    await page.getByRole('heading', { name: `Avoir ${note.number}` }).waitFor();
+    expect(await page.locator('section.payment').count()).toBe(0);
+    expect(await page.locator('.invoice .corrects a').textContent()).toBe(ana);
+  });
+
   it('a month with uses of an item without a price lists them under the month, as text even when the name holds markup', async () => {
     const net = await startHub();
     const item = '<img src=x onerror="document.title=1">';

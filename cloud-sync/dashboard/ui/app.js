@@ -52,7 +52,7 @@ const ROUTES = [
   { nav: 'billing', pattern: /^\/billing$/, render: renderBilling },
   {
     nav: 'billing',
-    pattern: /^\/billing\/invoices\/(\d{4}-\d{6})$/,
+    pattern: /^\/billing\/invoices\/((?:AV-)?\d{4}-\d{6})$/,
     render: (view, n) => renderInvoice(view, /** @type {string} */ (n)),
   },
   { nav: 'me', pattern: /^\/me$/, render: renderMe },

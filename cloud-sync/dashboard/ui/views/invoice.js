@@ -11,13 +11,15 @@ import {
   tOr,
 } from '../i18n.js';
 import { state } from '../live.js';
-import { downloads, failure, totalsLine } from './billing.js';
+import { creditNoteTable, documentLinks, downloads, failure, totalsLine } from './billing.js';
+import { paymentCard } from './payments.js';
 
 /**
  * @typedef {import('../../../../shared/protocol/api/hub-billing.js').Invoice} Invoice null number and close time: a preview's
  * @typedef {import('../../../../shared/protocol/api/hub-billing.js').InvoiceLine} InvoiceLine
  */
 /**
+ * @typedef {import('../../../../shared/protocol/api/hub-billing.js').CreditNoteList} CreditNoteList GET /billing/periods/:period/credit-notes
  * @typedef {Invoice & { number: string, closedAt: string }} ClosedInvoice GET /billing/invoices/:number, which knows closed ones only
  * @typedef {import('../api.js').Failure} Failure
  * @typedef {(cents: number) => HTMLElement} MoneyCell
@@ -70,7 +72,7 @@ const table = (heads, rows, cls = '') =>
 
 /**
  * @param {ClosedInvoice} inv
- * @param {boolean} exports whether to offer its CSV and JSON (an operator's)
+ * @param {boolean} exports whether to offer its documents, CSV and JSON, its payment and credit notes (an operator's)
  */
 function invoiceCards(inv, exports) {
   /** @type {MoneyCell} */
@@ -79,15 +81,28 @@ function invoiceCards(inv, exports) {
     h(
       'section.card.invoice',
       { dataset: { invoice: inv.number } },
-      h('h1', t('invoice.title', { n: inv.number })),
+      h('h1', t(inv.type === 'credit-note' ? 'creditNote.title' : 'invoice.title', { n: inv.number })),
       h(
         'p',
         h('strong', inv.account.name),
         h('span.muted', ` · ${t(`invoice.${inv.account.kind}`)} ${inv.account.id}`),
       ),
       h('p', t('invoice.periodOf', { p: formatMonth(inv.period), at: formatDateTime(inv.closedAt) })),
+      inv.corrects
+        ? h(
+            'p.corrects',
+            t('creditNote.corrects'),
+            ' ',
+            exports
+              ? h('a', { href: `#/billing/invoices/${inv.corrects.number}` }, inv.corrects.number)
+              : inv.corrects.number,
+          )
+        : null,
+      exports ? documentLinks(inv.number, t('invoice.documents')) : null,
       exports ? downloads(`${BILLING}/${inv.number}`, `invoice-${inv.number}`, t('invoice.download')) : null,
     ),
+    exports && inv.type !== 'credit-note' ? paymentCard(inv) : null,
+    exports && inv.type !== 'credit-note' ? creditNotesCard(inv) : null,
     h('section.card', h('h2', t('invoice.lines')), linesTable(inv, money)),
     h(
       'div.forms',
@@ -183,4 +198,20 @@ function vatTable(inv, money) {
     ),
   );
   return table([[t('billing.vat')], [t('invoice.vatAmount'), true]], rows, '.vat');
+}
+
+/**
+ * The credit notes that correct an invoice (GET /billing/periods/:period/credit-notes, those naming it), each with its documents.
+ * @param {ClosedInvoice} inv
+ */
+function creditNotesCard(inv) {
+  const body = h('div', h('p.muted', '…'));
+  const card = h('section.card.credit-notes', h('h2', t('creditNote.ofInvoice')), body);
+  /** @type {Promise<CreditNoteList>} */ (get(`/billing/periods/${inv.period}/credit-notes`))
+    .then(({ creditNotes }) => {
+      const mine = creditNotes.filter((c) => c.corrects?.number === inv.number);
+      fill(body, mine.length ? creditNoteTable(mine, false) : h('p.muted', t('creditNote.none')));
+    })
+    .catch((/** @type {Failure} */ err) => fill(body, failure(err)));
+  return card;
 }
