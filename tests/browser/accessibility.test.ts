@@ -2,6 +2,7 @@ import { afterEach, describe, it } from 'vitest';
 import { LANGUAGES, SCHEMES, checkViews, chooseLanguage, expectAccessible } from './axe.js';
 import { PERIOD, closedMonth } from './billing-month.js';
 import {
+  ShiftedClock,
   browserAvailable,
   cleanUp,
   eventually,
@@ -75,12 +76,17 @@ describe.skipIf(!browserAvailable())('every page of the dashboard passes axe-cor
     ]);
   });
 
-  it('the billing pages: the months with their credit notes, an invoice with its payment and a refused one, a credit note, in French and English, light and dark', async () => {
-    const net = await startHub();
+  it('the billing pages: the months with their credit notes, an invoice with its payment and a refused one, a credit note, the receivables with a hold, in French and English, light and dark', async () => {
+    const clock = new ShiftedClock();
+    const net = await startHub({ clock });
     await closedMonth(net, { lawful: true });
     const year = PERIOD.slice(0, 4);
     const credit = await net.call('POST', `/billing/invoices/${year}-000002/credit-note`, { reason: 'Erreur' });
     const note = (credit.json as { number: string }).number;
+    // 50 days on, Acme's invoice is overdue and its doors closed: the receivables page has a reminder and a hold.
+    clock.shiftMs = 50 * 86_400_000;
+    await net.logInAgain();
+    await net.call('PUT', '/billing/overdue-policy', { suspendAfterDaysOverdue: 10 });
     const { page } = await openBrowser();
     await logIn(page, net.apiUrl);
     await page.locator('#nav').waitFor();
@@ -114,6 +120,7 @@ describe.skipIf(!browserAvailable())('every page of the dashboard passes axe-cor
         ready: 'section.credit-notes tr[data-credit-note]',
       },
       { name: 'credit note', hash: `#/billing/invoices/${note}`, ready: '.invoice .corrects a' },
+      { name: 'receivables', hash: '#/billing/receivables', ready: 'li.hold[data-held="true"] form' },
     ]);
   });
 });

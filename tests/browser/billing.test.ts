@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { nextPeriod } from '../../cloud-sync/billing/period.js';
 import type { EventBatch } from '../../shared/protocol/sync.js';
 import { PERIOD, ZONE, closedMonth, dayOfMonth, offsetOn } from './billing-month.js';
-import { browserAvailable, cleanUp, logIn, openBrowser, screenshot, startHub } from './harness.js';
+import { ShiftedClock, browserAvailable, cleanUp, logIn, openBrowser, screenshot, startHub } from './harness.js';
 
 afterEach(cleanUp);
 
@@ -167,6 +167,64 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
     await page.getByRole('heading', { name: `Avoir ${note.number}` }).waitFor();
     expect(await page.locator('section.payment').count()).toBe(0);
     expect(await page.locator('.invoice .corrects a').textContent()).toBe(ana);
+  });
+
+  it('weeks after the due date, an operator sees what each account owes and is overdue, the reminders due, the doors closed, and lifts a hold then applies the policy again', async () => {
+    const clock = new ShiftedClock();
+    const net = await startHub({ clock });
+    await closedMonth(net, { lawful: true });
+    // 50 days on: both invoices (due 30 days after their issue) are weeks overdue.
+    clock.shiftMs = 50 * 86_400_000;
+    await net.logInAgain();
+    expect((await net.call('PUT', '/billing/overdue-policy', { suspendAfterDaysOverdue: 10 })).status).toBe(200);
+    const reminders = (await net.call('GET', '/billing/reminders')).json as {
+      reminders: Array<{ invoice: string; daysOverdue: number; stage: string; held: boolean }>;
+    };
+    const acme = reminders.reminders.find((r) => r.invoice === `${YEAR}-000001`);
+    expect(acme).toMatchObject({ stage: 'second', held: true });
+    const { page } = await openBrowser();
+    await logIn(page, net.apiUrl);
+    await page.getByRole('link', { name: 'Facturation' }).click();
+    await page.getByRole('link', { name: 'Impayés, relances et blocages' }).click();
+
+    const owed = page.locator('section.receivables tr[data-account="employer:acme"]');
+    await owed.waitFor();
+    expect(await owed.getAttribute('data-held')).toBe('true');
+    expect((await owed.locator('th, td').allTextContents()).map(plain)).toEqual([
+      'Acme SA (Employeur)',
+      '1',
+      '165,60 €',
+      '165,60 €',
+      String(acme?.daysOverdue),
+      'fermées',
+    ]);
+    const reminder = page.locator(`section.reminders tr[data-invoice="${YEAR}-000001"]`);
+    expect(await reminder.getAttribute('data-stage')).toBe('second');
+    expect(plain(await reminder.textContent())).toContain('Deuxième relance');
+    expect(await page.locator('section.reminders tr[data-invoice]').count()).toBe(2);
+    expect(plain(await page.locator('section.holds h2').textContent())).toBe('Portes fermées pour retard de paiement');
+    expect(plain(await page.locator('section.holds p.policy').textContent())).toBe(
+      'Les portes se ferment à un compte dont une facture a plus de 10 jour(s) de retard.',
+    );
+    await screenshot(page, 'billing-receivables');
+
+    const hold = page.locator('li.hold[data-account="employer:acme"]');
+    expect(plain(await hold.textContent())).toContain('Portes fermées depuis le');
+    await hold.getByLabel('Motif').fill('Virement promis pour vendredi');
+    await hold.getByRole('button', { name: 'Lever le blocage' }).click();
+    await page.locator('li.hold[data-account="employer:acme"][data-override="lift"][data-held="false"]').waitFor();
+    expect(plain(await hold.locator('.override').textContent())).toBe(
+      'Blocage levé par admin : Virement promis pour vendredi',
+    );
+    const held = async () =>
+      ((await net.call('GET', '/billing/holds')).json as { holds: Array<{ account: string; held: boolean }> }).holds
+        .filter((x) => x.held)
+        .map((x) => x.account);
+    expect(await held()).toEqual(['member:ana']);
+    await hold.getByLabel('Motif').fill('Virement non reçu');
+    await hold.getByRole('button', { name: 'Rétablir la règle' }).click();
+    await page.locator('li.hold[data-account="employer:acme"][data-override=""][data-held="true"]').waitFor();
+    expect((await held()).sort()).toEqual(['employer:acme', 'member:ana']);
   });
 
   it('a month with uses of an item without a price lists them under the month, as text even when the name holds markup', async () => {

@@ -12,6 +12,7 @@ import { renderMe } from './views/me.js';
 import { renderMembers } from './views/members.js';
 import { renderMyBookings } from './views/my-bookings.js';
 import { renderOverview } from './views/overview.js';
+import { renderReceivables } from './views/receivables.js';
 import { renderResources } from './views/resources.js';
 import { renderSite } from './views/site.js';
 import { renderEmployerInvoices, renderStaff, renderStaffBookings } from './views/staff.js';
@@ -50,6 +51,7 @@ const ROUTES = [
   { nav: 'members', pattern: /^\/members$/, render: renderMembers },
   { nav: 'resources', pattern: /^\/resources$/, render: renderResources },
   { nav: 'billing', pattern: /^\/billing$/, render: renderBilling },
+  { nav: 'billing', pattern: /^\/billing\/receivables$/, render: renderReceivables },
   {
     nav: 'billing',
     pattern: /^\/billing\/invoices\/((?:AV-)?\d{4}-\d{6})$/,

@@ -49,7 +49,11 @@ export function totalsLine(x, currency) {
  */
 export function renderBilling(view) {
   let closed = false;
-  const head = h('section.card', h('h1', t('billing.title')));
+  const head = h(
+    'section.card',
+    h('h1', t('billing.title')),
+    h('p.billing-links', h('a', { href: '#/billing/receivables' }, t('receivables.link'))),
+  );
   const list = h('div.periods');
   fill(view, head, list);
   /** @type {Promise<PeriodList>} */ (get('/billing/periods'))
