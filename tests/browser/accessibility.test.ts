@@ -76,7 +76,7 @@ describe.skipIf(!browserAvailable())('every page of the dashboard passes axe-cor
     ]);
   });
 
-  it('the billing pages: the months with their credit notes, an invoice with its payment and a refused one, a credit note, the receivables with a hold, in French and English, light and dark', async () => {
+  it('the billing pages: the months with their credit notes, an invoice with its payment and a refused one, a credit note, the receivables with a hold, the seller refused, in French and English, light and dark', async () => {
     const clock = new ShiftedClock();
     const net = await startHub({ clock });
     await closedMonth(net, { lawful: true });
@@ -121,6 +121,17 @@ describe.skipIf(!browserAvailable())('every page of the dashboard passes axe-cor
       },
       { name: 'credit note', hash: `#/billing/invoices/${note}`, ready: '.invoice .corrects a' },
       { name: 'receivables', hash: '#/billing/receivables', ready: 'li.hold[data-held="true"] form' },
+      {
+        name: 'seller',
+        hash: '#/billing/seller',
+        ready: 'form.seller-form input[name="siret"]',
+        then: async (p) => {
+          // A refused seller: its errors must pass too.
+          await p.locator('form.seller-form input[name="siret"]').fill('73282932000075');
+          await p.locator('form.seller-form button[type="submit"]').click();
+          await p.locator('form.seller-form li[data-path="siret"]').waitFor();
+        },
+      },
     ]);
   });
 });

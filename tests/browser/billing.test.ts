@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { nextPeriod } from '../../cloud-sync/billing/period.js';
 import type { EventBatch } from '../../shared/protocol/sync.js';
-import { PERIOD, ZONE, closedMonth, dayOfMonth, offsetOn } from './billing-month.js';
+import { PERIOD, SELLER, ZONE, closedMonth, dayOfMonth, offsetOn } from './billing-month.js';
 import { ShiftedClock, browserAvailable, cleanUp, logIn, openBrowser, screenshot, startHub } from './harness.js';
 
 afterEach(cleanUp);
@@ -225,6 +225,49 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
     await hold.getByRole('button', { name: 'Rétablir la règle' }).click();
     await page.locator('li.hold[data-account="employer:acme"][data-override=""][data-held="true"]').waitFor();
     expect((await held()).sort()).toEqual(['employer:acme', 'member:ana']);
+  });
+
+  it('an operator sets the seller: the SIRET whose key is wrong is refused in words, by its label; corrected, it is saved and shown again', async () => {
+    const net = await startHub();
+    const { page } = await openBrowser();
+    await logIn(page, net.apiUrl);
+    await page.getByRole('link', { name: 'Facturation' }).click();
+    await page.getByRole('link', { name: 'Identité du vendeur' }).click();
+    await page.getByText('Aucun vendeur enregistré').waitFor();
+    const form = page.locator('form.seller-form');
+    await form.getByLabel('Raison sociale').fill(SELLER.name);
+    await form.getByLabel('Forme juridique').fill(SELLER.legalForm);
+    await form.getByLabel('SIREN').fill('732 829 320');
+    // The last digit off by one: its Luhn key fails.
+    await form.getByLabel('SIRET').fill('73282932000075');
+    await form.getByLabel('N° de TVA intracommunautaire').fill('FR13542107651');
+    await form.getByLabel('Adresse (1)').fill(SELLER.address.lines[0] ?? '');
+    await form.getByLabel('Code postal').fill(SELLER.address.postcode);
+    await form.getByLabel('Ville').fill(SELLER.address.city);
+    await form.getByLabel('Pénalités de retard (% par an)').fill('12,5');
+    await form.getByRole('button', { name: 'Enregistrer le vendeur' }).click();
+    await form.getByText('Vendeur refusé : corrigez les champs indiqués.').waitFor();
+    expect(plain(await form.locator('li[data-path="siret"]').textContent())).toBe(
+      'SIRET : un SIRET a 14 chiffres : le SIREN, le NIC, et une clé de Luhn valide',
+    );
+    await form.getByLabel('SIRET').fill(SELLER.siret);
+    await form.getByRole('button', { name: 'Enregistrer le vendeur' }).click();
+    // The SIRET fixed, the VAT number of another SIREN is refused next.
+    await form.locator('li[data-path="vatNumber"]').waitFor();
+    expect(await form.locator('li[data-path="siret"]').count()).toBe(0);
+    expect(plain(await form.locator('li[data-path="vatNumber"]').textContent())).toBe(
+      'N° de TVA intracommunautaire : le numéro de TVA doit être celui du SIREN',
+    );
+    await form.getByLabel('N° de TVA intracommunautaire').fill(SELLER.vatNumber);
+    await form.getByRole('button', { name: 'Enregistrer le vendeur' }).click();
+    await page.getByText('Vendeur enregistré.').waitFor();
+    expect((await net.call('GET', '/billing/seller')).json).toEqual({
+      ...SELLER,
+      paymentTermsDays: 30,
+    });
+    await page.reload();
+    await expect.poll(() => page.locator('form.seller-form').getByLabel('SIRET').inputValue()).toBe(SELLER.siret);
+    expect(await page.getByText('Aucun vendeur enregistré').count()).toBe(0);
   });
 
   it('a month with uses of an item without a price lists them under the month, as text even when the name holds markup', async () => {

@@ -14,6 +14,7 @@ import { renderMyBookings } from './views/my-bookings.js';
 import { renderOverview } from './views/overview.js';
 import { renderReceivables } from './views/receivables.js';
 import { renderResources } from './views/resources.js';
+import { renderSeller } from './views/seller.js';
 import { renderSite } from './views/site.js';
 import { renderEmployerInvoices, renderStaff, renderStaffBookings } from './views/staff.js';
 
@@ -52,6 +53,7 @@ const ROUTES = [
   { nav: 'resources', pattern: /^\/resources$/, render: renderResources },
   { nav: 'billing', pattern: /^\/billing$/, render: renderBilling },
   { nav: 'billing', pattern: /^\/billing\/receivables$/, render: renderReceivables },
+  { nav: 'billing', pattern: /^\/billing\/seller$/, render: renderSeller },
   {
     nav: 'billing',
     pattern: /^\/billing\/invoices\/((?:AV-)?\d{4}-\d{6})$/,

@@ -52,7 +52,12 @@ export function renderBilling(view) {
   const head = h(
     'section.card',
     h('h1', t('billing.title')),
-    h('p.billing-links', h('a', { href: '#/billing/receivables' }, t('receivables.link'))),
+    h(
+      'p.billing-links',
+      h('a', { href: '#/billing/receivables' }, t('receivables.link')),
+      ' · ',
+      h('a', { href: '#/billing/seller' }, t('seller.link')),
+    ),
   );
   const list = h('div.periods');
   fill(view, head, list);

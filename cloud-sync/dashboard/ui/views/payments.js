@@ -61,7 +61,8 @@ export function errorWords(err, labels, refused) {
           ? t('error.forbidden')
           : t('error.generic', { m: err.message });
   const details = (err.details ?? []).map((d) => {
-    const label = labels[d.path] ?? labels[d.path.split('.')[0] ?? ''] ?? d.path;
+    const label =
+      labels[d.path] ?? labels[d.path.replace(/\[\d+\]/g, '')] ?? labels[d.path.split(/[.[]/)[0] ?? ''] ?? d.path;
     const known = KNOWN.find(([pattern]) => pattern.test(d.message));
     const message = known ? t(known[1]) : d.message;
     return h('li', { dataset: { path: d.path } }, label ? t('error.field', { f: label, m: message }) : message);
