@@ -1,4 +1,4 @@
-import { afterEach, describe, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { LANGUAGES, SCHEMES, checkViews, chooseLanguage, expectAccessible } from './axe.js';
 import { PERIOD, closedMonth } from './billing-month.js';
 import {
@@ -76,7 +76,7 @@ describe.skipIf(!browserAvailable())('every page of the dashboard passes axe-cor
     ]);
   });
 
-  it('the billing pages: the months with their credit notes, an invoice with its payment and a refused one, a credit note, the receivables with a hold, the seller refused, in French and English, light and dark', async () => {
+  it('the billing pages: the months with their credit notes, an invoice with its payment and a refused one, a credit note, the receivables with a hold, the seller refused, an employer manager’s invoices, in French and English, light and dark', async () => {
     const clock = new ShiftedClock();
     const net = await startHub({ clock });
     await closedMonth(net, { lawful: true });
@@ -132,6 +132,16 @@ describe.skipIf(!browserAvailable())('every page of the dashboard passes axe-cor
           await p.locator('form.seller-form li[data-path="siret"]').waitFor();
         },
       },
+    ]);
+    // Acme's manager: their invoices with their documents, and one in full.
+    const manager = { username: 'acme-rh', role: 'employer_manager', employer: 'acme', password: 'acme-rh-password' };
+    expect((await net.call('POST', '/accounts', { ...manager, mustChangePassword: false })).status).toBe(201);
+    const other = await openBrowser();
+    await logIn(other.page, net.apiUrl, manager.password, manager.username);
+    await other.page.locator('#nav').waitFor();
+    await checkViews(other.page, [
+      { name: 'employer invoices', hash: '#/invoices', ready: 'tr[data-invoice] .documents a' },
+      { name: 'employer invoice', hash: `#/invoices/${year}-000001`, ready: '.invoice .documents a' },
     ]);
   });
 });

@@ -270,6 +270,56 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
     expect(await page.getByText('Aucun vendeur enregistré').count()).toBe(0);
   });
 
+  it("an employer's manager sees their invoice and the credit note correcting it, and downloads their documents, never another's", async () => {
+    const net = await startHub();
+    await closedMonth(net, { lawful: true });
+    const number = `${YEAR}-000001`;
+    const credit = await net.call('POST', `/billing/invoices/${number}/credit-note`, { reason: 'Geste commercial' });
+    const note = (credit.json as { number: string }).number;
+    // Ana's credit note, for the one billed on her own: never in Acme's list.
+    await net.call('POST', `/billing/invoices/${YEAR}-000002/credit-note`, { reason: 'Erreur' });
+    const account = {
+      username: 'acme-rh',
+      role: 'employer_manager',
+      employer: 'acme',
+      password: 'acme-rh-password',
+      mustChangePassword: false,
+    };
+    expect((await net.call('POST', '/accounts', account)).status).toBe(201);
+    const { page } = await openBrowser();
+    await logIn(page, net.apiUrl, account.password, account.username);
+    await page.getByRole('link', { name: 'Factures' }).click();
+    const rows = page.locator('tr[data-invoice]');
+    await rows.first().waitFor();
+    expect(await Promise.all([0, 1].map((n) => rows.nth(n).getAttribute('data-invoice')))).toEqual([number, note]);
+    expect(await rows.count()).toBe(2);
+    expect(plain(await rows.nth(1).locator('td').first().textContent())).toBe(`Avoir sur la facture ${number}`);
+    const fetchHref = async (href: string | null) => page.request.get(new URL(href ?? '', net.apiUrl).href);
+    const notePdf = await fetchHref(await rows.nth(1).locator('a[data-format="pdf"]').getAttribute('href'));
+    expect(notePdf.status()).toBe(200);
+    expect((await notePdf.body()).subarray(0, 5).toString()).toBe('%PDF-');
+
+    await rows.first().getByRole('link', { name: number, exact: true }).click();
+    await page.locator('section.summary .totals .total').waitFor();
+    // The manager's page: the documents, no CSV, no payment form (the operator's).
+    const facturx = page.locator('.invoice .documents a[data-format="facturx"]');
+    expect(await facturx.getAttribute('href')).toBe(`/employer/invoices/${number}/document?format=facturx`);
+    expect((await (await fetchHref(await facturx.getAttribute('href'))).body()).subarray(0, 5).toString()).toBe(
+      '%PDF-',
+    );
+    expect(await page.locator('.invoice .downloads').count()).toBe(0);
+    expect(await page.locator('section.payment').count()).toBe(0);
+    // Ana's invoice, and the operator's route, are refused to them.
+    const refused = await page.evaluate(
+      async (numbers) => Promise.all(numbers.map(async (url) => (await fetch(url)).status)),
+      [`/employer/invoices/${YEAR}-000002/document?format=pdf`, `/billing/invoices/${number}/document?format=pdf`],
+    );
+    expect(refused).toEqual([404, 403]);
+    await page.goto(`${net.apiUrl}/#/invoices/${note}`);
+    await page.getByRole('heading', { name: `Avoir ${note}` }).waitFor();
+    expect(await page.locator('.invoice .corrects a').getAttribute('href')).toBe(`#/invoices/${number}`);
+  });
+
   it('a month with uses of an item without a price lists them under the month, as text even when the name holds markup', async () => {
     const net = await startHub();
     const item = '<img src=x onerror="document.title=1">';

@@ -67,7 +67,7 @@ const ROUTES = [
   { nav: 'invoices', pattern: /^\/invoices$/, render: renderEmployerInvoices },
   {
     nav: 'invoices',
-    pattern: /^\/invoices\/(\d{4}-\d{6})$/,
+    pattern: /^\/invoices\/((?:AV-)?\d{4}-\d{6})$/,
     render: (view, n) => renderInvoice(view, /** @type {string} */ (n), EMPLOYER_INVOICES),
   },
 ];

@@ -210,14 +210,15 @@ const DOCUMENTS = /** @type {const} */ ([
  * and the EN 16931 XML as UBL and as CII.
  * @param {string} number
  * @param {string} [label] what goes before the links; none: the links alone (a table cell's)
+ * @param {string} [base] where the invoices are read: an employer's manager reads theirs from `/employer/invoices`
  */
-export function documentLinks(number, label) {
+export function documentLinks(number, label, base = '/billing/invoices') {
   const links = DOCUMENTS.map(([format, name, extension], i) => [
     i === 0 ? null : ' · ',
     h(
       'a',
       {
-        href: `/billing/invoices/${number}/document?format=${format}`,
+        href: `${base}/${number}/document?format=${format}`,
         download: `${number}.${extension}`,
         dataset: { format },
         'aria-label': t('invoice.documentOf', { format: name, n: number }),
@@ -281,7 +282,7 @@ export function creditNoteTable(notes, withCustomer) {
     ...(withCustomer ? /** @type {[string][]} */ ([[t('creditNote.corrects')], [t('billing.account')]]) : []),
     [t('creditNote.issued')],
     [t('billing.total'), true],
-    [t('invoice.documents')],
+    [t('billing.documents')],
   ];
   return h(
     'div.scroll',

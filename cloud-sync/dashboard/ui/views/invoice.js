@@ -37,7 +37,7 @@ export function renderInvoice(view, number, from = { api: BILLING, back: '#/bill
   const back = h('p', h('a', { href: from.back }, t('billing.back')));
   fill(view, back);
   /** @type {Promise<ClosedInvoice>} */ (get(`${from.api}/${number}`))
-    .then((invoice) => !closed && fill(view, back, ...invoiceCards(invoice, from.api === BILLING)))
+    .then((invoice) => !closed && fill(view, back, ...invoiceCards(invoice, from)))
     .catch((/** @type {Failure} */ err) => fill(view, back, h('section.card', failure(err))));
   return () => {
     closed = true;
@@ -72,9 +72,10 @@ const table = (heads, rows, cls = '') =>
 
 /**
  * @param {ClosedInvoice} inv
- * @param {boolean} exports whether to offer its documents, CSV and JSON, its payment and credit notes (an operator's)
+ * @param {{ api: string, back: string }} from where it is read: an operator's page also has its CSV and JSON, its payment and credit notes
  */
-function invoiceCards(inv, exports) {
+function invoiceCards(inv, from) {
+  const exports = from.api === BILLING;
   /** @type {MoneyCell} */
   const money = (cents) => h('td.num', { dataset: { cents: String(cents) } }, formatMoney(cents, inv.currency));
   return [
@@ -93,12 +94,14 @@ function invoiceCards(inv, exports) {
             'p.corrects',
             t('creditNote.corrects'),
             ' ',
-            exports
-              ? h('a', { href: `#/billing/invoices/${inv.corrects.number}` }, inv.corrects.number)
-              : inv.corrects.number,
+            h(
+              'a',
+              { href: `${exports ? '#/billing/invoices' : from.back}/${inv.corrects.number}` },
+              inv.corrects.number,
+            ),
           )
         : null,
-      exports ? documentLinks(inv.number, t('invoice.documents')) : null,
+      documentLinks(inv.number, t('invoice.documents'), from.api),
       exports ? downloads(`${BILLING}/${inv.number}`, `invoice-${inv.number}`, t('invoice.download')) : null,
     ),
     exports && inv.type !== 'credit-note' ? paymentCard(inv) : null,
