@@ -118,6 +118,12 @@ describe.skipIf(!browserAvailable())('every page of the dashboard passes axe-cor
         name: 'credited invoice',
         hash: `#/billing/invoices/${year}-000002`,
         ready: 'section.credit-notes tr[data-credit-note]',
+        then: async (p) => {
+          // The question asked before a credit note is issued.
+          await p.locator('form.credit-form input[name="reason"]').fill('Erreur');
+          await p.locator('form.credit-form button[type="submit"]').click();
+          await p.getByRole('alertdialog').waitFor();
+        },
       },
       { name: 'credit note', hash: `#/billing/invoices/${note}`, ready: '.invoice .corrects a' },
       { name: 'receivables', hash: '#/billing/receivables', ready: 'li.hold[data-held="true"] form' },

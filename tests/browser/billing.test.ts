@@ -35,7 +35,10 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
     expect(await month.locator('.totals .total').getAttribute('data-cents')).toBe('18960');
     expect(plain(await month.locator('.totals .total').textContent())).toBe('Total TTC 189,60 €');
     await screenshot(page, 'billing-periods');
-    await month.locator(`tr[data-invoice="${YEAR}-000001"] a`).click();
+    await month
+      .locator(`tr[data-invoice="${YEAR}-000001"]`)
+      .getByRole('link', { name: `${YEAR}-000001`, exact: true })
+      .click();
 
     const api = (await net.call('GET', `/billing/invoices/${YEAR}-000001`)).json as {
       totalCents: number;
@@ -77,7 +80,7 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
     expect(await json.json()).toEqual(api);
   });
 
-  it("an operator downloads an invoice's PDF, Factur-X, UBL and CII, records its payment and sees it paid, and finds a credit note under its month and its invoice", async () => {
+  it("an operator downloads an invoice's PDF, Factur-X, UBL and CII, records its payment and sees it paid, cancels another by a credit note from its page, and finds it under its month", async () => {
     const net = await startHub();
     await closedMonth(net, { lawful: true });
     const number = `${YEAR}-000001`;
@@ -138,10 +141,30 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
     await screenshot(page, 'billing-invoice-paid');
 
     // Ana's invoice cancelled by a credit note: listed under its month and on her invoice, with its documents.
+    // Ana's invoice cancelled by a credit note from its page, asked first; a second finds nothing left to credit.
     const ana = `${YEAR}-000002`;
-    const credit = await net.call('POST', `/billing/invoices/${ana}/credit-note`, { reason: 'Geste commercial' });
-    expect(credit.status).toBe(201);
-    const note = credit.json as { number: string; totalCents: number };
+    await page.goto(`${net.apiUrl}/#/billing/invoices/${ana}`);
+    const credits = page.locator('section.credit-notes');
+    await credits.getByText('Aucun avoir.').waitFor();
+    await credits.getByLabel('Motif de l’avoir').fill('Geste commercial');
+    await credits.getByRole('button', { name: 'Émettre l’avoir' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Émettre l’avoir' }).click();
+    await page.locator('section.credit-notes tr[data-credit-note]').waitFor();
+    const notes = (await net.call('GET', `/billing/periods/${PERIOD}/credit-notes`)).json as {
+      creditNotes: Array<{ number: string; totalCents: number; corrects: { number: string }; mentions: string[] }>;
+    };
+    expect(notes.creditNotes.map((c) => [c.corrects.number, c.totalCents])).toEqual([[ana, 2400]]);
+    const note = notes.creditNotes[0] ?? { number: '', totalCents: 0 };
+    // Credited in full: nothing left due.
+    await page.locator('section.payment[data-status="paid"]').waitFor();
+    await page.locator('section.credit-notes').getByLabel('Motif de l’avoir').fill('Encore');
+    await page.locator('section.credit-notes').getByRole('button', { name: 'Émettre l’avoir' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Émettre l’avoir' }).click();
+    await page.getByText('Avoir refusé : cette facture est déjà annulée en entier par ses avoirs.').waitFor();
+    expect(
+      ((await net.call('GET', `/billing/periods/${PERIOD}/credit-notes`)).json as { creditNotes: unknown[] })
+        .creditNotes.length,
+    ).toBe(1);
     await page.getByRole('link', { name: 'Facturation' }).click();
     const month = page.locator(`details.period[data-period="${PERIOD}"]`);
     await month.locator('summary').click();
@@ -159,10 +182,8 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
     );
     expect((await notePdf.body()).subarray(0, 5).toString()).toBe('%PDF-');
     await screenshot(page, 'billing-credit-notes');
-    await row.getByRole('link', { name: ana }).click();
+    await row.getByRole('link', { name: ana, exact: true }).click();
     await page.locator(`section.credit-notes tr[data-credit-note="${note.number}"]`).waitFor();
-    // Credited in full: nothing left due.
-    await page.locator('section.payment[data-status="paid"]').waitFor();
     await page.locator(`section.credit-notes a[href="#/billing/invoices/${note.number}"]`).click();
     await page.getByRole('heading', { name: `Avoir ${note.number}` }).waitFor();
     expect(await page.locator('section.payment').count()).toBe(0);

@@ -271,6 +271,16 @@ const fr = {
     'sans numéro de TVA, indiquez la mention d’exonération (ex. « TVA non applicable, art. 293 B du CGI »)',
   'error.notFound': 'Introuvable : {m}',
   'error.field': '{f} : {m}',
+  'creditNote.issueTitle': 'Annuler la facture par un avoir',
+  'creditNote.explain':
+    'Un avoir numéroté annule ce qui reste de la facture (elle-même ne change jamais) ; son motif y est imprimé.',
+  'creditNote.reason': 'Motif de l’avoir',
+  'creditNote.issue': 'Émettre l’avoir',
+  'creditNote.confirm':
+    'Émettre un avoir qui annule ce qui reste de la facture {n} ? Un avoir émis ne se supprime pas.',
+  'creditNote.issued.done': 'Avoir {n} émis.',
+  'creditNote.refused': 'Avoir refusé.',
+  'creditNote.full': 'Avoir refusé : cette facture est déjà annulée en entier par ses avoirs.',
   'seller.link': 'Identité du vendeur',
   'seller.title': 'Identité du vendeur',
   'seller.explain':
@@ -605,6 +615,16 @@ const en = {
     'without a VAT number, give the exemption mention (e.g. "TVA non applicable, art. 293 B du CGI")',
   'error.notFound': 'Not found: {m}',
   'error.field': '{f}: {m}',
+  'creditNote.issueTitle': 'Cancel the invoice by a credit note',
+  'creditNote.explain':
+    'A numbered credit note cancels what is left of the invoice (which itself never changes); its reason is printed on it.',
+  'creditNote.reason': 'Reason for the credit note',
+  'creditNote.issue': 'Issue the credit note',
+  'creditNote.confirm':
+    'Issue a credit note cancelling what is left of invoice {n}? A credit note issued cannot be deleted.',
+  'creditNote.issued.done': 'Credit note {n} issued.',
+  'creditNote.refused': 'Credit note refused.',
+  'creditNote.full': 'Credit note refused: this invoice is already cancelled in full by its credit notes.',
   'seller.link': 'Seller identity',
   'seller.title': 'Seller identity',
   'seller.explain':

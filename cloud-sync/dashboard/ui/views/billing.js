@@ -242,13 +242,15 @@ function invoiceTable(invoices) {
       h('td.num', formatMoney(i.subtotalCents, i.currency)),
       h('td.num', formatMoney(i.vatCents, i.currency)),
       h('td.num', formatMoney(i.totalCents, i.currency)),
+      h('td', i.number === null ? '–' : documentLinks(i.number)),
     );
   const heads = [
     h('th', t('billing.number')),
     h('th', t('billing.account')),
     ...['lines', 'subtotal', 'vat', 'total'].map((k) => h('th.num', t(`billing.${k}`))),
+    h('th', t('billing.documents')),
   ];
-  const rows = invoices.length ? invoices.map(row) : h('tr', h('td.muted', { colSpan: 6 }, t('billing.noInvoice')));
+  const rows = invoices.length ? invoices.map(row) : h('tr', h('td.muted', { colSpan: 7 }, t('billing.noInvoice')));
   return h('div.scroll', h('table.list', h('thead', h('tr', heads)), h('tbody', rows)));
 }
 
