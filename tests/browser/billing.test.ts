@@ -34,6 +34,9 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
     await month.locator('summary').click();
     expect(await month.locator('.totals .total').getAttribute('data-cents')).toBe('18960');
     expect(plain(await month.locator('.totals .total').textContent())).toBe('Total TTC 189,60 €');
+    // Closed without a seller nor buyers: its invoices have no legal documents, and the month says so.
+    expect(plain(await month.locator('.missing-seller').textContent())).toContain('Fermée sans vendeur enregistré');
+    expect(plain(await month.locator('.missing-buyers').textContent())).toContain('employer:acme, member:ana');
     await screenshot(page, 'billing-periods');
     await month
       .locator(`tr[data-invoice="${YEAR}-000001"]`)
@@ -170,6 +173,7 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
     await month.locator('summary').click();
     const row = month.locator(`tr[data-credit-note="${note.number}"]`);
     await row.waitFor();
+    expect(await month.locator('.missing-seller, .missing-buyers').count()).toBe(0);
     expect(await row.getAttribute('data-corrects')).toBe(ana);
     expect((await row.locator('th, td').allTextContents()).map(plain).slice(0, 3)).toEqual([
       note.number,
@@ -190,23 +194,30 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
     expect(await page.locator('.invoice .corrects a').textContent()).toBe(ana);
   });
 
-  it('weeks after the due date, an operator sees what each account owes and is overdue, the reminders due, the doors closed, and lifts a hold then applies the policy again', async () => {
+  it('weeks after the due date, an operator sees what each account owes and is overdue, the reminders due, sets the policy that closes the doors, lifts a hold then applies the policy again', async () => {
     const clock = new ShiftedClock();
     const net = await startHub({ clock });
     await closedMonth(net, { lawful: true });
     // 50 days on: both invoices (due 30 days after their issue) are weeks overdue.
     clock.shiftMs = 50 * 86_400_000;
     await net.logInAgain();
-    expect((await net.call('PUT', '/billing/overdue-policy', { suspendAfterDaysOverdue: 10 })).status).toBe(200);
     const reminders = (await net.call('GET', '/billing/reminders')).json as {
       reminders: Array<{ invoice: string; daysOverdue: number; stage: string; held: boolean }>;
     };
     const acme = reminders.reminders.find((r) => r.invoice === `${YEAR}-000001`);
-    expect(acme).toMatchObject({ stage: 'second', held: true });
+    expect(acme).toMatchObject({ stage: 'second', held: false });
     const { page } = await openBrowser();
     await logIn(page, net.apiUrl);
     await page.getByRole('link', { name: 'Facturation' }).click();
     await page.getByRole('link', { name: 'Impayés, relances et blocages' }).click();
+    // No policy yet: overdue, the doors stay open; the operator closes them after 10 days overdue.
+    const policy = page.locator('section.holds p.policy');
+    await policy.getByText('Les portes ne se ferment jamais pour une facture en retard.').waitFor();
+    expect(await page.locator('li.hold[data-held="false"]').count()).toBe(2);
+    await page.getByLabel('Jours de retard avant de fermer les portes (vide : jamais)').fill('10');
+    await page.getByRole('button', { name: 'Enregistrer la règle' }).click();
+    await policy.getByText('plus de 10 jour(s) de retard').waitFor();
+    expect((await net.call('GET', '/billing/overdue-policy')).json).toEqual({ suspendAfterDaysOverdue: 10 });
 
     const owed = page.locator('section.receivables tr[data-account="employer:acme"]');
     await owed.waitFor();
@@ -224,7 +235,7 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
     expect(plain(await reminder.textContent())).toContain('Deuxième relance');
     expect(await page.locator('section.reminders tr[data-invoice]').count()).toBe(2);
     expect(plain(await page.locator('section.holds h2').textContent())).toBe('Portes fermées pour retard de paiement');
-    expect(plain(await page.locator('section.holds p.policy').textContent())).toBe(
+    expect(plain(await policy.textContent())).toBe(
       'Les portes se ferment à un compte dont une facture a plus de 10 jour(s) de retard.',
     );
     await screenshot(page, 'billing-receivables');

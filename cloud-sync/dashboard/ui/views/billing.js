@@ -148,6 +148,17 @@ function periodBody(p) {
     when.length ? h('p.muted', when.join(' · ')) : null,
     p.unbilled.length ? h('p.error', t('billing.unbilled', { n: formatNumber(p.unbilled.length) })) : null,
     p.unpriced?.length ? unpricedList(p.unpriced) : null,
+    p.status === 'closed' && p.missing?.seller
+      ? h(
+          'p.error.missing-seller',
+          t('billing.missingSeller'),
+          ' ',
+          h('a', { href: '#/billing/seller' }, t('seller.link')),
+        )
+      : null,
+    p.status === 'closed' && p.missing?.buyers.length
+      ? h('p.error.missing-buyers', t('billing.missingBuyers', { a: p.missing.buyers.join(', ') }))
+      : null,
     exports,
     invoiceTable(p.invoices),
   ];

@@ -156,6 +156,7 @@ function holdsBody(hl, redraw) {
   const days = hl.policy.suspendAfterDaysOverdue;
   return [
     h('p.policy', days === null ? t('holds.never') : t('holds.after', { d: formatNumber(days) })),
+    policyForm(days, redraw),
     hl.holds.length === 0
       ? h('p.muted', t('holds.none'))
       : h(
@@ -220,6 +221,40 @@ function holdItem(x, redraw) {
       lifting ? h('label', labels.until, h('input', { name: 'until', type: 'date' })) : null,
       h('button', { type: 'submit' }, lifting ? t('holds.lift') : t('holds.restore')),
     ),
+    messages,
+  );
+}
+
+/**
+ * The overdue policy (PUT /billing/overdue-policy): after how many days overdue the doors close; empty, never.
+ * @param {number | null} days
+ * @param {() => Promise<void>} redraw
+ */
+function policyForm(days, redraw) {
+  const messages = h('div', { 'aria-live': 'polite' });
+  const label = t('holds.policyDays');
+  /** @param {SubmitEvent} e */
+  const onsubmit = async (e) => {
+    e.preventDefault();
+    const text = String(new FormData(/** @type {HTMLFormElement} */ (e.target)).get('days') ?? '').trim();
+    try {
+      await put('/billing/overdue-policy', { suspendAfterDaysOverdue: text === '' ? null : Number(text) });
+      toast(t('holds.policySaved'));
+      await redraw();
+    } catch (err) {
+      fill(messages, errorWords(/** @type {Failure} */ (err), { suspendAfterDaysOverdue: label }, t('holds.refused')));
+    }
+  };
+  return h(
+    'form.inline.policy-form',
+    { onsubmit, 'aria-labelledby': 'policy-title' },
+    h('h3', { id: 'policy-title' }, t('holds.policy')),
+    h(
+      'label',
+      label,
+      h('input', { name: 'days', type: 'number', min: '0', max: '365', value: days === null ? '' : String(days) }),
+    ),
+    h('button', { type: 'submit' }, t('holds.policySave')),
     messages,
   );
 }
