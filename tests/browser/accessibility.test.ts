@@ -76,7 +76,7 @@ describe.skipIf(!browserAvailable())('every page of the dashboard passes axe-cor
     ]);
   });
 
-  it('the billing pages: the months with their credit notes, an invoice with its payment and a refused one, a credit note, the receivables with a hold, the seller refused, an employer manager’s invoices, in French and English, light and dark', async () => {
+  it('the billing pages: the months with their credit notes, an invoice with its payment and a refused one, a credit note, the receivables with a hold, the seller refused, the buyers, an employer manager’s invoices, in French and English, light and dark', async () => {
     const clock = new ShiftedClock();
     const net = await startHub({ clock });
     await closedMonth(net, { lawful: true });
@@ -136,6 +136,15 @@ describe.skipIf(!browserAvailable())('every page of the dashboard passes axe-cor
           await p.locator('form.seller-form input[name="siret"]').fill('73282932000075');
           await p.locator('form.seller-form button[type="submit"]').click();
           await p.locator('form.seller-form li[data-path="siret"]').waitFor();
+        },
+      },
+      {
+        name: 'buyers, one being deleted (confirmation)',
+        hash: '#/billing/buyers',
+        ready: 'table.buyers tr[data-account="employer:acme"] button',
+        then: async (p) => {
+          await p.locator('table.buyers tr[data-account="member:ana"] button').last().click();
+          await p.getByRole('alertdialog').waitFor();
         },
       },
     ]);

@@ -302,6 +302,57 @@ describe.skipIf(!browserAvailable())('the billing pages of the dashboard in a re
     expect(await page.getByText('Aucun vendeur enregistré').count()).toBe(0);
   });
 
+  it('an operator adds a buyer (a business without its SIREN refused in words), edits it, and deletes it after asking', async () => {
+    const net = await startHub();
+    const { page } = await openBrowser();
+    await logIn(page, net.apiUrl);
+    await page.getByRole('link', { name: 'Facturation' }).click();
+    await page.getByRole('link', { name: 'Acheteurs' }).click();
+    await page.getByText('Aucun acheteur enregistré.').waitFor();
+    const form = page.locator('form.buyer-form');
+    await form.getByLabel('Compte facturé').fill('employer:acme');
+    await form.getByLabel('Nom ou raison sociale').fill('Acme SA');
+    await form.getByLabel('Adresse (1)').fill('1 place de Jaude');
+    await form.getByLabel('Code postal').fill('63000');
+    await form.getByLabel('Ville').fill('Clermont-Ferrand');
+    await form.getByRole('button', { name: 'Enregistrer l’acheteur' }).click();
+    await form.getByText('Acheteur refusé : corrigez les champs indiqués.').waitFor();
+    expect(plain(await form.locator('li[data-path="siren"]').textContent())).toBe(
+      'SIREN : une entreprise en France a un SIREN',
+    );
+    await form.getByLabel('SIREN', { exact: true }).fill('542 107 651');
+    await form.getByLabel('Langue des factures').selectOption('en');
+    await form.getByRole('button', { name: 'Enregistrer l’acheteur' }).click();
+    const row = page.locator('table.buyers tr[data-account="employer:acme"]');
+    await row.waitFor();
+    expect((await row.locator('th, td').allTextContents()).map(plain).slice(0, 5)).toEqual([
+      'employer:acme',
+      'Acme SA',
+      'Entreprise',
+      '542107651',
+      'Clermont-Ferrand',
+    ]);
+    expect((await net.call('GET', '/billing/buyers/employer:acme')).json).toMatchObject({
+      kind: 'business',
+      siren: '542107651',
+      language: 'en',
+    });
+
+    await row.getByRole('button', { name: 'Modifier Acme SA' }).click();
+    await expect.poll(() => form.getByLabel('Nom ou raison sociale').inputValue()).toBe('Acme SA');
+    expect(await form.getByLabel('Compte facturé').getAttribute('readonly')).not.toBeNull();
+    await form.getByLabel('Courriel').fill('compta@acme.example');
+    await form.getByRole('button', { name: 'Enregistrer l’acheteur' }).click();
+    await expect
+      .poll(async () => ((await net.call('GET', '/billing/buyers/employer:acme')).json as { email?: string }).email)
+      .toBe('compta@acme.example');
+
+    await row.getByRole('button', { name: 'Supprimer Acme SA' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: 'Supprimer' }).click();
+    await page.getByText('Aucun acheteur enregistré.').waitFor();
+    expect((await net.call('GET', '/billing/buyers/employer:acme')).status).toBe(404);
+  });
+
   it("an employer's manager sees their invoice and the credit note correcting it, and downloads their documents, never another's", async () => {
     const net = await startHub();
     await closedMonth(net, { lawful: true });

@@ -5,6 +5,7 @@ import { connect, disconnect, onChange, state } from './live.js';
 import { renderAlarms } from './views/alarms.js';
 import { renderBilling } from './views/billing.js';
 import { renderBook } from './views/book.js';
+import { renderBuyers } from './views/buyers.js';
 import { renderInvite } from './views/invite.js';
 import { renderInvoice } from './views/invoice.js';
 import { renderLogin } from './views/login.js';
@@ -54,6 +55,7 @@ const ROUTES = [
   { nav: 'billing', pattern: /^\/billing$/, render: renderBilling },
   { nav: 'billing', pattern: /^\/billing\/receivables$/, render: renderReceivables },
   { nav: 'billing', pattern: /^\/billing\/seller$/, render: renderSeller },
+  { nav: 'billing', pattern: /^\/billing\/buyers$/, render: renderBuyers },
   {
     nav: 'billing',
     pattern: /^\/billing\/invoices\/((?:AV-)?\d{4}-\d{6})$/,

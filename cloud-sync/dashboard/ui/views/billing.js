@@ -57,6 +57,8 @@ export function renderBilling(view) {
       h('a', { href: '#/billing/receivables' }, t('receivables.link')),
       ' · ',
       h('a', { href: '#/billing/seller' }, t('seller.link')),
+      ' · ',
+      h('a', { href: '#/billing/buyers' }, t('buyers.link')),
     ),
   );
   const list = h('div.periods');
@@ -157,7 +159,12 @@ function periodBody(p) {
         )
       : null,
     p.status === 'closed' && p.missing?.buyers.length
-      ? h('p.error.missing-buyers', t('billing.missingBuyers', { a: p.missing.buyers.join(', ') }))
+      ? h(
+          'p.error.missing-buyers',
+          t('billing.missingBuyers', { a: p.missing.buyers.join(', ') }),
+          ' ',
+          h('a', { href: '#/billing/buyers' }, t('buyers.link')),
+        )
       : null,
     exports,
     invoiceTable(p.invoices),

@@ -43,6 +43,9 @@ const KNOWN = [
   [/^expected a French VAT number/, 'seller.badVat'],
   [/^the VAT number must be that of the SIREN/, 'seller.vatOfSiren'],
   [/^a seller without a VAT number states its exemption/, 'seller.needsExemption'],
+  [/^a business buyer in France has a SIREN/, 'buyers.needsSiren'],
+  [/^a consumer has no /, 'buyers.consumerHasNone'],
+  [/^expected a VAT number/, 'buyers.badVat'],
 ];
 
 /**
