@@ -170,16 +170,29 @@ export function registerBillingRoutes(app: FastifyInstance, ledger: BillingLedge
  * does not exist.
  */
 export function registerEmployerInvoiceRoutes(app: FastifyInstance, ledger: BillingLedger): void {
-  serve(app, SelfServiceRoutes.invoices, async (req) => ({
-    invoices: (await ledger.employerInvoices(ownEmployer(req))).map((i) => ({ ...header(i), period: i.period })),
-  }));
-  serve(app, SelfServiceRoutes.invoice, async (req) => {
+  serve(app, SelfServiceRoutes.invoices, async (req) => {
     const employer = ownEmployer(req);
-    const { number } = req.params;
+    const [invoices, creditNotes] = await Promise.all([
+      ledger.employerInvoices(employer),
+      ledger.employerCreditNotes(employer),
+    ]);
+    return { invoices: [...invoices, ...creditNotes].map((i) => ({ ...header(i), period: i.period })) };
+  });
+  /** The employer's own invoice or credit note; another's is "not found", as one that does not exist. */
+  const own = async (employer: string, number: string) => {
     const invoice = await ledger.invoice(number);
     if (!invoice || invoice.account.kind !== 'employer' || invoice.account.id !== employer)
       throw new TesseraError('not_found', `no invoice ${number} of yours`);
     return invoice;
+  };
+  serve(app, SelfServiceRoutes.invoice, (req) => own(ownEmployer(req), req.params.number));
+  serve(app, SelfServiceRoutes.invoiceDocument, async (req, reply) => {
+    const invoice = await own(ownEmployer(req), req.params.number);
+    const document = await invoiceDocument(invoice, req.query.format);
+    return reply
+      .header('content-type', document.type)
+      .header('content-disposition', `attachment; filename="${req.params.number}.${document.extension}"`)
+      .send(document.bytes);
   });
 }
 

@@ -167,6 +167,15 @@ export class BillingLedger {
     return bodies.map((body) => JSON.parse(body) as Invoice);
   }
 
+  /** The credit notes issued to an employer, by number. */
+  async employerCreditNotes(employer: string): Promise<Invoice[]> {
+    const bodies = await this.deps.db.column<string>(
+      'SELECT body FROM billing_credit_notes WHERE account = ? ORDER BY year, seq',
+      [`employer:${employer}`],
+    );
+    return bodies.map((body) => JSON.parse(body) as Invoice);
+  }
+
   /** An invoice, or a credit note (`AV-…`), by its number. */
   async invoice(number: string): Promise<Invoice | undefined> {
     if (number.startsWith('AV-')) return creditNote(this.deps.db, number);

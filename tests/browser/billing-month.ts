@@ -16,13 +16,51 @@ const MONDAY = DateTime.fromISO(`${PERIOD}-01`, { zone: 'utc' }).plus({
 const day = (n: number) => MONDAY.plus({ days: n }).toISODate() ?? '';
 export const dayOfMonth = (n: number) => `${PERIOD}-${String(n).padStart(2, '0')}`;
 
+/** The network's operator as seller, and its two customers as buyers: what makes the invoices lawful documents. */
+export const SELLER = {
+  name: 'Tessera Coworking',
+  legalForm: 'SAS',
+  siren: '732829320',
+  siret: '73282932000074',
+  vatNumber: 'FR44732829320',
+  address: { lines: ['12 rue Blatin'], postcode: '63000', city: 'Clermont-Ferrand', country: 'FR' },
+  latePenaltyPercent: 12.5,
+};
+const BUYERS = {
+  'employer:acme': {
+    kind: 'business',
+    name: 'Acme SA',
+    siren: '542107651',
+    vatNumber: 'FR13542107651',
+    address: { lines: ['1 place de Jaude'], postcode: '63000', city: 'Clermont-Ferrand', country: 'FR' },
+  },
+  'member:ana': {
+    kind: 'consumer',
+    name: 'Ana Lopez',
+    address: { lines: ['4 rue du Port'], postcode: '63000', city: 'Clermont-Ferrand', country: 'FR' },
+  },
+};
+
+/**
+ * The month below closed; `lawful`: with the seller and the buyers set first, so that its invoices
+ * have their legal documents (PDF, Factur-X, UBL, CII).
+ */
+export async function closedMonth(net: OperatorHub, { lawful = false } = {}): Promise<void> {
+  if (lawful) {
+    expect((await net.call('PUT', '/billing/seller', SELLER)).status).toBe(200);
+    for (const [account, buyer] of Object.entries(BUYERS))
+      expect((await net.call('PUT', `/billing/buyers/${account}`, buyer)).status).toBe(200);
+  }
+  await closeTheMonth(net);
+}
+
 /**
  * Acme's two staff and one member on her own, stored as the sites sent them, then the month closed:
  * - Chloé, Reichstett 2 days a week (96 EUR) + 12 EUR a day beyond: 3 days in one week = 108.00
  * - David, Murat by the day: a full day 20.00 + a half day 10.00 = 30.00
  * - Acme: 138.00 excl. VAT, 27.60 VAT (20 %), 165.60 in all. Ana alone: 20.00 + 4.00 = 24.00.
  */
-export async function closedMonth(net: OperatorHub): Promise<void> {
+async function closeTheMonth(net: OperatorHub): Promise<void> {
   const { hub } = net;
   await hub.sites.upsert({ id: 'murat', name: 'Télécentre de Murat', timeZone: ZONE, capacity: 20 });
   await hub.sites.upsert({ id: 'reichstett', name: 'Bureau-Mobile Reichstett', timeZone: ZONE, capacity: 20 });

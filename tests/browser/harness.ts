@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
-import { systemClock } from '../../shared/platform/clock.js';
+import { systemClock, type Clock } from '../../shared/platform/clock.js';
 import { generateHubKeys } from '../../shared/protocol/signing.js';
 import { networkSiteYaml } from '../fixtures/site-yaml.js';
 import { FAST_PASSWORD_COST, TEST_ADMIN, loginOver, type AuthHeaders } from '../harness/hub-auth.js';
@@ -112,18 +112,36 @@ export interface OperatorHub {
   admin: AuthHeaders;
   /** An authenticated call to the hub API, as the operator. */
   call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }>;
+  /** A new session for `call`, once the hub's clock has moved past the end of the first. */
+  logInAgain(): Promise<void>;
+}
+
+/** The system's clock moved forward by `shiftMs` (changed at will): a hub living days later than the browser's test. */
+export class ShiftedClock implements Clock {
+  shiftMs = 0;
+  now(): number {
+    return Date.now() + this.shiftMs;
+  }
+  setTimeout(fn: () => void, ms: number) {
+    return systemClock.setTimeout(fn, ms);
+  }
+  setInterval(fn: () => void, ms: number) {
+    return systemClock.setInterval(fn, ms);
+  }
 }
 
 export interface Network extends OperatorHub, SimulatedSite {
   mqttUrl: string;
 }
 
-/** A hub (embedded broker, free ports) started with the test operator, logged in. */
-export async function startHub(): Promise<OperatorHub & { mqttUrl: string }> {
+/** A hub (embedded broker, free ports) started with the test operator, logged in; `clock`: the system's unless given. */
+export async function startHub({ clock = systemClock }: { clock?: Clock } = {}): Promise<
+  OperatorHub & { mqttUrl: string }
+> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-browser-'));
   const hub = await createHub({
     dbPath: await lastingHubDb(dir),
-    clock: systemClock,
+    clock,
     log: silent,
     brokerPort: 0,
     apiPort: 0,
@@ -136,7 +154,7 @@ export async function startHub(): Promise<OperatorHub & { mqttUrl: string }> {
     await hub.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  const admin = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
+  let admin = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${apiUrl}${path}`, {
       method,
@@ -145,7 +163,19 @@ export async function startHub(): Promise<OperatorHub & { mqttUrl: string }> {
     });
     return { status: res.status, json: (await res.json()) as unknown };
   };
-  return { hub, apiUrl, mqttUrl, admin, call };
+  const logInAgain = async () => {
+    admin = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
+  };
+  return {
+    hub,
+    apiUrl,
+    mqttUrl,
+    get admin() {
+      return admin;
+    },
+    call,
+    logInAgain,
+  };
 }
 
 /** A real edge of the network, simulated: its taps and door contact through its local API. */

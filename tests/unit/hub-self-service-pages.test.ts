@@ -152,6 +152,71 @@ describe('a member’s page and an employer manager’s', () => {
     expect((await inject('GET', '/employer/invoices/2099-999999', net.employerManager)).statusCode).toBe(404);
   });
 
+  it('an employer manager lists their credit notes and downloads their own invoices’ and credit notes’ documents, never another employer’s', async () => {
+    const seller = {
+      name: 'Tessera Coworking',
+      legalForm: 'SAS',
+      siren: '732829320',
+      siret: '73282932000074',
+      vatNumber: 'FR44732829320',
+      address: { lines: ['12 rue Blatin'], postcode: '63000', city: 'Clermont-Ferrand', country: 'FR' },
+      latePenaltyPercent: 12.5,
+    };
+    const address = { lines: ['1 place de Jaude'], postcode: '63000', city: 'Clermont-Ferrand', country: 'FR' };
+    expect((await inject('PUT', '/billing/seller', net.admin, seller)).statusCode).toBe(200);
+    for (const [account, name, siren] of [
+      ['employer:acme', 'Acme', '542107651'],
+      ['employer:globex', 'Globex', '732829320'],
+    ] as const)
+      expect(
+        (await inject('PUT', `/billing/buyers/${account}`, net.admin, { kind: 'business', name, siren, address }))
+          .statusCode,
+      ).toBe(200);
+    const all = (await inject('GET', '/billing/periods/2026-11/invoices', net.admin)).json().invoices as Array<{
+      number: string;
+      account: { id: string };
+    }>;
+    const numberOf = (id: string) => all.find((i) => i.account.id === id)?.number ?? '';
+    // Credit notes are issued with the parties of today: theirs have documents, the invoices frozen without a seller none.
+    const notes: Record<string, string> = {};
+    for (const id of ['acme', 'globex']) {
+      const r = await inject('POST', `/billing/invoices/${numberOf(id)}/credit-note`, net.admin, { reason: 'Erreur' });
+      expect(r.statusCode).toBe(201);
+      notes[id] = r.json().number as string;
+    }
+    const list = (await inject('GET', '/employer/invoices', net.employerManager)).json().invoices as Array<{
+      number: string;
+      type?: string;
+      corrects?: { number: string };
+    }>;
+    expect(list.map((i) => [i.number, i.type, i.corrects?.number])).toEqual([
+      [numberOf('acme'), 'invoice', undefined],
+      [notes.acme, 'credit-note', numberOf('acme')],
+    ]);
+
+    const document = (number: string, format: string, headers = net.employerManager) =>
+      inject('GET', `/employer/invoices/${number}/document?format=${format}`, headers);
+    const pdf = await document(notes.acme ?? '', 'pdf');
+    expect([pdf.statusCode, pdf.headers['content-type']]).toEqual([200, 'application/pdf']);
+    expect(pdf.rawPayload.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(pdf.headers['content-disposition']).toBe(`attachment; filename="${notes.acme}.pdf"`);
+    const ubl = await document(notes.acme ?? '', 'ubl');
+    expect([ubl.statusCode, ubl.body]).toEqual([200, expect.stringContaining(`<cbc:ID>${notes.acme}</cbc:ID>`)]);
+    // Their invoice frozen without a seller: refused as the operator's route refuses it.
+    const own = await document(numberOf('acme'), 'pdf');
+    const operators = await inject('GET', `/billing/invoices/${numberOf('acme')}/document?format=pdf`, net.admin);
+    expect([own.statusCode, own.json().code]).toEqual([operators.statusCode, operators.json().code]);
+    expect(own.json().code).toBe('billing.not_en16931');
+    // Another employer's invoice or credit note is not found, as one that does not exist; other roles are refused.
+    for (const number of [notes.globex ?? '', numberOf('globex'), numberOf('eve'), 'AV-2099-999999']) {
+      const r = await document(number, 'pdf');
+      expect(r.statusCode, number).toBe(404);
+      expect(r.body).not.toMatch(/globex|Globex|eve|Eve/);
+    }
+    for (const headers of [net.admin, net.siteManager, net.member])
+      expect((await document(notes.acme ?? '', 'pdf', headers)).statusCode).toBe(403);
+  });
+
   it('each sees only their own pages: a member has no employer page, a manager no member page, staff neither', async () => {
     for (const [url, allowed] of [
       ['/me', net.member],

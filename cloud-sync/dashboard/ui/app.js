@@ -5,6 +5,7 @@ import { connect, disconnect, onChange, state } from './live.js';
 import { renderAlarms } from './views/alarms.js';
 import { renderBilling } from './views/billing.js';
 import { renderBook } from './views/book.js';
+import { renderBuyers } from './views/buyers.js';
 import { renderInvite } from './views/invite.js';
 import { renderInvoice } from './views/invoice.js';
 import { renderLogin } from './views/login.js';
@@ -12,7 +13,9 @@ import { renderMe } from './views/me.js';
 import { renderMembers } from './views/members.js';
 import { renderMyBookings } from './views/my-bookings.js';
 import { renderOverview } from './views/overview.js';
+import { renderReceivables } from './views/receivables.js';
 import { renderResources } from './views/resources.js';
+import { renderSeller } from './views/seller.js';
 import { renderSite } from './views/site.js';
 import { renderEmployerInvoices, renderStaff, renderStaffBookings } from './views/staff.js';
 
@@ -50,9 +53,12 @@ const ROUTES = [
   { nav: 'members', pattern: /^\/members$/, render: renderMembers },
   { nav: 'resources', pattern: /^\/resources$/, render: renderResources },
   { nav: 'billing', pattern: /^\/billing$/, render: renderBilling },
+  { nav: 'billing', pattern: /^\/billing\/receivables$/, render: renderReceivables },
+  { nav: 'billing', pattern: /^\/billing\/seller$/, render: renderSeller },
+  { nav: 'billing', pattern: /^\/billing\/buyers$/, render: renderBuyers },
   {
     nav: 'billing',
-    pattern: /^\/billing\/invoices\/(\d{4}-\d{6})$/,
+    pattern: /^\/billing\/invoices\/((?:AV-)?\d{4}-\d{6})$/,
     render: (view, n) => renderInvoice(view, /** @type {string} */ (n)),
   },
   { nav: 'me', pattern: /^\/me$/, render: renderMe },
@@ -63,7 +69,7 @@ const ROUTES = [
   { nav: 'invoices', pattern: /^\/invoices$/, render: renderEmployerInvoices },
   {
     nav: 'invoices',
-    pattern: /^\/invoices\/(\d{4}-\d{6})$/,
+    pattern: /^\/invoices\/((?:AV-)?\d{4}-\d{6})$/,
     render: (view, n) => renderInvoice(view, /** @type {string} */ (n), EMPLOYER_INVOICES),
   },
 ];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRoute } from './common.js';
-import { Invoice, InvoiceHeader } from './hub-billing.js';
+import { Invoice, InvoiceDocumentQuery, InvoiceHeader } from './hub-billing.js';
 import { LoginAnswer, NewPassword, passwordIsUsername, Username } from './hub-auth.js';
 
 /**
@@ -132,6 +132,7 @@ export const StaffPage = z.object({
 });
 export type StaffPage = z.infer<typeof StaffPage>;
 
+/** The employer's closed invoices, then the credit notes correcting them (`type: 'credit-note'`, `corrects`). */
 export const EmployerInvoiceList = z.object({ invoices: z.array(InvoiceHeader.extend({ period: z.string() })) });
 const EmployerInvoiceParams = z.strictObject({ number: z.string().max(32) }).meta({ title: 'invoice' });
 
@@ -207,7 +208,7 @@ export const SelfServiceRoutes = {
     url: '/employer/invoices',
     operationId: 'listEmployerInvoices',
     tags,
-    summary: 'The employer’s closed invoices (employer manager)',
+    summary: 'The employer’s closed invoices and the credit notes correcting them (employer manager)',
     response: { 200: EmployerInvoiceList },
     errors: ['auth.forbidden'],
     selfService: true,
@@ -217,10 +218,29 @@ export const SelfServiceRoutes = {
     url: '/employer/invoices/:number',
     operationId: 'getEmployerInvoice',
     tags,
-    summary: 'One of the employer’s closed invoices (employer manager)',
+    summary: 'One of the employer’s closed invoices or credit notes (employer manager)',
     params: EmployerInvoiceParams,
     response: { 200: Invoice },
     errors: ['auth.forbidden', 'not_found'],
+    selfService: true,
+  }),
+  invoiceDocument: defineRoute({
+    method: 'GET',
+    url: '/employer/invoices/:number/document',
+    operationId: 'getEmployerInvoiceDocument',
+    tags,
+    summary:
+      'The legal document of one of the employer’s invoices or credit notes: PDF, Factur-X, CII or UBL (employer manager)',
+    params: EmployerInvoiceParams,
+    querystring: InvoiceDocumentQuery,
+    response: {},
+    produces: {
+      'application/pdf': {
+        description: 'the readable PDF (format=pdf), or Factur-X: PDF/A-3b carrying the CII (format=facturx)',
+      },
+      'application/xml': { description: 'the EN 16931 invoice as UN/CEFACT CII (format=cii) or UBL 2.1 (format=ubl)' },
+    },
+    errors: ['auth.forbidden', 'not_found', 'billing.not_en16931'],
     selfService: true,
   }),
 };

@@ -1,6 +1,6 @@
 import { get } from '../api.js';
 import { fill, h } from '../dom.js';
-import { formatDateTime, formatMoney, formatMonth, formatNumber, t } from '../i18n.js';
+import { formatDateTime, formatLocalDate, formatMoney, formatMonth, formatNumber, t } from '../i18n.js';
 
 /**
  * @typedef {import('../../../../shared/protocol/api/hub-billing.js').PeriodList} PeriodList GET /billing/periods
@@ -8,6 +8,8 @@ import { formatDateTime, formatMoney, formatMonth, formatNumber, t } from '../i1
  * @typedef {import('../../../../shared/protocol/api/hub-billing.js').PeriodView} PeriodView GET /billing/periods/:period
  * @typedef {import('../../../../shared/protocol/api/hub-billing.js').InvoiceHeader} InvoiceHeader
  * @typedef {import('../../../../shared/protocol/api/hub-billing.js').UnpricedUse} UnpricedUse
+ * @typedef {import('../../../../shared/protocol/api/hub-billing.js').Invoice} Invoice
+ * @typedef {import('../../../../shared/protocol/api/hub-billing.js').CreditNoteList} CreditNoteList GET /billing/periods/:period/credit-notes
  */
 /**
  * @typedef {import('../api.js').Failure} Failure
@@ -47,7 +49,18 @@ export function totalsLine(x, currency) {
  */
 export function renderBilling(view) {
   let closed = false;
-  const head = h('section.card', h('h1', t('billing.title')));
+  const head = h(
+    'section.card',
+    h('h1', t('billing.title')),
+    h(
+      'p.billing-links',
+      h('a', { href: '#/billing/receivables' }, t('receivables.link')),
+      ' · ',
+      h('a', { href: '#/billing/seller' }, t('seller.link')),
+      ' · ',
+      h('a', { href: '#/billing/buyers' }, t('buyers.link')),
+    ),
+  );
   const list = h('div.periods');
   fill(view, head, list);
   /** @type {Promise<PeriodList>} */ (get('/billing/periods'))
@@ -107,8 +120,13 @@ function periodCard(p) {
   card.addEventListener('toggle', () => {
     if (!card.open || loaded) return;
     loaded = true;
-    /** @type {Promise<PeriodView>} */ (get(`/billing/periods/${p.period}`))
-      .then((full) => fill(body, periodBody(full)))
+    /** @type {Promise<[PeriodView, CreditNoteList | null]>} */ (
+      Promise.all([
+        get(`/billing/periods/${p.period}`),
+        p.status === 'closed' ? get(`/billing/periods/${p.period}/credit-notes`) : null,
+      ])
+    )
+      .then(([full, notes]) => fill(body, periodBody(full), notes ? creditNotesOfMonth(notes.creditNotes) : null))
       .catch((/** @type {Failure} */ err) => ((loaded = false), fill(body, failure(err))));
   });
   return card;
@@ -132,6 +150,22 @@ function periodBody(p) {
     when.length ? h('p.muted', when.join(' · ')) : null,
     p.unbilled.length ? h('p.error', t('billing.unbilled', { n: formatNumber(p.unbilled.length) })) : null,
     p.unpriced?.length ? unpricedList(p.unpriced) : null,
+    p.status === 'closed' && p.missing?.seller
+      ? h(
+          'p.error.missing-seller',
+          t('billing.missingSeller'),
+          ' ',
+          h('a', { href: '#/billing/seller' }, t('seller.link')),
+        )
+      : null,
+    p.status === 'closed' && p.missing?.buyers.length
+      ? h(
+          'p.error.missing-buyers',
+          t('billing.missingBuyers', { a: p.missing.buyers.join(', ') }),
+          ' ',
+          h('a', { href: '#/billing/buyers' }, t('buyers.link')),
+        )
+      : null,
     exports,
     invoiceTable(p.invoices),
   ];
@@ -180,6 +214,39 @@ export function downloads(path, name, label) {
   );
 }
 
+/** The legal documents of an invoice or a credit note, each with the extension of the file it is. */
+const DOCUMENTS = /** @type {const} */ ([
+  ['pdf', 'PDF', 'pdf'],
+  ['facturx', 'Factur-X', 'facturx.pdf'],
+  ['ubl', 'UBL', 'ubl.xml'],
+  ['cii', 'CII', 'cii.xml'],
+]);
+
+/**
+ * Links that download the legal documents of an invoice or a credit note
+ * (GET /billing/invoices/:number/document): the readable PDF, Factur-X (a PDF/A-3 carrying the CII),
+ * and the EN 16931 XML as UBL and as CII.
+ * @param {string} number
+ * @param {string} [label] what goes before the links; none: the links alone (a table cell's)
+ * @param {string} [base] where the invoices are read: an employer's manager reads theirs from `/employer/invoices`
+ */
+export function documentLinks(number, label, base = '/billing/invoices') {
+  const links = DOCUMENTS.map(([format, name, extension], i) => [
+    i === 0 ? null : ' · ',
+    h(
+      'a',
+      {
+        href: `${base}/${number}/document?format=${format}`,
+        download: `${number}.${extension}`,
+        dataset: { format },
+        'aria-label': t('invoice.documentOf', { format: name, n: number }),
+      },
+      name,
+    ),
+  ]);
+  return label === undefined ? h('span.documents', links) : h('p.documents', `${label} `, links);
+}
+
 /** @param {InvoiceHeader[]} invoices */
 function invoiceTable(invoices) {
   /** @param {InvoiceHeader} i */
@@ -193,12 +260,73 @@ function invoiceTable(invoices) {
       h('td.num', formatMoney(i.subtotalCents, i.currency)),
       h('td.num', formatMoney(i.vatCents, i.currency)),
       h('td.num', formatMoney(i.totalCents, i.currency)),
+      h('td', i.number === null ? '–' : documentLinks(i.number)),
     );
   const heads = [
     h('th', t('billing.number')),
     h('th', t('billing.account')),
     ...['lines', 'subtotal', 'vat', 'total'].map((k) => h('th.num', t(`billing.${k}`))),
+    h('th', t('billing.documents')),
   ];
-  const rows = invoices.length ? invoices.map(row) : h('tr', h('td.muted', { colSpan: 6 }, t('billing.noInvoice')));
+  const rows = invoices.length ? invoices.map(row) : h('tr', h('td.muted', { colSpan: 7 }, t('billing.noInvoice')));
   return h('div.scroll', h('table.list', h('thead', h('tr', heads)), h('tbody', rows)));
 }
+
+/**
+ * Credit notes: number, the invoice each corrects, its customer, its total, its documents.
+ * @param {Invoice[]} notes
+ * @param {boolean} withCustomer whether to show the invoice corrected and the customer (a month's list)
+ */
+export function creditNoteTable(notes, withCustomer) {
+  /** @param {Invoice} c */
+  const row = (c) => {
+    const number = c.number ?? '';
+    return h(
+      'tr',
+      { dataset: { creditNote: number, corrects: c.corrects?.number ?? '' } },
+      h('th', { scope: 'row' }, h('a', { href: `#/billing/invoices/${number}` }, number)),
+      withCustomer
+        ? [
+            h('td', c.corrects ? h('a', { href: `#/billing/invoices/${c.corrects.number}` }, c.corrects.number) : '–'),
+            h('td', c.account.name),
+          ]
+        : null,
+      h('td', c.issueDate ? formatLocalDate(c.issueDate) : '–'),
+      h('td.num', { dataset: { cents: String(c.totalCents) } }, formatMoney(c.totalCents, c.currency)),
+      h('td', documentLinks(number)),
+    );
+  };
+  /** @type {[string, boolean?][]} */
+  const heads = [
+    [t('billing.number')],
+    ...(withCustomer ? /** @type {[string][]} */ ([[t('creditNote.corrects')], [t('billing.account')]]) : []),
+    [t('creditNote.issued')],
+    [t('billing.total'), true],
+    [t('billing.documents')],
+  ];
+  return h(
+    'div.scroll',
+    h(
+      'table.list.credit-notes',
+      h(
+        'thead',
+        h(
+          'tr',
+          heads.map(([text, num]) => h(num ? 'th.num' : 'th', { scope: 'col' }, text)),
+        ),
+      ),
+      h('tbody', notes.map(row)),
+    ),
+  );
+}
+
+/**
+ * The credit notes correcting a closed month, whenever issued.
+ * @param {Invoice[]} notes
+ */
+const creditNotesOfMonth = (notes) =>
+  h(
+    'div.month-credit-notes',
+    h('h2', t('creditNote.ofMonth')),
+    notes.length ? creditNoteTable(notes, true) : h('p.muted', t('creditNote.none')),
+  );

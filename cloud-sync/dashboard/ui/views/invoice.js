@@ -1,5 +1,5 @@
-import { get } from '../api.js';
-import { fill, h } from '../dom.js';
+import { get, post } from '../api.js';
+import { fill, h, toast } from '../dom.js';
 import {
   formatDateTime,
   formatLocalDate,
@@ -11,13 +11,16 @@ import {
   tOr,
 } from '../i18n.js';
 import { state } from '../live.js';
-import { downloads, failure, totalsLine } from './billing.js';
+import { creditNoteTable, documentLinks, downloads, failure, totalsLine } from './billing.js';
+import { ask } from './confirm.js';
+import { errorWords, paymentCard } from './payments.js';
 
 /**
  * @typedef {import('../../../../shared/protocol/api/hub-billing.js').Invoice} Invoice null number and close time: a preview's
  * @typedef {import('../../../../shared/protocol/api/hub-billing.js').InvoiceLine} InvoiceLine
  */
 /**
+ * @typedef {import('../../../../shared/protocol/api/hub-billing.js').CreditNoteList} CreditNoteList GET /billing/periods/:period/credit-notes
  * @typedef {Invoice & { number: string, closedAt: string }} ClosedInvoice GET /billing/invoices/:number, which knows closed ones only
  * @typedef {import('../api.js').Failure} Failure
  * @typedef {(cents: number) => HTMLElement} MoneyCell
@@ -34,9 +37,11 @@ export function renderInvoice(view, number, from = { api: BILLING, back: '#/bill
   let closed = false;
   const back = h('p', h('a', { href: from.back }, t('billing.back')));
   fill(view, back);
-  /** @type {Promise<ClosedInvoice>} */ (get(`${from.api}/${number}`))
-    .then((invoice) => !closed && fill(view, back, ...invoiceCards(invoice, from.api === BILLING)))
-    .catch((/** @type {Failure} */ err) => fill(view, back, h('section.card', failure(err))));
+  const load = () =>
+    /** @type {Promise<ClosedInvoice>} */ (get(`${from.api}/${number}`))
+      .then((invoice) => !closed && fill(view, back, ...invoiceCards(invoice, from, load)))
+      .catch((/** @type {Failure} */ err) => fill(view, back, h('section.card', failure(err))));
+  void load();
   return () => {
     closed = true;
   };
@@ -70,24 +75,41 @@ const table = (heads, rows, cls = '') =>
 
 /**
  * @param {ClosedInvoice} inv
- * @param {boolean} exports whether to offer its CSV and JSON (an operator's)
+ * @param {{ api: string, back: string }} from where it is read: an operator's page also has its CSV and JSON, its payment and credit notes
+ * @param {() => Promise<unknown>} reload reads the invoice again and redraws the page (once a credit note changes what is due)
  */
-function invoiceCards(inv, exports) {
+function invoiceCards(inv, from, reload) {
+  const exports = from.api === BILLING;
   /** @type {MoneyCell} */
   const money = (cents) => h('td.num', { dataset: { cents: String(cents) } }, formatMoney(cents, inv.currency));
   return [
     h(
       'section.card.invoice',
       { dataset: { invoice: inv.number } },
-      h('h1', t('invoice.title', { n: inv.number })),
+      h('h1', t(inv.type === 'credit-note' ? 'creditNote.title' : 'invoice.title', { n: inv.number })),
       h(
         'p',
         h('strong', inv.account.name),
         h('span.muted', ` · ${t(`invoice.${inv.account.kind}`)} ${inv.account.id}`),
       ),
       h('p', t('invoice.periodOf', { p: formatMonth(inv.period), at: formatDateTime(inv.closedAt) })),
+      inv.corrects
+        ? h(
+            'p.corrects',
+            t('creditNote.corrects'),
+            ' ',
+            h(
+              'a',
+              { href: `${exports ? '#/billing/invoices' : from.back}/${inv.corrects.number}` },
+              inv.corrects.number,
+            ),
+          )
+        : null,
+      documentLinks(inv.number, t('invoice.documents'), from.api),
       exports ? downloads(`${BILLING}/${inv.number}`, `invoice-${inv.number}`, t('invoice.download')) : null,
     ),
+    exports && inv.type !== 'credit-note' ? paymentCard(inv) : null,
+    exports && inv.type !== 'credit-note' ? creditNotesCard(inv, reload) : null,
     h('section.card', h('h2', t('invoice.lines')), linesTable(inv, money)),
     h(
       'div.forms',
@@ -183,4 +205,73 @@ function vatTable(inv, money) {
     ),
   );
   return table([[t('billing.vat')], [t('invoice.vatAmount'), true]], rows, '.vat');
+}
+
+/**
+ * The credit notes that correct an invoice (GET /billing/periods/:period/credit-notes, those naming it), each with its
+ * documents, and the form that cancels what is left of it by a new one (POST /billing/invoices/:number/credit-note), asked first.
+ * @param {ClosedInvoice} inv
+ * @param {() => Promise<unknown>} reload
+ */
+function creditNotesCard(inv, reload) {
+  const body = h('div', h('p.muted', '…'));
+  const panel = h('div');
+  const messages = h('div', { 'aria-live': 'polite' });
+  const draw = () =>
+    /** @type {Promise<CreditNoteList>} */ (get(`/billing/periods/${inv.period}/credit-notes`))
+      .then(({ creditNotes }) => {
+        const mine = creditNotes.filter((c) => c.corrects?.number === inv.number);
+        fill(body, mine.length ? creditNoteTable(mine, false) : h('p.muted', t('creditNote.none')));
+      })
+      .catch((/** @type {Failure} */ err) => fill(body, failure(err)));
+  /** @param {SubmitEvent} e */
+  const onsubmit = (e) => {
+    e.preventDefault();
+    const form = /** @type {HTMLFormElement} */ (e.target);
+    const reason = String(new FormData(form).get('reason')).trim();
+    ask(panel, {
+      title: t('creditNote.issue'),
+      message: t('creditNote.confirm', { n: inv.number }),
+      yes: t('creditNote.issue'),
+      onYes: async () => {
+        try {
+          /** @type {Invoice} */
+          const note = await post(`/billing/invoices/${inv.number}/credit-note`, { reason });
+          form.reset();
+          fill(messages);
+          toast(t('creditNote.issued.done', { n: note.number ?? '' }));
+          // The amount due changes with it: the page is read again.
+          await reload();
+        } catch (caught) {
+          const err = /** @type {Failure} */ (caught);
+          fill(
+            messages,
+            err.code === 'conflict'
+              ? h('p.error', t('creditNote.full'))
+              : errorWords(err, { reason: t('creditNote.reason') }, t('creditNote.refused')),
+          );
+        }
+      },
+    });
+  };
+  void draw();
+  return h(
+    'section.card.credit-notes',
+    h('h2', t('creditNote.ofInvoice')),
+    body,
+    h(
+      'form.inline.credit-form',
+      { onsubmit, 'aria-labelledby': `credit-${inv.number}` },
+      h('h3', { id: `credit-${inv.number}` }, t('creditNote.issueTitle')),
+      h('p.muted', t('creditNote.explain')),
+      h(
+        'label',
+        t('creditNote.reason'),
+        h('input', { name: 'reason', required: true, maxLength: 500, autocomplete: 'off' }),
+      ),
+      h('button', { type: 'submit' }, t('creditNote.issue')),
+    ),
+    panel,
+    messages,
+  );
 }

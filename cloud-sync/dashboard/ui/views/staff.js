@@ -1,7 +1,7 @@
 import { get } from '../api.js';
 import { fill, h } from '../dom.js';
 import { formatLocalDate, formatMoney, formatMonth, formatNumber, t } from '../i18n.js';
-import { failure } from './billing.js';
+import { documentLinks, failure } from './billing.js';
 import { renderBookingList } from './my-bookings.js';
 
 /**
@@ -99,10 +99,12 @@ export function renderEmployerInvoices(view) {
       const rows = invoices.map((i) =>
         h(
           'tr',
-          { dataset: { invoice: i.number ?? '' } },
+          { dataset: { invoice: i.number ?? '', type: i.type ?? 'invoice' } },
           h('th', { scope: 'row' }, h('a', { href: `#/invoices/${i.number}` }, i.number ?? '')),
+          h('td', i.corrects ? t('employer.creditNoteOf', { n: i.corrects.number }) : t('employer.invoice')),
           h('td', formatMonth(i.period)),
           h('td.num', formatMoney(i.totalCents, i.currency)),
+          h('td', documentLinks(i.number ?? '', undefined, '/employer/invoices')),
         ),
       );
       fill(
@@ -110,7 +112,16 @@ export function renderEmployerInvoices(view) {
         h('h1', t('employer.invoices')),
         rows.length === 0
           ? h('p.muted', t('employer.noInvoice'))
-          : table([t('employer.number'), t('employer.period'), t('employer.total')], rows),
+          : table(
+              [
+                t('employer.number'),
+                t('employer.kind'),
+                t('employer.period'),
+                t('employer.total'),
+                t('billing.documents'),
+              ],
+              rows,
+            ),
       );
     })
     .catch((/** @type {Failure} */ err) => fill(head, h('h1', t('employer.invoices')), failure(err)));
