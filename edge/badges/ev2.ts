@@ -19,7 +19,7 @@ const MAC_LENGTH = 8;
 const UID_LENGTH = 7;
 
 /** A status the card answered instead of the expected one: a refused key or right is auth_failed, the rest bad_response. */
-function refused(what: string, status: number): Ntag424Error {
+export function refused(what: string, status: number): Ntag424Error {
   const authFailure =
     status === SW.AUTHENTICATION_ERROR || status === SW.NO_SUCH_KEY || status === SW.PERMISSION_DENIED;
   return new Ntag424Error(
@@ -36,7 +36,8 @@ function expect(response: Response, what: string, status: number, length: number
   return response.data;
 }
 
-async function selectApplication(transmit: Transmit): Promise<void> {
+/** Selects the NTAG 424 DNA application; anything else than OK means the card is not one. */
+export async function selectApplication(transmit: Transmit): Promise<void> {
   const { status } = await exchange(transmit, SELECT_APPLICATION);
   if (status !== SW.OK)
     throw new Ntag424Error(

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import { BLOCK } from './aes-cmac.js';
 import type { Transmit } from './apdu.js';
-import { exchange, hexStatus, nativeApdu, Ntag424Error, SW } from './apdu.js';
-import { fullModeCommand, fullModeResponse } from './ev2.js';
+import { exchange, nativeApdu, Ntag424Error, SW } from './apdu.js';
+import { fullModeCommand, fullModeResponse, refused } from './ev2.js';
 import { uriMessage } from './ndef.js';
 import type { Ev2Session } from './secure-messaging.js';
 import { crc32Nk, secureMac } from './secure-messaging.js';
@@ -215,16 +215,6 @@ export function changeKeyData(
   const xored = Buffer.alloc(BLOCK);
   for (let i = 0; i < BLOCK; i++) xored[i] = newKey[i]! ^ oldKey[i]!;
   return Buffer.concat([xored, Buffer.from([version]), crc32Nk(newKey)]);
-}
-
-function refused(what: string, status: number): Ntag424Error {
-  const authFailure =
-    status === SW.AUTHENTICATION_ERROR || status === SW.NO_SUCH_KEY || status === SW.PERMISSION_DENIED;
-  return new Ntag424Error(
-    authFailure ? 'auth_failed' : 'bad_response',
-    `${what}: the card answered ${hexStatus(status)}`,
-    status,
-  );
 }
 
 /**

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { BLOCK } from './aes-cmac.js';
 import type { Transmit } from './apdu.js';
-import { exchange, hexStatus, Ntag424Error, SELECT_APPLICATION, SW } from './apdu.js';
+import { Ntag424Error } from './apdu.js';
 import { cardKey, DEFAULT_DOOR_KEY_NO, KEY_COUNT, SDM_META_READ_KEY_NO, sdmMetaReadKey } from './diversify.js';
-import { authenticateEV2First, getCardUid } from './ev2.js';
+import { authenticateEV2First, getCardUid, selectApplication } from './ev2.js';
 import {
   changeFileSettings,
   changeKey,
@@ -75,16 +75,6 @@ function checkUid(uid: string): Buffer {
   if (!/^[0-9A-Fa-f]{14}$/.test(clean))
     throw new RangeError(`an NTAG 424 UID is 7 bytes of hex, got ${JSON.stringify(uid)}`);
   return Buffer.from(clean, 'hex');
-}
-
-async function selectApplication(transmit: Transmit): Promise<void> {
-  const { status } = await exchange(transmit, SELECT_APPLICATION);
-  if (status !== SW.OK)
-    throw new Ntag424Error(
-      'bad_response',
-      `not an NTAG 424 DNA: selecting its application answered ${hexStatus(status)}`,
-      status,
-    );
 }
 
 /** True when the card accepts `key` in `keyNo`; false when it refuses it; throws on anything else. */
