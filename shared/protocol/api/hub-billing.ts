@@ -522,6 +522,19 @@ export const InvoiceDocumentQuery = z.strictObject({
 });
 export type InvoiceDocumentQuery = z.infer<typeof InvoiceDocumentQuery>;
 
+/** What the operator's and the employer manager's document routes share: the query, the two media types, the errors. */
+export const INVOICE_DOCUMENT = {
+  querystring: InvoiceDocumentQuery,
+  response: {},
+  produces: {
+    'application/pdf': {
+      description: 'the readable PDF (format=pdf), or Factur-X: PDF/A-3b carrying the CII (format=facturx)',
+    },
+    'application/xml': { description: 'the EN 16931 invoice as UN/CEFACT CII (format=cii) or UBL 2.1 (format=ubl)' },
+  },
+  errors: ['auth.forbidden', 'not_found', 'billing.not_en16931'],
+} as const;
+
 /** An operator's credit note cancelling what is left of an invoice: why, printed on it. */
 export const CreditNoteRequest = z.strictObject({ reason: z.string().trim().min(1).max(500) });
 export type CreditNoteRequest = z.infer<typeof CreditNoteRequest>;
@@ -650,15 +663,7 @@ export const BillingRoutes = {
     summary:
       'The legal document of an invoice or credit note: PDF, Factur-X, or the EN 16931 XML as CII or UBL (operator)',
     params: InvoiceParams,
-    querystring: InvoiceDocumentQuery,
-    response: {},
-    produces: {
-      'application/pdf': {
-        description: 'the readable PDF (format=pdf), or Factur-X: PDF/A-3b carrying the CII (format=facturx)',
-      },
-      'application/xml': { description: 'the EN 16931 invoice as UN/CEFACT CII (format=cii) or UBL 2.1 (format=ubl)' },
-    },
-    errors: ['auth.forbidden', 'not_found', 'billing.not_en16931'],
+    ...INVOICE_DOCUMENT,
   }),
   creditNote: defineRoute({
     ...billing,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRoute } from './common.js';
-import { Invoice, InvoiceDocumentQuery, InvoiceHeader } from './hub-billing.js';
+import { Invoice, INVOICE_DOCUMENT, InvoiceHeader } from './hub-billing.js';
 import { LoginAnswer, NewPassword, passwordIsUsername, Username } from './hub-auth.js';
 
 /**
@@ -232,15 +232,7 @@ export const SelfServiceRoutes = {
     summary:
       'The legal document of one of the employer’s invoices or credit notes: PDF, Factur-X, CII or UBL (employer manager)',
     params: EmployerInvoiceParams,
-    querystring: InvoiceDocumentQuery,
-    response: {},
-    produces: {
-      'application/pdf': {
-        description: 'the readable PDF (format=pdf), or Factur-X: PDF/A-3b carrying the CII (format=facturx)',
-      },
-      'application/xml': { description: 'the EN 16931 invoice as UN/CEFACT CII (format=cii) or UBL 2.1 (format=ubl)' },
-    },
-    errors: ['auth.forbidden', 'not_found', 'billing.not_en16931'],
+    ...INVOICE_DOCUMENT,
     selfService: true,
   }),
 };
