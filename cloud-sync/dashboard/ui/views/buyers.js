@@ -4,6 +4,7 @@ import { t } from '../i18n.js';
 import { failure } from './billing.js';
 import { ask } from './confirm.js';
 import { errorWords } from './payments.js';
+import { addressAndTermsLabels } from './seller.js';
 
 /**
  * The buyers: who each billed account's invoices are addressed to (GET /billing/buyers, PUT and
@@ -152,12 +153,7 @@ function buyerForm(entry, saved) {
     vatNumber: t('seller.vatNumber'),
     email: t('seller.email'),
     reference: t('buyers.reference'),
-    address: t('seller.address'),
-    'address.lines': t('seller.address'),
-    'address.postcode': t('seller.postcode'),
-    'address.city': t('seller.city'),
-    'address.country': t('seller.country'),
-    paymentTermsDays: t('seller.paymentTermsDays'),
+    ...addressAndTermsLabels(),
     language: t('buyers.language'),
   };
   /** @param {string} name @param {string} label @param {Record<string, unknown>} [props] */

@@ -29,6 +29,21 @@ const TEXT = /** @type {const} */ ([
 ]);
 
 /**
+ * The labels of a party's address and payment terms by the path the API names them with in its
+ * refusals: the seller's form and the buyers' share them.
+ */
+export function addressAndTermsLabels() {
+  return {
+    address: t('seller.address'),
+    'address.lines': t('seller.address'),
+    'address.postcode': t('seller.postcode'),
+    'address.city': t('seller.city'),
+    'address.country': t('seller.country'),
+    paymentTermsDays: t('seller.paymentTermsDays'),
+  };
+}
+
+/**
  * @param {HTMLElement} view
  */
 export function renderSeller(view) {
@@ -66,12 +81,7 @@ function sellerForm(seller) {
   /** @type {Record<string, string>} */
   const labels = {
     ...Object.fromEntries(TEXT.map(([key]) => [key, t(`seller.${key}`)])),
-    address: t('seller.address'),
-    'address.lines': t('seller.address'),
-    'address.postcode': t('seller.postcode'),
-    'address.city': t('seller.city'),
-    'address.country': t('seller.country'),
-    paymentTermsDays: t('seller.paymentTermsDays'),
+    ...addressAndTermsLabels(),
     latePenaltyPercent: t('seller.latePenaltyPercent'),
   };
   /** @param {string} key @param {boolean} required @param {Record<string, unknown>} [extra] */
