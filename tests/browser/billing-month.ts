@@ -4,6 +4,7 @@ import { periodOf, previousPeriod } from '../../cloud-sync/billing/period.js';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
 import { SiteLog } from '../unit/billing-fixtures.js';
 import type { OperatorHub } from './harness.js';
+import { TEST_SELLER } from '../harness/billing-parties.js';
 
 /** The latest month a close accepts now (the 2nd of the next month has begun everywhere). */
 export const PERIOD = previousPeriod(periodOf(new Date(Date.now() - 86_400_000).toISOString().slice(0, 10)));
@@ -16,16 +17,6 @@ const MONDAY = DateTime.fromISO(`${PERIOD}-01`, { zone: 'utc' }).plus({
 const day = (n: number) => MONDAY.plus({ days: n }).toISODate() ?? '';
 export const dayOfMonth = (n: number) => `${PERIOD}-${String(n).padStart(2, '0')}`;
 
-/** The network's operator as seller, and its two customers as buyers: what makes the invoices lawful documents. */
-export const SELLER = {
-  name: 'Tessera Coworking',
-  legalForm: 'SAS',
-  siren: '732829320',
-  siret: '73282932000074',
-  vatNumber: 'FR44732829320',
-  address: { lines: ['12 rue Blatin'], postcode: '63000', city: 'Clermont-Ferrand', country: 'FR' },
-  latePenaltyPercent: 12.5,
-};
 const BUYERS = {
   'employer:acme': {
     kind: 'business',
@@ -47,7 +38,7 @@ const BUYERS = {
  */
 export async function closedMonth(net: OperatorHub, { lawful = false } = {}): Promise<void> {
   if (lawful) {
-    expect((await net.call('PUT', '/billing/seller', SELLER)).status).toBe(200);
+    expect((await net.call('PUT', '/billing/seller', TEST_SELLER)).status).toBe(200);
     for (const [account, buyer] of Object.entries(BUYERS))
       expect((await net.call('PUT', `/billing/buyers/${account}`, buyer)).status).toBe(200);
   }

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { nextPeriod } from '../../cloud-sync/billing/period.js';
 import type { EventBatch } from '../../shared/protocol/sync.js';
-import { PERIOD, SELLER, ZONE, closedMonth, dayOfMonth, offsetOn } from './billing-month.js';
+import { TEST_SELLER as SELLER } from '../harness/billing-parties.js';
+import { PERIOD, ZONE, closedMonth, dayOfMonth, offsetOn } from './billing-month.js';
 import { ShiftedClock, browserAvailable, cleanUp, logIn, openBrowser, screenshot, startHub } from './harness.js';
 
 afterEach(cleanUp);

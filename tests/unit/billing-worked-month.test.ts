@@ -13,6 +13,7 @@ import { FAST_PASSWORD_COST, login, TEST_ADMIN, type AuthHeaders } from '../harn
 import { testHubDb } from '../harness/hub-db.js';
 import { silent } from '../support/logger.js';
 import { EXAMPLE_PLANS, RATING_ZONES, SiteLog } from './billing-fixtures.js';
+import { TEST_SELLER } from '../harness/billing-parties.js';
 
 /**
  * docs/billing.md "A month worked by hand": the month is built here through a real hub (its
@@ -27,17 +28,7 @@ const SECTION = '## A month worked by hand';
 // ---------------------------------------------------------------------------------------------
 // The month, as the section tells it.
 
-const SELLER = {
-  name: 'Tessera Coworking',
-  legalForm: 'SAS',
-  shareCapital: '10 000 €',
-  siren: '732829320',
-  siret: '73282932000074',
-  vatNumber: 'FR44732829320',
-  rcs: 'RCS Clermont-Ferrand 732 829 320',
-  address: { lines: ['12 rue Blatin'], postcode: '63000', city: 'Clermont-Ferrand', country: 'FR' },
-  latePenaltyPercent: 12.5,
-};
+const SELLER = { ...TEST_SELLER, shareCapital: '10 000 €', rcs: 'RCS Clermont-Ferrand 732 829 320' };
 const BUYERS = {
   'employer:acme': {
     kind: 'business',

@@ -6,6 +6,7 @@ import { signedInHub, type AuthHeaders } from '../harness/hub-auth.js';
 import { silent } from '../support/logger.js';
 import { SiteLog } from './billing-fixtures.js';
 import { network, UID, type Network } from './hub-self-service-fixtures.js';
+import { TEST_SELLER } from '../harness/billing-parties.js';
 
 /**
  * What a member and an employer's manager see: only their own, whatever id they put in a path.
@@ -153,17 +154,8 @@ describe('a member’s page and an employer manager’s', () => {
   });
 
   it('an employer manager lists their credit notes and downloads their own invoices’ and credit notes’ documents, never another employer’s', async () => {
-    const seller = {
-      name: 'Tessera Coworking',
-      legalForm: 'SAS',
-      siren: '732829320',
-      siret: '73282932000074',
-      vatNumber: 'FR44732829320',
-      address: { lines: ['12 rue Blatin'], postcode: '63000', city: 'Clermont-Ferrand', country: 'FR' },
-      latePenaltyPercent: 12.5,
-    };
     const address = { lines: ['1 place de Jaude'], postcode: '63000', city: 'Clermont-Ferrand', country: 'FR' };
-    expect((await inject('PUT', '/billing/seller', net.admin, seller)).statusCode).toBe(200);
+    expect((await inject('PUT', '/billing/seller', net.admin, TEST_SELLER)).statusCode).toBe(200);
     for (const [account, name, siren] of [
       ['employer:acme', 'Acme', '542107651'],
       ['employer:globex', 'Globex', '732829320'],
