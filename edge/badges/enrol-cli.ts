@@ -198,7 +198,9 @@ async function register(
   });
   if (!res.ok) {
     const e = await errorOf(res);
-    const lines = [`the hub refuses to register badge ${uid} to member ${JSON.stringify(member)}: ${e.message} [${e.code}]`];
+    const lines = [
+      `the hub refuses to register badge ${uid} to member ${JSON.stringify(member)}: ${e.message} [${e.code}]`,
+    ];
     if (type === 'ntag424')
       lines.push(
         'the card stays personalised: run the same command with the right --member, or return the card to factory keys with `tessera badge reset`',
@@ -218,7 +220,7 @@ export function badgeEnrolCommandWith(deps: BadgeCliDeps): Command {
   return {
     name: 'badge enrol',
     summary:
-      "personalise the NTAG 424 DNA badge on the reader for this site and register it to a member at the hub (a UID-only card: registered as cloneable)",
+      'personalise the NTAG 424 DNA badge on the reader for this site and register it to a member at the hub (a UID-only card: registered as cloneable)',
     usage: ENROL_USAGE,
     run: (args, io) =>
       guarded(io, ENROL_USAGE, async () => {
@@ -246,7 +248,9 @@ export function badgeEnrolCommandWith(deps: BadgeCliDeps): Command {
         try {
           const found = await session.fetch(`/directory/members/${encodeURIComponent(member)}`);
           if (found.status === 404)
-            throw new Failed(`no member ${JSON.stringify(member)} at ${session.url} (or not one you may see): nothing was done`);
+            throw new Failed(
+              `no member ${JSON.stringify(member)} at ${session.url} (or not one you may see): nothing was done`,
+            );
           if (!found.ok) {
             const e = await errorOf(found);
             throw new Failed(`the hub refuses to show member ${JSON.stringify(member)}: ${e.message} [${e.code}]`);
