@@ -332,7 +332,7 @@ export function badgeResetCommandWith(deps: BadgeCliDeps): Command {
 }
 
 /** The PC/SC readers through pcscd and nfc-pcsc, as on the doors. */
-export const pcscReaders: BadgeCliDeps = {
+const pcscReaders: BadgeCliDeps = {
   env: process.env,
   async openReader() {
     const loaded = await loadNative('nfc-pcsc');
