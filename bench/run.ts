@@ -8,6 +8,7 @@ import { benchImport } from './import.js';
 import { benchInvoiceDocuments } from './invoice-documents.js';
 import { benchNtag424 } from './ntag424.js';
 import { benchPcscTap } from './pcsc-tap.js';
+import { benchPersonalise } from './personalise.js';
 import { machineLines, resultsMarkdown } from './results-file.js';
 import { benchScale } from './scale.js';
 import { benchSync } from './sync.js';
@@ -24,6 +25,7 @@ const BENCHES: Record<string, () => string[] | Promise<string[]>> = {
   tap: benchTapLatency,
   ntag424: benchNtag424,
   pcsc: benchPcscTap,
+  personalise: benchPersonalise,
   sync: benchSync,
   scale: benchScale,
   billing: benchBilling,

@@ -88,6 +88,17 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
     summary: 'make the key file a door needs to check NTAG 424 badges',
     load: async () => (await import('../edge/badges/cli.js')).badgeDoorKeysCommand,
   },
+  {
+    name: 'badge enrol',
+    summary:
+      'personalise the NTAG 424 DNA badge on a PC/SC reader and register it to a member at the hub (UID-only cards: as cloneable)',
+    load: async () => (await import('../edge/badges/enrol-cli.js')).badgeEnrolCommand,
+  },
+  {
+    name: 'badge reset',
+    summary: 'return a badge personalised with this master key to its factory keys',
+    load: async () => (await import('../edge/badges/enrol-cli.js')).badgeResetCommand,
+  },
 ];
 
 function help(io: Io): void {

@@ -11,7 +11,7 @@ const USAGE = 'badge keys --master-key-file FILE --uid HEX [--aid HEX] [--system
 export const BADGE_KEY_DEFAULTS = { aid: '3042F5', systemIdentifier: 'Tessera' } as const;
 
 /** AN10922 takes at most 31 bytes of UID ‖ AID ‖ system identifier: 7 + 3 leave 21. */
-const MAX_SYSTEM_IDENTIFIER_BYTES = 21;
+export const MAX_SYSTEM_IDENTIFIER_BYTES = 21;
 
 const OPTIONS = {
   'master-key-file': { type: 'string' },
@@ -28,16 +28,17 @@ interface KeyInputs {
   systemIdentifier: Buffer;
 }
 
-class UsageError extends Error {}
+/** A command line at fault: the message, then the usage, and exit 64. */
+export class UsageError extends Error {}
 
-function hexOfBytes(text: string, bytes: number, what: string): Buffer {
+export function hexOfBytes(text: string, bytes: number, what: string): Buffer {
   const hex = text.replace(/[\s:-]/g, '');
   if (!new RegExp(`^[0-9A-Fa-f]{${2 * bytes}}$`).test(hex))
     throw new UsageError(`${what} must be ${bytes} bytes in hex (${2 * bytes} digits), got "${text}"`);
   return Buffer.from(hex, 'hex');
 }
 
-function masterKeyOf(
+export function masterKeyOf(
   values: { 'master-key-file'?: string | undefined; 'master-key'?: string | undefined },
   io: Io,
 ): Buffer {

@@ -56,6 +56,9 @@ export class PersonaliseError extends Error {
   }
 }
 
+/** The first step of personalise and resetCard: what fails here is not an NTAG 424 DNA (or not on the reader). */
+export const SELECT_STEP = 'select the NTAG 424 DNA application';
+
 type KeyState = 'factory' | 'ours';
 const ZERO_KEY = Buffer.alloc(BLOCK);
 
@@ -157,7 +160,7 @@ export async function personalise(transmit: Transmit, opts: PersonaliseOptions):
   const ours = keysOf(opts, uid);
   const onStep = opts.onStep;
 
-  await step('select the NTAG 424 DNA application', onStep, () => selectApplication(transmit));
+  await step(SELECT_STEP, onStep, () => selectApplication(transmit));
   const states = await step('find which keys the card holds', onStep, () => probeKeys(transmit, ours, random));
   if (states.some((state) => state !== 'ours'))
     await moveKeys(transmit, states, 'ours', ours, opts.keyVersion ?? 1, onStep, random);
@@ -210,7 +213,7 @@ export async function resetCard(transmit: Transmit, opts: ResetOptions): Promise
   const random = opts.random ?? randomBytes;
   const ours = keysOf(opts, uid);
   const onStep = opts.onStep;
-  await step('select the NTAG 424 DNA application', onStep, () => selectApplication(transmit));
+  await step(SELECT_STEP, onStep, () => selectApplication(transmit));
   const states = await step('find which keys the card holds', onStep, () => probeKeys(transmit, ours, random));
   const session: Ev2Session = await step('authenticate with key 0', onStep, () =>
     authenticateEV2First(transmit, states[0] === 'ours' ? ours[0]! : ZERO_KEY, 0, random),

@@ -13,6 +13,7 @@ const TINY = {
   BENCH_TAPS: '300',
   BENCH_PCSC_TAPS: '3',
   BENCH_PCSC_BUDGET_MS: '15000',
+  BENCH_PERSONALISE_CARDS: '1',
   BENCH_SYNC_SITES: '3',
   BENCH_SYNC_SCALE: '0.002',
   BENCH_SYNC_REVOCATIONS: '3',
@@ -39,6 +40,10 @@ const SECTIONS: Array<{ heading: string; mayBeSkipped?: () => Promise<boolean> |
   { heading: '## Tap → relay command' },
   { heading: '## NTAG 424 DNA verification' },
   { heading: '## Tap → relay through pcscd', mayBeSkipped: async () => !(await pcscAvailability()).ok },
+  {
+    heading: '## Personalising an NTAG 424 DNA through pcscd',
+    mayBeSkipped: async () => !(await pcscAvailability()).ok,
+  },
   { heading: '#### live traffic' },
   { heading: '#### catch-up' },
   { heading: '### Revocation latency' },

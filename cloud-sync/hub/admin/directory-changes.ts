@@ -43,6 +43,32 @@ export class DirectoryChanges {
     });
   }
 
+  /**
+   * Gives badge `uid` to `member` (`tessera badge enrol`): created, or, when it is already that
+   * member's, made active with this type. A badge of another member is refused (`conflict`)
+   * whatever the account may see, checked in the same transaction as the write: an enrolment
+   * never takes a badge from someone.
+   */
+  enrol(account: Account, uid: string, member: string, type: Badge['type']) {
+    return this.db.transaction(async (tx) => {
+      const held = (await this.directory.get(tx, 'badge', uid)) as Badge | undefined;
+      if (held !== undefined && held.member !== member) {
+        const seen = await new DirectoryScope(account, this.directory, tx).sees('badge', held);
+        throw new TesseraError(
+          'conflict',
+          `badge …${uid.slice(-4)} is already registered to ${seen ? `member ${JSON.stringify(held.member)}` : 'another member'}: remove it from them first`,
+        );
+      }
+      const { scope, before } = await this.changeable(tx, account, 'badge', uid, 'change');
+      const value = { uid, member, status: 'active', type };
+      await mayGive(scope, 'badge', value);
+      const r = await this.directory.upsert(tx, 'badge', value);
+      await mayChange(scope, 'badge', r.value);
+      await this.audit.record(tx, account, before === undefined ? 'create' : 'update', 'badge', uid, before, r.value);
+      return r;
+    });
+  }
+
   remove(account: Account, entity: Entity, id: string): Promise<{ revision: number }> {
     return this.db.transaction(async (tx) => {
       const { before } = await this.changeable(tx, account, entity, id, 'delete');

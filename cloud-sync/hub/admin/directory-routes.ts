@@ -58,7 +58,7 @@ const keyField = (entity: Entity) => (entity === 'badge' ? 'uid' : 'id');
 
 /**
  * Plans, employers, members and badges: list (search, paging), get, create or replace (PUT),
- * update (PATCH), delete, and revoke a badge. Each change is one revision, sent at once to every
+ * update (PATCH), delete, revoke a badge, and enrol one (never taking it from another member). Each change is one revision, sent at once to every
  * site, and one audit row in the same transaction.
  */
 export function registerDirectoryRoutes(app: FastifyInstance, deps: AdminDeps): void {
@@ -150,6 +150,12 @@ function registerDirectoryWrites(app: FastifyInstance, deps: AdminDeps): void {
       return { ...(before as object), status: 'revoked' };
     };
     return changed(() => changes.upsert(req.account, 'badge', uid, revoked, 'revoke'));
+  });
+
+  serve(app, Routes.enrol, (req) => {
+    const uid = normalizeUid(req.params.uid);
+    if (uid === undefined) throw new TesseraError('not_found', 'no such badge');
+    return changed(() => changes.enrol(req.account, uid, req.body.member, req.body.type));
   });
 
   serve(app, Routes.remove, (req) => {

@@ -6,7 +6,7 @@ import { PAGE_QUERY, pageOf } from './hub-admin-page.js';
 
 /**
  * The hub's directory API (`/directory`, `/directory/:entity`, `/directory/:entity/:id`,
- * `/directory/badges/:uid/revoke`): plans, employers, members and badges, each change one
+ * `/directory/badges/:uid/revoke`, `/directory/badges/:uid/enrol`): plans, employers, members and badges, each change one
  * revision sent to every site. A path naming no collection, or an id no entity can have, is
  * answered 404 `not_found` (never 400): the path names something that is not there.
  */
@@ -24,6 +24,16 @@ export const DirectoryEntityParams = DirectoryCollectionParams.extend({
   id: z.string().describe("the id, or a badge's UID; one no entity can have is 404"),
 });
 export const BadgeRevokeParams = z.object({ uid: z.string().describe('the badge UID, in any usual spelling') });
+
+/**
+ * `POST /directory/badges/:uid/enrol`: gives the badge to a member, as `tessera badge enrol`
+ * does once the card is in hand. Never takes a badge from another member (409 `conflict`).
+ */
+export const BadgeEnrolBody = z.strictObject({
+  member: z.string().min(1).max(64),
+  type: Badge.shape.type,
+});
+export type BadgeEnrolBody = z.infer<typeof BadgeEnrolBody>;
 
 export const DirectoryListQuery = z.strictObject({
   /** Case-insensitive substring of the id (a badge: its UID) or name (a badge: its member id). */
@@ -161,6 +171,19 @@ export const HubDirectoryRoutes = {
     tags: ['directory'],
     summary: 'Revoke a badge at every site',
     params: BadgeRevokeParams,
+    response: { 200: DirectoryWrite },
+    errors: WRITE_ERRORS,
+  }),
+  enrol: defineRoute({
+    method: 'POST',
+    url: '/directory/badges/:uid/enrol',
+    operationId: 'enrolBadge',
+    tags: ['directory'],
+    summary: 'Give a badge to a member: created, or made active again when already theirs',
+    description:
+      'A badge of another member is refused with 409 `conflict` and left as it is: remove it from that member first. The same member enrolling the same badge again is no change but its type and an `active` status.',
+    params: BadgeRevokeParams,
+    body: BadgeEnrolBody,
     response: { 200: DirectoryWrite },
     errors: WRITE_ERRORS,
   }),
