@@ -96,7 +96,7 @@ function report(runs: Array<{ steps: StepTime[]; floorMs: number[] }>, seconds: 
     const of = runs.map((r) => r.steps.find((s) => s.step === name)!);
     const ms = median(of.map((s) => s.ms));
     const apdus = of[0]!.apdus;
-    return `| ${name} | ${apdus} | ${fmtMs(ms)} | ${fmtMs(apdus * rtt)} | ${(ms / (apdus * rtt)).toFixed(2)} |`;
+    return `| ${name} | ${apdus} | ${fmtMs(ms)} | ${fmtMs(apdus * rtt)} | ${(ms / (apdus * rtt)).toFixed(2)}× |`;
   });
   const total = median(runs.map((r) => r.steps.reduce((sum, s) => sum + s.ms, 0)));
   const apdus = runs[0]?.steps.reduce((sum, s) => sum + s.apdus, 0) ?? 0;
@@ -107,7 +107,7 @@ function report(runs: Array<{ steps: StepTime[]; floorMs: number[] }>, seconds: 
     '| step | APDUs | median | floor (APDUs × round trip) | ratio |',
     '|---|---|---|---|---|',
     ...rows,
-    `| whole card | ${apdus} | ${fmtMs(total)} | ${fmtMs(apdus * rtt)} | ${(total / (apdus * rtt)).toFixed(2)} |`,
+    `| whole card | ${apdus} | ${fmtMs(total)} | ${fmtMs(apdus * rtt)} | ${(total / (apdus * rtt)).toFixed(2)}× |`,
     '',
     'A ratio near 1 means the step costs its round trips and our crypto is lost in them; vpcd (~45 ms per APDU) is slower than a USB reader (10-30 ms).',
   ];
