@@ -99,13 +99,14 @@ const payloads = {
   /**
    * The card tapped on a reader in enrol mode (an `enrol` command): not decided, no door opened;
    * offered to the operator who asked. The one event that carries a whole UID (`uid`): an operator
-   * registers the badge by it; only operators see it live. `card`: ISO 14443-4 (it talks APDUs,
+   * registers the badge by it. The hub shows it to operators only: anyone else gets the event
+   * without `uid` (cloud-sync/hub/whole-uids.ts). `card`: ISO 14443-4 (it talks APDUs,
    * e.g. an NTAG 424 DNA) or -3 (a UID and nothing else). `memberId`: the badge is already known.
    */
   'badge.presented': z.strictObject({
     reader: Id,
     command: Nonce,
-    uid: z.string().regex(NORMALISED_UID_PATTERN),
+    uid: z.string().regex(NORMALISED_UID_PATTERN).optional(),
     badge: BadgeRef,
     card: z.enum(['iso14443-3', 'iso14443-4']),
     known: z.boolean(),

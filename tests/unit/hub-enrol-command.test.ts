@@ -6,7 +6,8 @@ import { ManualClock, systemClock } from '../../shared/platform/clock.js';
 import { MAX_ENROL_TTL_MS, SignedCommand } from '../../shared/protocol/commands.js';
 import { generateHubKeys, hubPrivateKey, hubPublicKey, verifyBody } from '../../shared/protocol/signing.js';
 import { login, loginAs, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
-import { statusOf } from '../harness/hub-fixtures.js';
+import { batchOf, statusOf } from '../harness/hub-fixtures.js';
+import type { SiteEvent } from '../../shared/protocol/events.js';
 import { testHubDb } from '../harness/hub-db.js';
 import { silent } from '../support/logger.js';
 import { cleanupsAfterEach } from '../support/cleanups.js';
@@ -105,5 +106,41 @@ describe('POST /sites/:site/commands with kind enrol: operators only, a reader t
     const life = (c: SignedCommand) => Date.parse(c.body.expiresAt) - Date.parse(c.body.issuedAt);
     expect(life(sender.prepare('murat', { kind: 'enrol', reader: 'front-in' }))).toBe(MAX_ENROL_TTL_MS);
     expect(life(sender.prepare('murat', { kind: 'lockdown' }))).toBe(5 * 60_000);
+  });
+});
+
+describe('the whole UID of a presented card is for operators only', () => {
+  it('GET /sites/:site/events gives it to an operator; a site manager of the site gets the event without it', async () => {
+    const { hub, admin } = await hubWithSite();
+    const batch = batchOf('murat', 1, 1);
+    const presented: SiteEvent = {
+      ...(batch.events[0] as SiteEvent),
+      type: 'badge.presented',
+      data: {
+        reader: 'front-in',
+        command: 'kq2Jx9vV0aYc3n1o8bZL4w',
+        uid: '04ABCDEF012345',
+        badge: '…2345',
+        card: 'iso14443-3',
+        known: false,
+      },
+    };
+    hub.ingest.onMessage(
+      'tessera/v1/sites/murat/events',
+      Buffer.from(JSON.stringify({ ...batch, events: [presented] })),
+    );
+    await hub.ingest.settled();
+    await hub.ingest.commitGroup();
+    const read = async (headers: AuthHeaders) =>
+      (await hub.api.inject({ method: 'GET', url: '/sites/murat/events?after=0', headers }))
+        .json<{
+          events: Array<{ event: SiteEvent }>;
+        }>()
+        .events.map((e) => e.event.data);
+    expect(await read(admin)).toEqual([expect.objectContaining({ uid: '04ABCDEF012345', badge: '…2345' })]);
+    const manager = await loginAs(hub.api, admin, { username: 'manon', role: 'site_manager', sites: ['murat'] });
+    const seen = await read(manager);
+    expect(seen).toEqual([expect.objectContaining({ badge: '…2345', reader: 'front-in' })]);
+    expect(seen[0]).not.toHaveProperty('uid');
   });
 });
