@@ -127,7 +127,8 @@ function offer(page, e) {
           return void fill(outcome, h('span.error', result.error));
         }
         clearTimeout(timer);
-        fill(box, title, h('p', { role: 'status' }, t('enrol.done', { badge, member: result.name })));
+        const name = select.selectedOptions[0]?.textContent ?? select.value;
+        fill(box, title, h('p', { role: 'status' }, t('enrol.done', { badge, member: name })));
       },
     },
     t('enrol.assign'),
@@ -164,7 +165,7 @@ async function membersOf(site) {
  * member's badge is never taken from them (a PUT would replace it), and the operator is told.
  * @param {string} uid
  * @param {string} member
- * @returns {Promise<{ name: string } | { error: string }>}
+ * @returns {Promise<{ member: string } | { error: string }>}
  */
 async function register(uid, member) {
   const path = `/directory/badges/${encodeURIComponent(uid)}`;
@@ -175,5 +176,5 @@ async function register(uid, member) {
   });
   if (existing && existing.item.member !== member) return { error: t('enrol.taken', { member: existing.item.member }) };
   if (!existing) await put(path, { member, status: 'active', type: 'uid' });
-  return { name: member };
+  return { member };
 }
