@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SoftNtag424 } from '../../edge/badges/soft-ntag424.js';
 import { checkCommand } from '../../edge/commands/check.js';
 import { HubCommands } from '../../edge/commands/hub-commands.js';
 import {
@@ -166,6 +167,23 @@ describe('a reader in enrol mode reports the next card instead of deciding it', 
     expect(h.eventTypes()).not.toContain('presence.in');
     expect(h.tap('front-in', UID.alice)).toMatchObject({ granted: true });
     expect(relay(h)).toEqual([false, true]);
+  });
+
+  it('a card that talks ISO 14443-4 (a blank NTAG 424) is reported as such, and still registered only by its UID', async () => {
+    const { h, commands } = await site();
+    commands.receive(signed(body(h)));
+    const result = await h.tapCard('front-in', NEW_CARD, SoftNtag424.blank(NEW_CARD));
+    expect(result).toMatchObject({ granted: false, reason: 'enrolment' });
+    expect(presented(h)).toEqual([expect.objectContaining({ uid: NEW_CARD, card: 'iso14443-4', known: false })]);
+    expect(relay(h)).toEqual([false]);
+  });
+
+  it("a member's card on a locker bank's reader in enrol mode opens no locker", async () => {
+    const { h, commands } = await site();
+    commands.receive(signed(body(h, { kind: 'enrol', reader: 'lockers' })));
+    expect(h.tap('lockers', UID.alice)).toMatchObject({ granted: false, reason: 'enrolment', locker: null });
+    expect(h.eventTypes().filter((t) => t === 'locker.opened' || t.startsWith('access.'))).toEqual([]);
+    expect(presented(h)).toEqual([expect.objectContaining({ reader: 'lockers', known: true })]);
   });
 
   it('a tap on another reader of the site is decided as usual meanwhile', async () => {
