@@ -14,7 +14,9 @@ import { cleanupsAfterEach } from '../support/cleanups.js';
 
 const cleanups = cleanupsAfterEach();
 
-async function hubWithSite(opts: { started?: boolean } = {}): Promise<{ hub: Hub; admin: AuthHeaders }> {
+async function hubWithSite(
+  opts: { started?: boolean } = {},
+): Promise<{ hub: Hub; admin: AuthHeaders; apiUrl?: string }> {
   const hub = await createHub({
     dbPath: await testHubDb(),
     clock: opts.started ? systemClock : new ManualClock('2026-11-23T08:00:00Z'),
@@ -25,10 +27,14 @@ async function hubWithSite(opts: { started?: boolean } = {}): Promise<{ hub: Hub
     ...(opts.started ? { brokerPort: 0, apiPort: 0 } : {}),
   });
   cleanups.push(() => hub.stop());
-  if (opts.started) await hub.start();
+  const apiUrl = opts.started ? (await hub.start()).apiUrl : undefined;
   await hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 10 });
   await reportStatus(hub, { doors: ['front'], readers: ['front-in', 'front-out'] });
-  return { hub, admin: await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password) };
+  return {
+    hub,
+    admin: await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password),
+    ...(apiUrl ? { apiUrl } : {}),
+  };
 }
 
 const reportStatus = async (hub: Hub, overrides: object, site = 'murat') => {
@@ -109,7 +115,68 @@ describe('POST /sites/:site/commands with kind enrol: operators only, a reader t
   });
 });
 
+/** A presented card's event, as the site sends it. */
+function presentedEvent(): SiteEvent {
+  const batch = batchOf('murat', 1, 1);
+  return {
+    ...(batch.events[0] as SiteEvent),
+    type: 'badge.presented',
+    data: {
+      reader: 'front-in',
+      command: 'kq2Jx9vV0aYc3n1o8bZL4w',
+      uid: '04ABCDEF012345',
+      badge: '…2345',
+      card: 'iso14443-3',
+      known: false,
+    },
+  };
+}
+
+/** Reads a live stream until a `badge.presented` event comes, and gives its data. */
+async function presentedOn(body: ReadableStream<Uint8Array>): Promise<Record<string, unknown>> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the stream ended before the event: ${text}`);
+    text += decoder.decode(value, { stream: true });
+    const line = text.split('\n').find((l) => l.startsWith('data: ') && l.includes('"badge.presented"'));
+    if (line) {
+      await reader.cancel();
+      return (JSON.parse(line.slice('data: '.length)) as { data: Record<string, unknown> }).data;
+    }
+  }
+}
+
 describe('the whole UID of a presented card is for operators only', () => {
+  it('the live stream gives it to an operator; a site manager of the site gets the event without it', async () => {
+    const { hub, admin, apiUrl } = await hubWithSite({ started: true });
+    const manager = await loginAs(hub.api, admin, { username: 'manon', role: 'site_manager', sites: ['murat'] });
+    const open = async (headers: AuthHeaders) => {
+      const controller = new AbortController();
+      cleanups.push(() => controller.abort());
+      const res = await fetch(`${apiUrl}/events/stream`, {
+        headers: { authorization: headers.authorization },
+        signal: controller.signal,
+      });
+      expect(res.status).toBe(200);
+      return res.body as ReadableStream<Uint8Array>;
+    };
+    const [asOperator, asManager] = await Promise.all([open(admin), open(manager)]);
+    const operatorSees = presentedOn(asOperator);
+    const managerSees = presentedOn(asManager);
+    const batch = batchOf('murat', 1, 1);
+    hub.ingest.onMessage(
+      'tessera/v1/sites/murat/events',
+      Buffer.from(JSON.stringify({ ...batch, events: [presentedEvent()] })),
+    );
+    expect(await operatorSees).toMatchObject({ uid: '04ABCDEF012345', badge: '…2345' });
+    const seen = await managerSees;
+    expect(seen).toMatchObject({ badge: '…2345', reader: 'front-in' });
+    expect(seen).not.toHaveProperty('uid');
+  });
+
   it('GET /sites/:site/events gives it to an operator; a site manager of the site gets the event without it', async () => {
     const { hub, admin } = await hubWithSite();
     const batch = batchOf('murat', 1, 1);
