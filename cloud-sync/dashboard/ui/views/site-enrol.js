@@ -14,7 +14,7 @@ import { onChange } from '../live.js';
  */
 
 /** How long a presented card stays offered: after that the operator taps it again. */
-export const OFFER_MS = 5 * 60_000;
+const OFFER_MS = 5 * 60_000;
 
 /**
  * The enrol commands this tab sent, by nonce: the cards presented for them are offered here,
