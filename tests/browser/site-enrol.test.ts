@@ -11,6 +11,7 @@ import {
   startNetwork,
   type Network,
 } from './harness.js';
+import { expectAccessible } from './axe.js';
 
 const ALICE = '04A1A1A1A1A1A1';
 const NEW_CARD = '04ABCDEF012345';
@@ -68,6 +69,7 @@ describe.skipIf(!browserAvailable())('enrolling a badge at a site reader from th
     await expect.poll(() => offer.locator('option[value="bob"]').count()).toBe(1);
     await offer.getByLabel('Membre').selectOption('bob');
     await screenshot(page, 'site-enrol-offer');
+    await expectAccessible(page, 'a site page offering a presented card');
     await offer.getByRole('button', { name: 'Attribuer le badge' }).click();
     await expect.poll(() => offer.textContent()).toContain('Badge …2345 attribué à Bob Durand (bob)');
 
