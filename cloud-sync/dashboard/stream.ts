@@ -8,6 +8,7 @@ import { DashboardRoutes, type StreamEvent } from '../../shared/protocol/api/hub
 import { sessionToken } from '../hub/auth/register.js';
 import type { HubLive } from '../hub/occupancy/live.js';
 import { visibleTo } from '../hub/occupancy/routes.js';
+import { eventFor } from '../hub/whole-uids.js';
 
 export interface StreamDeps {
   live: HubLive;
@@ -87,7 +88,8 @@ export function registerEventStream(app: FastifyInstance, deps: StreamDeps): voi
     let greeted = false;
     const unsubscribe = deps.live.feed.subscribe((m) => {
       if (!visible(m.site)) return;
-      const text = format({ event: m.kind, data: m.data } as StreamEvent);
+      const data = m.kind === 'event' ? eventFor(req.account, m.data) : m.data;
+      const text = format({ event: m.kind, data } as StreamEvent);
       if (greeted) return write(text);
       held.push(text);
       heldBytes += text.length;

@@ -38,6 +38,8 @@ export interface SyncWorkerDeps {
   log: Logger;
   /** The site's door ids, reported in its status: the hub refuses a command naming another door. */
   doors?: readonly string[];
+  /** The site's reader ids, reported in its status: the hub refuses an enrol naming another reader. */
+  readers?: readonly string[];
   version: string;
   clockSynced: () => boolean;
   /** Defaults to mqtt.connect. */

@@ -7,6 +7,8 @@ export interface StatusInput {
   site: string;
   /** The site's door ids (its config file), so that the hub knows which doors a command may name. */
   doors?: readonly string[];
+  /** The site's reader ids (its config file), so that the hub knows which reader an enrol may name. */
+  readers?: readonly string[];
   online: boolean;
   version: string;
   nowMs: number;
@@ -29,6 +31,7 @@ export function buildStatus(store: StatusSource, input: StatusInput): SiteStatus
     v: SYNC_SCHEMA_VERSION,
     site: input.site,
     ...(input.doors ? { doors: [...input.doors] } : {}),
+    ...(input.readers ? { readers: [...input.readers] } : {}),
     online: input.online,
     at: isoInZone(input.nowMs, store.timeZone),
     version: input.version.slice(0, 50),

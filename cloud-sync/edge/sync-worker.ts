@@ -107,6 +107,7 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
         buildStatus(store, {
           site,
           ...(deps.doors ? { doors: deps.doors } : {}),
+          ...(deps.readers ? { readers: deps.readers } : {}),
           online,
           version,
           nowMs: clock.now(),

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../shared/platform/clock.js';
 import { serve } from '../../shared/platform/api-contract.js';
 import { TesseraError } from '../../shared/platform/errors.js';
+import { eventFor } from './whole-uids.js';
 import { createJsonApi } from '../../shared/platform/json-api.js';
 import { HubSiteRoutes, type SiteSummary } from '../../shared/protocol/api/hub-sites.js';
 import type { HubIngest } from './ingest.js';
@@ -42,7 +43,8 @@ export function buildHubApi(deps: HubApiDeps, app: FastifyInstance = createJsonA
     ensureSite(req, site);
     const progress = await store.progress(site);
     if (!progress) throw new TesseraError('not_found', `no site "${site}" has sent anything`);
-    return { site, ...progress, events: await store.events(site, req.query.after, req.query.limit) };
+    const events = await store.events(site, req.query.after, req.query.limit);
+    return { site, ...progress, events: events.map((s) => ({ ...s, event: eventFor(req.account, s.event) })) };
   });
   // Operator only, checked before the query: a site manager learns nothing from a malformed one.
   serve(app, HubSiteRoutes.deadLetters, async (req) => ({ deadLetters: await store.deadLetters(req.query.limit) }), {

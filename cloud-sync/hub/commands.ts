@@ -4,6 +4,7 @@ import type { Clock } from '../../shared/platform/clock.js';
 import {
   COMMAND_SCHEMA_VERSION,
   DEFAULT_COMMAND_TTL_MS,
+  MAX_ENROL_TTL_MS,
   type CommandBody,
   type CommandRequest,
   type SignedCommand,
@@ -43,12 +44,14 @@ export class CommandSender {
   /** The signed command, not sent yet: the caller records it in the audit log first. */
   prepare(site: string, request: CommandRequest): SignedCommand {
     const now = this.deps.clock.now();
+    const ttl = this.deps.ttlMs ?? DEFAULT_COMMAND_TTL_MS;
     const body = {
       v: COMMAND_SCHEMA_VERSION,
       site,
       nonce: randomBytes(16).toString('base64url'),
       issuedAt: new Date(now).toISOString(),
-      expiresAt: new Date(now + (this.deps.ttlMs ?? DEFAULT_COMMAND_TTL_MS)).toISOString(),
+      // An enrol waits for a card only while the operator is at the screen: 60 s at most.
+      expiresAt: new Date(now + (request.kind === 'enrol' ? Math.min(ttl, MAX_ENROL_TTL_MS) : ttl)).toISOString(),
       ...request,
     } as CommandBody;
     return { body, signature: signBody(body, this.deps.key) };

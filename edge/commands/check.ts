@@ -15,6 +15,8 @@ export interface CommandContext {
   publicKey: KeyObject;
   nowMs: number;
   doors: readonly string[];
+  /** The site's reader ids, from its config: an enrol names one of them. */
+  readers: readonly string[];
   /** Whether this nonce was already carried out (and not yet expired). */
   seen(nonce: string): boolean;
 }
@@ -27,7 +29,8 @@ const refuse = (refused: CommandRefusal, detail: string): CommandVerdict => ({ o
 /**
  * Judges a message from the commands topic (docs/security.md), without side effects: it must be
  * a signed command of the schema, signed by the pinned hub key over the body as sent, for this
- * site, within its validity, with a nonce not seen before, naming a door this site has. The
+ * site, within its validity, with a nonce not seen before, naming a door (an unlock) or a reader
+ * (an enrol) this site has. The
  * first failing check gives the refusal.
  */
 export function checkCommand(payload: Buffer | string, ctx: CommandContext): CommandVerdict {
@@ -52,5 +55,7 @@ export function checkCommand(payload: Buffer | string, ctx: CommandContext): Com
   if (ctx.seen(body.nonce)) return refuse('replayed', `nonce ${body.nonce} already carried out`);
   if (body.kind === 'unlock' && !ctx.doors.includes(body.door))
     return refuse('unknown_door', `no door ${JSON.stringify(body.door)} at this site`);
+  if (body.kind === 'enrol' && !ctx.readers.includes(body.reader))
+    return refuse('unknown_reader', `no reader ${JSON.stringify(body.reader)} at this site`);
   return { ok: true, command: body };
 }

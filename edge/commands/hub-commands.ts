@@ -9,6 +9,7 @@ import type { SiteCommands } from './site-commands.js';
 /** What the hub's commands need of the site (edge/site/edge.ts passes itself). */
 export interface CommandSite {
   readonly doors: ReadonlyMap<string, unknown>;
+  readonly config: { readonly readers: ReadonlyArray<{ readonly id: string }> };
   readonly store: { readonly commands: Pick<CommandRepo, 'seen'> };
   readonly commands: Pick<SiteCommands, 'carryOut'>;
   /** Records a refused command as a fault the hub sees. */
@@ -38,6 +39,7 @@ export class HubCommands {
       publicKey,
       nowMs: clock.now(),
       doors: [...edge.doors.keys()],
+      readers: edge.config.readers.map((r) => r.id),
       seen: (nonce) => edge.store.commands.seen(nonce),
     });
     if (!verdict.ok) return this.refuse(verdict.refused, verdict.detail);

@@ -115,6 +115,7 @@ export function createEdge(deps: EdgeDeps) {
     reader,
     clockSynced: deps.clockSynced ?? plausibleTime,
     lockdown: () => commands.lockdown,
+    enrolment: (readerId) => commands.takeEnrolment(readerId),
     unreadable: (readerId, inARow) =>
       record({
         type: 'device.fault',
@@ -202,6 +203,7 @@ export function createEdge(deps: EdgeDeps) {
       for (const off of unsubscribers.splice(0)) off();
       await reader.stop();
       retention.stop();
+      commands.stop();
       presence.stop();
       for (const door of doors.values()) door.stop();
       lockers.stop();

@@ -47,6 +47,7 @@ export function startSync(config: SiteConfig, edge: Edge, clock: Clock, log: Log
     version: VERSION,
     clockSynced: () => plausibleTime(clock.now()),
     doors: [...edge.doors.keys()],
+    readers: config.readers.map((r) => r.id),
     ...(fromHub
       ? {
           directory: new HubDirectoryUpdates({

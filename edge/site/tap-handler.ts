@@ -16,10 +16,13 @@ import type { EdgeStore } from '../store/store.js';
 import type { ReaderBinding } from './reader-binding.js';
 import { bookingsForTap } from './tap-bookings.js';
 
+/** A decision's reason, or `enrolment`: the card was tapped on a reader in enrol mode and not decided. */
+export type TapReason = DecisionReason | 'enrolment';
+
 /** What a tap came to: the API's answer to `POST /simulate/tap`, and what listeners see. */
 export interface TapResult {
   granted: boolean;
-  reason: DecisionReason;
+  reason: TapReason;
   reader: string;
   door: string | null;
   locker: { bank: string; number: number } | null;
@@ -48,6 +51,11 @@ export interface TapDeps {
   staleDirectory?: (nowMs: number) => { roles: readonly Role[] } | undefined;
   /** Monotonic milliseconds for the decision latency (performance.now by default): real time even when the Clock is simulated. */
   elapsedMs?: () => number;
+  /**
+   * Ends the reader's enrol mode (an `enrol` command, edge/commands/site-commands.ts) for the card
+   * tapped now and gives the command's nonce; undefined when the reader decides taps as usual.
+   */
+  enrolment?: (readerId: string) => string | undefined;
   /** Told once a reader has read UNREADABLE_FAULT_AFTER cards in a row whose UID is unreadable (a failing reader, or someone probing it). */
   unreadable?: (readerId: string, inARow: number) => void;
 }
@@ -104,7 +112,7 @@ function cardCheck(proof: CardProof | undefined, lastSunCounter: number | undefi
 export class TapHandler {
   readonly counts = { taps: 0, rejectedCards: 0, unboundReaders: 0 };
   private readonly unreadableInARow = new Map<string, number>();
-  readonly byReason = new Map<DecisionReason, number>();
+  readonly byReason = new Map<TapReason, number>();
   /** Card presented to decision recorded, relay moved and reader told, per decided tap. */
   readonly latency = new Histogram(DECISION_LATENCY_BOUNDS);
   private readonly elapsedMs: () => number;
@@ -139,12 +147,55 @@ export class TapHandler {
     this.unreadableInARow.delete(binding.id);
     this.counts.taps++;
     const at = card.at ?? this.deps.clock.now();
+    const enrolment = this.deps.enrolment?.(binding.id);
+    if (enrolment !== undefined) return this.present(card, binding, uid, enrolment, at);
     const holder = this.deps.store.directory.lookup(uid);
     if (holder?.badge.type !== 'ntag424') return this.finish(card, binding, uid, { at, presentedMs }, { holder });
     // Read the directory again after talking to the card: a revocation may have landed meanwhile.
     return this.proveCard(card, uid).then((proof) =>
       this.finish(card, binding, uid, { at, presentedMs }, { proof, holder: this.deps.store.directory.lookup(uid) }),
     );
+  }
+
+  /**
+   * A card on a reader in enrol mode: recorded in a `badge.presented` event for the operator who
+   * asked, and nothing else. No decision, no relay, no presence, no reader feedback: whatever the
+   * card is, the door stays shut.
+   */
+  private present(card: CardEvent, binding: ReaderBinding, uid: string, command: string, at: number): TapResult {
+    const { store, log } = this.deps;
+    const holder = store.directory.lookup(uid);
+    store.transaction(() =>
+      store.events.append(
+        {
+          type: 'badge.presented',
+          data: {
+            reader: binding.id,
+            command,
+            uid,
+            badge: maskUid(uid),
+            card: card.transmit ? 'iso14443-4' : 'iso14443-3',
+            known: holder !== undefined,
+            ...(holder?.member ? { memberId: holder.member.id } : {}),
+          },
+        },
+        at,
+      ),
+    );
+    this.byReason.set('enrolment', (this.byReason.get('enrolment') ?? 0) + 1);
+    log.warn(
+      { reader: binding.id, badge: maskUid(uid), command, known: holder !== undefined },
+      'card presented in enrol mode: not decided, offered to the operator',
+    );
+    return {
+      granted: false,
+      reason: 'enrolment',
+      reader: binding.id,
+      door: binding.door ?? null,
+      locker: null,
+      memberId: holder?.member?.id ?? null,
+      presence: null,
+    };
   }
 
   private async proveCard(card: CardEvent, uid: string): Promise<CardProof> {

@@ -16,7 +16,10 @@ export const MAX_COMMAND_TTL_MS = 10 * 60_000;
 /** A site whose clock is behind the hub's by up to this much still accepts a fresh command. */
 export const COMMAND_CLOCK_SKEW_MS = 30_000;
 
-export const COMMAND_KINDS = ['unlock', 'lockdown', 'lift_lockdown', 'resend'] as const;
+/** The longest validity of an `enrol`: the reader waits for a card only while the operator is at the screen. */
+export const MAX_ENROL_TTL_MS = 60_000;
+
+export const COMMAND_KINDS = ['unlock', 'lockdown', 'lift_lockdown', 'resend', 'enrol'] as const;
 
 /**
  * Why a site refused a command. Stable codes: logged, and recorded in a `device.fault` of kind
@@ -31,6 +34,7 @@ export const COMMAND_REFUSALS = [
   'not_yet_valid',
   'replayed',
   'unknown_door',
+  'unknown_reader',
 ] as const;
 export type CommandRefusal = (typeof COMMAND_REFUSALS)[number];
 
@@ -52,14 +56,17 @@ const Unlock = z.strictObject({ kind: z.literal('unlock'), door: Id });
 const Lockdown = z.strictObject({ kind: z.literal('lockdown') });
 const LiftLockdown = z.strictObject({ kind: z.literal('lift_lockdown') });
 const Resend = z.strictObject({ kind: z.literal('resend'), fromSeq: z.number().int().positive() });
-export const CommandRequest = z.discriminatedUnion('kind', [Unlock, Lockdown, LiftLockdown, Resend]);
+const Enrol = z.strictObject({ kind: z.literal('enrol'), reader: Id });
+export const CommandRequest = z.discriminatedUnion('kind', [Unlock, Lockdown, LiftLockdown, Resend, Enrol]);
 export type CommandRequest = z.infer<typeof CommandRequest>;
 
 /**
  * unlock: one pulse of the door's relay, as a granted badge gives. lockdown: every door stays
  * locked, entry and locker taps are refused, free access is suspended; exits still let people
  * out. lift_lockdown: back to normal. resend: the site's sync worker sends its stored events
- * again from `fromSeq` (the hub lost some).
+ * again from `fromSeq` (the hub lost some). enrol: the next card tapped on `reader` until
+ * `expiresAt` (60 s at most) is not decided but reported in a `badge.presented` event, for an
+ * operator to register it (docs/badges.md "Enrolling at a site's reader").
  */
 export const CommandBody = z
   .discriminatedUnion('kind', [
@@ -67,14 +74,16 @@ export const CommandBody = z
     Lockdown.extend(Common),
     LiftLockdown.extend(Common),
     Resend.extend(Common),
+    Enrol.extend(Common),
   ])
   .superRefine((body, ctx) => {
     const life = Date.parse(body.expiresAt) - Date.parse(body.issuedAt);
-    if (!(life > 0 && life <= MAX_COMMAND_TTL_MS))
+    const max = body.kind === 'enrol' ? MAX_ENROL_TTL_MS : MAX_COMMAND_TTL_MS;
+    if (!(life > 0 && life <= max))
       ctx.addIssue({
         code: 'custom',
         path: ['expiresAt'],
-        message: `expected 0 < expiresAt - issuedAt <= ${MAX_COMMAND_TTL_MS} ms, got ${life} ms`,
+        message: `expected 0 < expiresAt - issuedAt <= ${max} ms, got ${life} ms`,
       });
   });
 export type CommandBody = z.infer<typeof CommandBody>;

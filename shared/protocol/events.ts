@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NORMALISED_UID_PATTERN } from './badge.js';
 import { COMMAND_KINDS, Nonce } from './commands.js';
 import { DecisionReason, DenyReason } from './reasons.js';
 
@@ -93,7 +94,26 @@ const payloads = {
     kind: z.enum(COMMAND_KINDS),
     door: Id.optional(),
     fromSeq: z.number().int().positive().optional(),
+    reader: Id.optional(),
   }),
+  /**
+   * The card tapped on a reader in enrol mode (an `enrol` command): not decided, no door opened;
+   * offered to the operator who asked. The one event that carries a whole UID (`uid`): an operator
+   * registers the badge by it. The hub shows it to operators only: anyone else gets the event
+   * without `uid` (cloud-sync/hub/whole-uids.ts). `card`: ISO 14443-4 (it talks APDUs,
+   * e.g. an NTAG 424 DNA) or -3 (a UID and nothing else). `memberId`: the badge is already known.
+   */
+  'badge.presented': z.strictObject({
+    reader: Id,
+    command: Nonce,
+    uid: z.string().regex(NORMALISED_UID_PATTERN).optional(),
+    badge: BadgeRef,
+    card: z.enum(['iso14443-3', 'iso14443-4']),
+    known: z.boolean(),
+    memberId: Id.optional(),
+  }),
+  /** An `enrol` command's reader went back to deciding taps with no card presented. */
+  'enrol.expired': z.strictObject({ reader: Id, command: Nonce }),
 } as const;
 
 export type EventType = keyof typeof payloads;
@@ -130,6 +150,8 @@ export const SiteEvent = z.discriminatedUnion('type', [
   envelopeOf('device.fault'),
   envelopeOf('clock.unsynced'),
   envelopeOf('command.executed'),
+  envelopeOf('badge.presented'),
+  envelopeOf('enrol.expired'),
 ]);
 export type SiteEvent = z.infer<typeof SiteEvent>;
 

@@ -61,6 +61,8 @@ export const SiteStatus = z.strictObject({
   site: SiteId,
   /** The site's door ids, from its config file: the hub refuses an unlock of any other door. */
   doors: z.array(z.string().min(1).max(64)).max(256).optional(),
+  /** The site's reader ids, from its config file: the hub refuses an enrol on any other reader. */
+  readers: z.array(z.string().min(1).max(64)).max(256).optional(),
   online: z.boolean(),
   at: At,
   version: z.string().max(50),

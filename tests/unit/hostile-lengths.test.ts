@@ -28,6 +28,7 @@ describe('a value whose length cannot be compared, at every boundary that reads 
       publicKey: hubPublicKey(keys.publicKeyPem),
       nowMs: Date.parse(AT),
       doors: ['front'],
+      readers: ['front-in'],
       seen: () => false,
     });
     expect(verdict).toMatchObject({ ok: false, refused: 'malformed' });

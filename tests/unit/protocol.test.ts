@@ -30,6 +30,15 @@ const SAMPLES: { [T in EventType]: EventPayload<T> } = {
   'device.fault': { device: 'front-in', kind: 'reader.lost', detail: 'unplugged' },
   'clock.unsynced': { detail: 'no NTP since boot' },
   'command.executed': { command: 'kq2Jx9vV0aYc3n1o8bZL4w', kind: 'unlock', door: 'front' },
+  'badge.presented': {
+    reader: 'front-in',
+    command: 'kq2Jx9vV0aYc3n1o8bZL4w',
+    uid: '04A1B2C3D4A27F',
+    badge: '…A27F',
+    card: 'iso14443-3',
+    known: false,
+  },
+  'enrol.expired': { reader: 'front-in', command: 'kq2Jx9vV0aYc3n1o8bZL4w' },
 };
 
 const envelope = (type: string, data: unknown) => ({

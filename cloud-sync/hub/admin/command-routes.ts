@@ -19,7 +19,7 @@ export interface CommandRouteDeps {
 
 /**
  * `POST /sites/:site/commands` (docs/hub.md "Commands"): a network operator's remote unlock,
- * lockdown, lift or re-send request to one site. Each command is in the audit log (entity
+ * lockdown, lift, re-send or enrol request to one site (site managers get 403: operatorOnly). Each command is in the audit log (entity
  * `command`, the site as its id) before it is published; the answer says whether the broker took it.
  */
 export function registerCommandRoutes(app: FastifyInstance, deps: CommandRouteDeps): void {
@@ -31,8 +31,11 @@ export function registerCommandRoutes(app: FastifyInstance, deps: CommandRouteDe
       const request = req.body;
       if (!(await deps.sites.get(deps.db, site)) && !(await deps.store.progress(site)))
         throw new TesseraError('not_found', `no site "${site}" is declared or has been heard from`);
-      if (request.kind === 'unlock')
-        refuseUnknownDoor(site, request.door, (await deps.store.sites()).find((s) => s.site === site)?.status?.doors);
+      if (request.kind === 'unlock' || request.kind === 'enrol') {
+        const status = (await deps.store.sites()).find((s) => s.site === site)?.status;
+        if (request.kind === 'unlock') refuseUnknown(site, 'door', request.door, status?.doors);
+        else refuseUnknown(site, 'reader', request.reader, status?.readers);
+      }
       const signed = deps.commands.prepare(site, request);
       await deps.db.transaction((tx) =>
         deps.audit.record(tx, req.account, 'create', 'command', site, null, signed.body),
@@ -52,20 +55,20 @@ export function registerCommandRoutes(app: FastifyInstance, deps: CommandRouteDe
 }
 
 /**
- * Refuses an unlock of `door` unless the site named it in its last status (its config file). A
- * site that has not named its doors gets no unlock either: the hub would otherwise answer 202 for
- * a door the site may not have (a site running an older edge, or one never connected since,
- * which would not get the command in time anyway).
+ * Refuses an unlock of a door, or an enrol on a reader, unless the site named it in its last
+ * status (its config file). A site that has not named its doors (readers) gets no unlock (enrol)
+ * either: the hub would otherwise answer 202 for a device the site may not have (a site running
+ * an older edge, or one never connected since, which would not get the command in time anyway).
  */
-function refuseUnknownDoor(site: string, door: string, doors: readonly string[] | undefined): void {
-  if (doors === undefined)
+function refuseUnknown(site: string, what: 'door' | 'reader', id: string, known: readonly string[] | undefined): void {
+  if (known === undefined)
     throw new TesseraError(
       'conflict',
-      `site "${site}" has not reported its doors yet: the hub cannot check door ${JSON.stringify(door)}; try again once it is online`,
+      `site "${site}" has not reported its ${what}s yet: the hub cannot check ${what} ${JSON.stringify(id)}; try again once it is online`,
     );
-  if (!doors.includes(door))
+  if (!known.includes(id))
     throw new TesseraError(
       'not_found',
-      `site "${site}" has no door ${JSON.stringify(door)} (its doors: ${doors.join(', ') || 'none'})`,
+      `site "${site}" has no ${what} ${JSON.stringify(id)} (its ${what}s: ${known.join(', ') || 'none'})`,
     );
 }

@@ -58,6 +58,8 @@ export function alarmEffect(e: SiteEvent): AlarmEffect {
     case 'consumable.used':
     case 'clock.unsynced':
     case 'command.executed':
+    case 'badge.presented':
+    case 'enrol.expired':
       return null;
   }
 }

@@ -86,10 +86,10 @@ export const LockerBank = z.object({
 });
 export type LockerBank = z.infer<typeof LockerBank>;
 
-/** A badge decision, as the simulator's tap answers it. */
+/** A badge decision, as the simulator's tap answers it; `enrolment`: the reader was in enrol mode, nothing decided. */
 export const TapDecision = z.object({
   granted: z.boolean(),
-  reason: DecisionReason,
+  reason: z.union([DecisionReason, z.literal('enrolment')]),
   reader: z.string(),
   door: z.string().nullable(),
   locker: z.object({ bank: z.string(), number: z.number().int() }).nullable(),

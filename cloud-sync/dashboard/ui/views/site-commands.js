@@ -2,6 +2,7 @@ import { post } from '../api.js';
 import { fill, h, toast } from '../dom.js';
 import { t } from '../i18n.js';
 import { state } from '../live.js';
+import { enrolPanel } from './site-enrol.js';
 
 /**
  * @typedef {import('../api.js').Failure} Failure
@@ -13,8 +14,9 @@ import { state } from '../live.js';
 export const mayCommand = () => state.account?.role === 'operator';
 
 /**
- * The site's commands card (docs/hub.md "Commands"): lockdown and its lift, and the panel where
- * every command, a door's unlock included, asks for confirmation before it is sent.
+ * The site's commands card (docs/hub.md "Commands"): lockdown and its lift, the panel where
+ * every command, a door's unlock included, asks for confirmation before it is sent, and the
+ * panel of the cards presented at a reader put in enrol mode (its button is by the reader).
  * @param {CommandPage} page
  */
 export function commandsCard(page) {
@@ -25,6 +27,9 @@ export function commandsCard(page) {
     h('p.muted', t('command.explain')),
     h('div.row', commandButton(page, { kind: 'lockdown' }), commandButton(page, { kind: 'lift_lockdown' })),
     page.confirm,
+    h('h3', t('enrol.title')),
+    h('p.muted', t('enrol.explain')),
+    enrolPanel(page),
   );
 }
 

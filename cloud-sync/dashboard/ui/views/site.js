@@ -4,6 +4,7 @@ import { formatDateTime, formatNumber, t, tOr } from '../i18n.js';
 import { onChange } from '../live.js';
 import { gauge, onlineBadge } from './overview.js';
 import { commandButton, commandsCard, mayCommand } from './site-commands.js';
+import { enrolButton, watchEnrolments } from './site-enrol.js';
 
 /**
  * @typedef {import('../../../../shared/protocol/api/hub-occupancy.js').SiteOccupancyDetail} SiteOccupancyDetail GET /occupancy/:site
@@ -18,7 +19,7 @@ import { commandButton, commandsCard, mayCommand } from './site-commands.js';
 /**
  * @typedef {import('../api.js').Failure} Failure
  * @typedef {import('./chart.js').OccupancyChart} OccupancyChart
- * @typedef {import('./site-commands.js').CommandPage & { zone: string | undefined, range: Range, chart: OccupancyChart | undefined, closed: boolean }} SitePage
+ * @typedef {import('./site-commands.js').CommandPage & import('./site-enrol.js').EnrolPage & { zone: string | undefined, range: Range, chart: OccupancyChart | undefined, closed: boolean }} SitePage
  * @typedef {{ head: HTMLElement, chart: HTMLElement, who: HTMLElement, health: HTMLElement, devices: HTMLElement }} Parts
  */
 
@@ -84,10 +85,12 @@ export function renderSite(view, site) {
       Promise.all(work).catch(fail);
     }, 150);
   });
+  const offEnrol = mayCommand() ? watchEnrolments(page) : () => {};
   return () => {
     page.closed = true;
     clearTimeout(pending);
     off();
+    offEnrol();
     page.chart?.destroy();
   };
 }
@@ -191,7 +194,14 @@ async function drawHealth(page, parts) {
       : '';
   /** @param {ReaderState} r */
   const reader = (r) =>
-    h('li', h('strong', r.reader), ' ', r.connected ? t('reader.connected') : t('reader.lost'), lastTap(r));
+    h(
+      'li',
+      h('strong', r.reader),
+      ' ',
+      r.connected ? t('reader.connected') : t('reader.lost'),
+      lastTap(r),
+      mayCommand() ? [' ', enrolButton(page, r.reader)] : [],
+    );
   /**
    * @template T
    * @param {T[]} items

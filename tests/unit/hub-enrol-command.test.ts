@@ -1,0 +1,213 @@
+import mqtt from 'mqtt';
+import { describe, expect, it } from 'vitest';
+import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
+import { CommandSender } from '../../cloud-sync/hub/commands.js';
+import { ManualClock, systemClock } from '../../shared/platform/clock.js';
+import { MAX_ENROL_TTL_MS, SignedCommand } from '../../shared/protocol/commands.js';
+import { generateHubKeys, hubPrivateKey, hubPublicKey, verifyBody } from '../../shared/protocol/signing.js';
+import { login, loginAs, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { batchOf, statusOf } from '../harness/hub-fixtures.js';
+import type { SiteEvent } from '../../shared/protocol/events.js';
+import { testHubDb } from '../harness/hub-db.js';
+import { silent } from '../support/logger.js';
+import { cleanupsAfterEach } from '../support/cleanups.js';
+
+const cleanups = cleanupsAfterEach();
+
+async function hubWithSite(
+  opts: { started?: boolean } = {},
+): Promise<{ hub: Hub; admin: AuthHeaders; apiUrl?: string }> {
+  const hub = await createHub({
+    dbPath: await testHubDb(),
+    clock: opts.started ? systemClock : new ManualClock('2026-11-23T08:00:00Z'),
+    log: silent,
+    initialAdmin: TEST_ADMIN,
+    passwordCost: FAST_PASSWORD_COST,
+    privateKeyPem: generateHubKeys().privateKeyPem,
+    ...(opts.started ? { brokerPort: 0, apiPort: 0 } : {}),
+  });
+  cleanups.push(() => hub.stop());
+  const apiUrl = opts.started ? (await hub.start()).apiUrl : undefined;
+  await hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 10 });
+  await reportStatus(hub, { doors: ['front'], readers: ['front-in', 'front-out'] });
+  return {
+    hub,
+    admin: await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password),
+    ...(apiUrl ? { apiUrl } : {}),
+  };
+}
+
+const reportStatus = async (hub: Hub, overrides: object, site = 'murat') => {
+  hub.ingest.onMessage(`tessera/v1/sites/${site}/status`, Buffer.from(JSON.stringify(statusOf(site, overrides))));
+  await hub.ingest.settled();
+};
+const send = (hub: Hub, headers: AuthHeaders, payload: unknown, site = 'murat') =>
+  hub.api.inject({ method: 'POST', url: `/sites/${site}/commands`, headers, payload: payload as object });
+const commandAudit = async (hub: Hub, admin: AuthHeaders) =>
+  (await hub.api.inject({ method: 'GET', url: '/audit?entity=command', headers: admin })).json<{
+    items: Array<{ after: Record<string, unknown> }>;
+  }>().items;
+
+describe('POST /sites/:site/commands with kind enrol: operators only, a reader the site named', () => {
+  it('a site manager of that site is refused 403 and nothing is recorded', async () => {
+    const { hub, admin } = await hubWithSite();
+    const manager = await loginAs(hub.api, admin, { username: 'manon', role: 'site_manager', sites: ['murat'] });
+    const r = await send(hub, manager, { kind: 'enrol', reader: 'front-in' });
+    expect(r.statusCode).toBe(403);
+    expect(r.json()).toMatchObject({ code: 'auth.forbidden' });
+    expect(await commandAudit(hub, admin)).toEqual([]);
+  });
+
+  it('a reader the site did not name in its status is 404; a site that named none is 409; nothing audited', async () => {
+    const { hub, admin } = await hubWithSite();
+    const vault = await send(hub, admin, { kind: 'enrol', reader: 'vault-in' });
+    expect(vault.statusCode).toBe(404);
+    expect(vault.json()).toMatchObject({ code: 'not_found', message: expect.stringContaining('front-in, front-out') });
+    await reportStatus(hub, { doors: ['front'] });
+    const older = await send(hub, admin, { kind: 'enrol', reader: 'front-in' });
+    expect(older.statusCode).toBe(409);
+    expect(older.json()).toMatchObject({ code: 'conflict', message: expect.stringContaining('readers') });
+    expect(await commandAudit(hub, admin)).toEqual([]);
+  });
+
+  it.each([
+    ['an enrol without a reader', { kind: 'enrol' }],
+    ['an enrol with a validity of its own', { kind: 'enrol', reader: 'front-in', ttlSeconds: 3600 }],
+  ])('%s is answered 400', async (_name, payload) => {
+    const { hub, admin } = await hubWithSite();
+    expect((await send(hub, admin, payload)).statusCode).toBe(400);
+  });
+
+  it("an operator's enrol is signed, audited and published, valid 60 s", async () => {
+    const { hub, admin } = await hubWithSite({ started: true });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${hub.broker()?.port}`, {
+      protocolVersion: 4,
+      clientId: 'test-site-listener',
+      reconnectPeriod: 0,
+    });
+    cleanups.push(() => client.endAsync());
+    const received: string[] = [];
+    client.on('message', (_topic, payload) => received.push(payload.toString()));
+    await client.subscribeAsync('tessera/v1/sites/murat/commands', { qos: 1 });
+
+    const r = await send(hub, admin, { kind: 'enrol', reader: 'front-out' });
+    expect(r.statusCode).toBe(202);
+    await expect.poll(() => received.length).toBe(1);
+    const command = SignedCommand.parse(JSON.parse(received[0] ?? ''));
+    expect(command.body).toMatchObject({ kind: 'enrol', reader: 'front-out', site: 'murat' });
+    expect(verifyBody(command.body, command.signature, hubPublicKey(hub.publicKeyPem))).toBe(true);
+    expect(Date.parse(command.body.expiresAt) - Date.parse(command.body.issuedAt)).toBe(MAX_ENROL_TTL_MS);
+    expect((await commandAudit(hub, admin)).map((a) => a.after.kind)).toEqual(['enrol']);
+  });
+
+  it('a hub that makes its commands last longer still makes an enrol last 60 s', () => {
+    const keys = generateHubKeys();
+    const sender = new CommandSender({
+      key: hubPrivateKey(keys.privateKeyPem),
+      clock: new ManualClock('2026-11-23T08:00:00Z'),
+      publish: () => Promise.resolve(),
+      log: silent,
+      ttlMs: 5 * 60_000,
+    });
+    const life = (c: SignedCommand) => Date.parse(c.body.expiresAt) - Date.parse(c.body.issuedAt);
+    expect(life(sender.prepare('murat', { kind: 'enrol', reader: 'front-in' }))).toBe(MAX_ENROL_TTL_MS);
+    expect(life(sender.prepare('murat', { kind: 'lockdown' }))).toBe(5 * 60_000);
+  });
+});
+
+/** A presented card's event, as the site sends it. */
+function presentedEvent(): SiteEvent {
+  const batch = batchOf('murat', 1, 1);
+  return {
+    ...(batch.events[0] as SiteEvent),
+    type: 'badge.presented',
+    data: {
+      reader: 'front-in',
+      command: 'kq2Jx9vV0aYc3n1o8bZL4w',
+      uid: '04ABCDEF012345',
+      badge: '…2345',
+      card: 'iso14443-3',
+      known: false,
+    },
+  };
+}
+
+/** Reads a live stream until a `badge.presented` event comes, and gives its data. */
+async function presentedOn(body: ReadableStream<Uint8Array>): Promise<Record<string, unknown>> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the stream ended before the event: ${text}`);
+    text += decoder.decode(value, { stream: true });
+    const line = text.split('\n').find((l) => l.startsWith('data: ') && l.includes('"badge.presented"'));
+    if (line) {
+      await reader.cancel();
+      return (JSON.parse(line.slice('data: '.length)) as { data: Record<string, unknown> }).data;
+    }
+  }
+}
+
+describe('the whole UID of a presented card is for operators only', () => {
+  it('the live stream gives it to an operator; a site manager of the site gets the event without it', async () => {
+    const { hub, admin, apiUrl } = await hubWithSite({ started: true });
+    const manager = await loginAs(hub.api, admin, { username: 'manon', role: 'site_manager', sites: ['murat'] });
+    const open = async (headers: AuthHeaders) => {
+      const controller = new AbortController();
+      cleanups.push(() => controller.abort());
+      const res = await fetch(`${apiUrl}/events/stream`, {
+        headers: { authorization: headers.authorization },
+        signal: controller.signal,
+      });
+      expect(res.status).toBe(200);
+      return res.body as ReadableStream<Uint8Array>;
+    };
+    const [asOperator, asManager] = await Promise.all([open(admin), open(manager)]);
+    const operatorSees = presentedOn(asOperator);
+    const managerSees = presentedOn(asManager);
+    const batch = batchOf('murat', 1, 1);
+    hub.ingest.onMessage(
+      'tessera/v1/sites/murat/events',
+      Buffer.from(JSON.stringify({ ...batch, events: [presentedEvent()] })),
+    );
+    expect(await operatorSees).toMatchObject({ uid: '04ABCDEF012345', badge: '…2345' });
+    const seen = await managerSees;
+    expect(seen).toMatchObject({ badge: '…2345', reader: 'front-in' });
+    expect(seen).not.toHaveProperty('uid');
+  });
+
+  it('GET /sites/:site/events gives it to an operator; a site manager of the site gets the event without it', async () => {
+    const { hub, admin } = await hubWithSite();
+    const batch = batchOf('murat', 1, 1);
+    const presented: SiteEvent = {
+      ...(batch.events[0] as SiteEvent),
+      type: 'badge.presented',
+      data: {
+        reader: 'front-in',
+        command: 'kq2Jx9vV0aYc3n1o8bZL4w',
+        uid: '04ABCDEF012345',
+        badge: '…2345',
+        card: 'iso14443-3',
+        known: false,
+      },
+    };
+    hub.ingest.onMessage(
+      'tessera/v1/sites/murat/events',
+      Buffer.from(JSON.stringify({ ...batch, events: [presented] })),
+    );
+    await hub.ingest.settled();
+    await hub.ingest.commitGroup();
+    const read = async (headers: AuthHeaders) =>
+      (await hub.api.inject({ method: 'GET', url: '/sites/murat/events?after=0', headers }))
+        .json<{
+          events: Array<{ event: SiteEvent }>;
+        }>()
+        .events.map((e) => e.event.data);
+    expect(await read(admin)).toEqual([expect.objectContaining({ uid: '04ABCDEF012345', badge: '…2345' })]);
+    const manager = await loginAs(hub.api, admin, { username: 'manon', role: 'site_manager', sites: ['murat'] });
+    const seen = await read(manager);
+    expect(seen).toEqual([expect.objectContaining({ badge: '…2345', reader: 'front-in' })]);
+    expect(seen[0]).not.toHaveProperty('uid');
+  });
+});
