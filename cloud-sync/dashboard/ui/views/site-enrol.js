@@ -1,4 +1,4 @@
-import { get, post, put } from '../api.js';
+import { get, post } from '../api.js';
 import { fill, h, toast } from '../dom.js';
 import { formatTime, t } from '../i18n.js';
 import { onChange } from '../live.js';
@@ -161,20 +161,32 @@ async function membersOf(site) {
 }
 
 /**
- * Registers the UID as a UID-only badge of `member`, unless it is already a badge: another
- * member's badge is never taken from them (a PUT would replace it), and the operator is told.
+ * Registers the UID as a UID-only badge of `member`, unless it is already a badge: the hub's enrol
+ * route never takes another member's badge (409, even when another operator gave it away a moment
+ * ago), and a badge already the member's is left as it is (its type included).
  * @param {string} uid
  * @param {string} member
  * @returns {Promise<{ member: string } | { error: string }>}
  */
 async function register(uid, member) {
   const path = `/directory/badges/${encodeURIComponent(uid)}`;
-  /** @type {{ item: Badge } | undefined} */
-  const existing = await get(path).catch((/** @type {Failure} */ err) => {
-    if (err.status === 404) return undefined;
-    throw err;
-  });
-  if (existing && existing.item.member !== member) return { error: t('enrol.taken', { member: existing.item.member }) };
-  if (!existing) await put(path, { member, status: 'active', type: 'uid' });
+  /** @returns {Promise<{ item: Badge } | undefined>} */
+  const current = () =>
+    get(path).catch((/** @type {Failure} */ err) => {
+      if (err.status === 404) return undefined;
+      throw err;
+    });
+  const taken = (/** @type {{ item: Badge } | undefined} */ badge) =>
+    badge && badge.item.member !== member ? { error: t('enrol.taken', { member: badge.item.member }) } : undefined;
+  const before = await current();
+  const refused = taken(before);
+  if (refused) return refused;
+  if (before) return { member };
+  try {
+    await post(`${path}/enrol`, { member, type: 'uid' });
+  } catch (err) {
+    if (/** @type {Failure} */ (err).status !== 409) throw err;
+    return taken(await current()) ?? { error: t('enrol.taken', { member: '?' }) };
+  }
   return { member };
 }
