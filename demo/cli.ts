@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import type { Command, Io } from '../shared/platform/command.js';
 import { EXIT } from '../shared/platform/command.js';
-import { openHubSession } from '../cloud-sync/hub/admin/hub-client.js';
+import { openHubSession } from '../shared/platform/hub-client.js';
 import { createHub, type Hub } from '../cloud-sync/hub-process/hub.js';
 import { systemClock } from '../shared/platform/clock.js';
 import { generateHubKeys } from '../shared/protocol/signing.js';

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import type { HubSession } from '../cloud-sync/hub/admin/hub-client.js';
+import type { HubSession } from '../shared/platform/hub-client.js';
 import type { Hub } from '../cloud-sync/hub-process/hub.js';
 import { hashPassword, randomPassword } from '../cloud-sync/hub/auth/password.js';
 import { EMPLOYERS, INVITED_MEMBER, MEMBERS, PLANS, PRICES, RESOURCES } from './network.js';

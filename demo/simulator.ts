@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from '../shared/platform/clock.js';
-import type { HubSession } from '../cloud-sync/hub/admin/hub-client.js';
+import type { HubSession } from '../shared/platform/hub-client.js';
 import { clockTime, DAY_END, DAY_START, planDay, type DayAction, type SiteId } from './day-plan.js';
 import type { DemoMember } from './network.js';
 import { MEMBERS } from './network.js';

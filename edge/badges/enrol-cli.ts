@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { errorOf, openHubSession, readPassword, type HubSession } from '../../cloud-sync/hub/admin/hub-client.js';
+import { errorOf, openHubSession, readPassword, type HubSession } from '../../shared/platform/hub-client.js';
 import type { Command, Io } from '../../shared/platform/command.js';
 import { EXIT } from '../../shared/platform/command.js';
 import { systemClock } from '../../shared/platform/clock.js';

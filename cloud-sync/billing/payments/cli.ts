@@ -4,7 +4,7 @@ import type { Command, Io } from '../../../shared/platform/command.js';
 import { EXIT } from '../../../shared/platform/command.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
 import type { StatementImportResult } from '../../../shared/protocol/api/hub-billing-payments.js';
-import { errorOf, openHubSession, readPassword } from '../../hub/admin/hub-client.js';
+import { errorOf, openHubSession, readPassword } from '../../../shared/platform/hub-client.js';
 import { formatCents } from '../export.js';
 import { decodeStatement, MAX_STATEMENT_BYTES } from './statement.js';
 

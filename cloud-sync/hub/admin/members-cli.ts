@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { Command, Io } from '../../../shared/platform/command.js';
 import { EXIT } from '../../../shared/platform/command.js';
 import { TesseraError } from '../../../shared/platform/errors.js';
-import { errorOf, openHubSession, readPassword, type HubSession } from './hub-client.js';
+import { errorOf, openHubSession, readPassword, type HubSession } from '../../../shared/platform/hub-client.js';
 import { Progress, uploadProgress } from './upload-progress.js';
 
 const COMMON = { url: { type: 'string' }, user: { type: 'string' } } as const;

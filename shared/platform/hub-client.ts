@@ -1,4 +1,4 @@
-import { TesseraError } from '../../../shared/platform/errors.js';
+import { TesseraError } from './errors.js';
 
 /** A logged-in session with a hub's API, for the CLI commands that talk to it. */
 export interface HubSession {
