@@ -239,7 +239,7 @@ export function badgeEnrolCommandWith(deps: BadgeCliDeps): Command {
         const keyNo = Number(values['key-no'] ?? DEFAULT_DOOR_KEY_NO);
         if (![2, 3, 4].includes(keyNo))
           throw new UsageError(`--key-no must be 2, 3 or 4 (the doors' door key), got "${String(values['key-no'])}"`);
-        const sunUrl = (values['sun-url'] as string | undefined) ?? `${hub.replace(/\/+$/, '')}/badge`;
+        const sunUrl = (values['sun-url'] as string | undefined) ?? `${hub.replace(/\/+$/, '')}/`;
         if (!/^https?:\/\/\S+$/.test(sunUrl)) throw new UsageError(`--sun-url must be an http(s) URL, got "${sunUrl}"`);
         const inputs = cardInputs(values, io);
 

@@ -149,7 +149,10 @@ describe('tessera badge enrol and badge reset', () => {
       ),
     ]);
     expect(card.state()).toMatchObject({ keys: ourKeys(), keyVersions: [1, 1, 1, 1, 1] });
-    expect(card.state().ndef.toString('latin1')).toContain(`${apiUrl.replace(/^http:\/\//, '')}/badge?e=`);
+    expect(card.state().ndef.toString('latin1')).toContain(`${apiUrl.replace(/^http:\/\//, '')}/?e=`);
+    // What a phone that reads the badge opens: the hub's dashboard, whatever the SUN parameters.
+    const page = await fetch(`${apiUrl}/?e=${'0'.repeat(32)}&c=${'0'.repeat(16)}`);
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
     expect(await doorsSee(card)).toEqual({ authenticate: 'genuine', sun: 'genuine' });
     expect(await badgeAtHub()).toEqual({ uid: UID, member: 'ana', status: 'active', type: 'ntag424' });
 
