@@ -142,8 +142,10 @@ export default defineConfig(async () => {
   return {
     test: {
       globalSetup: ['tests/build-once.ts'],
-      testTimeout: 20_000,
-      hookTimeout: 20_000,
+      // Bounds, not goals: generous enough that a test taking 3 s on an idle machine still passes on
+      // one loaded by three test processes and other work (15 s seen), and a hung one still ends.
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
       // Fast unit tests first, two files at a time even on two cores (vitest's default would be one
       // there): most of their time is spent waiting on PostgreSQL, sockets and child processes,
       // not computing. Then, one file at a time and one project after the other, the integration

@@ -305,9 +305,11 @@ describe(`hub storage contract (${HUB_DB_KIND})`, () => {
     }, 1);
     try {
       await db.transaction(async (tx) => {
-        // 250 ms of statements, one after the other, nothing awaited but them.
-        const until = performance.now() + 250;
-        for (let id = 1; performance.now() < until; id++) await insert(tx, id, id, 'x');
+        // Statements one after the other, nothing awaited but them, until the timer fired five times
+        // (a few milliseconds when the loop turns; bounded at 10 s for a store whose loop never turns,
+        // where it fires none, however loaded the machine).
+        const until = performance.now() + 10_000;
+        for (let id = 1; fired < 5 && performance.now() < until; id++) await insert(tx, id, id, 'x');
       });
     } finally {
       working = false;

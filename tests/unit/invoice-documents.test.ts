@@ -31,6 +31,8 @@ function toolsAvailable(): boolean {
   return false;
 }
 const withTools = toolsAvailable() ? describe : describe.skip;
+/** These tests run xmllint and poppler's tools many times each: seconds on an idle machine, far more on a loaded one. */
+const TOOLS_TIMEOUT_MS = 120_000;
 
 const CII_XSD = resolve('tests/fixtures/schemas/factur-x-1.07.3-en16931/Factur-X_1.07.3_EN16931.xsd');
 
@@ -79,7 +81,7 @@ function pageCount(path: string): number {
 const invoice = sampleInvoice();
 const creditNote = sampleCreditNote();
 
-withTools('CII (Factur-X EN 16931)', () => {
+withTools('CII (Factur-X EN 16931)', { timeout: TOOLS_TIMEOUT_MS }, () => {
   it('of an invoice and of a credit note validate against the published schema', () => {
     const dir = tempDir();
     for (const [name, inv] of [
@@ -398,7 +400,7 @@ const UBL_SAMPLES = [
   ['vat-exempt', exempt],
 ] as const;
 
-withTools('UBL 2.1', () => {
+withTools('UBL 2.1', { timeout: TOOLS_TIMEOUT_MS }, () => {
   // The OASIS UBL 2.1 schemas are in no npm or Debian package this project can install (see
   // docs/billing.md): the documents are checked for well-formedness, against the EN 16931 rules
   // read from the UBL itself, and against the CII of the same invoice, which the published
@@ -494,7 +496,7 @@ withTools('UBL 2.1', () => {
   });
 });
 
-withTools('PDF', () => {
+withTools('PDF', { timeout: TOOLS_TIMEOUT_MS }, () => {
   it('reads back, in French, the number, seller, buyer, lines, VAT, totals and mentions', async () => {
     const text = pdfText(save(tempDir(), 'invoice.pdf', await toPdf(invoice)));
     for (const s of [
@@ -571,7 +573,7 @@ withTools('PDF', () => {
   });
 });
 
-withTools('PDF, extreme content', () => {
+withTools('PDF, extreme content', { timeout: TOOLS_TIMEOUT_MS }, () => {
   it('cuts a description longer than a page on paper (the XML keeps it) and carries many mentions over', async () => {
     const long = `Forfait ${'très long '.repeat(400)}fin`;
     const mentions = Array.from({ length: 60 }, (_, i) => `Mention ${i + 1} : ${'texte légal '.repeat(12)}`);
@@ -586,7 +588,7 @@ withTools('PDF, extreme content', () => {
   });
 });
 
-withTools('Factur-X', () => {
+withTools('Factur-X', { timeout: TOOLS_TIMEOUT_MS }, () => {
   async function facturX(inv: Invoice): Promise<{ dir: string; path: string; bytes: Uint8Array }> {
     const dir = tempDir();
     const bytes = await toFacturX(inv);
