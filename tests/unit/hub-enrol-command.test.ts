@@ -4,8 +4,9 @@ import { ManualClock } from '../../shared/platform/clock.js';
 import { MAX_ENROL_TTL_MS, SignedCommand } from '../../shared/protocol/commands.js';
 import { generateHubKeys, hubPrivateKey, hubPublicKey, verifyBody } from '../../shared/protocol/signing.js';
 import { loginAs, type AuthHeaders } from '../harness/hub-auth.js';
-import { batchOf } from '../harness/hub-fixtures.js';
+import { batchOf, json } from '../harness/hub-fixtures.js';
 import type { SiteEvent } from '../../shared/protocol/events.js';
+import type { EventBatch } from '../../shared/protocol/sync.js';
 import { silent } from '../support/logger.js';
 import {
   commandAudit,
@@ -80,10 +81,10 @@ describe('POST /sites/:site/commands with kind enrol: operators only, a reader t
   });
 });
 
-/** A presented card's event, as the site sends it. */
-function presentedEvent(): SiteEvent {
+/** A batch of one event, a presented card's, as the site sends it. */
+function presentedBatch(): EventBatch {
   const batch = batchOf('murat', 1, 1);
-  return {
+  const presented: SiteEvent = {
     ...(batch.events[0] as SiteEvent),
     type: 'badge.presented',
     data: {
@@ -95,6 +96,7 @@ function presentedEvent(): SiteEvent {
       known: false,
     },
   };
+  return { ...batch, events: [presented] };
 }
 
 /** Reads a live stream until a `badge.presented` event comes, and gives its data. */
@@ -131,11 +133,7 @@ describe('the whole UID of a presented card is for operators only', () => {
     const [asOperator, asManager] = await Promise.all([open(admin), open(manager)]);
     const operatorSees = presentedOn(asOperator);
     const managerSees = presentedOn(asManager);
-    const batch = batchOf('murat', 1, 1);
-    hub.ingest.onMessage(
-      'tessera/v1/sites/murat/events',
-      Buffer.from(JSON.stringify({ ...batch, events: [presentedEvent()] })),
-    );
+    hub.ingest.onMessage('tessera/v1/sites/murat/events', json(presentedBatch()));
     expect(await operatorSees).toMatchObject({ uid: '04ABCDEF012345', badge: '…2345' });
     const seen = await managerSees;
     expect(seen).toMatchObject({ badge: '…2345', reader: 'front-in' });
@@ -144,23 +142,7 @@ describe('the whole UID of a presented card is for operators only', () => {
 
   it('GET /sites/:site/events gives it to an operator; a site manager of the site gets the event without it', async () => {
     const { hub, admin } = await hubWithSite();
-    const batch = batchOf('murat', 1, 1);
-    const presented: SiteEvent = {
-      ...(batch.events[0] as SiteEvent),
-      type: 'badge.presented',
-      data: {
-        reader: 'front-in',
-        command: 'kq2Jx9vV0aYc3n1o8bZL4w',
-        uid: '04ABCDEF012345',
-        badge: '…2345',
-        card: 'iso14443-3',
-        known: false,
-      },
-    };
-    hub.ingest.onMessage(
-      'tessera/v1/sites/murat/events',
-      Buffer.from(JSON.stringify({ ...batch, events: [presented] })),
-    );
+    hub.ingest.onMessage('tessera/v1/sites/murat/events', json(presentedBatch()));
     await hub.ingest.settled();
     await hub.ingest.commitGroup();
     const read = async (headers: AuthHeaders) =>
