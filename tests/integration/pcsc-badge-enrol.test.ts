@@ -15,7 +15,7 @@ import { eventually, realTime } from '../contracts/eventually.js';
 import { pcscDoorConfig, pcscEdge } from '../fixtures/pcsc-door.js';
 import { Pcscd, VPCD_READERS, requirePcscStack } from '../fixtures/pcscd.js';
 import { insert, iso14443_4Card, type InsertedCard } from '../fixtures/vpcd-card.js';
-import { signedInHub, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { signedInHubWithMembers, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { finished, spawnCli, waitForOutput } from '../harness/process.js';
 import { BASE_DIRECTORY, MONDAY_9AM_PARIS } from '../harness/site.js';
 import { silent } from '../support/logger.js';
@@ -42,10 +42,7 @@ describe.runIf(stack.ok)('tessera badge enrol and reset through pcscd, and the d
   beforeAll(async () => {
     if (!stack.ok) return;
     pcscd = await Pcscd.launch(stack);
-    ({ hub, admin } = await signedInHub(silent));
-    const put = (url: string, payload: object) => hub.api.inject({ method: 'PUT', url, headers: admin, payload });
-    expect((await put('/directory/plans/always', { name: '24/7', access: 'always' })).statusCode).toBe(200);
-    expect((await put('/directory/members/eve', { name: 'Eve Blanc', plan: 'always' })).statusCode).toBe(200);
+    ({ hub, admin } = await signedInHubWithMembers(silent, { eve: 'Eve Blanc' }));
     apiUrl = await hub.api.listen({ host: '127.0.0.1', port: 0 });
     dir = mkdtempSync(join(tmpdir(), 'tessera-pcsc-enrol-'));
     keyFile = join(dir, 'master.key');
