@@ -23,22 +23,9 @@ import type { Ev2Session } from '../../edge/badges/secure-messaging.js';
 import { crc32Nk } from '../../edge/badges/secure-messaging.js';
 import { SoftNtag424 } from '../../edge/badges/soft-ntag424.js';
 import { readSunMessage, verifySun } from '../../edge/badges/sun.js';
+import { hex, scripted, upper } from './ntag424-fixtures.js';
 
-const hex = (text: string) => Buffer.from(text.replace(/\s/g, ''), 'hex');
-const upper = (bytes: Buffer) => bytes.toString('hex').toUpperCase();
 const ZERO_KEY = Buffer.alloc(16);
-
-/** A card that answers a fixed script, checking each command byte for byte. */
-function scripted(steps: Array<[command: string, response: string]>): Transmit & { remaining: () => number } {
-  let next = 0;
-  const transmit = async (apdu: Buffer) => {
-    const step = steps[next++];
-    if (!step) throw new Error(`unexpected APDU ${upper(apdu)}`);
-    expect(upper(apdu)).toBe(step[0].replace(/\s/g, ''));
-    return hex(step[1]);
-  };
-  return Object.assign(transmit, { remaining: () => steps.length - next });
-}
 
 const session = (ti: string, enc: string, mac: string, cmdCtr: number, keyNo = 0): Ev2Session => ({
   keyNo,
