@@ -268,13 +268,24 @@ export function relayEnergised(net: Network): boolean {
   return net.site.edge.doors.get('front')?.state().mode === 'unlocked';
 }
 
-/** From the overview, opens the page of the site `murat` and waits for the first item of its list under `heading`. */
-export async function openSite(page: Page, heading: string): Promise<void> {
+/**
+ * A new browser, logged in as `username` (the test operator unless given), on the page of the site
+ * `murat` opened from the overview, once the first item of its list under `heading` is shown.
+ */
+export async function openSitePage(
+  net: Network,
+  heading: string,
+  password: string = TEST_ADMIN.password,
+  username: string = TEST_ADMIN.username,
+): Promise<Page> {
+  const { page } = await openBrowser();
+  await logIn(page, net.apiUrl, password, username);
   await page.locator('a.card.site[data-site="murat"]').click();
   await page.locator(`h2:has-text("${heading}") + ul > li`).first().waitFor();
+  return page;
 }
 
-/** Manon, site manager of `murat` (created here), logged in a new browser on the page of the site, waited for on its list under `heading`. */
+/** The page of the site `murat` as openSitePage opens it, for Manon, its site manager (created here). */
 export async function openSiteAsSiteManager(net: Network, heading: string): Promise<Page> {
   const created = await net.call('POST', '/accounts', {
     username: 'manon',
@@ -284,10 +295,7 @@ export async function openSiteAsSiteManager(net: Network, heading: string): Prom
     mustChangePassword: false,
   });
   expect(created.status).toBe(201);
-  const { page } = await openBrowser();
-  await logIn(page, net.apiUrl, 'manon-password-1', 'manon');
-  await openSite(page, heading);
-  return page;
+  return openSitePage(net, heading, 'manon-password-1', 'manon');
 }
 
 /** Polls until `check` holds, bounded in time: the liveness bound of a test, not a performance threshold. */

@@ -3,9 +3,7 @@ import {
   browserAvailable,
   cleanUp,
   eventually,
-  logIn,
-  openBrowser,
-  openSite,
+  openSitePage,
   openSiteAsSiteManager,
   relayEnergised,
   screenshot,
@@ -39,9 +37,7 @@ const commandsSent = async (net: Network) =>
 describe.skipIf(!browserAvailable())('commands from the site page in a real browser (Debian chromium)', () => {
   it('an operator unlocks a door after confirming, and the relay pulses at the simulated edge; cancel sends nothing', async () => {
     const net = await networkWithDoor();
-    const { page } = await openBrowser();
-    await logIn(page, net.apiUrl);
-    await openSite(page, 'Portes');
+    const page = await openSitePage(net, 'Portes');
     const unlock = page.locator('li', { hasText: 'front' }).getByRole('button', { name: 'Déverrouiller' });
 
     await unlock.click();
@@ -63,9 +59,7 @@ describe.skipIf(!browserAvailable())('commands from the site page in a real brow
 
   it('an operator puts the site in lockdown (a badge is refused, the door shows it) and lifts it', async () => {
     const net = await networkWithDoor();
-    const { page } = await openBrowser();
-    await logIn(page, net.apiUrl);
-    await openSite(page, 'Portes');
+    const page = await openSitePage(net, 'Portes');
 
     await page.getByRole('button', { name: 'Verrouillage général' }).click();
     await page.getByRole('alertdialog').getByRole('button', { name: 'Confirmer' }).click();

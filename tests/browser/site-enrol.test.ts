@@ -3,9 +3,7 @@ import {
   browserAvailable,
   cleanUp,
   eventually,
-  logIn,
-  openBrowser,
-  openSite,
+  openSitePage,
   openSiteAsSiteManager,
   relayEnergised,
   screenshot,
@@ -44,9 +42,7 @@ async function networkWithReaders(): Promise<Network> {
 describe.skipIf(!browserAvailable())('enrolling a badge at a site reader from the dashboard (Debian chromium)', () => {
   it('operator puts front-in in enrol mode, a new card tapped there opens nothing and is offered, given to Bob, and then opens the door', async () => {
     const net = await networkWithReaders();
-    const { page } = await openBrowser();
-    await logIn(page, net.apiUrl);
-    await openSite(page, 'Lecteurs');
+    const page = await openSitePage(net, 'Lecteurs');
 
     await page.getByRole('button', { name: 'Enrôler un badge sur le lecteur front-in' }).click();
     await expect.poll(() => page.locator('.enrol-panel').textContent()).toContain('Lecteur front-in en enrôlement');
@@ -80,9 +76,7 @@ describe.skipIf(!browserAvailable())('enrolling a badge at a site reader from th
 
   it("a card that is already a member's badge is offered without a picker: it is not taken from her", async () => {
     const net = await networkWithReaders();
-    const { page } = await openBrowser();
-    await logIn(page, net.apiUrl);
-    await openSite(page, 'Lecteurs');
+    const page = await openSitePage(net, 'Lecteurs');
 
     await page.getByRole('button', { name: 'Enrôler un badge sur le lecteur front-in' }).click();
     await eventually(() => net.site.edge.commands.enrolling('front-in'), 'the reader is in enrol mode at the site');
