@@ -10,7 +10,7 @@ import type { CardEvent, Reader } from '../hardware/types.js';
 import { Ntag424Error } from './apdu.js';
 import { BADGE_KEY_DEFAULTS, hexOfBytes, masterKeyOf, MAX_SYSTEM_IDENTIFIER_BYTES, UsageError } from './cli.js';
 import { DEFAULT_DOOR_KEY_NO } from './diversify.js';
-import { personalise, PersonaliseError, resetCard, SELECT_STEP } from './personalise.js';
+import { personalise, PersonaliseError, resetCard, SELECT_STEP, type ResetOptions } from './personalise.js';
 
 /**
  * `tessera badge enrol` and `tessera badge reset`, on an operator's machine with a USB PC/SC
@@ -62,6 +62,17 @@ function cardInputs(values: Record<string, string | boolean | undefined>, io: Io
     systemIdentifier,
     reader: text('reader'),
     waitMs: wait * 1000,
+  };
+}
+
+/** What personalise and resetCard both take for the card `uid`: the site's key inputs, and each step told on `io`. */
+function cardOptions(uid: string, inputs: CardInputs, io: Io): ResetOptions {
+  return {
+    uid,
+    masterKey: inputs.masterKey,
+    aid: inputs.aid,
+    systemIdentifier: inputs.systemIdentifier,
+    onStep: (step) => io.out(`  ${step}: done`),
   };
 }
 
@@ -267,15 +278,7 @@ export function badgeEnrolCommandWith(deps: BadgeCliDeps): Command {
             if (!card.transmit) return uidOnly('not an NTAG 424 DNA (the card speaks no APDUs)');
             if (card.uid.length !== 14) return uidOnly(`not an NTAG 424 DNA (a ${card.uid.length / 2}-byte UID)`);
             try {
-              await personalise(card.transmit, {
-                uid: card.uid,
-                masterKey: inputs.masterKey,
-                aid: inputs.aid,
-                systemIdentifier: inputs.systemIdentifier,
-                url: sunUrl,
-                doorKeyNo: keyNo,
-                onStep: (step) => io.out(`  ${step}: done`),
-              });
+              await personalise(card.transmit, { ...cardOptions(card.uid, inputs, io), url: sunUrl, doorKeyNo: keyNo });
             } catch (err) {
               if (!(err instanceof PersonaliseError)) throw err;
               if (err.step === SELECT_STEP && err.cause instanceof Ntag424Error && err.cause.code === 'bad_response')
@@ -311,13 +314,7 @@ export function badgeResetCommandWith(deps: BadgeCliDeps): Command {
           if (!card.transmit || card.uid.length !== 14)
             throw new Failed(`card ${card.uid} is not an NTAG 424 DNA: there is nothing to reset`);
           try {
-            await resetCard(card.transmit, {
-              uid: card.uid,
-              masterKey: inputs.masterKey,
-              aid: inputs.aid,
-              systemIdentifier: inputs.systemIdentifier,
-              onStep: (step) => io.out(`  ${step}: done`),
-            });
+            await resetCard(card.transmit, cardOptions(card.uid, inputs, io));
           } catch (err) {
             if (!(err instanceof PersonaliseError)) throw err;
             throw new Failed(explainStep(err, 'reset').join('\n'));

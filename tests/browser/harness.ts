@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { runEdge, type RunningEdge } from '../../edge/site/run.js';
 import { systemClock, type Clock } from '../../shared/platform/clock.js';
@@ -260,6 +261,41 @@ export async function seedAlice(net: Network, uid: string): Promise<void> {
   await net.call('PUT', `/directory/badges/${uid}`, { member: 'alice' });
   await eventually(async () => (await net.tap(uid)).granted, 'the badge opens the site');
   await net.tap(uid, 'front-out');
+}
+
+/** The door relay as the simulated edge drives it: the door `front` is unlocked while it is energised. */
+export function relayEnergised(net: Network): boolean {
+  return net.site.edge.doors.get('front')?.state().mode === 'unlocked';
+}
+
+/**
+ * A new browser, logged in as `username` (the test operator unless given), on the page of the site
+ * `murat` opened from the overview, once the first item of its list under `heading` is shown.
+ */
+export async function openSitePage(
+  net: Network,
+  heading: string,
+  password: string = TEST_ADMIN.password,
+  username: string = TEST_ADMIN.username,
+): Promise<Page> {
+  const { page } = await openBrowser();
+  await logIn(page, net.apiUrl, password, username);
+  await page.locator('a.card.site[data-site="murat"]').click();
+  await page.locator(`h2:has-text("${heading}") + ul > li`).first().waitFor();
+  return page;
+}
+
+/** The page of the site `murat` as openSitePage opens it, for Manon, its site manager (created here). */
+export async function openSiteAsSiteManager(net: Network, heading: string): Promise<Page> {
+  const created = await net.call('POST', '/accounts', {
+    username: 'manon',
+    role: 'site_manager',
+    sites: ['murat'],
+    password: 'manon-password-1',
+    mustChangePassword: false,
+  });
+  expect(created.status).toBe(201);
+  return openSitePage(net, heading, 'manon-password-1', 'manon');
 }
 
 /** Polls until `check` holds, bounded in time: the liveness bound of a test, not a performance threshold. */

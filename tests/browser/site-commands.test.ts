@@ -1,11 +1,11 @@
-import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   browserAvailable,
   cleanUp,
   eventually,
-  logIn,
-  openBrowser,
+  openSitePage,
+  openSiteAsSiteManager,
+  relayEnergised,
   screenshot,
   seedAlice,
   startNetwork,
@@ -29,26 +29,15 @@ async function networkWithDoor(): Promise<Network> {
   return net;
 }
 
-/** The door relay as the simulated edge drives it: the door is unlocked while it is energised. */
-function relayEnergised(net: Network): boolean {
-  return net.site.edge.doors.get('front')?.state().mode === 'unlocked';
-}
 const commandsSent = async (net: Network) =>
   ((await net.call('GET', '/audit?entity=command')).json as { items: Array<{ after: { kind: string } }> }).items.map(
     (i) => i.after.kind,
   );
 
-async function openSite(page: Page): Promise<void> {
-  await page.locator('a.card.site[data-site="murat"]').click();
-  await page.locator('h2:has-text("Portes") + ul > li').first().waitFor();
-}
-
 describe.skipIf(!browserAvailable())('commands from the site page in a real browser (Debian chromium)', () => {
   it('an operator unlocks a door after confirming, and the relay pulses at the simulated edge; cancel sends nothing', async () => {
     const net = await networkWithDoor();
-    const { page } = await openBrowser();
-    await logIn(page, net.apiUrl);
-    await openSite(page);
+    const page = await openSitePage(net, 'Portes');
     const unlock = page.locator('li', { hasText: 'front' }).getByRole('button', { name: 'Déverrouiller' });
 
     await unlock.click();
@@ -70,9 +59,7 @@ describe.skipIf(!browserAvailable())('commands from the site page in a real brow
 
   it('an operator puts the site in lockdown (a badge is refused, the door shows it) and lifts it', async () => {
     const net = await networkWithDoor();
-    const { page } = await openBrowser();
-    await logIn(page, net.apiUrl);
-    await openSite(page);
+    const page = await openSitePage(net, 'Portes');
 
     await page.getByRole('button', { name: 'Verrouillage général' }).click();
     await page.getByRole('alertdialog').getByRole('button', { name: 'Confirmer' }).click();
@@ -90,17 +77,7 @@ describe.skipIf(!browserAvailable())('commands from the site page in a real brow
 
   it('a site manager of the site sees its doors but no command button', async () => {
     const net = await networkWithDoor();
-    const created = await net.call('POST', '/accounts', {
-      username: 'manon',
-      role: 'site_manager',
-      sites: ['murat'],
-      password: 'manon-password-1',
-      mustChangePassword: false,
-    });
-    expect(created.status).toBe(201);
-    const { page } = await openBrowser();
-    await logIn(page, net.apiUrl, 'manon-password-1', 'manon');
-    await openSite(page);
+    const page = await openSiteAsSiteManager(net, 'Portes');
     expect(await page.locator('h2:has-text("Portes") + ul > li').allTextContents()).toEqual([
       expect.stringMatching(/^front\b/),
     ]);

@@ -1,11 +1,11 @@
-import type { Page } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   browserAvailable,
   cleanUp,
   eventually,
-  logIn,
-  openBrowser,
+  openSitePage,
+  openSiteAsSiteManager,
+  relayEnergised,
   screenshot,
   seedAlice,
   startNetwork,
@@ -39,21 +39,10 @@ async function networkWithReaders(): Promise<Network> {
   return net;
 }
 
-function relayEnergised(net: Network): boolean {
-  return net.site.edge.doors.get('front')?.state().mode === 'unlocked';
-}
-
-async function openSite(page: Page): Promise<void> {
-  await page.locator('a.card.site[data-site="murat"]').click();
-  await page.locator('h2:has-text("Lecteurs") + ul > li').first().waitFor();
-}
-
 describe.skipIf(!browserAvailable())('enrolling a badge at a site reader from the dashboard (Debian chromium)', () => {
   it('operator puts front-in in enrol mode, a new card tapped there opens nothing and is offered, given to Bob, and then opens the door', async () => {
     const net = await networkWithReaders();
-    const { page } = await openBrowser();
-    await logIn(page, net.apiUrl);
-    await openSite(page);
+    const page = await openSitePage(net, 'Lecteurs');
 
     await page.getByRole('button', { name: 'Enrôler un badge sur le lecteur front-in' }).click();
     await expect.poll(() => page.locator('.enrol-panel').textContent()).toContain('Lecteur front-in en enrôlement');
@@ -87,9 +76,7 @@ describe.skipIf(!browserAvailable())('enrolling a badge at a site reader from th
 
   it("a card that is already a member's badge is offered without a picker: it is not taken from her", async () => {
     const net = await networkWithReaders();
-    const { page } = await openBrowser();
-    await logIn(page, net.apiUrl);
-    await openSite(page);
+    const page = await openSitePage(net, 'Lecteurs');
 
     await page.getByRole('button', { name: 'Enrôler un badge sur le lecteur front-in' }).click();
     await eventually(() => net.site.edge.commands.enrolling('front-in'), 'the reader is in enrol mode at the site');
@@ -106,17 +93,7 @@ describe.skipIf(!browserAvailable())('enrolling a badge at a site reader from th
 
   it('a site manager of the site gets no enrol button', async () => {
     const net = await networkWithReaders();
-    const created = await net.call('POST', '/accounts', {
-      username: 'manon',
-      role: 'site_manager',
-      sites: ['murat'],
-      password: 'manon-password-1',
-      mustChangePassword: false,
-    });
-    expect(created.status).toBe(201);
-    const { page } = await openBrowser();
-    await logIn(page, net.apiUrl, 'manon-password-1', 'manon');
-    await openSite(page);
+    const page = await openSiteAsSiteManager(net, 'Lecteurs');
     expect(await page.locator('h2:has-text("Lecteurs") + ul > li').count()).toBeGreaterThan(0);
     expect(await page.locator('button[data-enrol]').count()).toBe(0);
   });

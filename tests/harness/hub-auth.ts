@@ -77,3 +77,18 @@ export async function signedInHub(
   });
   return { hub, admin: await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password) };
 }
+
+/** A signed-in hub (see signedInHub) with the 24/7 plan `always` and, on it, `members` (id → name); throws unless each PUT answers 200. */
+export async function signedInHubWithMembers(
+  log: Logger,
+  members: Record<string, string>,
+): Promise<{ hub: Hub; admin: AuthHeaders }> {
+  const { hub, admin } = await signedInHub(log);
+  const put = async (url: string, payload: object) => {
+    const r = await hub.api.inject({ method: 'PUT', url, headers: admin, payload });
+    if (r.statusCode !== 200) throw new Error(`PUT ${url} answered ${r.statusCode}: ${r.body}`);
+  };
+  await put('/directory/plans/always', { name: '24/7', access: 'always' });
+  for (const [id, name] of Object.entries(members)) await put(`/directory/members/${id}`, { name, plan: 'always' });
+  return { hub, admin };
+}

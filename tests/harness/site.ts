@@ -10,6 +10,10 @@ import type { Edge, EdgeDeps } from '../../edge/site/edge.js';
 import type { TapResult } from '../../edge/site/tap-handler.js';
 import { EdgeStore } from '../../edge/store/store.js';
 import { SiteEvent } from '../../shared/protocol/events.js';
+import { HubCommands } from '../../edge/commands/hub-commands.js';
+import { COMMAND_SCHEMA_VERSION, type CommandBody, type CommandRequest } from '../../shared/protocol/commands.js';
+import { hubPrivateKey, hubPublicKey, signBody } from '../../shared/protocol/signing.js';
+import type { Cleanup } from '../support/cleanups.js';
 import { silent } from '../support/logger.js';
 
 /** Monday 23 November 2026, 09:00 in Paris (UTC+1). */
@@ -144,3 +148,47 @@ export async function startSite(
     },
   };
 }
+
+/** A site as startSite makes it (stopped by `cleanups`), with the executor of the hub's commands, which trusts `hubPublicKeyPem`. */
+export async function siteTakingCommands(
+  cleanups: Cleanup[],
+  hubPublicKeyPem: string,
+  storagePath = ':memory:',
+  override: Partial<SiteConfigInput> = {},
+): Promise<{ h: Harness; commands: HubCommands }> {
+  const h = await startSite(override, undefined, undefined, storagePath);
+  cleanups.push(() => h.stop());
+  const commands = new HubCommands({
+    site: 'murat',
+    publicKey: hubPublicKey(hubPublicKeyPem),
+    edge: h.edge,
+    clock: h.clock,
+    log: silent,
+  });
+  return { h, commands };
+}
+
+let commandCounter = 0;
+/** A command body as the hub makes it for `murat`, with a fresh nonce, valid `ttlMs` from the site's clock now. */
+export function commandBody(
+  h: Pick<Harness, 'clock'>,
+  request: CommandRequest,
+  ttlMs: number,
+  over: Record<string, unknown> = {},
+): CommandBody {
+  const now = h.clock.now();
+  commandCounter++;
+  return {
+    v: COMMAND_SCHEMA_VERSION,
+    site: 'murat',
+    nonce: `test-nonce-${String(commandCounter).padStart(8, '0')}`,
+    issuedAt: new Date(now).toISOString(),
+    expiresAt: new Date(now + ttlMs).toISOString(),
+    ...request,
+    ...over,
+  } as CommandBody;
+}
+
+/** The envelope the hub publishes: `b` with its signature by `privateKeyPem`. */
+export const signedCommand = (b: unknown, privateKeyPem: string) =>
+  JSON.stringify({ body: b, signature: signBody(b, hubPrivateKey(privateKeyPem)) });

@@ -6,21 +6,18 @@ import type { Hub } from '../../cloud-sync/hub-process/hub.js';
 import { doorKeysFrom } from '../../edge/badges/door-keys.js';
 import { FACTORY_NDEF_SETTINGS } from '../../edge/badges/personalise-commands.js';
 import { SoftNtag424 } from '../../edge/badges/soft-ntag424.js';
-import { PcscReader } from '../../edge/hardware/pcsc-reader.js';
 import { SimGpio } from '../../edge/hardware/sim-gpio.js';
-import { createEdge } from '../../edge/site/edge.js';
 import { createNtag424Verifier } from '../../edge/site/secure-badges.js';
 import type { TapResult } from '../../edge/site/tap-handler.js';
-import { EdgeStore } from '../../edge/store/store.js';
-import { SiteConfig } from '../../firmware-config/schema.js';
-import { ManualClock, systemClock } from '../../shared/platform/clock.js';
+import { ManualClock } from '../../shared/platform/clock.js';
 import { Badge, Directory } from '../../shared/protocol/directory.js';
 import { eventually, realTime } from '../contracts/eventually.js';
+import { pcscDoorConfig, pcscEdge } from '../fixtures/pcsc-door.js';
 import { Pcscd, VPCD_READERS, requirePcscStack } from '../fixtures/pcscd.js';
 import { insert, iso14443_4Card, type InsertedCard } from '../fixtures/vpcd-card.js';
-import { signedInHub, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { signedInHubWithMembers, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { finished, spawnCli, waitForOutput } from '../harness/process.js';
-import { BASE_CONFIG, BASE_DIRECTORY, MONDAY_9AM_PARIS } from '../harness/site.js';
+import { BASE_DIRECTORY, MONDAY_9AM_PARIS } from '../harness/site.js';
 import { silent } from '../support/logger.js';
 
 // An operator's machine and a door, on the real PC/SC stack: a blank software NTAG 424 DNA behind
@@ -45,10 +42,7 @@ describe.runIf(stack.ok)('tessera badge enrol and reset through pcscd, and the d
   beforeAll(async () => {
     if (!stack.ok) return;
     pcscd = await Pcscd.launch(stack);
-    ({ hub, admin } = await signedInHub(silent));
-    const put = (url: string, payload: object) => hub.api.inject({ method: 'PUT', url, headers: admin, payload });
-    expect((await put('/directory/plans/always', { name: '24/7', access: 'always' })).statusCode).toBe(200);
-    expect((await put('/directory/members/eve', { name: 'Eve Blanc', plan: 'always' })).statusCode).toBe(200);
+    ({ hub, admin } = await signedInHubWithMembers(silent, { eve: 'Eve Blanc' }));
     apiUrl = await hub.api.listen({ host: '127.0.0.1', port: 0 });
     dir = mkdtempSync(join(tmpdir(), 'tessera-pcsc-enrol-'));
     keyFile = join(dir, 'master.key');
@@ -80,25 +74,13 @@ describe.runIf(stack.ok)('tessera badge enrol and reset through pcscd, and the d
 
   /** A door of a simulated edge, checking NTAG 424 badges in `check` mode: what it decides for the card. */
   async function doorDecides(check: 'authenticate' | 'sun', card: SoftNtag424, badge: Badge): Promise<TapResult> {
-    const config = SiteConfig.parse({
-      ...BASE_CONFIG,
-      secureBadges: { doorKeyFile: '/unused', check },
-      readers: [{ id: 'front-in', match: READER, role: 'entry', door: 'front' }],
-      doors: [{ id: 'front', relay: { line: DOOR_RELAY }, pulseMs: 3000 }],
-      lockers: [],
-    });
+    const config = pcscDoorConfig(READER, DOOR_RELAY, { secureBadges: { doorKeyFile: '/unused', check } });
     const clock = new ManualClock(MONDAY_9AM_PARIS);
     const gpio = new SimGpio(clock);
-    const reader = new PcscReader({ clock: systemClock, retryMs: 50 });
-    const store = EdgeStore.open(':memory:', config.site.id, config.site.timeZone);
-    const edge = createEdge({
+    const { edge, reader, store } = pcscEdge({
       config,
       clock,
-      log: silent,
-      store,
-      reader,
       gpio,
-      clockSynced: () => true,
       verifier: createNtag424Verifier(config.secureBadges!, doorKeysFrom(MASTER), silent),
     });
     edge.applyDirectory(Directory.parse({ ...BASE_DIRECTORY, badges: [badge] }), 'test');

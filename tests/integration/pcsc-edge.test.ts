@@ -1,14 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, systemClock } from '../../shared/platform/clock.js';
+import { ManualClock } from '../../shared/platform/clock.js';
 import { Directory } from '../../shared/protocol/directory.js';
 import { SiteConfig } from '../../firmware-config/schema.js';
-import { PcscReader } from '../../edge/hardware/pcsc-reader.js';
 import { SimGpio } from '../../edge/hardware/sim-gpio.js';
-import { createEdge } from '../../edge/site/edge.js';
 import type { TapResult } from '../../edge/site/tap-handler.js';
-import { EdgeStore } from '../../edge/store/store.js';
 import { eventually, realTime } from '../contracts/eventually.js';
 import { BASE_CONFIG, BASE_DIRECTORY, MONDAY_9AM_PARIS, UID } from '../harness/site.js';
+import { pcscDoorConfig, pcscEdge } from '../fixtures/pcsc-door.js';
 import { Pcscd, VPCD_READERS, requirePcscStack } from '../fixtures/pcscd.js';
 import { timedGpio } from '../fixtures/timed-gpio.js';
 import { insert, iso14443_4Card, uidTag, type InsertedCard, type VirtualCard } from '../fixtures/vpcd-card.js';
@@ -46,26 +44,14 @@ describe.runIf(stack.ok)('a tap on the real PC/SC stack opens the door', () => {
   });
 
   async function startSite(secure?: { verifier: CardVerifier; badge: Badge }) {
-    const config = SiteConfig.parse({
-      ...BASE_CONFIG,
-      ...(secure ? { secureBadges: { doorKeyFile: '/unused' } } : {}),
-      readers: [{ id: 'front-in', match: ENTRY_READER, role: 'entry', door: 'front' }],
-      doors: [{ id: 'front', relay: { line: DOOR_RELAY }, pulseMs: 3000 }],
-      lockers: [],
-    });
+    const config = pcscDoorConfig(ENTRY_READER, DOOR_RELAY, secure ? { secureBadges: { doorKeyFile: '/unused' } } : {});
     const clock = new ManualClock(MONDAY_9AM_PARIS);
     const sim = new SimGpio(clock);
     const writes: Array<{ line: number; active: boolean; at: number }> = [];
-    const reader = new PcscReader({ clock: systemClock, retryMs: 50 });
-    const store = EdgeStore.open(':memory:', config.site.id, config.site.timeZone);
-    const edge = createEdge({
+    const { edge, reader, store } = pcscEdge({
       config,
       clock,
-      log: silent,
-      store,
-      reader,
       gpio: timedGpio(sim, (line, active) => writes.push({ line, active, at: performance.now() })),
-      clockSynced: () => true,
       ...(secure ? { verifier: secure.verifier } : {}),
     });
     edge.applyDirectory(

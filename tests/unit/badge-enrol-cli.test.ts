@@ -13,7 +13,7 @@ import { SimReader, type SimCard } from '../../edge/hardware/sim-reader.js';
 import { createNtag424Verifier } from '../../edge/site/secure-badges.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import type { Command } from '../../shared/platform/command.js';
-import { signedInHub, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
+import { signedInHubWithMembers, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { silent } from '../support/logger.js';
 
 // The commands as an operator runs them, over the simulated readers (product code) with the
@@ -53,11 +53,7 @@ describe('tessera badge enrol and badge reset', () => {
   let keyFile: string;
 
   beforeEach(async () => {
-    ({ hub, admin } = await signedInHub(silent));
-    const put = (url: string, payload: object) => hub.api.inject({ method: 'PUT', url, headers: admin, payload });
-    expect((await put('/directory/plans/always', { name: '24/7', access: 'always' })).statusCode).toBe(200);
-    for (const id of ['ana', 'bob'])
-      expect((await put(`/directory/members/${id}`, { name: id, plan: 'always' })).statusCode).toBe(200);
+    ({ hub, admin } = await signedInHubWithMembers(silent, { ana: 'ana', bob: 'bob' }));
     apiUrl = await hub.api.listen({ host: '127.0.0.1', port: 0 });
     dir = mkdtempSync(join(tmpdir(), 'tessera-enrol-'));
     keyFile = join(dir, 'master.key');

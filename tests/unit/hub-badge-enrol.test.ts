@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Hub } from '../../cloud-sync/hub-process/hub.js';
-import { loginAs, signedInHub, type AuthHeaders } from '../harness/hub-auth.js';
+import { loginAs, signedInHubWithMembers, type AuthHeaders } from '../harness/hub-auth.js';
 import { silent } from '../support/logger.js';
 
 const UID = '04A1B2C3D4E5F6';
@@ -9,11 +9,7 @@ describe('POST /directory/badges/:uid/enrol: a badge given to a member, never ta
   let hub: Hub;
   let admin: AuthHeaders;
   beforeEach(async () => {
-    ({ hub, admin } = await signedInHub(silent));
-    const put = (url: string, payload: object) => hub.api.inject({ method: 'PUT', url, headers: admin, payload });
-    expect((await put('/directory/plans/always', { name: '24/7', access: 'always' })).statusCode).toBe(200);
-    for (const id of ['ana', 'bob'])
-      expect((await put(`/directory/members/${id}`, { name: id, plan: 'always' })).statusCode).toBe(200);
+    ({ hub, admin } = await signedInHubWithMembers(silent, { ana: 'ana', bob: 'bob' }));
   });
   afterEach(async () => hub.stop());
 

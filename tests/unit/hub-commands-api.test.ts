@@ -1,45 +1,20 @@
-import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { DEFAULT_COMMAND_TTL_MS, SignedCommand } from '../../shared/protocol/commands.js';
-import { ManualClock, systemClock } from '../../shared/platform/clock.js';
-import { generateHubKeys, hubPublicKey, verifyBody } from '../../shared/protocol/signing.js';
-import { login, loginAs, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
-import { statusOf } from '../harness/hub-fixtures.js';
-import { testHubDb } from '../harness/hub-db.js';
-import { silent } from '../support/logger.js';
+import { hubPublicKey, verifyBody } from '../../shared/protocol/signing.js';
+import { loginAs } from '../harness/hub-auth.js';
+import {
+  commandAudit,
+  commandsReceived,
+  hubWithSite as hubWithSiteReporting,
+  reportStatus,
+  sendCommand as send,
+} from '../harness/hub-commands.js';
 import { cleanupsAfterEach } from '../support/cleanups.js';
 
 const cleanups = cleanupsAfterEach();
 
-async function hubWithSite(opts: { started?: boolean } = {}): Promise<{ hub: Hub; admin: AuthHeaders }> {
-  const hub = await createHub({
-    dbPath: await testHubDb(),
-    clock: opts.started ? systemClock : new ManualClock('2026-11-23T08:00:00Z'),
-    log: silent,
-    initialAdmin: TEST_ADMIN,
-    passwordCost: FAST_PASSWORD_COST,
-    privateKeyPem: generateHubKeys().privateKeyPem,
-    ...(opts.started ? { brokerPort: 0, apiPort: 0 } : {}),
-  });
-  cleanups.push(() => hub.stop());
-  if (opts.started) await hub.start();
-  await hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 10 });
-  await reportStatus(hub, { doors: ['front', 'back'] });
-  return { hub, admin: await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password) };
-}
-
-/** The site's status as its edge publishes it, through the hub's ingest. */
-const reportStatus = async (hub: Hub, overrides: object, site = 'murat') => {
-  hub.ingest.onMessage(`tessera/v1/sites/${site}/status`, Buffer.from(JSON.stringify(statusOf(site, overrides))));
-  await hub.ingest.settled();
-};
-const send = (hub: Hub, headers: AuthHeaders, payload: unknown, site = 'murat') =>
-  hub.api.inject({ method: 'POST', url: `/sites/${site}/commands`, headers, payload: payload as object });
-const commandAudit = async (hub: Hub, admin: AuthHeaders) =>
-  (await hub.api.inject({ method: 'GET', url: '/audit?entity=command', headers: admin })).json<{
-    items: Array<{ actor: { username: string }; action: string; entityId: string; after: Record<string, unknown> }>;
-  }>().items;
+const hubWithSite = (opts: { started?: boolean } = {}) =>
+  hubWithSiteReporting(cleanups, { doors: ['front', 'back'] }, opts);
 
 describe('POST /sites/:site/commands: network operators only, audited, the answer says whether the broker took it', () => {
   it('a site manager, even of that site, is refused and nothing is recorded', async () => {
@@ -90,18 +65,7 @@ describe('POST /sites/:site/commands: network operators only, audited, the answe
 
   it('published QoS 1, not retained, signed by the hub key over the body, valid 60 s, with a fresh nonce each time', async () => {
     const { hub, admin } = await hubWithSite({ started: true });
-    const port = hub.broker()?.port;
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, {
-      protocolVersion: 4,
-      clientId: 'test-site-listener',
-      reconnectPeriod: 0,
-    });
-    cleanups.push(() => client.endAsync());
-    const received: Array<{ payload: string; qos: number; retain: boolean }> = [];
-    client.on('message', (_topic, payload, packet) =>
-      received.push({ payload: payload.toString(), qos: packet.qos, retain: packet.retain }),
-    );
-    await client.subscribeAsync('tessera/v1/sites/murat/commands', { qos: 1 });
+    const received = await commandsReceived(hub, cleanups);
 
     const first = await send(hub, admin, { kind: 'unlock', door: 'front' });
     expect(first.statusCode).toBe(202);
@@ -128,15 +92,7 @@ describe('POST /sites/:site/commands: network operators only, audited, the answe
 
   it('an unlock of a door the site does not have is refused at the hub: 404 not_found from the doors in its status, nothing audited or published', async () => {
     const { hub, admin } = await hubWithSite({ started: true });
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${hub.broker()?.port}`, {
-      protocolVersion: 4,
-      clientId: 'test-site-listener',
-      reconnectPeriod: 0,
-    });
-    cleanups.push(() => client.endAsync());
-    const received: string[] = [];
-    client.on('message', (_topic, payload) => received.push(payload.toString()));
-    await client.subscribeAsync('tessera/v1/sites/murat/commands', { qos: 1 });
+    const received = await commandsReceived(hub, cleanups);
 
     const garage = await send(hub, admin, { kind: 'unlock', door: 'garage' });
     expect(garage.statusCode).toBe(404);
@@ -144,7 +100,10 @@ describe('POST /sites/:site/commands: network operators only, audited, the answe
     expect(await commandAudit(hub, admin)).toEqual([]);
     expect((await send(hub, admin, { kind: 'unlock', door: 'back' })).statusCode).toBe(202);
     await expect.poll(() => received.length).toBe(1);
-    expect(SignedCommand.parse(JSON.parse(received[0] ?? '')).body).toMatchObject({ kind: 'unlock', door: 'back' });
+    expect(SignedCommand.parse(JSON.parse(received[0]?.payload ?? '')).body).toMatchObject({
+      kind: 'unlock',
+      door: 'back',
+    });
   });
 
   it('a site whose status has not named its doors gets no unlock (409 conflict), but a lockdown still goes', async () => {

@@ -2,12 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HubCommands } from '../../edge/commands/hub-commands.js';
-import { COMMAND_SCHEMA_VERSION, type CommandBody, type CommandRequest } from '../../shared/protocol/commands.js';
-import { generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../shared/protocol/signing.js';
-import { startSite, UID, type Harness } from '../harness/site.js';
+import type { CommandBody, CommandRequest } from '../../shared/protocol/commands.js';
+import { generateHubKeys, hubPrivateKey, signBody } from '../../shared/protocol/signing.js';
+import { commandBody, signedCommand, siteTakingCommands, UID, type Harness } from '../harness/site.js';
 import { cleanupsAfterEach } from '../support/cleanups.js';
-import { silent } from '../support/logger.js';
 
 const HUB = generateHubKeys();
 const OTHER = generateHubKeys();
@@ -16,40 +14,14 @@ const EXIT_BUTTON = 22;
 
 const cleanups = cleanupsAfterEach();
 
-async function site(
-  storagePath = ':memory:',
-  override: Parameters<typeof startSite>[0] = {},
-): Promise<{ h: Harness; commands: HubCommands }> {
-  const h = await startSite(override, undefined, undefined, storagePath);
-  cleanups.push(() => h.stop());
-  const commands = new HubCommands({
-    site: 'murat',
-    publicKey: hubPublicKey(HUB.publicKeyPem),
-    edge: h.edge,
-    clock: h.clock,
-    log: silent,
-  });
-  return { h, commands };
-}
+const site = (storagePath = ':memory:', override?: Parameters<typeof siteTakingCommands>[3]) =>
+  siteTakingCommands(cleanups, HUB.publicKeyPem, storagePath, override);
 
-let counter = 0;
 /** A command body as the hub makes it, valid for 60 s from the site's clock now. */
-function body(h: Harness, request: CommandRequest, over: Partial<Record<string, unknown>> = {}): CommandBody {
-  const now = h.clock.now();
-  counter++;
-  return {
-    v: COMMAND_SCHEMA_VERSION,
-    site: 'murat',
-    nonce: `test-nonce-${String(counter).padStart(8, '0')}`,
-    issuedAt: new Date(now).toISOString(),
-    expiresAt: new Date(now + 60_000).toISOString(),
-    ...request,
-    ...over,
-  } as CommandBody;
-}
+const body = (h: Harness, request: CommandRequest, over: Partial<Record<string, unknown>> = {}): CommandBody =>
+  commandBody(h, request, 60_000, over);
 
-const signed = (b: unknown, pem = HUB.privateKeyPem) =>
-  JSON.stringify({ body: b, signature: signBody(b, hubPrivateKey(pem)) });
+const signed = (b: unknown, pem = HUB.privateKeyPem) => signedCommand(b, pem);
 
 const faults = (h: Harness) =>
   h

@@ -1,52 +1,26 @@
-import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { CommandSender } from '../../cloud-sync/hub/commands.js';
-import { ManualClock, systemClock } from '../../shared/platform/clock.js';
+import { ManualClock } from '../../shared/platform/clock.js';
 import { MAX_ENROL_TTL_MS, SignedCommand } from '../../shared/protocol/commands.js';
 import { generateHubKeys, hubPrivateKey, hubPublicKey, verifyBody } from '../../shared/protocol/signing.js';
-import { login, loginAs, FAST_PASSWORD_COST, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
-import { batchOf, statusOf } from '../harness/hub-fixtures.js';
+import { loginAs, type AuthHeaders } from '../harness/hub-auth.js';
+import { batchOf, json } from '../harness/hub-fixtures.js';
 import type { SiteEvent } from '../../shared/protocol/events.js';
-import { testHubDb } from '../harness/hub-db.js';
+import type { EventBatch } from '../../shared/protocol/sync.js';
 import { silent } from '../support/logger.js';
+import {
+  commandAudit,
+  commandsReceived,
+  hubWithSite as hubWithSiteReporting,
+  reportStatus,
+  sendCommand as send,
+} from '../harness/hub-commands.js';
 import { cleanupsAfterEach } from '../support/cleanups.js';
 
 const cleanups = cleanupsAfterEach();
 
-async function hubWithSite(
-  opts: { started?: boolean } = {},
-): Promise<{ hub: Hub; admin: AuthHeaders; apiUrl?: string }> {
-  const hub = await createHub({
-    dbPath: await testHubDb(),
-    clock: opts.started ? systemClock : new ManualClock('2026-11-23T08:00:00Z'),
-    log: silent,
-    initialAdmin: TEST_ADMIN,
-    passwordCost: FAST_PASSWORD_COST,
-    privateKeyPem: generateHubKeys().privateKeyPem,
-    ...(opts.started ? { brokerPort: 0, apiPort: 0 } : {}),
-  });
-  cleanups.push(() => hub.stop());
-  const apiUrl = opts.started ? (await hub.start()).apiUrl : undefined;
-  await hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 10 });
-  await reportStatus(hub, { doors: ['front'], readers: ['front-in', 'front-out'] });
-  return {
-    hub,
-    admin: await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password),
-    ...(apiUrl ? { apiUrl } : {}),
-  };
-}
-
-const reportStatus = async (hub: Hub, overrides: object, site = 'murat') => {
-  hub.ingest.onMessage(`tessera/v1/sites/${site}/status`, Buffer.from(JSON.stringify(statusOf(site, overrides))));
-  await hub.ingest.settled();
-};
-const send = (hub: Hub, headers: AuthHeaders, payload: unknown, site = 'murat') =>
-  hub.api.inject({ method: 'POST', url: `/sites/${site}/commands`, headers, payload: payload as object });
-const commandAudit = async (hub: Hub, admin: AuthHeaders) =>
-  (await hub.api.inject({ method: 'GET', url: '/audit?entity=command', headers: admin })).json<{
-    items: Array<{ after: Record<string, unknown> }>;
-  }>().items;
+const hubWithSite = (opts: { started?: boolean } = {}) =>
+  hubWithSiteReporting(cleanups, { doors: ['front'], readers: ['front-in', 'front-out'] }, opts);
 
 describe('POST /sites/:site/commands with kind enrol: operators only, a reader the site named', () => {
   it('a site manager of that site is refused 403 and nothing is recorded', async () => {
@@ -80,20 +54,12 @@ describe('POST /sites/:site/commands with kind enrol: operators only, a reader t
 
   it("an operator's enrol is signed, audited and published, valid 60 s", async () => {
     const { hub, admin } = await hubWithSite({ started: true });
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${hub.broker()?.port}`, {
-      protocolVersion: 4,
-      clientId: 'test-site-listener',
-      reconnectPeriod: 0,
-    });
-    cleanups.push(() => client.endAsync());
-    const received: string[] = [];
-    client.on('message', (_topic, payload) => received.push(payload.toString()));
-    await client.subscribeAsync('tessera/v1/sites/murat/commands', { qos: 1 });
+    const received = await commandsReceived(hub, cleanups);
 
     const r = await send(hub, admin, { kind: 'enrol', reader: 'front-out' });
     expect(r.statusCode).toBe(202);
     await expect.poll(() => received.length).toBe(1);
-    const command = SignedCommand.parse(JSON.parse(received[0] ?? ''));
+    const command = SignedCommand.parse(JSON.parse(received[0]?.payload ?? ''));
     expect(command.body).toMatchObject({ kind: 'enrol', reader: 'front-out', site: 'murat' });
     expect(verifyBody(command.body, command.signature, hubPublicKey(hub.publicKeyPem))).toBe(true);
     expect(Date.parse(command.body.expiresAt) - Date.parse(command.body.issuedAt)).toBe(MAX_ENROL_TTL_MS);
@@ -115,10 +81,10 @@ describe('POST /sites/:site/commands with kind enrol: operators only, a reader t
   });
 });
 
-/** A presented card's event, as the site sends it. */
-function presentedEvent(): SiteEvent {
+/** A batch of one event, a presented card's, as the site sends it. */
+function presentedBatch(): EventBatch {
   const batch = batchOf('murat', 1, 1);
-  return {
+  const presented: SiteEvent = {
     ...(batch.events[0] as SiteEvent),
     type: 'badge.presented',
     data: {
@@ -130,6 +96,7 @@ function presentedEvent(): SiteEvent {
       known: false,
     },
   };
+  return { ...batch, events: [presented] };
 }
 
 /** Reads a live stream until a `badge.presented` event comes, and gives its data. */
@@ -166,11 +133,7 @@ describe('the whole UID of a presented card is for operators only', () => {
     const [asOperator, asManager] = await Promise.all([open(admin), open(manager)]);
     const operatorSees = presentedOn(asOperator);
     const managerSees = presentedOn(asManager);
-    const batch = batchOf('murat', 1, 1);
-    hub.ingest.onMessage(
-      'tessera/v1/sites/murat/events',
-      Buffer.from(JSON.stringify({ ...batch, events: [presentedEvent()] })),
-    );
+    hub.ingest.onMessage('tessera/v1/sites/murat/events', json(presentedBatch()));
     expect(await operatorSees).toMatchObject({ uid: '04ABCDEF012345', badge: '…2345' });
     const seen = await managerSees;
     expect(seen).toMatchObject({ badge: '…2345', reader: 'front-in' });
@@ -179,23 +142,7 @@ describe('the whole UID of a presented card is for operators only', () => {
 
   it('GET /sites/:site/events gives it to an operator; a site manager of the site gets the event without it', async () => {
     const { hub, admin } = await hubWithSite();
-    const batch = batchOf('murat', 1, 1);
-    const presented: SiteEvent = {
-      ...(batch.events[0] as SiteEvent),
-      type: 'badge.presented',
-      data: {
-        reader: 'front-in',
-        command: 'kq2Jx9vV0aYc3n1o8bZL4w',
-        uid: '04ABCDEF012345',
-        badge: '…2345',
-        card: 'iso14443-3',
-        known: false,
-      },
-    };
-    hub.ingest.onMessage(
-      'tessera/v1/sites/murat/events',
-      Buffer.from(JSON.stringify({ ...batch, events: [presented] })),
-    );
+    hub.ingest.onMessage('tessera/v1/sites/murat/events', json(presentedBatch()));
     await hub.ingest.settled();
     await hub.ingest.commitGroup();
     const read = async (headers: AuthHeaders) =>

@@ -1,16 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { aesCmac, cmacSubkeys, truncateMac } from '../../edge/badges/aes-cmac.js';
-import type { Response, Transmit } from '../../edge/badges/apdu.js';
+import type { Response } from '../../edge/badges/apdu.js';
 import { Ntag424Error } from '../../edge/badges/apdu.js';
 import { cardKeys, diversifyKey, keyNumberMaster, SDM_META_READ_KEY_NO } from '../../edge/badges/diversify.js';
 import { authenticateEV2First, fullModeCommand, fullModeResponse } from '../../edge/badges/ev2.js';
 import type { Ev2Session } from '../../edge/badges/secure-messaging.js';
 import { secureMac } from '../../edge/badges/secure-messaging.js';
 import { parseSunUrl, sdmSessionMacKey, verifySun } from '../../edge/badges/sun.js';
+import { hex, scripted, upper } from './ntag424-fixtures.js';
 
-const hex = (text: string) => Buffer.from(text.replace(/\s/g, ''), 'hex');
-const upper = (bytes: Buffer) => bytes.toString('hex').toUpperCase();
 const ZERO_KEY = Buffer.alloc(16);
 
 /** Flips one bit of a copy. */
@@ -223,18 +222,6 @@ describe('SUN message verification, AN12196 example with all-zero keys', () => {
     fc.assert(fc.property(fc.string(), (url) => void parseSunUrl(url)));
   });
 });
-
-/** A card that answers a fixed script, checking each command byte for byte. */
-function scripted(steps: Array<[command: string, response: string]>): Transmit & { remaining: () => number } {
-  let next = 0;
-  const transmit = async (apdu: Buffer) => {
-    const step = steps[next++];
-    if (!step) throw new Error(`unexpected APDU ${upper(apdu)}`);
-    expect(upper(apdu)).toBe(step[0].replace(/\s/g, ''));
-    return hex(step[1]);
-  };
-  return Object.assign(transmit, { remaining: () => steps.length - next });
-}
 
 describe('EV2 secure messaging, AN12196 worked examples', () => {
   const rndA = hex('13C5DB8A5930439FC3DEF9A4C675360F');

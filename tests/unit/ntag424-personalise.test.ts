@@ -23,22 +23,9 @@ import type { Ev2Session } from '../../edge/badges/secure-messaging.js';
 import { crc32Nk } from '../../edge/badges/secure-messaging.js';
 import { SoftNtag424 } from '../../edge/badges/soft-ntag424.js';
 import { readSunMessage, verifySun } from '../../edge/badges/sun.js';
+import { hex, scripted, upper } from './ntag424-fixtures.js';
 
-const hex = (text: string) => Buffer.from(text.replace(/\s/g, ''), 'hex');
-const upper = (bytes: Buffer) => bytes.toString('hex').toUpperCase();
 const ZERO_KEY = Buffer.alloc(16);
-
-/** A card that answers a fixed script, checking each command byte for byte. */
-function scripted(steps: Array<[command: string, response: string]>): Transmit & { remaining: () => number } {
-  let next = 0;
-  const transmit = async (apdu: Buffer) => {
-    const step = steps[next++];
-    if (!step) throw new Error(`unexpected APDU ${upper(apdu)}`);
-    expect(upper(apdu)).toBe(step[0].replace(/\s/g, ''));
-    return hex(step[1]);
-  };
-  return Object.assign(transmit, { remaining: () => steps.length - next });
-}
 
 const session = (ti: string, enc: string, mac: string, cmdCtr: number, keyNo = 0): Ev2Session => ({
   keyNo,
@@ -58,6 +45,14 @@ const AN12196_NDEF =
   '0051D1014D550463686F6F73652E75726C2E636F6D2F6E7461673432343F653D' +
   '3030303030303030303030303030303030303030303030303030303030303030' +
   '26633D30303030303030303030303030303030';
+
+/** That NDEF file, padded to 128 bytes, encrypted in AN12196's WriteData example (CommMode.Full). */
+const AN12196_NDEF_ENCRYPTED =
+  '421C73A27D827658AF481FDFF20A5025B559D0E3AA21E58D347F343CFFC768BF' +
+  'E596C706BC00F2176781D4B0242642A0FF5A42C461AAF894D9A1284B8C76BCFA' +
+  '658ACD40555D362E08DB15CF421B51283F9064BCBE20E96CAE545B407C9D651A' +
+  '3315B27373772E5DA2367D2064AE054AF996C6F1F669170FA88CE8C4E3A4A7BB' +
+  'BEF0FD971FF532C3A802AF745660F2B4';
 
 describe('ChangeKey, AN12196 worked examples', () => {
   it('computes CRC32NK of the new key as the application note prints it', () => {
@@ -110,13 +105,9 @@ describe('ChangeKey, AN12196 worked examples', () => {
 describe('WriteData, AN12196 worked examples', () => {
   it('writes the NDEF file in CommMode.Full: exact APDU, answer MAC checked', async () => {
     const data = Buffer.concat([hex(AN12196_NDEF), Buffer.alloc(128 - hex(AN12196_NDEF).length)]);
-    const encrypted =
-      '421C73A27D827658AF481FDFF20A5025B559D0E3AA21E58D347F343CFFC768BF' +
-      'E596C706BC00F2176781D4B0242642A0FF5A42C461AAF894D9A1284B8C76BCFA' +
-      '658ACD40555D362E08DB15CF421B51283F9064BCBE20E96CAE545B407C9D651A' +
-      '3315B27373772E5DA2367D2064AE054AF996C6F1F669170FA88CE8C4E3A4A7BB' +
-      'BEF0FD971FF532C3A802AF745660F2B4';
-    const card = scripted([[`908D00009F 02000000800000 ${encrypted} D1D9A8499661EBF3 00`, 'FC222E5F7A542452 9100']]);
+    const card = scripted([
+      [`908D00009F 02000000800000 ${AN12196_NDEF_ENCRYPTED} D1D9A8499661EBF3 00`, 'FC222E5F7A542452 9100'],
+    ]);
     const s = session(...FIRST, 0);
     await writeData(card, s, { fileNo: 2, offset: 0, data, mode: 'full' });
     expect(card.remaining()).toBe(0);
@@ -297,13 +288,7 @@ describe('the software card answers the AN12196 example as the card did', () => 
       commMode: 'full',
       access: { read: 0xe, write: 0, readWrite: 0, change: 0 },
     });
-    const encrypted =
-      '421C73A27D827658AF481FDFF20A5025B559D0E3AA21E58D347F343CFFC768BF' +
-      'E596C706BC00F2176781D4B0242642A0FF5A42C461AAF894D9A1284B8C76BCFA' +
-      '658ACD40555D362E08DB15CF421B51283F9064BCBE20E96CAE545B407C9D651A' +
-      '3315B27373772E5DA2367D2064AE054AF996C6F1F669170FA88CE8C4E3A4A7BB' +
-      'BEF0FD971FF532C3A802AF745660F2B4';
-    expect(upper(card.handle(hex(`908D00009F02000000800000${encrypted}D1D9A8499661EBF300`)))).toBe(
+    expect(upper(card.handle(hex(`908D00009F02000000800000${AN12196_NDEF_ENCRYPTED}D1D9A8499661EBF300`)))).toBe(
       'FC222E5F7A5424529100',
     );
     expect(upper(card.state().ndef.subarray(0, hex(AN12196_NDEF).length))).toBe(AN12196_NDEF);

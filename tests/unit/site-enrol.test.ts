@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { SoftNtag424 } from '../../edge/badges/soft-ntag424.js';
 import { checkCommand } from '../../edge/commands/check.js';
-import { HubCommands } from '../../edge/commands/hub-commands.js';
-import {
-  COMMAND_SCHEMA_VERSION,
-  MAX_ENROL_TTL_MS,
-  type CommandBody,
-  type CommandRequest,
-} from '../../shared/protocol/commands.js';
+import { MAX_ENROL_TTL_MS, type CommandBody, type CommandRequest } from '../../shared/protocol/commands.js';
 import { generateHubKeys, hubPrivateKey, hubPublicKey, signBody } from '../../shared/protocol/signing.js';
-import { startSite, UID, type Harness } from '../harness/site.js';
+import { commandBody, signedCommand, siteTakingCommands, UID, type Harness } from '../harness/site.js';
 import { cleanupsAfterEach } from '../support/cleanups.js';
-import { silent } from '../support/logger.js';
 
 const HUB = generateHubKeys();
 const OTHER = generateHubKeys();
@@ -20,41 +13,16 @@ const NEW_CARD = '04ABCDEF012345';
 
 const cleanups = cleanupsAfterEach();
 
-async function site(): Promise<{ h: Harness; commands: HubCommands }> {
-  const h = await startSite();
-  cleanups.push(() => h.stop());
-  const commands = new HubCommands({
-    site: 'murat',
-    publicKey: hubPublicKey(HUB.publicKeyPem),
-    edge: h.edge,
-    clock: h.clock,
-    log: silent,
-  });
-  return { h, commands };
-}
+const site = () => siteTakingCommands(cleanups, HUB.publicKeyPem);
 
-let counter = 0;
 /** An enrol as the hub makes it: valid 60 s from the site's clock now. */
-function body(
+const body = (
   h: Harness,
   request: CommandRequest = { kind: 'enrol', reader: 'front-in' },
   over: Record<string, unknown> = {},
-): CommandBody {
-  const now = h.clock.now();
-  counter++;
-  return {
-    v: COMMAND_SCHEMA_VERSION,
-    site: 'murat',
-    nonce: `enrol-nonce-${String(counter).padStart(8, '0')}`,
-    issuedAt: new Date(now).toISOString(),
-    expiresAt: new Date(now + MAX_ENROL_TTL_MS).toISOString(),
-    ...request,
-    ...over,
-  } as CommandBody;
-}
+): CommandBody => commandBody(h, request, MAX_ENROL_TTL_MS, over);
 
-const signed = (b: unknown, pem = HUB.privateKeyPem) =>
-  JSON.stringify({ body: b, signature: signBody(b, hubPrivateKey(pem)) });
+const signed = (b: unknown, pem = HUB.privateKeyPem) => signedCommand(b, pem);
 
 const presented = (h: Harness) => h.events().flatMap((e) => (e.type === 'badge.presented' ? [e.data] : []));
 const decided = (h: Harness) => h.eventTypes().filter((t) => t === 'access.granted' || t === 'access.denied');
