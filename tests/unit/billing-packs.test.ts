@@ -6,10 +6,8 @@ import { ratePeriod, type PackInput } from '../../cloud-sync/billing/rate.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import { BILLING_DATES, billingHub, EXAMPLE_PLANS, member, SiteLog } from './billing-fixtures.js';
 import type { Invoice } from '../../cloud-sync/billing/invoice.js';
-import { createHub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
-import { login, FAST_PASSWORD_COST, TEST_ADMIN } from '../harness/hub-auth.js';
-import { testHubDb } from '../harness/hub-db.js';
+import { signedInHub } from '../harness/hub-auth.js';
 import { silent } from '../support/logger.js';
 
 const { NOV_2, DEC_2, JAN_2 } = BILLING_DATES;
@@ -273,15 +271,8 @@ describe('packs sold and billed at the hub', () => {
 describe('POST and GET /billing/packs', () => {
   it('records a sale (201, the terms as sold), lists them by member, and answers a bad one with every problem', async () => {
     const clock = new ManualClock('2026-11-20T08:00:00Z');
-    const hub = await createHub({
-      dbPath: await testHubDb(),
-      clock,
-      log: silent,
-      initialAdmin: TEST_ADMIN,
-      passwordCost: FAST_PASSWORD_COST,
-    });
+    const { hub, admin: headers } = await signedInHub(silent, clock);
     try {
-      const headers = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
       const db = hub.store.db;
       await hub.directory.upsert(db, 'plan', { id: 'murat-day', name: 'Murat day', access: 'staffed' });
       await hub.directory.upsert(db, 'member', { id: 'ana', name: 'Ana', plan: 'murat-day' });

@@ -4,13 +4,11 @@ import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
 import { ratePeriod } from '../../cloud-sync/billing/rate.js';
 import { billedEventOf } from '../../cloud-sync/billing/visits.js';
 import type { PackPurchase } from '../../cloud-sync/billing/pack-rating.js';
-import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import type { Invoice, InvoiceLine } from '../../shared/protocol/api/hub-billing.js';
 import type { Member } from '../../shared/protocol/directory.js';
 import { topics } from '../../shared/protocol/topics.js';
-import { FAST_PASSWORD_COST, login, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
-import { testHubDb } from '../harness/hub-db.js';
+import { login, signedInHub, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { silent } from '../support/logger.js';
 import { EXAMPLE_PLANS, RATING_ZONES, SiteLog } from './billing-fixtures.js';
 import { TEST_SELLER } from '../harness/billing-parties.js';
@@ -178,15 +176,9 @@ interface Built {
 
 async function buildTheMonth(): Promise<Built> {
   const clock = new ManualClock('2026-11-01T08:00:00Z');
-  const hub: Hub = await createHub({
-    dbPath: await testHubDb(),
-    clock,
-    log: silent,
-    initialAdmin: TEST_ADMIN,
-    passwordCost: FAST_PASSWORD_COST,
-  });
+  const { hub, admin } = await signedInHub(silent, clock);
   try {
-    let headers: AuthHeaders = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
+    let headers: AuthHeaders = admin;
     /** Moves the clock, and signs in again (a session does not last a month). */
     const moveTo = async (iso: string) => {
       clock.advanceTo(iso);
