@@ -131,8 +131,9 @@ describe.skipIf(!browserAvailable())('a site page in a real browser (Debian chro
     await expect.poll(() => doors.allTextContents()).toEqual([expect.stringMatching(/^front\b/)]);
     const lines = await readers.allTextContents();
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^front-in connecté · dernier passage \d\d\/\d\d\/\d{4} \d\d:\d\d \(accordé\)$/);
-    expect(lines[1]).toMatch(/^front-out connecté · dernier passage .* \(badge inconnu\)$/);
+    // Each reader ends with the operator's enrol button.
+    expect(lines[0]).toMatch(/^front-in connecté · dernier passage \d\d\/\d\d\/\d{4} \d\d:\d\d \(accordé\) Enrôler$/);
+    expect(lines[1]).toMatch(/^front-out connecté · dernier passage .* \(badge inconnu\) Enrôler$/);
     await screenshot(page, 'site-devices');
   });
 });
