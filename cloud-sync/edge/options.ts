@@ -44,7 +44,10 @@ export interface SyncWorkerDeps {
   clockSynced: () => boolean;
   /** Defaults to mqtt.connect. */
   connect?: ConnectFn;
-  /** How often the store is polled for new events and the ack timeout checked. Default 200 ms. */
+  /**
+   * How often the ack timeout is checked and the store polled for new events. Default 200 ms.
+   * A store that tells of its commits (`onEventsCommitted`) has them sent at once instead.
+   */
   pollMs?: number;
   /** Failures in a row before a batch is split, and a single event parked. Default 3. */
   failureLimit?: number;

@@ -39,4 +39,9 @@ export interface SyncStore extends StatusSource {
   readonly parked: ParkedLog;
   /** Runs `fn` in one transaction. */
   transaction<T>(fn: () => T): T;
+  /**
+   * Calls `listener` after each transaction that appended events has committed; returns its
+   * removal. Without it, new events wait for the worker's next poll.
+   */
+  onEventsCommitted?(listener: () => void): () => void;
 }

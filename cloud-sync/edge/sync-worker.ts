@@ -46,8 +46,6 @@ export interface SyncWorker {
    */
   stop(): Promise<void>;
   state(): SyncState;
-  /** Sends newly appended events now instead of at the next poll. */
-  nudge(): void;
 }
 
 /**
@@ -90,6 +88,8 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
   let stopping: Promise<void> | undefined;
   const timers: TimerHandle[] = [];
   let onSettled: (() => void) | undefined;
+  let stopListening: (() => void) | undefined;
+  let sendScheduled = false;
   /** A status to publish at the next tick (a missed directory update: at most one per tick, however many are refused). */
   let statusDue = false;
   /** The broker refuses our status messages (an ACL without the status topic): stop sending them. */
@@ -153,6 +153,20 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
       if ('batch' in next) send(next.batch);
       else park(next.unsendable, `not sendable: ${next.reason}`);
     }
+  }
+
+  /**
+   * Events just committed go out on the next turn of the event loop, not at the next poll: the
+   * commits of one turn (a burst of taps) share a batch, and the window still bounds what is in
+   * flight (what it holds back goes as acks come in).
+   */
+  function sendSoon(): void {
+    if (sendScheduled) return;
+    sendScheduled = true;
+    setImmediate(() => {
+      sendScheduled = false;
+      if (phase === 'running') pump();
+    });
   }
 
   function send(batch: OutboundBatch): void {
@@ -334,6 +348,7 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
       if (phase !== 'new') throw new Error(`the sync worker cannot start: it is ${phase}`);
       phase = 'running';
       link = openLink();
+      stopListening = store.onEventsCommitted?.(sendSoon);
       timers.push(clock.setInterval(tick, deps.pollMs ?? 200));
       timers.push(clock.setInterval(() => publishStatus(true), broker.heartbeatSeconds * 1000));
       log.info(
@@ -350,6 +365,7 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
         // that the flush below covers it instead of it waiting, unsent, for the next start.
         if (wasRunning) pump();
         phase = 'stopping';
+        stopListening?.();
         for (const timer of timers.splice(0)) timer.cancel();
         if (wasRunning && link) {
           const current = link;
@@ -381,10 +397,6 @@ export function createSyncWorker(deps: SyncWorkerDeps): SyncWorker {
         backlog: lastSeq - ackedSeq,
         counters: { ...counters },
       };
-    },
-
-    nudge() {
-      if (phase === 'running') pump();
     },
   };
 }

@@ -18,6 +18,8 @@ export class EventLog {
   private readonly setAcked;
   private readonly hubSeqRow;
   private readonly setHubSeq;
+  /** Set by `append`, cleared by `takeAppended`: whether the transaction under way wrote events. */
+  private appended = false;
 
   constructor(
     private readonly db: Db,
@@ -56,7 +58,15 @@ export class EventLog {
       data: event.data,
     } as SiteEvent;
     this.insert.run(stored.seq, stored.id, stored.at, atMs, stored.type, JSON.stringify(stored));
+    this.appended = true;
     return stored;
+  }
+
+  /** Whether events were appended since the last call (the store asks after each transaction). */
+  takeAppended(): boolean {
+    const appended = this.appended;
+    this.appended = false;
+    return appended;
   }
 
   /** Events with seq greater than `afterSeq`, ascending, at most `limit`. */

@@ -22,6 +22,7 @@ export class EdgeStore {
   readonly parked: ParkedEvents;
   readonly commands: CommandRepo;
   private closed = false;
+  private readonly committedListeners = new Set<() => void>();
 
   constructor(
     readonly db: Db,
@@ -46,7 +47,29 @@ export class EdgeStore {
 
   /** Runs `fn` in one transaction: the state change and its events commit together or not at all. */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    if (this.db.inTransaction) return this.db.transaction(fn)();
+    let committed = false;
+    try {
+      const result = this.db.transaction(fn)();
+      committed = true;
+      return result;
+    } finally {
+      // Told once the events are on disk; a rolled-back transaction's appends are forgotten.
+      if (this.events.takeAppended() && committed) this.eventsCommitted();
+    }
+  }
+
+  /**
+   * `listener` runs after each transaction that appended events has committed: the sync worker
+   * sends them then instead of at its next poll. Returns the function that removes it.
+   */
+  onEventsCommitted(listener: () => void): () => void {
+    this.committedListeners.add(listener);
+    return () => this.committedListeners.delete(listener);
+  }
+
+  private eventsCommitted(): void {
+    for (const listener of this.committedListeners) listener();
   }
 
   /** Idempotent. Checkpoints the WAL so the database file is whole on its own. */

@@ -396,13 +396,29 @@ for (const b of await brokers()) {
       });
     });
 
+    it('sends events as their transaction commits, not at the next poll; the commits of one turn share a batch', async () => {
+      const { url } = await broker();
+      // A poll that never comes in this test: only the store's commit can set the events off.
+      const r = await rig(url, { events: 0, deps: { pollMs: 3_600_000 } });
+      r.worker.start();
+      await until(() => r.worker.state().connected && r.hub.statuses.length > 0, 'the worker connected');
+      const before = r.hub.deliveries;
+      // Three taps in one turn of the event loop, each its own transaction.
+      for (let i = 0; i < 3; i++) append(r.store, 1);
+      await until(() => r.hub.contiguous === 3, 'the three events at the hub');
+      expect(r.hub.deliveries - before).toBe(1);
+      await until(() => r.worker.state().ackedSeq === 3, 'their ack');
+      append(r.store, 1);
+      await until(() => r.hub.contiguous === 4, 'a later event at the hub');
+      expect(r.worker.state().counters.batchesSent).toBe(2);
+    });
+
     it('stop() flushes, publishes offline, closes the connection and leaves no timer; twice is fine', async () => {
       const { url } = await broker();
       const r = await rig(url, { events: 300 });
       r.worker.start();
       await until(() => r.worker.state().ackedSeq === 300, 'the first events acked');
       append(r.store, 200);
-      r.worker.nudge();
       await Promise.all([r.worker.stop(), r.worker.stop()]);
       expect(r.clock.live()).toBe(0);
       expect(r.worker.state().inFlight).toBe(0);

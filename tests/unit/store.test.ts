@@ -66,6 +66,39 @@ describe('the edge store', () => {
     expectGapless(site.store);
   });
 
+  it('tells its listeners once per committed transaction that appended events, never for a rollback', () => {
+    const store = EdgeStore.open(tempDb(), 'murat', 'Europe/Paris');
+    let told = 0;
+    const off = store.onEventsCommitted(() => told++);
+    const event = () => store.events.append({ type: 'door.forced', data: { door: 'front' } }, Date.now());
+    store.transaction(() => {
+      event();
+      event();
+      // A nested transaction (a savepoint) is not a commit: told once, for the outer one.
+      store.transaction(event);
+    });
+    expect(told).toBe(1);
+    store.transaction(() => store.events.lastSeq());
+    expect(told).toBe(1);
+    expect(() =>
+      store.transaction(() => {
+        event();
+        throw new Error('power cut in the middle');
+      }),
+    ).toThrow('power cut');
+    expect(told).toBe(1);
+    // The rolled-back append is not carried into the next transaction that appends nothing.
+    store.transaction(() => store.events.lastSeq());
+    expect(told).toBe(1);
+    store.transaction(event);
+    expect(told).toBe(2);
+    off();
+    store.transaction(event);
+    expect(told).toBe(2);
+    expect(store.events.lastSeq()).toBe(5);
+    store.close();
+  });
+
   it('refuses to append an event outside a transaction', async () => {
     site = await startSite();
     expect(() => site?.store.events.append({ type: 'door.forced', data: { door: 'front' } }, 0)).toThrow(
