@@ -9,6 +9,7 @@ import { benchInvoiceDocuments } from './invoice-documents.js';
 import { benchNtag424 } from './ntag424.js';
 import { benchPcscTap } from './pcsc-tap.js';
 import { benchPersonalise } from './personalise.js';
+import { measurementFailures } from './failures.js';
 import { machineLines, resultsMarkdown } from './results-file.js';
 import { benchScale } from './scale.js';
 import { benchSync } from './sync.js';
@@ -38,6 +39,9 @@ const BENCHES: Record<string, () => string[] | Promise<string[]>> = {
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
 const sections: string[][] = [];
 for (const [name, bench] of Object.entries(BENCHES)) if (!only || only.includes(name)) sections.push(await bench());
+// A baseline that lost messages or timed out measured nothing: listed last, and the run fails.
+const failures = measurementFailures();
+if (failures.length > 0) sections.push(['## Failed measurements', '', ...failures.map((f) => `- ${f}`)]);
 process.stdout.write(`${sections.map((s) => s.join('\n')).join('\n\n')}\n`);
 const file = process.env.BENCH_RESULTS ?? join(PACKAGE_ROOT, 'bench', 'RESULTS.md');
 writeFileSync(
@@ -51,3 +55,7 @@ writeFileSync(
   }),
 );
 process.stdout.write(`\nwritten to ${file}\n`);
+if (failures.length > 0) {
+  process.stderr.write(`${failures.length} measurement(s) failed: no ratio for them (see the end of the report)\n`);
+  process.exitCode = 1;
+}

@@ -15,6 +15,7 @@ import { fmtMs, percentile } from './stats.js';
 import { backlogPayloads, bareDrain, bareRoundTrips } from './sync-baselines.js';
 import { sleep } from '../tests/support/sleep.js';
 import { silent } from '../tests/support/logger.js';
+import { failedMeasurement } from './failures.js';
 
 const REVOCATIONS = Number(process.env.BENCH_SYNC_REVOCATIONS ?? 30);
 const BACKLOG = Number(process.env.BENCH_SYNC_BACKLOG ?? 50_000);
@@ -110,6 +111,7 @@ async function benchRevocation(): Promise<string[]> {
   let site: RunningEdge | undefined;
   let timings: { revoked: number[]; reinstated: number[] } = { revoked: [], reinstated: [] };
   let bare: number[] = [];
+  let bareFailure: string | undefined;
   try {
     const { mqttUrl, apiUrl } = await hub.start();
     const auth = await loginOver(apiUrl, TEST_ADMIN.username, TEST_ADMIN.password);
@@ -118,7 +120,10 @@ async function benchRevocation(): Promise<string[]> {
     site = await runEdge({ configPath: config, simulate: true, log: silent, storagePath: join(dir, 'edge.db') });
     timings = await revokeAndReinstate(apiUrl, site.url, auth, REVOCATIONS);
     // The floor, on the same broker while the hub and the site are connected: one bare message through it.
-    bare = await bareRoundTrips(mqttUrl, REVOCATIONS);
+    bare = await bareRoundTrips(mqttUrl, REVOCATIONS).catch((err: unknown) => {
+      bareFailure = (err as Error).message;
+      return [];
+    });
   } finally {
     await site?.stop();
     // Let the site's last events and offline status land: a message that reaches the hub while
@@ -126,7 +131,12 @@ async function benchRevocation(): Promise<string[]> {
     await hub.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-  return revocationReport(timings, bare);
+  return bareFailure === undefined
+    ? revocationReport(timings, bare)
+    : [
+        '### Revocation latency',
+        failedMeasurement('sync: revocation latency', `the bare round trip baseline failed (${bareFailure})`),
+      ];
 }
 
 function revocationReport(t: { revoked: number[]; reinstated: number[] }, bareMs: number[]): string[] {
@@ -252,7 +262,12 @@ function drainReport(d: Drain): string[] {
     '|---|---|---|---|---|',
     `| sync worker → hub ingest → ack | ${time(d.drainMs)} | ${rate(d.drainMs)} | ${fmtInt(d.acked)} of ${fmtInt(d.lastSeq)} | ${fmtInt(d.hubHeld)} |`,
     `| baseline: bare mqtt.js publisher → bare counting subscriber, the same ${fmtInt(Math.ceil(d.lastSeq / BATCH))} payloads, QoS 1, ${WINDOW} in flight | ${time(d.bareMs)} | ${rate(d.bareMs)} | | |`,
-    `| ratio (drain / baseline) | ${(d.drainMs / d.bareMs).toFixed(1)}× | | | |`,
+    Number.isNaN(d.bareMs)
+      ? failedMeasurement(
+          'sync: backlog drain',
+          `the bare baseline did not receive its ${fmtInt(Math.ceil(d.lastSeq / BATCH))} payloads within ${PHASE_TIMEOUT_MS / 1000} s`,
+        )
+      : `| ratio (drain / baseline) | ${(d.drainMs / d.bareMs).toFixed(1)}× | | | |`,
     '',
     `goal < 10 s: ${d.drainMs < 10_000 ? 'met' : 'NOT met'}; appending the backlog took ${fmtMs(d.appendMs)}; ${d.counters}. The baseline reads nothing from SQLite and stores nothing: its payloads are built before the clock starts.`,
   ];
