@@ -267,7 +267,7 @@ function drainReport(d: Drain): string[] {
           'sync: backlog drain',
           `the bare baseline did not receive its ${fmtInt(Math.ceil(d.lastSeq / BATCH))} payloads within ${PHASE_TIMEOUT_MS / 1000} s`,
         )
-      : `| ratio (drain / baseline) | ${(d.drainMs / d.bareMs).toFixed(1)}× | | | |`,
+      : `| ratio (drain / baseline) | ${Number.isNaN(d.drainMs) ? '**not measured: the drain did not finish**' : `${(d.drainMs / d.bareMs).toFixed(1)}×`} | | | |`,
     '',
     `goal < 10 s: ${d.drainMs < 10_000 ? 'met' : 'NOT met'}; appending the backlog took ${fmtMs(d.appendMs)}; ${d.counters}. The baseline reads nothing from SQLite and stores nothing: its payloads are built before the clock starts.`,
   ];
