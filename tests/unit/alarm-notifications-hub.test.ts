@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseNotifications, type NotificationPlan } from '../../cloud-sync/hub/notify/config.js';
+import { loadNotifications, parseNotifications, type NotificationPlan } from '../../cloud-sync/hub/notify/config.js';
 import { hubCommand } from '../../cloud-sync/hub-process/cli.js';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
@@ -177,5 +177,16 @@ rules:
     );
     expect(code).toBe(EXIT.FAILURE);
     expect(err.join('\n')).toContain('notifications.yaml refused:\n  rules: expected at least 1 item');
+  });
+
+  it('the example in deploy/ is a valid notifications file', () => {
+    const loaded = loadNotifications('deploy/notifications.example.yaml', {
+      TESSERA_WEBHOOK_SECRET: 'an-example-secret',
+    });
+    expect(loaded.ok ? [...loaded.value.recipients.keys()] : loaded.errors).toEqual([
+      'ops-webhook',
+      'on-call',
+      'managers',
+    ]);
   });
 });

@@ -19,14 +19,28 @@ export type Notification =
 /** The JSON body a webhook receives (docs/notifications.md). */
 export const webhookBody = (n: Notification): string => JSON.stringify({ v: 1, ...n });
 
-const DOOR_KINDS = new Set(['door.forced', 'door.held']);
-const SITE_KINDS = new Set(['site.offline', 'sync.log_behind', 'directory.stale_soon']);
+/** What an alarm's subject is (docs/dashboard.md "Alarms"); none for those about the whole site. */
+const SUBJECT: Record<Alarm['kind'], string | null> = {
+  'door.forced': 'door',
+  'door.held': 'door',
+  'relay.failed': 'door',
+  'reader.lost': 'reader',
+  'reader.unreadable': 'reader',
+  'sync.rejected': 'device',
+  'command.rejected': 'subject',
+  'directory.rejected': 'source',
+  'site.offline': null,
+  'sync.log_behind': null,
+  'directory.stale_soon': null,
+};
 
 /** `door.forced at site murat, door front`. */
 function alarmTitle(a: Alarm): string {
-  const subject = SITE_KINDS.has(a.kind) ? '' : `, ${DOOR_KINDS.has(a.kind) ? 'door' : 'device'} ${a.subject}`;
-  return `${a.kind} at site ${a.site}${subject}`;
+  const label = SUBJECT[a.kind];
+  return `${a.kind} at site ${a.site}${label === null ? '' : `, ${label} ${a.subject}`}`;
 }
+
+const capitalised = (s: string) => `${s.charAt(0).toUpperCase()}${s.slice(1)}`;
 
 function noticeLine(n: AlarmNotice): string {
   const a = n.alarm;
@@ -44,7 +58,7 @@ function alarmLines(a: Alarm): string[] {
   return [
     `Alarm ${a.id}: ${a.kind}`,
     `Site: ${a.site}`,
-    ...(SITE_KINDS.has(a.kind) ? [] : [`${DOOR_KINDS.has(a.kind) ? 'Door' : 'Device'}: ${a.subject}`]),
+    ...(SUBJECT[a.kind] === null ? [] : [`${capitalised(SUBJECT[a.kind] ?? '')}: ${a.subject}`]),
     ...(a.detail !== null ? [`Detail: ${a.detail}`] : []),
     `Raised: ${a.raisedAt}${a.count > 1 ? ` (raised ${a.count} times)` : ''}`,
     ...(a.clearedAt !== null ? [`Cleared: ${a.clearedAt} by ${a.clearedBy ?? '?'}`] : []),
