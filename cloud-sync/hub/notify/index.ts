@@ -6,8 +6,8 @@ import { Mailer, type MailSettings } from '../self-service/mailer.js';
 import type { NotificationPlan } from './config.js';
 import { AlarmNotifier, type NotifierDeps } from './notifier.js';
 
-export { loadNotifications, parseNotifications, type NotificationPlan } from './config.js';
-export { AlarmNotifier, type NotifierStats } from './notifier.js';
+export { loadNotifications, type NotificationPlan } from './config.js';
+export type { AlarmNotifier } from './notifier.js';
 
 export interface AlarmNotificationsDeps {
   plan: NotificationPlan;
