@@ -169,6 +169,16 @@ describe('alarm notifications', () => {
     expect(bodies(receiver)[1]).toMatchObject({ level: 2, alarm: { clearedBy: 'door.secured' } });
     const subjects = smtp.received.map((m) => /Subject: (.*)/.exec(decoded(m.raw))?.[1]);
     expect(subjects.filter((s) => s?.includes('resolved'))).toHaveLength(2); // oncall and the managers
+    // Acknowledged once over, it is not told again.
+    notifier.observe({
+      ...forced,
+      clearedAt: 'x',
+      clearedBy: 'door.secured',
+      acknowledgedAt: 'y',
+      acknowledgedBy: 'ana',
+    });
+    await notifier.settled();
+    expect(receiver.calls).toHaveLength(2);
   });
 
   it('in quiet hours a non-urgent alarm is held and summarised at their end, on the right hour across a DST change', async () => {

@@ -71,6 +71,8 @@ export class AlarmNotifier {
     if (this.stopping.signal.aborted) return;
     const known = this.tracked.get(alarm.id);
     if (known) return this.changed(known, alarm);
+    // Acknowledged and not followed: an alarm that ended (told, or not worth telling) acknowledged now.
+    if (alarm.acknowledgedAt !== null) return;
     const rule = this.ruleOf(alarm);
     if (!rule) return;
     const t: Tracked = { alarm, rule, timers: [], told: new Set(), level: 0 };
