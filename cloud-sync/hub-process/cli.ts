@@ -141,6 +141,8 @@ export const hubCommand: Command = {
     if (typeof opts === 'number') return opts;
     const log = createLogger('tessera-hub');
     try {
+      // Checked before anything is made (the hub key on a first start).
+      const notifications = notificationsFrom(opts.notifications);
       const hub = await createHub({
         dbPath: opts.db,
         privateKeyPem: hubKeyFile(opts.key, log),
@@ -159,7 +161,7 @@ export const hubCommand: Command = {
         ...(opts.topicPrefix !== undefined ? { topicPrefix: opts.topicPrefix } : {}),
         ...(opts.publicUrl !== undefined ? { publicUrl: opts.publicUrl } : {}),
         ...mailFromEnv(),
-        ...notificationsFrom(opts.notifications),
+        ...notifications,
         ...(opts.tls ? { brokerTls: { cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) } } : {}),
       });
       const { mqttUrl, apiUrl } = await hub.start();

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -177,6 +177,7 @@ rules:
     );
     expect(code).toBe(EXIT.FAILURE);
     expect(err.join('\n')).toContain('notifications.yaml refused:\n  rules: expected at least 1 item');
+    expect(existsSync(join(dir, 'hub.key'))).toBe(false);
   });
 
   it('the example in deploy/ is a valid notifications file', () => {
