@@ -13,6 +13,7 @@ import { ListenError } from '../broker/embedded.js';
 import { createHub } from './hub.js';
 import { defaultHubKey, hubDbTarget } from '../hub/db.js';
 import type { InitialAdmin } from '../hub/auth/index.js';
+import { loadNotifications, type NotificationPlan } from '../hub/notify/index.js';
 
 const OPTIONS = {
   db: { type: 'string' },
@@ -29,6 +30,7 @@ const OPTIONS = {
   instance: { type: 'string' },
   'topic-prefix': { type: 'string' },
   'public-url': { type: 'string' },
+  notifications: { type: 'string' },
 } as const;
 
 interface HubArgs {
@@ -50,6 +52,8 @@ interface HubArgs {
   topicPrefix: string | undefined;
   /** Where people open the dashboard, for invitation links. */
   publicUrl: string | undefined;
+  /** The alarm notifications file (docs/notifications.md); TESSERA_NOTIFICATIONS otherwise. */
+  notifications: string | undefined;
 }
 
 function usageError(io: Io, message: string, usage: string): number {
@@ -105,6 +109,7 @@ function parseHubArgs(args: string[], io: Io, usage: string): HubArgs | number {
   const db = hubDbTarget(values.db);
   return {
     publicUrl,
+    notifications: values.notifications ?? (process.env.TESSERA_NOTIFICATIONS || undefined),
     retentionDays,
     openBroker: values['open-broker'] === true,
     tls,
@@ -130,12 +135,14 @@ export const hubCommand: Command = {
   summary:
     'Runs the hub: an MQTT broker (embedded, or --mqtt for an external one), event ingest into SQLite (or PostgreSQL: --db postgres://...; several instances: --instance, docs/scaling.md), and its API, until SIGINT or SIGTERM. The first start prints the one-time password of the operator "admin" (TESSERA_INITIAL_ADMIN_PASSWORD sets one instead).',
   usage:
-    'hub [--db FILE|URL] [--key FILE] [--mqtt URL | --broker-port N [--open-broker] [--tls-cert FILE --tls-key FILE]] [--api-port N] [--api-host ADDR] [--home-assistant] [--retention-days N] [--instance NAME] [--topic-prefix P] [--public-url URL]',
+    'hub [--db FILE|URL] [--key FILE] [--mqtt URL | --broker-port N [--open-broker] [--tls-cert FILE --tls-key FILE]] [--api-port N] [--api-host ADDR] [--home-assistant] [--retention-days N] [--instance NAME] [--topic-prefix P] [--public-url URL] [--notifications FILE]',
   async run(args, io) {
     const opts = parseHubArgs(args, io, this.usage);
     if (typeof opts === 'number') return opts;
     const log = createLogger('tessera-hub');
     try {
+      // Checked before anything is made (the hub key on a first start).
+      const notifications = notificationsFrom(opts.notifications);
       const hub = await createHub({
         dbPath: opts.db,
         privateKeyPem: hubKeyFile(opts.key, log),
@@ -154,6 +161,7 @@ export const hubCommand: Command = {
         ...(opts.topicPrefix !== undefined ? { topicPrefix: opts.topicPrefix } : {}),
         ...(opts.publicUrl !== undefined ? { publicUrl: opts.publicUrl } : {}),
         ...mailFromEnv(),
+        ...notifications,
         ...(opts.tls ? { brokerTls: { cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) } } : {}),
       });
       const { mqttUrl, apiUrl } = await hub.start();
@@ -204,6 +212,15 @@ function mailFromEnv(): { mail?: { smtpUrl: string; from: string } } {
   if (!/^smtps?:\/\/./.test(smtpUrl))
     throw new TesseraError('config.invalid', 'TESSERA_SMTP_URL expects smtp://… or smtps://…');
   return { mail: { smtpUrl, from } };
+}
+
+/** The alarm notifications file, checked (every error with its path) and with its secrets read. */
+function notificationsFrom(path: string | undefined): { notifications?: NotificationPlan } {
+  if (path === undefined) return {};
+  const loaded = loadNotifications(path, process.env);
+  if (loaded.ok) return { notifications: loaded.value };
+  const lines = loaded.errors.map((e) => `  ${e.path}: ${e.message}`).join('\n');
+  throw new TesseraError(loaded.code, `notifications file ${path} refused:\n${lines}`, loaded.errors);
 }
 
 /** `TESSERA_INITIAL_ADMIN_PASSWORD`: the first start's `admin` gets this password instead of a one-time one. */

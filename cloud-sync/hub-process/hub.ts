@@ -42,6 +42,7 @@ import { BillingPacks } from '../billing/packs.js';
 import { Payments } from '../billing/payments/service.js';
 import { registerPaymentRoutes } from '../billing/payments/api.js';
 import type { MailSettings } from '../hub/self-service/index.js';
+import { type AlarmNotifier, type NotificationPlan, startAlarmNotifications } from '../hub/notify/index.js';
 import { CommandSender } from '../hub/commands.js';
 import { registerCommandRoutes } from '../hub/admin/command-routes.js';
 import { bookingsOfMember } from '../hub/bookings/routes.js';
@@ -94,6 +95,8 @@ export interface HubDeps {
   publicUrl?: string;
   /** SMTP settings: invitations are emailed (without them, only answered as links). */
   mail?: MailSettings;
+  /** Alarms told by webhook and email (docs/notifications.md); off without it. */
+  notifications?: NotificationPlan;
 }
 
 export interface Hub {
@@ -113,6 +116,8 @@ export interface Hub {
   auth: HubAuth;
   /** Live occupancy, site health, alarms and the feed of the dashboard (docs/dashboard.md). */
   live: HubLive;
+  /** Alarm notifications, when configured. */
+  notifier: AlarmNotifier | undefined;
   /** Prices, period closes and frozen invoices (docs/billing.md). */
   billing: BillingLedger;
   /** Payments, receivables, reminders, and the overdue policy that closes doors (docs/billing.md "Payments"). */
@@ -225,7 +230,18 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     { name: 'live', onApplied: (tx, events) => live.onApplied(tx, events) },
     { name: 'days elsewhere', onApplied: (tx, events) => daysElsewhere.onApplied(tx, events) },
   ];
+  const notifications =
+    deps.notifications &&
+    startAlarmNotifications({
+      plan: deps.notifications,
+      mail: deps.mail,
+      clock: deps.clock,
+      log: deps.log,
+      feed: live.feed,
+      current: (id) => live.alarms.get(id),
+    });
   await live.recover();
+  notifications?.notifier.resume(await live.alarms.list({ open: true }));
   live.watchHeartbeats();
   const peers =
     deps.instance === undefined
@@ -357,6 +373,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
       await publisher.stop();
       await ingest.stop().catch((err: unknown) => log.warn({ err }, 'ingest stop failed'));
       await live.settled();
+      await notifications?.stop();
       await broker?.close();
       await checkpointer?.stop();
       await store.db.close();
@@ -374,6 +391,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     publicKeyPem: key.publicKeyPem,
     auth,
     live,
+    notifier: notifications?.notifier,
     billing,
     payments,
     oneTimeAdmin: auth.oneTimeAdmin,
