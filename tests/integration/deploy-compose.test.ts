@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { parse } from 'yaml';
 import { loadSiteConfig } from '../../firmware-config/load.js';
 import { passwordSalt, renderBrokerFiles } from '../../firmware-config/render-mosquitto.js';
@@ -9,6 +10,7 @@ import type { SiteConfig } from '../../firmware-config/schema.js';
 import { runCli, spawnCli, waitForOutput } from '../harness/process.js';
 import { cleanupsAfterEach } from '../support/cleanups.js';
 import { eventually } from '../support/eventually.js';
+import { pgServerBin, startPgCluster } from '../support/pg-cluster.js';
 import { freePort } from '../support/tcp.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -225,5 +227,46 @@ describe("the compose network's broker, on a real Mosquitto", () => {
       expect(hub.output.stdout).toContain(`MQTT broker: mqtt://hub@127.0.0.1:${port}`);
       expect(hub.output.stdout + hub.output.stderr).not.toContain(hubPassword());
     },
+  );
+});
+
+describe("the compose hub's database login, on a PostgreSQL server that asks for a password", () => {
+  const bin = pgServerBin();
+  const withPostgres = process.env.CI === 'true' || bin !== undefined ? it : it.skip;
+  withPostgres(
+    'the hub opens postgres://tessera@… with the password from the secret file PostgreSQL was given, and fails without it',
+    async () => {
+      const cluster = await startPgCluster(bin);
+      cleanups.push(() => cluster.destroy());
+      const password = readFileSync(secretFile('postgres-password'), 'utf8').replace(/\n$/, '');
+      // What the postgres image does with POSTGRES_USER, POSTGRES_DB and POSTGRES_PASSWORD_FILE.
+      const admin = new pg.Client({ connectionString: cluster.url });
+      await admin.connect();
+      await admin.query(`CREATE ROLE tessera LOGIN PASSWORD '${password.replaceAll("'", "''")}'`);
+      await admin.query('CREATE DATABASE tessera OWNER tessera');
+      const hba = ((await admin.query('SHOW hba_file')).rows[0] as { hba_file: string }).hba_file;
+      await admin.end();
+      // Passwords from now on, for every user over TCP.
+      writeFileSync(hba, 'host all all 127.0.0.1/32 scram-sha-256\n');
+      await cluster.restart();
+
+      const db = `postgres://tessera@127.0.0.1:${cluster.port}/tessera`;
+      const args = ['hub', '--db', db, '--key', join(tempDir(), 'hub.key'), '--broker-port', '0', '--api-port', '0'];
+      const hub = spawnCli(args, { TESSERA_DB_PASSWORD_FILE: secretFile('postgres-password') });
+      cleanups.push(() => hub.kill('SIGKILL'));
+      const api = (await waitForOutput(hub, /API:\s+(http:\/\/\S+)/, 60_000))[1] ?? '';
+      const health = (await (await fetch(`${api}/health`)).json()) as { store: { available: boolean } };
+      expect(health.store.available).toBe(true);
+      expect(hub.output.stdout).toContain(`Database:    postgres://tessera:***@127.0.0.1:${cluster.port}/tessera`);
+      expect(hub.output.stdout + hub.output.stderr).not.toContain(password);
+
+      hub.kill('SIGTERM');
+      // Without the file the server refuses the login: the hub says so, and its API never opens.
+      const refused = spawnCli(args, { TESSERA_LOG_LEVEL: 'warn' });
+      cleanups.push(() => refused.kill('SIGKILL'));
+      await waitForOutput(refused, /password/i, 60_000);
+      expect(refused.output.stdout).not.toMatch(/API:/);
+    },
+    180_000,
   );
 });
