@@ -80,7 +80,7 @@ function parseHubArgs(args: string[], io: Io, usage: string): HubArgs | number {
   if (mqtt !== undefined && values['broker-port'] !== undefined)
     return usageError(
       io,
-      '--mqtt (or TESSERA_MQTT_URL) and --broker-port exclude each other: an external broker, or the embedded one on a port',
+      '--mqtt and --broker-port exclude each other (TESSERA_MQTT_URL counts as --mqtt): an external broker, or the embedded one on a port',
       usage,
     );
   if (mqtt !== undefined && !/^mqtts?:\/\/./.test(mqtt))
