@@ -49,6 +49,11 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
     load: async () => (await import('../firmware-config/render-cli.js')).renderCommand,
   },
   {
+    name: 'config mosquitto',
+    summary: "write the Mosquitto password and ACL files of a network: the hub's login and each site's",
+    load: async () => (await import('../firmware-config/render-broker-cli.js')).renderBrokerCommand,
+  },
+  {
     name: 'billing close',
     summary: 'close a month: number and freeze its invoices (progress on stderr)',
     load: async () => (await import('../cloud-sync/billing/cli.js')).billingCloseCommand,

@@ -1,5 +1,10 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { observerReadFilters, siteRights } from '../shared/protocol/topics.js';
+import {
+  DEFAULT_DISCOVERY_PREFIX,
+  DEFAULT_TOPIC_PREFIX,
+  observerReadFilters,
+  siteRights,
+} from '../shared/protocol/topics.js';
 import type { SiteConfig } from './schema.js';
 
 /**
@@ -78,4 +83,55 @@ export function renderAcl(config: SiteConfig): string {
     ...rights.subscribe.map((t) => `topic read ${t}`),
     '',
   ].join('\n');
+}
+
+/**
+ * ACL lines for the hub's user: it reads every site's events and status and publishes their
+ * acks, directories, days elsewhere and commands and the network's occupancy (everything under
+ * the prefix), and the Home Assistant discovery configs.
+ */
+export function renderHubAcl(
+  username: string,
+  topicPrefix = DEFAULT_TOPIC_PREFIX,
+  discoveryPrefix = DEFAULT_DISCOVERY_PREFIX,
+): string {
+  return [
+    `# The hub (${username}): reads every site's events and status, writes their acks, directories, days elsewhere and commands, the occupancy and the Home Assistant discovery configs.`,
+    ONE_CLIENT,
+    `user ${username}`,
+    `topic readwrite ${topicPrefix}/#`,
+    `topic readwrite ${discoveryPrefix}/#`,
+    '',
+  ].join('\n');
+}
+
+/** Where a line of a password file keeps its salt: `user:$7$ITERATIONS$SALT$HASH`. */
+export function passwordSalt(line: string): Buffer | undefined {
+  const salt = /^[^:]+:\$7\$\d+\$([^$]+)\$/.exec(line)?.[1];
+  return salt === undefined ? undefined : Buffer.from(salt, 'base64');
+}
+
+/**
+ * A whole network's Mosquitto `password_file` and `acl_file`: the hub's identity first, then each
+ * site's, as `tessera config render` writes them one site at a time. `salts`: by username, to
+ * render again the same lines (a test compares them with committed files); otherwise new ones.
+ */
+export function renderBrokerFiles(
+  hub: { username: string; password: string; topicPrefix?: string },
+  sites: SiteConfig[],
+  salts: ReadonlyMap<string, Buffer> = new Map(),
+): { passwd: string; acl: string } {
+  const names = [hub.username, ...sites.map(brokerUsername)];
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new Error(`two identities log in as ${JSON.stringify(twice)}`);
+  const header = `# Rendered by \`tessera config mosquitto\` for the hub and ${sites.map((s) => s.site.id).join(', ')}: render again rather than edit.`;
+  return {
+    // Each line ends with its newline.
+    passwd: [
+      `${header}\n`,
+      mosquittoPasswordLine(hub.username, hub.password, salts.get(hub.username)),
+      ...sites.map((s) => renderPasswordLine(s, salts.get(brokerUsername(s)))),
+    ].join(''),
+    acl: [header, renderHubAcl(hub.username, hub.topicPrefix), ...sites.map((s) => renderAcl(s))].join('\n'),
+  };
 }

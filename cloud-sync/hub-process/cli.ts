@@ -14,6 +14,8 @@ import { createHub } from './hub.js';
 import { defaultHubKey, hubDbTarget } from '../hub/db.js';
 import type { InitialAdmin } from '../hub/auth/index.js';
 import { loadNotifications, type NotificationPlan } from '../hub/notify/index.js';
+import { isPostgresUrl } from '../hub/storage/hub-db.js';
+import { redact } from '../hub/storage/postgres.js';
 
 const OPTIONS = {
   db: { type: 'string' },
@@ -37,6 +39,8 @@ interface HubArgs {
   db: string;
   key: string;
   mqtt: string | undefined;
+  /** The external broker's password, from TESSERA_MQTT_PASSWORD_FILE (hubSecrets). */
+  mqttPassword: string | undefined;
   brokerPort: number | undefined;
   apiPort: number | undefined;
   /** Default 127.0.0.1; 0.0.0.0 in a container, behind its published port. */
@@ -76,21 +80,26 @@ function parseHubArgs(args: string[], io: Io, usage: string): HubArgs | number {
   } catch (err) {
     return usageError(io, (err as Error).message, usage);
   }
-  if (values.mqtt !== undefined && values['broker-port'] !== undefined)
+  const mqtt = values.mqtt ?? process.env.TESSERA_MQTT_URL;
+  if (mqtt !== undefined && values['broker-port'] !== undefined)
     return usageError(
       io,
-      '--mqtt and --broker-port exclude each other: an external broker, or the embedded one on a port',
+      '--mqtt and --broker-port exclude each other (TESSERA_MQTT_URL counts as --mqtt): an external broker, or the embedded one on a port',
       usage,
     );
-  if (values.mqtt !== undefined && !/^mqtts?:\/\/./.test(values.mqtt))
-    return usageError(io, `--mqtt expects mqtt://host:port or mqtts://host:port, got "${values.mqtt}"`, usage);
+  if (mqtt !== undefined && !/^mqtts?:\/\/./.test(mqtt))
+    return usageError(io, `--mqtt expects mqtt://host:port or mqtts://host:port, got "${mqtt}"`, usage);
+  if (values.mqtt !== undefined && /^mqtts?:\/\/[^/@]*:[^/@]*@/.test(values.mqtt))
+    io.err(
+      'note: a password in --mqtt is seen by every user of this machine (ps); TESSERA_MQTT_PASSWORD_FILE keeps it off the command line',
+    );
   const brokerPort = parsePort('broker-port', values['broker-port']);
   if (typeof brokerPort === 'string') return usageError(io, brokerPort, usage);
   const apiPort = parsePort('api-port', values['api-port']);
   if (typeof apiPort === 'string') return usageError(io, apiPort, usage);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined))
     return usageError(io, '--tls-cert and --tls-key go together: the certificate chain and its key, PEM', usage);
-  if (values.mqtt !== undefined && (values['tls-cert'] !== undefined || values['open-broker'] === true))
+  if (mqtt !== undefined && (values['tls-cert'] !== undefined || values['open-broker'] === true))
     return usageError(io, '--tls-cert and --open-broker are options of the embedded broker, not of --mqtt', usage);
   const tls =
     values['tls-cert'] !== undefined && values['tls-key'] !== undefined
@@ -106,7 +115,9 @@ function parseHubArgs(args: string[], io: Io, usage: string): HubArgs | number {
   const publicUrl = values['public-url'] ?? process.env.TESSERA_PUBLIC_URL;
   if (publicUrl !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(publicUrl))
     return usageError(io, `--public-url expects https://host[:port], got "${publicUrl}"`, usage);
-  const db = hubDbTarget(values.db);
+  const secrets = hubSecrets({ mqtt, db: hubDbTarget(values.db) }, process.env);
+  if (typeof secrets === 'string') return usageError(io, secrets, usage);
+  const { db } = secrets;
   return {
     publicUrl,
     notifications: values.notifications ?? (process.env.TESSERA_NOTIFICATIONS || undefined),
@@ -115,7 +126,8 @@ function parseHubArgs(args: string[], io: Io, usage: string): HubArgs | number {
     tls,
     db,
     key: values.key === undefined ? defaultHubKey(db) : resolve(values.key),
-    mqtt: values.mqtt,
+    mqtt,
+    mqttPassword: secrets.mqttPassword,
     brokerPort,
     apiPort,
     apiHost: values['api-host'],
@@ -133,7 +145,7 @@ const HINTS = {
 export const hubCommand: Command = {
   name: 'hub',
   summary:
-    'Runs the hub: an MQTT broker (embedded, or --mqtt for an external one), event ingest into SQLite (or PostgreSQL: --db postgres://...; several instances: --instance, docs/scaling.md), and its API, until SIGINT or SIGTERM. The first start prints the one-time password of the operator "admin" (TESSERA_INITIAL_ADMIN_PASSWORD sets one instead).',
+    'Runs the hub: an MQTT broker (embedded, or --mqtt for an external one), event ingest into SQLite (or PostgreSQL: --db postgres://...; several instances: --instance, docs/scaling.md), and its API, until SIGINT or SIGTERM. The first start prints the one-time password of the operator "admin" (TESSERA_INITIAL_ADMIN_PASSWORD sets one instead). Passwords stay off the command line: TESSERA_MQTT_URL stands for --mqtt, TESSERA_MQTT_PASSWORD_FILE and TESSERA_DB_PASSWORD_FILE name the files holding the passwords of the broker and of the database.',
   usage:
     'hub [--db FILE|URL] [--key FILE] [--mqtt URL | --broker-port N [--open-broker] [--tls-cert FILE --tls-key FILE]] [--api-port N] [--api-host ADDR] [--home-assistant] [--retention-days N] [--instance NAME] [--topic-prefix P] [--public-url URL] [--notifications FILE]',
   async run(args, io) {
@@ -149,6 +161,7 @@ export const hubCommand: Command = {
         clock: systemClock,
         log,
         ...(opts.mqtt !== undefined ? { mqttUrl: opts.mqtt } : {}),
+        ...(opts.mqttPassword !== undefined ? { mqttPassword: opts.mqttPassword } : {}),
         ...(opts.brokerPort !== undefined ? { brokerPort: opts.brokerPort } : {}),
         ...(opts.apiPort !== undefined ? { apiPort: opts.apiPort } : {}),
         ...(opts.apiHost !== undefined ? { apiHost: opts.apiHost } : {}),
@@ -171,9 +184,9 @@ export const hubCommand: Command = {
         [
           '',
           `Tessera hub`,
-          `MQTT broker: ${mqttUrl}${opts.mqtt === undefined ? ` (embedded, MQTT 3.1.1; ${opts.openBroker ? 'open to any client' : 'provisioned sites only: tessera site provision SITE'})` : ' (external)'}`,
+          `MQTT broker: ${redact(mqttUrl)}${opts.mqtt === undefined ? ` (embedded, MQTT 3.1.1; ${opts.openBroker ? 'open to any client' : 'provisioned sites only: tessera site provision SITE'})` : ' (external)'}`,
           `API:         ${apiUrl}   (health: ${apiUrl}/health, sites: ${apiUrl}/sites)`,
-          `Database:    ${opts.db}`,
+          `Database:    ${redact(opts.db)}`,
           `Hub key:     ${opts.key} (sites pin its public key: ${apiUrl}/directory)`,
           ...oneTimeAdminLines(hub.oneTimeAdmin, firstAdminFile(opts.key), log),
           'Ctrl-C stops.',
@@ -194,6 +207,62 @@ export const hubCommand: Command = {
     }
   },
 };
+
+/** A secret file's text: its one trailing newline (`echo secret > file`) is not part of the secret. */
+function readSecretFile(variable: string, path: string): string {
+  let text;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new Error(`${variable}: cannot read ${path}: ${(err as Error).message}`);
+  }
+  const secret = text.replace(/\r?\n$/, '');
+  if (secret === '' || /[\r\n]/.test(secret))
+    throw new Error(`${variable}: ${path} must hold the password alone, on one line`);
+  return secret;
+}
+
+/**
+ * The hub's passwords from files named in the environment, never on its command line (which
+ * every user of the machine sees with ps) nor in the URLs it prints and logs:
+ * `TESSERA_MQTT_PASSWORD_FILE`, the external broker's password for the username in `--mqtt` (or
+ * `TESSERA_MQTT_URL`); `TESSERA_DB_PASSWORD_FILE`, the password of the PostgreSQL `--db` URL's
+ * user. Container secrets are such files (docker-compose.yml). An error message, or the values.
+ */
+export function hubSecrets(
+  given: { mqtt: string | undefined; db: string },
+  env: Record<string, string | undefined>,
+): { mqttPassword: string | undefined; db: string } | string {
+  const mqttFile = env.TESSERA_MQTT_PASSWORD_FILE;
+  const dbFile = env.TESSERA_DB_PASSWORD_FILE;
+  let mqttPassword: string | undefined;
+  let db = given.db;
+  try {
+    if (mqttFile) {
+      if (given.mqtt === undefined)
+        return 'TESSERA_MQTT_PASSWORD_FILE is the password of an external broker: give its URL (--mqtt or TESSERA_MQTT_URL)';
+      const url = new URL(given.mqtt);
+      if (url.username === '')
+        return `TESSERA_MQTT_PASSWORD_FILE needs the username in the broker URL: mqtt://USER@host:port`;
+      if (url.password !== '')
+        return 'the broker URL has a password already: leave it out, TESSERA_MQTT_PASSWORD_FILE gives it';
+      mqttPassword = readSecretFile('TESSERA_MQTT_PASSWORD_FILE', mqttFile);
+    }
+    if (dbFile) {
+      if (!isPostgresUrl(given.db))
+        return 'TESSERA_DB_PASSWORD_FILE is the password of a PostgreSQL database: --db postgres://USER@host/DATABASE';
+      const url = new URL(given.db);
+      if (url.password !== '')
+        return 'the --db URL has a password already: leave it out, TESSERA_DB_PASSWORD_FILE gives it';
+      // Encoded, so that a "%" or "@" in the password reaches PostgreSQL as it is.
+      url.password = encodeURIComponent(readSecretFile('TESSERA_DB_PASSWORD_FILE', dbFile));
+      db = url.toString();
+    }
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return { mqttPassword, db };
+}
 
 /**
  * `TESSERA_SMTP_URL` (`smtp://user:password@host:587`, `smtps://…:465`) and `TESSERA_MAIL_FROM`:

@@ -54,6 +54,11 @@ export interface HubDeps {
   log: Logger;
   /** An external broker (e.g. `mqtt://127.0.0.1:1883`); without it the hub embeds Aedes. */
   mqttUrl?: string;
+  /**
+   * The password of the external broker's login (the username is the URL's): kept out of the URL,
+   * which is printed and logged. The CLI reads it from TESSERA_MQTT_PASSWORD_FILE.
+   */
+  mqttPassword?: string;
   /** Port of the embedded broker: default 1883, 0 = a free port. */
   brokerPort?: number;
   /** Default 127.0.0.1. */
@@ -170,7 +175,9 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
   const ingest = new HubIngest({
     ...(deps.mqttUrl === undefined
       ? { credentials: hubCredentials, ...(deps.brokerTls ? { tlsLoopback: true } : {}) }
-      : {}),
+      : deps.mqttPassword !== undefined
+        ? { credentials: { username: decodeURIComponent(new URL(deps.mqttUrl).username), password: deps.mqttPassword } }
+        : {}),
     store,
     clock: deps.clock,
     log: deps.log,
