@@ -20,7 +20,10 @@ export interface TapCounters {
 
 /** What the metrics need of the site (edge/site/edge.ts passes itself). */
 export interface MetricsSite {
-  readonly config: { readonly site: { readonly id: string; readonly capacity: number } };
+  readonly config: {
+    readonly site: { readonly id: string; readonly capacity: number };
+    readonly directory: { readonly source: string };
+  };
   readonly store: {
     readonly events: Pick<EventLog, 'lastSeq' | 'ackedSeq'>;
     readonly presence: Pick<PresenceRepo, 'occupancy'>;
@@ -53,6 +56,8 @@ export function edgeMetrics(edge: MetricsSite, context: MetricsContext): MetricF
   const doors = [...edge.doors.values()].map((d) => d.state());
   const directory = edge.store.directory.meta();
   const link = context.link?.();
+  // Where the directory comes from (hub or file): only a hub-fed one is confirmed as time goes by.
+  const source = edge.config.directory.source;
   return [
     {
       name: 'tessera_edge_decisions_total',
@@ -166,9 +171,9 @@ export function edgeMetrics(edge: MetricsSite, context: MetricsContext): MetricF
     },
     {
       name: 'tessera_edge_directory_revision',
-      help: 'Revision of the directory in force; absent before any directory.',
+      help: 'Revision of the directory in force, by its source (hub or file); absent before any directory.',
       type: 'gauge',
-      samples: directory === undefined ? [] : [{ labels: { site }, value: directory.revision }],
+      samples: directory === undefined ? [] : [{ labels: { site, source }, value: directory.revision }],
     },
     {
       name: 'tessera_edge_directory_age_seconds',
@@ -177,7 +182,7 @@ export function edgeMetrics(edge: MetricsSite, context: MetricsContext): MetricF
       samples:
         directory === undefined
           ? []
-          : [{ labels: { site }, value: Math.max(0, (context.clock.now() - directory.loadedAt) / 1000) }],
+          : [{ labels: { site, source }, value: Math.max(0, (context.clock.now() - directory.loadedAt) / 1000) }],
     },
   ];
 }
