@@ -55,10 +55,12 @@ describe('monitor tokens', () => {
     ).toBe(404);
 
     const audit = await hub.api.inject({ method: 'GET', url: '/audit?entity=monitor_token', headers: admin });
-    expect(audit.json<{ items: Array<{ action: string }> }>().items.map((e) => e.action).sort()).toEqual([
-      'create',
-      'revoke',
-    ]);
+    expect(
+      audit
+        .json<{ items: Array<{ action: string }> }>()
+        .items.map((e) => e.action)
+        .sort(),
+    ).toEqual(['create', 'revoke']);
     expect(audit.body).not.toContain(token);
   });
 

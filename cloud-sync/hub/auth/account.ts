@@ -11,7 +11,8 @@ export type AccountRole = AccountOfRole['role'];
 export type Account = AccountOfRole | (Omit<AccountOfRole, 'role'> & { role: 'monitor' });
 
 /** A member or an employer's manager: an account that is never the network's staff. */
-export const isSelfService = (role: Account['role']): boolean => (SELF_SERVICE_ROLES as readonly string[]).includes(role);
+export const isSelfService = (role: Account['role']): boolean =>
+  (SELF_SERVICE_ROLES as readonly string[]).includes(role);
 
 export function maySeeSite(account: Account, site: string): boolean {
   return account.role === 'operator' || (account.role === 'site_manager' && account.sites.includes(site));
