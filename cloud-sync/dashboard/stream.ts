@@ -5,6 +5,7 @@ import type { Clock } from '../../shared/platform/clock.js';
 import { serve } from '../../shared/platform/api-contract.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import { DashboardRoutes, type StreamEvent } from '../../shared/protocol/api/hub-dashboard.js';
+import { sessionAccount } from '../hub/auth/guards.js';
 import { sessionToken } from '../hub/auth/register.js';
 import type { HubLive } from '../hub/occupancy/live.js';
 import { visibleTo } from '../hub/occupancy/routes.js';
@@ -46,6 +47,7 @@ export function registerEventStream(app: FastifyInstance, deps: StreamDeps): voi
   });
 
   serve(app, DashboardRoutes.stream, (req, reply) => {
+    const account = sessionAccount(req);
     // Keyed by the session token, not the account: two people sharing nothing but a role do not share a bound.
     const session = sessionToken(req) ?? req.account.id;
     if (!slots.take(session)) {
@@ -103,7 +105,7 @@ export function registerEventStream(app: FastifyInstance, deps: StreamDeps): voi
     });
     Promise.all([deps.live.projection.network(visible), deps.live.healthAll(visible)]).then(
       ([occupancy, health]) => {
-        write(format({ event: 'hello', data: { account: req.account, occupancy, health } }));
+        write(format({ event: 'hello', data: { account, occupancy, health } }));
         greeted = true;
         held.splice(0).forEach(write);
       },

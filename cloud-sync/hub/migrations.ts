@@ -467,4 +467,15 @@ export const HUB_MIGRATIONS: readonly string[] = [
     since   BIGINT NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  -- Monitor tokens (auth/monitor-tokens.ts): long-lived read-only keys of metrics scrapers,
+  -- by the SHA-256 of their token like sessions; each one lasts until it is revoked (deleted).
+  CREATE TABLE monitor_tokens (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -505,4 +505,16 @@ export const PG_MIGRATIONS: readonly string[] = [
     since   BIGINT NOT NULL
   );
   `,
+  // 21
+  `
+  -- Monitor tokens (auth/monitor-tokens.ts): long-lived read-only keys of metrics scrapers,
+  -- by the SHA-256 of their token like sessions; each one lasts until it is revoked (deleted).
+  CREATE TABLE monitor_tokens (
+    id         TEXT COLLATE "C" PRIMARY KEY,
+    name       TEXT COLLATE "C" NOT NULL UNIQUE,
+    token_hash TEXT COLLATE "C" NOT NULL UNIQUE,
+    created_by TEXT COLLATE "C" NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+  `,
 ];

@@ -1,5 +1,5 @@
 import type { SiteEvent } from '../../shared/protocol/events.js';
-import type { Account } from '../../shared/protocol/api/hub-auth.js';
+import type { Account } from './auth/account.js';
 
 /**
  * A site event as `account` may read it: the whole UID of a card presented for enrolment

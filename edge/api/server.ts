@@ -100,7 +100,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return { released: edge.lockers.release(bank, number, deps.clock.now()) };
   });
   registerConsumableRoutes(app, edge.store, deps.clock);
-  registerEdgeMetrics(app, edge);
+  registerEdgeMetrics(app, edge, { clock: deps.clock, link: deps.link });
   if (deps.sim) registerSimulationRoutes(app, edge, deps.sim, deps.clock);
   let document: ReturnType<typeof edgeOpenApi> | undefined;
   // Made on first ask, once every route is registered.

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Hub } from '../../cloud-sync/hub-process/hub.js';
 import { routesOf, type ApiRoute } from '../../shared/platform/api-contract.js';
 import { AuthRoutes } from '../../shared/protocol/api/hub-auth.js';
+import { HubSiteRoutes } from '../../shared/protocol/api/hub-sites.js';
 import { signedInHub, type AuthHeaders } from '../harness/hub-auth.js';
 import { silent } from '../support/logger.js';
 import { network, UID, type Network } from './hub-self-service-fixtures.js';
@@ -10,7 +11,8 @@ import { network, UID, type Network } from './hub-self-service-fixtures.js';
  * Every role against every route of a real hub (routesOf: each route registered, none left out,
  * so a route added later is swept too). A member and an employer's manager reach only the
  * routes whose contract says `selfService`, and their own account's; everything else is 403
- * `auth.forbidden`, and leaves the hub's data as it was. The staff keep every route they had.
+ * `auth.forbidden`, and leaves the hub's data as it was. The staff keep every route they had. A
+ * monitor token (a metrics scraper's) reaches `GET /metrics` alone.
  */
 
 /**
@@ -70,6 +72,9 @@ const OPERATOR_ONLY = [
   'PATCH /accounts/:id',
   'POST /accounts/:id/password',
   'GET /audit',
+  'GET /auth/monitor-tokens',
+  'POST /auth/monitor-tokens',
+  'DELETE /auth/monitor-tokens/:id',
   'GET /billing/prices',
   'PUT /billing/prices',
   'GET /billing/periods',
@@ -180,6 +185,47 @@ describe('every role against every route', () => {
     for (const [who, headers] of accounts)
       for (const r of routes.filter(own))
         expect([401, 500], `${who} ${name(r)}`).not.toContain((await call(r, headers, 'self')).status);
+  });
+
+  it('a monitor token reads GET /metrics and is refused 403 on every other route, with nothing read or changed', async () => {
+    const made = await hub.api.inject({
+      method: 'POST',
+      url: '/auth/monitor-tokens',
+      headers: net.admin,
+      payload: { name: 'prometheus' },
+    });
+    expect(made.statusCode).toBe(201);
+    const token = made.json<{ token: string }>().token;
+    const monitor: AuthHeaders = { cookie: '', authorization: `Bearer ${token}` };
+    // Every route that needs a session, logging out included: a monitor has no session to end.
+    const routes = routesOf(hub.api).filter(needsSession);
+    expect(routes.length).toBeGreaterThan(40);
+    const before = await state();
+    for (const r of routes) {
+      if (r.contract === HubSiteRoutes.metrics) continue;
+      for (const aim of ['self', 'staff'] as const)
+        expect(await call(r, monitor, aim), `monitor ${name(r)}`).toEqual({ status: 403, code: 'auth.forbidden' });
+    }
+    expect(await state()).toBe(before);
+    const metrics = await hub.api.inject({ method: 'GET', url: '/metrics', headers: monitor });
+    expect(metrics.statusCode).toBe(200);
+    // What an operator sees: every site, and the network's ingest counters.
+    expect(metrics.body).toContain('tessera_hub_events_applied_total');
+    expect(metrics.body).toContain('tessera_site_occupancy{site="murat"}');
+    // The same gate for a path no route serves, and for a token as a cookie.
+    for (const [method, url] of [
+      ['GET', '/nothing-here'],
+      ['GET', '/metrics/'],
+      ['HEAD', '/directory/members'],
+      ['GET', '/auth/me'],
+    ] as const)
+      expect((await hub.api.inject({ method, url, headers: monitor })).statusCode, `${method} ${url}`).toBe(403);
+    const asCookie = await hub.api.inject({
+      method: 'GET',
+      url: '/auth/me',
+      headers: { cookie: `tessera_session=${token}` },
+    });
+    expect(asCookie.statusCode).toBe(403);
   });
 
   it('a path no route serves, or a staff path spelt otherwise, is refused to a member as to a staff route', async () => {

@@ -92,6 +92,9 @@ describe('GET /metrics on the hub', () => {
       'tessera_site_occupancy{site="allanche"} 0',
       'tessera_site_capacity{site="murat"} 4',
       'tessera_site_online{site="murat"} 1',
+      // The events happened at 08:00:00Z; the status came at 08:00:10Z (hub clock).
+      `tessera_site_last_event_timestamp_seconds{site="murat"} ${Date.parse('2026-11-23T08:00:00Z') / 1000}`,
+      `tessera_site_last_status_timestamp_seconds{site="murat"} ${Date.parse('2026-11-23T08:00:10Z') / 1000}`,
       'tessera_site_backlog{site="murat"} 4',
       'tessera_alarms_open{site="murat"} 1',
       'tessera_site_decisions_total{site="murat",result="granted",reason="ok"} 1',
@@ -120,6 +123,8 @@ describe('GET /metrics on the hub', () => {
     expect(mine).toContain('tessera_site_occupancy{site="allanche"} 0');
     expect(mine).not.toContain('murat');
     expect(mine).not.toContain('tessera_hub_events_applied_total');
+    expect(mine).not.toMatch(/^tessera_site_last_event_timestamp_seconds\{/m);
+    expect(mine).toMatch(/^tessera_build_info\{version="[^"]+",node="[^"]+"\} 1$/m);
   });
 });
 
@@ -212,5 +217,71 @@ describe('GET /metrics on the edge', () => {
       `tessera_edge_outbox_backlog{site="murat"} ${site.store.events.lastSeq()}`,
     ])
       expect(lines).toContain(line);
+  });
+
+  it('gives each door lock, contact and alarms, each reader presence, the broker link, the directory revision and age', async () => {
+    const site = await startSite();
+    cleanups.push(() => site.stop());
+    let link = { connected: true, unreachableSeconds: 0 };
+    const app = buildApi({
+      edge: site.edge,
+      log: silent,
+      clock: site.clock,
+      version: 'test',
+      startedAt: site.clock.now(),
+      link: () => link,
+    });
+    cleanups.push(() => app.close());
+    const scrape = async () => (await app.inject({ method: 'GET', url: '/metrics' })).body.split('\n');
+    const first = await scrape();
+    for (const line of [
+      'tessera_edge_door_locked{site="murat",door="front"} 1',
+      'tessera_edge_door_open{site="murat",door="front"} 0',
+      'tessera_edge_door_alarm{site="murat",door="front",alarm="forced"} 0',
+      'tessera_edge_door_alarm{site="murat",door="front",alarm="held"} 0',
+      'tessera_edge_reader_connected{site="murat",reader="front-in",role="entry"} 1',
+      'tessera_edge_reader_connected{site="murat",reader="lockers",role="locker-bank"} 1',
+      'tessera_edge_broker_connected{site="murat"} 1',
+      'tessera_edge_broker_unreachable_seconds{site="murat"} 0',
+      'tessera_edge_directory_revision{site="murat",source="file"} 1',
+      'tessera_edge_directory_age_seconds{site="murat",source="file"} 0',
+    ])
+      expect(first).toContain(line);
+    // Runtime figures and the build, once each.
+    for (const family of ['process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'tessera_build_info'])
+      expect(first.filter((l) => l === `# TYPE ${family} gauge`)).toHaveLength(1);
+
+    // The door opened while locked: forced. A reader unplugged. The broker lost. An hour and a half later.
+    site.gpio.setInput(27, true);
+    site.reader.unplug('front-in');
+    link = { connected: false, unreachableSeconds: 42 };
+    site.clock.advance(90 * 60_000);
+    const later = await scrape();
+    for (const line of [
+      'tessera_edge_door_open{site="murat",door="front"} 1',
+      'tessera_edge_door_alarm{site="murat",door="front",alarm="forced"} 1',
+      'tessera_edge_door_alarm{site="murat",door="front",alarm="held"} 0',
+      'tessera_edge_reader_connected{site="murat",reader="front-in",role="entry"} 0',
+      'tessera_edge_reader_connected{site="murat",reader="front-out",role="exit"} 1',
+      'tessera_edge_broker_connected{site="murat"} 0',
+      'tessera_edge_broker_unreachable_seconds{site="murat"} 42',
+      'tessera_edge_directory_age_seconds{site="murat",source="file"} 5400',
+    ])
+      expect(later).toContain(line);
+
+    // A pulse: the door unlocked.
+    site.gpio.setInput(27, false);
+    site.edge.doors.get('front')?.unlock('remote');
+    expect(await scrape()).toContain('tessera_edge_door_locked{site="murat",door="front"} 0');
+  });
+
+  it('has no broker samples for a site without a broker', async () => {
+    const site = await startSite();
+    cleanups.push(() => site.stop());
+    const app = buildApi({ edge: site.edge, log: silent, clock: site.clock, version: 'test', startedAt: 0 });
+    cleanups.push(() => app.close());
+    const body = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(body).toContain('# TYPE tessera_edge_broker_connected gauge');
+    expect(body).not.toMatch(/^tessera_edge_broker_connected\{/m);
   });
 });

@@ -16,6 +16,7 @@ import {
   verifyPassword,
   type ScryptCost,
 } from './password.js';
+import { MonitorTokenStore } from './monitor-tokens.js';
 import { SessionStore } from './sessions.js';
 import { checkUntrusted } from '../../../shared/platform/check-untrusted.js';
 
@@ -46,6 +47,8 @@ export type LoginResult =
 export class HubAuth {
   readonly accounts: AccountStore;
   readonly sessions: SessionStore;
+  /** Metrics scrapers' long-lived tokens (role monitor). */
+  readonly monitorTokens: MonitorTokenStore;
   readonly throttle: LoginThrottle;
   /** The database the accounts and sessions are in. */
   readonly db: HubDb;
@@ -71,6 +74,7 @@ export class HubAuth {
     this.log = deps.log.child({ module: 'auth' });
     this.accounts = new AccountStore(now);
     this.sessions = new SessionStore(now, deps.sessionTtlMs);
+    this.monitorTokens = new MonitorTokenStore(now);
     this.throttle = new LoginThrottle(deps.clock);
   }
 
@@ -212,6 +216,11 @@ export class HubAuth {
   /** The live, enabled account behind a session token (await it: a pending answer is no account). */
   sessionAccount(token: string): Promise<AccountRecord | undefined> {
     return this.accounts.ofSession(this.db, token, this.deps.clock.now());
+  }
+
+  /** The monitor a metrics scraper's token stands for, or undefined if it is unknown or revoked. */
+  monitorAccount(token: string): Promise<Account | undefined> {
+    return this.monitorTokens.account(this.db, token);
   }
 
   /** The account `id` as it is now. */

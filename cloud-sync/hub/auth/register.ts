@@ -3,9 +3,11 @@ import { contractOf, serve, type RouteContract } from '../../../shared/platform/
 import { TesseraError } from '../../../shared/platform/errors.js';
 import { AuthRoutes } from '../../../shared/protocol/api/hub-auth.js';
 import { SelfServiceRoutes } from '../../../shared/protocol/api/hub-self-service.js';
+import { HubSiteRoutes } from '../../../shared/protocol/api/hub-sites.js';
 import { isSelfService, type Account } from './account.js';
 import type { AccountRecord } from './accounts.js';
 import type { HubAuth } from './hub-auth.js';
+import { isMonitorToken } from './monitor-tokens.js';
 import { passwordIsUsername } from './password.js';
 import './guards.js';
 import { registerHardening } from './hardening.js';
@@ -49,6 +51,17 @@ function selfServiceMayReach(req: FastifyRequest): boolean {
   return contract !== undefined && (contract.selfService === true || OWN_ACCOUNT_ROUTES.has(contract));
 }
 
+/**
+ * What a monitor token may reach: the metrics, and nothing else. Decided from the route
+ * matched, like the self-service gate: anything else, a route added later included, is 403.
+ */
+const MONITOR_ROUTES: ReadonlySet<RouteContract> = new Set([HubSiteRoutes.metrics]);
+
+function monitorMayReach(req: FastifyRequest): boolean {
+  const contract = contractOf(req);
+  return contract !== undefined && MONITOR_ROUTES.has(contract);
+}
+
 /** Who is asking, as the handlers see it: a member's or a manager's link only when it is one. */
 function requestAccount(a: AccountRecord): Account {
   return {
@@ -83,7 +96,7 @@ export const sessionCookie = (token: string, maxAgeSeconds: number) =>
  */
 export function registerAuth(app: FastifyInstance, auth: HubAuth): void {
   registerHardening(app);
-  app.decorateRequest('account', null as unknown as FastifyRequest['account']);
+  app.decorateRequest<FastifyRequest['account'], 'account'>('account', null as unknown as FastifyRequest['account']);
   app.addHook('onRequest', async (req) => {
     if (isPublic(req)) return;
     const token = sessionToken(req);
@@ -92,6 +105,13 @@ export function registerAuth(app: FastifyInstance, auth: HubAuth): void {
         'auth.required',
         'log in first: POST /auth/login, then send the session cookie or "Authorization: Bearer <token>"',
       );
+    if (isMonitorToken(token)) {
+      const monitor = await auth.monitorAccount(token);
+      if (!monitor) throw new TesseraError('auth.invalid', 'this monitor token is unknown or was revoked');
+      if (!monitorMayReach(req)) throw new TesseraError('auth.forbidden', 'a monitor token reads /metrics only');
+      req.account = monitor;
+      return;
+    }
     // A store that cannot answer throws store.unavailable (503): let through as it is, never a 401.
     const account = await auth.sessionAccount(token);
     if (!account) throw new TesseraError('auth.invalid', 'this session is unknown or has expired: log in again');

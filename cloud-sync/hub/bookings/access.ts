@@ -29,6 +29,8 @@ export async function mayActFor(
       return account.employer !== undefined && member.employer === account.employer;
     case 'site_manager':
       return maySeeSite(account, site) && new DirectoryScope(account, directory, q).member(member);
+    case 'monitor':
+      return false;
   }
 }
 
@@ -93,5 +95,7 @@ export async function visibleBookings(
       const sites = allSites.filter((s) => maySeeSite(account, s) && (asked.site === undefined || s === asked.site));
       return { by: { sites }, keeps };
     }
+    case 'monitor':
+      return members([]);
   }
 }

@@ -52,6 +52,8 @@ export class HubResources {
             (r.plans === 'all' || r.plans.includes(plan.id)) && (plan.sites === 'all' || plan.sites.includes(r.site)),
         );
       }
+      case 'monitor':
+        return [];
     }
   }
 

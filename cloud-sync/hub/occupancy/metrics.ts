@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { serve } from '../../../shared/platform/api-contract.js';
 import { HubSiteRoutes } from '../../../shared/protocol/api/hub-sites.js';
-import { type MetricFamily, PROMETHEUS_CONTENT_TYPE, renderExposition } from '../../../shared/platform/metrics.js';
+import { type MetricFamily, PROMETHEUS_CONTENT_TYPE } from '../../../shared/platform/metrics.js';
+import { exposition } from '../../../shared/platform/runtime-metrics.js';
 import type { HubIngest } from '../ingest.js';
 import type { HubStore } from '../store.js';
 import type { HubLive } from './live.js';
@@ -96,6 +97,39 @@ export async function hubMetrics(
       ),
     },
     {
+      name: 'tessera_site_last_event_timestamp_seconds',
+      help: 'When the latest event the hub stored of the site happened (Unix seconds); absent before any event.',
+      type: 'gauge',
+      samples: health.flatMap((h) => {
+        const at = h.lastEventAt === null ? NaN : Date.parse(h.lastEventAt);
+        return Number.isNaN(at) ? [] : [{ labels: { site: h.site }, value: at / 1000 }];
+      }),
+    },
+    {
+      name: 'tessera_site_last_status_timestamp_seconds',
+      help: 'When the hub last received a status of the site (Unix seconds): its heartbeat; absent before any status.',
+      type: 'gauge',
+      samples: health.flatMap((h) =>
+        h.statusAt === null ? [] : [{ labels: { site: h.site }, value: Date.parse(h.statusAt) / 1000 }],
+      ),
+    },
+    {
+      name: 'tessera_site_directory_age_seconds',
+      help: 'Age of the directory in force at the site, as its last status reported it.',
+      type: 'gauge',
+      samples: health.flatMap((h) =>
+        h.directory?.ageSeconds == null ? [] : [{ labels: { site: h.site }, value: h.directory.ageSeconds }],
+      ),
+    },
+    {
+      name: 'tessera_site_directory_stale',
+      help: '1 when the site last reported its directory stale (past the bound of a role it admits), else 0.',
+      type: 'gauge',
+      samples: health.flatMap((h) =>
+        h.directory === null ? [] : [{ labels: { site: h.site }, value: h.directory.stale ? 1 : 0 }],
+      ),
+    },
+    {
       name: 'tessera_site_backlog',
       help: 'Events the site holds that the hub has not acknowledged, as last reported.',
       type: 'gauge',
@@ -134,11 +168,15 @@ export async function hubMetrics(
   ];
 }
 
-/** `GET /metrics`, Prometheus text format, behind the same login as the rest of the API (docs/dashboard.md). */
+/**
+ * `GET /metrics`, Prometheus text format, behind the same login as the rest of the API
+ * (docs/dashboard.md), with the process's own figures. A monitor token (a scraper's) sees what
+ * an operator sees; a site manager only their sites.
+ */
 export function registerHubMetrics(app: FastifyInstance, deps: HubMetricsDeps): void {
-  serve(app, HubSiteRoutes.metrics, async (req, reply) =>
-    reply
-      .type(PROMETHEUS_CONTENT_TYPE)
-      .send(renderExposition(await hubMetrics(deps, visibleTo(req), req.account.role === 'operator'))),
-  );
+  serve(app, HubSiteRoutes.metrics, async (req, reply) => {
+    const whole = req.account.role === 'operator' || req.account.role === 'monitor';
+    const families = await hubMetrics(deps, whole ? () => true : visibleTo(req), whole);
+    return reply.type(PROMETHEUS_CONTENT_TYPE).send(await exposition(families));
+  });
 }

@@ -232,7 +232,8 @@ export const EdgeRoutes = {
     url: '/metrics',
     operationId: 'getEdgeMetrics',
     tags: ['site'],
-    summary: 'Prometheus metrics: decisions, latency, occupancy, outbox backlog, faults',
+    summary:
+      'Prometheus metrics: decisions, latency, occupancy, outbox backlog, faults, doors, readers, broker link, directory, runtime',
     response: {},
     produces: { 'text/plain': { description: 'Prometheus text exposition format 0.0.4' } },
   }),

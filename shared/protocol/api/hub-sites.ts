@@ -129,7 +129,8 @@ export const HubSiteRoutes = {
     url: '/metrics',
     operationId: 'getHubMetrics',
     tags: ['hub'],
-    summary: 'Prometheus metrics: occupancy, health, alarms, decisions, ingest',
+    summary:
+      'Prometheus metrics: occupancy, health, alarms, decisions, ingest, runtime (a monitor token reaches this route alone)',
     response: {},
     produces: { 'text/plain': { description: 'Prometheus text exposition format 0.0.4' } },
   }),
