@@ -22,6 +22,11 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
     load: async () => (await import('../cloud-sync/hub-process/cli.js')).hubCommand,
   },
   {
+    name: 'hub render',
+    summary: "write the hub's systemd unit (sandboxed, Type=notify, watchdog) and its environment file for secrets",
+    load: async () => (await import('../cloud-sync/hub-process/render-cli.js')).hubRenderCommand,
+  },
+  {
     name: 'demo',
     summary:
       'run a network: the hub, its dashboard and three simulated centres over MQTT (what `npm start` runs); --standalone: one centre alone',
