@@ -1,11 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../harness/process.js';
 import { tempDir } from '../support/temp-dir.js';
-
-const ROOT = resolve('.');
 
 // Under CI (.ci/run installs systemd) a missing systemd-analyze fails the test instead of skipping it.
 const hasAnalyze = process.env.CI === 'true' || spawnSync('sh', ['-c', 'command -v systemd-analyze']).status === 0;
