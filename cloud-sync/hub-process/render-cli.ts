@@ -73,9 +73,7 @@ function parseTarget(args: string[]): { out: string; json: boolean; target: HubT
 }
 
 /** The hub's options as `tessera hub` would take them, with what a unit file needs on top. */
-function checkHubArgs(
-  hubArgs: string[],
-): Pick<HubTarget, 'hubArgs' | 'privilegedPort' | 'postgres'> | string {
+function checkHubArgs(hubArgs: string[]): Pick<HubTarget, 'hubArgs' | 'privilegedPort' | 'postgres'> | string {
   const errors: string[] = [];
   const parsed = parseHubArgs(hubArgs, { out: () => undefined, err: (t) => errors.push(t) }, 'hub');
   if (typeof parsed === 'number') return `hub option: ${(errors[0] ?? '').replace(/^tessera: |\nusage:[^]*$/g, '')}`;
