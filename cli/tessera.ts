@@ -1,5 +1,6 @@
 import type { Command, Io } from '../shared/platform/command.js';
 import { EXIT } from '../shared/platform/command.js';
+import { VERSION } from '../shared/platform/package-root.js';
 
 /**
  * The `tessera` command. Each subcommand module is imported only when chosen, so
@@ -20,6 +21,11 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
     name: 'hub',
     summary: 'run the network hub: embedded MQTT broker (or an external one), event ingest, API',
     load: async () => (await import('../cloud-sync/hub-process/cli.js')).hubCommand,
+  },
+  {
+    name: 'hub render',
+    summary: "write the hub's systemd unit (sandboxed, Type=notify, watchdog) and its environment file for secrets",
+    load: async () => (await import('../cloud-sync/hub-process/render-cli.js')).hubRenderCommand,
   },
   {
     name: 'demo',
@@ -110,10 +116,24 @@ function help(io: Io): void {
   io.out('usage: tessera <command> [options]\n\ncommands:');
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   for (const c of COMMANDS) io.out(`  ${c.name.padEnd(width)}  ${c.summary}`);
-  io.out("\n`tessera <command> --help` shows a command's options.");
+  io.out("\n`tessera <command> --help` shows a command's options; `tessera --version [--json]` the version.");
+}
+
+/** `tessera --version [--json]`: the package's version, and with --json the Node running it. */
+function version(argv: string[], io: Io): number {
+  const rest = argv.slice(1);
+  if (rest.some((a) => a !== '--json')) {
+    io.err(`tessera: unexpected "${rest.find((a) => a !== '--json')}"\nusage: tessera --version [--json]`);
+    return EXIT.USAGE;
+  }
+  io.out(
+    rest.includes('--json') ? JSON.stringify({ version: VERSION, node: process.versions.node }) : `tessera ${VERSION}`,
+  );
+  return EXIT.OK;
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
+  if (argv[0] === '--version' || argv[0] === '-V') return version(argv, io);
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     help(io);
     return argv.length === 0 ? EXIT.USAGE : EXIT.OK;

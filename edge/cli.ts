@@ -158,7 +158,7 @@ function printDemoHelp(io: Io, running: RunningEdge): void {
   );
 }
 
-const RENUMBER_USAGE = 'edge renumber --after N --config FILE';
+const RENUMBER_USAGE = 'edge renumber --after N --config FILE [--json]';
 
 /**
  * `tessera edge renumber --after N --config FILE`: after a lost database, continues the site's
@@ -172,7 +172,10 @@ export const renumberCommand: Command = {
   async run(args, io) {
     let values;
     try {
-      ({ values } = parseArgs({ args, options: { after: { type: 'string' }, config: { type: 'string' } } }));
+      ({ values } = parseArgs({
+        args,
+        options: { after: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } },
+      }));
     } catch (err) {
       return usageError(io, (err as Error).message, RENUMBER_USAGE);
     }
@@ -193,6 +196,11 @@ export const renumberCommand: Command = {
       const moved =
         r.to >= r.from ? `the ${r.to - r.from + 1} event(s) recorded since the loss are now ${r.from}-${r.to}; ` : '';
       const skipped = r.skipped ? `seqs ${r.skipped.from}-${r.skipped.to} are declared lost; ` : '';
+      if (values.json === true) {
+        const renumbered = r.to >= r.from ? { from: r.from, to: r.to } : null;
+        io.out(JSON.stringify({ site: site.id, renumbered, lost: r.skipped ?? null, next: r.to + 1 }));
+        return EXIT.OK;
+      }
       io.out(
         `${site.id}: ${moved}${skipped}the next event is ${r.to + 1}. The edge sends again (a running edge within a second).`,
       );

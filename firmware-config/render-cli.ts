@@ -5,10 +5,11 @@ import type { Command, Io } from '../shared/platform/command.js';
 import { EXIT } from '../shared/platform/command.js';
 import { readTextFile } from '../shared/platform/yaml-document.js';
 import { parseSiteConfig } from './load.js';
-import type { RenderTarget } from './render.js';
+import type { RenderedFile, RenderTarget } from './render.js';
 import { renderSiteFiles, unitName } from './render.js';
 
-const USAGE = 'config render FILE --out DIR [--config-path PATH] [--install-dir DIR] [--user NAME] [--node PATH]';
+const USAGE =
+  'config render FILE --out DIR [--config-path PATH] [--install-dir DIR] [--user NAME] [--node PATH] [--json]';
 
 const OPTIONS = {
   out: { type: 'string' },
@@ -16,11 +17,13 @@ const OPTIONS = {
   'install-dir': { type: 'string' },
   user: { type: 'string' },
   node: { type: 'string' },
+  json: { type: 'boolean' },
 } as const;
 
 interface RenderArgs {
   file: string;
   out: string;
+  json: boolean;
   target: Omit<RenderTarget, 'configPath'> & { configPath: string | undefined };
 }
 
@@ -46,6 +49,7 @@ function parseRenderArgs(args: string[]): RenderArgs | string {
   return {
     file,
     out: values.out,
+    json: values.json === true,
     target: {
       configPath: values['config-path'],
       installDir: values['install-dir'] ?? '/opt/tessera',
@@ -82,12 +86,14 @@ export const renderCommand: Command = {
       io.err(
         `note: the store resolves to ${storage} on the target; the folder must exist and be the service user's (storage.path: /var/lib/tessera/${loaded.value.site.id}.db lets systemd make it)`,
       );
-    printPlan(io, opts.out, files, loaded.value.site.id, unitName(loaded.value), configPath);
+    const plan = { out: resolve(opts.out), site: loaded.value.site.id, unit: unitName(loaded.value), configPath };
+    if (opts.json) io.out(JSON.stringify({ ...plan, files: files.map(listed) }));
+    else printPlan(io, plan, files);
     return EXIT.OK;
   },
 };
 
-function writeFiles(out: string, files: ReturnType<typeof renderSiteFiles>): void {
+function writeFiles(out: string, files: RenderedFile[]): void {
   mkdirSync(out, { recursive: true });
   for (const f of files) {
     const path = join(out, f.name);
@@ -97,18 +103,20 @@ function writeFiles(out: string, files: ReturnType<typeof renderSiteFiles>): voi
   }
 }
 
+/** A rendered file as --json lists it: its mode in octal, as `ls -l` and `install -m` write it. */
+function listed(f: RenderedFile): { name: string; installPath: string; mode: string } {
+  return { name: f.name, installPath: f.installPath, mode: f.mode.toString(8) };
+}
+
 function printPlan(
   io: Io,
-  out: string,
-  files: ReturnType<typeof renderSiteFiles>,
-  site: string,
-  unit: string,
-  configPath: string,
+  plan: { out: string; site: string; unit: string; configPath: string },
+  files: RenderedFile[],
 ): void {
   const width = Math.max(...files.map((f) => f.name.length));
-  io.out(`Rendered ${files.length} files for ${site} in ${out}:`);
+  io.out(`Rendered ${files.length} files for ${plan.site} in ${plan.out}:`);
   for (const f of files) io.out(`  ${f.name.padEnd(width)}  -> ${f.installPath}`);
   io.out(
-    `Then: copy the config to ${configPath}, \`sudo systemctl daemon-reload && sudo systemctl enable --now ${unit}\` (docs/deploy-pi.md).`,
+    `Then: copy the config to ${plan.configPath}, \`sudo systemctl daemon-reload && sudo systemctl enable --now ${plan.unit}\` (docs/deploy-pi.md).`,
   );
 }

@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import { EXIT } from '../shared/platform/command.js';
 import type { SiteConfig } from './schema.js';
+import { hardeningLines } from './render-hardening.js';
 import { renderAcl, renderPasswordLine } from './render-mosquitto.js';
 
 /**
@@ -68,10 +69,7 @@ export function renderUnit(config: SiteConfig, target: RenderTarget): string {
     `WatchdogSec=${WATCHDOG_SECONDS}s`,
     // The edge stops within 5 s (relays safe, outbox flushed); past this systemd kills it.
     'TimeoutStopSec=15s',
-    'NoNewPrivileges=yes',
-    'ProtectSystem=strict',
-    'ProtectHome=yes',
-    'PrivateTmp=yes',
+    ...hardeningLines({ sysfsGpio: gpio, privilegedPort: config.api.port > 0 && config.api.port < 1024 }),
     storageLine(config.storage.path),
     '',
     '[Install]',

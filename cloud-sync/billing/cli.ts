@@ -25,6 +25,8 @@ interface Parsed {
   format: 'json' | 'csv';
   dialect: CsvDialect;
   invoice: string | undefined;
+  /** The result as one JSON object on stdout. */
+  json: boolean;
 }
 
 /** Reports a bad command line with the usage: exit 64. */
@@ -40,8 +42,14 @@ function parse(args: string[], io: Io, usage: string, exportOptions: boolean): P
   let parsed;
   try {
     const options: ParseArgsConfig['options'] = exportOptions
-      ? { db: { type: 'string' }, format: { type: 'string' }, dialect: { type: 'string' }, invoice: { type: 'string' } }
-      : { db: { type: 'string' } };
+      ? {
+          db: { type: 'string' },
+          format: { type: 'string' },
+          dialect: { type: 'string' },
+          invoice: { type: 'string' },
+          json: { type: 'boolean' },
+        }
+      : { db: { type: 'string' }, json: { type: 'boolean' } };
     parsed = parseArgs({ args, options, allowPositionals: true });
   } catch (err) {
     return fail((err as Error).message);
@@ -49,12 +57,14 @@ function parse(args: string[], io: Io, usage: string, exportOptions: boolean): P
   const [period, ...extra] = parsed.positionals;
   if (period === undefined || extra.length > 0) return fail('expected one month, YYYY-MM');
   if (!PeriodId.safeParse(period).success) return fail(`expected a month "YYYY-MM", got "${period}"`);
-  const values = parsed.values as { db?: string; format?: string; dialect?: string; invoice?: string };
-  const format = values.format ?? 'csv';
+  const values = parsed.values as { db?: string; format?: string; dialect?: string; invoice?: string; json?: boolean };
+  if (values.json === true && values.format !== undefined && values.format !== 'json')
+    return fail(`--json and --format ${values.format} exclude each other`);
+  const format = values.format ?? (values.json === true ? 'json' : 'csv');
   if (format !== 'csv' && format !== 'json') return fail(`--format expects csv or json, got "${format}"`);
   const dialect = values.dialect ?? 'rfc4180';
   if (!isCsvDialect(dialect)) return fail(`--dialect expects ${CSV_DIALECTS.join(' or ')}, got "${dialect}"`);
-  return { period, db: hubDbTarget(values.db), format, dialect, invoice: values.invoice };
+  return { period, db: hubDbTarget(values.db), format, dialect, invoice: values.invoice, json: values.json === true };
 }
 
 /**
@@ -103,8 +113,36 @@ const isCsvDialect = (d: string): d is CsvDialect => (CSV_DIALECTS as readonly s
 
 const money = (cents: number, currency: string) => `${formatCents(cents)} ${currency}`;
 
-function report(io: Io, s: PeriodSummary, numbers: string[], currency: string, credits: string[]): void {
+interface Closed {
+  summary: PeriodSummary;
+  numbers: string[];
+  currency: string;
+  credits: string[];
+}
+
+/** What `billing close --json` prints: the closed month's figures, warnings stay on stderr. */
+function closedJson({ summary: s, numbers, currency, credits }: Closed): string {
+  return JSON.stringify({
+    period: s.period,
+    invoices: s.invoices,
+    numbers: numbers.length > 0 ? { first: numbers[0], last: numbers.at(-1) } : null,
+    creditNotes: credits.length > 0 ? { count: credits.length, first: credits[0], last: credits.at(-1) } : null,
+    currency,
+    subtotalCents: s.subtotalCents,
+    vatCents: s.vatCents,
+    totalCents: s.totalCents,
+    cutoff: s.cutoff,
+  });
+}
+
+function report(io: Io, { summary: s, numbers, currency, credits }: Closed, json: boolean): void {
   const range = numbers.length > 0 ? ` (${numbers[0]} to ${numbers.at(-1)})` : '';
+  if (json) io.out(closedJson({ summary: s, numbers, currency, credits }));
+  else reportText(io, { summary: s, numbers, currency, credits }, range);
+  warnClosed(io, s, currency);
+}
+
+function reportText(io: Io, { summary: s, currency, credits }: Closed, range: string): void {
   io.out(
     `closed ${s.period}: ${s.invoices} invoice(s)${range}; subtotal ${money(s.subtotalCents, currency)}, VAT ${money(s.vatCents, currency)}, total ${money(s.totalCents, currency)}`,
   );
@@ -115,6 +153,9 @@ function report(io: Io, s: PeriodSummary, numbers: string[], currency: string, c
   io.out(
     `events received up to ${s.cutoff} are on these invoices; later ones go on the next period's as adjustments, or on credit notes`,
   );
+}
+
+function warnClosed(io: Io, s: PeriodSummary, currency: string): void {
   if (s.missing?.seller === true)
     io.err('note: no seller setting (PUT /billing/seller): no lawful document can be made of these invoices');
   if ((s.missing?.buyers.length ?? 0) > 0)
@@ -144,7 +185,7 @@ export const billingCloseCommand: Command = {
   name: 'billing close',
   summary:
     'Closes a month: rates its events, adds adjustments for late events of closed months, numbers and freezes the invoices. Progress on stderr.',
-  usage: 'billing close YYYY-MM [--db FILE|URL]',
+  usage: 'billing close YYYY-MM [--db FILE|URL] [--json]',
   async run(args, io) {
     const opts = parse(args, io, this.usage, false);
     if (typeof opts === 'number') return opts;
@@ -153,13 +194,13 @@ export const billingCloseCommand: Command = {
       const summary = await ledger.close(opts.period, progressReporter(stderr));
       if (stderr.isTTY) stderr.write('\n');
       const invoices = await ledger.invoices(opts.period);
-      report(
-        io,
+      const closed = {
         summary,
-        invoices.map((i) => i.number ?? ''),
-        invoices[0]?.currency ?? (await ledger.prices())?.currency ?? 'EUR',
-        (await ledger.creditNotesIssuedIn(opts.period)).map((c) => c.number ?? ''),
-      );
+        numbers: invoices.map((i) => i.number ?? ''),
+        currency: invoices[0]?.currency ?? (await ledger.prices())?.currency ?? 'EUR',
+        credits: (await ledger.creditNotesIssuedIn(opts.period)).map((c) => c.number ?? ''),
+      };
+      report(io, closed, opts.json);
       return EXIT.OK;
     });
   },
@@ -168,9 +209,9 @@ export const billingCloseCommand: Command = {
 export const billingExportCommand: Command = {
   name: 'billing export',
   summary:
-    'Prints the invoices of a month (or one, --invoice), as CSV or JSON; a month not yet closed prints a preview.',
+    'Prints the invoices of a month (or one, --invoice), as CSV or JSON (--json is --format json); a month not yet closed prints a preview.',
   usage:
-    'billing export YYYY-MM [--db FILE|URL] [--format csv|json] [--dialect rfc4180|excel-fr] [--invoice YYYY-NNNNNN]',
+    'billing export YYYY-MM [--db FILE|URL] [--format csv|json | --json] [--dialect rfc4180|excel-fr] [--invoice YYYY-NNNNNN]',
   async run(args, io) {
     const opts = parse(args, io, this.usage, true);
     if (typeof opts === 'number') return opts;
@@ -201,6 +242,7 @@ interface FecArgs {
   separator: '\t' | '|';
   siren: string | undefined;
   out: string | undefined;
+  json: boolean;
 }
 
 function parseFec(args: string[], io: Io, usage: string): FecArgs | number {
@@ -215,12 +257,15 @@ function parseFec(args: string[], io: Io, usage: string): FecArgs | number {
       separator: { type: 'string' },
       siren: { type: 'string' },
       out: { type: 'string' },
+      json: { type: 'boolean' },
     } as const;
     ({ values } = parseArgs({ args, options }));
   } catch (err) {
     return fail((err as Error).message);
   }
-  const { db, out, ...query } = values;
+  const { db, out, json, ...query } = values;
+  if (json === true && out === '-')
+    return fail('--json prints the summary on stdout: write the file with --out FILE|DIR');
   const parsed = checkUntrusted(FecQuery, query);
   if (!parsed.success)
     return fail(
@@ -236,7 +281,7 @@ function parseFec(args: string[], io: Io, usage: string): FecArgs | number {
     return fail(err.message);
   }
   const { separator, siren } = parsed.data;
-  return { db: hubDbTarget(db), range, separator: separator === 'pipe' ? '|' : '\t', siren, out };
+  return { db: hubDbTarget(db), range, separator: separator === 'pipe' ? '|' : '\t', siren, out, json: json === true };
 }
 
 /** Where the FEC goes: `--out FILE`, into `--out DIR` under its own name, `-` for stdout; by default its own name here. */
@@ -250,7 +295,7 @@ export const billingFecCommand: Command = {
   summary:
     'Writes the sales journal of a year or a date range as a FEC (fichier des écritures comptables): one entry per issued invoice or credit note, named SIRENFECYYYYMMDD.txt.',
   usage:
-    'billing fec (--year YYYY | --from YYYY-MM-DD --to YYYY-MM-DD) [--db FILE|URL] [--separator tab|pipe] [--siren NNNNNNNNN] [--out FILE|DIR|-]',
+    'billing fec (--year YYYY | --from YYYY-MM-DD --to YYYY-MM-DD) [--db FILE|URL] [--separator tab|pipe] [--siren NNNNNNNNN] [--out FILE|DIR|-] [--json]',
   async run(args, io) {
     const opts = parseFec(args, io, this.usage);
     if (typeof opts === 'number') return opts;
@@ -264,7 +309,9 @@ export const billingFecCommand: Command = {
         io.err(summary);
       } else {
         writeFileSync(target, file.bytes);
-        io.out(`wrote ${target}: ${summary}`);
+        const { entries, lines, debitCents, empty } = file;
+        const written = { file: target, ...opts.range, entries, lines, debitCents, creditCents: debitCents, empty };
+        io.out(opts.json ? JSON.stringify(written) : `wrote ${target}: ${summary}`);
       }
       return EXIT.OK;
     });

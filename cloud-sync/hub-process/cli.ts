@@ -9,6 +9,7 @@ import { systemClock } from '../../shared/platform/clock.js';
 import { TesseraError } from '../../shared/platform/errors.js';
 import { createLogger } from '../../shared/platform/logger.js';
 import { guardProcess } from '../../shared/platform/process-guard.js';
+import { systemdNotifier } from '../../shared/platform/systemd-notify.js';
 import { ListenError } from '../broker/embedded.js';
 import { createHub } from './hub.js';
 import { defaultHubKey, hubDbTarget } from '../hub/db.js';
@@ -73,7 +74,7 @@ function parsePort(flag: string, value: string | undefined): number | string | u
     : `--${flag} expects 0-65535, got "${value}"`;
 }
 
-function parseHubArgs(args: string[], io: Io, usage: string): HubArgs | number {
+export function parseHubArgs(args: string[], io: Io, usage: string): HubArgs | number {
   let values;
   try {
     ({ values } = parseArgs({ args, options: OPTIONS }));
@@ -178,8 +179,15 @@ export const hubCommand: Command = {
         ...(opts.tls ? { brokerTls: { cert: readFileSync(opts.tls.cert), key: readFileSync(opts.tls.key) } } : {}),
       });
       const { mqttUrl, apiUrl } = await hub.start();
+      // Under the unit `tessera hub render` writes: READY=1 now that the broker and the API listen.
+      const systemd = systemdNotifier({ env: process.env, log });
+      const stop = async () => {
+        systemd.stopping();
+        await hub.stop();
+      };
       // The hub drives no relays: its safe state is nothing to do.
-      guardProcess({ stop: hub.stop, safeState: () => undefined }, { log });
+      guardProcess({ stop, safeState: () => undefined }, { log });
+      systemd.ready(`API on ${apiUrl}, MQTT on ${mqttUrl}`);
       io.out(
         [
           '',

@@ -7,13 +7,15 @@ import type { BrokerLogin } from './broker-identities.js';
 import { hubDbExists, hubDbTarget } from './db.js';
 import { provisionCommand, provisionInto } from './site-cli.js';
 
-const USAGE = 'observer provision NAME [--db FILE|URL] [--url URL] [--topic-prefix P]';
+const USAGE = 'observer provision NAME [--db FILE|URL] [--url URL] [--topic-prefix P] [--json]';
 
 interface ProvisionArgs {
   name: string;
   db: string;
   url: string;
   topicPrefix: string;
+  /** The login as one JSON object instead of the text block. */
+  json: boolean;
 }
 
 function parse(args: string[]): ProvisionArgs | string {
@@ -22,7 +24,12 @@ function parse(args: string[]): ProvisionArgs | string {
     parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { db: { type: 'string' }, url: { type: 'string' }, 'topic-prefix': { type: 'string' } },
+      options: {
+        db: { type: 'string' },
+        url: { type: 'string' },
+        'topic-prefix': { type: 'string' },
+        json: { type: 'boolean' },
+      },
     });
   } catch (err) {
     return (err as Error).message;
@@ -32,7 +39,13 @@ function parse(args: string[]): ProvisionArgs | string {
   const { values } = parsed;
   const url = values.url ?? 'mqtt://127.0.0.1:1883';
   if (!/^mqtts?:\/\/[^\s/?#]+/.test(url)) return `--url expects mqtt://host:port or mqtts://host:port, got "${url}"`;
-  return { name, db: hubDbTarget(values.db), url, topicPrefix: values['topic-prefix'] ?? DEFAULT_TOPIC_PREFIX };
+  return {
+    name,
+    db: hubDbTarget(values.db),
+    url,
+    topicPrefix: values['topic-prefix'] ?? DEFAULT_TOPIC_PREFIX,
+    json: values.json === true,
+  };
 }
 
 /** What to give the observer's owner: its login on the hub's broker, and the same for a Mosquitto broker. */
@@ -59,14 +72,26 @@ async function provision(a: ProvisionArgs, io: Io): Promise<number> {
     io.err(`tessera: no hub database at ${a.db} (--db FILE; start the hub once to make it)`);
     return EXIT.FAILURE;
   }
-  return provisionInto(a.db, io, async (identities) =>
-    observerBlock({
+  return provisionInto(a.db, io, async (identities) => {
+    const o = {
       name: a.name,
       url: a.url,
       topicPrefix: a.topicPrefix,
       login: await identities.provisionObserver(a.name),
-    }),
-  );
+    };
+    if (!a.json) return observerBlock(o);
+    const mosquitto = {
+      passwordLine: mosquittoPasswordLine(o.login.username, o.login.password).trimEnd(),
+      acl: renderObserverAcl(o.login.username, o.topicPrefix),
+    };
+    return JSON.stringify({
+      ...o.login,
+      name: o.name,
+      url: o.url,
+      reads: observerReadFilters(o.topicPrefix),
+      mosquitto,
+    });
+  });
 }
 
 export const observerProvisionCommand: Command = provisionCommand({

@@ -10,7 +10,7 @@ import { edgeClientId } from '../../shared/protocol/topics.js';
 import { BrokerIdentities } from './broker-identities.js';
 import { defaultHubKey, hubDbExists, hubDbTarget, openHubDatabase } from './db.js';
 
-const USAGE = 'site provision SITE [--db FILE|URL] [--key FILE] [--url URL] [--ca FILE]';
+const USAGE = 'site provision SITE [--db FILE|URL] [--key FILE] [--url URL] [--ca FILE] [--json]';
 
 interface ProvisionArgs {
   site: string;
@@ -18,6 +18,8 @@ interface ProvisionArgs {
   key: string;
   url: string;
   ca: string | undefined;
+  /** The login as one JSON object instead of the config block. */
+  json: boolean;
 }
 
 function parse(args: string[]): ProvisionArgs | string {
@@ -26,7 +28,13 @@ function parse(args: string[]): ProvisionArgs | string {
     parsed = parseArgs({
       args,
       allowPositionals: true,
-      options: { db: { type: 'string' }, key: { type: 'string' }, url: { type: 'string' }, ca: { type: 'string' } },
+      options: {
+        db: { type: 'string' },
+        key: { type: 'string' },
+        url: { type: 'string' },
+        ca: { type: 'string' },
+        json: { type: 'boolean' },
+      },
     });
   } catch (err) {
     return (err as Error).message;
@@ -43,6 +51,7 @@ function parse(args: string[]): ProvisionArgs | string {
     key: values.key === undefined ? defaultHubKey(db) : resolve(values.key),
     url,
     ca: values.ca === undefined ? undefined : resolve(values.ca),
+    json: values.json === true,
   };
 }
 
@@ -89,9 +98,11 @@ async function provision(a: ProvisionArgs, io: Io): Promise<number> {
     .export({ type: 'spki', format: 'pem' })
     .toString();
   const caPem = a.ca === undefined ? undefined : readFileSync(a.ca, 'utf8');
-  return provisionInto(a.db, io, async (identities) =>
-    siteBrokerBlock({ site: a.site, url: a.url, ...(await identities.provision(a.site)), hubPublicKeyPem, caPem }),
-  );
+  return provisionInto(a.db, io, async (identities) => {
+    const login = await identities.provision(a.site);
+    const block = { site: a.site, url: a.url, ...login, hubPublicKeyPem, caPem };
+    return a.json ? JSON.stringify(block) : siteBrokerBlock(block);
+  });
 }
 
 /** Makes one broker identity in the hub's database and prints what `block` says of it; a refused name is one line and exit 1. */

@@ -5,7 +5,7 @@ import { cardKeys, DEFAULT_DOOR_KEY_NO, KEY_ROLES } from './diversify.js';
 import { doorKeysFrom, formatDoorKeyFile } from './door-keys.js';
 import { parseKeyHex, readMasterKeyFile } from './master-key.js';
 
-const USAGE = 'badge keys --master-key-file FILE --uid HEX [--aid HEX] [--system-identifier TEXT]';
+const USAGE = 'badge keys --master-key-file FILE --uid HEX [--aid HEX] [--system-identifier TEXT] [--json]';
 
 /** The defaults of secureBadges.aid and .systemIdentifier (firmware-config/schema.ts): cards and doors must agree. */
 export const BADGE_KEY_DEFAULTS = { aid: '3042F5', systemIdentifier: 'Tessera' } as const;
@@ -19,6 +19,7 @@ const OPTIONS = {
   uid: { type: 'string' },
   aid: { type: 'string' },
   'system-identifier': { type: 'string' },
+  json: { type: 'boolean' },
 } as const;
 
 interface KeyInputs {
@@ -91,6 +92,15 @@ export const badgeKeysCommand: Command = {
       return EXIT.USAGE;
     }
     const keys = cardKeys(inputs.masterKey, inputs.uid, inputs.aid, inputs.systemIdentifier);
+    if (args.includes('--json')) {
+      const listed = keys.map(({ keyNo, key }) => ({
+        keyNo,
+        key: key.toString('hex').toUpperCase(),
+        for: KEY_ROLES[keyNo],
+      }));
+      io.out(JSON.stringify({ uid: inputs.uid.toString('hex').toUpperCase(), keys: listed }));
+      return EXIT.OK;
+    }
     for (const { keyNo, key } of keys) io.out(`key ${keyNo}: ${key.toString('hex').toUpperCase()}`);
     io.out(`what each is for: ${KEY_ROLES.map((role, keyNo) => `${keyNo} = ${role}`).join('; ')}`);
     return EXIT.OK;
@@ -101,7 +111,8 @@ const DOOR_USAGE = 'badge door-keys --master-key-file FILE [--key-no 2|3|4] > do
 
 export const badgeDoorKeysCommand: Command = {
   name: 'badge door-keys',
-  summary: 'print the key file a door needs (secureBadges.doorKeyFile): never the site master key itself',
+  summary:
+    'print the key file a door needs (secureBadges.doorKeyFile): never the site master key itself. No --json: the key file is the result.',
   usage: DOOR_USAGE,
   async run(args, io) {
     try {

@@ -193,7 +193,7 @@ function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>)
 }
 
 const ENROL_USAGE =
-  'badge enrol --hub URL --user NAME --member ID --master-key-file FILE [--reader NAME] [--wait SECONDS] [--sun-url URL] [--key-no 2|3|4] [--aid HEX] [--system-identifier TEXT]   (password: TESSERA_PASSWORD, or asked)';
+  'badge enrol --hub URL --user NAME --member ID --master-key-file FILE [--reader NAME] [--wait SECONDS] [--sun-url URL] [--key-no 2|3|4] [--aid HEX] [--system-identifier TEXT] [--json]   (password: TESSERA_PASSWORD, or asked)';
 
 async function register(
   session: HubSession,
@@ -201,7 +201,7 @@ async function register(
   member: string,
   type: 'uid' | 'ntag424',
   io: Io,
-): Promise<void> {
+): Promise<number> {
   const res = await session.fetch(`/directory/badges/${uid}/enrol`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -224,6 +224,16 @@ async function register(
       ? `registered NTAG 424 DNA badge ${uid} to member ${member} (directory revision ${revision})`
       : `registered UID-only badge ${uid} to member ${member}, flagged cloneable (directory revision ${revision})`,
   );
+  return revision;
+}
+
+/**
+ * With --json the steps go to stderr and stdout carries one object, the result: `say` is where
+ * the steps go, `result` prints it.
+ */
+function jsonMode(io: Io, values: Record<string, unknown>): { say: Io; result: (r: object) => void } {
+  if (values.json !== true) return { say: io, result: () => undefined };
+  return { say: { out: io.err, err: io.err }, result: (r) => io.out(JSON.stringify(r)) };
 }
 
 /** `tessera badge enrol`, reading cards through `deps`. */
@@ -242,7 +252,9 @@ export function badgeEnrolCommandWith(deps: BadgeCliDeps): Command {
           member: { type: 'string' },
           'sun-url': { type: 'string' },
           'key-no': { type: 'string' },
+          json: { type: 'boolean' },
         });
+        const { say, result } = jsonMode(io, values);
         const hub = values.hub as string | undefined;
         const user = values.user as string | undefined;
         const member = values.member as string | undefined;
@@ -252,7 +264,7 @@ export function badgeEnrolCommandWith(deps: BadgeCliDeps): Command {
           throw new UsageError(`--key-no must be 2, 3 or 4 (the doors' door key), got "${String(values['key-no'])}"`);
         const sunUrl = (values['sun-url'] as string | undefined) ?? `${hub.replace(/\/+$/, '')}/`;
         if (!/^https?:\/\/\S+$/.test(sunUrl)) throw new UsageError(`--sun-url must be an http(s) URL, got "${sunUrl}"`);
-        const inputs = cardInputs(values, io);
+        const inputs = cardInputs(values, say);
 
         // The hub first: a wrong password or member fails before any card is touched.
         const session = await openHubSession(hub, user, await readPassword(user, deps.env));
@@ -266,27 +278,33 @@ export function badgeEnrolCommandWith(deps: BadgeCliDeps): Command {
             const e = await errorOf(found);
             throw new Failed(`the hub refuses to show member ${JSON.stringify(member)}: ${e.message} [${e.code}]`);
           }
-          io.out(`logged in to ${session.url} as ${user}; member ${member}`);
+          say.out(`logged in to ${session.url} as ${user}; member ${member}`);
           return await withReader(deps, async (reader) => {
-            const card = await waitForCard(reader, inputs, io);
-            io.out(`card ${card.uid} on ${card.reader}`);
+            const card = await waitForCard(reader, inputs, say);
+            say.out(`card ${card.uid} on ${card.reader}`);
             const uidOnly = async (why: string) => {
-              io.out(`${why}: registering it by its UID alone; anyone who reads the UID can copy such a badge`);
-              await register(session, card.uid, member, 'uid', io);
+              say.out(`${why}: registering it by its UID alone; anyone who reads the UID can copy such a badge`);
+              const revision = await register(session, card.uid, member, 'uid', say);
+              result({ uid: card.uid, reader: card.reader, member, type: 'uid', cloneable: true, revision });
               return EXIT.OK;
             };
             if (!card.transmit) return uidOnly('not an NTAG 424 DNA (the card speaks no APDUs)');
             if (card.uid.length !== 14) return uidOnly(`not an NTAG 424 DNA (a ${card.uid.length / 2}-byte UID)`);
             try {
-              await personalise(card.transmit, { ...cardOptions(card.uid, inputs, io), url: sunUrl, doorKeyNo: keyNo });
+              await personalise(card.transmit, {
+                ...cardOptions(card.uid, inputs, say),
+                url: sunUrl,
+                doorKeyNo: keyNo,
+              });
             } catch (err) {
               if (!(err instanceof PersonaliseError)) throw err;
               if (err.step === SELECT_STEP && err.cause instanceof Ntag424Error && err.cause.code === 'bad_response')
                 return uidOnly(`not an NTAG 424 DNA (${err.cause.message.replace(/^not an NTAG 424 DNA: /, '')})`);
               throw new Failed(explainStep(err, 'personalise').join('\n'));
             }
-            io.out(`card ${card.uid} is personalised and opens a door as this site's doors check it`);
-            await register(session, card.uid, member, 'ntag424', io);
+            say.out(`card ${card.uid} is personalised and opens a door as this site's doors check it`);
+            const revision = await register(session, card.uid, member, 'ntag424', say);
+            result({ uid: card.uid, reader: card.reader, member, type: 'ntag424', cloneable: false, revision });
             return EXIT.OK;
           });
         } finally {
@@ -297,7 +315,7 @@ export function badgeEnrolCommandWith(deps: BadgeCliDeps): Command {
 }
 
 const RESET_USAGE =
-  'badge reset --master-key-file FILE [--reader NAME] [--wait SECONDS] [--aid HEX] [--system-identifier TEXT]';
+  'badge reset --master-key-file FILE [--reader NAME] [--wait SECONDS] [--aid HEX] [--system-identifier TEXT] [--json]';
 
 /** `tessera badge reset`, reading cards through `deps`. */
 export function badgeResetCommandWith(deps: BadgeCliDeps): Command {
@@ -307,19 +325,22 @@ export function badgeResetCommandWith(deps: BadgeCliDeps): Command {
     usage: RESET_USAGE,
     run: (args, io) =>
       guarded(io, RESET_USAGE, async () => {
-        const inputs = cardInputs(parse(args, CARD_OPTIONS), io);
+        const values = parse(args, { ...CARD_OPTIONS, json: { type: 'boolean' } });
+        const { say, result } = jsonMode(io, values);
+        const inputs = cardInputs(values, say);
         return withReader(deps, async (reader) => {
-          const card = await waitForCard(reader, inputs, io);
-          io.out(`card ${card.uid} on ${card.reader}`);
+          const card = await waitForCard(reader, inputs, say);
+          say.out(`card ${card.uid} on ${card.reader}`);
           if (!card.transmit || card.uid.length !== 14)
             throw new Failed(`card ${card.uid} is not an NTAG 424 DNA: there is nothing to reset`);
           try {
-            await resetCard(card.transmit, cardOptions(card.uid, inputs, io));
+            await resetCard(card.transmit, cardOptions(card.uid, inputs, say));
           } catch (err) {
             if (!(err instanceof PersonaliseError)) throw err;
             throw new Failed(explainStep(err, 'reset').join('\n'));
           }
-          io.out(
+          result({ uid: card.uid, reader: card.reader, reset: true });
+          say.out(
             `card ${card.uid} is back to factory keys (all zero); a door no longer accepts it as an NTAG 424 DNA badge`,
           );
           return EXIT.OK;

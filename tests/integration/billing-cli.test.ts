@@ -99,6 +99,37 @@ describe('tessera billing (the commands)', () => {
     });
   });
 
+  it('--json prints what close and fec did as one object on stdout, progress and notes still on stderr', async () => {
+    await seedHubDb(db);
+    const close = await runCli(['billing', 'close', '2026-10', '--db', db, '--json']);
+    expect(close.code, close.stderr).toBe(0);
+    expect(JSON.parse(close.stdout)).toMatchObject({
+      period: '2026-10',
+      invoices: 2,
+      numbers: { first: '2026-000001', last: '2026-000002' },
+      creditNotes: null,
+      currency: 'EUR',
+      subtotalCents: 5000,
+      vatCents: 1000,
+      totalCents: 6000,
+    });
+    expect(close.stderr).toContain('billing: writing invoices: 100% (2/2)');
+    const fec = await runCli(['billing', 'fec', '--year', '2026', '--db', db, '--out', dir, '--json']);
+    expect(fec.code, fec.stderr).toBe(0);
+    expect(JSON.parse(fec.stdout)).toMatchObject({
+      file: expect.stringMatching(/FEC20261231\.txt$/),
+      from: '2026-01-01',
+      to: '2026-12-31',
+      entries: 2,
+      debitCents: 6000,
+      creditCents: 6000,
+    });
+    const stdoutFec = await runCli(['billing', 'fec', '--year', '2026', '--db', db, '--out', '-', '--json']);
+    expect(stdoutFec.code).toBe(64);
+    const exported = await runCli(['billing', 'export', '2026-10', '--db', db, '--json']);
+    expect((JSON.parse(exported.stdout) as { invoices: unknown[] }).invoices).toHaveLength(2);
+  });
+
   it('previews and closes a month holding uses of items without a price: exit 0, one warning per site and item, names quoted', async () => {
     await seedHubDb(db);
     const handle = await openHubDatabase(db);

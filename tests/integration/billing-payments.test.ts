@@ -186,6 +186,10 @@ describe('tessera billing payments import', () => {
       `line 2: 120.00 on ${new Date().toISOString().slice(0, 10)} -> ${invoice} 120.00 (by number)`,
     );
     expect((await run()).stdout).toContain('recorded 0 payment(s) from 0 of 2 line(s); 1 unmatched, 1 left aside');
+    // --json: the hub's answer as one object.
+    const json = await run('--dry-run', '--json');
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ dryRun: true, lines: 2, recorded: [], unmatched: [{ line: 3 }] });
     expect(await hub.store.db.value('SELECT count(*) FROM billing_payments')).toBe(1);
 
     writeFileSync(file, Buffer.concat([Buffer.from('Date;Libell'), Buffer.from([0xe9]), Buffer.from(';Montant\n')]));

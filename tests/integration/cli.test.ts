@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +9,49 @@ describe('the tessera command', () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
     for (const name of ['edge', 'demo', 'config validate', 'badge keys']) expect(r.stdout).toContain(name);
+  });
+
+  it('--version and -V print the package version; with --json also the Node running it', async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const r = await runCli([flag]);
+      expect([r.code, r.stdout]).toEqual([0, `tessera ${version}\n`]);
+    }
+    const json = await runCli(['--version', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual({ version, node: process.versions.node });
+    expect((await runCli(['--version', '--verbose'])).code).toBe(64);
+  });
+
+  it('--json: badge keys and config render print their result as one JSON object', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
+    const cases = [
+      {
+        args: [
+          'badge',
+          'keys',
+          '--master-key',
+          '00112233445566778899AABBCCDDEEFF',
+          '--uid',
+          '04A1B2C3D4E5F6',
+          '--json',
+        ],
+        expected: { uid: '04A1B2C3D4E5F6', keys: expect.arrayContaining([expect.objectContaining({ keyNo: 2 })]) },
+      },
+      {
+        args: ['config', 'render', 'firmware-config/examples/lockers.yaml', '--out', dir, '--json'],
+        expected: {
+          out: dir,
+          unit: expect.stringMatching(/^tessera-edge-.+\.service$/),
+          files: expect.arrayContaining([expect.objectContaining({ mode: '644', installPath: expect.any(String) })]),
+        },
+      },
+    ];
+    for (const { args, expected } of cases) {
+      const r = await runCli(args);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trimEnd().split('\n')).toHaveLength(1);
+      expect(JSON.parse(r.stdout)).toMatchObject(expected);
+    }
   });
 
   it('an unknown command is a usage error that shows the help', async () => {

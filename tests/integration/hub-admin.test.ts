@@ -87,6 +87,12 @@ describe('the admin API over a real socket, and the members CLI against a real h
       member: 'bob',
       status: 'active',
     });
+    // --json: the hub's answer as one object; the same file again changes nothing.
+    const again = await runCli(['members', 'import', good, '--url', apiUrl, '--user', 'admin', '--json'], {
+      TESSERA_PASSWORD: TEST_ADMIN.password,
+    });
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ rows: 2, created: 0, problems: 0 });
 
     const out = await runCli(['members', 'export', '--url', apiUrl, '--user', 'admin', '--site', 'murat'], {
       TESSERA_PASSWORD: TEST_ADMIN.password,

@@ -99,6 +99,17 @@ describe('tessera hub (the command)', () => {
       expect(bad.code).toBe(1);
       expect(bad.stderr).toContain('invalid site id "Not A Site"');
       expect(bad.stderr).toContain('[request.invalid]');
+      // --json: the same login as one object, for a script that writes the config itself.
+      const json = await runCli(['site', 'provision', 'murat', ...db, '--url', 'mqtts://hub.example:8883', '--json']);
+      expect(json.code, json.stderr).toBe(0);
+      expect(JSON.parse(json.stdout)).toMatchObject({
+        site: 'murat',
+        url: 'mqtts://hub.example:8883',
+        username: 'murat',
+        clientId: 'tessera-edge-murat',
+        password: expect.stringMatching(/^\S{24}$/),
+        hubPublicKeyPem: expect.stringContaining('-----BEGIN PUBLIC KEY-----'),
+      });
     } finally {
       hub.kill('SIGKILL');
     }
@@ -136,6 +147,15 @@ describe('tessera hub (the command)', () => {
       await observer.subscribeAsync(topics().occupancy, { qos: 1 });
       expect(await occupancy).toBe(topics().occupancy);
       await observer.endAsync();
+      const json = await runCli(['observer', 'provision', 'hall', ...hubDb, '--url', mqttUrl ?? '', '--json']);
+      expect(json.code, json.stderr).toBe(0);
+      expect(JSON.parse(json.stdout)).toMatchObject({
+        name: 'hall',
+        username: 'observer.hall',
+        clientId: 'observer.hall',
+        reads: [topics().occupancy, 'homeassistant/sensor/tessera/#'],
+        mosquitto: { passwordLine: expect.stringMatching(/^observer\.hall:\$7\$/) },
+      });
     } finally {
       hub.kill('SIGKILL');
     }

@@ -108,8 +108,15 @@ describe('a site whose database was lost', { timeout: 180_000 }, () => {
     expect(await renumberCommand.run(['--after', String(before - 1), '--config', config], refused)).toBe(EXIT.FAILURE);
     expect(refused.text()).toContain(`after ${before}`);
     const io = captureIo();
-    expect(await renumberCommand.run(['--after', String(before), '--config', config], io)).toBe(EXIT.OK);
-    expect(io.text()).toContain(`${before + 1}`);
+    expect(await renumberCommand.run(['--after', String(before), '--config', config, '--json'], io)).toBe(EXIT.OK);
+    const result = JSON.parse(io.outLines.join('\n')) as {
+      site: string;
+      renumbered: { from: number; to: number };
+      next: number;
+    };
+    expect(result.site).toBe('murat');
+    expect(result.renumbered.from).toBe(before + 1);
+    expect(result.next).toBe(result.renumbered.to + 1);
 
     // Every event of the second life, and every later one, arrives and is stored.
     expect(site.edge.store.events.lastSeq()).toBe(before + lostLife.length);

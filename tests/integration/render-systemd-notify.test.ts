@@ -29,6 +29,16 @@ while True:
 
 const cleanups = cleanupsAfterEach();
 
+/** The sink on `socketPath`, its output kept as spawnCli keeps a command's. */
+function startSink(socketPath: string) {
+  const sink = spawn('python3', ['-c', SINK, socketPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  cleanups.push(() => sink.kill('SIGKILL'));
+  const output = { stdout: '', stderr: '' };
+  sink.stdout.on('data', (c: Buffer) => (output.stdout += c.toString()));
+  sink.stderr.on('data', (c: Buffer) => (output.stderr += c.toString()));
+  return Object.assign(sink, { output });
+}
+
 // Under CI (.ci/run installs them) a missing tool fails the test instead of skipping it.
 const has = (name: string) => process.env.CI === 'true' || spawnSync('sh', ['-c', `command -v ${name}`]).status === 0;
 const withTools = has('systemd-notify') && has('python3') ? it : it.skip;
@@ -46,12 +56,8 @@ describe('the edge under systemd (Type=notify, WatchdogSec)', () => {
       );
       writeFileSync(join(dir, 'd.yaml'), 'revision: 1\nplans: []\nmembers: []\nbadges: []\n');
       const socketPath = join(dir, 'notify.sock');
-      const sink = spawn('python3', ['-c', SINK, socketPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-      cleanups.push(() => sink.kill('SIGKILL'));
-      const sinkOut = { stdout: '', stderr: '' };
-      sink.stdout.on('data', (c: Buffer) => (sinkOut.stdout += c.toString()));
-      sink.stderr.on('data', (c: Buffer) => (sinkOut.stderr += c.toString()));
-      const sinkProc = Object.assign(sink, { output: sinkOut });
+      const sinkProc = startSink(socketPath);
+      const sinkOut = sinkProc.output;
       await waitForOutput(sinkProc, /bound/);
 
       // 400 ms watchdog: pings every 200 ms.
@@ -70,6 +76,21 @@ describe('the edge under systemd (Type=notify, WatchdogSec)', () => {
       expect(lines.at(-1)).toBe('STOPPING=1');
     },
   );
+
+  withTools('the hub says READY once its broker and API listen, pings the watchdog, and says STOPPING', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-notify-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const sink = startSink(join(dir, 'notify.sock'));
+    await waitForOutput(sink, /bound/);
+    const args = ['hub', '--db', join(dir, 'hub.db'), '--broker-port', '0', '--api-port', '0'];
+    const hub = spawnCli(args, { NOTIFY_SOCKET: join(dir, 'notify.sock'), WATCHDOG_USEC: '400000' });
+    cleanups.push(() => hub.kill('SIGKILL'));
+    await waitForOutput(sink, /READY=1\|STATUS=API on http:\/\/127\.0\.0\.1:\d+, MQTT on mqtt:\/\/127\.0\.0\.1:\d+/);
+    await waitForOutput(sink, /WATCHDOG=1[\s\S]*WATCHDOG=1/);
+    hub.kill('SIGTERM');
+    expect((await finished(hub)).code).toBe(0);
+    await waitForOutput(sink, /STOPPING=1/);
+  });
 
   it('sends nothing and runs as before without NOTIFY_SOCKET', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-notify-'));

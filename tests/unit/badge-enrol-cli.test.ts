@@ -88,7 +88,11 @@ describe('tessera badge enrol and badge reset', () => {
         out.push(line);
         if (line.startsWith('waiting for a card') && present) setImmediate(() => present(reader));
       },
-      err: (line) => err.push(line),
+      err: (line) => {
+        err.push(line);
+        // With --json the steps, this one too, go to stderr.
+        if (line.startsWith('waiting for a card') && present) setImmediate(() => present(reader));
+      },
     });
     return { code, out, err: err.join('\n') };
   }
@@ -153,9 +157,13 @@ describe('tessera badge enrol and badge reset', () => {
     expect(await badgeAtHub()).toEqual({ uid: UID, member: 'ana', status: 'active', type: 'ntag424' });
 
     // The same member enrolling the same card again: nothing left to change on it, the hub agrees.
-    const again = await enrol('ana', (reader) => reader.tap(READER, UID, { card }));
+    // With --json: the steps on stderr, the result alone on stdout.
+    const again = await enrol('ana', (reader) => reader.tap(READER, UID, { card }), ['--json']);
     expect(again.code).toBe(0);
-    expect(again.out).not.toContain('  change key 0: done');
+    expect(again.err).not.toContain('  change key 0: done');
+    expect(again.out.map((line) => JSON.parse(line) as unknown)).toEqual([
+      { uid: UID, reader: READER, member: 'ana', type: 'ntag424', cloneable: false, revision: expect.any(Number) },
+    ]);
     expect(await badgeAtHub()).toEqual({ uid: UID, member: 'ana', status: 'active', type: 'ntag424' });
 
     // And badge reset gives the factory card back, one line per step.

@@ -32,7 +32,8 @@ export const billingPaymentsImportCommand: Command = {
   name: 'billing payments import',
   summary:
     'Sends a bank statement (CSV) to a hub: each credit matched to an invoice is recorded as its payment, the others listed; importing it again records nothing twice.',
-  usage: 'billing payments import FILE --url HUB_URL --user NAME [--dry-run]   (password: TESSERA_PASSWORD, or asked)',
+  usage:
+    'billing payments import FILE --url HUB_URL --user NAME [--dry-run] [--json]   (password: TESSERA_PASSWORD, or asked)',
   async run(args, io) {
     const usage = (message: string) => {
       io.err(`tessera: ${message}\nusage: tessera ${this.usage}`);
@@ -42,7 +43,12 @@ export const billingPaymentsImportCommand: Command = {
     try {
       parsed = parseArgs({
         args,
-        options: { url: { type: 'string' }, user: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+        options: {
+          url: { type: 'string' },
+          user: { type: 'string' },
+          'dry-run': { type: 'boolean' },
+          json: { type: 'boolean' },
+        },
         allowPositionals: true,
       });
     } catch (err) {
@@ -80,7 +86,10 @@ export const billingPaymentsImportCommand: Command = {
         for (const d of e.details) io.err(`  ${d.path}: ${d.message}`);
         return EXIT.FAILURE;
       }
-      report(io, (await res.json()) as StatementImportResult);
+      const result = (await res.json()) as StatementImportResult;
+      // --json: the hub's answer as it is, every line it recorded, left unmatched or aside.
+      if (values.json === true) io.out(JSON.stringify(result));
+      else report(io, result);
       return EXIT.OK;
     } catch (err) {
       if (!(err instanceof TesseraError)) throw err;

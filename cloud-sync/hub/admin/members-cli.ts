@@ -41,6 +41,7 @@ async function importFile(
   file: string,
   mode: 'all' | 'valid',
   progress: Progress,
+  json: boolean,
 ): Promise<number> {
   const size = statSync(file).size;
   const body = Readable.toWeb(uploadProgress(createReadStream(file), size, progress)) as ReadableStream<Uint8Array>;
@@ -67,6 +68,10 @@ async function importFile(
     problems: number;
     skipped: Array<{ path: string; message: string }>;
   };
+  if (json) {
+    io.out(JSON.stringify(r));
+    return r.problems > 0 ? EXIT.FAILURE : EXIT.OK;
+  }
   io.out(
     `${r.applied ? 'imported' : 'nothing to import'}: ${r.rows} rows, ${r.created} members created, ${r.updated} updated, ${r.badges} badges${r.revision === null ? '' : `; directory revision ${r.revision}`}`,
   );
@@ -79,11 +84,16 @@ export const membersImportCommand: Command = {
   name: 'members import',
   summary:
     'Imports members with their plans and badges from a CSV file into a hub: all or nothing unless --valid-only; each bad row with its line number.',
-  usage: 'members import FILE --url HUB_URL --user NAME [--valid-only]   (password: TESSERA_PASSWORD, or asked)',
+  usage:
+    'members import FILE --url HUB_URL --user NAME [--valid-only] [--json]   (password: TESSERA_PASSWORD, or asked)',
   async run(args, io) {
     let parsed;
     try {
-      parsed = parseArgs({ args, options: { ...COMMON, 'valid-only': { type: 'boolean' } }, allowPositionals: true });
+      parsed = parseArgs({
+        args,
+        options: { ...COMMON, 'valid-only': { type: 'boolean' }, json: { type: 'boolean' } },
+        allowPositionals: true,
+      });
     } catch (err) {
       return usage(io, (err as Error).message, this.usage);
     }
@@ -99,7 +109,7 @@ export const membersImportCommand: Command = {
     }
     const progress = Progress.for(process.stderr, io);
     return withSession(io, values.url, values.user, (s) =>
-      importFile(io, s, file, values['valid-only'] ? 'valid' : 'all', progress),
+      importFile(io, s, file, values['valid-only'] ? 'valid' : 'all', progress, values.json === true),
     );
   },
 };
@@ -107,7 +117,7 @@ export const membersImportCommand: Command = {
 export const membersExportCommand: Command = {
   name: 'members export',
   summary:
-    'Writes the members a hub account may see, with their plans and active badges, as CSV (stdout or --out FILE).',
+    'Writes the members a hub account may see, with their plans and active badges, as CSV (stdout or --out FILE). No --json: the CSV is the result.',
   usage:
     'members export --url HUB_URL --user NAME [--site SITE] [--dialect rfc4180|excel-fr] [--out FILE]   (password: TESSERA_PASSWORD, or asked)',
   async run(args, io) {
