@@ -82,7 +82,7 @@ export interface HubDeps {
    * occupancy, capacity, connectivity, doors and alarms (off without it). With `commands`, also
    * locks and buttons whose presses the hub signs and sends as the dashboard's commands.
    */
-  homeAssistant?: { discoveryPrefix?: string; commands?: boolean };
+  homeAssistant?: { discoveryPrefix?: string; commands?: boolean; refreshMs?: number };
   /**
    * The embedded broker admits only the hub and the sites provisioned with `tessera site
    * provision`, each to its own topics (docs/security.md). `tessera hub` turns it on unless told
@@ -375,6 +375,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     ? new HomeAssistantBridge({
         publish: (topic, payload, o) => ingest.publish(topic, payload, o.retain, o.qos),
         sites: homeAssistantSites({ live, store, db: store.db }),
+        ...(deps.homeAssistant.refreshMs !== undefined ? { refreshMs: deps.homeAssistant.refreshMs } : {}),
         clock: deps.clock,
         log: log.child({ module: 'home-assistant' }),
         discovery: {
