@@ -174,10 +174,10 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     deps.clientId ??
     (deps.instance === undefined ? DEFAULT_HUB_CLIENT_ID : `${DEFAULT_HUB_CLIENT_ID}-${deps.instance}`);
   // Made once the live side and the command sender are (below); ingest hands it its messages.
-  let ha: HomeAssistantBridge | undefined;
+  const made: { ha?: HomeAssistantBridge } = {};
   const homeAssistant = (): HomeAssistantBridge => {
-    if (!ha) throw new Error('Home Assistant bridge not made yet');
-    return ha;
+    if (!made.ha) throw new Error('Home Assistant bridge not made yet');
+    return made.ha;
   };
   const ingest = new HubIngest({
     ...(deps.mqttUrl === undefined
@@ -371,7 +371,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     ...(deps.topicPrefix !== undefined ? { topicPrefix: deps.topicPrefix } : {}),
   });
   registerCommandRoutes(api, { db: store.db, commands, audit, sites, store });
-  ha = deps.homeAssistant
+  const ha = deps.homeAssistant
     ? new HomeAssistantBridge({
         publish: (topic, payload, o) => ingest.publish(topic, payload, o.retain, o.qos),
         sites: homeAssistantSites({ live, store, db: store.db }),
@@ -391,7 +391,8 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
             : undefined,
       })
     : undefined;
-  const haOnLive = ha ? live.feed.subscribe(() => ha?.changed()) : undefined;
+  if (ha) made.ha = ha;
+  const haOnLive = ha ? live.feed.subscribe(() => ha.changed()) : undefined;
   registerDashboard(api, { live, auth, clock: deps.clock, log: deps.log });
   let stopping: Promise<void> | undefined;
 

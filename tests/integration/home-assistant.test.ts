@@ -192,8 +192,8 @@ describe('Home Assistant on the embedded broker', () => {
     await eventually(() => ha.last.has(MURAT), 'murat announced');
     const config = JSON.parse(ha.last.get(MURAT) ?? '') as Config;
     checkConfig(ha, config);
-    const lock = config.cmps.lock_front as { command_topic: string; payload_unlock: string };
-    const lockdown = config.cmps.lockdown as { command_topic: string; payload_press: string; p: string };
+    const lock = config.cmps.lock_front as unknown as { command_topic: string; payload_unlock: string };
+    const lockdown = config.cmps.lockdown as unknown as { command_topic: string; payload_press: string; p: string };
     expect(lockdown.p).toBe('button');
     expect(config.cmps.lock_front?.p).toBe('lock');
 
