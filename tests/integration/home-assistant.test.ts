@@ -171,6 +171,19 @@ describe('Home Assistant on the embedded broker', () => {
     expect(ha.last.get(t.hubStatus)).toBe('offline');
   });
 
+  it("the hub's last will says offline when its connection drops, and it says online again once back", async () => {
+    const { hub, mqttUrl } = await startHub(false);
+    const ha = await homeAssistant(mqttUrl, await hub.brokerIdentities.provisionObserver('home-assistant'));
+    await eventually(() => ha.last.get(t.hubStatus) === 'online', 'the hub online');
+    const statuses: string[] = [];
+    ha.client.on('message', (topic, payload) => topic === t.hubStatus && statuses.push(payload.toString()));
+    // The hub's connection lost without a DISCONNECT (as a crash with an external broker): the broker publishes the will.
+    const client = hub.broker()?.aedes.clients['tessera-hub'];
+    expect(client).toBeDefined();
+    client?.close(() => undefined);
+    await eventually(() => statuses.join(',') === 'offline,online', 'offline, then online again after the reconnect');
+  });
+
   it('clears the configs it finds of sites it does not know (deleted while it was down)', async () => {
     const { hub, mqttUrl } = await startHub(false);
     const ha = await homeAssistant(mqttUrl, await hub.brokerIdentities.provisionObserver('home-assistant'));
