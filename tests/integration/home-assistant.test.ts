@@ -178,7 +178,9 @@ describe('Home Assistant on the embedded broker', () => {
     const statuses: string[] = [];
     ha.client.on('message', (topic, payload) => topic === t.hubStatus && statuses.push(payload.toString()));
     // The hub's connection lost without a DISCONNECT (as a crash with an external broker): the broker publishes the will.
-    const client = hub.broker()?.aedes.clients['tessera-hub'];
+    // Aedes keeps its connected clients by id (not in its typings).
+    const broker = hub.broker()?.aedes as unknown as { clients: Record<string, { close(done: () => void): void }> };
+    const client = broker.clients['tessera-hub'];
     expect(client).toBeDefined();
     client?.close(() => undefined);
     await eventually(() => statuses.join(',') === 'offline,online', 'offline, then online again after the reconnect');
