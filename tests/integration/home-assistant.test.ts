@@ -66,15 +66,21 @@ async function startHub(commands: boolean) {
   return started;
 }
 
-/** The JSON paths `value_json.a.b` a template reads (`.get(...)` and the rest stop the path). */
+/**
+ * The JSON paths a template reads: `value_json.a.b`, and `value_json.doors.get("front", {}).get('open', false)`
+ * as doors.front.open (a door the state does not list reads as the default).
+ */
 function pathsOf(template: string): string[][] {
-  return [...template.matchAll(/value_json((?:\.[a-z_]+)+)/g)].map((m) => (m[1] ?? '').slice(1).split('.'));
+  return [...template.matchAll(/value_json((?:\.get\((?:"[^"]*"|'[^']*'), [^)]*\)|\.[a-z_]+)+)/g)].map((m) =>
+    [...(m[1] ?? '').matchAll(/\.([a-z_]+)(?:\(["']([^"']*)["'])?/g)].map((k) =>
+      k[1] === 'get' ? (k[2] ?? '') : (k[1] ?? ''),
+    ),
+  );
 }
 
 function hasPath(value: unknown, path: string[]): boolean {
   let v = value;
   for (const key of path) {
-    if (key === 'get') return typeof v === 'object' && v !== null;
     if (typeof v !== 'object' || v === null || !(key in v)) return false;
     v = (v as Record<string, unknown>)[key];
   }
@@ -140,6 +146,7 @@ describe('Home Assistant on the embedded broker', () => {
       'problem',
     ]);
     expect(murat.cmps.door_front).toMatchObject({ p: 'binary_sensor', device_class: 'door' });
+    expect(pathsOf(String(murat.cmps.door_front?.value_template))).toEqual([['doors', 'front', 'open']]);
     expect(murat.cmps.online).toMatchObject({ device_class: 'connectivity', availability: [{ topic: t.hubStatus }] });
     expect(murat.cmps.problem).toMatchObject({ device_class: 'problem' });
     expect(murat.cmps.occupancy?.default_entity_id).toBe('sensor.tessera_murat_occupancy');

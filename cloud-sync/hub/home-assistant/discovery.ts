@@ -149,7 +149,7 @@ export function siteDiscovery(
       unique_id: id(`door_${slug(d.door)}`),
       default_entity_id: `binary_sensor.${id(`door_${slug(d.door)}`)}`,
       device_class: 'door',
-      value_template: onOff(`${of}.open`),
+      value_template: onOff(`${of}.get('open', false)`),
     };
     if (o.commands)
       cmps[`lock_${slug(d.door)}`] = {
@@ -160,7 +160,7 @@ export function siteDiscovery(
         command_topic: commandTopic,
         payload_unlock: JSON.stringify({ kind: 'unlock', door: d.door } satisfies HomeAssistantPress),
         payload_lock: JSON.stringify({ kind: 'lock', door: d.door } satisfies HomeAssistantPress),
-        value_template: `{{ 'UNLOCKED' if ${of}.locked == false else 'LOCKED' }}`,
+        value_template: `{{ 'LOCKED' if ${of}.get('locked', true) else 'UNLOCKED' }}`,
         state_locked: 'LOCKED',
         state_unlocked: 'UNLOCKED',
         optimistic: false,
