@@ -2,7 +2,7 @@ import { pbkdf2Sync, randomBytes } from 'node:crypto';
 import {
   DEFAULT_DISCOVERY_PREFIX,
   DEFAULT_TOPIC_PREFIX,
-  observerReadFilters,
+  observerRights,
   siteRights,
 } from '../shared/protocol/topics.js';
 import type { SiteConfig } from './schema.js';
@@ -10,8 +10,9 @@ import type { SiteConfig } from './schema.js';
 /**
  * A site's or an observer's broker identity for Mosquitto: its password-file line and its ACL.
  * A site may publish only its own events and status (the status is also its last will) and read
- * only its own ack, directory, days elsewhere and commands; an observer reads the network's occupancy and the
- * Home Assistant discovery configs and publishes nothing. The ACL cannot tie a client id to a
+ * only its own ack, directory, days elsewhere and commands; an observer reads the network's occupancy, the
+ * hub's and sites' statuses and the Home Assistant topics, and publishes Home Assistant's birth
+ * (and, given commands, its button presses) only. The ACL cannot tie a client id to a
  * login: the broker's listener does, with `use_username_as_clientid true`
  * (deploy/mosquitto/mosquitto.conf), so that no login can take over another's session.
  */
@@ -60,13 +61,23 @@ export function mosquittoPasswordLine(username: string, password: string, salt?:
   return `${username}:${mosquittoPasswordHash(password, salt)}\n`;
 }
 
-/** ACL lines for an observer's user: read the network's occupancy and the Home Assistant discovery configs, write nothing. */
-export function renderObserverAcl(username: string, topicPrefix?: string, discoveryPrefix?: string): string {
+/**
+ * ACL lines for an observer's user (shared/protocol/topics.ts observerRights): what it reads,
+ * Home Assistant's birth topic, and with `commands` the Home Assistant command topics.
+ */
+export function renderObserverAcl(
+  username: string,
+  topicPrefix?: string,
+  discoveryPrefix?: string,
+  commands = false,
+): string {
+  const rights = observerRights(topicPrefix, discoveryPrefix, commands);
   return [
-    `# ${username}: a read-only observer (display, Home Assistant): the network's occupancy and the discovery configs.`,
+    `# ${username}: an observer (display, Home Assistant): reads occupancy, statuses and the Home Assistant topics${commands ? ', presses the Home Assistant buttons' : ''}.`,
     ONE_CLIENT,
     `user ${username}`,
-    ...observerReadFilters(topicPrefix, discoveryPrefix).map((t) => `topic read ${t}`),
+    ...rights.read.map((t) => `topic read ${t}`),
+    ...rights.publish.map((t) => `topic write ${t}`),
     '',
   ].join('\n');
 }

@@ -1,6 +1,6 @@
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import type { Logger } from 'pino';
-import { observerReadFilters, siteRights } from '../../shared/protocol/topics.js';
+import { HOME_ASSISTANT_OBSERVER, observerRights, siteRights } from '../../shared/protocol/topics.js';
 import { filtersOverlap, filterMatches } from './topic-filter.js';
 
 /** Who is on the other end of a broker connection. */
@@ -21,6 +21,8 @@ export interface BrokerAccess {
   topicPrefix: string;
   /** Home Assistant's discovery prefix, for what observers may read (default `homeassistant`). */
   discoveryPrefix?: string | undefined;
+  /** The hub takes Home Assistant's button presses: the `home-assistant` observer may publish them. */
+  homeAssistantCommands?: boolean | undefined;
 }
 
 /** What the broker refused since it started: for /metrics and tests. */
@@ -51,7 +53,7 @@ const refusal = (message: string, returnCode: number) =>
  * id, so a client holding another identity's id is refused and the holder is never
  * disconnected); the hub may do anything; a site may publish only its own events and status and
  * subscribe only to its own ack, directory, days elsewhere and commands (shared/protocol/topics.ts siteRights); an
- * observer publishes nothing and reads only what observerReadFilters names. Every message a
+ * observer publishes and reads only what observerRights names. Every message a
  * client receives, queued or retained included, passes `authorizeForward` against the same
  * read rights. A refused publish closes the connection (Aedes), a refused subscription is
  * granted as 128 (failure).
@@ -66,8 +68,10 @@ export function accessHooks(
     const id = client ? who.get(client) : undefined;
     if (id === undefined) return undefined;
     if (id.kind === 'hub') return 'all';
-    if (id.kind === 'observer')
-      return { publish: [], read: observerReadFilters(access.topicPrefix, access.discoveryPrefix), wildcards: true };
+    if (id.kind === 'observer') {
+      const commands = access.homeAssistantCommands === true && id.name === HOME_ASSISTANT_OBSERVER;
+      return { ...observerRights(access.topicPrefix, access.discoveryPrefix, commands), wildcards: true };
+    }
     const site = siteRights(id.site, access.topicPrefix);
     return { publish: site.publish, read: site.subscribe, wildcards: false };
   };
@@ -110,7 +114,10 @@ export function accessHooks(
     },
     authorizePublish(client, packet, done) {
       const rights = rightsOf(client);
-      if (!packet.topic.startsWith('$SYS/') && (rights === 'all' || rights?.publish.includes(packet.topic))) {
+      if (
+        !packet.topic.startsWith('$SYS/') &&
+        (rights === 'all' || rights?.publish.some((f) => filterMatches(f, packet.topic)))
+      ) {
         done(null);
         return;
       }

@@ -26,6 +26,7 @@ const OPTIONS = {
   'api-port': { type: 'string' },
   'api-host': { type: 'string' },
   'home-assistant': { type: 'boolean' },
+  'home-assistant-commands': { type: 'boolean' },
   'open-broker': { type: 'boolean' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
@@ -47,6 +48,8 @@ interface HubArgs {
   /** Default 127.0.0.1; 0.0.0.0 in a container, behind its published port. */
   apiHost: string | undefined;
   homeAssistant: boolean;
+  /** Home Assistant's locks and buttons send signed commands (implies homeAssistant). */
+  homeAssistantCommands: boolean;
   /** The embedded broker admits anyone (tests, a closed LAN): without it, only provisioned sites. */
   openBroker: boolean;
   tls: { cert: string; key: string } | undefined;
@@ -132,7 +135,8 @@ export function parseHubArgs(args: string[], io: Io, usage: string): HubArgs | n
     brokerPort,
     apiPort,
     apiHost: values['api-host'],
-    homeAssistant: values['home-assistant'] === true,
+    homeAssistant: values['home-assistant'] === true || values['home-assistant-commands'] === true,
+    homeAssistantCommands: values['home-assistant-commands'] === true,
     instance: values.instance,
     topicPrefix: values['topic-prefix'],
   };
@@ -148,7 +152,7 @@ export const hubCommand: Command = {
   summary:
     'Runs the hub: an MQTT broker (embedded, or --mqtt for an external one), event ingest into SQLite (or PostgreSQL: --db postgres://...; several instances: --instance, docs/scaling.md), and its API, until SIGINT or SIGTERM. The first start prints the one-time password of the operator "admin" (TESSERA_INITIAL_ADMIN_PASSWORD sets one instead). Passwords stay off the command line: TESSERA_MQTT_URL stands for --mqtt, TESSERA_MQTT_PASSWORD_FILE and TESSERA_DB_PASSWORD_FILE name the files holding the passwords of the broker and of the database.',
   usage:
-    'hub [--db FILE|URL] [--key FILE] [--mqtt URL | --broker-port N [--open-broker] [--tls-cert FILE --tls-key FILE]] [--api-port N] [--api-host ADDR] [--home-assistant] [--retention-days N] [--instance NAME] [--topic-prefix P] [--public-url URL] [--notifications FILE]',
+    'hub [--db FILE|URL] [--key FILE] [--mqtt URL | --broker-port N [--open-broker] [--tls-cert FILE --tls-key FILE]] [--api-port N] [--api-host ADDR] [--home-assistant [--home-assistant-commands]] [--retention-days N] [--instance NAME] [--topic-prefix P] [--public-url URL] [--notifications FILE]',
   async run(args, io) {
     const opts = parseHubArgs(args, io, this.usage);
     if (typeof opts === 'number') return opts;
@@ -167,7 +171,7 @@ export const hubCommand: Command = {
         ...(opts.apiPort !== undefined ? { apiPort: opts.apiPort } : {}),
         ...(opts.apiHost !== undefined ? { apiHost: opts.apiHost } : {}),
         // Each site's occupancy as a Home Assistant sensor, by MQTT discovery (docs/dashboard.md).
-        ...(opts.homeAssistant ? { homeAssistant: {} } : {}),
+        ...(opts.homeAssistant ? { homeAssistant: { commands: opts.homeAssistantCommands } } : {}),
         ...initialAdminFromEnv(),
         brokerIdentities: !opts.openBroker,
         ...(opts.retentionDays !== undefined ? { retentionDays: opts.retentionDays } : {}),

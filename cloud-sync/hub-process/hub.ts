@@ -23,7 +23,7 @@ import { DaysElsewherePublisher } from '../hub/days-elsewhere.js';
 import { recoverImport } from '../hub/directory-import.js';
 import { createPublicKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { BrokerAccess } from '../broker/access.js';
-import { DEFAULT_TOPIC_PREFIX, edgeClientId } from '../../shared/protocol/topics.js';
+import { DEFAULT_DISCOVERY_PREFIX, DEFAULT_TOPIC_PREFIX, edgeClientId, topics } from '../../shared/protocol/topics.js';
 import { BrokerIdentities, HUB_BROKER_USERNAME, observerUsername } from '../hub/broker-identities.js';
 import { DEFAULT_HUB_RETENTION_DAYS, HubRetention } from '../hub/retention.js';
 import { generateHubKeys, hubPrivateKey } from '../../shared/protocol/signing.js';
@@ -46,6 +46,13 @@ import { type AlarmNotifier, type NotificationPlan, startAlarmNotifications } fr
 import { CommandSender } from '../hub/commands.js';
 import { registerCommandRoutes } from '../hub/admin/command-routes.js';
 import { bookingsOfMember } from '../hub/bookings/routes.js';
+import {
+  HomeAssistantBridge,
+  homeAssistantPress,
+  homeAssistantSites,
+  homeAssistantSubscriptions,
+} from '../hub/home-assistant/index.js';
+import { VERSION } from '../../shared/platform/package-root.js';
 import { registerMemberServices } from './member-services.js';
 
 export interface HubDeps {
@@ -76,8 +83,12 @@ export interface HubDeps {
   passwordCost?: ScryptCost;
   /** How long a login session lasts (default 12 h). */
   sessionTtlMs?: number;
-  /** Home Assistant MQTT discovery: each site's occupancy as a sensor (off without it). */
-  homeAssistant?: { discoveryPrefix?: string };
+  /**
+   * Home Assistant MQTT discovery (docs/hub.md "Home Assistant"): a device per site, with its
+   * occupancy, capacity, connectivity, doors and alarms (off without it). With `commands`, also
+   * locks and buttons whose presses the hub signs and sends as the dashboard's commands.
+   */
+  homeAssistant?: { discoveryPrefix?: string; commands?: boolean; refreshMs?: number };
   /**
    * The embedded broker admits only the hub and the sites provisioned with `tessera site
    * provision`, each to its own topics (docs/security.md). `tessera hub` turns it on unless told
@@ -172,6 +183,12 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
   const hubClientId =
     deps.clientId ??
     (deps.instance === undefined ? DEFAULT_HUB_CLIENT_ID : `${DEFAULT_HUB_CLIENT_ID}-${deps.instance}`);
+  // Made once the live side and the command sender are (below); ingest hands it its messages.
+  const made: { ha?: HomeAssistantBridge } = {};
+  const homeAssistant = (): HomeAssistantBridge => {
+    if (!made.ha) throw new Error('Home Assistant bridge not made yet');
+    return made.ha;
+  };
   const ingest = new HubIngest({
     ...(deps.mqttUrl === undefined
       ? { credentials: hubCredentials, ...(deps.brokerTls ? { tlsLoopback: true } : {}) }
@@ -196,6 +213,22 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
       return () => after.forEach((tell) => tell?.());
     },
     pseudonymise: (tx, batch) => directory.erasures.pseudonymise(tx, batch),
+    ...(deps.homeAssistant
+      ? {
+          will: { topic: topics(deps.topicPrefix).hubStatus, payload: 'offline' },
+          extra: {
+            ...homeAssistantSubscriptions(
+              {
+                topicPrefix: deps.topicPrefix ?? DEFAULT_TOPIC_PREFIX,
+                discoveryPrefix: deps.homeAssistant.discoveryPrefix ?? DEFAULT_DISCOVERY_PREFIX,
+              },
+              deps.homeAssistant.commands === true,
+            ),
+            onMessage: (topic, payload) => homeAssistant().onMessage(topic, payload),
+          },
+          onConnect: () => homeAssistant().onConnect(),
+        }
+      : {}),
   });
   const publisher = new DirectoryPublisher({
     directory,
@@ -228,7 +261,6 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     memberNames: (q, ids) => directory.memberNames(q, ids),
     publish: (topic, payload, o) => ingest.publish(topic, payload, o.retain, o.qos),
     ...(deps.topicPrefix !== undefined ? { topicPrefix: deps.topicPrefix } : {}),
-    ...(deps.homeAssistant ? { homeAssistant: deps.homeAssistant } : {}),
   });
   const appliedListeners: ReadonlyArray<{
     name: string;
@@ -362,6 +394,28 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     ...(deps.topicPrefix !== undefined ? { topicPrefix: deps.topicPrefix } : {}),
   });
   registerCommandRoutes(api, { db: store.db, commands, audit, sites, store });
+  const ha = deps.homeAssistant
+    ? new HomeAssistantBridge({
+        publish: (topic, payload, o) => ingest.publish(topic, payload, o.retain, o.qos),
+        sites: homeAssistantSites({ live, store, db: store.db }),
+        ...(deps.homeAssistant.refreshMs !== undefined ? { refreshMs: deps.homeAssistant.refreshMs } : {}),
+        clock: deps.clock,
+        log: log.child({ module: 'home-assistant' }),
+        discovery: {
+          topicPrefix: deps.topicPrefix ?? DEFAULT_TOPIC_PREFIX,
+          discoveryPrefix: deps.homeAssistant.discoveryPrefix ?? DEFAULT_DISCOVERY_PREFIX,
+          version: VERSION,
+          supportUrl: deps.publicUrl,
+          commands: deps.homeAssistant.commands === true,
+        },
+        press:
+          deps.homeAssistant.commands === true
+            ? homeAssistantPress({ db: store.db, store, audit, commands })
+            : undefined,
+      })
+    : undefined;
+  if (ha) made.ha = ha;
+  const haOnLive = ha ? live.feed.subscribe(() => ha.changed()) : undefined;
   registerDashboard(api, { live, auth, clock: deps.clock, log: deps.log });
   let stopping: Promise<void> | undefined;
 
@@ -378,6 +432,8 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
       await api.close().catch((err: unknown) => log.warn({ err }, 'API close failed'));
       members.close();
       await publisher.stop();
+      haOnLive?.();
+      await ha?.stop();
       await ingest.stop().catch((err: unknown) => log.warn({ err }, 'ingest stop failed'));
       await live.settled();
       await notifications?.stop();
@@ -420,6 +476,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
                     {
                       topicPrefix: deps.topicPrefix ?? DEFAULT_TOPIC_PREFIX,
                       discoveryPrefix: deps.homeAssistant?.discoveryPrefix,
+                      homeAssistantCommands: deps.homeAssistant?.commands === true,
                     },
                   ),
                 }
@@ -432,6 +489,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
         await ingest.start(mqttUrl);
         const apiUrl = await listenApi(api, deps.apiHost ?? '127.0.0.1', deps.apiPort ?? 8080);
         live.announce();
+        ha?.start();
         retention.start();
         members.noShows.start();
         payments.start();
@@ -495,7 +553,7 @@ function hubKey(privateKeyPem: string | undefined, log: Logger): { privateKey: K
 function embeddedBrokerAccess(
   identities: BrokerIdentities,
   hub: { username: string; password: string; clientId: string },
-  prefixes: { topicPrefix: string; discoveryPrefix: string | undefined },
+  prefixes: { topicPrefix: string; discoveryPrefix: string | undefined; homeAssistantCommands: boolean },
 ): BrokerAccess {
   const hubSecret = Buffer.from(hub.password);
   return {

@@ -13,6 +13,7 @@ import type { z } from 'zod';
 import type { Tx } from './db.js';
 import type { HubStore, IngestResult } from './store.js';
 import { unstorableText } from './storage/unstorable.js';
+import { filterMatches } from '../broker/topic-filter.js';
 import type { IngestCounters } from '../../shared/protocol/api/hub-sites.js';
 
 export interface IngestDeps {
@@ -71,6 +72,16 @@ export interface IngestDeps {
    * listeners) under the pseudonym.
    */
   pseudonymise?: (tx: Tx, batch: EventBatch) => Promise<EventBatch>;
+  /** The hub's last will, retained, QoS 1: what the broker publishes if the hub's connection drops. */
+  will?: { topic: string; payload: string };
+  /**
+   * Other topics the hub listens to (Home Assistant's), subscribed with the site topics, their
+   * messages handed to `onMessage` and nothing else. Those in `shared` go to one instance of
+   * several (docs/scaling.md); the others to each.
+   */
+  extra?: { filters: string[]; shared: string[]; onMessage: (topic: string, payload: Buffer) => void };
+  /** Told at each connection to the broker, the first and each one after a loss. */
+  onConnect?: () => void;
 }
 
 // Shown by GET /health: the API's wire shape (shared/protocol/api/hub-sites.ts).
@@ -177,6 +188,7 @@ export class HubIngest {
       reconnectPeriod: 1000,
       connectTimeout: this.deps.connectTimeoutMs ?? 10_000,
       ...(this.deps.credentials ?? {}),
+      ...(this.deps.will ? { will: { ...this.deps.will, qos: 1 as const, retain: true } } : {}),
       ...(this.deps.tlsLoopback === true ? { rejectUnauthorized: false } : {}),
     });
     this.client = client;
@@ -184,12 +196,19 @@ export class HubIngest {
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('error', (err) => this.log.warn({ err: err.message }, 'MQTT error'));
     client.on('offline', () => this.log.warn('MQTT offline: reconnecting'));
-    client.on('connect', (connack) => this.log.info({ sessionPresent: connack.sessionPresent }, 'MQTT connected'));
+    client.on('connect', (connack) => {
+      this.log.info({ sessionPresent: connack.sessionPresent }, 'MQTT connected');
+      this.deps.onConnect?.();
+    });
     client.connect();
     await this.firstConnect(client);
-    const subscriptions = [this.t.allEvents, this.t.allStatus].map((topic) =>
-      shared ? `$share/${SHARE_GROUP}/${topic}` : topic,
-    );
+    const extra = this.deps.extra;
+    const subscriptions = [
+      ...[this.t.allEvents, this.t.allStatus, ...(extra?.shared ?? [])].map((topic) =>
+        shared ? `$share/${SHARE_GROUP}/${topic}` : topic,
+      ),
+      ...(extra?.filters ?? []),
+    ];
     const granted = await client.subscribeAsync(subscriptions, { qos: 1 });
     const refused = granted.filter((g) => g.qos !== 1);
     if (refused.length > 0)
@@ -233,6 +252,9 @@ export class HubIngest {
     // here is not lost: the hub's ack never covered it, so its site sends it again.
     if (this.stopped) return;
     try {
+      const extra = this.deps.extra;
+      if (extra && [...extra.filters, ...extra.shared].some((f) => filterMatches(f, topic)))
+        return extra.onMessage(topic, payload);
       this.counters.received++;
       if (topic.endsWith('/events')) this.onEvents(topic, payload);
       else if (topic.endsWith('/status')) this.onStatus(topic, payload);

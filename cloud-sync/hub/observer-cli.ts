@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Command, Io } from '../../shared/platform/command.js';
 import { EXIT } from '../../shared/platform/command.js';
-import { DEFAULT_TOPIC_PREFIX, observerReadFilters } from '../../shared/protocol/topics.js';
+import { DEFAULT_TOPIC_PREFIX, HOME_ASSISTANT_OBSERVER, observerRights } from '../../shared/protocol/topics.js';
 import { mosquittoPasswordLine, renderObserverAcl } from '../../firmware-config/render-mosquitto.js';
 import type { BrokerLogin } from './broker-identities.js';
 import { hubDbExists, hubDbTarget } from './db.js';
@@ -50,9 +50,12 @@ function parse(args: string[]): ProvisionArgs | string {
 
 /** What to give the observer's owner: its login on the hub's broker, and the same for a Mosquitto broker. */
 export function observerBlock(o: { name: string; url: string; topicPrefix: string; login: BrokerLogin }): string {
+  // Home Assistant's identity may press its buttons where the hub takes them (--home-assistant-commands).
+  const commands = o.name === HOME_ASSISTANT_OBSERVER;
+  const rights = observerRights(o.topicPrefix, undefined, commands);
   return [
-    `# Observer "${o.name}": a read-only broker identity, shown once (provisioning it again replaces the password).`,
-    `# It may read ${observerReadFilters(o.topicPrefix).join(' and ')}; it may publish nothing.`,
+    `# Observer "${o.name}": a broker identity, shown once (provisioning it again replaces the password).`,
+    `# It may read ${rights.read.join(', ')}; publish ${rights.publish.join(', ')}.`,
     `url: ${o.url}`,
     `username: ${o.login.username}`,
     `password: ${o.login.password}`,
@@ -62,7 +65,7 @@ export function observerBlock(o: { name: string; url: string; topicPrefix: strin
     '# On a Mosquitto broker instead (tessera hub --mqtt), append this line to its password_file:',
     mosquittoPasswordLine(o.login.username, o.login.password).trimEnd(),
     '# and these to its acl_file:',
-    renderObserverAcl(o.login.username, o.topicPrefix),
+    renderObserverAcl(o.login.username, o.topicPrefix, undefined, commands),
   ].join('\n');
 }
 
@@ -80,15 +83,18 @@ async function provision(a: ProvisionArgs, io: Io): Promise<number> {
       login: await identities.provisionObserver(a.name),
     };
     if (!a.json) return observerBlock(o);
+    const commands = o.name === HOME_ASSISTANT_OBSERVER;
+    const rights = observerRights(o.topicPrefix, undefined, commands);
     const mosquitto = {
       passwordLine: mosquittoPasswordLine(o.login.username, o.login.password).trimEnd(),
-      acl: renderObserverAcl(o.login.username, o.topicPrefix),
+      acl: renderObserverAcl(o.login.username, o.topicPrefix, undefined, commands),
     };
     return JSON.stringify({
       ...o.login,
       name: o.name,
       url: o.url,
-      reads: observerReadFilters(o.topicPrefix),
+      reads: rights.read,
+      publishes: rights.publish,
       mosquitto,
     });
   });
@@ -97,7 +103,7 @@ async function provision(a: ProvisionArgs, io: Io): Promise<number> {
 export const observerProvisionCommand: Command = provisionCommand({
   name: 'observer provision',
   summary:
-    "Gives a display or Home Assistant a read-only identity on the hub's embedded broker: it may read the network's occupancy and the Home Assistant discovery configs, and publish nothing. Prints its login, and the Mosquitto password and ACL lines of the same identity. Works beside a running hub.",
+    "Gives a display or Home Assistant an identity on the hub's embedded broker: it may read the network's occupancy, the hub's and sites' statuses and the Home Assistant topics; the observer named home-assistant may also press Home Assistant's buttons when the hub takes them (tessera hub --home-assistant-commands). Prints its login, and the Mosquitto password and ACL lines of the same identity. Works beside a running hub.",
   usage: USAGE,
   parse,
   provision,

@@ -237,7 +237,7 @@ describe('an identity is one client on the embedded broker', () => {
 });
 
 describe('observers on the embedded broker', () => {
-  it('an observer reads the network occupancy and the Home Assistant discovery configs, nothing else, and publishes nothing', async () => {
+  it('an observer reads the network occupancy, the hub status and the Home Assistant discovery configs, nothing else, and publishes none of them', async () => {
     const { hub, mqttUrl } = await startTestHub(cleanups, { brokerIdentities: true, homeAssistant: {} });
     const login = await hub.brokerIdentities.provisionObserver('hall');
     expect(login).toMatchObject({ username: 'observer.hall', clientId: 'observer.hall' });
@@ -264,7 +264,11 @@ describe('observers on the embedded broker', () => {
       () => seen.includes('homeassistant/sensor/tessera/murat_occupancy/config'),
       'the discovery config reaches the observer',
     );
-    expect([...new Set(seen)].sort()).toEqual(['homeassistant/sensor/tessera/murat_occupancy/config', t.occupancy]);
+    expect([...new Set(seen)].sort()).toEqual([
+      'homeassistant/sensor/tessera/murat_occupancy/config',
+      t.hubStatus,
+      t.occupancy,
+    ]);
 
     const closed = new Promise<void>((resolve) => observer.once('close', () => resolve()));
     observer.publish(t.occupancy, '{"total": 999}', { qos: 1 });

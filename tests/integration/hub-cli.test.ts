@@ -133,8 +133,10 @@ describe('tessera hub (the command)', () => {
       );
       expect(provisioned.stdout).toMatch(/^observer\.hall:\$7\$1000\$/m);
       expect(provisioned.stdout).toContain(
-        'user observer.hall\ntopic read tessera/v1/network/occupancy\ntopic read homeassistant/sensor/tessera/#\n',
+        'user observer.hall\ntopic read tessera/v1/network/occupancy\ntopic read tessera/v1/hub/status\ntopic read tessera/v1/sites/+/status\n',
       );
+      expect(provisioned.stdout).toContain('topic write homeassistant/status\n');
+      expect(provisioned.stdout).not.toContain('topic write tessera/v1/home-assistant/+/command');
       const field = (name: string) => new RegExp(`^${name}: (\\S+)$`, 'm').exec(provisioned.stdout)?.[1] ?? '';
       const observer = await mqtt.connectAsync(mqttUrl ?? '', {
         protocolVersion: 4,

@@ -294,6 +294,83 @@ describe('an observer on a real Mosquitto, with the lines `tessera observer prov
   );
 });
 
+describe('Home Assistant on a real Mosquitto, with the lines `tessera observer provision home-assistant` prints', () => {
+  const withMosquitto = hasBinary('mosquitto') && hasBinary('mosquitto_passwd') ? it : it.skip;
+  withMosquitto(
+    'reads the discovery, state and status topics, publishes its birth and presses; another observer cannot press',
+    async () => {
+      const dir = tempDir();
+      const deploy = (f: string) => readFileSync(join(ROOT, 'deploy', 'mosquitto', f), 'utf8');
+      const url = await startMosquitto(
+        dir,
+        deploy('passwd') +
+          mosquittoPasswordLine('observer.home-assistant', 'ha-password') +
+          mosquittoPasswordLine('observer.hall', 'hall-password'),
+        `${deploy('acl')}\n${renderObserverAcl('observer.home-assistant', undefined, undefined, true)}\n${renderObserverAcl('observer.hall')}`,
+      );
+      const hub = await mqtt.connectAsync(url, {
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+        clientId: 'tessera-hub',
+        username: 'hub',
+        password: 'hub-demo-password',
+      });
+      cleanups.push(() => void hub.end(true));
+      const presses: string[] = [];
+      hub.on('message', (topic, payload) => presses.push(`${topic} ${payload.toString()}`));
+      await hub.subscribeAsync('tessera/v1/home-assistant/+/command', { qos: 1 });
+      for (const [topic, payload] of [
+        ['tessera/v1/hub/status', 'online'],
+        ['tessera/v1/sites/murat/status', '{"online":true}'],
+        ['tessera/v1/home-assistant/murat/state', '{"present":1}'],
+        ['homeassistant/device/tessera/murat/config', '{}'],
+        ['tessera/v1/sites/murat/directory', 'badge 04AABBCCDDEEFF'],
+      ])
+        await hub.publishAsync(topic ?? '', payload ?? '', { qos: 1, retain: true });
+
+      const seen: string[] = [];
+      // Home Assistant's own client id: the listener takes the username as client id anyway.
+      const ha = mqtt.connect(url, {
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+        clientId: 'mqtt-home-assistant-3f9a',
+        username: 'observer.home-assistant',
+        password: 'ha-password',
+      });
+      cleanups.push(() => void ha.end(true));
+      ha.on('message', (topic) => seen.push(topic));
+      await new Promise<void>((resolve) => ha.once('connect', () => resolve()));
+      await ha.publishAsync('homeassistant/status', 'online', { qos: 1 });
+      await ha.subscribeAsync(['homeassistant/#', 'tessera/v1/#'], { qos: 1 });
+      await ha.publishAsync('tessera/v1/home-assistant/murat/command', '{"kind":"lockdown"}', { qos: 1 });
+      await until(() => presses.length > 0);
+
+      const hall = await mqtt.connectAsync(url, {
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+        clientId: 'observer.hall',
+        username: 'observer.hall',
+        password: 'hall-password',
+      });
+      cleanups.push(() => void hall.end(true));
+      // MQTT 3.1.1 has no refusal for a publish: Mosquitto acknowledges and drops it.
+      await hall.publishAsync('tessera/v1/home-assistant/murat/command', '{"kind":"lift_lockdown"}', { qos: 1 });
+      await hall.publishAsync('homeassistant/status', 'online', { qos: 1 });
+      await hub.publishAsync('tessera/v1/network/occupancy', '{"total":1}', { qos: 1, retain: true });
+      await until(() => seen.includes('tessera/v1/network/occupancy'));
+      expect(presses).toEqual(['tessera/v1/home-assistant/murat/command {"kind":"lockdown"}']);
+      expect([...new Set(seen)].sort()).toEqual([
+        'homeassistant/device/tessera/murat/config',
+        'homeassistant/status',
+        'tessera/v1/home-assistant/murat/state',
+        'tessera/v1/hub/status',
+        'tessera/v1/network/occupancy',
+        'tessera/v1/sites/murat/status',
+      ]);
+    },
+  );
+});
+
 describe("docker-compose.yml's hub command line", () => {
   it('its hub command line works: --api-host puts the API on the address given (0.0.0.0 in the container; here 127.0.0.2, loopback)', async () => {
     const dir = tempDir();

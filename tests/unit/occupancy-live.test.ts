@@ -276,7 +276,7 @@ describe('the retained network occupancy topic', () => {
     expect(clock.pendingTimers()).toBe(0);
   });
 
-  it('a hub with Home Assistant discovery publishes, on its embedded broker, each site as a retained sensor and the retained occupancy', async () => {
+  it('a hub with Home Assistant discovery publishes, on its embedded broker, each site as a retained device and the retained occupancy', async () => {
     seq = 0;
     const hub = await createHub({
       dbPath: await testHubDb(),
@@ -300,7 +300,7 @@ describe('the retained network occupancy topic', () => {
         'message',
         (topic, payload, packet) => packet.retain && got.set(topic, JSON.parse(payload.toString())),
       );
-      await display.subscribeAsync(['tessera/v1/network/occupancy', 'homeassistant/sensor/#']);
+      await display.subscribeAsync(['tessera/v1/network/occupancy', 'homeassistant/device/#']);
       await new Promise((r) => setTimeout(r, 200));
       await display.endAsync();
       return got;
@@ -320,12 +320,18 @@ describe('the retained network occupancy topic', () => {
       total: { present: 1, capacity: 4 },
       sites: { murat: { name: 'Télécentre de Murat', present: 1, rate: 0.25 } },
     });
-    expect(got.get('homeassistant/sensor/tessera/murat_occupancy/config')).toMatchObject({
-      unique_id: 'tessera_murat_occupancy',
-      state_topic: 'tessera/v1/network/occupancy',
-      value_template: '{{ value_json.sites["murat"].present if "murat" in value_json.sites else 0 }}',
-      state_class: 'measurement',
-      device: { name: 'Télécentre de Murat' },
+    expect(got.get('homeassistant/device/tessera/murat/config')).toMatchObject({
+      dev: { ids: ['tessera_murat'], name: 'Télécentre de Murat' },
+      state_topic: 'tessera/v1/home-assistant/murat/state',
+      cmps: {
+        occupancy: {
+          p: 'sensor',
+          unique_id: 'tessera_murat_occupancy',
+          default_entity_id: 'sensor.tessera_murat_occupancy',
+          value_template: '{{ value_json.present }}',
+          state_class: 'measurement',
+        },
+      },
     });
   });
 });

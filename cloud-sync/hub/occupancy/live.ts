@@ -23,8 +23,6 @@ export interface LiveDeps {
   /** Publishes on the hub's MQTT connection: without it, no network topic. */
   publish?: Publish;
   topicPrefix?: string;
-  /** Home Assistant MQTT discovery of each site's occupancy sensor (off by default). */
-  homeAssistant?: { discoveryPrefix?: string };
 }
 
 /** Events received this long before the saved cursor are projected again at start (clock steps). */
@@ -93,7 +91,6 @@ export class HubLive {
           clock: deps.clock,
           log: this.log,
           ...(deps.topicPrefix !== undefined ? { topicPrefix: deps.topicPrefix } : {}),
-          ...(deps.homeAssistant ? { homeAssistant: deps.homeAssistant } : {}),
         })
       : undefined;
   }

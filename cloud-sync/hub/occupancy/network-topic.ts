@@ -1,12 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../../shared/platform/clock.js';
 import { NETWORK_OCCUPANCY_VERSION, type NetworkOccupancyMessage } from '../../../shared/protocol/occupancy.js';
-import {
-  DEFAULT_DISCOVERY_PREFIX,
-  DEFAULT_TOPIC_PREFIX,
-  homeAssistantTopics,
-  topics,
-} from '../../../shared/protocol/topics.js';
+import { DEFAULT_TOPIC_PREFIX, topics } from '../../../shared/protocol/topics.js';
 import type { NetworkOccupancy } from './projection.js';
 
 export type Publish = (topic: string, payload: string, options: { qos: 0 | 1; retain: boolean }) => Promise<void>;
@@ -20,8 +15,6 @@ export interface NetworkTopicDeps {
   topicPrefix?: string;
   /** At most one publication per this many ms (default 1000), always of the latest state. */
   intervalMs?: number;
-  /** Home Assistant MQTT discovery: each site's occupancy as a sensor. Off without it. */
-  homeAssistant?: { discoveryPrefix?: string };
   /** Published again this often even without a change (default 60 s): a site declared or renamed shows up. */
   refreshMs?: number;
 }
@@ -38,32 +31,6 @@ export function networkPayload(n: NetworkOccupancy, nowMs: number): NetworkOccup
   };
 }
 
-/** Home Assistant's discovery config of one site's occupancy sensor (retained under `homeassistant/sensor/...`). */
-export function homeAssistantSensor(
-  site: string,
-  name: string,
-  stateTopic: string,
-  discoveryPrefix = DEFAULT_DISCOVERY_PREFIX,
-) {
-  const key = JSON.stringify(site);
-  return {
-    topic: homeAssistantTopics(discoveryPrefix).sensorConfig(site),
-    config: {
-      name: 'Occupancy',
-      unique_id: `tessera_${site}_occupancy`,
-      object_id: `tessera_${site}_occupancy`,
-      state_topic: stateTopic,
-      value_template: `{{ value_json.sites[${key}].present if ${key} in value_json.sites else 0 }}`,
-      json_attributes_topic: stateTopic,
-      json_attributes_template: `{{ (value_json.sites[${key}] if ${key} in value_json.sites else {}) | tojson }}`,
-      unit_of_measurement: 'people',
-      state_class: 'measurement',
-      icon: 'mdi:account-group',
-      device: { identifiers: [`tessera_${site}`], name, manufacturer: 'Tessera' },
-    },
-  };
-}
-
 /**
  * Publishes the network's occupancy, retained, QoS 0 (shared/protocol/occupancy.ts), when it changes:
  * the first change at once, then at most once per interval with the state of that moment. A
@@ -75,7 +42,6 @@ export class NetworkOccupancyPublisher {
   private lastAt = -Infinity;
   private timer: TimerHandle | undefined;
   private refresh: TimerHandle | undefined;
-  private readonly announced = new Map<string, string>();
   private stopped = false;
   /** Set while publications fail, so that a broker away is logged once, not every second. */
   private failing = false;
@@ -116,7 +82,6 @@ export class NetworkOccupancyPublisher {
       .snapshot()
       .then((snapshot) => {
         if (this.stopped) return;
-        if (this.deps.homeAssistant) this.announce(snapshot, this.deps.homeAssistant.discoveryPrefix);
         return this.deps.publish(this.topic, JSON.stringify(networkPayload(snapshot, at)), { qos: 0, retain: true });
       })
       .then(
@@ -140,18 +105,5 @@ export class NetworkOccupancyPublisher {
       this.timer = undefined;
       if (!this.stopped) this.publishNow();
     }, this.intervalMs);
-  }
-
-  /** Each site's sensor config, once per site and name (retained, so Home Assistant finds it after a restart). */
-  private announce(snapshot: NetworkOccupancy, discoveryPrefix: string | undefined): void {
-    for (const s of snapshot.sites) {
-      if (this.announced.get(s.site) === s.name) continue;
-      const sensor = homeAssistantSensor(s.site, s.name, this.topic, discoveryPrefix);
-      this.announced.set(s.site, s.name);
-      this.deps.publish(sensor.topic, JSON.stringify(sensor.config), { qos: 1, retain: true }).catch((err: unknown) => {
-        this.announced.delete(s.site);
-        this.deps.log.warn({ err: (err as Error).message, site: s.site }, 'Home Assistant discovery not published');
-      });
-    }
   }
 }
