@@ -28,7 +28,7 @@ describe('the tessera command', () => {
     const file = join(dir, 'site.yaml');
     writeFileSync(
       file,
-      'site: {id: x, name: X, timeZone: Mars/Olympus, capacity: 5}\ndoors: [{id: front, relay: {line: "17a"}}]\ndirectory: {source: file, path: d.yaml}\n',
+      'version: 2\nsite: {id: x, name: X, timeZone: Mars/Olympus, capacity: 5}\ndoors: [{id: front, relay: {line: "17a"}}]\ndirectory: {source: file, path: d.yaml}\n',
     );
     const r = await runCli(['edge', '--config', file]);
     expect(r.code).toBe(2);
