@@ -23,7 +23,8 @@ export function readSiteConfig(text: string, source: string, baseDir: string): S
   const parsed = parseText(text, source);
   if (!parsed.ok) return { result: { ok: false, code: 'config.invalid', errors: parsed.errors }, version: undefined };
   const declared = declaredVersion(parsed.data);
-  if (!declared.ok) return { result: { ok: false, code: 'config.invalid', errors: [declared.error] }, version: undefined };
+  if (!declared.ok)
+    return { result: { ok: false, code: 'config.invalid', errors: [declared.error] }, version: undefined };
   const { version } = declared;
   const refusal = versionRefusal(source, version);
   if (refusal) return { result: { ok: false, code: 'config.invalid', errors: [refusal] }, version };

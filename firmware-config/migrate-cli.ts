@@ -47,14 +47,20 @@ function plan(file: string): Outcome & { text?: string } {
     return {
       code: EXIT.OK,
       summary: { ...base, from },
-      lines: [`${file}: already version ${CONFIG_VERSION}, nothing to do (\`tessera config validate\` checks the rest)`],
+      lines: [
+        `${file}: already version ${CONFIG_VERSION}, nothing to do (\`tessera config validate\` checks the rest)`,
+      ],
     };
   if (from > CONFIG_VERSION) return refuse([versionRefusal(file, from) as ErrorDetail], from);
   const migrated = migrateText(read.value, from);
   if (!migrated.ok) return refuse(migrated.errors, from);
   const checked = readSiteConfig(migrated.text, file, dirname(resolve(file))).result;
   // Whatever made it invalid was most likely in the old file already; either way nothing is written.
-  if (!checked.ok) return { ...refuse(checked.errors, from), summary: { ...base, from, steps: migrated.steps, errors: checked.errors } };
+  if (!checked.ok)
+    return {
+      ...refuse(checked.errors, from),
+      summary: { ...base, from, steps: migrated.steps, errors: checked.errors },
+    };
   return { code: EXIT.OK, summary: { ...base, from, steps: migrated.steps }, lines: [], text: migrated.text };
 }
 
@@ -67,7 +73,9 @@ function report(io: Io, outcome: Outcome, json: boolean): number {
   if (json) io.out(JSON.stringify(summary));
   else if (summary.errors.length > 0) {
     if (summary.steps.length > 0) {
-      io.err(`${summary.file}: after migration to version ${CONFIG_VERSION} the file would not be valid; nothing written`);
+      io.err(
+        `${summary.file}: after migration to version ${CONFIG_VERSION} the file would not be valid; nothing written`,
+      );
       for (const line of stepLines(summary.steps)) io.err(line);
     }
     printRefusal(io, summary.file, summary.errors);

@@ -51,8 +51,7 @@ export interface StepReport {
 }
 
 export type Migration =
-  | { ok: true; from: number; to: number; text: string; steps: StepReport[] }
-  | { ok: false; errors: ErrorDetail[] };
+  { ok: true; from: number; to: number; text: string; steps: StepReport[] } | { ok: false; errors: ErrorDetail[] };
 
 /** The text of a file of format `version` rewritten to CONFIG_VERSION, step by step. */
 export function migrateText(text: string, version: number): Migration {

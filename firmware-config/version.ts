@@ -44,10 +44,11 @@ export function versionRefusal(file: string, version: number): ErrorDetail | und
 
 /**
  * The one line to print about a refused file when its version is the reason: nothing else about
- * it is worth reading until it is migrated. The version is checked before anything else, so an
- * error at `version` is always the only one.
+ * it is worth reading until it is migrated (or Tessera upgraded). The version is checked before
+ * anything else, so such an error is always the only one.
  */
 export function versionHeadline(file: string, errors: readonly ErrorDetail[]): string | undefined {
   const [first] = errors;
-  return errors.length === 1 && first?.path === 'version' ? `${file}: ${first.message}` : undefined;
+  if (errors.length !== 1 || first?.path !== 'version') return undefined;
+  return /^version \d+, this release reads /.test(first.message) ? `${file}: ${first.message}` : undefined;
 }

@@ -57,11 +57,7 @@ describe('a hub-fed directory the hub has not confirmed', () => {
     site.clock.advance(3 * HOUR);
     expect(admitted(site)).toEqual(['alice', 'dan', 'eve']);
     await site.stop();
-    site = await startSite(
-      hubFed({ maxAgeHours: 5 }),
-      roles,
-      '2026-11-23T07:00:00Z',
-    );
+    site = await startSite(hubFed({ maxAgeHours: 5 }), roles, '2026-11-23T07:00:00Z');
     site.clock.advance(5 * HOUR + 60_000);
     expect(admitted(site)).toEqual([]);
   });

@@ -225,7 +225,10 @@ describe('tessera config render', () => {
 
   it('refuses an invalid config with exit code 2 and every error, and writes nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-render-'));
-    writeFileSync(join(dir, 'bad.yaml'), 'version: 2\nsite: { id: Murat }\ndoors: [{ id: front, relay: { line: "17a" } }]\n');
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      'version: 2\nsite: { id: Murat }\ndoors: [{ id: front, relay: { line: "17a" } }]\n',
+    );
     const io = capture();
     const target = out();
     expect(await renderCommand.run([join(dir, 'bad.yaml'), '--out', target], io)).toBe(EXIT.CONFIG_INVALID);
