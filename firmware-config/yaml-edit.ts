@@ -31,7 +31,7 @@ const eolOf = (text: string) => (text.includes('\r\n') ? '\r\n' : '\n');
 /** The text without `pair` of `map`: its whole lines in block style, the item and a comma in flow style. */
 export function removePair(text: string, map: YAMLMap, pair: Pair): string {
   const keyStart = rangeOf(pair.key)[0];
-  const [, valueEnd, nodeEnd] = rangeOf(pair.value ?? pair.key);
+  const valueEnd = rangeOf(pair.value ?? pair.key)[1];
   if (map.flow) {
     // Up to the value's last character: what follows it belongs to the next item or the closing bracket.
     const end = valueEnd;
@@ -44,8 +44,9 @@ export function removePair(text: string, map: YAMLMap, pair: Pair): string {
   }
   const start = lineStart(text, keyStart);
   const from = /^[ \t]*$/.test(text.slice(start, keyStart)) ? start : keyStart;
-  // In block style the node ends with its comment and line break: the whole lines go.
-  let end = nodeEnd;
+  // In block style its whole lines go, to the end of the line where the value ends (with any
+  // comment there). Not to the node's end: that can reach into the next key's indentation.
+  let end = valueEnd;
   if (end > 0 && text[end - 1] !== '\n') {
     const newline = text.indexOf('\n', end);
     end = newline === -1 ? text.length : newline + 1;
@@ -94,6 +95,7 @@ function insertFirst(text: string, map: YAMLMap, key: string, value: number, com
     const item = `${JSON.stringify(key)}: ${value},`;
     return `${text.slice(0, at)}${item}${ownLine && start > rangeOf(map)[0] ? `${eol}${indent}` : ' '}${text.slice(at)}`;
   }
-  if (!ownLine) return `${text.slice(0, at)}${key}: ${value}${eol}${' '.repeat(indent.length)}${text.slice(at)}`;
-  return `${text.slice(0, start)}${indent}${key}: ${value} # ${comment}${eol}${text.slice(start)}`;
+  // A line of its own before the first key's line (which may open with `? `), at its indentation.
+  const margin = /^[ \t]*/.exec(indent)?.[0] ?? '';
+  return `${text.slice(0, start)}${margin}${key}: ${value} # ${comment}${eol}${text.slice(start)}`;
 }
