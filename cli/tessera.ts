@@ -50,6 +50,11 @@ const COMMANDS: Array<{ name: string; summary: string; load: () => Promise<Comma
     load: async () => (await import('../firmware-config/cli.js')).validateCommand,
   },
   {
+    name: 'config migrate',
+    summary: "rewrite a site config of an older version to this release's, keeping a backup beside it",
+    load: async () => (await import('../firmware-config/migrate-cli.js')).migrateCommand,
+  },
+  {
     name: 'config render',
     summary: "write a site's systemd unit, environment file, Mosquitto password and ACL lines, NFC modprobe blacklist",
     load: async () => (await import('../firmware-config/render-cli.js')).renderCommand,

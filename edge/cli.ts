@@ -11,6 +11,7 @@ import { systemdNotifier } from '../shared/platform/systemd-notify.js';
 import type { RunningEdge } from './site/run.js';
 import { ConfigRefused, loadDirectory, runEdge } from './site/run.js';
 import { loadSiteConfig } from '../firmware-config/load.js';
+import { versionHeadline } from '../firmware-config/version.js';
 import { formatDetails } from '../shared/platform/validation.js';
 import { EdgeStore } from './store/store.js';
 
@@ -185,7 +186,10 @@ export const renumberCommand: Command = {
     if (!values.config) return usageError(io, '--config FILE is required', RENUMBER_USAGE);
     const loaded = loadSiteConfig(values.config);
     if (!loaded.ok) {
-      io.err(`${values.config}: ${loaded.errors.length} error(s)\n${formatDetails(loaded.errors)}`);
+      io.err(
+        versionHeadline(values.config, loaded.errors) ??
+          `${values.config}: ${loaded.errors.length} error(s)\n${formatDetails(loaded.errors)}`,
+      );
       return EXIT.CONFIG_INVALID;
     }
     const { site, storage } = loaded.value;

@@ -7,6 +7,8 @@ import { LINK_DEFAULTS } from '../shared/protocol/sync.js';
 /**
  * One YAML file per site (docs/config.md). This schema is the single source of the
  * config's type, defaults and error messages. Unknown keys are errors: a typo must not pass.
+ * It reads the current format (CONFIG_VERSION in version.ts); the file's `version` key is checked
+ * and taken off by the loader before this schema sees the rest.
  */
 function intIn(min: number, max: number) {
   const error = `expected an integer ${min}-${max}`;
@@ -142,8 +144,7 @@ const DirectorySource = z.discriminatedUnion('source', [
     source: z.literal('hub'),
     /** Past its role's age without a confirmation from the hub, a badge is refused (`directory_stale`). */
     maxAgeHours: MaxAgeHours,
-    /** Deprecated and ignored: it let roles in from a stale directory without any bound. Every role now has one (maxAgeHours). */
-    staleRoles: z.array(z.enum(['member', 'staff', 'cleaner', 'visitor'])).optional(),
+    // Version 1 also had `staleRoles`, ignored since every role has a bound: `config migrate` removes it (migrate.ts).
   }),
 ]);
 

@@ -4,6 +4,7 @@ import type { Clock } from '../../shared/platform/clock.js';
 import { formatDetails } from '../../shared/platform/validation.js';
 import { loadSiteConfig } from '../../firmware-config/load.js';
 import type { SiteConfig } from '../../firmware-config/schema.js';
+import { versionHeadline } from '../../firmware-config/version.js';
 import { loadDirectoryFile } from '../directory/file.js';
 import { buildApi } from '../api/server.js';
 import { createHardware } from '../hardware/factory.js';
@@ -51,7 +52,11 @@ export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
   const loaded = loadSiteConfig(opts.configPath);
   if (!loaded.ok) {
     log.error({ code: loaded.code, errors: loaded.errors }, `site config refused:\n${formatDetails(loaded.errors)}`);
-    throw new ConfigRefused(`${opts.configPath}: ${loaded.errors.length} error(s)\n${formatDetails(loaded.errors)}`);
+    // A file of an older version says what to run, and nothing else: its other errors would be the old format's.
+    throw new ConfigRefused(
+      versionHeadline(opts.configPath, loaded.errors) ??
+        `${opts.configPath}: ${loaded.errors.length} error(s)\n${formatDetails(loaded.errors)}`,
+    );
   }
   const config = loaded.value;
   // Everything that can refuse the config comes before any hardware is opened.

@@ -5,17 +5,22 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { loadDirectoryFile } from '../../edge/directory/file.js';
-import { parseDocument } from '../../shared/platform/yaml-document.js';
+import { parseDocument, parseText } from '../../shared/platform/yaml-document.js';
 import { parseSiteConfig } from '../../firmware-config/load.js';
+import { migrateText } from '../../firmware-config/migrate.js';
+import { CONFIG_VERSION, declaredVersion } from '../../firmware-config/version.js';
 import { Directory } from '../../shared/protocol/directory.js';
-import { byteDamage, damage, garbage, must, mutationsOf, prototypeIsClean, toJsonText, weird } from './kit.js';
+import { byteDamage, damage, garbage, must, mutationsOf, prototypeIsClean, same, toJsonText, weird } from './kit.js';
 import { fuzz, inputs, part } from '../support/fuzz.js';
 
 const EXAMPLES = ['rural-24-7', 'lockers', 'business-hours'];
 const read = (name: string) => readFileSync(join('firmware-config/examples', name), 'utf8');
 const SITE_TEXTS = EXAMPLES.map((n) => read(`${n}.yaml`));
 const DIRECTORY_TEXTS = EXAMPLES.map((n) => read(`${n}.directory.yaml`));
-const N = { site: inputs(6_000), directory: inputs(5_000) };
+const V1_TEXTS = [...EXAMPLES, 'hub-stale-roles'].map((n) =>
+  readFileSync(join('tests/fixtures/config-v1', `${n}.yaml`), 'utf8'),
+);
+const N = { site: inputs(6_000), directory: inputs(5_000), migrate: inputs(3_000) };
 /** Of the directory files' inputs, these are written to disk and read back by loadDirectoryFile. */
 const FROM_DISK = Math.min(1000, Math.ceil(N.directory / 10));
 
@@ -123,6 +128,36 @@ describe('fuzz: site config files (firmware-config/load.ts)', () => {
       expect(prototypeIsClean()).toBe(true);
     });
   }
+});
+
+/** What a version-1 document means to version 2: the same data, `staleRoles` left out, the version stated. */
+function asVersion2(data: unknown): unknown {
+  // Changed in place (a copy would turn YAML's !!binary Buffers into plain Uint8Arrays).
+  const copy = data as Record<string, unknown>;
+  const directory = copy.directory;
+  if (directory !== null && typeof directory === 'object' && !Array.isArray(directory))
+    delete (directory as Record<string, unknown>).staleRoles;
+  return { ...copy, version: CONFIG_VERSION };
+}
+
+describe('fuzz: config migrate (firmware-config/migrate.ts)', () => {
+  it(`an older file migrates to the same data, version stated and staleRoles out, or is refused with a reason; never a throw (${N.migrate} inputs)`, () => {
+    fuzz(
+      fc.property(documents(V1_TEXTS), ({ text, source }) => {
+        const before = parseText(text, source);
+        if (!before.ok) return;
+        const declared = declaredVersion(before.data);
+        if (!declared.ok || declared.version >= CONFIG_VERSION) return;
+        const m = migrateText(text, declared.version);
+        if (!m.ok) return must(m.errors.length > 0, 'refused without a reason');
+        const after = parseText(m.text, source);
+        must(after.ok, () => `the migrated text does not parse: ${JSON.stringify(after.ok ? [] : after.errors)}`);
+        same(after.data, asVersion2(before.data), 'the migrated data');
+      }),
+      N.migrate,
+    );
+    expect(prototypeIsClean()).toBe(true);
+  });
 });
 
 describe('fuzz: directory files (edge/directory/file.ts)', () => {

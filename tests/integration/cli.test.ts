@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,8 @@ describe('the tessera command', () => {
   it('--help lists every subcommand', async () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
-    for (const name of ['edge', 'demo', 'config validate', 'badge keys']) expect(r.stdout).toContain(name);
+    for (const name of ['edge', 'demo', 'config validate', 'config migrate', 'badge keys'])
+      expect(r.stdout).toContain(name);
   });
 
   it('--version and -V print the package version; with --json also the Node running it', async () => {
@@ -71,13 +72,29 @@ describe('the tessera command', () => {
     const file = join(dir, 'site.yaml');
     writeFileSync(
       file,
-      'site: {id: x, name: X, timeZone: Mars/Olympus, capacity: 5}\ndoors: [{id: front, relay: {line: "17a"}}]\ndirectory: {source: file, path: d.yaml}\n',
+      'version: 2\nsite: {id: x, name: X, timeZone: Mars/Olympus, capacity: 5}\ndoors: [{id: front, relay: {line: "17a"}}]\ndirectory: {source: file, path: d.yaml}\n',
     );
     const r = await runCli(['edge', '--config', file]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('doors[0].relay.line: expected an integer 0-27, got "17a"');
     expect(r.stderr).toContain('site.timeZone');
     expect(r.stdout).not.toContain('edge started');
+  });
+
+  it('edge on a version-1 config refuses with the command to run, exit 2; after `config migrate` it validates', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-cli-'));
+    const file = join(dir, 'site.yaml');
+    copyFileSync('tests/fixtures/config-v1/rural-24-7.yaml', file);
+    const r = await runCli(['edge', '--config', file, '--simulate', '--port', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `${file}: version 1, this release reads version 2: run \`tessera config migrate --config ${file}\``,
+    );
+    expect(r.stdout).not.toContain('edge started');
+    expect((await runCli(['config', 'migrate', '--config', file])).code).toBe(0);
+    const checked = await runCli(['config', 'validate', file]);
+    expect(checked.code).toBe(0);
+    expect(checked.stdout).toContain('allanche (Tiers-lieu');
   });
 
   it('edge asked for real hardware this machine lacks (no sysfs GPIO here) says so in one line and suggests --simulate', async () => {

@@ -26,7 +26,8 @@ function siteFolder(): { dir: string; config: string; directory: string; gpio: s
   const config = join(dir, 'site.yaml');
   writeFileSync(
     config,
-    `site: { id: testsite, name: Test, timeZone: Europe/Paris, capacity: 10 }
+    `version: 2
+site: { id: testsite, name: Test, timeZone: Europe/Paris, capacity: 10 }
 readers: [{ id: front-in, match: "00 00", role: entry, door: front }]
 doors: [{ id: front, relay: { line: 17, activeLow: true }, pulseMs: 60000 }]
 directory: { source: file, path: directory.yaml }

@@ -52,7 +52,7 @@ describe('the edge under systemd (Type=notify, WatchdogSec)', () => {
       chmodSync(dir, 0o755);
       writeFileSync(
         join(dir, 'site.yaml'),
-        'site: { id: notified, name: N, timeZone: Europe/Paris, capacity: 2 }\ndirectory: { source: file, path: d.yaml }\nstorage: { path: edge.db }\napi: { port: 0 }\n',
+        'version: 2\nsite: { id: notified, name: N, timeZone: Europe/Paris, capacity: 2 }\ndirectory: { source: file, path: d.yaml }\nstorage: { path: edge.db }\napi: { port: 0 }\n',
       );
       writeFileSync(join(dir, 'd.yaml'), 'revision: 1\nplans: []\nmembers: []\nbadges: []\n');
       const socketPath = join(dir, 'notify.sock');
@@ -97,7 +97,7 @@ describe('the edge under systemd (Type=notify, WatchdogSec)', () => {
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(
       join(dir, 'site.yaml'),
-      'site: { id: plain, name: P, timeZone: Europe/Paris, capacity: 2 }\ndirectory: { source: file, path: d.yaml }\nstorage: { path: edge.db }\napi: { port: 0 }\n',
+      'version: 2\nsite: { id: plain, name: P, timeZone: Europe/Paris, capacity: 2 }\ndirectory: { source: file, path: d.yaml }\nstorage: { path: edge.db }\napi: { port: 0 }\n',
     );
     writeFileSync(join(dir, 'd.yaml'), 'revision: 1\nplans: []\nmembers: []\nbadges: []\n');
     const env = { NOTIFY_SOCKET: '', WATCHDOG_USEC: '400000' };

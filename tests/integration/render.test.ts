@@ -106,7 +106,7 @@ describe('the rendered broker identity, on a real Mosquitto', () => {
       const config = join(dir, 'murat.yaml');
       writeFileSync(
         config,
-        'site: { id: murat, name: M, timeZone: Europe/Paris, capacity: 2 }\ndirectory: { source: file, path: d.yaml }\nbroker: { url: "mqtt://127.0.0.1:1", username: murat, password: "s3cret pass" }\n',
+        'version: 2\nsite: { id: murat, name: M, timeZone: Europe/Paris, capacity: 2 }\ndirectory: { source: file, path: d.yaml }\nbroker: { url: "mqtt://127.0.0.1:1", username: murat, password: "s3cret pass" }\n',
       );
       await render(config, join(dir, 'out'));
       const hubLine = spawnSync(

@@ -27,7 +27,8 @@ function siteFolder(booking: { start: number; end: number }) {
   const config = join(dir, 'site.yaml');
   writeFileSync(
     config,
-    `site: { id: murat, name: Murat, timeZone: Europe/Paris, capacity: 10 }
+    `version: 2
+site: { id: murat, name: Murat, timeZone: Europe/Paris, capacity: 10 }
 readers:
   - { id: front-in, match: "00 00", role: entry, door: front }
   - { id: salon-in, match: "00 01", role: room, door: salon, resource: salon }

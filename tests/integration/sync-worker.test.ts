@@ -571,7 +571,8 @@ describe('a site started from its config with a broker block', () => {
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(
       join(dir, 'site.yaml'),
-      `site: { id: ${site}, name: Test, timeZone: Europe/Paris, capacity: 10 }
+      `version: 2
+site: { id: ${site}, name: Test, timeZone: Europe/Paris, capacity: 10 }
 readers: [{ id: front-in, match: "00 00", role: entry, door: front }]
 doors: [{ id: front, relay: { line: 17 }, pulseMs: 1000 }]
 directory: { source: file, path: directory.yaml }

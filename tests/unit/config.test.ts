@@ -23,6 +23,7 @@ type Draft = any;
 /** A small valid site that each test breaks in one way. */
 function site(): Draft {
   return {
+    version: 2,
     site: { id: 'murat', name: 'Télécentre de Murat', timeZone: 'Europe/Paris', capacity: 20 },
     hours: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '08:30', to: '18:30' }],
     directory: { source: 'file', path: 'murat.directory.yaml' },
@@ -382,10 +383,10 @@ describe('tessera config validate FILE', () => {
   });
 
   it('is a usage error without exactly one FILE', async () => {
-    for (const args of [[], ['a.yaml', 'b.yaml'], ['--verbose']]) {
+    for (const args of [[], ['a.yaml', 'b.yaml'], ['--verbose'], ['--config', 'a.yaml', 'b.yaml']]) {
       const io = capture();
       expect(await validateCommand.run(args, io)).toBe(EXIT.USAGE);
-      expect(io.errLines).toEqual(['usage: tessera config validate FILE']);
+      expect(io.text()).toMatch(/^tessera: .+\nusage: tessera config validate \[--config\] FILE \[--json\]$/);
     }
   });
 });
@@ -400,6 +401,7 @@ describe('parseSiteConfig on garbage', () => {
     );
   };
   const keys = fc.constantFrom(
+    'version',
     'site',
     'hours',
     'closures',

@@ -23,7 +23,8 @@ const TARGET = {
 };
 
 function site(extra = ''): SiteConfig {
-  const text = `site: { id: murat, name: Télécentre de Murat, timeZone: Europe/Paris, capacity: 20 }
+  const text = `version: 2
+site: { id: murat, name: Télécentre de Murat, timeZone: Europe/Paris, capacity: 20 }
 readers: [{ id: front-in, match: ACR122U, role: entry, door: front }]
 doors: [{ id: front, relay: { line: 17 } }]
 directory: { source: file, path: murat.directory.yaml }
@@ -49,7 +50,7 @@ describe('the systemd unit of a site', () => {
   it('lets systemd make the store folder under /var/lib, and names any other folder as the one it may write', () => {
     expect(renderUnit(site(), TARGET)).toContain('StateDirectory=tessera\n');
     const elsewhere = parseSiteConfig(
-      'site: { id: murat, name: M, timeZone: Europe/Paris, capacity: 2 }\ndirectory: { source: file, path: d.yaml }\n',
+      'version: 2\nsite: { id: murat, name: M, timeZone: Europe/Paris, capacity: 2 }\ndirectory: { source: file, path: d.yaml }\n',
       'murat.yaml',
       '/srv/doors',
     );
@@ -224,7 +225,10 @@ describe('tessera config render', () => {
 
   it('refuses an invalid config with exit code 2 and every error, and writes nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-render-'));
-    writeFileSync(join(dir, 'bad.yaml'), 'site: { id: Murat }\ndoors: [{ id: front, relay: { line: "17a" } }]\n');
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      'version: 2\nsite: { id: Murat }\ndoors: [{ id: front, relay: { line: "17a" } }]\n',
+    );
     const io = capture();
     const target = out();
     expect(await renderCommand.run([join(dir, 'bad.yaml'), '--out', target], io)).toBe(EXIT.CONFIG_INVALID);
