@@ -36,6 +36,17 @@ export interface DirectoryInfo {
   cloneableBadges: number;
 }
 
+/** Plans whose parsed form is kept; more distinct plan bodies than this start the memory afresh. */
+const MAX_REMEMBERED_PLANS = 256;
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 interface HolderRow {
   uid: string;
   member: string;
@@ -52,6 +63,7 @@ export class DirectoryRepo {
   private readonly info;
   private readonly counts;
   private readonly writes;
+  private readonly plans = new Map<string, Plan>();
 
   constructor(private readonly db: Db) {
     this.writes = {
@@ -93,8 +105,22 @@ export class DirectoryRepo {
     return {
       badge: BadgeSchema.parse({ uid: row.uid, member: row.member, status: row.status, type: row.type }),
       member: row.member_body === null ? undefined : MemberSchema.parse(JSON.parse(row.member_body)),
-      plan: row.plan_body === null ? undefined : PlanSchema.parse(JSON.parse(row.plan_body)),
+      plan: row.plan_body === null ? undefined : this.planOf(row.plan_body),
     };
+  }
+
+  /**
+   * A plan row, checked against the schema once per distinct body: a site has a handful of plans
+   * and every tap reads one. A changed plan is a different body, so it is parsed afresh. Frozen,
+   * since every tap holding it shares it.
+   */
+  private planOf(body: string): Plan {
+    const known = this.plans.get(body);
+    if (known) return known;
+    const plan = deepFreeze(PlanSchema.parse(JSON.parse(body)));
+    if (this.plans.size >= MAX_REMEMBERED_PLANS) this.plans.clear();
+    this.plans.set(body, plan);
+    return plan;
   }
 
   getMember(id: string): Member | undefined {
