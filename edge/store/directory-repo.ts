@@ -61,6 +61,7 @@ export class DirectoryRepo {
   private readonly holder;
   private readonly member;
   private readonly info;
+  private readonly hash;
   private readonly counts;
   private readonly writes;
   private readonly plans = new Map<string, Plan>();
@@ -90,6 +91,9 @@ export class DirectoryRepo {
        WHERE b.uid = ?`,
     );
     this.member = db.prepare<[string], { body: string }>('SELECT body FROM members WHERE id = ?');
+    this.hash = db.prepare<[string], { content_hash: string | null }>(
+      'SELECT content_hash FROM directory_meta WHERE id = 1 AND source = ?',
+    );
     this.info = db.prepare<[], { revision: number; loaded_at: number; source: string; issued_at: number | null }>(
       'SELECT revision, loaded_at, source, issued_at FROM directory_meta WHERE id = 1',
     );
@@ -197,6 +201,19 @@ export class DirectoryRepo {
       const m = MemberSchema.parse(JSON.parse(r.body));
       return m.locker ? [{ member: m.id, bank: m.locker.bank, number: m.locker.number }] : [];
     });
+  }
+
+  /**
+   * The content hash of the directory file in force, when `source` imported it whole and nothing
+   * changed the directory since (a trigger forgets the hash on any change).
+   */
+  fileHash(source: string): string | undefined {
+    return this.hash.get(source)?.content_hash ?? undefined;
+  }
+
+  /** Records the content hash of the file just imported whole; after the import's own writes. */
+  recordFileHash(hash: string): void {
+    this.db.prepare('UPDATE directory_meta SET content_hash = ? WHERE id = 1').run(hash);
   }
 
   /** Revision and times of the directory in force: one row, cheap enough for the tap path. */
