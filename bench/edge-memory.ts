@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
 import { runEdge } from '../edge/site/run.js';
 import { silent } from '../tests/support/logger.js';
 
@@ -118,20 +119,20 @@ const mb = (x: number) => `${x.toFixed(0)} MB`;
 export function benchEdgeMemory(): string[] {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-memory-'));
   try {
-    const setups = [SMALL, MEMBERS].map((n) => {
-      const directory = join(dir, `directory-${n}.yaml`);
-      writeFileSync(directory, directoryYaml(n));
-      const config = join(dir, `site-${n}.yaml`);
-      writeFileSync(config, siteYaml(directory, join(dir, `edge-${n}.db`)));
-      return { n, config };
-    });
-    const rows = setups.map(({ n, config }) => ({
-      n,
-      first: measureInChild(config, n),
-      restart: measureInChild(config, n),
-    }));
-    const [small, big] = rows;
-    if (!small || !big) throw new Error('unreachable');
+    const setup = (n: number, format: 'yaml' | 'json') => {
+      const directory = join(dir, `directory-${n}.${format}`);
+      writeFileSync(directory, format === 'yaml' ? directoryYaml(n) : JSON.stringify(YAML.parse(directoryYaml(n))));
+      const config = join(dir, `site-${n}-${format}.yaml`);
+      writeFileSync(config, siteYaml(directory, join(dir, `edge-${n}-${format}.db`)));
+      return config;
+    };
+    const measure = (n: number, format: 'yaml' | 'json') => {
+      const config = setup(n, format);
+      return { first: measureInChild(config, n), restart: measureInChild(config, n) };
+    };
+    const small = measure(SMALL, 'yaml');
+    const big = measure(MEMBERS, 'yaml');
+    const bigJson = measure(MEMBERS, 'json');
     const line = (label: string, m: Measured, base: Measured) =>
       `| ${label} | ${mb(m.rssMb)} | ${(m.rssMb / base.rssMb).toFixed(2)}× | ${mb(m.maxRssMb)} | ${(m.maxRssMb / base.maxRssMb).toFixed(2)}× | ${mb(m.heapMb)} | ${(m.startMs / 1000).toFixed(1)} s | ${m.granted}/${TAPS} |`;
     return [
@@ -144,6 +145,8 @@ export function benchEdgeMemory(): string[] {
       line(`baseline: ${SMALL} members, restart`, small.restart, small.restart),
       line(`${MEMBERS.toLocaleString('en')} members, first start`, big.first, small.first),
       line(`${MEMBERS.toLocaleString('en')} members, restart`, big.restart, small.restart),
+      line(`${MEMBERS.toLocaleString('en')} members, the same as JSON, first start`, bigJson.first, small.first),
+      line(`${MEMBERS.toLocaleString('en')} members, the same as JSON, restart`, bigJson.restart, small.restart),
     ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
