@@ -4,6 +4,7 @@ import { PACKAGE_ROOT } from '../shared/platform/package-root.js';
 import { benchAvailability } from './availability.js';
 import { benchBilling } from './billing.js';
 import { benchDashboard } from './dashboard.js';
+import { benchEdgeMemory } from './edge-memory.js';
 import { benchImport } from './import.js';
 import { benchInvoiceDocuments } from './invoice-documents.js';
 import { benchNtag424 } from './ntag424.js';
@@ -24,6 +25,7 @@ const startedAt = new Date();
 const machine = machineLines();
 const BENCHES: Record<string, () => string[] | Promise<string[]>> = {
   tap: benchTapLatency,
+  'edge-memory': benchEdgeMemory,
   ntag424: benchNtag424,
   pcsc: benchPcscTap,
   personalise: benchPersonalise,

@@ -1,4 +1,4 @@
-import { DateTime } from 'luxon';
+import { cachedLocalDayBounds } from '../../shared/platform/local-time.js';
 import { BOOKING_GRACE_MINUTES } from '../../shared/protocol/bookings.js';
 import type { BookingSpan } from './types.js';
 
@@ -19,8 +19,7 @@ export function coveredByBooking(bookings: readonly BookingSpan[], now: number):
  * 23 or 25 hours long on the days the clocks change.
  */
 export function localDayBounds(now: number, timeZone: string): { start: number; end: number } {
-  const start = DateTime.fromMillis(now, { zone: timeZone }).startOf('day');
-  return { start: start.toMillis(), end: start.plus({ days: 1 }).startOf('day').toMillis() };
+  return cachedLocalDayBounds(now, timeZone);
 }
 
 /** Whether one of the bookings touches the site-local day of `now` (any part of it, no grace). */

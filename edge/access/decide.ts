@@ -1,6 +1,6 @@
 import type { Member, Plan } from '../../shared/protocol/directory.js';
 import type { DenyReason, GrantReason } from '../../shared/protocol/reasons.js';
-import { localDay } from '../../shared/protocol/schedule.js';
+import { cachedLocalDay } from '../../shared/platform/local-time.js';
 import { bookedOnDay, coveredByBooking } from './bookings.js';
 import { planOpensAllWeek, planOpensAt } from './plan-window.js';
 import { quotaExhausted } from './quota.js';
@@ -66,7 +66,7 @@ function isCheckOutTap({ role, site, presence }: AccessRequest): boolean {
 }
 
 function refusalWithClock(req: AccessRequest, member: Member, plan: Plan): DenyReason | undefined {
-  if (!validOn(member, localDay(req.now, req.site.timeZone))) return 'expired';
+  if (!validOn(member, cachedLocalDay(req.now, req.site.timeZone))) return 'expired';
   if (!opensSite(plan, req.site)) return 'site_not_allowed';
   if (req.role === 'locker-bank') return plan.lockers ? undefined : 'locker_not_entitled';
   const staff = member.role === 'staff';
@@ -112,7 +112,7 @@ function roomDecision(req: AccessRequest, member: Member, plan: Plan): Decision 
   const staff = member.role === 'staff';
   if (staff && !opensSite(plan, req.site)) return refuse('site_not_allowed');
   if (!req.clockSynced) return staff ? admit(member, 'staff') : refuse('clock_unsynced');
-  if (!validOn(member, localDay(req.now, req.site.timeZone))) return refuse('expired');
+  if (!validOn(member, cachedLocalDay(req.now, req.site.timeZone))) return refuse('expired');
   if (staff) return admit(member, 'staff');
   return coveredByBooking(req.roomBookings ?? [], req.now) ? admit(member, 'booking') : refuse('no_booking');
 }

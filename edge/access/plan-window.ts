@@ -1,5 +1,7 @@
 import type { Plan } from '../../shared/protocol/directory.js';
-import { coversWholeWeek, isClosed, isWithin } from '../../shared/protocol/schedule.js';
+import type { WeeklyWindow } from '../../shared/protocol/schedule.js';
+import { closedOn, coversWholeWeek, withinAtWallClock } from '../../shared/protocol/schedule.js';
+import { cachedLocalDay, cachedWallClock } from '../../shared/platform/local-time.js';
 import type { SiteRules } from './types.js';
 
 /**
@@ -11,8 +13,14 @@ export function planOpensAt(plan: Plan, site: SiteRules, now: number): boolean {
   const { access } = plan;
   if (access === 'always') return true;
   if (access === 'staffed')
-    return isWithin(site.hours, now, site.timeZone) && !isClosed(site.closures, now, site.timeZone);
-  return isWithin(access, now, site.timeZone);
+    return within(site.hours, now, site.timeZone) && !closedOn(site.closures, cachedLocalDay(now, site.timeZone));
+  return within(access, now, site.timeZone);
+}
+
+/** `isWithin` of shared/protocol/schedule.ts, the wall clock read through the per-day cache. */
+function within(windows: readonly WeeklyWindow[], now: number, timeZone: string): boolean {
+  const wall = cachedWallClock(now, timeZone);
+  return wall !== undefined && withinAtWallClock(windows, wall.weekday, wall.minuteOfDay);
 }
 
 /**

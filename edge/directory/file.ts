@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parseDocument, readTextFile, type LoadResult } from '../../shared/platform/yaml-document.js';
 import { Directory } from '../../shared/protocol/directory.js';
 
@@ -12,4 +13,20 @@ export function loadDirectoryFile(path: string): DirectoryLoadResult {
   const read = readTextFile(path, 'directory.unreadable', 'directory.invalid');
   if (!read.ok) return read;
   return parseDocument(read.value, path, Directory, 'directory.invalid');
+}
+
+/**
+ * The file, unless its content hashes to `knownHash` (the file already in force): then only
+ * `unchanged`, without parsing it. Read once, so the hash is that of the text parsed.
+ */
+export function loadDirectoryFileIfChanged(
+  path: string,
+  knownHash: string | undefined,
+): (DirectoryLoadResult & { hash?: string }) | { ok: true; unchanged: true } {
+  const read = readTextFile(path, 'directory.unreadable', 'directory.invalid');
+  if (!read.ok) return read;
+  const hash = createHash('sha256').update(read.value).digest('hex');
+  if (hash === knownHash) return { ok: true, unchanged: true };
+  const parsed = parseDocument(read.value, path, Directory, 'directory.invalid');
+  return parsed.ok ? { ...parsed, hash } : parsed;
 }

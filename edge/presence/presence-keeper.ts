@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../shared/platform/clock.js';
 import type { EventPayload } from '../../shared/protocol/events.js';
-import { localDay, nextLocalTime } from '../../shared/protocol/schedule.js';
+import { nextLocalTime } from '../../shared/protocol/schedule.js';
+import { cachedLocalDay } from '../../shared/platform/local-time.js';
 import type { LockerBanks } from '../lockers/locker-banks.js';
 import type { EdgeStore } from '../store/store.js';
 
@@ -65,7 +66,7 @@ export class PresenceKeeper {
   checkIn(member: string, atMs: number, door: string | undefined, reader: string | undefined): void {
     const { store, timeZone } = this.deps;
     store.presence.checkIn(member, atMs, door);
-    store.presence.recordDay(member, localDay(atMs, timeZone));
+    store.presence.recordDay(member, cachedLocalDay(atMs, timeZone));
     store.events.append(
       { type: 'presence.in', data: { memberId: member, ...(door ? { door } : {}), ...(reader ? { reader } : {}) } },
       atMs,

@@ -5,7 +5,7 @@ import { formatDetails } from '../../shared/platform/validation.js';
 import { loadSiteConfig } from '../../firmware-config/load.js';
 import type { SiteConfig } from '../../firmware-config/schema.js';
 import { versionHeadline } from '../../firmware-config/version.js';
-import { loadDirectoryFile } from '../directory/file.js';
+import { loadDirectoryFileIfChanged } from '../directory/file.js';
 import { buildApi } from '../api/server.js';
 import { createHardware } from '../hardware/factory.js';
 import { EdgeStore } from '../store/store.js';
@@ -122,9 +122,15 @@ export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
 export function loadDirectory(edge: Edge, config: SiteConfig, log: Logger): boolean {
   if (config.directory.source !== 'file') return false;
   const path = config.directory.path;
-  const r = loadDirectoryFile(path);
+  const source = `file:${path}`;
+  const r = loadDirectoryFileIfChanged(path, edge.store.directory.fileHash(source));
+  if (r.ok && 'unchanged' in r) {
+    log.info({ source }, 'directory file unchanged since it was imported: the directory in force stays');
+    return true;
+  }
   if (r.ok) {
-    edge.applyDirectory(r.value, `file:${path}`);
+    edge.applyDirectory(r.value, source);
+    if (r.hash !== undefined) edge.store.directory.recordFileHash(r.hash);
     return true;
   }
   const kept = edge.store.directory.describe();

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/platform/clock.js';
 import { maskUid, normalizeUid } from '../../shared/protocol/badge.js';
-import { localWeekStart } from '../../shared/protocol/schedule.js';
+import { cachedLocalWeekStart } from '../../shared/platform/local-time.js';
 import type { DecisionReason } from '../../shared/protocol/reasons.js';
 import { decideAccess } from '../access/decide.js';
 import { Histogram } from '../../shared/platform/metrics.js';
@@ -257,7 +257,7 @@ export class TapHandler {
       // Read only for a plan that counts days: the only rule that looks at them.
       daysUsedThisWeek:
         member && holder?.plan?.daysPerWeek !== undefined
-          ? this.daysUsed(member.id, localWeekStart(at, rules.timeZone))
+          ? this.daysUsed(member.id, cachedLocalWeekStart(at, rules.timeZone))
           : [],
       clockSynced: this.deps.clockSynced(at),
       lockdown: this.deps.lockdown?.() ?? false,

@@ -36,6 +36,17 @@ export interface DirectoryInfo {
   cloneableBadges: number;
 }
 
+/** Plans whose parsed form is kept; more distinct plan bodies than this start the memory afresh. */
+const MAX_REMEMBERED_PLANS = 256;
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 interface HolderRow {
   uid: string;
   member: string;
@@ -50,8 +61,10 @@ export class DirectoryRepo {
   private readonly holder;
   private readonly member;
   private readonly info;
+  private readonly hash;
   private readonly counts;
   private readonly writes;
+  private readonly plans = new Map<string, Plan>();
 
   constructor(private readonly db: Db) {
     this.writes = {
@@ -78,6 +91,9 @@ export class DirectoryRepo {
        WHERE b.uid = ?`,
     );
     this.member = db.prepare<[string], { body: string }>('SELECT body FROM members WHERE id = ?');
+    this.hash = db.prepare<[string], { content_hash: string | null }>(
+      'SELECT content_hash FROM directory_meta WHERE id = 1 AND source = ?',
+    );
     this.info = db.prepare<[], { revision: number; loaded_at: number; source: string; issued_at: number | null }>(
       'SELECT revision, loaded_at, source, issued_at FROM directory_meta WHERE id = 1',
     );
@@ -93,8 +109,22 @@ export class DirectoryRepo {
     return {
       badge: BadgeSchema.parse({ uid: row.uid, member: row.member, status: row.status, type: row.type }),
       member: row.member_body === null ? undefined : MemberSchema.parse(JSON.parse(row.member_body)),
-      plan: row.plan_body === null ? undefined : PlanSchema.parse(JSON.parse(row.plan_body)),
+      plan: row.plan_body === null ? undefined : this.planOf(row.plan_body),
     };
+  }
+
+  /**
+   * A plan row, checked against the schema once per distinct body: a site has a handful of plans
+   * and every tap reads one. A changed plan is a different body, so it is parsed afresh. Frozen,
+   * since every tap holding it shares it.
+   */
+  private planOf(body: string): Plan {
+    const known = this.plans.get(body);
+    if (known) return known;
+    const plan = deepFreeze(PlanSchema.parse(JSON.parse(body)));
+    if (this.plans.size >= MAX_REMEMBERED_PLANS) this.plans.clear();
+    this.plans.set(body, plan);
+    return plan;
   }
 
   getMember(id: string): Member | undefined {
@@ -171,6 +201,19 @@ export class DirectoryRepo {
       const m = MemberSchema.parse(JSON.parse(r.body));
       return m.locker ? [{ member: m.id, bank: m.locker.bank, number: m.locker.number }] : [];
     });
+  }
+
+  /**
+   * The content hash of the directory file in force, when `source` imported it whole and nothing
+   * changed the directory since (a trigger forgets the hash on any change).
+   */
+  fileHash(source: string): string | undefined {
+    return this.hash.get(source)?.content_hash ?? undefined;
+  }
+
+  /** Records the content hash of the file just imported whole; after the import's own writes. */
+  recordFileHash(hash: string): void {
+    this.db.prepare('UPDATE directory_meta SET content_hash = ? WHERE id = 1').run(hash);
   }
 
   /** Revision and times of the directory in force: one row, cheap enough for the tap path. */

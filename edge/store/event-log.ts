@@ -3,7 +3,7 @@ import { TesseraError } from '../../shared/platform/errors.js';
 import type { NewEvent, SiteEvent } from '../../shared/protocol/events.js';
 import { EVENT_SCHEMA_VERSION } from '../../shared/protocol/events.js';
 import { uuidv7 } from '../../shared/platform/ids.js';
-import { isoInZone } from '../../shared/protocol/schedule.js';
+import { cachedIsoInZone } from '../../shared/platform/local-time.js';
 
 /**
  * The site's append-only event log: the outbox the sync worker drains. `append` must run inside
@@ -53,7 +53,7 @@ export class EventLog {
       site: this.site,
       seq: row.value,
       id: uuidv7(atMs),
-      at: isoInZone(atMs, this.timeZone),
+      at: cachedIsoInZone(atMs, this.timeZone),
       type: event.type,
       data: event.data,
     } as SiteEvent;

@@ -91,4 +91,46 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX bookings_resource ON bookings (resource);
   CREATE INDEX bookings_end ON bookings (end_ms);
   `,
+  `
+  -- The hash of the directory file last imported whole, so that a restart (or a SIGHUP) with the
+  -- same file does not parse it again. Any change to the directory's tables after the import (a
+  -- new import, an erasure, retention) forgets it, so the file is imported again next time.
+  ALTER TABLE directory_meta ADD COLUMN content_hash TEXT;
+  CREATE TRIGGER plans_insert_forgets_file AFTER INSERT ON plans
+    BEGIN UPDATE directory_meta SET content_hash = NULL WHERE content_hash IS NOT NULL; END;
+  CREATE TRIGGER plans_update_forgets_file AFTER UPDATE ON plans
+    BEGIN UPDATE directory_meta SET content_hash = NULL WHERE content_hash IS NOT NULL; END;
+  CREATE TRIGGER plans_delete_forgets_file AFTER DELETE ON plans
+    BEGIN UPDATE directory_meta SET content_hash = NULL WHERE content_hash IS NOT NULL; END;
+  CREATE TRIGGER employers_insert_forgets_file AFTER INSERT ON employers
+    BEGIN UPDATE directory_meta SET content_hash = NULL WHERE content_hash IS NOT NULL; END;
+  CREATE TRIGGER employers_update_forgets_file AFTER UPDATE ON employers
+    BEGIN UPDATE directory_meta SET content_hash = NULL WHERE content_hash IS NOT NULL; END;
+  CREATE TRIGGER employers_delete_forgets_file AFTER DELETE ON employers
+    BEGIN UPDATE directory_meta SET content_hash = NULL WHERE content_hash IS NOT NULL; END;
+  CREATE TRIGGER members_insert_forgets_file AFTER INSERT ON members
+    BEGIN UPDATE directory_meta SET content_hash = NULL WHERE content_hash IS NOT NULL; END;
+  CREATE TRIGGER members_update_forgets_file AFTER UPDATE ON members
+    BEGIN UPDATE directory_meta SET content_hash = NULL WHERE content_hash IS NOT NULL; END;
+  CREATE TRIGGER members_delete_forgets_file AFTER DELETE ON members
+    BEGIN UPDATE directory_meta SET content_hash = NULL WHERE content_hash IS NOT NULL; END;
+  CREATE TRIGGER badges_insert_forgets_file AFTER INSERT ON badges
+    BEGIN UPDATE directory_meta SET content_hash = NULL WHERE content_hash IS NOT NULL; END;
+  CREATE TRIGGER badges_update_forgets_file AFTER UPDATE ON badges
+    BEGIN UPDATE directory_meta SET content_hash = NULL WHERE content_hash IS NOT NULL; END;
+  CREATE TRIGGER badges_delete_forgets_file AFTER DELETE ON badges
+    BEGIN UPDATE directory_meta SET content_hash = NULL WHERE content_hash IS NOT NULL; END;
+  CREATE TRIGGER resources_insert_forgets_file AFTER INSERT ON resources
+    BEGIN UPDATE directory_meta SET content_hash = NULL WHERE content_hash IS NOT NULL; END;
+  CREATE TRIGGER resources_update_forgets_file AFTER UPDATE ON resources
+    BEGIN UPDATE directory_meta SET content_hash = NULL WHERE content_hash IS NOT NULL; END;
+  CREATE TRIGGER resources_delete_forgets_file AFTER DELETE ON resources
+    BEGIN UPDATE directory_meta SET content_hash = NULL WHERE content_hash IS NOT NULL; END;
+  CREATE TRIGGER bookings_insert_forgets_file AFTER INSERT ON bookings
+    BEGIN UPDATE directory_meta SET content_hash = NULL WHERE content_hash IS NOT NULL; END;
+  CREATE TRIGGER bookings_update_forgets_file AFTER UPDATE ON bookings
+    BEGIN UPDATE directory_meta SET content_hash = NULL WHERE content_hash IS NOT NULL; END;
+  CREATE TRIGGER bookings_delete_forgets_file AFTER DELETE ON bookings
+    BEGIN UPDATE directory_meta SET content_hash = NULL WHERE content_hash IS NOT NULL; END;
+  `,
 ];

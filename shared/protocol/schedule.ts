@@ -52,9 +52,13 @@ function dayName(weekday: number): Day {
  */
 export function isWithin(windows: readonly WeeklyWindow[], epochMs: number, zone: string): boolean {
   const t = local(epochMs, zone);
-  const today = dayName(t.weekday);
-  const yesterday = dayName(t.weekday === 1 ? 7 : t.weekday - 1);
-  const m = t.hour * 60 + t.minute;
+  return withinAtWallClock(windows, t.weekday, t.hour * 60 + t.minute);
+}
+
+/** `isWithin` for a wall clock already read in the zone: ISO weekday (1 = Monday) and minute of the day. */
+export function withinAtWallClock(windows: readonly WeeklyWindow[], weekday: number, m: number): boolean {
+  const today = dayName(weekday);
+  const yesterday = dayName(weekday === 1 ? 7 : weekday - 1);
   return windows.some((w) => {
     const from = minutesOf(w.from);
     const to = minutesOf(w.to);
@@ -136,6 +140,10 @@ export const Closure = z.strictObject({
 export type Closure = z.infer<typeof Closure>;
 
 export function isClosed(closures: readonly Closure[], epochMs: number, zone: string): boolean {
-  const day = localDay(epochMs, zone);
+  return closedOn(closures, localDay(epochMs, zone));
+}
+
+/** Whether a site-local day `YYYY-MM-DD` falls in one of the closures. */
+export function closedOn(closures: readonly Closure[], day: string): boolean {
   return closures.some((c) => day >= c.from && day <= (c.to ?? c.from));
 }

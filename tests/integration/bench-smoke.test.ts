@@ -38,6 +38,7 @@ const TINY = {
 /** The sections that measure something, by the start of their heading, and when one may say `skipped:`. */
 const SECTIONS: Array<{ heading: string; mayBeSkipped?: () => Promise<boolean> | boolean }> = [
   { heading: '## Tap → relay command' },
+  { heading: '## Edge memory with a directory file' },
   { heading: '## NTAG 424 DNA verification' },
   { heading: '## Tap → relay through pcscd', mayBeSkipped: async () => !(await pcscAvailability()).ok },
   {
