@@ -22,6 +22,7 @@ function exposure(unitPath: string): number {
 
 function site(hardware: string): string {
   return [
+    'version: 2',
     'site: { id: scored, name: Scored, timeZone: Europe/Paris, capacity: 2 }',
     'directory: { source: file, path: d.yaml }',
     'storage: { path: /var/lib/tessera/scored.db }',

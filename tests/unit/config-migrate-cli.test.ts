@@ -17,6 +17,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../../shared/platform/command.js';
 import { validateCommand } from '../../firmware-config/cli.js';
 import { migrateCommand } from '../../firmware-config/migrate-cli.js';
+import { renderCommand } from '../../firmware-config/render-cli.js';
 import { edgeCommand, renumberCommand } from '../../edge/cli.js';
 import { captureIo } from '../support/io.js';
 
@@ -252,6 +253,15 @@ describe('a version-1 file elsewhere: one line saying what to run, exit 2', () =
     const io = captureIo();
     expect(await edgeCommand.run(['--config', file, '--simulate', '--port', '0'], io)).toBe(EXIT.CONFIG_INVALID);
     expect(io.errLines).toEqual([OUTDATED(file)]);
+  });
+
+  it('tessera config render refuses with the same line, and renders nothing', async () => {
+    const { dir, file } = siteFile('lockers');
+    const out = join(dir, 'rendered');
+    const io = captureIo();
+    expect(await renderCommand.run([file, '--out', out], io)).toBe(EXIT.CONFIG_INVALID);
+    expect(io.errLines).toEqual([OUTDATED(file)]);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('tessera edge renumber refuses too', async () => {
