@@ -1,4 +1,4 @@
-import { cachedLocalDayBounds } from '../../shared/platform/local-time.js';
+import { cachedLocalDayBounds } from '../../shared/protocol/local-time.js';
 import { BOOKING_GRACE_MINUTES } from '../../shared/protocol/bookings.js';
 import type { BookingSpan } from './types.js';
 

@@ -1,6 +1,6 @@
 import type { Member, Plan } from '../../shared/protocol/directory.js';
 import type { DenyReason, GrantReason } from '../../shared/protocol/reasons.js';
-import { cachedLocalDay } from '../../shared/platform/local-time.js';
+import { cachedLocalDay } from '../../shared/protocol/local-time.js';
 import { bookedOnDay, coveredByBooking } from './bookings.js';
 import { planOpensAllWeek, planOpensAt } from './plan-window.js';
 import { quotaExhausted } from './quota.js';

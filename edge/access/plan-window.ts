@@ -1,7 +1,7 @@
 import type { Plan } from '../../shared/protocol/directory.js';
 import type { WeeklyWindow } from '../../shared/protocol/schedule.js';
 import { closedOn, coversWholeWeek, withinAtWallClock } from '../../shared/protocol/schedule.js';
-import { cachedLocalDay, cachedWallClock } from '../../shared/platform/local-time.js';
+import { cachedLocalDay, cachedWallClock } from '../../shared/protocol/local-time.js';
 import type { SiteRules } from './types.js';
 
 /**

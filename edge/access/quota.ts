@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { cachedLocalDay, cachedLocalWeekStart } from '../../shared/platform/local-time.js';
+import { cachedLocalDay, cachedLocalWeekStart } from '../../shared/protocol/local-time.js';
 
 const LOCAL_DATE = /^\d{4}-\d{2}-\d{2}$/;
 

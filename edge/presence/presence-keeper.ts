@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../shared/platform/clock.js';
 import type { EventPayload } from '../../shared/protocol/events.js';
 import { nextLocalTime } from '../../shared/protocol/schedule.js';
-import { cachedLocalDay } from '../../shared/platform/local-time.js';
+import { cachedLocalDay } from '../../shared/protocol/local-time.js';
 import type { LockerBanks } from '../lockers/locker-banks.js';
 import type { EdgeStore } from '../store/store.js';
 

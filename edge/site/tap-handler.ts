@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/platform/clock.js';
 import { maskUid, normalizeUid } from '../../shared/protocol/badge.js';
-import { cachedLocalWeekStart } from '../../shared/platform/local-time.js';
+import { cachedLocalWeekStart } from '../../shared/protocol/local-time.js';
 import type { DecisionReason } from '../../shared/protocol/reasons.js';
 import { decideAccess } from '../access/decide.js';
 import { Histogram } from '../../shared/platform/metrics.js';

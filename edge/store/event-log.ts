@@ -3,7 +3,7 @@ import { TesseraError } from '../../shared/platform/errors.js';
 import type { NewEvent, SiteEvent } from '../../shared/protocol/events.js';
 import { EVENT_SCHEMA_VERSION } from '../../shared/protocol/events.js';
 import { uuidv7 } from '../../shared/platform/ids.js';
-import { cachedIsoInZone } from '../../shared/platform/local-time.js';
+import { cachedIsoInZone } from '../../shared/protocol/local-time.js';
 
 /**
  * The site's append-only event log: the outbox the sync worker drains. `append` must run inside

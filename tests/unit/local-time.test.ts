@@ -10,7 +10,7 @@ import {
   cachedLocalDayBounds,
   cachedLocalWeekStart,
   cachedWallClock,
-} from '../../shared/platform/local-time.js';
+} from '../../shared/protocol/local-time.js';
 import type { Plan } from '../../shared/protocol/directory.js';
 import { isClosed, isoInZone, isWithin, localDay, localWeekStart } from '../../shared/protocol/schedule.js';
 import type { WeeklyWindow } from '../../shared/protocol/schedule.js';
@@ -72,7 +72,7 @@ function prng(seed: number): () => number {
   };
 }
 
-describe('site-local time computed once per stretch (shared/platform/local-time.ts)', () => {
+describe('site-local time computed once per stretch (shared/protocol/local-time.ts)', () => {
   for (const { zone, days } of TRANSITIONS)
     for (const day of days)
       it(`equals luxon every minute (and at odd milliseconds) around ${day} in ${zone}`, () => {

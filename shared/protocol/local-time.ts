@@ -1,5 +1,5 @@
 import { DateTime, IANAZone } from 'luxon';
-import { isoInZone, localDay, localWeekStart } from '../protocol/schedule.js';
+import { isoInZone, localDay, localWeekStart } from './schedule.js';
 
 /**
  * Site-local time on a hot path (a tap), with luxon as the only judge of time zones and DST, but
