@@ -66,6 +66,8 @@ export interface BillingDeps {
    * the overdue holds are checked again before the answer (Payments.receivablesChanged).
    */
   onCreditNotes?: () => Promise<void>;
+  /** Rows of the events table a rating reads at a time (event-source.ts `PAGE_ROWS` unless given: tests use small pages). */
+  pageRows?: number;
 }
 
 // A month's summary is the billing API's wire shape (shared/protocol/api/hub-billing.ts).
@@ -494,6 +496,7 @@ export class BillingLedger {
       zones,
       resources: new Map((frozen?.resources ?? (await currentResources(this.deps.db))).map((r) => [r.id, r])),
       ...(progress ? { progress } : {}),
+      ...(this.deps.pageRows === undefined ? {} : { pageRows: this.deps.pageRows }),
     };
   }
 }
