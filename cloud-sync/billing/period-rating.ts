@@ -158,7 +158,9 @@ async function rateAt(
   const { packs, unreadable } = await packInput(ctx.db, period, cutoff, pruned);
   const rating = new PeriodRating({ ...input(ctx, period), bookings, packs });
   const before =
-    asOf === undefined ? undefined : new PeriodRating({ ...input(ctx, period), bookings, packs: packsAsOf(packs, asOf) });
+    asOf === undefined
+      ? undefined
+      : new PeriodRating({ ...input(ctx, period), bookings, packs: packsAsOf(packs, asOf) });
   const add = (e: BilledEvent) => {
     rating.add(e);
     if (asOf !== undefined && e.receivedAt <= asOf) before?.add(e);
@@ -187,14 +189,10 @@ const packsAsOf = (packs: PackInput, cutoff: number): PackInput => ({
 });
 
 /** Closed periods whose read window holds a billed event received since the last close. */
-async function touchedPeriods(
-  ctx: Ctx,
-  state: LedgerState,
-  period: PeriodId,
-  cutoff: number,
-): Promise<PeriodId[]> {
+async function touchedPeriods(ctx: Ctx, state: LedgerState, period: PeriodId, cutoff: number): Promise<PeriodId[]> {
   const touched = new Set<PeriodId>();
-  for (const date of await datesReceivedBetween(ctx.db, state.lastCutoff, cutoff, { slices: ctx.slices }))
+  const paging = { slices: ctx.slices, ...(ctx.pageRows === undefined ? {} : { pageRows: ctx.pageRows }) };
+  for (const date of await datesReceivedBetween(ctx.db, state.lastCutoff, cutoff, paging))
     for (const q of [periodOf(addDays(date, -7)), periodOf(date), periodOf(addDays(date, 7))])
       if (q !== period && state.closed.has(q)) touched.add(q);
   // A pack recorded after its month was closed (a sale in that close's last minute) adjusts that month.
