@@ -314,6 +314,8 @@ export class BillingLedger {
     const statement = await statementOf(ctx, checked, cutoff, state);
     const parties = currentParties(await this.parties.all());
     const issued = await this.issue(ctx, statement, checked, closedAt, parties);
+    // The drafts are issued: let them go before the invoices' bytes are made (a month's are tens of MB).
+    statement.invoices = [];
     progress?.('writing invoices', 0, issued.invoices.length);
     // Frozen ahead, numbered after the year's last invoice as it is now: the transaction stores
     // them as they are when no close stored in between (else it numbers them again).

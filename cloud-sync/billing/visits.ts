@@ -152,11 +152,10 @@ export class VisitTally {
     for (const [member, byDate] of this.days) {
       if (++done % STEP === 0) yield;
       this.days.delete(member);
+      // The tallied days themselves (their `firstIn` besides): no second copy of a month's days.
       days.set(
         member,
-        [...byDate.values()]
-          .sort((a, b) => (a.date < b.date ? -1 : 1))
-          .map(({ date, site, minutes }) => ({ member, date, site, minutes })),
+        [...byDate.values()].sort((a, b) => (a.date < b.date ? -1 : 1)),
       );
     }
     yield;
