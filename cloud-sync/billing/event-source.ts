@@ -107,7 +107,7 @@ export async function forEachBilledEvent(
   let unreadable = 0;
   let done = 0;
   progress?.(phase, 0, total);
-  for (let after = BEFORE_ALL; ; ) {
+  for (let after = BEFORE_ALL; ;) {
     const rows = await q.all<PageRow>(BILLED_PAGE, [...values, after.site, after.seq, pageRows]);
     for (const row of rows) {
       if (row.body === null) continue;
