@@ -20,6 +20,23 @@ export interface EventRead {
   unreadable: number;
 }
 
+/** The rows billing reads: presence and consumables of a window of site-local dates, received up to a cutoff. */
+const BILLED = `type IN ${BILLED_TYPES} AND at >= ? AND at < ? AND received_at <= ?`;
+
+/**
+ * One page of the events table: the `?` rows after a key, in key order, each with its key and
+ * the body of a billed row (null for the others). One statement a page, whatever the rows are.
+ */
+const BILLED_PAGE = `SELECT site, seq, received_at, CASE WHEN ${BILLED} THEN body END AS body
+  FROM events WHERE (site, seq) > (?, ?) ORDER BY site, seq LIMIT ?`;
+
+interface PageRow {
+  site: string;
+  seq: number;
+  received_at: number;
+  body: string | null;
+}
+
 /** Rows between two progress reports: often enough for a bar, rarely enough to cost nothing. */
 const REPORT_EVERY = 50_000;
 /**
@@ -70,39 +87,57 @@ async function* pages(q: Sql, slices: Slices, pageRows: number): AsyncGenerator<
 }
 
 /**
- * The hub's events of the site-local dates `[from, to)` received up to `cutoff` (hub ms), in
- * (site, seq) order. `at` starts with the site-local date, so a string range on it selects by
- * site-local date exactly. The table has no index on `at` (ingest pays for every index): this
- * is one scan of it, page by page on its key, so that the hub keeps answering meanwhile.
+ * The hub's events of the site-local dates `[from, to)` received up to `cutoff` (hub ms), handed
+ * to `each` one at a time in (site, seq) order, as they are read: none is kept here, so a month
+ * of millions takes the memory of one page. `at` starts with the site-local date, so a string
+ * range on it selects by site-local date exactly. The table has no index on `at` (ingest pays
+ * for every index): this is one scan of it, page by page on its key, so that the hub keeps
+ * answering meanwhile. Returns how many were handed, and how many rows no longer parse.
  */
+export async function forEachBilledEvent(
+  q: Sql,
+  window: { from: string; to: string },
+  cutoff: number,
+  each: (event: BilledEvent) => void,
+  { progress, phase = 'reading events', slices = new Slices(), pageRows = PAGE_ROWS }: ReadOptions = {},
+): Promise<{ events: number; unreadable: number }> {
+  const values = [window.from, window.to, cutoff];
+  const total = progress ? ((await q.value<number>(`SELECT COUNT(*) FROM events WHERE ${BILLED}`, values)) ?? 0) : 0;
+  let events = 0;
+  let unreadable = 0;
+  let done = 0;
+  progress?.(phase, 0, total);
+  for (let after = BEFORE_ALL; ;) {
+    const rows = await q.all<PageRow>(BILLED_PAGE, [...values, after.site, after.seq, pageRows]);
+    for (const row of rows) {
+      if (row.body === null) continue;
+      const parsed = parseBody(row.body);
+      const billed = parsed && billedEventOf(parsed, row.received_at);
+      if (billed) {
+        events++;
+        each(billed);
+      } else unreadable++;
+      if (++done % REPORT_EVERY === 0) progress?.(phase, done, total);
+      if (done % TICK_EVERY === 0) await slices.tick();
+    }
+    const last = rows.at(-1);
+    if (!last || rows.length < pageRows) break;
+    after = { site: last.site, seq: last.seq };
+    await slices.tick();
+  }
+  progress?.(phase, done, total);
+  return { events, unreadable };
+}
+
+/** `forEachBilledEvent`, the events collected: for a few (tests, tools), not a month's close. */
 export async function readBilledEvents(
   q: Sql,
   window: { from: string; to: string },
   cutoff: number,
-  { progress, phase = 'reading events', slices = new Slices(), pageRows = PAGE_ROWS }: ReadOptions = {},
+  options: ReadOptions = {},
 ): Promise<EventRead> {
-  const filter = `type IN ${BILLED_TYPES} AND at >= ? AND at < ? AND received_at <= ?`;
-  const values = [window.from, window.to, cutoff];
-  const total = progress ? ((await q.value<number>(`SELECT COUNT(*) FROM events WHERE ${filter}`, values)) ?? 0) : 0;
   const events: BilledEvent[] = [];
-  let unreadable = 0;
-  let done = 0;
-  progress?.(phase, 0, total);
-  for await (const page of pages(q, slices, pageRows)) {
-    const rows = await q.all<{ body: string; received_at: number }>(
-      `SELECT body, received_at FROM events WHERE ${page.where} AND ${filter} ORDER BY site, seq`,
-      [...page.keys, ...values],
-    );
-    for (const row of rows) {
-      const parsed = parseBody(row.body);
-      const billed = parsed && billedEventOf(parsed, row.received_at);
-      if (billed) events.push(billed);
-      else unreadable++;
-      if (++done % REPORT_EVERY === 0) progress?.(phase, done, total);
-      if (done % TICK_EVERY === 0) await slices.tick();
-    }
-  }
-  progress?.(phase, done, total);
+  const { unreadable } = await forEachBilledEvent(q, window, cutoff, (e) => events.push(e), options);
   return { events, unreadable };
 }
 

@@ -66,6 +66,8 @@ export interface BillingDeps {
    * the overdue holds are checked again before the answer (Payments.receivablesChanged).
    */
   onCreditNotes?: () => Promise<void>;
+  /** Rows of the events table a rating reads at a time (event-source.ts `PAGE_ROWS` unless given: tests use small pages). */
+  pageRows?: number;
 }
 
 // A month's summary is the billing API's wire shape (shared/protocol/api/hub-billing.ts).
@@ -312,6 +314,8 @@ export class BillingLedger {
     const statement = await statementOf(ctx, checked, cutoff, state);
     const parties = currentParties(await this.parties.all());
     const issued = await this.issue(ctx, statement, checked, closedAt, parties);
+    // The drafts are issued: let them go before the invoices' bytes are made (a month's are tens of MB).
+    statement.invoices = [];
     progress?.('writing invoices', 0, issued.invoices.length);
     // Frozen ahead, numbered after the year's last invoice as it is now: the transaction stores
     // them as they are when no close stored in between (else it numbers them again).
@@ -494,6 +498,7 @@ export class BillingLedger {
       zones,
       resources: new Map((frozen?.resources ?? (await currentResources(this.deps.db))).map((r) => [r.id, r])),
       ...(progress ? { progress } : {}),
+      ...(this.deps.pageRows === undefined ? {} : { pageRows: this.deps.pageRows }),
     };
   }
 }

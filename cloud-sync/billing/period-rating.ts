@@ -4,15 +4,16 @@ import { readBilledBookings } from './booking-source.js';
 import type { Sql } from '../hub/db.js';
 import { Slices } from '../hub/slices.js';
 import type { ReadProgress } from './event-source.js';
-import { datesReceivedBetween, readBilledEvents } from './event-source.js';
+import { datesReceivedBetween, forEachBilledEvent } from './event-source.js';
 import type { Invoice } from './invoice.js';
 import { adjustmentsOf, invoiceSteps } from './invoice.js';
 import { runInSlices } from './steps.js';
 import type { PeriodId } from './period.js';
 import { addDays, periodOf, readWindow } from './period.js';
 import type { PriceList } from './prices.js';
-import type { AdmittedBeyondQuota, RatedLine, RatingRules } from './rate.js';
-import { ratePeriodInSlices, type PackInput } from './rate.js';
+import type { AdmittedBeyondQuota, Rating, RatedLine, RatingRules } from './rate.js';
+import { PeriodRating, type PackInput } from './rate.js';
+import type { BilledEvent } from './visits.js';
 import { packDatesRecordedBetween, packInput } from './packs.js';
 import type { Unbilled, UnpricedUse } from './unpriced.js';
 import { sortUnpriced, unpricedSince } from './unpriced.js';
@@ -34,6 +35,8 @@ export interface RatingContext {
   progress?: ReadProgress;
   /** Reading and rating give the event loop a turn once they have run for its budget. */
   slices?: Slices;
+  /** Rows of the events table read at a time (event-source.ts `PAGE_ROWS` unless given: tests use small pages). */
+  pageRows?: number;
 }
 
 /** The last close before this one: its cutoff, and every period closed so far. */
@@ -73,12 +76,11 @@ export async function statementOf(
   state: LedgerState | undefined,
 ): Promise<PeriodStatement> {
   const ctx = { ...given, slices: given.slices ?? new Slices() };
-  // Destructured so that the month's events can be collected before the closed months are read.
-  const { rating: own, unreadable: ownUnreadable } = await rateAt(ctx, period, cutoff, 'reading events', state?.pruned);
+  const own = await rateAt(ctx, period, cutoff, 'reading events', state?.pruned);
   const adjustments = new Map<PeriodId, RatedLine[]>();
-  let unreadable = ownUnreadable;
+  let unreadable = own.unreadable;
   const unrated: PeriodId[] = [];
-  const unpriced = [...own.unpriced];
+  const unpriced = [...own.rating.unpriced];
   for (const q of state ? await touchedPeriods(ctx, state, period, cutoff) : []) {
     // A month whose presence events are gone would be rated without what it was billed with
     // (quotas, half days): its late events are left unbilled, and the close says so.
@@ -86,33 +88,24 @@ export async function statementOf(
       unrated.push(q);
       continue;
     }
-    const after = await rateAt(ctx, q, cutoff, `late events of ${q}`, state?.pruned);
-    const lastCutoff = state?.lastCutoff ?? 0;
     // The same bookings on both sides: late events adjust a closed month, its bookings stay as billed.
-    const before = await ratePeriodInSlices(
-      {
-        ...input(ctx, q),
-        events: after.events.filter((e) => e.receivedAt <= lastCutoff),
-        bookings: after.bookings,
-        packs: packsAsOf(after.packs, lastCutoff),
-      },
-      ctx.slices,
-    );
-    unreadable += after.unreadable;
-    unpriced.push(...unpricedSince(before.unpriced, after.rating.unpriced));
-    const lines = adjustmentsOf(before.lines, after.rating.lines);
+    const late = await rateAt(ctx, q, cutoff, `late events of ${q}`, state?.pruned, state?.lastCutoff ?? 0);
+    const { rating: after, before } = late;
+    unreadable += late.unreadable;
+    unpriced.push(...unpricedSince(before.unpriced, after.unpriced));
+    const lines = adjustmentsOf(before.lines, after.lines);
     if (lines.length > 0) adjustments.set(q, lines);
   }
   const members = new Map(ctx.members.map((m) => [m.id, m]));
   const employers = new Map(ctx.employers.map((e) => [e.id, e]));
   const invoices = await runInSlices(
-    invoiceSteps(period, ctx.prices.currency, own.lines, adjustments, { members, employers }, own.days),
+    invoiceSteps(period, ctx.prices.currency, own.rating.lines, adjustments, { members, employers }, own.rating.days),
     ctx.slices,
   );
   return {
     invoices,
-    unbilled: own.unbilled,
-    admittedBeyondQuota: own.admittedBeyondQuota,
+    unbilled: own.rating.unbilled,
+    admittedBeyondQuota: own.rating.admittedBeyondQuota,
     unpriced: sortUnpriced(unpriced),
     adjusted: [...adjustments.keys()],
     unrated,
@@ -133,28 +126,60 @@ function input(ctx: RatingContext, period: PeriodId) {
   };
 }
 
+interface Rated {
+  rating: Rating;
+  /** Event rows, and the holders' earlier visits, that could not be read. */
+  unreadable: number;
+}
+
+/**
+ * The rating of `period` as of `cutoff`, its events rated as they are read (never all held);
+ * with `asOf`, also its rating as of that earlier cutoff (the last close's) from the same read:
+ * the events and the sales the hub had then, the same bookings.
+ */
+async function rateAt(ctx: Ctx, period: PeriodId, cutoff: number, phase: string, pruned: Pruned): Promise<Rated>;
 async function rateAt(
-  ctx: RatingContext & { slices: Slices },
+  ctx: Ctx,
   period: PeriodId,
   cutoff: number,
   phase: string,
-  pruned: ReadonlySet<PeriodId> | undefined,
-) {
-  const read = await readBilledEvents(ctx.db, readWindow(period), cutoff, {
+  pruned: Pruned,
+  asOf: number,
+): Promise<Rated & { before: Rating }>;
+async function rateAt(
+  ctx: Ctx,
+  period: PeriodId,
+  cutoff: number,
+  phase: string,
+  pruned: Pruned,
+  asOf?: number,
+): Promise<Rated & { before?: Rating }> {
+  const bookings = await readBilledBookings(ctx.db, period, cutoff, { slices: ctx.slices });
+  const { packs, unreadable } = await packInput(ctx.db, period, cutoff, pruned);
+  const rating = new PeriodRating({ ...input(ctx, period), bookings, packs });
+  const before =
+    asOf === undefined
+      ? undefined
+      : new PeriodRating({ ...input(ctx, period), bookings, packs: packsAsOf(packs, asOf) });
+  const add = (e: BilledEvent) => {
+    rating.add(e);
+    if (asOf !== undefined && e.receivedAt <= asOf) before?.add(e);
+  };
+  const read = await forEachBilledEvent(ctx.db, readWindow(period), cutoff, add, {
     progress: ctx.progress,
     phase,
     slices: ctx.slices,
+    ...(ctx.pageRows === undefined ? {} : { pageRows: ctx.pageRows }),
   });
-  const bookings = await readBilledBookings(ctx.db, period, cutoff, { slices: ctx.slices });
-  const { packs, unreadable } = await packInput(ctx.db, period, cutoff, pruned);
   return {
-    events: read.events,
-    bookings,
-    packs,
+    rating: await runInSlices(rating.steps(), ctx.slices),
+    ...(before ? { before: await runInSlices(before.steps(), ctx.slices) } : {}),
     unreadable: read.unreadable + unreadable,
-    rating: await ratePeriodInSlices({ ...input(ctx, period), events: read.events, bookings, packs }, ctx.slices),
   };
 }
+
+type Ctx = RatingContext & { slices: Slices };
+type Pruned = ReadonlySet<PeriodId> | undefined;
 
 /** The packs as a rating at an earlier cutoff saw them: the sales and visits the hub had then. */
 const packsAsOf = (packs: PackInput, cutoff: number): PackInput => ({
@@ -164,14 +189,10 @@ const packsAsOf = (packs: PackInput, cutoff: number): PackInput => ({
 });
 
 /** Closed periods whose read window holds a billed event received since the last close. */
-async function touchedPeriods(
-  ctx: RatingContext & { slices: Slices },
-  state: LedgerState,
-  period: PeriodId,
-  cutoff: number,
-): Promise<PeriodId[]> {
+async function touchedPeriods(ctx: Ctx, state: LedgerState, period: PeriodId, cutoff: number): Promise<PeriodId[]> {
   const touched = new Set<PeriodId>();
-  for (const date of await datesReceivedBetween(ctx.db, state.lastCutoff, cutoff, { slices: ctx.slices }))
+  const paging = { slices: ctx.slices, ...(ctx.pageRows === undefined ? {} : { pageRows: ctx.pageRows }) };
+  for (const date of await datesReceivedBetween(ctx.db, state.lastCutoff, cutoff, paging))
     for (const q of [periodOf(addDays(date, -7)), periodOf(date), periodOf(addDays(date, 7))])
       if (q !== period && state.closed.has(q)) touched.add(q);
   // A pack recorded after its month was closed (a sale in that close's last minute) adjusts that month.

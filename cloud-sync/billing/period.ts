@@ -17,16 +17,25 @@ export function firstDay(period: PeriodId): string {
   return `${period}-01`;
 }
 
-export function nextPeriod(period: PeriodId): PeriodId {
-  return iso(day(firstDay(period)).plus({ months: 1 })).slice(0, 7);
-}
+const following = remembered((period) => iso(day(firstDay(period)).plus({ months: 1 })).slice(0, 7));
+
+export const nextPeriod = (period: PeriodId): PeriodId => following(period);
 
 export function previousPeriod(period: PeriodId): PeriodId {
   return iso(day(firstDay(period)).minus({ months: 1 })).slice(0, 7);
 }
 
+const shifts = new Map<number, (date: string) => string>();
+
+/** `date` moved by `days`, remembered by the number of days (a close adds 6 to every week's Monday, …). */
 export function addDays(date: string, days: number): string {
-  return iso(day(date).plus({ days }));
+  let shift = shifts.get(days);
+  if (!shift) {
+    if (shifts.size >= 64) shifts.clear();
+    shift = remembered((d) => iso(day(d).plus({ days })));
+    shifts.set(days, shift);
+  }
+  return shift(date);
 }
 
 /**

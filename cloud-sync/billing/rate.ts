@@ -6,13 +6,13 @@ import type { PeriodId } from './period.js';
 import type { Coverage } from './period.js';
 import { addDays, coverage, lastDay, overlaps, periodOf, periodOfWeek, weekOf } from './period.js';
 import type { PackPurchase } from './pack-rating.js';
-import { packChain, packDraws } from './pack-rating.js';
+import { packChain, packDraws, type PackChain } from './pack-rating.js';
 import type { ExtraDay, PlanTariff, PriceList } from './prices.js';
 import { vatBasisPoints } from './prices.js';
 import type { UnpricedUse } from './unpriced.js';
 import { unpricedOf } from './unpriced.js';
 import type { BilledEvent, ConsumableUse, MemberDay } from './visits.js';
-import { consumableUseSteps, memberDaySteps, visitDaySteps } from './visits.js';
+import { inSiteSeqOrder, tallyOf, VisitTally } from './visits.js';
 import type { BilledBooking } from './booking-rating.js';
 import { bookingLines, bookingPeriod } from './booking-rating.js';
 import type { Slices } from '../hub/slices.js';
@@ -128,20 +128,71 @@ export const accountOf = (m: Member): string =>
  * an item without a price are not charged but listed in `unpriced` (a site's new item must not
  * hold up the month).
  */
-export const ratePeriod = (input: RatingInput): Rating => runAtOnce(ratingSteps(input));
+export const ratePeriod = (input: RatingInput): Rating => runAtOnce(ratingOf(input));
 
-/** `ratePeriod` in slices of a few milliseconds, the event loop answering between them (the hub's closes). */
+/** `ratePeriod` in slices of a few milliseconds, the event loop answering between them. */
 export const ratePeriodInSlices = (input: RatingInput, slices: Slices): Promise<Rating> =>
-  runInSlices(ratingSteps(input), slices);
+  runInSlices(ratingOf(input), slices);
+
+/** What a rating reads besides the events. */
+export type RatingBasis = Omit<RatingInput, 'events'>;
+
+function* ratingOf({ events, ...basis }: RatingInput): Steps<Rating> {
+  const rating = new PeriodRating(basis);
+  let done = 0;
+  for (const e of yield* inSiteSeqOrder(events)) {
+    if (++done % STEP === 0) yield;
+    rating.add(e);
+  }
+  return yield* rating.steps();
+}
+
+/**
+ * A period's rating fed its events one at a time as the hub reads them (each site's in seq
+ * order), then rated (`steps`, as `ratePeriod`): it keeps what rating needs of the events (the
+ * members' days, the consumable uses, the visits of the few members holding a pack), never the
+ * events themselves, so that a month of millions is rated in bounded memory.
+ */
+export class PeriodRating {
+  private readonly tally: VisitTally;
+  private readonly chains = new Map<string, PackChain>();
+  /** The presence events of the members whose packs count in the period: their days draw from them. */
+  private readonly held = new Map<string, BilledEvent[]>();
+
+  constructor(private readonly basis: RatingBasis) {
+    this.tally = new VisitTally(basis.zones);
+    for (const [member, list] of groupBy(basis.packs?.purchases ?? [], (p) => p.member)) {
+      const chain = packChain(list, basis.period);
+      if (chain) this.chains.set(member, chain);
+    }
+  }
+
+  add(event: BilledEvent): void {
+    this.tally.add(event);
+    if (event.type === 'consumable.used' || !this.chains.has(event.member)) return;
+    const own = this.held.get(event.member);
+    if (own) own.push(event);
+    else this.held.set(event.member, [event]);
+  }
+
+  /** The rating of the events added (once: it ends the tally). */
+  steps(): Steps<Rating> {
+    return ratingSteps(this.basis, this.tally, (input) => packDrawSteps(input, this.chains, this.held));
+  }
+}
 
 /** Members rated between two yields. */
 const MEMBER_STEP = 100;
 
-function* ratingSteps(input: RatingInput): Steps<Rating> {
+function* ratingSteps(
+  input: RatingBasis,
+  tally: VisitTally,
+  drawSteps: (input: RatingBasis) => Steps<Map<string, Map<string, PackPurchase>>>,
+): Steps<Rating> {
   const members = new Map(input.members.map((m) => [m.id, m]));
-  const visits = yield* visitDaySteps(input.events, input.zones);
-  const days = yield* groupSteps(yield* memberDaySteps(visits), (d) => d.member);
-  const uses = yield* groupSteps(yield* consumableUseSteps(input.events), (u) => u.member);
+  const tallied = yield* tally.steps();
+  const days = tallied.days;
+  const uses = yield* groupSteps(tallied.uses, (u) => u.member);
   const booked = yield* groupSteps(
     (input.bookings ?? []).filter((b) => bookingPeriod(b, input.zones) === input.period),
     (b) => b.member,
@@ -159,7 +210,7 @@ function* ratingSteps(input: RatingInput): Steps<Rating> {
   const siteDays: SiteDays[] = [];
   const admitted: AdmittedBeyondQuota[] = [];
   const unpriced: ConsumableUse[] = [];
-  const draws = yield* packDrawSteps(input);
+  const draws = yield* drawSteps(input);
   const ids = new Set([...members.keys(), ...days.keys(), ...uses.keys(), ...booked.keys()]);
   let rated = 0;
   for (const id of [...ids].sort()) {
@@ -216,7 +267,7 @@ function daysBySite(member: Member, days: readonly MemberDay[]): SiteDays[] {
 /** Charges the member's plan and days; returns the days let in beyond a refusing plan's quota. */
 function rateMember(
   lines: LineBook,
-  input: RatingInput,
+  input: RatingBasis,
   member: Member,
   tariff: PlanTariff,
   plan: Plan | undefined,
@@ -351,31 +402,27 @@ function ratePack(lines: LineBook, member: Member, p: PackPurchase): void {
  * from her visits since the first day her packs need, those received after their month's
  * close left out (pack-rating.ts).
  */
-function* packDrawSteps(input: RatingInput): Steps<Map<string, Map<string, PackPurchase>>> {
+function* packDrawSteps(
+  input: RatingBasis,
+  chains: ReadonlyMap<string, PackChain>,
+  held: ReadonlyMap<string, readonly BilledEvent[]>,
+): Steps<Map<string, Map<string, PackPurchase>>> {
   const out = new Map<string, Map<string, PackPurchase>>();
   const packs = input.packs;
-  if (!packs || packs.purchases.length === 0) return out;
-  const chains = new Map<string, ReturnType<typeof packChain>>();
-  for (const [member, list] of groupBy(packs.purchases, (p) => p.member)) {
-    const chain = packChain(list, input.period);
-    if (chain) chains.set(member, chain);
+  if (!packs || chains.size === 0) return out;
+  const history = new Map<string, BilledEvent[]>();
+  for (const e of packs.history) {
+    if (e.type === 'consumable.used' || !chains.has(e.member)) continue;
+    const own = history.get(e.member);
+    if (own) own.push(e);
+    else history.set(e.member, [e]);
   }
-  const events = new Map<string, BilledEvent[]>();
-  // The month's events are many, the holders few: one pass over each list, no copy of it.
-  for (const list of [packs.history, input.events])
-    for (const e of list) {
-      if (e.type === 'consumable.used' || !chains.has(e.member)) continue;
-      const own = events.get(e.member);
-      if (own) own.push(e);
-      else events.set(e.member, [e]);
-    }
   const last = lastDay(input.period);
   for (const [member, chain] of chains) {
-    if (!chain) continue;
-    const own = events.get(member) ?? [];
+    const own = [...(history.get(member) ?? []), ...(held.get(member) ?? [])];
     const datesOf = function* (list: readonly BilledEvent[]) {
-      const days = yield* memberDaySteps(yield* visitDaySteps(list, input.zones));
-      return days.map((d) => d.date).filter((d) => d >= chain.from && d <= last);
+      const { days } = yield* tallyOf(list, input.zones);
+      return [...days.values()].flatMap((d) => d.map((x) => x.date)).filter((d) => d >= chain.from && d <= last);
     };
     // On time: received by the close of the month of its date (the month being rated is not closed).
     const onTime = own.filter((e) => e.receivedAt <= (packs.cutoffs.get(periodOf(e.at.slice(0, 10))) ?? Infinity));
@@ -482,7 +529,7 @@ function rateConsumables(
 /** The member's bookings of the period, on the member's account at the plan's VAT (booking-rating.ts). */
 function rateBookings(
   lines: LineBook,
-  input: RatingInput,
+  input: RatingBasis,
   member: Member,
   tariff: PlanTariff,
   bookings: readonly BilledBooking[],
@@ -499,7 +546,7 @@ function rateBookings(
 }
 
 function missingPrices(
-  input: RatingInput,
+  input: RatingBasis,
   days: Map<string, MemberDay[]>,
   uses: Map<string, ConsumableUse[]>,
   booked: Map<string, BilledBooking[]>,

@@ -39,16 +39,6 @@ export function billedEventOf(event: SiteEvent, receivedAt: number): BilledEvent
   return undefined;
 }
 
-/** One member at one site on one site-local date: presence minutes, or null while a visit is open. */
-export interface VisitDay {
-  member: string;
-  site: string;
-  date: string;
-  minutes: number | null;
-  /** The first check-in's instant (ms), to order a member's sites within a day. */
-  firstIn: number;
-}
-
 /** A member's day across the network: the unit a per-day tariff charges and a quota counts. */
 export interface MemberDay {
   member: string;
@@ -75,78 +65,150 @@ type CheckIn = Extract<BilledEvent, { type: 'presence.in' }>;
 export const bySiteSeq = (a: BilledEvent, b: BilledEvent): number =>
   a.site < b.site ? -1 : a.site > b.site ? 1 : a.seq - b.seq;
 
-/**
- * Pairs each check-in with its check-out, per site and member in seq order. A visit counts on
- * the date it started (one spanning midnight counts the day before). A check-out whose check-in
- * is outside the events read starts at `at - minutes`, dated in the site's time zone (or the
- * event's own offset for a site not declared). A check-in without a check-out is an open visit.
- * Yields every `STEP` events (steps.ts).
- */
-export function* visitDaySteps(events: readonly BilledEvent[], zones: ReadonlyMap<string, string>): Steps<VisitDay[]> {
-  const out: VisitDay[] = [];
-  const sorted: BilledEvent[] = [];
-  let done = 0;
-  for (const e of events) {
-    if (++done % STEP === 0) yield;
-    if (e.type !== 'consumable.used') sorted.push(e);
-  }
-  // Events as the hub reads them come in (site, seq) order already: checked, and sorted if not.
-  let inOrder = true;
-  for (let i = 1; inOrder && i < sorted.length; i++) {
-    if (i % STEP === 0) yield;
-    inOrder = bySiteSeq(sorted[i - 1] as BilledEvent, sorted[i] as BilledEvent) < 0;
-  }
-  if (!inOrder) {
-    sorted.sort(bySiteSeq);
-    yield;
-  }
-  // Site by site (the sort puts each site's events together): maps keyed by plain ids, no
-  // composite strings, since a month has a million of these events.
-  for (let from = 0; from < sorted.length;) {
-    const site = (sorted[from] as BilledEvent).site;
-    let to = from;
-    while (to < sorted.length && (sorted[to] as BilledEvent).site === site) to++;
-    for (const day of yield* siteVisitDays(sorted.slice(from, to), zones.get(site))) out.push(day);
-    from = to;
-  }
-  return out;
+/** A member's day as the tally builds it: with the first check-in's instant, which decides its site. */
+interface TalliedDay extends MemberDay {
+  firstIn: number;
 }
 
-/** One site's events in seq order → its visit-days. */
-function* siteVisitDays(events: readonly BilledEvent[], zone: string | undefined): Steps<VisitDay[]> {
-  const open = new Map<string, CheckIn>();
-  const days = new Map<string, Map<string, VisitDay>>();
-  const add = (member: string, site: string, date: string, minutes: number | null, firstIn: number) => {
-    let byDate = days.get(member);
-    if (!byDate) days.set(member, (byDate = new Map()));
-    const day = byDate.get(date);
-    if (!day) byDate.set(date, { member, site, date, minutes, firstIn });
-    else {
-      day.minutes = day.minutes === null || minutes === null ? null : day.minutes + minutes;
-      day.firstIn = Math.min(day.firstIn, firstIn);
+/** One site's part of the tally: its last seq seen, and its members' check-ins not yet paired. */
+interface SiteTally {
+  seq: number;
+  open: Map<string, CheckIn>;
+}
+
+/** What the tally of a period's events gives rating: the members' days and the consumable uses. */
+export interface Tallied {
+  /** Each member's days, by date. */
+  days: Map<string, MemberDay[]>;
+  /** In the order they were used. */
+  uses: ConsumableUse[];
+}
+
+/**
+ * A period's events reduced as they are read, one by one, each site's in seq order (the hub
+ * reads them in (site, seq) order): each check-in is paired with its check-out, per site and
+ * member, and the visit added to its member's day at once, so that what is held is one day per
+ * member and date, the check-ins still open, and the consumable uses; never the events (a
+ * month has a million of them).
+ *
+ * A visit counts on the date it started (one spanning midnight counts the day before). A
+ * check-out whose check-in is outside the events read starts at `at - minutes`, dated in the
+ * site's time zone (or the event's own offset for a site not declared). A check-in without a
+ * check-out is an open visit: its day is charged as a full one. A member's day is charged at
+ * the site of its first check-in (the lowest site id at the same instant), its minutes those of
+ * every site.
+ */
+export class VisitTally {
+  private readonly sites = new Map<string, SiteTally>();
+  private readonly days = new Map<string, Map<string, TalliedDay>>();
+  private readonly uses: ConsumableUse[] = [];
+  /**
+   * One string per member, site, date and item: each event parsed brings its own copies, and
+   * the days and uses held would keep a million of them.
+   */
+  private readonly strings = new Map<string, string>();
+
+  constructor(private readonly zones: ReadonlyMap<string, string>) {}
+
+  add(event: BilledEvent): void {
+    let site = this.sites.get(event.site);
+    if (!site) this.sites.set(this.one(event.site), (site = { seq: 0, open: new Map() }));
+    // A programming error, not bad data: the store's read and `tallyOf` both give each site's events in seq order.
+    if (event.seq < site.seq) throw new Error(`billing: ${event.site}'s events are not in seq order`);
+    site.seq = event.seq;
+    if (event.type === 'consumable.used') {
+      this.uses.push({
+        member: this.one(event.member),
+        site: this.one(event.site),
+        item: this.one(event.item),
+        quantity: event.quantity,
+        date: this.one(event.at.slice(0, 10)),
+        at: Date.parse(event.at),
+        seq: event.seq,
+      });
+      return;
     }
-  };
-  const addOpen = (pending: CheckIn) =>
-    add(pending.member, pending.site, pending.at.slice(0, 10), null, Date.parse(pending.at));
-  let done = 0;
-  for (const event of events) {
-    if (++done % STEP === 0) yield;
-    const pending = open.get(event.member);
+    const pending = site.open.get(event.member);
     if (event.type === 'presence.in') {
-      if (pending) addOpen(pending);
-      open.set(event.member, event);
-      continue;
+      if (pending) this.addOpen(pending);
+      site.open.set(event.member, event);
+      return;
     }
-    if (event.type !== 'presence.out') continue;
-    open.delete(event.member);
-    if (pending) add(event.member, event.site, pending.at.slice(0, 10), event.minutes, Date.parse(pending.at));
+    site.open.delete(event.member);
+    if (pending) this.addDay(event.member, event.site, pending.at.slice(0, 10), event.minutes, Date.parse(pending.at));
     else {
       const start = Date.parse(event.at) - event.minutes * 60_000;
-      add(event.member, event.site, startDate(start, event.at, zone), event.minutes, start);
+      const date = startDate(start, event.at, this.zones.get(event.site));
+      this.addDay(event.member, event.site, date, event.minutes, start);
     }
   }
-  for (const pending of open.values()) addOpen(pending);
-  return [...days.values()].flatMap((byDate) => [...byDate.values()]);
+
+  /** The days and uses of every event added; the visits still open count as open. Ends the tally. */
+  *steps(): Steps<Tallied> {
+    for (const site of this.sites.values()) for (const pending of site.open.values()) this.addOpen(pending);
+    this.sites.clear();
+    const days = new Map<string, MemberDay[]>();
+    let done = 0;
+    for (const [member, byDate] of this.days) {
+      if (++done % STEP === 0) yield;
+      this.days.delete(member);
+      // The tallied days themselves (their `firstIn` besides): no second copy of a month's days.
+      days.set(
+        member,
+        [...byDate.values()].sort((a, b) => (a.date < b.date ? -1 : 1)),
+      );
+    }
+    yield;
+    const uses = this.uses.sort((a, b) => a.at - b.at || (a.site < b.site ? -1 : a.site > b.site ? 1 : a.seq - b.seq));
+    return { days, uses };
+  }
+
+  private addOpen(pending: CheckIn): void {
+    this.addDay(pending.member, pending.site, pending.at.slice(0, 10), null, Date.parse(pending.at));
+  }
+
+  private addDay(member: string, site: string, date: string, minutes: number | null, firstIn: number): void {
+    let byDate = this.days.get(member);
+    if (!byDate) this.days.set(this.one(member), (byDate = new Map()));
+    const day = byDate.get(date);
+    if (!day) {
+      const key = this.one(date);
+      byDate.set(key, { member: this.one(member), date: key, site: this.one(site), minutes, firstIn });
+      return;
+    }
+    day.minutes = day.minutes === null || minutes === null ? null : day.minutes + minutes;
+    if (firstIn < day.firstIn || (firstIn === day.firstIn && site < day.site)) {
+      day.firstIn = firstIn;
+      day.site = this.one(site);
+    }
+  }
+
+  private one(s: string): string {
+    const held = this.strings.get(s);
+    if (held !== undefined) return held;
+    this.strings.set(s, s);
+    return s;
+  }
+}
+
+/** `events` in (site, seq) order: as they are when they are (the store's read), else sorted (a copy). */
+export function* inSiteSeqOrder(events: readonly BilledEvent[]): Steps<readonly BilledEvent[]> {
+  for (let i = 1; i < events.length; i++) {
+    if (i % STEP === 0) yield;
+    if (bySiteSeq(events[i - 1] as BilledEvent, events[i] as BilledEvent) > 0) return [...events].sort(bySiteSeq);
+  }
+  return events;
+}
+
+/** The tally of `events` given at once, in any order (the visits of a pack's holder). */
+export function* tallyOf(events: readonly BilledEvent[], zones: ReadonlyMap<string, string>): Steps<Tallied> {
+  const tally = new VisitTally(zones);
+  let done = 0;
+  for (const e of yield* inSiteSeqOrder(events)) {
+    if (++done % STEP === 0) yield;
+    tally.add(e);
+  }
+  return yield* tally.steps();
 }
 
 function startDate(startMs: number, at: string, zone: string | undefined): string {
@@ -156,52 +218,4 @@ function startDate(startMs: number, at: string, zone: string | undefined): strin
     : FixedOffsetZone.utcInstance;
   const local = DateTime.fromMillis(startMs, { zone: zone ?? fixed });
   return (local.isValid ? local : DateTime.fromMillis(startMs, { zone: fixed })).toISODate() ?? at.slice(0, 10);
-}
-
-/** A member's days across the network, each charged at the site of its first check-in; yields every `STEP` days. */
-export function* memberDaySteps(days: readonly VisitDay[]): Steps<MemberDay[]> {
-  const byMember = new Map<string, Map<string, VisitDay[]>>();
-  let done = 0;
-  for (const d of days) {
-    if (++done % STEP === 0) yield;
-    let byDate = byMember.get(d.member);
-    if (!byDate) byMember.set(d.member, (byDate = new Map()));
-    const list = byDate.get(d.date);
-    if (list) list.push(d);
-    else byDate.set(d.date, [d]);
-  }
-  const out: MemberDay[] = [];
-  for (const byDate of byMember.values()) {
-    for (const list of byDate.values()) out.push(memberDayOf(list));
-    if (++done % STEP === 0) yield;
-  }
-  return out;
-}
-
-function memberDayOf(list: VisitDay[]): MemberDay {
-  const sorted = list.sort((a, b) => a.firstIn - b.firstIn || (a.site < b.site ? -1 : 1));
-  const first = sorted[0] as VisitDay;
-  const minutes = sorted.some((d) => d.minutes === null) ? null : sorted.reduce((s, d) => s + (d.minutes ?? 0), 0);
-  return { member: first.member, date: first.date, site: first.site, minutes };
-}
-
-/** The consumable uses among `events`, in the order they were used; yields every `STEP` events. */
-export function* consumableUseSteps(events: readonly BilledEvent[]): Steps<ConsumableUse[]> {
-  const uses: ConsumableUse[] = [];
-  let done = 0;
-  for (const e of events) {
-    if (++done % STEP === 0) yield;
-    if (e.type === 'consumable.used')
-      uses.push({
-        member: e.member,
-        site: e.site,
-        item: e.item,
-        quantity: e.quantity,
-        date: e.at.slice(0, 10),
-        at: Date.parse(e.at),
-        seq: e.seq,
-      });
-  }
-  yield;
-  return uses.sort((a, b) => a.at - b.at || (a.site < b.site ? -1 : a.site > b.site ? 1 : a.seq - b.seq));
 }
