@@ -35,6 +35,7 @@ function directoryYaml(n: number): string {
 
 function siteYaml(directory: string, storage: string): string {
   return [
+    'version: 2',
     'site: {id: bench, name: Bench, timeZone: Europe/Paris, capacity: 100000}',
     'readers:',
     '  - {id: in, match: in, role: entry, door: front}',

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../shared/platform/command.js';
 import { EXIT } from '../shared/platform/command.js';
 import { loadSiteConfig } from './load.js';
+import { printRefusal } from './cli.js';
 import type { SiteConfig } from './schema.js';
 import { renderBrokerFiles } from './render-mosquitto.js';
 
@@ -42,8 +43,7 @@ export const renderBrokerCommand: Command = {
     for (const file of positionals) {
       const loaded = loadSiteConfig(file);
       if (!loaded.ok) {
-        io.err(`${file}: ${loaded.errors.length} error(s), nothing rendered`);
-        for (const e of loaded.errors) io.err(`  ${e.path}: ${e.message}`);
+        printRefusal(io, file, loaded.errors);
         return EXIT.CONFIG_INVALID;
       }
       if (loaded.value.broker === undefined) {

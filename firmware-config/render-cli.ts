@@ -5,7 +5,7 @@ import type { Command, Io } from '../shared/platform/command.js';
 import { EXIT } from '../shared/platform/command.js';
 import { readTextFile } from '../shared/platform/yaml-document.js';
 import { parseSiteConfig } from './load.js';
-import { versionHeadline } from './version.js';
+import { printRefusal } from './cli.js';
 import type { RenderedFile, RenderTarget } from './render.js';
 import { renderSiteFiles, unitName } from './render.js';
 
@@ -76,9 +76,7 @@ export const renderCommand: Command = {
     const configPath = opts.target.configPath ?? `/etc/tessera/${basename(opts.file)}`;
     const loaded = read.ok ? parseSiteConfig(read.value, opts.file, dirname(configPath)) : read;
     if (!loaded.ok) {
-      const headline = versionHeadline(opts.file, loaded.errors);
-      io.err(headline ?? `${opts.file}: ${loaded.errors.length} error(s), nothing rendered`);
-      if (headline === undefined) for (const e of loaded.errors) io.err(`  ${e.path}: ${e.message}`);
+      printRefusal(io, opts.file, loaded.errors);
       return EXIT.CONFIG_INVALID;
     }
     const files = renderSiteFiles(loaded.value, { ...opts.target, configPath });

@@ -32,13 +32,17 @@ export function finished(
   timeoutMs = 15_000,
 ): Promise<Finished> {
   return new Promise((resolve, reject) => {
+    const done = (code: number | null, signal: NodeJS.Signals | null) =>
+      resolve({ code, signal, stdout: child.output?.stdout ?? '', stderr: child.output?.stderr ?? '' });
+    // Already gone (its 'exit' was emitted before anyone listened): waiting for the event would never end.
+    if (child.exitCode !== null || child.signalCode !== null) return done(child.exitCode, child.signalCode);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`process did not exit within ${timeoutMs} ms`));
     }, timeoutMs);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout: child.output?.stdout ?? '', stderr: child.output?.stderr ?? '' });
+      done(code, signal);
     });
   });
 }

@@ -142,7 +142,7 @@ describe('docker-compose.yml', () => {
     const standalone = join(out, 'standalone.yaml');
     writeFileSync(
       standalone,
-      'site: { id: alone, name: A, timeZone: Europe/Paris, capacity: 2 }\ndirectory: { source: file, path: d.yaml }\n',
+      'version: 2\nsite: { id: alone, name: A, timeZone: Europe/Paris, capacity: 2 }\ndirectory: { source: file, path: d.yaml }\n',
     );
     const example = standalone;
     const noBroker = await runCli([

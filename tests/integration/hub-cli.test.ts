@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { topics } from '../../shared/protocol/topics.js';
+import { observerRights, topics } from '../../shared/protocol/topics.js';
 import { finished, runCli, spawnCli, waitForOutput } from '../harness/process.js';
 import { batchOf } from '../harness/hub-fixtures.js';
 import { loginOver, TEST_ADMIN } from '../harness/hub-auth.js';
@@ -155,7 +155,8 @@ describe('tessera hub (the command)', () => {
         name: 'hall',
         username: 'observer.hall',
         clientId: 'observer.hall',
-        reads: [topics().occupancy, 'homeassistant/sensor/tessera/#'],
+        reads: observerRights().read,
+        publishes: ['homeassistant/status'],
         mosquitto: { passwordLine: expect.stringMatching(/^observer\.hall:\$7\$/) },
       });
     } finally {
