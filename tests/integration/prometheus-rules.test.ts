@@ -4,12 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { buildApi } from '../../edge/api/server.js';
-import { createHub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import { topics } from '../../shared/protocol/topics.js';
 import { siteEvent, statusOf } from '../harness/hub-fixtures.js';
-import { FAST_PASSWORD_COST, TEST_ADMIN, login } from '../harness/hub-auth.js';
-import { testHubDb } from '../harness/hub-db.js';
+import { signedInHub } from '../harness/hub-auth.js';
 import { UID, startSite } from '../harness/site.js';
 import { silent } from '../support/logger.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -111,14 +109,7 @@ afterAll(async () => {
 /** One scrape of a hub (with a monitor token, over HTTP) and one of a simulated edge with a broker link. */
 let scrapes: { hub: string; edge: string };
 beforeAll(async () => {
-  const clock = new ManualClock('2026-11-23T08:00:10Z');
-  const hub = await createHub({
-    dbPath: await testHubDb(),
-    clock,
-    log: silent,
-    initialAdmin: TEST_ADMIN,
-    passwordCost: FAST_PASSWORD_COST,
-  });
+  const { hub, admin } = await signedInHub(silent, new ManualClock('2026-11-23T08:00:10Z'));
   cleanups.push(() => hub.stop());
   await hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 4 });
   const t = topics();
@@ -127,7 +118,6 @@ beforeAll(async () => {
   hub.ingest.onMessage(t.status('murat'), Buffer.from(JSON.stringify(statusOf('murat', { lastSeq: 2, ackedSeq: 2 }))));
   await hub.ingest.commitGroup();
   const hubUrl = await hub.api.listen({ host: '127.0.0.1', port: 0 });
-  const admin = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
   const made = await hub.api.inject({
     method: 'POST',
     url: '/auth/monitor-tokens',

@@ -23,6 +23,16 @@ async function render(config: string, out: string): Promise<void> {
   expect(r.code, r.stderr).toBe(0);
 }
 
+/** A client logged in to the broker at `url`, keeping the topic of every message it receives. */
+async function watching(url: string, clientId: string, username: string, password: string) {
+  const seen: string[] = [];
+  const client = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, clientId, username, password });
+  cleanups.push(() => void client.end(true));
+  client.on('message', (topic) => seen.push(topic));
+  await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+  return { client, seen };
+}
+
 describe('the rendered systemd units', () => {
   const verify = hasBinary('systemd-analyze') ? it : it.skip;
   for (const example of ['business-hours', 'rural-24-7', 'lockers']) {
@@ -268,17 +278,7 @@ describe('an observer on a real Mosquitto, with the lines `tessera observer prov
       await hub.publishAsync('tessera/v1/sites/murat/directory', 'badge 04AABBCCDDEEFF', { qos: 1, retain: true });
       await hub.publishAsync('homeassistant/light/elsewhere/config', '{}', { qos: 1, retain: true });
 
-      const seen: string[] = [];
-      const observer = mqtt.connect(url, {
-        protocolVersion: 4,
-        reconnectPeriod: 0,
-        clientId: 'observer.hall',
-        username: 'observer.hall',
-        password: 'hall-password',
-      });
-      cleanups.push(() => void observer.end(true));
-      observer.on('message', (topic) => seen.push(topic));
-      await new Promise<void>((resolve) => observer.once('connect', () => resolve()));
+      const { client: observer, seen } = await watching(url, 'observer.hall', 'observer.hall', 'hall-password');
       await observer.subscribeAsync(['#', 'homeassistant/+/+/+/config'], { qos: 1 });
       // MQTT 3.1.1 has no refusal for a publish: Mosquitto acknowledges and drops it.
       await observer.publishAsync('tessera/v1/network/occupancy', 'forged', { qos: 1 });
@@ -328,18 +328,13 @@ describe('Home Assistant on a real Mosquitto, with the lines `tessera observer p
       ])
         await hub.publishAsync(topic ?? '', payload ?? '', { qos: 1, retain: true });
 
-      const seen: string[] = [];
       // Home Assistant's own client id: the listener takes the username as client id anyway.
-      const ha = mqtt.connect(url, {
-        protocolVersion: 4,
-        reconnectPeriod: 0,
-        clientId: 'mqtt-home-assistant-3f9a',
-        username: 'observer.home-assistant',
-        password: 'ha-password',
-      });
-      cleanups.push(() => void ha.end(true));
-      ha.on('message', (topic) => seen.push(topic));
-      await new Promise<void>((resolve) => ha.once('connect', () => resolve()));
+      const { client: ha, seen } = await watching(
+        url,
+        'mqtt-home-assistant-3f9a',
+        'observer.home-assistant',
+        'ha-password',
+      );
       await ha.publishAsync('homeassistant/status', 'online', { qos: 1 });
       await ha.subscribeAsync(['homeassistant/#', 'tessera/v1/#'], { qos: 1 });
       await ha.publishAsync('tessera/v1/home-assistant/murat/command', '{"kind":"lockdown"}', { qos: 1 });

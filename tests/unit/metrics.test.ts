@@ -8,7 +8,7 @@ import type { NewEvent, SiteEvent } from '../../shared/protocol/events.js';
 import { topics } from '../../shared/protocol/topics.js';
 import { statusOf } from '../harness/hub-fixtures.js';
 import { FAST_PASSWORD_COST, TEST_ADMIN, login } from '../harness/hub-auth.js';
-import { UID, startSite } from '../harness/site.js';
+import { type Harness, UID, startSite } from '../harness/site.js';
 import { testHubDb } from '../harness/hub-db.js';
 import { cleanupsAfterEach } from '../support/cleanups.js';
 import { silent } from '../support/logger.js';
@@ -45,6 +45,20 @@ describe('Prometheus text exposition', () => {
     );
   });
 });
+
+/** The edge API of a test site, closed after the test; `link`: its broker link's state. */
+function edgeApi(site: Harness, link?: () => { connected: boolean; unreachableSeconds: number }) {
+  const app = buildApi({
+    edge: site.edge,
+    log: silent,
+    clock: site.clock,
+    version: 'test',
+    startedAt: site.clock.now(),
+    ...(link ? { link } : {}),
+  });
+  cleanups.push(() => app.close());
+  return app;
+}
 
 describe('GET /metrics on the hub', () => {
   it('needs a login; gives an operator ingest counters, occupancy, backlog, open alarms and decisions by reason; a site manager only their sites', async () => {
@@ -143,14 +157,7 @@ describe('GET /metrics on the edge', () => {
   it('times every decided tap from the card presented to the relay: the latency count grows with the taps, in well-formed buckets', async () => {
     const site = await startSite();
     cleanups.push(() => site.stop());
-    const app = buildApi({
-      edge: site.edge,
-      log: silent,
-      clock: site.clock,
-      version: 'test',
-      startedAt: site.clock.now(),
-    });
-    cleanups.push(() => app.close());
+    const app = edgeApi(site);
     const scrape = async () => decisionLatency((await app.inject({ method: 'GET', url: '/metrics' })).body);
     expect(await scrape()).toMatchObject({ count: 0, sum: 0 });
     site.tap('front-in', UID.alice);
@@ -175,14 +182,7 @@ describe('GET /metrics on the edge', () => {
     let monotonic = 0;
     const site = await startSite({}, undefined, undefined, undefined, { elapsedMs: () => (monotonic += 12) });
     cleanups.push(() => site.stop());
-    const app = buildApi({
-      edge: site.edge,
-      log: silent,
-      clock: site.clock,
-      version: 'test',
-      startedAt: site.clock.now(),
-    });
-    cleanups.push(() => app.close());
+    const app = edgeApi(site);
     site.tap('front-in', UID.alice);
     expect(site.edge.taps.handle({ reader: 'front-in', uid: 'ZZ\u0000', atr: '' })).toBeUndefined();
     const h = decisionLatency((await app.inject({ method: 'GET', url: '/metrics' })).body);
@@ -197,14 +197,7 @@ describe('GET /metrics on the edge', () => {
     site.tap('front-in', UID.alice);
     site.tap('front-in', UID.revoked);
     site.tap('front-in', '04000000000001');
-    const app = buildApi({
-      edge: site.edge,
-      log: silent,
-      clock: site.clock,
-      version: 'test',
-      startedAt: site.clock.now(),
-    });
-    cleanups.push(() => app.close());
+    const app = edgeApi(site);
     const r = await app.inject({ method: 'GET', url: '/metrics' });
     expect(r.statusCode).toBe(200);
     const lines = r.body.split('\n');
@@ -223,15 +216,7 @@ describe('GET /metrics on the edge', () => {
     const site = await startSite();
     cleanups.push(() => site.stop());
     let link = { connected: true, unreachableSeconds: 0 };
-    const app = buildApi({
-      edge: site.edge,
-      log: silent,
-      clock: site.clock,
-      version: 'test',
-      startedAt: site.clock.now(),
-      link: () => link,
-    });
-    cleanups.push(() => app.close());
+    const app = edgeApi(site, () => link);
     const scrape = async () => (await app.inject({ method: 'GET', url: '/metrics' })).body.split('\n');
     const first = await scrape();
     for (const line of [
