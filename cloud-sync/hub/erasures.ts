@@ -2,6 +2,7 @@ import { ErasedMembers, pseudonymiseEvent, pseudonymOf } from '../../shared/prot
 import type { SiteEvent } from '../../shared/protocol/events.js';
 import type { DirectoryChange, EventBatch } from '../../shared/protocol/sync.js';
 import type { Sql, Tx } from './db.js';
+import { sqlDialect } from './storage/dialect.js';
 
 type EraseChange = Extract<DirectoryChange, { op: 'erase' }>;
 
@@ -16,6 +17,8 @@ export class HubErasures {
   private known: ErasedMembers | undefined;
   /** Every pseudonym remembered by this hub: added to what a read under way when it committed returns. */
   private readonly remembered = new Set<string>();
+  /** The transactions that took the lock and read the count (`current`). */
+  private readonly checked = new WeakSet<Tx>();
 
   /** Read at first use, through the caller's handle: a hub that never erased anyone pays nothing at start. */
   private async members(q: Sql): Promise<ErasedMembers> {
@@ -28,6 +31,25 @@ export class HubErasures {
       for (const p of this.remembered) this.known.add(p);
     }
     return this.known;
+  }
+
+  /**
+   * The erasures as `tx` sees them: read again when the table holds another count than what is
+   * known (an erasure committed by another hub instance, or by this one a moment before it was
+   * remembered). What ingest checks a batch against.
+   */
+  private async current(tx: Tx): Promise<ErasedMembers> {
+    const known = await this.members(tx);
+    // Once per transaction (an ingest group): its batches share the lock and the count.
+    if (this.checked.has(tx)) return known;
+    this.checked.add(tx);
+    const lock = sqlDialect(tx).lockEvents('ingest');
+    if (lock !== undefined) await tx.run(lock);
+    const count = Number(await tx.value<number>('SELECT COUNT(*) FROM member_erasures'));
+    if (count === known.size) return known;
+    const fresh = new ErasedMembers(known.salt, await tx.column<string>('SELECT pseudonym FROM member_erasures'));
+    for (const p of this.remembered) fresh.add(p);
+    return (this.known = fresh);
   }
 
   async pseudonymOf(q: Sql, memberId: string): Promise<string> {
@@ -72,7 +94,7 @@ export class HubErasures {
    * is): ingest's `pseudonymise`, inside its transaction.
    */
   async pseudonymise(tx: Tx, batch: EventBatch): Promise<EventBatch> {
-    const members = await this.members(tx);
+    const members = await this.current(tx);
     if (members.size === 0) return batch;
     const match = (id: string) => members.match(id);
     let changed = false;

@@ -195,6 +195,22 @@ describe('a member’s personal data at the hub: export and erasure', () => {
       expect((await erase('bob', murat)).statusCode).toBe(404);
     });
 
+    it('an erasure another hub instance committed on the same database is applied to what ingest stores after it', async () => {
+      // This hub has read the erasures (none) for its ingest; another instance then erases alice.
+      await visit('murat', 'bob', '…B2B2', '2026-11-24');
+      const pseudonym = await hub.directory.erasures.pseudonymOf(hub.store.db, 'alice');
+      await hub.store.db.run('INSERT INTO member_erasures (pseudonym, revision, at) VALUES (?, ?, ?)', [
+        pseudonym,
+        (await hub.directory.revision(hub.store.db)) + 1,
+        clock.now(),
+      ]);
+      await visit('murat', 'alice', '…A1A1', '2026-11-25');
+      const latest = (await allEventBodies()).filter((b) => b.includes('2026-11-25'));
+      expect(latest).toHaveLength(3);
+      expect(latest.join('\n')).not.toContain('"alice"');
+      expect(latest.every((b) => b.includes(pseudonym))).toBe(true);
+    });
+
     it('pseudonymises the member’s events, masks their badge, and leaves other members’ events alone', async () => {
       const before = await allEventBodies();
       const r = await erase('alice');

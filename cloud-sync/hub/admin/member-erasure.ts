@@ -33,6 +33,9 @@ export class MemberErasure {
   async erase(account: Account, memberId: string): Promise<ErasureResult> {
     const { db, directory } = this.deps;
     const result = await db.transaction(async (tx) => {
+      // Ingests under way commit first, and their events are rewritten below; later ones wait.
+      const lock = sqlDialect(tx).lockEvents('erasure');
+      if (lock !== undefined) await tx.run(lock);
       const member = await directory.get(tx, 'member', memberId);
       const scope = new DirectoryScope(account, directory, tx);
       if (!(await scope.reachesMember(member)))

@@ -31,6 +31,13 @@ export interface SqlDialect {
    * until the commit (several hub instances); SQLite has one writer at a time anyway.
    */
   forUpdate: string;
+  /**
+   * Run first in a transaction that writes events, so that an erasure and an ingest never cross
+   * (several hub instances, or one hub's pool of connections): PostgreSQL's table locks, where an
+   * ingest (ROW EXCLUSIVE, which ingests share) waits for an erasure under way and an erasure
+   * (SHARE ROW EXCLUSIVE) for the ingests under way. Undefined on SQLite: one writer at a time.
+   */
+  lockEvents(purpose: 'ingest' | 'erasure'): string | undefined;
 }
 
 const SQLITE: SqlDialect = {
@@ -41,6 +48,7 @@ const SQLITE: SqlDialect = {
   contains: (haystack, needle) => `instr(${haystack}, ${needle}) > 0`,
   jsonValid: (column) => `json_valid(${column})`,
   forUpdate: '',
+  lockEvents: () => undefined,
 };
 
 const POSTGRES: SqlDialect = {
@@ -51,6 +59,8 @@ const POSTGRES: SqlDialect = {
   contains: (haystack, needle) => `strpos(${haystack}, ${needle}) > 0`,
   jsonValid: () => 'TRUE',
   forUpdate: ' FOR UPDATE',
+  lockEvents: (purpose) =>
+    `LOCK TABLE events IN ${purpose === 'ingest' ? 'ROW EXCLUSIVE' : 'SHARE ROW EXCLUSIVE'} MODE`,
 };
 
 /** Keys are written by us, never by a user: letters, digits and underscores only. */
