@@ -123,14 +123,17 @@ export async function runPhase(
   post({ go: prefix });
   let last = 0;
   let lastReceived = 0;
+  let progressAt = start;
   while (last < totalMessages && performance.now() - start < PHASE_TIMEOUT_MS) {
-    // Everything published and acknowledged, and nothing more arriving: the rest is lost.
-    if (publishedAt !== undefined && performance.now() - publishedAt > LOSS_GRACE_MS) break;
+    // Everything published and acknowledged, and nothing more consumed for a while: the rest is lost.
+    if (publishedAt !== undefined && performance.now() - Math.max(publishedAt, progressAt) > LOSS_GRACE_MS) break;
     await sleep(2);
     const r = received();
     if (r !== lastReceived) post({ consumed: r });
     lastReceived = r;
-    last = consumed();
+    const now = consumed();
+    if (now !== last) progressAt = performance.now();
+    last = now;
   }
   const ms = performance.now() - start;
   if (last >= totalMessages) await published;
