@@ -267,14 +267,7 @@ describe('an observer on a real Mosquitto, with the lines `tessera observer prov
         deploy('passwd') + mosquittoPasswordLine('observer.hall', 'hall-password'),
         `${deploy('acl')}\n${renderObserverAcl('observer.hall')}`,
       );
-      const hub = await mqtt.connectAsync(url, {
-        protocolVersion: 4,
-        reconnectPeriod: 0,
-        clientId: 'tessera-hub',
-        username: 'hub',
-        password: 'hub-demo-password',
-      });
-      cleanups.push(() => void hub.end(true));
+      const { client: hub } = await watching(url, 'tessera-hub', 'hub', 'hub-demo-password');
       await hub.publishAsync('tessera/v1/sites/murat/directory', 'badge 04AABBCCDDEEFF', { qos: 1, retain: true });
       await hub.publishAsync('homeassistant/light/elsewhere/config', '{}', { qos: 1, retain: true });
 
@@ -308,14 +301,7 @@ describe('Home Assistant on a real Mosquitto, with the lines `tessera observer p
           mosquittoPasswordLine('observer.hall', 'hall-password'),
         `${deploy('acl')}\n${renderObserverAcl('observer.home-assistant', undefined, undefined, true)}\n${renderObserverAcl('observer.hall')}`,
       );
-      const hub = await mqtt.connectAsync(url, {
-        protocolVersion: 4,
-        reconnectPeriod: 0,
-        clientId: 'tessera-hub',
-        username: 'hub',
-        password: 'hub-demo-password',
-      });
-      cleanups.push(() => void hub.end(true));
+      const { client: hub } = await watching(url, 'tessera-hub', 'hub', 'hub-demo-password');
       const presses: string[] = [];
       hub.on('message', (topic, payload) => presses.push(`${topic} ${payload.toString()}`));
       await hub.subscribeAsync('tessera/v1/home-assistant/+/command', { qos: 1 });
