@@ -47,10 +47,12 @@ export interface IngestDeps {
    */
   shared?: boolean;
   /**
-   * Group commit: the batches that arrive within this many ms of the first one waiting are
-   * committed in one transaction (default 20). Fewer, larger commits rewrite far fewer pages
-   * (each commit rewrites every b-tree page it touches, one per site at least). 0: each batch
-   * is committed as it arrives.
+   * Group commit: at most one commit starts per this many ms (default 20). A batch arriving
+   * when the last commit started longer ago than that is committed at once (a lone tap waits
+   * for nothing); the batches arriving sooner wait for the window's end and go in one
+   * transaction. Under load, fewer, larger commits rewrite far fewer pages (each commit
+   * rewrites every b-tree page it touches, one per site at least). 0: each batch is committed
+   * as it arrives.
    */
   commitWindowMs?: number;
   /**
@@ -152,6 +154,8 @@ export class HubIngest {
   private group: Pending[] = [];
   private groupEvents = 0;
   private groupTimer: TimerHandle | undefined;
+  /** When the last group commit started (the clock's ms): the next one starts a window later at the earliest. */
+  private lastCommitAt = Number.NEGATIVE_INFINITY;
   /** Whether the commits are under way (one group after another), and whether another is asked for. */
   private committing = false;
   private commitAsked = false;
@@ -288,8 +292,9 @@ export class HubIngest {
     this.group.push({ topic, payload, batch });
     this.groupEvents += batch.events.length;
     const windowMs = this.deps.commitWindowMs ?? DEFAULT_COMMIT_WINDOW_MS;
-    if (this.groupEvents >= GROUP_EVENTS || windowMs <= 0) this.askCommit();
-    else this.groupTimer ??= this.deps.clock.setTimeout(() => this.askCommit(), windowMs);
+    const wait = this.lastCommitAt + windowMs - this.deps.clock.now();
+    if (this.groupEvents >= GROUP_EVENTS || wait <= 0) this.askCommit();
+    else this.groupTimer ??= this.deps.clock.setTimeout(() => this.askCommit(), wait);
   }
 
   /**
@@ -321,6 +326,7 @@ export class HubIngest {
         if (group.length === 0) continue;
         // What arrived during a long commit may be more than one group: the rest goes next, at once.
         if (this.group.length > 0) this.commitAsked = true;
+        this.lastCommitAt = this.deps.clock.now();
         await this.commit(group);
       }
     } finally {
