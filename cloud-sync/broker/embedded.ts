@@ -6,6 +6,7 @@ import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
 import { type BrokerAccess, type BrokerRefusals, accessHooks } from './access.js';
 import { limitPacketSize } from './packet-limit.js';
+import { sendAtOnce } from '../../shared/platform/no-delay.js';
 
 /**
  * The largest packet by default: the hub's ingest takes payloads up to 4 MiB, plus room for the
@@ -64,6 +65,7 @@ export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> 
 
   const sockets = new Set<Socket>();
   const onSocket = (socket: Socket) => {
+    sendAtOnce(socket);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     const guarded = limitPacketSize(socket, limits, (announced) => {

@@ -1,6 +1,7 @@
 import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient, Packet } from 'mqtt';
 import type { Logger } from 'pino';
+import { mqttSendsAtOnce } from '../../shared/platform/no-delay.js';
 
 export type ConnectFn = (url: string, opts: IClientOptions) => MqttClient;
 
@@ -85,6 +86,7 @@ export class MqttLink {
       ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
       will: { topic: opts.will.topic, payload: opts.will.payload(), qos: 1, retain: true },
     });
+    mqttSendsAtOnce(this.client);
     this.wire();
   }
 

@@ -14,6 +14,7 @@ import type { Tx } from './db.js';
 import type { HubStore, IngestResult } from './store.js';
 import { unstorableText } from './storage/unstorable.js';
 import { filterMatches } from '../broker/topic-filter.js';
+import { mqttSendsAtOnce } from '../../shared/platform/no-delay.js';
 import type { IngestCounters } from '../../shared/protocol/api/hub-sites.js';
 
 export interface IngestDeps {
@@ -196,6 +197,7 @@ export class HubIngest {
       ...(this.deps.tlsLoopback === true ? { rejectUnauthorized: false } : {}),
     });
     this.client = client;
+    mqttSendsAtOnce(client);
     // Before connect: messages queued for our session arrive right after the CONNACK.
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     client.on('error', (err) => this.log.warn({ err: err.message }, 'MQTT error'));
