@@ -8,6 +8,7 @@ import { SimGpio } from '../edge/hardware/sim-gpio.js';
 import { SimReader } from '../edge/hardware/sim-reader.js';
 import { createEdge } from '../edge/site/edge.js';
 import { EdgeStore } from '../edge/store/store.js';
+import { startWalCheckpointer } from '../shared/platform/wal-checkpointer.js';
 import { fmtMs, timeEach } from './stats.js';
 import { silent } from '../tests/support/logger.js';
 
@@ -66,6 +67,8 @@ export async function benchTapLatency(): Promise<string[]> {
   const reader = new SimReader(['in', 'out'], systemClock);
   const gpio = new SimGpio(systemClock);
   const edge = createEdge({ config, clock: systemClock, log: silent, store, reader, gpio });
+  // As a running site does (edge/site/run.ts): the WAL is checkpointed by a worker thread.
+  const checkpointer = startWalCheckpointer(store.db, silent);
   const t0 = Date.now();
   seed(store, edge);
   const seedS = (Date.now() - t0) / 1000;
@@ -87,6 +90,7 @@ export async function benchTapLatency(): Promise<string[]> {
   const ours = timeEach(TAPS, (i) => reader.tap(i % 3 === 2 ? 'out' : 'in', uids[i] ?? ''));
   off();
   await edge.stop();
+  await checkpointer?.stop();
   store.close();
   rmSync(dir, { recursive: true, force: true });
   return [
@@ -99,6 +103,6 @@ export async function benchTapLatency(): Promise<string[]> {
     `| baseline: bare indexed SQLite badge lookup | ${fmtMs(baseline.p50)} | ${fmtMs(baseline.p99)} | ${Math.round(baseline.perSecond).toLocaleString('en')} |`,
     `| ratio (edge / baseline) | ${(ours.p50 / baseline.p50).toFixed(1)}× | ${(ours.p99 / baseline.p99).toFixed(1)}× | ${(baseline.perSecond / ours.perSecond).toFixed(1)}× slower |`,
     '',
-    `door relay commands in the measured taps: ${relayCommands.toLocaleString('en')} (the others were refused: revoked badges, quotas); target p99 < 2 ms: ${ours.p99 < 2 ? 'met' : 'NOT met'}`,
+    `door relay commands in the measured taps: ${relayCommands.toLocaleString('en')} (the others were refused: revoked badges, quotas); goals: p99 < 0.5 ms: ${ours.p99 < 0.5 ? 'met' : 'NOT met'}; p50 at most 15× the bare lookup: ${ours.p50 / baseline.p50 <= 15 ? 'met' : 'NOT met'}`,
   ];
 }

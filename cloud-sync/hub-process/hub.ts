@@ -13,7 +13,7 @@ import type { SiteEvent } from '../../shared/protocol/events.js';
 import { PeerListener, peerAnnouncer } from '../hub/peers.js';
 import { DEFAULT_HUB_CLIENT_ID, HubIngest } from '../hub/ingest.js';
 import { HubStore } from '../hub/store.js';
-import { startWalCheckpointer } from '../hub/wal-checkpointer.js';
+import { startWalCheckpointer } from '../../shared/platform/wal-checkpointer.js';
 import { HubDirectory } from '../hub/directory.js';
 import { HubSites } from '../hub/sites.js';
 import { AuditLog, registerAdminRoutes } from '../hub/admin/index.js';
@@ -167,7 +167,7 @@ export async function createHub(deps: HubDeps): Promise<Hub> {
 async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
   const log = deps.log.child({ module: 'hub' });
   const store = new HubStore(db, deps.instance === undefined ? undefined : peerAnnouncer(deps.instance));
-  const checkpointer = db instanceof SqliteHubDb ? startWalCheckpointer(db, log) : undefined;
+  const checkpointer = db instanceof SqliteHubDb ? startWalCheckpointer(db.raw, log) : undefined;
   let broker: EmbeddedBroker | undefined;
   let mqttUrl = deps.mqttUrl;
   const key = hubKey(deps.privateKeyPem, log);

@@ -9,6 +9,7 @@ import { loadDirectoryFileIfChanged } from '../directory/file.js';
 import { buildApi } from '../api/server.js';
 import { createHardware } from '../hardware/factory.js';
 import { EdgeStore } from '../store/store.js';
+import { startWalCheckpointer } from '../../shared/platform/wal-checkpointer.js';
 import type { SyncWorker } from '../../cloud-sync/edge/sync-worker.js';
 import { createEdge } from './edge.js';
 import { hubPublicKey } from '../../shared/protocol/signing.js';
@@ -86,6 +87,8 @@ export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
     ...(verifier ? { verifier } : {}),
   });
   loadDirectory(edge, config, log);
+  // Checkpoints in a worker thread: no tap waits for one before its door opens.
+  const checkpointer = startWalCheckpointer(store.db, log);
   await edge.start();
   // The API reads the link's state once the worker exists (it starts after the API listens).
   const link: { worker?: SyncWorker | undefined } = {};
@@ -113,6 +116,7 @@ export async function runEdge(opts: RunOptions): Promise<RunningEdge> {
         await edge.stop();
         await api.close();
         await sync?.stop();
+        await checkpointer?.stop();
         store.close();
       })()),
   };

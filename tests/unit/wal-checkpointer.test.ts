@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openHubSqlite } from '../../cloud-sync/hub/db.js';
-import { startWalCheckpointer, WRITER_CHECKPOINT_PAGES } from '../../cloud-sync/hub/wal-checkpointer.js';
+import { startWalCheckpointer, WRITER_CHECKPOINT_PAGES } from '../../shared/platform/wal-checkpointer.js';
 import { silent } from '../support/logger.js';
 
 const dirs: string[] = [];
@@ -24,11 +24,11 @@ async function until(check: () => boolean, what: string): Promise<void> {
   }
 }
 
-describe('the WAL checkpointer of the hub database', () => {
+describe('the WAL checkpointer (the hub database here; the edge store has the same)', () => {
   it('copies the log into the database from its worker, while the writer no longer checkpoints before 64 MB', async () => {
     const path = tempDb();
     const db = openHubSqlite(path);
-    const checkpointer = startWalCheckpointer(db, silent, 20);
+    const checkpointer = startWalCheckpointer(db.raw, silent, 20);
     expect(db.raw.pragma('wal_autocheckpoint', { simple: true })).toBe(WRITER_CHECKPOINT_PAGES);
     const before = statSync(path).size;
     // About 2,000 pages: past SQLite's default threshold, far below the writer's own.
@@ -47,7 +47,7 @@ describe('the WAL checkpointer of the hub database', () => {
 
   it('is not started for an in-memory database', async () => {
     const db = openHubSqlite(':memory:');
-    expect(startWalCheckpointer(db, silent)).toBeUndefined();
+    expect(startWalCheckpointer(db.raw, silent)).toBeUndefined();
     await db.close();
   });
 
@@ -55,7 +55,7 @@ describe('the WAL checkpointer of the hub database', () => {
     const path = tempDb();
     const db = openHubSqlite(path);
     unlinkSync(path); // the worker cannot open what is no longer there; the writer keeps its open file
-    const checkpointer = startWalCheckpointer(db, silent, 20);
+    const checkpointer = startWalCheckpointer(db.raw, silent, 20);
     await until(
       () => db.raw.pragma('wal_autocheckpoint', { simple: true }) === 1000,
       'the writer takes checkpoints back',
