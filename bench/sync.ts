@@ -148,7 +148,7 @@ function revocationReport(t: { revoked: number[]; reinstated: number[] }, bareMs
   const p95 = percentile(sorted, 95);
   const row = (what: string, s: number[]) =>
     `| ${what} | ${fmtMs(percentile(s, 50))} | ${fmtMs(percentile(s, 95))} | ${fmtMs(s.at(-1) ?? NaN)} |`;
-  const ratio = (p: number) => `${(percentile(sorted, p) / percentile(bare, p)).toFixed(0)}×`;
+  const ratio = (p: number) => `${(percentile(sorted, p) / percentile(bare, p)).toFixed(1)}×`;
   return [
     `### Revocation latency (${sorted.length} revocations, hub API → site refuses the badge)`,
     'broker: embedded Aedes (the hub default), hub and site in this process; a tap polled every 3 ms through the site API (POST /simulate/tap)',
@@ -160,7 +160,7 @@ function revocationReport(t: { revoked: number[]; reinstated: number[] }, bareMs
     row(`baseline: bare mqtt.js QoS 1 publish → receive on the same broker (${bare.length} round trips)`, bare),
     `| ratio (revoke / baseline) | ${ratio(50)} | ${ratio(95)} | |`,
     '',
-    `goal p95 < 1 s: ${p95 < 1000 ? 'met' : 'NOT met'} (${pct(p95, 1000)} of the budget). Above the bare message: the API, the signed directory change, the site applying it, and the 3 ms tap poll.`,
+    `goal p95 < 50 ms: ${p95 < 50 ? 'met' : 'NOT met'} (${pct(p95, 50)} of the budget). Above the bare message: the API, the signed directory change, the site applying it, and the 3 ms tap poll.`,
   ];
 }
 
@@ -269,6 +269,6 @@ function drainReport(d: Drain): string[] {
         )
       : `| ratio (drain / baseline) | ${Number.isNaN(d.drainMs) ? '**not measured: the drain did not finish**' : `${(d.drainMs / d.bareMs).toFixed(1)}×`} | | | |`,
     '',
-    `goal < 10 s: ${d.drainMs < 10_000 ? 'met' : 'NOT met'}; appending the backlog took ${fmtMs(d.appendMs)}; ${d.counters}. The baseline reads nothing from SQLite and stores nothing: its payloads are built before the clock starts.`,
+    `goals: < 10 s: ${d.drainMs < 10_000 ? 'met' : 'NOT met'}; at most 5× the baseline: ${d.drainMs / d.bareMs <= 5 ? 'met' : 'NOT met'}; appending the backlog took ${fmtMs(d.appendMs)}; ${d.counters}. The baseline reads nothing from SQLite and stores nothing: its payloads are built before the clock starts.`,
   ];
 }
