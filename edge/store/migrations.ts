@@ -133,4 +133,9 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER bookings_delete_forgets_file AFTER DELETE ON bookings
     BEGIN UPDATE directory_meta SET content_hash = NULL WHERE content_hash IS NOT NULL; END;
   `,
+  // Every check-in and check-out wrote a page of this index too: one WAL frame in seven of a tap.
+  // The site holds at most its capacity in presence; the overstay sweep and the list read it whole.
+  `
+  DROP INDEX presence_since;
+  `,
 ];
