@@ -1,7 +1,7 @@
 import { get, post, whenUnauthorized } from './api.js';
 import { byId, fill, h } from './dom.js';
 import { locale, setLocale, t } from './i18n.js';
-import { connect, disconnect, onChange, state } from './live.js';
+import { connect, disconnect, onChange, startFromPage, state } from './live.js';
 import { renderLogin } from './views/login.js';
 import { renderOverview } from './views/overview.js';
 /**
@@ -203,6 +203,12 @@ function showLive(on) {
   el.classList.toggle('off', !on);
 }
 
+/**
+ * The live stream (occupancy, alarms, events) is the network staff's.
+ * @param {Account} account
+ */
+const isStaff = (account) => account.role === 'operator' || account.role === 'site_manager';
+
 /** @param {Account} account */
 function signedIn(account) {
   state.account = account;
@@ -211,8 +217,7 @@ function signedIn(account) {
   const mine = NAV[account.role];
   for (const a of navLinks()) a.hidden = !mine.includes(a.dataset.nav ?? '');
   byId('logout').hidden = false;
-  // The live stream (occupancy, alarms, events) is the network staff's.
-  const staff = account.role === 'operator' || account.role === 'site_manager';
+  const staff = isStaff(account);
   byId('live').hidden = !staff;
   if (staff) connect();
   void show();
@@ -252,6 +257,8 @@ async function start() {
     const me = await get('/auth/me');
     // A one-time password must be replaced first: the login page leads there.
     if (me.account.mustChangePassword) return signedOut();
+    // The sites' state, preloaded by the page with /auth/me: the overview is drawn before the stream opens.
+    if (isStaff(me.account)) startFromPage().catch(() => {});
     signedIn(me.account);
   } catch (caught) {
     const err = /** @type {Failure} */ (caught);
