@@ -110,17 +110,28 @@ export function connect() {
 }
 
 /**
- * The occupancy and health of the sites from the answers the page asked for as it loaded
- * (index.html preloads them): the overview is drawn without waiting for the stream to open. The
- * stream's hello says the same and more recent; once it has come, these answers are dropped.
+ * Starts reading the occupancy and health of the sites from the answers the page preloaded
+ * (index.html), together with /auth/me: the overview is drawn with them without waiting for the
+ * stream to open, and they are dropped once its hello has come. Read before anyone knows whether
+ * the visitor is staff, they are refused to everyone else (401, 403), which /auth/me's answer
+ * says already: so read here, not through api.js, whose 401 would show the login page again.
+ * @returns {() => Promise<void>} that puts them in the state, for the network's staff
  */
-export async function startFromPage() {
-  /** @type {[NetworkOccupancy, SiteHealthList]} */
-  const [occupancy, health] = await Promise.all([get('/occupancy'), get('/site-health')]);
-  if (greeted) return;
-  state.occupancy = new Map(occupancy.sites.map((s) => [s.site, s]));
-  state.health = new Map(health.sites.map((h) => [h.site, h]));
-  emit({ kind: 'start', data: null });
+export function readSitesAhead() {
+  const read = (/** @type {string} */ path) =>
+    fetch(path, { credentials: 'same-origin' }).then((r) =>
+      r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`)),
+    );
+  /** @type {Promise<[NetworkOccupancy, SiteHealthList]>} */
+  const both = Promise.all([read('/occupancy'), read('/site-health')]);
+  both.catch(() => {});
+  return () =>
+    both.then(([occupancy, health]) => {
+      if (greeted) return;
+      state.occupancy = new Map(occupancy.sites.map((s) => [s.site, s]));
+      state.health = new Map(health.sites.map((h) => [h.site, h]));
+      emit({ kind: 'start', data: null });
+    });
 }
 
 export function disconnect() {
