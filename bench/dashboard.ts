@@ -274,7 +274,7 @@ async function firstLoad(apiUrl: string, admin: AuthHeaders): Promise<string[]> 
       `| ${what} | ${fmtMs(percentile(s, 50))} | ${fmtMs(s.at(-1) ?? NaN)} | ${l?.files ?? '?'} | ${kib(l?.sent ?? NaN)} | ${kib(l?.decoded ?? NaN)} |`;
     return [
       ...head,
-      `${LOADS} cold load${LOADS === 1 ? '' : 's'} of each, in turn; the dashboard timed to a drawn network overview (login cookie set, SSE hello received).`,
+      `${LOADS} cold load${LOADS === 1 ? '' : 's'} of each, in turn; the dashboard timed to a drawn network overview (login cookie set; its site cards drawn, from the page's first reads or the live stream's hello).`,
       '',
       '| load | p50 | max | files | sent (gzip) | decoded |',
       '|---|---|---|---|---|---|',

@@ -37,16 +37,18 @@ export const UI_DIR = join(PACKAGE_ROOT, 'cloud-sync', 'dashboard', 'ui');
 /** Every file under ui/ by its URL (`/ui/...`), plus uPlot from node_modules under `/ui/vendor/`. */
 export function dashboardAssets(uiDir = UI_DIR): Map<string, Asset> {
   const assets = new Map<string, Asset>();
-  const add = (url: string, file: string) => {
-    const type = TYPES[extname(file)];
+  const put = (url: string, body: Buffer) => {
+    const type = TYPES[extname(url)];
     if (type === undefined) return;
-    const body = readFileSync(file);
     assets.set(url, {
       body,
       gzip: gzipSync(body, { level: 9 }),
       type,
       etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
     });
+  };
+  const add = (url: string, file: string) => {
+    if (TYPES[extname(file)] !== undefined) put(url, readFileSync(file));
   };
   for (const entry of readdirSync(uiDir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
@@ -56,7 +58,36 @@ export function dashboardAssets(uiDir = UI_DIR): Map<string, Asset> {
   const require = createRequire(import.meta.url);
   add('/ui/vendor/uPlot.esm.js', require.resolve('uplot/dist/uPlot.esm.js'));
   add('/ui/vendor/uPlot.min.css', require.resolve('uplot/dist/uPlot.min.css'));
+  const page = assets.get(PAGE);
+  if (page) put(PAGE, Buffer.from(withModulePreloads(page.body.toString(), staticGraph(assets, APP))));
   return assets;
+}
+
+const PAGE = '/ui/index.html';
+const APP = '/ui/app.js';
+/** A module's static imports (`import … from './x.js'`, `import './x.js'`), not `import()` nor JSDoc types. */
+const STATIC_IMPORT = /^(?:import|export)\s(?:[^'";]*?\sfrom\s)?'(\.{1,2}\/[^']+)'/gm;
+
+/** The URLs of every module `entry` imports, directly or not, without `import()`: what runs before it. */
+function staticGraph(assets: Map<string, Asset>, entry: string): string[] {
+  const seen = new Set([entry]);
+  for (const url of seen) {
+    const source = assets.get(url)?.body.toString() ?? '';
+    for (const [, spec = ''] of source.matchAll(STATIC_IMPORT)) seen.add(new URL(spec, `http://hub${url}`).pathname);
+  }
+  seen.delete(entry);
+  return [...seen];
+}
+
+/**
+ * The page with a `modulepreload` link per module of the app's graph: the browser fetches them all
+ * at once from the page, instead of one level of imports after another.
+ */
+function withModulePreloads(html: string, modules: string[]): string {
+  const links = modules.map((url) => `<link rel="modulepreload" href="${url}" />\n    `).join('');
+  const script = `<script type="module" src="${APP}">`;
+  if (!html.includes(script)) throw new Error(`${PAGE} has no ${script}`);
+  return html.replace(script, `${links}${script}`);
 }
 
 /**

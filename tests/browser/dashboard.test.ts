@@ -9,6 +9,7 @@ import {
   screenshot,
   seedAlice,
   startFreshHub,
+  startHub,
   startNetwork,
 } from './harness.js';
 
@@ -32,6 +33,26 @@ describe.skipIf(!browserAvailable())('the operator dashboard in a real browser (
     expect(await card.textContent()).toContain('Télécentre de Murat');
     await page.locator('.live:not(.off)').waitFor();
     await screenshot(page, 'overview');
+  });
+
+  it('the overview is drawn from the reads the page starts with while the live stream is not open yet, and goes live when it opens', async () => {
+    const { hub, apiUrl } = await startHub();
+    await hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 50 });
+    const { page } = await openBrowser();
+    await logIn(page, apiUrl);
+    await page.locator('a.card.site[data-site="murat"]').waitFor();
+    // The stream of the next load is held at the browser until the overview is seen without it.
+    let open = () => {};
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    await page.route('**/events/stream', async (route) => {
+      await opened;
+      await route.continue();
+    });
+    await page.reload();
+    await page.locator('a.card.site[data-site="murat"]').waitFor();
+    expect(await page.locator('.live.off').count()).toBe(1);
+    open();
+    await page.locator('.live:not(.off)').waitFor();
   });
 
   it("on a hub's first start, admin logs in with the one-time password and must choose their own before anything else", async () => {

@@ -29,6 +29,24 @@ describe("the dashboard's static files", () => {
     expect(r.body).toContain('<script type="module" src="/ui/app.js">');
   });
 
+  it('the page preloads every module the app imports before it runs, and no page fetched on demand', async () => {
+    const page = (await hub.api.inject({ method: 'GET', url: '/' })).body;
+    const preloaded = [...page.matchAll(/<link rel="modulepreload" href="([^"]+)"/g)].map((m) => m[1]);
+    // The chain app → i18n → messages → messages-self is the deepest: its end is fetched with the rest.
+    for (const url of [
+      '/ui/api.js',
+      '/ui/live.js',
+      '/ui/views/overview.js',
+      '/ui/views/login.js',
+      '/ui/messages-self.js',
+    ])
+      expect(preloaded, url).toContain(url);
+    expect(preloaded).not.toContain('/ui/views/billing.js');
+    expect(preloaded).not.toContain('/ui/app.js');
+    for (const url of preloaded) expect((await hub.api.inject({ method: 'GET', url })).statusCode, url).toBe(200);
+    expect(page.indexOf('rel="modulepreload"')).toBeLessThan(page.indexOf('<script type="module" src="/ui/app.js">'));
+  });
+
   it('serves the modules and uPlot as JavaScript, gzipped when accepted, and 304 for an unchanged ETag', async () => {
     const plain = await hub.api.inject({ method: 'GET', url: '/ui/app.js' });
     expect(plain.headers['content-type']).toBe('text/javascript; charset=utf-8');

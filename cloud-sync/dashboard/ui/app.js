@@ -1,24 +1,9 @@
 import { get, post, whenUnauthorized } from './api.js';
 import { byId, fill, h } from './dom.js';
 import { locale, setLocale, t } from './i18n.js';
-import { connect, disconnect, onChange, state } from './live.js';
-import { renderAlarms } from './views/alarms.js';
-import { renderBilling } from './views/billing.js';
-import { renderBook } from './views/book.js';
-import { renderBuyers } from './views/buyers.js';
-import { renderInvite } from './views/invite.js';
-import { renderInvoice } from './views/invoice.js';
+import { connect, disconnect, onChange, readSitesAhead, state } from './live.js';
 import { renderLogin } from './views/login.js';
-import { renderMe } from './views/me.js';
-import { renderMembers } from './views/members.js';
-import { renderMyBookings } from './views/my-bookings.js';
 import { renderOverview } from './views/overview.js';
-import { renderReceivables } from './views/receivables.js';
-import { renderResources } from './views/resources.js';
-import { renderSeller } from './views/seller.js';
-import { renderSite } from './views/site.js';
-import { renderEmployerInvoices, renderStaff, renderStaffBookings } from './views/staff.js';
-
 /**
  * @typedef {import('./api.js').Failure} Failure
  * @typedef {import('./live.js').Account} Account
@@ -42,35 +27,76 @@ const NAV = {
 
 /**
  * @typedef {(view: HTMLElement, ...args: string[]) => (() => void) | undefined | void} Render
- * @typedef {{ nav: string, pattern: RegExp, render: Render }} Route a page, under the nav entry it belongs to
+ * @typedef {() => Promise<Render>} Page loads the page's module (once; the browser keeps it) and gives its render
+ * @typedef {{ nav: string, pattern: RegExp, page: Page }} Route a page, under the nav entry it belongs to
  */
+/**
+ * The overview and the login page come with the app: the first thing a visitor sees. Every other
+ * page's module is fetched when it first opens, so that the first load fetches only what it draws.
+ */
+const overview = () => Promise.resolve(renderOverview);
 /** Hash routes, the first that matches; each belongs to a nav entry, so that a role reaches only its own. */
 /** @type {Route[]} */
 const ROUTES = [
-  { nav: 'overview', pattern: /^\/$/, render: renderOverview },
-  { nav: 'overview', pattern: /^\/sites\/([a-z0-9][a-z0-9-]*)$/, render: renderSite },
-  { nav: 'alarms', pattern: /^\/alarms$/, render: renderAlarms },
-  { nav: 'members', pattern: /^\/members$/, render: renderMembers },
-  { nav: 'resources', pattern: /^\/resources$/, render: renderResources },
-  { nav: 'billing', pattern: /^\/billing$/, render: renderBilling },
-  { nav: 'billing', pattern: /^\/billing\/receivables$/, render: renderReceivables },
-  { nav: 'billing', pattern: /^\/billing\/seller$/, render: renderSeller },
-  { nav: 'billing', pattern: /^\/billing\/buyers$/, render: renderBuyers },
+  { nav: 'overview', pattern: /^\/$/, page: overview },
+  {
+    nav: 'overview',
+    pattern: /^\/sites\/([a-z0-9][a-z0-9-]*)$/,
+    page: () => import('./views/site.js').then((m) => m.renderSite),
+  },
+  { nav: 'alarms', pattern: /^\/alarms$/, page: () => import('./views/alarms.js').then((m) => m.renderAlarms) },
+  { nav: 'members', pattern: /^\/members$/, page: () => import('./views/members.js').then((m) => m.renderMembers) },
+  {
+    nav: 'resources',
+    pattern: /^\/resources$/,
+    page: () => import('./views/resources.js').then((m) => m.renderResources),
+  },
+  { nav: 'billing', pattern: /^\/billing$/, page: () => import('./views/billing.js').then((m) => m.renderBilling) },
+  {
+    nav: 'billing',
+    pattern: /^\/billing\/receivables$/,
+    page: () => import('./views/receivables.js').then((m) => m.renderReceivables),
+  },
+  {
+    nav: 'billing',
+    pattern: /^\/billing\/seller$/,
+    page: () => import('./views/seller.js').then((m) => m.renderSeller),
+  },
+  {
+    nav: 'billing',
+    pattern: /^\/billing\/buyers$/,
+    page: () => import('./views/buyers.js').then((m) => m.renderBuyers),
+  },
   {
     nav: 'billing',
     pattern: /^\/billing\/invoices\/((?:AV-)?\d{4}-\d{6})$/,
-    render: (view, n) => renderInvoice(view, /** @type {string} */ (n)),
+    page: () => import('./views/invoice.js').then((m) => (view, n) => m.renderInvoice(view, /** @type {string} */ (n))),
   },
-  { nav: 'me', pattern: /^\/me$/, render: renderMe },
-  { nav: 'book', pattern: /^\/book$/, render: renderBook },
-  { nav: 'bookings', pattern: /^\/bookings$/, render: renderMyBookings },
-  { nav: 'staff', pattern: /^\/staff$/, render: renderStaff },
-  { nav: 'staffBookings', pattern: /^\/staff\/bookings$/, render: renderStaffBookings },
-  { nav: 'invoices', pattern: /^\/invoices$/, render: renderEmployerInvoices },
+  { nav: 'me', pattern: /^\/me$/, page: () => import('./views/me.js').then((m) => m.renderMe) },
+  { nav: 'book', pattern: /^\/book$/, page: () => import('./views/book.js').then((m) => m.renderBook) },
+  {
+    nav: 'bookings',
+    pattern: /^\/bookings$/,
+    page: () => import('./views/my-bookings.js').then((m) => m.renderMyBookings),
+  },
+  { nav: 'staff', pattern: /^\/staff$/, page: () => import('./views/staff.js').then((m) => m.renderStaff) },
+  {
+    nav: 'staffBookings',
+    pattern: /^\/staff\/bookings$/,
+    page: () => import('./views/staff.js').then((m) => m.renderStaffBookings),
+  },
+  {
+    nav: 'invoices',
+    pattern: /^\/invoices$/,
+    page: () => import('./views/staff.js').then((m) => m.renderEmployerInvoices),
+  },
   {
     nav: 'invoices',
     pattern: /^\/invoices\/((?:AV-)?\d{4}-\d{6})$/,
-    render: (view, n) => renderInvoice(view, /** @type {string} */ (n), EMPLOYER_INVOICES),
+    page: () =>
+      import('./views/invoice.js').then(
+        (m) => (view, n) => m.renderInvoice(view, /** @type {string} */ (n), EMPLOYER_INVOICES),
+      ),
   },
 ];
 /** Where an employer's manager reads one of their invoices, and goes back to. */
@@ -83,31 +109,57 @@ const inviteToken = () => /^\/invite\/([^/]+)$/.exec(currentPath())?.[1];
 /**
  * The page of the hash for this account: its own, or its home when the hash names another role's.
  * @param {Account} account
- * @returns {() => (() => void) | undefined | void}
+ * @returns {{ page: Page, args: string[] }}
  */
 function route(account) {
   const mine = NAV[account.role];
   const path = currentPath();
   for (const r of ROUTES) {
     const match = r.pattern.exec(path);
-    if (match && mine.includes(r.nav)) return () => r.render(view, ...match.slice(1).map(String));
+    if (match && mine.includes(r.nav)) return { page: r.page, args: match.slice(1).map(String) };
   }
   const home = /** @type {Route} */ (ROUTES.find((r) => r.nav === mine[0]));
   const homeHash = /** @type {HTMLAnchorElement} */ (document.querySelector(`[data-nav="${home.nav}"]`)).getAttribute(
     'href',
   );
   window.history.replaceState(null, '', homeHash);
-  return () => home.render(view);
+  return { page: home.page, args: [] };
 }
 
-function show() {
+/** Counts the pages asked for: a page whose module arrives after the next was asked for is not drawn. */
+let turn = 0;
+
+async function show() {
   leaveView();
   leaveView = () => {};
+  const mine = ++turn;
   const token = inviteToken();
-  if (token) return renderInvite(view, token, signedIn);
+  if (token)
+    return drawn(
+      mine,
+      () => import('./views/invite.js'),
+      (m) => m.renderInvite(view, token, signedIn),
+    );
   if (!state.account) return;
-  leaveView = route(state.account)() ?? (() => {});
+  const { page, args } = route(state.account);
   markCurrent(currentPath());
+  await drawn(mine, page, (render) => (leaveView = render(view, ...args) ?? (() => {})));
+}
+
+/**
+ * Draws with what `load` gives, unless another page was asked for meanwhile; says so if it failed to load.
+ * @template T
+ * @param {number} mine the turn of the page
+ * @param {() => Promise<T>} load
+ * @param {(loaded: T) => unknown} draw
+ */
+async function drawn(mine, load, draw) {
+  try {
+    const loaded = await load();
+    if (mine === turn) draw(loaded);
+  } catch (caught) {
+    if (mine === turn) fill(view, h('p.error', t('error.generic', { m: /** @type {Error} */ (caught).message })));
+  }
 }
 
 /**
@@ -151,6 +203,12 @@ function showLive(on) {
   el.classList.toggle('off', !on);
 }
 
+/**
+ * The live stream (occupancy, alarms, events) is the network staff's.
+ * @param {Account} account
+ */
+const isStaff = (account) => account.role === 'operator' || account.role === 'site_manager';
+
 /** @param {Account} account */
 function signedIn(account) {
   state.account = account;
@@ -159,15 +217,15 @@ function signedIn(account) {
   const mine = NAV[account.role];
   for (const a of navLinks()) a.hidden = !mine.includes(a.dataset.nav ?? '');
   byId('logout').hidden = false;
-  // The live stream (occupancy, alarms, events) is the network staff's.
-  const staff = account.role === 'operator' || account.role === 'site_manager';
+  const staff = isStaff(account);
   byId('live').hidden = !staff;
   if (staff) connect();
-  show();
+  void show();
 }
 
 function signedOut() {
   state.account = null;
+  turn++; // a page still loading is not drawn over the login page
   disconnect();
   leaveView();
   leaveView = () => {};
@@ -183,22 +241,25 @@ async function start() {
   localeSelect().addEventListener('change', () => {
     setLocale(localeSelect().value);
     translateShell();
-    if (state.account || inviteToken()) show();
+    if (state.account || inviteToken()) void show();
     else renderLogin(view, signedIn);
   });
   byId('logout').addEventListener('click', async () => {
     await post('/auth/logout').catch(() => {});
     signedOut();
   });
-  window.addEventListener('hashchange', () => (state.account || inviteToken() ? show() : undefined));
+  window.addEventListener('hashchange', () => (state.account || inviteToken() ? void show() : undefined));
   onChange((change) => change.kind === 'connection' && showLive(change.data));
   // An invitation link opens its page whether or not a session is open in this browser.
   if (inviteToken()) return show();
+  // Read together, from the page's preloads: the sites' state, for the overview before the stream opens, and who is signed in.
+  const sitesAhead = readSitesAhead();
   try {
     /** @type {Me} */
     const me = await get('/auth/me');
     // A one-time password must be replaced first: the login page leads there.
     if (me.account.mustChangePassword) return signedOut();
+    if (isStaff(me.account)) sitesAhead().catch(() => {});
     signedIn(me.account);
   } catch (caught) {
     const err = /** @type {Failure} */ (caught);

@@ -14,11 +14,14 @@ import { get } from './api.js';
  * @typedef {import('../../../shared/protocol/events.js').SiteEvent} SiteEvent
  * @typedef {import('../../../shared/protocol/api/hub-dashboard.js').StreamHello} Hello
  * @typedef {import('../../../shared/protocol/api/hub-dashboard.js').StreamEvent} StreamEvent
+ * @typedef {import('../../../shared/protocol/api/hub-occupancy.js').NetworkOccupancy} NetworkOccupancy GET /occupancy
+ * @typedef {import('../../../shared/protocol/api/hub-occupancy.js').SiteHealthList} SiteHealthList GET /site-health
  */
 
 /**
- * What changed, as views hear it: the kind, and what it carries.
- * @typedef {{ kind: 'hello', data: Hello } | { kind: 'occupancy', data: SiteOccupancy } | { kind: 'health', data: SiteHealth }
+ * What changed, as views hear it: the kind, and what it carries. `start` is the state the page
+ * read over HTTP as it loaded, before the stream's `hello`.
+ * @typedef {{ kind: 'start', data: null } | { kind: 'hello', data: Hello } | { kind: 'occupancy', data: SiteOccupancy } | { kind: 'health', data: SiteHealth }
  *   | { kind: 'alarm', data: Alarm } | { kind: 'event', data: SiteEvent } | { kind: 'connection', data: boolean }} Change
  * @typedef {(change: Change) => unknown} Listener
  */
@@ -56,6 +59,8 @@ const emit = (change) => listeners.forEach((fn) => fn(change));
 
 /** @type {EventSource | undefined} */
 let source;
+/** Whether a stream has said hello since the page loaded: from then on the stream's state holds. */
+let greeted = false;
 
 /**
  * Hands each `kind` event of the stream to `handle`, its data as the hub's schema of that event says.
@@ -75,6 +80,7 @@ export function connect() {
     state.account = hello.account;
     state.occupancy = new Map(hello.occupancy.sites.map((s) => [s.site, s]));
     state.health = new Map(hello.health.map((h) => [h.site, h]));
+    greeted = true;
     setConnected(true);
     emit({ kind: 'hello', data: hello });
   });
@@ -101,6 +107,31 @@ export function connect() {
     // which shows the login page if the session is over, or open the stream again.
     if (source?.readyState === EventSource.CLOSED) whoAmI().then(connect, () => {});
   };
+}
+
+/**
+ * Starts reading the occupancy and health of the sites from the answers the page preloaded
+ * (index.html), together with /auth/me: the overview is drawn with them without waiting for the
+ * stream to open, and they are dropped once its hello has come. Read before anyone knows whether
+ * the visitor is staff, they are refused to everyone else (401, 403), which /auth/me's answer
+ * says already: so read here, not through api.js, whose 401 would show the login page again.
+ * @returns {() => Promise<void>} that puts them in the state, for the network's staff
+ */
+export function readSitesAhead() {
+  const read = (/** @type {string} */ path) =>
+    fetch(path, { credentials: 'same-origin' }).then((r) =>
+      r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`)),
+    );
+  /** @type {Promise<[NetworkOccupancy, SiteHealthList]>} */
+  const both = Promise.all([read('/occupancy'), read('/site-health')]);
+  both.catch(() => {});
+  return () =>
+    both.then(([occupancy, health]) => {
+      if (greeted) return;
+      state.occupancy = new Map(occupancy.sites.map((s) => [s.site, s]));
+      state.health = new Map(health.sites.map((h) => [h.site, h]));
+      emit({ kind: 'start', data: null });
+    });
 }
 
 export function disconnect() {

@@ -74,8 +74,8 @@ export function renderSite(view, site) {
   /** @type {Set<keyof typeof redraw>} */
   const due = new Set();
   const off = onChange(({ kind, data }) => {
-    // News of this site only: the stream's hello and the connection's state are of no site.
-    if (kind === 'hello' || kind === 'connection' || data.site !== site || page.closed) return;
+    // News of this site only: the page's first state, the stream's hello and the connection's state are of no site.
+    if (kind === 'start' || kind === 'hello' || kind === 'connection' || data.site !== site || page.closed) return;
     due.add(kind === 'occupancy' ? 'occupancy' : 'health');
     clearTimeout(pending);
     // Coalesced: a burst of taps redraws once.
