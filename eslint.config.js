@@ -39,6 +39,7 @@ export default tseslint.config(
         FormData: 'readonly',
         Node: 'readonly',
         Intl: 'readonly',
+        performance: 'readonly',
       },
     },
   },
