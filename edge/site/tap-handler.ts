@@ -253,7 +253,13 @@ export class TapHandler {
       badge: holder?.badge,
       member,
       plan: holder?.plan,
-      presence: { inside, occupancy: store.presence.occupancy() },
+      // Counted only if asked: the capacity rule reads it for someone entering, not for an exit.
+      presence: {
+        inside,
+        get occupancy() {
+          return store.presence.occupancy();
+        },
+      },
       // Read only for a plan that counts days: the only rule that looks at them.
       daysUsedThisWeek:
         member && holder?.plan?.daysPerWeek !== undefined
