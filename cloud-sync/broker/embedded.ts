@@ -6,7 +6,6 @@ import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
 import { type BrokerAccess, type BrokerRefusals, accessHooks } from './access.js';
 import { limitPacketSize } from './packet-limit.js';
-import { sendAtOnce } from '../../shared/platform/no-delay.js';
 
 /**
  * The largest packet by default: the hub's ingest takes payloads up to 4 MiB, plus room for the
@@ -65,7 +64,6 @@ export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> 
 
   const sockets = new Set<Socket>();
   const onSocket = (socket: Socket) => {
-    sendAtOnce(socket);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     const guarded = limitPacketSize(socket, limits, (announced) => {
