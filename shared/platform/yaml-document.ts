@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import YAML from 'yaml';
 import type { z } from 'zod';
 import type { ErrorCode, ErrorDetail } from './errors.js';
 import { formatPath } from './validation.js';
 import { validate } from './zod-issues.js';
-import { yamlShapeProblem } from './yaml-limits.js';
+import { type Parsed, parseYaml, where } from './yaml-parse.js';
 
 /**
  * Reading a YAML or JSON document that a schema then checks: the site config, the standalone
@@ -16,12 +15,8 @@ import { yamlShapeProblem } from './yaml-limits.js';
 export type LoadResult<T, Code extends ErrorCode = 'config.invalid' | 'config.unreadable'> =
   { ok: true; value: T } | { ok: false; code: Code; errors: ErrorDetail[] };
 
-type Parsed = { ok: true; data: unknown } | { ok: false; errors: ErrorDetail[] };
-
 /** Past this depth a document is an attack or an accident; ours are five levels deep. */
 const MAX_DEPTH = 64;
-
-const where = (line: number, column: number) => `(line ${line}, column ${column})`;
 
 function why(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -84,40 +79,6 @@ function decodeUtf8(bytes: Buffer): string | ErrorDetail {
       message: `not UTF-8 text: byte 0x${byte} at byte offset ${offset} cannot be decoded; save the file as UTF-8`,
     };
   }
-}
-
-/**
- * Tokens first, checked (yaml-limits.ts), then composed: one pass of the library's parser, and
- * nothing it cannot compose safely ever reaches its composer.
- */
-function parseYaml(text: string): Parsed {
-  const lines = new YAML.LineCounter();
-  const tokens = [...new YAML.Parser(lines.addNewLine).parse(text)];
-  const shape = yamlShapeProblem(tokens, lines);
-  if (shape) return { ok: false, errors: [shape] };
-  const [doc, ...more] = new YAML.Composer().compose(tokens, true, text.length);
-  if (!doc) return { ok: false, errors: [{ path: '(document)', message: 'YAML syntax: no document' }] };
-  const second = more[0]?.range[0];
-  if (second !== undefined) {
-    const pos = lines.linePos(second);
-    return {
-      ok: false,
-      errors: [
-        {
-          path: where(pos.line, pos.col),
-          message: 'YAML syntax: Source contains multiple documents; please use YAML.parseAllDocuments()',
-        },
-      ],
-    };
-  }
-  if (doc.errors.length > 0) {
-    const errors = doc.errors.map((e) => {
-      const pos = lines.linePos(e.pos[0]);
-      return { path: where(pos.line, pos.col), message: `YAML syntax: ${e.message.split('\n')[0] ?? e.message}` };
-    });
-    return { ok: false, errors };
-  }
-  return { ok: true, data: doc.toJS() };
 }
 
 function parseJson(text: string): Parsed {
