@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { loadDirectoryFile } from '../../edge/directory/file.js';
+import { loadDirectoryFile, loadDirectoryFileIfChanged } from '../../edge/directory/file.js';
 
 /**
  * Long block lists are composed a few items at a time while the file is read
@@ -98,5 +99,30 @@ describe('a directory file with a thousand members and badges', () => {
     if (!result.ok) throw new Error(JSON.stringify(result.errors));
     expect(result.value.members[998]?.name).toBe('Shared Name');
     expect(result.value.badges).toHaveLength(MEMBERS + 1);
+  });
+
+  it('is read in pieces: accented names across their edges, a byte-order mark, the hash of its text, a bad byte far in', () => {
+    const lines = directoryLines().map((line) => line.replace('name: "Member', 'name: "Hélène Ŵ 🙂'));
+    const body = `${lines.join('\n')}\n`;
+    // A comment long enough that the 64 KiB edge falls inside a 4-byte character.
+    const emoji = Buffer.from(`\uFEFF# \n${body}`).indexOf('🙂', 60_000);
+    const text = `# ${'.'.repeat(65_534 - emoji)}\n${body}`;
+    expect(Buffer.from(`\uFEFF${text}`).subarray(65_534, 65_538).toString()).toBe('🙂');
+    const path = write('directory.yaml', `\uFEFF${text}`);
+    const result = loadDirectoryFileIfChanged(path, undefined);
+    if (!result.ok || !('value' in result)) throw new Error(JSON.stringify(result));
+    expect(result.value.members.map((m) => m.name)).toEqual(lines.flatMap((l) => /"(Hélène[^"]*)"/.exec(l)?.[1] ?? []));
+    expect(result.hash).toBe(createHash('sha256').update(text).digest('hex'));
+
+    const bytes = Buffer.from(text);
+    const at = bytes.indexOf('m900,');
+    bytes[at] = 0xff;
+    writeFileSync(path, bytes);
+    const line = bytes.subarray(0, at).toString().split('\n').length;
+    expect(loadDirectoryFile(path)).toMatchObject({
+      ok: false,
+      code: 'directory.invalid',
+      errors: [{ path: `(line ${line}, column 10)`, message: expect.stringContaining(`0xFF at byte offset ${at}`) }],
+    });
   });
 });
