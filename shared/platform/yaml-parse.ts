@@ -113,11 +113,15 @@ function compose(text: string, tokens: CST.Token[], lines: YAML.LineCounter, str
         },
       ],
     };
-  const problems = [...streamed.errors, ...doc.errors.map((e) => ({ offset: e.pos[0], message: e.message }))];
+  const own = doc.errors.map((e) => ({ offset: e.pos[0], message: e.message }));
+  // The library's order; with errors of the lists composed apart, the order of the text.
+  const problems =
+    streamed.errors.length === 0 ? own : [...streamed.errors, ...own].sort((a, b) => a.offset - b.offset);
   if (problems.length > 0) {
-    const errors = problems
-      .sort((a, b) => a.offset - b.offset)
-      .map((e) => ({ path: at(e.offset), message: `YAML syntax: ${e.message.split('\n')[0] ?? e.message}` }));
+    const errors = problems.map((e) => ({
+      path: at(e.offset),
+      message: `YAML syntax: ${e.message.split('\n')[0] ?? e.message}`,
+    }));
     return { ok: false, errors };
   }
   return { ok: true, data: withStreamed(doc, streamed) };
