@@ -5,8 +5,9 @@ import { yamlShapeProblem } from './yaml-limits.js';
 /**
  * YAML text to plain data, with every syntax error placed by line and column. A top-level list
  * written as a block list (a directory file's `members:` and `badges:`) is composed a few items
- * at a time while the text is read, so the library's syntax tree of the whole list never exists
- * at once: for 100,000 members that tree alone is about 800 MB, more than a Pi Zero 2 W has.
+ * at a time while the text is read, so the library's syntax tree and document of the whole list
+ * never exist at once: for 100,000 members and badges they took 560 and 230 MB, more than a Pi
+ * Zero 2 W has.
  */
 
 export type Parsed = { ok: true; data: unknown } | { ok: false; errors: ErrorDetail[] };
