@@ -23,9 +23,10 @@ export function loadDirectoryFileIfChanged(
   path: string,
   knownHash: string | undefined,
 ): (DirectoryLoadResult & { hash?: string }) | { ok: true; unchanged: true } {
-  const read = readTextFile(path, 'directory.unreadable', 'directory.invalid');
+  const sha256 = createHash('sha256');
+  const read = readTextFile(path, 'directory.unreadable', 'directory.invalid', sha256);
   if (!read.ok) return read;
-  const hash = createHash('sha256').update(read.value).digest('hex');
+  const hash = sha256.digest('hex');
   if (hash === knownHash) return { ok: true, unchanged: true };
   const parsed = parseDocument(read.value, path, Directory, 'directory.invalid');
   return parsed.ok ? { ...parsed, hash } : parsed;

@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
+import type { Hash } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import YAML from 'yaml';
 import type { z } from 'zod';
 import type { ErrorCode, ErrorDetail } from './errors.js';
 import { formatPath } from './validation.js';
 import { validate } from './zod-issues.js';
-import { yamlShapeProblem } from './yaml-limits.js';
+import { type Parsed, parseYaml, where } from './yaml-parse.js';
 
 /**
  * Reading a YAML or JSON document that a schema then checks: the site config, the standalone
@@ -16,12 +16,8 @@ import { yamlShapeProblem } from './yaml-limits.js';
 export type LoadResult<T, Code extends ErrorCode = 'config.invalid' | 'config.unreadable'> =
   { ok: true; value: T } | { ok: false; code: Code; errors: ErrorDetail[] };
 
-type Parsed = { ok: true; data: unknown } | { ok: false; errors: ErrorDetail[] };
-
 /** Past this depth a document is an attack or an accident; ours are five levels deep. */
 const MAX_DEPTH = 64;
-
-const where = (line: number, column: number) => `(line ${line}, column ${column})`;
 
 function why(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -38,86 +34,77 @@ const FS_REASONS: Record<string, string> = {
 /**
  * A file's text, refused (`invalid`) when it is not UTF-8: decoding it loosely would turn a
  * stray byte into U+FFFD inside a name or a path and let the file validate with a value nobody wrote.
+ * `hash`, when given, is fed the text's bytes (without a byte-order mark) as they are read.
  */
 export function readTextFile<Code extends ErrorCode, Invalid extends ErrorCode>(
   path: string,
   code: Code,
   invalid: Invalid,
+  hash?: Hash,
 ): LoadResult<string, Code | Invalid> {
-  let bytes: Buffer;
+  let text: string | ErrorDetail;
   try {
-    bytes = readFileSync(path);
+    text = readUtf8(path, hash);
   } catch (error) {
     const errno = (error as NodeJS.ErrnoException).code;
     const reason = (errno !== undefined && FS_REASONS[errno]) || why(error);
     return { ok: false, code, errors: [{ path: '(file)', message: `cannot read ${path}: ${reason}` }] };
   }
-  const text = decodeUtf8(bytes);
-  // Editors on Windows may start the file with a byte-order mark; neither parser wants it.
-  if (typeof text === 'string') return { ok: true, value: text.replace(/^\uFEFF/, '') };
-  return { ok: false, code: invalid, errors: [text] };
-}
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const looseUtf8 = new TextDecoder('utf-8', { ignoreBOM: true });
-
-/** The text, or where its first byte that is not UTF-8 is: byte offset, line and column. */
-function decodeUtf8(bytes: Buffer): string | ErrorDetail {
-  try {
-    return strictUtf8.decode(bytes);
-  } catch {
-    // Every character before the first U+FFFD that the file does not spell out (EF BF BD) decoded cleanly.
-    const loose = looseUtf8.decode(bytes);
-    let offset = 0;
-    let line = 1;
-    let column = 1;
-    for (const char of loose) {
-      if (char === '\uFFFD' && !(bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd))
-        break;
-      offset += Buffer.byteLength(char);
-      if (char === '\n') [line, column] = [line + 1, 1];
-      else column++;
-    }
-    const byte = (bytes[offset] ?? 0).toString(16).toUpperCase().padStart(2, '0');
-    return {
-      path: where(line, column),
-      message: `not UTF-8 text: byte 0x${byte} at byte offset ${offset} cannot be decoded; save the file as UTF-8`,
-    };
-  }
+  return typeof text === 'string' ? { ok: true, value: text } : { ok: false, code: invalid, errors: [text] };
 }
 
 /**
- * Tokens first, checked (yaml-limits.ts), then composed: one pass of the library's parser, and
- * nothing it cannot compose safely ever reaches its composer.
+ * Files are read and decoded a piece at a time: a buffer of a whole big file would come from malloc, and
+ * once freed, glibc raises its mmap threshold to that size, so that later allocations stay in
+ * the process's heap: 20 to 30 MB more resident for good after a 10 MB directory file.
  */
-function parseYaml(text: string): Parsed {
-  const lines = new YAML.LineCounter();
-  const tokens = [...new YAML.Parser(lines.addNewLine).parse(text)];
-  const shape = yamlShapeProblem(tokens, lines);
-  if (shape) return { ok: false, errors: [shape] };
-  const [doc, ...more] = new YAML.Composer().compose(tokens, true, text.length);
-  if (!doc) return { ok: false, errors: [{ path: '(document)', message: 'YAML syntax: no document' }] };
-  const second = more[0]?.range[0];
-  if (second !== undefined) {
-    const pos = lines.linePos(second);
-    return {
-      ok: false,
-      errors: [
-        {
-          path: where(pos.line, pos.col),
-          message: 'YAML syntax: Source contains multiple documents; please use YAML.parseAllDocuments()',
-        },
-      ],
-    };
+const PIECE = 64 * 1024;
+
+function readUtf8(path: string, hash?: Hash): string | ErrorDetail {
+  const fd = openSync(path, 'r');
+  try {
+    const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    const piece = Buffer.allocUnsafe(PIECE);
+    const parts: string[] = [];
+    try {
+      for (let n = readSync(fd, piece); n > 0; n = readSync(fd, piece))
+        parts.push(decoder.decode(piece.subarray(0, n), { stream: true }));
+      parts.push(decoder.decode());
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ERR_ENCODING_INVALID_ENCODED_DATA') throw error;
+      return firstBadByte(readFileSync(path));
+    }
+    // Editors on Windows may start the file with a byte-order mark; neither parser wants it.
+    const first = parts.findIndex((part) => part.length > 0);
+    if (first >= 0) parts[first] = (parts[first] as string).replace(/^\uFEFF/, '');
+    for (const part of parts) hash?.update(part);
+    return parts.join('');
+  } finally {
+    closeSync(fd);
   }
-  if (doc.errors.length > 0) {
-    const errors = doc.errors.map((e) => {
-      const pos = lines.linePos(e.pos[0]);
-      return { path: where(pos.line, pos.col), message: `YAML syntax: ${e.message.split('\n')[0] ?? e.message}` };
-    });
-    return { ok: false, errors };
+}
+
+const looseUtf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/** Where the first byte that is not UTF-8 is in a file that failed to decode: byte offset, line and column. */
+function firstBadByte(bytes: Buffer): ErrorDetail {
+  // Every character before the first U+FFFD that the file does not spell out (EF BF BD) decoded cleanly.
+  const loose = looseUtf8.decode(bytes);
+  let offset = 0;
+  let line = 1;
+  let column = 1;
+  for (const char of loose) {
+    if (char === '\uFFFD' && !(bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd))
+      break;
+    offset += Buffer.byteLength(char);
+    if (char === '\n') [line, column] = [line + 1, 1];
+    else column++;
   }
-  return { ok: true, data: doc.toJS() };
+  const byte = (bytes[offset] ?? 0).toString(16).toUpperCase().padStart(2, '0');
+  return {
+    path: where(line, column),
+    message: `not UTF-8 text: byte 0x${byte} at byte offset ${offset} cannot be decoded; save the file as UTF-8`,
+  };
 }
 
 function parseJson(text: string): Parsed {

@@ -17,13 +17,16 @@ const COLLECTIONS = new Set(['block-map', 'block-seq', 'flow-collection']);
 
 type Item = { key?: CST.Token | null; value?: CST.Token | null };
 
-/** The first place the document's tokens nest deeper than MAX_YAML_DEPTH or have a list, a mapping or an alias as a key. */
-export function yamlShapeProblem(tokens: readonly CST.Token[], lines: LineCounter): ErrorDetail | undefined {
+/**
+ * The first place the document's tokens nest deeper than MAX_YAML_DEPTH or have a list, a mapping
+ * or an alias as a key. `depth`: how deep `tokens` sit in their document (a part of it checked alone).
+ */
+export function yamlShapeProblem(tokens: readonly CST.Token[], lines: LineCounter, depth = 0): ErrorDetail | undefined {
   const at = (offset: number) => {
     const { line, col } = lines.linePos(offset);
     return `(line ${line}, column ${col})`;
   };
-  const stack = tokens.map((token) => ({ token, depth: 0 }));
+  const stack = tokens.map((token) => ({ token, depth }));
   for (let next = stack.pop(); next; next = stack.pop()) {
     const { token, depth } = next;
     if (token.type === 'document') {
