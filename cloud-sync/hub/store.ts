@@ -259,19 +259,31 @@ export class HubStore {
   async sites(q: Sql = this.db): Promise<SiteView[]> {
     const rows = await q.all<ProgressRow>(SQL.allProgress);
     const views: SiteView[] = [];
-    for (const row of rows) {
-      const status = statusOf(row);
-      views.push({
-        site: row.site,
-        online: status?.online ?? null,
-        lastEventAt: row.last_event_at,
-        status,
-        statusAt: row.status_at,
-        ...(await this.progressOf(q, row)),
-      });
-    }
+    for (const row of rows) views.push(await this.viewOf(q, row));
     if (q === this.db) this.heardFrom(rows.map((r) => r.site));
     return views;
+  }
+
+  /**
+   * One site as `sites()` lists it, undefined before anything from it: one row read, where a
+   * caller judging one site's status would otherwise read and parse every site's (a thousand
+   * sites connecting at once made that quadratic).
+   */
+  async site(site: string): Promise<SiteView | undefined> {
+    const row = await this.db.get<ProgressRow>(SQL.progress, [site]);
+    return row ? this.viewOf(this.db, row) : undefined;
+  }
+
+  private async viewOf(q: Sql, row: ProgressRow): Promise<SiteView> {
+    const status = statusOf(row);
+    return {
+      site: row.site,
+      online: status?.online ?? null,
+      lastEventAt: row.last_event_at,
+      status,
+      statusAt: row.status_at,
+      ...(await this.progressOf(q, row)),
+    };
   }
 
   /** A site's events with seq above `afterSeq`, ascending; in `q`'s transaction when given. */
