@@ -104,6 +104,7 @@ const SQL = {
   idsBetween: 'SELECT seq, id FROM events WHERE site = ? AND seq >= ? AND seq <= ?',
   progress: 'SELECT * FROM site_progress WHERE site = ?',
   allProgress: 'SELECT * FROM site_progress ORDER BY site',
+  allSites: 'SELECT site FROM site_progress ORDER BY site',
   createProgress: 'INSERT INTO site_progress (site) VALUES (?) ON CONFLICT (site) DO NOTHING',
   saveProgress: 'UPDATE site_progress SET contiguous = ?, max_seen = ?, last_event_at = ? WHERE site = ?',
   // The same status again (a broker's retained copy, handed over at each subscribe) is no new
@@ -262,6 +263,13 @@ export class HubStore {
     for (const row of rows) views.push(await this.viewOf(q, row));
     if (q === this.db) this.heardFrom(rows.map((r) => r.site));
     return views;
+  }
+
+  /** The id of every site heard from, sorted: `sites()` without reading their statuses. */
+  async siteIds(): Promise<string[]> {
+    const ids = await this.db.column<string>(SQL.allSites);
+    this.heardFrom(ids);
+    return ids;
   }
 
   /**

@@ -110,7 +110,7 @@ describe('hub store', () => {
     });
   });
 
-  it('reads one site as the listing shows it, gaps included, and nothing for a site never heard from', async () => {
+  it('reads one site as the listing shows it, gaps included, nothing for a site never heard from, and the ids alone', async () => {
     await store.ingest(batchOf('murat', 1, 2), NOW);
     await store.ingest(batchOf('murat', 5, 5), NOW);
     await store.recordStatus(statusOf('lyon', { lastSeq: 4 }), NOW);
@@ -120,6 +120,7 @@ describe('hub store', () => {
     expect(await store.site('lyon')).toEqual(listed.find((s) => s.site === 'lyon'));
     expect(await store.site('lyon')).toMatchObject({ online: true, statusAt: NOW, status: { lastSeq: 4 } });
     expect(await store.site('reichstett')).toBeUndefined();
+    expect(await store.siteIds()).toEqual(['lyon', 'murat']);
   });
 
   it('keeps dead letters with the payload cut to 4 KB, newest first', async () => {
