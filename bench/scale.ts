@@ -1,38 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt from 'mqtt';
 import { benchPostgresMissing, benchSchema } from './pg.js';
 import { generateHubKeys } from '../shared/protocol/signing.js';
-import { statusOf } from '../tests/harness/hub-fixtures.js';
-import { spawnCli, waitForOutput } from '../tests/harness/process.js';
 import { fmtInt, mosquittoReachable, nextFromWorker, pct, runPhase, type PhaseResult } from './ingest.js';
 import type { PublisherConfig, ToWorker } from './sync-publishers.js';
 import { sleep } from '../tests/support/sleep.js';
 import { baselineShortfall, failedMeasurement } from './failures.js';
+import { benchConnections } from './connections.js';
+import { health, startHubProcess, stopHubProcess, type HubProcess } from './hub-process.js';
 
 /**
  * The hub at scale. Ingest through the machine's Mosquitto from 100 sites with one and with
  * two hub instances (separate processes) on PostgreSQL, each as a ratio to a bare mqtt.js
  * subscriber counting the same stream in the same run; then 1,000 simulated sites connecting
- * at once to one hub: the time until the hub has every site's status, and the hub's memory per site.
+ * at once to one hub (connections.ts).
  */
 const SITES = Number(process.env.BENCH_SCALE_SITES ?? 100);
 const EVENTS = Number(process.env.BENCH_SCALE_EVENTS ?? 60_000);
-const CONNECTING_SITES = Number(process.env.BENCH_SCALE_CONNECT ?? 1000);
 const SIZES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 const WINDOW = 300;
-/** Liveness bounds (not performance thresholds). */
-const START_TIMEOUT_MS = 30_000;
-const CONNECT_TIMEOUT_MS = 120_000;
-
-type Proc = ReturnType<typeof spawnCli>;
-
 const INSTANCES_HEADING = `### Ingest through Mosquitto with 1 and 2 hub instances on PostgreSQL: ${SITES} sites`;
-const CONNECTING_HEADING = `### Sites connecting at once: ${CONNECTING_SITES} simulated sites to one hub`;
 
 export async function benchScale(): Promise<string[]> {
   const lines = ['## Hub scale-out', ''];
@@ -52,29 +43,6 @@ export async function benchScale(): Promise<string[]> {
   }
   return lines;
 }
-
-async function startHubProcess(args: string[]): Promise<{ child: Proc; apiUrl: string }> {
-  const child = spawnCli(['hub', ...args, '--api-port', '0'], {
-    TESSERA_LOG_LEVEL: 'warn',
-    TESSERA_INITIAL_ADMIN_PASSWORD: 'bench-admin-password',
-  });
-  const [, apiUrl] = await waitForOutput(child, /API:\s+(http:\/\/127\.0\.0\.1:\d+)/, START_TIMEOUT_MS);
-  return { child, apiUrl: apiUrl ?? '' };
-}
-
-/** SIGTERM, then SIGKILL past 5 s; resolves once the process is gone. */
-async function stopHubProcess(p: { child: Proc }): Promise<void> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  const exited = new Promise((r) => p.child.once('exit', r));
-  p.child.kill('SIGTERM');
-  if ((await Promise.race([exited.then(() => 'exited'), sleep(5000)])) === 'exited') return;
-  p.child.kill('SIGKILL');
-  await exited;
-}
-
-type Health = { sites: number; ingest: { received: number; batches: number; storeErrors: number } };
-const health = async (apiUrl: string): Promise<Health> => (await (await fetch(`${apiUrl}/health`)).json()) as Health;
-
 /** Polls the instances' /health every 10 ms in the background: the phase's consumed and received counts. */
 function pollHealth(apiUrls: string[]): { consumed: () => number; received: () => number; stop: () => Promise<void> } {
   let batches = 0;
@@ -133,7 +101,7 @@ async function benchInstances(dir: string): Promise<string[]> {
     const hubs = async (label: string, instances: string[]) => {
       const prefix = `bench/${randomUUID()}/v1`;
       const db = await benchSchema();
-      const started: Array<{ child: Proc; apiUrl: string }> = [];
+      const started: HubProcess[] = [];
       try {
         // One after the other: the first migrates the schema and makes the admin.
         // Instance names (so MQTT client ids) of this run only: no process of another run can take them over.
@@ -197,120 +165,5 @@ function instancesReport(results: Array<{ label: string; r: PhaseResult }>, tota
     '',
     ...shortfalls.map((why) => failedMeasurement('scale: ingest with 1 and 2 hub instances', why)),
     'Two instances split the stream between two processes; on this 2-core machine they share the cores with Mosquitto, PostgreSQL and the 100 publishers.',
-  ];
-}
-
-/** A site as it connects: its last will, its retained status, its subscriptions (ack, directory, commands). */
-async function connectSite(url: string, prefix: string, site: string): Promise<MqttClient> {
-  const t = (leaf: string) => `${prefix}/sites/${site}/${leaf}`;
-  const status = (online: boolean) => JSON.stringify(statusOf(site, { online }));
-  const client = await mqtt.connectAsync(url, {
-    clientId: `bench-site-${site}`,
-    clean: true,
-    protocolVersion: 4,
-    reconnectPeriod: 0,
-    connectTimeout: CONNECT_TIMEOUT_MS,
-    will: { topic: t('status'), payload: Buffer.from(status(false)), qos: 1, retain: true },
-  });
-  await client.subscribeAsync([t('ack'), t('directory'), t('commands')], { qos: 1 });
-  await client.publishAsync(t('status'), status(true), { qos: 1, retain: true });
-  return client;
-}
-
-const rssKb = (pid: number): number =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
-
-interface Connecting {
-  connected: number;
-  /** Until every site is connected, subscribed and has published its status. */
-  connectMs: number;
-  /** Until the consumer knows every site (the hub: GET /health counts their statuses). */
-  knownMs: number;
-  rssBeforeKb: number;
-  rssAfterKb: number;
-}
-
-/** CONNECTING_SITES sites connecting at once to the broker at `mqttUrl`, whose process is `pid`. */
-async function connectAll(
-  mqttUrl: string,
-  prefix: string,
-  pid: number,
-  known: () => Promise<number>,
-): Promise<Connecting> {
-  const clients: MqttClient[] = [];
-  try {
-    await sleep(500);
-    const rssBeforeKb = rssKb(pid);
-    const t0 = performance.now();
-    const connected = await Promise.allSettled(
-      Array.from({ length: CONNECTING_SITES }, (_, i) =>
-        connectSite(mqttUrl, prefix, `c${i.toString().padStart(4, '0')}`),
-      ),
-    );
-    for (const c of connected) if (c.status === 'fulfilled') clients.push(c.value);
-    const connectMs = performance.now() - t0;
-    while ((await known()) < clients.length && performance.now() - t0 < CONNECT_TIMEOUT_MS) await sleep(20);
-    const knownMs = performance.now() - t0;
-    await sleep(1000);
-    return { connected: clients.length, connectMs, knownMs, rssBeforeKb, rssAfterKb: rssKb(pid) };
-  } finally {
-    await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
-  }
-}
-
-async function benchConnections(dir: string): Promise<string[]> {
-  const prefix = `bench/${randomUUID()}/v1`;
-  const bareBroker = spawn(process.execPath, ['dist/bench/bare-broker.js'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let bare: Connecting;
-  try {
-    const port = await new Promise<string>((resolve, reject) => {
-      bareBroker.stdout.on('data', (c: Buffer) => {
-        const m = /port (\d+)/.exec(c.toString());
-        if (m?.[1]) resolve(m[1]);
-      });
-      bareBroker.once('exit', () => reject(new Error('the bare broker exited')));
-    });
-    bare = await connectAll(`mqtt://127.0.0.1:${port}`, prefix, bareBroker.pid ?? 0, () =>
-      Promise.resolve(CONNECTING_SITES),
-    );
-  } finally {
-    bareBroker.kill('SIGTERM');
-  }
-  const hub = await startHubProcess([
-    '--db',
-    join(dir, 'connect.db'),
-    '--key',
-    join(dir, 'hub.key'),
-    '--broker-port',
-    '0',
-    '--open-broker',
-    '--topic-prefix',
-    prefix,
-  ]);
-  let ours: Connecting;
-  try {
-    const [, mqttUrl] =
-      /MQTT broker: (mqtt:\/\/127\.0\.0\.1:\d+)/.exec(hub.child.output.stdout + hub.child.output.stderr) ?? [];
-    ours = await connectAll(mqttUrl ?? '', prefix, hub.child.pid ?? 0, async () => (await health(hub.apiUrl)).sites);
-  } finally {
-    await stopHubProcess(hub);
-  }
-  const perSiteKb = (c: Connecting) => (c.rssAfterKb - c.rssBeforeKb) / Math.max(1, c.connected);
-  const row = (label: string, c: Connecting, known: string) =>
-    `| ${label} | ${fmtInt(c.connected)} | ${(c.connectMs / 1000).toFixed(2)} s | ${known} | ${fmtInt(c.rssBeforeKb / 1024)} → ${fmtInt(c.rssAfterKb / 1024)} MB | ${fmtInt(perSiteKb(c))} KB |`;
-  return [
-    CONNECTING_HEADING,
-    "each site: a connection with its last will, 3 subscriptions (ack, directory, commands), its retained status; all on this machine (loopback); memory: RSS of the broker's process",
-    '',
-    '| consumer | sites connected | all connected, subscribed, status sent | every status recorded (GET /health) | RSS before → after | memory per site |',
-    '|---|---|---|---|---|---|',
-    row('hub (embedded broker, SQLite, ingest, API)', ours, `${(ours.knownMs / 1000).toFixed(2)} s`),
-    row('baseline: the same Aedes broker alone, in its own process', bare, ''),
-    bare.connected < CONNECTING_SITES
-      ? failedMeasurement(
-          'scale: sites connecting at once',
-          `only ${fmtInt(bare.connected)} of ${fmtInt(CONNECTING_SITES)} sites connected to the bare broker`,
-        )
-      : `| ratio hub / baseline | | ${(ours.connectMs / bare.connectMs).toFixed(1)}× | | | ${(perSiteKb(ours) / perSiteKb(bare)).toFixed(1)}× |`,
   ];
 }

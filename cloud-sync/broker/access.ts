@@ -63,10 +63,10 @@ export function accessHooks(
   log: Logger,
   refusals: BrokerRefusals,
 ): Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'> {
-  const who = new WeakMap<Client, BrokerIdentity>();
-  const rightsOf = (client: Client | null): Rights | undefined => {
-    const id = client ? who.get(client) : undefined;
-    if (id === undefined) return undefined;
+  // Each connection's rights, worked out once when it proves its identity: every publish,
+  // subscription and message forwarded to it is checked against them.
+  const granted = new WeakMap<Client, Rights>();
+  const rightsFor = (id: BrokerIdentity): Rights => {
     if (id.kind === 'hub') return 'all';
     if (id.kind === 'observer') {
       const commands = access.homeAssistantCommands === true && id.name === HOME_ASSISTANT_OBSERVER;
@@ -75,6 +75,7 @@ export function accessHooks(
     const site = siteRights(id.site, access.topicPrefix);
     return { publish: site.publish, read: site.subscribe, wildcards: false };
   };
+  const rightsOf = (client: Client | null): Rights | undefined => (client ? granted.get(client) : undefined);
   const mayRead = (rights: Rights | undefined, topic: string) =>
     rights === 'all' || (rights?.read.some((f) => filterMatches(f, topic)) ?? false);
   const decide = (
@@ -84,7 +85,7 @@ export function accessHooks(
     done: (error: AuthenticateError | null, success: boolean | null) => void,
   ): void => {
     if (id && client.id === access.clientIdOf(id)) {
-      who.set(client, id);
+      granted.set(client, rightsFor(id));
       done(null, true);
       return;
     }

@@ -6,6 +6,7 @@ import { Aedes } from 'aedes';
 import type { Logger } from 'pino';
 import { type BrokerAccess, type BrokerRefusals, accessHooks } from './access.js';
 import { limitPacketSize } from './packet-limit.js';
+import { indexRetained } from './retained-index.js';
 
 /**
  * The largest packet by default: the hub's ingest takes payloads up to 4 MiB, plus room for the
@@ -54,6 +55,8 @@ export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> 
     later: opts.maxPacketBytes ?? DEFAULT_MAX_PACKET_BYTES,
   };
   const aedes = await Aedes.createBroker(opts.access ? accessHooks(opts.access, log, refusals) : {});
+  // Set by createBroker (Aedes's memory persistence), though its types name it as an option only.
+  indexRetained((aedes as unknown as { persistence: unknown }).persistence);
   // Aedes emits 'error' (e.g. from its will sweep) without typing it; unhandled, it would throw.
   const emitter: EventEmitter = aedes;
   emitter.on('error', (err: Error) => log.error({ err }, 'broker error'));

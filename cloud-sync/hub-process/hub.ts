@@ -246,9 +246,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     key: key.privateKey,
     clock: deps.clock,
     log,
-    sites: async () => [
-      ...new Set([...(await store.sites()).map((s) => s.site), ...(await sites.list()).map((s) => s.id)]),
-    ],
+    sites: async () => [...new Set([...(await store.siteIds()), ...(await sites.list()).map((s) => s.id)])],
     ...(deps.topicPrefix !== undefined ? { topicPrefix: deps.topicPrefix } : {}),
   });
   await daysElsewhere.load();

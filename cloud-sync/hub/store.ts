@@ -104,6 +104,7 @@ const SQL = {
   idsBetween: 'SELECT seq, id FROM events WHERE site = ? AND seq >= ? AND seq <= ?',
   progress: 'SELECT * FROM site_progress WHERE site = ?',
   allProgress: 'SELECT * FROM site_progress ORDER BY site',
+  allSites: 'SELECT site FROM site_progress ORDER BY site',
   createProgress: 'INSERT INTO site_progress (site) VALUES (?) ON CONFLICT (site) DO NOTHING',
   saveProgress: 'UPDATE site_progress SET contiguous = ?, max_seen = ?, last_event_at = ? WHERE site = ?',
   // The same status again (a broker's retained copy, handed over at each subscribe) is no new
@@ -259,19 +260,38 @@ export class HubStore {
   async sites(q: Sql = this.db): Promise<SiteView[]> {
     const rows = await q.all<ProgressRow>(SQL.allProgress);
     const views: SiteView[] = [];
-    for (const row of rows) {
-      const status = statusOf(row);
-      views.push({
-        site: row.site,
-        online: status?.online ?? null,
-        lastEventAt: row.last_event_at,
-        status,
-        statusAt: row.status_at,
-        ...(await this.progressOf(q, row)),
-      });
-    }
+    for (const row of rows) views.push(await this.viewOf(q, row));
     if (q === this.db) this.heardFrom(rows.map((r) => r.site));
     return views;
+  }
+
+  /** The id of every site heard from, sorted: `sites()` without reading their statuses. */
+  async siteIds(): Promise<string[]> {
+    const ids = await this.db.column<string>(SQL.allSites);
+    this.heardFrom(ids);
+    return ids;
+  }
+
+  /**
+   * One site as `sites()` lists it, undefined before anything from it: one row read, where a
+   * caller judging one site's status would otherwise read and parse every site's (a thousand
+   * sites connecting at once made that quadratic).
+   */
+  async site(site: string): Promise<SiteView | undefined> {
+    const row = await this.db.get<ProgressRow>(SQL.progress, [site]);
+    return row ? this.viewOf(this.db, row) : undefined;
+  }
+
+  private async viewOf(q: Sql, row: ProgressRow): Promise<SiteView> {
+    const status = statusOf(row);
+    return {
+      site: row.site,
+      online: status?.online ?? null,
+      lastEventAt: row.last_event_at,
+      status,
+      statusAt: row.status_at,
+      ...(await this.progressOf(q, row)),
+    };
   }
 
   /** A site's events with seq above `afterSeq`, ascending; in `q`'s transaction when given. */

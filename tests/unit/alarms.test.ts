@@ -159,6 +159,7 @@ describe('alarms', () => {
     expect(await alarms.onStatus(statusOf('murat', { online: false }))).toHaveLength(1);
     expect(await alarms.onStatus(statusOf('murat', { online: false }))).toEqual([]);
     expect((await alarms.openCounts()).get('murat')).toBe(1);
+    expect([await alarms.openCount('murat'), await alarms.openCount('lyon')]).toEqual([1, 0]);
     const [cleared] = await alarms.onStatus(statusOf('murat', { online: true }));
     expect(cleared).toMatchObject({
       kind: 'site.offline',
@@ -167,6 +168,9 @@ describe('alarms', () => {
       clearedAt: new Date(NOW).toISOString(),
     });
     expect(await alarms.onStatus(statusOf('murat', { online: true }))).toEqual([]);
+    // Cleared but not yet seen by anyone: still counted open, as by openCounts.
+    expect(await alarms.openCount('murat')).toBe((await alarms.openCounts()).get('murat'));
+    expect(await alarms.openCount('murat')).toBe(1);
   });
 
   it('a group of events of several sites, applied in one transaction, leaves the alarms the same events leave one at a time', async () => {

@@ -110,6 +110,19 @@ describe('hub store', () => {
     });
   });
 
+  it('reads one site as the listing shows it, gaps included, nothing for a site never heard from, and the ids alone', async () => {
+    await store.ingest(batchOf('murat', 1, 2), NOW);
+    await store.ingest(batchOf('murat', 5, 5), NOW);
+    await store.recordStatus(statusOf('lyon', { lastSeq: 4 }), NOW);
+    const listed = await store.sites();
+    expect(await store.site('murat')).toEqual(listed.find((s) => s.site === 'murat'));
+    expect(await store.site('murat')).toMatchObject({ contiguous: 2, missing: [[3, 4]], status: null });
+    expect(await store.site('lyon')).toEqual(listed.find((s) => s.site === 'lyon'));
+    expect(await store.site('lyon')).toMatchObject({ online: true, statusAt: NOW, status: { lastSeq: 4 } });
+    expect(await store.site('reichstett')).toBeUndefined();
+    expect(await store.siteIds()).toEqual(['lyon', 'murat']);
+  });
+
   it('keeps dead letters with the payload cut to 4 KB, newest first', async () => {
     await store.deadLetter('t/a', 'payload.not_json', 'x', 'garbage', NOW);
     await store.deadLetter('t/b', 'payload.too_large', 'y', Buffer.alloc(100_000, 'a'), NOW + 1);

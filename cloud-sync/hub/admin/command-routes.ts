@@ -32,7 +32,7 @@ export function registerCommandRoutes(app: FastifyInstance, deps: CommandRouteDe
       if (!(await deps.sites.get(deps.db, site)) && !(await deps.store.progress(site)))
         throw new TesseraError('not_found', `no site "${site}" is declared or has been heard from`);
       if (request.kind === 'unlock' || request.kind === 'enrol') {
-        const status = (await deps.store.sites()).find((s) => s.site === site)?.status;
+        const status = (await deps.store.site(site))?.status;
         if (request.kind === 'unlock') refuseUnknown(site, 'door', request.door, status?.doors);
         else refuseUnknown(site, 'reader', request.reader, status?.readers);
       }

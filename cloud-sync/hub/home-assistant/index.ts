@@ -89,7 +89,7 @@ export function homeAssistantPress(deps: {
   commands: CommandSender;
 }): (site: string, press: Exclude<HomeAssistantPress, { kind: 'lock' }>) => Promise<void> {
   return async (site, press) => {
-    const view = (await deps.store.sites()).find((v) => v.site === site);
+    const view = await deps.store.site(site);
     if (!view) throw new Error(`site "${site}" has never been heard from`);
     if (press.kind === 'unlock' && !(view.status?.doors ?? []).includes(press.door))
       throw new Error(`site "${site}" has not named a door ${JSON.stringify(press.door)} in its status`);

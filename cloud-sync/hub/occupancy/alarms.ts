@@ -188,6 +188,12 @@ export class AlarmBook {
     return new Map(rows.map((r) => [r.site, r.n]));
   }
 
+  /** Open alarms of one site. */
+  async openCount(site: string): Promise<number> {
+    const row = await this.db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM alarms WHERE site = ? AND ${OPEN}`, [site]);
+    return row?.n ?? 0;
+  }
+
   /**
    * The alarms the effects may touch, in one statement: the active ones of their sites, kinds
    * and subjects (raised again, or cleared), and those whose seqs span the group's (an event

@@ -225,7 +225,7 @@ export class HubLive {
     this.nextLook = 0;
     this.statuses++;
     try {
-      const view = (await this.deps.store.sites()).find((v) => v.site === status.site);
+      const view = await this.deps.store.site(status.site);
       if (view) this.tellAlarms(await this.judge(view, this.deps.clock.now()));
       await this.tellHealth([status.site]);
       if (status.capacity !== undefined && this.capacities.get(status.site) !== status.capacity) {
@@ -348,14 +348,9 @@ export class HubLive {
   }
 
   async health(site: string): Promise<SiteHealth> {
-    const views = await this.deps.store.sites();
-    const open = await this.alarms.openCounts();
-    return siteHealth(
-      site,
-      views.find((v) => v.site === site),
-      open.get(site) ?? 0,
-      this.deps.clock.now(),
-    );
+    const view = await this.deps.store.site(site);
+    const open = await this.alarms.openCount(site);
+    return siteHealth(site, view, open, this.deps.clock.now());
   }
 
   /** The health of every site that sent anything or is declared, filtered by `visible`. */
