@@ -16,8 +16,11 @@ export interface FrozenInvoice {
   totalCents: number;
   /** Issued without its buyer's identity: no lawful document can be made of it (the close's `missing`). */
   buyerless: boolean;
-  /** The invoice's bytes, numbered and dated: what is stored. */
-  body: string;
+  /**
+   * The invoice's bytes, numbered and dated: what is stored, in UTF-8 outside the JS heap (as a
+   * string its French words make it two bytes a character, and a month's are tens of MB).
+   */
+  body: Buffer;
 }
 
 /** The number of the `seq`th invoice of `year`: `2026-000042`. */
@@ -50,7 +53,7 @@ export function* freezeSteps(
       vatCents: invoice.vatCents,
       totalCents: invoice.totalCents,
       buyerless: invoice.buyer === undefined,
-      body: invoiceBytes({ ...invoice, number, closedAt }),
+      body: Buffer.from(invoiceBytes({ ...invoice, number, closedAt })),
     });
   }
   return out;
@@ -65,6 +68,7 @@ export function renumbered(frozen: readonly FrozenInvoice[], year: number, after
   return frozen.map((f, i) => {
     const seq = after + i + 1;
     const number = invoiceNumber(year, seq);
-    return { ...f, seq, number, body: invoiceBytes({ ...(JSON.parse(f.body) as Invoice), number }) };
+    const bytes = invoiceBytes({ ...(JSON.parse(f.body.toString()) as Invoice), number });
+    return { ...f, seq, number, body: Buffer.from(bytes) };
   });
 }

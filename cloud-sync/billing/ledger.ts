@@ -623,7 +623,7 @@ async function store(
   for (const f of frozen)
     await tx.run(
       'INSERT INTO billing_invoices (number, year, seq, period, account, total_cents, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      [f.number, year, f.seq, period, f.account, f.totalCents, f.body],
+      [f.number, year, f.seq, period, f.account, f.totalCents, f.body.toString()],
     );
   const credits = await storeCreditNotes(tx, issued.creditNotes, closedAt, period);
   return {

@@ -35,7 +35,7 @@ describe("a close's invoices frozen as they are issued", () => {
     expect(frozen.map((f) => [f.number, f.seq, f.account, f.totalCents])).toEqual(
       issued.map((inv, i) => [`2026-00000${5 + i}`, 5 + i, `${inv.account.kind}:${inv.account.id}`, inv.totalCents]),
     );
-    expect(frozen.map((f) => f.body)).toEqual(
+    expect(frozen.map((f) => f.body.toString())).toEqual(
       issued.map((inv, i) => invoiceBytes({ ...inv, number: `2026-00000${5 + i}`, closedAt: CLOSED_AT })),
     );
     expect(frozen.every((f) => f.buyerless)).toBe(true); // no buyer identity set in this hub
