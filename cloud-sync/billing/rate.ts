@@ -597,31 +597,38 @@ export class LineBook {
 
   add(line: RatedLine): void {
     const key = lineKey(line);
-    const { from, to, ...rest } = line;
+    const { from, to } = line;
     const span = !this.dated
       ? {}
       : from !== undefined && to !== undefined
         ? { from, to }
         : lineSpan(line.kind, line.dates);
     const held = this.lines.get(key);
-    if (!held)
+    if (!held) {
+      const { from: _from, to: _to, ...rest } = line;
       this.lines.set(key, { ...rest, amountCents: line.quantity * line.unitCents, dates: [...line.dates], ...span });
-    else {
-      held.quantity += line.quantity;
-      held.amountCents = held.quantity * held.unitCents;
-      held.dates.push(...line.dates);
-      if (span.from !== undefined && (held.from === undefined || span.from < held.from)) held.from = span.from;
-      if (span.to !== undefined && (held.to === undefined || span.to > held.to)) held.to = span.to;
+      return;
     }
+    // Most lines gather many dates (a member's days, her uses of an item): adding one allocates nothing more.
+    held.quantity += line.quantity;
+    held.amountCents = held.quantity * held.unitCents;
+    for (const date of line.dates) held.dates.push(date);
+    if (span.from !== undefined && (held.from === undefined || span.from < held.from)) held.from = span.from;
+    if (span.to !== undefined && (held.to === undefined || span.to > held.to)) held.to = span.to;
   }
 
-  /** The lines by key, each one's dates once and in order; yielding every `STEP` lines (a month has a million dates). */
+  /**
+   * The lines by key, each one's dates once and in order; yielding every `STEP` lines (a month
+   * has a million dates). Ends the book: its lines are handed on as they are, not copied.
+   */
   *sortedSteps(): Steps<RatedLine[]> {
     const entries = [...this.lines.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    this.lines.clear();
     const out: RatedLine[] = [];
     for (const [, l] of entries) {
       if (out.length % STEP === 0) yield;
-      out.push({ ...l, dates: [...new Set(l.dates)].sort() });
+      l.dates = [...new Set(l.dates)].sort();
+      out.push(l);
     }
     return out;
   }
