@@ -82,7 +82,9 @@ async function* pages(q: Sql, slices: Slices, pageRows: number): AsyncGenerator<
  * of millions takes the memory of one page. `at` starts with the site-local date, so a string
  * range on it selects by site-local date exactly. The table has no index on `at` (ingest pays
  * for every index): this is one scan of it, page by page on its key, so that the hub keeps
- * answering meanwhile. Returns how many were handed, and how many rows no longer parse.
+ * answering meanwhile. A page is two short statements: where it ends (`pages`), then its billed
+ * rows, the only ones that come out of the database. Returns how many were handed, and how many
+ * rows no longer parse.
  */
 export async function forEachBilledEvent(
   q: Sql,

@@ -24,7 +24,7 @@ export interface FrozenInvoice {
 }
 
 /** The number of the `seq`th invoice of `year`: `2026-000042`. */
-export const invoiceNumber = (year: number, seq: number): string => `${year}-${String(seq).padStart(6, '0')}`;
+const invoiceNumber = (year: number, seq: number): string => `${year}-${String(seq).padStart(6, '0')}`;
 
 /**
  * Each draft issued (`issue`), numbered after seq `after` of `year`, dated and turned into its

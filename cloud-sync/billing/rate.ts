@@ -216,9 +216,13 @@ function* ratingSteps(
   for (const id of [...ids].sort()) {
     if (++rated % MEMBER_STEP === 0) yield;
     const member = members.get(id);
+    // Each member's days and uses are let go once rated: a month's are never held beside all its lines.
+    const memberDays = days.get(id) ?? [];
     const memberUses = (uses.get(id) ?? []).filter((u) => periodOf(u.date) === input.period);
+    days.delete(id);
+    uses.delete(id);
     if (!member) {
-      const billable = (days.get(id) ?? []).filter((d) => periodOf(d.date) === input.period);
+      const billable = memberDays.filter((d) => periodOf(d.date) === input.period);
       const bookings = booked.get(id)?.length ?? 0;
       if (billable.length + memberUses.length + bookings > 0)
         unbilled.push({
@@ -237,11 +241,11 @@ function* ratingSteps(
     const tariff = input.prices.plans[member.plan] as PlanTariff;
     for (const p of sold.get(id) ?? []) ratePack(lines, member, p);
     const plan = plans.get(member.plan);
-    admitted.push(...rateMember(lines, input, member, tariff, plan, days.get(id) ?? [], draws.get(id)));
+    admitted.push(...rateMember(lines, input, member, tariff, plan, memberDays, draws.get(id)));
     siteDays.push(
       ...daysBySite(
         member,
-        (days.get(id) ?? []).filter((d) => periodOf(d.date) === input.period),
+        memberDays.filter((d) => periodOf(d.date) === input.period),
       ),
     );
     unpriced.push(...rateConsumables(lines, input.prices, member, tariff, memberUses));
