@@ -1,10 +1,8 @@
-import type { z } from 'zod';
-import { SiteEvent } from '../../shared/protocol/events.js';
 import type { Sql } from '../hub/db.js';
 import { sqlDialect } from '../hub/storage/dialect.js';
 import { Slices } from '../hub/slices.js';
 import type { BilledEvent } from './visits.js';
-import { billedEventOf } from './visits.js';
+import { billedRow } from './stored-rows.js';
 
 /** What billing reads of the hub's events: presence and consumables, nothing else. */
 const BILLED_TYPES = "('presence.in', 'presence.out', 'consumable.used')";
@@ -23,18 +21,10 @@ export interface EventRead {
 /** The rows billing reads: presence and consumables of a window of site-local dates, received up to a cutoff. */
 const BILLED = `type IN ${BILLED_TYPES} AND at >= ? AND at < ? AND received_at <= ?`;
 
-/**
- * One page of the events table: the `?` rows after a key, in key order, each with its key and
- * the body of a billed row (null for the others). One statement a page, whatever the rows are.
- */
-const BILLED_PAGE = `SELECT site, seq, received_at, CASE WHEN ${BILLED} THEN body END AS body
-  FROM events WHERE (site, seq) > (?, ?) ORDER BY site, seq LIMIT ?`;
-
-interface PageRow {
-  site: string;
-  seq: number;
+/** A billed row of a page of the events table: its body, and when the hub received it. */
+interface BilledRow {
+  body: string;
   received_at: number;
-  body: string | null;
 }
 
 /** Rows between two progress reports: often enough for a bar, rarely enough to cost nothing. */
@@ -92,7 +82,9 @@ async function* pages(q: Sql, slices: Slices, pageRows: number): AsyncGenerator<
  * of millions takes the memory of one page. `at` starts with the site-local date, so a string
  * range on it selects by site-local date exactly. The table has no index on `at` (ingest pays
  * for every index): this is one scan of it, page by page on its key, so that the hub keeps
- * answering meanwhile. Returns how many were handed, and how many rows no longer parse.
+ * answering meanwhile. A page is two short statements: where it ends (`pages`), then its billed
+ * rows, the only ones that come out of the database. Returns how many were handed, and how many
+ * rows no longer parse.
  */
 export async function forEachBilledEvent(
   q: Sql,
@@ -107,12 +99,13 @@ export async function forEachBilledEvent(
   let unreadable = 0;
   let done = 0;
   progress?.(phase, 0, total);
-  for (let after = BEFORE_ALL; ;) {
-    const rows = await q.all<PageRow>(BILLED_PAGE, [...values, after.site, after.seq, pageRows]);
+  for await (const page of pages(q, slices, pageRows)) {
+    const rows = await q.all<BilledRow>(
+      `SELECT body, received_at FROM events WHERE ${page.where} AND ${BILLED} ORDER BY site, seq`,
+      [...page.keys, ...values],
+    );
     for (const row of rows) {
-      if (row.body === null) continue;
-      const parsed = parseBody(row.body);
-      const billed = parsed && billedEventOf(parsed, row.received_at);
+      const billed = billedRow(row.body, row.received_at);
       if (billed) {
         events++;
         each(billed);
@@ -120,10 +113,6 @@ export async function forEachBilledEvent(
       if (++done % REPORT_EVERY === 0) progress?.(phase, done, total);
       if (done % TICK_EVERY === 0) await slices.tick();
     }
-    const last = rows.at(-1);
-    if (!last || rows.length < pageRows) break;
-    after = { site: last.site, seq: last.seq };
-    await slices.tick();
   }
   progress?.(phase, done, total);
   return { events, unreadable };
@@ -164,38 +153,11 @@ export async function readMembersPresence(
   const events: BilledEvent[] = [];
   let unreadable = 0;
   for (const row of rows) {
-    const parsed = parseBody(row.body);
-    const billed = parsed && billedEventOf(parsed, row.received_at);
+    const billed = billedRow(row.body, row.received_at);
     if (billed) events.push(billed);
     else unreadable++;
   }
   return { events, unreadable };
-}
-
-function parseBody(body: string): SiteEvent | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  const r = SiteEvent.safeParse(json);
-  return r.success ? r.data : legacyUse(json, r.error);
-}
-
-/**
- * A consumable use an older hub stored before item names were checked at ingest (it took any id
- * up to 64 characters): read with the name it has, so that the close lists it among the uses
- * without a price (no price can name it) instead of skipping it as unreadable. Every other field
- * must still be valid.
- */
-function legacyUse(json: unknown, error: z.ZodError): SiteEvent | undefined {
-  if (!error.issues.every((i) => i.path.length === 2 && i.path[0] === 'data' && i.path[1] === 'item')) return undefined;
-  const data = (json as { data?: unknown }).data;
-  const item = (data as { item?: unknown }).item;
-  if (typeof item !== 'string' || item.length === 0 || item.length > 64) return undefined;
-  const r = SiteEvent.safeParse({ ...(json as object), data: { ...(data as object), item: 'legacy' } });
-  return r.success && r.data.type === 'consumable.used' ? { ...r.data, data: { ...r.data.data, item } } : undefined;
 }
 
 /**

@@ -3,13 +3,14 @@ import { TesseraError } from '../../shared/platform/errors.js';
 import { describeIssues } from '../../shared/platform/validation.js';
 import type { HubDb, Sql, Tx } from '../hub/db.js';
 import { Slices } from '../hub/slices.js';
-import { runAtOnce, runInSlices, type Steps } from './steps.js';
+import { runInSlices, type Steps } from './steps.js';
 import type { HubDirectory } from '../hub/directory.js';
 import type { HubSites } from '../hub/sites.js';
 import type { ReadProgress } from './event-source.js';
 import { doorContradictions } from './door-consistency.js';
 import type { Invoice } from './invoice.js';
 import { invoiceBytes } from './invoice.js';
+import { freezeSteps, renumbered, type FrozenInvoice } from './frozen.js';
 import type { PeriodId } from './period.js';
 import { closableFrom, PeriodId as PeriodSchema, previousPeriod } from './period.js';
 import type { LedgerState, PeriodStatement, RatingContext } from './period-rating.js';
@@ -235,20 +236,51 @@ export class BillingLedger {
     at: number,
     parties: PartiesAt,
   ): Promise<Documents> {
+    const { drafts, issue, creditNotes } = await this.issuing(ctx, statement, period, at, parties);
+    // Wording every line's dates is a pass over a month's member-days: in slices, as the rating.
+    const invoices = await runInSlices(lawfulSteps(drafts, issue), ctx.slices ?? new Slices());
+    return { invoices, creditNotes };
+  }
+
+  /**
+   * A close's documents (`issue`), each invoice numbered after seq `after` of `year` and frozen
+   * into its bytes as it is issued. The statement's drafts are let go as they are frozen: what
+   * stays of a month's invoices is their bytes (tens of MB), never their objects besides.
+   */
+  private async issueFrozen(
+    ctx: RatingContext,
+    statement: PeriodStatement,
+    period: PeriodId,
+    at: number,
+    parties: PartiesAt,
+    numbering: { year: number; after: number },
+  ): Promise<Documents<FrozenInvoice>> {
+    const { drafts, issue, creditNotes } = await this.issuing(ctx, statement, period, at, parties);
+    statement.invoices = [];
+    const steps = freezeSteps(drafts, issue, { ...numbering, closedAt: iso(at) });
+    return { invoices: await runInSlices(steps, ctx.slices ?? new Slices()), creditNotes };
+  }
+
+  /** The routed drafts of a statement's invoices, how each is issued, and the credit notes issued. */
+  private async issuing(
+    ctx: RatingContext,
+    statement: PeriodStatement,
+    period: PeriodId,
+    at: number,
+    parties: PartiesAt,
+  ) {
     const origins = await originsOf(this.deps.db, new Set(statement.adjusted), period);
     const routed = routeCorrections(statement.invoices, origins);
-    const names = lineNames(ctx);
-    const issue = { at, seller: parties.seller, names };
-    // Wording every line's dates is a pass over a month's member-days: in slices, as the rating.
-    const invoices = await runInSlices(
-      lawfulSteps(routed.invoices, (inv) => lawfulInvoice(inv, parties.buyerOf(accountKey(inv.account)), issue)),
-      ctx.slices ?? new Slices(),
-    );
+    const issue = { at, seller: parties.seller, names: lineNames(ctx) };
     const creditNotes = routed.credits.map((c) => {
       const { buyer, language } = parties.creditTo(c.origin, c.period);
       return lawfulCreditNote(c.note, c.origin, language, buyer, lateCorrectionReason(language, c.period), issue, true);
     });
-    return { invoices, creditNotes };
+    return {
+      drafts: routed.invoices,
+      issue: (inv: Invoice) => lawfulInvoice(inv, parties.buyerOf(accountKey(inv.account)), issue),
+      creditNotes,
+    };
   }
 
   /**
@@ -313,21 +345,15 @@ export class BillingLedger {
     const ctx = await this.context(progress);
     const statement = await statementOf(ctx, checked, cutoff, state);
     const parties = currentParties(await this.parties.all());
-    const issued = await this.issue(ctx, statement, checked, closedAt, parties);
-    // The drafts are issued: let them go before the invoices' bytes are made (a month's are tens of MB).
-    statement.invoices = [];
-    progress?.('writing invoices', 0, issued.invoices.length);
-    // Frozen ahead, numbered after the year's last invoice as it is now: the transaction stores
-    // them as they are when no close stored in between (else it numbers them again).
+    // Numbered after the year's last invoice as it is now: the transaction stores them as they
+    // are when no close stored in between (else it numbers them again).
     const year = Number(checked.slice(0, 4));
     const after = await lastSeq(this.deps.db, year);
-    const frozen = await runInSlices(frozenSteps(issued.invoices, year, after, closedAt), new Slices());
+    const issued = await this.issueFrozen(ctx, statement, checked, closedAt, parties, { year, after });
+    progress?.('writing invoices', 0, issued.invoices.length);
     const resources = [...ctx.resources.values()];
     const summary = await this.deps.db.transaction((tx) =>
-      store(tx, checked, { cutoff, closedAt, prices: ctx.prices, resources }, statement, issued, parties, state, {
-        after,
-        frozen,
-      }),
+      store(tx, checked, { cutoff, closedAt, prices: ctx.prices, resources }, statement, issued, parties, state, after),
     );
     progress?.('writing invoices', issued.invoices.length, issued.invoices.length);
     this.log.info(
@@ -553,10 +579,10 @@ async function store(
     resources,
   }: { cutoff: number; closedAt: number; prices: PriceList; resources: Resource[] },
   statement: PeriodStatement,
-  documents: Documents,
+  documents: Documents<FrozenInvoice>,
   parties: PartiesAt,
   rated: LedgerState | undefined,
-  ahead: { after: number; frozen: FrozenInvoice[] },
+  frozenAfter: number,
 ): Promise<PeriodSummary> {
   await lockLedger(tx);
   const closed = await closedPeriods(tx);
@@ -576,7 +602,7 @@ async function store(
   );
   const year = Number(period.slice(0, 4));
   const after = await lastSeq(tx, year);
-  const frozen = after === ahead.after ? ahead.frozen : runAtOnce(frozenSteps(issued.invoices, year, after, closedAt));
+  const frozen = after === frozenAfter ? issued.invoices : renumbered(issued.invoices, year, after);
   const t = totals(statement, issued.invoices);
   await tx.run(
     'INSERT INTO billing_periods (period, cutoff, closed_at, prices, resources, unbilled, invoices, subtotal_cents, vat_cents, total_cents, credit_mark) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -597,7 +623,7 @@ async function store(
   for (const f of frozen)
     await tx.run(
       'INSERT INTO billing_invoices (number, year, seq, period, account, total_cents, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      [f.number, year, f.seq, period, f.account, f.totalCents, f.body],
+      [f.number, year, f.seq, period, f.account, f.totalCents, f.body.toString()],
     );
   const credits = await storeCreditNotes(tx, issued.creditNotes, closedAt, period);
   return {
@@ -616,15 +642,6 @@ async function store(
 const lastSeq = async (q: Sql, year: number): Promise<number> =>
   (await q.value<number | null>('SELECT MAX(seq) FROM billing_invoices WHERE year = ?', [year])) ?? 0;
 
-interface FrozenInvoice {
-  number: string;
-  seq: number;
-  account: string;
-  totalCents: number;
-  /** The invoice's bytes, numbered and dated: what is stored. */
-  body: string;
-}
-
 /** Each invoice issued (`issue`): a few a step (a line's dates are worded one by one). */
 function* lawfulSteps(invoices: readonly Invoice[], issue: (invoice: Invoice) => Invoice): Steps<Invoice[]> {
   const out: Invoice[] = [];
@@ -635,32 +652,9 @@ function* lawfulSteps(invoices: readonly Invoice[], issue: (invoice: Invoice) =>
   return out;
 }
 
-/** The invoices numbered after seq `after` of `year` and dated, as stored: a few a step (their bytes are long). */
-function* frozenSteps(
-  invoices: readonly Invoice[],
-  year: number,
-  after: number,
-  closedAt: number,
-): Steps<FrozenInvoice[]> {
-  const out: FrozenInvoice[] = [];
-  for (const invoice of invoices) {
-    if (out.length % 50 === 0) yield;
-    const seq = after + out.length + 1;
-    const number = `${year}-${String(seq).padStart(6, '0')}`;
-    out.push({
-      number,
-      seq,
-      account: `${invoice.account.kind}:${invoice.account.id}`,
-      totalCents: invoice.totalCents,
-      body: invoiceBytes({ ...invoice, number, closedAt: iso(closedAt) }),
-    });
-  }
-  return out;
-}
-
 /** The month's totals are its invoices' (issued: what late corrections credited is on credit notes instead). */
-function totals(s: PeriodStatement, invoices: readonly Invoice[]) {
-  const sum = (f: (i: Invoice) => number) => invoices.reduce((t, i) => t + f(i), 0);
+function totals(s: PeriodStatement, invoices: ReadonlyArray<Invoice | FrozenInvoice>) {
+  const sum = (f: (i: Invoice | FrozenInvoice) => number) => invoices.reduce((t, i) => t + f(i), 0);
   return {
     invoices: invoices.length,
     subtotalCents: sum((i) => i.subtotalCents),
@@ -672,14 +666,14 @@ function totals(s: PeriodStatement, invoices: readonly Invoice[]) {
   };
 }
 
-/** A close's documents before they are numbered. */
-interface Documents {
-  invoices: Invoice[];
+/** A close's documents before they are stored: its invoices issued (or frozen, numbered), its credit notes. */
+interface Documents<T extends Invoice | FrozenInvoice = Invoice> {
+  invoices: T[];
   creditNotes: Invoice[];
 }
 
 /** A close's documents as it issues them, and what they lack to be lawful. */
-interface Issued extends Documents {
+interface Issued<T extends Invoice | FrozenInvoice = Invoice> extends Documents<T> {
   missing: MissingParties;
 }
 
@@ -691,11 +685,16 @@ const correctedBy = (notes: readonly Invoice[]): string[] => notes.map((n) => n.
  * of it is credited already: a late correction cannot credit it again; what adds is still billed),
  * and lists what the documents lack.
  */
-function withoutHandCredited(docs: Documents, byHand: ReadonlySet<string>, parties: PartiesAt): Issued {
+function withoutHandCredited<T extends Invoice | FrozenInvoice>(
+  docs: Documents<T>,
+  byHand: ReadonlySet<string>,
+  parties: PartiesAt,
+): Issued<T> {
   const creditNotes = docs.creditNotes.filter((n) => !byHand.has(n.corrects?.number ?? ''));
-  const unknown = [...docs.invoices, ...creditNotes]
-    .filter((d) => d.buyer === undefined)
-    .map((d) => accountKey(d.account));
+  const unknown = [...docs.invoices, ...creditNotes].flatMap((d) => {
+    if ('body' in d) return d.buyerless ? [d.account] : [];
+    return d.buyer === undefined ? [accountKey(d.account)] : [];
+  });
   return {
     invoices: docs.invoices,
     creditNotes,

@@ -216,9 +216,13 @@ function* ratingSteps(
   for (const id of [...ids].sort()) {
     if (++rated % MEMBER_STEP === 0) yield;
     const member = members.get(id);
+    // Each member's days and uses are let go once rated: a month's are never held beside all its lines.
+    const memberDays = days.get(id) ?? [];
     const memberUses = (uses.get(id) ?? []).filter((u) => periodOf(u.date) === input.period);
+    days.delete(id);
+    uses.delete(id);
     if (!member) {
-      const billable = (days.get(id) ?? []).filter((d) => periodOf(d.date) === input.period);
+      const billable = memberDays.filter((d) => periodOf(d.date) === input.period);
       const bookings = booked.get(id)?.length ?? 0;
       if (billable.length + memberUses.length + bookings > 0)
         unbilled.push({
@@ -237,11 +241,11 @@ function* ratingSteps(
     const tariff = input.prices.plans[member.plan] as PlanTariff;
     for (const p of sold.get(id) ?? []) ratePack(lines, member, p);
     const plan = plans.get(member.plan);
-    admitted.push(...rateMember(lines, input, member, tariff, plan, days.get(id) ?? [], draws.get(id)));
+    admitted.push(...rateMember(lines, input, member, tariff, plan, memberDays, draws.get(id)));
     siteDays.push(
       ...daysBySite(
         member,
-        (days.get(id) ?? []).filter((d) => periodOf(d.date) === input.period),
+        memberDays.filter((d) => periodOf(d.date) === input.period),
       ),
     );
     unpriced.push(...rateConsumables(lines, input.prices, member, tariff, memberUses));
@@ -597,31 +601,38 @@ export class LineBook {
 
   add(line: RatedLine): void {
     const key = lineKey(line);
-    const { from, to, ...rest } = line;
+    const { from, to } = line;
     const span = !this.dated
       ? {}
       : from !== undefined && to !== undefined
         ? { from, to }
         : lineSpan(line.kind, line.dates);
     const held = this.lines.get(key);
-    if (!held)
+    if (!held) {
+      const { from: _from, to: _to, ...rest } = line;
       this.lines.set(key, { ...rest, amountCents: line.quantity * line.unitCents, dates: [...line.dates], ...span });
-    else {
-      held.quantity += line.quantity;
-      held.amountCents = held.quantity * held.unitCents;
-      held.dates.push(...line.dates);
-      if (span.from !== undefined && (held.from === undefined || span.from < held.from)) held.from = span.from;
-      if (span.to !== undefined && (held.to === undefined || span.to > held.to)) held.to = span.to;
+      return;
     }
+    // Most lines gather many dates (a member's days, her uses of an item): adding one allocates nothing more.
+    held.quantity += line.quantity;
+    held.amountCents = held.quantity * held.unitCents;
+    for (const date of line.dates) held.dates.push(date);
+    if (span.from !== undefined && (held.from === undefined || span.from < held.from)) held.from = span.from;
+    if (span.to !== undefined && (held.to === undefined || span.to > held.to)) held.to = span.to;
   }
 
-  /** The lines by key, each one's dates once and in order; yielding every `STEP` lines (a month has a million dates). */
+  /**
+   * The lines by key, each one's dates once and in order; yielding every `STEP` lines (a month
+   * has a million dates). Ends the book: its lines are handed on as they are, not copied.
+   */
   *sortedSteps(): Steps<RatedLine[]> {
     const entries = [...this.lines.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    this.lines.clear();
     const out: RatedLine[] = [];
     for (const [, l] of entries) {
       if (out.length % STEP === 0) yield;
-      out.push({ ...l, dates: [...new Set(l.dates)].sort() });
+      l.dates = [...new Set(l.dates)].sort();
+      out.push(l);
     }
     return out;
   }

@@ -1,0 +1,48 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { freezeSteps, renumbered } from '../../cloud-sync/billing/frozen.js';
+import { invoiceBytes, type Invoice } from '../../cloud-sync/billing/invoice.js';
+import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
+import { runAtOnce } from '../../cloud-sync/billing/steps.js';
+import { BILLING_DATES, billingHub, SiteLog } from './billing-fixtures.js';
+
+const { NOV_2, DEC_2 } = BILLING_DATES;
+const CLOSED_AT = '2026-12-02T09:00:00.000Z';
+
+describe("a close's invoices frozen as they are issued", () => {
+  let hub: Awaited<ReturnType<typeof billingHub>>;
+  let issued: Invoice[];
+  beforeEach(async () => {
+    hub = await billingHub();
+    await hub.ledger.setPrices(EXAMPLE_PRICE_LIST);
+    await hub.ingest(
+      new SiteLog('murat', '+01:00', NOV_2)
+        .visit('ana', '2026-11-02', '09:00', 480)
+        .use('ana', '2026-11-02', 'coffee', 2)
+        .visit('chloe', '2026-11-03', '09:00', 480),
+    );
+    hub.clock.now = DEC_2;
+    issued = (await hub.ledger.preview('2026-11')).invoices;
+  });
+  afterEach(() => hub.close());
+
+  const freeze = (after: number, drafts: Array<Invoice | undefined> = [...issued]) =>
+    runAtOnce(freezeSteps(drafts, (i) => i, { year: 2026, after, closedAt: CLOSED_AT }));
+
+  it('keeps each invoice as its numbered bytes and lets its draft go', () => {
+    const drafts: Array<Invoice | undefined> = [...issued];
+    const frozen = freeze(4, drafts);
+    expect(drafts).toEqual(issued.map(() => undefined));
+    expect(frozen.map((f) => [f.number, f.seq, f.account, f.totalCents])).toEqual(
+      issued.map((inv, i) => [`2026-00000${5 + i}`, 5 + i, `${inv.account.kind}:${inv.account.id}`, inv.totalCents]),
+    );
+    expect(frozen.map((f) => f.body.toString())).toEqual(
+      issued.map((inv, i) => invoiceBytes({ ...inv, number: `2026-00000${5 + i}`, closedAt: CLOSED_AT })),
+    );
+    expect(frozen.every((f) => f.buyerless)).toBe(true); // no buyer identity set in this hub
+  });
+
+  it('numbered again after other numbers, gives the bytes a freezing there gives', () => {
+    expect(issued.length).toBeGreaterThan(1);
+    expect(renumbered(freeze(0), 2026, 7)).toEqual(freeze(7));
+  });
+});
