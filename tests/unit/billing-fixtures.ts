@@ -143,6 +143,14 @@ export async function billingHub(log: Logger = silent, path?: string) {
   return { db, clock, store, directory, sites, ledger, ingest, close: () => db.close() };
 }
 
+/** `billingHub` with the example price list and `log` stored: where most tests of a close start. */
+export async function pricedHub(log: SiteLog) {
+  const hub = await billingHub();
+  await hub.ledger.setPrices(EXAMPLE_PRICE_LIST);
+  await hub.ingest(log);
+  return hub;
+}
+
 /**
  * A whole hub (createHub) on the test database with the operator signed in, the Murat site and
  * its day plan, and `members` on that plan: the billing API's tests start from it.

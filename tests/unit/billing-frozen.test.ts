@@ -1,20 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freezeSteps, renumbered } from '../../cloud-sync/billing/frozen.js';
 import { invoiceBytes, type Invoice } from '../../cloud-sync/billing/invoice.js';
-import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
 import { runAtOnce } from '../../cloud-sync/billing/steps.js';
-import { BILLING_DATES, billingHub, SiteLog } from './billing-fixtures.js';
+import { BILLING_DATES, pricedHub, SiteLog } from './billing-fixtures.js';
 
 const { NOV_2, DEC_2 } = BILLING_DATES;
 const CLOSED_AT = '2026-12-02T09:00:00.000Z';
 
 describe("a close's invoices frozen as they are issued", () => {
-  let hub: Awaited<ReturnType<typeof billingHub>>;
+  let hub: Awaited<ReturnType<typeof pricedHub>>;
   let issued: Invoice[];
   beforeEach(async () => {
-    hub = await billingHub();
-    await hub.ledger.setPrices(EXAMPLE_PRICE_LIST);
-    await hub.ingest(
+    hub = await pricedHub(
       new SiteLog('murat', '+01:00', NOV_2)
         .visit('ana', '2026-11-02', '09:00', 480)
         .use('ana', '2026-11-02', 'coffee', 2)

@@ -1,12 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
 import { describeLine, formatDates } from '../../cloud-sync/billing/lawful.js';
 import { hashPasswordSync } from '../../cloud-sync/hub/auth/password.js';
 import type { Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
 import type { Invoice } from '../../shared/protocol/api/hub-billing.js';
 import { login, type AuthHeaders } from '../harness/hub-auth.js';
-import { BILLING_DATES, billingHub, muratHub, SiteLog } from './billing-fixtures.js';
+import { BILLING_DATES, muratHub, pricedHub, SiteLog } from './billing-fixtures.js';
 
 const { NOV_2, DEC_2 } = BILLING_DATES;
 
@@ -36,11 +35,9 @@ const ANA = { kind: 'consumer', name: 'Ana Martin', address };
 const byAccount = (invoices: Invoice[], id: string) => invoices.find((i) => i.account.id === id) as Invoice;
 
 describe('the lawful invoice at the close', () => {
-  let hub: Awaited<ReturnType<typeof billingHub>>;
+  let hub: Awaited<ReturnType<typeof pricedHub>>;
   beforeEach(async () => {
-    hub = await billingHub();
-    await hub.ledger.setPrices(EXAMPLE_PRICE_LIST);
-    await hub.ingest(
+    hub = await pricedHub(
       new SiteLog('murat', '+01:00', NOV_2)
         .visit('ana', '2026-11-02', '09:00', 480)
         .visit('ana', '2026-11-03', '09:00', 480)
