@@ -86,7 +86,19 @@ describe('a member erased at the hub, at a site', () => {
 
     expect(site.tap('front-in', UID.alice)).toMatchObject({ granted: false, reason: 'unknown_badge' });
     expect(site.edge.presence.closeDay(site.clock.now() + 3_600_000)).toBe(2);
-    expect(site.events().at(-2)).toMatchObject({ type: 'presence.out', data: { memberId: ALICE, cause: 'auto' } });
+    // Both checked in at the same instant: the closing checks them out in either order.
+    expect(site.events().slice(-2)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          type: 'presence.out',
+          data: expect.objectContaining({ memberId: ALICE, cause: 'auto' }),
+        }),
+        expect.objectContaining({
+          type: 'presence.out',
+          data: expect.objectContaining({ memberId: 'bob', cause: 'auto' }),
+        }),
+      ]),
+    );
     expect(storeText(site)).not.toContain('"alice"');
   });
 
