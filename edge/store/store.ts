@@ -24,7 +24,7 @@ export class EdgeStore {
   private closed = false;
   private readonly committedListeners = new Set<() => void>();
   /** One transaction function for every call (better-sqlite3 nests it as a savepoint when called inside one). */
-  private readonly inTransaction: <T>(fn: () => T) => T;
+  private readonly runInTransaction: <T>(fn: () => T) => T;
 
   constructor(
     readonly db: Db,
@@ -42,7 +42,7 @@ export class EdgeStore {
     this.parked = new ParkedEvents(db);
     this.commands = new CommandRepo(db);
     const run = db.transaction((fn: () => unknown) => fn());
-    this.inTransaction = <T>(fn: () => T) => run(fn) as T;
+    this.runInTransaction = <T>(fn: () => T) => run(fn) as T;
   }
 
   static open(path: string, site: string, timeZone: string): EdgeStore {
@@ -51,10 +51,10 @@ export class EdgeStore {
 
   /** Runs `fn` in one transaction: the state change and its events commit together or not at all. */
   transaction<T>(fn: () => T): T {
-    if (this.db.inTransaction) return this.inTransaction(fn);
+    if (this.db.inTransaction) return this.runInTransaction(fn);
     let committed = false;
     try {
-      const result = this.inTransaction(fn);
+      const result = this.runInTransaction(fn);
       committed = true;
       return result;
     } finally {
