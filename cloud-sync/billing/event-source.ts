@@ -30,8 +30,8 @@ interface BilledRow {
 /** Rows between two progress reports: often enough for a bar, rarely enough to cost nothing. */
 const REPORT_EVERY = 50_000;
 /**
- * Rows of the events table one page looks at, whatever they are: a page's statements stay
- * short even where the table holds months of other events, and its rows are few.
+ * Rows of the events table one page looks at at most, whatever they are: a page's statements
+ * stay short even where the table holds months of other events, and its rows are few.
  */
 export const PAGE_ROWS = 5_000;
 /** Rows parsed between two chances for the event loop to run something else. */
@@ -44,10 +44,10 @@ interface Key {
 }
 const BEFORE_ALL: Key = { site: '', seq: 0 };
 
-/** The key `PAGE_ROWS` rows after `after`: where a page ends, if the table goes on that far. */
-const PAGE_END = 'SELECT site, seq FROM events WHERE (site, seq) > (?, ?) ORDER BY site, seq LIMIT 1 OFFSET ?';
-const IN_PAGE = '(site, seq) > (?, ?) AND (site, seq) <= (?, ?)';
-const IN_LAST_PAGE = '(site, seq) > (?, ?)';
+/** The first key after a key: where the next page starts (one step down the primary key). */
+const NEXT_KEY = 'SELECT site, seq FROM events WHERE (site, seq) > (?, ?) ORDER BY site, seq LIMIT 1';
+/** A page: `pageRows` seqs of one site from the first stored one (a site's seqs are integers). */
+const IN_PAGE = 'site = ? AND seq >= ? AND seq < ?';
 
 /** How a read goes: its progress reports, its slices, its page size (tests use small ones). */
 export interface ReadOptions {
@@ -59,19 +59,18 @@ export interface ReadOptions {
 }
 
 /**
- * The events table in key order, `pageRows` rows at a time: each page as its key range,
- * `(after, upTo]`, `upTo` undefined for the last. Between pages the event loop gets a turn
- * when the work has gone on for its budget (`slices`).
+ * The events table in key order, at most `pageRows` rows at a time: each page a range of one
+ * site's seqs, from the first key stored after the last page. Where a page starts is a seek
+ * down the primary key, not a count of the rows before it, so the table is walked once.
+ * Between pages the event loop gets a turn when the work has gone on for its budget (`slices`).
  */
 async function* pages(q: Sql, slices: Slices, pageRows: number): AsyncGenerator<{ where: string; keys: unknown[] }> {
   for (let after = BEFORE_ALL; ;) {
-    const upTo = await q.get<Key>(PAGE_END, [after.site, after.seq, pageRows - 1]);
-    if (upTo === undefined) {
-      yield { where: IN_LAST_PAGE, keys: [after.site, after.seq] };
-      return;
-    }
-    yield { where: IN_PAGE, keys: [after.site, after.seq, upTo.site, upTo.seq] };
-    after = upTo;
+    const first = await q.get<Key>(NEXT_KEY, [after.site, after.seq]);
+    if (first === undefined) return;
+    const end = first.seq + pageRows;
+    yield { where: IN_PAGE, keys: [first.site, first.seq, end] };
+    after = { site: first.site, seq: end - 1 };
     await slices.tick();
   }
 }
