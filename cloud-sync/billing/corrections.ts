@@ -85,69 +85,97 @@ export interface CreditDraft {
 }
 
 /**
- * Routes the adjustment lines of a close's invoices (rated, not issued): what adds to the origin
- * customer's invoice, what takes off to credit notes. Invoices keep their own lines and days;
- * an invoice left without a line is dropped (its only lines were credits); a customer that gets
- * adjustment lines and had no invoice this month gets one. Invoices by account, credit notes by
- * corrected invoice then month: the same input gives the same output, as `verify` needs.
+ * Routes the adjustment lines of a close's invoices (rated, not issued) as the invoices come, one
+ * account at a time in account order (`invoice`, then `end`), each handed on routed to `emit`:
+ * what adds to the origin customer's invoice, what takes off to credit notes (`credits`, known
+ * from the start). Invoices keep their own lines and days; an invoice left without a line is
+ * dropped (its only lines were credits); a customer that gets adjustment lines and had no
+ * invoice this month gets one, in its place. Invoices by account, credit notes by corrected
+ * invoice then month: the same input gives the same output, as `verify` needs.
  */
-export function routeCorrections(
-  invoices: readonly Invoice[],
-  origins: ReadonlyMap<string, Origin>,
-): { invoices: Invoice[]; credits: CreditDraft[] } {
-  const accountKey = (a: Invoice['account']) => `${a.kind}:${a.id}`;
-  const own = new Map<string, Invoice>();
-  const accounts = new Map<string, Invoice['account']>();
-  const added = new Map<string, InvoiceLine[]>();
-  const credited = new Map<string, { origin: Origin; period: PeriodId; lines: InvoiceLine[] }>();
-  for (const inv of invoices) {
-    const key = accountKey(inv.account);
-    own.set(key, inv);
-    accounts.set(key, inv.account);
-    for (const l of inv.lines) {
-      if (l.adjusts === null) continue;
-      const origin = origins.get(originKey(l.adjusts, l.member));
-      if (l.amountCents < 0 && origin) {
-        const k = `${origin.number}\u0000${l.adjusts}`;
-        const entry = credited.get(k) ?? { origin, period: l.adjusts, lines: [] };
-        entry.lines.push(negated(l));
-        credited.set(k, entry);
-        continue;
+export class CorrectionRoutes {
+  readonly credits: CreditDraft[];
+  /** The adjustment lines each account gets, in the order they come. */
+  private readonly added = new Map<string, InvoiceLine[]>();
+  /** The customers that get adjustment lines, as the origins name them. */
+  private readonly targets = new Map<string, Invoice['account']>();
+  /** The customers that get adjustment lines and have not come yet, in account order (last first). */
+  private readonly waiting: string[];
+
+  /**
+   * `adjusting`: each account's adjustment lines, the very lines its invoice carries
+   * (`adjustmentLines`).
+   */
+  constructor(
+    private readonly period: PeriodId,
+    private readonly currency: string,
+    adjusting: ReadonlyMap<string, readonly InvoiceLine[]>,
+    origins: ReadonlyMap<string, Origin>,
+    private readonly emit: (invoice: Invoice) => void,
+  ) {
+    const credited = new Map<string, { origin: Origin; period: PeriodId; lines: InvoiceLine[] }>();
+    for (const key of [...adjusting.keys()].sort())
+      for (const l of adjusting.get(key) ?? []) {
+        if (l.adjusts === null) continue;
+        const origin = origins.get(originKey(l.adjusts, l.member));
+        if (l.amountCents < 0 && origin) {
+          const k = `${origin.number}\u0000${l.adjusts}`;
+          const entry = credited.get(k) ?? { origin, period: l.adjusts, lines: [] };
+          entry.lines.push(negated(l));
+          credited.set(k, entry);
+          continue;
+        }
+        const toKey = origin && l.amountCents >= 0 ? accountKey(origin.account) : key;
+        if (origin && !this.targets.has(toKey)) this.targets.set(toKey, origin.account);
+        const list = this.added.get(toKey) ?? [];
+        list.push(l);
+        this.added.set(toKey, list);
       }
-      const to = origin && l.amountCents >= 0 ? origin.account : inv.account;
-      const toKey = accountKey(to);
-      if (!accounts.has(toKey)) accounts.set(toKey, to);
-      const list = added.get(toKey) ?? [];
-      list.push(l);
-      added.set(toKey, list);
+    this.waiting = [...this.added.keys()].sort().reverse();
+    this.credits = [...credited.entries()]
+      .sort(([a], [b]) => cmp(a, b))
+      .map(([, c]) => ({
+        origin: c.origin,
+        period: c.period,
+        note: rebuilt(c.period, currency, c.origin.account, c.lines, undefined),
+      }));
+  }
+
+  /** An account's invoice, after the customers before it that had none. */
+  invoice(invoice: Invoice): void {
+    const key = accountKey(invoice.account);
+    this.routedBefore(key);
+    if (this.waiting.at(-1) === key) this.waiting.pop();
+    this.routed(key, invoice.account, invoice);
+  }
+
+  /** The customers after the last invoice. */
+  end(): void {
+    this.routedBefore(undefined);
+  }
+
+  private routedBefore(key: string | undefined): void {
+    for (let next = this.waiting.at(-1); next !== undefined && (key === undefined || next < key);) {
+      this.waiting.pop();
+      const account = this.targets.get(next);
+      if (account) this.routed(next, account, undefined);
+      next = this.waiting.at(-1);
     }
   }
-  const out: Invoice[] = [];
-  for (const key of [...accounts.keys()].sort()) {
-    const base = own.get(key);
+
+  private routed(key: string, account: Invoice['account'], base: Invoice | undefined): void {
     // Adjustments by the month they correct, each month's in the order they came (stable sort).
-    const adjustments = [...(added.get(key) ?? [])].sort((a, b) => cmp(a.adjusts ?? '', b.adjusts ?? ''));
+    const adjustments = [...(this.added.get(key) ?? [])].sort((a, b) => cmp(a.adjusts ?? '', b.adjusts ?? ''));
+    this.added.delete(key);
     const lines = [...(base?.lines.filter((l) => l.adjusts === null) ?? []), ...adjustments];
-    if (lines.length === 0) continue;
+    if (lines.length === 0) return;
     const unchanged =
       base !== undefined && lines.length === base.lines.length && lines.every((l, i) => l === base.lines[i]);
-    if (unchanged) {
-      out.push(base);
-      continue;
-    }
-    const period = (base ?? invoices[0])?.period ?? '';
-    const currency = (base ?? invoices[0])?.currency ?? '';
-    out.push(rebuilt(period, currency, accounts.get(key) as Invoice['account'], lines, base));
+    this.emit(unchanged ? base : rebuilt(this.period, this.currency, account, lines, base));
   }
-  const credits = [...credited.entries()]
-    .sort(([a], [b]) => cmp(a, b))
-    .map(([, c]) => ({
-      origin: c.origin,
-      period: c.period,
-      note: rebuilt(c.period, invoices[0]?.currency ?? '', c.origin.account, c.lines, undefined),
-    }));
-  return { invoices: out, credits };
 }
+
+const accountKey = (a: Invoice['account']) => `${a.kind}:${a.id}`;
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 

@@ -1,9 +1,5 @@
 import type { Invoice } from './invoice.js';
 import { invoiceBytes } from './invoice.js';
-import type { Steps } from './steps.js';
-
-/** Invoices issued and frozen between two yields (their words and bytes are long). */
-const FREEZE_STEP = 50;
 
 /** A close's invoice as it is stored: numbered, dated, its bytes, and what the close's summary sums. */
 export interface FrozenInvoice {
@@ -27,25 +23,24 @@ export interface FrozenInvoice {
 const invoiceNumber = (year: number, seq: number): string => `${year}-${String(seq).padStart(6, '0')}`;
 
 /**
- * Each draft issued (`issue`), numbered after seq `after` of `year`, dated and turned into its
- * bytes at once, a few a step. A draft's slot is emptied as it is issued and only the bytes are
- * kept: a month's invoices are never held as drafts, issued objects and bytes at the same time.
+ * Numbers each invoice given after seq `after` of `year`, in the order given, dates it and turns
+ * it into its bytes at once: a close keeps only the bytes of a month's invoices, never their
+ * objects besides.
  */
-export function* freezeSteps(
-  drafts: Array<Invoice | undefined>,
-  issue: (draft: Invoice) => Invoice,
-  { year, after, closedAt }: { year: number; after: number; closedAt: string },
-): Steps<FrozenInvoice[]> {
-  const out: FrozenInvoice[] = [];
-  for (let i = 0; i < drafts.length; i++) {
-    if (i % FREEZE_STEP === 0) yield;
-    const draft = drafts[i];
-    if (draft === undefined) continue;
-    drafts[i] = undefined;
-    const invoice = issue(draft);
-    const seq = after + out.length + 1;
+export function freezer({
+  year,
+  after,
+  closedAt,
+}: {
+  year: number;
+  after: number;
+  closedAt: string;
+}): (invoice: Invoice) => FrozenInvoice {
+  let seq = after;
+  return (invoice) => {
+    seq++;
     const number = invoiceNumber(year, seq);
-    out.push({
+    return {
       number,
       seq,
       account: `${invoice.account.kind}:${invoice.account.id}`,
@@ -54,9 +49,8 @@ export function* freezeSteps(
       totalCents: invoice.totalCents,
       buyerless: invoice.buyer === undefined,
       body: Buffer.from(invoiceBytes({ ...invoice, number, closedAt })),
-    });
-  }
-  return out;
+    };
+  };
 }
 
 /**

@@ -1,8 +1,7 @@
 import type { Employer, Member } from '../../shared/protocol/directory.js';
 import type { PeriodId } from './period.js';
-import type { RatedLine, SiteDays } from './rate.js';
+import type { RatedAccount, RatedLine, SiteDays } from './rate.js';
 import { lineKey, lineSpan } from './rate.js';
-import type { Steps } from './steps.js';
 import type { Invoice, InvoiceLine } from '../../shared/protocol/api/hub-billing.js';
 
 // Invoices and their lines are the billing API's wire shapes (shared/protocol/api/hub-billing.ts).
@@ -50,43 +49,65 @@ export interface AccountDirectory {
 }
 
 /**
- * Builds one invoice per account: the period's lines, then adjustments by the period they
- * correct. `days` gives the breakdowns their day counts (a subscription's covered days too).
- * Yields every `INVOICE_STEP` accounts (steps.ts: `runAtOnce` or `runInSlices`).
+ * Each account's adjustment lines, as its invoice carries them: by the period they correct, in
+ * period order, each period's in the order `adjustmentsOf` gives them.
  */
-export function* invoiceSteps(
-  period: PeriodId,
-  currency: string,
-  lines: readonly RatedLine[],
+export function adjustmentLines(
   adjustments: ReadonlyMap<PeriodId, readonly RatedLine[]>,
   dir: AccountDirectory,
-  days: readonly SiteDays[] = [],
-): Steps<Invoice[]> {
+): Map<string, InvoiceLine[]> {
   const byAccount = new Map<string, InvoiceLine[]>();
-  const push = (l: RatedLine, adjusts: PeriodId | null) => {
-    const list = byAccount.get(l.account) ?? [];
-    list.push(toInvoiceLine(l, adjusts, dir));
-    byAccount.set(l.account, list);
-  };
-  for (const l of lines) push(l, null);
-  for (const q of [...adjustments.keys()].sort()) for (const l of adjustments.get(q) ?? []) push(l, q);
-  const daysOf = new Map<string, SiteDays[]>();
-  for (const d of days) {
-    const list = daysOf.get(d.account);
-    if (list) list.push(d);
-    else daysOf.set(d.account, [d]);
-  }
-  yield;
-  const invoices: Invoice[] = [];
-  for (const account of [...byAccount.keys()].sort()) {
-    invoices.push(invoiceOf(period, currency, account, byAccount.get(account) ?? [], daysOf.get(account) ?? [], dir));
-    if (invoices.length % INVOICE_STEP === 0) yield;
-  }
-  return invoices;
+  for (const q of [...adjustments.keys()].sort())
+    for (const l of adjustments.get(q) ?? []) {
+      const list = byAccount.get(l.account);
+      if (list) list.push(toInvoiceLine(l, q, dir));
+      else byAccount.set(l.account, [toInvoiceLine(l, q, dir)]);
+    }
+  return byAccount;
 }
 
-/** Invoices built between two yields. */
-const INVOICE_STEP = 50;
+/**
+ * A period's invoices made one account at a time, in account order, as its rating hands over
+ * each account's lines (`account`), and handed to `emit`: one invoice per account, the period's
+ * lines then its adjustment lines (`adjustmentLines`, known before). An account with
+ * adjustments and no line of its own is made in its place among the others, or at `end`.
+ */
+export class AccountInvoices {
+  /** The accounts with adjustments not made yet, in account order. */
+  private readonly adjustedOnly: string[];
+
+  constructor(
+    private readonly period: PeriodId,
+    private readonly currency: string,
+    private readonly adjusting: ReadonlyMap<string, readonly InvoiceLine[]>,
+    private readonly dir: AccountDirectory,
+    private readonly emit: (invoice: Invoice) => void,
+  ) {
+    this.adjustedOnly = [...adjusting.keys()].sort().reverse();
+  }
+
+  /** The invoice of an account rated (none if it has no line), after the adjusted accounts before it. */
+  account({ account, lines, days }: RatedAccount): void {
+    this.madeBefore(account);
+    if (this.adjustedOnly.at(-1) === account) this.adjustedOnly.pop();
+    const all = lines.map((l) => toInvoiceLine(l, null, this.dir));
+    for (const l of this.adjusting.get(account) ?? []) all.push(l);
+    if (all.length > 0) this.emit(invoiceOf(this.period, this.currency, account, all, days, this.dir));
+  }
+
+  /** The adjusted accounts after the last one rated. */
+  end(): void {
+    this.madeBefore(undefined);
+  }
+
+  private madeBefore(account: string | undefined): void {
+    for (let next = this.adjustedOnly.at(-1); next !== undefined && (account === undefined || next < account);) {
+      this.adjustedOnly.pop();
+      this.emit(invoiceOf(this.period, this.currency, next, [...(this.adjusting.get(next) ?? [])], [], this.dir));
+      next = this.adjustedOnly.at(-1);
+    }
+  }
+}
 
 function toInvoiceLine(l: RatedLine, adjusts: PeriodId | null, dir: AccountDirectory): InvoiceLine {
   return {

@@ -2,18 +2,16 @@ import type { Logger } from 'pino';
 import { TesseraError } from '../../shared/platform/errors.js';
 import { describeIssues } from '../../shared/platform/validation.js';
 import type { HubDb, Sql, Tx } from '../hub/db.js';
-import { Slices } from '../hub/slices.js';
-import { runInSlices, type Steps } from './steps.js';
 import type { HubDirectory } from '../hub/directory.js';
 import type { HubSites } from '../hub/sites.js';
 import type { ReadProgress } from './event-source.js';
 import { doorContradictions } from './door-consistency.js';
 import type { Invoice } from './invoice.js';
 import { invoiceBytes } from './invoice.js';
-import { freezeSteps, renumbered, type FrozenInvoice } from './frozen.js';
+import { freezer, renumbered, type FrozenInvoice } from './frozen.js';
 import type { PeriodId } from './period.js';
 import { closableFrom, PeriodId as PeriodSchema, previousPeriod } from './period.js';
-import type { LedgerState, PeriodStatement, RatingContext } from './period-rating.js';
+import type { LedgerState, PeriodStatement, RatingContext, StatementRun } from './period-rating.js';
 import { statementOf } from './period-rating.js';
 import { rulesOf, type RatingRules } from './rate.js';
 import { PriceList, unpricedRefusals } from './prices.js';
@@ -25,7 +23,7 @@ import type {
   Seller,
 } from '../../shared/protocol/api/hub-billing.js';
 import type { Account } from '../hub/auth/account.js';
-import { originsOf, routeCorrections, type Origin } from './corrections.js';
+import { CorrectionRoutes, originsOf, type Origin } from './corrections.js';
 import {
   cancellationDraft,
   creditNote,
@@ -204,9 +202,13 @@ export class BillingLedger {
     const checked = this.checkPeriod(period);
     const cutoff = this.deps.now();
     const ctx = await this.context(progress);
-    const statement = await statementOf(ctx, checked, cutoff, await this.stateOf(await closedPeriods(this.deps.db)));
+    const run = await statementOf(ctx, checked, cutoff, await this.stateOf(await closedPeriods(this.deps.db)));
     const parties = currentParties(await this.parties.all());
-    const all = await this.issue(ctx, statement, checked, cutoff, parties);
+    const invoices: Invoice[] = [];
+    const { statement, creditNotes } = await this.issueEach(ctx, run, checked, cutoff, parties, (i) =>
+      invoices.push(i),
+    );
+    const all = { invoices, creditNotes };
     const issued = withoutHandCredited(all, await creditedByHand(this.deps.db, correctedBy(all.creditNotes)), parties);
     return {
       summary: {
@@ -225,62 +227,31 @@ export class BillingLedger {
   }
 
   /**
-   * The documents of a rated statement: late corrections routed (adjustment lines or credit
-   * notes, corrections.ts), then each invoice and credit note issued at `at` with its parties
-   * (lawful.ts). Neither numbered nor stored.
+   * A statement's documents as they are made, one account at a time: each invoice, its late
+   * corrections routed (adjustment lines or credit notes, corrections.ts), issued at `at` with
+   * its parties (lawful.ts) and handed to `each` in account order; then the credit notes issued,
+   * and what the rating lists besides. Neither numbered nor stored.
    */
-  private async issue(
+  private async issueEach(
     ctx: RatingContext,
-    statement: PeriodStatement,
+    run: StatementRun,
     period: PeriodId,
     at: number,
     parties: PartiesAt,
-  ): Promise<Documents> {
-    const { drafts, issue, creditNotes } = await this.issuing(ctx, statement, period, at, parties);
-    // Wording every line's dates is a pass over a month's member-days: in slices, as the rating.
-    const invoices = await runInSlices(lawfulSteps(drafts, issue), ctx.slices ?? new Slices());
-    return { invoices, creditNotes };
-  }
-
-  /**
-   * A close's documents (`issue`), each invoice numbered after seq `after` of `year` and frozen
-   * into its bytes as it is issued. The statement's drafts are let go as they are frozen: what
-   * stays of a month's invoices is their bytes (tens of MB), never their objects besides.
-   */
-  private async issueFrozen(
-    ctx: RatingContext,
-    statement: PeriodStatement,
-    period: PeriodId,
-    at: number,
-    parties: PartiesAt,
-    numbering: { year: number; after: number },
-  ): Promise<Documents<FrozenInvoice>> {
-    const { drafts, issue, creditNotes } = await this.issuing(ctx, statement, period, at, parties);
-    statement.invoices = [];
-    const steps = freezeSteps(drafts, issue, { ...numbering, closedAt: iso(at) });
-    return { invoices: await runInSlices(steps, ctx.slices ?? new Slices()), creditNotes };
-  }
-
-  /** The routed drafts of a statement's invoices, how each is issued, and the credit notes issued. */
-  private async issuing(
-    ctx: RatingContext,
-    statement: PeriodStatement,
-    period: PeriodId,
-    at: number,
-    parties: PartiesAt,
-  ) {
-    const origins = await originsOf(this.deps.db, new Set(statement.adjusted), period);
-    const routed = routeCorrections(statement.invoices, origins);
+    each: (invoice: Invoice) => void,
+  ): Promise<{ statement: PeriodStatement; creditNotes: Invoice[] }> {
+    const origins = await originsOf(this.deps.db, new Set(run.adjusted), period);
     const issue = { at, seller: parties.seller, names: lineNames(ctx) };
-    const creditNotes = routed.credits.map((c) => {
+    const routes = new CorrectionRoutes(period, ctx.prices.currency, run.adjusting, origins, (draft) =>
+      each(lawfulInvoice(draft, parties.buyerOf(accountKey(draft.account)), issue)),
+    );
+    const creditNotes = routes.credits.map((c) => {
       const { buyer, language } = parties.creditTo(c.origin, c.period);
       return lawfulCreditNote(c.note, c.origin, language, buyer, lateCorrectionReason(language, c.period), issue, true);
     });
-    return {
-      drafts: routed.invoices,
-      issue: (inv: Invoice) => lawfulInvoice(inv, parties.buyerOf(accountKey(inv.account)), issue),
-      creditNotes,
-    };
+    const statement = await run.rate((invoice) => routes.invoice(invoice));
+    routes.end();
+    return { statement, creditNotes };
   }
 
   /**
@@ -343,13 +314,19 @@ export class BillingLedger {
     if (state && cutoff < state.lastCutoff)
       throw new TesseraError('billing.out_of_order', `the clock is behind the last close (${iso(state.lastCutoff)})`);
     const ctx = await this.context(progress);
-    const statement = await statementOf(ctx, checked, cutoff, state);
+    const run = await statementOf(ctx, checked, cutoff, state);
     const parties = currentParties(await this.parties.all());
     // Numbered after the year's last invoice as it is now: the transaction stores them as they
-    // are when no close stored in between (else it numbers them again).
+    // are when no close stored in between (else it numbers them again). Each is frozen into its
+    // bytes as it is issued: what stays of a month's invoices is their bytes (tens of MB).
     const year = Number(checked.slice(0, 4));
     const after = await lastSeq(this.deps.db, year);
-    const issued = await this.issueFrozen(ctx, statement, checked, closedAt, parties, { year, after });
+    const freeze = freezer({ year, after, closedAt: iso(closedAt) });
+    const invoices: FrozenInvoice[] = [];
+    const { statement, creditNotes } = await this.issueEach(ctx, run, checked, closedAt, parties, (i) =>
+      invoices.push(freeze(i)),
+    );
+    const issued = { invoices, creditNotes };
     progress?.('writing invoices', 0, issued.invoices.length);
     const resources = [...ctx.resources.values()];
     const summary = await this.deps.db.transaction((tx) =>
@@ -441,15 +418,18 @@ export class BillingLedger {
       rules: rulesOf(stored),
     };
     const ctx = await this.context(progress, frozen);
-    const statement = await statementOf(ctx, checked, row.cutoff, state);
+    const run = await statementOf(ctx, checked, row.cutoff, state);
     const storedCredits = await creditNotesIssuedIn(db, checked);
     // A month closed before invoices were issued with their legal fields re-rates as it was: every
     // correction on the invoices, no credit note.
     const legacy = stored.some((i) => i.type === undefined);
     const parties = frozenParties(stored, storedCredits);
-    const all = legacy
-      ? { invoices: statement.invoices, creditNotes: [] }
-      : await this.issue(ctx, statement, checked, row.closed_at, parties);
+    const invoices: Invoice[] = [];
+    const keep = (invoice: Invoice) => void invoices.push(invoice);
+    const creditNotes = legacy
+      ? (await run.rate(keep), [])
+      : (await this.issueEach(ctx, run, checked, row.closed_at, parties, keep)).creditNotes;
+    const all = { invoices, creditNotes };
     // The invoices credited by hand before the close stored (up to its mark) got no credit note from it.
     const upTo = parseCreditMark(row.credit_mark);
     const issued = withoutHandCredited(all, await creditedByHand(db, correctedBy(all.creditNotes), upTo), parties);
@@ -641,16 +621,6 @@ async function store(
 /** The year's last invoice seq (0 before its first). */
 const lastSeq = async (q: Sql, year: number): Promise<number> =>
   (await q.value<number | null>('SELECT MAX(seq) FROM billing_invoices WHERE year = ?', [year])) ?? 0;
-
-/** Each invoice issued (`issue`): a few a step (a line's dates are worded one by one). */
-function* lawfulSteps(invoices: readonly Invoice[], issue: (invoice: Invoice) => Invoice): Steps<Invoice[]> {
-  const out: Invoice[] = [];
-  for (const invoice of invoices) {
-    if (out.length % 50 === 0) yield;
-    out.push(issue(invoice));
-  }
-  return out;
-}
 
 /** The month's totals are its invoices' (issued: what late corrections credited is on credit notes instead). */
 function totals(s: PeriodStatement, invoices: ReadonlyArray<Invoice | FrozenInvoice>) {

@@ -6,12 +6,13 @@ import { Slices } from '../hub/slices.js';
 import type { ReadProgress } from './event-source.js';
 import { datesReceivedBetween, forEachBilledEvent } from './event-source.js';
 import type { Invoice } from './invoice.js';
-import { adjustmentsOf, invoiceSteps } from './invoice.js';
+import type { InvoiceLine } from '../../shared/protocol/api/hub-billing.js';
+import { AccountInvoices, adjustmentLines, adjustmentsOf } from './invoice.js';
 import { runInSlices } from './steps.js';
 import type { PeriodId } from './period.js';
 import { addDays, periodOf, readWindow } from './period.js';
 import type { PriceList } from './prices.js';
-import type { AdmittedBeyondQuota, Rating, RatedLine, RatingRules } from './rate.js';
+import type { AdmittedBeyondQuota, RatedLine, RatingRules } from './rate.js';
 import { PeriodRating, type PackInput } from './rate.js';
 import type { BilledEvent } from './visits.js';
 import { packDatesRecordedBetween, packInput } from './packs.js';
@@ -47,8 +48,8 @@ export interface LedgerState {
   pruned?: ReadonlySet<PeriodId>;
 }
 
+/** What a period's rating lists besides its invoices. */
 export interface PeriodStatement {
-  invoices: Invoice[];
   unbilled: Unbilled[];
   /** The period's days let in beyond a quota the plan refuses: charged, and listed for the operator. */
   admittedBeyondQuota: AdmittedBeyondQuota[];
@@ -62,25 +63,38 @@ export interface PeriodStatement {
   unreadable: number;
 }
 
+/** A period's events read and its late corrections rated: its invoices are made by `rate`. */
+export interface StatementRun {
+  /** Closed periods that late events changed, corrected on these invoices. */
+  adjusted: PeriodId[];
+  /** Each account's adjustment lines, as its invoice carries them (corrections.ts routes them). */
+  adjusting: ReadonlyMap<string, readonly InvoiceLine[]>;
+  /**
+   * Rates the period account by account, handing each account's invoice to `each` in account
+   * order as soon as it is made (once): a month's invoices are never all held here.
+   */
+  rate(each: (invoice: Invoice) => void): Promise<PeriodStatement>;
+}
+
 /**
  * The invoices of `period` as of `cutoff`: its own events received up to the cutoff, plus, for
  * each closed period that late events touched, what they changed since the last close
  * (`rate(Q, cutoff) - rate(Q, lastCutoff)`, line by line). Summed over closes this telescopes:
  * a closed invoice plus its adjustments is the rating of all its events, and nothing is counted
- * twice or lost.
+ * twice or lost. The period's events are read here; its accounts are rated by the run's `rate`.
  */
 export async function statementOf(
   given: RatingContext,
   period: PeriodId,
   cutoff: number,
   state: LedgerState | undefined,
-): Promise<PeriodStatement> {
+): Promise<StatementRun> {
   const ctx = { ...given, slices: given.slices ?? new Slices() };
-  const own = await rateAt(ctx, period, cutoff, 'reading events', state?.pruned);
+  const own = await readAt(ctx, period, cutoff, 'reading events', state?.pruned);
   const adjustments = new Map<PeriodId, RatedLine[]>();
   let unreadable = own.unreadable;
   const unrated: PeriodId[] = [];
-  const unpriced = [...own.rating.unpriced];
+  const unpriced: UnpricedUse[] = [];
   for (const q of state ? await touchedPeriods(ctx, state, period, cutoff) : []) {
     // A month whose presence events are gone would be rated without what it was billed with
     // (quotas, half days): its late events are left unbilled, and the close says so.
@@ -89,27 +103,38 @@ export async function statementOf(
       continue;
     }
     // The same bookings on both sides: late events adjust a closed month, its bookings stay as billed.
-    const late = await rateAt(ctx, q, cutoff, `late events of ${q}`, state?.pruned, state?.lastCutoff ?? 0);
-    const { rating: after, before } = late;
+    const late = await readAt(ctx, q, cutoff, `late events of ${q}`, state?.pruned, state?.lastCutoff ?? 0);
+    const after = await runInSlices(late.rating.steps(), ctx.slices);
+    const before = await runInSlices(late.before.steps(), ctx.slices);
     unreadable += late.unreadable;
     unpriced.push(...unpricedSince(before.unpriced, after.unpriced));
     const lines = adjustmentsOf(before.lines, after.lines);
     if (lines.length > 0) adjustments.set(q, lines);
   }
-  const members = new Map(ctx.members.map((m) => [m.id, m]));
-  const employers = new Map(ctx.employers.map((e) => [e.id, e]));
-  const invoices = await runInSlices(
-    invoiceSteps(period, ctx.prices.currency, own.rating.lines, adjustments, { members, employers }, own.rating.days),
-    ctx.slices,
-  );
+  const dir = {
+    members: new Map(ctx.members.map((m) => [m.id, m])),
+    employers: new Map(ctx.employers.map((e) => [e.id, e])),
+  };
+  const adjusting = adjustmentLines(adjustments, dir);
   return {
-    invoices,
-    unbilled: own.rating.unbilled,
-    admittedBeyondQuota: own.rating.admittedBeyondQuota,
-    unpriced: sortUnpriced(unpriced),
     adjusted: [...adjustments.keys()],
-    unrated,
-    unreadable,
+    adjusting,
+    rate: async (each) => {
+      const invoices = new AccountInvoices(period, ctx.prices.currency, adjusting, dir, each);
+      const notes = await runInSlices(
+        own.rating.accountSteps((a) => invoices.account(a)),
+        ctx.slices,
+      );
+      invoices.end();
+      return {
+        unbilled: notes.unbilled,
+        admittedBeyondQuota: notes.admittedBeyondQuota,
+        unpriced: sortUnpriced([...notes.unpriced, ...unpriced]),
+        adjusted: [...adjustments.keys()],
+        unrated,
+        unreadable,
+      };
+    },
   };
 }
 
@@ -126,34 +151,35 @@ function input(ctx: RatingContext, period: PeriodId) {
   };
 }
 
-interface Rated {
-  rating: Rating;
+/** A period's events read into its rating, not yet rated. */
+interface Read {
+  rating: PeriodRating;
   /** Event rows, and the holders' earlier visits, that could not be read. */
   unreadable: number;
 }
 
 /**
- * The rating of `period` as of `cutoff`, its events rated as they are read (never all held);
- * with `asOf`, also its rating as of that earlier cutoff (the last close's) from the same read:
- * the events and the sales the hub had then, the same bookings.
+ * The events of `period` received up to `cutoff` read into its rating, as they are read (never
+ * all held); with `asOf`, also into its rating as of that earlier cutoff (the last close's)
+ * from the same read: the events and the sales the hub had then, the same bookings.
  */
-async function rateAt(ctx: Ctx, period: PeriodId, cutoff: number, phase: string, pruned: Pruned): Promise<Rated>;
-async function rateAt(
+async function readAt(ctx: Ctx, period: PeriodId, cutoff: number, phase: string, pruned: Pruned): Promise<Read>;
+async function readAt(
   ctx: Ctx,
   period: PeriodId,
   cutoff: number,
   phase: string,
   pruned: Pruned,
   asOf: number,
-): Promise<Rated & { before: Rating }>;
-async function rateAt(
+): Promise<Read & { before: PeriodRating }>;
+async function readAt(
   ctx: Ctx,
   period: PeriodId,
   cutoff: number,
   phase: string,
   pruned: Pruned,
   asOf?: number,
-): Promise<Rated & { before?: Rating }> {
+): Promise<Read & { before?: PeriodRating }> {
   const bookings = await readBilledBookings(ctx.db, period, cutoff, { slices: ctx.slices });
   const { packs, unreadable } = await packInput(ctx.db, period, cutoff, pruned);
   const rating = new PeriodRating({ ...input(ctx, period), bookings, packs });
@@ -171,11 +197,7 @@ async function rateAt(
     slices: ctx.slices,
     ...(ctx.pageRows === undefined ? {} : { pageRows: ctx.pageRows }),
   });
-  return {
-    rating: await runInSlices(rating.steps(), ctx.slices),
-    ...(before ? { before: await runInSlices(before.steps(), ctx.slices) } : {}),
-    unreadable: read.unreadable + unreadable,
-  };
+  return { rating, ...(before ? { before } : {}), unreadable: read.unreadable + unreadable };
 }
 
 type Ctx = RatingContext & { slices: Slices };

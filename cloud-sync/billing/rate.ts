@@ -116,6 +116,16 @@ export interface Rating {
   unpriced: UnpricedUse[];
 }
 
+/** One account's part of a rating: its lines by key, and its members' days by site, member by member. */
+export interface RatedAccount {
+  account: string;
+  lines: RatedLine[];
+  days: SiteDays[];
+}
+
+/** What a rating lists besides its accounts' lines and days. */
+export type RatingNotes = Omit<Rating, 'lines' | 'days'>;
+
 /** People of the network itself: their visits are work, not usage. */
 const UNBILLED_ROLES = new Set(['staff', 'cleaner']);
 
@@ -175,10 +185,30 @@ export class PeriodRating {
     else this.held.set(event.member, [event]);
   }
 
-  /** The rating of the events added (once: it ends the tally). */
+  /** The rating of the events added, every account's lines together (once: it ends the tally). */
   steps(): Steps<Rating> {
-    return ratingSteps(this.basis, this.tally, (input) => packDrawSteps(input, this.chains, this.held));
+    return collected((each) => this.accountSteps(each));
   }
+
+  /**
+   * The rating of the events added, account by account in account order: each account's lines
+   * and days handed to `each` as soon as they are rated, and let go here (once: it ends the
+   * tally). A month's lines are never held together unless `each` keeps them.
+   */
+  accountSteps(each: (account: RatedAccount) => void): Steps<RatingNotes> {
+    return ratingSteps(this.basis, this.tally, (input) => packDrawSteps(input, this.chains, this.held), each);
+  }
+}
+
+/** Every account's lines and days in one list each, in account order: the lines sorted by key. */
+function* collected(rate: (each: (account: RatedAccount) => void) => Steps<RatingNotes>): Steps<Rating> {
+  const lines: RatedLine[] = [];
+  const days: SiteDays[] = [];
+  const notes = yield* rate((a) => {
+    for (const l of a.lines) lines.push(l);
+    for (const d of a.days) days.push(d);
+  });
+  return { lines, days, ...notes };
 }
 
 /** Members rated between two yields. */
@@ -188,7 +218,8 @@ function* ratingSteps(
   input: RatingBasis,
   tally: VisitTally,
   drawSteps: (input: RatingBasis) => Steps<Map<string, Map<string, PackPurchase>>>,
-): Steps<Rating> {
+  each: (account: RatedAccount) => void,
+): Steps<RatingNotes> {
   const members = new Map(input.members.map((m) => [m.id, m]));
   const tallied = yield* tally.steps();
   const days = tallied.days;
@@ -204,59 +235,76 @@ function* ratingSteps(
   const problems = missingPrices(input, days, uses, booked, members, sold);
   if (problems.length > 0)
     throw new TesseraError('billing.unpriced', `${problems.length} price(s) missing from the price list`, problems);
-  const lines = new LineBook(input.rules !== 'before-line-dates');
   const plans = new Map(input.plans.map((p) => [p.id, p]));
   const unbilled: Unbilled[] = [];
-  const siteDays: SiteDays[] = [];
   const admitted: AdmittedBeyondQuota[] = [];
   const unpriced: ConsumableUse[] = [];
   const draws = yield* drawSteps(input);
-  const ids = new Set([...members.keys(), ...days.keys(), ...uses.keys(), ...booked.keys()]);
-  let rated = 0;
-  for (const id of [...ids].sort()) {
-    if (++rated % MEMBER_STEP === 0) yield;
+  // The billed members by account, each account's in id order; the others listed or let go at once.
+  const accounts = new Map<string, Member[]>();
+  const ids = [...new Set([...members.keys(), ...days.keys(), ...uses.keys(), ...booked.keys()])].sort();
+  for (const id of ids) {
     const member = members.get(id);
-    // Each member's days and uses are let go once rated: a month's are never held beside all its lines.
-    const memberDays = days.get(id) ?? [];
-    const memberUses = (uses.get(id) ?? []).filter((u) => periodOf(u.date) === input.period);
-    days.delete(id);
-    uses.delete(id);
-    if (!member) {
-      const billable = memberDays.filter((d) => periodOf(d.date) === input.period);
-      const bookings = booked.get(id)?.length ?? 0;
-      if (billable.length + memberUses.length + bookings > 0)
-        unbilled.push({
-          member: id,
-          reason: 'not_in_directory',
-          days: billable.length,
-          consumables: memberUses.length,
-          // Only when there are some: the lists of months closed before bookings read as they did.
-          ...(bookings > 0 ? { bookings } : {}),
-        });
+    if (member) {
+      // No tariff, and (missingPrices) nothing used and no day of validity in the period: nothing to bill.
+      if (UNBILLED_ROLES.has(member.role) || !Object.hasOwn(input.prices.plans, member.plan)) {
+        days.delete(id);
+        uses.delete(id);
+      } else {
+        const list = accounts.get(accountOf(member));
+        if (list) list.push(member);
+        else accounts.set(accountOf(member), [member]);
+      }
       continue;
     }
-    if (UNBILLED_ROLES.has(member.role)) continue;
-    // No tariff, and (missingPrices) nothing used and no day of validity in the period: nothing to bill.
-    if (!Object.hasOwn(input.prices.plans, member.plan)) continue;
-    const tariff = input.prices.plans[member.plan] as PlanTariff;
-    for (const p of sold.get(id) ?? []) ratePack(lines, member, p);
-    const plan = plans.get(member.plan);
-    admitted.push(...rateMember(lines, input, member, tariff, plan, memberDays, draws.get(id)));
-    siteDays.push(
-      ...daysBySite(
-        member,
-        memberDays.filter((d) => periodOf(d.date) === input.period),
-      ),
-    );
-    unpriced.push(...rateConsumables(lines, input.prices, member, tariff, memberUses));
-    rateBookings(lines, input, member, tariff, booked.get(id) ?? []);
+    const billable = (days.get(id) ?? []).filter((d) => periodOf(d.date) === input.period);
+    const used = (uses.get(id) ?? []).filter((u) => periodOf(u.date) === input.period);
+    days.delete(id);
+    uses.delete(id);
+    const bookings = booked.get(id)?.length ?? 0;
+    if (billable.length + used.length + bookings > 0)
+      unbilled.push({
+        member: id,
+        reason: 'not_in_directory',
+        days: billable.length,
+        consumables: used.length,
+        // Only when there are some: the lists of months closed before bookings read as they did.
+        ...(bookings > 0 ? { bookings } : {}),
+      });
+  }
+  let rated = 0;
+  for (const account of [...accounts.keys()].sort()) {
+    const lines = new LineBook(input.rules !== 'before-line-dates');
+    const siteDays: SiteDays[] = [];
+    for (const member of accounts.get(account) ?? []) {
+      if (++rated % MEMBER_STEP === 0) yield;
+      // Each member's days and uses are let go once rated: a month's are never held beside its lines.
+      const id = member.id;
+      const memberDays = days.get(id) ?? [];
+      const memberUses = (uses.get(id) ?? []).filter((u) => periodOf(u.date) === input.period);
+      days.delete(id);
+      uses.delete(id);
+      const tariff = input.prices.plans[member.plan] as PlanTariff;
+      for (const p of sold.get(id) ?? []) ratePack(lines, member, p);
+      const plan = plans.get(member.plan);
+      admitted.push(...rateMember(lines, input, member, tariff, plan, memberDays, draws.get(id)));
+      siteDays.push(
+        ...daysBySite(
+          member,
+          memberDays.filter((d) => periodOf(d.date) === input.period),
+        ),
+      );
+      unpriced.push(...rateConsumables(lines, input.prices, member, tariff, memberUses));
+      rateBookings(lines, input, member, tariff, booked.get(id) ?? []);
+    }
+    accounts.delete(account);
+    each({ account, lines: lines.sorted(), days: siteDays });
   }
   yield;
   return {
-    lines: yield* lines.sortedSteps(),
-    days: siteDays,
     unbilled,
-    admittedBeyondQuota: admitted,
+    // In member order, as members are listed everywhere else (they were rated account by account).
+    admittedBeyondQuota: admitted.sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0)),
     unpriced: unpricedOf(input.period, unpriced),
   };
 }
@@ -621,20 +669,14 @@ export class LineBook {
     if (span.to !== undefined && (held.to === undefined || span.to > held.to)) held.to = span.to;
   }
 
-  /**
-   * The lines by key, each one's dates once and in order; yielding every `STEP` lines (a month
-   * has a million dates). Ends the book: its lines are handed on as they are, not copied.
-   */
-  *sortedSteps(): Steps<RatedLine[]> {
+  /** The lines by key, each one's dates once and in order. Ends the book: its lines are handed on, not copied. */
+  sorted(): RatedLine[] {
     const entries = [...this.lines.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     this.lines.clear();
-    const out: RatedLine[] = [];
-    for (const [, l] of entries) {
-      if (out.length % STEP === 0) yield;
+    return entries.map(([, l]) => {
       l.dates = [...new Set(l.dates)].sort();
-      out.push(l);
-    }
-    return out;
+      return l;
+    });
   }
 }
 

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { runAtOnce } from '../../cloud-sync/billing/steps.js';
-import { invoiceSteps, type Invoice } from '../../cloud-sync/billing/invoice.js';
+import type { Invoice } from '../../cloud-sync/billing/invoice.js';
 import type { BilledBooking } from '../../cloud-sync/billing/booking-rating.js';
 import { EXAMPLE_PRICE_LIST, type PlanTariff, type PriceList } from '../../cloud-sync/billing/prices.js';
 import { ratePeriod } from '../../cloud-sync/billing/rate.js';
 import { Resource } from '../../shared/protocol/bookings.js';
 import type { Member } from '../../shared/protocol/directory.js';
-import { employer, member, EXAMPLE_PLANS } from './billing-fixtures.js';
+import { employer, member, EXAMPLE_PLANS, ratingInvoices } from './billing-fixtures.js';
 
 const ZONES = new Map([
   ['murat', 'Europe/Paris'],
@@ -81,7 +80,7 @@ function invoicesFor(bookings: BilledBooking[], members: Member[] = [chloe], pri
     members: new Map(members.map((m) => [m.id, m])),
     employers: new Map([['acme', employer('acme', 'Acme SA')]]),
   };
-  return { rating, invoices: runAtOnce(invoiceSteps(period, 'EUR', rating.lines, new Map(), dir, rating.days)) };
+  return { rating, invoices: ratingInvoices(period, 'EUR', rating, dir) };
 }
 
 /** The booking lines of an invoice: kind, resource, quantity, unit, amount, VAT, dates. */

@@ -11,9 +11,8 @@ import { billedEventOf, type BilledEvent } from '../../cloud-sync/billing/visits
 import { testHubDb } from '../harness/hub-db.js';
 import { silent } from '../support/logger.js';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
-import { ratePeriod, type RatingInput } from '../../cloud-sync/billing/rate.js';
-import { invoiceSteps } from '../../cloud-sync/billing/invoice.js';
-import { runAtOnce } from '../../cloud-sync/billing/steps.js';
+import { ratePeriod, type Rating, type RatingInput } from '../../cloud-sync/billing/rate.js';
+import { AccountInvoices, type AccountDirectory, type Invoice } from '../../cloud-sync/billing/invoice.js';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import type { ManualClock } from '../../shared/platform/clock.js';
 import { FAST_PASSWORD_COST, login, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
@@ -197,5 +196,24 @@ export function invoicesOf(
   };
   const { lines, days } = ratePeriod(full);
   const dir = { members: new Map(full.members.map((m) => [m.id, m])), employers: new Map() };
-  return runAtOnce(invoiceSteps(full.period, 'EUR', lines, new Map(), dir, days));
+  return ratingInvoices(full.period, 'EUR', { lines, days }, dir);
+}
+
+/** A rating's invoices, one per account in account order, as a close makes them (no late corrections). */
+export function ratingInvoices(
+  period: string,
+  currency: string,
+  { lines, days }: Pick<Rating, 'lines' | 'days'>,
+  dir: AccountDirectory,
+): Invoice[] {
+  const invoices: Invoice[] = [];
+  const make = new AccountInvoices(period, currency, new Map(), dir, (i) => invoices.push(i));
+  for (const account of new Set(lines.map((l) => l.account)))
+    make.account({
+      account,
+      lines: lines.filter((l) => l.account === account),
+      days: days.filter((d) => d.account === account),
+    });
+  make.end();
+  return invoices;
 }

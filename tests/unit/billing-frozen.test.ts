@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { freezeSteps, renumbered } from '../../cloud-sync/billing/frozen.js';
+import { freezer, renumbered } from '../../cloud-sync/billing/frozen.js';
 import { invoiceBytes, type Invoice } from '../../cloud-sync/billing/invoice.js';
-import { runAtOnce } from '../../cloud-sync/billing/steps.js';
 import { BILLING_DATES, pricedHub, SiteLog } from './billing-fixtures.js';
 
 const { NOV_2, DEC_2 } = BILLING_DATES;
@@ -22,13 +21,10 @@ describe("a close's invoices frozen as they are issued", () => {
   });
   afterEach(() => hub.close());
 
-  const freeze = (after: number, drafts: Array<Invoice | undefined> = [...issued]) =>
-    runAtOnce(freezeSteps(drafts, (i) => i, { year: 2026, after, closedAt: CLOSED_AT }));
+  const freeze = (after: number) => issued.map(freezer({ year: 2026, after, closedAt: CLOSED_AT }));
 
-  it('keeps each invoice as its numbered bytes and lets its draft go', () => {
-    const drafts: Array<Invoice | undefined> = [...issued];
-    const frozen = freeze(4, drafts);
-    expect(drafts).toEqual(issued.map(() => undefined));
+  it('keeps each invoice as its numbered bytes, numbered in the order given', () => {
+    const frozen = freeze(4);
     expect(frozen.map((f) => [f.number, f.seq, f.account, f.totalCents])).toEqual(
       issued.map((inv, i) => [`2026-00000${5 + i}`, 5 + i, `${inv.account.kind}:${inv.account.id}`, inv.totalCents]),
     );

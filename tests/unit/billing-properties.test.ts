@@ -1,13 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { runAtOnce } from '../../cloud-sync/billing/steps.js';
-import { invoiceSteps, type Invoice } from '../../cloud-sync/billing/invoice.js';
+import type { Invoice } from '../../cloud-sync/billing/invoice.js';
 import { EXAMPLE_PRICE_LIST } from '../../cloud-sync/billing/prices.js';
 import { ratePeriod } from '../../cloud-sync/billing/rate.js';
 import type { BilledEvent } from '../../cloud-sync/billing/visits.js';
 import type { Employer, Member } from '../../shared/protocol/directory.js';
 import { storeRuns } from '../harness/hub-db.js';
-import { BILLING_DATES, billingHub, employer, member, SiteLog, EXAMPLE_PLANS } from './billing-fixtures.js';
+import {
+  BILLING_DATES,
+  billingHub,
+  employer,
+  member,
+  SiteLog,
+  EXAMPLE_PLANS,
+  ratingInvoices,
+} from './billing-fixtures.js';
 
 const SITES = ['murat', 'reichstett'];
 const ZONES = new Map(SITES.map((s) => [s, 'Europe/Paris']));
@@ -70,15 +77,11 @@ function invoices(period: string, events: readonly BilledEvent[]): Invoice[] {
     plans: EXAMPLE_PLANS,
     zones: ZONES,
   });
-  return runAtOnce(
-    invoiceSteps(
-      period,
-      'EUR',
-      lines,
-      new Map(),
-      { members: new Map(MEMBERS.map((m) => [m.id, m])), employers: new Map(EMPLOYERS.map((e) => [e.id, e])) },
-      days,
-    ),
+  return ratingInvoices(
+    period,
+    'EUR',
+    { lines, days },
+    { members: new Map(MEMBERS.map((m) => [m.id, m])), employers: new Map(EMPLOYERS.map((e) => [e.id, e])) },
   );
 }
 

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { runAtOnce } from '../../cloud-sync/billing/steps.js';
-import { invoiceSteps, lineVat, type Invoice } from '../../cloud-sync/billing/invoice.js';
+import { lineVat, type Invoice } from '../../cloud-sync/billing/invoice.js';
 import { EXAMPLE_PRICE_LIST, PriceList, unpricedRefusals } from '../../cloud-sync/billing/prices.js';
 import { ratePeriod, type RatingInput } from '../../cloud-sync/billing/rate.js';
 import type { Employer, Member } from '../../shared/protocol/directory.js';
 import { TesseraError } from '../../shared/platform/errors.js';
-import { employer, member, SiteLog, EXAMPLE_PLANS } from './billing-fixtures.js';
+import { employer, member, SiteLog, EXAMPLE_PLANS, ratingInvoices } from './billing-fixtures.js';
 
 const ZONES = new Map([
   ['murat', 'Europe/Paris'],
@@ -31,15 +30,11 @@ function invoicesFor(
     zones: ZONES,
   };
   const { lines, days } = ratePeriod(input);
-  return runAtOnce(
-    invoiceSteps(
-      period,
-      prices.currency,
-      lines,
-      new Map(),
-      { members: new Map(members.map((m) => [m.id, m])), employers: new Map(employers.map((e) => [e.id, e])) },
-      days,
-    ),
+  return ratingInvoices(
+    period,
+    prices.currency,
+    { lines, days },
+    { members: new Map(members.map((m) => [m.id, m])), employers: new Map(employers.map((e) => [e.id, e])) },
   );
 }
 
