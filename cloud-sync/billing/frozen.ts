@@ -1,5 +1,5 @@
 import type { Invoice } from './invoice.js';
-import { invoiceBytes } from './invoice.js';
+import { invoiceBytes, invoiceUtf8 } from './invoice.js';
 
 /** A close's invoice as it is stored: numbered, dated, its bytes, and what the close's summary sums. */
 export interface FrozenInvoice {
@@ -48,7 +48,7 @@ export function freezer({
       vatCents: invoice.vatCents,
       totalCents: invoice.totalCents,
       buyerless: invoice.buyer === undefined,
-      body: Buffer.from(invoiceBytes({ ...invoice, number, closedAt })),
+      body: invoiceUtf8({ ...invoice, number, closedAt }),
     };
   };
 }

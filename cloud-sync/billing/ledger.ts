@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { TesseraError } from '../../shared/platform/errors.js';
 import { describeIssues } from '../../shared/platform/validation.js';
 import type { HubDb, Sql, Tx } from '../hub/db.js';
+import { sqlDialect } from '../hub/storage/dialect.js';
 import type { HubDirectory } from '../hub/directory.js';
 import type { HubSites } from '../hub/sites.js';
 import type { ReadProgress } from './event-source.js';
@@ -600,11 +601,9 @@ async function store(
       mark === null ? null : creditNoteNumber(mark.year, mark.seq),
     ],
   );
-  for (const f of frozen)
-    await tx.run(
-      'INSERT INTO billing_invoices (number, year, seq, period, account, total_cents, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      [f.number, year, f.seq, period, f.account, f.totalCents, f.body.toString()],
-    );
+  // The bytes as they are: an employer's invoice as a JS string would be a large object of the old generation.
+  const insert = `INSERT INTO billing_invoices (number, year, seq, period, account, total_cents, body) VALUES (?, ?, ?, ?, ?, ?, ${sqlDialect(tx).utf8Text('?')})`;
+  for (const f of frozen) await tx.run(insert, [f.number, year, f.seq, period, f.account, f.totalCents, f.body]);
   const credits = await storeCreditNotes(tx, issued.creditNotes, closedAt, period);
   return {
     ...t,

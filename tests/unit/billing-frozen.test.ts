@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freezer, renumbered } from '../../cloud-sync/billing/frozen.js';
-import { invoiceBytes, type Invoice } from '../../cloud-sync/billing/invoice.js';
+import { invoiceBytes, invoiceUtf8, type Invoice } from '../../cloud-sync/billing/invoice.js';
 import { BILLING_DATES, pricedHub, SiteLog } from './billing-fixtures.js';
 
 const { NOV_2, DEC_2 } = BILLING_DATES;
@@ -37,5 +37,30 @@ describe("a close's invoices frozen as they are issued", () => {
   it('numbered again after other numbers, gives the bytes a freezing there gives', () => {
     expect(issued.length).toBeGreaterThan(1);
     expect(renumbered(freeze(0), 2026, 7)).toEqual(freeze(7));
+  });
+
+  it("puts each invoice's bytes together a line at a time, exactly as its whole text gives them", () => {
+    expect(issued.length).toBeGreaterThan(1);
+    const odd = issued.map((inv) => ({
+      ...inv,
+      account: { ...inv.account, name: 'L\'atelier « 24/7 » \u2014 "quoted" \\ \u{1F510}' },
+      lines: inv.lines.map((l, i) => (i === 0 ? { ...l, memberName: '"lines":[' } : l)),
+    }));
+    // Words that hold the very mark the lines' place is found by: the whole text is written instead.
+    const marked = issued.map((inv) => ({ ...inv, account: { ...inv.account, name: '\u0000lines\u0000' } }));
+    const noLines = issued.map((inv) => ({ ...inv, lines: [] }));
+    for (const inv of [...issued, ...odd, ...marked, ...noLines])
+      expect(invoiceUtf8(inv).equals(Buffer.from(invoiceBytes(inv)))).toBe(true);
+  });
+
+  it('stores each invoice closed as the text of its bytes', async () => {
+    const closed = await hub.ledger.close('2026-11');
+    expect(closed.invoices).toBe(issued.length);
+    const rows = await hub.db.all<{ number: string; body: string }>(
+      'SELECT number, body FROM billing_invoices ORDER BY seq',
+    );
+    const stored = await hub.ledger.invoices('2026-11');
+    expect(rows.map((r) => r.body)).toEqual(stored.map((inv) => invoiceBytes(inv)));
+    expect(rows.every((r) => typeof r.body === 'string' && r.body.startsWith('{"type":"invoice"'))).toBe(true);
   });
 });

@@ -38,6 +38,12 @@ export interface SqlDialect {
    * (SHARE ROW EXCLUSIVE) for the ingests under way. Undefined on SQLite: one writer at a time.
    */
   lockEvents(purpose: 'ingest' | 'erasure'): string | undefined;
+  /**
+   * The text whose UTF-8 bytes are bound at `placeholder` (a Buffer), for a TEXT column: a long
+   * text is written without ever being a JS string. SQLite casts the blob (read as the database's
+   * UTF-8), PostgreSQL converts the bytea (checking it is UTF-8).
+   */
+  utf8Text(placeholder: string): string;
 }
 
 const SQLITE: SqlDialect = {
@@ -49,6 +55,7 @@ const SQLITE: SqlDialect = {
   jsonValid: (column) => `json_valid(${column})`,
   forUpdate: '',
   lockEvents: () => undefined,
+  utf8Text: (p) => `CAST(${p} AS TEXT)`,
 };
 
 const POSTGRES: SqlDialect = {
@@ -61,6 +68,7 @@ const POSTGRES: SqlDialect = {
   forUpdate: ' FOR UPDATE',
   lockEvents: (purpose) =>
     `LOCK TABLE events IN ${purpose === 'ingest' ? 'ROW EXCLUSIVE' : 'SHARE ROW EXCLUSIVE'} MODE`,
+  utf8Text: (p) => `convert_from(CAST(${p} AS bytea), 'UTF8')`,
 };
 
 /** Keys are written by us, never by a user: letters, digits and underscores only. */
