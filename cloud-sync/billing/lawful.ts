@@ -25,9 +25,18 @@ export const DEFAULT_PAYMENT_TERMS_DAYS = 30;
 /** The fixed compensation for recovery costs a late business buyer owes (D441-5), in euros. */
 export const RECOVERY_INDEMNITY_EUROS = 40;
 
+/** The last instant `issueDateOf` was asked, and its date: a close issues all its documents at one instant. */
+let lastIssued: { ms: number; date: string } | undefined;
+
 /** The calendar date of `ms` in the seller's time zone. */
-export const issueDateOf = (ms: number): string =>
-  DateTime.fromMillis(ms, { zone: SELLER_ZONE }).toISODate() ?? new Date(ms).toISOString().slice(0, 10);
+export function issueDateOf(ms: number): string {
+  if (lastIssued?.ms !== ms)
+    lastIssued = {
+      ms,
+      date: DateTime.fromMillis(ms, { zone: SELLER_ZONE }).toISODate() ?? new Date(ms).toISOString().slice(0, 10),
+    };
+  return lastIssued.date;
+}
 
 const MONTHS: Record<InvoiceLanguage, readonly string[]> = {
   fr: [

@@ -369,7 +369,8 @@ function rateMember(
       covered,
     );
   switch (tariff.kind) {
-    case 'per-day':
+    case 'per-day': {
+      const charged = new Map<string, { site: string; half: boolean; dates: string[] }>();
       for (const d of days.filter((x) => periodOf(x.date) === period)) {
         const pack = drawn.get(d.date);
         if (pack) {
@@ -389,13 +390,24 @@ function rateMember(
           continue;
         }
         const half = tariff.halfDay !== undefined && d.minutes !== null && d.minutes < tariff.halfDay.underMinutes;
-        if (half && tariff.halfDay)
-          line(d.site, 'half-day', `Half-day visits (under ${tariff.halfDay.underMinutes} min)`, tariff.halfDay.cents, [
-            d.date,
-          ]);
-        else line(d.site, 'day', 'Day visits', tariff.dayCents, [d.date]);
+        const key = `${half ? 'half' : 'day'}\u0000${d.site}`;
+        const held = charged.get(key);
+        if (held) held.dates.push(d.date);
+        else charged.set(key, { site: d.site, half, dates: [d.date] });
       }
+      // One line per site and kind of day with all its dates, as the book would merge them.
+      for (const { site, half, dates } of charged.values())
+        if (half && tariff.halfDay)
+          line(
+            site,
+            'half-day',
+            `Half-day visits (under ${tariff.halfDay.underMinutes} min)`,
+            tariff.halfDay.cents,
+            dates,
+          );
+        else line(site, 'day', 'Day visits', tariff.dayCents, dates);
       return [];
+    }
     case 'week-pass':
       for (const week of weeksOf(days, period))
         line(week[0]?.site ?? null, 'week', 'Week passes', tariff.weekCents, [weekOf(week[0]?.date ?? '')]);
