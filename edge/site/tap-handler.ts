@@ -11,7 +11,7 @@ import type { DoorController } from '../doors/door-controller.js';
 import type { CardEvent, Reader } from '../hardware/types.js';
 import type { LockerBanks, LockerOpening } from '../lockers/locker-banks.js';
 import type { PresenceKeeper } from '../presence/presence-keeper.js';
-import type { BadgeHolder } from '../store/directory-repo.js';
+import type { BadgeHolder, HolderAtTap } from '../store/directory-repo.js';
 import type { EdgeStore } from '../store/store.js';
 import type { ReaderBinding } from './reader-binding.js';
 import { bookingsForTap } from './tap-bookings.js';
@@ -80,7 +80,13 @@ export interface CardVerifier {
 /** What is known of a tap before deciding: the directory's entry, and what the card proved. */
 interface Known {
   holder: BadgeHolder | undefined;
+  /** Whether the holder's member is checked in, read with the holder. */
+  inside: boolean;
   proof?: CardProof;
+}
+
+function knownOf(found: HolderAtTap | undefined): Known {
+  return { holder: found?.holder, inside: found?.inside ?? false };
 }
 
 interface Decided {
@@ -149,11 +155,18 @@ export class TapHandler {
     const at = card.at ?? this.deps.clock.now();
     const enrolment = this.deps.enrolment?.(binding.id);
     if (enrolment !== undefined) return this.present(card, binding, uid, enrolment, at);
-    const holder = this.deps.store.directory.lookup(uid);
-    if (holder?.badge.type !== 'ntag424') return this.finish(card, binding, uid, { at, presentedMs }, { holder });
-    // Read the directory again after talking to the card: a revocation may have landed meanwhile.
+    const found = this.deps.store.directory.lookupAtTap(uid);
+    if (found?.holder.badge.type !== 'ntag424')
+      return this.finish(card, binding, uid, { at, presentedMs }, knownOf(found));
+    // Read the directory (and presence) again after talking to the card: a revocation may have landed meanwhile.
     return this.proveCard(card, uid).then((proof) =>
-      this.finish(card, binding, uid, { at, presentedMs }, { proof, holder: this.deps.store.directory.lookup(uid) }),
+      this.finish(
+        card,
+        binding,
+        uid,
+        { at, presentedMs },
+        { ...knownOf(this.deps.store.directory.lookupAtTap(uid)), proof },
+      ),
     );
   }
 
@@ -241,11 +254,12 @@ export class TapHandler {
     return result;
   }
 
-  private decide(binding: ReaderBinding, uid: string, at: number, { holder, proof }: Known): Decided {
-    const { store, rules, presence } = this.deps;
+  private decide(binding: ReaderBinding, uid: string, at: number, known: Known): Decided {
+    const { store, rules } = this.deps;
+    const { holder, proof } = known;
     const card = cardCheck(proof, proof?.sunCounter === undefined ? undefined : store.sunCounters.last(uid));
     const member = holder?.member;
-    const inside = member ? presence.isInside(member.id) : false;
+    const inside = member ? known.inside : false;
     const decision = decideAccess({
       now: at,
       site: rules,

@@ -143,4 +143,16 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE presence;
   ALTER TABLE presence_by_member RENAME TO presence;
   `,
+  // Occupancy kept as a counter beside the seq, by triggers on presence: an entry read it as
+  // COUNT(*) over presence, every row of it at each tap. The counter's row shares the page the
+  // seq already writes in each transaction that appends an event, so it costs no WAL page. A row
+  // replaced by a conflict (INSERT/UPDATE OR REPLACE) fires no delete trigger: presence is never
+  // written that way (edge/store/erasure.ts frees the key first).
+  `
+  INSERT INTO counters (name, value) SELECT 'occupancy', COUNT(*) FROM presence;
+  CREATE TRIGGER presence_insert_counts AFTER INSERT ON presence
+    BEGIN UPDATE counters SET value = value + 1 WHERE name = 'occupancy'; END;
+  CREATE TRIGGER presence_delete_counts AFTER DELETE ON presence
+    BEGIN UPDATE counters SET value = value - 1 WHERE name = 'occupancy'; END;
+  `,
 ];
