@@ -58,10 +58,6 @@ export class PresenceKeeper {
     this.timers = [];
   }
 
-  isInside(member: string): boolean {
-    return this.deps.store.presence.since(member) !== undefined;
-  }
-
   /** Inside the caller's transaction. */
   checkIn(member: string, atMs: number, door: string | undefined, reader: string | undefined): void {
     const { store, timeZone } = this.deps;

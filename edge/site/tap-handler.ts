@@ -11,7 +11,7 @@ import type { DoorController } from '../doors/door-controller.js';
 import type { CardEvent, Reader } from '../hardware/types.js';
 import type { LockerBanks, LockerOpening } from '../lockers/locker-banks.js';
 import type { PresenceKeeper } from '../presence/presence-keeper.js';
-import type { BadgeHolder } from '../store/directory-repo.js';
+import type { BadgeHolder, HolderAtTap } from '../store/directory-repo.js';
 import type { EdgeStore } from '../store/store.js';
 import type { ReaderBinding } from './reader-binding.js';
 import { bookingsForTap } from './tap-bookings.js';
@@ -80,7 +80,13 @@ export interface CardVerifier {
 /** What is known of a tap before deciding: the directory's entry, and what the card proved. */
 interface Known {
   holder: BadgeHolder | undefined;
+  /** Whether the holder's member is checked in, read with the holder. */
+  inside: boolean;
   proof?: CardProof;
+}
+
+function knownOf(found: HolderAtTap | undefined): Known {
+  return { holder: found?.holder, inside: found?.inside ?? false };
 }
 
 interface Decided {
@@ -105,9 +111,9 @@ function cardCheck(proof: CardProof | undefined, lastSunCounter: number | undefi
 }
 
 /**
- * The path from a card to a relay (docs/architecture.md, invariant 1): lookup, a pure decision, one
- * transaction for the state change and its events, then the relay. Nothing here waits on the
- * network. A room's reader changes no presence: its tap is recorded as access, with its reader.
+ * The path from a card to a relay (docs/architecture.md, invariant 1): one transaction for the
+ * lookup, a pure decision, the state change and its events; then the relay. Nothing here waits on
+ * the network (a secure badge's card is asked before the transaction begins). A room's reader changes no presence: its tap is recorded as access, with its reader.
  */
 export class TapHandler {
   readonly counts = { taps: 0, rejectedCards: 0, unboundReaders: 0 };
@@ -149,11 +155,27 @@ export class TapHandler {
     const at = card.at ?? this.deps.clock.now();
     const enrolment = this.deps.enrolment?.(binding.id);
     if (enrolment !== undefined) return this.present(card, binding, uid, enrolment, at);
-    const holder = this.deps.store.directory.lookup(uid);
-    if (holder?.badge.type !== 'ntag424') return this.finish(card, binding, uid, { at, presentedMs }, { holder });
-    // Read the directory again after talking to the card: a revocation may have landed meanwhile.
+    const { store } = this.deps;
+    // A UID badge: its lookup, decision and record in one transaction. A secure badge talks to the
+    // card first, outside any transaction.
+    const decided = store.readThenWrite(() => {
+      const found = store.directory.lookupAtTap(uid);
+      return found?.holder.badge.type === 'ntag424'
+        ? undefined
+        : this.decideAndRecord(binding, uid, at, knownOf(found));
+    });
+    if (decided) return this.finish(card, binding, uid, presentedMs, decided);
+    // Read the directory (and presence) again after talking to the card: a revocation may have landed meanwhile.
     return this.proveCard(card, uid).then((proof) =>
-      this.finish(card, binding, uid, { at, presentedMs }, { proof, holder: this.deps.store.directory.lookup(uid) }),
+      this.finish(
+        card,
+        binding,
+        uid,
+        presentedMs,
+        store.readThenWrite(() =>
+          this.decideAndRecord(binding, uid, at, { ...knownOf(store.directory.lookupAtTap(uid)), proof }),
+        ),
+      ),
     );
   }
 
@@ -217,17 +239,16 @@ export class TapHandler {
     card: CardEvent,
     binding: ReaderBinding,
     uid: string,
-    when: { at: number; presentedMs: number },
-    known: Known,
+    presentedMs: number,
+    result: TapResult,
   ): TapResult {
     const { log } = this.deps;
-    const result = this.decideAndRecord(binding, uid, when.at, known);
     this.byReason.set(result.reason, (this.byReason.get(result.reason) ?? 0) + 1);
     this.actuate(result);
     this.deps.reader
       .feedback(card.reader, result.granted)
       .catch((err: unknown) => log.debug({ err }, 'reader feedback failed'));
-    this.latency.observe(Math.max(0, this.elapsedMs() - when.presentedMs) / 1000);
+    this.latency.observe(Math.max(0, this.elapsedMs() - presentedMs) / 1000);
     log.info(
       {
         reader: binding.id,
@@ -241,11 +262,12 @@ export class TapHandler {
     return result;
   }
 
-  private decide(binding: ReaderBinding, uid: string, at: number, { holder, proof }: Known): Decided {
-    const { store, rules, presence } = this.deps;
+  private decide(binding: ReaderBinding, uid: string, at: number, known: Known): Decided {
+    const { store, rules } = this.deps;
+    const { holder, proof } = known;
     const card = cardCheck(proof, proof?.sunCounter === undefined ? undefined : store.sunCounters.last(uid));
     const member = holder?.member;
-    const inside = member ? presence.isInside(member.id) : false;
+    const inside = member ? known.inside : false;
     const decision = decideAccess({
       now: at,
       site: rules,
@@ -286,38 +308,28 @@ export class TapHandler {
     return { decision, memberId: member?.id, inside, locker, badgeType: holder?.badge.type };
   }
 
+  /** The decision and what it changes, with its event; inside the tap's transaction (`readThenWrite`). */
   private decideAndRecord(binding: ReaderBinding, uid: string, at: number, known: Known): TapResult {
-    const { store, presence, rules } = this.deps;
+    const { store } = this.deps;
     const { proof } = known;
     const { decision, memberId, inside, locker, badgeType } = this.decide(binding, uid, at, known);
     const opening: LockerOpening | null = locker && 'open' in locker ? locker.open : null;
-    let presenceChange: TapResult['presence'] = null;
-    store.transaction(() => {
-      const data = {
-        reader: binding.id,
-        role: binding.role,
-        ...(binding.door ? { door: binding.door } : {}),
-        ...(binding.bank ? { bank: binding.bank } : {}),
-        ...(binding.resource ? { resource: binding.resource } : {}),
-        badge: maskUid(uid),
-        ...(memberId ? { memberId } : {}),
-        ...(badgeType === 'uid' ? { cloneable: true } : {}),
-      };
-      if (decision.granted)
-        store.events.append({ type: 'access.granted', data: { ...data, reason: decision.reason } }, at);
-      else store.events.append({ type: 'access.denied', data: { ...data, reason: decision.reason } }, at);
-      if (decision.granted && proof?.sunCounter !== undefined) store.sunCounters.accept(uid, proof.sunCounter, at);
-      if (!decision.granted || !memberId) return;
-      if (opening) this.deps.lockers.record(opening, memberId, at);
-      else if (binding.role === 'entry' && !inside) {
-        presence.checkIn(memberId, at, binding.door, binding.id);
-        presenceChange = 'in';
-      } else if (binding.role === 'entry' && rules.secondTapChecksOut) {
-        if (presence.checkOut(memberId, 'second_tap', at, binding.door)) presenceChange = 'out';
-      } else if (binding.role === 'exit' && this.deps.checkoutByExitReader) {
-        if (presence.checkOut(memberId, 'exit_reader', at, binding.door)) presenceChange = 'out';
-      }
-    });
+    const data = {
+      reader: binding.id,
+      role: binding.role,
+      ...(binding.door ? { door: binding.door } : {}),
+      ...(binding.bank ? { bank: binding.bank } : {}),
+      ...(binding.resource ? { resource: binding.resource } : {}),
+      badge: maskUid(uid),
+      ...(memberId ? { memberId } : {}),
+      ...(badgeType === 'uid' ? { cloneable: true } : {}),
+    };
+    if (decision.granted)
+      store.events.append({ type: 'access.granted', data: { ...data, reason: decision.reason } }, at);
+    else store.events.append({ type: 'access.denied', data: { ...data, reason: decision.reason } }, at);
+    if (decision.granted && proof?.sunCounter !== undefined) store.sunCounters.accept(uid, proof.sunCounter, at);
+    const presenceChange =
+      decision.granted && memberId ? this.recordGrant(binding, memberId, at, inside, opening) : null;
     return {
       granted: decision.granted,
       reason: decision.reason,
@@ -327,6 +339,30 @@ export class TapHandler {
       memberId: memberId ?? null,
       presence: presenceChange,
     };
+  }
+
+  /** What a granted tap changes besides its event: a locker claimed, a check-in or a check-out. */
+  private recordGrant(
+    binding: ReaderBinding,
+    memberId: string,
+    at: number,
+    inside: boolean,
+    opening: LockerOpening | null,
+  ): TapResult['presence'] {
+    const { presence, rules } = this.deps;
+    if (opening) {
+      this.deps.lockers.record(opening, memberId, at);
+      return null;
+    }
+    if (binding.role === 'entry' && !inside) {
+      presence.checkIn(memberId, at, binding.door, binding.id);
+      return 'in';
+    }
+    if (binding.role === 'entry' && rules.secondTapChecksOut)
+      return presence.checkOut(memberId, 'second_tap', at, binding.door) ? 'out' : null;
+    if (binding.role === 'exit' && this.deps.checkoutByExitReader)
+      return presence.checkOut(memberId, 'exit_reader', at, binding.door) ? 'out' : null;
+    return null;
   }
 
   /**

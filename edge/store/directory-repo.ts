@@ -56,9 +56,16 @@ interface HolderRow {
   plan_body: string | null;
 }
 
+/** A badge's holder as a tap reads it, with whether the member is checked in (one statement). */
+export interface HolderAtTap {
+  holder: BadgeHolder;
+  inside: boolean;
+}
+
 /** The site's copy of the directory: replaced whole (standalone file) or by deltas (hub, later). */
 export class DirectoryRepo {
   private readonly holder;
+  private readonly holderAtTap;
   private readonly member;
   private readonly info;
   private readonly hash;
@@ -90,6 +97,14 @@ export class DirectoryRepo {
        FROM badges b LEFT JOIN members m ON m.id = b.member LEFT JOIN plans p ON p.id = m.plan
        WHERE b.uid = ?`,
     );
+    // The tap's one read: the holder and their presence, one statement rather than two.
+    this.holderAtTap = db.prepare<[string], HolderRow & { inside: number }>(
+      `SELECT b.uid, b.member, b.status, b.type, m.body AS member_body, p.body AS plan_body,
+         pr.member IS NOT NULL AS inside
+       FROM badges b LEFT JOIN members m ON m.id = b.member LEFT JOIN plans p ON p.id = m.plan
+         LEFT JOIN presence pr ON pr.member = m.id
+       WHERE b.uid = ?`,
+    );
     this.member = db.prepare<[string], { body: string }>('SELECT body FROM members WHERE id = ?');
     this.hash = db.prepare<[string], { content_hash: string | null }>(
       'SELECT content_hash FROM directory_meta WHERE id = 1 AND source = ?',
@@ -105,7 +120,19 @@ export class DirectoryRepo {
   /** The badge with this UID, its member and plan; rows are re-checked against the schemas. */
   lookup(uid: string): BadgeHolder | undefined {
     const row = this.holder.get(uid);
-    if (!row) return undefined;
+    return row ? this.holderOf(row) : undefined;
+  }
+
+  /**
+   * As `lookup`, and whether the badge's member is checked in at the site (presence), read in the
+   * same statement: what a tap decides on, in one lookup.
+   */
+  lookupAtTap(uid: string): HolderAtTap | undefined {
+    const row = this.holderAtTap.get(uid);
+    return row ? { holder: this.holderOf(row), inside: row.inside === 1 } : undefined;
+  }
+
+  private holderOf(row: HolderRow): BadgeHolder {
     return {
       badge: BadgeSchema.parse({ uid: row.uid, member: row.member, status: row.status, type: row.type }),
       member: row.member_body === null ? undefined : MemberSchema.parse(JSON.parse(row.member_body)),

@@ -71,7 +71,13 @@ function eraseDirectoryEntry(db: Db, id: string): number {
 
 /** Presence, day usage, lockers and events of `id` under the pseudonym (days elsewhere dropped); returns the events rewritten. */
 function rekey(db: Db, id: string, pseudonym: string): number {
-  db.prepare('UPDATE OR REPLACE presence SET member = ? WHERE member = ?').run(pseudonym, id);
+  // Presence as UPDATE OR REPLACE would, but with the row it replaces deleted as such: a
+  // conflict's implicit delete fires no trigger, and a trigger keeps the site's occupancy.
+  db.prepare('DELETE FROM presence WHERE member = ? AND EXISTS (SELECT 1 FROM presence WHERE member = ?)').run(
+    pseudonym,
+    id,
+  );
+  db.prepare('UPDATE presence SET member = ? WHERE member = ?').run(pseudonym, id);
   db.prepare('UPDATE OR REPLACE day_usage SET member = ? WHERE member = ?').run(pseudonym, id);
   // The hub's next message no longer names the member: until then their days elsewhere are theirs alone.
   db.prepare('DELETE FROM days_elsewhere WHERE member = ?').run(id);

@@ -143,4 +143,35 @@ export const MIGRATIONS: readonly string[] = [
   DROP TABLE presence;
   ALTER TABLE presence_by_member RENAME TO presence;
   `,
+  // Occupancy kept as a counter beside the seq, by triggers on presence: an entry read it as
+  // COUNT(*) over presence, every row of it at each tap. The counter's row shares the page the
+  // seq already writes in each transaction that appends an event, so it costs no WAL page. A row
+  // replaced by a conflict (INSERT/UPDATE OR REPLACE) fires no delete trigger: presence is never
+  // written that way (edge/store/erasure.ts frees the key first).
+  `
+  INSERT INTO counters (name, value) SELECT 'occupancy', COUNT(*) FROM presence;
+  CREATE TRIGGER presence_insert_counts AFTER INSERT ON presence
+    BEGIN UPDATE counters SET value = value + 1 WHERE name = 'occupancy'; END;
+  CREATE TRIGGER presence_delete_counts AFTER DELETE ON presence
+    BEGIN UPDATE counters SET value = value - 1 WHERE name = 'occupancy'; END;
+  `,
+  // Events without the UNIQUE index on their id: each append wrote a page of it besides the
+  // table's, and nothing here reads an event by its id (the log is read by seq; the hub keys events
+  // by site and seq and compares ids only to tell a resend from a conflict). An id is a UUIDv7,
+  // unique by construction: its millisecond and 74 bits from the system's secure generator. The
+  // table is copied whole, once (a site keeps only what the hub has not acknowledged or retention
+  // has not yet dropped).
+  `
+  CREATE TABLE events_by_seq (
+    seq   INTEGER PRIMARY KEY,
+    id    TEXT NOT NULL,
+    at    TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    type  TEXT NOT NULL,
+    body  TEXT NOT NULL
+  );
+  INSERT INTO events_by_seq (seq, id, at, at_ms, type, body) SELECT seq, id, at, at_ms, type, body FROM events;
+  DROP TABLE events;
+  ALTER TABLE events_by_seq RENAME TO events;
+  `,
 ];

@@ -20,7 +20,8 @@ export class PresenceRepo {
 
   constructor(db: Db) {
     this.inside = db.prepare<[string], { since: number }>('SELECT since FROM presence WHERE member = ?');
-    this.count = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM presence');
+    // Kept by triggers on presence (edge/store/migrations.ts): one row, however many are in.
+    this.count = db.prepare<[], { n: number }>("SELECT value AS n FROM counters WHERE name = 'occupancy'");
     this.insert = db.prepare('INSERT INTO presence (member, since, door) VALUES (?, ?, ?)');
     this.remove = db.prepare<[string], { since: number }>('DELETE FROM presence WHERE member = ? RETURNING since');
     this.all = db.prepare<[], { member: string; since: number; door: string | null; name: string | null }>(

@@ -25,6 +25,8 @@ export class EdgeStore {
   private readonly committedListeners = new Set<() => void>();
   /** One transaction function for every call (better-sqlite3 nests it as a savepoint when called inside one). */
   private readonly runInTransaction: <T>(fn: () => T) => T;
+  /** The same, begun IMMEDIATE: the write lock taken at its start. */
+  private readonly runImmediate: <T>(fn: () => T) => T;
 
   constructor(
     readonly db: Db,
@@ -43,6 +45,7 @@ export class EdgeStore {
     this.commands = new CommandRepo(db);
     const run = db.transaction((fn: () => unknown) => fn());
     this.runInTransaction = <T>(fn: () => T) => run(fn) as T;
+    this.runImmediate = <T>(fn: () => T) => run.immediate(fn) as T;
   }
 
   static open(path: string, site: string, timeZone: string): EdgeStore {
@@ -51,10 +54,24 @@ export class EdgeStore {
 
   /** Runs `fn` in one transaction: the state change and its events commit together or not at all. */
   transaction<T>(fn: () => T): T {
+    return this.run(fn, this.runInTransaction);
+  }
+
+  /**
+   * As `transaction`, for one that reads what it then writes over (a tap reads the badge's holder,
+   * presence and occupancy, decides, and records): the write lock is taken when it begins, so no
+   * other connection writes between its reads and its writes, and its reads share its lock rather
+   * than each taking one of its own. Inside a transaction, a savepoint of it as `transaction`.
+   */
+  readThenWrite<T>(fn: () => T): T {
+    return this.run(fn, this.runImmediate);
+  }
+
+  private run<T>(fn: () => T, begin: <R>(fn: () => R) => R): T {
     if (this.db.inTransaction) return this.runInTransaction(fn);
     let committed = false;
     try {
-      const result = this.runInTransaction(fn);
+      const result = begin(fn);
       committed = true;
       return result;
     } finally {

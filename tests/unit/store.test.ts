@@ -99,6 +99,39 @@ describe('the edge store', () => {
     store.close();
   });
 
+  it('a transaction that reads then writes holds the write lock from its start, and tells its listeners as any other', () => {
+    const path = tempDb();
+    const store = EdgeStore.open(path, 'murat', 'Europe/Paris');
+    let told = 0;
+    store.onEventsCommitted(() => told++);
+    const other = new Database(path);
+    other.pragma('busy_timeout = 0');
+    const otherWrites = () => other.prepare("UPDATE counters SET value = value WHERE name = 'acked'").run();
+    const seq = store.readThenWrite(() => {
+      // Nothing written yet, and already no other connection may write.
+      expect(otherWrites).toThrow(/locked|busy/i);
+      const last = store.events.lastSeq();
+      // Inside a transaction it is a savepoint: the outer one commits, once.
+      store.readThenWrite(() => store.events.append({ type: 'door.forced', data: { door: 'front' } }, 0));
+      return last;
+    });
+    expect(seq).toBe(0);
+    expect(told).toBe(1);
+    expect(store.events.lastSeq()).toBe(1);
+    expect(() =>
+      store.readThenWrite(() => {
+        store.events.append({ type: 'door.forced', data: { door: 'front' } }, 0);
+        throw new Error('power cut in the middle');
+      }),
+    ).toThrow('power cut');
+    expect(told).toBe(1);
+    expect(store.events.lastSeq()).toBe(1);
+    // Once it ended, the lock is free.
+    expect(otherWrites().changes).toBe(1);
+    other.close();
+    store.close();
+  });
+
   it('refuses to append an event outside a transaction', async () => {
     site = await startSite();
     expect(() => site?.store.events.append({ type: 'door.forced', data: { door: 'front' } }, 0)).toThrow(
