@@ -1,23 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../edge/store/db.js';
 import { MIGRATIONS } from '../../edge/store/migrations.js';
 import { EdgeStore } from '../../edge/store/store.js';
 import { uuidv7 } from '../../shared/platform/ids.js';
 import { openSqlite } from '../../shared/platform/sqlite.js';
+import { tempDir } from '../support/temp-dir.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDb(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-events-'));
-  dirs.push(dir);
-  return join(dir, 'edge.db');
-}
+const tempDb = (): string => join(tempDir('tessera-events-'), 'edge.db');
 
 /** The schema version that dropped the index of events by id. */
 const BY_SEQ_VERSION = MIGRATIONS.findIndex((sql) => sql.includes('CREATE TABLE events_by_seq')) + 1;

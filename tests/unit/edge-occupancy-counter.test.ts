@@ -1,25 +1,15 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../edge/store/db.js';
 import { applyErasures } from '../../edge/store/erasure.js';
 import { MIGRATIONS } from '../../edge/store/migrations.js';
 import { EdgeStore } from '../../edge/store/store.js';
 import { openSqlite } from '../../shared/platform/sqlite.js';
+import { tempDir } from '../support/temp-dir.js';
 import { pseudonymOf } from '../../shared/protocol/erasure.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDb(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tessera-occupancy-'));
-  dirs.push(dir);
-  return join(dir, 'edge.db');
-}
+const tempDb = (): string => join(tempDir('tessera-occupancy-'), 'edge.db');
 
 /** What the counter must always say: the rows of presence, counted. */
 const counted = (store: EdgeStore) =>
