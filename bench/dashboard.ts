@@ -250,7 +250,8 @@ async function overviewDrawn(page: Page): Promise<number> {
  */
 async function firstLoad(apiUrl: string, admin: AuthHeaders): Promise<string[]> {
   const head = ['### Dashboard first load', ''];
-  const uplot = ['/ui/vendor/uPlot.esm.js', '/ui/vendor/uPlot.min.css'].map((u) => dashboardAssets().get(u));
+  const assets = await dashboardAssets();
+  const uplot = ['/ui/vendor/uPlot.esm.js', '/ui/vendor/uPlot.min.css'].map((u) => assets.get(u));
   const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
   const chartLine = `The site page loads uPlot on demand: ${kib(uplot.reduce((n, a) => n + (a?.gzip.length ?? 0), 0))} gzipped (${kib(uplot.reduce((n, a) => n + (a?.body.length ?? 0), 0))} decoded).`;
   if (!existsSync(CHROMIUM))
