@@ -17,13 +17,21 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json; charset=utf-8',
 };
 
-/** The dashboard holds no data itself: every figure comes from the authenticated API. */
-const SECURITY_HEADERS = {
-  'content-security-policy':
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+/**
+ * The dashboard holds no data itself: every figure comes from the authenticated API. Nothing but
+ * the hub itself, and the page's own inline scripts, allowed each by its hash (`inline`).
+ */
+const securityHeaders = (inline: readonly string[]) => ({
+  'content-security-policy': `default-src 'self'; img-src 'self' data:; style-src 'self'; script-src ${["'self'", ...inline].join(' ')}; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
-};
+});
+
+/** The CSP source of each inline script of `html` (a `<script>` without attributes): its SHA-256. */
+const inlineScriptHashes = (html: string): string[] =>
+  [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map(
+    ([, code = '']) => `'sha256-${createHash('sha256').update(code).digest('base64')}'`,
+  );
 
 interface Asset {
   body: Buffer;
@@ -208,10 +216,11 @@ const FROM_APP = new RegExp(`import\\s*\\{([^}]*)\\}\\s*from\\s*"${APP.replaceAl
  * taken from the URL). These routes are public (auth/register.ts); they carry no data.
  */
 export function registerDashboardFiles(app: FastifyInstance, assets: DashboardAssets): void {
+  const headers = securityHeaders(inlineScriptHashes(assets.get('/ui/index.html')?.body.toString() ?? ''));
   const answer = (url: string) => (req: FastifyRequest, reply: FastifyReply) => {
     const asset = assets.get(url);
     if (!asset) return reply.callNotFound();
-    void reply.headers({ ...SECURITY_HEADERS, etag: asset.etag, 'cache-control': 'no-cache', vary: 'accept-encoding' });
+    void reply.headers({ ...headers, etag: asset.etag, 'cache-control': 'no-cache', vary: 'accept-encoding' });
     if (req.headers['if-none-match'] === asset.etag) return reply.code(304).send();
     if (/\bgzip\b/.test(req.headers['accept-encoding'] ?? ''))
       return reply.type(asset.type).header('content-encoding', 'gzip').send(asset.gzip);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
@@ -26,12 +27,26 @@ describe("the dashboard's static files", () => {
     expect(r.headers['content-security-policy']).toContain("default-src 'self'");
     expect(r.headers['content-security-policy']).toContain("script-src 'self'");
     expect(r.headers['x-content-type-options']).toBe('nosniff');
-    expect(r.body).toContain('<script type="module" src="/ui/app.js">');
+    expect(r.body).toContain('<script type="module" src="/ui/app.js" blocking="render">');
+  });
+
+  it("the page's inline script is allowed by its hash, and nothing else inline", async () => {
+    const r = await hub.api.inject({ method: 'GET', url: '/' });
+    const inline = [...r.body.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1] ?? '');
+    expect(inline).toHaveLength(1);
+    const csp = String(r.headers['content-security-policy']);
+    const scriptSrc = /script-src ([^;]*)/.exec(csp)?.[1]?.split(' ');
+    expect(scriptSrc).toEqual([
+      "'self'",
+      ...inline.map((code) => `'sha256-${createHash('sha256').update(code).digest('base64')}'`),
+    ]);
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).toContain("style-src 'self';");
   });
 
   it('the first load is one script: /ui/app.js holds app.js with the overview and every module they import', async () => {
     const page = (await hub.api.inject({ method: 'GET', url: '/' })).body;
-    expect([...page.matchAll(/<script\b/g)]).toHaveLength(1);
+    expect([...page.matchAll(/<script\b[^>]*\bsrc=/g)]).toHaveLength(1);
     expect(page).not.toContain('modulepreload');
     const app = (await hub.api.inject({ method: 'GET', url: '/ui/app.js' })).body;
     // One line of each module of the first load (api, dom, i18n and its messages, live, login, overview, app).
