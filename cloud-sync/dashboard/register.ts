@@ -4,15 +4,15 @@ import type { Clock } from '../../shared/platform/clock.js';
 import type { HubAuth } from '../hub/auth/index.js';
 import { sessionToken } from '../hub/auth/register.js';
 import type { HubLive } from '../hub/occupancy/live.js';
-import { registerDashboardFiles } from './static.js';
+import { registerDashboardFiles, type DashboardAssets } from './static.js';
 import { registerEventStream } from './stream.js';
 
 /** The operator's dashboard on the hub API: its static files at `/` and `/ui/`, and the live stream. */
 export function registerDashboard(
   app: FastifyInstance,
-  deps: { live: HubLive; auth: HubAuth; clock: Clock; log: Logger },
+  deps: { live: HubLive; auth: HubAuth; clock: Clock; log: Logger; assets: DashboardAssets },
 ): void {
-  registerDashboardFiles(app);
+  registerDashboardFiles(app, deps.assets);
   registerEventStream(app, {
     ...deps,
     sessionValid: async (req) => {

@@ -3,6 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, join, relative, sep } from 'node:path';
+import { build, stop, type Plugin } from 'esbuild';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { serve } from '../../shared/platform/api-contract.js';
 import { DashboardRoutes } from '../../shared/protocol/api/hub-dashboard.js';
@@ -16,13 +17,21 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json; charset=utf-8',
 };
 
-/** The dashboard holds no data itself: every figure comes from the authenticated API. */
-const SECURITY_HEADERS = {
-  'content-security-policy':
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+/**
+ * The dashboard holds no data itself: every figure comes from the authenticated API. Nothing but
+ * the hub itself, and the page's own inline scripts, allowed each by its hash (`inline`).
+ */
+const securityHeaders = (inline: readonly string[]) => ({
+  'content-security-policy': `default-src 'self'; img-src 'self' data:; style-src 'self'; script-src ${["'self'", ...inline].join(' ')}; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
-};
+});
+
+/** The CSP source of each inline script of `html` (a `<script>` without attributes): its SHA-256. */
+const inlineScriptHashes = (html: string): string[] =>
+  [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map(
+    ([, code = '']) => `'sha256-${createHash('sha256').update(code).digest('base64')}'`,
+  );
 
 interface Asset {
   body: Buffer;
@@ -32,10 +41,29 @@ interface Asset {
   etag: string;
 }
 
+/** What the hub serves under `/` and `/ui/`, by URL. */
+export type DashboardAssets = ReadonlyMap<string, Asset>;
+
 export const UI_DIR = join(PACKAGE_ROOT, 'cloud-sync', 'dashboard', 'ui');
 
-/** Every file under ui/ by its URL (`/ui/...`), plus uPlot from node_modules under `/ui/vendor/`. */
-export function dashboardAssets(uiDir = UI_DIR): Map<string, Asset> {
+/** Made once per folder and process: the files do not change under a running hub. */
+const made = new Map<string, Promise<DashboardAssets>>();
+
+/**
+ * What the hub serves under `/ui/`, by URL: the page, its style sheet, its modules as bundled by
+ * `bundleModules` (not the module files themselves), and uPlot from node_modules under `/ui/vendor/`.
+ */
+export function dashboardAssets(uiDir = UI_DIR): Promise<DashboardAssets> {
+  let assets = made.get(uiDir);
+  if (!assets) {
+    assets = readAssets(uiDir);
+    made.set(uiDir, assets);
+    assets.catch(() => made.delete(uiDir));
+  }
+  return assets;
+}
+
+async function readAssets(uiDir: string): Promise<Map<string, Asset>> {
   const assets = new Map<string, Asset>();
   const put = (url: string, body: Buffer) => {
     const type = TYPES[extname(url)];
@@ -47,59 +75,152 @@ export function dashboardAssets(uiDir = UI_DIR): Map<string, Asset> {
       etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
     });
   };
-  const add = (url: string, file: string) => {
-    if (TYPES[extname(file)] !== undefined) put(url, readFileSync(file));
-  };
   for (const entry of readdirSync(uiDir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
+    if (!entry.isFile() || extname(entry.name) === '.js') continue;
     const file = join(entry.parentPath, entry.name);
-    add(`/ui/${relative(uiDir, file).split(sep).join('/')}`, file);
+    put(urlOf(uiDir, file), readFileSync(file));
   }
+  for (const [url, body] of await bundled(uiDir)) put(url, body);
   const require = createRequire(import.meta.url);
-  add('/ui/vendor/uPlot.esm.js', require.resolve('uplot/dist/uPlot.esm.js'));
-  add('/ui/vendor/uPlot.min.css', require.resolve('uplot/dist/uPlot.min.css'));
-  const page = assets.get(PAGE);
-  if (page) put(PAGE, Buffer.from(withModulePreloads(page.body.toString(), staticGraph(assets, APP))));
+  put('/ui/vendor/uPlot.esm.js', readFileSync(require.resolve('uplot/dist/uPlot.esm.js')));
+  put('/ui/vendor/uPlot.min.css', readFileSync(require.resolve('uplot/dist/uPlot.min.css')));
   return assets;
 }
 
-const PAGE = '/ui/index.html';
-const APP = '/ui/app.js';
-/** A module's static imports (`import … from './x.js'`, `import './x.js'`), not `import()` nor JSDoc types. */
-const STATIC_IMPORT = /^(?:import|export)\s(?:[^'";]*?\sfrom\s)?'(\.{1,2}\/[^']+)'/gm;
+/** Bundles in progress: esbuild's service process is stopped when the last ends (not left running beside the hub). */
+let bundling = 0;
 
-/** The URLs of every module `entry` imports, directly or not, without `import()`: what runs before it. */
-function staticGraph(assets: Map<string, Asset>, entry: string): string[] {
-  const seen = new Set([entry]);
-  for (const url of seen) {
-    const source = assets.get(url)?.body.toString() ?? '';
-    for (const [, spec = ''] of source.matchAll(STATIC_IMPORT)) seen.add(new URL(spec, `http://hub${url}`).pathname);
+async function bundled(uiDir: string): Promise<Map<string, Buffer>> {
+  bundling++;
+  try {
+    return await bundleModules(uiDir);
+  } finally {
+    if (--bundling === 0) await stop();
   }
-  seen.delete(entry);
-  return [...seen];
+}
+
+/** The entry module, which index.html loads; the bundle of the first load is served at its URL. */
+const APP = '/ui/app.js';
+
+/** The URL of a file under ui/. */
+const urlOf = (uiDir: string, file: string) => `/ui/${relative(uiDir, file).split(sep).join('/')}`;
+
+/**
+ * esbuild's outputs are made in memory under this folder (nothing is written), so that each
+ * output's path is its URL; imports between them are relative and stay right under `/ui/`.
+ */
+const OUT = '/ui';
+
+/**
+ * Where the imports of ui/'s modules lead once bundled. An import that leaves ui/ is uPlot, served
+ * apart (`/ui/vendor/`). Those of `shared` (URLs) go to the app's bundle, which holds them. With
+ * `inline`, a module loaded with `import()` stays a file of its own, at its URL, unless it is one of
+ * these (bundled where it is imported then).
+ */
+function imports(
+  uiDir: string,
+  { shared, inline }: { shared?: ReadonlySet<string>; inline?: ReadonlySet<string> },
+): Plugin {
+  return {
+    name: 'tessera-dashboard-imports',
+    setup(b) {
+      b.onResolve({ filter: /^\.{1,2}\// }, (args) => {
+        if (!args.importer.startsWith(uiDir + sep)) return undefined;
+        const url = new URL(args.path, `http://hub${urlOf(uiDir, args.importer)}`).pathname;
+        if (url.startsWith('/ui/vendor/')) return { path: url, external: true };
+        if (shared?.has(url)) return { path: APP, external: true };
+        if (inline && args.kind === 'dynamic-import' && !inline.has(url)) return { path: url, external: true };
+        return undefined;
+      });
+    },
+  };
 }
 
 /**
- * The page with a `modulepreload` link per module of the app's graph: the browser fetches them all
- * at once from the page, instead of one level of imports after another.
+ * The page's modules as the browser gets them, bundled by esbuild as the hub starts, in memory from
+ * ui/ as it is (no build step; nothing built can fall behind the sources):
+ *  - `/ui/app.js`: app.js and every module it imports (what the first load runs) in one file, so
+ *    that the first load is the page, this script, the style sheet and the API reads, all at once;
+ *    it also exports what those modules export, for the pages loaded later;
+ *  - every other module (the pages loaded with `import()` and what they import) at its own URL, as
+ *    esbuild splits them (shared code under `/ui/chunks/`), taking whatever belongs to the first
+ *    load from `/ui/app.js`: the same module instances, so one live state and one locale.
+ * Throws if a page imports a name the app's bundle does not export (a name two of the first load's
+ * modules both export is exported by neither).
  */
-function withModulePreloads(html: string, modules: string[]): string {
-  const links = modules.map((url) => `<link rel="modulepreload" href="${url}" />\n    `).join('');
-  const script = `<script type="module" src="${APP}">`;
-  if (!html.includes(script)) throw new Error(`${PAGE} has no ${script}`);
-  return html.replace(script, `${links}${script}`);
+async function bundleModules(uiDir: string): Promise<Map<string, Buffer>> {
+  const common = {
+    absWorkingDir: uiDir,
+    bundle: true,
+    format: 'esm',
+    charset: 'utf8',
+    write: false,
+    logLevel: 'silent',
+    outbase: uiDir,
+  } as const;
+  const entry = join(uiDir, 'app.js');
+  // What the first load runs: app.js and its static imports, not what it loads with import().
+  const graph = await build({
+    ...common,
+    entryPoints: [entry],
+    outdir: OUT,
+    metafile: true,
+    plugins: [imports(uiDir, { inline: new Set() })],
+  });
+  const first = Object.keys(graph.metafile.inputs).map((input) => join(uiDir, input));
+  const firstUrls = new Set(first.map((file) => urlOf(uiDir, file)));
+  const app = await build({
+    ...common,
+    stdin: {
+      // app.js first: the modules run in its order, then it does; the rest are only re-exported.
+      contents: [entry, ...first.filter((file) => file !== entry)]
+        .map((file, i) => `${i === 0 ? 'import' : 'export * from'} './${relative(uiDir, file).split(sep).join('/')}';`)
+        .join('\n'),
+      resolveDir: uiDir,
+      sourcefile: 'first-load.js',
+    },
+    outfile: `${OUT}/app.js`,
+    metafile: true,
+    plugins: [imports(uiDir, { inline: firstUrls })],
+  });
+  const rest = readdirSync(uiDir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && extname(e.name) === '.js')
+    .map((e) => join(e.parentPath, e.name))
+    .filter((file) => !firstUrls.has(urlOf(uiDir, file)));
+  const pages = await build({
+    ...common,
+    entryPoints: rest,
+    outdir: OUT,
+    splitting: true,
+    entryNames: '[dir]/[name]',
+    chunkNames: 'chunks/[name]-[hash]',
+    plugins: [imports(uiDir, { shared: firstUrls })],
+  });
+  const exported = new Set(Object.values(app.metafile.outputs).flatMap((o) => o.exports));
+  const bundles = new Map<string, Buffer>();
+  for (const file of [...app.outputFiles, ...pages.outputFiles]) {
+    for (const [, names = ''] of file.text.matchAll(FROM_APP))
+      for (const name of names.split(',').map((n) => n.trim().split(/\s+/)[0] ?? ''))
+        if (name && !exported.has(name)) throw new Error(`${file.path} imports ${name}, which ${APP} does not export`);
+    bundles.set(file.path, Buffer.from(file.contents));
+  }
+  return bundles;
 }
 
+/** The names a bundled page imports from the app's bundle, as esbuild writes that import. */
+const FROM_APP = new RegExp(`import\\s*\\{([^}]*)\\}\\s*from\\s*"${APP.replaceAll('.', '\\.')}"`, 'g');
+
 /**
- * The dashboard's static files: `/` is the single page, `/ui/*` its modules and styles, read
- * once at start and served from memory with an ETag (no build step, no file system path taken
- * from the URL). These routes are public (auth/register.ts); they carry no data.
+ * The dashboard's static files: `/` is the single page, `/ui/*` its modules and styles, read and
+ * bundled once at start (dashboardAssets) and served from memory with an ETag (no file system path
+ * taken from the URL). These routes are public (auth/register.ts); they carry no data.
  */
-export function registerDashboardFiles(app: FastifyInstance, assets = dashboardAssets()): void {
+export function registerDashboardFiles(app: FastifyInstance, assets: DashboardAssets): void {
+  const headers = securityHeaders(inlineScriptHashes(assets.get('/ui/index.html')?.body.toString() ?? ''));
   const answer = (url: string) => (req: FastifyRequest, reply: FastifyReply) => {
     const asset = assets.get(url);
     if (!asset) return reply.callNotFound();
-    void reply.headers({ ...SECURITY_HEADERS, etag: asset.etag, 'cache-control': 'no-cache', vary: 'accept-encoding' });
+    void reply.headers({ ...headers, etag: asset.etag, 'cache-control': 'no-cache', vary: 'accept-encoding' });
     if (req.headers['if-none-match'] === asset.etag) return reply.code(304).send();
     if (/\bgzip\b/.test(req.headers['accept-encoding'] ?? ''))
       return reply.type(asset.type).header('content-encoding', 'gzip').send(asset.gzip);

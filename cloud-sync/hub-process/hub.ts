@@ -34,6 +34,7 @@ import { HubLive } from '../hub/occupancy/live.js';
 import { registerLiveRoutes } from '../hub/occupancy/routes.js';
 import { registerHubMetrics } from '../hub/occupancy/metrics.js';
 import { registerDashboard } from '../dashboard/register.js';
+import { dashboardAssets, type DashboardAssets } from '../dashboard/static.js';
 import { BillingLedger } from '../billing/ledger.js';
 import { registerBillingRoutes } from '../billing/api.js';
 import { BillingAccounting } from '../billing/accounting.js';
@@ -155,16 +156,18 @@ export interface Hub {
  */
 export async function createHub(deps: HubDeps): Promise<Hub> {
   checkInstance(deps);
+  // The dashboard's files, bundled while the database opens; a hub that cannot serve them does not start.
+  const dashboard = dashboardAssets();
   const db = await openHubDatabase(deps.dbPath, deps.postgres);
   try {
-    return await composeHub(deps, db);
+    return await composeHub(deps, db, await dashboard);
   } catch (err) {
     await db.close();
     throw err;
   }
 }
 
-async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
+async function composeHub(deps: HubDeps, db: HubDb, dashboard: DashboardAssets): Promise<Hub> {
   const log = deps.log.child({ module: 'hub' });
   const store = new HubStore(db, deps.instance === undefined ? undefined : peerAnnouncer(deps.instance));
   const checkpointer = db instanceof SqliteHubDb ? startWalCheckpointer(db.raw, log) : undefined;
@@ -414,7 +417,7 @@ async function composeHub(deps: HubDeps, db: HubDb): Promise<Hub> {
     : undefined;
   if (ha) made.ha = ha;
   const haOnLive = ha ? live.feed.subscribe(() => ha.changed()) : undefined;
-  registerDashboard(api, { live, auth, clock: deps.clock, log: deps.log });
+  registerDashboard(api, { live, auth, clock: deps.clock, log: deps.log, assets: dashboard });
   let stopping: Promise<void> | undefined;
 
   const stop = (): Promise<void> => {

@@ -55,6 +55,29 @@ describe.skipIf(!browserAvailable())('the operator dashboard in a real browser (
     await page.locator('.live:not(.off)').waitFor();
   });
 
+  it('the first load fetches one script and the style sheet; a page opened later fetches its own modules, which run', async () => {
+    const { hub, apiUrl } = await startHub();
+    await hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 50 });
+    const { page } = await openBrowser();
+    await logIn(page, apiUrl);
+    await page.locator('a.card.site[data-site="murat"]').waitFor();
+    const files: string[] = [];
+    page.on('request', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (path.startsWith('/ui/')) files.push(path);
+    });
+    // Logged in by its cookie: a load as the staff's every visit starts, the browser's cache bypassed.
+    await page.reload({ waitUntil: 'load' });
+    await page.locator('a.card.site[data-site="murat"]').waitFor();
+    expect(files.sort()).toEqual(['/ui/app.js', '/ui/style.css']);
+    files.length = 0;
+    await page.locator('a.card.site[data-site="murat"]').click();
+    await page.locator('a.card.site[data-site="murat"]').waitFor({ state: 'detached' });
+    await page.getByRole('heading', { name: 'Murat' }).waitFor();
+    expect(files).toContain('/ui/views/site.js');
+    expect(files).not.toContain('/ui/app.js');
+  });
+
   it("on a hub's first start, admin logs in with the one-time password and must choose their own before anything else", async () => {
     const { apiUrl, oneTimePassword } = await startFreshHub();
     const { page } = await openBrowser();

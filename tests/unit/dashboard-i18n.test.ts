@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LINE_KINDS } from '../../shared/protocol/api/hub-billing.js';
 import { DecisionReason } from '../../shared/protocol/reasons.js';
 
-/** The dashboard's catalogue (cloud-sync/dashboard/ui/messages.js): plain JavaScript for the browser, read here as it is served. */
+/** The dashboard's catalogue (cloud-sync/dashboard/ui/messages.js): plain JavaScript for the browser, read here from its source (the hub serves it within /ui/app.js). */
 type Catalogue = Readonly<Record<'fr' | 'en', Readonly<Record<string, string>>>>;
 
 const UI_DIR = fileURLToPath(new URL('../../cloud-sync/dashboard/ui/', import.meta.url));
