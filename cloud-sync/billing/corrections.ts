@@ -1,6 +1,7 @@
 import type { Buyer, Invoice, InvoiceLanguage, InvoiceLine } from '../../shared/protocol/api/hub-billing.js';
 import type { Sql } from '../hub/db.js';
 import { invoiceOfLines } from './invoice.js';
+import { KeysAhead } from './keys-ahead.js';
 import { issueDateOf } from './lawful.js';
 import type { PeriodId } from './period.js';
 
@@ -99,8 +100,8 @@ export class CorrectionRoutes {
   private readonly added = new Map<string, InvoiceLine[]>();
   /** The customers that get adjustment lines, as the origins name them. */
   private readonly targets = new Map<string, Invoice['account']>();
-  /** The customers that get adjustment lines and have not come yet, in account order (last first). */
-  private readonly waiting: string[];
+  /** The customers that get adjustment lines, routed in their place. */
+  private readonly waiting: KeysAhead;
 
   /**
    * `adjusting`: each account's adjustment lines, the very lines its invoice carries
@@ -131,7 +132,7 @@ export class CorrectionRoutes {
         list.push(l);
         this.added.set(toKey, list);
       }
-    this.waiting = [...this.added.keys()].sort().reverse();
+    this.waiting = new KeysAhead(this.added.keys());
     this.credits = [...credited.entries()]
       .sort(([a], [b]) => cmp(a, b))
       .map(([, c]) => ({
@@ -144,23 +145,19 @@ export class CorrectionRoutes {
   /** An account's invoice, after the customers before it that had none. */
   invoice(invoice: Invoice): void {
     const key = accountKey(invoice.account);
-    this.routedBefore(key);
-    if (this.waiting.at(-1) === key) this.waiting.pop();
+    for (const before of this.waiting.before(key)) this.routedAlone(before);
     this.routed(key, invoice.account, invoice);
   }
 
   /** The customers after the last invoice. */
   end(): void {
-    this.routedBefore(undefined);
+    for (const after of this.waiting.rest()) this.routedAlone(after);
   }
 
-  private routedBefore(key: string | undefined): void {
-    for (let next = this.waiting.at(-1); next !== undefined && (key === undefined || next < key);) {
-      this.waiting.pop();
-      const account = this.targets.get(next);
-      if (account) this.routed(next, account, undefined);
-      next = this.waiting.at(-1);
-    }
+  /** A customer that gets adjustment lines and has no invoice of its own this month. */
+  private routedAlone(key: string): void {
+    const account = this.targets.get(key);
+    if (account) this.routed(key, account, undefined);
   }
 
   private routed(key: string, account: Invoice['account'], base: Invoice | undefined): void {

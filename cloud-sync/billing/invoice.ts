@@ -3,6 +3,7 @@ import type { PeriodId } from './period.js';
 import type { RatedAccount, RatedLine, SiteDays } from './rate.js';
 import { lineKey, lineSpan } from './rate.js';
 import type { Invoice, InvoiceLine } from '../../shared/protocol/api/hub-billing.js';
+import { KeysAhead } from './keys-ahead.js';
 
 // Invoices and their lines are the billing API's wire shapes (shared/protocol/api/hub-billing.ts).
 export type { Invoice };
@@ -73,8 +74,8 @@ export function adjustmentLines(
  * adjustments and no line of its own is made in its place among the others, or at `end`.
  */
 export class AccountInvoices {
-  /** The accounts with adjustments not made yet, in account order. */
-  private readonly adjustedOnly: string[];
+  /** The accounts with adjustments, made in their place. */
+  private readonly adjusted: KeysAhead;
 
   constructor(
     private readonly period: PeriodId,
@@ -83,13 +84,12 @@ export class AccountInvoices {
     private readonly dir: AccountDirectory,
     private readonly emit: (invoice: Invoice) => void,
   ) {
-    this.adjustedOnly = [...adjusting.keys()].sort().reverse();
+    this.adjusted = new KeysAhead(adjusting.keys());
   }
 
   /** The invoice of an account rated (none if it has no line), after the adjusted accounts before it. */
   account({ account, lines, days }: RatedAccount): void {
-    this.madeBefore(account);
-    if (this.adjustedOnly.at(-1) === account) this.adjustedOnly.pop();
+    for (const before of this.adjusted.before(account)) this.adjustedOnly(before);
     const all = lines.map((l) => toInvoiceLine(l, null, this.dir));
     for (const l of this.adjusting.get(account) ?? []) all.push(l);
     if (all.length > 0) this.emit(invoiceOf(this.period, this.currency, account, all, days, this.dir));
@@ -97,15 +97,12 @@ export class AccountInvoices {
 
   /** The adjusted accounts after the last one rated. */
   end(): void {
-    this.madeBefore(undefined);
+    for (const after of this.adjusted.rest()) this.adjustedOnly(after);
   }
 
-  private madeBefore(account: string | undefined): void {
-    for (let next = this.adjustedOnly.at(-1); next !== undefined && (account === undefined || next < account);) {
-      this.adjustedOnly.pop();
-      this.emit(invoiceOf(this.period, this.currency, next, [...(this.adjusting.get(next) ?? [])], [], this.dir));
-      next = this.adjustedOnly.at(-1);
-    }
+  /** The invoice of an account with adjustments and no line of its own. */
+  private adjustedOnly(account: string): void {
+    this.emit(invoiceOf(this.period, this.currency, account, [...(this.adjusting.get(account) ?? [])], [], this.dir));
   }
 }
 
