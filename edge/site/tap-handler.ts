@@ -113,7 +113,8 @@ function cardCheck(proof: CardProof | undefined, lastSunCounter: number | undefi
 /**
  * The path from a card to a relay (docs/architecture.md, invariant 1): one transaction for the
  * lookup, a pure decision, the state change and its events; then the relay. Nothing here waits on
- * the network (a secure badge's card is asked before the transaction begins). A room's reader changes no presence: its tap is recorded as access, with its reader.
+ * the network (a secure badge's card is asked before the transaction begins). A room's reader
+ * changes no presence: its tap is recorded as access, with its reader.
  */
 export class TapHandler {
   readonly counts = { taps: 0, rejectedCards: 0, unboundReaders: 0 };

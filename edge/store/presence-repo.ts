@@ -9,7 +9,6 @@ export interface PresentMember {
 
 /** Who is in, and the days each member has come (for days-per-week quotas). */
 export class PresenceRepo {
-  private readonly inside;
   private readonly count;
   private readonly insert;
   private readonly remove;
@@ -19,7 +18,6 @@ export class PresenceRepo {
   private readonly days;
 
   constructor(db: Db) {
-    this.inside = db.prepare<[string], { since: number }>('SELECT since FROM presence WHERE member = ?');
     // Kept by triggers on presence (edge/store/migrations.ts): one row, however many are in.
     this.count = db.prepare<[], { n: number }>("SELECT value AS n FROM counters WHERE name = 'occupancy'");
     this.insert = db.prepare('INSERT INTO presence (member, since, door) VALUES (?, ?, ?)');
@@ -34,11 +32,6 @@ export class PresenceRepo {
     this.days = db.prepare<[string, string], { day: string }>(
       'SELECT day FROM day_usage WHERE member = ? AND day >= ? ORDER BY day',
     );
-  }
-
-  /** When the member checked in, or undefined if they are not in. */
-  since(member: string): number | undefined {
-    return this.inside.get(member)?.since;
   }
 
   occupancy(): number {
