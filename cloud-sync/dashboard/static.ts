@@ -1,13 +1,17 @@
 import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip, gzipSync } from 'node:zlib';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, join, relative, sep } from 'node:path';
 import { build, stop, type Plugin } from 'esbuild';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { serve } from '../../shared/platform/api-contract.js';
+import { AuthRoutes } from '../../shared/protocol/api/hub-auth.js';
 import { DashboardRoutes } from '../../shared/protocol/api/hub-dashboard.js';
+import { OccupancyRoutes } from '../../shared/protocol/api/hub-occupancy.js';
 import { PACKAGE_ROOT } from '../../shared/platform/package-root.js';
+import { cookieToken } from '../hub/auth/register.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -18,20 +22,21 @@ const TYPES: Record<string, string> = {
 };
 
 /**
- * The dashboard holds no data itself: every figure comes from the authenticated API. Nothing but
- * the hub itself, and the page's own inline scripts, allowed each by its hash (`inline`).
+ * Nothing but the hub itself, and the page's own inline script and style sheet, each allowed by its
+ * hash (`inline`: script-src, `style`: style-src).
  */
-const securityHeaders = (inline: readonly string[]) => ({
-  'content-security-policy': `default-src 'self'; img-src 'self' data:; style-src 'self'; script-src ${["'self'", ...inline].join(' ')}; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
+const securityHeaders = ({ scripts, style }: { scripts: readonly string[]; style: string }) => ({
+  'content-security-policy': `default-src 'self'; img-src 'self' data:; style-src 'self' ${style}; script-src ${["'self'", ...scripts].join(' ')}; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 });
 
-/** The CSP source of each inline script of `html` (a `<script>` without attributes): its SHA-256. */
+/** The CSP source of `code`, an inline script or style sheet: its SHA-256. */
+const hashSource = (code: string) => `'sha256-${createHash('sha256').update(code).digest('base64')}'`;
+
+/** The CSP source of each inline script of `html` (a `<script>` without attributes). */
 const inlineScriptHashes = (html: string): string[] =>
-  [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map(
-    ([, code = '']) => `'sha256-${createHash('sha256').update(code).digest('base64')}'`,
-  );
+  [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map(([, code = '']) => hashSource(code));
 
 interface Asset {
   body: Buffer;
@@ -210,22 +215,70 @@ async function bundleModules(uiDir: string): Promise<Map<string, Buffer>> {
 /** The names a bundled page imports from the app's bundle, as esbuild writes that import. */
 const FROM_APP = new RegExp(`import\\s*\\{([^}]*)\\}\\s*from\\s*"${APP.replaceAll('.', '\\.')}"`, 'g');
 
+/** Where index.html takes its style sheet; the page is served with the sheet in its place. */
+const STYLE_LINK = '<link rel="stylesheet" href="/ui/style.css" />';
+
+/**
+ * The reads the first view needs, answered with the page: who is signed in, and the sites' state
+ * the overview is drawn with before the live stream opens.
+ */
+const CARRIED_READS = [AuthRoutes.me.url, OccupancyRoutes.network.url, OccupancyRoutes.healthAll.url];
+
+const gzipped = promisify(gzip);
+
+/**
+ * The hub's answers to `CARRIED_READS` for the visitor's session cookie, as JSON for a
+ * `<script type="application/json">` element: asked of the hub's own routes in process (the same
+ * authentication, roles and answers as over HTTP), only those it answered 200, `<` escaped so that
+ * no text in them (a site's name) can close the element. `{}` without a session cookie.
+ */
+async function carriedAnswers(app: FastifyInstance, req: FastifyRequest): Promise<string> {
+  const cookie = req.headers.cookie;
+  if (cookieToken(cookie) === undefined) return '{}';
+  const answered = await Promise.all(
+    CARRIED_READS.map((url) =>
+      app.inject({ method: 'GET', url, headers: { cookie }, remoteAddress: req.ip }).then(
+        (r) => (r.statusCode === 200 ? `${JSON.stringify(url)}:${r.body}` : undefined),
+        () => undefined,
+      ),
+    ),
+  );
+  return `{${answered.filter((a) => a !== undefined).join(',')}}`.replaceAll('<', '\\u003c');
+}
+
 /**
  * The dashboard's static files: `/` is the single page, `/ui/*` its modules and styles, read and
  * bundled once at start (dashboardAssets) and served from memory with an ETag (no file system path
- * taken from the URL). These routes are public (auth/register.ts); they carry no data.
+ * taken from the URL). These routes are public (auth/register.ts).
+ *
+ * The page is made for each visit: its style sheet inline, and for a signed-in visitor the hub's
+ * answers to the first view's reads (`carriedAnswers`), so that the first load fetches one script
+ * and nothing else before the overview is drawn. It carries the visitor's data, so it is never
+ * stored by a cache (`no-store`).
  */
 export function registerDashboardFiles(app: FastifyInstance, assets: DashboardAssets): void {
-  const headers = securityHeaders(inlineScriptHashes(assets.get('/ui/index.html')?.body.toString() ?? ''));
+  const html = assets.get('/ui/index.html')?.body.toString() ?? '';
+  const css = assets.get('/ui/style.css')?.body.toString() ?? '';
+  if (!html.includes(STYLE_LINK)) throw new Error(`index.html has no ${STYLE_LINK} to put its style sheet in`);
+  const [head = '', tail = ''] = html.replace(STYLE_LINK, () => `<style>${css}</style>`).split('</head>');
+  const headers = securityHeaders({ scripts: inlineScriptHashes(html), style: hashSource(css) });
   const answer = (url: string) => (req: FastifyRequest, reply: FastifyReply) => {
     const asset = assets.get(url);
     if (!asset) return reply.callNotFound();
     void reply.headers({ ...headers, etag: asset.etag, 'cache-control': 'no-cache', vary: 'accept-encoding' });
     if (req.headers['if-none-match'] === asset.etag) return reply.code(304).send();
-    if (/\bgzip\b/.test(req.headers['accept-encoding'] ?? ''))
-      return reply.type(asset.type).header('content-encoding', 'gzip').send(asset.gzip);
+    if (acceptsGzip(req)) return reply.type(asset.type).header('content-encoding', 'gzip').send(asset.gzip);
     return reply.type(asset.type).send(asset.body);
   };
-  serve(app, DashboardRoutes.page, answer('/ui/index.html'));
+  serve(app, DashboardRoutes.page, async (req, reply) => {
+    const answers = await carriedAnswers(app, req);
+    const page = Buffer.from(`${head}<script type="application/json" id="answers">${answers}</script></head>${tail}`);
+    void reply.headers({ ...headers, 'cache-control': 'no-store', vary: 'cookie, accept-encoding' });
+    void reply.type('text/html; charset=utf-8');
+    if (acceptsGzip(req)) return reply.header('content-encoding', 'gzip').send(await gzipped(page));
+    return reply.send(page);
+  });
   serve(app, DashboardRoutes.file, (req, reply) => answer(req.url.split('?', 1)[0] ?? '')(req, reply));
 }
+
+const acceptsGzip = (req: FastifyRequest) => /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');

@@ -35,7 +35,7 @@ describe.skipIf(!browserAvailable())('the operator dashboard in a real browser (
     await screenshot(page, 'overview');
   });
 
-  it('the overview is drawn from the reads the page starts with while the live stream is not open yet, and goes live when it opens', async () => {
+  it('the overview is drawn from what came with the page while the live stream is not open yet, and goes live when it opens', async () => {
     const { hub, apiUrl } = await startHub();
     await hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 50 });
     const { page } = await openBrowser();
@@ -55,21 +55,33 @@ describe.skipIf(!browserAvailable())('the operator dashboard in a real browser (
     await page.locator('.live:not(.off)').waitFor();
   });
 
-  it('the first load fetches one script and the style sheet; a page opened later fetches its own modules, which run', async () => {
+  it('the first load fetches one script and no read before the overview is drawn; a page opened later fetches its own modules, which run', async () => {
     const { hub, apiUrl } = await startHub();
     await hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 50 });
     const { page } = await openBrowser();
     await logIn(page, apiUrl);
     await page.locator('a.card.site[data-site="murat"]').waitFor();
     const files: string[] = [];
+    const asked: string[] = [];
     page.on('request', (r) => {
       const path = new URL(r.url()).pathname;
       if (path.startsWith('/ui/')) files.push(path);
+      else asked.push(path);
+    });
+    // The live stream is held, so that the overview below is drawn from what came with the page.
+    let open = () => {};
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    await page.route('**/events/stream', async (route) => {
+      await opened;
+      await route.continue();
     });
     // Logged in by its cookie: a load as the staff's every visit starts, the browser's cache bypassed.
     await page.reload({ waitUntil: 'load' });
     await page.locator('a.card.site[data-site="murat"]').waitFor();
-    expect(files.sort()).toEqual(['/ui/app.js', '/ui/style.css']);
+    expect(files.sort()).toEqual(['/ui/app.js']);
+    // The page itself, and the live stream (held): who is signed in and the sites came with the page.
+    expect(asked).toEqual(['/', '/events/stream']);
+    open();
     files.length = 0;
     await page.locator('a.card.site[data-site="murat"]').click();
     await page.locator('a.card.site[data-site="murat"]').waitFor({ state: 'detached' });

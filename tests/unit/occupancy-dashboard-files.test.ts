@@ -1,11 +1,16 @@
 import { createHash } from 'node:crypto';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Fastify from 'fastify';
+import { dashboardAssets, registerDashboardFiles, UI_DIR } from '../../cloud-sync/dashboard/static.js';
 import { createHub, type Hub } from '../../cloud-sync/hub-process/hub.js';
 import { ManualClock } from '../../shared/platform/clock.js';
-import { FAST_PASSWORD_COST, TEST_ADMIN } from '../harness/hub-auth.js';
+import { FAST_PASSWORD_COST, login, loginAs, signedInHub, TEST_ADMIN, type AuthHeaders } from '../harness/hub-auth.js';
 import { testHubDb } from '../harness/hub-db.js';
 import { silent } from '../support/logger.js';
+import { tempDir } from '../support/temp-dir.js';
 
 describe("the dashboard's static files", () => {
   let hub: Hub;
@@ -30,18 +35,20 @@ describe("the dashboard's static files", () => {
     expect(r.body).toContain('<script type="module" src="/ui/app.js" blocking="render">');
   });
 
-  it("the page's inline script is allowed by its hash, and nothing else inline", async () => {
+  it("the page's inline script and style sheet are allowed by their hashes, and nothing else inline", async () => {
     const r = await hub.api.inject({ method: 'GET', url: '/' });
     const inline = [...r.body.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1] ?? '');
     expect(inline).toHaveLength(1);
     const csp = String(r.headers['content-security-policy']);
-    const scriptSrc = /script-src ([^;]*)/.exec(csp)?.[1]?.split(' ');
-    expect(scriptSrc).toEqual([
-      "'self'",
-      ...inline.map((code) => `'sha256-${createHash('sha256').update(code).digest('base64')}'`),
-    ]);
+    const sources = (directive: string) => new RegExp(`${directive} ([^;]*)`).exec(csp)?.[1]?.split(' ');
+    const hash = (code: string) => `'sha256-${createHash('sha256').update(code).digest('base64')}'`;
+    expect(sources('script-src')).toEqual(["'self'", ...inline.map(hash)]);
+    // The style sheet is in the page, as ui/style.css holds it, and no longer fetched.
+    const styles = [...r.body.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((m) => m[1] ?? '');
+    expect(styles).toEqual([readFileSync(join(UI_DIR, 'style.css'), 'utf8')]);
+    expect(r.body).not.toContain('/ui/style.css');
+    expect(sources('style-src')).toEqual(["'self'", hash(styles[0] ?? '')]);
     expect(csp).not.toContain('unsafe-inline');
-    expect(csp).toContain("style-src 'self';");
   });
 
   it('the first load is one script: /ui/app.js holds app.js with the overview and every module they import', async () => {
@@ -55,7 +62,8 @@ describe("the dashboard's static files", () => {
       'function fill(el, ...children)',
       'SELF_SERVICE_MESSAGES',
       'function pickLocale',
-      'function readSitesAhead',
+      'function putCarriedSites',
+      'function carried',
       'function renderLogin',
       'tessera:overview-drawn',
       'void start();',
@@ -133,5 +141,118 @@ describe("the dashboard's static files", () => {
       expect(r.body, url).not.toContain('"name": "tessera"');
     }
     expect((await hub.api.inject({ method: 'GET', url: '/occupancy' })).statusCode).toBe(401);
+  });
+});
+
+describe('the page carries the first view’s reads for a signed-in visitor', () => {
+  let hub: Hub;
+  let admin: AuthHeaders;
+  beforeEach(async () => {
+    ({ hub, admin } = await signedInHub(silent));
+    await hub.sites.upsert({ id: 'murat', name: 'Murat', timeZone: 'Europe/Paris', capacity: 50 });
+    await hub.sites.upsert({ id: 'lyon', name: 'Lyon', timeZone: 'Europe/Paris', capacity: 20 });
+  });
+  afterEach(() => hub.stop());
+
+  const READS = ['/auth/me', '/occupancy', '/site-health'];
+  /** GET / with `headers`: the page, and the answers it carries (its JSON element, parsed). */
+  const page = async (headers: Record<string, string> = {}) => {
+    const r = await hub.api.inject({ method: 'GET', url: '/', headers });
+    expect(r.statusCode).toBe(200);
+    const elements = [...r.body.matchAll(/<script type="application\/json" id="answers">([\s\S]*?)<\/script>/g)];
+    expect(elements).toHaveLength(1);
+    return { r, answers: JSON.parse(elements[0]?.[1] ?? '') as Record<string, unknown> };
+  };
+  const answer = async (url: string, cookie: string) =>
+    (await hub.api.inject({ method: 'GET', url, headers: { cookie } })).json<unknown>();
+
+  it("holds the hub's answers to GET /auth/me, /occupancy and /site-health for the session cookie, and is never stored by a cache", async () => {
+    const { r, answers } = await page({ cookie: admin.cookie });
+    expect(Object.keys(answers).sort()).toEqual([...READS].sort());
+    for (const url of READS) expect(answers[url], url).toEqual(await answer(url, admin.cookie));
+    expect((answers['/occupancy'] as { sites: unknown[] }).sites).toHaveLength(2);
+    expect(r.headers['cache-control']).toBe('no-store');
+    expect(String(r.headers.vary)).toContain('cookie');
+    expect(r.headers.etag).toBeUndefined();
+  });
+
+  it('holds only what the hub answers that account: a site manager’s own sites, nothing of the sites for a member', async () => {
+    const manager = await loginAs(hub.api, admin, { username: 'manon', role: 'site_manager', sites: ['murat'] });
+    const forManager = (await page({ cookie: manager.cookie })).answers;
+    expect(forManager['/occupancy']).toEqual(await answer('/occupancy', manager.cookie));
+    expect((forManager['/occupancy'] as { sites: Array<{ site: string }> }).sites.map((s) => s.site)).toEqual([
+      'murat',
+    ]);
+    expect(JSON.stringify(forManager)).not.toContain('Lyon');
+
+    const put = (url: string, payload: object) => hub.api.inject({ method: 'PUT', url, headers: admin, payload });
+    expect((await put('/directory/plans/always', { name: '24/7', access: 'always' })).statusCode).toBe(200);
+    expect((await put('/directory/members/alice', { name: 'Alice', plan: 'always' })).statusCode).toBe(200);
+    const created = await hub.api.inject({
+      method: 'POST',
+      url: '/accounts',
+      headers: admin,
+      payload: {
+        username: 'alice',
+        role: 'member',
+        member: 'alice',
+        password: 'alice-password-1',
+        mustChangePassword: false,
+      },
+    });
+    expect(created.statusCode).toBe(201);
+    const member = await login(hub.api, 'alice', 'alice-password-1');
+    const forMember = (await page({ cookie: member.cookie })).answers;
+    expect(Object.keys(forMember)).toEqual(['/auth/me']);
+    expect(forMember['/auth/me']).toEqual(await answer('/auth/me', member.cookie));
+  });
+
+  it('holds nothing without a valid session cookie: none, another cookie, an unknown or ended session, a bearer token alone', async () => {
+    const other = await login(hub.api, TEST_ADMIN.username, TEST_ADMIN.password);
+    await hub.api.inject({ method: 'POST', url: '/auth/logout', headers: { cookie: other.cookie } });
+    const visits: Array<Record<string, string>> = [
+      {},
+      { cookie: 'theme=dark; lang=fr' },
+      { cookie: `tessera_session=${'A'.repeat(43)}` },
+      { cookie: other.cookie },
+      { authorization: admin.authorization },
+    ];
+    for (const headers of visits) expect((await page(headers)).answers, JSON.stringify(headers)).toEqual({});
+  });
+
+  it('a site whose name closes the element and opens a script stays text: the page holds only its own scripts', async () => {
+    const name = '</script><script>alert(1)</script><!--<script>';
+    await hub.sites.upsert({ id: 'evil', name, timeZone: 'Europe/Paris', capacity: 5 });
+    const { r, answers } = await page({ cookie: admin.cookie });
+    const sites = (answers['/occupancy'] as { sites: Array<{ site: string; name: string }> }).sites;
+    expect(sites.find((s) => s.site === 'evil')?.name).toBe(name);
+    // The module, the Intl line, the answers: nothing else opens a script.
+    expect([...r.body.matchAll(/<script\b/gi)]).toHaveLength(3);
+    expect(r.body).not.toContain('alert(1)</script>');
+  });
+
+  it('is gzipped when the browser accepts it, the same page', async () => {
+    const plain = await hub.api.inject({ method: 'GET', url: '/', headers: { cookie: admin.cookie } });
+    const zipped = await hub.api.inject({
+      method: 'GET',
+      url: '/',
+      headers: { cookie: admin.cookie, 'accept-encoding': 'gzip, deflate, br' },
+    });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(zipped.rawPayload).toString()).toBe(plain.body);
+  });
+
+  it('a page without the style sheet’s line is refused as the hub starts, not served without its styles', async () => {
+    const dir = tempDir('tessera-ui-');
+    cpSync(UI_DIR, dir, { recursive: true });
+    const html = join(dir, 'index.html');
+    writeFileSync(html, readFileSync(html, 'utf8').replace('<link rel="stylesheet" href="/ui/style.css" />', ''));
+    const assets = await dashboardAssets(dir);
+    const app = Fastify();
+    try {
+      expect(() => registerDashboardFiles(app, assets)).toThrow(/style\.css/);
+    } finally {
+      await app.close();
+    }
   });
 });

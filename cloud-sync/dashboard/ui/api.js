@@ -95,3 +95,22 @@ export const patch = (path, body) => api('PATCH', path, body);
  * @returns {Promise<unknown>}
  */
 export const remove = (path) => api('DELETE', path);
+
+/** @type {Map<string, unknown> | undefined} */
+let answers;
+/**
+ * The hub's answer to GET `path` as it came with the page, once: the hub serves the page to a
+ * signed-in visitor with its answers to the reads the first view needs (the JSON of the
+ * `#answers` element), so that the first view is drawn without asking again. Each is given once,
+ * as it was when the page was sent; a later read asks the hub. Undefined when the page did not
+ * carry it (no session, or the hub refused that read to this account).
+ * @template T
+ * @param {string} path
+ * @returns {T | undefined}
+ */
+export function carried(path) {
+  answers ??= new Map(Object.entries(JSON.parse(document.getElementById('answers')?.textContent || '{}')));
+  const answer = answers.get(path);
+  answers.delete(path);
+  return /** @type {T | undefined} */ (answer);
+}

@@ -1,7 +1,7 @@
-import { get, post, whenUnauthorized } from './api.js';
+import { carried, get, post, whenUnauthorized } from './api.js';
 import { byId, fill, h } from './dom.js';
 import { locale, setLocale, t } from './i18n.js';
-import { connect, disconnect, onChange, readSitesAhead, state } from './live.js';
+import { connect, disconnect, onChange, putCarriedSites, state } from './live.js';
 import { renderLogin } from './views/login.js';
 import { renderOverview } from './views/overview.js';
 /**
@@ -252,14 +252,14 @@ async function start() {
   onChange((change) => change.kind === 'connection' && showLive(change.data));
   // An invitation link opens its page whether or not a session is open in this browser.
   if (inviteToken()) return show();
-  // Read together, from the page's preloads: the sites' state, for the overview before the stream opens, and who is signed in.
-  const sitesAhead = readSitesAhead();
   try {
+    // Who is signed in, and for the network's staff the sites' state, came with the page (a page
+    // sent before the visitor signed in carries nothing: the hub answers 401, the login page shows).
     /** @type {Me} */
-    const me = await get('/auth/me');
+    const me = carried('/auth/me') ?? (await get('/auth/me'));
     // A one-time password must be replaced first: the login page leads there.
     if (me.account.mustChangePassword) return signedOut();
-    if (isStaff(me.account)) sitesAhead().catch(() => {});
+    if (isStaff(me.account)) putCarriedSites();
     signedIn(me.account);
   } catch (caught) {
     const err = /** @type {Failure} */ (caught);

@@ -2,7 +2,7 @@
  * The live state of the dashboard, kept by the hub's server-sent events: occupancy and health
  * per site, open alarms, the latest events. Views subscribe and redraw what changed.
  */
-import { get } from './api.js';
+import { carried, get } from './api.js';
 
 /**
  * What the hub's live stream sends (shared/protocol/api/hub-dashboard.ts): its `hello`, then one
@@ -19,8 +19,8 @@ import { get } from './api.js';
  */
 
 /**
- * What changed, as views hear it: the kind, and what it carries. `start` is the state the page
- * read over HTTP as it loaded, before the stream's `hello`.
+ * What changed, as views hear it: the kind, and what it carries. `start` is the state that came
+ * with the page, before the stream's `hello`.
  * @typedef {{ kind: 'start', data: null } | { kind: 'hello', data: Hello } | { kind: 'occupancy', data: SiteOccupancy } | { kind: 'health', data: SiteHealth }
  *   | { kind: 'alarm', data: Alarm } | { kind: 'event', data: SiteEvent } | { kind: 'connection', data: boolean }} Change
  * @typedef {(change: Change) => unknown} Listener
@@ -110,28 +110,20 @@ export function connect() {
 }
 
 /**
- * Starts reading the occupancy and health of the sites from the answers the page preloaded
- * (index.html), together with /auth/me: the overview is drawn with them without waiting for the
- * stream to open, and they are dropped once its hello has come. Read before anyone knows whether
- * the visitor is staff, they are refused to everyone else (401, 403), which /auth/me's answer
- * says already: so read here, not through api.js, whose 401 would show the login page again.
- * @returns {() => Promise<void>} that puts them in the state, for the network's staff
+ * Puts the occupancy and health of the sites that came with the page (the hub's answers to GET
+ * /occupancy and /site-health, api.js `carried`) in the state, so that the overview is drawn with
+ * them without waiting for the stream to open; its hello replaces them. Without them (the hub
+ * refused them, or could not read them as it sent the page), the overview waits for the hello.
  */
-export function readSitesAhead() {
-  const read = (/** @type {string} */ path) =>
-    fetch(path, { credentials: 'same-origin' }).then((r) =>
-      r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`)),
-    );
-  /** @type {Promise<[NetworkOccupancy, SiteHealthList]>} */
-  const both = Promise.all([read('/occupancy'), read('/site-health')]);
-  both.catch(() => {});
-  return () =>
-    both.then(([occupancy, health]) => {
-      if (greeted) return;
-      state.occupancy = new Map(occupancy.sites.map((s) => [s.site, s]));
-      state.health = new Map(health.sites.map((h) => [h.site, h]));
-      emit({ kind: 'start', data: null });
-    });
+export function putCarriedSites() {
+  /** @type {NetworkOccupancy | undefined} */
+  const occupancy = carried('/occupancy');
+  /** @type {SiteHealthList | undefined} */
+  const health = carried('/site-health');
+  if (!occupancy || !health || greeted) return;
+  state.occupancy = new Map(occupancy.sites.map((s) => [s.site, s]));
+  state.health = new Map(health.sites.map((h) => [h.site, h]));
+  emit({ kind: 'start', data: null });
 }
 
 export function disconnect() {

@@ -76,8 +76,12 @@ function requestAccount(a: AccountRecord): Account {
 
 export function sessionToken(req: FastifyRequest): string | undefined {
   const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-  if (bearer) return bearer;
-  for (const part of (req.headers.cookie ?? '').split(';')) {
+  return bearer || cookieToken(req.headers.cookie);
+}
+
+/** The session token in a Cookie header, if it holds one. */
+export function cookieToken(cookie: string | undefined): string | undefined {
+  for (const part of (cookie ?? '').split(';')) {
     const [name, ...value] = part.trim().split('=');
     // Tokens are base64url: taken as sent, never URI-decoded (a stray % must not be a 500).
     if (name === SESSION_COOKIE && value.length > 0) return value.join('=');

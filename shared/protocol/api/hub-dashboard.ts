@@ -23,8 +23,13 @@ export const DashboardRoutes = {
     operationId: 'getDashboardPage',
     tags: ['dashboard'],
     summary: 'The dashboard page',
-    response: { 304: null },
-    produces: { 'text/html': { description: 'the single page; its figures come from the authenticated API' } },
+    response: {},
+    produces: {
+      'text/html': {
+        description:
+          "the single page; for a signed-in visitor, with the API's answers to GET /auth/me, /occupancy and /site-health for its session",
+      },
+    },
     public: true,
   }),
   file: defineRoute({
