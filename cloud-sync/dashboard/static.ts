@@ -218,32 +218,30 @@ const FROM_APP = new RegExp(`import\\s*\\{([^}]*)\\}\\s*from\\s*"${APP.replaceAl
 /** Where index.html takes its style sheet; the page is served with the sheet in its place. */
 const STYLE_LINK = '<link rel="stylesheet" href="/ui/style.css" />';
 
-/**
- * The reads the first view needs, answered with the page: who is signed in, and the sites' state
- * the overview is drawn with before the live stream opens.
- */
-const CARRIED_READS = [AuthRoutes.me.url, OccupancyRoutes.network.url, OccupancyRoutes.healthAll.url];
+/** The sites' state the overview is drawn with before the live stream opens, answered with the page. */
+const SITE_READS = [OccupancyRoutes.network.url, OccupancyRoutes.healthAll.url];
 
 const gzipped = promisify(gzip);
 
 /**
- * The hub's answers to `CARRIED_READS` for the visitor's session cookie, as JSON for a
- * `<script type="application/json">` element: asked of the hub's own routes in process (the same
- * authentication, roles and answers as over HTTP), only those it answered 200, `<` escaped so that
- * no text in them (a site's name) can close the element. `{}` without a session cookie.
+ * The hub's answers to the first view's reads for the visitor's session cookie (who is signed in,
+ * then the sites' state), as JSON for a `<script type="application/json">` element: asked of the
+ * hub's own routes in process (the same authentication, roles and answers as over HTTP), only those
+ * it answered 200, `<` escaped so that no text in them (a site's name) can close the element. `{}`
+ * without a session cookie, and without reading the sites when the session is not valid.
  */
 async function carriedAnswers(app: FastifyInstance, req: FastifyRequest): Promise<string> {
   const cookie = req.headers.cookie;
   if (cookieToken(cookie) === undefined) return '{}';
-  const answered = await Promise.all(
-    CARRIED_READS.map((url) =>
-      app.inject({ method: 'GET', url, headers: { cookie }, remoteAddress: req.ip }).then(
-        (r) => (r.statusCode === 200 ? `${JSON.stringify(url)}:${r.body}` : undefined),
-        () => undefined,
-      ),
-    ),
-  );
-  return `{${answered.filter((a) => a !== undefined).join(',')}}`.replaceAll('<', '\\u003c');
+  const ask = (url: string) =>
+    app.inject({ method: 'GET', url, headers: { cookie }, remoteAddress: req.ip }).then(
+      (r) => (r.statusCode === 200 ? `${JSON.stringify(url)}:${r.body}` : undefined),
+      () => undefined,
+    );
+  const me = await ask(AuthRoutes.me.url);
+  if (me === undefined) return '{}';
+  const sites = await Promise.all(SITE_READS.map(ask));
+  return `{${[me, ...sites].filter((a) => a !== undefined).join(',')}}`.replaceAll('<', '\\u003c');
 }
 
 /**
