@@ -67,6 +67,10 @@ export async function startBroker(opts: BrokerOptions): Promise<EmbeddedBroker> 
 
   const sockets = new Set<Socket>();
   const onSocket = (socket: Socket) => {
+    // Each packet goes out at once (TCP_NODELAY), as the clients' do (shared/platform/no-delay.ts):
+    // with Nagle's algorithm here, a packet written while another is unacknowledged waited for
+    // the peer's delayed ACK, up to 40 ms (a revocation's way to the door, a tap's to the hub).
+    socket.setNoDelay(true);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     const guarded = limitPacketSize(socket, limits, (announced) => {

@@ -6,10 +6,9 @@ import type { MqttClient } from 'mqtt';
  * mqtt.js opens a new socket each time. Its packets are small and each is awaited by someone (a
  * door's event, a hub ack, a directory update); with Nagle's algorithm a small write behind one
  * still unacknowledged waits for the peer's delayed ACK, up to 40 ms on Linux. mqtt.js writes a
- * packet in one go, so this costs no extra segments. (The embedded broker's own sockets keep
- * Nagle's algorithm: Aedes writes a packet in pieces, and with TCP_NODELAY there a 50,000-event
- * backlog drained three times slower.) A TLS socket is a TCP socket too; any other stream is
- * left as it is.
+ * packet in one go, so this costs no extra segments. The embedded broker's sockets send at once
+ * too (cloud-sync/broker/embedded.ts). A TLS socket is a TCP socket too; any other stream is left
+ * as it is.
  */
 export function mqttSendsAtOnce(client: MqttClient): void {
   client.on('connect', () => {

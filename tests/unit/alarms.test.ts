@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openHubDatabase, type HubDb } from '../../cloud-sync/hub/db.js';
+import { openHubDatabase, type HubDb, type Sql } from '../../cloud-sync/hub/db.js';
 import { type Alarm, AlarmBook } from '../../cloud-sync/hub/occupancy/alarms.js';
 import { HubStore } from '../../cloud-sync/hub/store.js';
 import type { NewEvent, SiteEvent } from '../../shared/protocol/events.js';
@@ -232,6 +232,39 @@ describe('alarms', () => {
       ),
       { numRuns: storeRuns({ sqlite: 80, postgres: 20 }) },
     );
+  });
+
+  it('a later clear is looked up in the index of clearing events, not through every later event of the site', async () => {
+    const { db, store, alarms, events } = await world();
+    // Raised alarms whose clear did not come: each one's lookup would step through all the later door.forced rows.
+    const batch = events(...Array.from({ length: 50 }, (): [string, NewEvent] => ['22:00', forced()]));
+    await store.ingest({ v: 1, site: 'murat', events: batch }, NOW);
+    const lookups: Array<{ text: string; params: Parameters<Sql['all']>[1] }> = [];
+    await db.transaction(async (tx) => {
+      const recording: Sql = {
+        ...tx,
+        all: (text, params) => {
+          if (text.includes('e.seq > v.column2')) lookups.push({ text, params });
+          return tx.all(text, params);
+        },
+      };
+      await alarms.apply(recording, batch);
+    });
+    expect(lookups).toHaveLength(1);
+    const [lookup] = lookups as [(typeof lookups)[number]];
+    if (db.dialect === 'sqlite') {
+      const plan = await db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${lookup.text}`, lookup.params);
+      expect(plan.map((r) => r.detail).join('\n')).toMatch(
+        /SEARCH e USING INDEX events_clearing \(type=\? AND site=\? AND seq>\?\)/,
+      );
+    } else {
+      // PostgreSQL plans from its statistics: the index is there, and the query states its condition.
+      const [index] = await db.all<{ indexdef: string }>(
+        "SELECT indexdef FROM pg_indexes WHERE tablename = 'events' AND indexname = 'events_clearing'",
+      );
+      expect(index?.indexdef).toMatch(/\(type, site, seq\) WHERE \(type = ANY/);
+      expect(lookup.text).toContain("e.type IN ('door.secured', 'device.fault')");
+    }
   });
 
   it('a group costs a few statements whatever its size, and none when no event of it concerns an alarm', async () => {

@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { Socket } from 'node:net';
+import mqtt from 'mqtt';
+import { describe, expect, it, vi } from 'vitest';
+import { startBroker } from '../../cloud-sync/broker/embedded.js';
 import { PacketLengthScanner } from '../../cloud-sync/broker/packet-limit.js';
+import { silent } from '../support/logger.js';
 
 const limits = { first: 100, later: 1000 };
 
@@ -41,4 +45,23 @@ describe('the MQTT packet length scanner', () => {
       for (const size of [bytes.length, 1, 7]) expect(scan(bytes, size), `chunks of ${size}`).toBe(expected);
     });
   }
+});
+
+describe("the embedded broker's connections", () => {
+  it('send each packet at once (TCP_NODELAY): none waits behind an unacknowledged one for a delayed ACK', async () => {
+    const noDelay = vi.spyOn(Socket.prototype, 'setNoDelay');
+    const broker = await startBroker({ port: 0, log: silent });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { reconnectPeriod: 0 });
+    try {
+      // The broker's end of this connection: the socket whose peer is the client's end.
+      const local = (client.stream as Socket).localPort;
+      const at = noDelay.mock.contexts.findIndex((s) => (s as Socket).remotePort === local);
+      expect(at).toBeGreaterThanOrEqual(0);
+      expect(noDelay.mock.calls[at]).toEqual([true]);
+    } finally {
+      noDelay.mockRestore();
+      await client.endAsync(true);
+      await broker.close();
+    }
+  });
 });

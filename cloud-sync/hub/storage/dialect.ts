@@ -44,6 +44,12 @@ export interface SqlDialect {
    * UTF-8), PostgreSQL converts the bytea (checking it is UTF-8).
    */
   utf8Text(placeholder: string): string;
+  /**
+   * After a table in FROM: read it through `index`. SQLite's planner, without statistics, takes a
+   * table's primary key over a partial index on the same columns, however few rows the index
+   * holds; PostgreSQL's plans from its statistics and has no such clause.
+   */
+  indexedBy(index: string): string;
 }
 
 const SQLITE: SqlDialect = {
@@ -56,6 +62,7 @@ const SQLITE: SqlDialect = {
   forUpdate: '',
   lockEvents: () => undefined,
   utf8Text: (p) => `CAST(${p} AS TEXT)`,
+  indexedBy: (index) => `INDEXED BY ${index}`,
 };
 
 const POSTGRES: SqlDialect = {
@@ -69,6 +76,7 @@ const POSTGRES: SqlDialect = {
   lockEvents: (purpose) =>
     `LOCK TABLE events IN ${purpose === 'ingest' ? 'ROW EXCLUSIVE' : 'SHARE ROW EXCLUSIVE'} MODE`,
   utf8Text: (p) => `convert_from(CAST(${p} AS bytea), 'UTF8')`,
+  indexedBy: () => '',
 };
 
 /** Keys are written by us, never by a user: letters, digits and underscores only. */
