@@ -20,9 +20,10 @@ export const SESSION_COOKIE = 'tessera_session';
 const INVITATION_ROUTES: ReadonlySet<RouteContract> = new Set([SelfServiceRoutes.invitation, SelfServiceRoutes.accept]);
 
 /**
- * What needs no session: health, logging in, the dashboard's static files (they hold no data),
- * and an invitation's two routes, by the route matched. Decided from the request alone: these
- * never wait for the database.
+ * What needs no session: health, logging in, the dashboard's page and files (the files hold no
+ * data; the page carries only what the visitor's own cookie reads through the routes that need a
+ * session: dashboard/static.ts), and an invitation's two routes, by the route matched. Decided
+ * from the request alone: this never waits for the database.
  */
 function isPublic(req: FastifyRequest): boolean {
   const contract = contractOf(req);
