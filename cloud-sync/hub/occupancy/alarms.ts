@@ -47,6 +47,17 @@ const COLUMNS = 'site, kind, subject, detail, raised_at, raised_seq, last_seq, c
 const ROW = '?, ?, ?, ?, ?, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), ?, ?';
 
 type Effect = NonNullable<AlarmEffect>;
+/** A raising event whose alarm a later event may clear. */
+interface Wanted {
+  e: SiteEvent;
+  rule: ClearRule;
+}
+/** The first clearing event stored past a raising one. */
+interface Clear {
+  seq: number;
+  at: string;
+  by: string;
+}
 
 /** An alarm as the events of a group leave it: read from the table, or raised by them (no id until inserted). */
 interface Held extends Omit<Row, 'id'> {
@@ -225,45 +236,81 @@ export class AlarmBook {
 
   /**
    * For each raising event with a clearing rule: the first clearing event stored with a higher
-   * seq (it arrived first, across a gap), if any. One statement per kind of clearing event, each
-   * lookup a seek in the index of clearing events (`CLEARING`).
+   * seq (it arrived first, across a gap), if any. That event can only move up with the seq, so
+   * when a subject's first and last raising events of the group find the same one (or none), so
+   * do all those between: the ends are looked up first, the others only where the ends differ.
+   * Each lookup is a seek in the index of clearing events (`CLEARING`), one statement per kind
+   * of clearing event and chunk.
    */
   private async laterClears(
     q: Sql,
     effects: ReadonlyArray<{ e: SiteEvent; effect: Effect }>,
-  ): Promise<Map<string, { at: string; by: string }>> {
-    const byRule = new Map<string, Array<{ e: SiteEvent; rule: ClearRule }>>();
+  ): Promise<Map<string, Clear>> {
+    const bySubject = new Map<string, Wanted[]>();
     for (const { e, effect } of effects) {
       if (!('raise' in effect) || effect.raise.clears === null) continue;
       const rule = effect.raise.clears;
-      const shape = `${rule.type}|${Object.keys(rule.match).join('|')}`;
-      byRule.set(shape, [...(byRule.get(shape) ?? []), { e, rule }]);
+      let key = `${e.site}\u0000${rule.type}`;
+      for (const path in rule.match) key += `\u0000${path}\u0000${rule.match[path]}`;
+      const wanted = bySubject.get(key);
+      if (wanted) wanted.push({ e, rule });
+      else bySubject.set(key, [{ e, rule }]);
     }
-    const found = new Map<string, { at: string; by: string }>();
+    const found = new Map<string, Clear>();
+    const subjects = [...bySubject.values()].map((w) => w.sort((a, b) => a.e.seq - b.e.seq));
+    await this.lookUpClears(
+      q,
+      subjects.flatMap((w) => (w.length === 1 ? w : [w[0] as Wanted, w.at(-1) as Wanted])),
+      found,
+    );
+    const between: Wanted[] = [];
+    for (const w of subjects) {
+      if (w.length <= 2) continue;
+      const [first, last] = [w[0] as Wanted, w.at(-1) as Wanted].map(({ e }) => found.get(eventKey(e.site, e.seq)));
+      const middle = w.slice(1, -1);
+      if (first?.seq !== last?.seq) between.push(...middle);
+      else if (first) for (const { e } of middle) found.set(eventKey(e.site, e.seq), first);
+    }
+    await this.lookUpClears(q, between, found);
+    return found;
+  }
+
+  /** Looks up the first clearing event stored past each of `wanted`, into `found` (by the raising event). */
+  private async lookUpClears(q: Sql, wanted: readonly Wanted[], found: Map<string, Clear>): Promise<void> {
+    const byRule = new Map<string, Wanted[]>();
+    for (const w of wanted) {
+      const shape = `${w.rule.type}|${Object.keys(w.rule.match).join('|')}`;
+      const same = byRule.get(shape);
+      if (same) same.push(w);
+      else byRule.set(shape, [w]);
+    }
     const d = sqlDialect(q);
-    for (const wanted of byRule.values()) {
-      const first = wanted[0] as { e: SiteEvent; rule: ClearRule };
+    for (const same of byRule.values()) {
+      const first = same[0] as Wanted;
       const paths = Object.keys(first.rule.match);
       const by = first.rule.type === 'door.secured' ? 'door.secured' : 'reader.found';
       const matches = paths.map((p, i) => `AND ${d.jsonText('e.body', p)} = v.column${i + 3}`).join(' ');
       const row = `(?, CAST(? AS BIGINT)${', ?'.repeat(paths.length)})`;
-      const values = ({ e, rule }: { e: SiteEvent; rule: ClearRule }) => [
-        e.site,
-        e.seq,
-        ...paths.map((p) => rule.match[p]),
-      ];
-      for (const chunk of rowChunks(wanted, 2 + paths.length, values)) {
-        // Padding rows (a NULL site) find no event.
-        const rows = await q.all<{ site: string; seq: number; at: string | null }>(
-          `SELECT v.column1 AS site, v.column2 AS seq, (SELECT e.at FROM events e ${d.indexedBy('events_clearing')} WHERE e.site = v.column1
-          AND e.seq > v.column2 AND ${CLEARING} AND e.type = ? ${matches} ORDER BY e.seq LIMIT 1) AS at
+      const values = ({ e, rule }: Wanted) => [e.site, e.seq, ...paths.map((p) => rule.match[p])];
+      for (const chunk of rowChunks(same, 2 + paths.length, values)) {
+        // Padding rows (a NULL site) find no event. The clearing event's seq, then its time.
+        const rows = await q.all<{ site: string; seq: number; clear: string | null }>(
+          `SELECT v.column1 AS site, v.column2 AS seq, (SELECT CAST(e.seq AS TEXT) || ' ' || e.at FROM events e ${d.indexedBy('events_clearing')}
+          WHERE e.site = v.column1 AND e.seq > v.column2 AND ${CLEARING} AND e.type = ? ${matches} ORDER BY e.seq LIMIT 1) AS clear
           FROM ${valuesOf(chunk.size, row)}`,
           [first.rule.type, ...chunk.params],
         );
-        for (const r of rows) if (r.at !== null) found.set(eventKey(r.site, Number(r.seq)), { at: r.at, by });
+        for (const r of rows) {
+          if (r.clear === null) continue;
+          const space = r.clear.indexOf(' ');
+          found.set(eventKey(r.site, Number(r.seq)), {
+            seq: Number(r.clear.slice(0, space)),
+            at: r.clear.slice(space + 1),
+            by,
+          });
+        }
       }
     }
-    return found;
   }
 
   /** Writes what the group changed: the alarms read and changed in one upsert, those raised in one insert. */
