@@ -110,6 +110,25 @@ describe('hub ingest, message by message (no broker)', () => {
     expect((await store.progress('murat'))?.contiguous).toBe(2);
   });
 
+  it('a NUL or half a surrogate pair can only come escaped: raw, the NUL is not JSON and the encoded half pair reads as U+FFFD', async () => {
+    const raw = (door: Buffer) => {
+      const batch = batchOf('murat', 1, 1);
+      const [before, after] = JSON.stringify({
+        ...batch,
+        events: [{ ...batch.events[0], type: 'door.forced', data: { door: '@' } }],
+      }).split('"@"');
+      return Buffer.concat([Buffer.from(`${before}"`), door, Buffer.from(`"${after}`)]);
+    };
+    ingest.onMessage(t.events('murat'), raw(Buffer.from([0x61, 0x00, 0x62])));
+    await ingest.settled();
+    expect((await store.deadLetters(1))[0]?.reason).toBe('payload.not_json');
+    // The UTF-8 bytes of U+D800 (invalid UTF-8): decoded as replacement characters, stored as such.
+    ingest.onMessage(t.events('murat'), raw(Buffer.from([0x78, 0xed, 0xa0, 0x80, 0x79])));
+    await ingest.settled();
+    const [stored] = await store.events('murat', 0, 1);
+    expect(stored?.event).toMatchObject({ type: 'door.forced', data: { door: 'x\ufffd\ufffd\ufffdy' } });
+  });
+
   it('dead-letters a consumable use whose item the price list could not name, with its reason and path; nothing of the batch is stored', async () => {
     const BAD_ITEMS = ['<img src=x onerror=alert(1)>', 'print page', 'café', '.hidden', 'a'.repeat(64) + '!'];
     for (const item of BAD_ITEMS) {
