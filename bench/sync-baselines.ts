@@ -1,5 +1,8 @@
+import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
+import type { SiteEvent } from '../shared/protocol/events.js';
+import { openSqlite } from '../shared/platform/sqlite.js';
 import type { EdgeStore } from '../edge/store/store.js';
 import { SYNC_SCHEMA_VERSION } from '../shared/protocol/sync.js';
 
@@ -85,22 +88,92 @@ export async function bareDrain(
       });
     });
     await sub.subscribeAsync(topic, { qos: 1 });
-    const start = performance.now();
     let next = 0;
-    const lane = async () => {
+    return await timedLanes(window, all, timeoutMs, async () => {
       while (next < payloads.length) await pub.publishAsync(topic, payloads[next++] ?? Buffer.alloc(0), { qos: 1 });
-    };
-    const done = Promise.all([Promise.all(Array.from({ length: window }, lane)), all]).then(
-      () => performance.now() - start,
-    );
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<number>((resolve) => (timer = setTimeout(() => resolve(NaN), timeoutMs)));
-    // Past the bound, the lanes fail when the clients close: already answered.
-    done.catch(() => undefined);
-    const ms = await Promise.race([done, timedOut]);
-    clearTimeout(timer);
-    return ms;
+    });
   } finally {
     await Promise.all([sub.endAsync(true), pub.endAsync(true)]);
   }
 }
+
+/**
+ * The drain's work done bare: a publisher reading the site's events from its SQLite file a page
+ * at a time (each parsed, then written as the sync worker's payload), QoS 1, at most `window`
+ * unacknowledged, to a subscriber that parses each payload and inserts its events into a table
+ * like the hub's, one transaction per message: no validation, projection, group commit or ack.
+ * Returns the ms from the first read until every event is stored, or NaN past `timeoutMs`.
+ */
+export async function storingDrain(
+  url: string,
+  from: { path: string; site: string; lastSeq: number },
+  intoPath: string,
+  batchSize: number,
+  window: number,
+  timeoutMs: number,
+): Promise<number> {
+  const topic = `bench/storing-drain/${randomUUID()}/events`;
+  const source = new Database(from.path, { readonly: true });
+  const into = openSqlite(intoPath, [BARE_EVENTS], 'the bare drain baseline');
+  const [sub, pub] = [await connect(url), await connect(url)];
+  try {
+    const insert = into.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
+    const store = into.transaction((events: SiteEvent[]) => {
+      const now = Date.now();
+      for (const e of events) insert.run(e.site, e.seq, e.id, e.at, e.type, JSON.stringify(e), now);
+      return events.length;
+    });
+    let stored = 0;
+    const all = new Promise<void>((resolve) => {
+      sub.on('message', (_topic, payload) => {
+        stored += store((JSON.parse(payload.toString('utf8')) as { events: SiteEvent[] }).events);
+        if (stored >= from.lastSeq) resolve();
+      });
+    });
+    await sub.subscribeAsync(topic, { qos: 1 });
+    const page = source.prepare<[number, number], { seq: number; body: string }>(
+      'SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+    );
+    let after = 0;
+    return await timedLanes(window, all, timeoutMs, async () => {
+      for (let rows = page.all(after, batchSize); rows.length > 0; rows = page.all(after, batchSize)) {
+        after = (rows.at(-1) as { seq: number }).seq;
+        const events = rows.map((r) => JSON.parse(r.body) as SiteEvent);
+        const payload = Buffer.from(JSON.stringify({ v: SYNC_SCHEMA_VERSION, site: from.site, events }));
+        await pub.publishAsync(topic, payload, { qos: 1 });
+      }
+    });
+  } finally {
+    await Promise.all([sub.endAsync(true), pub.endAsync(true)]);
+    source.close();
+    into.close();
+  }
+}
+
+/**
+ * Starts `window` publishing lanes at once; the ms from their start until they are done and
+ * `arrived` resolved, or NaN past `timeoutMs` (the lanes then fail when their client closes).
+ */
+async function timedLanes(
+  window: number,
+  arrived: Promise<void>,
+  timeoutMs: number,
+  lane: () => Promise<void>,
+): Promise<number> {
+  const start = performance.now();
+  const done = Promise.all([Promise.all(Array.from({ length: window }, lane)), arrived]).then(
+    () => performance.now() - start,
+  );
+  done.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<number>((resolve) => (timer = setTimeout(() => resolve(NaN), timeoutMs)));
+  const ms = await Promise.race([done, timedOut]);
+  clearTimeout(timer);
+  return ms;
+}
+
+/** The hub's table of events (its first migration), without its indexes of member and clearing events. */
+const BARE_EVENTS = `CREATE TABLE events (
+  site TEXT NOT NULL, seq INTEGER NOT NULL, id TEXT NOT NULL, at TEXT NOT NULL, type TEXT NOT NULL,
+  body TEXT NOT NULL, received_at INTEGER NOT NULL, PRIMARY KEY (site, seq)
+) WITHOUT ROWID`;
