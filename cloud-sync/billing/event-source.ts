@@ -21,11 +21,11 @@ export interface EventRead {
 /** The rows billing reads: presence and consumables of a window of site-local dates, received up to a cutoff. */
 const BILLED = `type IN ${BILLED_TYPES} AND at >= ? AND at < ? AND received_at <= ?`;
 
-/** A billed row of a page of the events table: its body, and when the hub received it. */
-interface BilledRow {
-  body: string;
-  received_at: number;
-}
+/**
+ * A billed row as one text: when the hub received it (ms), a space, then its body. One value per
+ * row, not an object: a month's million objects cost SQLite's driver about 0.4 s of a 1.1 s read.
+ */
+const BILLED_ROW = "CAST(received_at AS TEXT) || ' ' || body";
 
 /** Rows between two progress reports: often enough for a bar, rarely enough to cost nothing. */
 const REPORT_EVERY = 50_000;
@@ -99,12 +99,13 @@ export async function forEachBilledEvent(
   let done = 0;
   progress?.(phase, 0, total);
   for await (const page of pages(q, slices, pageRows)) {
-    const rows = await q.all<BilledRow>(
-      `SELECT body, received_at FROM events WHERE ${page.where} AND ${BILLED} ORDER BY site, seq`,
+    const rows = await q.column<string>(
+      `SELECT ${BILLED_ROW} FROM events WHERE ${page.where} AND ${BILLED} ORDER BY site, seq`,
       [...page.keys, ...values],
     );
     for (const row of rows) {
-      const billed = billedRow(row.body, row.received_at);
+      const space = row.indexOf(' ');
+      const billed = billedRow(row.slice(space + 1), Number(row.slice(0, space)));
       if (billed) {
         events++;
         each(billed);
