@@ -173,6 +173,26 @@ describe('alarms', () => {
     expect(await alarms.openCount('murat')).toBe(1);
   });
 
+  it('a status that changes no alarm opens no transaction: a site online with none, or offline again', async () => {
+    const { db } = await world();
+    let transactions = 0;
+    const counted = new Proxy(db, {
+      get: (target, key) =>
+        key === 'transaction'
+          ? (fn: Parameters<typeof db.transaction>[0]) => (transactions++, target.transaction(fn))
+          : (Reflect.get(target, key) as unknown),
+    });
+    const alarms = new AlarmBook(counted, () => NOW);
+    await alarms.onStatus(statusOf('murat', { online: true }));
+    expect(transactions).toBe(0);
+    expect(await alarms.onStatus(statusOf('murat', { online: false }))).toHaveLength(1);
+    expect(transactions).toBe(1);
+    expect(await alarms.onStatus(statusOf('murat', { online: false }))).toEqual([]);
+    expect(transactions).toBe(1);
+    expect(await alarms.onStatus(statusOf('murat', { online: true }))).toHaveLength(1);
+    expect(transactions).toBe(2);
+  });
+
   it('a group of events of several sites, applied in one transaction, leaves the alarms the same events leave one at a time', async () => {
     const sites = ['murat', 'allanche'];
     const grouped = await world();

@@ -42,6 +42,9 @@ const toAlarm = (r: Row): Alarm => ({
 });
 
 const OPEN = '(cleared_at IS NULL OR acked_at IS NULL)';
+/** The active alarm of a site, kind and subject, if any. */
+const ACTIVE_CONDITION =
+  'SELECT * FROM alarms WHERE site = ? AND kind = ? AND subject = ? AND cleared_at IS NULL ORDER BY id DESC LIMIT 1';
 const COLUMNS = 'site, kind, subject, detail, raised_at, raised_seq, last_seq, count, cleared_at, cleared_by';
 /** One row of COLUMNS in a VALUES list. */
 const ROW = '?, ?, ?, ?, ?, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), ?, ?';
@@ -135,13 +138,16 @@ export class AlarmBook {
     return this.condition(site, 'directory.stale_soon', warning, 'directory.confirmed');
   }
 
-  /** A condition the hub judges itself about a whole site: one alarm while `detail` is set, cleared when it is not. */
-  private condition(site: string, kind: AlarmKind, detail: string | null, clearedBy: string): Promise<Alarm[]> {
+  /**
+   * A condition the hub judges itself about a whole site: one alarm while `detail` is set,
+   * cleared when it is not. Most statuses change nothing (a site online and on time, with no
+   * alarm): the alarm is read first, and the transaction that may change it is opened only then.
+   */
+  private async condition(site: string, kind: AlarmKind, detail: string | null, clearedBy: string): Promise<Alarm[]> {
+    const now = await this.db.get<Row>(ACTIVE_CONDITION, [site, kind, site]);
+    if ((detail === null) === (now === undefined)) return [];
     return this.db.transaction(async (tx) => {
-      const active = await tx.get<Row>(
-        `SELECT * FROM alarms WHERE site = ? AND kind = ? AND subject = ? AND cleared_at IS NULL ORDER BY id DESC LIMIT 1${sqlDialect(tx).forUpdate}`,
-        [site, kind, site],
-      );
+      const active = await tx.get<Row>(`${ACTIVE_CONDITION}${sqlDialect(tx).forUpdate}`, [site, kind, site]);
       const at = new Date(this.now()).toISOString();
       if (detail !== null && !active) {
         const row = await tx.get<Row>(
