@@ -3,18 +3,19 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import mqtt from 'mqtt';
 import { benchPostgresMissing, benchSchema } from './pg.js';
 import { generateHubKeys } from '../shared/protocol/signing.js';
-import { fmtInt, mosquittoReachable, nextFromWorker, pct, runPhase, type PhaseResult } from './ingest.js';
+import { fmtInt, nextFromWorker, pct, runPhase, type PhaseResult } from './ingest.js';
 import type { PublisherConfig, ToWorker } from './sync-publishers.js';
 import { sleep } from '../tests/support/sleep.js';
 import { baselineShortfall, failedMeasurement } from './failures.js';
+import mqtt from 'mqtt';
 import { benchConnections } from './connections.js';
+import { benchMosquitto, type BenchMosquitto } from './mosquitto.js';
 import { health, startHubProcess, stopHubProcess, type HubProcess } from './hub-process.js';
 
 /**
- * The hub at scale. Ingest through the machine's Mosquitto from 100 sites with one and with
+ * The hub at scale. Ingest through Mosquitto (mosquitto.ts) from 100 sites with one and with
  * two hub instances (separate processes) on PostgreSQL, each as a ratio to a bare mqtt.js
  * subscriber counting the same stream in the same run; then 1,000 simulated sites connecting
  * at once to one hub (connections.ts).
@@ -30,14 +31,19 @@ export async function benchScale(): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-scale-'));
   try {
     writeFileSync(join(dir, 'hub.key'), generateHubKeys().privateKeyPem, { mode: 0o600 });
-    const pgMissing =
-      (await benchPostgresMissing()) ??
-      ((await mosquittoReachable()) ? undefined : 'Mosquitto at 127.0.0.1:1883 unreachable');
-    lines.push(
-      ...(pgMissing ? [INSTANCES_HEADING, `skipped: ${pgMissing}`] : await benchInstances(dir)),
-      '',
-      ...(await benchConnections(dir)),
-    );
+    const pgMissing = await benchPostgresMissing();
+    const mosquitto = pgMissing ? undefined : await benchMosquitto();
+    try {
+      lines.push(
+        ...(pgMissing || !mosquitto
+          ? [INSTANCES_HEADING, `skipped: ${pgMissing ?? 'no mosquitto program, and none on 127.0.0.1:1883'}`]
+          : await benchInstances(dir, mosquitto)),
+        '',
+        ...(await benchConnections(dir)),
+      );
+    } finally {
+      await mosquitto?.stop();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -66,12 +72,12 @@ function pollHealth(apiUrls: string[]): { consumed: () => number; received: () =
   };
 }
 
-async function benchInstances(dir: string): Promise<string[]> {
+async function benchInstances(dir: string, mosquitto: BenchMosquitto): Promise<string[]> {
   const sites = Array.from({ length: SITES }, (_, i) => `s${i.toString().padStart(3, '0')}`);
   const batchesPerSite = Math.max(1, Math.round(EVENTS / SITES / 5.5));
   const totalMessages = SITES * batchesPerSite;
   const cfg: PublisherConfig = {
-    url: 'mqtt://127.0.0.1:1883',
+    url: mosquitto.url,
     sites,
     batchesPerSite,
     eventsPerBatch: SIZES,
@@ -143,10 +149,14 @@ async function benchInstances(dir: string): Promise<string[]> {
     await nextFromWorker(worker, (m): m is { closed: true } => 'closed' in m, 5000, 'close').catch(() => undefined);
     await worker.terminate();
   }
-  return instancesReport(results, totalMessages);
+  return instancesReport(results, totalMessages, mosquitto.label);
 }
 
-function instancesReport(results: Array<{ label: string; r: PhaseResult }>, totalMessages: number): string[] {
+function instancesReport(
+  results: Array<{ label: string; r: PhaseResult }>,
+  totalMessages: number,
+  broker: string,
+): string[] {
   const rate = (p: PhaseResult) => p.consumedMessages / (p.ms / 1000);
   const bare = results.filter((x) => x.label.startsWith('baseline'));
   const bareRate = bare.reduce((s, x) => s + rate(x.r), 0) / bare.length;
@@ -154,6 +164,7 @@ function instancesReport(results: Array<{ label: string; r: PhaseResult }>, tota
   const shortfalls = bare.flatMap((x) => baselineShortfall(x.r, totalMessages) ?? []);
   return [
     INSTANCES_HEADING,
+    `broker: ${broker}`,
     `${fmtInt(totalMessages)} messages of 1 to 10 events (5.5 on average); each hub instance its own process, on one PostgreSQL database (127.0.0.1:5432), each run on a fresh schema and topic prefix; at most ${WINDOW} messages published and not yet consumed`,
     '',
     '| consumer | messages/s | events/s | time | ratio to the baseline (mean of its 2 runs) |',
