@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
 import pg from 'pg';
 import { parse } from 'yaml';
 import { loadSiteConfig } from '../../firmware-config/load.js';
@@ -207,6 +208,43 @@ describe("the compose network's broker, on a real Mosquitto", () => {
     expect(check(port)).toBe(0);
     expect(check(await freePort())).not.toBe(0);
   });
+
+  withMosquitto(
+    "the broker holds more than Mosquitto's default 1,000 messages for the hub while it is away: none is dropped",
+    async () => {
+      const url = `mqtt://127.0.0.1:${await demoMosquitto()}`;
+      const MESSAGES = 1500;
+      const events = 'tessera/v1/sites/murat/events';
+      const hubLogin = {
+        username: 'hub',
+        password: hubPassword(),
+        clientId: 'hub',
+        clean: false,
+        protocolVersion: 4 as const,
+        reconnectPeriod: 0,
+      };
+      const away = await mqtt.connectAsync(url, hubLogin);
+      await away.subscribeAsync('tessera/v1/sites/+/events', { qos: 1 });
+      await away.endAsync();
+      const murat = await mqtt.connectAsync(url, {
+        username: 'murat',
+        password: 'murat-demo-password',
+        protocolVersion: 4,
+        reconnectPeriod: 0,
+      });
+      for (let i = 0; i < MESSAGES; i += 100)
+        await Promise.all(
+          Array.from({ length: 100 }, (_, j) => murat.publishAsync(events, `batch ${i + j}`, { qos: 1 })),
+        );
+      await murat.endAsync();
+      const received = new Set<string>();
+      const back = mqtt.connect(url, { ...hubLogin, manualConnect: true });
+      cleanups.push(() => back.end(true));
+      back.on('message', (_topic, payload) => received.add(payload.toString()));
+      back.connect();
+      await eventually(() => received.size === MESSAGES, `${MESSAGES} messages held for the hub`, 20_000, 50);
+    },
+  );
 
   withMosquitto(
     'the hub logs in as the compose file has it: the URL from TESSERA_MQTT_URL, the password from its secret file, printed nowhere',
