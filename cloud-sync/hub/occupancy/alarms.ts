@@ -144,8 +144,8 @@ export class AlarmBook {
    * alarm): the alarm is read first, and the transaction that may change it is opened only then.
    */
   private async condition(site: string, kind: AlarmKind, detail: string | null, clearedBy: string): Promise<Alarm[]> {
-    const now = await this.db.get<Row>(ACTIVE_CONDITION, [site, kind, site]);
-    if ((detail === null) === (now === undefined)) return [];
+    const current = await this.db.get<Row>(ACTIVE_CONDITION, [site, kind, site]);
+    if ((detail === null) === (current === undefined)) return [];
     return this.db.transaction(async (tx) => {
       const active = await tx.get<Row>(`${ACTIVE_CONDITION}${sqlDialect(tx).forUpdate}`, [site, kind, site]);
       const at = new Date(this.now()).toISOString();
