@@ -181,7 +181,15 @@ for (const b of await brokers()) {
       // Just over the ingest's 4 MiB payload limit, yet under the embedded broker's packet limit.
       await publish(client, prefix, Buffer.alloc(4 * 1024 * 1024 + 1, 'x'));
       await client.publishAsync(topics(prefix).status(SITE), '{"online": "maybe"}', { qos: 1 });
-      await vi.waitFor(() => expect(hub.ingest.counters.rejected).toBe(5), waitUp);
+      // A text no store can hold: a NUL escaped (JSON's only way to carry one), then a raw one (not JSON).
+      const nul = batchOf(SITE, 3, 3);
+      const escaped = JSON.stringify({
+        ...nul,
+        events: [{ ...nul.events[0], type: 'door.forced', data: { door: 'a\u0000b' } }],
+      });
+      await publish(client, prefix, escaped);
+      await publish(client, prefix, Buffer.from(escaped.replace('\\u0000', '\u0000')));
+      await vi.waitFor(() => expect(hub.ingest.counters.rejected).toBe(7), waitUp);
       // Counted when refused; kept once the store work begun before it is done.
       await hub.ingest.settled();
 
@@ -189,13 +197,17 @@ for (const b of await brokers()) {
       expect(dead.map((d) => d.reason).sort()).toEqual([
         'payload.invalid',
         'payload.invalid',
+        'payload.invalid',
+        'payload.not_json',
         'payload.not_json',
         'payload.too_large',
         'topic.site_mismatch',
       ]);
-      expect(dead.find((d) => d.reason === 'payload.invalid' && d.topic.endsWith('/events'))?.detail).toContain(
-        'events[0].seq',
-      );
+      const invalidEvents = dead.filter((d) => d.reason === 'payload.invalid' && d.topic.endsWith('/events'));
+      expect(invalidEvents.map((d) => d.detail)).toEqual([
+        expect.stringMatching(/^\$\.events\[0\]\.data\.door: a text holding a NUL/),
+        expect.stringContaining('events[0].seq'),
+      ]);
       expect(dead.find((d) => d.reason === 'payload.too_large')?.payload.length).toBe(4096);
       expect(await hub.store.db.all('SELECT * FROM events ORDER BY site, seq')).toEqual(before);
       expect(await hub.store.progress('lyon')).toBeUndefined();
