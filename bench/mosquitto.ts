@@ -1,11 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../tests/support/tcp.js';
-import { sleep } from '../tests/support/sleep.js';
 import mqtt from 'mqtt';
-import { randomUUID } from 'node:crypto';
+import { runMosquitto } from '../tests/support/mosquitto.js';
 import { tcpReachable } from '../tests/support/tcp.js';
 
 /** The Mosquitto a benchmark runs on, and how its report names it. */
@@ -25,8 +24,6 @@ export interface BenchMosquitto {
  * limit too (docs/scaling.md).
  */
 const QUEUE = 1_000_000;
-/** Liveness bound of its start (not a performance threshold). */
-const START_TIMEOUT_MS = 10_000;
 
 /**
  * A Mosquitto of the bench's own, on a free loopback port, with the queue above and no
@@ -48,45 +45,28 @@ export async function benchMosquitto(): Promise<BenchMosquitto | undefined> {
 
 async function startOwn(version: string): Promise<BenchMosquitto> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-mosquitto-'));
-  // Started as root, Mosquitto reads its configuration as the `mosquitto` user.
-  chmodSync(dir, 0o755);
-  const port = await freePort();
-  writeFileSync(
-    join(dir, 'mosquitto.conf'),
-    [
-      `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
-      `max_queued_messages ${QUEUE}`,
-      'persistence false',
-      'log_dest stderr',
-    ].join('\n'),
-    { mode: 0o644 },
-  );
-  const child = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
+  try {
+    const own = await runMosquitto(dir, (port) =>
+      [
+        `listener ${port} 127.0.0.1`,
+        'allow_anonymous true',
+        `max_queued_messages ${QUEUE}`,
+        'persistence false',
+        'log_dest stderr',
+      ].join('\n'),
+    );
+    return {
+      url: own.url,
+      label: `Mosquitto ${version} started by the bench on 127.0.0.1:${own.port} (max_queued_messages ${QUEUE.toLocaleString('en')}, no persistence)`,
+      stop: async () => {
+        await own.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
     rmSync(dir, { recursive: true, force: true });
-  };
-  const start = performance.now();
-  while (!output.includes(' running')) {
-    if (performance.now() - start > START_TIMEOUT_MS || child.exitCode !== null) {
-      await stop();
-      throw new Error(`the bench's Mosquitto did not start:\n${output}`);
-    }
-    await sleep(25);
+    throw err;
   }
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    label: `Mosquitto ${version} started by the bench on 127.0.0.1:${port} (max_queued_messages ${QUEUE.toLocaleString('en')}, no persistence)`,
-    stop,
-  };
 }
 
 /** The machine's Mosquitto, if it runs one. */

@@ -1,5 +1,5 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
@@ -13,6 +13,7 @@ import { cleanupsAfterEach } from '../support/cleanups.js';
 import { eventually } from '../support/eventually.js';
 import { pgServerBin, startPgCluster } from '../support/pg-cluster.js';
 import { freePort } from '../support/tcp.js';
+import { runDeployMosquitto } from '../support/mosquitto.js';
 import { tempDir } from '../support/temp-dir.js';
 
 /** docker-compose.yml and the files it mounts, checked without a container engine. */
@@ -173,25 +174,12 @@ describe('docker-compose.yml', () => {
 
 /** Mosquitto with the compose broker's configuration and files, on a free loopback port. */
 async function demoMosquitto(): Promise<number> {
-  const dir = tempDir();
-  const port = await freePort();
-  // Started as root, Mosquitto reads its files as the `mosquitto` user.
-  chmodSync(dir, 0o755);
-  writeFileSync(join(dir, 'passwd'), deployFile('mosquitto', 'passwd'), { mode: 0o644 });
-  writeFileSync(join(dir, 'acl'), deployFile('mosquitto', 'acl'), { mode: 0o644 });
-  const conf = deployFile('mosquitto', 'mosquitto.conf')
-    .replace(/^listener 1883$/m, `listener ${port} 127.0.0.1`)
-    .replaceAll('/mosquitto/config/', `${dir}/`)
-    .replace(/^persistence.*$/gm, '');
-  writeFileSync(join(dir, 'mosquitto.conf'), `${conf}\npersistence false\n`);
-  const child = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  cleanups.push(() => child.kill('SIGTERM'));
-  let output = '';
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  await eventually(() => output.includes('running') || child.exitCode !== null, 'mosquitto started', 10_000, 25);
-  if (child.exitCode !== null) throw new Error(`mosquitto did not start:\n${output}`);
-  return port;
+  const broker = await runDeployMosquitto(tempDir(), {
+    passwd: deployFile('mosquitto', 'passwd'),
+    acl: deployFile('mosquitto', 'acl'),
+  });
+  cleanups.push(() => broker.stop());
+  return broker.port;
 }
 
 describe("the compose network's broker, on a real Mosquitto", () => {

@@ -1,5 +1,5 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { mosquittoPasswordLine, renderObserverAcl } from '../../firmware-config/
 import { finished, runCli, spawnCli, waitForOutput } from '../harness/process.js';
 import { cleanupsAfterEach } from '../support/cleanups.js';
 import { tempDir } from '../support/temp-dir.js';
-import { freePort } from '../support/tcp.js';
+import { runDeployMosquitto } from '../support/mosquitto.js';
 import { eventually } from '../support/eventually.js';
 
 const ROOT = resolve('.');
@@ -68,30 +68,9 @@ describe('the rendered systemd units', () => {
 
 /** Our own Mosquitto on a free loopback port with the given password file and ACL lines. */
 async function startMosquitto(dir: string, passwd: string, acl: string): Promise<string> {
-  const port = await freePort();
-  // Started as root, Mosquitto reads its files as the `mosquitto` user.
-  chmodSync(dir, 0o755);
-  writeFileSync(join(dir, 'passwd'), passwd, { mode: 0o644 });
-  writeFileSync(join(dir, 'acl'), acl);
-  // The compose broker's own settings, on our port and files, without its persistence folder.
-  const conf = readFileSync(join(ROOT, 'deploy', 'mosquitto', 'mosquitto.conf'), 'utf8')
-    .replace(/^listener 1883$/m, `listener ${port} 127.0.0.1`)
-    .replaceAll('/mosquitto/config/', `${dir}/`)
-    .replace(/^persistence.*$/gm, '');
-  writeFileSync(join(dir, 'mosquitto.conf'), `${conf}\npersistence false\n`);
-  const child: ChildProcess = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  cleanups.push(() => child.kill('SIGTERM'));
-  let output = '';
-  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-  const start = Date.now();
-  while (!output.includes('running')) {
-    if (Date.now() - start > 10_000 || child.exitCode !== null) throw new Error(`mosquitto did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return `mqtt://127.0.0.1:${port}`;
+  const broker = await runDeployMosquitto(dir, { passwd, acl });
+  cleanups.push(() => broker.stop());
+  return broker.url;
 }
 
 /** Waits for a delivery, bounded: messages from one publisher arrive in order, so the last one sent comes last. */
