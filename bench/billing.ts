@@ -14,6 +14,7 @@ import { HubSites } from '../cloud-sync/hub/sites.js';
 import { silent } from '../tests/support/logger.js';
 import { startWalCheckpointer } from '../shared/platform/wal-checkpointer.js';
 import { seededRandom as prng } from '../demo/day-plan.js';
+import { peakRssMb } from './process-memory.js';
 
 const EVENTS = Number(process.env.BENCH_BILLING_EVENTS ?? 2_000_000);
 const MEMBERS = Number(process.env.BENCH_BILLING_MEMBERS ?? 10_000);
@@ -202,7 +203,7 @@ async function closeMonth(db: HubDb): Promise<ChildResult> {
   const ms = performance.now() - t0;
   await new Promise((resolve) => setTimeout(resolve, 10)); // the beat after the close's last step
   clearInterval(beat);
-  const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  const maxRssMb = peakRssMb();
   const t1 = performance.now();
   const check = await ledger.verify(PERIOD);
   const again = `re-rated in ${((performance.now() - t1) / 1000).toFixed(1)} s: ${check.identical ? 'byte-identical' : `${check.differing.length} differ`}`;
@@ -221,7 +222,7 @@ async function child(what: string, path: string): Promise<void> {
   const result =
     what === '--close'
       ? await closeMonth(db)
-      : { detail: bareRead(db), ms: performance.now() - t0, maxRssMb: process.resourceUsage().maxRSS / 1024 };
+      : { detail: bareRead(db), ms: performance.now() - t0, maxRssMb: peakRssMb() };
   await checkpointer?.stop();
   await db.close();
   process.stdout.write(`${JSON.stringify(result)}\n`);

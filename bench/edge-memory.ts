@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { runEdge } from '../edge/site/run.js';
 import { silent } from '../tests/support/logger.js';
+import { peakRssMb, vmRssMb } from './process-memory.js';
 
 /** Members (one badge each) in the big directory file; the small one has SMALL. */
 const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 100_000);
@@ -70,11 +71,6 @@ interface Measured {
   granted: number;
 }
 
-function vmRssMb(): number {
-  const line = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
-  return line?.[1] === undefined ? process.memoryUsage().rss / 2 ** 20 : Number(line[1]) / 1024;
-}
-
 /** In the child: starts the edge on simulated hardware, taps, collects garbage, reports. */
 async function child(configPath: string, members: number): Promise<void> {
   const t0 = performance.now();
@@ -99,7 +95,7 @@ async function child(configPath: string, members: number): Promise<void> {
   const result: Measured = {
     rssMb: vmRssMb(),
     rssAtGcMb,
-    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    maxRssMb: peakRssMb(),
     heapMb: process.memoryUsage().heapUsed / 2 ** 20,
     startMs,
     granted,
