@@ -10,6 +10,7 @@ import { sleep } from '../tests/support/sleep.js';
 import { failedMeasurement } from './failures.js';
 import { health, startHubProcess, stopHubProcess } from './hub-process.js';
 import { fmtInt } from './ingest.js';
+import { vmRssMb } from './process-memory.js';
 
 /**
  * CONNECTING_SITES simulated sites connecting at once: to the bare embedded broker, to a hub
@@ -41,9 +42,6 @@ async function connectSite(url: string, prefix: string, site: string, login?: Br
   await client.publishAsync(t('status'), status(true), { qos: 1, retain: true });
   return client;
 }
-
-const rssKb = (pid: number): number =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN);
 
 /** Linux's clock ticks per second (USER_HZ), the unit of /proc/PID/stat's CPU times. */
 const TICKS_PER_S = 100;
@@ -82,7 +80,7 @@ async function connectAll(
   const clients: MqttClient[] = [];
   try {
     await sleep(500);
-    const rssBeforeKb = rssKb(pid);
+    const rssBeforeKb = vmRssMb(pid) * 1024;
     const cpuBeforeMs = cpuMs(pid);
     const t0 = performance.now();
     const connected = await Promise.allSettled(
@@ -94,7 +92,7 @@ async function connectAll(
     const knownMs = performance.now() - t0;
     const cpu = cpuMs(pid) - cpuBeforeMs;
     await sleep(1000);
-    return { connected: clients.length, connectMs, knownMs, rssBeforeKb, rssAfterKb: rssKb(pid), cpuMs: cpu };
+    return { connected: clients.length, connectMs, knownMs, rssBeforeKb, rssAfterKb: vmRssMb(pid) * 1024, cpuMs: cpu };
   } finally {
     await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
   }

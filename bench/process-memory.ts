@@ -1,18 +1,18 @@
 import { readFileSync } from 'node:fs';
 
-/** A field of this process's /proc status in MB (Linux), or undefined where there is none. */
-function statusMb(field: 'VmRSS' | 'VmHWM'): number | undefined {
+/** A field of a process's /proc status in MB (Linux), or undefined where there is none. */
+function statusMb(field: 'VmRSS' | 'VmHWM', pid: number | 'self' = 'self'): number | undefined {
   try {
-    const line = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
+    const line = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return line?.[1] === undefined ? undefined : Number(line[1]) / 1024;
   } catch {
     return undefined;
   }
 }
 
-/** The resident memory of this process now, in MB. */
-export function vmRssMb(): number {
-  return statusMb('VmRSS') ?? process.memoryUsage().rss / 2 ** 20;
+/** The resident memory of a process now (this one unless given), in MB; NaN for another process without /proc. */
+export function vmRssMb(pid: number | 'self' = 'self'): number {
+  return statusMb('VmRSS', pid) ?? (pid === 'self' ? process.memoryUsage().rss / 2 ** 20 : NaN);
 }
 
 /**

@@ -31,7 +31,10 @@ describe('a bench process measures its own memory', () => {
     expect(peak).toBeGreaterThan(10);
   });
 
-  it("this process's peak is at least what it holds now", () => {
+  it("this process's peak is at least what it holds now, and its RSS reads the same by its pid", () => {
     expect(peakRssMb()).toBeGreaterThanOrEqual(vmRssMb() - 1);
+    expect(Math.abs(vmRssMb(process.pid) - vmRssMb())).toBeLessThan(16);
+    // A process that does not exist: no figure, not this one's.
+    expect(vmRssMb(2 ** 22 + 1)).toBeNaN();
   });
 });
